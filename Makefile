@@ -1,0 +1,58 @@
+# minipbx — see README.md. `make run` and `make test` are the two commands.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
+DATA      ?= ./data
+BIN       := bin
+TEST_PKGS_TOOLS := sip-tester chromium qemu-user-static espeak-ng
+
+.PHONY: run build test test-tools unit selftest-arm firmware bench lint clean
+
+run: build
+	$(BIN)/pbxd -data $(DATA) -board sim
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
+# tests in headless Chromium, and the armv7 self-test under qemu.
+test: test-tools
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) selftest-arm
+
+# Installs the external programs the tests drive, when missing (needs root).
+test-tools:
+	@missing=""; \
+	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v qemu-arm-static >/dev/null || missing="$$missing qemu-user-static"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing test tools:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing test tools:$$missing (run make test as root, or install them)"; exit 1; fi; \
+	fi
+
+selftest-arm:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pbxd-armv7 ./cmd/pbxd
+	qemu-arm-static $(BIN)/pbxd-armv7 -selftest
+
+firmware:
+	mkdir -p $(BIN)/firmware
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/firmware/pbxd-armv7 ./cmd/pbxd
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/firmware/pbxctl-armv7 ./cmd/pbxctl
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/firmware/pbxd-arm64 ./cmd/pbxd
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/firmware/pbxctl-arm64 ./cmd/pbxctl
+	ls -l $(BIN)/firmware
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
+
+clean:
+	rm -rf $(BIN)

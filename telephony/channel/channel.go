@@ -1,0 +1,190 @@
+// Package channel defines the one face every leg of a call shows the
+// exchange: a SIP dialog, an FXS port or an FXO port. The exchange's call
+// logic is written once against this interface; telephony/sip and
+// telephony/analog implement it.
+//
+// A channel is either inbound (it started the call: a SIP INVITE arrived, a
+// phone went off hook, an FXO line rang) or outbound (the exchange dialled
+// it). Its life is: created → (ringing) → answered → hung up. Hangup is
+// idempotent and always ends with exactly one EventHangup on Events, after
+// which the Events channel is closed.
+package channel
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"minipbx/telephony/media"
+)
+
+// Kind names the technology of a channel.
+type Kind string
+
+const (
+	SIP Kind = "sip"
+	FXS Kind = "fxs"
+	FXO Kind = "fxo"
+	// Internal is a channel the exchange itself plays to (tones, prompts).
+	Internal Kind = "internal"
+)
+
+// CallerID is who is calling.
+type CallerID struct {
+	Number string `json:"number,omitempty"`
+	Name   string `json:"name,omitempty"`
+	// Withheld: the caller asked for privacy ("P") or it is unavailable
+	// ("O"), as caller ID absence reasons say; empty when Number is valid.
+	Withheld string `json:"withheld,omitempty"`
+}
+
+func (c CallerID) String() string {
+	switch {
+	case c.Name != "" && c.Number != "":
+		return fmt.Sprintf("%q <%s>", c.Name, c.Number)
+	case c.Number != "":
+		return c.Number
+	case c.Withheld == "P":
+		return "private"
+	}
+	return "unknown"
+}
+
+// Cause says why a call or a leg ended. Each maps to a SIP response and to
+// a tone on an analog port.
+type Cause int
+
+const (
+	CauseNormal      Cause = iota // normal clearing (BYE, on-hook)
+	CauseBusy                     // 486 Busy Here / busy tone
+	CauseNoAnswer                 // 480 after the no-answer timeout / 408
+	CauseNotFound                 // 404 Not Found / number unobtainable
+	CauseUnavailable              // 480 Temporarily Unavailable (not registered, port fault)
+	CauseCancelled                // the caller gave up before answer (CANCEL)
+	CauseRejected                 // 603 Decline / 403 Forbidden
+	CauseCongestion               // 503 Service Unavailable / congestion tone
+	CauseFailure                  // 500 or any other failure
+	CauseForbidden                // 403: not allowed (permission class, toll-fraud guard)
+)
+
+var causeNames = [...]string{"normal", "busy", "no-answer", "not-found", "unavailable",
+	"cancelled", "rejected", "congestion", "failure", "forbidden"}
+
+func (c Cause) String() string {
+	if int(c) >= 0 && int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("cause(%d)", int(c))
+}
+
+// SIPStatus is the SIP final response for a call that ends with c before
+// answer.
+func (c Cause) SIPStatus() int {
+	switch c {
+	case CauseBusy:
+		return 486
+	case CauseNoAnswer, CauseUnavailable:
+		return 480
+	case CauseNotFound:
+		return 404
+	case CauseCancelled:
+		return 487
+	case CauseRejected:
+		return 603
+	case CauseCongestion:
+		return 503
+	case CauseForbidden:
+		return 403
+	case CauseNormal:
+		return 200
+	}
+	return 500
+}
+
+// EventType names a signalling event of a channel.
+type EventType int
+
+const (
+	EventProgress EventType = iota + 1 // the far end is alerting (180/183, ringing port)
+	EventAnswer                        // the far end answered
+	EventDigit                         // a DTMF digit (in-band, RFC 4733, SIP INFO or pulse)
+	EventFlash                         // hook flash (analog) or equivalent
+	EventHold                          // the far end put the call on hold
+	EventUnhold                        // the far end resumed
+	EventHangup                        // the leg ended; Cause says why. Last event.
+)
+
+var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup"}
+
+func (t EventType) String() string {
+	if int(t) > 0 && int(t) < len(eventNames) {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("event(%d)", int(t))
+}
+
+// Event is one signalling event on a channel.
+type Event struct {
+	Type  EventType
+	Digit byte  // for EventDigit: 0-9 * # A-D
+	Cause Cause // for EventHangup
+	Time  time.Time
+}
+
+// Info describes a channel for status pages and call records.
+type Info struct {
+	ID        string   // unique in the running exchange, e.g. "sip-7f3a", "fxs-1"
+	Kind      Kind     //
+	Endpoint  string   // the extension, port name or SIP URI it reaches
+	Direction string   // "in" or "out"
+	Caller    CallerID // for inbound channels, who is calling
+	Dialled   string   // for inbound SIP channels, the number in the request URI
+}
+
+// Channel is one leg of a call.
+type Channel interface {
+	Info() Info
+	// Events delivers the channel's signalling; closed after EventHangup.
+	Events() <-chan Event
+	// Media is the channel's audio endpoint; valid for the channel's life.
+	Media() media.Endpoint
+	// Progress tells an inbound channel's caller that the call is alerting
+	// (SIP 180 Ringing; on an analog port the exchange plays ringback).
+	Progress() error
+	// Answer answers an inbound channel (SIP 200 OK with SDP, or stops the
+	// caller's tones on an analog port).
+	Answer(ctx context.Context) error
+	// SendDigit sends a DTMF digit to the far end (RFC 4733 on SIP, a tone
+	// on an analog port).
+	SendDigit(d byte) error
+	// Hangup ends the leg with cause c: a SIP final response (c.SIPStatus)
+	// or CANCEL/BYE; an analog port stops ringing, plays the matching tone
+	// or goes on hook. Idempotent.
+	Hangup(c Cause) error
+}
+
+// Request asks a technology to create an outbound channel.
+type Request struct {
+	Target   string   // extension number, port index or dialled digits
+	Caller   CallerID // presented caller ID
+	Codecs   []media.Codec
+	Timeout  time.Duration // how long to ring before giving up (0: no limit)
+	Metadata map[string]string
+}
+
+// Dialer creates outbound channels of one technology. Dial returns as soon
+// as the channel exists (the far end is being alerted); its progress and
+// answer arrive on the channel's Events. It fails fast with a *DialError
+// carrying a Cause when the target cannot be reached at all.
+type Dialer interface {
+	Dial(ctx context.Context, req Request) (Channel, error)
+}
+
+// DialError is a failure to create an outbound channel.
+type DialError struct {
+	Cause Cause
+	Err   error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("dial: %s: %v", e.Cause, e.Err) }
+func (e *DialError) Unwrap() error { return e.Err }

@@ -1,0 +1,120 @@
+package telephony
+
+import (
+	"context"
+	"time"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/store"
+)
+
+// Service is the narrow interface through which the web UI (and the API
+// that pbxctl uses) reaches the exchange. The web UI imports nothing else of
+// telephony but the types this file names.
+//
+// Every method that changes configuration validates first and returns a
+// *store.ValidationError (field-level messages) for bad input, in which case
+// nothing changed. Changes apply to the running exchange without dropping
+// calls.
+type Service interface {
+	// Status is a snapshot of ports, registrations and active calls.
+	Status(ctx context.Context) (Status, error)
+	// Subscribe streams status changes until ctx ends; the channel is closed
+	// then. A slow reader misses events rather than stalling the exchange.
+	Subscribe(ctx context.Context) <-chan StatusEvent
+
+	Extensions(ctx context.Context) ([]store.Extension, error)
+	Extension(ctx context.Context, number string) (store.Extension, error)
+	CreateExtension(ctx context.Context, e store.Extension) (store.Extension, error)
+	UpdateExtension(ctx context.Context, number string, e store.Extension) (store.Extension, error)
+	DeleteExtension(ctx context.Context, number string) error
+
+	Settings(ctx context.Context) (store.System, error)
+	UpdateSettings(ctx context.Context, s store.System) (store.System, error)
+	FXOLines(ctx context.Context) ([]store.FXOLine, error)
+	UpdateFXOLine(ctx context.Context, l store.FXOLine) (store.FXOLine, error)
+
+	// CallRecords returns records newest first, at most limit, older than
+	// the record with ID before (0: from the newest).
+	CallRecords(ctx context.Context, before uint64, limit int) ([]store.CallRecord, error)
+
+	ExportConfig(ctx context.Context) (store.Config, error)
+	// ImportConfig replaces the whole configuration after validating it.
+	ImportConfig(ctx context.Context, c store.Config) error
+
+	// Admin authentication. CheckAdminPassword reports whether the password
+	// is right and whether it must be changed (first login).
+	CheckAdminPassword(ctx context.Context, password string) (ok, mustChange bool, err error)
+	SetAdminPassword(ctx context.Context, password string) error
+
+	// Sim is the control panel of the simulated board; nil on hardware.
+	Sim() SimControl
+	Version() string
+}
+
+// Status is what the status page shows.
+type Status struct {
+	Board         string         `json:"board"`
+	Version       string         `json:"version"`
+	Started       time.Time      `json:"started"`
+	Ports         []PortStatus   `json:"ports"`
+	Registrations []Registration `json:"registrations"`
+	Calls         []CallStatus   `json:"calls"`
+}
+
+// PortStatus is one analog port's state.
+type PortStatus struct {
+	Index     int    `json:"index"`
+	Number    int    `json:"number"` // 1-based within its kind
+	Kind      string `json:"kind"`   // fxs, fxo
+	Name      string `json:"name"`
+	Hook      string `json:"hook"`           // on-hook, off-hook
+	Line      string `json:"line"`           // ok, no-battery, in-use, ringing, fault
+	Fault     string `json:"fault,omitempty"`
+	Extension string `json:"extension,omitempty"` // FXS: the extension it belongs to
+	InCall    bool   `json:"in_call"`
+}
+
+// Registration is one SIP contact bound to an extension.
+type Registration struct {
+	Extension string    `json:"extension"`
+	Contact   string    `json:"contact"`
+	Source    string    `json:"source"` // transport address it came from
+	UserAgent string    `json:"user_agent,omitempty"`
+	Expires   time.Time `json:"expires"`
+}
+
+// CallStatus is one call in progress.
+type CallStatus struct {
+	ID       string           `json:"id"`
+	Caller   channel.CallerID `json:"caller"`
+	Callee   string           `json:"callee"`
+	From     string           `json:"from"` // originating channel
+	To       string           `json:"to,omitempty"`
+	State    string           `json:"state"` // dialling, ringing, answered
+	Started  time.Time        `json:"started"`
+	Answered time.Time        `json:"answered,omitzero"`
+}
+
+// StatusEvent tells a subscriber that something changed; Kind is "port",
+// "registration" or "call", and Status is the full new snapshot so a page
+// can simply re-render.
+type StatusEvent struct {
+	Kind   string `json:"kind"`
+	Status Status `json:"status"`
+}
+
+// SimControl drives the simulated board's virtual phones and telco lines,
+// for installers trying a dial plan and for tests. Port numbers are 1-based
+// within their kind.
+type SimControl interface {
+	// PhoneOffHook lifts the handset of the virtual phone on FXS port n.
+	PhoneOffHook(n int) error
+	PhoneOnHook(n int) error
+	// PhoneDial dials digits on FXS port n as DTMF tones, or pulses.
+	PhoneDial(n int, digits string, pulse bool) error
+	// LineRing makes the virtual telco line on FXO port n ring with caller ID.
+	LineRing(n int, caller channel.CallerID) error
+	// LineHangup makes the far end of FXO port n's line hang up.
+	LineHangup(n int) error
+}

@@ -1,0 +1,86 @@
+package store
+
+import "time"
+
+// SchemaVersion is the version of the configuration document and of the
+// values in the database that this firmware writes. Every earlier version
+// has a migration (see migrate.go).
+const SchemaVersion = 1
+
+// Config is the whole configuration of the box as one JSON document: what
+// `pbxctl config export` writes and `config import` reads. It never holds
+// the admin password (only its hash lives in the database, outside Config).
+type Config struct {
+	Version    int         `json:"version"`
+	System     System      `json:"system"`
+	Extensions []Extension `json:"extensions"`
+	FXOLines   []FXOLine   `json:"fxo_lines"`
+}
+
+// System holds box-wide settings.
+type System struct {
+	// Name shown in the web UI and used as SIP realm; default "minipbx".
+	Name string `json:"name"`
+	// ToneZone is the country whose tones and ring cadence the box uses
+	// (dsp tone-zone table key: ru, us, de, ...). Default "us".
+	ToneZone string `json:"tone_zone"`
+	// TimeZone is an IANA zone name, e.g. "Europe/Moscow". Default "UTC".
+	TimeZone string `json:"time_zone"`
+	// ExtensionLength is the number of digits of an extension, 2..8 (default 3).
+	ExtensionLength int `json:"extension_length"`
+	// OutsidePrefix is dialled before an outside number to seize an FXO
+	// line (default "9"); empty disables outside calls from extensions.
+	OutsidePrefix string `json:"outside_prefix"`
+	// InterDigitTimeoutMS ends dialling on an analog phone (default 4000).
+	InterDigitTimeoutMS int `json:"inter_digit_timeout_ms"`
+	// NoAnswerTimeoutS is how long an extension rings before the call fails
+	// with no answer (default 30).
+	NoAnswerTimeoutS int `json:"no_answer_timeout_s"`
+	// CallRecordRetention is how many call records are kept (default 10000).
+	CallRecordRetention int `json:"call_record_retention"`
+}
+
+// Extension is a number that reaches a phone: SIP devices that register
+// with its credentials, and optionally an FXS port.
+type Extension struct {
+	Number string `json:"number"`
+	Name   string `json:"name"`
+	// Secret is the SIP digest password. Generated strong when empty on create.
+	Secret string `json:"secret"`
+	// FXSPort is the 1-based FXS port number ringing with this extension,
+	// 0 for none.
+	FXSPort int `json:"fxs_port,omitempty"`
+	// OutsideCalls allows this extension to use the outside prefix.
+	OutsideCalls bool `json:"outside_calls"`
+}
+
+// FXOLine configures one FXO port (a telco line).
+type FXOLine struct {
+	// Port is the 1-based FXO port number.
+	Port    int    `json:"port"`
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+	// AnswerAfterRings is how many validated rings arrive before the box
+	// answers (default 2, 1..10); the caller ID arrives after the first.
+	AnswerAfterRings int `json:"answer_after_rings"`
+	// Destination is the extension an incoming call on this line reaches.
+	Destination string `json:"destination"`
+}
+
+// CallRecord is one call attempt (a CDR). Records are append-only.
+type CallRecord struct {
+	ID          uint64    `json:"id"`
+	Start       time.Time `json:"start"`
+	Answer      time.Time `json:"answer,omitzero"`
+	End         time.Time `json:"end"`
+	Caller      string    `json:"caller"`
+	CallerName  string    `json:"caller_name,omitempty"`
+	Callee      string    `json:"callee"`
+	Source      string    `json:"source"`      // originating channel, e.g. "sip:101", "fxs:1", "fxo:2"
+	Destination string    `json:"destination"` // answering channel, if any
+	// Disposition: answered, busy, no-answer, not-found, unavailable,
+	// cancelled, failed, congestion, forbidden.
+	Disposition string `json:"disposition"`
+	// DurationS is the billable (answered) time in whole seconds.
+	DurationS int `json:"duration_s"`
+}
