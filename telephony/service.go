@@ -68,8 +68,8 @@ type PortStatus struct {
 	Number    int    `json:"number"` // 1-based within its kind
 	Kind      string `json:"kind"`   // fxs, fxo
 	Name      string `json:"name"`
-	Hook      string `json:"hook"`           // on-hook, off-hook
-	Line      string `json:"line"`           // ok, no-battery, in-use, ringing, fault
+	Hook      string `json:"hook"` // on-hook, off-hook
+	Line      string `json:"line"` // ok, no-battery, in-use, ringing, fault
 	Fault     string `json:"fault,omitempty"`
 	Extension string `json:"extension,omitempty"` // FXS: the extension it belongs to
 	InCall    bool   `json:"in_call"`
