@@ -1,0 +1,133 @@
+package telephony
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// hub fans status events out to subscribers. Publishing never blocks: a
+// subscriber that does not keep up misses events, and since every event
+// carries the whole status it loses nothing but intermediate states.
+type hub struct {
+	mu     sync.Mutex
+	subs   map[chan StatusEvent]struct{}
+	closed bool
+}
+
+func (h *hub) init() { h.subs = make(map[chan StatusEvent]struct{}) }
+
+func (h *hub) subscribe(ctx context.Context) <-chan StatusEvent {
+	ch := make(chan StatusEvent, 8)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		close(ch)
+		return ch
+	}
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		h.mu.Lock()
+		if _, ok := h.subs[ch]; ok {
+			delete(h.subs, ch)
+			close(ch)
+		}
+		h.mu.Unlock()
+	}()
+	return ch
+}
+
+func (h *hub) active() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
+}
+
+func (h *hub) publish(ev StatusEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for ch := range h.subs {
+		delete(h.subs, ch)
+		close(ch)
+	}
+}
+
+// publish tells subscribers that something of kind changed.
+func (x *Exchange) publish(kind string) {
+	if !x.hub.active() {
+		return
+	}
+	st, err := x.Status(context.Background())
+	if err != nil {
+		return
+	}
+	x.hub.publish(StatusEvent{Kind: kind, Status: st})
+}
+
+// Subscribe implements Service.
+func (x *Exchange) Subscribe(ctx context.Context) <-chan StatusEvent {
+	return x.hub.subscribe(ctx)
+}
+
+// Status implements Service.
+func (x *Exchange) Status(ctx context.Context) (Status, error) {
+	st := Status{Version: x.version, Started: x.started}
+	cfg := x.config()
+	x.mu.Lock()
+	calls := make([]*call, 0, len(x.calls))
+	for _, c := range x.calls {
+		calls = append(calls, c)
+	}
+	x.mu.Unlock()
+	busy := map[string]bool{}
+	for _, c := range calls {
+		cs := c.status()
+		st.Calls = append(st.Calls, cs)
+		busy[cs.From] = true
+		if cs.To != "" {
+			busy[cs.To] = true
+		}
+	}
+	sort.Slice(st.Calls, func(i, j int) bool { return st.Calls[i].Started.Before(st.Calls[j].Started) })
+	if x.board != nil {
+		st.Board = x.board.Name()
+		counts := map[string]int{}
+		for _, p := range x.board.Ports() {
+			info, ps := p.Info(), p.Status()
+			kind := info.Kind.String()
+			counts[kind]++
+			n := counts[kind]
+			s := PortStatus{Index: info.Index, Number: n, Kind: kind, Name: info.Name,
+				Hook: ps.Hook.String(), Line: ps.Line.String(), Fault: ps.Fault}
+			if kind == "fxs" {
+				if e, ok := extensionForFXS(cfg, n); ok {
+					s.Extension = e.Number
+				}
+			}
+			s.InCall = busy[kind+":"+strconv.Itoa(n)]
+			if x.portInCall != nil && x.portInCall(info.Index) {
+				s.InCall = true
+			}
+			st.Ports = append(st.Ports, s)
+		}
+	}
+	if x.registrations != nil {
+		st.Registrations = x.registrations()
+	}
+	return st, nil
+}

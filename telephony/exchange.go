@@ -1,0 +1,170 @@
+// Package telephony is the exchange: it turns channels (SIP dialogs, FXS
+// and FXO ports) into calls. Each call runs its dial plan in its own
+// goroutine like a script — collect digits, look up the route, dial one or
+// more channels, bridge, follow what happens — and ends with a call record.
+//
+// Sub-packages hold the parts: channel (the face every leg shows), media
+// (frames, RTP, SDP, jitter buffer), sip (registrar and SIP legs), analog
+// (FXS and FXO legs over board ports) and store (configuration and
+// records in bbolt). The web UI reaches the exchange only through Service.
+package telephony
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"minipbx/board"
+	"minipbx/telephony/channel"
+	"minipbx/telephony/store"
+)
+
+// Store is what the exchange needs of the configuration database
+// (telephony/store.DB implements it).
+type Store interface {
+	ExportConfig() (store.Config, error)
+	AppendCallRecord(r store.CallRecord) (store.CallRecord, error)
+}
+
+// Exchange routes and bridges calls. Create it with New, start it with Run.
+type Exchange struct {
+	log     *slog.Logger
+	store   Store
+	board   board.Board
+	version string
+	now     func() time.Time
+	started time.Time
+
+	// dialers by technology: "sip" (target: extension number) and
+	// "analog" (targets "fxs:N", "fxo:DIGITS").
+	sipDialer    channel.Dialer
+	analogDialer channel.Dialer
+
+	cfg atomic.Pointer[store.Config]
+
+	mu    sync.Mutex
+	calls map[string]*call
+	seq   uint64
+
+	callWG sync.WaitGroup // one per running call
+	hub    hub
+
+	// callCtx is the parent context of every call; cancelled first on
+	// shutdown so calls hang up while SIP and the board still run.
+	callCtx    context.Context
+	cancelCall context.CancelFunc
+
+	// status sources filled in by wiring (wire.go); nil in unit tests.
+	registrations func() []Registration
+	portInCall    func(index int) bool
+	sim           SimControl
+	svcStore      serviceStore
+	onConfig      func(*store.Config) // applies a new configuration to SIP and analog
+}
+
+// Options configure an Exchange.
+type Options struct {
+	Store   Store
+	Board   board.Board // may be nil in unit tests
+	Logger  *slog.Logger
+	Version string
+	Now     func() time.Time
+	// SIP and Analog dial outbound legs; either may be nil (then calls to
+	// that technology fail as unavailable).
+	SIP    channel.Dialer
+	Analog channel.Dialer
+}
+
+// New makes an exchange over an open store.
+func New(o Options) (*Exchange, error) {
+	if o.Store == nil {
+		return nil, errors.New("telephony: no store")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	x := &Exchange{
+		log:          o.Logger,
+		store:        o.Store,
+		board:        o.Board,
+		version:      o.Version,
+		now:          o.Now,
+		sipDialer:    o.SIP,
+		analogDialer: o.Analog,
+		calls:        make(map[string]*call),
+	}
+	x.started = x.now()
+	x.callCtx, x.cancelCall = context.WithCancel(context.Background())
+	x.hub.init()
+	if s, ok := o.Store.(serviceStore); ok {
+		x.svcStore = s
+	}
+	if err := x.reload(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// reload refreshes the exchange's snapshot of the configuration. Calls in
+// progress keep the snapshot they started with; new calls see the new one.
+func (x *Exchange) reload() error {
+	c, err := x.store.ExportConfig()
+	if err != nil {
+		return fmt.Errorf("telephony: load configuration: %w", err)
+	}
+	x.cfg.Store(&c)
+	return nil
+}
+
+// config is the current configuration snapshot; never modify it.
+func (x *Exchange) config() *store.Config { return x.cfg.Load() }
+
+// Accept hands an inbound channel to the exchange, which runs its call in a
+// new goroutine. It is the OnCall callback of the SIP server and the analog
+// manager. After Shutdown it hangs the channel up at once.
+func (x *Exchange) Accept(ch channel.Channel) {
+	x.mu.Lock()
+	if x.callCtx.Err() != nil {
+		x.mu.Unlock()
+		_ = ch.Hangup(channel.CauseCongestion)
+		return
+	}
+	x.callWG.Add(1)
+	x.mu.Unlock()
+	go func() {
+		defer x.callWG.Done()
+		x.runCall(x.callCtx, ch)
+	}()
+}
+
+// Shutdown hangs up every call cleanly (BYE, on-hook), waits for their
+// records to be written, and refuses new calls. It returns early with
+// ctx's error if the calls do not end in time.
+func (x *Exchange) Shutdown(ctx context.Context) error {
+	x.mu.Lock()
+	x.cancelCall()
+	x.mu.Unlock()
+	done := make(chan struct{})
+	go func() { x.callWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		x.hub.close()
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("telephony: shutdown: calls still ending: %w", ctx.Err())
+	}
+}
+
+// ActiveCalls is the number of calls in progress.
+func (x *Exchange) ActiveCalls() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.calls)
+}

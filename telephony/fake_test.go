@@ -1,0 +1,218 @@
+package telephony
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+	"minipbx/telephony/store"
+)
+
+// fakeStore keeps the configuration and call records in memory.
+type fakeStore struct {
+	mu      sync.Mutex
+	cfg     store.Config
+	records []store.CallRecord
+	added   chan store.CallRecord
+}
+
+func newFakeStore(cfg store.Config) *fakeStore {
+	return &fakeStore{cfg: cfg, added: make(chan store.CallRecord, 64)}
+}
+
+func (s *fakeStore) ExportConfig() (store.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg, nil
+}
+
+func (s *fakeStore) AppendCallRecord(r store.CallRecord) (store.CallRecord, error) {
+	s.mu.Lock()
+	r.ID = uint64(len(s.records) + 1)
+	s.records = append(s.records, r)
+	s.mu.Unlock()
+	s.added <- r
+	return r, nil
+}
+
+func (s *fakeStore) waitRecord(t *testing.T) store.CallRecord {
+	t.Helper()
+	select {
+	case r := <-s.added:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("no call record written")
+	}
+	return store.CallRecord{}
+}
+
+func testConfig() store.Config {
+	return store.Config{
+		Version: store.SchemaVersion,
+		System: store.System{Name: "test", ToneZone: "us", TimeZone: "UTC", ExtensionLength: 3,
+			OutsidePrefix: "9", InterDigitTimeoutMS: 300, NoAnswerTimeoutS: 2, CallRecordRetention: 100},
+		Extensions: []store.Extension{
+			{Number: "101", Name: "Alice", FXSPort: 1, OutsideCalls: true},
+			{Number: "102", Name: "Bob", FXSPort: 2},
+			{Number: "201", Name: "Carol", OutsideCalls: false},
+			{Number: "202", Name: "Dave", OutsideCalls: true},
+		},
+		FXOLines: []store.FXOLine{{Port: 1, Enabled: true, AnswerAfterRings: 2, Destination: "201"}},
+	}
+}
+
+// fakeEndpoint records frames written to it and pushes frames to its sink.
+type fakeEndpoint struct {
+	mu      sync.Mutex
+	sink    media.Sink
+	written int
+}
+
+func (e *fakeEndpoint) WriteFrame(f *media.Frame) {
+	e.mu.Lock()
+	e.written++
+	e.mu.Unlock()
+}
+func (e *fakeEndpoint) SetSink(s media.Sink) { e.mu.Lock(); e.sink = s; e.mu.Unlock() }
+func (e *fakeEndpoint) Codec() media.Codec   { return media.PCMU }
+
+// speak pushes one frame from the far end into the bridge.
+func (e *fakeEndpoint) speak() bool {
+	e.mu.Lock()
+	s := e.sink
+	e.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	var f media.Frame
+	f.HasSamples = true
+	s.WriteFrame(&f)
+	return true
+}
+
+func (e *fakeEndpoint) heard() int { e.mu.Lock(); defer e.mu.Unlock(); return e.written }
+
+// fakeChannel is a scriptable channel.Channel.
+type fakeChannel struct {
+	info   channel.Info
+	events chan channel.Event
+	ep     fakeEndpoint
+
+	mu        sync.Mutex
+	ended     bool
+	cause     channel.Cause
+	progress  int
+	answered  int
+	digitsOut []byte
+	hungUp    chan channel.Cause
+}
+
+func newFakeChannel(info channel.Info) *fakeChannel {
+	return &fakeChannel{info: info, events: make(chan channel.Event, 32), hungUp: make(chan channel.Cause, 1)}
+}
+
+func (c *fakeChannel) Info() channel.Info           { return c.info }
+func (c *fakeChannel) Events() <-chan channel.Event { return c.events }
+func (c *fakeChannel) Media() media.Endpoint        { return &c.ep }
+func (c *fakeChannel) Progress() error              { c.mu.Lock(); c.progress++; c.mu.Unlock(); return nil }
+func (c *fakeChannel) Answer(context.Context) error {
+	c.mu.Lock()
+	c.answered++
+	c.mu.Unlock()
+	return nil
+}
+func (c *fakeChannel) SendDigit(d byte) error {
+	c.mu.Lock()
+	c.digitsOut = append(c.digitsOut, d)
+	c.mu.Unlock()
+	return nil
+}
+
+// Hangup is called by the exchange.
+func (c *fakeChannel) Hangup(cause channel.Cause) error {
+	c.end(cause)
+	return nil
+}
+
+// end finishes the channel once, from either side.
+func (c *fakeChannel) end(cause channel.Cause) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.ended, c.cause = true, cause
+	c.events <- channel.Event{Type: channel.EventHangup, Cause: cause, Time: time.Now()}
+	close(c.events)
+	c.hungUp <- cause
+}
+
+func (c *fakeChannel) emit(ev channel.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ended {
+		c.events <- ev
+	}
+}
+
+func (c *fakeChannel) waitHangup(t *testing.T) channel.Cause {
+	t.Helper()
+	select {
+	case cause := <-c.hungUp:
+		return cause
+	case <-time.After(5 * time.Second):
+		t.Fatalf("channel %s not hung up", c.info.ID)
+	}
+	return 0
+}
+
+// fakeDialer creates fake outbound channels and lets tests script them.
+type fakeDialer struct {
+	kind channel.Kind
+	mu   sync.Mutex
+	// fail maps a target to the cause Dial fails with.
+	fail  map[string]channel.Cause
+	legs  chan *fakeChannel
+	count int
+}
+
+func newFakeDialer(kind channel.Kind) *fakeDialer {
+	return &fakeDialer{kind: kind, fail: map[string]channel.Cause{}, legs: make(chan *fakeChannel, 16)}
+}
+
+func (d *fakeDialer) Dial(ctx context.Context, req channel.Request) (channel.Channel, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cause, ok := d.fail[req.Target]; ok {
+		return nil, &channel.DialError{Cause: cause, Err: fmt.Errorf("fake: %s", req.Target)}
+	}
+	d.count++
+	ch := newFakeChannel(channel.Info{ID: fmt.Sprintf("%s-out-%d", d.kind, d.count), Kind: d.kind,
+		Endpoint: req.Target, Direction: "out", Caller: req.Caller})
+	d.legs <- ch
+	return ch, nil
+}
+
+func (d *fakeDialer) next(t *testing.T) *fakeChannel {
+	t.Helper()
+	select {
+	case ch := <-d.legs:
+		return ch
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing dialled")
+	}
+	return nil
+}
+
+func (d *fakeDialer) none(t *testing.T) {
+	t.Helper()
+	select {
+	case ch := <-d.legs:
+		t.Fatalf("unexpected leg dialled: %s", ch.info.Endpoint)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
