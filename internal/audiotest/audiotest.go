@@ -1,0 +1,108 @@
+// Package audiotest makes and measures test signals for whole-box tests:
+// a pure tone in, and out the other side its frequency, level and
+// signal-to-noise ratio.
+package audiotest
+
+import "math"
+
+// Tone generates a sine of freq Hz with the given peak amplitude, keeping
+// its phase across calls so frames join without clicks.
+type Tone struct {
+	Freq, Peak float64
+	phase      float64
+}
+
+// Fill writes the next len(out) samples of the tone.
+func (t *Tone) Fill(out []int16) {
+	step := 2 * math.Pi * t.Freq / 8000
+	for i := range out {
+		out[i] = int16(t.Peak * math.Sin(t.phase))
+		t.phase += step
+		if t.phase > 2*math.Pi {
+			t.phase -= 2 * math.Pi
+		}
+	}
+}
+
+// Measurement is what Analyze finds of a tone in a recording.
+type Measurement struct {
+	// Peak is the fitted sine's amplitude at the tone frequency.
+	Peak float64
+	// SNR is the tone's power over everything else, in dB.
+	SNR float64
+}
+
+// Analyze fits a sine of freq Hz (plus DC) to s by least squares and
+// compares its power with the power of the residual.
+func Analyze(s []int16, freq float64) Measurement {
+	if len(s) == 0 {
+		return Measurement{SNR: math.Inf(-1)}
+	}
+	w := 2 * math.Pi * freq / 8000
+	// Normal equations for x = [a, b, c] in a·sin + b·cos + c.
+	var ss, sc, s1, cc, c1, ys, yc, y1 float64
+	n := float64(len(s))
+	for i, v := range s {
+		si, ci, y := math.Sin(w*float64(i)), math.Cos(w*float64(i)), float64(v)
+		ss += si * si
+		sc += si * ci
+		s1 += si
+		cc += ci * ci
+		c1 += ci
+		ys += y * si
+		yc += y * ci
+		y1 += y
+	}
+	a, b, c := solve3([3][3]float64{{ss, sc, s1}, {sc, cc, c1}, {s1, c1, n}}, [3]float64{ys, yc, y1})
+	var resid float64
+	for i, v := range s {
+		e := float64(v) - (a*math.Sin(w*float64(i)) + b*math.Cos(w*float64(i)) + c)
+		resid += e * e
+	}
+	sig := (a*a + b*b) / 2
+	noise := resid / n
+	m := Measurement{Peak: math.Hypot(a, b)}
+	switch {
+	case noise == 0 && sig > 0:
+		m.SNR = math.Inf(1)
+	case sig == 0:
+		m.SNR = math.Inf(-1)
+	default:
+		m.SNR = 10 * math.Log10(sig/noise)
+	}
+	return m
+}
+
+// solve3 solves a 3×3 linear system by Cramer's rule.
+func solve3(m [3][3]float64, y [3]float64) (float64, float64, float64) {
+	det := func(m [3][3]float64) float64 {
+		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) -
+			m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) +
+			m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	}
+	d := det(m)
+	if d == 0 {
+		return 0, 0, 0
+	}
+	var r [3]float64
+	for k := 0; k < 3; k++ {
+		mk := m
+		for i := 0; i < 3; i++ {
+			mk[i][k] = y[i]
+		}
+		r[k] = det(mk) / d
+	}
+	return r[0], r[1], r[2]
+}
+
+// Level is the RMS of s in dB relative to full scale.
+func Level(s []int16) float64 {
+	var sum float64
+	for _, v := range s {
+		sum += float64(v) * float64(v)
+	}
+	if sum == 0 {
+		return math.Inf(-1)
+	}
+	return 10 * math.Log10(sum/float64(len(s))/(32768*32768))
+}
