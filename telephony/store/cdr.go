@@ -1,0 +1,165 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"go.etcd.io/bbolt"
+)
+
+// Dispositions of a call record.
+const (
+	DispositionAnswered    = "answered"
+	DispositionBusy        = "busy"
+	DispositionNoAnswer    = "no-answer"
+	DispositionNotFound    = "not-found"
+	DispositionUnavailable = "unavailable"
+	DispositionCancelled   = "cancelled"
+	DispositionFailed      = "failed"
+	DispositionCongestion  = "congestion"
+	DispositionForbidden   = "forbidden"
+)
+
+// Dispositions returns every valid CallRecord.Disposition.
+func Dispositions() []string {
+	return []string{DispositionAnswered, DispositionBusy, DispositionNoAnswer, DispositionNotFound,
+		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden}
+}
+
+const (
+	// maxRecordField bounds each text field of a call record: the caller's
+	// number and name come from the outside (SIP headers, caller ID) and
+	// are hostile until checked.
+	maxRecordField = 128
+	// DefaultCallRecordsPage and MaxCallRecordsPage bound CallRecords.
+	DefaultCallRecordsPage = 100
+	MaxCallRecordsPage     = 1000
+)
+
+func cdrKey(id uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], id)
+	return k[:]
+}
+
+// AppendCallRecord stores r with the next ID (IDs increase and are never
+// reused) and drops the oldest records beyond System.CallRecordRetention,
+// in one transaction. Text fields are cleaned (valid UTF-8, no control
+// characters, at most 128 bytes) rather than refused, so that a hostile
+// caller ID cannot lose a record; a record with impossible times or an
+// unknown disposition is a programming error and is refused.
+func (db *DB) AppendCallRecord(r CallRecord) (CallRecord, error) {
+	if db.readOnly {
+		return CallRecord{}, ErrReadOnly
+	}
+	switch {
+	case r.Start.IsZero():
+		return CallRecord{}, fmt.Errorf("store: call record: no start time")
+	case r.End.Before(r.Start):
+		return CallRecord{}, fmt.Errorf("store: call record: ends (%v) before it starts (%v)", r.End, r.Start)
+	case !r.Answer.IsZero() && (r.Answer.Before(r.Start) || r.Answer.After(r.End)):
+		return CallRecord{}, fmt.Errorf("store: call record: answer time %v outside the call", r.Answer)
+	case !slices.Contains(Dispositions(), r.Disposition):
+		return CallRecord{}, fmt.Errorf("store: call record: unknown disposition %q", r.Disposition)
+	case r.DurationS < 0:
+		return CallRecord{}, fmt.Errorf("store: call record: negative duration")
+	}
+	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination} {
+		*s = cleanText(*s)
+	}
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		var sys System
+		if err := decodeValue("system", tx.Bucket([]byte(bucketSystem)).Get([]byte(keySystem)), db.schema, &sys); err != nil {
+			return err
+		}
+		b := tx.Bucket([]byte(bucketCDR))
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		r.ID = id
+		if err := putValue(b, string(cdrKey(id)), r); err != nil {
+			return err
+		}
+		return trimRecords(b, id, sys.CallRecordRetention)
+	})
+	if err != nil {
+		return CallRecord{}, fmt.Errorf("store: append call record: %w", err)
+	}
+	return r, nil
+}
+
+// trimRecords keeps the newest `keep` records (IDs ≤ last).
+func trimRecords(b *bbolt.Bucket, last uint64, keep int) error {
+	if keep < 1 {
+		keep = 1
+	}
+	c := b.Cursor()
+	var stale [][]byte
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if last-binary.BigEndian.Uint64(k) < uint64(keep) {
+			break
+		}
+		stale = append(stale, append([]byte(nil), k...))
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CallRecords returns at most limit records older than ID before (0: from
+// the newest), newest first. limit ≤ 0 means DefaultCallRecordsPage; it is
+// capped at MaxCallRecordsPage.
+func (db *DB) CallRecords(before uint64, limit int) ([]CallRecord, error) {
+	if limit <= 0 {
+		limit = DefaultCallRecordsPage
+	}
+	limit = min(limit, MaxCallRecordsPage)
+	out := []CallRecord{}
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte(bucketCDR)).Cursor()
+		var k, v []byte
+		if before == 0 {
+			k, v = c.Last()
+		} else if k, _ = c.Seek(cdrKey(before)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && len(out) < limit; k, v = c.Prev() {
+			var r CallRecord
+			if err := decodeValue("cdr", v, db.schema, &r); err != nil {
+				return &valueError{bucketCDR, fmt.Sprint(binary.BigEndian.Uint64(k)), err}
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: call records: %w", err)
+	}
+	return out, nil
+}
+
+// cleanText makes outside-supplied text safe to store and show.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
+	for len(s) > maxRecordField {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
+}

@@ -1,0 +1,379 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/bbolt"
+)
+
+// fxoKey is an FXO line's key: zero-padded so keys sort by port.
+func fxoKey(port int) string { return fmt.Sprintf("%02d", port) }
+
+// readConfig reads the whole configuration inside tx.
+func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
+	c := Config{Version: SchemaVersion, Extensions: []Extension{}, FXOLines: []FXOLine{}}
+	raw := tx.Bucket([]byte(bucketSystem)).Get([]byte(keySystem))
+	if raw == nil {
+		return c, &valueError{bucketSystem, keySystem, errors.New("the system settings are missing")}
+	}
+	if err := decodeValue("system", raw, schema, &c.System); err != nil {
+		return c, &valueError{bucketSystem, keySystem, err}
+	}
+	err := tx.Bucket([]byte(bucketExtensions)).ForEach(func(k, v []byte) error {
+		var e Extension
+		if err := decodeValue("extension", v, schema, &e); err != nil {
+			return &valueError{bucketExtensions, string(k), err}
+		}
+		if e.Number != string(k) {
+			return &valueError{bucketExtensions, string(k), fmt.Errorf("holds extension %q", e.Number)}
+		}
+		c.Extensions = append(c.Extensions, e)
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	err = tx.Bucket([]byte(bucketFXOLines)).ForEach(func(k, v []byte) error {
+		var l FXOLine
+		if err := decodeValue("fxo_line", v, schema, &l); err != nil {
+			return &valueError{bucketFXOLines, string(k), err}
+		}
+		if fxoKey(l.Port) != string(k) {
+			return &valueError{bucketFXOLines, string(k), fmt.Errorf("holds port %d", l.Port)}
+		}
+		c.FXOLines = append(c.FXOLines, l)
+		return nil
+	})
+	return c, err
+}
+
+// writeConfig makes the configuration buckets hold exactly c, writing only
+// the values that changed.
+func writeConfig(tx *bbolt.Tx, c Config) error {
+	enc := func(v any) []byte {
+		b, err := encodeValue(v)
+		if err != nil {
+			panic(err) // our own plain structs always encode
+		}
+		return b
+	}
+	sys := map[string][]byte{keySystem: enc(c.System)}
+	exts := map[string][]byte{}
+	for _, e := range c.Extensions {
+		exts[e.Number] = enc(e)
+	}
+	lines := map[string][]byte{}
+	for _, l := range c.FXOLines {
+		lines[fxoKey(l.Port)] = enc(l)
+	}
+	for name, want := range map[string]map[string][]byte{bucketSystem: sys, bucketExtensions: exts, bucketFXOLines: lines} {
+		if err := syncBucket(tx.Bucket([]byte(name)), want); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// syncBucket deletes the keys of b not in want and puts those that differ.
+func syncBucket(b *bbolt.Bucket, want map[string][]byte) error {
+	var stale [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if _, ok := want[string(k)]; !ok {
+			stale = append(stale, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	for k, v := range want {
+		if bytes.Equal(b.Get([]byte(k)), v) {
+			continue
+		}
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortConfig orders extensions by number and lines by port, the order
+// they are stored and exported in.
+func sortConfig(c *Config) {
+	slices.SortStableFunc(c.Extensions, func(a, b Extension) int {
+		if len(a.Number) != len(b.Number) {
+			return len(a.Number) - len(b.Number)
+		}
+		return strings.Compare(a.Number, b.Number)
+	})
+	slices.SortStableFunc(c.FXOLines, func(a, b FXOLine) int { return a.Port - b.Port })
+}
+
+// validator returns the checker for a change to c (whose stored secrets
+// are exempt from re-checking).
+func (db *DB) validator(blameSystem bool, stored Config) *validator {
+	known := map[string]bool{}
+	for _, e := range stored.Extensions {
+		known[e.Secret] = true
+	}
+	return &validator{limits: db.limits, zones: db.zones, blameSystem: blameSystem, knownSecrets: known}
+}
+
+// change runs one read-validate-write transaction: fn edits a copy of the
+// stored configuration; the result is validated and, only if valid,
+// written. entity names what fn changes ("system", "ext:101", "fxo:1") so
+// that errors are reported relative to it; "" validates the whole
+// document (import). Nothing is written when fn or validation fails.
+func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
+	if db.readOnly {
+		return Config{}, ErrReadOnly
+	}
+	var out Config
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		before, err := readConfig(tx, db.schema)
+		if err != nil {
+			return fmt.Errorf("store: read configuration: %w", err)
+		}
+		after := cloneConfig(before)
+		if err := fn(&after); err != nil {
+			return err
+		}
+		v := db.validator(entity == "system", before)
+		issues := v.check(&after)
+		if entity == "" {
+			if err := allIssues(issues); err != nil {
+				return err
+			}
+		} else {
+			vb := db.validator(entity == "system", before)
+			if err := scopedIssues(vb.check(&before), issues, entity); err != nil {
+				return err
+			}
+		}
+		sortConfig(&after)
+		if err := writeConfig(tx, after); err != nil {
+			return fmt.Errorf("store: write configuration: %w", err)
+		}
+		out = after
+		return nil
+	})
+	return out, err
+}
+
+func cloneConfig(c Config) Config {
+	c.Extensions = slices.Clone(c.Extensions)
+	c.FXOLines = slices.Clone(c.FXOLines)
+	return c
+}
+
+// Config returns the whole configuration (secrets included).
+func (db *DB) Config() (Config, error) {
+	var c Config
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		c, err = readConfig(tx, db.schema)
+		return err
+	})
+	if err != nil {
+		return Config{}, fmt.Errorf("store: read configuration: %w", err)
+	}
+	return c, nil
+}
+
+// ExportConfig returns the configuration as the JSON document's value:
+// what a backup holds. It includes the SIP secrets (so a restore brings
+// phones back without re-provisioning) but never the admin password.
+func (db *DB) ExportConfig() (Config, error) { return db.Config() }
+
+// ImportConfig replaces the whole configuration with c after validating
+// it as one document (errors carry paths such as "extensions[2].number").
+// An extension whose secret is empty keeps the secret stored for its
+// number, or gets a generated one if it is new. c.Version must be 0 (a
+// Config built in Go) or SchemaVersion; older JSON documents are migrated
+// by DecodeConfig before they become a Config.
+func (db *DB) ImportConfig(c Config) error {
+	if c.Version != 0 && c.Version != SchemaVersion {
+		return fieldErr("version", "must be %d (decode older documents with DecodeConfig, which migrates them)", SchemaVersion)
+	}
+	_, err := db.change("", func(cur *Config) error {
+		old := map[string]string{}
+		for _, e := range cur.Extensions {
+			old[e.Number] = e.Secret
+		}
+		next := cloneConfig(c)
+		next.Version = SchemaVersion
+		if next.Extensions == nil {
+			next.Extensions = []Extension{}
+		}
+		if next.FXOLines == nil {
+			next.FXOLines = []FXOLine{}
+		}
+		for i := range next.Extensions {
+			e := &next.Extensions[i]
+			if e.Secret == "" {
+				if s, ok := old[e.Number]; ok {
+					e.Secret = s
+				} else {
+					e.Secret = GenerateSecret()
+				}
+			}
+		}
+		*cur = next
+		return nil
+	})
+	return err
+}
+
+// ValidateConfig checks c as ImportConfig would, without writing.
+func (db *DB) ValidateConfig(c Config) error {
+	cur, err := db.Config()
+	if err != nil {
+		return err
+	}
+	next := cloneConfig(c)
+	for i := range next.Extensions {
+		if next.Extensions[i].Secret == "" {
+			next.Extensions[i].Secret = GenerateSecret()
+		}
+	}
+	return allIssues(db.validator(false, cur).check(&next))
+}
+
+// System returns the box-wide settings.
+func (db *DB) System() (System, error) {
+	c, err := db.Config()
+	return c.System, err
+}
+
+// UpdateSystem replaces the box-wide settings. Errors are relative to the
+// System object ("outside_prefix"); a change of ExtensionLength while
+// extensions of another length exist is refused on "extension_length".
+func (db *DB) UpdateSystem(s System) (System, error) {
+	c, err := db.change("system", func(c *Config) error {
+		c.System = s
+		return nil
+	})
+	return c.System, err
+}
+
+// Extensions returns every extension, ordered by number.
+func (db *DB) Extensions() ([]Extension, error) {
+	c, err := db.Config()
+	return c.Extensions, err
+}
+
+// Extension returns one extension, or ErrNotFound.
+func (db *DB) Extension(number string) (Extension, error) {
+	c, err := db.Config()
+	if err != nil {
+		return Extension{}, err
+	}
+	for _, e := range c.Extensions {
+		if e.Number == number {
+			return e, nil
+		}
+	}
+	return Extension{}, fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
+}
+
+// CreateExtension adds an extension; an empty secret is generated
+// strong. It returns the stored extension (with its secret).
+func (db *DB) CreateExtension(e Extension) (Extension, error) {
+	if e.Secret == "" {
+		e.Secret = GenerateSecret()
+	}
+	_, err := db.change("ext:"+e.Number, func(c *Config) error {
+		for _, x := range c.Extensions {
+			if x.Number == e.Number {
+				return fieldErr("number", "extension %s already exists", e.Number)
+			}
+		}
+		c.Extensions = append(c.Extensions, e)
+		return nil
+	})
+	if err != nil {
+		return Extension{}, err
+	}
+	return e, nil
+}
+
+// UpdateExtension replaces extension number with e (which may renumber
+// it: FXO lines routed to the old number follow). An empty secret keeps
+// the stored one.
+func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
+	_, err := db.change("ext:"+e.Number, func(c *Config) error {
+		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+		if i < 0 {
+			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
+		}
+		if e.Secret == "" {
+			e.Secret = c.Extensions[i].Secret
+		}
+		// Move it last so that a clash (duplicate number or port) is
+		// reported on the extension being changed, not on the other one.
+		c.Extensions = append(slices.Delete(c.Extensions, i, i+1), e)
+		if e.Number != number {
+			for j := range c.FXOLines {
+				if c.FXOLines[j].Destination == number {
+					c.FXOLines[j].Destination = e.Number
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Extension{}, err
+	}
+	return e, nil
+}
+
+// DeleteExtension removes an extension. Deleting one that an FXO line
+// routes to is refused (route the line elsewhere first): a ringing line
+// must always reach someone.
+func (db *DB) DeleteExtension(number string) error {
+	_, err := db.change("ext:"+number, func(c *Config) error {
+		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+		if i < 0 {
+			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
+		}
+		for _, l := range c.FXOLines {
+			if l.Destination == number {
+				return fieldErr("number", "extension %s receives the calls of FXO line %d; route the line elsewhere first", number, l.Port)
+			}
+		}
+		c.Extensions = slices.Delete(c.Extensions, i, i+1)
+		return nil
+	})
+	return err
+}
+
+// FXOLines returns the configuration of every FXO port, ordered by port.
+func (db *DB) FXOLines() ([]FXOLine, error) {
+	c, err := db.Config()
+	return c.FXOLines, err
+}
+
+// UpdateFXOLine replaces the configuration of FXO port l.Port.
+func (db *DB) UpdateFXOLine(l FXOLine) (FXOLine, error) {
+	_, err := db.change(fmt.Sprintf("fxo:%d", l.Port), func(c *Config) error {
+		i := slices.IndexFunc(c.FXOLines, func(x FXOLine) bool { return x.Port == l.Port })
+		if i < 0 {
+			return fieldErr("port", "no FXO port %d on this box (it has %s)", l.Port, portRange(db.limits.FXOPorts))
+		}
+		c.FXOLines[i] = l
+		return nil
+	})
+	if err != nil {
+		return FXOLine{}, err
+	}
+	return l, nil
+}
