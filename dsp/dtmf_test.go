@@ -1,0 +1,243 @@
+package dsp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sig is a test signal under construction, in float64 so that sums of
+// components do not clip before the end.
+type sig []float64
+
+// tone adds a sine of freq Hz at level dBm0 from sample at for n samples.
+func (s sig) tone(at, n int, freq, level float64) {
+	a := DBm0ToPeak(level)
+	for i := 0; i < n && at+i < len(s); i++ {
+		s[at+i] += a * math.Sin(2*math.Pi*freq*float64(i)/8000+0.3)
+	}
+}
+
+// noise adds white Gaussian noise of the given mean square power (dBm0 of
+// the equivalent sine power).
+func (s sig) noise(r *rand.Rand, level float64) {
+	sd := DBm0ToPeak(level) / math.Sqrt2
+	for i := range s {
+		s[i] += r.NormFloat64() * sd
+	}
+}
+
+func (s sig) pcm() []int16 {
+	out := make([]int16, len(s))
+	for i, v := range s {
+		out[i] = sat16(v)
+	}
+	return out
+}
+
+// dtmfSpec describes one digit for the conformance signals.
+type dtmfSpec struct {
+	digit              byte
+	on                 int     // samples
+	lowLvl, highLvl    float64 // dBm0
+	lowOffs, highOffs  float64 // relative frequency offsets (0.02 = +2%)
+	lowOffHz, highOffHz float64
+}
+
+func (sp dtmfSpec) add(s sig, at int) {
+	k := dtmfIndex(sp.digit)
+	f := dtmfFreqs()
+	s.tone(at, sp.on, f[k/4]*(1+sp.lowOffs)+sp.lowOffHz, sp.lowLvl)
+	s.tone(at, sp.on, f[4+k%4]*(1+sp.highOffs)+sp.highOffHz, sp.highLvl)
+}
+
+func detectAll(d *DTMFDetector, pcm []int16, frame int) []DTMFEvent {
+	var got []DTMFEvent
+	for i := 0; i < len(pcm); i += frame {
+		got = append(got, d.Process(pcm[i:min(i+frame, len(pcm))])...)
+	}
+	return got
+}
+
+func digitsOf(ev []DTMFEvent) string {
+	var b strings.Builder
+	for _, e := range ev {
+		b.WriteByte(e.Digit)
+	}
+	return b.String()
+}
+
+func TestDTMFRoundTripAllDigits(t *testing.T) {
+	g := NewDTMFGenerator(DTMFGenConfig{})
+	const digits = "0123456789*#ABCD"
+	if err := g.Queue(digits); err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]int16, 8000*4)
+	g.Read(pcm)
+	if g.Busy() {
+		t.Fatal("generator still busy")
+	}
+	for _, frame := range []int{160, 1, 37, 4000} {
+		ev := detectAll(NewDTMFDetector(), pcm, frame)
+		if got := digitsOf(ev); got != digits {
+			t.Fatalf("frame %d: got %q want %q", frame, got, digits)
+		}
+		for i, e := range ev {
+			want := int64(i * 1600)
+			if e.Sample < want-16 || e.Sample > want+16 {
+				t.Errorf("frame %d digit %c at sample %d, want %d±16", frame, e.Digit, e.Sample, want)
+			}
+		}
+	}
+}
+
+func TestDTMFGeneratorQueueRejectsInvalid(t *testing.T) {
+	g := NewDTMFGenerator(DTMFGenConfig{})
+	if err := g.Queue("12x"); err == nil {
+		t.Fatal("no error for x")
+	}
+	if g.Busy() {
+		t.Fatal("partial queue after error")
+	}
+}
+
+// TestDTMFGeneratorLevels checks levels, twist and timing of the generator
+// by measuring its output directly.
+func TestDTMFGeneratorLevels(t *testing.T) {
+	g := NewDTMFGenerator(DTMFGenConfig{LevelDBm0: -10, TwistDB: 2, On: 60 * time.Millisecond, Off: 40 * time.Millisecond})
+	if err := g.Queue("1"); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int16, 1000)
+	if !g.Read(out) {
+		t.Fatal("not active")
+	}
+	on := 0
+	for i, v := range out {
+		if v != 0 {
+			on = i + 1
+		}
+	}
+	if on < 470 || on > 480 {
+		t.Errorf("tone lasts %d samples, want 480", on)
+	}
+	low := goertzelLevel(out[:480], 697)
+	high := goertzelLevel(out[:480], 1209)
+	if math.Abs(low+10) > 0.2 || math.Abs(high+8) > 0.2 {
+		t.Errorf("levels %.2f/%.2f dBm0, want -10/-8", low, high)
+	}
+	if g.Read(out[:160]) || g.Busy() {
+		t.Error("still active after the digit")
+	}
+}
+
+// goertzelLevel measures the level in dBm0 of the sine at f in x.
+func goertzelLevel(x []int16, f float64) float64 {
+	var re, im float64
+	for n, v := range x {
+		w := 2 * math.Pi * f * float64(n) / 8000
+		re += float64(v) * math.Cos(w)
+		im -= float64(v) * math.Sin(w)
+	}
+	a := 2 * math.Hypot(re, im) / float64(len(x))
+	return 20 * math.Log10(a/Dbm0Peak)
+}
+
+// conformance runs one digit (between margins of silence, or noise) and
+// returns the digits detected.
+func runDTMF(sp dtmfSpec, extra func(s sig)) string {
+	s := make(sig, 8000)
+	sp.add(s, 1000)
+	if extra != nil {
+		extra(s)
+	}
+	return digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160))
+}
+
+func TestDTMFConformance(t *testing.T) {
+	base := dtmfSpec{on: 400, lowLvl: -10, highLvl: -10}
+	type tc struct {
+		name   string
+		mod    func(*dtmfSpec)
+		accept bool
+	}
+	var cases []tc
+	// Frequency tolerance, each tone, both signs: accept ±(1.5%+2 Hz), reject ±3.5%.
+	for _, sign := range []float64{1, -1} {
+		for _, low := range []bool{true, false} {
+			grp := "high"
+			if low {
+				grp = "low"
+			}
+			cases = append(cases,
+				tc{fmt.Sprintf("%s %+.1f%%+2Hz", grp, sign*1.5), func(sp *dtmfSpec) {
+					if low {
+						sp.lowOffs, sp.lowOffHz = sign*0.015, sign*2
+					} else {
+						sp.highOffs, sp.highOffHz = sign*0.015, sign*2
+					}
+				}, true},
+				tc{fmt.Sprintf("%s %+.1f%%", grp, sign*3.5), func(sp *dtmfSpec) {
+					if low {
+						sp.lowOffs = sign * 0.035
+					} else {
+						sp.highOffs = sign * 0.035
+					}
+				}, false},
+			)
+		}
+	}
+	cases = append(cases,
+		tc{"normal twist 8 dB", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -10, -18 }, true},
+		tc{"reverse twist 4 dB", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -14, -10 }, true},
+		tc{"normal twist 14 dB", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -8, -22 }, false},
+		tc{"reverse twist 8 dB", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -18, -10 }, false},
+		tc{"level -3 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -3, -3 }, true},
+		tc{"level -27 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -27, -27 }, true},
+		tc{"level -40 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -40, -40 }, false},
+		tc{"level -45 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -45, -45 }, false},
+		tc{"40 ms", func(sp *dtmfSpec) { sp.on = 320 }, true},
+		tc{"20 ms", func(sp *dtmfSpec) { sp.on = 160 }, false},
+		tc{"15 ms", func(sp *dtmfSpec) { sp.on = 120 }, false},
+	)
+	for _, c := range cases {
+		for _, digit := range []byte(dtmfDigits) {
+			sp := base
+			sp.digit = digit
+			c.mod(&sp)
+			// Vary the alignment against the detector's blocks.
+			for _, shift := range []int{0, 13, 26, 40} {
+				s := make(sig, 6000)
+				sp.add(s, 1000+shift)
+				got := digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160))
+				want := ""
+				if c.accept {
+					want = string(digit)
+				}
+				if got != want {
+					t.Errorf("%s digit %c shift %d: got %q want %q", c.name, digit, shift, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestDTMFZeroAllocs(t *testing.T) {
+	g := NewDTMFGenerator(DTMFGenConfig{On: 50 * time.Millisecond, Off: 50 * time.Millisecond})
+	d := NewDTMFDetector()
+	frame := make([]int16, 160)
+	n := testing.AllocsPerRun(2000, func() {
+		if !g.Busy() {
+			_ = g.Queue("1234567890")
+		}
+		g.Read(frame)
+		d.Process(frame)
+	})
+	if n != 0 {
+		t.Fatalf("%.2f allocations per frame", n)
+	}
+}
