@@ -1,0 +1,696 @@
+package media
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Frame timing of every RTP stream we send: 20 ms, 160 samples at 8 kHz.
+const (
+	FrameDuration = 20 * time.Millisecond
+	// rtcpInterval is how often we report; RFC 3550's minimum is 5 s.
+	rtcpInterval = 5 * time.Second
+	// digitDuration and digitGap shape the RFC 4733 events we send.
+	digitDuration = 100 * time.Millisecond
+	digitGap      = 60 * time.Millisecond
+	// talkspurtGap is the silence after which the next packet starts a new
+	// talkspurt (marker bit set, timestamp jumps by the real elapsed time).
+	talkspurtGap = 3 * FrameDuration
+)
+
+// SessionConfig sets up an RTP session.
+type SessionConfig struct {
+	// BindIP is the local address to bind (unspecified: all).
+	BindIP netip.Addr
+	// AdvertiseIP is the address written into our SDP; when invalid it is
+	// BindIP, which must then be specified.
+	AdvertiseIP netip.Addr
+	// Ports allocates the RTP/RTCP port pair; nil picks ephemeral ports.
+	Ports *PortRange
+	// Codecs we accept, in our order of preference (PCMU, PCMA by default).
+	Codecs []Codec
+	// OnDigit is called from the receive goroutine for each RFC 4733 digit.
+	OnDigit func(d byte)
+	// CNAME for RTCP SDES; a default is derived from the SSRC.
+	CNAME  string
+	Logger *slog.Logger
+}
+
+// Stats are a session's call-quality counters (RFC 3550 §6.4).
+type Stats struct {
+	Codec           Codec
+	PacketsSent     uint64
+	OctetsSent      uint64
+	PacketsReceived uint64
+	// PacketsLost counts RTP packets expected from the peer but not received.
+	PacketsLost int64
+	// Jitter is the interarrival jitter of the peer's stream as we measure it.
+	Jitter time.Duration
+	// Ignored counts packets dropped: wrong source, malformed, late or duplicate.
+	Ignored uint64
+	// What the peer reports about our stream (from its RTCP SR/RR).
+	RemoteReports      uint64
+	RemoteFractionLost float64
+	RemotePacketsLost  int64
+	RemoteJitter       time.Duration
+	RTT                time.Duration
+}
+
+type sinkBox struct{ s Sink }
+
+// Session is the RTP session of one SIP leg; it implements Endpoint.
+// Frames written to it are sent at once (the writer's clock paces the
+// stream); frames received are pushed to the sink from the receive
+// goroutine, with their G.711 payload intact so a same-codec peer can relay
+// them without decoding.
+type Session struct {
+	cfg      SessionConfig
+	log      *slog.Logger
+	rtpConn  *net.UDPConn
+	rtcpConn *net.UDPConn
+	local    netip.AddrPort // advertised
+	start    time.Time
+	ssrc     uint32
+	cname    string
+	sink     atomic.Pointer[sinkBox]
+	digits   chan byte
+	done     chan struct{}
+	wg       sync.WaitGroup
+	closed   sync.Once
+
+	// Send state, guarded by mu.
+	mu          sync.Mutex
+	remote      netip.AddrPort // where RTP goes; invalid until SDP is known
+	remoteRTCP  netip.AddrPort
+	codec       Codec
+	sendEventPT int // peer's telephone-event payload type, -1 none
+	sending     bool
+	seq         uint16
+	ts          uint32
+	lastSend    time.Time
+	started     bool
+	inEvent     bool
+	newSpurt    bool
+	pktSent     uint64
+	octSent     uint64
+	sendBuf     [1500]byte
+	hdr         rtp.Header
+	sdpVersion  uint64
+	sdpID       uint64
+	offered     []Codec
+	recvEventPT atomic.Int32 // telephone-event PT we accept (ours or peer's)
+
+	// Receive statistics, guarded by statsMu (written by the receiver).
+	statsMu sync.Mutex
+	stats   Stats
+	rx      rxState
+	lsr     uint32    // middle NTP bits of the last SR we received
+	lsrAt   time.Time // when it arrived
+}
+
+// rxState is owned by the receive goroutine, except the parts copied into
+// stats under statsMu.
+type rxState struct {
+	latched    bool
+	source     netip.AddrPort
+	ssrc       uint32
+	haveSeq    bool
+	baseSeq    uint32
+	maxSeq     uint32 // extended
+	received   uint64
+	expPrior   uint64
+	recvPrior  uint64
+	transit    int64
+	jitter     float64 // in timestamp units
+	latchReset atomic.Bool
+}
+
+// NewSession binds the RTP and RTCP ports and starts the session's
+// goroutines; Close stops them.
+func NewSession(c SessionConfig) (*Session, error) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(c.Codecs) == 0 {
+		c.Codecs = []Codec{PCMU, PCMA}
+	}
+	for _, x := range c.Codecs {
+		if x.PayloadType() < 0 {
+			return nil, fmt.Errorf("media: codec %s cannot be sent over RTP", x)
+		}
+	}
+	bind := c.BindIP
+	if !bind.IsValid() {
+		bind = netip.IPv4Unspecified()
+	}
+	adv := c.AdvertiseIP
+	if !adv.IsValid() {
+		adv = bind
+	}
+	if adv.IsUnspecified() {
+		return nil, errors.New("media: no address to advertise in SDP (set AdvertiseIP)")
+	}
+	rc, rcc, err := c.Ports.allocate(bind)
+	if err != nil {
+		return nil, err
+	}
+	var rnd [16]byte
+	_, _ = rand.Read(rnd[:])
+	s := &Session{
+		cfg:         c,
+		log:         c.Logger,
+		rtpConn:     rc,
+		rtcpConn:    rcc,
+		local:       netip.AddrPortFrom(adv, uint16(rc.LocalAddr().(*net.UDPAddr).Port)),
+		start:       time.Now(),
+		ssrc:        binary.BigEndian.Uint32(rnd[0:]),
+		seq:         binary.BigEndian.Uint16(rnd[4:]),
+		ts:          binary.BigEndian.Uint32(rnd[6:]),
+		sdpID:       binary.BigEndian.Uint64(rnd[8:]) >> 2,
+		digits:      make(chan byte, 32),
+		done:        make(chan struct{}),
+		codec:       c.Codecs[0],
+		sendEventPT: -1,
+		sending:     true,
+	}
+	s.cname = c.CNAME
+	if s.cname == "" {
+		s.cname = fmt.Sprintf("minipbx-%08x", s.ssrc)
+	}
+	s.recvEventPT.Store(DefaultEventPT)
+	s.stats.Codec = s.codec
+	s.wg.Add(3)
+	go s.readRTP()
+	go s.rtcpLoop()
+	go s.digitLoop()
+	return s, nil
+}
+
+// LocalAddr is the RTP address the peer must send to.
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
+
+// Codec is the codec we send (and expect) after negotiation.
+func (s *Session) Codec() Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codec
+}
+
+// SetSink sets where received frames go; nil discards them.
+func (s *Session) SetSink(k Sink) {
+	if k == nil {
+		s.sink.Store(nil)
+		return
+	}
+	s.sink.Store(&sinkBox{k})
+}
+
+// Offer builds an SDP offer with our codecs (or the given subset, in that
+// order) and telephone-event.
+func (s *Session) Offer(codecs []Codec, dir Direction) ([]byte, error) {
+	if len(codecs) == 0 {
+		codecs = s.cfg.Codecs
+	}
+	var list []Codec
+	for _, c := range codecs {
+		for _, o := range s.cfg.Codecs {
+			if c == o {
+				list = appendCodec(list, c)
+			}
+		}
+	}
+	if len(list) == 0 {
+		return nil, ErrNoCommonCodec
+	}
+	s.mu.Lock()
+	s.offered = list
+	s.sdpVersion++
+	v := s.sdpVersion
+	s.mu.Unlock()
+	s.recvEventPT.Store(DefaultEventPT)
+	return BuildSDP(SDPParams{Addr: s.local, Codecs: list, EventPT: DefaultEventPT, Direction: dir, SessionID: s.sdpID, Version: v})
+}
+
+// AcceptAnswer applies the peer's answer to our offer. The codec we send is
+// the first of the answer's codecs that we offered.
+func (s *Session) AcceptAnswer(b []byte) (Description, error) {
+	d, err := ParseSDP(b)
+	if err != nil {
+		return d, err
+	}
+	s.mu.Lock()
+	offered := s.offered
+	s.mu.Unlock()
+	if len(offered) == 0 {
+		offered = s.cfg.Codecs
+	}
+	c, err := Negotiate(d.Codecs, offered)
+	if err != nil {
+		return d, err
+	}
+	// We offered DefaultEventPT; the answer echoes it (RFC 3264 §6.1).
+	s.apply(d, c, DefaultEventPT)
+	return d, nil
+}
+
+// AnswerOffer negotiates an answer to the peer's offer (first common codec
+// in the offerer's order), applies it and returns our SDP. An offer without
+// a common codec fails with ErrNoCommonCodec and changes nothing.
+func (s *Session) AnswerOffer(offer []byte) ([]byte, Description, error) {
+	d, err := ParseSDP(offer)
+	if err != nil {
+		return nil, d, err
+	}
+	c, err := Negotiate(d.Codecs, s.cfg.Codecs)
+	if err != nil {
+		return nil, d, err
+	}
+	evpt := d.EventPT
+	s.apply(d, c, evpt)
+	s.mu.Lock()
+	s.sdpVersion++
+	v := s.sdpVersion
+	s.mu.Unlock()
+	dir := d.Direction.Reverse()
+	if d.Addr.Addr().IsUnspecified() && dir == SendRecv {
+		// RFC 2543 hold: the peer gave no address to send to.
+		dir = RecvOnly
+	}
+	out, err := BuildSDP(SDPParams{Addr: s.local, Codecs: []Codec{c}, EventPT: evpt, Direction: dir, SessionID: s.sdpID, Version: v})
+	return out, d, err
+}
+
+// apply sets the remote side: address, codec, event payload type, and
+// whether the peer wants our media.
+func (s *Session) apply(d Description, c Codec, evpt int) {
+	s.mu.Lock()
+	if s.remote != d.Addr && !d.Addr.Addr().IsUnspecified() {
+		// A new address: latch afresh on the next packet.
+		s.rx.latchReset.Store(true)
+	}
+	if !d.Addr.Addr().IsUnspecified() {
+		s.remote = d.Addr
+		s.remoteRTCP = netip.AddrPortFrom(d.Addr.Addr(), d.Addr.Port()+1)
+	}
+	if c != s.codec {
+		s.started = false
+	}
+	s.codec = c
+	s.sendEventPT = d.EventPT
+	s.sending = !d.OnHold()
+	s.mu.Unlock()
+	if evpt >= 0 {
+		s.recvEventPT.Store(int32(evpt))
+	}
+	s.statsMu.Lock()
+	s.stats.Codec = c
+	s.statsMu.Unlock()
+}
+
+// WriteFrame sends one frame to the peer now, encoded in the session's
+// codec (a frame already carrying that codec is relayed as it is). It does
+// not allocate.
+func (s *Session) WriteFrame(f *Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.remote.IsValid() || !s.sending {
+		return
+	}
+	now := time.Now()
+	marker := false
+	switch {
+	case !s.started:
+		marker, s.started = true, true
+	case now.Sub(s.lastSend) > talkspurtGap:
+		// Keep the timestamp on the wall clock across the silence.
+		marker = true
+		s.ts += uint32(now.Sub(s.lastSend)/FrameDuration) * FrameSamples
+	default:
+		s.ts += FrameSamples
+	}
+	if s.newSpurt {
+		marker, s.newSpurt = true, false
+	}
+	s.lastSend = now
+	if s.inEvent {
+		// RFC 4733 §2.5.1.3: the event replaces the audio while it lasts.
+		return
+	}
+	payload := f.Encoded(s.codec)
+	s.sendLocked(uint8(s.codec.PayloadType()), marker, s.ts, payload)
+}
+
+// sendLocked sends one RTP packet; s.mu must be held.
+func (s *Session) sendLocked(pt uint8, marker bool, ts uint32, payload []byte) {
+	s.seq++
+	s.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}
+	n, err := s.hdr.MarshalTo(s.sendBuf[:])
+	if err != nil {
+		return
+	}
+	n += copy(s.sendBuf[n:], payload)
+	if _, err := s.rtpConn.WriteToUDPAddrPort(s.sendBuf[:n], s.remote); err != nil {
+		return
+	}
+	s.pktSent++
+	s.octSent += uint64(len(payload))
+}
+
+// ErrNoTelephoneEvent means the peer did not offer telephone-event.
+var ErrNoTelephoneEvent = errors.New("media: peer does not accept telephone-event")
+
+// SendDigit queues an RFC 4733 event for digit d: 100 ms of event packets
+// every 20 ms, the last sent three times with the end bit (RFC 4733
+// §2.5.1.4), then a short gap before the next digit.
+func (s *Session) SendDigit(d byte) error {
+	if _, ok := EventCode(d); !ok {
+		return fmt.Errorf("media: %q is not a DTMF digit", d)
+	}
+	s.mu.Lock()
+	pt := s.sendEventPT
+	s.mu.Unlock()
+	if pt < 0 {
+		return ErrNoTelephoneEvent
+	}
+	select {
+	case s.digits <- d:
+		return nil
+	case <-s.done:
+		return net.ErrClosed
+	default:
+		return errors.New("media: too many digits queued")
+	}
+}
+
+func (s *Session) digitLoop() {
+	defer s.wg.Done()
+	var payload [eventPayloadLen]byte
+	for {
+		var d byte
+		select {
+		case d = <-s.digits:
+		case <-s.done:
+			return
+		}
+		code, _ := EventCode(d)
+		s.mu.Lock()
+		pt := s.sendEventPT
+		if pt < 0 || !s.remote.IsValid() {
+			s.mu.Unlock()
+			continue
+		}
+		s.inEvent = true
+		if s.started {
+			s.ts += FrameSamples
+		}
+		s.started = true
+		evTS := s.ts
+		s.mu.Unlock()
+		steps := int(digitDuration / FrameDuration)
+		t := time.NewTicker(FrameDuration)
+		aborted := false
+		for i := 1; i <= steps+2 && !aborted; i++ {
+			ev := TelephoneEvent{Code: code, Volume: 10}
+			end := i >= steps
+			if end {
+				ev.Duration = uint16(steps * FrameSamples)
+				ev.End = true
+			} else {
+				ev.Duration = uint16(i * FrameSamples)
+			}
+			ev.Put(payload[:])
+			s.mu.Lock()
+			s.sendLocked(uint8(pt), i == 1, evTS, payload[:])
+			s.mu.Unlock()
+			if i < steps+2 {
+				select {
+				case <-t.C:
+				case <-s.done:
+					aborted = true
+				}
+			}
+		}
+		t.Stop()
+		s.mu.Lock()
+		s.inEvent = false
+		if end := evTS + uint32(steps*FrameSamples); int32(end-s.ts) > 0 {
+			s.ts = end
+		}
+		s.lastSend = time.Now()
+		s.newSpurt = true // the audio after an event starts a talkspurt
+		s.mu.Unlock()
+		select {
+		case <-time.After(digitGap):
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// readRTP is the receive goroutine.
+func (s *Session) readRTP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	var fr Frame
+	var acc [FrameSamples]byte
+	accN := 0
+	accCodec := Linear
+	var events eventReceiver
+	for {
+		n, from, err := s.rtpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if !s.acceptSource(from, buf[:n], &pkt) {
+			continue
+		}
+		pt := int(pkt.PayloadType)
+		switch {
+		case pt == 0 || pt == 8:
+			c := PCMU
+			if pt == 8 {
+				c = PCMA
+			}
+			if c != accCodec {
+				accN, accCodec = 0, c
+			}
+			p := pkt.Payload
+			for len(p) > 0 {
+				k := copy(acc[accN:], p)
+				accN += k
+				p = p[k:]
+				if accN == FrameSamples {
+					accN = 0
+					box := s.sink.Load()
+					if box == nil {
+						continue
+					}
+					fr.Payload = acc
+					fr.Codec, fr.HasPayload, fr.HasSamples = c, true, false
+					box.s.WriteFrame(&fr)
+				}
+			}
+		case int32(pt) == s.recvEventPT.Load():
+			if d := events.packet(pkt.Timestamp, pkt.Payload); d != 0 && s.cfg.OnDigit != nil {
+				s.cfg.OnDigit(d)
+			}
+		}
+	}
+}
+
+// acceptSource parses a datagram and checks it comes from the peer: the
+// first valid packet latches its source address and SSRC; later packets
+// from another address are ignored (RTP injection, stray streams). A new
+// SSRC from the latched address restarts sequence tracking.
+func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) bool {
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 {
+		s.countIgnored()
+		return false
+	}
+	rx := &s.rx
+	if rx.latchReset.Swap(false) {
+		rx.latched = false
+	}
+	if !rx.latched {
+		rx.latched, rx.source = true, from
+		rx.ssrc, rx.haveSeq = pkt.SSRC, false
+	} else if from != rx.source {
+		s.countIgnored()
+		return false
+	}
+	if pkt.SSRC != rx.ssrc {
+		rx.ssrc, rx.haveSeq = pkt.SSRC, false
+	}
+	seq := uint32(pkt.SequenceNumber)
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if !rx.haveSeq {
+		rx.haveSeq = true
+		rx.baseSeq, rx.maxSeq = seq, seq
+		rx.received, rx.expPrior, rx.recvPrior = 0, 0, 0
+		rx.jitter, rx.transit = 0, 0
+	} else {
+		delta := int16(uint16(seq) - uint16(rx.maxSeq))
+		if delta <= 0 {
+			// Late or duplicate: a push pipeline cannot reorder, so drop it.
+			s.stats.Ignored++
+			return false
+		}
+		rx.maxSeq += uint32(delta)
+	}
+	rx.received++
+	// RFC 3550 A.8 interarrival jitter, in timestamp units (not for events,
+	// whose timestamps stand still).
+	if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
+		arrival := int64(time.Since(s.start) / (time.Second / 8000))
+		transit := arrival - int64(pkt.Timestamp)
+		if rx.transit != 0 {
+			d := transit - rx.transit
+			if d < 0 {
+				d = -d
+			}
+			rx.jitter += (float64(d) - rx.jitter) / 16
+		}
+		rx.transit = transit
+	}
+	s.stats.PacketsReceived++
+	expected := uint64(rx.maxSeq - rx.baseSeq + 1)
+	s.stats.PacketsLost = int64(expected) - int64(rx.received)
+	s.stats.Jitter = time.Duration(rx.jitter * float64(time.Second) / 8000)
+	return true
+}
+
+func (s *Session) countIgnored() {
+	s.statsMu.Lock()
+	s.stats.Ignored++
+	s.statsMu.Unlock()
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	sent, oct := s.pktSent, s.octSent
+	s.mu.Unlock()
+	s.statsMu.Lock()
+	st := s.stats
+	s.statsMu.Unlock()
+	st.PacketsSent, st.OctetsSent = sent, oct
+	return st
+}
+
+// rtcpLoop sends a report every rtcpInterval and reads the peer's reports.
+func (s *Session) rtcpLoop() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	out := make([]byte, 512)
+	next := time.Now().Add(rtcpInterval)
+	for {
+		_ = s.rtcpConn.SetReadDeadline(next)
+		n, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				s.sendReport(out)
+				next = time.Now().Add(rtcpInterval)
+			}
+			continue
+		}
+		if r, err := parseRTCP(buf[:n], s.ssrc); err == nil {
+			s.statsMu.Lock()
+			if r.HasSR {
+				s.lsr, s.lsrAt = r.SRNTPMid, time.Now()
+			}
+			if r.HasBlock {
+				b := r.Block
+				s.stats.RemoteReports++
+				s.stats.RemoteFractionLost = float64(b.FractionLost) / 256
+				s.stats.RemotePacketsLost = int64(b.TotalLost)
+				s.stats.RemoteJitter = time.Duration(float64(b.Jitter) * float64(time.Second) / 8000)
+				if b.LSR != 0 {
+					now := uint32(ntpTime(time.Now()) >> 16)
+					rtt := now - b.LSR - b.DLSR
+					if int32(rtt) >= 0 {
+						s.stats.RTT = time.Duration(uint64(rtt) * uint64(time.Second) >> 16)
+					}
+				}
+			}
+			s.statsMu.Unlock()
+		}
+	}
+}
+
+// sendReport sends an SR when we have sent RTP since the last report, an
+// RR otherwise, with a report block when we receive a stream.
+func (s *Session) sendReport(out []byte) {
+	s.mu.Lock()
+	dst := s.remoteRTCP
+	si := senderInfo{
+		HasSender: s.pktSent > 0,
+		NTP:       ntpTime(time.Now()),
+		RTPTime:   s.ts,
+		Packets:   uint32(s.pktSent),
+		Octets:    uint32(s.octSent),
+	}
+	s.mu.Unlock()
+	if !dst.IsValid() {
+		return
+	}
+	var rb *reportBlock
+	s.statsMu.Lock()
+	rx := &s.rx
+	if rx.haveSeq {
+		expected := uint64(rx.maxSeq - rx.baseSeq + 1)
+		expInt := expected - rx.expPrior
+		recvInt := rx.received - rx.recvPrior
+		rx.expPrior, rx.recvPrior = expected, rx.received
+		var frac uint8
+		if expInt > 0 && expInt > recvInt {
+			frac = uint8(((expInt - recvInt) << 8) / expInt)
+		}
+		blk := reportBlock{
+			SSRC:         rx.ssrc,
+			FractionLost: frac,
+			TotalLost:    int32(int64(expected) - int64(rx.received)),
+			HighestSeq:   rx.maxSeq,
+			Jitter:       uint32(rx.jitter),
+		}
+		if !s.lsrAt.IsZero() {
+			blk.LSR = s.lsr
+			blk.DLSR = uint32(time.Since(s.lsrAt) * 65536 / time.Second)
+		}
+		rb = &blk
+	}
+	s.statsMu.Unlock()
+	n := buildRTCP(out, s.ssrc, &si, rb, s.cname)
+	_, _ = s.rtcpConn.WriteToUDPAddrPort(out[:n], dst)
+}
+
+// Close stops the session's goroutines and releases its ports. It is
+// idempotent.
+func (s *Session) Close() error {
+	s.closed.Do(func() {
+		close(s.done)
+		s.rtpConn.Close()
+		s.rtcpConn.Close()
+	})
+	s.wg.Wait()
+	return nil
+}

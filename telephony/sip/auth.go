@@ -1,0 +1,259 @@
+package sip
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server-side HTTP digest authentication for SIP (RFC 3261 §22, RFC 2617,
+// RFC 7616 with MD5 and qop=auth, the one every SIP phone implements).
+//
+// Nonces are stateless to issue: an expiry time and random bytes, sealed
+// with an HMAC under a key made at start, so a forged or altered nonce is
+// recognised without a table. A nonce whose HMAC is right but whose time is
+// up gets a new challenge with stale=true, and the phone retries at once
+// without asking its user. Replay protection is stateful but bounded: for
+// each nonce in use we remember the highest nonce-count seen and refuse
+// anything not above it.
+
+// digestParams are the parameters of a Digest credentials header.
+type digestParams map[string]string
+
+// errNotDigest is returned for credentials of another scheme.
+var errNotDigest = errors.New("auth: not a Digest credentials header")
+
+// parseDigest parses `Digest k=v, k="quoted, value", ...`. Keys are folded
+// to lower case; quoted-pair escapes are honoured. It never panics on any
+// input (see FuzzParseDigest).
+func parseDigest(h string) (digestParams, error) {
+	h = strings.TrimSpace(h)
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Digest") {
+		return nil, errNotDigest
+	}
+	p := digestParams{}
+	s := rest
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			break
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return nil, fmt.Errorf("auth: malformed parameter near %q", truncate(s, 20))
+		}
+		key := strings.ToLower(strings.TrimSpace(s[:eq]))
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var val string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i := 1
+			closed := false
+			for i < len(s) {
+				c := s[i]
+				if c == '\\' && i+1 < len(s) {
+					b.WriteByte(s[i+1])
+					i += 2
+					continue
+				}
+				if c == '"' {
+					closed = true
+					i++
+					break
+				}
+				b.WriteByte(c)
+				i++
+			}
+			if !closed {
+				return nil, errors.New("auth: unterminated quoted string")
+			}
+			val, s = b.String(), s[i:]
+		} else {
+			end := strings.IndexAny(s, ", \t")
+			if end < 0 {
+				end = len(s)
+			}
+			val, s = s[:end], s[end:]
+		}
+		if len(p) > 32 || len(val) > 1024 {
+			return nil, errors.New("auth: credentials too large")
+		}
+		if _, dup := p[key]; dup {
+			return nil, fmt.Errorf("auth: duplicate parameter %q", key)
+		}
+		p[key] = val
+	}
+	return p, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// authResult is the outcome of checking credentials.
+type authResult int
+
+const (
+	authFail  authResult = iota // wrong password, unknown user, replay, forged nonce
+	authOK                      // good credentials
+	authStale                   // right password on an expired nonce: challenge with stale=true
+	authBad                     // malformed credentials (counted as a failure too)
+)
+
+// authenticator issues challenges and checks responses.
+type authenticator struct {
+	realm string
+	ttl   time.Duration
+	key   [32]byte
+	now   func() time.Time
+
+	mu  sync.Mutex
+	ncs map[string]nonceUse // nonce → highest nonce-count seen
+}
+
+type nonceUse struct {
+	nc      uint32
+	expires time.Time
+}
+
+// maxTrackedNonces bounds the replay table; beyond it new nonces are
+// refused until old ones expire (a client then gets a fresh challenge).
+const maxTrackedNonces = 20000
+
+func newAuthenticator(realm string, ttl time.Duration, now func() time.Time) *authenticator {
+	a := &authenticator{realm: realm, ttl: ttl, now: now, ncs: map[string]nonceUse{}}
+	_, _ = rand.Read(a.key[:])
+	return a
+}
+
+// nonce returns a fresh nonce valid for ttl.
+func (a *authenticator) nonce() string {
+	var raw [8 + 8 + 16]byte
+	binary.BigEndian.PutUint64(raw[:8], uint64(a.now().Add(a.ttl).UnixNano()))
+	_, _ = rand.Read(raw[8:16])
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(raw[:16])
+	copy(raw[16:], m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// checkNonce reports whether n is one of ours (genuine) and still fresh.
+func (a *authenticator) checkNonce(n string) (genuine, fresh bool, expires time.Time) {
+	raw, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil || len(raw) != 32 {
+		return false, false, time.Time{}
+	}
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(raw[:16])
+	if !hmac.Equal(m.Sum(nil)[:16], raw[16:]) {
+		return false, false, time.Time{}
+	}
+	exp := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
+	return true, a.now().Before(exp), exp
+}
+
+// challenge is the value of a WWW-Authenticate / Proxy-Authenticate header.
+// Every challenge has the same shape, whoever asked: only stale differs,
+// and only for a client that proved it knows the password.
+func (a *authenticator) challenge(stale bool) string {
+	s := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, a.realm, a.nonce())
+	if stale {
+		s += ", stale=true"
+	}
+	return s
+}
+
+func md5hex(s string) string {
+	h := md5.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// verify checks credentials p for a request with the given method. secret
+// is the user's password and known whether the user exists; an unknown
+// user is checked against a dummy secret so that both paths take the same
+// time and give the same answer.
+func (a *authenticator) verify(method string, p digestParams, secret string, known bool) authResult {
+	user, realm, nonce := p["username"], p["realm"], p["nonce"]
+	uri, resp := p["uri"], p["response"]
+	if user == "" || nonce == "" || uri == "" || resp == "" {
+		return authBad
+	}
+	if alg, ok := p["algorithm"]; ok && !strings.EqualFold(alg, "MD5") {
+		return authBad
+	}
+	if realm != a.realm {
+		return authFail
+	}
+	qop, nc, cnonce := p["qop"], p["nc"], p["cnonce"]
+	if !strings.EqualFold(qop, "auth") || cnonce == "" || len(nc) != 8 {
+		// We always offer qop=auth, so a client must use it (RFC 2617 §3.2.2).
+		return authBad
+	}
+	count, err := strconv.ParseUint(nc, 16, 32)
+	if err != nil || count == 0 {
+		return authBad
+	}
+	genuine, fresh, exp := a.checkNonce(nonce)
+	if !genuine {
+		return authFail
+	}
+	if !known {
+		secret = "\x00unknown-user\x00"
+	}
+	ha1 := md5hex(user + ":" + a.realm + ":" + secret)
+	ha2 := md5hex(method + ":" + uri)
+	want := md5hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":" + strings.ToLower(qop) + ":" + ha2)
+	match := subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(resp))) == 1
+	if !known || !match {
+		return authFail
+	}
+	if !fresh {
+		return authStale
+	}
+	// Replay protection: the nonce-count must grow.
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, seen := a.ncs[nonce]
+	if seen && uint32(count) <= u.nc {
+		return authFail
+	}
+	if !seen && len(a.ncs) >= maxTrackedNonces {
+		a.sweepLocked()
+		if len(a.ncs) >= maxTrackedNonces {
+			return authStale
+		}
+	}
+	a.ncs[nonce] = nonceUse{nc: uint32(count), expires: exp}
+	return authOK
+}
+
+// sweep forgets expired nonces.
+func (a *authenticator) sweep() {
+	a.mu.Lock()
+	a.sweepLocked()
+	a.mu.Unlock()
+}
+
+func (a *authenticator) sweepLocked() {
+	now := a.now()
+	for n, u := range a.ncs {
+		if !now.Before(u.expires) {
+			delete(a.ncs, n)
+		}
+	}
+}

@@ -1,0 +1,471 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+)
+
+type dialer struct{ s *Server }
+
+// Dial rings every registered contact of the extension req.Target at once
+// (parallel forking). The first to answer wins; the others get CANCEL (or
+// BYE if they answered too). It fails at once with CauseNotFound for an
+// unknown extension, CauseUnavailable when nothing is registered, and
+// CauseCongestion when the server is full.
+func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel, error) {
+	s := d.s
+	if err := ctx.Err(); err != nil {
+		return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
+	}
+	if _, _, ok := s.cfg.Credentials.Lookup(req.Target); !ok {
+		return nil, &channel.DialError{Cause: channel.CauseNotFound, Err: fmt.Errorf("no SIP extension %q", req.Target)}
+	}
+	bindings := s.reg.lookup(req.Target)
+	if len(bindings) == 0 {
+		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s is not registered", req.Target)}
+	}
+	l := newLeg(s, false)
+	if !s.addLeg(l) {
+		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
+	}
+	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	if err != nil {
+		s.removeLeg(l)
+		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
+	}
+	l.sess = sess
+	var codecs []media.Codec
+	for _, c := range req.Codecs {
+		if c == media.PCMU || c == media.PCMA {
+			codecs = append(codecs, c)
+		}
+	}
+	offer, err := sess.Offer(codecs, media.SendRecv)
+	if err != nil {
+		// The requested codecs are not ours: offer our own instead.
+		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
+			s.removeLeg(l)
+			sess.Close()
+			return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
+		}
+	}
+	l.info.Endpoint = req.Target
+	l.info.Caller = req.Caller
+	l.info.Dialled = req.Target
+	l.local = sip.Uri{Scheme: "sip", User: callerUser(req.Caller), Host: s.host}
+	l.localName = req.Caller.Name
+	l.remote = sip.Uri{Scheme: "sip", User: req.Target, Host: s.host}
+	oc := &outCall{leg: l}
+	l.out = oc
+
+	l.mu.Lock()
+	for _, b := range bindings {
+		f, err := oc.startFork(b, offer)
+		if err != nil {
+			s.log.Info("sip: fork failed", "extension", req.Target, "contact", b.Contact, "err", err)
+			continue
+		}
+		oc.forks = append(oc.forks, f)
+	}
+	if len(oc.forks) == 0 {
+		l.endLocked(channel.CauseUnavailable)
+		l.mu.Unlock()
+		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: errors.New("no registered contact could be reached")}
+	}
+	if req.Timeout > 0 {
+		oc.timer = time.AfterFunc(req.Timeout, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.state == stRinging {
+				oc.cancelAllLocked()
+				l.endLocked(channel.CauseNoAnswer)
+			}
+		})
+	}
+	l.mu.Unlock()
+	s.log.Info("sip: outgoing call", "leg", l.info.ID, "to", req.Target, "forks", len(oc.forks))
+	return l, nil
+}
+
+func callerUser(c channel.CallerID) string {
+	if c.Number != "" && c.Withheld == "" {
+		return c.Number
+	}
+	return "anonymous"
+}
+
+// outCall is the forking state of an outbound leg; guarded by leg.mu.
+type outCall struct {
+	leg    *leg
+	forks  []*fork
+	winner *fork
+	timer  *time.Timer
+}
+
+// fork is one INVITE client transaction to one contact.
+type fork struct {
+	oc           *outCall
+	b            Binding
+	req          *sip.Request
+	tx           sip.ClientTransaction
+	provisional  bool // a 1xx came: CANCEL is allowed (RFC 3261 §9.1)
+	cancelWanted bool
+	cancelSent   bool
+	done         bool
+	status       int
+}
+
+// startFork sends one INVITE; leg.mu held.
+func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
+	l := oc.leg
+	s := l.s
+	var target sip.Uri
+	if err := sip.ParseUri(b.Contact, &target); err != nil {
+		return nil, fmt.Errorf("contact %q: %w", b.Contact, err)
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SipVersion = "SIP/2.0"
+	from := &sip.FromHeader{DisplayName: l.localName, Address: l.local, Params: sip.NewParams()}
+	from.Params.Add("tag", l.localTag)
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: l.remote, Params: sip.NewParams()})
+	// Each fork is its own dialog with its own Call-ID: a phone registered
+	// twice must not see one INVITE as a loop (482).
+	cid := sip.CallIDHeader(randomHex(12) + "@" + s.host)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	maxf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxf)
+	req.AppendHeader(&sip.ContactHeader{Address: s.contactURI("minipbx", b.Transport)})
+	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offer)
+	req.SetTransport(b.Transport)
+	req.SetDestination(b.Source)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tx, err := s.cli.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
+	if err != nil {
+		return nil, err
+	}
+	f := &fork{oc: oc, b: b, req: req, tx: tx}
+	tx.OnRetransmission(func(res *sip.Response) {
+		// A retransmitted 2xx means our ACK was lost: ACK again.
+		if res.IsSuccess() {
+			f.sendAck(res)
+		}
+	})
+	s.bg.Add(1)
+	go f.run()
+	return f, nil
+}
+
+// run follows one fork's responses until it is final.
+func (f *fork) run() {
+	l := f.oc.leg
+	defer l.s.bg.Done()
+	for {
+		select {
+		case res := <-f.tx.Responses():
+			if f.handle(res) {
+				return
+			}
+		case <-f.tx.Done():
+			l.mu.Lock()
+			if !f.done {
+				f.done, f.status = true, 408
+				f.oc.checkAllDoneLocked()
+			}
+			l.mu.Unlock()
+			return
+		}
+	}
+}
+
+// handle processes one response; it returns true when the fork is over.
+func (f *fork) handle(res *sip.Response) bool {
+	l := f.oc.leg
+	code := res.StatusCode
+	switch {
+	case code < 200:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if code == 100 {
+			f.provisional = true
+		} else {
+			f.provisional = true
+			if l.state == stRinging && !l.progressed {
+				l.progressed = true
+				l.emitLocked(channel.EventProgress, 0)
+			}
+		}
+		if f.cancelWanted && !f.cancelSent {
+			f.sendCancelLocked()
+		}
+		return false
+	case code < 300:
+		f.sendAck(res)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		f.done, f.status = true, code
+		if l.state != stRinging || f.oc.winner != nil {
+			// Lost the race (or the caller gave up): hang this one up.
+			f.byeLocked(res)
+			return true
+		}
+		if _, err := l.sess.AcceptAnswer(res.Body()); err != nil {
+			l.s.log.Info("sip: unusable SDP answer", "leg", l.info.ID, "err", err)
+			f.byeLocked(res)
+			f.status = 488
+			f.oc.checkAllDoneLocked()
+			return true
+		}
+		f.oc.winner = f
+		f.setDialogLocked(res)
+		l.state = stAnswered
+		if f.oc.timer != nil {
+			f.oc.timer.Stop()
+		}
+		l.s.bindDialog(l, l.callID, l.localTag)
+		l.emitLocked(channel.EventAnswer, 0)
+		for _, o := range f.oc.forks {
+			if o != f && !o.done {
+				o.cancelLocked()
+			}
+		}
+		l.s.log.Info("sip: answered", "leg", l.info.ID, "contact", f.b.Contact, "codec", l.sess.Codec())
+		return true
+	default:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		f.done, f.status = true, code
+		if code >= 600 && l.state == stRinging && f.oc.winner == nil {
+			// A global failure ends the whole search (RFC 3261 §16.7).
+			for _, o := range f.oc.forks {
+				if o != f && !o.done {
+					o.cancelLocked()
+				}
+			}
+			if f.oc.timer != nil {
+				f.oc.timer.Stop()
+			}
+			l.endLocked(causeForStatus(code))
+			return true
+		}
+		f.oc.checkAllDoneLocked()
+		return true
+	}
+}
+
+// checkAllDoneLocked ends a ringing leg when every fork has failed.
+func (oc *outCall) checkAllDoneLocked() {
+	l := oc.leg
+	if l.state != stRinging {
+		return
+	}
+	best := channel.CauseFailure
+	for _, f := range oc.forks {
+		if !f.done {
+			return
+		}
+		c := causeForStatus(f.status)
+		if causeRank(c) > causeRank(best) {
+			best = c
+		}
+	}
+	if oc.timer != nil {
+		oc.timer.Stop()
+	}
+	l.endLocked(best)
+}
+
+// causeForStatus maps a final response to a cause.
+func causeForStatus(code int) channel.Cause {
+	switch code {
+	case 486, 600:
+		return channel.CauseBusy
+	case 404, 604, 484:
+		return channel.CauseNotFound
+	case 480:
+		return channel.CauseUnavailable
+	case 408:
+		return channel.CauseNoAnswer
+	case 603:
+		return channel.CauseRejected
+	case 403:
+		return channel.CauseForbidden
+	case 503:
+		return channel.CauseCongestion
+	case 487:
+		return channel.CauseCancelled
+	}
+	return channel.CauseFailure
+}
+
+// causeRank orders causes when forks fail differently: busy tells the
+// caller the most, a generic failure the least.
+func causeRank(c channel.Cause) int {
+	switch c {
+	case channel.CauseBusy:
+		return 8
+	case channel.CauseRejected:
+		return 7
+	case channel.CauseNoAnswer:
+		return 6
+	case channel.CauseUnavailable:
+		return 5
+	case channel.CauseForbidden:
+		return 4
+	case channel.CauseNotFound:
+		return 3
+	case channel.CauseCongestion:
+		return 2
+	case channel.CauseCancelled:
+		return 1
+	}
+	return 0
+}
+
+// cancelAllLocked stops every fork of a ringing call.
+func (oc *outCall) cancelAllLocked() {
+	if oc.timer != nil {
+		oc.timer.Stop()
+	}
+	for _, f := range oc.forks {
+		if !f.done {
+			f.cancelLocked()
+		}
+	}
+}
+
+// cancelLocked CANCELs the fork now if a provisional response came, else
+// as soon as one does (RFC 3261 §9.1).
+func (f *fork) cancelLocked() {
+	f.cancelWanted = true
+	if f.provisional && !f.cancelSent {
+		f.sendCancelLocked()
+	}
+}
+
+func (f *fork) sendCancelLocked() {
+	f.cancelSent = true
+	s := f.oc.leg.s
+	inv := f.req
+	c := sip.NewRequest(sip.CANCEL, inv.Recipient)
+	c.SipVersion = inv.SipVersion
+	if v := inv.Via(); v != nil {
+		c.AppendHeader(v.Clone())
+	}
+	maxf := sip.MaxForwardsHeader(70)
+	c.AppendHeader(&maxf)
+	for _, name := range []string{"From", "To", "Call-ID"} {
+		sip.CopyHeaders(name, inv, c)
+	}
+	c.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	c.SetBody(nil)
+	c.SetTransport(inv.Transport())
+	c.SetDestination(inv.Destination())
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// Headers are complete: no client options, so sipgo adds nothing.
+		if _, err := s.cli.Do(ctx, c, func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
+			s.log.Debug("sip: CANCEL", "err", err)
+		}
+	}()
+}
+
+// sendAck acknowledges a 2xx (RFC 3261 §13.2.2.4): a new transaction-less
+// request to the remote target, same CSeq number.
+func (f *fork) sendAck(res *sip.Response) {
+	s := f.oc.leg.s
+	target := f.req.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	ack.SipVersion = "SIP/2.0"
+	routes := res.GetHeaders("Record-Route")
+	for i := len(routes) - 1; i >= 0; i-- {
+		if rr, ok := routes[i].(*sip.RecordRouteHeader); ok {
+			ack.AppendHeader(&sip.RouteHeader{Address: rr.Address})
+		}
+	}
+	maxf := sip.MaxForwardsHeader(70)
+	ack.AppendHeader(&maxf)
+	sip.CopyHeaders("From", f.req, ack)
+	sip.CopyHeaders("To", res, ack)
+	sip.CopyHeaders("Call-ID", f.req, ack)
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: f.req.CSeq().SeqNo, MethodName: sip.ACK})
+	ack.SetBody(nil)
+	ack.SetTransport(f.req.Transport())
+	ack.SetDestination(f.b.Source)
+	if err := s.cli.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
+		s.log.Debug("sip: ACK", "err", err)
+	}
+}
+
+// setDialogLocked makes the winning fork the leg's dialog.
+func (f *fork) setDialogLocked(res *sip.Response) {
+	l := f.oc.leg
+	l.callID = f.req.CallID().Value()
+	l.remoteTag, _ = res.To().Params.Get("tag")
+	l.remoteName = res.To().DisplayName
+	l.remoteTarget = f.req.Recipient
+	if c := res.Contact(); c != nil {
+		l.remoteTarget = c.Address
+	}
+	l.routeSet = nil
+	routes := res.GetHeaders("Record-Route")
+	for i := len(routes) - 1; i >= 0; i-- {
+		if rr, ok := routes[i].(*sip.RecordRouteHeader); ok {
+			l.routeSet = append(l.routeSet, rr.Address)
+		}
+	}
+	l.localSeq = f.req.CSeq().SeqNo
+	l.dest = f.b.Source
+	l.transport = f.req.Transport()
+}
+
+// byeLocked ends a fork that answered but lost: BYE on its own dialog.
+func (f *fork) byeLocked(res *sip.Response) {
+	l := f.oc.leg
+	s := l.s
+	target := f.req.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	bye := sip.NewRequest(sip.BYE, target)
+	bye.SipVersion = "SIP/2.0"
+	maxf := sip.MaxForwardsHeader(70)
+	bye.AppendHeader(&maxf)
+	sip.CopyHeaders("From", f.req, bye)
+	sip.CopyHeaders("To", res, bye)
+	sip.CopyHeaders("Call-ID", f.req, bye)
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: f.req.CSeq().SeqNo + 1, MethodName: sip.BYE})
+	bye.SetBody(nil)
+	bye.SetTransport(f.req.Transport())
+	bye.SetDestination(f.b.Source)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := s.cli.Do(ctx, bye, sipgo.ClientRequestAddVia); err != nil {
+			s.log.Debug("sip: BYE to losing fork", "err", err)
+		}
+	}()
+}
+

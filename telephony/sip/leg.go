@@ -1,0 +1,649 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+)
+
+type legState int
+
+const (
+	stRinging  legState = iota // inbound: INVITE received; outbound: INVITEs sent
+	stAnswered                 // 200/ACK
+	stEnded
+)
+
+// eventBuffer is the depth of a leg's Events channel. One slot is kept for
+// EventHangup, so the last event is never lost to a slow reader.
+const eventBuffer = 64
+
+// leg is one SIP call leg, inbound (we are UAS) or outbound (UAC), and the
+// channel.Channel the exchange sees.
+type leg struct {
+	s       *Server
+	info    channel.Info
+	sess    *media.Session
+	inbound bool
+
+	events chan channel.Event
+
+	mu    sync.Mutex
+	state legState
+	held  bool
+	ended chan struct{} // closed when the leg ends
+
+	// Dialog (RFC 3261 §12). local is our party (From in our requests).
+	callID       string
+	localTag     string
+	remoteTag    string
+	local        sip.Uri
+	localName    string
+	remote       sip.Uri
+	remoteName   string
+	remoteTarget sip.Uri
+	routeSet     []sip.Uri
+	localSeq     uint32
+	remoteSeq    uint32
+	dest         string // where in-dialog requests go (host:port)
+	transport    string
+
+	// Pending ACK of a 2xx we sent (INVITE or re-INVITE), by CSeq.
+	ackSeq  uint32
+	ackCh   chan *sip.Request
+	pending bool // a re-INVITE we answered awaits its ACK
+
+	// Inbound only: the INVITE transaction until the final response.
+	inviteReq  *sip.Request
+	inviteTx   sip.ServerTransaction
+	final      chan struct{} // closed once the final response is sent
+	okResponse *sip.Response
+	progressed bool
+
+	// Outbound only.
+	out *outCall
+}
+
+func newLeg(s *Server, inbound bool) *leg {
+	l := &leg{
+		s:        s,
+		inbound:  inbound,
+		events:   make(chan channel.Event, eventBuffer),
+		ended:    make(chan struct{}),
+		localTag: randomHex(8),
+		final:    make(chan struct{}),
+	}
+	dir := "out"
+	if inbound {
+		dir = "in"
+	}
+	l.info = channel.Info{ID: "sip-" + randomHex(4), Kind: channel.SIP, Direction: dir}
+	return l
+}
+
+// Info implements channel.Channel.
+func (l *leg) Info() channel.Info { return l.info }
+
+// Events implements channel.Channel.
+func (l *leg) Events() <-chan channel.Event { return l.events }
+
+// Media implements channel.Channel.
+func (l *leg) Media() media.Endpoint { return l.sess }
+
+// Stats returns the leg's RTP quality counters.
+func (l *leg) Stats() media.Stats { return l.sess.Stats() }
+
+// emit queues an event; l.mu must NOT be required by callers. Non-final
+// events are dropped (and logged) only if the reader is 63 events behind.
+func (l *leg) emit(t channel.EventType, digit byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.emitLocked(t, digit)
+}
+
+func (l *leg) emitLocked(t channel.EventType, digit byte) {
+	if l.state == stEnded {
+		return
+	}
+	if len(l.events) >= cap(l.events)-1 {
+		l.s.log.Warn("sip: event dropped, reader too slow", "leg", l.info.ID, "event", t)
+		return
+	}
+	l.events <- channel.Event{Type: t, Digit: digit, Time: time.Now()}
+}
+
+// endLocked ends the leg: EventHangup, close Events, release media and
+// the call slot. l.mu must be held. It returns false if already ended.
+func (l *leg) endLocked(c channel.Cause) bool {
+	if l.state == stEnded {
+		return false
+	}
+	l.state = stEnded
+	l.events <- channel.Event{Type: channel.EventHangup, Cause: c, Time: time.Now()}
+	close(l.events)
+	close(l.ended)
+	go l.sess.Close()
+	l.s.removeLeg(l)
+	l.s.log.Info("sip: leg ended", "leg", l.info.ID, "cause", c)
+	return true
+}
+
+// Progress sends 180 Ringing to an inbound caller.
+func (l *leg) Progress() error {
+	if !l.inbound {
+		return errors.New("sip: Progress on an outbound leg")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stRinging {
+		return fmt.Errorf("sip: Progress: leg %s is not ringing", l.info.ID)
+	}
+	if l.progressed {
+		return nil
+	}
+	l.progressed = true
+	res := l.response(180, "Ringing", nil)
+	return l.inviteTx.Respond(res)
+}
+
+// response builds a response to the INVITE with our tag and Contact.
+func (l *leg) response(code int, reason string, body []byte) *sip.Response {
+	res := sip.NewResponseFromRequest(l.inviteReq, code, reason, body)
+	l.decorate(res, code)
+	return res
+}
+
+func (l *leg) decorate(res *sip.Response, code int) {
+	res.AppendHeader(sip.NewHeader("Server", userAgent))
+	if code > 100 && code < 300 {
+		c := l.s.contactURI(l.local.User, l.transport)
+		res.AppendHeader(&sip.ContactHeader{Address: c})
+		res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	}
+	if len(res.Body()) > 0 {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+}
+
+// Answer sends 200 OK with our SDP answer to an inbound caller. The ACK is
+// awaited (and the 200 retransmitted over UDP) by the INVITE's handler.
+func (l *leg) Answer(ctx context.Context) error {
+	if !l.inbound {
+		return errors.New("sip: Answer on an outbound leg")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stRinging {
+		return fmt.Errorf("sip: Answer: leg %s is not ringing", l.info.ID)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res := l.response(200, "OK", l.okResponse.Body())
+	if err := l.inviteTx.Respond(res); err != nil {
+		return fmt.Errorf("sip: answer %s: %w", l.info.ID, err)
+	}
+	l.okResponse = res
+	l.state = stAnswered
+	l.ackSeq = l.inviteReq.CSeq().SeqNo
+	close(l.final)
+	return nil
+}
+
+// SendDigit sends an RFC 4733 telephone-event.
+func (l *leg) SendDigit(d byte) error { return l.sess.SendDigit(d) }
+
+// Hangup ends the leg: a final response before answer (inbound), CANCEL
+// (outbound ringing), or BYE after answer. Idempotent.
+func (l *leg) Hangup(c channel.Cause) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch l.state {
+	case stEnded:
+		return nil
+	case stRinging:
+		if l.inbound {
+			code := c.SIPStatus()
+			if code < 300 {
+				code = 480 // "normal" before answer: nobody took it
+			}
+			if err := l.inviteTx.Respond(l.response(code, reasonFor(code), nil)); err != nil {
+				l.s.log.Debug("sip: reject", "err", err)
+			}
+			close(l.final)
+		} else {
+			l.out.cancelAllLocked()
+		}
+	case stAnswered:
+		l.sendByeLocked()
+	}
+	l.endLocked(c)
+	return nil
+}
+
+func reasonFor(code int) string {
+	switch code {
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
+	case 503:
+		return "Service Unavailable"
+	case 603:
+		return "Decline"
+	}
+	return "Error"
+}
+
+// newInDialogRequest builds a request within the dialog; l.mu held.
+func (l *leg) newInDialogRequest(method sip.RequestMethod) *sip.Request {
+	target := l.remoteTarget
+	req := sip.NewRequest(method, target)
+	req.SipVersion = "SIP/2.0"
+	for _, r := range l.routeSet {
+		req.AppendHeader(&sip.RouteHeader{Address: r})
+	}
+	maxf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxf)
+	from := &sip.FromHeader{DisplayName: l.localName, Address: l.local, Params: sip.NewParams()}
+	from.Params.Add("tag", l.localTag)
+	req.AppendHeader(from)
+	to := &sip.ToHeader{DisplayName: l.remoteName, Address: l.remote, Params: sip.NewParams()}
+	if l.remoteTag != "" {
+		to.Params.Add("tag", l.remoteTag)
+	}
+	req.AppendHeader(to)
+	cid := sip.CallIDHeader(l.callID)
+	req.AppendHeader(&cid)
+	if method != sip.ACK {
+		l.localSeq++
+	}
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: l.localSeq, MethodName: method})
+	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
+	req.SetTransport(l.transport)
+	req.SetDestination(l.dest)
+	return req
+}
+
+// sendByeLocked sends BYE in the background; l.mu held.
+func (l *leg) sendByeLocked() {
+	req := l.newInDialogRequest(sip.BYE)
+	req.SetBody(nil)
+	l.s.bg.Add(1)
+	go func() {
+		defer l.s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := l.s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+		if err != nil {
+			l.s.log.Info("sip: BYE", "leg", l.info.ID, "err", err)
+			return
+		}
+		l.s.log.Debug("sip: BYE answered", "leg", l.info.ID, "code", res.StatusCode)
+	}()
+}
+
+// onAck receives an ACK for a 2xx of this dialog.
+func (l *leg) onAck(req *sip.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if req.CSeq().SeqNo != l.ackSeq || l.ackCh == nil {
+		return
+	}
+	select {
+	case l.ackCh <- req:
+	default:
+	}
+}
+
+// awaitAck retransmits a 2xx over UDP (RFC 3261 §13.3.1.4: T1 doubling to
+// T2, for 64*T1; sipgo's transaction does not) until its ACK arrives. It
+// returns the ACK, or nil when none came.
+func (l *leg) awaitAck(tx sip.ServerTransaction, res *sip.Response, ackCh chan *sip.Request) *sip.Request {
+	reliable := sip.IsReliable(res.Transport())
+	interval := sip.T1
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	retx := time.NewTimer(interval)
+	defer retx.Stop()
+	for {
+		select {
+		case a := <-ackCh:
+			return a
+		case a := <-tx.Acks():
+			return a
+		case <-l.ended:
+			return nil
+		case <-deadline.C:
+			return nil
+		case <-retx.C:
+			if !reliable {
+				if err := tx.Respond(res); err != nil {
+					l.s.log.Debug("sip: retransmit 2xx", "err", err)
+				}
+			}
+			interval = min(2*interval, sip.T2)
+			retx.Reset(interval)
+		}
+	}
+}
+
+// onRequest handles an in-dialog request from the peer: BYE, INFO, and
+// re-INVITE (hold/unhold, address change, session refresh).
+func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
+	l.mu.Lock()
+	seq := req.CSeq().SeqNo
+	if l.remoteSeq != 0 && seq <= l.remoteSeq {
+		l.mu.Unlock()
+		l.s.respond(tx, req, 500, "Server Internal Error (CSeq out of order)", sip.NewHeader("Retry-After", "1"))
+		return
+	}
+	l.remoteSeq = seq
+	state := l.state
+	l.mu.Unlock()
+
+	switch req.Method {
+	case sip.BYE:
+		l.s.respond(tx, req, 200, "OK")
+		l.mu.Lock()
+		if l.state == stRinging && l.inbound {
+			// BYE before our 200 was ACKed is still a hang-up.
+			close(l.final)
+		}
+		l.endLocked(channel.CauseNormal)
+		l.mu.Unlock()
+	case sip.INFO:
+		l.onInfo(req, tx)
+	case sip.INVITE:
+		if state != stAnswered {
+			l.s.respond(tx, req, 491, "Request Pending")
+			return
+		}
+		l.onReInvite(req, tx)
+	default:
+		l.s.respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowHeader))
+	}
+}
+
+// onInfo accepts SIP INFO DTMF (application/dtmf-relay, application/dtmf).
+func (l *leg) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	var d byte
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		d = parseDTMFRelay(string(req.Body()))
+	case strings.HasPrefix(ct, "application/dtmf"):
+		d = normDigit(strings.TrimSpace(string(req.Body())))
+	default:
+		l.s.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	if d == 0 {
+		l.s.respond(tx, req, 400, "Bad Request (no DTMF signal)")
+		return
+	}
+	l.s.respond(tx, req, 200, "OK")
+	l.emit(channel.EventDigit, d)
+}
+
+// parseDTMFRelay reads "Signal=5\r\nDuration=160" bodies.
+func parseDTMFRelay(body string) byte {
+	for _, line := range strings.Split(body, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+			return normDigit(strings.TrimSpace(v))
+		}
+	}
+	return 0
+}
+
+func normDigit(v string) byte {
+	if len(v) == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '1' {
+		return "*#"[v[1]-'0'] // some phones send event codes 10/11
+	}
+	if len(v) != 1 {
+		return 0
+	}
+	d := v[0]
+	if d >= 'a' && d <= 'd' {
+		d -= 'a' - 'A'
+	}
+	if _, ok := media.EventCode(d); !ok {
+		return 0
+	}
+	return d
+}
+
+// onReInvite answers a re-INVITE. An offer we cannot accept gets 488 and
+// changes nothing (RFC 3261 §14.2).
+func (l *leg) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	body := req.Body()
+	var sdp []byte
+	var holdNow bool
+	var err error
+	offerless := len(body) == 0
+	if offerless {
+		// Session refresh without an offer: we offer; the ACK answers.
+		sdp, err = l.sess.Offer(nil, media.SendRecv)
+	} else {
+		var d media.Description
+		sdp, d, err = l.sess.AnswerOffer(body)
+		holdNow = d.OnHold()
+	}
+	if err != nil {
+		code, reason := 488, "Not Acceptable Here"
+		if errors.Is(err, media.ErrBadSDP) {
+			reason = "Not Acceptable Here (malformed SDP)"
+		}
+		l.s.respond(tx, req, code, reason, sip.NewHeader("Warning", `399 minipbx "`+sanitize(err.Error())+`"`))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", sdp)
+	l.decorate(res, 200)
+	ackCh := make(chan *sip.Request, 1)
+	l.mu.Lock()
+	if l.state != stAnswered {
+		l.mu.Unlock()
+		l.s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if c := req.Contact(); c != nil {
+		l.remoteTarget = c.Address // target refresh (RFC 3261 §12.2.2)
+	}
+	wasHeld := l.held
+	if !offerless {
+		l.held = holdNow
+	}
+	l.ackSeq, l.ackCh = req.CSeq().SeqNo, ackCh
+	if err := tx.Respond(res); err != nil {
+		l.s.log.Debug("sip: re-INVITE respond", "err", err)
+	}
+	switch {
+	case !offerless && holdNow && !wasHeld:
+		l.emitLocked(channel.EventHold, 0)
+	case !offerless && !holdNow && wasHeld:
+		l.emitLocked(channel.EventUnhold, 0)
+	}
+	l.mu.Unlock()
+	ack := l.awaitAck(tx, res, ackCh)
+	if offerless && ack != nil && len(ack.Body()) > 0 {
+		if d, err := l.sess.AcceptAnswer(ack.Body()); err == nil {
+			l.mu.Lock()
+			was := l.held
+			l.held = d.OnHold()
+			if l.held != was {
+				if l.held {
+					l.emitLocked(channel.EventHold, 0)
+				} else {
+					l.emitLocked(channel.EventUnhold, 0)
+				}
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return ' '
+		}
+		return r
+	}, s)
+	return truncate(s, 120)
+}
+
+// onInvite handles a new INVITE (or a re-INVITE, which has a To tag).
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if s.banned(req, tx) || !s.checkBasics(req, tx) {
+		return
+	}
+	if tag, ok := req.To().Params.Get("tag"); ok && tag != "" {
+		if l := s.findLeg(req.CallID().Value(), tag); l != nil {
+			l.onRequest(req, tx)
+		} else {
+			s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		}
+		return
+	}
+	user, name, ok := s.authenticate(req, tx, true)
+	if !ok {
+		return
+	}
+	if req.Contact() == nil {
+		s.respond(tx, req, 400, "Bad Request (missing Contact)")
+		return
+	}
+	if len(req.Body()) == 0 {
+		// We need the caller's offer to pick a codec before ringing anyone.
+		s.respond(tx, req, 488, "Not Acceptable Here (SDP offer required)")
+		return
+	}
+	l := newLeg(s, true)
+	if !s.addLeg(l) {
+		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) })
+	if err != nil {
+		s.removeLeg(l)
+		s.log.Warn("sip: no RTP session", "err", err)
+		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	l.sess = sess
+	answer, d, err := sess.AnswerOffer(req.Body())
+	if err != nil {
+		s.removeLeg(l)
+		sess.Close()
+		reason := "Not Acceptable Here"
+		if errors.Is(err, media.ErrBadSDP) {
+			reason = "Not Acceptable Here (malformed SDP)"
+		}
+		s.respond(tx, req, 488, reason, sip.NewHeader("Warning", `305 minipbx "`+sanitize(err.Error())+`"`))
+		return
+	}
+	// Our tag goes into the request's To so every response (sipgo's 487
+	// on CANCEL included) carries the same one.
+	req.To().Params.Add("tag", l.localTag)
+	from := req.From()
+	l.callID = req.CallID().Value()
+	l.remoteTag, _ = from.Params.Get("tag")
+	l.remote, l.remoteName = from.Address, from.DisplayName
+	l.local = req.To().Address
+	l.localName = ""
+	l.remoteTarget = req.Contact().Address
+	for _, h := range req.GetHeaders("Record-Route") {
+		if rr, ok := h.(*sip.RecordRouteHeader); ok {
+			l.routeSet = append(l.routeSet, rr.Address)
+		}
+	}
+	l.remoteSeq = req.CSeq().SeqNo
+	l.localSeq = uint32(time.Now().UnixNano()>>20) & 0x7fff
+	l.dest = req.Source()
+	l.transport = req.Transport()
+	l.inviteReq, l.inviteTx = req, tx
+	l.held = d.OnHold()
+	l.okResponse = sip.NewResponse(200, "OK")
+	l.okResponse.SetBody(answer)
+	l.info.Endpoint = user
+	l.info.Caller = channel.CallerID{Number: user, Name: name}
+	l.info.Dialled = req.Recipient.User
+	s.bindDialog(l, l.callID, l.localTag)
+
+	if err := tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil)); err != nil {
+		s.log.Debug("sip: 100", "err", err)
+	}
+	ackCh := make(chan *sip.Request, 1)
+	l.mu.Lock()
+	l.ackCh = ackCh
+	l.mu.Unlock()
+	tx.OnCancel(func(*sip.Request) {
+		// Called inside sipgo's transaction lock, which has already sent
+		// 487: just end the leg, from another goroutine.
+		go func() {
+			l.mu.Lock()
+			if l.state == stRinging {
+				close(l.final)
+				l.endLocked(channel.CauseCancelled)
+			}
+			l.mu.Unlock()
+		}()
+	})
+	s.log.Info("sip: incoming call", "leg", l.info.ID, "from", user, "to", l.info.Dialled, "codec", sess.Codec())
+	if s.cfg.OnCall != nil {
+		go s.cfg.OnCall(l)
+	} else {
+		go l.Hangup(channel.CauseUnavailable)
+	}
+
+	// Hold the transaction until the final response, then the ACK.
+	select {
+	case <-l.final:
+	case <-tx.Done():
+		l.mu.Lock()
+		l.endLocked(channel.CauseFailure)
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Lock()
+	answered := l.state == stAnswered
+	res := l.okResponse
+	l.mu.Unlock()
+	if !answered {
+		return
+	}
+	if ack := l.awaitAck(tx, res, ackCh); ack == nil {
+		l.mu.Lock()
+		if l.state == stAnswered {
+			s.log.Warn("sip: no ACK for 200, ending call", "leg", l.info.ID)
+			l.sendByeLocked()
+			l.endLocked(channel.CauseFailure)
+		}
+		l.mu.Unlock()
+	}
+}

@@ -1,0 +1,633 @@
+// Package sip is the exchange's SIP side: a registrar with digest
+// authentication, and a back-to-back user agent whose legs are
+// channel.Channels. sipgo supplies the message parser, the transports and
+// the transaction layer; registrations, dialogs, server-side
+// authentication, forking and media (telephony/media) are ours.
+//
+// Security: every INVITE and REGISTER must authenticate with the
+// extension's secret (407/401 digest challenge). Unknown users and wrong
+// passwords get identical challenges. Repeated failures from one address
+// lead to a temporary ban (BanPolicy). OPTIONS is answered without
+// authentication, as phones and proxies use it as a keep-alive.
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+)
+
+// Credentials looks up an extension's SIP secret. The exchange backs it
+// with the store, so a changed secret applies to the next request.
+type Credentials interface {
+	// Lookup returns the secret and display name of user (the extension
+	// number); ok is false when there is no such extension.
+	Lookup(user string) (secret, displayName string, ok bool)
+}
+
+// CredentialsFunc adapts a function to Credentials.
+type CredentialsFunc func(user string) (secret, displayName string, ok bool)
+
+// Lookup calls f.
+func (f CredentialsFunc) Lookup(user string) (string, string, bool) { return f(user) }
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the UDP and TCP listen address, e.g. "0.0.0.0:5060". Port 0
+	// picks a free port (see Server.Addr).
+	Addr string
+	// Host is the address written into Contact, Via and SDP; default: the
+	// IP of Addr, or the machine's primary address when Addr is unspecified.
+	Host string
+	// Realm of the digest challenges; default "minipbx".
+	Realm string
+	// Credentials checks extensions and their secrets. Required.
+	Credentials Credentials
+	// OnCall is called in its own goroutine for each authenticated inbound
+	// INVITE. The channel is ringing; the callee must Answer or Hangup it.
+	OnCall func(channel.Channel)
+	// OnRegistrationChange, when set, is called after a binding is added,
+	// refreshed (registered true) or removed/expired (false).
+	OnRegistrationChange func(b Binding, registered bool)
+
+	// RTPBindIP is the address RTP sockets bind; default: Host.
+	RTPBindIP string
+	// RTPPortMin..RTPPortMax is the RTP port range (0, 0: ephemeral).
+	RTPPortMin, RTPPortMax int
+	// Codecs we accept and offer, in preference order (default PCMU, PCMA).
+	Codecs []media.Codec
+
+	// MaxCalls limits concurrent SIP call legs; an INVITE beyond it gets 503
+	// with Retry-After, a Dial fails with CauseCongestion. 0: 200.
+	MaxCalls int
+	// Registration expiry bounds (RFC 3261 §10.3): a request for less than
+	// MinExpires gets 423; more than MaxExpires is clamped. Defaults 60 s,
+	// 3600 s, and 600 s when the phone names none.
+	MinExpires, MaxExpires, DefaultExpires time.Duration
+	// MaxBindingsPerExtension bounds registrations per extension (default 10).
+	MaxBindingsPerExtension int
+	// NonceTTL is how long a digest nonce stays fresh (default 5 minutes).
+	NonceTTL time.Duration
+	// Ban is the policy for repeated authentication failures.
+	Ban BanPolicy
+
+	Logger *slog.Logger
+}
+
+// Server is the SIP registrar and B2BUA.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	host  string
+	ua    *sipgo.UserAgent
+	srv   *sipgo.Server
+	cli   *sipgo.Client
+	auth  *authenticator
+	bans  *banList
+	reg   *registrar
+	ports *media.PortRange
+	rtpIP netip.Addr
+	now   func() time.Time
+
+	ready   chan struct{}
+	udpAddr netip.AddrPort
+	tcpAddr netip.AddrPort
+	udpConn *net.UDPConn
+	tcpLn   *net.TCPListener
+
+	mu      sync.Mutex
+	legs    map[string]*leg // dialog key → leg
+	all     map[*leg]struct{}
+	closing bool
+	bg      sync.WaitGroup // background transactions (BYE, CANCEL, forks)
+}
+
+const (
+	userAgent   = "minipbx"
+	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
+)
+
+// New checks the configuration and builds a Server; Run starts it.
+func New(c Config) (*Server, error) {
+	if c.Credentials == nil {
+		return nil, errors.New("sip: Config.Credentials is required")
+	}
+	if c.Addr == "" {
+		c.Addr = "0.0.0.0:5060"
+	}
+	if c.Realm == "" {
+		c.Realm = "minipbx"
+	}
+	if strings.ContainsAny(c.Realm, "\"\\\r\n") {
+		return nil, fmt.Errorf("sip: realm %q has characters a challenge cannot carry", c.Realm)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxCalls <= 0 {
+		c.MaxCalls = 200
+	}
+	if c.MinExpires <= 0 {
+		c.MinExpires = 60 * time.Second
+	}
+	if c.MaxExpires <= 0 {
+		c.MaxExpires = time.Hour
+	}
+	if c.DefaultExpires <= 0 {
+		c.DefaultExpires = 600 * time.Second
+	}
+	if c.MaxExpires < c.MinExpires {
+		return nil, fmt.Errorf("sip: MaxExpires %v is below MinExpires %v", c.MaxExpires, c.MinExpires)
+	}
+	c.DefaultExpires = min(max(c.DefaultExpires, c.MinExpires), c.MaxExpires)
+	if c.MaxBindingsPerExtension <= 0 {
+		c.MaxBindingsPerExtension = 10
+	}
+	if c.NonceTTL <= 0 {
+		c.NonceTTL = 5 * time.Minute
+	}
+	if len(c.Codecs) == 0 {
+		c.Codecs = []media.Codec{media.PCMU, media.PCMA}
+	}
+	for _, x := range c.Codecs {
+		if x != media.PCMU && x != media.PCMA {
+			return nil, fmt.Errorf("sip: codec %s is not supported", x)
+		}
+	}
+	ap, err := netip.ParseAddrPort(c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sip: listen address %q: %w", c.Addr, err)
+	}
+	host := c.Host
+	if host == "" {
+		if ap.Addr().IsUnspecified() {
+			host = primaryIP().String()
+		} else {
+			host = ap.Addr().String()
+		}
+	}
+	hostIP, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("sip: Host %q must be an IP address: %w", host, err)
+	}
+	rtpIP := hostIP
+	if c.RTPBindIP != "" {
+		if rtpIP, err = netip.ParseAddr(c.RTPBindIP); err != nil {
+			return nil, fmt.Errorf("sip: RTPBindIP %q: %w", c.RTPBindIP, err)
+		}
+	}
+	ports, err := media.NewPortRange(c.RTPPortMin, c.RTPPortMax)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	s := &Server{
+		cfg:   c,
+		log:   c.Logger,
+		host:  hostIP.String(),
+		ports: ports,
+		rtpIP: rtpIP,
+		now:   time.Now,
+		ready: make(chan struct{}),
+		legs:  map[string]*leg{},
+		all:   map[*leg]struct{}{},
+	}
+	s.auth = newAuthenticator(c.Realm, c.NonceTTL, s.now)
+	s.bans = newBanList(c.Ban, s.now)
+	s.reg = newRegistrar(s)
+
+	sipLog := c.Logger.With("component", "sipgo")
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(userAgent),
+		sipgo.WithUserAgentHostname(s.host),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerReadFilter(s.readFilter)),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(sipLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip: user agent: %w", err)
+	}
+	s.ua = ua
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
+		return nil, fmt.Errorf("sip: server: %w", err)
+	}
+	if s.cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(sipLog)); err != nil {
+		return nil, fmt.Errorf("sip: client: %w", err)
+	}
+	s.srv.OnRegister(s.onRegister)
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.onInDialog)
+	s.srv.OnInfo(s.onInDialog)
+	s.srv.OnCancel(s.onCancel)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnNoRoute(s.onUnknown)
+	return s, nil
+}
+
+// primaryIP is the address the machine would use to reach the outside
+// world (a UDP "connect" sends nothing), or loopback.
+func primaryIP() netip.Addr {
+	c, err := net.Dial("udp4", "192.0.2.1:9")
+	if err == nil {
+		defer c.Close()
+		if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok {
+				return ip.Unmap()
+			}
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
+// Listen binds the UDP and TCP sockets (on the same port) without serving
+// them yet; Run calls it when needed. Tests call it first to learn a
+// port-0 address.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.udpConn != nil {
+		return nil
+	}
+	ap, _ := netip.ParseAddrPort(s.cfg.Addr)
+	var lastErr error
+	for range 20 {
+		uc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+		if err != nil {
+			return fmt.Errorf("sip: listen udp %s: %w", ap, err)
+		}
+		ua := uc.LocalAddr().(*net.UDPAddr).AddrPort()
+		tl, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), ua.Port())))
+		if err != nil {
+			uc.Close()
+			lastErr = err
+			if ap.Port() != 0 {
+				break
+			}
+			continue // port 0: the TCP twin was taken, try another port
+		}
+		s.udpConn, s.tcpLn = uc, tl
+		s.udpAddr = netip.AddrPortFrom(ua.Addr().Unmap(), ua.Port())
+		s.tcpAddr = tl.Addr().(*net.TCPAddr).AddrPort()
+		return nil
+	}
+	return fmt.Errorf("sip: listen tcp %s: %w", ap, lastErr)
+}
+
+// Addr is the bound UDP (and TCP) address after Listen.
+func (s *Server) Addr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udpAddr
+}
+
+// Ready is closed once Run serves both transports.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Run serves SIP until ctx ends; then it ends every call (BYE, CANCEL or
+// a final response), waits briefly for those transactions, and closes the
+// sockets.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- s.srv.ServeUDP(s.udpConn) }()
+	go func() { errc <- s.srv.ServeTCP(s.tcpLn) }()
+	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
+	close(s.ready)
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var err error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+			s.reg.expire()
+			s.auth.sweep()
+			s.bans.sweep()
+		case e := <-errc:
+			if e != nil {
+				err = fmt.Errorf("sip: serve: %w", e)
+				break loop
+			}
+		}
+	}
+	s.shutdown()
+	s.udpConn.Close()
+	s.tcpLn.Close()
+	s.ua.Close()
+	return err
+}
+
+// shutdown ends all calls and waits (bounded) for their BYE/CANCEL
+// transactions.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	legs := make([]*leg, 0, len(s.all))
+	for l := range s.all {
+		legs = append(legs, l)
+	}
+	s.mu.Unlock()
+	for _, l := range legs {
+		_ = l.Hangup(channel.CauseCongestion)
+	}
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		s.log.Warn("sip: shutdown: some transactions did not finish")
+	}
+}
+
+// Registrations lists the current bindings, sorted by extension.
+func (s *Server) Registrations() []Binding { return s.reg.list() }
+
+// Dialer returns the SIP dialer; Target is an extension number.
+func (s *Server) Dialer() channel.Dialer { return dialer{s} }
+
+// readFilter drops traffic from banned addresses before parsing when the
+// policy is silent.
+func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
+	if s.bans.p.Reply403 || s.bans.p.Disabled {
+		return data, nil
+	}
+	if ip := addrIP(p.RemoteAddr); s.bans.banned(ip) {
+		if p.Transport == "TCP" {
+			return nil, errors.New("banned source")
+		}
+		return nil, nil
+	}
+	return data, nil
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	switch v := a.(type) {
+	case *net.UDPAddr:
+		return v.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return v.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+func sourceIP(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// respond sends a response to req, logging failures.
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(sip.NewHeader("Server", userAgent))
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: respond", "code", code, "err", err)
+	}
+}
+
+// checkBasics rejects requests without the headers every handler needs.
+func (s *Server) checkBasics(req *sip.Request, tx sip.ServerTransaction) bool {
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
+		if !req.IsAck() {
+			s.respond(tx, req, 400, "Bad Request (missing From, To, Call-ID or CSeq)")
+		}
+		return false
+	}
+	if req.CSeq().MethodName != req.Method {
+		if !req.IsAck() {
+			s.respond(tx, req, 400, "Bad Request (CSeq method mismatch)")
+		}
+		return false
+	}
+	return true
+}
+
+// banned answers a request from a banned address (Reply403 policy).
+func (s *Server) banned(req *sip.Request, tx sip.ServerTransaction) bool {
+	if !s.bans.banned(sourceIP(req)) {
+		return false
+	}
+	if !req.IsAck() {
+		s.respond(tx, req, 403, "Forbidden")
+	}
+	return true
+}
+
+// authenticate checks the digest credentials of req (proxy: INVITE's
+// Proxy-Authorization, else Authorization). On success it returns the
+// extension; otherwise it has answered with a challenge.
+func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy bool) (user, name string, ok bool) {
+	reqHdr, chalHdr, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
+	if proxy {
+		reqHdr, chalHdr, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
+	}
+	ip := sourceIP(req)
+	var creds digestParams
+	for _, h := range req.GetHeaders(reqHdr) {
+		p, err := parseDigest(h.Value())
+		if err == nil && p["realm"] == s.cfg.Realm {
+			creds = p
+			break
+		}
+		if err != nil && creds == nil {
+			creds = digestParams{} // present but unreadable: a failure
+		}
+	}
+	if creds == nil {
+		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
+		return "", "", false
+	}
+	user = creds["username"]
+	secret, name, known := s.cfg.Credentials.Lookup(user)
+	res := authBad
+	if len(creds) > 0 {
+		res = s.auth.verify(string(req.Method), creds, secret, known)
+	}
+	switch res {
+	case authOK:
+		s.bans.succeed(ip)
+		return user, name, true
+	case authStale:
+		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(true)))
+		return "", "", false
+	}
+	if s.bans.fail(ip) {
+		s.log.Warn("sip: address banned after repeated authentication failures", "ip", ip, "for", s.bans.p.Duration)
+	} else {
+		s.log.Info("sip: authentication failed", "ip", ip, "method", req.Method)
+	}
+	// Unknown user and wrong password: the very same fresh challenge.
+	s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
+	return "", "", false
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if s.banned(req, tx) || !s.checkBasics(req, tx) {
+		return
+	}
+	s.respond(tx, req, 200, "OK",
+		sip.NewHeader("Allow", allowHeader),
+		sip.NewHeader("Accept", "application/sdp"),
+		sip.NewHeader("Supported", ""))
+}
+
+func (s *Server) onUnknown(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() || s.banned(req, tx) {
+		return
+	}
+	s.respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowHeader))
+}
+
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	// sipgo answers CANCELs that match a pending INVITE; this one does not.
+	if s.banned(req, tx) || !s.checkBasics(req, tx) {
+		return
+	}
+	s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+// onAck routes an ACK for a 2xx to its dialog.
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if req.CallID() == nil || req.To() == nil || req.CSeq() == nil {
+		return
+	}
+	tag, _ := req.To().Params.Get("tag")
+	if l := s.findLeg(req.CallID().Value(), tag); l != nil {
+		l.onAck(req)
+	}
+}
+
+// onInDialog handles BYE and INFO (and re-INVITE via onInvite).
+func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	if s.banned(req, tx) || !s.checkBasics(req, tx) {
+		return
+	}
+	tag, _ := req.To().Params.Get("tag")
+	l := s.findLeg(req.CallID().Value(), tag)
+	if l == nil || tag == "" {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.onRequest(req, tx)
+}
+
+func dialogKey(callID, localTag string) string { return callID + "\x00" + localTag }
+
+func (s *Server) findLeg(callID, localTag string) *leg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.legs[dialogKey(callID, localTag)]
+}
+
+// addLeg counts a new leg against MaxCalls; false when full or closing.
+func (s *Server) addLeg(l *leg) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing || len(s.all) >= s.cfg.MaxCalls {
+		return false
+	}
+	s.all[l] = struct{}{}
+	return true
+}
+
+func (s *Server) bindDialog(l *leg, callID, localTag string) {
+	s.mu.Lock()
+	s.legs[dialogKey(callID, localTag)] = l
+	s.mu.Unlock()
+}
+
+func (s *Server) removeLeg(l *leg) {
+	s.mu.Lock()
+	delete(s.all, l)
+	for k, v := range s.legs {
+		if v == l {
+			delete(s.legs, k)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// ActiveCalls is the number of SIP call legs in progress.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.all)
+}
+
+// newSession opens an RTP session for a leg.
+func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
+	host, _ := netip.ParseAddr(s.host)
+	return media.NewSession(media.SessionConfig{
+		BindIP:      s.rtpIP,
+		AdvertiseIP: host,
+		Ports:       s.ports,
+		Codecs:      s.cfg.Codecs,
+		OnDigit:     onDigit,
+		Logger:      s.log,
+	})
+}
+
+// contactURI is our Contact for the transport of a dialog.
+func (s *Server) contactURI(user, transport string) sip.Uri {
+	u := sip.Uri{Scheme: "sip", User: user, Host: s.host, Port: int(s.udpAddr.Port())}
+	if strings.EqualFold(transport, "TCP") {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", "tcp")
+	}
+	return u
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// expiresOf reads an Expires header or contact parameter (seconds).
+func parseSeconds(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// sortBindings orders bindings for stable listings.
+func sortBindings(b []Binding) {
+	sort.Slice(b, func(i, j int) bool {
+		if b[i].Extension != b[j].Extension {
+			return b[i].Extension < b[j].Extension
+		}
+		return b[i].Contact < b[j].Contact
+	})
+}
