@@ -468,4 +468,3 @@ func (f *fork) byeLocked(res *sip.Response) {
 		}
 	}()
 }
-
