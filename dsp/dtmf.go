@@ -67,7 +67,7 @@ func dtmfFreqs() [8]float64 {
 
 // DTMFEvent is one detected digit.
 type DTMFEvent struct {
-	Digit byte  // '0'-'9', '*', '#', 'A'-'D'
+	Digit  byte  // '0'-'9', '*', '#', 'A'-'D'
 	Sample int64 // index of the digit's first sample, counted from creation or Reset
 }
 

@@ -40,10 +40,10 @@ func (s sig) pcm() []int16 {
 
 // dtmfSpec describes one digit for the conformance signals.
 type dtmfSpec struct {
-	digit              byte
-	on                 int     // samples
-	lowLvl, highLvl    float64 // dBm0
-	lowOffs, highOffs  float64 // relative frequency offsets (0.02 = +2%)
+	digit               byte
+	on                  int     // samples
+	lowLvl, highLvl     float64 // dBm0
+	lowOffs, highOffs   float64 // relative frequency offsets (0.02 = +2%)
 	lowOffHz, highOffHz float64
 }
 

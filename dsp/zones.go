@@ -22,10 +22,10 @@ type Zone struct {
 
 // zoneEntry is the table form of a Zone (specs as text, cadence in ms).
 type zoneEntry struct {
-	code, name                                          string
+	code, name                                         string
 	dial, ringback, busy, congestion, waiting, stutter string
-	ring                                                []int
-	source                                              string
+	ring                                               []int
+	source                                             string
 }
 
 // The sources, cited per entry:
