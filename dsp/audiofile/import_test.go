@@ -234,3 +234,31 @@ func TestImportMP3(t *testing.T) {
 		t.Fatalf("truncated mp3: %v", err)
 	}
 }
+
+// TestImportOddRate covers a rate with no small ratio to 8 kHz, which
+// takes the interpolated-phase path of the resampler.
+func TestImportOddRate(t *testing.T) {
+	const rate = 44099
+	sig := tone(rate, 1, 1000, 0.3)
+	alias := tone(rate, 1, 5000, 0.3)
+	for i := range sig {
+		sig[i] += alias[i]
+	}
+	out, err := Import(bytes.NewReader(wavBytes(tagPCM, rate, 16, [][]float64{sig})), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := len(out) - 8000; d < -2 || d > 2 {
+		t.Fatalf("%d samples", len(out))
+	}
+	mid := out[1000:7000]
+	w := goertzelDB(mid, 1000)
+	if a := goertzelDB(mid, 3000); a > w-70 {
+		t.Errorf("alias %.1f dB vs %.1f dB", a, w)
+	}
+	// A pure tone through an interpolated filter stays clean: the
+	// residue after removing the 1 kHz tone is far below it.
+	if n := goertzelDB(mid, 1500); n > w-70 {
+		t.Errorf("spurious 1.5 kHz at %.1f dB", n)
+	}
+}
