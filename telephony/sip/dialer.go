@@ -196,6 +196,7 @@ func (f *fork) run() {
 func (f *fork) handle(res *sip.Response) bool {
 	l := f.oc.leg
 	code := res.StatusCode
+	l.s.log.Debug("sip: fork response", "leg", l.info.ID, "code", code)
 	switch {
 	case code < 200:
 		l.mu.Lock()
