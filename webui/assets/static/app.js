@@ -1,0 +1,191 @@
+// minipbx web UI: live status updates (Server-Sent Events) and the
+// simulator controls. Plain JavaScript, no build step, no libraries.
+// Every page works without this file; it only makes the status page live
+// and the simulator buttons answer without a page reload.
+"use strict";
+
+(function () {
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") e.className = v;
+      else e.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children) {
+      if (c === undefined || c === null || c === "") continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function badge(cls, text) { return el("span", { class: "badge " + cls }, text); }
+
+  // --- live status ----------------------------------------------------------
+
+  const portsBody = document.getElementById("ports-body");
+  const tzHolder = document.querySelector("[data-tz]");
+  const tz = tzHolder ? tzHolder.dataset.tz : "";
+
+  function clock(iso) {
+    if (!iso || iso.startsWith("0001-")) return "";
+    const d = new Date(iso);
+    try {
+      return d.toLocaleTimeString("en-GB", { hour12: false, timeZone: tz || "UTC" });
+    } catch (e) {
+      return d.toISOString().slice(11, 19);
+    }
+  }
+
+  function callerText(c) {
+    c = c || {};
+    if (c.name && c.number) return '"' + c.name + '" <' + c.number + ">";
+    if (c.number) return c.number;
+    if (c.withheld === "P") return "private";
+    return "unknown";
+  }
+
+  function emptyRow(cols, text) {
+    return el("tr", { class: "empty" }, el("td", { colspan: cols }, text));
+  }
+
+  function renderPorts(ports) {
+    const rows = (ports || []).map((p) => {
+      const lineCls = p.line === "ok" ? "good" : (p.line === "fault" || p.line === "no-battery") ? "bad" : "warn";
+      const line = el("td", { class: "line" }, badge(lineCls, p.line));
+      if (p.in_call) line.append(" ", badge("info", "in call"));
+      if (p.fault) line.append(" ", el("span", { class: "fault" }, p.fault));
+      return el("tr", { id: "port-" + p.kind + "-" + p.number, "data-kind": p.kind, "data-number": p.number },
+        el("td", { class: "port" }, (p.kind === "fxs" ? "FXS " : "FXO ") + p.number),
+        el("td", {}, p.name || ""),
+        el("td", { class: "hook" }, badge(p.hook === "off-hook" ? "warn" : "quiet", p.hook)),
+        line,
+        el("td", { class: "ext" }, p.extension || ""));
+    });
+    portsBody.replaceChildren(...(rows.length ? rows : [emptyRow(5, "This box has no analog ports.")]));
+  }
+
+  function renderRegistrations(regs) {
+    const body = document.getElementById("registrations-body");
+    const rows = (regs || []).map((r) => el("tr", {},
+      el("td", {}, r.extension),
+      el("td", {}, r.user_agent || r.contact),
+      el("td", {}, r.source),
+      el("td", {}, el("time", { datetime: r.expires }, clock(r.expires)))));
+    body.replaceChildren(...(rows.length ? rows : [emptyRow(4, "No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.")]));
+  }
+
+  function renderCalls(calls) {
+    const body = document.getElementById("active-calls-body");
+    const rows = (calls || []).map((c) => el("tr", { id: "call-" + c.id },
+      el("td", {}, callerText(c.caller)),
+      el("td", {}, c.callee || ""),
+      el("td", {}, c.from || ""),
+      el("td", {}, c.to || ""),
+      el("td", {}, badge(c.state === "answered" ? "good" : "warn", c.state)),
+      el("td", {}, el("time", { datetime: c.started }, clock(c.started)))));
+    body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "No calls right now.")]));
+  }
+
+  function setLive(state, text) {
+    const live = document.getElementById("live");
+    if (!live) return;
+    live.dataset.state = state;
+    live.textContent = text;
+  }
+
+  function startLive() {
+    if (!portsBody || !window.EventSource) return;
+    let es;
+    const connect = () => {
+      es = new EventSource("/api/v1/events");
+      es.addEventListener("open", () => setLive("on", "Live"));
+      es.addEventListener("status", (ev) => {
+        let msg;
+        try { msg = JSON.parse(ev.data); } catch (e) { return; }
+        const st = msg.status || {};
+        renderPorts(st.ports);
+        renderRegistrations(st.registrations);
+        renderCalls(st.calls);
+        document.body.dataset.lastEvent = msg.kind || "";
+        setLive("on", "Live");
+      });
+      es.addEventListener("logout", () => { es.close(); window.location.assign("/login"); });
+      es.addEventListener("error", () => {
+        if (es.readyState === EventSource.CLOSED) {
+          // The server refused the stream: the session may have ended.
+          setLive("retry", "Disconnected — checking…");
+          fetch("/api/v1/status", { credentials: "same-origin" }).then((r) => {
+            if (r.status === 401 || r.status === 403) window.location.assign("/login");
+            else setTimeout(connect, 5000);
+          }).catch(() => setTimeout(connect, 5000));
+        } else {
+          setLive("retry", "Reconnecting…");
+        }
+      });
+    };
+    connect();
+    window.addEventListener("pagehide", () => es && es.close());
+  }
+
+  // --- simulator controls ----------------------------------------------------
+
+  function simBody(form) {
+    const action = form.elements.action.value;
+    if (action === "dial") {
+      return { digits: form.elements.digits.value.trim(), pulse: form.elements.pulse.checked };
+    }
+    if (action === "ring") {
+      return { number: form.elements.number.value.trim(), name: form.elements.name.value.trim() };
+    }
+    return null;
+  }
+
+  function simResult(cls, text) {
+    const out = document.getElementById("sim-result");
+    if (!out) return;
+    out.className = "sim-result " + cls;
+    out.textContent = text;
+  }
+
+  function setupSim() {
+    for (const form of document.querySelectorAll("form.sim-form[data-api]")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const button = form.querySelector("button");
+        const what = button ? button.textContent.trim() : "Action";
+        const body = simBody(form);
+        const opts = { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+        if (body) {
+          opts.headers["Content-Type"] = "application/json";
+          opts.body = JSON.stringify(body);
+        }
+        if (button) button.disabled = true;
+        try {
+          const r = await fetch(form.dataset.api, opts);
+          if (r.ok) {
+            simResult("ok", what + " (" + form.closest(".sim-unit").querySelector("h3").firstChild.textContent.trim() + "): done.");
+          } else {
+            let msg = "HTTP " + r.status;
+            try {
+              const j = await r.json();
+              msg = j.error + (j.fields ? " " + j.fields.map((f) => f.message).join(" ") : "");
+            } catch (e) { /* not JSON */ }
+            if (r.status === 401) window.location.assign("/login");
+            simResult("bad", what + ": " + msg);
+          }
+        } catch (e) {
+          simResult("bad", what + ": the box did not answer (" + e.message + ").");
+        } finally {
+          if (button) button.disabled = false;
+        }
+      });
+    }
+  }
+
+  startLive();
+  setupSim();
+})();

@@ -1,0 +1,286 @@
+package webui
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"minipbx/telephony"
+	"minipbx/telephony/store"
+)
+
+// field is one form control with its label, help and error; the "field"
+// template renders it so every form looks and behaves the same (the
+// error sits between label and control, tied to it by aria-describedby).
+type field struct {
+	ID, Name, Label, Type, Value, Help, Error string
+	Checked                                   bool
+	Options                                   []option
+	Min, Max, InputMode, Autocomplete         string
+	MaxLength                                 int
+	Required                                  bool
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// form is a whole form: its fields and the errors that belong to no field.
+type form struct {
+	ID, Action, Submit string
+	Title              string
+	Fields             []*field
+	Errors             []string
+}
+
+func (f *form) field(name string) *field {
+	for _, x := range f.Fields {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// applyErrors puts each message beside its field; messages for fields the
+// form does not have go to the top of the form, naming the field.
+func (f *form) applyErrors(fs []FieldError) {
+	for _, fe := range fs {
+		name := fe.Field
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		if x := f.field(name); x != nil {
+			if x.Error != "" {
+				x.Error += " "
+			}
+			x.Error += fe.Message
+			continue
+		}
+		if fe.Field == "" {
+			f.Errors = append(f.Errors, fe.Message)
+		} else {
+			f.Errors = append(f.Errors, fe.Field+": "+fe.Message)
+		}
+	}
+}
+
+func (f *form) hasErrors() bool {
+	if len(f.Errors) > 0 {
+		return true
+	}
+	for _, x := range f.Fields {
+		if x.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// intField parses a whole number from a form; a bad value becomes the
+// field's error (the service is then not called at all).
+func intField(f *form, name string, v url.Values, lo, hi int, what string) int {
+	s := strings.TrimSpace(v.Get(name))
+	if x := f.field(name); x != nil {
+		x.Value = s
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		if x := f.field(name); x != nil {
+			if hi >= 1<<30 {
+				x.Error = fmt.Sprintf("Enter %s as a whole number (digits only).", what)
+			} else {
+				x.Error = fmt.Sprintf("Enter %s: a whole number from %d to %d.", what, lo, hi)
+			}
+		}
+		return 0
+	}
+	return n
+}
+
+// extensionForm builds the extension form; sys gives the numbering plan
+// for the help text, st the FXS ports to choose from.
+func extensionForm(e store.Extension, editing bool, sys store.System, st telephony.Status) *form {
+	numHelp := fmt.Sprintf("The number people dial to reach this phone: exactly %d digits (Settings → Extension length).", sys.ExtensionLength)
+	if sys.OutsidePrefix != "" {
+		numHelp += fmt.Sprintf(" It must not start with the outside prefix %s.", sys.OutsidePrefix)
+	}
+	secretHelp := "The password SIP phones use to register as this extension (their user name is the extension number). Leave empty and the box makes a strong one, shown on the edit page."
+	if editing {
+		secretHelp = "The password SIP phones use to register as this extension (their user name is the extension number). If you change it, update every phone that uses it."
+	}
+	ports := []option{{Value: "0", Label: "None (SIP phones only)", Selected: e.FXSPort == 0}}
+	for _, p := range st.Ports {
+		if p.Kind != "fxs" {
+			continue
+		}
+		label := fmt.Sprintf("FXS port %d", p.Number)
+		if p.Extension != "" && p.Extension != e.Number {
+			label += fmt.Sprintf(" (now extension %s)", p.Extension)
+		}
+		ports = append(ports, option{Value: strconv.Itoa(p.Number), Label: label, Selected: e.FXSPort == p.Number})
+	}
+	if e.FXSPort != 0 && !hasSelected(ports) {
+		ports = append(ports, option{Value: strconv.Itoa(e.FXSPort), Label: fmt.Sprintf("FXS port %d (not on this board)", e.FXSPort), Selected: true})
+	}
+	f := &form{ID: "extension-form", Submit: "Create extension", Fields: []*field{
+		{ID: "number", Name: "number", Label: "Extension number", Type: "text", Value: e.Number, Help: numHelp,
+			InputMode: "numeric", Autocomplete: "off", MaxLength: 8, Required: true},
+		{ID: "name", Name: "name", Label: "Name", Type: "text", Value: e.Name, MaxLength: 64,
+			Help: "Who or where this phone is, e.g. “Reception”. Shown to the people it calls (analog phones show the first 15 characters)."},
+		{ID: "secret", Name: "secret", Label: "SIP password", Type: "text", Value: e.Secret, Help: secretHelp,
+			Autocomplete: "off", MaxLength: 128},
+		{ID: "fxs_port", Name: "fxs_port", Label: "Analog port", Type: "select", Options: ports,
+			Help: "The FXS port whose analog phone rings for this extension and dials as it. Each port belongs to at most one extension."},
+		{ID: "outside_calls", Name: "outside_calls", Label: "May call outside lines", Type: "checkbox", Checked: e.OutsideCalls,
+			Help: outsideHelp(sys)},
+	}}
+	if editing {
+		f.Submit = "Save changes"
+		f.Action = "/extensions/" + url.PathEscape(e.Number) + "/edit"
+	} else {
+		f.Action = "/extensions/new"
+	}
+	return f
+}
+
+func outsideHelp(sys store.System) string {
+	if sys.OutsidePrefix == "" {
+		return "Lets this extension call out through an FXO line. Outside calls are off for the whole box now (no outside prefix in Settings)."
+	}
+	return fmt.Sprintf("Lets this extension dial %s and a number to call out through an FXO line. Leave it off for phones anyone can reach: toll fraud starts there.", sys.OutsidePrefix)
+}
+
+func hasSelected(o []option) bool {
+	for _, x := range o {
+		if x.Selected {
+			return true
+		}
+	}
+	return false
+}
+
+// parseExtensionForm reads the posted form into an Extension, keeping the
+// posted values in f for re-display.
+func parseExtensionForm(f *form, v url.Values) store.Extension {
+	e := store.Extension{
+		Number:       strings.TrimSpace(v.Get("number")),
+		Name:         strings.TrimSpace(v.Get("name")),
+		Secret:       v.Get("secret"),
+		OutsideCalls: v.Get("outside_calls") != "",
+	}
+	f.field("number").Value = e.Number
+	f.field("name").Value = e.Name
+	f.field("secret").Value = e.Secret
+	f.field("outside_calls").Checked = e.OutsideCalls
+	port := f.field("fxs_port")
+	p, err := strconv.Atoi(v.Get("fxs_port"))
+	if err != nil || p < 0 {
+		port.Error = "Choose a port from the list, or None."
+	} else {
+		e.FXSPort = p
+		found := false
+		for i := range port.Options {
+			port.Options[i].Selected = port.Options[i].Value == strconv.Itoa(p)
+			found = found || port.Options[i].Selected
+		}
+		if !found {
+			port.Options = append(port.Options, option{Value: strconv.Itoa(p), Label: fmt.Sprintf("FXS port %d (not on this board)", p), Selected: true})
+		}
+	}
+	return e
+}
+
+func settingsForm(sys store.System) *form {
+	return &form{ID: "settings-form", Action: "/settings", Submit: "Save settings", Fields: []*field{
+		{ID: "name", Name: "name", Label: "Box name", Type: "text", Value: sys.Name, MaxLength: 64, Required: true,
+			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
+		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "text", Value: sys.ToneZone, MaxLength: 8, Autocomplete: "off",
+			Help: "Two-letter country code whose dial, ringing and busy tones and ring cadence the box uses, e.g. us, gb, de, fr, it, ru."},
+		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
+			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
+		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
+			Min: "2", Max: "8", InputMode: "numeric",
+			Help: "How many digits every extension number has, 2 to 8. Existing extensions are not renumbered."},
+		{ID: "outside_prefix", Name: "outside_prefix", Label: "Outside line prefix", Type: "text", Value: sys.OutsidePrefix, MaxLength: 4,
+			InputMode: "numeric", Autocomplete: "off",
+			Help: "Digits dialled before an outside number to take a free FXO line, usually 9. Leave empty to allow no outside calls from extensions."},
+		{ID: "inter_digit_timeout_ms", Name: "inter_digit_timeout_ms", Label: "End of dialling (milliseconds)", Type: "number",
+			Value: strconv.Itoa(sys.InterDigitTimeoutMS), Min: "1000", Max: "30000", InputMode: "numeric",
+			Help: "How long an analog phone may pause between digits before the number counts as complete: 4000 is 4 seconds."},
+		{ID: "no_answer_timeout_s", Name: "no_answer_timeout_s", Label: "Ring time (seconds)", Type: "number",
+			Value: strconv.Itoa(sys.NoAnswerTimeoutS), Min: "5", Max: "600", InputMode: "numeric",
+			Help: "How long an extension rings before the call ends as not answered."},
+		{ID: "call_record_retention", Name: "call_record_retention", Label: "Call records kept", Type: "number",
+			Value: strconv.Itoa(sys.CallRecordRetention), Min: "100", Max: "1000000", InputMode: "numeric",
+			Help: "How many call records the box keeps; beyond that the oldest are deleted."},
+	}}
+}
+
+func parseSettingsForm(f *form, v url.Values) store.System {
+	sys := store.System{
+		Name:          strings.TrimSpace(v.Get("name")),
+		ToneZone:      strings.ToLower(strings.TrimSpace(v.Get("tone_zone"))),
+		TimeZone:      strings.TrimSpace(v.Get("time_zone")),
+		OutsidePrefix: strings.TrimSpace(v.Get("outside_prefix")),
+	}
+	f.field("name").Value = sys.Name
+	f.field("tone_zone").Value = sys.ToneZone
+	f.field("time_zone").Value = sys.TimeZone
+	f.field("outside_prefix").Value = sys.OutsidePrefix
+	sys.ExtensionLength = intField(f, "extension_length", v, 2, 8, "the number of digits")
+	sys.InterDigitTimeoutMS = intField(f, "inter_digit_timeout_ms", v, 1, 1<<30, "the time in milliseconds")
+	sys.NoAnswerTimeoutS = intField(f, "no_answer_timeout_s", v, 1, 1<<30, "the time in seconds")
+	sys.CallRecordRetention = intField(f, "call_record_retention", v, 1, 1<<30, "the number of records")
+	return sys
+}
+
+func fxoForm(l store.FXOLine) *form {
+	id := fmt.Sprintf("fxo%d-", l.Port)
+	return &form{ID: fmt.Sprintf("fxo%d-form", l.Port), Action: fmt.Sprintf("/settings/fxo/%d", l.Port), Submit: fmt.Sprintf("Save line %d", l.Port),
+		Title: fmt.Sprintf("FXO port %d", l.Port), Fields: []*field{
+			{ID: id + "name", Name: "name", Label: "Line name", Type: "text", Value: l.Name, MaxLength: 64,
+				Help: "What this line is, e.g. the telephone number of the telco line plugged into the port."},
+			{ID: id + "enabled", Name: "enabled", Label: "Line in use", Type: "checkbox", Checked: l.Enabled,
+				Help: "Off: the box ignores calls on this port and never takes it for outside calls (e.g. nothing plugged in)."},
+			{ID: id + "answer_after_rings", Name: "answer_after_rings", Label: "Answer after rings", Type: "number",
+				Value: strconv.Itoa(l.AnswerAfterRings), Min: "1", Max: "10", InputMode: "numeric",
+				Help: "How many rings before the box answers, 1 to 10. Use 2 or more to receive the caller's number, which arrives after the first ring."},
+			{ID: id + "destination", Name: "destination", Label: "Incoming calls go to", Type: "text", Value: l.Destination, MaxLength: 8,
+				InputMode: "numeric", Autocomplete: "off",
+				Help: "The extension number that rings when a call comes in on this line."},
+		}}
+}
+
+func parseFXOForm(f *form, port int, v url.Values) store.FXOLine {
+	l := store.FXOLine{
+		Port:        port,
+		Name:        strings.TrimSpace(v.Get("name")),
+		Enabled:     v.Get("enabled") != "",
+		Destination: strings.TrimSpace(v.Get("destination")),
+	}
+	f.field("name").Value = l.Name
+	f.field("enabled").Checked = l.Enabled
+	f.field("destination").Value = l.Destination
+	l.AnswerAfterRings = intField(f, "answer_after_rings", v, 1, 10, "the number of rings")
+	return l
+}
+
+// passwordForm is the admin password change form; forced (first login)
+// does not ask for the current password, which was typed seconds ago.
+func passwordForm(forced bool) *form {
+	f := &form{ID: "password-form", Action: "/password", Submit: "Change password"}
+	if !forced {
+		f.Fields = append(f.Fields, &field{ID: "current_password", Name: "current_password", Label: "Current password",
+			Type: "password", Autocomplete: "current-password", Required: true})
+	}
+	f.Fields = append(f.Fields,
+		&field{ID: "new_password", Name: "new_password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true,
+			Help: "At least 10 characters. A few unrelated words are strong and easy to type; write it down somewhere safe, it cannot be recovered (only reset on the box)."},
+		&field{ID: "confirm_password", Name: "confirm_password", Label: "New password again", Type: "password", Autocomplete: "new-password", Required: true,
+			Help: "Type the new password once more, to catch typing mistakes."},
+	)
+	return f
+}

@@ -1,0 +1,686 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"minipbx/telephony"
+	"minipbx/telephony/channel"
+	"minipbx/telephony/store"
+)
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title    string
+	Active   string // the navigation item to highlight
+	BoxName  string
+	Version  string
+	CSRF     string
+	LoggedIn bool
+	Forced   bool // the password must still be changed: no navigation
+	Flash    string
+	Error    string
+	Body     any
+}
+
+var templateFuncs = template.FuncMap{
+	"since":  func(t time.Time, now time.Time) string { return humanDuration(now.Sub(t)) },
+	"caller": callerText,
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"clock": func(t time.Time, loc *time.Location) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("15:04:05")
+	},
+	"iso": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	},
+}
+
+// parseTemplates parses each page together with the shared layout.
+func parseTemplates() (map[string]*template.Template, error) {
+	names, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*template.Template)
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(templateFuncs).ParseFS(assets, "assets/templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		out[strings.TrimSuffix(base, ".html")] = t
+	}
+	return out, nil
+}
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, pd pageData) {
+	a := authFrom(r.Context())
+	if pd.CSRF == "" {
+		pd.CSRF = a.sess.csrf
+	}
+	if a.sess.csrf != "" {
+		pd.LoggedIn = true
+		pd.Forced = a.mustChange
+		if pd.Flash == "" {
+			pd.Flash = s.sessions.takeFlash(a.sess.key)
+		}
+	}
+	pd.Version = s.svc.Version()
+	pd.BoxName = "minipbx"
+	if pd.LoggedIn {
+		if sys, err := s.svc.Settings(r.Context()); err == nil && sys.Name != "" {
+			pd.BoxName = sys.Name
+		}
+	}
+	t := s.pages[name]
+	var buf bytes.Buffer
+	if t == nil {
+		s.log.Error("webui: no template", "name", name)
+		http.Error(w, "internal error: missing page template", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", pd); err != nil {
+		s.log.Error("webui: render page", "page", name, "err", err)
+		http.Error(w, "internal error: the page could not be drawn", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", pageData{Title: http.StatusText(status), Error: msg})
+}
+
+func (s *Server) setFlash(r *http.Request, msg string) {
+	s.sessions.update(authFrom(r.Context()).sess.key, func(se *session) { se.flash = msg })
+}
+
+// --- login, logout, password -------------------------------------------------
+
+type loginBody struct {
+	Next    string
+	Message string
+	Bye     bool
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if sess, ok := s.sessions.get(cookieValue(r, sessionCookie), false); ok {
+		dest := safeNext(r.URL.Query().Get("next"))
+		if sess.mustChange {
+			dest = "/password"
+		}
+		http.Redirect(w, r, dest, http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	tok := randomToken()
+	setCookie(w, loginCookie, tok, time.Hour)
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostForm.Get("next")
+	}
+	s.render(w, r, status, "login", pageData{Title: "Log in", CSRF: tok, Error: msg,
+		Body: loginBody{Next: safeNext(next), Bye: r.URL.Query().Get("bye") == "1"}})
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		s.showLogin(w, r, http.StatusBadRequest, "The login form could not be read; please try again.")
+		return
+	}
+	if !tokensEqual(r.PostForm.Get("csrf"), cookieValue(r, loginCookie)) {
+		s.showLogin(w, r, http.StatusForbidden, "The login form had expired (or came from another site). Please enter the password again.")
+		return
+	}
+	ok, must, herr := s.checkPassword(r, r.PostForm.Get("password"))
+	if herr != nil {
+		if herr.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(herr.retryAfter/time.Second)+1))
+		}
+		s.showLogin(w, r, herr.status, herr.msg)
+		return
+	}
+	if !ok {
+		s.showLogin(w, r, http.StatusUnauthorized, authFailedMsg)
+		return
+	}
+	// A new session ID at every login defeats session fixation.
+	if old := cookieValue(r, sessionCookie); old != "" {
+		s.sessions.delete(hashID(old))
+	}
+	id, _ := s.sessions.create(must)
+	setCookie(w, sessionCookie, id, 0)
+	setCookie(w, loginCookie, "", -1)
+	s.log.Info("webui: login", "remote", r.RemoteAddr, "must_change", must)
+	dest := safeNext(r.PostForm.Get("next"))
+	if must {
+		dest = "/password"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	s.sessions.delete(authFrom(r.Context()).sess.key)
+	setCookie(w, sessionCookie, "", -1)
+	http.Redirect(w, r, "/login?bye=1", http.StatusSeeOther)
+}
+
+type passwordBody struct {
+	Form   *form
+	Forced bool
+}
+
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
+	a := authFrom(r.Context())
+	s.render(w, r, http.StatusOK, "password", pageData{Title: "Admin password", Active: "password",
+		Body: passwordBody{Form: passwordForm(a.mustChange), Forced: a.mustChange}})
+}
+
+func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
+	a := authFrom(r.Context())
+	f := passwordForm(a.mustChange)
+	v := r.PostForm
+	status := http.StatusUnprocessableEntity
+	if !a.mustChange {
+		ok, _, herr := s.checkPassword(r, v.Get("current_password"))
+		switch {
+		case herr != nil:
+			f.field("current_password").Error = herr.msg
+			status = herr.status
+		case !ok:
+			f.field("current_password").Error = "This is not the current password."
+		}
+	}
+	pw := v.Get("new_password")
+	if !f.hasErrors() {
+		if fs := s.validateNewPassword(r.Context(), "new_password", pw); fs != nil {
+			f.applyErrors(fs)
+		} else if v.Get("confirm_password") != pw {
+			f.field("confirm_password").Error = "The two new passwords differ; type the same one twice."
+		}
+	}
+	if !f.hasErrors() {
+		if err := s.svc.SetAdminPassword(r.Context(), pw); err != nil {
+			herr := s.serviceError("set admin password", err)
+			for i := range herr.fields {
+				if herr.fields[i].Field == "password" {
+					herr.fields[i].Field = "new_password"
+				}
+			}
+			f.applyErrors(herr.fields)
+			if herr.fields == nil {
+				f.Errors = append(f.Errors, herr.msg)
+			}
+			status = herr.status
+		}
+	}
+	if f.hasErrors() {
+		s.render(w, r, status, "password", pageData{Title: "Admin password", Active: "password",
+			Body: passwordBody{Form: f, Forced: a.mustChange}})
+		return
+	}
+	// A fresh session; every other session (opened with the old password) ends.
+	s.sessions.deleteAllBut([32]byte{})
+	id, sess := s.sessions.create(false)
+	sess.flash = "The admin password is changed. Use the new one from now on."
+	setCookie(w, sessionCookie, id, 0)
+	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)
+	http.Redirect(w, r, "/status", http.StatusSeeOther)
+}
+
+// --- status and simulator ----------------------------------------------------
+
+type statusBody struct {
+	Status  telephony.Status
+	Sim     bool
+	FXS     []telephony.PortStatus
+	FXO     []telephony.PortStatus
+	Now     time.Time
+	Loc     *time.Location
+	Started string
+}
+
+func (s *Server) location(ctx context.Context) *time.Location {
+	if sys, err := s.svc.Settings(ctx); err == nil && sys.TimeZone != "" {
+		if loc, err := time.LoadLocation(sys.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+	st, err := s.svc.Status(r.Context())
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
+		return
+	}
+	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
+	for _, p := range st.Ports {
+		switch p.Kind {
+		case "fxs":
+			b.FXS = append(b.FXS, p)
+		case "fxo":
+			b.FXO = append(b.FXO, p)
+		}
+	}
+	if !st.Started.IsZero() {
+		b.Started = st.Started.In(b.Loc).Format("2006-01-02 15:04")
+	}
+	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
+}
+
+// simSubmit is the simulator controls without JavaScript: a plain form
+// post that redirects back to the status page with the outcome.
+func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
+	v := r.PostForm
+	port, err := strconv.Atoi(v.Get("port"))
+	if err != nil || port < 1 {
+		s.setFlash(r, "Simulator: choose a port.")
+		http.Redirect(w, r, "/status", http.StatusSeeOther)
+		return
+	}
+	action := v.Get("action")
+	kind := "fxs"
+	if action == "ring" || action == "hangup" {
+		kind = "fxo"
+	}
+	msg := ""
+	switch action {
+	case "offhook", "onhook", "dial", "ring", "hangup":
+	default:
+		msg = "Simulator: unknown action."
+	}
+	req := dialRequest{Digits: strings.TrimSpace(v.Get("digits")), Pulse: v.Get("pulse") != ""}
+	ring := ringRequest{Number: strings.TrimSpace(v.Get("number")), Name: strings.TrimSpace(v.Get("name"))}
+	if msg == "" && action == "dial" {
+		if m := validDigits(req.Digits, req.Pulse); m != "" {
+			msg = "Simulator: " + m
+		}
+	}
+	if msg == "" && action == "ring" {
+		if fs := validRing(ring); fs != nil {
+			msg = "Simulator: " + fs[0].Message
+		}
+	}
+	if msg == "" {
+		sim, herr := s.simPort(r.Context(), kind, port)
+		switch {
+		case herr != nil:
+			msg = "Simulator: " + herr.msg
+		case kind == "fxs":
+			err = s.doSimPhone(sim, action, port, req)
+		default:
+			err = s.doSimLine(sim, action, port, ring)
+		}
+		if msg == "" && err != nil {
+			msg = "Simulator: " + simError(err).msg
+		}
+		if msg == "" {
+			msg = "Simulator: done."
+		}
+	}
+	s.setFlash(r, msg)
+	http.Redirect(w, r, "/status", http.StatusSeeOther)
+}
+
+// --- extensions ---------------------------------------------------------------
+
+type extensionsBody struct {
+	Extensions []store.Extension
+}
+
+func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
+	exts, err := s.svc.Extensions(r.Context())
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list extensions", err).msg)
+		return
+	}
+	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
+}
+
+type extensionFormBody struct {
+	Form    *form
+	Editing bool
+	Number  string
+}
+
+// formContext loads what the extension form needs for its help texts.
+func (s *Server) formContext(ctx context.Context) (store.System, telephony.Status) {
+	sys, err := s.svc.Settings(ctx)
+	if err != nil || sys.ExtensionLength == 0 {
+		sys.ExtensionLength = 3
+	}
+	st, _ := s.svc.Status(ctx)
+	return sys, st
+}
+
+func (s *Server) extensionNewPage(w http.ResponseWriter, r *http.Request) {
+	sys, st := s.formContext(r.Context())
+	f := extensionForm(store.Extension{}, false, sys, st)
+	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "New extension", Active: "extensions", Body: extensionFormBody{Form: f}})
+}
+
+func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
+	sys, st := s.formContext(r.Context())
+	f := extensionForm(store.Extension{}, false, sys, st)
+	e := parseExtensionForm(f, r.PostForm)
+	status := http.StatusUnprocessableEntity
+	if !f.hasErrors() && e.Number != "" {
+		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
+			f.Errors = append(f.Errors, s.serviceError("create extension", err).msg)
+			status = http.StatusInternalServerError
+		} else if exists {
+			f.applyErrors(duplicateNumber(e.Number))
+			status = http.StatusConflict
+		}
+	}
+	if !f.hasErrors() {
+		created, err := s.svc.CreateExtension(r.Context(), e)
+		if err == nil {
+			s.setFlash(r, fmt.Sprintf("Extension %s created.", created.Number))
+			http.Redirect(w, r, "/extensions", http.StatusSeeOther)
+			return
+		}
+		herr := s.serviceError("create extension", err)
+		status = herr.status
+		if herr.fields != nil {
+			f.applyErrors(herr.fields)
+		} else {
+			f.Errors = append(f.Errors, herr.msg)
+		}
+	}
+	s.render(w, r, status, "extension_form", pageData{Title: "New extension", Active: "extensions", Body: extensionFormBody{Form: f}})
+}
+
+func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	e, ok, err := s.findExtension(r.Context(), number)
+	if err != nil || !ok {
+		s.extensionMissing(w, r, number, err)
+		return
+	}
+	sys, st := s.formContext(r.Context())
+	f := extensionForm(e, true, sys, st)
+	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "Extension " + number, Active: "extensions",
+		Body: extensionFormBody{Form: f, Editing: true, Number: number}})
+}
+
+func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("read extension", err).msg)
+		return
+	}
+	s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no extension %s (it may have been deleted). Go back to the list of extensions.", number))
+}
+
+func (s *Server) extensionUpdate(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	old, ok, err := s.findExtension(r.Context(), number)
+	if err != nil || !ok {
+		s.extensionMissing(w, r, number, err)
+		return
+	}
+	sys, st := s.formContext(r.Context())
+	f := extensionForm(old, true, sys, st)
+	e := parseExtensionForm(f, r.PostForm)
+	status := http.StatusUnprocessableEntity
+	if !f.hasErrors() {
+		if herr := s.checkExtensionUpdate(r.Context(), number, e.Number); herr != nil {
+			status = herr.status
+			f.applyErrors(herr.fields)
+			if herr.fields == nil {
+				f.Errors = append(f.Errors, herr.msg)
+			}
+		}
+	}
+	if !f.hasErrors() {
+		updated, err := s.svc.UpdateExtension(r.Context(), number, e)
+		if err == nil {
+			s.setFlash(r, fmt.Sprintf("Extension %s saved.", updated.Number))
+			http.Redirect(w, r, "/extensions", http.StatusSeeOther)
+			return
+		}
+		herr := s.serviceError("update extension", err)
+		status = herr.status
+		if herr.fields != nil {
+			f.applyErrors(herr.fields)
+		} else {
+			f.Errors = append(f.Errors, herr.msg)
+		}
+	}
+	s.render(w, r, status, "extension_form", pageData{Title: "Extension " + number, Active: "extensions",
+		Body: extensionFormBody{Form: f, Editing: true, Number: number}})
+}
+
+type deleteBody struct {
+	Extension store.Extension
+	Action    string
+}
+
+func (s *Server) extensionDeletePage(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	e, ok, err := s.findExtension(r.Context(), number)
+	if err != nil || !ok {
+		s.extensionMissing(w, r, number, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions",
+		Body: deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}})
+}
+
+func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	e, ok, err := s.findExtension(r.Context(), number)
+	if err != nil || !ok {
+		s.extensionMissing(w, r, number, err)
+		return
+	}
+	if err := s.svc.DeleteExtension(r.Context(), number); err != nil {
+		herr := s.serviceError("delete extension", err)
+		msg := herr.msg
+		for _, fe := range herr.fields {
+			msg += " " + fe.Message
+		}
+		s.render(w, r, herr.status, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Error: msg,
+			Body: deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}})
+		return
+	}
+	s.setFlash(r, fmt.Sprintf("Extension %s deleted.", number))
+	http.Redirect(w, r, "/extensions", http.StatusSeeOther)
+}
+
+// --- call history ---------------------------------------------------------------
+
+type callRow struct {
+	Rec                  store.CallRecord
+	Start, Duration, Who string
+}
+
+type callsBody struct {
+	Rows       []callRow
+	NextBefore uint64
+	Paged      bool // not the newest page
+	TimeZone   string
+}
+
+func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
+	before, _, fields := parsePaging(r.URL.Query())
+	if fields != nil {
+		before = 0
+	}
+	p, err := s.loadCalls(r.Context(), before, defaultCallPage)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("call records", err).msg)
+		return
+	}
+	loc := s.location(r.Context())
+	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String()}
+	for _, rec := range p.Records {
+		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller}
+		if rec.CallerName != "" {
+			row.Who = fmt.Sprintf("%s (%s)", rec.Caller, rec.CallerName)
+		}
+		if !rec.Answer.IsZero() {
+			row.Duration = fmt.Sprintf("%d:%02d", rec.DurationS/60, rec.DurationS%60)
+		}
+		b.Rows = append(b.Rows, row)
+	}
+	s.render(w, r, http.StatusOK, "calls", pageData{Title: "Call history", Active: "calls", Body: b})
+}
+
+// --- settings ---------------------------------------------------------------------
+
+type settingsBody struct {
+	System *form
+	Lines  []*form
+}
+
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
+	b, err := s.settingsBody(r.Context())
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		return
+	}
+	s.render(w, r, http.StatusOK, "settings", pageData{Title: "Settings", Active: "settings", Body: b})
+}
+
+func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
+	sys, err := s.svc.Settings(ctx)
+	if err != nil {
+		return settingsBody{}, err
+	}
+	lines, err := s.svc.FXOLines(ctx)
+	if err != nil {
+		return settingsBody{}, err
+	}
+	b := settingsBody{System: settingsForm(sys)}
+	for _, l := range lines {
+		b.Lines = append(b.Lines, fxoForm(l))
+	}
+	return b, nil
+}
+
+func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
+	b, err := s.settingsBody(r.Context())
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		return
+	}
+	f := b.System
+	sys := parseSettingsForm(f, r.PostForm)
+	status := http.StatusUnprocessableEntity
+	if !f.hasErrors() {
+		if _, err := s.svc.UpdateSettings(r.Context(), sys); err == nil {
+			s.setFlash(r, "Settings saved.")
+			http.Redirect(w, r, "/settings", http.StatusSeeOther)
+			return
+		} else {
+			herr := s.serviceError("save settings", err)
+			status = herr.status
+			f.applyErrors(herr.fields)
+			if herr.fields == nil {
+				f.Errors = append(f.Errors, herr.msg)
+			}
+		}
+	}
+	s.render(w, r, status, "settings", pageData{Title: "Settings", Active: "settings", Error: "The settings were not saved; see the marked fields.", Body: b})
+}
+
+func (s *Server) fxoSubmit(w http.ResponseWriter, r *http.Request) {
+	port, herr := portParam(r)
+	if herr != nil {
+		s.renderError(w, r, herr.status, herr.msg)
+		return
+	}
+	b, err := s.settingsBody(r.Context())
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		return
+	}
+	var f *form
+	for _, lf := range b.Lines {
+		if lf.ID == fmt.Sprintf("fxo%d-form", port) {
+			f = lf
+		}
+	}
+	if f == nil {
+		s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no FXO port %d on this box.", port))
+		return
+	}
+	l := parseFXOForm(f, port, r.PostForm)
+	status := http.StatusUnprocessableEntity
+	if !f.hasErrors() {
+		if _, err := s.svc.UpdateFXOLine(r.Context(), l); err == nil {
+			s.setFlash(r, fmt.Sprintf("Line %d saved.", port))
+			http.Redirect(w, r, "/settings#"+f.ID, http.StatusSeeOther)
+			return
+		} else {
+			herr := s.serviceError("save FXO line", err)
+			status = herr.status
+			f.applyErrors(herr.fields)
+			if herr.fields == nil {
+				f.Errors = append(f.Errors, herr.msg)
+			}
+		}
+	}
+	s.render(w, r, status, "settings", pageData{Title: "Settings", Active: "settings", Error: fmt.Sprintf("Line %d was not saved; see the marked fields.", port), Body: b})
+}
+
+// humanDuration is "3 d 4 h", "5 h 2 min", "12 min", "40 s".
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%d d %d h", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %d min", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return fmt.Sprintf("%d s", d/time.Second)
+}
+
+// callerText renders a caller ID for the status page.
+func callerText(c channel.CallerID) string { return c.String() }

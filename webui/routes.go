@@ -1,0 +1,176 @@
+package webui
+
+import (
+	"net/http"
+	"strings"
+)
+
+// pageRoutes are the HTML pages and their form actions.
+func (s *Server) pageRoutes() []route {
+	return []route{
+		{"GET", "/login", public, s.loginPage},
+		{"POST", "/login", public, s.loginSubmit},
+		{"POST", "/logout", pageDuringChange, s.logout},
+		{"GET", "/password", pageDuringChange, s.passwordPage},
+		{"POST", "/password", pageDuringChange, s.passwordSubmit},
+		{"GET", "/status", page, s.statusPage},
+		{"POST", "/sim", page, s.simSubmit},
+		{"GET", "/extensions", page, s.extensionsPage},
+		{"GET", "/extensions/new", page, s.extensionNewPage},
+		{"POST", "/extensions/new", page, s.extensionCreate},
+		{"GET", "/extensions/{number}/edit", page, s.extensionEditPage},
+		{"POST", "/extensions/{number}/edit", page, s.extensionUpdate},
+		{"GET", "/extensions/{number}/delete", page, s.extensionDeletePage},
+		{"POST", "/extensions/{number}/delete", page, s.extensionDelete},
+		{"GET", "/calls", page, s.callsPage},
+		{"GET", "/settings", page, s.settingsPage},
+		{"POST", "/settings", page, s.settingsSubmit},
+		{"POST", "/settings/fxo/{port}", page, s.fxoSubmit},
+	}
+}
+
+// apiRoutes are the REST API; assets/openapi.json documents exactly these
+// (a test compares the two).
+func (s *Server) apiRoutes() []route {
+	return []route{
+		{"GET", "/api/v1/openapi.json", public, s.apiOpenAPI},
+		{"GET", "/api/v1/version", api, s.apiVersion},
+		{"GET", "/api/v1/status", api, s.apiStatus},
+		{"GET", "/api/v1/events", api, s.apiEvents},
+		{"GET", "/api/v1/extensions", api, s.apiExtensions},
+		{"POST", "/api/v1/extensions", api, s.apiCreateExtension},
+		{"GET", "/api/v1/extensions/{number}", api, s.apiExtension},
+		{"PUT", "/api/v1/extensions/{number}", api, s.apiUpdateExtension},
+		{"DELETE", "/api/v1/extensions/{number}", api, s.apiDeleteExtension},
+		{"GET", "/api/v1/calls", api, s.apiCalls},
+		{"GET", "/api/v1/settings", api, s.apiSettings},
+		{"PUT", "/api/v1/settings", api, s.apiUpdateSettings},
+		{"GET", "/api/v1/fxo-lines", api, s.apiFXOLines},
+		{"PUT", "/api/v1/fxo-lines/{port}", api, s.apiUpdateFXOLine},
+		{"GET", "/api/v1/config", api, s.apiExportConfig},
+		{"PUT", "/api/v1/config", api, s.apiImportConfig},
+		{"POST", "/api/v1/admin/password", apiDuringChange, s.apiSetPassword},
+		{"POST", "/api/v1/sim/phones/{port}/offhook", api, s.apiSimPhone("offhook")},
+		{"POST", "/api/v1/sim/phones/{port}/onhook", api, s.apiSimPhone("onhook")},
+		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},
+		{"POST", "/api/v1/sim/lines/{port}/ring", api, s.apiSimLine("ring")},
+		{"POST", "/api/v1/sim/lines/{port}/hangup", api, s.apiSimLine("hangup")},
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range append(s.pageRoutes(), s.apiRoutes()...) {
+		mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	mux.Handle("GET /static/", s.staticHandler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/status", http.StatusSeeOther)
+	})
+
+	// Requests the mux does not route (404, or 405 for a wrong method) get
+	// a JSON error under /api/ and a page elsewhere.
+	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		status := rec.status
+		if status < 400 {
+			// A redirect the mux itself makes (path cleaning): pass it on.
+			h.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if status == http.StatusMethodNotAllowed {
+				writeError(w, errorf(status, "Method %s is not allowed here; allowed: %s.", r.Method, rec.header.Get("Allow")))
+			} else {
+				writeError(w, errorf(status, "No such API path %s; see /api/v1/openapi.json.", r.URL.Path))
+			}
+			return
+		}
+		msg := "There is no page at this address."
+		if status == http.StatusMethodNotAllowed {
+			msg = "This page cannot be used that way (method " + r.Method + ")."
+		}
+		s.renderError(w, r, status, msg)
+	})
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeError(w, errorf(http.StatusForbidden, "Cross-origin request refused: this request came from another site (Origin/Sec-Fetch-Site)."))
+			return
+		}
+		s.renderError(w, r, http.StatusForbidden, "This request came from another web site and was refused. Use the box's own pages.")
+	}))
+	return securityHeaders(cop.Handler(routed))
+}
+
+// statusRecorder captures what the mux's own not-found/405 handlers would
+// write, so that the real response can be in the right format.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+// contentSecurityPolicy allows nothing but the box's own files: no inline
+// scripts or styles, no frames, forms only to the box itself.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+		if r.TLS != nil {
+			// No includeSubDomains: the box does not own its parent domain.
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// staticHandler serves the embedded CSS and JavaScript. They change only
+// with the firmware, so a short cache keeps pages fast without serving a
+// stale script after an upgrade for long.
+func (s *Server) staticHandler() http.Handler {
+	fsh := http.StripPrefix("/static/", http.FileServerFS(s.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
+			return
+		}
+		w.Header().Set("Cache-Control", "private, max-age=300")
+		fsh.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,250 @@
+package webui
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"minipbx/telephony"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure a Server. Service is required; the rest have
+// defaults.
+type Options struct {
+	Service telephony.Service
+	// DataDir holds tls/cert.pem and tls/key.pem.
+	DataDir string
+	Logger  *slog.Logger
+	// Now is the clock (tests move it to expire sessions and locks).
+	Now func() time.Time
+	// Lockout is the failed-login policy (zero: 5 failures → 5 minutes,
+	// doubling up to an hour; see LockoutPolicy).
+	Lockout LockoutPolicy
+	// SessionIdle ends a session after this long without a request
+	// (default 30 minutes); SessionMax ends it this long after login
+	// whatever the activity (default 12 hours).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// Heartbeat is the interval of keep-alive comments on event streams,
+	// at which a stream also notices that its session ended (default 15 s).
+	Heartbeat time.Duration
+	// Ready, when set, is called by ListenAndServe with the bound
+	// addresses once it accepts connections (redirect is nil when not
+	// served), e.g. to log the URL or for tests using port 0.
+	Ready func(https, redirect net.Addr)
+}
+
+// Server is the web UI and REST API.
+type Server struct {
+	svc       telephony.Service
+	dataDir   string
+	log       *slog.Logger
+	now       func() time.Time
+	heartbeat time.Duration
+
+	sessions *sessions
+	lock     *lockout
+	pages    map[string]*template.Template
+	static   fs.FS
+	openapi  []byte
+	handler  http.Handler
+
+	readyFn    func(https, redirect net.Addr)
+	streams    atomic.Int32  // open event streams
+	shutdownCh chan struct{} // closed when ListenAndServe shuts down
+	shutOnce   sync.Once
+}
+
+// maxStreams bounds concurrent event streams; each holds a goroutine and
+// a subscription in the exchange.
+const maxStreams = 32
+
+// New makes a Server. It does not touch the network or the disk; the
+// certificate is made by ListenAndServe.
+func New(o Options) (*Server, error) {
+	if o.Service == nil {
+		return nil, errors.New("webui: Options.Service is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 30 * time.Minute
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 12 * time.Hour
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.DataDir == "" {
+		o.DataDir = "."
+	}
+	s := &Server{
+		svc:        o.Service,
+		dataDir:    o.DataDir,
+		log:        o.Logger,
+		now:        o.Now,
+		heartbeat:  o.Heartbeat,
+		sessions:   newSessions(o.SessionIdle, o.SessionMax, o.Now),
+		lock:       newLockout(o.Lockout, o.Now),
+		shutdownCh: make(chan struct{}),
+		readyFn:    o.Ready,
+	}
+	var err error
+	if s.pages, err = parseTemplates(); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	if s.static, err = fs.Sub(assets, "assets/static"); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	if s.openapi, err = assets.ReadFile("assets/openapi.json"); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler serves the pages and the API (without TLS: ListenAndServe adds
+// it; tests may serve it directly).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ListenAndServe serves HTTPS on httpsAddr and, when redirectAddr is not
+// empty, a plain-HTTP redirect to HTTPS on redirectAddr, until ctx ends;
+// then it shuts down gracefully (open event streams are ended, other
+// requests get up to 5 seconds). It returns nil after a clean shutdown.
+func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr string) error {
+	cert := s.certificate()
+	ln, err := net.Listen("tcp", httpsAddr)
+	if err != nil {
+		return fmt.Errorf("webui: listen on %s: %w", httpsAddr, err)
+	}
+	var rln net.Listener
+	if redirectAddr != "" {
+		if rln, err = net.Listen("tcp", redirectAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("webui: listen on %s: %w", redirectAddr, err)
+		}
+	}
+	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // TLS handshake noise from scanners
+	srv := &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         tlsConfig(cert),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // event streams lift it for themselves
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          errLog,
+	}
+	srv.RegisterOnShutdown(func() { s.shutOnce.Do(func() { close(s.shutdownCh) }) })
+	errc := make(chan error, 2)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	var rsrv *http.Server
+	if rln != nil {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		rsrv = &http.Server{
+			Handler:           redirectHandler(port),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			MaxHeaderBytes:    8 << 10,
+			ErrorLog:          errLog,
+		}
+		go func() { errc <- rsrv.Serve(rln) }()
+	}
+	var raddr net.Addr
+	if rln != nil {
+		raddr = rln.Addr()
+	}
+	s.log.Info("webui: serving", "https", ln.Addr().String(), "redirect", redirectAddr)
+	if s.readyFn != nil {
+		s.readyFn(ln.Addr(), raddr)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var errs []error
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("webui: serve: %w", serveErr))
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("webui: shut down https: %w", err))
+	}
+	if rsrv != nil {
+		if err := rsrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("webui: shut down redirect: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// redirectHandler sends plain-HTTP requests to the same host on the
+// HTTPS port.
+func redirectHandler(httpsPort string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if host == "" || !validHost(host) {
+			http.Error(w, "bad Host header", http.StatusBadRequest)
+			return
+		}
+		if net.ParseIP(host) != nil && net.ParseIP(host).To4() == nil {
+			host = "[" + host + "]"
+		}
+		target := "https://" + host
+		if httpsPort != "443" {
+			target += ":" + httpsPort
+		}
+		target += r.URL.RequestURI()
+		code := http.StatusMovedPermanently
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			code = http.StatusPermanentRedirect
+		}
+		w.Header().Set("Connection", "close")
+		http.Redirect(w, r, target, code)
+	})
+}
+
+// validHost accepts host names and IP literals, nothing that could break
+// out of the authority part of a URL.
+func validHost(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// shuttingDown is closed when the server shuts down.
+func (s *Server) shuttingDown() <-chan struct{} { return s.shutdownCh }
+
+func itoa(n int) string { return strconv.Itoa(n) }
