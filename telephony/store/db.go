@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names: one per kind of entity.
@@ -74,6 +75,8 @@ type Options struct {
 
 	// kdfIterations overrides DefaultKDFIterations (tests only).
 	kdfIterations int
+	// noSync skips fsync (tests only: speed, not durability, is tested).
+	noSync bool
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -149,10 +152,14 @@ func Open(path string, o Options) (*DB, error) {
 		return nil, &OpenError{Path: path, Reason: "the file is empty (truncated?); restore a backup, or remove the file to start with a new configuration", Err: ErrCorrupt}
 	}
 
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
 	b, err := openBolt(path, timeout, o.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
+	b.NoSync = o.noSync
 	db.bolt = b
 	if err := db.verify(); err != nil {
 		_ = b.Close()
@@ -190,27 +197,38 @@ func (db *DB) Close() error {
 // openBolt opens the file with bbolt, turning its failures (and any panic
 // or memory fault while it reads a damaged file) into OpenErrors.
 func openBolt(path string, timeout time.Duration, readOnly bool) (b *bbolt.DB, err error) {
+	// Keep the file bbolt opens: if it panics half-way, closing the file
+	// releases the lock it took.
+	var file *os.File
+	openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
+			if file != nil {
+				_ = file.Close()
+			}
 			b, err = nil, &OpenError{Path: path, Reason: fmt.Sprintf("bbolt could not read the file (%v)", r), Err: ErrCorrupt}
 		}
 	}()
-	b, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	b, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, ReadOnly: readOnly, OpenFile: openFile})
 	if err == nil {
 		return b, nil
 	}
 	var pe *fs.PathError
 	switch {
-	case errors.Is(err, bbolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, &OpenError{Path: path, Err: ErrLocked}
 	case errors.As(err, &pe):
 		return nil, &OpenError{Path: path, Err: err}
-	case errors.Is(err, bbolt.ErrInvalid):
+	case errors.Is(err, berrors.ErrInvalid):
 		return nil, &OpenError{Path: path, Reason: "not a bbolt database (bad magic number or page header)", Err: ErrCorrupt}
-	case errors.Is(err, bbolt.ErrVersionMismatch):
+	case errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, &OpenError{Path: path, Reason: "unsupported bbolt file format version", Err: ErrCorrupt}
-	case errors.Is(err, bbolt.ErrChecksum):
+	case errors.Is(err, berrors.ErrChecksum):
 		return nil, &OpenError{Path: path, Reason: "meta page checksum mismatch", Err: ErrCorrupt}
 	}
 	return nil, &OpenError{Path: path, Reason: err.Error(), Err: ErrCorrupt}

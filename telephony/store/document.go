@@ -201,8 +201,8 @@ func token(dec *json.Decoder, data []byte) (json.Token, error) {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		// The offending byte is the last one the decoder read.
-		bad := max(se.Offset-1, 0)
+		// Token reports the offset of the offending byte.
+		bad := min(se.Offset, int64(len(data)))
 		line, col := position(data, bad)
 		return nil, &SyntaxError{Line: line, Column: col, Offset: bad, Msg: strings.TrimPrefix(se.Error(), "json: ")}
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):

@@ -106,7 +106,7 @@ func (v *validator) check(c *Config) []issue {
 	}
 	numbers := map[string]bool{}
 	ports := map[int]string{}
-	var wrongLength []string
+	var wrongLength, prefixClash []string
 	for i, e := range c.Extensions {
 		ent := "ext:" + e.Number
 		p := fmt.Sprintf("extensions[%d].", i)
@@ -125,7 +125,7 @@ func (v *validator) check(c *Config) []issue {
 			add(ent, p, "number", "extension %s already exists", e.Number)
 		case prefixOK && s.OutsidePrefix != "" && (strings.HasPrefix(e.Number, s.OutsidePrefix) || strings.HasPrefix(s.OutsidePrefix, e.Number)):
 			if v.blameSystem {
-				add2("outside_prefix", "%q conflicts with extension %s (a number could not be told from an outside call)", s.OutsidePrefix, e.Number)
+				prefixClash = append(prefixClash, e.Number)
 			} else {
 				add(ent, p, "number", "conflicts with the outside prefix %q (a number could not be told from an outside call)", s.OutsidePrefix)
 			}
@@ -154,6 +154,11 @@ func (v *validator) check(c *Config) []issue {
 	if len(wrongLength) > 0 {
 		add2("extension_length", "cannot be %d while extensions of another length exist (%s); renumber or delete them first",
 			s.ExtensionLength, strings.Join(firstN(wrongLength, 5), ", "))
+	}
+
+	if len(prefixClash) > 0 {
+		add2("outside_prefix", "%q conflicts with extension %s (a number could not be told from an outside call)",
+			s.OutsidePrefix, strings.Join(firstN(prefixClash, 5), ", "))
 	}
 
 	// FXO lines.
