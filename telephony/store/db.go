@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"minipbx/dsp"
+
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -41,6 +43,10 @@ func allBuckets() []string {
 	return []string{bucketMeta, bucketSystem, bucketExtensions, bucketFXOLines, bucketAdmin, bucketCDR}
 }
 
+// FileName is the database's name in the box's data directory (pbxd and
+// pbxctl -data DIR both open DIR/FileName).
+const FileName = "pbx.db"
+
 // DefaultLockTimeout is how long Open waits for the file lock when
 // Options.Timeout is zero.
 const DefaultLockTimeout = time.Second
@@ -67,8 +73,8 @@ type Options struct {
 	// Limits are the board's port counts (pbxd passes the real board's).
 	// Nil means use the counts stored by the last pbxd, or DefaultLimits.
 	Limits *Limits
-	// ToneZones are the valid tone-zone codes (dsp.ZoneCodes()). Nil
-	// checks only their form (a lower-case code).
+	// ToneZones are the valid tone-zone codes; nil means dsp.ZoneCodes(),
+	// the zones the firmware has tones for.
 	ToneZones []string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
@@ -122,6 +128,9 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if db.zones == nil {
+		db.zones = dsp.ZoneCodes()
 	}
 	timeout := o.Timeout
 	if timeout <= 0 {

@@ -11,7 +11,7 @@ import (
 
 // testOptions keep the password hashing cheap in tests.
 func testOptions() Options {
-	return Options{kdfIterations: 1000, noSync: true, Limits: &Limits{FXSPorts: 2, FXOPorts: 2}, ToneZones: []string{"us", "de", "fr", "ru", "gb"}}
+	return Options{kdfIterations: 1000, noSync: true, Limits: &Limits{FXSPorts: 2, FXOPorts: 2}}
 }
 
 func openTemp(t testing.TB) (*DB, string) {
