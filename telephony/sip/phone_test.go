@@ -81,20 +81,21 @@ func (c *inCall) done() { c.once.Do(func() { close(c.responded) }) }
 
 // phone is a SIP user agent on its own UDP port.
 type phone struct {
-	t      testing.TB
-	ext    string
-	secret string
-	pbx    netip.AddrPort
-	addr   netip.AddrPort
-	ua     *sipgo.UserAgent
-	cli    *sipgo.Client
-	srv    *sipgo.Server
-	dsc    *sipgo.DialogServerCache
-	dua    *sipgo.DialogUA
-	calls  chan *inCall
-	byes   chan string // Call-IDs of BYEs received
-	mu     sync.Mutex
-	client map[string]*sipgo.DialogClientSession
+	t       testing.TB
+	ext     string
+	secret  string
+	pbx     netip.AddrPort
+	addr    netip.AddrPort
+	ua      *sipgo.UserAgent
+	cli     *sipgo.Client
+	srv     *sipgo.Server
+	dsc     *sipgo.DialogServerCache
+	dua     *sipgo.DialogUA
+	calls   chan *inCall
+	byes    chan string // Call-IDs of BYEs received
+	cancels chan string // Call-IDs of INVITEs ended before we answered (CANCEL)
+	mu      sync.Mutex
+	client  map[string]*sipgo.DialogClientSession
 }
 
 func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
@@ -118,7 +119,7 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 	}
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1", Port: int(addr.Port())}}
 	p := &phone{t: t, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
-		calls: make(chan *inCall, 8), byes: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
+		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
 	p.dsc = sipgo.NewDialogServerCache(cli, contact)
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -128,9 +129,13 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 			return
 		}
 		c := &inCall{req: req, dlg: dlg, responded: make(chan struct{})}
+		cancelled := make(chan struct{})
+		tx.OnCancel(func(*sip.Request) { close(cancelled) })
 		p.calls <- c
 		select {
 		case <-c.responded:
+		case <-cancelled:
+			p.cancels <- req.CallID().Value()
 		case <-tx.Done():
 		}
 	})
@@ -278,17 +283,20 @@ func (p *phone) nextCall(t testing.TB, within time.Duration) *inCall {
 // the media both ways, like the exchange does for SIP-to-SIP calls.
 type router struct {
 	s       *Server
+	timeout time.Duration
 	t       testing.TB
 	mu      sync.Mutex
 	results []channel.Cause // caller-side hang-up causes
 	ended   chan channel.Cause
 }
 
-func newRouter(t testing.TB) *router { return &router{t: t, ended: make(chan channel.Cause, 16)} }
+func newRouter(t testing.TB) *router {
+	return &router{t: t, timeout: 10 * time.Second, ended: make(chan channel.Cause, 16)}
+}
 
 func (r *router) onCall(in channel.Channel) {
 	ctx := context.Background()
-	out, err := r.s.Dialer().Dial(ctx, channel.Request{Target: in.Info().Dialled, Caller: in.Info().Caller, Timeout: 10 * time.Second})
+	out, err := r.s.Dialer().Dial(ctx, channel.Request{Target: in.Info().Dialled, Caller: in.Info().Caller, Timeout: r.timeout})
 	if err != nil {
 		var de *channel.DialError
 		c := channel.CauseFailure

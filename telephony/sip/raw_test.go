@@ -136,3 +136,5 @@ func header(res *sip.Response, name string) string {
 	}
 	return ""
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

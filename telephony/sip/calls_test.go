@@ -1,0 +1,444 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+)
+
+// setup starts a server with a router and registers phones 201 and 202.
+func setup(t *testing.T, c Config) (*Server, *router, *phone, *phone) {
+	t.Helper()
+	r := newRouter(t)
+	c.OnCall = r.onCall
+	s := startServer(t, c)
+	r.s = s
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	b := newPhone(t, s.Addr(), "202", "secret202")
+	a.register("secret201", 300)
+	b.register("secret202", 300)
+	return s, r, a, b
+}
+
+func statusOf(err error) int {
+	var e *sipgo.ErrDialogResponse
+	if errors.As(err, &e) {
+		return e.Res.StatusCode
+	}
+	return 0
+}
+
+func wantEnded(t *testing.T, r *router, want channel.Cause) {
+	t.Helper()
+	select {
+	case c := <-r.ended:
+		if c != want {
+			t.Errorf("call ended with %v, want %v", c, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("call did not end (want %v)", want)
+	}
+}
+
+func TestCallBusy(t *testing.T) {
+	s, r, a, b := setup(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { _, err := a.call(ctx, "202", newMedia(t), nil); errc <- err }()
+	in := b.nextCall(t, 2*time.Second)
+	if err := in.dlg.Respond(486, "Busy Here", nil); err != nil {
+		t.Fatal(err)
+	}
+	in.done()
+	if code := statusOf(<-errc); code != 486 {
+		t.Fatalf("caller got %d, want 486", code)
+	}
+	wantEnded(t, r, channel.CauseBusy)
+	waitFor(t, func() bool { return s.ActiveCalls() == 0 }, "legs released")
+}
+
+func TestCallNoAnswerTimeout(t *testing.T) {
+	_, r, a, b := setup(t, Config{})
+	r.timeout = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { _, err := a.call(ctx, "202", newMedia(t), nil); errc <- err }()
+	in := b.nextCall(t, 2*time.Second)
+	if err := in.dlg.Respond(180, "Ringing", nil); err != nil {
+		t.Fatal(err)
+	}
+	if code := statusOf(<-errc); code != 480 {
+		t.Fatalf("caller got %d, want 480", code)
+	}
+	wantEnded(t, r, channel.CauseNoAnswer)
+	select {
+	case <-b.cancels:
+	case <-time.After(3 * time.Second):
+		t.Fatal("callee's INVITE was not cancelled")
+	}
+}
+
+func TestCallUnreachable(t *testing.T) {
+	_, r, a, _ := setup(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// 203 exists but is not registered; 299 does not exist.
+	for _, tc := range []struct {
+		to    string
+		code  int
+		cause channel.Cause
+	}{{"203", 480, channel.CauseUnavailable}, {"299", 404, channel.CauseNotFound}} {
+		_, err := a.call(ctx, tc.to, newMedia(t), nil)
+		if code := statusOf(err); code != tc.code {
+			t.Errorf("call %s: %d (%v), want %d", tc.to, code, err, tc.code)
+		}
+		wantEnded(t, r, tc.cause)
+	}
+}
+
+func TestCallerCancels(t *testing.T) {
+	_, r, a, b := setup(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := a.call(ctx, "202", newMedia(t), nil); errc <- err }()
+	in := b.nextCall(t, 2*time.Second)
+	if err := in.dlg.Respond(180, "Ringing", nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the 180 reach the caller
+	cancel()                           // sipgo sends CANCEL
+	<-errc
+	wantEnded(t, r, channel.CauseCancelled)
+	select {
+	case <-b.cancels:
+	case <-time.After(3 * time.Second):
+		t.Fatal("callee's INVITE was not cancelled")
+	}
+}
+
+func TestForkingFirstAnswerWins(t *testing.T) {
+	s, r, a, b1 := setup(t, Config{})
+	b2 := newPhone(t, s.Addr(), "202", "secret202")
+	b2.register("secret202", 300)
+	if n := len(s.Registrations()); n != 3 {
+		t.Fatalf("%d bindings, want 3", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type res struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan res, 1)
+	go func() { d, err := a.call(ctx, "202", newMedia(t), nil); done <- res{d, err} }()
+	c1 := b1.nextCall(t, 2*time.Second)
+	c2 := b2.nextCall(t, 2*time.Second)
+	if err := c2.dlg.Respond(180, "Ringing", nil); err != nil {
+		t.Fatal(err)
+	}
+	c1.answer(t, newMedia(t))
+	got := <-done
+	if got.err != nil {
+		t.Fatalf("call: %v", got.err)
+	}
+	select {
+	case <-b2.cancels:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the losing fork was not cancelled")
+	}
+	if err := got.d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
+	select {
+	case <-b1.byes:
+	case <-time.After(3 * time.Second):
+		t.Fatal("answering phone got no BYE")
+	}
+}
+
+// answeringServer answers every call itself and hands the channel over.
+func answeringServer(t *testing.T, c Config) (*Server, chan channel.Channel) {
+	chans := make(chan channel.Channel, 4)
+	c.OnCall = func(ch channel.Channel) {
+		if err := ch.Progress(); err != nil {
+			t.Error(err)
+		}
+		if err := ch.Answer(context.Background()); err != nil {
+			t.Error(err)
+		}
+		chans <- ch
+	}
+	return startServer(t, c), chans
+}
+
+func nextEvent(t *testing.T, ch channel.Channel, want channel.EventType) channel.Event {
+	t.Helper()
+	for {
+		select {
+		case ev, ok := <-ch.Events():
+			if !ok {
+				t.Fatalf("events closed waiting for %v", want)
+			}
+			if ev.Type == want {
+				return ev
+			}
+			t.Logf("skipping event %v", ev.Type)
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no %v event", want)
+		}
+	}
+}
+
+func TestInboundHoldDTMFAndHangup(t *testing.T) {
+	s, chans := answeringServer(t, Config{})
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	digits := make(chan byte, 8)
+	ma, err := media.NewSession(media.SessionConfig{BindIP: mustAddr("127.0.0.1"), OnDigit: func(d byte) { digits <- d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ma.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := a.call(ctx, "555", ma, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := <-chans
+	info := ch.Info()
+	if info.Caller.Number != "201" || info.Caller.Name != "Ext 201" || info.Dialled != "555" || info.Direction != "in" {
+		t.Errorf("info %+v", info)
+	}
+
+	reinvite := func(dir media.Direction) *sip.Response {
+		t.Helper()
+		offer, err := ma.Offer(nil, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := sip.NewRequest(sip.INVITE, d.InviteResponse.Contact().Address)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(offer)
+		res, err := d.Do(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack := sip.NewRequest(sip.ACK, d.InviteResponse.Contact().Address)
+		if err := d.WriteRequest(ack); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := reinvite(media.SendOnly)
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
+		t.Fatalf("hold re-INVITE: %d\n%s", res.StatusCode, res.Body())
+	}
+	nextEvent(t, ch, channel.EventHold)
+	res = reinvite(media.SendRecv)
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=sendrecv") {
+		t.Fatalf("unhold re-INVITE: %d\n%s", res.StatusCode, res.Body())
+	}
+	nextEvent(t, ch, channel.EventUnhold)
+
+	// RFC 4733 in: one digit per event, despite the three end packets.
+	if err := ma.SendDigit('7'); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, ch, channel.EventDigit); ev.Digit != '7' {
+		t.Fatalf("digit %q, want 7", ev.Digit)
+	}
+	// RFC 4733 out.
+	if err := ch.SendDigit('#'); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-digits:
+		if got != '#' {
+			t.Fatalf("phone got digit %q, want #", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("phone got no RFC 4733 digit")
+	}
+	// SIP INFO dtmf-relay.
+	info2 := sip.NewRequest(sip.INFO, d.InviteResponse.Contact().Address)
+	info2.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	info2.SetBody([]byte("Signal=9\r\nDuration=160\r\n"))
+	if res, err := d.Do(ctx, info2); err != nil || res.StatusCode != 200 {
+		t.Fatalf("INFO: %v %v", res, err)
+	}
+	if ev := nextEvent(t, ch, channel.EventDigit); ev.Digit != '9' {
+		t.Fatalf("INFO digit %q, want 9", ev.Digit)
+	}
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case ev := <-ch.Events():
+		t.Fatalf("unexpected extra event %v %q (duplicate digit?)", ev.Type, ev.Digit)
+	default:
+	}
+	select {
+	case dd := <-digits:
+		t.Fatalf("phone got a duplicate digit %q", dd)
+	default:
+	}
+
+	// The exchange hangs up: BYE reaches the phone.
+	if err := ch.Hangup(channel.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, ch, channel.EventHangup); ev.Cause != channel.CauseNormal {
+		t.Errorf("cause %v", ev.Cause)
+	}
+	select {
+	case <-a.byes:
+	case <-time.After(3 * time.Second):
+		t.Fatal("phone got no BYE")
+	}
+	if _, ok := <-ch.Events(); ok {
+		t.Fatal("events not closed after hang-up")
+	}
+}
+
+func TestInviteRequiresAuthentication(t *testing.T) {
+	called := make(chan struct{}, 1)
+	s := startServer(t, Config{OnCall: func(ch channel.Channel) { called <- struct{}{}; ch.Hangup(channel.CauseRejected) }})
+	r := newRaw(t, s.Addr())
+	ma := newMedia(t)
+	offer, _ := ma.Offer(nil, media.SendRecv)
+	res := r.send(rawInvite(r, "201", "900", offer, ""), time.Second)
+	if res == nil || res.StatusCode != 407 || header(res, "Proxy-Authenticate") == "" {
+		t.Fatalf("unauthenticated INVITE: %v", res)
+	}
+	ackRaw(r, res)
+	wrong := rawInvite(r, "201", "900", offer, digestFor(header(res, "Proxy-Authenticate"), "INVITE", "sip:900@"+r.pbx.String(), "201", "bad", 1))
+	res1 := r.send(wrong, time.Second)
+	ackRaw(r, res1)
+	res = r.send(rawInvite(r, "201", "900", offer, ""), time.Second)
+	ackRaw(r, res)
+	unknown := rawInvite(r, "777", "900", offer, digestFor(header(res, "Proxy-Authenticate"), "INVITE", "sip:900@"+r.pbx.String(), "777", "x", 1))
+	res2 := r.send(unknown, time.Second)
+	ackRaw(r, res2)
+	if res1 == nil || res2 == nil || res1.StatusCode != 407 || res2.StatusCode != 407 {
+		t.Fatalf("wrong password %v, unknown user %v: want 407 both", res1, res2)
+	}
+	if a, b := shape(res1), shape(res2); a != b {
+		t.Errorf("responses differ:\n%s\n%s", a, b)
+	}
+	select {
+	case <-called:
+		t.Fatal("an unauthenticated INVITE reached OnCall")
+	case <-time.After(100 * time.Millisecond):
+	}
+	// Authenticated but no common codec: 488, and nothing reaches OnCall.
+	res = r.send(rawInvite(r, "201", "900", []byte(g729Only), ""), time.Second)
+	ackRaw(r, res)
+	res = r.send(rawInvite(r, "201", "900", []byte(g729Only), digestFor(header(res, "Proxy-Authenticate"), "INVITE", "sip:900@"+r.pbx.String(), "201", "secret201", 1)), time.Second)
+	ackRaw(r, res)
+	if res == nil || res.StatusCode != 488 {
+		t.Fatalf("G.729-only offer: %v, want 488", res)
+	}
+	// Malformed SDP: 488 too, with a Warning.
+	res = r.send(rawInvite(r, "201", "900", []byte("v=0\r\nthis is not sdp"), ""), time.Second)
+	ackRaw(r, res)
+	res = r.send(rawInvite(r, "201", "900", []byte("v=0\r\nthis is not sdp"), digestFor(header(res, "Proxy-Authenticate"), "INVITE", "sip:900@"+r.pbx.String(), "201", "secret201", 1)), time.Second)
+	ackRaw(r, res)
+	if res == nil || res.StatusCode != 488 || header(res, "Warning") == "" {
+		t.Fatalf("bad SDP: %v, want 488 with Warning", res)
+	}
+	if n := s.ActiveCalls(); n != 0 {
+		t.Fatalf("%d calls after refusals", n)
+	}
+}
+
+const g729Only = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+
+var rawSeq int
+
+// rawInvite writes an INVITE from user to number with optional credentials.
+func rawInvite(r *rawUA, user, number string, sdp []byte, auth string) string {
+	rawSeq++
+	host := r.pbx.String()
+	msg := fmt.Sprintf("INVITE sip:%s@%s SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP %s;branch=z9hG4bK-inv%d-%d\r\n"+
+		"Max-Forwards: 70\r\n"+
+		"From: <sip:%s@%s>;tag=inv%d\r\n"+
+		"To: <sip:%s@%s>\r\n"+
+		"Call-ID: rawinv-%d\r\n"+
+		"CSeq: %d INVITE\r\n"+
+		"Contact: <sip:%s@%s>\r\n"+
+		"Content-Type: application/sdp\r\n",
+		number, host, r.local(), rawSeq, time.Now().UnixNano(), user, host, rawSeq, number, host, rawSeq, rawSeq, user, r.local())
+	if auth != "" {
+		msg += "Proxy-Authorization: " + auth + "\r\n"
+	}
+	return msg + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(sdp)) + string(sdp)
+}
+
+// ackRaw acknowledges a final non-2xx response (same branch, RFC 3261 §17.1.1.3).
+func ackRaw(r *rawUA, res *sip.Response) {
+	if res == nil {
+		return
+	}
+	via := res.Via()
+	msg := fmt.Sprintf("ACK sip:x@%s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n",
+		r.pbx, via.Value(), res.From().Value(), res.To().Value(), res.CallID().Value(), res.CSeq().SeqNo)
+	_, _ = r.conn.Write([]byte(msg))
+}
+
+func TestMaxCallsGives503(t *testing.T) {
+	chans := make(chan channel.Channel, 2)
+	s := startServer(t, Config{MaxCalls: 1, OnCall: func(ch channel.Channel) { chans <- ch }})
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	b := newPhone(t, s.Addr(), "202", "secret202")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go a.call(ctx, "500", newMedia(t), nil)
+	first := <-chans
+	_, err := b.call(ctx, "500", newMedia(t), nil)
+	if code := statusOf(err); code != 503 {
+		t.Fatalf("second call: %d (%v), want 503", code, err)
+	}
+	first.Hangup(channel.CauseBusy)
+}
+
+func TestShutdownHangsUpCalls(t *testing.T) {
+	chans := make(chan channel.Channel, 2)
+	cfg := Config{Addr: "127.0.0.1:0", Credentials: staticCreds{"201": "secret201"}, Logger: testLogger(t),
+		OnCall: func(ch channel.Channel) { ch.Answer(context.Background()); chans <- ch }}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(sctx) }()
+	<-s.Ready()
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.call(ctx, "500", newMedia(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	ch := <-chans
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.byes:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no BYE on shutdown")
+	}
+	nextEvent(t, ch, channel.EventHangup)
+}
