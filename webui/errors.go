@@ -161,7 +161,7 @@ func describeJSONError(data []byte, dec *json.Decoder, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("malformed JSON at %s: %v", position(data, syn.Offset), syn)
+		return fmt.Errorf("malformed JSON at %s: %v", position(data, syn.Offset-1), syn)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -199,7 +199,8 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
-// position turns a byte offset into "line L, column C (byte N)".
+// position turns the 0-based index of a byte into "line L, column C
+// (byte offset N)", lines and columns counted from 1.
 func position(data []byte, off int64) string {
 	if off < 0 {
 		off = 0
@@ -209,7 +210,7 @@ func position(data []byte, off int64) string {
 	}
 	line := 1 + bytes.Count(data[:off], []byte{'\n'})
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
-	return "line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + " (byte " + strconv.FormatInt(off, 10) + ")"
+	return "line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + " (byte offset " + strconv.FormatInt(off, 10) + ")"
 }
 
 // readJSON reads a size-limited body and decodes it strictly.

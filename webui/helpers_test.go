@@ -200,3 +200,5 @@ func inputValue(body, id string) (string, bool) {
 func basicToken(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

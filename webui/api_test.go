@@ -1,0 +1,428 @@
+package webui
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"minipbx/telephony"
+)
+
+func TestAPIAuth(t *testing.T) {
+	f := newFixture(t)
+	// No credentials.
+	r := httptest.NewRequest("GET", "https://box.test/api/v1/status", nil)
+	w := httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, r)
+	if w.Code != 401 || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic") {
+		t.Fatalf("anonymous: %d %v", w.Code, w.Header())
+	}
+	decodeError(t, w)
+	// A browser's fetch gets no Basic challenge (no pop-up dialog).
+	r.Header.Set("Sec-Fetch-Mode", "cors")
+	w = httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, r)
+	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != "" {
+		t.Errorf("browser fetch: %d, WWW-Authenticate %q", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	// Malformed Authorization.
+	r = httptest.NewRequest("GET", "https://box.test/api/v1/status", nil)
+	r.Header.Set("Authorization", "Bearer x")
+	w = httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, r)
+	if w.Code != 401 {
+		t.Errorf("bearer: %d", w.Code)
+	}
+
+	// Basic before the forced change: only the password route works.
+	if w := f.api("GET", "/api/v1/status", ""); w.Code != http.StatusForbidden || !strings.Contains(decodeError(t, w).Error, "/api/v1/admin/password") {
+		t.Fatalf("Basic before change: %d %s", w.Code, w.Body)
+	}
+	if w := f.api("POST", "/api/v1/admin/password", `{"password":"short"}`); w.Code != 422 || decodeError(t, w).Fields[0].Field != "password" {
+		t.Fatalf("short password: %d %s", w.Code, w.Body)
+	}
+	if w := f.api("POST", "/api/v1/admin/password", `{"password":"initial-pass"}`); w.Code != 422 {
+		t.Fatalf("same password: %d %s", w.Code, w.Body)
+	}
+	if w := f.api("POST", "/api/v1/admin/password", `{"password":"brand new password"}`); w.Code != 204 {
+		t.Fatalf("set password: %d %s", w.Code, w.Body)
+	}
+	if w := f.api("GET", "/api/v1/status", ""); w.Code != 200 {
+		t.Fatalf("after change: %d", w.Code)
+	}
+	if w := f.apiAs("admin", "initial-pass", "GET", "/api/v1/status", ""); w.Code != 401 {
+		t.Fatalf("old password: %d", w.Code)
+	}
+}
+
+func TestAPISessionNeedsCSRFHeader(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.ready()
+	if w := c.do("GET", "/api/v1/extensions", nil, nil); w.Code != 200 {
+		t.Fatalf("GET with session: %d", w.Code)
+	}
+	for _, tok := range []string{"", "bogus"} {
+		w := c.do("POST", "/api/v1/extensions", strings.NewReader(`{"number":"150"}`), map[string]string{"X-CSRF-Token": tok})
+		if w.Code != http.StatusForbidden {
+			t.Errorf("token %q: %d", tok, w.Code)
+		}
+	}
+	if _, exts := f.svc.snapshot(); len(exts) != 1 {
+		t.Fatal("created without a token")
+	}
+	w := c.do("POST", "/api/v1/extensions", strings.NewReader(`{"number":"150"}`), map[string]string{"X-CSRF-Token": c.csrf})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("with token: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestAPIEndpoints(t *testing.T) {
+	f := newFixture(t)
+	f.readyAPI()
+	big := `{"name":"` + strings.Repeat("x", maxBody) + `"}`
+	tests := []struct {
+		name, method, path, body string
+		code                     int
+		check                    func(t *testing.T, w *httptest.ResponseRecorder)
+	}{
+		{"version", "GET", "/api/v1/version", "", 200, wantJSON(`"version":"v-test"`)},
+		{"status", "GET", "/api/v1/status", "", 200, wantJSON(`"kind":"fxo"`)},
+		{"list", "GET", "/api/v1/extensions", "", 200, wantJSON(`"number":"101"`)},
+		{"get", "GET", "/api/v1/extensions/101", "", 200, wantJSON(`"name":"Reception"`)},
+		{"get missing", "GET", "/api/v1/extensions/999", "", 404, nil},
+		{"create", "POST", "/api/v1/extensions", `{"number":"102","name":"Two","outside_calls":true}`, 201, func(t *testing.T, w *httptest.ResponseRecorder) {
+			if w.Header().Get("Location") != "/api/v1/extensions/102" || !strings.Contains(w.Body.String(), `"secret":"generated-102"`) {
+				t.Errorf("Location %q body %s", w.Header().Get("Location"), w.Body)
+			}
+		}},
+		{"create duplicate", "POST", "/api/v1/extensions", `{"number":"102"}`, 409, wantField("number")},
+		{"create invalid", "POST", "/api/v1/extensions", `{"number":"1x","fxs_port":5}`, 422, wantField("number", "fxs_port")},
+		{"create bad json", "POST", "/api/v1/extensions", `{"number": "103",}`, 400, wantJSON("line 1, column 18")},
+		{"create bad json line 2", "POST", "/api/v1/extensions", "{\n \"number\" 5}", 400, wantJSON("line 2")},
+		{"create wrong type", "POST", "/api/v1/extensions", `{"number":103}`, 400, wantJSON(`field \"number\"`)},
+		{"create unknown field", "POST", "/api/v1/extensions", `{"number":"103","colour":"red"}`, 400, wantJSON(`unknown field \"colour\"`)},
+		{"create two values", "POST", "/api/v1/extensions", `{"number":"103"}{}`, 400, wantJSON("after the JSON value")},
+		{"create empty", "POST", "/api/v1/extensions", ``, 400, wantJSON("empty")},
+		{"create truncated", "POST", "/api/v1/extensions", `{"number":"10`, 400, wantJSON("ends early")},
+		{"create oversize", "POST", "/api/v1/extensions", big, 413, nil},
+		{"update", "PUT", "/api/v1/extensions/102", `{"name":"Deux","secret":"abcdefgh12"}`, 200, wantJSON(`"number":"102"`)},
+		{"update missing", "PUT", "/api/v1/extensions/999", `{"name":"x"}`, 404, nil},
+		{"update onto taken", "PUT", "/api/v1/extensions/102", `{"number":"101"}`, 409, wantField("number")},
+		{"update invalid", "PUT", "/api/v1/extensions/102", `{"number":"99"}`, 422, wantField("number")},
+		{"delete refused", "DELETE", "/api/v1/extensions/101", "", 422, wantField("number")},
+		{"delete", "DELETE", "/api/v1/extensions/102", "", 204, nil},
+		{"delete missing", "DELETE", "/api/v1/extensions/102", "", 404, nil},
+		{"calls", "GET", "/api/v1/calls?limit=10", "", 200, func(t *testing.T, w *httptest.ResponseRecorder) {
+			var p callsPage
+			json.Unmarshal(w.Body.Bytes(), &p)
+			if len(p.Records) != 10 || p.Records[0].ID != 120 || p.NextBefore != 111 {
+				t.Errorf("page: %d records, first %d, next %d", len(p.Records), p.Records[0].ID, p.NextBefore)
+			}
+		}},
+		{"calls last page", "GET", "/api/v1/calls?before=3&limit=10", "", 200, func(t *testing.T, w *httptest.ResponseRecorder) {
+			if strings.Contains(w.Body.String(), "next_before") {
+				t.Errorf("next_before on the last page: %s", w.Body)
+			}
+		}},
+		{"calls bad", "GET", "/api/v1/calls?limit=0&before=-1", "", 400, wantField("before", "limit")},
+		{"settings", "GET", "/api/v1/settings", "", 200, wantJSON(`"tone_zone":"us"`)},
+		{"settings invalid", "PUT", "/api/v1/settings", `{"name":"x","time_zone":"UTC","extension_length":1}`, 422, wantField("extension_length")},
+		{"settings unknown", "PUT", "/api/v1/settings", `{"name":"x","colour":1}`, 400, nil},
+		{"settings", "PUT", "/api/v1/settings", `{"name":"x","tone_zone":"de","time_zone":"UTC","extension_length":3,"outside_prefix":"0","inter_digit_timeout_ms":3000,"no_answer_timeout_s":20,"call_record_retention":100}`, 200, wantJSON(`"tone_zone":"de"`)},
+		{"lines", "GET", "/api/v1/fxo-lines", "", 200, wantJSON(`"port":2`)},
+		{"line", "PUT", "/api/v1/fxo-lines/2", `{"name":"L2","enabled":true,"answer_after_rings":3,"destination":"101"}`, 200, wantJSON(`"port":2`)},
+		{"line port mismatch", "PUT", "/api/v1/fxo-lines/2", `{"port":1}`, 422, wantField("port")},
+		{"line missing", "PUT", "/api/v1/fxo-lines/7", `{}`, 404, nil},
+		{"line bad port", "PUT", "/api/v1/fxo-lines/x", `{}`, 404, nil},
+		{"line invalid", "PUT", "/api/v1/fxo-lines/2", `{"enabled":true,"destination":"555"}`, 422, wantField("destination")},
+		{"config", "GET", "/api/v1/config", "", 200, wantJSON(`"fxo_lines"`)},
+		{"config no version", "PUT", "/api/v1/config", `{"system":{}}`, 422, wantField("version")},
+		{"config dup", "PUT", "/api/v1/config", `{"version":1,"extensions":[{"number":"201"},{"number":"201"}]}`, 422, wantField("extensions[1].number")},
+		{"config", "PUT", "/api/v1/config", `{"version":1,"system":{"name":"imported","time_zone":"UTC","extension_length":3},"extensions":[{"number":"201"}],"fxo_lines":[]}`, 200, wantJSON(`"name":"imported"`)},
+		{"sim offhook", "POST", "/api/v1/sim/phones/1/offhook", "", 204, nil},
+		{"sim onhook body", "POST", "/api/v1/sim/phones/2/onhook", "{}", 204, nil},
+		{"sim dial", "POST", "/api/v1/sim/phones/1/dial", `{"digits":"201","pulse":true}`, 204, nil},
+		{"sim dial bad", "POST", "/api/v1/sim/phones/1/dial", `{"digits":"2#","pulse":true}`, 422, wantField("digits")},
+		{"sim dial empty", "POST", "/api/v1/sim/phones/1/dial", `{"digits":""}`, 422, wantField("digits")},
+		{"sim dial no port", "POST", "/api/v1/sim/phones/3/dial", `{"digits":"1"}`, 404, nil},
+		{"sim ring", "POST", "/api/v1/sim/lines/2/ring", `{"number":"5550100","name":"Bob"}`, 204, nil},
+		{"sim ring bad", "POST", "/api/v1/sim/lines/2/ring", `{"number":"abc"}`, 422, wantField("number")},
+		{"sim hangup", "POST", "/api/v1/sim/lines/2/hangup", "", 204, nil},
+		{"sim fxs as fxo", "POST", "/api/v1/sim/lines/3/hangup", "", 404, nil},
+		{"unknown path", "GET", "/api/v1/nothing", "", 404, nil},
+		{"wrong method", "PATCH", "/api/v1/settings", "", 405, func(t *testing.T, w *httptest.ResponseRecorder) {
+			if !strings.Contains(w.Header().Get("Allow"), "PUT") {
+				t.Errorf("Allow %q", w.Header().Get("Allow"))
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			writes, _ := f.svc.snapshot()
+			w := f.api(tc.method, tc.path, tc.body)
+			if w.Code != tc.code {
+				t.Fatalf("%s %s: %d, want %d: %s", tc.method, tc.path, w.Code, tc.code, w.Body)
+			}
+			if w.Code >= 400 {
+				decodeError(t, w)
+				if after, _ := f.svc.snapshot(); after != writes {
+					t.Error("a refused request changed the configuration")
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, w)
+			}
+		})
+	}
+	want := []string{"offhook 1", "onhook 2", "dial 1 201 pulse=true", "ring 2 5550100/Bob", "hangup 2"}
+	if got := f.svc.sim.got(); !slices.Equal(got, want) {
+		t.Errorf("sim actions %q, want %q", got, want)
+	}
+}
+
+func TestAPISimConflictsAndHardware(t *testing.T) {
+	f := newFixture(t)
+	f.readyAPI()
+	f.svc.sim.refuse = errString("phone 1 is already off hook")
+	w := f.api("POST", "/api/v1/sim/phones/1/offhook", "")
+	if w.Code != 409 || !strings.Contains(decodeError(t, w).Error, "already off hook") {
+		t.Fatalf("refused: %d %s", w.Code, w.Body)
+	}
+	f.svc.sim = nil
+	if w := f.api("POST", "/api/v1/sim/phones/1/offhook", ""); w.Code != 404 || !strings.Contains(decodeError(t, w).Error, "real hardware") {
+		t.Fatalf("hardware: %d %s", w.Code, w.Body)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func wantJSON(sub string) func(*testing.T, *httptest.ResponseRecorder) {
+	return func(t *testing.T, w *httptest.ResponseRecorder) {
+		t.Helper()
+		if !strings.Contains(w.Body.String(), sub) {
+			t.Errorf("body %s lacks %s", w.Body, sub)
+		}
+	}
+}
+
+func wantField(names ...string) func(*testing.T, *httptest.ResponseRecorder) {
+	return func(t *testing.T, w *httptest.ResponseRecorder) {
+		t.Helper()
+		e := decodeError(t, w)
+		for _, n := range names {
+			if !slices.ContainsFunc(e.Fields, func(fe FieldError) bool { return fe.Field == n && fe.Message != "" }) {
+				t.Errorf("no error for field %q in %s", n, w.Body)
+			}
+		}
+	}
+}
+
+// TestOpenAPIMatchesRoutes: every API route the mux serves is documented,
+// every documented operation is served, and the document is valid JSON
+// with the operations' path parameters declared.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	f := newFixture(t)
+	f.readyAPI()
+	w := f.client().get("/api/v1/openapi.json")
+	if w.Code != 200 {
+		t.Fatalf("openapi.json: %d", w.Code)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m, raw := range ops {
+			documented[strings.ToUpper(m)+" "+p] = true
+			var op struct {
+				Parameters []struct{ Name, In string } `json:"parameters"`
+				Responses  map[string]json.RawMessage  `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", m, p, err)
+			}
+			for _, name := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(p, -1) {
+				if !slices.ContainsFunc(op.Parameters, func(x struct{ Name, In string }) bool { return x.Name == name[1] && x.In == "path" }) {
+					t.Errorf("%s %s: path parameter %s not declared", m, p, name[1])
+				}
+			}
+			if len(op.Responses) == 0 {
+				t.Errorf("%s %s: no responses", m, p)
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range f.srv.apiRoutes() {
+		served[rt.method+" "+rt.pattern] = true
+	}
+	for k := range served {
+		if !documented[k] {
+			t.Errorf("served but not documented: %s", k)
+		}
+	}
+	for k := range documented {
+		if !served[k] {
+			t.Errorf("documented but not served: %s", k)
+		}
+	}
+	// And the mux really routes each documented operation (not its own
+	// 404/405): a request reaches our handler, which answers in JSON.
+	for k := range documented {
+		method, p, _ := strings.Cut(k, " ")
+		p = strings.NewReplacer("{number}", "101", "{port}", "1").Replace(p)
+		if method == "GET" && p == "/api/v1/events" {
+			continue // streams; tested separately
+		}
+		w := f.api(method, p, "")
+		if w.Code == 405 || (w.Code == 404 && strings.Contains(w.Body.String(), "No such API path")) {
+			t.Errorf("%s %s not routed: %d %s", method, p, w.Code, w.Body)
+		}
+	}
+	// Every /api/ route of the mux comes from apiRoutes.
+	for _, rt := range f.srv.pageRoutes() {
+		if strings.HasPrefix(rt.pattern, "/api/") {
+			t.Errorf("API route %s outside the documented table", rt.pattern)
+		}
+	}
+}
+
+func TestEventStream(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Heartbeat = 50 * time.Millisecond })
+	f.readyAPI()
+	ts := httptest.NewServer(f.srv.Handler())
+	defer ts.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/v1/events", nil)
+	req.SetBasicAuth("admin", "api-password-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(resp.Body)
+	next := func() (event string, st telephony.StatusEvent) {
+		t.Helper()
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &st); err != nil {
+					t.Fatalf("data %q: %v", line, err)
+				}
+				return event, st
+			}
+		}
+	}
+	ev, st := next()
+	if ev != "status" || st.Kind != "snapshot" || len(st.Status.Ports) != 4 {
+		t.Fatalf("first event %q %+v", ev, st)
+	}
+	for f.svc.subscribers() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.svc.emit("port", func(s *telephony.Status) { s.Ports[0].Hook = "off-hook" })
+	ev, st = next()
+	if ev != "status" || st.Kind != "port" || st.Status.Ports[0].Hook != "off-hook" {
+		t.Fatalf("second event %q %+v", ev, st)
+	}
+	cancel()
+	// The subscription ends with the client.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.svc.subscribers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("subscription outlived the client")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestEventStreamEndsWithSession(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Heartbeat = 20 * time.Millisecond })
+	c := f.client()
+	c.ready()
+	ts := httptest.NewServer(f.srv.Handler())
+	defer ts.Close()
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/events", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.cookies[sessionCookie]})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	c.post("/logout", nil)
+	done := make(chan string)
+	go func() {
+		var all strings.Builder
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+		}
+		done <- all.String()
+	}()
+	select {
+	case all := <-done:
+		if !strings.Contains(all, "event: logout") {
+			t.Fatalf("stream ended without a logout event:\n%s", all)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open after logout")
+	}
+}
+
+func TestFieldErrorDetection(t *testing.T) {
+	tests := []struct {
+		err  error
+		want []FieldError
+	}{
+		{invalid("Number", "bad"), []FieldError{{"Number", "bad"}}},
+		{&fakeValidationError{}, []FieldError{}},
+		{errString("plain"), nil},
+		{joinErr(errString("x"), invalid("a", "b")), []FieldError{{"a", "b"}}},
+	}
+	for _, tc := range tests {
+		got, ok := fieldErrors(tc.err)
+		if ok != (tc.want != nil) || !slices.Equal(got, tc.want) {
+			t.Errorf("fieldErrors(%v) = %v %v, want %v", tc.err, got, ok, tc.want)
+		}
+	}
+	for in, want := range map[string]string{"Number": "number", "FXSPort": "fxs_port", "ExtensionLength": "extension_length",
+		"Extensions[2].Number": "extensions[2].number", "fxo_lines[0].destination": "fxo_lines[0].destination", "InterDigitTimeoutMS": "inter_digit_timeout_ms"} {
+		if got := normalizeField(in); got != want {
+			t.Errorf("normalizeField(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func joinErr(a, b error) error { return errors.Join(a, b) }
