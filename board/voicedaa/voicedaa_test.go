@@ -1,0 +1,504 @@
+package voicedaa
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"minipbx/board"
+
+	"periph.io/x/conn/v3/conntest"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spitest"
+)
+
+// probeOps is the recorded byte traffic of Probe: two reads of three bytes
+// (control, address, data), chip select released after each byte.
+func probeOps(r2, r11 byte) []conntest.IO {
+	return []conntest.IO{
+		{W: []byte{0x60}}, {W: []byte{0x02}}, {W: []byte{0x00}, R: []byte{r2}},
+		{W: []byte{0x60}}, {W: []byte{0x0B}}, {W: []byte{0x00}, R: []byte{r11}},
+	}
+}
+
+func TestProbePlayback(t *testing.T) {
+	tests := []struct {
+		name    string
+		r2, r11 byte
+		want    ChipInfo
+		err     error
+	}{
+		{"Si3050 rev C, link down", 0x03, 0x03, ChipInfo{SystemRev: 3}, nil},
+		{"Si3050 in use, link up", 0x03, 0x35, ChipInfo{SystemRev: 5, LineSideID: 3}, nil},
+		{"nothing (pull-up)", 0xFF, 0xFF, ChipInfo{}, ErrNoChip},
+		{"nothing (pull-down)", 0x00, 0x00, ChipInfo{}, ErrNoChip},
+		{"wrong chip", 0x10, 0x03, ChipInfo{}, ErrWrongChip},
+		{"bad revision", 0x03, 0x30, ChipInfo{}, ErrWrongChip},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &spitest.Playback{Playback: conntest.Playback{Ops: probeOps(tc.r2, tc.r11), DontPanic: true}}
+			c, err := p.Connect(physic.MegaHertz, spi.Mode0, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Probe(c)
+			if !errors.Is(err, tc.err) || got != tc.want {
+				t.Fatalf("Probe = %+v, %v; want %+v, %v", got, err, tc.want, tc.err)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func FuzzIdentify(f *testing.F) {
+	f.Add(byte(3), byte(0x33))
+	f.Fuzz(func(t *testing.T, r2, r11 byte) {
+		ci, err := identify(r2, r11)
+		if err != nil {
+			if !errors.Is(err, ErrNoChip) && !errors.Is(err, ErrWrongChip) {
+				t.Fatalf("error kind %v", err)
+			}
+			return
+		}
+		if r2 != ctl2Reset || ci.SystemRev == 0 || ci.SystemRev == 0xF || ci.LineSideID != r11>>4 {
+			t.Fatalf("accepted %02x %02x as %+v", r2, r11, ci)
+		}
+	})
+}
+
+type rig struct {
+	clk    *fakeClock
+	chip   *fakeDAA
+	dev    *Dev
+	events chan board.Event
+}
+
+func newRig(t *testing.T, mutate func(*fakeDAA, *Opts)) (*rig, error) {
+	t.Helper()
+	clk := newFakeClock()
+	r := &rig{clk: clk, chip: newFakeDAA(clk), events: make(chan board.Event, 64)}
+	o := Opts{Index: 5, Timeslot: 6, Law: ALaw, Country: "ru", Events: r.events, Clock: clk}
+	if mutate != nil {
+		mutate(r.chip, &o)
+	}
+	d, err := New(r.chip, &o)
+	r.dev = d
+	return r, err
+}
+
+func mustRig(t *testing.T, mutate func(*fakeDAA, *Opts)) *rig {
+	t.Helper()
+	r, err := newRig(t, mutate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.chip.take()
+	r.dev.mu.Lock()
+	r.dev.mon = lineMonitor{o: &r.dev.opts}
+	r.dev.mu.Unlock()
+	return r
+}
+
+// run polls for d of fake time.
+func (r *rig) run(d time.Duration) {
+	for end := r.clk.Now().Add(d); r.clk.Now().Before(end); {
+		r.clk.Sleep(r.dev.opts.PollInterval)
+		r.dev.poll()
+	}
+}
+
+func (r *rig) types() []board.EventType {
+	var ts []board.EventType
+	for {
+		select {
+		case e := <-r.events:
+			ts = append(ts, e.Type)
+		default:
+			return ts
+		}
+	}
+}
+
+func sameTypes(a, b []board.EventType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNewInitialisation(t *testing.T) {
+	tests := []struct {
+		country            string
+		r16, r26, r30, r31 byte
+	}{
+		{"us", 0x00, 0xC0, 0x00, 0x20},
+		{"uk", 0x00, 0xC2, 0x05, 0x28},
+		{"de", 0x00, 0xC2, 0x03, 0x28},
+		{"fr", 0x00, 0xC2, 0x02, 0x28},
+		{"it", 0x00, 0xC2, 0x02, 0x28},
+		{"ru", 0x00, 0x30, 0x00, 0x20},
+		{"kz", 0x00, 0xC0, 0x00, 0x20},
+		{"am", 0x00, 0x30, 0x00, 0x20},
+		{"kg", 0x00, 0x30, 0x00, 0x20},
+		{"ua", 0x00, 0x30, 0x00, 0x20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.country, func(t *testing.T) {
+			r, err := newRig(t, func(_ *fakeDAA, o *Opts) { o.Country = tc.country; o.Law = ULaw })
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := r.chip
+			got := [4]byte{f.get(regIntl1), f.get(regDCTerm), f.get(regACTerm), f.get(regDAACtl5)}
+			if want := [4]byte{tc.r16, tc.r26, tc.r30, tc.r31}; got != want {
+				t.Errorf("registers 16/26/30/31 = % x, want % x", got, want)
+			}
+			if f.get(regPCM) != pcmEnable|pcmULaw || f.get(regTXStartLo) != 48 || f.get(regRXStartLo) != 48 {
+				t.Errorf("PCM registers 33=%#x 34=%d 36=%d", f.get(regPCM), f.get(regTXStartLo), f.get(regRXStartLo))
+			}
+			if f.get(regDAACtl1) != onhmBit || f.get(regDAACtl2)&pdlBit != 0 {
+				t.Errorf("line not monitoring on hook / line side down: 5=%#x 6=%#x", f.get(regDAACtl1), f.get(regDAACtl2))
+			}
+			if ci := r.dev.Chip(); ci != (ChipInfo{SystemRev: 3, LineSideID: 3, LineSideRev: 2}) {
+				t.Errorf("chip %+v", ci)
+			}
+			if s := r.dev.Status(); s.Hook != board.OnHook || s.Line != board.LineOK {
+				t.Errorf("status %+v", s)
+			}
+		})
+	}
+}
+
+func TestNewFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*fakeDAA, *Opts)
+		err     error
+		minTime time.Duration
+	}{
+		{"chip not responding", func(f *fakeDAA, _ *Opts) { f.isDead, f.dead = true, 0xFF }, ErrNoChip, 0},
+		{"wrong chip ID", func(f *fakeDAA, _ *Opts) { f.reg[regCtl2] = 0x44; f.isDead, f.dead = true, 0x44 }, ErrWrongChip, 0},
+		{"ISOcap timeout", func(f *fakeDAA, _ *Opts) { f.isoDead = true }, ErrISOLink, 2 * time.Second},
+		{"line side revision", func(f *fakeDAA, _ *Opts) { f.lineRev = 0 }, ErrLineSide, 0},
+		{"unknown country", func(_ *fakeDAA, o *Opts) { o.Country = "zz" }, nil, 0},
+		{"gain out of range", func(_ *fakeDAA, o *Opts) { o.TxGainDB = 13 }, nil, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := newRig(t, tc.mutate)
+			if err == nil || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Fatalf("New error %v, want %v", err, tc.err)
+			}
+			if r.dev != nil {
+				t.Fatal("Dev returned with error")
+			}
+			if el := r.clk.Now().Sub(newFakeClock().Now()); el < tc.minTime {
+				t.Fatalf("gave up after %v, want at least %v", el, tc.minTime)
+			}
+		})
+	}
+}
+
+func TestRingValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		line line
+		want []board.EventType
+	}{
+		{"25 Hz ring", ringing(25), []board.EventType{board.EventRingStart, board.EventRingStop}},
+		{"50 Hz ring", ringing(50), []board.EventType{board.EventRingStart, board.EventRingStop}},
+		{"16 Hz ring", ringing(16), []board.EventType{board.EventRingStart, board.EventRingStop}},
+		{"steady voltage (RDTP held)", func(time.Duration) (int8, byte) { return 48, rdtpBit }, nil},
+		{"slow alternation (5 Hz)", ringing(5), nil},
+		{"both bits at once", func(time.Duration) (int8, byte) { return 48, rdtpBit | rdtnBit }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRig(t, nil)
+			r.run(time.Second)
+			r.chip.setLine(tc.line)
+			r.run(2 * time.Second)
+			if tc.want != nil && r.dev.Status().Line != board.LineRinging {
+				t.Errorf("status while ringing %+v", r.dev.Status())
+			}
+			r.chip.setLine(idle(48))
+			r.run(time.Second)
+			if got := r.types(); !sameTypes(got, tc.want) {
+				t.Fatalf("events %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBatteryLossAndSeizeRefusal(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(200 * time.Millisecond)
+	r.chip.setLine(idle(0)) // a 30 ms drop is a glitch
+	r.run(30 * time.Millisecond)
+	r.chip.setLine(idle(48))
+	r.run(200 * time.Millisecond)
+	if got := r.types(); len(got) != 0 {
+		t.Fatalf("glitch gave %v", got)
+	}
+	r.chip.setLine(idle(0))
+	r.run(200 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineVoltageLost}) {
+		t.Fatalf("events %v", got)
+	}
+	if s := r.dev.Status(); s.Line != board.LineNoBattery {
+		t.Fatalf("status %+v", s)
+	}
+	if err := r.dev.Seize(); !errors.Is(err, board.ErrNoBattery) {
+		t.Fatalf("Seize on a dead line: %v", err)
+	}
+	if r.chip.get(regDAACtl1)&ohBit != 0 {
+		t.Fatal("went off hook on a dead line")
+	}
+	r.chip.setLine(idle(-48))
+	r.run(200 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineVoltageRestored}) {
+		t.Fatalf("events %v", got)
+	}
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.get(regDAACtl1) != onhmBit|ohBit || r.dev.Status().Hook != board.OffHook {
+		t.Fatalf("not off hook: %#x", r.chip.get(regDAACtl1))
+	}
+	// The far end hangs up with a battery break (CPC) while we are off hook.
+	r.run(time.Second)
+	r.chip.setLine(idle(0))
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineVoltageLost}) {
+		t.Fatalf("CPC events %v", got)
+	}
+}
+
+func TestPolarityReversal(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(200 * time.Millisecond)
+	r.chip.setLine(idle(-48)) // 20 ms is too short
+	r.run(20 * time.Millisecond)
+	r.chip.setLine(idle(48))
+	r.run(200 * time.Millisecond)
+	r.chip.setLine(idle(-48))
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventPolarityReversal}) {
+		t.Fatalf("events %v", got)
+	}
+	// While off hook (answer supervision) too.
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	r.chip.setLine(idle(48))
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventPolarityReversal}) {
+		t.Fatalf("off-hook events %v", got)
+	}
+}
+
+func TestLineInUse(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(time.Second)
+	r.chip.setLine(idle(9)) // a parallel handset lifted
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineInUse}) {
+		t.Fatalf("events %v", got)
+	}
+	if s := r.dev.Status(); s.Line != board.LineInUse {
+		t.Fatalf("status %+v", s)
+	}
+	r.chip.setLine(idle(48))
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineIdle}) {
+		t.Fatalf("events %v", got)
+	}
+	// Our own seize pulls the line down too: not "in use".
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	if err := r.dev.Release(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	if got := r.types(); len(got) != 0 {
+		t.Fatalf("own seize gave %v", got)
+	}
+}
+
+func TestFlash(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(100 * time.Millisecond)
+	if err := r.dev.Flash(100 * time.Millisecond); err == nil {
+		t.Fatal("flash on hook accepted")
+	}
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	r.chip.take()
+	before := r.clk.Now()
+	if err := r.dev.Flash(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var w []byte
+	for _, o := range r.chip.take() {
+		if o.write && o.reg == regDAACtl1 {
+			w = append(w, o.val)
+		}
+	}
+	if string(w) != string([]byte{onhmBit, onhmBit | ohBit}) {
+		t.Fatalf("register 5 writes % x", w)
+	}
+	if el := r.clk.Now().Sub(before); el != 100*time.Millisecond {
+		t.Fatalf("flash lasted %v", el)
+	}
+	for _, d := range []time.Duration{time.Millisecond, 3 * time.Second} {
+		if err := r.dev.Flash(d); err == nil {
+			t.Errorf("flash of %v accepted", d)
+		}
+	}
+	r.run(time.Second)
+	if got := r.types(); len(got) != 0 {
+		t.Fatalf("flash gave events %v", got)
+	}
+}
+
+func TestGainRegs(t *testing.T) {
+	tests := []struct {
+		db            float64
+		whole, tenths byte
+		ok            bool
+	}{
+		{0, 0, 0, true},
+		{-3.5, 0x13, 0x15, true},
+		{6.2, 0x06, 0x02, true},
+		{-15, 0x1F, 0x10, true},
+		{12, 0x0C, 0x00, true},
+		{12.1, 0, 0, false},
+		{-15.1, 0, 0, false},
+		{math.NaN(), 0, 0, false},
+	}
+	for _, tc := range tests {
+		w, te, err := gainRegs(tc.db)
+		if (err == nil) != tc.ok || w != tc.whole || te != tc.tenths {
+			t.Errorf("gainRegs(%v) = %#x %#x %v", tc.db, w, te, err)
+		}
+	}
+	r := mustRig(t, nil)
+	if err := r.dev.SetGains(-3.5, 6.2); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.get(regTXGain2) != 0x13 || r.chip.get(regTXGain3) != 0x15 || r.chip.get(regRXGain2) != 0x06 || r.chip.get(regRXGain3) != 0x02 {
+		t.Fatal("gain registers not written")
+	}
+	h := [8]byte{1, 2, 3, 4, 5, 6, 7, 8}
+	if err := r.dev.SetHybrid(h); err != nil {
+		t.Fatal(err)
+	}
+	for i := range h {
+		if r.chip.get(regHybrid1+uint8(i)) != h[i] {
+			t.Fatalf("hybrid register %d", regHybrid1+i)
+		}
+	}
+}
+
+func TestMeasure(t *testing.T) {
+	r := mustRig(t, nil)
+	r.chip.setLine(idle(-48))
+	m, err := r.dev.Measure()
+	if err != nil || m.LineVolts != -48 || m.LoopMilliamps != 0 || !m.HasLine || !m.HasLoop || m.HasTipRing {
+		t.Fatalf("on hook %+v %v", m, err)
+	}
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = r.dev.Measure()
+	if m.LineVolts != -8 || math.Abs(m.LoopMilliamps-27.5) > 1e-9 {
+		t.Fatalf("off hook %+v", m)
+	}
+}
+
+func TestChipResetReconfigured(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(200 * time.Millisecond)
+	r.chip.mu.Lock()
+	r.chip.reset()
+	r.chip.mu.Unlock()
+	r.run(500 * time.Millisecond)
+	if r.chip.get(regPCM) != pcmEnable|pcmALaw || r.chip.get(regDAACtl1) != onhmBit || r.chip.get(regDCTerm) != 0x30 {
+		t.Fatalf("not reconfigured: 33=%#x 5=%#x 26=%#x", r.chip.get(regPCM), r.chip.get(regDAACtl1), r.chip.get(regDCTerm))
+	}
+	if s := r.dev.Status(); s.Fault != "" {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestChipStopsRespondingThenRecovers(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(100 * time.Millisecond)
+	r.chip.mu.Lock()
+	r.chip.isDead, r.chip.dead = true, 0xFF
+	r.chip.mu.Unlock()
+	r.run(200 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventFault}) {
+		t.Fatalf("events %v", got)
+	}
+	if err := r.dev.Seize(); !errors.Is(err, board.ErrPortFault) {
+		t.Fatalf("Seize on faulty port: %v", err)
+	}
+	r.chip.mu.Lock()
+	r.chip.isDead = false
+	r.chip.mu.Unlock()
+	r.run(faultRetry + time.Second)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventRecovered}) {
+		t.Fatalf("events %v", got)
+	}
+	if s := r.dev.Status(); s.Line != board.LineOK {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestCountries(t *testing.T) {
+	for _, code := range []string{"ru", "am", "kg", "kz", "ua", "it", "de", "fr", "uk", "us"} {
+		c, err := LookupCountry(code)
+		if err != nil || c.Code != code || c.Source == "" || c.Name == "" {
+			t.Errorf("%s: %+v %v", code, c, err)
+		}
+	}
+	if c, err := LookupCountry(" GB "); err != nil || c.Code != "uk" {
+		t.Errorf("GB: %+v %v", c, err)
+	}
+	if _, err := LookupCountry("xx"); err == nil || !strings.Contains(err.Error(), "known: am, de") {
+		t.Errorf("unknown country error %v", err)
+	}
+}
+
+func TestStartHalt(t *testing.T) {
+	r := mustRig(t, nil)
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	r.dev.Start(t.Context())
+	if err := r.dev.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.get(regDAACtl1)&ohBit != 0 {
+		t.Fatal("Halt left the line off hook")
+	}
+	if r.dev.Info().Kind != board.FXO || r.dev.Timeslot() != 6 {
+		t.Fatal("info")
+	}
+}
