@@ -16,9 +16,12 @@ import (
 )
 
 // setup starts a server with a router and registers phones 201 and 202.
-func setup(t *testing.T, c Config) (*Server, *router, *phone, *phone) {
+func setup(t *testing.T, c Config, opts ...func(*router)) (*Server, *router, *phone, *phone) {
 	t.Helper()
 	r := newRouter(t)
+	for _, o := range opts {
+		o(r)
+	}
 	c.OnCall = r.onCall
 	s := startServer(t, c)
 	r.s = s
@@ -68,8 +71,7 @@ func TestCallBusy(t *testing.T) {
 }
 
 func TestCallNoAnswerTimeout(t *testing.T) {
-	_, r, a, b := setup(t, Config{})
-	r.timeout = 300 * time.Millisecond
+	_, r, a, b := setup(t, Config{}, func(r *router) { r.timeout = 300 * time.Millisecond })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)

@@ -160,7 +160,7 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 	go srv.ServeUDP(conn)
 	// ServeUDP publishes the listener asynchronously; requests sent before
 	// would open a second socket on the same port.
-	for ua.TransportLayer().GetListenPort("udp") == 0 {
+	for len(ua.TransportLayer().ListenPorts("udp")) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(5 * time.Millisecond)
