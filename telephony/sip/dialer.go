@@ -150,7 +150,8 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
 	req.SetTransport(b.Transport)
-	req.SetDestination(b.Source)
+	req.SetDestination(b.target())
+	s.fromListener(req)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -376,6 +377,7 @@ func (f *fork) sendCancelLocked() {
 	c.SetBody(nil)
 	c.SetTransport(inv.Transport())
 	c.SetDestination(inv.Destination())
+	s.fromListener(c)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -412,7 +414,8 @@ func (f *fork) sendAck(res *sip.Response) {
 	ack.AppendHeader(&sip.CSeqHeader{SeqNo: f.req.CSeq().SeqNo, MethodName: sip.ACK})
 	ack.SetBody(nil)
 	ack.SetTransport(f.req.Transport())
-	ack.SetDestination(f.b.Source)
+	ack.SetDestination(f.b.target())
+	s.fromListener(ack)
 	if err := s.cli.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
 		s.log.Debug("sip: ACK", "err", err)
 	}
@@ -436,7 +439,7 @@ func (f *fork) setDialogLocked(res *sip.Response) {
 		}
 	}
 	l.localSeq = f.req.CSeq().SeqNo
-	l.dest = f.b.Source
+	l.dest = f.b.target()
 	l.transport = f.req.Transport()
 }
 
@@ -458,7 +461,8 @@ func (f *fork) byeLocked(res *sip.Response) {
 	bye.AppendHeader(&sip.CSeqHeader{SeqNo: f.req.CSeq().SeqNo + 1, MethodName: sip.BYE})
 	bye.SetBody(nil)
 	bye.SetTransport(f.req.Transport())
-	bye.SetDestination(f.b.Source)
+	bye.SetDestination(f.b.target())
+	s.fromListener(bye)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

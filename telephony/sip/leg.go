@@ -283,6 +283,7 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod) *sip.Request {
 	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
 	req.SetTransport(l.transport)
 	req.SetDestination(l.dest)
+	l.s.fromListener(req)
 	return req
 }
 

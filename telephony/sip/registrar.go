@@ -3,6 +3,7 @@ package sip
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,4 +268,23 @@ func sameContact(a, b string) bool {
 	}
 	return strings.EqualFold(ua.Scheme, ub.Scheme) && ua.User == ub.User &&
 		strings.EqualFold(ua.Host, ub.Host) && ua.Port == ub.Port
+}
+
+// target is where requests to this binding go: the registered contact when
+// the phone registered from that same IP address (a LAN phone, or one whose
+// REGISTER and listening sockets differ), else the REGISTER's source — a
+// phone behind NAT can only be reached through the mapping its REGISTER
+// opened. Over TCP it is always the source: the phone's own connection.
+func (b Binding) target() string {
+	if strings.EqualFold(b.Transport, "UDP") {
+		var u sip.Uri
+		if sip.ParseUri(b.Contact, &u) == nil && u.Port > 0 {
+			src, err := netip.ParseAddrPort(b.Source)
+			ip, err2 := netip.ParseAddr(u.Host)
+			if err == nil && err2 == nil && src.Addr().Unmap() == ip.Unmap() {
+				return netip.AddrPortFrom(ip.Unmap(), uint16(u.Port)).String()
+			}
+		}
+	}
+	return b.Source
 }

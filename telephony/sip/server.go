@@ -268,14 +268,19 @@ func (s *Server) Listen() error {
 		return nil
 	}
 	ap, _ := netip.ParseAddrPort(s.cfg.Addr)
+	udpNet, tcpNet := "udp", "tcp"
+	if ap.Addr().Is4() {
+		// Keep an IPv4 listener IPv4: sipgo finds its socket by local address.
+		udpNet, tcpNet = "udp4", "tcp4"
+	}
 	var lastErr error
 	for range 20 {
-		uc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+		uc, err := net.ListenUDP(udpNet, net.UDPAddrFromAddrPort(ap))
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", ap, err)
 		}
 		ua := uc.LocalAddr().(*net.UDPAddr).AddrPort()
-		tl, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), ua.Port())))
+		tl, err := net.ListenTCP(tcpNet, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), ua.Port())))
 		if err != nil {
 			uc.Close()
 			lastErr = err
@@ -630,4 +635,13 @@ func sortBindings(b []Binding) {
 		}
 		return b[i].Contact < b[j].Contact
 	})
+}
+
+// fromListener makes a UDP request leave through our listening socket, so
+// phones (and NATs) see requests come from the port they registered with.
+func (s *Server) fromListener(req *sip.Request) {
+	if strings.EqualFold(req.Transport(), "UDP") {
+		a := s.udpAddr
+		req.Laddr = sip.Addr{IP: net.IP(a.Addr().AsSlice()), Port: int(a.Port())}
+	}
 }
