@@ -311,10 +311,13 @@ type fakePin struct {
 	gpio.PinIO
 	mu     sync.Mutex
 	levels []gpio.Level
+	level  gpio.Level // what Read returns
 	edges  chan struct{}
 }
 
-func newFakePin() *fakePin { return &fakePin{PinIO: gpio.INVALID, edges: make(chan struct{}, 1)} }
+func newFakePin() *fakePin {
+	return &fakePin{PinIO: gpio.INVALID, level: gpio.High, edges: make(chan struct{}, 1)}
+}
 
 func (p *fakePin) Out(l gpio.Level) error {
 	p.mu.Lock()
@@ -332,6 +335,10 @@ func (p *fakePin) WaitForEdge(timeout time.Duration) bool {
 	}
 }
 
-func (p *fakePin) Read() gpio.Level { return gpio.High }
+func (p *fakePin) Read() gpio.Level {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.level
+}
 
 func (p *fakePin) In(gpio.Pull, gpio.Edge) error { return nil }

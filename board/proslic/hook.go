@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"minipbx/board"
+	"minipbx/dsp"
 )
 
 // HookEvent is a classified switch-hook event.
@@ -22,50 +23,36 @@ type HookDecoder interface {
 	Poll(at time.Duration) []HookEvent
 }
 
-// Fallback classification windows, used until dsp.HookDecoder is wired in.
-const (
-	fallbackFlashMin = 80 * time.Millisecond
-	fallbackFlashMax = 700 * time.Millisecond
-)
-
-// simpleHook reports off-hook at once, a flash for an on-hook interval
-// within the flash window and a hang-up once the on-hook interval exceeds
-// it. Shorter interruptions are ignored. It does not decode pulse digits.
-type simpleHook struct {
-	off     bool
-	onSince time.Duration
-	pending bool // on hook, not yet classified
-	out     []HookEvent
+// dspHook adapts dsp.HookDecoder to HookDecoder, reusing its output slice.
+type dspHook struct {
+	d   *dsp.HookDecoder
+	out []HookEvent
 }
 
-func (h *simpleHook) Hook(off bool, at time.Duration) []HookEvent {
+func newDSPHook(c dsp.HookConfig) HookDecoder {
+	return &dspHook{d: dsp.NewHookDecoder(c), out: make([]HookEvent, 0, 4)}
+}
+
+func (h *dspHook) Hook(off bool, at time.Duration) []HookEvent { return h.conv(h.d.Hook(off, at)) }
+func (h *dspHook) Poll(at time.Duration) []HookEvent           { return h.conv(h.d.Poll(at)) }
+
+func (h *dspHook) conv(evs []dsp.HookEvent) []HookEvent {
 	h.out = h.out[:0]
-	if off == h.off {
-		return h.out
-	}
-	h.off = off
-	if !off {
-		h.onSince, h.pending = at, true
-		return h.out
-	}
-	if h.pending {
-		h.pending = false
-		if d := at - h.onSince; d >= fallbackFlashMin && d <= fallbackFlashMax {
-			h.out = append(h.out, HookEvent{Type: board.EventFlash, At: h.onSince})
+	for _, e := range evs {
+		var t board.EventType
+		switch e.Type {
+		case dsp.HookOff:
+			t = board.EventOffHook
+		case dsp.HookOn:
+			t = board.EventOnHook
+		case dsp.HookFlash:
+			t = board.EventFlash
+		case dsp.HookDigit:
+			t = board.EventPulseDigit
+		default:
+			continue
 		}
-		return h.out
-	}
-	h.out = append(h.out, HookEvent{Type: board.EventOffHook, At: at})
-	return h.out
-}
-
-func (h *simpleHook) Poll(at time.Duration) []HookEvent {
-	h.out = h.out[:0]
-	if h.pending && at-h.onSince > fallbackFlashMax {
-		h.pending = false
-		h.out = append(h.out, HookEvent{Type: board.EventOnHook, At: h.onSince})
+		h.out = append(h.out, HookEvent{Type: t, Digit: e.Digit, At: e.At})
 	}
 	return h.out
 }
-
-func defaultHookDecoder() HookDecoder { return &simpleHook{} }

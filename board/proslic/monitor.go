@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"minipbx/board"
+
+	"periph.io/x/conn/v3/gpio"
 )
 
 // The monitor checks the power state every supervisionEvery polls (about
@@ -120,6 +122,13 @@ func (d *Dev) pollLocked(evs []pending) []pending {
 			return evs
 		}
 	}
+	if irq := d.opts.IRQ; irq != nil && irq.Read() == gpio.Low {
+		// INT is asserted: acknowledge so that the next event makes a new
+		// edge, keeping the power-alarm bits for supervision.
+		if err := d.ackInterrupts(); err != nil {
+			return d.commError(evs, err)
+		}
+	}
 	st, err := d.bus.read(drHookStat)
 	if err != nil {
 		return d.commError(evs, err)
@@ -152,6 +161,27 @@ func (d *Dev) pollLocked(evs []pending) []pending {
 		d.candOff = off
 	}
 	return d.classify(evs, d.hookDec.Poll(at))
+}
+
+// ackInterrupts clears the interrupt status registers (write one to
+// clear), remembering the power-alarm bits.
+func (d *Dev) ackInterrupts() error {
+	for _, r := range []uint8{drIntStat1, drIntStat2, drIntStat3} {
+		v, err := d.bus.read(r)
+		if err != nil {
+			return err
+		}
+		if v == 0 {
+			continue
+		}
+		if r == drIntStat2 {
+			d.alarmBits |= v & powerAlarmMask
+		}
+		if err := d.bus.write(r, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Dev) classify(evs []pending, hes []HookEvent) []pending {
@@ -215,6 +245,8 @@ func (d *Dev) supervise(evs []pending) ([]pending, bool) {
 		return d.commError(evs, err), true
 	}
 	_ = d.bus.write(drIntStat2, alarm) // write-one-to-clear
+	alarm |= d.alarmBits
+	d.alarmBits = 0
 	detail := powerAlarmDetail(alarm)
 	now := d.clk.Now()
 	d.alarms = append(d.alarms, now)

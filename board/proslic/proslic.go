@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"minipbx/board"
+	"minipbx/dsp"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
@@ -189,8 +190,10 @@ type Opts struct {
 	HookDebounce time.Duration
 	// PollInterval is the monitor's period (default 5 ms).
 	PollInterval time.Duration
-	// NewHookDecoder makes the classifier of debounced hook transitions
-	// (default: dsp.HookDecoder with its defaults).
+	// Hook sets the pulse, flash and hang-up windows of the default hook
+	// decoder (dsp.HookDecoder; zero values are its defaults).
+	Hook dsp.HookConfig
+	// NewHookDecoder replaces the classifier of debounced hook transitions.
 	NewHookDecoder func() HookDecoder
 
 	// MaxPowerAlarms power alarms within AlarmWindow take the port out of
@@ -248,7 +251,8 @@ func (o *Opts) normalize() error {
 		o.PollInterval = 5 * time.Millisecond
 	}
 	if o.NewHookDecoder == nil {
-		o.NewHookDecoder = defaultHookDecoder
+		hc := o.Hook
+		o.NewHookDecoder = func() HookDecoder { return newDSPHook(hc) }
 	}
 	if o.MaxPowerAlarms == 0 {
 		o.MaxPowerAlarms = 5
@@ -312,6 +316,7 @@ type Dev struct {
 	commErrs  int
 	polls     int
 	lastLF    byte
+	alarmBits byte // power-alarm bits collected while acknowledging interrupts
 	stopMon   context.CancelFunc
 	monDone   chan struct{}
 }
@@ -349,6 +354,11 @@ func New(conn spi.Conn, opts *Opts) (*Dev, error) {
 	}
 	if o.Calibration != nil {
 		d.cal, d.hasCal = *o.Calibration, true
+	}
+	if o.IRQ != nil {
+		if err := o.IRQ.In(gpio.PullUp, gpio.FallingEdge); err != nil {
+			return nil, fmt.Errorf("proslic: %s: IRQ pin: %w", o.Name, err)
+		}
 	}
 	if err := d.hardReset(); err != nil {
 		return nil, fmt.Errorf("proslic: %s: reset: %w", o.Name, err)

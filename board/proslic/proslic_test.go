@@ -652,3 +652,80 @@ func TestHalt(t *testing.T) {
 		t.Fatal("Halt left the line powered")
 	}
 }
+
+func TestPulseDigitsThroughDSP(t *testing.T) {
+	r := mustRig(t, nil)
+	r.dev.mu.Lock()
+	r.dev.resetMonitor()
+	r.dev.mu.Unlock()
+	r.chip.setHook(true)
+	r.step(100)
+	dial := func(n int, breakMs, makeMs int) {
+		for range n {
+			r.chip.setHook(false)
+			r.step(breakMs / 5)
+			r.chip.setHook(true)
+			r.step(makeMs / 5)
+		}
+		r.step(100) // inter-digit pause
+	}
+	dial(3, 60, 40)
+	dial(10, 60, 40)
+	dial(7, 65, 35) // a slightly fast dial
+	var got []string
+	for _, e := range r.drain() {
+		s := e.Type.String()
+		if e.Type == board.EventPulseDigit {
+			s = string(e.Digit)
+		}
+		got = append(got, s)
+	}
+	if want := "off-hook 3 0 7"; strings.Join(got, " ") != want {
+		t.Fatalf("events %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestIRQAcknowledgedAlarmKept(t *testing.T) {
+	irq := newFakePin()
+	r := mustRig(t, func(_ *fakeSLIC, o *Opts) { o.IRQ = irq })
+	if r.chip.reg(drIntEn2) != 0xFF {
+		t.Fatalf("loop/ring-trip/power-alarm interrupts not enabled: DR22=%#x", r.chip.reg(drIntEn2))
+	}
+	r.dev.mu.Lock()
+	r.dev.resetMonitor()
+	r.dev.mu.Unlock()
+	irq.mu.Lock()
+	irq.level = gpio.Low // INT asserted
+	irq.mu.Unlock()
+	r.chip.set(drIntStat2, 0x10) // Q3
+	r.chip.set(drLinefeed, lfOpen)
+	r.step(1)
+	if r.chip.reg(drIntStat2) != 0 {
+		t.Fatal("interrupt not acknowledged")
+	}
+	r.step(supervisionEvery)
+	evs := r.drain()
+	if len(evs) != 1 || evs[0].Type != board.EventPowerAlarm || evs[0].Detail != "power alarm Q3" {
+		t.Fatalf("events %v", evs)
+	}
+}
+
+func BenchmarkPoll(b *testing.B) {
+	clk := newFakeClock()
+	chip := newFakeSLIC(clk, Si3215)
+	d, err := New(chip, &Opts{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.mu.Lock()
+	d.resetMonitor()
+	d.mu.Unlock()
+	b.ReportAllocs()
+	for b.Loop() {
+		clk.Sleep(5 * time.Millisecond)
+		d.poll()
+		chip.mu.Lock()
+		chip.ops = chip.ops[:0]
+		chip.mu.Unlock()
+	}
+}

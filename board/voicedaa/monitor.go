@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"minipbx/board"
+
+	"periph.io/x/conn/v3/gpio"
 )
 
 type batState int
@@ -129,12 +131,11 @@ func (m *lineMonitor) sample(now time.Time, daa1 byte, lvs int8, offHook bool, e
 	v := math.Abs(float64(lvs))
 	present := v >= o.NoBatteryVolts
 	switch {
-	case m.battery == batUnknown:
-		m.battery = batLost
-		if present {
-			m.battery = batPresent
-		}
-	case present == (m.battery == batPresent):
+	case m.battery == batUnknown && present:
+		// A line found alive is the normal case: no event. A line found
+		// dead is reported once debounced, below.
+		m.battery = batPresent
+	case m.battery != batUnknown && present == (m.battery == batPresent):
 		m.batSince = time.Time{}
 	case debounced(&m.batSince, now, o.BatteryDebounce):
 		m.batSince = time.Time{}
@@ -297,6 +298,14 @@ func (d *Dev) pollLocked(add func(board.EventType, string)) {
 	st.polls++
 	if st.polls%supervisionEvery == 0 && !d.supervise(add) {
 		return
+	}
+	if irq := d.opts.IRQ; irq != nil && irq.Read() == gpio.Low {
+		// INT asserted: clear the interrupt source so the next event makes
+		// a new edge (the events themselves come from the samples below).
+		if err := d.bus.write(regIntSrc, 0); err != nil {
+			d.commError(add, err)
+			return
+		}
 	}
 	r5, err := d.bus.read(regDAACtl1)
 	if err == nil && r5&daaCtl1Reserved != 0 {

@@ -60,6 +60,8 @@ const (
 
 	fdtBit = 0x40 // line status: isolation link frame lock
 
+	rfweBit = 0x02 // international control 3: ring detector full-wave rectifier
+
 	pcmEnable = 0x20
 	pcmULaw   = 0x08
 	pcmALaw   = 0x00

@@ -252,6 +252,11 @@ func New(conn spi.Conn, opts *Opts) (*Dev, error) {
 		return nil, fmt.Errorf("voicedaa: %s: rx gain: %w", o.Name, err)
 	}
 	d := &Dev{opts: o, country: c, bus: bus{conn: conn}, clk: o.Clock, log: o.Logger.With("port", o.Name)}
+	if o.IRQ != nil {
+		if err := o.IRQ.In(gpio.PullUp, gpio.FallingEdge); err != nil {
+			return nil, fmt.Errorf("voicedaa: %s: IRQ pin: %w", o.Name, err)
+		}
+	}
 	if err := d.reset(); err != nil {
 		return nil, fmt.Errorf("voicedaa: %s: reset: %w", o.Name, err)
 	}
@@ -300,9 +305,10 @@ func (d *Dev) configure(tx2, tx3, rx2, rx3 byte) error {
 		[2]byte{regPCM, pcm},
 		[2]byte{regTXStartLo, byte(start)}, [2]byte{regTXStartHi, byte(start >> 8 & 0x03)},
 		[2]byte{regRXStartLo, byte(start)}, [2]byte{regRXStartHi, byte(start >> 8 & 0x03)},
-		// Half-wave ring detector: RDTP and RDTN then follow the ring's
-		// polarity, which is what ring validation looks at.
-		[2]byte{regIntl3, 0},
+		// Full-wave ring detector with the chip's own ring validation off:
+		// the driver validates rings from the RDTP/RDTN alternation (the
+		// combination DAHDI's wctdm uses for the same check).
+		[2]byte{regIntl3, rfweBit}, [2]byte{regRingVal3, 0},
 		[2]byte{regTXGain2, tx2}, [2]byte{regTXGain3, tx3},
 		[2]byte{regRXGain2, rx2}, [2]byte{regRXGain3, rx3},
 	); err != nil {

@@ -502,3 +502,85 @@ func TestStartHalt(t *testing.T) {
 		t.Fatal("info")
 	}
 }
+
+// FuzzLineMonitor feeds arbitrary register samples to the line monitor: it
+// must not panic, paired events must alternate, and a ring detector that
+// never changes polarity must never validate a ring.
+func FuzzLineMonitor(f *testing.F) {
+	f.Add([]byte{0x28, 48, 0x48, 48, 0x28, 48, 0x48, 48, 0x28, 48, 0x48, 48})
+	f.Add([]byte{0x08, 48, 0x08, 0, 0x08, 0xD0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o := Opts{PollInterval: 5 * time.Millisecond}
+		if err := o.normalize(); err != nil {
+			t.Fatal(err)
+		}
+		m := lineMonitor{o: &o}
+		now := time.Unix(0, 0)
+		alternated := false
+		first := 0
+		state := map[board.EventType]bool{}
+		pairs := map[board.EventType]board.EventType{
+			board.EventRingStop: board.EventRingStart, board.EventLineVoltageRestored: board.EventLineVoltageLost,
+			board.EventLineIdle: board.EventLineInUse,
+		}
+		for i := 0; i+1 < len(b); i += 2 {
+			// Hold each sample for a few polls so debounces can complete.
+			for range 1 + int(b[i+1]&3) {
+				now = now.Add(o.PollInterval)
+				if p := ringPolarity(b[i]); p != 0 {
+					if first != 0 && p != first {
+						alternated = true
+					}
+					first = p
+				}
+				for _, e := range m.sample(now, b[i], int8(b[i+1]), false, nil) {
+					if e == board.EventRingStart && !alternated {
+						t.Fatal("ring validated without polarity alternation")
+					}
+					if e == board.EventPolarityReversal {
+						continue
+					}
+					if on, ok := pairs[e]; ok {
+						if !state[on] {
+							t.Fatalf("%v without %v", e, on)
+						}
+						state[on] = false
+					} else {
+						if state[e] {
+							t.Fatalf("%v twice", e)
+						}
+						state[e] = true
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkPoll(b *testing.B) {
+	clk := newFakeClock()
+	chip := newFakeDAA(clk)
+	d, err := New(chip, &Opts{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		clk.Sleep(5 * time.Millisecond)
+		d.poll()
+		chip.mu.Lock()
+		chip.ops = chip.ops[:0]
+		chip.mu.Unlock()
+	}
+}
+
+func TestDeadLineAtStart(t *testing.T) {
+	r := mustRig(t, func(f *fakeDAA, _ *Opts) { f.line = idle(0) })
+	r.run(200 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineVoltageLost}) {
+		t.Fatalf("events %v", got)
+	}
+	if err := r.dev.Seize(); !errors.Is(err, board.ErrNoBattery) {
+		t.Fatalf("Seize: %v", err)
+	}
+}
