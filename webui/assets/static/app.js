@@ -172,7 +172,7 @@
             let msg = "HTTP " + r.status;
             try {
               const j = await r.json();
-              msg = j.error + (j.fields ? " " + j.fields.map((f) => f.message).join(" ") : "");
+              msg = j.fields && j.fields.length ? j.fields.map((f) => f.message).join(" ") : j.error;
             } catch (e) { /* not JSON */ }
             if (r.status === 401) window.location.assign("/login");
             simResult("bad", what + ": " + msg);
