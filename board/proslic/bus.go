@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 )
 
@@ -144,3 +145,13 @@ func waitFor(clk Clock, timeout, step time.Duration, cond func() (bool, error)) 
 		clk.Sleep(step)
 	}
 }
+
+// SPI settings for the board assembly's spi.Port.Connect: the ProSLIC latches
+// data on the rising edge with the clock idling high (mode 3), 8-bit
+// words. MaxSPIFreq is a conservative clock, well inside the datasheet's
+// limit, that leaves margin for board wiring.
+const (
+	SPIMode    = spi.Mode3
+	SPIBits    = 8
+	MaxSPIFreq = 4 * physic.MegaHertz
+)

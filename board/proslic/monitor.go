@@ -16,6 +16,7 @@ import (
 const (
 	supervisionEvery = 20
 	maxCommErrs      = 10
+	maxBadIDs        = 3
 )
 
 // Start runs the monitor in its own goroutine until ctx ends or Halt is
@@ -71,7 +72,8 @@ func (d *Dev) run(ctx context.Context) {
 }
 
 // Halt stops the monitor, opens the line and switches the DC-DC converter
-// off.
+// off. A halted Dev is not restarted: make a new one with New (passing the
+// kept Calibration makes that quick).
 func (d *Dev) Halt() error {
 	d.mu.Lock()
 	stop, done := d.stopMon, d.monDone
@@ -222,9 +224,16 @@ func (d *Dev) supervise(evs []pending) ([]pending, bool) {
 	if err != nil {
 		return d.commError(evs, err), true
 	}
-	if id == 0x00 || id == 0xFF {
-		return d.commError(evs, fmt.Errorf("DR0 reads %#02x", id)), true
+	if _, err := identify(id, pcm3215ID, hybridReset); err != nil {
+		// Hook reads of a dead bus can look valid (all zeros is "on
+		// hook"), so a bad identity counts on its own.
+		d.badIDs++
+		if d.badIDs >= maxBadIDs {
+			return d.takeOutOfService(evs, fmt.Sprintf("chip not responding: DR0 reads %#02x", id)), true
+		}
+		return evs, true
 	}
+	d.badIDs = 0
 	lf, err := d.bus.read(drLinefeed)
 	if err != nil {
 		return d.commError(evs, err), true

@@ -314,6 +314,7 @@ type Dev struct {
 	fault     string
 	faultAt   time.Time
 	commErrs  int
+	badIDs    int // consecutive supervision reads of an implausible DR0
 	polls     int
 	lastLF    byte
 	alarmBits byte // power-alarm bits collected while acknowledging interrupts

@@ -594,17 +594,22 @@ func TestChipResetRecovered(t *testing.T) {
 }
 
 func TestChipStopsResponding(t *testing.T) {
-	r := mustRig(t, nil)
-	r.dev.mu.Lock()
-	r.dev.resetMonitor()
-	r.dev.mu.Unlock()
-	r.chip.mu.Lock()
-	r.chip.isDead, r.chip.dead = true, 0xFF
-	r.chip.mu.Unlock()
-	r.step(supervisionEvery * maxCommErrs)
-	evs := r.drain()
-	if len(evs) != 1 || evs[0].Type != board.EventFault || !strings.Contains(evs[0].Detail, "not responding") {
-		t.Fatalf("events %v", evs)
+	for _, v := range []byte{0xFF, 0x00} {
+		r := mustRig(t, nil)
+		r.dev.mu.Lock()
+		r.dev.resetMonitor()
+		r.dev.mu.Unlock()
+		r.chip.mu.Lock()
+		r.chip.isDead, r.chip.dead = true, v
+		r.chip.mu.Unlock()
+		r.step(supervisionEvery * maxBadIDs)
+		evs := r.drain()
+		if len(evs) != 1 || evs[0].Type != board.EventFault || !strings.Contains(evs[0].Detail, "not responding") {
+			t.Fatalf("bus reading %#02x: events %v", v, evs)
+		}
+		if s := r.dev.Status(); s.Line != board.LineFault {
+			t.Fatalf("bus reading %#02x: status %+v", v, s)
+		}
 	}
 }
 

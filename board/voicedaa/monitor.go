@@ -245,7 +245,8 @@ func (d *Dev) Start(ctx context.Context) {
 	}()
 }
 
-// Halt stops the monitor and puts the line on hook.
+// Halt stops the monitor and puts the line on hook. A halted Dev is not
+// restarted: make a new one with New.
 func (d *Dev) Halt() error {
 	d.mu.Lock()
 	stop, done := d.stopMon, d.monDone
@@ -313,6 +314,13 @@ func (d *Dev) pollLocked(add func(board.EventType, string)) {
 	}
 	if err != nil {
 		d.commError(add, err)
+		return
+	}
+	if r5&onhmBit == 0 {
+		// The driver keeps ONHM set at all times: without it the chip
+		// reset or the bus reads garbage (all zeros). Supervision tells
+		// which and repairs or gives up.
+		d.supervise(add)
 		return
 	}
 	lvs, err := d.bus.read(regLVS)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 )
 
@@ -154,3 +155,13 @@ type realClock struct{}
 
 func (realClock) Now() time.Time        { return time.Now() }
 func (realClock) Sleep(d time.Duration) { time.Sleep(d) }
+
+// SPI settings for the board assembly's spi.Port.Connect: the Si3050 latches
+// data on the rising edge with the clock idling high (mode 3), 8-bit
+// words. MaxSPIFreq is a conservative clock, well inside the datasheet's
+// limit, that leaves margin for board wiring.
+const (
+	SPIMode    = spi.Mode3
+	SPIBits    = 8
+	MaxSPIFreq = 4 * physic.MegaHertz
+)

@@ -447,14 +447,20 @@ func TestChipResetReconfigured(t *testing.T) {
 }
 
 func TestChipStopsRespondingThenRecovers(t *testing.T) {
+	for _, v := range []byte{0xFF, 0x00} {
+		testChipStopsResponding(t, v)
+	}
+}
+
+func testChipStopsResponding(t *testing.T, v byte) {
 	r := mustRig(t, nil)
 	r.run(100 * time.Millisecond)
 	r.chip.mu.Lock()
-	r.chip.isDead, r.chip.dead = true, 0xFF
+	r.chip.isDead, r.chip.dead = true, v
 	r.chip.mu.Unlock()
 	r.run(200 * time.Millisecond)
 	if got := r.types(); !sameTypes(got, []board.EventType{board.EventFault}) {
-		t.Fatalf("events %v", got)
+		t.Fatalf("bus reading %#02x: events %v", v, got)
 	}
 	if err := r.dev.Seize(); !errors.Is(err, board.ErrPortFault) {
 		t.Fatalf("Seize on faulty port: %v", err)
