@@ -31,6 +31,9 @@ func (s *Server) serviceError(op string, err error) *httpError {
 		}
 		return &httpError{status: http.StatusUnprocessableEntity, msg: "The input is not valid; see the fields.", fields: fs}
 	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "%s: %v", op, err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorf(http.StatusServiceUnavailable, "%s: the exchange did not answer in time; try again.", op)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"minipbx/telephony/store"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -407,7 +409,8 @@ func TestFieldErrorDetection(t *testing.T) {
 		want []FieldError
 	}{
 		{invalid("Number", "bad"), []FieldError{{"Number", "bad"}}},
-		{&fakeValidationError{}, []FieldError{}},
+		{&store.ValidationError{}, []FieldError{}},
+		{fmt.Errorf("x: %w", store.ErrNotFound), nil},
 		{errString("plain"), nil},
 		{joinErr(errString("x"), invalid("a", "b")), []FieldError{{"a", "b"}}},
 	}

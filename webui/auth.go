@@ -3,10 +3,13 @@ package webui
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"minipbx/telephony/store"
 )
 
 // access says who may use a route.
@@ -35,10 +38,12 @@ const authFailedMsg = "Login failed. Check the admin password (it is case-sensit
 
 const mustChangeMsg = "The admin password must be changed before anything else (first login). Web: open /password. API: POST /api/v1/admin/password with {\"password\": \"...\"}."
 
-// Password rules for the admin password set through the web UI or API.
+// Password rules for the admin password set through the web UI or API:
+// the store's (which checks them again), so the page can say why before
+// anything is written.
 const (
-	minPasswordLen = 10
-	maxPasswordLen = 128
+	minPasswordLen = store.MinAdminPasswordLen // characters
+	maxPasswordLen = store.MaxAdminPasswordLen // bytes
 )
 
 type authKey struct{}
@@ -176,7 +181,7 @@ func (s *Server) checkPassword(r *http.Request, pass string) (ok, mustChange boo
 	if allowed, retry := s.lock.check(r.RemoteAddr); !allowed {
 		return false, false, &httpError{status: http.StatusTooManyRequests, msg: authFailedMsg, retryAfter: retry}
 	}
-	if len(pass) > maxPasswordLen*4 {
+	if len(pass) > maxPasswordLen {
 		s.lock.fail(r.RemoteAddr)
 		return false, false, nil
 	}
@@ -197,14 +202,13 @@ func (s *Server) checkPassword(r *http.Request, pass string) (ok, mustChange boo
 // validateNewPassword checks a new admin password against the rules and
 // against the current one; field names the form or JSON field.
 func (s *Server) validateNewPassword(ctx context.Context, field, pw string) []FieldError {
-	n := utf8.RuneCountInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
 		return []FieldError{{field, "The password contains bytes that are not text (UTF-8)."}}
-	case n < minPasswordLen:
-		return []FieldError{{field, "Use at least 10 characters; a few unrelated words make a strong password that is easy to type."}}
-	case n > maxPasswordLen:
-		return []FieldError{{field, "Use at most 128 characters."}}
+	case utf8.RuneCountInString(pw) < minPasswordLen:
+		return []FieldError{{field, fmt.Sprintf("Use at least %d characters; a few unrelated words make a strong password that is easy to type.", minPasswordLen)}}
+	case len(pw) > maxPasswordLen:
+		return []FieldError{{field, fmt.Sprintf("Use at most %d bytes.", maxPasswordLen)}}
 	case strings.TrimSpace(pw) != pw:
 		return []FieldError{{field, "Remove spaces at the start or end; they are easy to get wrong when typing."}}
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"minipbx/telephony/store"
 )
 
 // FieldError is one field's problem, as the API reports it and the pages
@@ -40,75 +42,21 @@ func errorf(status int, format string, args ...any) *httpError {
 	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// fieldErrors finds field-level validation messages in err's chain. The
-// store reports them as *store.ValidationError{Fields []FieldError{Field,
-// Message}}; any error of that shape (a struct, or pointer to one, with a
-// Fields slice of structs having string Field and Message) is accepted, so
-// the web UI does not depend on which package defines it, and an error
-// with a FieldErrors() method is accepted as well.
+// fieldErrors returns the field-level validation messages in err's chain
+// (a *store.ValidationError), if any.
 func fieldErrors(err error) ([]FieldError, bool) {
-	for e := err; e != nil; {
-		if fe, ok := e.(interface{ FieldErrors() []FieldError }); ok {
-			return fe.FieldErrors(), true
-		}
-		if fe, ok := e.(interface{ FieldErrors() map[string]string }); ok {
-			var out []FieldError
-			for k, v := range fe.FieldErrors() {
-				out = append(out, FieldError{Field: k, Message: v})
-			}
-			return out, true
-		}
-		if fs, ok := reflectFields(e); ok {
-			return fs, true
-		}
-		// Follow both single and joined wrapping.
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			e = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, x := range u.Unwrap() {
-				if fs, ok := fieldErrors(x); ok {
-					return fs, true
-				}
-			}
-			return nil, false
-		default:
-			e = nil
-		}
-	}
-	return nil, false
-}
-
-func reflectFields(e error) ([]FieldError, bool) {
-	v := reflect.ValueOf(e)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return nil, false
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
+	v, ok := store.AsValidationError(err)
+	if !ok {
 		return nil, false
 	}
-	f := v.FieldByName("Fields")
-	if !f.IsValid() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Struct {
-		return nil, false
-	}
-	et := f.Type().Elem()
-	ff, ok1 := et.FieldByName("Field")
-	fm, ok2 := et.FieldByName("Message")
-	if !ok1 || !ok2 || ff.Type.Kind() != reflect.String || fm.Type.Kind() != reflect.String {
-		return nil, false
-	}
-	out := make([]FieldError, 0, f.Len())
-	for i := 0; i < f.Len(); i++ {
-		el := f.Index(i)
-		out = append(out, FieldError{Field: el.FieldByIndex(ff.Index).String(), Message: el.FieldByIndex(fm.Index).String()})
+	out := make([]FieldError, 0, len(v.Fields))
+	for _, f := range v.Fields {
+		out = append(out, FieldError{Field: f.Field, Message: f.Message})
 	}
 	return out, true
 }
 
-// jsonFieldName maps a Go struct field path (as a store may name it) to
+// normalizeField maps a Go struct field path (as a store may name it) to
 // the JSON name the forms and API use, e.g. "FXSPort" → "fxs_port". Names
 // already in JSON form pass through.
 func normalizeField(name string) string {

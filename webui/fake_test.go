@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,28 +13,13 @@ import (
 	"minipbx/telephony/store"
 )
 
-// fakeFieldError and fakeValidationError have the shape the store's
-// ValidationError has (Fields []FieldError{Field, Message}), so the web
-// UI's detection is exercised the way the real one will be.
-type fakeFieldError struct{ Field, Message string }
-
-type fakeValidationError struct{ Fields []fakeFieldError }
-
-func (e *fakeValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid:")
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, " %s: %s;", f.Field, f.Message)
-	}
-	return b.String()
-}
-
+// invalid builds the store's validation error from field/message pairs.
 func invalid(kv ...string) error {
-	e := &fakeValidationError{}
+	e := &store.ValidationError{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.Fields = append(e.Fields, fakeFieldError{kv[i], kv[i+1]})
+		e.Fields = append(e.Fields, store.FieldError{Field: kv[i], Message: kv[i+1]})
 	}
-	return fmt.Errorf("store: %w", e)
+	return fmt.Errorf("service: %w", e)
 }
 
 // fakeService is an in-memory telephony.Service with just enough
@@ -164,7 +148,7 @@ func (f *fakeService) Extension(ctx context.Context, number string) (store.Exten
 			return e, nil
 		}
 	}
-	return store.Extension{}, errors.New("not found")
+	return store.Extension{}, fmt.Errorf("fake: extension %q: %w", number, store.ErrNotFound)
 }
 
 func (f *fakeService) CreateExtension(ctx context.Context, e store.Extension) (store.Extension, error) {
@@ -189,7 +173,7 @@ func (f *fakeService) UpdateExtension(ctx context.Context, number string, e stor
 	defer f.mu.Unlock()
 	i := slices.IndexFunc(f.exts, func(x store.Extension) bool { return x.Number == number })
 	if i < 0 {
-		return store.Extension{}, errors.New("not found")
+		return store.Extension{}, fmt.Errorf("fake: extension %q: %w", number, store.ErrNotFound)
 	}
 	if err := f.validateExt(e, number); err != nil {
 		return store.Extension{}, err
@@ -204,7 +188,7 @@ func (f *fakeService) DeleteExtension(ctx context.Context, number string) error 
 	defer f.mu.Unlock()
 	i := slices.IndexFunc(f.exts, func(x store.Extension) bool { return x.Number == number })
 	if i < 0 {
-		return errors.New("not found")
+		return fmt.Errorf("fake: extension %q: %w", number, store.ErrNotFound)
 	}
 	for _, l := range f.lines {
 		if l.Destination == number {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"minipbx/dsp"
 	"minipbx/telephony"
 	"minipbx/telephony/store"
 )
@@ -193,12 +194,42 @@ func parseExtensionForm(f *form, v url.Values) store.Extension {
 	return e
 }
 
-func settingsForm(sys store.System) *form {
+// zoneOptions lists the tone zones the firmware knows, "de — Germany".
+func zoneOptions() []option {
+	var out []option
+	for _, c := range dsp.ZoneCodes() {
+		label := c
+		if z, err := dsp.LookupZone(c); err == nil && z.Name != "" {
+			label = c + " — " + z.Name
+		}
+		out = append(out, option{Value: c, Label: label})
+	}
+	return out
+}
+
+// selectOptions copies opts with value selected; a value not among them
+// (an old or imported setting) is kept as an extra, marked option so that
+// saving the form does not silently change it.
+func selectOptions(opts []option, value string) []option {
+	out := make([]option, 0, len(opts)+1)
+	found := false
+	for _, o := range opts {
+		o.Selected = o.Value == value
+		found = found || o.Selected
+		out = append(out, o)
+	}
+	if !found {
+		out = append([]option{{Value: value, Label: value + " (not known to this firmware)", Selected: true}}, out...)
+	}
+	return out
+}
+
+func settingsForm(sys store.System, zones []option) *form {
 	return &form{ID: "settings-form", Action: "/settings", Submit: "Save settings", Fields: []*field{
 		{ID: "name", Name: "name", Label: "Box name", Type: "text", Value: sys.Name, MaxLength: 64, Required: true,
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
-		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "text", Value: sys.ToneZone, MaxLength: 8, Autocomplete: "off",
-			Help: "Two-letter country code whose dial, ringing and busy tones and ring cadence the box uses, e.g. us, gb, de, fr, it, ru."},
+		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone),
+			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
 		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
 			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
 		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
@@ -227,7 +258,9 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 		OutsidePrefix: strings.TrimSpace(v.Get("outside_prefix")),
 	}
 	f.field("name").Value = sys.Name
-	f.field("tone_zone").Value = sys.ToneZone
+	tz := f.field("tone_zone")
+	tz.Value = sys.ToneZone
+	tz.Options = selectOptions(tz.Options, sys.ToneZone)
 	f.field("time_zone").Value = sys.TimeZone
 	f.field("outside_prefix").Value = sys.OutsidePrefix
 	sys.ExtensionLength = intField(f, "extension_length", v, 2, 8, "the number of digits")

@@ -593,7 +593,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 	if err != nil {
 		return settingsBody{}, err
 	}
-	b := settingsBody{System: settingsForm(sys)}
+	b := settingsBody{System: settingsForm(sys, s.zones)}
 	for _, l := range lines {
 		b.Lines = append(b.Lines, fxoForm(l))
 	}

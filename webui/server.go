@@ -61,6 +61,7 @@ type Server struct {
 	static   fs.FS
 	openapi  []byte
 	handler  http.Handler
+	zones    []option // tone zones for the settings form
 
 	readyFn    func(https, redirect net.Addr)
 	streams    atomic.Int32  // open event streams
@@ -106,6 +107,7 @@ func New(o Options) (*Server, error) {
 		lock:       newLockout(o.Lockout, o.Now),
 		shutdownCh: make(chan struct{}),
 		readyFn:    o.Ready,
+		zones:      zoneOptions(),
 	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
