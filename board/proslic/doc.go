@@ -24,8 +24,9 @@
 //
 // New resets the chip (RESET low 5 ms), identifies it (DR0 part and
 // revision, DR1 bit 7 for the Si3215, DR11 = 0x33), loads the indirect
-// registers, powers the DC-DC converter up and waits for the battery, runs
-// the leakage test (converter off: the battery must not collapse within
+// registers, powers the DC-DC converter up and waits for the battery, checks
+// the open line for a foreign voltage (tip or ring above 10 V: a telco line
+// plugged into the FXS port), runs the leakage test (converter off: the battery must not collapse within
 // 0.5 s), powers up again, calibrates (self calibrations, manual tip/ring
 // gain-mismatch search, longitudinal balance, DC-DC calibration), verifies
 // every indirect register by reading it back, sets PCM law and timeslot,

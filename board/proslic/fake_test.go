@@ -67,8 +67,10 @@ type fakeSLIC struct {
 	dcdcDead bool // the converter never raises the battery
 	leaky    bool // the battery collapses when the converter stops
 	offHook  bool
-	dcdcOnAt time.Time
-	dcdcOn   bool
+	// foreignTip is the tip sense reading on an open line.
+	foreignTip byte
+	dcdcOnAt   time.Time
+	dcdcOn     bool
 	// irStuck makes an indirect register ignore writes.
 	irStuck map[uint8]bool
 	// dr88Zero is the ring trim (DR98) value at which IQ5 reads zero.
@@ -205,8 +207,14 @@ func (f *fakeSLIC) readReg(reg uint8) byte {
 			return 0x07
 		}
 	case drTipSense:
+		if f.dr[drLinefeed]&7 == lfOpen {
+			return f.foreignTip
+		}
 		return 16
 	case drRingSense:
+		if f.dr[drLinefeed]&7 == lfOpen {
+			return 1
+		}
 		return 143
 	case drLoopISens:
 		if f.offHook {

@@ -90,6 +90,9 @@ func (d *Dev) bringUp() error {
 		}
 	} else {
 		if !o.SkipLeakageTest {
+			if err := d.foreignVoltageTest(); err != nil {
+				return err
+			}
 			if err := d.leakageTest(); err != nil {
 				return err
 			}
@@ -195,6 +198,34 @@ func (d *Dev) powerUp() error {
 			float64(last)*voltsPerLSB, d.opts.PowerUpTimeout, float64(want)*voltsPerLSB)
 	}
 	d.log.Debug("battery up", "volts", float64(last)*voltsPerLSB, "after", d.clk.Now().Sub(start))
+	return nil
+}
+
+// foreignVoltageLimit is the largest tip or ring voltage accepted on an
+// open (unfed) line. More means a voltage from elsewhere: typically a telco
+// line plugged into the FXS port by mistake, or a crossed pair.
+const foreignVoltageLimit = 10.0
+
+// foreignVoltageTest reads tip and ring with the linefeed open, before the
+// line is ever fed.
+func (d *Dev) foreignVoltageTest() error {
+	if err := d.bus.write(drLinefeed, lfOpen); err != nil {
+		return err
+	}
+	d.clk.Sleep(10 * time.Millisecond)
+	for _, r := range []uint8{drTipSense, drRingSense} {
+		v, err := d.bus.read(r)
+		if err != nil {
+			return err
+		}
+		if volts := float64(v) * voltsPerLSB; volts > foreignVoltageLimit {
+			name := "tip"
+			if r == drRingSense {
+				name = "ring"
+			}
+			return fmt.Errorf("%w: %s at %.1f V with the line open (a telco line on an FXS port?)", ErrForeignVoltage, name, volts)
+		}
+	}
 	return nil
 }
 

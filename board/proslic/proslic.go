@@ -27,6 +27,8 @@ var (
 	// ErrLeakage: the battery collapsed when the converter was switched off,
 	// which means a short or heavy leakage on the line or the battery rail.
 	ErrLeakage = errors.New("excessive leakage (short circuit?)")
+	// ErrForeignVoltage: the open line carries a voltage of its own.
+	ErrForeignVoltage = errors.New("foreign voltage on the line")
 	// ErrCalibrationTimeout: a self calibration did not finish in time.
 	ErrCalibrationTimeout = errors.New("calibration timed out")
 	// ErrBadCalibration: a kept calibration does not fit this chip.
@@ -182,7 +184,8 @@ type Opts struct {
 	TxGainDB, RxGainDB float64
 	// DCDC holds the converter timing registers.
 	DCDC DCDC
-	// SkipLeakageTest skips the leakage test at full initialisation.
+	// SkipLeakageTest skips the line tests (foreign voltage on the open
+	// line, leakage) at full initialisation.
 	SkipLeakageTest bool
 
 	// HookDebounce is how long a new hook state must hold before it counts

@@ -258,6 +258,7 @@ func TestNewFailures(t *testing.T) {
 		{"calibration timeout", func(f *fakeSLIC, _ *Opts) { f.calStuck = true }, ErrCalibrationTimeout, "self calibration"},
 		{"converter dead", func(f *fakeSLIC, _ *Opts) { f.dcdcDead = true }, ErrPowerUp, "battery 3.8 V"},
 		{"leakage", func(f *fakeSLIC, _ *Opts) { f.leaky = true }, ErrLeakage, ""},
+		{"telco line on the FXS port", func(f *fakeSLIC, _ *Opts) { f.foreignTip = 130 }, ErrForeignVoltage, "tip at 48.9 V"},
 		{"bad loop current", func(_ *fakeSLIC, o *Opts) { o.LoopCurrentMA = 50 }, nil, "loop current 50 mA"},
 		{"bad ringer", func(_ *fakeSLIC, o *Opts) { o.RingVrms = 80 }, nil, "ring amplitude"},
 	}
