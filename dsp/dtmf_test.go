@@ -241,3 +241,48 @@ func TestDTMFZeroAllocs(t *testing.T) {
 		t.Fatalf("%.2f allocations per frame", n)
 	}
 }
+
+func TestDTMFMathApprox(t *testing.T) {
+	for y := -3.0; y <= 3; y += 0.01 {
+		for _, x := range []float64{-2, -0.5, 0, 0.3, 1, 5} {
+			if d := math.Abs(fastAtan2(y, x) - math.Atan2(y, x)); d > 3e-4 && !(x == 0 && y == 0) {
+				t.Fatalf("atan2(%g,%g) off by %g", y, x, d)
+			}
+		}
+	}
+	for off := -80.0; off <= 80; off += 0.5 {
+		for _, n := range []int{dtmfSub, dtmfWin} {
+			x := math.Pi * off / 8000
+			want := 1.0
+			if off != 0 {
+				v := math.Sin(x*float64(n)) / (float64(n) * math.Sin(x))
+				want = v * v
+			}
+			if d := math.Abs(dirichlet2(off, n) - want); d > 1e-3 {
+				t.Fatalf("dirichlet2(%g,%d) = %g want %g", off, n, dirichlet2(off, n), want)
+			}
+		}
+	}
+}
+
+// TestDTMFGoertzelPair checks that the two-filter path used while a digit
+// is held gives the same bins as the full bank.
+func TestDTMFGoertzelPair(t *testing.T) {
+	d := NewDTMFDetector()
+	r := rand.New(rand.NewPCG(3, 4))
+	var x [dtmfSub]float32
+	for i := range x {
+		x[i] = float32(r.NormFloat64()*3000 + 5000*math.Sin(float64(i)*0.6))
+	}
+	var full, pair dtmfSubResult
+	d.goertzel4(&x, 0, &full)
+	d.goertzel4(&x, 4, &full)
+	for _, b := range [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 7}} {
+		d.goertzelPair(&x, b[0], b[1], &pair)
+		for _, k := range b {
+			if math.Abs(float64(full.re[k]-pair.re[k])) > 1 || math.Abs(float64(full.im[k]-pair.im[k])) > 1 {
+				t.Errorf("bin %d: full %v%+vi pair %v%+vi", k, full.re[k], full.im[k], pair.re[k], pair.im[k])
+			}
+		}
+	}
+}
