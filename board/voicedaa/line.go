@@ -78,7 +78,8 @@ func (d *Dev) Seize() error {
 	if d.mon.battery == batLost || volts < d.opts.NoBatteryVolts {
 		return fmt.Errorf("voicedaa: %s: seize: %w (%.0f V)", d.opts.Name, board.ErrNoBattery, volts)
 	}
-	if err := d.bus.write(regDAACtl1, onhmBit|ohBit); err != nil {
+	// The datasheet wants ONHM cleared before OH is set.
+	if err := d.bus.writeAll([2]byte{regDAACtl1, 0}, [2]byte{regDAACtl1, ohBit}); err != nil {
 		return fmt.Errorf("voicedaa: %s: seize: %w", d.opts.Name, err)
 	}
 	d.offHook = true
@@ -120,7 +121,8 @@ func (d *Dev) Flash(dur time.Duration) error {
 		return fmt.Errorf("voicedaa: %s: flash: the line is on hook", d.opts.Name)
 	}
 	d.mon.holdoff(d.clk.Now().Add(dur))
-	err := d.bus.write(regDAACtl1, onhmBit)
+	d.flashing = true
+	err := d.bus.write(regDAACtl1, 0)
 	d.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("voicedaa: %s: flash: %w", d.opts.Name, err)
@@ -128,7 +130,8 @@ func (d *Dev) Flash(dur time.Duration) error {
 	d.clk.Sleep(dur)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.bus.write(regDAACtl1, onhmBit|ohBit); err != nil {
+	d.flashing = false
+	if err := d.bus.write(regDAACtl1, ohBit); err != nil {
 		d.offHook = false
 		return fmt.Errorf("voicedaa: %s: flash: back off hook: %w", d.opts.Name, err)
 	}

@@ -316,10 +316,15 @@ func (d *Dev) pollLocked(add func(board.EventType, string)) {
 		d.commError(add, err)
 		return
 	}
-	if r5&onhmBit == 0 {
-		// The driver keeps ONHM set at all times: without it the chip
-		// reset or the bus reads garbage (all zeros). Supervision tells
-		// which and repairs or gives up.
+	want := byte(onhmBit)
+	if d.offHook {
+		want = ohBit
+	}
+	if r5&(ohBit|onhmBit) != want && !d.flashing {
+		// The driver keeps exactly one of ONHM (on hook) and OH (off
+		// hook) set: anything else means the chip reset or the bus reads
+		// garbage (all zeros). Supervision tells which and repairs or
+		// gives up.
 		d.supervise(add)
 		return
 	}
@@ -368,6 +373,14 @@ func (d *Dev) supervise(add func(board.EventType, string)) bool {
 	if err != nil {
 		d.commError(add, err)
 		return false
+	}
+	if ls&cleBit != 0 {
+		// A sticky isolation-link error: note it and clear it.
+		d.log.Warn("isolation link error flagged", "register 12", ls)
+		if err := d.bus.write(regLineStat, 0); err != nil {
+			d.commError(add, err)
+			return false
+		}
 	}
 	if ls&fdtBit == 0 {
 		d.log.Warn("isolation link lost; bringing it up again")

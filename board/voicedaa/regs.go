@@ -48,7 +48,7 @@ const (
 
 	ctl2Reset = 0x03
 
-	ohBit   = 0x01 // DAA control 1: off hook
+	ohBit   = 0x01 // DAA control 1: off hook (set only with ONHM clear)
 	rdtBit  = 0x04 // ring detect (validated)
 	onhmBit = 0x08 // on-hook line monitor
 	rdtpBit = 0x20 // ring detect, positive half
@@ -60,6 +60,7 @@ const (
 	pdnBit = 0x08 // DAA control 2: system side powered down
 
 	fdtBit = 0x40 // line status: isolation link frame lock
+	cleBit = 0x80 // line status: isolation link error (sticky, write 0 to clear)
 
 	rfweBit = 0x02 // international control 3: ring detector full-wave rectifier
 

@@ -215,13 +215,14 @@ type Dev struct {
 
 	audio atomic.Pointer[board.AudioFunc]
 
-	mu      sync.Mutex
-	offHook bool
-	fault   string
-	mon     lineMonitor
-	state   monitorState
-	stopMon context.CancelFunc
-	monDone chan struct{}
+	mu       sync.Mutex
+	offHook  bool
+	flashing bool // on hook for a Flash; offHook stays true
+	fault    string
+	mon      lineMonitor
+	state    monitorState
+	stopMon  context.CancelFunc
+	monDone  chan struct{}
 }
 
 var _ board.FXOPort = (*Dev)(nil)
