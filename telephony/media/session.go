@@ -457,16 +457,22 @@ func (s *Session) digitLoop() {
 	}
 }
 
+// rxLoop is the receive goroutine's reusable state: nothing in the
+// per-packet path allocates.
+type rxLoop struct {
+	pkt      rtp.Packet
+	fr       Frame
+	acc      [FrameSamples]byte
+	accN     int
+	accCodec Codec
+	events   eventReceiver
+}
+
 // readRTP is the receive goroutine.
 func (s *Session) readRTP() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
-	var pkt rtp.Packet
-	var fr Frame
-	var acc [FrameSamples]byte
-	accN := 0
-	accCodec := Linear
-	var events eventReceiver
+	var st rxLoop
 	for {
 		n, from, err := s.rtpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -475,39 +481,47 @@ func (s *Session) readRTP() {
 			}
 			continue
 		}
-		if !s.acceptSource(from, buf[:n], &pkt) {
-			continue
+		s.handleDatagram(&st, from, buf[:n])
+	}
+}
+
+// handleDatagram processes one received datagram: source checks, audio
+// re-framed into 20 ms frames for the sink (any ptime in, 20 ms out), and
+// RFC 4733 events into digits.
+func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
+	if !s.acceptSource(from, b, &st.pkt) {
+		return
+	}
+	pkt := &st.pkt
+	pt := int(pkt.PayloadType)
+	switch {
+	case pt == 0 || pt == 8:
+		c := PCMU
+		if pt == 8 {
+			c = PCMA
 		}
-		pt := int(pkt.PayloadType)
-		switch {
-		case pt == 0 || pt == 8:
-			c := PCMU
-			if pt == 8 {
-				c = PCMA
-			}
-			if c != accCodec {
-				accN, accCodec = 0, c
-			}
-			p := pkt.Payload
-			for len(p) > 0 {
-				k := copy(acc[accN:], p)
-				accN += k
-				p = p[k:]
-				if accN == FrameSamples {
-					accN = 0
-					box := s.sink.Load()
-					if box == nil {
-						continue
-					}
-					fr.Payload = acc
-					fr.Codec, fr.HasPayload, fr.HasSamples = c, true, false
-					box.s.WriteFrame(&fr)
+		if c != st.accCodec {
+			st.accN, st.accCodec = 0, c
+		}
+		p := pkt.Payload
+		for len(p) > 0 {
+			k := copy(st.acc[st.accN:], p)
+			st.accN += k
+			p = p[k:]
+			if st.accN == FrameSamples {
+				st.accN = 0
+				box := s.sink.Load()
+				if box == nil {
+					continue
 				}
+				st.fr.Payload = st.acc
+				st.fr.Codec, st.fr.HasPayload, st.fr.HasSamples = c, true, false
+				box.s.WriteFrame(&st.fr)
 			}
-		case int32(pt) == s.recvEventPT.Load():
-			if d := events.packet(pkt.Timestamp, pkt.Payload); d != 0 && s.cfg.OnDigit != nil {
-				s.cfg.OnDigit(d)
-			}
+		}
+	case int32(pt) == s.recvEventPT.Load():
+		if d := st.events.packet(pkt.Timestamp, pkt.Payload); d != 0 && s.cfg.OnDigit != nil {
+			s.cfg.OnDigit(d)
 		}
 	}
 }

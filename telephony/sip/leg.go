@@ -58,9 +58,8 @@ type leg struct {
 	transport    string
 
 	// Pending ACK of a 2xx we sent (INVITE or re-INVITE), by CSeq.
-	ackSeq  uint32
-	ackCh   chan *sip.Request
-	pending bool // a re-INVITE we answered awaits its ACK
+	ackSeq uint32
+	ackCh  chan *sip.Request
 
 	// Inbound only: the INVITE transaction until the final response.
 	inviteReq  *sip.Request

@@ -285,8 +285,6 @@ type router struct {
 	s       *Server
 	timeout time.Duration
 	t       testing.TB
-	mu      sync.Mutex
-	results []channel.Cause // caller-side hang-up causes
 	ended   chan channel.Cause
 }
 

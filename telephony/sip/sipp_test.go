@@ -3,7 +3,6 @@ package sip
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math"
 	"net"
 	"os"
@@ -216,5 +215,5 @@ func tail(b []byte) string {
 	if len(b) > 3000 {
 		b = b[len(b)-3000:]
 	}
-	return fmt.Sprintf("%s", b)
+	return string(b)
 }

@@ -1,0 +1,183 @@
+package media
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// countingPLC records what the buffer asks of its concealer.
+type countingPLC struct{ good, conceal int }
+
+func (p *countingPLC) Good([]int16) { p.good++ }
+func (p *countingPLC) Conceal(out []int16) {
+	p.conceal++
+	for i := range out {
+		out[i] = 1234
+	}
+}
+
+func numbered(n int) *Frame {
+	var f Frame
+	f.Samples[0] = int16(n)
+	f.HasSamples = true
+	return &f
+}
+
+func TestJitterBufferCleanNetworkOneFrame(t *testing.T) {
+	j := NewJitterBuffer(JitterConfig{})
+	var out Frame
+	// Push and pop in lock step: one frame of delay, nothing concealed.
+	for i := 1; i <= 100; i++ {
+		j.Push(numbered(i))
+		if !j.Pop(&out) || out.Samples[0] != int16(i) {
+			t.Fatalf("frame %d: got %d", i, out.Samples[0])
+		}
+	}
+	if st := j.Stats(); st.Depth != 1 || st.Concealed != 0 || st.Dropped != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestJitterBufferUnderrunConcealsAndAdapts(t *testing.T) {
+	plc := &countingPLC{}
+	j := NewJitterBuffer(JitterConfig{PLC: plc})
+	var out Frame
+	j.Push(numbered(1))
+	j.Pop(&out)
+	// A late frame: the clock pulls before it arrives.
+	if j.Pop(&out) {
+		t.Fatal("underrun returned real audio")
+	}
+	if plc.conceal != 1 || out.Samples[0] != 1234 {
+		t.Fatalf("PLC not used: %d, sample %d", plc.conceal, out.Samples[0])
+	}
+	if d := j.Stats().Depth; d != 2 {
+		t.Fatalf("target depth %d after underrun, want 2", d)
+	}
+	// It now waits for two frames before playing again.
+	j.Push(numbered(2))
+	if j.Pop(&out) {
+		t.Fatal("played below the new target depth")
+	}
+	j.Push(numbered(3))
+	if !j.Pop(&out) || out.Samples[0] != 2 {
+		t.Fatalf("got %d, want 2", out.Samples[0])
+	}
+	// Ten calm seconds bring the depth back to one frame.
+	for i := range calmPops + 1 {
+		j.Push(numbered(4 + i))
+		j.Pop(&out)
+	}
+	if d := j.Stats().Depth; d != 1 {
+		t.Fatalf("depth %d after a calm period, want 1", d)
+	}
+}
+
+func TestJitterBufferBoundsDelay(t *testing.T) {
+	j := NewJitterBuffer(JitterConfig{MaxDepth: 4, Capacity: 6})
+	var out Frame
+	// A burst larger than capacity drops the oldest frames.
+	for i := 1; i <= 10; i++ {
+		j.Push(numbered(i))
+	}
+	if j.Len() != 6 {
+		t.Fatalf("len %d, want capacity 6", j.Len())
+	}
+	j.Pop(&out)
+	if out.Samples[0] != 5 {
+		t.Fatalf("oldest kept frame %d, want 5", out.Samples[0])
+	}
+	// A writer faster than the clock (1.6 %, far beyond real crystal drift):
+	// the queue is trimmed back instead of growing the delay.
+	for i := range 3000 {
+		j.Push(numbered(100 + i))
+		if i%60 == 0 {
+			j.Push(numbered(1000 + i))
+		}
+		j.Pop(&out)
+	}
+	if n := j.Len(); n > 3 {
+		t.Fatalf("queue grew to %d frames under drift", n)
+	}
+}
+
+func BenchmarkJitterPushPop(b *testing.B) {
+	j := NewJitterBuffer(JitterConfig{})
+	f := numbered(1)
+	var out Frame
+	b.ReportAllocs()
+	for b.Loop() {
+		j.Push(f)
+		j.Pop(&out)
+	}
+}
+
+// BenchmarkSessionSendFrame is the send hot path: one linear frame encoded
+// to PCMU and sent as an RTP packet to a loopback socket.
+func BenchmarkSessionSendFrame(b *testing.B) {
+	s := newTestSession(b, SessionConfig{})
+	p := newPeer(b)
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		b.Fatal(err)
+	}
+	go func() { // drain so the socket buffer never fills
+		buf := make([]byte, 1500)
+		for {
+			if _, err := p.conn.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	var f Frame
+	toneFrame(&f, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		f.HasPayload = false
+		s.WriteFrame(&f)
+	}
+}
+
+// BenchmarkSessionRelayFrame: a frame already in the session's codec is
+// sent without encoding (same-codec relay).
+func BenchmarkSessionRelayFrame(b *testing.B) {
+	s := newTestSession(b, SessionConfig{})
+	p := newPeer(b)
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, err := p.conn.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	var f Frame
+	f.Codec, f.HasPayload = PCMU, true
+	b.ReportAllocs()
+	for b.Loop() {
+		s.WriteFrame(&f)
+	}
+}
+
+// BenchmarkSessionReceiveFrame is the receive hot path without the socket
+// read: parse, source and sequence checks, statistics, re-framing, and the
+// push to a sink that decodes to linear.
+func BenchmarkSessionReceiveFrame(b *testing.B) {
+	s := newTestSession(b, SessionConfig{})
+	s.SetSink(SinkFunc(func(f *Frame) { f.Linear() }))
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	pk := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 5}, Payload: make([]byte, 160)}
+	buf := make([]byte, 200)
+	var st rxLoop
+	b.ReportAllocs()
+	for b.Loop() {
+		pk.SequenceNumber++
+		pk.Timestamp += 160
+		n, _ := pk.MarshalTo(buf)
+		s.handleDatagram(&st, from, buf[:n])
+	}
+}

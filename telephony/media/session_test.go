@@ -1,0 +1,447 @@
+package media
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+var lo = netip.MustParseAddr("127.0.0.1")
+
+// peer is a raw UDP socket playing the far end of a session.
+type peer struct {
+	conn *net.UDPConn
+	addr netip.AddrPort
+}
+
+func newPeer(t testing.TB) *peer {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &peer{conn: c, addr: c.LocalAddr().(*net.UDPAddr).AddrPort()}
+}
+
+func (p *peer) offer(codecs string, extra ...string) []byte {
+	lines := []string{"v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+		fmt.Sprintf("m=audio %d RTP/AVP %s", p.addr.Port(), codecs), "a=rtpmap:101 telephone-event/8000"}
+	return sdpOf(append(lines, extra...)...)
+}
+
+// read returns the next RTP packet the peer receives.
+func (p *peer) read(t testing.TB, wait time.Duration) (*rtp.Packet, bool) {
+	t.Helper()
+	buf := make([]byte, 1500)
+	_ = p.conn.SetReadDeadline(time.Now().Add(wait))
+	n, err := p.conn.Read(buf)
+	if err != nil {
+		return nil, false
+	}
+	var pkt rtp.Packet
+	if err := pkt.Unmarshal(buf[:n]); err != nil {
+		t.Fatalf("bad RTP: %v", err)
+	}
+	pkt.Payload = append([]byte(nil), pkt.Payload...)
+	return &pkt, true
+}
+
+func newTestSession(t testing.TB, c SessionConfig) *Session {
+	t.Helper()
+	c.BindIP = lo
+	s, err := NewSession(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func toneFrame(f *Frame, n int) {
+	for i := range f.Samples {
+		f.Samples[i] = int16((n*FrameSamples + i) % 200 * 50)
+	}
+	f.HasSamples, f.HasPayload, f.Codec = true, false, Linear
+}
+
+func TestSessionSequenceTimestampMarker(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("0 101")); err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	var pkts []*rtp.Packet
+	send := func(n int) {
+		for i := range n {
+			toneFrame(&f, i)
+			s.WriteFrame(&f)
+			pkt, ok := p.read(t, time.Second)
+			if !ok {
+				t.Fatal("no packet")
+			}
+			pkts = append(pkts, pkt)
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	send(5)
+	time.Sleep(150 * time.Millisecond) // silence: next packet starts a talkspurt
+	send(2)
+	for i, pk := range pkts {
+		if pk.PayloadType != 0 || len(pk.Payload) != FrameSamples || pk.SSRC != pkts[0].SSRC {
+			t.Fatalf("packet %d: pt %d len %d ssrc %x", i, pk.PayloadType, len(pk.Payload), pk.SSRC)
+		}
+		if i == 0 {
+			continue
+		}
+		if pk.SequenceNumber != pkts[i-1].SequenceNumber+1 {
+			t.Errorf("packet %d: seq %d after %d", i, pk.SequenceNumber, pkts[i-1].SequenceNumber)
+		}
+		dts := pk.Timestamp - pkts[i-1].Timestamp
+		switch i {
+		case 5:
+			if !pk.Marker || dts < 6*FrameSamples {
+				t.Errorf("after silence: marker %v, ts step %d (want marker and ≥%d)", pk.Marker, dts, 6*FrameSamples)
+			}
+		default:
+			if pk.Marker || dts != FrameSamples {
+				t.Errorf("packet %d: marker %v ts step %d", i, pk.Marker, dts)
+			}
+		}
+	}
+	if !pkts[0].Marker {
+		t.Error("first packet has no marker")
+	}
+	if st := s.Stats(); st.PacketsSent != 7 || st.OctetsSent != 7*FrameSamples {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSessionSameCodecRelayAndTranscode(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("8")); err != nil { // PCMA
+		t.Fatal(err)
+	}
+	// A PCMA payload passes untouched, byte for byte, with no decoding.
+	var f Frame
+	for i := range f.Payload {
+		f.Payload[i] = byte(i)
+	}
+	f.Codec, f.HasPayload = PCMA, true
+	s.WriteFrame(&f)
+	pkt, _ := p.read(t, time.Second)
+	if pkt == nil || pkt.PayloadType != 8 {
+		t.Fatalf("packet %+v", pkt)
+	}
+	for i, b := range pkt.Payload {
+		if b != byte(i) {
+			t.Fatalf("relayed payload changed at %d", i)
+		}
+	}
+	if f.HasSamples {
+		t.Error("same-codec relay decoded the frame")
+	}
+	// A PCMU payload is transcoded to PCMA.
+	var g Frame
+	toneFrame(&g, 0)
+	g.Encoded(PCMU)
+	g.HasSamples = false
+	s.WriteFrame(&g)
+	pkt, _ = p.read(t, time.Second)
+	var want Frame
+	toneFrame(&want, 0)
+	want.Encoded(PCMU)
+	want.HasSamples = false
+	want.Linear()
+	want.HasPayload = false
+	exp := want.Encoded(PCMA)
+	if string(pkt.Payload) != string(exp) {
+		t.Error("PCMU→PCMA transcoding mismatch")
+	}
+}
+
+func TestSessionReceiveLatchingAndReframing(t *testing.T) {
+	frames := make(chan Frame, 32)
+	s := newTestSession(t, SessionConfig{})
+	s.SetSink(SinkFunc(func(f *Frame) { frames <- *f }))
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("0", "a=ptime:10")); err != nil {
+		t.Fatal(err)
+	}
+	dst := net.UDPAddrFromAddrPort(s.LocalAddr())
+	send := func(c *net.UDPConn, seq uint16, ssrc uint32, payload []byte) {
+		pk := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: uint32(seq) * 80, SSRC: ssrc}, Payload: payload}
+		b, _ := pk.Marshal()
+		if _, err := c.WriteToUDP(b, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ten := make([]byte, 80) // 10 ms packets: two make one frame
+	for i := range ten {
+		ten[i] = 0x55
+	}
+	send(p.conn, 100, 7, ten)
+	send(p.conn, 101, 7, ten)
+	select {
+	case f := <-frames:
+		if !f.HasPayload || f.Codec != PCMU || f.HasSamples || f.Payload[159] != 0x55 {
+			t.Fatalf("frame %+v", f.Codec)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no frame from two 10 ms packets")
+	}
+	// An intruder from another port is ignored after latching.
+	intruder := newPeer(t)
+	send(intruder.conn, 102, 9, make([]byte, 160))
+	// A duplicate and a late packet are dropped too.
+	send(p.conn, 101, 7, ten)
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-frames:
+		t.Fatal("intruder or duplicate produced a frame")
+	default:
+	}
+	st := s.Stats()
+	if st.Ignored < 2 || st.PacketsReceived != 2 || st.PacketsLost != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	// A gap counts as loss.
+	send(p.conn, 105, 7, make([]byte, 160))
+	waitUntil(t, func() bool { return s.Stats().PacketsLost == 3 })
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSessionHoldStopsSending(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("0", "a=sendonly")); err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	toneFrame(&f, 0)
+	s.WriteFrame(&f)
+	if _, ok := p.read(t, 100*time.Millisecond); ok {
+		t.Fatal("sent media to a peer that holds the call (sendonly)")
+	}
+	ans, _, err := s.AnswerOffer(p.offer("0", "a=sendrecv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !containsLine(ans, "a=sendrecv") {
+		t.Errorf("answer to unhold:\n%s", ans)
+	}
+	s.WriteFrame(&f)
+	if _, ok := p.read(t, time.Second); !ok {
+		t.Fatal("no media after unhold")
+	}
+	ans, _, _ = s.AnswerOffer(p.offer("0", "a=inactive"))
+	if !containsLine(ans, "a=inactive") {
+		t.Errorf("answer to inactive:\n%s", ans)
+	}
+}
+
+func containsLine(b []byte, line string) bool {
+	for _, l := range splitLines(string(b)) {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			l := s[start:i]
+			if len(l) > 0 && l[len(l)-1] == '\r' {
+				l = l[:len(l)-1]
+			}
+			out = append(out, l)
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func TestSessionNoCommonCodec(t *testing.T) {
+	s := newTestSession(t, SessionConfig{Codecs: []Codec{PCMU}})
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("8")); err == nil {
+		t.Fatal("PCMA-only offer accepted by a PCMU-only session")
+	}
+}
+
+func TestSendDigitRFC4733(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	p := newPeer(t)
+	if _, _, err := s.AnswerOffer(p.offer("0 101")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendDigit('x'); err == nil {
+		t.Error("SendDigit accepted 'x'")
+	}
+	if err := s.SendDigit('5'); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*rtp.Packet
+	for {
+		pk, ok := p.read(t, 300*time.Millisecond)
+		if !ok {
+			break
+		}
+		evs = append(evs, pk)
+	}
+	// 100 ms: 5 packets with growing duration, the last one sent 3 times with E.
+	if len(evs) != 7 {
+		t.Fatalf("%d event packets, want 7", len(evs))
+	}
+	ends := 0
+	for i, pk := range evs {
+		ev, err := ParseTelephoneEvent(pk.Payload)
+		if err != nil || pk.PayloadType != 101 || ev.Code != 5 || pk.Timestamp != evs[0].Timestamp {
+			t.Fatalf("packet %d: pt %d ev %+v ts %d", i, pk.PayloadType, ev, pk.Timestamp)
+		}
+		if (i == 0) != pk.Marker {
+			t.Errorf("packet %d marker %v", i, pk.Marker)
+		}
+		if ev.End {
+			ends++
+			if ev.Duration != 800 {
+				t.Errorf("end duration %d, want 800", ev.Duration)
+			}
+		} else if int(ev.Duration) != (i+1)*FrameSamples {
+			t.Errorf("packet %d duration %d", i, ev.Duration)
+		}
+	}
+	if ends != 3 {
+		t.Errorf("%d end packets, want 3", ends)
+	}
+}
+
+func TestEventReceiverOncePerEvent(t *testing.T) {
+	var r eventReceiver
+	pl := func(code uint8, end bool, dur uint16) []byte {
+		b := make([]byte, 4)
+		TelephoneEvent{Code: code, End: end, Duration: dur}.Put(b)
+		return b
+	}
+	var got []byte
+	feed := func(ts uint32, p []byte) {
+		if d := r.packet(ts, p); d != 0 {
+			got = append(got, d)
+		}
+	}
+	feed(1000, pl(1, false, 160))
+	feed(1000, pl(1, false, 320))
+	feed(1000, pl(1, true, 480))
+	feed(1000, pl(1, true, 480)) // retransmitted end
+	feed(1000, pl(1, true, 480))
+	feed(2000, pl(11, true, 480)) // start lost: the end packet still counts
+	feed(2000, pl(11, true, 480))
+	feed(3000, pl(1, false, 160)) // the same digit again is a new event
+	feed(4000, pl(200, false, 160))
+	feed(5000, []byte{1})
+	if string(got) != "1#1" {
+		t.Fatalf("digits %q, want \"1#1\"", got)
+	}
+}
+
+func TestRTCPRoundTrip(t *testing.T) {
+	buf := make([]byte, 512)
+	rb := reportBlock{SSRC: 0xabcdef01, FractionLost: 64, TotalLost: -3, HighestSeq: 70000, Jitter: 42, LSR: 7, DLSR: 9}
+	si := senderInfo{HasSender: true, NTP: ntpTime(time.Unix(1700000000, 5e8)), RTPTime: 123, Packets: 10, Octets: 1600}
+	n := buildRTCP(buf, 0x1234, &si, &rb, "minipbx-test")
+	if n%4 != 0 {
+		t.Fatalf("compound length %d not a multiple of 4", n)
+	}
+	r, err := parseRTCP(buf[:n], 0xabcdef01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.HasSR || !r.HasBlock || r.SenderSSRC != 0x1234 || r.Block != rb {
+		t.Fatalf("parsed %+v", r)
+	}
+	n = buildRTCP(buf, 0x1234, &senderInfo{}, nil, "x")
+	if r, err := parseRTCP(buf[:n], 1); err != nil || r.HasSR || r.HasBlock {
+		t.Fatalf("RR without block: %+v %v", r, err)
+	}
+}
+
+func TestRTCPStatsBetweenSessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for an RTCP interval")
+	}
+	a := newTestSession(t, SessionConfig{})
+	b := newTestSession(t, SessionConfig{})
+	offer, _ := a.Offer(nil, SendRecv)
+	ans, _, err := b.AnswerOffer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AcceptAnswer(ans); err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	toneFrame(&f, 0)
+	done := time.Now().Add(rtcpInterval + 700*time.Millisecond)
+	for time.Now().Before(done) {
+		a.WriteFrame(&f)
+		b.WriteFrame(&f)
+		time.Sleep(FrameDuration)
+	}
+	st := a.Stats()
+	if st.RemoteReports == 0 || st.PacketsReceived == 0 {
+		t.Fatalf("no RTCP report received: %+v", st)
+	}
+	if st.RemoteFractionLost != 0 || st.RemotePacketsLost != 0 {
+		t.Errorf("loss reported on loopback: %+v", st)
+	}
+	t.Logf("stats %+v", st)
+}
+
+func FuzzParseRTCP(f *testing.F) {
+	buf := make([]byte, 512)
+	n := buildRTCP(buf, 1, &senderInfo{HasSender: true}, &reportBlock{SSRC: 2}, "c")
+	f.Add(buf[:n])
+	f.Add([]byte{0x81, 201, 0, 7, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = parseRTCP(b, 2)
+	})
+}
+
+func FuzzHandleDatagram(f *testing.F) {
+	pk := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1}, Payload: make([]byte, 160)}
+	b, _ := pk.Marshal()
+	f.Add(b)
+	ev := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: 2}, Payload: []byte{1, 0x80, 0, 160}}
+	b, _ = ev.Marshal()
+	f.Add(b)
+	s, err := NewSession(SessionConfig{BindIP: lo, OnDigit: func(byte) {}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSink(SinkFunc(func(fr *Frame) { fr.Linear() }))
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	var st rxLoop
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s.handleDatagram(&st, from, b)
+	})
+}
