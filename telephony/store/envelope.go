@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // envelope wraps every value stored in the database with the schema
@@ -73,6 +74,36 @@ func strictUnmarshal(data []byte, out any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("unexpected data after the value at offset %d", dec.InputOffset())
+	}
+	return nil
+}
+
+// quickCheckValue is a cheap test of a stored value: well-formed JSON
+// and, in an enveloped file, an envelope of a schema this firmware reads
+// (as written by encodeValue: the schema first, then the data object).
+func quickCheckValue(raw []byte, fileSchema int) error {
+	if !json.Valid(raw) {
+		return errors.New("not well-formed JSON")
+	}
+	if fileSchema == 0 {
+		return nil
+	}
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"schema":`))
+	if !ok {
+		return errors.New("envelope: no schema")
+	}
+	i := bytes.IndexByte(rest, ',')
+	if i < 1 {
+		return errors.New("envelope: malformed")
+	}
+	n, err := strconv.Atoi(string(rest[:i]))
+	switch {
+	case err != nil || n < 1:
+		return fmt.Errorf("envelope: schema %q is not a valid version", rest[:i])
+	case n > SchemaVersion:
+		return fmt.Errorf("value written with schema %d: %w (this firmware: %d)", n, ErrTooNew, SchemaVersion)
+	case !bytes.HasPrefix(rest[i+1:], []byte(`"data":{`)):
+		return errors.New("envelope: no data object")
 	}
 	return nil
 }
