@@ -104,7 +104,7 @@ func (d *Dev) bringUp() error {
 			return err
 		}
 	}
-	for _, e := range defaultIndirect {
+	for _, e := range d.indirectTable() {
 		for _, ir := range irFilterFlush {
 			if e.reg == ir {
 				if err := b.writeIndirect(ir.addr(si3215), e.val); err != nil {
@@ -133,6 +133,8 @@ func (d *Dev) indirectTable() []irInit {
 			e.val = 0
 		case irRingOff:
 			e.val = d.ring.Offset
+		case irRTF:
+			e.val = d.ring.RingTrip
 		case irTxGain:
 			e.val = d.txGain
 		case irRxGain:

@@ -301,16 +301,20 @@ func TestRingerParams(t *testing.T) {
 		hz, vrms float64
 		osc, x   uint16
 		vbath    byte
+		rtf      uint16
 	}{
-		{20, 45, 0x7EFE, 0x0156, 0x32},     // cos(2π·20/1000)=0.992115; X=515.40·63.64/96
-		{25, 45, 0x7E6D, 0x01AB, 0x32},     // cos=0.987688; X=644.72·0.662913
-		{50, 60, 0x79BC, 0x047B, 0x3D},     // cos=0.951057; X=1297.48·0.883883; (84.85+6)/1.5 → 61
-		{16.666, 40, 0x7F4D, 0x00FD, 0x32}, // cos=0.994522; X=429.32·56.57/96
+		{20, 45, 0x7EFE, 0x0156, 0x32, 0x0320},     // cos(2π·20/1000)=0.992115; X=515.40·63.64/96
+		{25, 45, 0x7E6D, 0x01AB, 0x32, 0x0320},     // cos=0.987688; X=644.72·0.662913
+		{50, 60, 0x79BC, 0x047B, 0x3D, 0x06A8},     // cos=0.951057; X=1297.48·0.883883; (84.85+6)/1.5 → 61
+		{16.666, 40, 0x7F4D, 0x00FD, 0x32, 0x0200}, // cos=0.994522; X=429.32·56.57/96
 	}
 	for _, tc := range tests {
 		p, err := RingerParams(tc.hz, tc.vrms)
 		if err != nil {
 			t.Fatalf("%v Hz %v Vrms: %v", tc.hz, tc.vrms, err)
+		}
+		if p.RingTrip != tc.rtf {
+			t.Errorf("%v Hz: ring-trip filter %#04x, want %#04x", tc.hz, p.RingTrip, tc.rtf)
 		}
 		if p.Osc != tc.osc || p.X != tc.x || p.VBATH != tc.vbath || p.Offset != 0 {
 			t.Errorf("%v Hz %v Vrms: got osc %#04x x %#04x vbath %#02x, want %#04x %#04x %#02x",
@@ -324,7 +328,7 @@ func TestRingerParams(t *testing.T) {
 			t.Errorf("%v Hz %v Vrms: registers give %.2f Hz %.2f Vrms", tc.hz, tc.vrms, f, vpk/math.Sqrt2)
 		}
 	}
-	for _, bad := range [][2]float64{{10, 45}, {70, 45}, {25, 65}, {25, 10}, {math.NaN(), 45}, {25, math.NaN()}} {
+	for _, bad := range [][2]float64{{10, 45}, {101, 45}, {25, 65}, {25, 10}, {math.NaN(), 45}, {25, math.NaN()}} {
 		if _, err := RingerParams(bad[0], bad[1]); err == nil {
 			t.Errorf("RingerParams(%v, %v) accepted", bad[0], bad[1])
 		}
@@ -366,7 +370,7 @@ func TestSetRingerAndGains(t *testing.T) {
 	if err := r.dev.SetRinger(50, 60); err != nil {
 		t.Fatal(err)
 	}
-	if r.chip.ir[7] != 0x79BC || r.chip.ir[8] != 0x047B || r.chip.reg(drVBATH) != 0x3D {
+	if r.chip.ir[7] != 0x79BC || r.chip.ir[8] != 0x047B || r.chip.ir[23] != 0x06A8 || r.chip.reg(drVBATH) != 0x3D {
 		t.Errorf("ringer registers IR7=%#x IR8=%#x DR74=%#x", r.chip.ir[7], r.chip.ir[8], r.chip.reg(drVBATH))
 	}
 	if err := r.dev.SetRinger(25, 200); err == nil {

@@ -12,6 +12,31 @@ type RingParams struct {
 	X      uint16 // RNGX: initial amplitude
 	Offset uint16 // RINGOF: DC offset (0: none)
 	VBATH  byte   // DR74: high battery, 1.5 V units, enough for the ring peak
+	// RingTrip is the ring-trip filter coefficient (NRTP, indirect RTF),
+	// which must follow the ring frequency so that the AC ringing current
+	// is filtered out and only the DC of a lifted handset trips the ring.
+	RingTrip uint16
+}
+
+// ringTripFilters are the datasheet's recommended ring-trip filter values
+// by ring frequency ("Recommended Ring Trip Values for Ringing" table).
+var ringTripFilters = []struct {
+	hz  float64
+	rtf uint16
+}{
+	{16.667, 0x0200}, {20, 0x0320}, {30, 0x0380}, {40, 0x0400}, {50, 0x06A8}, {60, 0x0800},
+}
+
+// ringTripFilter picks the entry of the highest table frequency not above
+// f (the first entry below the table).
+func ringTripFilter(f float64) uint16 {
+	v := ringTripFilters[0].rtf
+	for _, e := range ringTripFilters {
+		if f+0.01 >= e.hz {
+			v = e.rtf
+		}
+	}
+	return v
 }
 
 // Ringer limits. The ring oscillator is updated at 1 kHz, and the ringing
@@ -22,7 +47,7 @@ const (
 	ringSampleHz   = 1000.0
 	ringFullScaleV = 96.0 // RNGX full scale, volts peak
 	minRingHz      = 15.0
-	maxRingHz      = 68.0
+	maxRingHz      = 100.0
 	maxVBATH       = 0x3F
 	defaultVBATH   = 0x32 // 75 V, the datasheet's reset default
 	ringHeadroomV  = 6.0
@@ -55,6 +80,7 @@ func RingerParams(freqHz, vrms float64) (RingParams, error) {
 	}
 	vbath := math.Ceil((vpk + ringHeadroomV) / batVoltsPerLSB)
 	p.VBATH = byte(max(vbath, defaultVBATH))
+	p.RingTrip = ringTripFilter(freqHz)
 	return p, nil
 }
 
@@ -129,7 +155,7 @@ func (d *Dev) SetRinger(freqHz, vrms float64) error {
 
 func (d *Dev) writeRinger(p RingParams) error {
 	si3215 := d.chip.Variant == Si3215
-	for _, e := range []irInit{{irRingOsc, p.Osc}, {irRingX, p.X}, {irRingY, 0}, {irRingOff, p.Offset}} {
+	for _, e := range []irInit{{irRingOsc, p.Osc}, {irRingX, p.X}, {irRingY, 0}, {irRingOff, p.Offset}, {irRTF, p.RingTrip}} {
 		if err := d.bus.writeIndirect(e.reg.addr(si3215), e.val); err != nil {
 			return err
 		}
