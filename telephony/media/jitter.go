@@ -1,6 +1,10 @@
 package media
 
-import "sync"
+import (
+	"sync"
+
+	"minipbx/dsp"
+)
 
 // Concealer hides lost frames. *dsp.PLC satisfies it; the jitter buffer
 // takes it as an interface so that media does not depend on dsp's
@@ -22,7 +26,8 @@ type JitterConfig struct {
 	// Capacity is the most frames held; beyond it the oldest is dropped
 	// (default MaxDepth+4).
 	Capacity int
-	// PLC conceals lost frames; nil plays silence.
+	// PLC conceals lost frames; nil uses dsp's G.711 Appendix I concealer
+	// (pitch repetition fading to silence over 60 ms).
 	PLC Concealer
 }
 
@@ -72,6 +77,9 @@ func NewJitterBuffer(c JitterConfig) *JitterBuffer {
 	}
 	if c.Capacity < c.MaxDepth+1 {
 		c.Capacity = c.MaxDepth + 4
+	}
+	if c.PLC == nil {
+		c.PLC = dsp.NewPLC()
 	}
 	return &JitterBuffer{cfg: c, ring: make([]Frame, c.Capacity), target: c.MinDepth}
 }
@@ -140,10 +148,10 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 		}
 		j.calm = 0
 	}
-	if j.cfg.PLC != nil && j.lastGood {
+	if j.lastGood {
 		j.cfg.PLC.Conceal(out.Samples[:])
 	} else {
-		out.Samples = j.scratch // zeros
+		out.Samples = j.scratch // nothing played yet: silence
 	}
 	out.HasSamples, out.HasPayload, out.Codec = true, false, Linear
 	j.stats.Concealed++

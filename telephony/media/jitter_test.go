@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math"
 	"net/netip"
 	"testing"
 
@@ -100,6 +101,31 @@ func TestJitterBufferBoundsDelay(t *testing.T) {
 	}
 	if n := j.Len(); n > 3 {
 		t.Fatalf("queue grew to %d frames under drift", n)
+	}
+}
+
+func TestJitterBufferDefaultPLC(t *testing.T) {
+	j := NewJitterBuffer(JitterConfig{})
+	var in, out Frame
+	n := 0
+	for range 10 {
+		for i := range in.Samples {
+			in.Samples[i] = int16(8000 * math.Sin(2*math.Pi*200*float64(n)/8000))
+			n++
+		}
+		in.HasSamples = true
+		j.Push(&in)
+		j.Pop(&out)
+	}
+	if j.Pop(&out) {
+		t.Fatal("underrun returned real audio")
+	}
+	var energy float64
+	for _, v := range out.Samples {
+		energy += float64(v) * float64(v)
+	}
+	if rms := math.Sqrt(energy / FrameSamples); rms < 1000 {
+		t.Fatalf("concealed frame RMS %.0f: silence instead of concealment", rms)
 	}
 }
 
