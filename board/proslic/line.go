@@ -150,7 +150,7 @@ func measurements(tip, ring, vbat, iloop byte) board.Measurements {
 		TipVolts:      -float64(tip) * voltsPerLSB,
 		RingVolts:     -float64(ring) * voltsPerLSB,
 		BatteryVolts:  -float64(vbat) * voltsPerLSB,
-		LoopMilliamps: float64(iloop) * loopMilliampsPerLSB,
+		LoopMilliamps: float64(iloop&loopSenseMask) * loopMilliampsPerLSB,
 		HasTipRing:    true, HasBattery: true, HasLoop: true,
 	}
 }

@@ -627,7 +627,7 @@ func TestMeasure(t *testing.T) {
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 	// Fake readings: tip 16, ring 143, battery 197, loop 23.
-	if !near(m.TipVolts, -6.016) || !near(m.RingVolts, -53.768) || !near(m.BatteryVolts, -74.072) || !near(m.LoopMilliamps, 25.3) {
+	if !near(m.TipVolts, -6.016) || !near(m.RingVolts, -53.768) || !near(m.BatteryVolts, -74.072) || !near(m.LoopMilliamps, 28.75) {
 		t.Errorf("measurements %+v", m)
 	}
 	if !m.HasTipRing || !m.HasBattery || !m.HasLoop || m.HasLine {

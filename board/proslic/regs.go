@@ -109,10 +109,11 @@ const (
 const (
 	voltsPerLSB    = 0.376 // DR78..DR83
 	batVoltsPerLSB = 1.5   // DR72..DR75 (programmed voltages)
-	// loopMilliampsPerLSB is the loop current sense scale of DR79. Verify it
-	// with the hardware smoke test: it is the one scale that was not
-	// cross-checked against an open-source driver.
-	loopMilliampsPerLSB = 1.1
+	// DR79 holds the loop current magnitude in its six low bits at
+	// 1.25 mA/LSB (the scale open-source drivers for the chip apply; the
+	// hardware smoke test should confirm it against a meter).
+	loopMilliampsPerLSB = 1.25
+	loopSenseMask       = 0x3F
 )
 
 // Indirect registers, by their Si3210 address. The Si3215 has no DTMF
