@@ -18,7 +18,8 @@
 //     the Si3215 indirect address translation).
 //
 // No code was copied; the register values are the datasheets' recommended
-// values.
+// values. Voltage scales (376 mV/LSB) assume the datasheet's reference
+// (low-voltage) bill of materials for the sense resistors.
 //
 // # Life cycle
 //

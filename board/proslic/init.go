@@ -208,23 +208,37 @@ func (d *Dev) powerUp() error {
 // line plugged into the FXS port by mistake, or a crossed pair.
 const foreignVoltageLimit = 10.0
 
+// Foreign-voltage test timing: the open line settles for a quarter second,
+// then tip and ring are averaged over a few samples (the sense registers
+// update at 800 Hz), as Silicon Labs' own line tests do.
+const (
+	foreignSettle  = 250 * time.Millisecond
+	foreignSamples = 4
+	foreignSpacing = 5 * time.Millisecond
+)
+
 // foreignVoltageTest reads tip and ring with the linefeed open, before the
 // line is ever fed.
 func (d *Dev) foreignVoltageTest() error {
 	if err := d.bus.write(drLinefeed, lfOpen); err != nil {
 		return err
 	}
-	d.clk.Sleep(10 * time.Millisecond)
-	for _, r := range []uint8{drTipSense, drRingSense} {
-		v, err := d.bus.read(r)
-		if err != nil {
-			return err
+	d.clk.Sleep(foreignSettle)
+	var sum [2]int
+	for i := range foreignSamples {
+		if i > 0 {
+			d.clk.Sleep(foreignSpacing)
 		}
-		if volts := float64(v) * voltsPerLSB; volts > foreignVoltageLimit {
-			name := "tip"
-			if r == drRingSense {
-				name = "ring"
+		for j, r := range []uint8{drTipSense, drRingSense} {
+			v, err := d.bus.read(r)
+			if err != nil {
+				return err
 			}
+			sum[j] += int(v)
+		}
+	}
+	for j, name := range []string{"tip", "ring"} {
+		if volts := float64(sum[j]) / foreignSamples * voltsPerLSB; volts > foreignVoltageLimit {
 			return fmt.Errorf("%w: %s at %.1f V with the line open (a telco line on an FXS port?)", ErrForeignVoltage, name, volts)
 		}
 	}
