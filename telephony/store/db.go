@@ -254,6 +254,9 @@ func (db *DB) create(path string, l Limits, timeout time.Duration) error {
 	if dir == "" {
 		dir = "."
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &OpenError{Path: path, Reason: "creating the data directory", Err: err}
+	}
 	f, err := os.CreateTemp(dir, base+".new-*")
 	if err != nil {
 		return &OpenError{Path: path, Reason: "creating a new database", Err: err}
