@@ -16,8 +16,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-
-	_ "time/tzdata" // validate time zones on a root file system without zoneinfo
 )
 
 // Exit statuses.

@@ -7,6 +7,10 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	// The box's root file system may carry no zoneinfo: embed the IANA
+	// database (~450 kB) so that time zones validate, and work, everywhere.
+	_ "time/tzdata"
 )
 
 // Bounds of the configuration; see config.md for the reasons.
