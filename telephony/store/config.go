@@ -227,6 +227,17 @@ func (db *DB) ImportConfig(c Config) error {
 				}
 			}
 		}
+		// Ports the box has but the document leaves out get a line
+		// that is disabled: no call is routed anywhere unasked.
+		have := map[int]bool{}
+		for _, l := range next.FXOLines {
+			have[l.Port] = true
+		}
+		for n := 1; n <= db.limits.FXOPorts; n++ {
+			if !have[n] {
+				next.FXOLines = append(next.FXOLines, defaultLine(n, ""))
+			}
+		}
 		*cur = next
 		return nil
 	})

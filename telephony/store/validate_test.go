@@ -319,3 +319,17 @@ func TestImportKeepsSecrets(t *testing.T) {
 		t.Errorf("new extension's secret %q", after.Extensions[2].Secret)
 	}
 }
+
+// A document that leaves out an FXO port gets a disabled line for it.
+func TestImportMissingLine(t *testing.T) {
+	db, _ := openTemp(t)
+	c, _ := db.Config()
+	c.FXOLines = c.FXOLines[:1]
+	if err := db.ImportConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := db.FXOLines()
+	if len(lines) != 2 || lines[1] != (FXOLine{Port: 2, Name: "Line 2", AnswerAfterRings: 2}) {
+		t.Errorf("%+v", lines)
+	}
+}
