@@ -181,7 +181,7 @@ func checkSyntax(data []byte) error {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return syntaxAt(data, 0, "the document must be a JSON object")
 	}
-	if err := walkObject(dec, data); err != nil {
+	if err := walkObject(dec, data, 1); err != nil {
 		return err
 	}
 	off := dec.InputOffset()
@@ -211,10 +211,17 @@ func token(dec *json.Decoder, data []byte) (json.Token, error) {
 	return nil, syntaxAt(data, off, "%v", err)
 }
 
-func walkValue(dec *json.Decoder, data []byte, tok json.Token) error {
+// maxDepth bounds nesting (the document needs 3 levels); it keeps a
+// hostile document from recursing deep.
+const maxDepth = 32
+
+func walkValue(dec *json.Decoder, data []byte, tok json.Token, depth int) error {
+	if depth > maxDepth && (tok == json.Delim('{') || tok == json.Delim('[')) {
+		return syntaxAt(data, dec.InputOffset()-1, "nested more than %d levels deep", maxDepth)
+	}
 	switch tok {
 	case json.Delim('{'):
-		return walkObject(dec, data)
+		return walkObject(dec, data, depth+1)
 	case json.Delim('['):
 		for {
 			tok, err := token(dec, data)
@@ -224,7 +231,7 @@ func walkValue(dec *json.Decoder, data []byte, tok json.Token) error {
 			if tok == json.Delim(']') {
 				return nil
 			}
-			if err := walkValue(dec, data, tok); err != nil {
+			if err := walkValue(dec, data, tok, depth+1); err != nil {
 				return err
 			}
 		}
@@ -232,7 +239,7 @@ func walkValue(dec *json.Decoder, data []byte, tok json.Token) error {
 	return nil
 }
 
-func walkObject(dec *json.Decoder, data []byte) error {
+func walkObject(dec *json.Decoder, data []byte, depth int) error {
 	keys := map[string]bool{}
 	for {
 		off := dec.InputOffset()
@@ -251,7 +258,7 @@ func walkObject(dec *json.Decoder, data []byte) error {
 		if tok, err = token(dec, data); err != nil {
 			return err
 		}
-		if err := walkValue(dec, data, tok); err != nil {
+		if err := walkValue(dec, data, tok, depth); err != nil {
 			return err
 		}
 	}

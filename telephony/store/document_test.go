@@ -45,6 +45,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 		{name: "extension unknown", doc: `{"version":1,"system":{},"extensions":[{"number":"101","fxs":1}]}`, fields: []string{"extensions[0].fxs"}},
 		{name: "extension not object", doc: `{"version":1,"system":{},"extensions":["101"]}`, fields: []string{"extensions[0]"}},
 		{name: "bool type", doc: `{"version":1,"system":{},"fxo_lines":[{"port":1,"enabled":"yes"}]}`, fields: []string{"fxo_lines[0].enabled"}, text: "true or false"},
+		{name: "deep", doc: `{"version":1,"system":{},"x":` + strings.Repeat("[", 100000), text: "nested more than"},
 		{name: "several", doc: `{"version":1,"system":{"name":1},"extensions":[{"x":1}],"fxo_lines":[{"port":"1"}],"y":2}`,
 			fields: []string{"y", "system.name", "extensions[0].x", "fxo_lines[0].port"}},
 	}
