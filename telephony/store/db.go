@@ -161,7 +161,7 @@ func Open(path string, o Options) (*DB, error) {
 		// bbolt would silently initialise an empty file; for us an empty
 		// file is a truncated database (new ones are created complete
 		// and then linked into place, see create).
-		return nil, &OpenError{Path: path, Reason: "the file is empty (truncated?); restore a backup, or remove the file to start with a new configuration", Err: ErrCorrupt}
+		return nil, &OpenError{Path: path, Reason: "the file is empty (truncated?)", Err: ErrCorrupt}
 	}
 
 	if err := preflight(path); err != nil {

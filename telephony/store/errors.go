@@ -14,7 +14,7 @@ var (
 	// ErrCorrupt means the file is not a readable minipbx database. The
 	// store never "repairs" such a file by resetting the configuration:
 	// the installer decides (restore a backup, or remove the file).
-	ErrCorrupt = errors.New("database is corrupt or not a minipbx database")
+	ErrCorrupt = errors.New("the database is damaged or not a minipbx database; it was left as it is: restore a backup, or move the file away to start with a new configuration")
 	// ErrTooNew means the database or document was written by a newer
 	// firmware whose schema this one does not know.
 	ErrTooNew = errors.New("schema is newer than this firmware supports")
