@@ -43,6 +43,8 @@ func (e *apiError) Error() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
 		hint = " (is the admin password right? pbxctl logs in as admin)"
+	case http.StatusForbidden:
+		hint = " (if the admin password must be changed first: pbxctl passwd -set)"
 	case http.StatusTooManyRequests:
 		hint = " (too many failed logins: wait before trying again)"
 	}

@@ -100,10 +100,14 @@ func (f *fakeBox) auth(h http.HandlerFunc) http.HandlerFunc {
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
 		f.mu.Unlock()
 		user, pass, ok := r.BasicAuth()
-		good, _, err := f.db.CheckAdminPassword(pass)
+		good, must, err := f.db.CheckAdminPassword(pass)
 		if !ok || err != nil || !good || subtle.ConstantTimeCompare([]byte(user), []byte("admin")) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="minipbx"`)
 			writeJSON(w, 401, map[string]string{"error": "Wrong user name or password."})
+			return
+		}
+		if must && r.URL.Path != "/api/v1/admin/password" {
+			writeJSON(w, 403, map[string]string{"error": "The admin password must be changed before anything else (first login)."})
 			return
 		}
 		h(w, r)
@@ -258,6 +262,28 @@ func TestAPIPasswd(t *testing.T) {
 	pw := strings.TrimSpace(strings.TrimPrefix(r.stdout, "new admin password: "))
 	if ok, _, _ := box.db.CheckAdminPassword(pw); !ok {
 		t.Errorf("printed password %q is not the box's", pw)
+	}
+}
+
+// A box still on its first-start password answers only the password
+// change; pbxctl says what to do.
+func TestAPIMustChange(t *testing.T) {
+	box := newFakeBox(t, boxPassword)
+	first, err := box.db.ResetAdminPassword()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PBXCTL_PASSWORD", first)
+	r := pbxctl(t, "", "-url", box.srv.URL, "-insecure", "config", "export")
+	if r.code != 1 || !strings.Contains(r.stderr, "HTTP 403") || !strings.Contains(r.stderr, "pbxctl passwd -set") {
+		t.Fatalf("%+v", r)
+	}
+	if r := pbxctl(t, "my own admin password\n", "-url", box.srv.URL, "-insecure", "passwd", "-set"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	t.Setenv("PBXCTL_PASSWORD", "my own admin password")
+	if r := pbxctl(t, "", "-url", box.srv.URL, "-insecure", "config", "export"); r.code != 0 {
+		t.Fatalf("%+v", r)
 	}
 }
 
