@@ -1,0 +1,240 @@
+package sip
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable time source.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestParseDigest(t *testing.T) {
+	tests := []struct {
+		in   string
+		want map[string]string
+		err  bool
+	}{
+		{in: `Digest username="201", realm="minipbx", nonce="abc", uri="sip:x", response="f00", qop=auth, nc=00000001, cnonce="c"`,
+			want: map[string]string{"username": "201", "realm": "minipbx", "nonce": "abc", "uri": "sip:x", "response": "f00", "qop": "auth", "nc": "00000001", "cnonce": "c"}},
+		{in: `digest Username = "a\"b" ,REALM=r`, want: map[string]string{"username": `a"b`, "realm": "r"}},
+		{in: `Digest realm="has, comma"`, want: map[string]string{"realm": "has, comma"}},
+		{in: `Basic dXNlcjpwYXNz`, err: true},
+		{in: `Digest realm="unterminated`, err: true},
+		{in: `Digest =novalue`, err: true},
+		{in: `Digest realm=a, realm=b`, err: true},
+		{in: ``, err: true},
+	}
+	for _, tc := range tests {
+		got, err := parseDigest(tc.in)
+		if tc.err {
+			if err == nil {
+				t.Errorf("%q: no error", tc.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%q: %s = %q, want %q", tc.in, k, got[k], v)
+			}
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%q: %d params, want %d", tc.in, len(got), len(tc.want))
+		}
+	}
+}
+
+func FuzzParseDigest(f *testing.F) {
+	f.Add(`Digest username="201", realm="minipbx", nonce="abc", uri="sip:x", response="f00", qop=auth, nc=00000001, cnonce="c"`)
+	f.Add(`Digest a="\\\"", b=c,,, d`)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parseDigest(s)
+		if err == nil && len(p) > 33 {
+			t.Fatalf("%d parameters accepted", len(p))
+		}
+	})
+}
+
+func FuzzVerifyDigest(f *testing.F) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newAuthenticator("minipbx", time.Minute, clock.now)
+	chal := a.challenge(false)
+	f.Add(digestFor(chal, "REGISTER", "sip:pbx", "201", "pw", 1))
+	f.Add(`Digest username="201", nonce="x", uri="u", response="r", qop=auth, nc=zzzzzzzz, cnonce=c`)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parseDigest(s)
+		if err != nil {
+			return
+		}
+		if a.verify("REGISTER", p, "pw", true) == authOK && p["username"] != "201" {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}
+
+func TestVerifyDigest(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newAuthenticator("minipbx", time.Minute, clock.now)
+	chal := a.challenge(false)
+	cred := func(pass string, nc int) digestParams {
+		p, err := parseDigest(digestFor(chal, "INVITE", "sip:900@pbx", "201", pass, nc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if r := a.verify("INVITE", cred("pw", 1), "pw", true); r != authOK {
+		t.Fatalf("good: %v", r)
+	}
+	if r := a.verify("INVITE", cred("pw", 1), "pw", true); r != authFail {
+		t.Fatalf("replayed nc: %v", r)
+	}
+	if r := a.verify("INVITE", cred("pw", 2), "pw", true); r != authOK {
+		t.Fatalf("nc=2: %v", r)
+	}
+	if r := a.verify("INVITE", cred("bad", 3), "pw", true); r != authFail {
+		t.Fatalf("wrong password: %v", r)
+	}
+	if r := a.verify("INVITE", cred("pw", 4), "", false); r != authFail {
+		t.Fatalf("unknown user: %v", r)
+	}
+	// The method is part of the hash: a REGISTER's answer is no INVITE's.
+	if r := a.verify("REGISTER", cred("pw", 5), "pw", true); r != authFail {
+		t.Fatalf("other method: %v", r)
+	}
+	p := cred("pw", 6)
+	p["realm"] = "other"
+	if r := a.verify("INVITE", p, "pw", true); r != authFail {
+		t.Fatalf("other realm: %v", r)
+	}
+	p = cred("pw", 7)
+	delete(p, "qop")
+	if r := a.verify("INVITE", p, "pw", true); r != authBad {
+		t.Fatalf("no qop: %v", r)
+	}
+	p = cred("pw", 8)
+	p["algorithm"] = "SHA-512-256"
+	if r := a.verify("INVITE", p, "pw", true); r != authBad {
+		t.Fatalf("unsupported algorithm: %v", r)
+	}
+	// Expiry: the right password on an old nonce is stale, the wrong one fails.
+	clock.add(2 * time.Minute)
+	if r := a.verify("INVITE", cred("pw", 9), "pw", true); r != authStale {
+		t.Fatalf("expired: %v", r)
+	}
+	if r := a.verify("INVITE", cred("bad", 10), "pw", true); r != authFail {
+		t.Fatalf("expired, wrong password: %v", r)
+	}
+	a.sweep()
+	if len(a.ncs) != 0 {
+		t.Fatalf("%d nonces kept after expiry", len(a.ncs))
+	}
+	// A nonce from another box (another key) is not ours.
+	b := newAuthenticator("minipbx", time.Minute, clock.now)
+	other := b.challenge(false)
+	q, _ := parseDigest(digestFor(other, "INVITE", "sip:900@pbx", "201", "pw", 1))
+	if r := a.verify("INVITE", q, "pw", true); r != authFail {
+		t.Fatalf("foreign nonce: %v", r)
+	}
+	if !strings.Contains(a.challenge(true), "stale=true") || strings.Contains(a.challenge(false), "stale") {
+		t.Fatal("stale flag")
+	}
+}
+
+func TestBanList(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	b := newBanList(BanPolicy{MaxFailures: 3, Window: 10 * time.Second, Duration: time.Minute}, clock.now)
+	ip := netip.MustParseAddr("192.0.2.9")
+	// Failures spread wider than the window do not ban.
+	for range 5 {
+		if b.fail(ip) {
+			t.Fatal("banned too early")
+		}
+		clock.add(6 * time.Second)
+	}
+	clock.add(10 * time.Second)
+	b.fail(ip)
+	b.fail(ip)
+	if b.banned(ip) {
+		t.Fatal("banned after 2 quick failures")
+	}
+	if !b.fail(ip) || !b.banned(ip) {
+		t.Fatal("not banned after 3 failures in the window")
+	}
+	if b.banned(netip.MustParseAddr("192.0.2.10")) {
+		t.Fatal("neighbour banned")
+	}
+	clock.add(59 * time.Second)
+	if !b.banned(ip) {
+		t.Fatal("ban lifted early")
+	}
+	clock.add(2 * time.Second)
+	if b.banned(ip) {
+		t.Fatal("ban not lifted")
+	}
+	// A success clears the history.
+	b.fail(ip)
+	b.fail(ip)
+	b.succeed(ip)
+	if b.fail(ip) {
+		t.Fatal("history survived a success")
+	}
+	b.sweep()
+	// Mapped IPv4 is the same address.
+	m := netip.MustParseAddr("::ffff:192.0.2.11")
+	for range 3 {
+		b.fail(m)
+	}
+	if !b.banned(netip.MustParseAddr("192.0.2.11")) {
+		t.Fatal("IPv4-mapped address escaped the ban")
+	}
+	if off := newBanList(BanPolicy{Disabled: true}, clock.now); off.fail(ip) || off.banned(ip) {
+		t.Fatal("disabled policy banned")
+	}
+}
+
+func TestParseDTMFRelay(t *testing.T) {
+	for body, want := range map[string]byte{
+		"Signal=5\r\nDuration=160\r\n": '5',
+		"signal= *\nDuration=100":       '*',
+		"Signal=11\r\n":                 '#',
+		"Signal=a\r\n":                  'A',
+		"Signal=55\r\n":                 0,
+		"Duration=100\r\n":              0,
+		"":                              0,
+	} {
+		if got := parseDTMFRelay(body); got != want {
+			t.Errorf("%q: %q, want %q", body, got, want)
+		}
+	}
+}
+
+func FuzzParseDTMFRelay(f *testing.F) {
+	f.Add("Signal=5\r\nDuration=160\r\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		if d := parseDTMFRelay(s); d != 0 && !strings.ContainsRune("0123456789*#ABCD", rune(d)) {
+			t.Fatalf("digit %q from %q", d, s)
+		}
+	})
+}
