@@ -217,12 +217,12 @@ func TestBanList(t *testing.T) {
 func TestParseDTMFRelay(t *testing.T) {
 	for body, want := range map[string]byte{
 		"Signal=5\r\nDuration=160\r\n": '5',
-		"signal= *\nDuration=100":       '*',
-		"Signal=11\r\n":                 '#',
-		"Signal=a\r\n":                  'A',
-		"Signal=55\r\n":                 0,
-		"Duration=100\r\n":              0,
-		"":                              0,
+		"signal= *\nDuration=100":      '*',
+		"Signal=11\r\n":                '#',
+		"Signal=a\r\n":                 'A',
+		"Signal=55\r\n":                0,
+		"Duration=100\r\n":             0,
+		"":                             0,
 	} {
 		if got := parseDTMFRelay(body); got != want {
 			t.Errorf("%q: %q, want %q", body, got, want)
