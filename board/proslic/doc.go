@@ -12,10 +12,16 @@
 //   - AN35 (ProSLIC calibration and initialisation), AN47 and AN45 (DC-DC
 //     converter design, hence the DR92/DR93 timing values in Opts.DCDC),
 //     AN55 (ProSLIC ringing), AN71 (loop current and power alarms);
+//   - Silicon Labs' ProSLIC API for the Si321x, the vendor's own rendering
+//     of the AN35 flow: part identification (DR1 bit 7, then DR6 or DR0),
+//     the access check (DR8, DR11, a DR4 write read back), slow-start
+//     converter timing, the foreign-voltage check before power-up, the
+//     calibration steps and their error reporting, the accumulator flush,
+//     and the reference initial values;
 //   - the Linux DAHDI wctdm driver, which drives the same chips and shows
-//     the sequences in practice (sanity checks on DR0/DR8/DR11/DR64, the
-//     leakage test, the gain-mismatch search, reset detection through DR8,
-//     the Si3215 indirect address translation).
+//     the sequences in practice (the leakage test, reset detection through
+//     DR8, the Si3215 indirect address translation, the loop-current
+//     scale).
 //
 // No code was copied; the register values are the datasheets' recommended
 // values. Voltage scales (376 mV/LSB) assume the datasheet's reference
@@ -23,18 +29,21 @@
 //
 // # Life cycle
 //
-// New resets the chip (RESET low 5 ms), identifies it (DR0 part and
-// revision, DR1 bit 7 for the Si3215, DR11 = 0x33), loads the indirect
-// registers, powers the DC-DC converter up and waits for the battery, checks
-// the open line for a foreign voltage (tip or ring above 10 V: a telco line
-// plugged into the FXS port), runs the leakage test (converter off: the battery must not collapse within
-// 0.5 s), powers up again, calibrates (self calibrations, manual tip/ring
-// gain-mismatch search, longitudinal balance, DC-DC calibration), verifies
-// every indirect register by reading it back, sets PCM law and timeslot,
-// and leaves the line in forward active. The calibration vector is kept
-// (Dev.Calibration, a small JSON-friendly struct); passed back in
-// Opts.Calibration it replaces the leakage test and calibrations, and the
-// monitor uses it to bring a chip that reset back in a few milliseconds.
+// New resets the chip (RESET low 5 ms), identifies it, checks register
+// access, loads the indirect registers, checks the open line for a foreign
+// voltage (tip or ring above 10 V: a telco line plugged into the FXS port),
+// powers the DC-DC converter up (slow start, battery within 6 V of the
+// programmed high battery, then the converter's own calibration), runs the
+// leakage test (converter off: the battery must not collapse within
+// 0.5 s), powers up again, calibrates (self calibrations, the manual
+// tip/ring gain-mismatch search, the longitudinal balance calibration,
+// which a phone left off hook would spoil and is then skipped with a
+// warning), flushes the accumulators, verifies every indirect register by
+// reading it back, sets PCM law and timeslot, and leaves the line in forward
+// active. The calibration vector DR98..DR107 is kept (Dev.Calibration, a
+// small JSON-friendly struct); passed back in Opts.Calibration it replaces
+// the line tests and calibrations, and the monitor uses it to bring a chip
+// that reset back in a few milliseconds.
 //
 // Start runs the monitor goroutine; Halt stops it, opens the line and turns
 // the converter off.

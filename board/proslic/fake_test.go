@@ -59,14 +59,18 @@ type fakeSLIC struct {
 	armed bool // IDA high written since the last IAA access
 	ops   []op
 
-	variant  Variant
-	rev      byte
-	dead     byte // with isDead, every read returns it
-	isDead   bool
-	calStuck bool // DR96 never clears
-	dcdcDead bool // the converter never raises the battery
-	leaky    bool // the battery collapses when the converter stops
-	offHook  bool
+	variant   Variant
+	rev       byte
+	dead      byte // with isDead, every read returns it
+	isDead    bool
+	calStuck  bool // DR96 never clears
+	dcdcStuck bool // the DC-DC calibration (DR93 bit 7) never ends
+	cmCalFail bool // the longitudinal balance calibration flags an error
+	readOnly  bool // writes are lost (a broken MOSI line)
+	partID    byte // DR6
+	dcdcDead  bool // the converter never raises the battery
+	leaky     bool // the battery collapses when the converter stops
+	offHook   bool
 	// foreignTip is the tip sense reading on an open line.
 	foreignTip byte
 	dcdcOnAt   time.Time
@@ -91,6 +95,7 @@ func (f *fakeSLIC) reset() {
 		f.dr[drPCMMode] = pcm3215ID
 	}
 	f.dr[drLoopback] = loopbackReset
+	f.dr[drPartID] = f.partID
 	f.dr[drHybrid] = hybridReset
 	f.dr[drPowerDown] = pdDCDC
 	f.dr[drVBATH] = defaultVBATH
@@ -133,7 +138,9 @@ func (f *fakeSLIC) Tx(w, r []byte) error {
 		return fmt.Errorf("fakeSLIC: write with a read buffer")
 	}
 	f.ops = append(f.ops, op{write: true, reg: reg, val: w[0]})
-	f.writeReg(reg, w[0])
+	if !f.readOnly {
+		f.writeReg(reg, w[0])
+	}
 	return nil
 }
 
@@ -188,7 +195,7 @@ func (f *fakeSLIC) readReg(reg uint8) byte {
 		}
 		return 0
 	case drDCDC:
-		if f.calStuck {
+		if f.dcdcStuck {
 			return f.dr[drDCDC]
 		}
 		return f.dr[drDCDC] &^ dcdcCalStart
@@ -247,6 +254,10 @@ func (f *fakeSLIC) writeReg(reg uint8, v byte) {
 	case drIntStat1, drIntStat2, drIntStat3:
 		f.dr[reg] &^= v
 		return
+	case drCal1:
+		if v == cal1LongStart && f.cmCalFail {
+			f.dr[drIntStat3] |= int3CMBal
+		}
 	case drID, drPCMMode:
 		if reg == drPCMMode {
 			f.dr[reg] = v | f.dr[reg]&pcm3215ID

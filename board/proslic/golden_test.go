@@ -55,7 +55,7 @@ func checkGolden(t *testing.T, name, got string) {
 // TestRecordedTraffic pins the exact register traffic of the main
 // sequences against transcripts recorded in testdata.
 func TestRecordedTraffic(t *testing.T) {
-	kept := Calibration{Variant: Si3215, Revision: 5, Vector: [10]byte{0x11, 0x12, 0x10, 0x0f, 0x08, 0x88, 0x88, 0x80, 0x1f, 0x07}}
+	kept := Calibration{Variant: Si3215, Model: "Si3215", Revision: 5, Vector: [10]byte{0x11, 0x12, 0x10, 0x0f, 0x08, 0x88, 0x88, 0x80, 0x1f, 0x07}}
 	r := mustRigKeep(t, func(_ *fakeSLIC, o *Opts) { o.Calibration = &kept })
 	checkGolden(t, "new_restore_si3215.txt", transcript(r.chip.take()))
 

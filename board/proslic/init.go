@@ -14,6 +14,7 @@ import (
 // take about a second with the line open. It encodes to JSON as is.
 type Calibration struct {
 	Variant  Variant  `json:"variant"`
+	Model    string   `json:"model"`
 	Revision uint8    `json:"revision"`
 	Vector   [10]byte `json:"vector"` // DR98..DR107
 }
@@ -21,8 +22,8 @@ type Calibration struct {
 // fits checks that a kept calibration belongs to this kind of chip and has
 // plausible values.
 func (c Calibration) fits(ci ChipInfo) error {
-	if c.Variant != ci.Variant || c.Revision != ci.Revision {
-		return fmt.Errorf("%w: made on %s rev %d, chip is %s", ErrBadCalibration, c.Variant, c.Revision, ci)
+	if c.Variant != ci.Variant || c.Model != ci.Model || c.Revision != ci.Revision {
+		return fmt.Errorf("%w: made on %s rev %d, chip is %s", ErrBadCalibration, c.Model, c.Revision, ci)
 	}
 	if v := c.Vector[9]; v < dcdcCalMin || v > dcdcCalMax {
 		return fmt.Errorf("%w: DC-DC calibration DR107 = %#02x out of range", ErrBadCalibration, v)
@@ -39,71 +40,79 @@ const (
 )
 
 // bringUp takes a chip from reset (or from an unknown state) to an idle
-// forward-active line, calibrating unless a calibration is kept.
+// forward-active line, calibrating unless a calibration is kept. It follows
+// the initialisation flow of AN35 (steps noted below).
 func (d *Dev) bringUp() error {
 	b := &d.bus
 	o := &d.opts
 	si3215 := d.chip.Variant == Si3215
+	full := !d.hasCal
 
 	// Converter off and interrupts masked while we work.
 	if err := b.writeAll([2]byte{drPowerDown, pdDCDC}, [2]byte{drLinefeed, lfOpen},
 		[2]byte{drIntEn1, 0}, [2]byte{drIntEn2, 0}, [2]byte{drIntEn3, 0}); err != nil {
 		return err
 	}
+	// Step 9: indirect registers, with the loop-closure, ring-trip and
+	// thermal filters flushed (0x8000) while the converter starts and the
+	// calibrations run; their real coefficients go back afterwards.
 	if err := d.loadIndirect(); err != nil {
 		return err
 	}
-	if err := b.writeIndirect(irScratch.addr(si3215), 0); err != nil {
-		return err
-	}
-	regs := [][2]byte{
-		{drLoopback, 0},
-		{drAutoCtl, autoCtlDefault},
-		{drBatFeed, 0x01},
-		{drDCDCPWM, o.DCDC.PWMPeriod},
-		{drDCDC, o.DCDC.SwitchDelay},
-		{drVBATH, d.ring.VBATH},
-		{drVBATL, byte(24 / batVoltsPerLSB)},
-		{drVOC, byte(math.Round(o.OnHookVolts / batVoltsPerLSB))},
-		{drILim, byte((o.LoopCurrentMA - 20) / 3)},
-	}
-	if d.chip.Revision >= 3 {
-		regs = append(regs, [2]byte{drEnhance, enhanceDefault})
-	}
-	if err := b.writeAll(regs...); err != nil {
-		return err
-	}
-	// Flush the loop-closure, ring-trip and thermal filters while the
-	// converter starts and the calibrations run (datasheet initialisation
-	// flow); their real coefficients go back afterwards.
 	for _, ir := range irFilterFlush {
 		if err := b.writeIndirect(ir.addr(si3215), 0x8000); err != nil {
 			return err
 		}
 	}
-	if err := d.powerUp(); err != nil {
+	if err := b.writeIndirect(irScratch.addr(si3215), 0); err != nil {
 		return err
 	}
-	if d.hasCal {
-		if err := d.restoreCalibration(); err != nil {
+	// Step 10 and the line-feed settings.
+	if err := b.writeAll(
+		[2]byte{drLoopback, 0},
+		[2]byte{drEnhance, enhanceDefault},
+		[2]byte{drAutoCtl, autoCtlDefault},
+		[2]byte{drBatFeed, 0x01},
+		[2]byte{drBiasSquelch, biasSquelchDefault},
+		[2]byte{drVBATH, d.ring.VBATH},
+		[2]byte{drVBATL, byte(24 / batVoltsPerLSB)},
+		[2]byte{drVOC, byte(math.Round(o.OnHookVolts / batVoltsPerLSB))},
+		[2]byte{drILim, byte((o.LoopCurrentMA - 20) / 3)},
+	); err != nil {
+		return err
+	}
+	// Step 12: power up, after checking that the line carries no voltage
+	// of its own.
+	if full && !o.SkipLeakageTest {
+		if err := d.foreignVoltageTest(); err != nil {
 			return err
 		}
-	} else {
+	}
+	if err := d.powerUp(full); err != nil {
+		return err
+	}
+	if full {
 		if !o.SkipLeakageTest {
-			if err := d.foreignVoltageTest(); err != nil {
-				return err
-			}
 			if err := d.leakageTest(); err != nil {
 				return err
 			}
-			if err := d.powerUp(); err != nil {
+			if err := d.powerUp(false); err != nil {
 				return err
 			}
 		}
+		// Steps 14–20.
 		if err := d.calibrate(); err != nil {
 			return err
 		}
+	} else if err := d.restoreCalibration(); err != nil {
+		return err
 	}
+	// Step 21: clear what the calibrations left pending, then restore the
+	// filters.
+	if err := d.ackInterrupts(); err != nil {
+		return err
+	}
+	d.alarmBits = 0
 	for _, e := range d.indirectTable() {
 		for _, ir := range irFilterFlush {
 			if e.reg == ir {
@@ -174,20 +183,57 @@ func (d *Dev) verifyIndirect() error {
 // batteryThreshold is the DR82 reading the battery must reach at power-up:
 // the programmed high battery less 4 V of regulation margin.
 func (d *Dev) batteryThreshold() byte {
-	v := float64(d.ring.VBATH)*batVoltsPerLSB - 4
+	v := float64(d.ring.VBATH)*batVoltsPerLSB - batteryMarginV
 	return byte(v / voltsPerLSB)
 }
 
-// powerUp starts the DC-DC converter and waits for the battery.
-func (d *Dev) powerUp() error {
-	if err := d.bus.write(drPowerDown, 0); err != nil {
+// batteryMarginV: the battery counts as up within 6 V of the programmed
+// high battery (AN35 power-up check).
+const batteryMarginV = 6
+
+// dcdc returns the converter timing in use: Opts.DCDC, or the reference
+// design's values for the chip (the "M" parts use a different converter).
+func (d *Dev) dcdc() DCDC {
+	c := d.opts.DCDC
+	def := DCDC{PWMPeriod: 0x7F, SwitchDelay: 0x14}
+	if d.chip.M {
+		def = DCDC{PWMPeriod: 0x60, SwitchDelay: 0x38}
+	}
+	if c.PWMPeriod == 0 {
+		c.PWMPeriod = def.PWMPeriod
+	}
+	if c.SwitchDelay == 0 {
+		c.SwitchDelay = def.SwitchDelay
+	}
+	c.SwitchDelay &= 0x7F
+	return c
+}
+
+// Slow-start converter timing, used until the battery is up so that the
+// output cannot run away (AN35).
+const (
+	slowStartPWM   = 0xFF
+	slowStartDelay = 0x12
+)
+
+// powerUp starts the DC-DC converter, waits for the battery, then programs
+// the converter's operating timing and, with calibrateDCDC, runs the
+// converter calibration.
+func (d *Dev) powerUp(calibrateDCDC bool) error {
+	b := &d.bus
+	c := d.dcdc()
+	start := [][2]byte{{drDCDC, slowStartDelay}, {drDCDCPWM, slowStartPWM}}
+	if d.chip.M {
+		start = [][2]byte{{drDCDCPWM, c.PWMPeriod}, {drDCDC, c.SwitchDelay}}
+	}
+	if err := b.writeAll(append(start, [2]byte{drPowerDown, 0})...); err != nil {
 		return err
 	}
 	want := d.batteryThreshold()
 	var last byte
-	start := d.clk.Now()
+	t0 := d.clk.Now()
 	ok, err := waitFor(d.clk, d.opts.PowerUpTimeout, 10*time.Millisecond, func() (bool, error) {
-		v, err := d.bus.read(drVBat1)
+		v, err := b.read(drVBat1)
 		last = v
 		return v >= want, err
 	})
@@ -195,11 +241,39 @@ func (d *Dev) powerUp() error {
 		return err
 	}
 	if !ok {
-		_ = d.bus.write(drPowerDown, pdDCDC)
+		_ = b.write(drPowerDown, pdDCDC)
 		return fmt.Errorf("%w: battery %.1f V after %v, want %.1f V", ErrPowerUp,
 			float64(last)*voltsPerLSB, d.opts.PowerUpTimeout, float64(want)*voltsPerLSB)
 	}
-	d.log.Debug("battery up", "volts", float64(last)*voltsPerLSB, "after", d.clk.Now().Sub(start))
+	d.log.Debug("battery up", "volts", float64(last)*voltsPerLSB, "after", d.clk.Now().Sub(t0))
+	if err := b.writeAll([2]byte{drDCDCPWM, c.PWMPeriod}, [2]byte{drDCDC, c.SwitchDelay}); err != nil {
+		return err
+	}
+	if !calibrateDCDC {
+		return nil
+	}
+	d.clk.Sleep(30 * time.Millisecond)
+	if err := b.write(drDCDC, c.SwitchDelay|dcdcCalStart); err != nil {
+		return err
+	}
+	ok, err = waitFor(d.clk, d.opts.CalibrationTimeout, 10*time.Millisecond, func() (bool, error) {
+		v, err := b.read(drDCDC)
+		return v&dcdcCalStart == 0, err
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: DC-DC calibration (DR93 bit 7 still set after %v)", ErrCalibrationTimeout, d.opts.CalibrationTimeout)
+	}
+	r, err := b.read(drCalDCDC)
+	if err != nil {
+		return err
+	}
+	if r < dcdcCalMin || r > dcdcCalMax {
+		d.log.Warn("DC-DC calibration out of range; using the mid value", "DR107", r)
+		return b.write(drCalDCDC, dcdcCalMid)
+	}
 	return nil
 }
 
@@ -275,30 +349,25 @@ func (d *Dev) leakageTest() error {
 	return nil
 }
 
-// calibrate runs the calibrations of the datasheet's initialisation flow
-// (and AN35): the self calibrations of the monitor ADC, DACs, common mode
-// and current limit; the manual tip/ring gain-mismatch search; the
-// longitudinal balance calibration; the DC-DC converter calibration. The
-// results are kept in d.cal.
+// calibrate runs steps 14 to 20 of the AN35 flow: the self calibrations of
+// the monitor ADC, DACs and current limit; the manual tip/ring gain-mismatch
+// search; the longitudinal (common-mode) balance calibration; the flush of
+// the accumulators. The results (with the DC-DC calibration done at
+// power-up) are kept in d.cal.
 func (d *Dev) calibrate() error {
 	b := &d.bus
 	if err := b.writeAll([2]byte{drIntEn1, 0}, [2]byte{drIntEn2, 0}, [2]byte{drIntEn3, 0}, [2]byte{drLinefeed, lfOpen},
-		[2]byte{drCal2, cal2MonitorADC}, [2]byte{drCal1, cal1Start}); err != nil {
+		[2]byte{drCal2, cal2Standard}, [2]byte{drCal1, cal1Start}); err != nil {
 		return err
 	}
 	if err := d.waitCal("self calibration"); err != nil {
 		return err
 	}
 
-	// Gain mismatch: clear the search scratch registers, then lower the
-	// ring (DR98) and tip (DR99) trims until the matching current sense
-	// reads zero.
-	for a := uint8(88); a <= 93; a++ {
-		if err := b.writeIndirect(a, 0); err != nil {
-			return err
-		}
-	}
-	if err := b.writeAll([2]byte{drCalRing, 0x10}, [2]byte{drCalTip, 0x10}); err != nil {
+	// Gain mismatch: lower the ring (DR98) and tip (DR99) trims until the
+	// matching transistor current sense reads zero.
+	d.clk.Sleep(10 * time.Millisecond)
+	if err := b.write(drCalTip, 0x10); err != nil {
 		return err
 	}
 	for _, s := range [][2]uint8{{drCalRing, drIQ5}, {drCalTip, drIQ6}} {
@@ -317,49 +386,50 @@ func (d *Dev) calibrate() error {
 		}
 	}
 
-	// Longitudinal balance: settle the line in forward active, open it,
-	// then run the common-mode balance calibration alone.
-	if err := b.write(drLinefeed, lfForward); err != nil {
+	// Longitudinal balance: charge the line in forward active, check that
+	// no phone is off hook (a closed loop spoils this calibration), open
+	// the line and run the common-mode balance calibration alone. It
+	// reports failure through the CM-balance interrupt.
+	if err := b.writeAll([2]byte{drIntEn3, int3CMBal}, [2]byte{drLinefeed, lfForward}); err != nil {
 		return err
 	}
-	d.clk.Sleep(100 * time.Millisecond)
-	if err := b.writeAll([2]byte{drLinefeed, lfOpen}, [2]byte{drIntEn3, int3CMBal},
-		[2]byte{drCal2, cal2LongBal}, [2]byte{drCal1, cal1LongStart}); err != nil {
+	d.clk.Sleep(250 * time.Millisecond)
+	hook, err := b.read(drHookStat)
+	if err != nil {
 		return err
 	}
-	if err := d.waitCal("longitudinal balance calibration"); err != nil {
+	if err := b.write(drLinefeed, lfOpen); err != nil {
 		return err
+	}
+	if hook&lcrBit != 0 {
+		d.log.Warn("phone off hook during calibration: longitudinal balance not calibrated")
+	} else {
+		if err := b.writeAll([2]byte{drCal2, cal2LongBal}, [2]byte{drCal1, cal1LongStart}); err != nil {
+			return err
+		}
+		if err := d.waitCal("longitudinal balance calibration"); err != nil {
+			return err
+		}
+		st, err := b.read(drIntStat3)
+		if err != nil {
+			return err
+		}
+		if st&int3CMBal != 0 {
+			return fmt.Errorf("%w: longitudinal balance (common-mode) calibration reported an error", ErrCalibration)
+		}
 	}
 	if err := b.write(drIntEn3, 0); err != nil {
 		return err
 	}
 
-	// DC-DC converter calibration.
-	if err := b.write(drDCDC, d.opts.DCDC.SwitchDelay|dcdcCalStart); err != nil {
-		return err
-	}
-	ok, err := waitFor(d.clk, d.opts.CalibrationTimeout, 10*time.Millisecond, func() (bool, error) {
-		v, err := b.read(drDCDC)
-		return v&dcdcCalStart == 0, err
-	})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%w: DC-DC calibration", ErrCalibrationTimeout)
-	}
-	r, err := b.read(drCalDCDC)
-	if err != nil {
-		return err
-	}
-	if r < dcdcCalMin || r > dcdcCalMax {
-		d.log.Warn("DC-DC calibration out of range; using the mid value", "DR107", r)
-		if err := b.write(drCalDCDC, dcdcCalMid); err != nil {
+	// Step 20: flush the accumulators.
+	for a := 88; a < 212; a++ {
+		if err := b.writeIndirect(uint8(a), 0); err != nil {
 			return err
 		}
 	}
 
-	c := Calibration{Variant: d.chip.Variant, Revision: d.chip.Revision}
+	c := Calibration{Variant: d.chip.Variant, Model: d.chip.Model, Revision: d.chip.Revision}
 	for i := range c.Vector {
 		v, err := b.read(drCalRing + uint8(i))
 		if err != nil {

@@ -224,7 +224,7 @@ func (d *Dev) supervise(evs []pending) ([]pending, bool) {
 	if err != nil {
 		return d.commError(evs, err), true
 	}
-	if _, err := identify(id, pcm3215ID, hybridReset); err != nil {
+	if _, err := identify(id, pcm3215ID, 0, hybridReset); err != nil {
 		// Hook reads of a dead bus can look valid (all zeros is "on
 		// hook"), so a bad identity counts on its own.
 		d.badIDs++

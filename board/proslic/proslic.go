@@ -31,6 +31,8 @@ var (
 	ErrForeignVoltage = errors.New("foreign voltage on the line")
 	// ErrCalibrationTimeout: a self calibration did not finish in time.
 	ErrCalibrationTimeout = errors.New("calibration timed out")
+	// ErrCalibration: a calibration reported failure.
+	ErrCalibration = errors.New("calibration failed")
 	// ErrBadCalibration: a kept calibration does not fit this chip.
 	ErrBadCalibration = errors.New("kept calibration does not fit this chip")
 )
@@ -69,55 +71,88 @@ func (v Variant) String() string {
 
 // ChipInfo identifies a ProSLIC.
 type ChipInfo struct {
-	Variant  Variant
+	// Variant is the register-map family: Si3210 (with DTMF decoder and
+	// pulse metering) or Si3215 (Si3215/Si3216, compact indirect map).
+	Variant Variant
+	// Model is the part: Si3210, Si3210M, Si3215, Si3215M, Si3216 or Si3216M.
+	Model string
+	// M is set for the "M" parts, whose DC-DC converter needs other timing.
+	M        bool
 	Revision uint8 // DR0[3:0]: 1 = A, 2 = B, ...
 }
 
 func (c ChipInfo) String() string {
-	return fmt.Sprintf("%s rev %c", c.Variant, 'A'+rune(c.Revision)-1)
+	return fmt.Sprintf("%s rev %c", c.Model, 'A'+rune(c.Revision)-1)
 }
 
-// identify decodes DR0/DR1/DR11 as read from a chip.
-func identify(dr0, dr1, dr11 byte) (ChipInfo, error) {
+// identify decodes DR0, DR1, DR6 and DR11 as read from a chip, the way
+// Silicon Labs' reference driver tells the parts apart: DR1 bit 7 marks the
+// Si3215 family, whose DR6[7:5] name the part; otherwise DR0[5:4] do.
+func identify(dr0, dr1, dr6, dr11 byte) (ChipInfo, error) {
 	rev := dr0 & 0x0F
 	if dr0 == 0x00 || dr0 == 0xFF || rev == 0 || rev == 0x0F {
 		return ChipInfo{}, fmt.Errorf("%w (DR0 reads %#02x)", ErrNoChip, dr0)
 	}
-	if part := dr0 >> 4 & 0x03; part != 0 || dr0&0xC0 != 0 {
-		return ChipInfo{}, fmt.Errorf("%w: DR0 = %#02x, part code %d (want 0: Si3210/Si3215)", ErrWrongChip, dr0, part)
-	}
 	if dr11 != hybridReset {
 		return ChipInfo{}, fmt.Errorf("%w: DR11 = %#02x, want %#02x", ErrWrongChip, dr11, hybridReset)
 	}
-	if rev < 2 {
-		return ChipInfo{}, fmt.Errorf("%w: revision A is too old", ErrWrongChip)
+	if dr0&0xC0 != 0 {
+		return ChipInfo{}, fmt.Errorf("%w: DR0 = %#02x (daisy-chain mode is not supported)", ErrWrongChip, dr0)
 	}
-	v := Si3210
+	var ci ChipInfo
 	if dr1&pcm3215ID != 0 {
-		v = Si3215
+		ci.Variant = Si3215
+		switch dr6 & 0xE0 {
+		case 0x00:
+			ci.Model = "Si3215"
+		case 0x80:
+			ci.Model = "Si3216"
+		case 0x60:
+			ci.Model, ci.M = "Si3215M", true
+		case 0xE0:
+			ci.Model, ci.M = "Si3216M", true
+		default:
+			return ChipInfo{}, fmt.Errorf("%w: Si3215 family with unknown part code DR6 = %#02x", ErrWrongChip, dr6)
+		}
+	} else {
+		ci.Variant = Si3210
+		switch dr0 & 0x30 {
+		case 0x00:
+			ci.Model = "Si3210"
+		case 0x30:
+			ci.Model, ci.M = "Si3210M", true
+		default:
+			// The Si3211/Si3212 take their battery from outside; this
+			// driver runs the on-chip DC-DC converter controller.
+			return ChipInfo{}, fmt.Errorf("%w: DR0 = %#02x is an Si3211/Si3212 (no DC-DC converter)", ErrWrongChip, dr0)
+		}
 	}
-	return ChipInfo{Variant: v, Revision: rev}, nil
+	if rev < 2 {
+		return ChipInfo{}, fmt.Errorf("%w: %s revision A is too old", ErrWrongChip, ci.Model)
+	}
+	ci.Revision = rev
+	return ci, nil
 }
 
 // Probe identifies the ProSLIC on conn without changing its state: it only
-// reads DR0, DR1 and DR11 (whose reset value this driver never changes). Use
-// it on a chip select that carries a ProSLIC or nothing: the read commands
-// are not harmless to a chip of another kind.
+// reads DR0, DR1, DR6 and DR11 (whose reset value this driver never
+// changes). Use it on a chip select that carries a ProSLIC or nothing: the
+// read commands are not harmless to a chip of another kind.
 func Probe(conn spi.Conn) (ChipInfo, error) {
 	b := &bus{conn: conn}
 	return probe(b)
 }
 
 func probe(b *bus) (ChipInfo, error) {
-	var v [3]byte
-	for i, r := range []uint8{drID, drPCMMode, drHybrid} {
+	var v [4]byte
+	for i, r := range []uint8{drID, drPCMMode, drPartID, drHybrid} {
 		x, err := b.read(r)
 		if err != nil {
 			return ChipInfo{}, fmt.Errorf("proslic: probe: %w", err)
 		}
 		v[i] = x
 	}
-	ci, err := identify(v[0], v[1], v[2])
+	ci, err := identify(v[0], v[1], v[2], v[3])
 	if err != nil {
 		return ChipInfo{}, fmt.Errorf("proslic: probe: %w", err)
 	}
@@ -134,7 +169,8 @@ const (
 
 // DCDC holds the DC-DC converter's timing registers, which depend on the
 // board's converter components (AN45/AN47 design spreadsheets). Zero values
-// take the reference design's values.
+// take the reference design's values: PWM period 0x7F and minimum off time
+// 0x14 (0x60 and 0x38 on the "M" parts).
 type DCDC struct {
 	PWMPeriod   byte // DR92
 	SwitchDelay byte // DR93 bits 6:0
@@ -240,13 +276,6 @@ func (o *Opts) normalize() error {
 	if o.Law != ULaw && o.Law != ALaw {
 		return fmt.Errorf("unknown law %d", o.Law)
 	}
-	if o.DCDC.PWMPeriod == 0 {
-		o.DCDC.PWMPeriod = 0xFF
-	}
-	if o.DCDC.SwitchDelay == 0 {
-		o.DCDC.SwitchDelay = 0x19
-	}
-	o.DCDC.SwitchDelay &= 0x7F
 	if o.HookDebounce == 0 {
 		o.HookDebounce = 10 * time.Millisecond
 	}
@@ -375,6 +404,9 @@ func New(conn spi.Conn, opts *Opts) (*Dev, error) {
 		return nil, fmt.Errorf("proslic: %s: %w: found %s, want %s", o.Name, ErrWrongChip, ci, o.Require)
 	}
 	d.chip = ci
+	if err := d.checkAccess(); err != nil {
+		return nil, fmt.Errorf("proslic: %s (%s): %w", o.Name, ci, err)
+	}
 	if d.hasCal {
 		if err := d.cal.fits(ci); err != nil {
 			d.log.Warn("kept calibration not usable; calibrating", "err", err)
@@ -388,6 +420,35 @@ func New(conn spi.Conn, opts *Opts) (*Dev, error) {
 	d.log.Info("ProSLIC ready", "chip", ci.String(), "timeslot", o.Timeslot)
 	return d, nil
 }
+
+// checkAccess is AN35 step 8: right after a hardware reset DR8 holds its
+// reset value, and a write to an innocuous register (the receive start
+// count, set properly later) must read back.
+func (d *Dev) checkAccess() error {
+	if d.opts.Reset != nil {
+		v, err := d.bus.read(drLoopback)
+		if err != nil {
+			return err
+		}
+		if v != loopbackReset {
+			return fmt.Errorf("%w: DR8 = %#02x after reset, want %#02x", ErrWrongChip, v, loopbackReset)
+		}
+	}
+	if err := d.bus.write(drRXStartLo, accessPattern); err != nil {
+		return err
+	}
+	v, err := d.bus.read(drRXStartLo)
+	if err != nil {
+		return err
+	}
+	if v != accessPattern {
+		return fmt.Errorf("%w: DR4 reads %#02x after writing %#02x (writes do not reach the chip)", ErrNoChip, v, accessPattern)
+	}
+	return nil
+}
+
+// accessPattern is written to DR4 to check register writes.
+const accessPattern = 0x5A
 
 // hardReset pulses RESET low when the board has the pin.
 func (d *Dev) hardReset() error {

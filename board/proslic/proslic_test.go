@@ -18,32 +18,37 @@ import (
 
 // probeOps is the recorded byte traffic of Probe: three reads, each a
 // control byte then a data byte with chip select released in between.
-func probeOps(dr0, dr1, dr11 byte) []conntest.IO {
+func probeOps(dr0, dr1, dr6, dr11 byte) []conntest.IO {
 	return []conntest.IO{
 		{W: []byte{0x80}}, {W: []byte{0x00}, R: []byte{dr0}},
 		{W: []byte{0x81}}, {W: []byte{0x00}, R: []byte{dr1}},
+		{W: []byte{0x86}}, {W: []byte{0x00}, R: []byte{dr6}},
 		{W: []byte{0x8B}}, {W: []byte{0x00}, R: []byte{dr11}},
 	}
 }
 
 func TestProbePlayback(t *testing.T) {
 	tests := []struct {
-		name          string
-		dr0, dr1, d11 byte
-		want          ChipInfo
-		err           error
+		name               string
+		dr0, dr1, dr6, d11 byte
+		want               ChipInfo
+		err                error
 	}{
-		{"Si3215 rev E", 0x05, 0x80, 0x33, ChipInfo{Si3215, 5}, nil},
-		{"Si3210 rev C", 0x03, 0x00, 0x33, ChipInfo{Si3210, 3}, nil},
-		{"nothing (pull-up)", 0xFF, 0xFF, 0xFF, ChipInfo{}, ErrNoChip},
-		{"nothing (pull-down)", 0x00, 0x00, 0x00, ChipInfo{}, ErrNoChip},
-		{"other part code", 0x15, 0x00, 0x33, ChipInfo{}, ErrWrongChip},
-		{"hybrid not at default", 0x05, 0x80, 0x00, ChipInfo{}, ErrWrongChip},
-		{"revision A", 0x01, 0x80, 0x33, ChipInfo{}, ErrWrongChip},
+		{"Si3215 rev E", 0x05, 0x80, 0x00, 0x33, ChipInfo{Variant: Si3215, Model: "Si3215", Revision: 5}, nil},
+		{"Si3216M rev C", 0x03, 0x80, 0xE0, 0x33, ChipInfo{Variant: Si3215, Model: "Si3216M", M: true, Revision: 3}, nil},
+		{"Si3210 rev C", 0x03, 0x00, 0x00, 0x33, ChipInfo{Variant: Si3210, Model: "Si3210", Revision: 3}, nil},
+		{"Si3210M rev F", 0x36, 0x00, 0x00, 0x33, ChipInfo{Variant: Si3210, Model: "Si3210M", M: true, Revision: 6}, nil},
+		{"nothing (pull-up)", 0xFF, 0xFF, 0xFF, 0xFF, ChipInfo{}, ErrNoChip},
+		{"nothing (pull-down)", 0x00, 0x00, 0x00, 0x00, ChipInfo{}, ErrNoChip},
+		{"Si3211 (no converter)", 0x15, 0x00, 0x00, 0x33, ChipInfo{}, ErrWrongChip},
+		{"unknown Si3215-family part", 0x05, 0x80, 0x20, 0x33, ChipInfo{}, ErrWrongChip},
+		{"hybrid not at default", 0x05, 0x80, 0x00, 0x00, ChipInfo{}, ErrWrongChip},
+		{"daisy-chain mode", 0x85, 0x80, 0x00, 0x33, ChipInfo{}, ErrWrongChip},
+		{"revision A", 0x01, 0x80, 0x00, 0x33, ChipInfo{}, ErrWrongChip},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &spitest.Playback{Playback: conntest.Playback{Ops: probeOps(tc.dr0, tc.dr1, tc.d11), DontPanic: true}}
+			p := &spitest.Playback{Playback: conntest.Playback{Ops: probeOps(tc.dr0, tc.dr1, tc.dr6, tc.d11), DontPanic: true}}
 			c, err := p.Connect(physic.MegaHertz, spi.Mode3, 8)
 			if err != nil {
 				t.Fatal(err)
@@ -63,21 +68,24 @@ func TestProbePlayback(t *testing.T) {
 }
 
 func FuzzIdentify(f *testing.F) {
-	f.Add(byte(0x05), byte(0x80), byte(0x33))
-	f.Add(byte(0xFF), byte(0xFF), byte(0xFF))
-	f.Fuzz(func(t *testing.T, dr0, dr1, dr11 byte) {
-		ci, err := identify(dr0, dr1, dr11)
+	f.Add(byte(0x05), byte(0x80), byte(0x00), byte(0x33))
+	f.Add(byte(0xFF), byte(0xFF), byte(0xFF), byte(0xFF))
+	f.Fuzz(func(t *testing.T, dr0, dr1, dr6, dr11 byte) {
+		ci, err := identify(dr0, dr1, dr6, dr11)
 		if err != nil {
 			if !errors.Is(err, ErrNoChip) && !errors.Is(err, ErrWrongChip) {
 				t.Fatalf("unexpected error kind %v", err)
 			}
 			return
 		}
-		if ci.Revision < 2 || ci.Revision > 14 || dr11 != hybridReset || dr0>>4 != 0 {
-			t.Fatalf("accepted %02x %02x %02x as %v", dr0, dr1, dr11, ci)
+		if ci.Revision < 2 || ci.Revision > 14 || dr11 != hybridReset || dr0&0xC0 != 0 || ci.Model == "" {
+			t.Fatalf("accepted %02x %02x %02x %02x as %+v", dr0, dr1, dr6, dr11, ci)
 		}
 		if (ci.Variant == Si3215) != (dr1&0x80 != 0) {
 			t.Fatalf("variant %v from DR1 %02x", ci.Variant, dr1)
+		}
+		if strings.HasSuffix(ci.Model, "M") != ci.M {
+			t.Fatalf("model %q with M=%v", ci.Model, ci.M)
 		}
 	})
 }
@@ -145,39 +153,46 @@ func TestNewInitialisation(t *testing.T) {
 	if got := r.reset.levels; len(got) != 2 || got[0] != gpio.Low || got[1] != gpio.High {
 		t.Errorf("RESET pin levels %v, want [Low High]", got)
 	}
-	if r.dev.Chip() != (ChipInfo{Si3215, 5}) {
+	if r.dev.Chip() != (ChipInfo{Variant: Si3215, Model: "Si3215", Revision: 5}) {
 		t.Errorf("chip %v", r.dev.Chip())
 	}
 	// The converter is forced off before anything else is written.
 	if len(ops) < 2 || !ops[0].write && ops[0].reg != drID {
 		t.Fatalf("unexpected start %v", opsString(ops[:min(8, len(ops))]))
 	}
-	firstWrite := -1
-	for i, o := range ops {
+	// AN35 step 8: DR8 at its reset value and a write that reads back,
+	// then the converter is forced off before anything else is written.
+	var w []op
+	for _, o := range ops {
 		if o.write {
-			firstWrite = i
-			break
+			w = append(w, o)
 		}
 	}
-	if o := ops[firstWrite]; o.reg != drPowerDown || o.val != pdDCDC {
-		t.Errorf("first write %v, want DR14=10 (converter off)", o)
+	if indexOf(ops, false, drLoopback, loopbackReset) < 0 || w[0] != (op{true, drRXStartLo, accessPattern}) {
+		t.Errorf("access check missing: %s", opsString(ops[:min(12, len(ops))]))
+	}
+	if w[1] != (op{true, drPowerDown, pdDCDC}) {
+		t.Errorf("first write of the bring-up %v, want DR14=10 (converter off)", w[1])
 	}
 	// Indirect registers at the Si3215 addresses, ringer and gains applied.
 	wantIR := map[uint8]uint16{
 		7: 0x7E6D, 8: 0x01AB, 6: 0, 9: 0, // 25 Hz, 45 Vrms
-		13: 0x4000, 14: 0x4000, 15: 0x1000, 19: 0x07C0, 22: 0x8000, 23: 0x0320, 64: 0x0C00, 66: 0x1000,
+		13: 0x4000, 14: 0x4000, 15: 0x1000, 18: 0x0080, 19: 0x07C0, 22: 0x8000, 23: 0x0320, 27: 0x0200, 64: 0x0C00, 66: 0x0E00,
 	}
 	for a, v := range wantIR {
 		if f.ir[a] != v {
 			t.Errorf("IR%d = %#04x, want %#04x", a, f.ir[a], v)
 		}
 	}
-	// Calibration commands, in the datasheet's order.
+	// The AN35 flow, in order: slow-start converter, power-up, operating
+	// timing, DC-DC calibration, self calibrations, gain-mismatch search,
+	// longitudinal balance, then PCM and the line.
 	seq := []op{
-		{true, drCal2, cal2MonitorADC}, {true, drCal1, cal1Start},
-		{true, drCalRing, 0x10}, {true, drCalTip, 0x10},
+		{true, drDCDC, slowStartDelay}, {true, drDCDCPWM, slowStartPWM}, {true, drPowerDown, 0},
+		{true, drDCDCPWM, 0x7F}, {true, drDCDC, 0x14}, {true, drDCDC, 0x14 | dcdcCalStart},
+		{true, drCal2, cal2Standard}, {true, drCal1, cal1Start},
+		{true, drCalTip, 0x10}, {true, drCalRing, 0x1F},
 		{true, drCal2, cal2LongBal}, {true, drCal1, cal1LongStart},
-		{true, drDCDC, 0x19 | dcdcCalStart},
 		{true, drPCMMode, pcmEnable | pcmALaw},
 		{true, drTXStartLo, 24}, {true, drRXStartLo, 24},
 		{true, drLinefeed, lfForward},
@@ -256,6 +271,9 @@ func TestNewFailures(t *testing.T) {
 		{"chip not responding (0x00)", func(f *fakeSLIC, _ *Opts) { f.isDead, f.dead = true, 0x00 }, ErrNoChip, ""},
 		{"wrong chip ID", func(f *fakeSLIC, _ *Opts) { f.variant = Si3210; f.reset() }, ErrWrongChip, "found Si3210"},
 		{"calibration timeout", func(f *fakeSLIC, _ *Opts) { f.calStuck = true }, ErrCalibrationTimeout, "self calibration"},
+		{"DC-DC calibration timeout", func(f *fakeSLIC, _ *Opts) { f.dcdcStuck = true }, ErrCalibrationTimeout, "DC-DC calibration"},
+		{"common-mode balance calibration error", func(f *fakeSLIC, _ *Opts) { f.cmCalFail = true }, ErrCalibration, "longitudinal balance"},
+		{"writes do not reach the chip", func(f *fakeSLIC, _ *Opts) { f.readOnly = true }, ErrNoChip, "DR4 reads"},
 		{"converter dead", func(f *fakeSLIC, _ *Opts) { f.dcdcDead = true }, ErrPowerUp, "battery 3.8 V"},
 		{"leakage", func(f *fakeSLIC, _ *Opts) { f.leaky = true }, ErrLeakage, ""},
 		{"telco line on the FXS port", func(f *fakeSLIC, _ *Opts) { f.foreignTip = 130 }, ErrForeignVoltage, "tip at 48.9 V"},

@@ -3,54 +3,56 @@ package proslic
 // Direct registers of the Si3210 family (Si3210/Si3215 datasheet, "Direct
 // Registers" summary). Names follow the datasheet where it has one.
 const (
-	drID        = 0  // part number [5:4] and revision [3:0]
-	drPCMMode   = 1  // PCM enable and format; bit 7 reads 1 on the Si3215
-	drTXStartLo = 2  // PCM transmit start count, low byte
-	drTXStartHi = 3  // PCM transmit start count, bits 9:8
-	drRXStartLo = 4  // PCM receive start count, low byte
-	drRXStartHi = 5  // PCM receive start count, bits 9:8
-	drLoopback  = 8  // audio loopback; resets to 0x02, the driver writes 0
-	drAudioGain = 9  // analog TX [3:2] / RX [1:0] gain steps
-	drHybrid    = 11 // hybrid control; resets to 0x33 and the driver leaves it
-	drPowerDown = 14 // power-down control; bit 4 turns the DC-DC converter off
-	drIntStat1  = 18 // interrupt status 1 (oscillators, ring timers)
-	drIntStat2  = 19 // interrupt status 2 (ring trip, loop closure, power alarms)
-	drIntStat3  = 20 // interrupt status 3 (DTMF, indirect access, CM balance)
-	drIntEn1    = 21
-	drIntEn2    = 22
-	drIntEn3    = 23
-	drIDALo     = 28 // indirect data, low byte
-	drIDAHi     = 29 // indirect data, high byte (writing it arms an indirect write)
-	drIAA       = 30 // indirect address (writing it starts the access)
-	drIAS       = 31 // indirect access status: bit 0 set while busy
-	drRingCtl   = 34 // ringing oscillator control
-	drRATLo     = 48 // ring active timer, 125 µs units
-	drRATHi     = 49
-	drRITLo     = 50 // ring inactive timer, 125 µs units
-	drRITHi     = 51
-	drLinefeed  = 64 // LF [2:0] requested state, LFS [6:4] actual state
-	drBatFeed   = 66 // battery feed control (bit 0 keeps Q7 off)
-	drAutoCtl   = 67 // automatic/manual control
-	drHookStat  = 68 // bit 0 loop closure (LCR), bit 1 ring trip (RTP)
-	drLoopDeb   = 69 // loop closure debounce interval, 1.25 ms units
-	drILim      = 71 // loop current limit: 20 mA + 3 mA × ILIM[2:0]
-	drVOC       = 72 // on-hook (open circuit) voltage, 1.5 V units
-	drVBATH     = 74 // high battery voltage, 1.5 V units
-	drVBATL     = 75 // low battery voltage, 1.5 V units
-	drLoopISens = 79 // loop current sense
-	drTipSense  = 80 // tip voltage sense, 376 mV units (magnitude, tip is negative)
-	drRingSense = 81 // ring voltage sense, 376 mV units
-	drVBat1     = 82 // battery voltage sense 1, 376 mV units
-	drIQ5       = 88 // transistor current sense, used by the gain-mismatch search
-	drIQ6       = 89
-	drDCDCPWM   = 92 // DC-DC converter PWM period
-	drDCDC      = 93 // DC-DC switching delay; bit 7 starts the DC-DC calibration
-	drCal1      = 96 // calibration control/status 1: bit 6 CAL starts, reads 0 when done
-	drCal2      = 97 // calibration control/status 2
-	drCalRing   = 98 // ring gain-mismatch calibration result
-	drCalTip    = 99 // tip gain-mismatch calibration result
-	drCalDCDC   = 107
-	drEnhance   = 108 // enhancement enable (revision C and later)
+	drID          = 0  // part number [5:4] and revision [3:0]
+	drPCMMode     = 1  // PCM enable and format; bit 7 reads 1 on the Si3215/16
+	drPartID      = 6  // on the Si3215 family, bits 7:5 tell Si3215/16 and their M versions
+	drTXStartLo   = 2  // PCM transmit start count, low byte
+	drTXStartHi   = 3  // PCM transmit start count, bits 9:8
+	drRXStartLo   = 4  // PCM receive start count, low byte
+	drRXStartHi   = 5  // PCM receive start count, bits 9:8
+	drLoopback    = 8  // audio loopback; resets to 0x02, the driver writes 0
+	drAudioGain   = 9  // analog TX [3:2] / RX [1:0] gain steps
+	drHybrid      = 11 // hybrid control; resets to 0x33 and the driver leaves it
+	drPowerDown   = 14 // power-down control; bit 4 turns the DC-DC converter off
+	drIntStat1    = 18 // interrupt status 1 (oscillators, ring timers)
+	drIntStat2    = 19 // interrupt status 2 (ring trip, loop closure, power alarms)
+	drIntStat3    = 20 // interrupt status 3 (DTMF, indirect access, CM balance)
+	drIntEn1      = 21
+	drIntEn2      = 22
+	drIntEn3      = 23
+	drIDALo       = 28 // indirect data, low byte
+	drIDAHi       = 29 // indirect data, high byte (writing it arms an indirect write)
+	drIAA         = 30 // indirect address (writing it starts the access)
+	drIAS         = 31 // indirect access status: bit 0 set while busy
+	drRingCtl     = 34 // ringing oscillator control
+	drRATLo       = 48 // ring active timer, 125 µs units
+	drRATHi       = 49
+	drRITLo       = 50 // ring inactive timer, 125 µs units
+	drRITHi       = 51
+	drLinefeed    = 64 // LF [2:0] requested state, LFS [6:4] actual state
+	drBiasSquelch = 65 // external bipolar transistor settings
+	drBatFeed     = 66 // battery feed control (bit 0 keeps Q7 off)
+	drAutoCtl     = 67 // automatic/manual control
+	drHookStat    = 68 // bit 0 loop closure (LCR), bit 1 ring trip (RTP)
+	drLoopDeb     = 69 // loop closure debounce interval, 1.25 ms units
+	drILim        = 71 // loop current limit: 20 mA + 3 mA × ILIM[2:0]
+	drVOC         = 72 // on-hook (open circuit) voltage, 1.5 V units
+	drVBATH       = 74 // high battery voltage, 1.5 V units
+	drVBATL       = 75 // low battery voltage, 1.5 V units
+	drLoopISens   = 79 // loop current sense
+	drTipSense    = 80 // tip voltage sense, 376 mV units (magnitude, tip is negative)
+	drRingSense   = 81 // ring voltage sense, 376 mV units
+	drVBat1       = 82 // battery voltage sense 1, 376 mV units
+	drIQ5         = 88 // transistor current sense, used by the gain-mismatch search
+	drIQ6         = 89
+	drDCDCPWM     = 92 // DC-DC converter PWM period
+	drDCDC        = 93 // DC-DC switching delay; bit 7 starts the DC-DC calibration
+	drCal1        = 96 // calibration control/status 1: bit 6 CAL starts, reads 0 when done
+	drCal2        = 97 // calibration control/status 2
+	drCalRing     = 98 // ring gain-mismatch calibration result
+	drCalTip      = 99 // tip gain-mismatch calibration result
+	drCalDCDC     = 107
+	drEnhance     = 108 // enhancement enable (revision C and later)
 )
 
 // Bits and fixed values.
@@ -78,18 +80,20 @@ const (
 	// Calibration commands (datasheet "Calibration" section and AN35):
 	// DR97 selects the monitor-ADC calibrations, DR96 the DAC, common-mode
 	// and current-limit calibrations, bit 6 starting the sequence.
-	cal2MonitorADC = 0x18 // CALM1 | CALM2
-	cal1Start      = 0x47 // CAL | CALD | CALC | CALIL
-	cal2LongBal    = 0x01 // CALCM: common-mode (longitudinal) balance
-	cal1LongStart  = 0x40 // CAL alone
-	int3CMBal      = 0x04 // DR23: common-mode balance calibration interrupt
+	cal2Standard  = 0x1E // CALM1 | CALM2 | CALDAC | CALADC (not CALCM)
+	cal1Start     = 0x47 // CAL | CALD | CALC | CALIL
+	cal2LongBal   = 0x01 // CALCM: common-mode (longitudinal) balance
+	cal1LongStart = 0x40 // CAL alone
+	int3CMBal     = 0x04 // DR23: common-mode balance calibration interrupt
 
 	// DR67: automatic linefeed control (power-alarm open, ring-trip to
 	// active, loop-closure handling) with automatic battery switching off, so
 	// that Q7 cannot be switched on by accident.
 	autoCtlDefault = 0x07
-	// DR108: enhancement enable value recommended for revision C and later.
+	// DR108: enhancement enable value of AN35 step 10.
 	enhanceDefault = 0xEB
+	// DR65: external bipolar transistor settings of the reference design.
+	biasSquelchDefault = 0x60
 )
 
 // Linefeed states (DR64 LF[2:0]).
@@ -170,18 +174,19 @@ type irInit struct {
 	val uint16
 }
 
-// defaultIndirect holds the datasheet's recommended initial values for the
-// indirect registers the driver relies on (Si3210/Si3215 datasheets,
-// "Indirect Registers" tables, "Initial value" column). The ring oscillator
+// defaultIndirect holds the recommended initial values of the indirect
+// registers the driver relies on (Si3210/Si3215 datasheets, "Indirect
+// Registers" tables, and the initial values of Silicon Labs' reference
+// ProSLIC API for the Si321x). The ring oscillator
 // entries are overwritten by the ringer settings; the gains by Opts.
 var defaultIndirect = []irInit{
 	{irOsc1, 0x7B30}, {irOsc1X, 0x0063}, {irOsc1Y, 0x0000},
 	{irOsc2, 0x7870}, {irOsc2X, 0x007D}, {irOsc2Y, 0x0000},
 	{irRingOff, 0x0000}, {irRingOsc, 0x7EF0}, {irRingX, 0x0160}, {irRingY, 0x0000},
 	{irRxGain, 0x4000}, {irTxGain, 0x4000},
-	{irLCRT, 0x1000}, {irRTPT, 0x3600}, {irCMLT, 0x1000}, {irCMHT, 0x0200},
+	{irLCRT, 0x1000}, {irRTPT, 0x3600}, {irCMLT, 0x1000}, {irCMHT, 0x0080},
 	{irPQ12, 0x07C0}, {irPQ34, 0x2600}, {irPQ56, 0x1B80},
 	{irLCF, 0x8000}, {irRTF, 0x0320},
 	{irTLP12, 0x008C}, {irTLP34, 0x0100}, {irTLP56, 0x0010},
-	{irCMBias, 0x0C00}, {irDCDCMin, 0x0C00}, {irLCRTLow, 0x1000},
+	{irCMBias, 0x0200}, {irDCDCMin, 0x0C00}, {irLCRTLow, 0x0E00},
 }
