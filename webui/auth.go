@@ -224,5 +224,8 @@ func safeNext(next string) string {
 		strings.ContainsAny(next, "\r\n\\") || strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/api/") {
 		return "/status"
 	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/status"
+	}
 	return next
 }

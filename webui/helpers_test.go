@@ -33,13 +33,13 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	svc   *fakeService
 	clock *testClock
 }
 
-func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 	t.Helper()
 	svc := newFakeService()
 	clock := &testClock{t: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
@@ -165,7 +165,7 @@ func (f *fixture) readyAPI() {
 	f.svc.mu.Unlock()
 }
 
-func decodeError(t *testing.T, w *httptest.ResponseRecorder) errorBody {
+func decodeError(t testing.TB, w *httptest.ResponseRecorder) errorBody {
 	t.Helper()
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("error response Content-Type %q, body %s", ct, w.Body)
