@@ -8,9 +8,14 @@
 //   - Si3050/Si3011/Si3018/Si3019 datasheet (Silicon Labs): register map,
 //     SPI framing (control byte 0x20 write / 0x60 read, address byte, data
 //     byte, chip select high after each byte), the isolation capacitor link
-//     (PDL, LSID, FDT), ring detector status bits RDTP/RDTN, LVS (signed,
-//     1 V/bit) and LCS (1.1 mA/bit), gain registers, programmable hybrid,
-//     and the country-specific register settings table;
+//     (PDL, line-side ID), ring detector status bits RDTP/RDTN, ONHM to be
+//     cleared before OH is set, LVS (signed, 1 V/bit), gain registers,
+//     programmable hybrid, and the country-specific register settings table;
+//   - Silicon Labs' VDAA API (the vendor's driver for the Si3050): the access
+//     check (a write to register 36 read back), line-side power-up and
+//     revision read-out, the loop current in register 12 [4:0] at 3.3 mA/bit
+//     (all ones: overload), INTE for the interrupt pin, and clearing the
+//     interrupt source by writing zeros;
 //   - AN67 (Si3050 layout and design guide) and AN84 (digital interface),
 //     for the PCM and SPI set-up;
 //   - the Linux DAHDI wctdm driver, which drives the same chip: the
@@ -24,11 +29,12 @@
 // # Behaviour
 //
 // New resets the chip (RESET pin or soft reset), identifies it (register 2
-// at its reset value 0x03, a plausible system-side revision), programs PCM
+// with HBE and RXE set as after reset, a plausible system-side revision),
+// checks that register writes reach it, programs PCM
 // law and timeslot, the country's DC termination (DCV, MINI, ILIM), AC
 // termination (ACIM), ring detector and on-hook speed (OHS, OHS2), gains
 // and optional hybrid coefficients, powers the line side up and waits for
-// the isolation link (frame lock and line-side ID) within Opts.ISOTimeout,
+// the isolation link (the line-side ID reads non-zero) within Opts.ISOTimeout,
 // checks the line-side revision, and leaves the line on hook with the
 // on-hook line monitor on, so that caller ID between rings reaches the PCM
 // highway.

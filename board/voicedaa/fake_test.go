@@ -75,13 +75,14 @@ type fakeDAA struct {
 	linkAt     time.Time // line side up from then (zero: down)
 	isoDead    bool
 	isDead     bool
+	readOnly   bool
 	dead       byte
 	line       line
 	loopCurent byte
 }
 
 func newFakeDAA(clk *fakeClock) *fakeDAA {
-	f := &fakeDAA{clk: clk, start: clk.Now(), sysRev: 3, lineRev: 2, line: idle(48), loopCurent: 25}
+	f := &fakeDAA{clk: clk, start: clk.Now(), sysRev: 3, lineRev: 2, line: idle(48), loopCurent: 8}
 	f.reset()
 	return f
 }
@@ -134,7 +135,9 @@ func (f *fakeDAA) Tx(w, r []byte) error {
 		return nil
 	}
 	f.ops = append(f.ops, op{write: true, reg: f.addr, val: w[0]})
-	f.write(f.addr, w[0])
+	if !f.readOnly {
+		f.write(f.addr, w[0])
+	}
 	return nil
 }
 
@@ -147,8 +150,8 @@ func (f *fakeDAA) read(a uint8) byte {
 		}
 		return f.sysRev
 	case regLineStat:
-		if f.linkUp() {
-			return fdtBit
+		if f.linkUp() && f.reg[regDAACtl1]&ohBit != 0 {
+			return f.loopCurent
 		}
 		return 0
 	case regLineRev:
@@ -170,11 +173,6 @@ func (f *fakeDAA) read(a uint8) byte {
 			return 8
 		}
 		return byte(v)
-	case regLCS:
-		if f.reg[regDAACtl1]&ohBit != 0 {
-			return f.loopCurent
-		}
-		return 0
 	}
 	return f.reg[a]
 }

@@ -140,30 +140,34 @@ func (d *Dev) Flash(dur time.Duration) error {
 }
 
 // Measure reads the tip-ring voltage (signed: the sign is the polarity)
-// and the loop current.
+// and, off hook, the loop current.
 func (d *Dev) Measure() (board.Measurements, error) {
 	v, err := d.bus.read(regLVS)
 	if err != nil {
 		return board.Measurements{}, fmt.Errorf("voicedaa: %s: measure: %w", d.opts.Name, err)
 	}
-	i, err := d.bus.read(regLCS)
+	ls, err := d.bus.read(regLineStat)
 	if err != nil {
 		return board.Measurements{}, fmt.Errorf("voicedaa: %s: measure: %w", d.opts.Name, err)
 	}
-	return measurements(v, i), nil
+	if ls&lcsMask == lcsOverload {
+		d.log.Warn("loop current overload")
+	}
+	return measurements(v, ls), nil
 }
 
-// Scale factors of LVS (register 29, signed, 1 V/bit) and LCS (register 28,
-// 1.1 mA/bit).
+// Scale factors of LVS (register 29, signed, 1 V/bit) and LCS (register 12
+// [4:0], 3.3 mA/bit, all ones meaning overload), as the vendor's driver
+// reads them.
 const (
 	lvsVoltsPerLSB = 1.0
-	lcsMAPerLSB    = 1.1
+	lcsMAPerLSB    = 3.3
 )
 
-func measurements(lvs, lcs byte) board.Measurements {
+func measurements(lvs, lineStat byte) board.Measurements {
 	return board.Measurements{
 		LineVolts:     float64(int8(lvs)) * lvsVoltsPerLSB,
-		LoopMilliamps: float64(lcs) * lcsMAPerLSB,
+		LoopMilliamps: float64(lineStat&lcsMask) * lcsMAPerLSB,
 		HasLine:       true, HasLoop: true,
 	}
 }

@@ -369,20 +369,12 @@ func (d *Dev) supervise(add func(board.EventType, string)) bool {
 		}
 		return false
 	}
-	ls, err := d.bus.read(regLineStat)
+	r11, err := d.bus.read(regRev)
 	if err != nil {
 		d.commError(add, err)
 		return false
 	}
-	if ls&cleBit != 0 {
-		// A sticky isolation-link error: note it and clear it.
-		d.log.Warn("isolation link error flagged", "register 12", ls)
-		if err := d.bus.write(regLineStat, 0); err != nil {
-			d.commError(add, err)
-			return false
-		}
-	}
-	if ls&fdtBit == 0 {
+	if r11>>4 == 0 {
 		d.log.Warn("isolation link lost; bringing it up again")
 		if err := d.linkUp(); err != nil {
 			d.takeOutOfService(add, err.Error())

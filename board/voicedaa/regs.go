@@ -14,26 +14,25 @@ import (
 // isolation capacitor link.
 const (
 	regCtl1      = 1  // bit 7 SR: soft reset
-	regCtl2      = 2  // resets to 0x03; used as an identity check
+	regCtl2      = 2  // INTE [7] interrupt pin enable; resets to 0x03 (HBE, RXE)
 	regIntMask   = 3  // interrupt mask
 	regIntSrc    = 4  // interrupt source
 	regDAACtl1   = 5  // OH, ONHM, ring detect status
 	regDAACtl2   = 6  // PDL (line side power down), PDN
 	regRev       = 11 // LSID [7:4] line-side device ID, REVA [3:0] system-side revision
-	regLineStat  = 12 // CLE [7] link error, FDT [6] frame detect
+	regLineStat  = 12 // line-side status: LCS [4:0] loop current, 3.3 mA/bit
 	regLineRev   = 13 // REVB [5:2] line-side revision
 	regIntl1     = 16 // OHS [6], RZ [1], RT [0]
 	regIntl3     = 18 // RFWE [1]: ring detector full-wave rectifier
 	regRingVal3  = 24 // ring validation control 3 (RNGV [7])
 	regDCTerm    = 26 // DCV [7:6], MINI [5:4], ILIM [1]
-	regLCS       = 28 // loop current status, 1.1 mA/bit
 	regLVS       = 29 // line voltage status, signed, 1 V/bit
 	regACTerm    = 30 // ACIM [3:0]
 	regDAACtl5   = 31 // OHS2 [3]
 	regPCM       = 33 // PCME [5], PCMF [4:3]
 	regTXStartLo = 34
 	regTXStartHi = 35
-	regRXStartLo = 36
+	regRXStartLo = 36 // also the register of the access check
 	regRXStartHi = 37
 	regTXGain2   = 38 // TGA2 [4] attenuate, TXG2 [3:0] whole dB
 	regRXGain2   = 39
@@ -46,7 +45,8 @@ const (
 const (
 	softReset = 0x80
 
-	ctl2Reset = 0x03
+	ctl2Reset = 0x03 // HBE | RXE: hybrid and receive path enabled
+	inteBit   = 0x80 // control 2: drive the INT pin
 
 	ohBit   = 0x01 // DAA control 1: off hook (set only with ONHM clear)
 	rdtBit  = 0x04 // ring detect (validated)
@@ -59,8 +59,8 @@ const (
 	pdlBit = 0x10 // DAA control 2: line side powered down
 	pdnBit = 0x08 // DAA control 2: system side powered down
 
-	fdtBit = 0x40 // line status: isolation link frame lock
-	cleBit = 0x80 // line status: isolation link error (sticky, write 0 to clear)
+	lcsMask     = 0x1F // line-side status: loop current sense
+	lcsOverload = 0x1F // LCS all ones: loop current overload
 
 	rfweBit = 0x02 // international control 3: ring detector full-wave rectifier
 

@@ -49,8 +49,10 @@ func identify(r2, r11 byte) (ChipInfo, error) {
 	if r2 == r11 && (r2 == 0x00 || r2 == 0xFF) {
 		return ChipInfo{}, fmt.Errorf("%w (registers read %#02x)", ErrNoChip, r2)
 	}
-	if r2 != ctl2Reset {
-		return ChipInfo{}, fmt.Errorf("%w: register 2 = %#02x, want %#02x", ErrWrongChip, r2, ctl2Reset)
+	// HBE and RXE reset set and this driver never clears them; INTE may
+	// have been set by a running driver.
+	if r2&ctl2Reset != ctl2Reset || r2 == 0xFF {
+		return ChipInfo{}, fmt.Errorf("%w: register 2 = %#02x, want bits %#02x set", ErrWrongChip, r2, ctl2Reset)
 	}
 	if rev == 0 || rev == 0x0F {
 		return ChipInfo{}, fmt.Errorf("%w: system-side revision %d", ErrWrongChip, rev)
@@ -266,12 +268,34 @@ func New(conn spi.Conn, opts *Opts) (*Dev, error) {
 		return nil, fmt.Errorf("voicedaa: %s: %w", o.Name, errors.Unwrap(err))
 	}
 	d.chip = ci
+	if err := d.checkAccess(); err != nil {
+		return nil, fmt.Errorf("voicedaa: %s (%s): %w", o.Name, ci, err)
+	}
 	if err := d.configure(tx2, tx3, rx2, rx3); err != nil {
 		return nil, fmt.Errorf("voicedaa: %s (%s): %w", o.Name, ci, err)
 	}
 	d.log.Info("Si3050 ready", "chip", d.chip.String(), "country", c.Code, "timeslot", o.Timeslot)
 	return d, nil
 }
+
+// checkAccess writes an innocuous register (the receive start count, set
+// properly by configure) and reads it back, as the vendor's driver does: a
+// chip that answers reads but not writes is no use.
+func (d *Dev) checkAccess() error {
+	if err := d.bus.write(regRXStartLo, accessPattern); err != nil {
+		return err
+	}
+	v, err := d.bus.read(regRXStartLo)
+	if err != nil {
+		return err
+	}
+	if v != accessPattern {
+		return fmt.Errorf("%w: register 36 reads %#02x after writing %#02x (writes do not reach the chip)", ErrNoChip, v, accessPattern)
+	}
+	return nil
+}
+
+const accessPattern = 0x5A
 
 // reset pulses RESET when wired, or soft-resets through register 1.
 func (d *Dev) reset() error {
@@ -329,37 +353,39 @@ func (d *Dev) configure(tx2, tx3, rx2, rx3 byte) error {
 	if err := d.linkUp(); err != nil {
 		return err
 	}
-	regs := [][2]byte{{regDAACtl1, onhmBit}}
-	if o.IRQ != nil {
-		regs = append(regs, [2]byte{regIntMask, intRing | intDropOut | intPolarity})
-	}
-	if err := b.writeAll(regs...); err != nil {
+	if err := b.write(regDAACtl1, onhmBit); err != nil {
 		return fmt.Errorf("configure: %w", err)
+	}
+	if o.IRQ != nil {
+		if err := b.write(regIntMask, intRing|intDropOut|intPolarity); err != nil {
+			return fmt.Errorf("configure: %w", err)
+		}
+		if err := b.update(regCtl2, inteBit, inteBit); err != nil {
+			return fmt.Errorf("configure: %w", err)
+		}
 	}
 	return nil
 }
 
-// linkUp powers the line side up and waits for the isolation link's frame
-// lock and the line-side identity.
+// linkUp powers the line side up and waits for the isolation link: the
+// line-side device ID (register 11 [7:4]) reads non-zero only once the
+// system side talks to the line side through the isolation capacitors.
 func (d *Dev) linkUp() error {
 	if err := d.bus.update(regDAACtl2, pdlBit|pdnBit, 0); err != nil {
 		return fmt.Errorf("isolation link: %w", err)
 	}
 	deadline := d.clk.Now().Add(d.opts.ISOTimeout)
-	var r11, r12 byte
+	var r11 byte
 	for {
 		var err error
 		if r11, err = d.bus.read(regRev); err != nil {
 			return fmt.Errorf("isolation link: %w", err)
 		}
-		if r12, err = d.bus.read(regLineStat); err != nil {
-			return fmt.Errorf("isolation link: %w", err)
-		}
-		if r11>>4 != 0 && r12&fdtBit != 0 {
+		if r11>>4 != 0 {
 			break
 		}
 		if !d.clk.Now().Before(deadline) {
-			return fmt.Errorf("%w within %v (register 11 = %#02x, 12 = %#02x)", ErrISOLink, d.opts.ISOTimeout, r11, r12)
+			return fmt.Errorf("%w within %v (register 11 = %#02x)", ErrISOLink, d.opts.ISOTimeout, r11)
 		}
 		d.clk.Sleep(10 * time.Millisecond)
 	}

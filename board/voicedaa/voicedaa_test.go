@@ -10,6 +10,7 @@ import (
 	"minipbx/board"
 
 	"periph.io/x/conn/v3/conntest"
+	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
@@ -36,6 +37,7 @@ func TestProbePlayback(t *testing.T) {
 		{"nothing (pull-up)", 0xFF, 0xFF, ChipInfo{}, ErrNoChip},
 		{"nothing (pull-down)", 0x00, 0x00, ChipInfo{}, ErrNoChip},
 		{"wrong chip", 0x10, 0x03, ChipInfo{}, ErrWrongChip},
+		{"running with INT enabled", 0x83, 0x33, ChipInfo{SystemRev: 3, LineSideID: 3}, nil},
 		{"bad revision", 0x03, 0x30, ChipInfo{}, ErrWrongChip},
 	}
 	for _, tc := range tests {
@@ -66,7 +68,7 @@ func FuzzIdentify(f *testing.F) {
 			}
 			return
 		}
-		if r2 != ctl2Reset || ci.SystemRev == 0 || ci.SystemRev == 0xF || ci.LineSideID != r11>>4 {
+		if r2&ctl2Reset != ctl2Reset || r2 == 0xFF || ci.SystemRev == 0 || ci.SystemRev == 0xF || ci.LineSideID != r11>>4 {
 			t.Fatalf("accepted %02x %02x as %+v", r2, r11, ci)
 		}
 	})
@@ -191,6 +193,7 @@ func TestNewFailures(t *testing.T) {
 		{"wrong chip ID", func(f *fakeDAA, _ *Opts) { f.reg[regCtl2] = 0x44; f.isDead, f.dead = true, 0x44 }, ErrWrongChip, 0},
 		{"ISOcap timeout", func(f *fakeDAA, _ *Opts) { f.isoDead = true }, ErrISOLink, 2 * time.Second},
 		{"line side revision", func(f *fakeDAA, _ *Opts) { f.lineRev = 0 }, ErrLineSide, 0},
+		{"writes do not reach the chip", func(f *fakeDAA, _ *Opts) { f.readOnly = true }, ErrNoChip, 0},
 		{"unknown country", func(_ *fakeDAA, o *Opts) { o.Country = "zz" }, nil, 0},
 		{"gain out of range", func(_ *fakeDAA, o *Opts) { o.TxGainDB = 13 }, nil, 0},
 	}
@@ -426,7 +429,7 @@ func TestMeasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ = r.dev.Measure()
-	if m.LineVolts != -8 || math.Abs(m.LoopMilliamps-27.5) > 1e-9 {
+	if m.LineVolts != -8 || math.Abs(m.LoopMilliamps-26.4) > 1e-9 {
 		t.Fatalf("off hook %+v", m)
 	}
 }
@@ -588,5 +591,30 @@ func TestDeadLineAtStart(t *testing.T) {
 	}
 	if err := r.dev.Seize(); !errors.Is(err, board.ErrNoBattery) {
 		t.Fatalf("Seize: %v", err)
+	}
+}
+
+// irqPin is an INT line that reads low (asserted) and never sees an edge.
+type irqPin struct{ gpio.PinIO }
+
+func (irqPin) In(gpio.Pull, gpio.Edge) error    { return nil }
+func (irqPin) Read() gpio.Level                 { return gpio.Low }
+func (irqPin) WaitForEdge(d time.Duration) bool { time.Sleep(d); return false }
+
+func TestIRQ(t *testing.T) {
+	r := mustRig(t, func(_ *fakeDAA, o *Opts) { o.IRQ = irqPin{gpio.INVALID} })
+	if r.chip.get(regCtl2) != inteBit|ctl2Reset || r.chip.get(regIntMask) != intRing|intDropOut|intPolarity {
+		t.Fatalf("interrupts not enabled: 2=%#x 3=%#x", r.chip.get(regCtl2), r.chip.get(regIntMask))
+	}
+	r.chip.mu.Lock()
+	r.chip.reg[regIntSrc] = intPolarity
+	r.chip.mu.Unlock()
+	r.run(10 * time.Millisecond)
+	if r.chip.get(regIntSrc) != 0 {
+		t.Fatal("interrupt source not cleared while INT is asserted")
+	}
+	// A running chip with INT enabled still probes as an Si3050.
+	if _, err := probe(&r.dev.bus); err != nil {
+		t.Fatal(err)
 	}
 }
