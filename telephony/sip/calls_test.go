@@ -444,3 +444,60 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 	}
 	nextEvent(t, ch, channel.EventHangup)
 }
+
+// TestTCPPhone: a phone registered over TCP is called over its own
+// connection, and calls out over TCP.
+func TestTCPPhone(t *testing.T) {
+	s, r, a, _ := setup(t, Config{})
+	c := newPhoneOn(t, s.Addr(), "203", "secret203", true)
+	if res := c.register("secret203", 300); res.StatusCode != 200 {
+		t.Fatalf("TCP register: %d", res.StatusCode)
+	}
+	var tcpSeen bool
+	for _, b := range s.Registrations() {
+		if b.Extension == "203" && b.Transport == "TCP" {
+			tcpSeen = true
+		}
+	}
+	if !tcpSeen {
+		t.Fatalf("no TCP binding: %+v", s.Registrations())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type result struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := a.call(ctx, "203", newMedia(t), nil); done <- result{d, err} }()
+	in := c.nextCall(t, 2*time.Second)
+	if !strings.EqualFold(in.req.Transport(), "TCP") {
+		t.Errorf("INVITE came over %s", in.req.Transport())
+	}
+	in.answer(t, newMedia(t))
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if err := res.d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
+	select {
+	case <-c.byes:
+	case <-time.After(3 * time.Second):
+		t.Fatal("TCP phone got no BYE")
+	}
+	// And the TCP phone calls the UDP one.
+	go func() { d, err := c.call(ctx, "201", newMedia(t), nil); done <- result{d, err} }()
+	in = a.nextCall(t, 2*time.Second)
+	in.answer(t, newMedia(t))
+	res = <-done
+	if res.err != nil {
+		t.Fatalf("call from TCP phone: %v", res.err)
+	}
+	if err := res.d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
+}

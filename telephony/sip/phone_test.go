@@ -86,6 +86,8 @@ type phone struct {
 	secret  string
 	pbx     netip.AddrPort
 	addr    netip.AddrPort
+	tcp     bool
+	contact sip.ContactHeader
 	ua      *sipgo.UserAgent
 	cli     *sipgo.Client
 	srv     *sipgo.Server
@@ -100,25 +102,44 @@ type phone struct {
 
 func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 	t.Helper()
+	return newPhoneOn(t, pbx, ext, secret, false)
+}
+
+// newPhoneOn makes a phone on UDP, or on TCP: then it has no listener and
+// everything, calls to it included, uses the connection its REGISTER opened.
+func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) *phone {
+	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone-"+ext), sipgo.WithUserAgentHostname("127.0.0.1"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(testLogger(t))),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(testLogger(t))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	var conn *net.UDPConn
+	var addr netip.AddrPort
+	var cli *sipgo.Client
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1"}}
+	if tcp {
+		addr = netip.MustParseAddrPort("127.0.0.1:5060") // placeholder: the server uses the connection
+		contact.Address.Port = 5060
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tcp")
+		cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientLogger(testLogger(t)))
+	} else {
+		conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		contact.Address.Port = int(addr.Port())
+		cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(int(addr.Port())),
+			sipgo.WithClientConnectionAddr(addr.String()), sipgo.WithClientLogger(testLogger(t)))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(testLogger(t)))
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(int(addr.Port())),
-		sipgo.WithClientConnectionAddr(addr.String()), sipgo.WithClientLogger(testLogger(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1", Port: int(addr.Port())}}
-	p := &phone{t: t, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
+	p := &phone{t: t, tcp: tcp, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
 		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
 	p.dsc = sipgo.NewDialogServerCache(cli, contact)
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
@@ -157,13 +178,15 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "No tx", nil))
 	})
-	go srv.ServeUDP(conn)
-	// ServeUDP publishes the listener asynchronously; requests sent before
-	// would open a second socket on the same port.
-	for len(ua.TransportLayer().ListenPorts("udp")) == 0 {
-		time.Sleep(time.Millisecond)
+	if conn != nil {
+		go srv.ServeUDP(conn)
+		// ServeUDP publishes the listener asynchronously; requests sent
+		// before would open a second socket on the same port.
+		for len(ua.TransportLayer().ListenPorts("udp")) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(5 * time.Millisecond)
 	t.Cleanup(func() { ua.Close() })
 	return p
 }
@@ -179,14 +202,15 @@ func (p *phone) register(secret string, expires int) *sip.Response {
 }
 
 func (p *phone) registerErr(secret string, expires int, contact *sip.ContactHeader) (*sip.Response, error) {
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: p.pbx.Addr().String(), Port: int(p.pbx.Port())})
+	req := sip.NewRequest(sip.REGISTER, p.pbxURI(""))
 	aor := sip.Uri{Scheme: "sip", User: p.ext, Host: p.pbx.Addr().String()}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor})
 	if contact == nil {
-		contact = &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: p.ext, Host: "127.0.0.1", Port: int(p.addr.Port())}}
+		c := p.contact
+		contact = &c
 	}
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", fmt.Sprint(expires)))
@@ -200,6 +224,16 @@ func (p *phone) registerErr(secret string, expires int, contact *sip.ContactHead
 		return res, nil
 	}
 	return p.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: p.ext, Password: secret})
+}
+
+// pbxURI addresses the server, over TCP for a TCP phone.
+func (p *phone) pbxURI(user string) sip.Uri {
+	u := sip.Uri{Scheme: "sip", User: user, Host: p.pbx.Addr().String(), Port: int(p.pbx.Port())}
+	if p.tcp {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", "tcp")
+	}
+	return u
 }
 
 // newMedia opens an RTP session for the phone.
@@ -219,8 +253,7 @@ func (p *phone) call(ctx context.Context, number string, m *media.Session, onRes
 	if err != nil {
 		return nil, err
 	}
-	to := sip.Uri{Scheme: "sip", User: number, Host: p.pbx.Addr().String(), Port: int(p.pbx.Port())}
-	req := sip.NewRequest(sip.INVITE, to)
+	req := sip.NewRequest(sip.INVITE, p.pbxURI(number))
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.ext, Host: p.pbx.Addr().String()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)

@@ -211,7 +211,7 @@ func New(c Config) (*Server, error) {
 	s.bans = newBanList(c.Ban, s.now)
 	s.reg = newRegistrar(s)
 
-	sipLog := c.Logger.With("component", "sipgo")
+	sipLog := slog.New(quietHandler{c.Logger.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(userAgent),
 		sipgo.WithUserAgentHostname(s.host),
@@ -645,3 +645,21 @@ func (s *Server) fromListener(req *sip.Request) {
 		req.Laddr = sip.Addr{IP: net.IP(a.Addr().AsSlice()), Port: int(a.Port())}
 	}
 }
+
+// quietHandler hands sipgo's records on at Debug level. sipgo logs every
+// unparseable datagram at Error level, with its content: anyone who can
+// send a packet could otherwise fill the box's log. What matters to an
+// installer (registrations, calls, bans) we log ourselves.
+type quietHandler struct{ h slog.Handler }
+
+func (q quietHandler) Enabled(ctx context.Context, _ slog.Level) bool {
+	return q.h.Enabled(ctx, slog.LevelDebug)
+}
+
+func (q quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return q.h.Handle(ctx, r)
+}
+
+func (q quietHandler) WithAttrs(a []slog.Attr) slog.Handler { return quietHandler{q.h.WithAttrs(a)} }
+func (q quietHandler) WithGroup(n string) slog.Handler      { return quietHandler{q.h.WithGroup(n)} }
