@@ -1,10 +1,12 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -338,15 +340,31 @@ func (s *Server) apiExportConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// apiImportConfig reads the document with the store's own strict decoder,
+// which migrates older schema versions and names bad fields by path; the
+// whole document is then validated by the exchange before anything
+// changes.
 func (s *Server) apiImportConfig(w http.ResponseWriter, r *http.Request) {
-	var c store.Config
-	if herr := readJSON(w, r, maxConfigBody, &c); herr != nil {
-		writeError(w, herr)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConfigBody))
+	if err != nil {
+		writeError(w, errorf(http.StatusRequestEntityTooLarge, "the configuration document is larger than %d bytes", maxConfigBody))
 		return
 	}
-	if c.Version == 0 {
-		writeError(w, &httpError{status: http.StatusUnprocessableEntity, msg: "The input is not valid; see the fields.",
-			fields: []FieldError{{"version", fmt.Sprintf("Missing: set the document's schema version (this firmware writes %d).", store.SchemaVersion)}}})
+	c, err := store.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		var syn *store.SyntaxError
+		switch {
+		case errors.As(err, &syn):
+			writeError(w, errorf(http.StatusBadRequest, "malformed JSON at line %d, column %d: %s", syn.Line, syn.Column, syn.Msg))
+		case errors.Is(err, store.ErrTooNew):
+			writeError(w, errorf(http.StatusUnprocessableEntity, "%v", err))
+		default:
+			if _, ok := fieldErrors(err); ok {
+				writeError(w, s.serviceError("import configuration", err))
+			} else {
+				writeError(w, errorf(http.StatusBadRequest, "%v", err))
+			}
+		}
 		return
 	}
 	if err := s.svc.ImportConfig(r.Context(), c); err != nil {
