@@ -1,0 +1,531 @@
+package dsp
+
+import "math"
+
+// EchoConfig configures a line echo canceller.
+type EchoConfig struct {
+	// TailMS is the longest echo path delay covered, in milliseconds
+	// (0 means 128, the G.168 figure for analog lines; at most 256).
+	TailMS int
+}
+
+// Line echo canceller design (ITU-T G.168 structure):
+//
+//   - Two-path adaptive filter (Ochiai): a background FIR adapts on every
+//     sample; a foreground copy produces the output. After each 10 ms
+//     block the two are compared: when the background removes clearly
+//     more echo it is copied to the foreground; when it has diverged
+//     (double talk the detector missed) it is reset from the foreground.
+//     Double talk can thus never corrupt the output filter, and a changed
+//     echo path is tracked as fast as the background converges.
+//   - The background adapts by NLMS on pre-whitened signals: an order-8
+//     LPC inverse filter, refreshed every 10 ms from the far-end signal,
+//     whitens both the reference and the error, which removes the
+//     eigenvalue spread of speech and makes NLMS converge about as fast
+//     as on white noise. Taps are proportionate (IPNLMS, α = 0.5): taps
+//     that already carry energy adapt faster, which suits the sparse
+//     impulse responses of hybrids (a bulk delay, then a few ms of
+//     dispersion) in a 128 ms window.
+//   - Geigel double-talk detection (near-end peak above half the far-end
+//     peak over the tail, i.e. assuming an echo return loss of at least
+//     6 dB) freezes adaptation, with a 30 ms hangover.
+//   - A non-linear processor removes the residual echo once the linear
+//     filter has taken out more than 9 dB and the near end is silent, and
+//     fills the gap with comfort noise at the background noise level
+//     (minimum statistics of the error signal), so the far end never
+//     hears the line go dead between words.
+//
+// Arithmetic is float32 with 4-way unrolled loops: per sample one fused
+// pass computes both filter outputs and the proportionate normaliser,
+// a second updates the background.
+const (
+	ecBlock        = 80    // comparison and LPC refresh interval, samples
+	ecLPCOrder     = 8     //
+	ecLPCWindow    = 256   // analysis window for the whitening filter
+	ecCompare      = 3     // blocks compared before adopting the background
+	ecCopyMargin   = 0.7   // background error must be 1.5 dB below the foreground's
+	ecDTSlow       = 0.5   // step factor while double talk is suspected
+	ecRho          = 0.95  // correlation double-talk threshold
+	ecDTBlocks     = 4     // hangover of the correlation detector, blocks
+	ecMu           = 0.6   // background NLMS step while converging
+	ecMuMin        = 0.2   // step once converged
+	ecAlpha        = 0.5   // IPNLMS proportionality (−1 = NLMS, 1 = PNLMS)
+	ecDelta        = 1e3   // regularisation of the normaliser
+	ecVSSLow       = 20.0  // dB of estimated ERLE where the step starts to shrink
+	ecVSSHigh      = 30.0  // dB where it reaches ecMuMin
+	ecLPCSmooth    = 0.95  // autocorrelation smoothing per refresh (≈ 0.8 s)
+	ecLPCEvery     = 4     // refresh the whitening filter every 4 blocks (40 ms)
+	ecGeigel       = 0.5   // double-talk threshold (6 dB)
+	ecHangover     = 240   // 30 ms
+	ecNLPRatio     = 0.125 // NLP engages when error < d − 9 dB
+	ecNLPHold      = 80    // 10 ms
+	ecActiveDBm0   = -45.0 // far end counts as talking above this peak level
+	ecMaxTailMS    = 256
+	ecDefaultTail  = 128
+	ecRenormPeriod = 4096 // recompute the running energy to stop float drift
+)
+
+// EchoCanceller removes the echo of ref (what the exchange sends to the
+// line) from rx (what comes back) on an FXO line.
+type EchoCanceller struct {
+	n int // taps
+
+	x, xw  []float32 // far-end and whitened far-end, double-written rings of 2n
+	pos    int       // index of the newest sample in the rings
+	wb, wf []float32 // background and foreground taps
+	exw    float64   // energy of the whitened window
+
+	lpc       [ecLPCOrder + 1]float32 // whitening filter, lpc[0] = 1
+	racc      [ecLPCOrder + 1]float64 // smoothed autocorrelation
+	lpcBlocks int
+	mu        float32             // current step
+	erleEst   float64             // smoothed block ERLE estimate, dB
+	dhist     [ecLPCOrder]float32 // near-end history for whitening
+	blockN    int
+
+	// block energies for the two-path comparison
+	eb, ef, ed float64
+	edy, eyy   float64 // Σ d·ŷ and Σ ŷ² for the correlation detector
+	ef0, ed0   float64 // unwhitened foreground error and rx energies
+	dtBlocks   int     // blocks of double talk still to assume
+	mismatch   bool    // the foreground's error exceeds rx: it does not fit the path
+	hb, hf, hd [ecCompare]float64
+	hdt        [ecCompare]bool
+	blockDT    bool
+	cmpIdx     int
+
+	// Geigel detector
+	blkMax   [ecMaxTailMS * 8 / 64]float32
+	blkCount int
+	blkIdx   int
+	curMax   float32
+	tailMax  float32
+	hangover int
+
+	// NLP and comfort noise
+	pd, pe, noise float64
+	nlpGain       float32
+	nlpHold       int
+	seed          uint32
+	activePeak    float32
+
+	nlpOff bool // tests measure the linear canceller alone
+	sinceN int
+}
+
+// NewEchoCanceller returns a canceller for c.
+func NewEchoCanceller(c EchoConfig) *EchoCanceller {
+	tail := c.TailMS
+	if tail <= 0 {
+		tail = ecDefaultTail
+	}
+	tail = min(tail, ecMaxTailMS)
+	n := tail * sampleRate / 1000
+	n = (n + 63) &^ 63 // whole Geigel blocks, and a multiple of 4 for unrolling
+	e := &EchoCanceller{
+		n:          n,
+		x:          make([]float32, 2*n),
+		xw:         make([]float32, 2*n),
+		wb:         make([]float32, n),
+		wf:         make([]float32, n),
+		seed:       0x9E3779B9,
+		nlpGain:    1,
+		mu:         ecMu,
+		activePeak: float32(dbm0ToPeak(ecActiveDBm0)),
+		noise:      1,
+	}
+	e.lpc[0] = 1
+	return e
+}
+
+// Process cancels the echo in rx given ref, the signal sent to the line
+// over the same period, writing the result to out (which may alias rx).
+// It handles min(len(rx), len(ref), len(out)) samples.
+func (e *EchoCanceller) Process(rx, ref, out []int16) {
+	cnt := min(len(rx), len(ref), len(out))
+	n := e.n
+	for i := 0; i < cnt; i++ {
+		xs := float32(ref[i])
+		d := float32(rx[i])
+
+		// Far-end rings: newest at pos, window x[pos : pos+n].
+		p := e.pos - 1
+		if p < 0 {
+			p = n - 1
+		}
+		e.pos = p
+		old := e.xw[p]
+		e.x[p], e.x[p+n] = xs, xs
+		win := e.x[p : p+n]
+		xwv := xs
+		for k := 1; k <= ecLPCOrder; k++ {
+			xwv += e.lpc[k] * win[k]
+		}
+		e.xw[p], e.xw[p+n] = xwv, xwv
+		e.exw += float64(xwv)*float64(xwv) - float64(old)*float64(old)
+		wwin := e.xw[p : p+n]
+
+		// Geigel: peak of |x| over the tail, in 64-sample blocks.
+		ax := xs
+		if ax < 0 {
+			ax = -ax
+		}
+		e.curMax = max(e.curMax, ax)
+		e.blkCount++
+		if e.blkCount == 64 {
+			nb := n / 64
+			e.blkMax[e.blkIdx] = e.curMax
+			e.blkIdx++
+			if e.blkIdx == nb {
+				e.blkIdx = 0
+			}
+			e.curMax, e.blkCount = 0, 0
+			var m float32
+			for _, v := range e.blkMax[:nb] {
+				m = max(m, v)
+			}
+			e.tailMax = m
+		}
+		peak := max(e.tailMax, e.curMax)
+
+		// Both filters and the proportionate normaliser in one pass.
+		yf, ybw, yfw, l1, s1 := dot2(e.wb, e.wf, win, wwin)
+		ef := d - yf
+
+		// Geigel on the foreground's residual rather than on rx: once
+		// some echo is cancelled, a hybrid with a low return loss (6 dB)
+		// no longer looks like near-end speech, while near-end speech
+		// passes the fixed foreground filter untouched and is detected
+		// as before. (Not on the background's residual: an adapting
+		// filter partly tracks near-end speech and would hide it.)
+		// Ignored while the foreground is known to mismatch the echo
+		// path (its error then exceeds rx: a path change, not a talker).
+		if abs32(ef) > ecGeigel*peak && !e.mismatch {
+			e.hangover = ecHangover
+		} else if e.hangover > 0 {
+			e.hangover--
+		}
+		dt := e.hangover > 0 || e.dtBlocks > 0
+		if dt {
+			e.blockDT = true
+		}
+
+		// Whitened a-priori error: A(z)·d minus the background filter on
+		// the whitened reference, both with the current filters (an error
+		// whitened from past errors would mix in stale filter states and
+		// make the update unstable).
+		dw := d
+		for k := 1; k <= ecLPCOrder; k++ {
+			dw += e.lpc[k] * e.dhist[k-1]
+		}
+		copy(e.dhist[1:], e.dhist[:ecLPCOrder-1])
+		e.dhist[0] = d
+		ew := dw - ybw
+		efw := dw - yfw
+
+		// IPNLMS: g_k = (1−α)/(2n) + (1+α)|w_k|/(2‖w‖₁), normalised by
+		// xᵀGx (computed exactly from the sums of the fused pass).
+		// Suspected double talk slows the adaptation rather than
+		// freezing it: a false alarm (an echo path change) then still
+		// converges, and a true one is kept from the output by the
+		// two-path structure.
+		if peak > e.activePeak {
+			l1 = max(l1, 1e-6)
+			den := (1-ecAlpha)*float32(e.exw)/float32(2*n) + (1+ecAlpha)*s1/(2*l1) + ecDelta
+			mu := e.mu
+			if dt {
+				mu *= ecDTSlow
+			}
+			c := mu * ew / den
+			update(e.wb, wwin, c*(1-ecAlpha)/float32(2*n), c*(1+ecAlpha)/(2*l1))
+		}
+
+		// The two-path comparison uses the whitened errors: a fast
+		// adapting filter partly follows the recent error through the
+		// correlation of successive reference samples, which would make
+		// a background spoilt by double talk look better than it is; in
+		// the whitened domain successive samples are uncorrelated.
+		e.eb += float64(ew) * float64(ew)
+		e.ef += float64(efw) * float64(efw)
+		e.ed += float64(dw) * float64(dw)
+		e.ef0 += float64(ef) * float64(ef)
+		e.ed0 += float64(d) * float64(d)
+		e.edy += float64(d) * float64(yf)
+		e.eyy += float64(yf) * float64(yf)
+		e.blockN++
+		if e.blockN == ecBlock {
+			e.endBlock(dt)
+		}
+		e.sinceN++
+		if e.sinceN == ecRenormPeriod {
+			e.sinceN = 0
+			var s float64
+			for _, v := range wwin {
+				s += float64(v) * float64(v)
+			}
+			e.exw = s
+		}
+
+		out[i] = e.nlp(ef, d, dt, peak > e.activePeak)
+	}
+}
+
+// endBlock runs the two-path comparison and refreshes the whitening filter.
+func (e *EchoCanceller) endBlock(dt bool) {
+	// Correlation double-talk detector: with a foreground that fits the
+	// echo path, rx is the echo estimate plus noise, so their normalised
+	// correlation is close to 1; a near-end talker adds energy the
+	// estimate does not explain (ρ² ≈ echo/(echo+near)). ρ < 0.95 flags
+	// a talker down to about 10 dB below the echo — well below where
+	// the Geigel test (6 dB above the far end's peak) is blind. Only
+	// judged where the estimate stands well clear of the line noise and
+	// the foreground is known to fit.
+	e.mismatch = e.ef0 > e.ed0
+	if e.dtBlocks > 0 {
+		e.dtBlocks--
+	}
+	if !e.mismatch && e.erleEst > 10 && e.eyy > 30*e.noise*ecBlock {
+		if rho := e.edy / math.Sqrt(e.ed0*e.eyy+1e-9); rho < ecRho {
+			e.dtBlocks = ecDTBlocks
+			dt = true
+			e.blockDT = true
+		}
+	}
+	e.edy, e.eyy = 0, 0
+	// Sliding sums over the last ecCompare blocks.
+	k := e.cmpIdx
+	e.hb[k], e.hf[k], e.hd[k], e.hdt[k] = e.eb, e.ef, e.ed, e.blockDT
+	e.cmpIdx = (k + 1) % ecCompare
+	var sb, sf, sd float64
+	anyDT := false
+	for i := range ecCompare {
+		sb += e.hb[i]
+		sf += e.hf[i]
+		sd += e.hd[i]
+		anyDT = anyDT || e.hdt[i]
+	}
+	// Adopt the background when it has removed clearly more echo than
+	// the foreground over 30 ms and at least 3 dB of rx. During
+	// suspected double talk an adapting filter partly fits the near-end
+	// speech, so its error looks deceptively small: then it must be
+	// 6 dB better than the foreground and remove 6 dB of rx, which only
+	// a real improvement (a changed echo path, which also trips the
+	// double-talk detector) achieves with the slowed double-talk step.
+	margin, floor := ecCopyMargin, 0.5
+	if anyDT {
+		margin, floor = 0.25, 0.25
+	}
+	switch {
+	case sb < margin*sf && sb < floor*sd:
+		copy(e.wf, e.wb)
+		clear(e.hb[:])
+		clear(e.hf[:])
+		clear(e.hd[:])
+	case e.eb > 4*e.ef && e.ef < e.ed:
+		// Background diverged: restart it from the foreground.
+		copy(e.wb, e.wf)
+	}
+	// Variable step: large while much echo is left, small once the
+	// foreground cancels well, to cut the misadjustment noise that line
+	// noise causes (echo-to-residual estimated per block, smoothed).
+	if e.ed0 > 0 && e.ef0 > 0 && !dt {
+		r := 10 * math.Log10(e.ed0/e.ef0)
+		e.erleEst += (r - e.erleEst) * 0.1
+	}
+	switch {
+	case e.erleEst < ecVSSLow:
+		e.mu = ecMu
+	case e.erleEst > ecVSSHigh:
+		e.mu = ecMuMin
+	default:
+		e.mu = ecMu + (ecMuMin-ecMu)*float32((e.erleEst-ecVSSLow)/(ecVSSHigh-ecVSSLow))
+	}
+	e.eb, e.ef, e.ed, e.blockN = 0, 0, 0, 0
+	e.ef0, e.ed0 = 0, 0
+	e.blockDT = false
+	e.lpcBlocks++
+	if e.lpcBlocks == ecLPCEvery {
+		e.lpcBlocks = 0
+		if e.updateLPC() {
+			e.rewhiten()
+		}
+	}
+}
+
+// rewhiten recomputes the whitened reference window with the current
+// whitening filter. The NLMS error is A(z)·d − w·xw; it is only the right
+// gradient when every sample of xw went through the same A(z) as d, so a
+// filter change must be applied to the whole window at once.
+func (e *EchoCanceller) rewhiten() {
+	n := e.n
+	win := e.x[e.pos : e.pos+n]
+	var s float64
+	for j := 0; j < n; j++ {
+		v := win[j]
+		for k := 1; k <= ecLPCOrder; k++ {
+			if j+k < n {
+				v += e.lpc[k] * win[j+k]
+			}
+		}
+		e.xw[e.pos+j] = v
+		idx := e.pos + j
+		if idx >= n {
+			idx -= n
+		} else {
+			idx += n
+		}
+		e.xw[idx] = v
+		s += float64(v) * float64(v)
+	}
+	e.exw = s
+}
+
+// updateLPC fits the whitening filter to the latest far-end samples
+// (autocorrelation method, Hann window, 40 dB noise floor so silence or
+// pure tones give a well-conditioned filter).
+func (e *EchoCanceller) updateLPC() bool {
+	win := e.x[e.pos : e.pos+min(ecLPCWindow, e.n)]
+	var r [ecLPCOrder + 1]float64
+	var buf [ecLPCWindow]float64
+	L := len(win)
+	for i, v := range win {
+		h := 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/float64(L))
+		buf[i] = float64(v) * h
+	}
+	for k := range r {
+		var s float64
+		for i := k; i < L; i++ {
+			s += buf[i] * buf[i-k]
+		}
+		r[k] = s
+	}
+	if r[0] < 1e3 {
+		return false // silence: keep the previous filter
+	}
+	// Long-term average: the whitening filter must stay nearly constant
+	// over the filter window, or the whitened reference and error stop
+	// matching and the adaptation is biased.
+	for k := range r {
+		e.racc[k] = e.racc[k]*ecLPCSmooth + r[k]*(1-ecLPCSmooth)
+		r[k] = e.racc[k]
+	}
+	r[0] *= 1.0001
+	for k := 1; k <= ecLPCOrder; k++ {
+		// Lag window (60 Hz Gaussian) widens the formant peaks slightly.
+		g := math.Exp(-0.5 * math.Pow(2*math.Pi*60*float64(k)/sampleRate, 2))
+		r[k] *= g
+	}
+	// Levinson–Durbin.
+	var a, tmp [ecLPCOrder + 1]float64
+	a[0] = 1
+	errp := r[0]
+	for i := 1; i <= ecLPCOrder; i++ {
+		acc := r[i]
+		for j := 1; j < i; j++ {
+			acc += a[j] * r[i-j]
+		}
+		k := -acc / errp
+		if k >= 1 || k <= -1 {
+			return false
+		}
+		tmp = a
+		for j := 1; j < i; j++ {
+			a[j] = tmp[j] + k*tmp[i-j]
+		}
+		a[i] = k
+		errp *= 1 - k*k
+	}
+	for k := 1; k <= ecLPCOrder; k++ {
+		e.lpc[k] = float32(a[k])
+	}
+	return true
+}
+
+// nlp applies the non-linear processor and comfort noise to the linear
+// canceller output ef.
+func (e *EchoCanceller) nlp(ef, d float32, dt, farActive bool) int16 {
+	const a = 1.0 / 128 // 16 ms power smoothing
+	e.pd += (float64(d)*float64(d) - e.pd) * a
+	e.pe += (float64(ef)*float64(ef) - e.pe) * a
+	// Minimum statistics: fall fast, rise by about 6 dB per second.
+	if e.pe < e.noise {
+		e.noise += (e.pe - e.noise) * 0.05
+	} else {
+		e.noise *= 1.00017
+	}
+	e.noise = max(e.noise, 0.01)
+	v := ef
+	if e.nlpOff {
+		return clamp16(v)
+	}
+	on := farActive && !dt && e.pe < ecNLPRatio*e.pd
+	if on {
+		e.nlpHold = ecNLPHold
+	} else if e.nlpHold > 0 {
+		e.nlpHold--
+		on = true
+	}
+	if on {
+		e.nlpGain -= 1.0 / 16 // 2 ms fade to noise
+		if e.nlpGain < 0 {
+			e.nlpGain = 0
+		}
+	} else {
+		e.nlpGain += 1.0 / 40 // 5 ms back to the signal
+		if e.nlpGain > 1 {
+			e.nlpGain = 1
+		}
+	}
+	if e.nlpGain < 1 {
+		// Uniform noise of the estimated power: amplitude √(3P).
+		e.seed ^= e.seed << 13
+		e.seed ^= e.seed >> 17
+		e.seed ^= e.seed << 5
+		u := float32(int32(e.seed)) / (1 << 31)
+		cn := u * float32(math.Sqrt(3*e.noise))
+		v = e.nlpGain*ef + (1-e.nlpGain)*cn
+	}
+	return clamp16(v)
+}
+
+// dot2 returns wf·x (the output's echo estimate), wb·xw and wf·xw (the
+// whitened estimates), ‖wb‖₁ and Σ|wb_k|·xw_k² (the proportionate
+// normaliser): all the canceller needs per sample, in one pass.
+func dot2(wb, wf, x, xw []float32) (yf, ybw, yfw, l1, s1 float32) {
+	n := len(wb)
+	wf, x, xw = wf[:n], x[:n], xw[:n]
+	var f0, f1, a0, a1, s0, s1b, c0, c1, g0, g1 float32
+	for k := 0; k+3 < n; k += 4 {
+		w0, w1, w2, w3 := wb[k], wb[k+1], wb[k+2], wb[k+3]
+		x0, x1, x2, x3 := x[k], x[k+1], x[k+2], x[k+3]
+		f0 += wf[k]*x0 + wf[k+2]*x2
+		f1 += wf[k+1]*x1 + wf[k+3]*x3
+		aw0, aw1, aw2, aw3 := abs32(w0), abs32(w1), abs32(w2), abs32(w3)
+		a0 += aw0 + aw2
+		a1 += aw1 + aw3
+		v0, v1, v2, v3 := xw[k], xw[k+1], xw[k+2], xw[k+3]
+		c0 += w0*v0 + w2*v2
+		c1 += w1*v1 + w3*v3
+		g0 += wf[k]*v0 + wf[k+2]*v2
+		g1 += wf[k+1]*v1 + wf[k+3]*v3
+		s0 += aw0*v0*v0 + aw2*v2*v2
+		s1b += aw1*v1*v1 + aw3*v3*v3
+	}
+	return f0 + f1, c0 + c1, g0 + g1, a0 + a1, s0 + s1b
+}
+
+// update does w_k += (c0 + c1·|w_k|)·x_k, the IPNLMS tap update.
+func update(w, x []float32, c0, c1 float32) {
+	n := len(w)
+	x = x[:n]
+	for k := 0; k+3 < n; k += 4 {
+		w[k] += (c0 + c1*abs32(w[k])) * x[k]
+		w[k+1] += (c0 + c1*abs32(w[k+1])) * x[k+1]
+		w[k+2] += (c0 + c1*abs32(w[k+2])) * x[k+2]
+		w[k+3] += (c0 + c1*abs32(w[k+3])) * x[k+3]
+	}
+}
+
+func abs32(v float32) float32 {
+	return math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+}
