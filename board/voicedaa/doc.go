@@ -51,7 +51,9 @@
 //   - a sign change of LVS held for Opts.PolarityDebounce is a polarity
 //     reversal (EventPolarityReversal);
 //   - on hook, a drop below Opts.InUseFraction of the learned idle voltage
-//     means a parallel handset is off hook (EventLineInUse / EventLineIdle).
+//     means a parallel handset is off hook; off hook, a drop of the port's
+//     loop current below Opts.InUseCurrentFraction of what it had means an
+//     extension picked up during the call (EventLineInUse / EventLineIdle).
 //
 // Seize refuses a line without battery (board.ErrNoBattery). Supervision
 // detects a chip that reset (PCM disabled again) and reconfigures it, brings

@@ -40,8 +40,10 @@ type lineMonitor struct {
 	pol      int
 	polSince time.Time
 
-	// Line in use by a parallel device.
+	// Line in use by a parallel device: the learned on-hook voltage and,
+	// while off hook, the learned loop current.
 	idleV      float64
+	ownI       float64
 	inUse      bool
 	inUseSince time.Time
 
@@ -58,8 +60,18 @@ func (m *lineMonitor) holdoff(until time.Time) {
 // hookChanged is called when the port itself goes on or off hook: its own
 // loop changes the line voltage, which says nothing about the line.
 func (m *lineMonitor) hookChanged(now time.Time) {
-	m.inUse = false
+	m.inUse, m.ownI = false, 0
 	m.holdoff(now.Add(settleTime))
+}
+
+// learn follows a reference level: rises at once, drifts down slowly.
+func learn(ref *float64, v float64) {
+	switch {
+	case *ref == 0 || v > *ref:
+		*ref = v
+	default:
+		*ref += (v - *ref) / 256
+	}
 }
 
 // ringPolarity reads the ring detector: +1 for the positive half (RDTP), −1
@@ -83,8 +95,9 @@ func debounced(since *time.Time, now time.Time, d time.Duration) bool {
 	return now.Sub(*since) >= d
 }
 
-// sample processes one poll and appends the resulting events.
-func (m *lineMonitor) sample(now time.Time, daa1 byte, lvs int8, offHook bool, evs []board.EventType) []board.EventType {
+// sample processes one poll and appends the resulting events. lineStat is
+// register 12 (loop current), read only while off hook.
+func (m *lineMonitor) sample(now time.Time, daa1 byte, lvs int8, lineStat byte, offHook bool, evs []board.EventType) []board.EventType {
 	o := m.o
 	// A ring is an alternating voltage: the detector's polarity must flip
 	// at least RingMinAlternations times, each flip within half a period of
@@ -169,21 +182,32 @@ func (m *lineMonitor) sample(now time.Time, daa1 byte, lvs int8, offHook bool, e
 		evs = append(evs, board.EventPolarityReversal)
 	}
 
+	// A parallel handset shows as a drop of the on-hook voltage or, while
+	// we hold the line, as a drop of our share of the loop current (the
+	// vendor's line-in-use check looks at the same two readings).
+	var low bool
 	if offHook {
-		m.inUseSince = time.Time{}
-		return evs
-	}
-	if m.idleV == 0 {
-		m.idleV = v
-		return evs
-	}
-	low := v < m.idleV*o.InUseFraction
-	if !low && !m.inUse {
-		// Learn the idle voltage: follow rises at once, drifts slowly.
-		if v > m.idleV {
+		lcs := lineStat & lcsMask
+		if lcs == lcsOverload {
+			return evs
+		}
+		i := float64(lcs) * lcsMAPerLSB
+		if m.ownI == 0 {
+			m.ownI = i
+			return evs
+		}
+		low = i < m.ownI*o.InUseCurrentFraction
+		if !low && !m.inUse {
+			learn(&m.ownI, i)
+		}
+	} else {
+		if m.idleV == 0 {
 			m.idleV = v
-		} else {
-			m.idleV += (v - m.idleV) / 256
+			return evs
+		}
+		low = v < m.idleV*o.InUseFraction
+		if !low && !m.inUse {
+			learn(&m.idleV, v)
 		}
 	}
 	switch {
@@ -333,8 +357,15 @@ func (d *Dev) pollLocked(add func(board.EventType, string)) {
 		d.commError(add, err)
 		return
 	}
+	var ls byte
+	if d.offHook {
+		if ls, err = d.bus.read(regLineStat); err != nil {
+			d.commError(add, err)
+			return
+		}
+	}
 	st.commErrs = 0
-	for _, e := range d.mon.sample(now, r5, int8(lvs), d.offHook, nil) {
+	for _, e := range d.mon.sample(now, r5, int8(lvs), ls, d.offHook, nil) {
 		add(e, "")
 	}
 }

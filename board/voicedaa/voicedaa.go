@@ -136,6 +136,10 @@ type Opts struct {
 	// InUseDebounce filters it (default 100 ms).
 	InUseFraction float64
 	InUseDebounce time.Duration
+	// InUseCurrentFraction: while the port holds the line, a drop of its
+	// loop current below this fraction of the current it had means a
+	// parallel handset took a share (default 0.7).
+	InUseCurrentFraction float64
 	// RingMinAlternations ring-detector polarity alternations, each within
 	// RingMaxHalfPeriod, validate a ring (defaults 4 and 70 ms: two cycles
 	// of a 15..68 Hz ring); RingStopAfter without alternation ends it
@@ -177,6 +181,12 @@ func (o *Opts) normalize() error {
 	}
 	if o.InUseFraction <= 0 || o.InUseFraction >= 1 {
 		return fmt.Errorf("in-use fraction %.2f out of range (0, 1)", o.InUseFraction)
+	}
+	if o.InUseCurrentFraction == 0 {
+		o.InUseCurrentFraction = 0.7
+	}
+	if o.InUseCurrentFraction <= 0 || o.InUseCurrentFraction >= 1 {
+		return fmt.Errorf("in-use current fraction %.2f out of range (0, 1)", o.InUseCurrentFraction)
 	}
 	if o.InUseDebounce == 0 {
 		o.InUseDebounce = 100 * time.Millisecond

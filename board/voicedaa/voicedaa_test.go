@@ -328,6 +328,28 @@ func TestLineInUse(t *testing.T) {
 	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineIdle}) {
 		t.Fatalf("events %v", got)
 	}
+	// While we hold the line, an extension picked up takes a share of the
+	// loop current.
+	if err := r.dev.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	r.chip.mu.Lock()
+	r.chip.loopCurent = 4
+	r.chip.mu.Unlock()
+	r.run(300 * time.Millisecond)
+	r.chip.mu.Lock()
+	r.chip.loopCurent = 8
+	r.chip.mu.Unlock()
+	r.run(300 * time.Millisecond)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventLineInUse, board.EventLineIdle}) {
+		t.Fatalf("off-hook events %v", got)
+	}
+	if err := r.dev.Release(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	r.types()
 	// Our own seize pulls the line down too: not "in use".
 	if err := r.dev.Seize(); err != nil {
 		t.Fatal(err)
@@ -542,7 +564,7 @@ func FuzzLineMonitor(f *testing.F) {
 					}
 					first = p
 				}
-				for _, e := range m.sample(now, b[i], int8(b[i+1]), false, nil) {
+				for _, e := range m.sample(now, b[i], int8(b[i+1]), b[i], i%4 == 2, nil) {
 					if e == board.EventRingStart && !alternated {
 						t.Fatal("ring validated without polarity alternation")
 					}
