@@ -501,3 +501,48 @@ func TestTCPPhone(t *testing.T) {
 	}
 	wantEnded(t, r, channel.CauseNormal)
 }
+
+// TestDelayedOffer: an INVITE without SDP gets our offer in the 200 and
+// the caller's answer in the ACK; audio then flows.
+func TestDelayedOffer(t *testing.T) {
+	s, chans := answeringServer(t, Config{})
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := sip.NewRequest(sip.INVITE, a.pbxURI("600"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "201", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "600", Host: "127.0.0.1"}})
+	d, err := a.dua.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "201", Password: "secret201"}); err != nil {
+		t.Fatal(err)
+	}
+	m := newMedia(t)
+	ans, _, err := m.AnswerOffer(d.InviteResponse.Body())
+	if err != nil {
+		t.Fatalf("our offer in the 200: %v\n%s", err, d.InviteResponse.Body())
+	}
+	ack := sip.NewRequest(sip.ACK, d.InviteResponse.Contact().Address)
+	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	ack.SetBody(ans)
+	if err := d.WriteRequest(ack); err != nil {
+		t.Fatal(err)
+	}
+	ch := <-chans
+	rec := &recorder{}
+	ch.Media().SetSink(rec)
+	toneCtx, stop := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer stop()
+	toneSource(toneCtx, m, 1000, 8000)
+	waitFor(t, func() bool { return len(rec.snapshot()) >= 5*media.FrameSamples }, "audio after a delayed offer")
+	// We sent the ACK ourselves, so sipgo's dialog is not "confirmed":
+	// send the BYE as a plain in-dialog request.
+	if res, err := d.Do(ctx, sip.NewRequest(sip.BYE, d.InviteResponse.Contact().Address)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("BYE: %v %v", res, err)
+	}
+	nextEvent(t, ch, channel.EventHangup)
+}

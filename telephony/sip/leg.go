@@ -538,11 +538,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 400, "Bad Request (missing Contact)")
 		return
 	}
-	if len(req.Body()) == 0 {
-		// We need the caller's offer to pick a codec before ringing anyone.
-		s.respond(tx, req, 488, "Not Acceptable Here (SDP offer required)")
-		return
-	}
 	l := newLeg(s, true)
 	if !s.addLeg(l) {
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
@@ -556,7 +551,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	l.sess = sess
-	answer, d, err := sess.AnswerOffer(req.Body())
+	// A delayed offer (INVITE without SDP, RFC 3261 §13.2.1): we offer in
+	// the 200 and the caller answers in the ACK.
+	delayed := len(req.Body()) == 0
+	var answer []byte
+	var d media.Description
+	if delayed {
+		answer, err = sess.Offer(nil, media.SendRecv)
+	} else {
+		answer, d, err = sess.AnswerOffer(req.Body())
+	}
 	if err != nil {
 		s.removeLeg(l)
 		sess.Close()
@@ -637,10 +641,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !answered {
 		return
 	}
-	if ack := l.awaitAck(tx, res, ackCh); ack == nil {
+	ack := l.awaitAck(tx, res, ackCh)
+	problem := ""
+	switch {
+	case ack == nil:
+		problem = "no ACK for 200"
+	case delayed:
+		if _, err := sess.AcceptAnswer(ack.Body()); err != nil {
+			problem = "no usable SDP answer in the ACK: " + err.Error()
+		}
+	}
+	if problem != "" {
 		l.mu.Lock()
 		if l.state == stAnswered {
-			s.log.Warn("sip: no ACK for 200, ending call", "leg", l.info.ID)
+			s.log.Warn("sip: ending call", "leg", l.info.ID, "reason", problem)
 			l.sendByeLocked()
 			l.endLocked(channel.CauseFailure)
 		}
