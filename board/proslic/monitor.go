@@ -32,6 +32,7 @@ func (d *Dev) Start(ctx context.Context) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d.stopMon = cancel
+	d.monCtx.Store(&ctx)
 	done := make(chan struct{})
 	d.monDone = done
 	d.resetMonitor()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -756,4 +757,56 @@ func BenchmarkPoll(b *testing.B) {
 		chip.ops = chip.ops[:0]
 		chip.mu.Unlock()
 	}
+}
+
+func TestHaltWithFullEventChannel(t *testing.T) {
+	r := mustRig(t, func(_ *fakeSLIC, o *Opts) {
+		o.Events = make(chan board.Event) // nobody reads it
+		o.PollInterval = time.Millisecond
+	})
+	r.dev.clk = &autoClock{t: r.clk.Now()} // time moves on its own
+	r.dev.Start(t.Context())
+	r.chip.setHook(true) // the monitor will block sending off-hook
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		r.dev.mu.Lock()
+		blocked := r.dev.rawOff
+		r.dev.mu.Unlock()
+		if blocked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("off-hook never debounced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let it reach the send
+	done := make(chan error, 1)
+	go func() { done <- r.dev.Halt() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Halt hung on a full event channel")
+	}
+}
+
+// autoClock advances by a millisecond at every reading.
+type autoClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *autoClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func (c *autoClock) Sleep(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

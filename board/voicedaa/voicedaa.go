@@ -235,6 +235,9 @@ type Dev struct {
 	state    monitorState
 	stopMon  context.CancelFunc
 	monDone  chan struct{}
+	// monCtx is the running monitor's context: an event send gives up
+	// when it ends, so Halt cannot hang on a full Events channel.
+	monCtx atomic.Pointer[context.Context]
 }
 
 var _ board.FXOPort = (*Dev)(nil)
@@ -469,7 +472,16 @@ func (d *Dev) Status() board.PortStatus {
 func (d *Dev) emit(t board.EventType, detail string) {
 	ev := board.Event{Port: d.opts.Index, Type: t, Time: d.clk.Now(), Detail: detail}
 	d.log.Debug("event", "event", ev.String())
-	if d.opts.Events != nil {
-		d.opts.Events <- ev
+	if d.opts.Events == nil {
+		return
+	}
+	var done <-chan struct{}
+	if c := d.monCtx.Load(); c != nil {
+		done = (*c).Done()
+	}
+	select {
+	case d.opts.Events <- ev:
+	case <-done:
+		d.log.Warn("event dropped: monitor stopping", "event", ev.String())
 	}
 }
