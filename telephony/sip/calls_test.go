@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -545,4 +546,67 @@ func TestDelayedOffer(t *testing.T) {
 		t.Fatalf("BYE: %v %v", res, err)
 	}
 	nextEvent(t, ch, channel.EventHangup)
+}
+
+// TestForeignBYERefused: a BYE with the right Call-ID and tags from another
+// address does not end the call.
+func TestForeignBYERefused(t *testing.T) {
+	s, chans := answeringServer(t, Config{})
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := a.call(ctx, "600", newMedia(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := <-chans
+	evil := newRawFrom(t, s.Addr(), "127.0.0.2")
+	bye := fmt.Sprintf("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-evil1\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 999 BYE\r\nContent-Length: 0\r\n\r\n",
+		d.InviteResponse.Contact().Address.String(), evil.local(), d.InviteRequest.From().Value(), d.InviteResponse.To().Value(), d.InviteRequest.CallID().Value())
+	if res := evil.send(bye, time.Second); res == nil || res.StatusCode != 481 {
+		t.Fatalf("foreign BYE: %v, want 481", res)
+	}
+	select {
+	case ev := <-ch.Events():
+		t.Fatalf("call got %v from a foreign BYE", ev.Type)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, ch, channel.EventHangup)
+}
+
+// TestUnspecifiedListenAddress: bound to 0.0.0.0, the server still sends
+// its requests from the listening socket and calls work.
+func TestUnspecifiedListenAddress(t *testing.T) {
+	r := newRouter(t)
+	s := startServer(t, Config{Addr: "0.0.0.0:0", Host: "127.0.0.1", OnCall: r.onCall})
+	r.s = s
+	pbx := netip.AddrPortFrom(mustAddr("127.0.0.1"), s.Addr().Port())
+	a := newPhone(t, pbx, "201", "secret201")
+	b := newPhone(t, pbx, "202", "secret202")
+	a.register("secret201", 300)
+	b.register("secret202", 300)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type result struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := a.call(ctx, "202", newMedia(t), nil); done <- result{d, err} }()
+	in := b.nextCall(t, 2*time.Second)
+	if src := in.req.Source(); !strings.HasSuffix(src, fmt.Sprintf(":%d", pbx.Port())) {
+		t.Errorf("INVITE came from %s, not from the listening port %d", src, pbx.Port())
+	}
+	in.answer(t, newMedia(t))
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if err := res.d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
 }

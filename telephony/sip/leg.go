@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -353,6 +354,16 @@ func (l *leg) awaitAck(tx sip.ServerTransaction, res *sip.Response, ackCh chan *
 // re-INVITE (hold/unhold, address change, session refresh).
 func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
+	// Only the peer of the dialog may act in it: both tags must match, and
+	// the request must come from the peer's address (in-dialog requests are
+	// not challenged, so this is what stops a third party hanging up or
+	// redirecting someone's call with a guessed Call-ID).
+	fromTag, _ := req.From().Params.Get("tag")
+	if fromTag != l.remoteTag || !sameIP(req.Source(), l.dest) {
+		l.mu.Unlock()
+		l.s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
 	seq := req.CSeq().SeqNo
 	if l.remoteSeq != 0 && seq <= l.remoteSeq {
 		l.mu.Unlock()
@@ -660,4 +671,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// sameIP compares the addresses of two host:port strings.
+func sameIP(a, b string) bool {
+	pa, err1 := netip.ParseAddrPort(a)
+	pb, err2 := netip.ParseAddrPort(b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	return pa.Addr().Unmap() == pb.Addr().Unmap()
 }
