@@ -279,13 +279,24 @@ type statusBody struct {
 	Started string
 }
 
+// location is the box's time zone for showing times; the last one loaded
+// is cached, since loading reads the zone database from disk.
 func (s *Server) location(ctx context.Context) *time.Location {
-	if sys, err := s.svc.Settings(ctx); err == nil && sys.TimeZone != "" {
-		if loc, err := time.LoadLocation(sys.TimeZone); err == nil {
-			return loc
-		}
+	sys, err := s.svc.Settings(ctx)
+	if err != nil || sys.TimeZone == "" {
+		return time.UTC
 	}
-	return time.UTC
+	s.locMu.Lock()
+	defer s.locMu.Unlock()
+	if s.loc != nil && s.loc.String() == sys.TimeZone {
+		return s.loc
+	}
+	loc, err := time.LoadLocation(sys.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	s.loc = loc
+	return loc
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {

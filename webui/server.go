@@ -63,6 +63,9 @@ type Server struct {
 	handler  http.Handler
 	zones    []option // tone zones for the settings form
 
+	locMu sync.Mutex
+	loc   *time.Location // cached time zone of the box
+
 	readyFn    func(https, redirect net.Addr)
 	streams    atomic.Int32  // open event streams
 	shutdownCh chan struct{} // closed when ListenAndServe shuts down
