@@ -52,8 +52,11 @@ const (
 	// Twist limits in dB: low group stronger (normal) and high group stronger (reverse).
 	dtmfNormalTwist  = 10.0
 	dtmfReverseTwist = 6.0
-	dtmfRelPeak      = 8.0  // dB the peak stands above the others of its group
-	dtmfEnergyRatio  = 0.70 // share of the weighted window energy in the two tones
+	dtmfRelPeak      = 7.0  // dB the peak stands above the others of its group
+	dtmfEnergyRatio  = 0.60 // share of the weighted window energy in the two tones
+	dtmfHarmonic     = 15.0 // dB a harmonic must stay below its fundamental
+	dtmfMaxDrift     = 12.0 // Hz the measured frequency may wander over a digit's windows
+	dtmfLeakBias     = 8.0  // Hz of bias the uncorrected offset estimate may carry
 	dtmfMinDuration  = 200  // samples (25 ms) of estimated tone before reporting
 	dtmfMinWindows   = 2
 	dtmfReleaseMiss  = 4 // invalid windows that end a held digit
@@ -114,10 +117,13 @@ type DTMFDetector struct {
 	candWins  int     // valid windows seen for cand
 	candDur   float64 // estimated tone samples for cand
 	candStart int64
-	trailDone bool // the sub-block after the last valid window was counted
-	held      byte // digit reported and still present (0: none)
-	heldFast  bool // held digit steady: track it with two filters only
-	misses    int  // consecutive invalid windows
+	// Frequency offsets seen over the candidate's windows: a DTMF tone's
+	// frequency is steady, a voice's or an instrument's glides.
+	candMinR, candMaxR, candMinC, candMaxC float64
+	trailDone                              bool // the sub-block after the last valid window was counted
+	held                                   byte // digit reported and still present (0: none)
+	heldFast                               bool // held digit steady: track it with two filters only
+	misses                                 int  // consecutive invalid windows
 
 	events []DTMFEvent
 }
@@ -331,7 +337,7 @@ func (d *DTMFDetector) endSub() {
 		row, col := i/4, 4+i%4
 		d.goertzelPair(x, row, col, r)
 		r.partial, r.rowsSkipped = true, false
-		if _, ok := d.analyseBins(row, col); ok {
+		if _, ok := d.analyseBins(row, col, false); ok {
 			d.misses = 0
 			return
 		}
@@ -355,6 +361,7 @@ type dtmfWindow struct {
 	digit      byte
 	row, col   int
 	offR, offC float64 // frequency offsets, Hz
+	ar, ac     float64 // squared amplitudes, corrected for the offset
 }
 
 // analyse checks the window made of hist[1] and hist[2].
@@ -389,7 +396,7 @@ func (d *DTMFDetector) analyse() (dtmfWindow, bool) {
 			return dtmfWindow{}, false
 		}
 	}
-	return d.analyseBins(row, col)
+	return d.analyseBins(row, col, true)
 }
 
 // winPower is the 102-point DFT power of bin k over the window:
@@ -402,14 +409,29 @@ func (d *DTMFDetector) winPower(k int) float32 {
 }
 
 // analyseBins checks frequency, level, twist and energy share of the tones
-// in bins row and col over the window.
-func (d *DTMFDetector) analyseBins(row, col int) (dtmfWindow, bool) {
+// in bins row and col over the window. precise asks for frequency offsets
+// corrected for the tones' leakage into each other's bins (needed to judge
+// a new candidate; a held digit is tracked with the cheap estimate and a
+// tolerance widened by its bias, dtmfLeakBias).
+func (d *DTMFDetector) analyseBins(row, col int, precise bool) (dtmfWindow, bool) {
 	a, b := &d.hist[1], &d.hist[2]
 	const n2 = dtmfWin * dtmfWin
 	freqs := dtmfFreqs()
-	offR, okR := d.offset(row, freqs[row])
-	offC, okC := d.offset(col, freqs[col])
-	if !okR || !okC {
+	offR, offC := d.offset(row), d.offset(col)
+	tolR, tolC := dtmfFreqTol*freqs[row], dtmfFreqTol*freqs[col]
+	if precise {
+		if math.Abs(offR) > tolR+dtmfLeakBias || math.Abs(offC) > tolC+dtmfLeakBias {
+			return dtmfWindow{}, false
+		}
+		// Two rounds: leakage computed at the nominal frequencies, then at
+		// the frequencies the first round measured.
+		offR, offC = d.unmixedOffsets(row, col, 0, 0)
+		offR, offC = d.unmixedOffsets(row, col, offR, offC)
+	} else {
+		tolR += dtmfLeakBias
+		tolC += dtmfLeakBias
+	}
+	if math.Abs(offR) > tolR || math.Abs(offC) > tolC {
 		return dtmfWindow{}, false
 	}
 	ar := 4 * float64(d.winPower(row)) / n2 / dirichlet2(offR, dtmfWin)
@@ -427,14 +449,15 @@ func (d *DTMFDetector) analyseBins(row, col int) (dtmfWindow, bool) {
 		return dtmfWindow{}, false
 	}
 	return dtmfWindow{
-		digit: dtmfDigits[row*4+col-4], row: row, col: col, offR: offR, offC: offC,
+		digit: dtmfDigits[row*4+col-4], row: row, col: col, offR: offR, offC: offC, ar: ar, ac: ac,
 	}, true
 }
 
 // offset estimates the frequency offset of the tone in bin k from its
-// phase advance between the two sub-blocks of the window, and says whether
-// it is inside the tolerance.
-func (d *DTMFDetector) offset(k int, nominal float64) (float64, bool) {
+// phase advance between the two sub-blocks of the window. The other tone's
+// leakage into the 51-point bin (sidelobes as high as −17 dB) biases it by
+// up to a few hertz; unmixedOffsets removes that bias.
+func (d *DTMFDetector) offset(k int) float64 {
 	a, b := &d.hist[1], &d.hist[2]
 	// z = e^{-jwN}·y_b·conj(y_a); arg z = Δw·N.
 	br := float64(d.rotRe[k]*b.re[k] - d.rotIm[k]*b.im[k])
@@ -442,8 +465,59 @@ func (d *DTMFDetector) offset(k int, nominal float64) (float64, bool) {
 	ar, ai := float64(a.re[k]), float64(a.im[k])
 	zr := br*ar + bi*ai
 	zi := bi*ar - br*ai
-	off := fastAtan2(zi, zr) * dtmfRate / (2 * math.Pi * dtmfSub)
-	return off, math.Abs(off) <= dtmfFreqTol*nominal
+	return fastAtan2(zi, zr) * dtmfRate / (2 * math.Pi * dtmfSub)
+}
+
+// unmixedOffsets measures the row and column tones' frequency offsets with
+// each tone's leakage into the other's bin removed. In each sub-block the
+// two bins see y_r = R·g_rr + C·g_cr and y_c = R·g_rc + C·g_cc, where R and
+// C are the tones' complex amplitudes and g the known responses of a
+// 51-point DFT bin to a tone at the assumed frequency (offR, offC off
+// nominal); solving that 2×2 system for R and C in both sub-blocks gives
+// each tone's own phase advance. (The negative-frequency images are left
+// out: they are 35 dB down or more.)
+func (d *DTMFDetector) unmixedOffsets(row, col int, offR, offC float64) (float64, float64) {
+	freqs := dtmfFreqs()
+	wr := 2 * math.Pi * (freqs[row] + offR) / dtmfRate
+	wc := 2 * math.Pi * (freqs[col] + offC) / dtmfRate
+	nr := 2 * math.Pi * freqs[row] / dtmfRate
+	nc := 2 * math.Pi * freqs[col] / dtmfRate
+	// Response of bin at nominal n to e^{jωn}: y = e^{jn(N-1)}·Σ e^{j(ω-n)m}.
+	resp := func(w, n float64) complex128 {
+		return cmplxExp(n*(dtmfSub-1)) * kernel(w-n, dtmfSub)
+	}
+	grr, gcr := resp(wr, nr), resp(wc, nr)
+	grc, gcc := resp(wr, nc), resp(wc, nc)
+	det := grr*gcc - gcr*grc
+	if det == 0 {
+		return offR, offC
+	}
+	var rAmp, cAmp [2]complex128
+	for i, s := range [2]*dtmfSubResult{&d.hist[1], &d.hist[2]} {
+		yr := complex(float64(s.re[row]), float64(s.im[row]))
+		yc := complex(float64(s.re[col]), float64(s.im[col]))
+		rAmp[i] = (yr*gcc - yc*gcr) / det
+		cAmp[i] = (yc*grr - yr*grc) / det
+	}
+	adv := func(p [2]complex128, n float64) float64 {
+		z := p[1] * complex(real(p[0]), -imag(p[0])) * cmplxExp(-n*dtmfSub)
+		return fastAtan2(imag(z), real(z)) * dtmfRate / (2 * math.Pi * dtmfSub)
+	}
+	return adv(rAmp, nr), adv(cAmp, nc)
+}
+
+func cmplxExp(ph float64) complex128 {
+	s, c := math.Sincos(ph)
+	return complex(c, s)
+}
+
+// kernel is Σ_{m<n} e^{jθm}.
+func kernel(theta float64, n int) complex128 {
+	s := math.Sin(theta / 2)
+	if math.Abs(s) < 1e-12 {
+		return complex(float64(n), 0)
+	}
+	return complex(math.Sin(float64(n)*theta/2)/s, 0) * cmplxExp(theta*float64(n-1)/2)
 }
 
 // dirichlet2 is the power response of an n-point DFT bin to a tone off
@@ -516,6 +590,11 @@ func (d *DTMFDetector) decide() {
 			d.heldFast = true
 			return
 		}
+		if !d.harmonicsOK(w) {
+			// Music, not DTMF: count it as an invalid window.
+			d.miss()
+			return
+		}
 		if w.digit == d.cand {
 			d.candWins++
 			if !d.trailDone {
@@ -525,6 +604,8 @@ func (d *DTMFDetector) decide() {
 		} else {
 			d.cand = w.digit
 			d.candWins = 1
+			d.candMinR, d.candMaxR = math.Inf(1), math.Inf(-1)
+			d.candMinC, d.candMaxC = math.Inf(1), math.Inf(-1)
 			d.trailDone = false
 			qa := d.share(&d.hist[1], w)
 			qb := d.share(&d.hist[2], w)
@@ -537,9 +618,20 @@ func (d *DTMFDetector) decide() {
 				}
 			}
 		}
+		// Frequency drift is judged on windows the tone fills: a partly
+		// filled window's phase carries the tone's start transient.
+		if min(d.share(&d.hist[1], w), d.share(&d.hist[2], w)) >= 0.5 {
+			d.candMinR, d.candMaxR = min(d.candMinR, w.offR), max(d.candMaxR, w.offR)
+			d.candMinC, d.candMaxC = min(d.candMinC, w.offC), max(d.candMaxC, w.offC)
+		}
 		d.confirm()
 		return
 	}
+	d.miss()
+}
+
+// miss handles an invalid window.
+func (d *DTMFDetector) miss() {
 	d.misses++
 	if d.cand != 0 {
 		if d.misses == 1 && !d.trailDone {
@@ -559,6 +651,59 @@ func (d *DTMFDetector) decide() {
 	}
 }
 
+// harmonicsOK is the music guard, run only on windows that would start or
+// extend a candidate (not while a digit is held, so it costs nothing in
+// the steady state). DTMF tones are pure; an instrument's note has
+// harmonics. It measures, at the tones' measured frequencies, the second
+// and third harmonics of the row tone and the second of the column tone,
+// and rejects the window if any stands within dtmfHarmonic dB of its
+// fundamental. The row's second harmonic falls 58–93 Hz from a column
+// frequency for rows 697–852 Hz, inside the main lobe of a 102-sample
+// window, so the column tone's leakage into that bin is computed from its
+// measured amplitude, phase and frequency and subtracted first. The other
+// harmonic bins lie 240 Hz or more from every DTMF frequency.
+func (d *DTMFDetector) harmonicsOK(w dtmfWindow) bool {
+	freqs := dtmfFreqs()
+	fr := freqs[w.row] + w.offR
+	fc := freqs[w.col] + w.offC
+	a, b := &d.xb[d.cur], &d.xb[1-d.cur] // hist[1] and hist[2]'s samples
+	limit := math.Pow(10, -dtmfHarmonic/10) * dtmfWin * dtmfWin / 4
+	if h := dftAt(a, b, 2*fc); real(h)*real(h)+imag(h)*imag(h) > limit*w.ac {
+		return false
+	}
+	if 3*fr < 3900 {
+		if h := dftAt(a, b, 3*fr); real(h)*real(h)+imag(h)*imag(h) > limit*w.ar {
+			return false
+		}
+	}
+	// Row second harmonic, minus the column tone's leakage. A real tone
+	// A·cos(ωn+φ) gives X(ν) = (A/2)e^{jφ}K(ω-ν) + (A/2)e^{-jφ}K(-ω-ν),
+	// K(θ) = Σ e^{jθn}; and X(ω) ≈ (A/2)e^{jφ}·N.
+	xc := dftAt(a, b, fc)
+	wc := 2 * math.Pi * fc / dtmfRate
+	nu := 2 * math.Pi * 2 * fr / dtmfRate
+	half := xc / dtmfWin
+	leak := half*kernel(wc-nu, dtmfWin) + complex(real(half), -imag(half))*kernel(-wc-nu, dtmfWin)
+	h := dftAt(a, b, 2*fr) - leak
+	return real(h)*real(h)+imag(h)*imag(h) <= limit*w.ar
+}
+
+// dftAt is the DFT Σ x[n]e^{-jωn} at freq over the 102 samples a then b,
+// by a Goertzel recursion (y = e^{jω(N-1)}·X).
+func dftAt(a, b *[dtmfSub]float32, freq float64) complex128 {
+	w := 2 * math.Pi * freq / dtmfRate
+	c := 2 * math.Cos(w)
+	var p, q float64
+	for _, x := range a {
+		p, q = c*p-q+float64(x), p
+	}
+	for _, x := range b {
+		p, q = c*p-q+float64(x), p
+	}
+	y := complex(p-math.Cos(w)*q, math.Sin(w)*q)
+	return y * complex(math.Cos(w*(dtmfWin-1)), -math.Sin(w*(dtmfWin-1)))
+}
+
 // shareOf is share for a digit with nominal frequencies.
 func (d *DTMFDetector) shareOf(r *dtmfSubResult, digit byte) float64 {
 	for i := range 16 {
@@ -571,6 +716,10 @@ func (d *DTMFDetector) shareOf(r *dtmfSubResult, digit byte) float64 {
 
 func (d *DTMFDetector) confirm() {
 	if d.cand == 0 || d.cand == d.held || d.candWins < dtmfMinWindows || d.candDur < dtmfMinDuration {
+		return
+	}
+	if d.candMaxR-d.candMinR > dtmfMaxDrift || d.candMaxC-d.candMinC > dtmfMaxDrift { // (−Inf when unmeasured: passes)
+		d.cand = 0 // gliding: speech or music
 		return
 	}
 	d.events = append(d.events, DTMFEvent{Digit: d.cand, Sample: d.candStart})

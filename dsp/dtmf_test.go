@@ -286,3 +286,83 @@ func TestDTMFGoertzelPair(t *testing.T) {
 		}
 	}
 }
+
+// TestDTMFConditions covers the timing and interference limits on both
+// sides: noise at 15 dB SNR, continuous dial tones, 40/40 ms sequences,
+// interruptions, repeats.
+func TestDTMFConditions(t *testing.T) {
+	const all = "0123456789*#ABCD"
+	// seq lays digits out with on/off durations (samples) from sample 800.
+	seq := func(digits string, on, off int, lvl float64) sig {
+		s := make(sig, 800+len(digits)*(on+off)+1600)
+		for i := range len(digits) {
+			dtmfSpec{digit: digits[i], on: on, lowLvl: lvl, highLvl: lvl}.add(s, 800+i*(on+off))
+		}
+		return s
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	cases := []struct {
+		name string
+		make func() sig
+		want string
+	}{
+		{"40 ms on / 40 ms off", func() sig { return seq(all, 320, 320, -10) }, all},
+		{"40/40 at -27 dBm0", func() sig { return seq(all, 320, 320, -27) }, all},
+		{"repeated digit 40/40", func() sig { return seq("5555", 320, 320, -10) }, "5555"},
+		{"repeated digit, 10 ms gaps (one press)", func() sig {
+			s := seq("7", 1600, 0, -10)
+			for _, at := range []int{800 + 400, 800 + 1000} {
+				for i := at; i < at+80; i++ {
+					s[i] = 0
+				}
+			}
+			return s
+		}, "7"},
+		{"white noise, 15 dB SNR", func() sig {
+			s := seq(all, 400, 400, -10)
+			s.noise(r, -10+3-15) // two tones at −10 dBm0 = −7 dBm0 total
+			return s
+		}, all},
+		{"white noise, 15 dB SNR, -20 dBm0", func() sig {
+			s := seq(all, 400, 400, -20)
+			s.noise(r, -20+3-15)
+			return s
+		}, all},
+		{"over 425 Hz dial tone at -10 dBm0", func() sig {
+			s := seq(all, 400, 400, -10)
+			s.tone(0, len(s), 425, -10)
+			return s
+		}, all},
+		{"over 350+440 Hz dial tone, -13 dBm0 each", func() sig {
+			s := seq(all, 400, 400, -10)
+			s.tone(0, len(s), 350, -13)
+			s.tone(0, len(s), 440, -13)
+			return s
+		}, all},
+		{"dial tone alone", func() sig {
+			s := make(sig, 16000)
+			s.tone(0, len(s), 425, -3)
+			s.tone(0, len(s), 350, -10)
+			s.tone(0, len(s), 440, -10)
+			return s
+		}, ""},
+		{"noise alone at -10 dBm0", func() sig {
+			s := make(sig, 40000)
+			s.noise(r, -10)
+			return s
+		}, ""},
+		{"single tones alone", func() sig {
+			s := make(sig, 8*2000)
+			for i, f := range dtmfFreqs() {
+				s.tone(i*2000, 1600, f, -5)
+			}
+			return s
+		}, ""},
+	}
+	for _, c := range cases {
+		s := c.make()
+		if got := digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160)); got != c.want {
+			t.Errorf("%s: got %q want %q", c.name, got, c.want)
+		}
+	}
+}
