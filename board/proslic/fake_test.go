@@ -67,6 +67,7 @@ type fakeSLIC struct {
 	dcdcStuck bool // the DC-DC calibration (DR93 bit 7) never ends
 	cmCalFail bool // the longitudinal balance calibration flags an error
 	readOnly  bool // writes are lost (a broken MOSI line)
+	iasBusy   bool // indirect accesses never complete
 	partID    byte // DR6
 	dcdcDead  bool // the converter never raises the battery
 	leaky     bool // the battery collapses when the converter stops
@@ -169,6 +170,9 @@ func (f *fakeSLIC) battery() byte {
 func (f *fakeSLIC) readReg(reg uint8) byte {
 	switch reg {
 	case drIAS:
+		if f.iasBusy {
+			return 1
+		}
 		return 0
 	case drVBat1:
 		return f.battery()

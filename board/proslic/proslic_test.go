@@ -275,6 +275,7 @@ func TestNewFailures(t *testing.T) {
 		{"DC-DC calibration timeout", func(f *fakeSLIC, _ *Opts) { f.dcdcStuck = true }, ErrCalibrationTimeout, "DC-DC calibration"},
 		{"common-mode balance calibration error", func(f *fakeSLIC, _ *Opts) { f.cmCalFail = true }, ErrCalibration, "longitudinal balance"},
 		{"writes do not reach the chip", func(f *fakeSLIC, _ *Opts) { f.readOnly = true }, ErrNoChip, "DR4 reads"},
+		{"indirect access stuck", func(f *fakeSLIC, _ *Opts) { f.iasBusy = true }, errIndirectBusy, "load indirect registers"},
 		{"converter dead", func(f *fakeSLIC, _ *Opts) { f.dcdcDead = true }, ErrPowerUp, "battery 3.8 V"},
 		{"leakage", func(f *fakeSLIC, _ *Opts) { f.leaky = true }, ErrLeakage, ""},
 		{"telco line on the FXS port", func(f *fakeSLIC, _ *Opts) { f.foreignTip = 130 }, ErrForeignVoltage, "tip at 48.9 V"},

@@ -640,3 +640,66 @@ func TestIRQ(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// resetPin records the levels driven on RESET.
+type resetPin struct {
+	gpio.PinIO
+	levels []gpio.Level
+}
+
+func (p *resetPin) Out(l gpio.Level) error { p.levels = append(p.levels, l); return nil }
+
+func TestResetPinAudioAndCountry(t *testing.T) {
+	pin := &resetPin{PinIO: gpio.INVALID}
+	r, err := newRig(t, func(_ *fakeDAA, o *Opts) { o.Reset = pin; o.Country = "uk" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pin.levels) != 2 || pin.levels[0] != gpio.Low || pin.levels[1] != gpio.High {
+		t.Fatalf("RESET levels %v", pin.levels)
+	}
+	for _, o := range r.chip.take() {
+		if o.write && o.reg == regCtl1 {
+			t.Fatal("soft reset used although a RESET pin is wired")
+		}
+	}
+	if c := r.dev.Country(); c.Code != "uk" || c.ACIM != 5 {
+		t.Fatalf("country %+v", c)
+	}
+	if r.dev.AudioFunc() != nil {
+		t.Fatal("audio installed by default")
+	}
+	n := 0
+	r.dev.SetAudio(func(rx, tx *board.Frame) { n++ })
+	r.dev.AudioFunc()(nil, nil)
+	r.dev.SetAudio(nil)
+	if n != 1 || r.dev.AudioFunc() != nil {
+		t.Fatal("SetAudio/AudioFunc")
+	}
+}
+
+func TestIsolationLinkDropRecovered(t *testing.T) {
+	r := mustRig(t, nil)
+	r.run(200 * time.Millisecond)
+	r.chip.mu.Lock()
+	r.chip.linkAt = r.clk.Now().Add(80 * time.Millisecond) // the link drops for 80 ms
+	r.chip.mu.Unlock()
+	r.run(time.Second)
+	if s := r.dev.Status(); s.Fault != "" || s.Line != board.LineOK {
+		t.Fatalf("status %+v", s)
+	}
+	if got := r.types(); len(got) != 0 {
+		t.Fatalf("events %v", got)
+	}
+	// A link that never comes back takes the port out of service.
+	r.chip.mu.Lock()
+	r.chip.linkAt = r.clk.Now().Add(time.Hour)
+	r.chip.mu.Unlock()
+	r.run(3 * time.Second)
+	if got := r.types(); !sameTypes(got, []board.EventType{board.EventFault}) {
+		t.Fatalf("events %v", got)
+	}
+	if s := r.dev.Status(); s.Line != board.LineFault || !strings.Contains(s.Fault, "isolation link") {
+		t.Fatalf("status %+v", s)
+	}
+}
