@@ -373,6 +373,23 @@ func TestCadenceRegs(t *testing.T) {
 			t.Errorf("CadenceRegs(%v) = %x, %v; want %x ok=%v", tc.c, got, err, tc.want, tc.ok)
 		}
 	}
+	ms := time.Millisecond
+	for _, z := range []struct {
+		ring []time.Duration
+		want Cadence
+		ok   bool
+	}{
+		{[]time.Duration{time.Second, 4 * time.Second}, Cadence{time.Second, 4 * time.Second}, true},
+		{[]time.Duration{800 * ms, 3200 * ms, 800 * ms, 3200 * ms}, Cadence{800 * ms, 3200 * ms}, true},
+		{[]time.Duration{400 * ms, 200 * ms, 400 * ms, 2000 * ms}, Cadence{}, false}, // UK double ring
+		{[]time.Duration{time.Second}, Cadence{}, false},
+		{[]time.Duration{10 * time.Second, time.Second}, Cadence{}, false},
+	} {
+		got, err := ZoneCadence(z.ring)
+		if (err == nil) != z.ok || got != z.want {
+			t.Errorf("ZoneCadence(%v) = %v, %v", z.ring, got, err)
+		}
+	}
 	r := mustRig(t, nil)
 	if err := r.dev.SetCadence(&Cadence{time.Second, 4 * time.Second}); err != nil {
 		t.Fatal(err)

@@ -107,6 +107,27 @@ func CadenceRegs(c Cadence) ([4]byte, error) {
 	return [4]byte{byte(on), byte(on >> 8), byte(off), byte(off >> 8)}, nil
 }
 
+// ZoneCadence turns a zone's ring pattern (on, off, on, off, … as in
+// dsp.Zone.Ring) into a hardware cadence. The chip has one active and one
+// inactive timer, so only a single on/off pair (or a pattern that repeats
+// one) fits; other patterns (the British double ring) must be timed by the
+// caller with Ring(true)/Ring(false).
+func ZoneCadence(ring []time.Duration) (Cadence, error) {
+	if len(ring) < 2 || len(ring)%2 != 0 {
+		return Cadence{}, fmt.Errorf("ring pattern %v: need on/off pairs", ring)
+	}
+	c := Cadence{On: ring[0], Off: ring[1]}
+	for i := 2; i < len(ring); i += 2 {
+		if ring[i] != c.On || ring[i+1] != c.Off {
+			return Cadence{}, fmt.Errorf("ring pattern %v: more than one on/off pair; time it in software", ring)
+		}
+	}
+	if _, err := CadenceRegs(c); err != nil {
+		return Cadence{}, err
+	}
+	return c, nil
+}
+
 // cadenceRegs is the register list for the current cadence (caller holds mu).
 func (d *Dev) cadenceRegs() [][2]byte {
 	if d.cadence == nil {
