@@ -34,7 +34,7 @@ type route struct {
 // authFailedMsg is the one answer to every failed login, whatever the
 // reason (wrong password, wrong user name, locked out): it tells an
 // attacker nothing, and tells the installer what to do.
-const authFailedMsg = "Login failed. Check the admin password (it is case-sensitive). After 5 wrong attempts, logins from your address are paused for a few minutes."
+const authFailedMsg = "Login failed. Check the admin password (it is case-sensitive). After several wrong attempts, logins from your address are paused for a few minutes."
 
 const mustChangeMsg = "The admin password must be changed before anything else (first login). Web: open /password. API: POST /api/v1/admin/password with {\"password\": \"...\"}."
 

@@ -194,6 +194,12 @@ func parseExtensionForm(f *form, v url.Values) store.Extension {
 	return e
 }
 
+// Labels of a kept value that is not among a list's choices.
+const (
+	zoneUnknown = "not known to this firmware"
+	destUnknown = "no such extension"
+)
+
 // zoneOptions lists the tone zones the firmware knows, "de — Germany".
 func zoneOptions() []option {
 	var out []option
@@ -210,7 +216,7 @@ func zoneOptions() []option {
 // selectOptions copies opts with value selected; a value not among them
 // (an old or imported setting) is kept as an extra, marked option so that
 // saving the form does not silently change it.
-func selectOptions(opts []option, value string) []option {
+func selectOptions(opts []option, value, unknown string) []option {
 	out := make([]option, 0, len(opts)+1)
 	found := false
 	for _, o := range opts {
@@ -219,7 +225,7 @@ func selectOptions(opts []option, value string) []option {
 		out = append(out, o)
 	}
 	if !found {
-		out = append([]option{{Value: value, Label: value + " (not known to this firmware)", Selected: true}}, out...)
+		out = append([]option{{Value: value, Label: value + " (" + unknown + ")", Selected: true}}, out...)
 	}
 	return out
 }
@@ -228,7 +234,7 @@ func settingsForm(sys store.System, zones []option) *form {
 	return &form{ID: "settings-form", Action: "/settings", Submit: "Save settings", Fields: []*field{
 		{ID: "name", Name: "name", Label: "Box name", Type: "text", Value: sys.Name, MaxLength: 64, Required: true,
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
-		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone),
+		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone, zoneUnknown),
 			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
 		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
 			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
@@ -260,7 +266,7 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	f.field("name").Value = sys.Name
 	tz := f.field("tone_zone")
 	tz.Value = sys.ToneZone
-	tz.Options = selectOptions(tz.Options, sys.ToneZone)
+	tz.Options = selectOptions(tz.Options, sys.ToneZone, zoneUnknown)
 	f.field("time_zone").Value = sys.TimeZone
 	f.field("outside_prefix").Value = sys.OutsidePrefix
 	sys.ExtensionLength = intField(f, "extension_length", v, 2, 8, "the number of digits")
@@ -270,7 +276,21 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	return sys
 }
 
-func fxoForm(l store.FXOLine) *form {
+// extensionOptions lists the extensions as choices for a line's
+// destination, with "none" first.
+func extensionOptions(exts []store.Extension) []option {
+	out := []option{{Value: "", Label: "— none —"}}
+	for _, e := range exts {
+		label := e.Number
+		if e.Name != "" {
+			label += " — " + e.Name
+		}
+		out = append(out, option{Value: e.Number, Label: label})
+	}
+	return out
+}
+
+func fxoForm(l store.FXOLine, exts []option) *form {
 	id := fmt.Sprintf("fxo%d-", l.Port)
 	return &form{ID: fmt.Sprintf("fxo%d-form", l.Port), Action: fmt.Sprintf("/settings/fxo/%d", l.Port), Submit: fmt.Sprintf("Save line %d", l.Port),
 		Title: fmt.Sprintf("FXO port %d", l.Port), Fields: []*field{
@@ -296,7 +316,9 @@ func parseFXOForm(f *form, port int, v url.Values) store.FXOLine {
 	}
 	f.field("name").Value = l.Name
 	f.field("enabled").Checked = l.Enabled
-	f.field("destination").Value = l.Destination
+	d := f.field("destination")
+	d.Value = l.Destination
+	d.Options = selectOptions(d.Options, l.Destination, destUnknown)
 	l.AnswerAfterRings = intField(f, "answer_after_rings", v, 1, 10, "the number of rings")
 	return l
 }

@@ -604,9 +604,14 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 	if err != nil {
 		return settingsBody{}, err
 	}
+	exts, err := s.svc.Extensions(ctx)
+	if err != nil {
+		return settingsBody{}, err
+	}
+	dest := extensionOptions(exts)
 	b := settingsBody{System: settingsForm(sys, s.zones)}
 	for _, l := range lines {
-		b.Lines = append(b.Lines, fxoForm(l))
+		b.Lines = append(b.Lines, fxoForm(l, dest))
 	}
 	return b, nil
 }
