@@ -101,6 +101,11 @@ func (j *JitterBuffer) Push(f *Frame) {
 	j.n++
 }
 
+// WriteFrame makes the buffer a Sink, so a SIP leg's media can be pointed
+// straight at it: leg.Media().SetSink(jb), and the analog port's clock
+// calls Pop.
+func (j *JitterBuffer) WriteFrame(f *Frame) { j.Push(f) }
+
 // Pop fills out with the next frame of linear audio. It returns true when
 // the frame is real audio and false when it was concealed (loss, underrun,
 // or still filling). It does not allocate.

@@ -1,14 +1,3 @@
-// Package sip is the exchange's SIP side: a registrar with digest
-// authentication, and a back-to-back user agent whose legs are
-// channel.Channels. sipgo supplies the message parser, the transports and
-// the transaction layer; registrations, dialogs, server-side
-// authentication, forking and media (telephony/media) are ours.
-//
-// Security: every INVITE and REGISTER must authenticate with the
-// extension's secret (407/401 digest challenge). Unknown users and wrong
-// passwords get identical challenges. Repeated failures from one address
-// lead to a temporary ban (BanPolicy). OPTIONS is answered without
-// authentication, as phones and proxies use it as a keep-alive.
 package sip
 
 import (

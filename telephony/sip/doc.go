@@ -1,0 +1,60 @@
+// Package sip is the exchange's SIP side: a registrar with digest
+// authentication and a back-to-back user agent whose legs are
+// channel.Channels. sipgo supplies the message parser, the UDP and TCP
+// transports and the transaction layer; the registrar and location store,
+// dialogs, server-side authentication, forking and media
+// (telephony/media) are ours.
+//
+// # Wiring
+//
+//	srv, err := sip.New(sip.Config{
+//		Addr:        "0.0.0.0:5060",
+//		Host:        "192.0.2.10",               // in Contact/SDP; default: Addr's IP or the primary one
+//		Credentials: sip.CredentialsFunc(store.LookupSIP),
+//		OnCall:      exchange.Accept,            // one goroutine per authenticated INVITE
+//		OnRegistrationChange: func(b sip.Binding, on bool) { ... },
+//		RTPPortMin: 10000, RTPPortMax: 10999,
+//	})
+//	srv.Listen()            // optional: bind first (port 0 → srv.Addr())
+//	go srv.Run(ctx)         // ends calls with BYE/CANCEL/503 when ctx ends
+//	ch, err := srv.Dialer().Dial(ctx, channel.Request{Target: "201", Timeout: 30 * time.Second})
+//
+// Every leg's Media() is a *media.Session; frames pushed between two SIP
+// legs with the same codec are relayed without decoding. A leg also has
+// Stats() media.Stats (type-assert interface{ Stats() media.Stats }) for
+// call-quality figures from RTP and RTCP.
+//
+// # Security
+//
+// Every INVITE (407) and REGISTER (401) must authenticate with the
+// extension's secret: MD5 digest with qop=auth, nonces sealed with an HMAC
+// and valid for NonceTTL (then stale=true), nonce-counts that must grow
+// (replay protection). The caller's identity is the authenticated user,
+// never the From header. An unknown user and a wrong password get the
+// very same fresh challenge. BanPolicy bans an address after repeated
+// failures: silently by default (datagrams dropped before parsing, TCP
+// connections closed), or with 403. OPTIONS is answered without
+// authentication (keep-alive). In-dialog requests must match both tags
+// and come from the peer's address.
+//
+// # Where requests go
+//
+// A binding is reached at its registered contact when the REGISTER came
+// from that same IP address, else at the REGISTER's source address and
+// port (the phone is behind NAT); over TCP always on the phone's own
+// connection. UDP requests leave from the listening socket.
+//
+// # Calls
+//
+// Dial forks an INVITE to every binding of the extension at once; the
+// first 200 wins and the others get CANCEL (or BYE if they answered too).
+// 1xx gives EventProgress once. When every fork fails the leg ends with
+// the most telling cause (busy over rejected over no answer over
+// unavailable over not found...); a 6xx ends the search at once. An
+// inbound leg's 200 is retransmitted over UDP (T1 doubling to T2) until
+// its ACK, as sipgo leaves that to the transaction user; without an ACK
+// after 64*T1 the call is ended with BYE. re-INVITEs (sendonly, inactive,
+// c=0.0.0.0) give EventHold/EventUnhold and are answered with the mirrored
+// direction; an offer we cannot accept gets 488 and changes nothing.
+// INVITEs without SDP (delayed offer) get our offer in the 200.
+package sip
