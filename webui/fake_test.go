@@ -240,8 +240,15 @@ func (f *fakeService) UpdateFXOLine(ctx context.Context, l store.FXOLine) (store
 	if i < 0 {
 		return store.FXOLine{}, invalid("port", "No such port.")
 	}
+	var kv []string
+	if l.AnswerAfterRings < 1 || l.AnswerAfterRings > 10 {
+		kv = append(kv, "answer_after_rings", "must be 1 to 10")
+	}
 	if l.Enabled && !slices.ContainsFunc(f.exts, func(e store.Extension) bool { return e.Number == l.Destination }) {
-		return store.FXOLine{}, invalid("destination", "No such extension.")
+		kv = append(kv, "destination", "No such extension.")
+	}
+	if kv != nil {
+		return store.FXOLine{}, invalid(kv...)
 	}
 	f.lines[i] = l
 	f.writes++

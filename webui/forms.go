@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"minipbx/dsp"
 	"minipbx/telephony"
@@ -49,6 +51,7 @@ func (f *form) field(name string) *field {
 // form does not have go to the top of the form, naming the field.
 func (f *form) applyErrors(fs []FieldError) {
 	for _, fe := range fs {
+		fe.Message = sentence(fe.Message)
 		name := fe.Field
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
@@ -68,6 +71,21 @@ func (f *form) applyErrors(fs []FieldError) {
 	}
 }
 
+// sentence makes a message such as the store's "must be exactly 3
+// digits" read as a sentence beside a field: capital first, full stop.
+func sentence(m string) string {
+	m = strings.TrimSpace(m)
+	if m == "" {
+		return m
+	}
+	r, n := utf8.DecodeRuneInString(m)
+	m = string(unicode.ToUpper(r)) + m[n:]
+	if !strings.HasSuffix(m, ".") && !strings.HasSuffix(m, "?") && !strings.HasSuffix(m, "!") {
+		m += "."
+	}
+	return m
+}
+
 func (f *form) hasErrors() bool {
 	if len(f.Errors) > 0 {
 		return true
@@ -80,6 +98,9 @@ func (f *form) hasErrors() bool {
 	return false
 }
 
+// anyInt bounds a form number that the service range-checks itself.
+const anyInt = 1 << 30
+
 // intField parses a whole number from a form; a bad value becomes the
 // field's error (the service is then not called at all).
 func intField(f *form, name string, v url.Values, lo, hi int, what string) int {
@@ -90,7 +111,7 @@ func intField(f *form, name string, v url.Values, lo, hi int, what string) int {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
 		if x := f.field(name); x != nil {
-			if hi >= 1<<30 {
+			if hi >= anyInt {
 				x.Error = fmt.Sprintf("Enter %s as a whole number (digits only).", what)
 			} else {
 				x.Error = fmt.Sprintf("Enter %s: a whole number from %d to %d.", what, lo, hi)
@@ -269,10 +290,12 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	tz.Options = selectOptions(tz.Options, sys.ToneZone, zoneUnknown)
 	f.field("time_zone").Value = sys.TimeZone
 	f.field("outside_prefix").Value = sys.OutsidePrefix
-	sys.ExtensionLength = intField(f, "extension_length", v, 2, 8, "the number of digits")
-	sys.InterDigitTimeoutMS = intField(f, "inter_digit_timeout_ms", v, 1, 1<<30, "the time in milliseconds")
-	sys.NoAnswerTimeoutS = intField(f, "no_answer_timeout_s", v, 1, 1<<30, "the time in seconds")
-	sys.CallRecordRetention = intField(f, "call_record_retention", v, 1, 1<<30, "the number of records")
+	// Only "is it a number" is checked here; the ranges are the store's
+	// rules, and letting it check them shows every problem at once.
+	sys.ExtensionLength = intField(f, "extension_length", v, -anyInt, anyInt, "the number of digits")
+	sys.InterDigitTimeoutMS = intField(f, "inter_digit_timeout_ms", v, -anyInt, anyInt, "the time in milliseconds")
+	sys.NoAnswerTimeoutS = intField(f, "no_answer_timeout_s", v, -anyInt, anyInt, "the time in seconds")
+	sys.CallRecordRetention = intField(f, "call_record_retention", v, -anyInt, anyInt, "the number of records")
 	return sys
 }
 
@@ -319,7 +342,7 @@ func parseFXOForm(f *form, port int, v url.Values) store.FXOLine {
 	d := f.field("destination")
 	d.Value = l.Destination
 	d.Options = selectOptions(d.Options, l.Destination, destUnknown)
-	l.AnswerAfterRings = intField(f, "answer_after_rings", v, 1, 10, "the number of rings")
+	l.AnswerAfterRings = intField(f, "answer_after_rings", v, -anyInt, anyInt, "the number of rings")
 	return l
 }
 

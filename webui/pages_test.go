@@ -171,8 +171,8 @@ func TestSettingsPages(t *testing.T) {
 
 	// FXO line forms.
 	w = c.post("/settings/fxo/2", url.Values{"name": {"Second"}, "enabled": {"on"}, "answer_after_rings": {"0"}, "destination": {"101"}})
-	if w.Code != http.StatusUnprocessableEntity || fieldErrorHTML(w.Body.String(), "fxo2-answer_after_rings") == "" {
-		t.Fatalf("rings 0: %d", w.Code)
+	if w.Code != http.StatusUnprocessableEntity || fieldErrorHTML(w.Body.String(), "fxo2-answer_after_rings") != "Must be 1 to 10." {
+		t.Fatalf("rings 0: %d %q (the store's fragment should read as a sentence)", w.Code, fieldErrorHTML(w.Body.String(), "fxo2-answer_after_rings"))
 	}
 	w = c.post("/settings/fxo/2", url.Values{"name": {"Second"}, "enabled": {"on"}, "answer_after_rings": {"3"}, "destination": {"555"}})
 	if w.Code != http.StatusUnprocessableEntity || fieldErrorHTML(w.Body.String(), "fxo2-destination") != "No such extension." {
