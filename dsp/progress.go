@@ -90,14 +90,14 @@ type progSegment struct {
 // answer supervision on lines that give none. One per channel; allocates
 // nothing per call to Process.
 type ProgressDetector struct {
-	freqs  []float64 // distinct frequencies watched
-	coef   []float64
-	sets   [][]int // frequency sets (indices into freqs)
-	cycles []progCycle
-	cngSet int
-	cedSet int
+	freqs   []float64 // distinct frequencies watched
+	coef    []float64
+	sets    [][]int // frequency sets (indices into freqs)
+	cycles  []progCycle
+	cngSet  int
+	cedSet  int
 	dialMin int // blocks of steady tone before it is called dial tone
-	minA2  float64
+	minA2   float64
 
 	// Block accumulation.
 	s1, s2 [progMaxFreqs]float64
