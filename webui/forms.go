@@ -356,7 +356,7 @@ func passwordForm(forced bool) *form {
 	}
 	f.Fields = append(f.Fields,
 		&field{ID: "new_password", Name: "new_password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true,
-			Help: "At least 10 characters. A few unrelated words are strong and easy to type; write it down somewhere safe, it cannot be recovered (only reset on the box)."},
+			Help: fmt.Sprintf("At least %d characters. A few unrelated words are strong and easy to type. Keep it somewhere safe: it cannot be recovered, only reset on the box with pbxctl passwd.", minPasswordLen)},
 		&field{ID: "confirm_password", Name: "confirm_password", Label: "New password again", Type: "password", Autocomplete: "new-password", Required: true,
 			Help: "Type the new password once more, to catch typing mistakes."},
 	)
