@@ -109,6 +109,7 @@ type Session struct {
 	sdpID       uint64
 	offered     []Codec
 	recvEventPT atomic.Int32 // telephone-event PT we accept (ours or peer's)
+	peerIP      netip.Addr   // the peer's signalling IP (SetPeerIP)
 
 	// Receive statistics, guarded by statsMu (written by the receiver).
 	statsMu sync.Mutex
@@ -526,6 +527,44 @@ func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
 	}
 }
 
+// latchable reports whether the first packet of a stream may come from
+// from: the address the peer's SDP names, or the IP of its signalling
+// (a phone behind NAT). Anyone else's packet could hijack the stream.
+func (s *Session) latchable(from netip.AddrPort) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ip := from.Addr()
+	if s.remote.IsValid() && s.remote.Addr().Unmap() == ip {
+		return true
+	}
+	if s.peerIP.IsValid() {
+		return s.peerIP == ip
+	}
+	// Nothing to check against yet (no SDP, no signalling address).
+	return !s.remote.IsValid()
+}
+
+// symmetric makes us send where the peer sends from (RFC 4961 symmetric
+// RTP): behind NAT the address in its SDP is a private one we cannot
+// reach, while the mapping its packets opened is.
+func (s *Session) symmetric(from netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remote.IsValid() && s.remote != from {
+		s.log.Debug("media: symmetric RTP", "sdp", s.remote, "source", from)
+		s.remote = from
+		s.remoteRTCP = netip.AddrPortFrom(from.Addr(), from.Port()+1)
+	}
+}
+
+// SetPeerIP tells the session the peer's signalling address, from which
+// its media may come when its SDP names an address we cannot reach.
+func (s *Session) SetPeerIP(ip netip.Addr) {
+	s.mu.Lock()
+	s.peerIP = ip.Unmap()
+	s.mu.Unlock()
+}
+
 // acceptSource parses a datagram and checks it comes from the peer: the
 // first valid packet latches its source address and SSRC; later packets
 // from another address are ignored (RTP injection, stray streams). A new
@@ -541,8 +580,13 @@ func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) b
 		rx.latched = false
 	}
 	if !rx.latched {
+		if !s.latchable(from) {
+			s.countIgnored()
+			return false
+		}
 		rx.latched, rx.source = true, from
 		rx.ssrc, rx.haveSeq = pkt.SSRC, false
+		s.symmetric(from)
 	} else if from != rx.source {
 		s.countIgnored()
 		return false
@@ -615,7 +659,7 @@ func (s *Session) rtcpLoop() {
 	next := time.Now().Add(rtcpInterval)
 	for {
 		_ = s.rtcpConn.SetReadDeadline(next)
-		n, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -628,6 +672,13 @@ func (s *Session) rtcpLoop() {
 			continue
 		}
 		if r, err := parseRTCP(buf[:n], s.ssrc); err == nil {
+			// Reports go back where the peer's come from (symmetric, as
+			// for RTP), if they come from the peer's RTP address.
+			s.mu.Lock()
+			if from.Addr().Unmap() == s.remote.Addr() {
+				s.remoteRTCP = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+			}
+			s.mu.Unlock()
 			s.statsMu.Lock()
 			if r.HasSR {
 				s.lsr, s.lsrAt = r.SRNTPMid, time.Now()

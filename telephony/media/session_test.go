@@ -445,3 +445,37 @@ func FuzzHandleDatagram(f *testing.F) {
 		s.handleDatagram(&st, from, b)
 	})
 }
+
+// TestSymmetricRTP: a peer behind NAT names an address in its SDP that is
+// not where its packets come from; we answer to where they come from, but
+// only from the peer's IP.
+func TestSymmetricRTP(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	s.SetPeerIP(lo)
+	sdpPeer, natPeer := newPeer(t), newPeer(t)
+	if _, _, err := s.AnswerOffer(sdpPeer.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	dst := net.UDPAddrFromAddrPort(s.LocalAddr())
+	pk := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 3}, Payload: make([]byte, 160)}
+	b, _ := pk.Marshal()
+	// A stranger on another IP cannot take the stream.
+	stranger, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	stranger.WriteToUDP(b, dst)
+	waitUntil(t, func() bool { return s.Stats().Ignored == 1 })
+	natPeer.conn.WriteToUDP(b, dst)
+	waitUntil(t, func() bool { return s.Stats().PacketsReceived == 1 })
+	var f Frame
+	toneFrame(&f, 0)
+	s.WriteFrame(&f)
+	if _, ok := natPeer.read(t, time.Second); !ok {
+		t.Fatal("no RTP sent back to the packets' source")
+	}
+	if _, ok := sdpPeer.read(t, 50*time.Millisecond); ok {
+		t.Fatal("RTP still sent to the SDP address")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -234,6 +235,9 @@ func (f *fork) handle(res *sip.Response) bool {
 		}
 		f.oc.winner = f
 		f.setDialogLocked(res)
+		if ap, err := netip.ParseAddrPort(f.b.Source); err == nil {
+			l.sess.SetPeerIP(ap.Addr())
+		}
 		l.state = stAnswered
 		if f.oc.timer != nil {
 			f.oc.timer.Stop()

@@ -42,7 +42,10 @@
 // A binding is reached at its registered contact when the REGISTER came
 // from that same IP address, else at the REGISTER's source address and
 // port (the phone is behind NAT); over TCP always on the phone's own
-// connection. UDP requests leave from the listening socket.
+// connection. UDP requests leave from the listening socket. Media is
+// symmetric (RFC 4961): we send RTP where the peer's RTP comes from, which
+// may only be the SDP address or the peer's signalling IP, so a phone
+// behind NAT that names a private address in its SDP still hears us.
 //
 // # Calls
 //

@@ -562,6 +562,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	l.sess = sess
+	sess.SetPeerIP(sourceIP(req))
 	// A delayed offer (INVITE without SDP, RFC 3261 §13.2.1): we offer in
 	// the 200 and the caller answers in the ACK.
 	delayed := len(req.Body()) == 0
