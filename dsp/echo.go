@@ -43,6 +43,7 @@ const (
 	ecLPCOrder     = 8     //
 	ecLPCWindow    = 256   // analysis window for the whitening filter
 	ecCompare      = 3     // blocks compared before adopting the background
+	ecWinRun       = 10    // blocks won in a row that also adopt the background
 	ecCopyMargin   = 0.7   // background error must be 1.5 dB below the foreground's
 	ecDTSlow       = 0.5   // step factor while double talk is suspected
 	ecRho          = 0.95  // correlation double-talk threshold
@@ -73,6 +74,7 @@ type EchoCanceller struct {
 	x, xw  []float32 // far-end and whitened far-end, double-written rings of 2n
 	pos    int       // index of the newest sample in the rings
 	wb, wf []float32 // background and foreground taps
+	awb    []float32 // |wb|, kept by the update pass so the dot pass needs no abs
 	exw    float64   // energy of the whitened window
 
 	lpc       [ecLPCOrder + 1]float32 // whitening filter, lpc[0] = 1
@@ -81,6 +83,8 @@ type EchoCanceller struct {
 	mu        float32             // current step
 	erleEst   float64             // smoothed block ERLE estimate, dB
 	dhist     [ecLPCOrder]float32 // near-end history for whitening
+	efhist    [ecLPCOrder]float32 // foreground error history for whitening
+	l1        float32             // ‖wb‖₁ after the last update
 	blockN    int
 
 	// block energies for the two-path comparison
@@ -93,6 +97,7 @@ type EchoCanceller struct {
 	hdt        [ecCompare]bool
 	blockDT    bool
 	cmpIdx     int
+	winRun     int // consecutive blocks the background won
 
 	// Geigel detector
 	blkMax   [ecMaxTailMS * 8 / 64]float32
@@ -127,6 +132,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		x:          make([]float32, 2*n),
 		xw:         make([]float32, 2*n),
 		wb:         make([]float32, n),
+		awb:        make([]float32, n),
 		wf:         make([]float32, n),
 		seed:       0x9E3779B9,
 		nlpGain:    1,
@@ -189,7 +195,7 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		peak := max(e.tailMax, e.curMax)
 
 		// Both filters and the proportionate normaliser in one pass.
-		yf, ybw, yfw, l1, s1 := dot2(e.wb, e.wf, win, wwin)
+		yf := dot(e.wf, win)
 		ef := d - yf
 
 		// Geigel on the foreground's residual rather than on rx: once
@@ -220,24 +226,34 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		}
 		copy(e.dhist[1:], e.dhist[:ecLPCOrder-1])
 		e.dhist[0] = d
+		ybw, s1 := dotBG(e.wb, e.awb, wwin)
 		ew := dw - ybw
-		efw := dw - yfw
+		// The foreground's whitened error: A(z) applied to its error
+		// (exact, since the foreground only changes at block ends).
+		efw := ef
+		for k := 1; k <= ecLPCOrder; k++ {
+			efw += e.lpc[k] * e.efhist[k-1]
+		}
+		copy(e.efhist[1:], e.efhist[:ecLPCOrder-1])
+		e.efhist[0] = ef
 
-		// IPNLMS: g_k = (1−α)/(2n) + (1+α)|w_k|/(2‖w‖₁), normalised by
-		// xᵀGx (computed exactly from the sums of the fused pass).
-		// Suspected double talk slows the adaptation rather than
-		// freezing it: a false alarm (an echo path change) then still
-		// converges, and a true one is kept from the output by the
+		// IPNLMS: w_k += μ·e·g_k·x_k / (xᵀGx + δ) with
+		// g_k = (1−α)/(2n) + (1+α)|w_k|/(2‖w‖₁); xᵀGx is computed exactly
+		// (an estimate from ‖x‖² alone blows up at speech onsets, when
+		// the energy sits in the few taps the proportionate gain
+		// favours), ‖w‖₁ comes from the previous update pass. Suspected double talk halves the step rather than
+		// freezing adaptation: a false alarm (an echo path change) then
+		// still converges, and a true one is kept from the output by the
 		// two-path structure.
 		if peak > e.activePeak {
-			l1 = max(l1, 1e-6)
-			den := (1-ecAlpha)*float32(e.exw)/float32(2*n) + (1+ecAlpha)*s1/(2*l1) + ecDelta
+			l1 := max(e.l1, 1e-6)
 			mu := e.mu
 			if dt {
 				mu *= ecDTSlow
 			}
+			den := (1-ecAlpha)*float32(e.exw)/float32(2*n) + (1+ecAlpha)*s1/(2*l1) + ecDelta
 			c := mu * ew / den
-			update(e.wb, wwin, c*(1-ecAlpha)/float32(2*n), c*(1+ecAlpha)/(2*l1))
+			e.l1 = update(e.wb, e.awb, wwin, c*(1-ecAlpha)/float32(2*n), c*(1+ecAlpha)/(2*l1))
 		}
 
 		// The two-path comparison uses the whitened errors: a fast
@@ -315,8 +331,19 @@ func (e *EchoCanceller) endBlock(dt bool) {
 	if anyDT {
 		margin, floor = 0.25, 0.25
 	}
+	// Near the noise floor the whitened errors are dominated by line
+	// noise (whitening lifts it where speech is weak), so a clear margin
+	// is never reached although the background is better: then a
+	// background that wins every block for 100 ms without double talk is
+	// adopted too.
+	if e.eb < e.ef && !e.blockDT {
+		e.winRun++
+	} else {
+		e.winRun = 0
+	}
 	switch {
-	case sb < margin*sf && sb < floor*sd:
+	case sb < margin*sf && sb < floor*sd, e.winRun >= ecWinRun && sb < floor*sd:
+		e.winRun = 0
 		copy(e.wf, e.wb)
 		clear(e.hb[:])
 		clear(e.hf[:])
@@ -324,6 +351,12 @@ func (e *EchoCanceller) endBlock(dt bool) {
 	case e.eb > 4*e.ef && e.ef < e.ed:
 		// Background diverged: restart it from the foreground.
 		copy(e.wb, e.wf)
+		var l1 float32
+		for k, v := range e.wb {
+			e.awb[k] = abs32(v)
+			l1 += e.awb[k]
+		}
+		e.l1 = l1
 	}
 	// Variable step: large while much echo is left, small once the
 	// foreground cancels well, to cut the misadjustment noise that line
@@ -488,42 +521,62 @@ func (e *EchoCanceller) nlp(ef, d float32, dt, farActive bool) int16 {
 	return clamp16(v)
 }
 
-// dot2 returns wf·x (the output's echo estimate), wb·xw and wf·xw (the
-// whitened estimates), ‖wb‖₁ and Σ|wb_k|·xw_k² (the proportionate
-// normaliser): all the canceller needs per sample, in one pass.
-func dot2(wb, wf, x, xw []float32) (yf, ybw, yfw, l1, s1 float32) {
-	n := len(wb)
-	wf, x, xw = wf[:n], x[:n], xw[:n]
-	var f0, f1, a0, a1, s0, s1b, c0, c1, g0, g1 float32
-	for k := 0; k+3 < n; k += 4 {
-		w0, w1, w2, w3 := wb[k], wb[k+1], wb[k+2], wb[k+3]
-		x0, x1, x2, x3 := x[k], x[k+1], x[k+2], x[k+3]
-		f0 += wf[k]*x0 + wf[k+2]*x2
-		f1 += wf[k+1]*x1 + wf[k+3]*x3
-		aw0, aw1, aw2, aw3 := abs32(w0), abs32(w1), abs32(w2), abs32(w3)
-		a0 += aw0 + aw2
-		a1 += aw1 + aw3
-		v0, v1, v2, v3 := xw[k], xw[k+1], xw[k+2], xw[k+3]
-		c0 += w0*v0 + w2*v2
-		c1 += w1*v1 + w3*v3
-		g0 += wf[k]*v0 + wf[k+2]*v2
-		g1 += wf[k+1]*v1 + wf[k+3]*v3
-		s0 += aw0*v0*v0 + aw2*v2*v2
-		s1b += aw1*v1*v1 + aw3*v3*v3
+// dot returns a·x. Four partial sums break the dependency chain; the
+// 4-element subslices let the compiler drop the bounds checks.
+func dot(a, x []float32) float32 {
+	n := len(a) &^ 3
+	x = x[:n]
+	var a0, a1, a2, a3 float32
+	for k := 0; k < n; k += 4 {
+		av, xv := a[k:k+4:k+4], x[k:k+4:k+4]
+		a0 += av[0] * xv[0]
+		a1 += av[1] * xv[1]
+		a2 += av[2] * xv[2]
+		a3 += av[3] * xv[3]
 	}
-	return f0 + f1, c0 + c1, g0 + g1, a0 + a1, s0 + s1b
+	return (a0 + a1) + (a2 + a3)
 }
 
-// update does w_k += (c0 + c1·|w_k|)·x_k, the IPNLMS tap update.
-func update(w, x []float32, c0, c1 float32) {
-	n := len(w)
-	x = x[:n]
-	for k := 0; k+3 < n; k += 4 {
-		w[k] += (c0 + c1*abs32(w[k])) * x[k]
-		w[k+1] += (c0 + c1*abs32(w[k+1])) * x[k+1]
-		w[k+2] += (c0 + c1*abs32(w[k+2])) * x[k+2]
-		w[k+3] += (c0 + c1*abs32(w[k+3])) * x[k+3]
+// dotBG returns b·y and Σ|b_k|·y_k² (ab = |b|) in one pass: the
+// background's whitened echo estimate and the proportionate normaliser.
+func dotBG(b, ab, y []float32) (by, s float32) {
+	n := len(b) &^ 3
+	ab, y = ab[:n], y[:n]
+	var b0, b1, b2, b3, s0, s1 float32
+	for k := 0; k < n; k += 4 {
+		bv, yv, mv := b[k:k+4:k+4], y[k:k+4:k+4], ab[k:k+4:k+4]
+		y0, y1, y2, y3 := yv[0], yv[1], yv[2], yv[3]
+		b0 += bv[0] * y0
+		b1 += bv[1] * y1
+		b2 += bv[2] * y2
+		b3 += bv[3] * y3
+		s0 += mv[0]*y0*y0 + mv[2]*y2*y2
+		s1 += mv[1]*y1*y1 + mv[3]*y3*y3
 	}
+	return (b0 + b1) + (b2 + b3), s0 + s1
+}
+
+// update does w_k += (c0 + c1·|w_k|)·x_k, the IPNLMS tap update, keeps
+// aw = |w| and returns the new ‖w‖₁.
+func update(w, aw, x []float32, c0, c1 float32) float32 {
+	n := len(w) &^ 3
+	aw, x = aw[:n], x[:n]
+	var s0, s1, s2, s3 float32
+	for k := 0; k < n; k += 4 {
+		wv, av, xv := w[k:k+4:k+4], aw[k:k+4:k+4], x[k:k+4:k+4]
+		v0 := wv[0] + (c0+c1*av[0])*xv[0]
+		v1 := wv[1] + (c0+c1*av[1])*xv[1]
+		v2 := wv[2] + (c0+c1*av[2])*xv[2]
+		v3 := wv[3] + (c0+c1*av[3])*xv[3]
+		wv[0], wv[1], wv[2], wv[3] = v0, v1, v2, v3
+		a0, a1, a2, a3 := abs32(v0), abs32(v1), abs32(v2), abs32(v3)
+		av[0], av[1], av[2], av[3] = a0, a1, a2, a3
+		s0 += a0
+		s1 += a1
+		s2 += a2
+		s3 += a3
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 func abs32(v float32) float32 {
