@@ -64,10 +64,15 @@ func dbm0ToPeak(dbm float64) float64 { return dbm0PeakLevel * math.Pow(10, dbm/2
 type FSKModulator struct {
 	mark, space float64 // phase increments, radians per sample
 	amp         float64
-	phase       float64
-	bits        []byte // bits still to send, one per byte (0 or 1)
-	pos         int
-	clock       int // bit clock: advances by fskBaud per sample, a bit lasts sampleRate
+	// The carrier is a unit phasor rotated each sample by the mark or
+	// space increment: two multiply-adds instead of a sine per sample.
+	re, im     float64
+	mcos, msin float64
+	scos, ssin float64
+	rotReady   bool
+	bits       []byte // bits still to send, one per byte (0 or 1)
+	pos        int
+	clock      int // bit clock: advances by fskBaud per sample, a bit lasts sampleRate
 }
 
 // NewFSKModulator returns a modulator for std at levelDBm0 (a typical
@@ -114,22 +119,34 @@ func (m *FSKModulator) Busy() bool { return m.pos < len(m.bits) }
 // Read writes the next samples to out, zeros once the transmission is
 // over, and reports whether any FSK was written.
 func (m *FSKModulator) Read(out []int16) (active bool) {
+	if !m.rotReady {
+		m.mcos, m.msin = math.Cos(m.mark), math.Sin(m.mark)
+		m.scos, m.ssin = math.Cos(m.space), math.Sin(m.space)
+		m.re, m.im = 1, 0
+		m.rotReady = true
+	}
 	for i := range out {
 		if m.pos >= len(m.bits) {
 			clear(out[i:])
-			m.phase, m.clock = 0, 0
+			m.re, m.im, m.clock = 1, 0, 0
 			return active
 		}
 		active = true
-		inc := m.space
+		c, s := m.scos, m.ssin
 		if m.bits[m.pos] != 0 {
-			inc = m.mark
+			c, s = m.mcos, m.msin
 		}
-		out[i] = int16(math.Round(m.amp * math.Sin(m.phase)))
-		m.phase += inc
-		if m.phase > 2*math.Pi {
-			m.phase -= 2 * math.Pi
+		v := m.amp * m.im
+		if v >= 0 {
+			out[i] = int16(v + 0.5)
+		} else {
+			out[i] = int16(v - 0.5)
 		}
+		re := m.re*c - m.im*s
+		im := m.im*c + m.re*s
+		// Keep the phasor on the unit circle (first-order correction).
+		g := 1.5 - 0.5*(re*re+im*im)
+		m.re, m.im = re*g, im*g
 		m.clock += fskBaud
 		if m.clock >= sampleRate {
 			m.clock -= sampleRate

@@ -270,29 +270,23 @@ func BenchmarkCallerIDDecoder(b *testing.B) {
 	msg, _ := EncodeCallerID(sampleMessage())
 	sig := fskLine(V23, fskCond{level: -20, snr: 30}, msg, 1)
 	d := NewCallerIDDecoder(V23)
-	b.ReportAllocs()
-	b.SetBytes(160 * 2)
-	b.ResetTimer()
 	n := 0
-	for i := 0; i < b.N; i++ {
+	cpuPerSample(b, 160, func() {
 		if n+160 > len(sig) {
 			n = 0
 		}
 		d.Process(sig[n : n+160])
 		n += 160
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/160, "ns/sample")
+	})
 }
 
 func BenchmarkFSKModulator(b *testing.B) {
 	msg, _ := EncodeCallerID(sampleMessage())
 	m := NewFSKModulator(V23, -13.5)
 	f := make([]int16, 160)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
+	cpuPerSample(b, 160, func() {
 		if !m.Read(f) {
 			m.Queue(msg)
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/160, "ns/sample")
+	})
 }

@@ -194,3 +194,36 @@ func sineN(n int, f, amp float64) []int16 {
 	}
 	return s
 }
+
+// BenchmarkPLC measures a stream losing every third frame (the cost of
+// Good is a history update; of Conceal, the pitch search plus synthesis).
+func BenchmarkPLC(b *testing.B) {
+	sig := voiced(8000, 64, 10000)
+	p := NewPLC()
+	f := make([]int16, 160)
+	i := 0
+	cpuPerSample(b, 160, func() {
+		copy(f, sig[(i%40)*160:])
+		if i%3 == 2 {
+			p.Conceal(f)
+		} else {
+			p.Good(f)
+		}
+		i++
+	})
+}
+
+func BenchmarkPLCConceal(b *testing.B) {
+	sig := voiced(8000, 64, 10000)
+	f := make([]int16, 160)
+	p := NewPLC()
+	for i := 0; i < 10; i++ {
+		copy(f, sig[i*160:])
+		p.Good(f)
+	}
+	cpuPerSample(b, 160, func() {
+		// A fresh loss each time: pitch search + one 20 ms frame.
+		p.lost, p.olaLen = 0, 0
+		p.Conceal(f)
+	})
+}
