@@ -70,6 +70,11 @@ type Server struct {
 	streams    atomic.Int32  // open event streams
 	shutdownCh chan struct{} // closed when ListenAndServe shuts down
 	shutOnce   sync.Once
+
+	// readTimeout and writeTimeout bound reading a request (its body
+	// included) and writing the response; event streams lift them for
+	// themselves. Fields so that tests can shorten them.
+	readTimeout, writeTimeout time.Duration
 }
 
 // maxStreams bounds concurrent event streams; each holds a goroutine and
@@ -111,6 +116,9 @@ func New(o Options) (*Server, error) {
 		shutdownCh: make(chan struct{}),
 		readyFn:    o.Ready,
 		zones:      zoneOptions(),
+
+		readTimeout:  30 * time.Second,
+		writeTimeout: 60 * time.Second,
 	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
@@ -152,8 +160,8 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 		Handler:           s.handler,
 		TLSConfig:         tlsConfig(cert),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second, // event streams lift it for themselves
+		ReadTimeout:       s.readTimeout,
+		WriteTimeout:      s.writeTimeout, // event streams lift it for themselves
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          errLog,

@@ -22,8 +22,12 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.streams.Add(-1)
 
+	// A stream lives as long as the page: lift the server's read and write
+	// deadlines for this connection (on HTTP/1.1 an expired read deadline
+	// would cancel the request's context).
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream lives as long as the page
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")

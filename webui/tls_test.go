@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minipbx/telephony"
 )
 
 func TestCertificateLifecycle(t *testing.T) {
@@ -209,5 +211,56 @@ func TestRedirectHandler(t *testing.T) {
 		if got := w.Header().Get("Location"); got != tc.want {
 			t.Errorf("Host %q: Location %q, want %q", tc.host, got, tc.want)
 		}
+	}
+}
+
+// TestEventStreamOutlivesTimeouts: an event stream over HTTP/1.1 keeps
+// delivering after the server's read and write timeouts have passed.
+func TestEventStreamOutlivesTimeouts(t *testing.T) {
+	svc := newFakeService()
+	svc.password, svc.mustChange = "stream-password", false
+	ready := make(chan net.Addr, 1)
+	srv, err := New(Options{Service: svc, DataDir: t.TempDir(), Heartbeat: time.Hour,
+		Ready: func(h, _ net.Addr) { ready <- h }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.readTimeout, srv.writeTimeout = 200*time.Millisecond, 200*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe(ctx, "127.0.0.1:0", "") }()
+	defer func() { cancel(); <-done }()
+	addr := <-ready
+
+	// A Transport with its own TLS config speaks HTTP/1.1.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", "https://"+addr.String()+"/api/v1/events", nil)
+	req.SetBasicAuth("admin", "stream-password")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 1 {
+		t.Fatalf("want HTTP/1.1, got %s", resp.Proto)
+	}
+	rd := bufio.NewReader(resp.Body)
+	readEvent := func() string {
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("stream: %v", err)
+			}
+			if strings.HasPrefix(line, "data: ") {
+				return line
+			}
+		}
+	}
+	readEvent() // the snapshot
+	time.Sleep(600 * time.Millisecond)
+	svc.emit("port", func(s *telephony.Status) { s.Ports[1].Hook = "off-hook" })
+	if ev := readEvent(); !strings.Contains(ev, `"kind":"port"`) {
+		t.Fatalf("event %q", ev)
 	}
 }
