@@ -137,7 +137,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		seed:       0x9E3779B9,
 		nlpGain:    1,
 		mu:         ecMu,
-		activePeak: float32(dbm0ToPeak(ecActiveDBm0)),
+		activePeak: float32(DBm0ToPeak(ecActiveDBm0)),
 		noise:      1,
 	}
 	e.lpc[0] = 1

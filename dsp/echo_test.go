@@ -42,7 +42,7 @@ func speechLike(n int, seed uint64, levelDBm0 float64) []int16 {
 		s += v * v
 	}
 	r := math.Sqrt(s / float64(n))
-	g := dbm0ToPeak(levelDBm0) / math.Sqrt2 / r
+	g := DBm0ToPeak(levelDBm0) / math.Sqrt2 / r
 	out := make([]int16, n)
 	for i, v := range raw {
 		out[i] = int16(max(-32768, min(32767, math.Round(v*g))))
@@ -130,7 +130,7 @@ func runEcho(t testing.TB, ec *EchoCanceller, far []int16, paths []echoPath, swi
 		copy(r.echo[switchAt:], e2[switchAt:])
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	sigma := dbm0ToPeak(noiseDBm0) / math.Sqrt2
+	sigma := DBm0ToPeak(noiseDBm0) / math.Sqrt2
 	r.near = make([]float64, n)
 	r.rx = make([]int16, n)
 	for i := range r.near {
@@ -281,7 +281,7 @@ func TestEchoNLP(t *testing.T) {
 		for _, v := range x {
 			s += float64(v) * float64(v)
 		}
-		return 10 * math.Log10(s/float64(len(x))/(dbm0ToPeak(0)*dbm0ToPeak(0)/2))
+		return 10 * math.Log10(s/float64(len(x))/(DBm0ToPeak(0)*DBm0ToPeak(0)/2))
 	}
 	// Converged single talk: output at the noise level (comfort noise),
 	// neither echo nor dead silence.

@@ -49,12 +49,6 @@ const (
 	fskTrailBits = 4
 )
 
-// dbm0PeakLevel is the peak of a 0 dBm0 sine in 16-bit linear samples;
-// the same value as dsp-detect's Dbm0Peak (kept private here so the
-// caller ID code has no ordering dependency on the level helpers).
-const dbm0PeakLevel = 22700.0
-
-func dbm0ToPeak(dbm float64) float64 { return dbm0PeakLevel * math.Pow(10, dbm/20) }
 
 // FSKModulator generates caller ID FSK: channel seizure, mark signal and
 // message bytes framed asynchronously (start bit 0, 8 data bits least
@@ -83,7 +77,7 @@ func NewFSKModulator(std FSKStandard, levelDBm0 float64) *FSKModulator {
 	return &FSKModulator{
 		mark:  2 * math.Pi * mk / sampleRate,
 		space: 2 * math.Pi * sp / sampleRate,
-		amp:   dbm0ToPeak(levelDBm0),
+		amp:   DBm0ToPeak(levelDBm0),
 	}
 }
 
@@ -245,7 +239,7 @@ func NewCallerIDDecoder(std FSKStandard) *CallerIDDecoder {
 	// pass both with little loss (±1% carrier offset included).
 	d.bp = bandpass(math.Sqrt(mk*sp), 1.0)
 	// Power of a sine of peak A is A²/2.
-	p := func(dbm float64) float64 { a := dbm0ToPeak(dbm); return a * a / 2 }
+	p := func(dbm float64) float64 { a := DBm0ToPeak(dbm); return a * a / 2 }
 	d.cdOn, d.cdOf = p(fskCDOnDBm0), p(fskCDOffDBm0)
 	d.Reset()
 	return d

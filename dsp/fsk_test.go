@@ -44,7 +44,7 @@ func fskLine(std FSKStandard, c fskCond, msg []byte, seed uint64) []int16 {
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
 	if c.snr != 0 {
-		ps := dbm0ToPeak(c.level)
+		ps := DBm0ToPeak(c.level)
 		sigma := math.Sqrt(ps * ps / 2 / math.Pow(10, c.snr/10))
 		for i := range sig {
 			sig[i] += rng.NormFloat64() * sigma
@@ -229,7 +229,7 @@ func TestFSKModulatorPhaseContinuity(t *testing.T) {
 	}
 	// A phase-continuous FSK at ≤2100 Hz never changes by more than
 	// peak·2·sin(π·2100/8000) between samples.
-	limit := dbm0ToPeak(-3)*2*math.Sin(math.Pi*2100/8000) + 2
+	limit := DBm0ToPeak(-3)*2*math.Sin(math.Pi*2100/8000) + 2
 	for i := 1; i < len(sig); i++ {
 		if sig[i] == 0 && sig[i-1] == 0 {
 			continue

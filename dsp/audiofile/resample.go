@@ -34,11 +34,11 @@ type resampler struct {
 	interp bool      // interpolate between rows (phases < l)
 	table  []float32 // phases (+1 when interpolating) × 2h taps
 	tmp    []float32 // interpolated taps
-	buf   []float32 // input samples from absolute index base
-	base  int64
-	nIn   int64 // input samples pushed
-	k     int64 // next output index
-	out   []float32
+	buf    []float32 // input samples from absolute index base
+	base   int64
+	nIn    int64 // input samples pushed
+	k      int64 // next output index
+	out    []float32
 }
 
 func gcd(a, b int) int {
