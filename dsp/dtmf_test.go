@@ -147,17 +147,6 @@ func goertzelLevel(x []int16, f float64) float64 {
 	return 20 * math.Log10(a/Dbm0Peak)
 }
 
-// conformance runs one digit (between margins of silence, or noise) and
-// returns the digits detected.
-func runDTMF(sp dtmfSpec, extra func(s sig)) string {
-	s := make(sig, 8000)
-	sp.add(s, 1000)
-	if extra != nil {
-		extra(s)
-	}
-	return digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160))
-}
-
 func TestDTMFConformance(t *testing.T) {
 	base := dtmfSpec{on: 400, lowLvl: -10, highLvl: -10}
 	type tc struct {

@@ -12,16 +12,6 @@ const Dbm0Peak = 22700.0
 // dBm0 (for example -10 dBm0 → about 7178).
 func DBm0ToPeak(dbm float64) float64 { return Dbm0Peak * math.Pow(10, dbm/20) }
 
-// sineRMSDBm0 converts the mean square of a signal (in 16-bit sample
-// units squared) to dBm0, taking a 0 dBm0 sine (mean square Dbm0Peak²/2) as
-// the reference.
-func sineRMSDBm0(meanSquare float64) float64 {
-	if meanSquare <= 0 {
-		return math.Inf(-1)
-	}
-	return 10 * math.Log10(meanSquare/(Dbm0Peak*Dbm0Peak/2))
-}
-
 // sat16 clamps x to the int16 range, rounding to nearest.
 func sat16(x float64) int16 {
 	if x >= 32767 {
