@@ -49,7 +49,6 @@ const (
 	fskTrailBits = 4
 )
 
-
 // FSKModulator generates caller ID FSK: channel seizure, mark signal and
 // message bytes framed asynchronously (start bit 0, 8 data bits least
 // significant first, stop bit 1). The carrier is phase-continuous across
