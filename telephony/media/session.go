@@ -110,6 +110,7 @@ type Session struct {
 	offered     []Codec
 	recvEventPT atomic.Int32 // telephone-event PT we accept (ours or peer's)
 	peerIP      netip.Addr   // the peer's signalling IP (SetPeerIP)
+	clock       func() time.Time // the send path's clock (tests replace it)
 
 	// Receive statistics, guarded by statsMu (written by the receiver).
 	statsMu sync.Mutex
@@ -184,6 +185,7 @@ func NewSession(c SessionConfig) (*Session, error) {
 		sendEventPT: -1,
 		sending:     true,
 	}
+	s.clock = time.Now
 	s.cname = c.CNAME
 	if s.cname == "" {
 		s.cname = fmt.Sprintf("minipbx-%08x", s.ssrc)
@@ -327,7 +329,7 @@ func (s *Session) WriteFrame(f *Frame) {
 	if !s.remote.IsValid() || !s.sending {
 		return
 	}
-	now := time.Now()
+	now := s.clock()
 	marker := false
 	switch {
 	case !s.started:
@@ -447,7 +449,7 @@ func (s *Session) digitLoop() {
 		if end := evTS + uint32(steps*FrameSamples); int32(end-s.ts) > 0 {
 			s.ts = end
 		}
-		s.lastSend = time.Now()
+		s.lastSend = s.clock()
 		s.newSpurt = true // the audio after an event starts a talkspurt
 		s.mu.Unlock()
 		select {
@@ -748,10 +750,31 @@ func (s *Session) sendReport(out []byte) {
 	_, _ = s.rtcpConn.WriteToUDPAddrPort(out[:n], dst)
 }
 
+// sendBye tells the peer the stream ends (RFC 3550 §6.6): a last report
+// followed by an RTCP BYE.
+func (s *Session) sendBye() {
+	s.mu.Lock()
+	dst := s.remoteRTCP
+	si := senderInfo{HasSender: s.pktSent > 0, NTP: ntpTime(time.Now()), RTPTime: s.ts, Packets: uint32(s.pktSent), Octets: uint32(s.octSent)}
+	s.mu.Unlock()
+	if !dst.IsValid() {
+		return
+	}
+	out := make([]byte, 512)
+	n := buildRTCP(out, s.ssrc, &si, nil, s.cname)
+	out[n] = 0x81 // V=2, one SSRC
+	out[n+1] = rtcpBYE
+	binary.BigEndian.PutUint16(out[n+2:], 1)
+	binary.BigEndian.PutUint32(out[n+4:], s.ssrc)
+	n += 8
+	_, _ = s.rtcpConn.WriteToUDPAddrPort(out[:n], dst)
+}
+
 // Close stops the session's goroutines and releases its ports. It is
 // idempotent.
 func (s *Session) Close() error {
 	s.closed.Do(func() {
+		s.sendBye()
 		close(s.done)
 		s.rtpConn.Close()
 		s.rtcpConn.Close()

@@ -71,6 +71,11 @@ func toneFrame(f *Frame, n int) {
 
 func TestSessionSequenceTimestampMarker(t *testing.T) {
 	s := newTestSession(t, SessionConfig{})
+	// The writer's clock, under the test's control: frames 20 ms apart.
+	now := time.Unix(1_800_000_000, 0)
+	s.mu.Lock()
+	s.clock = func() time.Time { return now }
+	s.mu.Unlock()
 	p := newPeer(t)
 	if _, _, err := s.AnswerOffer(p.offer("0 101")); err != nil {
 		t.Fatal(err)
@@ -86,11 +91,15 @@ func TestSessionSequenceTimestampMarker(t *testing.T) {
 				t.Fatal("no packet")
 			}
 			pkts = append(pkts, pkt)
-			time.Sleep(2 * time.Millisecond)
+			s.mu.Lock()
+			now = now.Add(FrameDuration)
+			s.mu.Unlock()
 		}
 	}
 	send(5)
-	time.Sleep(150 * time.Millisecond) // silence: next packet starts a talkspurt
+	s.mu.Lock()
+	now = now.Add(140 * time.Millisecond) // silence: the next packet starts a talkspurt
+	s.mu.Unlock()
 	send(2)
 	for i, pk := range pkts {
 		if pk.PayloadType != 0 || len(pk.Payload) != FrameSamples || pk.SSRC != pkts[0].SSRC {
@@ -105,8 +114,8 @@ func TestSessionSequenceTimestampMarker(t *testing.T) {
 		dts := pk.Timestamp - pkts[i-1].Timestamp
 		switch i {
 		case 5:
-			if !pk.Marker || dts < 6*FrameSamples {
-				t.Errorf("after silence: marker %v, ts step %d (want marker and ≥%d)", pk.Marker, dts, 6*FrameSamples)
+			if !pk.Marker || dts != 8*FrameSamples {
+				t.Errorf("after silence: marker %v, ts step %d (want marker and %d)", pk.Marker, dts, 8*FrameSamples)
 			}
 		default:
 			if pk.Marker || dts != FrameSamples {
@@ -302,7 +311,7 @@ func TestSendDigitRFC4733(t *testing.T) {
 	}
 	var evs []*rtp.Packet
 	for {
-		pk, ok := p.read(t, 300*time.Millisecond)
+		pk, ok := p.read(t, time.Second)
 		if !ok {
 			break
 		}
@@ -414,6 +423,34 @@ func TestRTCPStatsBetweenSessions(t *testing.T) {
 		t.Errorf("loss reported on loopback: %+v", st)
 	}
 	t.Logf("stats %+v", st)
+}
+
+func TestRTCPByeOnClose(t *testing.T) {
+	s, err := NewSession(SessionConfig{BindIP: lo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtpPeer := newPeer(t)
+	// The peer's RTCP port is its RTP port + 1.
+	rc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(rtpPeer.addr.Port()) + 1})
+	if err != nil {
+		t.Skipf("RTCP port next to the peer is taken: %v", err)
+	}
+	defer rc.Close()
+	if _, _, err := s.AnswerOffer(rtpPeer.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	buf := make([]byte, 1500)
+	_ = rc.SetReadDeadline(time.Now().Add(time.Second))
+	n, err := rc.Read(buf)
+	if err != nil {
+		t.Fatal("no RTCP at close")
+	}
+	r, err := parseRTCP(buf[:n], 0)
+	if err != nil || !r.Bye {
+		t.Fatalf("RTCP at close: %+v %v", r, err)
+	}
 }
 
 func FuzzParseRTCP(f *testing.F) {

@@ -66,7 +66,7 @@ func TestRegisterDigest(t *testing.T) {
 }
 
 func TestRegisterNonceReplayAndStale(t *testing.T) {
-	s := startServer(t, Config{NonceTTL: 300 * time.Millisecond})
+	s := startServer(t, Config{NonceTTL: time.Second})
 	r := newRaw(t, s.Addr())
 	res := r.send(r.register("202", "300"), time.Second)
 	chal := header(res, "WWW-Authenticate")
@@ -85,7 +85,7 @@ func TestRegisterNonceReplayAndStale(t *testing.T) {
 		t.Fatalf("nc=2: %d", res.StatusCode)
 	}
 	// After the nonce expires, the right password gets stale=true.
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	auth3 := digestFor(chal, "REGISTER", uri, "202", "secret202", 3)
 	res = r.send(r.register("202", "300", "Authorization: "+auth3), time.Second)
 	if res.StatusCode != 401 || !strings.Contains(header(res, "WWW-Authenticate"), "stale=true") {
