@@ -433,3 +433,43 @@ func TestFieldErrorDetection(t *testing.T) {
 }
 
 func joinErr(a, b error) error { return errors.Join(a, b) }
+
+func TestEventStreamLimit(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Heartbeat = time.Hour })
+	f.readyAPI()
+	f.srv.maxStreams = 1
+	ts := httptest.NewServer(f.srv.Handler())
+	defer ts.Close()
+	open := func() *http.Response {
+		req, _ := http.NewRequest("GET", ts.URL+"/api/v1/events", nil)
+		req.SetBasicAuth("admin", "api-password-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := open()
+	if first.StatusCode != 200 {
+		t.Fatalf("first stream: %d", first.StatusCode)
+	}
+	second := open()
+	second.Body.Close()
+	if second.StatusCode != http.StatusServiceUnavailable || second.Header.Get("Retry-After") == "" {
+		t.Fatalf("second stream: %d", second.StatusCode)
+	}
+	first.Body.Close()
+	// The slot frees when the first stream ends.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.srv.streams.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("stream slot not released")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	third := open()
+	third.Body.Close()
+	if third.StatusCode != 200 {
+		t.Fatalf("after release: %d", third.StatusCode)
+	}
+}

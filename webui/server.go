@@ -75,11 +75,12 @@ type Server struct {
 	// included) and writing the response; event streams lift them for
 	// themselves. Fields so that tests can shorten them.
 	readTimeout, writeTimeout time.Duration
+	maxStreams                int32
 }
 
-// maxStreams bounds concurrent event streams; each holds a goroutine and
-// a subscription in the exchange.
-const maxStreams = 32
+// defaultMaxStreams bounds concurrent event streams; each holds a
+// goroutine and a subscription in the exchange.
+const defaultMaxStreams = 32
 
 // New makes a Server. It does not touch the network or the disk; the
 // certificate is made by ListenAndServe.
@@ -119,6 +120,7 @@ func New(o Options) (*Server, error) {
 
 		readTimeout:  30 * time.Second,
 		writeTimeout: 60 * time.Second,
+		maxStreams:   defaultMaxStreams,
 	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {

@@ -14,10 +14,10 @@ import (
 // ends (after a "logout" event) when the session ends; every stream ends
 // when the client goes away or the server shuts down.
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
-	if n := s.streams.Add(1); n > maxStreams {
+	if n := s.streams.Add(1); n > s.maxStreams {
 		s.streams.Add(-1)
 		w.Header().Set("Retry-After", "10")
-		writeError(w, errorf(http.StatusServiceUnavailable, "Too many open event streams (%d); close some status pages.", maxStreams))
+		writeError(w, errorf(http.StatusServiceUnavailable, "Too many open event streams (%d); close some status pages.", s.maxStreams))
 		return
 	}
 	defer s.streams.Add(-1)

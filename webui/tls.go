@@ -41,6 +41,9 @@ func (s *Server) certificate() tls.Certificate {
 	now := s.now()
 	cert, err := loadCertificate(certPath, keyPath, now)
 	if err == nil {
+		// Logged at every start so the installer can compare it with
+		// what the browser shows before accepting the certificate.
+		s.log.Info("webui: TLS certificate", "path", certPath, "sha256", fingerprint(cert), "expires", cert.Leaf.NotAfter.Format(time.DateOnly))
 		return cert
 	}
 	if !errors.Is(err, os.ErrNotExist) {
