@@ -296,7 +296,9 @@ func (p *Port) do(k reqKind, d time.Duration) error {
 	case <-p.done:
 		return fmt.Errorf("modem %s: %w", p.c.Name, board.ErrClosed)
 	case <-t.C:
-		return fmt.Errorf("modem %s: not running: %w", p.c.Name, board.ErrPortFault)
+		// Run is not running, or is still busy initialising a modem
+		// that answers slowly.
+		return fmt.Errorf("modem %s: not ready: %w", p.c.Name, board.ErrPortFault)
 	}
 	select {
 	case err := <-r.reply:

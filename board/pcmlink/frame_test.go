@@ -181,3 +181,33 @@ func FuzzParseFrame(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseControl(f *testing.F) {
+	f.Add(AppendConfig(nil, ControlConfig{Law: ALaw, PlayoutDelay: 3, Slots: 0xF}))
+	f.Add([]byte{CmdStatusRequest})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		cmd, c, err := ParseControl(p)
+		if err != nil {
+			return
+		}
+		if cmd == CmdConfig {
+			re := AppendConfig(nil, c)
+			if _, c2, err := ParseControl(re); err != nil || c2 != c {
+				t.Fatalf("config does not round-trip: %+v", c)
+			}
+		}
+	})
+}
+
+func FuzzParseStatus(f *testing.F) {
+	f.Add(AppendStatus(nil, MCUStatus{Firmware: 1, UptimeMS: 2}))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		s, err := ParseStatus(p)
+		if err != nil {
+			return
+		}
+		if re := AppendStatus(nil, s); string(re) != string(p[:StatusSize]) {
+			t.Fatalf("status does not round-trip")
+		}
+	})
+}

@@ -109,7 +109,8 @@ type Link struct {
 	onState func(bool)
 	log     *slog.Logger
 
-	fns [MaxSlots]atomic.Pointer[board.AudioFunc]
+	fns        [MaxSlots]atomic.Pointer[board.AudioFunc]
+	wantStatus atomic.Bool
 
 	// Run goroutine state.
 	df       *Deframer
@@ -230,6 +231,9 @@ func (l *Link) Run(ctx context.Context) error {
 			l.df.Commit(n)
 			l.drain(at)
 		}
+		if l.wantStatus.Swap(false) {
+			l.writeErr = errors.Join(l.writeErr, l.sendControl(append(l.ctlBuf[:0], CmdStatusRequest)))
+		}
 		if l.writeErr != nil {
 			return l.writeErr
 		}
@@ -328,12 +332,10 @@ func (l *Link) sendControl(p []byte) error {
 	return nil
 }
 
-// RequestStatus asks the MCU for a STATUS frame. It must be called from
-// the goroutine that runs Run (for example from OnLinkState); the MCU also
-// sends one every second on its own.
-func (l *Link) RequestStatus() error {
-	return l.sendControl([]byte{CmdStatusRequest})
-}
+// RequestStatus asks the MCU for a STATUS frame (diagnostics want fresh
+// counters); Run sends the request within one read timeout. The MCU also
+// sends one every second on its own. Safe from any goroutine.
+func (l *Link) RequestStatus() { l.wantStatus.Store(true) }
 
 // restart begins a new stream at sequence number seq.
 func (l *Link) restart(seq uint16, at time.Time) {

@@ -504,6 +504,7 @@ func TestRunSilenceAndRecovery(t *testing.T) {
 			advance(Period)
 		}
 	}
+	l.RequestStatus()
 	send(8)
 	if !<-states {
 		t.Fatal("link not up")
@@ -529,8 +530,8 @@ func TestRunSilenceAndRecovery(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	_, ctl := p.written(t)
-	if len(ctl) != 1 || ctl[0].Type != TypeControl {
-		t.Fatalf("Run did not start with a CONFIG")
+	if len(ctl) != 2 || ctl[0].Payload[0] != CmdConfig || ctl[1].Payload[0] != CmdStatusRequest {
+		t.Fatalf("Run did not send a CONFIG and the status request: %d control frames", len(ctl))
 	}
 }
 
