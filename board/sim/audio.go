@@ -87,8 +87,6 @@ func (m *mouth) discard() {
 
 func (m *mouth) play(s []int16) { m.queue = append(m.queue, s...) }
 
-func (m *mouth) busy() bool { return m.talk != nil || len(m.queue) > 0 || m.dtmf.Busy() }
-
 // mix adds src into dst with saturation.
 func mix(dst, src []int16) {
 	for i, v := range src {

@@ -198,17 +198,35 @@ func (b *Board) Now() time.Duration {
 
 func (b *Board) now() time.Duration { return time.Duration(b.frame) * board.FrameDuration }
 
-// run is the audio clock: one frame every 20 ms until Close.
+// maxCatchUp is the most frames the clock runs back to back to catch up
+// with wall time after the host stalled it; a longer stall is forgotten
+// (board time then lags wall time by the excess, as audio would glitch).
+const maxCatchUp = 5
+
+// run is the audio clock: one frame every 20 ms until Close. Like the
+// crystal of a real PCM highway it keeps time with the wall clock: when the
+// host was too busy to tick, the missed frames run back to back (at most
+// maxCatchUp), so timers kept in wall time by the software above (ring
+// cadences, timeouts) and board time agree.
 func (b *Board) run() {
 	defer close(b.done)
 	t := time.NewTicker(board.FrameDuration)
 	defer t.Stop()
+	start := time.Now()
+	var done int64 // frames run; only this goroutine writes b.frame
 	for {
 		select {
 		case <-b.stop:
 			return
-		case <-t.C:
-			b.step()
+		case now := <-t.C:
+			due := int64(now.Sub(start) / board.FrameDuration)
+			if due-done > maxCatchUp {
+				start = start.Add(time.Duration(due-done-maxCatchUp) * board.FrameDuration)
+				due = done + maxCatchUp
+			}
+			for ; done < due; done++ {
+				b.step()
+			}
 		}
 	}
 }

@@ -147,8 +147,6 @@ type Line struct {
 	echoDelay int
 	echoBuf   [2048]int16
 	echoW     int
-
-	tmp board.Frame
 }
 
 func newLine(b *Board, p *fxoPort, n int) (*Line, error) {

@@ -77,12 +77,6 @@ func (tp *tap) take() []int16 {
 	return s
 }
 
-func (tp *tap) set(gen func(out []int16)) {
-	tp.mu.Lock()
-	tp.gen = gen
-	tp.mu.Unlock()
-}
-
 func TestNewValidates(t *testing.T) {
 	for _, c := range []Config{{FXS: 9}, {FXO: 12}, {Zone: "xx"}, {Law: Law(7)}} {
 		if b, err := New(c); err == nil {
@@ -281,8 +275,11 @@ func TestRingAndCallerID(t *testing.T) {
 	}
 }
 
-// The G.711 highway in both directions keeps a -10 dBm0 1 kHz tone above
-// 30 dB SNR (μ-law and A-law give about 38 dB per pass).
+// The G.711 highway in both directions keeps a -10 dBm0 1020 Hz tone above
+// 30 dB SNR (μ-law and A-law give about 38 dB). 1020 Hz, not 1 kHz: a
+// 1 kHz tone at 8 kHz repeats every 8 samples and hits the same few
+// quantiser steps, which flatters the codec. A second pass adds nothing, as
+// G.711 decoding then encoding again is exact.
 func TestG711PathSNR(t *testing.T) {
 	for _, law := range []Law{ULaw, ALaw} {
 		t.Run(law.String(), func(t *testing.T) {
@@ -292,7 +289,7 @@ func TestG711PathSNR(t *testing.T) {
 			b.FXSPort(1).SetAudio(tp.audio)
 			ph := b.Phone(1)
 			ph.OffHook()
-			ph.Talk(Sine(1000, -10))
+			ph.Talk(Sine(1020, -10))
 			ctx := ctxFor(t, 10*time.Second)
 			must(t, b.WaitFrames(ctx, 5))
 			tp.take()
@@ -303,12 +300,9 @@ func TestG711PathSNR(t *testing.T) {
 			one, two := MeasureTone(mouth[160:]), MeasureTone(ear[160:])
 			t.Logf("one pass: %v; two passes: %v", one, two)
 			for _, m := range []ToneMeasurement{one, two} {
-				if math.Abs(m.FreqHz-1000) > 1 || math.Abs(m.LevelDBm0+10) > 0.5 || m.SNRdB < 30 {
-					t.Errorf("%v: want 1000 Hz, -10 dBm0, SNR > 30 dB", m)
+				if math.Abs(m.FreqHz-1020) > 1 || math.Abs(m.LevelDBm0+10) > 0.5 || m.SNRdB < 30 {
+					t.Errorf("%v: want 1020 Hz, -10 dBm0, SNR > 30 dB", m)
 				}
-			}
-			if one.SNRdB < two.SNRdB {
-				t.Errorf("two G.711 passes (%.1f dB) cleaner than one (%.1f dB)", two.SNRdB, one.SNRdB)
 			}
 		})
 	}

@@ -1,0 +1,670 @@
+package analog
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"minipbx/board"
+	"minipbx/board/sim"
+	"minipbx/dsp"
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
+)
+
+// rig is a simulated box with a running Manager.
+type rig struct {
+	t     *testing.T
+	b     *sim.Board
+	m     *Manager
+	calls chan channel.Channel
+}
+
+func newRig(t *testing.T, zone string, lines ...LineConfig) *rig {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b, err := sim.New(sim.Config{Zone: zone, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, b: b, calls: make(chan channel.Channel, 8)}
+	r.m, err = New(Config{Board: b, Zone: zone, Lines: lines, Logger: log,
+		OnCall: func(c channel.Channel) { r.calls <- c }})
+	if err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.m.Run(ctx) }()
+	<-r.m.started
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		b.Close()
+	})
+	return r
+}
+
+func (r *rig) ctx(d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	r.t.Cleanup(cancel)
+	return ctx
+}
+
+func (r *rig) call(d time.Duration) channel.Channel {
+	r.t.Helper()
+	select {
+	case c := <-r.calls:
+		return c
+	case <-time.After(d):
+		r.t.Fatalf("no inbound call within %v", d)
+	}
+	return nil
+}
+
+func (r *rig) frames(n int) {
+	r.t.Helper()
+	if err := r.b.WaitFrames(r.ctx(time.Duration(n)*100*time.Millisecond+5*time.Second), n); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// next returns the channel's next event, failing after d.
+func next(t *testing.T, c channel.Channel, d time.Duration) channel.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-c.Events():
+		if !ok {
+			t.Fatalf("%s: events closed", c.Info().ID)
+		}
+		return ev
+	case <-time.After(d):
+		t.Fatalf("%s: no event within %v", c.Info().ID, d)
+	}
+	return channel.Event{}
+}
+
+func expect(t *testing.T, c channel.Channel, want channel.EventType, d time.Duration) channel.Event {
+	t.Helper()
+	ev := next(t, c, d)
+	if ev.Type != want {
+		t.Fatalf("%s: got %v (%+v), want %v", c.Info().ID, ev.Type, ev, want)
+	}
+	return ev
+}
+
+// expectEnd waits for EventHangup with cause and then the closed channel.
+func expectEnd(t *testing.T, c channel.Channel, cause channel.Cause, d time.Duration) {
+	t.Helper()
+	for {
+		ev := next(t, c, d)
+		if ev.Type != channel.EventHangup {
+			continue
+		}
+		if ev.Cause != cause {
+			t.Fatalf("%s: hang-up cause %v, want %v", c.Info().ID, ev.Cause, cause)
+		}
+		break
+	}
+	select {
+	case _, ok := <-c.Events():
+		if ok {
+			t.Fatalf("%s: event after hang-up", c.Info().ID)
+		}
+	case <-time.After(time.Second):
+		t.Fatalf("%s: events not closed after hang-up", c.Info().ID)
+	}
+}
+
+// collector is a media.Sink that keeps what it gets.
+type collector struct {
+	mu sync.Mutex
+	s  []int16
+}
+
+func (c *collector) WriteFrame(f *media.Frame) {
+	c.mu.Lock()
+	c.s = append(c.s, f.Linear()[:]...)
+	c.mu.Unlock()
+}
+
+func (c *collector) take() []int16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.s
+	c.s = nil
+	return s
+}
+
+// feed writes a generator's frames into a sink every 20 ms until ctx ends,
+// as the exchange's bridge would.
+func feed(ctx context.Context, s media.Sink, gen func([]int16)) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var f media.Frame
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			gen(f.Samples[:])
+			f.HasSamples, f.HasPayload, f.Codec = true, false, media.Linear
+			s.WriteFrame(&f)
+		}
+	}
+}
+
+func wantDialError(t *testing.T, err error, want channel.Cause) {
+	t.Helper()
+	var de *channel.DialError
+	if !errors.As(err, &de) || de.Cause != want {
+		t.Fatalf("dial error %v, want cause %v", err, want)
+	}
+}
+
+// checkTone asserts a clean sine of freq in s.
+func checkTone(t *testing.T, what string, s []int16, freq float64) {
+	t.Helper()
+	if len(s) < 1600 {
+		t.Fatalf("%s: only %d samples", what, len(s))
+	}
+	m := sim.MeasureTone(s)
+	t.Logf("%s: %v", what, m)
+	if math.Abs(m.FreqHz-freq) > 2 || m.SNRdB < 30 {
+		t.Fatalf("%s: %v, want %.0f Hz with SNR > 30 dB", what, m, freq)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		kind   board.Kind
+		num    int
+		digits string
+		ok     bool
+	}{
+		{"fxs:1", board.FXS, 1, "", true},
+		{"fxs:12", board.FXS, 12, "", true},
+		{"fxo:5551234", board.FXO, 0, "5551234", true},
+		{"fxo@2:*69#", board.FXO, 2, "*69#", true},
+		{"fxs:0", 0, 0, "", false},
+		{"fxs:x", 0, 0, "", false},
+		{"fxo:", 0, 0, "", false},
+		{"fxo:12a", 0, 0, "", false},
+		{"fxo@0:1", 0, 0, "", false},
+		{"fxo@:1", 0, 0, "", false},
+		{"sip:100", 0, 0, "", false},
+		{"100", 0, 0, "", false},
+		{"fxo:123456789012345678901234567890123", 0, 0, "", false},
+	} {
+		kind, num, digits, err := parseTarget(c.in)
+		if (err == nil) != c.ok || kind != c.kind || num != c.num || digits != c.digits {
+			t.Errorf("parseTarget(%q) = %v %d %q %v", c.in, kind, num, digits, err)
+		}
+	}
+}
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"fxs:1", "fxo:911", "fxo@3:0", "fxo@:", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		kind, num, digits, err := parseTarget(s)
+		if err != nil {
+			return
+		}
+		switch kind {
+		case board.FXS:
+			if num < 1 || digits != "" {
+				t.Fatalf("%q: fxs %d %q", s, num, digits)
+			}
+		case board.FXO:
+			if num < 0 || digits == "" || len(digits) > maxDialDigits {
+				t.Fatalf("%q: fxo %d %q", s, num, digits)
+			}
+		default:
+			t.Fatalf("%q: kind %v", s, kind)
+		}
+	})
+}
+
+func TestNewValidates(t *testing.T) {
+	b, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, c := range []Config{
+		{},
+		{Board: b, Zone: "zz"},
+		{Board: b, Lines: []LineConfig{{Port: 3}}},
+		{Board: b, Lines: []LineConfig{{Port: 1}, {Port: 1}}},
+		{Board: b, Lines: []LineConfig{{Port: 1, AnswerAfterRings: 11}}},
+		{Board: b, DialToneTimeout: time.Millisecond},
+	} {
+		if _, err := New(c); err == nil {
+			t.Errorf("New(%+v) accepted", c)
+		}
+	}
+	m, err := New(Config{Board: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Dialer().Dial(context.Background(), channel.Request{Target: "fxs:1"}); err == nil {
+		t.Fatal("Dial before Run accepted")
+	}
+	if err := m.Update(Config{Zone: "de", Lines: []LineConfig{{Port: 2, Enabled: false}}}); err != nil {
+		t.Fatal(err)
+	}
+	if lc := m.lineConfig(2); lc.Enabled || lc.AnswerAfterRings != DefaultAnswerAfterRings {
+		t.Fatalf("line 2 after Update: %+v", lc)
+	}
+	if err := m.Update(Config{Zone: "nowhere"}); err == nil {
+		t.Fatal("Update accepted an unknown zone")
+	}
+}
+
+func TestCallerIDConversion(t *testing.T) {
+	now := time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC)
+	m := CallerIDMessage(channel.CallerID{Number: "+1 (212) 555-0100", Name: "Zoë Smith-Jones and Co"}, now)
+	if m.Number != "12125550100" || m.Name != "Zo? Smith-Jones" || !m.HasTime {
+		t.Fatalf("%+v", m)
+	}
+	if _, err := dsp.EncodeCallerID(m); err != nil {
+		t.Fatal(err)
+	}
+	p := CallerIDMessage(channel.CallerID{Withheld: "P"}, now)
+	if p.NumberAbsent != 'P' || p.Number != "" {
+		t.Fatalf("%+v", p)
+	}
+	if c := ChannelCallerID(p); c.Withheld != "P" {
+		t.Fatalf("%+v", c)
+	}
+	if _, err := dsp.EncodeCallerID(CallerIDMessage(channel.CallerID{}, now)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A phone goes off hook: the channel reaches OnCall at once, the phone
+// hears dial tone until the first digit, DTMF and pulse digits arrive as
+// EventDigit, flash as EventFlash, on-hook as EventHangup(normal).
+func TestFXSInboundDigits(t *testing.T) {
+	r := newRig(t, "us")
+	ph := r.b.Phone(1)
+	ph.OffHook()
+	c := r.call(2 * time.Second)
+	if in := c.Info(); in.Kind != channel.FXS || in.Direction != "in" || in.Endpoint != "fxs:1" {
+		t.Fatalf("info %+v", in)
+	}
+	ph.Record()
+	r.frames(30)
+	rec := ph.StopRecording()
+	for _, f := range []float64{350, 440} {
+		if m := sim.MeasureToneAt(rec[1600:], f); math.Abs(m.LevelDBm0+13) > 1.5 {
+			t.Fatalf("dial tone %v Hz at %.1f dBm0", f, m.LevelDBm0)
+		}
+	}
+	if st := r.m.PortStates()[0]; !st.InCall || st.Hook != board.OffHook || st.State != "dialling" {
+		t.Fatalf("port state %+v", st)
+	}
+	if err := ph.DialDTMF("4*"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []byte("4*") {
+		if ev := expect(t, c, channel.EventDigit, 3*time.Second); ev.Digit != want {
+			t.Fatalf("digit %q, want %q", ev.Digit, want)
+		}
+	}
+	ph.Record()
+	r.frames(10)
+	if l := sim.Level(ph.StopRecording()); l > -45 {
+		t.Fatalf("dial tone still on after digits: %.1f dBm0", l)
+	}
+	if err := ph.DialPulse("20"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []byte("20") {
+		if ev := expect(t, c, channel.EventDigit, 4*time.Second); ev.Digit != want {
+			t.Fatalf("pulse digit %q, want %q", ev.Digit, want)
+		}
+	}
+	ph.WaitDialled(r.ctx(5 * time.Second))
+	if err := ph.Flash(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, channel.EventFlash, 3*time.Second)
+	ph.OnHook()
+	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+	if st := r.m.PortStates()[0]; st.InCall || st.State != "idle" {
+		t.Fatalf("port state after hang-up %+v", st)
+	}
+}
+
+// The exchange plays ringback with Progress, silences it with Answer and
+// ends the call with busy tone; the phone stays locked out until on hook.
+func TestFXSInboundExchangeHangup(t *testing.T) {
+	r := newRig(t, "us")
+	ph := r.b.Phone(2)
+	ph.OffHook()
+	c := r.call(2 * time.Second)
+	ph.DialDTMF("1")
+	expect(t, c, channel.EventDigit, 3*time.Second)
+	if err := c.Progress(); err != nil {
+		t.Fatal(err)
+	}
+	ph.Record()
+	r.frames(60)
+	rb := ph.StopRecording()
+	for _, f := range []float64{440, 480} {
+		if m := sim.MeasureToneAt(rb, f); m.LevelDBm0 < progressToneLevel-6 {
+			t.Fatalf("ringback %v Hz at %.1f dBm0", f, m.LevelDBm0)
+		}
+	}
+	if err := c.Answer(r.ctx(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	r.frames(2)
+	ph.Record()
+	r.frames(10)
+	if l := sim.Level(ph.StopRecording()); l > -45 {
+		t.Fatalf("tone after answer: %.1f dBm0", l)
+	}
+	if err := c.Hangup(channel.CauseBusy); err != nil {
+		t.Fatal(err)
+	}
+	expectEnd(t, c, channel.CauseBusy, time.Second)
+	if err := c.Hangup(channel.CauseNormal); err != nil {
+		t.Fatal("second Hangup:", err)
+	}
+	ph.Record()
+	r.frames(60)
+	busy := ph.StopRecording()
+	for _, f := range []float64{480, 620} {
+		if m := sim.MeasureToneAt(busy, f); m.LevelDBm0 < progressToneLevel-6 {
+			t.Fatalf("busy %v Hz at %.1f dBm0", f, m.LevelDBm0)
+		}
+	}
+	// Locked out: the port is busy for new calls until on hook.
+	_, err := r.m.Dialer().Dial(r.ctx(time.Second), channel.Request{Target: "fxs:2"})
+	wantDialError(t, err, channel.CauseBusy)
+	ph.OnHook()
+	r.frames(60) // hang-up confirmation (FlashMax)
+	if st := r.m.PortStates()[1]; st.State != "idle" {
+		t.Fatalf("port after on-hook: %+v", st)
+	}
+}
+
+// Dial fxs:N rings the phone with the zone's cadence, the phone decodes the
+// caller ID sent between the first and second ring, answers, and audio
+// crosses both ways through G.711 with SNR > 30 dB; the phone hangs up.
+func TestFXSOutboundCall(t *testing.T) {
+	r := newRig(t, "us")
+	ph := r.b.Phone(1)
+	ctx := r.ctx(15 * time.Second)
+	c, err := r.m.Dialer().Dial(ctx, channel.Request{Target: "fxs:1", Caller: channel.CallerID{Number: "2125550123", Name: "Alice Example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := c.Info(); in.Direction != "out" || in.Kind != channel.FXS {
+		t.Fatalf("info %+v", in)
+	}
+	expect(t, c, channel.EventProgress, time.Second)
+	if err := ph.WaitRing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.m.Dialer().Dial(ctx, channel.Request{Target: "fxs:1"})
+	wantDialError(t, err, channel.CauseBusy)
+	cid, err := ph.WaitCallerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cid.Number != "2125550123" || cid.Name != "Alice Example" || !cid.HasTime {
+		t.Fatalf("caller ID %+v", cid)
+	}
+	if cad := ph.RingCadence(); len(cad) < 1 || cad[0] < 1900*time.Millisecond || cad[0] > 2100*time.Millisecond {
+		t.Fatalf("ring cadence %v, want 2 s on", cad)
+	}
+	ph.OffHook()
+	expect(t, c, channel.EventAnswer, 2*time.Second)
+	if ph.Ringing() {
+		t.Fatal("still ringing after answer")
+	}
+
+	// Audio both ways.
+	got := &collector{}
+	c.Media().SetSink(got)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go feed(fctx, c.Media(), sim.Sine(600, -10))
+	ph.Talk(sim.Sine(1020, -10))
+	r.frames(10)
+	got.take()
+	ph.Record()
+	r.frames(50)
+	checkTone(t, "phone → exchange", got.take(), 1020)
+	checkTone(t, "exchange → phone", ph.StopRecording(), 600)
+	stop()
+
+	ph.OnHook()
+	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+}
+
+// The exchange hangs up an answered FXS call: the phone hears busy tone.
+// Ringing unanswered, Hangup stops the ringing; a faulty port is
+// unavailable; a request's timeout ends ringing with no-answer.
+func TestFXSOutboundHangups(t *testing.T) {
+	r := newRig(t, "us")
+	ctx := r.ctx(15 * time.Second)
+	d := r.m.Dialer()
+	ph := r.b.Phone(2)
+
+	c, err := d.Dial(ctx, channel.Request{Target: "fxs:2", Caller: channel.CallerID{Withheld: "P"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.WaitRing(ctx)
+	ph.OffHook()
+	expect(t, c, channel.EventProgress, time.Second)
+	expect(t, c, channel.EventAnswer, 2*time.Second)
+	c.Hangup(channel.CauseNormal)
+	expectEnd(t, c, channel.CauseNormal, time.Second)
+	if err := ph.Hears(ctx, dsp.ToneBusy); err != nil {
+		t.Fatal(err)
+	}
+	ph.OnHook()
+
+	c, err = d.Dial(ctx, channel.Request{Target: "fxs:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.b.Phone(1).WaitRing(ctx)
+	c.Hangup(channel.CauseCancelled)
+	expectEnd(t, c, channel.CauseCancelled, time.Second)
+	r.frames(2)
+	if r.b.Phone(1).Ringing() {
+		t.Fatal("still ringing after Hangup")
+	}
+
+	c, err = d.Dial(ctx, channel.Request{Target: "fxs:1", Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectEnd(t, c, channel.CauseNoAnswer, 2*time.Second)
+
+	r.b.Phone(1).SetFault("ring generator overload")
+	r.frames(3)
+	_, err = d.Dial(ctx, channel.Request{Target: "fxs:1"})
+	wantDialError(t, err, channel.CauseUnavailable)
+	_, err = d.Dial(ctx, channel.Request{Target: "fxs:9"})
+	wantDialError(t, err, channel.CauseNotFound)
+	_, err = d.Dial(ctx, channel.Request{Target: "pots:1"})
+	wantDialError(t, err, channel.CauseNotFound)
+}
+
+// Dial fxo:DIGITS seizes a line, waits for dial tone and dials: the telco
+// receives exactly the digits; the call answers, audio crosses both ways;
+// the far end's busy tone ends the call and releases the line.
+func TestFXOOutboundCall(t *testing.T) {
+	r := newRig(t, "us")
+	line := r.b.Line(1)
+	line.SetAutoAnswer(500 * time.Millisecond)
+	line.SetRingback(200 * time.Millisecond)
+	ctx := r.ctx(20 * time.Second)
+	c, err := r.m.Dialer().Dial(ctx, channel.Request{Target: "fxo:5551234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := c.Info(); in.Kind != channel.FXO || in.Direction != "out" || in.Endpoint != "fxo:1" {
+		t.Fatalf("info %+v", in)
+	}
+	expect(t, c, channel.EventProgress, time.Second)
+	digits, err := line.WaitDigits(ctx, 7)
+	if err != nil || digits != "5551234" {
+		t.Fatalf("telco received %q (%v)", digits, err)
+	}
+	expect(t, c, channel.EventAnswer, 3*time.Second)
+	if err := line.WaitState(ctx, "talking"); err != nil {
+		t.Fatal(err)
+	}
+	if got := line.Digits(); got != "5551234" {
+		t.Fatalf("telco received %q in all", got)
+	}
+
+	got := &collector{}
+	c.Media().SetSink(got)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go feed(fctx, c.Media(), sim.Sine(600, -10))
+	line.Talk(sim.Sine(1020, -10))
+	r.frames(10)
+	got.take()
+	line.Record()
+	r.frames(50)
+	checkTone(t, "line → exchange", got.take(), 1020)
+	checkTone(t, "exchange → line", line.StopRecording(), 600)
+	stop()
+
+	line.Talk(nil)
+	if err := line.Hangup(sim.HangupBusyTone); err != nil {
+		t.Fatal(err)
+	}
+	expectEnd(t, c, channel.CauseNormal, 5*time.Second)
+	if err := line.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Loop-current drop and polarity reversal end outbound calls; lines without
+// battery are skipped in the hunt; a named line without battery is
+// unavailable; the exchange can hang up too.
+func TestFXOOutboundFarEndAndHunting(t *testing.T) {
+	r := newRig(t, "us")
+	ctx := r.ctx(20 * time.Second)
+	d := r.m.Dialer()
+	for i, mode := range []sim.HangupMode{sim.HangupLoopDrop, sim.HangupReversal} {
+		line := r.b.Line(i + 1)
+		line.SetAutoAnswer(200 * time.Millisecond)
+		line.SetRingback(100 * time.Millisecond)
+		c, err := d.Dial(ctx, channel.Request{Target: "fxo@" + string(rune('1'+i)) + ":12"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, c, channel.EventProgress, time.Second)
+		expect(t, c, channel.EventAnswer, 5*time.Second)
+		line.WaitState(ctx, "talking")
+		line.Hangup(mode)
+		expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+		if err := line.WaitReleased(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(releaseGuard)
+
+	r.b.Line(1).SetBattery(false)
+	c, err := d.Dial(ctx, channel.Request{Target: "fxo:7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Info().Endpoint != "fxo:2" {
+		t.Fatalf("hunt took %s, want fxo:2 (line 1 has no battery)", c.Info().Endpoint)
+	}
+	_, err = d.Dial(ctx, channel.Request{Target: "fxo@1:7"})
+	wantDialError(t, err, channel.CauseUnavailable)
+	_, err = d.Dial(ctx, channel.Request{Target: "fxo:8"})
+	wantDialError(t, err, channel.CauseCongestion)
+	digits, _ := r.b.Line(2).WaitDigits(ctx, 1)
+	if digits != "7" {
+		t.Fatalf("line 2 received %q", digits)
+	}
+	c.Hangup(channel.CauseNormal)
+	expectEnd(t, c, channel.CauseNormal, time.Second)
+	if err := r.b.Line(2).WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An incoming ring with FSK caller ID reaches OnCall after the configured
+// rings, carrying the caller ID, with the line seized; the far end's loop
+// drop ends it. The UK cadence (double ring, then a 2 s silence that
+// carries V.23 caller ID) keeps the test short.
+func TestFXOInboundCallerID(t *testing.T) {
+	r := newRig(t, "uk", LineConfig{Port: 2, Name: "PSTN 2", Enabled: true, AnswerAfterRings: 3})
+	line := r.b.Line(2)
+	msg := dsp.CallerIDMessage{Number: "02079460000", Name: "BOB", Time: time.Now(), HasTime: true, MDMF: true}
+	if err := line.Ring(msg); err != nil {
+		t.Fatal(err)
+	}
+	c := r.call(8 * time.Second)
+	in := c.Info()
+	if in.Kind != channel.FXO || in.Direction != "in" || in.Endpoint != "PSTN 2" {
+		t.Fatalf("info %+v", in)
+	}
+	if in.Caller.Number != "02079460000" || in.Caller.Name != "BOB" {
+		t.Fatalf("caller %+v", in.Caller)
+	}
+	if n := line.Rings(); n != 3 {
+		t.Fatalf("answered after %d rings, want 3", n)
+	}
+	if !line.Seized() || line.State() != "talking" {
+		t.Fatalf("line %s, seized %v", line.State(), line.Seized())
+	}
+	if err := c.Answer(r.ctx(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	line.Hangup(sim.HangupLoopDrop)
+	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+}
+
+// DTMF caller ID before the first ring; a disabled line is never answered.
+func TestFXOInboundDTMFCallerIDAndDisabled(t *testing.T) {
+	r := newRig(t, "uk", LineConfig{Port: 1, Enabled: true, AnswerAfterRings: 1}, LineConfig{Port: 2, Enabled: false})
+	line := r.b.Line(1)
+	line.SetCallerIDMode(sim.CallerIDDTMF)
+	if err := line.Ring(dsp.CallerIDMessage{Number: "0612345678"}); err != nil {
+		t.Fatal(err)
+	}
+	c := r.call(8 * time.Second)
+	if got := c.Info().Caller.Number; got != "0612345678" {
+		t.Fatalf("caller %+v", c.Info().Caller)
+	}
+	c.Hangup(channel.CauseNormal)
+	expectEnd(t, c, channel.CauseNormal, time.Second)
+	if err := line.WaitReleased(r.ctx(2 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	off := r.b.Line(2)
+	off.Ring(dsp.CallerIDMessage{})
+	r.frames(100)
+	if off.Seized() || len(r.calls) != 0 {
+		t.Fatal("a disabled line was answered")
+	}
+	off.StopRinging()
+}

@@ -1,0 +1,66 @@
+// Package analog runs the FXS and FXO ports of a board as channels
+// (channel.Channel) of the exchange.
+//
+// # Structure
+//
+// Every port has two halves. Its signalling goroutine (one per port, owned
+// by Manager.Run) holds all of the port's call state and handles, one at a
+// time, the board's events for the port, what its audio path noticed
+// (digits, tones, caller ID), its channels' requests and its timers; channel
+// methods send it a request and wait for the answer. Its audio path runs in
+// the board's AudioFunc on the board's clock: it never waits for anything
+// but a short mutex the signalling goroutine holds only to reconfigure it,
+// and allocates nothing per frame.
+//
+// # Audio
+//
+// Received audio goes (FXO: through dsp.EchoCanceller with the port's own
+// output as reference) to the detectors (DTMF always during a call; call
+// progress on FXO; FSK and DTMF caller ID on an idle FXO line) and is pushed
+// to the channel's Sink once per frame, from the board clock. Audio written
+// to the channel's media.Endpoint goes into a media.JitterBuffer (one frame
+// of target depth, dsp.PLC for losses) that the AudioFunc pops once per
+// frame. Tones (dial, ringback, busy, congestion of the configured zone)
+// replace the call's audio while they play; FSK caller ID and DTMF sent by
+// the port are added on top. DTMF received is delivered as EventDigit but
+// not removed from the audio: during dialling nobody listens, and after it
+// the far end may want it in band.
+//
+// # FXS ports
+//
+// Off hook creates an inbound channel handed to Config.OnCall at once; the
+// phone hears dial tone until the first digit. DTMF (from the audio) and
+// pulse digits (from the board's hook decoder) arrive as EventDigit as soon
+// as they are recognised: the exchange, which knows the numbering plan,
+// decides when the number is complete and runs the inter-digit timeout
+// itself. Progress plays ringback, Answer stops it, flash is EventFlash, on
+// hook is EventHangup(CauseNormal). Hangup(cause) ends the channel at once
+// and leaves the phone hearing busy tone (normal, busy, cancelled) or
+// congestion (everything else) until it hangs up, for at most 40 s; the
+// port refuses calls (busy) until then.
+//
+// Dial("fxs:N") rings the phone with the zone's cadence, sending the
+// caller's number and name as FSK caller ID (MDMF with date and time; Bell
+// 202 or V.23 per CallerIDStandard) in the first silence long enough for
+// it, with on-hook transmission on. EventProgress comes at once, EventAnswer
+// when the phone goes off hook.
+//
+// # FXO ports
+//
+// An idle line listens for caller ID: DTMF before the first ring, FSK in the
+// silences. Validated rings are counted and the line is seized after
+// LineConfig.AnswerAfterRings; then the inbound channel (Caller = the caller
+// ID, Endpoint = the line's name) goes to OnCall, already answered.
+//
+// Dial("fxo:DIGITS") or Dial("fxo@N:DIGITS") seizes a free line (hunting
+// from line 1; a line without battery is skipped), waits for dial tone
+// (Config.DialToneTimeout, then CauseCongestion) and dials the digits as
+// DTMF. Analog lines give no answer supervision, so EventAnswer comes as
+// soon as the last digit is out and the call is billed from then.
+//
+// The far end hanging up is recognised by busy, congestion or dial tone
+// returning (dsp.ProgressDetector), by a loop-current drop
+// (EventLineVoltageLost) or by a polarity reversal once connected: the
+// channel ends with CauseNormal and the line is released (and kept out of
+// the hunt for 600 ms so the central office sees a disconnect, not a flash).
+package analog
