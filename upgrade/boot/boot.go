@@ -101,6 +101,10 @@ type Bootloader interface {
 	// Confirm ends the trial of the booted slot: it stays. It fails
 	// with ErrNotBooted if the booted slot is not the one on trial.
 	Confirm() error
+	// Cancel withdraws a trial that has not booted yet: the next reset
+	// boots the booted slot again. The upgrade calls it before it
+	// overwrites the inactive slot, which a pending trial would boot.
+	Cancel() error
 }
 
 // Errors.
@@ -185,6 +189,17 @@ func (v vars) confirm(s State) error {
 	v[VarBootCount] = "0"
 	v[VarFallback] = string(s.Next)
 	return nil
+}
+
+func (v vars) cancel(s State) bool {
+	if !s.Booted.Valid() || (s.Next == s.Booted && !s.Trial) {
+		return false
+	}
+	v[VarSlot] = string(s.Booted)
+	v[VarFallback] = string(s.Booted)
+	v[VarUpgrade] = "0"
+	v[VarBootCount] = "0"
+	return true
 }
 
 // BootSide does, on the variables, what the bootloader does at each boot

@@ -175,6 +175,29 @@ func TestTrialConfirmed(t *testing.T) {
 	}
 }
 
+func TestCancel(t *testing.T) {
+	for name, mk := range allSims(t) {
+		t.Run(name, func(t *testing.T) {
+			sim := mk(t)
+			if err := sim.bl.Cancel(); err != nil {
+				t.Fatalf("cancel with nothing pending: %v", err)
+			}
+			if err := sim.bl.SetTrial(SlotB); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.bl.Cancel(); err != nil {
+				t.Fatal(err)
+			}
+			if s := state(t, sim.bl); s.Trial || s.Next != SlotA {
+				t.Fatalf("after cancel: %+v", s)
+			}
+			if sim.reset(t) != SlotA {
+				t.Fatal("cancelled trial booted")
+			}
+		})
+	}
+}
+
 func TestTrialRolledBack(t *testing.T) {
 	for name, mk := range allSims(t) {
 		t.Run(name, func(t *testing.T) {

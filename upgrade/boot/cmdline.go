@@ -175,6 +175,26 @@ func (c *Cmdline) Confirm() error {
 	return c.save(v, line, false)
 }
 
+// Cancel implements Bootloader.
+func (c *Cmdline) Cancel() error {
+	v, booted, line, err := c.load()
+	if err != nil {
+		return err
+	}
+	s, err := v.state(booted, SlotA)
+	if err != nil {
+		return err
+	}
+	if booted == "" {
+		return fmt.Errorf("boot: cancel: the booted slot is unknown")
+	}
+	if !v.cancel(s) {
+		return nil
+	}
+	// Switching root= back is the change that matters: write it first.
+	return c.save(v, line, true)
+}
+
 // CountBoot runs the boot side of the contract (BootSide) from the booted
 // system, for boot loaders that cannot count: pbxinit calls it before
 // anything else. reboot is true when the booted slot used its last try

@@ -88,6 +88,22 @@ func (f *File) Confirm() error {
 	return f.save(v, booted)
 }
 
+// Cancel implements Bootloader.
+func (f *File) Cancel() error {
+	v, booted, err := f.load()
+	if err != nil {
+		return err
+	}
+	s, err := v.state(booted, SlotA)
+	if err != nil {
+		return err
+	}
+	if !v.cancel(s) {
+		return nil
+	}
+	return f.save(v, booted)
+}
+
 // Reset simulates a reset of the box: the boot side counts a trial boot
 // or rolls back, and the slot it chooses becomes the booted one.
 func (f *File) Reset() (Slot, error) {

@@ -279,6 +279,17 @@ func (u *UBoot) Confirm() error {
 	return u.update(func(v vars, s State) error { return v.confirm(s) })
 }
 
+// Cancel implements Bootloader.
+func (u *UBoot) Cancel() error {
+	return u.update(func(v vars, s State) error {
+		if s.Booted == "" {
+			return fmt.Errorf("boot: cancel: the booted slot is unknown")
+		}
+		v.cancel(s)
+		return nil
+	})
+}
+
 func (u *UBoot) update(fn func(vars, State) error) error {
 	booted, _, err := bootedFromCmdline(u.ProcCmdline)
 	if err != nil {
