@@ -48,6 +48,12 @@ type Options struct {
 	// ProbeOnly identifies the chips without initialising them (for
 	// diagnostics); the returned board is nil.
 	ProbeOnly bool
+	// ManualLEDs leaves the LEDs to the caller (Board.Panel). By default
+	// the board drives them itself from the ports' status: each port's LED
+	// shows InCall off hook, Ringing while ringing, Alarm when faulty;
+	// the status LED shows Ready, or Alarm while a port is faulty or the
+	// PCM link is down.
+	ManualLEDs bool
 
 	// Test seams; nil means the real hardware.
 	hostInit   func() error
@@ -171,6 +177,8 @@ func Detect(ctx context.Context, d Description, o Options) (*Board, Report, erro
 		events: make(chan board.Event, 256),
 		cancel: cancel,
 		log:    o.Logger,
+
+		manualLEDs: o.ManualLEDs,
 	}
 	fail := func(err error) (*Board, Report, error) {
 		b.Close()
@@ -531,8 +539,11 @@ type Board struct {
 	panel   *panel.Panel
 	closers []io.Closer
 	cancel  context.CancelFunc
-	log     *slog.Logger
-	wg      sync.WaitGroup
+	// manualLEDs: the caller drives the LEDs.
+	manualLEDs bool
+	started    time.Time
+	log        *slog.Logger
+	wg         sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -552,6 +563,7 @@ func (b *Board) emit(ctx context.Context) func(board.Event) {
 }
 
 func (b *Board) start(ctx context.Context) {
+	b.started = time.Now()
 	for _, d := range b.devs {
 		if s, ok := d.(interface{ Start(context.Context) }); ok {
 			s.Start(ctx)
@@ -562,6 +574,65 @@ func (b *Board) start(ctx context.Context) {
 		b.goRun(m.Info().Name, true, func() error { return m.Run(ctx) })
 	}
 	b.goRun("panel", b.panel != nil, func() error { return b.panel.Run(ctx) })
+	b.goRun("LEDs", b.panel != nil && !b.manualLEDs, func() error { b.leds(ctx); return nil })
+}
+
+// ledInterval is how often the LEDs follow the ports' status; linkGrace
+// how long the status LED shows Booting while the PCM link has not come up.
+const (
+	ledInterval = 100 * time.Millisecond
+	linkGrace   = 5 * time.Second
+)
+
+// leds keeps the LEDs in step with the ports' status until ctx is done.
+func (b *Board) leds(ctx context.Context) {
+	t := time.NewTicker(ledInterval)
+	defer t.Stop()
+	for {
+		b.updateLEDs()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (b *Board) updateLEDs() {
+	alarm := false
+	for _, p := range b.ports {
+		st := p.Status()
+		pt := panel.Off
+		switch {
+		case st.Line == board.LineFault || st.Fault != "":
+			pt, alarm = panel.Alarm, true
+		case st.Hook == board.OffHook:
+			pt = panel.InCall
+		case st.Line == board.LineRinging:
+			pt = panel.Ringing
+		}
+		_ = b.panel.SetPort(p.Info().Index, pt) // a port without an LED
+	}
+	booting := false
+	if b.link != nil {
+		if st := b.link.Stats(); !st.Up {
+			// Give the bridge MCU a few seconds to start before the
+			// missing link counts as an alarm.
+			if st.RxFrames == 0 && time.Since(b.started) < linkGrace {
+				booting = true
+			} else {
+				alarm = true
+			}
+		}
+	}
+	switch {
+	case alarm:
+		b.panel.SetStatus(panel.Alarm)
+	case booting:
+		b.panel.SetStatus(panel.Booting)
+	default:
+		b.panel.SetStatus(panel.Ready)
+	}
 }
 
 func (b *Board) goRun(what string, ok bool, run func() error) {

@@ -89,13 +89,19 @@ func (c *fakeConn) TxPackets(p []spi.Packet) error { return nil }
 type fakeChip struct {
 	info   board.PortInfo
 	mu     sync.Mutex
+	status board.PortStatus
 	fn     board.AudioFunc
 	halted bool
 	start  bool
 }
 
-func (f *fakeChip) Info() board.PortInfo     { return f.info }
-func (f *fakeChip) Status() board.PortStatus { return board.PortStatus{} }
+func (f *fakeChip) Info() board.PortInfo { return f.info }
+func (f *fakeChip) Status() board.PortStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+func (f *fakeChip) set(s board.PortStatus) { f.mu.Lock(); f.status = s; f.mu.Unlock() }
 func (f *fakeChip) Measure() (board.Measurements, error) {
 	return board.Measurements{}, board.ErrNotSupported
 }
@@ -336,5 +342,61 @@ func TestProbeOnlyAndCalibration(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "calibration-FXS_1.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLEDsFollowPorts: the board drives the port LEDs from the ports'
+// status and the status LED from faults and the link.
+func TestLEDsFollowPorts(t *testing.T) {
+	w := newWorld("SPI0.0", "SPI0.2")
+	b, _, err := Detect(context.Background(), Reference(), w.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	led := func(name string) *gpiotest.Pin { return w.pins[name] }
+	// watch samples an LED for 600 ms: steady high, steady low, or blinking.
+	watch := func(pin *gpiotest.Pin) string {
+		var hi, lo int
+		for range 60 {
+			if pin.Read() == gpio.High {
+				hi++
+			} else {
+				lo++
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		switch {
+		case lo == 0:
+			return "on"
+		case hi == 0:
+			return "off"
+		}
+		return "blinking"
+	}
+	// Before the PCM link comes up: booting (blinking), ports off.
+	if got := watch(led("GPIO13")); got != "blinking" {
+		t.Fatalf("status LED %s while booting", got)
+	}
+	w.chips["FXS 1"].set(board.PortStatus{Hook: board.OffHook})
+	w.chips["FXO 1"].set(board.PortStatus{Line: board.LineRinging})
+	eventually(t, "FXS 1 LED on", func() bool { return watch(led("GPIO16")) == "on" })
+	if got := watch(led("GPIO20")); got != "blinking" {
+		t.Fatalf("ringing FXO 1 LED %s", got)
+	}
+	if got := watch(led("GPIO19")); got != "off" {
+		t.Fatalf("missing FXS 2 LED %s", got)
+	}
+	w.chips["FXS 1"].set(board.PortStatus{Line: board.LineFault, Fault: "power alarm"})
+	eventually(t, "FXS 1 LED alarm", func() bool { return watch(led("GPIO16")) == "blinking" })
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out: %s", what)
+		}
 	}
 }

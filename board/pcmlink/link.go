@@ -196,10 +196,7 @@ func (l *Link) Attach(slot int, fn board.AudioFunc) error {
 func (l *Link) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.stats
-	d := l.df.Stats()
-	s.Discarded, s.CRCErrors, s.HeaderErrors = d.Discarded, d.CRCErrors, d.HeaderErrors
-	return s
+	return l.stats
 }
 
 // Close closes the serial port, which makes Run return.
@@ -258,6 +255,13 @@ func (l *Link) input(p []byte, at time.Time) {
 }
 
 func (l *Link) drain(at time.Time) {
+	defer func() {
+		// The deframer belongs to Run's goroutine; Stats reads a copy.
+		d := l.df.Stats()
+		l.mu.Lock()
+		l.stats.Discarded, l.stats.CRCErrors, l.stats.HeaderErrors = d.Discarded, d.CRCErrors, d.HeaderErrors
+		l.mu.Unlock()
+	}()
 	for {
 		f, ok := l.df.Next()
 		if !ok {
