@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"minipbx/telephony"
+	"minipbx/telephony/channel"
 )
 
 func TestAPIAuth(t *testing.T) {
@@ -472,4 +473,90 @@ func TestEventStreamLimit(t *testing.T) {
 	if third.StatusCode != 200 {
 		t.Fatalf("after release: %d", third.StatusCode)
 	}
+}
+
+// TestOpenAPISchemasMatchResponses: every field the API sends in its main
+// objects is documented in the schema, and every documented field of the
+// request objects exists, so the document cannot drift from the types.
+func TestOpenAPISchemasMatchResponses(t *testing.T) {
+	f := newFixture(t)
+	f.readyAPI()
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.srv.openapi, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := func(schema string) map[string]json.RawMessage {
+		s, ok := doc.Components.Schemas[schema]
+		if !ok {
+			t.Fatalf("no schema %s", schema)
+		}
+		return s.Properties
+	}
+	// keysOf returns the union of keys of a JSON object or array of objects.
+	keysOf := func(raw json.RawMessage) map[string]json.RawMessage {
+		out := map[string]json.RawMessage{}
+		var list []map[string]json.RawMessage
+		if json.Unmarshal(raw, &list) == nil {
+			for _, m := range list {
+				for k, v := range m {
+					out[k] = v
+				}
+			}
+			return out
+		}
+		json.Unmarshal(raw, &out)
+		return out
+	}
+	check := func(schema string, raw json.RawMessage) {
+		t.Helper()
+		p := props(schema)
+		for k := range keysOf(raw) {
+			if _, ok := p[k]; !ok {
+				t.Errorf("%s: field %q sent but not documented", schema, k)
+			}
+		}
+	}
+	// Full objects so that omitempty fields appear.
+	f.svc.emit("call", func(s *telephony.Status) {
+		s.Registrations = []telephony.Registration{{Extension: "101", Contact: "c", Source: "s", UserAgent: "ua", Expires: time.Now()}}
+		s.Calls = []telephony.CallStatus{{ID: "1", Caller: channel.CallerID{Number: "1", Name: "n", Withheld: "P"}, Callee: "2", From: "a", To: "b", State: "answered", Started: time.Now(), Answered: time.Now()}}
+		s.Ports[0].Fault = "x"
+	})
+	var st map[string]json.RawMessage
+	json.Unmarshal(f.api("GET", "/api/v1/status", "").Body.Bytes(), &st)
+	check("Status", mustMarshal(st))
+	check("PortStatus", st["ports"])
+	check("Registration", st["registrations"])
+	check("CallStatus", st["calls"])
+	check("CallerID", keysOf(st["calls"])["caller"])
+	check("Extension", f.api("GET", "/api/v1/extensions", "").Body.Bytes())
+	check("System", f.api("GET", "/api/v1/settings", "").Body.Bytes())
+	check("FXOLine", f.api("GET", "/api/v1/fxo-lines", "").Body.Bytes())
+	var page map[string]json.RawMessage
+	json.Unmarshal(f.api("GET", "/api/v1/calls?limit=1", "").Body.Bytes(), &page)
+	check("CallPage", mustMarshal(page))
+	check("CallRecord", page["records"])
+	check("Config", f.api("GET", "/api/v1/config", "").Body.Bytes())
+
+	// Request objects: every documented property is a field the decoder
+	// accepts (an undocumented one would be refused as unknown anyway).
+	for schema, path := range map[string]string{"Extension": "/api/v1/extensions/101", "System": "/api/v1/settings", "FXOLine": "/api/v1/fxo-lines/1"} {
+		for k := range props(schema) {
+			w := f.api("PUT", path, `{"`+k+`": null}`)
+			if w.Code == 400 && strings.Contains(w.Body.String(), "unknown field") {
+				t.Errorf("%s documents %q, which the API refuses", schema, k)
+			}
+		}
+	}
+}
+
+func mustMarshal(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }

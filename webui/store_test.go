@@ -44,7 +44,9 @@ func (s *storeService) FXOLines(context.Context) ([]store.FXOLine, error) { retu
 func (s *storeService) UpdateFXOLine(_ context.Context, l store.FXOLine) (store.FXOLine, error) {
 	return s.db.UpdateFXOLine(l)
 }
-func (s *storeService) ExportConfig(context.Context) (store.Config, error) { return s.db.ExportConfig() }
+func (s *storeService) ExportConfig(context.Context) (store.Config, error) {
+	return s.db.ExportConfig()
+}
 func (s *storeService) ImportConfig(_ context.Context, c store.Config) error {
 	return s.db.ImportConfig(c)
 }
