@@ -101,6 +101,9 @@ type DTMFDetector struct {
 
 	rot26Re [8]float32 // e^{jw·26}: joins the two halves in goertzelPair
 	rot26Im [8]float32
+	// unmix[row][col-4] solves the two tones' mutual leakage (see
+	// unmixedOffsets), precomputed for the nominal frequencies.
+	unmix [4][4][4]complex128
 
 	// Streaming state.
 	xb     [2][dtmfSub]float32 // the current and the previous sub-block
@@ -144,6 +147,11 @@ func NewDTMFDetector() *DTMFDetector {
 		d.rot26Re[k] = float32(math.Cos(w * 26))
 		d.rot26Im[k] = float32(math.Sin(w * 26))
 	}
+	for r := range 4 {
+		for c := range 4 {
+			d.unmix[r][c] = unmixMatrix(r, 4+c)
+		}
+	}
 	a := DBm0ToPeak(dtmfMinLevel)
 	d.minA2 = a * a
 	// A tone at the minimum level filling 30% of a sub-block, at the
@@ -162,7 +170,7 @@ func (d *DTMFDetector) Reset() {
 	c := *d
 	*d = DTMFDetector{
 		coef: c.coef, cosw: c.cosw, sinw: c.sinw, rotRe: c.rotRe, rotIm: c.rotIm,
-		rot26Re: c.rot26Re, rot26Im: c.rot26Im,
+		rot26Re: c.rot26Re, rot26Im: c.rot26Im, unmix: c.unmix,
 		weight: c.weight, minA2: c.minA2, gate: c.gate, rel: c.rel,
 		normTwist: c.normTwist, revTwist: c.revTwist, events: ev,
 	}
@@ -289,8 +297,9 @@ func (d *DTMFDetector) joinHalves(k int, n1, o1, n2, o2 float32, r *dtmfSubResul
 // bank computes the sub-block's bins: the column pass first, then the row
 // pass unless skipRows allows skipping it for a sub-block whose strongest
 // column bin holds too small a share of the energy to be part of a digit
-// (a valid window needs the column tone to hold at least ~7% of the
-// weighted energy, given the twist limits; the gate is at 4%).
+// (a valid window needs the column tone to hold at least ~8% of the
+// weighted energy, given the twist limits and the 60% energy share; the
+// gate is at 6%).
 func (d *DTMFDetector) bank(x *[dtmfSub]float32, r *dtmfSubResult, skipRows bool) {
 	r.partial, r.rowsSkipped = false, false
 	d.goertzel4(x, 4, r)
@@ -301,7 +310,7 @@ func (d *DTMFDetector) bank(x *[dtmfSub]float32, r *dtmfSubResult, skipRows bool
 			best = max(best, p)
 		}
 		// share = w·2|y|²/(N·E)
-		if 2*best < 0.04*dtmfSub*r.energy {
+		if 2*best < 0.06*dtmfSub*r.energy {
 			r.rowsSkipped = true
 			for k := range 4 {
 				r.re[k], r.im[k] = 0, 0
@@ -320,7 +329,6 @@ func (d *DTMFDetector) endSub() {
 	r.energy = float32(d.energy)
 	r.start = d.sample - dtmfSub
 	x := &d.xb[d.cur]
-	prevX := &d.xb[1-d.cur]
 	d.cur = 1 - d.cur
 	d.energy = 0
 	d.n = 0
@@ -341,12 +349,14 @@ func (d *DTMFDetector) endSub() {
 			d.misses = 0
 			return
 		}
-		// Something changed: back to the full analysis of both sub-blocks.
+		// Something changed (the digit is ending, most likely): back to the
+		// full analysis from this sub-block on. The previous sub-block keeps
+		// only the held digit's bins, so this window counts as invalid; a
+		// new digit is judged from the next window.
 		d.heldFast = false
-		if h := &d.hist[1]; h.partial {
-			d.bank(prevX, h, false)
-		}
 		d.bank(x, r, false)
+		d.miss()
+		return
 	default:
 		d.bank(x, r, d.cand == 0 && d.held == 0)
 	}
@@ -417,17 +427,12 @@ func (d *DTMFDetector) analyseBins(row, col int, precise bool) (dtmfWindow, bool
 	a, b := &d.hist[1], &d.hist[2]
 	const n2 = dtmfWin * dtmfWin
 	freqs := dtmfFreqs()
-	offR, offC := d.offset(row), d.offset(col)
 	tolR, tolC := dtmfFreqTol*freqs[row], dtmfFreqTol*freqs[col]
+	var offR, offC float64
 	if precise {
-		if math.Abs(offR) > tolR+dtmfLeakBias || math.Abs(offC) > tolC+dtmfLeakBias {
-			return dtmfWindow{}, false
-		}
-		// Two rounds: leakage computed at the nominal frequencies, then at
-		// the frequencies the first round measured.
-		offR, offC = d.unmixedOffsets(row, col, 0, 0)
-		offR, offC = d.unmixedOffsets(row, col, offR, offC)
+		offR, offC = d.unmixedOffsets(row, col)
 	} else {
+		offR, offC = d.offset(row), d.offset(col)
 		tolR += dtmfLeakBias
 		tolC += dtmfLeakBias
 	}
@@ -472,38 +477,41 @@ func (d *DTMFDetector) offset(k int) float64 {
 // each tone's leakage into the other's bin removed. In each sub-block the
 // two bins see y_r = R·g_rr + C·g_cr and y_c = R·g_rc + C·g_cc, where R and
 // C are the tones' complex amplitudes and g the known responses of a
-// 51-point DFT bin to a tone at the assumed frequency (offR, offC off
-// nominal); solving that 2×2 system for R and C in both sub-blocks gives
-// each tone's own phase advance. (The negative-frequency images are left
-// out: they are 35 dB down or more.)
-func (d *DTMFDetector) unmixedOffsets(row, col int, offR, offC float64) (float64, float64) {
-	freqs := dtmfFreqs()
-	wr := 2 * math.Pi * (freqs[row] + offR) / dtmfRate
-	wc := 2 * math.Pi * (freqs[col] + offC) / dtmfRate
-	nr := 2 * math.Pi * freqs[row] / dtmfRate
-	nc := 2 * math.Pi * freqs[col] / dtmfRate
-	// Response of bin at nominal n to e^{jωn}: y = e^{jn(N-1)}·Σ e^{j(ω-n)m}.
-	resp := func(w, n float64) complex128 {
-		return cmplxExp(n*(dtmfSub-1)) * kernel(w-n, dtmfSub)
-	}
-	grr, gcr := resp(wr, nr), resp(wc, nr)
-	grc, gcc := resp(wr, nc), resp(wc, nc)
-	det := grr*gcc - gcr*grc
-	if det == 0 {
-		return offR, offC
-	}
+// 51-point DFT bin to a tone at the other's frequency; solving that 2×2
+// system (its inverse is precomputed per digit, at the nominal
+// frequencies) for R and C in both sub-blocks gives each tone's own phase
+// advance. The residual error is about 2 Hz at the edge of the frequency
+// tolerance; the negative-frequency images, 35 dB down, are left out.
+func (d *DTMFDetector) unmixedOffsets(row, col int) (float64, float64) {
+	m := &d.unmix[row][col-4]
 	var rAmp, cAmp [2]complex128
 	for i, s := range [2]*dtmfSubResult{&d.hist[1], &d.hist[2]} {
 		yr := complex(float64(s.re[row]), float64(s.im[row]))
 		yc := complex(float64(s.re[col]), float64(s.im[col]))
-		rAmp[i] = (yr*gcc - yc*gcr) / det
-		cAmp[i] = (yc*grr - yr*grc) / det
+		rAmp[i] = m[0]*yr + m[1]*yc
+		cAmp[i] = m[2]*yr + m[3]*yc
 	}
-	adv := func(p [2]complex128, n float64) float64 {
-		z := p[1] * complex(real(p[0]), -imag(p[0])) * cmplxExp(-n*dtmfSub)
+	adv := func(p [2]complex128, k int) float64 {
+		z := p[1] * complex(real(p[0]), -imag(p[0])) * complex(float64(d.rotRe[k]), float64(d.rotIm[k]))
 		return fastAtan2(imag(z), real(z)) * dtmfRate / (2 * math.Pi * dtmfSub)
 	}
-	return adv(rAmp, nr), adv(cAmp, nc)
+	return adv(rAmp, row), adv(cAmp, col)
+}
+
+// unmixMatrix is the inverse of [[g_rr, g_cr], [g_rc, g_cc]] for bins row
+// and col, as [R from y_r, R from y_c, C from y_r, C from y_c].
+func unmixMatrix(row, col int) [4]complex128 {
+	freqs := dtmfFreqs()
+	nr := 2 * math.Pi * freqs[row] / dtmfRate
+	nc := 2 * math.Pi * freqs[col] / dtmfRate
+	// Response of the bin at n to e^{jωm}: y = e^{jn(N-1)}·Σ e^{j(ω-n)m}.
+	resp := func(w, n float64) complex128 {
+		return cmplxExp(n*(dtmfSub-1)) * kernel(w-n, dtmfSub)
+	}
+	grr, gcr := resp(nr, nr), resp(nc, nr)
+	grc, gcc := resp(nr, nc), resp(nc, nc)
+	det := grr*gcc - gcr*grc
+	return [4]complex128{gcc / det, -gcr / det, -grc / det, grr / det}
 }
 
 func cmplxExp(ph float64) complex128 {
@@ -590,15 +598,18 @@ func (d *DTMFDetector) decide() {
 			d.heldFast = true
 			return
 		}
-		if !d.harmonicsOK(w) {
-			// Music, not DTMF: count it as an invalid window.
-			d.miss()
-			return
-		}
+		qa, qb := d.share(&d.hist[1], w), d.share(&d.hist[2], w)
 		if w.digit == d.cand {
 			d.candWins++
+			if d.candWins == 2 && !d.harmonicsOK(w) {
+				// Music, not DTMF: drop the candidate. Checked once per
+				// candidate, on its first window the tone fills.
+				d.cand = 0
+				d.miss()
+				return
+			}
 			if !d.trailDone {
-				d.candDur += d.share(&d.hist[2], w) * dtmfSub
+				d.candDur += qb * dtmfSub
 			}
 			d.trailDone = false
 		} else {
@@ -607,8 +618,6 @@ func (d *DTMFDetector) decide() {
 			d.candMinR, d.candMaxR = math.Inf(1), math.Inf(-1)
 			d.candMinC, d.candMaxC = math.Inf(1), math.Inf(-1)
 			d.trailDone = false
-			qa := d.share(&d.hist[1], w)
-			qb := d.share(&d.hist[2], w)
 			d.candDur = (qa + qb) * dtmfSub
 			d.candStart = d.hist[1].start + int64((1-qa)*dtmfSub+0.5)
 			if d.nsub == 3 {
@@ -620,7 +629,7 @@ func (d *DTMFDetector) decide() {
 		}
 		// Frequency drift is judged on windows the tone fills: a partly
 		// filled window's phase carries the tone's start transient.
-		if min(d.share(&d.hist[1], w), d.share(&d.hist[2], w)) >= 0.5 {
+		if min(qa, qb) >= 0.5 {
 			d.candMinR, d.candMaxR = min(d.candMinR, w.offR), max(d.candMaxR, w.offR)
 			d.candMinC, d.candMaxC = min(d.candMinC, w.offC), max(d.candMaxC, w.offC)
 		}
@@ -668,40 +677,50 @@ func (d *DTMFDetector) harmonicsOK(w dtmfWindow) bool {
 	fc := freqs[w.col] + w.offC
 	a, b := &d.xb[d.cur], &d.xb[1-d.cur] // hist[1] and hist[2]'s samples
 	limit := math.Pow(10, -dtmfHarmonic/10) * dtmfWin * dtmfWin / 4
-	if h := dftAt(a, b, 2*fc); real(h)*real(h)+imag(h)*imag(h) > limit*w.ac {
+	third := min(3*fr, 3900) // 3·941 Hz is the highest; below 3.9 kHz anyway
+	x := dft4(a, b, [4]float64{2 * fc, third, fc, 2 * fr})
+	pow := func(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
+	if pow(x[0]) > limit*w.ac || pow(x[1]) > limit*w.ar {
 		return false
-	}
-	if 3*fr < 3900 {
-		if h := dftAt(a, b, 3*fr); real(h)*real(h)+imag(h)*imag(h) > limit*w.ar {
-			return false
-		}
 	}
 	// Row second harmonic, minus the column tone's leakage. A real tone
 	// A·cos(ωn+φ) gives X(ν) = (A/2)e^{jφ}K(ω-ν) + (A/2)e^{-jφ}K(-ω-ν),
 	// K(θ) = Σ e^{jθn}; and X(ω) ≈ (A/2)e^{jφ}·N.
-	xc := dftAt(a, b, fc)
 	wc := 2 * math.Pi * fc / dtmfRate
 	nu := 2 * math.Pi * 2 * fr / dtmfRate
-	half := xc / dtmfWin
+	half := x[2] / dtmfWin
 	leak := half*kernel(wc-nu, dtmfWin) + complex(real(half), -imag(half))*kernel(-wc-nu, dtmfWin)
-	h := dftAt(a, b, 2*fr) - leak
-	return real(h)*real(h)+imag(h)*imag(h) <= limit*w.ar
+	return pow(x[3]-leak) <= limit*w.ar
 }
 
-// dftAt is the DFT Σ x[n]e^{-jωn} at freq over the 102 samples a then b,
-// by a Goertzel recursion (y = e^{jω(N-1)}·X).
-func dftAt(a, b *[dtmfSub]float32, freq float64) complex128 {
-	w := 2 * math.Pi * freq / dtmfRate
-	c := 2 * math.Cos(w)
-	var p, q float64
-	for _, x := range a {
-		p, q = c*p-q+float64(x), p
+// dft4 is the DFT Σ x[n]e^{-jωn} at four frequencies over the 102 samples
+// a then b, by four Goertzel recursions run side by side
+// (y = e^{jω(N-1)}·X).
+func dft4(a, b *[dtmfSub]float32, freq [4]float64) [4]complex128 {
+	var c, cw, sw [4]float64
+	for k, f := range freq {
+		w := 2 * math.Pi * f / dtmfRate
+		sw[k], cw[k] = math.Sincos(w)
+		c[k] = 2 * cw[k]
 	}
-	for _, x := range b {
-		p, q = c*p-q+float64(x), p
+	var p0, p1, p2, p3, q0, q1, q2, q3 float64
+	for _, blk := range [2]*[dtmfSub]float32{a, b} {
+		for _, v := range blk {
+			x := float64(v)
+			p0, q0 = c[0]*p0-q0+x, p0
+			p1, q1 = c[1]*p1-q1+x, p1
+			p2, q2 = c[2]*p2-q2+x, p2
+			p3, q3 = c[3]*p3-q3+x, p3
+		}
 	}
-	y := complex(p-math.Cos(w)*q, math.Sin(w)*q)
-	return y * complex(math.Cos(w*(dtmfWin-1)), -math.Sin(w*(dtmfWin-1)))
+	var out [4]complex128
+	for k, s := range [4][2]float64{{p0, q0}, {p1, q1}, {p2, q2}, {p3, q3}} {
+		y := complex(s[0]-cw[k]*s[1], sw[k]*s[1])
+		w := 2 * math.Pi * freq[k] / dtmfRate * (dtmfWin - 1)
+		sn, cs := math.Sincos(w)
+		out[k] = y * complex(cs, -sn)
+	}
+	return out
 }
 
 // shareOf is share for a digit with nominal frequencies.

@@ -176,3 +176,55 @@ func BenchmarkMinipbxDTMFDetectorNoiseOnly(b *testing.B) {
 	b.ReportAllocs()
 	measure(b, len(pcm), func() { ours(d, pcm) })
 }
+
+// BenchmarkSideBySide alternates the two receivers on the same signal,
+// round after round, timing each by its thread's CPU clock, and reports
+// the median of each and of their ratio: on a shared, busy machine this
+// is the fairest comparison (both see the same conditions).
+func BenchmarkSideBySide(b *testing.B) {
+	signals := []struct {
+		name string
+		pcm  []int16
+	}{
+		{"mixed", func() []int16 { p, _ := signal(10); return p }()},
+		{"tones", tonesOnly()},
+		{"noise", noiseOnly()},
+	}
+	for _, s := range signals {
+		b.Run(s.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			r := NewReceiver()
+			defer r.Close()
+			d := dsp.NewDTMFDetector()
+			var theirs, mine, ratio []float64
+			n := float64(len(s.pcm))
+			for b.Loop() {
+				c0 := threadCPU()
+				r.Run(s.pcm)
+				c1 := threadCPU()
+				ours(d, s.pcm)
+				c2 := threadCPU()
+				t, m := float64(c1-c0)/n, float64(c2-c1)/n
+				theirs, mine, ratio = append(theirs, t), append(mine, m), append(ratio, m/t)
+			}
+			b.ReportMetric(median(theirs), "spandsp-ns/sample")
+			b.ReportMetric(median(mine), "minipbx-ns/sample")
+			b.ReportMetric(median(ratio), "minipbx/spandsp")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
