@@ -379,7 +379,9 @@ func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 		l.s.respond(tx, req, 200, "OK")
 		l.mu.Lock()
 		if l.state == stRinging && l.inbound {
-			// BYE before our 200 was ACKed is still a hang-up.
+			// A BYE in the early dialog: the INVITE still needs its final
+			// response (RFC 3261 §15.1.2).
+			_ = l.inviteTx.Respond(l.response(487, "Request Terminated", nil))
 			close(l.final)
 		}
 		l.endLocked(channel.CauseNormal)

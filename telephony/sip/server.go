@@ -461,7 +461,11 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy 
 		return "", "", false
 	}
 	user = creds["username"]
-	secret, name, known := s.cfg.Credentials.Lookup(user)
+	var secret string
+	var known bool
+	if len(user) <= 64 { // no extension number is longer; spare the store odd keys
+		secret, name, known = s.cfg.Credentials.Lookup(user)
+	}
 	res := authBad
 	if len(creds) > 0 {
 		res = s.auth.verify(string(req.Method), creds, secret, known)
