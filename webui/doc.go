@@ -19,4 +19,16 @@
 // standard library's cross-origin protection (Origin / Sec-Fetch-Site),
 // and a lock-out with growing back-off after failed logins, per client
 // address and globally (lockout.go).
+//
+// Pages (routes.go): /login, /logout, /password, /status (live; simulator
+// controls when Service.Sim() is not nil), /extensions (list, /new,
+// /{number}/edit, /{number}/delete), /calls, /settings (system and FXO
+// lines). Every element a test or script needs has a stable id: login
+// form #password and #login, forms #<form>-submit, fields by their JSON
+// name (#number, #fxs_port...), errors #<field>-error, rows #ext-101,
+// #port-fxs-1, #cdr-42, simulator buttons #sim-fxs-1-offhook and so on.
+//
+// API: /api/v1/..., described by the embedded OpenAPI document served at
+// /api/v1/openapi.json; authentication by the session cookie plus
+// X-CSRF-Token, or HTTP Basic as user "admin".
 package webui

@@ -136,8 +136,9 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves the pages and the API (without TLS: ListenAndServe adds
-// it; tests may serve it directly).
+// Handler serves the pages and the API without TLS (ListenAndServe adds
+// it). Its cookies are Secure, so a browser needs HTTPS in front of it;
+// API clients using HTTP Basic do not.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // ListenAndServe serves HTTPS on httpsAddr and, when redirectAddr is not
