@@ -113,23 +113,24 @@ type Link struct {
 	wantStatus atomic.Bool
 
 	// Run goroutine state.
-	df       *Deframer
-	synced   bool
-	up       bool
-	next     uint16 // next expected AUDIO_UP sequence number
-	count    int64  // periods since the stream started
-	base     time.Time
-	env      time.Duration // lower envelope of arrival offsets
-	lastRx   time.Time
-	downSeq  uint16
-	ctlSeq   uint16
-	lastUp   uint32 // MCU uptime of the last STATUS
-	rx, tx   [MaxSlots]board.Frame
-	fifo     [MaxSlots]playout
-	payload  [MaxSlots * SlotSamples]byte
-	out      []byte
-	ctlBuf   [16]byte
-	writeErr error
+	df        *Deframer
+	synced    bool
+	up        bool
+	next      uint16 // next expected AUDIO_UP sequence number
+	count     int64  // periods since the stream started
+	base      time.Time
+	env       time.Duration // lower envelope of arrival offsets
+	lastRx    time.Time
+	downSeq   uint16
+	ctlSeq    uint16
+	lastUp    uint32 // MCU uptime of the last STATUS
+	clockLost bool   // the last STATUS said the PCM clock is lost
+	rx, tx    [MaxSlots]board.Frame
+	fifo      [MaxSlots]playout
+	payload   [MaxSlots * SlotSamples]byte
+	out       []byte
+	ctlBuf    [16]byte
+	writeErr  error
 
 	mu    sync.Mutex
 	stats Stats
@@ -302,7 +303,9 @@ func (l *Link) handleStatus(f *Frame) {
 	}
 	restarted := false
 	l.mu.Lock()
-	if l.stats.HasMCU && s.UptimeMS < l.lastUp {
+	// Uptime going back means a restart; going back by more than half
+	// its range is the 49-day wrap of the 32-bit millisecond count.
+	if l.stats.HasMCU && s.UptimeMS < l.lastUp && l.lastUp-s.UptimeMS < 1<<31 {
 		restarted = true
 	}
 	l.lastUp = s.UptimeMS
@@ -314,8 +317,13 @@ func (l *Link) handleStatus(f *Frame) {
 	if restarted || s.Flags&FlagConfigured == 0 {
 		l.writeErr = errors.Join(l.writeErr, l.sendConfig())
 	}
-	if s.Flags&FlagPCMClockLost != 0 {
-		l.log.Warn("pcmlink: bridge MCU reports no PCM clock")
+	if lost := s.Flags&FlagPCMClockLost != 0; lost != l.clockLost {
+		l.clockLost = lost
+		if lost {
+			l.log.Error("pcmlink: bridge MCU reports no PCM clock")
+		} else {
+			l.log.Info("pcmlink: bridge MCU has its PCM clock again")
+		}
 	}
 }
 

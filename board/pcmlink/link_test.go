@@ -462,9 +462,17 @@ func TestLinkStatusAndConfig(t *testing.T) {
 	if _, ctl := p.written(t); len(ctl) != 1 {
 		t.Fatalf("no CONFIG for an unconfigured MCU")
 	}
+	// The 49-day wrap of the uptime is not a restart.
+	st.Flags, st.UptimeMS = FlagConfigured, 0xFFFFFF00
+	l.input(mkFrame(t, Frame{Type: TypeStatus, Seq: 4, Payload: AppendStatus(nil, st)}), t0)
+	st.UptimeMS = 0x100
+	l.input(mkFrame(t, Frame{Type: TypeStatus, Seq: 5, Payload: AppendStatus(nil, st)}), t0)
+	if _, ctl := p.written(t); len(ctl) != 0 {
+		t.Fatalf("uptime wrap taken for a restart")
+	}
 	// A short status is ignored, not fatal.
 	l.input(mkFrame(t, Frame{Type: TypeStatus, Seq: 4, Payload: []byte{1, 2}}), t0)
-	if s := l.Stats(); s.MCU.UptimeMS != 30 {
+	if s := l.Stats(); s.MCU.UptimeMS != 0x100 {
 		t.Fatalf("short status changed the state")
 	}
 }
