@@ -100,7 +100,8 @@
 //	0      2    firmware version (major << 8 | minor)
 //	2      2    flags: bit 0 PCM clock lost, bit 1 configured since start,
 //	            bit 2 UART receive overrun since the last STATUS
-//	4      4    uptime in milliseconds (a decrease tells the SoC the MCU restarted)
+//	4      4    uptime in milliseconds (a decrease of less than 2³¹ tells the
+//	            SoC the MCU restarted; a larger one is the 49-day wrap)
 //	8      4    CRC errors on frames received from the SoC
 //	12     4    bytes discarded while hunting for sync
 //	16     4    late AUDIO_DOWN frames (arrived after the start of their period)
