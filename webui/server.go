@@ -145,6 +145,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // empty, a plain-HTTP redirect to HTTPS on redirectAddr, until ctx ends;
 // then it shuts down gracefully (open event streams are ended, other
 // requests get up to 5 seconds). It returns nil after a clean shutdown.
+// Call it once per Server: the shutdown also ends the Server's streams
+// for good.
 func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr string) error {
 	cert := s.certificate()
 	ln, err := net.Listen("tcp", httpsAddr)
