@@ -108,8 +108,8 @@ type Session struct {
 	sdpVersion  uint64
 	sdpID       uint64
 	offered     []Codec
-	recvEventPT atomic.Int32 // telephone-event PT we accept (ours or peer's)
-	peerIP      netip.Addr   // the peer's signalling IP (SetPeerIP)
+	recvEventPT atomic.Int32     // telephone-event PT we accept (ours or peer's)
+	peerIP      netip.Addr       // the peer's signalling IP (SetPeerIP)
 	clock       func() time.Time // the send path's clock (tests replace it)
 
 	// Receive statistics, guarded by statsMu (written by the receiver).

@@ -238,3 +238,30 @@ func FuzzParseDTMFRelay(f *testing.F) {
 		}
 	})
 }
+
+func TestChallengeRateLimit(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	b := newBanList(BanPolicy{ChallengeRate: 2}, clock.now)
+	ip := netip.MustParseAddr("192.0.2.20")
+	n := 0
+	for b.allowChallenge(ip) {
+		n++
+		if n > 100 {
+			t.Fatal("no limit")
+		}
+	}
+	if n != 20 {
+		t.Fatalf("burst %d, want 20", n)
+	}
+	if !b.allowChallenge(netip.MustParseAddr("192.0.2.21")) {
+		t.Fatal("another address limited")
+	}
+	clock.add(time.Second)
+	first, second, third := b.allowChallenge(ip), b.allowChallenge(ip), b.allowChallenge(ip)
+	if !first || !second || third {
+		t.Fatal("refill is not 2 per second")
+	}
+	if b.banned(ip) {
+		t.Fatal("rate limiting banned the address")
+	}
+}

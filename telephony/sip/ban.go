@@ -19,6 +19,13 @@ type BanPolicy struct {
 	Window      time.Duration // default 1 minute
 	Duration    time.Duration // default 10 minutes
 	Reply403    bool
+	// ChallengeRate limits the digest challenges sent to one address per
+	// second (burst: ten times as many); requests beyond it are dropped
+	// unanswered. A challenged INVITE's 407 is retransmitted for 32 s until
+	// ACKed, so without a limit a forged source address would turn the box
+	// into an amplifier. Default 50; the burst lets a whole office behind
+	// one NAT address re-register at once.
+	ChallengeRate int
 	// Disabled turns banning off (for lab use only).
 	Disabled bool
 }
@@ -32,6 +39,9 @@ func (p BanPolicy) withDefaults() BanPolicy {
 	}
 	if p.Duration <= 0 {
 		p.Duration = 10 * time.Minute
+	}
+	if p.ChallengeRate <= 0 {
+		p.ChallengeRate = 50
 	}
 	return p
 }
@@ -48,6 +58,8 @@ type banList struct {
 type banEntry struct {
 	failures []time.Time // within the window, oldest first
 	until    time.Time   // banned until
+	tokens   float64     // challenge budget (token bucket)
+	refilled time.Time
 }
 
 // maxBanEntries bounds memory under a spoofed-source flood; beyond it the
@@ -101,6 +113,38 @@ func (b *banList) fail(ip netip.Addr) bool {
 	return false
 }
 
+// allowChallenge takes one challenge from ip's budget; false means the
+// request should be dropped.
+func (b *banList) allowChallenge(ip netip.Addr) bool {
+	if b.p.Disabled || !ip.IsValid() {
+		return true
+	}
+	ip = ip.Unmap()
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.entries[ip]
+	if e == nil {
+		if len(b.entries) >= maxBanEntries {
+			b.sweepLocked(now)
+		}
+		e = &banEntry{}
+		b.entries[ip] = e
+	}
+	burst := float64(10 * b.p.ChallengeRate)
+	if e.refilled.IsZero() {
+		e.tokens = burst
+	} else {
+		e.tokens = min(burst, e.tokens+now.Sub(e.refilled).Seconds()*float64(b.p.ChallengeRate))
+	}
+	e.refilled = now
+	if e.tokens < 1 {
+		return false
+	}
+	e.tokens--
+	return true
+}
+
 // succeed clears the failure history of ip after a good authentication.
 func (b *banList) succeed(ip netip.Addr) {
 	b.mu.Lock()
@@ -118,7 +162,8 @@ func (b *banList) sweep() {
 
 func (b *banList) sweepLocked(now time.Time) {
 	for ip, e := range b.entries {
-		if !now.Before(e.until) && (len(e.failures) == 0 || now.Sub(e.failures[len(e.failures)-1]) > b.p.Window) {
+		refilling := !e.refilled.IsZero() && now.Sub(e.refilled) < 10*time.Second
+		if !now.Before(e.until) && !refilling && (len(e.failures) == 0 || now.Sub(e.failures[len(e.failures)-1]) > b.p.Window) {
 			delete(b.entries, ip)
 		}
 	}

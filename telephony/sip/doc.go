@@ -33,7 +33,9 @@
 // never the From header. An unknown user and a wrong password get the
 // very same fresh challenge. BanPolicy bans an address after repeated
 // failures: silently by default (datagrams dropped before parsing, TCP
-// connections closed), or with 403. OPTIONS is answered without
+// connections closed), or with 403. Challenges to one address are rate
+// limited (a 407 is retransmitted until ACKed, so a forged source would
+// otherwise make the box an amplifier). OPTIONS is answered without
 // authentication (keep-alive). In-dialog requests must match both tags
 // and come from the peer's address.
 //

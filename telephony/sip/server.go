@@ -457,6 +457,10 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy 
 		}
 	}
 	if creds == nil {
+		if !s.bans.allowChallenge(ip) {
+			s.log.Debug("sip: challenge rate exceeded, dropped", "ip", ip, "method", req.Method)
+			return "", "", false
+		}
 		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
 		return "", "", false
 	}
