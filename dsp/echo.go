@@ -12,40 +12,55 @@ type EchoConfig struct {
 // Line echo canceller design (ITU-T G.168 structure):
 //
 //   - Two-path adaptive filter (Ochiai): a background FIR adapts on every
-//     sample; a foreground copy produces the output. After each 10 ms
-//     block the two are compared: when the background removes clearly
-//     more echo it is copied to the foreground; when it has diverged
-//     (double talk the detector missed) it is reset from the foreground.
-//     Double talk can thus never corrupt the output filter, and a changed
-//     echo path is tracked as fast as the background converges.
+//     sample; a foreground copy produces the output. At each 10 ms block
+//     end the background is frozen into a candidate, judged on the next
+//     block against the foreground on the same samples, and adopted when
+//     it removes 1.5 dB more echo (or wins 10 blocks in a row near the
+//     noise floor) — never when either block had double talk. A frozen
+//     candidate on fresh data cannot flatter itself the way an adapting
+//     filter does (it partly follows its recent error, near-end speech
+//     included), so double talk never reaches the output filter. A
+//     background that has diverged is reset from the foreground.
 //   - The background adapts by NLMS on pre-whitened signals: an order-8
-//     LPC inverse filter, refreshed every 10 ms from the far-end signal,
-//     whitens both the reference and the error, which removes the
-//     eigenvalue spread of speech and makes NLMS converge about as fast
-//     as on white noise. Taps are proportionate (IPNLMS, α = 0.5): taps
-//     that already carry energy adapt faster, which suits the sparse
-//     impulse responses of hybrids (a bulk delay, then a few ms of
-//     dispersion) in a 128 ms window.
-//   - Geigel double-talk detection (near-end peak above half the far-end
-//     peak over the tail, i.e. assuming an echo return loss of at least
-//     6 dB) freezes adaptation, with a 30 ms hangover.
+//     LPC inverse filter, fitted every 40 ms to the long-term (≈ 0.8 s)
+//     far-end spectrum and applied to the whole reference window at once,
+//     whitens the reference and the rx signal, which removes most of the
+//     eigenvalue spread of speech. Taps are proportionate (IPNLMS,
+//     α = 0.5): taps that already carry energy adapt faster, which suits
+//     the sparse impulse responses of hybrids (a bulk delay, then a few
+//     ms of dispersion) in a 128 ms window. The step goes from 0.6 to 0.2
+//     as the estimated ERLE rises from 20 to 30 dB, to cut misadjustment.
+//   - Double talk: Geigel on the foreground's residual (near-end peaks
+//     above half the far-end peak over the tail; 30 ms hangover) and a
+//     correlation detector (ρ between rx and the echo estimate below
+//     0.95, which catches near-end speech down to ~10 dB under the echo).
+//     Both halve the adaptation step and block transfers. A changed echo
+//     path also trips them; a lock breaker tells it apart — the
+//     foreground's error exceeding twice rx for 50 ms, or the candidate
+//     beating the foreground by 3 dB in 80% of 0.4 s of flagged far-end
+//     speech — and declares the foreground unconverged, which disarms
+//     the detectors until it fits again.
 //   - A non-linear processor removes the residual echo once the linear
 //     filter has taken out more than 9 dB and the near end is silent, and
 //     fills the gap with comfort noise at the background noise level
 //     (minimum statistics of the error signal), so the far end never
 //     hears the line go dead between words.
 //
-// Arithmetic is float32 with 4-way unrolled loops: per sample one fused
-// pass computes both filter outputs and the proportionate normaliser,
-// a second updates the background.
+// Arithmetic is float32 with 4-way unrolled loops and bounds checks
+// eliminated; per sample: the foreground dot product, a fused pass for
+// the background's whitened output and proportionate normaliser, the
+// tap update (which also keeps |w| and ‖w‖₁), and on every other sample
+// the candidate's dot product.
 const (
 	ecBlock        = 80    // comparison and LPC refresh interval, samples
 	ecLPCOrder     = 8     //
 	ecLPCWindow    = 256   // analysis window for the whitening filter
-	ecCompare      = 3     // blocks compared before adopting the background
 	ecWinRun       = 10    // blocks won in a row that also adopt the background
 	ecCopyMargin   = 0.7   // background error must be 1.5 dB below the foreground's
 	ecDTSlow       = 0.5   // step factor while double talk is suspected
+	ecConverged    = 10.0  // dB of estimated ERLE before double talk is judged
+	ecMisRun       = 5     // far-end blocks with error > 2·rx in a row: the path changed
+	ecDTLock       = 40    // far-end blocks (0.4 s) flagged in a row: maybe a path change
 	ecRho          = 0.95  // correlation double-talk threshold
 	ecDTBlocks     = 4     // hangover of the correlation detector, blocks
 	ecMu           = 0.6   // background NLMS step while converging
@@ -92,12 +107,18 @@ type EchoCanceller struct {
 	edy, eyy   float64 // Σ d·ŷ and Σ ŷ² for the correlation detector
 	ef0, ed0   float64 // unwhitened foreground error and rx energies
 	dtBlocks   int     // blocks of double talk still to assume
-	mismatch   bool    // the foreground's error exceeds rx: it does not fit the path
-	hb, hf, hd [ecCompare]float64
-	hdt        [ecCompare]bool
+	dtRun      int     // consecutive far-end-active blocks flagged as double talk
+	dtWins     int     // of which the candidate beat the foreground by 3 dB
+	misRun     int     // consecutive far-end blocks with foreground error > 2·rx
+	prevDT     bool    // the previous block had double talk
 	blockDT    bool
-	cmpIdx     int
-	winRun     int // consecutive blocks the background won
+	winRun     int       // consecutive blocks the candidate won
+	wc         []float32 // candidate: the background frozen at the last block end
+	cValid     bool
+	farBlock   bool // the far end was active in this block
+	cmpOdd     bool
+	ec, efc    float64 // candidate and foreground error energies this block
+	edc        float64 // rx energy on the same samples
 
 	// Geigel detector
 	blkMax   [ecMaxTailMS * 8 / 64]float32
@@ -133,6 +154,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		xw:         make([]float32, 2*n),
 		wb:         make([]float32, n),
 		awb:        make([]float32, n),
+		wc:         make([]float32, n),
 		wf:         make([]float32, n),
 		seed:       0x9E3779B9,
 		nlpGain:    1,
@@ -194,7 +216,7 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		}
 		peak := max(e.tailMax, e.curMax)
 
-		// Both filters and the proportionate normaliser in one pass.
+		// The foreground's echo estimate (the output path).
 		yf := dot(e.wf, win)
 		ef := d - yf
 
@@ -204,9 +226,9 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		// passes the fixed foreground filter untouched and is detected
 		// as before. (Not on the background's residual: an adapting
 		// filter partly tracks near-end speech and would hide it.)
-		// Ignored while the foreground is known to mismatch the echo
-		// path (its error then exceeds rx: a path change, not a talker).
-		if abs32(ef) > ecGeigel*peak && !e.mismatch {
+		// Only once the foreground cancels some echo (before that,
+		// every echo peak would look like a talker).
+		if e.erleEst > ecConverged && abs32(ef) > ecGeigel*peak {
 			e.hangover = ecHangover
 		} else if e.hangover > 0 {
 			e.hangover--
@@ -246,6 +268,7 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		// still converges, and a true one is kept from the output by the
 		// two-path structure.
 		if peak > e.activePeak {
+			e.farBlock = true
 			l1 := max(e.l1, 1e-6)
 			mu := e.mu
 			if dt {
@@ -256,14 +279,18 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 			e.l1 = update(e.wb, e.awb, wwin, c*(1-ecAlpha)/float32(2*n), c*(1+ecAlpha)/(2*l1))
 		}
 
-		// The two-path comparison uses the whitened errors: a fast
-		// adapting filter partly follows the recent error through the
-		// correlation of successive reference samples, which would make
-		// a background spoilt by double talk look better than it is; in
-		// the whitened domain successive samples are uncorrelated.
+		// Candidate check on every other sample: the error of the frozen
+		// snapshot of the background against the foreground's, on the
+		// same samples (see endBlock).
+		e.cmpOdd = !e.cmpOdd
+		if e.cmpOdd && e.cValid {
+			ec := d - dot(e.wc, win)
+			e.ec += float64(ec) * float64(ec)
+			e.efc += float64(ef) * float64(ef)
+			e.edc += float64(d) * float64(d)
+		}
 		e.eb += float64(ew) * float64(ew)
 		e.ef += float64(efw) * float64(efw)
-		e.ed += float64(dw) * float64(dw)
 		e.ef0 += float64(ef) * float64(ef)
 		e.ed0 += float64(d) * float64(d)
 		e.edy += float64(d) * float64(yf)
@@ -296,68 +323,99 @@ func (e *EchoCanceller) endBlock(dt bool) {
 	// the Geigel test (6 dB above the far end's peak) is blind. Only
 	// judged where the estimate stands well clear of the line noise and
 	// the foreground is known to fit.
-	e.mismatch = e.ef0 > e.ed0
 	if e.dtBlocks > 0 {
 		e.dtBlocks--
 	}
-	if !e.mismatch && e.erleEst > 10 && e.eyy > 30*e.noise*ecBlock {
+	if e.erleEst > ecConverged && e.eyy > 30*e.noise*ecBlock {
 		if rho := e.edy / math.Sqrt(e.ed0*e.eyy+1e-9); rho < ecRho {
 			e.dtBlocks = ecDTBlocks
 			dt = true
 			e.blockDT = true
 		}
 	}
-	e.edy, e.eyy = 0, 0
-	// Sliding sums over the last ecCompare blocks.
-	k := e.cmpIdx
-	e.hb[k], e.hf[k], e.hd[k], e.hdt[k] = e.eb, e.ef, e.ed, e.blockDT
-	e.cmpIdx = (k + 1) % ecCompare
-	var sb, sf, sd float64
-	anyDT := false
-	for i := range ecCompare {
-		sb += e.hb[i]
-		sf += e.hf[i]
-		sd += e.hd[i]
-		anyDT = anyDT || e.hdt[i]
-	}
-	// Adopt the background when it has removed clearly more echo than
-	// the foreground over 30 ms and at least 3 dB of rx. During
-	// suspected double talk an adapting filter partly fits the near-end
-	// speech, so its error looks deceptively small: then it must be
-	// 6 dB better than the foreground and remove 6 dB of rx, which only
-	// a real improvement (a changed echo path, which also trips the
-	// double-talk detector) achieves with the slowed double-talk step.
-	margin, floor := ecCopyMargin, 0.5
-	if anyDT {
-		margin, floor = 0.25, 0.25
-	}
-	// Near the noise floor the whitened errors are dominated by line
-	// noise (whitening lifts it where speech is weak), so a clear margin
-	// is never reached although the background is better: then a
-	// background that wins every block for 100 ms without double talk is
-	// adopted too.
-	if e.eb < e.ef && !e.blockDT {
-		e.winRun++
-	} else {
-		e.winRun = 0
-	}
-	switch {
-	case sb < margin*sf && sb < floor*sd, e.winRun >= ecWinRun && sb < floor*sd:
-		e.winRun = 0
-		copy(e.wf, e.wb)
-		clear(e.hb[:])
-		clear(e.hf[:])
-		clear(e.hd[:])
-	case e.eb > 4*e.ef && e.ef < e.ed:
-		// Background diverged: restart it from the foreground.
-		copy(e.wb, e.wf)
-		var l1 float32
-		for k, v := range e.wb {
-			e.awb[k] = abs32(v)
-			l1 += e.awb[k]
+	// Lock breaker. Both detectors also fire when the echo path has
+	// changed (the foreground no longer explains rx), which would stop
+	// transfers for good. What tells the two apart is the background:
+	// after a path change it re-converges (adaptation only slows during
+	// suspected double talk) and its frozen candidate beats the
+	// foreground by 3 dB block after block; during double talk it does
+	// so now and then at most. When the far end has talked for ecDTLock
+	// blocks in a row, all flagged, and the candidate won 80% of them,
+	// the foreground is declared unconverged, which disarms the
+	// detectors until it fits again.
+	// A foreground whose error exceeds twice rx for ecMisRun far-end
+	// blocks in a row does not fit the path at all (double talk can add
+	// energy to the error only as much as to rx, and only briefly makes
+	// them anti-correlated): declared unconverged at once.
+	if e.farBlock && e.ef0 > 2*e.ed0 {
+		e.misRun++
+		if e.misRun >= ecMisRun {
+			e.erleEst, e.dtBlocks, e.hangover, e.misRun = 0, 0, 0, 0
+			e.blockDT = false
 		}
-		e.l1 = l1
+	} else if e.farBlock {
+		e.misRun = 0
 	}
+	if e.farBlock {
+		if e.blockDT {
+			e.dtRun++
+			if e.cValid && e.ec < 0.5*e.efc {
+				e.dtWins++
+			}
+		} else {
+			e.dtRun, e.dtWins = 0, 0
+		}
+		if e.dtRun >= ecDTLock {
+			if e.dtWins*5 >= e.dtRun*4 {
+				e.erleEst, e.dtBlocks, e.hangover = 0, 0, 0
+				e.blockDT = false
+			}
+			e.dtRun, e.dtWins = 0, 0
+		}
+	}
+	e.farBlock = false
+	e.edy, e.eyy = 0, 0
+	// Two-path transfer. At each block end the background is frozen
+	// into a candidate, which is judged on the next block against the
+	// foreground on the same samples. Judging a frozen copy on fresh
+	// data is what makes this safe: an adapting filter partly follows
+	// the recent error (near-end speech included) and would look better
+	// than it is, a frozen one cannot — during double talk the near-end
+	// speech adds equally to both errors and no margin is reached.
+	// Adopt the candidate when it removes 1.5 dB more than the
+	// foreground and at least 3 dB of rx; near the noise floor, where
+	// margins vanish, also when it has won ecWinRun blocks in a row.
+	// No transfer if the candidate adapted or was judged during double
+	// talk: even frozen, a filter fitted to voiced near-end speech keeps
+	// cancelling part of it for a while, the near end being quasi-periodic.
+	noDT := !e.blockDT && !e.prevDT
+	if e.cValid && e.edc > 0 {
+		if e.ec < e.efc && noDT {
+			e.winRun++
+		} else {
+			e.winRun = 0
+		}
+		switch {
+		case noDT && e.ec < 0.5*e.edc && (e.ec < ecCopyMargin*e.efc || e.winRun >= ecWinRun):
+			copy(e.wf, e.wc)
+			e.winRun = 0
+		case e.eb > 4*e.ef && e.ec > 4*e.efc && e.efc < e.edc:
+			// Background diverged: restart it from the foreground.
+			copy(e.wb, e.wf)
+			var l1 float32
+			for k, v := range e.wb {
+				e.awb[k] = abs32(v)
+				l1 += e.awb[k]
+			}
+			e.l1 = l1
+			e.winRun = 0
+		}
+	}
+	e.prevDT = e.blockDT
+	copy(e.wc, e.wb)
+	e.cValid = true
+	e.ec, e.efc, e.edc = 0, 0, 0
+
 	// Variable step: large while much echo is left, small once the
 	// foreground cancels well, to cut the misadjustment noise that line
 	// noise causes (echo-to-residual estimated per block, smoothed).

@@ -66,9 +66,9 @@ type wavInfo struct {
 // formats of the box's own prompts and test recordings. It is strict:
 // anything else is an error naming what was found (use Import to convert
 // other audio). Chunks other than fmt and data are skipped; the data
-// chunk must be complete and hold whole samples. A data size of
-// 0xFFFFFFFF (written by streaming encoders that could not seek back)
-// means "until the end of the input".
+// chunk must be complete and hold whole samples. A placeholder data size
+// (0, 0xFFFFFFFF or ≥ 0x7FFF0000, written by encoders streaming to a pipe
+// that could not seek back) means "until the end of the input".
 func ReadWAV(r io.Reader) (samples []int16, rate int, err error) {
 	info, data, err := parseWAV(r, maxReadWAVBytes)
 	if err != nil {
@@ -166,7 +166,7 @@ func parseWAV(r io.Reader, max int64) (wavInfo, []byte, error) {
 				return info, nil, errors.New("audiofile: wav data chunk before fmt chunk")
 			}
 			var buf bytes.Buffer
-			if size == 0xFFFFFFFF {
+			if streamedSize(size) {
 				if _, err := buf.ReadFrom(lr); err != nil {
 					return info, nil, fmt.Errorf("audiofile: wav data: %w", err)
 				}
@@ -201,6 +201,14 @@ func parseWAV(r io.Reader, max int64) (wavInfo, []byte, error) {
 			}
 		}
 	}
+}
+
+// streamedSize reports a data chunk size that is a placeholder written by
+// an encoder streaming to a pipe, which could not seek back to patch in
+// the real size: 0, 0xFFFFFFFF (sox, ffmpeg) or just below 2³¹ (espeak-ng
+// writes 0x7FFFF000). Such data runs to the end of the input.
+func streamedSize(n int64) bool {
+	return n == 0 || n >= 0x7FFF0000
 }
 
 func noEOF(err error) error {

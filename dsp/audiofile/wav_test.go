@@ -39,3 +39,29 @@ func TestWAVRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestReadWAVStreamed reads files whose data size is a streaming
+// placeholder, as sox/ffmpeg (0xFFFFFFFF) and espeak-ng (0x7FFFF000)
+// write to pipes, while a genuinely short file is still refused.
+func TestReadWAVStreamed(t *testing.T) {
+	in := sine(800, 440, 8000)
+	var buf bytes.Buffer
+	if err := WriteWAV(&buf, in, PCM16); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	for _, size := range []uint32{0xFFFFFFFF, 0x7FFFF000, 0} {
+		c := append([]byte(nil), b...)
+		c[40], c[41], c[42], c[43] = byte(size), byte(size>>8), byte(size>>16), byte(size>>24)
+		got, _, err := ReadWAV(bytes.NewReader(c))
+		if err != nil || len(got) != len(in) {
+			t.Fatalf("size %#x: %d samples, %v", size, len(got), err)
+		}
+	}
+	c := append([]byte(nil), b...)
+	c[40] = 0xFF // 2000 bytes declared as 2047+…: more than present
+	c[41] = 0x0F
+	if _, _, err := ReadWAV(bytes.NewReader(c)); err == nil {
+		t.Fatal("truncated data accepted")
+	}
+}
