@@ -307,3 +307,20 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("no HSTS over TLS: %v", rec.Header())
 	}
 }
+
+// TestNoVersionBeforeLogin: the firmware version (useful to an attacker
+// looking for a known hole) is shown only to the logged-in installer.
+func TestNoVersionBeforeLogin(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	if strings.Contains(c.get("/login").Body.String(), "v-test") {
+		t.Error("the login page shows the firmware version")
+	}
+	if w := c.get("/api/v1/version"); w.Code != http.StatusUnauthorized {
+		t.Errorf("version without login: %d", w.Code)
+	}
+	c.ready()
+	if !strings.Contains(c.get("/status").Body.String(), "v-test") {
+		t.Error("the status page lacks the firmware version")
+	}
+}
