@@ -1,14 +1,43 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"flag"
+	"strings"
+)
 
-const dspUsage = `Usage: pbxctl dsp SUBCOMMAND ...
-
-Signal-processing tools on WAV files (DTMF and tone detection, tone zones).
-`
-
-// dspCommand will hand over to runDSP (cmd/pbxctl/dsp.go, the dsp
-// tools' own file) once that file is part of the build.
+// dspCommand hands `pbxctl dsp ...` to runDSP (dsp.go, the dsp tools'
+// own file), which prints its own usage text (dspHelp); here its errors
+// only get their exit status.
 func dspCommand(e *env, args []string) error {
-	return errors.New("pbxctl dsp is not part of this build yet")
+	err := runDSP(e.ctx, args, e.stdout, e.stderr)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: runDSP printed the usage
+	case isDSPUsage(err):
+		return &dspUsageError{err}
+	}
+	return err
 }
+
+// isDSPUsage tells a command-line mistake (exit status 2) from a failure
+// of the work itself (exit status 1) among runDSP's plain errors: its flag
+// sets' parse errors and its argument checks.
+func isDSPUsage(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"missing subcommand", "unknown subcommand", "flag provided but not defined",
+		"flag needs an argument", "invalid value", "invalid boolean", "want one WAV file"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// dspUsageError is a usage mistake whose usage text runDSP already printed.
+type dspUsageError struct{ err error }
+
+func (e *dspUsageError) Error() string { return e.err.Error() }
+func (e *dspUsageError) Unwrap() error { return e.err }

@@ -91,7 +91,7 @@ func commands() []command {
 		{"config", configUsage, runConfig},
 		{"passwd", passwdUsage, runPasswd},
 		{"version", versionUsage, runVersion},
-		{"dsp", dspUsage, dspCommand},
+		{"dsp", dspHelp, dspCommand},
 	}
 }
 
@@ -149,6 +149,11 @@ func help(e *env, args []string) int {
 func report(e *env, usage string, err error) int {
 	if err == nil {
 		return exitOK
+	}
+	var de *dspUsageError
+	if errors.As(err, &de) {
+		fmt.Fprintf(e.stderr, "pbxctl: %v (see pbxctl dsp -h)\n", de.err)
+		return exitUsage
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

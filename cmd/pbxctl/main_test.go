@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -283,4 +282,27 @@ func writeTemp(t *testing.T, s string) string {
 	return f
 }
 
-var _ = json.Marshal
+// pbxctl dsp is dispatched to runDSP with the right exit statuses.
+func TestDSPDispatch(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"dsp", "zones"}, 0, "us\t"},
+		{[]string{"dsp", "-h"}, 0, "Usage: pbxctl dsp"},
+		{[]string{"help", "dsp"}, 0, "Usage: pbxctl dsp"},
+		{[]string{"dsp"}, 2, "missing subcommand"},
+		{[]string{"dsp", "frob"}, 2, "unknown subcommand"},
+		{[]string{"dsp", "dtmf", "-bogus", "x.wav"}, 2, "not defined"},
+		{[]string{"dsp", "dtmf", "-h"}, 0, "Usage: pbxctl dsp"},
+		{[]string{"dsp", "dtmf", "/nonexistent.wav"}, 1, "nonexistent.wav"},
+	}
+	for _, tc := range cases {
+		r := pbxctl(t, "", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
+			t.Errorf("pbxctl %v: exit %d, want %d with %q\nstdout: %.300s\nstderr: %.300s", tc.args, r.code, tc.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+}
+
