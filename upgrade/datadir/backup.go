@@ -1,0 +1,289 @@
+package datadir
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"minipbx/telephony/store"
+)
+
+// Backup file: a gzip-compressed tar archive (readable with any tar)
+// holding, in this order:
+//
+//	minipbx-backup.json   BackupInfo: format, firmware, schema, time
+//	config.json           the configuration document (store.EncodeConfig)
+//	prompts/NAME          the prompts, when included
+//
+// The admin password is never in a backup (Config never holds it); the
+// SIP secrets are, so a restore brings the phones back: keep backups
+// private.
+const (
+	BackupFormat   = 1
+	backupInfoName = "minipbx-backup.json"
+	backupConfig   = "config.json"
+	// MaxPromptBytes bounds one prompt file in a backup; MaxBackupPrompts
+	// bounds their number.
+	MaxPromptBytes   = 16 << 20
+	MaxBackupPrompts = 1000
+)
+
+// BackupInfo describes a backup.
+type BackupInfo struct {
+	Format   int       `json:"format"`
+	Firmware string    `json:"firmware"`
+	Schema   int       `json:"schema"`
+	Created  time.Time `json:"created"`
+	Prompts  int       `json:"prompts"`
+}
+
+// BackupOptions tune Backup.
+type BackupOptions struct {
+	// Firmware is the running firmware's version (recorded).
+	Firmware string
+	// Prompts includes DataDir/prompts.
+	Prompts bool
+	// DataDir is the data directory (for prompts).
+	DataDir string
+	// Now stamps the backup; zero means time.Now.
+	Now time.Time
+}
+
+// ErrBackup means a file is not a usable backup; nothing was changed.
+var ErrBackup = errors.New("not a valid minipbx backup")
+
+// Backup writes the configuration of db (and, optionally, the prompts)
+// as one backup file to w.
+func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
+	cfg, err := db.ExportConfig()
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	var doc bytes.Buffer
+	if err := store.EncodeConfig(&doc, cfg); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	var prompts []string
+	if o.Prompts {
+		entries, err := os.ReadDir(filepath.Join(o.DataDir, PromptsDir))
+		if err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("backup: prompts: %w", err)
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && validPromptName(e.Name()) {
+				prompts = append(prompts, e.Name())
+			}
+		}
+		sort.Strings(prompts)
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC().Truncate(time.Second)
+	info, _ := json.MarshalIndent(BackupInfo{Format: BackupFormat, Firmware: o.Firmware, Schema: cfg.Version, Created: now, Prompts: len(prompts)}, "", "  ")
+
+	gz := gzip.NewWriter(w)
+	tw := tar.NewWriter(gz)
+	add := func(name string, mode int64, data io.Reader, size int64) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: size, ModTime: now, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := io.Copy(tw, data)
+		return err
+	}
+	if err := add(backupInfoName, 0o600, bytes.NewReader(info), int64(len(info))); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := add(backupConfig, 0o600, bytes.NewReader(doc.Bytes()), int64(doc.Len())); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	for _, p := range prompts {
+		f, err := os.Open(filepath.Join(o.DataDir, PromptsDir, p))
+		if err != nil {
+			return fmt.Errorf("backup: prompt %s: %w", p, err)
+		}
+		fi, err := f.Stat()
+		if err == nil && fi.Size() > MaxPromptBytes {
+			err = fmt.Errorf("larger than %d bytes", MaxPromptBytes)
+		}
+		if err == nil {
+			err = add(PromptsDir+"/"+p, 0o644, io.LimitReader(f, fi.Size()), fi.Size())
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("backup: prompt %s: %w", p, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// validPromptName accepts plain file names: letters, digits, '.', '_',
+// '-', not starting with '.', at most 100 bytes. Nothing in a backup can
+// name a path outside the prompts directory.
+func validPromptName(n string) bool {
+	if n == "" || len(n) > 100 || n[0] == '.' {
+		return false
+	}
+	for _, c := range n {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// RestoreOptions tune Restore.
+type RestoreOptions struct {
+	// DataDir is the data directory (prompts are restored into its
+	// prompts directory).
+	DataDir string
+	// SkipPrompts ignores prompts in the backup.
+	SkipPrompts bool
+}
+
+// RestoreReport says what Restore did.
+type RestoreReport struct {
+	Info    BackupInfo
+	Prompts []string
+}
+
+// Restore reads a backup and, only if all of it is valid, replaces the
+// configuration with the backup's and writes its prompts. The document
+// goes through store.DecodeConfig, which migrates an older schema
+// forward, then db.ValidateConfig; field problems come back as a
+// *store.ValidationError and nothing is changed. Extensions keep their
+// stored SIP secrets when the backup has none (ImportConfig's rule).
+func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error) {
+	var rep RestoreReport
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
+	}
+	tr := tar.NewReader(gz)
+	var (
+		haveInfo, haveConfig bool
+		cfg                  store.Config
+		staged               = map[string]string{} // prompt name → staged temp file
+		stageDir             string
+	)
+	defer func() {
+		if stageDir != "" {
+			os.RemoveAll(stageDir)
+		}
+	}()
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			return rep, fmt.Errorf("restore: %w: %q is not a regular file", ErrBackup, h.Name)
+		}
+		switch {
+		case h.Name == backupInfoName && !haveInfo:
+			b, err := io.ReadAll(io.LimitReader(tr, 64<<10))
+			if err != nil {
+				return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			if err := dec.Decode(&rep.Info); err != nil {
+				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
+			}
+			if rep.Info.Format != BackupFormat {
+				return rep, fmt.Errorf("restore: %w: backup format %d (this firmware reads %d)", ErrBackup, rep.Info.Format, BackupFormat)
+			}
+			haveInfo = true
+		case h.Name == backupConfig && haveInfo && !haveConfig:
+			if cfg, err = store.DecodeConfig(tr); err != nil {
+				return rep, fmt.Errorf("restore: %s: %w", backupConfig, err)
+			}
+			haveConfig = true
+		case strings.HasPrefix(h.Name, PromptsDir+"/") && haveConfig:
+			name := strings.TrimPrefix(h.Name, PromptsDir+"/")
+			if !validPromptName(name) || staged[name] != "" {
+				return rep, fmt.Errorf("restore: %w: bad or repeated prompt name %q", ErrBackup, h.Name)
+			}
+			if h.Size > MaxPromptBytes || len(staged) >= MaxBackupPrompts {
+				return rep, fmt.Errorf("restore: %w: prompt %q too large or too many prompts", ErrBackup, name)
+			}
+			if o.SkipPrompts {
+				continue
+			}
+			if stageDir == "" {
+				if err := os.MkdirAll(filepath.Join(o.DataDir, PromptsDir), 0o755); err != nil {
+					return rep, fmt.Errorf("restore: %w", err)
+				}
+				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, PromptsDir), ".restore"); err != nil {
+					return rep, fmt.Errorf("restore: %w", err)
+				}
+			}
+			tmp := filepath.Join(stageDir, name)
+			if err := stage(tmp, tr, h.Size); err != nil {
+				return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
+			}
+			staged[name] = tmp
+		default:
+			return rep, fmt.Errorf("restore: %w: unexpected entry %q", ErrBackup, h.Name)
+		}
+	}
+	if !haveConfig {
+		return rep, fmt.Errorf("restore: %w: no configuration in it", ErrBackup)
+	}
+	if err := db.ValidateConfig(cfg); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	// Everything is checked: now write.
+	if err := db.ImportConfig(cfg); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	for name, tmp := range staged {
+		if err := os.Rename(tmp, filepath.Join(o.DataDir, PromptsDir, name)); err != nil {
+			return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
+		}
+		rep.Prompts = append(rep.Prompts, name)
+	}
+	sort.Strings(rep.Prompts)
+	if len(staged) > 0 {
+		syncDir(filepath.Join(o.DataDir, PromptsDir))
+	}
+	return rep, nil
+}
+
+func stage(path string, r io.Reader, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, size))
+	if err == nil && n != size {
+		err = fmt.Errorf("%w: prompt cut short", ErrBackup)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

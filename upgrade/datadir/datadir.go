@@ -1,0 +1,144 @@
+// Package datadir manages the box's data partition as a whole: the marker
+// that makes a directory a data directory, factory reset, the
+// configuration snapshot an upgrade takes for a rollback, and backup and
+// restore of the configuration (and prompts) as one file.
+//
+// The data partition holds everything that is the installer's, and
+// nothing an upgrade writes:
+//
+//	.minipbx-data          the marker (see Init)
+//	pbx.db                 the database (store.FileName)
+//	pbx.db.schema-v*.bak   the store's own copies before a schema migration
+//	tls/                   the web UI's certificate and key
+//	prompts/               audio prompts (PromptsDir)
+//	recordings/            recordings and voicemail
+//	upgrade-snapshot/      the configuration before the last upgrade
+//	.factory-reset         a factory reset waits for the next boot
+package datadir
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Names in the data directory.
+const (
+	MarkerName       = ".minipbx-data"
+	PromptsDir       = "prompts"
+	RecordingsDir    = "recordings"
+	SnapshotDir      = "upgrade-snapshot"
+	ResetRequestName = ".factory-reset"
+	DBName           = "pbx.db" // = store.FileName
+)
+
+const markerText = "minipbx data partition: everything here is the installer's data; factory reset deletes it\n"
+
+// ErrNotDataDir means a path is not a minipbx data directory (no marker):
+// nothing is deleted or written there.
+var ErrNotDataDir = errors.New("not a minipbx data directory")
+
+// known are the entries a data directory may hold before it has its
+// marker (a box first started by an older firmware, or a fresh partition).
+func known(name string) bool {
+	switch name {
+	case DBName, "tls", PromptsDir, RecordingsDir, SnapshotDir, ResetRequestName, "lost+found", MarkerName:
+		return true
+	}
+	return strings.HasPrefix(name, DBName+".")
+}
+
+// Init makes dir a data directory: it creates dir if needed and writes
+// the marker. It refuses a directory that holds anything a minipbx data
+// directory would not, so that `pbxd -data $HOME` cannot make a home
+// directory wipeable by a factory reset. pbxinit calls it after mounting
+// the data partition; pbxd may call it at start.
+func Init(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if err := Check(dir); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	for _, e := range entries {
+		if !known(e.Name()) {
+			return fmt.Errorf("datadir: %s: %w (it holds %q; use an empty directory)", dir, ErrNotDataDir, e.Name())
+		}
+	}
+	if err := writeAtomic(filepath.Join(dir, MarkerName), []byte(markerText), 0o644); err != nil {
+		return fmt.Errorf("datadir: mark %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Check reports whether dir is a marked data directory: a real directory
+// (not a symbolic link, not the root) holding the marker as a regular
+// file with the marker's text.
+func Check(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if abs == "/" {
+		return fmt.Errorf("datadir: %s: %w (the root)", dir, ErrNotDataDir)
+	}
+	fi, err := os.Lstat(abs)
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("datadir: %s: %w (not a directory)", dir, ErrNotDataDir)
+	}
+	m, err := os.Lstat(filepath.Join(abs, MarkerName))
+	if err != nil || !m.Mode().IsRegular() {
+		return fmt.Errorf("datadir: %s: %w (no %s marker)", dir, ErrNotDataDir, MarkerName)
+	}
+	b, err := os.ReadFile(filepath.Join(abs, MarkerName))
+	if err != nil || !bytes.Equal(b, []byte(markerText)) {
+		return fmt.Errorf("datadir: %s: %w (the %s marker is not ours)", dir, ErrNotDataDir, MarkerName)
+	}
+	return nil
+}
+
+// writeAtomic writes a file through a synced temporary file and a rename.
+func writeAtomic(path string, data []byte, perm fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
