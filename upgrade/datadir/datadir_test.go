@@ -381,4 +381,3 @@ func FuzzRestore(f *testing.F) {
 		}
 	})
 }
-
