@@ -610,3 +610,28 @@ func TestUnspecifiedListenAddress(t *testing.T) {
 	}
 	wantEnded(t, r, channel.CauseNormal)
 }
+
+// TestCalleeHangsUp: the answering phone's BYE ends the outbound leg
+// (EventHangup), and the router's Hangup of the inbound leg BYEs the caller.
+func TestCalleeHangsUp(t *testing.T) {
+	_, r, a, b := setup(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := a.call(ctx, "202", newMedia(t), nil); done <- err }()
+	in := b.nextCall(t, 2*time.Second)
+	in.answer(t, newMedia(t))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return in.dlg.LoadState() == sip.DialogStateConfirmed }, "callee's dialog confirmed by ACK")
+	if err := in.dlg.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
+	select {
+	case <-a.byes:
+	case <-time.After(3 * time.Second):
+		t.Fatal("caller got no BYE")
+	}
+}
