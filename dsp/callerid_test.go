@@ -185,3 +185,34 @@ func TestDTMFCallerID(t *testing.T) {
 		}
 	}
 }
+
+// TestDTMFCallerIDOverTheAir sends DTMF caller ID as tones (the DTMF
+// generator, at caller ID timing of 70 ms on / 70 ms off and a weaker
+// line level) and decodes it with the DTMF receiver and
+// ParseDTMFCallerID, as an FXO port does between the line reversal and
+// the first ring.
+func TestDTMFCallerIDOverTheAir(t *testing.T) {
+	for _, m := range []CallerIDMessage{{Number: "84951234567"}, {Number: "0"}, {NumberAbsent: 'P'}, {NumberAbsent: 'O'}} {
+		s, err := EncodeDTMFCallerID(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := NewDTMFGenerator(DTMFGenConfig{LevelDBm0: -12, On: 70 * time.Millisecond, Off: 70 * time.Millisecond})
+		if err := g.Queue(s); err != nil {
+			t.Fatal(err)
+		}
+		det := NewDTMFDetector()
+		var digits []byte
+		f := make([]int16, 160)
+		for i := 0; i < 200 && (g.Busy() || i < 10); i++ {
+			g.Read(f)
+			for _, ev := range det.Process(f) {
+				digits = append(digits, ev.Digit)
+			}
+		}
+		got, err := ParseDTMFCallerID(string(digits))
+		if err != nil || got != m {
+			t.Errorf("%+v → %q → heard %q → %+v, %v", m, s, digits, got, err)
+		}
+	}
+}
