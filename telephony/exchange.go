@@ -77,6 +77,15 @@ type Options struct {
 	// that technology fail as unavailable).
 	SIP    channel.Dialer
 	Analog channel.Dialer
+	// Registrations lists SIP bindings for status pages.
+	Registrations func() []Registration
+	// PortInCall tells whether a board port (by index) carries a call.
+	PortInCall func(index int) bool
+	// Sim is the simulated board's control panel; nil on hardware.
+	Sim SimControl
+	// OnConfig applies a new configuration to the running SIP stack and
+	// analog ports after a change through the Service.
+	OnConfig func(*store.Config)
 }
 
 // New makes an exchange over an open store.
@@ -99,6 +108,11 @@ func New(o Options) (*Exchange, error) {
 		sipDialer:    o.SIP,
 		analogDialer: o.Analog,
 		calls:        make(map[string]*call),
+
+		registrations: o.Registrations,
+		portInCall:    o.PortInCall,
+		sim:           o.Sim,
+		onConfig:      o.OnConfig,
 	}
 	x.started = x.now()
 	x.callCtx, x.cancelCall = context.WithCancel(context.Background())
@@ -168,3 +182,21 @@ func (x *Exchange) ActiveCalls() int {
 	defer x.mu.Unlock()
 	return len(x.calls)
 }
+
+// LookupSIP returns the SIP secret and display name of an extension, for
+// the registrar's digest authentication. It reads the configuration
+// snapshot, so a changed secret applies from the next request.
+func (x *Exchange) LookupSIP(user string) (secret, name string, ok bool) {
+	if x == nil {
+		return "", "", false
+	}
+	e, ok := findExtension(x.config(), user)
+	if !ok || e.Secret == "" {
+		return "", "", false
+	}
+	return e.Secret, e.Name, true
+}
+
+// Notify tells status subscribers that something of kind ("port",
+// "registration") changed outside the exchange.
+func (x *Exchange) Notify(kind string) { x.publish(kind) }

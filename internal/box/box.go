@@ -1,0 +1,385 @@
+// Package box wires the parts of minipbx into one running exchange: the
+// configuration database, the board (reference hardware or simulated), the
+// analog ports, the SIP service, the exchange and the web UI. pbxd, its
+// self-test and the whole-box tests all start the box through Open, so what
+// is tested is what runs.
+package box
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"minipbx/board"
+	"minipbx/board/hw"
+	"minipbx/board/sim"
+	"minipbx/telephony"
+	"minipbx/telephony/analog"
+	"minipbx/telephony/channel"
+	"minipbx/telephony/sip"
+	"minipbx/telephony/store"
+	"minipbx/webui"
+)
+
+// Config says how to start the box.
+type Config struct {
+	DataDir      string
+	HTTPAddr     string // HTTPS web UI and API
+	RedirectAddr string // plain HTTP redirecting to HTTPS; "" for none
+	SIPAddr      string // UDP and TCP
+	// Board is "sim" or "auto" (probe the reference hardware; fall back to
+	// the simulated board, saying so).
+	Board          string
+	SimFXS, SimFXO int
+	Logger         *slog.Logger
+	Version        string
+	// Console receives the one-time admin password at the first start.
+	Console io.Writer
+	// RTPPortMin/Max bound the SIP media ports (0, 0: ephemeral).
+	RTPPortMin, RTPPortMax int
+}
+
+// Box is a running exchange with all its parts.
+type Box struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *store.DB
+	board  board.Board
+	sim    *sim.Board // nil on hardware
+	analog *analog.Manager
+	sip    *sip.Server
+	ex     *telephony.Exchange
+	web    *webui.Server
+
+	ready    chan struct{}
+	webReady chan struct{}
+	webAddr  string
+	webMu    sync.Mutex
+	shutdown chan struct{}
+}
+
+// Open starts nothing yet but checks and prepares everything: the data
+// directory, the database (refusing a corrupt one), the board and the SIP
+// socket, so that a start that cannot work fails here with a clear error.
+func Open(ctx context.Context, c Config) (_ *Box, err error) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Console == nil {
+		c.Console = io.Discard
+	}
+	log := c.Logger
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	b := &Box{cfg: c, log: log, ready: make(chan struct{}), webReady: make(chan struct{}), shutdown: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			b.closeParts()
+		}
+	}()
+
+	if err := b.openBoard(ctx); err != nil {
+		return nil, err
+	}
+	var limits store.Limits
+	for _, p := range b.board.Ports() {
+		switch p.Info().Kind {
+		case board.FXS:
+			limits.FXSPorts++
+		case board.FXO:
+			limits.FXOPorts++
+		}
+	}
+	dbPath := filepath.Join(c.DataDir, store.FileName)
+	b.db, err = store.Open(dbPath, store.Options{Logger: log, Limits: &limits})
+	if err != nil {
+		return nil, err
+	}
+	pw, created, err := b.db.EnsureAdminPassword()
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(c.Console, "\n"+
+			"  ============================================================\n"+
+			"   minipbx first start: the admin password of this box is\n\n"+
+			"       %s\n\n"+
+			"   It is shown only this once. Log in to the web UI with it;\n"+
+			"   you will be asked to choose your own.\n"+
+			"  ============================================================\n\n", pw)
+	}
+	cfg, err := b.db.ExportConfig()
+	if err != nil {
+		return nil, err
+	}
+
+	// The exchange is created after the parts that call into it; they
+	// reach it through this closure, which only runs once Run started.
+	var ex *telephony.Exchange
+	b.analog, err = analog.New(analogConfig(b.board, &cfg, log, func(ch channel.Channel) { ex.Accept(ch) }))
+	if err != nil {
+		return nil, err
+	}
+	b.sip, err = sip.New(sip.Config{
+		Addr:        c.SIPAddr,
+		Realm:       realm(&cfg),
+		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
+		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
+		OnRegistrationChange: func(sip.Binding, bool) {
+			if ex != nil {
+				ex.Notify("registration")
+			}
+		},
+		RTPPortMin: c.RTPPortMin,
+		RTPPortMax: c.RTPPortMax,
+		Logger:     log.With("part", "sip"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.sip.Listen(); err != nil {
+		return nil, fmt.Errorf("SIP on %s: %w", c.SIPAddr, err)
+	}
+	opts := telephony.Options{
+		Store:         b.db,
+		Board:         b.board,
+		Logger:        log.With("part", "exchange"),
+		Version:       c.Version,
+		SIP:           b.sip.Dialer(),
+		Analog:        b.analog.Dialer(),
+		Registrations: b.registrations,
+		PortInCall:    b.portInCall,
+		OnConfig:      b.applyConfig,
+	}
+	if b.sim != nil {
+		opts.Sim = simControl{b.sim}
+	}
+	ex, err = telephony.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	b.ex = ex
+	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
+		Ready: func(https, _ net.Addr) {
+			b.webMu.Lock()
+			b.webAddr = https.String()
+			b.webMu.Unlock()
+			close(b.webReady)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// openBoard brings up the hardware, or the simulated board.
+func (b *Box) openBoard(ctx context.Context) error {
+	c := b.cfg
+	if c.Board == "auto" {
+		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw")})
+		if err == nil {
+			b.board = hb
+			return nil
+		}
+		if !errors.Is(err, hw.ErrNoHardware) {
+			return fmt.Errorf("board: %w", err)
+		}
+		b.log.Warn("no telephony hardware answered: running the SIMULATED board; analog ports are virtual", "reason", err)
+	}
+	s, err := sim.New(sim.Config{FXS: c.SimFXS, FXO: c.SimFXO, Logger: b.log.With("part", "sim")})
+	if err != nil {
+		return fmt.Errorf("simulated board: %w", err)
+	}
+	b.board, b.sim = s, s
+	return nil
+}
+
+// Run serves until ctx ends, then hangs every call up cleanly, stops the
+// parts and closes the database.
+func (b *Box) Run(ctx context.Context) error {
+	partsCtx, stopParts := context.WithCancel(context.Background())
+	defer stopParts()
+	type result struct {
+		part string
+		err  error
+	}
+	results := make(chan result, 4)
+	var wg sync.WaitGroup
+	start := func(part string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- result{part, f(partsCtx)}
+		}()
+	}
+	start("sip", b.sip.Run)
+	start("analog", b.analog.Run)
+	start("web", func(ctx context.Context) error {
+		return b.web.ListenAndServe(ctx, b.cfg.HTTPAddr, b.cfg.RedirectAddr)
+	})
+	start("status", b.watchPorts)
+	go func() {
+		select {
+		case <-b.sip.Ready():
+		case <-partsCtx.Done():
+			return
+		}
+		select {
+		case <-b.webReady:
+		case <-partsCtx.Done():
+			return
+		}
+		close(b.ready)
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case r := <-results:
+		if r.err != nil && !errors.Is(r.err, context.Canceled) {
+			runErr = fmt.Errorf("%s: %w", r.part, r.err)
+		}
+	}
+	b.log.Info("stopping: hanging up calls")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := b.ex.Shutdown(sctx); err != nil {
+		b.log.Warn("calls did not end in time", "err", err)
+	}
+	cancel()
+	stopParts()
+	wg.Wait()
+	close(b.shutdown)
+	if err := b.closeParts(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// closeParts releases the board and the database.
+func (b *Box) closeParts() error {
+	var errs []error
+	if b.board != nil {
+		if err := b.board.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("board: %w", err))
+		}
+		b.board = nil
+	}
+	if b.db != nil {
+		if err := b.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("database: %w", err))
+		}
+		b.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Ready is closed once SIP and the web UI accept connections.
+func (b *Box) Ready() <-chan struct{} { return b.ready }
+
+// SIPAddr is the bound SIP address (UDP and TCP).
+func (b *Box) SIPAddr() string { return b.sip.Addr().String() }
+
+// WebAddr is the bound HTTPS address, once Ready.
+func (b *Box) WebAddr() string {
+	b.webMu.Lock()
+	defer b.webMu.Unlock()
+	return b.webAddr
+}
+
+// BoardName names the board in use.
+func (b *Box) BoardName() string { return b.board.Name() }
+
+// Sim is the simulated board, or nil on hardware.
+func (b *Box) Sim() *sim.Board { return b.sim }
+
+// Exchange is the running exchange (the web UI's Service).
+func (b *Box) Exchange() *telephony.Exchange { return b.ex }
+
+func (b *Box) registrations() []telephony.Registration {
+	var out []telephony.Registration
+	for _, r := range b.sip.Registrations() {
+		out = append(out, telephony.Registration{Extension: r.Extension, Contact: r.Contact,
+			Source: r.Transport + " " + r.Source, UserAgent: r.UserAgent, Expires: r.Expires})
+	}
+	return out
+}
+
+func (b *Box) portInCall(index int) bool {
+	for _, s := range b.analog.PortStates() {
+		if s.Index == index {
+			return s.InCall
+		}
+	}
+	return false
+}
+
+// watchPorts tells the web UI's live status when a port's state changes.
+// Polling four times a second costs nothing and needs no hook into every
+// driver.
+func (b *Box) watchPorts(ctx context.Context) error {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var last []analog.PortState
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		now := b.analog.PortStates()
+		if !samePorts(last, now) {
+			last = now
+			b.ex.Notify("port")
+		}
+	}
+}
+
+func samePorts(a, b []analog.PortState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// applyConfig hands a changed configuration to the analog ports.
+func (b *Box) applyConfig(cfg *store.Config) {
+	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
+		b.log.Error("analog ports: new configuration not applied", "err", err)
+	}
+}
+
+func (b *Box) analogOnCall() func(channel.Channel) {
+	return func(ch channel.Channel) { b.ex.Accept(ch) }
+}
+
+func realm(cfg *store.Config) string {
+	if cfg.System.Name != "" {
+		return cfg.System.Name
+	}
+	return "minipbx"
+}
+
+// analogConfig derives the analog ports' settings from the configuration.
+func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall func(channel.Channel)) analog.Config {
+	ac := analog.Config{Board: bd, Zone: cfg.System.ToneZone, OnCall: onCall, Logger: log.With("part", "analog")}
+	if loc, err := time.LoadLocation(cfg.System.TimeZone); err == nil {
+		ac.Location = loc
+	}
+	for _, l := range cfg.FXOLines {
+		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled, AnswerAfterRings: l.AnswerAfterRings})
+	}
+	return ac
+}
