@@ -313,7 +313,9 @@ func TestAnalogPhoneDialsSIPByTonesAndPulses(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("phone hung up; SIP leg not ended")
 		}
-		b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == want && r.Callee == "201" && r.Disposition == "answered" })
+		b.waitRecord(t, func(r store.CallRecord) bool {
+			return r.Caller == want && r.Callee == "201" && r.Disposition == "answered"
+		})
 	}
 }
 
