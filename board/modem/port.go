@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"minipbx/board"
+	"minipbx/dsp"
 )
 
 // SerialPort is the part of a serial port the driver uses; go.bug.st/serial's
@@ -258,6 +259,28 @@ func (p *Port) CallerID() (CallerID, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cid, !p.cid.Empty()
+}
+
+// LineCallerID is CallerID in the exchange's own form (the one its FSK and
+// DTMF decoders produce for the line chips: year 0, UTC), so that the
+// analog layer can take a modem's caller ID through one small optional
+// interface:
+//
+//	interface{ LineCallerID() (dsp.CallerIDMessage, bool) }
+func (p *Port) LineCallerID() (dsp.CallerIDMessage, bool) {
+	c, ok := p.CallerID()
+	if !ok {
+		return dsp.CallerIDMessage{}, false
+	}
+	m := dsp.CallerIDMessage{
+		Number: c.Number, Name: c.Name,
+		NumberAbsent: c.NumberAbsent, NameAbsent: c.NameAbsent,
+	}
+	if c.HasTime && c.Month >= 1 && c.Day >= 1 {
+		m.Time = time.Date(0, time.Month(c.Month), c.Day, c.Hour, c.Minute, 0, 0, time.UTC)
+		m.HasTime = true
+	}
+	return m, true
 }
 
 // Format returns the voice format negotiated at the last initialisation

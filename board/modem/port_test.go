@@ -222,6 +222,10 @@ func TestRingAndCallerID(t *testing.T) {
 	if c.Number != "5551234" || c.Name != "SMITH JOHN" || c.Month != 3 || c.Day != 21 || c.Hour != 14 || c.Minute != 5 || !c.HasTime {
 		t.Fatalf("caller ID %+v", c)
 	}
+	lc, ok := h.p.LineCallerID()
+	if !ok || lc.Number != "5551234" || lc.Name != "SMITH JOHN" || !lc.HasTime || lc.Time.Month() != 3 || lc.Time.Day() != 21 || lc.Time.Hour() != 14 {
+		t.Fatalf("LineCallerID %+v", lc)
+	}
 	m.send([]byte{DLE, 'R'}) // some modems shield RING in voice class
 	h.event(board.EventRingStart)
 	// Ringing stops; a later call's first ring clears the old caller ID.
