@@ -160,6 +160,12 @@ func TestForkingFirstAnswerWins(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the losing fork was not cancelled")
 	}
+	b2.mu.Lock()
+	reasons := b2.reasons
+	b2.mu.Unlock()
+	if len(reasons) != 1 || !strings.Contains(reasons[0], "cause=200") {
+		t.Errorf("CANCEL Reason %q, want completed elsewhere", reasons)
+	}
 	if err := got.d.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,11 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	l.info.Dialled = req.Target
 	l.local = sip.Uri{Scheme: "sip", User: callerUser(req.Caller), Host: s.host}
 	l.localName = req.Caller.Name
+	if req.Caller.Withheld != "" || req.Caller.Number == "" {
+		// RFC 3323 §4.1.1.3: an anonymous From.
+		l.local.Host = "anonymous.invalid"
+		l.localName = "Anonymous"
+	}
 	l.remote = sip.Uri{Scheme: "sip", User: req.Target, Host: s.host}
 	oc := &outCall{leg: l}
 	l.out = oc
@@ -119,6 +124,7 @@ type fork struct {
 	tx           sip.ClientTransaction
 	provisional  bool // a 1xx came: CANCEL is allowed (RFC 3261 §9.1)
 	cancelWanted bool
+	elsewhere    bool // another fork answered: say so in the CANCEL
 	cancelSent   bool
 	done         bool
 	status       int
@@ -246,6 +252,7 @@ func (f *fork) handle(res *sip.Response) bool {
 		l.emitLocked(channel.EventAnswer, 0)
 		for _, o := range f.oc.forks {
 			if o != f && !o.done {
+				o.elsewhere = true
 				o.cancelLocked()
 			}
 		}
@@ -378,6 +385,10 @@ func (f *fork) sendCancelLocked() {
 		sip.CopyHeaders(name, inv, c)
 	}
 	c.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	if f.elsewhere {
+		// RFC 3326: phones then do not list a missed call.
+		c.AppendHeader(sip.NewHeader("Reason", `SIP;cause=200;text="Call completed elsewhere"`))
+	}
 	c.SetBody(nil)
 	c.SetTransport(inv.Transport())
 	c.SetDestination(inv.Destination())

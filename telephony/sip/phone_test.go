@@ -98,6 +98,8 @@ type phone struct {
 	cancels chan string // Call-IDs of INVITEs ended before we answered (CANCEL)
 	mu      sync.Mutex
 	client  map[string]*sipgo.DialogClientSession
+	// reasons are the Reason headers of the CANCELs received.
+	reasons []string
 }
 
 func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
@@ -151,7 +153,14 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 		}
 		c := &inCall{req: req, dlg: dlg, responded: make(chan struct{})}
 		cancelled := make(chan struct{})
-		tx.OnCancel(func(*sip.Request) { close(cancelled) })
+		tx.OnCancel(func(r *sip.Request) {
+			if h := r.GetHeader("Reason"); h != nil {
+				p.mu.Lock()
+				p.reasons = append(p.reasons, h.Value())
+				p.mu.Unlock()
+			}
+			close(cancelled)
+		})
 		p.calls <- c
 		select {
 		case <-c.responded:
