@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -338,7 +339,7 @@ func TestLockoutTableBounded(t *testing.T) {
 	clock := &testClock{t: time.Unix(0, 0)}
 	l := newLockout(LockoutPolicy{GlobalMaxFailures: 1 << 30}, clock.Now)
 	for i := 0; i < maxTrackedClients+100; i++ {
-		l.fail("10." + itoa(i>>16&255) + "." + itoa(i>>8&255) + "." + itoa(i&255) + ":1")
+		l.fail("10." + strconv.Itoa(i>>16&255) + "." + strconv.Itoa(i>>8&255) + "." + strconv.Itoa(i&255) + ":1")
 	}
 	if len(l.clients) > maxTrackedClients {
 		t.Fatalf("%d tracked clients", len(l.clients))

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -264,5 +263,3 @@ func validHost(h string) bool {
 
 // shuttingDown is closed when the server shuts down.
 func (s *Server) shuttingDown() <-chan struct{} { return s.shutdownCh }
-
-func itoa(n int) string { return strconv.Itoa(n) }
