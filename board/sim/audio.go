@@ -51,6 +51,7 @@ type mouth struct {
 	queue []int16
 	dtmf  *dsp.DTMFGenerator
 	tmp   board.Frame
+	lost  board.Frame // what nobody heard
 }
 
 func newMouth() *mouth {
@@ -81,8 +82,7 @@ func (m *mouth) read(out *board.Frame) {
 // discard lets a frame of the voice pass unheard (the phone is on hook):
 // time moves on for the talker whether or not the line listens.
 func (m *mouth) discard() {
-	var f board.Frame
-	m.read(&f)
+	m.read(&m.lost)
 }
 
 func (m *mouth) play(s []int16) { m.queue = append(m.queue, s...) }

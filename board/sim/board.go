@@ -67,6 +67,16 @@ type Board struct {
 
 // New builds the simulated board and starts its audio clock.
 func New(c Config) (*Board, error) {
+	b, err := build(c)
+	if err != nil {
+		return nil, err
+	}
+	go b.run()
+	return b, nil
+}
+
+// build makes the board without starting its clock (benchmarks step it).
+func build(c Config) (*Board, error) {
 	if c.FXS == 0 {
 		c.FXS = 2
 	}
@@ -112,7 +122,6 @@ func New(c Config) (*Board, error) {
 		b.ports = append(b.ports, p)
 	}
 	b.fns = make([]board.AudioFunc, len(b.ports))
-	go b.run()
 	return b, nil
 }
 
@@ -201,13 +210,13 @@ func (b *Board) now() time.Duration { return time.Duration(b.frame) * board.Fram
 // maxCatchUp is the most frames the clock runs back to back to catch up
 // with wall time after the host stalled it; a longer stall is forgotten
 // (board time then lags wall time by the excess, as audio would glitch).
-const maxCatchUp = 5
+const maxCatchUp = 25
 
 // run is the audio clock: one frame every 20 ms until Close. Like the
 // crystal of a real PCM highway it keeps time with the wall clock: when the
 // host was too busy to tick, the missed frames run back to back (at most
-// maxCatchUp), so timers kept in wall time by the software above (ring
-// cadences, timeouts) and board time agree.
+// maxCatchUp, half a second), so timers kept in wall time by the software
+// above (ring cadences, timeouts) and board time agree.
 func (b *Board) run() {
 	defer close(b.done)
 	t := time.NewTicker(board.FrameDuration)

@@ -11,6 +11,7 @@ import (
 
 // The phone hears what the port's AudioFunc plays: US dial tone, 350 + 440 Hz.
 func TestPhoneHearsDialTone(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	z := b.Zone()
 	tp := dsp.NewTonePlayer(z.Dial, -13)

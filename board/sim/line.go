@@ -138,6 +138,7 @@ type Line struct {
 	ringbackTime             time.Duration
 	ringbackLeft             int
 	farBusy                  bool
+	noDialTone               bool
 
 	mouth *mouth
 	ear   ears
@@ -288,6 +289,15 @@ func (l *Line) SetAutoAnswer(after time.Duration) {
 func (l *Line) SetRingback(d time.Duration) {
 	l.b.mu.Lock()
 	l.ringbackTime = d
+	l.b.mu.Unlock()
+}
+
+// SetDialTone turns the exchange's dial tone on (the default) or off: a
+// line that has battery but gives no dial tone is a congested or
+// half-dead central office. Digits are still received.
+func (l *Line) SetDialTone(on bool) {
+	l.b.mu.Lock()
+	l.noDialTone = !on
 	l.b.mu.Unlock()
 }
 
@@ -541,7 +551,9 @@ func (l *Line) produce(now time.Duration, out *board.Frame) {
 	case lineRinging:
 		l.stepRing(out)
 	case lineDialTone:
-		l.dialTone.Read(out[:])
+		if !l.noDialTone {
+			l.dialTone.Read(out[:])
+		}
 	case lineDialling:
 		if l.autoAnswer > 0 && now-l.lastDigit >= l.autoAnswer {
 			if l.farBusy {

@@ -78,6 +78,7 @@ func (tp *tap) take() []int16 {
 }
 
 func TestNewValidates(t *testing.T) {
+	t.Parallel()
 	for _, c := range []Config{{FXS: 9}, {FXO: 12}, {Zone: "xx"}, {Law: Law(7)}} {
 		if b, err := New(c); err == nil {
 			b.Close()
@@ -109,6 +110,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestCloseStopsClockAndEvents(t *testing.T) {
+	t.Parallel()
 	b, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +142,7 @@ func TestCloseStopsClockAndEvents(t *testing.T) {
 // DTMF from the keypad reaches the port's received audio; a detector there
 // finds the digits in order.
 func TestDialDTMF(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{Law: ALaw})
 	det := dsp.NewDTMFDetector()
 	digits := make(chan byte, 32)
@@ -175,6 +178,7 @@ func TestDialDTMF(t *testing.T) {
 // Pulse dialling, flash and hang-up come out of the port's hook decoder as
 // events, exactly as from a real line card.
 func TestPulseDialFlashHangup(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	ph := b.Phone(1)
 	if err := ph.DialPulse("1"); err == nil {
@@ -216,6 +220,7 @@ func TestPulseDialFlashHangup(t *testing.T) {
 // caller ID in the silence with on-hook transmission; the phone measures
 // the cadence and decodes the message. Ringing stops when it answers.
 func TestRingAndCallerID(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	port := b.FXSPort(1)
 	ph := b.Phone(1)
@@ -281,6 +286,7 @@ func TestRingAndCallerID(t *testing.T) {
 // quantiser steps, which flatters the codec. A second pass adds nothing, as
 // G.711 decoding then encoding again is exact.
 func TestG711PathSNR(t *testing.T) {
+	t.Parallel()
 	for _, law := range []Law{ULaw, ALaw} {
 		t.Run(law.String(), func(t *testing.T) {
 			b := newBoard(t, Config{Law: law})
@@ -329,6 +335,7 @@ func TestMeasureTone(t *testing.T) {
 // The telco line rings with the zone cadence and FSK caller ID between the
 // first and second ring; the FXO port validates the rings; seizing answers.
 func TestLineRingsWithCallerID(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	port := b.FXOPort(1)
 	line := b.Line(1)
@@ -375,6 +382,7 @@ func TestLineRingsWithCallerID(t *testing.T) {
 // the first), answers after the inter-digit timeout, carries the far
 // party's voice and hangs up with busy tone, a loop drop or a reversal.
 func TestLineOutboundCall(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	port := b.FXOPort(2)
 	line := b.Line(2)
@@ -481,6 +489,7 @@ func drain(b *Board) {
 }
 
 func TestLineFaults(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	port, line := b.FXOPort(1), b.Line(1)
 	m, err := port.Measure()
@@ -531,6 +540,7 @@ func TestLineFaults(t *testing.T) {
 
 // Echo: the line returns what the port sends, attenuated and delayed.
 func TestLineEcho(t *testing.T) {
+	t.Parallel()
 	b := newBoard(t, Config{})
 	port, line := b.FXOPort(1), b.Line(1)
 	if err := line.SetEcho(10, 5*time.Millisecond); err == nil {

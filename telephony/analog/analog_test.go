@@ -26,14 +26,21 @@ type rig struct {
 
 func newRig(t *testing.T, zone string, lines ...LineConfig) *rig {
 	t.Helper()
+	return newRigConfig(t, Config{Zone: zone, Lines: lines})
+}
+
+func newRigConfig(t *testing.T, c Config) *rig {
+	t.Helper()
+	zone := c.Zone
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := sim.New(sim.Config{Zone: zone, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, b: b, calls: make(chan channel.Channel, 8)}
-	r.m, err = New(Config{Board: b, Zone: zone, Lines: lines, Logger: log,
-		OnCall: func(c channel.Channel) { r.calls <- c }})
+	c.Board, c.Logger = b, log
+	c.OnCall = func(c channel.Channel) { r.calls <- c }
+	r.m, err = New(c)
 	if err != nil {
 		b.Close()
 		t.Fatal(err)
@@ -123,16 +130,34 @@ func expectEnd(t *testing.T, c channel.Channel, cause channel.Cause, d time.Dura
 	}
 }
 
-// collector is a media.Sink that keeps what it gets.
+// collector is a media.Sink that keeps what it gets and, like the
+// exchange's bridge to another leg on the same board clock, answers every
+// frame with one of its own generator's into the channel.
 type collector struct {
-	mu sync.Mutex
-	s  []int16
+	mu  sync.Mutex
+	s   []int16
+	gen func([]int16)
+	ep  media.Endpoint
+	out media.Frame
+}
+
+// bridge connects a collector to c's media, sending gen's audio (nil:
+// nothing) to the channel frame by frame.
+func bridge(c channel.Channel, gen func([]int16)) *collector {
+	col := &collector{gen: gen, ep: c.Media()}
+	c.Media().SetSink(col)
+	return col
 }
 
 func (c *collector) WriteFrame(f *media.Frame) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.s = append(c.s, f.Linear()[:]...)
-	c.mu.Unlock()
+	if c.gen != nil {
+		c.gen(c.out.Samples[:])
+		c.out.HasSamples = true
+		c.ep.WriteFrame(&c.out)
+	}
 }
 
 func (c *collector) take() []int16 {
@@ -141,24 +166,6 @@ func (c *collector) take() []int16 {
 	s := c.s
 	c.s = nil
 	return s
-}
-
-// feed writes a generator's frames into a sink every 20 ms until ctx ends,
-// as the exchange's bridge would.
-func feed(ctx context.Context, s media.Sink, gen func([]int16)) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	var f media.Frame
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			gen(f.Samples[:])
-			f.HasSamples, f.HasPayload, f.Codec = true, false, media.Linear
-			s.WriteFrame(&f)
-		}
-	}
 }
 
 func wantDialError(t *testing.T, err error, want channel.Cause) {
@@ -248,6 +255,7 @@ func TestNewValidates(t *testing.T) {
 		{Board: b, Lines: []LineConfig{{Port: 1}, {Port: 1}}},
 		{Board: b, Lines: []LineConfig{{Port: 1, AnswerAfterRings: 11}}},
 		{Board: b, DialToneTimeout: time.Millisecond},
+		{Board: b, EchoTail: time.Second},
 	} {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
@@ -296,6 +304,7 @@ func TestCallerIDConversion(t *testing.T) {
 // hears dial tone until the first digit, DTMF and pulse digits arrive as
 // EventDigit, flash as EventFlash, on-hook as EventHangup(normal).
 func TestFXSInboundDigits(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ph := r.b.Phone(1)
 	ph.OffHook()
@@ -350,6 +359,7 @@ func TestFXSInboundDigits(t *testing.T) {
 // The exchange plays ringback with Progress, silences it with Answer and
 // ends the call with busy tone; the phone stays locked out until on hook.
 func TestFXSInboundExchangeHangup(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ph := r.b.Phone(2)
 	ph.OffHook()
@@ -405,6 +415,7 @@ func TestFXSInboundExchangeHangup(t *testing.T) {
 // caller ID sent between the first and second ring, answers, and audio
 // crosses both ways through G.711 with SNR > 30 dB; the phone hangs up.
 func TestFXSOutboundCall(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ph := r.b.Phone(1)
 	ctx := r.ctx(15 * time.Second)
@@ -438,11 +449,7 @@ func TestFXSOutboundCall(t *testing.T) {
 	}
 
 	// Audio both ways.
-	got := &collector{}
-	c.Media().SetSink(got)
-	fctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go feed(fctx, c.Media(), sim.Sine(600, -10))
+	got := bridge(c, sim.Sine(600, -10))
 	ph.Talk(sim.Sine(1020, -10))
 	r.frames(10)
 	got.take()
@@ -450,7 +457,6 @@ func TestFXSOutboundCall(t *testing.T) {
 	r.frames(50)
 	checkTone(t, "phone → exchange", got.take(), 1020)
 	checkTone(t, "exchange → phone", ph.StopRecording(), 600)
-	stop()
 
 	ph.OnHook()
 	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
@@ -460,6 +466,7 @@ func TestFXSOutboundCall(t *testing.T) {
 // Ringing unanswered, Hangup stops the ringing; a faulty port is
 // unavailable; a request's timeout ends ringing with no-answer.
 func TestFXSOutboundHangups(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ctx := r.ctx(15 * time.Second)
 	d := r.m.Dialer()
@@ -512,6 +519,7 @@ func TestFXSOutboundHangups(t *testing.T) {
 // receives exactly the digits; the call answers, audio crosses both ways;
 // the far end's busy tone ends the call and releases the line.
 func TestFXOOutboundCall(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	line := r.b.Line(1)
 	line.SetAutoAnswer(500 * time.Millisecond)
@@ -537,11 +545,7 @@ func TestFXOOutboundCall(t *testing.T) {
 		t.Fatalf("telco received %q in all", got)
 	}
 
-	got := &collector{}
-	c.Media().SetSink(got)
-	fctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go feed(fctx, c.Media(), sim.Sine(600, -10))
+	got := bridge(c, sim.Sine(600, -10))
 	line.Talk(sim.Sine(1020, -10))
 	r.frames(10)
 	got.take()
@@ -549,7 +553,6 @@ func TestFXOOutboundCall(t *testing.T) {
 	r.frames(50)
 	checkTone(t, "line → exchange", got.take(), 1020)
 	checkTone(t, "exchange → line", line.StopRecording(), 600)
-	stop()
 
 	line.Talk(nil)
 	if err := line.Hangup(sim.HangupBusyTone); err != nil {
@@ -565,6 +568,7 @@ func TestFXOOutboundCall(t *testing.T) {
 // battery are skipped in the hunt; a named line without battery is
 // unavailable; the exchange can hang up too.
 func TestFXOOutboundFarEndAndHunting(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ctx := r.ctx(20 * time.Second)
 	d := r.m.Dialer()
@@ -615,6 +619,7 @@ func TestFXOOutboundFarEndAndHunting(t *testing.T) {
 // drop ends it. The UK cadence (double ring, then a 2 s silence that
 // carries V.23 caller ID) keeps the test short.
 func TestFXOInboundCallerID(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "uk", LineConfig{Port: 2, Name: "PSTN 2", Enabled: true, AnswerAfterRings: 3})
 	line := r.b.Line(2)
 	msg := dsp.CallerIDMessage{Number: "02079460000", Name: "BOB", Time: time.Now(), HasTime: true, MDMF: true}
@@ -644,6 +649,7 @@ func TestFXOInboundCallerID(t *testing.T) {
 
 // DTMF caller ID before the first ring; a disabled line is never answered.
 func TestFXOInboundDTMFCallerIDAndDisabled(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "uk", LineConfig{Port: 1, Enabled: true, AnswerAfterRings: 1}, LineConfig{Port: 2, Enabled: false})
 	line := r.b.Line(1)
 	line.SetCallerIDMode(sim.CallerIDDTMF)
@@ -667,4 +673,74 @@ func TestFXOInboundDTMFCallerIDAndDisabled(t *testing.T) {
 		t.Fatal("a disabled line was answered")
 	}
 	off.StopRinging()
+}
+
+// A line that gives no dial tone fails the call with congestion and is
+// released.
+func TestFXONoDialTone(t *testing.T) {
+	t.Parallel()
+	r := newRigConfig(t, Config{Zone: "us", DialToneTimeout: time.Second})
+	line := r.b.Line(1)
+	line.SetDialTone(false)
+	c, err := r.m.Dialer().Dial(r.ctx(5*time.Second), channel.Request{Target: "fxo@1:123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, channel.EventProgress, time.Second)
+	expectEnd(t, c, channel.CauseCongestion, 3*time.Second)
+	if line.Seized() || line.Digits() != "" {
+		t.Fatalf("line seized %v, digits %q", line.Seized(), line.Digits())
+	}
+}
+
+// The FXO echo canceller removes the line's hybrid echo of what the
+// exchange sends: with a 10 dB echo return loss, the exchange would hear
+// itself at -20 dBm0; after convergence it hears (almost) nothing.
+func TestFXOEchoCancelled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		tail  time.Duration
+		below float64 // dBm0 the residual must stay under
+	}{
+		{"off", -1, -25},
+		{"on", 0, -45},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRigConfig(t, Config{Zone: "us", EchoTail: tc.tail})
+			line := r.b.Line(1)
+			line.SetAutoAnswer(100 * time.Millisecond)
+			line.SetRingback(100 * time.Millisecond)
+			if err := line.SetEcho(10, 30*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			ctx := r.ctx(15 * time.Second)
+			c, err := r.m.Dialer().Dial(ctx, channel.Request{Target: "fxo:1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, c, channel.EventProgress, time.Second)
+			expect(t, c, channel.EventAnswer, 5*time.Second)
+			line.WaitState(ctx, "talking")
+			noise := uint32(1)
+			got := bridge(c, func(out []int16) { // white noise at about -10.6 dBm0
+				for i := range out {
+					noise = noise*1664525 + 1013904223
+					out[i] = int16((int32(noise>>16) - 32768) / 4)
+				}
+			})
+			r.frames(50) // converge
+			got.take()
+			r.frames(25)
+			residual := sim.Level(got.take())
+			t.Logf("echo canceller %s: exchange hears its own signal at %.1f dBm0", tc.name, residual)
+			if tc.tail < 0 && residual < tc.below {
+				t.Fatalf("no echo without canceller (%.1f dBm0): the test's line echo is broken", residual)
+			}
+			if tc.tail >= 0 && residual > tc.below {
+				t.Fatalf("residual echo %.1f dBm0, want below %.0f", residual, tc.below)
+			}
+			c.Hangup(channel.CauseNormal)
+		})
+	}
 }

@@ -185,7 +185,7 @@ func (p *port) fxoAnswer() {
 // connectAudio sets the audio path up for a call: fresh echo canceller and
 // call-progress detector on what the line sends, the call's media.
 func (p *port) connectAudio(c *analogChannel, dtmf bool) {
-	ec := dsp.NewEchoCanceller(dsp.EchoConfig{})
+	ec := p.m.echoCanceller()
 	pd := dsp.NewProgressDetector(p.zone)
 	p.audio.set(func(a *portAudio) {
 		a.cidOn = false

@@ -39,6 +39,12 @@ type Config struct {
 	// DialToneTimeout is how long an outbound FXO call waits for dial tone
 	// before failing with CauseCongestion (default 3 s).
 	DialToneTimeout time.Duration
+	// EchoTail is the longest echo path the FXO echo canceller covers
+	// (0: dsp's default, 128 ms, the G.168 figure for analog lines; at most
+	// 256 ms); negative turns the canceller off. The canceller is the
+	// heaviest part of an FXO port's audio path and its cost grows with the
+	// tail, so a box on short local loops can trade tail for CPU.
+	EchoTail time.Duration
 	// Location is the time zone of the date and time sent in caller ID
 	// (time.Local when nil).
 	Location *time.Location
@@ -172,6 +178,9 @@ func checkConfig(c Config, old *Config) (Config, map[int]LineConfig, dsp.Zone, e
 	}
 	if c.DialToneTimeout < 500*time.Millisecond || c.DialToneTimeout > 30*time.Second {
 		return c, nil, zone, fmt.Errorf("analog: dial tone timeout %v: want 0.5-30 s", c.DialToneTimeout)
+	}
+	if c.EchoTail > 256*time.Millisecond {
+		return c, nil, zone, fmt.Errorf("analog: echo tail %v: at most 256 ms", c.EchoTail)
 	}
 	lines := map[int]LineConfig{}
 	for _, l := range c.Lines {
@@ -310,6 +319,17 @@ func (m *Manager) dialToneTimeout() time.Duration {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.cfg.DialToneTimeout
+}
+
+// echoCanceller returns a new FXO echo canceller, or nil when it is off.
+func (m *Manager) echoCanceller() *dsp.EchoCanceller {
+	m.mu.RLock()
+	tail := m.cfg.EchoTail
+	m.mu.RUnlock()
+	if tail < 0 {
+		return nil
+	}
+	return dsp.NewEchoCanceller(dsp.EchoConfig{TailMS: int(tail / time.Millisecond)})
 }
 
 func (m *Manager) now() time.Time {
