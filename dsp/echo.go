@@ -52,33 +52,34 @@ type EchoConfig struct {
 // tap update (which also keeps |w| and ‖w‖₁), and on every other sample
 // the candidate's dot product.
 const (
-	ecBlock        = 80    // comparison and LPC refresh interval, samples
-	ecLPCOrder     = 8     //
-	ecLPCWindow    = 256   // analysis window for the whitening filter
-	ecWinRun       = 10    // blocks won in a row that also adopt the background
-	ecCopyMargin   = 0.7   // background error must be 1.5 dB below the foreground's
-	ecDTSlow       = 0.5   // step factor while double talk is suspected
-	ecConverged    = 10.0  // dB of estimated ERLE before double talk is judged
-	ecMisRun       = 5     // far-end blocks with error > 2·rx in a row: the path changed
-	ecDTLock       = 40    // far-end blocks (0.4 s) flagged in a row: maybe a path change
-	ecRho          = 0.95  // correlation double-talk threshold
-	ecDTBlocks     = 4     // hangover of the correlation detector, blocks
-	ecMu           = 0.6   // background NLMS step while converging
-	ecMuMin        = 0.2   // step once converged
-	ecAlpha        = 0.5   // IPNLMS proportionality (−1 = NLMS, 1 = PNLMS)
-	ecDelta        = 1e3   // regularisation of the normaliser
-	ecVSSLow       = 20.0  // dB of estimated ERLE where the step starts to shrink
-	ecVSSHigh      = 30.0  // dB where it reaches ecMuMin
-	ecLPCSmooth    = 0.95  // autocorrelation smoothing per refresh (≈ 0.8 s)
-	ecLPCEvery     = 4     // refresh the whitening filter every 4 blocks (40 ms)
-	ecGeigel       = 0.5   // double-talk threshold (6 dB)
-	ecHangover     = 240   // 30 ms
-	ecNLPRatio     = 0.125 // NLP engages when error < d − 9 dB
-	ecNLPHold      = 80    // 10 ms
-	ecActiveDBm0   = -45.0 // far end counts as talking above this peak level
-	ecMaxTailMS    = 256
-	ecDefaultTail  = 128
-	ecRenormPeriod = 4096 // recompute the running energy to stop float drift
+	ecBlock         = 80    // comparison and LPC refresh interval, samples
+	ecLPCOrder      = 8     //
+	ecLPCWindow     = 256   // analysis window for the whitening filter
+	ecWinRun        = 10    // blocks won in a row that also adopt the background
+	ecCopyMargin    = 0.7   // background error must be 1.5 dB below the foreground's
+	ecDTSlow        = 0.5   // step factor while double talk is suspected
+	ecConverged     = 10.0  // dB of estimated ERLE before double talk is judged
+	ecMisRun        = 5     // far-end blocks with error > 2·rx in a row: the path changed
+	ecDTLock        = 40    // far-end blocks (0.4 s) flagged in a row: maybe a path change
+	ecRho           = 0.95  // correlation double-talk threshold
+	ecDTBlocks      = 4     // hangover of the correlation detector, blocks
+	ecMu            = 0.6   // background NLMS step while converging
+	ecMuMin         = 0.2   // step once converged
+	ecAlpha         = 0.5   // IPNLMS proportionality (−1 = NLMS, 1 = PNLMS)
+	ecDelta         = 1e3   // regularisation of the normaliser
+	ecVSSLow        = 20.0  // dB of estimated ERLE where the step starts to shrink
+	ecVSSHigh       = 30.0  // dB where it reaches ecMuMin
+	ecLPCSmooth     = 0.95  // autocorrelation smoothing per refresh (≈ 0.8 s)
+	ecLPCEvery      = 4     // refresh the whitening filter every 4 blocks (40 ms)
+	ecGeigel        = 0.5   // double-talk threshold (6 dB)
+	ecHangover      = 240   // 30 ms
+	ecNLPRatio      = 0.125 // NLP engages when error < d − 9 dB
+	ecNLPHold       = 80    // 10 ms
+	ecNoiseInitDBm0 = -65.0 // comfort noise level until the line's is measured
+	ecActiveDBm0    = -45.0 // far end counts as talking above this peak level
+	ecMaxTailMS     = 256
+	ecDefaultTail   = 128
+	ecRenormPeriod  = 4096 // recompute the running energy to stop float drift
 )
 
 // EchoCanceller removes the echo of ref (what the exchange sends to the
@@ -160,7 +161,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		nlpGain:    1,
 		mu:         ecMu,
 		activePeak: float32(DBm0ToPeak(ecActiveDBm0)),
-		noise:      1,
+		noise:      math.Pow(DBm0ToPeak(ecNoiseInitDBm0), 2) / 2,
 	}
 	e.lpc[0] = 1
 	return e
@@ -538,11 +539,11 @@ func (e *EchoCanceller) nlp(ef, d float32, dt, farActive bool) int16 {
 	const a = 1.0 / 128 // 16 ms power smoothing
 	e.pd += (float64(d)*float64(d) - e.pd) * a
 	e.pe += (float64(ef)*float64(ef) - e.pe) * a
-	// Minimum statistics: fall fast, rise by about 6 dB per second.
+	// Minimum statistics: fall fast, rise by about 10 dB per second.
 	if e.pe < e.noise {
 		e.noise += (e.pe - e.noise) * 0.05
 	} else {
-		e.noise *= 1.00017
+		e.noise *= 1.0003
 	}
 	e.noise = max(e.noise, 0.01)
 	v := ef
