@@ -430,6 +430,7 @@ func TestEchoNLPDoubleTalk(t *testing.T) {
 		t.Errorf("near-end speech damaged during double talk: %.1f dB", ratio)
 	}
 }
+
 // TestEchoComfortNoise: during far-end single talk the NLP output is
 // comfort noise at the line's own noise level (±3 dB), whatever it is.
 func TestEchoComfortNoise(t *testing.T) {
