@@ -65,7 +65,10 @@ type FSKModulator struct {
 	rotReady   bool
 	bits       []byte // bits still to send, one per byte (0 or 1)
 	pos        int
-	clock      int // bit clock: advances by fskBaud per sample, a bit lasts sampleRate
+	clock      int // bit clock: advances by baud per sample, a bit lasts sampleRate
+	baud       int // fskBaud; tests vary it to check the receiver's timing tolerance
+	seizure    int // channel seizure bits per transmission
+	markBits   int // mark bits before the message
 }
 
 // NewFSKModulator returns a modulator for std at levelDBm0 (a typical
@@ -74,9 +77,12 @@ type FSKModulator struct {
 func NewFSKModulator(std FSKStandard, levelDBm0 float64) *FSKModulator {
 	mk, sp := std.tones()
 	return &FSKModulator{
-		mark:  2 * math.Pi * mk / sampleRate,
-		space: 2 * math.Pi * sp / sampleRate,
-		amp:   DBm0ToPeak(levelDBm0),
+		mark:     2 * math.Pi * mk / sampleRate,
+		space:    2 * math.Pi * sp / sampleRate,
+		amp:      DBm0ToPeak(levelDBm0),
+		baud:     fskBaud,
+		seizure:  fskSeizureBits,
+		markBits: fskMarkBits,
 	}
 }
 
@@ -88,10 +94,10 @@ func (m *FSKModulator) Queue(msg []byte) {
 	if m.pos >= len(m.bits) {
 		m.bits, m.pos = m.bits[:0], 0
 	}
-	for i := 0; i < fskSeizureBits; i++ {
+	for i := 0; i < m.seizure; i++ {
 		m.bits = append(m.bits, byte(i&1))
 	}
-	for i := 0; i < fskMarkBits; i++ {
+	for i := 0; i < m.markBits; i++ {
 		m.bits = append(m.bits, 1)
 	}
 	for _, c := range msg {
@@ -140,7 +146,7 @@ func (m *FSKModulator) Read(out []int16) (active bool) {
 		// Keep the phasor on the unit circle (first-order correction).
 		g := 1.5 - 0.5*(re*re+im*im)
 		m.re, m.im = re*g, im*g
-		m.clock += fskBaud
+		m.clock += m.baud
 		if m.clock >= sampleRate {
 			m.clock -= sampleRate
 			m.pos++

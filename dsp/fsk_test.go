@@ -16,6 +16,9 @@ type fskCond struct {
 	offset  float64 // relative carrier frequency offset
 	law     string  // "", "ulaw", "alaw"
 	corrupt bool    // flip one message bit in the air
+	baud    int     // bit rate if not 1200
+	seizure int     // channel seizure bits if not 300 (-1: none)
+	mark    int     // mark bits if not 180
 }
 
 // fskLine renders msg through the condition.
@@ -23,6 +26,21 @@ func fskLine(std FSKStandard, c fskCond, msg []byte, seed uint64) []int16 {
 	m := NewFSKModulator(std, c.level)
 	m.mark *= 1 + c.offset
 	m.space *= 1 + c.offset
+	if c.baud != 0 {
+		m.baud = c.baud
+	}
+	switch {
+	case c.seizure < 0:
+		m.seizure = 0
+	case c.seizure > 0:
+		m.seizure = c.seizure
+	}
+	switch {
+	case c.mark < 0:
+		m.markBits = 0
+	case c.mark > 0:
+		m.markBits = c.mark
+	}
 	m.Queue(msg)
 	sig := make([]float64, 800) // 100 ms before
 	frame := make([]int16, 160)
@@ -102,6 +120,12 @@ func TestFSKConformance(t *testing.T) {
 		{fskCond{name: "mu-law -40 dBm0 20 dB SNR -1%", level: -40, snr: 20, offset: -0.01, law: "ulaw"}, true},
 		{fskCond{name: "A-law -40 dBm0 20 dB SNR +1%", level: -40, snr: 20, offset: 0.01, law: "alaw"}, true},
 		{fskCond{name: "A-law -3 dBm0", level: -3, law: "alaw"}, true},
+		{fskCond{name: "bit rate +1%", level: -13.5, baud: 1212}, true},
+		{fskCond{name: "bit rate -1%", level: -13.5, baud: 1188}, true},
+		{fskCond{name: "bit rate -1%, -40 dBm0, 20 dB SNR", level: -40, snr: 20, baud: 1188}, true},
+		{fskCond{name: "no channel seizure, 55-bit mark (ETSI minimum)", level: -13.5, seizure: -1, mark: 55}, true},
+		{fskCond{name: "short mark, 12 bits", level: -13.5, mark: 12}, true},
+		{fskCond{name: "no mark signal", level: -13.5, seizure: -1, mark: -1}, false},
 		{fskCond{name: "corrupted byte", level: -13.5, corrupt: true}, false},
 		{fskCond{name: "corrupted byte, A-law", level: -13.5, corrupt: true, law: "alaw"}, false},
 	}
