@@ -39,6 +39,18 @@
 //     direction need 2.5 KiB, not 10 KiB;
 //   - the cost is 14 bytes of header and CRC per frame (8 % at 4 ports).
 //
+// # Latency
+//
+// A sample captured in period p reaches an AudioFunc at the end of the
+// board frame containing p (at most 20 ms, the board's frame, plus one
+// frame's wire time), and what the AudioFunc writes is played from period
+// 4B+3+D on, where 4B+3 is the last period of that board frame. A sample
+// looped straight back (tx = rx) therefore comes out exactly (3 + D)
+// periods after it went in: 30 ms with the default D = 3, of which 20 ms
+// is the board frame itself and 10 ms the round-trip allowance. The SoC
+// adds no buffering of its own beyond the board frame (TestEndToEndLoopback
+// measures it against an MCU simulated from this document).
+//
 // # Byte order and layout
 //
 // All multi-byte fields are big-endian (network order). Every frame is:
