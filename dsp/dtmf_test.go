@@ -254,23 +254,35 @@ func TestDTMFMathApprox(t *testing.T) {
 	}
 }
 
-// TestDTMFGoertzelPair checks that the two-filter path used while a digit
-// is held gives the same bins as the full bank.
-func TestDTMFGoertzelPair(t *testing.T) {
+// TestDTMFIntDFT checks the packed-integer DFT (bank and the held-digit
+// pair) against a float64 Goertzel of the same sub-block.
+func TestDTMFIntDFT(t *testing.T) {
 	d := NewDTMFDetector()
 	r := rand.New(rand.NewPCG(3, 4))
-	var x [dtmfSub]float32
+	var x [dtmfSub]int16
 	for i := range x {
-		x[i] = float32(r.NormFloat64()*3000 + 5000*math.Sin(float64(i)*0.6))
+		x[i] = sat16(r.NormFloat64()*6000 + 9000*math.Sin(float64(i)*0.6))
 	}
 	var full, pair dtmfSubResult
-	d.goertzel4(&x, 0, &full)
-	d.goertzel4(&x, 4, &full)
+	d.dft4Int(&x, 0, &full)
+	d.dft4Int(&x, 4, &full)
+	for k, f := range dtmfFreqs() {
+		w := 2 * math.Pi * f / 8000
+		var p, q float64
+		for _, v := range x {
+			p, q = 2*math.Cos(w)*p-q+float64(v), p
+		}
+		re, im := p-math.Cos(w)*q, math.Sin(w)*q
+		mag := math.Hypot(re, im)
+		if math.Hypot(float64(full.re[k])-re, float64(full.im[k])-im) > 1e-3*mag+50 {
+			t.Errorf("bin %d: int %v%+vi float %v%+vi", k, full.re[k], full.im[k], re, im)
+		}
+	}
 	for _, b := range [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 7}} {
-		d.goertzelPair(&x, b[0], b[1], &pair)
+		d.dft2Int(&x, b[0], b[1], &pair)
 		for _, k := range b {
-			if math.Abs(float64(full.re[k]-pair.re[k])) > 1 || math.Abs(float64(full.im[k]-pair.im[k])) > 1 {
-				t.Errorf("bin %d: full %v%+vi pair %v%+vi", k, full.re[k], full.im[k], pair.re[k], pair.im[k])
+			if pair.re[k] != full.re[k] || pair.im[k] != full.im[k] {
+				t.Errorf("bin %d: pair %v%+vi bank %v%+vi", k, pair.re[k], pair.im[k], full.re[k], full.im[k])
 			}
 		}
 	}
