@@ -2,7 +2,6 @@ package dsp
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -24,17 +23,17 @@ type DTMFGenConfig struct {
 }
 
 // DTMFGenerator renders queued digits as DTMF tones. Each tone starts at a
-// zero crossing and both oscillators are exact (recomputed every sample
-// from a phase accumulator), so levels and frequencies are as configured.
+// zero crossing; the oscillators rotate a unit phasor (renormalised every
+// Read), so levels and frequencies stay exact at a complex multiply per
+// sample.
 type DTMFGenerator struct {
 	lowAmp, highAmp float64
 	on, off         int // samples
 
-	queue []byte
-	pos   int // sample within the current digit's on+off period
-	cur   byte
-	phL   float64 // phase increments (radians/sample) of the current digit
-	phH   float64
+	queue  []byte
+	pos    int // sample within the current digit's on+off period
+	cur    byte
+	lo, hi oscillator
 }
 
 // NewDTMFGenerator returns an idle generator.
@@ -101,20 +100,21 @@ func (g *DTMFGenerator) Read(out []int16) (active bool) {
 		if g.cur == 0 {
 			if len(g.queue) == 0 {
 				clear(out[i:])
+				g.lo.normalise()
+				g.hi.normalise()
 				return active
 			}
 			g.cur = g.queue[0]
 			n := copy(g.queue, g.queue[1:])
 			g.queue = g.queue[:n]
 			k := dtmfIndex(g.cur)
-			g.phL = 2 * math.Pi * fr[k/4] / 8000
-			g.phH = 2 * math.Pi * fr[4+k%4] / 8000
+			g.lo.start(fr[k/4])
+			g.hi.start(fr[4+k%4])
 			g.pos = 0
 		}
 		active = true
 		if g.pos < g.on {
-			t := float64(g.pos)
-			out[i] = sat16(g.lowAmp*math.Sin(g.phL*t) + g.highAmp*math.Sin(g.phH*t))
+			out[i] = sat16(g.lowAmp*g.lo.next() + g.highAmp*g.hi.next())
 		} else {
 			out[i] = 0
 		}
@@ -123,5 +123,7 @@ func (g *DTMFGenerator) Read(out []int16) (active bool) {
 			g.cur = 0
 		}
 	}
+	g.lo.normalise()
+	g.hi.normalise()
 	return active
 }

@@ -162,6 +162,7 @@ func mustTone(s string) ToneSpec {
 type TonePlayer struct {
 	spec   ToneSpec
 	amp    float64
+	o1, o2 oscillator
 	loop   int // index of the first repeated part; -1 when all are once
 	part   int
 	pos    int // sample within the part
@@ -188,7 +189,7 @@ func NewTonePlayer(t ToneSpec, levelDBm0 float64) *TonePlayer {
 func (p *TonePlayer) Reset() {
 	p.part, p.pos, p.done = 0, 0, len(p.spec.Parts) == 0
 	if !p.done {
-		p.length = durSamples(p.spec.Parts[0].Duration)
+		p.startPart()
 	}
 }
 
@@ -198,30 +199,29 @@ func (p *TonePlayer) Read(out []int16) {
 	for i := range out {
 		if p.done {
 			clear(out[i:])
-			return
+			break
 		}
 		part := &p.spec.Parts[p.part]
 		var v float64
 		if part.Freq1 != 0 {
-			t := float64(p.pos) / 8000
-			w1 := 2 * math.Pi * part.Freq1 * t
+			s1 := p.o1.next()
 			switch {
 			case part.Freq2 == 0:
-				v = p.amp * math.Sin(w1)
+				v = p.amp * s1
 			case part.Modulated:
-				v = p.amp * math.Sin(w1) * (1 + 0.9*math.Sin(2*math.Pi*part.Freq2*t)) / 1.9
+				v = p.amp * s1 * (1 + 0.9*p.o2.next()) / 1.9
 			default:
-				v = p.amp * (math.Sin(w1) + math.Sin(2*math.Pi*part.Freq2*t))
+				v = p.amp * (s1 + p.o2.next())
 			}
 		}
 		out[i] = sat16(v)
 		p.pos++
 		if p.length > 0 && p.pos >= p.length {
 			p.next()
-		} else if p.length == 0 && p.pos >= 8000*3600 {
-			p.pos = 0 // keep t small in an endless element (whole cycles of every 1 Hz multiple)
 		}
 	}
+	p.o1.normalise()
+	p.o2.normalise()
 }
 
 func (p *TonePlayer) next() {
@@ -234,5 +234,42 @@ func (p *TonePlayer) next() {
 		}
 		p.part = p.loop
 	}
-	p.length = durSamples(p.spec.Parts[p.part].Duration)
+	p.startPart()
+}
+
+// startPart sets up the current element: its length and oscillators, each
+// starting at phase zero (so every burst starts at a zero crossing).
+func (p *TonePlayer) startPart() {
+	part := p.spec.Parts[p.part]
+	p.length = durSamples(part.Duration)
+	p.o1.start(part.Freq1)
+	p.o2.start(part.Freq2)
+}
+
+// oscillator is a sine generator by complex rotation: one complex
+// multiply per sample instead of a math.Sin, renormalised once per Read so
+// rounding never grows the amplitude.
+type oscillator struct {
+	re, im float64 // e^{jφ}
+	c, s   float64 // e^{jω}
+}
+
+func (o *oscillator) start(freq float64) {
+	o.re, o.im = 1, 0
+	o.s, o.c = math.Sincos(2 * math.Pi * freq / 8000)
+}
+
+// next returns sin φ and advances φ by ω.
+func (o *oscillator) next() float64 {
+	v := o.im
+	o.re, o.im = o.re*o.c-o.im*o.s, o.re*o.s+o.im*o.c
+	return v
+}
+
+func (o *oscillator) normalise() {
+	if m := o.re*o.re + o.im*o.im; m != 0 {
+		g := (3 - m) / 2 // first-order 1/sqrt(m), m is within 1e-12 of 1
+		o.re *= g
+		o.im *= g
+	}
 }
