@@ -744,3 +744,37 @@ func TestFXOEchoCancelled(t *testing.T) {
 		})
 	}
 }
+
+// Update switches the zone while a call is up: the call carries on, new
+// calls get the new zone's tones.
+func TestUpdateKeepsCalls(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "us")
+	ph1, ph2 := r.b.Phone(1), r.b.Phone(2)
+	ph1.OffHook()
+	c1 := r.call(2 * time.Second)
+	if err := r.m.Update(Config{Zone: "de", Lines: []LineConfig{{Port: 1, Enabled: false}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.Update(Config{Zone: "xx"}); err == nil {
+		t.Fatal("Update accepted zone xx")
+	}
+	ph1.DialDTMF("5")
+	if ev := expect(t, c1, channel.EventDigit, 3*time.Second); ev.Digit != '5' {
+		t.Fatalf("digit %q", ev.Digit)
+	}
+	ph2.OffHook()
+	c2 := r.call(2 * time.Second)
+	r.frames(5)
+	ph2.Record()
+	r.frames(25)
+	if m := sim.MeasureTone(ph2.StopRecording()); math.Abs(m.FreqHz-425) > 2 || math.Abs(m.LevelDBm0+13) > 1.5 {
+		t.Fatalf("dial tone after Update to de: %v, want 425 Hz at -13 dBm0", m)
+	}
+	_, err := r.m.Dialer().Dial(r.ctx(time.Second), channel.Request{Target: "fxo@1:1"})
+	wantDialError(t, err, channel.CauseUnavailable) // disabled by the Update
+	ph1.OnHook()
+	ph2.OnHook()
+	expectEnd(t, c1, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c2, channel.CauseNormal, 3*time.Second)
+}

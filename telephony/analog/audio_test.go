@@ -73,3 +73,16 @@ func BenchmarkFXSCallFrame(b *testing.B) {
 		a.frame(rx, &tx)
 	}
 }
+
+// BenchmarkFXOCallFrameNoEC is BenchmarkFXOCallFrame with the echo
+// canceller off (Config.EchoTail < 0), to show what the canceller costs.
+func BenchmarkFXOCallFrameNoEC(b *testing.B) {
+	a, rx, in := callAudio(b)
+	a.ec = nil
+	var tx board.Frame
+	b.ReportAllocs()
+	for b.Loop() {
+		a.ep.WriteFrame(in)
+		a.frame(rx, &tx)
+	}
+}

@@ -162,6 +162,12 @@ func checkConfig(c Config, old *Config) (Config, map[int]LineConfig, dsp.Zone, e
 		if c.Logger == nil {
 			c.Logger = old.Logger
 		}
+		if c.OnCall == nil {
+			c.OnCall = old.OnCall
+		}
+		if c.Location == nil {
+			c.Location = old.Location
+		}
 	}
 	if c.Zone == "" {
 		c.Zone = "us"
@@ -254,9 +260,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
-// Update applies new settings (zone, lines, caller ID, timeouts, OnCall)
-// without dropping calls: calls in progress keep their detectors and hear
-// the new zone's tones from the next tone on; new calls use everything new.
+// Update applies new settings (zone, lines, caller ID, timeouts) without
+// dropping calls: calls in progress keep their detectors and hear the new
+// zone's tones from the next tone on; new calls use everything new. The
+// wiring fields (Board, Logger, OnCall, Location) keep their current values
+// when left zero.
 func (m *Manager) Update(c Config) error {
 	m.mu.RLock()
 	old := m.cfg
