@@ -326,7 +326,14 @@ func (db *DB) verify() (err error) {
 	if err != nil {
 		return &OpenError{Path: db.path, Err: err}
 	}
-	return db.bolt.View(func(tx *bbolt.Tx) error {
+	// A transaction begun by hand so that a panic (recovered above) still
+	// ends it: a read transaction left open would block Close forever.
+	tx, err := db.bolt.Begin(false)
+	if err != nil {
+		return corrupt("%v", err)
+	}
+	defer tx.Rollback()
+	return func(tx *bbolt.Tx) error {
 		if need := tx.Size(); need > fi.Size() {
 			return corrupt("the file is truncated (%d bytes, the database needs %d)", fi.Size(), need)
 		}
@@ -400,7 +407,7 @@ func (db *DB) verify() (err error) {
 			}
 			return nil
 		})
-	})
+	}(tx)
 }
 
 // migrateFile rewrites every value at the current schema in one
