@@ -1,7 +1,9 @@
 // Package datadir manages the box's data partition as a whole: the marker
-// that makes a directory a data directory, factory reset, the
-// configuration snapshot an upgrade takes for a rollback, and backup and
-// restore of the configuration (and prompts) as one file.
+// that makes a directory a data directory, factory reset, and the
+// configuration snapshot an upgrade takes for a rollback. It does not
+// import the store, so pbxinit stays small; backup and restore of the
+// configuration, and opening the database with the rollback restore,
+// are in package upgrade/backup.
 //
 // The data partition holds everything that is the installer's, and
 // nothing an upgrade writes:

@@ -1,4 +1,7 @@
-package datadir
+// Package backup saves and restores the box's configuration (and
+// optionally its prompts) as one file, and opens the database so that a
+// firmware rollback finds a configuration it can read (OpenStore).
+package backup
 
 import (
 	"archive/tar"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"minipbx/telephony/store"
+	"minipbx/upgrade/datadir"
 )
 
 // Backup file: a gzip-compressed tar archive (readable with any tar)
@@ -74,7 +78,7 @@ func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
 	}
 	var prompts []string
 	if o.Prompts {
-		entries, err := os.ReadDir(filepath.Join(o.DataDir, PromptsDir))
+		entries, err := os.ReadDir(filepath.Join(o.DataDir, datadir.PromptsDir))
 		if err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("backup: prompts: %w", err)
 		}
@@ -108,7 +112,7 @@ func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	for _, p := range prompts {
-		f, err := os.Open(filepath.Join(o.DataDir, PromptsDir, p))
+		f, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir, p))
 		if err != nil {
 			return fmt.Errorf("backup: prompt %s: %w", p, err)
 		}
@@ -117,7 +121,7 @@ func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
 			err = fmt.Errorf("larger than %d bytes", MaxPromptBytes)
 		}
 		if err == nil {
-			err = add(PromptsDir+"/"+p, 0o644, io.LimitReader(f, fi.Size()), fi.Size())
+			err = add(datadir.PromptsDir+"/"+p, 0o644, io.LimitReader(f, fi.Size()), fi.Size())
 		}
 		f.Close()
 		if err != nil {
@@ -219,8 +223,8 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				return rep, fmt.Errorf("restore: %s: %w", backupConfig, err)
 			}
 			haveConfig = true
-		case strings.HasPrefix(h.Name, PromptsDir+"/") && haveConfig:
-			name := strings.TrimPrefix(h.Name, PromptsDir+"/")
+		case strings.HasPrefix(h.Name, datadir.PromptsDir+"/") && haveConfig:
+			name := strings.TrimPrefix(h.Name, datadir.PromptsDir+"/")
 			if !validPromptName(name) || staged[name] != "" {
 				return rep, fmt.Errorf("restore: %w: bad or repeated prompt name %q", ErrBackup, h.Name)
 			}
@@ -231,10 +235,10 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				continue
 			}
 			if stageDir == "" {
-				if err := os.MkdirAll(filepath.Join(o.DataDir, PromptsDir), 0o755); err != nil {
+				if err := os.MkdirAll(filepath.Join(o.DataDir, datadir.PromptsDir), 0o755); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
-				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, PromptsDir), ".restore"); err != nil {
+				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, datadir.PromptsDir), ".restore"); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
 			}
@@ -258,14 +262,17 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	for name, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(o.DataDir, PromptsDir, name)); err != nil {
+		if err := os.Rename(tmp, filepath.Join(o.DataDir, datadir.PromptsDir, name)); err != nil {
 			return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
 		}
 		rep.Prompts = append(rep.Prompts, name)
 	}
 	sort.Strings(rep.Prompts)
 	if len(staged) > 0 {
-		syncDir(filepath.Join(o.DataDir, PromptsDir))
+		if d, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir)); err == nil {
+			d.Sync()
+			d.Close()
+		}
 	}
 	return rep, nil
 }
