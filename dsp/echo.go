@@ -218,7 +218,10 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		peak := max(e.tailMax, e.curMax)
 
 		// The foreground's echo estimate (the output path).
-		yf := dot(e.wf, win)
+		var yf float32
+		if peak > 0 {
+			yf = dot(e.wf, win)
+		}
 		ef := d - yf
 
 		// Geigel on the foreground's residual rather than on rx: once
@@ -249,8 +252,6 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		}
 		copy(e.dhist[1:], e.dhist[:ecLPCOrder-1])
 		e.dhist[0] = d
-		ybw, s1 := dotBG(e.wb, e.awb, wwin)
-		ew := dw - ybw
 		// The foreground's whitened error: A(z) applied to its error
 		// (exact, since the foreground only changes at block ends).
 		efw := ef
@@ -268,8 +269,15 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		// freezing adaptation: a false alarm (an echo path change) then
 		// still converges, and a true one is kept from the output by the
 		// two-path structure.
+		// The background is only run while the far end talks (within the
+		// tail): with nothing to cancel there is nothing to learn, and a
+		// silent far end costs one dot product per sample instead of four.
 		if peak > e.activePeak {
 			e.farBlock = true
+			ybw, s1 := dotBG(e.wb, e.awb, wwin)
+			ew := dw - ybw
+			e.eb += float64(ew) * float64(ew)
+			e.ef += float64(efw) * float64(efw)
 			l1 := max(e.l1, 1e-6)
 			mu := e.mu
 			if dt {
@@ -284,14 +292,12 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		// snapshot of the background against the foreground's, on the
 		// same samples (see endBlock).
 		e.cmpOdd = !e.cmpOdd
-		if e.cmpOdd && e.cValid {
+		if e.cmpOdd && e.cValid && peak > e.activePeak {
 			ec := d - dot(e.wc, win)
 			e.ec += float64(ec) * float64(ec)
 			e.efc += float64(ef) * float64(ef)
 			e.edc += float64(d) * float64(d)
 		}
-		e.eb += float64(ew) * float64(ew)
-		e.ef += float64(efw) * float64(efw)
 		e.ef0 += float64(ef) * float64(ef)
 		e.ed0 += float64(d) * float64(d)
 		e.edy += float64(d) * float64(yf)

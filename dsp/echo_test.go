@@ -449,3 +449,20 @@ func TestEchoComfortNoise(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEchoCancellerFarSilent: the far end silent (below −45 dBm0
+// over the whole tail): only the foreground runs.
+func BenchmarkEchoCancellerFarSilent(b *testing.B) {
+	far := speechLike(8000*2, 1, -60)
+	rx := speechLike(8000*2, 2, -20)
+	ec := NewEchoCanceller(EchoConfig{})
+	out := make([]int16, 160)
+	n := 0
+	cpuPerSample(b, 160, func() {
+		if n+160 > len(far) {
+			n = 0
+		}
+		ec.Process(rx[n:n+160], far[n:n+160], out)
+		n += 160
+	})
+}
