@@ -90,9 +90,9 @@ type progSegment struct {
 // answer supervision on lines that give none. One per channel; allocates
 // nothing per call to Process.
 type ProgressDetector struct {
-	freqs   []float64 // distinct frequencies watched
-	coef    []float64
-	sets    [][]int // frequency sets (indices into freqs)
+	freqs   []float64             // distinct frequencies watched
+	coef    [progMaxFreqs]float32 // 2cos ω per frequency (0 past len(freqs))
+	sets    [][]int               // frequency sets (indices into freqs)
 	cycles  []progCycle
 	cngSet  int
 	cedSet  int
@@ -100,8 +100,7 @@ type ProgressDetector struct {
 	minA2   float64
 
 	// Block accumulation.
-	s1, s2 [progMaxFreqs]float64
-	energy float64
+	buf    [progBlock]int16
 	n      int
 	sample int64
 
@@ -197,8 +196,8 @@ func NewProgressDetector(z Zone) *ProgressDetector {
 	}
 	d.cngSet = addSet([]float64{1100})
 	d.cedSet = addSet([]float64{2100})
-	for _, f := range d.freqs {
-		d.coef = append(d.coef, 2*math.Cos(2*math.Pi*f/8000))
+	for k, f := range d.freqs {
+		d.coef[k] = float32(2 * math.Cos(2*math.Pi*f/8000))
 	}
 	d.cur = progSegment{set: -1}
 	return d
@@ -208,15 +207,11 @@ func NewProgressDetector(z Zone) *ProgressDetector {
 // this call (the slice is reused by the next call).
 func (d *ProgressDetector) Process(s []int16) []ProgressEvent {
 	d.events = d.events[:0]
-	nf := len(d.coef)
-	for _, v := range s {
-		x := float64(v)
-		d.energy += x * x
-		for k := 0; k < nf; k++ {
-			d.s1[k], d.s2[k] = d.coef[k]*d.s1[k]-d.s2[k]+x, d.s1[k]
-		}
-		d.n++
-		d.sample++
+	for len(s) > 0 {
+		m := copy(d.buf[d.n:], s)
+		s = s[m:]
+		d.n += m
+		d.sample += int64(m)
 		if d.n == progBlock {
 			d.block()
 		}
@@ -224,19 +219,48 @@ func (d *ProgressDetector) Process(s []int16) []ProgressEvent {
 	return d.events
 }
 
+// goertzel4 returns the DFT powers |X|² of the block at bins k…k+3
+// (four recursions side by side; unused bins have coefficient 0).
+func (d *ProgressDetector) goertzel4(k int) [4]float64 {
+	c := (*[4]float32)(d.coef[k : k+4])
+	var p0, p1, p2, p3, q0, q1, q2, q3 float32
+	x := &d.buf
+	for i := 0; i < progBlock; i += 2 {
+		f, g := float32(x[i]), float32(x[i+1])
+		p0 = c[0]*q0 + (f - p0)
+		p1 = c[1]*q1 + (f - p1)
+		p2 = c[2]*q2 + (f - p2)
+		p3 = c[3]*q3 + (f - p3)
+		q0 = c[0]*p0 + (g - q0)
+		q1 = c[1]*p1 + (g - q1)
+		q2 = c[2]*p2 + (g - q2)
+		q3 = c[3]*p3 + (g - q3)
+	}
+	// After an even count q is the newest state: |X|² = q² + p² − c·q·p.
+	var out [4]float64
+	for j, s := range [4][2]float32{{q0, p0}, {q1, p1}, {q2, p2}, {q3, p3}} {
+		a, b := float64(s[0]), float64(s[1])
+		out[j] = a*a + b*b - float64(c[j])*a*b
+	}
+	return out
+}
+
 // block classifies a completed 20 ms block and advances the segments.
 func (d *ProgressDetector) block() {
-	var share [progMaxFreqs]float64
-	var a2 [progMaxFreqs]float64
-	for k := range d.coef {
-		p := d.s1[k]*d.s1[k] + d.s2[k]*d.s2[k] - d.coef[k]*d.s1[k]*d.s2[k]
-		a2[k] = 4 * p / (progBlock * progBlock)
-		if d.energy > 0 {
-			share[k] = 2 * p / (progBlock * d.energy)
+	var share, a2 [progMaxFreqs]float64
+	var energy float64
+	for _, v := range d.buf {
+		energy += float64(v) * float64(v)
+	}
+	for k := 0; k < len(d.freqs); k += 4 {
+		pw := d.goertzel4(k)
+		for j, p := range pw {
+			a2[k+j] = 4 * p / (progBlock * progBlock)
+			if energy > 0 {
+				share[k+j] = 2 * p / (progBlock * energy)
+			}
 		}
 	}
-	d.s1, d.s2 = [progMaxFreqs]float64{}, [progMaxFreqs]float64{}
-	d.energy = 0
 	d.n = 0
 	state, best := -1, 0.0
 	for si, set := range d.sets {
