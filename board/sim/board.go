@@ -294,8 +294,11 @@ func (b *Board) emit(port int, t board.EventType, digit byte, detail string) {
 	select {
 	case b.events <- ev:
 	default:
-		n := b.dropped.Add(1)
-		b.log.Warn("event dropped: nobody reads the board's events", "event", ev.String(), "dropped", n)
+		// Log the first drop and then every thousandth: a board nobody
+		// listens to must not flood the log.
+		if n := b.dropped.Add(1); n == 1 || n%1000 == 0 {
+			b.log.Warn("event dropped: nobody reads the board's events", "event", ev.String(), "dropped", n)
+		}
 	}
 }
 

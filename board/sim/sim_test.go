@@ -561,3 +561,22 @@ func TestLineEcho(t *testing.T) {
 		t.Fatalf("echo %v, want 500 Hz at -22 dBm0", m)
 	}
 }
+
+// Nobody reads the events: the clock carries on and the drops are counted.
+func TestEventsNeverBlockTheClock(t *testing.T) {
+	t.Parallel()
+	b := newBoard(t, Config{})
+	line := b.Line(1)
+	for range eventBuffer + 50 {
+		line.SetBattery(false)
+		line.SetBattery(true)
+	}
+	if n := b.DroppedEvents(); n != 50*2+eventBuffer {
+		t.Fatalf("%d events dropped, want %d", n, 50*2+eventBuffer)
+	}
+	before := b.Now()
+	must(t, b.WaitFrames(ctxFor(t, 5*time.Second), 5))
+	if b.Now() < before+5*board.FrameDuration {
+		t.Fatal("the clock stopped")
+	}
+}
