@@ -39,7 +39,9 @@ type JitterConfig struct {
 //   - It starts playing once MinDepth frames are queued (one frame on a clean
 //     network, so it adds at most 20 ms of delay).
 //   - An underrun (the clock wants a frame that has not arrived) is
-//     concealed and raises the target depth by a frame, up to MaxDepth.
+//     concealed and raises the target depth by a frame, up to MaxDepth; the
+//     late frames then play as they come, one concealed frame later, so
+//     the queue is one frame deeper without waiting to refill.
 //   - After about ten seconds without an underrun the target shrinks by one
 //     frame, and a queue persistently deeper than the target drops a frame,
 //     so the delay comes back down when the network calms.
@@ -117,7 +119,7 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 	}
 	if j.playing && j.n > 0 {
 		// Drift: a queue well above target for a while loses a frame.
-		if j.n > j.target+1 {
+		if j.n > j.target+1 { // target+1: room for a burst of one
 			j.deep++
 			if j.deep >= 50 {
 				j.head = (j.head + 1) % len(j.ring)
@@ -146,8 +148,10 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 		return true
 	}
 	if j.playing {
-		// Underrun: conceal, wait for more, and buffer deeper next time.
-		j.playing = false
+		// Underrun: conceal, and let the queue run deeper from now on. We
+		// keep playing as soon as frames come back: the late frames
+		// themselves make the extra depth, so waiting to refill would only
+		// add concealment.
 		if j.target < j.cfg.MaxDepth {
 			j.target++
 		}

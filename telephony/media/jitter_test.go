@@ -57,14 +57,15 @@ func TestJitterBufferUnderrunConcealsAndAdapts(t *testing.T) {
 	if d := j.Stats().Depth; d != 2 {
 		t.Fatalf("target depth %d after underrun, want 2", d)
 	}
-	// It now waits for two frames before playing again.
+	// The late frame plays as soon as it comes, nothing lost: the queue
+	// now runs a frame deeper (2 and 3 arrive together, 2 plays, 3 waits).
 	j.Push(numbered(2))
-	if j.Pop(&out) {
-		t.Fatal("played below the new target depth")
-	}
 	j.Push(numbered(3))
 	if !j.Pop(&out) || out.Samples[0] != 2 {
 		t.Fatalf("got %d, want 2", out.Samples[0])
+	}
+	if j.Len() != 1 {
+		t.Fatalf("queue %d, want 1", j.Len())
 	}
 	// Ten calm seconds bring the depth back to one frame.
 	for i := range calmPops + 1 {
@@ -73,6 +74,34 @@ func TestJitterBufferUnderrunConcealsAndAdapts(t *testing.T) {
 	}
 	if d := j.Stats().Depth; d != 1 {
 		t.Fatalf("depth %d after a calm period, want 1", d)
+	}
+}
+
+// TestJitterBufferAdaptsToStalls: the network (or a busy CPU) delivers
+// nothing for 60 ms every second, then the late frames at once. Only the
+// first stall is concealed; the depth it leaves covers the others.
+func TestJitterBufferAdaptsToStalls(t *testing.T) {
+	j := NewJitterBuffer(JitterConfig{})
+	var out Frame
+	next, late := 1, 0
+	for pop := range 1000 {
+		if pop%50 >= 47 { // stalled: the frame is late
+			late++
+		} else {
+			for ; late >= 0; late-- {
+				j.Push(numbered(next))
+				next++
+			}
+			late = 0
+		}
+		j.Pop(&out)
+	}
+	st := j.Stats()
+	if st.Concealed > 3 || st.Dropped != 0 {
+		t.Fatalf("stats %+v: want the first stall's 3 frames concealed, nothing dropped", st)
+	}
+	if st.Depth > 5 {
+		t.Fatalf("depth %d, want ≤ 5", st.Depth)
 	}
 }
 
