@@ -33,6 +33,10 @@ const (
 	ringGiveUp = 2 * time.Second
 	// maxCIDDigits bounds DTMF caller ID collected before a ring.
 	maxCIDDigits = 40
+	// dtmfCIDMaxAge: DTMF caller ID precedes the first ring by well under
+	// this (ETSI EN 300 659-1: the ring follows within a few hundred ms);
+	// older digits on an idle line are noise.
+	dtmfCIDMaxAge = 5 * time.Second
 )
 
 var (
@@ -47,22 +51,23 @@ func (p *port) fxoStart() {
 func (p *port) fxoEvent(ev board.Event) {
 	switch ev.Type {
 	case board.EventRingStart:
+		if p.fo != fxoIdle && p.fo != fxoRinging {
+			return // ringing a seized line: the central office's glitch
+		}
 		p.step.stop()
 		if p.fo == fxoIdle {
 			p.fo, p.rings = fxoRinging, 0
 			p.setState("ringing")
-			if len(p.cidDigits) > 0 {
+			if len(p.cidDigits) > 0 && time.Since(p.cidDigitAt) < dtmfCIDMaxAge {
 				if m, err := dsp.ParseDTMFCallerID(string(p.cidDigits)); err == nil {
 					p.lineCID, p.lineCIDOK = m, true
 				} else {
 					p.log.Info("DTMF caller ID not understood", "digits", string(p.cidDigits), "err", err)
 				}
-				p.cidDigits = p.cidDigits[:0]
 			}
+			p.cidDigits = p.cidDigits[:0]
 		}
-		if p.fo == fxoRinging {
-			p.rings++
-		}
+		p.rings++
 	case board.EventRingStop:
 		if p.fo != fxoRinging {
 			return
@@ -115,9 +120,13 @@ func (p *port) fxoNote(n note) {
 	case noteDigit:
 		switch p.fo {
 		case fxoIdle:
+			if time.Since(p.cidDigitAt) > dtmfCIDMaxAge {
+				p.cidDigits = p.cidDigits[:0] // stale: not this call's
+			}
 			if len(p.cidDigits) < maxCIDDigits {
 				p.cidDigits = append(p.cidDigits, n.digit)
 			}
+			p.cidDigitAt = time.Now()
 		case fxoIn, fxoOut:
 			p.ch.emit(channel.EventDigit, n.digit, 0)
 		}

@@ -84,6 +84,7 @@ type port struct {
 	lineCID    dsp.CallerIDMessage
 	lineCIDOK  bool
 	cidDigits  []byte
+	cidDigitAt time.Time
 	guardUntil time.Time
 	digits     string
 }
