@@ -235,6 +235,7 @@ func Detect(ctx context.Context, d Description, o Options) (*Board, Report, erro
 		index++
 	}
 	if len(b.ports) == 0 {
+		rep.PCMLink, rep.Panel = "not opened (no port answered)", "not opened (no port answered)"
 		return fail(fmt.Errorf("%w (%d ports described, none answered)", ErrNoHardware, len(rep.Ports)))
 	}
 

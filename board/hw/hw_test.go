@@ -400,3 +400,22 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestDetectOnThisMachine runs the real periph host and drivers: on a
+// machine without the reference box's SPI devices (CI, a laptop) it must
+// come back quickly with ErrNoHardware, so pbxd falls back to the
+// simulated board.
+func TestDetectOnThisMachine(t *testing.T) {
+	if _, err := os.Stat("/dev/spidev0.0"); err == nil {
+		t.Skip("this machine has /dev/spidev0.0: the hardware test is board/hwtest")
+	}
+	start := time.Now()
+	b, rep, err := Detect(context.Background(), Reference(), Options{})
+	if !errors.Is(err, ErrNoHardware) || b != nil {
+		t.Fatalf("Detect = %v, %v\n%s", b, err, rep)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("detection took %v", d)
+	}
+	t.Logf("%v\n%s", err, rep)
+}
