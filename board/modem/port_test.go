@@ -29,7 +29,9 @@ func start(t *testing.T, m *fakeModem, tweak func(c *Config)) *harness {
 	c := Config{
 		Port: m, Index: 4, Name: "Modem 1",
 		Emit:           func(e board.Event) { h.events <- e },
-		CommandTimeout: 150 * time.Millisecond,
+		// Long enough that a loaded machine never times out an answering
+		// fake; tests of a silent modem shorten it (quickTimeouts).
+		CommandTimeout: time.Second,
 		BackoffMin:     20 * time.Millisecond,
 		BackoffMax:     80 * time.Millisecond,
 		VoiceTimeout:   3 * time.Second, // the fake does not stream unless told to
@@ -50,6 +52,9 @@ func start(t *testing.T, m *fakeModem, tweak func(c *Config)) *harness {
 	t.Cleanup(h.stop)
 	return h
 }
+
+// quickTimeouts is for tests where the modem falls silent on purpose.
+func quickTimeouts(c *Config) { c.CommandTimeout = 150 * time.Millisecond }
 
 func (h *harness) stop() {
 	h.cancel()
@@ -160,7 +165,7 @@ func TestInitGarbageAndTruncated(t *testing.T) {
 		}
 		return "\r\nOK\r\n", true
 	}
-	h := start(t, m, nil)
+	h := start(t, m, func(c *Config) { c.CommandTimeout = 300 * time.Millisecond })
 	h.ready()
 	if atz != 3 {
 		t.Fatalf("ATZ sent %d times, want 3", atz)
@@ -175,7 +180,7 @@ func TestInitGarbageAndTruncated(t *testing.T) {
 func TestSilentModemRecovers(t *testing.T) {
 	m := newFakeModem()
 	m.silent = true
-	h := start(t, m, nil)
+	h := start(t, m, quickTimeouts)
 	e := h.event(board.EventFault)
 	if !strings.Contains(e.Detail, "no response") {
 		t.Fatalf("fault detail %q", e.Detail)
@@ -197,7 +202,7 @@ func TestSilentModemRecovers(t *testing.T) {
 
 func TestIdleHealthCheck(t *testing.T) {
 	m := newFakeModem()
-	h := start(t, m, func(c *Config) { c.HealthInterval = 30 * time.Millisecond })
+	h := start(t, m, func(c *Config) { quickTimeouts(c); c.HealthInterval = 30 * time.Millisecond })
 	h.ready()
 	h.waitFor("a health check", func() bool { return slices.Contains(m.cmds(), "AT") })
 	m.set(func(m *fakeModem) { m.silent = true })
@@ -359,7 +364,7 @@ func TestHalfDuplexFallback(t *testing.T) {
 // the port faults and recovers when the modem answers again.
 func TestModemDiesInCall(t *testing.T) {
 	m := newFakeModem()
-	h := start(t, m, func(c *Config) { c.VoiceTimeout = 200 * time.Millisecond })
+	h := start(t, m, func(c *Config) { quickTimeouts(c); c.VoiceTimeout = 200 * time.Millisecond })
 	h.ready()
 	if err := h.p.Seize(); err != nil {
 		t.Fatal(err)
