@@ -150,13 +150,27 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 	n := tail * sampleRate / 1000
 	n = (n + 63) &^ 63 // whole Geigel blocks, and a multiple of 4 for unrolling
 	e := &EchoCanceller{
-		n:          n,
-		x:          make([]float32, 2*n),
-		xw:         make([]float32, 2*n),
-		wb:         make([]float32, n),
-		awb:        make([]float32, n),
-		wc:         make([]float32, n),
-		wf:         make([]float32, n),
+		n:   n,
+		x:   make([]float32, 2*n),
+		xw:  make([]float32, 2*n),
+		wb:  make([]float32, n),
+		awb: make([]float32, n),
+		wc:  make([]float32, n),
+		wf:  make([]float32, n),
+	}
+	e.Reset()
+	return e
+}
+
+// Reset forgets the echo path and all state (a new call on the line),
+// keeping the buffers.
+func (e *EchoCanceller) Reset() {
+	x, xw, wb, awb, wc, wf := e.x, e.xw, e.wb, e.awb, e.wc, e.wf
+	for _, b := range [][]float32{x, xw, wb, awb, wc, wf} {
+		clear(b)
+	}
+	*e = EchoCanceller{
+		n: e.n, x: x, xw: xw, wb: wb, awb: awb, wc: wc, wf: wf,
 		seed:       0x9E3779B9,
 		nlpGain:    1,
 		mu:         ecMu,
@@ -164,7 +178,6 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		noise:      math.Pow(DBm0ToPeak(ecNoiseInitDBm0), 2) / 2,
 	}
 	e.lpc[0] = 1
-	return e
 }
 
 // Process cancels the echo in rx given ref, the signal sent to the line

@@ -466,3 +466,28 @@ func BenchmarkEchoCancellerFarSilent(b *testing.B) {
 		n += 160
 	})
 }
+
+// TestEchoReset: after Reset a canceller behaves exactly like a new one.
+func TestEchoReset(t *testing.T) {
+	far := speechLike(8000, 90, -15)
+	rx := make([]int16, len(far))
+	for i, v := range convolve(far, echoPaths[2].ir()) {
+		rx[i] = int16(v)
+	}
+	run := func(ec *EchoCanceller) []int16 {
+		out := make([]int16, len(far))
+		for i := 0; i < len(far); i += 160 {
+			ec.Process(rx[i:i+160], far[i:i+160], out[i:i+160])
+		}
+		return out
+	}
+	ec := NewEchoCanceller(EchoConfig{})
+	a := run(ec)
+	ec.Reset()
+	b := run(ec)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("sample %d differs after Reset: %d vs %d", i, a[i], b[i])
+		}
+	}
+}

@@ -55,6 +55,9 @@ type PLC struct {
 // NewPLC returns a concealer with empty history.
 func NewPLC() *PLC { return &PLC{} }
 
+// Reset forgets the history (a new stream).
+func (p *PLC) Reset() { *p = PLC{} }
+
 // Good records a correctly received frame. After a loss it cross-fades
 // the start of frame, in place, from the concealed signal into the real
 // one, so pass Good the very frame that will be played.
