@@ -103,10 +103,10 @@ type DTMFDetector struct {
 
 	rot26Re [8]float32 // e^{jw·26}: joins the two halves in goertzelPair
 	rot26Im [8]float32
-	// dftTab[n][k] packs the DFT coefficients of bin k at sample n in Q10:
+	// dftTab[k][n] packs the DFT coefficients of bin k at sample n in Q10:
 	// round(1024·cos ωn) in the low 32 bits plus round(−1024·sin ωn)
 	// shifted up 32 (see dft4Int).
-	dftTab [dtmfSub][8]int64
+	dftTab [8][dtmfSub]int64
 	// yRot[k] = e^{jω(N-1)}/1024: turns a sub-block DFT into the Goertzel
 	// form y the analysis uses.
 	yRotRe, yRotIm [8]float32
@@ -161,7 +161,7 @@ func NewDTMFDetector() *DTMFDetector {
 		for n := range dtmfSub {
 			c := int64(math.Round(1024 * math.Cos(w*float64(n))))
 			s := int64(math.Round(-1024 * math.Sin(w*float64(n))))
-			d.dftTab[n][k] = c + s<<32
+			d.dftTab[k][n] = c + s<<32
 		}
 		d.heldCos[k] = math.Cos(2 * math.Pi * (dtmfFreqTol*f + dtmfLeakBias) * dtmfSub / dtmfRate)
 		d.yRotRe[k] = float32(math.Cos(w*(dtmfSub-1)) / 1024)
@@ -225,18 +225,30 @@ func (d *DTMFDetector) Process(s []int16) []DTMFEvent {
 // (endSub), and not at all when its energy is too low to hold a tone at
 // the minimum level: quiet stretches cost almost nothing.
 func (d *DTMFDetector) feed(x []int16) {
-	xb := d.xb[d.cur][d.n : d.n+len(x)]
-	copy(xb, x)
+	buf := &d.xb[d.cur]
+	copy(buf[d.n:], x)
 	// Integer arithmetic for the energy: exact, and its one-cycle adds do
 	// not serialise the loop the way a float accumulator's latency would.
-	prev, e := d.prevX, d.energy
-	for _, v := range x {
-		s := int32(v)
-		dx := s - prev
-		prev = s
-		e += int64(dx * dx)
+	// Two accumulators, two samples per iteration.
+	xb := buf[d.n : d.n+len(x)]
+	prev := d.prevX
+	var e0, e1 int64
+	for len(xb) >= 2 {
+		s0, s1 := int32(xb[0]), int32(xb[1])
+		a, b := s0-prev, s1-s0
+		prev = s1
+		e0 += int64(a * a)
+		e1 += int64(b * b)
+		xb = xb[2:]
 	}
-	d.prevX, d.energy = prev, e
+	if len(xb) == 1 {
+		s := int32(xb[0])
+		a := s - prev
+		prev = s
+		e0 += int64(a * a)
+	}
+	d.prevX = prev
+	d.energy += e0 + e1
 }
 
 // dft4Int computes the DFT of sub-block x at bins k…k+3 into r.
@@ -251,14 +263,15 @@ func (d *DTMFDetector) feed(x []int16) {
 // Q10 coefficients put the quantisation spurs near −60 dB, far below
 // anything the detector judges.
 func (d *DTMFDetector) dft4Int(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
+	t := (*[4][dtmfSub]int64)(d.dftTab[k : k+4])
+	t0, t1, t2, t3 := &t[0], &t[1], &t[2], &t[3]
 	var a0, a1, a2, a3 int64
 	for n := range dtmfSub {
 		xv := int64(x[n])
-		t := (*[4]int64)(d.dftTab[n][k : k+4])
-		a0 += xv * t[0]
-		a1 += xv * t[1]
-		a2 += xv * t[2]
-		a3 += xv * t[3]
+		a0 += xv * t0[n]
+		a1 += xv * t1[n]
+		a2 += xv * t2[n]
+		a3 += xv * t3[n]
 	}
 	d.unpack(k, a0, r)
 	d.unpack(k+1, a1, r)
@@ -268,12 +281,12 @@ func (d *DTMFDetector) dft4Int(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
 
 // dft2Int computes only bins a and b (a held digit's row and column).
 func (d *DTMFDetector) dft2Int(x *[dtmfSub]int16, a, b int, r *dtmfSubResult) {
+	ta, tb := &d.dftTab[a], &d.dftTab[b]
 	var sa, sb int64
 	for n := range dtmfSub {
 		xv := int64(x[n])
-		t := &d.dftTab[n]
-		sa += xv * t[a]
-		sb += xv * t[b]
+		sa += xv * ta[n]
+		sb += xv * tb[n]
 	}
 	d.unpack(a, sa, r)
 	d.unpack(b, sb, r)
@@ -367,6 +380,8 @@ type dtmfWindow struct {
 	row, col   int
 	offR, offC float64 // frequency offsets, Hz
 	ar, ac     float64 // squared amplitudes, corrected for the offset
+	// lossR, lossC: a 51-point bin's power loss at the measured offsets.
+	lossR, lossC float64
 }
 
 // analyse checks the window made of hist[1] and hist[2].
@@ -441,6 +456,7 @@ func (d *DTMFDetector) analyseBins(row, col int) (dtmfWindow, bool) {
 	}
 	return dtmfWindow{
 		digit: dtmfDigits[row*4+col-4], row: row, col: col, offR: offR, offC: offC, ar: ar, ac: ac,
+		lossR: dirichlet2(offR, dtmfSub), lossC: dirichlet2(offC, dtmfSub),
 	}, true
 }
 
@@ -575,14 +591,17 @@ func (d *DTMFDetector) share(r *dtmfSubResult, w dtmfWindow) float64 {
 	if r.energy <= 0 {
 		return 0
 	}
+	if w.lossR == 0 { // offsets not measured: nominal frequencies
+		w.lossR, w.lossC = 1, 1
+	}
 	var tone float64
-	for _, k := range [2]int{w.row, w.col} {
-		off := w.offR
-		if k == w.col {
-			off = w.offC
+	for i, k := range [2]int{w.row, w.col} {
+		loss := w.lossR
+		if i == 1 {
+			loss = w.lossC
 		}
 		re, im := float64(r.re[k]), float64(r.im[k])
-		a2 := 4 * (re*re + im*im) / (dtmfSub * dtmfSub) / dirichlet2(off, dtmfSub)
+		a2 := 4 * (re*re + im*im) / (dtmfSub * dtmfSub) / loss
 		tone += d.weight[k] * a2 * dtmfSub / 2
 	}
 	q := tone / float64(r.energy)
