@@ -29,6 +29,14 @@
 // but do not stop the board: hook and ring signalling still work, and the
 // installer sees why there is no audio.
 //
+// # The lifeline heartbeat
+//
+// The panel keeps the lifeline relay de-energised — FXS 1 wired straight
+// to FXO 1, bypassing the chips — until the exchange says it is healthy:
+// the caller must call Board.Panel().Healthy() at least every 5 s (say,
+// once a second from the exchange's supervision loop, only while calls can
+// be placed). Without the heartbeat FXS 1 and FXO 1 stay on the lifeline.
+//
 // A modem counts as found when its serial device opens; its
 // initialisation runs in the background and a modem that does not answer
 // is a faulty port (EventFault), retried with back-off.
