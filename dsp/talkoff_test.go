@@ -25,36 +25,36 @@ import (
 // talkoffTexts are spoken by every voice; they mix digits, vowels held in
 // numbers, and running speech.
 var talkoffTexts = map[string]string{
-	"en":    "Hello, you have reached the sales department. Please hold the line, your call is important to us. Seven, eight, nine, zero. Beautiful music, really lovely weather today, isn't it?",
-	"ru":    "Здравствуйте, вы позвонили в отдел продаж. Пожалуйста, оставайтесь на линии. Семь, восемь, девять, ноль. Прекрасная погода сегодня, не правда ли?",
-	"uk":    "Добрий день, ви зателефонували до відділу продажу. Будь ласка, залишайтеся на лінії. Сім, вісім, дев'ять.",
-	"de":    "Guten Tag, Sie sind mit der Vertriebsabteilung verbunden. Bitte bleiben Sie am Apparat. Sieben, acht, neun, null.",
-	"fr":    "Bonjour, vous êtes bien au service commercial. Merci de patienter, votre appel est important. Sept, huit, neuf, zéro.",
-	"it":    "Buongiorno, avete raggiunto l'ufficio vendite. Restate in linea, per favore. Sette, otto, nove, zero.",
-	"es":    "Buenos días, ha llamado al departamento de ventas. Por favor, no cuelgue. Siete, ocho, nueve, cero.",
-	"hy":    "Բարև ձեզ, դուք զանգահարել եք վաճառքի բաժին։ Խնդրում ենք սպասել։",
-	"kk":    "Сәлеметсіз бе, сіз сату бөліміне қоңырау шалдыңыз. Күте тұрыңыз.",
-	"ky":    "Саламатсызбы, сиз сатуу бөлүмүнө чалдыңыз. Күтө туруңуз.",
-	"tr":    "Merhaba, satış departmanına ulaştınız. Lütfen hatta kalın. Yedi, sekiz, dokuz.",
-	"cmn":   "你好，这里是销售部。请不要挂机，您的电话对我们很重要。七，八，九，零。",
-	"ja":    "こんにちは、営業部です。少々お待ちください。",
-	"ar":    "مرحبا، لقد اتصلت بقسم المبيعات. يرجى الانتظار على الخط.",
-	"hi":    "नमस्ते, आपने बिक्री विभाग को कॉल किया है। कृपया लाइन पर बने रहें।",
-	"pl":    "Dzień dobry, dodzwoniłeś się do działu sprzedaży. Proszę czekać na linii.",
-	"pt":    "Bom dia, você ligou para o departamento de vendas. Por favor, aguarde na linha.",
-	"sv":    "Hej, du har kommit till försäljningsavdelningen. Var vänlig vänta.",
-	"el":    "Γεια σας, καλέσατε το τμήμα πωλήσεων. Παρακαλώ περιμένετε.",
-	"vi":    "Xin chào, bạn đã gọi đến phòng kinh doanh. Vui lòng giữ máy.",
-	"fi":    "Hei, olet soittanut myyntiosastolle. Odota hetki.",
-	"nl":    "Goedendag, u bent verbonden met de verkoopafdeling. Blijf aan de lijn.",
-	"ko":    "안녕하세요, 영업부입니다. 잠시만 기다려 주세요.",
-	"he":    "שלום, הגעת למחלקת המכירות. נא להמתין על הקו.",
-	"ka":    "გამარჯობა, თქვენ დარეკეთ გაყიდვების განყოფილებაში.",
-	"sw":    "Habari, umepiga simu idara ya mauzo. Tafadhali subiri.",
-	"id":    "Selamat siang, Anda telah menghubungi bagian penjualan. Mohon tunggu.",
-	"cs":    "Dobrý den, dovolali jste se do obchodního oddělení. Vydržte prosím.",
-	"hu":    "Jó napot, az értékesítési osztályt hívta. Kérem, tartsa a vonalat.",
-	"ro":    "Bună ziua, ați sunat la departamentul de vânzări. Vă rugăm să așteptați.",
+	"en":  "Hello, you have reached the sales department. Please hold the line, your call is important to us. Seven, eight, nine, zero. Beautiful music, really lovely weather today, isn't it?",
+	"ru":  "Здравствуйте, вы позвонили в отдел продаж. Пожалуйста, оставайтесь на линии. Семь, восемь, девять, ноль. Прекрасная погода сегодня, не правда ли?",
+	"uk":  "Добрий день, ви зателефонували до відділу продажу. Будь ласка, залишайтеся на лінії. Сім, вісім, дев'ять.",
+	"de":  "Guten Tag, Sie sind mit der Vertriebsabteilung verbunden. Bitte bleiben Sie am Apparat. Sieben, acht, neun, null.",
+	"fr":  "Bonjour, vous êtes bien au service commercial. Merci de patienter, votre appel est important. Sept, huit, neuf, zéro.",
+	"it":  "Buongiorno, avete raggiunto l'ufficio vendite. Restate in linea, per favore. Sette, otto, nove, zero.",
+	"es":  "Buenos días, ha llamado al departamento de ventas. Por favor, no cuelgue. Siete, ocho, nueve, cero.",
+	"hy":  "Բարև ձեզ, դուք զանգահարել եք վաճառքի բաժին։ Խնդրում ենք սպասել։",
+	"kk":  "Сәлеметсіз бе, сіз сату бөліміне қоңырау шалдыңыз. Күте тұрыңыз.",
+	"ky":  "Саламатсызбы, сиз сатуу бөлүмүнө чалдыңыз. Күтө туруңуз.",
+	"tr":  "Merhaba, satış departmanına ulaştınız. Lütfen hatta kalın. Yedi, sekiz, dokuz.",
+	"cmn": "你好，这里是销售部。请不要挂机，您的电话对我们很重要。七，八，九，零。",
+	"ja":  "こんにちは、営業部です。少々お待ちください。",
+	"ar":  "مرحبا، لقد اتصلت بقسم المبيعات. يرجى الانتظار على الخط.",
+	"hi":  "नमस्ते, आपने बिक्री विभाग को कॉल किया है। कृपया लाइन पर बने रहें।",
+	"pl":  "Dzień dobry, dodzwoniłeś się do działu sprzedaży. Proszę czekać na linii.",
+	"pt":  "Bom dia, você ligou para o departamento de vendas. Por favor, aguarde na linha.",
+	"sv":  "Hej, du har kommit till försäljningsavdelningen. Var vänlig vänta.",
+	"el":  "Γεια σας, καλέσατε το τμήμα πωλήσεων. Παρακαλώ περιμένετε.",
+	"vi":  "Xin chào, bạn đã gọi đến phòng kinh doanh. Vui lòng giữ máy.",
+	"fi":  "Hei, olet soittanut myyntiosastolle. Odota hetki.",
+	"nl":  "Goedendag, u bent verbonden met de verkoopafdeling. Blijf aan de lijn.",
+	"ko":  "안녕하세요, 영업부입니다. 잠시만 기다려 주세요.",
+	"he":  "שלום, הגעת למחלקת המכירות. נא להמתין על הקו.",
+	"ka":  "გამარჯობა, თქვენ დარეკეთ გაყიდვების განყოფილებაში.",
+	"sw":  "Habari, umepiga simu idara ya mauzo. Tafadhali subiri.",
+	"id":  "Selamat siang, Anda telah menghubungi bagian penjualan. Mohon tunggu.",
+	"cs":  "Dobrý den, dovolali jste se do obchodního oddělení. Vydržte prosím.",
+	"hu":  "Jó napot, az értékesítési osztályt hívta. Kérem, tartsa a vonalat.",
+	"ro":  "Bună ziua, ați sunat la departamentul de vânzări. Vă rugăm să așteptați.",
 }
 
 // talkoffVoice is one synthesis: language, voice variant, pitch, speed.
@@ -98,6 +98,11 @@ func sortedKeys(m map[string]string) []string {
 func synthSpeech(t *testing.T) map[string][]int16 {
 	t.Helper()
 	espeak := testutil.Tool(t, "espeak-ng")
+	speechCache.mu.Lock()
+	defer speechCache.mu.Unlock()
+	if speechCache.clips != nil {
+		return speechCache.clips
+	}
 	dir := t.TempDir()
 	voices := talkoffVoices()
 	out := make(map[string][]int16)
@@ -139,7 +144,15 @@ func synthSpeech(t *testing.T) map[string][]int16 {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	speechCache.clips = out
 	return out
+}
+
+// speechCache keeps the synthesised corpus for the other tests of this
+// test binary (synthesis is the slow part; clips are only read).
+var speechCache struct {
+	mu    sync.Mutex
+	clips map[string][]int16
 }
 
 // gain scales pcm by db decibels with saturation.
