@@ -2,44 +2,45 @@ package dsp
 
 import "math"
 
-// DTMF receiver.
+// DTMF receiver (ITU-T Q.24, ETSI ES 201 235-3).
 //
 // Design (why it looks the way it does):
 //
-//   - Eight Goertzel filters (the four row and four column frequencies) run
-//     over sub-blocks of 51 samples (6.375 ms). Each sub-block yields the
-//     complex DFT value at the nominal frequencies. Two consecutive
-//     sub-blocks are combined exactly into a 102-sample analysis window
-//     (78 Hz resolution, enough to separate 697 from 770 Hz) that hops by
-//     51 samples, so decisions come every 6.4 ms at the cost of one Goertzel
-//     bank per sample.
+//   - The DFT at the eight nominal frequencies is taken over sub-blocks of
+//     51 samples (6.375 ms), by a packed-integer multiply-add (dft4Int).
+//     Two consecutive sub-blocks combine exactly into a 102-sample analysis
+//     window (78 Hz resolution, enough to separate 697 from 770 Hz) that
+//     hops by 51 samples: decisions every 6.4 ms for one DFT per sample.
 //   - The phase advance of each tone from one sub-block to the next gives
-//     its frequency offset directly (unambiguous up to ±78 Hz). This is how
-//     the receiver rejects tones more than 3.5% off nominal while accepting
-//     ±(1.5% + 2 Hz), which the magnitude of a 102-point DFT alone cannot
-//     resolve; it also lets the level estimate be corrected for the window's
-//     loss at that offset, so the twist and level limits hold at the edges
-//     of the frequency tolerance.
-//   - Talk-off guards, applied to every window: the strongest row and column
-//     tones must each stand 8 dB above the other tones of their group; both
-//     frequencies must lie within 2.6% of nominal; the twist must be within
-//     limits; and the two tones must carry at least 70% of the window's
-//     energy measured after a first-difference (high-pass) weighting. The
-//     weighting keeps low-frequency energy (dial tone, speech's voicing) from
-//     masking a digit, yet weighs the harmonics of music and voiced speech
-//     more than their fundamentals, so a pair of notes with harmonics fails
-//     the energy ratio even when the fundamentals sit on DTMF frequencies.
+//     its frequency offset (unambiguous up to ±78 Hz), after the other
+//     tone's leakage into its 51-point bin has been solved out. That is
+//     how the receiver rejects tones 3.5% off nominal while accepting
+//     ±(1.5% + 2 Hz) — beyond what a 102-point magnitude can resolve — and
+//     it corrects the level estimates for the window loss at that offset,
+//     so twist and level limits hold at the edges of the tolerance.
+//   - Guards on every window: the strongest row and column bins must stand
+//     7 dB above the others of their group; both offsets within 2.6%; twist
+//     within +10/−6 dB; each tone above −37 dBm0; and the two tones must
+//     carry 60% of the window's energy measured after a first-difference
+//     (high-pass) weighting. The weighting keeps low-frequency energy (dial
+//     tone, voicing) from masking a digit and weighs harmonics above their
+//     fundamentals.
+//   - Talk-off guards on a candidate: its measured frequencies must stay
+//     within 12 Hz over its windows (voices glide, DTMF does not), and once,
+//     on its first full window, its harmonics (row 2nd and 3rd, column 2nd)
+//     must stand 15 dB below the fundamentals (instruments have them, DTMF
+//     has not).
 //   - Timing: a digit is reported when at least two valid windows agree and
-//     the tone's accumulated duration reaches 25 ms. Duration is measured by
-//     the share of each sub-block's energy the two tones hold, which can
-//     only under-estimate a burst, so bursts of 20 ms or less are never
-//     reported while 40 ms tones are. A held digit ends after four invalid
-//     windows (about 25 ms), which rides over a 10 ms interruption but
-//     separates digits by 40 ms pauses. The reported Sample is the estimated
-//     start of the tone.
-//
-// The hot loop is the Goertzel bank in float32 with the state in locals;
-// everything else runs once per 51 samples.
+//     the tone's accumulated duration reaches 25 ms. Duration is the share
+//     of each sub-block's energy the two tones hold, which can only
+//     under-estimate a burst, so bursts of 20 ms or less are never reported
+//     while 40 ms tones are. A held digit ends after four invalid windows
+//     (about 25 ms): that rides over a 10 ms interruption and still splits
+//     digits 40 ms apart. The reported Sample is the tone's estimated start.
+//   - Cost: sub-blocks too quiet for a tone skip the DFT; the row bins are
+//     skipped when no column bin could belong to a digit; a held digit is
+//     followed with its two bins only. The candidate checks run a few times
+//     per digit.
 
 const (
 	dtmfSub     = 51          // samples per sub-block
