@@ -641,3 +641,112 @@ func TestCalleeHangsUp(t *testing.T) {
 		t.Fatal("caller got no BYE")
 	}
 }
+
+func TestCauseForStatus(t *testing.T) {
+	for code, want := range map[int]channel.Cause{
+		486: channel.CauseBusy, 600: channel.CauseBusy, 404: channel.CauseNotFound, 604: channel.CauseNotFound,
+		480: channel.CauseUnavailable, 408: channel.CauseNoAnswer, 603: channel.CauseRejected,
+		403: channel.CauseForbidden, 503: channel.CauseCongestion, 487: channel.CauseCancelled,
+		500: channel.CauseFailure, 415: channel.CauseFailure,
+	} {
+		if got := causeForStatus(code); got != want {
+			t.Errorf("%d → %v, want %v", code, got, want)
+		}
+	}
+	if causeRank(channel.CauseBusy) <= causeRank(channel.CauseUnavailable) || causeRank(channel.CauseNoAnswer) <= causeRank(channel.CauseNotFound) {
+		t.Error("busy must outrank unavailable, no answer must outrank not found")
+	}
+}
+
+// TestOKRetransmittedUntilACK: over UDP our 200 is repeated (T1, 2T1...)
+// until the caller's ACK arrives, then no more.
+func TestOKRetransmittedUntilACK(t *testing.T) {
+	s, chans := answeringServer(t, Config{})
+	r := newRaw(t, s.Addr())
+	offer, _ := newMedia(t).Offer(nil, media.SendRecv)
+	res := r.send(rawInvite(r, "201", "700", offer, ""), time.Second)
+	ackRaw(r, res)
+	inv := rawInvite(r, "201", "700", offer, digestFor(header(res, "Proxy-Authenticate"), "INVITE", "sip:700@"+r.pbx.String(), "201", "secret201", 1))
+	first := r.send(inv, 2*time.Second)
+	for first != nil && first.StatusCode < 200 {
+		first = r.read(2 * time.Second)
+	}
+	if first == nil || first.StatusCode != 200 {
+		t.Fatalf("no 200: %v", first)
+	}
+	ch := <-chans
+	again := r.read(2 * time.Second)
+	if again == nil || again.StatusCode != 200 {
+		t.Fatalf("200 not retransmitted before the ACK: %v", again)
+	}
+	// ACK the 2xx: a new transaction (new branch), to our Contact.
+	ack := fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-ack%d\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n",
+		first.Contact().Address.String(), r.local(), time.Now().UnixNano(), first.From().Value(), first.To().Value(), first.CallID().Value(), first.CSeq().SeqNo)
+	if _, err := r.conn.Write([]byte(ack)); err != nil {
+		t.Fatal(err)
+	}
+	// Drain anything already in flight, then expect silence.
+	time.Sleep(100 * time.Millisecond)
+	for r.read(10*time.Millisecond) != nil {
+	}
+	if res := r.read(1200 * time.Millisecond); res != nil {
+		t.Fatalf("still retransmitting after the ACK: %d", res.StatusCode)
+	}
+	bye := strings.Replace(strings.Replace(ack, "ACK ", "BYE ", 1), " ACK\r\n", " BYE\r\n", 1)
+	bye = strings.Replace(bye, fmt.Sprintf("CSeq: %d", first.CSeq().SeqNo), fmt.Sprintf("CSeq: %d", first.CSeq().SeqNo+1), 1)
+	bye = strings.Replace(bye, "branch=z9hG4bK-ack", "branch=z9hG4bK-bye", 1)
+	if res := r.send(bye, time.Second); res == nil || res.StatusCode != 200 {
+		t.Fatalf("BYE: %v", res)
+	}
+	nextEvent(t, ch, channel.EventHangup)
+}
+
+// TestForkBothAnswer: two phones of one extension answer at once; the
+// loser gets ACK then BYE, the winner keeps the call.
+func TestForkBothAnswer(t *testing.T) {
+	s, r, a, b1 := setup(t, Config{})
+	b2 := newPhone(t, s.Addr(), "202", "secret202")
+	b2.register("secret202", 300)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type result struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := a.call(ctx, "202", newMedia(t), nil); done <- result{d, err} }()
+	c1 := b1.nextCall(t, 2*time.Second)
+	c2 := b2.nextCall(t, 2*time.Second)
+	m1, m2 := newMedia(t), newMedia(t)
+	sdp1, _, _ := m1.AnswerOffer(c1.req.Body())
+	sdp2, _, _ := m2.AnswerOffer(c2.req.Body())
+	go func() { c1.dlg.RespondSDP(sdp1); c1.done() }()
+	go func() { c2.dlg.RespondSDP(sdp2); c2.done() }()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	// Exactly one of them is hung up.
+	var byes int
+	deadline := time.After(2 * time.Second)
+wait:
+	for {
+		select {
+		case <-b1.byes:
+			byes++
+			deadline = time.After(300 * time.Millisecond) // a second one would come soon
+		case <-b2.byes:
+			byes++
+			deadline = time.After(300 * time.Millisecond)
+		case <-deadline:
+			break wait
+		}
+	}
+	if byes != 1 {
+		t.Fatalf("%d BYEs to the two answering phones, want 1 (the loser)", byes)
+	}
+	if err := res.d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnded(t, r, channel.CauseNormal)
+}
