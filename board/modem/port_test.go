@@ -28,7 +28,7 @@ func start(t *testing.T, m *fakeModem, tweak func(c *Config)) *harness {
 	h := &harness{t: t, m: m, events: make(chan board.Event, 100), done: make(chan error, 1)}
 	c := Config{
 		Port: m, Index: 4, Name: "Modem 1",
-		Emit:           func(e board.Event) { h.events <- e },
+		Emit: func(e board.Event) { h.events <- e },
 		// Long enough that a loaded machine never times out an answering
 		// fake; tests of a silent modem shorten it (quickTimeouts).
 		CommandTimeout: time.Second,
