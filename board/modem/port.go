@@ -144,6 +144,8 @@ type request struct {
 
 const readTimeout = 20 * time.Millisecond
 
+var _ board.FXOPort = (*Port)(nil)
+
 // New returns a modem port over c.Port; call Run to start it.
 func New(c Config) (*Port, error) {
 	if c.Port == nil {
