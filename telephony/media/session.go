@@ -58,6 +58,10 @@ type Stats struct {
 	Jitter time.Duration
 	// Ignored counts packets dropped: wrong source, malformed, late or duplicate.
 	Ignored uint64
+	// LastReceived is when the peer's last accepted RTP packet came (zero
+	// before the first): a call whose media stopped long ago has a dead
+	// peer (RTP timeout), whatever its signalling says.
+	LastReceived time.Time
 	// What the peer reports about our stream (from its RTCP SR/RR).
 	RemoteReports      uint64
 	RemoteFractionLost float64
@@ -629,6 +633,7 @@ func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) b
 		rx.transit = transit
 	}
 	s.stats.PacketsReceived++
+	s.stats.LastReceived = time.Now()
 	expected := uint64(rx.maxSeq - rx.baseSeq + 1)
 	s.stats.PacketsLost = int64(expected) - int64(rx.received)
 	s.stats.Jitter = time.Duration(rx.jitter * float64(time.Second) / 8000)
