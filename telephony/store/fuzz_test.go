@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -80,5 +82,44 @@ func FuzzDecodeValue(f *testing.F) {
 				t.Fatalf("re-decoding %s: %v", enc, err)
 			}
 		}
+	})
+}
+
+// FuzzOpen: any file content is refused with an *OpenError or opens and
+// reads; never a crash (bbolt itself faults on damaged pointers, which
+// preflight must catch first). Inputs are whole database files: run with
+// a short -fuzzminimizetime (e.g. 3s) or minimizing one takes a minute.
+func FuzzOpen(f *testing.F) {
+	dir := f.TempDir()
+	path := filepath.Join(dir, "seed.db")
+	db, err := Open(path, testOptions())
+	if err != nil {
+		f.Fatal(err)
+	}
+	db.CreateExtension(Extension{Number: "150"})
+	db.AppendCallRecord(rec(1))
+	db.Close()
+	seed, _ := os.ReadFile(path)
+	f.Add(seed)
+	f.Add(seed[:8192])
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "pbx.db")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(p, testOptions())
+		if err != nil {
+			var oe *OpenError
+			if !errors.As(err, &oe) {
+				t.Fatalf("not an OpenError: %v", err)
+			}
+			return
+		}
+		defer db.Close()
+		if _, err := db.Config(); err != nil {
+			t.Fatalf("opened but unreadable: %v", err)
+		}
+		db.CallRecords(0, MaxCallRecordsPage)
 	})
 }
