@@ -353,12 +353,12 @@ func (b *Board) gpio(o *Options, name, what string, problems *[]string) gpio.Pin
 }
 
 // connect opens the SPI port of a chip.
-func (b *Board) connect(o *Options, name string, hz physic.Frequency, mode spi.Mode) (spi.Conn, error) {
+func (b *Board) connect(o *Options, name string, hz physic.Frequency, mode spi.Mode, bits int) (spi.Conn, error) {
 	port, err := o.openSPI(name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	conn, err := port.Connect(hz, mode, 8)
+	conn, err := port.Connect(hz, mode, bits)
 	if err != nil {
 		port.Close()
 		return nil, fmt.Errorf("connect %s: %w", name, err)
@@ -369,7 +369,7 @@ func (b *Board) connect(o *Options, name string, hz physic.Frequency, mode spi.M
 
 func (b *Board) openFXS(c ChipPort, index int, d Description, o *Options, hz physic.Frequency) (PortReport, fxsDev) {
 	pr := PortReport{Index: index, Name: c.Name, Kind: board.FXS, Timeslot: c.Timeslot}
-	conn, err := b.connect(o, c.SPI, min(hz, proslic.MaxSPIFreq), proslic.SPIMode)
+	conn, err := b.connect(o, c.SPI, min(hz, proslic.MaxSPIFreq), proslic.SPIMode, proslic.SPIBits)
 	if err != nil {
 		pr.Error = err.Error()
 		return pr, nil
@@ -424,7 +424,7 @@ func (b *Board) openFXS(c ChipPort, index int, d Description, o *Options, hz phy
 
 func (b *Board) openFXO(c ChipPort, index int, d Description, o *Options, hz physic.Frequency) (PortReport, fxoDev) {
 	pr := PortReport{Index: index, Name: c.Name, Kind: board.FXO, Timeslot: c.Timeslot}
-	conn, err := b.connect(o, c.SPI, min(hz, voicedaa.MaxSPIFreq), voicedaa.SPIMode)
+	conn, err := b.connect(o, c.SPI, min(hz, voicedaa.MaxSPIFreq), voicedaa.SPIMode, voicedaa.SPIBits)
 	if err != nil {
 		pr.Error = err.Error()
 		return pr, nil
