@@ -372,6 +372,10 @@ func (f *fork) cancelLocked() {
 
 func (f *fork) sendCancelLocked() {
 	f.cancelSent = true
+	// RFC 3261 §9.1: a callee that answers the CANCEL but never the INVITE
+	// is given up on after 64*T1 (a proceeding INVITE has no Timer B).
+	tx := f.tx
+	time.AfterFunc(64*sip.T1, tx.Terminate)
 	s := f.oc.leg.s
 	inv := f.req
 	c := sip.NewRequest(sip.CANCEL, inv.Recipient)
