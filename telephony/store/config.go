@@ -153,11 +153,8 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 			if err := allIssues(issues); err != nil {
 				return err
 			}
-		} else {
-			vb := db.validator(entity == "system", before)
-			if err := scopedIssues(vb.check(&before), issues, entity); err != nil {
-				return err
-			}
+		} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
+			return err
 		}
 		sortConfig(&after)
 		if err := writeConfig(tx, after); err != nil {
