@@ -346,6 +346,12 @@ func TestLineRingsWithCallerID(t *testing.T) {
 			cids <- m
 		}
 	})
+	for _, bad := range [][]time.Duration{{time.Second}, {time.Second, time.Millisecond}} {
+		if err := line.SetRingCadence(bad); err == nil {
+			t.Fatalf("cadence %v accepted", bad)
+		}
+	}
+	must(t, line.SetRingCadence(nil))
 	msg := dsp.CallerIDMessage{Number: "2125550100", Name: "BOB", Time: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), HasTime: true, MDMF: true}
 	if err := line.Ring(msg); err != nil {
 		t.Fatal(err)

@@ -791,3 +791,30 @@ func TestUpdateKeepsCalls(t *testing.T) {
 	expectEnd(t, c1, channel.CauseNormal, 3*time.Second)
 	expectEnd(t, c2, channel.CauseNormal, 3*time.Second)
 }
+
+// US line, default two rings: Bell 202 caller ID between the first and the
+// second ring reaches OnCall. The central office rings with a short
+// cadence (0.5 s on, 1.6 s off) to keep the test short.
+func TestFXOInboundUSTwoRings(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "us")
+	line := r.b.Line(1)
+	if err := line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.Ring(CallerIDMessage(channel.CallerID{Number: "8005550199", Name: "ACME Corp"}, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	c := r.call(6 * time.Second)
+	if got := c.Info().Caller; got.Number != "8005550199" || got.Name != "ACME Corp" {
+		t.Fatalf("caller %+v", got)
+	}
+	if n := line.Rings(); n != DefaultAnswerAfterRings {
+		t.Fatalf("answered after %d rings", n)
+	}
+	if st := r.m.PortStates()[2]; st.Kind != board.FXO || !st.InCall || st.Hook != board.OffHook {
+		t.Fatalf("port state %+v", st)
+	}
+	line.Hangup(sim.HangupReversal)
+	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+}

@@ -28,9 +28,11 @@ const (
 	// the central office to see the loop open as a disconnect rather than
 	// a flash.
 	releaseGuard = 600 * time.Millisecond
-	// ringGiveUp is added to the zone's longest ring silence: a ringing
-	// line quiet for longer was abandoned by its caller.
-	ringGiveUp = 2 * time.Second
+	// ringGiveUp is added to the longest ring silence expected (the zone's,
+	// at least minRingSilence, since the central office's cadence may not
+	// be the zone's): a ringing line quiet for longer was abandoned.
+	ringGiveUp     = 2 * time.Second
+	minRingSilence = 5 * time.Second
 	// maxCIDDigits bounds DTMF caller ID collected before a ring.
 	maxCIDDigits = 40
 	// dtmfCIDMaxAge: DTMF caller ID precedes the first ring by well under
@@ -77,7 +79,7 @@ func (p *port) fxoEvent(ev board.Event) {
 			p.fxoAnswer()
 			return
 		}
-		p.step.after(maxSilence(p.zone.Ring)+ringGiveUp, func() {
+		p.step.after(max(maxSilence(p.zone.Ring), minRingSilence)+ringGiveUp, func() {
 			if p.fo == fxoRinging {
 				p.log.Info("caller gave up", "rings", p.rings)
 				p.fxoReset(false)
