@@ -95,7 +95,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pbxd: %v\n", err)
 		return 1
 	}
-	log.Info("pbxd running", "version", version.Version, "sip", b.SIPAddr(), "web", "https://"+b.WebAddr()+"/", "board", b.BoardName())
+	go func() {
+		select {
+		case <-b.Ready():
+			log.Info("pbxd running", "version", version.Version, "board", b.BoardName(),
+				"sip", b.SIPAddr(), "web", "https://"+b.WebAddr()+"/")
+		case <-ctx.Done():
+		}
+	}()
 	if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "pbxd: %v\n", err)
 		return 1

@@ -103,19 +103,6 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pw, created, err := b.db.EnsureAdminPassword()
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		fmt.Fprintf(c.Console, "\n"+
-			"  ============================================================\n"+
-			"   minipbx first start: the admin password of this box is\n\n"+
-			"       %s\n\n"+
-			"   It is shown only this once. Log in to the web UI with it;\n"+
-			"   you will be asked to choose your own.\n"+
-			"  ============================================================\n\n", pw)
-	}
 	cfg, err := b.db.ExportConfig()
 	if err != nil {
 		return nil, err
@@ -129,7 +116,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.sip, err = sip.New(sip.Config{
-		Addr:        c.SIPAddr,
+		Addr:        anyHost(c.SIPAddr),
 		Realm:       realm(&cfg),
 		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
 		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
@@ -177,7 +164,34 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Last, once nothing else can fail: a password printed by a start that
+	// then fails would be lost (pbxctl passwd makes a new one).
+	pw, created, err := b.db.EnsureAdminPassword()
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(c.Console, "\n"+
+			"  ============================================================\n"+
+			"   minipbx first start: the admin password of this box is\n\n"+
+			"       %s\n\n"+
+			"   It is shown only this once. Log in to the web UI with it;\n"+
+			"   you will be asked to choose your own. Lost it? Stop pbxd\n"+
+			"   and run: pbxctl -data %s passwd\n"+
+			"  ============================================================\n\n", pw, c.DataDir)
+	}
 	return b, nil
+}
+
+// anyHost turns ":5060" into "0.0.0.0:5060": the SIP layer needs an
+// address to write into Via and Contact, and finds the machine's own when
+// given the unspecified one.
+func anyHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	return net.JoinHostPort("0.0.0.0", port)
 }
 
 // openBoard brings up the hardware, or the simulated board.

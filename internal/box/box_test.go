@@ -458,3 +458,35 @@ func TestCorruptDatabaseStopsTheStart(t *testing.T) {
 		})
 	}
 }
+
+// TestStopHangsUpCallsAndKeepsRecords is what SIGTERM does to pbxd: both
+// SIP phones of a call in progress get a BYE, the record is written, and
+// the database closes so that a new start finds it.
+func TestStopHangsUpCallsAndKeepsRecords(t *testing.T) {
+	dir := t.TempDir()
+	b := startBox(t, dir)
+	sa := b.addSIPExtension(t, "201", "Alice", false)
+	sb := b.addSIPExtension(t, "202", "Bob", false)
+	a, c := b.phone(t, "201", sa), b.phone(t, "202", sb)
+	ctx := tctx(t, 20*time.Second)
+	go func() {
+		if in, err := c.Incoming(ctx); err == nil {
+			_ = in.Answer()
+		}
+	}()
+	call, err := a.Dial(ctx, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	b.stop()
+	select {
+	case <-call.Ended():
+	case <-ctx.Done():
+		t.Fatal("the caller got no BYE when the box stopped")
+	}
+	b2 := startBox(t, dir)
+	b2.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "201" && r.Callee == "202" && r.Disposition == "answered"
+	})
+}
