@@ -305,4 +305,3 @@ func TestDSPDispatch(t *testing.T) {
 		}
 	}
 }
-
