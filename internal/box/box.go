@@ -19,6 +19,7 @@ import (
 
 	"minipbx/board"
 	"minipbx/board/hw"
+	"minipbx/board/panel"
 	"minipbx/board/sim"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
@@ -240,6 +241,9 @@ func (b *Box) Run(ctx context.Context) error {
 		return b.web.ListenAndServe(ctx, b.cfg.HTTPAddr, b.cfg.RedirectAddr)
 	})
 	start("status", b.watchPorts)
+	if hb, ok := b.board.(*hw.Board); ok && hb.Panel() != nil {
+		start("panel", func(ctx context.Context) error { return b.heartbeat(ctx, hb.Panel()) })
+	}
 	go func() {
 		select {
 		case <-b.sip.Ready():
@@ -275,6 +279,37 @@ func (b *Box) Run(ctx context.Context) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// heartbeat keeps the lifeline relay energised (the FXS ports on their
+// chips) only while the exchange runs: once a second after SIP and the web
+// UI are up, until the box stops. If pbxd hangs or dies, the panel lets the
+// relay fall back within its timeout and FXS 1 is wired to FXO 1 again.
+func (b *Box) heartbeat(ctx context.Context, p *panel.Panel) error {
+	p.SetStatus(panel.Booting)
+	select {
+	case <-b.ready:
+	case <-ctx.Done():
+		return nil
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		status := panel.Ready
+		for _, ps := range b.analog.PortStates() {
+			if ps.Fault != "" {
+				status = panel.Alarm
+			}
+		}
+		p.SetStatus(status)
+		p.Healthy()
+		select {
+		case <-ctx.Done():
+			p.SetStatus(panel.Booting)
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // closeParts releases the board and the database.
