@@ -818,3 +818,69 @@ func TestFXOInboundUSTwoRings(t *testing.T) {
 	line.Hangup(sim.HangupReversal)
 	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
 }
+
+func TestCallerIDSilence(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range v {
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	for _, c := range []struct {
+		cadence []time.Duration
+		bytes   int
+		want    int
+	}{
+		{ms(2000, 4000), 40, 1},
+		{ms(1000, 4000), 40, 1},
+		{ms(400, 200, 400, 2000), 40, 3}, // UK: after the double ring
+		{ms(400, 200, 400, 2000), 200, -1},
+		{ms(1000, 500), 10, -1},
+	} {
+		if got := callerIDSilence(c.cadence, c.bytes); got != c.want {
+			t.Errorf("callerIDSilence(%v, %d) = %d, want %d", c.cadence, c.bytes, got, c.want)
+		}
+	}
+}
+
+func TestCauseTone(t *testing.T) {
+	for c, want := range map[channel.Cause]toneMode{
+		channel.CauseNormal: toneBusy, channel.CauseBusy: toneBusy, channel.CauseCancelled: toneBusy,
+		channel.CauseNotFound: toneCongestion, channel.CauseCongestion: toneCongestion,
+		channel.CauseUnavailable: toneCongestion, channel.CauseForbidden: toneCongestion,
+		channel.CauseFailure: toneCongestion, channel.CauseNoAnswer: toneCongestion,
+	} {
+		if got := causeTone(c); got != want {
+			t.Errorf("causeTone(%v) = %d, want %d", c, got, want)
+		}
+	}
+}
+
+// In the UK the phone rings twice (0.4 s, 0.2 s, 0.4 s) and V.23 caller ID
+// comes in the 2 s silence after the double ring.
+func TestFXSOutboundCallerIDUK(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "uk")
+	ph := r.b.Phone(2)
+	if ph.CallerIDStandard() != dsp.V23 {
+		t.Fatal("the UK phone does not expect V.23")
+	}
+	ctx := r.ctx(15 * time.Second)
+	c, err := r.m.Dialer().Dial(ctx, channel.Request{Target: "fxs:2", Caller: channel.CallerID{Number: "02071234567", Name: "Carol"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid, err := ph.WaitCallerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cid.Number != "02071234567" || cid.Name != "Carol" {
+		t.Fatalf("caller ID %+v", cid)
+	}
+	if n := ph.Rings(); n != 2 {
+		t.Fatalf("caller ID after %d rings, want 2 (the double ring)", n)
+	}
+	c.Hangup(channel.CauseCancelled)
+	expectEnd(t, c, channel.CauseCancelled, 2*time.Second)
+}
