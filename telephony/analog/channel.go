@@ -64,8 +64,8 @@ func (c *analogChannel) Answer(ctx context.Context) error {
 	return c.p.do(ctx, func() error { return c.p.answer(c) })
 }
 
-// SendDigit plays a DTMF digit (80 ms, as dsp.DTMFGenerator times it) to
-// the analog line, mixed with the call's audio.
+// SendDigit plays a DTMF digit to the analog line (100 ms tone, 100 ms
+// pause: dsp.DTMFGenerator's defaults), mixed with the call's audio.
 func (c *analogChannel) SendDigit(d byte) error {
 	if !strings.ContainsRune("0123456789*#ABCD", rune(d)) {
 		return fmt.Errorf("analog: %s: send digit %q: not a DTMF digit", c.info.ID, d)
