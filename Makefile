@@ -56,3 +56,29 @@ lint:
 
 clean:
 	rm -rf $(BIN)
+
+# --- Firmware image and signed update bundles (rootfs/, upgrade/) ---------
+# make image                 read-only squashfs root file systems, armv7 and arm64
+# make bundle KEY=file       the images signed as update bundles (.mpxb)
+# Reproducible: SOURCE_DATE_EPOCH is the last commit's time; IMAGE_VERSION a
+# semantic version from the tags (scripts/version.sh), so bundles order.
+IMAGE_VERSION ?= $(shell scripts/version.sh)
+IMAGE_EPOCH   ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_DIR     := $(BIN)/image
+IMAGE_BOARDS  := armv7:minipbx-ref-armv7 arm64:minipbx-ref-arm64
+
+.PHONY: image bundle
+
+image:
+	@for ab in $(IMAGE_BOARDS); do \
+	  VERSION=$(IMAGE_VERSION) SOURCE_DATE_EPOCH=$(IMAGE_EPOCH) GO=$(GO) \
+	    scripts/mkimage.sh $${ab%%:*} $${ab#*:} $(IMAGE_DIR)/$${ab#*:}.squashfs || exit 1; \
+	done
+
+bundle: image
+	@test -n "$(KEY)" || { echo "usage: make bundle KEY=path/to/signing.key (rootfs/keys/TEST-ONLY-signing.key for tests only)"; exit 2; }
+	@for ab in $(IMAGE_BOARDS); do b=$${ab#*:}; \
+	  SOURCE_DATE_EPOCH=$(IMAGE_EPOCH) $(GO) run ./upgrade/mkbundle -key $(KEY) -version $(IMAGE_VERSION) -board $$b \
+	    -image $(IMAGE_DIR)/$$b.squashfs -o $(IMAGE_DIR)/$$b-$(IMAGE_VERSION).mpxb || exit 1; \
+	  echo "$(IMAGE_DIR)/$$b-$(IMAGE_VERSION).mpxb"; \
+	done

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,7 +49,7 @@ func main() {
 }
 
 type options struct {
-	pbxd, data, runDir, bootConf, procCmdline string
+	pbxd, data, runDir, bootConf, procCmdline, argsFile string
 	logSize                                   int
 	args                                      []string
 }
@@ -63,11 +64,15 @@ func run(args []string, pid1 bool, sys System, console io.Writer) int {
 	fs.StringVar(&o.runDir, "run", "/run/minipbx", "directory for pbxd.log and pbxd.json")
 	fs.StringVar(&o.bootConf, "boot-conf", "/etc/minipbx/boot.conf", "boot configuration")
 	fs.StringVar(&o.procCmdline, "proc-cmdline", "/proc/cmdline", "kernel command line")
+	fs.StringVar(&o.argsFile, "pbxd-args", "/etc/minipbx/pbxd.args", "file of pbxd's arguments, one a line, used when none follow the flags")
 	fs.IntVar(&o.logSize, "log-size", 256<<10, "bytes of pbxd's log kept in memory")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	o.args = fs.Args()
+	if len(o.args) == 0 {
+		o.args = readArgs(o.argsFile)
+	}
 	if len(o.args) == 0 {
 		o.args = []string{"-data", o.data}
 	}
@@ -146,6 +151,23 @@ func run(args []string, pid1 bool, sys System, console io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// readArgs reads one argument a line, skipping blank lines and '#'
+// comments; a missing file gives none.
+func readArgs(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var args []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			args = append(args, line)
+		}
+	}
+	return args
 }
 
 func mustBootloader(conf boot.Config, log *slog.Logger) boot.Bootloader {

@@ -284,7 +284,9 @@ func TestRunAsInit(t *testing.T) {
 	var console bytes.Buffer
 	path := os.Getenv("PATH")
 	t.Cleanup(func() { os.Setenv("PATH", path) })
-	code := run([]string{"-pbxd", pbxd, "-data", data, "-run", filepath.Join(dir, "run"), "-boot-conf", conf, "-proc-cmdline", proc}, true, sys, &syncWriter{w: &console})
+	args := filepath.Join(dir, "pbxd.args")
+	os.WriteFile(args, []byte("# test\n-data\n\n"+data+"\n"), 0o644)
+	code := run([]string{"-pbxd", pbxd, "-pbxd-args", args, "-data", data, "-run", filepath.Join(dir, "run"), "-boot-conf", conf, "-proc-cmdline", proc}, true, sys, &syncWriter{w: &console})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, console.String())
 	}

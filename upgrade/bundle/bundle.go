@@ -240,7 +240,16 @@ type Version struct {
 func ParseVersion(s string) (Version, error) {
 	s = strings.TrimPrefix(s, "v")
 	var v Version
-	core, pre, _ := strings.Cut(s, "-")
+	s, _, _ = strings.Cut(s, "+") // build metadata does not order
+	core, pre, hasPre := strings.Cut(s, "-")
+	if hasPre && (pre == "" || len(pre) > 64 || strings.Contains(pre, "..") || strings.HasPrefix(pre, ".") || strings.HasSuffix(pre, ".")) {
+		return v, fmt.Errorf("version %q: bad pre-release %q", s, pre)
+	}
+	for _, c := range pre {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '.') {
+			return v, fmt.Errorf("version %q: bad pre-release %q", s, pre)
+		}
+	}
 	v.Pre = pre
 	parts := strings.Split(core, ".")
 	if len(parts) != 3 {
@@ -295,8 +304,56 @@ func CompareVersions(a, b string) (int, error) {
 		return 1, nil
 	case vb.Pre == "":
 		return -1, nil
-	case va.Pre < vb.Pre:
-		return -1, nil
 	}
-	return 1, nil
+	return comparePre(va.Pre, vb.Pre), nil
+}
+
+// comparePre orders pre-release strings as semantic versioning does:
+// dot-separated identifiers left to right, numeric ones numerically and
+// below alphanumeric ones, a shorter list first when all else is equal
+// (so 1.0.0-dev.9 < 1.0.0-dev.10 < 1.0.0-rc.1).
+func comparePre(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, y := pa[i], pb[i]
+		if x == y {
+			continue
+		}
+		nx, ny := isNumeric(x), isNumeric(y)
+		switch {
+		case nx && ny:
+			if len(x) != len(y) {
+				return cmpInt(len(x), len(y))
+			}
+			return strings.Compare(x, y)
+		case nx:
+			return -1
+		case ny:
+			return 1
+		}
+		return strings.Compare(x, y)
+	}
+	return cmpInt(len(pa), len(pb))
+}
+
+func isNumeric(s string) bool {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -97,12 +97,14 @@ func TestCompareVersions(t *testing.T) {
 	}{
 		{"1.0.0", "1.0.0", 0}, {"1.0.1", "1.0.0", 1}, {"1.9.0", "1.10.0", -1}, {"v2.0.0", "1.99.99", 1},
 		{"1.0.0-rc.1", "1.0.0", -1}, {"1.0.0-rc.2", "1.0.0-rc.1", 1},
+		{"0.0.0-dev.10", "0.0.0-dev.9", 1}, {"1.0.0-dev.9", "1.0.0-rc.1", -1}, {"1.0.0-alpha", "1.0.0-alpha.1", -1},
+		{"1.0.0-1", "1.0.0-alpha", -1}, {"1.0.0+build.5", "1.0.0", 0}, {"1.2.4-dev.3", "1.2.3", 1},
 	} {
 		if got, err := CompareVersions(tc.a, tc.b); err != nil || got != tc.want {
 			t.Errorf("CompareVersions(%s, %s) = %d, %v; want %d", tc.a, tc.b, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "1", "1.2", "1.2.x", "a.b.c", "1.2.3.4"} {
+	for _, bad := range []string{"", "1", "1.2", "1.2.x", "a.b.c", "1.2.3.4", "1.0.0-", "1.0.0-a..b", "1.0.0-a_b", "1.0.0-.x"} {
 		if _, err := ParseVersion(bad); err == nil {
 			t.Errorf("ParseVersion(%q) accepted", bad)
 		}
