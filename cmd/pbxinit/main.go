@@ -50,8 +50,8 @@ func main() {
 
 type options struct {
 	pbxd, data, runDir, bootConf, procCmdline, argsFile string
-	logSize                                   int
-	args                                      []string
+	logSize                                             int
+	args                                                []string
 }
 
 func run(args []string, pid1 bool, sys System, console io.Writer) int {
