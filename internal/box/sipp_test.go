@@ -63,6 +63,18 @@ func injection(t *testing.T, fields ...string) string {
 	return p
 }
 
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
 func scenario(name string) string {
 	p, err := filepath.Abs(filepath.Join("testdata", "sipp", name))
 	if err != nil {
@@ -127,17 +139,19 @@ func TestSIPpCallWithRTP(t *testing.T) {
 	}
 }
 
-// TestSIPpLoad is the load figure: 10 calls per second for 30
-// seconds through the box, none failed.
+// TestSIPpLoad drives calls through the box with SIPp: by default 10 calls
+// per second for 30 seconds, every one answered. SIPP_RATE and
+// SIPP_SECONDS raise the load to measure what the box sustains (the
+// README's figure).
 func TestSIPpLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test in -short mode")
 	}
-	const rate, seconds = 10, 30
+	rate, seconds := envInt(t, "SIPP_RATE", 10), envInt(t, "SIPP_SECONDS", 30)
 	b := startBox(t, "")
 	answeringSIPp(t, b, "402", rate*seconds)
 	caller := b.addSIPExtension(t, "401", "SIPp load", false)
-	ctx := tctx(t, (seconds+60)*time.Second)
+	ctx := tctx(t, time.Duration(seconds+60)*time.Second)
 	statDir := t.TempDir()
 	out := sipp(t, ctx, "-sf", scenario("uac.xml"),
 		"-inf", injection(t, "401"), "-au", "401", "-ap", caller, "-d", "1000",
