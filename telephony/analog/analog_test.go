@@ -312,7 +312,7 @@ func TestFXSInboundDigits(t *testing.T) {
 	r := newRig(t, "us")
 	ph := r.b.Phone(1)
 	ph.OffHook()
-	c := r.call(2 * time.Second)
+	c := r.call(5 * time.Second)
 	if in := c.Info(); in.Kind != channel.FXS || in.Direction != "in" || in.Endpoint != "fxs:1" {
 		t.Fatalf("info %+v", in)
 	}
@@ -331,7 +331,7 @@ func TestFXSInboundDigits(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []byte("4*") {
-		if ev := expect(t, c, channel.EventDigit, 3*time.Second); ev.Digit != want {
+		if ev := expect(t, c, channel.EventDigit, 6*time.Second); ev.Digit != want {
 			t.Fatalf("digit %q, want %q", ev.Digit, want)
 		}
 	}
@@ -344,7 +344,7 @@ func TestFXSInboundDigits(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []byte("20") {
-		if ev := expect(t, c, channel.EventDigit, 4*time.Second); ev.Digit != want {
+		if ev := expect(t, c, channel.EventDigit, 8*time.Second); ev.Digit != want {
 			t.Fatalf("pulse digit %q, want %q", ev.Digit, want)
 		}
 	}
@@ -352,9 +352,9 @@ func TestFXSInboundDigits(t *testing.T) {
 	if err := ph.Flash(); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, c, channel.EventFlash, 3*time.Second)
+	expect(t, c, channel.EventFlash, 6*time.Second)
 	ph.OnHook()
-	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c, channel.CauseNormal, 6*time.Second)
 	if st := r.m.PortStates()[0]; st.InCall || st.State != "idle" {
 		t.Fatalf("port state after hang-up %+v", st)
 	}
@@ -367,9 +367,9 @@ func TestFXSInboundExchangeHangup(t *testing.T) {
 	r := newRig(t, "us")
 	ph := r.b.Phone(2)
 	ph.OffHook()
-	c := r.call(2 * time.Second)
+	c := r.call(5 * time.Second)
 	ph.DialDTMF("1")
-	expect(t, c, channel.EventDigit, 3*time.Second)
+	expect(t, c, channel.EventDigit, 6*time.Second)
 	if err := c.Progress(); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestFXSInboundExchangeHangup(t *testing.T) {
 	if err := c.Hangup(channel.CauseBusy); err != nil {
 		t.Fatal(err)
 	}
-	expectEnd(t, c, channel.CauseBusy, time.Second)
+	expectEnd(t, c, channel.CauseBusy, 4*time.Second)
 	if err := c.Hangup(channel.CauseNormal); err != nil {
 		t.Fatal("second Hangup:", err)
 	}
@@ -430,7 +430,7 @@ func TestFXSOutboundCall(t *testing.T) {
 	if in := c.Info(); in.Direction != "out" || in.Kind != channel.FXS {
 		t.Fatalf("info %+v", in)
 	}
-	expect(t, c, channel.EventProgress, time.Second)
+	expect(t, c, channel.EventProgress, 4*time.Second)
 	if err := ph.WaitRing(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestFXSOutboundCall(t *testing.T) {
 		t.Fatalf("ring cadence %v, want 2 s on", cad)
 	}
 	ph.OffHook()
-	expect(t, c, channel.EventAnswer, 2*time.Second)
+	expect(t, c, channel.EventAnswer, 4*time.Second)
 	if ph.Ringing() {
 		t.Fatal("still ringing after answer")
 	}
@@ -463,7 +463,7 @@ func TestFXSOutboundCall(t *testing.T) {
 	checkTone(t, "exchange → phone", ph.StopRecording(), 600)
 
 	ph.OnHook()
-	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c, channel.CauseNormal, 6*time.Second)
 }
 
 // The exchange hangs up an answered FXS call: the phone hears busy tone.
@@ -482,10 +482,10 @@ func TestFXSOutboundHangups(t *testing.T) {
 	}
 	ph.WaitRing(ctx)
 	ph.OffHook()
-	expect(t, c, channel.EventProgress, time.Second)
-	expect(t, c, channel.EventAnswer, 2*time.Second)
+	expect(t, c, channel.EventProgress, 4*time.Second)
+	expect(t, c, channel.EventAnswer, 4*time.Second)
 	c.Hangup(channel.CauseNormal)
-	expectEnd(t, c, channel.CauseNormal, time.Second)
+	expectEnd(t, c, channel.CauseNormal, 4*time.Second)
 	if err := ph.Hears(ctx, dsp.ToneBusy); err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestFXSOutboundHangups(t *testing.T) {
 	}
 	r.b.Phone(1).WaitRing(ctx)
 	c.Hangup(channel.CauseCancelled)
-	expectEnd(t, c, channel.CauseCancelled, time.Second)
+	expectEnd(t, c, channel.CauseCancelled, 4*time.Second)
 	r.frames(2)
 	if r.b.Phone(1).Ringing() {
 		t.Fatal("still ringing after Hangup")
@@ -507,7 +507,7 @@ func TestFXSOutboundHangups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectEnd(t, c, channel.CauseNoAnswer, 2*time.Second)
+	expectEnd(t, c, channel.CauseNoAnswer, 4*time.Second)
 
 	r.b.Phone(1).SetFault("ring generator overload")
 	r.frames(3)
@@ -536,12 +536,12 @@ func TestFXOOutboundCall(t *testing.T) {
 	if in := c.Info(); in.Kind != channel.FXO || in.Direction != "out" || in.Endpoint != "fxo:1" {
 		t.Fatalf("info %+v", in)
 	}
-	expect(t, c, channel.EventProgress, time.Second)
+	expect(t, c, channel.EventProgress, 4*time.Second)
 	digits, err := line.WaitDigits(ctx, 7)
 	if err != nil || digits != "5551234" {
 		t.Fatalf("telco received %q (%v)", digits, err)
 	}
-	expect(t, c, channel.EventAnswer, 3*time.Second)
+	expect(t, c, channel.EventAnswer, 6*time.Second)
 	if err := line.WaitState(ctx, "talking"); err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestFXOOutboundCall(t *testing.T) {
 	if err := line.Hangup(sim.HangupBusyTone); err != nil {
 		t.Fatal(err)
 	}
-	expectEnd(t, c, channel.CauseNormal, 10*time.Second)
+	expectEnd(t, c, channel.CauseNormal, 20*time.Second)
 	if err := line.WaitReleased(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -593,11 +593,11 @@ func TestFXOOutboundFarEndAndHunting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expect(t, c, channel.EventProgress, time.Second)
-		expect(t, c, channel.EventAnswer, 10*time.Second)
+		expect(t, c, channel.EventProgress, 4*time.Second)
+		expect(t, c, channel.EventAnswer, 20*time.Second)
 		line.WaitState(ctx, "talking")
 		line.Hangup(mode)
-		expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+		expectEnd(t, c, channel.CauseNormal, 6*time.Second)
 		if err := line.WaitReleased(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -621,7 +621,7 @@ func TestFXOOutboundFarEndAndHunting(t *testing.T) {
 		t.Fatalf("line 2 received %q", digits)
 	}
 	c.Hangup(channel.CauseNormal)
-	expectEnd(t, c, channel.CauseNormal, time.Second)
+	expectEnd(t, c, channel.CauseNormal, 4*time.Second)
 	if err := r.b.Line(2).WaitReleased(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -639,7 +639,7 @@ func TestFXOInboundCallerID(t *testing.T) {
 	if err := line.Ring(msg); err != nil {
 		t.Fatal(err)
 	}
-	c := r.call(8 * time.Second)
+	c := r.call(16 * time.Second)
 	in := c.Info()
 	if in.Kind != channel.FXO || in.Direction != "in" || in.Endpoint != "PSTN 2" {
 		t.Fatalf("info %+v", in)
@@ -657,7 +657,7 @@ func TestFXOInboundCallerID(t *testing.T) {
 		t.Fatal(err)
 	}
 	line.Hangup(sim.HangupLoopDrop)
-	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c, channel.CauseNormal, 6*time.Second)
 }
 
 // DTMF caller ID before the first ring; a disabled line is never answered.
@@ -669,12 +669,12 @@ func TestFXOInboundDTMFCallerIDAndDisabled(t *testing.T) {
 	if err := line.Ring(dsp.CallerIDMessage{Number: "0612345678"}); err != nil {
 		t.Fatal(err)
 	}
-	c := r.call(8 * time.Second)
+	c := r.call(16 * time.Second)
 	if got := c.Info().Caller.Number; got != "0612345678" {
 		t.Fatalf("caller %+v", c.Info().Caller)
 	}
 	c.Hangup(channel.CauseNormal)
-	expectEnd(t, c, channel.CauseNormal, time.Second)
+	expectEnd(t, c, channel.CauseNormal, 4*time.Second)
 	if err := line.WaitReleased(r.ctx(2 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -699,8 +699,8 @@ func TestFXONoDialTone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t, c, channel.EventProgress, time.Second)
-	expectEnd(t, c, channel.CauseCongestion, 3*time.Second)
+	expect(t, c, channel.EventProgress, 4*time.Second)
+	expectEnd(t, c, channel.CauseCongestion, 6*time.Second)
 	if line.Seized() || line.Digits() != "" {
 		t.Fatalf("line seized %v, digits %q", line.Seized(), line.Digits())
 	}
@@ -732,8 +732,8 @@ func TestFXOEchoCancelled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			expect(t, c, channel.EventProgress, time.Second)
-			expect(t, c, channel.EventAnswer, 5*time.Second)
+			expect(t, c, channel.EventProgress, 4*time.Second)
+			expect(t, c, channel.EventAnswer, 10*time.Second)
 			line.WaitState(ctx, "talking")
 			noise := uint32(1)
 			got := bridge(c, func(out []int16) { // white noise at about -10.6 dBm0
@@ -765,7 +765,7 @@ func TestUpdateKeepsCalls(t *testing.T) {
 	r := newRig(t, "us")
 	ph1, ph2 := r.b.Phone(1), r.b.Phone(2)
 	ph1.OffHook()
-	c1 := r.call(2 * time.Second)
+	c1 := r.call(5 * time.Second)
 	if err := r.m.Update(Config{Zone: "de", Lines: []LineConfig{{Port: 1, Enabled: false}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -773,11 +773,11 @@ func TestUpdateKeepsCalls(t *testing.T) {
 		t.Fatal("Update accepted zone xx")
 	}
 	ph1.DialDTMF("5")
-	if ev := expect(t, c1, channel.EventDigit, 3*time.Second); ev.Digit != '5' {
+	if ev := expect(t, c1, channel.EventDigit, 6*time.Second); ev.Digit != '5' {
 		t.Fatalf("digit %q", ev.Digit)
 	}
 	ph2.OffHook()
-	c2 := r.call(2 * time.Second)
+	c2 := r.call(5 * time.Second)
 	r.frames(5)
 	ph2.Record()
 	r.frames(25)
@@ -788,8 +788,8 @@ func TestUpdateKeepsCalls(t *testing.T) {
 	wantDialError(t, err, channel.CauseUnavailable) // disabled by the Update
 	ph1.OnHook()
 	ph2.OnHook()
-	expectEnd(t, c1, channel.CauseNormal, 3*time.Second)
-	expectEnd(t, c2, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c1, channel.CauseNormal, 6*time.Second)
+	expectEnd(t, c2, channel.CauseNormal, 6*time.Second)
 }
 
 // US line, default two rings: Bell 202 caller ID between the first and the
@@ -805,7 +805,7 @@ func TestFXOInboundUSTwoRings(t *testing.T) {
 	if err := line.Ring(CallerIDMessage(channel.CallerID{Number: "8005550199", Name: "ACME Corp"}, time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	c := r.call(6 * time.Second)
+	c := r.call(12 * time.Second)
 	if got := c.Info().Caller; got.Number != "8005550199" || got.Name != "ACME Corp" {
 		t.Fatalf("caller %+v", got)
 	}
@@ -816,7 +816,7 @@ func TestFXOInboundUSTwoRings(t *testing.T) {
 		t.Fatalf("port state %+v", st)
 	}
 	line.Hangup(sim.HangupReversal)
-	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+	expectEnd(t, c, channel.CauseNormal, 6*time.Second)
 }
 
 func TestCallerIDSilence(t *testing.T) {
@@ -882,5 +882,5 @@ func TestFXSOutboundCallerIDUK(t *testing.T) {
 		t.Fatalf("caller ID after %d rings, want 2 (the double ring)", n)
 	}
 	c.Hangup(channel.CauseCancelled)
-	expectEnd(t, c, channel.CauseCancelled, 2*time.Second)
+	expectEnd(t, c, channel.CauseCancelled, 4*time.Second)
 }
