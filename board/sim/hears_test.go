@@ -18,7 +18,7 @@ func TestPhoneHearsDialTone(t *testing.T) {
 	b.FXSPort(1).SetAudio(func(rx, tx *board.Frame) { tp.Read(tx[:]) })
 	ph := b.Phone(1)
 	ph.OffHook()
-	if _, skipped := waitEvent(t, b, board.EventOffHook, time.Second); len(skipped) != 0 {
+	if _, skipped := waitEvent(t, b, board.EventOffHook, 15*time.Second); len(skipped) != 0 {
 		t.Fatalf("unexpected events %v", skipped)
 	}
 	ctx := ctxFor(t, 10*time.Second)

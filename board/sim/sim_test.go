@@ -156,7 +156,7 @@ func TestDialDTMF(t *testing.T) {
 		t.Fatal("DialDTMF accepted x")
 	}
 	ph.OffHook()
-	waitEvent(t, b, board.EventOffHook, time.Second)
+	waitEvent(t, b, board.EventOffHook, 15*time.Second)
 	want := "159*0#D"
 	if err := ph.DialDTMF(want); err != nil {
 		t.Fatal(err)
@@ -185,13 +185,13 @@ func TestPulseDialFlashHangup(t *testing.T) {
 		t.Fatal("pulse dialling on hook accepted")
 	}
 	ph.OffHook()
-	waitEvent(t, b, board.EventOffHook, time.Second)
+	waitEvent(t, b, board.EventOffHook, 15*time.Second)
 	if err := ph.DialPulse("305"); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
 	for len(got) < 3 {
-		ev, skipped := waitEvent(t, b, board.EventPulseDigit, 3*time.Second)
+		ev, skipped := waitEvent(t, b, board.EventPulseDigit, 9*time.Second)
 		if len(skipped) != 0 {
 			t.Fatalf("unexpected events while dialling: %v", skipped)
 		}
@@ -203,14 +203,14 @@ func TestPulseDialFlashHangup(t *testing.T) {
 	if err := ph.Flash(); err != nil {
 		t.Fatal(err)
 	}
-	if _, skipped := waitEvent(t, b, board.EventFlash, 2*time.Second); len(skipped) != 0 {
+	if _, skipped := waitEvent(t, b, board.EventFlash, 6*time.Second); len(skipped) != 0 {
 		t.Fatalf("unexpected events: %v", skipped)
 	}
 	if st := b.FXSPort(1).Status(); st.Hook != board.OffHook {
 		t.Fatalf("after flash the port says %v", st.Hook)
 	}
 	ph.OnHook()
-	waitEvent(t, b, board.EventOnHook, 2*time.Second)
+	waitEvent(t, b, board.EventOnHook, 6*time.Second)
 	if st := b.FXSPort(1).Status(); st.Hook != board.OnHook {
 		t.Fatalf("after hang-up the port says %v", st.Hook)
 	}
@@ -271,7 +271,7 @@ func TestRingAndCallerID(t *testing.T) {
 		t.Fatalf("%d rings, want 2", ph.Rings())
 	}
 	ph.OffHook() // ring trip
-	waitEvent(t, b, board.EventOffHook, time.Second)
+	waitEvent(t, b, board.EventOffHook, 15*time.Second)
 	if ph.Ringing() {
 		t.Fatal("still ringing after off hook")
 	}
@@ -357,11 +357,11 @@ func TestLineRingsWithCallerID(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	waitEvent(t, b, board.EventRingStart, time.Second)
+	waitEvent(t, b, board.EventRingStart, 15*time.Second)
 	if port.Status().Line != board.LineRinging {
 		t.Fatal("port status is not ringing")
 	}
-	waitEvent(t, b, board.EventRingStop, 3*time.Second)
+	waitEvent(t, b, board.EventRingStop, 9*time.Second)
 	if d := time.Since(start); d < 1500*time.Millisecond {
 		t.Fatalf("first ring lasted only %v (US: 2 s)", d)
 	}
@@ -462,13 +462,13 @@ func TestLineOutboundCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		if mode == HangupLoopDrop {
-			waitEvent(t, b, board.EventLineVoltageLost, time.Second)
+			waitEvent(t, b, board.EventLineVoltageLost, 15*time.Second)
 			if port.Status().Line != board.LineNoBattery {
 				t.Fatal("no battery not reported during the drop")
 			}
-			waitEvent(t, b, board.EventLineVoltageRestored, 2*time.Second)
+			waitEvent(t, b, board.EventLineVoltageRestored, 6*time.Second)
 		} else {
-			waitEvent(t, b, board.EventPolarityReversal, time.Second)
+			waitEvent(t, b, board.EventPolarityReversal, 15*time.Second)
 			if !line.Polarity() {
 				t.Fatal("polarity not reversed")
 			}
@@ -503,7 +503,7 @@ func TestLineFaults(t *testing.T) {
 		t.Fatalf("on-hook measurement %+v (%v)", m, err)
 	}
 	line.SetBattery(false)
-	waitEvent(t, b, board.EventLineVoltageLost, time.Second)
+	waitEvent(t, b, board.EventLineVoltageLost, 15*time.Second)
 	if err := port.Seize(); !errors.Is(err, board.ErrNoBattery) {
 		t.Fatalf("Seize without battery: %v", err)
 	}
@@ -514,7 +514,7 @@ func TestLineFaults(t *testing.T) {
 		t.Fatalf("no battery but %.1f V", m.LineVolts)
 	}
 	line.SetBattery(true)
-	waitEvent(t, b, board.EventLineVoltageRestored, time.Second)
+	waitEvent(t, b, board.EventLineVoltageRestored, 15*time.Second)
 	if err := port.Seize(); err != nil {
 		t.Fatal(err)
 	}
@@ -536,12 +536,12 @@ func TestLineFaults(t *testing.T) {
 	// FXS fault.
 	ph := b.Phone(1)
 	ph.SetFault("power alarm: ring generator")
-	waitEvent(t, b, board.EventFault, time.Second)
+	waitEvent(t, b, board.EventFault, 15*time.Second)
 	if err := b.FXSPort(1).Ring(true); !errors.Is(err, board.ErrPortFault) {
 		t.Fatalf("ring on a faulty port: %v", err)
 	}
 	ph.SetFault("")
-	waitEvent(t, b, board.EventRecovered, time.Second)
+	waitEvent(t, b, board.EventRecovered, 15*time.Second)
 }
 
 // Echo: the line returns what the port sends, attenuated and delayed.
