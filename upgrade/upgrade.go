@@ -377,3 +377,39 @@ func Confirm(ctx context.Context, bl boot.Bootloader, health func(context.Contex
 		}
 	}
 }
+
+// ErrNoSlots means the box has no A/B slots configured (bootloader=none
+// in boot.conf, or a development machine): upgrades are refused.
+var ErrNoSlots = errors.New("upgrade: this box has no A/B slots (boot.conf bootloader=none)")
+
+// FromBootConfig builds the Engine from the box's boot configuration
+// (boot.LoadConfig("/etc/minipbx/boot.conf")), with the built-in keys.
+func FromBootConfig(c boot.Config, running string, snapshot func(ctx context.Context, toVersion string) error, log *slog.Logger) (*Engine, error) {
+	bl, err := c.Open()
+	if err != nil {
+		return nil, err
+	}
+	if bl == nil {
+		return nil, ErrNoSlots
+	}
+	return New(Config{Bootloader: bl, Slots: c.Slots, Board: c.Board, Version: running, Snapshot: snapshot, Logger: log})
+}
+
+// Status is what the web UI's firmware page shows.
+type Status struct {
+	Version string
+	Board   string
+	Boot    boot.State
+	// TestKeys is true when the firmware trusts the repository's TEST
+	// key (a development build: show a warning).
+	TestKeys bool
+}
+
+// Status reads the running version, board and boot state.
+func (e *Engine) Status() (Status, error) {
+	st, err := e.c.Bootloader.State()
+	if err != nil {
+		return Status{}, fmt.Errorf("upgrade: boot state: %w", err)
+	}
+	return Status{Version: e.c.Version, Board: e.c.Board, Boot: st, TestKeys: bundle.IsTestKey()}, nil
+}

@@ -551,3 +551,24 @@ func TestWatchdogRealFile(t *testing.T) {
 		t.Fatal("a missing device was not an error")
 	}
 }
+
+func TestFromBootConfig(t *testing.T) {
+	dir := t.TempDir()
+	c, err := boot.ParseConfig(strings.NewReader("board=b1\nbootloader=file\nstate=" + filepath.Join(dir, "st") +
+		"\nslot_a=" + filepath.Join(dir, "a") + "\nslot_b=" + filepath.Join(dir, "b") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := FromBootConfig(c, "1.0.0", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.Status()
+	if err != nil || st.Board != "b1" || st.Version != "1.0.0" || st.Boot.Booted != boot.SlotA || !st.TestKeys {
+		t.Fatalf("%+v %v", st, err)
+	}
+	c, _ = boot.ParseConfig(strings.NewReader("bootloader=none"))
+	if _, err := FromBootConfig(c, "1.0.0", nil, nil); !errors.Is(err, ErrNoSlots) {
+		t.Fatalf("no slots: %v", err)
+	}
+}
