@@ -272,6 +272,16 @@ func TestNewValidates(t *testing.T) {
 	if _, err := m.Dialer().Dial(context.Background(), channel.Request{Target: "fxs:1"}); err == nil {
 		t.Fatal("Dial before Run accepted")
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal("Run:", err)
+	}
+	if err := m.Run(context.Background()); err == nil {
+		t.Fatal("second Run accepted")
+	}
+	_, err = m.Dialer().Dial(context.Background(), channel.Request{Target: "fxs:1"})
+	wantDialError(t, err, channel.CauseUnavailable)
 	if err := m.Update(Config{Zone: "de", Lines: []LineConfig{{Port: 2, Enabled: false}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -86,3 +86,24 @@ func BenchmarkFXOCallFrameNoEC(b *testing.B) {
 		a.frame(rx, &tx)
 	}
 }
+
+// BenchmarkFXOIdleFrame is one frame of an idle FXO line: FSK and DTMF
+// caller ID receivers on the on-hook monitor (here, line noise).
+func BenchmarkFXOIdleFrame(b *testing.B) {
+	z, err := dsp.LookupZone("us")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := newPortAudio(z, dsp.Bell202)
+	a.cidOn, a.dtmfOn = true, true
+	var rx, tx board.Frame
+	seed := uint32(7)
+	for i := range rx {
+		seed = seed*1664525 + 1013904223
+		rx[i] = int16(int32(seed>>16)-32768) / 64 // about -45 dBm0
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.frame(&rx, &tx)
+	}
+}

@@ -439,6 +439,9 @@ func dialError(err error) error {
 	if errors.As(err, &de) {
 		return de
 	}
+	if errors.Is(err, ErrStopped) {
+		return &channel.DialError{Cause: channel.CauseUnavailable, Err: err}
+	}
 	return &channel.DialError{Cause: channel.CauseFailure, Err: err}
 }
 
