@@ -479,7 +479,7 @@ func (d *DTMFDetector) heldStill(row, col int) bool {
 		ar, ai := float64(a.re[k]), float64(a.im[k])
 		zr := br*ar + bi*ai
 		zi := bi*ar - br*ai
-		if c := d.heldCos[k]; zr < 0 || zr*zr < c*c*(zr*zr+zi*zi) {
+		if c := d.heldCos[k]; zr <= 0 || zr*zr < c*c*(zr*zr+zi*zi) {
 			return false
 		}
 		a2 := 4 * float64(d.winPower(k)) / n2
