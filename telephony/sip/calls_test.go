@@ -260,6 +260,17 @@ func TestInboundHoldDTMFAndHangup(t *testing.T) {
 		t.Fatalf("unhold re-INVITE: %d\n%s", res.StatusCode, res.Body())
 	}
 	nextEvent(t, ch, channel.EventUnhold)
+	// A re-offer we cannot accept (G.729 only) gets 488 and changes nothing:
+	// the codec stays, no event.
+	bad := sip.NewRequest(sip.INVITE, d.InviteResponse.Contact().Address)
+	bad.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	bad.SetBody([]byte(g729Only))
+	if res, err := d.Do(ctx, bad); err != nil || res.StatusCode != 488 {
+		t.Fatalf("G.729 re-INVITE: %v %v, want 488", res, err)
+	}
+	if c := ch.Media().Codec(); c != media.PCMU {
+		t.Fatalf("codec %v after a refused re-offer", c)
+	}
 
 	// RFC 4733 in: one digit per event, despite the three end packets.
 	if err := ma.SendDigit('7'); err != nil {
