@@ -46,3 +46,18 @@ uboot_env_size=0x2000
 		t.Errorf("none: %v %v", bl, err)
 	}
 }
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add("board=x\nbootloader=uboot\nuboot_env=/dev/mmcblk0 0x3f8000\nuboot_env_size=0x2000\n")
+	f.Add("bootloader=cmdline\ncmdline=/boot/cmdline.txt\nroot_a=/dev/a\nroot_b=/dev/b # c\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseConfig(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		if c.Bootloader == "file" {
+			return // would create the state file
+		}
+		c.Open() // must not panic
+	})
+}
