@@ -38,6 +38,8 @@ type System struct {
 	NoAnswerTimeoutS int `json:"no_answer_timeout_s"`
 	// CallRecordRetention is how many call records are kept (default 10000).
 	CallRecordRetention int `json:"call_record_retention"`
+	// Diagnostics schedules the line and system tests (see diag.go).
+	Diagnostics Diagnostics `json:"diagnostics"`
 }
 
 // Extension is a number that reaches a phone: SIP devices that register

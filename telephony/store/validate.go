@@ -103,6 +103,7 @@ func (v *validator) check(c *Config) []issue {
 	if s.CallRecordRetention < 1 || s.CallRecordRetention > MaxCallRecordRetention {
 		add2("call_record_retention", "must be 1 to %d records", MaxCallRecordRetention)
 	}
+	checkDiagnostics(s.Diagnostics, add2)
 
 	// Extensions.
 	if len(c.Extensions) > MaxExtensions {
