@@ -384,17 +384,15 @@ func (l *Line) SetBattery(on bool) {
 		return
 	}
 	l.battery = on
-	if l.dropLeft > 0 {
-		l.dropLeft = 0
-		if on {
-			return // the drop's own restore event already stands for this
-		}
-	}
 	if on {
 		l.b.emit(l.port.info.Index, board.EventLineVoltageRestored, 0, "")
 		return
 	}
-	l.b.emit(l.port.info.Index, board.EventLineVoltageLost, 0, "no battery")
+	if l.dropLeft > 0 {
+		l.dropLeft = 0 // the drop's Lost event stands for this one too
+	} else {
+		l.b.emit(l.port.info.Index, board.EventLineVoltageLost, 0, "no battery")
+	}
 	switch l.state {
 	case lineRinging:
 		l.stopRing()
