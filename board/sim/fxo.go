@@ -18,8 +18,9 @@ type fxoPort struct {
 
 	fn        board.AudioFunc
 	rx, tx    board.Frame
-	seized    bool // the port's own hook switch
-	flashLeft int  // frames of loop break left in a Flash
+	seized    bool     // the port's own hook switch
+	flashLeft int      // frames of loop break left in a Flash
+	test      portTest // codec loopback (faults.go)
 }
 
 func newFXOPort(b *Board, index, n int) (*fxoPort, error) {
@@ -142,6 +143,7 @@ func (p *fxoPort) produce(now time.Duration) {
 		p.flashLeft--
 	}
 	p.line.produce(now, &p.rx)
+	p.test.received(&p.rx)
 	p.b.cfg.Law.roundTrip(&p.rx)
 }
 
@@ -149,6 +151,7 @@ func (p *fxoPort) produce(now time.Duration) {
 // line when the loop is closed.
 func (p *fxoPort) consume(now time.Duration) {
 	p.b.cfg.Law.roundTrip(&p.tx)
+	p.test.sent(&p.tx)
 	if !p.loopClosed() {
 		p.tx = board.Frame{}
 	}

@@ -28,6 +28,7 @@ type fxsPort struct {
 	oht      bool // on-hook transmission
 	reversed bool
 	fault    string
+	test     portTest // injected faults and loopback (faults.go)
 }
 
 func newFXSPort(b *Board, index, n int) *fxsPort {
@@ -84,6 +85,7 @@ func (p *fxsPort) Measure() (board.Measurements, error) {
 	if p.reversed {
 		m.TipVolts, m.RingVolts = m.RingVolts, m.TipVolts
 	}
+	p.test.measureFXS(&m)
 	return m, nil
 }
 
@@ -183,6 +185,7 @@ func (p *fxsPort) produce(now time.Duration) {
 		p.rx = board.Frame{}
 		ph.mouth.discard()
 	}
+	p.test.received(&p.rx)
 	p.b.cfg.Law.roundTrip(&p.rx)
 }
 
@@ -208,6 +211,7 @@ func (p *fxsPort) hookEvents(evs []dsp.HookEvent) {
 // and on-hook transmission is on.
 func (p *fxsPort) consume(now time.Duration) {
 	p.b.cfg.Law.roundTrip(&p.tx)
+	p.test.sent(&p.tx)
 	ph := p.phone
 	switch {
 	case p.fault != "":
