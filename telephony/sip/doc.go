@@ -48,6 +48,9 @@
 // symmetric (RFC 4961): we send RTP where the peer's RTP comes from, which
 // may only be the SDP address or the peer's signalling IP, so a phone
 // behind NAT that names a private address in its SDP still hears us.
+// Every QualifyInterval each binding gets an OPTIONS: its answer (any
+// status) sets Binding.Reachable and RTT, and the traffic keeps a NAT's
+// mapping open between registrations.
 //
 // # Calls
 //

@@ -20,8 +20,13 @@ type Binding struct {
 	Transport string    `json:"transport"` // UDP or TCP
 	UserAgent string    `json:"userAgent,omitempty"`
 	Expires   time.Time `json:"expires"`
-	CallID    string    `json:"-"`
-	CSeq      uint32    `json:"-"`
+	// Qualify results (OPTIONS every Config.QualifyInterval): whether the
+	// phone answered the last one, and how fast.
+	Reachable bool          `json:"reachable"`
+	RTT       time.Duration `json:"rtt,omitempty"`
+	CallID    string        `json:"-"`
+	CSeq      uint32        `json:"-"`
+	qualified time.Time     // when the last OPTIONS went out
 }
 
 // registrar is the location store: extension → bindings.
@@ -212,6 +217,8 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				continue
 			}
 			nb := &Binding{
+				Reachable: true, // it just reached us
+				qualified: now,
 				Extension: user,
 				Contact:   uri,
 				Source:    req.Source(),
@@ -224,6 +231,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				nb.UserAgent = truncate(h.Value(), 128)
 			}
 			if idx >= 0 {
+				nb.RTT = bs[idx].RTT
 				bs[idx] = nb
 			} else {
 				if len(bs) >= s.cfg.MaxBindingsPerExtension {
@@ -287,4 +295,47 @@ func (b Binding) target() string {
 		}
 	}
 	return b.Source
+}
+
+// qualify sends OPTIONS to every binding not asked for interval: any answer
+// marks it reachable (and measures the round trip), silence marks it
+// unreachable. Over UDP it also keeps a NAT's mapping for the phone open
+// between registrations, so calls can reach it.
+func (r *registrar) qualify(interval time.Duration) {
+	now := r.s.now()
+	type job struct {
+		ext, contact string
+		b            Binding
+	}
+	var jobs []job
+	r.mu.Lock()
+	for ext, bs := range r.bindings {
+		for _, b := range bs {
+			if now.Sub(b.qualified) >= interval && now.Before(b.Expires) {
+				b.qualified = now
+				jobs = append(jobs, job{ext, b.Contact, *b})
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, j := range jobs {
+		r.s.bg.Add(1)
+		go func() {
+			defer r.s.bg.Done()
+			rtt, ok := r.s.ping(j.b)
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for _, b := range r.bindings[j.ext] {
+				if b.Contact == j.contact {
+					if b.Reachable != ok {
+						r.s.log.Info("sip: contact reachability", "extension", j.ext, "contact", j.contact, "reachable", ok)
+					}
+					b.Reachable = ok
+					if ok {
+						b.RTT = rtt
+					}
+				}
+			}
+		}()
+	}
 }

@@ -240,3 +240,37 @@ func TestOptionsAndBadRequests(t *testing.T) {
 		t.Fatalf("OPTIONS after junk: %v", res)
 	}
 }
+
+func TestQualify(t *testing.T) {
+	s := startServer(t, Config{QualifyInterval: time.Second})
+	alive := newPhone(t, s.Addr(), "201", "secret201")
+	alive.register("secret201", 300)
+	gone := newRaw(t, s.Addr())
+	if res := authRegister(t, gone, "202", "secret202", "300"); res.StatusCode != 200 {
+		t.Fatal(res.StatusCode)
+	}
+	gone.conn.Close() // the phone disappears without un-registering
+	state := func(ext string) (Binding, bool) {
+		for _, b := range s.Registrations() {
+			if b.Extension == ext {
+				return b, true
+			}
+		}
+		return Binding{}, false
+	}
+	waitForLong(t, 10*time.Second, func() bool {
+		a, ok1 := state("201")
+		g, ok2 := state("202")
+		return ok1 && ok2 && a.Reachable && a.RTT > 0 && !g.Reachable
+	}, "201 reachable with an RTT, 202 unreachable")
+}
+
+func waitForLong(t *testing.T, d time.Duration, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timeout waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -73,6 +73,9 @@ type Config struct {
 	MaxBindingsPerExtension int
 	// NonceTTL is how long a digest nonce stays fresh (default 5 minutes).
 	NonceTTL time.Duration
+	// QualifyInterval is how often each registered contact gets an OPTIONS
+	// (reachability, and a NAT keep-alive); default 30 s, negative: never.
+	QualifyInterval time.Duration
 	// Ban is the policy for repeated authentication failures.
 	Ban BanPolicy
 
@@ -105,6 +108,9 @@ type Server struct {
 	all     map[*leg]struct{}
 	closing bool
 	bg      sync.WaitGroup // background transactions (BYE, CANCEL, forks)
+	// pingCtx ends the qualify pings at shutdown (they need no goodbye).
+	pingCtx   context.Context
+	stopPings context.CancelFunc
 }
 
 const (
@@ -151,6 +157,9 @@ func New(c Config) (*Server, error) {
 	if c.NonceTTL <= 0 {
 		c.NonceTTL = 5 * time.Minute
 	}
+	if c.QualifyInterval == 0 {
+		c.QualifyInterval = 30 * time.Second
+	}
 	if len(c.Codecs) == 0 {
 		c.Codecs = []media.Codec{media.PCMU, media.PCMA}
 	}
@@ -196,6 +205,7 @@ func New(c Config) (*Server, error) {
 		legs:  map[string]*leg{},
 		all:   map[*leg]struct{}{},
 	}
+	s.pingCtx, s.stopPings = context.WithCancel(context.Background())
 	s.auth = newAuthenticator(c.Realm, c.NonceTTL, s.now)
 	s.bans = newBanList(c.Ban, s.now)
 	s.reg = newRegistrar(s)
@@ -319,6 +329,9 @@ loop:
 			break loop
 		case <-tick.C:
 			s.reg.expire()
+			if s.cfg.QualifyInterval > 0 {
+				s.reg.qualify(s.cfg.QualifyInterval)
+			}
 			s.auth.sweep()
 			s.bans.sweep()
 		case e := <-errc:
@@ -338,6 +351,7 @@ loop:
 // shutdown ends all calls and waits (bounded) for their BYE/CANCEL
 // transactions.
 func (s *Server) shutdown() {
+	s.stopPings()
 	s.mu.Lock()
 	s.closing = true
 	legs := make([]*leg, 0, len(s.all))
@@ -660,3 +674,37 @@ func (q quietHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func (q quietHandler) WithAttrs(a []slog.Attr) slog.Handler { return quietHandler{q.h.WithAttrs(a)} }
 func (q quietHandler) WithGroup(n string) slog.Handler      { return quietHandler{q.h.WithGroup(n)} }
+
+// ping sends an out-of-dialog OPTIONS to a binding and waits for any
+// final response.
+func (s *Server) ping(b Binding) (time.Duration, bool) {
+	var target sip.Uri
+	if err := sip.ParseUri(b.Contact, &target); err != nil {
+		return 0, false
+	}
+	req := sip.NewRequest(sip.OPTIONS, target)
+	req.SipVersion = "SIP/2.0"
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "minipbx", Host: s.host}, Params: sip.NewParams()}
+	from.Params.Add("tag", randomHex(6))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: target})
+	cid := sip.CallIDHeader(randomHex(12) + "@" + s.host)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
+	maxf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxf)
+	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
+	req.SetBody(nil)
+	req.SetTransport(b.Transport)
+	req.SetDestination(b.target())
+	s.fromListener(req)
+	// A phone answers OPTIONS at once; 2 s covers the UDP retransmissions
+	// at 0.5 and 1.5 s.
+	ctx, cancel := context.WithTimeout(s.pingCtx, 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia); err != nil {
+		return 0, false
+	}
+	return time.Since(start), true
+}
