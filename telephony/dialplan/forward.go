@@ -1,0 +1,81 @@
+package dialplan
+
+import "time"
+
+// Condition is what happened to an attempt to reach a destination.
+type Condition int
+
+const (
+	// CondBusy: the destination is busy.
+	CondBusy Condition = iota + 1
+	// CondNoAnswer: it rang for the no-answer time without answer.
+	CondNoAnswer
+	// CondUnavailable: it cannot ring at all (not registered, port fault).
+	CondUnavailable
+	// CondNoRoute: the number leads nowhere.
+	CondNoRoute
+)
+
+func (c Condition) String() string {
+	switch c {
+	case CondBusy:
+		return "busy"
+	case CondNoAnswer:
+		return "no answer"
+	case CondUnavailable:
+		return "unavailable"
+	case CondNoRoute:
+		return "no route"
+	}
+	return "condition?"
+}
+
+// DefaultNoAnswer is how long an extension rings before forwarding on no
+// answer, unless its settings say otherwise.
+const DefaultNoAnswer = 20 * time.Second
+
+// MaxFollowMe is the longest follow-me list.
+const MaxFollowMe = 10
+
+// Forwarding is one extension's call forwarding: numbers (empty: off).
+type Forwarding struct {
+	Always      string
+	Busy        string
+	NoAnswer    string
+	Unavailable string
+	// NoAnswerAfter is how long the extension rings before NoAnswer
+	// applies (DefaultNoAnswer when 0).
+	NoAnswerAfter time.Duration
+}
+
+// Ring returns how long to ring the extension itself before giving up:
+// NoAnswerAfter when no-answer forwarding is set, else fallback.
+func (f Forwarding) Ring(fallback time.Duration) time.Duration {
+	if f.NoAnswer == "" {
+		return fallback
+	}
+	if f.NoAnswerAfter > 0 {
+		return f.NoAnswerAfter
+	}
+	return DefaultNoAnswer
+}
+
+// Next returns where a call goes after cond, if forwarding says so.
+func (f Forwarding) Next(cond Condition) (string, bool) {
+	var n string
+	switch cond {
+	case CondBusy:
+		n = f.Busy
+	case CondNoAnswer:
+		n = f.NoAnswer
+	case CondUnavailable, CondNoRoute:
+		n = f.Unavailable
+	}
+	return n, n != ""
+}
+
+// FollowStep is one number of a follow-me list and how long it rings.
+type FollowStep struct {
+	Number string
+	Ring   time.Duration
+}
