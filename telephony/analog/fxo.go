@@ -211,7 +211,7 @@ func (p *port) connectAudio(c *analogChannel, dtmf bool) {
 
 // dialFXO seizes the line for an outbound call to digits.
 func (p *port) dialFXO(req channel.Request, digits string) (*analogChannel, error) {
-	if p.fo != fxoIdle || time.Now().Before(p.guardUntil) || p.fault != "" {
+	if p.fo != fxoIdle || time.Now().Before(p.guardUntil) || p.fault != "" || p.resv != nil {
 		return nil, errLineBusy
 	}
 	if err := p.fxo.Seize(); err != nil {

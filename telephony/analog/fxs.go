@@ -176,7 +176,7 @@ func (p *port) dialFXS(req channel.Request) (*analogChannel, error) {
 	case p.fault != "" || st.Line == board.LineFault:
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable,
 			Err: fmt.Errorf("analog: fxs:%d out of service: %s", p.num, st.Fault)}
-	case p.fs != fxsIdle || p.offHook || st.Hook == board.OffHook:
+	case p.fs != fxsIdle || p.offHook || st.Hook == board.OffHook || p.resv != nil:
 		return nil, &channel.DialError{Cause: channel.CauseBusy, Err: fmt.Errorf("analog: fxs:%d is busy", p.num)}
 	}
 	c := newChannel(p, "out", req.Caller)

@@ -68,6 +68,7 @@ type port struct {
 	ch               *analogChannel
 	zone             dsp.Zone
 	fault            string
+	resv             *Reservation // a diagnostic test holds the idle port (reserve.go)
 
 	// FXS
 	fs        fxsState
