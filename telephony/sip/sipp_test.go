@@ -173,7 +173,7 @@ func TestSIPpCallWithRTP(t *testing.T) {
 	uasErr := make(chan error, 1)
 	go func() {
 		out, err := sipp(t, bin, ctx, "-sf", scenario("uas_echo.xml"), "-p", strconv.Itoa(uasPort),
-			"-m", "1", "-rtp_echo", "-mp", strconv.Itoa(mediaPort))
+			"-m", "1", "-aa", "-rtp_echo", "-mp", strconv.Itoa(mediaPort)) // -aa: answer our qualify OPTIONS
 		uasOut <- out
 		uasErr <- err
 	}()
