@@ -346,11 +346,14 @@ func (e *EchoCanceller) endBlock(dt bool) {
 	if e.dtBlocks > 0 {
 		e.dtBlocks--
 	}
+	explained := false // rx was shown to be echo the foreground explains
 	if e.erleEst > ecConverged && e.eyy > 30*e.noise*ecBlock {
 		if rho := e.edy / math.Sqrt(e.ed0*e.eyy+1e-9); rho < ecRho {
 			e.dtBlocks = ecDTBlocks
 			dt = true
 			e.blockDT = true
+		} else {
+			explained = true
 		}
 	}
 	// Lock breaker. Both detectors also fire when the echo path has
@@ -439,7 +442,12 @@ func (e *EchoCanceller) endBlock(dt bool) {
 	// Variable step: large while much echo is left, small once the
 	// foreground cancels well, to cut the misadjustment noise that line
 	// noise causes (echo-to-residual estimated per block, smoothed).
-	if e.ed0 > 0 && e.ef0 > 0 && !dt {
+	// Once converged, the estimate only learns from blocks the
+	// correlation test showed to be echo alone: near-end speech the
+	// detectors missed would otherwise drag it down, disarm them and open
+	// the door to transfers in mid double talk. (A changed path resets it
+	// through the lock breaker instead.)
+	if e.ed0 > 0 && e.ef0 > 0 && !dt && (e.erleEst <= ecConverged || explained) {
 		r := 10 * math.Log10(e.ed0/e.ef0)
 		e.erleEst += (r - e.erleEst) * 0.1
 	}

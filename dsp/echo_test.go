@@ -1,6 +1,7 @@
 package dsp
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -223,8 +224,8 @@ func TestEchoDoubleTalk(t *testing.T) {
 		name  string
 		level float64
 	}{{"loud near end", -15}, {"soft near end", -30}} {
-		for k, p := range []echoPath{echoPaths[1], echoPaths[3]} {
-			t.Run(c.name+"/"+p.name, func(t *testing.T) {
+		for k, p := range []echoPath{echoPaths[1], echoPaths[3], echoPaths[1], echoPaths[3], echoPaths[4], echoPaths[0]} {
+			t.Run(fmt.Sprintf("%s/%s/seed %d", c.name, p.name, k), func(t *testing.T) {
 				far := speechLike(8000*6, uint64(20+k), -15)
 				near := make([]int16, len(far))
 				copy(near[2*8000:4*8000], speechLike(2*8000, uint64(30+k), c.level))
