@@ -12,10 +12,48 @@ import (
 	"minipbx/internal/testutil"
 )
 
-func buildImage(t *testing.T, arch, board, out string) time.Duration {
+// snapshotTree copies the working tree (tracked and new files, not
+// ignored ones) so that two builds see the same sources even while the
+// tree is being edited.
+func snapshotTree(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", "..", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	dst := t.TempDir()
+	for _, rel := range strings.Split(string(out), "\x00") {
+		if rel == "" {
+			continue
+		}
+		src := filepath.Join("..", rel)
+		fi, err := os.Lstat(src)
+		if err != nil || fi.Size() > 8<<20 { // deleted, or a stray test binary
+			continue
+		}
+		target := filepath.Join(dst, rel)
+		os.MkdirAll(filepath.Dir(target), 0o755)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			link, _ := os.Readlink(src)
+			os.Symlink(link, target)
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(target, b, fi.Mode().Perm()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dst
+}
+
+func buildImage(t *testing.T, tree, arch, board, out string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	cmd := exec.Command("../scripts/mkimage.sh", arch, board, out)
+	cmd := exec.Command(filepath.Join(tree, "scripts/mkimage.sh"), arch, board, out)
 	cmd.Env = append(os.Environ(), "VERSION=1.2.3-test", "SOURCE_DATE_EPOCH=1700000000")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mkimage %s: %v\n%s", arch, err, b)
@@ -41,11 +79,12 @@ func TestImage(t *testing.T) {
 	testutil.Tool(t, "mksquashfs")
 	unsq := testutil.Tool(t, "unsquashfs")
 	dir := t.TempDir()
+	tree := snapshotTree(t)
 	for _, tc := range []struct{ arch, board string }{{"armv7", "minipbx-ref-armv7"}, {"arm64", "minipbx-ref-arm64"}} {
 		t.Run(tc.arch, func(t *testing.T) {
 			one, two := filepath.Join(dir, tc.arch+"-1.sqfs"), filepath.Join(dir, tc.arch+"-2.sqfs")
-			took := buildImage(t, tc.arch, tc.board, one)
-			buildImage(t, tc.arch, tc.board, two)
+			took := buildImage(t, tree, tc.arch, tc.board, one)
+			buildImage(t, tree, tc.arch, tc.board, two)
 			a, _ := os.ReadFile(one)
 			b, _ := os.ReadFile(two)
 			if !bytes.Equal(a, b) {
