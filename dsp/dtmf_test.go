@@ -187,6 +187,8 @@ func TestDTMFConformance(t *testing.T) {
 		tc{"reverse twist 8 dB", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -18, -10 }, false},
 		tc{"level -3 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -3, -3 }, true},
 		tc{"level -27 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -27, -27 }, true},
+		tc{"-25 dBm0 low, 8 dB normal twist", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -25, -33 }, true},
+		tc{"-27 dBm0 high, 4 dB reverse twist", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -31, -27 }, true},
 		tc{"level -40 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -40, -40 }, false},
 		tc{"level -45 dBm0", func(sp *dtmfSpec) { sp.lowLvl, sp.highLvl = -45, -45 }, false},
 		tc{"40 ms", func(sp *dtmfSpec) { sp.on = 320 }, true},
@@ -364,6 +366,26 @@ func TestDTMFConditions(t *testing.T) {
 		s := c.make()
 		if got := digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160)); got != c.want {
 			t.Errorf("%s: got %q want %q", c.name, got, c.want)
+		}
+	}
+	// Through G.711 (what an FXO or SIP leg delivers), at the weak end of
+	// the level range with twist, 40/40 ms.
+	for _, law := range []string{"ulaw", "alaw"} {
+		s := make(sig, 800+16*640+1600)
+		for i := range 16 {
+			dtmfSpec{digit: all[i], on: 320, lowLvl: -25, highLvl: -29}.add(s, 800+i*640)
+		}
+		pcm := s.pcm()
+		enc := make([]byte, len(pcm))
+		if law == "ulaw" {
+			EncodeULaw(enc, pcm)
+			DecodeULaw(pcm, enc)
+		} else {
+			EncodeALaw(enc, pcm)
+			DecodeALaw(pcm, enc)
+		}
+		if got := digitsOf(detectAll(NewDTMFDetector(), pcm, 160)); got != all {
+			t.Errorf("G.711 %s at -25/-29 dBm0: got %q", law, got)
 		}
 	}
 }
