@@ -146,9 +146,10 @@ func TestRouterSelect(t *testing.T) {
 		{"7777", ClassInternational, false, "", "", "", ErrNoRoute},
 		// emergency numbers: any class, sent unchanged, route carriers first then the rest
 		{"112", ClassInternal, true, "emergency", "112", "lines,sip-provider", nil},
-		{"9112", ClassInternal, true, "any", "9112", "lines,sip-provider", nil},
+		{"9112", ClassInternal, true, "any", "112", "lines,sip-provider", nil},
+		{"1120", ClassInternal, false, "", "", "", ErrNoRoute},
 	} {
-		out, err := r.Select(tc.number, tc.class, tc.emergency)
+		out, err := r.Select(tc.number, tc.class, func(n string) bool { return n == "112" })
 		if tc.err != nil {
 			if !errors.Is(err, tc.err) {
 				t.Errorf("Select(%s, %v) err = %v, want %v", tc.number, tc.class, err, tc.err)
@@ -163,7 +164,10 @@ func TestRouterSelect(t *testing.T) {
 	if strings.Join(all.Via, ",") != "lines" {
 		t.Errorf("route Via modified: %v", all.Via)
 	}
-	if _, err := (&Router{}).Select("112", ClassInternal, true); !errors.Is(err, ErrNoRoute) {
+	if out, err := r.Select("84951234567", ClassNational, nil); err != nil || out.Emergency {
+		t.Errorf("nil isEmergency: %+v %v", out, err)
+	}
+	if _, err := (&Router{}).Select("112", ClassInternal, func(string) bool { return true }); !errors.Is(err, ErrNoRoute) {
 		t.Errorf("emergency with no carrier: %v", err)
 	}
 }

@@ -62,22 +62,33 @@ type Outbound struct {
 	Emergency bool
 }
 
-// Select picks the route for number dialled by a caller of class. An
-// emergency number is sent as dialled on the first route that matches it
-// (or EmergencyVia) whatever the caller's class. A number that only
-// matches routes the caller may not use fails with ErrForbidden, one that
-// matches none with ErrNoRoute.
-func (r *Router) Select(number string, class Class, emergency bool) (Outbound, error) {
+// Select picks the route for number dialled by a caller of class.
+// isEmergency tells emergency numbers (nil: none). A number that is an
+// emergency number, or becomes one once a matching route strips its access
+// code (9112 on a route "9." stripping 1), is sent as that emergency number
+// on the route's carriers and then on EmergencyVia, whatever the caller's
+// class; one that no route matches still goes out on EmergencyVia. A number
+// that only matches routes the caller may not use fails with ErrForbidden,
+// one that matches none with ErrNoRoute.
+func (r *Router) Select(number string, class Class, isEmergency func(string) bool) (Outbound, error) {
+	if isEmergency == nil {
+		isEmergency = func(string) bool { return false }
+	}
 	var forbidden *Route
 	for i := range r.Routes {
 		rt := r.Routes[i]
 		if !rt.Pattern.Matches(number) {
 			continue
 		}
-		if emergency {
-			// Dial the emergency number itself, never a rewritten one,
-			// through the route's carriers.
-			return Outbound{Route: rt, Digits: number, Via: slices.Concat(rt.Via, missing(r.EmergencyVia, rt.Via)), Emergency: true}, nil
+		em := ""
+		if isEmergency(number) {
+			em = number
+		} else if stripped := (Route{Strip: rt.Strip}).Digits(number); isEmergency(stripped) {
+			em = stripped
+		}
+		if em != "" {
+			// Dial the emergency number itself, never a rewritten one.
+			return Outbound{Route: rt, Digits: em, Via: slices.Concat(rt.Via, missing(r.EmergencyVia, rt.Via)), Emergency: true}, nil
 		}
 		if !class.Allows(rt.Class) {
 			if forbidden == nil {
@@ -87,11 +98,11 @@ func (r *Router) Select(number string, class Class, emergency bool) (Outbound, e
 		}
 		return Outbound{Route: rt, Digits: rt.Digits(number), Via: rt.Via}, nil
 	}
-	if emergency {
+	if isEmergency(number) {
 		if len(r.EmergencyVia) == 0 {
 			return Outbound{}, fmt.Errorf("emergency number %s: %w (no carrier configured)", number, ErrNoRoute)
 		}
-		return Outbound{Route: Route{Name: "emergency"}, Digits: number, Via: r.EmergencyVia, Emergency: true}, nil
+		return Outbound{Route: Route{Name: "emergency"}, Digits: number, Via: slices.Clone(r.EmergencyVia), Emergency: true}, nil
 	}
 	if forbidden != nil {
 		return Outbound{}, fmt.Errorf("%s: route %s needs class %s, caller has %s: %w", number, forbidden.Name, forbidden.Class, class, ErrForbidden)

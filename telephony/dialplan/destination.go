@@ -1,0 +1,100 @@
+package dialplan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// DestKind is the kind of a call destination.
+type DestKind string
+
+const (
+	// DestExtension rings an extension (its phones and FXS port).
+	DestExtension DestKind = "ext"
+	// DestFXS rings one FXS port.
+	DestFXS DestKind = "fxs"
+	// DestGroup rings a ring group.
+	DestGroup DestKind = "group"
+	// DestNumber dials a number through the dial plan (an outside number
+	// for forwarding to a mobile, or any internal number).
+	DestNumber DestKind = "number"
+	// DestQueue, DestMenu and DestVoicemail name features a configuration
+	// may refer to only once the firmware has them.
+	DestQueue     DestKind = "queue"
+	DestMenu      DestKind = "menu"
+	DestVoicemail DestKind = "voicemail"
+	// DestHangup ends the call (busy tone / 486).
+	DestHangup DestKind = "hangup"
+)
+
+// Destination is where a route, a condition or a menu key sends a call,
+// written "kind:value": "ext:101", "fxs:2", "group:sales",
+// "number:89161234567", "hangup".
+type Destination struct {
+	Kind  DestKind
+	Value string
+}
+
+func (d Destination) String() string {
+	if d.Kind == DestHangup {
+		return string(d.Kind)
+	}
+	return string(d.Kind) + ":" + d.Value
+}
+
+// ParseDestination parses the "kind:value" form. Names (of groups, queues,
+// menus) are checked for form only; whether they exist is the
+// configuration's business.
+func ParseDestination(s string) (Destination, error) {
+	if s == string(DestHangup) {
+		return Destination{Kind: DestHangup}, nil
+	}
+	k, v, ok := strings.Cut(s, ":")
+	if !ok {
+		return Destination{}, fmt.Errorf("destination %q: want kind:value (ext:101, fxs:1, group:NAME, number:DIGITS, hangup)", s)
+	}
+	d := Destination{Kind: DestKind(k), Value: v}
+	switch d.Kind {
+	case DestExtension, DestNumber, DestVoicemail:
+		if !IsDialString(v) {
+			return Destination{}, fmt.Errorf("destination %q: %q is not a number", s, v)
+		}
+	case DestFXS:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
+			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
+		}
+	case DestGroup, DestQueue, DestMenu:
+		if err := CheckName(v); err != nil {
+			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
+		}
+	default:
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, voicemail, hangup)", s, k)
+	}
+	return d, nil
+}
+
+// MaxNameLen bounds the names of dial-plan objects.
+const MaxNameLen = 32
+
+// CheckName checks the name of a dial-plan object (a line group, route,
+// ring group, schedule...): 1–32 lower-case letters, digits, '-' and '_',
+// starting with a letter or digit, so that it is safe in URLs and
+// destinations.
+func CheckName(s string) error {
+	if s == "" {
+		return fmt.Errorf("name is empty")
+	}
+	if len(s) > MaxNameLen {
+		return fmt.Errorf("name %q is longer than %d characters", s, MaxNameLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (i > 0 && (c == '-' || c == '_'))
+		if !ok {
+			return fmt.Errorf("name %q: use lower-case letters, digits, '-' and '_' (starting with a letter or digit)", s)
+		}
+	}
+	return nil
+}
