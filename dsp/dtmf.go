@@ -698,48 +698,61 @@ func (d *DTMFDetector) harmonicsOK(w dtmfWindow) bool {
 	fc := freqs[w.col] + w.offC
 	a, b := &d.xb[d.cur], &d.xb[1-d.cur] // hist[1] and hist[2]'s samples
 	limit := d.harmLimit
-	third := min(3*fr, 3900) // 3·941 Hz is the highest; below 3.9 kHz anyway
-	x := dft4(a, b, [4]float64{2 * fc, third, fc, 2 * fr})
+	// Bins: 2·fc, 3·fr, fc, 2·fr. Two sincos calls, the rest by the
+	// double- and triple-angle formulas.
+	sc, cc := math.Sincos(2 * math.Pi * fc / dtmfRate)
+	sr, cr := math.Sincos(2 * math.Pi * fr / dtmfRate)
+	s2r, c2r := 2*sr*cr, 2*cr*cr-1
+	sw := [4]float64{2 * sc * cc, sr * (3 - 4*sr*sr), sc, s2r}
+	cw := [4]float64{2*cc*cc - 1, cr * (4*cr*cr - 3), cc, c2r}
+	x := dft4(a, b, sw, cw)
 	pow := func(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
 	if pow(x[0]) > limit*w.ac || pow(x[1]) > limit*w.ar {
 		return false
 	}
 	// Row second harmonic, minus the column tone's leakage. A real tone
 	// A·cos(ωn+φ) gives X(ν) = (A/2)e^{jφ}K(ω-ν) + (A/2)e^{-jφ}K(-ω-ν),
-	// K(θ) = Σ e^{jθn}; and X(ω) ≈ (A/2)e^{jφ}·N.
+	// K(θ) = Σ e^{jθn}; and X(ω) ≈ (A/2)e^{jφ}·N. Both X are referred to
+	// the window's start: X = e^{-jω(N-1)}·y.
 	wc := 2 * math.Pi * fc / dtmfRate
 	nu := 2 * math.Pi * 2 * fr / dtmfRate
-	half := x[2] / dtmfWin
+	xc := x[2] * cmplxExp(-wc*(dtmfWin-1))
+	xh := x[3] * cmplxExp(-nu*(dtmfWin-1))
+	half := xc / dtmfWin
 	leak := half*kernel(wc-nu, dtmfWin) + complex(real(half), -imag(half))*kernel(-wc-nu, dtmfWin)
-	return pow(x[3]-leak) <= limit*w.ar
+	return pow(xh-leak) <= limit*w.ar
 }
 
 // dft4 is the DFT Σ x[n]e^{-jωn} at four frequencies over the 102 samples
-// a then b, by four Goertzel recursions run side by side
-// (y = e^{jω(N-1)}·X).
-func dft4(a, b *[dtmfSub]int16, freq [4]float64) [4]complex128 {
-	var c, cw, sw [4]float64
-	for k, f := range freq {
-		w := 2 * math.Pi * f / dtmfRate
-		sw[k], cw[k] = math.Sincos(w)
-		c[k] = 2 * cw[k]
+// a then b, by four Goertzel recursions run side by side (float32, loop
+// unrolled by two so the states swap roles instead of being copied). The
+// results are in the Goertzel form y = e^{jω(N-1)}·X; sw and cw hold
+// sin ω and cos ω.
+func dft4(a, b *[dtmfSub]int16, sw, cw [4]float64) [4]complex128 {
+	var buf [dtmfWin]float32
+	for i, v := range a {
+		buf[i] = float32(v)
 	}
-	var p0, p1, p2, p3, q0, q1, q2, q3 float64
-	for _, blk := range [2]*[dtmfSub]int16{a, b} {
-		for _, v := range blk {
-			x := float64(v)
-			p0, q0 = c[0]*p0-q0+x, p0
-			p1, q1 = c[1]*p1-q1+x, p1
-			p2, q2 = c[2]*p2-q2+x, p2
-			p3, q3 = c[3]*p3-q3+x, p3
-		}
+	for i, v := range b {
+		buf[dtmfSub+i] = float32(v)
 	}
+	c0, c1, c2, c3 := float32(2*cw[0]), float32(2*cw[1]), float32(2*cw[2]), float32(2*cw[3])
+	var p0, p1, p2, p3, q0, q1, q2, q3 float32
+	for i := 0; i < dtmfWin; i += 2 {
+		f, g := buf[i], buf[i+1]
+		p0 = c0*q0 + (f - p0)
+		p1 = c1*q1 + (f - p1)
+		p2 = c2*q2 + (f - p2)
+		p3 = c3*q3 + (f - p3)
+		q0 = c0*p0 + (g - q0)
+		q1 = c1*p1 + (g - q1)
+		q2 = c2*p2 + (g - q2)
+		q3 = c3*p3 + (g - q3)
+	}
+	// After an even count q is the newest state: y = q − e^{-jω}·p.
 	var out [4]complex128
-	for k, s := range [4][2]float64{{p0, q0}, {p1, q1}, {p2, q2}, {p3, q3}} {
-		y := complex(s[0]-cw[k]*s[1], sw[k]*s[1])
-		w := 2 * math.Pi * freq[k] / dtmfRate * (dtmfWin - 1)
-		sn, cs := math.Sincos(w)
-		out[k] = y * complex(cs, -sn)
+	for k, s := range [4][2]float32{{q0, p0}, {q1, p1}, {q2, p2}, {q3, p3}} {
+		out[k] = complex(float64(s[0])-cw[k]*float64(s[1]), sw[k]*float64(s[1]))
 	}
 	return out
 }
