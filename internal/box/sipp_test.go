@@ -107,7 +107,7 @@ func answeringSIPp(t *testing.T, b *testBox, number string, maxCalls int) {
 	mport := freeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	uas := exec.CommandContext(ctx, bin, "-sf", scenario("uas.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-rtp_echo", "-m", strconv.Itoa(maxCalls), "-nostdin")
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-rtp_echo", "-aa", "-m", strconv.Itoa(maxCalls), "-nostdin")
 	var out bytes.Buffer
 	uas.Stdout, uas.Stderr = &out, &out
 	uas.Dir = t.TempDir()
