@@ -86,15 +86,13 @@ type dtmfSubResult struct {
 	start                int64   // index of its first sample
 }
 
-// DTMFDetector is a streaming DTMF receiver (see the design notes above).
-// It is not safe for concurrent use; use one per channel.
-type DTMFDetector struct {
-	coef       [8]float32 // 2cos(w)
-	cosw, sinw [8]float32
-	rotRe      [8]float32 // e^{-jwN} for N = dtmfSub
-	rotIm      [8]float32
-	weight     [8]float64 // first-difference power gain 4sin²(w/2)
-	minA2      float64    // squared amplitude of the weakest accepted tone
+// dtmfTables are a receiver's constants, kept apart from its state so
+// that Reset can keep them.
+type dtmfTables struct {
+	rotRe  [8]float32 // e^{-jwN} for N = dtmfSub
+	rotIm  [8]float32
+	weight [8]float64 // first-difference power gain 4sin²(w/2)
+	minA2  float64    // squared amplitude of the weakest accepted tone
 
 	gate      float32 // sub-block energy below which the bank is skipped
 	rel       float32 // dtmfRelPeak as a power ratio
@@ -102,8 +100,6 @@ type DTMFDetector struct {
 	revTwist  float64
 	harmLimit float64 // harmonic power limit per unit of squared amplitude
 
-	rot26Re [8]float32 // e^{jw·26}: joins the two halves in goertzelPair
-	rot26Im [8]float32
 	// dftTab[k][n] packs the DFT coefficients of bin k at sample n in Q10:
 	// round(1024·cos ωn) in the low 32 bits plus round(−1024·sin ωn)
 	// shifted up 32 (see dft4Int).
@@ -117,6 +113,12 @@ type DTMFDetector struct {
 	// unmix[row][col-4] solves the two tones' mutual leakage (see
 	// unmixedOffsets), precomputed for the nominal frequencies.
 	unmix [4][4][4]complex128
+}
+
+// DTMFDetector is a streaming DTMF receiver (see the design notes above).
+// It is not safe for concurrent use; use one per channel.
+type DTMFDetector struct {
+	dtmfTables // constants computed once by NewDTMFDetector
 
 	// Streaming state.
 	xb     [2][dtmfSub]int16 // the current and the previous sub-block
@@ -150,15 +152,10 @@ func NewDTMFDetector() *DTMFDetector {
 	d := &DTMFDetector{events: make([]DTMFEvent, 0, 8)}
 	for k, f := range dtmfFreqs() {
 		w := 2 * math.Pi * f / dtmfRate
-		d.coef[k] = float32(2 * math.Cos(w))
-		d.cosw[k] = float32(math.Cos(w))
-		d.sinw[k] = float32(math.Sin(w))
 		d.rotRe[k] = float32(math.Cos(w * dtmfSub))
 		d.rotIm[k] = float32(-math.Sin(w * dtmfSub))
 		s := math.Sin(w / 2)
 		d.weight[k] = 4 * s * s
-		d.rot26Re[k] = float32(math.Cos(w * 26))
-		d.rot26Im[k] = float32(math.Sin(w * 26))
 		for n := range dtmfSub {
 			c := int64(math.Round(1024 * math.Cos(w*float64(n))))
 			s := int64(math.Round(-1024 * math.Sin(w*float64(n))))
@@ -188,15 +185,7 @@ func NewDTMFDetector() *DTMFDetector {
 // Reset forgets all state, as if the detector were new; sample indexes
 // restart from zero.
 func (d *DTMFDetector) Reset() {
-	ev := d.events[:0]
-	c := *d
-	*d = DTMFDetector{
-		coef: c.coef, cosw: c.cosw, sinw: c.sinw, rotRe: c.rotRe, rotIm: c.rotIm,
-		rot26Re: c.rot26Re, rot26Im: c.rot26Im, unmix: c.unmix,
-		dftTab: c.dftTab, yRotRe: c.yRotRe, yRotIm: c.yRotIm, heldCos: c.heldCos,
-		weight: c.weight, minA2: c.minA2, gate: c.gate, rel: c.rel,
-		normTwist: c.normTwist, revTwist: c.revTwist, harmLimit: c.harmLimit, events: ev,
-	}
+	*d = DTMFDetector{dtmfTables: d.dtmfTables, events: d.events[:0]}
 }
 
 // Process consumes samples and returns the digits whose start was
