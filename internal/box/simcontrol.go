@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"minipbx/board/sim"
-	"minipbx/dsp"
+	"minipbx/telephony/analog"
 	"minipbx/telephony/channel"
 )
 
@@ -71,13 +71,7 @@ func (s simControl) LineRing(n int, caller channel.CallerID) error {
 	if err != nil {
 		return err
 	}
-	msg := dsp.CallerIDMessage{Number: caller.Number, Name: caller.Name, Time: time.Now(), HasTime: true, MDMF: true}
-	if caller.Number == "" {
-		msg.NumberAbsent = 'O'
-		if caller.Withheld == "P" {
-			msg.NumberAbsent = 'P'
-		}
-	}
+	msg := analog.CallerIDMessage(caller, time.Now())
 	return l.Ring(msg)
 }
 
