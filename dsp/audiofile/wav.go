@@ -290,7 +290,7 @@ func WriteWAV(w io.Writer, samples []int16, format Format) error {
 	default:
 		return fmt.Errorf("audiofile: write wav: unknown format %v", format)
 	}
-	if len(data) > math.MaxUint32-64 {
+	if uint64(len(data)) > math.MaxUint32-64 {
 		return fmt.Errorf("audiofile: write wav: %d bytes of audio exceed the RIFF limit", len(data))
 	}
 	le := binary.LittleEndian
