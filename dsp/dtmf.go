@@ -1,6 +1,9 @@
 package dsp
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // DTMF receiver (ITU-T Q.24, ETSI ES 201 235-3).
 //
@@ -104,6 +107,11 @@ type dtmfTables struct {
 	// round(1024·cos ωn) in the low 32 bits plus round(−1024·sin ωn)
 	// shifted up 32 (see dft4Int).
 	dftTab [8][dtmfSub]int64
+	// On 32-bit machines (armv7, where a 64-bit multiply takes three
+	// instructions) the cosines and sines are kept apart in int32 and
+	// accumulated separately instead: packed says which form is used.
+	cosTab, sinTab [8][dtmfSub]int32
+	packed         bool
 	// yRot[k] = e^{jω(N-1)}/1024: turns a sub-block DFT into the Goertzel
 	// form y the analysis uses.
 	yRotRe, yRotIm [8]float32
@@ -150,6 +158,7 @@ type DTMFDetector struct {
 // (ITU-T Q.24 and ETSI ES 201 235-3).
 func NewDTMFDetector() *DTMFDetector {
 	d := &DTMFDetector{events: make([]DTMFEvent, 0, 8)}
+	d.packed = bits.UintSize == 64
 	for k, f := range dtmfFreqs() {
 		w := 2 * math.Pi * f / dtmfRate
 		d.rotRe[k] = float32(math.Cos(w * dtmfSub))
@@ -160,6 +169,7 @@ func NewDTMFDetector() *DTMFDetector {
 			c := int64(math.Round(1024 * math.Cos(w*float64(n))))
 			s := int64(math.Round(-1024 * math.Sin(w*float64(n))))
 			d.dftTab[k][n] = c + s<<32
+			d.cosTab[k][n], d.sinTab[k][n] = int32(c), int32(s)
 		}
 		d.heldCos[k] = math.Cos(2 * math.Pi * (dtmfFreqTol*f + dtmfLeakBias) * dtmfSub / dtmfRate)
 		d.yRotRe[k] = float32(math.Cos(w*(dtmfSub-1)) / 1024)
@@ -253,6 +263,10 @@ func (d *DTMFDetector) feed(x []int16) {
 // Q10 coefficients put the quantisation spurs near −60 dB, far below
 // anything the detector judges.
 func (d *DTMFDetector) dft4Int(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
+	if !d.packed {
+		d.dft4Int32(x, k, r)
+		return
+	}
 	t := (*[4][dtmfSub]int64)(d.dftTab[k : k+4])
 	t0, t1, t2, t3 := &t[0], &t[1], &t[2], &t[3]
 	var a0, a1, a2, a3 int64
@@ -269,8 +283,38 @@ func (d *DTMFDetector) dft4Int(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
 	d.unpack(k+3, a3, r)
 }
 
+// dft4Int32 is dft4Int for 32-bit machines: two int32 multiply-adds per
+// bin and sample (|Σ| ≤ 51·2¹⁵·2¹⁰ < 2³¹).
+func (d *DTMFDetector) dft4Int32(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
+	c := (*[4][dtmfSub]int32)(d.cosTab[k : k+4])
+	s := (*[4][dtmfSub]int32)(d.sinTab[k : k+4])
+	for j := range 4 {
+		cj, sj := &c[j], &s[j]
+		var re, im int32
+		for n := range dtmfSub {
+			xv := int32(x[n])
+			re += xv * cj[n]
+			im += xv * sj[n]
+		}
+		d.store(k+j, re, im, r)
+	}
+}
+
 // dft2Int computes only bins a and b (a held digit's row and column).
 func (d *DTMFDetector) dft2Int(x *[dtmfSub]int16, a, b int, r *dtmfSubResult) {
+	if !d.packed {
+		for _, k := range [2]int{a, b} {
+			ck, sk := &d.cosTab[k], &d.sinTab[k]
+			var re, im int32
+			for n := range dtmfSub {
+				xv := int32(x[n])
+				re += xv * ck[n]
+				im += xv * sk[n]
+			}
+			d.store(k, re, im, r)
+		}
+		return
+	}
 	ta, tb := &d.dftTab[a], &d.dftTab[b]
 	var sa, sb int64
 	for n := range dtmfSub {
@@ -282,12 +326,17 @@ func (d *DTMFDetector) dft2Int(x *[dtmfSub]int16, a, b int, r *dtmfSubResult) {
 	d.unpack(b, sb, r)
 }
 
-// unpack splits a packed accumulator into X = Σx·cos − jΣx·sin and stores
-// y = e^{jω(N-1)}·X (the Goertzel form the analysis is written in).
+// unpack splits a packed accumulator into X = Σx·cos − jΣx·sin.
 func (d *DTMFDetector) unpack(k int, acc int64, r *dtmfSubResult) {
 	lo := int64(int32(acc))
 	hi := (acc - lo) >> 32
-	xr, xi := float32(lo), float32(hi)
+	d.store(k, int32(lo), int32(hi), r)
+}
+
+// store keeps bin k's DFT X = re + j·im (in Q10) as y = e^{jω(N-1)}·X,
+// the Goertzel form the analysis is written in.
+func (d *DTMFDetector) store(k int, re, im int32, r *dtmfSubResult) {
+	xr, xi := float32(re), float32(im)
 	r.re[k] = xr*d.yRotRe[k] - xi*d.yRotIm[k]
 	r.im[k] = xr*d.yRotIm[k] + xi*d.yRotRe[k]
 }

@@ -3,6 +3,7 @@ package dsp
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -259,34 +260,60 @@ func TestDTMFMathApprox(t *testing.T) {
 // TestDTMFIntDFT checks the packed-integer DFT (bank and the held-digit
 // pair) against a float64 Goertzel of the same sub-block.
 func TestDTMFIntDFT(t *testing.T) {
-	d := NewDTMFDetector()
-	r := rand.New(rand.NewPCG(3, 4))
-	var x [dtmfSub]int16
-	for i := range x {
-		x[i] = sat16(r.NormFloat64()*6000 + 9000*math.Sin(float64(i)*0.6))
-	}
-	var full, pair dtmfSubResult
-	d.dft4Int(&x, 0, &full)
-	d.dft4Int(&x, 4, &full)
-	for k, f := range dtmfFreqs() {
-		w := 2 * math.Pi * f / 8000
-		var p, q float64
-		for _, v := range x {
-			p, q = 2*math.Cos(w)*p-q+float64(v), p
+	for _, packed := range []bool{true, false} {
+		d := NewDTMFDetector()
+		d.packed = packed
+		r := rand.New(rand.NewPCG(3, 4))
+		var x [dtmfSub]int16
+		for i := range x {
+			x[i] = sat16(r.NormFloat64()*6000 + 9000*math.Sin(float64(i)*0.6))
 		}
-		re, im := p-math.Cos(w)*q, math.Sin(w)*q
-		mag := math.Hypot(re, im)
-		if math.Hypot(float64(full.re[k])-re, float64(full.im[k])-im) > 1e-3*mag+50 {
-			t.Errorf("bin %d: int %v%+vi float %v%+vi", k, full.re[k], full.im[k], re, im)
-		}
-	}
-	for _, b := range [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 7}} {
-		d.dft2Int(&x, b[0], b[1], &pair)
-		for _, k := range b {
-			if pair.re[k] != full.re[k] || pair.im[k] != full.im[k] {
-				t.Errorf("bin %d: pair %v%+vi bank %v%+vi", k, pair.re[k], pair.im[k], full.re[k], full.im[k])
+		x[7], x[8] = 32767, -32768 // extremes must not overflow the sums
+		var full, pair dtmfSubResult
+		d.dft4Int(&x, 0, &full)
+		d.dft4Int(&x, 4, &full)
+		for k, f := range dtmfFreqs() {
+			w := 2 * math.Pi * f / 8000
+			var p, q float64
+			for _, v := range x {
+				p, q = 2*math.Cos(w)*p-q+float64(v), p
+			}
+			re, im := p-math.Cos(w)*q, math.Sin(w)*q
+			mag := math.Hypot(re, im)
+			if math.Hypot(float64(full.re[k])-re, float64(full.im[k])-im) > 1e-3*mag+50 {
+				t.Errorf("packed %v bin %d: int %v%+vi float %v%+vi", packed, k, full.re[k], full.im[k], re, im)
 			}
 		}
+		for _, b := range [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 7}} {
+			d.dft2Int(&x, b[0], b[1], &pair)
+			for _, k := range b {
+				if pair.re[k] != full.re[k] || pair.im[k] != full.im[k] {
+					t.Errorf("packed %v bin %d: pair %v%+vi bank %v%+vi", packed, k, pair.re[k], pair.im[k], full.re[k], full.im[k])
+				}
+			}
+		}
+	}
+}
+
+// TestDTMF32BitPath runs the round trip and the conditions through the
+// int32 DFT used on 32-bit machines.
+func TestDTMF32BitPath(t *testing.T) {
+	g := NewDTMFGenerator(DTMFGenConfig{On: 40 * time.Millisecond, Off: 40 * time.Millisecond, LevelDBm0: -27})
+	const digits = "0123456789*#ABCD"
+	_ = g.Queue(digits)
+	pcm := make([]int16, 8000*2)
+	g.Read(pcm)
+	d := NewDTMFDetector()
+	d.packed = false
+	if got := digitsOf(detectAll(d, pcm, 160)); got != digits {
+		t.Fatalf("int32 path: got %q", got)
+	}
+	d.Reset()
+	if d.packed {
+		t.Error("Reset lost the table form")
+	}
+	if NewDTMFDetector().packed != (bits.UintSize == 64) {
+		t.Error("packed form not chosen by word size")
 	}
 }
 
