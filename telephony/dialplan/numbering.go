@@ -54,8 +54,17 @@ type Entry struct {
 	// Target is what the entry leads to: the extension a short number
 	// stands for, the feature's name, the route's name, the service's id.
 	Target string
-	// Owner names the entry for errors ("extension 101", "route national").
+	// Owner names the entry for errors: "101" shows as "extension 101".
 	Owner string
+	// Label, when set, replaces "Kind Owner" in errors ("outside prefix 9").
+	Label string
+}
+
+func (e Entry) label() string {
+	if e.Label != "" {
+		return e.Label
+	}
+	return e.Kind.String() + " " + e.Owner
 }
 
 // Number returns a literal entry's number (its pattern as written without
@@ -74,10 +83,10 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	if e.Short == e.Long {
-		return fmt.Sprintf("%s %s and %s %s both match %s", e.A.Kind, e.A.Owner, e.B.Kind, e.B.Owner, e.Short)
+		return fmt.Sprintf("%s and %s both match %s", e.A.label(), e.B.label(), e.Short)
 	}
-	return fmt.Sprintf("%s %s (%s) is the beginning of %s %s (%s): dialling would stop at %s",
-		e.A.Kind, e.A.Owner, e.Short, e.B.Kind, e.B.Owner, e.Long, e.Short)
+	return fmt.Sprintf("%s (%s) is the beginning of %s (%s): dialling would stop at %s",
+		e.A.label(), e.Short, e.B.label(), e.Long, e.Short)
 }
 
 // Plan is a checked numbering plan. Build it with NewPlan.

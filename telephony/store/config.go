@@ -48,7 +48,10 @@ func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
 		c.FXOLines = append(c.FXOLines, l)
 		return nil
 	})
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	return c, readDialPlan(tx, schema, &c)
 }
 
 // writeConfig makes the configuration buckets hold exactly c, writing only
@@ -74,6 +77,9 @@ func writeConfig(tx *bbolt.Tx, c Config) error {
 		if err := syncBucket(tx.Bucket([]byte(name)), want); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+	}
+	if err := writeDialPlan(tx, &c); err != nil {
+		return fmt.Errorf("write %s: %w", bucketDialPlan, err)
 	}
 	return nil
 }
@@ -169,6 +175,7 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 func cloneConfig(c Config) Config {
 	c.Extensions = slices.Clone(c.Extensions)
 	c.FXOLines = slices.Clone(c.FXOLines)
+	cloneDialPlan(&c)
 	return c
 }
 

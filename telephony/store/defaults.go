@@ -40,6 +40,11 @@ func DefaultSystem() System {
 	}
 }
 
+// DefaultEmergencyNumbers are the emergency numbers of a new box: the two
+// that every GSM network routes (a phone user anywhere tries them), and
+// that clash with no default extension. Installers add the country's own.
+func DefaultEmergencyNumbers() []string { return []string{"112", "911"} }
+
 // DefaultAnswerAfterRings is how many rings an FXO line lets pass by
 // default: the caller ID arrives between the first and second ring, so
 // answering after the second keeps it.
@@ -67,6 +72,7 @@ func DefaultConfig(l Limits) Config {
 	for n := 1; n <= l.FXOPorts; n++ {
 		c.FXOLines = append(c.FXOLines, defaultLine(n, "101"))
 	}
+	c.Numbering.EmergencyNumbers = DefaultEmergencyNumbers()
 	return c
 }
 

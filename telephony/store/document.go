@@ -84,7 +84,8 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	v := &ValidationError{}
 	for k := range top {
 		switch k {
-		case "version", "system", "extensions", "fxo_lines":
+		case "version", "system", "extensions", "fxo_lines", "numbering", "line_groups", "outbound_routes",
+			"caller_id_rules", "inbound_routes", "ring_groups", "schedules", "classifiers", "extension_rules", "limits":
 		default:
 			v.add(k, "unknown field")
 		}
@@ -96,6 +97,7 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	}
 	decodeList(top["extensions"], "extensions", &c.Extensions, v)
 	decodeList(top["fxo_lines"], "fxo_lines", &c.FXOLines, v)
+	decodeDialPlan(top, &c, v)
 	if len(c.Extensions) > MaxExtensions {
 		v.add("extensions", "at most %d extensions", MaxExtensions)
 	}

@@ -15,6 +15,19 @@ type Config struct {
 	System     System      `json:"system"`
 	Extensions []Extension `json:"extensions"`
 	FXOLines   []FXOLine   `json:"fxo_lines"`
+
+	// The office dial plan (dialplan.go; every section optional, empty
+	// keeps the outside prefix and the lines' destinations working alone).
+	Numbering      Numbering       `json:"numbering,omitzero"`
+	LineGroups     []LineGroup     `json:"line_groups,omitempty"`
+	OutboundRoutes []OutboundRoute `json:"outbound_routes,omitempty"`
+	CallerIDRules  []CallerIDRule  `json:"caller_id_rules,omitempty"`
+	InboundRoutes  []InboundRoute  `json:"inbound_routes,omitempty"`
+	RingGroups     []RingGroup     `json:"ring_groups,omitempty"`
+	Schedules      []Schedule      `json:"schedules,omitempty"`
+	Classifiers    []Classifier    `json:"classifiers,omitempty"`
+	ExtensionRules []ExtensionRule `json:"extension_rules,omitempty"`
+	CallLimits     CallLimits      `json:"limits,omitzero"`
 }
 
 // System holds box-wide settings.

@@ -166,6 +166,10 @@ func (v *validator) check(c *Config) []issue {
 			s.OutsidePrefix, strings.Join(firstN(prefixClash, 5), ", "))
 	}
 
+	v.checkDialPlan(c, func(path, format string, args ...any) {
+		out = append(out, issue{entity: entityDialPlan, path: path, field: path, msg: fmt.Sprintf(format, args...)})
+	})
+
 	// FXO lines.
 	lines := map[int]bool{}
 	for i, l := range c.FXOLines {

@@ -1,0 +1,342 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"go.etcd.io/bbolt"
+)
+
+// The office dial plan's sections of Config (see config.md, "Dial plan").
+// Every section is optional: a document or database without them keeps
+// today's behaviour (the outside prefix seizes FXO lines; each FXO line
+// rings its destination extension).
+
+// Numbering is the numbering plan beyond extensions.
+type Numbering struct {
+	// ShortNumbers are virtual numbers standing for another number.
+	ShortNumbers []ShortNumber `json:"short_numbers,omitempty"`
+	// EmergencyNumbers always route, whatever the caller's class, even
+	// without an outside prefix.
+	EmergencyNumbers []string `json:"emergency_numbers,omitempty"`
+}
+
+// ShortNumber is a virtual number (301) that stands for a destination
+// (ext:3109999, group:sales, number:89161234567).
+type ShortNumber struct {
+	Number      string `json:"number"`
+	Destination string `json:"destination"`
+}
+
+// Hunt orders of a line group.
+const (
+	HuntAscending  = "ascending"
+	HuntDescending = "descending"
+	HuntRoundRobin = "roundrobin"
+)
+
+// LineGroup is a set of FXO lines used together by outbound routes.
+type LineGroup struct {
+	Name string `json:"name"`
+	// Lines are FXO port numbers; the order matters for nothing but
+	// display (Hunt decides which line is tried first).
+	Lines []int `json:"lines"`
+	// Hunt is ascending, descending or roundrobin.
+	Hunt string `json:"hunt"`
+	// MaxCalls bounds concurrent outside calls through the group (0: as
+	// many as it has lines).
+	MaxCalls int `json:"max_calls,omitempty"`
+}
+
+// OutboundRoute sends dialled numbers matching Pattern out through line
+// groups, the first that can take the call.
+type OutboundRoute struct {
+	Name    string `json:"name"`
+	Pattern string `json:"pattern"`
+	Strip   int    `json:"strip,omitempty"`
+	Prepend string `json:"prepend,omitempty"`
+	// Class is the permission class a caller needs: local, national or
+	// international.
+	Class string `json:"class"`
+	// Via are line-group names in fallback order.
+	Via []string `json:"via"`
+}
+
+// CallerIDRule sets the caller ID of outside calls by destination prefix.
+type CallerIDRule struct {
+	Prefix   string `json:"prefix"`
+	Number   string `json:"number,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Withhold bool   `json:"withhold,omitempty"`
+}
+
+// InboundRoute sends calls arriving on FXO lines to a destination,
+// depending on an optional schedule.
+type InboundRoute struct {
+	Name string `json:"name"`
+	// Lines are the FXO ports it applies to; empty means every line. The
+	// first route (in document order) covering a line wins; a line no
+	// route covers rings its fxo_lines destination.
+	Lines []int `json:"lines,omitempty"`
+	// Schedule names a schedule; Destination applies while it is open and
+	// ClosedDestination otherwise. Without a schedule, Destination always.
+	Schedule          string `json:"schedule,omitempty"`
+	Destination       string `json:"destination"`
+	ClosedDestination string `json:"closed_destination,omitempty"`
+	// MaxCalls bounds concurrent calls through this route (0: no limit);
+	// an excess caller hears busy.
+	MaxCalls int `json:"max_calls,omitempty"`
+}
+
+// RingGroup rings several members by a strategy.
+type RingGroup struct {
+	Name string `json:"name"`
+	// Number, when set, dials the group internally.
+	Number   string `json:"number,omitempty"`
+	Strategy string `json:"strategy"`
+	// Members: ext:N, fxs:N or number:DIGITS, in configured order.
+	Members []GroupMember `json:"members"`
+	// MaxWaitS bounds the whole attempt (0: every member rings its time once).
+	MaxWaitS int `json:"max_wait_s,omitempty"`
+	// Timeout is where the call goes when no member answers ("" hangs up).
+	Timeout string `json:"timeout_destination,omitempty"`
+	// MaxCalls bounds concurrent callers (0: no limit); an excess caller hears busy.
+	MaxCalls int `json:"max_calls,omitempty"`
+}
+
+// GroupMember is one member of a ring group with its ring time.
+type GroupMember struct {
+	Destination string `json:"destination"`
+	// RingS is how long the member rings (default DefaultMemberRingS).
+	RingS int `json:"ring_s,omitempty"`
+}
+
+// DefaultMemberRingS is a group member's ring time when not given.
+const DefaultMemberRingS = 20
+
+// Schedule is working hours and holidays in the box's time zone.
+type Schedule struct {
+	Name string `json:"name"`
+	// Hours: "mon-fri 09:00-18:00" (one period each).
+	Hours []string `json:"hours"`
+	// Holidays: "2026-12-31" or "01-01" (every year).
+	Holidays []string `json:"holidays,omitempty"`
+}
+
+// Classifier is a list of caller numbers applied to every call from an
+// outside line, in document order, before its inbound route.
+type Classifier struct {
+	Name string `json:"name"`
+	// Action: reject (a blacklist: the caller hears busy) or route (to
+	// Destination, a VIP list).
+	Action      string   `json:"action"`
+	Numbers     []string `json:"numbers"`
+	Anonymous   bool     `json:"anonymous,omitempty"`
+	Destination string   `json:"destination,omitempty"`
+}
+
+// ExtensionRule holds one extension's permission class and forwarding.
+type ExtensionRule struct {
+	Extension string `json:"extension"`
+	// Class overrides outside_calls: internal, local, national or
+	// international ("" derives it: international with outside_calls,
+	// internal without).
+	Class string `json:"class,omitempty"`
+	// Forward* are destinations ("" off).
+	ForwardAlways      string `json:"forward_always,omitempty"`
+	ForwardBusy        string `json:"forward_busy,omitempty"`
+	ForwardNoAnswer    string `json:"forward_no_answer,omitempty"`
+	ForwardUnavailable string `json:"forward_unavailable,omitempty"`
+	// NoAnswerS is how long the extension rings before forward_no_answer
+	// (default 20).
+	NoAnswerS int `json:"no_answer_s,omitempty"`
+	// FollowMe is rung in order after the extension itself rang NoAnswerS
+	// without answer (and instead of forward_no_answer).
+	FollowMe []GroupMember `json:"follow_me,omitempty"`
+	// FollowMeSchedule limits follow-me to a schedule's open hours.
+	FollowMeSchedule string `json:"follow_me_schedule,omitempty"`
+	// ForwardCallerID is "caller" (show the original caller, default) or
+	// "box" (show the forwarding extension's number).
+	ForwardCallerID string `json:"forward_caller_id,omitempty"`
+}
+
+// CallLimits are box-wide call limits.
+type CallLimits struct {
+	// MaxCallDurationS ends answered calls after this many seconds (0: none).
+	MaxCallDurationS int `json:"max_call_duration_s,omitempty"`
+}
+
+// dial-plan storage: one bucket, one value per section, created on the
+// first write (a database from before the dial plan has none, which reads
+// as empty sections).
+const bucketDialPlan = "dialplan"
+
+// dialPlanSections lists each section with its key, for read and write.
+func dialPlanSections(c *Config) []struct {
+	key string
+	ptr any
+} {
+	return []struct {
+		key string
+		ptr any
+	}{
+		{"numbering", &c.Numbering},
+		{"line_groups", &c.LineGroups},
+		{"outbound_routes", &c.OutboundRoutes},
+		{"caller_id_rules", &c.CallerIDRules},
+		{"inbound_routes", &c.InboundRoutes},
+		{"ring_groups", &c.RingGroups},
+		{"schedules", &c.Schedules},
+		{"classifiers", &c.Classifiers},
+		{"extension_rules", &c.ExtensionRules},
+		{"limits", &c.CallLimits},
+	}
+}
+
+// readDialPlan reads the dial-plan sections into c.
+func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
+	b := tx.Bucket([]byte(bucketDialPlan))
+	if b == nil {
+		return nil
+	}
+	for _, s := range dialPlanSections(c) {
+		raw := b.Get([]byte(s.key))
+		if raw == nil {
+			continue
+		}
+		if err := decodeValue("dialplan."+s.key, raw, schema, s.ptr); err != nil {
+			return &valueError{bucketDialPlan, s.key, err}
+		}
+	}
+	normalizeDialPlan(c)
+	return nil
+}
+
+// writeDialPlan makes the dial-plan bucket hold exactly c's sections,
+// leaving a database without a dial plan untouched when c has none.
+func writeDialPlan(tx *bbolt.Tx, c *Config) error {
+	want := map[string][]byte{}
+	for _, s := range dialPlanSections(c) {
+		if isEmptySection(s.ptr) {
+			continue
+		}
+		b, err := encodeValue(s.ptr)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", s.key, err)
+		}
+		want[s.key] = b
+	}
+	b := tx.Bucket([]byte(bucketDialPlan))
+	if b == nil {
+		if len(want) == 0 {
+			return nil
+		}
+		var err error
+		if b, err = tx.CreateBucket([]byte(bucketDialPlan)); err != nil {
+			return err
+		}
+	}
+	return syncBucket(b, want)
+}
+
+// isEmptySection reports whether a section holds nothing (an empty list
+// or a zero object).
+func isEmptySection(p any) bool {
+	b, _ := json.Marshal(p)
+	switch string(b) {
+	case "null", "[]", "{}":
+		return true
+	}
+	return false
+}
+
+// normalizeDialPlan turns empty lists into nil, the one form an empty
+// section has in memory (so that documents round-trip whether they wrote
+// [] or left a section out).
+func normalizeDialPlan(c *Config) {
+	nilIfEmpty(&c.Numbering.ShortNumbers)
+	nilIfEmpty(&c.Numbering.EmergencyNumbers)
+	nilIfEmpty(&c.LineGroups)
+	nilIfEmpty(&c.OutboundRoutes)
+	nilIfEmpty(&c.CallerIDRules)
+	nilIfEmpty(&c.InboundRoutes)
+	nilIfEmpty(&c.RingGroups)
+	nilIfEmpty(&c.Schedules)
+	nilIfEmpty(&c.Classifiers)
+	nilIfEmpty(&c.ExtensionRules)
+}
+
+func nilIfEmpty[T any](s *[]T) {
+	if len(*s) == 0 {
+		*s = nil
+	}
+}
+
+// cloneDialPlan deep-copies the dial-plan sections of c (the nested
+// slices a change function might edit in place).
+func cloneDialPlan(c *Config) {
+	c.Numbering.ShortNumbers = slices.Clone(c.Numbering.ShortNumbers)
+	c.Numbering.EmergencyNumbers = slices.Clone(c.Numbering.EmergencyNumbers)
+	c.LineGroups = slices.Clone(c.LineGroups)
+	for i := range c.LineGroups {
+		c.LineGroups[i].Lines = slices.Clone(c.LineGroups[i].Lines)
+	}
+	c.OutboundRoutes = slices.Clone(c.OutboundRoutes)
+	for i := range c.OutboundRoutes {
+		c.OutboundRoutes[i].Via = slices.Clone(c.OutboundRoutes[i].Via)
+	}
+	c.CallerIDRules = slices.Clone(c.CallerIDRules)
+	c.InboundRoutes = slices.Clone(c.InboundRoutes)
+	for i := range c.InboundRoutes {
+		c.InboundRoutes[i].Lines = slices.Clone(c.InboundRoutes[i].Lines)
+	}
+	c.RingGroups = slices.Clone(c.RingGroups)
+	for i := range c.RingGroups {
+		c.RingGroups[i].Members = slices.Clone(c.RingGroups[i].Members)
+	}
+	c.Schedules = slices.Clone(c.Schedules)
+	for i := range c.Schedules {
+		c.Schedules[i].Hours = slices.Clone(c.Schedules[i].Hours)
+		c.Schedules[i].Holidays = slices.Clone(c.Schedules[i].Holidays)
+	}
+	c.Classifiers = slices.Clone(c.Classifiers)
+	for i := range c.Classifiers {
+		c.Classifiers[i].Numbers = slices.Clone(c.Classifiers[i].Numbers)
+	}
+	c.ExtensionRules = slices.Clone(c.ExtensionRules)
+	for i := range c.ExtensionRules {
+		c.ExtensionRules[i].FollowMe = slices.Clone(c.ExtensionRules[i].FollowMe)
+	}
+}
+
+// UpdateDialPlan changes the dial-plan sections in one validated
+// transaction: fn edits a copy of the configuration (it should touch only
+// the dial-plan sections); problems anywhere in the dial plan are reported
+// with their full paths ("ring_groups[0].members[1].destination").
+func (db *DB) UpdateDialPlan(fn func(c *Config) error) (Config, error) {
+	return db.change(entityDialPlan, fn)
+}
+
+// entityDialPlan is the validation entity of every dial-plan section.
+const entityDialPlan = "dialplan"
+
+// decodeDialPlan strictly decodes the dial-plan sections of a document
+// (errors name the element: "ring_groups[1].strategy").
+func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationError) {
+	if raw, ok := top["numbering"]; ok && string(raw) != "null" {
+		decodeField(raw, "numbering", &c.Numbering, v)
+	}
+	decodeList(top["line_groups"], "line_groups", &c.LineGroups, v)
+	decodeList(top["outbound_routes"], "outbound_routes", &c.OutboundRoutes, v)
+	decodeList(top["caller_id_rules"], "caller_id_rules", &c.CallerIDRules, v)
+	decodeList(top["inbound_routes"], "inbound_routes", &c.InboundRoutes, v)
+	decodeList(top["ring_groups"], "ring_groups", &c.RingGroups, v)
+	decodeList(top["schedules"], "schedules", &c.Schedules, v)
+	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
+	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
+	if raw, ok := top["limits"]; ok && string(raw) != "null" {
+		decodeField(raw, "limits", &c.CallLimits, v)
+	}
+	normalizeDialPlan(c)
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// dialPlanExample is the second JSON example of config.md: an office dial
+// plan using every section.
+func dialPlanExample(t *testing.T) Config {
+	t.Helper()
+	md, err := os.ReadFile("config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllSubmatch(md, -1)
+	if len(m) < 2 {
+		t.Fatal("no dial-plan example in config.md")
+	}
+	c, err := DecodeConfig(bytes.NewReader(m[1][1]))
+	if err != nil {
+		t.Fatalf("the dial-plan example does not decode: %v", err)
+	}
+	return c
+}
+
+func TestDialPlanDocExampleRoundTrips(t *testing.T) {
+	c := dialPlanExample(t)
+	db, path := openTemp(t)
+	if err := db.ImportConfig(c); err != nil {
+		t.Fatalf("the dial-plan example is invalid: %v", err)
+	}
+	got, err := db.ExportConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Errorf("export differs from import:\n got %+v\nwant %+v", got, c)
+	}
+	// Through the JSON document and back.
+	var buf bytes.Buffer
+	if err := EncodeConfig(&buf, got); err != nil {
+		t.Fatal(err)
+	}
+	again, err := DecodeConfig(&buf)
+	if err != nil || !reflect.DeepEqual(again, c) {
+		t.Errorf("document round trip: %v\n got %+v", err, again)
+	}
+	// And after reopening the file.
+	db.Close()
+	db2, err := Open(path, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if re, err := db2.ExportConfig(); err != nil || !reflect.DeepEqual(re, c) {
+		t.Errorf("after reopening: %v", err)
+	}
+	// Clearing the dial plan empties the bucket's values and reads back as none.
+	plain := c
+	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
+	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
+	if err := db2.ImportConfig(plain); err != nil {
+		t.Fatal(err)
+	}
+	if re, _ := db2.ExportConfig(); !reflect.DeepEqual(re, plain) {
+		t.Errorf("cleared dial plan reads back as %+v", re)
+	}
+	var out bytes.Buffer
+	_ = EncodeConfig(&out, plain)
+	for _, k := range []string{"line_groups", "numbering", "limits", "ring_groups"} {
+		if strings.Contains(out.String(), `"`+k+`"`) {
+			t.Errorf("an empty %s section is exported", k)
+		}
+	}
+}
+
+func TestDialPlanFieldsDocumented(t *testing.T) {
+	md, err := os.ReadFile("config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
+		RingGroup{}, GroupMember{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
+		rt := reflect.TypeOf(typ)
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if !strings.Contains(string(md), "`"+name+"`") && !strings.Contains(string(md), "."+name+"`") && !strings.Contains(string(md), "`"+name+"[]") {
+				t.Errorf("config.md does not document %s.%s (%q)", rt.Name(), rt.Field(i).Name, name)
+			}
+		}
+	}
+}
+
+func TestDialPlanValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		edit   func(c *Config)
+		fields []string
+		msg    string
+	}{
+		{"valid", func(c *Config) {}, nil, ""},
+		{"unknown line group", func(c *Config) { c.OutboundRoutes[0].Via = []string{"nope"} }, []string{"outbound_routes[0].via[0]"}, `line group "nope" does not exist`},
+		{"bad pattern", func(c *Config) { c.OutboundRoutes[1].Pattern = "8X.X" }, []string{"outbound_routes[1].pattern"}, "may only end a pattern"},
+		{"strip too long", func(c *Config) { c.OutboundRoutes[2].Strip = 8 }, []string{"outbound_routes[2].strip"}, "must be 0 to 7"},
+		{"internal route", func(c *Config) { c.OutboundRoutes[2].Class = "internal" }, []string{"outbound_routes[2].class"}, "needs local"},
+		{"unknown class", func(c *Config) { c.OutboundRoutes[2].Class = "galactic" }, []string{"outbound_routes[2].class"}, "unknown permission class"},
+		{"duplicate name", func(c *Config) { c.LineGroups[1].Name = "city" }, []string{"line_groups[1].name", "outbound_routes[1].via[1]"}, "used twice"},
+		{"bad name", func(c *Config) { c.Schedules[0].Name = "Office Hours" }, []string{"schedules[0].name", "inbound_routes[0].schedule", "extension_rules[1].follow_me_schedule"}, "lower-case"},
+		{"line not on the box", func(c *Config) { c.LineGroups[0].Lines = []int{1, 3, 1} }, []string{"line_groups[0].lines[1]", "line_groups[0].lines[2]"}, "no FXO port 3"},
+		{"empty line group", func(c *Config) { c.LineGroups[0].Lines = nil; c.LineGroups[0].Hunt = "random" }, []string{"line_groups[0].lines", "line_groups[0].hunt"}, "at least one FXO line"},
+		{"extension inside a route", func(c *Config) { c.OutboundRoutes[2].Pattern = "NXXXXXX"; c.OutboundRoutes[2].Strip = 0 },
+			[]string{"outbound_routes[2].pattern"}, "extension 201 (201) is the beginning of outbound route local (2010000): dialling would stop at 201 (and 3 more such conflicts)"},
+		{"short number clashes", func(c *Config) { c.Numbering.ShortNumbers[0].Number = "202" }, []string{"numbering.short_numbers[0].number"}, "extension 202 and short number 202 both match 202"},
+		{"emergency prefix of extension", func(c *Config) { c.Numbering.EmergencyNumbers = append(c.Numbering.EmergencyNumbers, "20") },
+			[]string{"numbering.emergency_numbers[4]"}, "emergency number 20 (20) is the beginning of extension 201 (201): dialling would stop at 20 (and 2 more"},
+		{"emergency twice", func(c *Config) { c.Numbering.EmergencyNumbers[1] = "112" }, []string{"numbering.emergency_numbers[1]"}, "listed twice"},
+		{"queue destination refused", func(c *Config) { c.InboundRoutes[0].Destination = "queue:support" }, []string{"inbound_routes[0].destination"}, "not available in this firmware yet"},
+		{"voicemail refused", func(c *Config) { c.ExtensionRules[0].ForwardNoAnswer = "voicemail:202" }, []string{"extension_rules[0].forward_no_answer"}, "not available"},
+		{"missing extension", func(c *Config) { c.RingGroups[0].Members[1].Destination = "ext:299" }, []string{"ring_groups[0].members[1].destination"}, "extension 299 does not exist"},
+		{"group member kind", func(c *Config) { c.RingGroups[0].Members[1].Destination = "group:sales" }, []string{"ring_groups[0].members[1].destination"}, "must be one of: ext:, fxs:, number:"},
+		{"fxs port", func(c *Config) { c.RingGroups[0].Members[1].Destination = "fxs:3" }, []string{"ring_groups[0].members[1].destination"}, "no FXS port 3"},
+		{"strategy", func(c *Config) { c.RingGroups[0].Strategy = "roundrobin" }, []string{"ring_groups[0].strategy"}, "unknown ring strategy"},
+		{"ring time", func(c *Config) { c.RingGroups[0].Members[0].RingS = 2 }, []string{"ring_groups[0].members[0].ring_s"}, "5 to 600"},
+		{"unknown group", func(c *Config) { c.Numbering.ShortNumbers[0].Destination = "group:support" }, []string{"numbering.short_numbers[0].destination"}, `ring group "support" does not exist`},
+		{"hours", func(c *Config) { c.Schedules[0].Hours = []string{"mon-fri 18:00-09:00"} }, []string{"schedules[0].hours[0]"}, "end must be after the start"},
+		{"holiday", func(c *Config) { c.Schedules[0].Holidays = []string{"2026-02-30"} }, []string{"schedules[0].holidays[0]"}, "no such date"},
+		{"closed destination needs schedule", func(c *Config) { c.InboundRoutes[0].Schedule = "" }, []string{"inbound_routes[0].closed_destination"}, "needs a schedule"},
+		{"classifier", func(c *Config) { c.Classifiers[0].Action = "route"; c.Classifiers[0].Numbers = []string{"8["} },
+			[]string{"classifiers[0].destination", "classifiers[0].numbers[0]"}, "required for a route list"},
+		{"classifier reject with destination", func(c *Config) { c.Classifiers[0].Destination = "ext:201" }, []string{"classifiers[0].destination"}, "must be empty"},
+		{"rule for a missing extension", func(c *Config) { c.ExtensionRules[0].Extension = "299" }, []string{"extension_rules[0].extension"}, "does not exist"},
+		{"rule twice", func(c *Config) { c.ExtensionRules[1].Extension = "202" }, []string{"extension_rules[1].extension"}, "two rules"},
+		{"forward to itself", func(c *Config) { c.ExtensionRules[0].ForwardAlways = "ext:202" }, []string{"extension_rules[0].forward_always"}, "to itself"},
+		{"follow-me too long", func(c *Config) {
+			for range 10 {
+				c.ExtensionRules[1].FollowMe = append(c.ExtensionRules[1].FollowMe, GroupMember{Destination: "ext:201"})
+			}
+		}, []string{"extension_rules[1].follow_me"}, "at most 10"},
+		{"forward caller id", func(c *Config) { c.ExtensionRules[0].ForwardCallerID = "mine" }, []string{"extension_rules[0].forward_caller_id"}, "caller or box"},
+		{"duration", func(c *Config) { c.CallLimits.MaxCallDurationS = 10 }, []string{"limits.max_call_duration_s"}, "60 to 86400"},
+		{"max calls", func(c *Config) { c.InboundRoutes[0].MaxCalls = -1 }, []string{"inbound_routes[0].max_calls"}, "0 (no limit) to 100"},
+		{"caller id rule", func(c *Config) { c.CallerIDRules[0].Prefix = "8a"; c.CallerIDRules[0].Number = "+7-495" },
+			[]string{"caller_id_rules[0].prefix", "caller_id_rules[0].number"}, "digits"},
+		{"outside prefix vs short number", func(c *Config) { c.System.OutsidePrefix = "3" },
+			[]string{"numbering.short_numbers[0].number"}, "short number 300 and outside prefix 3 both match 300"},
+		{"ring group number", func(c *Config) { c.RingGroups[0].Number = "300" }, []string{"ring_groups[0].number"}, "both match 300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialPlanExample(t)
+			c = cloneConfig(c)
+			tc.edit(&c)
+			db, _ := openTemp(t)
+			err := db.ValidateConfig(c)
+			got := fieldsOf(t, err)
+			if !slices.Equal(got, tc.fields) {
+				t.Fatalf("fields %v, want %v (%v)", got, tc.fields, err)
+			}
+			if tc.msg != "" && !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q does not say %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestDialPlanDecodePaths(t *testing.T) {
+	for _, tc := range []struct{ doc, field string }{
+		{`"ring_groups": [{"name": "a", "strategy": 5}]`, "ring_groups[0].strategy"},
+		{`"line_groups": [{"name": "a", "lines": [1], "hunt": "ascending"}, {"name": "b", "linez": []}]`, "line_groups[1].linez"},
+		{`"numbering": {"emergency_numbers": "112"}`, "numbering.emergency_numbers"},
+		{`"limits": []`, "limits"},
+		{`"dialplan": {}`, "dialplan"},
+	} {
+		doc := `{"version": 1, "system": {"name": "x", "tone_zone": "us", "time_zone": "UTC", "extension_length": 3, "outside_prefix": "9",
+			"inter_digit_timeout_ms": 4000, "no_answer_timeout_s": 30, "call_record_retention": 10}, ` + tc.doc + `}`
+		_, err := DecodeConfig(strings.NewReader(doc))
+		if got := fieldsOf(t, err); len(got) != 1 || got[0] != tc.field {
+			t.Errorf("%s: fields %v (%v), want %s", tc.doc, got, err, tc.field)
+		}
+	}
+}
+
+func TestUpdateDialPlanScoped(t *testing.T) {
+	db, _ := openTemp(t)
+	// Defaults: extensions 101, 102, outside prefix 9, emergency 112 and 911.
+	c, err := db.UpdateDialPlan(func(c *Config) error {
+		c.LineGroups = []LineGroup{{Name: "all", Lines: []int{1, 2}, Hunt: HuntRoundRobin}}
+		c.OutboundRoutes = []OutboundRoute{{Name: "mobile", Pattern: "89XXXXXXXXX", Class: "national", Via: []string{"all"}}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OutboundRoutes) != 1 || c.Numbering.EmergencyNumbers[1] != "911" {
+		t.Fatalf("%+v", c)
+	}
+	_, err = db.UpdateDialPlan(func(c *Config) error {
+		c.OutboundRoutes[0].Pattern = "10X"
+		return nil
+	})
+	if got := fieldsOf(t, err); !slices.Equal(got, []string{"outbound_routes[0].pattern"}) || !strings.Contains(err.Error(), "extension 101 and outbound route mobile both match 101 (and 1 more") {
+		t.Errorf("fields %v (%v)", got, err)
+	}
+	// A line group in use cannot disappear; nothing changes.
+	_, err = db.UpdateDialPlan(func(c *Config) error { c.LineGroups = nil; return nil })
+	if got := fieldsOf(t, err); !slices.Equal(got, []string{"outbound_routes[0].via[0]"}) {
+		t.Errorf("fields %v (%v)", got, err)
+	}
+	if now, _ := db.Config(); len(now.LineGroups) != 1 || now.OutboundRoutes[0].Pattern != "89XXXXXXXXX" {
+		t.Errorf("a refused change changed the store: %+v", now.OutboundRoutes)
+	}
+	// An extension that a rule names cannot be deleted before the rule.
+	if _, err := db.UpdateDialPlan(func(c *Config) error {
+		c.ExtensionRules = []ExtensionRule{{Extension: "102", ForwardBusy: "ext:101"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteExtension("102"); err == nil || !strings.Contains(err.Error(), "extension_rules[0].extension") {
+		t.Errorf("deleting a ruled extension: %v", err)
+	}
+}

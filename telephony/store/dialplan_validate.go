@@ -1,0 +1,397 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"minipbx/telephony/dialplan"
+)
+
+// Bounds of the dial-plan sections; see config.md.
+const (
+	MaxDialPlanEntries = 200 // per section
+	MaxGroupMembers    = 32
+	MinRingS           = 5
+	MaxRingS           = 600
+	MaxGroupWaitS      = 3600
+	MaxObjectCalls     = 100
+	MinCallDurationS   = 60
+	MaxCallDurationS   = 86400
+	MaxEmergencyLen    = 6
+)
+
+// checkDialPlan validates the dial-plan sections of c; add reports a
+// problem by its full path.
+func (v *validator) checkDialPlan(c *Config, add func(path, format string, args ...any)) {
+	exts := map[string]bool{}
+	for _, e := range c.Extensions {
+		exts[e.Number] = true
+	}
+	names := func(section string, n int, name func(i int) string) map[string]bool {
+		seen := map[string]bool{}
+		if n > MaxDialPlanEntries {
+			add(section, "at most %d entries", MaxDialPlanEntries)
+		}
+		for i := range n {
+			p := fmt.Sprintf("%s[%d].name", section, i)
+			nm := name(i)
+			if err := dialplan.CheckName(nm); err != nil {
+				add(p, "%v", err)
+			} else if seen[nm] {
+				add(p, "%q is used twice", nm)
+			}
+			seen[nm] = true
+		}
+		return seen
+	}
+	groups := names("line_groups", len(c.LineGroups), func(i int) string { return c.LineGroups[i].Name })
+	names("outbound_routes", len(c.OutboundRoutes), func(i int) string { return c.OutboundRoutes[i].Name })
+	names("inbound_routes", len(c.InboundRoutes), func(i int) string { return c.InboundRoutes[i].Name })
+	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
+	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
+	names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
+
+	// dest checks a destination; kinds limits the kinds allowed (nil: all
+	// the firmware has).
+	dest := func(path, s string, kinds ...dialplan.DestKind) {
+		d, err := dialplan.ParseDestination(s)
+		if err != nil {
+			add(path, "%v", err)
+			return
+		}
+		if kinds != nil && !slices.Contains(kinds, d.Kind) {
+			add(path, "must be one of: %s", kindList(kinds))
+			return
+		}
+		switch d.Kind {
+		case dialplan.DestExtension:
+			if !exts[d.Value] {
+				add(path, "extension %s does not exist", d.Value)
+			}
+		case dialplan.DestFXS:
+			if n := atoi(d.Value); n > v.limits.FXSPorts {
+				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
+			}
+		case dialplan.DestGroup:
+			if !rings[d.Value] {
+				add(path, "ring group %q does not exist", d.Value)
+			}
+		case dialplan.DestQueue, dialplan.DestMenu, dialplan.DestVoicemail:
+			add(path, "%s destinations are not available in this firmware yet", d.Kind)
+		}
+	}
+	ringTime := func(path string, s int) {
+		if s != 0 && (s < MinRingS || s > MaxRingS) {
+			add(path, "must be 0 (default) or %d to %d seconds", MinRingS, MaxRingS)
+		}
+	}
+	maxCalls := func(path string, n int) {
+		if n < 0 || n > MaxObjectCalls {
+			add(path, "must be 0 (no limit) to %d", MaxObjectCalls)
+		}
+	}
+	linesIn := func(path string, lines []int) {
+		seen := map[int]bool{}
+		for j, l := range lines {
+			p := fmt.Sprintf("%s[%d]", path, j)
+			switch {
+			case l < 1 || l > v.limits.FXOPorts:
+				add(p, "no FXO port %d on this box (it has %s)", l, portRange(v.limits.FXOPorts))
+			case seen[l]:
+				add(p, "FXO port %d is listed twice", l)
+			}
+			seen[l] = true
+		}
+	}
+
+	// The numbering plan: every number the box answers to, checked as a
+	// whole for duplicates and numbers that begin others.
+	var entries []dialplan.Entry
+	lit := func(kind dialplan.Kind, number, owner, path string) {
+		if p, err := dialplan.ParsePattern(number); err == nil && p.IsLiteral() && dialplan.IsDialString(number) {
+			entries = append(entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
+		}
+	}
+	for i, e := range c.Extensions {
+		// Extensions of the wrong form are reported by the extension rules.
+		if isDigits(e.Number) && len(e.Number) == c.System.ExtensionLength {
+			lit(dialplan.KindExtension, e.Number, e.Number, fmt.Sprintf("extensions[%d].number", i))
+		}
+	}
+	if s := c.System.OutsidePrefix; s != "" && isDigits(s) {
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: dialplan.MustParsePattern(s + "."),
+			Label: "outside prefix " + s, Target: "system.outside_prefix"})
+	}
+	n := c.Numbering
+	if len(n.ShortNumbers) > MaxDialPlanEntries {
+		add("numbering.short_numbers", "at most %d entries", MaxDialPlanEntries)
+	}
+	for i, s := range n.ShortNumbers {
+		p := fmt.Sprintf("numbering.short_numbers[%d].", i)
+		if !isDigits(s.Number) || len(s.Number) < MinExtensionLength || len(s.Number) > dialplan.MaxPatternLen {
+			add(p+"number", "must be %d to %d digits", MinExtensionLength, dialplan.MaxPatternLen)
+		} else {
+			lit(dialplan.KindShort, s.Number, s.Number, p+"number")
+		}
+		dest(p+"destination", s.Destination)
+	}
+	seenEm := map[string]bool{}
+	for i, e := range n.EmergencyNumbers {
+		p := fmt.Sprintf("numbering.emergency_numbers[%d]", i)
+		switch {
+		case !isDigits(e) || len(e) < 2 || len(e) > MaxEmergencyLen:
+			add(p, "must be 2 to %d digits", MaxEmergencyLen)
+		case seenEm[e]:
+			add(p, "%s is listed twice", e)
+		default:
+			lit(dialplan.KindEmergency, e, e, p)
+		}
+		seenEm[e] = true
+	}
+
+	for i, g := range c.LineGroups {
+		p := fmt.Sprintf("line_groups[%d].", i)
+		if len(g.Lines) == 0 {
+			add(p+"lines", "needs at least one FXO line")
+		}
+		linesIn(p+"lines", g.Lines)
+		if !slices.Contains([]string{HuntAscending, HuntDescending, HuntRoundRobin}, g.Hunt) {
+			add(p+"hunt", "must be %s, %s or %s", HuntAscending, HuntDescending, HuntRoundRobin)
+		}
+		maxCalls(p+"max_calls", g.MaxCalls)
+	}
+
+	for i, r := range c.OutboundRoutes {
+		p := fmt.Sprintf("outbound_routes[%d].", i)
+		pat, err := dialplan.ParsePattern(r.Pattern)
+		if err != nil {
+			add(p+"pattern", "%v", err)
+		} else {
+			entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: p + "pattern"})
+			if r.Strip < 0 || r.Strip >= pat.MinLen() {
+				add(p+"strip", "must be 0 to %d (fewer digits than the shortest number the pattern matches)", pat.MinLen()-1)
+			}
+		}
+		if r.Prepend != "" && !dialplan.IsDialString(r.Prepend) {
+			add(p+"prepend", "must be digits, * or # (at most %d)", dialplan.MaxPatternLen)
+		}
+		if cl, err := dialplan.ParseClass(r.Class); err != nil {
+			add(p+"class", "%v", err)
+		} else if cl == dialplan.ClassInternal {
+			add(p+"class", "an outside route needs local, national or international")
+		}
+		if len(r.Via) == 0 {
+			add(p+"via", "needs at least one line group")
+		}
+		for j, g := range r.Via {
+			if !groups[g] {
+				add(fmt.Sprintf("%svia[%d]", p, j), "line group %q does not exist", g)
+			}
+		}
+	}
+
+	for i, r := range c.CallerIDRules {
+		p := fmt.Sprintf("caller_id_rules[%d].", i)
+		if r.Prefix != "" && !dialplan.IsDialString(r.Prefix) {
+			add(p+"prefix", "must be empty (every number) or digits")
+		}
+		if r.Number != "" && !dialplan.IsDialString(strings.TrimPrefix(r.Number, "+")) {
+			add(p+"number", "must be digits (an optional leading +)")
+		}
+		if m := nameProblem(r.Name, false); m != "" {
+			add(p+"name", "%s", m)
+		}
+	}
+
+	for i, r := range c.InboundRoutes {
+		p := fmt.Sprintf("inbound_routes[%d].", i)
+		linesIn(p+"lines", r.Lines)
+		if r.Schedule != "" && !scheds[r.Schedule] {
+			add(p+"schedule", "schedule %q does not exist", r.Schedule)
+		}
+		dest(p+"destination", r.Destination)
+		switch {
+		case r.ClosedDestination != "" && r.Schedule == "":
+			add(p+"closed_destination", "needs a schedule")
+		case r.ClosedDestination != "":
+			dest(p+"closed_destination", r.ClosedDestination)
+		}
+		maxCalls(p+"max_calls", r.MaxCalls)
+	}
+
+	for i, g := range c.RingGroups {
+		p := fmt.Sprintf("ring_groups[%d].", i)
+		if g.Number != "" {
+			if !isDigits(g.Number) || len(g.Number) < MinExtensionLength || len(g.Number) > MaxExtensionLength {
+				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
+			} else {
+				lit(dialplan.KindService, g.Number, "ring group "+g.Name, p+"number")
+			}
+		}
+		if _, err := dialplan.ParseStrategy(g.Strategy); err != nil {
+			add(p+"strategy", "%v", err)
+		}
+		if len(g.Members) == 0 || len(g.Members) > MaxGroupMembers {
+			add(p+"members", "needs 1 to %d members", MaxGroupMembers)
+		}
+		for j, m := range g.Members {
+			mp := fmt.Sprintf("%smembers[%d].", p, j)
+			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
+			ringTime(mp+"ring_s", m.RingS)
+		}
+		if g.MaxWaitS != 0 && (g.MaxWaitS < MinRingS || g.MaxWaitS > MaxGroupWaitS) {
+			add(p+"max_wait_s", "must be 0 (each member once) or %d to %d seconds", MinRingS, MaxGroupWaitS)
+		}
+		if g.Timeout != "" {
+			dest(p+"timeout_destination", g.Timeout)
+		}
+		maxCalls(p+"max_calls", g.MaxCalls)
+	}
+
+	for i, s := range c.Schedules {
+		p := fmt.Sprintf("schedules[%d].", i)
+		for j, h := range s.Hours {
+			if _, err := dialplan.ParseHours(h); err != nil {
+				add(fmt.Sprintf("%shours[%d]", p, j), "%v", err)
+			}
+		}
+		for j, h := range s.Holidays {
+			if _, err := dialplan.ParseHoliday(h); err != nil {
+				add(fmt.Sprintf("%sholidays[%d]", p, j), "%v", err)
+			}
+		}
+	}
+
+	for i, cl := range c.Classifiers {
+		p := fmt.Sprintf("classifiers[%d].", i)
+		switch dialplan.Action(cl.Action) {
+		case dialplan.ActionReject:
+			if cl.Destination != "" {
+				add(p+"destination", "must be empty for a reject list")
+			}
+		case dialplan.ActionRoute:
+			if cl.Destination == "" {
+				add(p+"destination", "is required for a route list")
+			} else {
+				dest(p+"destination", cl.Destination)
+			}
+		default:
+			add(p+"action", "must be reject or route")
+		}
+		if len(cl.Numbers) == 0 && !cl.Anonymous {
+			add(p+"numbers", "needs at least one number (or anonymous)")
+		}
+		if len(cl.Numbers) > MaxExtensions {
+			add(p+"numbers", "at most %d numbers", MaxExtensions)
+		}
+		for j, num := range cl.Numbers {
+			if _, err := dialplan.ParsePattern(num); err != nil {
+				add(fmt.Sprintf("%snumbers[%d]", p, j), "%v", err)
+			}
+		}
+	}
+
+	ruled := map[string]bool{}
+	for i, r := range c.ExtensionRules {
+		p := fmt.Sprintf("extension_rules[%d].", i)
+		switch {
+		case !exts[r.Extension]:
+			add(p+"extension", "extension %q does not exist", r.Extension)
+		case ruled[r.Extension]:
+			add(p+"extension", "extension %s has two rules", r.Extension)
+		}
+		ruled[r.Extension] = true
+		if r.Class != "" {
+			if _, err := dialplan.ParseClass(r.Class); err != nil {
+				add(p+"class", "%v", err)
+			}
+		}
+		for _, f := range []struct{ field, val string }{
+			{"forward_always", r.ForwardAlways}, {"forward_busy", r.ForwardBusy},
+			{"forward_no_answer", r.ForwardNoAnswer}, {"forward_unavailable", r.ForwardUnavailable},
+		} {
+			if f.val == "" {
+				continue
+			}
+			dest(p+f.field, f.val)
+			if f.val == "ext:"+r.Extension {
+				add(p+f.field, "forwards the extension to itself")
+			}
+		}
+		ringTime(p+"no_answer_s", r.NoAnswerS)
+		if len(r.FollowMe) > dialplan.MaxFollowMe {
+			add(p+"follow_me", "at most %d numbers", dialplan.MaxFollowMe)
+		}
+		for j, m := range r.FollowMe {
+			mp := fmt.Sprintf("%sfollow_me[%d].", p, j)
+			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
+			ringTime(mp+"ring_s", m.RingS)
+		}
+		if r.FollowMeSchedule != "" {
+			if len(r.FollowMe) == 0 {
+				add(p+"follow_me_schedule", "needs a follow_me list")
+			} else if !scheds[r.FollowMeSchedule] {
+				add(p+"follow_me_schedule", "schedule %q does not exist", r.FollowMeSchedule)
+			}
+		}
+		if !slices.Contains([]string{"", "caller", "box"}, r.ForwardCallerID) {
+			add(p+"forward_caller_id", "must be caller or box")
+		}
+	}
+
+	if d := c.CallLimits.MaxCallDurationS; d != 0 && (d < MinCallDurationS || d > MaxCallDurationS) {
+		add("limits.max_call_duration_s", "must be 0 (no limit) or %d to %d seconds", MinCallDurationS, MaxCallDurationS)
+	}
+
+	// Conflicts. Extensions against extensions and against the outside
+	// prefix are the extension rules' business (reported on the
+	// extensions, above); everything else is reported on the dial-plan
+	// entry involved.
+	if _, conflicts := dialplan.NewPlan(entries); conflicts != nil {
+		// One message per field: the first conflict, and how many more.
+		var order []string
+		byPath := map[string][]string{}
+		defer func() {
+			for _, p := range order {
+				msgs := byPath[p]
+				if len(msgs) == 1 {
+					add(p, "%s", msgs[0])
+				} else {
+					add(p, "%s (and %d more such conflicts)", msgs[0], len(msgs)-1)
+				}
+			}
+		}()
+		for _, ce := range conflicts {
+			a, b := ce.A, ce.B
+			if a.Kind == dialplan.KindExtension && (b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix") ||
+				b.Kind == dialplan.KindExtension && a.Target == "system.outside_prefix" {
+				continue
+			}
+			blame := b
+			if b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix" {
+				blame = a
+			}
+			if byPath[blame.Target] == nil {
+				order = append(order, blame.Target)
+			}
+			byPath[blame.Target] = append(byPath[blame.Target], ce.Error())
+		}
+	}
+}
+
+func kindList(k []dialplan.DestKind) string {
+	s := make([]string, len(k))
+	for i, x := range k {
+		s[i] = string(x) + ":"
+	}
+	return strings.Join(s, ", ")
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
