@@ -270,12 +270,14 @@ func (d *DTMFDetector) dft4Int(x *[dtmfSub]int16, k int, r *dtmfSubResult) {
 	t := (*[4][dtmfSub]int64)(d.dftTab[k : k+4])
 	t0, t1, t2, t3 := &t[0], &t[1], &t[2], &t[3]
 	var a0, a1, a2, a3 int64
-	for n := range dtmfSub {
-		xv := int64(x[n])
-		a0 += xv * t0[n]
-		a1 += xv * t1[n]
-		a2 += xv * t2[n]
-		a3 += xv * t3[n]
+	// Three samples per iteration (51 = 3·17): fewer loop and reload
+	// instructions per multiply.
+	for n := 0; n+2 < dtmfSub; n += 3 {
+		x0, x1, x2 := int64(x[n]), int64(x[n+1]), int64(x[n+2])
+		a0 += x0*t0[n] + x1*t0[n+1] + x2*t0[n+2]
+		a1 += x0*t1[n] + x1*t1[n+1] + x2*t1[n+2]
+		a2 += x0*t2[n] + x1*t2[n+1] + x2*t2[n+2]
+		a3 += x0*t3[n] + x1*t3[n+1] + x2*t3[n+2]
 	}
 	d.unpack(k, a0, r)
 	d.unpack(k+1, a1, r)
@@ -317,10 +319,10 @@ func (d *DTMFDetector) dft2Int(x *[dtmfSub]int16, a, b int, r *dtmfSubResult) {
 	}
 	ta, tb := &d.dftTab[a], &d.dftTab[b]
 	var sa, sb int64
-	for n := range dtmfSub {
-		xv := int64(x[n])
-		sa += xv * ta[n]
-		sb += xv * tb[n]
+	for n := 0; n+2 < dtmfSub; n += 3 {
+		x0, x1, x2 := int64(x[n]), int64(x[n+1]), int64(x[n+2])
+		sa += x0*ta[n] + x1*ta[n+1] + x2*ta[n+2]
+		sb += x0*tb[n] + x1*tb[n+1] + x2*tb[n+2]
 	}
 	d.unpack(a, sa, r)
 	d.unpack(b, sb, r)
@@ -429,29 +431,38 @@ func (d *DTMFDetector) analyse() (dtmfWindow, bool) {
 	if a.rowsSkipped || b.rowsSkipped {
 		return dtmfWindow{}, false
 	}
+	// Cheap rejections first, columns before rows: a quiet window, or a
+	// group without a clear peak.
+	const n2 = dtmfWin * dtmfWin
+	const minLoss = 0.6 // worst window loss inside the frequency tolerance
 	var p [8]float32
-	for k := range 8 {
+	col := 4
+	for k := 4; k < 8; k++ {
 		p[k] = d.winPower(k)
+		if p[k] > p[col] {
+			col = k
+		}
 	}
-	row, col := 0, 4
-	for k := 1; k < 4; k++ {
+	if 4*float64(p[col])/n2 < d.minA2*minLoss {
+		return dtmfWindow{}, false
+	}
+	for k := 4; k < 8; k++ {
+		if k != col && p[k]*d.rel > p[col] {
+			return dtmfWindow{}, false
+		}
+	}
+	row := 0
+	for k := range 4 {
+		p[k] = d.winPower(k)
 		if p[k] > p[row] {
 			row = k
 		}
-		if p[k+4] > p[col] {
-			col = k + 4
-		}
 	}
-	// Cheap rejections first: a quiet window, or a group without a clear peak.
-	const minLoss = 0.6 // worst window loss inside the frequency tolerance
-	if 4*float64(p[row])/(dtmfWin*dtmfWin) < d.minA2*minLoss || 4*float64(p[col])/(dtmfWin*dtmfWin) < d.minA2*minLoss {
+	if 4*float64(p[row])/n2 < d.minA2*minLoss {
 		return dtmfWindow{}, false
 	}
 	for k := range 4 {
 		if k != row && p[k]*d.rel > p[row] {
-			return dtmfWindow{}, false
-		}
-		if k+4 != col && p[k+4]*d.rel > p[col] {
 			return dtmfWindow{}, false
 		}
 	}
