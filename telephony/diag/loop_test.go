@@ -138,3 +138,23 @@ func TestScheduleIntervalFromChange(t *testing.T) {
 		t.Fatal("a manual run moved the schedule")
 	}
 }
+
+// Start runs in the Loop's goroutine; a second Start while one is queued
+// or running is refused.
+func TestStart(t *testing.T) {
+	x := newBox(t, 0, 0)
+	if err := x.r.Start([]string{"bogus"}); err == nil {
+		t.Fatal("unknown test accepted")
+	}
+	if err := x.r.Start([]string{store.DiagTestStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.r.Start(nil); err != ErrRunning {
+		t.Fatalf("second start: %v", err)
+	}
+	x.startLoop()
+	x.waitFor("the started run", func() bool { return len(x.runs()) == 1 })
+	if r := x.runs()[0]; r.Trigger != TriggerManual || len(r.Results) != 1 {
+		t.Fatalf("%+v", r)
+	}
+}

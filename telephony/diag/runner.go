@@ -67,9 +67,10 @@ var ErrRunning = errors.New("diag: a diagnostic run is in progress")
 
 // Runner runs the diagnostics. Create it with New; Loop runs the schedule.
 type Runner struct {
-	o    Options
-	log  *slog.Logger
-	wake chan struct{}
+	o     Options
+	log   *slog.Logger
+	wake  chan struct{}
+	start chan []string // runs asked for with Start, run by Loop
 
 	runMu sync.Mutex // held for a whole run
 
@@ -107,7 +108,7 @@ func New(o Options) (*Runner, error) {
 	if o.PortWait <= 0 {
 		o.PortWait = DefaultPortWait
 	}
-	r := &Runner{o: o, log: o.Logger, wake: make(chan struct{}, 1)}
+	r := &Runner{o: o, log: o.Logger, wake: make(chan struct{}, 1), start: make(chan []string, 1)}
 	runs, err := o.Store.DiagRuns(0, store.MaxDiagRunsPage)
 	if err != nil {
 		return nil, fmt.Errorf("diag: %w", err)
@@ -219,6 +220,10 @@ func (r *Runner) Loop(ctx context.Context) error {
 			return nil
 		case <-r.o.Clock.After(wait):
 		case <-r.wake:
+		case tests := <-r.start:
+			if _, err := r.Run(ctx, TriggerManual, tests); err != nil && ctx.Err() == nil {
+				r.log.Error("diagnostics run failed", "trigger", TriggerManual, "err", err)
+			}
 		}
 	}
 }
@@ -241,6 +246,25 @@ func (r *Runner) setNext(t time.Time) {
 func (r *Runner) runLogged(ctx context.Context, trigger string) {
 	if _, err := r.Run(ctx, trigger, nil); err != nil && ctx.Err() == nil {
 		r.log.Error("diagnostics run failed", "trigger", trigger, "err", err)
+	}
+}
+
+// Start asks Loop to run the tests named (nil: the mask) now, in the
+// background; ErrRunning when a run is in progress or already asked for.
+func (r *Runner) Start(tests []string) error {
+	for _, t := range tests {
+		if !slices.Contains(store.DiagTests(), t) {
+			return fmt.Errorf("diag: unknown test %q", t)
+		}
+	}
+	if r.State().Running {
+		return ErrRunning
+	}
+	select {
+	case r.start <- tests:
+		return nil
+	default:
+		return ErrRunning
 	}
 }
 

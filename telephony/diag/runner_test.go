@@ -168,15 +168,15 @@ func TestFaultsFound(t *testing.T) {
 	run := x.run(store.DiagTestFXS, store.DiagTestFXO, store.DiagTestTrunks, store.DiagTestStorage,
 		store.DiagTestClock, store.DiagTestResources)
 	want := map[string]string{
-		"fxs fxs:1": "fail", // no battery
-		"fxs fxs:2": "fail", // short
-		"fxs fxs:3": "fail", // foreign voltage
-		"fxs fxs:4": "warn", // leakage
-		"fxs fxs:5": "pass",
-		"fxo fxo:1": "fail", // no battery
-		"fxo fxo:2": "fail", // high noise
-		"fxo fxo:3": "fail", // no dial tone
-		"fxo fxo:4": "pass",
+		"fxs fxs:1":        "fail", // no battery
+		"fxs fxs:2":        "fail", // short
+		"fxs fxs:3":        "fail", // foreign voltage
+		"fxs fxs:4":        "warn", // leakage
+		"fxs fxs:5":        "pass",
+		"fxo fxo:1":        "fail", // no battery
+		"fxo fxo:2":        "fail", // high noise
+		"fxo fxo:3":        "fail", // no dial tone
+		"fxo fxo:4":        "pass",
 		"trunks trunks":    "skip",
 		"storage system":   "fail", // 2 % free
 		"clock system":     "warn", // not synchronised
