@@ -114,3 +114,32 @@ func BenchmarkHookDecoder(b *testing.B) {
 		h.Poll(now)
 	}
 }
+
+// TestZeroAllocsPerFrame: the generators and the hook decoder allocate
+// nothing per 20 ms frame (the receivers have their own tests).
+func TestZeroAllocsPerFrame(t *testing.T) {
+	z, _ := LookupZone("it")
+	p := NewTonePlayer(z.Dial, -10)
+	g := NewDTMFGenerator(DTMFGenConfig{})
+	h := NewHookDecoder(HookConfig{})
+	h.Hook(true, 0)
+	frame := make([]int16, 160)
+	now := time.Duration(0)
+	i := 0
+	n := testing.AllocsPerRun(2000, func() {
+		p.Read(frame)
+		if !g.Busy() {
+			_ = g.Queue("123")
+		}
+		g.Read(frame)
+		now += 20 * time.Millisecond
+		i++
+		if i%7 == 0 {
+			h.Hook(i%14 == 0, now)
+		}
+		h.Poll(now)
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per frame", n)
+	}
+}
