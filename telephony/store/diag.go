@@ -362,3 +362,11 @@ func (db *DB) CheckConsistency() error {
 	}
 	return nil
 }
+
+// Validate checks d on its own, as UpdateSystem does (fields named
+// "diagnostics.interval" and so on); nil when valid.
+func (d Diagnostics) Validate() error {
+	v := &ValidationError{}
+	checkDiagnostics(d, func(field, format string, args ...any) { v.add(field, format, args...) })
+	return v.err()
+}
