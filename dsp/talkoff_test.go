@@ -234,15 +234,16 @@ func music(r *rand.Rand, seconds int, level float64) []int16 {
 
 func TestDTMFTalkOffMusic(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	total := 0
+	total, falses := 0, 0
 	for _, level := range []float64{-10, -20} {
 		pcm := music(r, 120, level)
 		total += len(pcm)
 		if ev := detectAll(NewDTMFDetector(), pcm, 160); len(ev) > 0 {
+			falses += len(ev)
 			t.Errorf("music at %g dBm0: %d false digits %q", level, len(ev), digitsOf(ev))
 		}
 	}
-	t.Logf("music talk-off corpus: %.0f s of chords, 0 false digits expected", float64(total)/8000)
+	t.Logf("music talk-off corpus: %.0f s of chords, %d false digits", float64(total)/8000, falses)
 }
 
 // TestDTMFUnderSpeech checks detection with speech underneath the digits:
