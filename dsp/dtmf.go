@@ -704,6 +704,11 @@ func (d *DTMFDetector) decide() {
 			d.candMinC, d.candMaxC = min(d.candMinC, w.offC), max(d.candMaxC, w.offC)
 		}
 		d.confirm()
+		if d.held == w.digit {
+			// Just reported on a valid window: follow it with two bins
+			// from the next sub-block on.
+			d.heldFast = true
+		}
 		return
 	}
 	d.miss()
