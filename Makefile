@@ -90,3 +90,11 @@ bundle: image
 	    -image $(IMAGE_DIR)/$$b.squashfs -o $(IMAGE_DIR)/$$b-$(IMAGE_VERSION).mpxb || exit 1; \
 	  echo "$(IMAGE_DIR)/$$b-$(IMAGE_VERSION).mpxb"; \
 	done
+
+# Boots the armv7 image under qemu-system-arm (virt machine, Debian's armmp
+# kernel fetched and extracted, not installed) until pbxd answers SIP OPTIONS.
+QEMU_KERNEL ?= $(BIN)/qemu-kernel
+.PHONY: qemu-boot
+qemu-boot:
+	scripts/qemu-kernel.sh $(QEMU_KERNEL)
+	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs

@@ -39,6 +39,13 @@ import (
 
 func main() {
 	pid1 := os.Getpid() == 1
+	if pid1 && os.Args[0] == "/init" {
+		// In an initramfs: load the drivers, switch to the real root.
+		log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		err := initramfsStage(log)
+		log.Error("initramfs: cannot switch to the root file system", "err", err)
+		select {}
+	}
 	code := run(os.Args[1:], pid1, linuxSystem{}, os.Stderr)
 	if pid1 {
 		// PID 1 must never exit (the kernel would panic): the reboot
@@ -112,6 +119,11 @@ func run(args []string, pid1 bool, sys System, console io.Writer) int {
 		}
 		mountAll(sys, log, dataDev, o.data)
 		loopbackUp(log)
+		if spec := kernelArg(string(cmdline), "minipbx.net"); spec != "" {
+			if err := configureNet(log, spec); err != nil {
+				log.Error("pbxinit: network", "err", err)
+			}
+		}
 		if cl, ok := mustBootloader(conf, log).(*boot.Cmdline); ok {
 			st, reboot, err := cl.CountBoot()
 			switch {
