@@ -36,6 +36,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -85,6 +86,9 @@ type Config struct {
 type Engine struct {
 	c   Config
 	log *slog.Logger
+	// applying is held during Apply: two uploads at once (web UI and
+	// pbxctl) must not write the same slot.
+	applying sync.Mutex
 }
 
 // Options for one Apply.
@@ -107,6 +111,7 @@ type Result struct {
 
 // Errors.
 var (
+	ErrInProgress  = errors.New("upgrade: another upgrade is being installed")
 	ErrBusy        = errors.New("upgrade: the booted slot is on trial; confirm it before installing another upgrade")
 	ErrUnknownBoot = errors.New("upgrade: cannot tell which slot is booted")
 	ErrVerify      = errors.New("upgrade: the slot does not read back as written")
@@ -151,6 +156,10 @@ func openSlot(path string) (SlotDevice, error) {
 // it to boot next on trial. The caller reboots afterwards (pbxd exits
 // with ExitReboot). On any error the box still boots the running slot.
 func (e *Engine) Apply(ctx context.Context, r io.Reader, o Options) (Result, error) {
+	if !e.applying.TryLock() {
+		return Result{}, ErrInProgress
+	}
+	defer e.applying.Unlock()
 	start := time.Now()
 	br, err := bundle.Open(r, bundle.Policy{Keys: e.c.Keys, Board: e.c.Board, Running: e.c.Version, AllowDowngrade: o.Force})
 	if err != nil {

@@ -591,3 +591,24 @@ func BenchmarkApply(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+func TestOneUpgradeAtATime(t *testing.T) {
+	b := newBox(t)
+	e := b.engine(t, "1.0.0", nil)
+	data := b.bundle(t, "1.1.0", newImage(2000))
+	pr, pw := io.Pipe()
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.Apply(context.Background(), pr, Options{})
+		first <- err
+	}()
+	pw.Write(data[:100]) // the first upload is under way (blocked mid-header)
+	if _, err := e.Apply(context.Background(), bytes.NewReader(data), Options{}); !errors.Is(err, ErrInProgress) {
+		t.Fatalf("second upload: %v", err)
+	}
+	pw.Write(data[100:])
+	pw.Close()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}

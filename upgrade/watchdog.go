@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Watchdog feeds the hardware watchdog (/dev/watchdog) while, and only
@@ -27,6 +29,10 @@ type Watchdog struct {
 	// kernel's default timeout is typically 60 s; keep Interval well
 	// below it).
 	Interval time.Duration
+	// Timeout, if set, is programmed into the device (WDIOC_SETTIMEOUT)
+	// when it is a real watchdog: how long a starved watchdog waits
+	// before it resets the box. 0 keeps the driver's (often 60 s).
+	Timeout time.Duration
 	// CheckTimeout bounds one health check; 0 means Interval.
 	CheckTimeout time.Duration
 	// Health reports whether the firmware is healthy.
@@ -63,6 +69,11 @@ func (w *Watchdog) Run(ctx context.Context) error {
 	dev, err := open(path)
 	if err != nil {
 		return fmt.Errorf("watchdog: open %s: %w", path, err)
+	}
+	if f, ok := dev.(*os.File); ok && w.Timeout > 0 {
+		if err := unix.IoctlSetPointerInt(int(f.Fd()), unix.WDIOC_SETTIMEOUT, int(w.Timeout/time.Second)); err != nil {
+			log.Warn("watchdog: cannot set the timeout; keeping the driver's", "path", path, "err", err)
+		}
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -260,7 +260,7 @@ func mirror(ctx context.Context, r *Ring, path string, interval time.Duration) {
 // a reader never sees half of it.
 func writeFileAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o640); err != nil { // pbxd's log may hold its first-start password
 		return err
 	}
 	return os.Rename(tmp, path)
