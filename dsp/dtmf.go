@@ -83,8 +83,8 @@ type DTMFEvent struct {
 type dtmfSubResult struct {
 	re, im [8]float32 // Goertzel output y = s1 - e^{-jw}·s2
 	// partial: only the held digit's two bins were computed;
-	// rowsSkipped: the row bins were skipped (no column tone).
-	partial, rowsSkipped bool
+	// rowsPending: the row bins are not computed yet (see bank).
+	partial, rowsPending bool
 	energy               float32 // Σ (x[n]-x[n-1])²
 	start                int64   // index of its first sample
 }
@@ -343,29 +343,22 @@ func (d *DTMFDetector) store(k int, re, im int32, r *dtmfSubResult) {
 	r.im[k] = xr*d.yRotIm[k] + xi*d.yRotRe[k]
 }
 
-// bank computes the sub-block's bins: the column pass first, then the row
-// pass unless skipRows allows skipping it for a sub-block whose strongest
-// column bin holds too small a share of the energy to be part of a digit
-// (a valid window needs the column tone to hold at least ~8% of the
-// weighted energy, given the twist limits and the 60% energy share; the
-// gate is at 6%).
-func (d *DTMFDetector) bank(x *[dtmfSub]int16, r *dtmfSubResult, skipRows bool) {
-	r.partial, r.rowsSkipped = false, false
+// bank computes the sub-block's bins. With lazyRows (while no digit is
+// being confirmed or held) only the column pass runs; the row pass is left
+// pending and runs only if a window holding this sub-block passes the
+// column checks (analyse), from the samples still in the double buffer.
+// Windows whose columns fail are invalid whatever the rows hold, so
+// nothing is lost, and on speech and noise most windows stop there: the
+// receiver then costs about one four-bin pass per sample instead of two.
+func (d *DTMFDetector) bank(x *[dtmfSub]int16, r *dtmfSubResult, lazyRows bool) {
+	r.partial, r.rowsPending = false, false
 	d.dft4Int(x, 4, r)
-	if skipRows {
-		var best float32
-		for k := 4; k < 8; k++ {
-			p := float32(d.weight[k]) * (r.re[k]*r.re[k] + r.im[k]*r.im[k])
-			best = max(best, p)
+	if lazyRows {
+		r.rowsPending = true
+		for k := range 4 {
+			r.re[k], r.im[k] = 0, 0
 		}
-		// share = w·2|y|²/(N·E)
-		if 2*best < 0.06*dtmfSub*r.energy {
-			r.rowsSkipped = true
-			for k := range 4 {
-				r.re[k], r.im[k] = 0, 0
-			}
-			return
-		}
+		return
 	}
 	d.dft4Int(x, 0, r)
 }
@@ -388,12 +381,12 @@ func (d *DTMFDetector) endSub() {
 	case r.energy < d.gate:
 		// Too quiet to hold a tone at the minimum level.
 		r.re, r.im = [8]float32{}, [8]float32{}
-		r.partial, r.rowsSkipped = false, false
+		r.partial, r.rowsPending = false, false
 	case d.heldFast && d.nsub >= 2:
 		i := dtmfIndex(d.held)
 		row, col := i/4, 4+i%4
 		d.dft2Int(x, row, col, r)
-		r.partial, r.rowsSkipped = true, false
+		r.partial, r.rowsPending = true, false
 		if d.heldStill(row, col) {
 			d.misses = 0
 			return
@@ -428,9 +421,6 @@ type dtmfWindow struct {
 // analyse checks the window made of hist[1] and hist[2].
 func (d *DTMFDetector) analyse() (dtmfWindow, bool) {
 	a, b := &d.hist[1], &d.hist[2]
-	if a.rowsSkipped || b.rowsSkipped {
-		return dtmfWindow{}, false
-	}
 	// Cheap rejections first, columns before rows: a quiet window, or a
 	// group without a clear peak.
 	const n2 = dtmfWin * dtmfWin
@@ -450,6 +440,16 @@ func (d *DTMFDetector) analyse() (dtmfWindow, bool) {
 		if k != col && p[k]*d.rel > p[col] {
 			return dtmfWindow{}, false
 		}
+	}
+	// The columns pass: now the rows are needed (samples of hist[1] are in
+	// xb[cur], of hist[2] in xb[1-cur] until the next sub-block arrives).
+	if a.rowsPending {
+		d.dft4Int(&d.xb[d.cur], 0, a)
+		a.rowsPending = false
+	}
+	if b.rowsPending {
+		d.dft4Int(&d.xb[1-d.cur], 0, b)
+		b.rowsPending = false
 	}
 	row := 0
 	for k := range 4 {
