@@ -89,6 +89,7 @@ type Engine struct {
 	// applying is held during Apply: two uploads at once (web UI and
 	// pbxctl) must not write the same slot.
 	applying sync.Mutex
+	prog     progress
 }
 
 // Options for one Apply.
@@ -160,6 +161,17 @@ func (e *Engine) Apply(ctx context.Context, r io.Reader, o Options) (Result, err
 		return Result{}, ErrInProgress
 	}
 	defer e.applying.Unlock()
+	res, err := e.apply(ctx, r, o)
+	if err != nil {
+		e.prog.set(func(p *Progress) { p.State, p.Error = "failed", err.Error() })
+	} else {
+		e.prog.set(func(p *Progress) { p.State, p.Error = "installed", "" })
+	}
+	return res, err
+}
+
+func (e *Engine) apply(ctx context.Context, r io.Reader, o Options) (Result, error) {
+	e.prog.set(func(p *Progress) { *p = Progress{State: "writing"} })
 	start := time.Now()
 	br, err := bundle.Open(r, bundle.Policy{Keys: e.c.Keys, Board: e.c.Board, Running: e.c.Version, AllowDowngrade: o.Force})
 	if err != nil {
@@ -194,6 +206,14 @@ func (e *Engine) Apply(ctx context.Context, r io.Reader, o Options) (Result, err
 		return Result{}, err
 	}
 	progress := func(done int64) {
+		e.prog.set(func(p *Progress) {
+			p.Version, p.Total = m.Version, m.ImageSize
+			if done <= m.ImageSize {
+				p.State, p.Done = "writing", done
+			} else {
+				p.State, p.Done = "checking", done-m.ImageSize
+			}
+		})
 		if o.Progress != nil {
 			o.Progress(done, m.ImageSize)
 		}
