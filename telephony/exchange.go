@@ -20,6 +20,7 @@ import (
 
 	"minipbx/board"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/diag"
 	"minipbx/telephony/store"
 )
 
@@ -64,6 +65,7 @@ type Exchange struct {
 	sim           SimControl
 	svcStore      serviceStore
 	onConfig      func(*store.Config) // applies a new configuration to SIP and analog
+	diag          *diag.Runner        // nil when the box runs no diagnostics
 }
 
 // Options configure an Exchange.
@@ -86,6 +88,9 @@ type Options struct {
 	// OnConfig applies a new configuration to the running SIP stack and
 	// analog ports after a change through the Service.
 	OnConfig func(*store.Config)
+	// Diagnostics runs the line and system tests (diag_service.go); nil
+	// when the box has none.
+	Diagnostics *diag.Runner
 }
 
 // New makes an exchange over an open store.
@@ -113,6 +118,7 @@ func New(o Options) (*Exchange, error) {
 		portInCall:    o.PortInCall,
 		sim:           o.Sim,
 		onConfig:      o.OnConfig,
+		diag:          o.Diagnostics,
 	}
 	x.started = x.now()
 	x.callCtx, x.cancelCall = context.WithCancel(context.Background())

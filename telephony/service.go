@@ -47,6 +47,18 @@ type Service interface {
 	CheckAdminPassword(ctx context.Context, password string) (ok, mustChange bool, err error)
 	SetAdminPassword(ctx context.Context, password string) error
 
+	// Diagnostics is the state of the line and system tests (settings,
+	// next run, alarm, last run); DiagnosticRuns lists runs newest first,
+	// older than ID before (0: from the newest). RunDiagnostics runs the
+	// tests named (nil: the settings' mask) now: with wait it returns the
+	// run, else it starts it in the background (ErrDiagnosticsRunning when
+	// one is in progress). UpdateDiagnostics changes the settings (a
+	// *store.ValidationError for bad values). See diag_service.go.
+	Diagnostics(ctx context.Context) (DiagnosticsStatus, error)
+	DiagnosticRuns(ctx context.Context, before uint64, limit int) ([]store.DiagRun, error)
+	RunDiagnostics(ctx context.Context, tests []string, wait bool) (store.DiagRun, error)
+	UpdateDiagnostics(ctx context.Context, d store.Diagnostics) (store.Diagnostics, error)
+
 	// Sim is the control panel of the simulated board; nil on hardware.
 	Sim() SimControl
 	Version() string
@@ -97,7 +109,8 @@ type CallStatus struct {
 }
 
 // StatusEvent tells a subscriber that something changed; Kind is "port",
-// "registration" or "call", and Status is the full new snapshot so a page
+// "registration", "call" or "diagnostics" (a run started or ended, the
+// next run or the alarm changed), and Status is the full new snapshot so a page
 // can simply re-render.
 type StatusEvent struct {
 	Kind   string `json:"kind"`

@@ -265,10 +265,18 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiUpdateSettings(w http.ResponseWriter, r *http.Request) {
-	var st store.System
-	if herr := readJSON(w, r, maxBody, &st); herr != nil {
+	var raw json.RawMessage
+	if herr := readJSON(w, r, maxBody, &raw); herr != nil {
 		writeError(w, herr)
 		return
+	}
+	var st store.System
+	if err := decodeStrict(raw, &st); err != nil {
+		writeError(w, &httpError{status: http.StatusBadRequest, msg: err.Error()})
+		return
+	}
+	if cur, err := s.svc.Settings(r.Context()); err == nil {
+		keepDiagnostics(raw, &st, cur.Diagnostics)
 	}
 	out, err := s.svc.UpdateSettings(r.Context(), st)
 	if err != nil {

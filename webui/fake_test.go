@@ -38,6 +38,7 @@ type fakeService struct {
 	sim        *fakeSim
 	writes     int // successful configuration changes
 	failNext   error
+	diag       fakeDiag // diag_fake_test.go
 }
 
 func newFakeService() *fakeService {

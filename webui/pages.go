@@ -55,6 +55,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.In(loc).Format("15:04:05")
 	},
+	"datetime": func(t time.Time, loc *time.Location) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
+	},
+	"verdictClass": verdictClass,
+	"num":          formatNum,
 	"iso": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -624,6 +632,10 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := b.System
 	sys := parseSettingsForm(f, r.PostForm)
+	// The diagnostics settings are part of System but have their own page.
+	if cur, err := s.svc.Settings(r.Context()); err == nil {
+		sys.Diagnostics = cur.Diagnostics
+	}
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
 		if _, err := s.svc.UpdateSettings(r.Context(), sys); err == nil {

@@ -26,6 +26,9 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/settings", page, s.settingsPage},
 		{"POST", "/settings", page, s.settingsSubmit},
 		{"POST", "/settings/fxo/{port}", page, s.fxoSubmit},
+		{"GET", "/diagnostics", page, s.diagnosticsPage},
+		{"POST", "/diagnostics", page, s.diagnosticsSubmit},
+		{"POST", "/diagnostics/run", page, s.diagnosticsRun},
 	}
 }
 
@@ -50,6 +53,10 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/config", api, s.apiExportConfig},
 		{"PUT", "/api/v1/config", api, s.apiImportConfig},
 		{"POST", "/api/v1/admin/password", apiDuringChange, s.apiSetPassword},
+		{"GET", "/api/v1/diagnostics", api, s.apiDiagnostics},
+		{"PUT", "/api/v1/diagnostics", api, s.apiUpdateDiagnostics},
+		{"POST", "/api/v1/diagnostics/run", api, s.apiRunDiagnostics},
+		{"GET", "/api/v1/diagnostics/runs", api, s.apiDiagnosticRuns},
 		{"POST", "/api/v1/sim/phones/{port}/offhook", api, s.apiSimPhone("offhook")},
 		{"POST", "/api/v1/sim/phones/{port}/onhook", api, s.apiSimPhone("onhook")},
 		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},
