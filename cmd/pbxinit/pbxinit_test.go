@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"minipbx/upgrade"
 	"minipbx/upgrade/datadir"
 )
 
@@ -27,6 +28,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "subreaper:", err)
 	}
 	os.Exit(m.Run())
+}
+
+func TestExitRebootAgrees(t *testing.T) {
+	if exitReboot != upgrade.ExitReboot {
+		t.Fatalf("pbxinit reboots on %d, pbxd exits with %d", exitReboot, upgrade.ExitReboot)
+	}
 }
 
 func TestRingKeepsNewestWholeLines(t *testing.T) {

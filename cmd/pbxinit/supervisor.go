@@ -10,9 +10,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"minipbx/upgrade"
 )
+
+// exitReboot is upgrade.ExitReboot (a test checks they agree): the exit
+// status with which pbxd asks for a reboot. Not imported, so that the
+// init does not link the upgrade engine's HTTP and crypto code.
+const exitReboot = 75
 
 // Outcome says why Supervisor.Run returned.
 type Outcome int
@@ -136,7 +139,7 @@ func (s *Supervisor) Run(ctx context.Context) (Outcome, error) {
 		default:
 			what = fmt.Sprintf("ended (%#x)", uint32(status))
 		}
-		if err == nil && status.Exited() && status.ExitStatus() == upgrade.ExitReboot {
+		if err == nil && status.Exited() && status.ExitStatus() == exitReboot {
 			s.note("%s asked for a reboot", s.Path)
 			s.update(func(st *Status) { st.Running, st.PID, st.LastExit = false, 0, "reboot requested" })
 			return RebootRequested, nil
