@@ -25,6 +25,11 @@ import (
 // one: a power cut during the write leaves the previous copy current.
 // Only the counter form of the flags is supported (not the NOR
 // "active/obsolete" form).
+//
+// A single copy is rewritten in place: a power cut in the middle leaves a
+// bad CRC, and U-Boot then boots with its built-in default environment
+// (slot a, no trial). Boards must use the redundant environment; the
+// single copy is supported for development boards and tests.
 
 // EnvLocation is where one copy of the environment is: a file or block
 // device (e.g. /dev/mmcblk0, or /dev/mmcblk0boot1) and an offset in it.
