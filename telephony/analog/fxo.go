@@ -173,6 +173,12 @@ func toneName(t dsp.ProgressTone) string {
 	return "tone"
 }
 
+// lineCallerID is an FXO port that decodes the line's caller ID in its
+// own hardware (board/modem's +VCID), rather than passing it as audio.
+type lineCallerID interface {
+	LineCallerID() (dsp.CallerIDMessage, bool)
+}
+
 // fxoAnswer seizes a ringing line and hands the call to the exchange.
 func (p *port) fxoAnswer() {
 	if err := p.fxo.Seize(); err != nil {
@@ -183,6 +189,12 @@ func (p *port) fxoAnswer() {
 	var caller channel.CallerID
 	if p.lineCIDOK {
 		caller = ChannelCallerID(p.lineCID)
+	} else if lc, ok := p.fxo.(lineCallerID); ok {
+		// A voice modem decodes caller ID itself and never passes the
+		// FSK burst through its audio.
+		if m, ok := lc.LineCallerID(); ok {
+			caller = ChannelCallerID(m)
+		}
 	}
 	c := newChannel(p, "in", caller)
 	c.answered = true
