@@ -97,7 +97,7 @@ func TestDiagnosticsPage(t *testing.T) {
 	body := c.get("/diagnostics").Body.String()
 	for _, want := range []string{
 		`id="diag-alarm"`,    // the last run failed
-		`id="health-fxs:1"`,  // health per port
+		`id="health-fxs-1"`,  // health per port
 		`id="health-trunks"`, // and trunks
 		`<svg class="spark"`, // trends, server-side
 		`class="dot-fail"`,   // the last noise reading failed

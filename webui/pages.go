@@ -62,6 +62,7 @@ var templateFuncs = template.FuncMap{
 		return t.In(loc).Format("2006-01-02 15:04")
 	},
 	"verdictClass": verdictClass,
+	"idOf":         func(s string) string { return strings.NewReplacer(":", "-", " ", "-").Replace(s) },
 	"num":          formatNum,
 	"iso": func(t time.Time) string {
 		if t.IsZero() {

@@ -24,6 +24,7 @@ import (
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/store"
 	"minipbx/webui"
@@ -45,6 +46,9 @@ type Config struct {
 	Console io.Writer
 	// RTPPortMin/Max bound the SIP media ports (0, 0: ephemeral).
 	RTPPortMin, RTPPortMax int
+	// DiagClock is the diagnostics scheduler's clock (nil: the real one;
+	// tests make a schedule fall due with a diag.ManualClock).
+	DiagClock diag.Clock
 }
 
 // Box is a running exchange with all its parts.
@@ -58,6 +62,7 @@ type Box struct {
 	sip    *sip.Server
 	ex     *telephony.Exchange
 	web    *webui.Server
+	diag   *diag.Runner
 
 	ready    chan struct{}
 	webReady chan struct{}
@@ -136,6 +141,9 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err := b.sip.Listen(); err != nil {
 		return nil, fmt.Errorf("SIP on %s: %w", c.SIPAddr, err)
 	}
+	if err := b.openDiag(); err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
 		Store:         b.db,
 		Board:         b.board,
@@ -146,6 +154,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Registrations: b.registrations,
 		PortInCall:    b.portInCall,
 		OnConfig:      b.applyConfig,
+		Diagnostics:   b.diag,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -226,7 +235,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 4)
+	results := make(chan result, 8) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -241,6 +250,7 @@ func (b *Box) Run(ctx context.Context) error {
 		return b.web.ListenAndServe(ctx, b.cfg.HTTPAddr, b.cfg.RedirectAddr)
 	})
 	start("status", b.watchPorts)
+	start("diagnostics", b.diag.Loop)
 	if hb, ok := b.board.(*hw.Board); ok && hb.Panel() != nil {
 		start("panel", func(ctx context.Context) error { return b.heartbeat(ctx, hb.Panel()) })
 	}
@@ -300,6 +310,9 @@ func (b *Box) heartbeat(ctx context.Context, p *panel.Panel) error {
 			if ps.Fault != "" {
 				status = panel.Alarm
 			}
+		}
+		if b.diagAlarm() {
+			status = panel.Alarm
 		}
 		p.SetStatus(status)
 		p.Healthy()
@@ -408,6 +421,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
+	b.diag.Reschedule() // the schedule or the time zone may have changed
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {
