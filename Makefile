@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
 DATA      ?= ./data
 BIN       := bin
 
-.PHONY: run build test test-tools unit selftest-arm firmware bench lint clean
+.PHONY: run build test test-tools unit selftest-arm firmware bench figures lint clean
 
 run: build
 	$(BIN)/pbxd -data $(DATA) -board sim
@@ -56,6 +56,10 @@ firmware:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Binary sizes and idle memory (the README's box-level figures).
+figures:
+	GO=$(GO) scripts/figures.sh
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
