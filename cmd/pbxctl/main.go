@@ -81,6 +81,7 @@ Commands:
   passwd [-set]             reset the admin password
   version                   print the versions of pbxctl (and of the box)
   dsp ...                   signal-processing tools on WAV files
+  diag run [-tests LIST]    run the diagnostics on the running box (-url)
   help [COMMAND]            explain a command
 
 Exit status: 0 success, 1 failure, 2 wrong usage.
@@ -92,6 +93,7 @@ func commands() []command {
 		{"passwd", passwdUsage, runPasswd},
 		{"version", versionUsage, runVersion},
 		{"dsp", dspHelp, dspCommand},
+		{"diag", diagUsage, runDiag},
 	}
 }
 
