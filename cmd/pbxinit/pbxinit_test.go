@@ -189,14 +189,23 @@ func TestOrphansReaped(t *testing.T) {
 	// re-parented to us and must not stay a zombie.
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	s, reaper := newSupervisor(t, fmt.Sprintf(`sh -c 'echo $$ > %s; exec sleep 0.1' & exit 75`, pidFile))
+	before := reaper.Orphans()
 	if o, _ := s.Run(context.Background()); o != RebootRequested {
 		t.Fatal("outcome")
 	}
-	waitFor(t, "the orphan to be reaped", func() bool { return reaper.Orphans() >= 1 })
-	b, _ := os.ReadFile(pidFile)
-	pid := strings.TrimSpace(string(b))
-	if st, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil {
-		t.Fatalf("orphan %s still exists: %s", pid, st)
+	var pid string
+	waitFor(t, "the orphan's pid", func() bool {
+		b, _ := os.ReadFile(pidFile)
+		pid = strings.TrimSpace(string(b))
+		return pid != ""
+	})
+	// It must go away entirely: a zombie would still have /proc/PID.
+	waitFor(t, "the orphan to be reaped", func() bool {
+		_, err := os.Stat("/proc/" + pid)
+		return os.IsNotExist(err)
+	})
+	if reaper.Orphans() <= before {
+		t.Fatal("the orphan was reaped by someone else")
 	}
 }
 
