@@ -111,24 +111,21 @@ func rmsDBm0(s []int16) float64 {
 	return 10 * math.Log10(e/float64(len(s))/(dsp.Dbm0Peak*dsp.Dbm0Peak/2))
 }
 
-// strongest finds the strongest frequency of s in the voice band (5 Hz
-// steps, refined to 1 Hz).
+// strongest finds the strongest frequency of s in the voice band: a
+// coarse scan in 10 Hz steps over 50 ms (whose 20 Hz main lobe the steps
+// cannot miss), refined in 1 Hz steps over half a second.
 func strongest(s []int16) float64 {
-	best, bestP := 0.0, math.Inf(-1)
-	scan := func(lo, hi, step float64) {
+	scan := func(s []int16, lo, hi, step float64) float64 {
+		best, bestP := lo, math.Inf(-1)
 		for f := lo; f <= hi; f += step {
 			if p, _ := sineFit(s, f); p > bestP {
 				best, bestP = f, p
 			}
 		}
+		return best
 	}
-	if len(s) > 4000 {
-		s = s[:4000] // half a second resolves 2 Hz
-	}
-	scan(300, 3400, 10)
-	c := best
-	scan(c-10, c+10, 1)
-	return best
+	coarse := scan(s[:min(len(s), 400)], 300, 3400, 10)
+	return scan(s[:min(len(s), 4000)], coarse-15, coarse+15, 1)
 }
 
 // Loopback test signal.

@@ -174,7 +174,7 @@ func parseLoad(s string) (float64, error) {
 		return 0, fmt.Errorf("loadavg: empty")
 	}
 	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil || v < 0 || v > 1e6 {
+	if err != nil || !(v >= 0 && v <= 1e6) {
 		return 0, fmt.Errorf("loadavg: %q is not a load", f[0])
 	}
 	return v, nil
