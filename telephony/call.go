@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
 	"minipbx/telephony/store"
 )
 
@@ -33,6 +35,20 @@ type call struct {
 	outInfo     channel.Info
 	answered    time.Time
 	disposition string
+	// releases free the call's places under concurrent-call limits when
+	// it ends.
+	releases []func()
+
+	// progressed is set once the caller has been told the call rings
+	// (only the call's own goroutine uses it).
+	progressed bool
+}
+
+// hold keeps a limit's place until the call ends.
+func (c *call) hold(release func()) {
+	c.mu.Lock()
+	c.releases = append(c.releases, release)
+	c.mu.Unlock()
 }
 
 func (c *call) set(f func(c *call)) {
@@ -64,12 +80,16 @@ func legName(i channel.Info) string {
 	return string(i.Kind) + ":" + i.Endpoint
 }
 
+// maxHops bounds forwarding chains (a forwards to b forwards to a...).
+const maxHops = 8
+
 // runCall is the script of one call, from the inbound leg's arrival to its
 // call record.
 func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 	c := x.newCall(in)
 	defer x.endCall(c)
 	cfg := x.config()
+	p := x.plan(cfg)
 	log := x.log.With("call", c.id, "from", legName(c.inInfo))
 
 	var callerExt *store.Extension
@@ -88,31 +108,76 @@ func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 			c.set(func(c *call) { c.caller = channel.CallerID{Number: e.Number, Name: e.Name} })
 		}
 		var ok bool
-		number, ok = x.collectDigits(ctx, c, cfg)
+		number, ok = x.collectDigits(ctx, c, p)
 		if !ok {
 			return
 		}
 	case channel.FXO:
-		port, _ := portNumber(c.inInfo.Endpoint)
-		number = fxoDestination(cfg, port)
-		if number == "" {
-			log.Warn("call on an FXO line with no destination", "port", port)
-			c.hangupIn(channel.CauseUnavailable)
-			return
-		}
+		x.inbound(ctx, c, p, log)
+		return
 	default:
 		number = c.inInfo.Dialled
 	}
 	c.set(func(c *call) { c.callee = number })
 	x.publish("call")
 
-	dest, cause, err := route(cfg, callerExt, number)
-	if err != nil {
-		log.Info("call not routed", "number", number, "cause", cause, "err", err)
+	out, cause := x.reachNumber(ctx, c, p, number, p.classOf(callerExt), x.presented(c), 0)
+	if out == nil {
+		log.Info("call not completed", "number", number, "cause", cause)
 		c.hangupIn(cause)
 		return
 	}
-	out, cause := x.dial(ctx, c, cfg, dest)
+	x.talk(ctx, c, out)
+}
+
+// inbound runs a call arriving on an FXO line: classifiers, then the
+// inbound route (with its schedule and limit), else the line's destination.
+func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logger) {
+	port, _ := portNumber(c.inInfo.Endpoint)
+	presented := x.presented(c)
+	number := presented.Number
+	if presented.Withheld != "" {
+		number = ""
+	}
+	var dest dialplan.Destination
+	if cl, ok := dialplan.Classify(p.classifier, number); ok {
+		switch cl.Action {
+		case dialplan.ActionReject:
+			log.Info("caller rejected by classifier", "classifier", cl.Name, "caller", presented.Number)
+			c.set(func(c *call) { c.callee = "classifier:" + cl.Name })
+			c.hangupIn(channel.CauseRejected)
+			return
+		case dialplan.ActionRoute:
+			dest = p.classDest[cl.Name]
+		}
+	}
+	if dest.Kind == "" {
+		d, r, ok := p.inboundDestination(port, x.now())
+		if !ok {
+			log.Warn("call on an FXO line with no destination", "port", port)
+			c.hangupIn(channel.CauseUnavailable)
+			return
+		}
+		if r.Name != "" {
+			release, ok := x.acquire("in:"+r.Name, r.MaxCalls)
+			if !ok {
+				log.Info("inbound route at its call limit", "route", r.Name, "max_calls", r.MaxCalls)
+				c.set(func(c *call) { c.callee = d.String() })
+				c.hangupIn(channel.CauseBusy)
+				return
+			}
+			c.hold(release)
+		}
+		dest = d
+	}
+	c.set(func(c *call) { c.callee = dest.Value })
+	if dest.Kind == dialplan.DestHangup || dest.Kind == dialplan.DestGroup {
+		c.set(func(c *call) { c.callee = dest.String() })
+	}
+	x.publish("call")
+	// Destinations an installer configured are explicit rules: a
+	// number: destination may use any outbound route.
+	out, cause := x.reach(ctx, c, p, dest, dialplan.ClassInternational, presented, 0)
 	if out == nil {
 		c.hangupIn(cause)
 		return
@@ -133,8 +198,8 @@ func (c *call) hangupIn(cause channel.Cause) {
 // collectDigits gathers the number an analog phone dials, deciding by the
 // numbering plan when it is complete. It reports false when the caller hung
 // up or gave up.
-func (x *Exchange) collectDigits(ctx context.Context, c *call, cfg *store.Config) (string, bool) {
-	interDigit := time.Duration(cfg.System.InterDigitTimeoutMS) * time.Millisecond
+func (x *Exchange) collectDigits(ctx context.Context, c *call, p *plan) (string, bool) {
+	interDigit := time.Duration(p.cfg.System.InterDigitTimeoutMS) * time.Millisecond
 	if interDigit <= 0 {
 		interDigit = 4 * time.Second
 	}
@@ -159,7 +224,7 @@ func (x *Exchange) collectDigits(ctx context.Context, c *call, cfg *store.Config
 			}
 			digits = append(digits, ev.Digit)
 			c.set(func(c *call) { c.callee = string(digits) })
-			switch classify(cfg, string(digits)) {
+			switch p.classify(string(digits)) {
 			case dialComplete:
 				return string(digits), true
 			case dialInvalid:
@@ -169,7 +234,7 @@ func (x *Exchange) collectDigits(ctx context.Context, c *call, cfg *store.Config
 			}
 			timer.Reset(interDigit)
 		case <-timer.C:
-			if len(digits) > 0 && classify(cfg, string(digits)) == dialOpenEnded {
+			if len(digits) > 0 && p.classify(string(digits)) == dialOpenEnded {
 				return string(digits), true
 			}
 			c.set(func(c *call) {
@@ -184,44 +249,377 @@ func (x *Exchange) collectDigits(ctx context.Context, c *call, cfg *store.Config
 	}
 }
 
+// presented is the caller ID the call shows to the legs it dials.
+func (x *Exchange) presented(c *call) channel.CallerID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.caller.Number == "" {
+		return c.inInfo.Caller
+	}
+	return c.caller
+}
+
+// final reports whether an attempt's cause ends the whole call (the caller
+// hung up or the exchange is stopping), so nothing else is tried.
+func final(ctx context.Context, cause channel.Cause) bool {
+	return ctx.Err() != nil || cause == channel.CauseCancelled
+}
+
+// reachNumber routes a number dialled by a caller of class.
+func (x *Exchange) reachNumber(ctx context.Context, c *call, p *plan, number string, class dialplan.Class, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
+	if !dialplan.IsDialString(number) {
+		return nil, channel.CauseNotFound
+	}
+	st, e := p.numbers.Lookup(number)
+	if st != dialplan.Complete && st != dialplan.OpenEnded {
+		return nil, channel.CauseNotFound
+	}
+	switch e.Kind {
+	case dialplan.KindExtension:
+		return x.reach(ctx, c, p, dialplan.Destination{Kind: dialplan.DestExtension, Value: number}, class, caller, hops)
+	case dialplan.KindShort, dialplan.KindService:
+		d, err := dialplan.ParseDestination(e.Target)
+		if err != nil {
+			return nil, channel.CauseNotFound
+		}
+		return x.reach(ctx, c, p, d, class, caller, hops+1)
+	}
+	return x.outbound(ctx, c, p, number, class, caller, 0)
+}
+
+// reach sends the call to a destination, following forwarding and
+// conditions, and returns the answered leg or the cause to give the caller.
+func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Destination, class dialplan.Class, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
+	if hops > maxHops {
+		x.log.Warn("forwarding loop", "call", c.id, "destination", d.String())
+		return nil, channel.CauseCongestion
+	}
+	switch d.Kind {
+	case dialplan.DestExtension:
+		e, ok := findExtension(p.cfg, d.Value)
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachExtension(ctx, c, p, e, caller, hops)
+	case dialplan.DestFXS:
+		out, cause, _ := x.ring(ctx, c, []target{{d: x.analogDialer, target: "fxs:" + d.Value}}, x.noAnswer(p), caller)
+		return out, cause
+	case dialplan.DestGroup:
+		g, ok := p.ringGroups[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachGroup(ctx, c, p, g, caller, hops)
+	case dialplan.DestNumber:
+		return x.reachNumber(ctx, c, p, d.Value, class, caller, hops+1)
+	case dialplan.DestHangup:
+		return nil, channel.CauseBusy
+	}
+	// queue, menu, voicemail: refused by validation; never faked.
+	return nil, channel.CauseNotFound
+}
+
+// noAnswer is the box-wide ring time.
+func (x *Exchange) noAnswer(p *plan) time.Duration {
+	return time.Duration(p.cfg.System.NoAnswerTimeoutS) * time.Second
+}
+
+// extensionTargets are the legs that ring an extension: its FXS port
+// (unless that is the calling phone itself) and its SIP phones.
+func (x *Exchange) extensionTargets(c *call, e store.Extension, member string) []target {
+	var ts []target
+	if e.FXSPort > 0 {
+		port := "fxs:" + strconv.Itoa(e.FXSPort)
+		if !(c.inInfo.Kind == channel.FXS && c.inInfo.Endpoint == port) {
+			ts = append(ts, target{d: x.analogDialer, target: port, member: member})
+		}
+	}
+	return append(ts, target{d: x.sipDialer, target: e.Number, member: member})
+}
+
+// reachExtension rings an extension under its rule: forward always; ring
+// for the no-answer time; then follow-me, or forward on busy, no answer
+// or unavailable.
+func (x *Exchange) reachExtension(ctx context.Context, c *call, p *plan, e store.Extension, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
+	rule, hasRule := p.rules[e.Number]
+	fwd := dialplan.Forwarding{Always: rule.ForwardAlways, Busy: rule.ForwardBusy, NoAnswer: rule.ForwardNoAnswer,
+		Unavailable: rule.ForwardUnavailable, NoAnswerAfter: time.Duration(rule.NoAnswerS) * time.Second}
+	// The caller ID a forwarded call shows: the original caller's, or the
+	// forwarding extension's own.
+	fwdCaller := caller
+	if rule.ForwardCallerID == "box" {
+		fwdCaller = channel.CallerID{Number: e.Number, Name: e.Name}
+	}
+	class := p.classOf(&e)
+	forward := func(to string) (channel.Channel, channel.Cause) {
+		d, err := dialplan.ParseDestination(to)
+		if err != nil {
+			return nil, channel.CauseNotFound
+		}
+		x.log.Debug("forwarding", "call", c.id, "extension", e.Number, "to", to)
+		return x.reach(ctx, c, p, d, class, fwdCaller, hops+1)
+	}
+	if fwd.Always != "" {
+		return forward(fwd.Always)
+	}
+	ringFor := fwd.Ring(x.noAnswer(p))
+	if hasRule && len(rule.FollowMe) > 0 && rule.NoAnswerS > 0 {
+		ringFor = time.Duration(rule.NoAnswerS) * time.Second
+	} else if hasRule && len(rule.FollowMe) > 0 {
+		ringFor = dialplan.DefaultNoAnswer
+	}
+	out, cause, _ := x.ring(ctx, c, x.extensionTargets(c, e, ""), ringFor, caller)
+	if out != nil || final(ctx, cause) {
+		return out, cause
+	}
+	cond := condition(cause)
+	if cond == dialplan.CondNoAnswer && len(rule.FollowMe) > 0 &&
+		(rule.FollowMeSchedule == "" || p.open(rule.FollowMeSchedule, x.now())) {
+		for _, step := range rule.FollowMe {
+			d, err := dialplan.ParseDestination(step.Destination)
+			if err != nil {
+				continue
+			}
+			out, cause = x.ringMember(ctx, c, p, d, ringTime(step.RingS), class, fwdCaller)
+			if out != nil || final(ctx, cause) {
+				return out, cause
+			}
+		}
+		return nil, channel.CauseNoAnswer
+	}
+	if next, ok := fwd.Next(cond); ok {
+		return forward(next)
+	}
+	return nil, cause
+}
+
+// ringTime is a member's ring time (the default when 0).
+func ringTime(s int) time.Duration {
+	if s <= 0 {
+		s = store.DefaultMemberRingS
+	}
+	return time.Duration(s) * time.Second
+}
+
+// memberTargets are the legs of a group or follow-me member, labelled
+// with the member so that the answering one is known. A number: member
+// that is no extension is dialled out; it returns ok false then.
+func (x *Exchange) memberTargets(c *call, p *plan, d dialplan.Destination) ([]target, bool) {
+	switch d.Kind {
+	case dialplan.DestExtension:
+		if e, ok := findExtension(p.cfg, d.Value); ok {
+			return x.extensionTargets(c, e, d.String()), true
+		}
+	case dialplan.DestFXS:
+		return []target{{d: x.analogDialer, target: "fxs:" + d.Value, member: d.String()}}, true
+	case dialplan.DestNumber:
+		if e, ok := findExtension(p.cfg, d.Value); ok {
+			return x.extensionTargets(c, e, d.String()), true
+		}
+		return nil, false
+	}
+	return nil, true
+}
+
+// ringMember rings one member (no forwarding of its own) for ringFor.
+func (x *Exchange) ringMember(ctx context.Context, c *call, p *plan, d dialplan.Destination, ringFor time.Duration, class dialplan.Class, caller channel.CallerID) (channel.Channel, channel.Cause) {
+	ts, internal := x.memberTargets(c, p, d)
+	if !internal {
+		return x.outbound(ctx, c, p, d.Value, class, caller, ringFor)
+	}
+	out, cause, _ := x.ring(ctx, c, ts, ringFor, caller)
+	return out, cause
+}
+
+// reachGroup rings a ring group's members by its strategy, each for its
+// ring time, within the group's maximum wait, then goes to its timeout
+// destination.
+func (x *Exchange) reachGroup(ctx context.Context, c *call, p *plan, g store.RingGroup, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
+	release, ok := x.acquire("group:"+g.Name, g.MaxCalls)
+	if !ok {
+		x.log.Info("ring group at its call limit", "call", c.id, "group", g.Name, "max_calls", g.MaxCalls)
+		return nil, channel.CauseBusy
+	}
+	c.hold(release)
+	strategy, err := dialplan.ParseStrategy(g.Strategy)
+	if err != nil {
+		strategy = dialplan.RingAll
+	}
+	dist := x.distributor(g.Name, strategy)
+	keys := make([]string, len(g.Members))
+	ringFor := map[string]time.Duration{}
+	for i, m := range g.Members {
+		keys[i] = m.Destination
+		ringFor[m.Destination] = ringTime(m.RingS)
+	}
+	var deadline time.Time
+	if g.MaxWaitS > 0 {
+		deadline = x.now().Add(time.Duration(g.MaxWaitS) * time.Second)
+	}
+	best := channel.CauseNoAnswer
+	for {
+		rang := false
+		for _, wave := range dist.Waves(keys) {
+			var ts []target
+			var wait time.Duration
+			var outside []dialplan.Destination
+			for _, m := range wave {
+				d, err := dialplan.ParseDestination(m)
+				if err != nil {
+					continue
+				}
+				mts, internal := x.memberTargets(c, p, d)
+				if !internal {
+					outside = append(outside, d)
+					continue
+				}
+				ts = append(ts, mts...)
+				wait = max(wait, ringFor[m])
+			}
+			if !deadline.IsZero() {
+				left := deadline.Sub(x.now())
+				if left <= 0 {
+					break
+				}
+				wait = min(wait, left)
+			}
+			var out channel.Channel
+			var cause channel.Cause
+			var member string
+			if len(ts) > 0 {
+				rang = true
+				out, cause, member = x.ring(ctx, c, ts, wait, caller)
+			}
+			// An outside number member is dialled on its own (it needs an
+			// outbound route and a line).
+			for _, d := range outside {
+				if out != nil || final(ctx, cause) {
+					break
+				}
+				rang = true
+				out, cause = x.outbound(ctx, c, p, d.Value, dialplan.ClassInternational, caller, ringFor[d.String()])
+				member = d.String()
+			}
+			if out != nil {
+				dist.Answered(member, x.now())
+				return out, 0
+			}
+			if final(ctx, cause) {
+				return nil, cause
+			}
+			best = betterCause(best, cause)
+		}
+		if deadline.IsZero() || !rang || !x.now().Before(deadline) {
+			break
+		}
+	}
+	if g.Timeout != "" {
+		if d, err := dialplan.ParseDestination(g.Timeout); err == nil {
+			return x.reach(ctx, c, p, d, dialplan.ClassInternational, caller, hops+1)
+		}
+	}
+	return nil, best
+}
+
+// outbound dials number out through the route the dial plan selects for
+// class: its line groups in fallback order, each group's lines in hunting
+// order, skipping lines that cannot be seized or fail before the far end
+// answers or is busy. ringFor bounds the ringing (0: no bound: an analog
+// line has no answer supervision).
+func (x *Exchange) outbound(ctx context.Context, c *call, p *plan, number string, class dialplan.Class, caller channel.CallerID, ringFor time.Duration) (channel.Channel, channel.Cause) {
+	sel, err := p.router.Select(number, class, p.isEmergency)
+	if err != nil {
+		x.log.Info("outside call refused", "call", c.id, "number", number, "err", err)
+		return nil, causeOf(err)
+	}
+	cid := dialplan.ApplyCallerID(p.router.CallerID, sel.Digits, dialplan.CallerID{Number: caller.Number, Name: caller.Name})
+	presented := caller
+	presented.Number, presented.Name = cid.Number, cid.Name
+	if cid.Withheld {
+		presented.Withheld = "P"
+	}
+	if sel.Emergency {
+		x.log.Warn("emergency call", "call", c.id, "number", sel.Digits, "caller", caller.Number)
+	}
+	best := channel.CauseCongestion // all lines busy
+	for _, via := range sel.Via {
+		if via == legacyVia {
+			out, cause, _, dialFailed := x.ringOut(ctx, c, []target{{d: x.analogDialer, target: "fxo:" + sel.Digits}}, ringFor, presented)
+			if out != nil || final(ctx, cause) || (!dialFailed && !lineFault(cause)) {
+				return out, cause
+			}
+			continue
+		}
+		g, ok := p.lineGroups[via]
+		if !ok {
+			continue
+		}
+		release, ok := x.acquire("lines:"+g.Name, g.MaxCalls)
+		if !ok {
+			x.log.Info("line group at its call limit", "call", c.id, "group", g.Name)
+			continue
+		}
+		for _, line := range x.huntOrder(g) {
+			out, cause, _, dialFailed := x.ringOut(ctx, c, []target{{d: x.analogDialer, target: "fxo@" + strconv.Itoa(line) + ":" + sel.Digits}}, ringFor, presented)
+			if out != nil {
+				x.usedLine(g.Name, line)
+				c.hold(release)
+				return out, 0
+			}
+			if final(ctx, cause) || (!dialFailed && !lineFault(cause)) {
+				release()
+				return nil, cause
+			}
+			x.log.Info("line failed; hunting on", "call", c.id, "group", g.Name, "line", line, "cause", cause)
+		}
+		release()
+	}
+	return nil, best
+}
+
+// lineFault reports whether a leg that was dialled and then ended with
+// cause failed because of the line (no dial tone, a fault), not because of
+// the number (busy, no answer, not found): only then is another line tried.
+func lineFault(cause channel.Cause) bool {
+	switch cause {
+	case channel.CauseCongestion, channel.CauseUnavailable, channel.CauseFailure:
+		return true
+	}
+	return false
+}
+
+// target is one leg to dial: a dialer, its target string, and the group
+// member it belongs to ("" outside groups).
+type target struct {
+	d      channel.Dialer
+	target string
+	member string
+}
+
 // legEvent is an event of one of a call's outbound legs.
 type legEvent struct {
 	leg int
 	ev  channel.Event
 }
 
-// dial rings every channel the destination stands for at once and returns
-// the one that answers, or nil and the cause to give the caller.
-func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest Destination) (channel.Channel, channel.Cause) {
-	c.set(func(c *call) { c.state = "dialling" })
-	caller := c.caller
-	if caller.Number == "" {
-		caller = c.inInfo.Caller
-	}
-	type target struct {
-		d      channel.Dialer
-		target string
-	}
-	var targets []target
-	timeout := time.Duration(cfg.System.NoAnswerTimeoutS) * time.Second
-	switch dest.Kind {
-	case DestExtension:
-		e := dest.Extension
-		if e.FXSPort > 0 {
-			if c.inInfo.Kind == channel.FXS && c.inInfo.Endpoint == "fxs:"+strconv.Itoa(e.FXSPort) {
-				// The phone calling its own extension: its port is busy.
-			} else {
-				targets = append(targets, target{x.analogDialer, "fxs:" + strconv.Itoa(e.FXSPort)})
-			}
-		}
-		targets = append(targets, target{x.sipDialer, e.Number})
-	case DestOutside:
-		targets = append(targets, target{x.analogDialer, "fxo:" + dest.Digits})
-		timeout = 0 // an outside line has no answer supervision to wait for
-	}
+// ring rings targets at once and returns the leg that answers (and its
+// member), or nil and the cause to give the caller.
+func (x *Exchange) ring(ctx context.Context, c *call, targets []target, timeout time.Duration, caller channel.CallerID) (channel.Channel, channel.Cause, string) {
+	out, cause, member, _ := x.ringOut(ctx, c, targets, timeout, caller)
+	return out, cause, member
+}
 
+// ringOut is ring that also tells whether no leg could even be dialled
+// (every Dial failed), as line hunting needs to know.
+func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeout time.Duration, caller channel.CallerID) (channel.Channel, channel.Cause, string, bool) {
+	c.set(func(c *call) {
+		if c.state != "ringing" {
+			c.state = "dialling"
+		}
+	})
 	events := make(chan legEvent, 16)
 	var legs []channel.Channel
+	var members []string
 	var pumps sync.WaitGroup
 	best := channel.CauseUnavailable
 	for _, t := range targets {
@@ -241,6 +639,7 @@ func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest De
 		}
 		i := len(legs)
 		legs = append(legs, leg)
+		members = append(members, t.member)
 		pumps.Add(1)
 		go func() {
 			defer pumps.Done()
@@ -254,7 +653,7 @@ func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest De
 		}()
 	}
 	if len(legs) == 0 {
-		return nil, best
+		return nil, best, "", true
 	}
 
 	var noAnswer <-chan time.Time
@@ -280,29 +679,28 @@ func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest De
 		}()
 		go func() { pumps.Wait(); close(events) }()
 	}
-	progressed := false
 	for {
 		select {
 		case <-ctx.Done():
 			hangupAll(channel.CauseCancelled, -1)
 			drain()
-			return nil, channel.CauseNormal
+			return nil, channel.CauseNormal, "", false
 		case ev, ok := <-c.in.Events():
 			if !ok || ev.Type == channel.EventHangup {
 				hangupAll(channel.CauseCancelled, -1)
 				drain()
 				c.set(func(c *call) { c.disposition = disposition(channel.CauseCancelled) })
-				return nil, channel.CauseCancelled
+				return nil, channel.CauseCancelled, "", false
 			}
 		case <-noAnswer:
 			hangupAll(channel.CauseNoAnswer, -1)
 			drain()
-			return nil, channel.CauseNoAnswer
+			return nil, channel.CauseNoAnswer, "", false
 		case le := <-events:
 			switch le.ev.Type {
 			case channel.EventProgress:
-				if !progressed {
-					progressed = true
+				if !c.progressed {
+					c.progressed = true
 					c.set(func(c *call) { c.state = "ringing" })
 					_ = c.in.Progress()
 					x.publish("call")
@@ -311,7 +709,7 @@ func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest De
 				hangupAll(channel.CauseCancelled, le.leg)
 				// the winner's pump keeps running; talk reads its events
 				// through the same channel.
-				return &answeredLeg{Channel: legs[le.leg], events: events, leg: le.leg, pumps: &pumps}, 0
+				return &answeredLeg{Channel: legs[le.leg], events: events, leg: le.leg, pumps: &pumps}, 0, members[le.leg], false
 			case channel.EventHangup:
 				if !ended[le.leg] {
 					ended[le.leg] = true
@@ -320,7 +718,7 @@ func (x *Exchange) dial(ctx context.Context, c *call, cfg *store.Config, dest De
 				}
 				if live == 0 {
 					drain()
-					return nil, best
+					return nil, best, "", false
 				}
 			}
 		}
@@ -395,9 +793,21 @@ func (x *Exchange) talk(ctx context.Context, c *call, out channel.Channel) {
 	x.publish("call")
 	inDigitsInBand := c.inInfo.Kind != channel.SIP
 	outDigitsInBand := c.outInfo.Kind != channel.SIP
+	// The box-wide limit on an answered call's length.
+	var limit <-chan time.Time
+	if s := x.config().CallLimits.MaxCallDurationS; s > 0 {
+		t := time.NewTimer(time.Duration(s) * time.Second)
+		defer t.Stop()
+		limit = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			_ = al.Channel.Hangup(channel.CauseNormal)
+			_ = c.in.Hangup(channel.CauseNormal)
+			return
+		case <-limit:
+			x.log.Info("call cleared at the maximum call duration", "call", c.id)
 			_ = al.Channel.Hangup(channel.CauseNormal)
 			_ = c.in.Hangup(channel.CauseNormal)
 			return
@@ -456,6 +866,8 @@ func (x *Exchange) endCall(c *call) {
 	if c.out != nil {
 		_ = c.out.Hangup(channel.CauseNormal)
 	}
+	releases := c.releases
+	c.releases = nil
 	rec := store.CallRecord{
 		Start:       c.started,
 		Answer:      c.answered,
@@ -470,6 +882,9 @@ func (x *Exchange) endCall(c *call) {
 		rec.Destination = legName(c.outInfo)
 	}
 	c.mu.Unlock()
+	for _, r := range releases {
+		r()
+	}
 	if rec.Caller == "" && c.inInfo.Caller.Withheld != "" {
 		rec.Caller = c.inInfo.Caller.String()
 	}
@@ -497,22 +912,4 @@ func disposition(c channel.Cause) string {
 		return "failed"
 	}
 	return c.String()
-}
-
-// portNumber parses the N of an endpoint "fxs:N" / "fxo:N".
-func portNumber(endpoint string) (int, bool) {
-	i := strings.LastIndexByte(endpoint, ':')
-	n, err := strconv.Atoi(endpoint[i+1:])
-	return n, err == nil
-}
-
-// fxoDestination is the number an incoming call on FXO port (1-based)
-// reaches.
-func fxoDestination(cfg *store.Config, port int) string {
-	for _, l := range cfg.FXOLines {
-		if l.Port == port {
-			return l.Destination
-		}
-	}
-	return ""
 }

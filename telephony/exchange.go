@@ -51,6 +51,9 @@ type Exchange struct {
 	calls map[string]*call
 	seq   uint64
 
+	// dp is the dial plan's memory across calls (route.go).
+	dp runtime
+
 	callWG sync.WaitGroup // one per running call
 	hub    hub
 

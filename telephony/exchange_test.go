@@ -2,10 +2,12 @@ package telephony
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
 )
 
 type testBox struct {
@@ -245,8 +247,9 @@ func TestOutsideCallsForbidden(t *testing.T) {
 	b.analog.none(t)
 	// and an FXO caller can never reach an outside line (toll fraud).
 	fxo := newFakeChannel(channel.Info{ID: "in-fxo", Kind: channel.FXO, Endpoint: "fxo:1", Direction: "in"})
-	if _, cause, err := route(b.x.config(), nil, "95551234"); err == nil || cause != channel.CauseForbidden {
-		t.Errorf("outside caller routed outside: cause %v err %v", cause, err)
+	p := b.x.plan(b.x.config())
+	if _, err := p.router.Select("95551234", p.classOf(nil), p.isEmergency); !errors.Is(err, dialplan.ErrForbidden) {
+		t.Errorf("outside caller routed outside: %v", err)
 	}
 	_ = fxo
 }
@@ -322,7 +325,11 @@ func TestClassify(t *testing.T) {
 		{"7", dialInvalid}, {"9", dialIncomplete}, {"95", dialOpenEnded},
 		{"9" + "12345678901234567890", dialComplete}, {"1011", dialInvalid},
 	} {
-		if got := classify(&cfg, tc.digits); got != tc.want {
+		p, err := compilePlan(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.classify(tc.digits); got != tc.want {
 			t.Errorf("classify(%q) = %v, want %v", tc.digits, got, tc.want)
 		}
 	}

@@ -1,30 +1,17 @@
 package telephony
 
 import (
+	"errors"
 	"fmt"
-	"strings"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
 	"minipbx/telephony/store"
-)
-
-// Destination is where a dialled number leads.
-type Destination struct {
-	// Kind is DestExtension or DestOutside.
-	Kind DestKind
-	// Extension is the reached extension (DestExtension).
-	Extension store.Extension
-	// Digits is the number to dial on an outside line (DestOutside), without
-	// the outside prefix.
-	Digits string
-}
-
-// DestKind classifies a Destination.
-type DestKind int
-
-const (
-	DestExtension DestKind = iota + 1
-	DestOutside
 )
 
 // dialState is what a number dialled so far means under the numbering plan.
@@ -46,79 +33,371 @@ const (
 // national and international prefixes).
 const maxOutsideDigits = 20
 
-// classify tells whether digits dialled so far form a number under cfg.
-func classify(cfg *store.Config, digits string) dialState {
-	if digits == "" {
-		return dialIncomplete
+// legacyVia is the carrier of the outside-prefix route: every enabled FXO
+// line, hunted ascending by the analog dialer itself ("fxo:DIGITS"), as
+// the box always did.
+const legacyVia = "*lines"
+
+// plan is one configuration snapshot compiled for routing. It is built
+// once per snapshot and shared by the calls that started under it.
+type plan struct {
+	cfg        *store.Config
+	numbers    *dialplan.Plan
+	router     dialplan.Router
+	emergency  map[string]bool
+	lineGroups map[string]store.LineGroup
+	ringGroups map[string]store.RingGroup
+	rules      map[string]store.ExtensionRule
+	schedules  map[string]*dialplan.Schedule
+	classifier []*dialplan.Classifier
+	// classDest is the destination of each "route" classifier, by name.
+	classDest map[string]dialplan.Destination
+}
+
+// compilePlan turns a validated configuration into routing tables. A
+// configuration the store validated always compiles; if one does not
+// (a database edited by hand), the dial-plan sections are dropped and the
+// box routes as it did before them, and the error says why.
+func compilePlan(cfg *store.Config) (*plan, error) {
+	p, err := compileFull(cfg)
+	if err == nil {
+		return p, nil
 	}
-	if p := cfg.System.OutsidePrefix; p != "" {
-		switch {
-		case strings.HasPrefix(digits, p):
-			rest := digits[len(p):]
-			if len(rest) >= maxOutsideDigits {
-				return dialComplete
-			}
-			if rest == "" {
-				return dialIncomplete
-			}
-			return dialOpenEnded
-		case strings.HasPrefix(p, digits):
-			return dialIncomplete
-		}
+	basic := *cfg
+	basic.Numbering, basic.OutboundRoutes, basic.RingGroups, basic.Classifiers = store.Numbering{}, nil, nil, nil
+	basic.InboundRoutes, basic.ExtensionRules = nil, nil
+	p, err2 := compileFull(&basic)
+	if err2 != nil {
+		return nil, fmt.Errorf("dial plan: %w; even without its dial plan: %v", err, err2)
 	}
-	n := cfg.System.ExtensionLength
-	if len(digits) < n {
-		for _, e := range cfg.Extensions {
-			if strings.HasPrefix(e.Number, digits) {
-				return dialIncomplete
-			}
+	p.cfg = cfg
+	return p, fmt.Errorf("dial plan ignored: %w", err)
+}
+
+func compileFull(cfg *store.Config) (*plan, error) {
+	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{},
+		ringGroups: map[string]store.RingGroup{}, rules: map[string]store.ExtensionRule{},
+		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{}}
+	var entries []dialplan.Entry
+	for _, e := range cfg.Extensions {
+		pat, err := dialplan.ParsePattern(e.Number)
+		if err != nil {
+			return nil, fmt.Errorf("extension %q: %w", e.Number, err)
 		}
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindExtension, Pattern: pat, Owner: e.Number, Target: "ext:" + e.Number})
+	}
+	for _, s := range cfg.Numbering.ShortNumbers {
+		pat, err := dialplan.ParsePattern(s.Number)
+		if err != nil {
+			return nil, fmt.Errorf("short number %q: %w", s.Number, err)
+		}
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindShort, Pattern: pat, Owner: s.Number, Target: s.Destination})
+	}
+	for _, n := range cfg.Numbering.EmergencyNumbers {
+		pat, err := dialplan.ParsePattern(n)
+		if err != nil {
+			return nil, fmt.Errorf("emergency number %q: %w", n, err)
+		}
+		p.emergency[n] = true
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindEmergency, Pattern: pat, Owner: n, Target: n})
+	}
+	for _, g := range cfg.RingGroups {
+		p.ringGroups[g.Name] = g
+		if g.Number == "" {
+			continue
+		}
+		pat, err := dialplan.ParsePattern(g.Number)
+		if err != nil {
+			return nil, fmt.Errorf("ring group %s: %w", g.Name, err)
+		}
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindService, Pattern: pat, Owner: g.Name, Target: "group:" + g.Name})
+	}
+	for _, g := range cfg.LineGroups {
+		p.lineGroups[g.Name] = g
+		p.router.EmergencyVia = append(p.router.EmergencyVia, g.Name)
+	}
+	for _, r := range cfg.OutboundRoutes {
+		pat, err := dialplan.ParsePattern(r.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("outbound route %s: %w", r.Name, err)
+		}
+		class, err := dialplan.ParseClass(r.Class)
+		if err != nil {
+			return nil, fmt.Errorf("outbound route %s: %w", r.Name, err)
+		}
+		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: r.Name, Pattern: pat, Strip: r.Strip, Prepend: r.Prepend, Class: class, Via: r.Via})
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: r.Name})
+	}
+	if pre := cfg.System.OutsidePrefix; pre != "" {
+		pat, err := dialplan.ParsePattern(pre + ".")
+		if err != nil {
+			return nil, fmt.Errorf("outside prefix %q: %w", pre, err)
+		}
+		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: "outside prefix", Pattern: pat, Strip: len(pre),
+			Class: dialplan.ClassInternational, Via: []string{legacyVia}})
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Label: "outside prefix " + pre, Target: "outside prefix"})
+	}
+	// Emergency calls try every line group, then every line.
+	p.router.EmergencyVia = append(p.router.EmergencyVia, legacyVia)
+	for _, r := range cfg.CallerIDRules {
+		p.router.CallerID = append(p.router.CallerID, dialplan.CallerIDRule{Prefix: r.Prefix, Number: r.Number, Name: r.Name, Withhold: r.Withhold})
+	}
+	numbers, conflicts := dialplan.NewPlan(entries)
+	if conflicts != nil {
+		return nil, conflicts[0]
+	}
+	p.numbers = numbers
+	loc, err := time.LoadLocation(cfg.System.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	for _, s := range cfg.Schedules {
+		ds := &dialplan.Schedule{Name: s.Name, Location: loc}
+		for _, h := range s.Hours {
+			hh, err := dialplan.ParseHours(h)
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
+			}
+			ds.Hours = append(ds.Hours, hh)
+		}
+		for _, h := range s.Holidays {
+			hd, err := dialplan.ParseHoliday(h)
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
+			}
+			ds.Holidays = append(ds.Holidays, hd)
+		}
+		p.schedules[s.Name] = ds
+	}
+	for _, cl := range cfg.Classifiers {
+		dc := &dialplan.Classifier{Name: cl.Name, Action: dialplan.Action(cl.Action), Anonymous: cl.Anonymous}
+		for _, n := range cl.Numbers {
+			pat, err := dialplan.ParsePattern(n)
+			if err != nil {
+				return nil, fmt.Errorf("classifier %s: %w", cl.Name, err)
+			}
+			dc.Numbers = append(dc.Numbers, pat)
+		}
+		if cl.Destination != "" {
+			d, err := dialplan.ParseDestination(cl.Destination)
+			if err != nil {
+				return nil, fmt.Errorf("classifier %s: %w", cl.Name, err)
+			}
+			p.classDest[cl.Name] = d
+		}
+		p.classifier = append(p.classifier, dc)
+	}
+	for _, r := range cfg.ExtensionRules {
+		p.rules[r.Extension] = r
+	}
+	return p, nil
+}
+
+// isEmergency reports whether number is an emergency number.
+func (p *plan) isEmergency(number string) bool { return p.emergency[number] }
+
+// classify tells whether digits dialled so far form a number.
+func (p *plan) classify(digits string) dialState {
+	if digits != "" && !dialplan.IsDialString(digits) {
 		return dialInvalid
 	}
-	if len(digits) == n {
+	st, _ := p.numbers.Lookup(digits)
+	switch st {
+	case dialplan.Complete:
 		return dialComplete
+	case dialplan.OpenEnded:
+		if len(digits) >= maxOutsideDigits {
+			return dialComplete
+		}
+		return dialOpenEnded
+	case dialplan.Invalid:
+		return dialInvalid
 	}
-	return dialInvalid
+	return dialIncomplete
 }
 
-// route resolves a complete number dialled by caller under cfg. caller is
-// the calling extension, nil when the call comes from outside (an FXO line,
-// a trunk): outside callers may reach extensions only, never an outside
-// line — the first rule against toll fraud.
-func route(cfg *store.Config, caller *store.Extension, number string) (Destination, channel.Cause, error) {
-	if number == "" {
-		return Destination{}, channel.CauseNotFound, fmt.Errorf("route: empty number")
+// classOf is the permission class of an extension: its rule's, else
+// international with outside calls allowed and internal without.
+func (p *plan) classOf(e *store.Extension) dialplan.Class {
+	if e == nil {
+		// An outside caller (an FXO line, a SIP peer that is no
+		// extension) never reaches an outside line: the first rule
+		// against toll fraud. Emergency numbers still route.
+		return dialplan.ClassInternal
 	}
-	for _, e := range cfg.Extensions {
-		if e.Number == number {
-			return Destination{Kind: DestExtension, Extension: e}, 0, nil
+	if r, ok := p.rules[e.Number]; ok && r.Class != "" {
+		if c, err := dialplan.ParseClass(r.Class); err == nil {
+			return c
 		}
 	}
-	if p := cfg.System.OutsidePrefix; p != "" && strings.HasPrefix(number, p) && len(number) > len(p) {
-		digits := number[len(p):]
-		if !isDialString(digits) {
-			return Destination{}, channel.CauseNotFound, fmt.Errorf("route: %q is not a dialable number", number)
-		}
-		if caller == nil {
-			return Destination{}, channel.CauseForbidden, fmt.Errorf("route: outside caller may not dial out (%s)", number)
-		}
-		if !caller.OutsideCalls {
-			return Destination{}, channel.CauseForbidden, fmt.Errorf("route: extension %s is not allowed outside calls", caller.Number)
-		}
-		return Destination{Kind: DestOutside, Digits: digits}, 0, nil
+	if e.OutsideCalls {
+		return dialplan.ClassInternational
 	}
-	return Destination{}, channel.CauseNotFound, fmt.Errorf("route: no extension %s", number)
+	return dialplan.ClassInternal
 }
 
-// isDialString reports whether s holds only DTMF dialable characters.
-func isDialString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '*' || c == '#') {
-			return false
+// open reports whether the named schedule is open at t (an unknown
+// schedule counts as open, so a route never silently goes nowhere).
+func (p *plan) open(name string, t time.Time) bool {
+	s, ok := p.schedules[name]
+	return !ok || s.Open(t)
+}
+
+// inboundDestination decides where a call arriving on FXO port goes, with
+// the inbound route that decided it ("" for the line's own destination).
+func (p *plan) inboundDestination(port int, now time.Time) (dialplan.Destination, store.InboundRoute, bool) {
+	for _, r := range p.cfg.InboundRoutes {
+		if len(r.Lines) > 0 && !slices.Contains(r.Lines, port) {
+			continue
 		}
+		d := r.Destination
+		if r.Schedule != "" && r.ClosedDestination != "" && !p.open(r.Schedule, now) {
+			d = r.ClosedDestination
+		}
+		dest, err := dialplan.ParseDestination(d)
+		if err != nil {
+			return dialplan.Destination{}, r, false
+		}
+		return dest, r, true
 	}
-	return s != ""
+	n := fxoDestination(p.cfg, port)
+	if n == "" {
+		return dialplan.Destination{}, store.InboundRoute{}, false
+	}
+	return dialplan.Destination{Kind: dialplan.DestExtension, Value: n}, store.InboundRoute{}, true
+}
+
+// runtime is the dial plan's memory across calls and configuration
+// changes: ring-group distributors, line-group round robins, and the
+// counters behind concurrent-call limits.
+type runtime struct {
+	mu     sync.Mutex
+	plan   *plan
+	dists  map[string]*dialplan.Distributor
+	rr     map[string]int
+	active map[string]int
+	// intn is the random source of the random strategy (tests replace it).
+	intn func(n int) int
+}
+
+// plan returns the compiled plan of cfg, compiling it on first use.
+func (x *Exchange) plan(cfg *store.Config) *plan {
+	rt := &x.dp
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.plan != nil && rt.plan.cfg == cfg {
+		return rt.plan
+	}
+	p, err := compilePlan(cfg)
+	if err != nil {
+		x.log.Error("dial plan", "err", err)
+	}
+	if p == nil {
+		// Nothing compiles: an empty numbering plan refuses every number.
+		p = &plan{cfg: cfg}
+		p.numbers, _ = dialplan.NewPlan(nil)
+	}
+	rt.plan = p
+	return p
+}
+
+// distributor returns the memory of ring group name for strategy (a new
+// one when the strategy changed).
+func (x *Exchange) distributor(name string, s dialplan.Strategy) *dialplan.Distributor {
+	rt := &x.dp
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.dists == nil {
+		rt.dists = map[string]*dialplan.Distributor{}
+	}
+	d := rt.dists[name]
+	if d == nil || d.Strategy() != s {
+		intn := rt.intn
+		if intn == nil {
+			intn = rand.IntN
+		}
+		d = dialplan.NewDistributor(s, intn)
+		rt.dists[name] = d
+	}
+	return d
+}
+
+// acquire takes one of max concurrent slots of key (max 0: unlimited),
+// returning the release function, or false when all are taken.
+func (x *Exchange) acquire(key string, max int) (func(), bool) {
+	rt := &x.dp
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.active == nil {
+		rt.active = map[string]int{}
+	}
+	if max > 0 && rt.active[key] >= max {
+		return nil, false
+	}
+	rt.active[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			rt.mu.Lock()
+			rt.active[key]--
+			rt.mu.Unlock()
+		})
+	}, true
+}
+
+// huntOrder returns the lines of a line group in the order to try them.
+func (x *Exchange) huntOrder(g store.LineGroup) []int {
+	lines := slices.Clone(g.Lines)
+	slices.Sort(lines)
+	switch g.Hunt {
+	case store.HuntDescending:
+		slices.Reverse(lines)
+	case store.HuntRoundRobin:
+		rt := &x.dp
+		rt.mu.Lock()
+		if rt.rr == nil {
+			rt.rr = map[string]int{}
+		}
+		last := rt.rr[g.Name]
+		rt.mu.Unlock()
+		i, _ := slices.BinarySearch(lines, last+1)
+		lines = append(lines[i:], lines[:i]...)
+	}
+	return lines
+}
+
+// usedLine records the line a round-robin group used last.
+func (x *Exchange) usedLine(group string, line int) {
+	x.dp.mu.Lock()
+	if x.dp.rr == nil {
+		x.dp.rr = map[string]int{}
+	}
+	x.dp.rr[group] = line
+	x.dp.mu.Unlock()
+}
+
+// causeOf maps the dial plan's routing errors to call causes.
+func causeOf(err error) channel.Cause {
+	switch {
+	case errors.Is(err, dialplan.ErrForbidden):
+		return channel.CauseForbidden
+	case errors.Is(err, dialplan.ErrNoRoute):
+		return channel.CauseNotFound
+	}
+	return channel.CauseFailure
+}
+
+// condition maps a failed attempt's cause to the forwarding condition.
+func condition(c channel.Cause) dialplan.Condition {
+	switch c {
+	case channel.CauseBusy, channel.CauseRejected:
+		return dialplan.CondBusy
+	case channel.CauseNoAnswer:
+		return dialplan.CondNoAnswer
+	case channel.CauseNotFound:
+		return dialplan.CondNoRoute
+	}
+	return dialplan.CondUnavailable
 }
 
 // findExtension returns the extension with the given number.
@@ -139,4 +418,25 @@ func extensionForFXS(cfg *store.Config, port int) (store.Extension, bool) {
 		}
 	}
 	return store.Extension{}, false
+}
+
+// fxoDestination is the extension an incoming call on FXO port (1-based)
+// reaches when no inbound route covers the line.
+func fxoDestination(cfg *store.Config, port int) string {
+	for _, l := range cfg.FXOLines {
+		if l.Port == port {
+			return l.Destination
+		}
+	}
+	return ""
+}
+
+// portNumber parses the N of an endpoint "fxs:N" / "fxo:N".
+func portNumber(endpoint string) (int, bool) {
+	i := len(endpoint) - 1
+	for i >= 0 && endpoint[i] != ':' {
+		i--
+	}
+	n, err := strconv.Atoi(endpoint[i+1:])
+	return n, err == nil
 }

@@ -1,0 +1,470 @@
+package telephony
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/store"
+)
+
+// clock is a controllable time source for schedule tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+// officeConfig is testConfig with extension 203, two FXO lines, and the
+// dial plan's sections filled by edit.
+func newPlanBox(t *testing.T, edit func(c *store.Config), now func() time.Time) *testBox {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Extensions = append(cfg.Extensions, store.Extension{Number: "203", Name: "Erin"})
+	cfg.FXOLines = append(cfg.FXOLines, store.FXOLine{Port: 2, Enabled: true, AnswerAfterRings: 2, Destination: "201"})
+	edit(&cfg)
+	st := newFakeStore(cfg)
+	sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
+	x, err := New(Options{Store: st, SIP: sip, Analog: analog, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compilePlan(x.config()); err != nil {
+		t.Fatalf("test configuration does not compile: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := x.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return &testBox{x: x, st: st, sip: sip, analog: analog}
+}
+
+func fxoCaller(port int, number string) *fakeChannel {
+	return newFakeChannel(channel.Info{ID: fmt.Sprintf("in-fxo%d-%s", port, number), Kind: channel.FXO,
+		Endpoint: fmt.Sprintf("fxo:%d", port), Direction: "in", Caller: channel.CallerID{Number: number}})
+}
+
+// expect takes the next leg d dials and checks its target.
+func expect(t *testing.T, d *fakeDialer, target string) *fakeChannel {
+	t.Helper()
+	l := d.next(t)
+	if l.info.Endpoint != target {
+		t.Fatalf("dialled %q, want %q", l.info.Endpoint, target)
+	}
+	return l
+}
+
+// answerAndEnd answers leg, then the caller hangs up; it waits for the record.
+func answerAndEnd(t *testing.T, b *testBox, in, leg *fakeChannel) store.CallRecord {
+	t.Helper()
+	leg.emit(channel.Event{Type: channel.EventAnswer})
+	deadline := time.Now().Add(2 * time.Second)
+	for b.x.callStateOf(in.info.ID) != "answered" && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	in.end(channel.CauseNormal)
+	leg.waitHangup(t)
+	return b.st.waitRecord(t)
+}
+
+func TestRingGroupStrategiesThroughTheExchange(t *testing.T) {
+	members := []store.GroupMember{{Destination: "ext:201"}, {Destination: "ext:202"}, {Destination: "ext:203"}}
+	for _, tc := range []struct {
+		strategy string
+		busy     map[int]string // call -> member busy at dial time
+		// want: per call, the SIP targets dialled in order; the last answers.
+		want []string
+	}{
+		{strategy: "ringall", want: []string{"201+202+203", "201+202+203"}},
+		{strategy: "linear", want: []string{"201", "201", "201"}},
+		{strategy: "linear", busy: map[int]string{1: "201"}, want: []string{"201", "202", "201"}},
+		{strategy: "rrmemory", want: []string{"201", "202", "203", "201", "202"}},
+		{strategy: "rrmemory", busy: map[int]string{1: "202"}, want: []string{"201", "203", "201"}},
+		{strategy: "leastrecent", want: []string{"201", "202", "203", "201"}},
+		{strategy: "fewestcalls", busy: map[int]string{0: "201"}, want: []string{"202", "201", "203", "201"}},
+		// random with a scripted source: intn always 0 turns [a b c] into [b c a].
+		{strategy: "random", want: []string{"202", "202"}},
+	} {
+		t.Run(tc.strategy, func(t *testing.T) {
+			b := newPlanBox(t, func(c *store.Config) {
+				c.RingGroups = []store.RingGroup{{Name: "sales", Number: "300", Strategy: tc.strategy, Members: members}}
+			}, nil)
+			b.x.dp.intn = func(int) int { return 0 }
+			for i, want := range tc.want {
+				b.sip.mu.Lock()
+				b.sip.fail = map[string]channel.Cause{}
+				if m := tc.busy[i]; m != "" {
+					b.sip.fail[m] = channel.CauseBusy
+				}
+				b.sip.mu.Unlock()
+				in := sipCaller("101", "300")
+				in.info.ID = fmt.Sprintf("in-%d", i)
+				b.x.Accept(in)
+				var legs []*fakeChannel
+				for range strings.Split(want, "+") {
+					legs = append(legs, b.sip.next(t))
+				}
+				var got []string
+				for _, l := range legs {
+					got = append(got, l.info.Endpoint)
+				}
+				if strings.Join(got, "+") != want {
+					t.Fatalf("call %d rang %v, want %s", i, got, want)
+				}
+				r := answerAndEnd(t, b, in, legs[0])
+				if r.Disposition != "answered" || r.Destination != "sip:"+got[0] {
+					t.Errorf("call %d record %+v", i, r)
+				}
+				for _, l := range legs[1:] {
+					l.waitHangup(t)
+				}
+			}
+		})
+	}
+}
+
+func TestRingGroupMemberRingTimeAndTimeoutDestination(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.RingGroups = []store.RingGroup{{Name: "sales", Number: "300", Strategy: "linear",
+			Members: []store.GroupMember{{Destination: "ext:201", RingS: 1}, {Destination: "ext:202", RingS: 1}}, Timeout: "ext:203"}}
+	}, nil)
+	in := sipCaller("101", "300")
+	b.x.Accept(in)
+	start := time.Now()
+	first := expect(t, b.sip, "201")
+	if c := first.waitHangup(t); c != channel.CauseNoAnswer {
+		t.Errorf("first member ended %v", c)
+	}
+	expect(t, b.sip, "202").waitHangup(t)
+	if d := time.Since(start); d < 1900*time.Millisecond {
+		t.Errorf("two members of 1 s rang only %v", d)
+	}
+	last := expect(t, b.sip, "203")
+	answerAndEnd(t, b, in, last)
+}
+
+func TestScheduleSwitchesInboundRouteAtItsBoundary(t *testing.T) {
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	clk := &clock{t: time.Date(2026, 3, 2, 17, 59, 59, 0, moscow)} // a Monday
+	b := newPlanBox(t, func(c *store.Config) {
+		c.System.TimeZone = "Europe/Moscow"
+		c.Schedules = []store.Schedule{{Name: "office", Hours: []string{"mon-fri 09:00-18:00"}, Holidays: []string{"2026-03-09"}}}
+		c.InboundRoutes = []store.InboundRoute{{Name: "main", Lines: []int{1}, Schedule: "office", Destination: "ext:202", ClosedDestination: "ext:203"}}
+	}, clk.now)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 2, 17, 59, 59, 0, moscow), "202"},
+		{time.Date(2026, 3, 2, 18, 0, 0, 0, moscow), "203"},
+		{time.Date(2026, 3, 3, 8, 59, 59, 0, moscow), "203"},
+		{time.Date(2026, 3, 3, 9, 0, 0, 0, moscow), "202"},
+		{time.Date(2026, 3, 9, 12, 0, 0, 0, moscow), "203"}, // holiday
+	} {
+		clk.set(tc.at)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		answerAndEnd(t, b, in, expect(t, b.sip, tc.want))
+	}
+	// Line 2 has no inbound route: its own destination.
+	in := fxoCaller(2, "5551234")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
+}
+
+func TestForwarding(t *testing.T) {
+	type step struct {
+		target string
+		result channel.Cause // -1: answer; else the leg ends with it (or is refused at dial when refuse)
+		refuse bool
+	}
+	for _, tc := range []struct {
+		name  string
+		rule  store.ExtensionRule
+		steps []step
+		// callerID is the caller number the last leg shows.
+		callerID string
+	}{
+		{"always", store.ExtensionRule{Extension: "201", ForwardAlways: "ext:202"}, []step{{"202", -1, false}}, "101"},
+		{"busy", store.ExtensionRule{Extension: "201", ForwardBusy: "ext:202"}, []step{{"201", channel.CauseBusy, true}, {"202", -1, false}}, "101"},
+		{"busy after ringing", store.ExtensionRule{Extension: "201", ForwardBusy: "ext:202", ForwardCallerID: "box"},
+			[]step{{"201", channel.CauseBusy, false}, {"202", -1, false}}, "201"},
+		{"unavailable", store.ExtensionRule{Extension: "201", ForwardUnavailable: "ext:203"}, []step{{"201", channel.CauseUnavailable, true}, {"203", -1, false}}, "101"},
+		{"no answer", store.ExtensionRule{Extension: "201", ForwardNoAnswer: "ext:202", NoAnswerS: 1}, []step{{"201", channel.CauseNoAnswer, false}, {"202", -1, false}}, "101"},
+		{"no forwarding for the wrong condition", store.ExtensionRule{Extension: "201", ForwardBusy: "ext:202"}, []step{{"201", channel.CauseUnavailable, true}}, ""},
+		{"follow-me in order", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:102",
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}, {Destination: "ext:203", RingS: 1}}},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"202", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"forward chain", store.ExtensionRule{Extension: "201", ForwardAlways: "number:202"}, []step{{"202", channel.CauseBusy, false}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPlanBox(t, func(c *store.Config) { c.ExtensionRules = []store.ExtensionRule{tc.rule} }, nil)
+			for _, s := range tc.steps {
+				if s.refuse {
+					b.sip.fail[s.target] = s.result
+				}
+			}
+			in := sipCaller("101", "201")
+			b.x.Accept(in)
+			for i, s := range tc.steps {
+				if s.refuse {
+					continue
+				}
+				leg := expect(t, b.sip, s.target)
+				if s.result == -1 {
+					if leg.info.Caller.Number != tc.callerID {
+						t.Errorf("forwarded call shows %q, want %q", leg.info.Caller.Number, tc.callerID)
+					}
+					answerAndEnd(t, b, in, leg)
+					return
+				}
+				if s.result == channel.CauseNoAnswer {
+					if c := leg.waitHangup(t); c != channel.CauseNoAnswer {
+						t.Fatalf("step %d ended %v", i, c)
+					}
+					continue
+				}
+				leg.end(s.result)
+			}
+			// Not answered: the caller hears the last cause.
+			last := tc.steps[len(tc.steps)-1].result
+			if c := in.waitHangup(t); c != last {
+				t.Errorf("caller got %v, want %v", c, last)
+			}
+			b.sip.none(t)
+		})
+	}
+}
+
+func TestOutboundRoutesLineGroupsAndFallback(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.System.OutsidePrefix = ""
+		c.LineGroups = []store.LineGroup{
+			{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntDescending},
+			{Name: "backup", Lines: []int{3}, Hunt: store.HuntAscending},
+			{Name: "rr", Lines: []int{1, 2, 3}, Hunt: store.HuntRoundRobin},
+		}
+		c.OutboundRoutes = []store.OutboundRoute{
+			{Name: "international", Pattern: "810X.", Strip: 3, Prepend: "00", Class: "international", Via: []string{"backup"}},
+			{Name: "national", Pattern: "8XXXXXXXXXX", Class: "national", Via: []string{"city", "backup"}},
+			{Name: "local", Pattern: "0XX", Class: "local", Via: []string{"rr"}},
+		}
+		c.CallerIDRules = []store.CallerIDRule{{Prefix: "", Number: "4951112233"}, {Prefix: "00", Withhold: true}}
+	}, nil)
+	call := func(number string) *fakeChannel {
+		in := sipCaller("202", number) // 202 may call outside: international
+		in.info.ID = "in-" + number
+		b.x.Accept(in)
+		return in
+	}
+	// National: city hunted descending (line 2 first).
+	in := call("84951234567")
+	leg := expect(t, b.analog, "fxo@2:84951234567")
+	if leg.info.Caller.Number != "4951112233" || leg.info.Caller.Withheld != "" {
+		t.Errorf("caller ID %+v", leg.info.Caller)
+	}
+	answerAndEnd(t, b, in, leg)
+
+	// Line 2 cannot be seized, line 1 fails before the far end answers
+	// (no dial tone): fall back to the backup group.
+	b.analog.fail["fxo@2:84951234567"] = channel.CauseBusy
+	in = call("84951234567")
+	expect(t, b.analog, "fxo@1:84951234567").end(channel.CauseCongestion)
+	answerAndEnd(t, b, in, expect(t, b.analog, "fxo@3:84951234567"))
+
+	// A busy far end is the number's answer, not a line fault: no fallback.
+	delete(b.analog.fail, "fxo@2:84951234567")
+	in = call("84951234567")
+	expect(t, b.analog, "fxo@2:84951234567").end(channel.CauseBusy)
+	if c := in.waitHangup(t); c != channel.CauseBusy {
+		t.Errorf("caller got %v, want busy", c)
+	}
+	b.analog.none(t)
+	b.st.waitRecord(t)
+
+	// Every line failing: congestion.
+	for _, l := range []string{"1", "2", "3"} {
+		b.analog.fail["fxo@"+l+":84951234567"] = channel.CauseBusy
+	}
+	in = call("84951234567")
+	if c := in.waitHangup(t); c != channel.CauseCongestion {
+		t.Errorf("all lines busy: caller got %v, want congestion", c)
+	}
+	b.st.waitRecord(t)
+
+	// International: strip and prepend, withheld by the 00 rule.
+	in = call("810441234567")
+	leg = expect(t, b.analog, "fxo@3:00441234567")
+	if leg.info.Caller.Withheld == "" {
+		t.Errorf("caller ID not withheld: %+v", leg.info.Caller)
+	}
+	answerAndEnd(t, b, in, leg)
+
+	// Round robin moves on a line per call.
+	for _, want := range []string{"fxo@1:012", "fxo@2:012", "fxo@3:012", "fxo@1:012"} {
+		in = call("012")
+		answerAndEnd(t, b, in, expect(t, b.analog, want))
+	}
+}
+
+func TestPermissionClasses(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1}, Hunt: store.HuntAscending}}
+		c.OutboundRoutes = []store.OutboundRoute{
+			{Name: "international", Pattern: "810X.", Class: "international", Via: []string{"city"}},
+			{Name: "national", Pattern: "8XXXXXXXXXX", Class: "national", Via: []string{"city"}},
+		}
+		c.Numbering.EmergencyNumbers = []string{"112"}
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "203", Class: "national"}}
+	}, nil)
+	for _, tc := range []struct {
+		caller, number string
+		target         string // "" when refused
+	}{
+		{"201", "810441234567", ""}, // internal only (no outside_calls)
+		{"201", "84951234567", ""},  // internal only
+		{"201", "95551234", ""},     // the outside prefix needs outside_calls
+		{"203", "810441234567", ""}, // national may not call abroad
+		{"203", "84951234567", "fxo@1:84951234567"},
+		{"202", "810441234567", "fxo@1:810441234567"},
+		{"201", "112", "fxo@1:112"}, // emergency: always
+		{"201", "9112", "fxo:112"},  // emergency behind the outside prefix
+	} {
+		in := sipCaller(tc.caller, tc.number)
+		in.info.ID = "in-" + tc.caller + "-" + tc.number
+		b.x.Accept(in)
+		if tc.target == "" {
+			if c := in.waitHangup(t); c != channel.CauseForbidden {
+				t.Errorf("%s dialling %s: got %v, want forbidden", tc.caller, tc.number, c)
+			}
+			if r := b.st.waitRecord(t); r.Disposition != "forbidden" {
+				t.Errorf("record %+v", r)
+			}
+			continue
+		}
+		answerAndEnd(t, b, in, expect(t, b.analog, tc.target))
+	}
+	b.analog.none(t)
+}
+
+func TestClassifiers(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.Classifiers = []store.Classifier{
+			{Name: "blacklist", Action: "reject", Numbers: []string{"84950000000", "8800."}},
+			{Name: "vip", Action: "route", Numbers: []string{"89161234567"}, Destination: "ext:203"},
+		}
+	}, nil)
+	for _, caller := range []string{"84950000000", "8 800 555 35 35"} {
+		in := fxoCaller(1, caller)
+		b.x.Accept(in)
+		if c := in.waitHangup(t); c != channel.CauseRejected {
+			t.Errorf("blacklisted %s: %v, want rejected", caller, c)
+		}
+		if r := b.st.waitRecord(t); r.Disposition != "rejected" || r.Callee != "classifier:blacklist" {
+			t.Errorf("record %+v", r)
+		}
+	}
+	b.sip.none(t)
+	in := fxoCaller(1, "89161234567")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "203"))
+	in = fxoCaller(1, "84951111111")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
+}
+
+func TestConcurrentCallLimits(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.InboundRoutes = []store.InboundRoute{{Name: "main", Destination: "group:sales", MaxCalls: 1}}
+		c.RingGroups = []store.RingGroup{{Name: "sales", Number: "300", Strategy: "ringall",
+			Members: []store.GroupMember{{Destination: "ext:202"}}, MaxCalls: 1}}
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntAscending, MaxCalls: 1}}
+		c.OutboundRoutes = []store.OutboundRoute{{Name: "national", Pattern: "8XXXXXXXXXX", Class: "national", Via: []string{"city"}}}
+	}, nil)
+	// Inbound route limit: the second caller hears busy.
+	first := fxoCaller(1, "5550001")
+	b.x.Accept(first)
+	leg := expect(t, b.sip, "202")
+	second := fxoCaller(2, "5550002")
+	b.x.Accept(second)
+	if c := second.waitHangup(t); c != channel.CauseBusy {
+		t.Errorf("over the inbound limit: %v, want busy", c)
+	}
+	if r := b.st.waitRecord(t); r.Disposition != "busy" {
+		t.Errorf("record %+v", r)
+	}
+	// Ring group limit (the first call still rings the group).
+	internal := sipCaller("201", "300")
+	b.x.Accept(internal)
+	if c := internal.waitHangup(t); c != channel.CauseBusy {
+		t.Errorf("over the ring group limit: %v, want busy", c)
+	}
+	b.st.waitRecord(t)
+	answerAndEnd(t, b, first, leg)
+	// The places are free again.
+	again := fxoCaller(1, "5550003")
+	b.x.Accept(again)
+	answerAndEnd(t, b, again, expect(t, b.sip, "202"))
+
+	// Line group limit: one outside call at a time, the second gets congestion.
+	out1 := sipCaller("202", "84951234567")
+	b.x.Accept(out1)
+	l1 := expect(t, b.analog, "fxo@1:84951234567")
+	l1.emit(channel.Event{Type: channel.EventAnswer})
+	out2 := sipCaller("101", "84957654321")
+	b.x.Accept(out2)
+	if c := out2.waitHangup(t); c != channel.CauseCongestion {
+		t.Errorf("over the line group limit: %v, want congestion", c)
+	}
+	b.analog.none(t)
+	b.st.waitRecord(t)
+	out1.end(channel.CauseNormal)
+	l1.waitHangup(t)
+	b.st.waitRecord(t)
+}
+
+func TestShortNumberAndMaxCallDuration(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.Numbering.ShortNumbers = []store.ShortNumber{{Number: "33", Destination: "ext:203"}}
+		c.CallLimits.MaxCallDurationS = 1
+	}, nil)
+	in := sipCaller("201", "33")
+	b.x.Accept(in)
+	leg := expect(t, b.sip, "203")
+	leg.emit(channel.Event{Type: channel.EventAnswer})
+	start := time.Now()
+	if c := in.waitHangup(t); c != channel.CauseNormal {
+		t.Errorf("caller %v", c)
+	}
+	leg.waitHangup(t)
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("cleared after %v, want about 1 s", d)
+	}
+	if r := b.st.waitRecord(t); r.Disposition != "answered" || r.Callee != "33" {
+		t.Errorf("record %+v", r)
+	}
+}
+
+// callStateOf returns the state of the call whose inbound leg has id.
+func (x *Exchange) callStateOf(id string) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, c := range x.calls {
+		if c.inInfo.ID == id {
+			c.mu.Lock()
+			s := c.state
+			c.mu.Unlock()
+			return s
+		}
+	}
+	return ""
+}
