@@ -109,6 +109,9 @@ func TestDiagnosticsPage(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
+	if !strings.Contains(c.get("/status").Body.String(), `id="status-diag-alarm"`) {
+		t.Error("the status page does not show the diagnostics alarm")
+	}
 	if strings.Contains(body, "polarity over") {
 		t.Error("an unjudged value got a trend")
 	}

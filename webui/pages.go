@@ -286,6 +286,8 @@ type statusBody struct {
 	Now     time.Time
 	Loc     *time.Location
 	Started string
+	// DiagAlarm: the last diagnostic run failed.
+	DiagAlarm bool
 }
 
 // location is the box's time zone for showing times; the last one loaded
@@ -325,6 +327,9 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if !st.Started.IsZero() {
 		b.Started = st.Started.In(b.Loc).Format("2006-01-02 15:04")
+	}
+	if ds, err := s.svc.Diagnostics(r.Context()); err == nil {
+		b.DiagAlarm = ds.Alarm
 	}
 	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
 }

@@ -1,7 +1,8 @@
 // minipbx web UI: live status updates (Server-Sent Events) and the
 // simulator controls. Plain JavaScript, no build step, no libraries.
-// Every page works without this file; it only makes the status page live
-// and the simulator buttons answer without a page reload.
+// Every page works without this file; it only makes the status and
+// diagnostics pages live and the simulator buttons answer without a page
+// reload.
 "use strict";
 
 (function () {
@@ -186,6 +187,28 @@
     }
   }
 
+  // --- diagnostics -----------------------------------------------------------
+
+  // The diagnostics page reloads when a run starts or ends, the next run
+  // or the alarm changes, unless the installer is editing the schedule.
+  function diagLive() {
+    const form = document.getElementById("diag-form");
+    if (!document.getElementById("diag-state-title") || !window.EventSource) return;
+    let dirty = false;
+    if (form) form.addEventListener("input", () => { dirty = true; });
+    const es = new EventSource("/api/v1/events");
+    es.addEventListener("status", (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.kind === "diagnostics" && !dirty) {
+        es.close();
+        window.location.reload();
+      }
+    });
+    window.addEventListener("pagehide", () => es.close());
+  }
+
   startLive();
   setupSim();
+  diagLive();
 })();
