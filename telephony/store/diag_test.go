@@ -172,3 +172,35 @@ func TestWorstVerdict(t *testing.T) {
 		t.Fatal("order")
 	}
 }
+
+// The settings travel with the configuration document, validated with it.
+func TestDiagnosticsInConfigDocument(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), FileName), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := db.ExportConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.System.Diagnostics = Diagnostics{Mode: DiagInterval, Interval: "99:00"}
+	err = db.ImportConfig(c)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "system.diagnostics.interval" {
+		t.Fatalf("import of a bad interval: %v", err)
+	}
+	c.System.Diagnostics.Interval = "07:00"
+	if err := db.ImportConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	got, _ := db.ExportConfig()
+	if err := EncodeConfig(&buf, got); err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeConfig(strings.NewReader(buf.String()))
+	if err != nil || back.System.Diagnostics != c.System.Diagnostics {
+		t.Fatalf("round trip: %+v %v\n%s", back.System.Diagnostics, err, buf.String())
+	}
+}
