@@ -22,12 +22,15 @@ const (
 	DispositionFailed      = "failed"
 	DispositionCongestion  = "congestion"
 	DispositionForbidden   = "forbidden"
+	// DispositionRejected: the callee declined (SIP 603), or a classifier
+	// (a blacklist) refused the caller.
+	DispositionRejected = "rejected"
 )
 
 // Dispositions returns every valid CallRecord.Disposition.
 func Dispositions() []string {
 	return []string{DispositionAnswered, DispositionBusy, DispositionNoAnswer, DispositionNotFound,
-		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden}
+		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden, DispositionRejected}
 }
 
 const (

@@ -1,0 +1,107 @@
+package box
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	boardsim "minipbx/board/sim"
+	"minipbx/dsp"
+	"minipbx/telephony/store"
+)
+
+// importDialPlan adds dial-plan sections to the box's configuration.
+func (b *testBox) importDialPlan(t *testing.T, edit func(c *store.Config)) {
+	t.Helper()
+	c, err := b.Exchange().ExportConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(&c)
+	if err := b.Exchange().ImportConfig(context.Background(), c); err != nil {
+		t.Fatalf("import dial plan: %v", err)
+	}
+}
+
+// TestDialPlanOnTheSimulatedBox: an analog phone's number picks its
+// outbound route and line group, hunts past a dead line, an internal-only
+// extension cannot dial abroad, and a blacklisted caller on a telco line
+// is rejected — all through the real analog ports of the simulated board.
+func TestDialPlanOnTheSimulatedBox(t *testing.T) {
+	b := startBox(t, "")
+	b.importDialPlan(t, func(c *store.Config) {
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntDescending}}
+		c.OutboundRoutes = []store.OutboundRoute{
+			{Name: "international", Pattern: "810X.", Class: "international", Via: []string{"city"}},
+			{Name: "national", Pattern: "8XXXXXXXXXX", Class: "national", Via: []string{"city"}},
+		}
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "102", Class: "internal"}}
+		c.Classifiers = []store.Classifier{{Name: "blacklist", Action: "reject", Numbers: []string{"84950000000"}}}
+	})
+	ctx := tctx(t, 60*time.Second)
+	sim := b.Sim()
+	ph := sim.Phone(1) // 101: international by its outside_calls
+	line1, line2 := sim.Line(1), sim.Line(2)
+
+	// The national route's group hunts descending: line 2, which is dead
+	// (no battery), so line 1 carries the call.
+	line2.SetBattery(false)
+	ph.OffHook()
+	if err := ph.Hears(ctx, dsp.ToneDial); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.DialDTMF("84951234567"); err != nil {
+		t.Fatal(err)
+	}
+	if err := line1.WaitSeized(ctx); err != nil {
+		t.Fatalf("no fallback to line 1: %v", err)
+	}
+	if got, err := line1.WaitDigits(ctx, 11); err != nil || got != "84951234567" {
+		t.Fatalf("the telco received %q (%v)", got, err)
+	}
+	if line2.Seized() {
+		t.Error("the dead line was seized")
+	}
+	if err := line1.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := line1.Hangup(boardsim.HangupBusyTone); err != nil {
+		t.Fatal(err)
+	}
+	if err := line1.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ph.OnHook()
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Callee == "84951234567" && r.Destination == "fxo:1" })
+	b.waitPortIdle(t, 0)
+	line2.SetBattery(true)
+
+	// An internal-only extension cannot reach an international number.
+	ph2 := sim.Phone(2)
+	ph2.OffHook()
+	if err := ph2.Hears(ctx, dsp.ToneDial); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph2.DialDTMF("810441234567#"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "102" && r.Callee == "810441234567" && r.Disposition == "forbidden"
+	})
+	if line1.Seized() || line2.Seized() {
+		t.Error("a line was seized for a forbidden call")
+	}
+	ph2.OnHook()
+
+	// A blacklisted caller on a telco line is rejected; nobody rings.
+	line1.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
+	if err := line1.Ring(dsp.CallerIDMessage{Number: "84950000000", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "84950000000" && r.Source == "fxo:1" && r.Disposition == "rejected"
+	})
+	if ph.Ringing() || ph2.Ringing() {
+		t.Error("a phone rang for a blacklisted caller")
+	}
+}
