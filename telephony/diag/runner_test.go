@@ -237,24 +237,21 @@ func TestWaitsForCall(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no call")
 	}
-	done := make(chan store.DiagRun, 1)
-	go func() {
-		run, err := x.r.Run(context.Background(), TriggerSchedule, []string{store.DiagTestFXS, store.DiagTestLoopback})
-		if err != nil {
-			t.Error(err)
-		}
-		done <- run
-	}()
+	// The schedule falls due during the call.
+	x.setSchedule(store.Diagnostics{Mode: store.DiagInterval, Interval: "00:01", Tests: "fxs,loopback"}, "UTC")
+	x.startLoop()
+	due := x.clock.Now().Add(time.Hour)
+	x.waitFor("the next run", func() bool { return x.r.State().Next.Equal(due) })
+	x.clock.Set(due)
+	x.waitFor("the run to start", func() bool { return x.r.State().Running })
 	if err := x.b.WaitFrames(context.Background(), 50); err != nil { // one second of call
 		t.Fatal(err)
 	}
-	select {
-	case run := <-done:
-		t.Fatalf("ran during the call:%s", dump(run))
-	default:
+	if runs := x.runs(); len(runs) != 0 {
+		t.Fatalf("ran during the call:%s", dump(runs[0]))
 	}
 	if !x.r.State().Running {
-		t.Fatal("not running")
+		t.Fatal("not waiting for the port")
 	}
 	if _, err := x.r.Run(context.Background(), TriggerManual, nil); err != ErrRunning {
 		t.Fatalf("second run: %v, want ErrRunning", err)
@@ -273,12 +270,9 @@ func TestWaitsForCall(t *testing.T) {
 	default:
 	}
 	ph.OnHook()
-	select {
-	case run := <-done:
-		if got := verdicts(run); got["fxs fxs:1"] != "pass" || got["loopback fxs:1"] != "pass" {
-			t.Fatalf("after the call:%s", dump(run))
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("did not run after the call ended")
+	x.waitFor("the run after the call", func() bool { return len(x.runs()) == 1 })
+	run := x.runs()[0]
+	if got := verdicts(run); got["fxs fxs:1"] != "pass" || got["loopback fxs:1"] != "pass" || run.Trigger != TriggerSchedule {
+		t.Fatalf("after the call:%s", dump(run))
 	}
 }
