@@ -1,0 +1,74 @@
+package box
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"minipbx/telephony/store"
+)
+
+// refusedScenario writes the refused-call scenario expecting status.
+func refusedScenario(t *testing.T, status int) string {
+	t.Helper()
+	tmpl, err := os.ReadFile(scenario("uac_refused.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "uac_refused.xml")
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(tmpl), "EXPECTED_STATUS", strconv.Itoa(status))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSIPpDialPlanResponses: SIPp, a real SIP user agent, gets the right
+// final responses from the dial plan: 403 for an international number an
+// internal-only extension dials, and 486 when a ring group is at its
+// concurrent-call limit.
+func TestSIPpDialPlanResponses(t *testing.T) {
+	b := startBox(t, "")
+	caller := b.addSIPExtension(t, "401", "SIPp caller", false) // internal only
+	memberSecret := b.addSIPExtension(t, "402", "Member", false)
+	firstSecret := b.addSIPExtension(t, "403", "First caller", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1}, Hunt: store.HuntAscending}}
+		c.OutboundRoutes = []store.OutboundRoute{{Name: "international", Pattern: "810X.", Class: "international", Via: []string{"city"}}}
+		c.RingGroups = []store.RingGroup{{Name: "sales", Number: "300", Strategy: "ringall",
+			Members: []store.GroupMember{{Destination: "ext:402"}}, MaxCalls: 1}}
+	})
+	ctx := tctx(t, 60*time.Second)
+	run := func(number string, status int) {
+		t.Helper()
+		sipp(t, ctx, "-sf", refusedScenario(t, status), "-inf", injection(t, "401"), "-au", "401", "-ap", caller,
+			"-s", number, "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-m", "1",
+			"-timeout", "20s", "-timeout_error", "-nostdin", b.SIPAddr())
+	}
+
+	run("810441234567", 403)
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "401" && r.Disposition == "forbidden" })
+	if b.Sim().Line(1).Seized() {
+		t.Error("a line was seized for a forbidden call")
+	}
+
+	// A first caller occupies the ring group's only place (402 rings).
+	member := b.phone(t, "402", memberSecret)
+	first := b.phone(t, "403", firstSecret)
+	dialCtx, hangUp := context.WithCancel(ctx)
+	dialled := make(chan error, 1)
+	go func() {
+		_, err := first.Dial(dialCtx, "300")
+		dialled <- err
+	}()
+	if _, err := member.Incoming(ctx); err != nil {
+		t.Fatalf("the group member does not ring: %v", err)
+	}
+	run("300", 486)
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "401" && r.Callee == "300" && r.Disposition == "busy" })
+	hangUp()
+	<-dialled
+}
