@@ -2,6 +2,7 @@ package diag
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -157,4 +158,28 @@ func TestStart(t *testing.T) {
 	if r := x.runs()[0]; r.Trigger != TriggerManual || len(r.Results) != 1 {
 		t.Fatalf("%+v", r)
 	}
+}
+
+// failingStore refuses to store runs (a full disk).
+type failingStore struct{ Store }
+
+func (f failingStore) AppendDiagRun(store.DiagRun) (store.DiagRun, error) {
+	return store.DiagRun{}, errors.New("disk full")
+}
+
+// A run that cannot be stored does not make the scheduler run again at
+// once: the next run still counts from the due time.
+func TestScheduleNoSpinWhenStoreFails(t *testing.T) {
+	x := newBox(t, 0, 0)
+	x.setSchedule(store.Diagnostics{Mode: store.DiagInterval, Interval: "00:01", Tests: "storage"}, "UTC")
+	r, err := New(Options{Store: failingStore{x.db}, Clock: x.clock, Statfs: x.r.o.Statfs, KernelClock: x.r.o.KernelClock, ProcDir: x.r.o.ProcDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.r = r
+	x.startLoop()
+	due := x.clock.Now().Add(time.Hour)
+	x.waitFor("the next run", func() bool { return r.State().Next.Equal(due) })
+	x.clock.Set(due)
+	x.waitFor("the run after the failed one", func() bool { return r.State().Next.Equal(due.Add(time.Hour)) })
 }

@@ -192,7 +192,7 @@ func (r *Runner) Loop(ctx context.Context) error {
 			first = false
 			if _, missed := sched.Due(last, now); missed {
 				r.log.Info("diagnostics: a scheduled run was missed while the box was off; running it now", "last", last)
-				r.runLogged(ctx, TriggerMissed)
+				r.runLogged(ctx, TriggerMissed, now)
 				prev = sched
 				continue
 			}
@@ -209,7 +209,7 @@ func (r *Runner) Loop(ctx context.Context) error {
 		wait := recheck
 		if !next.IsZero() {
 			if d := next.Sub(now); d <= 0 {
-				r.runLogged(ctx, TriggerSchedule)
+				r.runLogged(ctx, TriggerSchedule, next)
 				continue
 			} else if d < wait {
 				wait = d
@@ -243,9 +243,18 @@ func (r *Runner) setNext(t time.Time) {
 	}
 }
 
-func (r *Runner) runLogged(ctx context.Context, trigger string) {
+// runLogged runs the scheduled tests due at due. The next run counts from
+// due, not from when this one could start (a port busy with a call may
+// hold it up), and it does even when the run could not be stored, so that
+// a full disk cannot make the scheduler run the tests back to back.
+func (r *Runner) runLogged(ctx context.Context, trigger string, due time.Time) {
 	if _, err := r.Run(ctx, trigger, nil); err != nil && ctx.Err() == nil {
 		r.log.Error("diagnostics run failed", "trigger", trigger, "err", err)
+	}
+	if ctx.Err() == nil {
+		r.mu.Lock()
+		r.lastAuto = due
+		r.mu.Unlock()
 	}
 }
 
