@@ -111,12 +111,12 @@ func BenchmarkTapeFrame(b *testing.B) {
 
 func TestTrunksNotApplicable(t *testing.T) {
 	r := &Runner{}
-	res := r.testTrunks(nil)
+	res := r.testTrunks(context.Background())
 	if len(res) != 1 || res[0].Verdict != store.VerdictSkip || res[0].Detail != "not applicable: no trunks configured" {
 		t.Fatalf("%+v", res)
 	}
 	r.o.Trunks = func() []Trunk { return []Trunk{deadTrunk{}} }
-	res = r.testTrunks(nil)
+	res = r.testTrunks(context.Background())
 	if len(res) != 1 || res[0].Verdict != store.VerdictFail || res[0].Target != "trunk:provider" || res[0].Test != store.DiagTestTrunks {
 		t.Fatalf("%+v", res)
 	}
