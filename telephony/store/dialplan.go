@@ -2,8 +2,11 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 
 	"go.etcd.io/bbolt"
 )
@@ -339,4 +342,96 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 		decodeField(raw, "limits", &c.CallLimits, v)
 	}
 	normalizeDialPlan(c)
+}
+
+// DialPlan is the dial-plan part of Config on its own: what the REST API's
+// /api/v1/dialplan carries. Its JSON fields are those of the document.
+type DialPlan struct {
+	Numbering      Numbering       `json:"numbering"`
+	LineGroups     []LineGroup     `json:"line_groups"`
+	OutboundRoutes []OutboundRoute `json:"outbound_routes"`
+	CallerIDRules  []CallerIDRule  `json:"caller_id_rules"`
+	InboundRoutes  []InboundRoute  `json:"inbound_routes"`
+	RingGroups     []RingGroup     `json:"ring_groups"`
+	Schedules      []Schedule      `json:"schedules"`
+	Classifiers    []Classifier    `json:"classifiers"`
+	ExtensionRules []ExtensionRule `json:"extension_rules"`
+	Limits         CallLimits      `json:"limits"`
+}
+
+// DialPlanSections are the JSON names of the dial-plan sections, in
+// document order.
+func DialPlanSections() []string {
+	var c Config
+	var out []string
+	for _, s := range dialPlanSections(&c) {
+		out = append(out, s.key)
+	}
+	return out
+}
+
+// DialPlan returns c's dial-plan sections (empty lists as []).
+func (c *Config) DialPlan() DialPlan {
+	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
+		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups,
+		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits}
+	emptyIfNil(&d.LineGroups)
+	emptyIfNil(&d.OutboundRoutes)
+	emptyIfNil(&d.CallerIDRules)
+	emptyIfNil(&d.InboundRoutes)
+	emptyIfNil(&d.RingGroups)
+	emptyIfNil(&d.Schedules)
+	emptyIfNil(&d.Classifiers)
+	emptyIfNil(&d.ExtensionRules)
+	return d
+}
+
+// SetDialPlan replaces c's dial-plan sections with d's.
+func (c *Config) SetDialPlan(d DialPlan) {
+	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
+	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
+	c.ExtensionRules, c.CallLimits = d.ExtensionRules, d.Limits
+	normalizeDialPlan(c)
+}
+
+func emptyIfNil[T any](s *[]T) {
+	if *s == nil {
+		*s = []T{}
+	}
+}
+
+// DecodeDialPlan reads a dial plan (an object of dial-plan sections, each
+// optional) as strictly as DecodeConfig reads a document: syntax errors
+// with line and column, unknown fields and wrong types by path
+// ("ring_groups[1].strategy"). Sections left out come back empty. It does
+// not validate the values (SetDialPlan, then ImportConfig or
+// UpdateDialPlan, do).
+func DecodeDialPlan(r io.Reader) (DialPlan, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+	if err != nil {
+		return DialPlan{}, fmt.Errorf("dial plan: read: %w", err)
+	}
+	if len(data) > MaxDocumentSize {
+		return DialPlan{}, fmt.Errorf("dial plan: larger than %d bytes", MaxDocumentSize)
+	}
+	if err := checkSyntax(data); err != nil {
+		return DialPlan{}, err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+		return DialPlan{}, errors.New("dial plan: must be a JSON object")
+	}
+	v := &ValidationError{}
+	known := DialPlanSections()
+	for k := range top {
+		if !slices.Contains(known, k) {
+			v.add(k, "unknown field (dial-plan sections: %s)", strings.Join(known, ", "))
+		}
+	}
+	var c Config
+	decodeDialPlan(top, &c, v)
+	if err := v.err(); err != nil {
+		return DialPlan{}, err
+	}
+	return c.DialPlan(), nil
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"regexp"
@@ -224,4 +226,64 @@ func TestUpdateDialPlanScoped(t *testing.T) {
 	if err := db.DeleteExtension("102"); err == nil || !strings.Contains(err.Error(), "extension_rules[0].extension") {
 		t.Errorf("deleting a ruled extension: %v", err)
 	}
+}
+
+func TestDecodeDialPlan(t *testing.T) {
+	c := dialPlanExample(t)
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(c.DialPlan()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecodeDialPlan(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Config
+	back.SetDialPlan(d)
+	if !reflect.DeepEqual(back.DialPlan(), c.DialPlan()) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", back.DialPlan(), c.DialPlan())
+	}
+	// An empty object is an empty dial plan, with [] lists for clients.
+	d, err = DecodeDialPlan(strings.NewReader(`{}`))
+	if err != nil || d.LineGroups == nil || len(d.LineGroups) != 0 {
+		t.Errorf("empty: %+v %v", d, err)
+	}
+	for _, tc := range []struct{ doc, field string }{
+		{`{"ring_groups": [{"name": "a", "strategy": 1}]}`, "ring_groups[0].strategy"},
+		{`{"extensions": []}`, "extensions"},
+		{`{"limits": {"max_call_duration": 5}}`, "limits.max_call_duration"},
+	} {
+		_, err := DecodeDialPlan(strings.NewReader(tc.doc))
+		if got := fieldsOf(t, err); len(got) != 1 || got[0] != tc.field {
+			t.Errorf("%s: %v, want %s", tc.doc, err, tc.field)
+		}
+	}
+	var se *SyntaxError
+	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
+		t.Errorf("syntax error: %v", err)
+	}
+	if got := DialPlanSections(); len(got) != 10 || got[0] != "numbering" || got[9] != "limits" {
+		t.Errorf("sections %v", got)
+	}
+}
+
+// FuzzDecodeDialPlan: no panic; what decodes re-encodes and decodes the same.
+func FuzzDecodeDialPlan(f *testing.F) {
+	f.Add(`{"line_groups": [{"name": "a", "lines": [1], "hunt": "ascending"}], "limits": {"max_call_duration_s": 60}}`)
+	f.Add(`{"ring_groups": [{"name": "s", "strategy": "linear", "members": [{"destination": "ext:101", "ring_s": 5}]}]}`)
+	f.Add(`{"numbering": {"emergency_numbers": ["112"]}, "x": 1}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		d, err := DecodeDialPlan(strings.NewReader(doc))
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := DecodeDialPlan(bytes.NewReader(b))
+		if err != nil || !reflect.DeepEqual(d, d2) {
+			t.Fatalf("re-decode: %v\n%+v\n%+v", err, d, d2)
+		}
+	})
 }
