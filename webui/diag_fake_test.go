@@ -30,7 +30,7 @@ func (f *fakeService) Diagnostics(ctx context.Context) (telephony.DiagnosticsSta
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := telephony.DiagnosticsStatus{Available: true, Settings: f.sys.Diagnostics, TimeZone: f.sys.TimeZone,
-		Schedule: f.sys.Diagnostics.Mode, Next: f.diag.next, Running: f.diag.running, Tests: store.DiagTests()}
+		Schedule: "off", Next: f.diag.next, Running: f.diag.running, Tests: store.DiagTests()}
 	if len(f.diag.runs) > 0 {
 		last := f.diag.runs[0]
 		st.Last = &last
