@@ -31,7 +31,7 @@ func TestBrowserDiagnosticsPage(t *testing.T) {
 		t.Errorf("health table: %q", got)
 	}
 	// A run ends: the open page shows it without a click.
-	time.Sleep(300 * time.Millisecond) // the event stream is connected
+	waitJS(t, ctx, "the live event stream", `document.body.dataset.diagLive === "on"`)
 	svc.addRun(diagRun(base.Add(72*time.Hour), store.VerdictFail, 55, -30))
 	do(t, ctx, chromedp.WaitVisible(chromedp.ID("diag-alarm")), chromedp.WaitVisible(chromedp.ID("run-4")))
 }

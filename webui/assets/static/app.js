@@ -197,6 +197,7 @@
     let dirty = false;
     if (form) form.addEventListener("input", () => { dirty = true; });
     const es = new EventSource("/api/v1/events");
+    es.addEventListener("open", () => { document.body.dataset.diagLive = "on"; });
     es.addEventListener("status", (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
