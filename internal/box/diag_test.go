@@ -110,6 +110,9 @@ func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
 		t.Fatalf("saved %+v", st.Settings)
 	}
 
+	// The page listens to the live event stream.
+	do(chromedp.WaitVisible(chromedp.CSS(`body[data-diag-live="on"]`)))
+
 	// The hour passes on the box's clock: the run happens by itself and
 	// the live event stream tells.
 	events := b.Exchange().Subscribe(ctx)
