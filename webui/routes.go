@@ -29,6 +29,9 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/diagnostics", page, s.diagnosticsPage},
 		{"POST", "/diagnostics", page, s.diagnosticsSubmit},
 		{"POST", "/diagnostics/run", page, s.diagnosticsRun},
+		{"GET", "/dialplan", page, s.dialPlanPage},
+		{"GET", "/dialplan/{section}", page, s.dialPlanSectionPage},
+		{"POST", "/dialplan/{section}", page, s.dialPlanSectionSubmit},
 	}
 }
 
@@ -57,6 +60,8 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/api/v1/diagnostics", api, s.apiUpdateDiagnostics},
 		{"POST", "/api/v1/diagnostics/run", api, s.apiRunDiagnostics},
 		{"GET", "/api/v1/diagnostics/runs", api, s.apiDiagnosticRuns},
+		{"GET", "/api/v1/dialplan", api, s.apiDialPlan},
+		{"PUT", "/api/v1/dialplan", api, s.apiUpdateDialPlan},
 		{"POST", "/api/v1/sim/phones/{port}/offhook", api, s.apiSimPhone("offhook")},
 		{"POST", "/api/v1/sim/phones/{port}/onhook", api, s.apiSimPhone("onhook")},
 		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},

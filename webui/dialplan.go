@@ -1,0 +1,259 @@
+package webui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"minipbx/telephony/store"
+)
+
+// The dial plan (telephony/store/config.md, "The dial plan") through the
+// API and the pages. The whole plan is replaced in one validated change:
+// the exchange checks it against the extensions and the numbering plan, so
+// a change to one section can be refused for its effect on another, and
+// every problem is reported by its document path
+// ("ring_groups[0].members[1].destination").
+
+// dialPlanSection describes one kind of dial-plan object for its page.
+type dialPlanSection struct {
+	Key, Title, Help string
+}
+
+var dialPlanPages = []dialPlanSection{
+	{"numbering", "Numbering", `Short numbers standing for a destination ({"number": "300", "destination": "group:sales"}) and emergency numbers, which always route whatever the caller's class.`},
+	{"line_groups", "Line groups", `FXO lines used together by outbound routes, hunted "ascending", "descending" or "roundrobin", with an optional max_calls.`},
+	{"outbound_routes", "Outbound routes", `Numbers matching a pattern (8XXXXXXXXXX, 810X., 0XX; X N Z [1-5] and a final . as in other PBXs) go out through line groups in fallback order, with strip/prepend and the permission class they need (local, national, international).`},
+	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
+	{"inbound_routes", "Inbound routes", `Where calls on FXO lines go, optionally by schedule (destination while open, closed_destination otherwise), with an optional limit on concurrent calls.`},
+	{"ring_groups", "Ring groups", `Members (ext:, fxs:, number:) rung by strategy ringall, linear, leastrecent, fewestcalls, random or rrmemory, each for its ring_s; then the timeout destination.`},
+	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
+	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist) or "route" to a destination (a VIP list).`},
+	{"extension_rules", "Extension rules", `Per extension: permission class, forwarding (always, busy, no answer after no_answer_s, unavailable), a follow-me list of up to 10 numbers, and the caller ID a forwarded call shows.`},
+	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
+}
+
+func findDialPlanSection(key string) (dialPlanSection, bool) {
+	i := slices.IndexFunc(dialPlanPages, func(s dialPlanSection) bool { return s.Key == key })
+	if i < 0 {
+		return dialPlanSection{}, false
+	}
+	return dialPlanPages[i], true
+}
+
+// apiDialPlan returns the dial plan.
+func (s *Server) apiDialPlan(w http.ResponseWriter, r *http.Request) {
+	c, err := s.svc.ExportConfig(r.Context())
+	if err != nil {
+		writeError(w, s.serviceError("read dial plan", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, c.DialPlan())
+}
+
+// apiUpdateDialPlan replaces the whole dial plan (sections left out become
+// empty) after validating it with the rest of the configuration.
+func (s *Server) apiUpdateDialPlan(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConfigBody))
+	if err != nil {
+		writeError(w, errorf(http.StatusRequestEntityTooLarge, "the dial plan is larger than %d bytes", maxConfigBody))
+		return
+	}
+	d, herr := s.decodeDialPlan(data)
+	if herr != nil {
+		writeError(w, herr)
+		return
+	}
+	out, herr := s.saveDialPlan(r, func(cur *store.DialPlan) { *cur = d })
+	if herr != nil {
+		writeError(w, herr)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decodeDialPlan decodes with the store's strict decoder, mapping its
+// errors to responses.
+func (s *Server) decodeDialPlan(data []byte) (store.DialPlan, *httpError) {
+	d, err := store.DecodeDialPlan(bytes.NewReader(data))
+	if err == nil {
+		return d, nil
+	}
+	var syn *store.SyntaxError
+	switch {
+	case errors.As(err, &syn):
+		return d, errorf(http.StatusBadRequest, "malformed JSON at line %d, column %d: %s", syn.Line, syn.Column, syn.Msg)
+	default:
+		if _, ok := fieldErrors(err); ok {
+			return d, s.serviceError("dial plan", err)
+		}
+		return d, errorf(http.StatusBadRequest, "%v", err)
+	}
+}
+
+// saveDialPlan applies edit to the current dial plan and imports the
+// result; it returns the dial plan as stored.
+func (s *Server) saveDialPlan(r *http.Request, edit func(d *store.DialPlan)) (store.DialPlan, *httpError) {
+	c, err := s.svc.ExportConfig(r.Context())
+	if err != nil {
+		return store.DialPlan{}, s.serviceError("read configuration", err)
+	}
+	d := c.DialPlan()
+	edit(&d)
+	c.SetDialPlan(d)
+	if err := s.svc.ImportConfig(r.Context(), c); err != nil {
+		return store.DialPlan{}, s.serviceError("save dial plan", err)
+	}
+	c, err = s.svc.ExportConfig(r.Context())
+	if err != nil {
+		return store.DialPlan{}, s.serviceError("read configuration", err)
+	}
+	return c.DialPlan(), nil
+}
+
+// dialPlanBody is the dial-plan page's content.
+type dialPlanBody struct {
+	Sections []dialPlanSectionView
+	Current  *dialPlanSectionView // the section being edited (its page)
+}
+
+type dialPlanSectionView struct {
+	dialPlanSection
+	Count  int    // entries (lists) or -1 (objects)
+	JSON   string // the section as indented JSON
+	Errors []FieldError
+}
+
+// sectionJSON returns one section of d as indented JSON and its entry count.
+func sectionJSON(d store.DialPlan, key string) (string, int) {
+	raw, _ := json.Marshal(d)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &m)
+	var buf bytes.Buffer
+	_ = json.Indent(&buf, m[key], "", "  ")
+	var list []json.RawMessage
+	if json.Unmarshal(m[key], &list) == nil {
+		return buf.String(), len(list)
+	}
+	return buf.String(), -1
+}
+
+func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, error) {
+	c, err := s.svc.ExportConfig(r.Context())
+	if err != nil {
+		return dialPlanBody{}, err
+	}
+	d := c.DialPlan()
+	var b dialPlanBody
+	for _, sec := range dialPlanPages {
+		text, n := sectionJSON(d, sec.Key)
+		v := dialPlanSectionView{dialPlanSection: sec, Count: n, JSON: text}
+		b.Sections = append(b.Sections, v)
+		if sec.Key == current {
+			b.Current = &b.Sections[len(b.Sections)-1]
+		}
+	}
+	return b, nil
+}
+
+func (s *Server) dialPlanPage(w http.ResponseWriter, r *http.Request) {
+	b, err := s.dialPlanView(r, "")
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan", Active: "dialplan", Body: b})
+}
+
+func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
+	sec, ok := findDialPlanSection(r.PathValue("section"))
+	if !ok {
+		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
+		return
+	}
+	b, err := s.dialPlanView(r, sec.Key)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Body: b})
+}
+
+// dialPlanSectionSubmit saves one section from its page's JSON editor;
+// problems come back beside the editor, by path.
+func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
+	sec, ok := findDialPlanSection(r.PathValue("section"))
+	if !ok {
+		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
+		return
+	}
+	text := strings.TrimSpace(r.PostForm.Get("json"))
+	if text == "" {
+		text = "[]"
+		if sec.Key == "numbering" || sec.Key == "limits" {
+			text = "{}"
+		}
+	}
+	// Wrap the section so that errors carry its document path.
+	wrapped := []byte(fmt.Sprintf("{%q: %s\n}", sec.Key, text))
+	var herr *httpError
+	d, herr := s.decodeDialPlan(wrapped)
+	if herr == nil {
+		_, herr = s.saveDialPlan(r, func(cur *store.DialPlan) {
+			var c store.Config
+			c.SetDialPlan(*cur)
+			var one store.Config
+			one.SetDialPlan(d)
+			setSection(&c, &one, sec.Key)
+			*cur = c.DialPlan()
+		})
+	}
+	if herr == nil {
+		s.setFlash(r, sec.Title+" saved.")
+		http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
+		return
+	}
+	b, err := s.dialPlanView(r, sec.Key)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	b.Current.JSON = text
+	b.Current.Errors = herr.fields
+	if herr.fields == nil {
+		b.Current.Errors = []FieldError{{Field: sec.Key, Message: herr.msg}}
+	}
+	s.render(w, r, herr.status, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		Error: sec.Title + " were not saved; see the problems beside the editor.", Body: b})
+}
+
+// setSection copies section key from src into dst.
+func setSection(dst, src *store.Config, key string) {
+	switch key {
+	case "numbering":
+		dst.Numbering = src.Numbering
+	case "line_groups":
+		dst.LineGroups = src.LineGroups
+	case "outbound_routes":
+		dst.OutboundRoutes = src.OutboundRoutes
+	case "caller_id_rules":
+		dst.CallerIDRules = src.CallerIDRules
+	case "inbound_routes":
+		dst.InboundRoutes = src.InboundRoutes
+	case "ring_groups":
+		dst.RingGroups = src.RingGroups
+	case "schedules":
+		dst.Schedules = src.Schedules
+	case "classifiers":
+		dst.Classifiers = src.Classifiers
+	case "extension_rules":
+		dst.ExtensionRules = src.ExtensionRules
+	case "limits":
+		dst.CallLimits = src.CallLimits
+	}
+}
