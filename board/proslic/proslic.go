@@ -322,7 +322,7 @@ type Dev struct {
 	log  *slog.Logger
 	chip ChipInfo
 
-	audio atomic.Pointer[board.AudioFunc]
+	audio board.AudioHook
 
 	mu       sync.Mutex
 	ring     RingParams
@@ -484,22 +484,11 @@ func (d *Dev) Timeslot() int { return d.opts.Timeslot }
 // over the PCM highway, not SPI: the board assembly (board/hw) reads the
 // installed callback with AudioFunc on every frame and calls it with the
 // samples of this port's timeslot.
-func (d *Dev) SetAudio(fn board.AudioFunc) {
-	if fn == nil {
-		d.audio.Store(nil)
-		return
-	}
-	d.audio.Store(&fn)
-}
+func (d *Dev) SetAudio(fn board.AudioFunc) { d.audio.Set(fn) }
 
 // AudioFunc returns the installed audio callback, or nil. It allocates
 // nothing and may be called from the board's clock goroutine.
-func (d *Dev) AudioFunc() board.AudioFunc {
-	if p := d.audio.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (d *Dev) AudioFunc() board.AudioFunc { return d.audio.Get() }
 
 // Status is a snapshot of the port's state.
 func (d *Dev) Status() board.PortStatus {

@@ -225,7 +225,7 @@ type Dev struct {
 	log     *slog.Logger
 	chip    ChipInfo
 
-	audio atomic.Pointer[board.AudioFunc]
+	audio board.AudioHook
 
 	mu       sync.Mutex
 	offHook  bool
@@ -431,21 +431,10 @@ func (d *Dev) Timeslot() int { return d.opts.Timeslot }
 // SetAudio installs the per-frame audio callback. Audio goes over the PCM
 // highway, not SPI: the board assembly fetches the callback with AudioFunc
 // every frame and calls it with this port's timeslot samples.
-func (d *Dev) SetAudio(fn board.AudioFunc) {
-	if fn == nil {
-		d.audio.Store(nil)
-		return
-	}
-	d.audio.Store(&fn)
-}
+func (d *Dev) SetAudio(fn board.AudioFunc) { d.audio.Set(fn) }
 
 // AudioFunc returns the installed callback or nil; it allocates nothing.
-func (d *Dev) AudioFunc() board.AudioFunc {
-	if p := d.audio.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (d *Dev) AudioFunc() board.AudioFunc { return d.audio.Get() }
 
 // Status is a snapshot of the port's state.
 func (d *Dev) Status() board.PortStatus {
