@@ -183,3 +183,26 @@ func TestScheduleNoSpinWhenStoreFails(t *testing.T) {
 	x.clock.Set(due)
 	x.waitFor("the run after the failed one", func() bool { return r.State().Next.Equal(due.Add(time.Hour)) })
 }
+
+// The schedule's anchor is found behind many manual runs.
+func TestAnchorBehindManualRuns(t *testing.T) {
+	x := newBox(t, 0, 0)
+	at := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	if _, err := x.db.AppendDiagRun(store.DiagRun{Started: at, Finished: at, Trigger: TriggerSchedule, Verdict: store.VerdictPass}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		m := at.Add(time.Duration(i+1) * time.Minute)
+		v := store.VerdictPass
+		if i == 44 {
+			v = store.VerdictFail
+		}
+		if _, err := x.db.AppendDiagRun(store.DiagRun{Started: m, Finished: m, Trigger: TriggerManual, Verdict: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.open()
+	if !x.r.lastAuto.Equal(at) || !x.r.Alarm() || x.r.State().Last.ID != 46 {
+		t.Fatalf("anchor %v alarm %v last %+v", x.r.lastAuto, x.r.Alarm(), x.r.State().Last)
+	}
+}

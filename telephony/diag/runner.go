@@ -109,21 +109,29 @@ func New(o Options) (*Runner, error) {
 		o.PortWait = DefaultPortWait
 	}
 	r := &Runner{o: o, log: o.Logger, wake: make(chan struct{}, 1), start: make(chan []string, 1)}
-	runs, err := o.Store.DiagRuns(0, store.MaxDiagRunsPage)
-	if err != nil {
-		return nil, fmt.Errorf("diag: %w", err)
-	}
-	if len(runs) > 0 {
-		r.last = &runs[0]
-		r.alarm = runs[0].Verdict == store.VerdictFail
-	}
-	for _, run := range runs {
-		if run.Trigger != TriggerManual {
-			r.lastAuto = run.Started
-			break
+	// The newest run sets the alarm; the newest automatic one anchors the
+	// schedule. Page back only as far as needed (a small box boots fast).
+	var before uint64
+	for {
+		runs, err := o.Store.DiagRuns(before, store.DefaultDiagRunsPage)
+		if err != nil {
+			return nil, fmt.Errorf("diag: %w", err)
 		}
+		for i, run := range runs {
+			if r.last == nil {
+				r.last = &runs[i]
+				r.alarm = run.Verdict == store.VerdictFail
+			}
+			if run.Trigger != TriggerManual {
+				r.lastAuto = run.Started
+				return r, nil
+			}
+		}
+		if len(runs) < store.DefaultDiagRunsPage {
+			return r, nil
+		}
+		before = runs[len(runs)-1].ID
 	}
-	return r, nil
 }
 
 // State is a snapshot for status pages.
