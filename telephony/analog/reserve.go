@@ -100,8 +100,13 @@ func (r *Reservation) Busy() bool {
 func (r *Reservation) SetAudio(fn board.AudioFunc) {
 	if fn == nil {
 		if r.audio {
-			r.p.bp.SetAudio(r.p.audio.frame)
 			r.audio = false
+			select {
+			case <-r.p.m.stopped: // the manager took its audio paths away
+				r.p.bp.SetAudio(nil)
+			default:
+				r.p.bp.SetAudio(r.p.audio.frame)
+			}
 		}
 		return
 	}
