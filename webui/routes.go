@@ -32,6 +32,8 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan", page, s.dialPlanPage},
 		{"GET", "/dialplan/{section}", page, s.dialPlanSectionPage},
 		{"POST", "/dialplan/{section}", page, s.dialPlanSectionSubmit},
+		{"GET", "/maintenance", page, s.maintenancePage},
+		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
 	}
 }
 
@@ -62,6 +64,12 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/diagnostics/runs", api, s.apiDiagnosticRuns},
 		{"GET", "/api/v1/dialplan", api, s.apiDialPlan},
 		{"PUT", "/api/v1/dialplan", api, s.apiUpdateDialPlan},
+		{"GET", "/api/v1/firmware", api, s.apiFirmware},
+		{"POST", "/api/v1/upgrade", api, s.apiUpgrade()},
+		{"GET", "/api/v1/upgrade/progress", api, s.apiUpgradeProgress()},
+		{"GET", "/api/v1/backup", api, s.apiBackup()},
+		{"POST", "/api/v1/restore", api, s.apiRestore()},
+		{"POST", "/api/v1/factory-reset", api, s.apiFactoryReset()},
 		{"POST", "/api/v1/sim/phones/{port}/offhook", api, s.apiSimPhone("offhook")},
 		{"POST", "/api/v1/sim/phones/{port}/onhook", api, s.apiSimPhone("onhook")},
 		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},

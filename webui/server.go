@@ -44,11 +44,15 @@ type Options struct {
 	// addresses once it accepts connections (redirect is nil when not
 	// served), e.g. to log the URL or for tests using port 0.
 	Ready func(https, redirect net.Addr)
+	// Maintenance, when set, serves the Maintenance page and its API
+	// (upgrade, backup, restore, factory reset; see maintenance.go).
+	Maintenance Maintenance
 }
 
 // Server is the web UI and REST API.
 type Server struct {
 	svc       telephony.Service
+	maint     Maintenance
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -107,6 +111,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		svc:        o.Service,
+		maint:      o.Maintenance,
 		dataDir:    o.DataDir,
 		log:        o.Logger,
 		now:        o.Now,

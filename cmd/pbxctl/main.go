@@ -82,6 +82,10 @@ Commands:
   version                   print the versions of pbxctl (and of the box)
   dsp ...                   signal-processing tools on WAV files
   diag run [-tests LIST]    run the diagnostics on the running box (-url)
+  upgrade FILE [-force]     install a signed firmware bundle (-url)
+  backup [-o FILE] [-prompts]  back the configuration up as one file
+  restore FILE              restore a backup (validated first)
+  factory-reset [-yes]      erase all user data; the box comes back as new
   help [COMMAND]            explain a command
 
 Exit status: 0 success, 1 failure, 2 wrong usage.
@@ -94,6 +98,10 @@ func commands() []command {
 		{"version", versionUsage, runVersion},
 		{"dsp", dspHelp, dspCommand},
 		{"diag", diagUsage, runDiag},
+		{"upgrade", upgradeUsage, runUpgrade},
+		{"factory-reset", factoryResetUsage, runFactoryReset},
+		{"backup", backupUsage, runBackup},
+		{"restore", restoreUsage, runRestore},
 	}
 }
 

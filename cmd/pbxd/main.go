@@ -107,6 +107,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pbxd: %v\n", err)
 		return 1
 	}
-	log.Info("pbxd stopped")
-	return 0
+	// 75 (upgrade.ExitReboot) asks pbxinit to reboot the box: an upgrade
+	// was installed, a factory reset requested, the reset button pressed,
+	// or a trial boot failed its health check.
+	code := b.ExitCode()
+	log.Info("pbxd stopped", "exit", code)
+	return code
 }

@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"minipbx/board"
@@ -27,6 +27,8 @@ import (
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/store"
+	"minipbx/upgrade"
+	"minipbx/upgrade/datadir"
 	"minipbx/webui"
 )
 
@@ -49,6 +51,17 @@ type Config struct {
 	// DiagClock is the diagnostics scheduler's clock (nil: the real one;
 	// tests make a schedule fall due with a diag.ManualClock).
 	DiagClock diag.Clock
+	// BootConfig is the boot configuration (boot.LoadConfig); "" means
+	// DefaultBootConfig. When it does not exist, upgrades are disabled.
+	BootConfig string
+	// Confirm tunes the trial boot's health check (tests shorten it).
+	Confirm upgrade.ConfirmOptions
+	// Watchdog is the hardware watchdog device; "" means DefaultWatchdog.
+	// It is fed only on a box with a boot configuration.
+	Watchdog string
+	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
+	// DefaultRunDir.
+	RunDir string
 }
 
 // Box is a running exchange with all its parts.
@@ -63,6 +76,18 @@ type Box struct {
 	ex     *telephony.Exchange
 	web    *webui.Server
 	diag   *diag.Runner
+
+	// Upgrades (upgrade.go): eng is nil when they are disabled, and
+	// upgradeOff says why; restored is set when the database was
+	// returned to its pre-upgrade snapshot at this start.
+	eng            *upgrade.Engine
+	upgradeOff     string
+	bootConfigured bool
+	restored       *datadir.SnapshotInfo
+	exitReq        chan struct{}
+	exitOnce       sync.Once
+	exitCode       atomic.Int32
+	healthOverride func(context.Context) error // tests
 
 	ready    chan struct{}
 	webReady chan struct{}
@@ -85,7 +110,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	b := &Box{cfg: c, log: log, ready: make(chan struct{}), webReady: make(chan struct{}), shutdown: make(chan struct{})}
+	b := &Box{cfg: c, log: log, ready: make(chan struct{}), webReady: make(chan struct{}), shutdown: make(chan struct{}), exitReq: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			b.closeParts()
@@ -104,11 +129,10 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 			limits.FXOPorts++
 		}
 	}
-	dbPath := filepath.Join(c.DataDir, store.FileName)
-	b.db, err = store.Open(dbPath, store.Options{Logger: log, Limits: &limits})
-	if err != nil {
+	if err := b.openStore(ctx, &limits); err != nil {
 		return nil, err
 	}
+	b.openUpgrade()
 	cfg, err := b.db.ExportConfig()
 	if err != nil {
 		return nil, err
@@ -165,6 +189,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
+		Maintenance: maintenance{b},
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -208,7 +233,9 @@ func anyHost(addr string) string {
 func (b *Box) openBoard(ctx context.Context) error {
 	c := b.cfg
 	if c.Board == "auto" {
-		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw")})
+		onReboot, onReset := b.resetButton()
+		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw"),
+			OnReboot: onReboot, OnFactoryReset: onReset})
 		if err == nil {
 			b.board = hb
 			return nil
@@ -235,7 +262,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 8) // one per part: none may block on exit
+	results := make(chan result, 10) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -251,6 +278,12 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	if b.eng != nil {
+		start("upgrade", b.confirm)
+	}
+	if wd := b.watchdog(); wd != nil {
+		start("watchdog", wd)
+	}
 	if hb, ok := b.board.(*hw.Board); ok && hb.Panel() != nil {
 		start("panel", func(ctx context.Context) error { return b.heartbeat(ctx, hb.Panel()) })
 	}
@@ -271,6 +304,7 @@ func (b *Box) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
+	case <-b.exitReq:
 	case r := <-results:
 		if r.err != nil && !errors.Is(r.err, context.Canceled) {
 			runErr = fmt.Errorf("%s: %w", r.part, r.err)

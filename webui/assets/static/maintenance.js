@@ -1,0 +1,154 @@
+// minipbx web UI: the Maintenance page's firmware upload (with a progress
+// bar) and backup restore. Plain JavaScript, no libraries; loaded only by
+// that page. The upload goes to the REST API with the session's CSRF token
+// in the X-CSRF-Token header; while it runs, the engine's progress is
+// polled so that the bar keeps moving through the write and the re-read.
+"use strict";
+
+(function () {
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
+  function errorText(xhr) {
+    try {
+      const j = JSON.parse(xhr.responseText);
+      if (j && j.error) return j;
+    } catch (e) { /* not JSON */ }
+    return { error: "The box answered " + xhr.status + " " + (xhr.statusText || "") + "." };
+  }
+
+  function setStatus(node, cls, text) {
+    node.className = cls ? "notice " + cls : "";
+    node.textContent = text;
+  }
+
+  function mib(n) { return (n / 1048576).toFixed(1) + " MiB"; }
+
+  // --- firmware upgrade ------------------------------------------------------
+
+  const up = document.getElementById("up-form");
+  if (up) {
+    const file = document.getElementById("up-file");
+    const force = document.getElementById("up-force");
+    const bar = document.getElementById("up-progress");
+    const status = document.getElementById("up-status");
+    const submit = document.getElementById("up-submit");
+    let poll = null;
+
+    function stopPoll() { if (poll) { clearInterval(poll); poll = null; } }
+
+    function pollProgress() {
+      const x = new XMLHttpRequest();
+      x.open("GET", up.dataset.progress);
+      x.onload = function () {
+        if (x.status !== 200) return;
+        let p;
+        try { p = JSON.parse(x.responseText); } catch (e) { return; }
+        if (!p || !p.total) return;
+        // done runs to 2*total: the write, then the re-read.
+        if (p.state === "writing" || p.state === "checking") {
+          bar.value = Math.min(100, Math.round(100 * p.done / (2 * p.total)));
+          setStatus(status, "info", (p.state === "writing" ? "Writing " : "Verifying ") +
+            (p.version || "") + ": " + mib(Math.min(p.done, 2 * p.total)) + " of " + mib(2 * p.total) + " (write and read back)");
+        }
+      };
+      x.send();
+    }
+
+    up.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!file.files.length) { setStatus(status, "bad", "Choose an update bundle first."); return; }
+      if (force.checked && !window.confirm("Install even if this bundle is an OLDER firmware? An older firmware may not read the current configuration; the snapshot taken now is what it will find.")) return;
+      const fd = new FormData();
+      fd.append("bundle", file.files[0]);
+      const x = new XMLHttpRequest();
+      x.open("POST", up.dataset.upload + (force.checked ? "?force=1" : ""));
+      x.setRequestHeader("X-CSRF-Token", csrf);
+      bar.hidden = false;
+      bar.value = 0;
+      submit.disabled = true;
+      setStatus(status, "info", "Uploading…");
+      x.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        // The image is written as it arrives: the upload is the first half.
+        bar.value = Math.round(50 * e.loaded / e.total);
+        setStatus(status, "info", "Uploading and writing: " + mib(e.loaded) + " of " + mib(e.total));
+      };
+      x.upload.onload = function () { if (!poll) poll = setInterval(pollProgress, 500); };
+      x.onload = function () {
+        stopPoll();
+        submit.disabled = false;
+        if (x.status === 200) {
+          let r = {};
+          try { r = JSON.parse(x.responseText); } catch (e) { /* keep {} */ }
+          bar.value = 100;
+          submit.disabled = true;
+          setStatus(status, "ok", "Firmware " + (r.version || "") + " is installed in slot " + (r.slot || "?") +
+            ". The box is restarting into it now; it confirms itself once healthy. Reload this page in a minute.");
+          return;
+        }
+        bar.hidden = true;
+        const e = errorText(x);
+        setStatus(status, "bad", "Not installed: " + e.error + (e.code ? " (" + e.code + ")" : "") + " Nothing was changed; the box keeps running this firmware.");
+      };
+      x.onerror = function () {
+        stopPoll();
+        submit.disabled = false;
+        bar.hidden = true;
+        setStatus(status, "bad", "The upload was interrupted. The box keeps running this firmware; try again.");
+      };
+      x.send(fd);
+      poll = setInterval(pollProgress, 1000);
+    });
+  }
+
+  // --- restore ---------------------------------------------------------------
+
+  const rs = document.getElementById("rs-form");
+  if (rs) {
+    const file = document.getElementById("rs-file");
+    const prompts = document.getElementById("rs-prompts");
+    const status = document.getElementById("rs-status");
+    const submit = document.getElementById("rs-submit");
+    rs.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!file.files.length) { setStatus(status, "bad", "Choose a backup file first."); return; }
+      if (!window.confirm("Replace the whole configuration with this backup?")) return;
+      const fd = new FormData();
+      fd.append("backup", file.files[0]);
+      const x = new XMLHttpRequest();
+      x.open("POST", rs.dataset.upload + (prompts.checked ? "" : "?prompts=0"));
+      x.setRequestHeader("X-CSRF-Token", csrf);
+      submit.disabled = true;
+      setStatus(status, "info", "Restoring…");
+      x.onload = function () {
+        submit.disabled = false;
+        status.textContent = "";
+        if (x.status === 200) {
+          let r = {};
+          try { r = JSON.parse(x.responseText); } catch (e) { /* keep {} */ }
+          setStatus(status, "ok", "Restored the backup made by firmware " + (r.firmware || "?") +
+            (r.prompts && r.prompts.length ? " with " + r.prompts.length + " prompts" : "") + ". The new configuration is in use.");
+          return;
+        }
+        const e = errorText(x);
+        setStatus(status, "bad", "Not restored, nothing changed: " + e.error);
+        if (e.fields && e.fields.length) {
+          const ul = document.createElement("ul");
+          ul.id = "rs-fields";
+          for (const f of e.fields) {
+            const li = document.createElement("li");
+            li.textContent = (f.field ? f.field + ": " : "") + (f.message || "");
+            ul.append(li);
+          }
+          status.append(ul);
+        }
+      };
+      x.onerror = function () {
+        submit.disabled = false;
+        setStatus(status, "bad", "The upload was interrupted; nothing changed.");
+      };
+      x.send(fd);
+    });
+  }
+})();
