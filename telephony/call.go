@@ -121,6 +121,10 @@ func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 	c.set(func(c *call) { c.callee = number })
 	x.publish("call")
 
+	if st, e := p.numbers.Lookup(number); (st == dialplan.Complete || st == dialplan.OpenEnded) && e.Kind == dialplan.KindFeature {
+		x.feature(ctx, c, p, callerExt, number, log)
+		return
+	}
 	out, cause := x.reachNumber(ctx, c, p, number, p.classOf(callerExt), x.presented(c), 0)
 	if out == nil {
 		log.Info("call not completed", "number", number, "cause", cause)

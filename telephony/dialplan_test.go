@@ -3,6 +3,7 @@ package telephony
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -467,4 +468,69 @@ func (x *Exchange) callStateOf(id string) string {
 		}
 	}
 	return ""
+}
+
+// UpdateDialPlan makes the fake store a dial-plan store (feature codes),
+// without validation: the exchange's own checks are under test.
+func (s *fakeStore) UpdateDialPlan(fn func(c *store.Config) error) (store.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.ExtensionRules = slices.Clone(c.ExtensionRules)
+	if err := fn(&c); err != nil {
+		return store.Config{}, err
+	}
+	s.cfg = c
+	return c, nil
+}
+
+func TestFeatureCodesSwitchForwarding(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.Numbering.FeatureCodes = true
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1}, Hunt: store.HuntAscending}}
+		c.OutboundRoutes = []store.OutboundRoute{{Name: "mobile", Pattern: "89XXXXXXXXX", Class: "national", Via: []string{"city"}}}
+	}, nil)
+	feature := func(from, digits string, want channel.Cause) {
+		t.Helper()
+		in := sipCaller(from, digits)
+		in.info.ID = "in-" + digits
+		b.x.Accept(in)
+		if c := in.waitHangup(t); c != want {
+			t.Errorf("%s dialling %s: %v, want %v", from, digits, c, want)
+		}
+		b.st.waitRecord(t)
+	}
+	rule := func(ext string) store.ExtensionRule {
+		for _, r := range b.x.config().ExtensionRules {
+			if r.Extension == ext {
+				return r
+			}
+		}
+		return store.ExtensionRule{}
+	}
+	feature("201", "*72202", channel.CauseNormal)
+	if r := rule("201"); r.ForwardAlways != "ext:202" {
+		t.Fatalf("rule after *72202: %+v", r)
+	}
+	// The new plan applies at once: a call to 201 rings 202.
+	in := sipCaller("101", "201")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "202"))
+
+	feature("201", "*9089161234567", channel.CauseForbidden) // 201 is internal only
+	feature("202", "*9089161234567", channel.CauseNormal)    // 202 may call outside
+	if r := rule("202"); r.ForwardBusy != "number:89161234567" {
+		t.Errorf("202's rule %+v", r)
+	}
+	feature("201", "*72201", channel.CauseRejected) // to itself
+	feature("201", "*727777", channel.CauseNotFound)
+	feature("201", "*73", channel.CauseNormal)
+	if r := rule("201"); r.Extension != "" {
+		t.Errorf("an empty rule is kept: %+v", r)
+	}
+	in = sipCaller("101", "201")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
+	// An unknown SIP caller may not switch anything.
+	feature("999", "*73", channel.CauseForbidden)
 }

@@ -112,6 +112,11 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		}
 		entries = append(entries, dialplan.Entry{Kind: dialplan.KindService, Pattern: pat, Owner: g.Name, Target: "group:" + g.Name})
 	}
+	if cfg.Numbering.FeatureCodes {
+		for _, f := range dialplan.FeatureCodes() {
+			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: f.Code})
+		}
+	}
 	for _, g := range cfg.LineGroups {
 		p.lineGroups[g.Name] = g
 		p.router.EmergencyVia = append(p.router.EmergencyVia, g.Name)

@@ -68,7 +68,9 @@ func TestSIPpDialPlanResponses(t *testing.T) {
 		t.Fatalf("the group member does not ring: %v", err)
 	}
 	run("300", 486)
-	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "401" && r.Callee == "300" && r.Disposition == "busy" })
+	b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "401" && r.Callee == "300" && r.Disposition == "busy"
+	})
 	hangUp()
 	<-dialled
 }

@@ -62,3 +62,44 @@ func TestForwarding(t *testing.T) {
 		}
 	}
 }
+
+func TestFeatureCodes(t *testing.T) {
+	var entries []Entry
+	for _, f := range FeatureCodes() {
+		entries = append(entries, Entry{Kind: KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: f.Code})
+	}
+	p, errs := NewPlan(entries)
+	if errs != nil {
+		t.Fatalf("the feature codes conflict: %v", errs)
+	}
+	for _, tc := range []struct {
+		digits string
+		state  State
+		code   string
+		arg    string
+		kind   ForwardKind
+		on     bool
+	}{
+		{"*72201", OpenEnded, "*72", "201", ForwardAlways, true},
+		{"*73", Complete, "*73", "", ForwardAlways, false},
+		{"*9089161234567", OpenEnded, "*90", "89161234567", ForwardBusy, true},
+		{"*53", Complete, "*53", "", ForwardNoAnswer, false},
+		{"*72", Incomplete, "", "", "", false},
+	} {
+		st, e := p.Lookup(tc.digits)
+		if st != tc.state || e.Target != tc.code {
+			t.Errorf("Lookup(%s) = %v %q", tc.digits, st, e.Target)
+			continue
+		}
+		if tc.code == "" {
+			continue
+		}
+		f, arg, ok := SplitFeature(tc.digits)
+		if !ok || f.Code != tc.code || arg != tc.arg || f.Kind != tc.kind || f.Activate != tc.on {
+			t.Errorf("SplitFeature(%s) = %+v %q %v", tc.digits, f, arg, ok)
+		}
+	}
+	if _, _, ok := SplitFeature("101"); ok {
+		t.Error("SplitFeature(101)")
+	}
+}

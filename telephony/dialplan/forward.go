@@ -79,3 +79,51 @@ type FollowStep struct {
 	Number string
 	Ring   time.Duration
 }
+
+// ForwardKind names a forwarding condition an extension user can switch.
+type ForwardKind string
+
+const (
+	ForwardAlways   ForwardKind = "always"
+	ForwardBusy     ForwardKind = "busy"
+	ForwardNoAnswer ForwardKind = "no_answer"
+)
+
+// FeatureCode is a code a user dials from an extension's phone to switch
+// its own forwarding. An activation code is followed by the number to
+// forward to (ended by '#' or the inter-digit pause): *72 201.
+type FeatureCode struct {
+	Code     string
+	Kind     ForwardKind
+	Activate bool
+}
+
+// FeatureCodes are the box's feature codes: the ones FreePBX uses by
+// default, which installers and users already know.
+func FeatureCodes() []FeatureCode {
+	return []FeatureCode{
+		{"*72", ForwardAlways, true}, {"*73", ForwardAlways, false},
+		{"*90", ForwardBusy, true}, {"*91", ForwardBusy, false},
+		{"*52", ForwardNoAnswer, true}, {"*53", ForwardNoAnswer, false},
+	}
+}
+
+// Pattern is the numbering-plan pattern of the code: the code alone to
+// cancel, the code and a number to activate.
+func (f FeatureCode) Pattern() Pattern {
+	if f.Activate {
+		return MustParsePattern(f.Code + "X.")
+	}
+	return MustParsePattern(f.Code)
+}
+
+// SplitFeature returns the feature code dialled digits begin with and the number
+// after it.
+func SplitFeature(digits string) (FeatureCode, string, bool) {
+	for _, f := range FeatureCodes() {
+		if len(digits) >= len(f.Code) && digits[:len(f.Code)] == f.Code {
+			return f, digits[len(f.Code):], true
+		}
+	}
+	return FeatureCode{}, "", false
+}

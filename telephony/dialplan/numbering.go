@@ -112,7 +112,9 @@ func NewPlan(entries []Entry) (*Plan, []*ConflictError) {
 	var errs []*ConflictError
 	var lits []Entry
 	for _, e := range entries {
-		if e.Kind == KindRoute {
+		// Patterns (routes, and feature codes taking a number such as
+		// *72X.) are matched in order; literal numbers by lookup.
+		if e.Kind == KindRoute || !e.Pattern.IsLiteral() {
 			p.routes = append(p.routes, e)
 			continue
 		}
@@ -183,8 +185,9 @@ func (s State) String() string {
 }
 
 // Lookup tells whether digits form a number of the plan and, when they do
-// (Complete or OpenEnded), which entry. Literal numbers win over routes;
-// among routes the first matching one wins.
+// (Complete or OpenEnded), which entry. Literal numbers win over patterns;
+// among patterns (routes, feature codes with a number) the first matching
+// one wins.
 func (p *Plan) Lookup(digits string) (State, Entry) {
 	if digits == "" {
 		return Incomplete, Entry{}

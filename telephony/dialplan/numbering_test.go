@@ -66,6 +66,7 @@ func TestPlanLookup(t *testing.T) {
 	p, errs := NewPlan([]Entry{
 		lit(KindExtension, "101", "101"), lit(KindShort, "301", "3109999"), lit(KindFeature, "*72", "forward"),
 		lit(KindEmergency, "112", "112"), lit(KindEmergency, "911", "911"), route("8XXXXXXXXXX", "national"), route("810X.", "international"),
+		{Kind: KindFeature, Pattern: MustParsePattern("*73X."), Owner: "forward", Target: "forward"},
 		route("0XX", "services"), route("9.", "legacy"), route("11X", "shadowed-emergency"),
 	})
 	if errs != nil {
@@ -90,6 +91,9 @@ func TestPlanLookup(t *testing.T) {
 		{"*", Incomplete, "", 0},
 		{"*72", Complete, "forward", KindFeature},
 		{"*8", Invalid, "", 0},
+		{"*7", Incomplete, "", 0},
+		{"*73", Incomplete, "", 0},
+		{"*73201", OpenEnded, "forward", KindFeature},
 		{"8", Incomplete, "", 0},
 		{"8101", Incomplete, "", 0},
 		{"84951234567", Complete, "national", KindRoute}, // first route wins

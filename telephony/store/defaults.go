@@ -73,6 +73,7 @@ func DefaultConfig(l Limits) Config {
 		c.FXOLines = append(c.FXOLines, defaultLine(n, "101"))
 	}
 	c.Numbering.EmergencyNumbers = DefaultEmergencyNumbers()
+	c.Numbering.FeatureCodes = true
 	return c
 }
 

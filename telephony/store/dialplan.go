@@ -23,6 +23,9 @@ type Numbering struct {
 	// EmergencyNumbers always route, whatever the caller's class, even
 	// without an outside prefix.
 	EmergencyNumbers []string `json:"emergency_numbers,omitempty"`
+	// FeatureCodes lets users switch their own forwarding from their
+	// phones (*72 NUMBER / *73 always, *90 / *91 busy, *52 / *53 no answer).
+	FeatureCodes bool `json:"feature_codes,omitempty"`
 }
 
 // ShortNumber is a virtual number (301) that stands for a destination

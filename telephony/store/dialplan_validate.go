@@ -136,6 +136,11 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 		dest(p+"destination", s.Destination)
 	}
+	if n.FeatureCodes {
+		for _, f := range dialplan.FeatureCodes() {
+			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: "numbering.feature_codes"})
+		}
+	}
 	seenEm := map[string]bool{}
 	for i, e := range n.EmergencyNumbers {
 		p := fmt.Sprintf("numbering.emergency_numbers[%d]", i)
