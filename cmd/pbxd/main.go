@@ -38,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		selftest = fs.Bool("selftest", false, "run one internal call end to end on a throw-away database and the simulated board, then exit")
 		showVer  = fs.Bool("version", false, "print the version and exit")
+		bootConf = fs.String("boot-conf", box.DefaultBootConfig, "boot configuration `file` (slots, bootloader); absent: upgrades disabled")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: pbxd [flags]\n\nThe minipbx firmware daemon.\n\n")
@@ -90,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Logger:       log,
 		Version:      version.Version,
 		Console:      stdout,
+		BootConfig:   *bootConf,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "pbxd: %v\n", err)

@@ -87,6 +87,9 @@ func runBox(t *testing.T, c Config, prep ...func(*Box)) *runningBox {
 	if c.RunDir == "" {
 		c.RunDir = t.TempDir()
 	}
+	if c.BootConfig == "" { // hermetic: never the machine's own
+		c.BootConfig = filepath.Join(t.TempDir(), "no-boot.conf")
+	}
 	b, err := Open(context.Background(), c)
 	if err != nil {
 		t.Fatalf("open box: %v", err)
@@ -433,4 +436,31 @@ func named(exts []store.Extension) map[string]string {
 		m[e.Number] = e.Name
 	}
 	return m
+}
+
+// TestResetButton: the panel's callbacks as the hardware board calls them.
+// A short press asks for a reboot; a 10-second hold requests a factory
+// reset and then the reboot.
+func TestResetButton(t *testing.T) {
+	dir := t.TempDir()
+	rb := runBox(t, Config{DataDir: dir, Version: "1.0.0"})
+	_, onReset := rb.resetButton()
+	onReset()
+	if code := rb.exited(t); code != upgrade.ExitReboot {
+		t.Fatalf("exit code %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, datadir.ResetRequestName)); err != nil {
+		t.Fatalf("no factory reset requested: %v", err)
+	}
+
+	rb2 := runBox(t, Config{DataDir: t.TempDir(), Version: "1.0.0"})
+	onReboot, _ := rb2.resetButton()
+	onReboot()
+	onReboot() // a second press changes nothing
+	if code := rb2.exited(t); code != upgrade.ExitReboot {
+		t.Fatalf("exit code %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(rb2.cfg.DataDir, datadir.ResetRequestName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a short press requested a factory reset")
+	}
 }
