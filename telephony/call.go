@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"minipbx/dsp"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
 	"minipbx/telephony/store"
@@ -39,9 +40,11 @@ type call struct {
 	// it ends.
 	releases []func()
 
-	// progressed is set once the caller has been told the call rings
-	// (only the call's own goroutine uses it).
+	// progressed is set once the caller has been told the call rings,
+	// inAnswered once a voice menu answered the caller (only the call's
+	// own goroutine uses them).
 	progressed bool
+	inAnswered bool
 }
 
 // hold keeps a limit's place until the call ends.
@@ -316,10 +319,16 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 		return x.reachGroup(ctx, c, p, g, caller, hops)
 	case dialplan.DestNumber:
 		return x.reachNumber(ctx, c, p, d.Value, class, caller, hops+1)
+	case dialplan.DestMenu:
+		m, ok := p.menus[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachMenu(ctx, c, p, m, caller, hops)
 	case dialplan.DestHangup:
 		return nil, channel.CauseBusy
 	}
-	// queue, menu, voicemail: refused by validation; never faked.
+	// queue, voicemail: refused by validation; never faked.
 	return nil, channel.CauseNotFound
 }
 
@@ -659,6 +668,19 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 	if len(legs) == 0 {
 		return nil, best, "", true
 	}
+	// A caller a voice menu answered hears ringback from the box itself.
+	if c.inAnswered {
+		if zone, err := dsp.LookupZone(x.config().System.ToneZone); err == nil {
+			rbCtx, stopRB := context.WithCancel(ctx)
+			played := make(chan struct{})
+			go func() {
+				defer close(played)
+				tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)
+				play(rbCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
+			}()
+			defer func() { stopRB(); <-played }()
+		}
+	}
 
 	var noAnswer <-chan time.Time
 	if timeout > 0 {
@@ -703,7 +725,7 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 		case le := <-events:
 			switch le.ev.Type {
 			case channel.EventProgress:
-				if !c.progressed {
+				if !c.progressed && !c.inAnswered {
 					c.progressed = true
 					c.set(func(c *call) { c.state = "ringing" })
 					_ = c.in.Progress()
@@ -787,7 +809,9 @@ func (x *Exchange) talk(ctx context.Context, c *call, out channel.Channel) {
 		inM.SetSink(nil)
 		outM.SetSink(nil)
 	}()
-	if err := c.in.Answer(ctx); err != nil {
+	if c.inAnswered {
+		// A voice menu answered the caller already.
+	} else if err := c.in.Answer(ctx); err != nil {
 		x.log.Warn("answer failed", "call", c.id, "err", err)
 		_ = al.Channel.Hangup(channel.CauseFailure)
 		_ = c.in.Hangup(channel.CauseFailure)

@@ -3,12 +3,15 @@ package telephony
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"minipbx/dsp/audiofile"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
 )
@@ -533,4 +536,141 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
 	// An unknown SIP caller may not switch anything.
 	feature("999", "*73", channel.CauseForbidden)
+}
+
+// pathStore is a fake store that says where its database is, so that
+// prompt files are looked up beside it.
+type pathStore struct {
+	*fakeStore
+	path string
+}
+
+func (s pathStore) Path() string { return s.path }
+
+func TestVoiceMenus(t *testing.T) {
+	menu := store.Menu{Name: "main", Prompts: []store.Prompt{{Tone: "1000", MS: 200}, {File: "welcome.wav"}, {File: "missing.wav"}},
+		DigitTimeoutS: 1, Retries: 1, Keys: map[string]string{"1": "ext:202", "*": "group:sales"}, DefaultDestination: "ext:203"}
+	build := func(t *testing.T, m store.Menu) *testBox {
+		t.Helper()
+		cfg := testConfig()
+		cfg.Extensions = append(cfg.Extensions, store.Extension{Number: "203", Name: "Erin"})
+		cfg.Menus = []store.Menu{m}
+		cfg.RingGroups = []store.RingGroup{{Name: "sales", Strategy: "ringall", Members: []store.GroupMember{{Destination: "ext:201"}}}}
+		cfg.InboundRoutes = []store.InboundRoute{{Name: "main", Destination: "menu:main"}}
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "prompts"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(dir, "prompts", "welcome.wav"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := audiofile.WriteWAV(f, make([]int16, 8000/5), audiofile.PCM16); err != nil { // 200 ms
+			t.Fatal(err)
+		}
+		f.Close()
+		st := pathStore{newFakeStore(cfg), filepath.Join(dir, "pbx.db")}
+		sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
+		x, err := New(Options{Store: st, SIP: sip, Analog: analog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = x.Shutdown(ctx)
+		})
+		return &testBox{x: x, st: st.fakeStore, sip: sip, analog: analog}
+	}
+	key := func(in *fakeChannel, d byte) { in.emit(channel.Event{Type: channel.EventDigit, Digit: d}) }
+
+	t.Run("key during the prompts", func(t *testing.T) {
+		b := build(t, menu)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		time.Sleep(60 * time.Millisecond)
+		key(in, '1')
+		leg := expect(t, b.sip, "202")
+		in.mu.Lock()
+		answered := in.answered
+		in.mu.Unlock()
+		if answered != 1 || in.ep.heard() == 0 {
+			t.Errorf("menu answered %d times, caller heard %d frames", answered, in.ep.heard())
+		}
+		heard := in.ep.heard()
+		time.Sleep(100 * time.Millisecond)
+		if in.ep.heard() == heard {
+			t.Error("no ringback while the choice rings")
+		}
+		r := answerAndEnd(t, b, in, leg)
+		if r.Disposition != "answered" || r.Destination != "sip:202" {
+			t.Errorf("record %+v", r)
+		}
+	})
+	t.Run("star key to a group", func(t *testing.T) {
+		b := build(t, menu)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		key(in, '*')
+		answerAndEnd(t, b, in, expect(t, b.sip, "201"))
+	})
+	t.Run("silence goes to the default after the retries", func(t *testing.T) {
+		b := build(t, menu)
+		in := fxoCaller(1, "5551234")
+		start := time.Now()
+		b.x.Accept(in)
+		leg := expect(t, b.sip, "203")
+		// Two rounds of 200+200 ms of prompts and a 1 s wait.
+		if d := time.Since(start); d < 2400*time.Millisecond {
+			t.Errorf("default reached after %v", d)
+		}
+		if n := in.ep.heard(); n < 2*20 {
+			t.Errorf("caller heard %d frames of prompts, want two rounds of 20", n)
+		}
+		answerAndEnd(t, b, in, leg)
+	})
+	t.Run("unknown key without retries", func(t *testing.T) {
+		m := menu
+		m.Retries = 0
+		b := build(t, m)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		key(in, '9')
+		answerAndEnd(t, b, in, expect(t, b.sip, "203"))
+	})
+	t.Run("direct dialling", func(t *testing.T) {
+		m := menu
+		m.DirectDial = true
+		b := build(t, m)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		for _, d := range []byte("102#") {
+			key(in, d)
+		}
+		legs := []*fakeChannel{b.analog.next(t), b.sip.next(t)}
+		if legs[0].info.Endpoint != "fxs:2" || legs[1].info.Endpoint != "102" {
+			t.Fatalf("direct dial rang %s and %s", legs[0].info.Endpoint, legs[1].info.Endpoint)
+		}
+		answerAndEnd(t, b, in, legs[1])
+	})
+	t.Run("direct dialling keeps single keys", func(t *testing.T) {
+		m := menu
+		m.DirectDial = true
+		b := build(t, m)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		key(in, '1') // 101 and 102 begin with 1: the key wins after the pause
+		answerAndEnd(t, b, in, expect(t, b.sip, "202"))
+	})
+	t.Run("caller hangs up in the menu", func(t *testing.T) {
+		b := build(t, menu)
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		time.Sleep(50 * time.Millisecond)
+		in.end(channel.CauseNormal)
+		if r := b.st.waitRecord(t); r.Disposition != "abandoned" {
+			t.Errorf("record %+v", r)
+		}
+		b.sip.none(t)
+	})
 }

@@ -47,6 +47,7 @@ type plan struct {
 	emergency  map[string]bool
 	lineGroups map[string]store.LineGroup
 	ringGroups map[string]store.RingGroup
+	menus      map[string]store.Menu
 	rules      map[string]store.ExtensionRule
 	schedules  map[string]*dialplan.Schedule
 	classifier []*dialplan.Classifier
@@ -76,7 +77,7 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 
 func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{},
-		ringGroups: map[string]store.RingGroup{}, rules: map[string]store.ExtensionRule{},
+		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, rules: map[string]store.ExtensionRule{},
 		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{}}
 	var entries []dialplan.Entry
 	for _, e := range cfg.Extensions {
@@ -116,6 +117,17 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		for _, f := range dialplan.FeatureCodes() {
 			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: f.Code})
 		}
+	}
+	for _, m := range cfg.Menus {
+		p.menus[m.Name] = m
+		if m.Number == "" {
+			continue
+		}
+		pat, err := dialplan.ParsePattern(m.Number)
+		if err != nil {
+			return nil, fmt.Errorf("voice menu %s: %w", m.Name, err)
+		}
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindService, Pattern: pat, Owner: m.Name, Target: "menu:" + m.Name})
 	}
 	for _, g := range cfg.LineGroups {
 		p.lineGroups[g.Name] = g

@@ -32,6 +32,7 @@ var dialPlanPages = []dialPlanSection{
 	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
 	{"inbound_routes", "Inbound routes", `Where calls on FXO lines go, optionally by schedule (destination while open, closed_destination otherwise), with an optional limit on concurrent calls.`},
 	{"ring_groups", "Ring groups", `Members (ext:, fxs:, number:) rung by strategy ringall, linear, leastrecent, fewestcalls, random or rrmemory, each for its ring_s; then the timeout destination.`},
+	{"ivr_menus", "Voice menus", `A menu answers, plays its prompts ({"file": "welcome.wav"} from the prompts directory, or {"tone": "1000", "ms": 300}), and routes by key ("keys": {"1": "group:sales"}); direct_dial lets callers dial extensions; silence leads to default_destination after the retries.`},
 	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
 	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist) or "route" to a destination (a VIP list).`},
 	{"extension_rules", "Extension rules", `Per extension: permission class, forwarding (always, busy, no answer after no_answer_s, unavailable), a follow-me list of up to 10 numbers, and the caller ID a forwarded call shows.`},
@@ -247,6 +248,8 @@ func setSection(dst, src *store.Config, key string) {
 		dst.InboundRoutes = src.InboundRoutes
 	case "ring_groups":
 		dst.RingGroups = src.RingGroups
+	case "ivr_menus":
+		dst.Menus = src.Menus
 	case "schedules":
 		dst.Schedules = src.Schedules
 	case "classifiers":

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"minipbx/telephony/store"
 )
 
 func TestAPIDialPlan(t *testing.T) {
@@ -96,5 +98,22 @@ func TestDialPlanPages(t *testing.T) {
 	w = c.post("/dialplan/limits", url.Values{"json": {`{"max_call_duration_s": }`}})
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "malformed JSON") {
 		t.Errorf("malformed: %d", w.Code)
+	}
+}
+
+func TestDialPlanPagesCoverEverySection(t *testing.T) {
+	for _, k := range store.DialPlanSections() {
+		if _, ok := findDialPlanSection(k); !ok {
+			t.Errorf("no page for the %s section", k)
+		}
+		var a, b store.Config
+		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
+			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
+			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}},
+			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}})
+		setSection(&a, &b, k)
+		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {
+			t.Errorf("setSection(%s) copied nothing: %s", k, text)
+		}
 	}
 }

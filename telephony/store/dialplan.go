@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -121,6 +122,43 @@ type GroupMember struct {
 // DefaultMemberRingS is a group member's ring time when not given.
 const DefaultMemberRingS = 20
 
+// Menu is a voice menu (IVR): it answers, plays its prompts, and sends the
+// caller where the key pressed says.
+type Menu struct {
+	Name string `json:"name"`
+	// Number, when set, dials the menu internally.
+	Number string `json:"number,omitempty"`
+	// Prompts play in order, each time the menu starts over.
+	Prompts []Prompt `json:"prompts"`
+	// DigitTimeoutS is how long the menu waits for a key after its
+	// prompts (default DefaultMenuDigitTimeoutS).
+	DigitTimeoutS int `json:"digit_timeout_s,omitempty"`
+	// Retries is how many times the menu starts over after silence or an
+	// unknown key before DefaultDestination.
+	Retries int `json:"retries,omitempty"`
+	// Keys map "0"-"9", "*", "#" to destinations.
+	Keys map[string]string `json:"keys,omitempty"`
+	// DirectDial lets callers dial an extension's number at the menu.
+	DirectDial bool `json:"direct_dial,omitempty"`
+	// DefaultDestination is where silence leads once the retries are
+	// spent ("" hangs up).
+	DefaultDestination string `json:"default_destination,omitempty"`
+}
+
+// Prompt is one part of a menu's announcement: a recorded file or a tone
+// (or silence, with neither) for a time.
+type Prompt struct {
+	// File names prompts/FILE in the data directory: a WAV file, 8 kHz mono.
+	File string `json:"file,omitempty"`
+	// Tone is a tone in the dsp notation ("425/200,0/200", "1000").
+	Tone string `json:"tone,omitempty"`
+	// MS is how long a tone or silence lasts.
+	MS int `json:"ms,omitempty"`
+}
+
+// DefaultMenuDigitTimeoutS is how long a menu waits for a key by default.
+const DefaultMenuDigitTimeoutS = 5
+
 // Schedule is working hours and holidays in the box's time zone.
 type Schedule struct {
 	Name string `json:"name"`
@@ -193,6 +231,7 @@ func dialPlanSections(c *Config) []struct {
 		{"caller_id_rules", &c.CallerIDRules},
 		{"inbound_routes", &c.InboundRoutes},
 		{"ring_groups", &c.RingGroups},
+		{"ivr_menus", &c.Menus},
 		{"schedules", &c.Schedules},
 		{"classifiers", &c.Classifiers},
 		{"extension_rules", &c.ExtensionRules},
@@ -268,6 +307,13 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.CallerIDRules)
 	nilIfEmpty(&c.InboundRoutes)
 	nilIfEmpty(&c.RingGroups)
+	nilIfEmpty(&c.Menus)
+	for i := range c.Menus {
+		if len(c.Menus[i].Keys) == 0 {
+			c.Menus[i].Keys = nil
+		}
+		nilIfEmpty(&c.Menus[i].Prompts)
+	}
 	nilIfEmpty(&c.Schedules)
 	nilIfEmpty(&c.Classifiers)
 	nilIfEmpty(&c.ExtensionRules)
@@ -300,6 +346,11 @@ func cloneDialPlan(c *Config) {
 	c.RingGroups = slices.Clone(c.RingGroups)
 	for i := range c.RingGroups {
 		c.RingGroups[i].Members = slices.Clone(c.RingGroups[i].Members)
+	}
+	c.Menus = slices.Clone(c.Menus)
+	for i := range c.Menus {
+		c.Menus[i].Prompts = slices.Clone(c.Menus[i].Prompts)
+		c.Menus[i].Keys = maps.Clone(c.Menus[i].Keys)
 	}
 	c.Schedules = slices.Clone(c.Schedules)
 	for i := range c.Schedules {
@@ -338,6 +389,7 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["caller_id_rules"], "caller_id_rules", &c.CallerIDRules, v)
 	decodeList(top["inbound_routes"], "inbound_routes", &c.InboundRoutes, v)
 	decodeList(top["ring_groups"], "ring_groups", &c.RingGroups, v)
+	decodeList(top["ivr_menus"], "ivr_menus", &c.Menus, v)
 	decodeList(top["schedules"], "schedules", &c.Schedules, v)
 	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
 	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
@@ -356,6 +408,7 @@ type DialPlan struct {
 	CallerIDRules  []CallerIDRule  `json:"caller_id_rules"`
 	InboundRoutes  []InboundRoute  `json:"inbound_routes"`
 	RingGroups     []RingGroup     `json:"ring_groups"`
+	Menus          []Menu          `json:"ivr_menus"`
 	Schedules      []Schedule      `json:"schedules"`
 	Classifiers    []Classifier    `json:"classifiers"`
 	ExtensionRules []ExtensionRule `json:"extension_rules"`
@@ -376,13 +429,14 @@ func DialPlanSections() []string {
 // DialPlan returns c's dial-plan sections (empty lists as []).
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
-		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups,
+		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Menus: c.Menus,
 		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
 	emptyIfNil(&d.InboundRoutes)
 	emptyIfNil(&d.RingGroups)
+	emptyIfNil(&d.Menus)
 	emptyIfNil(&d.Schedules)
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
@@ -393,6 +447,7 @@ func (c *Config) DialPlan() DialPlan {
 func (c *Config) SetDialPlan(d DialPlan) {
 	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
+	c.Menus = d.Menus
 	c.ExtensionRules, c.CallLimits = d.ExtensionRules, d.Limits
 	normalizeDialPlan(c)
 }

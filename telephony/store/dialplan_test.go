@@ -66,6 +66,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	// Clearing the dial plan empties the bucket's values and reads back as none.
 	plain := c
 	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
+	plain.Menus = nil
 	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
 	if err := db2.ImportConfig(plain); err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -107,6 +108,14 @@ func TestDialPlanValidation(t *testing.T) {
 		msg    string
 	}{
 		{"valid", func(c *Config) {}, nil, ""},
+		{"menu key", func(c *Config) { c.Menus[0].Keys["x"] = "ext:201" }, []string{"ivr_menus[0].keys.x"}, "keys are 0-9"},
+		{"menu key destination", func(c *Config) { c.Menus[0].Keys["5"] = "ext:299" }, []string{"ivr_menus[0].keys.5"}, "extension 299 does not exist"},
+		{"unknown menu", func(c *Config) { c.InboundRoutes[0].Destination = "menu:night" }, []string{"inbound_routes[0].destination"}, `voice menu "night" does not exist`},
+		{"prompt path", func(c *Config) { c.Menus[0].Prompts[0].File = "../pbx.db.wav" }, []string{"ivr_menus[0].prompts[0].file"}, "lower-case letters"},
+		{"prompt tone", func(c *Config) { c.Menus[0].Prompts[1].Tone = "loud" }, []string{"ivr_menus[0].prompts[1].tone"}, ""},
+		{"prompt length", func(c *Config) { c.Menus[0].Prompts[1].MS = 0 }, []string{"ivr_menus[0].prompts[1].ms"}, "100 to 60000"},
+		{"menu retries", func(c *Config) { c.Menus[0].Retries = 9 }, []string{"ivr_menus[0].retries"}, "0 to 5"},
+		{"menu number clash", func(c *Config) { c.Menus[0].Number = "300" }, []string{"ivr_menus[0].number"}, "both match 300"},
 		{"unknown line group", func(c *Config) { c.OutboundRoutes[0].Via = []string{"nope"} }, []string{"outbound_routes[0].via[0]"}, `line group "nope" does not exist`},
 		{"bad pattern", func(c *Config) { c.OutboundRoutes[1].Pattern = "8X.X" }, []string{"outbound_routes[1].pattern"}, "may only end a pattern"},
 		{"strip too long", func(c *Config) { c.OutboundRoutes[2].Strip = 8 }, []string{"outbound_routes[2].strip"}, "must be 0 to 7"},
@@ -262,7 +271,7 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 10 || got[0] != "numbering" || got[9] != "limits" {
+	if got := DialPlanSections(); len(got) != 11 || got[0] != "numbering" || got[10] != "limits" {
 		t.Errorf("sections %v", got)
 	}
 }

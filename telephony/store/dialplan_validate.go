@@ -2,9 +2,11 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"minipbx/dsp"
 	"minipbx/telephony/dialplan"
 )
 
@@ -19,7 +21,24 @@ const (
 	MinCallDurationS   = 60
 	MaxCallDurationS   = 86400
 	MaxEmergencyLen    = 6
+	MaxMenuPrompts     = 16
+	MaxPromptMS        = 60000
 )
+
+// checkPromptFile checks a prompt's file name: a plain name in the
+// prompts directory (no path), ending in .wav.
+func checkPromptFile(name string) string {
+	if len(name) > 64 || !strings.HasSuffix(name, ".wav") || len(name) <= len(".wav") {
+		return "must be a file name ending in .wav (at most 64 characters)"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') || (c == '.' && i == 0) {
+			return "use lower-case letters, digits, '-', '_' and '.' only (a name in the prompts directory)"
+		}
+	}
+	return ""
+}
 
 // checkDialPlan validates the dial-plan sections of c; add reports a
 // problem by its full path.
@@ -49,6 +68,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	names("outbound_routes", len(c.OutboundRoutes), func(i int) string { return c.OutboundRoutes[i].Name })
 	names("inbound_routes", len(c.InboundRoutes), func(i int) string { return c.InboundRoutes[i].Name })
 	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
+	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
 
@@ -77,7 +97,11 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if !rings[d.Value] {
 				add(path, "ring group %q does not exist", d.Value)
 			}
-		case dialplan.DestQueue, dialplan.DestMenu, dialplan.DestVoicemail:
+		case dialplan.DestMenu:
+			if !menus[d.Value] {
+				add(path, "voice menu %q does not exist", d.Value)
+			}
+		case dialplan.DestQueue, dialplan.DestVoicemail:
 			add(path, "%s destinations are not available in this firmware yet", d.Kind)
 		}
 	}
@@ -252,6 +276,60 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			dest(p+"timeout_destination", g.Timeout)
 		}
 		maxCalls(p+"max_calls", g.MaxCalls)
+	}
+
+	for i, m := range c.Menus {
+		p := fmt.Sprintf("ivr_menus[%d].", i)
+		if m.Number != "" {
+			if !isDigits(m.Number) || len(m.Number) < MinExtensionLength || len(m.Number) > MaxExtensionLength {
+				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
+			} else {
+				lit(dialplan.KindService, m.Number, "voice menu "+m.Name, p+"number")
+			}
+		}
+		if len(m.Prompts) > MaxMenuPrompts {
+			add(p+"prompts", "at most %d prompts", MaxMenuPrompts)
+		}
+		for j, pr := range m.Prompts {
+			pp := fmt.Sprintf("%sprompts[%d].", p, j)
+			switch {
+			case pr.File != "" && pr.Tone != "":
+				add(pp+"tone", "a prompt is a file or a tone, not both")
+			case pr.File != "":
+				if err := checkPromptFile(pr.File); err != "" {
+					add(pp+"file", "%s", err)
+				}
+				if pr.MS != 0 {
+					add(pp+"ms", "a file plays whole: leave ms out")
+				}
+			default:
+				if pr.Tone != "" {
+					if _, err := dsp.ParseToneSpec(pr.Tone); err != nil {
+						add(pp+"tone", "%v", err)
+					}
+				}
+				if pr.MS < 100 || pr.MS > MaxPromptMS {
+					add(pp+"ms", "a tone or silence lasts 100 to %d ms", MaxPromptMS)
+				}
+			}
+		}
+		if m.DigitTimeoutS != 0 && (m.DigitTimeoutS < 1 || m.DigitTimeoutS > 60) {
+			add(p+"digit_timeout_s", "must be 0 (default %d) or 1 to 60 seconds", DefaultMenuDigitTimeoutS)
+		}
+		if m.Retries < 0 || m.Retries > 5 {
+			add(p+"retries", "must be 0 to 5")
+		}
+		for _, k := range slices.Sorted(maps.Keys(m.Keys)) {
+			kp := fmt.Sprintf("%skeys.%s", p, k)
+			if len(k) != 1 || !strings.Contains("0123456789*#", k) {
+				add(kp, "keys are 0-9, * and #")
+				continue
+			}
+			dest(kp, m.Keys[k])
+		}
+		if m.DefaultDestination != "" {
+			dest(p+"default_destination", m.DefaultDestination)
+		}
 	}
 
 	for i, s := range c.Schedules {
