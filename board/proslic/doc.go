@@ -66,6 +66,15 @@
 // line open, converter off); after Opts.FaultRetry a full re-initialisation
 // is tried and success reports EventRecovered.
 //
+// # Diagnostics
+//
+// SetLoopback switches the codec's digital loopback (DR8 DLM) for the
+// diagnostics' audio-path tests; RingerLoad rings the line briefly at
+// 20 Hz and estimates the REN of what is connected from the sensed ring
+// voltage and loop current (US ringer model). Both refuse a port that is
+// off hook, ringing or out of service. diag.go states which register facts
+// are the datasheet's and which are assumptions to confirm on hardware.
+//
 // Audio does not cross SPI: the chip puts its samples on the PCM highway
 // at Opts.Timeslot, which board/pcmlink bridges. SetAudio stores the
 // callback; the board assembly fetches it with AudioFunc each frame.

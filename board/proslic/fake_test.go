@@ -2,6 +2,8 @@ package proslic
 
 import (
 	"fmt"
+	"math"
+	"math/cmplx"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +82,53 @@ type fakeSLIC struct {
 	irStuck map[uint8]bool
 	// dr88Zero is the ring trim (DR98) value at which IQ5 reads zero.
 	dr88Zero byte
+	// ren is the ringer load on the line (US model: 6930 Ω + 8 µF per
+	// REN, in parallel); ringStart is when the linefeed went to ringing;
+	// liftAt, when set, is when the phone is lifted.
+	ren       float64
+	ringStart time.Time
+	liftAt    time.Time
+	ringHz    []float64 // the ring frequency of each ring started
+}
+
+// ringSense models the sense registers while ringing: the ring generator's
+// frequency and amplitude are decoded from the indirect registers the
+// driver programmed (the datasheet's equations inverted), the voltage sags
+// across a 100 Ω source resistance, and the current through the ringer
+// load leads the voltage as a series RC does.
+func (f *fakeSLIC) ringSense(reg uint8) byte {
+	si3215 := f.variant == Si3215
+	c := float64(f.ir[irRingOsc.addr(si3215)]) / 32768
+	hz := math.Acos(c) * ringSampleHz / (2 * math.Pi)
+	vpk := float64(f.ir[irRingX.addr(si3215)]) / (0.25 * math.Sqrt((1-c)/(1+c)) * 32768) * ringFullScaleV
+	w := 2 * math.Pi * hz
+	var zl complex128 // load impedance; 0 for an open line
+	if f.ren > 0 {
+		zl = complex(6930, -1/(w*8e-6)) / complex(f.ren, 0)
+	}
+	const rs = 100.0
+	var vl, il complex128 // phasors (peak) across and through the load
+	if zl == 0 {
+		vl = complex(vpk, 0)
+	} else {
+		il = complex(vpk, 0) / (zl + rs)
+		vl = il * zl
+	}
+	t := f.clk.Now().Sub(f.ringStart).Seconds()
+	rot := cmplx.Exp(complex(0, w*t))
+	v, i := real(vl*rot), real(il*rot)
+	cm := float64(f.dr[drVBATH]) * batVoltsPerLSB / 2
+	switch reg {
+	case drTipSense:
+		return senseByte((cm - v/2) / voltsPerLSB)
+	case drRingSense:
+		return senseByte((cm + v/2) / voltsPerLSB)
+	}
+	return senseByte(math.Abs(i) * 1000 / loopMilliampsPerLSB)
+}
+
+func senseByte(x float64) byte {
+	return byte(math.Round(max(0, min(x, 255))))
 }
 
 func newFakeSLIC(clk *fakeClock, v Variant) *fakeSLIC {
@@ -177,6 +226,9 @@ func (f *fakeSLIC) readReg(reg uint8) byte {
 	case drVBat1:
 		return f.battery()
 	case drHookStat:
+		if !f.liftAt.IsZero() && !f.clk.Now().Before(f.liftAt) {
+			f.offHook = true
+		}
 		lf := f.dr[drLinefeed] & 7
 		if !f.offHook {
 			return 0
@@ -217,6 +269,12 @@ func (f *fakeSLIC) readReg(reg uint8) byte {
 		if f.dr[drCalDCDC] == 0 {
 			return 0x07
 		}
+	case drTipSense, drRingSense, drLoopISens:
+		if f.dr[drLinefeed]&7 == lfRinging && !f.offHook {
+			return f.ringSense(reg)
+		}
+	}
+	switch reg {
 	case drTipSense:
 		if f.dr[drLinefeed]&7 == lfOpen {
 			return f.foreignTip
@@ -258,6 +316,12 @@ func (f *fakeSLIC) writeReg(reg uint8, v byte) {
 	case drIntStat1, drIntStat2, drIntStat3:
 		f.dr[reg] &^= v
 		return
+	case drLinefeed:
+		if v&7 == lfRinging && f.dr[drLinefeed]&7 != lfRinging {
+			f.ringStart = f.clk.Now()
+			c := float64(f.ir[irRingOsc.addr(f.variant == Si3215)]) / 32768
+			f.ringHz = append(f.ringHz, math.Acos(c)*ringSampleHz/(2*math.Pi))
+		}
 	case drCal1:
 		if v == cal1LongStart && f.cmCalFail {
 			f.dr[drIntStat3] |= int3CMBal

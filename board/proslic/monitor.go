@@ -192,6 +192,13 @@ func (d *Dev) classify(evs []pending, hes []HookEvent) []pending {
 		switch he.Type {
 		case board.EventOffHook:
 			d.offHook = true
+			if d.loopback {
+				// Someone is on the line: give the phone its audio back.
+				d.loopback = false
+				if err := d.bus.write(drLoopback, 0); err != nil {
+					d.log.Warn("loopback off at off hook failed", "err", err)
+				}
+			}
 			if d.oht {
 				// On-hook transmission only applies on hook.
 				_ = d.applyLinefeed()
@@ -247,7 +254,7 @@ func (d *Dev) supervise(evs []pending) ([]pending, bool) {
 	if err != nil {
 		return d.commError(evs, err), true
 	}
-	if lb != 0 {
+	if lb != d.loopbackReg() {
 		return d.recoverReset(evs), true
 	}
 	alarm, err := d.bus.read(drIntStat2)
@@ -304,6 +311,7 @@ func (d *Dev) recoverReset(evs []pending) []pending {
 	if err := d.reinit(); err != nil {
 		return d.takeOutOfService(evs, fmt.Sprintf("re-initialisation after chip reset failed: %v", err))
 	}
+	d.loopback = false // bringUp cleared DR8
 	// The phone's state is unknown after a reset; track it afresh and
 	// report a hang-up if it was off hook, so calls do not hang.
 	if d.offHook {
@@ -333,7 +341,7 @@ func (d *Dev) reinit() error {
 func (d *Dev) takeOutOfService(evs []pending, why string) []pending {
 	d.log.Error("port out of service", "reason", why)
 	d.fault, d.faultAt = why, d.clk.Now()
-	d.ringing = false
+	d.ringing, d.loopback = false, false
 	d.shutdown()
 	if d.offHook {
 		evs = append(evs, pending{t: board.EventOnHook, detail: why})
@@ -353,6 +361,7 @@ func (d *Dev) retryFault(evs []pending) []pending {
 		return evs
 	}
 	d.alarms, d.commErrs = nil, 0
+	d.loopback = false // bringUp cleared DR8
 	d.resetMonitor()
 	d.log.Info("port back in service")
 	return append(evs, pending{t: board.EventRecovered, detail: "re-initialised after: " + why})

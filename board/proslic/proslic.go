@@ -332,6 +332,7 @@ type Dev struct {
 	reversed bool
 	oht      bool
 	ringing  bool
+	loopback bool // DR8 DLM set by SetLoopback
 	cal      Calibration
 	hasCal   bool
 

@@ -10,7 +10,7 @@ const (
 	drTXStartHi   = 3  // PCM transmit start count, bits 9:8
 	drRXStartLo   = 4  // PCM receive start count, low byte
 	drRXStartHi   = 5  // PCM receive start count, bits 9:8
-	drLoopback    = 8  // audio loopback; resets to 0x02, the driver writes 0
+	drLoopback    = 8  // loopback control (DLM bit 0, ALM1/ALM2 bits 1, 2); resets to 0x02, the driver writes 0
 	drAudioGain   = 9  // analog TX [3:2] / RX [1:0] gain steps
 	drHybrid      = 11 // hybrid control; resets to 0x33 and the driver leaves it
 	drPowerDown   = 14 // power-down control; bit 4 turns the DC-DC converter off
