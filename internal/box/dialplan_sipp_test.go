@@ -74,3 +74,24 @@ func TestSIPpDialPlanResponses(t *testing.T) {
 	hangUp()
 	<-dialled
 }
+
+// TestSIPpVoiceMenuKey: a SIPp caller reaches a voice menu by its number
+// and presses 1 as an RFC 4733 event during the prompt; the menu sends the
+// call to the key's extension (another SIPp, which answers).
+func TestSIPpVoiceMenuKey(t *testing.T) {
+	b := startBox(t, "")
+	answeringSIPp(t, b, "402", 1)
+	caller := b.addSIPExtension(t, "401", "SIPp caller", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.Menus = []store.Menu{{Name: "main", Number: "500", Prompts: []store.Prompt{{Tone: "1000", MS: 4000}},
+			Keys: map[string]string{"1": "ext:402"}, DefaultDestination: "hangup"}}
+	})
+	ctx := tctx(t, 60*time.Second)
+	sipp(t, ctx, "-sf", scenario("uac_dtmf.xml"), "-inf", injection(t, "401"), "-au", "401", "-ap", caller, "-d", "3000",
+		"-s", "500", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-mi", "127.0.0.1",
+		"-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", b.SIPAddr())
+	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "401" && r.Callee == "500" })
+	if r.Disposition != "answered" || r.Destination != "sip:402" {
+		t.Errorf("record %+v: want the menu's key 1 to reach sip:402", r)
+	}
+}

@@ -105,3 +105,70 @@ func TestDialPlanOnTheSimulatedBox(t *testing.T) {
 		t.Error("a phone rang for a blacklisted caller")
 	}
 }
+
+// TestVoiceMenuOnATelcoLine: a call on a telco line meets a voice menu;
+// the caller presses 1 as DTMF in the audio and reaches extension 201 (a
+// SIP phone); a second caller presses nothing and reaches the default.
+func TestVoiceMenuOnATelcoLine(t *testing.T) {
+	b := startBox(t, "")
+	s201 := b.addSIPExtension(t, "201", "Sales", false)
+	s202 := b.addSIPExtension(t, "202", "Reception", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.Menus = []store.Menu{{Name: "main", Prompts: []store.Prompt{{Tone: "440", MS: 1000}}, DigitTimeoutS: 2,
+			Keys: map[string]string{"1": "ext:201"}, DefaultDestination: "ext:202"}}
+		c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "menu:main"}}
+	})
+	sales, reception := b.phone(t, "201", s201), b.phone(t, "202", s202)
+	ctx := tctx(t, 60*time.Second)
+	line := b.Sim().Line(1)
+	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
+	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the box to answer, then press 1.
+	if err := line.WaitSeized(ctx); err != nil {
+		t.Fatalf("the menu did not answer: %v", err)
+	}
+	gen := dsp.NewDTMFGenerator(dsp.DTMFGenConfig{})
+	if err := gen.Queue("1"); err != nil {
+		t.Fatal(err)
+	}
+	tone := make([]int16, 8000/2)
+	gen.Read(tone)
+	line.Play(tone)
+	in, err := sales.Incoming(ctx)
+	if err != nil {
+		t.Fatalf("key 1 did not reach 201: %v", err)
+	}
+	if n, _ := in.Caller(); n != "5551234" {
+		t.Errorf("201 sees caller %q", n)
+	}
+	if err := in.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && r.Destination == "sip:201" })
+
+	// Silence: the default destination.
+	line2 := b.Sim().Line(2)
+	line2.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
+	if err := line2.Ring(dsp.CallerIDMessage{Number: "5559876", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err = reception.Incoming(ctx)
+	if err != nil {
+		t.Fatalf("silence did not reach the default 202: %v", err)
+	}
+	if err := in.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:2" && r.Destination == "sip:202" })
+}
