@@ -61,6 +61,12 @@
 // (EventFault) when the chip stops answering; a faulty port is retried every
 // minute (EventRecovered).
 //
+// SetLoopback switches the isolation digital loopback (Control 1 IDL) for
+// the diagnostics' audio-path tests: PCM in comes back on PCM out through
+// the system side and the isolation link. It is refused while the line is
+// seized or the port is out of service; Seize drops a forgotten loopback.
+// loopback.go states the register facts and their sources.
+//
 // Audio does not cross SPI: the board assembly fetches the callback set
 // with SetAudio through AudioFunc and feeds it this port's PCM timeslot.
 package voicedaa

@@ -78,6 +78,13 @@ func (d *Dev) Seize() error {
 	if d.mon.battery == batLost || volts < d.opts.NoBatteryVolts {
 		return fmt.Errorf("voicedaa: %s: seize: %w (%.0f V)", d.opts.Name, board.ErrNoBattery, volts)
 	}
+	if d.loopback {
+		// A call needs the real audio path: drop a diagnostic loopback.
+		d.log.Warn("loopback on at seize; turning it off")
+		if err := d.setIDL(false); err != nil {
+			return fmt.Errorf("voicedaa: %s: seize: loopback off: %w", d.opts.Name, err)
+		}
+	}
 	// The datasheet wants ONHM cleared before OH is set.
 	if err := d.bus.writeAll([2]byte{regDAACtl1, 0}, [2]byte{regDAACtl1, ohBit}); err != nil {
 		return fmt.Errorf("voicedaa: %s: seize: %w", d.opts.Name, err)

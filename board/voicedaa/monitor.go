@@ -427,6 +427,7 @@ func (d *Dev) reinit() error {
 		return err
 	}
 	d.mon = lineMonitor{o: &d.opts}
+	d.loopback = false // the reset cleared Control 1
 	return nil
 }
 
@@ -434,7 +435,7 @@ func (d *Dev) takeOutOfService(add func(board.EventType, string), why string) {
 	d.log.Error("port out of service", "reason", why)
 	d.fault, d.state.faultAt = why, d.clk.Now()
 	_ = d.bus.write(regDAACtl1, 0)
-	d.offHook = false
+	d.offHook, d.loopback = false, false
 	add(board.EventFault, why)
 }
 

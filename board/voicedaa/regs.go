@@ -13,7 +13,7 @@ import (
 // Summary"); the line-side (Si3019) state is reached through them over the
 // isolation capacitor link.
 const (
-	regCtl1      = 1  // bit 7 SR: soft reset
+	regCtl1      = 1  // bit 7 SR: soft reset; bit 1 IDL: isolation digital loopback
 	regCtl2      = 2  // INTE [7] interrupt pin enable; resets to 0x03 (HBE, RXE)
 	regIntMask   = 3  // interrupt mask
 	regIntSrc    = 4  // interrupt source

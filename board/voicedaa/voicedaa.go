@@ -230,6 +230,7 @@ type Dev struct {
 	mu       sync.Mutex
 	offHook  bool
 	flashing bool // on hook for a Flash; offHook stays true
+	loopback bool // Control 1 IDL set by SetLoopback
 	fault    string
 	mon      lineMonitor
 	state    monitorState
