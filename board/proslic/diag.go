@@ -44,6 +44,12 @@ const (
 	dlmBit = 0x01 // DR8 DLM: digital loopback
 )
 
+// The optional capabilities telephony/diag looks for on a board port.
+var _ interface {
+	RingerLoad() (float64, error)
+	SetLoopback(on bool) error
+} = (*Dev)(nil)
+
 // ErrRinging is returned by RingerLoad while the port is ringing.
 var ErrRinging = errors.New("port is ringing")
 
@@ -165,7 +171,8 @@ func renFromSamples(volts, milliamps []float64) (ren, vrms, irms float64) {
 // monitor has not reported it yet), while the port rings (ErrRinging) and
 // on a port out of service (board.ErrPortFault); if the phone is lifted
 // during the test ring (ring trip) it stops at once and returns ErrOffHook.
-// It takes about 0.5 s (well under 2 s) during which the monitor waits.
+// It takes about 0.5 s (well under 2 s), during which the monitor and
+// the port's other methods (Status included) wait for it.
 //
 // Accuracy. The model is exact for classic electromechanical (Type A)
 // ringers; electronic ringers present other impedances and phase angles, so

@@ -29,6 +29,9 @@ import (
 // gains (registers 38–41) is not stated where this was looked up: with
 // gains other than 0 dB the looped-back level may move by their sum.
 
+// The optional capability telephony/diag looks for on a board port.
+var _ interface{ SetLoopback(on bool) error } = (*Dev)(nil)
+
 // idlBit is Control 1 IDL.
 const idlBit = 0x02
 
