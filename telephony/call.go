@@ -45,6 +45,9 @@ type call struct {
 	// own goroutine uses them).
 	progressed bool
 	inAnswered bool
+	// inQueue is set while the caller hears a queue's music on hold (no
+	// ringback then).
+	inQueue bool
 }
 
 // hold keeps a limit's place until the call ends.
@@ -319,6 +322,12 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 		return x.reachGroup(ctx, c, p, g, caller, hops)
 	case dialplan.DestNumber:
 		return x.reachNumber(ctx, c, p, d.Value, class, caller, hops+1)
+	case dialplan.DestQueue:
+		q, ok := p.queues[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachQueue(ctx, c, p, q, caller, hops)
 	case dialplan.DestMenu:
 		m, ok := p.menus[d.Value]
 		if !ok {
@@ -328,7 +337,7 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 	case dialplan.DestHangup:
 		return nil, channel.CauseBusy
 	}
-	// queue, voicemail: refused by validation; never faked.
+	// voicemail: refused by validation; never faked.
 	return nil, channel.CauseNotFound
 }
 
@@ -669,7 +678,7 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 		return nil, best, "", true
 	}
 	// A caller a voice menu answered hears ringback from the box itself.
-	if c.inAnswered {
+	if c.inAnswered && !c.inQueue {
 		if zone, err := dsp.LookupZone(x.config().System.ToneZone); err == nil {
 			rbCtx, stopRB := context.WithCancel(ctx)
 			played := make(chan struct{})

@@ -674,3 +674,106 @@ func TestVoiceMenus(t *testing.T) {
 		b.sip.none(t)
 	})
 }
+
+func TestQueues(t *testing.T) {
+	queue := store.Queue{Name: "support", Number: "400", Strategy: "linear",
+		Members:  []store.GroupMember{{Destination: "ext:201", RingS: 1}, {Destination: "ext:202", RingS: 1}},
+		MaxWaitS: 3, AnnounceEveryS: 1, Timeout: "ext:203"}
+	build := func(t *testing.T, q store.Queue) *testBox {
+		return newPlanBox(t, func(c *store.Config) {
+			c.Queues = []store.Queue{q}
+			c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "queue:support"}}
+		}, nil)
+	}
+	t.Run("callers reach agents in order", func(t *testing.T) {
+		b := build(t, queue)
+		a := fxoCaller(1, "5550001")
+		b.x.Accept(a)
+		legA := expect(t, b.sip, "201")
+		if legA.info.Caller.Number != "5550001" {
+			t.Fatalf("the first agent rings for %q, want the first caller", legA.info.Caller.Number)
+		}
+		second := fxoCaller(2, "5550002")
+		b.x.Accept(second)
+		// The second caller waits (music on hold) while the first is at the head.
+		b.sip.none(t)
+		if second.ep.heard() == 0 {
+			t.Error("the waiting caller hears nothing")
+		}
+		legA.emit(channel.Event{Type: channel.EventAnswer})
+		// Now the second caller is at the head: 201 is busy with the first,
+		// so 202 rings.
+		legB := expect(t, b.sip, "202")
+		if legB.info.Caller.Number != "5550002" {
+			t.Fatalf("the second agent rings for %q", legB.info.Caller.Number)
+		}
+		r := answerAndEnd(t, b, second, legB)
+		if r.Destination != "sip:202" || r.Disposition != "answered" {
+			t.Errorf("second record %+v", r)
+		}
+		a.end(channel.CauseNormal)
+		legA.waitHangup(t)
+		if r := b.st.waitRecord(t); r.Destination != "sip:201" {
+			t.Errorf("first record %+v", r)
+		}
+	})
+	t.Run("no agent answers: timeout destination", func(t *testing.T) {
+		b := build(t, queue)
+		b.sip.fail["201"], b.sip.fail["202"] = channel.CauseBusy, channel.CauseBusy
+		in := fxoCaller(1, "5550001")
+		start := time.Now()
+		b.x.Accept(in)
+		leg := expect(t, b.sip, "203")
+		if d := time.Since(start); d < 2900*time.Millisecond {
+			t.Errorf("left the queue after %v, want its 3 s", d)
+		}
+		// A second of announcements: more than the music alone.
+		if in.ep.heard() < 100 {
+			t.Errorf("caller heard %d frames in 3 s", in.ep.heard())
+		}
+		answerAndEnd(t, b, in, leg)
+	})
+	t.Run("wrap-up time", func(t *testing.T) {
+		q := queue
+		q.WrapUpS = 60
+		q.Members = q.Members[:1]
+		q.MaxWaitS = 1
+		b := build(t, q)
+		in := fxoCaller(1, "5550001")
+		b.x.Accept(in)
+		answerAndEnd(t, b, in, expect(t, b.sip, "201"))
+		// 201 rests: the next caller times out to 203 without 201 ringing.
+		in = fxoCaller(1, "5550002")
+		b.x.Accept(in)
+		answerAndEnd(t, b, in, expect(t, b.sip, "203"))
+	})
+	t.Run("full queue answers busy", func(t *testing.T) {
+		q := queue
+		q.MaxCallers = 1
+		b := build(t, q)
+		first := fxoCaller(1, "5550001")
+		b.x.Accept(first)
+		leg := expect(t, b.sip, "201")
+		second := sipCaller("101", "400")
+		b.x.Accept(second)
+		if c := second.waitHangup(t); c != channel.CauseBusy {
+			t.Errorf("over max_callers: %v, want busy", c)
+		}
+		b.st.waitRecord(t)
+		answerAndEnd(t, b, first, leg)
+	})
+	t.Run("caller gives up", func(t *testing.T) {
+		b := build(t, queue)
+		b.sip.fail["201"], b.sip.fail["202"] = channel.CauseBusy, channel.CauseBusy
+		in := fxoCaller(1, "5550001")
+		b.x.Accept(in)
+		time.Sleep(200 * time.Millisecond)
+		in.end(channel.CauseNormal)
+		if r := b.st.waitRecord(t); r.Disposition != "abandoned" {
+			t.Errorf("record %+v", r)
+		}
+		if n := b.x.queuePosition("support", "c1"); n != 0 {
+			t.Errorf("the caller who left is still in the queue at %d", n)
+		}
+	})
+}

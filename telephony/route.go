@@ -48,6 +48,7 @@ type plan struct {
 	lineGroups map[string]store.LineGroup
 	ringGroups map[string]store.RingGroup
 	menus      map[string]store.Menu
+	queues     map[string]store.Queue
 	rules      map[string]store.ExtensionRule
 	schedules  map[string]*dialplan.Schedule
 	classifier []*dialplan.Classifier
@@ -77,7 +78,7 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 
 func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{},
-		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, rules: map[string]store.ExtensionRule{},
+		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, queues: map[string]store.Queue{}, rules: map[string]store.ExtensionRule{},
 		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{}}
 	var entries []dialplan.Entry
 	for _, e := range cfg.Extensions {
@@ -117,6 +118,17 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		for _, f := range dialplan.FeatureCodes() {
 			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: f.Code})
 		}
+	}
+	for _, q := range cfg.Queues {
+		p.queues[q.Name] = q
+		if q.Number == "" {
+			continue
+		}
+		pat, err := dialplan.ParsePattern(q.Number)
+		if err != nil {
+			return nil, fmt.Errorf("queue %s: %w", q.Name, err)
+		}
+		entries = append(entries, dialplan.Entry{Kind: dialplan.KindService, Pattern: pat, Owner: q.Name, Target: "queue:" + q.Name})
 	}
 	for _, m := range cfg.Menus {
 		p.menus[m.Name] = m
@@ -293,6 +305,7 @@ type runtime struct {
 	dists  map[string]*dialplan.Distributor
 	rr     map[string]int
 	active map[string]int
+	queues map[string]*queueState
 	// intn is the random source of the random strategy (tests replace it).
 	intn func(n int) int
 }

@@ -32,6 +32,7 @@ var dialPlanPages = []dialPlanSection{
 	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
 	{"inbound_routes", "Inbound routes", `Where calls on FXO lines go, optionally by schedule (destination while open, closed_destination otherwise), with an optional limit on concurrent calls.`},
 	{"ring_groups", "Ring groups", `Members (ext:, fxs:, number:) rung by strategy ringall, linear, leastrecent, fewestcalls, random or rrmemory, each for its ring_s; then the timeout destination.`},
+	{"queues", "Queues", `Callers wait in order with music on hold (prompts as for voice menus) and hear their position every announce_every_s; the caller at the head rings free agents (ext:, fxs:, number:) by strategy; wrap_up_s rests an agent after a call; max_callers, max_wait_s and the timeout destination bound the wait.`},
 	{"ivr_menus", "Voice menus", `A menu answers, plays its prompts ({"file": "welcome.wav"} from the prompts directory, or {"tone": "1000", "ms": 300}), and routes by key ("keys": {"1": "group:sales"}); direct_dial lets callers dial extensions; silence leads to default_destination after the retries.`},
 	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
 	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist) or "route" to a destination (a VIP list).`},
@@ -250,6 +251,8 @@ func setSection(dst, src *store.Config, key string) {
 		dst.RingGroups = src.RingGroups
 	case "ivr_menus":
 		dst.Menus = src.Menus
+	case "queues":
+		dst.Queues = src.Queues
 	case "schedules":
 		dst.Schedules = src.Schedules
 	case "classifiers":

@@ -42,7 +42,7 @@ func TestAPIDialPlan(t *testing.T) {
 		{`{"ring_groups": [{"name": "sales", "strategy": 5}]}`, 422, `"field":"ring_groups[0].strategy"`},
 		{`{"outbound_routes": [{"name": "x", "pattern": "10X", "class": "local", "via": []}]}`, 422, `extension 101 and outbound route x both match 101`},
 		{`{"ring_groups": [}`, 400, "malformed JSON at line 1"},
-		{`{"queues": []}`, 422, `"field":"queues"`},
+		{`{"trunks": []}`, 422, `"field":"trunks"`},
 	} {
 		code, body := api("PUT", "/api/v1/dialplan", tc.body)
 		if code != tc.status || !strings.Contains(body, tc.want) {
@@ -66,7 +66,7 @@ func TestDialPlanPages(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="dialplan-link-ring_groups"`) || !strings.Contains(w.Body.String(), `id="nav-dialplan"`) {
 		t.Fatalf("overview: %d", w.Code)
 	}
-	if w := c.get("/dialplan/queues"); w.Code != http.StatusNotFound {
+	if w := c.get("/dialplan/trunks"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown section: %d", w.Code)
 	}
 	w = c.get("/dialplan/ring_groups")
@@ -109,7 +109,7 @@ func TestDialPlanPagesCoverEverySection(t *testing.T) {
 		var a, b store.Config
 		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
 			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
-			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}},
+			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}}, Queues: []store.Queue{{}},
 			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}})
 		setSection(&a, &b, k)
 		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {

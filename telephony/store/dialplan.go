@@ -122,6 +122,33 @@ type GroupMember struct {
 // DefaultMemberRingS is a group member's ring time when not given.
 const DefaultMemberRingS = 20
 
+// Queue holds callers in order until an agent is free: they hear music on
+// hold and, now and then, their position; agents ring by the strategy.
+type Queue struct {
+	Name string `json:"name"`
+	// Number, when set, dials the queue internally.
+	Number   string `json:"number,omitempty"`
+	Strategy string `json:"strategy"`
+	// Members are the agents: ext:N, fxs:N or number:DIGITS.
+	Members []GroupMember `json:"members"`
+	// MaxWaitS bounds a caller's wait (DefaultQueueWaitS when 0).
+	MaxWaitS int `json:"max_wait_s,omitempty"`
+	// WrapUpS is an agent's rest after a queue call before the next.
+	WrapUpS int `json:"wrap_up_s,omitempty"`
+	// MaxCallers bounds the callers in the queue (0: no limit); one more
+	// hears busy.
+	MaxCallers int `json:"max_callers,omitempty"`
+	// MusicOnHold plays in a loop (a soft tone when empty).
+	MusicOnHold []Prompt `json:"music_on_hold,omitempty"`
+	// AnnounceEveryS tells callers their position this often (0: never).
+	AnnounceEveryS int `json:"announce_every_s,omitempty"`
+	// Timeout is where a caller goes after MaxWaitS ("" hangs up).
+	Timeout string `json:"timeout_destination,omitempty"`
+}
+
+// DefaultQueueWaitS is a queue's maximum wait when not given.
+const DefaultQueueWaitS = 300
+
 // Menu is a voice menu (IVR): it answers, plays its prompts, and sends the
 // caller where the key pressed says.
 type Menu struct {
@@ -231,6 +258,7 @@ func dialPlanSections(c *Config) []struct {
 		{"caller_id_rules", &c.CallerIDRules},
 		{"inbound_routes", &c.InboundRoutes},
 		{"ring_groups", &c.RingGroups},
+		{"queues", &c.Queues},
 		{"ivr_menus", &c.Menus},
 		{"schedules", &c.Schedules},
 		{"classifiers", &c.Classifiers},
@@ -307,6 +335,10 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.CallerIDRules)
 	nilIfEmpty(&c.InboundRoutes)
 	nilIfEmpty(&c.RingGroups)
+	nilIfEmpty(&c.Queues)
+	for i := range c.Queues {
+		nilIfEmpty(&c.Queues[i].MusicOnHold)
+	}
 	nilIfEmpty(&c.Menus)
 	for i := range c.Menus {
 		if len(c.Menus[i].Keys) == 0 {
@@ -346,6 +378,11 @@ func cloneDialPlan(c *Config) {
 	c.RingGroups = slices.Clone(c.RingGroups)
 	for i := range c.RingGroups {
 		c.RingGroups[i].Members = slices.Clone(c.RingGroups[i].Members)
+	}
+	c.Queues = slices.Clone(c.Queues)
+	for i := range c.Queues {
+		c.Queues[i].Members = slices.Clone(c.Queues[i].Members)
+		c.Queues[i].MusicOnHold = slices.Clone(c.Queues[i].MusicOnHold)
 	}
 	c.Menus = slices.Clone(c.Menus)
 	for i := range c.Menus {
@@ -389,6 +426,7 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["caller_id_rules"], "caller_id_rules", &c.CallerIDRules, v)
 	decodeList(top["inbound_routes"], "inbound_routes", &c.InboundRoutes, v)
 	decodeList(top["ring_groups"], "ring_groups", &c.RingGroups, v)
+	decodeList(top["queues"], "queues", &c.Queues, v)
 	decodeList(top["ivr_menus"], "ivr_menus", &c.Menus, v)
 	decodeList(top["schedules"], "schedules", &c.Schedules, v)
 	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
@@ -408,6 +446,7 @@ type DialPlan struct {
 	CallerIDRules  []CallerIDRule  `json:"caller_id_rules"`
 	InboundRoutes  []InboundRoute  `json:"inbound_routes"`
 	RingGroups     []RingGroup     `json:"ring_groups"`
+	Queues         []Queue         `json:"queues"`
 	Menus          []Menu          `json:"ivr_menus"`
 	Schedules      []Schedule      `json:"schedules"`
 	Classifiers    []Classifier    `json:"classifiers"`
@@ -429,13 +468,14 @@ func DialPlanSections() []string {
 // DialPlan returns c's dial-plan sections (empty lists as []).
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
-		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Menus: c.Menus,
+		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
 	emptyIfNil(&d.InboundRoutes)
 	emptyIfNil(&d.RingGroups)
+	emptyIfNil(&d.Queues)
 	emptyIfNil(&d.Menus)
 	emptyIfNil(&d.Schedules)
 	emptyIfNil(&d.Classifiers)
@@ -447,7 +487,7 @@ func (c *Config) DialPlan() DialPlan {
 func (c *Config) SetDialPlan(d DialPlan) {
 	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
-	c.Menus = d.Menus
+	c.Menus, c.Queues = d.Menus, d.Queues
 	c.ExtensionRules, c.CallLimits = d.ExtensionRules, d.Limits
 	normalizeDialPlan(c)
 }

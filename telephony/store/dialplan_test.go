@@ -66,7 +66,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	// Clearing the dial plan empties the bucket's values and reads back as none.
 	plain := c
 	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
-	plain.Menus = nil
+	plain.Menus, plain.Queues = nil, nil
 	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
 	if err := db2.ImportConfig(plain); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -131,7 +131,14 @@ func TestDialPlanValidation(t *testing.T) {
 		{"emergency prefix of extension", func(c *Config) { c.Numbering.EmergencyNumbers = append(c.Numbering.EmergencyNumbers, "20") },
 			[]string{"numbering.emergency_numbers[4]"}, "emergency number 20 (20) is the beginning of extension 201 (201): dialling would stop at 20 (and 2 more"},
 		{"emergency twice", func(c *Config) { c.Numbering.EmergencyNumbers[1] = "112" }, []string{"numbering.emergency_numbers[1]"}, "listed twice"},
-		{"queue destination refused", func(c *Config) { c.InboundRoutes[0].Destination = "queue:support" }, []string{"inbound_routes[0].destination"}, "not available in this firmware yet"},
+		{"unknown queue", func(c *Config) { c.InboundRoutes[0].Destination = "queue:nope" }, []string{"inbound_routes[0].destination"}, `queue "nope" does not exist`},
+		{"queue fields", func(c *Config) {
+			c.Queues[0].Strategy = "x"
+			c.Queues[0].WrapUpS = -1
+			c.Queues[0].MaxCallers = 1000
+			c.Queues[0].AnnounceEveryS = 5
+			c.Queues[0].MusicOnHold[0].MS = 10
+		}, []string{"queues[0].strategy", "queues[0].wrap_up_s", "queues[0].max_callers", "queues[0].music_on_hold[0].ms", "queues[0].announce_every_s"}, "a file plays whole"},
 		{"voicemail refused", func(c *Config) { c.ExtensionRules[0].ForwardNoAnswer = "voicemail:202" }, []string{"extension_rules[0].forward_no_answer"}, "not available"},
 		{"missing extension", func(c *Config) { c.RingGroups[0].Members[1].Destination = "ext:299" }, []string{"ring_groups[0].members[1].destination"}, "extension 299 does not exist"},
 		{"group member kind", func(c *Config) { c.RingGroups[0].Members[1].Destination = "group:sales" }, []string{"ring_groups[0].members[1].destination"}, "must be one of: ext:, fxs:, number:"},
@@ -271,7 +278,7 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 11 || got[0] != "numbering" || got[10] != "limits" {
+	if got := DialPlanSections(); len(got) != 12 || got[0] != "numbering" || got[11] != "limits" {
 		t.Errorf("sections %v", got)
 	}
 }

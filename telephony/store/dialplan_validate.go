@@ -25,6 +25,36 @@ const (
 	MaxPromptMS        = 60000
 )
 
+// checkPrompts validates a list of prompts at path.
+func checkPrompts(path string, prompts []Prompt, add func(path, format string, args ...any)) {
+	if len(prompts) > MaxMenuPrompts {
+		add(path, "at most %d prompts", MaxMenuPrompts)
+	}
+	for j, pr := range prompts {
+		pp := fmt.Sprintf("%s[%d].", path, j)
+		switch {
+		case pr.File != "" && pr.Tone != "":
+			add(pp+"tone", "a prompt is a file or a tone, not both")
+		case pr.File != "":
+			if err := checkPromptFile(pr.File); err != "" {
+				add(pp+"file", "%s", err)
+			}
+			if pr.MS != 0 {
+				add(pp+"ms", "a file plays whole: leave ms out")
+			}
+		default:
+			if pr.Tone != "" {
+				if _, err := dsp.ParseToneSpec(pr.Tone); err != nil {
+					add(pp+"tone", "%v", err)
+				}
+			}
+			if pr.MS < 100 || pr.MS > MaxPromptMS {
+				add(pp+"ms", "a tone or silence lasts 100 to %d ms", MaxPromptMS)
+			}
+		}
+	}
+}
+
 // checkPromptFile checks a prompt's file name: a plain name in the
 // prompts directory (no path), ending in .wav.
 func checkPromptFile(name string) string {
@@ -69,6 +99,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	names("inbound_routes", len(c.InboundRoutes), func(i int) string { return c.InboundRoutes[i].Name })
 	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
 	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
+	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
 
@@ -101,7 +132,11 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if !menus[d.Value] {
 				add(path, "voice menu %q does not exist", d.Value)
 			}
-		case dialplan.DestQueue, dialplan.DestVoicemail:
+		case dialplan.DestQueue:
+			if !queues[d.Value] {
+				add(path, "queue %q does not exist", d.Value)
+			}
+		case dialplan.DestVoicemail:
 			add(path, "%s destinations are not available in this firmware yet", d.Kind)
 		}
 	}
@@ -278,6 +313,42 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		maxCalls(p+"max_calls", g.MaxCalls)
 	}
 
+	for i, q := range c.Queues {
+		p := fmt.Sprintf("queues[%d].", i)
+		if q.Number != "" {
+			if !isDigits(q.Number) || len(q.Number) < MinExtensionLength || len(q.Number) > MaxExtensionLength {
+				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
+			} else {
+				lit(dialplan.KindService, q.Number, "queue "+q.Name, p+"number")
+			}
+		}
+		if _, err := dialplan.ParseStrategy(q.Strategy); err != nil {
+			add(p+"strategy", "%v", err)
+		}
+		if len(q.Members) == 0 || len(q.Members) > MaxGroupMembers {
+			add(p+"members", "needs 1 to %d members", MaxGroupMembers)
+		}
+		for j, m := range q.Members {
+			mp := fmt.Sprintf("%smembers[%d].", p, j)
+			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
+			ringTime(mp+"ring_s", m.RingS)
+		}
+		if q.MaxWaitS != 0 && (q.MaxWaitS < MinRingS || q.MaxWaitS > MaxGroupWaitS) {
+			add(p+"max_wait_s", "must be 0 (default %d) or %d to %d seconds", DefaultQueueWaitS, MinRingS, MaxGroupWaitS)
+		}
+		if q.WrapUpS < 0 || q.WrapUpS > MaxRingS {
+			add(p+"wrap_up_s", "must be 0 to %d seconds", MaxRingS)
+		}
+		maxCalls(p+"max_callers", q.MaxCallers)
+		checkPrompts(p+"music_on_hold", q.MusicOnHold, add)
+		if q.AnnounceEveryS != 0 && (q.AnnounceEveryS < 10 || q.AnnounceEveryS > MaxRingS) {
+			add(p+"announce_every_s", "must be 0 (never) or 10 to %d seconds", MaxRingS)
+		}
+		if q.Timeout != "" {
+			dest(p+"timeout_destination", q.Timeout)
+		}
+	}
+
 	for i, m := range c.Menus {
 		p := fmt.Sprintf("ivr_menus[%d].", i)
 		if m.Number != "" {
@@ -287,32 +358,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				lit(dialplan.KindService, m.Number, "voice menu "+m.Name, p+"number")
 			}
 		}
-		if len(m.Prompts) > MaxMenuPrompts {
-			add(p+"prompts", "at most %d prompts", MaxMenuPrompts)
-		}
-		for j, pr := range m.Prompts {
-			pp := fmt.Sprintf("%sprompts[%d].", p, j)
-			switch {
-			case pr.File != "" && pr.Tone != "":
-				add(pp+"tone", "a prompt is a file or a tone, not both")
-			case pr.File != "":
-				if err := checkPromptFile(pr.File); err != "" {
-					add(pp+"file", "%s", err)
-				}
-				if pr.MS != 0 {
-					add(pp+"ms", "a file plays whole: leave ms out")
-				}
-			default:
-				if pr.Tone != "" {
-					if _, err := dsp.ParseToneSpec(pr.Tone); err != nil {
-						add(pp+"tone", "%v", err)
-					}
-				}
-				if pr.MS < 100 || pr.MS > MaxPromptMS {
-					add(pp+"ms", "a tone or silence lasts 100 to %d ms", MaxPromptMS)
-				}
-			}
-		}
+		checkPrompts(p+"prompts", m.Prompts, add)
 		if m.DigitTimeoutS != 0 && (m.DigitTimeoutS < 1 || m.DigitTimeoutS > 60) {
 			add(p+"digit_timeout_s", "must be 0 (default %d) or 1 to 60 seconds", DefaultMenuDigitTimeoutS)
 		}

@@ -24,6 +24,7 @@ type Config struct {
 	CallerIDRules  []CallerIDRule  `json:"caller_id_rules,omitempty"`
 	InboundRoutes  []InboundRoute  `json:"inbound_routes,omitempty"`
 	RingGroups     []RingGroup     `json:"ring_groups,omitempty"`
+	Queues         []Queue         `json:"queues,omitempty"`
 	Menus          []Menu          `json:"ivr_menus,omitempty"`
 	Schedules      []Schedule      `json:"schedules,omitempty"`
 	Classifiers    []Classifier    `json:"classifiers,omitempty"`
