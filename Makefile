@@ -14,7 +14,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
-# tests in headless Chromium, and the armv7 self-test under qemu. The
+# tests in headless Chromium, the armv7 self-test under qemu-user, and the
+# armv7 image booted under qemu-system-arm until pbxd answers SIP. The
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
 REALTIME_PKGS := ./internal/box/
@@ -22,6 +23,7 @@ test: test-tools
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/box$$')
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 10m $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
+	$(MAKE) qemu-boot
 
 # Installs the external programs the tests drive, when missing (needs root).
 test-tools:
