@@ -48,6 +48,9 @@ type call struct {
 	// inQueue is set while the caller hears a queue's music on hold (no
 	// ringback then).
 	inQueue bool
+	// vip is set for a caller a "first" classifier matched: ahead of
+	// the others in queues.
+	vip bool
 }
 
 // hold keeps a limit's place until the call ends.
@@ -159,6 +162,8 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 			return
 		case dialplan.ActionRoute:
 			dest = p.classDest[cl.Name]
+		case dialplan.ActionFirst:
+			c.vip = true
 		}
 	}
 	if dest.Kind == "" {

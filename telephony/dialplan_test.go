@@ -777,3 +777,43 @@ func TestQueues(t *testing.T) {
 		}
 	})
 }
+
+func TestVIPCallersGoFirstInQueues(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.Queues = []store.Queue{{Name: "support", Strategy: "linear", MaxWaitS: 30,
+			Members: []store.GroupMember{{Destination: "ext:201", RingS: 5}}}}
+		c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "queue:support"}}
+		c.Classifiers = []store.Classifier{{Name: "vip", Action: "first", Numbers: []string{"_89XXXXXXXXX"}}}
+	}, nil)
+	// The agent is busy with a first caller; two ordinary callers and then
+	// a VIP queue up behind.
+	first := fxoCaller(1, "5550001")
+	b.x.Accept(first)
+	agent := expect(t, b.sip, "201")
+	agent.emit(channel.Event{Type: channel.EventAnswer})
+	var waiting []*fakeChannel
+	for i, n := range []string{"5550002", "5550003", "89161234567"} {
+		in := fxoCaller(2, n)
+		in.info.ID = fmt.Sprintf("waiting-%d", i)
+		b.x.Accept(in)
+		waiting = append(waiting, in)
+		time.Sleep(50 * time.Millisecond) // arrive in this order
+	}
+	first.end(channel.CauseNormal)
+	agent.waitHangup(t)
+	b.st.waitRecord(t)
+	// Freed, the agent rings for the VIP, then for the others in order.
+	for _, want := range []string{"89161234567", "5550002", "5550003"} {
+		leg := expect(t, b.sip, "201")
+		if leg.info.Caller.Number != want {
+			t.Fatalf("the agent rings for %s, want %s", leg.info.Caller.Number, want)
+		}
+		var in *fakeChannel
+		for _, w := range waiting {
+			if w.info.Caller.Number == want {
+				in = w
+			}
+		}
+		answerAndEnd(t, b, in, leg)
+	}
+}

@@ -17,6 +17,7 @@ import (
 // and its agents' availability.
 type queueState struct {
 	waiting []string             // call ids, head first
+	vip     map[string]bool      // callers that go ahead of the others
 	busy    map[string]bool      // agents in a call from this queue
 	restEnd map[string]time.Time // agents in their wrap-up time until then
 }
@@ -27,18 +28,28 @@ func (x *Exchange) queue(name string) *queueState {
 	}
 	q := x.dp.queues[name]
 	if q == nil {
-		q = &queueState{busy: map[string]bool{}, restEnd: map[string]time.Time{}}
+		q = &queueState{busy: map[string]bool{}, restEnd: map[string]time.Time{}, vip: map[string]bool{}}
 		x.dp.queues[name] = q
 	}
 	return q
 }
 
-// queueJoin puts call id at the end of the queue.
-func (x *Exchange) queueJoin(name, id string) {
+// queueJoin puts call id at the end of the queue, or, for a VIP caller,
+// behind the VIP callers already waiting and ahead of everyone else.
+func (x *Exchange) queueJoin(name, id string, vip bool) {
 	x.dp.mu.Lock()
 	defer x.dp.mu.Unlock()
 	q := x.queue(name)
-	q.waiting = append(q.waiting, id)
+	if !vip {
+		q.waiting = append(q.waiting, id)
+		return
+	}
+	q.vip[id] = true
+	i := 0
+	for i < len(q.waiting) && q.vip[q.waiting[i]] {
+		i++
+	}
+	q.waiting = slices.Insert(q.waiting, i, id)
 }
 
 // queueLeave takes call id out of the queue.
@@ -47,6 +58,7 @@ func (x *Exchange) queueLeave(name, id string) {
 	defer x.dp.mu.Unlock()
 	q := x.queue(name)
 	q.waiting = slices.DeleteFunc(q.waiting, func(s string) bool { return s == id })
+	delete(q.vip, id)
 }
 
 // queuePosition is call id's 1-based place in the queue (0: not in it).
@@ -106,7 +118,7 @@ func (x *Exchange) reachQueue(ctx context.Context, c *call, p *plan, q store.Que
 	}
 	c.set(func(c *call) { c.state = "queued" })
 	x.publish("call")
-	x.queueJoin(q.Name, c.id)
+	x.queueJoin(q.Name, c.id, c.vip)
 	left := false
 	leave := func() {
 		if !left {

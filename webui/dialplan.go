@@ -35,7 +35,7 @@ var dialPlanPages = []dialPlanSection{
 	{"queues", "Queues", `Callers wait in order with music on hold (prompts as for voice menus) and hear their position every announce_every_s; the caller at the head rings free agents (ext:, fxs:, number:) by strategy; wrap_up_s rests an agent after a call; max_callers, max_wait_s and the timeout destination bound the wait.`},
 	{"ivr_menus", "Voice menus", `A menu answers, plays its prompts ({"file": "welcome.wav"} from the prompts directory, or {"tone": "1000", "ms": 300}), and routes by key ("keys": {"1": "group:sales"}); direct_dial lets callers dial extensions; silence leads to default_destination after the retries.`},
 	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
-	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist) or "route" to a destination (a VIP list).`},
+	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist), "route" to a destination (a VIP list), or "first" (ahead of the others in queues).`},
 	{"extension_rules", "Extension rules", `Per extension: permission class, forwarding (always, busy, no answer after no_answer_s, unavailable), a follow-me list of up to 10 numbers, and the caller ID a forwarded call shows.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }

@@ -199,8 +199,9 @@ type Schedule struct {
 // outside line, in document order, before its inbound route.
 type Classifier struct {
 	Name string `json:"name"`
-	// Action: reject (a blacklist: the caller hears busy) or route (to
-	// Destination, a VIP list).
+	// Action: reject (a blacklist: the caller hears busy), route (to
+	// Destination, a VIP list) or first (the route's destination, but
+	// ahead of other callers in a queue).
 	Action      string   `json:"action"`
 	Numbers     []string `json:"numbers"`
 	Anonymous   bool     `json:"anonymous,omitempty"`

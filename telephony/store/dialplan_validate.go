@@ -395,9 +395,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	for i, cl := range c.Classifiers {
 		p := fmt.Sprintf("classifiers[%d].", i)
 		switch dialplan.Action(cl.Action) {
-		case dialplan.ActionReject:
+		case dialplan.ActionReject, dialplan.ActionFirst:
 			if cl.Destination != "" {
-				add(p+"destination", "must be empty for a reject list")
+				add(p+"destination", "must be empty for a %s list", cl.Action)
 			}
 		case dialplan.ActionRoute:
 			if cl.Destination == "" {
@@ -406,7 +406,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				dest(p+"destination", cl.Destination)
 			}
 		default:
-			add(p+"action", "must be reject or route")
+			add(p+"action", "must be reject, route or first")
 		}
 		if len(cl.Numbers) == 0 && !cl.Anonymous {
 			add(p+"numbers", "needs at least one number (or anonymous)")
