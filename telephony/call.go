@@ -485,48 +485,15 @@ func (x *Exchange) reachGroup(ctx context.Context, c *call, p *plan, g store.Rin
 	}
 	best := channel.CauseNoAnswer
 	for {
-		rang := false
 		for _, wave := range dist.Waves(keys) {
-			var ts []target
-			var wait time.Duration
-			var outside []dialplan.Destination
-			for _, m := range wave {
-				d, err := dialplan.ParseDestination(m)
-				if err != nil {
-					continue
-				}
-				mts, internal := x.memberTargets(c, p, d)
-				if !internal {
-					outside = append(outside, d)
-					continue
-				}
-				ts = append(ts, mts...)
-				wait = max(wait, ringFor[m])
-			}
+			limit := time.Duration(1<<62 - 1)
 			if !deadline.IsZero() {
-				left := deadline.Sub(x.now())
-				if left <= 0 {
+				limit = deadline.Sub(x.now())
+				if limit <= 0 {
 					break
 				}
-				wait = min(wait, left)
 			}
-			var out channel.Channel
-			var cause channel.Cause
-			var member string
-			if len(ts) > 0 {
-				rang = true
-				out, cause, member = x.ring(ctx, c, ts, wait, caller)
-			}
-			// An outside number member is dialled on its own (it needs an
-			// outbound route and a line).
-			for _, d := range outside {
-				if out != nil || final(ctx, cause) {
-					break
-				}
-				rang = true
-				out, cause = x.outbound(ctx, c, p, d.Value, dialplan.ClassInternational, caller, ringFor[d.String()])
-				member = d.String()
-			}
+			out, cause, member := x.ringWave(ctx, c, p, wave, ringFor, limit, caller)
 			if out != nil {
 				dist.Answered(member, x.now())
 				return out, 0
@@ -536,8 +503,13 @@ func (x *Exchange) reachGroup(ctx context.Context, c *call, p *plan, g store.Rin
 			}
 			best = betterCause(best, cause)
 		}
-		if deadline.IsZero() || !rang || !x.now().Before(deadline) {
+		if deadline.IsZero() || !x.now().Before(deadline) {
 			break
+		}
+		// Another round within the maximum wait, after a pause so that
+		// members who all refuse at once (busy) are not dialled in a loop.
+		if cause := x.pause(ctx, c, min(time.Second, deadline.Sub(x.now()))); final(ctx, cause) {
+			return nil, cause
 		}
 	}
 	if g.Timeout != "" {
@@ -546,6 +518,26 @@ func (x *Exchange) reachGroup(ctx context.Context, c *call, p *plan, g store.Rin
 		}
 	}
 	return nil, best
+}
+
+// pause waits d while watching the caller; it returns CauseCancelled when
+// the caller hangs up, CauseNormal when the call is stopped, else 0.
+func (x *Exchange) pause(ctx context.Context, c *call, d time.Duration) channel.Cause {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return channel.CauseNormal
+		case ev, ok := <-c.in.Events():
+			if !ok || ev.Type == channel.EventHangup {
+				c.set(func(c *call) { c.disposition = disposition(channel.CauseCancelled) })
+				return channel.CauseCancelled
+			}
+		case <-t.C:
+			return 0
+		}
+	}
 }
 
 // outbound dials number out through the route the dial plan selects for

@@ -817,3 +817,19 @@ func TestVIPCallersGoFirstInQueues(t *testing.T) {
 		answerAndEnd(t, b, in, leg)
 	}
 }
+
+func TestRingGroupMaxWaitRetriesBusyMembersWithoutSpinning(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		c.RingGroups = []store.RingGroup{{Name: "sales", Number: "300", Strategy: "linear", MaxWaitS: 2,
+			Members: []store.GroupMember{{Destination: "ext:201"}, {Destination: "ext:202"}}, Timeout: "ext:203"}}
+	}, nil)
+	b.sip.fail["201"], b.sip.fail["202"] = channel.CauseBusy, channel.CauseBusy
+	in := sipCaller("101", "300")
+	start := time.Now()
+	b.x.Accept(in)
+	leg := expect(t, b.sip, "203")
+	if d := time.Since(start); d < 1900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("timeout destination after %v, want the 2 s maximum wait", d)
+	}
+	answerAndEnd(t, b, in, leg)
+}

@@ -97,8 +97,12 @@ func (x *Exchange) agentTaken(name, agent string, wrapUp time.Duration) func() {
 	}
 }
 
-// queuePoll is how often a waiting caller looks for a free agent.
-const queuePoll = 100 * time.Millisecond
+// queuePoll is how often a waiting caller looks for a free agent, and
+// queueRetry the least time between two rounds of ringing the agents.
+const (
+	queuePoll  = 100 * time.Millisecond
+	queueRetry = time.Second
+)
 
 // reachQueue answers the caller, keeps them in the queue with music on
 // hold and position announcements, and rings free agents when they are at
@@ -158,8 +162,12 @@ func (x *Exchange) reachQueue(ctx context.Context, c *call, p *plan, q store.Que
 	}
 	tick := time.NewTicker(queuePoll)
 	defer tick.Stop()
+	// nextTry spaces the rounds of ringing: agents who all refuse at once
+	// (busy) are tried again a second later, not on every poll.
+	var nextTry time.Time
 	for x.now().Before(deadline) {
-		if x.queuePosition(q.Name, c.id) == 1 {
+		if x.queuePosition(q.Name, c.id) == 1 && !x.now().Before(nextTry) {
+			nextTry = x.now().Add(queueRetry)
 			for _, wave := range dist.Waves(x.freeAgents(q.Name, keys, x.now())) {
 				left := deadline.Sub(x.now())
 				if left <= 0 {
