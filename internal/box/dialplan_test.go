@@ -172,3 +172,47 @@ func TestVoiceMenuOnATelcoLine(t *testing.T) {
 	}
 	b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:2" && r.Destination == "sip:202" })
 }
+
+// TestQueueOnATelcoLine: a telco caller waits in a queue hearing music on
+// hold (real audio on the line) until the agent's phone answers.
+func TestQueueOnATelcoLine(t *testing.T) {
+	b := startBox(t, "")
+	s201 := b.addSIPExtension(t, "201", "Agent", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.Queues = []store.Queue{{Name: "support", Strategy: "ringall", Members: []store.GroupMember{{Destination: "ext:201", RingS: 30}},
+			MusicOnHold: []store.Prompt{{Tone: "440", MS: 1000}}, MaxWaitS: 60}}
+		c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "queue:support"}}
+	})
+	agent := b.phone(t, "201", s201)
+	ctx := tctx(t, 60*time.Second)
+	line := b.Sim().Line(1)
+	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
+	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := agent.Incoming(ctx)
+	if err != nil {
+		t.Fatalf("the agent does not ring: %v", err)
+	}
+	// While the agent's phone rings, the caller hears the music on hold.
+	line.Record()
+	time.Sleep(time.Second)
+	rec := line.StopRecording()
+	var peak int16
+	for _, s := range rec {
+		peak = max(peak, s, -s)
+	}
+	if len(rec) < 4000 || peak < 1000 {
+		t.Errorf("the waiting caller hears %d samples peaking at %d: no music on hold", len(rec), peak)
+	}
+	if err := in.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && r.Destination == "sip:201" })
+}
