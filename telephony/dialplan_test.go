@@ -209,9 +209,18 @@ func TestForwarding(t *testing.T) {
 			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}, {Destination: "ext:203", RingS: 1}}},
 			[]step{{"201", channel.CauseNoAnswer, false}, {"202", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
 		{"forward chain", store.ExtensionRule{Extension: "201", ForwardAlways: "number:202"}, []step{{"202", channel.CauseBusy, false}}, ""},
+		{"follow-me outside its schedule", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}}, FollowMeSchedule: "never"},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"follow-me within its schedule", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}}, FollowMeSchedule: "always"},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"202", -1, false}}, "101"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newPlanBox(t, func(c *store.Config) { c.ExtensionRules = []store.ExtensionRule{tc.rule} }, nil)
+			b := newPlanBox(t, func(c *store.Config) {
+				c.ExtensionRules = []store.ExtensionRule{tc.rule}
+				c.Schedules = []store.Schedule{{Name: "never"}, {Name: "always", Hours: []string{"* 00:00-24:00"}}}
+			}, nil)
 			for _, s := range tc.steps {
 				if s.refuse {
 					b.sip.fail[s.target] = s.result
@@ -661,6 +670,36 @@ func TestVoiceMenus(t *testing.T) {
 		b.x.Accept(in)
 		key(in, '1') // 101 and 102 begin with 1: the key wins after the pause
 		answerAndEnd(t, b, in, expect(t, b.sip, "202"))
+	})
+	t.Run("nested menus", func(t *testing.T) {
+		b := build(t, menu)
+		sub := store.Menu{Name: "sub", Prompts: []store.Prompt{{Tone: "600", MS: 200}}, Keys: map[string]string{"3": "ext:203", "0": "menu:main"}}
+		cfg := *b.x.config()
+		cfg.Menus = append(slices.Clone(cfg.Menus), sub)
+		cfg.Menus[0].Keys = map[string]string{"2": "menu:sub"}
+		b.st.mu.Lock()
+		b.st.cfg = cfg
+		b.st.mu.Unlock()
+		if err := b.x.reload(); err != nil {
+			t.Fatal(err)
+		}
+		in := fxoCaller(1, "5551234")
+		b.x.Accept(in)
+		key(in, '2')
+		time.Sleep(50 * time.Millisecond)
+		key(in, '0') // back to the main menu
+		time.Sleep(50 * time.Millisecond)
+		key(in, '2')
+		time.Sleep(50 * time.Millisecond)
+		key(in, '3')
+		leg := expect(t, b.sip, "203")
+		in.mu.Lock()
+		answered := in.answered
+		in.mu.Unlock()
+		if answered != 1 {
+			t.Errorf("caller answered %d times through nested menus", answered)
+		}
+		answerAndEnd(t, b, in, leg)
 	})
 	t.Run("caller hangs up in the menu", func(t *testing.T) {
 		b := build(t, menu)
