@@ -137,7 +137,7 @@ func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 	out, cause := x.reachNumber(ctx, c, p, number, p.classOf(callerExt), x.presented(c), 0)
 	if out == nil {
 		log.Info("call not completed", "number", number, "cause", cause)
-		c.hangupIn(cause)
+		x.refuse(ctx, c, cause)
 		return
 	}
 	x.talk(ctx, c, out)
@@ -178,7 +178,7 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 			if !ok {
 				log.Info("inbound route at its call limit", "route", r.Name, "max_calls", r.MaxCalls)
 				c.set(func(c *call) { c.callee = d.String() })
-				c.hangupIn(channel.CauseBusy)
+				x.refuse(ctx, c, channel.CauseBusy)
 				return
 			}
 			c.hold(release)
@@ -194,7 +194,7 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 	// number: destination may use any outbound route.
 	out, cause := x.reach(ctx, c, p, dest, dialplan.ClassInternational, presented, 0)
 	if out == nil {
-		c.hangupIn(cause)
+		x.refuse(ctx, c, cause)
 		return
 	}
 	x.talk(ctx, c, out)

@@ -42,6 +42,7 @@ func newPlanBox(t *testing.T, edit func(c *store.Config), now func() time.Time) 
 	if _, err := compilePlan(x.config()); err != nil {
 		t.Fatalf("test configuration does not compile: %v", err)
 	}
+	x.dp.refuseTone = 200 * time.Millisecond
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -412,6 +413,11 @@ func TestConcurrentCallLimits(t *testing.T) {
 	if c := second.waitHangup(t); c != channel.CauseBusy {
 		t.Errorf("over the inbound limit: %v, want busy", c)
 	}
+	// The telco line is already answered: the caller hears busy tone
+	// (200 ms in tests: 10 frames) before the box hangs up.
+	if n := second.ep.heard(); n < 8 {
+		t.Errorf("the refused caller heard %d frames of busy tone", n)
+	}
 	if r := b.st.waitRecord(t); r.Disposition != "busy" {
 		t.Errorf("record %+v", r)
 	}
@@ -584,6 +590,7 @@ func TestVoiceMenus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		x.dp.refuseTone = 200 * time.Millisecond
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

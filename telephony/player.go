@@ -9,6 +9,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/dsp/audiofile"
+	"minipbx/telephony/channel"
 	"minipbx/telephony/media"
 	"minipbx/telephony/store"
 )
@@ -119,4 +120,55 @@ func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 		return nil, fmt.Errorf("prompt %s: %d Hz, want 8000 (import it with pbxctl)", pr.File, rate)
 	}
 	return samplesSource(s), nil
+}
+
+// defaultRefuseTone is how long a caller whose line is already answered
+// hears busy or congestion tone before the box hangs up.
+const defaultRefuseTone = 4 * time.Second
+
+// refuse ends the inbound leg before it reached anyone. A caller whose
+// line is already answered — a telco line (the box answers FXO calls
+// before routing them) or a call a menu or queue answered — cannot be told
+// by signalling, so they hear busy tone (busy) or congestion tone (any
+// other failure) for a few seconds first: a refusal is never silent.
+func (x *Exchange) refuse(ctx context.Context, c *call, cause channel.Cause) {
+	answered := c.inInfo.Kind == channel.FXO || c.inAnswered
+	if !answered || cause == channel.CauseCancelled || cause == channel.CauseNormal || ctx.Err() != nil {
+		c.hangupIn(cause)
+		return
+	}
+	zone, err := dsp.LookupZone(x.config().System.ToneZone)
+	if err != nil {
+		c.hangupIn(cause)
+		return
+	}
+	spec := zone.Congestion
+	if cause == channel.CauseBusy {
+		spec = zone.Busy
+	}
+	d := x.dp.refuseTone
+	if d <= 0 {
+		d = defaultRefuseTone
+	}
+	playCtx, stop := context.WithTimeout(ctx, d)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tp := dsp.NewTonePlayer(spec, promptLevelDBm0)
+		play(playCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
+	}()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case ev, ok := <-c.in.Events():
+			if !ok || ev.Type == channel.EventHangup {
+				stop()
+				<-done
+				waiting = false
+			}
+		}
+	}
+	c.hangupIn(cause)
 }

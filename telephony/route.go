@@ -308,6 +308,9 @@ type runtime struct {
 	queues map[string]*queueState
 	// intn is the random source of the random strategy (tests replace it).
 	intn func(n int) int
+	// refuseTone is how long an answered caller hears the tone of a
+	// refusal (defaultRefuseTone when 0; tests shorten it).
+	refuseTone time.Duration
 }
 
 // plan returns the compiled plan of cfg, compiling it on first use.
