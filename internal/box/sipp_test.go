@@ -162,15 +162,25 @@ func TestSIPpLoad(t *testing.T) {
 	if !strings.Contains(string(screen)+out, "Successful call") {
 		t.Logf("sipp output: %s", tail(out, 2000))
 	}
-	recs, err := b.Exchange().CallRecords(context.Background(), 0, rate*seconds+10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The last calls' records are written as their legs end, a moment after
+	// SIPp has seen its final 200: wait for them rather than race.
 	answered := 0
-	for _, r := range recs {
-		if r.Caller == "401" && r.Disposition == "answered" {
-			answered++
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs, err := b.Exchange().CallRecords(context.Background(), 0, rate*seconds+10)
+		if err != nil {
+			t.Fatal(err)
 		}
+		answered = 0
+		for _, r := range recs {
+			if r.Caller == "401" && r.Disposition == "answered" {
+				answered++
+			}
+		}
+		if answered >= rate*seconds || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if answered != rate*seconds {
 		t.Errorf("%d of %d calls answered", answered, rate*seconds)
