@@ -66,7 +66,7 @@ type OutboundRoute struct {
 	// Class is the permission class a caller needs: local, national or
 	// international.
 	Class string `json:"class"`
-	// Via are line-group names in fallback order.
+	// Via are line-group or trunk names in fallback order.
 	Via []string `json:"via"`
 }
 
@@ -86,6 +86,13 @@ type InboundRoute struct {
 	// first route (in document order) covering a line wins; a line no
 	// route covers rings its fxo_lines destination.
 	Lines []int `json:"lines,omitempty"`
+	// Trunks and DIDs make the route one for calls from SIP trunks
+	// instead of FXO lines: calls from the named trunks (empty: any
+	// trunk) to one of the DIDs (empty: any number). The first matching
+	// route wins; a trunk call no route covers goes to the destination of
+	// its DID in the trunk's dids.
+	Trunks []string `json:"trunks,omitempty"`
+	DIDs   []string `json:"dids,omitempty"`
 	// Schedule names a schedule; Destination applies while it is open and
 	// ClosedDestination otherwise. Without a schedule, Destination always.
 	Schedule          string `json:"schedule,omitempty"`
@@ -265,6 +272,7 @@ func dialPlanSections(c *Config) []struct {
 		{"classifiers", &c.Classifiers},
 		{"extension_rules", &c.ExtensionRules},
 		{"limits", &c.CallLimits},
+		{"trunks", &c.Trunks},
 	}
 }
 
@@ -350,6 +358,7 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.Schedules)
 	nilIfEmpty(&c.Classifiers)
 	nilIfEmpty(&c.ExtensionRules)
+	normalizeTrunks(c)
 }
 
 func nilIfEmpty[T any](s *[]T) {
@@ -375,6 +384,8 @@ func cloneDialPlan(c *Config) {
 	c.InboundRoutes = slices.Clone(c.InboundRoutes)
 	for i := range c.InboundRoutes {
 		c.InboundRoutes[i].Lines = slices.Clone(c.InboundRoutes[i].Lines)
+		c.InboundRoutes[i].Trunks = slices.Clone(c.InboundRoutes[i].Trunks)
+		c.InboundRoutes[i].DIDs = slices.Clone(c.InboundRoutes[i].DIDs)
 	}
 	c.RingGroups = slices.Clone(c.RingGroups)
 	for i := range c.RingGroups {
@@ -403,6 +414,7 @@ func cloneDialPlan(c *Config) {
 	for i := range c.ExtensionRules {
 		c.ExtensionRules[i].FollowMe = slices.Clone(c.ExtensionRules[i].FollowMe)
 	}
+	cloneTrunks(c)
 }
 
 // UpdateDialPlan changes the dial-plan sections in one validated
@@ -432,6 +444,7 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["schedules"], "schedules", &c.Schedules, v)
 	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
 	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
+	decodeList(top["trunks"], "trunks", &c.Trunks, v)
 	if raw, ok := top["limits"]; ok && string(raw) != "null" {
 		decodeField(raw, "limits", &c.CallLimits, v)
 	}
@@ -453,6 +466,7 @@ type DialPlan struct {
 	Classifiers    []Classifier    `json:"classifiers"`
 	ExtensionRules []ExtensionRule `json:"extension_rules"`
 	Limits         CallLimits      `json:"limits"`
+	Trunks         []Trunk         `json:"trunks"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -470,7 +484,7 @@ func DialPlanSections() []string {
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
-		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits}
+		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -481,6 +495,7 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.Schedules)
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
+	emptyIfNil(&d.Trunks)
 	return d
 }
 
@@ -489,7 +504,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
 	c.Menus, c.Queues = d.Menus, d.Queues
-	c.ExtensionRules, c.CallLimits = d.ExtensionRules, d.Limits
+	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	normalizeDialPlan(c)
 }
 

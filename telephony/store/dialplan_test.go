@@ -68,6 +68,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
 	plain.Menus, plain.Queues = nil, nil
 	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
+	plain.Trunks = nil
 	if err := db2.ImportConfig(plain); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_ = EncodeConfig(&out, plain)
-	for _, k := range []string{"line_groups", "numbering", "limits", "ring_groups"} {
+	for _, k := range []string{"line_groups", "numbering", "limits", "ring_groups", "trunks"} {
 		if strings.Contains(out.String(), `"`+k+`"`) {
 			t.Errorf("an empty %s section is exported", k)
 		}
@@ -89,7 +90,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -116,12 +117,32 @@ func TestDialPlanValidation(t *testing.T) {
 		{"prompt length", func(c *Config) { c.Menus[0].Prompts[1].MS = 0 }, []string{"ivr_menus[0].prompts[1].ms"}, "100 to 60000"},
 		{"menu retries", func(c *Config) { c.Menus[0].Retries = 9 }, []string{"ivr_menus[0].retries"}, "0 to 5"},
 		{"menu number clash", func(c *Config) { c.Menus[0].Number = "300" }, []string{"ivr_menus[0].number"}, "both match 300"},
-		{"unknown line group", func(c *Config) { c.OutboundRoutes[0].Via = []string{"nope"} }, []string{"outbound_routes[0].via[0]"}, `line group "nope" does not exist`},
+		{"unknown line group", func(c *Config) { c.OutboundRoutes[0].Via = []string{"nope"} }, []string{"outbound_routes[0].via[0]"}, `no line group or trunk is named "nope"`},
+		{"trunk fields", func(c *Config) {
+			c.Trunks[0].Mode = "friend"
+			c.Trunks[0].Host = "sip.example.net"
+			c.Trunks[0].Transport = "tls"
+			c.Trunks[0].ExpiresS = 10
+			c.Trunks[0].CallerID = "74-95"
+			c.Trunks[0].DIDs[0].Destination = "ext:299"
+		}, []string{"trunks[0].mode", "trunks[0].host", "trunks[0].transport", "trunks[0].expires_s", "trunks[0].caller_id", "trunks[0].dids[0].destination"}, "must be register or peer"},
+		{"register trunk needs credentials", func(c *Config) { c.Trunks[0].Username = ""; c.Trunks[0].Password = ""; c.Trunks[0].CallerID = "" },
+			[]string{"trunks[0].username", "trunks[0].password"}, "required for a register trunk"},
+		{"peer trunk by name needs addresses", func(c *Config) { c.Trunks[0].Mode = "peer" },
+			[]string{"trunks[0].allowed_ips"}, "needs the provider's IP addresses"},
+		{"peer trunk bad address", func(c *Config) { c.Trunks[0].Mode = "peer"; c.Trunks[0].AllowedIPs = []string{"10.0.0.300"} },
+			[]string{"trunks[0].allowed_ips[0]", "trunks[0].allowed_ips"}, "must be an IP address"},
+		{"trunk named like a line group", func(c *Config) { c.Trunks[0].Name = "city" },
+			[]string{"trunks[0].name", "outbound_routes[1].via[0]", "inbound_routes[1].trunks[0]"}, "also a line group's name"},
+		{"inbound route for lines and trunks", func(c *Config) { c.InboundRoutes[1].Lines = []int{1}; c.InboundRoutes[1].DIDs = []string{"x1"} },
+			[]string{"inbound_routes[1].lines", "inbound_routes[1].dids[0]"}, "FXO lines or trunks, not both"},
+		{"trunk did twice", func(c *Config) { c.Trunks[0].DIDs = append(c.Trunks[0].DIDs, c.Trunks[0].DIDs[0]) },
+			[]string{"trunks[0].dids[1].number"}, "listed twice"},
 		{"bad pattern", func(c *Config) { c.OutboundRoutes[1].Pattern = "8X.X" }, []string{"outbound_routes[1].pattern"}, "may only end a pattern"},
 		{"strip too long", func(c *Config) { c.OutboundRoutes[2].Strip = 8 }, []string{"outbound_routes[2].strip"}, "must be 0 to 7"},
 		{"internal route", func(c *Config) { c.OutboundRoutes[2].Class = "internal" }, []string{"outbound_routes[2].class"}, "needs local"},
 		{"unknown class", func(c *Config) { c.OutboundRoutes[2].Class = "galactic" }, []string{"outbound_routes[2].class"}, "unknown permission class"},
-		{"duplicate name", func(c *Config) { c.LineGroups[1].Name = "city" }, []string{"line_groups[1].name", "outbound_routes[1].via[1]"}, "used twice"},
+		{"duplicate name", func(c *Config) { c.LineGroups[1].Name = "city" }, []string{"line_groups[1].name", "outbound_routes[1].via[2]"}, "used twice"},
 		{"bad name", func(c *Config) { c.Schedules[0].Name = "Office Hours" }, []string{"schedules[0].name", "inbound_routes[0].schedule", "extension_rules[1].follow_me_schedule"}, "lower-case"},
 		{"line not on the box", func(c *Config) { c.LineGroups[0].Lines = []int{1, 3, 1} }, []string{"line_groups[0].lines[1]", "line_groups[0].lines[2]"}, "no FXO port 3"},
 		{"empty line group", func(c *Config) { c.LineGroups[0].Lines = nil; c.LineGroups[0].Hunt = "random" }, []string{"line_groups[0].lines", "line_groups[0].hunt"}, "at least one FXO line"},
@@ -281,7 +302,7 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 12 || got[0] != "numbering" || got[11] != "limits" {
+	if got := DialPlanSections(); len(got) != 13 || got[0] != "numbering" || got[11] != "limits" || got[12] != "trunks" {
 		t.Errorf("sections %v", got)
 	}
 }

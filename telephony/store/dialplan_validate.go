@@ -164,6 +164,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 	}
 
+	trunks := checkTrunks(c, add, func(path, s string) { dest(path, s) }, maxCalls)
+
 	// The numbering plan: every number the box answers to, checked as a
 	// whole for duplicates and numbers that begin others.
 	var entries []dialplan.Entry
@@ -246,11 +248,11 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			add(p+"class", "an outside route needs local, national or international")
 		}
 		if len(r.Via) == 0 {
-			add(p+"via", "needs at least one line group")
+			add(p+"via", "needs at least one line group or trunk")
 		}
 		for j, g := range r.Via {
-			if !groups[g] {
-				add(fmt.Sprintf("%svia[%d]", p, j), "line group %q does not exist", g)
+			if !groups[g] && !trunks[g] {
+				add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
 			}
 		}
 	}
@@ -271,6 +273,19 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	for i, r := range c.InboundRoutes {
 		p := fmt.Sprintf("inbound_routes[%d].", i)
 		linesIn(p+"lines", r.Lines)
+		if len(r.Lines) > 0 && (len(r.Trunks) > 0 || len(r.DIDs) > 0) {
+			add(p+"lines", "a route covers FXO lines or trunks, not both")
+		}
+		for j, t := range r.Trunks {
+			if !trunks[t] {
+				add(fmt.Sprintf("%strunks[%d]", p, j), "trunk %q does not exist", t)
+			}
+		}
+		for j, d := range r.DIDs {
+			if !dialplan.IsDialString(strings.TrimPrefix(d, "+")) {
+				add(fmt.Sprintf("%sdids[%d]", p, j), "must be digits (an optional leading +)")
+			}
+		}
 		if r.Schedule != "" && !scheds[r.Schedule] {
 			add(p+"schedule", "schedule %q does not exist", r.Schedule)
 		}

@@ -85,7 +85,7 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	for k := range top {
 		switch k {
 		case "version", "system", "extensions", "fxo_lines", "numbering", "line_groups", "outbound_routes",
-			"caller_id_rules", "inbound_routes", "ring_groups", "queues", "ivr_menus", "schedules", "classifiers", "extension_rules", "limits":
+			"caller_id_rules", "inbound_routes", "ring_groups", "queues", "ivr_menus", "schedules", "classifiers", "extension_rules", "limits", "trunks":
 		default:
 			v.add(k, "unknown field")
 		}

@@ -30,6 +30,9 @@ type Config struct {
 	Classifiers    []Classifier    `json:"classifiers,omitempty"`
 	ExtensionRules []ExtensionRule `json:"extension_rules,omitempty"`
 	CallLimits     CallLimits      `json:"limits,omitzero"`
+	// Trunks are SIP trunks to providers (trunk.go); outbound routes name
+	// them as carriers beside line groups.
+	Trunks []Trunk `json:"trunks,omitempty"`
 }
 
 // System holds box-wide settings.
