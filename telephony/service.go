@@ -41,6 +41,11 @@ type Service interface {
 	ExportConfig(ctx context.Context) (store.Config, error)
 	// ImportConfig replaces the whole configuration after validating it.
 	ImportConfig(ctx context.Context, c store.Config) error
+	// UpdateDialPlan replaces the dial-plan sections (store.DialPlan) in
+	// one validated transaction, leaving the rest of the configuration as
+	// it is at that moment; it returns the dial plan as stored. Problems
+	// come back by document path ("ring_groups[0].members[1].destination").
+	UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error)
 
 	// Admin authentication. CheckAdminPassword reports whether the password
 	// is right and whether it must be changed (first login).

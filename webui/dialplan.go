@@ -98,8 +98,10 @@ func (s *Server) decodeDialPlan(data []byte) (store.DialPlan, *httpError) {
 	}
 }
 
-// saveDialPlan applies edit to the current dial plan and imports the
-// result; it returns the dial plan as stored.
+// saveDialPlan applies edit to the current dial plan and saves it with
+// the service's scoped dial-plan change (the rest of the configuration,
+// which someone may be editing meanwhile, is not rewritten); it returns the
+// dial plan as stored.
 func (s *Server) saveDialPlan(r *http.Request, edit func(d *store.DialPlan)) (store.DialPlan, *httpError) {
 	c, err := s.svc.ExportConfig(r.Context())
 	if err != nil {
@@ -107,15 +109,11 @@ func (s *Server) saveDialPlan(r *http.Request, edit func(d *store.DialPlan)) (st
 	}
 	d := c.DialPlan()
 	edit(&d)
-	c.SetDialPlan(d)
-	if err := s.svc.ImportConfig(r.Context(), c); err != nil {
+	out, err := s.svc.UpdateDialPlan(r.Context(), d)
+	if err != nil {
 		return store.DialPlan{}, s.serviceError("save dial plan", err)
 	}
-	c, err = s.svc.ExportConfig(r.Context())
-	if err != nil {
-		return store.DialPlan{}, s.serviceError("read configuration", err)
-	}
-	return c.DialPlan(), nil
+	return out, nil
 }
 
 // dialPlanBody is the dial-plan page's content.

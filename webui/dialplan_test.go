@@ -42,7 +42,7 @@ func TestAPIDialPlan(t *testing.T) {
 		{`{"ring_groups": [{"name": "sales", "strategy": 5}]}`, 422, `"field":"ring_groups[0].strategy"`},
 		{`{"outbound_routes": [{"name": "x", "pattern": "10X", "class": "local", "via": []}]}`, 422, `extension 101 and outbound route x both match 101`},
 		{`{"ring_groups": [}`, 400, "malformed JSON at line 1"},
-		{`{"trunks": []}`, 422, `"field":"trunks"`},
+		{`{"gateways": []}`, 422, `"field":"gateways"`},
 	} {
 		code, body := api("PUT", "/api/v1/dialplan", tc.body)
 		if code != tc.status || !strings.Contains(body, tc.want) {

@@ -39,6 +39,7 @@ type fakeService struct {
 	writes     int // successful configuration changes
 	failNext   error
 	diag       fakeDiag // diag_fake_test.go
+	plan       store.DialPlan
 }
 
 func newFakeService() *fakeService {
@@ -271,7 +272,9 @@ func (f *fakeService) CallRecords(ctx context.Context, before uint64, limit int)
 func (f *fakeService) ExportConfig(ctx context.Context) (store.Config, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return store.Config{Version: store.SchemaVersion, System: f.sys, Extensions: slices.Clone(f.exts), FXOLines: slices.Clone(f.lines)}, nil
+	c := store.Config{Version: store.SchemaVersion, System: f.sys, Extensions: slices.Clone(f.exts), FXOLines: slices.Clone(f.lines)}
+	c.SetDialPlan(f.plan)
+	return c, nil
 }
 
 func (f *fakeService) ImportConfig(ctx context.Context, c store.Config) error {
@@ -288,8 +291,31 @@ func (f *fakeService) ImportConfig(ctx context.Context, c store.Config) error {
 		seen[e.Number] = true
 	}
 	f.sys, f.exts, f.lines = c.System, slices.Clone(c.Extensions), slices.Clone(c.FXOLines)
+	f.plan = c.DialPlan()
 	f.writes++
 	return nil
+}
+
+// UpdateDialPlan checks what the pages' tests need of the store's rules
+// (ring-group members must be existing extensions) and keeps the plan.
+func (f *fakeService) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.takeFail(); err != nil {
+		return store.DialPlan{}, err
+	}
+	for i, g := range d.RingGroups {
+		for j, m := range g.Members {
+			if n, ok := strings.CutPrefix(m.Destination, "ext:"); ok && !slices.ContainsFunc(f.exts, func(e store.Extension) bool { return e.Number == n }) {
+				return store.DialPlan{}, invalid(fmt.Sprintf("ring_groups[%d].members[%d].destination", i, j), "extension "+n+" does not exist")
+			}
+		}
+	}
+	var c store.Config
+	c.SetDialPlan(d)
+	f.plan = c.DialPlan()
+	f.writes++
+	return f.plan, nil
 }
 
 func (f *fakeService) CheckAdminPassword(ctx context.Context, password string) (bool, bool, error) {

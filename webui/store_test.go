@@ -50,6 +50,13 @@ func (s *storeService) ExportConfig(context.Context) (store.Config, error) {
 func (s *storeService) ImportConfig(_ context.Context, c store.Config) error {
 	return s.db.ImportConfig(c)
 }
+func (s *storeService) UpdateDialPlan(_ context.Context, d store.DialPlan) (store.DialPlan, error) {
+	c, err := s.db.UpdateDialPlan(func(c *store.Config) error { c.SetDialPlan(d); return nil })
+	if err != nil {
+		return store.DialPlan{}, err
+	}
+	return c.DialPlan(), nil
+}
 func (s *storeService) CheckAdminPassword(_ context.Context, pw string) (bool, bool, error) {
 	return s.db.CheckAdminPassword(pw)
 }
