@@ -31,7 +31,7 @@ var dialPlanPages = []dialPlanSection{
 	{"outbound_routes", "Outbound routes", `Numbers matching a pattern (8XXXXXXXXXX, 810X., 0XX; X N Z [1-5] and a final . as in other PBXs) go out through line groups in fallback order, with strip/prepend and the permission class they need (local, national, international).`},
 	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
 	{"inbound_routes", "Inbound routes", `Where calls on FXO lines go, optionally by schedule (destination while open, closed_destination otherwise), with an optional limit on concurrent calls.`},
-	{"ring_groups", "Ring groups", `Members (ext:, fxs:, number:) rung by strategy ringall, linear, leastrecent, fewestcalls, random or rrmemory, each for its ring_s; then the timeout destination.`},
+	{"ring_groups", "Ring groups", `A ring group rings several phones for one call — all at once or one after another — each for its own ring time, then sends the call on if nobody answers. Other parts of the dial plan reach it as group:NAME, and extensions can dial its internal number.`},
 	{"queues", "Queues", `Callers wait in order with music on hold (prompts as for voice menus) and hear their position every announce_every_s; the caller at the head rings free agents (ext:, fxs:, number:) by strategy; wrap_up_s rests an agent after a call; max_callers, max_wait_s and the timeout destination bound the wait.`},
 	{"ivr_menus", "Voice menus", `A menu answers, plays its prompts ({"file": "welcome.wav"} from the prompts directory, or {"tone": "1000", "ms": 300}), and routes by key ("keys": {"1": "group:sales"}); direct_dial lets callers dial extensions; silence leads to default_destination after the retries.`},
 	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
@@ -174,6 +174,10 @@ func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 	sec, ok := findDialPlanSection(r.PathValue("section"))
 	if !ok {
 		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
+		return
+	}
+	if k := planKinds[sec.Key]; k != nil {
+		s.dialPlanKindPage(w, r, sec, k)
 		return
 	}
 	b, err := s.dialPlanView(r, sec.Key)

@@ -32,6 +32,11 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan", page, s.dialPlanPage},
 		{"GET", "/dialplan/{section}", page, s.dialPlanSectionPage},
 		{"POST", "/dialplan/{section}", page, s.dialPlanSectionSubmit},
+		{"GET", "/dialplan/{section}/new", page, s.dialPlanObjectPage},
+		{"POST", "/dialplan/{section}/new", page, s.dialPlanObjectSubmit},
+		{"GET", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectPage},
+		{"POST", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectSubmit},
+		{"POST", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDelete},
 		{"GET", "/maintenance", page, s.maintenancePage},
 		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
 	}
