@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -25,6 +26,9 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	s := d.s
 	if err := ctx.Err(); err != nil {
 		return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
+	}
+	if strings.HasPrefix(req.Target, "trunk:") {
+		return s.dialTrunk(ctx, req)
 	}
 	if _, _, ok := s.cfg.Credentials.Lookup(req.Target); !ok {
 		return nil, &channel.DialError{Cause: channel.CauseNotFound, Err: fmt.Errorf("no SIP extension %q", req.Target)}
@@ -114,6 +118,10 @@ type outCall struct {
 	forks  []*fork
 	winner *fork
 	timer  *time.Timer
+	// auth answers a 401/407 once (trunk calls: the provider challenges us).
+	auth *sipgo.DigestAuth
+	// privacy asks the provider to withhold our number (RFC 3323).
+	privacy bool
 }
 
 // fork is one INVITE client transaction to one contact.
@@ -128,6 +136,7 @@ type fork struct {
 	cancelSent   bool
 	done         bool
 	status       int
+	authTried    bool
 }
 
 // startFork sends one INVITE; leg.mu held.
@@ -155,6 +164,9 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if oc.privacy {
+		req.AppendHeader(sip.NewHeader("Privacy", "id"))
+	}
 	req.SetBody(offer)
 	req.SetTransport(b.Transport)
 	req.SetDestination(b.target())
@@ -185,6 +197,9 @@ func (f *fork) run() {
 	for {
 		select {
 		case res := <-f.tx.Responses():
+			if f.challenged(res) {
+				continue
+			}
 			if f.handle(res) {
 				return
 			}
@@ -198,6 +213,36 @@ func (f *fork) run() {
 			return
 		}
 	}
+}
+
+// challenged answers a provider's digest challenge once with a new
+// INVITE transaction (RFC 3261 §22.2); true when it did.
+func (f *fork) challenged(res *sip.Response) bool {
+	l := f.oc.leg
+	if (res.StatusCode != 401 && res.StatusCode != 407) || f.oc.auth == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f.authTried || f.done || l.state != stRinging || f.cancelWanted {
+		return false
+	}
+	f.authTried = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tx, err := l.s.cli.TransactionDigestAuth(ctx, f.req, res, *f.oc.auth)
+	if err != nil {
+		l.s.log.Info("sip: digest answer failed", "leg", l.info.ID, "err", err)
+		return false
+	}
+	f.tx = tx
+	f.provisional = false
+	tx.OnRetransmission(func(res *sip.Response) {
+		if res.IsSuccess() {
+			f.sendAck(res)
+		}
+	})
+	return true
 }
 
 // handle processes one response; it returns true when the fork is over.

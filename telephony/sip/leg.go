@@ -71,6 +71,9 @@ type leg struct {
 
 	// Outbound only.
 	out *outCall
+
+	// trunk is the trunk whose call slot this leg holds (guarded by s.mu).
+	trunk *trunk
 }
 
 func newLeg(s *Server, inbound bool) *leg {
@@ -543,16 +546,34 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		return
 	}
-	user, name, ok := s.authenticate(req, tx, true)
-	if !ok {
+	// A trunk's call is trusted by its source address; everything else
+	// must authenticate as an extension (toll fraud: an unauthenticated
+	// INVITE must never reach an outside line).
+	tr := s.trunkFor(req)
+	var user, name string
+	if tr == nil {
+		var ok bool
+		if user, name, ok = s.authenticate(req, tx, true); !ok {
+			return
+		}
+	} else if !tr.acquire() {
+		s.log.Info("sip: trunk at its call limit", "trunk", tr.cfg.Name)
+		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
 	if req.Contact() == nil {
+		if tr != nil {
+			tr.release()
+		}
 		s.respond(tx, req, 400, "Bad Request (missing Contact)")
 		return
 	}
 	l := newLeg(s, true)
+	l.trunk = tr
 	if !s.addLeg(l) {
+		if tr != nil {
+			tr.release()
+		}
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
@@ -611,6 +632,15 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.info.Endpoint = user
 	l.info.Caller = channel.CallerID{Number: user, Name: name}
 	l.info.Dialled = req.Recipient.User
+	if tr != nil {
+		l.info.Endpoint = "trunk:" + tr.cfg.Name
+		l.info.Caller = channel.CallerID{Number: from.Address.User, Name: from.DisplayName}
+		if from.Address.User == "" || from.Address.User == "anonymous" {
+			l.info.Caller = channel.CallerID{Withheld: "P"}
+		}
+		l.info.Dialled = trunkDID(req, tr)
+		user = "trunk:" + tr.cfg.Name
+	}
 	s.bindDialog(l, l.callID, l.localTag)
 
 	if err := tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil)); err != nil {

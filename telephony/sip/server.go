@@ -79,6 +79,14 @@ type Config struct {
 	// Ban is the policy for repeated authentication failures.
 	Ban BanPolicy
 
+	// Trunks are the SIP trunks to providers (SetTrunks changes them).
+	Trunks []TrunkConfig
+	// TrunkRetryMin and TrunkRetryMax bound the exponential back-off of
+	// failed trunk registrations (defaults 5 s and 5 min); TrunkTimeout
+	// bounds one REGISTER exchange and how long an outbound trunk INVITE
+	// waits for the provider's first response (default 5 s).
+	TrunkRetryMin, TrunkRetryMax, TrunkTimeout time.Duration
+
 	Logger *slog.Logger
 }
 
@@ -111,6 +119,9 @@ type Server struct {
 	// pingCtx ends the qualify pings at shutdown (they need no goodbye).
 	pingCtx   context.Context
 	stopPings context.CancelFunc
+
+	trunks map[string]*trunk // guarded by mu
+	runCtx context.Context   // while Run runs: the trunks' lifetime
 }
 
 const (
@@ -159,6 +170,15 @@ func New(c Config) (*Server, error) {
 	}
 	if c.QualifyInterval == 0 {
 		c.QualifyInterval = 30 * time.Second
+	}
+	if c.TrunkRetryMin <= 0 {
+		c.TrunkRetryMin = 5 * time.Second
+	}
+	if c.TrunkRetryMax < c.TrunkRetryMin {
+		c.TrunkRetryMax = max(5*time.Minute, c.TrunkRetryMin)
+	}
+	if c.TrunkTimeout <= 0 {
+		c.TrunkTimeout = 5 * time.Second
 	}
 	if len(c.Codecs) == 0 {
 		c.Codecs = []media.Codec{media.PCMU, media.PCMA}
@@ -239,6 +259,9 @@ func New(c Config) (*Server, error) {
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnNoRoute(s.onUnknown)
+	if err := s.SetTrunks(c.Trunks); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -318,6 +341,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.srv.ServeTCP(s.tcpLn) }()
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
 	close(s.ready)
+	s.startTrunks(ctx)
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -342,6 +366,7 @@ loop:
 		}
 	}
 	s.shutdown()
+	s.stopTrunks()
 	s.udpConn.Close()
 	s.tcpLn.Close()
 	s.ua.Close()
@@ -583,6 +608,10 @@ func (s *Server) bindDialog(l *leg, callID, localTag string) {
 
 func (s *Server) removeLeg(l *leg) {
 	s.mu.Lock()
+	if t := l.trunk; t != nil {
+		l.trunk = nil
+		t.release()
+	}
 	delete(s.all, l)
 	for k, v := range s.legs {
 		if v == l {

@@ -1,0 +1,540 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// TrunkConfig is one SIP trunk to a provider.
+type TrunkConfig struct {
+	Name string
+	// Register: the trunk registers to Host with Username/Password; else
+	// it is a peer trusted by address (Peers).
+	Register bool
+	// Host is the provider's proxy, host:port.
+	Host string
+	// Transport is "UDP" (default) or "TCP".
+	Transport string
+	// Username is the account; AuthUser the digest user when it differs.
+	Username, AuthUser, Password string
+	// Expires is the registration lifetime asked for (default 300 s).
+	Expires time.Duration
+	// Peers are the addresses calls from the trunk may come from. For a
+	// register trunk the Host's addresses always count too.
+	Peers []netip.Addr
+	// CallerID and CallerName are the From of outbound calls.
+	CallerID, CallerName string
+	// MaxCalls bounds concurrent calls both ways (0: no limit).
+	MaxCalls int
+}
+
+// Trunk states.
+const (
+	TrunkRegistered   = "registered"
+	TrunkFailed       = "failed"
+	TrunkUnregistered = "unregistered"
+	// TrunkPeerState is the state of a peer trunk (nothing to register).
+	TrunkPeerState = "peer"
+)
+
+// TrunkStatus is a trunk's state as the status page and diagnostics see it.
+type TrunkStatus struct {
+	Name  string `json:"name"`
+	Mode  string `json:"mode"` // register or peer
+	State string `json:"state"`
+	// Reason says why a registration failed ("403 Forbidden", "no response").
+	Reason string `json:"reason,omitempty"`
+	// Expires is when the current registration ends (registered only).
+	Expires time.Time `json:"expires,omitzero"`
+	// NextAttempt is when a failed registration is tried again.
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// Failures counts consecutive failed registrations.
+	Failures    int `json:"failures,omitempty"`
+	ActiveCalls int `json:"active_calls"`
+	// Registrations counts successful REGISTER transactions (refreshes too).
+	Registrations int `json:"registrations"`
+}
+
+// trunk is the running state of one TrunkConfig.
+type trunk struct {
+	s   *Server
+	cfg TrunkConfig
+
+	mu      sync.Mutex
+	st      TrunkStatus
+	addrs   []netip.Addr // the Host's resolved addresses
+	callID  string
+	cseq    uint32
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+func (c *TrunkConfig) normalize() error {
+	if c.Name == "" {
+		return errors.New("trunk without a name")
+	}
+	if _, _, err := net.SplitHostPort(c.Host); err != nil {
+		return fmt.Errorf("trunk %s: host %q: %w", c.Name, c.Host, err)
+	}
+	c.Transport = strings.ToUpper(c.Transport)
+	if c.Transport == "" {
+		c.Transport = "UDP"
+	}
+	if c.Transport != "UDP" && c.Transport != "TCP" {
+		return fmt.Errorf("trunk %s: transport %q is not udp or tcp", c.Name, c.Transport)
+	}
+	if c.Expires <= 0 {
+		c.Expires = 300 * time.Second
+	}
+	if c.Register && (c.Username == "" || c.Password == "") {
+		return fmt.Errorf("trunk %s: registration needs a username and password", c.Name)
+	}
+	if c.AuthUser == "" {
+		c.AuthUser = c.Username
+	}
+	if c.CallerID == "" {
+		c.CallerID = c.Username
+	}
+	return nil
+}
+
+func newTrunk(s *Server, c TrunkConfig) *trunk {
+	t := &trunk{s: s, cfg: c, callID: randomHex(12) + "@" + s.host, cseq: 1}
+	t.st = TrunkStatus{Name: c.Name, Mode: "peer", State: TrunkPeerState}
+	if c.Register {
+		t.st.Mode, t.st.State = "register", TrunkUnregistered
+	}
+	if h, _, err := net.SplitHostPort(c.Host); err == nil {
+		if a, err := netip.ParseAddr(h); err == nil {
+			t.addrs = []netip.Addr{a.Unmap()}
+		}
+	}
+	return t
+}
+
+// SetTrunks replaces the trunks: removed or changed ones unregister and
+// stop, new ones start registering (once Run has started). Calls in
+// progress are not touched.
+func (s *Server) SetTrunks(cs []TrunkConfig) error {
+	for i := range cs {
+		if err := cs[i].normalize(); err != nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+	}
+	s.mu.Lock()
+	old := s.trunks
+	next := map[string]*trunk{}
+	var start, stop []*trunk
+	for _, c := range cs {
+		if t, ok := old[c.Name]; ok && equalTrunk(t.cfg, c) {
+			next[c.Name] = t
+			continue
+		}
+		t := newTrunk(s, c)
+		next[c.Name] = t
+		start = append(start, t)
+	}
+	for name, t := range old {
+		if next[name] != t {
+			stop = append(stop, t)
+		}
+	}
+	s.trunks = next
+	runCtx := s.runCtx
+	s.mu.Unlock()
+	for _, t := range stop {
+		t.stop()
+	}
+	if runCtx != nil {
+		for _, t := range start {
+			t.start(runCtx)
+		}
+	}
+	return nil
+}
+
+func equalTrunk(a, b TrunkConfig) bool {
+	return a.Name == b.Name && a.Register == b.Register && a.Host == b.Host && a.Transport == b.Transport &&
+		a.Username == b.Username && a.AuthUser == b.AuthUser && a.Password == b.Password && a.Expires == b.Expires &&
+		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls
+}
+
+// startTrunks starts every trunk's registration with the server's life.
+func (s *Server) startTrunks(ctx context.Context) {
+	s.mu.Lock()
+	s.runCtx = ctx
+	ts := make([]*trunk, 0, len(s.trunks))
+	for _, t := range s.trunks {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		t.start(ctx)
+	}
+}
+
+// stopTrunks unregisters and stops every trunk (at shutdown).
+func (s *Server) stopTrunks() {
+	s.mu.Lock()
+	s.runCtx = nil
+	ts := make([]*trunk, 0, len(s.trunks))
+	for _, t := range s.trunks {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		t.stop()
+	}
+}
+
+// Trunks reports every trunk's state, sorted by name.
+func (s *Server) Trunks() []TrunkStatus {
+	s.mu.Lock()
+	ts := make([]*trunk, 0, len(s.trunks))
+	for _, t := range s.trunks {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	out := make([]TrunkStatus, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.status())
+	}
+	slices.SortFunc(out, func(a, b TrunkStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// TrunkStatus reports one trunk's state.
+func (s *Server) TrunkStatus(name string) (TrunkStatus, bool) {
+	t := s.trunk(name)
+	if t == nil {
+		return TrunkStatus{}, false
+	}
+	return t.status(), true
+}
+
+func (s *Server) trunk(name string) *trunk {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trunks[name]
+}
+
+func (t *trunk) status() TrunkStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.st
+}
+
+// start runs the registration loop of a register trunk until stop.
+func (t *trunk) start(parent context.Context) {
+	if !t.cfg.Register {
+		return
+	}
+	t.mu.Lock()
+	if t.cancel != nil {
+		t.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(parent)
+	t.cancel, t.stopped = cancel, make(chan struct{})
+	stopped := t.stopped
+	t.mu.Unlock()
+	go func() {
+		defer close(stopped)
+		t.run(ctx)
+	}()
+}
+
+// stop ends the registration loop and waits for its unregistration.
+func (t *trunk) stop() {
+	t.mu.Lock()
+	cancel, stopped := t.cancel, t.stopped
+	t.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-stopped
+}
+
+// run registers, refreshes before expiry and retries failures with
+// exponential back-off; when ctx ends it unregisters (Expires: 0).
+func (t *trunk) run(ctx context.Context) {
+	s := t.s
+	backoff := s.cfg.TrunkRetryMin
+	for {
+		granted, err := t.register(ctx, t.cfg.Expires)
+		if ctx.Err() != nil {
+			break
+		}
+		var wait time.Duration
+		t.mu.Lock()
+		if err != nil {
+			wait = backoff
+			backoff = min(backoff*2, s.cfg.TrunkRetryMax)
+			if t.st.State != TrunkFailed || t.st.Reason != err.Error() {
+				s.log.Warn("sip: trunk registration failed", "trunk", t.cfg.Name, "err", err, "retry", wait)
+			}
+			t.st.State, t.st.Reason, t.st.Expires = TrunkFailed, err.Error(), time.Time{}
+			t.st.Failures++
+			t.st.NextAttempt = time.Now().Add(wait)
+		} else {
+			backoff = s.cfg.TrunkRetryMin
+			if t.st.State != TrunkRegistered {
+				s.log.Info("sip: trunk registered", "trunk", t.cfg.Name, "expires", granted)
+			}
+			t.st.State, t.st.Reason, t.st.Failures = TrunkRegistered, "", 0
+			t.st.Expires, t.st.NextAttempt = time.Now().Add(granted), time.Time{}
+			t.st.Registrations++
+			wait = refreshAfter(granted)
+		}
+		t.mu.Unlock()
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	t.mu.Lock()
+	registered := t.st.State == TrunkRegistered
+	t.st.State, t.st.Reason, t.st.Expires, t.st.NextAttempt = TrunkUnregistered, "", time.Time{}, time.Time{}
+	t.cancel = nil
+	t.mu.Unlock()
+	if registered {
+		// Best effort, bounded: shutdown must not hang on a dead provider.
+		uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if _, err := t.register(uctx, 0); err != nil {
+			s.log.Info("sip: trunk unregistration", "trunk", t.cfg.Name, "err", err)
+		}
+		cancel()
+	}
+}
+
+// refreshAfter is when to refresh a registration granted for d: halfway
+// for short ones, else a minute early (room for retransmissions and a
+// challenge round trip).
+func refreshAfter(d time.Duration) time.Duration {
+	if d <= 2*time.Minute {
+		return max(d/2, 100*time.Millisecond)
+	}
+	return d - time.Minute
+}
+
+// register sends one REGISTER (answering a digest challenge) and returns
+// the granted lifetime.
+func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
+	s := t.s
+	host, port := splitHostPort(t.cfg.Host)
+	if addrs := t.resolve(ctx, host); len(addrs) > 0 {
+		t.mu.Lock()
+		t.addrs = addrs
+		t.mu.Unlock()
+	}
+	recipient := sip.Uri{Scheme: "sip", Host: host, Port: port}
+	req := sip.NewRequest(sip.REGISTER, recipient)
+	req.SipVersion = "SIP/2.0"
+	aor := sip.Uri{Scheme: "sip", User: t.cfg.Username, Host: host}
+	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", randomHex(6))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
+	t.mu.Lock()
+	cid := sip.CallIDHeader(t.callID)
+	t.cseq++
+	seq := t.cseq
+	t.mu.Unlock()
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: sip.REGISTER})
+	maxf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxf)
+	req.AppendHeader(&sip.ContactHeader{Address: s.contactURI(t.cfg.Username, t.cfg.Transport)})
+	req.AppendHeader(sip.NewHeader("Expires", fmt.Sprint(int(expires/time.Second))))
+	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
+	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	req.SetBody(nil)
+	req.SetTransport(t.cfg.Transport)
+	s.fromListener(req)
+
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.TrunkTimeout)
+	defer cancel()
+	res, err := s.cli.Do(rctx, req, sipgo.ClientRequestAddVia)
+	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
+		res, err = s.cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password})
+		if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
+			return 0, fmt.Errorf("%d %s (credentials refused)", res.StatusCode, res.Reason)
+		}
+	}
+	// The CSeq went up by one for the authenticated request.
+	if c := req.CSeq(); c != nil {
+		t.mu.Lock()
+		t.cseq = max(t.cseq, c.SeqNo)
+		t.mu.Unlock()
+	}
+	if err != nil {
+		if rctx.Err() != nil && ctx.Err() == nil || errors.Is(err, context.DeadlineExceeded) {
+			return 0, errors.New("no response from " + t.cfg.Host)
+		}
+		return 0, fmt.Errorf("no response from %s: %w", t.cfg.Host, err)
+	}
+	if !res.IsSuccess() {
+		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
+	}
+	return grantedExpiry(res, s.contactURI(t.cfg.Username, t.cfg.Transport), expires), nil
+}
+
+// grantedExpiry reads the lifetime the registrar granted our contact:
+// its expires parameter, else the Expires header, else what we asked.
+func grantedExpiry(res *sip.Response, ours sip.Uri, asked time.Duration) time.Duration {
+	for _, h := range res.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || !strings.EqualFold(c.Address.Host, ours.Host) || c.Address.Port != ours.Port || c.Address.User != ours.User {
+			continue
+		}
+		if v, ok := c.Params.Get("expires"); ok {
+			if d, ok := parseSeconds(v); ok {
+				return d
+			}
+		}
+	}
+	if h := res.GetHeader("Expires"); h != nil {
+		if d, ok := parseSeconds(h.Value()); ok {
+			return d
+		}
+	}
+	return asked
+}
+
+func (t *trunk) resolve(ctx context.Context, host string) []netip.Addr {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a.Unmap()}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for i := range addrs {
+		addrs[i] = addrs[i].Unmap()
+	}
+	return addrs
+}
+
+func splitHostPort(hp string) (string, int) {
+	h, p, _ := net.SplitHostPort(hp)
+	var n int
+	fmt.Sscanf(p, "%d", &n)
+	return h, n
+}
+
+// acquire takes a call slot; false at MaxCalls.
+func (t *trunk) acquire() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cfg.MaxCalls > 0 && t.st.ActiveCalls >= t.cfg.MaxCalls {
+		return false
+	}
+	t.st.ActiveCalls++
+	return true
+}
+
+func (t *trunk) release() {
+	t.mu.Lock()
+	t.st.ActiveCalls--
+	t.mu.Unlock()
+}
+
+// trustedFrom reports whether a request from ip comes from this trunk:
+// a peer's listed address, or a register trunk's provider address.
+func (t *trunk) trustedFrom(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if slices.Contains(t.cfg.Peers, ip) {
+		return true
+	}
+	return t.cfg.Register && slices.Contains(t.addrs, ip)
+}
+
+// trunkFor finds the trunk a new INVITE comes from by its source address
+// (nil: an extension's call, which must authenticate). Addresses are the
+// only proof a trunk call has, so they come from configuration (peer IPs)
+// or from the provider's own address (register trunks), never from
+// anything the request says about itself.
+func (s *Server) trunkFor(req *sip.Request) *trunk {
+	ip := sourceIP(req)
+	s.mu.Lock()
+	ts := make([]*trunk, 0, len(s.trunks))
+	for _, t := range s.trunks {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(ts, func(a, b *trunk) int { return strings.Compare(a.cfg.Name, b.cfg.Name) })
+	for _, t := range ts {
+		if t.trustedFrom(ip) {
+			return t
+		}
+	}
+	return nil
+}
+
+// trunkDID is the number an inbound trunk call dialled: the Request-URI's
+// user, unless that is our registration's user (providers that send calls
+// to the registered contact put the DID in To).
+func trunkDID(req *sip.Request, t *trunk) string {
+	user := req.Recipient.User
+	if (user == "" || user == t.cfg.Username) && req.To() != nil && req.To().Address.User != "" {
+		user = req.To().Address.User
+	}
+	return user
+}
+
+// TrunkPing sends an OPTIONS to a trunk's provider within ctx and returns
+// the round trip; an error says why there was no answer.
+func (s *Server) TrunkPing(ctx context.Context, name string) (time.Duration, error) {
+	t := s.trunk(name)
+	if t == nil {
+		return 0, fmt.Errorf("sip: no trunk %q", name)
+	}
+	host, port := splitHostPort(t.cfg.Host)
+	target := sip.Uri{Scheme: "sip", Host: host, Port: port}
+	req := sip.NewRequest(sip.OPTIONS, target)
+	req.SipVersion = "SIP/2.0"
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: t.cfg.Username, Host: s.host}, Params: sip.NewParams()}
+	from.Params.Add("tag", randomHex(6))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: target})
+	cid := sip.CallIDHeader(randomHex(12) + "@" + s.host)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
+	maxf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxf)
+	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
+	req.SetBody(nil)
+	req.SetTransport(t.cfg.Transport)
+	s.fromListener(req)
+	start := time.Now()
+	res, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+	if err != nil {
+		return 0, fmt.Errorf("sip: trunk %s: no answer to OPTIONS from %s: %w", name, t.cfg.Host, err)
+	}
+	// Any final response proves the provider is there (many answer
+	// OPTIONS with 401, 403 or 404).
+	_ = res
+	return time.Since(start), nil
+}

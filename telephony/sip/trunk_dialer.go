@@ -1,0 +1,144 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
+	"minipbx/telephony/media"
+)
+
+// TrunkTarget is the Dialer target that calls digits out through a trunk.
+func TrunkTarget(trunk, digits string) string { return "trunk:" + trunk + ":" + digits }
+
+// parseTrunkTarget splits "trunk:NAME:DIGITS".
+func parseTrunkTarget(s string) (name, digits string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "trunk:")
+	if !ok {
+		return "", "", false
+	}
+	name, digits, ok = strings.Cut(rest, ":")
+	if !ok || name == "" || !dialplan.IsDialString(strings.TrimPrefix(digits, "+")) {
+		return "", "", false
+	}
+	return name, digits, true
+}
+
+// dialTrunk sends an INVITE for digits to a trunk's provider, answering
+// its digest challenge with the trunk's credentials. It fails at once
+// with CauseUnavailable when a register trunk is not registered and
+// CauseCongestion at the trunk's MaxCalls, so the exchange tries the next
+// carrier; a provider that does not answer within TrunkTimeout counts as
+// unavailable too.
+func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Channel, error) {
+	name, digits, ok := parseTrunkTarget(req.Target)
+	if !ok {
+		return nil, &channel.DialError{Cause: channel.CauseNotFound, Err: fmt.Errorf("bad trunk target %q", req.Target)}
+	}
+	t := s.trunk(name)
+	if t == nil {
+		return nil, &channel.DialError{Cause: channel.CauseNotFound, Err: fmt.Errorf("no trunk %q", name)}
+	}
+	if st := t.status(); t.cfg.Register && st.State != TrunkRegistered {
+		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("trunk %s is %s %s", name, st.State, st.Reason)}
+	}
+	if !t.acquire() {
+		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: fmt.Errorf("trunk %s is at its %d calls", name, t.cfg.MaxCalls)}
+	}
+	l := newLeg(s, false)
+	l.trunk = t
+	if !s.addLeg(l) {
+		t.release()
+		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
+	}
+	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	if err != nil {
+		s.removeLeg(l)
+		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
+	}
+	l.sess = sess
+	var codecs []media.Codec
+	for _, c := range req.Codecs {
+		if c == media.PCMU || c == media.PCMA {
+			codecs = append(codecs, c)
+		}
+	}
+	offer, err := sess.Offer(codecs, media.SendRecv)
+	if err != nil {
+		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
+			s.removeLeg(l)
+			sess.Close()
+			return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
+		}
+	}
+	host, port := splitHostPort(t.cfg.Host)
+	l.info.Endpoint = "trunk:" + name
+	l.info.Caller = req.Caller
+	l.info.Dialled = digits
+	// The provider knows the box by the trunk's number: From carries it
+	// whatever the extension's own number is.
+	l.local = sip.Uri{Scheme: "sip", User: t.cfg.CallerID, Host: host}
+	l.localName = t.cfg.CallerName
+	if l.local.User == "" {
+		l.local.User = "anonymous"
+	}
+	l.remote = sip.Uri{Scheme: "sip", User: digits, Host: host}
+	oc := &outCall{leg: l, auth: &sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password}}
+	if req.Caller.Withheld != "" {
+		oc.privacy = true
+	}
+	l.out = oc
+	dest := t.cfg.Host
+	if ip, err := netip.ParseAddr(host); err == nil {
+		dest = netip.AddrPortFrom(ip.Unmap(), uint16(port)).String()
+	} else if addrs := t.resolve(ctx, host); len(addrs) > 0 {
+		dest = net.JoinHostPort(addrs[0].String(), fmt.Sprint(port))
+	}
+	ruri := sip.Uri{Scheme: "sip", User: digits, Host: host, Port: port}
+	b := Binding{
+		Extension: "trunk:" + name,
+		Contact:   ruri.String(),
+		Source:    dest,
+		Transport: t.cfg.Transport,
+	}
+	l.mu.Lock()
+	f, err := oc.startFork(b, offer)
+	if err != nil {
+		l.endLocked(channel.CauseUnavailable)
+		l.mu.Unlock()
+		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("trunk %s: %w", name, err)}
+	}
+	oc.forks = append(oc.forks, f)
+	// A provider that does not even say Trying is not there.
+	time.AfterFunc(s.cfg.TrunkTimeout, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !f.provisional && !f.done {
+			f.done, f.status = true, 480
+			oc.checkAllDoneLocked()
+			go f.tx.Terminate()
+		}
+	})
+	if req.Timeout > 0 {
+		oc.timer = time.AfterFunc(req.Timeout, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.state == stRinging {
+				oc.cancelAllLocked()
+				l.endLocked(channel.CauseNoAnswer)
+			}
+		})
+	}
+	l.mu.Unlock()
+	s.log.Info("sip: outgoing trunk call", "leg", l.info.ID, "trunk", name, "to", digits)
+	return l, nil
+}
