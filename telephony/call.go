@@ -83,7 +83,7 @@ func legName(i channel.Info) string {
 	if i.Endpoint == "" {
 		return string(i.Kind)
 	}
-	if strings.HasPrefix(i.Endpoint, string(i.Kind)+":") {
+	if strings.HasPrefix(i.Endpoint, string(i.Kind)+":") || strings.HasPrefix(i.Endpoint, "trunk:") {
 		return i.Endpoint
 	}
 	return string(i.Kind) + ":" + i.Endpoint
@@ -103,6 +103,12 @@ func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 
 	var callerExt *store.Extension
 	var number string
+	if trunkOf(c.inInfo) != "" {
+		// An outside caller: never an extension, whatever number its
+		// From claims (toll fraud), routed by the DID it dialled.
+		x.inbound(ctx, c, p, log)
+		return
+	}
 	switch c.inInfo.Kind {
 	case channel.SIP:
 		if e, ok := findExtension(cfg, c.inInfo.Caller.Number); ok {
@@ -167,8 +173,18 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 		}
 	}
 	if dest.Kind == "" {
-		d, r, ok := p.inboundDestination(port, x.now())
-		if !ok {
+		var d dialplan.Destination
+		var r store.InboundRoute
+		var ok bool
+		if trunk := trunkOf(c.inInfo); trunk != "" {
+			d, r, ok = p.trunkDestination(trunk, c.inInfo.Dialled, x.now())
+			if !ok {
+				log.Info("trunk call to a number with no destination", "trunk", trunk, "did", c.inInfo.Dialled)
+				c.set(func(c *call) { c.callee = c.inInfo.Dialled })
+				c.hangupIn(channel.CauseNotFound)
+				return
+			}
+		} else if d, r, ok = p.inboundDestination(port, x.now()); !ok {
 			log.Warn("call on an FXO line with no destination", "port", port)
 			c.hangupIn(channel.CauseUnavailable)
 			return
@@ -562,6 +578,17 @@ func (x *Exchange) outbound(ctx context.Context, c *call, p *plan, number string
 	}
 	best := channel.CauseCongestion // all lines busy
 	for _, via := range sel.Via {
+		if _, ok := p.trunks[via]; ok {
+			// The SIP layer enforces the trunk's own limits and state:
+			// unregistered, full or unreachable fail at once (dialFailed)
+			// and the next carrier is tried.
+			out, cause, _, dialFailed := x.ringOut(ctx, c, []target{{d: x.sipDialer, target: "trunk:" + via + ":" + sel.Digits}}, ringFor, presented)
+			if out != nil || final(ctx, cause) || (!dialFailed && !lineFault(cause)) {
+				return out, cause
+			}
+			x.log.Info("trunk failed; trying the next carrier", "call", c.id, "trunk", via, "cause", cause)
+			continue
+		}
 		if via == legacyVia {
 			out, cause, _, dialFailed := x.ringOut(ctx, c, []target{{d: x.analogDialer, target: "fxo:" + sel.Digits}}, ringFor, presented)
 			if out != nil || final(ctx, cause) || (!dialFailed && !lineFault(cause)) {

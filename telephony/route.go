@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,7 @@ type plan struct {
 	router     dialplan.Router
 	emergency  map[string]bool
 	lineGroups map[string]store.LineGroup
+	trunks     map[string]store.Trunk
 	ringGroups map[string]store.RingGroup
 	menus      map[string]store.Menu
 	queues     map[string]store.Queue
@@ -77,7 +79,7 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 }
 
 func compileFull(cfg *store.Config) (*plan, error) {
-	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{},
+	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{}, trunks: map[string]store.Trunk{},
 		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, queues: map[string]store.Queue{}, rules: map[string]store.ExtensionRule{},
 		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{}}
 	var entries []dialplan.Entry
@@ -144,6 +146,10 @@ func compileFull(cfg *store.Config) (*plan, error) {
 	for _, g := range cfg.LineGroups {
 		p.lineGroups[g.Name] = g
 		p.router.EmergencyVia = append(p.router.EmergencyVia, g.Name)
+	}
+	for _, t := range cfg.Trunks {
+		p.trunks[t.Name] = t
+		p.router.EmergencyVia = append(p.router.EmergencyVia, t.Name)
 	}
 	for _, r := range cfg.OutboundRoutes {
 		pat, err := dialplan.ParsePattern(r.Pattern)
@@ -276,7 +282,7 @@ func (p *plan) open(name string, t time.Time) bool {
 // the inbound route that decided it ("" for the line's own destination).
 func (p *plan) inboundDestination(port int, now time.Time) (dialplan.Destination, store.InboundRoute, bool) {
 	for _, r := range p.cfg.InboundRoutes {
-		if len(r.Lines) > 0 && !slices.Contains(r.Lines, port) {
+		if len(r.Lines) > 0 && !slices.Contains(r.Lines, port) || isTrunkRoute(r) {
 			continue
 		}
 		d := r.Destination
@@ -294,6 +300,52 @@ func (p *plan) inboundDestination(port int, now time.Time) (dialplan.Destination
 		return dialplan.Destination{}, store.InboundRoute{}, false
 	}
 	return dialplan.Destination{Kind: dialplan.DestExtension, Value: n}, store.InboundRoute{}, true
+}
+
+// isTrunkRoute reports whether an inbound route is for trunk calls.
+func isTrunkRoute(r store.InboundRoute) bool { return len(r.Trunks) > 0 || len(r.DIDs) > 0 }
+
+// trunkDestination decides where a call from trunk to did goes: the
+// first trunk route that matches, else the trunk's own DID table.
+func (p *plan) trunkDestination(trunk, did string, now time.Time) (dialplan.Destination, store.InboundRoute, bool) {
+	for _, r := range p.cfg.InboundRoutes {
+		if !isTrunkRoute(r) || len(r.Trunks) > 0 && !slices.Contains(r.Trunks, trunk) ||
+			len(r.DIDs) > 0 && !slices.ContainsFunc(r.DIDs, func(d string) bool { return sameNumber(d, did) }) {
+			continue
+		}
+		d := r.Destination
+		if r.Schedule != "" && r.ClosedDestination != "" && !p.open(r.Schedule, now) {
+			d = r.ClosedDestination
+		}
+		dest, err := dialplan.ParseDestination(d)
+		return dest, r, err == nil
+	}
+	t, ok := p.trunks[trunk]
+	if !ok {
+		return dialplan.Destination{}, store.InboundRoute{}, false
+	}
+	for _, d := range t.DIDs {
+		if sameNumber(d.Number, did) {
+			dest, err := dialplan.ParseDestination(d.Destination)
+			return dest, store.InboundRoute{}, err == nil
+		}
+	}
+	return dialplan.Destination{}, store.InboundRoute{}, false
+}
+
+// sameNumber compares DIDs with or without a leading + (providers differ).
+func sameNumber(a, b string) bool {
+	return strings.TrimPrefix(a, "+") == strings.TrimPrefix(b, "+")
+}
+
+// trunkOf returns the trunk name of a trunk channel's endpoint
+// ("trunk:NAME"), or "".
+func trunkOf(i channel.Info) string {
+	name, _ := strings.CutPrefix(i.Endpoint, "trunk:")
+	if name == i.Endpoint {
+		return ""
+	}
+	return name
 }
 
 // runtime is the dial plan's memory across calls and configuration
