@@ -28,15 +28,15 @@ type dialPlanSection struct {
 var dialPlanPages = []dialPlanSection{
 	{"numbering", "Numbering", `Short numbers standing for a destination ({"number": "300", "destination": "group:sales"}) and emergency numbers, which always route whatever the caller's class.`},
 	{"line_groups", "Line groups", `FXO lines used together by outbound routes, hunted "ascending", "descending" or "roundrobin", with an optional max_calls.`},
-	{"outbound_routes", "Outbound routes", `Numbers matching a pattern (8XXXXXXXXXX, 810X., 0XX; X N Z [1-5] and a final . as in other PBXs) go out through line groups in fallback order, with strip/prepend and the permission class they need (local, national, international).`},
+	{"outbound_routes", "Outbound routes", `An outbound route takes the numbers extensions dial that match its pattern out through line groups, trying the next group when every line of one is busy. It can remove and add digits first, and only extensions with the permission class it needs may use it.`},
 	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
-	{"inbound_routes", "Inbound routes", `Where calls on FXO lines go, optionally by schedule (destination while open, closed_destination otherwise), with an optional limit on concurrent calls.`},
+	{"inbound_routes", "Inbound routes", `An inbound route says where calls arriving on an outside (FXO) line go: always to one destination, or by a schedule to one destination during working hours and another when closed.`},
 	{"ring_groups", "Ring groups", `A ring group rings several phones for one call — all at once or one after another — each for its own ring time, then sends the call on if nobody answers. Other parts of the dial plan reach it as group:NAME, and extensions can dial its internal number.`},
 	{"queues", "Queues", `Callers wait in order with music on hold (prompts as for voice menus) and hear their position every announce_every_s; the caller at the head rings free agents (ext:, fxs:, number:) by strategy; wrap_up_s rests an agent after a call; max_callers, max_wait_s and the timeout destination bound the wait.`},
 	{"ivr_menus", "Voice menus", `A menu answers, plays its prompts ({"file": "welcome.wav"} from the prompts directory, or {"tone": "1000", "ms": 300}), and routes by key ("keys": {"1": "group:sales"}); direct_dial lets callers dial extensions; silence leads to default_destination after the retries.`},
-	{"schedules", "Schedules", `Working hours ("mon-fri 09:00-18:00") and holidays ("2026-12-31", or "01-01" every year) in the box's time zone.`},
-	{"classifiers", "Caller lists", `Caller numbers or patterns applied to every call from a line: "reject" (a blacklist), "route" to a destination (a VIP list), or "first" (ahead of the others in queues).`},
-	{"extension_rules", "Extension rules", `Per extension: permission class, forwarding (always, busy, no answer after no_answer_s, unavailable), a follow-me list of up to 10 numbers, and the caller ID a forwarded call shows.`},
+	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes and follow-me use schedules.`},
+	{"classifiers", "Caller lists", `A caller list applies to every call from an outside line, by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues.`},
+	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }
 

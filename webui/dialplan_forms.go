@@ -50,8 +50,13 @@ type objectKind[T any] struct {
 	detail   func(T) string
 	// fields builds the form's fields from o (names are paths in o).
 	fields func(o T, c *planContext) []*field
-	// parse reads the posted values; p records numbers that are not.
-	parse func(v url.Values, p *formParser) T
+	// parse reads the posted values over base (the stored object, or zero
+	// for a new one), so parts the form does not show are kept; p records
+	// numbers that are not.
+	parse func(v url.Values, p *formParser, base T) T
+	// alias, when set, names the field of paths that are not field names
+	// ("hours[2]" → "day_wed").
+	alias func(o T) map[string]string
 }
 
 func (k *objectKind[T]) section() string  { return k.key }
@@ -84,9 +89,13 @@ func (k *objectKind[T]) newForm(o T, i int, c *planContext) *form {
 
 func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planContext) *form {
 	p := &formParser{v: v, bad: map[string]string{}, raw: map[string]string{}}
-	o := k.parse(v, p)
 	l := k.list(d)
 	editing := i < len(*l)
+	var base T
+	if editing {
+		base = (*l)[i]
+	}
+	o := k.parse(v, p, base)
 	if editing {
 		(*l)[i] = o
 	} else {
@@ -97,6 +106,9 @@ func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planCo
 		fi = -1
 	}
 	f := k.newForm(o, fi, c)
+	if k.alias != nil {
+		f.alias = k.alias(o)
+	}
 	for name, msg := range p.bad {
 		if x := f.field(name); x != nil {
 			x.Value, x.Error = p.raw[name], msg
@@ -160,10 +172,11 @@ type planContext struct {
 	Schedules    []string
 	LineGroups   []string
 	Extensions   []store.Extension
+	FXOLines     []store.FXOLine
 }
 
-func newPlanContext(d *store.DialPlan, exts []store.Extension) *planContext {
-	c := &planContext{Extensions: exts}
+func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLine) *planContext {
+	c := &planContext{Extensions: exts, FXOLines: fxo}
 	for _, e := range exts {
 		label := "Extension " + e.Number
 		if e.Name != "" {
@@ -305,20 +318,24 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 		)
 		return fs
 	},
-	parse: func(v url.Values, p *formParser) store.RingGroup {
-		return store.RingGroup{
-			Name: p.str("name"), Number: p.str("number"), Strategy: p.str("strategy"),
-			Members:  parseMembers("members", v, p),
-			MaxWaitS: p.num("max_wait_s", "max_wait_s", "the maximum wait in seconds"),
-			Timeout:  p.str("timeout_destination"),
-			MaxCalls: p.num("max_calls", "max_calls", "the number of callers"),
-		}
+	parse: func(v url.Values, p *formParser, g store.RingGroup) store.RingGroup {
+		g.Name, g.Number, g.Strategy = p.str("name"), p.str("number"), p.str("strategy")
+		g.Members = parseMembers("members", v, p)
+		g.MaxWaitS = p.num("max_wait_s", "max_wait_s", "the maximum wait in seconds")
+		g.Timeout = p.str("timeout_destination")
+		g.MaxCalls = p.num("max_calls", "max_calls", "the number of callers")
+		return g
 	},
 }
 
 // planKinds are the kinds with form pages, by section key.
 var planKinds = map[string]planKind{
-	"ring_groups": ringGroupKind,
+	"ring_groups":     ringGroupKind,
+	"outbound_routes": outboundRouteKind,
+	"inbound_routes":  inboundRouteKind,
+	"schedules":       scheduleKind,
+	"classifiers":     classifierKind,
+	"extension_rules": extensionRuleKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object
@@ -336,6 +353,12 @@ func applyPathErrors(f *form, key string, i int, fs []FieldError) {
 		if ok && strings.HasPrefix(rest, ".") {
 			rest = rest[1:]
 			x = f.field(rest)
+			if x == nil && f.alias[rest] != "" {
+				x = f.field(f.alias[rest])
+			}
+			if j := strings.LastIndexByte(rest, '['); x == nil && j > 0 && strings.HasSuffix(rest, "]") {
+				x = f.field(rest[:j]) // numbers[2] of a one-a-line list
+			}
 			if x == nil {
 				for _, y := range f.Fields {
 					if strings.HasPrefix(y.Name, rest+"[") || strings.HasPrefix(y.Name, rest+".") {
@@ -377,7 +400,7 @@ func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error)
 		return store.DialPlan{}, nil, err
 	}
 	d := c.DialPlan()
-	return d, newPlanContext(&d, c.Extensions), nil
+	return d, newPlanContext(&d, c.Extensions, c.FXOLines), nil
 }
 
 // dialPlanKindPage is a kind's list of objects.

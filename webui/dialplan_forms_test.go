@@ -2,10 +2,12 @@ package webui
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,3 +142,153 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestDialPlanObjectPages: every kind with a form page creates, edits
+// and deletes its objects, and shows the store's problem beside the
+// field its path names, keeping what was typed.
+func TestDialPlanObjectPages(t *testing.T) {
+	for _, tc := range []struct {
+		key      string
+		good     url.Values
+		stored   func(d store.DialPlan) string // "" when d holds good as the first object
+		bad      map[string]string             // fields changed from good
+		badField string
+		badMsg   string
+		editKey  string // a field changed on the edit page
+		editVal  string
+		edited   func(d store.DialPlan) bool
+	}{
+		{key: "outbound_routes",
+			good: url.Values{"name": {"mobile"}, "pattern": {"89XXXXXXXXX"}, "strip": {"1"}, "prepend": {""}, "class": {"national"},
+				"via[0]": {"city"}, "via[1]": {""}, "via[2]": {"town"}},
+			stored: func(d store.DialPlan) string {
+				if r := d.OutboundRoutes[0]; r.Pattern != "89XXXXXXXXX" || r.Strip != 1 || r.Class != "national" || strings.Join(r.Via, ",") != "city,town" {
+					return fmt.Sprintf("%+v", r)
+				}
+				return ""
+			},
+			bad: map[string]string{"pattern": "8Q"}, badField: "pattern", badMsg: `value="8Q"`,
+			editKey: "class", editVal: "international",
+			edited: func(d store.DialPlan) bool { return d.OutboundRoutes[0].Class == "international" }},
+		{key: "inbound_routes",
+			good: url.Values{"name": {"main"}, "lines": {"1"}, "schedule": {"office"}, "destination": {"ext:101"}, "closed_destination": {"ext:105"}, "max_calls": {"2"}},
+			stored: func(d store.DialPlan) string {
+				if r := d.InboundRoutes[0]; len(r.Lines) != 1 || r.Lines[0] != 1 || r.Schedule != "office" || r.ClosedDestination != "ext:105" || r.MaxCalls != 2 {
+					return fmt.Sprintf("%+v", r)
+				}
+				return ""
+			},
+			bad: map[string]string{"destination": "ext:999"}, badField: "destination", badMsg: `value="ext:999"`,
+			editKey: "lines", editVal: "0",
+			edited: func(d store.DialPlan) bool { return len(d.InboundRoutes[0].Lines) == 0 }},
+		{key: "schedules",
+			good: url.Values{"name": {"shop"}, "day_mon": {"09:00-18:00"}, "day_tue": {"09:00-18:00"}, "day_wed": {"09:00-18:00"},
+				"day_thu": {"09:00-18:00"}, "day_fri": {"09:00-13:00, 14:00-18:00"}, "day_sat": {""}, "day_sun": {""}, "holidays": {"12-25\r\n2026-12-31\r\n"}},
+			stored: func(d store.DialPlan) string {
+				s := d.Schedules[1]
+				if strings.Join(s.Hours, ";") != "mon-thu 09:00-18:00;fri 09:00-13:00;fri 14:00-18:00" || strings.Join(s.Holidays, ";") != "12-25;2026-12-31" {
+					return fmt.Sprintf("%+v", s)
+				}
+				return ""
+			},
+			bad: map[string]string{"day_wed": "9-18"}, badField: "day_wed", badMsg: `value="9-18"`,
+			editKey: "day_sat", editVal: "10:00-14:00",
+			edited: func(d store.DialPlan) bool { return slices.Contains(d.Schedules[1].Hours, "sat 10:00-14:00") }},
+		{key: "classifiers",
+			good: url.Values{"name": {"blocked"}, "action": {"reject"}, "numbers": {"84951234567\n8800."}, "destination": {""}},
+			stored: func(d store.DialPlan) string {
+				if c := d.Classifiers[0]; c.Action != "reject" || strings.Join(c.Numbers, ",") != "84951234567,8800." || c.Anonymous {
+					return fmt.Sprintf("%+v", c)
+				}
+				return ""
+			},
+			bad: map[string]string{"action": "route"}, badField: "destination", badMsg: `<option value="route" selected>`,
+			editKey: "anonymous", editVal: "on",
+			edited: func(d store.DialPlan) bool { return d.Classifiers[0].Anonymous }},
+		{key: "extension_rules",
+			good: url.Values{"extension": {"101"}, "class": {"local"}, "forward_busy": {"ext:105"}, "no_answer_s": {"25"},
+				"follow_me[0].destination": {"number:89161234567"}, "follow_me[0].ring_s": {"30"}, "follow_me[1].destination": {""}, "forward_caller_id": {"box"}},
+			stored: func(d store.DialPlan) string {
+				r := d.ExtensionRules[0]
+				if r.Extension != "101" || r.Class != "local" || r.ForwardBusy != "ext:105" || r.NoAnswerS != 25 || len(r.FollowMe) != 1 ||
+					r.FollowMe[0].RingS != 30 || r.ForwardCallerID != "box" {
+					return fmt.Sprintf("%+v", r)
+				}
+				return ""
+			},
+			bad: map[string]string{"forward_always": "ext:101"}, badField: "forward_always", badMsg: `value="ext:101"`,
+			editKey: "forward_caller_id", editVal: "caller",
+			edited: func(d store.DialPlan) bool { return d.ExtensionRules[0].ForwardCallerID == "" }},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			c, db := dialPlanClient(t)
+			if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
+				cfg.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1}, Hunt: store.HuntAscending}, {Name: "town", Lines: []int{2}, Hunt: store.HuntAscending}}
+				cfg.Schedules = []store.Schedule{{Name: "office", Hours: []string{"mon-fri 09:00-18:00"}}}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			plan := func() store.DialPlan { cfg, _ := db.Config(); return cfg.DialPlan() }
+			before := plan()
+			if w := c.get("/dialplan/" + tc.key); w.Code != 200 || !strings.Contains(w.Body.String(), `id="new-object"`) {
+				t.Fatalf("list: %d", w.Code)
+			}
+			if w := c.get("/dialplan/" + tc.key + "/new"); w.Code != 200 || !strings.Contains(w.Body.String(), `id="object-form"`) {
+				t.Fatalf("new: %d", w.Code)
+			}
+			bad := url.Values{}
+			for k, v := range tc.good {
+				bad[k] = v
+			}
+			for k, v := range tc.bad {
+				bad.Set(k, v)
+			}
+			w := c.post("/dialplan/"+tc.key+"/new", bad)
+			if w.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("bad: %d %s", w.Code, w.Body)
+			}
+			page := w.Body.String()
+			if got := fieldOf(t, page, tc.badField); !strings.Contains(got, `class="field-error"`) {
+				t.Errorf("no error beside %s: %s", tc.badField, got)
+			}
+			for k, v := range tc.bad {
+				if got := fieldOf(t, page, k); !strings.Contains(got, html.UnescapeString(tc.badMsg)) && k == tc.badField || !strings.Contains(got, v) {
+					t.Errorf("%s not kept: %s", k, got)
+				}
+			}
+			if strings.Contains(page, "form-errors") {
+				t.Errorf("problem not placed beside a field: %s", page)
+			}
+			if !equalJSON(plan(), before) {
+				t.Fatal("a refused form changed the plan")
+			}
+			if w := c.post("/dialplan/"+tc.key+"/new", tc.good); w.Code != http.StatusSeeOther {
+				t.Fatalf("create: %d %s", w.Code, w.Body)
+			}
+			if p := tc.stored(plan()); p != "" {
+				t.Fatalf("stored: %s", p)
+			}
+			idx := len(k(tc.key).items(&before))
+			edit := fmt.Sprintf("/dialplan/%s/%d/edit", tc.key, idx)
+			if w := c.get(edit); w.Code != 200 {
+				t.Fatalf("edit page: %d", w.Code)
+			}
+			tc.good.Set(tc.editKey, tc.editVal)
+			if w := c.post(edit, tc.good); w.Code != http.StatusSeeOther {
+				t.Fatalf("edit: %d %s", w.Code, w.Body)
+			}
+			if d := plan(); !tc.edited(d) {
+				t.Fatalf("edit not stored: %+v", d)
+			}
+			if w := c.post(fmt.Sprintf("/dialplan/%s/%d/delete", tc.key, idx), nil); w.Code != http.StatusSeeOther {
+				t.Fatalf("delete: %d %s", w.Code, w.Body)
+			}
+			if after := plan(); len(k(tc.key).items(&after)) != idx {
+				t.Fatalf("not deleted: %+v", after)
+			}
+		})
+	}
+}
+
+func k(key string) planKind { return planKinds[key] }

@@ -37,6 +37,9 @@ type form struct {
 	Title              string
 	Fields             []*field
 	Errors             []string
+	// alias maps error paths that are not field names to the field that
+	// shows them (dialplan_forms.go).
+	alias map[string]string
 }
 
 func (f *form) field(name string) *field {

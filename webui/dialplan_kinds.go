@@ -1,0 +1,395 @@
+package webui
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"minipbx/telephony/dialplan"
+	"minipbx/telephony/store"
+)
+
+// The form of each kind of dial-plan object (see dialplan_forms.go for
+// how they are served). Field names are paths in the object.
+
+// listRows are select rows for a list of names (an outbound route's line
+// groups), the chosen ones then memberRows empty ones.
+func listRows(prefix, label string, values, choices []string, none, help string) []*field {
+	var out []*field
+	for j := 0; j < len(values)+memberRows; j++ {
+		v := ""
+		if j < len(values) {
+			v = values[j]
+		}
+		id := fmt.Sprintf("%s[%d]", prefix, j)
+		out = append(out, &field{ID: id, Name: id, Label: fmt.Sprintf("%s %d", label, j+1), Type: "select",
+			Options: nameOptions(choices, v, none), Help: help})
+	}
+	return out
+}
+
+// parseRows reads rows named prefix[0], prefix[1]…, dropping empty ones.
+func parseRows(prefix string, v url.Values, p *formParser) []string {
+	var out []string
+	for j := 0; ; j++ {
+		name := fmt.Sprintf("%s[%d]", prefix, j)
+		if _, ok := v[name]; !ok {
+			return out
+		}
+		if s := p.str(name); s != "" {
+			out = append(out, s)
+		}
+	}
+}
+
+func classOptions(value string, allowDefault bool) []option {
+	var opts []option
+	if allowDefault {
+		opts = append(opts, option{Value: "", Label: "From the extension's “May call outside lines” (international if ticked, internal if not)"})
+	}
+	for _, c := range dialplan.ClassNames() {
+		label := c
+		switch c {
+		case "internal":
+			label = "Internal — extensions and the box's own numbers only"
+		case "local":
+			label = "Local — plus local outside numbers"
+		case "national":
+			label = "National — plus long-distance numbers in the country"
+		case "international":
+			label = "International — any number"
+		}
+		if c == "internal" && !allowDefault {
+			continue
+		}
+		opts = append(opts, option{Value: c, Label: label})
+	}
+	return selectOptions(opts, value, "unknown")
+}
+
+var outboundRouteKind = &objectKind[store.OutboundRoute]{
+	key: "outbound_routes", one: "outbound route",
+	list: func(d *store.DialPlan) *[]store.OutboundRoute { return &d.OutboundRoutes },
+	name: func(r store.OutboundRoute) string { return r.Name },
+	detail: func(r store.OutboundRoute) string {
+		return fmt.Sprintf("%s via %s (%s)", r.Pattern, strings.Join(r.Via, ", then "), r.Class)
+	},
+	fields: func(r store.OutboundRoute, c *planContext) []*field {
+		if r.Class == "" {
+			r.Class = "national"
+		}
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: r.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name for this route, e.g. mobile or international. Letters, digits, - and _."},
+			{ID: "pattern", Name: "pattern", Label: "Numbers it takes (pattern)", Type: "text", Value: r.Pattern, MaxLength: 32, Autocomplete: "off", Required: true,
+				Help: "The numbers as dialled that use this route: digits stand for themselves, X is any digit, N is 2-9, Z is 1-9, [1-5] is one of those, and a final . is any number of further digits. E.g. 8XXXXXXXXXX, 810X., 0XX."},
+			{ID: "strip", Name: "strip", Label: "Digits to remove at the start", Type: "number", Value: itoaBlank(r.Strip), Min: "0", InputMode: "numeric",
+				Help: "How many leading digits to drop before dialling out (e.g. 1 to drop an access digit). Empty or 0: none."},
+			{ID: "prepend", Name: "prepend", Label: "Digits to add at the start", Type: "text", Value: r.Prepend, MaxLength: 16, InputMode: "numeric", Autocomplete: "off",
+				Help: "Digits dialled before the number on the outside line (after removing), e.g. a carrier code. Empty: none."},
+			{ID: "class", Name: "class", Label: "Permission needed", Type: "select", Options: classOptions(r.Class, false),
+				Help: "Only extensions with at least this permission class (Extension rules) may use the route. Emergency numbers always go through."},
+		}
+		return append(fs, listRows("via", "Line group, choice", r.Via, c.LineGroups, "— none —",
+			"Line groups tried in this order: if every line of the first is busy, the next. Set up line groups on their own page.")...)
+	},
+	parse: func(v url.Values, p *formParser, r store.OutboundRoute) store.OutboundRoute {
+		r.Name, r.Pattern, r.Prepend, r.Class = p.str("name"), p.str("pattern"), p.str("prepend"), p.str("class")
+		r.Strip = p.num("strip", "strip", "the number of digits")
+		r.Via = parseRows("via", v, p)
+		return r
+	},
+}
+
+func lineOptions(value int, fxo []store.FXOLine) []option {
+	opts := []option{{Value: "0", Label: "Every line"}}
+	for _, l := range fxo {
+		label := fmt.Sprintf("FXO line %d", l.Port)
+		if l.Name != "" {
+			label += " — " + l.Name
+		}
+		opts = append(opts, option{Value: strconv.Itoa(l.Port), Label: label})
+	}
+	return selectOptions(opts, strconv.Itoa(value), "not on this board")
+}
+
+var inboundRouteKind = &objectKind[store.InboundRoute]{
+	key: "inbound_routes", one: "inbound route",
+	list: func(d *store.DialPlan) *[]store.InboundRoute { return &d.InboundRoutes },
+	name: func(r store.InboundRoute) string { return r.Name },
+	detail: func(r store.InboundRoute) string {
+		lines := "every line"
+		if len(r.Lines) > 0 {
+			var ls []string
+			for _, l := range r.Lines {
+				ls = append(ls, strconv.Itoa(l))
+			}
+			lines = "line " + strings.Join(ls, ", ")
+		}
+		s := lines + " → " + r.Destination
+		if r.Schedule != "" {
+			s += " while " + r.Schedule + " is open"
+			if r.ClosedDestination != "" {
+				s += ", else " + r.ClosedDestination
+			}
+		}
+		return s
+	},
+	fields: func(r store.InboundRoute, c *planContext) []*field {
+		line := 0
+		if len(r.Lines) > 0 {
+			line = r.Lines[0]
+		}
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: r.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name for this route, e.g. main-line."},
+			{ID: "lines", Name: "lines", Label: "Line", Type: "select", Options: lineOptions(line, c.FXOLines),
+				Help: "The FXO line whose calls this route takes. The first route covering a line wins; a line no route covers rings its own destination (Settings)."},
+		}
+		if len(r.Lines) > 1 {
+			var ls []string
+			for _, l := range r.Lines {
+				ls = append(ls, strconv.Itoa(l))
+			}
+			fs[1] = &field{ID: "lines", Name: "lines", Label: "Lines", Type: "text", Value: strings.Join(ls, ", "), Autocomplete: "off",
+				Help: "The FXO line numbers whose calls this route takes, separated by commas; empty for every line."}
+		}
+		return append(fs,
+			&field{ID: "schedule", Name: "schedule", Label: "Schedule", Type: "select", Options: nameOptions(c.Schedules, r.Schedule, "— always open —"),
+				Help: "Optional: with a schedule, calls go to the destination during its working hours and to the closed destination otherwise."},
+			destField("destination", "Destination", r.Destination, "Where calls go (while the schedule is open)."),
+			destField("closed_destination", "Destination when closed", r.ClosedDestination, "Where calls go outside the schedule's hours and on its holidays; needs a schedule. Empty: the destination."),
+			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
+				Help: "One more caller hears busy. Empty or 0: no limit."},
+		)
+	},
+	parse: func(v url.Values, p *formParser, r store.InboundRoute) store.InboundRoute {
+		r.Name, r.Schedule, r.Destination, r.ClosedDestination = p.str("name"), p.str("schedule"), p.str("destination"), p.str("closed_destination")
+		r.Lines = nil
+		typed := p.str("lines")
+		for _, s := range lines(typed) {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				p.bad["lines"], p.raw["lines"] = "Enter line numbers as digits, separated by commas.", typed
+				break
+			}
+			if n != 0 { // 0: every line
+				r.Lines = append(r.Lines, n)
+			}
+		}
+		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		return r
+	},
+}
+
+// weekdays in display order, with their names in the hours syntax.
+var weekdays = []struct {
+	day        time.Weekday
+	key, label string
+}{
+	{time.Monday, "mon", "Monday"}, {time.Tuesday, "tue", "Tuesday"}, {time.Wednesday, "wed", "Wednesday"},
+	{time.Thursday, "thu", "Thursday"}, {time.Friday, "fri", "Friday"}, {time.Saturday, "sat", "Saturday"}, {time.Sunday, "sun", "Sunday"},
+}
+
+// dayPeriods spreads a schedule's hours over the weekdays: key →
+// ["09:00-13:00", "14:00-18:00"]. A bad time stays on its days' rows as
+// typed (the form shows it back with the store's message); an entry whose
+// days do not parse either is kept whole on Monday's row, so nothing is
+// lost silently.
+func dayPeriods(hours []string) map[string][]string {
+	out := map[string][]string{}
+	for _, h := range hours {
+		days, span, _ := strings.Cut(strings.TrimSpace(h), " ")
+		span = strings.TrimSpace(span)
+		var w dialplan.Weekdays
+		if ph, err := dialplan.ParseHours(h); err == nil {
+			w = ph.Days
+		} else if w, err = dialplan.ParseWeekdays(days); err != nil {
+			out["mon"] = append(out["mon"], h)
+			continue
+		}
+		for _, d := range weekdays {
+			if w.Has(d.day) {
+				out[d.key] = append(out[d.key], span)
+			}
+		}
+	}
+	return out
+}
+
+// hoursOf joins the weekday rows back into hours entries, consecutive
+// days with the same periods as one range ("mon-fri 09:00-18:00").
+func hoursOf(rows map[string][]string) []string {
+	var out []string
+	for i := 0; i < len(weekdays); {
+		cur := rows[weekdays[i].key]
+		j := i
+		for j+1 < len(weekdays) && slices.Equal(rows[weekdays[j+1].key], cur) {
+			j++
+		}
+		days := weekdays[i].key
+		if j > i {
+			days += "-" + weekdays[j].key
+		}
+		for _, span := range cur {
+			out = append(out, days+" "+span)
+		}
+		i = j + 1
+	}
+	return out
+}
+
+var scheduleKind = &objectKind[store.Schedule]{
+	key: "schedules", one: "schedule",
+	list: func(d *store.DialPlan) *[]store.Schedule { return &d.Schedules },
+	name: func(s store.Schedule) string { return s.Name },
+	detail: func(s store.Schedule) string {
+		d := strings.Join(s.Hours, "; ")
+		if len(s.Holidays) > 0 {
+			d += fmt.Sprintf("; %d holidays", len(s.Holidays))
+		}
+		return d
+	},
+	fields: func(s store.Schedule, c *planContext) []*field {
+		fs := []*field{{ID: "name", Name: "name", Label: "Name", Type: "text", Value: s.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+			Help: "A short name, e.g. office-hours; inbound routes and follow-me choose schedules by it."}}
+		periods := dayPeriods(s.Hours)
+		for _, w := range weekdays {
+			fs = append(fs, &field{ID: "day_" + w.key, Name: "day_" + w.key, Label: w.label, Type: "text", Value: strings.Join(periods[w.key], ", "),
+				MaxLength: 64, Autocomplete: "off",
+				Help: "Working hours as HH:MM-HH:MM in the box's time zone, e.g. 09:00-18:00; several separated by commas (09:00-13:00, 14:00-18:00). Empty: closed all day."})
+		}
+		return append(fs, &field{ID: "holidays", Name: "holidays", Label: "Holidays", Type: "textarea", Value: strings.Join(s.Holidays, "\n"),
+			Help: "Closed days, one a line: 2026-12-31 (that date) or 01-01 (every year)."})
+	},
+	parse: func(v url.Values, p *formParser, s store.Schedule) store.Schedule {
+		s.Name = p.str("name")
+		rows := map[string][]string{}
+		for _, w := range weekdays {
+			rows[w.key] = lines(p.str("day_" + w.key))
+		}
+		s.Hours = hoursOf(rows)
+		s.Holidays = lines(p.v.Get("holidays"))
+		return s
+	},
+	alias: func(s store.Schedule) map[string]string {
+		m := map[string]string{}
+		for k, h := range s.Hours {
+			days, _, _ := strings.Cut(h, " ")
+			first, _, _ := strings.Cut(days, "-")
+			m[fmt.Sprintf("hours[%d]", k)] = "day_" + strings.ToLower(first)
+		}
+		m["hours"] = "day_mon"
+		return m
+	},
+}
+
+var classifierKind = &objectKind[store.Classifier]{
+	key: "classifiers", one: "caller list",
+	list: func(d *store.DialPlan) *[]store.Classifier { return &d.Classifiers },
+	name: func(c store.Classifier) string { return c.Name },
+	detail: func(c store.Classifier) string {
+		s := fmt.Sprintf("%s: %d numbers", c.Action, len(c.Numbers))
+		if c.Destination != "" {
+			s += " → " + c.Destination
+		}
+		return s
+	},
+	fields: func(cl store.Classifier, c *planContext) []*field {
+		if cl.Action == "" {
+			cl.Action = "reject"
+		}
+		actions := []option{
+			{Value: "reject", Label: "Blacklist — these callers hear busy and are never put through"},
+			{Value: "route", Label: "VIP — these callers go straight to the destination below"},
+			{Value: "first", Label: "Priority — normal routing, but ahead of other callers in queues"},
+		}
+		return []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: cl.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. blocked or vip."},
+			{ID: "action", Name: "action", Label: "Kind of list", Type: "select", Options: selectOptions(actions, cl.Action, "unknown"),
+				Help: "What happens to calls from these numbers on any outside line. Lists apply in the order of this page; the first that matches wins."},
+			{ID: "numbers", Name: "numbers", Label: "Caller numbers", Type: "textarea", Value: strings.Join(cl.Numbers, "\n"),
+				Help: "One a line, as the caller ID shows them; patterns allowed (X any digit, a final . any further digits: 8495XXXXXXX, 8800.)."},
+			{ID: "anonymous", Name: "anonymous", Label: "Also callers without a number", Type: "checkbox", Checked: cl.Anonymous,
+				Help: "Applies the list to callers who withhold their number or whose number did not arrive."},
+			destField("destination", "Destination (VIP lists only)", cl.Destination, "Where a VIP list sends its callers; leave empty for the other kinds."),
+		}
+	},
+	parse: func(v url.Values, p *formParser, cl store.Classifier) store.Classifier {
+		cl.Name, cl.Action, cl.Destination = p.str("name"), p.str("action"), p.str("destination")
+		cl.Numbers = lines(p.v.Get("numbers"))
+		cl.Anonymous = v.Get("anonymous") != ""
+		return cl
+	},
+}
+
+var extensionRuleKind = &objectKind[store.ExtensionRule]{
+	key: "extension_rules", one: "extension rule",
+	list: func(d *store.DialPlan) *[]store.ExtensionRule { return &d.ExtensionRules },
+	name: func(r store.ExtensionRule) string { return r.Extension },
+	detail: func(r store.ExtensionRule) string {
+		var parts []string
+		if r.Class != "" {
+			parts = append(parts, r.Class)
+		}
+		for _, f := range []struct{ what, v string }{{"always", r.ForwardAlways}, {"busy", r.ForwardBusy}, {"no answer", r.ForwardNoAnswer}, {"unavailable", r.ForwardUnavailable}} {
+			if f.v != "" {
+				parts = append(parts, "forward "+f.what+" → "+f.v)
+			}
+		}
+		if len(r.FollowMe) > 0 {
+			parts = append(parts, fmt.Sprintf("follow-me %d", len(r.FollowMe)))
+		}
+		return strings.Join(parts, "; ")
+	},
+	fields: func(r store.ExtensionRule, c *planContext) []*field {
+		exts := []option{}
+		for _, e := range c.Extensions {
+			label := e.Number
+			if e.Name != "" {
+				label += " — " + e.Name
+			}
+			exts = append(exts, option{Value: e.Number, Label: label})
+		}
+		if r.ForwardCallerID == "" {
+			r.ForwardCallerID = "caller"
+		}
+		fs := []*field{
+			{ID: "extension", Name: "extension", Label: "Extension", Type: "select", Options: selectOptions(exts, r.Extension, destUnknown),
+				Help: "The extension these rules apply to (one rule per extension)."},
+			{ID: "class", Name: "class", Label: "Permission class", Type: "select", Options: classOptions(r.Class, true),
+				Help: "Which numbers this extension may dial out to; outbound routes say which class each needs."},
+			destField("forward_always", "Forward every call to", r.ForwardAlways, "Empty: off."),
+			destField("forward_busy", "Forward when busy to", r.ForwardBusy, "Empty: the caller hears busy."),
+			destField("forward_no_answer", "Forward when not answered to", r.ForwardNoAnswer, "Empty: off."),
+			{ID: "no_answer_s", Name: "no_answer_s", Label: "Not answered after (seconds)", Type: "number", Value: itoaBlank(r.NoAnswerS), Min: "1", Max: "600", InputMode: "numeric",
+				Help: "How long the extension rings before forwarding or follow-me. Empty: 20."},
+			destField("forward_unavailable", "Forward when unreachable to", r.ForwardUnavailable, "When the phone is not registered or its port is faulty. Empty: off."),
+		}
+		fs = append(fs, memberFields("follow_me", "Follow-me number", r.FollowMe,
+			"How long this number rings, in seconds, before the next one. Follow-me accepts ext:, fxs: and number: only.")...)
+		return append(fs,
+			&field{ID: "follow_me_schedule", Name: "follow_me_schedule", Label: "Follow-me only during", Type: "select", Options: nameOptions(c.Schedules, r.FollowMeSchedule, "— always —"),
+				Help: "Optional: follow-me only in this schedule's hours."},
+			&field{ID: "forward_caller_id", Name: "forward_caller_id", Label: "Forwarded calls show", Type: "select",
+				Options: selectOptions([]option{{Value: "caller", Label: "The original caller's number"}, {Value: "box", Label: "This extension's number"}}, r.ForwardCallerID, "unknown"),
+				Help:    "The caller ID the forwarding target sees. Some telcos refuse an outside caller's number on a forwarded outside call: then choose this extension's number."},
+		)
+	},
+	parse: func(v url.Values, p *formParser, r store.ExtensionRule) store.ExtensionRule {
+		r.Extension, r.Class = p.str("extension"), p.str("class")
+		r.ForwardAlways, r.ForwardBusy, r.ForwardNoAnswer, r.ForwardUnavailable = p.str("forward_always"), p.str("forward_busy"), p.str("forward_no_answer"), p.str("forward_unavailable")
+		r.NoAnswerS = p.num("no_answer_s", "no_answer_s", "the time in seconds")
+		r.FollowMe = parseMembers("follow_me", v, p)
+		r.FollowMeSchedule = p.str("follow_me_schedule")
+		r.ForwardCallerID = p.str("forward_caller_id")
+		if r.ForwardCallerID == "caller" {
+			r.ForwardCallerID = "" // the default, as the document writes it
+		}
+		return r
+	},
+}
