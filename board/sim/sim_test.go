@@ -264,8 +264,12 @@ func TestRingAndCallerID(t *testing.T) {
 	port.Ring(true)
 	ph.WaitRing(ctx)
 	cad := ph.RingCadence()
-	if len(cad) != 2 || cad[0] != 400*time.Millisecond {
-		t.Fatalf("cadence %v, want [400ms, ...]", cad)
+	// The test switches the ring from its own goroutine between board
+	// frames: on a loaded machine it may wake a frame or two after the
+	// 20th, so the burst measures 400 ms plus up to a few frames. The phone
+	// itself measures in whole board frames.
+	if len(cad) != 2 || cad[0] < 400*time.Millisecond || cad[0] > 460*time.Millisecond || cad[0]%board.FrameDuration != 0 {
+		t.Fatalf("cadence %v, want [400ms (+ up to 3 frames of test scheduling), ...]", cad)
 	}
 	if ph.Rings() != 2 {
 		t.Fatalf("%d rings, want 2", ph.Rings())
