@@ -170,7 +170,7 @@ func lines(s string) []string {
 type planContext struct {
 	Destinations []option // for the destinations datalist
 	Schedules    []string
-	LineGroups   []string
+	LineGroups   []string // and SIP trunks: the carriers of outbound routes
 	Extensions   []store.Extension
 	FXOLines     []store.FXOLine
 }
@@ -199,6 +199,9 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	}
 	for _, g := range d.LineGroups {
 		c.LineGroups = append(c.LineGroups, g.Name)
+	}
+	for _, t := range d.Trunks { // routes name trunks and line groups alike
+		c.LineGroups = append(c.LineGroups, t.Name)
 	}
 	return c
 }

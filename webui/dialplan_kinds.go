@@ -93,8 +93,8 @@ var outboundRouteKind = &objectKind[store.OutboundRoute]{
 			{ID: "class", Name: "class", Label: "Permission needed", Type: "select", Options: classOptions(r.Class, false),
 				Help: "Only extensions with at least this permission class (Extension rules) may use the route. Emergency numbers always go through."},
 		}
-		return append(fs, listRows("via", "Line group, choice", r.Via, c.LineGroups, "— none —",
-			"Line groups tried in this order: if every line of the first is busy, the next. Set up line groups on their own page.")...)
+		return append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
+			"Line groups or SIP trunks tried in this order: if the first cannot take the call (every line busy, trunk down or full), the next. Set them up on their own pages.")...)
 	},
 	parse: func(v url.Values, p *formParser, r store.OutboundRoute) store.OutboundRoute {
 		r.Name, r.Pattern, r.Prepend, r.Class = p.str("name"), p.str("pattern"), p.str("prepend"), p.str("class")

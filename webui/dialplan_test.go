@@ -66,7 +66,7 @@ func TestDialPlanPages(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="dialplan-link-ring_groups"`) || !strings.Contains(w.Body.String(), `id="nav-dialplan"`) {
 		t.Fatalf("overview: %d", w.Code)
 	}
-	if w := c.get("/dialplan/trunks"); w.Code != http.StatusNotFound {
+	if w := c.get("/dialplan/gateways"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown section: %d", w.Code)
 	}
 	w = c.get("/dialplan/queues")
@@ -110,7 +110,7 @@ func TestDialPlanPagesCoverEverySection(t *testing.T) {
 		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
 			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
 			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}}, Queues: []store.Queue{{}},
-			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}})
+			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}}})
 		setSection(&a, &b, k)
 		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {
 			t.Errorf("setSection(%s) copied nothing: %s", k, text)
