@@ -129,5 +129,8 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 	if x.registrations != nil {
 		st.Registrations = x.registrations()
 	}
+	if x.trunks != nil {
+		st.Trunks = x.trunks()
+	}
 	return st, nil
 }

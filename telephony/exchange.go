@@ -64,6 +64,7 @@ type Exchange struct {
 
 	// status sources filled in by wiring (wire.go); nil in unit tests.
 	registrations func() []Registration
+	trunks        func() []TrunkStatus
 	portInCall    func(index int) bool
 	sim           SimControl
 	svcStore      serviceStore
@@ -84,6 +85,8 @@ type Options struct {
 	Analog channel.Dialer
 	// Registrations lists SIP bindings for status pages.
 	Registrations func() []Registration
+	// Trunks lists the SIP trunks' states for status pages.
+	Trunks func() []TrunkStatus
 	// PortInCall tells whether a board port (by index) carries a call.
 	PortInCall func(index int) bool
 	// Sim is the simulated board's control panel; nil on hardware.
@@ -118,6 +121,7 @@ func New(o Options) (*Exchange, error) {
 		calls:        make(map[string]*call),
 
 		registrations: o.Registrations,
+		trunks:        o.Trunks,
 		portInCall:    o.PortInCall,
 		sim:           o.Sim,
 		onConfig:      o.OnConfig,

@@ -77,6 +77,20 @@ type Status struct {
 	Ports         []PortStatus   `json:"ports"`
 	Registrations []Registration `json:"registrations"`
 	Calls         []CallStatus   `json:"calls"`
+	// Trunks are the SIP trunks' states (empty when none is configured).
+	Trunks []TrunkStatus `json:"trunks"`
+}
+
+// TrunkStatus is one SIP trunk's state.
+type TrunkStatus struct {
+	Name string `json:"name"`
+	Mode string `json:"mode"` // register, peer
+	// State is registered, failed, unregistered, or peer (nothing to register).
+	State string `json:"state"`
+	// Reason says why a registration failed.
+	Reason      string    `json:"reason,omitempty"`
+	Expires     time.Time `json:"expires,omitzero"`
+	ActiveCalls int       `json:"active_calls"`
 }
 
 // PortStatus is one analog port's state.

@@ -1,6 +1,8 @@
 package telephony
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"minipbx/telephony/channel"
@@ -98,4 +100,22 @@ func TestInboundTrunkCallsByDID(t *testing.T) {
 	in = fxoCaller(1, "5551234")
 	b.x.Accept(in)
 	answerAndEnd(t, b, in, expect(t, b.sip, "203"))
+}
+
+func TestStatusListsTrunks(t *testing.T) {
+	cfg := testConfig()
+	want := []TrunkStatus{{Name: "prov", Mode: "register", State: "failed", Reason: "403 Forbidden"}}
+	x, err := New(Options{Store: newFakeStore(cfg), SIP: newFakeDialer(channel.SIP), Analog: newFakeDialer(channel.FXS),
+		Trunks: func() []TrunkStatus { return want }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Shutdown(context.Background()) })
+	st, err := x.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.Trunks, want) {
+		t.Errorf("status trunks %+v, want %+v", st.Trunks, want)
+	}
 }
