@@ -291,14 +291,6 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 		return s
 	},
 	fields: func(g store.RingGroup, c *planContext) []*field {
-		strategies := []option{
-			{Value: "ringall", Label: "Ring all — every member at once; the first to answer takes the call"},
-			{Value: "linear", Label: "Linear — one after another, in the order below"},
-			{Value: "leastrecent", Label: "Least recent — the member who last took a call longest ago first"},
-			{Value: "fewestcalls", Label: "Fewest calls — the member with the fewest answered calls first"},
-			{Value: "random", Label: "Random — one member at a time, in random order"},
-			{Value: "rrmemory", Label: "Round robin — one at a time, starting after the last one that answered"},
-		}
 		if g.Strategy == "" {
 			g.Strategy = "ringall"
 		}
@@ -307,7 +299,7 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 				Help: "A short name, e.g. sales: other parts of the dial plan reach this group as group:NAME. Letters, digits, - and _."},
 			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: g.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
 				Help: "Optional: a number extensions dial to ring the group, e.g. 300. It must not clash with an extension, short number or the outside prefix."},
-			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: selectOptions(strategies, g.Strategy, "unknown"),
+			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: strategyOptions(g.Strategy),
 				Help: "In which order the members ring."},
 		}
 		fs = append(fs, memberFields("members", "Member", g.Members,
@@ -339,6 +331,8 @@ var planKinds = map[string]planKind{
 	"schedules":       scheduleKind,
 	"classifiers":     classifierKind,
 	"extension_rules": extensionRuleKind,
+	"queues":          queueKind,
+	"ivr_menus":       menuKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object

@@ -219,6 +219,32 @@ func TestDialPlanObjectPages(t *testing.T) {
 			bad: map[string]string{"forward_always": "ext:101"}, badField: "forward_always", badMsg: `value="ext:101"`,
 			editKey: "forward_caller_id", editVal: "caller",
 			edited: func(d store.DialPlan) bool { return d.ExtensionRules[0].ForwardCallerID == "" }},
+		{key: "queues",
+			good: url.Values{"name": {"support"}, "number": {"400"}, "strategy": {"linear"}, "members[0].destination": {"ext:101"}, "members[0].ring_s": {"15"},
+				"members[1].destination": {""}, "announce_every_s": {"30"}, "music_on_hold[0].file": {""}, "music_on_hold[0].tone": {"425"}, "music_on_hold[0].ms": {"500"}},
+			stored: func(d store.DialPlan) string {
+				q := d.Queues[0]
+				if q.Number != "400" || len(q.Members) != 1 || q.Members[0].RingS != 15 || q.AnnounceEveryS != 30 || len(q.MusicOnHold) != 1 || q.MusicOnHold[0].MS != 500 {
+					return fmt.Sprintf("%+v", q)
+				}
+				return ""
+			},
+			bad: map[string]string{"announce_every_s": "5"}, badField: "announce_every_s", badMsg: `value="5"`,
+			editKey: "wrap_up_s", editVal: "10",
+			edited: func(d store.DialPlan) bool { return d.Queues[0].WrapUpS == 10 }},
+		{key: "ivr_menus",
+			good: url.Values{"name": {"main"}, "prompts[0].file": {"welcome.wav"}, "prompts[0].tone": {""}, "prompts[0].ms": {""},
+				"keys.1": {"ext:101"}, "keys.2": {"ext:105"}, "retries": {"2"}, "default_destination": {"ext:101"}},
+			stored: func(d store.DialPlan) string {
+				m := d.Menus[0]
+				if len(m.Prompts) != 1 || m.Prompts[0].File != "welcome.wav" || m.Keys["1"] != "ext:101" || m.Keys["2"] != "ext:105" || len(m.Keys) != 2 || m.Retries != 2 {
+					return fmt.Sprintf("%+v", m)
+				}
+				return ""
+			},
+			bad: map[string]string{"keys.2": "ext:999"}, badField: "keys.2", badMsg: `value="ext:999"`,
+			editKey: "direct_dial", editVal: "on",
+			edited: func(d store.DialPlan) bool { return d.Menus[0].DirectDial }},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			c, db := dialPlanClient(t)

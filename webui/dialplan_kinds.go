@@ -393,3 +393,178 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		return r
 	},
 }
+
+// promptFields are the rows of a list of prompts (a voice menu's
+// announcement, a queue's music on hold).
+func promptFields(prefix, what string, ps []store.Prompt) []*field {
+	var out []*field
+	for j := 0; j < len(ps)+memberRows; j++ {
+		var pr store.Prompt
+		if j < len(ps) {
+			pr = ps[j]
+		}
+		p := fmt.Sprintf("%s[%d].", prefix, j)
+		out = append(out,
+			&field{ID: p + "file", Name: p + "file", Label: fmt.Sprintf("%s %d: recording", what, j+1), Type: "text", Value: pr.File, MaxLength: 64, Autocomplete: "off",
+				Help: "A WAV file name in the box's prompts folder (Maintenance uploads them), e.g. welcome.wav. Or leave empty and give a tone or a pause below."},
+			&field{ID: p + "tone", Name: p + "tone", Label: fmt.Sprintf("%s %d: tone", what, j+1), Type: "text", Value: pr.Tone, MaxLength: 64, Autocomplete: "off",
+				Help: "Instead of a recording: a tone as frequency in Hz (1000), two added (350+440), or a cadence (425/200,0/200). Empty with a length: silence."},
+			&field{ID: p + "ms", Name: p + "ms", Label: fmt.Sprintf("%s %d: length of tone or pause (ms)", what, j+1), Type: "number", Value: itoaBlank(pr.MS),
+				Min: "100", Max: strconv.Itoa(store.MaxPromptMS), InputMode: "numeric", Help: "For a tone or a pause only: 100 to 60000 milliseconds. Empty for a recording (it plays whole)."})
+	}
+	return out
+}
+
+// parsePrompts reads prompt rows, dropping empty ones (renumbered as
+// parseMembers does).
+func parsePrompts(prefix string, v url.Values, p *formParser) []store.Prompt {
+	var out []store.Prompt
+	for j := 0; ; j++ {
+		pf := fmt.Sprintf("%s[%d].", prefix, j)
+		_, a := v[pf+"file"]
+		_, b := v[pf+"tone"]
+		_, c := v[pf+"ms"]
+		if !a && !b && !c {
+			return out
+		}
+		file, tone, ms := p.str(pf+"file"), p.str(pf+"tone"), p.str(pf+"ms")
+		if file == "" && tone == "" && ms == "" {
+			continue
+		}
+		into := fmt.Sprintf("%s[%d].ms", prefix, len(out))
+		out = append(out, store.Prompt{File: file, Tone: tone, MS: p.num(pf+"ms", into, "the length in milliseconds")})
+	}
+}
+
+func strategyOptions(value string) []option {
+	return selectOptions([]option{
+		{Value: "ringall", Label: "Ring all — every member at once; the first to answer takes the call"},
+		{Value: "linear", Label: "Linear — one after another, in the order below"},
+		{Value: "leastrecent", Label: "Least recent — the member who last took a call longest ago first"},
+		{Value: "fewestcalls", Label: "Fewest calls — the member with the fewest answered calls first"},
+		{Value: "random", Label: "Random — one member at a time, in random order"},
+		{Value: "rrmemory", Label: "Round robin — one at a time, starting after the last one that answered"},
+	}, value, "unknown")
+}
+
+var queueKind = &objectKind[store.Queue]{
+	key: "queues", one: "queue",
+	list: func(d *store.DialPlan) *[]store.Queue { return &d.Queues },
+	name: func(q store.Queue) string { return q.Name },
+	detail: func(q store.Queue) string {
+		var ms []string
+		for _, m := range q.Members {
+			ms = append(ms, m.Destination)
+		}
+		s := q.Strategy + ": " + strings.Join(ms, ", ")
+		if q.Number != "" {
+			s = "number " + q.Number + ", " + s
+		}
+		return s
+	},
+	fields: func(q store.Queue, c *planContext) []*field {
+		if q.Strategy == "" {
+			q.Strategy = "ringall"
+		}
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: q.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. support: other parts of the dial plan reach this queue as queue:NAME."},
+			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: q.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
+				Help: "Optional: a number extensions dial to join the queue. It must not clash with an extension or another number."},
+			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: strategyOptions(q.Strategy),
+				Help: "How free agents ring for the caller at the head of the queue."},
+		}
+		fs = append(fs, memberFields("members", "Agent", q.Members,
+			fmt.Sprintf("How long this agent rings before the next is tried, in seconds. Empty: %d. Agents are ext:, fxs: or number: only.", store.DefaultMemberRingS))...)
+		fs = append(fs,
+			&field{ID: "max_wait_s", Name: "max_wait_s", Label: "Maximum wait (seconds)", Type: "number", Value: itoaBlank(q.MaxWaitS), Min: "0", InputMode: "numeric",
+				Help: fmt.Sprintf("How long a caller may wait before the timeout destination. Empty: %d.", store.DefaultQueueWaitS)},
+			destField("timeout_destination", "After the maximum wait, go to", q.Timeout, "Empty: the call ends."),
+			&field{ID: "wrap_up_s", Name: "wrap_up_s", Label: "Agent rest after a call (seconds)", Type: "number", Value: itoaBlank(q.WrapUpS), Min: "0", InputMode: "numeric",
+				Help: "Time an agent is left alone after a queue call before the next one rings. Empty: none."},
+			&field{ID: "max_callers", Name: "max_callers", Label: "Maximum callers waiting", Type: "number", Value: itoaBlank(q.MaxCallers), Min: "0", InputMode: "numeric",
+				Help: "One more caller hears busy. Empty or 0: no limit."},
+			&field{ID: "announce_every_s", Name: "announce_every_s", Label: "Tell callers their position every (seconds)", Type: "number", Value: itoaBlank(q.AnnounceEveryS), Min: "0", InputMode: "numeric",
+				Help: "10 or more; empty or 0: never. Uses queue-position-N.wav when present, else N beeps."},
+		)
+		return append(fs, promptFields("music_on_hold", "Music on hold", q.MusicOnHold)...)
+	},
+	parse: func(v url.Values, p *formParser, q store.Queue) store.Queue {
+		q.Name, q.Number, q.Strategy = p.str("name"), p.str("number"), p.str("strategy")
+		q.Members = parseMembers("members", v, p)
+		q.MaxWaitS = p.num("max_wait_s", "max_wait_s", "the maximum wait in seconds")
+		q.Timeout = p.str("timeout_destination")
+		q.WrapUpS = p.num("wrap_up_s", "wrap_up_s", "the rest in seconds")
+		q.MaxCallers = p.num("max_callers", "max_callers", "the number of callers")
+		q.AnnounceEveryS = p.num("announce_every_s", "announce_every_s", "the time in seconds")
+		q.MusicOnHold = parsePrompts("music_on_hold", v, p)
+		return q
+	},
+}
+
+// menuKeys are the keys a voice menu routes, in keypad order.
+var menuKeys = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#"}
+
+var menuKind = &objectKind[store.Menu]{
+	key: "ivr_menus", one: "voice menu",
+	list: func(d *store.DialPlan) *[]store.Menu { return &d.Menus },
+	name: func(m store.Menu) string { return m.Name },
+	detail: func(m store.Menu) string {
+		var ks []string
+		for _, k := range menuKeys {
+			if d := m.Keys[k]; d != "" {
+				ks = append(ks, k+" → "+d)
+			}
+		}
+		s := strings.Join(ks, ", ")
+		if m.Number != "" {
+			s = "number " + m.Number + "; " + s
+		}
+		return s
+	},
+	fields: func(m store.Menu, c *planContext) []*field {
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: m.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. main: inbound routes and other menus reach it as menu:NAME."},
+			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: m.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
+				Help: "Optional: a number extensions dial to hear the menu (handy for trying it)."},
+		}
+		fs = append(fs, promptFields("prompts", "Announcement part", m.Prompts)...)
+		for _, k := range menuKeys {
+			fs = append(fs, destField("keys."+k, "Key "+k+" goes to", m.Keys[k], "Empty: the key is not used."))
+		}
+		return append(fs,
+			&field{ID: "direct_dial", Name: "direct_dial", Label: "Callers may dial an extension number", Type: "checkbox", Checked: m.DirectDial,
+				Help: "A key that begins an extension number waits for the rest instead of taking the key's destination at once."},
+			&field{ID: "digit_timeout_s", Name: "digit_timeout_s", Label: "Wait for a key (seconds)", Type: "number", Value: itoaBlank(m.DigitTimeoutS), Min: "0", Max: "60", InputMode: "numeric",
+				Help: fmt.Sprintf("How long the menu waits after its announcement, 1 to 60. Empty: %d.", store.DefaultMenuDigitTimeoutS)},
+			&field{ID: "retries", Name: "retries", Label: "Repeats", Type: "number", Value: itoaBlank(m.Retries), Min: "0", Max: "5", InputMode: "numeric",
+				Help: "How many times the menu starts over after silence or a wrong key, 0 to 5."},
+			destField("default_destination", "Then go to", m.DefaultDestination, "Where the caller goes when the repeats are spent. Empty: the call ends."),
+		)
+	},
+	parse: func(v url.Values, p *formParser, m store.Menu) store.Menu {
+		m.Name, m.Number = p.str("name"), p.str("number")
+		m.Prompts = parsePrompts("prompts", v, p)
+		keys := map[string]string{}
+		for k, d := range m.Keys { // keys the form does not show are kept
+			if !slices.Contains(menuKeys, k) {
+				keys[k] = d
+			}
+		}
+		for _, k := range menuKeys {
+			if d := p.str("keys." + k); d != "" {
+				keys[k] = d
+			}
+		}
+		m.Keys = keys
+		if len(keys) == 0 {
+			m.Keys = nil
+		}
+		m.DirectDial = v.Get("direct_dial") != ""
+		m.DigitTimeoutS = p.num("digit_timeout_s", "digit_timeout_s", "the time in seconds")
+		m.Retries = p.num("retries", "retries", "the number of repeats")
+		m.DefaultDestination = p.str("default_destination")
+		return m
+	},
+}

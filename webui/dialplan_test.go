@@ -69,24 +69,24 @@ func TestDialPlanPages(t *testing.T) {
 	if w := c.get("/dialplan/gateways"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown section: %d", w.Code)
 	}
-	w = c.get("/dialplan/queues")
+	w = c.get("/dialplan/numbering")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `<textarea id="json" name="json"`) {
 		t.Fatalf("section page: %d", w.Code)
 	}
-	// A bad member is shown beside the editor, by path; the text is kept.
-	bad := `[{"name": "sales", "strategy": "linear", "members": [{"destination": "ext:999"}]}]`
-	w = c.post("/dialplan/queues", url.Values{"json": {bad}})
+	// A bad short number is shown beside the editor, by path; the text is kept.
+	bad := `{"short_numbers": [{"number": "300", "destination": "ext:999"}], "emergency_numbers": ["112", "911"]}`
+	w = c.post("/dialplan/numbering", url.Values{"json": {bad}})
 	page := html.UnescapeString(w.Body.String())
-	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "queues[0].members[0].destination</code>: extension 999 does not exist") ||
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "numbering.short_numbers[0].destination</code>: ") ||
 		!strings.Contains(page, bad) || !strings.Contains(w.Body.String(), `aria-invalid="true"`) {
 		t.Fatalf("bad section: %d %s", w.Code, page)
 	}
-	w = c.post("/dialplan/queues", url.Values{"json": {`[{"name": "sales", "strategy": "linear", "members": [{"destination": "ext:101"}]}]`}})
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/queues" {
+	w = c.post("/dialplan/line_groups", url.Values{"json": {`[{"name": "city", "lines": [1], "hunt": "ascending"}]`}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/line_groups" {
 		t.Fatalf("save: %d %s", w.Code, w.Body)
 	}
-	w = c.get("/dialplan/queues")
-	if !strings.Contains(w.Body.String(), "Queues saved.") || !strings.Contains(html.UnescapeString(w.Body.String()), `"strategy": "linear"`) {
+	w = c.get("/dialplan/line_groups")
+	if !strings.Contains(w.Body.String(), "Line groups saved.") || !strings.Contains(html.UnescapeString(w.Body.String()), `"hunt": "ascending"`) {
 		t.Errorf("after save: %s", w.Body)
 	}
 	// Saving one section keeps the others (the default emergency numbers).
