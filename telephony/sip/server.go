@@ -86,6 +86,8 @@ type Config struct {
 	// bounds one REGISTER exchange and how long an outbound trunk INVITE
 	// waits for the provider's first response (default 5 s).
 	TrunkRetryMin, TrunkRetryMax, TrunkTimeout time.Duration
+	// OnTrunkChange, when set, is called when a trunk's state changes.
+	OnTrunkChange func(TrunkStatus)
 
 	Logger *slog.Logger
 }

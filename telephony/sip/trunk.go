@@ -278,6 +278,7 @@ func (t *trunk) run(ctx context.Context) {
 		}
 		var wait time.Duration
 		t.mu.Lock()
+		before := t.st.State + t.st.Reason
 		if err != nil {
 			wait = backoff
 			backoff = min(backoff*2, s.cfg.TrunkRetryMax)
@@ -297,7 +298,12 @@ func (t *trunk) run(ctx context.Context) {
 			t.st.Registrations++
 			wait = refreshAfter(granted)
 		}
+		changed := t.st.State+t.st.Reason != before
+		st := t.st
 		t.mu.Unlock()
+		if changed && s.cfg.OnTrunkChange != nil {
+			s.cfg.OnTrunkChange(st)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
