@@ -157,7 +157,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		},
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
-		Logger:     log.With("part", "sip"),
+		Trunks:     sipTrunks(&cfg),
+		OnTrunkChange: func(sip.TrunkStatus) {
+			if ex != nil {
+				ex.Notify("registration")
+			}
+		},
+		Logger: log.With("part", "sip"),
 	})
 	if err != nil {
 		return nil, err
@@ -176,6 +182,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		SIP:           b.sip.Dialer(),
 		Analog:        b.analog.Dialer(),
 		Registrations: b.registrations,
+		Trunks:        b.trunkStatus,
 		PortInCall:    b.portInCall,
 		OnConfig:      b.applyConfig,
 		Diagnostics:   b.diag,
@@ -456,6 +463,9 @@ func (b *Box) applyConfig(cfg *store.Config) {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
 	b.diag.Reschedule() // the schedule or the time zone may have changed
+	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
+		b.log.Error("SIP trunks: new configuration not applied", "err", err)
+	}
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

@@ -12,6 +12,7 @@ func (b *Box) openDiag() error {
 	r, err := diag.New(diag.Options{
 		Store:   b.db,
 		Ports:   diag.AnalogPorts(b.analog),
+		Trunks:  b.trunkChecks,
 		Clock:   b.cfg.DiagClock,
 		Logger:  b.log.With("part", "diagnostics"),
 		DataDir: b.cfg.DataDir,
