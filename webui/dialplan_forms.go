@@ -72,19 +72,32 @@ func (k *objectKind[T]) items(d *store.DialPlan) []planItem {
 
 func (k *objectKind[T]) form(d *store.DialPlan, i int, c *planContext) *form {
 	var o T
-	if l := *k.list(d); i >= 0 && i < len(l) {
+	l := *k.list(d)
+	if i >= 0 && i < len(l) {
 		o = l[i]
 	}
-	return k.newForm(o, i, c)
+	f := k.newForm(o, i, c)
+	if i >= 0 && i < len(l) {
+		f.Action = objectURL(k.key, i, k.name(o), "edit")
+	}
+	return f
 }
 
 func (k *objectKind[T]) newForm(o T, i int, c *planContext) *form {
 	f := &form{ID: "object-form", Fields: k.fields(o, c), Action: "/dialplan/" + k.key + "/new", Submit: "Create " + k.one}
 	if i >= 0 {
-		f.Action = fmt.Sprintf("/dialplan/%s/%d/edit", k.key, i)
+		f.Action = objectURL(k.key, i, k.name(o), "edit")
 		f.Submit = "Save changes"
 	}
 	return f
+}
+
+// objectURL addresses object i of a section for an action; the object's
+// name rides along so that a change made meanwhile (another admin deleted
+// an earlier object, shifting the indexes) is noticed instead of editing
+// the wrong object.
+func objectURL(key string, i int, name, action string) string {
+	return fmt.Sprintf("/dialplan/%s/%d/%s?of=%s", key, i, action, url.QueryEscape(name))
 }
 
 func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planContext) *form {
@@ -106,6 +119,9 @@ func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planCo
 		fi = -1
 	}
 	f := k.newForm(o, fi, c)
+	if editing {
+		f.Action = objectURL(k.key, i, k.name(base), "edit")
+	}
 	if k.alias != nil {
 		f.alias = k.alias(o)
 	}
@@ -433,6 +449,20 @@ func planIndex(r *http.Request) (int, bool) {
 	return i, err == nil && i >= 0
 }
 
+// staleObject reports whether the request names an object ("of") other
+// than the one now at index i.
+func staleObject(r *http.Request, items []planItem, i int) bool {
+	of, ok := r.URL.Query()["of"]
+	return ok && i >= 0 && i < len(items) && items[i].Name != of[0]
+}
+
+// renderStale answers a request for an object that moved or went away.
+func (s *Server) renderStale(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind, d *store.DialPlan) {
+	s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		Error: sentence(fmt.Sprintf("The %s list changed meanwhile (someone else edited it), so nothing was changed; check the list and try again", sec.Title)),
+		Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(d)}})
+}
+
 // dialPlanObjectPage shows the form of a new object or of object {index}.
 func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 	sec, k, ok := s.planKindFor(w, r)
@@ -447,6 +477,10 @@ func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 	i, ok := planIndex(r)
 	if !ok || i >= len(k.items(&d)) {
 		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		return
+	}
+	if staleObject(r, k.items(&d), i) {
+		s.renderStale(w, r, sec, k, &d)
 		return
 	}
 	title := "New " + k.singular()
@@ -473,6 +507,10 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	n := len(k.items(&d))
 	if !ok || i >= n {
 		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		return
+	}
+	if staleObject(r, k.items(&d), i) {
+		s.renderStale(w, r, sec, k, &d)
 		return
 	}
 	editing := i >= 0
@@ -525,6 +563,10 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 	i, ok := planIndex(r)
 	if !ok || i < 0 || i >= len(k.items(&d)) {
 		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		return
+	}
+	if staleObject(r, k.items(&d), i) {
+		s.renderStale(w, r, sec, k, &d)
 		return
 	}
 	name := k.items(&d)[i].Name

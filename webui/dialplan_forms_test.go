@@ -127,8 +127,22 @@ func TestRingGroupPages(t *testing.T) {
 	if w := c.get("/dialplan/ring_groups/5/edit"); w.Code != http.StatusNotFound {
 		t.Errorf("missing object: %d", w.Code)
 	}
+	// An edit or delete of an object that moved meanwhile (the URL names
+	// another object) changes nothing.
+	before, _ := db.Config()
+	for _, path := range []string{"/dialplan/ring_groups/0/edit?of=other", "/dialplan/ring_groups/0/delete?of=other"} {
+		if w := c.post(path, form); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "changed meanwhile") {
+			t.Errorf("%s: %d", path, w.Code)
+		}
+	}
+	if after, _ := db.Config(); !equalJSON(after.RingGroups, before.RingGroups) {
+		t.Errorf("a stale request changed %+v", after.RingGroups)
+	}
+	if w := c.get("/dialplan/ring_groups"); !strings.Contains(w.Body.String(), `/dialplan/ring_groups/0/delete?of=sales"`) {
+		t.Errorf("list links do not name their object: %s", w.Body)
+	}
 	// Delete.
-	w = c.post("/dialplan/ring_groups/0/delete", nil)
+	w = c.post("/dialplan/ring_groups/0/delete?of=sales", nil)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", w.Code, w.Body)
 	}
