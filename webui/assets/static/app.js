@@ -79,6 +79,16 @@
     body.replaceChildren(...(rows.length ? rows : [emptyRow(4, "No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.")]));
   }
 
+  function renderTrunks(trunks) {
+    const body = document.getElementById("trunks-body");
+    if (!body) return;
+    body.replaceChildren(...(trunks || []).map((t) => {
+      const state = el("td", {}, badge(t.state === "registered" || t.state === "peer" ? "good" : "warn", t.state));
+      if (t.reason) state.append(" ", el("span", { class: "fault" }, t.reason));
+      return el("tr", { id: "trunk-" + t.name }, el("td", {}, t.name), state, el("td", {}, String(t.active_calls || 0)));
+    }));
+  }
+
   function renderCalls(calls) {
     const body = document.getElementById("active-calls-body");
     const rows = (calls || []).map((c) => el("tr", { id: "call-" + c.id },
@@ -110,6 +120,7 @@
         const st = msg.status || {};
         renderPorts(st.ports);
         renderRegistrations(st.registrations);
+        renderTrunks(st.trunks);
         renderCalls(st.calls);
         document.body.dataset.lastEvent = msg.kind || "";
         setLive("on", "Live");
