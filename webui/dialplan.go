@@ -27,9 +27,9 @@ type dialPlanSection struct {
 
 var dialPlanPages = []dialPlanSection{
 	{"numbering", "Numbering", `Short numbers standing for a destination ({"number": "300", "destination": "group:sales"}) and emergency numbers, which always route whatever the caller's class.`},
-	{"line_groups", "Line groups", `FXO lines used together by outbound routes, hunted "ascending", "descending" or "roundrobin", with an optional max_calls.`},
+	{"line_groups", "Line groups", `A line group is a set of outside (FXO) lines used together: outbound routes send calls through line groups, taking a free line by the order you choose, and can be limited so some lines stay free for incoming calls.`},
 	{"outbound_routes", "Outbound routes", `An outbound route takes the numbers extensions dial that match its pattern out through line groups, trying the next group when every line of one is busy. It can remove and add digits first, and only extensions with the permission class it needs may use it.`},
-	{"caller_id_rules", "Caller ID rules", `The caller ID of outside calls by destination prefix: the longest matching prefix wins.`},
+	{"caller_id_rules", "Caller ID rules", `A caller ID rule sets the number (and name) the called party sees on outside calls, by what was dialled: the rule with the longest matching start wins; a rule can also withhold the number.`},
 	{"inbound_routes", "Inbound routes", `An inbound route says where calls arriving on an outside (FXO) line go: always to one destination, or by a schedule to one destination during working hours and another when closed.`},
 	{"ring_groups", "Ring groups", `A ring group rings several phones for one call — all at once or one after another — each for its own ring time, then sends the call on if nobody answers. Other parts of the dial plan reach it as group:NAME, and extensions can dial its internal number.`},
 	{"queues", "Queues", `A queue answers callers and keeps them in order of arrival with music on hold, telling them their place now and then; the caller at the head rings free agents by the strategy. A wait limit and a caller limit bound it. Other parts of the dial plan reach it as queue:NAME.`},

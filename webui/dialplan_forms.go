@@ -256,10 +256,15 @@ func memberFields(prefix, what string, ms []store.GroupMember, ringHelp string) 
 		if m.RingS != 0 {
 			ring = strconv.Itoa(m.RingS)
 		}
-		out = append(out,
-			destField(p+"destination", fmt.Sprintf("%s %d", what, j+1), m.Destination, "Leave empty to remove (or not add) this "+strings.ToLower(what)+"."),
+		dest := destField(p+"destination", fmt.Sprintf("%s %d", what, j+1), m.Destination, "Leave empty to remove (or not add) this "+strings.ToLower(what)+".")
+		rh := ringHelp
+		if j > 0 { // the syntax once is enough; later rows say where it is
+			dest.Help = fmt.Sprintf("As for %s 1; leave empty to remove (or not add) this one.", strings.ToLower(what))
+			rh = fmt.Sprintf("As for %s 1.", strings.ToLower(what))
+		}
+		out = append(out, dest,
 			&field{ID: p + "ring_s", Name: p + "ring_s", Label: fmt.Sprintf("%s %d ring time (seconds)", what, j+1), Type: "number", Value: ring,
-				Min: "1", Max: "600", InputMode: "numeric", Help: ringHelp})
+				Min: "1", Max: "600", InputMode: "numeric", Help: rh})
 	}
 	return out
 }
@@ -349,6 +354,8 @@ var planKinds = map[string]planKind{
 	"extension_rules": extensionRuleKind,
 	"queues":          queueKind,
 	"ivr_menus":       menuKind,
+	"line_groups":     lineGroupKind,
+	"caller_id_rules": callerIDRuleKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object

@@ -259,6 +259,28 @@ func TestDialPlanObjectPages(t *testing.T) {
 			bad: map[string]string{"keys.2": "ext:999"}, badField: "keys.2", badMsg: `value="ext:999"`,
 			editKey: "direct_dial", editVal: "on",
 			edited: func(d store.DialPlan) bool { return d.Menus[0].DirectDial }},
+		{key: "line_groups",
+			good: url.Values{"name": {"all"}, "lines": {"1, 2"}, "hunt": {"roundrobin"}, "max_calls": {"1"}},
+			stored: func(d store.DialPlan) string {
+				if g := d.LineGroups[2]; g.Name != "all" || len(g.Lines) != 2 || g.Lines[1] != 2 || g.Hunt != "roundrobin" || g.MaxCalls != 1 {
+					return fmt.Sprintf("%+v", g)
+				}
+				return ""
+			},
+			bad: map[string]string{"lines": "1, two"}, badField: "lines", badMsg: `value="1, two"`,
+			editKey: "hunt", editVal: "descending",
+			edited: func(d store.DialPlan) bool { return d.LineGroups[2].Hunt == "descending" }},
+		{key: "caller_id_rules",
+			good: url.Values{"prefix": {"8"}, "number": {"+74951234567"}, "name": {"Office"}},
+			stored: func(d store.DialPlan) string {
+				if r := d.CallerIDRules[0]; r.Prefix != "8" || r.Number != "+74951234567" || r.Name != "Office" || r.Withhold {
+					return fmt.Sprintf("%+v", r)
+				}
+				return ""
+			},
+			bad: map[string]string{"number": "12a"}, badField: "number", badMsg: `value="12a"`,
+			editKey: "withhold", editVal: "on",
+			edited: func(d store.DialPlan) bool { return d.CallerIDRules[0].Withhold }},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			c, db := dialPlanClient(t)

@@ -168,18 +168,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 	},
 	parse: func(v url.Values, p *formParser, r store.InboundRoute) store.InboundRoute {
 		r.Name, r.Schedule, r.Destination, r.ClosedDestination = p.str("name"), p.str("schedule"), p.str("destination"), p.str("closed_destination")
-		r.Lines = nil
-		typed := p.str("lines")
-		for _, s := range lines(typed) {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				p.bad["lines"], p.raw["lines"] = "Enter line numbers as digits, separated by commas.", typed
-				break
-			}
-			if n != 0 { // 0: every line
-				r.Lines = append(r.Lines, n)
-			}
-		}
+		r.Lines = slices.DeleteFunc(lineNumbers(p.str("lines"), p, "lines"), func(n int) bool { return n == 0 }) // 0: every line
 		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		return r
 	},
@@ -566,5 +555,96 @@ var menuKind = &objectKind[store.Menu]{
 		m.Retries = p.num("retries", "retries", "the number of repeats")
 		m.DefaultDestination = p.str("default_destination")
 		return m
+	},
+}
+
+// lineNumbers is a list of FXO port numbers as typed ("1, 2").
+func lineNumbers(typed string, p *formParser, field string) []int {
+	var out []int
+	for _, s := range lines(typed) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			p.bad[field], p.raw[field] = "Enter line numbers as digits, separated by commas.", typed
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func joinInts(ns []int) string {
+	var ss []string
+	for _, n := range ns {
+		ss = append(ss, strconv.Itoa(n))
+	}
+	return strings.Join(ss, ", ")
+}
+
+var lineGroupKind = &objectKind[store.LineGroup]{
+	key: "line_groups", one: "line group",
+	list:   func(d *store.DialPlan) *[]store.LineGroup { return &d.LineGroups },
+	name:   func(g store.LineGroup) string { return g.Name },
+	detail: func(g store.LineGroup) string { return "lines " + joinInts(g.Lines) + ", " + g.Hunt },
+	fields: func(g store.LineGroup, c *planContext) []*field {
+		if g.Hunt == "" {
+			g.Hunt = store.HuntAscending
+		}
+		var ports []string
+		for _, l := range c.FXOLines {
+			ports = append(ports, strconv.Itoa(l.Port))
+		}
+		return []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: g.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. city; outbound routes choose line groups by it."},
+			{ID: "lines", Name: "lines", Label: "FXO lines", Type: "text", Value: joinInts(g.Lines), MaxLength: 64, Autocomplete: "off", InputMode: "numeric",
+				Help: "The outside lines (FXO port numbers) in the group, separated by commas. This box has ports " + strings.Join(ports, ", ") + "."},
+			{ID: "hunt", Name: "hunt", Label: "Which line first", Type: "select", Options: selectOptions([]option{
+				{Value: store.HuntAscending, Label: "Lowest free line first"},
+				{Value: store.HuntDescending, Label: "Highest free line first"},
+				{Value: store.HuntRoundRobin, Label: "In turn (round robin), spreading calls over the lines"},
+			}, g.Hunt, "unknown"), Help: "How a free line is chosen for an outside call."},
+			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(g.MaxCalls), Min: "0", InputMode: "numeric",
+				Help: "Keep some lines free for incoming calls. Empty or 0: as many as the group has lines."},
+		}
+	},
+	parse: func(v url.Values, p *formParser, g store.LineGroup) store.LineGroup {
+		g.Name, g.Hunt = p.str("name"), p.str("hunt")
+		g.Lines = lineNumbers(p.str("lines"), p, "lines")
+		g.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		return g
+	},
+}
+
+var callerIDRuleKind = &objectKind[store.CallerIDRule]{
+	key: "caller_id_rules", one: "caller ID rule",
+	list: func(d *store.DialPlan) *[]store.CallerIDRule { return &d.CallerIDRules },
+	name: func(r store.CallerIDRule) string {
+		if r.Prefix == "" {
+			return "(every number)"
+		}
+		return r.Prefix
+	},
+	detail: func(r store.CallerIDRule) string {
+		if r.Withhold {
+			return "withheld"
+		}
+		return strings.TrimSpace(r.Number + " " + r.Name)
+	},
+	fields: func(r store.CallerIDRule, c *planContext) []*field {
+		return []*field{
+			{ID: "prefix", Name: "prefix", Label: "Dialled numbers starting with", Type: "text", Value: r.Prefix, MaxLength: 32, InputMode: "numeric", Autocomplete: "off",
+				Help: "Digits the outside number starts with (as dialled, after the outside prefix); the longest matching rule wins. Empty: every number."},
+			{ID: "number", Name: "number", Label: "Caller number shown", Type: "text", Value: r.Number, MaxLength: 32, Autocomplete: "off",
+				Help: "The number the called party sees: digits, optionally a leading +. Empty: the line's own."},
+			{ID: "name", Name: "name", Label: "Caller name shown", Type: "text", Value: r.Name, MaxLength: 64,
+				Help: "Optional: the name sent with it, where the line supports names."},
+			{ID: "withhold", Name: "withhold", Label: "Withhold the caller ID", Type: "checkbox", Checked: r.Withhold,
+				Help: "Send no number at all for these calls."},
+		}
+	},
+	parse: func(v url.Values, p *formParser, r store.CallerIDRule) store.CallerIDRule {
+		r.Prefix, r.Number, r.Name = p.str("prefix"), p.str("number"), p.str("name")
+		r.Withhold = v.Get("withhold") != ""
+		return r
 	},
 }

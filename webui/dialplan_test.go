@@ -81,12 +81,12 @@ func TestDialPlanPages(t *testing.T) {
 		!strings.Contains(page, bad) || !strings.Contains(w.Body.String(), `aria-invalid="true"`) {
 		t.Fatalf("bad section: %d %s", w.Code, page)
 	}
-	w = c.post("/dialplan/line_groups", url.Values{"json": {`[{"name": "city", "lines": [1], "hunt": "ascending"}]`}})
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/line_groups" {
+	w = c.post("/dialplan/limits", url.Values{"json": {`{"max_call_duration_s": 3600}`}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/limits" {
 		t.Fatalf("save: %d %s", w.Code, w.Body)
 	}
-	w = c.get("/dialplan/line_groups")
-	if !strings.Contains(w.Body.String(), "Line groups saved.") || !strings.Contains(html.UnescapeString(w.Body.String()), `"hunt": "ascending"`) {
+	w = c.get("/dialplan/limits")
+	if !strings.Contains(w.Body.String(), "Limits saved.") || !strings.Contains(html.UnescapeString(w.Body.String()), `"max_call_duration_s": 3600`) {
 		t.Errorf("after save: %s", w.Body)
 	}
 	// Saving one section keeps the others (the default emergency numbers).
