@@ -33,6 +33,9 @@ type planKind interface {
 	submit(d *store.DialPlan, i int, v url.Values, c *planContext) *form
 	// remove deletes object i; false when there is none.
 	remove(d *store.DialPlan, i int) bool
+	// raise swaps object i with the one before it (order matters: the
+	// first inbound route or caller list that matches wins).
+	raise(d *store.DialPlan, i int) bool
 }
 
 // planItem is one row of a kind's list page.
@@ -141,6 +144,15 @@ func (k *objectKind[T]) remove(d *store.DialPlan, i int) bool {
 		return false
 	}
 	*l = slices.Delete(*l, i, i+1)
+	return true
+}
+
+func (k *objectKind[T]) raise(d *store.DialPlan, i int) bool {
+	l := *k.list(d)
+	if i < 1 || i >= len(l) {
+		return false
+	}
+	l[i-1], l[i] = l[i], l[i-1]
 	return true
 }
 
@@ -552,6 +564,37 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, status, "dialplan_object", pageData{Title: title, Active: "dialplan",
 		Error: sentence(k.singular() + " not saved; see the problems beside the fields"),
 		Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: editing}})
+}
+
+// dialPlanObjectRaise moves object {index} one place up the list.
+func (s *Server) dialPlanObjectRaise(w http.ResponseWriter, r *http.Request) {
+	sec, k, ok := s.planKindFor(w, r)
+	if !ok {
+		return
+	}
+	d, _, err := s.loadPlan(r)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	i, ok := planIndex(r)
+	if !ok || i < 0 || i >= len(k.items(&d)) {
+		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		return
+	}
+	if staleObject(r, k.items(&d), i) {
+		s.renderStale(w, r, sec, k, &d)
+		return
+	}
+	if k.raise(&d, i) {
+		if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
+			herr := s.serviceError("reorder "+sec.Title, err)
+			s.render(w, r, herr.status, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Error: herr.msg,
+				Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d)}})
+			return
+		}
+	}
+	http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
 }
 
 // dialPlanObjectDelete deletes object {index}; a plan that would no longer

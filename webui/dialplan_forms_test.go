@@ -141,12 +141,28 @@ func TestRingGroupPages(t *testing.T) {
 	if w := c.get("/dialplan/ring_groups"); !strings.Contains(w.Body.String(), `/dialplan/ring_groups/0/delete?of=sales"`) {
 		t.Errorf("list links do not name their object: %s", w.Body)
 	}
+	// Order: a second group moves above the first.
+	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
+		cfg.RingGroups = append(cfg.RingGroups, store.RingGroup{Name: "support", Strategy: "ringall", Members: []store.GroupMember{{Destination: "ext:101"}}})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.post("/dialplan/ring_groups/1/up?of=support", nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("move up: %d %s", w.Code, w.Body)
+	}
+	if cfg, _ := db.Config(); len(cfg.RingGroups) != 2 || cfg.RingGroups[0].Name != "support" {
+		t.Fatalf("after move up: %+v", cfg.RingGroups)
+	}
+	if w := c.post("/dialplan/ring_groups/0/up?of=sales", nil); w.Code != http.StatusConflict {
+		t.Errorf("stale move: %d", w.Code)
+	}
 	// Delete.
-	w = c.post("/dialplan/ring_groups/0/delete?of=sales", nil)
+	w = c.post("/dialplan/ring_groups/1/delete?of=sales", nil)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", w.Code, w.Body)
 	}
-	if cfg, _ := db.Config(); len(cfg.RingGroups) != 0 || len(cfg.Extensions) < 2 {
+	if cfg, _ := db.Config(); len(cfg.RingGroups) != 1 || cfg.RingGroups[0].Name != "support" || len(cfg.Extensions) < 2 {
 		t.Fatalf("after delete: %+v", cfg.RingGroups)
 	}
 }

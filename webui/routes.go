@@ -37,6 +37,7 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectPage},
 		{"POST", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectSubmit},
 		{"POST", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDelete},
+		{"POST", "/dialplan/{section}/{index}/up", page, s.dialPlanObjectRaise},
 		{"GET", "/maintenance", page, s.maintenancePage},
 		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
 	}
