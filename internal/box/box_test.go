@@ -183,6 +183,11 @@ func measure(t *testing.T, talk func(func([]int16)), ear recorder) audiotest.Mea
 		t.Fatalf("only %d samples arrived in 10 s", len(rec))
 	}
 	blocks := audiotest.Blocks(rec[800:8800], 1000, 800)
+	if os.Getenv("BOX_TEST_BLOCKS") != "" {
+		for i, m := range blocks {
+			t.Logf("block %d: %.1f dB SNR, peak %.0f", i, m.SNR, m.Peak)
+		}
+	}
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i].SNR < blocks[j].SNR })
 	if blocks[0].SNR < 30 {
 		t.Logf("one 100 ms block at %.1f dB SNR (a slip); the rest from %.1f dB", blocks[0].SNR, blocks[1].SNR)
