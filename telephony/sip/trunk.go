@@ -271,6 +271,7 @@ func (t *trunk) stop() {
 func (t *trunk) run(ctx context.Context) {
 	s := t.s
 	backoff := s.cfg.TrunkRetryMin
+	s.waitListening(ctx)
 	for {
 		granted, err := t.register(ctx, t.cfg.Expires)
 		if ctx.Err() != nil {
@@ -326,6 +327,18 @@ func (t *trunk) run(ctx context.Context) {
 			s.log.Info("sip: trunk unregistration", "trunk", t.cfg.Name, "err", err)
 		}
 		cancel()
+	}
+}
+
+// waitListening waits (briefly) until sipgo serves our UDP socket: Run
+// starts serving asynchronously, and a request sent before would make
+// sipgo open a second socket on the same port, which fails.
+func (s *Server) waitListening(ctx context.Context) {
+	for range 400 {
+		if len(s.ua.TransportLayer().ListenPorts("udp")) > 0 || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -332,3 +332,68 @@ func TestTrunkInboundCall(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+func TestTrunkInboundCallLimit(t *testing.T) {
+	calls := make(chan channel.Channel, 2)
+	s := startServer(t, Config{
+		Trunks: []TrunkConfig{{Name: "peer", Host: "127.0.0.2:5060", Peers: []netip.Addr{netip.MustParseAddr("127.0.0.2")}, CallerID: "100", MaxCalls: 1}},
+		OnCall: func(ch channel.Channel) { calls <- ch }})
+	ma := newMedia(t)
+	offer, _ := ma.Offer(nil, media.SendRecv)
+	r := newRawFrom(t, s.Addr(), "127.0.0.2")
+	// The first call rings (nobody answers it yet).
+	if _, err := r.conn.Write([]byte(rawInvite(r, "89161234567", "74951112244", offer, ""))); err != nil {
+		t.Fatal(err)
+	}
+	first := <-calls
+	if st, _ := s.TrunkStatus("peer"); st.ActiveCalls != 1 {
+		t.Errorf("active calls %d, want 1", st.ActiveCalls)
+	}
+	// The second is over the trunk's limit: 503 at once, OnCall untouched.
+	r2 := newRawFrom(t, s.Addr(), "127.0.0.2")
+	res := r2.send(rawInvite(r2, "89161234567", "74951112244", offer, ""), 2*time.Second)
+	ackRaw(r2, res)
+	if res == nil || res.StatusCode != 503 {
+		t.Fatalf("call over the trunk limit: %v, want 503", res)
+	}
+	select {
+	case ch := <-calls:
+		t.Fatalf("a call over the limit reached OnCall: %+v", ch.Info())
+	case <-time.After(100 * time.Millisecond):
+	}
+	_ = first.Hangup(channel.CauseBusy)
+	waitFor(t, func() bool { st, _ := s.TrunkStatus("peer"); return st.ActiveCalls == 0 }, "slot released")
+}
+
+func TestParseTrunkTarget(t *testing.T) {
+	for _, tc := range []struct {
+		in, name, digits string
+		ok               bool
+	}{
+		{"trunk:prov:84951234567", "prov", "84951234567", true},
+		{"trunk:prov:+74951234567", "prov", "+74951234567", true},
+		{"trunk:prov:", "", "", false},
+		{"trunk::123", "", "", false},
+		{"trunk:prov:12a", "", "", false},
+		{"201", "", "", false},
+		{"trunk:prov:1:2", "", "", false},
+	} {
+		name, digits, ok := parseTrunkTarget(tc.in)
+		if name != tc.name || digits != tc.digits || ok != tc.ok {
+			t.Errorf("%q: %q %q %v", tc.in, name, digits, ok)
+		}
+	}
+}
+
+// FuzzParseTrunkTarget: never panics; what parses rebuilds the target.
+func FuzzParseTrunkTarget(f *testing.F) {
+	for _, s := range []string{"trunk:prov:84951234567", "trunk:a:+1", "trunk::", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name, digits, ok := parseTrunkTarget(s)
+		if ok && TrunkTarget(name, digits) != s {
+			t.Fatalf("%q parsed as %q %q", s, name, digits)
+		}
+	})
+}
