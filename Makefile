@@ -19,7 +19,7 @@ build:
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
 REALTIME_PKGS := ./internal/box/
-test: test-tools
+test: test-tools lint
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/box$$')
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 10m $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
@@ -64,7 +64,7 @@ figures:
 	GO=$(GO) scripts/figures.sh
 
 lint:
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
 
