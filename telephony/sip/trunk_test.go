@@ -397,3 +397,26 @@ func FuzzParseTrunkTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestTrunkInboundToRegisteredContact: a provider sends the call to the
+// contact the trunk registered (its Request-URI user is the account) with
+// the DID in To; it comes from the provider's address, so no challenge.
+func TestTrunkInboundToRegisteredContact(t *testing.T) {
+	p := newProvider(t)
+	calls := make(chan channel.Channel, 1)
+	s := trunkServer(t, p.trunk(), func(ch channel.Channel) { calls <- ch; _ = ch.Hangup(channel.CauseBusy) })
+	waitTrunk(t, s, "prov", TrunkRegistered)
+	ma := newMedia(t)
+	offer, _ := ma.Offer(nil, media.SendRecv)
+	r := newRawFrom(t, s.Addr(), "127.0.0.2")
+	msg := rawInvite(r, "89161234567", p.user, offer, "")
+	msg = strings.Replace(msg, "To: <sip:"+p.user+"@", "To: <sip:74951112299@", 1)
+	res := r.send(msg, 2*time.Second)
+	ackRaw(r, res)
+	if res == nil || res.StatusCode != 486 {
+		t.Fatalf("provider's INVITE: %v", res)
+	}
+	if in := (<-calls).Info(); in.Dialled != "74951112299" || in.Endpoint != "trunk:prov" {
+		t.Errorf("inbound channel %+v, want DID 74951112299 from trunk:prov", in)
+	}
+}
