@@ -272,8 +272,15 @@ func (t *trunk) run(ctx context.Context) {
 	s := t.s
 	backoff := s.cfg.TrunkRetryMin
 	s.waitListening(ctx)
+	ask := t.cfg.Expires
 	for {
-		granted, err := t.register(ctx, t.cfg.Expires)
+		granted, err := t.register(ctx, ask)
+		var brief *intervalTooBrief
+		if errors.As(err, &brief) && brief.min > ask && brief.min <= 24*time.Hour {
+			// RFC 3261 §10.2.8: ask again for at least Min-Expires.
+			ask = brief.min
+			granted, err = t.register(ctx, ask)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -408,10 +415,24 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 		}
 		return 0, fmt.Errorf("no response from %s: %w", t.cfg.Host, err)
 	}
+	if res.StatusCode == 423 {
+		if h := res.GetHeader("Min-Expires"); h != nil {
+			if d, ok := parseSeconds(h.Value()); ok {
+				return 0, &intervalTooBrief{min: d}
+			}
+		}
+	}
 	if !res.IsSuccess() {
 		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
 	return grantedExpiry(res, s.contactURI(t.cfg.Username, t.cfg.Transport), expires), nil
+}
+
+// intervalTooBrief is a 423 response: the registrar wants at least min.
+type intervalTooBrief struct{ min time.Duration }
+
+func (e *intervalTooBrief) Error() string {
+	return fmt.Sprintf("423 Interval Too Brief (at least %v)", e.min)
 }
 
 // grantedExpiry reads the lifetime the registrar granted our contact:

@@ -31,6 +31,7 @@ type provider struct {
 	password string
 	expires  int // granted registration lifetime (s)
 	refuse   int // respond this status to REGISTER instead (0: normal)
+	minExp   int // Min-Expires: shorter requests get 423
 	inviteSt int // final status for INVITE (0: 200)
 	regs     []time.Time
 	invites  []*sip.Request // authenticated INVITEs
@@ -103,6 +104,17 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !p.check(req, tx, "Authorization", "WWW-Authenticate", 401) {
 		return
+	}
+	p.mu.Lock()
+	minExp := p.minExp
+	p.mu.Unlock()
+	if h := req.GetHeader("Expires"); minExp > 0 && h != nil {
+		if n, _ := strconv.Atoi(h.Value()); n > 0 && n < minExp {
+			res := sip.NewResponseFromRequest(req, 423, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(minExp)))
+			_ = tx.Respond(res)
+			return
+		}
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	if c := req.Contact(); c != nil {
@@ -418,5 +430,19 @@ func TestTrunkInboundToRegisteredContact(t *testing.T) {
 	}
 	if in := (<-calls).Info(); in.Dialled != "74951112299" || in.Endpoint != "trunk:prov" {
 		t.Errorf("inbound channel %+v, want DID 74951112299 from trunk:prov", in)
+	}
+}
+
+// TestTrunkIntervalTooBrief: a 423 makes the trunk ask again for the
+// registrar's Min-Expires at once.
+func TestTrunkIntervalTooBrief(t *testing.T) {
+	p := newProvider(t)
+	p.mu.Lock()
+	p.minExp = 120
+	p.mu.Unlock()
+	s := trunkServer(t, p.trunk(), nil)
+	st := waitTrunk(t, s, "prov", TrunkRegistered)
+	if st.Failures != 0 {
+		t.Errorf("%d failures before registering", st.Failures)
 	}
 }
