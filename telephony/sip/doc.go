@@ -65,4 +65,30 @@
 // c=0.0.0.0) give EventHold/EventUnhold and are answered with the mirrored
 // direction; an offer we cannot accept gets 488 and changes nothing.
 // INVITEs without SDP (delayed offer) get our offer in the 200.
+//
+// # Trunks
+//
+// Config.Trunks (SetTrunks while running) are SIP trunks to providers. A
+// register trunk REGISTERs to its Host with the account's digest
+// credentials, refreshes halfway through short registrations and a minute
+// before long ones end, asks again for Min-Expires after a 423, and after
+// a failure retries with exponential back-off from TrunkRetryMin to
+// TrunkRetryMax; Trunks() reports registered, failed (with the reason) or
+// unregistered. When the trunk is removed or the server stops it
+// unregisters (Expires: 0, bounded to 2 s). Dial with target
+// "trunk:NAME:DIGITS" (TrunkTarget) sends an INVITE for DIGITS to the
+// provider with From = the trunk's caller ID, answering one 401/407 with
+// the trunk's credentials. It fails at once with CauseUnavailable when a
+// register trunk is not registered and CauseCongestion at the trunk's
+// MaxCalls, and a provider that says nothing within TrunkTimeout ends the
+// call as unavailable, so the exchange tries the next carrier.
+//
+// An INVITE from a peer trunk's listed address, or from a register
+// trunk's provider address, is a trunk call: it is not challenged, its
+// channel's Endpoint is "trunk:NAME", Caller is the From user and Dialled
+// the DID (the Request-URI user, or To when the Request-URI is our
+// registered contact). Every other INVITE authenticates as an extension
+// exactly as above: the source address, which a UDP sender can forge
+// only blindly (the answer goes to the real address), is the only thing
+// that trusts a trunk; nothing the request says about itself does.
 package sip
