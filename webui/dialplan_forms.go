@@ -375,8 +375,8 @@ var planKinds = map[string]planKind{
 // field named "members[1].destination". A problem with a part of the
 // object that has no field of its own ("members") goes to the first field
 // under it; the rest (other objects, the whole plan) go to the top of the
-// form with their path.
-func applyPathErrors(f *form, key string, i int, fs []FieldError) {
+// form, naming the object they are about (describePath).
+func applyPathErrors(f *form, key string, i int, fs []FieldError, d *store.DialPlan) {
 	prefix := fmt.Sprintf("%s[%d]", key, i)
 	for _, fe := range fs {
 		msg := sentence(fe.Message)
@@ -404,7 +404,7 @@ func applyPathErrors(f *form, key string, i int, fs []FieldError) {
 			if fe.Field == "" || fe.Field == prefix {
 				f.Errors = append(f.Errors, msg)
 			} else {
-				f.Errors = append(f.Errors, fe.Field+": "+msg)
+				f.Errors = append(f.Errors, describePath(d, fe.Field)+": "+msg)
 			}
 			continue
 		}
@@ -413,6 +413,34 @@ func applyPathErrors(f *form, key string, i int, fs []FieldError) {
 		}
 		x.Error += msg
 	}
+}
+
+// describePath says which object a store path is about in the
+// installer's words: "inbound_routes[0].schedule" → `Inbound routes
+// “main”, schedule (inbound_routes[0].schedule)`, so a change refused for
+// its effect elsewhere (a renamed schedule still in use) is understood;
+// the path stays for the reference and the JSON editor.
+func describePath(d *store.DialPlan, path string) string {
+	key, rest, ok := strings.Cut(path, "[")
+	if !ok {
+		return path
+	}
+	idx, after, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(idx)
+	sec, found := findDialPlanSection(key)
+	k := planKinds[key]
+	if !ok || err != nil || !found || k == nil {
+		return path
+	}
+	items := k.items(d)
+	if i < 0 || i >= len(items) {
+		return path
+	}
+	out := fmt.Sprintf("%s “%s”", sec.Title, items[i].Name)
+	if field := strings.TrimPrefix(after, "."); field != "" {
+		out += ", " + strings.ReplaceAll(field, "_", " ")
+	}
+	return out + " (" + path + ")"
 }
 
 // dialPlanObjectBody is the content of a kind's list page and form page.
@@ -552,7 +580,7 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 		herr := s.serviceError("save "+k.singular(), err)
 		status = herr.status
 		if herr.fields != nil {
-			applyPathErrors(f, sec.Key, i, herr.fields)
+			applyPathErrors(f, sec.Key, i, herr.fields, &d)
 		} else {
 			f.Errors = append(f.Errors, herr.msg)
 		}
@@ -624,8 +652,12 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
 		herr := s.serviceError("delete "+k.singular(), err)
 		msg := herr.msg
-		for _, fe := range herr.fields {
-			msg += " " + fe.Field + ": " + sentence(fe.Message)
+		if herr.fields != nil { // the plan without it would be invalid: say where
+			var ps []string
+			for _, fe := range herr.fields {
+				ps = append(ps, describePath(&d, fe.Field)+": "+sentence(fe.Message))
+			}
+			msg = strings.Join(ps, " ")
 		}
 		d2, _, _ := s.loadPlan(r)
 		s.render(w, r, herr.status, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",

@@ -370,3 +370,31 @@ func TestDialPlanObjectPages(t *testing.T) {
 }
 
 func k(key string) planKind { return planKinds[key] }
+
+// TestDialPlanObjectInUse: a change refused for its effect on another
+// object (a schedule still named by an inbound route) says which object,
+// in words, on the form and on the list.
+func TestDialPlanObjectInUse(t *testing.T) {
+	c, db := dialPlanClient(t)
+	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
+		cfg.Schedules = []store.Schedule{{Name: "office", Hours: []string{"mon-fri 09:00-18:00"}}}
+		cfg.InboundRoutes = []store.InboundRoute{{Name: "main", Schedule: "office", Destination: "ext:101", ClosedDestination: "ext:105"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := `Inbound routes “main”, schedule (inbound_routes[0].schedule): Schedule "office" does not exist.`
+	c.get("/dialplan/schedules")
+	w := c.post("/dialplan/schedules/0/delete?of=office", nil)
+	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "Schedule office was not deleted: "+want) || !strings.Contains(page, want) {
+		t.Errorf("delete in use: %d %s", w.Code, page)
+	}
+	w = c.post("/dialplan/schedules/0/edit?of=office", url.Values{"name": {"shop"}, "day_mon": {"09:00-18:00"}})
+	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "<li>"+want+"</li>") ||
+		!strings.Contains(page, `value="shop"`) {
+		t.Errorf("rename in use: %d %s", w.Code, page)
+	}
+	if cfg, _ := db.Config(); len(cfg.Schedules) != 1 || cfg.Schedules[0].Name != "office" {
+		t.Errorf("schedules changed: %+v", cfg.Schedules)
+	}
+}
