@@ -37,7 +37,7 @@ var dialPlanPages = []dialPlanSection{
 	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes and follow-me use schedules.`},
 	{"classifiers", "Caller lists", `A caller list applies to every call from an outside line, by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues.`},
 	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
-	{"trunks", "SIP trunks", `Accounts at SIP providers for outside calls over the Internet: "register" (the box registers with host, username and password) or "peer" (the provider sends from allowed_ips), with caller ID, max_calls and the DIDs (numbers) that arrive on it, each with its destination. Outbound routes name trunks in "via" like line groups.`},
+	{"trunks", "SIP trunks", `A SIP trunk is an account at a telephone provider over the Internet: outbound routes can send calls through it like through line groups, and the provider’s numbers that arrive on it (DIDs) each go to a destination.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }
 

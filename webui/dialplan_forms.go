@@ -368,6 +368,7 @@ var planKinds = map[string]planKind{
 	"ivr_menus":       menuKind,
 	"line_groups":     lineGroupKind,
 	"caller_id_rules": callerIDRuleKind,
+	"trunks":          trunkKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object

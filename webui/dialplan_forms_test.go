@@ -187,6 +187,8 @@ func TestDialPlanObjectPages(t *testing.T) {
 		editKey  string // a field changed on the edit page
 		editVal  string
 		edited   func(d store.DialPlan) bool
+		// notOnEdit must not appear on the edit page (a stored password)
+		notOnEdit string
 	}{
 		{key: "outbound_routes",
 			good: url.Values{"name": {"mobile"}, "pattern": {"89XXXXXXXXX"}, "strip": {"1"}, "prepend": {""}, "class": {"national"},
@@ -297,6 +299,19 @@ func TestDialPlanObjectPages(t *testing.T) {
 			bad: map[string]string{"number": "12a"}, badField: "number", badMsg: `value="12a"`,
 			editKey: "withhold", editVal: "on",
 			edited: func(d store.DialPlan) bool { return d.CallerIDRules[0].Withhold }},
+		{key: "trunks",
+			good: url.Values{"name": {"provider"}, "mode": {"register"}, "host": {"sip.example.net:5060"}, "transport": {"udp"}, "username": {"74951234567"},
+				"password": {"secret-pw-1"}, "dids[0].number": {"74951234567"}, "dids[0].destination": {"ext:101"}, "dids[1].number": {""}, "dids[1].destination": {""}},
+			stored: func(d store.DialPlan) string {
+				tr := d.Trunks[0]
+				if tr.Host != "sip.example.net:5060" || tr.Transport != "" || tr.Password != "secret-pw-1" || len(tr.DIDs) != 1 || tr.DIDs[0].Destination != "ext:101" {
+					return fmt.Sprintf("%+v", tr)
+				}
+				return ""
+			},
+			bad: map[string]string{"host": "sip.example.net"}, badField: "host", badMsg: `value="sip.example.net"`,
+			editKey: "password", editVal: "", notOnEdit: "secret-pw-1",
+			edited: func(d store.DialPlan) bool { return d.Trunks[0].Password == "secret-pw-1" }},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			c, db := dialPlanClient(t)
@@ -349,7 +364,7 @@ func TestDialPlanObjectPages(t *testing.T) {
 			}
 			idx := len(k(tc.key).items(&before))
 			edit := fmt.Sprintf("/dialplan/%s/%d/edit", tc.key, idx)
-			if w := c.get(edit); w.Code != 200 {
+			if w := c.get(edit); w.Code != 200 || tc.notOnEdit != "" && strings.Contains(w.Body.String(), tc.notOnEdit) {
 				t.Fatalf("edit page: %d", w.Code)
 			}
 			tc.good.Set(tc.editKey, tc.editVal)

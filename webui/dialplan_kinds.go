@@ -648,3 +648,98 @@ var callerIDRuleKind = &objectKind[store.CallerIDRule]{
 		return r
 	},
 }
+
+var trunkKind = &objectKind[store.Trunk]{
+	key: "trunks", one: "SIP trunk",
+	list: func(d *store.DialPlan) *[]store.Trunk { return &d.Trunks },
+	name: func(t store.Trunk) string { return t.Name },
+	detail: func(t store.Trunk) string {
+		s := t.Mode + " " + t.Host
+		if len(t.DIDs) > 0 {
+			s += fmt.Sprintf(", %d numbers", len(t.DIDs))
+		}
+		return s
+	},
+	fields: func(t store.Trunk, c *planContext) []*field {
+		if t.Mode == "" {
+			t.Mode = store.TrunkRegister
+		}
+		if t.Transport == "" {
+			t.Transport = "udp"
+		}
+		pwHelp := "The account's SIP password from the provider."
+		if t.Password != "" {
+			pwHelp = "Leave empty to keep the stored password; type a new one to change it."
+		}
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: t.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. provider; outbound routes choose trunks by it, like line groups (the names must differ)."},
+			{ID: "mode", Name: "mode", Label: "Connection", Type: "select", Options: selectOptions([]option{
+				{Value: store.TrunkRegister, Label: "Register — the box logs in to the provider with a username and password"},
+				{Value: store.TrunkPeer, Label: "Peer — no login; the provider and the box trust each other's IP addresses"},
+			}, t.Mode, "unknown"), Help: "What the provider's instructions call it: registration (most home and office accounts) or IP peering."},
+			{ID: "host", Name: "host", Label: "Provider's server", Type: "text", Value: t.Host, MaxLength: 128, Autocomplete: "off", Required: true,
+				Help: "Address and port, e.g. sip.example.net:5060 or 203.0.113.5:5060 (the port is required)."},
+			{ID: "transport", Name: "transport", Label: "Transport", Type: "select", Options: selectOptions([]option{
+				{Value: "udp", Label: "UDP (usual)"}, {Value: "tcp", Label: "TCP"}}, t.Transport, "unknown"), Help: "As the provider says; UDP if unsure."},
+			{ID: "username", Name: "username", Label: "Username", Type: "text", Value: t.Username, MaxLength: 128, Autocomplete: "off",
+				Help: "The account (often the phone number). Required to register."},
+			{ID: "auth_user", Name: "auth_user", Label: "Authentication user", Type: "text", Value: t.AuthUser, MaxLength: 128, Autocomplete: "off",
+				Help: "Only if the provider gives a separate login name for authentication. Empty: the username."},
+			{ID: "password", Name: "password", Label: "Password", Type: "password", MaxLength: 128, Autocomplete: "new-password", Help: pwHelp},
+			{ID: "expires_s", Name: "expires_s", Label: "Registration lifetime (seconds)", Type: "number", Value: itoaBlank(t.ExpiresS), Min: "0", InputMode: "numeric",
+				Help: fmt.Sprintf("%d to %d; empty: %d. The box renews well before it ends.", store.MinTrunkExpiresS, store.MaxTrunkExpiresS, store.DefaultTrunkExpiresS)},
+			{ID: "allowed_ips", Name: "allowed_ips", Label: "Provider's IP addresses", Type: "textarea", Value: strings.Join(t.AllowedIPs, "\n"),
+				Help: "Peer trunks: the addresses calls may come from, one a line. Empty: the server's address when it is one."},
+			{ID: "caller_id", Name: "caller_id", Label: "Caller number sent", Type: "text", Value: t.CallerID, MaxLength: 32, Autocomplete: "off",
+				Help: "The number outside calls show, digits with an optional leading +. Empty: the username."},
+			{ID: "caller_name", Name: "caller_name", Label: "Caller name sent", Type: "text", Value: t.CallerName, MaxLength: 64,
+				Help: "Optional display name for outside calls."},
+			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(t.MaxCalls), Min: "0", InputMode: "numeric",
+				Help: "Both directions together, as the account allows. Empty or 0: no limit but the box's."},
+		}
+		for j := 0; j < len(t.DIDs)+memberRows; j++ {
+			var did store.TrunkDID
+			if j < len(t.DIDs) {
+				did = t.DIDs[j]
+			}
+			p := fmt.Sprintf("dids[%d].", j)
+			help := "As for number 1; leave empty to remove (or not add) this one."
+			if j == 0 {
+				help = "Where calls to this number go. Leave both empty to remove it."
+			}
+			fs = append(fs,
+				&field{ID: p + "number", Name: p + "number", Label: fmt.Sprintf("Incoming number %d", j+1), Type: "text", Value: did.Number, MaxLength: 32, Autocomplete: "off",
+					Help: "A number of yours that arrives on this trunk (DID), digits with an optional leading +."},
+				destField(p+"destination", fmt.Sprintf("Incoming number %d goes to", j+1), did.Destination, help))
+		}
+		return fs
+	},
+	parse: func(v url.Values, p *formParser, t store.Trunk) store.Trunk {
+		t.Name, t.Mode, t.Host, t.Transport = p.str("name"), p.str("mode"), p.str("host"), p.str("transport")
+		if t.Transport == "udp" {
+			t.Transport = "" // the default, as the document writes it
+		}
+		t.Username, t.AuthUser = p.str("username"), p.str("auth_user")
+		if pw := v.Get("password"); pw != "" {
+			t.Password = pw
+		}
+		t.ExpiresS = p.num("expires_s", "expires_s", "the lifetime in seconds")
+		t.AllowedIPs = lines(v.Get("allowed_ips"))
+		t.CallerID, t.CallerName = p.str("caller_id"), p.str("caller_name")
+		t.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		t.DIDs = nil
+		for j := 0; ; j++ {
+			pf := fmt.Sprintf("dids[%d].", j)
+			_, a := v[pf+"number"]
+			_, b := v[pf+"destination"]
+			if !a && !b {
+				break
+			}
+			if n, d := p.str(pf+"number"), p.str(pf+"destination"); n != "" || d != "" {
+				t.DIDs = append(t.DIDs, store.TrunkDID{Number: n, Destination: d})
+			}
+		}
+		return t
+	},
+}
