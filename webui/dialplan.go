@@ -177,9 +177,15 @@ func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
 		return
 	}
-	if k := planKinds[sec.Key]; k != nil {
-		s.dialPlanKindPage(w, r, sec, k)
-		return
+	if _, asText := r.URL.Query()["json"]; !asText {
+		if k := planKinds[sec.Key]; k != nil {
+			s.dialPlanKindPage(w, r, sec, k)
+			return
+		}
+		if k := singleKinds[sec.Key]; k != nil {
+			s.dialPlanSinglePage(w, r, sec, k)
+			return
+		}
 	}
 	b, err := s.dialPlanView(r, sec.Key)
 	if err != nil {
@@ -195,6 +201,10 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	sec, ok := findDialPlanSection(r.PathValue("section"))
 	if !ok {
 		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
+		return
+	}
+	if k := singleKinds[sec.Key]; k != nil && !r.PostForm.Has("json") {
+		s.dialPlanSingleSubmit(w, r, sec, k)
 		return
 	}
 	text := strings.TrimSpace(r.PostForm.Get("json"))
@@ -220,7 +230,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if herr == nil {
 		s.setFlash(r, sec.Title+" saved.")
-		http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
+		http.Redirect(w, r, "/dialplan/"+sec.Key+"?json=1", http.StatusSeeOther)
 		return
 	}
 	b, err := s.dialPlanView(r, sec.Key)

@@ -378,7 +378,12 @@ var planKinds = map[string]planKind{
 // under it; the rest (other objects, the whole plan) go to the top of the
 // form, naming the object they are about (describePath).
 func applyPathErrors(f *form, key string, i int, fs []FieldError, d *store.DialPlan) {
-	prefix := fmt.Sprintf("%s[%d]", key, i)
+	applyPrefixErrors(f, fmt.Sprintf("%s[%d]", key, i), fs, d)
+}
+
+// applyPrefixErrors is applyPathErrors for the object at path prefix
+// ("ring_groups[0]", "numbering").
+func applyPrefixErrors(f *form, prefix string, fs []FieldError, d *store.DialPlan) {
 	for _, fe := range fs {
 		msg := sentence(fe.Message)
 		rest, ok := strings.CutPrefix(fe.Field, prefix)

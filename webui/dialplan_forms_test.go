@@ -413,3 +413,44 @@ func TestDialPlanObjectInUse(t *testing.T) {
 		t.Errorf("schedules changed: %+v", cfg.Schedules)
 	}
 }
+
+// TestDialPlanSingleForms: numbering and limits are one form each; a bad
+// short number's destination is shown beside it, typed values kept.
+func TestDialPlanSingleForms(t *testing.T) {
+	c, db := dialPlanClient(t)
+	w := c.get("/dialplan/numbering")
+	if page := w.Body.String(); w.Code != 200 || !strings.Contains(page, `name="short_numbers[0].destination"`) || !strings.Contains(page, "112\n911") {
+		t.Fatalf("numbering form: %d %s", w.Code, page)
+	}
+	form := url.Values{"emergency_numbers": {"112\r\n911\r\n"}, "feature_codes": {"on"},
+		"short_numbers[0].number": {"301"}, "short_numbers[0].destination": {"ext:101"},
+		"short_numbers[1].number": {"302"}, "short_numbers[1].destination": {"ext:999"}}
+	w = c.post("/dialplan/numbering", form)
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad short number: %d %s", w.Code, w.Body)
+	}
+	if got := fieldOf(t, w.Body.String(), "short_numbers[1].destination"); !strings.Contains(got, `value="ext:999"`) || !strings.Contains(got, "field-error") {
+		t.Errorf("error not beside the short number: %s", got)
+	}
+	if got := fieldOf(t, w.Body.String(), "short_numbers[0].number"); !strings.Contains(got, `value="301"`) || strings.Contains(got, "field-error") {
+		t.Errorf("good row: %s", got)
+	}
+	form.Set("short_numbers[1].destination", "ext:105")
+	if w := c.post("/dialplan/numbering", form); w.Code != http.StatusSeeOther {
+		t.Fatalf("save numbering: %d %s", w.Code, w.Body)
+	}
+	cfg, _ := db.Config()
+	if n := cfg.Numbering; !n.FeatureCodes || len(n.ShortNumbers) != 2 || n.ShortNumbers[1].Destination != "ext:105" || strings.Join(n.EmergencyNumbers, ",") != "112,911" {
+		t.Fatalf("stored numbering %+v", n)
+	}
+	w = c.post("/dialplan/limits", url.Values{"max_call_duration_s": {"an hour"}})
+	if got := fieldOf(t, w.Body.String(), "max_call_duration_s"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(got, `value="an hour"`) {
+		t.Errorf("bad limit: %d %s", w.Code, got)
+	}
+	if w := c.post("/dialplan/limits", url.Values{"max_call_duration_s": {"3600"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("save limits: %d %s", w.Code, w.Body)
+	}
+	if cfg, _ := db.Config(); cfg.CallLimits.MaxCallDurationS != 3600 || len(cfg.Numbering.ShortNumbers) != 2 {
+		t.Errorf("stored limits %+v, numbering %+v", cfg.CallLimits, cfg.Numbering)
+	}
+}

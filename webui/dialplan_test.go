@@ -69,7 +69,7 @@ func TestDialPlanPages(t *testing.T) {
 	if w := c.get("/dialplan/gateways"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown section: %d", w.Code)
 	}
-	w = c.get("/dialplan/numbering")
+	w = c.get("/dialplan/numbering?json=1")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `<textarea id="json" name="json"`) {
 		t.Fatalf("section page: %d", w.Code)
 	}
@@ -82,15 +82,15 @@ func TestDialPlanPages(t *testing.T) {
 		t.Fatalf("bad section: %d %s", w.Code, page)
 	}
 	w = c.post("/dialplan/limits", url.Values{"json": {`{"max_call_duration_s": 3600}`}})
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/limits" {
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dialplan/limits?json=1" {
 		t.Fatalf("save: %d %s", w.Code, w.Body)
 	}
-	w = c.get("/dialplan/limits")
+	w = c.get("/dialplan/limits?json=1")
 	if !strings.Contains(w.Body.String(), "Limits saved.") || !strings.Contains(html.UnescapeString(w.Body.String()), `"max_call_duration_s": 3600`) {
 		t.Errorf("after save: %s", w.Body)
 	}
 	// Saving one section keeps the others (the default emergency numbers).
-	w = c.get("/dialplan/numbering")
+	w = c.get("/dialplan/numbering?json=1")
 	if !strings.Contains(html.UnescapeString(w.Body.String()), `"911"`) {
 		t.Errorf("numbering lost: %s", w.Body)
 	}

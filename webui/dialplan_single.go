@@ -1,0 +1,130 @@
+package webui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"minipbx/telephony/store"
+)
+
+// The parts of the dial plan that are one object rather than a list
+// (numbering, limits) get one form each at /dialplan/{section}. The text
+// editor of every part stays at /dialplan/{section}?json=1 for those who
+// know the document.
+
+// singleKind is a dial-plan part edited as one form.
+type singleKind struct {
+	fields func(d *store.DialPlan, c *planContext) []*field
+	// parse applies the posted form to d.
+	parse func(d *store.DialPlan, v url.Values, p *formParser)
+}
+
+var singleKinds = map[string]*singleKind{
+	"numbering": {
+		fields: func(d *store.DialPlan, c *planContext) []*field {
+			n := d.Numbering
+			fs := []*field{
+				{ID: "emergency_numbers", Name: "emergency_numbers", Label: "Emergency numbers", Type: "textarea", Value: strings.Join(n.EmergencyNumbers, "\n"),
+					Help: "One a line, e.g. 112 and 911: these always go out on a line, from any extension, without the outside prefix and whatever its permission class."},
+				{ID: "feature_codes", Name: "feature_codes", Label: "Phones may switch their own forwarding", Type: "checkbox", Checked: n.FeatureCodes,
+					Help: "Lets users dial *72 NUMBER / *73 (forward every call on/off), *90 / *91 (when busy) and *52 / *53 (when not answered) from their phones."},
+			}
+			for j := 0; j < len(n.ShortNumbers)+memberRows; j++ {
+				var sn store.ShortNumber
+				if j < len(n.ShortNumbers) {
+					sn = n.ShortNumbers[j]
+				}
+				p := fmt.Sprintf("short_numbers[%d].", j)
+				help := "As for short number 1; leave both empty to remove it."
+				if j == 0 {
+					help = "Where dialling the short number leads. Leave both empty to remove it."
+				}
+				fs = append(fs,
+					&field{ID: p + "number", Name: p + "number", Label: fmt.Sprintf("Short number %d", j+1), Type: "text", Value: sn.Number, MaxLength: 8,
+						InputMode: "numeric", Autocomplete: "off", Help: "Digits extensions dial, e.g. 301; they must not clash with extensions or other numbers."},
+					destField(p+"destination", fmt.Sprintf("Short number %d goes to", j+1), sn.Destination, help))
+			}
+			return fs
+		},
+		parse: func(d *store.DialPlan, v url.Values, p *formParser) {
+			d.Numbering.EmergencyNumbers = lines(v.Get("emergency_numbers"))
+			d.Numbering.FeatureCodes = v.Get("feature_codes") != ""
+			d.Numbering.ShortNumbers = nil
+			for j := 0; ; j++ {
+				pf := fmt.Sprintf("short_numbers[%d].", j)
+				_, a := v[pf+"number"]
+				_, b := v[pf+"destination"]
+				if !a && !b {
+					return
+				}
+				if n, dest := p.str(pf+"number"), p.str(pf+"destination"); n != "" || dest != "" {
+					d.Numbering.ShortNumbers = append(d.Numbering.ShortNumbers, store.ShortNumber{Number: n, Destination: dest})
+				}
+			}
+		},
+	},
+	"limits": {
+		fields: func(d *store.DialPlan, c *planContext) []*field {
+			return []*field{{ID: "max_call_duration_s", Name: "max_call_duration_s", Label: "Longest call (seconds)", Type: "number",
+				Value: itoaBlank(d.Limits.MaxCallDurationS), Min: "0", Max: fmt.Sprint(store.MaxCallDurationS), InputMode: "numeric",
+				Help: "An answered call is cleared after this long, e.g. 3600 for an hour: a guard against a line left off the hook. Empty or 0: no limit."}}
+		},
+		parse: func(d *store.DialPlan, v url.Values, p *formParser) {
+			d.Limits.MaxCallDurationS = p.num("max_call_duration_s", "max_call_duration_s", "the time in seconds")
+		},
+	},
+}
+
+func singleForm(sec dialPlanSection, k *singleKind, d *store.DialPlan, c *planContext) *form {
+	return &form{ID: "object-form", Action: "/dialplan/" + sec.Key, Submit: "Save " + strings.ToLower(sec.Title), Fields: k.fields(d, c)}
+}
+
+func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
+	d, c, err := s.loadPlan(r)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		Body: dialPlanObjectBody{Section: sec, Form: singleForm(sec, k, &d, c), Context: c}})
+}
+
+// dialPlanSingleSubmit saves a one-form part; problems come back beside
+// their fields ("numbering.short_numbers[1].destination"), typed values
+// kept.
+func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
+	d, c, err := s.loadPlan(r)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	p := &formParser{v: r.PostForm, bad: map[string]string{}, raw: map[string]string{}}
+	k.parse(&d, r.PostForm, p)
+	f := singleForm(sec, k, &d, c)
+	for name, msg := range p.bad {
+		if x := f.field(name); x != nil {
+			x.Value, x.Error = p.raw[name], msg
+		}
+	}
+	status := http.StatusUnprocessableEntity
+	if !f.hasErrors() {
+		if _, err := s.svc.UpdateDialPlan(r.Context(), d); err == nil {
+			s.setFlash(r, sec.Title+" saved.")
+			http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
+			return
+		} else {
+			herr := s.serviceError("save "+sec.Title, err)
+			status = herr.status
+			if herr.fields != nil {
+				applyPrefixErrors(f, sec.Key, herr.fields, &d)
+			} else {
+				f.Errors = append(f.Errors, herr.msg)
+			}
+		}
+	}
+	s.render(w, r, status, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		Error: sec.Title + " not saved; see the problems beside the fields.",
+		Body:  dialPlanObjectBody{Section: sec, Form: f, Context: c}})
+}
