@@ -110,18 +110,18 @@ func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, se
 	}
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
-		if _, err := s.svc.UpdateDialPlan(r.Context(), d); err == nil {
+		_, err := s.svc.UpdateDialPlan(r.Context(), d)
+		if err == nil {
 			s.setFlash(r, sec.Title+" saved.")
 			http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
 			return
+		}
+		herr := s.serviceError("save "+sec.Title, err)
+		status = herr.status
+		if herr.fields != nil {
+			applyPrefixErrors(f, sec.Key, herr.fields, &d)
 		} else {
-			herr := s.serviceError("save "+sec.Title, err)
-			status = herr.status
-			if herr.fields != nil {
-				applyPrefixErrors(f, sec.Key, herr.fields, &d)
-			} else {
-				f.Errors = append(f.Errors, herr.msg)
-			}
+			f.Errors = append(f.Errors, herr.msg)
 		}
 	}
 	s.render(w, r, status, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
