@@ -52,6 +52,7 @@ func TestBrowserRingGroupForm(t *testing.T) {
 	}
 	do(t, ctx, fillID("members[1].destination", "ext:102"), chromedp.Click(chromedp.ID("object-form-submit")),
 		chromedp.WaitVisible(chromedp.ID("object-0")))
+	screenshot(t, ctx, "ring-groups")
 	if row := text(t, ctx, "object-0"); !strings.Contains(row, "sales") || !strings.Contains(row, "ext:101, ext:102") {
 		t.Errorf("listed: %q", row)
 	}

@@ -631,6 +631,40 @@ func (s *Server) dialPlanObjectRaise(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
 }
 
+// dialPlanObjectDeletePage asks before deleting object {index}: one
+// misplaced click must not drop a ring group that calls depend on.
+func (s *Server) dialPlanObjectDeletePage(w http.ResponseWriter, r *http.Request) {
+	sec, k, ok := s.planKindFor(w, r)
+	if !ok {
+		return
+	}
+	d, _, err := s.loadPlan(r)
+	if err != nil {
+		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		return
+	}
+	i, ok := planIndex(r)
+	items := k.items(&d)
+	if !ok || i < 0 || i >= len(items) {
+		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		return
+	}
+	if staleObject(r, items, i) {
+		s.renderStale(w, r, sec, k, &d)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan",
+		Body: dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}})
+}
+
+// dialPlanDeleteBody is the content of the delete confirmation.
+type dialPlanDeleteBody struct {
+	Section  dialPlanSection
+	Singular string
+	Item     planItem
+	Action   string
+}
+
 // dialPlanObjectDelete deletes object {index}; a plan that would no longer
 // be valid without it (a route still naming it) is refused with the
 // reason on the list page.

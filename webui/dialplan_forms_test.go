@@ -157,7 +157,11 @@ func TestRingGroupPages(t *testing.T) {
 	if w := c.post("/dialplan/ring_groups/0/up?of=sales", nil); w.Code != http.StatusConflict {
 		t.Errorf("stale move: %d", w.Code)
 	}
-	// Delete.
+	// Delete, after a confirmation page.
+	w = c.get("/dialplan/ring_groups/1/delete?of=sales")
+	if page := w.Body.String(); w.Code != 200 || !strings.Contains(page, `action="/dialplan/ring_groups/1/delete?of=sales"`) || !strings.Contains(page, `id="confirm-delete"`) {
+		t.Fatalf("delete page: %d %s", w.Code, page)
+	}
 	w = c.post("/dialplan/ring_groups/1/delete?of=sales", nil)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", w.Code, w.Body)

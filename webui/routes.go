@@ -36,6 +36,7 @@ func (s *Server) pageRoutes() []route {
 		{"POST", "/dialplan/{section}/new", page, s.dialPlanObjectSubmit},
 		{"GET", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectPage},
 		{"POST", "/dialplan/{section}/{index}/edit", page, s.dialPlanObjectSubmit},
+		{"GET", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDeletePage},
 		{"POST", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDelete},
 		{"POST", "/dialplan/{section}/{index}/up", page, s.dialPlanObjectRaise},
 		{"GET", "/maintenance", page, s.maintenancePage},
