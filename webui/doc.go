@@ -4,6 +4,8 @@
 // It reaches the exchange only through telephony.Service and the store
 // types that interface names, so the pages and the API can be tested
 // against a fake service and cannot reach around the exchange's validation.
+// (The dial-plan forms also use telephony/dialplan's pure parsers, such as
+// ParseHours, to lay a schedule out per weekday; it holds no state.)
 //
 // Everything the browser loads (templates, CSS, JavaScript, the OpenAPI
 // document) is embedded in the binary: the box works without Internet
@@ -23,7 +25,11 @@
 // Pages (routes.go): /login, /logout, /password, /status (live; simulator
 // controls when Service.Sim() is not nil), /extensions (list, /new,
 // /{number}/edit, /{number}/delete), /calls, /settings (system and FXO
-// lines). Every element a test or script needs has a stable id: login
+// lines), /dialplan (a page per part: a list with a create/edit form per
+// object, /{section}/new, /{section}/{i}/edit|delete|up?of=NAME, or one
+// form for numbering and limits; ?json=1 is the text editor; fields are
+// named by their path in the object, "members[1].destination", so the
+// store's problems land beside them). Every element a test or script needs has a stable id: login
 // form #password and #login, forms #<form>-submit, fields by their JSON
 // name (#number, #fxs_port...), errors #<field>-error, rows #ext-101,
 // #port-fxs-1, #cdr-42, simulator buttons #sim-fxs-1-offhook and so on.
