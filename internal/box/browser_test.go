@@ -11,8 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"minipbx/internal/browsertest"
+
 	"minipbx/internal/siptest"
-	"minipbx/internal/testutil"
 )
 
 // TestBrowserFirstLoginAndExtensionRegisters is the installer's first
@@ -21,7 +22,6 @@ import (
 // extension created on the page can register a SIP phone with the secret
 // the page shows; a duplicate number shows its error beside the field.
 func TestBrowserFirstLoginAndExtensionRegisters(t *testing.T) {
-	chromium := testutil.Tool(t, "chromium")
 	dir := t.TempDir()
 	var console bytes.Buffer
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel()}))
@@ -47,30 +47,12 @@ func TestBrowserFirstLoginAndExtensionRegisters(t *testing.T) {
 	initial := m[1]
 	base := "https://" + b.WebAddr()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.IgnoreCertErrors,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	bctx, cancelTime := context.WithTimeout(bctx, 60*time.Second)
-	defer cancelTime()
+	bctx := browsertest.Launch(t, 60*time.Second)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			loc, _ := chromedp.Run(bctx, chromedp.Location())
-			t.Fatalf("browser at %s: %v", loc, err)
-		}
+		browsertest.Do(t, bctx, steps...)
 	}
-	fill := func(id, v string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), v))
-	}
+	fill := browsertest.Fill
 
 	// The first login forces a new password before anything else.
 	do(chromedp.Navigate(base+"/status"), chromedp.WaitVisible(chromedp.ID("login-form")),

@@ -11,7 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"minipbx/internal/testutil"
+	"minipbx/internal/browsertest"
+
 	"minipbx/telephony/diag"
 	"minipbx/telephony/store"
 )
@@ -22,7 +23,6 @@ import (
 // (manual) clock reaches it, the diagnostics run by themselves, the live
 // event stream says so, and the page shows the results per port.
 func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
-	chromium := testutil.Tool(t, "chromium")
 	dir := t.TempDir()
 	var console bytes.Buffer
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel()}))
@@ -48,30 +48,12 @@ func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
 	}
 	base := "https://" + b.WebAddr()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.IgnoreCertErrors,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	bctx, cancelTime := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelTime()
+	bctx := browsertest.Launch(t, 90*time.Second)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			loc, _ := chromedp.Run(bctx, chromedp.Location())
-			t.Fatalf("browser at %s: %v", loc, err)
-		}
+		browsertest.Do(t, bctx, steps...)
 	}
-	fill := func(id, v string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), v))
-	}
+	fill := browsertest.Fill
 	text := func(id string) string {
 		t.Helper()
 		s, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.ID(id)))

@@ -2,7 +2,6 @@ package box
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"minipbx/internal/testutil"
+	"minipbx/internal/browsertest"
+
 	"minipbx/upgrade"
 	"minipbx/upgrade/boot"
 )
@@ -23,7 +23,6 @@ import (
 // the page says it is installed in slot b, and the box exits 75 with the
 // trial of slot b set.
 func TestBrowserUpgradeWithProgress(t *testing.T) {
-	chromium := testutil.Tool(t, "chromium")
 	rig := newUpgradeRig(t)
 	// A slot large enough for the upload to take several progress events.
 	const big = 6 << 20
@@ -46,26 +45,10 @@ func TestBrowserUpgradeWithProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.IgnoreCertErrors,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	bctx, cancelTime := context.WithTimeout(bctx, 60*time.Second)
-	defer cancelTime()
+	bctx := browsertest.Launch(t, 60*time.Second)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			loc, _ := chromedp.Run(bctx, chromedp.Location())
-			t.Fatalf("browser at %s: %v", loc, err)
-		}
+		browsertest.Do(t, bctx, steps...)
 	}
 	text := func(id string) string {
 		t.Helper()
