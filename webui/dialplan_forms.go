@@ -516,26 +516,50 @@ func (s *Server) renderStale(w http.ResponseWriter, r *http.Request, sec dialPla
 		Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(d)}})
 }
 
-// dialPlanObjectPage shows the form of a new object or of object {index}.
-func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
+// planTarget is the dial-plan object a form route names: its section and
+// kind, the plan as stored now, and its index (-1 for a new object).
+type planTarget struct {
+	sec dialPlanSection
+	k   planKind
+	d   store.DialPlan
+	c   *planContext
+	i   int
+}
+
+// planObject resolves the object a request names, or answers the request
+// itself and reports false: 404 for an unknown section or index, 500 when
+// the plan cannot be read, 409 when the list changed under the request.
+// allowNew accepts a route without an index (a new object).
+func (s *Server) planObject(w http.ResponseWriter, r *http.Request, allowNew bool) (*planTarget, bool) {
 	sec, k, ok := s.planKindFor(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	d, c, err := s.loadPlan(r)
 	if err != nil {
 		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
-		return
+		return nil, false
 	}
 	i, ok := planIndex(r)
-	if !ok || i >= len(k.items(&d)) {
+	if !ok || i >= len(k.items(&d)) || (i < 0 && !allowNew) {
 		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
-		return
+		return nil, false
 	}
 	if staleObject(r, k.items(&d), i) {
 		s.renderStale(w, r, sec, k, &d)
+		return nil, false
+	}
+	return &planTarget{sec: sec, k: k, d: d, c: c, i: i}, true
+}
+
+// dialPlanObjectPage shows the form of a new object or of object {index}.
+func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.planObject(w, r, true)
+	if !ok {
 		return
 	}
+	sec, k, d, i := t.sec, t.k, t.d, t.i
+	c := t.c
 	title := "New " + k.singular()
 	if i >= 0 {
 		title = sec.Title + ": " + k.items(&d)[i].Name
@@ -547,25 +571,13 @@ func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 // dialPlanObjectSubmit creates or saves an object; problems come back
 // beside their fields, with everything typed kept.
 func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
-	sec, k, ok := s.planKindFor(w, r)
+	t, ok := s.planObject(w, r, true)
 	if !ok {
 		return
 	}
-	d, c, err := s.loadPlan(r)
-	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
-		return
-	}
-	i, ok := planIndex(r)
+	sec, k, d, i := t.sec, t.k, t.d, t.i
+	c := t.c
 	n := len(k.items(&d))
-	if !ok || i >= n {
-		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
-		return
-	}
-	if staleObject(r, k.items(&d), i) {
-		s.renderStale(w, r, sec, k, &d)
-		return
-	}
 	editing := i >= 0
 	if !editing {
 		i = n
@@ -602,24 +614,11 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 
 // dialPlanObjectRaise moves object {index} one place up the list.
 func (s *Server) dialPlanObjectRaise(w http.ResponseWriter, r *http.Request) {
-	sec, k, ok := s.planKindFor(w, r)
+	t, ok := s.planObject(w, r, false)
 	if !ok {
 		return
 	}
-	d, _, err := s.loadPlan(r)
-	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
-		return
-	}
-	i, ok := planIndex(r)
-	if !ok || i < 0 || i >= len(k.items(&d)) {
-		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
-		return
-	}
-	if staleObject(r, k.items(&d), i) {
-		s.renderStale(w, r, sec, k, &d)
-		return
-	}
+	sec, k, d, i := t.sec, t.k, t.d, t.i
 	if k.raise(&d, i) {
 		if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
 			herr := s.serviceError("reorder "+sec.Title, err)
@@ -634,25 +633,12 @@ func (s *Server) dialPlanObjectRaise(w http.ResponseWriter, r *http.Request) {
 // dialPlanObjectDeletePage asks before deleting object {index}: one
 // misplaced click must not drop a ring group that calls depend on.
 func (s *Server) dialPlanObjectDeletePage(w http.ResponseWriter, r *http.Request) {
-	sec, k, ok := s.planKindFor(w, r)
+	t, ok := s.planObject(w, r, false)
 	if !ok {
 		return
 	}
-	d, _, err := s.loadPlan(r)
-	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
-		return
-	}
-	i, ok := planIndex(r)
+	sec, k, d, i := t.sec, t.k, t.d, t.i
 	items := k.items(&d)
-	if !ok || i < 0 || i >= len(items) {
-		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
-		return
-	}
-	if staleObject(r, items, i) {
-		s.renderStale(w, r, sec, k, &d)
-		return
-	}
 	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan",
 		Body: dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}})
 }
@@ -669,24 +655,11 @@ type dialPlanDeleteBody struct {
 // be valid without it (a route still naming it) is refused with the
 // reason on the list page.
 func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
-	sec, k, ok := s.planKindFor(w, r)
+	t, ok := s.planObject(w, r, false)
 	if !ok {
 		return
 	}
-	d, _, err := s.loadPlan(r)
-	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
-		return
-	}
-	i, ok := planIndex(r)
-	if !ok || i < 0 || i >= len(k.items(&d)) {
-		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
-		return
-	}
-	if staleObject(r, k.items(&d), i) {
-		s.renderStale(w, r, sec, k, &d)
-		return
-	}
+	sec, k, d, i := t.sec, t.k, t.d, t.i
 	name := k.items(&d)[i].Name
 	k.remove(&d, i)
 	if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
