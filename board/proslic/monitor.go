@@ -3,7 +3,6 @@ package proslic
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"minipbx/board"
 
@@ -52,24 +51,11 @@ func (d *Dev) resetMonitor() {
 }
 
 func (d *Dev) run(ctx context.Context) {
-	t := time.NewTicker(d.opts.PollInterval)
-	defer t.Stop()
-	for {
-		if irq := d.opts.IRQ; irq != nil {
-			// Wake on the interrupt or after one period, whichever first.
-			irq.WaitForEdge(d.opts.PollInterval)
-			if ctx.Err() != nil {
-				return
-			}
-		} else {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-		d.poll()
+	var irq board.EdgeWaiter
+	if d.opts.IRQ != nil {
+		irq = d.opts.IRQ
 	}
+	board.PollLoop(ctx, irq, d.opts.PollInterval, d.poll)
 }
 
 // Halt stops the monitor, opens the line and switches the DC-DC converter

@@ -248,25 +248,13 @@ func (d *Dev) Start(ctx context.Context) {
 	d.monDone = done
 	d.mon = lineMonitor{o: &d.opts}
 	d.mu.Unlock()
+	var irq board.EdgeWaiter
+	if d.opts.IRQ != nil {
+		irq = d.opts.IRQ
+	}
 	go func() {
 		defer close(done)
-		t := time.NewTicker(d.opts.PollInterval)
-		defer t.Stop()
-		for {
-			if irq := d.opts.IRQ; irq != nil {
-				irq.WaitForEdge(d.opts.PollInterval)
-				if ctx.Err() != nil {
-					return
-				}
-			} else {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-			}
-			d.poll()
-		}
+		board.PollLoop(ctx, irq, d.opts.PollInterval, d.poll)
 	}()
 }
 
