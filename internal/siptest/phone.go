@@ -352,6 +352,17 @@ func (c *Call) Answer() error {
 		return err
 	}
 	c.startMedia()
+	// Return once the caller's ACK confirmed the dialog, as a phone whose
+	// user says hello first would: a BYE sent within microseconds of the
+	// 200 can overtake the box's own handling of that 200 (see the lead's
+	// closing note; the SIP layer should still handle it).
+	deadline := time.Now().Add(5 * time.Second)
+	for c.ss.LoadState() < sip.DialogStateConfirmed {
+		if time.Now().After(deadline) {
+			return errors.New("siptest: answered, but no ACK within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return nil
 }
 
