@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"minipbx/telephony/channel"
@@ -64,9 +65,48 @@ type Service interface {
 	RunDiagnostics(ctx context.Context, tests []string, wait bool) (store.DiagRun, error)
 	UpdateDiagnostics(ctx context.Context, d store.Diagnostics) (store.Diagnostics, error)
 
+	// Voicemail (voicemail_service.go). Mailboxes lists the configured
+	// mailboxes with their message counts, and any mailbox directory left
+	// on disk by a removed mailbox (Configured false) so its messages can
+	// still be heard and deleted. VoicemailMessages lists a mailbox's
+	// messages, new ones first, each folder oldest first. VoicemailAudio
+	// opens a message as a 16-bit PCM WAV file (what every browser plays);
+	// the caller closes it. MarkVoicemail moves a message between new and
+	// heard (the message-waiting lamps follow); DeleteVoicemail removes
+	// it. An unknown mailbox or message is store.ErrNotFound.
+	Mailboxes(ctx context.Context) ([]MailboxStatus, error)
+	VoicemailMessages(ctx context.Context, box string) ([]VoicemailMessage, error)
+	VoicemailAudio(ctx context.Context, box, id string) (io.ReadCloser, int64, error)
+	MarkVoicemail(ctx context.Context, box, id string, heard bool) error
+	DeleteVoicemail(ctx context.Context, box, id string) error
+
 	// Sim is the control panel of the simulated board; nil on hardware.
 	Sim() SimControl
 	Version() string
+}
+
+// MailboxStatus is one voice mailbox as the Voicemail page lists it.
+type MailboxStatus struct {
+	Extension string `json:"extension"`
+	Name      string `json:"name,omitempty"` // the extension's name
+	New       int    `json:"new"`
+	Old       int    `json:"old"`
+	// Greetings lists the greetings the owner recorded ("unavailable",
+	// "busy"); the built-in one plays for any other.
+	Greetings []string `json:"greetings"`
+	// Configured is false for a mailbox removed from the configuration
+	// whose messages are still on disk.
+	Configured bool `json:"configured"`
+}
+
+// VoicemailMessage is one message in a mailbox.
+type VoicemailMessage struct {
+	ID       string           `json:"id"`
+	Caller   channel.CallerID `json:"caller"`
+	Received time.Time        `json:"received"`
+	// DurationMS is the message's length in milliseconds.
+	DurationMS int  `json:"duration_ms"`
+	Heard      bool `json:"heard"`
 }
 
 // Status is what the status page shows.

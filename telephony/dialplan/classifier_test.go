@@ -77,7 +77,7 @@ func TestFeatureCodes(t *testing.T) {
 		state  State
 		code   string
 		arg    string
-		kind   ForwardKind
+		kind   FeatureKind
 		on     bool
 	}{
 		{"*72201", OpenEnded, "*72", "201", ForwardAlways, true},

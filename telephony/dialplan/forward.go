@@ -80,21 +80,31 @@ type FollowStep struct {
 	Ring   time.Duration
 }
 
-// ForwardKind names a forwarding condition an extension user can switch.
-type ForwardKind string
+// FeatureKind names what a feature code does: switch a forwarding
+// condition of the caller's extension, or open a voice mailbox.
+type FeatureKind string
 
 const (
-	ForwardAlways   ForwardKind = "always"
-	ForwardBusy     ForwardKind = "busy"
-	ForwardNoAnswer ForwardKind = "no_answer"
+	ForwardAlways   FeatureKind = "always"
+	ForwardBusy     FeatureKind = "busy"
+	ForwardNoAnswer FeatureKind = "no_answer"
+	// MailboxOwn opens the caller's own mailbox, MailboxAny asks for the
+	// mailbox number first.
+	MailboxOwn FeatureKind = "mailbox"
+	MailboxAny FeatureKind = "mailbox_any"
 )
 
+// Forwarding reports whether the feature switches forwarding.
+func (k FeatureKind) Forwarding() bool {
+	return k == ForwardAlways || k == ForwardBusy || k == ForwardNoAnswer
+}
+
 // FeatureCode is a code a user dials from an extension's phone to switch
-// its own forwarding. An activation code is followed by the number to
-// forward to (ended by '#' or the inter-digit pause): *72 201.
+// its own forwarding or reach voicemail. An activation code is followed by
+// the number to forward to (ended by '#' or the inter-digit pause): *72 201.
 type FeatureCode struct {
 	Code     string
-	Kind     ForwardKind
+	Kind     FeatureKind
 	Activate bool
 }
 
@@ -105,6 +115,7 @@ func FeatureCodes() []FeatureCode {
 		{"*72", ForwardAlways, true}, {"*73", ForwardAlways, false},
 		{"*90", ForwardBusy, true}, {"*91", ForwardBusy, false},
 		{"*52", ForwardNoAnswer, true}, {"*53", ForwardNoAnswer, false},
+		{"*97", MailboxOwn, false}, {"*98", MailboxAny, false},
 	}
 }
 

@@ -273,6 +273,7 @@ func dialPlanSections(c *Config) []struct {
 		{"extension_rules", &c.ExtensionRules},
 		{"limits", &c.CallLimits},
 		{"trunks", &c.Trunks},
+		{"voicemail", &c.Voicemail},
 	}
 }
 
@@ -358,6 +359,7 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.Schedules)
 	nilIfEmpty(&c.Classifiers)
 	nilIfEmpty(&c.ExtensionRules)
+	nilIfEmpty(&c.Voicemail.Boxes)
 	normalizeTrunks(c)
 }
 
@@ -414,6 +416,7 @@ func cloneDialPlan(c *Config) {
 	for i := range c.ExtensionRules {
 		c.ExtensionRules[i].FollowMe = slices.Clone(c.ExtensionRules[i].FollowMe)
 	}
+	c.Voicemail.Boxes = slices.Clone(c.Voicemail.Boxes)
 	cloneTrunks(c)
 }
 
@@ -448,6 +451,9 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	if raw, ok := top["limits"]; ok && string(raw) != "null" {
 		decodeField(raw, "limits", &c.CallLimits, v)
 	}
+	if raw, ok := top["voicemail"]; ok && string(raw) != "null" {
+		decodeField(raw, "voicemail", &c.Voicemail, v)
+	}
 	normalizeDialPlan(c)
 }
 
@@ -467,6 +473,7 @@ type DialPlan struct {
 	ExtensionRules []ExtensionRule `json:"extension_rules"`
 	Limits         CallLimits      `json:"limits"`
 	Trunks         []Trunk         `json:"trunks"`
+	Voicemail      Voicemail       `json:"voicemail"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -484,7 +491,8 @@ func DialPlanSections() []string {
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
-		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks}
+		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
+		Voicemail: c.Voicemail}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -505,6 +513,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
 	c.Menus, c.Queues = d.Menus, d.Queues
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
+	c.Voicemail = d.Voicemail
 	normalizeDialPlan(c)
 }
 

@@ -160,7 +160,15 @@ func TestDialPlanValidation(t *testing.T) {
 			c.Queues[0].AnnounceEveryS = 5
 			c.Queues[0].MusicOnHold[0].MS = 10
 		}, []string{"queues[0].strategy", "queues[0].wrap_up_s", "queues[0].max_callers", "queues[0].music_on_hold[0].ms", "queues[0].announce_every_s"}, "a file plays whole"},
-		{"voicemail refused", func(c *Config) { c.ExtensionRules[0].ForwardNoAnswer = "voicemail:202" }, []string{"extension_rules[0].forward_no_answer"}, "not available"},
+		{"voicemail without a box", func(c *Config) { c.ExtensionRules[0].ForwardNoAnswer = "voicemail:202" }, []string{"extension_rules[0].forward_no_answer"}, "extension 202 has no mailbox"},
+		{"mailbox of no extension", func(c *Config) { c.Voicemail.Boxes = []Mailbox{{Extension: "299", PIN: "4821"}} }, []string{"voicemail.boxes[0].extension"}, "extension \"299\" does not exist"},
+		{"two mailboxes", func(c *Config) {
+			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821"}, {Extension: "202", PIN: "5930"}}
+		}, []string{"voicemail.boxes[1].extension"}, "two mailboxes"},
+		{"weak pin", func(c *Config) { c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "1234"}} }, []string{"voicemail.boxes[0].pin"}, "run of digits"},
+		{"message length", func(c *Config) {
+			c.Voicemail = Voicemail{MaxMessageS: 5, Boxes: []Mailbox{{Extension: "202", PIN: "4821"}}}
+		}, []string{"voicemail.max_message_s"}, "10 to 600"},
 		{"missing extension", func(c *Config) { c.RingGroups[0].Members[1].Destination = "ext:299" }, []string{"ring_groups[0].members[1].destination"}, "extension 299 does not exist"},
 		{"group member kind", func(c *Config) { c.RingGroups[0].Members[1].Destination = "group:sales" }, []string{"ring_groups[0].members[1].destination"}, "must be one of: ext:, fxs:, number:"},
 		{"fxs port", func(c *Config) { c.RingGroups[0].Members[1].Destination = "fxs:3" }, []string{"ring_groups[0].members[1].destination"}, "no FXS port 3"},
@@ -302,7 +310,7 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 13 || got[0] != "numbering" || got[11] != "limits" || got[12] != "trunks" {
+	if got := DialPlanSections(); len(got) != 14 || got[0] != "numbering" || got[11] != "limits" || got[12] != "trunks" || got[13] != "voicemail" {
 		t.Errorf("sections %v", got)
 	}
 }

@@ -102,6 +102,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
+	boxes := checkVoicemail(c, exts, add)
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
 	// the firmware has).
@@ -137,7 +138,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				add(path, "queue %q does not exist", d.Value)
 			}
 		case dialplan.DestVoicemail:
-			add(path, "%s destinations are not available in this firmware yet", d.Kind)
+			if !boxes[d.Value] {
+				add(path, "extension %s has no mailbox (add one under voicemail)", d.Value)
+			}
 		}
 	}
 	ringTime := func(path string, s int) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -84,10 +85,11 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	v := &ValidationError{}
 	for k := range top {
 		switch k {
-		case "version", "system", "extensions", "fxo_lines", "numbering", "line_groups", "outbound_routes",
-			"caller_id_rules", "inbound_routes", "ring_groups", "queues", "ivr_menus", "schedules", "classifiers", "extension_rules", "limits", "trunks":
+		case "version", "system", "extensions", "fxo_lines":
 		default:
-			v.add(k, "unknown field")
+			if !slices.Contains(DialPlanSections(), k) {
+				v.add(k, "unknown field")
+			}
 		}
 	}
 	if raw, ok := top["system"]; ok {

@@ -33,6 +33,8 @@ type Config struct {
 	// Trunks are SIP trunks to providers (trunk.go); outbound routes name
 	// them as carriers beside line groups.
 	Trunks []Trunk `json:"trunks,omitempty"`
+	// Voicemail holds the mailboxes (voicemail.go).
+	Voicemail Voicemail `json:"voicemail,omitzero"`
 }
 
 // System holds box-wide settings.
