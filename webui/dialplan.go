@@ -38,6 +38,7 @@ var dialPlanPages = []dialPlanSection{
 	{"classifiers", "Caller lists", `A caller list applies to every call from an outside line, by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues.`},
 	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
 	{"trunks", "SIP trunks", `A SIP trunk is an account at a telephone provider over the Internet: outbound routes can send calls through it like through line groups, and the provider’s numbers that arrive on it (DIDs) each go to a destination.`},
+	{"voicemail", "Voicemail", `A mailbox takes messages for an extension when a caller is sent to voicemail:NUMBER (from the extension's busy or no-answer forwarding, a menu key or a route). Its owner listens from a phone with *97 (own mailbox) or *98 (any mailbox), with the mailbox's PIN, or on the Voicemail page.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }
 
@@ -210,7 +211,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	text := strings.TrimSpace(r.PostForm.Get("json"))
 	if text == "" {
 		text = "[]"
-		if sec.Key == "numbering" || sec.Key == "limits" {
+		if sec.Key == "numbering" || sec.Key == "limits" || sec.Key == "voicemail" {
 			text = "{}"
 		}
 	}
@@ -276,5 +277,7 @@ func setSection(dst, src *store.Config, key string) {
 		dst.CallLimits = src.CallLimits
 	case "trunks":
 		dst.Trunks = src.Trunks
+	case "voicemail":
+		dst.Voicemail = src.Voicemail
 	}
 }

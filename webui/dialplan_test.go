@@ -110,7 +110,8 @@ func TestDialPlanPagesCoverEverySection(t *testing.T) {
 		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
 			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
 			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}}, Queues: []store.Queue{{}},
-			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}}})
+			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}},
+			Voicemail: store.Voicemail{Boxes: []store.Mailbox{{}}}})
 		setSection(&a, &b, k)
 		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {
 			t.Errorf("setSection(%s) copied nothing: %s", k, text)
