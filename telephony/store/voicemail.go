@@ -10,8 +10,8 @@ import (
 // "voicemail:EXT" destination (an extension's busy or no-answer
 // forwarding, a menu key, a route), and its owner listens from a phone with
 // the feature codes *97 (own mailbox) and *98 (any mailbox), or on the web
-// UI's Voicemail page. Messages are files beside the database
-// (voicemail/EXT/), not part of the configuration.
+// UI's Voicemail page. Messages are files in the data directory
+// (recordings/voicemail/EXT/), not part of the configuration.
 type Voicemail struct {
 	// MaxMessageS bounds one message (DefaultVoicemailMessageS when 0).
 	MaxMessageS int `json:"max_message_s,omitempty"`
