@@ -137,6 +137,10 @@ type fork struct {
 	done         bool
 	status       int
 	authTried    bool
+	callID       string
+	// byeReceived: the callee sent BYE on this fork's dialog before its
+	// 2xx was handled; the answer then ends the leg at once.
+	byeReceived bool
 }
 
 // startFork sends one INVITE; leg.mu held.
@@ -178,7 +182,11 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fork{oc: oc, b: b, req: req, tx: tx}
+	f := &fork{oc: oc, b: b, req: req, tx: tx, callID: string(cid)}
+	// The fork's dialog is known from now on: a callee that answers and
+	// hangs up at once may send its BYE before we have even read its 2xx
+	// (RFC 3261 forbids it, phones do it), and that BYE must find the leg.
+	s.bindDialog(l, f.callID, l.localTag)
 	tx.OnRetransmission(func(res *sip.Response) {
 		// A retransmitted 2xx means our ACK was lost: ACK again.
 		if res.IsSuccess() {
@@ -268,17 +276,21 @@ func (f *fork) handle(res *sip.Response) bool {
 		}
 		return false
 	case code < 300:
-		f.sendAck(res)
+		// Everything happens under l.mu, the dialog's state first and the
+		// ACK last: a callee's BYE (which may follow the ACK at once) takes
+		// l.mu too, so it always finds the leg answered and bound.
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		f.done, f.status = true, code
 		if l.state != stRinging || f.oc.winner != nil {
 			// Lost the race (or the caller gave up): hang this one up.
+			f.sendAck(res)
 			f.byeLocked(res)
 			return true
 		}
 		if _, err := l.sess.AcceptAnswer(res.Body()); err != nil {
 			l.s.log.Info("sip: unusable SDP answer", "leg", l.info.ID, "err", err)
+			f.sendAck(res)
 			f.byeLocked(res)
 			f.status = 488
 			f.oc.checkAllDoneLocked()
@@ -301,7 +313,12 @@ func (f *fork) handle(res *sip.Response) bool {
 				o.cancelLocked()
 			}
 		}
+		f.sendAck(res)
 		l.s.log.Info("sip: answered", "leg", l.info.ID, "contact", f.b.Contact, "codec", l.sess.Codec())
+		if f.byeReceived {
+			l.s.log.Info("sip: callee hung up as it answered", "leg", l.info.ID)
+			l.endLocked(channel.CauseNormal)
+		}
 		return true
 	default:
 		l.mu.Lock()
@@ -536,4 +553,41 @@ func (f *fork) byeLocked(res *sip.Response) {
 			s.log.Debug("sip: BYE to losing fork", "err", err)
 		}
 	}()
+}
+
+// forkByCallID is the fork whose INVITE had callID; l.mu held.
+func (oc *outCall) forkByCallID(callID string) *fork {
+	for _, f := range oc.forks {
+		if f.callID == callID {
+			return f
+		}
+	}
+	return nil
+}
+
+// onForkRequest handles a request on the dialog of a fork that is not
+// the leg's dialog (yet): a BYE from a callee whose 2xx we have not
+// handled, or from a fork that lost. The BYE is accepted (the callee's
+// dialog ends either way); a fork not yet answered remembers it, so its
+// 2xx, when handled, ends the leg instead of leaving it up.
+func (l *leg) onForkRequest(f *fork, req *sip.Request, tx sip.ServerTransaction) {
+	if !sameIP(req.Source(), f.b.target()) {
+		l.s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if req.Method != sip.BYE {
+		// Nothing else may come before the 2xx that confirms the dialog.
+		l.s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.s.respond(tx, req, 200, "OK")
+	l.mu.Lock()
+	switch {
+	case !f.done:
+		f.byeReceived = true
+	case f.oc.winner == f:
+		// Its 2xx was handled meanwhile: the BYE ends the leg's dialog.
+		l.endLocked(channel.CauseNormal)
+	}
+	l.mu.Unlock()
 }

@@ -357,6 +357,17 @@ func (l *leg) awaitAck(tx sip.ServerTransaction, res *sip.Response, ackCh chan *
 // re-INVITE (hold/unhold, address change, session refresh).
 func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
+	if !l.inbound && req.CallID().Value() != l.callID {
+		// A fork's own dialog, not (yet) the leg's: see onForkRequest.
+		f := l.out.forkByCallID(req.CallID().Value())
+		l.mu.Unlock()
+		if f == nil {
+			l.s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		l.onForkRequest(f, req, tx)
+		return
+	}
 	// Only the peer of the dialog may act in it: both tags must match, and
 	// the request must come from the peer's address (in-dialog requests are
 	// not challenged, so this is what stops a third party hanging up or
