@@ -149,8 +149,10 @@ func (x *Exchange) runCall(ctx context.Context, in channel.Channel) {
 	x.talk(ctx, c, out)
 }
 
-// inbound runs a call arriving on an FXO line: classifiers, then the
-// inbound route (with its schedule and limit), else the line's destination.
+// inbound runs a call arriving on an FXO line or a trunk: it finds the
+// inbound route (with its schedule), then the caller lists (box-wide,
+// then the route's own), then takes the route's destination under its
+// limit, else the line's or DID's own destination.
 func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logger) {
 	port, _ := portNumber(c.inInfo.Endpoint)
 	presented := x.presented(c)
@@ -158,11 +160,21 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 	if presented.Withheld != "" {
 		number = ""
 	}
+	// The route first: which caller lists apply depends on it.
+	var d dialplan.Destination
+	var r store.InboundRoute
+	var routed bool
+	trunk := trunkOf(c.inInfo)
+	if trunk != "" {
+		d, r, routed = p.trunkDestination(trunk, c.inInfo.Dialled, x.now())
+	} else {
+		d, r, routed = p.inboundDestination(port, x.now())
+	}
 	var dest dialplan.Destination
-	if cl, ok := dialplan.Classify(p.classifier, number); ok {
+	if cl, ok := dialplan.Classify(p.callerLists(r), number); ok {
 		switch cl.Action {
 		case dialplan.ActionReject:
-			log.Info("caller rejected by classifier", "classifier", cl.Name, "caller", presented.Number)
+			log.Info("caller rejected by classifier", "classifier", cl.Name, "route", r.Name, "caller", presented.Number)
 			c.set(func(c *call) { c.callee = "classifier:" + cl.Name })
 			c.hangupIn(channel.CauseRejected)
 			return
@@ -173,18 +185,13 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 		}
 	}
 	if dest.Kind == "" {
-		var d dialplan.Destination
-		var r store.InboundRoute
-		var ok bool
-		if trunk := trunkOf(c.inInfo); trunk != "" {
-			d, r, ok = p.trunkDestination(trunk, c.inInfo.Dialled, x.now())
-			if !ok {
-				log.Info("trunk call to a number with no destination", "trunk", trunk, "did", c.inInfo.Dialled)
-				c.set(func(c *call) { c.callee = c.inInfo.Dialled })
-				c.hangupIn(channel.CauseNotFound)
-				return
-			}
-		} else if d, r, ok = p.inboundDestination(port, x.now()); !ok {
+		switch {
+		case !routed && trunk != "":
+			log.Info("trunk call to a number with no destination", "trunk", trunk, "did", c.inInfo.Dialled)
+			c.set(func(c *call) { c.callee = c.inInfo.Dialled })
+			c.hangupIn(channel.CauseNotFound)
+			return
+		case !routed:
 			log.Warn("call on an FXO line with no destination", "port", port)
 			c.hangupIn(channel.CauseUnavailable)
 			return

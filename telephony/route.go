@@ -53,7 +53,11 @@ type plan struct {
 	queues     map[string]store.Queue
 	rules      map[string]store.ExtensionRule
 	schedules  map[string]*dialplan.Schedule
+	// classifier are the box-wide caller lists (those no inbound route
+	// names), in document order; routeLists are every list by name, for
+	// the lists a route names.
 	classifier []*dialplan.Classifier
+	routeLists map[string]*dialplan.Classifier
 	// classDest is the destination of each "route" classifier, by name.
 	classDest map[string]dialplan.Destination
 }
@@ -81,7 +85,8 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{}, trunks: map[string]store.Trunk{},
 		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, queues: map[string]store.Queue{}, rules: map[string]store.ExtensionRule{},
-		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{}}
+		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{},
+		routeLists: map[string]*dialplan.Classifier{}}
 	var entries []dialplan.Entry
 	for _, e := range cfg.Extensions {
 		pat, err := dialplan.ParsePattern(e.Number)
@@ -204,6 +209,12 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		}
 		p.schedules[s.Name] = ds
 	}
+	named := map[string]bool{}
+	for _, r := range cfg.InboundRoutes {
+		for _, n := range r.Classifiers {
+			named[n] = true
+		}
+	}
 	for _, cl := range cfg.Classifiers {
 		dc := &dialplan.Classifier{Name: cl.Name, Action: dialplan.Action(cl.Action), Anonymous: cl.Anonymous}
 		for _, n := range cl.Numbers {
@@ -220,12 +231,30 @@ func compileFull(cfg *store.Config) (*plan, error) {
 			}
 			p.classDest[cl.Name] = d
 		}
-		p.classifier = append(p.classifier, dc)
+		p.routeLists[cl.Name] = dc
+		if !named[cl.Name] {
+			p.classifier = append(p.classifier, dc)
+		}
 	}
 	for _, r := range cfg.ExtensionRules {
 		p.rules[r.Extension] = r
 	}
 	return p, nil
+}
+
+// callerLists are the caller lists a call on route r meets, in order:
+// the box-wide lists, then the route's own ("" route: the box-wide only).
+func (p *plan) callerLists(r store.InboundRoute) []*dialplan.Classifier {
+	if len(r.Classifiers) == 0 {
+		return p.classifier
+	}
+	lists := slices.Clip(p.classifier)
+	for _, n := range r.Classifiers {
+		if cl, ok := p.routeLists[n]; ok {
+			lists = append(lists, cl)
+		}
+	}
+	return lists
 }
 
 // isEmergency reports whether number is an emergency number.

@@ -199,6 +199,7 @@ type planContext struct {
 	Destinations []option // for the destinations datalist
 	Schedules    []string
 	LineGroups   []string // and SIP trunks: the carriers of outbound routes
+	Classifiers  []string // caller lists, for inbound routes
 	Extensions   []store.Extension
 	FXOLines     []store.FXOLine
 }
@@ -227,6 +228,9 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	}
 	for _, g := range d.LineGroups {
 		c.LineGroups = append(c.LineGroups, g.Name)
+	}
+	for _, cl := range d.Classifiers {
+		c.Classifiers = append(c.Classifiers, cl.Name)
 	}
 	for _, t := range d.Trunks { // routes name trunks and line groups alike
 		c.LineGroups = append(c.LineGroups, t.Name)

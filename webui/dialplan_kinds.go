@@ -157,7 +157,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 			fs[1] = &field{ID: "lines", Name: "lines", Label: "Lines", Type: "text", Value: strings.Join(ls, ", "), Autocomplete: "off",
 				Help: "The FXO line numbers whose calls this route takes, separated by commas; empty for every line."}
 		}
-		return append(fs,
+		fs = append(fs,
 			&field{ID: "schedule", Name: "schedule", Label: "Schedule", Type: "select", Options: nameOptions(c.Schedules, r.Schedule, "— always open —"),
 				Help: "Optional: with a schedule, calls go to the destination during its working hours and to the closed destination otherwise."},
 			destField("destination", "Destination", r.Destination, "Where calls go (while the schedule is open)."),
@@ -165,11 +165,14 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
 		)
+		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
+			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
 	},
 	parse: func(v url.Values, p *formParser, r store.InboundRoute) store.InboundRoute {
 		r.Name, r.Schedule, r.Destination, r.ClosedDestination = p.str("name"), p.str("schedule"), p.str("destination"), p.str("closed_destination")
 		r.Lines = slices.DeleteFunc(lineNumbers(p.str("lines"), p, "lines"), func(n int) bool { return n == 0 }) // 0: every line
 		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		r.Classifiers = parseRows("classifiers", v, p)
 		return r
 	},
 }
@@ -300,7 +303,7 @@ var classifierKind = &objectKind[store.Classifier]{
 			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: cl.Name, MaxLength: 32, Required: true, Autocomplete: "off",
 				Help: "A short name, e.g. blocked or vip."},
 			{ID: "action", Name: "action", Label: "Kind of list", Type: "select", Options: selectOptions(actions, cl.Action, "unknown"),
-				Help: "What happens to calls from these numbers on any outside line. Lists apply in the order of this page; the first that matches wins."},
+				Help: "What happens to calls from these numbers. A list no inbound route chooses applies to every outside call; one that inbound routes choose applies only to their calls, after the others. Lists apply in the order of this page (a route's own in the route's order); the first that matches wins."},
 			{ID: "numbers", Name: "numbers", Label: "Caller numbers", Type: "textarea", Value: strings.Join(cl.Numbers, "\n"),
 				Help: "One a line, as the caller ID shows them; patterns allowed (X any digit, a final . any further digits: 8495XXXXXXX, 8800.)."},
 			{ID: "anonymous", Name: "anonymous", Label: "Also callers without a number", Type: "checkbox", Checked: cl.Anonymous,

@@ -101,6 +101,10 @@ type InboundRoute struct {
 	// MaxCalls bounds concurrent calls through this route (0: no limit);
 	// an excess caller hears busy.
 	MaxCalls int `json:"max_calls,omitempty"`
+	// Classifiers names caller lists that apply to this route's calls
+	// only, in this order, after the box-wide lists (those no route
+	// names). A list named by any route is no longer box-wide.
+	Classifiers []string `json:"classifiers,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -202,8 +206,10 @@ type Schedule struct {
 	Holidays []string `json:"holidays,omitempty"`
 }
 
-// Classifier is a list of caller numbers applied to every call from an
-// outside line, in document order, before its inbound route.
+// Classifier is a list of caller numbers. A list no inbound route names
+// applies to every call from an outside line (FXO line or trunk), in
+// document order; a list one or more routes name (InboundRoute.Classifiers)
+// applies only to those routes' calls, after the box-wide lists.
 type Classifier struct {
 	Name string `json:"name"`
 	// Action: reject (a blacklist: the caller hears busy), route (to
@@ -344,6 +350,9 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.OutboundRoutes)
 	nilIfEmpty(&c.CallerIDRules)
 	nilIfEmpty(&c.InboundRoutes)
+	for i := range c.InboundRoutes {
+		nilIfEmpty(&c.InboundRoutes[i].Classifiers)
+	}
 	nilIfEmpty(&c.RingGroups)
 	nilIfEmpty(&c.Queues)
 	for i := range c.Queues {
@@ -388,6 +397,7 @@ func cloneDialPlan(c *Config) {
 		c.InboundRoutes[i].Lines = slices.Clone(c.InboundRoutes[i].Lines)
 		c.InboundRoutes[i].Trunks = slices.Clone(c.InboundRoutes[i].Trunks)
 		c.InboundRoutes[i].DIDs = slices.Clone(c.InboundRoutes[i].DIDs)
+		c.InboundRoutes[i].Classifiers = slices.Clone(c.InboundRoutes[i].Classifiers)
 	}
 	c.RingGroups = slices.Clone(c.RingGroups)
 	for i := range c.RingGroups {

@@ -101,7 +101,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
-	names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
+	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
@@ -300,6 +300,17 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			dest(p+"closed_destination", r.ClosedDestination)
 		}
 		maxCalls(p+"max_calls", r.MaxCalls)
+		seenList := map[string]bool{}
+		for j, name := range r.Classifiers {
+			lp := fmt.Sprintf("%sclassifiers[%d]", p, j)
+			switch {
+			case !lists[name]:
+				add(lp, "caller list %q does not exist", name)
+			case seenList[name]:
+				add(lp, "caller list %q is listed twice", name)
+			}
+			seenList[name] = true
+		}
 	}
 
 	for i, g := range c.RingGroups {
