@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
 DATA      ?= ./data
 BIN       := bin
 
-.PHONY: run build test test-tools unit selftest-arm firmware bench figures lint clean
+.PHONY: run build test test-tools unit selftest-arm firmware bench figures lint clean prompts
 
 run: build
 	$(BIN)/pbxd -data $(DATA) -board sim
@@ -62,6 +62,13 @@ bench:
 # Binary sizes and idle memory (the README's box-level figures).
 figures:
 	GO=$(GO) scripts/figures.sh
+
+# Regenerates the built-in voice prompts (telephony/prompts/en/*.wav) from
+# their script, en/texts.txt, with espeak-ng and sox. The WAV files are
+# committed, so building needs neither; the output is deterministic, so an
+# unchanged script changes no file.
+prompts:
+	$(GO) run ./telephony/prompts/internal/gen -dir telephony/prompts/en
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
