@@ -70,6 +70,11 @@ type Exchange struct {
 	svcStore      serviceStore
 	onConfig      func(*store.Config) // applies a new configuration to SIP and analog
 	diag          *diag.Runner        // nil when the box runs no diagnostics
+
+	// mwi tells a mailbox's counts to its owner's phones (nil: no
+	// lamps); vmState is voicemail's memory (voicemail.go).
+	mwi     func(ext string, newCount, heardCount int)
+	vmState vmState
 }
 
 // Options configure an Exchange.
@@ -97,6 +102,12 @@ type Options struct {
 	// Diagnostics runs the line and system tests (diag_service.go); nil
 	// when the box has none.
 	Diagnostics *diag.Runner
+	// MessageWaiting tells the phones of extension ext how many new and
+	// heard voicemail messages its mailbox holds (message-waiting lamps,
+	// SIP NOTIFY). The exchange calls it for every mailbox when it
+	// starts and when the configuration changes, and for one mailbox
+	// whenever its messages change (MailboxChanged). Nil: no indication.
+	MessageWaiting func(ext string, newCount, heardCount int)
 }
 
 // New makes an exchange over an open store.
@@ -126,6 +137,7 @@ func New(o Options) (*Exchange, error) {
 		sim:           o.Sim,
 		onConfig:      o.OnConfig,
 		diag:          o.Diagnostics,
+		mwi:           o.MessageWaiting,
 	}
 	x.started = x.now()
 	x.callCtx, x.cancelCall = context.WithCancel(context.Background())
