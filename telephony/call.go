@@ -209,7 +209,7 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 		dest = d
 	}
 	c.set(func(c *call) { c.callee = dest.Value })
-	if dest.Kind == dialplan.DestHangup || dest.Kind == dialplan.DestGroup {
+	if dest.Kind == dialplan.DestHangup || dest.Kind == dialplan.DestGroup || dest.Kind == dialplan.DestAnnounce {
 		c.set(func(c *call) { c.callee = dest.String() })
 	}
 	x.publish("call")
@@ -362,6 +362,12 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 			return nil, channel.CauseNotFound
 		}
 		return x.reachMenu(ctx, c, p, m, caller, hops)
+	case dialplan.DestAnnounce:
+		a, ok := p.announcements[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachAnnouncement(ctx, c, p, a, class, caller, hops)
 	case dialplan.DestHangup:
 		return nil, channel.CauseBusy
 	}

@@ -50,9 +50,11 @@ type plan struct {
 	trunks     map[string]store.Trunk
 	ringGroups map[string]store.RingGroup
 	menus      map[string]store.Menu
-	queues     map[string]store.Queue
-	rules      map[string]store.ExtensionRule
-	schedules  map[string]*dialplan.Schedule
+	// announcements by name (announce:NAME).
+	announcements map[string]store.Announcement
+	queues        map[string]store.Queue
+	rules         map[string]store.ExtensionRule
+	schedules     map[string]*dialplan.Schedule
 	// classifier are the box-wide caller lists (those no inbound route
 	// names), in document order; routeLists are every list by name, for
 	// the lists a route names.
@@ -86,7 +88,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{}, trunks: map[string]store.Trunk{},
 		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, queues: map[string]store.Queue{}, rules: map[string]store.ExtensionRule{},
 		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{},
-		routeLists: map[string]*dialplan.Classifier{}}
+		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]store.Announcement{}}
 	var entries []dialplan.Entry
 	for _, e := range cfg.Extensions {
 		pat, err := dialplan.ParsePattern(e.Number)
@@ -147,6 +149,9 @@ func compileFull(cfg *store.Config) (*plan, error) {
 			return nil, fmt.Errorf("voice menu %s: %w", m.Name, err)
 		}
 		entries = append(entries, dialplan.Entry{Kind: dialplan.KindService, Pattern: pat, Owner: m.Name, Target: "menu:" + m.Name})
+	}
+	for _, a := range cfg.Announcements {
+		p.announcements[a.Name] = a
 	}
 	for _, g := range cfg.LineGroups {
 		p.lineGroups[g.Name] = g

@@ -34,6 +34,7 @@ var dialPlanPages = []dialPlanSection{
 	{"ring_groups", "Ring groups", `A ring group rings several phones for one call — all at once or one after another — each for its own ring time, then sends the call on if nobody answers. Other parts of the dial plan reach it as group:NAME, and extensions can dial its internal number.`},
 	{"queues", "Queues", `A queue answers callers and keeps them in order of arrival with music on hold, telling them their place now and then; the caller at the head rings free agents by the strategy. A wait limit and a caller limit bound it. Other parts of the dial plan reach it as queue:NAME.`},
 	{"ivr_menus", "Voice menus", `A voice menu answers, plays its announcement (recordings uploaded to the box, tones or pauses) and sends the caller where the key they press says; it can let callers dial an extension directly. Silence or a wrong key repeats the menu, then goes to a last destination. Reached as menu:NAME.`},
+	{"announcements", "Announcements", `An announcement answers the call, plays its recordings (or tones and pauses) once, then sends the caller on: a closed message then voicemail, a recorded notice before the queue. Routes, menu keys and forwarding reach it as announce:NAME; with nowhere to go next the call ends after it.`},
 	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes and follow-me use schedules.`},
 	{"classifiers", "Caller lists", `A caller list acts on calls from outside lines and trunks by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues. A list no inbound route chooses applies to every outside call; a list one or more inbound routes choose (on the route's page) applies only to those routes' calls, after the lists that apply to every call.`},
 	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
@@ -267,6 +268,8 @@ func setSection(dst, src *store.Config, key string) {
 		dst.Menus = src.Menus
 	case "queues":
 		dst.Queues = src.Queues
+	case "announcements":
+		dst.Announcements = src.Announcements
 	case "schedules":
 		dst.Schedules = src.Schedules
 	case "classifiers":

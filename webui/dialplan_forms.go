@@ -222,6 +222,9 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	for _, m := range d.Menus {
 		c.Destinations = append(c.Destinations, option{Value: "menu:" + m.Name, Label: "Voice menu " + m.Name})
 	}
+	for _, a := range d.Announcements {
+		c.Destinations = append(c.Destinations, option{Value: "announce:" + a.Name, Label: "Announcement " + a.Name})
+	}
 	c.Destinations = append(c.Destinations, option{Value: "hangup", Label: "Hang up"})
 	for _, s := range d.Schedules {
 		c.Schedules = append(c.Schedules, s.Name)
@@ -239,7 +242,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 }
 
 // destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, menu:NAME (a voice menu), number:DIGITS (an outside number) or hangup."
+const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), number:DIGITS (an outside number) or hangup."
 
 func destField(id, label, value, help string) *field {
 	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
@@ -370,6 +373,7 @@ var planKinds = map[string]planKind{
 	"extension_rules": extensionRuleKind,
 	"queues":          queueKind,
 	"ivr_menus":       menuKind,
+	"announcements":   announcementKind,
 	"line_groups":     lineGroupKind,
 	"caller_id_rules": callerIDRuleKind,
 	"trunks":          trunkKind,

@@ -746,3 +746,42 @@ var trunkKind = &objectKind[store.Trunk]{
 		return t
 	},
 }
+
+var announcementKind = &objectKind[store.Announcement]{
+	key: "announcements", one: "announcement",
+	list: func(d *store.DialPlan) *[]store.Announcement { return &d.Announcements },
+	name: func(a store.Announcement) string { return a.Name },
+	detail: func(a store.Announcement) string {
+		var parts []string
+		for _, pr := range a.Prompts {
+			switch {
+			case pr.File != "":
+				parts = append(parts, pr.File)
+			case pr.Tone != "":
+				parts = append(parts, fmt.Sprintf("tone %s %d ms", pr.Tone, pr.MS))
+			default:
+				parts = append(parts, fmt.Sprintf("pause %d ms", pr.MS))
+			}
+		}
+		then := a.Then
+		if then == "" {
+			then = "hang up"
+		}
+		return strings.Join(parts, ", ") + " → " + then
+	},
+	fields: func(a store.Announcement, c *planContext) []*field {
+		fs := []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: a.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. closed: inbound routes, menus and forwarding reach it as announce:NAME."},
+		}
+		fs = append(fs, promptFields("prompts", "Announcement part", a.Prompts)...)
+		return append(fs,
+			destField("then", "Then go to", a.Then, "Where the caller goes once the announcement has played, e.g. voicemail:201 after a closed message, or queue:support after a notice. Empty: the call ends."))
+	},
+	parse: func(v url.Values, p *formParser, a store.Announcement) store.Announcement {
+		a.Name = p.str("name")
+		a.Prompts = parsePrompts("prompts", v, p)
+		a.Then = p.str("then")
+		return a
+	},
+}

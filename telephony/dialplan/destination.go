@@ -24,13 +24,16 @@ const (
 	DestQueue     DestKind = "queue"
 	DestMenu      DestKind = "menu"
 	DestVoicemail DestKind = "voicemail"
+	// DestAnnounce answers the call, plays an announcement's prompts and
+	// goes on to the announcement's next destination.
+	DestAnnounce DestKind = "announce"
 	// DestHangup ends the call (busy tone / 486).
 	DestHangup DestKind = "hangup"
 )
 
 // Destination is where a route, a condition or a menu key sends a call,
 // written "kind:value": "ext:101", "fxs:2", "group:sales",
-// "number:89161234567", "hangup".
+// "number:89161234567", "announce:closed", "hangup".
 type Destination struct {
 	Kind  DestKind
 	Value string
@@ -65,12 +68,12 @@ func ParseDestination(s string) (Destination, error) {
 		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
 			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
 		}
-	case DestGroup, DestQueue, DestMenu:
+	case DestGroup, DestQueue, DestMenu, DestAnnounce:
 		if err := CheckName(v); err != nil {
 			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
 		}
 	default:
-		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, voicemail, hangup)", s, k)
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, voicemail, hangup)", s, k)
 	}
 	return d, nil
 }

@@ -183,6 +183,18 @@ type Menu struct {
 	DefaultDestination string `json:"default_destination,omitempty"`
 }
 
+// Announcement answers the call, plays its prompts once, and sends the
+// caller on: "a closed message, then voicemail", "a recorded notice
+// before the queue".
+type Announcement struct {
+	Name string `json:"name"`
+	// Prompts play in order, once.
+	Prompts []Prompt `json:"prompts"`
+	// Then is where the caller goes once the prompts have played ("":
+	// the call ends).
+	Then string `json:"then,omitempty"`
+}
+
 // Prompt is one part of a menu's announcement: a recorded file or a tone
 // (or silence, with neither) for a time.
 type Prompt struct {
@@ -274,6 +286,7 @@ func dialPlanSections(c *Config) []struct {
 		{"ring_groups", &c.RingGroups},
 		{"queues", &c.Queues},
 		{"ivr_menus", &c.Menus},
+		{"announcements", &c.Announcements},
 		{"schedules", &c.Schedules},
 		{"classifiers", &c.Classifiers},
 		{"extension_rules", &c.ExtensionRules},
@@ -365,6 +378,10 @@ func normalizeDialPlan(c *Config) {
 		}
 		nilIfEmpty(&c.Menus[i].Prompts)
 	}
+	nilIfEmpty(&c.Announcements)
+	for i := range c.Announcements {
+		nilIfEmpty(&c.Announcements[i].Prompts)
+	}
 	nilIfEmpty(&c.Schedules)
 	nilIfEmpty(&c.Classifiers)
 	nilIfEmpty(&c.ExtensionRules)
@@ -413,6 +430,10 @@ func cloneDialPlan(c *Config) {
 		c.Menus[i].Prompts = slices.Clone(c.Menus[i].Prompts)
 		c.Menus[i].Keys = maps.Clone(c.Menus[i].Keys)
 	}
+	c.Announcements = slices.Clone(c.Announcements)
+	for i := range c.Announcements {
+		c.Announcements[i].Prompts = slices.Clone(c.Announcements[i].Prompts)
+	}
 	c.Schedules = slices.Clone(c.Schedules)
 	for i := range c.Schedules {
 		c.Schedules[i].Hours = slices.Clone(c.Schedules[i].Hours)
@@ -454,6 +475,7 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["ring_groups"], "ring_groups", &c.RingGroups, v)
 	decodeList(top["queues"], "queues", &c.Queues, v)
 	decodeList(top["ivr_menus"], "ivr_menus", &c.Menus, v)
+	decodeList(top["announcements"], "announcements", &c.Announcements, v)
 	decodeList(top["schedules"], "schedules", &c.Schedules, v)
 	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
 	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
@@ -478,6 +500,7 @@ type DialPlan struct {
 	RingGroups     []RingGroup     `json:"ring_groups"`
 	Queues         []Queue         `json:"queues"`
 	Menus          []Menu          `json:"ivr_menus"`
+	Announcements  []Announcement  `json:"announcements"`
 	Schedules      []Schedule      `json:"schedules"`
 	Classifiers    []Classifier    `json:"classifiers"`
 	ExtensionRules []ExtensionRule `json:"extension_rules"`
@@ -501,6 +524,7 @@ func DialPlanSections() []string {
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
+		Announcements: c.Announcements,
 		Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
 		Voicemail: c.Voicemail}
 	emptyIfNil(&d.LineGroups)
@@ -510,6 +534,7 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.RingGroups)
 	emptyIfNil(&d.Queues)
 	emptyIfNil(&d.Menus)
+	emptyIfNil(&d.Announcements)
 	emptyIfNil(&d.Schedules)
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
@@ -521,7 +546,7 @@ func (c *Config) DialPlan() DialPlan {
 func (c *Config) SetDialPlan(d DialPlan) {
 	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
-	c.Menus, c.Queues = d.Menus, d.Queues
+	c.Menus, c.Queues, c.Announcements = d.Menus, d.Queues, d.Announcements
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	c.Voicemail = d.Voicemail
 	normalizeDialPlan(c)

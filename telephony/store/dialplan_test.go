@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"regexp"
@@ -66,7 +67,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	// Clearing the dial plan empties the bucket's values and reads back as none.
 	plain := c
 	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
-	plain.Menus, plain.Queues = nil, nil
+	plain.Menus, plain.Queues, plain.Announcements = nil, nil, nil
 	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
 	plain.Trunks = nil
 	if err := db2.ImportConfig(plain); err != nil {
@@ -90,7 +91,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -188,6 +189,24 @@ func TestDialPlanValidation(t *testing.T) {
 			[]string{"inbound_routes[1].classifiers[1]"}, `caller list "vips" does not exist`},
 		{"route names a list twice", func(c *Config) { c.InboundRoutes[0].Classifiers = []string{"blacklist", "blacklist"} },
 			[]string{"inbound_routes[0].classifiers[1]"}, "listed twice"},
+		{"unknown announcement", func(c *Config) { c.Menus[0].Keys["9"] = "announce:night" }, []string{"ivr_menus[0].keys.9"}, `announcement "night" does not exist`},
+		{"announcement without prompts", func(c *Config) { c.Announcements[0].Prompts = nil }, []string{"announcements[0].prompts"}, "at least one prompt"},
+		{"announcement prompt and next", func(c *Config) { c.Announcements[0].Prompts[1].MS = 10; c.Announcements[0].Then = "ext:299" },
+			[]string{"announcements[0].prompts[1].ms", "announcements[0].then"}, "extension 299 does not exist"},
+		{"announcements in a loop", func(c *Config) {
+			c.Announcements[0].Then = "announce:b"
+			c.Announcements = append(c.Announcements, Announcement{Name: "b", Prompts: []Prompt{{MS: 500}}, Then: "announce:closed"})
+		}, []string{"announcements[0].then", "announcements[1].then"}, "loop (closed → b → closed)"},
+		{"too many announcements in a row", func(c *Config) {
+			c.Announcements[0].Then = "announce:a1"
+			for i := 1; i <= MaxAnnouncementChain; i++ {
+				next := fmt.Sprintf("announce:a%d", i+1)
+				if i == MaxAnnouncementChain {
+					next = "ext:201"
+				}
+				c.Announcements = append(c.Announcements, Announcement{Name: fmt.Sprintf("a%d", i), Prompts: []Prompt{{MS: 500}}, Then: next})
+			}
+		}, []string{"announcements[0].then"}, "more than 4 announcements in a row"},
 		{"rule for a missing extension", func(c *Config) { c.ExtensionRules[0].Extension = "299" }, []string{"extension_rules[0].extension"}, "does not exist"},
 		{"rule twice", func(c *Config) { c.ExtensionRules[1].Extension = "202" }, []string{"extension_rules[1].extension"}, "two rules"},
 		{"forward to itself", func(c *Config) { c.ExtensionRules[0].ForwardAlways = "ext:202" }, []string{"extension_rules[0].forward_always"}, "to itself"},
@@ -314,7 +333,7 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 14 || got[0] != "numbering" || got[11] != "limits" || got[12] != "trunks" || got[13] != "voicemail" {
+	if got := DialPlanSections(); len(got) != 15 || got[0] != "numbering" || got[8] != "announcements" || got[12] != "limits" || got[13] != "trunks" || got[14] != "voicemail" {
 		t.Errorf("sections %v", got)
 	}
 }

@@ -23,6 +23,10 @@ const (
 	MaxEmergencyLen    = 6
 	MaxMenuPrompts     = 16
 	MaxPromptMS        = 60000
+	// MaxAnnouncementChain bounds announcements played one after another:
+	// each is a hop of the call, and the exchange follows at most 8 per
+	// call, so a chain leaves room for the rest of the call's path.
+	MaxAnnouncementChain = 4
 )
 
 // checkPrompts validates a list of prompts at path.
@@ -99,6 +103,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	names("inbound_routes", len(c.InboundRoutes), func(i int) string { return c.InboundRoutes[i].Name })
 	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
 	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
+	announcements := names("announcements", len(c.Announcements), func(i int) string { return c.Announcements[i].Name })
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
@@ -132,6 +137,10 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		case dialplan.DestMenu:
 			if !menus[d.Value] {
 				add(path, "voice menu %q does not exist", d.Value)
+			}
+		case dialplan.DestAnnounce:
+			if !announcements[d.Value] {
+				add(path, "announcement %q does not exist", d.Value)
 			}
 		case dialplan.DestQueue:
 			if !queues[d.Value] {
@@ -407,6 +416,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 	}
 
+	checkAnnouncements(c.Announcements, add, func(path, s string) { dest(path, s) })
+
 	for i, s := range c.Schedules {
 		p := fmt.Sprintf("schedules[%d].", i)
 		for j, h := range s.Hours {
@@ -534,6 +545,50 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				order = append(order, blame.Target)
 			}
 			byPath[blame.Target] = append(byPath[blame.Target], ce.Error())
+		}
+	}
+}
+
+// checkAnnouncements validates the announcements: prompts (at least one:
+// an announcement that plays nothing is a mistake), the next destination,
+// and chains of announcements. A chain that comes back to an announcement
+// it passed would play to the caller until the exchange's bound on
+// forwarding hops cut the call; a chain longer than that bound is cut
+// the same way. Both are refused, on the announcement that starts them.
+func checkAnnouncements(as []Announcement, add func(path, format string, args ...any), dest func(path, s string)) {
+	next := map[string]string{} // announcement → the announcement it goes on to
+	for i, a := range as {
+		p := fmt.Sprintf("announcements[%d].", i)
+		if len(a.Prompts) == 0 {
+			add(p+"prompts", "needs at least one prompt")
+		}
+		checkPrompts(p+"prompts", a.Prompts, add)
+		if a.Then != "" {
+			dest(p+"then", a.Then)
+			if d, err := dialplan.ParseDestination(a.Then); err == nil && d.Kind == dialplan.DestAnnounce {
+				next[a.Name] = d.Value
+			}
+		}
+	}
+	for i, a := range as {
+		if _, ok := next[a.Name]; !ok {
+			continue
+		}
+		seen := map[string]bool{a.Name: true}
+		chain := []string{a.Name}
+		for n, ok := next[a.Name]; ok; n, ok = next[n] {
+			chain = append(chain, n)
+			if seen[n] {
+				add(fmt.Sprintf("announcements[%d].then", i), "announcements go round in a loop (%s): the caller would never leave them",
+					strings.Join(chain, " → "))
+				break
+			}
+			if len(chain) > MaxAnnouncementChain {
+				add(fmt.Sprintf("announcements[%d].then", i), "more than %d announcements in a row (%s…)", MaxAnnouncementChain,
+					strings.Join(chain[:MaxAnnouncementChain], " → "))
+				break
+			}
+			seen[n] = true
 		}
 	}
 }

@@ -26,6 +26,7 @@ type Config struct {
 	RingGroups     []RingGroup     `json:"ring_groups,omitempty"`
 	Queues         []Queue         `json:"queues,omitempty"`
 	Menus          []Menu          `json:"ivr_menus,omitempty"`
+	Announcements  []Announcement  `json:"announcements,omitempty"`
 	Schedules      []Schedule      `json:"schedules,omitempty"`
 	Classifiers    []Classifier    `json:"classifiers,omitempty"`
 	ExtensionRules []ExtensionRule `json:"extension_rules,omitempty"`
