@@ -66,6 +66,20 @@
 // direction; an offer we cannot accept gets 488 and changes nothing.
 // INVITEs without SDP (delayed offer) get our offer in the 200.
 //
+// # Message waiting
+//
+// SetMessageWaiting(ext, new, old) records a mailbox's counts and tells
+// the extension's phones (mwi.go): RFC 3842 message-summary over RFC 6665
+// subscriptions (SUBSCRIBE authenticated like REGISTER, only to one's own
+// mailbox, else 403; other event packages 489; Expires granted 60-3600 s;
+// NOTIFY at once, on each change, and terminated on unsubscribe or
+// expiry; a failed NOTIFY ends the subscription; at most
+// MaxBindingsPerExtension subscriptions per extension, a phone
+// resubscribing from the same contact replacing its old one), and
+// unsolicited NOTIFYs outside any dialog, as Asterisk sends them, to every
+// registered contact without a subscription, on each change and when it
+// registers afresh.
+//
 // # Trunks
 //
 // Config.Trunks (SetTrunks while running) are SIP trunks to providers. A

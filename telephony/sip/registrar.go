@@ -142,8 +142,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	type change struct {
-		b  Binding
-		on bool
+		b     Binding
+		on    bool
+		fresh bool // a new contact, not a refresh
 	}
 	var changes []change
 	now := s.now()
@@ -166,7 +167,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		for _, b := range bs {
-			changes = append(changes, change{*b, false})
+			changes = append(changes, change{b: *b})
 		}
 		bs = nil
 	default:
@@ -211,7 +212,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 			if exps[i] == 0 {
 				if idx >= 0 {
-					changes = append(changes, change{*bs[idx], false})
+					changes = append(changes, change{b: *bs[idx]})
 					bs = append(bs[:idx], bs[idx+1:]...)
 				}
 				continue
@@ -230,6 +231,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			if h := req.GetHeader("User-Agent"); h != nil {
 				nb.UserAgent = truncate(h.Value(), 128)
 			}
+			fresh := idx < 0
 			if idx >= 0 {
 				nb.RTT = bs[idx].RTT
 				bs[idx] = nb
@@ -241,7 +243,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				}
 				bs = append(bs, nb)
 			}
-			changes = append(changes, change{*nb, true})
+			changes = append(changes, change{*nb, true, fresh})
 		}
 	}
 	if len(bs) == 0 {
@@ -264,6 +266,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	for _, c := range changes {
 		s.log.Info("sip: registration", "extension", c.b.Extension, "contact", c.b.Contact, "registered", c.on, "source", c.b.Source)
 		r.notify(c.b, c.on)
+		if c.fresh {
+			s.mwi.registered(c.b) // phones that never subscribe (mwi.go)
+		}
 	}
 }
 

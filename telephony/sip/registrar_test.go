@@ -219,8 +219,12 @@ func TestOptionsAndBadRequests(t *testing.T) {
 	if res := r.send(base("OPTIONS", ""), time.Second); res == nil || res.StatusCode != 200 || !strings.Contains(header(res, "Allow"), "INVITE") {
 		t.Fatalf("OPTIONS: %v", res)
 	}
-	if res := r.send(base("SUBSCRIBE", "Event: presence\r\n"), time.Second); res == nil || res.StatusCode != 501 {
-		t.Fatalf("SUBSCRIBE: %v, want 501", res)
+	// Only the message-summary event package is served (mwi.go).
+	if res := r.send(base("SUBSCRIBE", "Event: presence\r\n"), time.Second); res == nil || res.StatusCode != 489 {
+		t.Fatalf("SUBSCRIBE: %v, want 489", res)
+	}
+	if res := r.send(base("PUBLISH", "Event: presence\r\n"), time.Second); res == nil || res.StatusCode != 501 {
+		t.Fatalf("PUBLISH: %v, want 501", res)
 	}
 	// Missing Call-ID: 400.
 	noCallID := strings.Replace(base("OPTIONS", ""), "Call-ID: opt-OPTIONS\r\n", "", 1)

@@ -103,6 +103,7 @@ type Server struct {
 	auth  *authenticator
 	bans  *banList
 	reg   *registrar
+	mwi   *mwi // message-waiting state and subscriptions (mwi.go)
 	ports *media.PortRange
 	rtpIP netip.Addr
 	now   func() time.Time
@@ -128,7 +129,7 @@ type Server struct {
 
 const (
 	userAgent   = "minipbx"
-	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
+	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, SUBSCRIBE"
 )
 
 // New checks the configuration and builds a Server; Run starts it.
@@ -231,6 +232,7 @@ func New(c Config) (*Server, error) {
 	s.auth = newAuthenticator(c.Realm, c.NonceTTL, s.now)
 	s.bans = newBanList(c.Ban, s.now)
 	s.reg = newRegistrar(s)
+	s.mwi = newMWI(s)
 
 	sipLog := slog.New(quietHandler{c.Logger.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -260,6 +262,7 @@ func New(c Config) (*Server, error) {
 	s.srv.OnInfo(s.onInDialog)
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnOptions(s.onOptions)
+	s.srv.OnSubscribe(s.onSubscribe)
 	s.srv.OnNoRoute(s.onUnknown)
 	if err := s.SetTrunks(c.Trunks); err != nil {
 		return nil, err
@@ -355,6 +358,7 @@ loop:
 			break loop
 		case <-tick.C:
 			s.reg.expire()
+			s.mwi.expire()
 			if s.cfg.QualifyInterval > 0 {
 				s.reg.qualify(s.cfg.QualifyInterval)
 			}
