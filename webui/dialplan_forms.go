@@ -162,6 +162,17 @@ type formParser struct {
 	v   url.Values
 	bad map[string]string
 	raw map[string]string
+	// keep are typed values a form built from the parsed object would
+	// not show (a new PIN, never put in a page from the stored plan), by
+	// the field that shows them when the form comes back refused.
+	keep map[string]string
+}
+
+func (p *formParser) keepValue(name, value string) {
+	if p.keep == nil {
+		p.keep = map[string]string{}
+	}
+	p.keep[name] = value
 }
 
 func (p *formParser) str(name string) string { return strings.TrimSpace(p.v.Get(name)) }
@@ -202,10 +213,16 @@ type planContext struct {
 	Classifiers  []string // caller lists, for inbound routes
 	Extensions   []store.Extension
 	FXOLines     []store.FXOLine
+	// Mailboxes are the extensions with a stored mailbox (whose PIN an
+	// empty PIN field keeps; voicemail_form.go).
+	Mailboxes map[string]bool
 }
 
 func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLine) *planContext {
-	c := &planContext{Extensions: exts, FXOLines: fxo}
+	c := &planContext{Extensions: exts, FXOLines: fxo, Mailboxes: map[string]bool{}}
+	for _, b := range d.Voicemail.Boxes {
+		c.Mailboxes[b.Extension] = true
+	}
 	for _, e := range exts {
 		label := "Extension " + e.Number
 		if e.Name != "" {

@@ -65,6 +65,7 @@ var singleKinds = map[string]*singleKind{
 			}
 		},
 	},
+	"voicemail": voicemailKind,
 	"limits": {
 		fields: func(d *store.DialPlan, c *planContext) []*field {
 			return []*field{{ID: "max_call_duration_s", Name: "max_call_duration_s", Label: "Longest call (seconds)", Type: "number",
@@ -103,6 +104,11 @@ func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, se
 	p := &formParser{v: r.PostForm, bad: map[string]string{}, raw: map[string]string{}}
 	k.parse(&d, r.PostForm, p)
 	f := singleForm(sec, k, &d, c)
+	for name, v := range p.keep {
+		if x := f.field(name); x != nil {
+			x.Value = v
+		}
+	}
 	for name, msg := range p.bad {
 		if x := f.field(name); x != nil {
 			x.Value, x.Error = p.raw[name], msg

@@ -40,6 +40,7 @@ type fakeService struct {
 	failNext   error
 	diag       fakeDiag // diag_fake_test.go
 	plan       store.DialPlan
+	vm         fakeVoicemail // fake_voicemail_test.go
 }
 
 func newFakeService() *fakeService {
@@ -310,6 +311,9 @@ func (f *fakeService) UpdateDialPlan(ctx context.Context, d store.DialPlan) (sto
 				return store.DialPlan{}, invalid(fmt.Sprintf("ring_groups[%d].members[%d].destination", i, j), "extension "+n+" does not exist")
 			}
 		}
+	}
+	if err := f.checkVoicemail(d.Voicemail); err != nil {
+		return store.DialPlan{}, err
 	}
 	var c store.Config
 	c.SetDialPlan(d)

@@ -21,6 +21,7 @@ type field struct {
 	Checked                                   bool
 	Options                                   []option
 	Min, Max, InputMode, Autocomplete         string
+	Placeholder                               string // e.g. "unchanged" for a secret never shown
 	List                                      string // id of a datalist of suggestions
 	MaxLength                                 int
 	Required                                  bool

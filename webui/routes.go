@@ -39,6 +39,12 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDeletePage},
 		{"POST", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDelete},
 		{"POST", "/dialplan/{section}/{index}/up", page, s.dialPlanObjectRaise},
+		{"GET", "/voicemail", page, s.voicemailPage},
+		{"GET", "/voicemail/{box}", page, s.voicemailBoxPage},
+		{"GET", "/voicemail/{box}/{id}/audio", page, s.voicemailAudio},
+		{"POST", "/voicemail/{box}/{id}/heard", page, s.voicemailMark},
+		{"GET", "/voicemail/{box}/{id}/delete", page, s.voicemailDeletePage},
+		{"POST", "/voicemail/{box}/{id}/delete", page, s.voicemailDelete},
 		{"GET", "/maintenance", page, s.maintenancePage},
 		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
 	}
@@ -71,6 +77,12 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/diagnostics/runs", api, s.apiDiagnosticRuns},
 		{"GET", "/api/v1/dialplan", api, s.apiDialPlan},
 		{"PUT", "/api/v1/dialplan", api, s.apiUpdateDialPlan},
+		{"GET", "/api/v1/voicemail", api, s.apiVoicemail},
+		{"GET", "/api/v1/voicemail/{box}/messages", api, s.apiVoicemailMessages},
+		{"GET", "/api/v1/voicemail/{box}/messages/{id}", api, s.apiVoicemailMessage},
+		{"PATCH", "/api/v1/voicemail/{box}/messages/{id}", api, s.apiMarkVoicemail},
+		{"DELETE", "/api/v1/voicemail/{box}/messages/{id}", api, s.apiDeleteVoicemail},
+		{"GET", "/api/v1/voicemail/{box}/messages/{id}/audio", api, s.apiVoicemailAudio},
 		{"GET", "/api/v1/firmware", api, s.apiFirmware},
 		{"POST", "/api/v1/upgrade", api, s.apiUpgrade()},
 		{"GET", "/api/v1/upgrade/progress", api, s.apiUpgradeProgress()},
@@ -162,7 +174,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // contentSecurityPolicy allows nothing but the box's own files: no inline
 // scripts or styles, no frames, forms only to the box itself.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every response carries.

@@ -1,8 +1,8 @@
 // minipbx web UI: live status updates (Server-Sent Events) and the
 // simulator controls. Plain JavaScript, no build step, no libraries.
-// Every page works without this file; it only makes the status and
-// diagnostics pages live and the simulator buttons answer without a page
-// reload.
+// Every page works without this file; it only makes the status,
+// diagnostics and voicemail pages live and the simulator buttons answer
+// without a page reload.
 "use strict";
 
 (function () {
@@ -220,7 +220,34 @@
     window.addEventListener("pagehide", () => es.close());
   }
 
+  // --- voicemail -------------------------------------------------------------
+
+  // The Voicemail pages reload when a message arrives, is heard or is
+  // deleted (the live "voicemail" event), unless a message is being
+  // listened to: reloading would cut it off, so a notice offers the
+  // reload instead.
+  function voicemailLive() {
+    if (!document.getElementById("voicemail-live") || !window.EventSource) return;
+    const listening = () => Array.from(document.querySelectorAll("audio")).some((a) => !a.paused || (a.currentTime > 0 && !a.ended));
+    const es = new EventSource("/api/v1/events");
+    es.addEventListener("open", () => { document.body.dataset.vmLive = "on"; });
+    es.addEventListener("status", (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.kind !== "voicemail") return;
+      if (listening()) {
+        const note = document.getElementById("vm-changed");
+        if (note) note.hidden = false;
+        return;
+      }
+      es.close();
+      window.location.reload();
+    });
+    window.addEventListener("pagehide", () => es.close());
+  }
+
   startLive();
   setupSim();
   diagLive();
+  voicemailLive();
 })();

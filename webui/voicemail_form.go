@@ -1,0 +1,112 @@
+package webui
+
+import (
+	"fmt"
+	"net/url"
+
+	"minipbx/telephony/store"
+)
+
+// The voicemail part of the dial plan as a form (a singleKind, at
+// /dialplan/voicemail): the two limits and one row per mailbox — the
+// owner's extension from a list, the PIN, and whether the owner's own
+// phone may skip it. Blank rows are for adding; clearing a row's
+// extension and PIN removes that mailbox.
+//
+// PINs are secrets like SIP passwords, but unlike a trunk's password the
+// installer never needs to read one back (the owner changes it from the
+// phone): the form never puts a stored PIN in the page. An empty PIN
+// field keeps the PIN stored for that row's extension; a PIN typed into a
+// form that is refused comes back in that one response only, so the
+// installer need not type it again.
+
+// voicemailRows is how many blank mailbox rows the form offers.
+const voicemailRows = 2
+
+var voicemailKind = &singleKind{fields: voicemailFields, parse: parseVoicemailForm}
+
+func voicemailFields(d *store.DialPlan, c *planContext) []*field {
+	v := d.Voicemail
+	fs := []*field{
+		{ID: "max_message_s", Name: "max_message_s", Label: "Longest message (seconds)", Type: "number", Value: itoaBlank(v.MaxMessageS),
+			Min: "0", Max: fmt.Sprint(store.MaxVoicemailMessageS), InputMode: "numeric",
+			Help: fmt.Sprintf("A caller is stopped after this long, with a tone. %d to %d seconds; empty: %d.",
+				store.MinVoicemailMessageS, store.MaxVoicemailMessageS, store.DefaultVoicemailMessageS)},
+		{ID: "max_messages", Name: "max_messages", Label: "Messages a mailbox keeps", Type: "number", Value: itoaBlank(v.MaxMessages),
+			Min: "0", Max: fmt.Sprint(store.MaxVoicemailMessages), InputMode: "numeric",
+			Help: fmt.Sprintf("New and saved together, up to %d; empty: %d. A full mailbox tells callers so instead of recording.",
+				store.MaxVoicemailMessages, store.DefaultVoicemailMessages)},
+	}
+	exts := []option{{Value: "", Label: "— no mailbox —"}}
+	for _, e := range c.Extensions {
+		label := e.Number
+		if e.Name != "" {
+			label += " — " + e.Name
+		}
+		exts = append(exts, option{Value: e.Number, Label: label})
+	}
+	for j := 0; j < len(v.Boxes)+voicemailRows; j++ {
+		var b store.Mailbox
+		if j < len(v.Boxes) {
+			b = v.Boxes[j]
+		}
+		p := fmt.Sprintf("boxes[%d].", j)
+		n := j + 1
+		extHelp, pinHelp, skipHelp := "As for mailbox 1.", "As for mailbox 1.", ""
+		if j == 0 {
+			extHelp = "The extension whose messages this mailbox takes; callers reach it as voicemail:NUMBER. Choose “no mailbox” (and leave the PIN empty) to remove it."
+			pinHelp = fmt.Sprintf("%d to %d digits the owner types at *97 or *98. Not the extension's number, not one digit repeated, not a run like 1234. The owner can change it from the phone.",
+				store.MinPINLen, store.MaxPINLen)
+			skipHelp = "*97 from the owner's own phone opens the mailbox without the PIN; *98 and other phones still ask. Only for phones nobody else can reach."
+		}
+		placeholder := "4 to 8 digits"
+		if b.Extension != "" && c.Mailboxes[b.Extension] {
+			placeholder = "unchanged"
+			if j == 0 {
+				pinHelp = "Leave empty to keep the current PIN; type a new one to change it. " + pinHelp
+			}
+		}
+		fs = append(fs,
+			&field{ID: p + "extension", Name: p + "extension", Label: fmt.Sprintf("Mailbox %d: extension", n), Type: "select",
+				Options: selectOptions(exts, b.Extension, destUnknown), Help: extHelp},
+			// type=password keeps the PIN off the screen and out of the
+			// browser's form history; new-password keeps the browser from
+			// filling in the admin password it saved for this site.
+			&field{ID: p + "pin", Name: p + "pin", Label: fmt.Sprintf("Mailbox %d: PIN", n), Type: "password", InputMode: "numeric",
+				Autocomplete: "new-password", MaxLength: store.MaxPINLen, Placeholder: placeholder, Help: pinHelp},
+			&field{ID: p + "skip_pin", Name: p + "skip_pin", Label: fmt.Sprintf("Mailbox %d: no PIN from the owner's own phone", n), Type: "checkbox",
+				Checked: b.SkipPIN, Help: skipHelp},
+		)
+	}
+	return fs
+}
+
+// parseVoicemailForm applies the form to d, which holds the stored dial
+// plan on entry (so an empty PIN can keep the stored one). Rows are
+// renumbered as blank rows drop, so the store's "voicemail.boxes[1].pin"
+// names the row the form shows second.
+func parseVoicemailForm(d *store.DialPlan, v url.Values, p *formParser) {
+	old := d.Voicemail
+	d.Voicemail.MaxMessageS = p.num("max_message_s", "max_message_s", "the length in seconds")
+	d.Voicemail.MaxMessages = p.num("max_messages", "max_messages", "the number of messages")
+	d.Voicemail.Boxes = nil
+	for j := 0; ; j++ {
+		pf := fmt.Sprintf("boxes[%d].", j)
+		if !v.Has(pf+"extension") && !v.Has(pf+"pin") {
+			return
+		}
+		ext, pin := p.str(pf+"extension"), p.str(pf+"pin")
+		if ext == "" && pin == "" {
+			continue
+		}
+		into := fmt.Sprintf("boxes[%d].", len(d.Voicemail.Boxes))
+		if pin == "" {
+			if b, ok := old.Box(ext); ok {
+				pin = b.PIN
+			}
+		} else {
+			p.keepValue(into+"pin", pin)
+		}
+		d.Voicemail.Boxes = append(d.Voicemail.Boxes, store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != ""})
+	}
+}
