@@ -13,6 +13,7 @@ import (
 
 	"minipbx/dsp/audiofile"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -508,7 +509,10 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1}, Hunt: store.HuntAscending}}
 		c.OutboundRoutes = []store.OutboundRoute{{Name: "mobile", Pattern: "89XXXXXXXXX", Class: "national", Via: []string{"city"}}}
 	}, nil)
-	feature := func(from, digits string, want channel.Cause) {
+	b.x.prompts = testPrompts(t)
+	// feature dials a code and checks how it ends: a change is confirmed
+	// by voice (say), a refusal by the cause alone, unanswered and silent.
+	feature := func(from, digits string, want channel.Cause, say ...string) {
 		t.Helper()
 		in := sipCaller(from, digits)
 		in.info.ID = "in-" + digits
@@ -517,6 +521,15 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 			t.Errorf("%s dialling %s: %v, want %v", from, digits, c, want)
 		}
 		b.st.waitRecord(t)
+		if len(say) == 0 {
+			if in.answered != 0 || in.ep.heard() != 0 {
+				t.Errorf("%s dialling %s: refused, yet answered and %d frames heard", from, digits, in.ep.heard())
+			}
+			return
+		}
+		if in.answered == 0 || !heardSaying(t, in.ep.heardSamples(), b.x.prompts, say...) {
+			t.Errorf("%s dialling %s: did not hear %q", from, digits, say)
+		}
 	}
 	rule := func(ext string) store.ExtensionRule {
 		for _, r := range b.x.config().ExtensionRules {
@@ -526,7 +539,7 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 		}
 		return store.ExtensionRule{}
 	}
-	feature("201", "*72202", channel.CauseNormal)
+	feature("201", "*72202", channel.CauseNormal, prompts.FwdAlwaysOn, "2", "0", "2", prompts.Goodbye)
 	if r := rule("201"); r.ForwardAlways != "ext:202" {
 		t.Fatalf("rule after *72202: %+v", r)
 	}
@@ -536,13 +549,14 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 	answerAndEnd(t, b, in, expect(t, b.sip, "202"))
 
 	feature("201", "*9089161234567", channel.CauseForbidden) // 201 is internal only
-	feature("202", "*9089161234567", channel.CauseNormal)    // 202 may call outside
+	feature("202", "*9089161234567", channel.CauseNormal,    // 202 may call outside
+		prompts.FwdBusyOn, "8", "9", "1", "6", "1", "2", "3", "4", "5", "6", "7", prompts.Goodbye)
 	if r := rule("202"); r.ForwardBusy != "number:89161234567" {
 		t.Errorf("202's rule %+v", r)
 	}
 	feature("201", "*72201", channel.CauseRejected) // to itself
 	feature("201", "*727777", channel.CauseNotFound)
-	feature("201", "*73", channel.CauseNormal)
+	feature("201", "*73", channel.CauseNormal, prompts.FwdOff, prompts.Goodbye)
 	if r := rule("201"); r.Extension != "" {
 		t.Errorf("an empty rule is kept: %+v", r)
 	}

@@ -21,6 +21,7 @@ import (
 	"minipbx/board"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -75,6 +76,9 @@ type Exchange struct {
 	// lamps); vmState is voicemail's memory (voicemail.go).
 	mwi     func(ext string, newCount, heardCount int)
 	vmState vmState
+
+	// prompts is the box's voice (queue announcements, confirmations).
+	prompts *prompts.Set
 }
 
 // Options configure an Exchange.
@@ -108,6 +112,9 @@ type Options struct {
 	// starts and when the configuration changes, and for one mailbox
 	// whenever its messages change (MailboxChanged). Nil: no indication.
 	MessageWaiting func(ext string, newCount, heardCount int)
+	// Prompts is the box's voice; nil: the built-in prompts, replaceable
+	// from the prompts directory beside the database.
+	Prompts *prompts.Set
 }
 
 // New makes an exchange over an open store.
@@ -140,6 +147,10 @@ func New(o Options) (*Exchange, error) {
 		mwi:           o.MessageWaiting,
 	}
 	x.started = x.now()
+	x.prompts = o.Prompts
+	if x.prompts == nil {
+		x.prompts = prompts.New(x.promptDir()).WithLogger(x.log)
+	}
 	x.callCtx, x.cancelCall = context.WithCancel(context.Background())
 	x.hub.init()
 	if s, ok := o.Store.(serviceStore); ok {

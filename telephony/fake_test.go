@@ -3,6 +3,7 @@ package telephony
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -70,12 +71,25 @@ type fakeEndpoint struct {
 	mu      sync.Mutex
 	sink    media.Sink
 	written int
+	samples []int16 // what the far end heard, frame after frame
 }
 
 func (e *fakeEndpoint) WriteFrame(f *media.Frame) {
 	e.mu.Lock()
 	e.written++
+	if f.HasSamples {
+		e.samples = append(e.samples, f.Samples[:]...)
+	} else {
+		e.samples = append(e.samples, make([]int16, len(f.Samples))...)
+	}
 	e.mu.Unlock()
+}
+
+// heardSamples is a copy of everything written to the endpoint.
+func (e *fakeEndpoint) heardSamples() []int16 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.samples)
 }
 func (e *fakeEndpoint) SetSink(s media.Sink) { e.mu.Lock(); e.sink = s; e.mu.Unlock() }
 func (e *fakeEndpoint) Codec() media.Codec   { return media.PCMU }

@@ -9,6 +9,7 @@ import (
 
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -19,19 +20,22 @@ type dialPlanStore interface {
 }
 
 // feature runs a feature code dialled from extension ext: it switches the
-// extension's own forwarding, then answers to confirm and hangs up. A
-// refused code (an unknown caller, a number the extension may not reach,
-// forwarding to itself) ends with the matching cause and changes nothing.
+// extension's own forwarding, then answers and confirms by voice ("All
+// your calls now go to 2 0 2. Goodbye.") and hangs up. A refused code (an
+// unknown caller, a number the extension may not reach, forwarding to
+// itself) changes nothing and ends with the matching cause, which the
+// phone shows or sounds; a caller already answered hears "That code could
+// not be carried out" first.
 func (x *Exchange) feature(ctx context.Context, c *call, p *plan, ext *store.Extension, digits string, log *slog.Logger) {
 	f, arg, ok := dialplan.SplitFeature(digits)
 	if !ok || ext == nil {
-		c.hangupIn(channel.CauseForbidden)
+		x.refuseFeature(ctx, c, channel.CauseForbidden)
 		return
 	}
 	ds, ok := x.store.(dialPlanStore)
 	if !ok {
 		log.Error("feature code: the store cannot change the dial plan")
-		c.hangupIn(channel.CauseFailure)
+		x.refuseFeature(ctx, c, channel.CauseFailure)
 		return
 	}
 	dest := ""
@@ -39,7 +43,7 @@ func (x *Exchange) feature(ctx context.Context, c *call, p *plan, ext *store.Ext
 		var cause channel.Cause
 		if dest, cause = x.forwardTarget(p, ext, arg); dest == "" {
 			log.Info("feature code refused", "code", f.Code, "number", arg, "cause", cause)
-			c.hangupIn(cause)
+			x.refuseFeature(ctx, c, cause)
 			return
 		}
 	}
@@ -69,20 +73,50 @@ func (x *Exchange) feature(ctx context.Context, c *call, p *plan, ext *store.Ext
 		if _, invalid := store.AsValidationError(err); invalid {
 			cause = channel.CauseRejected
 		}
-		c.hangupIn(cause)
+		x.refuseFeature(ctx, c, cause)
 		return
 	}
 	if err := x.changed(); err != nil {
 		log.Error("reload after a feature code", "err", err)
 	}
 	log.Info("forwarding switched by feature code", "extension", ext.Number, "kind", f.Kind, "to", dest)
-	// Confirm: answer, then clear.
-	if err := c.in.Answer(ctx); err != nil {
-		c.hangupIn(channel.CauseFailure)
-		return
+	// Confirm: answer, say what changed, clear.
+	if !c.inAnswered {
+		if err := c.in.Answer(ctx); err != nil {
+			c.hangupIn(channel.CauseFailure)
+			return
+		}
+		c.inAnswered = true
 	}
 	c.set(func(c *call) { c.state, c.answered, c.disposition = "answered", x.now(), "answered" })
+	words := []string{prompts.FwdOff}
+	if f.Activate {
+		words = append([]string{forwardPrompt(f.Kind)}, prompts.Digits(arg)...)
+	}
+	x.sayTo(ctx, c, append(words, prompts.Goodbye)...)
 	_ = c.in.Hangup(channel.CauseNormal)
+}
+
+// forwardPrompt is what the box says when a kind of forwarding is
+// switched on, before the number.
+func forwardPrompt(k dialplan.FeatureKind) string {
+	switch k {
+	case dialplan.ForwardBusy:
+		return prompts.FwdBusyOn
+	case dialplan.ForwardNoAnswer:
+		return prompts.FwdNoAnswerOn
+	}
+	return prompts.FwdAlwaysOn
+}
+
+// refuseFeature ends a feature-code call that changed nothing with cause.
+// A caller whose line is already answered (as refuse judges it) learns it
+// only by voice: they hear "That code could not be carried out" first.
+func (x *Exchange) refuseFeature(ctx context.Context, c *call, cause channel.Cause) {
+	if c.inInfo.Kind == channel.FXO || c.inAnswered {
+		x.sayTo(ctx, c, prompts.FeatureRefused)
+	}
+	c.hangupIn(cause)
 }
 
 // forwardTarget turns the number a user forwards to into a destination:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"minipbx/dsp"
@@ -83,6 +84,74 @@ func toneSource(spec string, d time.Duration) (source, error) {
 	}, nil
 }
 
+// speech strings the named voice prompts (package prompts) together into
+// one source, without a gap between them: "You are caller number" "3"
+// "in line" flows as one sentence. All are loaded first, so an unknown
+// name is an error before anything plays.
+func (x *Exchange) speech(names ...string) (source, error) {
+	parts := make([][]int16, 0, len(names))
+	for _, n := range names {
+		s, err := x.prompts.Load(n)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, s)
+	}
+	return func(out []int16) bool {
+		n := 0
+		for n < len(out) && len(parts) > 0 {
+			c := copy(out[n:], parts[0])
+			n += c
+			if parts[0] = parts[0][c:]; len(parts[0]) == 0 {
+				parts = parts[1:]
+			}
+		}
+		if n == 0 {
+			return false
+		}
+		clear(out[n:])
+		return true
+	}, nil
+}
+
+// say speaks the named voice prompts to ep in order, paced like every
+// prompt, in the caller's goroutine. It returns ctx's error when stopped
+// before the end, or the error of a name that does not load (then
+// nothing plays).
+func (x *Exchange) say(ctx context.Context, ep media.Endpoint, names ...string) error {
+	src, err := x.speech(names...)
+	if err != nil {
+		return fmt.Errorf("say: %w", err)
+	}
+	play(ctx, ep, src)
+	return ctx.Err()
+}
+
+// sayTo speaks the named voice prompts to the caller of c while watching
+// their leg, and reports whether they heard them to the end: false when
+// the caller hung up, the call was stopped, or a prompt is missing
+// (logged). Keys pressed meanwhile are ignored.
+func (x *Exchange) sayTo(ctx context.Context, c *call, names ...string) bool {
+	sayCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- x.say(sayCtx, c.in.Media(), names...) }()
+	defer func() { stop(); <-done }()
+	for {
+		select {
+		case err := <-done:
+			done <- err // for the deferred wait
+			if err != nil && ctx.Err() == nil {
+				x.log.Warn("prompt not spoken", "call", c.id, "err", err)
+			}
+			return err == nil
+		case ev, ok := <-c.in.Events():
+			if !ok || ev.Type == channel.EventHangup {
+				return false
+			}
+		}
+	}
+}
+
 // promptDir is where prompt files live: "prompts" beside the database.
 func (x *Exchange) promptDir() string {
 	if p, ok := x.store.(interface{ Path() string }); ok {
@@ -95,10 +164,18 @@ func (x *Exchange) promptDir() string {
 // minutes of 16-bit audio).
 const maxPromptBytes = 2 << 20
 
-// promptSource opens one prompt of a menu.
+// promptSource opens one prompt of a menu. A file named after a voice
+// prompt (goodbye.wav, vm-leave-message.wav: prompts.Names) plays that
+// prompt: the built-in recording, or its replacement in the prompts
+// directory.
 func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 	if pr.File == "" {
 		return toneSource(pr.Tone, time.Duration(pr.MS)*time.Millisecond)
+	}
+	if name, ok := strings.CutSuffix(filepath.Base(pr.File), ".wav"); ok {
+		if s, err := x.prompts.Load(name); err == nil {
+			return samplesSource(s), nil
+		}
 	}
 	dir := x.promptDir()
 	if dir == "" {

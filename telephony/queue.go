@@ -2,14 +2,12 @@ package telephony
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -249,7 +247,9 @@ func (x *Exchange) ringWave(ctx context.Context, c *call, p *plan, wave []string
 var defaultHold = []store.Prompt{{Tone: "440/200,0/4800", MS: 5000}}
 
 // holdSource loops the queue's music on hold, and every AnnounceEveryS
-// breaks in with the caller's position.
+// breaks in with the caller's position ("You are caller number 3 in line
+// …"); the music then goes on where it stopped. An announcement still
+// playing when the next falls due is not cut short: that one is skipped.
 func (x *Exchange) holdSource(c *call, q store.Queue) source {
 	moh := q.MusicOnHold
 	if len(moh) == 0 {
@@ -257,15 +257,21 @@ func (x *Exchange) holdSource(c *call, q store.Queue) source {
 	}
 	every := int(time.Duration(q.AnnounceEveryS) * time.Second / frameTime)
 	i, frames := 0, 0
-	var cur source
+	var music, announce source
 	failures := 0
 	return func(out []int16) bool {
 		frames++
-		if every > 0 && frames%every == 0 {
-			cur = x.positionSource(x.queuePosition(q.Name, c.id))
+		if every > 0 && frames%every == 0 && announce == nil {
+			announce = x.positionSource(c, x.queuePosition(q.Name, c.id))
+		}
+		if announce != nil {
+			if announce(out) {
+				return true
+			}
+			announce = nil
 		}
 		for {
-			if cur != nil && cur(out) {
+			if music != nil && music(out) {
 				return true
 			}
 			if failures > len(moh) {
@@ -277,32 +283,29 @@ func (x *Exchange) holdSource(c *call, q store.Queue) source {
 			if err != nil {
 				failures++
 				x.log.Warn("music on hold prompt skipped", "call", c.id, "queue", q.Name, "err", err)
-				cur = nil
+				music = nil
 				continue
 			}
 			failures = 0
-			cur = src
+			music = src
 		}
 	}
 }
 
-// positionSource announces a queue position: the prompt file
-// queue-position-N.wav when the prompts directory has it (N 1-9), else N
-// short beeps.
-func (x *Exchange) positionSource(n int) source {
+// positionSource speaks a queue position: "You are caller number" N "in
+// line. Please stay on the line; …" (voice prompts, each replaceable in
+// the prompts directory). Should the prompts fail to load, N short beeps
+// say it instead: the caller is never left without word.
+func (x *Exchange) positionSource(c *call, n int) source {
 	if n < 1 {
 		return nil
 	}
-	if n <= 9 {
-		name := fmt.Sprintf("queue-position-%d.wav", n)
-		if dir := x.promptDir(); dir != "" {
-			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				if src, err := x.promptSource(store.Prompt{File: name}); err == nil {
-					return src
-				}
-			}
-		}
+	names := append([]string{prompts.QueueCallerNumber}, prompts.Number(n)...)
+	src, err := x.speech(append(names, prompts.QueueInLine)...)
+	if err == nil {
+		return src
 	}
-	src, _ := toneSource("1000/150,0/150", time.Duration(min(n, 9))*300*time.Millisecond)
+	x.log.Warn("queue position announcement: prompts missing; beeping", "call", c.id, "err", err)
+	src, _ = toneSource("1000/150,0/150", time.Duration(min(n, 9))*300*time.Millisecond)
 	return src
 }
