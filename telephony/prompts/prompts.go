@@ -213,7 +213,7 @@ func readOverride(path string, fi fs.FileInfo) ([]int16, error) {
 	defer f.Close()
 	samples, err := decode(io.LimitReader(f, maxOverrideBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (import it with pbxctl dsp)", path, err)
+		return nil, fmt.Errorf("%s: %w (a prompt is an 8 kHz mono WAV file: 16-bit PCM, μ-law or A-law)", path, err)
 	}
 	return samples, nil
 }
