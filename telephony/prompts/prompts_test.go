@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,4 +337,35 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestConcurrentLoads: calls load prompts at once while an installer
+// replaces one (run with -race).
+func TestConcurrentLoads(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir).WithLogger(slog.New(slog.DiscardHandler))
+	s.recheck = 0 // look at the directory on every Load
+	path := filepath.Join(dir, Goodbye+".wav")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			writeWAV(t, path, tone(0.1+float64(i)/100, 440), 8000, audiofile.PCM16)
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				for _, n := range []string{Goodbye, Invalid, "7"} {
+					if x, err := s.Load(n); err != nil || len(x) == 0 {
+						t.Errorf("%s: %d samples, %v", n, len(x), err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-done
 }
