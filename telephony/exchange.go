@@ -23,6 +23,7 @@ import (
 	"minipbx/telephony/diag"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
+	"minipbx/telephony/voicemail"
 )
 
 // Store is what the exchange needs of the configuration database
@@ -76,6 +77,9 @@ type Exchange struct {
 	// lamps); vmState is voicemail's memory (voicemail.go).
 	mwi     func(ext string, newCount, heardCount int)
 	vmState vmState
+	// vm is the voicemail message store (voicemail_service.go); nil: the
+	// box takes no messages.
+	vm *voicemail.Store
 
 	// prompts is the box's voice (queue announcements, confirmations).
 	prompts *prompts.Set
@@ -112,6 +116,11 @@ type Options struct {
 	// starts and when the configuration changes, and for one mailbox
 	// whenever its messages change (MailboxChanged). Nil: no indication.
 	MessageWaiting func(ext string, newCount, heardCount int)
+	// Voicemail is the message store. Its Options.OnChange must call the
+	// exchange's MailboxChanged, which drives the lamps and tells the
+	// Voicemail page. Nil: the box keeps no messages, and the Service's
+	// voicemail methods say so.
+	Voicemail *voicemail.Store
 	// Prompts is the box's voice; nil: the built-in prompts, replaceable
 	// from the prompts directory beside the database.
 	Prompts *prompts.Set
@@ -145,6 +154,7 @@ func New(o Options) (*Exchange, error) {
 		onConfig:      o.OnConfig,
 		diag:          o.Diagnostics,
 		mwi:           o.MessageWaiting,
+		vm:            o.Voicemail,
 	}
 	x.started = x.now()
 	x.prompts = o.Prompts
