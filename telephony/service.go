@@ -168,8 +168,10 @@ type CallStatus struct {
 }
 
 // StatusEvent tells a subscriber that something changed; Kind is "port",
-// "registration", "call" or "diagnostics" (a run started or ended, the
-// next run or the alarm changed), and Status is the full new snapshot so a page
+// "registration", "call", "diagnostics" (a run started or ended, the
+// next run or the alarm changed) or "voicemail" (a mailbox's messages
+// changed: Status does not hold them, a page re-reads Mailboxes or
+// VoicemailMessages), and Status is the full new snapshot so a page
 // can simply re-render.
 type StatusEvent struct {
 	Kind   string `json:"kind"`
