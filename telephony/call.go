@@ -51,6 +51,9 @@ type call struct {
 	// vip is set for a caller a "first" classifier matched: ahead of
 	// the others in queues.
 	vip bool
+	// fwdBusy is set while an extension's busy forwarding leads the call
+	// on, so that a mailbox it reaches plays the busy greeting.
+	fwdBusy bool
 }
 
 // hold keeps a limit's place until the call ends.
@@ -332,6 +335,8 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 		x.log.Warn("forwarding loop", "call", c.id, "destination", d.String())
 		return nil, channel.CauseCongestion
 	}
+	busy := c.fwdBusy
+	c.fwdBusy = false
 	switch d.Kind {
 	case dialplan.DestExtension:
 		e, ok := findExtension(p.cfg, d.Value)
@@ -370,8 +375,9 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 		return x.reachAnnouncement(ctx, c, p, a, class, caller, hops)
 	case dialplan.DestHangup:
 		return nil, channel.CauseBusy
+	case dialplan.DestVoicemail:
+		return x.reachVoicemail(ctx, c, p, d.Value, busy)
 	}
-	// voicemail: refused by validation; never faked.
 	return nil, channel.CauseNotFound
 }
 
@@ -444,6 +450,7 @@ func (x *Exchange) reachExtension(ctx context.Context, c *call, p *plan, e store
 		return nil, channel.CauseNoAnswer
 	}
 	if next, ok := fwd.Next(cond); ok {
+		c.fwdBusy = cond == dialplan.CondBusy
 		return forward(next)
 	}
 	return nil, cause

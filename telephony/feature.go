@@ -27,6 +27,10 @@ type dialPlanStore interface {
 // phone shows or sounds; a caller already answered hears "That code could
 // not be carried out" first.
 func (x *Exchange) feature(ctx context.Context, c *call, p *plan, ext *store.Extension, digits string, log *slog.Logger) {
+	if f, _, ok := dialplan.SplitFeature(digits); ok && !f.Kind.Forwarding() {
+		x.mailboxFeature(ctx, c, p, ext, f, log) // *97, *98: voicemail.go
+		return
+	}
 	f, arg, ok := dialplan.SplitFeature(digits)
 	if !ok || ext == nil {
 		x.refuseFeature(ctx, c, channel.CauseForbidden)

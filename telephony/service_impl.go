@@ -44,6 +44,7 @@ func (x *Exchange) changed() error {
 	if x.onConfig != nil {
 		x.onConfig(x.config())
 	}
+	x.announceMWI() // mailboxes added or removed, extensions moved
 	x.publish("config")
 	return nil
 }

@@ -1,9 +1,29 @@
 package telephony
 
 import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
+	"minipbx/telephony/media"
+	"minipbx/telephony/prompts"
+	"minipbx/telephony/store"
+	"minipbx/telephony/voicemail"
 )
+
+// Voicemail call flows: a caller leaving a message (reachVoicemail, the
+// "voicemail:EXT" destination), the owner listening at *97/*98
+// (mailboxFeature), and the message-waiting indication the box's phones
+// show (announceMWI, MailboxChanged). The messages themselves live in the
+// voicemail.Store; this file only talks and listens.
 
 // Voicemail timing and limits.
 const (
@@ -101,4 +121,821 @@ func (s *vmState) wait() time.Duration {
 		return s.keyWait
 	}
 	return vmKeyWait
+}
+
+// answerVoicemail answers the caller for a voicemail flow (unless a menu
+// or the telco line did already) and marks the call as voicemail's.
+func (x *Exchange) answerVoicemail(ctx context.Context, c *call) bool {
+	if !c.inAnswered {
+		if err := c.in.Answer(ctx); err != nil {
+			x.log.Warn("voicemail: answer failed", "call", c.id, "err", err)
+			return false
+		}
+		c.inAnswered = true
+	}
+	c.set(func(c *call) {
+		c.state, c.disposition = "voicemail", "voicemail"
+		if c.answered.IsZero() {
+			c.answered = x.now()
+		}
+	})
+	x.publish("call")
+	return true
+}
+
+// reachVoicemail takes a message for mailbox box: the greeting (the
+// owner's recording, else the built-in one; the busy one when busy), the
+// beep, then the caller's audio until they hang up, press '#', reach the
+// box's message limit or stay silent. During the greeting '#' skips to the
+// beep and '*' lets the owner log in. It always ends the call (nil and
+// CauseNormal, or CauseCancelled when the caller hung up first).
+func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box string, busy bool) (channel.Channel, channel.Cause) {
+	log := x.log.With("call", c.id, "mailbox", box)
+	if _, ok := p.cfg.Voicemail.Box(box); !ok || x.vm == nil {
+		log.Warn("voicemail: no such mailbox")
+		return nil, channel.CauseNotFound
+	}
+	if !x.answerVoicemail(ctx, c) {
+		return nil, channel.CauseFailure
+	}
+	v := x.newVoice(ctx, c, p, log)
+	caller := x.presented(c)
+
+	kind := voicemail.GreetingUnavailable
+	if busy {
+		kind = voicemail.GreetingBusy
+	}
+	greeting, ok, err := x.vm.Greeting(box, kind)
+	if err != nil {
+		log.Warn("voicemail: greeting unreadable; the built-in one plays", "kind", kind, "err", err)
+	}
+	var src source
+	if ok && err == nil {
+		src = samplesSource(greeting)
+	} else {
+		names := append([]string{prompts.VMExtension}, prompts.Digits(box)...)
+		if busy {
+			names = append(names, prompts.VMBusy)
+		} else {
+			names = append(names, prompts.VMUnavailable)
+		}
+		src = v.prompt(names...)
+	}
+	// The greeting and the invitation: '#' skips both, '*' is the owner.
+	skip := false
+	for _, src := range []source{src, v.prompt(prompts.VMLeaveMessage)} {
+		if !v.play(src) {
+			return nil, channel.CauseCancelled
+		}
+		if k, ok := v.takeKey(); ok {
+			switch k {
+			case '*':
+				log.Info("voicemail: owner login from the greeting")
+				x.mailboxLogin(v, box, false)
+				return nil, v.cause()
+			case '#':
+				skip = true
+			}
+		}
+		v.typed = nil // other keys mean nothing here
+		if skip {
+			break
+		}
+	}
+
+	rec, err := x.vm.Create(box, caller, p.cfg.Voicemail.MessageCount())
+	if errors.Is(err, voicemail.ErrFull) {
+		log.Info("voicemail: mailbox full")
+		v.say(prompts.VMFull)
+		return nil, v.cause()
+	}
+	if err != nil {
+		log.Error("voicemail: cannot record", "err", err)
+		v.say(prompts.Goodbye)
+		return nil, v.cause()
+	}
+	if !v.play(beep()) {
+		rec.Abort()
+		return nil, channel.CauseCancelled
+	}
+	v.typed = nil
+	end, err := v.record(time.Duration(p.cfg.Voicemail.MessageLimit())*time.Second, rec.Write)
+	if err != nil {
+		log.Error("voicemail: recording failed", "err", err)
+		rec.Abort()
+		return nil, v.cause()
+	}
+	msg, err := rec.Commit()
+	switch {
+	case errors.Is(err, voicemail.ErrTooShort):
+		log.Info("voicemail: message too short; discarded", "end", end)
+		rec.Abort()
+	case err != nil:
+		log.Error("voicemail: message not saved", "err", err)
+		rec.Abort()
+	default:
+		log.Info("voicemail: message left", "id", msg.ID, "caller", caller.Number, "duration", msg.Duration, "end", end)
+		if end != recHangup {
+			v.say(prompts.VMSaved, prompts.Goodbye)
+		}
+		return nil, v.cause()
+	}
+	if end != recHangup {
+		v.say(prompts.Goodbye)
+	}
+	return nil, v.cause()
+}
+
+// beep is the tone before a recording.
+func beep() source {
+	src, _ := toneSource(vmBeepSpec, vmBeepTime)
+	return src
+}
+
+// mailboxFeature runs *97 (the caller's own mailbox) and *98 (any mailbox,
+// asked for first): login, then the mailbox menus; it ends the call.
+func (x *Exchange) mailboxFeature(ctx context.Context, c *call, p *plan, ext *store.Extension, f dialplan.FeatureCode, log *slog.Logger) {
+	if x.vm == nil {
+		log.Warn("mailbox feature code: no voicemail store")
+		c.hangupIn(channel.CauseUnavailable)
+		return
+	}
+	if !x.answerVoicemail(ctx, c) {
+		c.hangupIn(channel.CauseFailure)
+		return
+	}
+	v := x.newVoice(ctx, c, p, log)
+	box := ""
+	if f.Kind == dialplan.MailboxOwn && ext != nil {
+		if _, ok := p.cfg.Voicemail.Box(ext.Number); ok {
+			box = ext.Number
+		}
+	}
+	// The owner's own phone, dialling *97, may skip the PIN.
+	own := box != "" && ext != nil && ext.Number == box
+	x.mailboxLogin(v, box, own)
+	c.hangupIn(v.cause())
+}
+
+// mailboxLogin asks for the mailbox number (when box is "") and the PIN,
+// vmLoginTries times, then runs the mailbox session. ownPhone lets a
+// mailbox with skip_pin in without its PIN.
+func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
+	if ownPhone {
+		if mb, ok := x.config().Voicemail.Box(box); ok && mb.SkipPIN {
+			x.mailboxSession(v, box)
+			return
+		}
+	}
+	from := legName(v.c.inInfo)
+	for try := 0; try < vmLoginTries; try++ {
+		b := box
+		if b == "" {
+			d, ok := v.digits(prompts.VMMailbox)
+			if !ok {
+				return
+			}
+			b = d
+			if b == "" { // nothing dialled in time: ask again
+				continue
+			}
+		}
+		if b != "" && x.vmState.locked(b, x.now()) {
+			v.log.Warn("voicemail: login to a locked mailbox refused", "mailbox", b, "channel", from)
+			v.say(prompts.VMLocked)
+			return
+		}
+		pin, ok := v.digits(prompts.VMPassword)
+		if !ok {
+			return
+		}
+		mb, exists := x.config().Voicemail.Box(b)
+		if exists && pin != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(mb.PIN)) == 1 {
+			x.vmState.succeeded(b)
+			v.log.Info("voicemail: login", "mailbox", b, "channel", from)
+			x.mailboxSession(v, b)
+			return
+		}
+		v.log.Info("voicemail: wrong PIN", "mailbox", b, "channel", from, "try", try+1)
+		if exists && x.vmState.failed(b, x.now()) {
+			v.log.Warn("voicemail: mailbox locked after wrong PINs in a row", "mailbox", b,
+				"channel", from, "caller", v.c.inInfo.Caller.Number, "for", vmLockFor)
+			v.say(prompts.VMLocked)
+			return
+		}
+		if !v.say(prompts.VMIncorrect) {
+			return
+		}
+	}
+	v.say(prompts.Goodbye)
+}
+
+// mailboxSession is a logged-in owner's visit: the counts, then the main
+// menu until they leave.
+func (x *Exchange) mailboxSession(v *voice, box string) {
+	n, h := x.vm.Counts(box)
+	if !v.say(countWords(n, h)...) {
+		return
+	}
+	for quiet := 0; quiet < vmMenuRetries; {
+		k, ok := v.key(prompts.VMMainMenu)
+		if !ok {
+			return
+		}
+		switch k {
+		case 0:
+			quiet++
+			continue
+		case '1':
+			ok = x.listen(v, box, false)
+		case '2':
+			ok = x.listen(v, box, true)
+		case '0':
+			ok = x.mailboxOptions(v, box)
+		case '*', '#':
+			v.say(prompts.Goodbye)
+			return
+		default:
+			ok = v.say(prompts.Invalid)
+		}
+		if !ok {
+			return
+		}
+		quiet = 0
+	}
+	v.say(prompts.Goodbye)
+}
+
+// countWords says "You have N new messages and M saved messages".
+func countWords(n, h int) []string {
+	words := []string{prompts.VMYouHave}
+	if n == 0 && h == 0 {
+		return append(words, prompts.VMNoMessages)
+	}
+	plural := func(k int) string {
+		if k == 1 {
+			return prompts.VMMessage
+		}
+		return prompts.VMMessages
+	}
+	if n > 0 {
+		words = append(words, prompts.Number(n)...)
+		words = append(words, prompts.VMNew, plural(n))
+	}
+	if n > 0 && h > 0 {
+		words = append(words, prompts.VMAnd)
+	}
+	if h > 0 {
+		words = append(words, prompts.Number(h)...)
+		words = append(words, prompts.VMOld, plural(h))
+	}
+	return words
+}
+
+// listen plays the new (or the saved) messages one by one with the
+// message menu. It reports false when the caller hung up.
+func (x *Exchange) listen(v *voice, box string, saved bool) bool {
+	all, err := x.vm.Messages(box)
+	if err != nil {
+		v.log.Error("voicemail: messages unreadable", "mailbox", box, "err", err)
+		return v.say(prompts.Invalid)
+	}
+	msgs := slices.DeleteFunc(all, func(m voicemail.Message) bool { return m.Heard != saved })
+	if len(msgs) == 0 {
+		return v.say(prompts.VMYouHave, prompts.VMNoMessages)
+	}
+	i, replay, quiet := 0, true, 0
+	for {
+		if i >= len(msgs) {
+			return v.say(prompts.VMNoMore)
+		}
+		if replay {
+			heard, ok := x.playMessage(v, i, msgs[i])
+			if !ok {
+				return false
+			}
+			if heard && !msgs[i].Heard {
+				if err := x.vm.SetHeard(box, msgs[i].ID, true); err != nil {
+					v.log.Warn("voicemail: not marked heard", "mailbox", box, "id", msgs[i].ID, "err", err)
+				}
+				msgs[i].Heard = true
+			}
+		}
+		replay = true
+		k, ok := v.key(prompts.VMMessageMenu)
+		if !ok {
+			return false
+		}
+		switch k {
+		case '5':
+		case '7':
+			if err := x.vm.Delete(box, msgs[i].ID); err != nil {
+				v.log.Error("voicemail: delete failed", "mailbox", box, "id", msgs[i].ID, "err", err)
+				ok = v.say(prompts.Invalid)
+				replay = false
+				break
+			}
+			v.log.Info("voicemail: message deleted by phone", "mailbox", box, "id", msgs[i].ID)
+			msgs = slices.Delete(msgs, i, i+1)
+			ok = v.say(prompts.VMDeleted)
+		case '9':
+			if err := x.vm.SetHeard(box, msgs[i].ID, true); err != nil {
+				v.log.Error("voicemail: save failed", "mailbox", box, "id", msgs[i].ID, "err", err)
+			}
+			msgs[i].Heard = true
+			ok = v.say(prompts.VMSaved)
+			i++
+		case '6':
+			i++
+		case '4':
+			if i > 0 {
+				i--
+			}
+		case '*':
+			return true
+		case 0:
+			if quiet++; quiet >= vmMenuRetries {
+				return true
+			}
+			replay = false
+			continue
+		default:
+			ok = v.say(prompts.Invalid)
+			replay = false
+		}
+		if !ok {
+			return false
+		}
+		quiet = 0
+	}
+}
+
+// playMessage says "Message N from DIGITS" and plays message m. It
+// reports whether the message played to its end (no key stopped it).
+func (x *Exchange) playMessage(v *voice, i int, m voicemail.Message) (heard, ok bool) {
+	words := append([]string{prompts.VMMessageN}, prompts.Number(i+1)...)
+	if m.Caller.Number != "" && m.Caller.Withheld == "" {
+		words = append(words, prompts.VMFrom)
+		words = append(words, prompts.Digits(m.Caller.Number)...)
+	} else {
+		words = append(words, prompts.VMUnknownCaller)
+	}
+	if !v.say(words...) {
+		return false, false
+	}
+	if len(v.typed) > 0 {
+		return false, true
+	}
+	samples, err := x.vm.Samples(m.Box, m.ID)
+	if err != nil {
+		v.log.Error("voicemail: message unreadable", "mailbox", m.Box, "id", m.ID, "err", err)
+		return false, v.say(prompts.Invalid)
+	}
+	if !v.play(samplesSource(samples)) {
+		return false, false
+	}
+	return len(v.typed) == 0, true
+}
+
+// mailboxOptions is the options menu: greetings and the PIN.
+func (x *Exchange) mailboxOptions(v *voice, box string) bool {
+	for quiet := 0; quiet < vmMenuRetries; {
+		k, ok := v.key(prompts.VMOptions)
+		if !ok {
+			return false
+		}
+		switch k {
+		case 0:
+			quiet++
+			continue
+		case '1':
+			ok = x.recordGreeting(v, box, voicemail.GreetingUnavailable)
+		case '2':
+			ok = x.recordGreeting(v, box, voicemail.GreetingBusy)
+		case '3':
+			if err := x.vm.DeleteGreetings(box); err != nil {
+				v.log.Error("voicemail: greetings not erased", "mailbox", box, "err", err)
+				ok = v.say(prompts.Invalid)
+				break
+			}
+			v.log.Info("voicemail: greetings erased by phone", "mailbox", box)
+			ok = v.say(prompts.VMGreetingsErased)
+		case '4':
+			ok = x.changePIN(v, box)
+		case '*', '#':
+			return true
+		default:
+			ok = v.say(prompts.Invalid)
+		}
+		if !ok {
+			return false
+		}
+		quiet = 0
+	}
+	return true
+}
+
+// recordGreeting records a greeting of kind after the beep until '#' (at
+// most vmGreetingMax), saves it and plays it back. A caller who hangs up
+// while recording keeps the old greeting.
+func (x *Exchange) recordGreeting(v *voice, box, kind string) bool {
+	if !v.say(prompts.VMRecordGreeting) {
+		return false
+	}
+	v.typed = nil
+	if !v.play(beep()) {
+		return false
+	}
+	v.typed = nil
+	var samples []int16
+	end, err := v.record(vmGreetingMax, func(s []int16) error { samples = append(samples, s...); return nil })
+	if err != nil || end == recHangup {
+		return false
+	}
+	if len(samples) < 8000 { // under a second: nothing was said
+		return v.say(prompts.Invalid)
+	}
+	if err := x.vm.SaveGreeting(box, kind, samples); err != nil {
+		v.log.Error("voicemail: greeting not saved", "mailbox", box, "kind", kind, "err", err)
+		return v.say(prompts.Invalid)
+	}
+	v.log.Info("voicemail: greeting recorded by phone", "mailbox", box, "kind", kind,
+		"duration", time.Duration(len(samples))*time.Second/8000)
+	if !v.say(prompts.VMGreetingSaved) {
+		return false
+	}
+	// A key during the playback is the options menu's next choice.
+	return v.play(samplesSource(samples))
+}
+
+// changePIN asks for the new PIN twice and saves it in the configuration
+// (as the web UI would), refusing PINs store.CheckPIN refuses.
+func (x *Exchange) changePIN(v *voice, box string) bool {
+	pin, ok := v.digits(prompts.VMNewPassword)
+	if !ok {
+		return false
+	}
+	if msg := store.CheckPIN(box, pin); msg != "" {
+		v.log.Info("voicemail: new PIN refused", "mailbox", box, "reason", msg)
+		return v.say(prompts.VMPasswordWeak)
+	}
+	again, ok := v.digits(prompts.VMRepeatPassword)
+	if !ok {
+		return false
+	}
+	if again != pin {
+		return v.say(prompts.VMPasswordMismatch)
+	}
+	ds, ok := x.store.(dialPlanStore)
+	if !ok {
+		v.log.Error("voicemail: the store cannot change the configuration")
+		return v.say(prompts.Invalid)
+	}
+	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+		i := slices.IndexFunc(cfg.Voicemail.Boxes, func(b store.Mailbox) bool { return b.Extension == box })
+		if i < 0 {
+			return errors.New("the mailbox was removed")
+		}
+		// A copy: the running configuration snapshot shares the slice.
+		cfg.Voicemail.Boxes = slices.Clone(cfg.Voicemail.Boxes)
+		cfg.Voicemail.Boxes[i].PIN = pin
+		return nil
+	})
+	if err != nil {
+		v.log.Warn("voicemail: PIN not changed", "mailbox", box, "err", err)
+		return v.say(prompts.Invalid)
+	}
+	if err := x.changed(); err != nil {
+		v.log.Error("reload after a PIN change", "err", err)
+	}
+	v.log.Info("voicemail: PIN changed by phone", "mailbox", box, "channel", legName(v.c.inInfo))
+	return v.say(prompts.VMPasswordChanged)
+}
+
+// announceMWI tells every configured mailbox's counts to the phones (at
+// start, so lamps are right after a reboot, and after a configuration
+// change), and clears the lamps of mailboxes that were removed.
+func (x *Exchange) announceMWI() {
+	if x.mwi == nil || x.vm == nil {
+		return
+	}
+	boxes := x.config().Voicemail.Boxes
+	now := make(map[string]bool, len(boxes))
+	for _, b := range boxes {
+		now[b.Extension] = true
+	}
+	x.vmState.mu.Lock()
+	var gone []string
+	for b := range x.vmState.announced {
+		if !now[b] {
+			gone = append(gone, b)
+		}
+	}
+	x.vmState.announced = now
+	x.vmState.mu.Unlock()
+	for _, b := range gone {
+		x.mwi(b, 0, 0)
+	}
+	for _, b := range boxes {
+		n, h := x.vm.Counts(b.Extension)
+		x.mwi(b.Extension, n, h)
+	}
+}
+
+// voice is a voicemail flow's conversation with the caller: prompts that
+// a key interrupts, keys typed ahead, digit entry and recording. Every
+// method reports false once the caller hung up (or the call is stopped).
+type voice struct {
+	x   *Exchange
+	ctx context.Context
+	c   *call
+	log *slog.Logger
+	// typed are keys pressed (during prompts) and not yet used.
+	typed []byte
+	gone  bool
+	// wait is the wait for a key after a prompt; interDigit the pause
+	// that ends a number.
+	wait, interDigit time.Duration
+}
+
+func (x *Exchange) newVoice(ctx context.Context, c *call, p *plan, log *slog.Logger) *voice {
+	interDigit := time.Duration(p.cfg.System.InterDigitTimeoutMS) * time.Millisecond
+	if interDigit <= 0 {
+		interDigit = 4 * time.Second
+	}
+	return &voice{x: x, ctx: ctx, c: c, log: log, wait: x.vmState.wait(), interDigit: interDigit}
+}
+
+// cause is how the flow ends: CauseCancelled when the caller hung up.
+func (v *voice) cause() channel.Cause {
+	if v.gone {
+		return channel.CauseCancelled
+	}
+	return channel.CauseNormal
+}
+
+// prompt is the named prompts one after the other; a prompt that cannot
+// be loaded is skipped (and logged) rather than ending the call.
+func (v *voice) prompt(names ...string) source {
+	v.log.Debug("voicemail: say", "prompts", strings.Join(names, " "))
+	var all []int16
+	for _, n := range names {
+		var s []int16
+		var err error
+		if v.x.prompts == nil {
+			err = errors.New("no prompt set")
+		} else {
+			s, err = v.x.prompts.Load(n)
+		}
+		if err != nil {
+			v.log.Warn("voicemail: prompt skipped", "prompt", n, "err", err)
+			continue
+		}
+		all = append(all, s...)
+	}
+	return samplesSource(all)
+}
+
+// say plays the named prompts (see play).
+func (v *voice) say(names ...string) bool { return v.play(v.prompt(names...)) }
+
+// event waits for the caller's next event; false when they hung up.
+func (v *voice) event(timeout <-chan time.Time) (channel.Event, bool, bool) {
+	select {
+	case <-v.ctx.Done():
+		v.gone = true
+		return channel.Event{}, false, false
+	case ev, ok := <-v.c.in.Events():
+		if !ok || ev.Type == channel.EventHangup {
+			v.gone = true
+			return channel.Event{}, false, false
+		}
+		return ev, false, true
+	case <-timeout:
+		return channel.Event{}, true, true
+	}
+}
+
+// play plays src to the caller until it ends or a key is pressed (the
+// key is kept for the next question). With keys already typed ahead it
+// plays nothing: the caller knows the menus.
+func (v *voice) play(src source) bool {
+	if v.gone {
+		return false
+	}
+	if len(v.typed) > 0 {
+		return true
+	}
+	ctx, stop := context.WithCancel(v.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		play(ctx, v.c.in.Media(), src)
+	}()
+	defer func() { stop(); <-done }()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-v.ctx.Done():
+			v.gone = true
+			return false
+		case ev, ok := <-v.c.in.Events():
+			if !ok || ev.Type == channel.EventHangup {
+				v.gone = true
+				return false
+			}
+			if ev.Type == channel.EventDigit {
+				v.typed = append(v.typed, ev.Digit)
+				return true
+			}
+		}
+	}
+}
+
+// takeKey takes the first key typed ahead.
+func (v *voice) takeKey() (byte, bool) {
+	if len(v.typed) == 0 {
+		return 0, false
+	}
+	k := v.typed[0]
+	v.typed = v.typed[1:]
+	return k, true
+}
+
+// key says the prompts and returns the key pressed (0 when none came in
+// time).
+func (v *voice) key(names ...string) (byte, bool) {
+	if !v.say(names...) {
+		return 0, false
+	}
+	if k, ok := v.takeKey(); ok {
+		return k, true
+	}
+	t := time.NewTimer(v.wait)
+	defer t.Stop()
+	for {
+		ev, timedOut, ok := v.event(t.C)
+		if !ok {
+			return 0, false
+		}
+		if timedOut {
+			return 0, true
+		}
+		if ev.Type == channel.EventDigit {
+			return ev.Digit, true
+		}
+	}
+}
+
+// digits says the prompts and collects digits until '#' or a pause.
+func (v *voice) digits(names ...string) (string, bool) {
+	if !v.say(names...) {
+		return "", false
+	}
+	var b []byte
+	add := func(d byte) bool {
+		if d == '#' {
+			return true
+		}
+		b = append(b, d)
+		return len(b) >= vmMaxDigits
+	}
+	for len(v.typed) > 0 {
+		k, _ := v.takeKey()
+		if add(k) {
+			return string(b), true
+		}
+	}
+	t := time.NewTimer(v.wait)
+	defer t.Stop()
+	if len(b) > 0 {
+		t.Reset(v.interDigit)
+	}
+	for {
+		ev, timedOut, ok := v.event(t.C)
+		if !ok {
+			return "", false
+		}
+		if timedOut {
+			return string(b), true
+		}
+		if ev.Type != channel.EventDigit {
+			continue
+		}
+		if add(ev.Digit) {
+			return string(b), true
+		}
+		t.Reset(v.interDigit)
+	}
+}
+
+// recEnd says what ended a recording.
+type recEnd string
+
+const (
+	recHangup  recEnd = "hangup"
+	recKey     recEnd = "key"
+	recMax     recEnd = "limit"
+	recSilence recEnd = "silence"
+)
+
+// record writes the caller's audio to w until they hang up, press '#',
+// longest passes or they stay silent for the silence end. Trailing silence is
+// not kept, nor (when '#' ended it) the key's own tone.
+func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, error) {
+	if v.gone {
+		return recHangup, nil
+	}
+	frames := make(chan [media.FrameSamples]int16, 64)
+	var dropped int
+	var dropMu sync.Mutex
+	ep := v.c.in.Media()
+	ep.SetSink(media.SinkFunc(func(f *media.Frame) {
+		select {
+		case frames <- *f.Linear():
+		default: // never block the media clock; counted below
+			dropMu.Lock()
+			dropped++
+			dropMu.Unlock()
+		}
+	}))
+	defer func() {
+		ep.SetSink(nil)
+		dropMu.Lock()
+		if dropped > 0 {
+			v.log.Warn("voicemail: recording lost frames", "frames", dropped)
+		}
+		dropMu.Unlock()
+	}()
+	limit := time.NewTimer(longest)
+	defer limit.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	silence := v.x.vmState.silenceEnd()
+	lastLoud := time.Now()
+
+	// pending frames are not written yet: the held-back tail and the
+	// silence after the last loud frame (loud frames pending[:loud]).
+	var pending [][media.FrameSamples]int16
+	loud := 0
+	var werr error
+	flush := func(n int) {
+		for _, f := range pending[:n] {
+			if werr == nil {
+				werr = w(f[:])
+			}
+		}
+		pending = append(pending[:0], pending[n:]...)
+		loud -= n
+	}
+	add := func(f [media.FrameSamples]int16) {
+		pending = append(pending, f)
+		if frameRMS(f[:]) >= vmSilenceRMS {
+			loud = len(pending)
+			lastLoud = time.Now()
+		}
+		if n := min(loud, len(pending)-vmHoldback); n > 0 {
+			flush(n)
+		}
+	}
+	var end recEnd
+	for end == "" {
+		select {
+		case f := <-frames:
+			add(f)
+		case <-v.ctx.Done():
+			v.gone, end = true, recHangup
+		case ev, ok := <-v.c.in.Events():
+			if !ok || ev.Type == channel.EventHangup {
+				v.gone, end = true, recHangup
+			} else if ev.Type == channel.EventDigit && ev.Digit == '#' {
+				end = recKey
+			}
+		case <-limit.C:
+			end = recMax
+		case <-tick.C:
+			if time.Since(lastLoud) >= silence {
+				end = recSilence
+			}
+		}
+		if werr != nil {
+			return end, werr
+		}
+	}
+	keep := loud
+	if end == recKey {
+		keep = max(0, min(loud, len(pending)-vmHoldback))
+	}
+	flush(keep)
+	return end, werr
+}
+
+// frameRMS is the root mean square of a frame's samples.
+func frameRMS(s []int16) float64 {
+	var sum float64
+	for _, v := range s {
+		sum += float64(v) * float64(v)
+	}
+	return math.Sqrt(sum / float64(len(s)))
 }
