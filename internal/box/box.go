@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/store"
+	"minipbx/telephony/voicemail"
 	"minipbx/upgrade"
 	"minipbx/upgrade/datadir"
 	"minipbx/webui"
@@ -174,6 +176,21 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err := b.openDiag(); err != nil {
 		return nil, err
 	}
+	// The voicemail messages. Every change to a mailbox (a message left,
+	// heard, deleted) goes to the exchange's MailboxChanged, which lights
+	// the lamps and tells the Voicemail page; changes come from calls and
+	// the web UI, so only once Run started and ex is set.
+	vm, err := voicemail.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "voicemail"), voicemail.Options{
+		Logger: log.With("part", "voicemail"),
+		OnChange: func(box string, newCount, heardCount int) {
+			if ex != nil {
+				ex.MailboxChanged(box, newCount, heardCount)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
 		Store:         b.db,
 		Board:         b.board,
@@ -186,6 +203,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		PortInCall:    b.portInCall,
 		OnConfig:      b.applyConfig,
 		Diagnostics:   b.diag,
+		Voicemail:     vm,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
