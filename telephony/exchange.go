@@ -169,6 +169,7 @@ func New(o Options) (*Exchange, error) {
 	if err := x.reload(); err != nil {
 		return nil, err
 	}
+	x.loadMemory() // the ring strategies continue where they stood (memory.go)
 	return x, nil
 }
 
@@ -215,9 +216,11 @@ func (x *Exchange) Shutdown(ctx context.Context) error {
 	go func() { x.callWG.Wait(); close(done) }()
 	select {
 	case <-done:
+		x.closeMemory()
 		x.hub.close()
 		return nil
 	case <-ctx.Done():
+		x.closeMemory()
 		return fmt.Errorf("telephony: shutdown: calls still ending: %w", ctx.Err())
 	}
 }

@@ -397,6 +397,8 @@ type runtime struct {
 	// refuseTone is how long an answered caller hears the tone of a
 	// refusal (defaultRefuseTone when 0; tests shorten it).
 	refuseTone time.Duration
+	// mem saves the strategies' memory across restarts (memory.go).
+	mem memory
 }
 
 // plan returns the compiled plan of cfg, compiling it on first use.
@@ -431,14 +433,19 @@ func (x *Exchange) distributor(name string, s dialplan.Strategy) *dialplan.Distr
 	}
 	d := rt.dists[name]
 	if d == nil || d.Strategy() != s {
-		intn := rt.intn
-		if intn == nil {
-			intn = rand.IntN
-		}
-		d = dialplan.NewDistributor(s, intn)
+		d = dialplan.NewDistributor(s, x.intnLocked())
+		d.OnChange(x.memoryChanged)
 		rt.dists[name] = d
 	}
 	return d
+}
+
+// intnLocked is the random source of new distributors (rt.mu held).
+func (x *Exchange) intnLocked() func(n int) int {
+	if x.dp.intn != nil {
+		return x.dp.intn
+	}
+	return rand.IntN
 }
 
 // acquire takes one of max concurrent slots of key (max 0: unlimited),
@@ -491,8 +498,12 @@ func (x *Exchange) usedLine(group string, line int) {
 	if x.dp.rr == nil {
 		x.dp.rr = map[string]int{}
 	}
+	changed := x.dp.rr[group] != line
 	x.dp.rr[group] = line
 	x.dp.mu.Unlock()
+	if changed {
+		x.memoryChanged()
+	}
 }
 
 // causeOf maps the dial plan's routing errors to call causes.

@@ -56,6 +56,9 @@ type Distributor struct {
 	calls    map[string]int
 	// lastAnswered is the member the round robin continues after.
 	lastAnswered string
+	// changed, when set, is told after each change of the memory
+	// (outside the lock), so that it can be saved (state.go).
+	changed func()
 }
 
 // NewDistributor returns a distributor for strategy. intn is the random
@@ -107,10 +110,14 @@ func (d *Distributor) Waves(members []string) [][]string {
 // Answered records that member answered a call from the group at t.
 func (d *Distributor) Answered(member string, t time.Time) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.lastCall[member] = t
 	d.calls[member]++
 	d.lastAnswered = member
+	changed := d.changed
+	d.mu.Unlock()
+	if changed != nil {
+		changed()
+	}
 }
 
 // Calls returns how many calls member answered.
