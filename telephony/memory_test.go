@@ -179,3 +179,37 @@ func TestStrategyMemoryDamagedOrStale(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestStrategyMemoryQueuesAndLineGroups: a queue's memory and where a
+// round-robin line group stands come back after a restart too.
+func TestStrategyMemoryQueuesAndLineGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pbx.db")
+	b := openMemoryBox(t, path, true)
+	if _, err := b.db.UpdateDialPlan(func(c *store.Config) error {
+		c.Queues = []store.Queue{{Name: "support", Strategy: "leastrecent",
+			Members: []store.GroupMember{{Destination: "ext:201"}, {Destination: "ext:202"}, {Destination: "ext:203"}}}}
+		c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntRoundRobin}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.close(t)
+	b = openMemoryBox(t, path, false)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	q := b.x.distributor("queue:support", "leastrecent")
+	q.Answered("ext:201", t0)
+	q.Answered("ext:203", t0.Add(time.Minute))
+	b.x.usedLine("city", 1)
+	b.close(t)
+
+	b = openMemoryBox(t, path, false)
+	defer b.close(t)
+	members := []string{"ext:201", "ext:202", "ext:203"}
+	if got := b.x.distributor("queue:support", "leastrecent").Waves(members); len(got) != 3 || got[0][0] != "ext:202" || got[1][0] != "ext:201" || got[2][0] != "ext:203" {
+		t.Errorf("queue order after the restart %v, want 202 (never), 201, 203", got)
+	}
+	cfg := b.x.config()
+	if got := b.x.huntOrder(cfg.LineGroups[0]); len(got) != 2 || got[0] != 2 {
+		t.Errorf("line group hunts %v after the restart, want line 2 first (1 was used last)", got)
+	}
+}
