@@ -22,13 +22,14 @@ type fxsPort struct {
 	lastRaw bool // switch-hook state fed to the decoder last frame
 	offHook bool // debounced state, as reported by events
 
-	ringing  bool
-	ringFreq float64
-	ringVrms float64
-	oht      bool // on-hook transmission
-	reversed bool
-	fault    string
-	test     portTest // injected faults and loopback (faults.go)
+	ringing   bool
+	ringFreq  float64
+	ringVrms  float64
+	oht       bool // on-hook transmission
+	reversed  bool
+	reversals int // polarity changes, for tests (Phone.PolarityReversals)
+	fault     string
+	test      portTest // injected faults and loopback (faults.go)
 }
 
 func newFXSPort(b *Board, index, n int) *fxsPort {
@@ -147,6 +148,9 @@ func (p *fxsPort) SetPolarity(reversed bool) error {
 	defer p.b.mu.Unlock()
 	if err := p.usable("polarity"); err != nil {
 		return err
+	}
+	if p.reversed != reversed {
+		p.reversals++
 	}
 	p.reversed = reversed
 	return nil

@@ -53,6 +53,15 @@ type Phone struct {
 	cidMsg dsp.CallerIDMessage
 	cidOK  bool
 
+	// message-waiting indication (mwi.go)
+	lamp, lampSet bool
+	vmwiCount     int
+	vmwiIgnored   int
+	alert         alertDetector
+	alerts        int
+	alerted       bool
+	alertAt       time.Duration
+
 	rings      int
 	ringEdgeAt time.Duration
 	ringSeen   bool
@@ -304,9 +313,14 @@ func (ph *Phone) ringEdge(on bool, now time.Duration) {
 }
 
 // onHookAudio feeds what the port sends to the on-hook phone's caller ID
-// receiver.
+// receiver and its alerting-signal detector. A message-waiting message
+// sets the lamp (mwi.go) and is never taken for the caller ID of a call.
 func (ph *Phone) onHookAudio(s []int16) {
-	if msg, ok := ph.cid.Process(s); ok {
+	if ph.alert.feed(s) {
+		ph.alerts++
+		ph.alerted, ph.alertAt = true, ph.b.now()
+	}
+	if msg, ok := ph.cid.Process(s); ok && !ph.vmwi(msg) {
 		ph.cidMsg, ph.cidOK = msg, true
 	}
 }

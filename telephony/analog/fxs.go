@@ -30,12 +30,16 @@ func (p *port) fxsStart() {
 		p.offHook = true
 		p.fxsOffHook()
 	}
+	// A (re)started board: the phone's lamp may show anything.
+	p.mwiSent = mwiUnknown
+	p.mwiCheck()
 }
 
 func (p *port) fxsEvent(ev board.Event) {
 	switch ev.Type {
 	case board.EventOffHook:
 		p.offHook = true
+		p.mwiAbort()
 		p.fxsOffHook()
 	case board.EventOnHook:
 		p.offHook = false
@@ -50,6 +54,7 @@ func (p *port) fxsEvent(ev board.Event) {
 		p.log.Warn("port fault", "event", ev.Type.String(), "detail", ev.Detail)
 		if ev.Type == board.EventFault {
 			p.fault = ev.Detail
+			p.mwiAbort()
 		}
 		if p.ch != nil && ev.Type == board.EventFault {
 			if p.fs == fxsRinging {
@@ -62,6 +67,7 @@ func (p *port) fxsEvent(ev board.Event) {
 	case board.EventRecovered:
 		p.fault = ""
 		p.log.Info("port back in service")
+		p.mwiRecovered()
 	}
 }
 
@@ -80,8 +86,9 @@ func (p *port) fxsOffHook() {
 		p.ch, p.fs = c, fxsActive
 		p.inCall.Store(true)
 		p.setState("dialling")
+		dial := p.mwiDialTone()
 		p.audio.set(func(a *portAudio) {
-			a.setTone(toneDial)
+			a.setTone(dial)
 			a.ep = c.ep
 			a.dtmfOn = true
 			a.dtmfDet.Reset()
@@ -122,7 +129,7 @@ func (p *port) fxsDigit(d byte) {
 		return
 	}
 	p.audio.set(func(a *portAudio) {
-		if a.tone == toneDial {
+		if a.tone == toneDial || a.tone == toneStutter {
 			a.setTone(toneNone)
 		}
 	})
@@ -167,6 +174,7 @@ func (p *port) fxsReset() {
 		a.dtmfOn = false
 		a.setTone(toneNone)
 	})
+	p.mwiCheck() // a message-waiting change that waited for the call's end
 }
 
 // dialFXS rings the phone for an outbound call.
@@ -179,6 +187,7 @@ func (p *port) dialFXS(req channel.Request) (*analogChannel, error) {
 	case p.fs != fxsIdle || p.offHook || st.Hook == board.OffHook || p.resv != nil:
 		return nil, &channel.DialError{Cause: channel.CauseBusy, Err: fmt.Errorf("analog: fxs:%d is busy", p.num)}
 	}
+	p.mwiAbort() // ringing first; the indication follows the call
 	c := newChannel(p, "out", req.Caller)
 	p.ch, p.fs = c, fxsRinging
 	p.inCall.Store(true)

@@ -60,8 +60,9 @@ type port struct {
 	events chan board.Event
 	cmds   chan func()
 
-	inCall atomic.Bool
-	state  atomic.Value // string, for PortStates
+	inCall  atomic.Bool
+	state   atomic.Value // string, for PortStates
+	mwiWant atomic.Int32 // mwiState SetMessageWaiting asked for (FXS)
 
 	// ---- port goroutine only ----
 	step, aux, limit *ptimer
@@ -78,6 +79,13 @@ type port struct {
 	ringCycle int
 	cid       []byte
 	cidSeg    int
+	// message-waiting indication (mwi.go)
+	mwiT        *ptimer
+	mwiSent     mwiState // what the phone's lamp was last told
+	mwiSending  mwiState // what the transmission in progress says
+	mwiBusy     bool     // a VMWI transmission is in progress
+	mwiETSI     bool     // it reversed the line's polarity
+	mwiPolDirty bool     // restoring the polarity failed: retry on recovery
 
 	// FXO
 	fo         fxoState
@@ -98,7 +106,7 @@ func newPort(m *Manager, bp board.Port, num int, z dsp.Zone, std dsp.FSKStandard
 		audio:  newPortAudio(z, std),
 		events: make(chan board.Event, 32),
 		cmds:   make(chan func()),
-		step:   newPTimer(), aux: newPTimer(), limit: newPTimer(),
+		step:   newPTimer(), aux: newPTimer(), limit: newPTimer(), mwiT: newPTimer(),
 		zone: z,
 	}
 	p.fxs, _ = bp.(board.FXSPort)
@@ -170,6 +178,8 @@ func (p *port) run(ctx context.Context) {
 			p.aux.fire()
 		case <-p.limit.t.C:
 			p.limit.fire()
+		case <-p.mwiT.t.C:
+			p.mwiT.fire()
 		}
 	}
 }
@@ -191,6 +201,7 @@ func (p *port) shutdown() {
 		if p.fs == fxsRinging {
 			p.stopRinging()
 		}
+		p.mwiAbort()
 	} else if p.ch != nil {
 		if err := p.fxo.Release(); err != nil {
 			p.log.Warn("release on shutdown", "err", err)

@@ -51,6 +51,7 @@ func (m *Manager) Reserve(ctx context.Context, kind board.Kind, n int) (*Reserva
 		got := false
 		err := p.do(ctx, func() error {
 			if p.resv == nil && p.idleForTest() {
+				p.mwiAbort() // the test has the line; the indication follows it
 				p.resv = r
 				p.setState("testing")
 				got = true
@@ -173,6 +174,9 @@ func (r *Reservation) Release() {
 			p.resv = nil
 			if p.state.Load().(string) == "testing" {
 				p.setState("idle")
+			}
+			if p.kind == board.FXS {
+				p.mwiCheck() // a change that waited for the test
 			}
 		}
 		return nil

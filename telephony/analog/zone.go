@@ -114,6 +114,8 @@ const (
 	toneBusy
 	toneCongestion
 	toneSilence // the exchange is done with the port: mute it
+	toneStutter // dial tone announcing waiting messages (mwi.go)
+	toneAlert   // the ETSI dual-tone alerting signal before on-hook data (mwi.go)
 )
 
 // causeTone is the tone a phone hears after the exchange ends its call
@@ -132,6 +134,7 @@ func causeTone(c channel.Cause) toneMode {
 type tones struct {
 	zone                             dsp.Zone
 	dial, ringback, busy, congestion *dsp.TonePlayer
+	stutter, alert                   *dsp.TonePlayer
 }
 
 func newTones(z dsp.Zone) *tones {
@@ -141,6 +144,8 @@ func newTones(z dsp.Zone) *tones {
 		ringback:   dsp.NewTonePlayer(z.Ringback, progressToneLevel),
 		busy:       dsp.NewTonePlayer(z.Busy, progressToneLevel),
 		congestion: dsp.NewTonePlayer(z.Congestion, progressToneLevel),
+		stutter:    dsp.NewTonePlayer(z.StutterDial, dialToneLevel),
+		alert:      dsp.NewTonePlayer(mwiAlertSpec, mwiAlertLevel),
 	}
 }
 
@@ -154,6 +159,10 @@ func (t *tones) player(m toneMode) *dsp.TonePlayer {
 		return t.busy
 	case toneCongestion:
 		return t.congestion
+	case toneStutter:
+		return t.stutter
+	case toneAlert:
+		return t.alert
 	}
 	return nil
 }
