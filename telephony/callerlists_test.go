@@ -81,3 +81,25 @@ func TestBoxWideListOrderBeforeRouteList(t *testing.T) {
 	b.x.Accept(in)
 	answerAndEnd(t, b, in, expect(t, b.sip, "203"))
 }
+
+// TestCallerListsOnTrunkRoutes: a trunk route's own list applies to calls
+// to its DIDs only; a DID no route covers meets the box-wide lists alone.
+func TestCallerListsOnTrunkRoutes(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		trunkPlan(c)
+		c.Classifiers = []store.Classifier{{Name: "fax-spam", Action: "reject", Numbers: []string{"8800."}}}
+		c.InboundRoutes[0].Classifiers = []string{"fax-spam"}
+	}, nil)
+	in := trunkCaller("prov", "88005553535", "74951112244")
+	b.x.Accept(in)
+	if c := in.waitHangup(t); c != channel.CauseRejected {
+		t.Errorf("listed caller on the fax route: %v, want rejected", c)
+	}
+	if r := b.st.waitRecord(t); r.Callee != "classifier:fax-spam" {
+		t.Errorf("record %+v", r)
+	}
+	// The same caller to the main number (the trunk's DID table) goes through.
+	in = trunkCaller("prov", "88005553535", "74951112233")
+	b.x.Accept(in)
+	answerAndEnd(t, b, in, expect(t, b.sip, "202"))
+}
