@@ -24,6 +24,15 @@
 // instead of a rewrite of up to a megabyte of audio, and because the WAV
 // stays byte-for-byte what any tool (sox, a desktop player) expects.
 //
+// The sidecar is one JSON object; unknown fields are ignored, so a later
+// firmware may add some (a newer "v" is refused and the message listed
+// from its WAV alone):
+//
+//	{"v":1,"caller":{"number":"0301234567","name":"Ann"},
+//	 "received":"2026-11-22T02:03:04.5Z","duration_ms":12340,"heard":true}
+//
+// The duration listed is the WAV's (the sidecar's is for other tools).
+//
 // A message ID is the UTC time its recording started (seconds) and four
 // random hex digits; IDs sort in time order and are unique within a
 // mailbox (a clash draws new digits).

@@ -40,3 +40,36 @@ func FuzzParseMeta(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWAVLayout: any file bytes give the place of a message's audio
+// inside the file, or an error; never a panic or a range outside it.
+func FuzzWAVLayout(f *testing.F) {
+	h, err := newWAVHeader()
+	if err != nil {
+		f.Fatal(err)
+	}
+	msg := append(bytes.Clone(h.b), make([]byte, 100)...)
+	if err := h.patch(writerAt(msg), 100); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(msg)
+	f.Add(h.b)                 // streamed size: to the end
+	f.Add(msg[:len(msg)-10])   // truncated
+	f.Add(append(h.pcm, 0, 0)) // PCM, not μ-law
+	f.Add([]byte("RIFF\x00\x00\x00\x00WAVEdata\x04\x00\x00\x00abcd"))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WAVEfmt \xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		off, n, err := wavLayout(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if off < 12 || n < 0 || off+n > int64(len(b)) {
+			t.Fatalf("data at %d+%d in a file of %d bytes", off, n, len(b))
+		}
+	})
+}
+
+// writerAt writes into a byte slice.
+type writerAt []byte
+
+func (w writerAt) WriteAt(p []byte, off int64) (int, error) { return copy(w[off:], p), nil }

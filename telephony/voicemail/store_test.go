@@ -602,65 +602,104 @@ func TestCrashLeftoversAndCorruptFiles(t *testing.T) {
 	inFlight.Abort() // the old store's recording: its file is already gone
 }
 
-// failingFile fails writes like a full disk once limit bytes are written.
+// failingFile fails like a full disk: writes once limit bytes are
+// written (limit < 0: never), and Sync when syncErr is set.
 type failingFile struct {
 	*os.File
-	limit int
+	limit   int
+	syncErr error
 }
 
 func (f *failingFile) Write(p []byte) (int, error) {
-	if len(p) > f.limit {
+	if f.limit >= 0 && len(p) > f.limit {
 		n, _ := f.File.Write(p[:f.limit])
 		f.limit = 0
 		return n, syscall.ENOSPC
 	}
-	f.limit -= len(p)
+	if f.limit >= 0 {
+		f.limit -= len(p)
+	}
 	return f.File.Write(p)
 }
 
-// TestDiskFull: a write error ends the recording, is returned, and
-// leaves nothing behind.
+func (f *failingFile) Sync() error {
+	if f.syncErr != nil {
+		return f.syncErr
+	}
+	return f.File.Sync()
+}
+
+// TestDiskFull: a write error while recording or committing ends the
+// recording, is returned, and leaves nothing behind.
 func TestDiskFull(t *testing.T) {
-	fx := newFixture(t)
-	s := fx.open(t)
-	s.createTemp = func(path string) (file, error) {
-		f, err := createFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return &failingFile{File: f.(*os.File), limit: 20000}, nil
-	}
-	r, err := s.Create("101", alice, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var werr error
-	for range 500 {
-		if werr = r.Write(speech(160, 0)); werr != nil {
-			break
-		}
-	}
-	if !errors.Is(werr, syscall.ENOSPC) {
-		t.Fatalf("write error %v, want ENOSPC", werr)
-	}
-	if err := r.Write(speech(160, 0)); !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("write after the failure: %v", err)
-	}
-	if _, err := r.Commit(); !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("commit: %v", err)
-	}
-	r.Abort()
-	if _, err := os.Stat(filepath.Join(fx.dir, "101")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("mailbox directory after a failed recording: %v", err)
-	}
-	if c, _ := s.Counts("101"); c != 0 || len(fx.takeChanges()) != 0 {
-		t.Error("failed recording counted")
-	}
-	s.createTemp = createFile
-	if r, err := s.Create("101", alice, 1); err != nil {
-		t.Errorf("slot not freed: %v", err)
-	} else {
-		r.Abort()
+	for _, tc := range []struct {
+		name      string
+		limit     int
+		syncErr   error
+		writeFail bool // Write fails, not just Commit
+	}{
+		{"disk full while recording", 10000, nil, true},
+		{"disk full when flushing at commit", 9000, nil, false},
+		{"sync fails at commit", -1, syscall.EIO, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			s := fx.open(t)
+			s.createTemp = func(path string) (file, error) {
+				f, err := createFile(path)
+				if err != nil {
+					return nil, err
+				}
+				return &failingFile{File: f.(*os.File), limit: tc.limit, syncErr: tc.syncErr}, nil
+			}
+			r, err := s.Create("101", alice, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 1.2 s (9658 bytes, under the write buffer: the disk sees
+			// them at Commit), or 4 s when the writes are to fail.
+			frames := 60
+			if tc.writeFail {
+				frames = 200
+			}
+			var werr error
+			for range frames {
+				if werr = r.Write(speech(160, 0)); werr != nil {
+					break
+				}
+			}
+			if tc.writeFail != (werr != nil) {
+				t.Fatalf("write error %v", werr)
+			}
+			want := tc.syncErr
+			if want == nil {
+				want = syscall.ENOSPC
+			}
+			if werr != nil {
+				if !errors.Is(werr, want) {
+					t.Fatalf("write error %v, want %v", werr, want)
+				}
+				if err := r.Write(speech(160, 0)); !errors.Is(err, want) {
+					t.Errorf("write after the failure: %v", err)
+				}
+			}
+			if _, err := r.Commit(); !errors.Is(err, want) {
+				t.Errorf("commit: %v, want %v", err, want)
+			}
+			r.Abort()
+			if _, err := os.Stat(filepath.Join(fx.dir, "101")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("mailbox directory after a failed recording: %v", err)
+			}
+			if c, _ := s.Counts("101"); c != 0 || len(fx.takeChanges()) != 0 {
+				t.Error("failed recording counted")
+			}
+			s.createTemp = createFile
+			if r, err := s.Create("101", alice, 1); err != nil {
+				t.Errorf("slot not freed: %v", err)
+			} else {
+				r.Abort()
+			}
+		})
 	}
 }
 
