@@ -27,8 +27,10 @@
 // # Devices
 //
 // Phone: OffHook, OnHook, Flash, DialDTMF, DialPulse, Talk, Play, Record,
-// Hears (call-progress tones), Ringing, WaitRing, RingCadence and the
-// decoded CallerID. Line: Ring (with caller ID), StopRinging, Digits,
+// Hears (call-progress tones), HearsStutterDial, Ringing, WaitRing,
+// RingCadence, the decoded CallerID, and the message-waiting lamp
+// (MessageWaiting, WaitMessageWaiting) that on-hook VMWI messages set; a
+// V.23 phone takes those only after the ETSI alerting signal (mwi.go). Line: Ring (with caller ID), StopRinging, Digits,
 // WaitDigits, Answer, Talk, Play, Record, Hears, Hangup (busy tone, loop
 // drop or reversal), and the faults SetBattery, SetNoise, SetEcho and
 // SetFarEndBusy. MeasureTone and Sine make audio-path tests one-liners.

@@ -45,6 +45,14 @@
 // it, with on-hook transmission on. EventProgress comes at once, EventAnswer
 // when the phone goes off hook.
 //
+// SetMessageWaiting(port, on) gives a port message-waiting indication
+// (mwi.go): the zone's stutter dial tone instead of dial tone, and an
+// on-hook FSK VMWI message for the phone's lamp (Bell 202 straight away per
+// Telcordia GR-30-CORE; in V.23 zones line reversal, the DT-AS alerting
+// tone, the FSK and the polarity back, per ETSI EN 300 659-1), sent once
+// per change when the port is idle on hook, and again after a restart or a
+// port recovery.
+//
 // # FXO ports
 //
 // An idle line listens for caller ID: DTMF before the first ring, FSK in the

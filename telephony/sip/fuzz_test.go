@@ -18,6 +18,7 @@ func FuzzServerDatagram(f *testing.F) {
 	seed("INVITE sip:202@x SIP/2.0\r\n" + hdr + "CSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:5999>\r\nProxy-Authorization: Digest realm=\"minipbx\"\r\nContent-Type: application/sdp\r\nContent-Length: 10\r\n\r\nv=0\r\nm=aud")
 	seed("BYE sip:202@x SIP/2.0\r\n" + hdr + "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n")
 	seed("INFO sip:202@x SIP/2.0\r\n" + hdr + "CSeq: 3 INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: 9\r\n\r\nSignal=5\r\n")
+	seed("SUBSCRIBE sip:201@x SIP/2.0\r\n" + hdr + "CSeq: 4 SUBSCRIBE\r\nContact: <sip:201@127.0.0.1:5999>\r\nEvent: message-summary;id=1\r\nAccept: application/simple-message-summary, */*\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n")
 	seed("CANCEL sip:202@x SIP/2.0\r\n" + hdr + "CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n")
 	seed("\x00\xff garbage")
 	s := startServer(f, Config{Ban: BanPolicy{Disabled: true}})
