@@ -25,12 +25,16 @@ const (
 	// DispositionRejected: the callee declined (SIP 603), or a classifier
 	// (a blacklist) refused the caller.
 	DispositionRejected = "rejected"
+	// DispositionVoicemail: the box's voicemail answered the caller (to
+	// take a message, or the owner listening at *97/*98).
+	DispositionVoicemail = "voicemail"
 )
 
 // Dispositions returns every valid CallRecord.Disposition.
 func Dispositions() []string {
 	return []string{DispositionAnswered, DispositionBusy, DispositionNoAnswer, DispositionNotFound,
-		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden, DispositionRejected}
+		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden, DispositionRejected,
+		DispositionVoicemail}
 }
 
 const (

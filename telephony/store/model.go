@@ -102,7 +102,7 @@ type CallRecord struct {
 	Source      string    `json:"source"`      // originating channel, e.g. "sip:101", "fxs:1", "fxo:2"
 	Destination string    `json:"destination"` // answering channel, if any
 	// Disposition: answered, busy, no-answer, not-found, unavailable,
-	// cancelled, failed, congestion, forbidden, rejected.
+	// cancelled, failed, congestion, forbidden, rejected, voicemail.
 	Disposition string `json:"disposition"`
 	// DurationS is the billable (answered) time in whole seconds.
 	DurationS int `json:"duration_s"`
