@@ -873,3 +873,70 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	r.Abort()
 }
+
+// BenchmarkOpen is the start-up cost of indexing a busy box's messages:
+// 20 mailboxes of 50 messages (reads each WAV's header and sidecar).
+func BenchmarkOpen(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	audio := speech(8000, 0)
+	for box := range 20 {
+		for range 50 {
+			r, err := s.Create(fmt.Sprint(100+box), alice, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.Write(audio); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Open(dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := s.Counts("119"); n != 50 {
+			b.Fatalf("%d messages", n)
+		}
+	}
+}
+
+// BenchmarkWAV is the cost of serving a 60 s message to a browser.
+func BenchmarkWAV(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := s.Create("101", alice, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Write(speech(60*8000, 0)); err != nil {
+		b.Fatal(err)
+	}
+	m, err := r.Commit()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rc, size, err := s.WAV("101", m.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || n != size {
+			b.Fatal(n, size, err)
+		}
+		b.SetBytes(size)
+	}
+}
