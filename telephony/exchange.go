@@ -170,6 +170,7 @@ func New(o Options) (*Exchange, error) {
 		return nil, err
 	}
 	x.loadMemory() // the ring strategies continue where they stood (memory.go)
+	x.announceMWI() // the lamps are right from the start, e.g. after a reboot
 	return x, nil
 }
 

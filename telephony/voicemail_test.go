@@ -583,6 +583,9 @@ func TestMailboxOptionsGreetingAndPIN(t *testing.T) {
 
 func TestMessageWaitingAtStartAndOnConfigChange(t *testing.T) {
 	b := newVMBox(t, nil, nil)
+	if got := strings.Join(b.mwiCalls(), " "); got != "201:0/0 202:0/0" {
+		t.Errorf("announced at start: %q", got)
+	}
 	addMessage(t, b.vm, "202", channel.CallerID{Number: "101"}, tone(1000, 8000, 1100*time.Millisecond))
 	b.mu.Lock()
 	b.mwi = nil
