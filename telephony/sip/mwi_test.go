@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -409,4 +411,60 @@ func TestMWIUnsolicited(t *testing.T) {
 	checkSummary(t, u.notify(), "202", "no", "0/4", "active")
 	checkSummary(t, w.notify(), "202", "no", "0/4", "")
 	u.quiet(300 * time.Millisecond)
+}
+
+// Over TCP every NOTIFY, in a dialog or not, travels on the phone's own
+// connection (sipgo's phone here, whose digest client answers the
+// challenge).
+func TestMWIOverTCP(t *testing.T) {
+	s := startServer(t, Config{})
+	p := newPhoneOn(t, s.Addr(), "201", "secret201", true)
+	notifies := make(chan *sip.Request, 8)
+	p.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		notifies <- req
+	})
+	next := func() *sip.Request {
+		t.Helper()
+		select {
+		case n := <-notifies:
+			return n
+		case <-time.After(3 * time.Second):
+			t.Fatal("no NOTIFY over TCP")
+			return nil
+		}
+	}
+	if res := p.register("secret201", 300); res.StatusCode != 200 {
+		t.Fatalf("REGISTER over TCP: %d", res.StatusCode)
+	}
+	s.SetMessageWaiting("201", 1, 0)
+	checkSummary(t, next(), "201", "yes", "1/0", "") // unsolicited
+
+	req := sip.NewRequest(sip.SUBSCRIBE, p.pbxURI("201"))
+	aor := sip.Uri{Scheme: "sip", User: "201", Host: s.Addr().Addr().String()}
+	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", "tcpsub")
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: aor})
+	c := p.contact
+	req.AppendHeader(&c)
+	req.AppendHeader(sip.NewHeader("Event", "message-summary"))
+	req.AppendHeader(sip.NewHeader("Expires", "120"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := p.cli.Do(ctx, req)
+	if err == nil && res.StatusCode == 401 {
+		res, err = p.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: "201", Password: "secret201"})
+	}
+	if err != nil || res.StatusCode != 200 || header(res, "Expires") != "120" {
+		t.Fatalf("SUBSCRIBE over TCP: %v %v", res, err)
+	}
+	checkSummary(t, next(), "201", "yes", "1/0", "active;expires=120")
+	s.SetMessageWaiting("201", 0, 1)
+	checkSummary(t, next(), "201", "no", "0/1", "active") // in the dialog only
+	select {
+	case n := <-notifies:
+		t.Fatalf("a subscribed phone got a second NOTIFY:\n%s", n)
+	case <-time.After(300 * time.Millisecond):
+	}
 }
