@@ -225,11 +225,15 @@
   // The Voicemail pages reload when a message arrives, is heard or is
   // deleted (the live "voicemail" event), unless a message is being
   // listened to: reloading would cut it off, so a notice offers the
-  // reload instead.
+  // reload instead. Once the page is being left (a mark or delete button,
+  // a link) the stream closes: the event that the installer's own action
+  // causes must not reload the old page over the action's answer.
   function voicemailLive() {
     if (!document.getElementById("voicemail-live") || !window.EventSource) return;
     const listening = () => Array.from(document.querySelectorAll("audio")).some((a) => !a.paused || (a.currentTime > 0 && !a.ended));
     const es = new EventSource("/api/v1/events");
+    document.addEventListener("submit", () => es.close());
+    window.addEventListener("beforeunload", () => es.close());
     es.addEventListener("open", () => { document.body.dataset.vmLive = "on"; });
     es.addEventListener("status", (ev) => {
       let msg;

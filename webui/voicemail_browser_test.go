@@ -1,0 +1,77 @@
+package webui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"minipbx/telephony/channel"
+)
+
+// TestBrowserVoicemail: an installer opens the Voicemail page in a real
+// Chromium; a message arriving while the overview is open shows up by
+// itself (the live "voicemail" event). In the mailbox, the message's
+// player loads and plays the WAV the box serves (the CSP lets the box's
+// own media in; Chromium decodes it: duration known, time running), and
+// a message arriving meanwhile does not cut the listening short — a
+// notice offers the reload instead. Then the message is marked heard and
+// deleted after the confirmation page, all with plain form posts.
+func TestBrowserVoicemail(t *testing.T) {
+	svc := newFakeService()
+	svc.mustChange = false
+	svc.addMailbox("101", "2580", false)
+	t0 := time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC)
+	id := svc.addVoicemail("101", channel.CallerID{Number: "0301234567", Name: "Müller GmbH"}, t0, 2300)
+	base := serveForBrowser(t, svc)
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.Navigate(base+"/voicemail"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		fill("password", "initial-pass"), chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("box-101")))
+	if row := text(t, ctx, "box-101"); !strings.Contains(row, "Reception") || !strings.Contains(row, "1") {
+		t.Errorf("mailbox row: %q", row)
+	}
+	waitJS(t, ctx, "the live event stream", `document.body.dataset.vmLive === "on"`)
+	second := svc.addVoicemail("101", channel.CallerID{Withheld: "P"}, t0.Add(time.Minute), 1500)
+	waitJS(t, ctx, "the overview to show the new message", `(document.querySelector("#box-101 .badge.info") || {}).textContent === "2"`)
+	screenshot(t, ctx, "voicemail")
+
+	do(t, ctx, chromedp.Click(chromedp.ID("open-101")), chromedp.WaitVisible(chromedp.ID("msg-"+id)))
+	if row := text(t, ctx, "msg-"+id); !strings.Contains(row, "Müller GmbH") || !strings.Contains(row, "0301234567") || !strings.Contains(row, "0:02") {
+		t.Errorf("message row: %q", row)
+	}
+	// Muted, so that the autoplay policy lets a script start it.
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const a = document.getElementById("play-`+id+`"); a.muted = true; a.play(); })()`))
+	waitJS(t, ctx, "the message to play", `(() => { const a = document.getElementById("play-`+id+`");
+		return a.readyState >= 2 && Math.abs(a.duration - 2.3) < 0.05 && a.currentTime > 0.2 && !a.error; })()`)
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("play-`+id+`").pause()`))
+	screenshot(t, ctx, "voicemail-box")
+
+	// Half-heard: a new message only raises the notice.
+	third := svc.addVoicemail("101", channel.CallerID{Number: "555"}, t0.Add(2*time.Minute), 800)
+	do(t, ctx, chromedp.WaitVisible(chromedp.ID("vm-changed")))
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#messages tbody tr").length`)); n != 2 {
+		t.Errorf("the page reloaded under the listener: %d rows", n)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("vm-reload")), chromedp.WaitVisible(chromedp.ID("msg-"+third)))
+
+	do(t, ctx, chromedp.Click(chromedp.ID("mark-"+id)), chromedp.WaitVisible(chromedp.ID("flash")))
+	if f := text(t, ctx, "flash"); !strings.Contains(f, "marked as heard") {
+		t.Errorf("flash: %q", f)
+	}
+	if st := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("msg-`+id+`").dataset.heard`)); st != "true" {
+		t.Errorf("row after marking: heard=%q", st)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("delete-"+id)), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
+	screenshot(t, ctx, "voicemail-delete")
+	do(t, ctx, chromedp.Click(chromedp.ID("confirm-delete")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if f := text(t, ctx, "flash"); !strings.Contains(f, "is deleted") {
+		t.Errorf("flash: %q", f)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#msg-`+id+`").length`)); n != 0 {
+		t.Error("the deleted message is still listed")
+	}
+	if m := svc.voicemailOf("101"); len(m) != 2 || m[0].ID != second || m[1].ID != third {
+		t.Errorf("left: %+v", m)
+	}
+}
