@@ -333,6 +333,9 @@ func (s *Server) serveVoicemailAudio(w http.ResponseWriter, r *http.Request) *ht
 		return s.notFoundAs("open message audio", box, id, err)
 	}
 	defer rc.Close()
+	// A long message over a slow link (a VPN from home) may take longer
+	// than the server's write timeout: allow it down to 64 kbit/s.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.writeTimeout + time.Duration(size/8000)*time.Second))
 	disp := "inline"
 	if r.URL.Query().Get("download") == "1" {
 		disp = "attachment"
