@@ -152,6 +152,7 @@ func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, er
 		return dialPlanBody{}, err
 	}
 	d := c.DialPlan()
+	d.Voicemail = hidePINs(d.Voicemail) // voicemail_form.go
 	var b dialPlanBody
 	for _, sec := range dialPlanPages {
 		text, n := sectionJSON(d, sec.Key)
@@ -226,6 +227,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 			c.SetDialPlan(*cur)
 			var one store.Config
 			one.SetDialPlan(d)
+			keepPINs(&one.Voicemail, c.Voicemail) // the editor shows none
 			setSection(&c, &one, sec.Key)
 			*cur = c.DialPlan()
 		})

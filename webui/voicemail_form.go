@@ -3,6 +3,7 @@ package webui
 import (
 	"fmt"
 	"net/url"
+	"slices"
 
 	"minipbx/telephony/store"
 )
@@ -93,20 +94,41 @@ func parseVoicemailForm(d *store.DialPlan, v url.Values, p *formParser) {
 	for j := 0; ; j++ {
 		pf := fmt.Sprintf("boxes[%d].", j)
 		if !v.Has(pf+"extension") && !v.Has(pf+"pin") {
-			return
+			break
 		}
 		ext, pin := p.str(pf+"extension"), p.str(pf+"pin")
 		if ext == "" && pin == "" {
 			continue
 		}
-		into := fmt.Sprintf("boxes[%d].", len(d.Voicemail.Boxes))
-		if pin == "" {
-			if b, ok := old.Box(ext); ok {
-				pin = b.PIN
-			}
-		} else {
-			p.keepValue(into+"pin", pin)
+		if pin != "" {
+			p.keepValue(fmt.Sprintf("boxes[%d].pin", len(d.Voicemail.Boxes)), pin)
 		}
 		d.Voicemail.Boxes = append(d.Voicemail.Boxes, store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != ""})
+	}
+	keepPINs(&d.Voicemail, old)
+}
+
+// hidePINs returns v with every PIN blanked, for the text editor
+// (/dialplan/voicemail?json=1), which must not show them either.
+func hidePINs(v store.Voicemail) store.Voicemail {
+	v.Boxes = slices.Clone(v.Boxes)
+	for i := range v.Boxes {
+		v.Boxes[i].PIN = ""
+	}
+	return v
+}
+
+// keepPINs gives each mailbox of v without a PIN the PIN stored for the
+// same extension in old, so that a form or text that does not show PINs
+// can be saved without typing them all again. A new mailbox without a PIN
+// stays without, and the store says that it needs one.
+func keepPINs(v *store.Voicemail, old store.Voicemail) {
+	for i, b := range v.Boxes {
+		if b.PIN != "" {
+			continue
+		}
+		if o, ok := old.Box(b.Extension); ok {
+			v.Boxes[i].PIN = o.PIN
+		}
 	}
 }

@@ -151,3 +151,30 @@ func TestVoicemailFormUnknownExtension(t *testing.T) {
 		t.Error("the stored PIN is in the page")
 	}
 }
+
+// TestVoicemailTextEditorHidesPINs: the text editor of the section shows
+// no PIN either; a mailbox saved from it with an empty PIN keeps its own.
+func TestVoicemailTextEditorHidesPINs(t *testing.T) {
+	c, db := dialPlanClient(t)
+	c.get("/dialplan/voicemail")
+	if w := c.post("/dialplan/voicemail", url.Values{"boxes[0].extension": {"101"}, "boxes[0].pin": {"4711"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	page := c.get("/dialplan/voicemail?json=1").Body.String()
+	if !strings.Contains(page, `id="json"`) || strings.Contains(page, "4711") || !strings.Contains(page, "&#34;pin&#34;: &#34;&#34;") {
+		t.Fatalf("text editor: %s", page)
+	}
+	text := `{"max_message_s": 60, "boxes": [{"extension": "101", "pin": ""}, {"extension": "105", "pin": "80624"}]}`
+	if w := c.post("/dialplan/voicemail", url.Values{"json": {text}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("save text: %d %s", w.Code, w.Body)
+	}
+	cfg, _ := db.ExportConfig()
+	if v := cfg.Voicemail; v.MaxMessageS != 60 || len(v.Boxes) != 2 || v.Boxes[0].PIN != "4711" || v.Boxes[1].PIN != "80624" {
+		t.Fatalf("saved %+v", v)
+	}
+	// A new mailbox without a PIN is refused by the store, by path.
+	w := c.post("/dialplan/voicemail", url.Values{"json": {`{"boxes": [{"extension": "102", "pin": ""}]}`}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "voicemail.boxes[0].pin") {
+		t.Errorf("no PIN: %d %s", w.Code, w.Body)
+	}
+}
