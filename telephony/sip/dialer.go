@@ -122,6 +122,8 @@ type outCall struct {
 	auth *sipgo.DigestAuth
 	// privacy asks the provider to withhold our number (RFC 3323).
 	privacy bool
+	// trunkNext are a trunk call's provider targets not tried yet.
+	trunkNext []Binding
 }
 
 // fork is one INVITE client transaction to one contact.
@@ -335,6 +337,9 @@ func (f *fork) handle(res *sip.Response) bool {
 				f.oc.timer.Stop()
 			}
 			l.endLocked(causeForStatus(code))
+			return true
+		}
+		if code == 503 && f.oc.trunkFailoverLocked(f) {
 			return true
 		}
 		f.oc.checkAllDoneLocked()

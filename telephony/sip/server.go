@@ -88,6 +88,9 @@ type Config struct {
 	TrunkRetryMin, TrunkRetryMax, TrunkTimeout time.Duration
 	// OnTrunkChange, when set, is called when a trunk's state changes.
 	OnTrunkChange func(TrunkStatus)
+	// Resolver locates trunk providers by name (SRV, A/AAAA); default
+	// net.DefaultResolver.
+	Resolver *net.Resolver
 
 	Logger *slog.Logger
 }
@@ -238,6 +241,7 @@ func New(c Config) (*Server, error) {
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(userAgent),
 		sipgo.WithUserAgentHostname(s.host),
+		sipgo.WithUserAgenTLSConfig(s.trunkTLSConfig()),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(sipLog),
 			sip.WithTransportLayerReadFilter(s.readFilter)),
@@ -650,9 +654,12 @@ func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
 // contactURI is our Contact for the transport of a dialog.
 func (s *Server) contactURI(user, transport string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: s.host, Port: int(s.udpAddr.Port())}
-	if strings.EqualFold(transport, "TCP") {
+	if strings.EqualFold(transport, "TCP") || strings.EqualFold(transport, "TLS") {
+		// A TLS trunk's provider reaches us over the connection we
+		// opened (we do not listen for TLS): the Contact says tls all
+		// the same, so it keeps to it.
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", strings.ToLower(transport))
 	}
 	return u
 }

@@ -1,10 +1,11 @@
 package sip
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -21,10 +22,15 @@ type TrunkConfig struct {
 	// Register: the trunk registers to Host with Username/Password; else
 	// it is a peer trusted by address (Peers).
 	Register bool
-	// Host is the provider's proxy, host:port.
+	// Host is the provider's proxy: host:port, an IP address (the
+	// transport's default port), or a bare DNS name, located by SRV
+	// records with A/AAAA and the default port as fallback (RFC 3263).
 	Host string
-	// Transport is "UDP" (default) or "TCP".
+	// Transport is "UDP" (default), "TCP" or "TLS".
 	Transport string
+	// TLSCA, PEM certificates, are the authorities a TLS provider's
+	// certificate must chain to; empty: the system's roots.
+	TLSCA []byte
 	// Username is the account; AuthUser the digest user when it differs.
 	Username, AuthUser, Password string
 	// Expires is the registration lifetime asked for (default 300 s).
@@ -70,9 +76,16 @@ type trunk struct {
 	s   *Server
 	cfg TrunkConfig
 
+	// roots verify a TLS provider's certificate (nil: the system's);
+	// tlsName is the identity it must show: the configured host.
+	roots   *x509.CertPool
+	tlsName string
+
 	mu      sync.Mutex
 	st      TrunkStatus
-	addrs   []netip.Addr // the Host's resolved addresses
+	addrs   []netip.Addr     // the Host's resolved addresses
+	targets []netip.AddrPort // where requests go, in order (last resolution)
+	active  netip.AddrPort   // the target that last answered a REGISTER
 	callID  string
 	cseq    uint32
 	cancel  context.CancelFunc
@@ -83,15 +96,23 @@ func (c *TrunkConfig) normalize() error {
 	if c.Name == "" {
 		return errors.New("trunk without a name")
 	}
-	if _, _, err := net.SplitHostPort(c.Host); err != nil {
+	if _, _, err := splitTrunkHost(c.Host); err != nil {
 		return fmt.Errorf("trunk %s: host %q: %w", c.Name, c.Host, err)
 	}
 	c.Transport = strings.ToUpper(c.Transport)
 	if c.Transport == "" {
 		c.Transport = "UDP"
 	}
-	if c.Transport != "UDP" && c.Transport != "TCP" {
-		return fmt.Errorf("trunk %s: transport %q is not udp or tcp", c.Name, c.Transport)
+	if c.Transport != "UDP" && c.Transport != "TCP" && c.Transport != "TLS" {
+		return fmt.Errorf("trunk %s: transport %q is not udp, tcp or tls", c.Name, c.Transport)
+	}
+	if len(c.TLSCA) > 0 {
+		if c.Transport != "TLS" {
+			return fmt.Errorf("trunk %s: a TLS CA for transport %s", c.Name, c.Transport)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(c.TLSCA) {
+			return fmt.Errorf("trunk %s: the TLS CA holds no PEM certificate", c.Name)
+		}
 	}
 	if c.Expires <= 0 {
 		c.Expires = 300 * time.Second
@@ -114,10 +135,18 @@ func newTrunk(s *Server, c TrunkConfig) *trunk {
 	if c.Register {
 		t.st.Mode, t.st.State = "register", TrunkUnregistered
 	}
-	if h, _, err := net.SplitHostPort(c.Host); err == nil {
-		if a, err := netip.ParseAddr(h); err == nil {
-			t.addrs = []netip.Addr{a.Unmap()}
+	h, port, _ := splitTrunkHost(c.Host)
+	t.tlsName = h
+	if a, err := netip.ParseAddr(h); err == nil {
+		t.addrs = []netip.Addr{a.Unmap()}
+		if port == 0 {
+			port = defaultPort(c.Transport)
 		}
+		t.targets = []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), uint16(port))}
+	}
+	if len(c.TLSCA) > 0 {
+		t.roots = x509.NewCertPool()
+		t.roots.AppendCertsFromPEM(c.TLSCA)
 	}
 	return t
 }
@@ -154,6 +183,7 @@ func (s *Server) SetTrunks(cs []TrunkConfig) error {
 	s.mu.Unlock()
 	for _, t := range stop {
 		t.stop()
+		s.dropTrunkConnections(t)
 	}
 	if runCtx != nil {
 		for _, t := range start {
@@ -164,9 +194,44 @@ func (s *Server) SetTrunks(cs []TrunkConfig) error {
 }
 
 func equalTrunk(a, b TrunkConfig) bool {
-	return a.Name == b.Name && a.Register == b.Register && a.Host == b.Host && a.Transport == b.Transport &&
+	return a.Name == b.Name && a.Register == b.Register && a.Host == b.Host && a.Transport == b.Transport && bytes.Equal(a.TLSCA, b.TLSCA) &&
 		a.Username == b.Username && a.AuthUser == b.AuthUser && a.Password == b.Password && a.Expires == b.Expires &&
 		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls
+}
+
+// dropTrunkConnections closes the TCP or TLS connections to a removed or
+// changed trunk's provider, unless another trunk uses them too: a
+// changed CA, account or transport must not keep riding on a connection
+// made (and verified) for the old settings.
+func (s *Server) dropTrunkConnections(old *trunk) {
+	if !sip.IsReliable(old.cfg.Transport) {
+		return
+	}
+	old.mu.Lock()
+	targets := slices.Clone(old.targets)
+	old.mu.Unlock()
+	s.mu.Lock()
+	current := make([]*trunk, 0, len(s.trunks))
+	for _, t := range s.trunks {
+		current = append(current, t)
+	}
+	s.mu.Unlock()
+	pool := s.ua.TransportLayer().Pool(old.cfg.Transport)
+	if pool == nil {
+		return
+	}
+	for _, a := range targets {
+		shared := slices.ContainsFunc(current, func(t *trunk) bool {
+			return t.cfg.Name != old.cfg.Name && strings.EqualFold(t.cfg.Transport, old.cfg.Transport) && t.usesTarget(a.Addr())
+		})
+		if shared {
+			continue
+		}
+		if c := pool.Get(a.String()); c != nil {
+			pool.Delete(a.String())
+			_ = c.Close()
+		}
+	}
 }
 
 // startTrunks starts every trunk's registration with the server's life.
@@ -359,16 +424,58 @@ func refreshAfter(d time.Duration) time.Duration {
 	return d - time.Minute
 }
 
-// register sends one REGISTER (answering a digest challenge) and returns
-// the granted lifetime.
+// register sends a REGISTER (answering a digest challenge) and returns
+// the granted lifetime. The provider is located afresh each time (its DNS
+// may have moved it); a target that does not answer, or answers 503,
+// gives way to the next one (RFC 3263 §4.3). An unregistration (expires
+// 0) goes only to the registrar that holds the registration.
 func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
-	s := t.s
-	host, port := splitHostPort(t.cfg.Host)
-	if addrs := t.resolve(ctx, host); len(addrs) > 0 {
-		t.mu.Lock()
-		t.addrs = addrs
-		t.mu.Unlock()
+	var targets []netip.AddrPort
+	t.mu.Lock()
+	active := t.active
+	t.mu.Unlock()
+	if expires == 0 && active.IsValid() {
+		targets = []netip.AddrPort{active}
+	} else {
+		var err error
+		if targets, err = t.resolve(ctx); err != nil {
+			return 0, err
+		}
 	}
+	var lastErr error
+	for _, target := range targets {
+		granted, err := t.registerTo(ctx, target, expires)
+		var fo *failover
+		if !errors.As(err, &fo) {
+			if err == nil {
+				t.mu.Lock()
+				t.active = target
+				t.mu.Unlock()
+			}
+			return granted, err
+		}
+		lastErr = fo.err
+		if ctx.Err() != nil {
+			break
+		}
+		if len(targets) > 1 {
+			t.s.log.Info("sip: trunk target failed, trying the next", "trunk", t.cfg.Name, "target", target, "err", fo.err)
+		}
+	}
+	return 0, lastErr
+}
+
+// failover is a failure that sends the request on to the provider's next
+// target: no response, no connection, or 503 Service Unavailable.
+type failover struct{ err error }
+
+func (f *failover) Error() string { return f.err.Error() }
+func (f *failover) Unwrap() error { return f.err }
+
+// registerTo sends one REGISTER to one of the provider's targets.
+func (t *trunk) registerTo(ctx context.Context, target netip.AddrPort, expires time.Duration) (time.Duration, error) {
+	s := t.s
+	host, port, _ := splitTrunkHost(t.cfg.Host)
 	recipient := sip.Uri{Scheme: "sip", Host: host, Port: port}
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	req.SipVersion = "SIP/2.0"
@@ -392,6 +499,7 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	req.SetBody(nil)
 	req.SetTransport(t.cfg.Transport)
+	req.SetDestination(target.String())
 	s.fromListener(req)
 
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.TrunkTimeout)
@@ -410,10 +518,7 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 		t.mu.Unlock()
 	}
 	if err != nil {
-		if rctx.Err() != nil && ctx.Err() == nil || errors.Is(err, context.DeadlineExceeded) {
-			return 0, errors.New("no response from " + t.cfg.Host)
-		}
-		return 0, fmt.Errorf("no response from %s: %w", t.cfg.Host, err)
+		return 0, &failover{trunkSendError(err, target, rctx, ctx)}
 	}
 	if res.StatusCode == 423 {
 		if h := res.GetHeader("Min-Expires"); h != nil {
@@ -422,10 +527,27 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 			}
 		}
 	}
+	if res.StatusCode == 503 {
+		return 0, &failover{fmt.Errorf("%d %s from %s", res.StatusCode, res.Reason, target)}
+	}
 	if !res.IsSuccess() {
 		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
 	return grantedExpiry(res, s.contactURI(t.cfg.Username, t.cfg.Transport), expires), nil
+}
+
+// trunkSendError says why a request to a provider's target got no
+// response, in the words the status page shows: a certificate refused,
+// or no response.
+func trunkSendError(err error, target netip.AddrPort, rctx, ctx context.Context) error {
+	var ve *tlsVerifyError
+	switch {
+	case errors.As(err, &ve):
+		return fmt.Errorf("TLS with %s failed: %w", target, ve)
+	case rctx.Err() != nil && ctx.Err() == nil || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("no response from %s", target)
+	}
+	return fmt.Errorf("no response from %s: %w", target, err)
 }
 
 // intervalTooBrief is a 423 response: the registrar wants at least min.
@@ -457,27 +579,40 @@ func grantedExpiry(res *sip.Response, ours sip.Uri, asked time.Duration) time.Du
 	return asked
 }
 
-func (t *trunk) resolve(ctx context.Context, host string) []netip.Addr {
-	if a, err := netip.ParseAddr(host); err == nil {
-		return []netip.Addr{a.Unmap()}
-	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+// resolve locates the provider afresh (see resolveTargets) and returns
+// its targets, the registrar that last answered first. Calls from any of
+// them count as the trunk's. When DNS fails, the last known targets stay.
+func (t *trunk) resolve(ctx context.Context) ([]netip.AddrPort, error) {
+	targets, err := resolveTargets(ctx, t.s.cfg.Resolver, t.cfg.Host, t.cfg.Transport)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err != nil {
-		return nil
+		if len(t.targets) == 0 {
+			return nil, fmt.Errorf("no address for %s: %w", t.cfg.Host, err)
+		}
+		t.s.log.Info("sip: trunk DNS failed; using the last known targets", "trunk", t.cfg.Name, "err", err)
+		targets = t.targets
 	}
-	for i := range addrs {
-		addrs[i] = addrs[i].Unmap()
+	t.targets = targets
+	var addrs []netip.Addr
+	for _, a := range targets {
+		if !slices.Contains(addrs, a.Addr()) {
+			addrs = append(addrs, a.Addr())
+		}
 	}
-	return addrs
+	t.addrs = addrs
+	out := slices.Clone(targets)
+	if i := slices.Index(out, t.active); i > 0 {
+		out = slices.Insert(slices.Delete(out, i, i+1), 0, t.active)
+	}
+	return out, nil
 }
 
-func splitHostPort(hp string) (string, int) {
-	h, p, _ := net.SplitHostPort(hp)
-	var n int
-	fmt.Sscanf(p, "%d", &n)
-	return h, n
+// usesTarget reports whether ip is one of the trunk's current targets.
+func (t *trunk) usesTarget(ip netip.Addr) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.ContainsFunc(t.targets, func(a netip.AddrPort) bool { return a.Addr() == ip })
 }
 
 // acquire takes a call slot; false at MaxCalls.
@@ -551,7 +686,11 @@ func (s *Server) TrunkPing(ctx context.Context, name string) (time.Duration, err
 	if t == nil {
 		return 0, fmt.Errorf("sip: no trunk %q", name)
 	}
-	host, port := splitHostPort(t.cfg.Host)
+	targets, err := t.resolve(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sip: trunk %s: %w", name, err)
+	}
+	host, port, _ := splitTrunkHost(t.cfg.Host)
 	target := sip.Uri{Scheme: "sip", Host: host, Port: port}
 	req := sip.NewRequest(sip.OPTIONS, target)
 	req.SipVersion = "SIP/2.0"
@@ -567,11 +706,12 @@ func (s *Server) TrunkPing(ctx context.Context, name string) (time.Duration, err
 	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
 	req.SetBody(nil)
 	req.SetTransport(t.cfg.Transport)
+	req.SetDestination(targets[0].String())
 	s.fromListener(req)
 	start := time.Now()
 	res, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
 	if err != nil {
-		return 0, fmt.Errorf("sip: trunk %s: no answer to OPTIONS from %s: %w", name, t.cfg.Host, err)
+		return 0, fmt.Errorf("sip: trunk %s: no answer to OPTIONS from %s: %w", name, targets[0], err)
 	}
 	// Any final response proves the provider is there (many answer
 	// OPTIONS with 401, 403 or 404).

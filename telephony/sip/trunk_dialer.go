@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -80,7 +78,7 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 			return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
 		}
 	}
-	host, port := splitHostPort(t.cfg.Host)
+	host, port, _ := splitTrunkHost(t.cfg.Host)
 	l.info.Endpoint = "trunk:" + name
 	l.info.Caller = req.Caller
 	l.info.Dialled = digits
@@ -97,37 +95,28 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 		oc.privacy = true
 	}
 	l.out = oc
-	dest := t.cfg.Host
-	if ip, err := netip.ParseAddr(host); err == nil {
-		dest = netip.AddrPortFrom(ip.Unmap(), uint16(port)).String()
-	} else if addrs := t.resolve(ctx, host); len(addrs) > 0 {
-		dest = net.JoinHostPort(addrs[0].String(), fmt.Sprint(port))
-	}
-	ruri := sip.Uri{Scheme: "sip", User: digits, Host: host, Port: port}
-	b := Binding{
-		Extension: "trunk:" + name,
-		Contact:   ruri.String(),
-		Source:    dest,
-		Transport: t.cfg.Transport,
-	}
-	l.mu.Lock()
-	f, err := oc.startFork(b, offer)
+	targets, err := t.resolve(ctx)
 	if err != nil {
+		l.mu.Lock()
 		l.endLocked(channel.CauseUnavailable)
 		l.mu.Unlock()
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("trunk %s: %w", name, err)}
 	}
-	oc.forks = append(oc.forks, f)
-	// A provider that does not even say Trying is not there.
-	time.AfterFunc(s.cfg.TrunkTimeout, func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if !f.provisional && !f.done {
-			f.done, f.status = true, 480
-			oc.checkAllDoneLocked()
-			go f.tx.Terminate()
-		}
-	})
+	ruri := sip.Uri{Scheme: "sip", User: digits, Host: host, Port: port}
+	for _, tg := range targets {
+		oc.trunkNext = append(oc.trunkNext, Binding{
+			Extension: "trunk:" + name,
+			Contact:   ruri.String(),
+			Source:    tg.String(),
+			Transport: t.cfg.Transport,
+		})
+	}
+	l.mu.Lock()
+	if err := oc.nextTrunkForkLocked(offer); err != nil {
+		l.endLocked(channel.CauseUnavailable)
+		l.mu.Unlock()
+		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("trunk %s: %w", name, err)}
+	}
 	if req.Timeout > 0 {
 		oc.timer = time.AfterFunc(req.Timeout, func() {
 			l.mu.Lock()
@@ -141,4 +130,55 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 	l.mu.Unlock()
 	s.log.Info("sip: outgoing trunk call", "leg", l.info.ID, "trunk", name, "to", digits)
 	return l, nil
+}
+
+// nextTrunkForkLocked sends the INVITE to the provider's next target
+// (RFC 3263 §4.3: in the order DNS gave them). A target that does not
+// even say Trying within TrunkTimeout, or answers 503, is given up for
+// the next; with none left the call fails as unavailable (or with the
+// provider's cause). l.mu held.
+func (oc *outCall) nextTrunkForkLocked(offer []byte) error {
+	l := oc.leg
+	s := l.s
+	var lastErr error
+	for len(oc.trunkNext) > 0 {
+		b := oc.trunkNext[0]
+		oc.trunkNext = oc.trunkNext[1:]
+		f, err := oc.startFork(b, offer)
+		if err != nil {
+			s.log.Info("sip: trunk target unreachable", "leg", l.info.ID, "target", b.Source, "err", err)
+			lastErr = err
+			continue
+		}
+		oc.forks = append(oc.forks, f)
+		time.AfterFunc(s.cfg.TrunkTimeout, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if f.provisional || f.done {
+				return
+			}
+			f.done, f.status = true, 480
+			go f.tx.Terminate()
+			if !oc.trunkFailoverLocked(f) {
+				oc.checkAllDoneLocked()
+			}
+		})
+		return nil
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no target left")
+	}
+	return lastErr
+}
+
+// trunkFailoverLocked tries the provider's next target after fork f
+// failed (no response, or 503); false when there is none or the call is
+// decided. l.mu held.
+func (oc *outCall) trunkFailoverLocked(f *fork) bool {
+	l := oc.leg
+	if l.state != stRinging || oc.winner != nil || len(oc.trunkNext) == 0 {
+		return false
+	}
+	l.s.log.Info("sip: trunk target failed, trying the next", "leg", l.info.ID, "target", f.b.Source, "status", f.status)
+	return oc.nextTrunkForkLocked(f.req.Body()) == nil
 }
