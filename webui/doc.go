@@ -27,9 +27,12 @@
 // /{number}/edit, /{number}/delete), /calls, /settings (system and FXO
 // lines), /dialplan (a page per part: a list with a create/edit form per
 // object, /{section}/new, /{section}/{i}/edit|delete|up?of=NAME, or one
-// form for numbering and limits; ?json=1 is the text editor; fields are
-// named by their path in the object, "members[1].destination", so the
-// store's problems land beside them). Every element a test or script needs has a stable id: login
+// form for numbering, voicemail and limits; ?json=1 is the text editor;
+// fields are named by their path in the object, "members[1].destination",
+// so the store's problems land beside them; voicemail PINs are never put
+// in a page), /voicemail (the mailboxes; /{box} its messages with a
+// player, /{box}/{id}/audio the WAV, /{box}/{id}/heard, /{box}/{id}/delete
+// asking first; live on the "voicemail" event). Every element a test or script needs has a stable id: login
 // form #password and #login, forms #<form>-submit, fields by their JSON
 // name (#number, #fxs_port...), errors #<field>-error, rows #ext-101,
 // #port-fxs-1, #cdr-42, simulator buttons #sim-fxs-1-offhook and so on.
