@@ -35,7 +35,10 @@ type fakeVoicemail struct {
 	// plainReader makes VoicemailAudio return a reader that cannot seek,
 	// as a service streaming from something other than a file would.
 	plainReader bool
-	nextID      int
+	// audio, when set, serves every message's audio instead (a real
+	// message store's files, for the browser).
+	audio  func(box, id string) (io.ReadCloser, int64, error)
+	nextID int
 }
 
 // toneWAV is ms milliseconds of a hz tone as an 8 kHz 16-bit PCM WAV.
@@ -171,6 +174,9 @@ func (f *fakeService) VoicemailAudio(ctx context.Context, box, id string) (io.Re
 	i := f.findVM(box, id)
 	if i < 0 {
 		return nil, 0, fmt.Errorf("fake: message %s/%s: %w", box, id, store.ErrNotFound)
+	}
+	if f.vm.audio != nil {
+		return f.vm.audio(box, id)
 	}
 	wav := f.vm.boxes[box][i].wav
 	if f.vm.plainReader {

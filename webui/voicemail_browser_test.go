@@ -1,6 +1,8 @@
 package webui
 
 import (
+	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/voicemail"
 )
 
 // TestBrowserVoicemail: an installer opens the Voicemail page in a real
@@ -78,4 +81,41 @@ func TestBrowserVoicemail(t *testing.T) {
 	if m := svc.voicemailOf("101"); len(m) != 2 || m[0].ID != second || m[1].ID != third {
 		t.Errorf("left: %+v", m)
 	}
+}
+
+// TestBrowserVoicemailStoreWAV: the WAV the exchange's message store
+// makes of a recorded message (μ-law on disk, 16-bit PCM to the browser)
+// is one Chromium decodes and plays, served through the page's route.
+func TestBrowserVoicemailStoreWAV(t *testing.T) {
+	vm, err := voicemail.Open(t.TempDir(), voicemail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := vm.Create("101", channel.CallerID{Number: "0301234567"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := make([]int16, 8000*3) // 3 s of 440 Hz
+	for i := range tone {
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	if err := rec.Write(tone); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := rec.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newFakeService()
+	svc.mustChange = false
+	svc.addMailbox("101", "2580", false)
+	id := svc.addVoicemail("101", channel.CallerID{Number: "0301234567"}, msg.Received, 3000)
+	svc.vm.audio = func(box, _ string) (io.ReadCloser, int64, error) { return vm.WAV(box, msg.ID) }
+	base := serveForBrowser(t, svc)
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.Navigate(base+"/voicemail/101"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		fill("password", "initial-pass"), chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("msg-"+id)))
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const a = document.getElementById("play-`+id+`"); a.muted = true; a.play(); })()`))
+	waitJS(t, ctx, "the stored message to play", `(() => { const a = document.getElementById("play-`+id+`");
+		return a.readyState >= 2 && Math.abs(a.duration - 3) < 0.05 && a.currentTime > 0.2 && !a.error; })()`)
 }
