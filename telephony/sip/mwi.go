@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,10 +80,14 @@ type mwi struct {
 	mu    sync.Mutex
 	state map[string]mwiCounts // extension → counts, once SetMessageWaiting named it
 	subs  map[string]*mwiSub   // dialogKey(callID, localTag) → subscription
+	// told is what each registered contact was last told outside a
+	// dialog (extension → contact → counts), so that a change and a fresh
+	// registration racing each other tell the phone once, not twice.
+	told map[string]map[string]mwiCounts
 }
 
 func newMWI(s *Server) *mwi {
-	return &mwi{s: s, state: map[string]mwiCounts{}, subs: map[string]*mwiSub{}}
+	return &mwi{s: s, state: map[string]mwiCounts{}, subs: map[string]*mwiSub{}, told: map[string]map[string]mwiCounts{}}
 }
 
 // SetMessageWaiting records the voicemail state of an extension's mailbox
@@ -113,11 +118,28 @@ func (m *mwi) set(ext string, c mwiCounts) {
 	for _, sub := range subs {
 		m.notify(sub)
 	}
-	for _, b := range m.s.reg.lookup(ext) {
+	bs := m.s.reg.lookup(ext)
+	m.mu.Lock()
+	// Forget contacts no longer registered.
+	for contact := range m.told[ext] {
+		if !slices.ContainsFunc(bs, func(b Binding) bool { return b.Contact == contact }) {
+			delete(m.told[ext], contact)
+		}
+	}
+	m.mu.Unlock()
+	for _, b := range bs {
 		if !m.subscribed(b) {
 			m.unsolicited(b, c)
 		}
 	}
+}
+
+// forget is called, under the registrar's lock, when contact registers
+// afresh for ext: the phone may have restarted and lost its lamp state.
+func (m *mwi) forget(ext, contact string) {
+	m.mu.Lock()
+	delete(m.told[ext], contact)
+	m.mu.Unlock()
 }
 
 // counts returns the state of ext (zero when never set).
@@ -410,9 +432,20 @@ func (m *mwi) notifyRequest(sub *mwiSub, state string, c mwiCounts) *sip.Request
 }
 
 // unsolicited sends binding b an out-of-dialog NOTIFY with state c, in the
-// background; its fate changes nothing (the phone may simply not want it).
+// background, unless it was told c already; its fate changes nothing (the
+// phone may simply not want it).
 func (m *mwi) unsolicited(b Binding, c mwiCounts) {
 	s := m.s
+	m.mu.Lock()
+	if old, ok := m.told[b.Extension][b.Contact]; ok && old == c {
+		m.mu.Unlock()
+		return
+	}
+	if m.told[b.Extension] == nil {
+		m.told[b.Extension] = map[string]mwiCounts{}
+	}
+	m.told[b.Extension][b.Contact] = c
+	m.mu.Unlock()
 	var target sip.Uri
 	if err := sip.ParseUri(b.Contact, &target); err != nil {
 		return

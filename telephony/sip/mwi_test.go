@@ -190,7 +190,7 @@ func checkSummary(t *testing.T, n *sip.Request, ext, waiting, counts, state stri
 		t.Fatalf("body %q, want %q", n.Body(), want)
 	}
 	if got := reqHeader(n, "Subscription-State"); !strings.HasPrefix(got, state) {
-		t.Fatalf("Subscription-State %q, want %s...", got, state)
+		t.Fatalf("Subscription-State %q, want %s...:\n%s", got, state, n)
 	}
 }
 

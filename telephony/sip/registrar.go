@@ -232,6 +232,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				nb.UserAgent = truncate(h.Value(), 128)
 			}
 			fresh := idx < 0
+			if fresh {
+				s.mwi.forget(user, uri) // mwi.go: tell it the state again
+			}
 			if idx >= 0 {
 				nb.RTT = bs[idx].RTT
 				bs[idx] = nb
