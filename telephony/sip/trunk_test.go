@@ -36,6 +36,7 @@ type provider struct {
 	regs     []time.Time
 	invites  []*sip.Request // authenticated INVITEs
 	unauth   int            // challenges sent
+	refused  int            // REGISTERs answered with refuse
 }
 
 func newProvider(t *testing.T) *provider {
@@ -99,6 +100,9 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	refuse, exp := p.refuse, p.expires
 	p.mu.Unlock()
 	if refuse != 0 {
+		p.mu.Lock()
+		p.refused++
+		p.mu.Unlock()
 		_ = tx.Respond(sip.NewResponseFromRequest(req, refuse, "Refused", nil))
 		return
 	}

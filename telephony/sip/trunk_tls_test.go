@@ -197,3 +197,22 @@ func TestTrunkTLSConfig(t *testing.T) {
 		t.Errorf("TLS trunk to a bare address: targets %v, roots %v", tr.targets, tr.roots != nil)
 	}
 }
+
+// TestTrunkTLSByName: a TLS trunk configured by its SIP domain finds the
+// provider by _sips._tcp SRV and checks the certificate for the domain
+// (RFC 5922 §4), not for the address it dialled.
+func TestTrunkTLSByName(t *testing.T) {
+	ca := newTestCA(t, "Provider CA")
+	p := newTLSProvider(t, "127.0.0.2", ca.issue(t, []string{"provider.test"}, nil))
+	d := newFakeDNS(t)
+	d.set("edge1.provider.test", "127.0.0.2")
+	d.setSRV("_sips._tcp.provider.test", net.SRV{Target: "edge1.provider.test.", Port: p.addr.Port(), Priority: 10})
+	tc := TrunkConfig{Name: "secure", Register: true, Host: "provider.test", Transport: "TLS", TLSCA: ca.pem,
+		Username: "74951112233", Password: "pw", Expires: 60 * time.Second}
+	s := startServer(t, Config{Trunks: []TrunkConfig{tc}, Resolver: d.resolver(),
+		TrunkRetryMin: 100 * time.Millisecond, TrunkTimeout: 500 * time.Millisecond})
+	waitTrunk(t, s, "secure", TrunkRegistered)
+	if regs := p.registrations(); len(regs) == 0 || regs[0].Recipient.Host != "provider.test" {
+		t.Errorf("REGISTERs %v: want sip:provider.test", regs)
+	}
+}
