@@ -119,3 +119,34 @@ func TestBrowserVoicemailStoreWAV(t *testing.T) {
 	waitJS(t, ctx, "the stored message to play", `(() => { const a = document.getElementById("play-`+id+`");
 		return a.readyState >= 2 && Math.abs(a.duration - 3) < 0.05 && a.currentTime > 0.2 && !a.error; })()`)
 }
+
+// TestBrowserVoicemailForm: the voicemail part of the dial plan in
+// Chromium: a guessable PIN is refused beside its field, a good one is
+// saved, and the page after saving shows the PIN field empty with
+// "unchanged" in it.
+func TestBrowserVoicemailForm(t *testing.T) {
+	svc := newFakeService()
+	svc.mustChange = false
+	base := serveForBrowser(t, svc)
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.Navigate(base+"/dialplan/voicemail"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		fill("password", "initial-pass"), chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("object-form")),
+		chromedp.SetValue(byID("boxes[0].extension"), "101"), fillID("boxes[0].pin", "1234"),
+		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(byID("boxes[0].pin-error")))
+	screenshot(t, ctx, "voicemail-form-error")
+	if e := run(t, ctx, chromedp.TextContent(byID("boxes[0].pin-error"))); !strings.Contains(e, "run of digits") {
+		t.Errorf("PIN error: %q", e)
+	}
+	do(t, ctx, fillID("boxes[0].pin", "4711"), chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	screenshot(t, ctx, "voicemail-form")
+	got := run(t, ctx, chromedp.Evaluate[string](`(() => { const p = document.getElementById("boxes[0].pin");
+		return [p.type, p.value, p.placeholder, document.getElementById("boxes[0].extension").value, document.documentElement.outerHTML.includes("4711")].join("|"); })()`))
+	if got != "password||unchanged|101|false" {
+		t.Errorf("after saving: %q", got)
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if b, ok := svc.plan.Voicemail.Box("101"); !ok || b.PIN != "4711" {
+		t.Errorf("saved %+v", svc.plan.Voicemail)
+	}
+}

@@ -31,7 +31,7 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 	fs := []*field{
 		{ID: "max_message_s", Name: "max_message_s", Label: "Longest message (seconds)", Type: "number", Value: itoaBlank(v.MaxMessageS),
 			Min: "0", Max: fmt.Sprint(store.MaxVoicemailMessageS), InputMode: "numeric",
-			Help: fmt.Sprintf("A caller is stopped after this long, with a tone. %d to %d seconds; empty: %d.",
+			Help: fmt.Sprintf("Recording ends after this long; what the caller said is kept, and they hear that it was saved. %d to %d seconds; empty: %d.",
 				store.MinVoicemailMessageS, store.MaxVoicemailMessageS, store.DefaultVoicemailMessageS)},
 		{ID: "max_messages", Name: "max_messages", Label: "Messages a mailbox keeps", Type: "number", Value: itoaBlank(v.MaxMessages),
 			Min: "0", Max: fmt.Sprint(store.MaxVoicemailMessages), InputMode: "numeric",
@@ -56,7 +56,7 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 		extHelp, pinHelp, skipHelp := "As for mailbox 1.", "As for mailbox 1.", ""
 		if j == 0 {
 			extHelp = "The extension whose messages this mailbox takes; callers reach it as voicemail:NUMBER. Choose “no mailbox” (and leave the PIN empty) to remove it."
-			pinHelp = fmt.Sprintf("%d to %d digits the owner types at *97 or *98. Not the extension's number, not one digit repeated, not a run like 1234. The owner can change it from the phone.",
+			pinHelp = fmt.Sprintf("%d to %d digits the owner types at *97 or *98. Not the extension's number, not one digit repeated, not a run like 1234. The owner can change it from the phone (*97, 0, 4).",
 				store.MinPINLen, store.MaxPINLen)
 			skipHelp = "*97 from the owner's own phone opens the mailbox without the PIN; *98 and other phones still ask. Only for phones nobody else can reach."
 		}
