@@ -56,12 +56,13 @@ type mwiCounts struct{ newMsgs, oldMsgs int }
 type mwiSub struct {
 	ext       string
 	callID    string
-	localTag  string // our To tag in the SUBSCRIBE's 200
-	remoteTag string // the subscriber's From tag
-	local     sip.Uri
-	remote    sip.Uri // the subscriber's From address
-	contact   sip.Uri // the subscriber's Contact: NOTIFY's Request-URI
-	dest      string  // host:port NOTIFYs go to (NAT: see Binding.target)
+	localTag  string    // our To tag in the SUBSCRIBE's 200
+	remoteTag string    // the subscriber's From tag
+	local     sip.Uri   // the SUBSCRIBE's To address: NOTIFY's From
+	remote    sip.Uri   // the subscriber's From address
+	routeSet  []sip.Uri // Record-Route of the SUBSCRIBE, when a proxy is in the path
+	contact   sip.Uri   // the subscriber's Contact: NOTIFY's Request-URI
+	dest      string    // host:port NOTIFYs go to (NAT: see Binding.target)
 	transport string
 	expires   time.Time
 	remoteSeq uint32 // highest SUBSCRIBE CSeq seen in the dialog
@@ -253,13 +254,18 @@ func (m *mwi) subscribe(req *sip.Request, tx sip.ServerTransaction, user string,
 		callID:    req.CallID().Value(),
 		localTag:  randomHex(6),
 		remoteTag: fromTag,
-		local:     sip.Uri{Scheme: "sip", User: user, Host: s.host},
-		remote:    req.From().Address,
+		local:     *req.To().Address.Clone(),
+		remote:    *req.From().Address.Clone(),
 		contact:   contact,
 		dest:      Binding{Contact: contact.String(), Source: req.Source(), Transport: transport}.target(),
 		transport: transport,
 		expires:   s.now().Add(expires),
 		remoteSeq: req.CSeq().SeqNo,
+	}
+	for _, h := range req.GetHeaders("Record-Route") {
+		if rr, ok := h.(*sip.RecordRouteHeader); ok {
+			sub.routeSet = append(sub.routeSet, *rr.Address.Clone())
+		}
 	}
 	if expires == 0 {
 		// A fetch (RFC 6665 §4.4.3): one NOTIFY with the state, no
@@ -408,6 +414,9 @@ func (m *mwi) notify(sub *mwiSub) {
 func (m *mwi) notifyRequest(sub *mwiSub, state string, c mwiCounts) *sip.Request {
 	req := sip.NewRequest(sip.NOTIFY, sub.contact)
 	req.SipVersion = "SIP/2.0"
+	for _, r := range sub.routeSet {
+		req.AppendHeader(&sip.RouteHeader{Address: r})
+	}
 	maxf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxf)
 	from := &sip.FromHeader{Address: sub.local, Params: sip.NewParams()}
