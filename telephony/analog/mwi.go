@@ -22,8 +22,9 @@ import (
 // (CallerIDStandard). Bell 202 zones (Telcordia GR-30-CORE, on-hook data
 // not associated with ringing): on-hook transmission is switched on and the
 // FSK (channel seizure, mark, message) follows after a short settling time;
-// GR-30 CPE listen for it without any alerting signal. V.23 zones (ETSI EN
-// 300 659-1 §5.2 / §6, data transmission not associated with ringing, and
+// GR-30 CPE listen for it without any alerting signal, and this is what
+// Asterisk's chan_dahdi sends by default. V.23 zones (ETSI EN 300 659-1,
+// data transmission not associated with ringing with the DT-AS alert, and
 // BT SIN 227 idle-state signalling): a line reversal, at least 100 ms later
 // the dual-tone alerting signal (DT-AS: 2130 and 2750 Hz for 100 ms, which
 // wakes the phone's receiver), then 45 to 500 ms later the FSK, and the

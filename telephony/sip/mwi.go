@@ -25,7 +25,7 @@ import (
 // with Subscription-State: terminated) or the subscription expires (a final
 // NOTIFY with reason=timeout). A NOTIFY that fails (timeout, or any final
 // response but 2xx, 401 and 407) ends the subscription, as RFC 6665
-// §4.2.2 says: the phone subscribes again when its refresh fails.
+// says: the phone subscribes again when its refresh fails.
 //
 // Many desk phones never subscribe: they expect the exchange to send
 // NOTIFYs outside any dialog to their registered contact, as Asterisk does
@@ -37,7 +37,7 @@ import (
 const (
 	mwiEvent       = "message-summary"
 	mwiContentType = "application/simple-message-summary"
-	// RFC 3842 §5: the default subscription duration is 3600 s. We grant at
+	// RFC 3842: the default subscription duration is 3600 s. We grant at
 	// most that and refuse less than a minute (423), which keeps refresh
 	// traffic and the cost of a forgotten subscription both small.
 	mwiDefaultExpires = 3600 * time.Second
@@ -52,7 +52,7 @@ const (
 type mwiCounts struct{ newMsgs, oldMsgs int }
 
 // mwiSub is one accepted subscription: a dialog in which we are the
-// notifier (RFC 6665 §4.2).
+// notifier (RFC 6665).
 type mwiSub struct {
 	ext       string
 	callID    string
@@ -174,7 +174,7 @@ func (m *mwi) registered(b Binding) {
 	m.unsolicited(b, c)
 }
 
-// summary is the RFC 3842 §5.2 body: the status line, the account, and the
+// summary is the RFC 3842 body: the status line, the account, and the
 // voice-message counts as new/old (urgent counts, which we do not keep,
 // are optional).
 func (m *mwi) summary(ext string, c mwiCounts) string {
@@ -192,7 +192,7 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	// Only the event package we serve; unknown ones are refused before any
-	// authentication work (RFC 6665 §4.2.1.1: 489 with Allow-Events).
+	// authentication work (RFC 6665: 489 with Allow-Events).
 	ev := req.GetHeader("Event")
 	if ev == nil || !strings.EqualFold(eventPackage(ev.Value()), mwiEvent) {
 		s.respond(tx, req, 489, "Bad Event", sip.NewHeader("Allow-Events", mwiEvent))
@@ -222,7 +222,7 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
-	// The mailbox is the Request-URI's user (RFC 3842 §4), or To's when the
+	// The mailbox is the Request-URI's user (RFC 3842), or To's when the
 	// phone subscribes to the bare domain; an extension reads only its own.
 	mailbox := req.Recipient.User
 	if mailbox == "" {
@@ -268,7 +268,7 @@ func (m *mwi) subscribe(req *sip.Request, tx sip.ServerTransaction, user string,
 		}
 	}
 	if expires == 0 {
-		// A fetch (RFC 6665 §4.4.3): one NOTIFY with the state, no
+		// A fetch (RFC 6665 polling): one NOTIFY with the state, no
 		// subscription kept.
 		sub.final = "terminated;reason=timeout"
 		m.accept(req, tx, sub, 0)
@@ -329,7 +329,7 @@ func (m *mwi) refresh(req *sip.Request, tx sip.ServerTransaction, user, toTag st
 	}
 	sub.remoteSeq = req.CSeq().SeqNo
 	if c, ok := subscriberContact(req); ok {
-		sub.contact = c // a target refresh (RFC 6665 §4.1.2.1)
+		sub.contact = c // a target refresh (RFC 6665)
 	}
 	sub.dest = Binding{Contact: sub.contact.String(), Source: req.Source(), Transport: sub.transport}.target()
 	if expires == 0 {
@@ -395,7 +395,7 @@ func (m *mwi) notify(sub *mwiSub) {
 			ok := m.send(req, sub.ext)
 			m.mu.Lock()
 			if !ok && !sub.gone {
-				// RFC 6665 §4.2.2: a failed NOTIFY ends the subscription.
+				// RFC 6665: a failed NOTIFY ends the subscription.
 				delete(m.subs, dialogKey(sub.callID, sub.localTag))
 				sub.gone = true
 				m.s.log.Info("sip: message-summary subscription ended: NOTIFY failed", "extension", sub.ext)
@@ -501,7 +501,7 @@ func (m *mwi) send(req *sip.Request, ext string) bool {
 }
 
 // expire ends the subscriptions whose time is up, each with a last NOTIFY
-// (Subscription-State: terminated;reason=timeout, RFC 6665 §4.2.2).
+// (Subscription-State: terminated;reason=timeout, RFC 6665).
 func (m *mwi) expire() {
 	now := m.s.now()
 	var ended []*mwiSub
@@ -536,7 +536,7 @@ func (s *Server) Subscriptions(ext string) int {
 }
 
 // eventPackage is the package name of an Event header value, without
-// parameters (RFC 6665 §8.2.1: "message-summary;id=1").
+// parameters (RFC 6665: "message-summary;id=1").
 func eventPackage(v string) string {
 	p, _, _ := strings.Cut(v, ";")
 	return strings.TrimSpace(p)
