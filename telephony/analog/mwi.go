@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"minipbx/board"
 	"minipbx/dsp"
 )
 
@@ -169,9 +170,14 @@ func (p *port) mwiCheck() {
 	})
 }
 
-// mwiDone ends a complete transmission: the phone has its lamp state.
+// mwiDone ends a complete transmission: the phone has its lamp state,
+// unless its handset went up meanwhile (the board knows before its event
+// reaches us): then it is sent again when the phone is back on hook.
 func (p *port) mwiDone() {
 	p.mwiRestore()
+	if p.bp.Status().Hook == board.OffHook {
+		return
+	}
 	p.mwiSent = p.mwiSending
 	p.log.Info("message waiting indication sent", "on", p.mwiSent == mwiOn)
 	p.mwiCheck() // it may have changed meanwhile
@@ -193,6 +199,10 @@ func (p *port) mwiAbort() {
 	}
 	p.log.Debug("message waiting indication interrupted")
 	p.mwiRestore()
+	// The phone may have taken the message before the interruption (a
+	// lift in the trailing marks): its lamp is unknown, so whatever is
+	// wanted next is sent, even the state sent before this one.
+	p.mwiSent = mwiUnknown
 }
 
 // mwiRestore returns the line to its rest state after a transmission.

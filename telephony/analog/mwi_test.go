@@ -28,6 +28,7 @@ func liftAndListen(t *testing.T, r *rig, ph *sim.Phone) bool {
 // Bell 202 zone (GR-30): the lamp follows the state with no alerting
 // signal and no line reversal, and the dial tone stutters while it is lit.
 func TestMessageWaitingBell202(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ph := r.b.Phone(1)
 	if liftAndListen(t, r, ph) {
@@ -72,6 +73,7 @@ func TestMessageWaitingBell202(t *testing.T) {
 // V.23 zone (ETSI EN 300 659-1): line reversal, DT-AS, FSK, polarity
 // back; a phone that needs the alert to wake takes the message.
 func TestMessageWaitingETSI(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "de")
 	ph := r.b.Phone(1)
 	if ph.CallerIDStandard() != dsp.V23 {
@@ -105,6 +107,7 @@ func TestMessageWaitingETSI(t *testing.T) {
 // up; a lift in the middle of a transmission has it sent again afterwards;
 // a port back in service gets it again.
 func TestMessageWaitingWhileBusy(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "us")
 	ph := r.b.Phone(1)
 	ph.OffHook()
@@ -164,6 +167,7 @@ func TestMessageWaitingWhileBusy(t *testing.T) {
 
 // Set before the manager runs: the phone learns it when the ports start.
 func TestMessageWaitingBeforeRun(t *testing.T) {
+	t.Parallel()
 	b, err := sim.New(sim.Config{Zone: "us"})
 	if err != nil {
 		t.Fatal(err)
