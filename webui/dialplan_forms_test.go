@@ -313,7 +313,7 @@ func TestDialPlanObjectPages(t *testing.T) {
 				}
 				return ""
 			},
-			bad: map[string]string{"host": "sip.example.net"}, badField: "host", badMsg: `value="sip.example.net"`,
+			bad: map[string]string{"host": "sip.example.net:0"}, badField: "host", badMsg: `value="sip.example.net:0"`,
 			editKey: "password", editVal: "", notOnEdit: "secret-pw-1",
 			edited: func(d store.DialPlan) bool { return d.Trunks[0].Password == "secret-pw-1" }},
 	} {

@@ -682,9 +682,11 @@ var trunkKind = &objectKind[store.Trunk]{
 				{Value: store.TrunkPeer, Label: "Peer — no login; the provider and the box trust each other's IP addresses"},
 			}, t.Mode, "unknown"), Help: "What the provider's instructions call it: registration (most home and office accounts) or IP peering."},
 			{ID: "host", Name: "host", Label: "Provider's server", Type: "text", Value: t.Host, MaxLength: 128, Autocomplete: "off", Required: true,
-				Help: "Address and port, e.g. sip.example.net:5060 or 203.0.113.5:5060 (the port is required)."},
+				Help: "As the provider gives it: a name alone, e.g. sip.example.net (the box finds the servers by its DNS SRV records), or an address or name with a port, e.g. 203.0.113.5:5060."},
 			{ID: "transport", Name: "transport", Label: "Transport", Type: "select", Options: selectOptions([]option{
-				{Value: "udp", Label: "UDP (usual)"}, {Value: "tcp", Label: "TCP"}}, t.Transport, "unknown"), Help: "As the provider says; UDP if unsure."},
+				{Value: "udp", Label: "UDP (usual)"}, {Value: "tcp", Label: "TCP"}, {Value: "tls", Label: "TLS (encrypted)"}}, t.Transport, "unknown"), Help: "As the provider says; UDP if unsure."},
+			{ID: "tls_ca", Name: "tls_ca", Label: "Provider's certificate authority (TLS)", Type: "textarea", Value: t.TLSCA,
+				Help: "TLS only, when the provider names its own certificate authority: its certificate as PEM (-----BEGIN CERTIFICATE-----…). Empty: the usual public authorities."},
 			{ID: "username", Name: "username", Label: "Username", Type: "text", Value: t.Username, MaxLength: 128, Autocomplete: "off",
 				Help: "The account (often the phone number). Required to register."},
 			{ID: "auth_user", Name: "auth_user", Label: "Authentication user", Type: "text", Value: t.AuthUser, MaxLength: 128, Autocomplete: "off",
@@ -720,6 +722,9 @@ var trunkKind = &objectKind[store.Trunk]{
 	},
 	parse: func(v url.Values, p *formParser, t store.Trunk) store.Trunk {
 		t.Name, t.Mode, t.Host, t.Transport = p.str("name"), p.str("mode"), p.str("host"), p.str("transport")
+		if t.TLSCA = p.str("tls_ca"); t.TLSCA != "" {
+			t.TLSCA += "\n"
+		}
 		if t.Transport == "udp" {
 			t.Transport = "" // the default, as the document writes it
 		}

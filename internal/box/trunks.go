@@ -21,6 +21,7 @@ func sipTrunks(cfg *store.Config) []sip.TrunkConfig {
 			Register:   t.Mode == store.TrunkRegister,
 			Host:       t.Host,
 			Transport:  t.Transport,
+			TLSCA:      []byte(t.TLSCA),
 			Username:   t.Username,
 			AuthUser:   t.AuthUser,
 			Password:   t.Password,

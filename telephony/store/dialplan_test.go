@@ -121,8 +121,8 @@ func TestDialPlanValidation(t *testing.T) {
 		{"unknown line group", func(c *Config) { c.OutboundRoutes[0].Via = []string{"nope"} }, []string{"outbound_routes[0].via[0]"}, `no line group or trunk is named "nope"`},
 		{"trunk fields", func(c *Config) {
 			c.Trunks[0].Mode = "friend"
-			c.Trunks[0].Host = "sip.example.net"
-			c.Trunks[0].Transport = "tls"
+			c.Trunks[0].Host = "sip.example.net:0"
+			c.Trunks[0].Transport = "sctp"
 			c.Trunks[0].ExpiresS = 10
 			c.Trunks[0].CallerID = "74-95"
 			c.Trunks[0].DIDs[0].Destination = "ext:299"

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/netip"
@@ -30,6 +32,8 @@ const (
 	MaxTrunkDIDs           = 256
 	MaxTrunkAllowedIPs     = 16
 	maxTrunkCredentialSize = 128
+	// MaxTrunkCASize bounds tls_ca: a few PEM certificates.
+	MaxTrunkCASize = 64 << 10
 )
 
 // Trunk is a SIP trunk to a telephone service provider.
@@ -37,11 +41,20 @@ type Trunk struct {
 	Name string `json:"name"`
 	// Mode is register or peer.
 	Mode string `json:"mode"`
-	// Host is the provider's proxy as host:port (an IP address or a DNS
-	// name; the port is required so that nothing depends on SRV records).
+	// Host is the provider's proxy: host:port (an IP address or a DNS
+	// name), an IP address alone (the transport's default port, 5060 or
+	// 5061 for tls), or a DNS name alone, which the box locates by its
+	// SRV records (RFC 3263: _sip._udp, _sip._tcp or _sips._tcp, by
+	// priority and weight, the next on no response or 503), else by its
+	// address with the default port; looked up afresh at each
+	// registration.
 	Host string `json:"host"`
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls.
 	Transport string `json:"transport,omitempty"`
+	// TLSCA is, for a tls trunk, the PEM certificate(s) of the authority
+	// the provider's certificate must chain to; empty: the system's
+	// roots. Either way the certificate must name Host's host.
+	TLSCA string `json:"tls_ca,omitempty"`
 	// Username is the account (the user part of From and of the
 	// registration); AuthUser the digest user when it differs; Password
 	// the digest password. Register mode needs Username and Password;
@@ -108,10 +121,8 @@ func (t Trunk) Peers() []netip.Addr {
 		}
 	}
 	if len(out) == 0 {
-		if h, _, err := net.SplitHostPort(t.Host); err == nil {
-			if a, err := netip.ParseAddr(h); err == nil {
-				out = append(out, a.Unmap())
-			}
+		if a, ok := hostIP(t.Host); ok {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -158,13 +169,20 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 		if t.Mode != TrunkRegister && t.Mode != TrunkPeer {
 			add(p+"mode", "must be %s or %s", TrunkRegister, TrunkPeer)
 		}
-		if m := hostPortProblem(t.Host); m != "" {
+		if m := trunkHostProblem(t.Host); m != "" {
 			add(p+"host", "%s", m)
 		}
 		switch strings.ToLower(t.Transport) {
-		case "", "udp", "tcp":
+		case "", "udp", "tcp", "tls":
 		default:
-			add(p+"transport", "must be udp or tcp")
+			add(p+"transport", "must be udp, tcp or tls")
+		}
+		if t.TLSCA != "" {
+			if strings.ToLower(t.Transport) != "tls" {
+				add(p+"tls_ca", "applies to transport tls only")
+			} else if m := caProblem(t.TLSCA); m != "" {
+				add(p+"tls_ca", "%s", m)
+			}
 		}
 		cred := func(field, v string, required bool) {
 			switch {
@@ -191,7 +209,7 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 				add(fmt.Sprintf("%sallowed_ips[%d]", p, j), "must be an IP address")
 			}
 		}
-		if t.Mode == TrunkPeer && len(t.Peers()) == 0 && hostPortProblem(t.Host) == "" {
+		if t.Mode == TrunkPeer && len(t.Peers()) == 0 && trunkHostProblem(t.Host) == "" {
 			add(p+"allowed_ips", "a %s trunk whose host is a name needs the provider's IP addresses", TrunkPeer)
 		}
 		if t.CallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(t.CallerID, "+")) {
@@ -223,17 +241,45 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 	return names
 }
 
-// hostPortProblem checks a provider address: host:port with a port.
-func hostPortProblem(s string) string {
-	h, port, err := net.SplitHostPort(s)
-	if err != nil || h == "" {
-		return "must be host:port (e.g. sip.example.net:5060)"
+// hostIP is the address of a host given as an IP address, with or
+// without a port.
+func hostIP(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return a.Unmap(), true
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "port must be 1 to 65535"
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		if a, err := netip.ParseAddr(h); err == nil {
+			return a.Unmap(), true
+		}
 	}
-	if _, err := netip.ParseAddr(h); err == nil {
+	return netip.Addr{}, false
+}
+
+// trunkHostProblem checks a provider address: an IP address or DNS
+// name, with or without a port.
+func trunkHostProblem(s string) string {
+	const form = "must be a host name or IP address, with an optional port (e.g. sip.example.net or 192.0.2.10:5060)"
+	if s == "" {
+		return form
+	}
+	if _, ok := hostIP(s); ok {
+		if _, port, err := net.SplitHostPort(s); err == nil {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return "port must be 1 to 65535"
+			}
+		}
 		return ""
+	}
+	h := s
+	if strings.Contains(s, ":") {
+		var port string
+		var err error
+		if h, port, err = net.SplitHostPort(s); err != nil || h == "" {
+			return form
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "port must be 1 to 65535"
+		}
 	}
 	if len(h) > 253 {
 		return "host name too long"
@@ -247,6 +293,36 @@ func hostPortProblem(s string) string {
 				return "host must be an IP address or a DNS name"
 			}
 		}
+	}
+	return ""
+}
+
+// caProblem checks a PEM bundle of CA certificates.
+func caProblem(s string) string {
+	if len(s) > MaxTrunkCASize {
+		return fmt.Sprintf("at most %d bytes", MaxTrunkCASize)
+	}
+	rest := []byte(s)
+	n := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return fmt.Sprintf("holds a %s; only CERTIFICATE blocks belong here", b.Type)
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fmt.Sprintf("certificate %d does not parse: %v", n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return "must be PEM certificates (-----BEGIN CERTIFICATE-----)"
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return "has text after the last certificate"
 	}
 	return ""
 }
