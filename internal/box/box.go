@@ -204,6 +204,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		OnConfig:      b.applyConfig,
 		Diagnostics:   b.diag,
 		Voicemail:     vm,
+		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
+		MessageWaiting: b.messageWaiting(),
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}

@@ -1,0 +1,131 @@
+package box
+
+import (
+	"testing"
+	"time"
+
+	"minipbx/internal/audiotest"
+	"minipbx/telephony/store"
+)
+
+// toneBlocks counts the 100 ms blocks of s that are a clean 1 kHz tone.
+func toneBlocks(s []int16) int {
+	n := 0
+	for _, m := range audiotest.Blocks(s, 1000, 800) {
+		if m.SNR >= 20 && m.Peak >= 1000 {
+			n++
+		}
+	}
+	return n
+}
+
+// waitTone waits until ear has heard at least blocks 100 ms blocks of a
+// 1 kHz tone since start; it returns everything heard.
+func waitTone(t *testing.T, what string, got func() []int16, blocks int, within time.Duration) []int16 {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := got()
+		if toneBlocks(s) >= blocks {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d blocks of 1 kHz in %v of audio, want %d", what, toneBlocks(s), time.Duration(len(s))*time.Second/8000, blocks)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestVoicemailOnTheSimulatedBox: a SIP phone calls the analog phone of
+// extension 101, which does not answer; the call goes to 101's mailbox,
+// the caller hears the greeting and the beep and leaves a 1 kHz tone. The
+// analog phone's message-waiting lamp lights and, lifted, it hears stutter
+// dial tone; its owner dials *97 and the PIN (DTMF), presses 1 and hears
+// the tone played back, presses 7 to delete it, and the lamp goes out.
+func TestVoicemailOnTheSimulatedBox(t *testing.T) {
+	b := startBox(t, "")
+	s201 := b.addSIPExtension(t, "201", "Sales", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.Numbering.FeatureCodes = true
+		c.Voicemail = store.Voicemail{Boxes: []store.Mailbox{{Extension: "101", PIN: "4826"}}}
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "101", ForwardNoAnswer: "voicemail:101", NoAnswerS: 5}}
+	})
+	ctx := tctx(t, 90*time.Second)
+	sim := b.Sim()
+	ph := sim.Phone(1)
+	caller := b.phone(t, "201", s201)
+
+	// Nobody answers 101: voicemail does, after 5 s of ringing.
+	call, err := caller.Dial(ctx, "101")
+	if err != nil {
+		t.Fatalf("call to 101: %v", err)
+	}
+	ear := sipEar(call)
+	ear.start()
+	// The built-in greeting, then the beep (a clean 1 kHz for 400 ms).
+	waitTone(t, "the beep", ear.got, 3, 30*time.Second)
+	tone := audiotest.Tone{Freq: 1000, Peak: 8000}
+	call.Send(tone.Fill)
+	time.Sleep(2 * time.Second)
+	call.Send(nil)
+	time.Sleep(300 * time.Millisecond)
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "voicemail" })
+	msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("messages %+v, %v", msgs, err)
+	}
+	if m := msgs[0]; m.Caller.Number != "201" || m.DurationMS < 1800 || m.DurationMS > 2400 {
+		t.Errorf("message %+v, want 2 s from 201", m)
+	}
+
+	// The lamp lights (a VMWI message on hook) and the dial tone stutters.
+	if err := ph.WaitMessageWaiting(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	ph.OffHook()
+	if stutter, err := ph.HearsStutterDial(ctx, 1200*time.Millisecond); err != nil || !stutter {
+		t.Fatalf("dial tone with a message waiting: stutter %v, %v", stutter, err)
+	}
+	if err := ph.DialDTMF("*97"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the password prompt begins
+	if err := ph.DialDTMF("4826#1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.WaitDialled(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// "Message 1 from 2 0 1", then the message itself.
+	ph.Record()
+	waitTone(t, "the message played back", ph.Recording, 12, 30*time.Second)
+	if err := ph.DialDTMF("7"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+		if err == nil && len(msgs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message was not deleted: %+v, %v", msgs, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ph.OnHook()
+	if err := ph.WaitMessageWaiting(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxs:1" && r.Callee == "*97" })
+	b.waitPortIdle(t, 0)
+	// With no message the dial tone is plain again.
+	ph.OffHook()
+	if stutter, err := ph.HearsStutterDial(ctx, 1200*time.Millisecond); err != nil || stutter {
+		t.Fatalf("dial tone after the message was deleted: stutter %v, %v", stutter, err)
+	}
+	ph.OnHook()
+}
