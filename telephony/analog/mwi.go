@@ -64,15 +64,10 @@ const (
 	mwiAlertLevel      = -13                    // dBm0 per frequency, inside EN 300 659-1's range
 )
 
-// mwiAlertSpec is the DT-AS as a tone (EN 300 659-1: 2130 Hz and 2750 Hz).
-var mwiAlertSpec = mustToneSpec("2130+2750")
-
-func mustToneSpec(s string) dsp.ToneSpec {
-	t, err := dsp.ParseToneSpec(s)
-	if err != nil {
-		panic(err)
-	}
-	return t
+// mwiAlertTone is the DT-AS (EN 300 659-1: 2130 Hz and 2750 Hz together),
+// played for mwiAlertLength.
+func mwiAlertTone() dsp.ToneSpec {
+	return dsp.ToneSpec{Parts: []dsp.TonePart{{Freq1: 2130, Freq2: 2750}}}
 }
 
 // SetMessageWaiting turns message-waiting indication of FXS port fxsPort

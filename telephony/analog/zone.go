@@ -145,7 +145,7 @@ func newTones(z dsp.Zone) *tones {
 		busy:       dsp.NewTonePlayer(z.Busy, progressToneLevel),
 		congestion: dsp.NewTonePlayer(z.Congestion, progressToneLevel),
 		stutter:    dsp.NewTonePlayer(z.StutterDial, dialToneLevel),
-		alert:      dsp.NewTonePlayer(mwiAlertSpec, mwiAlertLevel),
+		alert:      dsp.NewTonePlayer(mwiAlertTone(), mwiAlertLevel),
 	}
 }
 
