@@ -18,6 +18,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
 )
 
 // testCA is a certificate authority made for one test.
@@ -78,6 +81,7 @@ func (ca *testCA) issue(t *testing.T, dns []string, ips []net.IP) tls.Certificat
 // REGISTER (the digest exchange is tested over UDP) and records them.
 type tlsProvider struct {
 	addr netip.AddrPort
+	ua   *sipgo.UserAgent
 	mu   sync.Mutex
 	regs []*sip.Request
 }
@@ -95,7 +99,7 @@ func newTLSProvider(t *testing.T, ip string, cert tls.Certificate) *tlsProvider 
 	if err != nil {
 		t.Skipf("no %s on this machine: %v", ip, err)
 	}
-	p := &tlsProvider{addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+	p := &tlsProvider{addr: ln.Addr().(*net.TCPAddr).AddrPort(), ua: ua}
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.mu.Lock()
 		p.regs = append(p.regs, req)
@@ -127,7 +131,8 @@ func TestTrunkTLS(t *testing.T) {
 	p := newTLSProvider(t, "127.0.0.2", ca.issue(t, []string{"sip.provider.test"}, []net.IP{net.IPv4(127, 0, 0, 2)}))
 	tc := TrunkConfig{Name: "secure", Register: true, Host: p.addr.String(), Transport: "tls", TLSCA: ca.pem,
 		Username: "74951112233", Password: "pw", Expires: 60 * time.Second}
-	s := trunkServer(t, tc, nil)
+	calls := make(chan channel.Channel, 1)
+	s := trunkServer(t, tc, func(ch channel.Channel) { calls <- ch; _ = ch.Hangup(channel.CauseBusy) })
 	waitTrunk(t, s, "secure", TrunkRegistered)
 	regs := p.registrations()
 	if len(regs) == 0 {
@@ -142,6 +147,35 @@ func TestTrunkTLS(t *testing.T) {
 	}
 	if _, err := s.TrunkPing(ctxTimeout(t, 2*time.Second), "secure"); err != nil {
 		t.Errorf("OPTIONS over TLS: %v", err)
+	}
+
+	// The provider calls the registered contact back over the box's own
+	// TLS connection (the box does not listen for TLS): a trunk call.
+	cli, err := sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.2"), sipgo.WithClientLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, _ := newMedia(t).Offer(nil, media.SendRecv)
+	inv := sip.NewRequest(sip.INVITE, r.Contact().Address)
+	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "74951112266", Host: "127.0.0.1"}})
+	contact := sip.Uri{Scheme: "sip", User: "89161234567", Host: "127.0.0.2", Port: int(p.addr.Port()), UriParams: sip.NewParams()}
+	contact.UriParams.Add("transport", "tls")
+	inv.AppendHeader(&sip.ContactHeader{Address: contact})
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(offer)
+	inv.SetTransport("TLS")
+	inv.SetDestination(r.Source())
+	res, err := cli.Do(ctxTimeout(t, 3*time.Second), inv, sipgo.ClientRequestBuild)
+	if err != nil || res.StatusCode != 486 {
+		t.Fatalf("provider's INVITE over TLS: %v %v, want the 486 the exchange chose", res, err)
+	}
+	select {
+	case ch := <-calls:
+		if in := ch.Info(); in.Endpoint != "trunk:secure" || in.Dialled != "74951112266" {
+			t.Errorf("inbound TLS trunk call %+v", in)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the provider's call over TLS did not reach the exchange")
 	}
 
 	// The provider's certificate from a CA the trunk does not trust.
