@@ -429,9 +429,10 @@ func (s *Store) open(box, id string) (*os.File, error) {
 }
 
 // WAV opens a message as a 16-bit PCM WAV (what every browser plays),
-// converted while it is read; size is the stream's exact length. The
-// caller closes it.
-func (s *Store) WAV(box, id string) (io.ReadCloser, int64, error) {
+// converted while it is read; size is the stream's exact length. It
+// seeks, so the web UI can answer a player's Range requests
+// (http.ServeContent). The caller closes it.
+func (s *Store) WAV(box, id string) (io.ReadSeekCloser, int64, error) {
 	f, err := s.open(box, id)
 	if err != nil {
 		return nil, 0, err
@@ -446,9 +447,8 @@ func (s *Store) WAV(box, id string) (io.ReadCloser, int64, error) {
 		f.Close()
 		return nil, 0, fmt.Errorf("voicemail: message %s/%s: %w", box, id, err)
 	}
-	hdr := s.hdr.pcmHeader(n)
-	r := &pcmReader{f: f, hdr: hdr, src: io.NewSectionReader(f, off, n)}
-	return r, int64(len(hdr)) + 2*n, nil
+	r := newPCMReader(f, s.hdr.pcmHeader(n), off, n)
+	return r, r.size, nil
 }
 
 // SetHeard moves a message between new and heard.

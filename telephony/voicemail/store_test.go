@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -748,6 +749,82 @@ func TestWAVForBrowsers(t *testing.T) {
 			}
 			if snr := 10 * math.Log10(sig/noise); snr < 30 {
 				t.Errorf("SNR %.1f dB, want ≥ 30 dB", snr)
+			}
+		}
+	}
+}
+
+// TestWAVSeek: the browser stream seeks: after any sequence of seeks
+// (from the start, the current position or the end, into the header,
+// onto either byte of a sample, past the end) and reads of any size, it
+// yields exactly the bytes a full read has there, as a bytes.Reader over
+// those bytes would, with the same offsets and errors.
+func TestWAVSeek(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.open(t)
+	for _, n := range []int{8000, 8001, 20000} {
+		m := record(t, s, "101", alice, speech(n, 0.5))
+		rc, size, err := s.WAV("101", m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || int64(len(full)) != size {
+			t.Fatalf("full read: %d of %d bytes, %v", len(full), size, err)
+		}
+
+		open := func() io.ReadSeekCloser {
+			rs, _, err := s.WAV("101", m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rs.Close() })
+			return rs
+		}
+		if err := iotest.TestReader(open(), full); err != nil {
+			t.Errorf("%d samples: %v", n, err)
+		}
+
+		// Every start that matters, each read once short and once long.
+		for _, off := range []int64{0, 1, 43, 44, 45, 46, 47, 2047 + 44, 2048 + 44, 4096 + 44, 4097 + 44, size - 2, size - 1, size, size + 3} {
+			for _, l := range []int{1, 2, 3, 4095, 4096, 4097, int(size)} {
+				r := open()
+				if got, err := r.Seek(off, io.SeekStart); got != off || err != nil {
+					t.Fatalf("Seek(%d): %d, %v", off, got, err)
+				}
+				b := make([]byte, l)
+				k, err := io.ReadFull(r, b)
+				want := full[min(off, size):min(off+int64(l), size)]
+				if !bytes.Equal(b[:k], want) || (k < l) != (err != nil) {
+					t.Errorf("%d samples: %d bytes at %d: got %d bytes (%v), differing from the full read", n, l, off, k, err)
+				}
+			}
+		}
+
+		// Random walks against the reference reader.
+		rng := rand.New(rand.NewPCG(uint64(n), 1))
+		r, ref := open(), bytes.NewReader(full)
+		for op := range 3000 {
+			if rng.IntN(3) == 0 {
+				whence := rng.IntN(3)
+				off := rng.Int64N(size+200) - 100
+				if whence == io.SeekStart && off < 0 && rng.IntN(2) == 0 {
+					off = -off
+				}
+				got, gerr := r.Seek(off, whence)
+				want, werr := ref.Seek(off, whence)
+				if (gerr != nil) != (werr != nil) || (werr == nil && got != want) {
+					t.Fatalf("%d samples, op %d: Seek(%d, %d) = %d, %v; want %d, %v", n, op, off, whence, got, gerr, want, werr)
+				}
+				continue
+			}
+			l := 1 + rng.IntN(5000)
+			gb, wb := make([]byte, l), make([]byte, l)
+			gk, gerr := io.ReadFull(r, gb)
+			wk, werr := io.ReadFull(ref, wb)
+			if gk != wk || !bytes.Equal(gb[:gk], wb[:wk]) || (gerr == nil) != (werr == nil) {
+				t.Fatalf("%d samples, op %d: read %d: %d bytes, %v; want %d, %v", n, op, l, gk, gerr, wk, werr)
 			}
 		}
 	}

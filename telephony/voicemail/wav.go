@@ -141,37 +141,84 @@ func noEOF(err error) error {
 	return err
 }
 
-// pcmReader streams a μ-law message as a 16-bit PCM WAV: the header, then
-// the data decoded block by block.
+// pcmReader serves a μ-law message as a 16-bit PCM WAV: the header, then
+// the data decoded block by block. It seeks (header bytes map to
+// themselves, byte k of the PCM data to μ-law sample k/2), so the web UI
+// answers Range requests and a browser's player can jump into a long
+// message without the box decoding everything before that point.
 type pcmReader struct {
-	f   *os.File
-	hdr []byte
-	src io.Reader
-	in  [2048]byte
-	out [4096]byte
-	buf []byte // decoded bytes not yet read
+	f    *os.File
+	hdr  []byte
+	src  *io.SectionReader // the μ-law data chunk
+	size int64             // len(hdr) + 2*src.Size()
+	pos  int64             // next byte of the stream to read
+
+	// buf holds decoded bytes of the stream from bufOff on, so
+	// sequential reads of any size decode each sample once.
+	buf    []byte
+	bufOff int64
+	in     [2048]byte
+	out    [4096]byte
+}
+
+func newPCMReader(f *os.File, hdr []byte, off, n int64) *pcmReader {
+	return &pcmReader{f: f, hdr: hdr, src: io.NewSectionReader(f, off, n), size: int64(len(hdr)) + 2*n}
 }
 
 func (r *pcmReader) Read(p []byte) (int, error) {
-	if len(r.hdr) > 0 {
-		n := copy(p, r.hdr)
-		r.hdr = r.hdr[n:]
+	if len(p) == 0 {
+		return 0, nil
+	}
+	h := int64(len(r.hdr))
+	switch {
+	case r.pos >= r.size:
+		return 0, io.EOF
+	case r.pos < h:
+		n := copy(p, r.hdr[r.pos:])
+		r.pos += int64(n)
 		return n, nil
 	}
-	if len(r.buf) == 0 {
-		n, err := r.src.Read(r.in[:])
+	if r.pos < r.bufOff || r.pos >= r.bufOff+int64(len(r.buf)) {
+		// Decode the block holding pos, starting at its sample (an odd
+		// position is the high byte of a sample).
+		sample := (r.pos - h) / 2
+		n, err := r.src.ReadAt(r.in[:], sample)
 		if n == 0 {
+			if err == nil || err == io.EOF {
+				// The file shrank under us (it cannot: messages are
+				// never rewritten) or the size was wrong.
+				err = io.ErrUnexpectedEOF
+			}
 			return 0, err
 		}
 		le := binary.LittleEndian
 		for i, b := range r.in[:n] {
 			le.PutUint16(r.out[2*i:], uint16(g711.DecodeUlawFrame(b)))
 		}
-		r.buf = r.out[:2*n]
+		r.buf, r.bufOff = r.out[:2*n], h+2*sample
 	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
+	n := copy(p, r.buf[r.pos-r.bufOff:])
+	r.pos += int64(n)
 	return n, nil
+}
+
+// Seek implements io.Seeker over the whole PCM stream. Seeking past the
+// end is allowed (Read then reports io.EOF); before the start is not.
+func (r *pcmReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.pos
+	case io.SeekEnd:
+		offset += r.size
+	default:
+		return 0, fmt.Errorf("voicemail: seek: invalid whence %d", whence)
+	}
+	if offset < 0 {
+		return 0, fmt.Errorf("voicemail: seek to %d: before the start", offset)
+	}
+	r.pos = offset
+	return offset, nil
 }
 
 func (r *pcmReader) Close() error { return r.f.Close() }
