@@ -64,7 +64,7 @@ func TestVoicemailStoreRange(t *testing.T) {
 	}{
 		{"bytes=40000-40999", "bytes 40000-40999/" + itoa(len(full)), 40000, 41000},
 		{"bytes=40001-40002", "bytes 40001-40002/" + itoa(len(full)), 40001, 40003}, // the high byte of one sample, the low of the next
-		{"bytes=20-50", "bytes 20-50/" + itoa(len(full)), 20, 51},                     // across the header's end
+		{"bytes=20-50", "bytes 20-50/" + itoa(len(full)), 20, 51},                   // across the header's end
 		{"bytes=-101", "bytes " + itoa(len(full)-101) + "-" + itoa(len(full)-1) + "/" + itoa(len(full)), len(full) - 101, len(full)},
 		{"bytes=70000-", "bytes 70000-" + itoa(len(full)-1) + "/" + itoa(len(full)), 70000, len(full)},
 	} {
