@@ -97,6 +97,17 @@
 // MaxCalls, and a provider that says nothing within TrunkTimeout ends the
 // call as unavailable, so the exchange tries the next carrier.
 //
+// The provider is located per RFC 3263 (trunk_resolve.go) with
+// Config.Resolver: a Host with a port, or an IP address, as given; a bare
+// name by its SRV records for the trunk's transport, else its A/AAAA
+// records with the default port. REGISTER (resolved afresh each time, the
+// registrar that last answered first) and INVITE move on to the next
+// target on no response or 503. Over TLS the box is the client only: the
+// provider's certificate must chain to the trunk's TLSCA (or the system
+// roots) and name the configured host (trunk_tls.go says why the check is
+// ours, not sipgo's), and the provider's calls come back over that
+// connection.
+//
 // An INVITE from a peer trunk's listed address, or from a register
 // trunk's provider address, is a trunk call: it is not challenged, its
 // channel's Endpoint is "trunk:NAME", Caller is the From user and Dialled
