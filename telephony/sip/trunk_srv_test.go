@@ -350,3 +350,28 @@ func TestTrunkSRVFailover(t *testing.T) {
 	}
 	_ = ch.Hangup(channel.CauseNormal)
 }
+
+// FuzzSplitTrunkHost: never panics; what it accepts has a host and a
+// valid port, and joins back into something it reads the same way.
+func FuzzSplitTrunkHost(f *testing.F) {
+	for _, s := range []string{"sip.example.net", "sip.example.net:5060", "192.0.2.1", "[2001:db8::1]:5061", "2001:db8::1", ":5060", "a:b:c", "x:0", "[::1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, port, err := splitTrunkHost(s)
+		if err != nil {
+			return
+		}
+		if h == "" || port < 0 || port > 65535 {
+			t.Fatalf("%q: host %q port %d", s, h, port)
+		}
+		joined := h
+		if port > 0 {
+			joined = net.JoinHostPort(h, fmt.Sprint(port))
+		}
+		h2, port2, err := splitTrunkHost(joined)
+		if err != nil || h2 != h || port2 != port {
+			t.Fatalf("%q → %q %d → %q → %q %d %v", s, h, port, joined, h2, port2, err)
+		}
+	})
+}
