@@ -216,7 +216,8 @@ func TestOptionsAndBadRequests(t *testing.T) {
 			"From: <sip:x@" + host + ">;tag=1\r\nTo: <sip:" + host + ">\r\nCall-ID: opt-" + method + "\r\n" +
 			"CSeq: 1 " + method + "\r\nMax-Forwards: 70\r\n" + extra + "Content-Length: 0\r\n\r\n"
 	}
-	if res := r.send(base("OPTIONS", ""), time.Second); res == nil || res.StatusCode != 200 || !strings.Contains(header(res, "Allow"), "INVITE") {
+	if res := r.send(base("OPTIONS", ""), time.Second); res == nil || res.StatusCode != 200 || !strings.Contains(header(res, "Allow"), "INVITE") ||
+		!strings.Contains(header(res, "Allow"), "SUBSCRIBE") || header(res, "Allow-Events") != "message-summary" {
 		t.Fatalf("OPTIONS: %v", res)
 	}
 	// Only the message-summary event package is served (mwi.go).

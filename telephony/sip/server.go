@@ -547,6 +547,7 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(tx, req, 200, "OK",
 		sip.NewHeader("Allow", allowHeader),
+		sip.NewHeader("Allow-Events", mwiEvent), // RFC 6665: the event packages we serve
 		sip.NewHeader("Accept", "application/sdp"),
 		sip.NewHeader("Supported", ""))
 }
