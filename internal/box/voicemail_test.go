@@ -1,6 +1,7 @@
 package box
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,8 +48,9 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	s201 := b.addSIPExtension(t, "201", "Sales", false)
 	b.importDialPlan(t, func(c *store.Config) {
 		c.Numbering.FeatureCodes = true
-		c.Voicemail = store.Voicemail{Boxes: []store.Mailbox{{Extension: "101", PIN: "4826"}}}
-		c.ExtensionRules = []store.ExtensionRule{{Extension: "101", ForwardNoAnswer: "voicemail:101", NoAnswerS: 5}}
+		c.Voicemail = store.Voicemail{Boxes: []store.Mailbox{{Extension: "101", PIN: "4826"}, {Extension: "201", PIN: "5173"}}}
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "101", ForwardNoAnswer: "voicemail:101", NoAnswerS: 5},
+			{Extension: "201", ForwardAlways: "voicemail:201"}}
 	})
 	ctx := tctx(t, 90*time.Second)
 	sim := b.Sim()
@@ -127,5 +129,53 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	if stutter, err := ph.HearsStutterDial(ctx, 1200*time.Millisecond); err != nil || stutter {
 		t.Fatalf("dial tone after the message was deleted: stutter %v, %v", stutter, err)
 	}
+
+	// The analog phone leaves a message for 201 (always to voicemail),
+	// skipping the greeting with '#' in band; 201's registered SIP phone
+	// is told by NOTIFY, and again when the message is deleted.
+	if err := ph.DialDTMF("201"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the greeting begins
+	ph.Record()
+	if err := ph.DialDTMF("#"); err != nil {
+		t.Fatal(err)
+	}
+	waitTone(t, "the beep after '#'", ph.Recording, 3, 5*time.Second)
+	ph.Talk(tone.Fill)
+	time.Sleep(1500 * time.Millisecond)
+	ph.Talk(nil)
 	ph.OnHook()
+	waitNotify := func(want ...string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ns := caller.Notifies()
+			if len(ns) > 0 && containsAll(ns[len(ns)-1], want...) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("201's phone: NOTIFYs %q, want the last with %q", ns, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitNotify("Messages-Waiting: yes", "Voice-Message: 1/0")
+	msgs, err = b.Exchange().VoicemailMessages(ctx, "201")
+	if err != nil || len(msgs) != 1 || msgs[0].Caller.Number != "101" || msgs[0].DurationMS < 1300 || msgs[0].DurationMS > 1700 {
+		t.Fatalf("201's messages %+v, %v", msgs, err)
+	}
+	if err := b.Exchange().DeleteVoicemail(ctx, "201", msgs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitNotify("Messages-Waiting: no")
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

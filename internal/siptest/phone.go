@@ -42,6 +42,9 @@ type Phone struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call // by Call-ID
+	// notifies are the bodies of the NOTIFYs received (message-waiting
+	// message-summaries), oldest first.
+	notifies []string
 }
 
 // New starts a phone for user/secret against the box at pbx.
@@ -81,6 +84,12 @@ func New(pbx, user, secret string) (*Phone, error) {
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		p.notifies = append(p.notifies, string(req.Body()))
+		p.mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() {
@@ -89,6 +98,15 @@ func New(pbx, user, secret string) (*Phone, error) {
 		<-ctx.Done()
 	}()
 	return p, nil
+}
+
+// Notifies returns the bodies of the NOTIFYs the phone received (a box
+// tells registered phones of waiting voicemail with unsolicited
+// message-summary NOTIFYs), oldest first.
+func (p *Phone) Notifies() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.notifies...)
 }
 
 // Close hangs up the phone's calls and stops it.
