@@ -169,7 +169,7 @@ func New(o Options) (*Exchange, error) {
 	if err := x.reload(); err != nil {
 		return nil, err
 	}
-	x.loadMemory() // the ring strategies continue where they stood (memory.go)
+	x.loadMemory()  // the ring strategies continue where they stood (memory.go)
 	x.announceMWI() // the lamps are right from the start, e.g. after a reboot
 	return x, nil
 }

@@ -923,6 +923,17 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 			return end, werr
 		}
 	}
+	// What the media clock delivered before the sink was cleared is the
+	// caller's last words (after a '#' it is the key's own tone).
+	ep.SetSink(nil)
+	for drained := end == recKey; !drained; {
+		select {
+		case f := <-frames:
+			add(f)
+		default:
+			drained = true
+		}
+	}
 	keep := loud
 	if end == recKey {
 		keep = max(0, min(loud, len(pending)-vmHoldback))

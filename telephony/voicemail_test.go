@@ -608,3 +608,31 @@ func TestMessageWaitingAtStartAndOnConfigChange(t *testing.T) {
 		t.Errorf("after removing 202's mailbox: %q", got)
 	}
 }
+
+// '*' during the greeting: the owner, calling in from anywhere, logs in to
+// the mailbox the call reached (PIN asked, no mailbox number).
+func TestVoicemailStarInGreetingLetsOwnerIn(t *testing.T) {
+	b := newVMBox(t, func(c *store.Config) {
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "201", ForwardAlways: "voicemail:201"}}
+	}, nil)
+	addMessage(t, b.vm, "201", channel.CallerID{Number: "102"}, tone(1000, 8000, 1100*time.Millisecond))
+	if err := b.vm.SaveGreeting("201", voicemail.GreetingUnavailable, tone(500, 6000, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	in := newVMCaller("101", "201")
+	b.x.Accept(in)
+	waitLoud(t, in, 800)
+	keys(in, "*4826#*")
+	if c := in.waitHangup(t); c != channel.CauseNormal {
+		t.Errorf("hung up with %v", c)
+	}
+	if b.said("vm-mailbox") || !b.said("vm-password") || !b.said("vm-you-have 1 vm-new vm-message") {
+		t.Error("'*' in the greeting did not lead to the PIN and the mailbox")
+	}
+	if n, _ := b.vm.Counts("201"); n != 1 {
+		t.Errorf("%d new messages: the owner's call was recorded as a message", n)
+	}
+	if r := b.st.waitRecord(t); r.Disposition != "voicemail" {
+		t.Errorf("record %+v", r)
+	}
+}
