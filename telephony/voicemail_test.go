@@ -636,3 +636,47 @@ func TestVoicemailStarInGreetingLetsOwnerIn(t *testing.T) {
 		t.Errorf("record %+v", r)
 	}
 }
+
+// The PIN a phone sets goes through the real store's validation and is
+// kept in the database.
+func TestMailboxPINChangeSavedInTheStore(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "pbx.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := testConfig()
+	cfg.System.InterDigitTimeoutMS, cfg.System.NoAnswerTimeoutS = 4000, 30 // the store's ranges
+	cfg.Numbering.FeatureCodes = true
+	cfg.Voicemail = store.Voicemail{Boxes: []store.Mailbox{{Extension: "201", PIN: "4826", SkipPIN: true}}}
+	if err := db.ImportConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := voicemail.Open(t.TempDir(), voicemail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := New(Options{Store: db, SIP: newFakeDialer(channel.SIP), Analog: newFakeDialer(channel.FXS),
+		Voicemail: vm, Prompts: silentPrompts(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := x.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	in := newVMCaller("201", "*97")
+	x.Accept(in)
+	keys(in, "04"+"9173#9173#"+"**")
+	in.waitHangup(t)
+	got, err := db.ExportConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mb, _ := got.Voicemail.Box("201"); mb.PIN != "9173" || !mb.SkipPIN {
+		t.Errorf("mailbox in the database: %+v, want PIN 9173 (skip_pin kept)", mb)
+	}
+}
