@@ -160,9 +160,10 @@ func (x *Exchange) promptDir() string {
 	return ""
 }
 
-// maxPromptBytes bounds a prompt file read into memory (about two
-// minutes of 16-bit audio).
-const maxPromptBytes = 2 << 20
+// maxPromptBytes bounds a prompt file read into memory: the longest
+// recording the Recordings page stores (10 minutes of μ-law,
+// recordings.MaxSeconds) with room to spare.
+const maxPromptBytes = 5 << 20
 
 // promptSource opens one prompt of a menu. A file named after a voice
 // prompt (goodbye.wav, vm-leave-message.wav: prompts.Names) plays that
@@ -191,10 +192,10 @@ func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 	}
 	s, rate, err := audiofile.ReadWAV(f)
 	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %w", pr.File, err)
+		return nil, fmt.Errorf("prompt %s: %w (upload it on the Recordings page or with pbxctl recording import, which convert it)", pr.File, err)
 	}
 	if rate != 8000 {
-		return nil, fmt.Errorf("prompt %s: %d Hz, want 8000 (import it with pbxctl)", pr.File, rate)
+		return nil, fmt.Errorf("prompt %s: %d Hz, want 8000 (upload it on the Recordings page or with pbxctl recording import, which convert it)", pr.File, rate)
 	}
 	return samplesSource(s), nil
 }

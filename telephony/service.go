@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
 )
 
@@ -80,10 +81,42 @@ type Service interface {
 	MarkVoicemail(ctx context.Context, box, id string, heard bool) error
 	DeleteVoicemail(ctx context.Context, box, id string) error
 
+	// Recordings (recordings_service.go): the installer's audio files in
+	// the prompts directory, which menus, queues' music on hold and
+	// announcements play by name, and which replace a built-in voice
+	// prompt when named after it. Recordings lists them with what uses
+	// each, then the files the dial plan names that are missing.
+	// SaveRecording converts an upload (WAV in any rate and format, or
+	// MP3; at most recordings.MaxUploadBytes and MaxSeconds) to 8 kHz
+	// μ-law, normalised, and stores it as name (".wav" added) atomically;
+	// the exchange plays it from the next call on. DeleteRecording
+	// refuses a recording the dial plan still plays (a replacement of a
+	// built-in may always go: the built-in plays again). RecordingAudio
+	// opens one as a 16-bit PCM WAV file for browsers; the caller closes
+	// it. Problems an installer can fix are a *store.ValidationError on
+	// "name" or "file"; an unknown recording is store.ErrNotFound.
+	Recordings(ctx context.Context) ([]Recording, error)
+	SaveRecording(ctx context.Context, name string, r io.Reader) (Recording, error)
+	DeleteRecording(ctx context.Context, name string) error
+	RecordingAudio(ctx context.Context, name string) (io.ReadCloser, int64, error)
+	// BuiltinPrompts lists the built-in voice prompts with their words
+	// and whether a recording replaces each; BuiltinPromptAudio opens the
+	// built-in recording itself (not its replacement) as a 16-bit PCM
+	// WAV file, so an installer hears what a replacement must say.
+	BuiltinPrompts(ctx context.Context) ([]BuiltinPrompt, error)
+	BuiltinPromptAudio(ctx context.Context, name string) (io.ReadCloser, int64, error)
+
 	// Sim is the control panel of the simulated board; nil on hardware.
 	Sim() SimControl
 	Version() string
 }
+
+// Recording is one audio file in the prompts directory (package
+// recordings, shared with pbxctl's offline mode).
+type Recording = recordings.Recording
+
+// BuiltinPrompt is one built-in voice prompt and its replacement state.
+type BuiltinPrompt = recordings.BuiltinPrompt
 
 // MailboxStatus is one voice mailbox as the Voicemail page lists it.
 type MailboxStatus struct {

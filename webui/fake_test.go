@@ -40,7 +40,8 @@ type fakeService struct {
 	failNext   error
 	diag       fakeDiag // diag_fake_test.go
 	plan       store.DialPlan
-	vm         fakeVoicemail // fake_voicemail_test.go
+	vm         fakeVoicemail  // fake_voicemail_test.go
+	rec        fakeRecordings // fake_recordings_test.go
 }
 
 func newFakeService() *fakeService {

@@ -369,3 +369,24 @@ func TestConcurrentLoads(t *testing.T) {
 	wg.Wait()
 	<-done
 }
+
+func TestBuiltinAndText(t *testing.T) {
+	for _, n := range Names() {
+		s, err := Builtin(n)
+		if err != nil || len(s) == 0 {
+			t.Errorf("Builtin(%q) = %d samples, %v", n, len(s), err)
+		}
+		if Text(n) == "" {
+			t.Errorf("Text(%q) is empty: every built-in prompt has its words in en/texts.txt", n)
+		}
+	}
+	if got := Text(Goodbye); got != "Goodbye." {
+		t.Errorf("Text(goodbye) = %q", got)
+	}
+	if _, err := Builtin("../etc/passwd"); err == nil {
+		t.Error("Builtin accepted a path")
+	}
+	if Text("no-such-prompt") != "" {
+		t.Error("Text of an unknown name is not empty")
+	}
+}
