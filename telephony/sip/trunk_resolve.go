@@ -87,8 +87,10 @@ func resolveTargets(ctx context.Context, r *net.Resolver, host, transport string
 		service, proto := srvService(transport)
 		// Go's resolver already orders the records by priority and
 		// shuffles them by weight within a priority (RFC 2782).
-		_, srvs, err := r.LookupSRV(rctx, service, proto, h)
-		if err == nil {
+		// Records with malformed targets are left out, with an error
+		// alongside the good ones: those are still worth trying.
+		_, srvs, _ := r.LookupSRV(rctx, service, proto, h)
+		if len(srvs) > 0 {
 			for _, s := range srvs {
 				target := strings.TrimSuffix(s.Target, ".")
 				if target == "" || s.Port == 0 {
