@@ -62,8 +62,9 @@ func (e *audioEndpoint) waitSink(t *testing.T) {
 	t.Fatal("the exchange never listened to the caller")
 }
 
-// speak sends samples to the exchange a frame at a time, faster than real
-// time but without overrunning the recorder.
+// speak sends samples to the exchange a frame at a time, five times
+// faster than real time: the recorder's queue (64 frames) would have to
+// wait a quarter of a second to lose one.
 func (e *audioEndpoint) speak(samples []int16) {
 	for len(samples) > 0 {
 		var f media.Frame
@@ -76,7 +77,7 @@ func (e *audioEndpoint) speak(samples []int16) {
 		if s != nil {
 			s.WriteFrame(&f)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(4 * time.Millisecond)
 	}
 }
 
