@@ -868,8 +868,13 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 		}
 		dropMu.Unlock()
 	}()
-	limit := time.NewTimer(longest)
+	// The limit counts the audio received; the timer (a little later)
+	// ends a recording whose audio stopped coming (a SIP phone that
+	// sends nothing in silence).
+	limit := time.NewTimer(longest + time.Second)
 	defer limit.Stop()
+	maxFrames := int(longest / frameTime)
+	received := 0
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	silence := v.x.vmState.silenceEnd()
@@ -904,6 +909,9 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 		select {
 		case f := <-frames:
 			add(f)
+			if received++; received >= maxFrames {
+				end = recMax
+			}
 		case <-v.ctx.Done():
 			v.gone, end = true, recHangup
 		case ev, ok := <-v.c.in.Events():
@@ -926,7 +934,7 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 	// What the media clock delivered before the sink was cleared is the
 	// caller's last words (after a '#' it is the key's own tone).
 	ep.SetSink(nil)
-	for drained := end == recKey; !drained; {
+	for drained := end == recKey || end == recMax; !drained; {
 		select {
 		case f := <-frames:
 			add(f)

@@ -681,3 +681,25 @@ func TestMailboxPINChangeSavedInTheStore(t *testing.T) {
 		t.Errorf("mailbox in the database: %+v, want PIN 9173 (skip_pin kept)", mb)
 	}
 }
+
+// A message is cut at max_message_s of audio.
+func TestVoicemailMessageLimit(t *testing.T) {
+	b := newVMBox(t, func(c *store.Config) {
+		c.Voicemail.MaxMessageS = 2 // under the store's minimum: the fake store does not validate
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "201", ForwardAlways: "voicemail:201"}}
+	}, nil)
+	in := newVMCaller("101", "201")
+	b.x.Accept(in)
+	in.audio.waitSink(t)
+	in.audio.speak(tone(1000, 8000, 3*time.Second))
+	if c := in.waitHangup(t); c != channel.CauseNormal {
+		t.Errorf("hung up with %v", c)
+	}
+	msgs, _ := b.vm.Messages("201")
+	if len(msgs) != 1 || msgs[0].Duration != 2*time.Second {
+		t.Fatalf("messages %+v, want one of exactly 2 s", msgs)
+	}
+	if !strings.Contains(b.log.String(), "end=limit") {
+		t.Error("the recording did not end at the limit")
+	}
+}
