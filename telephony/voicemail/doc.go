@@ -56,4 +56,15 @@
 // Open), so the counts the lamps need cost nothing; it assumes it is the
 // only writer of its directory. One mutex guards the index; audio is read
 // and written outside it.
+//
+// # Backups
+//
+// A backup (upgrade/backup) carries the mailbox files byte for byte under
+// their own names; StoreFile and CheckFile are what a restore holds each
+// entry to, so no other name and no foreign audio gets in. A restore into
+// the running box writes beside the store, the one exception to "only
+// writer", in the store's own order (details, then WAV), and then calls
+// Reindex, which re-reads the directories without removing anything that
+// may be work in progress. What a restore staged and left behind
+// (.tmp-restore-…) goes at the next Open.
 package voicemail

@@ -137,6 +137,13 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("voicemail: %w", err)
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			// What a restore staged and did not finish (see Reindex).
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				s.log.Warn("voicemail: cannot remove the leftover of an interrupted restore", "path", filepath.Join(dir, e.Name()), "err", err)
+			}
+			continue
+		}
 		if !e.IsDir() || validBox(e.Name()) != nil {
 			s.log.Warn("voicemail: stray entry in the message directory ignored", "path", filepath.Join(dir, e.Name()))
 			continue
@@ -181,8 +188,13 @@ func parseID(id string) (time.Time, bool) {
 
 func (s *Store) boxDir(box string) string { return filepath.Join(s.dir, box) }
 
-// scan indexes one mailbox directory.
-func (s *Store) scan(box string) (*mailbox, error) {
+// scan indexes one mailbox directory at Open, removing what interrupted
+// recordings, commits and deletes left behind.
+func (s *Store) scan(box string) (*mailbox, error) { return s.scanWith(box, true) }
+
+// scanWith indexes one mailbox directory; cleanup removes leftovers
+// (only at Open: while the store runs they may be work in progress).
+func (s *Store) scanWith(box string, cleanup bool) (*mailbox, error) {
 	dir := s.boxDir(box)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -195,6 +207,7 @@ func (s *Store) scan(box string) (*mailbox, error) {
 		name := e.Name()
 		base, ext := strings.TrimSuffix(name, filepath.Ext(name)), filepath.Ext(name)
 		switch {
+		case strings.HasPrefix(name, tempPrefix) && !cleanup:
 		case strings.HasPrefix(name, tempPrefix):
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				s.log.Warn("voicemail: cannot remove the leftover of an interrupted recording", "box", box, "file", name, "err", err)
@@ -221,7 +234,11 @@ func (s *Store) scan(box string) (*mailbox, error) {
 	}
 	for id := range metas {
 		// A sidecar without its WAV: a commit or delete was cut short
-		// between its two steps; either way there is no message.
+		// between its two steps; either way there is no message. (While
+		// the store runs, a commit may be between them now.)
+		if !cleanup {
+			break
+		}
 		if err := os.Remove(filepath.Join(dir, id+metaExt)); err == nil {
 			s.log.Info("voicemail: removed the details of a message whose audio was never committed or already deleted", "box", box, "id", id)
 		}

@@ -1,5 +1,5 @@
 // Package backup saves and restores the box's configuration (and
-// optionally its prompts) as one file, and opens the database so that a
+// optionally its prompts and its voicemail) as one file, and opens the database so that a
 // firmware rollback finds a configuration it can read (OpenStore).
 package backup
 
@@ -27,6 +27,13 @@ import (
 //	minipbx-backup.json   BackupInfo: format, firmware, schema, time
 //	config.json           the configuration document (store.EncodeConfig)
 //	prompts/NAME          the prompts, when included
+//	voicemail/EXT/FILE    the voicemail messages and greetings, when
+//	                      included (see voicemail.go)
+//
+// A backup without voicemail is what earlier firmware wrote and reads;
+// one with voicemail is refused by firmware that predates it ("unexpected
+// entry"), so the format number stays 1 and such a backup still restores
+// on a box rolled back, once made without voicemail.
 //
 // The admin password is never in a backup (Config never holds it); the
 // SIP secrets are, so a restore brings the phones back: keep backups
@@ -48,6 +55,11 @@ type BackupInfo struct {
 	Schema   int       `json:"schema"`
 	Created  time.Time `json:"created"`
 	Prompts  int       `json:"prompts"`
+	// Voicemail says the backup holds the voicemail (possibly none):
+	// Messages and Greetings are how many there were when it was made.
+	Voicemail bool `json:"voicemail,omitempty"`
+	Messages  int  `json:"messages,omitempty"`
+	Greetings int  `json:"greetings,omitempty"`
 }
 
 // BackupOptions tune Backup.
@@ -56,7 +68,10 @@ type BackupOptions struct {
 	Firmware string
 	// Prompts includes DataDir/prompts.
 	Prompts bool
-	// DataDir is the data directory (for prompts).
+	// Voicemail includes the voicemail messages and greetings
+	// (DataDir/recordings/voicemail), up to MaxBackupVoicemailBytes.
+	Voicemail bool
+	// DataDir is the data directory (for prompts and voicemail).
 	DataDir string
 	// Now stamps the backup; zero means time.Now.
 	Now time.Time
@@ -65,37 +80,68 @@ type BackupOptions struct {
 // ErrBackup means a file is not a usable backup; nothing was changed.
 var ErrBackup = errors.New("not a valid minipbx backup")
 
-// Backup writes the configuration of db (and, optionally, the prompts)
-// as one backup file to w.
+// Backup writes the configuration of db (and, optionally, the prompts
+// and the voicemail) as one backup file to w.
 func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
+	p, err := prepare(db, o)
+	if err != nil {
+		return err
+	}
+	return p.write(w)
+}
+
+// plan is a backup ready to be written: the configuration read, the
+// files to include listed and their bounds checked, so that what can
+// fail before the first byte is written does.
+type plan struct {
+	o       BackupOptions
+	info    []byte
+	doc     bytes.Buffer
+	prompts []string
+	vm      []vmFile
+	now     time.Time
+}
+
+func prepare(db *store.DB, o BackupOptions) (*plan, error) {
+	p := &plan{o: o}
 	cfg, err := db.ExportConfig()
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	var doc bytes.Buffer
-	if err := store.EncodeConfig(&doc, cfg); err != nil {
-		return fmt.Errorf("backup: %w", err)
+	if err := store.EncodeConfig(&p.doc, cfg); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	var prompts []string
 	if o.Prompts {
 		entries, err := os.ReadDir(filepath.Join(o.DataDir, datadir.PromptsDir))
 		if err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("backup: prompts: %w", err)
+			return nil, fmt.Errorf("backup: prompts: %w", err)
 		}
 		for _, e := range entries {
 			if e.Type().IsRegular() && validPromptName(e.Name()) {
-				prompts = append(prompts, e.Name())
+				p.prompts = append(p.prompts, e.Name())
 			}
 		}
-		sort.Strings(prompts)
+		sort.Strings(p.prompts)
 	}
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
+	info := BackupInfo{Format: BackupFormat, Firmware: o.Firmware, Schema: cfg.Version, Prompts: len(p.prompts), Voicemail: o.Voicemail}
+	if o.Voicemail {
+		if p.vm, info.Messages, info.Greetings, err = listVoicemail(o.DataDir); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
 	}
-	now = now.UTC().Truncate(time.Second)
-	info, _ := json.MarshalIndent(BackupInfo{Format: BackupFormat, Firmware: o.Firmware, Schema: cfg.Version, Created: now, Prompts: len(prompts)}, "", "  ")
+	p.now = o.Now
+	if p.now.IsZero() {
+		p.now = time.Now()
+	}
+	p.now = p.now.UTC().Truncate(time.Second)
+	info.Created = p.now
+	p.info, _ = json.MarshalIndent(info, "", "  ")
+	return p, nil
+}
 
+// write writes the backup file.
+func (p *plan) write(w io.Writer) error {
+	o, now, info, doc, prompts := p.o, p.now, p.info, &p.doc, p.prompts
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	add := func(name string, mode int64, data io.Reader, size int64) error {
@@ -127,6 +173,9 @@ func Backup(w io.Writer, db *store.DB, o BackupOptions) error {
 		if err != nil {
 			return fmt.Errorf("backup: prompt %s: %w", p, err)
 		}
+	}
+	if err := writeVoicemail(o.DataDir, p.vm, add); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	if err := tw.Close(); err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -161,16 +210,22 @@ type RestoreOptions struct {
 	DataDir string
 	// SkipPrompts ignores prompts in the backup.
 	SkipPrompts bool
+	// Voicemail says what to do with the backup's voicemail: add what
+	// the box lacks (the default), skip it, or replace the box's.
+	Voicemail VoicemailMode
 }
 
 // RestoreReport says what Restore did.
 type RestoreReport struct {
-	Info    BackupInfo
-	Prompts []string
+	Info      BackupInfo
+	Prompts   []string
+	Voicemail VoicemailReport
 }
 
 // Restore reads a backup and, only if all of it is valid, replaces the
-// configuration with the backup's and writes its prompts. The document
+// configuration with the backup's and writes its prompts and voicemail
+// (as o.Voicemail says; a running exchange's message store must then
+// re-read its directory: voicemail.Store.Reindex). The document
 // goes through store.DecodeConfig, which migrates an older schema
 // forward, then db.ValidateConfig; field problems come back as a
 // *store.ValidationError and nothing is changed. Extensions keep their
@@ -187,10 +242,19 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 		cfg                  store.Config
 		staged               = map[string]string{} // prompt name → staged temp file
 		stageDir             string
+		promptsMade          []string // directories made for staging, outermost first
+		vm                   = &vmStage{dataDir: o.DataDir, skip: o.Voicemail == VoicemailSkip}
+		done                 bool
 	)
 	defer func() {
+		// A refused backup leaves the data directory as it was: no
+		// staged file, no directory made for one.
 		if stageDir != "" {
 			os.RemoveAll(stageDir)
+		}
+		vm.cleanup(!done)
+		for i := len(promptsMade) - 1; i >= 0 && !done; i-- {
+			os.Remove(promptsMade[i])
 		}
 	}()
 	for {
@@ -235,7 +299,7 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				continue
 			}
 			if stageDir == "" {
-				if err := os.MkdirAll(filepath.Join(o.DataDir, datadir.PromptsDir), 0o755); err != nil {
+				if promptsMade, err = mkdirs(filepath.Join(o.DataDir, datadir.PromptsDir), 0o755); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
 				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, datadir.PromptsDir), ".restore"); err != nil {
@@ -243,10 +307,14 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				}
 			}
 			tmp := filepath.Join(stageDir, name)
-			if err := stage(tmp, tr, h.Size); err != nil {
+			if err := stage(tmp, tr, h.Size, 0o644); err != nil {
 				return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
 			}
 			staged[name] = tmp
+		case strings.HasPrefix(h.Name, voicemailPrefix) && haveConfig && rep.Info.Voicemail:
+			if err := vm.add(h.Name, tr, h.Size); err != nil {
+				return rep, fmt.Errorf("restore: %w", err)
+			}
 		default:
 			return rep, fmt.Errorf("restore: %w: unexpected entry %q", ErrBackup, h.Name)
 		}
@@ -256,6 +324,9 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 	}
 	if err := db.ValidateConfig(cfg); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
+	}
+	if err := vm.check(); err != nil {
+		return rep, err
 	}
 	// Everything is checked: now write.
 	if err := db.ImportConfig(cfg); err != nil {
@@ -274,11 +345,22 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 			d.Close()
 		}
 	}
+	done = true
+	rep.Voicemail.Included = rep.Info.Voicemail
+	rep.Voicemail.Mode = string(o.Voicemail)
+	if rep.Voicemail.Mode == "" {
+		rep.Voicemail.Mode = "merge"
+	}
+	if rep.Info.Voicemail && o.Voicemail != VoicemailSkip {
+		if err := vm.apply(o.Voicemail, &rep.Voicemail); err != nil {
+			return rep, fmt.Errorf("restore: the configuration and prompts are restored, the voicemail only in part: %w", err)
+		}
+	}
 	return rep, nil
 }
 
-func stage(path string, r io.Reader, size int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+func stage(path string, r io.Reader, size int64, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 	"minipbx/upgrade/datadir"
 )
 
-func newDataDir(t *testing.T) string {
+func newDataDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := datadir.Init(dir); err != nil {
@@ -27,7 +27,7 @@ func newDataDir(t *testing.T) string {
 	return dir
 }
 
-func openDB(t *testing.T, dir string) *store.DB {
+func openDB(t testing.TB, dir string) *store.DB {
 	t.Helper()
 	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{Limits: &store.Limits{FXSPorts: 2, FXOPorts: 2}})
 	if err != nil {
@@ -39,7 +39,7 @@ func openDB(t *testing.T, dir string) *store.DB {
 // knownEntry: what may be in a data directory after a restore.
 func knownEntry(name string) bool {
 	switch name {
-	case datadir.MarkerName, store.FileName, datadir.PromptsDir:
+	case datadir.MarkerName, store.FileName, datadir.PromptsDir, datadir.RecordingsDir:
 		return true
 	}
 	return false
@@ -244,6 +244,8 @@ func TestRestoreRejectsBadBackups(t *testing.T) {
 func FuzzRestore(f *testing.F) {
 	f.Add(archive(&testing.T{}, entry{backupInfoName, infoJSON}, entry{backupConfig, v0Document}))
 	f.Add([]byte("\x1f\x8b"))
+	_, vmBackup, _ := vmSource(f)
+	f.Add(vmBackup)
 	dir := filepath.Join(f.TempDir(), "data")
 	if err := datadir.Init(dir); err != nil {
 		f.Fatal(err)
@@ -261,5 +263,6 @@ func FuzzRestore(f *testing.F) {
 				t.Fatalf("restore wrote %q in the data directory", e.Name())
 			}
 		}
+		assertOnlyStoreFiles(t, dir)
 	})
 }

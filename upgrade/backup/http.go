@@ -18,8 +18,9 @@ import (
 const MaxUpload = 256 << 20
 
 // Handler answers GET with a backup file download ("?prompts=1" includes
-// the prompts). The web UI wraps it in its authentication: a backup holds
-// the SIP secrets.
+// the prompts, "?voicemail=1" the voicemail messages and greetings). The
+// web UI wraps it in its authentication: a backup holds the SIP secrets
+// (and, with voicemail, what callers said).
 func Handler(db *store.DB, o BackupOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -29,26 +30,48 @@ func Handler(db *store.DB, o BackupOptions) http.Handler {
 		}
 		o := o
 		o.Prompts = r.URL.Query().Get("prompts") == "1"
+		o.Voicemail = r.URL.Query().Get("voicemail") == "1"
 		o.Now = time.Now()
-		// Built in memory first, so an error is an error response and
-		// not a truncated download (a backup is small; prompts are
-		// bounded by MaxPromptBytes each).
-		var buf bytes.Buffer
-		if err := Backup(&buf, db, o); err != nil {
+		p, err := prepare(db, o)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		name := fmt.Sprintf("minipbx-backup-%s.tar.gz", o.Now.UTC().Format("20060102-150405"))
-		w.Header().Set("Content-Type", "application/gzip")
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(buf.Bytes())
+		h := w.Header()
+		h.Set("Content-Type", "application/gzip")
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+		h.Set("Cache-Control", "no-store")
+		if !o.Voicemail {
+			// Built in memory first, so an error is an error response
+			// and not a truncated download (without voicemail a backup
+			// is small; prompts are bounded by MaxPromptBytes each).
+			var buf bytes.Buffer
+			if err := p.write(&buf); err != nil {
+				h.Del("Content-Disposition")
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Write(buf.Bytes())
+			return
+		}
+		// Voicemail may be up to MaxBackupVoicemailBytes: streamed, not
+		// held in the box's memory. What can fail early (the listing,
+		// the bounds) failed in prepare; a later error (a disk error
+		// halfway) aborts the response, so the client sees a failed
+		// download, never a short file that looks whole.
+		if err := p.write(w); err != nil {
+			panic(http.ErrAbortHandler)
+		}
 	})
 }
 
 // RestoreHandler restores the backup POSTed to it (raw body, or the
-// "backup" field of a multipart form; "?prompts=0" skips prompts). It
-// answers JSON: {"firmware","schema","created","prompts"} on success, or
+// "backup" field of a multipart form; "?prompts=0" skips prompts;
+// "?voicemail=0" skips voicemail, "?voicemail=replace" replaces the
+// box's with the backup's, the default adds what the box lacks). It
+// answers JSON: {"firmware","schema","created","prompts","voicemail"} on
+// success, or
 // {"error","fields"} with 422 (fields: the store's field errors, when the
 // configuration is invalid). Nothing is changed on error.
 func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
@@ -56,6 +79,11 @@ func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "POST a backup", http.StatusMethodNotAllowed)
+			return
+		}
+		mode, err := ParseVoicemailMode(r.URL.Query().Get("voicemail"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
 		var src io.Reader = http.MaxBytesReader(w, r.Body, MaxUpload)
@@ -69,6 +97,7 @@ func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
 		}
 		o := o
 		o.SkipPrompts = r.URL.Query().Get("prompts") == "0"
+		o.Voicemail = mode
 		rep, err := Restore(src, db, o)
 		if err != nil {
 			resp := map[string]any{"error": err.Error()}
@@ -87,6 +116,7 @@ func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{
 			"firmware": rep.Info.Firmware, "schema": rep.Info.Schema, "created": rep.Info.Created, "prompts": rep.Prompts,
+			"voicemail": rep.Voicemail,
 		})
 	})
 }
