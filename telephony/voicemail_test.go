@@ -703,3 +703,24 @@ func TestVoicemailMessageLimit(t *testing.T) {
 		t.Error("the recording did not end at the limit")
 	}
 }
+
+// The busy greeting belongs to busy forwarding straight into the mailbox:
+// a busy extension forwarding to a menu whose key leads to a mailbox gets
+// the unavailable one.
+func TestVoicemailBusyGreetingOnlyStraightFromBusy(t *testing.T) {
+	b := newVMBox(t, func(c *store.Config) {
+		c.Menus = []store.Menu{{Name: "main", Keys: map[string]string{"1": "voicemail:202"}}}
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "201", ForwardBusy: "menu:main"}}
+	}, nil)
+	b.sip.fail["201"] = channel.CauseBusy
+	in := newVMCaller("101", "201")
+	b.x.Accept(in)
+	in.waitAnswered(t)
+	keys(in, "1")
+	in.audio.waitSink(t)
+	in.end(channel.CauseNormal)
+	b.st.waitRecord(t)
+	if !b.said("vm-extension 2 0 2 vm-unavailable") || b.said("vm-busy") {
+		t.Error("the busy greeting played after a menu")
+	}
+}
