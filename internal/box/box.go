@@ -78,6 +78,7 @@ type Box struct {
 	ex     *telephony.Exchange
 	web    *webui.Server
 	diag   *diag.Runner
+	vm     *voicemail.Store // re-read after a restore (upgrade.go)
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -191,6 +192,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.vm = vm
 	opts := telephony.Options{
 		Store:         b.db,
 		Board:         b.board,

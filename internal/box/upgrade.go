@@ -279,13 +279,21 @@ func (m maintenance) BackupHandler() http.Handler {
 // RestoreHandler restores through the database directly (validated as a
 // whole first), then hands the restored configuration to the running
 // exchange as an import of the same document, so that the analog ports,
-// SIP and the diagnostics schedule follow it without a restart.
+// SIP and the diagnostics schedule follow it without a restart. The
+// voicemail message store re-reads its directory after any restore that
+// got as far as writing (a failure halfway may have put some messages
+// back), so lamps and the Voicemail page show what is on disk.
 func (m maintenance) RestoreHandler() http.Handler {
 	b := m.b
 	h := backup.RestoreHandler(b.db, backup.RestoreOptions{DataDir: b.cfg.DataDir})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
+		if b.vm != nil && sw.status != http.StatusBadRequest && sw.status != http.StatusUnprocessableEntity {
+			if err := b.vm.Reindex(); err != nil {
+				b.log.Error("voicemail not re-read after a restore; restart the box to see the restored messages", "err", err)
+			}
+		}
 		if sw.status != 0 && sw.status != http.StatusOK {
 			return
 		}

@@ -97,8 +97,8 @@ type vmFile struct{ box, name string }
 func (f vmFile) entry() string { return voicemailPrefix + f.box + "/" + f.name }
 
 // listVoicemail lists the message store's files for a backup: per
-// mailbox (sorted), its greetings and messages, each message's WAV
-// before its details; a details file whose WAV is gone (a delete or
+// mailbox (sorted), its messages oldest first, each WAV before its
+// details, then its greetings; a details file whose WAV is gone (a delete or
 // commit halfway) is left out. It checks the bounds on what it lists, so
 // a box holding too much voicemail fails before any byte is sent.
 func listVoicemail(dataDir string) (files []vmFile, messages, greetings int, err error) {
@@ -125,7 +125,7 @@ func listVoicemail(dataDir string) (files []vmFile, messages, greetings int, err
 				have[e.Name()] = true
 			}
 		}
-		for _, e := range entries { // sorted by name: greetings, then messages by time
+		for _, e := range entries { // sorted by name: messages by time, then greetings
 			name := e.Name()
 			if !have[name] {
 				continue
