@@ -3,7 +3,9 @@ package webui
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +21,7 @@ const (
 	public           access = iota // anyone (login page, assets, API document)
 	page                           // a logged-in session whose password need not change
 	pageDuringChange               // a logged-in session, even before the forced change
+	pageUpload                     // page, whose form may carry a file (multipart, up to maxUploadBody)
 	api                            // session + X-CSRF-Token, or HTTP Basic
 	apiDuringChange                // api, allowed before the forced change
 )
@@ -70,8 +73,8 @@ func unsafeMethod(m string) bool {
 // wrap applies a route's access rule.
 func (s *Server) wrap(rt route) http.Handler {
 	switch rt.access {
-	case page, pageDuringChange:
-		return s.pageAuth(rt.handler, rt.access == pageDuringChange)
+	case page, pageDuringChange, pageUpload:
+		return s.pageAuth(rt.handler, rt.access == pageDuringChange, rt.access == pageUpload)
 	case api, apiDuringChange:
 		return s.apiAuth(rt.handler, rt.access == apiDuringChange)
 	}
@@ -79,8 +82,10 @@ func (s *Server) wrap(rt route) http.Handler {
 }
 
 // pageAuth admits a request with a live session; an unsafe request must
-// also carry the session's CSRF token in the form field "csrf".
-func (s *Server) pageAuth(h http.HandlerFunc, duringChange bool) http.Handler {
+// also carry the session's CSRF token in the form field "csrf". An
+// upload route reads a multipart form (file parts beyond uploadMemory
+// go to a temporary file the server removes after the request).
+func (s *Server) pageAuth(h http.HandlerFunc, duringChange, upload bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.sessions.get(cookieValue(r, sessionCookie), true)
 		if !ok {
@@ -92,8 +97,23 @@ func (s *Server) pageAuth(h http.HandlerFunc, duringChange bool) http.Handler {
 			return
 		}
 		if unsafeMethod(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-			if err := r.ParseForm(); err != nil {
+			limit := int64(maxBody)
+			if upload {
+				limit = maxUploadBody
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			var err error
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); upload && mt == "multipart/form-data" {
+				err = r.ParseMultipartForm(uploadMemory)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if upload && errors.As(err, &mbe) {
+					s.renderError(w, r, http.StatusRequestEntityTooLarge, uploadTooBigMsg)
+					return
+				}
 				s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				return
 			}

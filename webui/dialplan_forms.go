@@ -208,6 +208,7 @@ func lines(s string) []string {
 // extensions and dial-plan objects, as destinations and names.
 type planContext struct {
 	Destinations []option // for the destinations datalist
+	Recordings   []option // for the recordings datalist of prompt fields (recordings.go)
 	Schedules    []string
 	LineGroups   []string // and SIP trunks: the carriers of outbound routes
 	Classifiers  []string // caller lists, for inbound routes
@@ -491,7 +492,9 @@ func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error)
 		return store.DialPlan{}, nil, err
 	}
 	d := c.DialPlan()
-	return d, newPlanContext(&d, c.Extensions, c.FXOLines), nil
+	pc := newPlanContext(&d, c.Extensions, c.FXOLines)
+	pc.Recordings = s.recordingOptions(r.Context())
+	return d, pc, nil
 }
 
 // dialPlanKindPage is a kind's list of objects.

@@ -397,8 +397,8 @@ func promptFields(prefix, what string, ps []store.Prompt) []*field {
 		}
 		p := fmt.Sprintf("%s[%d].", prefix, j)
 		out = append(out,
-			&field{ID: p + "file", Name: p + "file", Label: fmt.Sprintf("%s %d: recording", what, j+1), Type: "text", Value: pr.File, MaxLength: 64, Autocomplete: "off",
-				Help: "A WAV file name in the box's prompts folder (Maintenance uploads them), e.g. welcome.wav. Or leave empty and give a tone or a pause below."},
+			&field{ID: p + "file", Name: p + "file", Label: fmt.Sprintf("%s %d: recording", what, j+1), Type: "text", Value: pr.File, MaxLength: 64, Autocomplete: "off", List: "recordings",
+				Help: "A recording's name, e.g. welcome.wav: upload it on the Recordings page, or choose one of the box's built-in prompts. Or leave empty and give a tone or a pause below."},
 			&field{ID: p + "tone", Name: p + "tone", Label: fmt.Sprintf("%s %d: tone", what, j+1), Type: "text", Value: pr.Tone, MaxLength: 64, Autocomplete: "off",
 				Help: "Instead of a recording: a tone as frequency in Hz (1000), two added (350+440), or a cadence (425/200,0/200). Empty with a length: silence."},
 			&field{ID: p + "ms", Name: p + "ms", Label: fmt.Sprintf("%s %d: length of tone or pause (ms)", what, j+1), Type: "number", Value: itoaBlank(pr.MS),

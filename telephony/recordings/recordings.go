@@ -409,7 +409,7 @@ func (d *Dir) Delete(cfg *store.Config, name string) error {
 		return fmt.Errorf("recordings: delete %s: %w", file, err)
 	}
 	if used := UsedBy(cfg, file); len(used) > 0 && builtinName(file) == "" {
-		return invalid("name", "%s is still played by %s. Choose another recording there first (Dial plan), then delete it.", file, strings.Join(used, ", "))
+		return invalid("name", "The recording %s is still played by %s. Choose another recording there first (Dial plan), then delete it.", file, strings.Join(used, ", "))
 	}
 	if err := os.Remove(filepath.Join(d.path, file)); err != nil {
 		return fmt.Errorf("recordings: delete %s: %w", file, err)
