@@ -54,21 +54,27 @@ directory, with its .minipbx-data marker). Asks you to type "erase" unless
 -yes is given.
 `
 
-const backupUsage = `Usage: pbxctl [connection] backup [-o FILE] [-prompts]
+const backupUsage = `Usage: pbxctl [connection] backup [-o FILE] [-prompts] [-voicemail]
 
 Writes a backup of the configuration (SIP secrets included, never the admin
 password; keep it private) as one .tar.gz, to FILE (mode 0600; default
 minipbx-backup-DATE.tar.gz in the current directory; "-" for standard
-output). -prompts includes the audio prompts.
+output). -prompts includes the audio prompts, -voicemail the voicemail
+messages and greetings (up to 192 MiB of them).
 Connection: -data DIR (pbxd stopped) or -url https://HOST:PORT (running).
 `
 
-const restoreUsage = `Usage: pbxctl [connection] restore FILE [-no-prompts]
+const restoreUsage = `Usage: pbxctl [connection] restore FILE [-no-prompts] [-no-voicemail | -voicemail-replace]
 
 Replaces the configuration (and the prompts in the backup, unless
 -no-prompts) with a backup's. Everything is validated first (a backup from an
 older firmware is migrated forward); an invalid one is refused with the
 reasons and nothing changes.
+Voicemail in the backup is added to the box's: messages and greetings the
+box lacks come back, everything it has (messages left since the backup, its
+heard flags, greetings recorded since) stays. -voicemail-replace makes the
+box's voicemail exactly the backup's (deleting messages left since);
+-no-voicemail leaves it alone. A backup without voicemail never touches it.
 Connection: -data DIR (pbxd stopped) or -url https://HOST:PORT (running).
 `
 
@@ -268,6 +274,7 @@ func runBackup(e *env, args []string) error {
 	fs := e.flags("backup")
 	out := fs.String("o", "", "output file")
 	prompts := fs.Bool("prompts", false, "include the prompts")
+	withVM := fs.Bool("voicemail", false, "include the voicemail messages and greetings")
 	pos, err := parse(fs, backupUsage, args)
 	if err != nil {
 		return err
@@ -287,7 +294,7 @@ func runBackup(e *env, args []string) error {
 		}
 		defer o.Close()
 		write = func(w io.Writer) error {
-			return backup.Backup(w, o.db, backup.BackupOptions{Firmware: "pbxctl (offline)", Prompts: *prompts, DataDir: e.conn.data})
+			return backup.Backup(w, o.db, backup.BackupOptions{Firmware: "pbxctl (offline)", Prompts: *prompts, Voicemail: *withVM, DataDir: e.conn.data})
 		}
 	default:
 		if e.conn.url == "" || e.conn.data != "" {
@@ -303,12 +310,17 @@ func runBackup(e *env, args []string) error {
 		if *prompts {
 			q.Set("prompts", "1")
 		}
+		if *withVM {
+			q.Set("voicemail", "1")
+		}
 		resp, err := a.stream(e.ctx, http.MethodGet, pathBackup, q, nil, 0, "")
 		if err != nil {
 			return err
 		}
 		defer resp.Body.Close()
 		write = func(w io.Writer) error {
+			// A box that fails halfway through a streamed backup breaks
+			// the connection: Copy fails and no file is kept.
 			_, err := io.Copy(w, io.LimitReader(resp.Body, backup.MaxUpload+1))
 			return err
 		}
@@ -348,9 +360,20 @@ func runBackup(e *env, args []string) error {
 func runRestore(e *env, args []string) error {
 	fs := e.flags("restore")
 	noPrompts := fs.Bool("no-prompts", false, "do not restore the prompts")
+	noVM := fs.Bool("no-voicemail", false, "leave the box's voicemail as it is")
+	replaceVM := fs.Bool("voicemail-replace", false, "make the box's voicemail exactly the backup's")
 	pos, err := parse(fs, restoreUsage, args)
 	if err != nil {
 		return err
+	}
+	vmMode := backup.VoicemailMerge
+	switch {
+	case *noVM && *replaceVM:
+		return usagef(restoreUsage, "-no-voicemail and -voicemail-replace contradict each other")
+	case *noVM:
+		vmMode = backup.VoicemailSkip
+	case *replaceVM:
+		vmMode = backup.VoicemailReplace
 	}
 	if len(pos) != 1 {
 		return usagef(restoreUsage, "give one backup file")
@@ -366,11 +389,11 @@ func runRestore(e *env, args []string) error {
 			return err
 		}
 		defer o.Close()
-		rep, err := backup.Restore(f, o.db, backup.RestoreOptions{DataDir: e.conn.data, SkipPrompts: *noPrompts})
+		rep, err := backup.Restore(f, o.db, backup.RestoreOptions{DataDir: e.conn.data, SkipPrompts: *noPrompts, Voicemail: vmMode})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "restored the backup of firmware %s (%s), %d prompts\n", rep.Info.Firmware, rep.Info.Created.Format(time.RFC3339), len(rep.Prompts))
+		fmt.Fprintf(e.stdout, "restored the backup of firmware %s (%s), %d prompts%s\n", rep.Info.Firmware, rep.Info.Created.Format(time.RFC3339), len(rep.Prompts), voicemailSummary(rep.Voicemail))
 		return nil
 	}
 	if e.conn.url == "" || e.conn.data != "" {
@@ -390,19 +413,45 @@ func runRestore(e *env, args []string) error {
 	if *noPrompts {
 		q.Set("prompts", "0")
 	}
+	switch vmMode {
+	case backup.VoicemailSkip:
+		q.Set("voicemail", "0")
+	case backup.VoicemailReplace:
+		q.Set("voicemail", "replace")
+	}
 	resp, err := a.stream(e.ctx, http.MethodPost, pathRestore, q, f, fi.Size(), "application/gzip")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	var r struct {
-		Firmware string
-		Created  time.Time
-		Prompts  []string
+		Firmware  string
+		Created   time.Time
+		Prompts   []string
+		Voicemail backup.VoicemailReport
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&r); err != nil {
 		return fmt.Errorf("the box's answer is not a restore result: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "restored the backup of firmware %s (%s), %d prompts; the box uses it now\n", r.Firmware, r.Created.Format(time.RFC3339), len(r.Prompts))
+	fmt.Fprintf(e.stdout, "restored the backup of firmware %s (%s), %d prompts%s; the box uses it now\n", r.Firmware, r.Created.Format(time.RFC3339), len(r.Prompts), voicemailSummary(r.Voicemail))
 	return nil
+}
+
+// voicemailSummary says what a restore did with voicemail, for the line
+// after "N prompts".
+func voicemailSummary(v backup.VoicemailReport) string {
+	switch {
+	case !v.Included:
+		return "; no voicemail in the backup (the box's is unchanged)"
+	case v.Mode == string(backup.VoicemailSkip):
+		return "; voicemail in the backup left out"
+	}
+	s := fmt.Sprintf(", voicemail: %d messages and %d greetings restored", v.Messages, v.Greetings)
+	if v.KeptMessages+v.KeptGreetings > 0 {
+		s += fmt.Sprintf(", %d messages and %d greetings already on the box kept", v.KeptMessages, v.KeptGreetings)
+	}
+	if v.RemovedMessages+v.RemovedGreetings > 0 {
+		s += fmt.Sprintf(", %d messages and %d greetings not in the backup deleted", v.RemovedMessages, v.RemovedGreetings)
+	}
+	return s
 }
