@@ -85,6 +85,8 @@ Commands:
   upgrade FILE [-force]     install a signed firmware bundle (-url)
   backup [-o FILE] [-prompts]  back the configuration up as one file
   restore FILE              restore a backup (validated first)
+  recording list|import NAME FILE|delete NAME
+                            the recordings menus and queues play (WAV/MP3)
   factory-reset [-yes]      erase all user data; the box comes back as new
   help [COMMAND]            explain a command
 
@@ -102,6 +104,7 @@ func commands() []command {
 		{"factory-reset", factoryResetUsage, runFactoryReset},
 		{"backup", backupUsage, runBackup},
 		{"restore", restoreUsage, runRestore},
+		{"recording", recordingUsage, runRecording},
 	}
 }
 
