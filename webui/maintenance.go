@@ -33,11 +33,13 @@ type Maintenance interface {
 	// {"state","version","done","total","error"}.
 	ProgressHandler() http.Handler
 	// BackupHandler answers GET with a backup file ("?prompts=1"
-	// includes the prompts).
+	// includes the prompts, "?voicemail=1" the voicemail messages and
+	// greetings).
 	BackupHandler() http.Handler
 	// RestoreHandler restores a backup POSTed raw or as the "backup"
-	// field of a multipart form; {"error","fields"} with 422 when it is
-	// not valid, and then nothing changed.
+	// field of a multipart form ("?voicemail=replace" or "=0": see
+	// openapi.json); {"error","fields"} with 422 when it is not valid,
+	// and then nothing changed.
 	RestoreHandler() http.Handler
 	// FactoryResetHandler asks for a factory reset (POST, confirm=erase)
 	// and then reboots the box, which comes back as new.

@@ -73,7 +73,8 @@ func TestMaintenancePage(t *testing.T) {
 	w := c.get("/maintenance")
 	body := w.Body.String()
 	for _, want := range []string{`id="fw-version">1.2.3`, "on trial, try 1 of 3; falls back to a", `id="up-form"`, `id="up-force"`,
-		`href="/api/v1/backup?prompts=1"`, `id="fr-confirm"`, "pid 42", "exit status 75", "&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<form id="bk-form" class="stack" method="get" action="/api/v1/backup">`, `name="prompts" value="1"`, `id="bk-voicemail" name="voicemail" value="1"`,
+		`<option value="replace">`, `id="fr-confirm"`, "pid 42", "exit status 75", "&lt;script&gt;alert(1)&lt;/script&gt;",
 		`src="/static/maintenance.js"`, `id="nav-maintenance" aria-current="page"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
@@ -123,6 +124,8 @@ func TestMaintenanceAPI(t *testing.T) {
 		{"POST", "/api/v1/upgrade?force=1", "POST upgrade force=1"},
 		{"GET", "/api/v1/upgrade/progress", "GET progress "},
 		{"GET", "/api/v1/backup?prompts=1", "GET backup prompts=1"},
+		{"GET", "/api/v1/backup?prompts=1&voicemail=1", "GET backup prompts=1&voicemail=1"},
+		{"POST", "/api/v1/restore?voicemail=replace", "POST restore voicemail=replace"},
 		{"POST", "/api/v1/restore", "POST restore "},
 	} {
 		m.calls = nil

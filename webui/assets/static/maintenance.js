@@ -104,10 +104,22 @@
 
   // --- restore ---------------------------------------------------------------
 
+  // voicemailText says what a restore did with voicemail (the answer's
+  // "voicemail" object).
+  function voicemailText(v) {
+    if (!v || !v.included) return " The backup holds no voicemail; the box's is unchanged.";
+    if (v.mode === "skip") return " The voicemail in the backup was left out.";
+    let t = " Voicemail: " + v.messages + " messages and " + v.greetings + " greetings restored";
+    if (v.kept_messages + v.kept_greetings > 0) t += "; " + v.kept_messages + " messages and " + v.kept_greetings + " greetings already on the box kept";
+    if (v.removed_messages + v.removed_greetings > 0) t += "; " + v.removed_messages + " messages and " + v.removed_greetings + " greetings not in the backup deleted";
+    return t + ".";
+  }
+
   const rs = document.getElementById("rs-form");
   if (rs) {
     const file = document.getElementById("rs-file");
     const prompts = document.getElementById("rs-prompts");
+    const voicemail = document.getElementById("rs-voicemail");
     const status = document.getElementById("rs-status");
     const submit = document.getElementById("rs-submit");
     rs.addEventListener("submit", function (ev) {
@@ -117,7 +129,10 @@
       const fd = new FormData();
       fd.append("backup", file.files[0]);
       const x = new XMLHttpRequest();
-      x.open("POST", rs.dataset.upload + (prompts.checked ? "" : "?prompts=0"));
+      const q = new URLSearchParams();
+      if (!prompts.checked) q.set("prompts", "0");
+      if (voicemail && voicemail.value !== "1") q.set("voicemail", voicemail.value);
+      x.open("POST", rs.dataset.upload + (q.toString() ? "?" + q.toString() : ""));
       x.setRequestHeader("X-CSRF-Token", csrf);
       submit.disabled = true;
       setStatus(status, "info", "Restoring…");
@@ -128,7 +143,8 @@
           let r = {};
           try { r = JSON.parse(x.responseText); } catch (e) { /* keep {} */ }
           setStatus(status, "ok", "Restored the backup made by firmware " + (r.firmware || "?") +
-            (r.prompts && r.prompts.length ? " with " + r.prompts.length + " prompts" : "") + ". The new configuration is in use.");
+            (r.prompts && r.prompts.length ? " with " + r.prompts.length + " prompts" : "") + ". The new configuration is in use." +
+            voicemailText(r.voicemail));
           return;
         }
         const e = errorText(x);
