@@ -72,7 +72,8 @@ type Service interface {
 	// still be heard and deleted. VoicemailMessages lists a mailbox's
 	// messages, new ones first, each folder oldest first. VoicemailAudio
 	// opens a message as a 16-bit PCM WAV file (what every browser plays);
-	// the caller closes it. MarkVoicemail moves a message between new and
+	// the exchange's store hands out an io.ReadSeeker, so the web UI
+	// answers Range requests; the caller closes it. MarkVoicemail moves a message between new and
 	// heard (the message-waiting lamps follow); DeleteVoicemail removes
 	// it. An unknown mailbox or message is store.ErrNotFound.
 	Mailboxes(ctx context.Context) ([]MailboxStatus, error)

@@ -25,9 +25,10 @@ func TestBrowserVoicemail(t *testing.T) {
 	svc := newFakeService()
 	svc.mustChange = false
 	svc.addMailbox("101", "2580", false)
-	// As the exchange's message store does, hand the audio out as a
-	// stream without seeking (no Range answers): the harder case for a
-	// player. Ranges are covered by TestVoicemailAudio.
+	// Hand the audio out as a stream without seeking (no Range
+	// answers), as a service not serving from a file would: the harder
+	// case for a player. Ranges are covered by TestVoicemailAudio and,
+	// with the exchange's own store, TestVoicemailStoreRange.
 	svc.vm.plainReader = true
 	t0 := time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC)
 	id := svc.addVoicemail("101", channel.CallerID{Number: "0301234567", Name: "Müller GmbH"}, t0, 2300)
