@@ -157,21 +157,21 @@ func (p *plan) write(w io.Writer) error {
 	if err := add(backupConfig, 0o600, bytes.NewReader(doc.Bytes()), int64(doc.Len())); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	for _, p := range prompts {
-		f, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir, p))
+	for _, name := range prompts {
+		f, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir, name))
 		if err != nil {
-			return fmt.Errorf("backup: prompt %s: %w", p, err)
+			return fmt.Errorf("backup: prompt %s: %w", name, err)
 		}
 		fi, err := f.Stat()
 		if err == nil && fi.Size() > MaxPromptBytes {
 			err = fmt.Errorf("larger than %d bytes", MaxPromptBytes)
 		}
 		if err == nil {
-			err = add(datadir.PromptsDir+"/"+p, 0o644, io.LimitReader(f, fi.Size()), fi.Size())
+			err = add(datadir.PromptsDir+"/"+name, 0o644, io.LimitReader(f, fi.Size()), fi.Size())
 		}
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("backup: prompt %s: %w", p, err)
+			return fmt.Errorf("backup: prompt %s: %w", name, err)
 		}
 	}
 	if err := writeVoicemail(o.DataDir, p.vm, add); err != nil {

@@ -27,10 +27,10 @@ const (
 	voicemailPrefix = voicemailSubdir + "/"
 	// MaxBackupVoicemailBytes bounds the voicemail in one backup, so that
 	// every backup the box writes is one it can take back through the web
-	// UI (MaxUpload, with room for the configuration and prompts); a box
-	// holding more is backed up without it, after old messages are
-	// deleted, or with pbxctl from the data directory... which has the
-	// same bound: the archive is the same.
+	// UI (MaxUpload, with room for the configuration and prompts). A box
+	// holding more refuses to write one (with pbxctl -data too: the same
+	// file must restore anywhere); delete old messages or back up without
+	// voicemail.
 	MaxBackupVoicemailBytes = 192 << 20
 	// MaxBackupVoicemailFiles bounds their number (two per message).
 	MaxBackupVoicemailFiles = 20000
