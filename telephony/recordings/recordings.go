@@ -344,6 +344,7 @@ func writeAtomic(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	removeStale(dir)
 	tmp, err := os.CreateTemp(dir, ".upload-*.tmp")
 	if err != nil {
 		return err
@@ -368,6 +369,22 @@ func writeAtomic(dir, name string, data []byte) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// staleAfter is how old a temporary file of a Save must be to be a
+// leftover of a power cut rather than an upload in progress.
+const staleAfter = time.Hour
+
+// removeStale removes temporary files a Save interrupted by a power cut
+// left behind (hidden, so List and the exchange never saw them), so they
+// do not pile up in the directory or in backups.
+func removeStale(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, ".upload-*.tmp"))
+	for _, p := range old {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > staleAfter {
+			os.Remove(p)
+		}
+	}
 }
 
 func syncDir(dir string) error {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"minipbx/dsp/audiofile"
 	"minipbx/internal/audiotest"
@@ -96,6 +97,29 @@ func TestSaveWAV44kStereo(t *testing.T) {
 	ents, _ := os.ReadDir(d.Path())
 	if len(ents) != 1 {
 		t.Errorf("directory holds %d entries, want only welcome.wav (no temporary file left)", len(ents))
+	}
+}
+
+func TestSaveRemovesStaleTemporaryFiles(t *testing.T) {
+	d := New(t.TempDir())
+	stale, fresh := filepath.Join(d.Path(), ".upload-1.tmp"), filepath.Join(d.Path(), ".upload-2.tmp")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half an upload"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(stale, long, long); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Save(nil, "x", bytes.NewReader(wav44kStereo(440, 0.2))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover of a power cut is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("an upload in progress was removed: %v", err)
 	}
 }
 
