@@ -126,6 +126,10 @@ type recordingsBody struct {
 	Unavailable string
 	MaxMB       int
 	MaxMinutes  int
+	// MaxBytes and TooBig let the page's script stop an upload the box
+	// would refuse before it is sent.
+	MaxBytes int
+	TooBig   string
 }
 
 func recordingBase(name string) string { return "/recordings/" + url.PathEscape(name) }
@@ -150,7 +154,8 @@ func (s *Server) recordingsPage(w http.ResponseWriter, r *http.Request) {
 // renderRecordings draws the page with the upload form f (holding the
 // errors of a refused upload).
 func (s *Server) renderRecordings(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	b := recordingsBody{Upload: f, MaxMB: recordings.MaxUploadBytes >> 20, MaxMinutes: recordings.MaxSeconds / 60}
+	b := recordingsBody{Upload: f, MaxMB: recordings.MaxUploadBytes >> 20, MaxMinutes: recordings.MaxSeconds / 60,
+		MaxBytes: recordings.MaxUploadBytes, TooBig: uploadTooBigMsg}
 	recs, err := s.svc.Recordings(r.Context())
 	if err != nil {
 		b.Unavailable = s.serviceError("list recordings", err).msg

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
 )
 
@@ -44,6 +45,19 @@ func TestBrowserRecordings(t *testing.T) {
 	if row := run(t, ctx, chromedp.TextContent(byID("rec-welcome.wav"))); !strings.Contains(row, "missing") {
 		t.Errorf("the menu's missing recording: %q", row)
 	}
+
+	// Over the limit: stopped in the page before a long upload, in the
+	// box's words.
+	huge := filepath.Join(dir, "huge.wav")
+	if err := os.WriteFile(huge, make([]byte, recordings.MaxUploadBytes+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, fillID("upload-name", "huge"), chromedp.SetUploadFiles(byID("upload-file"), []string{huge}),
+		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(byID("upload-file-error")))
+	if e := run(t, ctx, chromedp.TextContent(byID("upload-file-error"))); !strings.Contains(e, "larger than 10 MB") {
+		t.Errorf("error for a file over the limit: %q", e)
+	}
+	do(t, ctx, chromedp.Navigate(base+"/recordings"), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
 	// A text file: refused beside the file field, nothing stored.
 	do(t, ctx, fillID("upload-name", "notes"), chromedp.SetUploadFiles(byID("upload-file"), []string{txt}),

@@ -250,8 +250,45 @@
     window.addEventListener("pagehide", () => es.close());
   }
 
+  // --- recordings ------------------------------------------------------------
+
+  // The upload form posts as it is; this only spares the installer a long
+  // upload the box would refuse (a file over the limit is stopped here,
+  // with the box's own words beside the field) and shows that a large
+  // file is on its way.
+  function uploadCheck() {
+    const form = document.getElementById("upload-form");
+    const input = document.getElementById("upload-file");
+    if (!form || !input) return;
+    const max = Number(form.dataset.maxBytes || 0);
+    form.addEventListener("submit", (ev) => {
+      const f = input.files && input.files[0];
+      if (f && max > 0 && f.size > max) {
+        ev.preventDefault();
+        let p = document.getElementById("upload-file-error");
+        if (!p) {
+          p = el("p", { class: "field-error", id: "upload-file-error" });
+          input.after(p);
+          input.setAttribute("aria-describedby", "upload-file-error upload-file-help");
+        }
+        p.textContent = form.dataset.tooBig;
+        input.setAttribute("aria-invalid", "true");
+        document.getElementById("upload-file-field").classList.add("has-error");
+        return;
+      }
+      const button = document.getElementById("upload-submit");
+      if (button) { button.disabled = true; button.textContent = "Uploading…"; }
+    });
+    // Back to this page from the browser's cache: the form is usable again.
+    window.addEventListener("pageshow", () => {
+      const button = document.getElementById("upload-submit");
+      if (button) { button.disabled = false; button.textContent = "Upload"; }
+    });
+  }
+
   startLive();
   setupSim();
   diagLive();
   voicemailLive();
+  uploadCheck();
 })();
