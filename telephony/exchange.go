@@ -83,6 +83,9 @@ type Exchange struct {
 
 	// prompts is the box's voice (queue announcements, confirmations).
 	prompts *prompts.Set
+	// promptFiles shares the recordings menus and queues play among
+	// calls (promptfiles.go).
+	promptFiles promptFiles
 }
 
 // Options configure an Exchange.

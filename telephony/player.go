@@ -3,13 +3,11 @@ package telephony
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"minipbx/dsp"
-	"minipbx/dsp/audiofile"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/media"
 	"minipbx/telephony/store"
@@ -182,20 +180,9 @@ func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("prompt %s: no prompts directory", pr.File)
 	}
-	f, err := os.Open(filepath.Join(dir, filepath.Base(pr.File)))
+	s, err := x.promptFiles.load(filepath.Join(dir, filepath.Base(pr.File)), pr.File)
 	if err != nil {
-		return nil, fmt.Errorf("prompt: %w", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > maxPromptBytes {
-		return nil, fmt.Errorf("prompt %s: larger than %d bytes", pr.File, maxPromptBytes)
-	}
-	s, rate, err := audiofile.ReadWAV(f)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %w (upload it on the Recordings page or with pbxctl recording import, which convert it)", pr.File, err)
-	}
-	if rate != 8000 {
-		return nil, fmt.Errorf("prompt %s: %d Hz, want 8000 (upload it on the Recordings page or with pbxctl recording import, which convert it)", pr.File, rate)
+		return nil, err
 	}
 	return samplesSource(s), nil
 }

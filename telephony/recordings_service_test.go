@@ -140,3 +140,53 @@ func TestRecordingsWithoutPromptDir(t *testing.T) {
 		t.Errorf("SaveRecording without a data directory: %v", err)
 	}
 }
+
+// The recordings menus and queues play are decoded once and shared by
+// every call (a queue's music on hold, to every waiting caller), and read
+// again when an upload changes the file.
+func TestPromptFilesShared(t *testing.T) {
+	b := announceBox(t, func(c *store.Config) {})
+	ctx := context.Background()
+	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(studioWAV(500, 1))); err != nil {
+		t.Fatal(err)
+	}
+	first := func() []int16 {
+		t.Helper()
+		src, err := b.x.promptSource(store.Prompt{File: "music.wav"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]int16, 160*25)
+		for i := 0; i < len(out); i += 160 {
+			src(out[i : i+160])
+		}
+		return out
+	}
+	a := first()
+	b.x.promptFiles.mu.Lock()
+	s1 := b.x.promptFiles.files[b.x.promptDir()+"/music.wav"].samples
+	b.x.promptFiles.mu.Unlock()
+	first()
+	b.x.promptFiles.mu.Lock()
+	s2 := b.x.promptFiles.files[b.x.promptDir()+"/music.wav"].samples
+	n := len(b.x.promptFiles.files)
+	b.x.promptFiles.mu.Unlock()
+	if &s1[0] != &s2[0] || n != 1 {
+		t.Errorf("the second caller got a new copy of the recording (%d cached)", n)
+	}
+	if m := audiotest.Analyze(a[1000:], 500); m.SNR < 25 {
+		t.Errorf("first play: SNR %.1f", m.SNR)
+	}
+	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(studioWAV(900, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if m := audiotest.Analyze(first()[1000:], 900); m.SNR < 25 {
+		t.Errorf("after a new upload the old recording still plays: SNR %.1f", m.SNR)
+	}
+	if err := os.Remove(b.x.promptDir() + "/music.wav"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.x.promptSource(store.Prompt{File: "music.wav"}); err == nil {
+		t.Error("a removed recording still plays from the cache")
+	}
+}
