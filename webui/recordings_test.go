@@ -322,3 +322,20 @@ func TestNameFromFile(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNameFromFile: the name taken from any uploaded file's name is
+// empty (then the installer is asked for one) or one the box accepts.
+func FuzzNameFromFile(f *testing.F) {
+	for _, s := range []string{"Welcome Message (final).MP3", `C:\x\y.wav`, "...", "-a-.wav", "ÄÖÜ.mp3", strings.Repeat("ab ", 40)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, filename string) {
+		n := nameFromFile(filename)
+		if n == "" {
+			return
+		}
+		if _, err := recordings.FileName(n); err != nil {
+			t.Fatalf("nameFromFile(%q) = %q, which the box refuses: %v", filename, n, err)
+		}
+	})
+}
