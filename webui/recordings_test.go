@@ -203,7 +203,11 @@ func TestRecordingReplaceAndRestoreBuiltin(t *testing.T) {
 	if row := rowOf(t, page, "builtin-goodbye"); !strings.Contains(row, "replaced by your recording") || !strings.Contains(row, `href="/recordings/goodbye.wav/delete"`) {
 		t.Errorf("built-in row after replace: %s", row)
 	}
-	// The built-in's own audio is still served.
+	// The built-in's own audio is still served, and downloads under a
+	// name that says what it is.
+	if w := c.get("/prompts/goodbye/audio?download=1"); w.Code != 200 || !strings.Contains(w.Header().Get("Content-Disposition"), `attachment; filename=builtin-goodbye.wav`) {
+		t.Errorf("built-in download: %d %q", w.Code, w.Header().Get("Content-Disposition"))
+	}
 	w = c.get("/prompts/goodbye/audio")
 	s, _, err := audiofile.ReadWAV(w.Body)
 	if err != nil || audiotest.Analyze(s, 700).SNR > 0 {
