@@ -52,16 +52,21 @@ const (
 	vmMenuRetries = 3
 	// vmLoginTries are the PIN attempts one call gets.
 	vmLoginTries = 3
-	// vmLockAfter wrong PINs in a row, over any calls, lock a mailbox for
-	// vmLockFor: a phone cannot guess through 10 000 PINs, ten minutes
-	// apart five at a time, in any useful time.
+	// vmLockAfter wrong PINs in a row, over any calls from one place, lock
+	// a mailbox against that place for vmLockFor: a phone cannot guess
+	// through 10 000 PINs, ten minutes apart five at a time, in any useful
+	// time. The place is the calling extension's phone, or "outside" for
+	// every telco line and trunk together, so a stranger guessing from
+	// outside (at '*' in a greeting) cannot lock the owner out of their
+	// own mailbox at their desk, nor a colleague lock out the owner.
 	vmLockAfter = 5
 	vmLockFor   = 10 * time.Minute
 	// vmMaxDigits bounds a mailbox number or PIN entry.
 	vmMaxDigits = 16
 )
 
-// vmState is the exchange's voicemail memory: wrong PINs per mailbox, and
+// vmState is the exchange's voicemail memory: wrong PINs per mailbox and
+// place (pinKey), and
 // which mailboxes were last announced to the phones' lamps.
 type vmState struct {
 	mu        sync.Mutex
@@ -72,40 +77,50 @@ type vmState struct {
 	keyWait time.Duration
 }
 
-// pinFailures counts a mailbox's wrong PINs in a row.
+// pinKey is what wrong PINs are counted by: the mailbox and where the
+// guesses come from (see vmLockAfter).
+func pinKey(box string, c *call) string {
+	from := legName(c.inInfo)
+	if c.inInfo.Kind == channel.FXO || trunkOf(c.inInfo) != "" {
+		from = "outside"
+	}
+	return box + "|" + from
+}
+
+// pinFailures counts a mailbox's wrong PINs in a row from one place.
 type pinFailures struct {
 	n           int
 	lockedUntil time.Time
 }
 
-// locked reports whether box is locked out at now.
-func (s *vmState) locked(box string, now time.Time) bool {
+// locked reports whether key (pinKey) is locked out at now.
+func (s *vmState) locked(key string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return now.Before(s.fails[box].lockedUntil)
+	return now.Before(s.fails[key].lockedUntil)
 }
 
-// failed counts a wrong PIN for box and reports whether that locked it.
-func (s *vmState) failed(box string, now time.Time) bool {
+// failed counts a wrong PIN for key and reports whether that locked it.
+func (s *vmState) failed(key string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fails == nil {
 		s.fails = map[string]pinFailures{}
 	}
-	f := s.fails[box]
+	f := s.fails[key]
 	f.n++
 	locked := f.n >= vmLockAfter
 	if locked {
 		f = pinFailures{lockedUntil: now.Add(vmLockFor)}
 	}
-	s.fails[box] = f
+	s.fails[key] = f
 	return locked
 }
 
-// succeeded forgets box's wrong PINs.
-func (s *vmState) succeeded(box string) {
+// succeeded forgets key's wrong PINs.
+func (s *vmState) succeeded(key string) {
 	s.mu.Lock()
-	delete(s.fails, box)
+	delete(s.fails, key)
 	s.mu.Unlock()
 }
 
@@ -300,7 +315,7 @@ func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
 				continue
 			}
 		}
-		if b != "" && x.vmState.locked(b, x.now()) {
+		if b != "" && x.vmState.locked(pinKey(b, v.c), x.now()) {
 			v.log.Warn("voicemail: login to a locked mailbox refused", "mailbox", b, "channel", from)
 			v.say(prompts.VMLocked)
 			return
@@ -311,13 +326,13 @@ func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
 		}
 		mb, exists := x.config().Voicemail.Box(b)
 		if exists && pin != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(mb.PIN)) == 1 {
-			x.vmState.succeeded(b)
+			x.vmState.succeeded(pinKey(b, v.c))
 			v.log.Info("voicemail: login", "mailbox", b, "channel", from)
 			x.mailboxSession(v, b)
 			return
 		}
 		v.log.Info("voicemail: wrong PIN", "mailbox", b, "channel", from, "try", try+1)
-		if exists && x.vmState.failed(b, x.now()) {
+		if exists && x.vmState.failed(pinKey(b, v.c), x.now()) {
 			v.log.Warn("voicemail: mailbox locked after wrong PINs in a row", "mailbox", b,
 				"channel", from, "caller", v.c.inInfo.Caller.Number, "for", vmLockFor)
 			v.say(prompts.VMLocked)

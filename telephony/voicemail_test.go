@@ -483,12 +483,22 @@ func TestMailboxWrongPINsHangUpAndLock(t *testing.T) {
 	if !strings.Contains(b.log.String(), "login to a locked mailbox refused") || strings.Contains(b.log.String(), `msg="voicemail: login" `) {
 		t.Error("a locked mailbox let the right PIN in")
 	}
+	// The lock is against the guessing phone only: another extension's
+	// phone still gets in with the right PIN (*98, mailbox 201).
+	other := newVMCaller("202", "*98")
+	b.x.Accept(other)
+	keys(other, "201#4826#*")
+	other.waitHangup(t)
+	b.st.waitRecord(t)
+	if !strings.Contains(b.log.String(), `msg="voicemail: login" `) {
+		t.Fatal("five wrong PINs from 201's phone locked 202's phone out too")
+	}
 	clk.set(clk.now().Add(vmLockFor + time.Second))
 	in := newVMCaller("201", "*97")
 	b.x.Accept(in)
 	keys(in, "4826#*")
 	in.waitHangup(t)
-	if !strings.Contains(b.log.String(), `msg="voicemail: login" `) || !b.said("vm-you-have vm-no-messages") {
+	if strings.Count(b.log.String(), `msg="voicemail: login" `) != 2 || !b.said("vm-you-have vm-no-messages") {
 		t.Error("after the lockout the right PIN does not open the mailbox")
 	}
 }
