@@ -212,7 +212,8 @@ func (x *Exchange) inbound(ctx context.Context, c *call, p *plan, log *slog.Logg
 		dest = d
 	}
 	c.set(func(c *call) { c.callee = dest.Value })
-	if dest.Kind == dialplan.DestHangup || dest.Kind == dialplan.DestGroup || dest.Kind == dialplan.DestAnnounce {
+	if dest.Kind == dialplan.DestHangup || dest.Kind == dialplan.DestGroup || dest.Kind == dialplan.DestAnnounce ||
+		dest.Kind == dialplan.DestTime || dest.Kind == dialplan.DestCond {
 		c.set(func(c *call) { c.callee = dest.String() })
 	}
 	x.publish("call")
@@ -373,6 +374,18 @@ func (x *Exchange) reach(ctx context.Context, c *call, p *plan, d dialplan.Desti
 			return nil, channel.CauseNotFound
 		}
 		return x.reachAnnouncement(ctx, c, p, a, class, caller, hops)
+	case dialplan.DestTime:
+		t, ok := p.timeConds[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachTimeCondition(ctx, c, p, t, class, caller, hops)
+	case dialplan.DestCond:
+		cd, ok := p.conds[d.Value]
+		if !ok {
+			return nil, channel.CauseNotFound
+		}
+		return x.reachCondition(ctx, c, p, cd, class, caller, hops)
 	case dialplan.DestHangup:
 		return nil, channel.CauseBusy
 	case dialplan.DestVoicemail:

@@ -52,9 +52,12 @@ type plan struct {
 	menus      map[string]store.Menu
 	// announcements by name (announce:NAME).
 	announcements map[string]store.Announcement
-	queues        map[string]store.Queue
-	rules         map[string]store.ExtensionRule
-	schedules     map[string]*dialplan.Schedule
+	// timeConds and conds by name (time:NAME, cond:NAME).
+	timeConds map[string]store.TimeCondition
+	conds     map[string]store.Condition
+	queues    map[string]store.Queue
+	rules     map[string]store.ExtensionRule
+	schedules map[string]*dialplan.Schedule
 	// classifier are the box-wide caller lists (those no inbound route
 	// names), in document order; routeLists are every list by name, for
 	// the lists a route names.
@@ -88,7 +91,8 @@ func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, lineGroups: map[string]store.LineGroup{}, trunks: map[string]store.Trunk{},
 		ringGroups: map[string]store.RingGroup{}, menus: map[string]store.Menu{}, queues: map[string]store.Queue{}, rules: map[string]store.ExtensionRule{},
 		schedules: map[string]*dialplan.Schedule{}, classDest: map[string]dialplan.Destination{},
-		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]store.Announcement{}}
+		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]store.Announcement{},
+		timeConds: map[string]store.TimeCondition{}, conds: map[string]store.Condition{}}
 	var entries []dialplan.Entry
 	for _, e := range cfg.Extensions {
 		pat, err := dialplan.ParsePattern(e.Number)
@@ -152,6 +156,12 @@ func compileFull(cfg *store.Config) (*plan, error) {
 	}
 	for _, a := range cfg.Announcements {
 		p.announcements[a.Name] = a
+	}
+	for _, t := range cfg.TimeConditions {
+		p.timeConds[t.Name] = t
+	}
+	for _, cd := range cfg.Conditions {
+		p.conds[cd.Name] = cd
 	}
 	for _, g := range cfg.LineGroups {
 		p.lineGroups[g.Name] = g

@@ -35,7 +35,9 @@ var dialPlanPages = []dialPlanSection{
 	{"queues", "Queues", `A queue answers callers and keeps them in order of arrival with music on hold, telling them their place now and then; the caller at the head rings free agents by the strategy. A wait limit and a caller limit bound it. Other parts of the dial plan reach it as queue:NAME.`},
 	{"ivr_menus", "Voice menus", `A voice menu answers, plays its announcement (recordings from the Recordings page or built-in prompts, tones or pauses) and sends the caller where the key they press says; it can let callers dial an extension directly. Silence or a wrong key repeats the menu, then goes to a last destination. Reached as menu:NAME.`},
 	{"announcements", "Announcements", `An announcement answers the call, plays its recordings (or tones and pauses) once, then sends the caller on: a closed message then voicemail, a recorded notice before the queue. Routes, menu keys and forwarding reach it as announce:NAME; with nowhere to go next the call ends after it.`},
-	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes and follow-me use schedules.`},
+	{"time_conditions", "Time conditions", `A time condition sends calls one way while a schedule is open and another while it is closed, decided when the call gets there: a menu key to sales in office hours and to voicemail after. Menu keys, short numbers, routes and forwarding reach it as time:NAME.`},
+	{"conditions", "Conditions", `A condition rings a destination — a mobile number, an analog port, a ring group — for as long as you say, and sends the call on when nobody answers, when the line is busy or when it cannot ring at all: ring the boss's mobile for 20 seconds, then take a message. Reached as cond:NAME.`},
+	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes, time conditions and follow-me use schedules.`},
 	{"classifiers", "Caller lists", `A caller list acts on calls from outside lines and trunks by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues. A list no inbound route chooses applies to every outside call; a list one or more inbound routes choose (on the route's page) applies only to those routes' calls, after the lists that apply to every call.`},
 	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
 	{"trunks", "SIP trunks", `A SIP trunk is an account at a telephone provider over the Internet: outbound routes can send calls through it like through line groups, and the provider’s numbers that arrive on it (DIDs) each go to a destination.`},
@@ -272,6 +274,10 @@ func setSection(dst, src *store.Config, key string) {
 		dst.Queues = src.Queues
 	case "announcements":
 		dst.Announcements = src.Announcements
+	case "time_conditions":
+		dst.TimeConditions = src.TimeConditions
+	case "conditions":
+		dst.Conditions = src.Conditions
 	case "schedules":
 		dst.Schedules = src.Schedules
 	case "classifiers":

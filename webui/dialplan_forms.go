@@ -243,6 +243,12 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	for _, a := range d.Announcements {
 		c.Destinations = append(c.Destinations, option{Value: "announce:" + a.Name, Label: "Announcement " + a.Name})
 	}
+	for _, t := range d.TimeConditions {
+		c.Destinations = append(c.Destinations, option{Value: "time:" + t.Name, Label: "Time condition " + t.Name})
+	}
+	for _, cd := range d.Conditions {
+		c.Destinations = append(c.Destinations, option{Value: "cond:" + cd.Name, Label: "Condition " + cd.Name})
+	}
 	c.Destinations = append(c.Destinations, option{Value: "hangup", Label: "Hang up"})
 	for _, s := range d.Schedules {
 		c.Schedules = append(c.Schedules, s.Name)
@@ -260,7 +266,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 }
 
 // destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), number:DIGITS (an outside number) or hangup."
+const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), number:DIGITS (an outside number) or hangup."
 
 func destField(id, label, value, help string) *field {
 	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
@@ -392,6 +398,8 @@ var planKinds = map[string]planKind{
 	"queues":          queueKind,
 	"ivr_menus":       menuKind,
 	"announcements":   announcementKind,
+	"time_conditions": timeConditionKind,
+	"conditions":      conditionKind,
 	"line_groups":     lineGroupKind,
 	"caller_id_rules": callerIDRuleKind,
 	"trunks":          trunkKind,

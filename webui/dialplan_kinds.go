@@ -790,3 +790,66 @@ var announcementKind = &objectKind[store.Announcement]{
 		return a
 	},
 }
+
+var timeConditionKind = &objectKind[store.TimeCondition]{
+	key: "time_conditions", one: "time condition",
+	list: func(d *store.DialPlan) *[]store.TimeCondition { return &d.TimeConditions },
+	name: func(t store.TimeCondition) string { return t.Name },
+	detail: func(t store.TimeCondition) string {
+		closed := t.Closed
+		if closed == "" {
+			closed = "hang up"
+		}
+		return fmt.Sprintf("while %s is open → %s, else %s", t.Schedule, t.Open, closed)
+	},
+	fields: func(t store.TimeCondition, c *planContext) []*field {
+		return []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: t.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. office-hours: menu keys, short numbers, routes and forwarding reach it as time:NAME."},
+			{ID: "schedule", Name: "schedule", Label: "Schedule", Type: "select", Options: nameOptions(c.Schedules, t.Schedule, "— choose a schedule —"),
+				Help: "The working hours and holidays (Schedules page) that decide, at the box's time, the moment a call gets here."},
+			destField("open", "While open, go to", t.Open, "Where calls go during the schedule's hours, e.g. group:sales."),
+			destField("closed", "While closed, go to", t.Closed, "Where calls go outside the hours and on holidays, e.g. voicemail:201 or announce:closed. Empty: the caller hears busy."),
+		}
+	},
+	parse: func(v url.Values, p *formParser, t store.TimeCondition) store.TimeCondition {
+		t.Name, t.Schedule, t.Open, t.Closed = p.str("name"), p.str("schedule"), p.str("open"), p.str("closed")
+		return t
+	},
+}
+
+var conditionKind = &objectKind[store.Condition]{
+	key: "conditions", one: "condition",
+	list: func(d *store.DialPlan) *[]store.Condition { return &d.Conditions },
+	name: func(cd store.Condition) string { return cd.Name },
+	detail: func(cd store.Condition) string {
+		s := cd.Destination
+		if cd.NoAnswerS > 0 {
+			s += fmt.Sprintf(" for %d s", cd.NoAnswerS)
+		}
+		for _, b := range []struct{ when, to string }{{"no answer", cd.NoAnswer}, {"busy", cd.Busy}, {"no route", cd.NoRoute}} {
+			if b.to != "" {
+				s += "; " + b.when + " → " + b.to
+			}
+		}
+		return s
+	},
+	fields: func(cd store.Condition, c *planContext) []*field {
+		return []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: cd.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. boss-mobile: routes, menu keys and short numbers reach it as cond:NAME."},
+			destField("destination", "First ring", cd.Destination, "What the call reaches first: ext:, fxs:, group:, number: (e.g. a mobile) or queue:. An extension's own busy and no-answer forwarding give way to this page's; its forward-always still applies."),
+			{ID: "no_answer_s", Name: "no_answer_s", Label: "Ring for (seconds)", Type: "number", Value: itoaBlank(cd.NoAnswerS), Min: "0", InputMode: "numeric",
+				Help: "5 to 600 seconds before “No answer” applies. Empty: the destination's own ring time (the box's no-answer time for a phone, one round for a ring group). Not for a queue."},
+			destField("no_answer", "No answer, go to", cd.NoAnswer, "Where the call goes when nobody answers, e.g. voicemail:101. Empty: the call ends."),
+			destField("busy", "Busy, go to", cd.Busy, "Where the call goes when the destination is busy. Empty: the caller hears busy."),
+			destField("no_route", "Unreachable, go to", cd.NoRoute, "Where the call goes when the destination cannot ring at all: a phone not registered, a trunk down, a number no route takes. Empty: the call ends."),
+		}
+	},
+	parse: func(v url.Values, p *formParser, cd store.Condition) store.Condition {
+		cd.Name, cd.Destination = p.str("name"), p.str("destination")
+		cd.NoAnswerS = p.num("no_answer_s", "no_answer_s", "a number of seconds")
+		cd.NoAnswer, cd.Busy, cd.NoRoute = p.str("no_answer"), p.str("busy"), p.str("no_route")
+		return cd
+	},
+}

@@ -110,6 +110,7 @@ func TestDialPlanPagesCoverEverySection(t *testing.T) {
 		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
 			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
 			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}}, Queues: []store.Queue{{}}, Announcements: []store.Announcement{{}},
+			TimeConditions: []store.TimeCondition{{}}, Conditions: []store.Condition{{}},
 			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}},
 			Voicemail: store.Voicemail{Boxes: []store.Mailbox{{}}}})
 		setSection(&a, &b, k)

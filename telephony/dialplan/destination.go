@@ -27,13 +27,20 @@ const (
 	// DestAnnounce answers the call, plays an announcement's prompts and
 	// goes on to the announcement's next destination.
 	DestAnnounce DestKind = "announce"
+	// DestTime goes to a time condition's open or closed destination by
+	// its schedule at the moment the call gets there.
+	DestTime DestKind = "time"
+	// DestCond reaches a condition's destination and, on busy, no answer
+	// or no route, goes on to the destination the condition names for it.
+	DestCond DestKind = "cond"
 	// DestHangup ends the call (busy tone / 486).
 	DestHangup DestKind = "hangup"
 )
 
 // Destination is where a route, a condition or a menu key sends a call,
 // written "kind:value": "ext:101", "fxs:2", "group:sales",
-// "number:89161234567", "announce:closed", "hangup".
+// "number:89161234567", "announce:closed", "time:office", "cond:boss",
+// "hangup".
 type Destination struct {
 	Kind  DestKind
 	Value string
@@ -68,12 +75,12 @@ func ParseDestination(s string) (Destination, error) {
 		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
 			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
 		}
-	case DestGroup, DestQueue, DestMenu, DestAnnounce:
+	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond:
 		if err := CheckName(v); err != nil {
 			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
 		}
 	default:
-		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, voicemail, hangup)", s, k)
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, hangup)", s, k)
 	}
 	return d, nil
 }

@@ -287,6 +287,8 @@ func dialPlanSections(c *Config) []struct {
 		{"queues", &c.Queues},
 		{"ivr_menus", &c.Menus},
 		{"announcements", &c.Announcements},
+		{"time_conditions", &c.TimeConditions},
+		{"conditions", &c.Conditions},
 		{"schedules", &c.Schedules},
 		{"classifiers", &c.Classifiers},
 		{"extension_rules", &c.ExtensionRules},
@@ -379,6 +381,8 @@ func normalizeDialPlan(c *Config) {
 		nilIfEmpty(&c.Menus[i].Prompts)
 	}
 	nilIfEmpty(&c.Announcements)
+	nilIfEmpty(&c.TimeConditions)
+	nilIfEmpty(&c.Conditions)
 	for i := range c.Announcements {
 		nilIfEmpty(&c.Announcements[i].Prompts)
 	}
@@ -431,6 +435,8 @@ func cloneDialPlan(c *Config) {
 		c.Menus[i].Keys = maps.Clone(c.Menus[i].Keys)
 	}
 	c.Announcements = slices.Clone(c.Announcements)
+	c.TimeConditions = slices.Clone(c.TimeConditions)
+	c.Conditions = slices.Clone(c.Conditions)
 	for i := range c.Announcements {
 		c.Announcements[i].Prompts = slices.Clone(c.Announcements[i].Prompts)
 	}
@@ -476,6 +482,8 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["queues"], "queues", &c.Queues, v)
 	decodeList(top["ivr_menus"], "ivr_menus", &c.Menus, v)
 	decodeList(top["announcements"], "announcements", &c.Announcements, v)
+	decodeList(top["time_conditions"], "time_conditions", &c.TimeConditions, v)
+	decodeList(top["conditions"], "conditions", &c.Conditions, v)
 	decodeList(top["schedules"], "schedules", &c.Schedules, v)
 	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
 	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
@@ -501,6 +509,8 @@ type DialPlan struct {
 	Queues         []Queue         `json:"queues"`
 	Menus          []Menu          `json:"ivr_menus"`
 	Announcements  []Announcement  `json:"announcements"`
+	TimeConditions []TimeCondition `json:"time_conditions"`
+	Conditions     []Condition     `json:"conditions"`
 	Schedules      []Schedule      `json:"schedules"`
 	Classifiers    []Classifier    `json:"classifiers"`
 	ExtensionRules []ExtensionRule `json:"extension_rules"`
@@ -524,7 +534,7 @@ func DialPlanSections() []string {
 func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
-		Announcements: c.Announcements, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
+		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
 		Voicemail: c.Voicemail}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
@@ -534,6 +544,8 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.Queues)
 	emptyIfNil(&d.Menus)
 	emptyIfNil(&d.Announcements)
+	emptyIfNil(&d.TimeConditions)
+	emptyIfNil(&d.Conditions)
 	emptyIfNil(&d.Schedules)
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
@@ -546,6 +558,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
 	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
 	c.Menus, c.Queues, c.Announcements = d.Menus, d.Queues, d.Announcements
+	c.TimeConditions, c.Conditions = d.TimeConditions, d.Conditions
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	c.Voicemail = d.Voicemail
 	normalizeDialPlan(c)

@@ -68,6 +68,7 @@ func TestDialPlanDocExampleRoundTrips(t *testing.T) {
 	plain := c
 	plain.Numbering, plain.LineGroups, plain.OutboundRoutes, plain.CallerIDRules = Numbering{}, nil, nil, nil
 	plain.Menus, plain.Queues, plain.Announcements = nil, nil, nil
+	plain.TimeConditions, plain.Conditions = nil, nil
 	plain.InboundRoutes, plain.RingGroups, plain.Schedules, plain.Classifiers, plain.ExtensionRules, plain.CallLimits = nil, nil, nil, nil, nil, CallLimits{}
 	plain.Trunks = nil
 	if err := db2.ImportConfig(plain); err != nil {
@@ -91,7 +92,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -144,7 +145,7 @@ func TestDialPlanValidation(t *testing.T) {
 		{"internal route", func(c *Config) { c.OutboundRoutes[2].Class = "internal" }, []string{"outbound_routes[2].class"}, "needs local"},
 		{"unknown class", func(c *Config) { c.OutboundRoutes[2].Class = "galactic" }, []string{"outbound_routes[2].class"}, "unknown permission class"},
 		{"duplicate name", func(c *Config) { c.LineGroups[1].Name = "city" }, []string{"line_groups[1].name", "outbound_routes[1].via[2]"}, "used twice"},
-		{"bad name", func(c *Config) { c.Schedules[0].Name = "Office Hours" }, []string{"schedules[0].name", "inbound_routes[0].schedule", "extension_rules[1].follow_me_schedule"}, "lower-case"},
+		{"bad name", func(c *Config) { c.Schedules[0].Name = "Office Hours" }, []string{"schedules[0].name", "inbound_routes[0].schedule", "time_conditions[0].schedule", "extension_rules[1].follow_me_schedule"}, "lower-case"},
 		{"line not on the box", func(c *Config) { c.LineGroups[0].Lines = []int{1, 3, 1} }, []string{"line_groups[0].lines[1]", "line_groups[0].lines[2]"}, "no FXO port 3"},
 		{"empty line group", func(c *Config) { c.LineGroups[0].Lines = nil; c.LineGroups[0].Hunt = "random" }, []string{"line_groups[0].lines", "line_groups[0].hunt"}, "at least one FXO line"},
 		{"extension inside a route", func(c *Config) { c.OutboundRoutes[2].Pattern = "NXXXXXX"; c.OutboundRoutes[2].Strip = 0 },
@@ -207,6 +208,42 @@ func TestDialPlanValidation(t *testing.T) {
 				c.Announcements = append(c.Announcements, Announcement{Name: fmt.Sprintf("a%d", i), Prompts: []Prompt{{MS: 500}}, Then: next})
 			}
 		}, []string{"announcements[0].then"}, "more than 4 announcements in a row"},
+		{"unknown time condition", func(c *Config) { c.Menus[0].Keys["9"] = "time:night" }, []string{"ivr_menus[0].keys.9"}, `time condition "night" does not exist`},
+		{"unknown condition", func(c *Config) { c.Numbering.ShortNumbers[0].Destination = "cond:boss" }, []string{"numbering.short_numbers[0].destination"}, `condition "boss" does not exist`},
+		{"time condition unknown schedule", func(c *Config) { c.TimeConditions[0].Schedule = "weekend" },
+			[]string{"time_conditions[0].schedule"}, `schedule "weekend" does not exist`},
+		{"time condition fields", func(c *Config) {
+			c.TimeConditions[0].Schedule, c.TimeConditions[0].Open, c.TimeConditions[0].Closed = "", "", "ext:299"
+		}, []string{"time_conditions[0].schedule", "time_conditions[0].open", "time_conditions[0].closed"}, "extension 299 does not exist"},
+		{"condition fields", func(c *Config) {
+			c.Conditions[0].Destination = "menu:main"
+			c.Conditions[0].NoAnswerS = 3
+			c.Conditions[0].NoAnswer = "group:nope"
+			c.Conditions[0].Busy = "ext:299"
+			c.Conditions[0].NoRoute = "fxs:9"
+		}, []string{"conditions[0].destination", "conditions[0].no_answer_s", "conditions[0].no_answer", "conditions[0].busy", "conditions[0].no_route"},
+			"must be one of: ext:, fxs:, group:, number:, queue:"},
+		{"condition without destination", func(c *Config) { c.Conditions[0].Destination = "" }, []string{"conditions[0].destination"}, "required"},
+		{"condition ring time on a queue", func(c *Config) { c.Conditions[0].Destination = "queue:support" },
+			[]string{"conditions[0].no_answer_s"}, "a queue answers its callers"},
+		{"condition named twice", func(c *Config) { c.Conditions = append(c.Conditions, c.Conditions[0]) }, []string{"conditions[1].name"}, "used twice"},
+		{"time and condition in a loop", func(c *Config) {
+			c.TimeConditions[0].Closed = "cond:boss-mobile"
+			c.Conditions[0].Busy = "time:office-hours"
+		}, []string{"time_conditions[0].closed", "conditions[0].busy"}, "loop (time:office-hours → cond:boss-mobile → time:office-hours)"},
+		{"condition back to itself", func(c *Config) { c.Conditions[0].NoRoute = "cond:boss-mobile" },
+			[]string{"conditions[0].no_route"}, "goes back to itself"},
+		{"loop through an announcement", func(c *Config) {
+			c.TimeConditions[0].Closed = "announce:closed"
+			c.Announcements[0].Then = "time:office-hours"
+		}, []string{"time_conditions[0].closed"}, "time:office-hours → announce:closed → time:office-hours"},
+		{"conditions too long a chain", func(c *Config) {
+			c.Conditions[0].NoAnswer = "cond:c1"
+			for i := 1; i <= MaxConditionChain; i++ {
+				c.Conditions = append(c.Conditions, Condition{Name: fmt.Sprintf("c%d", i), Destination: "ext:202", Busy: fmt.Sprintf("cond:c%d", i+1)})
+			}
+			c.Conditions[len(c.Conditions)-1].Busy = ""
+		}, []string{"conditions[0].no_answer"}, "more than 6 time conditions, conditions and announcements in a row (cond:boss-mobile → cond:c1 → cond:c2 → cond:c3 → cond:c4 → cond:c5 → cond:c6…)"},
 		{"rule for a missing extension", func(c *Config) { c.ExtensionRules[0].Extension = "299" }, []string{"extension_rules[0].extension"}, "does not exist"},
 		{"rule twice", func(c *Config) { c.ExtensionRules[1].Extension = "202" }, []string{"extension_rules[1].extension"}, "two rules"},
 		{"forward to itself", func(c *Config) { c.ExtensionRules[0].ForwardAlways = "ext:202" }, []string{"extension_rules[0].forward_always"}, "to itself"},
@@ -333,7 +370,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 15 || got[0] != "numbering" || got[8] != "announcements" || got[12] != "limits" || got[13] != "trunks" || got[14] != "voicemail" {
+	if got := DialPlanSections(); len(got) != 17 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" {
 		t.Errorf("sections %v", got)
 	}
 }

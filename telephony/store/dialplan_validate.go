@@ -104,6 +104,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
 	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
 	announcements := names("announcements", len(c.Announcements), func(i int) string { return c.Announcements[i].Name })
+	timeConds := names("time_conditions", len(c.TimeConditions), func(i int) string { return c.TimeConditions[i].Name })
+	conds := names("conditions", len(c.Conditions), func(i int) string { return c.Conditions[i].Name })
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
@@ -141,6 +143,14 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		case dialplan.DestAnnounce:
 			if !announcements[d.Value] {
 				add(path, "announcement %q does not exist", d.Value)
+			}
+		case dialplan.DestTime:
+			if !timeConds[d.Value] {
+				add(path, "time condition %q does not exist", d.Value)
+			}
+		case dialplan.DestCond:
+			if !conds[d.Value] {
+				add(path, "condition %q does not exist", d.Value)
 			}
 		case dialplan.DestQueue:
 			if !queues[d.Value] {
@@ -417,6 +427,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	}
 
 	checkAnnouncements(c.Announcements, add, func(path, s string) { dest(path, s) })
+	checkConditions(c, scheds, add, dest)
 
 	for i, s := range c.Schedules {
 		p := fmt.Sprintf("schedules[%d].", i)

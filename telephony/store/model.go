@@ -27,6 +27,8 @@ type Config struct {
 	Queues         []Queue         `json:"queues,omitempty"`
 	Menus          []Menu          `json:"ivr_menus,omitempty"`
 	Announcements  []Announcement  `json:"announcements,omitempty"`
+	TimeConditions []TimeCondition `json:"time_conditions,omitempty"`
+	Conditions     []Condition     `json:"conditions,omitempty"`
 	Schedules      []Schedule      `json:"schedules,omitempty"`
 	Classifiers    []Classifier    `json:"classifiers,omitempty"`
 	ExtensionRules []ExtensionRule `json:"extension_rules,omitempty"`
