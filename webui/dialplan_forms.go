@@ -231,6 +231,9 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 		}
 		c.Destinations = append(c.Destinations, option{Value: "ext:" + e.Number, Label: label})
 	}
+	for _, b := range d.Voicemail.Boxes {
+		c.Destinations = append(c.Destinations, option{Value: "voicemail:" + b.Extension, Label: "Mailbox " + b.Extension})
+	}
 	for _, g := range d.RingGroups {
 		c.Destinations = append(c.Destinations, option{Value: "group:" + g.Name, Label: "Ring group " + g.Name})
 	}
@@ -266,7 +269,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 }
 
 // destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), number:DIGITS (an outside number) or hangup."
+const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), number:DIGITS (an outside number) or hangup."
 
 func destField(id, label, value, help string) *field {
 	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
@@ -307,7 +310,7 @@ func memberFields(prefix, what string, ms []store.GroupMember, ringHelp string) 
 		}
 		out = append(out, dest,
 			&field{ID: p + "ring_s", Name: p + "ring_s", Label: fmt.Sprintf("%s %d ring time (seconds)", what, j+1), Type: "number", Value: ring,
-				Min: "1", Max: "600", InputMode: "numeric", Help: rh})
+				Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric", Help: rh})
 	}
 	return out
 }

@@ -358,8 +358,10 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 			destField("forward_always", "Forward every call to", r.ForwardAlways, "Empty: off."),
 			destField("forward_busy", "Forward when busy to", r.ForwardBusy, "Empty: the caller hears busy."),
 			destField("forward_no_answer", "Forward when not answered to", r.ForwardNoAnswer, "Empty: off."),
-			{ID: "no_answer_s", Name: "no_answer_s", Label: "Not answered after (seconds)", Type: "number", Value: itoaBlank(r.NoAnswerS), Min: "1", Max: "600", InputMode: "numeric",
-				Help: "How long the extension rings before forwarding or follow-me. Empty: 20."},
+			{ID: "no_answer_s", Name: "no_answer_s", Label: "Not answered after (seconds)", Type: "number", Value: itoaBlank(r.NoAnswerS),
+				Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric",
+				Help: fmt.Sprintf("How long the extension rings before forwarding or follow-me: %d to %d seconds. Empty: %d.",
+					store.MinRingS, store.MaxRingS, int(dialplan.DefaultNoAnswer/time.Second))},
 			destField("forward_unavailable", "Forward when unreachable to", r.ForwardUnavailable, "When the phone is not registered or its port is faulty. Empty: off."),
 		}
 		fs = append(fs, memberFields("follow_me", "Follow-me number", r.FollowMe,
