@@ -111,8 +111,15 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	// Dial plan → Extension rules: 101 not answered in 5 s → its mailbox.
 	do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-extension_rules")),
 		chromedp.Click(chromedp.ID("dialplan-link-extension_rules")), chromedp.WaitVisible(chromedp.ID("new-object")),
-		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")),
-		chromedp.SetValue(chromedp.ID("extension"), "101"), fillID("forward_no_answer", "voicemail:101"), fillID("no_answer_s", "5"),
+		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")))
+	// The form offers the new mailbox as a destination and says, before
+	// sending, the shortest ring time the box takes.
+	if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`[
+		document.querySelector('#destinations option[value="voicemail:101"]') !== null,
+		document.getElementById("no_answer_s").min].join("|")`)); err != nil || got != "true|5" {
+		t.Errorf("the extension rule form: mailbox offered|ring-time minimum = %q, %v; want true|5", got, err)
+	}
+	do(chromedp.SetValue(chromedp.ID("extension"), "101"), fillID("forward_no_answer", "voicemail:101"), fillID("no_answer_s", "5"),
 		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
 	if row := text("objects"); !strings.Contains(row, "forward no answer → voicemail:101") {
 		t.Errorf("extension rules listed: %q", row)
