@@ -841,7 +841,7 @@ var conditionKind = &objectKind[store.Condition]{
 			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: cd.Name, MaxLength: 32, Required: true, Autocomplete: "off",
 				Help: "A short name, e.g. boss-mobile: routes, menu keys and short numbers reach it as cond:NAME."},
 			destField("destination", "First ring", cd.Destination, "What the call reaches first: ext:, fxs:, group:, number: (e.g. a mobile) or queue:. An extension's own busy and no-answer forwarding give way to this page's; its forward-always still applies."),
-			{ID: "no_answer_s", Name: "no_answer_s", Label: "Ring for (seconds)", Type: "number", Value: itoaBlank(cd.NoAnswerS), Min: "0", InputMode: "numeric",
+			{ID: "no_answer_s", Name: "no_answer_s", Label: "Ring for (seconds)", Type: "number", Value: itoaBlank(cd.NoAnswerS), Min: "0", Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric",
 				Help: "5 to 600 seconds before “No answer” applies. Empty: the destination's own ring time (the box's no-answer time for a phone, one round for a ring group). Not for a queue."},
 			destField("no_answer", "No answer, go to", cd.NoAnswer, "Where the call goes when nobody answers, e.g. voicemail:101. Empty: the call ends."),
 			destField("busy", "Busy, go to", cd.Busy, "Where the call goes when the destination is busy. Empty: the caller hears busy."),
