@@ -100,8 +100,13 @@ func TestBrowserBackupVoicemail(t *testing.T) {
 	if err := os.WriteFile(file, []byte("\x1f\x8b backup"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.WaitVisible(chromedp.ID("rs-form")),
-		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+	// The download may have replaced the page (a browser navigates when
+	// the answer is not an attachment): start the restore from a fresh
+	// page whose deferred script has run, or the click submits the form
+	// natively before maintenance.js has taken it over.
+	do(t, ctx, chromedp.Navigate(base+"/maintenance"), chromedp.WaitVisible(chromedp.ID("rs-form")))
+	waitJS(t, ctx, "the page's scripts", `document.readyState === "complete"`)
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
 		chromedp.SetUploadFiles(chromedp.ID("rs-file"), []string{file}),
 		chromedp.SetValue(chromedp.ID("rs-voicemail"), "replace"),
 		chromedp.Click(chromedp.ID("rs-submit")))
