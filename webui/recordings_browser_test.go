@@ -81,11 +81,16 @@ func TestBrowserRecordings(t *testing.T) {
 	screenshot(t, ctx, "recordings")
 
 	// Replace a built-in with an MP3: the link fills in the name.
-	do(t, ctx, chromedp.Click(chromedp.ID("replace-goodbye")), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	// Wait for the new page itself: the old one has an upload form too.
+	do(t, ctx, chromedp.Click(chromedp.ID("replace-goodbye")))
+	waitJS(t, ctx, "the Replace page", `location.search.includes("replace=goodbye") && document.readyState === "complete"`)
 	if v := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("upload-name").value`)); v != "goodbye" {
 		t.Errorf("name after Replace: %q", v)
 	}
-	do(t, ctx, chromedp.SetUploadFiles(byID("upload-file"), []string{mp3}),
+	// A flash still shown would satisfy the wait below before the
+	// answer's page arrives: remove any.
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("flash")?.remove()`),
+		chromedp.SetUploadFiles(byID("upload-file"), []string{mp3}),
 		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
 	if f := text(t, ctx, "flash"); !strings.Contains(f, `instead of the built-in prompt "goodbye"`) {
 		t.Errorf("flash: %q", f)
