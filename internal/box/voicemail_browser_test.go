@@ -21,6 +21,61 @@ import (
 // forms' "boxes[0].pin").
 func byID(id string) chromedp.CSS { return chromedp.CSS(`[id="` + id + `"]`) }
 
+// fillByID clears the input with the given id and types value into it.
+func fillByID(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Clear(byID(id)), chromedp.SendKeys(byID(id), value))
+}
+
+// boxBrowser is a headless Chromium logged in to the box's web UI as the
+// installer (whose password is testPassword).
+type boxBrowser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// loggedIn starts Chromium for the test, ending after timeout, and logs in.
+func loggedIn(t *testing.T, base string, timeout time.Duration) *boxBrowser {
+	t.Helper()
+	br := &boxBrowser{t: t, ctx: browsertest.Launch(t, timeout)}
+	br.do(chromedp.Navigate(base+"/status"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword), chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("nav-dialplan")))
+	return br
+}
+
+func (br *boxBrowser) do(steps ...chromedp.Action[chromedp.Void]) {
+	br.t.Helper()
+	browsertest.Do(br.t, br.ctx, steps...)
+}
+
+// text is the trimmed text of the element with the given id.
+func (br *boxBrowser) text(id string) string {
+	br.t.Helper()
+	s, err := chromedp.Run(br.ctx, chromedp.TextContent(byID(id)))
+	if err != nil {
+		br.t.Fatalf("text of #%s: %v", id, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitJS polls a condition through DevTools evaluation (the page's CSP
+// forbids chromedp.Poll's new Function).
+func (br *boxBrowser) waitJS(what, expr string, within time.Duration) {
+	br.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok, err := chromedp.Run(br.ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(br.ctx, chromedp.Location())
+			br.t.Fatalf("waiting for %s at %s: %v", what, loc, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestBrowserVoicemailInstallerAndCaller is voicemail as an installer and
 // a caller meet it, in a real headless Chromium against the whole box on
 // the simulated board:
@@ -52,45 +107,8 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 		AnswerAfterRings: 2, Destination: "101"}); err != nil {
 		t.Fatal(err)
 	}
-	base := "https://" + b.WebAddr()
-
-	bctx := browsertest.Launch(t, 80*time.Second)
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		browsertest.Do(t, bctx, steps...)
-	}
-	text := func(id string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.TextContent(byID(id)))
-		if err != nil {
-			t.Fatalf("text of #%s: %v", id, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	fillID := func(id, value string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(chromedp.Clear(byID(id)), chromedp.SendKeys(byID(id), value))
-	}
-	// waitJS polls a condition through DevTools evaluation (the page's CSP
-	// forbids chromedp.Poll's new Function).
-	waitJS := func(what, expr string, within time.Duration) {
-		t.Helper()
-		deadline := time.Now().Add(within)
-		for {
-			ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr))
-			if err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				loc, _ := chromedp.Run(bctx, chromedp.Location())
-				t.Fatalf("waiting for %s at %s: %v", what, loc, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
-	do(chromedp.Navigate(base+"/status"), chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword), chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("nav-dialplan")))
+	br := loggedIn(t, "https://"+b.WebAddr(), 80*time.Second)
+	bctx, do, text, fillID, waitJS := br.ctx, br.do, br.text, fillByID, br.waitJS
 
 	// Dial plan → Voicemail: 1234 is refused beside the PIN field.
 	do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-voicemail")),

@@ -1,0 +1,111 @@
+package box
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"minipbx/board/sim"
+	"minipbx/dsp"
+)
+
+// studioWAV is a hz tone of seconds as a 44.1 kHz 16-bit stereo WAV file,
+// what a studio hands over.
+func studioWAV(hz, seconds float64) []byte {
+	const r = 44100
+	n := int(seconds * r)
+	le := binary.LittleEndian
+	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
+	h = le.AppendUint32(h, 16)
+	h = le.AppendUint16(h, 1)
+	h = le.AppendUint16(h, 2)
+	h = le.AppendUint32(h, r)
+	h = le.AppendUint32(h, r*4)
+	h = le.AppendUint16(h, 4)
+	h = le.AppendUint16(h, 16)
+	h = append(h, "data"...)
+	h = le.AppendUint32(h, uint32(4*n))
+	for i := range n {
+		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
+		h = le.AppendUint16(le.AppendUint16(h, v), v)
+	}
+	le.PutUint32(h[4:], uint32(len(h)-8))
+	return h
+}
+
+// TestBrowserRecordingOnAVoiceMenu: the installer uploads the studio's
+// welcome (a 44.1 kHz stereo WAV of 1 kHz) through the Recordings page's
+// real form in Chromium, makes a voice menu of it on Dial plan → Voice
+// menus (the recordings list offers it), Dial plan → Inbound routes sends
+// the telco lines there, and a caller on a telco line
+// hears it: the same tone, at the line's 8 kHz. The Recordings page then
+// shows the recording in use by the menu, so it cannot be deleted from
+// under it.
+func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
+	b := startBox(t, "")
+	ctx := tctx(t, 60*time.Second)
+	if err := b.Exchange().SetAdminPassword(ctx, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	wav := filepath.Join(t.TempDir(), "Welcome (studio).wav")
+	if err := os.WriteFile(wav, studioWAV(1000, 2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	br := loggedIn(t, "https://"+b.WebAddr(), 50*time.Second)
+
+	br.do(chromedp.Click(chromedp.ID("nav-recordings")), chromedp.WaitVisible(chromedp.ID("upload-form")),
+		fillByID("upload-name", "welcome"), chromedp.SetUploadFiles(byID("upload-file"), []string{wav}),
+		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if f := br.text("flash"); !strings.Contains(f, "welcome.wav is saved (0:02 long)") {
+		t.Errorf("flash after the upload: %q", f)
+	}
+
+	br.do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-ivr_menus")),
+		chromedp.Click(chromedp.ID("dialplan-link-ivr_menus")), chromedp.WaitVisible(chromedp.ID("new-object")),
+		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")))
+	if ok, err := chromedp.Run(br.ctx, chromedp.Evaluate[bool](`document.querySelector('#recordings option[value="welcome.wav"]') !== null`)); err != nil || !ok {
+		t.Errorf("the menu form does not offer the upload: %v, %v", ok, err)
+	}
+	br.do(fillByID("name", "main"), fillByID("prompts[0].file", "welcome.wav"),
+		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.Menus) != 1 || len(c.Menus[0].Prompts) != 1 || c.Menus[0].Prompts[0].File != "welcome.wav" {
+		t.Fatalf("menus saved: %+v, %v", c.Menus, err)
+	}
+
+	// Dial plan → Inbound routes: the telco lines' calls go to the menu.
+	br.do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-inbound_routes")),
+		chromedp.Click(chromedp.ID("dialplan-link-inbound_routes")), chromedp.WaitVisible(chromedp.ID("new-object")),
+		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")),
+		fillByID("name", "main-line"), fillByID("destination", "menu:main"),
+		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
+		t.Fatalf("inbound routes saved: %+v, %v", c.InboundRoutes, err)
+	}
+
+	line := b.Sim().Line(1)
+	if err := line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.Ring(dsp.CallerIDMessage{Number: "0301234567", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.WaitSeized(ctx); err != nil {
+		t.Fatalf("the menu did not answer: %v", err)
+	}
+	line.Record()
+	waitTone(t, "the uploaded welcome on the line", line.Recording, 15, 10*time.Second)
+	if err := line.Hangup(sim.HangupLoopDrop); err != nil {
+		t.Fatal(err)
+	}
+
+	br.do(chromedp.Click(chromedp.ID("nav-recordings")), chromedp.WaitVisible(byID("rec-welcome.wav")))
+	if row := br.text("rec-welcome.wav"); !strings.Contains(row, "menu main") || !strings.Contains(row, "in use") {
+		t.Errorf("the recording's row: %q", row)
+	}
+}
