@@ -28,13 +28,17 @@ const (
 	// DispositionVoicemail: the box's voicemail answered the caller (to
 	// take a message, or the owner listening at *97/*98).
 	DispositionVoicemail = "voicemail"
+	// DispositionAbandoned: the caller hung up while the box itself had
+	// the call — still dialling, in a voice menu, an announcement or a
+	// queue.
+	DispositionAbandoned = "abandoned"
 )
 
 // Dispositions returns every valid CallRecord.Disposition.
 func Dispositions() []string {
 	return []string{DispositionAnswered, DispositionBusy, DispositionNoAnswer, DispositionNotFound,
 		DispositionUnavailable, DispositionCancelled, DispositionFailed, DispositionCongestion, DispositionForbidden, DispositionRejected,
-		DispositionVoicemail}
+		DispositionVoicemail, DispositionAbandoned}
 }
 
 const (
