@@ -13,6 +13,7 @@ import (
 
 	"minipbx/board/sim"
 	"minipbx/dsp"
+	"minipbx/telephony/store"
 )
 
 // studioWAV is a hz tone of seconds as a 44.1 kHz 16-bit stereo WAV file,
@@ -103,6 +104,10 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	if err := line.Hangup(sim.HangupLoopDrop); err != nil {
 		t.Fatal(err)
 	}
+	// Hanging up in the menu is a call like any other in the history.
+	b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Source == "fxo:1" && r.Caller == "0301234567" && r.Disposition == store.DispositionAbandoned
+	})
 
 	br.do(chromedp.Click(chromedp.ID("nav-recordings")), chromedp.WaitVisible(byID("rec-welcome.wav")))
 	if row := br.text("rec-welcome.wav"); !strings.Contains(row, "menu main") || !strings.Contains(row, "in use") {
