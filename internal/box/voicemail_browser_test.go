@@ -94,7 +94,8 @@ func (br *boxBrowser) waitJS(what, expr string, within time.Duration) {
 //     itself (the live event); the mailbox lists it with the caller's
 //     number, and its player plays the box's WAV (Chromium decodes it,
 //     duration that of the message). "Mark as heard" puts the lamp out;
-//     Delete, after its confirmation, leaves the mailbox empty.
+//     Delete, after its confirmation, leaves the mailbox empty. The call
+//     history shows the call as voicemail's.
 func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	b := startBox(t, "")
 	ctx := tctx(t, 90*time.Second)
@@ -228,7 +229,8 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 
 	// The mailbox: the caller's number, the length, the player.
 	do(chromedp.Click(chromedp.ID("open-101")), chromedp.WaitVisible(chromedp.ID("msg-"+msg.ID)))
-	if row := text("msg-" + msg.ID); !strings.Contains(row, "0301234567") || !strings.Contains(row, "0:03") || !strings.Contains(row, "new") {
+	if row := text("msg-" + msg.ID); !strings.Contains(row, "OUTSIDE CALLER") || !strings.Contains(row, "0301234567") ||
+		!strings.Contains(row, "0:03") || !strings.Contains(row, "new") {
 		t.Errorf("message row: %q", row)
 	}
 	play := `document.getElementById("play-` + msg.ID + `")`
@@ -264,6 +266,12 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	}
 	if ph.MessageWaiting() {
 		t.Error("101's lamp lit again after the delete")
+	}
+
+	// The call history tells the call went to voicemail.
+	do(chromedp.Click(chromedp.ID("nav-calls")), chromedp.WaitVisible(chromedp.ID("call-records")))
+	if h := text("call-records"); !strings.Contains(h, "0301234567") || !strings.Contains(h, "voicemail") {
+		t.Errorf("call history: %q", h)
 	}
 }
 
