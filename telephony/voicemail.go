@@ -485,10 +485,13 @@ func (x *Exchange) listen(v *voice, box string, saved bool) bool {
 	}
 }
 
-// playMessage says "Message N from DIGITS" and plays message m. It
+// playMessage says "Message N, received WHEN, from DIGITS" (WHEN as
+// prompts.When says it, in the box's time zone) and plays message m. It
 // reports whether the message played to its end (no key stopped it).
 func (x *Exchange) playMessage(v *voice, i int, m voicemail.Message) (heard, ok bool) {
 	words := append([]string{prompts.VMMessageN}, prompts.Number(i+1)...)
+	words = append(words, prompts.VMReceived)
+	words = append(words, prompts.When(m.Received, x.now().In(v.loc))...)
 	if m.Caller.Number != "" && m.Caller.Withheld == "" {
 		words = append(words, prompts.VMFrom)
 		words = append(words, prompts.Digits(m.Caller.Number)...)
@@ -671,6 +674,9 @@ type voice struct {
 	// wait is the wait for a key after a prompt; interDigit the pause
 	// that ends a number.
 	wait, interDigit time.Duration
+	// loc is the box's time zone (System.TimeZone): when a message came
+	// is said as the owner's clock and calendar have it.
+	loc *time.Location
 }
 
 func (x *Exchange) newVoice(ctx context.Context, c *call, p *plan, log *slog.Logger) *voice {
@@ -678,7 +684,11 @@ func (x *Exchange) newVoice(ctx context.Context, c *call, p *plan, log *slog.Log
 	if interDigit <= 0 {
 		interDigit = 4 * time.Second
 	}
-	return &voice{x: x, ctx: ctx, c: c, log: log, wait: x.vmState.wait(), interDigit: interDigit}
+	loc, err := time.LoadLocation(p.cfg.System.TimeZone)
+	if err != nil { // the store validates the zone; should one still be unknown, UTC
+		loc = time.UTC
+	}
+	return &voice{x: x, ctx: ctx, c: c, log: log, wait: x.vmState.wait(), interDigit: interDigit, loc: loc}
 }
 
 // cause is how the flow ends: CauseCancelled when the caller hung up.

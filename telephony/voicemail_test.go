@@ -193,7 +193,7 @@ func newVMBox(t *testing.T, edit func(c *store.Config), now func() time.Time) *v
 	st := newFakeStore(cfg)
 	b := &vmBox{log: &vmLog{}}
 	var x *Exchange
-	vm, err := voicemail.Open(t.TempDir(), voicemail.Options{OnChange: func(box string, n, h int) {
+	vm, err := voicemail.Open(t.TempDir(), voicemail.Options{Now: now, OnChange: func(box string, n, h int) {
 		if x != nil {
 			x.MailboxChanged(box, n, h)
 		}
@@ -504,10 +504,19 @@ func TestMailboxWrongPINsHangUpAndLock(t *testing.T) {
 }
 
 func TestMailboxAnyPlaysDeletesAndSaves(t *testing.T) {
-	b := newVMBox(t, nil, nil)
+	// The box is in New York; the owner listens at 3:30 PM on Sunday 22
+	// November 2026 to a message from yesterday morning and one from a
+	// quarter of an hour ago, and hears when each came in New York time.
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 11, 21, 9, 5, 0, 0, ny)}
+	b := newVMBox(t, func(c *store.Config) { c.System.TimeZone = "America/New_York" }, clk.now)
 	addMessage(t, b.vm, "201", channel.CallerID{Number: "102", Name: "Bob"}, tone(1000, 8000, 1200*time.Millisecond))
-	time.Sleep(1100 * time.Millisecond) // message IDs and order are by the second
+	clk.set(time.Date(2026, 11, 22, 15, 15, 0, 0, ny))
 	addMessage(t, b.vm, "201", channel.CallerID{Withheld: "P"}, tone(700, 8000, 1200*time.Millisecond))
+	clk.set(time.Date(2026, 11, 22, 15, 30, 0, 0, ny))
 	in := newVMCaller("202", "*98")
 	b.x.Accept(in)
 	keys(in, "201#4826#1")
@@ -519,8 +528,8 @@ func TestMailboxAnyPlaysDeletesAndSaves(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !b.said("vm-you-have 2 vm-new vm-messages") || !b.said("vm-message-n 1 vm-from 1 0 2") {
-		t.Error("counts or the first message's caller not said")
+	if !b.said("vm-you-have 2 vm-new vm-messages") || !b.said("vm-message-n 1 vm-received yesterday at 9 oh 5 am vm-from 1 0 2") {
+		t.Error("counts, or when the first message came and its caller, not said")
 	}
 	heard := loudPart(in.audio.heardAudio())
 	if m := audiotest.Analyze(heard, 1000); len(heard) < 9000 || m.SNR < 20 {
@@ -528,7 +537,7 @@ func TestMailboxAnyPlaysDeletesAndSaves(t *testing.T) {
 	}
 	keys(in, "7") // delete it; the second plays
 	deadline = time.Now().Add(5 * time.Second)
-	for !b.said("vm-message-n 1 vm-unknown-caller") {
+	for !b.said("vm-message-n 1 vm-received today at 3 15 pm vm-unknown-caller") {
 		if time.Now().After(deadline) {
 			t.Fatal("the second message (withheld caller) was not announced")
 		}
