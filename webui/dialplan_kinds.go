@@ -724,7 +724,10 @@ var trunkKind = &objectKind[store.Trunk]{
 	},
 	parse: func(v url.Values, p *formParser, t store.Trunk) store.Trunk {
 		t.Name, t.Mode, t.Host, t.Transport = p.str("name"), p.str("mode"), p.str("host"), p.str("transport")
-		if t.TLSCA = p.str("tls_ca"); t.TLSCA != "" {
+		// A browser posts a text area's lines ended by CR LF: stored so,
+		// a CA given through the API (LF) would change at every save of
+		// the form and restart the trunk, its TLS connection dropped.
+		if t.TLSCA = strings.ReplaceAll(p.str("tls_ca"), "\r\n", "\n"); t.TLSCA != "" {
 			t.TLSCA += "\n"
 		}
 		if t.Transport == "udp" {
