@@ -101,7 +101,7 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	if err := ph.WaitDialled(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// "Message 1 from 2 0 1", then the message itself.
+	// "Message 1, received today at …, from 2 0 1", then the message itself.
 	ph.Record()
 	waitTone(t, "the message played back", ph.Recording, 12, 30*time.Second)
 	if err := ph.DialDTMF("7"); err != nil {
