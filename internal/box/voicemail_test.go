@@ -79,7 +79,9 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("messages %+v, %v", msgs, err)
 	}
-	if m := msgs[0]; m.Caller.Number != "201" || m.DurationMS < 1800 || m.DurationMS > 2400 {
+	// About 2 s: the phone's 2 s of tone, give or take the beep's end
+	// and a loaded machine's late packets (trailing silence is trimmed).
+	if m := msgs[0]; m.Caller.Number != "201" || m.DurationMS < 1500 || m.DurationMS > 2600 {
 		t.Errorf("message %+v, want 2 s from 201", m)
 	}
 
