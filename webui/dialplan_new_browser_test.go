@@ -310,8 +310,8 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	}
 }
 
-// TestBrowserInboundRouteCallerLists: a caller list made on its form and
-// one already there are offered by the inbound route's caller-list
+// TestBrowserInboundRouteCallerLists: a caller list made on its form
+// (then moved up the list) and one already there are offered by the inbound route's caller-list
 // selects (those and nothing else); the route keeps them in the order
 // chosen, one listed twice is refused beside the second choice, and an
 // edit reorders them.
@@ -330,11 +330,20 @@ func TestBrowserInboundRouteCallerLists(t *testing.T) {
 	if row := text(t, ctx, "object-1"); !strings.Contains(row, "vip") || !strings.Contains(row, "route: 2 numbers → ext:102") {
 		t.Errorf("caller list listed as %q", row)
 	}
+	// The first list that matches wins: the installer puts vip first.
+	follow(t, ctx, "object-1", chromedp.Click(chromedp.ID("up-1")))
+	if a, b := text(t, ctx, "object-0"), text(t, ctx, "object-1"); !strings.HasPrefix(a, "vip") || !strings.HasPrefix(b, "blocked") {
+		t.Errorf("after moving vip up: %q, %q", a, b)
+	}
+	if cl := storedPlan(t, db).Classifiers; len(cl) != 2 || cl[0].Name != "vip" || cl[0].Destination != "ext:102" ||
+		!slices.Equal(cl[0].Numbers, []string{"84951234567", "8916XXXXXXX"}) || cl[1].Name != "blocked" {
+		t.Fatalf("stored caller lists %+v", cl)
+	}
 
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/inbound_routes"), chromedp.WaitVisible(chromedp.ID("new-object")))
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("new-object")))
 	for _, id := range []string{"classifiers[0]", "classifiers[1]"} {
-		if got := options(t, ctx, id); !slices.Equal(got, []string{"", "blocked", "vip"}) {
+		if got := options(t, ctx, id); !slices.Equal(got, []string{"", "vip", "blocked"}) {
 			t.Errorf("%s offers %q, want the caller lists only", id, got)
 		}
 	}
