@@ -31,6 +31,14 @@ func listRows(prefix, label string, values, choices []string, none, help string)
 	return out
 }
 
+// countOf says n things in the list pages' words: "1 number", "2 numbers".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // parseRows reads rows named prefix[0], prefix[1]…, dropping empty ones.
 func parseRows(prefix string, v url.Values, p *formParser) []string {
 	var out []string
@@ -241,7 +249,7 @@ var scheduleKind = &objectKind[store.Schedule]{
 	detail: func(s store.Schedule) string {
 		d := strings.Join(s.Hours, "; ")
 		if len(s.Holidays) > 0 {
-			d += fmt.Sprintf("; %d holidays", len(s.Holidays))
+			d += "; " + countOf(len(s.Holidays), "holiday", "holidays")
 		}
 		return d
 	},
@@ -284,7 +292,7 @@ var classifierKind = &objectKind[store.Classifier]{
 	list: func(d *store.DialPlan) *[]store.Classifier { return &d.Classifiers },
 	name: func(c store.Classifier) string { return c.Name },
 	detail: func(c store.Classifier) string {
-		s := fmt.Sprintf("%s: %d numbers", c.Action, len(c.Numbers))
+		s := c.Action + ": " + countOf(len(c.Numbers), "number", "numbers")
 		if c.Destination != "" {
 			s += " → " + c.Destination
 		}
@@ -661,7 +669,7 @@ var trunkKind = &objectKind[store.Trunk]{
 	detail: func(t store.Trunk) string {
 		s := t.Mode + " " + t.Host
 		if len(t.DIDs) > 0 {
-			s += fmt.Sprintf(", %d numbers", len(t.DIDs))
+			s += ", " + countOf(len(t.DIDs), "number", "numbers")
 		}
 		return s
 	},

@@ -332,7 +332,8 @@ func TestBrowserInboundRouteCallerLists(t *testing.T) {
 	}
 	// The first list that matches wins: the installer puts vip first.
 	follow(t, ctx, "object-1", chromedp.Click(chromedp.ID("up-1")))
-	if a, b := text(t, ctx, "object-0"), text(t, ctx, "object-1"); !strings.HasPrefix(a, "vip") || !strings.HasPrefix(b, "blocked") {
+	if a, b := text(t, ctx, "object-0"), text(t, ctx, "object-1"); !strings.HasPrefix(a, "vip") || !strings.HasPrefix(b, "blocked") ||
+		!strings.Contains(b, "reject: 1 number\n") {
 		t.Errorf("after moving vip up: %q, %q", a, b)
 	}
 	if cl := storedPlan(t, db).Classifiers; len(cl) != 2 || cl[0].Name != "vip" || cl[0].Destination != "ext:102" ||
