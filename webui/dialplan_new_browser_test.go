@@ -186,7 +186,8 @@ func storedPlan(t *testing.T, db *store.DB) store.Config {
 // through their forms in Chromium, each refused once beside its field with
 // what was typed kept — a prompt too short, a time condition naming no
 // schedule, a condition whose first ring is a voice menu, and the loop
-// time:a → cond:b → time:a — then each is listed and edited.
+// time:a → cond:b → time:a — then each is listed and edited; the time
+// condition cannot be deleted while others lead to it.
 func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	base, db := serveStoreForBrowser(t, func(c *store.Config) error {
 		c.Schedules = []store.Schedule{{Name: "office", Hours: []string{"mon-fri 09:00-18:00"}}}
@@ -293,6 +294,15 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	submit(t, ctx, "flash")
 	if row := text(t, ctx, "object-0"); !strings.Contains(row, "→ time:a") {
 		t.Errorf("edited announcement listed as %q", row)
+	}
+
+	// Condition b's busy way and the announcement still lead to time:a,
+	// so deleting a is refused, both named on the list page.
+	do(t, ctx, chromedp.Navigate(base+"/dialplan/time_conditions"), chromedp.WaitVisible(chromedp.ID("delete-0")))
+	follow(t, ctx, "confirm-delete", chromedp.Click(chromedp.ID("delete-0")))
+	follow(t, ctx, "page-error", chromedp.Click(chromedp.ID("confirm-delete")))
+	if msg := text(t, ctx, "page-error"); !strings.Contains(msg, "Conditions “b”, busy") || !strings.Contains(msg, "Announcements “closed”, then") {
+		t.Errorf("deleting a time condition in use: %q", msg)
 	}
 
 	c := storedPlan(t, db)
