@@ -3,9 +3,7 @@ package telephony
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -14,30 +12,6 @@ import (
 	"minipbx/internal/audiotest"
 	"minipbx/telephony/store"
 )
-
-// studioWAV is a hz tone of seconds as a 44.1 kHz 16-bit stereo WAV file,
-// what a studio or a laptop's recorder hands an installer.
-func studioWAV(hz, seconds float64) []byte {
-	const r = 44100
-	n := int(seconds * r)
-	le := binary.LittleEndian
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	h = le.AppendUint32(h, 16)
-	h = le.AppendUint16(h, 1)
-	h = le.AppendUint16(h, 2)
-	h = le.AppendUint32(h, r)
-	h = le.AppendUint32(h, r*4)
-	h = le.AppendUint16(h, 4)
-	h = le.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = le.AppendUint32(h, uint32(4*n))
-	for i := range n {
-		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
-		h = le.AppendUint16(le.AppendUint16(h, v), v)
-	}
-	le.PutUint32(h[4:], uint32(len(h)-8))
-	return h
-}
 
 // An uploaded recording is what an announcement plays to the next caller:
 // the 44.1 kHz stereo file comes out of the exchange as the same tone at
@@ -48,7 +22,7 @@ func TestSaveRecordingPlaysInAnnouncement(t *testing.T) {
 		c.InboundRoutes = []store.InboundRoute{{Name: "main", Destination: "announce:welcome"}}
 	})
 	ctx := context.Background()
-	rec, err := b.x.SaveRecording(ctx, "welcome", bytes.NewReader(studioWAV(1000, 0.6)))
+	rec, err := b.x.SaveRecording(ctx, "welcome", bytes.NewReader(audiotest.StudioWAV(1000, 0.6)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +67,7 @@ func TestSaveRecordingReplacesBuiltin(t *testing.T) {
 	// (The exchange's prompts look at a replacement again within seconds
 	// of loading a phrase; nothing said goodbye yet, so the first load
 	// sees it at once.)
-	rec, err := b.x.SaveRecording(ctx, "goodbye.wav", bytes.NewReader(studioWAV(600, 1)))
+	rec, err := b.x.SaveRecording(ctx, "goodbye.wav", bytes.NewReader(audiotest.StudioWAV(600, 1)))
 	if err != nil || rec.Replaces != "goodbye" {
 		t.Fatalf("SaveRecording(goodbye) = %+v, %v", rec, err)
 	}
@@ -136,7 +110,7 @@ func TestRecordingsWithoutPromptDir(t *testing.T) {
 	if _, err := x.Recordings(context.Background()); !errors.Is(err, errNoPromptDir) {
 		t.Errorf("Recordings without a data directory: %v", err)
 	}
-	if _, err := x.SaveRecording(context.Background(), "x", bytes.NewReader(studioWAV(440, 0.2))); !errors.Is(err, errNoPromptDir) {
+	if _, err := x.SaveRecording(context.Background(), "x", bytes.NewReader(audiotest.StudioWAV(440, 0.2))); !errors.Is(err, errNoPromptDir) {
 		t.Errorf("SaveRecording without a data directory: %v", err)
 	}
 }
@@ -147,7 +121,7 @@ func TestRecordingsWithoutPromptDir(t *testing.T) {
 func TestPromptFilesShared(t *testing.T) {
 	b := announceBox(t, func(c *store.Config) {})
 	ctx := context.Background()
-	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(studioWAV(500, 1))); err != nil {
+	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(500, 1))); err != nil {
 		t.Fatal(err)
 	}
 	first := func() []int16 {
@@ -177,7 +151,7 @@ func TestPromptFilesShared(t *testing.T) {
 	if m := audiotest.Analyze(a[1000:], 500); m.SNR < 25 {
 		t.Errorf("first play: SNR %.1f", m.SNR)
 	}
-	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(studioWAV(900, 2))); err != nil {
+	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(900, 2))); err != nil {
 		t.Fatal(err)
 	}
 	if m := audiotest.Analyze(first()[1000:], 900); m.SNR < 25 {

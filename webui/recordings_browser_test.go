@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"minipbx/internal/audiotest"
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
 )
@@ -27,7 +28,7 @@ func TestBrowserRecordings(t *testing.T) {
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "Welcome (studio).wav")
 	txt := filepath.Join(dir, "notes.txt")
-	if err := os.WriteFile(wav, studioWAV(1000, 1.5), 0o644); err != nil {
+	if err := os.WriteFile(wav, audiotest.StudioWAV(1000, 1.5), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(txt, []byte("this is not audio"), 0o644); err != nil {

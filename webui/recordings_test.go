@@ -2,10 +2,8 @@ package webui
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"html"
-	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -18,29 +16,6 @@ import (
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
 )
-
-// studioWAV is a hz tone of seconds as a 44.1 kHz 16-bit stereo WAV file.
-func studioWAV(hz, seconds float64) []byte {
-	const r = 44100
-	n := int(seconds * r)
-	le := binary.LittleEndian
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	h = le.AppendUint32(h, 16)
-	h = le.AppendUint16(h, 1)
-	h = le.AppendUint16(h, 2)
-	h = le.AppendUint32(h, r)
-	h = le.AppendUint32(h, r*4)
-	h = le.AppendUint16(h, 4)
-	h = le.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = le.AppendUint32(h, uint32(4*n))
-	for i := range n {
-		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
-		h = le.AppendUint16(le.AppendUint16(h, v), v)
-	}
-	le.PutUint32(h[4:], uint32(len(h)-8))
-	return h
-}
 
 // upload posts the upload form as a browser does (multipart), with the
 // session's CSRF token unless csrf is given.
@@ -90,7 +65,7 @@ func TestRecordingsPageUploadPlayDelete(t *testing.T) {
 	}
 
 	// Name left empty: taken from the file's name.
-	w = c.upload("", "Welcome Message.wav", studioWAV(1000, 1))
+	w = c.upload("", "Welcome Message.wav", audiotest.StudioWAV(1000, 1))
 	if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/recordings#rec-welcome-message.wav") {
 		t.Fatalf("upload: %d %s\n%s", w.Code, w.Header().Get("Location"), w.Body)
 	}
@@ -121,7 +96,7 @@ func TestRecordingsPageUploadPlayDelete(t *testing.T) {
 	}
 
 	// The menu's recording, uploaded: now in use, no delete link.
-	if w := c.upload("welcome", "w.wav", studioWAV(500, 0.5)); w.Code != http.StatusSeeOther {
+	if w := c.upload("welcome", "w.wav", audiotest.StudioWAV(500, 0.5)); w.Code != http.StatusSeeOther {
 		t.Fatalf("upload welcome: %d", w.Code)
 	}
 	page = c.get("/recordings").Body.String()
@@ -162,10 +137,10 @@ func TestRecordingUploadRefusals(t *testing.T) {
 		field      string
 		words      string
 	}{
-		{"After Hours", "x.wav", studioWAV(440, 0.3), "upload-name", "lower-case"},
+		{"After Hours", "x.wav", audiotest.StudioWAV(440, 0.3), "upload-name", "lower-case"},
 		{"notes", "notes.txt", []byte("just some text, which is not audio"), "upload-file", "not a WAV or MP3 file"},
 		{"x", "", nil, "upload-file", "Choose a WAV or MP3 file"},
-		{"", "%%%.wav", studioWAV(440, 0.3), "upload-name", "Give the recording a name"},
+		{"", "%%%.wav", audiotest.StudioWAV(440, 0.3), "upload-name", "Give the recording a name"},
 	} {
 		w := c.upload(tc.name, tc.file, tc.data)
 		body := html.UnescapeString(w.Body.String())
@@ -174,11 +149,11 @@ func TestRecordingUploadRefusals(t *testing.T) {
 		}
 	}
 	// A form from elsewhere (wrong token) is refused before anything is read.
-	if w := c.upload("x", "x.wav", studioWAV(440, 0.3), "forged"); w.Code != http.StatusForbidden {
+	if w := c.upload("x", "x.wav", audiotest.StudioWAV(440, 0.3), "forged"); w.Code != http.StatusForbidden {
 		t.Errorf("forged upload: %d", w.Code)
 	}
 	// Larger than the limit: refused in words, not a broken page.
-	big := append(studioWAV(440, 0.1), make([]byte, maxUploadBody)...)
+	big := append(audiotest.StudioWAV(440, 0.1), make([]byte, maxUploadBody)...)
 	if w := c.upload("big", "big.wav", big); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "larger than 10 MB") {
 		t.Errorf("oversized upload: %d", w.Code)
 	}
@@ -193,7 +168,7 @@ func TestRecordingReplaceAndRestoreBuiltin(t *testing.T) {
 	if v, _ := inputValue(w.Body.String(), "upload-name"); v != "goodbye" {
 		t.Errorf("replace link does not fill in the name: %q", v)
 	}
-	if w := c.upload("goodbye", "bye.mp3", studioWAV(700, 0.8)); w.Code != http.StatusSeeOther {
+	if w := c.upload("goodbye", "bye.mp3", audiotest.StudioWAV(700, 0.8)); w.Code != http.StatusSeeOther {
 		t.Fatalf("replace: %d %s", w.Code, w.Body)
 	}
 	page := c.get("/recordings").Body.String()
@@ -230,7 +205,7 @@ func TestRecordingReplaceAndRestoreBuiltin(t *testing.T) {
 
 func TestRecordingsDatalistInPromptForms(t *testing.T) {
 	f, c := recFixture(t)
-	if _, err := f.svc.SaveRecording(t.Context(), "welcome", bytes.NewReader(studioWAV(440, 0.4))); err != nil {
+	if _, err := f.svc.SaveRecording(t.Context(), "welcome", bytes.NewReader(audiotest.StudioWAV(440, 0.4))); err != nil {
 		t.Fatal(err)
 	}
 	w := c.get("/dialplan/ivr_menus/new")
@@ -255,12 +230,12 @@ func TestRecordingsAPI(t *testing.T) {
 		f.srv.Handler().ServeHTTP(w, r)
 		return w
 	}
-	w := put("closed", studioWAV(1000, 0.5))
+	w := put("closed", audiotest.StudioWAV(1000, 0.5))
 	var rec recordings.Recording
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &rec) != nil || rec.Name != "closed.wav" || rec.UsedBy[0] != "announcement closed" {
 		t.Fatalf("PUT: %d %s", w.Code, w.Body)
 	}
-	w = put("Closed", studioWAV(1000, 0.5))
+	w = put("Closed", audiotest.StudioWAV(1000, 0.5))
 	if e := decodeError(t, w); w.Code != 422 || len(e.Fields) != 1 || e.Fields[0].Field != "name" {
 		t.Errorf("PUT bad name: %d %+v", w.Code, e)
 	}

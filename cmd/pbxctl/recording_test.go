@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -21,26 +20,8 @@ import (
 // file, what an installer's laptop has, and returns its path.
 func toneWAV44k(t *testing.T, hz, seconds float64) string {
 	t.Helper()
-	const r = 44100
-	n := int(seconds * r)
-	le := binary.LittleEndian
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	h = le.AppendUint32(h, 16)
-	h = le.AppendUint16(h, 1)
-	h = le.AppendUint16(h, 2)
-	h = le.AppendUint32(h, r)
-	h = le.AppendUint32(h, r*4)
-	h = le.AppendUint16(h, 4)
-	h = le.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = le.AppendUint32(h, uint32(4*n))
-	for i := range n {
-		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
-		h = le.AppendUint16(le.AppendUint16(h, v), v)
-	}
-	le.PutUint32(h[4:], uint32(len(h)-8))
 	p := filepath.Join(t.TempDir(), "tone.wav")
-	if err := os.WriteFile(p, h, 0o644); err != nil {
+	if err := os.WriteFile(p, audiotest.StudioWAV(hz, seconds), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

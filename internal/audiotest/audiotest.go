@@ -3,7 +3,10 @@
 // signal-to-noise ratio.
 package audiotest
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // Tone generates a sine of freq Hz with the given peak amplitude, keeping
 // its phase across calls so frames join without clicks.
@@ -118,4 +121,29 @@ func Blocks(s []int16, freq float64, n int) []Measurement {
 		out = append(out, Analyze(s[i:i+n], freq))
 	}
 	return out
+}
+
+// StudioWAV is a hz sine of seconds (peak 6000, about −15 dBFS) as a
+// 44.1 kHz 16-bit stereo WAV file: what a studio or a laptop's recorder
+// hands an installer, and so what the box's recording import must take.
+func StudioWAV(hz, seconds float64) []byte {
+	const r = 44100
+	n := int(seconds * r)
+	le := binary.LittleEndian
+	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
+	h = le.AppendUint32(h, 16)  // fmt chunk size
+	h = le.AppendUint16(h, 1)   // PCM
+	h = le.AppendUint16(h, 2)   // channels
+	h = le.AppendUint32(h, r)   // sample rate
+	h = le.AppendUint32(h, r*4) // byte rate
+	h = le.AppendUint16(h, 4)   // block align
+	h = le.AppendUint16(h, 16)  // bits per sample
+	h = append(h, "data"...)
+	h = le.AppendUint32(h, uint32(4*n))
+	for i := range n {
+		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
+		h = le.AppendUint16(le.AppendUint16(h, v), v)
+	}
+	le.PutUint32(h[4:], uint32(len(h)-8))
+	return h
 }

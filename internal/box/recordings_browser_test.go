@@ -1,8 +1,6 @@
 package box
 
 import (
-	"encoding/binary"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,32 +11,9 @@ import (
 
 	"minipbx/board/sim"
 	"minipbx/dsp"
+	"minipbx/internal/audiotest"
 	"minipbx/telephony/store"
 )
-
-// studioWAV is a hz tone of seconds as a 44.1 kHz 16-bit stereo WAV file,
-// what a studio hands over.
-func studioWAV(hz, seconds float64) []byte {
-	const r = 44100
-	n := int(seconds * r)
-	le := binary.LittleEndian
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	h = le.AppendUint32(h, 16)
-	h = le.AppendUint16(h, 1)
-	h = le.AppendUint16(h, 2)
-	h = le.AppendUint32(h, r)
-	h = le.AppendUint32(h, r*4)
-	h = le.AppendUint16(h, 4)
-	h = le.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = le.AppendUint32(h, uint32(4*n))
-	for i := range n {
-		v := uint16(int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r)))
-		h = le.AppendUint16(le.AppendUint16(h, v), v)
-	}
-	le.PutUint32(h[4:], uint32(len(h)-8))
-	return h
-}
 
 // TestBrowserRecordingOnAVoiceMenu: the installer uploads the studio's
 // welcome (a 44.1 kHz stereo WAV of 1 kHz) through the Recordings page's
@@ -55,7 +30,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 		t.Fatal(err)
 	}
 	wav := filepath.Join(t.TempDir(), "Welcome (studio).wav")
-	if err := os.WriteFile(wav, studioWAV(1000, 2), 0o600); err != nil {
+	if err := os.WriteFile(wav, audiotest.StudioWAV(1000, 2), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	br := loggedIn(t, "https://"+b.WebAddr(), 50*time.Second)

@@ -3,8 +3,6 @@ package box
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/binary"
-	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -25,23 +23,7 @@ func TestUploadedRecordingOnATelcoLine(t *testing.T) {
 	if err := b.Exchange().SetAdminPassword(ctx, "installer-pass-1"); err != nil {
 		t.Fatal(err)
 	}
-	const r = 44100
-	le := binary.LittleEndian
-	wav := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	wav = le.AppendUint32(wav, 16)
-	wav = le.AppendUint16(wav, 1)
-	wav = le.AppendUint16(wav, 2)
-	wav = le.AppendUint32(wav, r)
-	wav = le.AppendUint32(wav, r*4)
-	wav = le.AppendUint16(wav, 4)
-	wav = le.AppendUint16(wav, 16)
-	wav = append(wav, "data"...)
-	wav = le.AppendUint32(wav, 4*2*r)
-	for i := range 2 * r { // 2 s of 1 kHz
-		v := uint16(int16(6000 * math.Sin(2*math.Pi*1000*float64(i)/r)))
-		wav = le.AppendUint16(le.AppendUint16(wav, v), v)
-	}
-	le.PutUint32(wav[4:], uint32(len(wav)-8))
+	wav := audiotest.StudioWAV(1000, 2)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "https://"+b.WebAddr()+"/api/v1/recordings/greeting", bytes.NewReader(wav))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/audiotest"
 	"minipbx/telephony/store"
 )
 
@@ -37,7 +38,7 @@ func FuzzSave(f *testing.F) {
 	var b bytes.Buffer
 	audiofile.WriteWAV(&b, make([]int16, 800), audiofile.ULaw)
 	f.Add(b.Bytes())
-	f.Add(wav44kStereo(440, 0.05))
+	f.Add(audiotest.StudioWAV(440, 0.05))
 	f.Add([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"))
 	if mp3, err := os.ReadFile("testdata/tone-1khz-44k-stereo.mp3"); err == nil {
 		f.Add(mp3[:2000])

@@ -18,32 +18,6 @@ import (
 	"minipbx/telephony/store"
 )
 
-// wav44kStereo is a hz tone of seconds at 44.1 kHz, 16-bit stereo: what
-// a laptop's recorder or a studio hands an installer.
-func wav44kStereo(hz, seconds float64) []byte {
-	const r = 44100
-	n := int(seconds * r)
-	data := make([]byte, 0, 4*n)
-	for i := range n {
-		v := int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/r))
-		data = binary.LittleEndian.AppendUint16(data, uint16(v))
-		data = binary.LittleEndian.AppendUint16(data, uint16(v))
-	}
-	le := binary.LittleEndian
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	h = le.AppendUint32(h, 16)
-	h = le.AppendUint16(h, 1)
-	h = le.AppendUint16(h, 2)
-	h = le.AppendUint32(h, r)
-	h = le.AppendUint32(h, r*4)
-	h = le.AppendUint16(h, 4)
-	h = le.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = le.AppendUint32(h, uint32(len(data)))
-	le.PutUint32(h[4:], uint32(len(h)-8+len(data)))
-	return append(h, data...)
-}
-
 // stored reads back a saved file and checks it is 8 kHz mono μ-law.
 func stored(t *testing.T, dir, file string) []int16 {
 	t.Helper()
@@ -83,7 +57,7 @@ func TestSaveWAV44kStereo(t *testing.T) {
 	d := New(t.TempDir())
 	cfg := &store.Config{}
 	cfg.Menus = []store.Menu{{Name: "main", Prompts: []store.Prompt{{File: "welcome.wav"}}}}
-	rec, err := d.Save(cfg, "welcome", bytes.NewReader(wav44kStereo(1000, 2)))
+	rec, err := d.Save(cfg, "welcome", bytes.NewReader(audiotest.StudioWAV(1000, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +86,7 @@ func TestSaveRemovesStaleTemporaryFiles(t *testing.T) {
 	if err := os.Chtimes(stale, long, long); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Save(nil, "x", bytes.NewReader(wav44kStereo(440, 0.2))); err != nil {
+	if _, err := d.Save(nil, "x", bytes.NewReader(audiotest.StudioWAV(440, 0.2))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
@@ -154,7 +128,7 @@ func fieldOf(t *testing.T, err error) store.FieldError {
 
 func TestSaveRefused(t *testing.T) {
 	d := New(t.TempDir())
-	tone := wav44kStereo(440, 0.5)
+	tone := audiotest.StudioWAV(440, 0.5)
 	big := make([]byte, MaxUploadBytes+1)
 	copy(big, tone)
 	cases := []struct {
@@ -170,7 +144,7 @@ func TestSaveRefused(t *testing.T) {
 		{"too long a name", strings.Repeat("a", 70), tone, "name", "64 characters"},
 		{"not audio", "x", []byte("hello, this is a text file, not audio at all"), "file", "not a WAV or MP3"},
 		{"too big", "x", big, "file", "larger than 10 MB"},
-		{"silent", "x", wav44kStereo(0, 0.5), "file", "silent"},
+		{"silent", "x", audiotest.StudioWAV(0, 0.5), "file", "silent"},
 		{"builtin too long", "goodbye", longWAV(MaxBuiltinSeconds + 5), "file", "at most 4 min"},
 	}
 	for _, c := range cases {
@@ -204,7 +178,7 @@ func TestDeleteInUseRefused(t *testing.T) {
 	cfg.Queues = []store.Queue{{Name: "sales", MusicOnHold: []store.Prompt{{File: "music.wav"}}}}
 	cfg.Announcements = []store.Announcement{{Name: "closed", Prompts: []store.Prompt{{File: "music.wav"}, {File: "goodbye.wav"}}}}
 	for _, n := range []string{"music", "goodbye"} {
-		if _, err := d.Save(cfg, n, bytes.NewReader(wav44kStereo(500, 0.5))); err != nil {
+		if _, err := d.Save(cfg, n, bytes.NewReader(audiotest.StudioWAV(500, 0.5))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -239,7 +213,7 @@ func TestOverrideHeardByPrompts(t *testing.T) {
 	if !slices.Equal(before, builtin) {
 		t.Fatal("without an override the built-in does not play")
 	}
-	rec, err := d.Save(nil, "goodbye", bytes.NewReader(wav44kStereo(700, 1)))
+	rec, err := d.Save(nil, "goodbye", bytes.NewReader(audiotest.StudioWAV(700, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +253,7 @@ func TestListAndAudio(t *testing.T) {
 	d := New(dir)
 	cfg := &store.Config{}
 	cfg.Menus = []store.Menu{{Name: "main", Prompts: []store.Prompt{{File: "welcome.wav"}, {File: "missing.wav"}, {File: "vm-busy.wav"}, {Tone: "440", MS: 200}}}}
-	if _, err := d.Save(cfg, "welcome", bytes.NewReader(wav44kStereo(1000, 1))); err != nil {
+	if _, err := d.Save(cfg, "welcome", bytes.NewReader(audiotest.StudioWAV(1000, 1))); err != nil {
 		t.Fatal(err)
 	}
 	// Put by hand: a 16 kHz file the exchange cannot play, under a name
