@@ -7,12 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"minipbx/telephony/channel"
 	"minipbx/telephony/voicemail"
 )
 
@@ -23,21 +21,7 @@ import (
 // the page), without a restart.
 func TestVoicemailBackupRestoreThroughTheAPI(t *testing.T) {
 	dir := t.TempDir()
-	vm, err := voicemail.Open(filepath.Join(dir, "recordings", "voicemail"), voicemail.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := vm.Create("201", channel.CallerID{Number: "0301234567"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Write(make([]int16, 12000)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := r.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	vm, m := leftMessage(t, dir)
 	if err := vm.SaveGreeting("201", voicemail.GreetingBusy, make([]int16, 4000)); err != nil {
 		t.Fatal(err)
 	}

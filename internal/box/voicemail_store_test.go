@@ -18,21 +18,7 @@ import (
 // status subscribers through the store's OnChange.
 func TestVoicemailMessagesSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
-	vm, err := voicemail.Open(filepath.Join(dir, "recordings", "voicemail"), voicemail.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := vm.Create("201", channel.CallerID{Number: "0301234567"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Write(make([]int16, 12000)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := r.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := leftMessage(t, dir)
 
 	b := startBox(t, dir)
 	ctx := tctx(t, 20*time.Second)
@@ -73,4 +59,26 @@ func TestVoicemailMessagesSurviveARestart(t *testing.T) {
 	if _, err := ex.VoicemailMessages(ctx, "201"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the emptied unconfigured mailbox: %v, want not found", err)
 	}
+}
+
+// leftMessage is what an earlier run of the box left in data directory
+// dir: a 1.5 s message from 0301234567 in mailbox 201.
+func leftMessage(t *testing.T, dir string) (*voicemail.Store, voicemail.Message) {
+	t.Helper()
+	vm, err := voicemail.Open(filepath.Join(dir, "recordings", "voicemail"), voicemail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := vm.Create("201", channel.CallerID{Number: "0301234567"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Write(make([]int16, 12000)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm, m
 }
