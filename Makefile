@@ -21,7 +21,7 @@ build:
 REALTIME_PKGS := ./internal/box/
 test: test-tools lint
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/box$$')
-	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 10m $(REALTIME_PKGS)
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 15m $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
 	$(MAKE) qemu-boot
 
