@@ -73,6 +73,7 @@ const (
 	VMNoMore           = "vm-no-more"           // There are no more messages.
 	VMOptions          = "vm-options"           // Press 1 to record your unavailable greeting, 2 to record your busy greeting, or 3 to erase your greetings. Press 4 to change your password, or star for the main menu.
 	VMRecordGreeting   = "vm-record-greeting"   // Record your greeting after the tone, then press pound.
+	VMGreetingReview   = "vm-greeting-review"   // To keep this greeting, press 1. To hear it again, press 2. To record it again, press 3.
 	VMGreetingSaved    = "vm-greeting-saved"    // Your greeting is saved.
 	VMGreetingsErased  = "vm-greetings-erased"  // Your greetings are erased.
 	VMNewPassword      = "vm-new-password"      // Please enter your new password of four to eight digits, then press pound.

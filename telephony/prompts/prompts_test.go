@@ -28,7 +28,7 @@ var listed = []string{
 	VMExtension, VMUnavailable, VMBusy, VMLeaveMessage, VMFull, VMMailbox, VMPassword, VMIncorrect, VMLocked,
 	VMYouHave, VMNew, VMOld, VMMessage, VMMessages, VMAnd, VMNoMessages, VMMainMenu, VMMessageN, VMFrom,
 	VMUnknownCaller, VMMessageMenu, VMSaved, VMDeleted, VMNoMore, VMOptions, VMRecordGreeting,
-	VMGreetingSaved, VMGreetingsErased, VMNewPassword, VMRepeatPassword, VMPasswordChanged,
+	VMGreetingReview, VMGreetingSaved, VMGreetingsErased, VMNewPassword, VMRepeatPassword, VMPasswordChanged,
 	VMPasswordMismatch, VMPasswordWeak,
 	VMReceived, Today, Yesterday, On, At, AM, PM, OClock, Oh, Noon, Midnight,
 	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
