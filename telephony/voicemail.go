@@ -554,36 +554,89 @@ func (x *Exchange) mailboxOptions(v *voice, box string) bool {
 }
 
 // recordGreeting records a greeting of kind after the beep until '#' (at
-// most vmGreetingMax), saves it and plays it back. A caller who hangs up
-// while recording keeps the old greeting.
+// most vmGreetingMax), plays it back and lets the owner review it: '1'
+// keeps it, '2' plays it again, '3' records it again. The old greeting
+// stays unless they keep the new one: '*', silence after vmMenuRetries
+// asks, or hanging up at any point discards what was recorded.
 func (x *Exchange) recordGreeting(v *voice, box, kind string) bool {
+	for {
+		samples, ok := v.takeGreeting()
+		if !ok || samples == nil {
+			return ok
+		}
+		// A key during the playback answers the review question.
+		if !v.play(samplesSource(samples)) {
+			return false
+		}
+		switch k, ok := v.reviewGreeting(samples); {
+		case !ok:
+			return false
+		case k == '3':
+			continue
+		case k == '1':
+			if err := x.vm.SaveGreeting(box, kind, samples); err != nil {
+				v.log.Error("voicemail: greeting not saved", "mailbox", box, "kind", kind, "err", err)
+				return v.say(prompts.Invalid)
+			}
+			v.log.Info("voicemail: greeting recorded by phone", "mailbox", box, "kind", kind,
+				"duration", time.Duration(len(samples))*time.Second/8000)
+			return v.say(prompts.VMGreetingSaved)
+		default:
+			v.log.Info("voicemail: new greeting discarded; the old one stays", "mailbox", box, "kind", kind)
+			return true
+		}
+	}
+}
+
+// takeGreeting records one take after the prompt and the beep. It returns
+// nil samples (having said so) for a take under a second, and false when
+// the caller hung up.
+func (v *voice) takeGreeting() ([]int16, bool) {
 	if !v.say(prompts.VMRecordGreeting) {
-		return false
+		return nil, false
 	}
 	v.typed = nil
 	if !v.play(beep()) {
-		return false
+		return nil, false
 	}
 	v.typed = nil
 	var samples []int16
 	end, err := v.record(vmGreetingMax, func(s []int16) error { samples = append(samples, s...); return nil })
 	if err != nil || end == recHangup {
-		return false
+		return nil, false
 	}
 	if len(samples) < 8000 { // under a second: nothing was said
-		return v.say(prompts.Invalid)
+		return nil, v.say(prompts.Invalid)
 	}
-	if err := x.vm.SaveGreeting(box, kind, samples); err != nil {
-		v.log.Error("voicemail: greeting not saved", "mailbox", box, "kind", kind, "err", err)
-		return v.say(prompts.Invalid)
+	return samples, true
+}
+
+// reviewGreeting asks what to do with the take just heard until the owner
+// answers '1' (keep), '3' (record again) or '*' (discard), playing it
+// again at '2'. Silence after vmMenuRetries asks answers '*'.
+func (v *voice) reviewGreeting(samples []int16) (byte, bool) {
+	for quiet := 0; quiet < vmMenuRetries; {
+		k, ok := v.key(prompts.VMGreetingReview)
+		if !ok {
+			return 0, false
+		}
+		switch k {
+		case 0:
+			quiet++
+			continue
+		case '1', '3', '*':
+			return k, true
+		case '2':
+			ok = v.play(samplesSource(samples))
+		default:
+			ok = v.say(prompts.Invalid)
+		}
+		if !ok {
+			return 0, false
+		}
+		quiet = 0
 	}
-	v.log.Info("voicemail: greeting recorded by phone", "mailbox", box, "kind", kind,
-		"duration", time.Duration(len(samples))*time.Second/8000)
-	if !v.say(prompts.VMGreetingSaved) {
-		return false
-	}
-	// A key during the playback is the options menu's next choice.
-	return v.play(samplesSource(samples))
+	return '*', true
 }
 
 // changePIN asks for the new PIN twice and saves it in the configuration

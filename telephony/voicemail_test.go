@@ -152,17 +152,34 @@ func (b *vmBox) mwiCalls() []string {
 
 // said reports whether the exchange said prompts whose names contain
 // the whole names s ("vm-password" is not in "vm-password-weak").
-func (b *vmBox) said(s string) bool {
+func (b *vmBox) said(s string) bool { return b.saidCount(s) > 0 }
+
+// saidCount is how many times the exchange said prompts whose names
+// contain the whole names s.
+func (b *vmBox) saidCount(s string) int {
+	n := 0
 	for _, l := range strings.Split(b.log.String(), "\n") {
 		_, p, ok := strings.Cut(l, "prompts=")
 		if !strings.Contains(l, "voicemail: say") || !ok {
 			continue
 		}
 		if " "+strings.Trim(p, `"`)+" " != strings.ReplaceAll(" "+strings.Trim(p, `"`)+" ", " "+s+" ", "") {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
+}
+
+// waitSaid waits until the exchange has said s n times.
+func (b *vmBox) waitSaid(t *testing.T, s string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.saidCount(s) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q said %d times, want %d", s, b.saidCount(s), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func silentPrompts(t *testing.T) *prompts.Set {
@@ -565,8 +582,25 @@ func TestMailboxOptionsGreetingAndPIN(t *testing.T) {
 	b.x.Accept(in)
 	keys(in, "0"+"4"+"1234#"+"4"+"5829#5820#"+"4"+"5829#5829#"+"1")
 	in.audio.waitSink(t) // recording the unavailable greeting
-	in.audio.speak(tone(600, 7000, 1500*time.Millisecond))
-	keys(in, "#**")
+	in.audio.speak(tone(600, 7000, 1200*time.Millisecond))
+	keys(in, "#3") // '3' stops the playback: record it again
+	b.waitSaid(t, "vm-record-greeting", 2)
+	in.audio.waitSink(t)
+	in.audio.speak(tone(800, 7000, 1500*time.Millisecond))
+	keys(in, "#")
+	// The second take plays back whole before the question.
+	b.waitSaid(t, "vm-greeting-review", 2)
+	if _, ok, _ := b.vm.Greeting("201", voicemail.GreetingUnavailable); ok {
+		t.Error("the greeting was saved before the owner kept it")
+	}
+	before := len(in.audio.heardAudio())
+	keys(in, "2") // hear it again
+	b.waitSaid(t, "vm-greeting-review", 3)
+	again := loudPart(in.audio.heardAudio()[before:])
+	if m := audiotest.Analyze(again, 800); len(again) < 11000 || m.SNR < 30 {
+		t.Errorf("'2' played back %v loud, 800 Hz SNR %.1f; want the 1.5 s take", seconds(len(again)), m.SNR)
+	}
+	keys(in, "1**") // keep it, leave the options and the mailbox
 	if c := in.waitHangup(t); c != channel.CauseNormal {
 		t.Errorf("hung up with %v", c)
 	}
@@ -583,8 +617,11 @@ func TestMailboxOptionsGreetingAndPIN(t *testing.T) {
 	if !ok || err != nil || len(g) < 11000 || len(g) > 12000 {
 		t.Fatalf("greeting: %v long, %v, %v", seconds(len(g)), ok, err)
 	}
-	if m := audiotest.Analyze(g[800:len(g)-800], 600); m.SNR < 30 {
-		t.Errorf("greeting 600 Hz SNR %.1f", m.SNR)
+	if m := audiotest.Analyze(g[800:len(g)-800], 800); m.SNR < 30 {
+		t.Errorf("greeting 800 Hz SNR %.1f; want the second take", m.SNR)
+	}
+	if !b.said("vm-greeting-saved") || strings.Count(b.log.String(), "voicemail: greeting recorded by phone") != 1 {
+		t.Error("the kept greeting was not confirmed once")
 	}
 	// *98 to the same box asks for the new PIN even from the owner's phone.
 	b.st.waitRecord(t)
@@ -599,6 +636,62 @@ func TestMailboxOptionsGreetingAndPIN(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	in.end(channel.CauseNormal)
+}
+
+// TestMailboxGreetingReviewDiscards records three busy greetings the
+// owner does not keep: one dropped with '*', one left unanswered at the
+// review question, one hung up on; the old greeting stays through all.
+func TestMailboxGreetingReviewDiscards(t *testing.T) {
+	b := newVMBox(t, func(c *store.Config) { c.Voicemail.Boxes[0].SkipPIN = true }, nil)
+	b.x.vmState.keyWait = 300 * time.Millisecond // three unanswered questions go by quickly
+	old := tone(500, 6000, time.Second)
+	if err := b.vm.SaveGreeting("201", voicemail.GreetingBusy, old); err != nil {
+		t.Fatal(err)
+	}
+	in := newVMCaller("201", "*97")
+	b.x.Accept(in)
+	take := func(n int) {
+		t.Helper()
+		b.waitSaid(t, "vm-record-greeting", n)
+		in.audio.waitSink(t)
+		in.audio.speak(tone(700, 7000, 1200*time.Millisecond))
+	}
+	keys(in, "02")
+	take(1)
+	keys(in, "#*") // '*' stops the playback and drops the take
+	b.waitSaid(t, "vm-options", 2)
+	keys(in, "2")
+	take(2)
+	keys(in, "#") // then silence at the question, three times
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(b.log.String(), "voicemail: new greeting discarded") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the unanswered take was not discarded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := b.saidCount("vm-greeting-review"); n != 4 { // once for '*', three unanswered
+		t.Errorf("the review question was asked %d times, want 4", n)
+	}
+	keys(in, "2")
+	take(3)
+	keys(in, "#")
+	b.waitSaid(t, "vm-greeting-review", 5)
+	in.end(channel.CauseNormal)
+	b.st.waitRecord(t)
+	g, ok, err := b.vm.Greeting("201", voicemail.GreetingBusy)
+	if !ok || err != nil || len(g) != len(old) {
+		t.Fatalf("busy greeting %v long (%v, %v); want the old one kept", seconds(len(g)), ok, err)
+	}
+	if m := audiotest.Analyze(g[800:len(g)-800], 500); m.SNR < 30 {
+		t.Errorf("busy greeting 500 Hz SNR %.1f; want the old one kept", m.SNR)
+	}
+	if _, ok, _ := b.vm.Greeting("201", voicemail.GreetingUnavailable); ok {
+		t.Error("an unavailable greeting appeared")
+	}
+	if b.said("vm-greeting-saved") || strings.Contains(b.log.String(), "greeting recorded by phone") {
+		t.Error("a discarded greeting was reported saved")
+	}
 }
 
 func TestMessageWaitingAtStartAndOnConfigChange(t *testing.T) {
