@@ -144,6 +144,11 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 				s += ", else " + r.ClosedDestination
 			}
 		}
+		// A route's own lists change who gets through it: the list says
+		// so without opening each route.
+		if len(r.Classifiers) > 0 {
+			s += "; caller lists: " + strings.Join(r.Classifiers, ", ")
+		}
 		return s
 	},
 	fields: func(r store.InboundRoute, c *planContext) []*field {

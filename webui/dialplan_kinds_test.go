@@ -64,7 +64,8 @@ func FuzzScheduleRows(f *testing.F) {
 
 // TestInboundRouteCallerLists: an inbound route's form offers the caller
 // lists and stores the chosen ones in order; an unknown one is refused
-// beside its row; the edit page shows them chosen.
+// beside its row; the routes list names them; the edit page shows them
+// chosen.
 func TestInboundRouteCallerLists(t *testing.T) {
 	c, db := dialPlanClient(t)
 	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
@@ -95,6 +96,10 @@ func TestInboundRouteCallerLists(t *testing.T) {
 	cfg, _ := db.Config()
 	if got := cfg.InboundRoutes[0].Classifiers; !slices.Equal(got, []string{"vip", "blocked"}) {
 		t.Fatalf("stored lists %q", got)
+	}
+	// The list of routes says which caller lists each one uses.
+	if list := c.get("/dialplan/inbound_routes").Body.String(); !strings.Contains(list, "line 1 → ext:101; caller lists: vip, blocked") {
+		t.Errorf("the routes list does not name the route's caller lists:\n%s", list)
 	}
 	page = c.get("/dialplan/inbound_routes/0/edit").Body.String()
 	if !strings.Contains(fieldOf(t, page, "classifiers[0]"), `<option value="vip" selected>`) ||
