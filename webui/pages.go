@@ -30,6 +30,10 @@ type pageData struct {
 	Flash    string
 	Error    string
 	Body     any
+
+	// NewVoicemail is the new messages across mailboxes, shown beside
+	// the navigation's Voicemail item.
+	NewVoicemail int
 }
 
 var templateFuncs = template.FuncMap{
@@ -113,6 +117,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if sys, err := s.svc.Settings(r.Context()); err == nil && sys.Name != "" {
 			pd.BoxName = sys.Name
 		}
+		if !pd.Forced {
+			pd.NewVoicemail = s.newVoicemail(r.Context())
+		}
 	}
 	t := s.pages[name]
 	var buf bytes.Buffer
@@ -129,6 +136,23 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// newVoicemail counts the new messages in every mailbox (removed ones
+// still on disk included, as the Voicemail page lists them). Every page
+// asks, so a failure only leaves the count out: the Voicemail page itself
+// says what went wrong.
+func (s *Server) newVoicemail(ctx context.Context) int {
+	boxes, err := s.svc.Mailboxes(ctx)
+	if err != nil {
+		s.log.Debug("webui: no voicemail count for the navigation", "err", err)
+		return 0
+	}
+	n := 0
+	for _, b := range boxes {
+		n += b.New
+	}
+	return n
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {

@@ -390,3 +390,50 @@ func TestVoicemailOpenAPISchemas(t *testing.T) {
 		}
 	}
 }
+
+// TestNavVoicemailCount: the navigation's Voicemail item counts the new
+// messages of every mailbox (a removed one's included) on every page,
+// drops the count when none are new, and shows the plain label when the
+// exchange cannot say, rather than failing the page.
+func TestNavVoicemailCount(t *testing.T) {
+	f, c, ids := vmFixture(t) // new: ids[0] in 101, ids[2] in removed 107
+	nav := func(path string) string {
+		t.Helper()
+		w := c.get(path)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+		m := regexp.MustCompile(`<a href="/voicemail" id="nav-voicemail"[^>]*>[^<]*</a>`).FindString(w.Body.String())
+		if m == "" {
+			t.Fatalf("%s: no Voicemail navigation item", path)
+		}
+		return m
+	}
+	if got := nav("/status"); !strings.HasSuffix(got, ">Voicemail (2)</a>") {
+		t.Errorf("two new messages: %s", got)
+	}
+	if err := f.svc.MarkVoicemail(t.Context(), "101", ids[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if got := nav("/voicemail"); got != `<a href="/voicemail" id="nav-voicemail" aria-current="page">Voicemail (1)</a>` {
+		t.Errorf("one new message, on the Voicemail page: %s", got)
+	}
+	f.svc.mu.Lock()
+	f.svc.failNext = io.ErrUnexpectedEOF
+	f.svc.mu.Unlock()
+	if got := nav("/password"); !strings.HasSuffix(got, ">Voicemail</a>") {
+		t.Errorf("the exchange failed: %s", got)
+	}
+	f.svc.mu.Lock()
+	failed := f.svc.failNext == nil
+	f.svc.mu.Unlock()
+	if !failed {
+		t.Error("the page never asked for the mailboxes")
+	}
+	if err := f.svc.MarkVoicemail(t.Context(), "107", ids[2], true); err != nil {
+		t.Fatal(err)
+	}
+	if got := nav("/extensions"); !strings.HasSuffix(got, ">Voicemail</a>") {
+		t.Errorf("no new messages: %s", got)
+	}
+}
