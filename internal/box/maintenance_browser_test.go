@@ -68,8 +68,14 @@ func TestBrowserUpgradeWithProgress(t *testing.T) {
 
 	do(chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword), chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("nav-maintenance")), chromedp.Click(chromedp.ID("nav-maintenance")),
-		chromedp.WaitVisible(chromedp.ID("up-form")))
+		chromedp.WaitVisible(chromedp.ID("nav-maintenance")))
+	// Open the page by address and wait until its deferred script has
+	// run: the upload form only works once maintenance.js has taken it
+	// over, and a click racing the navigation finds stale nodes.
+	do(chromedp.Navigate(base+"/maintenance"), chromedp.WaitVisible(chromedp.ID("up-form")))
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the Maintenance page did not finish loading: %v", err)
+	}
 	if v := text("fw-version"); v != "1.0.0" {
 		t.Fatalf("version on the page %q", v)
 	}

@@ -35,31 +35,32 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	}
 	br := loggedIn(t, "https://"+b.WebAddr(), 50*time.Second)
 
-	br.do(chromedp.Click(chromedp.ID("nav-recordings")), chromedp.WaitVisible(chromedp.ID("upload-form")),
-		fillByID("upload-name", "welcome"), chromedp.SetUploadFiles(byID("upload-file"), []string{wav}),
-		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	click := func(id string) chromedp.Action[chromedp.Void] { return chromedp.Click(byID(id)) }
+	br.follow("upload-form", click("nav-recordings"))
+	br.do(fillByID("upload-name", "welcome"), chromedp.SetUploadFiles(byID("upload-file"), []string{wav}))
+	br.follow("flash", click("upload-submit"))
 	if f := br.text("flash"); !strings.Contains(f, "welcome.wav is saved (0:02 long)") {
 		t.Errorf("flash after the upload: %q", f)
 	}
 
-	br.do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-ivr_menus")),
-		chromedp.Click(chromedp.ID("dialplan-link-ivr_menus")), chromedp.WaitVisible(chromedp.ID("new-object")),
-		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")))
+	br.follow("dialplan-link-ivr_menus", click("nav-dialplan"))
+	br.follow("new-object", click("dialplan-link-ivr_menus"))
+	br.follow("object-form", click("new-object"))
 	if ok, err := chromedp.Run(br.ctx, chromedp.Evaluate[bool](`document.querySelector('#recordings option[value="welcome.wav"]') !== null`)); err != nil || !ok {
 		t.Errorf("the menu form does not offer the upload: %v, %v", ok, err)
 	}
-	br.do(fillByID("name", "main"), fillByID("prompts[0].file", "welcome.wav"),
-		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	br.do(fillByID("name", "main"), fillByID("prompts[0].file", "welcome.wav"))
+	br.follow("flash", click("object-form-submit"))
 	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.Menus) != 1 || len(c.Menus[0].Prompts) != 1 || c.Menus[0].Prompts[0].File != "welcome.wav" {
 		t.Fatalf("menus saved: %+v, %v", c.Menus, err)
 	}
 
 	// Dial plan → Inbound routes: the telco lines' calls go to the menu.
-	br.do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-inbound_routes")),
-		chromedp.Click(chromedp.ID("dialplan-link-inbound_routes")), chromedp.WaitVisible(chromedp.ID("new-object")),
-		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")),
-		fillByID("name", "main-line"), fillByID("destination", "menu:main"),
-		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	br.follow("dialplan-link-inbound_routes", click("nav-dialplan"))
+	br.follow("new-object", click("dialplan-link-inbound_routes"))
+	br.follow("object-form", click("new-object"))
+	br.do(fillByID("name", "main-line"), fillByID("destination", "menu:main"))
+	br.follow("flash", click("object-form-submit"))
 	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
 		t.Fatalf("inbound routes saved: %+v, %v", c.InboundRoutes, err)
 	}
@@ -84,7 +85,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 		return r.Source == "fxo:1" && r.Caller == "0301234567" && r.Disposition == store.DispositionAbandoned
 	})
 
-	br.do(chromedp.Click(chromedp.ID("nav-recordings")), chromedp.WaitVisible(byID("rec-welcome.wav")))
+	br.follow("rec-welcome.wav", click("nav-recordings"))
 	if row := br.text("rec-welcome.wav"); !strings.Contains(row, "menu main") || !strings.Contains(row, "in use") {
 		t.Errorf("the recording's row: %q", row)
 	}

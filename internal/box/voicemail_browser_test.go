@@ -38,14 +38,26 @@ func loggedIn(t *testing.T, base string, timeout time.Duration) *boxBrowser {
 	t.Helper()
 	br := &boxBrowser{t: t, ctx: browsertest.Launch(t, timeout)}
 	br.do(chromedp.Navigate(base+"/status"), chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword), chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("nav-dialplan")))
+		chromedp.SendKeys(chromedp.ID("password"), testPassword))
+	br.follow("nav-dialplan", chromedp.Click(chromedp.ID("login")))
 	return br
 }
 
 func (br *boxBrowser) do(steps ...chromedp.Action[chromedp.Void]) {
 	br.t.Helper()
 	browsertest.Do(br.t, br.ctx, steps...)
+}
+
+// follow runs steps that leave the page (a link, a submit button) and
+// waits for the next page itself: loaded, with an element of the given id.
+// Waiting for an element alone is not enough: one of the same id on the
+// page being left satisfies the wait, and the next step then races the
+// navigation ("Could not find node with given id").
+func (br *boxBrowser) follow(id string, steps ...chromedp.Action[chromedp.Void]) {
+	br.t.Helper()
+	br.do(chromedp.Evaluate[chromedp.Void](`window.__leaving = true`))
+	br.do(steps...)
+	br.waitJS("the next page, with #"+id, `window.__leaving === undefined && document.readyState === "complete" && document.getElementById(`+jsString(id)+`) !== null`, 20*time.Second)
 }
 
 // text is the trimmed text of the element with the given id.
@@ -109,28 +121,30 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	br := loggedIn(t, "https://"+b.WebAddr(), 80*time.Second)
-	bctx, do, text, fillID, waitJS := br.ctx, br.do, br.text, fillByID, br.waitJS
+	bctx, do, follow, text, fillID, waitJS := br.ctx, br.do, br.follow, br.text, fillByID, br.waitJS
+	click := func(id string) chromedp.Action[chromedp.Void] { return chromedp.Click(byID(id)) }
 
 	// Dial plan → Voicemail: 1234 is refused beside the PIN field.
-	do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-voicemail")),
-		chromedp.Click(chromedp.ID("dialplan-link-voicemail")), chromedp.WaitVisible(chromedp.ID("object-form")),
-		chromedp.SetValue(byID("boxes[0].extension"), "101"), fillID("boxes[0].pin", "1234"),
-		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(byID("boxes[0].pin-error")))
+	follow("dialplan-link-voicemail", click("nav-dialplan"))
+	follow("object-form", click("dialplan-link-voicemail"))
+	do(chromedp.SetValue(byID("boxes[0].extension"), "101"), fillID("boxes[0].pin", "1234"))
+	follow("boxes[0].pin-error", click("object-form-submit"))
 	if e := text("boxes[0].pin-error"); !strings.Contains(e, "run of digits") {
 		t.Errorf("the error beside the PIN: %q", e)
 	}
 	if c, _ := b.Exchange().ExportConfig(ctx); len(c.Voicemail.Boxes) != 0 {
 		t.Fatalf("a refused form saved mailboxes %+v", c.Voicemail.Boxes)
 	}
-	do(fillID("boxes[0].pin", "4826"), chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	do(fillID("boxes[0].pin", "4826"))
+	follow("flash", click("object-form-submit"))
 	if c, _ := b.Exchange().ExportConfig(ctx); len(c.Voicemail.Boxes) != 1 || c.Voicemail.Boxes[0] != (store.Mailbox{Extension: "101", PIN: "4826"}) {
 		t.Fatalf("mailboxes saved: %+v", c.Voicemail.Boxes)
 	}
 
 	// Dial plan → Extension rules: 101 not answered in 5 s → its mailbox.
-	do(chromedp.Click(chromedp.ID("nav-dialplan")), chromedp.WaitVisible(chromedp.ID("dialplan-link-extension_rules")),
-		chromedp.Click(chromedp.ID("dialplan-link-extension_rules")), chromedp.WaitVisible(chromedp.ID("new-object")),
-		chromedp.Click(chromedp.ID("new-object")), chromedp.WaitVisible(chromedp.ID("object-form")))
+	follow("dialplan-link-extension_rules", click("nav-dialplan"))
+	follow("new-object", click("dialplan-link-extension_rules"))
+	follow("object-form", click("new-object"))
 	// The form offers the new mailbox as a destination and says, before
 	// sending, the shortest ring time the box takes.
 	if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`[
@@ -138,8 +152,8 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 		document.getElementById("no_answer_s").min].join("|")`)); err != nil || got != "true|5" {
 		t.Errorf("the extension rule form: mailbox offered|ring-time minimum = %q, %v; want true|5", got, err)
 	}
-	do(chromedp.SetValue(chromedp.ID("extension"), "101"), fillID("forward_no_answer", "voicemail:101"), fillID("no_answer_s", "5"),
-		chromedp.Click(chromedp.ID("object-form-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	do(chromedp.SetValue(chromedp.ID("extension"), "101"), fillID("forward_no_answer", "voicemail:101"), fillID("no_answer_s", "5"))
+	follow("flash", click("object-form-submit"))
 	if row := text("objects"); !strings.Contains(row, "forward no answer → voicemail:101") {
 		t.Errorf("extension rules listed: %q", row)
 	}
@@ -153,7 +167,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	}
 
 	// The Voicemail page is open while the call comes in.
-	do(chromedp.Click(chromedp.ID("nav-voicemail")), chromedp.WaitVisible(chromedp.ID("box-101")))
+	follow("box-101", click("nav-voicemail"))
 	if row := text("box-101"); !strings.Contains(row, "101") {
 		t.Errorf("mailbox row before the call: %q", row)
 	}
@@ -230,7 +244,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	waitJS("the overview to show 1 new message", `(document.querySelector("#box-101 .badge.info") || {}).textContent === "1"`, 10*time.Second)
 
 	// The mailbox: the caller's number, the length, the player.
-	do(chromedp.Click(chromedp.ID("open-101")), chromedp.WaitVisible(chromedp.ID("msg-"+msg.ID)))
+	follow("msg-"+msg.ID, click("open-101"))
 	if row := text("msg-" + msg.ID); !strings.Contains(row, "OUTSIDE CALLER") || !strings.Contains(row, "0301234567") ||
 		!strings.Contains(row, "0:03") || !strings.Contains(row, "new") {
 		t.Errorf("message row: %q", row)
@@ -243,7 +257,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	do(chromedp.Evaluate[chromedp.Void](play + `.pause()`))
 
 	// Marked as heard: the lamp goes out.
-	do(chromedp.Click(chromedp.ID("mark-"+msg.ID)), chromedp.WaitVisible(chromedp.ID("flash")))
+	follow("flash", click("mark-"+msg.ID))
 	if err := ph.WaitMessageWaiting(tctx(t, 10*time.Second), false); err != nil {
 		t.Fatalf("101's lamp after the message was marked heard: %v", err)
 	}
@@ -255,11 +269,11 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	}
 
 	// Deleted after the confirmation: the mailbox is empty.
-	do(chromedp.Click(chromedp.ID("delete-"+msg.ID)), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
+	follow("confirm-delete", click("delete-"+msg.ID))
 	if q := text("main"); !strings.Contains(q, "0301234567") {
 		t.Errorf("the confirmation does not name the message: %q", q)
 	}
-	do(chromedp.Click(chromedp.ID("confirm-delete")), chromedp.WaitVisible(chromedp.ID("flash")), chromedp.WaitVisible(chromedp.ID("vm-empty")))
+	follow("vm-empty", click("confirm-delete"))
 	if f := text("flash"); !strings.Contains(f, "is deleted") {
 		t.Errorf("flash after deleting: %q", f)
 	}
@@ -271,7 +285,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	}
 
 	// The call history tells the call went to voicemail.
-	do(chromedp.Click(chromedp.ID("nav-calls")), chromedp.WaitVisible(chromedp.ID("call-records")))
+	follow("call-records", click("nav-calls"))
 	if h := text("call-records"); !strings.Contains(h, "0301234567") || !strings.Contains(h, "voicemail") {
 		t.Errorf("call history: %q", h)
 	}
