@@ -59,17 +59,17 @@ func TestBrowserFirstLoginAndExtensionRegisters(t *testing.T) {
 		fill("password", initial), chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.ID("forced-change")))
 	do(chromedp.Navigate(base+"/extensions"), chromedp.WaitVisible(chromedp.ID("forced-change")))
-	do(fill("new_password", "installer's own password"), fill("confirm_password", "installer's own password"),
-		chromedp.Click(chromedp.ID("password-form-submit")), chromedp.WaitVisible(chromedp.ID("ports")))
+	do(fill("new_password", "installer's own password"), fill("confirm_password", "installer's own password"))
+	followPage(t, bctx, "ports", chromedp.Click(chromedp.ID("password-form-submit")))
 	if ok, _, _ := b.Exchange().CheckAdminPassword(context.Background(), "installer's own password"); !ok {
 		t.Fatal("the new password was not stored")
 	}
 
 	// Create extension 205 and read the generated secret from its page.
-	do(chromedp.Click(chromedp.ID("nav-extensions")), chromedp.WaitVisible(chromedp.ID("new-extension")),
-		chromedp.Click(chromedp.ID("new-extension")), chromedp.WaitVisible(chromedp.ID("extension-form")),
-		fill("number", "205"), fill("name", "Reception softphone"),
-		chromedp.Click(chromedp.ID("extension-form-submit")), chromedp.WaitVisible(chromedp.ID("ext-205")))
+	followPage(t, bctx, "new-extension", chromedp.Click(chromedp.ID("nav-extensions")))
+	followPage(t, bctx, "extension-form", chromedp.Click(chromedp.ID("new-extension")))
+	do(fill("number", "205"), fill("name", "Reception softphone"))
+	followPage(t, bctx, "ext-205", chromedp.Click(chromedp.ID("extension-form-submit")))
 	do(chromedp.Navigate(base+"/extensions/205/edit"), chromedp.WaitVisible(chromedp.ID("secret")))
 	secret, err := chromedp.Run(bctx, chromedp.Value(chromedp.ID("secret")))
 	if err != nil || len(secret) < 12 {

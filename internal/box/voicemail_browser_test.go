@@ -55,9 +55,27 @@ func (br *boxBrowser) do(steps ...chromedp.Action[chromedp.Void]) {
 // navigation ("Could not find node with given id").
 func (br *boxBrowser) follow(id string, steps ...chromedp.Action[chromedp.Void]) {
 	br.t.Helper()
-	br.do(chromedp.Evaluate[chromedp.Void](`window.__leaving = true`))
-	br.do(steps...)
-	br.waitJS("the next page, with #"+id, `window.__leaving === undefined && document.readyState === "complete" && document.getElementById(`+jsString(id)+`) !== null`, 20*time.Second)
+	followPage(br.t, br.ctx, id, steps...)
+}
+
+// followPage is boxBrowser.follow for a bare browser context.
+func followPage(t *testing.T, ctx context.Context, id string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	browsertest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__leaving = true`))
+	browsertest.Do(t, ctx, steps...)
+	expr := `window.__leaving === undefined && document.readyState === "complete" && document.getElementById(` + jsString(id) + `) !== null`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("waiting for the next page with #%s at %s: %v", id, loc, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // text is the trimmed text of the element with the given id.
