@@ -37,30 +37,9 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	if len(bindings) == 0 {
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s is not registered", req.Target)}
 	}
-	l := newLeg(s, false)
-	if !s.addLeg(l) {
-		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
-	}
-	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	l, offer, err := s.outboundLeg(req, nil)
 	if err != nil {
-		s.removeLeg(l)
-		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
-	}
-	l.sess = sess
-	var codecs []media.Codec
-	for _, c := range req.Codecs {
-		if c == media.PCMU || c == media.PCMA {
-			codecs = append(codecs, c)
-		}
-	}
-	offer, err := sess.Offer(codecs, media.SendRecv)
-	if err != nil {
-		// The requested codecs are not ours: offer our own instead.
-		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
-			s.removeLeg(l)
-			sess.Close()
-			return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
-		}
+		return nil, err
 	}
 	l.info.Endpoint = req.Target
 	l.info.Caller = req.Caller
@@ -595,4 +574,41 @@ func (l *leg) onForkRequest(f *fork, req *sip.Request, tx sip.ServerTransaction)
 		l.endLocked(channel.CauseNormal)
 	}
 	l.mu.Unlock()
+}
+
+// outboundLeg makes the leg of an outbound call (to an extension, or
+// through trunk t when t is not nil) with its media session and SDP offer:
+// the codecs the request asks for, or our own when it asks for none we
+// speak. On failure nothing is left behind (the trunk's place released).
+func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error) {
+	l := newLeg(s, false)
+	l.trunk = t
+	if !s.addLeg(l) {
+		if t != nil {
+			t.release()
+		}
+		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
+	}
+	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	if err != nil {
+		s.removeLeg(l)
+		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
+	}
+	l.sess = sess
+	var codecs []media.Codec
+	for _, c := range req.Codecs {
+		if c == media.PCMU || c == media.PCMA {
+			codecs = append(codecs, c)
+		}
+	}
+	offer, err := sess.Offer(codecs, media.SendRecv)
+	if err != nil {
+		// The requested codecs are not ours: offer our own instead.
+		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
+			s.removeLeg(l)
+			sess.Close()
+			return nil, nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
+		}
+	}
+	return l, offer, nil
 }

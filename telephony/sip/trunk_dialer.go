@@ -12,7 +12,6 @@ import (
 
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
-	"minipbx/telephony/media"
 )
 
 // TrunkTarget is the Dialer target that calls digits out through a trunk.
@@ -52,31 +51,9 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 	if !t.acquire() {
 		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: fmt.Errorf("trunk %s is at its %d calls", name, t.cfg.MaxCalls)}
 	}
-	l := newLeg(s, false)
-	l.trunk = t
-	if !s.addLeg(l) {
-		t.release()
-		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
-	}
-	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	l, offer, err := s.outboundLeg(req, t)
 	if err != nil {
-		s.removeLeg(l)
-		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
-	}
-	l.sess = sess
-	var codecs []media.Codec
-	for _, c := range req.Codecs {
-		if c == media.PCMU || c == media.PCMA {
-			codecs = append(codecs, c)
-		}
-	}
-	offer, err := sess.Offer(codecs, media.SendRecv)
-	if err != nil {
-		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
-			s.removeLeg(l)
-			sess.Close()
-			return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
-		}
+		return nil, err
 	}
 	host, port, _ := splitTrunkHost(t.cfg.Host)
 	l.info.Endpoint = "trunk:" + name
