@@ -41,8 +41,12 @@ func TestBrowserRecordings(t *testing.T) {
 
 	base := serveForBrowser(t, svc)
 	ctx := newBrowser(t)
+	// Every step that leaves the page follows it to the next page itself
+	// (follow): waiting for an element the old page also has races the
+	// navigation.
 	do(t, ctx, chromedp.Navigate(base+"/recordings"), chromedp.WaitVisible(chromedp.ID("login-form")),
-		fill("password", "initial-pass"), chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("upload-form")))
+		fill("password", "initial-pass"))
+	follow(t, ctx, "upload-form", chromedp.Click(chromedp.ID("login")))
 	if row := run(t, ctx, chromedp.TextContent(byID("rec-welcome.wav"))); !strings.Contains(row, "missing") {
 		t.Errorf("the menu's missing recording: %q", row)
 	}
@@ -61,15 +65,15 @@ func TestBrowserRecordings(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/recordings"), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
 	// A text file: refused beside the file field, nothing stored.
-	do(t, ctx, fillID("upload-name", "notes"), chromedp.SetUploadFiles(byID("upload-file"), []string{txt}),
-		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(byID("upload-file-error")))
+	do(t, ctx, fillID("upload-name", "notes"), chromedp.SetUploadFiles(byID("upload-file"), []string{txt}))
+	follow(t, ctx, "upload-file-error", chromedp.Click(chromedp.ID("upload-submit")))
 	if e := run(t, ctx, chromedp.TextContent(byID("upload-file-error"))); !strings.Contains(e, "not a WAV or MP3 file") {
 		t.Errorf("error beside the file field: %q", e)
 	}
 	screenshot(t, ctx, "recordings-error")
 
-	do(t, ctx, fillID("upload-name", "welcome"), chromedp.SetUploadFiles(byID("upload-file"), []string{wav}),
-		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	do(t, ctx, fillID("upload-name", "welcome"), chromedp.SetUploadFiles(byID("upload-file"), []string{wav}))
+	follow(t, ctx, "flash", chromedp.Click(chromedp.ID("upload-submit")))
 	if f := text(t, ctx, "flash"); !strings.Contains(f, "welcome.wav is saved (0:02 long)") || !strings.Contains(f, "menu main") {
 		t.Errorf("flash: %q", f)
 	}
@@ -82,17 +86,13 @@ func TestBrowserRecordings(t *testing.T) {
 	screenshot(t, ctx, "recordings")
 
 	// Replace a built-in with an MP3: the link fills in the name.
-	// Wait for the new page itself: the old one has an upload form too.
-	do(t, ctx, chromedp.Click(chromedp.ID("replace-goodbye")))
+	follow(t, ctx, "upload-form", chromedp.Click(chromedp.ID("replace-goodbye")))
 	waitJS(t, ctx, "the Replace page", `location.search.includes("replace=goodbye") && document.readyState === "complete"`)
 	if v := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("upload-name").value`)); v != "goodbye" {
 		t.Errorf("name after Replace: %q", v)
 	}
-	// A flash still shown would satisfy the wait below before the
-	// answer's page arrives: remove any.
-	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("flash")?.remove()`),
-		chromedp.SetUploadFiles(byID("upload-file"), []string{mp3}),
-		chromedp.Click(chromedp.ID("upload-submit")), chromedp.WaitVisible(chromedp.ID("flash")))
+	do(t, ctx, chromedp.SetUploadFiles(byID("upload-file"), []string{mp3}))
+	follow(t, ctx, "flash", chromedp.Click(chromedp.ID("upload-submit")))
 	if f := text(t, ctx, "flash"); !strings.Contains(f, `instead of the built-in prompt "goodbye"`) {
 		t.Errorf("flash: %q", f)
 	}
@@ -102,8 +102,8 @@ func TestBrowserRecordings(t *testing.T) {
 	do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const a = document.getElementById("play-goodbye.wav"); a.muted = true; a.play(); })()`))
 	waitJS(t, ctx, "the replacement to play", `(() => { const a = document.getElementById("play-goodbye.wav");
 		return a.readyState >= 2 && a.duration > 1.4 && a.currentTime > 0.2 && !a.error; })()`)
-	do(t, ctx, chromedp.Click(chromedp.ID("restore-goodbye")), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
-	do(t, ctx, chromedp.Click(chromedp.ID("confirm-delete")), chromedp.WaitVisible(chromedp.ID("flash")))
+	follow(t, ctx, "confirm-delete", chromedp.Click(chromedp.ID("restore-goodbye")))
+	follow(t, ctx, "flash", chromedp.Click(chromedp.ID("confirm-delete")))
 	if f := text(t, ctx, "flash"); !strings.Contains(f, "built-in prompt \"goodbye\" again") {
 		t.Errorf("flash: %q", f)
 	}
