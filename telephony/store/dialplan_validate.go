@@ -332,26 +332,31 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 	}
 
-	for i, g := range c.RingGroups {
-		p := fmt.Sprintf("ring_groups[%d].", i)
-		if g.Number != "" {
-			if !isDigits(g.Number) || len(g.Number) < MinExtensionLength || len(g.Number) > MaxExtensionLength {
+	// members checks what ring groups and queues share: the internal
+	// number, the strategy and the members with their ring times.
+	members := func(p, what, name, number, strategy string, ms []GroupMember) {
+		if number != "" {
+			if !isDigits(number) || len(number) < MinExtensionLength || len(number) > MaxExtensionLength {
 				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
 			} else {
-				lit(dialplan.KindService, g.Number, "ring group "+g.Name, p+"number")
+				lit(dialplan.KindService, number, what+" "+name, p+"number")
 			}
 		}
-		if _, err := dialplan.ParseStrategy(g.Strategy); err != nil {
+		if _, err := dialplan.ParseStrategy(strategy); err != nil {
 			add(p+"strategy", "%v", err)
 		}
-		if len(g.Members) == 0 || len(g.Members) > MaxGroupMembers {
+		if len(ms) == 0 || len(ms) > MaxGroupMembers {
 			add(p+"members", "needs 1 to %d members", MaxGroupMembers)
 		}
-		for j, m := range g.Members {
+		for j, m := range ms {
 			mp := fmt.Sprintf("%smembers[%d].", p, j)
 			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
 			ringTime(mp+"ring_s", m.RingS)
 		}
+	}
+	for i, g := range c.RingGroups {
+		p := fmt.Sprintf("ring_groups[%d].", i)
+		members(p, "ring group", g.Name, g.Number, g.Strategy, g.Members)
 		if g.MaxWaitS != 0 && (g.MaxWaitS < MinRingS || g.MaxWaitS > MaxGroupWaitS) {
 			add(p+"max_wait_s", "must be 0 (each member once) or %d to %d seconds", MinRingS, MaxGroupWaitS)
 		}
@@ -363,24 +368,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 
 	for i, q := range c.Queues {
 		p := fmt.Sprintf("queues[%d].", i)
-		if q.Number != "" {
-			if !isDigits(q.Number) || len(q.Number) < MinExtensionLength || len(q.Number) > MaxExtensionLength {
-				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
-			} else {
-				lit(dialplan.KindService, q.Number, "queue "+q.Name, p+"number")
-			}
-		}
-		if _, err := dialplan.ParseStrategy(q.Strategy); err != nil {
-			add(p+"strategy", "%v", err)
-		}
-		if len(q.Members) == 0 || len(q.Members) > MaxGroupMembers {
-			add(p+"members", "needs 1 to %d members", MaxGroupMembers)
-		}
-		for j, m := range q.Members {
-			mp := fmt.Sprintf("%smembers[%d].", p, j)
-			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
-			ringTime(mp+"ring_s", m.RingS)
-		}
+		members(p, "queue", q.Name, q.Number, q.Strategy, q.Members)
 		if q.MaxWaitS != 0 && (q.MaxWaitS < MinRingS || q.MaxWaitS > MaxGroupWaitS) {
 			add(p+"max_wait_s", "must be 0 (default %d) or %d to %d seconds", DefaultQueueWaitS, MinRingS, MaxGroupWaitS)
 		}
