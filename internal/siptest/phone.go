@@ -455,45 +455,68 @@ func (c *Call) startMedia() {
 	go c.recvLoop()
 }
 
+// sendLoop sends one 20 ms packet per frame of wall time, like a real
+// phone whose codec runs on its own crystal: when the host stalls the
+// goroutine, the missed packets go out back to back (at most half a second
+// of them) instead of being lost, as a plain ticker's dropped ticks would
+// lose them, so a loaded test machine does not starve the box's jitter
+// buffer for the rest of the call.
 func (c *Call) sendLoop() {
-	t := time.NewTicker(20 * time.Millisecond)
+	const frame = 20 * time.Millisecond
+	const maxCatchUp = 25
+	t := time.NewTicker(frame)
 	defer t.Stop()
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.codec, SSRC: 0x5157}}
 	samples := make([]int16, 160)
 	payload := make([]byte, 160)
+	start := time.Now()
+	var sent int64
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
-		}
-		c.mu.Lock()
-		fill := c.send
-		c.mu.Unlock()
-		for i := range samples {
-			samples[i] = 0
-		}
-		if fill != nil {
-			fill(samples)
-		}
-		for i, s := range samples {
-			if c.codec == 8 {
-				payload[i] = g711.EncodeAlawFrame(s)
-			} else {
-				payload[i] = g711.EncodeUlawFrame(s)
+		case now := <-t.C:
+			due := int64(now.Sub(start) / frame)
+			if due-sent > maxCatchUp {
+				sent = due - maxCatchUp
+			}
+			for ; sent < due; sent++ {
+				if !c.sendFrame(&pkt, samples, payload) {
+					return
+				}
 			}
 		}
-		pkt.Payload = payload
-		buf, err := pkt.Marshal()
-		if err != nil {
-			return
-		}
-		if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
-			return
-		}
-		pkt.SequenceNumber++
-		pkt.Timestamp += 160
 	}
+}
+
+// sendFrame sends the next packet of what the call says; false when the
+// socket is gone.
+func (c *Call) sendFrame(pkt *rtp.Packet, samples []int16, payload []byte) bool {
+	c.mu.Lock()
+	fill := c.send
+	c.mu.Unlock()
+	clear(samples)
+	if fill != nil {
+		fill(samples)
+	}
+	for i, s := range samples {
+		if c.codec == 8 {
+			payload[i] = g711.EncodeAlawFrame(s)
+		} else {
+			payload[i] = g711.EncodeUlawFrame(s)
+		}
+	}
+	pkt.Payload = payload
+	buf, err := pkt.Marshal()
+	if err != nil {
+		return false
+	}
+	if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
+		return false
+	}
+	pkt.SequenceNumber++
+	pkt.Timestamp += 160
+	return true
 }
 
 func (c *Call) recvLoop() {
