@@ -25,6 +25,37 @@ func liftAndListen(t *testing.T, r *rig, ph *sim.Phone) bool {
 	return stutter
 }
 
+// waitMWIDone waits until FXS port n's transmission is over and the port
+// counts its lamp as being in state on. The phone's lamp changes when it
+// has decoded the message, while the port still sends the trailing marks
+// and waits out the tail; a handset lifted then interrupts it, and the
+// port rightly sends it again (the phone's lamp is unknown to it). A test
+// that lifts the handset next must wait for this, not for the lamp.
+func waitMWIDone(t *testing.T, r *rig, n int, on bool) {
+	t.Helper()
+	want := mwiOff
+	if on {
+		want = mwiOn
+	}
+	p := r.m.fxs[n-1]
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var done bool
+		if err := p.do(r.ctx(5*time.Second), func() error {
+			done = !p.mwiBusy && p.mwiSent == want
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fxs:%d: message waiting %v not sent within 5 s", n, on)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Bell 202 zone (GR-30): the lamp follows the state with no alerting
 // signal and no line reversal, and the dial tone stutters while it is lit.
 func TestMessageWaitingBell202(t *testing.T) {
@@ -38,6 +69,7 @@ func TestMessageWaitingBell202(t *testing.T) {
 	if err := ph.WaitMessageWaiting(r.ctx(5*time.Second), true); err != nil {
 		t.Fatal(err)
 	}
+	waitMWIDone(t, r, 1, true)
 	if _, ok := ph.CallerID(); ok {
 		t.Error("the VMWI message was taken for caller ID")
 	}
@@ -60,6 +92,7 @@ func TestMessageWaitingBell202(t *testing.T) {
 	if err := ph.WaitMessageWaiting(r.ctx(5*time.Second), false); err != nil {
 		t.Fatal(err)
 	}
+	waitMWIDone(t, r, 1, false)
 	if liftAndListen(t, r, ph) {
 		t.Fatal("stutter dial tone after the messages were heard")
 	}
@@ -83,7 +116,8 @@ func TestMessageWaitingETSI(t *testing.T) {
 	if err := ph.WaitMessageWaiting(r.ctx(5*time.Second), true); err != nil {
 		t.Fatal(err)
 	}
-	r.frames(20) // the tail and the polarity restoration
+	waitMWIDone(t, r, 1, true) // the tail and the polarity restoration
+	r.frames(2)
 	if ph.Alerts() != 1 || ph.PolarityReversals() != 2 || ph.Polarity() {
 		t.Fatalf("alerts %d, polarity changes %d, reversed now %v; want 1, 2, false",
 			ph.Alerts(), ph.PolarityReversals(), ph.Polarity())
@@ -98,6 +132,7 @@ func TestMessageWaitingETSI(t *testing.T) {
 	if err := ph.WaitMessageWaiting(r.ctx(5*time.Second), false); err != nil {
 		t.Fatal(err)
 	}
+	waitMWIDone(t, r, 1, false)
 	if liftAndListen(t, r, ph) {
 		t.Fatal("special dial tone with no messages waiting")
 	}
@@ -125,6 +160,7 @@ func TestMessageWaitingWhileBusy(t *testing.T) {
 	if err := ph.WaitMessageWaiting(r.ctx(5*time.Second), true); err != nil {
 		t.Fatal(err)
 	}
+	waitMWIDone(t, r, 1, true)
 
 	// Lifted before the transmission is over: nothing half-sent counts,
 	// and the whole message follows the hang-up.
