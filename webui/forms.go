@@ -329,6 +329,8 @@ func fxoForm(l store.FXOLine, exts []option) *form {
 			{ID: id + "answer_after_rings", Name: "answer_after_rings", Label: "Answer after rings", Type: "number",
 				Value: strconv.Itoa(l.AnswerAfterRings), Min: "1", Max: "10", InputMode: "numeric",
 				Help: "How many rings before the box answers, 1 to 10. Use 2 or more to receive the caller's number, which arrives after the first ring."},
+			{ID: id + "answer_on_reversal", Name: "answer_on_reversal", Label: "Line signals answer by polarity reversal", Type: "checkbox", Checked: l.AnswerOnReversal,
+				Help: "Tick only if your telephone company reverses the line's polarity when the called person answers (ask for \"answer supervision\"). Then calls out on this line start counting at the answer, and a busy number is recognised. Without that service, leave it off: calls count as answered once the number is dialled, and with it ticked they would never be answered."},
 			{ID: id + "destination", Name: "destination", Label: "Incoming calls go to", Type: "text", Value: l.Destination, MaxLength: 8,
 				InputMode: "numeric", Autocomplete: "off",
 				Help: "The extension number that rings when a call comes in on this line."},
@@ -341,9 +343,12 @@ func parseFXOForm(f *form, port int, v url.Values) store.FXOLine {
 		Name:        strings.TrimSpace(v.Get("name")),
 		Enabled:     v.Get("enabled") != "",
 		Destination: strings.TrimSpace(v.Get("destination")),
+
+		AnswerOnReversal: v.Get("answer_on_reversal") != "",
 	}
 	f.field("name").Value = l.Name
 	f.field("enabled").Checked = l.Enabled
+	f.field("answer_on_reversal").Checked = l.AnswerOnReversal
 	d := f.field("destination")
 	d.Value = l.Destination
 	d.Options = selectOptions(d.Options, l.Destination, destUnknown)

@@ -178,9 +178,17 @@ func TestSettingsPages(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity || fieldErrorHTML(w.Body.String(), "fxo2-destination") != "No such extension." {
 		t.Fatalf("bad destination: %d %q", w.Code, fieldErrorHTML(w.Body.String(), "fxo2-destination"))
 	}
-	w = c.post("/settings/fxo/2", url.Values{"name": {"Second"}, "enabled": {"on"}, "answer_after_rings": {"3"}, "destination": {"101"}})
-	if w.Code != http.StatusSeeOther || f.svc.lines[1].Destination != "101" || !f.svc.lines[1].Enabled {
+	w = c.post("/settings/fxo/2", url.Values{"name": {"Second"}, "enabled": {"on"}, "answer_after_rings": {"3"}, "destination": {"101"},
+		"answer_on_reversal": {"on"}})
+	if w.Code != http.StatusSeeOther || f.svc.lines[1].Destination != "101" || !f.svc.lines[1].Enabled || !f.svc.lines[1].AnswerOnReversal {
 		t.Fatalf("save line: %d %+v", w.Code, f.svc.lines[1])
+	}
+	if body := c.get("/settings").Body.String(); !strings.Contains(body, `id="fxo2-answer_on_reversal"`) {
+		t.Error("the settings page has no answer-supervision box for line 2")
+	}
+	w = c.post("/settings/fxo/2", url.Values{"name": {"Second"}, "enabled": {"on"}, "answer_after_rings": {"3"}, "destination": {"101"}})
+	if w.Code != http.StatusSeeOther || f.svc.lines[1].AnswerOnReversal {
+		t.Fatalf("unticking answer supervision: %d %+v", w.Code, f.svc.lines[1])
 	}
 	if w := c.post("/settings/fxo/9", url.Values{"answer_after_rings": {"3"}}); w.Code != http.StatusNotFound {
 		t.Errorf("line 9: %d", w.Code)

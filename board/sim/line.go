@@ -139,6 +139,7 @@ type Line struct {
 	ringbackLeft             int
 	farBusy                  bool
 	noDialTone               bool
+	answerReversal           bool
 
 	mouth *mouth
 	ear   ears
@@ -269,10 +270,30 @@ func (l *Line) Answer() error {
 	defer l.b.mu.Unlock()
 	switch l.state {
 	case lineDialTone, lineDialling, lineRingback:
-		l.state = lineTalking
+		l.answer()
 		return nil
 	}
 	return fmt.Errorf("sim: line %d answer: line is %s", l.n, l.state)
+}
+
+// answer connects the called party, with the central office's answer
+// signal when the line gives one. Callers hold b.mu.
+func (l *Line) answer() {
+	l.state = lineTalking
+	if l.answerReversal {
+		l.reversed = !l.reversed
+		l.b.emit(l.port.info.Index, board.EventPolarityReversal, 0, "answer")
+	}
+}
+
+// SetAnswerReversal makes the central office signal the called party's
+// answer by reversing the line's polarity (answer supervision, as many
+// offer to PBXs and payphones); a HangupReversal reverses it back. Off by
+// default, as on most residential lines.
+func (l *Line) SetAnswerReversal(on bool) {
+	l.b.mu.Lock()
+	l.answerReversal = on
+	l.b.mu.Unlock()
 }
 
 // SetAutoAnswer sets how long after the last digit the number counts as
@@ -591,7 +612,7 @@ func (l *Line) produce(now time.Duration, out *board.Frame) {
 	case lineRingback:
 		l.ringback.Read(out[:])
 		if l.ringbackLeft--; l.ringbackLeft <= 0 {
-			l.state = lineTalking
+			l.answer()
 		}
 	case lineTalking:
 		l.mouth.read(out)

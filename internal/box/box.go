@@ -508,7 +508,8 @@ func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall fu
 		ac.Location = loc
 	}
 	for _, l := range cfg.FXOLines {
-		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled, AnswerAfterRings: l.AnswerAfterRings})
+		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled,
+			AnswerAfterRings: l.AnswerAfterRings, AnswerOnReversal: l.AnswerOnReversal})
 	}
 	return ac
 }

@@ -102,6 +102,16 @@ func next(t *testing.T, c channel.Channel, d time.Duration) channel.Event {
 	return channel.Event{}
 }
 
+// poll returns the channel's next event if one comes within d.
+func poll(c channel.Channel, d time.Duration) (channel.Event, bool) {
+	select {
+	case ev := <-c.Events():
+		return ev, true
+	case <-time.After(d):
+		return channel.Event{}, false
+	}
+}
+
 func expect(t *testing.T, c channel.Channel, want channel.EventType, d time.Duration) channel.Event {
 	t.Helper()
 	ev := next(t, c, d)
@@ -633,6 +643,75 @@ func TestFXOOutboundFarEndAndHunting(t *testing.T) {
 	c.Hangup(channel.CauseNormal)
 	expectEnd(t, c, channel.CauseNormal, 4*time.Second)
 	if err := r.b.Line(2).WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A line with answer supervision answers the call at the central office's
+// polarity reversal, not when the digits are out; before that, busy tone
+// ends the attempt as busy, a number that rings on is unanswered at the
+// request's timeout, and the reversal back after the answer is the far end
+// hanging up.
+func TestFXOAnswerOnReversal(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "us",
+		LineConfig{Port: 1, Enabled: true, AnswerOnReversal: true},
+		LineConfig{Port: 2, Enabled: true, AnswerOnReversal: true})
+	ctx := r.ctx(40 * time.Second)
+	d := r.m.Dialer()
+
+	// Answered at the reversal, after a ringback that answering would
+	// otherwise have cut short.
+	line := r.b.Line(1)
+	line.SetAnswerReversal(true)
+	line.SetAutoAnswer(200 * time.Millisecond)
+	line.SetRingback(1500 * time.Millisecond)
+	c, err := d.Dial(ctx, channel.Request{Target: "fxo@1:12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, channel.EventProgress, 4*time.Second)
+	if err := line.WaitState(ctx, "ringback"); err != nil {
+		t.Fatal(err)
+	}
+	if ev, ok := poll(c, 500*time.Millisecond); ok {
+		t.Fatalf("during ringback the channel said %v: want no answer before the reversal", ev.Type)
+	}
+	expect(t, c, channel.EventAnswer, 5*time.Second)
+	if s := line.State(); s != "talking" {
+		t.Fatalf("answered while the line is %s", s)
+	}
+	line.Hangup(sim.HangupReversal)
+	expectEnd(t, c, channel.CauseNormal, 6*time.Second)
+	if err := line.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Busy: the busy tone is the verdict, not a call that ended.
+	busy := r.b.Line(2)
+	busy.SetAnswerReversal(true)
+	busy.SetFarEndBusy(true)
+	busy.SetAutoAnswer(200 * time.Millisecond)
+	c, err = d.Dial(ctx, channel.Request{Target: "fxo@2:34"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, channel.EventProgress, 4*time.Second)
+	expectEnd(t, c, channel.CauseBusy, 10*time.Second)
+	if err := busy.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Rings on: no answer at the request's timeout.
+	time.Sleep(releaseGuard)
+	line.SetRingback(time.Minute)
+	c, err = d.Dial(ctx, channel.Request{Target: "fxo@1:56", Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, channel.EventProgress, 4*time.Second)
+	expectEnd(t, c, channel.CauseNoAnswer, 10*time.Second)
+	if err := line.WaitReleased(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -63,12 +63,19 @@
 // Dial("fxo:DIGITS") or Dial("fxo@N:DIGITS") seizes a free line (hunting
 // from line 1; a line without battery is skipped), waits for dial tone
 // (Config.DialToneTimeout, then CauseCongestion) and dials the digits as
-// DTMF. Analog lines give no answer supervision, so EventAnswer comes as
-// soon as the last digit is out and the call is billed from then.
+// DTMF. Most analog lines give no answer supervision, so EventAnswer comes
+// as soon as the last digit is out and the call is billed from then. A line
+// whose provider signals the answer by reversing the polarity
+// (LineConfig.AnswerOnReversal) waits for that reversal instead; until it,
+// busy tone ends the attempt with CauseBusy and congestion or returning
+// dial tone with CauseCongestion, and without it the request's Timeout
+// (three minutes when none) ends it with CauseNoAnswer — which is what lets
+// the exchange's busy and no-answer fallbacks work over such a line.
 //
 // The far end hanging up is recognised by busy, congestion or dial tone
 // returning (dsp.ProgressDetector), by a loop-current drop
-// (EventLineVoltageLost) or by a polarity reversal once connected: the
+// (EventLineVoltageLost) or by a polarity reversal once connected (on a
+// line with answer supervision: the reversal back): the
 // channel ends with CauseNormal and the line is released (and kept out of
 // the hunt for 600 ms so the central office sees a disconnect, not a flash).
 package analog

@@ -19,6 +19,7 @@ const (
 	fxoIn                       // an inbound call, answered
 	fxoSeizing                  // outbound: seized, waiting for dial tone
 	fxoDialling                 // outbound: sending the digits
+	fxoAlerting                 // outbound, answer on reversal: dialled, waiting for the answer
 	fxoOut                      // outbound: dialled, connected
 )
 
@@ -39,6 +40,10 @@ const (
 	// this (ETSI EN 300 659-1: the ring follows within a few hundred ms);
 	// older digits on an idle line are noise.
 	dtmfCIDMaxAge = 5 * time.Second
+	// maxAlerting bounds the wait for an answer on a line with answer
+	// supervision when the exchange set no ring timeout: central offices
+	// give up ringing after about three minutes themselves.
+	maxAlerting = 3 * time.Minute
 )
 
 var (
@@ -88,13 +93,16 @@ func (p *port) fxoEvent(ev board.Event) {
 	case board.EventLineVoltageLost:
 		p.log.Info("line voltage lost", "detail", ev.Detail)
 		switch p.fo {
-		case fxoSeizing:
+		case fxoSeizing, fxoAlerting:
 			p.fxoFarEnd(channel.CauseCongestion, "no line voltage")
 		case fxoIn, fxoDialling, fxoOut:
 			p.fxoFarEnd(channel.CauseNormal, "loop current drop")
 		}
 	case board.EventPolarityReversal:
-		if p.fo == fxoIn || p.fo == fxoOut {
+		switch p.fo {
+		case fxoAlerting:
+			p.fxoAnswered("polarity reversal")
+		case fxoIn, fxoOut:
 			p.fxoFarEnd(channel.CauseNormal, "polarity reversal")
 		}
 	case board.EventFault, board.EventPowerAlarm:
@@ -138,6 +146,15 @@ func (p *port) fxoNote(n note) {
 			if n.tone == dsp.ToneDial {
 				p.fxoDial()
 			}
+		case fxoAlerting:
+			// Before the answer a tone is the central office's verdict on
+			// the number, not the end of a conversation.
+			switch n.tone {
+			case dsp.ToneBusy:
+				p.fxoFarEnd(channel.CauseBusy, "called number busy")
+			case dsp.ToneCongestion, dsp.ToneDial:
+				p.fxoFarEnd(channel.CauseCongestion, "central office: "+toneName(n.tone))
+			}
 		case fxoIn, fxoOut:
 			switch n.tone {
 			case dsp.ToneBusy, dsp.ToneCongestion, dsp.ToneDial:
@@ -145,20 +162,45 @@ func (p *port) fxoNote(n note) {
 			}
 		}
 	case noteDialled:
-		if p.fo == fxoDialling {
-			// Analog lines have no answer supervision: the call counts as
-			// answered once the number is out.
-			p.fo = fxoOut
-			p.ch.answered = true
-			p.setState("connected")
-			p.audio.set(func(a *portAudio) {
-				a.genReplace = false
-				a.dtmfOn = true
-				a.dtmfDet.Reset()
-			})
-			p.ch.emit(channel.EventAnswer, 0, 0)
+		if p.fo != fxoDialling {
+			return
 		}
+		p.audio.set(func(a *portAudio) { a.genReplace = false })
+		if p.m.lineConfig(p.num).AnswerOnReversal {
+			// Answer supervision: wait for the reversal; ringback on the
+			// line means the number rings.
+			p.fo = fxoAlerting
+			p.setState("ringback")
+			c := p.ch
+			if p.limit.stopped() {
+				p.limit.after(maxAlerting, func() {
+					if p.ch == c && !c.answered {
+						p.fxoFarEnd(channel.CauseNoAnswer, fmt.Sprintf("no answer within %v", maxAlerting))
+					}
+				})
+			}
+			return
+		}
+		// Without answer supervision an analog line cannot say when the
+		// called party answers: the call counts as answered once the
+		// number is out.
+		p.fxoAnswered("dialled")
 	}
+}
+
+// fxoAnswered: the outbound call is connected (the number is out, or the
+// central office signalled the answer).
+func (p *port) fxoAnswered(why string) {
+	p.limit.stop()
+	p.fo = fxoOut
+	p.ch.answered = true
+	p.log.Info("line call answered", "channel", p.ch.info.ID, "by", why)
+	p.setState("connected")
+	p.audio.set(func(a *portAudio) {
+		a.dtmfOn = true
+		a.dtmfDet.Reset()
+	})
+	p.ch.emit(channel.EventAnswer, 0, 0)
 }
 
 func toneName(t dsp.ProgressTone) string {

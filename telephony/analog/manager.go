@@ -65,6 +65,15 @@ type LineConfig struct {
 	// before answering, 1 to 10 (0: DefaultAnswerAfterRings). FSK caller
 	// ID arrives after the first ring, so 1 answers before it.
 	AnswerAfterRings int
+	// AnswerOnReversal is answer supervision by line reversal: the
+	// central office reverses the line's polarity when the called party
+	// answers (and again when they hang up). With it, an outbound call is
+	// answered at the reversal, not once the digits are out, and until
+	// then busy or congestion tone on the line end the attempt as busy or
+	// congestion — so the exchange can tell a busy number and an unanswered
+	// one from a conversation, and bill only that. Only for lines whose
+	// provider offers it: on others every call would go unanswered.
+	AnswerOnReversal bool
 }
 
 // PortState is one analog port's state for status pages.

@@ -35,6 +35,9 @@ func (t *ptimer) stop() {
 	t.fn = nil
 }
 
+// stopped reports whether no action is pending.
+func (t *ptimer) stopped() bool { return t.fn == nil }
+
 func (t *ptimer) fire() {
 	fn := t.fn
 	t.fn = nil

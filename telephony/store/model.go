@@ -90,6 +90,12 @@ type FXOLine struct {
 	AnswerAfterRings int `json:"answer_after_rings"`
 	// Destination is the extension an incoming call on this line reaches.
 	Destination string `json:"destination"`
+	// AnswerOnReversal: the line's provider signals the called party's
+	// answer by reversing the line's polarity (answer supervision). Calls
+	// out on the line then count as answered at the reversal instead of
+	// once dialled, and a busy or unobtainable number is told from a
+	// conversation (busy and no-answer conditions work over the line).
+	AnswerOnReversal bool `json:"answer_on_reversal,omitempty"`
 }
 
 // CallRecord is one call attempt (a CDR). Records are append-only.
