@@ -8,12 +8,14 @@ import (
 	"minipbx/telephony/store"
 )
 
-// reachAnnouncement answers the caller (as a voice menu does), plays the
-// announcement's prompts once, then sends the caller to its next
-// destination; with none the call ends there. A caller who hangs up during
-// the prompts ends the call.
+// reachAnnouncement answers the caller (as a voice menu does) — or, for an
+// early-media announcement and a caller's leg that can, opens early media
+// instead — plays the announcement's prompts once, then sends the caller
+// to its next destination; with none the call ends there (unanswered
+// after early media: unavailable). A caller who hangs up during the
+// prompts ends the call.
 func (x *Exchange) reachAnnouncement(ctx context.Context, c *call, p *plan, a store.Announcement, class dialplan.Class, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
-	if !c.inAnswered {
+	if !c.inAnswered && !(a.EarlyMedia && x.openEarlyMedia(c, a.Name)) {
 		if err := c.in.Answer(ctx); err != nil {
 			x.log.Warn("announcement: answer failed", "call", c.id, "announcement", a.Name, "err", err)
 			return nil, channel.CauseFailure
@@ -26,6 +28,10 @@ func (x *Exchange) reachAnnouncement(ctx context.Context, c *call, p *plan, a st
 		return nil, cause
 	}
 	if a.Then == "" {
+		if !c.inAnswered {
+			// Heard as early media: nobody answered the call.
+			return nil, channel.CauseUnavailable
+		}
 		return nil, channel.CauseNormal
 	}
 	d, err := dialplan.ParseDestination(a.Then)
@@ -34,6 +40,25 @@ func (x *Exchange) reachAnnouncement(ctx context.Context, c *call, p *plan, a st
 		return nil, channel.CauseNotFound
 	}
 	return x.reach(ctx, c, p, d, class, caller, hops+1)
+}
+
+// openEarlyMedia opens early media to the caller of c unless it is open
+// already; false when the caller's leg cannot have it (an analog port, a
+// SIP INVITE without SDP).
+func (x *Exchange) openEarlyMedia(c *call, announcement string) bool {
+	if c.inEarly {
+		return true
+	}
+	em, ok := c.in.(channel.EarlyMedia)
+	if !ok {
+		return false
+	}
+	if err := em.EarlyMedia(); err != nil {
+		x.log.Info("announcement: no early media; answering instead", "call", c.id, "announcement", announcement, "err", err)
+		return false
+	}
+	c.inEarly = true
+	return true
 }
 
 // playPrompts plays prompts to the caller in order, once, while watching

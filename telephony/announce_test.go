@@ -2,8 +2,10 @@ package telephony
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,5 +160,118 @@ func TestAnnouncements(t *testing.T) {
 			t.Errorf("heard %d frames, want the %d of %d announcements", h, (maxHops+1)*5, maxHops+1)
 		}
 		b.st.waitRecord(t)
+	})
+}
+
+// earlyCaller is a SIP caller whose leg can open early media.
+type earlyCaller struct {
+	*fakeChannel
+	mu    sync.Mutex
+	early int
+	fail  error
+}
+
+func (c *earlyCaller) EarlyMedia() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail != nil {
+		return c.fail
+	}
+	c.early++
+	return nil
+}
+
+func (c *earlyCaller) counts() (early, progress, answered int) {
+	c.mu.Lock()
+	early = c.early
+	c.mu.Unlock()
+	c.fakeChannel.mu.Lock()
+	defer c.fakeChannel.mu.Unlock()
+	return early, c.progress, c.answered
+}
+
+// An early-media announcement plays before the answer: the caller's leg
+// opens early media instead of answering, the prompts and then the box's
+// ringback play into it, and the call is answered only when the
+// destination answers; busy then refuses it unanswered; with nowhere to
+// go it ends unanswered; a leg that cannot have early media is answered
+// as before.
+func TestEarlyMediaAnnouncement(t *testing.T) {
+	notice := store.Announcement{Name: "notice", Prompts: []store.Prompt{{Tone: "1000", MS: 200}}, Then: "ext:202", EarlyMedia: true}
+	box := func(t *testing.T, a store.Announcement) *testBox {
+		return announceBox(t, func(c *store.Config) {
+			c.Announcements = []store.Announcement{a}
+			c.Numbering.ShortNumbers = []store.ShortNumber{{Number: "500", Destination: "announce:notice"}}
+		})
+	}
+
+	t.Run("answered only when the destination answers", func(t *testing.T) {
+		b := box(t, notice)
+		in := &earlyCaller{fakeChannel: sipCaller("201", "500")}
+		b.x.Accept(in)
+		leg := expect(t, b.sip, "202")
+		if e, _, a := in.counts(); e != 1 || a != 0 {
+			t.Fatalf("while 202 rings: early media opened %d times, answered %d; want 1, 0", e, a)
+		}
+		heard := in.ep.heard()
+		leg.emit(channel.Event{Type: channel.EventProgress})
+		time.Sleep(200 * time.Millisecond)
+		if e, p, a := in.counts(); p != 0 || a != 0 || e != 1 {
+			t.Errorf("202 ringing: progress %d, answered %d, early %d; want the ringback in the early media, not a 180", p, a, e)
+		}
+		if in.ep.heard() <= heard {
+			t.Error("the caller hears nothing while 202 rings: want the box's ringback")
+		}
+		if r := answerAndEnd(t, b, in.fakeChannel, leg); r.Disposition != "answered" || r.Destination != "sip:202" {
+			t.Errorf("record %+v", r)
+		}
+		if _, _, a := in.counts(); a != 1 {
+			t.Errorf("answered %d times, want once, when 202 answered", a)
+		}
+	})
+
+	t.Run("busy after the announcement is refused unanswered", func(t *testing.T) {
+		b := box(t, notice)
+		in := &earlyCaller{fakeChannel: sipCaller("201", "500")}
+		b.x.Accept(in)
+		leg := expect(t, b.sip, "202")
+		leg.end(channel.CauseBusy)
+		if c := in.waitHangup(t); c != channel.CauseBusy {
+			t.Errorf("caller refused with %v, want busy", c)
+		}
+		if _, _, a := in.counts(); a != 0 {
+			t.Errorf("answered %d times", a)
+		}
+		if r := b.st.waitRecord(t); r.Disposition != "busy" || !r.Answer.IsZero() {
+			t.Errorf("record %+v", r)
+		}
+	})
+
+	t.Run("nowhere to go: unanswered after the prompts", func(t *testing.T) {
+		a := notice
+		a.Then = ""
+		b := box(t, a)
+		in := &earlyCaller{fakeChannel: sipCaller("201", "500")}
+		b.x.Accept(in)
+		if c := in.waitHangup(t); c != channel.CauseUnavailable {
+			t.Errorf("ended with %v, want unavailable", c)
+		}
+		if h := in.ep.heard(); h < 10 {
+			t.Errorf("caller heard %d frames, want the prompt's 10", h)
+		}
+		if e, _, ans := in.counts(); e != 1 || ans != 0 {
+			t.Errorf("early %d, answered %d", e, ans)
+		}
+	})
+
+	t.Run("a leg without early media is answered", func(t *testing.T) {
+		b := box(t, notice)
+		in := &earlyCaller{fakeChannel: sipCaller("201", "500"), fail: errors.New("the INVITE had no SDP")}
+		b.x.Accept(in)
+		leg := expect(t, b.sip, "202")
+		if _, _, a := in.counts(); a != 1 {
+			t.Errorf("answered %d times before 202 rang, want once", a)
+		}
+		answerAndEnd(t, b, in.fakeChannel, leg)
 	})
 }

@@ -45,6 +45,9 @@ type call struct {
 	// own goroutine uses them).
 	progressed bool
 	inAnswered bool
+	// inEarly is set once an announcement opened early media to the
+	// caller (not answered; the box's own ringback then, not 180).
+	inEarly bool
 	// inQueue is set while the caller hears a queue's music on hold (no
 	// ringback then).
 	inQueue bool
@@ -734,8 +737,9 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 	if len(legs) == 0 {
 		return nil, best, "", true
 	}
-	// A caller a voice menu answered hears ringback from the box itself.
-	if c.inAnswered && !c.inQueue {
+	// A caller a voice menu answered, or one hearing early media, hears
+	// ringback from the box itself.
+	if (c.inAnswered || c.inEarly) && !c.inQueue {
 		if zone, err := dsp.LookupZone(x.config().System.ToneZone); err == nil {
 			rbCtx, stopRB := context.WithCancel(ctx)
 			played := make(chan struct{})
@@ -794,7 +798,9 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 				if !c.progressed && !c.inAnswered {
 					c.progressed = true
 					c.set(func(c *call) { c.state = "ringing" })
-					_ = c.in.Progress()
+					if !c.inEarly { // else the ringback is in its media
+						_ = c.in.Progress()
+					}
 					x.publish("call")
 				}
 			case channel.EventAnswer:

@@ -799,12 +799,15 @@ var announcementKind = &objectKind[store.Announcement]{
 		}
 		fs = append(fs, promptFields("prompts", "Announcement part", a.Prompts)...)
 		return append(fs,
-			destField("then", "Then go to", a.Then, "Where the caller goes once the announcement has played, e.g. voicemail:201 after a closed message, or queue:support after a notice. Empty: the call ends."))
+			destField("then", "Then go to", a.Then, "Where the caller goes once the announcement has played, e.g. voicemail:201 after a closed message, or queue:support after a notice. Empty: the call ends."),
+			&field{ID: "early_media", Name: "early_media", Label: "Play before answering (early media)", Type: "checkbox", Checked: a.EarlyMedia,
+				Help: "For callers over SIP (trunks, IP phones): the announcement plays before the call is answered, so a caller from outside is not charged for it; they then hear ringing, and the call is answered when someone takes it. Calls on telephone lines are always answered first."})
 	},
 	parse: func(v url.Values, p *formParser, a store.Announcement) store.Announcement {
 		a.Name = p.str("name")
 		a.Prompts = parsePrompts("prompts", v, p)
 		a.Then = p.str("then")
+		a.EarlyMedia = v.Get("early_media") != ""
 		return a
 	},
 }

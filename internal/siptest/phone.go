@@ -201,14 +201,16 @@ type Call struct {
 	remote *net.UDPAddr
 	codec  uint8 // payload type: 0 PCMU, 8 PCMA
 
-	mu       sync.Mutex
-	recorded []int16
-	send     func(out []int16)
-	digits   []byte
-	ended    chan struct{}
-	endOnce  sync.Once
-	stopOnce sync.Once
-	stop     chan struct{}
+	mu          sync.Mutex
+	recorded    []int16
+	early       []int16 // what Dial heard before the answer
+	provisional []int   // the 1xx Dial received, in order
+	send        func(out []int16)
+	digits      []byte
+	ended       chan struct{}
+	endOnce     sync.Once
+	stopOnce    sync.Once
+	stop        chan struct{}
 }
 
 func (p *Phone) newCall() (*Call, error) {
@@ -277,6 +279,8 @@ func (p *Phone) Dial(ctx context.Context, number string, codecs ...uint8) (*Call
 	if err != nil {
 		return nil, err
 	}
+	// Listen from the start: early media (183) plays before the answer.
+	go c.recvLoop()
 	from := sip.FromHeader{Address: sip.Uri{User: p.User, Host: p.uri("").Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
 	cs, err := p.dcc.Invite(ctx, p.uri(number), c.localSDP(codecs), &from, sip.NewHeader("Content-Type", "application/sdp"))
@@ -286,7 +290,15 @@ func (p *Phone) Dial(ctx context.Context, number string, codecs ...uint8) (*Call
 	}
 	c.cs = cs
 	c.callID = cs.InviteRequest.CallID().Value()
-	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.User, Password: p.Secret}); err != nil {
+	onResponse := func(res *sip.Response) error {
+		if res.IsProvisional() {
+			c.mu.Lock()
+			c.provisional = append(c.provisional, res.StatusCode)
+			c.mu.Unlock()
+		}
+		return nil
+	}
+	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.User, Password: p.Secret, OnResponse: onResponse}); err != nil {
 		c.rtp.Close()
 		return nil, err
 	}
@@ -299,8 +311,26 @@ func (p *Phone) Dial(ctx context.Context, number string, codecs ...uint8) (*Call
 		return nil, err
 	}
 	p.track(c)
-	c.startMedia()
+	c.mu.Lock()
+	c.early, c.recorded = c.recorded, nil
+	c.mu.Unlock()
+	go c.sendLoop()
 	return c, nil
+}
+
+// Early is what a dialled call heard before it was answered (early media).
+func (c *Call) Early() []int16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int16(nil), c.early...)
+}
+
+// Provisional lists the 1xx responses a dialled call received before the
+// answer (100, 180, 183...).
+func (c *Call) Provisional() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.provisional...)
 }
 
 func (p *Phone) track(c *Call) {

@@ -163,6 +163,19 @@ type Channel interface {
 	Hangup(c Cause) error
 }
 
+// EarlyMedia is implemented by inbound channels whose caller can hear the
+// exchange before the call is answered: SIP's 183 Session Progress with
+// the SDP answer. A caller from a provider is charged from the answer, so
+// an announcement played as early media ("please hold, we are connecting
+// you") costs them nothing, and the call is answered only when someone
+// takes it. Analog ports do not implement it: a telco line cannot carry
+// sound before the box seizes it, and an analog extension is the box's own.
+type EarlyMedia interface {
+	// EarlyMedia opens the media towards the caller without answering.
+	// Calling it again is a no-op; after the answer it is an error.
+	EarlyMedia() error
+}
+
 // Request asks a technology to create an outbound channel.
 type Request struct {
 	Target   string   // extension number, port index or dialled digits

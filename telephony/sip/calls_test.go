@@ -1,11 +1,13 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -760,4 +762,96 @@ wait:
 		t.Fatal(err)
 	}
 	wantEnded(t, r, channel.CauseNormal)
+}
+
+// TestEarlyMedia: EarlyMedia sends 183 Session Progress carrying the SDP
+// answer the 200 OK repeats, the leg's RTP reaches the caller before the
+// answer, and a second call is a no-op; after the answer it is an error,
+// and for an INVITE without SDP (our SDP would be an offer) it is refused.
+func TestEarlyMedia(t *testing.T) {
+	chans := make(chan channel.Channel, 4)
+	s := startServer(t, Config{OnCall: func(ch channel.Channel) { chans <- ch }})
+	a := newPhone(t, s.Addr(), "201", "secret201")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m := newMedia(t)
+	rec := &recorder{}
+	m.SetSink(rec)
+	var mu sync.Mutex
+	var early *sip.Response
+	type result struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := a.call(ctx, "600", m, func(r *sip.Response) {
+			if r.StatusCode == 183 {
+				mu.Lock()
+				early = r
+				mu.Unlock()
+			}
+		})
+		done <- result{d, err}
+	}()
+	ch := <-chans
+	em, ok := ch.(channel.EarlyMedia)
+	if !ok {
+		t.Fatal("an inbound SIP leg does not implement channel.EarlyMedia")
+	}
+	if err := em.EarlyMedia(); err != nil {
+		t.Fatal(err)
+	}
+	if err := em.EarlyMedia(); err != nil {
+		t.Errorf("second EarlyMedia: %v", err)
+	}
+	toneCtx, stop := context.WithTimeout(ctx, 400*time.Millisecond)
+	toneSource(toneCtx, ch.Media(), 1000, 8000)
+	stop()
+	waitFor(t, func() bool { return len(rec.snapshot()) >= 5*media.FrameSamples }, "early media before the answer")
+	select {
+	case r := <-done:
+		t.Fatalf("the call completed before the answer: %v", r.err)
+	default:
+	}
+	if err := ch.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	mu.Lock()
+	e := early
+	mu.Unlock()
+	if e == nil {
+		t.Fatal("no 183 Session Progress")
+	}
+	if !bytes.Equal(e.Body(), r.d.InviteResponse.Body()) || len(e.Body()) == 0 {
+		t.Errorf("the 183's SDP differs from the 200's:\n%s\n---\n%s", e.Body(), r.d.InviteResponse.Body())
+	}
+	if ct := e.ContentType(); ct == nil || ct.Value() != "application/sdp" {
+		t.Errorf("183 Content-Type %v", ct)
+	}
+	if err := em.EarlyMedia(); err == nil {
+		t.Error("EarlyMedia after the answer: no error")
+	}
+	_ = ch.Hangup(channel.CauseNormal)
+
+	// A delayed offer: no early media.
+	req := sip.NewRequest(sip.INVITE, a.pbxURI("600"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "201", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "600", Host: "127.0.0.1"}})
+	d, err := a.dua.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "201", Password: "secret201"}) }()
+	ch = <-chans
+	if err := ch.(channel.EarlyMedia).EarlyMedia(); err == nil || !strings.Contains(err.Error(), "no SDP") {
+		t.Errorf("early media for a delayed offer: %v, want refused", err)
+	}
+	_ = ch.Hangup(channel.CauseBusy)
 }

@@ -68,6 +68,8 @@ type leg struct {
 	final      chan struct{} // closed once the final response is sent
 	okResponse *sip.Response
 	progressed bool
+	early      bool // 183 with SDP sent: the caller hears our media
+	delayed    bool // the INVITE had no SDP: ours is an offer, for the 200 only
 
 	// Outbound only.
 	out *outCall
@@ -156,6 +158,36 @@ func (l *leg) Progress() error {
 	l.progressed = true
 	res := l.response(180, "Ringing", nil)
 	return l.inviteTx.Respond(res)
+}
+
+// EarlyMedia implements channel.EarlyMedia: 183 Session Progress with the
+// SDP answer the 200 OK will carry, so the caller's phone or provider
+// plays the RTP the leg already sends (RFC 3960's gateway model). It is
+// sent without 100rel: the provider's INVITE need not support it, and the
+// 200 OK repeats the SDP anyway.
+func (l *leg) EarlyMedia() error {
+	if !l.inbound {
+		return errors.New("sip: EarlyMedia on an outbound leg")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stRinging {
+		return fmt.Errorf("sip: EarlyMedia: leg %s is not ringing", l.info.ID)
+	}
+	if l.early {
+		return nil
+	}
+	if l.delayed {
+		// Our SDP would be an offer, which an unreliable provisional
+		// response must not carry (RFC 3261 §13.2.1).
+		return fmt.Errorf("sip: EarlyMedia: leg %s: the INVITE had no SDP", l.info.ID)
+	}
+	res := l.response(183, "Session Progress", l.okResponse.Body())
+	if err := l.inviteTx.Respond(res); err != nil {
+		return fmt.Errorf("sip: early media %s: %w", l.info.ID, err)
+	}
+	l.early = true
+	return nil
 }
 
 // response builds a response to the INVITE with our tag and Contact.
@@ -640,6 +672,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.held = d.OnHold()
 	l.okResponse = sip.NewResponse(200, "OK")
 	l.okResponse.SetBody(answer)
+	l.delayed = delayed
 	l.info.Endpoint = user
 	l.info.Caller = channel.CallerID{Number: user, Name: name}
 	l.info.Dialled = req.Recipient.User

@@ -397,7 +397,7 @@ func asDialError(err error, de **channel.DialError) bool {
 }
 
 // toneSource sends a sine into a session every 20 ms until ctx ends.
-func toneSource(ctx context.Context, s *media.Session, freq, amp float64) {
+func toneSource(ctx context.Context, s media.Sink, freq, amp float64) {
 	var f media.Frame
 	n := 0
 	t := time.NewTicker(media.FrameDuration)

@@ -193,6 +193,10 @@ type Announcement struct {
 	// Then is where the caller goes once the prompts have played ("":
 	// the call ends).
 	Then string `json:"then,omitempty"`
+	// EarlyMedia plays the prompts before answering where the caller's
+	// leg can (SIP: 183 Session Progress), so a caller from a provider
+	// is charged only once someone answers.
+	EarlyMedia bool `json:"early_media,omitempty"`
 }
 
 // Prompt is one part of a menu's announcement: a recorded file or a tone
