@@ -692,28 +692,24 @@ func TestFXOAnswerOnReversal(t *testing.T) {
 	busy.SetAnswerReversal(true)
 	busy.SetFarEndBusy(true)
 	busy.SetAutoAnswer(200 * time.Millisecond)
-	c, err = d.Dial(ctx, channel.Request{Target: "fxo@2:34"})
-	if err != nil {
-		t.Fatal(err)
+	unanswered := func(l *sim.Line, req channel.Request, want channel.Cause) {
+		t.Helper()
+		c, err := d.Dial(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, c, channel.EventProgress, 4*time.Second)
+		expectEnd(t, c, want, 10*time.Second)
+		if err := l.WaitReleased(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	expect(t, c, channel.EventProgress, 4*time.Second)
-	expectEnd(t, c, channel.CauseBusy, 10*time.Second)
-	if err := busy.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
+	unanswered(busy, channel.Request{Target: "fxo@2:34"}, channel.CauseBusy)
 
 	// Rings on: no answer at the request's timeout.
 	time.Sleep(releaseGuard)
 	line.SetRingback(time.Minute)
-	c, err = d.Dial(ctx, channel.Request{Target: "fxo@1:56", Timeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	expect(t, c, channel.EventProgress, 4*time.Second)
-	expectEnd(t, c, channel.CauseNoAnswer, 10*time.Second)
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
+	unanswered(line, channel.Request{Target: "fxo@1:56", Timeout: 3 * time.Second}, channel.CauseNoAnswer)
 }
 
 // An incoming ring with FSK caller ID reaches OnCall after the configured

@@ -522,6 +522,22 @@ func TestTCPPhone(t *testing.T) {
 	wantEnded(t, r, channel.CauseNormal)
 }
 
+// delayedInvite sends phone a's INVITE to number without SDP (a delayed
+// offer, RFC 3261 §13.2.1).
+func delayedInvite(ctx context.Context, t *testing.T, a *phone, number string) *sipgo.DialogClientSession {
+	t.Helper()
+	req := sip.NewRequest(sip.INVITE, a.pbxURI(number))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: a.ext, Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: "127.0.0.1"}})
+	d, err := a.dua.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestDelayedOffer: an INVITE without SDP gets our offer in the 200 and
 // the caller's answer in the ACK; audio then flows.
 func TestDelayedOffer(t *testing.T) {
@@ -529,15 +545,7 @@ func TestDelayedOffer(t *testing.T) {
 	a := newPhone(t, s.Addr(), "201", "secret201")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req := sip.NewRequest(sip.INVITE, a.pbxURI("600"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "201", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "600", Host: "127.0.0.1"}})
-	d, err := a.dua.WriteInvite(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := delayedInvite(ctx, t, a, "600")
 	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "201", Password: "secret201"}); err != nil {
 		t.Fatal(err)
 	}
@@ -839,15 +847,7 @@ func TestEarlyMedia(t *testing.T) {
 	_ = ch.Hangup(channel.CauseNormal)
 
 	// A delayed offer: no early media.
-	req := sip.NewRequest(sip.INVITE, a.pbxURI("600"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "201", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "600", Host: "127.0.0.1"}})
-	d, err := a.dua.WriteInvite(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := delayedInvite(ctx, t, a, "600")
 	go func() { _ = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "201", Password: "secret201"}) }()
 	ch = <-chans
 	if err := ch.(channel.EarlyMedia).EarlyMedia(); err == nil || !strings.Contains(err.Error(), "no SDP") {

@@ -144,20 +144,7 @@ func (l *leg) endLocked(c channel.Cause) bool {
 
 // Progress sends 180 Ringing to an inbound caller.
 func (l *leg) Progress() error {
-	if !l.inbound {
-		return errors.New("sip: Progress on an outbound leg")
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.state != stRinging {
-		return fmt.Errorf("sip: Progress: leg %s is not ringing", l.info.ID)
-	}
-	if l.progressed {
-		return nil
-	}
-	l.progressed = true
-	res := l.response(180, "Ringing", nil)
-	return l.inviteTx.Respond(res)
+	return l.provisional("Progress", &l.progressed, 180, "Ringing", func() ([]byte, error) { return nil, nil })
 }
 
 // EarlyMedia implements channel.EarlyMedia: 183 Session Progress with the
@@ -166,27 +153,39 @@ func (l *leg) Progress() error {
 // sent without 100rel: the provider's INVITE need not support it, and the
 // 200 OK repeats the SDP anyway.
 func (l *leg) EarlyMedia() error {
+	return l.provisional("EarlyMedia", &l.early, 183, "Session Progress", func() ([]byte, error) {
+		if l.delayed {
+			// Our SDP would be an offer, which an unreliable provisional
+			// response must not carry (RFC 3261 §13.2.1).
+			return nil, fmt.Errorf("sip: EarlyMedia: leg %s: the INVITE had no SDP", l.info.ID)
+		}
+		return l.okResponse.Body(), nil
+	})
+}
+
+// provisional sends a provisional response to an inbound caller still
+// ringing, once: *sent records it (l.mu guards it). body gives the
+// response's body, or why it cannot be sent; it runs with l.mu held.
+func (l *leg) provisional(what string, sent *bool, code int, reason string, body func() ([]byte, error)) error {
 	if !l.inbound {
-		return errors.New("sip: EarlyMedia on an outbound leg")
+		return fmt.Errorf("sip: %s on an outbound leg", what)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state != stRinging {
-		return fmt.Errorf("sip: EarlyMedia: leg %s is not ringing", l.info.ID)
+		return fmt.Errorf("sip: %s: leg %s is not ringing", what, l.info.ID)
 	}
-	if l.early {
+	if *sent {
 		return nil
 	}
-	if l.delayed {
-		// Our SDP would be an offer, which an unreliable provisional
-		// response must not carry (RFC 3261 §13.2.1).
-		return fmt.Errorf("sip: EarlyMedia: leg %s: the INVITE had no SDP", l.info.ID)
+	b, err := body()
+	if err != nil {
+		return err
 	}
-	res := l.response(183, "Session Progress", l.okResponse.Body())
-	if err := l.inviteTx.Respond(res); err != nil {
-		return fmt.Errorf("sip: early media %s: %w", l.info.ID, err)
+	if err := l.inviteTx.Respond(l.response(code, reason, b)); err != nil {
+		return fmt.Errorf("sip: %s %s: %w", what, l.info.ID, err)
 	}
-	l.early = true
+	*sent = true
 	return nil
 }
 
