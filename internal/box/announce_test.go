@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"minipbx/dsp"
 	"minipbx/internal/audiotest"
 	"minipbx/internal/siptest"
 	"minipbx/telephony/store"
@@ -26,10 +25,7 @@ func TestAnnouncementOnATelcoLine(t *testing.T) {
 	reception := b.phone(t, "201", s201)
 	ctx := tctx(t, 60*time.Second)
 	line := b.Sim().Line(1)
-	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line, "5551234")
 	if err := line.WaitSeized(ctx); err != nil {
 		t.Fatalf("the box did not answer: %v", err)
 	}

@@ -160,6 +160,20 @@ func sipEar(c *siptest.Call) recorder {
 	}
 }
 
+// ringFromTelco makes a caller on the telco line ring the box with
+// number as caller ID (FSK, with the date), on a short cadence (0.5 s on,
+// 1.6 s off) so a test waits ~2.5 s for the box's second-ring answer, not
+// ~8 s.
+func ringFromTelco(t *testing.T, line *sim.Line, number string) {
+	t.Helper()
+	if err := line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := line.Ring(dsp.CallerIDMessage{Number: number, Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // measure sends a 1 kHz tone through talk and measures what the other end
 // records: 1.3 s of it, waiting as long as it takes to arrive (a loaded
 // machine may deliver late; what is judged is the quality, not the timing).

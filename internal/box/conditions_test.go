@@ -9,7 +9,6 @@ import (
 	"github.com/emiago/sipgo"
 
 	boardsim "minipbx/board/sim"
-	"minipbx/dsp"
 	"minipbx/internal/siptest"
 	"minipbx/telephony/store"
 )
@@ -31,10 +30,7 @@ func TestConditionOnATelcoLine(t *testing.T) {
 	ph := b.Sim().Phone(1)
 	ctx := tctx(t, 60*time.Second)
 	line := b.Sim().Line(1)
-	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line, "5551234")
 	if err := ph.WaitRing(ctx); err != nil {
 		t.Fatalf("the analog phone did not ring: %v", err)
 	}
@@ -161,10 +157,7 @@ func TestLineAnswerSupervision(t *testing.T) {
 	// The condition's busy fallback over the line.
 	time.Sleep(time.Second)
 	line2 := b.Sim().Line(2)
-	line2.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line2.Ring(dsp.CallerIDMessage{Number: "5550000", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line2, "5550000")
 	in, err := reception.Incoming(ctx)
 	if err != nil {
 		t.Fatalf("202 did not ring after the mobile number was busy: %v", err)

@@ -94,10 +94,7 @@ func TestDialPlanOnTheSimulatedBox(t *testing.T) {
 	ph2.OnHook()
 
 	// A blacklisted caller on a telco line is rejected; nobody rings.
-	line1.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line1.Ring(dsp.CallerIDMessage{Number: "84950000000", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line1, "84950000000")
 	b.waitRecord(t, func(r store.CallRecord) bool {
 		return r.Caller == "84950000000" && r.Source == "fxo:1" && r.Disposition == "rejected"
 	})
@@ -121,10 +118,7 @@ func TestVoiceMenuOnATelcoLine(t *testing.T) {
 	sales, reception := b.phone(t, "201", s201), b.phone(t, "202", s202)
 	ctx := tctx(t, 60*time.Second)
 	line := b.Sim().Line(1)
-	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line, "5551234")
 	// Wait for the box to answer, then press 1.
 	if err := line.WaitSeized(ctx); err != nil {
 		t.Fatalf("the menu did not answer: %v", err)
@@ -156,10 +150,7 @@ func TestVoiceMenuOnATelcoLine(t *testing.T) {
 
 	// Silence: the default destination.
 	line2 := b.Sim().Line(2)
-	line2.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line2.Ring(dsp.CallerIDMessage{Number: "5559876", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line2, "5559876")
 	in, err = reception.Incoming(ctx)
 	if err != nil {
 		t.Fatalf("silence did not reach the default 202: %v", err)
@@ -186,10 +177,7 @@ func TestQueueOnATelcoLine(t *testing.T) {
 	agent := b.phone(t, "201", s201)
 	ctx := tctx(t, 60*time.Second)
 	line := b.Sim().Line(1)
-	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line, "5551234")
 	in, err := agent.Incoming(ctx)
 	if err != nil {
 		t.Fatalf("the agent does not ring: %v", err)

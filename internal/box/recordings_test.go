@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"minipbx/dsp"
 	"minipbx/internal/audiotest"
 	"minipbx/telephony/store"
 )
@@ -46,10 +45,7 @@ func TestUploadedRecordingOnATelcoLine(t *testing.T) {
 	})
 	reception := b.phone(t, "201", s201)
 	line := b.Sim().Line(1)
-	line.SetRingCadence([]time.Duration{500 * time.Millisecond, 1600 * time.Millisecond})
-	if err := line.Ring(dsp.CallerIDMessage{Number: "5551234", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
-		t.Fatal(err)
-	}
+	ringFromTelco(t, line, "5551234")
 	if err := line.WaitSeized(ctx); err != nil {
 		t.Fatalf("the box did not answer: %v", err)
 	}
