@@ -44,16 +44,7 @@ func TestAnnouncementOnATelcoLine(t *testing.T) {
 	if len(rec) < 4000 || peak < 1000 {
 		t.Errorf("the caller hears %d samples peaking at %d: no announcement", len(rec), peak)
 	}
-	in, err := reception.Incoming(ctx)
-	if err != nil {
-		t.Fatalf("201 did not ring after the announcement: %v", err)
-	}
-	if n, _ := in.Caller(); n != "5551234" {
-		t.Errorf("201 sees caller %q", n)
-	}
-	if err := in.Answer(); err != nil {
-		t.Fatal(err)
-	}
+	in := takeCall(ctx, t, reception, "5551234", "201 did not ring after the announcement")
 	if err := in.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -174,6 +174,23 @@ func ringFromTelco(t *testing.T, line *sim.Line, number string) {
 	}
 }
 
+// takeCall waits for phone p to ring (failing with what when it does
+// not), checks that it shows caller, and answers.
+func takeCall(ctx context.Context, t *testing.T, p *siptest.Phone, caller, what string) *siptest.Call {
+	t.Helper()
+	in, err := p.Incoming(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if n, _ := in.Caller(); n != caller {
+		t.Errorf("%s sees caller %q, want %s", p.User, n, caller)
+	}
+	if err := in.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // measure sends a 1 kHz tone through talk and measures what the other end
 // records: 1.3 s of it, waiting as long as it takes to arrive (a loaded
 // machine may deliver late; what is judged is the quality, not the timing).

@@ -158,16 +158,7 @@ func TestLineAnswerSupervision(t *testing.T) {
 	time.Sleep(time.Second)
 	line2 := b.Sim().Line(2)
 	ringFromTelco(t, line2, "5550000")
-	in, err := reception.Incoming(ctx)
-	if err != nil {
-		t.Fatalf("202 did not ring after the mobile number was busy: %v", err)
-	}
-	if n, _ := in.Caller(); n != "5550000" {
-		t.Errorf("202 sees caller %q", n)
-	}
-	if err := in.Answer(); err != nil {
-		t.Fatal(err)
-	}
+	in := takeCall(ctx, t, reception, "5550000", "202 did not ring after the mobile number was busy")
 	if err := in.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}

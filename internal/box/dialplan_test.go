@@ -130,16 +130,7 @@ func TestVoiceMenuOnATelcoLine(t *testing.T) {
 	tone := make([]int16, 8000/2)
 	gen.Read(tone)
 	line.Play(tone)
-	in, err := sales.Incoming(ctx)
-	if err != nil {
-		t.Fatalf("key 1 did not reach 201: %v", err)
-	}
-	if n, _ := in.Caller(); n != "5551234" {
-		t.Errorf("201 sees caller %q", n)
-	}
-	if err := in.Answer(); err != nil {
-		t.Fatal(err)
-	}
+	in := takeCall(ctx, t, sales, "5551234", "key 1 did not reach 201")
 	if err := in.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +142,7 @@ func TestVoiceMenuOnATelcoLine(t *testing.T) {
 	// Silence: the default destination.
 	line2 := b.Sim().Line(2)
 	ringFromTelco(t, line2, "5559876")
-	in, err = reception.Incoming(ctx)
-	if err != nil {
-		t.Fatalf("silence did not reach the default 202: %v", err)
-	}
-	if err := in.Answer(); err != nil {
-		t.Fatal(err)
-	}
+	in = takeCall(ctx, t, reception, "5559876", "silence did not reach the default 202")
 	if err := in.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
