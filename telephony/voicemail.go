@@ -5,12 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"minipbx/dsp"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
 	"minipbx/telephony/media"
@@ -35,10 +35,12 @@ const (
 	// caller walked away without hanging up (or an analog line whose far
 	// end hung up gives no signal).
 	vmSilenceEnd = 10 * time.Second
-	// vmSilenceRMS is the frame level (linear RMS) under which a frame
-	// counts as silence: about −48 dBm0, well under speech and above the
-	// idle noise of a line.
-	vmSilenceRMS = 90
+	// vmSilenceDBm0 is the frame level under which a frame always counts
+	// as silence: well under speech and above the idle noise of a good
+	// line. Above it, a frame is speech only when it stands out from the
+	// line's background (dsp.ActivityDetector), so a humming or hissing
+	// line ends a recording by silence as a quiet one does.
+	vmSilenceDBm0 = -45
 	// vmHoldback frames (100 ms) are held back while recording, so that
 	// the '#' that ends it — in band on analog phones, heard before it is
 	// recognised — is not kept at the end of the message.
@@ -957,6 +959,7 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 	defer tick.Stop()
 	silence := v.x.vmState.silenceEnd()
 	lastLoud := time.Now()
+	talker := dsp.NewActivityDetector(vmSilenceDBm0)
 
 	// pending frames are not written yet: the held-back tail and the
 	// silence after the last loud frame (loud frames pending[:loud]).
@@ -974,7 +977,7 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 	}
 	add := func(f [media.FrameSamples]int16) {
 		pending = append(pending, f)
-		if frameRMS(f[:]) >= vmSilenceRMS {
+		if talker.Active(f[:]) {
 			loud = len(pending)
 			lastLoud = time.Now()
 		}
@@ -1026,13 +1029,4 @@ func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, er
 	}
 	flush(keep)
 	return end, werr
-}
-
-// frameRMS is the root mean square of a frame's samples.
-func frameRMS(s []int16) float64 {
-	var sum float64
-	for _, v := range s {
-		sum += float64(v) * float64(v)
-	}
-	return math.Sqrt(sum / float64(len(s)))
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"minipbx/dsp"
 	"minipbx/dsp/audiofile"
 	"minipbx/internal/audiotest"
 	"minipbx/telephony/channel"
@@ -267,7 +268,7 @@ func addMessage(t *testing.T, vm *voicemail.Store, box string, caller channel.Ca
 func loudPart(s []int16) []int16 {
 	var out []int16
 	for i := 0; i+160 <= len(s); i += 160 {
-		if frameRMS(s[i:i+160]) >= vmSilenceRMS {
+		if dsp.FrameLevel(s[i:i+160]) >= vmSilenceDBm0 {
 			out = append(out, s[i:i+160]...)
 		}
 	}
@@ -383,6 +384,77 @@ func TestVoicemailBusyGreetingAndPoundEnds(t *testing.T) {
 	if n, h := b.vm.Counts("201"); n != 1 || h != 0 {
 		t.Errorf("counts %d/%d after a caller hung up at the tone", n, h)
 	}
+}
+
+// A caller on a humming line (mains hum at -38 dBm0, the level a long,
+// badly balanced loop picks up): the message keeps their words and ends by
+// silence once they stop, though the hum never does — with a fixed
+// threshold the hum counted as a talker and the recording ran on to the
+// limit (or, here, until the line went quiet).
+func TestVoicemailEndsOnAHummingLine(t *testing.T) {
+	b := newVMBox(t, func(c *store.Config) {
+		c.ExtensionRules = []store.ExtensionRule{{Extension: "201", ForwardNoAnswer: "voicemail:201", NoAnswerS: 1}}
+	}, nil)
+	b.x.vmState.silence = time.Second
+	in, leg := ringUnanswered(t, b)
+	leg.waitHangup(t)
+	in.waitAnswered(t)
+	in.audio.waitSink(t)
+	words, err := prompts.Builtin("vm-leave-message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hum := func(n int) []int16 {
+		out := make([]int16, n)
+		for i := range out {
+			x := float64(i) / 8000
+			out[i] = int16(dsp.DBm0ToPeak(-38) * (0.4*math.Sin(2*math.Pi*50*x) + 0.9*math.Sin(2*math.Pi*150*x+1)) / 1.0)
+		}
+		return out
+	}
+	talk := hum(len(words))
+	for i, v := range words {
+		talk[i] = int16(max(-32768, min(32767, int32(talk[i])+int32(v))))
+	}
+	spoken := seconds(len(words))
+	in.audio.speak(hum(8000)) // the line before the caller speaks
+	in.audio.speak(talk)
+	// 20 s of hum after the words (at the test's five times real time):
+	// the box must end the recording long before it does.
+	humDone := make(chan struct{})
+	go func() { in.audio.speak(hum(20 * 8000)); close(humDone) }()
+	select {
+	case <-in.hungUp:
+		t.Fatal("the caller was hung up on, not the recording ended")
+	case <-humDone:
+		t.Fatal("the recording ran on through 20 s of hum")
+	case <-waitMessage(t, b, "201"):
+	}
+	msgs, _ := b.vm.Messages("201")
+	if len(msgs) != 1 {
+		t.Fatalf("messages %+v", msgs)
+	}
+	if d := msgs[0].Duration; d < spoken || d > spoken+4*time.Second {
+		t.Errorf("message %v long for %v of words over 1 s of hum: want the words, and at most a few seconds of the hum after them", d, spoken)
+	}
+	<-humDone
+	in.end(channel.CauseNormal)
+	b.st.waitRecord(t)
+}
+
+// waitMessage is closed once extension's mailbox holds a message.
+func waitMessage(t *testing.T, b *vmBox, ext string) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if n, _ := b.vm.Counts(ext); n > 0 {
+				return
+			}
+		}
+	}()
+	return done
 }
 
 func TestVoicemailSkipGreetingSilenceEndsAndTooShort(t *testing.T) {
