@@ -158,6 +158,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 				ex.Notify("registration")
 			}
 		},
+		Bindings:   b.db, // registrations survive a restart
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
 		Trunks:     sipTrunks(&cfg),

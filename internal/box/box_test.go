@@ -500,6 +500,42 @@ func TestRestartKeepsExtensionsAndRecords(t *testing.T) {
 	b2.phone(t, "201", sa)
 }
 
+// TestRestartKeepsRegistrations: a SIP phone registered for five minutes
+// does not notice the box restarting (a firmware upgrade, a power cut);
+// the restarted box still knows where it is, and the analog phone's call
+// to it rings it without the phone registering again.
+func TestRestartKeepsRegistrations(t *testing.T) {
+	dir := t.TempDir()
+	b := startBox(t, dir)
+	sa := b.addSIPExtension(t, "201", "Alice", false)
+	a := b.phone(t, "201", sa)
+	b.stop()
+
+	b2 := startBox(t, dir)
+	ctx := tctx(t, 30*time.Second)
+	st, err := b2.Exchange().Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regs := st.Registrations; len(regs) != 1 || regs[0].Extension != "201" {
+		t.Fatalf("after the restart the status page lists %+v, want 201's phone", regs)
+	}
+	ph := b2.Sim().Phone(1)
+	ph.OffHook()
+	if err := ph.Hears(ctx, dsp.ToneDial); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.DialDTMF("201"); err != nil {
+		t.Fatal(err)
+	}
+	in := takeCall(ctx, t, a, "101", "201's phone did not ring after the restart")
+	if err := in.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ph.OnHook()
+	b2.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "101" && r.Destination == "sip:201" })
+}
+
 func TestCorruptDatabaseStopsTheStart(t *testing.T) {
 	for name, content := range map[string][]byte{
 		"garbage":   []byte(strings.Repeat("not a database ", 1000)),

@@ -34,6 +34,9 @@ type registrar struct {
 	s        *Server
 	mu       sync.Mutex
 	bindings map[string][]*Binding
+	// dirty: the bindings changed since they were last saved
+	// (registrar_saved.go); saveFailed: the last save failed.
+	dirty, saveFailed bool
 }
 
 func newRegistrar(s *Server) *registrar {
@@ -89,6 +92,9 @@ func (r *registrar) expire() {
 		} else {
 			r.bindings[ext] = keep
 		}
+	}
+	if len(gone) > 0 {
+		r.changed()
 	}
 	r.mu.Unlock()
 	for _, b := range gone {
@@ -253,6 +259,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		delete(r.bindings, user)
 	} else {
 		r.bindings[user] = bs
+	}
+	if len(changes) > 0 {
+		r.changed()
 	}
 	// The 200 lists every current binding with its remaining time.
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)

@@ -54,6 +54,10 @@ type Config struct {
 	// OnRegistrationChange, when set, is called after a binding is added,
 	// refreshed (registered true) or removed/expired (false).
 	OnRegistrationChange func(b Binding, registered bool)
+	// Bindings, when set, keeps the registrations across a restart: Run
+	// restores them and saves them (within a second of a change, and when
+	// it ends).
+	Bindings BindingStore
 
 	// RTPBindIP is the address RTP sockets bind; default: Host.
 	RTPBindIP string
@@ -348,7 +352,9 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.ServeUDP(s.udpConn) }()
 	go func() { errc <- s.srv.ServeTCP(s.tcpLn) }()
+	s.awaitListeners()
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
+	s.reg.restore()
 	close(s.ready)
 	s.startTrunks(ctx)
 
@@ -368,6 +374,7 @@ loop:
 			}
 			s.auth.sweep()
 			s.bans.sweep()
+			s.reg.save()
 		case e := <-errc:
 			if e != nil {
 				err = fmt.Errorf("sip: serve: %w", e)
@@ -376,11 +383,26 @@ loop:
 		}
 	}
 	s.shutdown()
+	s.reg.save()
 	s.stopTrunks()
 	s.udpConn.Close()
 	s.tcpLn.Close()
 	s.ua.Close()
 	return err
+}
+
+// awaitListeners waits (at most a second) until sipgo has taken up the
+// UDP and TCP listeners, which ServeUDP and ServeTCP do asynchronously:
+// a request sent from the listener's address before then finds no
+// connection to send from. Restored registrations and trunks send at once.
+func (s *Server) awaitListeners() {
+	tl := s.ua.TransportLayer()
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if len(tl.ListenPorts("udp")) > 0 && len(tl.ListenPorts("tcp")) > 0 {
+			return
+		}
+	}
+	s.log.Warn("sip: listeners not up after a second; carrying on")
 }
 
 // shutdown ends all calls and waits (bounded) for their BYE/CANCEL
