@@ -198,6 +198,17 @@ func TestBrowserFirstLoginAndExtensions(t *testing.T) {
 	screenshot(t, ctx, "calls")
 	do(t, ctx, chromedp.Click(chromedp.ID("nav-settings")), chromedp.WaitVisible(chromedp.ID("fxo1-form")))
 	screenshot(t, ctx, "settings")
+	// Line 1's provider signals the answer by polarity reversal.
+	follow(t, ctx, "flash", chromedp.Click(chromedp.ID("fxo1-answer_on_reversal")), chromedp.Click(chromedp.ID("fxo1-form-submit")))
+	svc.mu.Lock()
+	line1 := svc.lines[0]
+	svc.mu.Unlock()
+	if !line1.AnswerOnReversal {
+		t.Errorf("line 1 after ticking answer supervision: %+v", line1)
+	}
+	if !run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("fxo1-answer_on_reversal").checked`)) {
+		t.Error("the saved page shows answer supervision unticked")
+	}
 	do(t, ctx, fill("extension_length", "x"), chromedp.Click(chromedp.ID("settings-form-submit")),
 		chromedp.WaitVisible(chromedp.ID("extension_length-error")))
 	screenshot(t, ctx, "settings-error")

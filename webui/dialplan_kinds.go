@@ -790,6 +790,9 @@ var announcementKind = &objectKind[store.Announcement]{
 		if then == "" {
 			then = "hang up"
 		}
+		if a.EarlyMedia {
+			then += " (played before answering)"
+		}
 		return strings.Join(parts, ", ") + " → " + then
 	},
 	fields: func(a store.Announcement, c *planContext) []*field {

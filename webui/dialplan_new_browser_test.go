@@ -290,9 +290,9 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	if v := run(t, ctx, chromedp.Value(byID("prompts[1].ms"))); v != "500" {
 		t.Errorf("edit form's pause: %q", v)
 	}
-	do(t, ctx, fill("then", "time:a"))
+	do(t, ctx, fill("then", "time:a"), chromedp.Click(chromedp.ID("early_media")))
 	submit(t, ctx, "flash")
-	if row := text(t, ctx, "object-0"); !strings.Contains(row, "→ time:a") {
+	if row := text(t, ctx, "object-0"); !strings.Contains(row, "→ time:a (played before answering)") {
 		t.Errorf("edited announcement listed as %q", row)
 	}
 
@@ -315,7 +315,8 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	if len(c.Conditions) != 1 || c.Conditions[0] != wantCond {
 		t.Errorf("conditions %+v, want %+v", c.Conditions, wantCond)
 	}
-	if len(c.Announcements) != 1 || !slices.Equal(c.Announcements[0].Prompts, wantAnn) || c.Announcements[0].Then != "time:a" {
+	if len(c.Announcements) != 1 || !slices.Equal(c.Announcements[0].Prompts, wantAnn) || c.Announcements[0].Then != "time:a" ||
+		!c.Announcements[0].EarlyMedia {
 		t.Errorf("announcements %+v", c.Announcements)
 	}
 }
