@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"minipbx/internal/atomicfile"
 )
 
 // exitReboot is upgrade.ExitReboot (a test checks they agree): the exit
@@ -259,12 +261,8 @@ func mirror(ctx context.Context, r *Ring, path string, interval time.Duration) {
 	}
 }
 
-// writeFileAtomic replaces a file under /run (tmpfs: no fsync needed) so
-// a reader never sees half of it.
+// writeFileAtomic replaces a status file under /run so a reader never
+// sees half of it (0640: pbxd's log may hold its first-start password).
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o640); err != nil { // pbxd's log may hold its first-start password
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, 0o640)
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/atomicfile"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
@@ -337,38 +338,15 @@ func minSec(s int) string {
 	return fmt.Sprintf("%d min %d s", s/60, s%60)
 }
 
-// writeAtomic writes data to dir/name through a temporary file that is
-// synced and renamed over it, then syncs the directory: after a power
-// cut the file is the old one or the new one, never a torn mixture.
+// writeAtomic replaces dir/name with data (see atomicfile), after
+// removing what interrupted uploads left; the temporary file is named for
+// removeStale.
 func writeAtomic(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	removeStale(dir)
-	tmp, err := os.CreateTemp(dir, ".upload-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename: nothing there
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return atomicfile.WriteTemp(filepath.Join(dir, name), ".upload-*.tmp", data, 0o644)
 }
 
 // staleAfter is how old a temporary file of a Save must be to be a
@@ -385,15 +363,6 @@ func removeStale(dir string) {
 			os.Remove(p)
 		}
 	}
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // existing resolves the name of a recording to delete or play: a file
@@ -431,7 +400,7 @@ func (d *Dir) Delete(cfg *store.Config, name string) error {
 	if err := os.Remove(filepath.Join(d.path, file)); err != nil {
 		return fmt.Errorf("recordings: delete %s: %w", file, err)
 	}
-	if err := syncDir(d.path); err != nil {
+	if err := atomicfile.SyncDir(d.path); err != nil {
 		return fmt.Errorf("recordings: delete %s: %w", file, err)
 	}
 	return nil

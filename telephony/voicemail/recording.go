@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"minipbx/dsp"
+	"minipbx/internal/atomicfile"
 	"minipbx/telephony/channel"
 )
 
@@ -206,7 +207,7 @@ func (r *Recording) finish(m Message) error {
 		os.Remove(filepath.Join(dir, r.id+metaExt))
 		return err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		// The message is in place; only its durability across a power
 		// cut in the next seconds is in doubt.
 		r.s.log.Warn("voicemail: sync of mailbox directory failed", "box", r.box, "err", err)

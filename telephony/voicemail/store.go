@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/atomicfile"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
 )
@@ -542,40 +543,9 @@ func newID(mb *mailbox, t time.Time) string {
 	}
 }
 
-// writeAtomic replaces dir/name with data: written beside, fsynced,
-// renamed over, and the directory fsynced, so a crash leaves the old
-// file or the new one, never a mix.
+// writeAtomic replaces dir/name with data (see atomicfile); the
+// temporary file carries tempPrefix, so a crash's leftover is removed at
+// the next start.
 func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return atomicfile.WriteTemp(filepath.Join(dir, name), tempPrefix+name+"-*", data, 0o600)
 }

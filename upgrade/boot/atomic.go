@@ -3,43 +3,18 @@ package boot
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"minipbx/internal/atomicfile"
 )
 
-// WriteFileAtomic replaces path with data so that a power cut leaves
-// either the old file or the new one: write a temporary file beside it,
-// fsync it, rename it over path, fsync the directory. (On FAT, the
-// Raspberry Pi's boot partition, the rename is as close to atomic as the
-// file system allows.)
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("boot: replace %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("boot: replace %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: some file systems cannot sync a directory
-		d.Close()
+// writeFile replaces path with data so that a power cut leaves either
+// the old file or the new one (atomicfile). On FAT, the Raspberry Pi's boot
+// partition, the rename is as close to atomic as the file system allows.
+func writeFile(path string, data []byte) error {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("boot: %w", err)
 	}
 	return nil
 }

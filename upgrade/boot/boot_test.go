@@ -324,7 +324,7 @@ func TestCmdlineTornSetTrial(t *testing.T) {
 	c := sim.bl.(*Cmdline)
 	v := vars{}
 	v.setTrial(SlotA, SlotB)
-	if err := WriteFileAtomic(c.stateFile(), formatVars(v), 0o644); err != nil {
+	if err := writeFile(c.stateFile(), formatVars(v)); err != nil {
 		t.Fatal(err)
 	}
 	if s := state(t, c); s.Trial || s.Next != SlotA {

@@ -119,14 +119,14 @@ func (c *Cmdline) save(v vars, line string, rollback bool) error {
 		if newLine == line {
 			return nil
 		}
-		return WriteFileAtomic(c.Path, []byte(newLine+"\n"), 0o644)
+		return writeFile(c.Path, []byte(newLine+"\n"))
 	}
 	if rollback {
 		if err := writeLine(); err != nil {
 			return err
 		}
 	}
-	if err := WriteFileAtomic(c.stateFile(), formatVars(v), 0o644); err != nil {
+	if err := writeFile(c.stateFile(), formatVars(v)); err != nil {
 		return err
 	}
 	if !rollback {

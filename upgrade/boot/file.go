@@ -24,7 +24,7 @@ func NewFile(path string, slot Slot) (*File, error) {
 	f := &File{Path: path}
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		v := vars{varBooted: string(slot), VarSlot: string(slot), VarFallback: string(slot)}
-		if err := WriteFileAtomic(path, formatVars(v), 0o644); err != nil {
+		if err := writeFile(path, formatVars(v)); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -48,7 +48,7 @@ func (f *File) save(v vars, booted Slot) error {
 	for k, val := range v {
 		out[k] = val
 	}
-	return WriteFileAtomic(f.Path, formatVars(out), 0o644)
+	return writeFile(f.Path, formatVars(out))
 }
 
 // State implements Bootloader.

@@ -22,10 +22,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"minipbx/internal/atomicfile"
 )
 
 // Names in the data directory.
@@ -75,7 +76,7 @@ func Init(dir string) error {
 			return fmt.Errorf("datadir: %s: %w (it holds %q; use an empty directory)", dir, ErrNotDataDir, e.Name())
 		}
 	}
-	if err := writeAtomic(filepath.Join(dir, MarkerName), []byte(markerText), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, MarkerName), []byte(markerText), 0o644); err != nil {
 		return fmt.Errorf("datadir: mark %s: %w", dir, err)
 	}
 	return nil
@@ -108,39 +109,4 @@ func Check(dir string) error {
 		return fmt.Errorf("datadir: %s: %w (the %s marker is not ours)", dir, ErrNotDataDir, MarkerName)
 	}
 	return nil
-}
-
-// writeAtomic writes a file through a synced temporary file and a rename.
-func writeAtomic(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

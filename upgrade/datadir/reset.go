@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"minipbx/internal/atomicfile"
 )
 
 // FactoryReset deletes everything in the data directory except its
@@ -42,12 +44,12 @@ func FactoryReset(dir string) error {
 			return fmt.Errorf("factory reset: %w", err)
 		}
 	}
-	syncDir(dir)
+	_ = atomicfile.SyncDir(dir) // best effort
 	if request {
 		if err := os.Remove(filepath.Join(dir, ResetRequestName)); err != nil {
 			return fmt.Errorf("factory reset: %w", err)
 		}
-		syncDir(dir)
+		_ = atomicfile.SyncDir(dir) // best effort
 	}
 	return nil
 }
@@ -73,7 +75,7 @@ func RequestFactoryReset(dir string) error {
 	if err := Check(dir); err != nil {
 		return fmt.Errorf("factory reset refused: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, ResetRequestName), []byte("requested\n"), 0o600)
+	return atomicfile.Write(filepath.Join(dir, ResetRequestName), []byte("requested\n"), 0o600)
 }
 
 // ResetIfRequested runs FactoryReset if one was requested; it reports

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"minipbx/internal/atomicfile"
 )
 
 // SnapshotInfo describes the configuration snapshot taken before the
@@ -64,7 +66,7 @@ func SaveSnapshot(dir, from, to string, write func(io.Writer) (int64, error), no
 		return fmt.Errorf("datadir: snapshot: %w", err)
 	}
 	info, _ := json.MarshalIndent(SnapshotInfo{FromVersion: from, ToVersion: to, Created: now.UTC(), Size: n}, "", "  ")
-	if err := writeAtomic(filepath.Join(sd, snapInfo), append(info, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(sd, snapInfo), append(info, '\n'), 0o600); err != nil {
 		return fmt.Errorf("datadir: snapshot: %w", err)
 	}
 	return nil
@@ -131,7 +133,7 @@ func RestoreSnapshot(dir string) (SnapshotInfo, error) {
 	if err := os.Rename(tmp, db); err != nil {
 		return info, fmt.Errorf("datadir: restore snapshot: %w", err)
 	}
-	syncDir(sd)
-	syncDir(dir)
+	_ = atomicfile.SyncDir(sd)  // best effort
+	_ = atomicfile.SyncDir(dir) // best effort
 	return info, nil
 }
