@@ -91,14 +91,7 @@ func (b *banList) fail(ip netip.Addr) bool {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e := b.entries[ip]
-	if e == nil {
-		if len(b.entries) >= maxBanEntries {
-			b.sweepLocked(now)
-		}
-		e = &banEntry{}
-		b.entries[ip] = e
-	}
+	e := b.entryLocked(ip, now)
 	cut := 0
 	for cut < len(e.failures) && now.Sub(e.failures[cut]) > b.p.Window {
 		cut++
@@ -113,6 +106,20 @@ func (b *banList) fail(ip netip.Addr) bool {
 	return false
 }
 
+// entryLocked returns ip's entry, made when there is none (after a sweep
+// when the table is full). b.mu held.
+func (b *banList) entryLocked(ip netip.Addr, now time.Time) *banEntry {
+	e := b.entries[ip]
+	if e == nil {
+		if len(b.entries) >= maxBanEntries {
+			b.sweepLocked(now)
+		}
+		e = &banEntry{}
+		b.entries[ip] = e
+	}
+	return e
+}
+
 // allowChallenge takes one challenge from ip's budget; false means the
 // request should be dropped.
 func (b *banList) allowChallenge(ip netip.Addr) bool {
@@ -123,14 +130,7 @@ func (b *banList) allowChallenge(ip netip.Addr) bool {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e := b.entries[ip]
-	if e == nil {
-		if len(b.entries) >= maxBanEntries {
-			b.sweepLocked(now)
-		}
-		e = &banEntry{}
-		b.entries[ip] = e
-	}
+	e := b.entryLocked(ip, now)
 	burst := float64(10 * b.p.ChallengeRate)
 	if e.refilled.IsZero() {
 		e.tokens = burst

@@ -133,9 +133,25 @@ func (db *DB) CallRecords(before uint64, limit int) ([]CallRecord, error) {
 		limit = DefaultCallRecordsPage
 	}
 	limit = min(limit, MaxCallRecordsPage)
-	out := []CallRecord{}
+	out, err := newestFirst[CallRecord](db, bucketCDR, "cdr", before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: call records: %w", err)
+	}
+	return out, nil
+}
+
+// newestFirst reads a page of an append-only bucket keyed by big-endian
+// IDs (call records, diagnostic runs): at most limit values older than ID
+// before (0: from the newest), newest first, each decoded as kind. A
+// missing bucket is an empty page.
+func newestFirst[T any](db *DB, bucket, kind string, before uint64, limit int) ([]T, error) {
+	out := []T{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket([]byte(bucketCDR)).Cursor()
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
 		var k, v []byte
 		if before == 0 {
 			k, v = c.Last()
@@ -145,18 +161,15 @@ func (db *DB) CallRecords(before uint64, limit int) ([]CallRecord, error) {
 			k, v = c.Prev()
 		}
 		for ; k != nil && len(out) < limit; k, v = c.Prev() {
-			var r CallRecord
-			if err := decodeValue("cdr", v, db.schema, &r); err != nil {
-				return &valueError{bucketCDR, fmt.Sprint(binary.BigEndian.Uint64(k)), err}
+			var r T
+			if err := decodeValue(kind, v, db.schema, &r); err != nil {
+				return &valueError{bucket, fmt.Sprint(binary.BigEndian.Uint64(k)), err}
 			}
 			out = append(out, r)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: call records: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // cleanText makes outside-supplied text safe to store and show.

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -309,30 +308,7 @@ func (db *DB) DiagRuns(before uint64, limit int) ([]DiagRun, error) {
 		limit = DefaultDiagRunsPage
 	}
 	limit = min(limit, MaxDiagRunsPage)
-	out := []DiagRun{}
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(bucketDiag))
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		var k, v []byte
-		if before == 0 {
-			k, v = c.Last()
-		} else if k, _ = c.Seek(cdrKey(before)); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		for ; k != nil && len(out) < limit; k, v = c.Prev() {
-			var r DiagRun
-			if err := decodeValue("diag_run", v, db.schema, &r); err != nil {
-				return &valueError{bucketDiag, fmt.Sprint(binary.BigEndian.Uint64(k)), err}
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
+	out, err := newestFirst[DiagRun](db, bucketDiag, "diag_run", before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: diagnostic runs: %w", err)
 	}
