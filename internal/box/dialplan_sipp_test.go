@@ -95,3 +95,29 @@ func TestSIPpVoiceMenuKey(t *testing.T) {
 		t.Errorf("record %+v: want the menu's key 1 to reach sip:402", r)
 	}
 }
+
+// TestSIPpEarlyMediaAnnouncement: SIPp calls a short number for an
+// early-media announcement whose next destination is another SIPp (which
+// answers): the caller must get 183 Session Progress with an SDP answer
+// (SIPp's scenario checks the body) before the 200 OK, and the call is
+// billed from the answer, after the announcement.
+func TestSIPpEarlyMediaAnnouncement(t *testing.T) {
+	b := startBox(t, "")
+	answeringSIPp(t, b, "402", 1)
+	caller := b.addSIPExtension(t, "401", "SIPp caller", false)
+	b.importDialPlan(t, func(c *store.Config) {
+		c.Announcements = []store.Announcement{{Name: "hold", Prompts: []store.Prompt{{Tone: "1000", MS: 1500}}, Then: "ext:402", EarlyMedia: true}}
+		c.Numbering.ShortNumbers = []store.ShortNumber{{Number: "500", Destination: "announce:hold"}}
+	})
+	ctx := tctx(t, 60*time.Second)
+	sipp(t, ctx, "-sf", scenario("uac_early.xml"), "-inf", injection(t, "401"), "-au", "401", "-ap", caller, "-d", "1000",
+		"-s", "500", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-mi", "127.0.0.1",
+		"-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", b.SIPAddr())
+	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "401" && r.Callee == "500" })
+	if r.Disposition != "answered" || r.Destination != "sip:402" {
+		t.Errorf("record %+v: want the announcement's destination sip:402 to answer", r)
+	}
+	if d := r.Answer.Sub(r.Start); d < 1500*time.Millisecond {
+		t.Errorf("answered %v after the call began: within the 1.5 s announcement played as early media", d)
+	}
+}
