@@ -23,9 +23,11 @@ import (
 // once a NOTIFY with the current state, and a NOTIFY whenever the state
 // changes, until it refreshes, unsubscribes (Expires: 0 → a final NOTIFY
 // with Subscription-State: terminated) or the subscription expires (a final
-// NOTIFY with reason=timeout). A NOTIFY that fails (timeout, or any final
-// response but 2xx, 401 and 407) ends the subscription, as RFC 6665
-// says: the phone subscribes again when its refresh fails.
+// NOTIFY with reason=timeout). A phone that challenges a NOTIFY (401/407)
+// gets it again with the extension's own digest credentials. A NOTIFY that
+// fails (timeout, or any final response but 2xx, 401 and 407) ends the
+// subscription, as RFC 6665 says: the phone subscribes again when its
+// refresh fails.
 //
 // Many desk phones never subscribe: they expect the exchange to send
 // NOTIFYs outside any dialog to their registered contact, as Asterisk does
@@ -394,6 +396,7 @@ func (m *mwi) notify(sub *mwiSub) {
 			m.mu.Unlock()
 			ok := m.send(req, sub.ext)
 			m.mu.Lock()
+			sub.localSeq = max(sub.localSeq, req.CSeq().SeqNo) // an answered challenge took one more
 			if !ok && !sub.gone {
 				// RFC 6665: a failed NOTIFY ends the subscription.
 				delete(m.subs, dialogKey(sub.callID, sub.localTag))
@@ -486,8 +489,11 @@ func (m *mwi) unsolicited(b Binding, c mwiCounts) {
 }
 
 // send runs one NOTIFY transaction; true when the phone took it (2xx), or
-// challenged it (401/407: we have no credentials to give, but the phone is
-// there and the subscription stands).
+// challenged it and refused our answer (401/407: the phone is there and the
+// subscription stands). Some phones challenge what the exchange sends them
+// with the credentials they register with: the challenge is answered once
+// with the extension's own (the retry's CSeq is one higher: req's header
+// says which was used, for the dialog's next NOTIFY).
 func (m *mwi) send(req *sip.Request, ext string) bool {
 	ctx, cancel := context.WithTimeout(m.s.pingCtx, mwiNotifyTimeout)
 	defer cancel()
@@ -495,6 +501,16 @@ func (m *mwi) send(req *sip.Request, ext string) bool {
 	if err != nil {
 		m.s.log.Debug("sip: message-summary NOTIFY", "extension", ext, "err", err)
 		return false
+	}
+	if res.StatusCode == 401 || res.StatusCode == 407 {
+		if secret, _, ok := m.s.cfg.Credentials.Lookup(ext); ok && secret != "" {
+			again, err := m.s.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: ext, Password: secret})
+			if err != nil {
+				m.s.log.Debug("sip: message-summary NOTIFY with credentials", "extension", ext, "err", err)
+				return false
+			}
+			res = again
+		}
 	}
 	m.s.log.Debug("sip: message-summary NOTIFY answered", "extension", ext, "code", res.StatusCode)
 	return res.IsSuccess() || res.StatusCode == 401 || res.StatusCode == 407

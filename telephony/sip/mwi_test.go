@@ -2,8 +2,10 @@ package sip
 
 import (
 	"context"
+	"crypto/md5"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,8 +27,12 @@ type mwiUA struct {
 	fromTag    string
 	toTag      string // the notifier's tag once subscribed
 	notifyCode atomic.Int32
-	notifies   chan *sip.Request
-	responses  chan *sip.Response
+	// challenge, when set, is the password the UA demands of NOTIFYs
+	// (digest, as some phones do); a NOTIFY without valid credentials
+	// gets 401.
+	challenge atomic.Pointer[string]
+	notifies  chan *sip.Request
+	responses chan *sip.Response
 }
 
 func newMWIUA(t testing.TB, s *Server) *mwiUA {
@@ -57,7 +63,21 @@ func newMWIUA(t testing.TB, s *Server) *mwiUA {
 					u.responses <- m
 				}
 			case *sip.Request:
-				res := sip.NewResponseFromRequest(m, int(u.notifyCode.Load()), "Whatever", nil)
+				code := int(u.notifyCode.Load())
+				var extra []sip.Header
+				if pw := u.challenge.Load(); pw != nil {
+					switch h := m.GetHeader("Authorization"); {
+					case h == nil:
+						code = 401
+						extra = append(extra, sip.NewHeader("WWW-Authenticate", `Digest realm="phone", nonce="n0nce", algorithm=MD5`))
+					case !validDigest(h.Value(), m.Method.String(), *pw):
+						code = 403
+					}
+				}
+				res := sip.NewResponseFromRequest(m, code, "Whatever", nil)
+				for _, h := range extra {
+					res.AppendHeader(h)
+				}
 				_, _ = c.Write([]byte(res.String()))
 				u.notifies <- m
 			}
@@ -67,6 +87,22 @@ func newMWIUA(t testing.TB, s *Server) *mwiUA {
 }
 
 func (u *mwiUA) local() string { return u.conn.LocalAddr().String() }
+
+// validDigest checks an Authorization header's MD5 digest (RFC 2617,
+// without qop) for method and password.
+func validDigest(auth, method, password string) bool {
+	param := func(name string) string {
+		m := regexp.MustCompile(name + `="?([^",]*)"?`).FindStringSubmatch(auth)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	h := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
+	ha1 := h(param("username") + ":" + param("realm") + ":" + password)
+	ha2 := h(method + ":" + param("uri"))
+	return param("response") == h(ha1+":"+param("nonce")+":"+ha2)
+}
 
 // subscribe builds a SUBSCRIBE from user to mailbox (in the dialog once
 // toTag is known).
@@ -375,6 +411,35 @@ func TestMWINotifyFailureAndExpiry(t *testing.T) {
 	checkSummary(t, v.notify(), "202", "no", "0/0", "terminated;reason=timeout")
 	if s.Subscriptions("202") != 0 {
 		t.Fatal("expired subscription kept")
+	}
+}
+
+// A phone that challenges the box's NOTIFYs with the credentials it
+// registers with gets each NOTIFY again with them, and the dialog's next
+// NOTIFY carries a higher CSeq than the answered one.
+func TestMWIChallengedNotify(t *testing.T) {
+	s := startServer(t, Config{})
+	u := newMWIUA(t, s)
+	pw := "secret201"
+	u.challenge.Store(&pw)
+	if res := u.authSubscribe("201", "secret201", "201", "600"); res.StatusCode != 200 {
+		t.Fatalf("SUBSCRIBE: %d", res.StatusCode)
+	}
+	first, again := u.notify(), u.notify()
+	if first.GetHeader("Authorization") != nil || again.GetHeader("Authorization") == nil {
+		t.Fatalf("want a NOTIFY, then the same with credentials:\n%s\n%s", first, again)
+	}
+	if again.CSeq().SeqNo != first.CSeq().SeqNo+1 {
+		t.Errorf("the answered NOTIFY's CSeq %d after %d", again.CSeq().SeqNo, first.CSeq().SeqNo)
+	}
+	s.SetMessageWaiting("201", 1, 0)
+	next := u.notify()
+	if next.CSeq().SeqNo <= again.CSeq().SeqNo {
+		t.Errorf("the next NOTIFY's CSeq %d is not above %d", next.CSeq().SeqNo, again.CSeq().SeqNo)
+	}
+	checkSummary(t, u.notify(), "201", "yes", "1/0", "active")
+	if s.Subscriptions("201") != 1 {
+		t.Error("the subscription was dropped")
 	}
 }
 
