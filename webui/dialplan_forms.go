@@ -342,21 +342,25 @@ func itoaBlank(n int) string {
 	return strconv.Itoa(n)
 }
 
+// membersDetail is a ring group's or queue's line in its list: "number
+// 300, linear: ext:201, ext:202".
+func membersDetail(number, strategy string, members []store.GroupMember) string {
+	var ms []string
+	for _, m := range members {
+		ms = append(ms, m.Destination)
+	}
+	s := strategy + ": " + strings.Join(ms, ", ")
+	if number != "" {
+		s = "number " + number + ", " + s
+	}
+	return s
+}
+
 var ringGroupKind = &objectKind[store.RingGroup]{
 	key: "ring_groups", one: "ring group",
 	list: func(d *store.DialPlan) *[]store.RingGroup { return &d.RingGroups },
 	name: func(g store.RingGroup) string { return g.Name },
-	detail: func(g store.RingGroup) string {
-		var ms []string
-		for _, m := range g.Members {
-			ms = append(ms, m.Destination)
-		}
-		s := g.Strategy + ": " + strings.Join(ms, ", ")
-		if g.Number != "" {
-			s = "number " + g.Number + ", " + s
-		}
-		return s
-	},
+	detail: func(g store.RingGroup) string { return membersDetail(g.Number, g.Strategy, g.Members) },
 	fields: func(g store.RingGroup, c *planContext) []*field {
 		if g.Strategy == "" {
 			g.Strategy = "ringall"

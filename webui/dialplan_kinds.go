@@ -458,17 +458,7 @@ var queueKind = &objectKind[store.Queue]{
 	key: "queues", one: "queue",
 	list: func(d *store.DialPlan) *[]store.Queue { return &d.Queues },
 	name: func(q store.Queue) string { return q.Name },
-	detail: func(q store.Queue) string {
-		var ms []string
-		for _, m := range q.Members {
-			ms = append(ms, m.Destination)
-		}
-		s := q.Strategy + ": " + strings.Join(ms, ", ")
-		if q.Number != "" {
-			s = "number " + q.Number + ", " + s
-		}
-		return s
-	},
+	detail: func(q store.Queue) string { return membersDetail(q.Number, q.Strategy, q.Members) },
 	fields: func(q store.Queue, c *planContext) []*field {
 		if q.Strategy == "" {
 			q.Strategy = "ringall"
