@@ -111,6 +111,19 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
+	// byKind: the objects a destination of each named kind may name.
+	byKind := map[dialplan.DestKind]struct {
+		exists map[string]bool
+		what   string
+	}{
+		dialplan.DestGroup:    {rings, "ring group"},
+		dialplan.DestMenu:     {menus, "voice menu"},
+		dialplan.DestAnnounce: {announcements, "announcement"},
+		dialplan.DestTime:     {timeConds, "time condition"},
+		dialplan.DestCond:     {conds, "condition"},
+		dialplan.DestQueue:    {queues, "queue"},
+	}
+
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
 	// the firmware has).
 	dest := func(path, s string, kinds ...dialplan.DestKind) {
@@ -132,29 +145,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if n := atoi(d.Value); n > v.limits.FXSPorts {
 				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
 			}
-		case dialplan.DestGroup:
-			if !rings[d.Value] {
-				add(path, "ring group %q does not exist", d.Value)
-			}
-		case dialplan.DestMenu:
-			if !menus[d.Value] {
-				add(path, "voice menu %q does not exist", d.Value)
-			}
-		case dialplan.DestAnnounce:
-			if !announcements[d.Value] {
-				add(path, "announcement %q does not exist", d.Value)
-			}
-		case dialplan.DestTime:
-			if !timeConds[d.Value] {
-				add(path, "time condition %q does not exist", d.Value)
-			}
-		case dialplan.DestCond:
-			if !conds[d.Value] {
-				add(path, "condition %q does not exist", d.Value)
-			}
-		case dialplan.DestQueue:
-			if !queues[d.Value] {
-				add(path, "queue %q does not exist", d.Value)
+		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue:
+			if o := byKind[d.Kind]; !o.exists[d.Value] {
+				add(path, "%s %q does not exist", o.what, d.Value)
 			}
 		case dialplan.DestVoicemail:
 			if !boxes[d.Value] {
