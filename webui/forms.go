@@ -330,7 +330,7 @@ func fxoForm(l store.FXOLine, exts []option) *form {
 				Value: strconv.Itoa(l.AnswerAfterRings), Min: "1", Max: "10", InputMode: "numeric",
 				Help: "How many rings before the box answers, 1 to 10. Use 2 or more to receive the caller's number, which arrives after the first ring."},
 			{ID: id + "answer_on_reversal", Name: "answer_on_reversal", Label: "Line signals answer by polarity reversal", Type: "checkbox", Checked: l.AnswerOnReversal,
-				Help: "Tick only if your telephone company reverses the line's polarity when the called person answers (ask for \"answer supervision\"). Then calls out on this line start counting at the answer, and a busy number is recognised. Without that service, leave it off: calls count as answered once the number is dialled, and with it ticked they would never be answered."},
+				Help: "Tick only if your telephone company reverses the line's polarity when the called person answers (ask them for \"answer supervision\"). Calls out then count from the answer, and a busy number is recognised as busy. Without that service leave it off: ticked, calls out would never count as answered."},
 			{ID: id + "destination", Name: "destination", Label: "Incoming calls go to", Type: "text", Value: l.Destination, MaxLength: 8,
 				InputMode: "numeric", Autocomplete: "off",
 				Help: "The extension number that rings when a call comes in on this line."},
