@@ -15,7 +15,7 @@ import (
 // after early media: unavailable). A caller who hangs up during the
 // prompts ends the call.
 func (x *Exchange) reachAnnouncement(ctx context.Context, c *call, p *plan, a store.Announcement, class dialplan.Class, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
-	if !c.inAnswered && !(a.EarlyMedia && x.openEarlyMedia(c, a.Name)) {
+	if !c.inAnswered && !(a.EarlyMedia && x.openEarlyMedia(c, "announcement "+a.Name)) {
 		if err := c.in.Answer(ctx); err != nil {
 			x.log.Warn("announcement: answer failed", "call", c.id, "announcement", a.Name, "err", err)
 			return nil, channel.CauseFailure
@@ -42,11 +42,14 @@ func (x *Exchange) reachAnnouncement(ctx context.Context, c *call, p *plan, a st
 	return x.reach(ctx, c, p, d, class, caller, hops+1)
 }
 
-// openEarlyMedia opens early media to the caller of c unless it is open
-// already; false when the caller's leg cannot have it (an analog port, a
-// SIP INVITE without SDP).
-func (x *Exchange) openEarlyMedia(c *call, announcement string) bool {
-	if c.inEarly {
+// openEarlyMedia makes the caller of c hear what the exchange sends before
+// anyone answers: true at once when a menu answered them or early media is
+// open already, else it opens early media (for what: an announcement, the
+// called party's own early media); false when the caller's leg cannot have
+// it (an analog phone, which hears the box's ringback, or a SIP INVITE
+// without SDP).
+func (x *Exchange) openEarlyMedia(c *call, what string) bool {
+	if c.inAnswered || c.inEarly {
 		return true
 	}
 	em, ok := c.in.(channel.EarlyMedia)
@@ -54,7 +57,7 @@ func (x *Exchange) openEarlyMedia(c *call, announcement string) bool {
 		return false
 	}
 	if err := em.EarlyMedia(); err != nil {
-		x.log.Info("announcement: no early media; answering instead", "call", c.id, "announcement", announcement, "err", err)
+		x.log.Info("no early media to the caller", "call", c.id, "for", what, "err", err)
 		return false
 	}
 	c.inEarly = true

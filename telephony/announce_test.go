@@ -11,6 +11,7 @@ import (
 
 	"minipbx/dsp/audiofile"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
 	"minipbx/telephony/store"
 )
 
@@ -274,4 +275,43 @@ func TestEarlyMediaAnnouncement(t *testing.T) {
 		}
 		answerAndEnd(t, b, in.fakeChannel, leg)
 	})
+}
+
+// The called party's early media (a provider's announcement before it
+// answers or refuses) reaches a SIP caller: the caller's leg opens early
+// media instead of hearing a 180, the leg's audio is routed to the caller,
+// and when the far end then refuses, the caller gets that refusal,
+// unanswered, and the leg's audio is cut off.
+func TestCalledPartysEarlyMediaThroughTheExchange(t *testing.T) {
+	b := announceBox(t, func(*store.Config) {})
+	in := &earlyCaller{fakeChannel: sipCaller("201", "202")}
+	b.x.Accept(in)
+	leg := expect(t, b.sip, "202")
+	leg.emit(channel.Event{Type: channel.EventProgress})
+	leg.emit(channel.Event{Type: channel.EventEarlyMedia})
+	sinkOf := func() media.Sink {
+		leg.ep.mu.Lock()
+		defer leg.ep.mu.Unlock()
+		return leg.ep.sink
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for sinkOf() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := sinkOf(); s != media.Sink(&in.ep) {
+		t.Fatalf("the far end's early audio goes to %v, want the caller", s)
+	}
+	if e, _, a := in.counts(); e != 1 || a != 0 {
+		t.Errorf("caller: early media opened %d times, answered %d; want 1, 0", e, a)
+	}
+	leg.end(channel.CauseBusy)
+	if c := in.waitHangup(t); c != channel.CauseBusy {
+		t.Errorf("caller refused with %v, want busy", c)
+	}
+	if s := sinkOf(); s != nil {
+		t.Error("the ended leg's audio still goes to the caller")
+	}
+	if r := b.st.waitRecord(t); r.Disposition != "busy" || !r.Answer.IsZero() {
+		t.Errorf("record %+v", r)
+	}
 }

@@ -738,19 +738,40 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 		return nil, best, "", true
 	}
 	// A caller a voice menu answered, or one hearing early media, hears
-	// ringback from the box itself.
+	// ringback from the box itself — until a leg's own early media (a
+	// provider's ringback or announcement) replaces it.
+	var stopRingback func()
+	startRingback := func() {
+		zone, err := dsp.LookupZone(x.config().System.ToneZone)
+		if err != nil || stopRingback != nil {
+			return
+		}
+		rbCtx, stopRB := context.WithCancel(ctx)
+		played := make(chan struct{})
+		go func() {
+			defer close(played)
+			tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)
+			play(rbCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
+		}()
+		stopRingback = func() { stopRB(); <-played; stopRingback = nil }
+	}
 	if (c.inAnswered || c.inEarly) && !c.inQueue {
-		if zone, err := dsp.LookupZone(x.config().System.ToneZone); err == nil {
-			rbCtx, stopRB := context.WithCancel(ctx)
-			played := make(chan struct{})
-			go func() {
-				defer close(played)
-				tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)
-				play(rbCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
-			}()
-			defer func() { stopRB(); <-played }()
+		startRingback()
+	}
+	defer func() {
+		if stopRingback != nil {
+			stopRingback()
+		}
+	}()
+	// earlyLeg is the leg whose early media the caller hears (-1: none).
+	earlyLeg := -1
+	dropEarly := func() {
+		if earlyLeg >= 0 {
+			legs[earlyLeg].Media().SetSink(nil)
+			earlyLeg = -1
 		}
 	}
+	defer dropEarly()
 
 	var noAnswer <-chan time.Time
 	if timeout > 0 {
@@ -803,12 +824,30 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 					}
 					x.publish("call")
 				}
+			case channel.EventEarlyMedia:
+				if earlyLeg < 0 && !c.inQueue && x.openEarlyMedia(c, "the called party's early media") {
+					if stopRingback != nil {
+						stopRingback()
+					}
+					legs[le.leg].Media().SetSink(c.in.Media())
+					earlyLeg = le.leg
+					x.log.Debug("early media from the called party", "call", c.id, "leg", legs[le.leg].Info().ID)
+				}
 			case channel.EventAnswer:
+				if earlyLeg != le.leg {
+					dropEarly()
+				}
 				hangupAll(channel.CauseCancelled, le.leg)
 				// the winner's pump keeps running; talk reads its events
 				// through the same channel.
 				return &answeredLeg{Channel: legs[le.leg], events: events, leg: le.leg, pumps: &pumps}, 0, members[le.leg], false
 			case channel.EventHangup:
+				if le.leg == earlyLeg {
+					dropEarly()
+					if live > 1 && (c.inAnswered || c.inEarly) {
+						startRingback() // the others still ring
+					}
+				}
 				if !ended[le.leg] {
 					ended[le.leg] = true
 					live--

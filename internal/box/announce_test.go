@@ -2,9 +2,12 @@ package box
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
 
 	"minipbx/internal/audiotest"
 	"minipbx/internal/siptest"
@@ -126,5 +129,75 @@ func TestEarlyMediaAnnouncementToSIP(t *testing.T) {
 	})
 	if billed := r.Answer.Sub(r.Start); billed < 2*time.Second {
 		t.Errorf("answered %v after the call began: the early announcement and the ringing must not count", billed)
+	}
+}
+
+// TestCalledPartysEarlyMedia: the called SIP phone (standing in for a
+// provider's network) answers the INVITE with 183 and plays a 1 kHz
+// announcement before it answers; the calling SIP phone gets 183 too and
+// hears that announcement — not the box's silence or a 180 — then the
+// call is answered. When the far end plays its announcement and then
+// refuses (486), the caller gets the 486.
+func TestCalledPartysEarlyMedia(t *testing.T) {
+	b := startBox(t, "")
+	s201 := b.addSIPExtension(t, "201", "Alice", false)
+	s202 := b.addSIPExtension(t, "202", "Provider", false)
+	alice, far := b.phone(t, "201", s201), b.phone(t, "202", s202)
+	ctx := tctx(t, 60*time.Second)
+	for _, refuse := range []bool{false, true} {
+		type dialled struct {
+			call *siptest.Call
+			err  error
+		}
+		done := make(chan dialled, 1)
+		go func() {
+			c, err := alice.Dial(ctx, "202")
+			done <- dialled{c, err}
+		}()
+		in, err := far.Incoming(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tone := audiotest.Tone{Freq: 1000, Peak: 8000}
+		in.Send(tone.Fill)
+		if err := in.EarlyMedia(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if refuse {
+			if err := in.Reject(486, "Busy Here"); err != nil {
+				t.Fatal(err)
+			}
+			d := <-done
+			var res *sipgo.ErrDialogResponse
+			if !errors.As(d.err, &res) || res.Res.StatusCode != 486 {
+				t.Fatalf("after the far end's announcement and 486: %v", d.err)
+			}
+			b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "busy" })
+			continue
+		}
+		if err := in.Answer(); err != nil {
+			t.Fatal(err)
+		}
+		d := <-done
+		if d.err != nil {
+			t.Fatal(d.err)
+		}
+		if !slices.Contains(d.call.Provisional(), 183) {
+			t.Errorf("provisional responses %v: want 183 Session Progress", d.call.Provisional())
+		}
+		heard := 0
+		for _, m := range audiotest.Blocks(d.call.Early(), 1000, 800) {
+			if m.SNR > 30 {
+				heard++
+			}
+		}
+		if heard < 8 {
+			t.Errorf("before the answer the caller heard %d blocks of 100 ms of the far end's 1 kHz, want 8 or more", heard)
+		}
+		if err := d.call.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "answered" })
 	}
 }

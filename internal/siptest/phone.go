@@ -210,6 +210,7 @@ type Call struct {
 	ended       chan struct{}
 	endOnce     sync.Once
 	stopOnce    sync.Once
+	mediaOnce   sync.Once
 	stop        chan struct{}
 }
 
@@ -414,6 +415,22 @@ func (c *Call) Answer() error {
 	return nil
 }
 
+// EarlyMedia answers an incoming call's INVITE with 183 Session Progress
+// carrying the phone's SDP and starts sending what Send says before any
+// answer, as a provider's network plays its own ringback or "the number
+// you have dialled is not in service". Answer or Reject follows.
+func (c *Call) EarlyMedia() error {
+	if err := c.parseRemote(c.offer); err != nil {
+		_ = c.ss.Respond(488, "Not Acceptable Here", nil)
+		return err
+	}
+	if err := c.ss.Respond(183, "Session Progress", c.localSDP([]uint8{c.codec}), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		return err
+	}
+	c.startMedia()
+	return nil
+}
+
 // Reject ends an incoming call with a final status before answering.
 func (c *Call) Reject(code int, reason string) error {
 	defer c.finish()
@@ -481,8 +498,10 @@ func (c *Call) Digits() string {
 }
 
 func (c *Call) startMedia() {
-	go c.sendLoop()
-	go c.recvLoop()
+	c.mediaOnce.Do(func() {
+		go c.sendLoop()
+		go c.recvLoop()
+	})
 }
 
 // sendLoop sends one 20 ms packet per frame of wall time, like a real

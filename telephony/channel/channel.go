@@ -112,9 +112,13 @@ const (
 	EventHold                          // the far end put the call on hold
 	EventUnhold                        // the far end resumed
 	EventHangup                        // the leg ended; Cause says why. Last event.
+	// EventEarlyMedia: an outbound leg's far end sends audio before it
+	// answers (SIP 18x with SDP: a provider's ringback or "the number you
+	// have dialled is not in service"); the leg's media is live from now.
+	EventEarlyMedia
 )
 
-var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup"}
+var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media"}
 
 func (t EventType) String() string {
 	if int(t) > 0 && int(t) < len(eventNames) {

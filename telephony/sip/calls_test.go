@@ -855,3 +855,41 @@ func TestEarlyMedia(t *testing.T) {
 	}
 	_ = ch.Hangup(channel.CauseBusy)
 }
+
+// TestOutboundEarlyMedia: a callee that answers the INVITE with 183 and
+// SDP (a provider playing its own ringback or announcement) makes the
+// outbound leg report EventEarlyMedia, and its audio reaches the leg's
+// sink before any answer; a later 200 still answers the leg.
+func TestOutboundEarlyMedia(t *testing.T) {
+	s := startServer(t, Config{})
+	b := newPhone(t, s.Addr(), "202", "secret202")
+	b.register("secret202", 300)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := s.Dialer().Dial(ctx, channel.Request{Target: "202", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	out.Media().SetSink(rec)
+	in := b.nextCall(t, 2*time.Second)
+	m := newMedia(t)
+	answer, _, err := m.AnswerOffer(in.req.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.dlg.Respond(183, "Session Progress", answer, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, out, channel.EventEarlyMedia)
+	toneCtx, stop := context.WithTimeout(ctx, 300*time.Millisecond)
+	toneSource(toneCtx, m, 1000, 8000)
+	stop()
+	waitFor(t, func() bool { return len(rec.snapshot()) >= 5*media.FrameSamples }, "early audio before the answer")
+	if err := in.dlg.RespondSDP(answer); err != nil {
+		t.Fatal(err)
+	}
+	in.done()
+	nextEvent(t, out, channel.EventAnswer)
+	_ = out.Hangup(channel.CauseNormal)
+}

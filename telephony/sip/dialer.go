@@ -251,6 +251,9 @@ func (f *fork) handle(res *sip.Response) bool {
 				l.progressed = true
 				l.emitLocked(channel.EventProgress, 0)
 			}
+			if len(res.Body()) > 0 && l.state == stRinging && !l.early {
+				f.earlyMediaLocked(res)
+			}
 		}
 		if f.cancelWanted && !f.cancelSent {
 			f.sendCancelLocked()
@@ -324,6 +327,25 @@ func (f *fork) handle(res *sip.Response) bool {
 		f.oc.checkAllDoneLocked()
 		return true
 	}
+}
+
+// earlyMediaLocked takes the SDP of a reliable-enough 18x (RFC 3960's
+// gateway model: the first fork to send one is heard; its 2xx, or another
+// fork's, re-points the media at the answer) and tells the exchange the
+// leg's media is live before the answer. An unusable SDP is ignored: the
+// caller hears the box's ringback instead.
+func (f *fork) earlyMediaLocked(res *sip.Response) {
+	l := f.oc.leg
+	if _, err := l.sess.AcceptAnswer(res.Body()); err != nil {
+		l.s.log.Info("sip: unusable early-media SDP", "leg", l.info.ID, "err", err)
+		return
+	}
+	if ap, err := netip.ParseAddrPort(f.b.Source); err == nil {
+		l.sess.SetPeerIP(ap.Addr())
+	}
+	l.early = true
+	l.s.log.Info("sip: early media", "leg", l.info.ID, "code", res.StatusCode)
+	l.emitLocked(channel.EventEarlyMedia, 0)
 }
 
 // checkAllDoneLocked ends a ringing leg when every fork has failed.

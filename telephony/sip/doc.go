@@ -56,7 +56,9 @@
 //
 // Dial forks an INVITE to every binding of the extension at once; the
 // first 200 wins and the others get CANCEL (or BYE if they answered too).
-// 1xx gives EventProgress once. When every fork fails the leg ends with
+// 1xx gives EventProgress once; the first 18x with SDP gives
+// EventEarlyMedia (its SDP applied, so the far end's audio flows before
+// the answer; the 200's SDP re-points it). When every fork fails the leg ends with
 // the most telling cause (busy over rejected over no answer over
 // unavailable over not found...); a 6xx ends the search at once. An
 // inbound leg's 200 is retransmitted over UDP (T1 doubling to T2) until

@@ -68,7 +68,7 @@ type leg struct {
 	final      chan struct{} // closed once the final response is sent
 	okResponse *sip.Response
 	progressed bool
-	early      bool // 183 with SDP sent: the caller hears our media
+	early      bool // inbound: 183 with SDP sent; outbound: an 18x with SDP taken (early media either way)
 	delayed    bool // the INVITE had no SDP: ours is an offer, for the 200 only
 
 	// Outbound only.
