@@ -825,7 +825,10 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 					x.publish("call")
 				}
 			case channel.EventEarlyMedia:
-				if earlyLeg < 0 && !c.inQueue && x.openEarlyMedia(c, "the called party's early media") {
+				// Heard when one leg was dialled (a trunk, a phone): while a
+				// ring group rings several, one member's early media (often
+				// silence) must not replace the ringback of all.
+				if len(legs) == 1 && earlyLeg < 0 && !c.inQueue && x.openEarlyMedia(c, "the called party's early media") {
 					if stopRingback != nil {
 						stopRingback()
 					}
