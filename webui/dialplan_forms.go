@@ -358,8 +358,8 @@ func membersDetail(number, strategy string, members []store.GroupMember) string 
 
 var ringGroupKind = &objectKind[store.RingGroup]{
 	key: "ring_groups", one: "ring group",
-	list: func(d *store.DialPlan) *[]store.RingGroup { return &d.RingGroups },
-	name: func(g store.RingGroup) string { return g.Name },
+	list:   func(d *store.DialPlan) *[]store.RingGroup { return &d.RingGroups },
+	name:   func(g store.RingGroup) string { return g.Name },
 	detail: func(g store.RingGroup) string { return membersDetail(g.Number, g.Strategy, g.Members) },
 	fields: func(g store.RingGroup, c *planContext) []*field {
 		if g.Strategy == "" {

@@ -456,8 +456,8 @@ func strategyOptions(value string) []option {
 
 var queueKind = &objectKind[store.Queue]{
 	key: "queues", one: "queue",
-	list: func(d *store.DialPlan) *[]store.Queue { return &d.Queues },
-	name: func(q store.Queue) string { return q.Name },
+	list:   func(d *store.DialPlan) *[]store.Queue { return &d.Queues },
+	name:   func(q store.Queue) string { return q.Name },
 	detail: func(q store.Queue) string { return membersDetail(q.Number, q.Strategy, q.Members) },
 	fields: func(q store.Queue, c *planContext) []*field {
 		if q.Strategy == "" {
