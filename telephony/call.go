@@ -741,22 +741,17 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 	// ringback from the box itself — until a leg's own early media (a
 	// provider's ringback or announcement) replaces it.
 	var stopRingback func()
-	startRingback := func() {
-		zone, err := dsp.LookupZone(x.config().System.ToneZone)
-		if err != nil || stopRingback != nil {
-			return
-		}
-		rbCtx, stopRB := context.WithCancel(ctx)
-		played := make(chan struct{})
-		go func() {
-			defer close(played)
-			tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)
-			play(rbCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
-		}()
-		stopRingback = func() { stopRB(); <-played; stopRingback = nil }
-	}
 	if (c.inAnswered || c.inEarly) && !c.inQueue {
-		startRingback()
+		if zone, err := dsp.LookupZone(x.config().System.ToneZone); err == nil {
+			rbCtx, stopRB := context.WithCancel(ctx)
+			played := make(chan struct{})
+			go func() {
+				defer close(played)
+				tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)
+				play(rbCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
+			}()
+			stopRingback = func() { stopRB(); <-played; stopRingback = nil }
+		}
 	}
 	defer func() {
 		if stopRingback != nil {
@@ -847,9 +842,6 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 			case channel.EventHangup:
 				if le.leg == earlyLeg {
 					dropEarly()
-					if live > 1 && (c.inAnswered || c.inEarly) {
-						startRingback() // the others still ring
-					}
 				}
 				if !ended[le.leg] {
 					ended[le.leg] = true
