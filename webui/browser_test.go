@@ -27,9 +27,18 @@ import (
 // returns the base URL.
 func serveForBrowser(t *testing.T, svc *fakeService) string {
 	t.Helper()
+	return serveOptions(t, Options{Service: svc})
+}
+
+// serveOptions runs a web UI server with o (a fresh data directory, a
+// 2 s heartbeat) on a free port until the test ends and returns its
+// base URL.
+func serveOptions(t *testing.T, o Options) string {
+	t.Helper()
 	ready := make(chan net.Addr, 1)
-	srv, err := New(Options{Service: svc, DataDir: t.TempDir(), Heartbeat: 2 * time.Second,
-		Ready: func(h, _ net.Addr) { ready <- h }})
+	o.DataDir, o.Heartbeat = t.TempDir(), 2*time.Second
+	o.Ready = func(h, _ net.Addr) { ready <- h }
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,30 +49,7 @@ func serveStoreForBrowser(t *testing.T, seed func(c *store.Config) error) (strin
 			t.Fatalf("seed: %v", err)
 		}
 	}
-	ready := make(chan net.Addr, 1)
-	srv, err := New(Options{Service: &storeService{fakeService: newFakeService(), db: db}, DataDir: t.TempDir(),
-		Heartbeat: 2 * time.Second, Ready: func(h, _ net.Addr) { ready <- h }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(ctx, "127.0.0.1:0", "") }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ListenAndServe: %v", err)
-		}
-	})
-	select {
-	case a := <-ready:
-		return "https://" + a.String(), db
-	case err := <-done:
-		t.Fatalf("ListenAndServe: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready")
-	}
-	return "", nil
+	return serveOptions(t, Options{Service: &storeService{fakeService: newFakeService(), db: db}}), db
 }
 
 // fillArea types value into the text area id, emptied first

@@ -1,8 +1,6 @@
 package webui
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,30 +57,7 @@ func TestBrowserBackupVoicemail(t *testing.T) {
 	svc := newFakeService()
 	svc.mustChange = false
 	m := backupMaintenance{&fakeMaintenance{info: FirmwareInfo{Version: "1.2.3", Disabled: "no boot configuration"}}}
-	ready := make(chan net.Addr, 1)
-	srv, err := New(Options{Service: svc, Maintenance: m, DataDir: t.TempDir(), Heartbeat: 2 * time.Second,
-		Ready: func(h, _ net.Addr) { ready <- h }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(sctx, "127.0.0.1:0", "") }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ListenAndServe: %v", err)
-		}
-	})
-	var base string
-	select {
-	case a := <-ready:
-		base = "https://" + a.String()
-	case err := <-done:
-		t.Fatalf("ListenAndServe: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready")
-	}
+	base := serveOptions(t, Options{Service: svc, Maintenance: m})
 
 	ctx := newBrowser(t)
 	do(t, ctx, chromedp.Navigate(base+"/maintenance"), chromedp.WaitVisible(chromedp.ID("login-form")),

@@ -40,6 +40,15 @@ func testLogger(t testing.TB) *slog.Logger {
 // startServer runs a Server on 127.0.0.1 with a free port until the test ends.
 func startServer(t testing.TB, c Config) *Server {
 	t.Helper()
+	s, _ := runUntil(t, c)
+	return s
+}
+
+// runUntil runs a server like startServer (on a free port unless c.Addr
+// names one), and returns a stop function that ends Run, as a restart
+// does; the test's end stops it otherwise.
+func runUntil(t testing.TB, c Config) (*Server, func()) {
+	t.Helper()
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:0"
 	}
@@ -60,13 +69,17 @@ func startServer(t testing.TB, c Config) *Server {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	<-s.Ready()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return s
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return s, stop
 }
 
 // inCall is an INVITE that reached a phone.

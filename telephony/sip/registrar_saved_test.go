@@ -36,39 +36,6 @@ func (m *memBindings) SaveBindings(d []byte) error {
 	return nil
 }
 
-// runUntil runs a server like startServer (on a free port unless c.Addr
-// names one), but returns a stop function that ends Run, as a restart
-// does.
-func runUntil(t *testing.T, c Config) (*Server, func()) {
-	t.Helper()
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1:0"
-	}
-	c.Credentials, c.Logger = staticCreds{"201": "secret201", "202": "secret202"}, testLogger(t)
-	s, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	<-s.Ready()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return s, stop
-}
-
 // A phone registered over UDP is still reachable after the server
 // restarts, without registering again; one registered over TCP (whose
 // connection died) is not kept; its next REGISTER refresh is taken as the

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -26,33 +25,14 @@ func TestSIPBindings(t *testing.T) {
 	if err := db.SaveBindings([]byte(`"` + strings.Repeat("x", MaxLocationsBytes) + `"`)); err == nil {
 		t.Error("a document over the limit was saved")
 	}
-	db.Close()
-	if err := preflight(path); err != nil {
-		t.Fatalf("preflight with a locations bucket: %v", err)
-	}
-	db, err := Open(path, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopenChecked(t, db, path)
 	if got, err := db.LoadBindings(); err != nil || string(got) != `[{"extension":"202"}]` {
 		t.Fatalf("after reopening: %q, %v", got, err)
 	}
-	cfg, err := db.ExportConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc bytes.Buffer
-	if err := EncodeConfig(&doc, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(doc.String(), `"extension":"202"`) {
+	if doc := exportRestore(t, db); strings.Contains(doc, `"extension":"202"`) {
 		t.Error("the configuration document holds the SIP bindings")
 	}
-	// A restore (an import) leaves them.
-	if err := db.ImportConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
+	// The import (a restore) left them.
 	if got, _ := db.LoadBindings(); string(got) != `[{"extension":"202"}]` {
 		t.Errorf("after an import: %q", got)
 	}

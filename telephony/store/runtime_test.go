@@ -24,35 +24,16 @@ func TestRuntimeMemory(t *testing.T) {
 	if err := db.SaveRuntime(map[string][]byte{"x": []byte(`{"cut`)}); err == nil {
 		t.Error("a value that is not JSON was saved")
 	}
-	db.Close()
-	// preflight walks every page, the runtime bucket's included.
-	if err := preflight(path); err != nil {
-		t.Fatalf("preflight with a runtime bucket: %v", err)
-	}
-	db, err := Open(path, testOptions())
-	if err != nil {
-		t.Fatalf("reopen with a runtime bucket: %v", err)
-	}
-	defer db.Close()
+	db = reopenChecked(t, db, path)
 	got, err := db.LoadRuntime()
 	if err != nil || len(got) != 1 || string(got["group:sales"]) != `{"last_answered":"ext:203"}` {
 		t.Fatalf("after reopening: %q, %v", got, err)
 	}
-	cfg, err := db.ExportConfig()
-	if err != nil {
-		t.Fatal(err)
+	doc := exportRestore(t, db)
+	if strings.Contains(doc, "last_answered") || strings.Contains(doc, "runtime") {
+		t.Errorf("the runtime memory is in the configuration document:\n%s", doc)
 	}
-	var doc bytes.Buffer
-	if err := EncodeConfig(&doc, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(doc.String(), "last_answered") || strings.Contains(doc.String(), "runtime") {
-		t.Errorf("the runtime memory is in the configuration document:\n%s", doc.String())
-	}
-	// Importing a configuration (a restore) leaves it alone.
-	if err := db.ImportConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
+	// The import (a restore) left it alone.
 	if got, _ := db.LoadRuntime(); len(got) != 1 {
 		t.Errorf("after an import: %q", got)
 	}
@@ -62,6 +43,41 @@ func TestRuntimeMemory(t *testing.T) {
 	if got, _ := db.LoadRuntime(); len(got) != 0 {
 		t.Errorf("after saving nothing: %q", got)
 	}
+}
+
+// reopenChecked closes db, runs preflight over its file (which walks every
+// page, every bucket's included) and opens it again, closed at the test's
+// end.
+func reopenChecked(t *testing.T, db *DB, path string) *DB {
+	t.Helper()
+	db.Close()
+	if err := preflight(path); err != nil {
+		t.Fatalf("preflight: %v", err)
+	}
+	db, err := Open(path, testOptions())
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// exportRestore returns db's configuration document and imports it back,
+// as a backup and a restore do.
+func exportRestore(t *testing.T, db *DB) string {
+	t.Helper()
+	cfg, err := db.ExportConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := EncodeConfig(&doc, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return doc.String()
 }
 
 // A damaged value comes back as it is: the exchange, which knows its

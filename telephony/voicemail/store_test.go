@@ -986,8 +986,10 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
-// BenchmarkWAV is the cost of serving a 60 s message to a browser.
-func BenchmarkWAV(b *testing.B) {
+// benchMessage is a store holding one message of seconds of speech in
+// mailbox 101.
+func benchMessage(b *testing.B, seconds int) (*Store, Message) {
+	b.Helper()
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -996,13 +998,19 @@ func BenchmarkWAV(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := r.Write(speech(60*8000, 0)); err != nil {
+	if err := r.Write(speech(seconds*8000, 0)); err != nil {
 		b.Fatal(err)
 	}
 	m, err := r.Commit()
 	if err != nil {
 		b.Fatal(err)
 	}
+	return s, m
+}
+
+// BenchmarkWAV is the cost of serving a 60 s message to a browser.
+func BenchmarkWAV(b *testing.B) {
+	s, m := benchMessage(b, 60)
 	b.ReportAllocs()
 	for b.Loop() {
 		rc, size, err := s.WAV("101", m.ID)
@@ -1022,21 +1030,7 @@ func BenchmarkWAV(b *testing.B) {
 // (4 s of audio) from the middle of a 10-minute message, opened afresh
 // as the web UI does per request; nothing before it is decoded.
 func BenchmarkWAVRange(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := s.Create("101", alice, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Write(speech(600*8000, 0)); err != nil {
-		b.Fatal(err)
-	}
-	m, err := r.Commit()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, m := benchMessage(b, 600)
 	buf := make([]byte, 64<<10)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(buf)))
