@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,10 +95,19 @@ func TestQEMUBoot(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	log, _ := os.ReadFile(consolePath)
-	for _, want := range []string{"switching to the root file system", "started /usr/bin/pbxd", "sip: listening"} {
-		if !strings.Contains(string(log), want) {
-			t.Errorf("console lacks %q", want)
+	// The serial console may lag the network: give it a few seconds to
+	// show what pbxd logged before it answered.
+	var log []byte
+	wants := []string{"switching to the root file system", "started /usr/bin/pbxd", "sip: listening"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		log, _ = os.ReadFile(consolePath)
+		missing := slices.DeleteFunc(slices.Clone(wants), func(w string) bool { return strings.Contains(string(log), w) })
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("console lacks %q\nconsole:\n%s", missing, tail(string(log), 4000))
+			break
 		}
 	}
 	if strings.Contains(string(log), "running on RAM") {
