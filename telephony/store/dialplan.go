@@ -105,6 +105,9 @@ type InboundRoute struct {
 	// only, in this order, after the box-wide lists (those no route
 	// names). A list named by any route is no longer box-wide.
 	Classifiers []string `json:"classifiers,omitempty"`
+	// MOHClass is what this route's callers hear on hold ("" the
+	// box-wide class).
+	MOHClass string `json:"moh_class,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -155,6 +158,8 @@ type Queue struct {
 	AnnounceEveryS int `json:"announce_every_s,omitempty"`
 	// Timeout is where a caller goes after MaxWaitS ("" hangs up).
 	Timeout string `json:"timeout_destination,omitempty"`
+	// MOHClass names a music-on-hold class; it wins over MusicOnHold.
+	MOHClass string `json:"moh_class,omitempty"`
 }
 
 // DefaultQueueWaitS is a queue's maximum wait when not given.
@@ -260,6 +265,14 @@ type ExtensionRule struct {
 	// ForwardCallerID is "caller" (show the original caller, default) or
 	// "box" (show the forwarding extension's number).
 	ForwardCallerID string `json:"forward_caller_id,omitempty"`
+	// DND: do not disturb; callers get the extension's busy handling.
+	DND bool `json:"dnd,omitempty"`
+	// NoCallWaiting: a second call to the extension while it talks gets
+	// busy handling instead of a call-waiting tone.
+	NoCallWaiting bool `json:"call_waiting_off,omitempty"`
+	// MOHClass is what a party this extension holds hears ("" the
+	// route's or the box-wide class).
+	MOHClass string `json:"moh_class,omitempty"`
 }
 
 // CallLimits are box-wide call limits.
@@ -299,6 +312,11 @@ func dialPlanSections(c *Config) []struct {
 		{"limits", &c.CallLimits},
 		{"trunks", &c.Trunks},
 		{"voicemail", &c.Voicemail},
+		{"features", &c.Features},
+		{"pickup_groups", &c.PickupGroups},
+		{"conference_rooms", &c.ConferenceRooms},
+		{"paging_groups", &c.PagingGroups},
+		{"moh_classes", &c.MOHClasses},
 	}
 }
 
@@ -395,6 +413,14 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.ExtensionRules)
 	nilIfEmpty(&c.Voicemail.Boxes)
 	normalizeTrunks(c)
+	nilIfEmpty(&c.Features.GroupPickupCodes)
+	nilIfEmpty(&c.PickupGroups)
+	nilIfEmpty(&c.ConferenceRooms)
+	nilIfEmpty(&c.PagingGroups)
+	nilIfEmpty(&c.MOHClasses)
+	for i := range c.MOHClasses {
+		nilIfEmpty(&c.MOHClasses[i].Prompts)
+	}
 }
 
 func nilIfEmpty[T any](s *[]T) {
@@ -459,6 +485,20 @@ func cloneDialPlan(c *Config) {
 	}
 	c.Voicemail.Boxes = slices.Clone(c.Voicemail.Boxes)
 	cloneTrunks(c)
+	c.Features.GroupPickupCodes = slices.Clone(c.Features.GroupPickupCodes)
+	c.PickupGroups = slices.Clone(c.PickupGroups)
+	for i := range c.PickupGroups {
+		c.PickupGroups[i].Members = slices.Clone(c.PickupGroups[i].Members)
+	}
+	c.ConferenceRooms = slices.Clone(c.ConferenceRooms)
+	c.PagingGroups = slices.Clone(c.PagingGroups)
+	for i := range c.PagingGroups {
+		c.PagingGroups[i].Members = slices.Clone(c.PagingGroups[i].Members)
+	}
+	c.MOHClasses = slices.Clone(c.MOHClasses)
+	for i := range c.MOHClasses {
+		c.MOHClasses[i].Prompts = slices.Clone(c.MOHClasses[i].Prompts)
+	}
 }
 
 // UpdateDialPlan changes the dial-plan sections in one validated
@@ -498,6 +538,13 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	if raw, ok := top["voicemail"]; ok && string(raw) != "null" {
 		decodeField(raw, "voicemail", &c.Voicemail, v)
 	}
+	if raw, ok := top["features"]; ok && string(raw) != "null" {
+		decodeField(raw, "features", &c.Features, v)
+	}
+	decodeList(top["pickup_groups"], "pickup_groups", &c.PickupGroups, v)
+	decodeList(top["conference_rooms"], "conference_rooms", &c.ConferenceRooms, v)
+	decodeList(top["paging_groups"], "paging_groups", &c.PagingGroups, v)
+	decodeList(top["moh_classes"], "moh_classes", &c.MOHClasses, v)
 	normalizeDialPlan(c)
 }
 
@@ -521,6 +568,12 @@ type DialPlan struct {
 	Limits         CallLimits      `json:"limits"`
 	Trunks         []Trunk         `json:"trunks"`
 	Voicemail      Voicemail       `json:"voicemail"`
+
+	Features        CallFeatures     `json:"features"`
+	PickupGroups    []PickupGroup    `json:"pickup_groups"`
+	ConferenceRooms []ConferenceRoom `json:"conference_rooms"`
+	PagingGroups    []PagingGroup    `json:"paging_groups"`
+	MOHClasses      []MOHClass       `json:"moh_classes"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -539,7 +592,8 @@ func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
-		Voicemail: c.Voicemail}
+		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
+		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -554,6 +608,10 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
 	emptyIfNil(&d.Trunks)
+	emptyIfNil(&d.PickupGroups)
+	emptyIfNil(&d.ConferenceRooms)
+	emptyIfNil(&d.PagingGroups)
+	emptyIfNil(&d.MOHClasses)
 	return d
 }
 
@@ -565,6 +623,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.TimeConditions, c.Conditions = d.TimeConditions, d.Conditions
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	c.Voicemail = d.Voicemail
+	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
 	normalizeDialPlan(c)
 }
 

@@ -109,6 +109,10 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
+	names("pickup_groups", len(c.PickupGroups), func(i int) string { return c.PickupGroups[i].Name })
+	rooms := names("conference_rooms", len(c.ConferenceRooms), func(i int) string { return c.ConferenceRooms[i].Name })
+	pages := names("paging_groups", len(c.PagingGroups), func(i int) string { return c.PagingGroups[i].Name })
+	moh := names("moh_classes", len(c.MOHClasses), func(i int) string { return c.MOHClasses[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
 	// byKind: the objects a destination of each named kind may name.
@@ -122,6 +126,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		dialplan.DestTime:     {timeConds, "time condition"},
 		dialplan.DestCond:     {conds, "condition"},
 		dialplan.DestQueue:    {queues, "queue"},
+		dialplan.DestConf:     {rooms, "conference room"},
+		dialplan.DestPage:     {pages, "paging group"},
 	}
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
@@ -145,7 +151,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if n := atoi(d.Value); n > v.limits.FXSPorts {
 				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
 			}
-		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue:
+		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue,
+			dialplan.DestConf, dialplan.DestPage:
 			if o := byKind[d.Kind]; !o.exists[d.Value] {
 				add(path, "%s %q does not exist", o.what, d.Value)
 			}
@@ -408,6 +415,11 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	}
 
 	checkAnnouncements(c.Announcements, add, func(path, s string) { dest(path, s) })
+	v.checkFeatures(c, exts, moh, add, lit, func(kind dialplan.Kind, pat, owner, path string) {
+		if p, err := dialplan.ParsePattern(pat); err == nil {
+			entries = append(entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
+		}
+	}, dest)
 	checkConditions(c, scheds, add, dest)
 
 	for i, s := range c.Schedules {

@@ -38,6 +38,15 @@ type Config struct {
 	Trunks []Trunk `json:"trunks,omitempty"`
 	// Voicemail holds the mailboxes (voicemail.go).
 	Voicemail Voicemail `json:"voicemail,omitzero"`
+
+	// Calls that change hands (features.go): the in-call features'
+	// codes, pickup groups, conference rooms, paging groups and
+	// music-on-hold classes.
+	Features        CallFeatures     `json:"features,omitzero"`
+	PickupGroups    []PickupGroup    `json:"pickup_groups,omitempty"`
+	ConferenceRooms []ConferenceRoom `json:"conference_rooms,omitempty"`
+	PagingGroups    []PagingGroup    `json:"paging_groups,omitempty"`
+	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
 }
 
 // System holds box-wide settings.
@@ -114,4 +123,40 @@ type CallRecord struct {
 	Disposition string `json:"disposition"`
 	// DurationS is the billable (answered) time in whole seconds.
 	DurationS int `json:"duration_s"`
+	// Legs are the call's parties in the order they joined it: the
+	// caller, each phone or line that answered, a transfer target, a
+	// picker-up, a conference member.
+	Legs []CallLeg `json:"legs,omitempty"`
+	// Path is what happened, in order: who answered, who held, who
+	// transferred the call where, who picked it up, where it was parked
+	// and who took it back.
+	Path []CallStep `json:"path,omitempty"`
+}
+
+// CallLeg is one party of a call.
+type CallLeg struct {
+	// Name is the channel: "sip:101", "fxs:1", "fxo:2", "trunk:NAME".
+	Name string `json:"name"`
+	// Number is the party's number where known (an extension, an
+	// outside caller's number, a dialled number).
+	Number string    `json:"number,omitempty"`
+	Start  time.Time `json:"start"`
+	// Answer is when the party answered or took the call (zero: never).
+	Answer time.Time `json:"answer,omitzero"`
+	End    time.Time `json:"end"`
+}
+
+// CallStep is one event of a call's path. Event is one of: answered,
+// held, resumed, transferred, transfer-failed, recalled, picked-up,
+// parked, retrieved, forwarded, conference, left, waiting, refused.
+type CallStep struct {
+	Time  time.Time `json:"time"`
+	Event string    `json:"event"`
+	// Party is the leg the event concerns ("sip:202"), To where it led
+	// (a transfer target, a park slot), By who did it (an extension or
+	// leg name).
+	Party  string `json:"party,omitempty"`
+	To     string `json:"to,omitempty"`
+	By     string `json:"by,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
