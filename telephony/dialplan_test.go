@@ -481,7 +481,7 @@ func (x *Exchange) callStateOf(id string) string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, c := range x.calls {
-		if c.inInfo.ID == id {
+		if c.first.info.ID == id {
 			c.mu.Lock()
 			s := c.state
 			c.mu.Unlock()

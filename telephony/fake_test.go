@@ -230,3 +230,13 @@ func (d *fakeDialer) none(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// adminFor is the administration side over x's store, as the box wires it.
+func adminFor(t testing.TB, x *Exchange) *Admin {
+	t.Helper()
+	a, err := NewAdmin(AdminOptions{Store: x.store, Reload: x, Voicemail: x.vm, PromptDir: x.promptDir(), Logger: x.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

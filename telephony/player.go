@@ -1,15 +1,12 @@
 package telephony
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"minipbx/dsp"
-	"minipbx/telephony/channel"
-	"minipbx/telephony/media"
 	"minipbx/telephony/store"
 )
 
@@ -23,26 +20,6 @@ const promptLevelDBm0 = -13
 // source fills one frame of samples; it reports false when it has no
 // more (the frame is then not sent).
 type source func(out []int16) bool
-
-// play paces src onto ep, one frame every 20 ms, until src ends or ctx is
-// done. It runs in the caller's goroutine.
-func play(ctx context.Context, ep media.Endpoint, src source) {
-	t := time.NewTicker(frameTime)
-	defer t.Stop()
-	var f media.Frame
-	for {
-		f = media.Frame{HasSamples: true}
-		if !src(f.Samples[:]) {
-			return
-		}
-		ep.WriteFrame(&f)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // samplesSource plays samples once.
 func samplesSource(s []int16) source {
@@ -112,44 +89,6 @@ func (x *Exchange) speech(names ...string) (source, error) {
 	}, nil
 }
 
-// say speaks the named voice prompts to ep in order, paced like every
-// prompt, in the caller's goroutine. It returns ctx's error when stopped
-// before the end, or the error of a name that does not load (then
-// nothing plays).
-func (x *Exchange) say(ctx context.Context, ep media.Endpoint, names ...string) error {
-	src, err := x.speech(names...)
-	if err != nil {
-		return fmt.Errorf("say: %w", err)
-	}
-	play(ctx, ep, src)
-	return ctx.Err()
-}
-
-// sayTo speaks the named voice prompts to the caller of c while watching
-// their leg, and reports whether they heard them to the end: false when
-// the caller hung up, the call was stopped, or a prompt is missing
-// (logged). Keys pressed meanwhile are ignored.
-func (x *Exchange) sayTo(ctx context.Context, c *call, names ...string) bool {
-	sayCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- x.say(sayCtx, c.in.Media(), names...) }()
-	defer func() { stop(); <-done }()
-	for {
-		select {
-		case err := <-done:
-			done <- err // for the deferred wait
-			if err != nil && ctx.Err() == nil {
-				x.log.Warn("prompt not spoken", "call", c.id, "err", err)
-			}
-			return err == nil
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				return false
-			}
-		}
-	}
-}
-
 // promptDir is where prompt files live: "prompts" beside the database.
 func (x *Exchange) promptDir() string {
 	if p, ok := x.store.(interface{ Path() string }); ok {
@@ -185,55 +124,4 @@ func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 		return nil, err
 	}
 	return samplesSource(s), nil
-}
-
-// defaultRefuseTone is how long a caller whose line is already answered
-// hears busy or congestion tone before the box hangs up.
-const defaultRefuseTone = 4 * time.Second
-
-// refuse ends the inbound leg before it reached anyone. A caller whose
-// line is already answered — a telco line (the box answers FXO calls
-// before routing them) or a call a menu or queue answered — cannot be told
-// by signalling, so they hear busy tone (busy) or congestion tone (any
-// other failure) for a few seconds first: a refusal is never silent.
-func (x *Exchange) refuse(ctx context.Context, c *call, cause channel.Cause) {
-	answered := c.inInfo.Kind == channel.FXO || c.inAnswered
-	if !answered || cause == channel.CauseCancelled || cause == channel.CauseNormal || ctx.Err() != nil {
-		c.hangupIn(cause)
-		return
-	}
-	zone, err := dsp.LookupZone(x.config().System.ToneZone)
-	if err != nil {
-		c.hangupIn(cause)
-		return
-	}
-	spec := zone.Congestion
-	if cause == channel.CauseBusy {
-		spec = zone.Busy
-	}
-	d := x.dp.refuseTone
-	if d <= 0 {
-		d = defaultRefuseTone
-	}
-	playCtx, stop := context.WithTimeout(ctx, d)
-	defer stop()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tp := dsp.NewTonePlayer(spec, promptLevelDBm0)
-		play(playCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
-	}()
-	for waiting := true; waiting; {
-		select {
-		case <-done:
-			waiting = false
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				stop()
-				<-done
-				waiting = false
-			}
-		}
-	}
-	c.hangupIn(cause)
 }

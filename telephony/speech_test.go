@@ -151,9 +151,13 @@ func TestQueueAnnouncementsWithBuiltins(t *testing.T) {
 func TestFeatureCodeRefusedByVoiceWhenAnswered(t *testing.T) {
 	b := newPlanBox(t, func(c *store.Config) {}, nil)
 	b.x.prompts = testPrompts(t)
+	refuse := func(in *fakeChannel, cause channel.Cause) {
+		c := b.x.newCall(in)
+		r := b.x.newRouter(context.Background(), c, c.first)
+		featureApp{r: r}.refuse(cause)
+	}
 	in := fxoCaller(1, "5550001")
-	c := &call{id: "c1", in: in, inInfo: in.info, inAnswered: true}
-	b.x.refuseFeature(context.Background(), c, channel.CauseForbidden)
+	refuse(in, channel.CauseForbidden)
 	if cause := in.waitHangup(t); cause != channel.CauseForbidden {
 		t.Errorf("cause %v", cause)
 	}
@@ -163,8 +167,7 @@ func TestFeatureCodeRefusedByVoiceWhenAnswered(t *testing.T) {
 	// A caller not yet answered learns it from the cause alone.
 	in = fxoCaller(2, "5550002")
 	in.info.Kind = channel.SIP
-	c = &call{id: "c2", in: in, inInfo: in.info}
-	b.x.refuseFeature(context.Background(), c, channel.CauseNotFound)
+	refuse(in, channel.CauseNotFound)
 	if cause := in.waitHangup(t); cause != channel.CauseNotFound || in.ep.heard() != 0 {
 		t.Errorf("cause %v, %d frames heard", cause, in.ep.heard())
 	}

@@ -29,19 +29,21 @@ type fakeService struct {
 	password   string
 	mustChange bool
 	checks     int // CheckAdminPassword calls
-	sys        store.System
-	exts       []store.Extension
-	lines      []store.FXOLine
-	records    []store.CallRecord // oldest first
-	status     telephony.Status
-	subs       map[chan telephony.StatusEvent]struct{}
-	sim        *fakeSim
-	writes     int // successful configuration changes
-	failNext   error
-	diag       fakeDiag // diag_fake_test.go
-	plan       store.DialPlan
-	vm         fakeVoicemail  // fake_voicemail_test.go
-	rec        fakeRecordings // fake_recordings_test.go
+	// callActions are the operator's actions asked of the fake.
+	callActions []string
+	sys         store.System
+	exts        []store.Extension
+	lines       []store.FXOLine
+	records     []store.CallRecord // oldest first
+	status      telephony.Status
+	subs        map[chan telephony.StatusEvent]struct{}
+	sim         *fakeSim
+	writes      int // successful configuration changes
+	failNext    error
+	diag        fakeDiag // diag_fake_test.go
+	plan        store.DialPlan
+	vm          fakeVoicemail  // fake_voicemail_test.go
+	rec         fakeRecordings // fake_recordings_test.go
 }
 
 func newFakeService() *fakeService {
@@ -398,3 +400,19 @@ func (s *fakeSim) LineRing(n int, c channel.CallerID) error {
 func (s *fakeSim) LineHangup(n int) error { return s.record(fmt.Sprintf("hangup %d", n)) }
 
 var _ telephony.Service = (*fakeService)(nil)
+
+// CallAction records the operator's action on a call.
+func (s *fakeService) CallAction(ctx context.Context, id, action, leg, dest string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callActions = append(s.callActions, strings.Join([]string{id, action, leg, dest}, " "))
+	return nil
+}
+
+// ConferenceAction records the operator's action on a conference member.
+func (s *fakeService) ConferenceAction(ctx context.Context, room, member, action string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callActions = append(s.callActions, strings.Join([]string{room, member, action}, " "))
+	return nil
+}

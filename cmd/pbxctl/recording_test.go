@@ -124,7 +124,11 @@ func TestRecordingOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := webui.New(webui.Options{Service: x, DataDir: dir})
+	a, err := telephony.NewAdmin(telephony.AdminOptions{Store: db, Reload: x, PromptDir: filepath.Join(dir, "prompts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := webui.New(webui.Options{Service: telephony.Compose(x, a, nil), DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

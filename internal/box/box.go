@@ -76,9 +76,12 @@ type Box struct {
 	analog *analog.Manager
 	sip    *sip.Server
 	ex     *telephony.Exchange
-	web    *webui.Server
-	diag   *diag.Runner
-	vm     *voicemail.Store // re-read after a restore (upgrade.go)
+	admin  *telephony.Admin
+	// service is every role the web UI uses (Exchange, Admin, diag.Admin).
+	service telephony.Service
+	web     *webui.Server
+	diag    *diag.Runner
+	vm      *voicemail.Store // re-read after a restore (upgrade.go)
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -196,16 +199,15 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	b.vm = vm
 	opts := telephony.Options{
 		Store:         b.db,
-		Board:         b.board,
+		BoardName:     b.board.Name(),
+		Ports:         b.portStatus,
 		Logger:        log.With("part", "exchange"),
 		Version:       c.Version,
 		SIP:           b.sip.Dialer(),
 		Analog:        b.analog.Dialer(),
 		Registrations: b.registrations,
 		Trunks:        b.trunkStatus,
-		PortInCall:    b.portInCall,
 		OnConfig:      b.applyConfig,
-		Diagnostics:   b.diag,
 		Voicemail:     vm,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
@@ -218,7 +220,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.ex = ex
-	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
+	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
+		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts")})
+	if err != nil {
+		return nil, err
+	}
+	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
+	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
 		Maintenance: maintenance{b},
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
@@ -426,8 +434,11 @@ func (b *Box) BoardName() string { return b.board.Name() }
 // Sim is the simulated board, or nil on hardware.
 func (b *Box) Sim() *sim.Board { return b.sim }
 
-// Exchange is the running exchange (the web UI's Service).
+// Exchange is the running exchange.
 func (b *Box) Exchange() *telephony.Exchange { return b.ex }
+
+// Service is every role of the box the web UI uses, as it is given them.
+func (b *Box) Service() telephony.Service { return b.service }
 
 func (b *Box) registrations() []telephony.Registration {
 	var out []telephony.Registration
@@ -438,13 +449,22 @@ func (b *Box) registrations() []telephony.Registration {
 	return out
 }
 
-func (b *Box) portInCall(index int) bool {
+// portStatus lists the board's ports for the status page.
+func (b *Box) portStatus() []telephony.PortStatus {
+	inCall := map[int]bool{}
 	for _, s := range b.analog.PortStates() {
-		if s.Index == index {
-			return s.InCall
-		}
+		inCall[s.Index] = s.InCall
 	}
-	return false
+	counts := map[string]int{}
+	var out []telephony.PortStatus
+	for _, p := range b.board.Ports() {
+		info, ps := p.Info(), p.Status()
+		kind := info.Kind.String()
+		counts[kind]++
+		out = append(out, telephony.PortStatus{Index: info.Index, Number: counts[kind], Kind: kind, Name: info.Name,
+			Hook: ps.Hook.String(), Line: ps.Line.String(), Fault: ps.Fault, InCall: inCall[info.Index]})
+	}
+	return out
 }
 
 // watchPorts tells the web UI's live status when a port's state changes.

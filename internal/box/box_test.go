@@ -84,7 +84,7 @@ func tctx(t *testing.T, d time.Duration) context.Context {
 // addSIPExtension creates a SIP extension and returns its generated secret.
 func (b *testBox) addSIPExtension(t *testing.T, number, name string, outside bool) string {
 	t.Helper()
-	e, err := b.Exchange().CreateExtension(context.Background(), store.Extension{Number: number, Name: name, OutsideCalls: outside})
+	e, err := b.Service().CreateExtension(context.Background(), store.Extension{Number: number, Name: name, OutsideCalls: outside})
 	if err != nil {
 		t.Fatalf("create extension %s: %v", number, err)
 	}
@@ -110,7 +110,7 @@ func (b *testBox) waitRecord(t *testing.T, ok func(store.CallRecord) bool) store
 	deadline := time.Now().Add(5 * time.Second)
 	var last []store.CallRecord
 	for time.Now().Before(deadline) {
-		recs, err := b.Exchange().CallRecords(context.Background(), 0, 5)
+		recs, err := b.Service().CallRecords(context.Background(), 0, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -443,7 +443,7 @@ func TestAnalogPhoneCallsOutThroughFXO(t *testing.T) {
 func TestIncomingLineReachesExtensionWithCallerID(t *testing.T) {
 	b := startBox(t, "")
 	sa := b.addSIPExtension(t, "201", "Alice", false)
-	if _, err := b.Exchange().UpdateFXOLine(context.Background(), store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
+	if _, err := b.Service().UpdateFXOLine(context.Background(), store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
 		AnswerAfterRings: 2, Destination: "201"}); err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +491,7 @@ func TestRestartKeepsExtensionsAndRecords(t *testing.T) {
 	b.stop()
 
 	b2 := startBox(t, dir)
-	e, err := b2.Exchange().Extension(context.Background(), "201")
+	e, err := b2.Service().Extension(context.Background(), "201")
 	if err != nil || e.Secret != sa {
 		t.Fatalf("after restart extension 201 = %+v, %v", e, err)
 	}

@@ -299,7 +299,7 @@ func (m maintenance) RestoreHandler() http.Handler {
 		}
 		cfg, err := b.db.ExportConfig()
 		if err == nil {
-			err = b.ex.ImportConfig(r.Context(), cfg)
+			err = b.service.ImportConfig(r.Context(), cfg)
 		}
 		if err != nil {
 			b.log.Error("restored configuration not applied to the running exchange; it applies at the next start", "err", err)

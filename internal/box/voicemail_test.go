@@ -75,7 +75,7 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "voicemail" })
-	msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+	msgs, err := b.Service().VoicemailMessages(ctx, "101")
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("messages %+v, %v", msgs, err)
 	}
@@ -111,7 +111,7 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+		msgs, err := b.Service().VoicemailMessages(ctx, "101")
 		if err == nil && len(msgs) == 0 {
 			break
 		}
@@ -163,11 +163,11 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 		}
 	}
 	waitNotify("Messages-Waiting: yes", "Voice-Message: 1/0")
-	msgs, err = b.Exchange().VoicemailMessages(ctx, "201")
+	msgs, err = b.Service().VoicemailMessages(ctx, "201")
 	if err != nil || len(msgs) != 1 || msgs[0].Caller.Number != "101" || msgs[0].DurationMS < 1300 || msgs[0].DurationMS > 1700 {
 		t.Fatalf("201's messages %+v, %v", msgs, err)
 	}
-	if err := b.Exchange().DeleteVoicemail(ctx, "201", msgs[0].ID); err != nil {
+	if err := b.Service().DeleteVoicemail(ctx, "201", msgs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	waitNotify("Messages-Waiting: no")

@@ -116,9 +116,14 @@ const (
 	// answers (SIP 18x with SDP: a provider's ringback or "the number you
 	// have dialled is not in service"); the leg's media is live from now.
 	EventEarlyMedia
+	// EventTransfer: the leg's phone asks to transfer its far party
+	// (SIP REFER, RFC 3515); Event.Transfer says to where. The channel
+	// has accepted the request (202); the exchange reports how it went
+	// through TransferNotifier.
+	EventTransfer
 )
 
-var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media"}
+var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media", "transfer"}
 
 func (t EventType) String() string {
 	if int(t) > 0 && int(t) < len(eventNames) {
@@ -133,6 +138,37 @@ type Event struct {
 	Digit byte  // for EventDigit: 0-9 * # A-D
 	Cause Cause // for EventHangup
 	Time  time.Time
+	// Transfer is set for EventTransfer.
+	Transfer *Transfer
+}
+
+// Transfer is a phone's request to transfer the party it talks to.
+type Transfer struct {
+	// Target is the number to transfer to (Refer-To's user part): a blind
+	// transfer.
+	Target string
+	// Replaces, for an attended transfer, is the ID (Info.ID) of the
+	// channel whose dialog the party is to replace: the transferrer's
+	// call with the target. The channel's technology checked that the
+	// dialog belongs to the same phone user.
+	Replaces string
+}
+
+// TransferNotifier is implemented by channels that can tell their phone
+// how a transfer it asked for goes (SIP: NOTIFY with a message/sipfrag
+// body, RFC 3515): code is a SIP status (100 trying, 180 ringing, 200
+// done, 4xx-6xx failed).
+type TransferNotifier interface {
+	NotifyTransfer(code int) error
+}
+
+// CallWaiting is implemented by channels of analog phones: while the
+// phone talks, AlertCallWaiting plays the zone's call-waiting tone and,
+// where the zone has it, sends the caller's ID (CAS alerting tone, the
+// phone's acknowledgement, then FSK) without interrupting the call for
+// longer than the alert.
+type CallWaiting interface {
+	AlertCallWaiting(caller CallerID) error
 }
 
 // Info describes a channel for status pages and call records.
@@ -143,6 +179,13 @@ type Info struct {
 	Direction string   // "in" or "out"
 	Caller    CallerID // for inbound channels, who is calling
 	Dialled   string   // for inbound SIP channels, the number in the request URI
+	// Replaces, for an inbound channel, is the ID of the channel whose
+	// dialog it asks to replace (SIP INVITE with Replaces, RFC 3891): a
+	// pickup of a ringing phone, or a call taken over by its own user.
+	Replaces string
+	// MaxForwards is what is left of an inbound request's Max-Forwards
+	// (0: unknown); a leg the call dials carries one less.
+	MaxForwards int
 }
 
 // Channel is one leg of a call.
@@ -187,6 +230,10 @@ type Request struct {
 	Codecs   []media.Codec
 	Timeout  time.Duration // how long to ring before giving up (0: no limit)
 	Metadata map[string]string
+	// AutoAnswer asks the phone to answer by itself (intercom, paging:
+	// SIP Call-Info answer-after=0 and Alert-Info auto answer). Phones
+	// that cannot ring normally.
+	AutoAnswer bool
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon

@@ -81,6 +81,17 @@ const (
 	VMPasswordChanged  = "vm-password-changed"  // Your password is changed.
 	VMPasswordMismatch = "vm-password-mismatch" // The two did not match.
 	VMPasswordWeak     = "vm-password-weak"     // That password is too easy to guess. Please choose another.
+	ParkedAt           = "parked-at"            // Your call is parked at
+	ParkFull           = "park-full"            // Every parking space is taken.
+	ConfPIN            = "conf-pin"             // Please enter the conference PIN, then press pound.
+	ConfFull           = "conf-full"            // This conference is full.
+	ConfAlone          = "conf-alone"           // You are the only person in this conference.
+	ConfMuted          = "conf-muted"           // You are muted.
+	ConfUnmuted        = "conf-unmuted"         // You are no longer muted.
+	DNDOn              = "dnd-on"               // Do not disturb is on.
+	DNDOff             = "dnd-off"              // Do not disturb is off.
+	CWOn               = "cw-on"                // Call waiting is on.
+	CWOff              = "cw-off"               // Call waiting is off.
 )
 
 // Rate is the sample rate of every prompt.
