@@ -73,7 +73,7 @@ func (a conferenceApp) run() (*leg, channel.Cause) {
 				return nil, channel.CauseCancelled
 			}
 			ok = subtle.ConstantTimeCompare([]byte(pin), []byte(cfg.PIN)) == 1
-			if !ok && !k.sayThrough(prompts.VMIncorrect) {
+			if !ok && !k.say(prompts.VMIncorrect) {
 				return nil, channel.CauseCancelled
 			}
 		}

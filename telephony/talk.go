@@ -120,6 +120,14 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 	cv.ensure(a, b)
 	c.setParties(a, b)
 	c.setState("answered")
+	// A party new to the call (a transfer's target, a recall) is noted as
+	// answered; a picker or a retriever was noted when it came in.
+	for _, l := range []*leg{a, b} {
+		if l != c.first && !c.hasStep(l) {
+			l.setAnswered(r.x.now())
+			c.step("answered", l, "", "")
+		}
+	}
 	r.x.presenceChanged(a)
 	r.x.presenceChanged(b)
 	for {

@@ -101,6 +101,24 @@ func (r router) transferCheck(target, by string) (int, bool) {
 	return 0, true
 }
 
+// takesAtOnce reports whether the box itself takes a call sent to number
+// (the park code, a menu, a queue, voicemail, a conference room, an
+// announcement, a paging group) rather than ringing a phone.
+func (r router) takesAtOnce(number string) bool {
+	if sp, ok := r.p.specials[number]; ok {
+		return sp.kind == specialPark
+	}
+	d, ok := r.p.services[number]
+	if !ok {
+		return false
+	}
+	switch d.Kind {
+	case dialplan.DestMenu, dialplan.DestQueue, dialplan.DestVoicemail, dialplan.DestConf, dialplan.DestAnnounce, dialplan.DestPage:
+		return true
+	}
+	return false
+}
+
 // notify tells a SIP transferrer how its transfer goes.
 func notify(l *leg, code int) {
 	if n, ok := l.ch.(channel.TransferNotifier); ok && !l.isEnded() {
@@ -131,7 +149,20 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 		}
 		return t, o, false
 	}
+	// told sends the transferrer the outcome once.
+	toldFinal := false
+	final := func(code int) {
+		if !toldFinal {
+			toldFinal = true
+			notify(t, code)
+		}
+	}
 	notify(t, 100)
+	if r.takesAtOnce(target) {
+		// The box itself takes the party (a park slot, a menu, a queue,
+		// voicemail, a conference): the transfer is done now.
+		final(200)
+	}
 	r.log.Info("blind transfer", "by", t.partyName(), "party", o.partyName(), "target", target)
 	c.step("transferred", o, target, t.partyName())
 	t.leaveBridge()
@@ -143,22 +174,22 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 	cv.unhold(o)
 	sub := r.forParty(o, by)
 	sub.ringCap = r.recallTime()
-	sub.inQueue = false
 	out, cause := sub.reachNumber(target)
 	switch {
 	case cause == causeGone:
-		notify(t, 200)
+		final(200)
 		return nil, nil, true
 	case out != nil:
-		notify(t, 200)
+		final(200)
 		return o, out, true
 	case sub.final(cause) || cause == channel.CauseNormal:
 		// The transferee hung up, or a destination kept it to its end.
-		notify(t, 487)
+		final(487)
 		return nil, nil, true
 	}
-	notify(t, cause.SIPStatus())
-	if t.info.Kind == channel.SIP && !t.isEnded() {
+	succeededEarlier := toldFinal
+	final(cause.SIPStatus())
+	if t.info.Kind == channel.SIP && !t.isEnded() && !succeededEarlier {
 		// The transferrer still holds the party: back to them.
 		c.step("transfer-failed", o, target, t.partyName())
 		cv.ensure(o, t)
