@@ -155,8 +155,8 @@ func TestCallWaitingOnAnAnalogPhone(t *testing.T) {
 		t.Errorf("call waiting shows %v", c)
 	}
 	sipLeg := expect(t, b.sip, "101") // 101's SIP phones ring too
-	b.analog.none(t)                   // the busy port is not dialled
-	flash(ph)                          // take the waiting call
+	b.analog.none(t)                  // the busy port is not dialled
+	flash(ph)                         // take the waiting call
 	sipLeg.waitHangup(t)
 	connected(t, ph, in)
 	if !soundAfter(o, 2*time.Second) {
