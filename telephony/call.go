@@ -241,19 +241,51 @@ func (c *call) owned() []*leg {
 // newCall registers a call for an inbound channel.
 func (x *Exchange) newCall(ch channel.Channel) *call {
 	info := ch.Info()
-	x.mu.Lock()
-	x.seq++
-	c := &call{x: x, id: fmt.Sprintf("c%d", x.seq), started: x.now(), caller: info.Caller, callee: info.Dialled, state: "dialling"}
-	c.box.init()
-	c.done = make(chan struct{})
-	x.calls[c.id] = c
-	x.mu.Unlock()
-	c.log = x.log.With("call", c.id, "from", legName(info))
+	c := x.registerCall(info.Caller, info.Dialled, legName(info))
 	l := x.adopt(ch, c)
 	l.setParty(info.Caller.Number, "")
 	c.first, c.in = l, l
 	x.publish("call")
 	return c
+}
+
+// registerCall makes a call known to the exchange.
+func (x *Exchange) registerCall(caller channel.CallerID, callee, from string) *call {
+	x.mu.Lock()
+	x.seq++
+	c := &call{x: x, id: fmt.Sprintf("c%d", x.seq), started: x.now(), caller: caller, callee: callee, state: "dialling"}
+	c.box.init()
+	c.done = make(chan struct{})
+	x.calls[c.id] = c
+	x.mu.Unlock()
+	c.log = x.log.With("call", c.id, "from", from)
+	return c
+}
+
+// spawn runs fn as the script of a new call for an existing leg l, which
+// is handed to it: a party that goes on alone, such as one added to a
+// conference. The new call's record starts with l.
+func (x *Exchange) spawn(l *leg, caller channel.CallerID, callee string, fn func(r router)) {
+	x.mu.Lock()
+	if x.callCtx.Err() != nil {
+		x.mu.Unlock()
+		l.hangup(channel.CauseNormal)
+		return
+	}
+	x.callWG.Add(1)
+	x.mu.Unlock()
+	c := x.registerCall(caller, callee, l.name)
+	c.first, c.in = l, l
+	l.leaveBridge()
+	l.give(c)
+	x.publish("call")
+	go func() {
+		defer x.callWG.Done()
+		defer x.endCall(c)
+		r := x.newRouter(x.callCtx, c, l)
+		r.caller = caller
+		fn(r)
+	}()
 }
 
 // endCall hangs up every leg the call still owns, writes its record and

@@ -478,3 +478,44 @@ func (d *recordingDialer) lastReq() channel.Request {
 	defer d.mu.Unlock()
 	return *d.last
 }
+
+// A SIP phone's three-way call through the box: the ad-hoc conference
+// code opens a room, a blind transfer from it adds a number, an attended
+// one adds the phone's other call.
+func TestAdhocConferenceFromASIPPhone(t *testing.T) {
+	b := featureBox(t, nil)
+	b.x.prompts = testPrompts(t)
+	// 201 talks to 203 on one line.
+	other := sipCaller("201", "203")
+	other.info.ID = "in-201-line2"
+	b.x.Accept(other)
+	with203 := expect(t, b.sip, "203")
+	with203.emit(channel.Event{Type: channel.EventAnswer})
+	connected(t, other, with203)
+	// On another line it opens a conference.
+	me := sipCaller("201", "*3")
+	b.x.Accept(me)
+	deadline := time.Now().Add(3 * time.Second)
+	for len(b.x.Conferences()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	me.emit(channel.Event{Type: channel.EventTransfer, Transfer: &channel.Transfer{Target: "202"}})
+	guest := expect(t, b.sip, "202")
+	guest.emit(channel.Event{Type: channel.EventAnswer})
+	me.waitNotified(t, 200)
+	connected(t, me, guest)
+	me.emit(channel.Event{Type: channel.EventTransfer, Transfer: &channel.Transfer{Replaces: other.info.ID}})
+	other.waitHangup(t)
+	for _, pair := range [][2]*fakeChannel{{me, with203}, {with203, guest}, {guest, me}} {
+		if !hears(pair[0], pair[1]) || !hears(pair[1], pair[0]) {
+			t.Errorf("%s and %s do not hear each other", pair[0].info.ID, pair[1].info.ID)
+		}
+	}
+	cs := b.x.Conferences()
+	if len(cs) != 1 || len(cs[0].Members) != 3 {
+		t.Fatalf("conferences %+v", cs)
+	}
+	for _, c := range []*fakeChannel{me, with203, guest} {
+		c.end(channel.CauseNormal)
+	}
+}

@@ -38,6 +38,10 @@ type CallFeatures struct {
 	// IntercomCode followed by an extension calls its SIP phones to
 	// answer by themselves.
 	IntercomCode string `json:"intercom_code,omitempty"`
+	// ConferenceCode opens a new conference room for the caller alone,
+	// who adds parties to it by transferring them (a SIP phone's
+	// "network conference" URI): a three-way call through the box.
+	ConferenceCode string `json:"conference_code,omitempty"`
 	// MusicOnHold names the box-wide music-on-hold class ("" a soft beep).
 	MusicOnHold string `json:"music_on_hold,omitempty"`
 }
@@ -106,13 +110,14 @@ const (
 	DefaultGroupPickupCode    = "*8"
 	DefaultDirectedPickupCode = "**"
 	DefaultIntercomCode       = "*6"
+	DefaultConferenceCode     = "*3"
 )
 
 // DefaultCallFeatures are a new box's features: every one on.
 func DefaultCallFeatures() CallFeatures {
 	return CallFeatures{TransferRecallS: DefaultTransferRecallS, ParkCode: DefaultParkCode, ParkSlots: DefaultParkSlots,
 		ParkTimeoutS: DefaultParkTimeoutS, GroupPickupCodes: []string{DefaultGroupPickupCode},
-		DirectedPickupCode: DefaultDirectedPickupCode, IntercomCode: DefaultIntercomCode}
+		DirectedPickupCode: DefaultDirectedPickupCode, IntercomCode: DefaultIntercomCode, ConferenceCode: DefaultConferenceCode}
 }
 
 // ParseParkSlots reads "701-709" (or one slot, "701") into its first and
@@ -221,6 +226,13 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		}
 		if extLen >= MinExtensionLength && extLen <= MaxExtensionLength {
 			pattern(dialplan.KindFeature, code+strings.Repeat("X", extLen), what, path)
+		}
+	}
+	if f.ConferenceCode != "" {
+		if m := featureCode(f.ConferenceCode); m != "" {
+			add("features.conference_code", "%s", m)
+		} else {
+			lit(dialplan.KindService, f.ConferenceCode, "conference code", "features.conference_code")
 		}
 	}
 	withExt("features.directed_pickup_code", f.DirectedPickupCode, "directed pickup code")
