@@ -104,6 +104,7 @@ func (v *validator) check(c *Config) []issue {
 		add2("call_record_retention", "must be 1 to %d records", MaxCallRecordRetention)
 	}
 	checkDiagnostics(s.Diagnostics, add2)
+	checkText(c, add)
 
 	// Extensions.
 	if len(c.Extensions) > MaxExtensions {
@@ -238,9 +239,6 @@ func nameProblem(s string, required bool) string {
 			return "is required"
 		}
 		return ""
-	}
-	if !utf8.ValidString(s) {
-		return "must be valid UTF-8"
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameLen {
 		return fmt.Sprintf("must be at most %d characters (got %d)", MaxNameLen, n)

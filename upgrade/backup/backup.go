@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"minipbx/internal/strictjson"
 	"minipbx/telephony/store"
 	"minipbx/upgrade/datadir"
 )
@@ -274,8 +275,13 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 			if err != nil {
 				return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
 			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			if err := dec.Decode(&rep.Info); err != nil {
+			// Strict JSON (one object, no key twice, valid UTF-8), but
+			// fields a later firmware adds to the description are
+			// ignored: the format number says what must be understood.
+			if err := strictjson.Check(b); err != nil {
+				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
+			}
+			if err := json.Unmarshal(b, &rep.Info); err != nil {
 				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
 			}
 			if rep.Info.Format != BackupFormat {
