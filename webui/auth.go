@@ -208,7 +208,7 @@ func (s *Server) checkPassword(r *http.Request, pass string) (ok, mustChange boo
 	ok, mustChange, err := s.svc.CheckAdminPassword(r.Context(), pass)
 	if err != nil {
 		s.log.Error("webui: check admin password", "err", err)
-		return false, false, errorf(http.StatusInternalServerError, "The password could not be checked: %v", err)
+		return false, false, errorf(http.StatusInternalServerError, "The password could not be checked: an internal error (the box's log has the details).")
 	}
 	if !ok {
 		s.lock.fail(r.RemoteAddr)

@@ -323,7 +323,7 @@ func sparkline(test, target string, vs []store.DiagValue) trend {
 func (s *Server) diagnosticsPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.diagBody(r.Context(), nil)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "diagnostics", pageData{Title: "Diagnostics", Active: "diagnostics", Body: b})
@@ -332,7 +332,7 @@ func (s *Server) diagnosticsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) diagnosticsSubmit(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.Diagnostics(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	f := diagForm(st.Settings)
@@ -354,7 +354,7 @@ func (s *Server) diagnosticsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.diagBody(r.Context(), f)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	s.render(w, r, status, "diagnostics", pageData{Title: "Diagnostics", Active: "diagnostics",

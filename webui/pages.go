@@ -337,7 +337,7 @@ func (s *Server) location(ctx context.Context) *time.Location {
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.Status(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
+		s.renderServiceError(w, r, "status", err)
 		return
 	}
 	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
@@ -421,7 +421,7 @@ type extensionsBody struct {
 func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 	exts, err := s.svc.Extensions(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list extensions", err).msg)
+		s.renderServiceError(w, r, "list extensions", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
@@ -456,8 +456,9 @@ func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() && e.Number != "" {
 		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
-			f.Errors = append(f.Errors, s.serviceError("create extension", err).msg)
-			status = http.StatusInternalServerError
+			herr := s.serviceError("create extension", err)
+			f.Errors = append(f.Errors, herr.msg)
+			status = herr.status
 		} else if exists {
 			f.applyErrors(duplicateNumber(e.Number))
 			status = http.StatusConflict
@@ -496,7 +497,7 @@ func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("read extension", err).msg)
+		s.renderServiceError(w, r, "read extension", err)
 		return
 	}
 	s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no extension %s (it may have been deleted). Go back to the list of extensions.", number))
@@ -599,7 +600,7 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.loadCalls(r.Context(), before, defaultCallPage)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("call records", err).msg)
+		s.renderServiceError(w, r, "call records", err)
 		return
 	}
 	loc := s.location(r.Context())
@@ -627,7 +628,7 @@ type settingsBody struct {
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "settings", pageData{Title: "Settings", Active: "settings", Body: b})
@@ -657,7 +658,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	f := b.System
@@ -692,7 +693,7 @@ func (s *Server) fxoSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	var f *form

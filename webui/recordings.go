@@ -173,7 +173,7 @@ func (s *Server) renderRecordings(w http.ResponseWriter, r *http.Request, status
 	}
 	bs, err := s.svc.BuiltinPrompts(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list built-in prompts", err).msg)
+		s.renderServiceError(w, r, "list built-in prompts", err)
 		return
 	}
 	for _, p := range bs {

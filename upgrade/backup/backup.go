@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -76,6 +77,9 @@ type BackupOptions struct {
 	DataDir string
 	// Now stamps the backup; zero means time.Now.
 	Now time.Time
+	// Logger receives Handler's internal errors, which the client is
+	// told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // ErrBackup means a file is not a usable backup; nothing was changed.
@@ -214,6 +218,9 @@ type RestoreOptions struct {
 	// Voicemail says what to do with the backup's voicemail: add what
 	// the box lacks (the default), skip it, or replace the box's.
 	Voicemail VoicemailMode
+	// Logger receives RestoreHandler's internal errors, which the client
+	// is told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // RestoreReport says what Restore did.
