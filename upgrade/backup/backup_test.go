@@ -40,7 +40,7 @@ func openDB(t testing.TB, dir string) *store.DB {
 // knownEntry: what may be in a data directory after a restore.
 func knownEntry(name string) bool {
 	switch name {
-	case datadir.MarkerName, store.FileName, datadir.PromptsDir, datadir.RecordingsDir:
+	case datadir.MarkerName, store.FileName, store.FileName + store.SpoolSuffix, datadir.PromptsDir, datadir.RecordingsDir:
 		return true
 	}
 	return false
