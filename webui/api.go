@@ -422,6 +422,7 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := authFrom(r.Context())
+	s.basic.clear()
 	s.sessions.deleteAllBut(a.sess.key) // a Basic request keeps no session: all end
 	s.sessions.update(a.sess.key, func(se *session) { se.mustChange = false })
 	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)

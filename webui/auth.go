@@ -177,6 +177,13 @@ func (s *Server) basicAuth(r *http.Request) (*authInfo, *httpError) {
 	if !ok {
 		return nil, errorf(http.StatusUnauthorized, "The Authorization header is not valid HTTP Basic; use user admin and the admin password.")
 	}
+	if allowed, retry := s.lock.check(r.RemoteAddr); !allowed {
+		return nil, &httpError{status: http.StatusTooManyRequests, msg: authFailedMsg, retryAfter: retry}
+	}
+	if must, hit := s.basic.lookup(user, pass); hit {
+		s.lock.succeed(r.RemoteAddr)
+		return &authInfo{basic: true, mustChange: must}, nil
+	}
 	ok, must, herr := s.checkPassword(r, pass)
 	if herr != nil {
 		return nil, herr
@@ -192,6 +199,7 @@ func (s *Server) basicAuth(r *http.Request) (*authInfo, *httpError) {
 	if !ok {
 		return nil, errorf(http.StatusUnauthorized, "%s", authFailedMsg)
 	}
+	s.basic.remember(user, pass, must)
 	return &authInfo{basic: true, mustChange: must}, nil
 }
 

@@ -160,7 +160,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) setFlash(r *http.Request, msg string) {
-	s.sessions.update(authFrom(r.Context()).sess.key, func(se *session) { se.flash = msg })
+	s.sessions.setFlash(authFrom(r.Context()).sess.key, msg)
 }
 
 // --- login, logout, password -------------------------------------------------
@@ -292,6 +292,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A fresh session; every other session (opened with the old password) ends.
+	s.basic.clear()
 	s.sessions.deleteAllBut([32]byte{})
 	id, sess := s.sessions.create(false)
 	sess.flash = "The admin password is changed. Use the new one from now on."
@@ -312,6 +313,14 @@ type statusBody struct {
 	Started string
 	// DiagAlarm: the last diagnostic run failed.
 	DiagAlarm bool
+	// LoginAlarm: failed logins to the admin account add up to a
+	// guessing attempt (see LockoutPolicy).
+	LoginAlarm *loginAlarm
+}
+
+type loginAlarm struct {
+	Since               string
+	Failures, Addresses int
 }
 
 // location is the box's time zone for showing times; the last one loaded
@@ -354,6 +363,9 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if ds, err := s.svc.Diagnostics(r.Context()); err == nil {
 		b.DiagAlarm = ds.Alarm
+	}
+	if since, n, addrs := s.lock.alarm(); !since.IsZero() {
+		b.LoginAlarm = &loginAlarm{Since: since.In(b.Loc).Format("2006-01-02 15:04"), Failures: n, Addresses: addrs}
 	}
 	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
 }

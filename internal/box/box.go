@@ -219,7 +219,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
+		Maintenance: maintenance{b}, State: b.db,
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
