@@ -83,8 +83,8 @@ func (s *Server) wrap(rt route) http.Handler {
 
 // pageAuth admits a request with a live session; an unsafe request must
 // also carry the session's CSRF token in the form field "csrf". An
-// upload route reads a multipart form (file parts beyond uploadMemory
-// go to a temporary file the server removes after the request).
+// upload route reads a multipart form with readUploadForm (file parts
+// are spooled to the data partition, see upload.go).
 func (s *Server) pageAuth(h http.HandlerFunc, duringChange, upload bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.sessions.get(cookieValue(r, sessionCookie), true)
@@ -99,22 +99,30 @@ func (s *Server) pageAuth(h http.HandlerFunc, duringChange, upload bool) http.Ha
 		if unsafeMethod(r.Method) {
 			limit := int64(maxBody)
 			if upload {
-				limit = maxUploadBody
+				limit = maxUploadBody + maxBody
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); upload && mt == "multipart/form-data" {
-				err = r.ParseMultipartForm(uploadMemory)
+				var files map[string]*uploadedFile
+				r, files, err = s.readUploadForm(r, sess.csrf)
+				defer closeUploads(files)
 			} else {
 				err = r.ParseForm()
 			}
 			if err != nil {
 				var mbe *http.MaxBytesError
-				if upload && errors.As(err, &mbe) {
+				switch {
+				case upload && errors.As(err, &mbe):
 					s.renderError(w, r, http.StatusRequestEntityTooLarge, uploadTooBigMsg)
-					return
+				case errors.Is(err, errUploadCSRF):
+					s.renderError(w, r, http.StatusForbidden, "This form has expired or did not come from this box's pages. Go back, reload the page and try again.")
+				case store.IsStorageFull(err):
+					s.log.Error("webui: upload", "err", err)
+					s.renderError(w, r, http.StatusInsufficientStorage, "The upload failed: "+storageFullMsg)
+				default:
+					s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				}
-				s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				return
 			}
 			if !tokensEqual(r.PostForm.Get("csrf"), sess.csrf) {

@@ -79,6 +79,7 @@ type Server struct {
 	sessions *sessions
 	lock     *lockout
 	basic    *basicCache
+	imports  chan struct{} // one audio conversion at a time (upload.go)
 	pages    map[string]*template.Template
 	static   fs.FS
 	openapi  []byte
@@ -138,6 +139,7 @@ func New(o Options) (*Server, error) {
 		sessions:   newSessions(o.SessionIdle, o.SessionMax, o.Now),
 		lock:       newLockout(o.Lockout, o.Now),
 		basic:      newBasicCache(o.Now),
+		imports:    make(chan struct{}, 1),
 		shutdownCh: make(chan struct{}),
 		readyFn:    o.Ready,
 		zones:      zoneOptions(),
