@@ -308,6 +308,7 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("memory", b.scavenge)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
