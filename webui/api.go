@@ -292,7 +292,7 @@ func (s *Server) apiUpdateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cur, err := s.svc.Settings(r.Context()); err == nil {
-		keepDiagnostics(raw, &st, cur.Diagnostics)
+		keepOmitted(raw, &st, cur)
 	}
 	out, err := s.svc.UpdateSettings(r.Context(), st)
 	if err != nil {

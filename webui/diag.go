@@ -454,16 +454,20 @@ func (s *Server) apiDiagnosticRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, runs)
 }
 
-// keepDiagnostics gives a settings update without a "diagnostics" member
-// the stored diagnostics settings, so that a client that predates them
-// (or a settings form) does not switch the tests off.
-func keepDiagnostics(body []byte, st *store.System, cur store.Diagnostics) {
+// keepOmitted gives a settings update without a "diagnostics" or a
+// "max_calls" member the stored values, so that a client that predates
+// them (or a settings form) does not switch the tests off or reset the
+// limit of calls.
+func keepOmitted(body []byte, st *store.System, cur store.System) {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
 		return
 	}
 	if _, ok := top["diagnostics"]; !ok {
-		st.Diagnostics = cur
+		st.Diagnostics = cur.Diagnostics
+	}
+	if _, ok := top["max_calls"]; !ok {
+		st.MaxCalls = cur.MaxCalls
 	}
 }
 

@@ -660,7 +660,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 		return settingsBody{}, err
 	}
 	dest := extensionOptions(exts)
-	b := settingsBody{System: settingsForm(sys, s.zones)}
+	b := settingsBody{System: settingsForm(sys, s.zones, s.defaultCalls)}
 	for _, l := range lines {
 		b.Lines = append(b.Lines, fxoForm(l, dest))
 	}

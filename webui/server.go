@@ -52,6 +52,9 @@ type Options struct {
 	// sessions across a restart (the box passes its database); nil keeps
 	// them in memory only.
 	State StateStore
+	// DefaultMaxCalls is the board's own figure of calls at once, which
+	// the settings page shows as what an empty max_calls means.
+	DefaultMaxCalls int
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -80,11 +83,13 @@ type Server struct {
 	lock     *lockout
 	basic    *basicCache
 	imports  chan struct{} // one audio conversion at a time (upload.go)
-	pages    map[string]*template.Template
-	static   fs.FS
-	openapi  []byte
-	handler  http.Handler
-	zones    []option // tone zones for the settings form
+
+	defaultCalls int // Options.DefaultMaxCalls
+	pages        map[string]*template.Template
+	static       fs.FS
+	openapi      []byte
+	handler      http.Handler
+	zones        []option // tone zones for the settings form
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
@@ -130,19 +135,21 @@ func New(o Options) (*Server, error) {
 		o.DataDir = "."
 	}
 	s := &Server{
-		svc:        o.Service,
-		maint:      o.Maintenance,
-		dataDir:    o.DataDir,
-		log:        o.Logger,
-		now:        o.Now,
-		heartbeat:  o.Heartbeat,
-		sessions:   newSessions(o.SessionIdle, o.SessionMax, o.Now),
-		lock:       newLockout(o.Lockout, o.Now),
-		basic:      newBasicCache(o.Now),
-		imports:    make(chan struct{}, 1),
-		shutdownCh: make(chan struct{}),
-		readyFn:    o.Ready,
-		zones:      zoneOptions(),
+		svc:       o.Service,
+		maint:     o.Maintenance,
+		dataDir:   o.DataDir,
+		log:       o.Logger,
+		now:       o.Now,
+		heartbeat: o.Heartbeat,
+		sessions:  newSessions(o.SessionIdle, o.SessionMax, o.Now),
+		lock:      newLockout(o.Lockout, o.Now),
+		basic:     newBasicCache(o.Now),
+		imports:   make(chan struct{}, 1),
+
+		defaultCalls: o.DefaultMaxCalls,
+		shutdownCh:   make(chan struct{}),
+		readyFn:      o.Ready,
+		zones:        zoneOptions(),
 
 		readTimeout:  30 * time.Second,
 		writeTimeout: 60 * time.Second,
