@@ -52,8 +52,13 @@ type call struct {
 	// the others in queues.
 	vip bool
 	// moh is the music-on-hold class of the inbound route the call came
-	// in by ("" none).
-	moh string
+	// in by ("" none); route is that route's name, queue the queue an
+	// agent answered the call from (the recording policy).
+	moh, route, queue string
+	// rec is the recording in progress (record.go); recordings are the
+	// IDs of those kept.
+	rec        *recorder
+	recordings []string
 }
 
 // msg is what a call's inbox holds: an event of one of its legs, or a
@@ -291,6 +296,7 @@ func (x *Exchange) spawn(l *leg, caller channel.CallerID, callee string, fn func
 // endCall hangs up every leg the call still owns, writes its record and
 // forgets it.
 func (x *Exchange) endCall(c *call) {
+	c.stopRecording()
 	for _, l := range c.owned() {
 		l.leaveBridge()
 		l.hangup(channel.CauseNormal)
@@ -309,6 +315,9 @@ func (x *Exchange) endCall(c *call) {
 		Source:      c.first.name,
 		Disposition: c.disposition,
 		Path:        c.path,
+	}
+	if len(c.recordings) > 0 {
+		rec.Recording = c.recordings[0]
 	}
 	// The destination is the last party that answered someone.
 	for _, l := range c.legs {

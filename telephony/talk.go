@@ -69,6 +69,8 @@ type conv struct {
 	br    *bridge.Bridge
 	held  map[*leg]*bridge.Playback
 	limit <-chan time.Time
+	// od is the on-demand recording code's state (record.go).
+	od onDemand
 }
 
 // talk runs the conversation between a and b in br until nobody is left:
@@ -128,6 +130,7 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 			c.step("answered", l, "", "")
 		}
 	}
+	cv.recording(a, b)
 	r.x.presenceChanged(a)
 	r.x.presenceChanged(b)
 	for {
@@ -160,11 +163,10 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 		case channel.EventHangup:
 			return cv.ended(a, b)
 		case channel.EventDigit:
-			// In-band DTMF already crosses in the audio; relay only digits
-			// that came out of band (RFC 4733, SIP INFO).
-			if l.info.Kind == channel.SIP && cv.held[o] == nil {
-				_ = o.ch.SendDigit(m.ev.Digit)
-			}
+			// In-band DTMF already crosses in the audio; digits that came
+			// out of band (RFC 4733, SIP INFO) are relayed, unless they are
+			// the on-demand recording code (record.go).
+			cv.digit(l, o, m.ev.Digit)
 		case channel.EventHold:
 			cv.hold(o, l)
 		case channel.EventUnhold:
@@ -293,6 +295,9 @@ func (cv *conv) control(ctl any, a, b *leg) (*leg, *leg, bool) {
 		return keep, v.new, true
 	case *ctlOp:
 		return cv.operate(v, a, b)
+	case *ctlKeysDue:
+		cv.keysDue(v, a, b)
+		return nil, nil, false
 	}
 	refuseCtl(ctl)
 	return nil, nil, false

@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -420,4 +421,18 @@ func (s *fakeService) ConferenceAction(ctx context.Context, room, member, action
 	defer s.mu.Unlock()
 	s.callActions = append(s.callActions, strings.Join([]string{room, member, action}, " "))
 	return nil
+}
+
+// The recordings of calls (the fake keeps none).
+func (s *fakeService) CallRecordings(ctx context.Context, f telephony.CallRecordingFilter) ([]telephony.CallRecording, error) {
+	return []telephony.CallRecording{}, nil
+}
+func (s *fakeService) CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error) {
+	return nil, 0, store.ErrNotFound
+}
+func (s *fakeService) DeleteCallRecording(ctx context.Context, id string) error {
+	return store.ErrNotFound
+}
+func (s *fakeService) CallRecordingUsage(ctx context.Context) (telephony.CallRecordingUsage, error) {
+	return telephony.CallRecordingUsage{ByExtension: map[string]int64{}}, nil
 }

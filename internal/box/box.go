@@ -24,6 +24,7 @@ import (
 	"minipbx/board/sim"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
@@ -203,7 +204,22 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	// The recordings of calls: their alarms (a quota near full, a full
+	// disk) reach the log and the status page.
+	recs, err := callrec.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "calls"), callrec.Options{
+		Logger: log.With("part", "callrec"),
+		OnAlarm: func(msg string) {
+			log.Warn("call recordings: " + msg)
+			if ex != nil {
+				ex.Notify("alert")
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
+		Recordings:    recs,
 		Store:         b.db,
 		BoardName:     b.board.Name(),
 		Ports:         b.portStatus,
@@ -227,7 +243,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts")})
+		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts"), CallRecordings: recs})
 	if err != nil {
 		return nil, err
 	}

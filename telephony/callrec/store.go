@@ -709,3 +709,17 @@ func (r *pcmReader) Seek(offset int64, whence int) (int64, error) {
 }
 
 func (r *pcmReader) Close() error { return r.f.Close() }
+
+// AddParty notes a party the recording heard (a leg's name) and the
+// extension it belongs to ("" none): whose quota the recording counts
+// against and who may listen.
+func (w *Writer) AddParty(party, ext string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if party != "" && !slices.Contains(w.rec.Parties, party) {
+		w.rec.Parties = append(w.rec.Parties, party)
+	}
+	if ext != "" && !slices.Contains(w.rec.Extensions, ext) {
+		w.rec.Extensions = append(w.rec.Extensions, ext)
+	}
+}

@@ -47,6 +47,8 @@ type Config struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms,omitempty"`
 	PagingGroups    []PagingGroup    `json:"paging_groups,omitempty"`
 	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
+	// Recording says which calls are recorded (features.go).
+	Recording CallRecording `json:"call_recording,omitzero"`
 }
 
 // System holds box-wide settings.
@@ -136,6 +138,8 @@ type CallRecord struct {
 	// transferred the call where, who picked it up, where it was parked
 	// and who took it back.
 	Path []CallStep `json:"path,omitempty"`
+	// Recording is the ID of the call's recording ("" none).
+	Recording string `json:"recording,omitempty"`
 }
 
 // CallLeg is one party of a call.
