@@ -102,7 +102,11 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.d == nil {
 			continue
 		}
-		ch, err := t.d.Dial(r.ctx, channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto})
+		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto}
+		if mf := r.in.info.MaxForwards; mf > 0 {
+			req.MaxForwards = mf - 1
+		}
+		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {
 			var de *channel.DialError
 			if errors.As(err, &de) {

@@ -234,6 +234,10 @@ type Request struct {
 	// SIP Call-Info answer-after=0 and Alert-Info auto answer). Phones
 	// that cannot ring normally.
 	AutoAnswer bool
+	// MaxForwards is what the outgoing leg carries as Max-Forwards: the
+	// inbound leg's less one, so that a loop through trunks ends (SIP
+	// 483); 0 is the technology's default.
+	MaxForwards int
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon
