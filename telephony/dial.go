@@ -103,8 +103,9 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 			continue
 		}
 		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto}
-		if mf := r.in.info.MaxForwards; mf > 0 {
-			req.MaxForwards = mf - 1
+		if mf := r.in.info.MaxForwards; mf != nil {
+			left := max(*mf-1, 0)
+			req.MaxForwards = &left
 		}
 		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {

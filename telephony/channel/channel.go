@@ -183,9 +183,9 @@ type Info struct {
 	// dialog it asks to replace (SIP INVITE with Replaces, RFC 3891): a
 	// pickup of a ringing phone, or a call taken over by its own user.
 	Replaces string
-	// MaxForwards is what is left of an inbound request's Max-Forwards
-	// (0: unknown); a leg the call dials carries one less.
-	MaxForwards int
+	// MaxForwards is an inbound request's Max-Forwards (nil: the
+	// technology has none); a leg the call dials carries one less.
+	MaxForwards *int
 }
 
 // Channel is one leg of a call.
@@ -236,8 +236,10 @@ type Request struct {
 	AutoAnswer bool
 	// MaxForwards is what the outgoing leg carries as Max-Forwards: the
 	// inbound leg's less one, so that a loop through trunks ends (SIP
-	// 483); 0 is the technology's default.
-	MaxForwards int
+	// 483); nil is the technology's default. A technology refuses to
+	// send a request with none left (channel.CauseFailure, "too many
+	// hops").
+	MaxForwards *int
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon
