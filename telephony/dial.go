@@ -104,7 +104,7 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		}
 		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto}
 		if mf := r.in.info.MaxForwards; mf != nil {
-			left := max(*mf-1, 0)
+			left := *mf - 1 // -1: the request came with none left
 			req.MaxForwards = &left
 		}
 		ch, err := t.d.Dial(r.ctx, req)

@@ -236,9 +236,9 @@ type Request struct {
 	AutoAnswer bool
 	// MaxForwards is what the outgoing leg carries as Max-Forwards: the
 	// inbound leg's less one, so that a loop through trunks ends (SIP
-	// 483); nil is the technology's default. A technology refuses to
-	// send a request with none left (channel.CauseFailure, "too many
-	// hops").
+	// 483); nil is the technology's default. Below zero the inbound
+	// request came with none left: the technology refuses to dial
+	// (a DialError; SIP answers the caller 483 Too Many Hops).
 	MaxForwards *int
 }
 
