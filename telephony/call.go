@@ -223,9 +223,7 @@ func (c *call) status() CallStatus {
 		s.To = c.out.name
 		s.ToLeg = c.out.info.ID
 	}
-	for _, st := range c.path {
-		s.Path = append(s.Path, st)
-	}
+	s.Path = append(s.Path, c.path...)
 	return s
 }
 
