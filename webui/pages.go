@@ -416,6 +416,9 @@ func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
 
 type extensionsBody struct {
 	Extensions []store.Extension
+	// Rules are the extension rules by extension, for their call
+	// handling (do not disturb, call waiting).
+	Rules map[string]*store.ExtensionRule
 }
 
 func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
@@ -424,13 +427,17 @@ func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list extensions", err).msg)
 		return
 	}
-	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
+	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions",
+		Body: extensionsBody{Extensions: exts, Rules: s.extensionRules(r.Context())}})
 }
 
 type extensionFormBody struct {
 	Form    *form
 	Editing bool
 	Number  string
+	// Handling is the extension's do not disturb and call waiting (its
+	// extension rule), shown beside the form.
+	Handling *callHandling
 }
 
 // formContext loads what the extension form needs for its help texts.
@@ -491,7 +498,7 @@ func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(e, true, sys, st)
 	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "Extension " + number, Active: "extensions",
-		Body: extensionFormBody{Form: f, Editing: true, Number: number}})
+		Body: extensionFormBody{Form: f, Editing: true, Number: number, Handling: s.callHandlingOf(r.Context(), number)}})
 }
 
 func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
