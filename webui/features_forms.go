@@ -24,47 +24,43 @@ type usage struct {
 	Dial, Does string
 }
 
-// textRows are text rows for a list of short strings (pickup codes), the
-// stored ones then memberRows empty ones; parseRows reads them back.
-func textRows(prefix, label string, values []string, maxLen int, help string) []*field {
+// valueRows are the rows of a list of values: the stored ones, then
+// memberRows empty ones for adding, each made by mk from its id (the
+// list's path, "members[2]") and value; parseRows reads them back. The
+// first row's help says it all; later rows refer to it.
+func valueRows(prefix, label string, values []string, help, later string, mk func(id, value string) *field) []*field {
 	var out []*field
 	for j := 0; j < len(values)+memberRows; j++ {
 		v := ""
 		if j < len(values) {
 			v = values[j]
 		}
-		id := fmt.Sprintf("%s[%d]", prefix, j)
-		h := help
+		f := mk(fmt.Sprintf("%s[%d]", prefix, j), v)
+		f.Label, f.Help = fmt.Sprintf("%s %d", label, j+1), help
 		if j > 0 {
-			h = fmt.Sprintf("As for %s 1; leave empty to remove (or not add) this one.", strings.ToLower(label))
+			f.Help = fmt.Sprintf("As for %s 1; %s", strings.ToLower(label), later)
 		}
-		out = append(out, &field{ID: id, Name: id, Label: fmt.Sprintf("%s %d", label, j+1), Type: "text", Value: v,
-			MaxLength: maxLen, Autocomplete: "off", Help: h})
+		out = append(out, f)
 	}
 	return out
 }
 
+// textRows are text rows for a list of short strings (pickup codes).
+func textRows(prefix, label string, values []string, maxLen int, help string) []*field {
+	return valueRows(prefix, label, values, help, "leave empty to remove (or not add) this one.", func(id, v string) *field {
+		return &field{ID: id, Name: id, Type: "text", Value: v, MaxLength: maxLen, Autocomplete: "off"}
+	})
+}
+
 // extensionRows are select rows choosing extensions (a pickup or paging
-// group's members): the chosen ones, then memberRows empty ones. An
-// extension that no longer exists stays chosen, marked, so that saving
-// does not drop it silently (the store then says what is wrong).
+// group's members). An extension that no longer exists stays chosen,
+// marked, so that saving does not drop it silently (the store then says
+// what is wrong).
 func extensionRows(prefix, label string, values []string, exts []store.Extension, help string) []*field {
 	choices := extensionOptions(exts) // "— none —" first
-	var out []*field
-	for j := 0; j < len(values)+memberRows; j++ {
-		v := ""
-		if j < len(values) {
-			v = values[j]
-		}
-		id := fmt.Sprintf("%s[%d]", prefix, j)
-		h := help
-		if j > 0 {
-			h = fmt.Sprintf("As for %s 1; “none” removes (or does not add) this one.", strings.ToLower(label))
-		}
-		out = append(out, &field{ID: id, Name: id, Label: fmt.Sprintf("%s %d", label, j+1), Type: "select",
-			Options: selectOptions(choices, v, destUnknown), Help: h})
-	}
-	return out
+	return valueRows(prefix, label, values, help, "“none” removes (or does not add) this one.", func(id, v string) *field {
+		return &field{ID: id, Name: id, Type: "select", Options: selectOptions(choices, v, destUnknown)}
+	})
 }
 
 // mohField is the music-on-hold class picker of a queue, an inbound
@@ -351,19 +347,16 @@ var mohClassKind = &objectKind[store.MOHClass]{
 			fs = append(fs, promptFields("prompts", "Part", m.Prompts)...)
 		} else {
 			music := append([]option{{Value: "", Label: "— none —"}}, c.Music...)
-			for j := 0; j < len(m.Prompts)+memberRows; j++ {
-				v := ""
-				if j < len(m.Prompts) {
-					v = m.Prompts[j].File
-				}
-				id := fmt.Sprintf("prompts[%d].file", j)
-				help := "A recording from the Recordings page (upload music there first; any format, the box converts it). Played in this order, then from the top again."
-				if j > 0 {
-					help = "As for recording 1; “none” removes (or does not add) this one."
-				}
-				fs = append(fs, &field{ID: id, Name: id, Label: fmt.Sprintf("Recording %d", j+1), Type: "select",
-					Options: selectOptions(music, v, "not among the recordings"), Help: help})
+			var files []string
+			for _, pr := range m.Prompts {
+				files = append(files, pr.File)
 			}
+			fs = append(fs, valueRows("prompts", "Recording", files,
+				"A recording from the Recordings page (upload music there first; any format, the box converts it). Played in this order, then from the top again.",
+				"“none” removes (or does not add) this one.", func(id, v string) *field {
+					id += ".file"
+					return &field{ID: id, Name: id, Type: "select", Options: selectOptions(music, v, "not among the recordings")}
+				})...)
 		}
 		return append(fs, &field{ID: "shuffle", Name: "shuffle", Label: "Shuffle", Type: "checkbox", Checked: m.Shuffle,
 			Help: "Play the recordings in a new random order each round."})
