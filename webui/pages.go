@@ -312,6 +312,9 @@ type statusBody struct {
 	Started string
 	// DiagAlarm: the last diagnostic run failed.
 	DiagAlarm bool
+	// Operator is the live calls, parked calls, conference rooms and
+	// extensions with the operator's buttons (operator.go).
+	Operator operatorData
 }
 
 // location is the box's time zone for showing times; the last one loaded
@@ -335,12 +338,18 @@ func (s *Server) location(ctx context.Context) *time.Location {
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+	s.showStatus(w, r, http.StatusOK, "")
+}
+
+// showStatus renders the status page; msg, when set, is a refusal shown
+// at its top (an operator's action the exchange did not carry out).
+func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	st, err := s.svc.Status(r.Context())
 	if err != nil {
 		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
 		return
 	}
-	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
+	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()), Operator: operatorView(st)}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
@@ -355,7 +364,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	if ds, err := s.svc.Diagnostics(r.Context()); err == nil {
 		b.DiagAlarm = ds.Alarm
 	}
-	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
+	s.render(w, r, status, "status", pageData{Title: "Status", Active: "status", Error: msg, Body: b})
 }
 
 // simSubmit is the simulator controls without JavaScript: a plain form
