@@ -279,7 +279,7 @@ func (s *Server) partyLabel(ctx context.Context, id, leg string) string {
 	if !ok {
 		return ""
 	}
-	for _, p := range liveCallView(c).Parties {
+	for _, p := range liveCallView(c, "").Parties {
 		if p.Leg == leg || (leg == "" && p.Role == "from") {
 			return p.Label
 		}
@@ -312,7 +312,7 @@ func (s *Server) statusLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.location(r.Context())
-	pd := pageData{CSRF: authFrom(r.Context()).sess.csrf, Body: statusBody{Operator: operatorView(st), Loc: loc}}
+	pd := pageData{Body: statusBody{Operator: operatorView(st, authFrom(r.Context()).sess.csrf), Loc: loc}}
 	var buf bytes.Buffer
 	if err := s.pages["status"].ExecuteTemplate(&buf, "operator", pd); err != nil {
 		s.log.Error("webui: render the operator view", "err", err)
@@ -400,7 +400,7 @@ func (s *Server) transferTarget(w http.ResponseWriter, r *http.Request) (liveCal
 		s.renderError(w, r, http.StatusNotFound, "This call has ended; there is nothing to transfer. Go back to the status page.")
 		return liveCall{}, store.Config{}, false
 	}
-	return liveCallView(c), cfg, true
+	return liveCallView(c, ""), cfg, true
 }
 
 func (s *Server) transferPage(w http.ResponseWriter, r *http.Request) {
@@ -456,11 +456,13 @@ func (s *Server) transferSubmit(w http.ResponseWriter, r *http.Request) {
 // --- the view ----------------------------------------------------------------------
 
 // opAction is one operator button: a form that posts to Page without
-// JavaScript, and whose Body operator.js sends to API with Method.
+// JavaScript (with the session's CSRF token), and whose Body app.js sends
+// to API with Method.
 type opAction struct {
 	ID, Label, Aria string
 	Page            string
 	Hidden          []hidden
+	CSRF            string
 	API, Method     string
 	Body            string
 	Danger          bool
@@ -474,9 +476,9 @@ func jsonText(v any) string {
 }
 
 // callOp is the button for action on party leg (role "from" or "to") of
-// call id.
-func callOp(id, role, leg, action, label, aria string) opAction {
-	return opAction{ID: "call-" + id + "-" + role + "-" + action, Label: label, Aria: aria,
+// call id, in a page whose session's CSRF token is csrf.
+func callOp(id, role, leg, action, label, aria, csrf string) opAction {
+	return opAction{ID: "call-" + id + "-" + role + "-" + action, Label: label, Aria: aria, CSRF: csrf,
 		Page: "/status/calls/" + url.PathEscape(id) + "/action", Hidden: []hidden{{"action", action}, {"leg", leg}},
 		API: "/api/v1/calls/" + url.PathEscape(id) + "/actions", Method: http.MethodPost,
 		Body: jsonText(callActionRequest{Action: action, Leg: leg})}
@@ -546,7 +548,9 @@ func heldParties(path []store.CallStep) map[string]bool {
 	return held
 }
 
-func liveCallView(c telephony.CallStatus) liveCall {
+// liveCallView is call c with its buttons for a page whose session's
+// CSRF token is csrf.
+func liveCallView(c telephony.CallStatus, csrf string) liveCall {
 	names := pathNames{}
 	names.add(c.From, c.Caller.Number)
 	names.add(c.To, "")
@@ -560,24 +564,26 @@ func liveCallView(c telephony.CallStatus) liveCall {
 		lp := liveParty{Role: p.role, Label: names.who(p.name), Leg: p.leg, Held: held[p.name]}
 		if lc.Actionable && p.leg != "" {
 			if lp.Held {
-				lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "resume", "Resume", "Take "+lp.Label+" off hold"))
+				lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "resume", "Resume", "Take "+lp.Label+" off hold", csrf))
 			} else {
-				lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "hold", "Hold", "Put "+lp.Label+" on hold"))
+				lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "hold", "Hold", "Put "+lp.Label+" on hold", csrf))
 			}
-			lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "park", "Park", "Park "+lp.Label+" (the other party is released)"))
+			lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "park", "Park", "Park "+lp.Label+" (the other party is released)", csrf))
 			lp.Transfer = "/status/calls/" + url.PathEscape(c.ID) + "/transfer?leg=" + url.QueryEscape(p.leg)
 		}
 		lc.Parties = append(lc.Parties, lp)
 	}
-	lc.Hangup = callOp(c.ID, "call", "", "hangup", "Hang up", "Hang up the call of "+lc.Caller)
+	lc.Hangup = callOp(c.ID, "call", "", "hangup", "Hang up", "Hang up the call of "+lc.Caller, csrf)
 	lc.Hangup.ID, lc.Hangup.Danger = "call-"+c.ID+"-hangup", true
 	return lc
 }
 
-func operatorView(st telephony.Status) operatorData {
+// operatorView is the live part of the status page for a session whose
+// CSRF token is csrf.
+func operatorView(st telephony.Status, csrf string) operatorData {
 	var o operatorData
 	for _, c := range st.Calls {
-		o.Calls = append(o.Calls, liveCallView(c))
+		o.Calls = append(o.Calls, liveCallView(c, csrf))
 	}
 	names := pathNames{}
 	for _, p := range st.Parked {
@@ -594,7 +600,7 @@ func operatorView(st telephony.Status) operatorData {
 			if m.Muted {
 				mute, label = "unmute", "Unmute"
 			}
-			row.Actions = []opAction{memberOp(rm.Name, m.ID, mute, label, row.Label), memberOp(rm.Name, m.ID, "kick", "Remove", row.Label)}
+			row.Actions = []opAction{memberOp(rm.Name, m.ID, mute, label, row.Label, csrf), memberOp(rm.Name, m.ID, "kick", "Remove", row.Label, csrf)}
 			row.Actions[1].Danger = true
 			v.Members = append(v.Members, row)
 		}
@@ -606,7 +612,7 @@ func operatorView(st telephony.Status) operatorData {
 			on, label = "off", "Turn DND off"
 		}
 		o.Extensions = append(o.Extensions, extensionRow{Number: e.Number, Name: e.Name, State: e.State, Forwarded: e.Forwarded, DND: e.DND,
-			Toggle: opAction{ID: "extstate-" + e.Number + "-dnd", Label: label, Aria: label + " for extension " + e.Number,
+			Toggle: opAction{ID: "extstate-" + e.Number + "-dnd", Label: label, Aria: label + " for extension " + e.Number, CSRF: csrf,
 				Page: "/status/extensions/" + url.PathEscape(e.Number) + "/dnd", Hidden: []hidden{{"dnd", on}},
 				API: "/api/v1/extensions/" + url.PathEscape(e.Number) + "/dnd", Method: http.MethodPut,
 				Body: jsonText(map[string]bool{"dnd": !e.DND})}})
@@ -615,9 +621,9 @@ func operatorView(st telephony.Status) operatorData {
 }
 
 // memberOp is the button for action on member of room.
-func memberOp(room, member, action, label, who string) opAction {
+func memberOp(room, member, action, label, who, csrf string) opAction {
 	base := "/conferences/" + url.PathEscape(room) + "/members/" + url.PathEscape(member)
-	return opAction{ID: "conf-" + room + "-" + member + "-" + action, Label: label, Aria: label + " " + who,
+	return opAction{ID: "conf-" + room + "-" + member + "-" + action, Label: label, Aria: label + " " + who, CSRF: csrf,
 		Page: "/status" + base + "/action", Hidden: []hidden{{"action", action}},
 		API: "/api/v1" + base + "/actions", Method: http.MethodPost, Body: jsonText(memberActionRequest{Action: action})}
 }

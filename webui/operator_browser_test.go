@@ -76,7 +76,7 @@ func TestBrowserOperatorView(t *testing.T) {
 	// Hang up: the API is called, the outcome shown, the page not reloaded.
 	do(t, ctx, chromedp.Click(chromedp.ID("call-c7-hangup")))
 	waitActions(t, svc, "c7 hangup  ")
-	waitJS(t, ctx, "the outcome", `document.getElementById("operator-result").textContent.includes("done")`)
+	waitJS(t, ctx, "the outcome", `document.getElementById("operator-result").textContent.includes("Hang up the call of \"Alice\" <5550100>: done")`)
 	seen = liveRefreshed(t, ctx, seen)
 
 	// Park refused by the exchange: its words appear, nothing else.
@@ -108,7 +108,7 @@ func TestBrowserOperatorView(t *testing.T) {
 	waitActions(t, svc, "meeting m1 mute")
 	seen = liveRefreshed(t, ctx, seen)
 	do(t, ctx, chromedp.Click(chromedp.ID("extstate-101-dnd")))
-	waitJS(t, ctx, "do not disturb switched", `document.getElementById("operator-result").textContent.includes("done")`)
+	waitJS(t, ctx, "do not disturb switched", `document.getElementById("operator-result").textContent.includes("Turn DND on for extension 101: done")`)
 	svc.mu.Lock()
 	rules := slices.Clone(svc.plan.ExtensionRules)
 	svc.mu.Unlock()

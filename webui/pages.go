@@ -349,7 +349,8 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
 		return
 	}
-	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()), Operator: operatorView(st)}
+	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()),
+		Operator: operatorView(st, authFrom(r.Context()).sess.csrf)}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
