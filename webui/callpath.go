@@ -40,6 +40,9 @@ func partyText(name, number string) string {
 	case "trunk":
 		where = "trunk " + rest
 	default:
+		if w, ok := destWords[kind]; ok { // a destination: "ext:202"
+			return strings.TrimSpace(w + " " + rest)
+		}
 		where = name
 	}
 	if number == "" {
@@ -47,6 +50,12 @@ func partyText(name, number string) string {
 	}
 	return number + " (" + where + ")"
 }
+
+// destWords name the kinds of destination a path may record (where a
+// call was forwarded or recalled to).
+var destWords = map[string]string{"ext": "extension", "group": "ring group", "queue": "queue", "menu": "voice menu",
+	"voicemail": "the mailbox of", "announce": "announcement", "time": "time condition", "cond": "condition",
+	"conf": "conference room", "page": "paging group", "number": ""}
 
 // pathStep is one step of a path as a page shows it.
 type pathStep struct {

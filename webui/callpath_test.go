@@ -20,6 +20,9 @@ func TestPartyText(t *testing.T) {
 		{"trunk:provider", "+4930123", "+4930123 (trunk provider)"},
 		{"internal", "", "internal"},
 		{"", "202", "202"},
+		{"ext:202", "", "extension 202"},
+		{"voicemail:101", "", "the mailbox of 101"},
+		{"number:5550100", "", "5550100"},
 	} {
 		if got := partyText(tc.name, tc.number); got != tc.want {
 			t.Errorf("partyText(%q, %q) = %q, want %q", tc.name, tc.number, got, tc.want)
@@ -47,7 +50,7 @@ func TestPathSteps(t *testing.T) {
 		{store.CallStep{Event: "picked-up", Party: "sip:202", By: "202"}, "Picked up by 202."},
 		{store.CallStep{Event: "parked", Party: "fxo:1", To: "701", By: "101"}, "5550100 (line 1) parked on slot 701 by 101."},
 		{store.CallStep{Event: "retrieved", Party: "sip:202", To: "701", By: "202"}, "Taken back from slot 701 by 202."},
-		{store.CallStep{Event: "forwarded", To: "ext:202", By: "101"}, "Forwarded by 101 to ext:202."},
+		{store.CallStep{Event: "forwarded", To: "ext:202", By: "101"}, "Forwarded by 101 to extension 202."},
 		{store.CallStep{Event: "conference", Party: "fxo:1", To: "meeting"}, "5550100 (line 1) joined the conference meeting."},
 		{store.CallStep{Event: "left", Party: "fxo:1", To: "meeting"}, "5550100 (line 1) left meeting."},
 		{store.CallStep{Event: "waiting", To: "101"}, "Waited for 101 (call waiting)."},

@@ -25,11 +25,11 @@ import (
 // remove), and the extensions with their state and do-not-disturb, which
 // a button switches. Every button is a plain form that works without
 // JavaScript (it posts to /status/..., CSRF token in the form, and comes
-// back to the status page with the outcome); operator.js sends the same
-// action to the REST API instead (/api/v1/calls/{id}/actions and friends,
-// X-CSRF-Token) and re-reads this part of the page, /status/live, on
-// every status event, so the view is live and has one source: the
-// templates here.
+// back to the status page with the outcome); with JavaScript, app.js
+// sends the same action to the REST API instead (/api/v1/calls/{id}/actions
+// and friends, X-CSRF-Token), and operator.js re-reads this part of the
+// page, /status/live, after each button and on every status event, so the
+// view is live and has one source: the templates here.
 
 // Actions the exchange takes (telephony.CallControl).
 var (
@@ -75,8 +75,9 @@ func invalidFields(fs ...FieldError) *httpError {
 }
 
 // callAction checks an operator's action on call id against the call as
-// it is now and asks the exchange to carry it out.
-func (s *Server) callAction(ctx context.Context, id string, req callActionRequest) *httpError {
+// it is now and asks the exchange to carry it out; it returns the call as
+// it was checked.
+func (s *Server) callAction(ctx context.Context, id string, req callActionRequest) (telephony.CallStatus, *httpError) {
 	var fs []FieldError
 	if !slices.Contains(callActions, req.Action) {
 		fs = append(fs, FieldError{"action", "Must be hold, resume, transfer, park or hangup."})
@@ -90,20 +91,20 @@ func (s *Server) callAction(ctx context.Context, id string, req callActionReques
 		fs = append(fs, FieldError{"destination", "Only a transfer goes to a destination; leave it out."})
 	}
 	if fs != nil {
-		return invalidFields(fs...)
+		return telephony.CallStatus{}, invalidFields(fs...)
 	}
 	st, err := s.svc.Status(ctx)
 	if err != nil {
-		return s.serviceError("status", err)
+		return telephony.CallStatus{}, s.serviceError("status", err)
 	}
 	c, ok := findCall(st, id)
 	if !ok {
-		return errorf(http.StatusNotFound, "There is no call %.40s in progress; it has ended.", id)
+		return c, errorf(http.StatusNotFound, "There is no call %.40s in progress; it has ended.", id)
 	}
 	if req.Leg != "" && req.Leg != c.FromLeg && req.Leg != c.ToLeg {
-		return invalidFields(FieldError{"leg", "Is not a party of this call now; choose the caller or the party that answered."})
+		return c, invalidFields(FieldError{"leg", "Is not a party of this call now; choose the caller or the party that answered."})
 	}
-	return s.controlError("call "+id, s.svc.CallAction(ctx, id, req.Action, req.Leg, req.Destination))
+	return c, s.controlError("call "+id, s.svc.CallAction(ctx, id, req.Action, req.Leg, req.Destination))
 }
 
 // memberAction checks an operator's action on a conference member and
@@ -144,7 +145,7 @@ func (s *Server) controlError(what string, err error) *httpError {
 		return invalidFields(fs...)
 	}
 	s.log.Info("webui: operator action refused", "what", what, "err", err)
-	return errorf(http.StatusConflict, "%s", sentence(fmt.Sprintf("The %s refused: %v", what, err)))
+	return errorf(http.StatusConflict, "%s", sentence(fmt.Sprintf("The box refused: %v", err)))
 }
 
 // setDND switches do not disturb of extension number, in its extension
@@ -188,7 +189,7 @@ func (s *Server) apiCallAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Destination = strings.TrimSpace(req.Destination)
-	if herr := s.callAction(r.Context(), r.PathValue("id"), req); herr != nil {
+	if _, herr := s.callAction(r.Context(), r.PathValue("id"), req); herr != nil {
 		writeError(w, herr)
 		return
 	}
@@ -246,9 +247,8 @@ func (s *Server) operatorDone(w http.ResponseWriter, r *http.Request, herr *http
 func (s *Server) callActionSubmit(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	req := callActionRequest{Action: r.PostForm.Get("action"), Leg: r.PostForm.Get("leg")}
-	label := s.partyLabel(r.Context(), id, req.Leg)
-	herr := s.callAction(r.Context(), id, req)
-	s.operatorDone(w, r, herr, actionDone(req.Action, label))
+	c, herr := s.callAction(r.Context(), id, req)
+	s.operatorDone(w, r, herr, actionDone(req.Action, liveCallView(c, "").party(req.Leg)))
 }
 
 func (s *Server) memberActionSubmit(w http.ResponseWriter, r *http.Request) {
@@ -266,25 +266,6 @@ func (s *Server) dndSubmit(w http.ResponseWriter, r *http.Request) {
 		state = "on"
 	}
 	s.operatorDone(w, r, s.setDND(r, number, on), fmt.Sprintf("Do not disturb is %s for extension %s.", state, number))
-}
-
-// partyLabel names the party leg of call id (the caller when leg is
-// empty) for a message; "" when the call is not found.
-func (s *Server) partyLabel(ctx context.Context, id, leg string) string {
-	st, err := s.svc.Status(ctx)
-	if err != nil {
-		return ""
-	}
-	c, ok := findCall(st, id)
-	if !ok {
-		return ""
-	}
-	for _, p := range liveCallView(c, "").Parties {
-		if p.Leg == leg || (leg == "" && p.Role == "from") {
-			return p.Label
-		}
-	}
-	return ""
 }
 
 // actionDone says in words that an action was carried out.
@@ -424,15 +405,9 @@ func (s *Server) transferSubmit(w http.ResponseWriter, r *http.Request) {
 		req.Destination, destField = strings.TrimSpace(v.Get("destination")), "destination"
 	}
 	f := transferForm(c, cfg, req.Leg, strings.TrimSpace(v.Get("destination")), strings.TrimSpace(v.Get("number")))
-	who := ""
-	for _, p := range c.Parties {
-		if p.Leg == req.Leg {
-			who = p.Label
-		}
-	}
-	herr := s.callAction(r.Context(), c.ID, req)
+	_, herr := s.callAction(r.Context(), c.ID, req)
 	if herr == nil {
-		s.setFlash(r, sentence(fmt.Sprintf("%s is being transferred to %s", firstOf(who, "The party"), req.Destination)))
+		s.setFlash(r, sentence(fmt.Sprintf("%s is being transferred to %s", firstOf(c.party(req.Leg), "the party"), req.Destination)))
 		http.Redirect(w, r, "/status", http.StatusSeeOther)
 		return
 	}
@@ -501,6 +476,16 @@ type liveCall struct {
 	// the operator's actions.
 	Actionable bool
 	Hangup     opAction
+}
+
+// party names the party of leg ("" the caller); "" when there is none.
+func (c liveCall) party(leg string) string {
+	for _, p := range c.Parties {
+		if p.Leg == leg || (leg == "" && p.Role == "from") {
+			return p.Label
+		}
+	}
+	return ""
 }
 
 type liveParty struct {

@@ -201,7 +201,7 @@ func TestOperatorFormsWithoutScript(t *testing.T) {
 	}
 	f.svc.controlErr = errors.New("every park slot is taken")
 	w = c.post("/status/calls/c7/action", url.Values{"action": {"park"}, "leg": {"fxo-1-7"}})
-	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), `id="page-error">The call c7 refused: every park slot is taken.`) {
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), `id="page-error">The box refused: every park slot is taken.`) {
 		t.Errorf("refusal: %d %s", w.Code, w.Body)
 	}
 	f.svc.controlErr = nil
