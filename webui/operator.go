@@ -572,7 +572,11 @@ func operatorView(st telephony.Status, csrf string) operatorData {
 	}
 	names := pathNames{}
 	for _, p := range st.Parked {
-		o.Parked = append(o.Parked, parkedRow{Slot: p.Slot, Caller: callerText(p.Caller), Party: names.who(p.Party), By: names.who(p.By), Since: p.Since})
+		row := parkedRow{Slot: p.Slot, Caller: callerText(p.Caller), Party: names.who(p.Party), By: names.who(p.By), Since: p.Since}
+		if p.Party == p.Caller.Number { // the exchange names the party by its number: said already
+			row.Party = ""
+		}
+		o.Parked = append(o.Parked, row)
 	}
 	for _, rm := range st.Conferences {
 		v := roomView{Name: rm.Name, Number: rm.Number}
