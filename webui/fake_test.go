@@ -30,8 +30,10 @@ type fakeService struct {
 	password   string
 	mustChange bool
 	checks     int // CheckAdminPassword calls
-	// callActions are the operator's actions asked of the fake.
+	// callActions are the operator's actions asked of the fake;
+	// controlErr, when set, is the exchange refusing them.
 	callActions []string
+	controlErr  error
 	sys         store.System
 	exts        []store.Extension
 	lines       []store.FXOLine
@@ -412,7 +414,7 @@ func (s *fakeService) CallAction(ctx context.Context, id, action, leg, dest stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.callActions = append(s.callActions, strings.Join([]string{id, action, leg, dest}, " "))
-	return nil
+	return s.controlErr
 }
 
 // ConferenceAction records the operator's action on a conference member.
@@ -420,7 +422,7 @@ func (s *fakeService) ConferenceAction(ctx context.Context, room, member, action
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.callActions = append(s.callActions, strings.Join([]string{room, member, action}, " "))
-	return nil
+	return s.controlErr
 }
 
 // The recordings of calls (the fake keeps none).

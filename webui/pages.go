@@ -316,6 +316,9 @@ type statusBody struct {
 	// LoginAlarm: failed logins to the admin account add up to a
 	// guessing attempt (see LockoutPolicy).
 	LoginAlarm *loginAlarm
+	// Operator is the live calls, parked calls, conference rooms and
+	// extensions with the operator's buttons (operator.go).
+	Operator operatorData
 }
 
 type loginAlarm struct {
@@ -344,12 +347,19 @@ func (s *Server) location(ctx context.Context) *time.Location {
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+	s.showStatus(w, r, http.StatusOK, "")
+}
+
+// showStatus renders the status page; msg, when set, is a refusal shown
+// at its top (an operator's action the exchange did not carry out).
+func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	st, err := s.svc.Status(r.Context())
 	if err != nil {
 		s.renderServiceError(w, r, "status", err)
 		return
 	}
-	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
+	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()),
+		Operator: operatorView(st, authFrom(r.Context()).sess.csrf)}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
@@ -367,7 +377,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	if since, n, addrs := s.lock.alarm(); !since.IsZero() {
 		b.LoginAlarm = &loginAlarm{Since: since.In(b.Loc).Format("2006-01-02 15:04"), Failures: n, Addresses: addrs}
 	}
-	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
+	s.render(w, r, status, "status", pageData{Title: "Status", Active: "status", Error: msg, Body: b})
 }
 
 // simSubmit is the simulator controls without JavaScript: a plain form
@@ -428,6 +438,9 @@ func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
 
 type extensionsBody struct {
 	Extensions []store.Extension
+	// Rules are the extension rules by extension, for their call
+	// handling (do not disturb, call waiting).
+	Rules map[string]*store.ExtensionRule
 }
 
 func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
@@ -436,13 +449,17 @@ func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 		s.renderServiceError(w, r, "list extensions", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
+	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions",
+		Body: extensionsBody{Extensions: exts, Rules: s.extensionRules(r.Context())}})
 }
 
 type extensionFormBody struct {
 	Form    *form
 	Editing bool
 	Number  string
+	// Handling is the extension's do not disturb and call waiting (its
+	// extension rule), shown beside the form.
+	Handling *callHandling
 }
 
 // formContext loads what the extension form needs for its help texts.
@@ -504,7 +521,7 @@ func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(e, true, sys, st)
 	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "Extension " + number, Active: "extensions",
-		Body: extensionFormBody{Form: f, Editing: true, Number: number}})
+		Body: extensionFormBody{Form: f, Editing: true, Number: number, Handling: s.callHandlingOf(r.Context(), number)}})
 }
 
 func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
@@ -596,6 +613,9 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 type callRow struct {
 	Rec                  store.CallRecord
 	Start, Duration, Who string
+	// Path is the call's parties and steps (callpath.go); nil for a
+	// record without them.
+	Path *callPath
 }
 
 type callsBody struct {
@@ -603,6 +623,7 @@ type callsBody struct {
 	NextBefore uint64
 	Paged      bool // not the newest page
 	TimeZone   string
+	Loc        *time.Location
 }
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
@@ -616,9 +637,9 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.location(r.Context())
-	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String()}
+	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String(), Loc: loc}
 	for _, rec := range p.Records {
-		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller}
+		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller, Path: recordPath(rec)}
 		if rec.CallerName != "" {
 			row.Who = fmt.Sprintf("%s (%s)", rec.Caller, rec.CallerName)
 		}
