@@ -59,6 +59,10 @@ type call struct {
 	// IDs of those kept.
 	rec        *recorder
 	recordings []string
+	// came are the legs whose coming into the call the path tells
+	// (answered, picked up, taken back); held the legs on hold now.
+	came map[*leg]bool
+	held map[*leg]bool
 }
 
 // msg is what a call's inbox holds: an event of one of its legs, or a
@@ -163,6 +167,22 @@ func (c *call) step(event string, party *leg, to, by string) {
 	}
 	c.mu.Lock()
 	c.path = append(c.path, s)
+	switch event {
+	case "answered", "picked-up", "retrieved":
+		if party != nil {
+			if c.came == nil {
+				c.came = map[*leg]bool{}
+			}
+			c.came[party] = true
+		}
+	case "held", "resumed":
+		if party != nil {
+			if c.held == nil {
+				c.held = map[*leg]bool{}
+			}
+			c.held[party] = event == "held"
+		}
+	}
 	c.mu.Unlock()
 	c.x.publish("call")
 }
@@ -223,6 +243,12 @@ func (c *call) status() CallStatus {
 		s.To = c.out.name
 		s.ToLeg = c.out.info.ID
 	}
+	for l, on := range c.held {
+		if on && !l.isEnded() {
+			s.Held = append(s.Held, l.info.ID)
+		}
+	}
+	slices.Sort(s.Held)
 	s.Path = append(s.Path, c.path...)
 	return s
 }

@@ -182,7 +182,7 @@ func (a conferenceApp) invite(tr *channel.Transfer) {
 			notify(in, 481)
 			return
 		}
-		h := &ctlHandoff{mine: rl, to: c, reply: make(chan *leg, 1)}
+		h := &ctlHandoff{mine: rl, to: c, toParty: "conference " + a.room.Name, reply: make(chan *leg, 1)}
 		got, ok := ask(owner, h, &h.claim, h.reply)
 		if !ok || got == nil {
 			notify(in, 503)

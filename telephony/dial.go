@@ -135,7 +135,11 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	if len(legs) == 0 && len(waits) == 0 {
 		return nil, best, "", true
 	}
-	c.setParties(r.in, nil)
+	if len(legs) == 1 {
+		c.setParties(r.in, legs[0]) // who rings, for the status page
+	} else {
+		c.setParties(r.in, nil)
+	}
 	reg := &ringing{c: c, exts: exts}
 	x.addRinging(reg)
 	defer x.removeRinging(reg)
@@ -190,19 +194,17 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	}
 	index := func(l *leg) int { return slices.Index(legs, l) }
 	progress := func() {
+		c.setState("ringing")
 		if r.in.boxAnswered() {
-			return
+			return // its ringback is the box's own
 		}
 		r.in.mu.Lock()
 		first := !r.in.progressed
 		r.in.progressed = true
 		isEarly := r.in.early
 		r.in.mu.Unlock()
-		if first {
-			c.setState("ringing")
-			if !isEarly { // else the ringback is in its media
-				_ = r.in.ch.Progress()
-			}
+		if first && !isEarly { // else the ringback is in its media
+			_ = r.in.ch.Progress()
 		}
 	}
 	if len(waits) > 0 {

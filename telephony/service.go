@@ -350,6 +350,8 @@ type CallStatus struct {
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`
 	Path     []store.CallStep `json:"path,omitempty"`
+	// Held are the legs on hold (hearing music) now.
+	Held []string `json:"held,omitempty"`
 }
 
 // ConferenceStatus is one conference room with callers in it.

@@ -49,17 +49,12 @@ func (r router) connect(out *leg) {
 	r.talk(r.in, out, br)
 }
 
-// hasStep reports whether the path already tells how l came in (a pickup,
-// a call-waiting answer).
+// hasStep reports whether the path already tells how l came in (answered,
+// a pickup, a call-waiting answer, a retrieval).
 func (c *call) hasStep(l *leg) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, s := range c.path {
-		if s.Party == l.name && (s.Event == "picked-up" || s.Event == "answered" || s.Event == "retrieved") {
-			return true
-		}
-	}
-	return false
+	return c.came[l]
 }
 
 // conv is a call's conversation: the bridge its parties talk in, who is
@@ -269,7 +264,7 @@ func (cv *conv) control(ctl any, a, b *leg) (*leg, *leg, bool) {
 		partner := other(v.mine, a, b)
 		cv.unhold(partner)
 		partner.leaveBridge()
-		c.step("transferred", partner, v.to.id, v.mine.partyName())
+		c.step("transferred", partner, v.toParty, v.mine.partyName())
 		partner.give(v.to)
 		v.reply <- partner
 		v.mine.leaveBridge()

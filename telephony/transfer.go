@@ -253,7 +253,7 @@ func (cv *conv) attendedSIP(t, o *leg, replaces string) (*leg, *leg, bool) {
 		}
 		return o, out, true
 	}
-	h := &ctlHandoff{mine: rl, to: c, reply: make(chan *leg, 1)}
+	h := &ctlHandoff{mine: rl, to: c, toParty: o.name, reply: make(chan *leg, 1)}
 	p, ok := ask(owner, h, &h.claim, h.reply)
 	if !ok || p == nil {
 		r.log.Info("attended transfer refused by the other call", "replaces", replaces)
@@ -643,8 +643,8 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 		cv.unhold(target)
 		return a, b, false
 	case "transfer":
-		if code, ok := r.transferCheck(op.dest, ""); !ok && code != 403 || !dialplan.IsDialString(op.dest) {
-			op.reply <- errors.New("no such number")
+		if err := r.checkOperatorDest(op.dest); err != nil {
+			op.reply <- err
 			return a, b, false
 		}
 		op.reply <- nil
@@ -656,7 +656,7 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 		sub := r.forParty(target, "")
 		sub.class = dialplan.ClassInternational
 		sub.ringCap = r.recallTime()
-		out, cause := sub.reachNumber(op.dest)
+		out, cause := sub.operatorDest(op.dest)
 		if out != nil {
 			return target, out, true
 		}
@@ -667,19 +667,21 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 	case "park":
 		slot, ok := r.x.parkReserve(c, target, "")
 		if !ok {
-			op.reply <- errors.New("every park slot is taken")
+			op.reply <- refused("every park slot is taken")
 			return a, b, false
 		}
 		op.reply <- nil
 		cv.unhold(target)
 		o.leaveBridge()
 		o.hangup(channel.CauseNormal)
-		out, _ := r.forParty(target, "").parkWait(slot)
+		sub := r.forParty(target, "")
+		sub.by = "operator"
+		out, _ := sub.parkWait(slot)
 		if out == nil {
 			return nil, nil, true
 		}
 		return target, out, true
 	}
-	op.reply <- errors.New("unknown action " + op.op)
+	op.reply <- refused("unknown action %s", op.op)
 	return a, b, false
 }

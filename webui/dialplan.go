@@ -46,6 +46,7 @@ var dialPlanPages = []dialPlanSection{
 	{"conference_rooms", "Conference rooms", `A conference room is a meet-me call: everyone who dials its number (or reaches conf:NAME from a menu key or route) talks together, after keying the room's PIN if it has one. Callers mute themselves with a key; the Status page lists who is in each room, with mute and remove buttons.`},
 	{"paging_groups", "Paging groups", `A paging group calls its members' SIP phones at once; they answer by themselves on their speakers and the caller is heard everywhere, like a public-address system (or as an intercom for all, two-way). Users dial its number; menus and routes reach it as page:NAME.`},
 	{"moh_classes", "Music on hold", `A music-on-hold class is what a caller hears while held, parked or waiting in a queue: recordings from the Recordings page in order or shuffled, or the live sound of an analog port. The Features page sets the box's class; queues, inbound routes and extension rules can choose their own.`},
+	{"call_recording", "Call recording", `Which calls the box records: always, never or on demand (the on-demand code, *1, dialled during a call starts and stops it), box-wide here and per extension (extension rules), queue and inbound route on their pages. One file per call follows it through transfers, pickup and park; the Call recordings page lists, plays and deletes them. A quota removes the oldest ones first.`},
 	{"voicemail", "Voicemail", `A mailbox takes messages for an extension when a caller is sent to voicemail:NUMBER (from the extension's busy or no-answer forwarding, a menu key or a route). Its owner listens from a phone with *97 (own mailbox) or *98 (any mailbox), with the mailbox's PIN, or on the Voicemail page.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }
@@ -305,5 +306,7 @@ func setSection(dst, src *store.Config, key string) {
 		dst.PagingGroups = src.PagingGroups
 	case "moh_classes":
 		dst.MOHClasses = src.MOHClasses
+	case "call_recording":
+		dst.Recording = src.Recording
 	}
 }

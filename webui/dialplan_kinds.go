@@ -178,6 +178,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
 			mohField(r.MOHClass, c, "— the box's (Features page) —", "What this route's callers hear when put on hold or parked, unless the extension holding them has a class of its own."),
+			recordField(r.Record, "— as the box says —", "Whether this route's calls are recorded, unless an extension that takes part says otherwise."),
 		)
 		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
 			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
@@ -188,6 +189,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		r.Classifiers = parseRows("classifiers", v, p)
 		r.MOHClass = p.str("moh_class")
+		r.Record = p.str("record")
 		return r
 	},
 }
@@ -487,7 +489,8 @@ var queueKind = &objectKind[store.Queue]{
 			&field{ID: "announce_every_s", Name: "announce_every_s", Label: "Tell callers their position every (seconds)", Type: "number", Value: itoaBlank(q.AnnounceEveryS), Min: "0", InputMode: "numeric",
 				Help: "10 or more; empty or 0: never. Uses queue-position-N.wav when present, else N beeps."},
 		)
-		fs = append(fs, mohField(q.MOHClass, c, "— the queue's own music below —", "When set, callers waiting in this queue hear this class instead of the music below."))
+		fs = append(fs, mohField(q.MOHClass, c, "— the queue's own music below —", "When set, callers waiting in this queue hear this class instead of the music below."),
+			recordField(q.Record, "— as the inbound route or box says —", "Whether calls answered from this queue are recorded (quality control), unless an agent's extension says otherwise."))
 		return append(fs, promptFields("music_on_hold", "Music on hold", q.MusicOnHold)...)
 	},
 	parse: func(v url.Values, p *formParser, q store.Queue) store.Queue {
@@ -500,6 +503,7 @@ var queueKind = &objectKind[store.Queue]{
 		q.AnnounceEveryS = p.num("announce_every_s", "announce_every_s", "the time in seconds")
 		q.MusicOnHold = parsePrompts("music_on_hold", v, p)
 		q.MOHClass = p.str("moh_class")
+		q.Record = p.str("record")
 		return q
 	},
 }

@@ -68,7 +68,8 @@ var singleKinds = map[string]*singleKind{
 		},
 	},
 	"voicemail": voicemailKind,
-	"features":  featuresKind,
+	"features":       featuresKind,
+	"call_recording": callRecordingKind,
 	"limits": {
 		fields: func(d *store.DialPlan, c *planContext) []*field {
 			return []*field{{ID: "max_call_duration_s", Name: "max_call_duration_s", Label: "Longest call (seconds)", Type: "number",

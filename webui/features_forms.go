@@ -71,10 +71,20 @@ func mohField(value string, c *planContext, none, help string) *field {
 		Help:    strings.TrimSpace(help + " Set classes up on the Music on hold page.")}
 }
 
+// recordField is the recording mode picker of an extension rule, a queue
+// or an inbound route; inherit labels the empty choice.
+func recordField(value, inherit, help string) *field {
+	return &field{ID: "record", Name: "record", Label: "Record calls", Type: "select",
+		Options: selectOptions([]option{{Value: "", Label: inherit}, {Value: store.RecordAlways, Label: "always"},
+			{Value: store.RecordOnDemand, Label: "on demand (the on-demand code during a call)"}, {Value: store.RecordNever, Label: "never"}}, value, "unknown"),
+		Help: strings.TrimSpace(help + " The Call recording page sets the box's own mode and the code.")}
+}
+
 // callHandlingFields are an extension rule's do-not-disturb, call
-// waiting and music-on-hold fields.
+// waiting, music-on-hold and recording fields.
 func callHandlingFields(r store.ExtensionRule, c *planContext) []*field {
 	return []*field{
+		recordField(r.Record, "— as the queue, route or box says —", "Whether calls this extension takes part in are recorded: “always” wins over the others, “never” over on demand."),
 		{ID: "dnd", Name: "dnd", Label: "Do not disturb", Type: "checkbox", Checked: r.DND,
 			Help: "Callers get this extension's busy handling (“Forward when busy”, else busy tone) and its analog phone hears a stuttered dial tone. Users switch it from their phones with *78 (on) and *79 (off); the Status page shows it and switches it too."},
 		{ID: "call_waiting", Name: "call_waiting", Label: "Call waiting", Type: "checkbox", Checked: !r.NoCallWaiting,
@@ -88,6 +98,7 @@ func parseCallHandling(v url.Values, p *formParser, r store.ExtensionRule) store
 	r.DND = v.Get("dnd") != ""
 	r.NoCallWaiting = v.Get("call_waiting") == ""
 	r.MOHClass = p.str("moh_class")
+	r.Record = p.str("record")
 	return r
 }
 
@@ -104,7 +115,44 @@ func callHandlingDetail(r store.ExtensionRule) []string {
 	if r.MOHClass != "" {
 		parts = append(parts, "music "+r.MOHClass)
 	}
+	if r.Record != "" {
+		parts = append(parts, "recorded "+strings.ReplaceAll(r.Record, "_", " "))
+	}
 	return parts
+}
+
+// callRecordingKind is call_recording as one form.
+var callRecordingKind = &singleKind{
+	fields: func(d *store.DialPlan, c *planContext) []*field {
+		r := d.Recording
+		return []*field{
+			recordField(r.Mode, "never (the default)", "The box's own mode, for calls whose extensions, queue and route say nothing."),
+			{ID: "stereo", Name: "stereo", Label: "Two channels", Type: "checkbox", Checked: r.Stereo,
+				Help: "Record the caller on the left and whoever they talk to on the right (handy for transcripts and disputes). Unticked: both mixed in one channel, half the size."},
+			{ID: "announce", Name: "announce", Label: "Announce the recording", Type: "checkbox", Checked: r.Announce,
+				Help: "The other party hears “This call is being recorded” when a recording starts. Where the law asks you to tell callers, tick it (or put a notice in your menu's greeting)."},
+			{ID: "on_demand_code", Name: "on_demand_code", Label: "On-demand code", Type: "text", Value: r.OnDemandCode, MaxLength: store.MaxFeatureCodeLen, Autocomplete: "off",
+				Placeholder: store.DefaultOnDemandCode,
+				Help:        fmt.Sprintf("Dialled during a call (SIP phones send it as keys, analog ones as tones) it starts a recording, dialled again it stops it. Empty: %s.", store.DefaultOnDemandCode)},
+			{ID: "quota_mb", Name: "quota_mb", Label: "Quota for all recordings (MB)", Type: "number", Value: itoaBlank(r.QuotaMB), Min: "0",
+				Max: strconv.Itoa(store.MaxRecordingQuotaMB), InputMode: "numeric",
+				Help: "A minute takes about 0.5 MB (1 MB with two channels). When the recordings pass it, the oldest are removed; the Status page warns at 90 %. Empty or 0: no quota (the disk is the limit)."},
+			{ID: "extension_quota_mb", Name: "extension_quota_mb", Label: "Quota per extension (MB)", Type: "number", Value: itoaBlank(r.ExtensionQuotaMB), Min: "0",
+				Max: strconv.Itoa(store.MaxRecordingQuotaMB), InputMode: "numeric",
+				Help: "The same for the recordings of any one extension. Empty or 0: none."},
+			{ID: "retention_days", Name: "retention_days", Label: "Keep recordings for (days)", Type: "number", Value: itoaBlank(r.RetentionDays), Min: "0", Max: "3650",
+				InputMode: "numeric", Help: "Older recordings are removed. Empty or 0: kept until a quota needs the room."},
+		}
+	},
+	parse: func(d *store.DialPlan, v url.Values, p *formParser) {
+		r := &d.Recording
+		r.Mode = p.str("record")
+		r.Stereo, r.Announce = v.Get("stereo") != "", v.Get("announce") != ""
+		r.OnDemandCode = p.str("on_demand_code")
+		r.QuotaMB = p.num("quota_mb", "quota_mb", "megabytes")
+		r.ExtensionQuotaMB = p.num("extension_quota_mb", "extension_quota_mb", "megabytes")
+		r.RetentionDays = p.num("retention_days", "retention_days", "days")
+	},
 }
 
 // featuresKind is the box's in-call features as one form.
@@ -139,6 +187,9 @@ var featuresKind = &singleKind{
 			&field{ID: "intercom_code", Name: "intercom_code", Label: "Intercom code", Type: "text", Value: f.IntercomCode,
 				MaxLength: store.MaxFeatureCodeLen, Autocomplete: "off",
 				Help: fmt.Sprintf("Followed by an extension number (%s202), calls its SIP phones, which answer by themselves on the speaker. Empty: off.", store.DefaultIntercomCode)},
+			&field{ID: "conference_code", Name: "conference_code", Label: "Ad-hoc conference code", Type: "text", Value: f.ConferenceCode,
+				MaxLength: store.MaxFeatureCodeLen, Autocomplete: "off",
+				Help: fmt.Sprintf("Opens a new conference room for the caller alone; transferring a call into it adds that party — a three-way call from a SIP phone through the box (set %s as the phone's network-conference URI). Empty: off.", store.DefaultConferenceCode)},
 			&field{ID: "music_on_hold", Name: "music_on_hold", Label: "Music on hold for the whole box", Type: "select",
 				Options: nameOptions(c.MOHClasses, f.MusicOnHold, "— a soft beep every five seconds —"),
 				Help:    "What held and parked callers hear unless their inbound route, the holding extension or their queue has a class of its own. Set classes up on the Music on hold page."},
@@ -152,6 +203,7 @@ var featuresKind = &singleKind{
 		f.ParkTimeoutDestination = p.str("park_timeout_destination")
 		f.GroupPickupCodes = parseRows("group_pickup_codes", v, p)
 		f.DirectedPickupCode, f.IntercomCode = p.str("directed_pickup_code"), p.str("intercom_code")
+		f.ConferenceCode = p.str("conference_code")
 		f.MusicOnHold = p.str("music_on_hold")
 	},
 	guide: featureGuide,
@@ -195,6 +247,16 @@ func featureGuide(d *store.DialPlan, c *planContext) []usage {
 	}
 	if f.IntercomCode != "" {
 		out = append(out, usage{f.IntercomCode + ext, "Intercom: " + ext + "'s SIP phone answers by itself on its speaker."})
+	}
+	if f.ConferenceCode != "" {
+		out = append(out, usage{f.ConferenceCode, "A conference of your own: transfer your calls into it (SIP phones: set it as the network-conference URI) to talk with all of them."})
+	}
+	rec := d.Recording.OnDemandCode
+	if rec == "" {
+		rec = store.DefaultOnDemandCode
+	}
+	if d.Recording.Mode == store.RecordOnDemand {
+		out = append(out, usage{rec + " during a call", "Starts recording the call (one beep); again stops it (two beeps)."})
 	}
 	codes := "*78 / *79"
 	cw := "*70 / *71"

@@ -498,6 +498,10 @@ type liveParty struct {
 type parkedRow struct {
 	Slot, Caller, Party, By string
 	Since                   time.Time
+	// Transfer is the transfer page's address, Hangup the button that
+	// clears the parked call.
+	Transfer string
+	Hangup   opAction
 }
 
 type roomView struct {
@@ -546,7 +550,7 @@ func liveCallView(c telephony.CallStatus, csrf string) liveCall {
 		if p.name == "" {
 			continue
 		}
-		lp := liveParty{Role: p.role, Label: names.who(p.name), Leg: p.leg, Held: held[p.name]}
+		lp := liveParty{Role: p.role, Label: names.who(p.name), Leg: p.leg, Held: held[p.name] || slices.Contains(c.Held, p.leg)}
 		if lc.Actionable && p.leg != "" {
 			if lp.Held {
 				lp.Actions = append(lp.Actions, callOp(c.ID, p.role, p.leg, "resume", "Resume", "Take "+lp.Label+" off hold", csrf))
@@ -575,6 +579,11 @@ func operatorView(st telephony.Status, csrf string) operatorData {
 		row := parkedRow{Slot: p.Slot, Caller: callerText(p.Caller), Party: names.who(p.Party), By: names.who(p.By), Since: p.Since}
 		if p.Party == p.Caller.Number { // the exchange names the party by its number: said already
 			row.Party = ""
+		}
+		if p.Call != "" {
+			row.Transfer = "/status/calls/" + url.PathEscape(p.Call) + "/transfer?leg=" + url.QueryEscape(p.Leg)
+			row.Hangup = callOp(p.Call, "call", "", "hangup", "Hang up", "Hang up the call parked on "+p.Slot, csrf)
+			row.Hangup.ID, row.Hangup.Danger = "parked-"+p.Slot+"-hangup", true
 		}
 		o.Parked = append(o.Parked, row)
 	}
