@@ -67,7 +67,7 @@ var singleKinds = map[string]*singleKind{
 			}
 		},
 	},
-	"voicemail": voicemailKind,
+	"voicemail":      voicemailKind,
 	"features":       featuresKind,
 	"call_recording": callRecordingKind,
 	"limits": {
