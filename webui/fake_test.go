@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -34,20 +35,22 @@ type fakeService struct {
 	// controlErr, when set, is the exchange refusing them.
 	callActions []string
 	controlErr  error
-	sys         store.System
-	exts        []store.Extension
-	lines       []store.FXOLine
-	records     []store.CallRecord // oldest first
-	status      telephony.Status
-	subs        map[chan telephony.StatusEvent]struct{}
-	sim         *fakeSim
-	writes      int // successful configuration changes
-	failNext    error
-	panicNext   any      // takeFail panics with it (a handler panic)
-	diag        fakeDiag // diag_fake_test.go
-	plan        store.DialPlan
-	vm          fakeVoicemail  // fake_voicemail_test.go
-	rec         fakeRecordings // fake_recordings_test.go
+	// callRecs are the recordings of calls the fake keeps.
+	callRecs  []telephony.CallRecording
+	sys       store.System
+	exts      []store.Extension
+	lines     []store.FXOLine
+	records   []store.CallRecord // oldest first
+	status    telephony.Status
+	subs      map[chan telephony.StatusEvent]struct{}
+	sim       *fakeSim
+	writes    int // successful configuration changes
+	failNext  error
+	panicNext any      // takeFail panics with it (a handler panic)
+	diag      fakeDiag // diag_fake_test.go
+	plan      store.DialPlan
+	vm        fakeVoicemail  // fake_voicemail_test.go
+	rec       fakeRecordings // fake_recordings_test.go
 }
 
 func newFakeService() *fakeService {
@@ -425,16 +428,45 @@ func (s *fakeService) ConferenceAction(ctx context.Context, room, member, action
 	return s.controlErr
 }
 
-// The recordings of calls (the fake keeps none).
+// The recordings of calls: callRecs and their audio.
 func (s *fakeService) CallRecordings(ctx context.Context, f telephony.CallRecordingFilter) ([]telephony.CallRecording, error) {
-	return []telephony.CallRecording{}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []telephony.CallRecording{}
+	for _, r := range s.callRecs {
+		if f.Number != "" && !strings.Contains(r.Caller, f.Number) && !strings.Contains(r.Callee, f.Number) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 func (s *fakeService) CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.callRecs {
+		if r.ID == id {
+			b := []byte("RIFF-fake-wav-audio")
+			return nopSeekCloser{bytes.NewReader(b)}, int64(len(b)), nil
+		}
+	}
 	return nil, 0, store.ErrNotFound
 }
 func (s *fakeService) DeleteCallRecording(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.callRecs {
+		if r.ID == id {
+			s.callRecs = slices.Delete(s.callRecs, i, i+1)
+			return nil
+		}
+	}
 	return store.ErrNotFound
 }
 func (s *fakeService) CallRecordingUsage(ctx context.Context) (telephony.CallRecordingUsage, error) {
-	return telephony.CallRecordingUsage{ByExtension: map[string]int64{}}, nil
+	return telephony.CallRecordingUsage{ByExtension: map[string]int64{}, Total: 3 << 20, Quota: 10 << 20}, nil
 }
+
+type nopSeekCloser struct{ *bytes.Reader }
+
+func (nopSeekCloser) Close() error { return nil }
