@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -147,8 +148,8 @@ func TestVerifyDigest(t *testing.T) {
 		t.Fatalf("expired, wrong password: %v", r)
 	}
 	a.sweep()
-	if len(a.ncs) != 0 {
-		t.Fatalf("%d nonces kept after expiry", len(a.ncs))
+	if len(a.users) != 0 {
+		t.Fatalf("replay state of %d users kept after expiry", len(a.users))
 	}
 	// A nonce from another box (another key) is not ours.
 	b := newAuthenticator("minipbx", time.Minute, clock.now)
@@ -159,6 +160,125 @@ func TestVerifyDigest(t *testing.T) {
 	}
 	if !strings.Contains(a.challenge(true), "stale=true") || strings.Contains(a.challenge(false), "stale") {
 		t.Fatal("stale flag")
+	}
+}
+
+// TestAuthenticationStateCannotBeExhausted: 100,000 authentications —
+// good ones of one extension, each on a fresh nonce (what 100,000
+// REGISTERs do), and wrong passwords and unknown users from everywhere —
+// leave another extension's phone able to authenticate at once, and keep
+// the state small.
+func TestAuthenticationStateCannotBeExhausted(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newAuthenticator("minipbx", 5*time.Minute, clock.now)
+	verify := func(user, pass, secret string, known bool) authResult {
+		p, err := parseDigest(digestFor(a.challenge(false), "REGISTER", "sip:pbx", user, pass, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.verify("REGISTER", p, secret, known)
+	}
+	for i := range 100_000 {
+		var r, want authResult
+		switch i % 4 {
+		case 0, 1:
+			r, want = verify("201", "pw", "pw", true), authOK
+		case 2:
+			r, want = verify("201", "guess", "pw", true), authFail
+		case 3:
+			r, want = verify(fmt.Sprintf("u%d", i), "x", "", false), authFail
+		}
+		if r != want {
+			t.Fatalf("authentication %d: %v, want %v", i, r, want)
+		}
+		if i%1000 == 0 {
+			clock.add(time.Second) // 100 s in all: every nonce still fresh
+		}
+	}
+	if r := verify("202", "secret", "secret", true); r != authOK {
+		t.Fatalf("another phone after 100,000 authentications: %v", r)
+	}
+	if n := len(a.users); n != 2 {
+		t.Fatalf("replay state for %d users, want 2", n)
+	}
+	for _, r := range a.users {
+		if len(r.used) > replayWindow {
+			t.Fatalf("%d nonces remembered for one user", len(r.used))
+		}
+	}
+}
+
+// TestReplayWindow: a nonce that fell out of a user's window cannot be
+// replayed (it is answered stale, so a phone just takes a fresh one), and
+// a user's phones each keeping their own nonce within the window are
+// never disturbed.
+func TestReplayWindow(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newAuthenticator("minipbx", time.Minute, clock.now)
+	cred := func(chal string, nc int) digestParams {
+		p, err := parseDigest(digestFor(chal, "REGISTER", "sip:pbx", "201", "pw", nc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := a.challenge(false)
+	if r := a.verify("REGISTER", cred(first, 1), "pw", true); r != authOK {
+		t.Fatalf("first: %v", r)
+	}
+	// Ten phones of 201, each on its own nonce, taking turns.
+	phones := make([]string, 10)
+	for i := range phones {
+		clock.add(time.Millisecond)
+		phones[i] = a.challenge(false)
+	}
+	for nc := 1; nc <= 5; nc++ {
+		for i, chal := range phones {
+			if r := a.verify("REGISTER", cred(chal, nc), "pw", true); r != authOK {
+				t.Fatalf("phone %d, nc %d: %v", i, nc, r)
+			}
+		}
+	}
+	// Push the first nonce out of the window with fresh ones.
+	for range replayWindow {
+		clock.add(time.Millisecond)
+		if r := a.verify("REGISTER", cred(a.challenge(false), 1), "pw", true); r != authOK {
+			t.Fatalf("fresh nonce: %v", r)
+		}
+	}
+	for _, nc := range []int{1, 2, 100} {
+		if r := a.verify("REGISTER", cred(first, nc), "pw", true); r != authStale {
+			t.Fatalf("forgotten nonce, nc %d: %v, want stale", nc, r)
+		}
+	}
+	// A replay within the window is refused outright.
+	last := a.challenge(false)
+	if r := a.verify("REGISTER", cred(last, 3), "pw", true); r != authOK {
+		t.Fatalf("last: %v", r)
+	}
+	if r := a.verify("REGISTER", cred(last, 3), "pw", true); r != authFail {
+		t.Fatalf("replay: %v", r)
+	}
+}
+
+// BenchmarkVerifyDigest is one good authentication: 16 phones of one
+// extension, each on its own nonce with a growing nonce-count.
+func BenchmarkVerifyDigest(b *testing.B) {
+	a := newAuthenticator("minipbx", time.Hour, time.Now)
+	chals := make([]string, 16)
+	for i := range chals {
+		chals[i] = a.challenge(false)
+	}
+	creds := make([]digestParams, b.N)
+	for i := range creds {
+		creds[i], _ = parseDigest(digestFor(chals[i%len(chals)], "REGISTER", "sip:pbx", "201", "pw", i/len(chals)+1))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if r := a.verify("REGISTER", creds[i], "pw", true); r != authOK {
+			b.Fatalf("authentication %d: %v", i, r)
+		}
 	}
 }
 
