@@ -141,6 +141,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 
+	files, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("cannot read the descriptor limit; SIP connection limits at their defaults", "err", err)
+	} else {
+		log.Info("descriptor limit", "files", files)
+	}
+
 	// The exchange is created after the parts that call into it; they
 	// reach it through this closure, which only runs once Run started.
 	var ex *telephony.Exchange
@@ -159,6 +166,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 			}
 		},
 		Bindings:   b.db, // registrations survive a restart
+		Conns:      sipConnLimits(files),
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
 		Trunks:     sipTrunks(&cfg),

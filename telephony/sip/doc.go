@@ -39,6 +39,13 @@
 // authentication (keep-alive). In-dialog requests must match both tags
 // and come from the peer's address.
 //
+// TCP (and TLS) connections are counted and limited (ConnLimits,
+// conns.go): in all and per address, an unauthenticated connection is
+// closed after IdleTimeout and is the first to go when a limit is
+// reached, and accept errors (out of descriptors) are retried with
+// back-off, never ending the server. Registered phones keep their
+// connections through a flood of idle ones.
+//
 // # Where requests go
 //
 // A binding is reached at its registered contact when the REGISTER came

@@ -602,6 +602,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Info("sip: trunk at its call limit", "trunk", tr.cfg.Name)
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
+	} else {
+		s.proveConn(req) // a trunk's connection (conns.go)
 	}
 	if req.Contact() == nil {
 		if tr != nil {

@@ -82,6 +82,8 @@ type Config struct {
 	QualifyInterval time.Duration
 	// Ban is the policy for repeated authentication failures.
 	Ban BanPolicy
+	// Conns limits the TCP and TLS connections phones open (conns.go).
+	Conns ConnLimits
 
 	// Trunks are the SIP trunks to providers (SetTrunks changes them).
 	Trunks []TrunkConfig
@@ -109,17 +111,19 @@ type Server struct {
 	cli   *sipgo.Client
 	auth  *authenticator
 	bans  *banList
+	conns *connTracker // accepted TCP/TLS connections (conns.go)
 	reg   *registrar
 	mwi   *mwi // message-waiting state and subscriptions (mwi.go)
 	ports *media.PortRange
 	rtpIP netip.Addr
 	now   func() time.Time
 
-	ready   chan struct{}
-	udpAddr netip.AddrPort
-	tcpAddr netip.AddrPort
-	udpConn *net.UDPConn
-	tcpLn   *net.TCPListener
+	ready    chan struct{}
+	udpAddr  netip.AddrPort
+	tcpAddr  netip.AddrPort
+	udpConn  *net.UDPConn
+	tcpLn    *net.TCPListener
+	tcpServe *limitListener // tcpLn as sipgo accepts from it
 
 	mu      sync.Mutex
 	legs    map[string]*leg // dialog key → leg
@@ -238,6 +242,7 @@ func New(c Config) (*Server, error) {
 	s.pingCtx, s.stopPings = context.WithCancel(context.Background())
 	s.auth = newAuthenticator(c.Realm, c.NonceTTL, s.now)
 	s.bans = newBanList(c.Ban, s.now)
+	s.conns = newConnTracker(c.Conns, c.MaxExpires+time.Minute, c.Logger, s.now)
 	s.reg = newRegistrar(s)
 	s.mwi = newMWI(s)
 
@@ -350,8 +355,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	errc := make(chan error, 2)
+	s.tcpServe = s.conns.listener(s.tcpLn, "TCP")
 	go func() { errc <- s.srv.ServeUDP(s.udpConn) }()
-	go func() { errc <- s.srv.ServeTCP(s.tcpLn) }()
+	go func() { errc <- s.srv.ServeTCP(s.tcpServe) }()
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
 	s.awaitListeners()
 	s.reg.restore()
@@ -374,6 +380,7 @@ loop:
 			}
 			s.auth.sweep()
 			s.bans.sweep()
+			s.conns.sweep()
 			s.reg.save()
 		case e := <-errc:
 			if e != nil {
@@ -386,7 +393,8 @@ loop:
 	s.reg.save()
 	s.stopTrunks()
 	s.udpConn.Close()
-	s.tcpLn.Close()
+	s.tcpServe.Close()
+	s.conns.closeAll(time.Second)
 	s.ua.Close()
 	return err
 }
@@ -447,6 +455,15 @@ func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, erro
 		return nil, nil
 	}
 	return data, nil
+}
+
+// proveConn marks the TCP or TLS connection req came on as one that sent
+// a valid request (conns.go): it is no longer closed when idle or evicted
+// when the connection limits are reached.
+func (s *Server) proveConn(req *sip.Request) {
+	if t := req.Transport(); strings.EqualFold(t, "TCP") || strings.EqualFold(t, "TLS") {
+		s.conns.prove(req.Source())
+	}
 }
 
 func addrIP(a net.Addr) netip.Addr {
@@ -548,6 +565,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy 
 	switch res {
 	case authOK:
 		s.bans.succeed(ip)
+		s.proveConn(req)
 		return user, name, true
 	case authStale:
 		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(true)))
