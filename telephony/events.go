@@ -132,5 +132,8 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 	if x.trunks != nil {
 		st.Trunks = x.trunks()
 	}
+	if x.security != nil {
+		st.SecurityAlarms = x.security()
+	}
 	return st, nil
 }

@@ -67,6 +67,7 @@ type Exchange struct {
 	// status sources filled in by wiring (wire.go); nil in unit tests.
 	registrations func() []Registration
 	trunks        func() []TrunkStatus
+	security      func() []SecurityAlarm
 	portInCall    func(index int) bool
 	sim           SimControl
 	svcStore      serviceStore
@@ -103,6 +104,9 @@ type Options struct {
 	Registrations func() []Registration
 	// Trunks lists the SIP trunks' states for status pages.
 	Trunks func() []TrunkStatus
+	// SecurityAlarms lists the SIP accounts locked after password
+	// guessing, for status pages.
+	SecurityAlarms func() []SecurityAlarm
 	// PortInCall tells whether a board port (by index) carries a call.
 	PortInCall func(index int) bool
 	// Sim is the simulated board's control panel; nil on hardware.
@@ -151,6 +155,7 @@ func New(o Options) (*Exchange, error) {
 		calls:        make(map[string]*call),
 
 		registrations: o.Registrations,
+		security:      o.SecurityAlarms,
 		trunks:        o.Trunks,
 		portInCall:    o.PortInCall,
 		sim:           o.Sim,

@@ -153,6 +153,22 @@ type Status struct {
 	Calls         []CallStatus   `json:"calls"`
 	// Trunks are the SIP trunks' states (empty when none is configured).
 	Trunks []TrunkStatus `json:"trunks"`
+	// SecurityAlarms are the SIP accounts locked now after repeated
+	// authentication failures (someone guessing a password); empty when
+	// all is well.
+	SecurityAlarms []SecurityAlarm `json:"security_alarms"`
+}
+
+// SecurityAlarm is one SIP account locked after repeated authentication
+// failures: its credentials are refused, except from addresses it
+// authenticated from before, until Until.
+type SecurityAlarm struct {
+	Kind      string    `json:"kind"` // account-locked
+	User      string    `json:"user"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	Failures  int       `json:"failures"`
+	Addresses []string  `json:"addresses"` // where the last failures came from
 }
 
 // TrunkStatus is one SIP trunk's state.
@@ -202,7 +218,8 @@ type CallStatus struct {
 }
 
 // StatusEvent tells a subscriber that something changed; Kind is "port",
-// "registration", "call", "diagnostics" (a run started or ended, the
+// "registration", "call", "security" (SecurityAlarms changed),
+// "diagnostics" (a run started or ended, the
 // next run or the alarm changed) or "voicemail" (a mailbox's messages
 // changed: Status does not hold them, a page re-reads Mailboxes or
 // VoicemailMessages), and Status is the full new snapshot so a page

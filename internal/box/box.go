@@ -165,8 +165,14 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 				ex.Notify("registration")
 			}
 		},
-		Bindings:   b.db, // registrations survive a restart
-		Conns:      sipConnLimits(files),
+		Bindings: b.db, // registrations survive a restart
+		Bans:     b.db, // and so do the authentication-failure counters
+		Conns:    sipConnLimits(files),
+		OnSecurityAlarms: func([]sip.SecurityAlarm) {
+			if ex != nil {
+				ex.Notify("security")
+			}
+		},
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
 		Trunks:     sipTrunks(&cfg),
@@ -203,18 +209,19 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.vm = vm
 	opts := telephony.Options{
-		Store:         b.db,
-		Board:         b.board,
-		Logger:        log.With("part", "exchange"),
-		Version:       c.Version,
-		SIP:           b.sip.Dialer(),
-		Analog:        b.analog.Dialer(),
-		Registrations: b.registrations,
-		Trunks:        b.trunkStatus,
-		PortInCall:    b.portInCall,
-		OnConfig:      b.applyConfig,
-		Diagnostics:   b.diag,
-		Voicemail:     vm,
+		Store:          b.db,
+		Board:          b.board,
+		Logger:         log.With("part", "exchange"),
+		Version:        c.Version,
+		SIP:            b.sip.Dialer(),
+		Analog:         b.analog.Dialer(),
+		Registrations:  b.registrations,
+		Trunks:         b.trunkStatus,
+		SecurityAlarms: b.securityAlarms,
+		PortInCall:     b.portInCall,
+		OnConfig:       b.applyConfig,
+		Diagnostics:    b.diag,
+		Voicemail:      vm,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
 	}
@@ -442,6 +449,14 @@ func (b *Box) registrations() []telephony.Registration {
 	for _, r := range b.sip.Registrations() {
 		out = append(out, telephony.Registration{Extension: r.Extension, Contact: r.Contact,
 			Source: r.Transport + " " + r.Source, UserAgent: r.UserAgent, Expires: r.Expires})
+	}
+	return out
+}
+
+func (b *Box) securityAlarms() []telephony.SecurityAlarm {
+	var out []telephony.SecurityAlarm
+	for _, a := range b.sip.SecurityAlarms() {
+		out = append(out, telephony.SecurityAlarm(a))
 	}
 	return out
 }

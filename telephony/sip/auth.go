@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +23,12 @@ import (
 // RFC 7616 with MD5 and qop=auth, the one every SIP phone implements).
 //
 // Nonces are stateless to issue: an expiry time and a serial number,
-// sealed with an HMAC under a key made at start, so a forged or altered nonce is
-// recognised without a table. A nonce whose HMAC is right but whose time is
+// sealed with an HMAC under a key made at start over them and the address
+// the challenge went to, so a forged or altered nonce, or one used from
+// another address, is recognised without a table. Credentials on such a
+// nonce prove nothing about the password and are not counted as a
+// failure (a forged UDP source cannot get an innocent address banned):
+// they get a fresh challenge. A nonce whose HMAC is right but whose time is
 // up gets a new challenge with stale=true, and the phone retries at once
 // without asking its user.
 //
@@ -121,10 +126,10 @@ func truncate(s string, n int) string {
 type authResult int
 
 const (
-	authFail  authResult = iota // wrong password, unknown user, replay, forged nonce
+	authFail  authResult = iota // wrong password, unknown user, replay: a failure
 	authOK                      // good credentials
 	authStale                   // right password on an expired nonce: challenge with stale=true
-	authBad                     // malformed credentials (counted as a failure too)
+	authBad                     // malformed, or a nonce not ours or not this address's: challenge afresh
 )
 
 // authenticator issues challenges and checks responses.
@@ -166,27 +171,32 @@ func newAuthenticator(realm string, ttl time.Duration, now func() time.Time) *au
 	return a
 }
 
-// nonce returns a fresh nonce valid for ttl.
-func (a *authenticator) nonce() string {
+// nonce returns a fresh nonce for ip, valid for ttl.
+func (a *authenticator) nonce(ip netip.Addr) string {
 	var raw [8 + 8 + 16]byte
 	binary.BigEndian.PutUint64(raw[:8], uint64(a.now().Add(a.ttl).UnixNano()))
 	binary.BigEndian.PutUint64(raw[8:16], a.serial.Add(1))
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write(raw[:16])
-	copy(raw[16:], m.Sum(nil))
+	copy(raw[16:], a.seal(raw[:16], ip))
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-// checkNonce reports whether n is one of ours (genuine) and still fresh,
-// with its expiry and serial number.
-func (a *authenticator) checkNonce(n string) (genuine, fresh bool, expires time.Time, serial uint64) {
+// seal is the MAC of a nonce's expiry and serial for ip.
+func (a *authenticator) seal(head []byte, ip netip.Addr) []byte {
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(head)
+	ip16 := ip.Unmap().As16()
+	m.Write(ip16[:])
+	return m.Sum(nil)[:16]
+}
+
+// checkNonce reports whether n is one of ours for ip (genuine) and still
+// fresh, with its expiry and serial number.
+func (a *authenticator) checkNonce(n string, ip netip.Addr) (genuine, fresh bool, expires time.Time, serial uint64) {
 	raw, err := base64.RawURLEncoding.DecodeString(n)
 	if err != nil || len(raw) != 32 {
 		return false, false, time.Time{}, 0
 	}
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write(raw[:16])
-	if !hmac.Equal(m.Sum(nil)[:16], raw[16:]) {
+	if !hmac.Equal(a.seal(raw[:16], ip), raw[16:]) {
 		return false, false, time.Time{}, 0
 	}
 	exp := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
@@ -196,8 +206,8 @@ func (a *authenticator) checkNonce(n string) (genuine, fresh bool, expires time.
 // challenge is the value of a WWW-Authenticate / Proxy-Authenticate header.
 // Every challenge has the same shape, whoever asked: only stale differs,
 // and only for a client that proved it knows the password.
-func (a *authenticator) challenge(stale bool) string {
-	s := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, a.realm, a.nonce())
+func (a *authenticator) challenge(ip netip.Addr, stale bool) string {
+	s := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, a.realm, a.nonce(ip))
 	if stale {
 		s += ", stale=true"
 	}
@@ -209,11 +219,11 @@ func md5hex(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// verify checks credentials p for a request with the given method. secret
-// is the user's password and known whether the user exists; an unknown
-// user is checked against a dummy secret so that both paths take the same
-// time and give the same answer.
-func (a *authenticator) verify(method string, p digestParams, secret string, known bool) authResult {
+// verify checks credentials p for a request from ip with the given
+// method. secret is the user's password and known whether the user
+// exists; an unknown user is checked against a dummy secret so that both
+// paths take the same time and give the same answer.
+func (a *authenticator) verify(ip netip.Addr, method string, p digestParams, secret string, known bool) authResult {
 	user, realm, nonce := p["username"], p["realm"], p["nonce"]
 	uri, resp := p["uri"], p["response"]
 	if user == "" || nonce == "" || uri == "" || resp == "" {
@@ -223,7 +233,7 @@ func (a *authenticator) verify(method string, p digestParams, secret string, kno
 		return authBad
 	}
 	if realm != a.realm {
-		return authFail
+		return authBad
 	}
 	qop, nc, cnonce := p["qop"], p["nc"], p["cnonce"]
 	if !strings.EqualFold(qop, "auth") || cnonce == "" || len(nc) != 8 {
@@ -234,9 +244,9 @@ func (a *authenticator) verify(method string, p digestParams, secret string, kno
 	if err != nil || count == 0 {
 		return authBad
 	}
-	genuine, fresh, exp, serial := a.checkNonce(nonce)
+	genuine, fresh, exp, serial := a.checkNonce(nonce, ip)
 	if !genuine {
-		return authFail
+		return authBad
 	}
 	if !known {
 		secret = "\x00unknown-user\x00"

@@ -28,12 +28,19 @@
 //
 // Every INVITE (407) and REGISTER (401) must authenticate with the
 // extension's secret: MD5 digest with qop=auth, nonces sealed with an HMAC
+// (over their expiry, serial number and the address they were given to)
 // and valid for NonceTTL (then stale=true), nonce-counts that must grow
-// (replay protection). The caller's identity is the authenticated user,
-// never the From header. An unknown user and a wrong password get the
-// very same fresh challenge. BanPolicy bans an address after repeated
-// failures: silently by default (datagrams dropped before parsing, TCP
-// connections closed), or with 403. Challenges to one address are rate
+// (replay protection, per user in a bounded window: no number of
+// authentications can exhaust it for other phones). The caller's identity
+// is the authenticated user, never the From header. An unknown user and a
+// wrong password get the very same fresh challenge. BanPolicy (ban.go)
+// counts failures per address and user name, so one phone's mistakes
+// never silence another behind the same NAT; bans an address that tries
+// many user names (a scanner), except for the phones that authenticated
+// from it; and locks an account guessed at slowly over hours, raising a
+// SecurityAlarm. Bans are silent by default (datagrams dropped, TCP
+// connections closed), or 403; their counters survive a restart
+// (Config.Bans). Challenges to one address are rate
 // limited (a 407 is retransmitted until ACKed, so a forged source would
 // otherwise make the box an amplifier). OPTIONS is answered without
 // authentication (keep-alive). In-dialog requests must match both tags

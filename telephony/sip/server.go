@@ -82,6 +82,11 @@ type Config struct {
 	QualifyInterval time.Duration
 	// Ban is the policy for repeated authentication failures.
 	Ban BanPolicy
+	// Bans, when set, keeps the ban policy's counters across a restart.
+	Bans BanStore
+	// OnSecurityAlarms, when set, is called with the current alarms
+	// (accounts locked after password guessing) whenever they change.
+	OnSecurityAlarms func([]SecurityAlarm)
 	// Conns limits the TCP and TLS connections phones open (conns.go).
 	Conns ConnLimits
 
@@ -361,6 +366,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
 	s.awaitListeners()
 	s.reg.restore()
+	s.restoreBans()
 	close(s.ready)
 	s.startTrunks(ctx)
 
@@ -379,9 +385,12 @@ loop:
 				s.reg.qualify(s.cfg.QualifyInterval)
 			}
 			s.auth.sweep()
-			s.bans.sweep()
+			if s.bans.sweep() {
+				s.alarmsChanged()
+			}
 			s.conns.sweep()
 			s.reg.save()
+			s.saveBans()
 		case e := <-errc:
 			if e != nil {
 				err = fmt.Errorf("sip: serve: %w", e)
@@ -391,6 +400,7 @@ loop:
 	}
 	s.shutdown()
 	s.reg.save()
+	s.saveBans()
 	s.stopTrunks()
 	s.udpConn.Close()
 	s.tcpServe.Close()
@@ -442,21 +452,6 @@ func (s *Server) Registrations() []Binding { return s.reg.list() }
 // Dialer returns the SIP dialer; Target is an extension number.
 func (s *Server) Dialer() channel.Dialer { return dialer{s} }
 
-// readFilter drops traffic from banned addresses before parsing when the
-// policy is silent.
-func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
-	if s.bans.p.Reply403 || s.bans.p.Disabled {
-		return data, nil
-	}
-	if ip := addrIP(p.RemoteAddr); s.bans.banned(ip) {
-		if p.Transport == "TCP" {
-			return nil, errors.New("banned source")
-		}
-		return nil, nil
-	}
-	return data, nil
-}
-
 // proveConn marks the TCP or TLS connection req came on as one that sent
 // a valid request (conns.go): it is no longer closed when idle or evicted
 // when the connection limits are reached.
@@ -474,14 +469,6 @@ func addrIP(a net.Addr) netip.Addr {
 		return v.AddrPort().Addr().Unmap()
 	}
 	return netip.Addr{}
-}
-
-func sourceIP(req *sip.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(req.Source())
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 // respond sends a response to req, logging failures.
@@ -511,74 +498,6 @@ func (s *Server) checkBasics(req *sip.Request, tx sip.ServerTransaction) bool {
 		return false
 	}
 	return true
-}
-
-// banned answers a request from a banned address (Reply403 policy).
-func (s *Server) banned(req *sip.Request, tx sip.ServerTransaction) bool {
-	if !s.bans.banned(sourceIP(req)) {
-		return false
-	}
-	if !req.IsAck() {
-		s.respond(tx, req, 403, "Forbidden")
-	}
-	return true
-}
-
-// authenticate checks the digest credentials of req (proxy: INVITE's
-// Proxy-Authorization, else Authorization). On success it returns the
-// extension; otherwise it has answered with a challenge.
-func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy bool) (user, name string, ok bool) {
-	reqHdr, chalHdr, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
-	if proxy {
-		reqHdr, chalHdr, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
-	}
-	ip := sourceIP(req)
-	var creds digestParams
-	for _, h := range req.GetHeaders(reqHdr) {
-		p, err := parseDigest(h.Value())
-		if err == nil && p["realm"] == s.cfg.Realm {
-			creds = p
-			break
-		}
-		if err != nil && creds == nil {
-			creds = digestParams{} // present but unreadable: a failure
-		}
-	}
-	if creds == nil {
-		if !s.bans.allowChallenge(ip) {
-			s.log.Debug("sip: challenge rate exceeded, dropped", "ip", ip, "method", req.Method)
-			return "", "", false
-		}
-		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
-		return "", "", false
-	}
-	user = creds["username"]
-	var secret string
-	var known bool
-	if len(user) <= 64 { // no extension number is longer; spare the store odd keys
-		secret, name, known = s.cfg.Credentials.Lookup(user)
-	}
-	res := authBad
-	if len(creds) > 0 {
-		res = s.auth.verify(string(req.Method), creds, secret, known)
-	}
-	switch res {
-	case authOK:
-		s.bans.succeed(ip)
-		s.proveConn(req)
-		return user, name, true
-	case authStale:
-		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(true)))
-		return "", "", false
-	}
-	if s.bans.fail(ip) {
-		s.log.Warn("sip: address banned after repeated authentication failures", "ip", ip, "for", s.bans.p.Duration)
-	} else {
-		s.log.Info("sip: authentication failed", "ip", ip, "method", req.Method)
-	}
-	// Unknown user and wrong password: the very same fresh challenge.
-	s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
-	return "", "", false
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
