@@ -708,7 +708,7 @@ func (x *Exchange) ringOut(ctx context.Context, c *call, targets []target, timeo
 		if t.d == nil {
 			continue
 		}
-		leg, err := t.d.Dial(ctx, channel.Request{Target: t.target, Caller: caller, Timeout: timeout})
+		leg, err := t.d.Dial(ctx, channel.Request{Target: t.target, Caller: caller, Timeout: timeout, Hops: channel.NextHop(c.in)})
 		if err != nil {
 			var de *channel.DialError
 			if errors.As(err, &de) {
@@ -871,6 +871,8 @@ type answeredLeg struct {
 func betterCause(a, b channel.Cause) channel.Cause {
 	rank := func(c channel.Cause) int {
 		switch c {
+		case channel.CauseLoop: // a misrouted call: say so, whatever else failed
+			return 7
 		case channel.CauseBusy:
 			return 6
 		case channel.CauseRejected:

@@ -27,6 +27,11 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	if err := ctx.Err(); err != nil {
 		return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
 	}
+	if req.Hops.Set && req.Hops.Left < 0 {
+		// RFC 3261 §16.3 step 3: the caller's request has no hop left to
+		// be forwarded (a loop through a trunk ends here, with 483).
+		return nil, &channel.DialError{Cause: channel.CauseLoop, Err: errors.New("Max-Forwards exhausted")}
+	}
 	if strings.HasPrefix(req.Target, "trunk:") {
 		return s.dialTrunk(ctx, req)
 	}
@@ -143,7 +148,7 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	cid := sip.CallIDHeader(randomHex(12) + "@" + s.host)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
-	maxf := sip.MaxForwardsHeader(70)
+	maxf := sip.MaxForwardsHeader(l.maxForwards)
 	req.AppendHeader(&maxf)
 	req.AppendHeader(&sip.ContactHeader{Address: s.contactURI("minipbx", b.Transport)})
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
@@ -389,6 +394,8 @@ func causeForStatus(code int) channel.Cause {
 		return channel.CauseCongestion
 	case 487:
 		return channel.CauseCancelled
+	case 483:
+		return channel.CauseLoop
 	}
 	return channel.CauseFailure
 }
@@ -397,6 +404,8 @@ func causeForStatus(code int) channel.Cause {
 // caller the most, a generic failure the least.
 func causeRank(c channel.Cause) int {
 	switch c {
+	case channel.CauseLoop:
+		return 9
 	case channel.CauseBusy:
 		return 8
 	case channel.CauseRejected:
@@ -605,6 +614,11 @@ func (l *leg) onForkRequest(f *fork, req *sip.Request, tx sip.ServerTransaction)
 func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error) {
 	l := newLeg(s, false)
 	l.trunk = t
+	// RFC 3261 §16.6 step 3: the caller's Max-Forwards less one (Dial
+	// refused a request with none left); our own calls start at 70.
+	if req.Hops.Set {
+		l.maxForwards = uint32(min(req.Hops.Left, 255))
+	}
 	if !s.addLeg(l) {
 		if t != nil {
 			t.release()

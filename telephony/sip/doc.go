@@ -53,6 +53,29 @@
 // back-off, never ending the server. Registered phones keep their
 // connections through a flood of idle ones.
 //
+// # Strictness (RFC 4475)
+//
+// Every UDP datagram is checked against RFC 3261's grammar before sipgo
+// parses it (preparse.go): a request that breaks its Request-Line, a
+// header we rely on or its framing (two Content-Lengths, a negative or
+// too large one) is refused at once with the right status and reason
+// (400 saying what is wrong, 505, 416); parameters with white space
+// around ';' and '=' are put in canonical form, which sipgo needs, and
+// an RFC 2543 request without a From tag is given one. Over every
+// transport (validate.go) a request is then checked for what sipgo
+// parses but we must refuse: another SIP version, a scheme other than
+// sip/sips, headers in the Request-URI, duplicate single-valued headers,
+// a branch that is only the magic cookie, a non-GMT Date, an unsupported
+// Require (420 with Unsupported), and for INVITE a body that is not SDP
+// (415) or an Accept without SDP (406). All 49 messages of RFC 4475 are
+// in the tests (rfc4475_test.go).
+//
+// A request addressed to the box is processed whatever its Max-Forwards
+// (RFC 3261 §8.2, an endpoint's duty); a call forwarded as a B2BUA
+// carries the caller's Max-Forwards less one (channel.NextHop), and with
+// none left the dial fails with 483 Too Many Hops, so a loop through a
+// trunk ends instead of spinning.
+//
 // # Where requests go
 //
 // A binding is reached at its registered contact when the REGISTER came

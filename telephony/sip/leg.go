@@ -57,6 +57,9 @@ type leg struct {
 	remoteSeq    uint32
 	dest         string // where in-dialog requests go (host:port)
 	transport    string
+	// maxForwards: inbound, the INVITE's Max-Forwards (70 when it had
+	// none); outbound, the one our INVITE carries. Set at creation.
+	maxForwards uint32
 
 	// Pending ACK of a 2xx we sent (INVITE or re-INVITE), by CSeq.
 	ackSeq uint32
@@ -86,6 +89,9 @@ func newLeg(s *Server, inbound bool) *leg {
 		ended:    make(chan struct{}),
 		localTag: randomHex(8),
 		final:    make(chan struct{}),
+		// RFC 3261 §8.1.1.6: 70 for our own requests, and taken as the
+		// caller's when its INVITE had none (an RFC 2543 one).
+		maxForwards: 70,
 	}
 	dir := "out"
 	if inbound {
@@ -233,6 +239,10 @@ func (l *leg) Answer(ctx context.Context) error {
 	return nil
 }
 
+// MaxForwards is an inbound leg's Max-Forwards (channel.HopLimited): the
+// exchange dials the legs it forwards the call to with one less.
+func (l *leg) MaxForwards() int { return int(l.maxForwards) }
+
 // SendDigit sends an RFC 4733 telephone-event.
 func (l *leg) SendDigit(d byte) error { return l.sess.SendDigit(d) }
 
@@ -274,6 +284,8 @@ func reasonFor(code int) string {
 		return "Request Timeout"
 	case 480:
 		return "Temporarily Unavailable"
+	case 483:
+		return "Too Many Hops"
 	case 486:
 		return "Busy Here"
 	case 487:
@@ -655,6 +667,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	req.To().Params.Add("tag", l.localTag)
 	from := req.From()
 	l.callID = req.CallID().Value()
+	if mf := req.MaxForwards(); mf != nil {
+		l.maxForwards = min(mf.Val(), 255)
+	}
 	l.remoteTag, _ = from.Params.Get("tag")
 	l.remote, l.remoteName = from.Address, from.DisplayName
 	l.local = req.To().Address

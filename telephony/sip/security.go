@@ -14,7 +14,8 @@ import (
 
 // readFilter drops traffic from an address banned as a scanner before
 // parsing, when the policy is silent and no phone ever authenticated from
-// it (then requests are parsed, so that its phones are still served).
+// it (then requests are parsed, so that its phones are still served);
+// then UDP datagrams go through the pre-parse checks (preparse.go).
 func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	if ip := addrIP(p.RemoteAddr); s.bans.dropEarly(ip) {
 		if p.Transport != "UDP" {
@@ -22,7 +23,7 @@ func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, erro
 		}
 		return nil, nil
 	}
-	return data, nil
+	return s.preparse(p, data), nil
 }
 
 // banned refuses a request whose user is banned at its source address, or

@@ -497,6 +497,12 @@ func (s *Server) checkBasics(req *sip.Request, tx sip.ServerTransaction) bool {
 		}
 		return false
 	}
+	if r := checkRequest(req); r != nil { // validate.go
+		if !req.IsAck() {
+			s.refuse(tx, req, r)
+		}
+		return false
+	}
 	return true
 }
 
