@@ -42,7 +42,16 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	if len(bindings) == 0 {
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s is not registered", req.Target)}
 	}
-	l, offer, err := s.outboundLeg(req, nil)
+	// An extension that requires encryption is rung only at its TLS
+	// registrations, with RTP/SAVP (encryption.go).
+	mode := media.NoSRTP
+	if s.requiresEncryption(req.Target) {
+		mode = media.SRTPRequired
+		if bindings = s.encryptedBindings(req.Target, bindings); len(bindings) == 0 {
+			return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s requires encryption and is not registered over TLS", req.Target)}
+		}
+	}
+	l, offer, err := s.outboundLeg(req, nil, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +71,14 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 
 	l.mu.Lock()
 	for _, b := range bindings {
-		f, err := oc.startFork(b, offer)
+		o := offer
+		if mode == media.NoSRTP && isTLS(b.Transport) {
+			// A phone over TLS is offered SRTP, best effort.
+			if secure, err := l.sess.OfferWith(l.offerCodecs, media.SendRecv, media.SRTPOptional); err == nil {
+				o = secure
+			}
+		}
+		f, err := oc.startFork(b, o)
 		if err != nil {
 			s.log.Info("sip: fork failed", "extension", req.Target, "contact", b.Contact, "err", err)
 			continue
@@ -611,7 +627,7 @@ func (l *leg) onForkRequest(f *fork, req *sip.Request, tx sip.ServerTransaction)
 // through trunk t when t is not nil) with its media session and SDP offer:
 // the codecs the request asks for, or our own when it asks for none we
 // speak. On failure nothing is left behind (the trunk's place released).
-func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error) {
+func (s *Server) outboundLeg(req channel.Request, t *trunk, srtp media.SRTPMode) (*leg, []byte, error) {
 	l := newLeg(s, false)
 	l.trunk = t
 	// RFC 3261 §16.6 step 3: the caller's Max-Forwards less one (Dial
@@ -625,7 +641,7 @@ func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error
 		}
 		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
 	}
-	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) }, srtp)
 	if err != nil {
 		s.removeLeg(l)
 		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
@@ -640,11 +656,13 @@ func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error
 	offer, err := sess.Offer(codecs, media.SendRecv)
 	if err != nil {
 		// The requested codecs are not ours: offer our own instead.
+		codecs = nil
 		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
 			s.removeLeg(l)
 			sess.Close()
 			return nil, nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
 		}
 	}
+	l.offerCodecs = codecs
 	return l, offer, nil
 }

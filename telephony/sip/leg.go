@@ -57,6 +57,8 @@ type leg struct {
 	remoteSeq    uint32
 	dest         string // where in-dialog requests go (host:port)
 	transport    string
+	// offerCodecs are the codecs of an outbound leg's offer (nil: ours).
+	offerCodecs []media.Codec
 	// maxForwards: inbound, the INVITE's Max-Forwards (70 when it had
 	// none); outbound, the one our INVITE carries. Set at creation.
 	maxForwards uint32
@@ -605,11 +607,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// INVITE must never reach an outside line).
 	tr := s.trunkFor(req)
 	var user, name string
+	srtp := media.NoSRTP
 	if tr == nil {
 		var ok bool
 		if user, name, ok = s.authenticate(req, tx, true); !ok {
 			return
 		}
+		if s.refuseUnencrypted(req, tx, user) {
+			return
+		}
+		srtp = s.srtpFor(user, req.Transport())
 	} else if !tr.acquire() {
 		s.log.Info("sip: trunk at its call limit", "trunk", tr.cfg.Name)
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
@@ -633,7 +640,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) })
+	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) }, srtp)
 	if err != nil {
 		s.removeLeg(l)
 		s.log.Warn("sip: no RTP session", "err", err)
@@ -656,8 +663,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.removeLeg(l)
 		sess.Close()
 		reason := "Not Acceptable Here"
-		if errors.Is(err, media.ErrBadSDP) {
+		switch {
+		case errors.Is(err, media.ErrBadSDP):
 			reason = "Not Acceptable Here (malformed SDP)"
+		case errors.Is(err, media.ErrSRTPRequired):
+			reason = "Not Acceptable Here (SRTP required)"
 		}
 		s.respond(tx, req, 488, reason, sip.NewHeader("Warning", `305 minipbx "`+sanitize(err.Error())+`"`))
 		return

@@ -13,8 +13,9 @@ import (
 )
 
 // forwarder stands in for the exchange: it forwards each inbound call to
-// target with the caller's hop limit (channel.NextHop), and gives the
-// caller the dial's cause when it fails.
+// target with the caller's hop limit (channel.NextHop), answers the
+// caller when the callee answers, and gives the caller the dial's (or
+// the callee's) cause when it fails. It does not bridge the media.
 func forwarder(t *testing.T, s **Server, target string) func(channel.Channel) {
 	return func(in channel.Channel) {
 		out, err := (*s).Dialer().Dial(context.Background(), channel.Request{Target: target, Hops: channel.NextHop(in)})
@@ -29,7 +30,12 @@ func forwarder(t *testing.T, s **Server, target string) func(channel.Channel) {
 			return
 		}
 		for ev := range out.Events() {
-			if ev.Type == channel.EventHangup {
+			switch ev.Type {
+			case channel.EventAnswer:
+				if err := in.Answer(context.Background()); err != nil {
+					t.Error(err)
+				}
+			case channel.EventHangup:
 				_ = in.Hangup(ev.Cause)
 			}
 		}

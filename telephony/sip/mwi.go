@@ -221,7 +221,7 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	expires = min(expires, mwiMaxExpires)
 
 	user, _, ok := s.authenticate(req, tx, false)
-	if !ok {
+	if !ok || s.refuseUnencrypted(req, tx, user) {
 		return
 	}
 	// The mailbox is the Request-URI's user (RFC 3842), or To's when the

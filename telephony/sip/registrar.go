@@ -121,7 +121,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	user, _, ok := s.authenticate(req, tx, false)
-	if !ok {
+	if !ok || s.refuseUnencrypted(req, tx, user) {
 		return
 	}
 	// One may only register one's own extension.

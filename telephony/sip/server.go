@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,6 +42,14 @@ type Config struct {
 	// Addr is the UDP and TCP listen address, e.g. "0.0.0.0:5060". Port 0
 	// picks a free port (see Server.Addr).
 	Addr string
+	// TLSAddr, when set, is where phones reach the box over SIP-over-TLS,
+	// e.g. "0.0.0.0:5061" (encryption.go); TLS is its server
+	// configuration (the box's certificate). Required with TLSAddr.
+	TLSAddr string
+	TLS     *tls.Config
+	// RequireEncryption, when set, tells which extensions must use TLS
+	// and SRTP (store.Extension.RequireEncryption).
+	RequireEncryption func(ext string) bool
 	// Host is the address written into Contact, Via and SDP; default: the
 	// IP of Addr, or the machine's primary address when Addr is unspecified.
 	Host string
@@ -129,6 +138,9 @@ type Server struct {
 	udpConn  *net.UDPConn
 	tcpLn    *net.TCPListener
 	tcpServe *limitListener // tcpLn as sipgo accepts from it
+	tlsLn    *net.TCPListener
+	tlsAddr  netip.AddrPort
+	tlsServe *limitListener
 
 	mu      sync.Mutex
 	legs    map[string]*leg // dialog key → leg
@@ -164,6 +176,9 @@ func New(c Config) (*Server, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.TLSAddr != "" && (c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil)) {
+		return nil, errors.New("sip: Config.TLSAddr needs Config.TLS with a certificate")
 	}
 	if c.MaxCalls <= 0 {
 		c.MaxCalls = 200
@@ -334,6 +349,11 @@ func (s *Server) Listen() error {
 			}
 			continue // port 0: the TCP twin was taken, try another port
 		}
+		if err := s.listenTLS(ap.Addr()); err != nil {
+			uc.Close()
+			tl.Close()
+			return err
+		}
 		s.udpConn, s.tcpLn = uc, tl
 		s.udpAddr = netip.AddrPortFrom(ua.Addr().Unmap(), ua.Port())
 		s.tcpAddr = tl.Addr().(*net.TCPAddr).AddrPort()
@@ -359,10 +379,11 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	s.tcpServe = s.conns.listener(s.tcpLn, "TCP")
 	go func() { errc <- s.srv.ServeUDP(s.udpConn) }()
 	go func() { errc <- s.srv.ServeTCP(s.tcpServe) }()
+	s.serveTLS(errc)
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
 	s.awaitListeners()
 	s.reg.restore()
@@ -404,6 +425,9 @@ loop:
 	s.stopTrunks()
 	s.udpConn.Close()
 	s.tcpServe.Close()
+	if s.tlsServe != nil {
+		s.tlsServe.Close()
+	}
 	s.conns.closeAll(time.Second)
 	s.ua.Close()
 	return err
@@ -416,7 +440,7 @@ loop:
 func (s *Server) awaitListeners() {
 	tl := s.ua.TransportLayer()
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if len(tl.ListenPorts("udp")) > 0 && len(tl.ListenPorts("tcp")) > 0 {
+		if len(tl.ListenPorts("udp")) > 0 && len(tl.ListenPorts("tcp")) > 0 && (s.tlsLn == nil || len(tl.ListenPorts("tls")) > 0) {
 			return
 		}
 	}
@@ -605,7 +629,7 @@ func (s *Server) ActiveCalls() int {
 }
 
 // newSession opens an RTP session for a leg.
-func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
+func (s *Server) newSession(onDigit func(byte), srtp media.SRTPMode) (*media.Session, error) {
 	host, _ := netip.ParseAddr(s.host)
 	return media.NewSession(media.SessionConfig{
 		BindIP:      s.rtpIP,
@@ -613,6 +637,7 @@ func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
 		Ports:       s.ports,
 		Codecs:      s.cfg.Codecs,
 		OnDigit:     onDigit,
+		SRTP:        srtp,
 		Logger:      s.log,
 	})
 }
@@ -620,10 +645,13 @@ func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
 // contactURI is our Contact for the transport of a dialog.
 func (s *Server) contactURI(user, transport string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: s.host, Port: int(s.udpAddr.Port())}
-	if strings.EqualFold(transport, "TCP") || strings.EqualFold(transport, "TLS") {
-		// A TLS trunk's provider reaches us over the connection we
-		// opened (we do not listen for TLS): the Contact says tls all
-		// the same, so it keeps to it.
+	if isTLS(transport) && s.tlsAddr.IsValid() {
+		u.Port = int(s.tlsAddr.Port())
+	}
+	if strings.EqualFold(transport, "TCP") || isTLS(transport) {
+		// Without a TLS listener, a TLS trunk's provider reaches us over
+		// the connection we opened: the Contact says tls all the same,
+		// so it keeps to it.
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", strings.ToLower(transport))
 	}
