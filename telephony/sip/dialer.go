@@ -496,7 +496,7 @@ func (f *fork) sendCancelLocked() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		// Headers are complete: no client options, so sipgo adds nothing.
-		if _, err := s.cli.Do(ctx, c, func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
+		if _, err := s.do(ctx, c, func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
 			s.log.Debug("sip: CANCEL", "err", err)
 		}
 	}()
@@ -580,7 +580,7 @@ func (f *fork) byeLocked(res *sip.Response) {
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := s.cli.Do(ctx, bye, sipgo.ClientRequestAddVia); err != nil {
+		if _, err := s.do(ctx, bye, sipgo.ClientRequestAddVia); err != nil {
 			s.log.Debug("sip: BYE to losing fork", "err", err)
 		}
 	}()

@@ -344,7 +344,7 @@ func (l *leg) sendByeLocked() {
 		defer l.s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		res, err := l.s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+		res, err := l.s.do(ctx, req, sipgo.ClientRequestAddVia)
 		if err != nil {
 			l.s.log.Info("sip: BYE", "leg", l.info.ID, "err", err)
 			return

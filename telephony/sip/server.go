@@ -693,6 +693,29 @@ func (s *Server) fromListener(req *sip.Request) {
 	}
 }
 
+// errNoResponse: sipgo ended a client transaction with neither a final
+// response nor an error (the connection it used went away).
+var errNoResponse = errors.New("sip: transaction ended without a response")
+
+// do sends req and waits for its final response, like sipgo's Client.Do,
+// whose (nil, nil) it reports as errNoResponse.
+func (s *Server) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
+	res, err := s.cli.Do(ctx, req, opts...)
+	if err == nil && res == nil {
+		err = errNoResponse
+	}
+	return res, err
+}
+
+// doDigest is Client.DoDigestAuth, with (nil, nil) reported likewise.
+func (s *Server) doDigest(ctx context.Context, req *sip.Request, res *sip.Response, auth sipgo.DigestAuth) (*sip.Response, error) {
+	again, err := s.cli.DoDigestAuth(ctx, req, res, auth)
+	if err == nil && again == nil {
+		err = errNoResponse
+	}
+	return again, err
+}
+
 // quietHandler hands sipgo's records on at Debug level. sipgo logs every
 // unparseable datagram at Error level, with its content: anyone who can
 // send a packet could otherwise fill the box's log. What matters to an
@@ -739,7 +762,7 @@ func (s *Server) ping(b Binding) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.pingCtx, 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	if _, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia); err != nil {
+	if _, err := s.do(ctx, req, sipgo.ClientRequestAddVia); err != nil {
 		return 0, false
 	}
 	return time.Since(start), true
