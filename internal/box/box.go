@@ -7,6 +7,7 @@ package box
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,9 @@ type Config struct {
 	HTTPAddr     string // HTTPS web UI and API
 	RedirectAddr string // plain HTTP redirecting to HTTPS; "" for none
 	SIPAddr      string // UDP and TCP
+	// SIPTLSAddr is where phones reach the box over SIP-over-TLS with its
+	// certificate ("" for none).
+	SIPTLSAddr string
 	// Board is "sim" or "auto" (probe the reference hardware; fall back to
 	// the simulated board, saying so).
 	Board          string
@@ -79,6 +83,8 @@ type Box struct {
 	web    *webui.Server
 	diag   *diag.Runner
 	vm     *voicemail.Store // re-read after a restore (upgrade.go)
+	// encryption: the extensions that require TLS and SRTP (siptls.go).
+	encryption encryptionPolicy
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -155,11 +161,19 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.applyEncryption(&cfg)
+	var sipTLS *tls.Config
+	if c.SIPTLSAddr != "" {
+		sipTLS = sipTLSConfig(c.DataDir)
+	}
 	b.sip, err = sip.New(sip.Config{
-		Addr:        anyHost(c.SIPAddr),
-		Realm:       realm(&cfg),
-		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
-		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
+		Addr:              anyHost(c.SIPAddr),
+		TLSAddr:           anyHost(c.SIPTLSAddr),
+		TLS:               sipTLS,
+		RequireEncryption: b.encryption.requires,
+		Realm:             realm(&cfg),
+		Credentials:       sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
+		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
@@ -428,6 +442,14 @@ func (b *Box) Ready() <-chan struct{} { return b.ready }
 // SIPAddr is the bound SIP address (UDP and TCP).
 func (b *Box) SIPAddr() string { return b.sip.Addr().String() }
 
+// SIPTLSAddr is the bound SIP-over-TLS address, "" when there is none.
+func (b *Box) SIPTLSAddr() string {
+	if a := b.sip.TLSAddr(); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
 // WebAddr is the bound HTTPS address, once Ready.
 func (b *Box) WebAddr() string {
 	b.webMu.Lock()
@@ -505,6 +527,7 @@ func samePorts(a, b []analog.PortState) bool {
 
 // applyConfig hands a changed configuration to the analog ports.
 func (b *Box) applyConfig(cfg *store.Config) {
+	b.applyEncryption(cfg)
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
