@@ -78,8 +78,9 @@ func splitMessage(data []byte) (m rawMessage, ok bool, bad *refusal) {
 		return m, false, nil
 	}
 	head, body := string(data[:i]), data[i+4:]
-	lines := strings.Split(head, "\r\n")
-	m.start, m.body = lines[0], body
+	m.start, head, _ = strings.Cut(head, "\r\n")
+	m.body = body
+	m.headers = make([]rawHeader, 0, strings.Count(head, "\r\n")+1)
 	var folded []string // the current header's value, line by line
 	flush := func() {
 		if len(m.headers) > 0 && len(folded) > 1 {
@@ -87,7 +88,9 @@ func splitMessage(data []byte) (m rawMessage, ok bool, bad *refusal) {
 		}
 		folded = folded[:0]
 	}
-	for _, l := range lines[1:] {
+	for len(head) > 0 {
+		var l string
+		l, head, _ = strings.Cut(head, "\r\n")
 		if l != "" && (l[0] == ' ' || l[0] == '\t') {
 			if len(m.headers) == 0 {
 				return m, true, badRequest("folded first header line")
@@ -126,10 +129,23 @@ func (m *rawMessage) all(name string) []*rawHeader {
 }
 
 func (m *rawMessage) first(name string) *rawHeader {
-	if hs := m.all(name); len(hs) > 0 {
-		return hs[0]
+	for i := range m.headers {
+		if m.headers[i].name == name {
+			return &m.headers[i]
+		}
 	}
 	return nil
+}
+
+// count is how many name headers m has.
+func (m *rawMessage) count(name string) int {
+	n := 0
+	for i := range m.headers {
+		if m.headers[i].name == name {
+			n++
+		}
+	}
+	return n
 }
 
 // checkDatagram is the pre-parse check of one UDP datagram: it returns
@@ -150,7 +166,7 @@ func checkDatagram(data []byte) (out []byte, m rawMessage, bad *refusal) {
 	}
 	changed := false
 	for _, name := range singleValued {
-		if len(m.all(name)) > 1 {
+		if m.count(name) > 1 {
 			return nil, m, badRequest("more than one " + name)
 		}
 	}
