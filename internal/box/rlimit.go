@@ -42,14 +42,15 @@ func raiseFileLimit() (uint64, error) {
 // sipConnLimits sizes the SIP server's TCP/TLS connection limits to the
 // descriptors the process has: at most half of what is left after a
 // reserve for RTP, the database, the web UI and the board (so a flood
-// meets the SIP limits, not EMFILE), and never more than 1,024 (each
-// connection also holds a read buffer; the reference board's memory is
-// small).
+// meets the SIP limits, not EMFILE), and never more than 512: each
+// connection also holds sipgo's 32 KiB read buffer (34 KB of heap each,
+// BenchmarkConnectionFlood), so a full table costs 17 MB, and the
+// reference board's memory is small.
 func sipConnLimits(files uint64) sip.ConnLimits {
 	const reserve = 256
 	n := 16
 	if files > reserve+2*16 {
-		n = int(min((files-reserve)/2, 1024))
+		n = int(min((files-reserve)/2, 512))
 	}
 	return sip.ConnLimits{Max: n, PerAddress: min(64, n)}
 }

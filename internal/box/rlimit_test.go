@@ -24,7 +24,7 @@ func TestSIPConnLimits(t *testing.T) {
 		files   uint64
 		max, pa int
 	}{
-		{0, 16, 16}, {256, 16, 16}, {1024, 384, 64}, {20000, 1024, 64}, {1 << 20, 1024, 64},
+		{0, 16, 16}, {256, 16, 16}, {1024, 384, 64}, {20000, 512, 64}, {1 << 20, 512, 64},
 	} {
 		l := sipConnLimits(tc.files)
 		if l.Max != tc.max || l.PerAddress != tc.pa {

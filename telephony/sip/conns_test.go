@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -380,4 +381,27 @@ func TestConnectionFloodAtDescriptorLimit(t *testing.T) {
 	if !strings.Contains(stderr.String(), "accept failed") {
 		t.Errorf("the flood never ran the child out of descriptors:\n%s", stderr.String())
 	}
+}
+
+// BenchmarkConnectionFlood is one idle connection of a flood: accepted,
+// counted and, the limit being full, an unauthenticated one evicted to
+// make room. It reports the server's heap per connection held.
+func BenchmarkConnectionFlood(b *testing.B) {
+	s := startServer(b, Config{Conns: ConnLimits{Max: 256, PerAddress: 256}, Ban: BanPolicy{Disabled: true}})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	held := floodFrom(b, s.Addr(), 256, 1, 1)
+	waitFor(b, func() bool { return s.conns.count() == 256 }, "256 connections held")
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perConn := float64(after.HeapInuse-before.HeapInuse) / float64(len(held))
+	for b.Loop() {
+		c, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	b.ReportMetric(perConn, "heap-B/conn")
 }
