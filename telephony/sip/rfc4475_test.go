@@ -252,15 +252,7 @@ Contact: "Joe" <sip:joe@example.org>;;;;
 Content-Length: 152
 Content-Type: application/sdp
 
-v=0
-o=mhandley 29739 7272939 IN IP4 192.0.2.15
-s=-
-c=IN IP4 192.0.2.15
-t=0 0
-m=audio 49217 RTP/AVP 0 12
-m=video 3227 RTP/AVP 31
-a=rtpmap:31 LPC
-`)},
+` + sdpFrom("15"))},
 	{sect: "3.1.2.2", name: "clerr", status: 400, reason: "Bad Request", msg: wire(`INVITE sip:user@example.com SIP/2.0
 Max-Forwards: 80
 To: sip:j.user@example.com
@@ -320,15 +312,7 @@ Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234
 Content-Type: application/sdp
 Content-Length: 152
 
-v=0
-o=mhandley 29739 7272939 IN IP4 192.0.2.15
-s=-
-c=IN IP4 192.0.2.15
-t=0 0
-m=audio 49217 RTP/AVP 0 12
-m=video 3227 RTP/AVP 31
-a=rtpmap:31 LPC
-`)},
+` + sdpFrom("15"))},
 	{sect: "3.1.2.7", name: "ltgtruri", status: 400, reason: "Bad Request", msg: wire(`INVITE <sip:user@example.com> SIP/2.0
 To: sip:user@example.com
 From: sip:caller@example.net;tag=39291
@@ -507,15 +491,7 @@ Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf
 Content-Type: application/sdp
 l: 152
 
-v=0
-o=mhandley 29739 7272939 IN IP4 192.0.2.95
-s=-
-c=IN IP4 192.0.2.95
-t=0 0
-m=audio 49217 RTP/AVP 0 12
-m=video 3227 RTP/AVP 31
-a=rtpmap:31 LPC
-`)},
+` + sdpFrom("95"))},
 	{sect: "3.3.2", name: "unkscm", valid: true, status: 416, reason: "Unsupported URI Scheme", msg: wire(`OPTIONS nobodyKnowsThisScheme:totallyopaquecontent SIP/2.0
 To: sip:user@example.com
 From: sip:caller@example.net;tag=384
