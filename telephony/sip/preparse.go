@@ -387,7 +387,9 @@ func validSentBy(s string) bool {
 		return false
 	}
 	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+		// '_' is no hostname character, but container and lab hosts use
+		// it: taken, as it cannot be confused with anything.
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
 			return false
 		}
 	}

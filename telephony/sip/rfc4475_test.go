@@ -1008,3 +1008,28 @@ func BenchmarkCheckDatagram(b *testing.B) {
 		})
 	}
 }
+
+// What real phones send passes the pre-parse layer untouched: instance
+// IDs in quotes with <> inside, IPv6 sent-by, rport, received, '_' in a
+// host name, a quoted display name with UTF-8, tokens as a display name.
+func TestPreparseLeavesPhonesAlone(t *testing.T) {
+	for _, msg := range []string{
+		"REGISTER sip:pbx.example SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP [2001:db8::7]:5062;branch=z9hG4bK.aKn2;rport\r\n" +
+			"Via: SIP/2.0/UDP docker_host.lan:5060;branch=z9hG4bK.x;received=192.0.2.9;rport=5060\r\n" +
+			"From: \"Réception\" <sip:201@pbx.example>;tag=a1\r\nTo: <sip:201@pbx.example>\r\nCall-ID: 8f2@host\r\n" +
+			"CSeq: 20 REGISTER\r\nMax-Forwards: 70\r\nExpires: 3600\r\n" +
+			"Contact: <sip:201@[2001:db8::7]:5062;transport=udp>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000b82a1b2c3>\";reg-id=1;expires=3600\r\n" +
+			"Supported: replaces, outbound, gruu\r\nUser-Agent: Linphone Desktop/5.2\r\nContent-Length: 0\r\n\r\n",
+		"INVITE sip:202@192.0.2.10 SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP 192.0.2.55:5060;branch=z9hG4bK1234;rport\r\n" +
+			"From: Front Desk <sip:201@192.0.2.10>;tag=77\r\nTo: <sip:202@192.0.2.10>\r\nCall-ID: c@d\r\nCSeq: 1 INVITE\r\n" +
+			"Max-Forwards: 70\r\nContact: <sip:201@192.0.2.55:5060>\r\nRoute: <sip:192.0.2.10;lr>\r\n" +
+			"Date: Sat, 13 Nov 2010 23:29:00 GMT\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n",
+	} {
+		out, _, bad := checkDatagram([]byte(msg))
+		if bad != nil || string(out) != msg {
+			t.Errorf("refused or rewritten (%v):\n%s\n->\n%s", bad, msg, out)
+		}
+	}
+}
