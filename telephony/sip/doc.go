@@ -14,6 +14,9 @@
 //		OnCall:      exchange.Accept,            // one goroutine per authenticated INVITE
 //		OnRegistrationChange: func(b sip.Binding, on bool) { ... },
 //		RTPPortMin: 10000, RTPPortMax: 10999,
+//		TLSAddr: "0.0.0.0:5061", TLS: boxTLSConfig, // SIP over TLS for phones
+//		RequireEncryption: func(ext string) bool { ... },
+//		Bindings: db, Bans: db,                     // kept across a restart
 //	})
 //	srv.Listen()            // optional: bind first (port 0 → srv.Addr())
 //	go srv.Run(ctx)         // ends calls with BYE/CANCEL/503 when ctx ends

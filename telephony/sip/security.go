@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -166,13 +167,20 @@ func (s *Server) restoreBans() {
 	}
 }
 
-// saveBans writes the ban counters when they changed (Run's tick, and at
-// shutdown); a failed save is retried at the next tick.
-func (s *Server) saveBans() {
+// bansSaveEvery spaces the saves of the ban counters: an attack changes
+// them every second, and the flash should not be written that often. A
+// power cut loses at most this much of them.
+const bansSaveEvery = 10 * time.Second
+
+// saveBans writes the ban counters when they changed, at most every
+// bansSaveEvery (Run's tick; at shutdown, now); a failed save is retried
+// at the next.
+func (s *Server) saveBans(now bool) {
 	st := s.cfg.Bans
-	if st == nil {
+	if st == nil || (!now && s.now().Sub(s.bansSaved) < bansSaveEvery) {
 		return
 	}
+	s.bansSaved = s.now()
 	data := s.bans.marshal()
 	if data == nil {
 		return

@@ -153,6 +153,8 @@ type Server struct {
 
 	trunks map[string]*trunk // guarded by mu
 	runCtx context.Context   // while Run runs: the trunks' lifetime
+	// bansSaved is when the ban counters were last saved (Run's own).
+	bansSaved time.Time
 }
 
 const (
@@ -411,7 +413,7 @@ loop:
 			}
 			s.conns.sweep()
 			s.reg.save()
-			s.saveBans()
+			s.saveBans(false)
 		case e := <-errc:
 			if e != nil {
 				err = fmt.Errorf("sip: serve: %w", e)
@@ -421,7 +423,7 @@ loop:
 	}
 	s.shutdown()
 	s.reg.save()
-	s.saveBans()
+	s.saveBans(true)
 	s.stopTrunks()
 	s.udpConn.Close()
 	s.tcpServe.Close()
