@@ -113,7 +113,7 @@ func TestAPIEndpoints(t *testing.T) {
 		{"create bad json line 2", "POST", "/api/v1/extensions", "{\n \"number\" 5}", 400, wantJSON("line 2")},
 		{"create wrong type", "POST", "/api/v1/extensions", `{"number":103}`, 400, wantJSON(`field \"number\"`)},
 		{"create unknown field", "POST", "/api/v1/extensions", `{"number":"103","colour":"red"}`, 400, wantJSON(`unknown field \"colour\"`)},
-		{"create two values", "POST", "/api/v1/extensions", `{"number":"103"}{}`, 400, wantJSON("after the JSON value")},
+		{"create two values", "POST", "/api/v1/extensions", `{"number":"103"}{}`, 400, wantJSON("after the JSON object")},
 		{"create empty", "POST", "/api/v1/extensions", ``, 400, wantJSON("empty")},
 		{"create truncated", "POST", "/api/v1/extensions", `{"number":"10`, 400, wantJSON("ends early")},
 		{"create oversize", "POST", "/api/v1/extensions", big, 413, nil},

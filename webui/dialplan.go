@@ -170,7 +170,7 @@ func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, er
 func (s *Server) dialPlanPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.dialPlanView(r, "")
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan", Active: "dialplan", Body: b})
@@ -194,7 +194,7 @@ func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.dialPlanView(r, sec.Key)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Body: b})
@@ -241,7 +241,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.dialPlanView(r, sec.Key)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	b.Current.JSON = text

@@ -516,7 +516,7 @@ func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error)
 func (s *Server) dialPlanKindPage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind) {
 	d, _, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
@@ -580,7 +580,7 @@ func (s *Server) planObject(w http.ResponseWriter, r *http.Request, allowNew boo
 	}
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return nil, false
 	}
 	i, ok := planIndex(r)

@@ -85,7 +85,7 @@ func singleForm(sec dialPlanSection, k *singleKind, d *store.DialPlan, c *planCo
 func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
@@ -98,7 +98,7 @@ func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec 
 func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	p := &formParser{v: r.PostForm, bad: map[string]string{}, raw: map[string]string{}}

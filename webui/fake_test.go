@@ -38,6 +38,7 @@ type fakeService struct {
 	sim        *fakeSim
 	writes     int // successful configuration changes
 	failNext   error
+	panicNext  any      // takeFail panics with it (a handler panic)
 	diag       fakeDiag // diag_fake_test.go
 	plan       store.DialPlan
 	vm         fakeVoicemail  // fake_voicemail_test.go
@@ -348,6 +349,10 @@ func (f *fakeService) Sim() telephony.SimControl {
 func (f *fakeService) Version() string { return "v-test" }
 
 func (f *fakeService) takeFail() error {
+	if v := f.panicNext; v != nil {
+		f.panicNext = nil
+		panic(v)
+	}
 	err := f.failNext
 	f.failNext = nil
 	return err

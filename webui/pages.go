@@ -160,7 +160,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) setFlash(r *http.Request, msg string) {
-	s.sessions.update(authFrom(r.Context()).sess.key, func(se *session) { se.flash = msg })
+	s.sessions.setFlash(authFrom(r.Context()).sess.key, msg)
 }
 
 // --- login, logout, password -------------------------------------------------
@@ -292,6 +292,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A fresh session; every other session (opened with the old password) ends.
+	s.basic.clear()
 	s.sessions.deleteAllBut([32]byte{})
 	id, sess := s.sessions.create(false)
 	sess.flash = "The admin password is changed. Use the new one from now on."
@@ -312,6 +313,14 @@ type statusBody struct {
 	Started string
 	// DiagAlarm: the last diagnostic run failed.
 	DiagAlarm bool
+	// LoginAlarm: failed logins to the admin account add up to a
+	// guessing attempt (see LockoutPolicy).
+	LoginAlarm *loginAlarm
+}
+
+type loginAlarm struct {
+	Since               string
+	Failures, Addresses int
 }
 
 // location is the box's time zone for showing times; the last one loaded
@@ -337,7 +346,7 @@ func (s *Server) location(ctx context.Context) *time.Location {
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.Status(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
+		s.renderServiceError(w, r, "status", err)
 		return
 	}
 	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
@@ -354,6 +363,9 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if ds, err := s.svc.Diagnostics(r.Context()); err == nil {
 		b.DiagAlarm = ds.Alarm
+	}
+	if since, n, addrs := s.lock.alarm(); !since.IsZero() {
+		b.LoginAlarm = &loginAlarm{Since: since.In(b.Loc).Format("2006-01-02 15:04"), Failures: n, Addresses: addrs}
 	}
 	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
 }
@@ -421,7 +433,7 @@ type extensionsBody struct {
 func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 	exts, err := s.svc.Extensions(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list extensions", err).msg)
+		s.renderServiceError(w, r, "list extensions", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
@@ -456,8 +468,9 @@ func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() && e.Number != "" {
 		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
-			f.Errors = append(f.Errors, s.serviceError("create extension", err).msg)
-			status = http.StatusInternalServerError
+			herr := s.serviceError("create extension", err)
+			f.Errors = append(f.Errors, herr.msg)
+			status = herr.status
 		} else if exists {
 			f.applyErrors(duplicateNumber(e.Number))
 			status = http.StatusConflict
@@ -496,7 +509,7 @@ func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("read extension", err).msg)
+		s.renderServiceError(w, r, "read extension", err)
 		return
 	}
 	s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no extension %s (it may have been deleted). Go back to the list of extensions.", number))
@@ -599,7 +612,7 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.loadCalls(r.Context(), before, defaultCallPage)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("call records", err).msg)
+		s.renderServiceError(w, r, "call records", err)
 		return
 	}
 	loc := s.location(r.Context())
@@ -627,7 +640,7 @@ type settingsBody struct {
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "settings", pageData{Title: "Settings", Active: "settings", Body: b})
@@ -647,7 +660,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 		return settingsBody{}, err
 	}
 	dest := extensionOptions(exts)
-	b := settingsBody{System: settingsForm(sys, s.zones)}
+	b := settingsBody{System: settingsForm(sys, s.zones, s.defaultCalls)}
 	for _, l := range lines {
 		b.Lines = append(b.Lines, fxoForm(l, dest))
 	}
@@ -657,7 +670,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	f := b.System
@@ -692,7 +705,7 @@ func (s *Server) fxoSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	var f *form

@@ -98,6 +98,10 @@ type Box struct {
 	exitCode       atomic.Int32
 	healthOverride func(context.Context) error // tests
 
+	// defaultCalls is the board's own figure of calls at once
+	// (capacity.go), in force while the configuration names none.
+	defaultCalls int
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
@@ -166,11 +170,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if c.SIPTLSAddr != "" {
 		sipTLS = sipTLSConfig(c.DataDir)
 	}
+	b.defaultCalls = boardMaxCalls()
 	b.sip, err = sip.New(sip.Config{
 		Addr:              anyHost(c.SIPAddr),
 		TLSAddr:           anyHost(c.SIPTLSAddr),
 		TLS:               sipTLS,
 		RequireEncryption: b.encryption.requires,
+		MaxCalls:          sipLegs(b.maxCalls(cfg.System.MaxCalls)),
 		Realm:             realm(&cfg),
 		Credentials:       sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
 		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
@@ -248,7 +254,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls,
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -337,6 +343,7 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("memory", b.scavenge)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -535,6 +542,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
+	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

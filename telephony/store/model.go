@@ -61,6 +61,11 @@ type System struct {
 	NoAnswerTimeoutS int `json:"no_answer_timeout_s"`
 	// CallRecordRetention is how many call records are kept (default 10000).
 	CallRecordRetention int `json:"call_record_retention"`
+	// MaxCalls is the most calls the box carries at once; a call beyond it
+	// is refused (SIP 503 with Retry-After, busy tone on an analog port)
+	// before it can degrade the calls in progress. 0 (the default) means
+	// the board's own figure (see box.DefaultMaxCalls). Applies at once.
+	MaxCalls int `json:"max_calls,omitempty"`
 	// Diagnostics schedules the line and system tests (see diag.go).
 	Diagnostics Diagnostics `json:"diagnostics"`
 }
