@@ -31,6 +31,8 @@ type target struct {
 func betterCause(a, b channel.Cause) channel.Cause {
 	rank := func(c channel.Cause) int {
 		switch c {
+		case channel.CauseLoop: // a misrouted call: say so, whatever else failed
+			return 7
 		case channel.CauseBusy:
 			return 6
 		case channel.CauseRejected:
@@ -91,6 +93,13 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.ext != "" && !slices.Contains(exts, t.ext) {
 			exts = append(exts, t.ext)
 		}
+	}
+	// The call can be picked up from the moment a phone may ring, before
+	// the dial returns: a pickup that comes meanwhile waits in the inbox.
+	reg := &ringing{c: c, exts: exts}
+	x.addRinging(reg)
+	defer x.removeRinging(reg)
+	for _, t := range targets {
 		if t.waitOn != nil {
 			if w := r.startWaiting(t.waitOn, t.ext, t.member); w != nil {
 				waits = append(waits, w)
@@ -102,11 +111,7 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.d == nil {
 			continue
 		}
-		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto}
-		if mf := r.in.info.MaxForwards; mf != nil {
-			left := *mf - 1 // -1: the request came with none left
-			req.MaxForwards = &left
-		}
+		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto, Hops: channel.NextHop(r.in.ch)}
 		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {
 			var de *channel.DialError
@@ -140,10 +145,6 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	} else {
 		c.setParties(r.in, nil)
 	}
-	reg := &ringing{c: c, exts: exts}
-	x.addRinging(reg)
-	defer x.removeRinging(reg)
-
 	// A party a voice menu answered, or one hearing early media, hears
 	// ringback from the box itself — until a leg's own early media (a
 	// provider's ringback or announcement) replaces it.

@@ -138,6 +138,9 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 				u.Total*100/u.Quota, u.Total>>20, u.Quota>>20))
 		}
 	}
+	if x.security != nil {
+		st.SecurityAlarms = x.security()
+	}
 	return st, nil
 }
 

@@ -105,6 +105,7 @@ type Exchange struct {
 	ports         func() []PortStatus
 	registrations func() []Registration
 	trunks        func() []TrunkStatus
+	security      func() []SecurityAlarm
 	sim           SimControl
 	onConfig      func(*store.Config)
 	presence      func(Presence)
@@ -144,6 +145,9 @@ type Options struct {
 	Registrations func() []Registration
 	// Trunks lists the SIP trunks' states for status pages.
 	Trunks func() []TrunkStatus
+	// SecurityAlarms lists the SIP accounts locked after password
+	// guessing, for status pages.
+	SecurityAlarms func() []SecurityAlarm
 	// Sim is the simulated board's control panel; nil on hardware.
 	Sim SimControl
 	// OnConfig applies a new configuration to the running SIP stack and
@@ -202,6 +206,7 @@ func New(o Options) (*Exchange, error) {
 		ports:         o.Ports,
 		registrations: o.Registrations,
 		trunks:        o.Trunks,
+		security:      o.SecurityAlarms,
 		sim:           o.Sim,
 		onConfig:      o.OnConfig,
 		presence:      o.Presence,

@@ -269,6 +269,10 @@ type Status struct {
 	// Alerts are warnings for the installer: recordings near their
 	// quota, a disk too full to record.
 	Alerts []string `json:"alerts,omitempty"`
+	// SecurityAlarms are the SIP accounts locked now after repeated
+	// authentication failures (someone guessing a password); empty when
+	// all is well.
+	SecurityAlarms []SecurityAlarm `json:"security_alarms"`
 }
 
 // ExtensionState is one extension's state now.
@@ -297,6 +301,18 @@ type Presence struct {
 	// Direction is "initiator" when the extension placed the call,
 	// "recipient" when it was called.
 	Direction string `json:"direction,omitempty"`
+}
+
+// SecurityAlarm is one SIP account locked after repeated authentication
+// failures: its credentials are refused, except from addresses it
+// authenticated from before, until Until.
+type SecurityAlarm struct {
+	Kind      string    `json:"kind"` // account-locked
+	User      string    `json:"user"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	Failures  int       `json:"failures"`
+	Addresses []string  `json:"addresses"` // where the last failures came from
 }
 
 // TrunkStatus is one SIP trunk's state.
@@ -371,7 +387,8 @@ type ConferenceMember struct {
 }
 
 // StatusEvent tells a subscriber that something changed; Kind is "port",
-// "registration", "call", "diagnostics" (a run started or ended, the
+// "registration", "call", "security" (SecurityAlarms changed),
+// "diagnostics" (a run started or ended, the
 // next run or the alarm changed) or "voicemail" (a mailbox's messages
 // changed: Status does not hold them, a page re-reads Mailboxes or
 // VoicemailMessages), and Status is the full new snapshot so a page

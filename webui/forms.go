@@ -163,6 +163,8 @@ func extensionForm(e store.Extension, editing bool, sys store.System, st telepho
 			Help: "The FXS port whose analog phone rings for this extension and dials as it. Each port belongs to at most one extension."},
 		{ID: "outside_calls", Name: "outside_calls", Label: "May call outside lines", Type: "checkbox", Checked: e.OutsideCalls,
 			Help: outsideHelp(sys)},
+		{ID: "require_encryption", Name: "require_encryption", Label: "Require encryption", Type: "checkbox", Checked: e.RequireEncryption,
+			Help: "Its SIP phones must register and call over SIP-over-TLS (port 5061, trusting this box's certificate) with SRTP; anything else is refused. Analog phones are not affected."},
 	}}
 	if editing {
 		f.Submit = "Save changes"
@@ -193,15 +195,17 @@ func hasSelected(o []option) bool {
 // posted values in f for re-display.
 func parseExtensionForm(f *form, v url.Values) store.Extension {
 	e := store.Extension{
-		Number:       strings.TrimSpace(v.Get("number")),
-		Name:         strings.TrimSpace(v.Get("name")),
-		Secret:       v.Get("secret"),
-		OutsideCalls: v.Get("outside_calls") != "",
+		Number:            strings.TrimSpace(v.Get("number")),
+		Name:              strings.TrimSpace(v.Get("name")),
+		Secret:            v.Get("secret"),
+		OutsideCalls:      v.Get("outside_calls") != "",
+		RequireEncryption: v.Get("require_encryption") != "",
 	}
 	f.field("number").Value = e.Number
 	f.field("name").Value = e.Name
 	f.field("secret").Value = e.Secret
 	f.field("outside_calls").Checked = e.OutsideCalls
+	f.field("require_encryption").Checked = e.RequireEncryption
 	port := f.field("fxs_port")
 	p, err := strconv.Atoi(v.Get("fxs_port"))
 	if err != nil || p < 0 {

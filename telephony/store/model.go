@@ -93,6 +93,9 @@ type Extension struct {
 	FXSPort int `json:"fxs_port,omitempty"`
 	// OutsideCalls allows this extension to use the outside prefix.
 	OutsideCalls bool `json:"outside_calls"`
+	// RequireEncryption: this extension's SIP phones must use SIP over
+	// TLS and SRTP; its registrations and calls without them are refused.
+	RequireEncryption bool `json:"require_encryption,omitempty"`
 }
 
 // FXOLine configures one FXO port (a telco line).
