@@ -208,8 +208,7 @@ func (l *leg) response(code int, reason string, body []byte) *sip.Response {
 func (l *leg) decorate(res *sip.Response, code int) {
 	res.AppendHeader(sip.NewHeader("Server", userAgent))
 	if code > 100 && code < 300 {
-		c := l.s.contactURI(l.local.User, l.transport)
-		res.AppendHeader(&sip.ContactHeader{Address: c})
+		res.AppendHeader(&sip.ContactHeader{Address: l.contact()})
 		res.AppendHeader(sip.NewHeader("Allow", allowHeader))
 		res.AppendHeader(sip.NewHeader("Supported", supportedHeader))
 	}

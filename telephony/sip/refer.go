@@ -299,7 +299,7 @@ func (l *leg) onRefer(req *sip.Request, tx sip.ServerTransaction, state legState
 	}
 	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
 	res.AppendHeader(sip.NewHeader("Server", userAgent))
-	res.AppendHeader(&sip.ContactHeader{Address: s.contactURI(l.local.User, l.transport)})
+	res.AppendHeader(&sip.ContactHeader{Address: l.contact()})
 	if noSub {
 		res.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
 	}
@@ -322,6 +322,17 @@ func (l *leg) onRefer(req *sip.Request, tx sip.ServerTransaction, state legState
 		s.log.Info("sip: attended transfer refused", "leg", l.info.ID, "why", reason)
 	}
 	l.mu.Unlock()
+}
+
+// contact is the leg's Contact, as its INVITE or 2xx gave it: the same
+// in every request and response of the dialog, so that none moves the
+// phone's remote target.
+func (l *leg) contact() sip.Uri {
+	user := "minipbx"
+	if l.inbound {
+		user = l.local.User
+	}
+	return l.s.contactURI(user, l.transport)
 }
 
 // NotifyTransfer implements channel.TransferNotifier: it tells the phone
@@ -372,7 +383,7 @@ func (r *referSub) queueLocked(code int) {
 		event += ";id=" + strconv.FormatUint(uint64(r.cseq), 10)
 	}
 	req := l.newInDialogRequest(sip.NOTIFY)
-	req.AppendHeader(&sip.ContactHeader{Address: l.s.contactURI(l.local.User, l.transport)})
+	req.AppendHeader(&sip.ContactHeader{Address: l.contact()})
 	req.AppendHeader(sip.NewHeader("Event", event))
 	req.AppendHeader(sip.NewHeader("Subscription-State", state))
 	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
