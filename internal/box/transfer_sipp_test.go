@@ -218,3 +218,38 @@ func TestSIPpBLFPickup(t *testing.T) {
 		t.Errorf("record %s %s: want picked up by 301", p, r.Disposition)
 	}
 }
+
+// TestSIPpIntercom: the analog phone 101 dials the intercom code and 302;
+// the INVITE asks 302's phone (SIPp) to answer by itself, in every form
+// phones read, and the two talk at once.
+func TestSIPpIntercom(t *testing.T) {
+	b := startBox(t, "")
+	secret := b.addSIPExtension(t, "302", "SIPp intercom", false)
+	ctx := tctx(t, 40*time.Second)
+	port := freeUDPPort(t)
+	wait, _ := startSIPp(t, ctx, "-sf", scenario("uas_autoanswer.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)), "-rtp_echo", "-aa", "-m", "1",
+		"-timeout", "30s", "-timeout_error", "-nostdin")
+	waitUDPBound(t, "127.0.0.1", port)
+	sipp(t, ctx, "-sf", scenario("register.xml"), "-inf", injection(t, "302"), "-au", "302", "-ap", secret,
+		"-key", "uas_port", strconv.Itoa(port), "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-m", "1",
+		"-timeout", "15s", "-timeout_error", "-nostdin", b.SIPAddr())
+	ph := b.Sim().Phone(1)
+	ph.OffHook()
+	if err := ph.Hears(ctx, dsp.ToneDial); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.DialDTMF(store.DefaultIntercomCode + "302"); err != nil {
+		t.Fatal(err)
+	}
+	// SIPp echoes what it hears: the phone hears its own voice back.
+	if m := measure(t, ph.Talk, phoneEar(ph)); m.SNR < 25 {
+		t.Errorf("101→302→101 1 kHz SNR %.1f dB", m.SNR)
+	}
+	ph.OnHook()
+	wait()
+	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "101" })
+	if p := pathOf(r); !strings.Contains(p, "intercom:>302/") || r.Disposition != "answered" {
+		t.Errorf("record %s %s: want an answered intercom call to 302", p, r.Disposition)
+	}
+}
