@@ -86,6 +86,33 @@ func talkTo101(t *testing.T, b *testBox, line *sim.Line, ph *sim.Phone) store.Ca
 	return b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "5551234" })
 }
 
+// musicOnHold600 makes the box's music on hold a steady 600 Hz, which a
+// test tells from anything else the parties send.
+func musicOnHold600(t *testing.T, b *testBox) {
+	t.Helper()
+	b.importDialPlan(t, func(c *store.Config) {
+		c.MOHClasses = []store.MOHClass{{Name: "tone", Prompts: []store.Prompt{{Tone: "600", MS: 5000}}}}
+		c.Features.MusicOnHold = "tone"
+	})
+}
+
+// holdAndResume checks that who (listening with ear) hears baresip's
+// 1 kHz, then the music on hold while baresip holds, then baresip again.
+func holdAndResume(t *testing.T, bs *baresip, ear recorder, who string) {
+	t.Helper()
+	if snr := untilTone(t, ear, 1000, 3*time.Second); snr < 20 {
+		t.Fatalf("%s does not hear baresip's 1 kHz (%.1f dB)", who, snr)
+	}
+	bs.do("hold", "")
+	if snr := untilTone(t, ear, 600, 3*time.Second); snr < 20 {
+		t.Errorf("held: %s hears no music on hold (600 Hz at %.1f dB)", who, snr)
+	}
+	bs.do("resume", "")
+	if snr := untilTone(t, ear, 1000, 3*time.Second); snr < 20 {
+		t.Errorf("resumed: %s does not hear baresip again (%.1f dB)", who, snr)
+	}
+}
+
 // pathOf is a record's path as "event:party>to/by" steps.
 func pathOf(r store.CallRecord) string {
 	var steps []string
@@ -137,24 +164,11 @@ func TestBaresipBlindTransfer(t *testing.T) {
 // music on hold; on resume they hear baresip again.
 func TestBaresipHold(t *testing.T) {
 	b := startBox(t, "")
-	b.importDialPlan(t, func(c *store.Config) {
-		c.MOHClasses = []store.MOHClass{{Name: "tone", Prompts: []store.Prompt{{Tone: "600", MS: 5000}}}}
-		c.Features.MusicOnHold = "tone"
-	})
+	musicOnHold600(t, b)
 	bs := startBaresip(t, b, "201", "auto")
 	line := telcoCallTo(t, b, bs, "201")
 	ear := lineEar(line)
-	if snr := untilTone(t, ear, 1000, 3*time.Second); snr < 20 {
-		t.Fatalf("the caller does not hear baresip's 1 kHz (%.1f dB)", snr)
-	}
-	bs.do("hold", "")
-	if snr := untilTone(t, ear, 600, 3*time.Second); snr < 20 {
-		t.Errorf("held: the caller hears no music on hold (600 Hz at %.1f dB)", snr)
-	}
-	bs.do("resume", "")
-	if snr := untilTone(t, ear, 1000, 3*time.Second); snr < 20 {
-		t.Errorf("resumed: the caller does not hear baresip again (%.1f dB)", snr)
-	}
+	holdAndResume(t, bs, ear, "the caller")
 	bs.do("hangup", "")
 	if err := line.WaitReleased(tctx(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
@@ -163,6 +177,28 @@ func TestBaresipHold(t *testing.T) {
 	if p := pathOf(r); !strings.Contains(p, "held:fxo:1>/201") || !strings.Contains(p, "resumed:fxo:1") {
 		t.Errorf("path %s: want held by 201 and resumed", p)
 	}
+}
+
+// TestBaresipHoldsASIPPhone: the held party is a SIP phone (202, calling
+// baresip): the music on hold the box plays reaches it over its own RTP
+// session, which the hold does not touch (only baresip's is recvonly).
+func TestBaresipHoldsASIPPhone(t *testing.T) {
+	b := startBox(t, "")
+	musicOnHold600(t, b)
+	bs := startBaresip(t, b, "201", "auto")
+	caller := b.phone(t, "202", b.addSIPExtension(t, "202", "Caller", false))
+	ctx := tctx(t, 30*time.Second)
+	call, err := caller.Dial(ctx, "201")
+	if err != nil {
+		t.Fatalf("202 calls baresip: %v", err)
+	}
+	bs.waitEvent(10*time.Second, "CALL_ESTABLISHED")
+	ear := sipEar(call)
+	holdAndResume(t, bs, ear, "202")
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bs.waitEvent(10*time.Second, "CALL_CLOSED")
 }
 
 // TestBaresipAttendedTransfer: baresip holds the telco caller, calls 101,
