@@ -102,7 +102,12 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.d == nil {
 			continue
 		}
-		ch, err := t.d.Dial(r.ctx, channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto})
+		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto}
+		if mf := r.in.info.MaxForwards; mf != nil {
+			left := *mf - 1 // -1: the request came with none left
+			req.MaxForwards = &left
+		}
+		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {
 			var de *channel.DialError
 			if errors.As(err, &de) {
@@ -130,7 +135,11 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	if len(legs) == 0 && len(waits) == 0 {
 		return nil, best, "", true
 	}
-	c.setParties(r.in, nil)
+	if len(legs) == 1 {
+		c.setParties(r.in, legs[0]) // who rings, for the status page
+	} else {
+		c.setParties(r.in, nil)
+	}
 	reg := &ringing{c: c, exts: exts}
 	x.addRinging(reg)
 	defer x.removeRinging(reg)
@@ -185,19 +194,17 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	}
 	index := func(l *leg) int { return slices.Index(legs, l) }
 	progress := func() {
+		c.setState("ringing")
 		if r.in.boxAnswered() {
-			return
+			return // its ringback is the box's own
 		}
 		r.in.mu.Lock()
 		first := !r.in.progressed
 		r.in.progressed = true
 		isEarly := r.in.early
 		r.in.mu.Unlock()
-		if first {
-			c.setState("ringing")
-			if !isEarly { // else the ringback is in its media
-				_ = r.in.ch.Progress()
-			}
+		if first && !isEarly { // else the ringback is in its media
+			_ = r.in.ch.Progress()
 		}
 	}
 	if len(waits) > 0 {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
@@ -145,6 +146,27 @@ type RecordingsService interface {
 	BuiltinPromptAudio(ctx context.Context, name string) (io.ReadCloser, int64, error)
 }
 
+// CallRecordingsService is the recordings of calls (telephony/callrec):
+// listed newest first by date, number and extension, played as 16-bit PCM
+// WAV (seekable, for Range requests; the caller closes it), deleted; and
+// how much room they take against their quota. An unknown recording is
+// store.ErrNotFound.
+type CallRecordingsService interface {
+	CallRecordings(ctx context.Context, f CallRecordingFilter) ([]CallRecording, error)
+	CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error)
+	DeleteCallRecording(ctx context.Context, id string) error
+	CallRecordingUsage(ctx context.Context) (CallRecordingUsage, error)
+}
+
+// CallRecording is one recording of a call (callrec.Recording).
+type CallRecording = callrec.Recording
+
+// CallRecordingFilter selects recordings (callrec.Filter).
+type CallRecordingFilter = callrec.Filter
+
+// CallRecordingUsage is the room the recordings take (callrec.Usage).
+type CallRecordingUsage = callrec.Usage
+
 // Service is every role together: what the web UI is given.
 type Service interface {
 	StatusService
@@ -155,6 +177,7 @@ type Service interface {
 	DiagnosticsService
 	VoicemailService
 	RecordingsService
+	CallRecordingsService
 }
 
 // Services bundles one implementation of each role into a Service.
@@ -167,6 +190,7 @@ type Services struct {
 	DiagnosticsService
 	VoicemailService
 	RecordingsService
+	CallRecordingsService
 }
 
 var _ Service = Services{}
@@ -242,6 +266,9 @@ type Status struct {
 	// Extensions are the extensions' states: what busy lamps show, and
 	// do not disturb.
 	Extensions []ExtensionState `json:"extensions"`
+	// Alerts are warnings for the installer: recordings near their
+	// quota, a disk too full to record.
+	Alerts []string `json:"alerts,omitempty"`
 }
 
 // ExtensionState is one extension's state now.
@@ -323,6 +350,8 @@ type CallStatus struct {
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`
 	Path     []store.CallStep `json:"path,omitempty"`
+	// Held are the legs on hold (hearing music) now.
+	Held []string `json:"held,omitempty"`
 }
 
 // ConferenceStatus is one conference room with callers in it.

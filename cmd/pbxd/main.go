@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	box.SetMemoryLimit(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	b, err := box.Open(ctx, box.Config{

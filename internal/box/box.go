@@ -24,6 +24,7 @@ import (
 	"minipbx/board/sim"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
@@ -95,6 +96,10 @@ type Box struct {
 	exitCode       atomic.Int32
 	healthOverride func(context.Context) error // tests
 
+	// defaultCalls is the board's own figure of calls at once
+	// (capacity.go), in force while the configuration names none.
+	defaultCalls int
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
@@ -151,8 +156,10 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.defaultCalls = boardMaxCalls()
 	b.sip, err = sip.New(sip.Config{
 		Addr:        anyHost(c.SIPAddr),
+		MaxCalls:    sipLegs(b.maxCalls(cfg.System.MaxCalls)),
 		Realm:       realm(&cfg),
 		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
 		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
@@ -199,7 +206,22 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	// The recordings of calls: their alarms (a quota near full, a full
+	// disk) reach the log and the status page.
+	recs, err := callrec.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "calls"), callrec.Options{
+		Logger: log.With("part", "callrec"),
+		OnAlarm: func(msg string) {
+			log.Warn("call recordings: " + msg)
+			if ex != nil {
+				ex.Notify("alert")
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
+		Recordings:    recs,
 		Store:         b.db,
 		BoardName:     b.board.Name(),
 		Ports:         b.portStatus,
@@ -225,13 +247,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts")})
+		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts"), CallRecordings: recs})
 	if err != nil {
 		return nil, err
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls,
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -320,6 +342,7 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("memory", b.scavenge)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -513,6 +536,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
+	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

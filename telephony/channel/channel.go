@@ -183,9 +183,9 @@ type Info struct {
 	// dialog it asks to replace (SIP INVITE with Replaces, RFC 3891): a
 	// pickup of a ringing phone, or a call taken over by its own user.
 	Replaces string
-	// MaxForwards is what is left of an inbound request's Max-Forwards
-	// (0: unknown); a leg the call dials carries one less.
-	MaxForwards int
+	// MaxForwards is an inbound request's Max-Forwards (nil: the
+	// technology has none); a leg the call dials carries one less.
+	MaxForwards *int
 }
 
 // Channel is one leg of a call.
@@ -234,6 +234,12 @@ type Request struct {
 	// SIP Call-Info answer-after=0 and Alert-Info auto answer). Phones
 	// that cannot ring normally.
 	AutoAnswer bool
+	// MaxForwards is what the outgoing leg carries as Max-Forwards: the
+	// inbound leg's less one, so that a loop through trunks ends (SIP
+	// 483); nil is the technology's default. Below zero the inbound
+	// request came with none left: the technology refuses to dial
+	// (a DialError; SIP answers the caller 483 Too Many Hops).
+	MaxForwards *int
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon
