@@ -86,8 +86,8 @@ type Exchange struct {
 	waiters map[*leg]*call
 	parked  map[string]*parkedCall
 	rooms   map[string]*room
-	// lamps are the busy lamps' last told states (presence.go).
-	lamps map[string]string
+	// lamps are what the busy lamps were last told (presence.go).
+	lamps map[string]Presence
 
 	// dp is the dial plan's memory across calls (runtime.go).
 	dp runtime

@@ -21,7 +21,8 @@ const (
 
 // presenceOf works extension ext's state out from the legs (x.mu held):
 // busy while one of its phones is in a call, ringing while one rings,
-// else idle.
+// else idle. Among several legs of one state the lowest ID is named, so
+// that the answer is stable (the legs are a map).
 func (x *Exchange) presenceOfLocked(ext string) Presence {
 	p := Presence{Extension: ext, State: stateIdle}
 	for _, l := range x.legs {
@@ -37,17 +38,17 @@ func (x *Exchange) presenceOfLocked(ext string) Presence {
 		if !mine {
 			continue
 		}
-		switch {
-		case answered:
-			p.State, p.Dialog, p.Caller = stateBusy, id, caller
+		state, direction := stateRinging, "recipient"
+		if answered {
+			state = stateBusy
 			if dir == "in" {
-				p.Direction = "initiator"
-			} else {
-				p.Direction = "recipient"
+				direction = "initiator"
 			}
-			return p
-		case p.State == stateIdle:
-			p.State, p.Dialog, p.Caller, p.Direction = stateRinging, id, caller, "recipient"
+		}
+		better := p.State == stateIdle || (state == stateBusy && p.State == stateRinging) ||
+			(state == p.State && id < p.Dialog)
+		if better {
+			p.State, p.Dialog, p.Caller, p.Direction = state, id, caller, direction
 		}
 	}
 	if p.State == stateIdle {
@@ -68,19 +69,20 @@ func (x *Exchange) presenceChanged(l *leg) {
 	}
 }
 
-// presenceExt tells extension ext's lamp when its state changed.
+// presenceExt tells extension ext's lamp when what it shows changed: its
+// state, or the dialog a BLF key would pick up.
 func (x *Exchange) presenceExt(ext string) {
 	if x.presence == nil {
 		return
 	}
 	x.mu.Lock()
 	p := x.presenceOfLocked(ext)
-	changed := x.lamps == nil || x.lamps[ext] != p.State
+	changed := x.lamps == nil || x.lamps[ext] != p
 	if changed {
 		if x.lamps == nil {
-			x.lamps = map[string]string{}
+			x.lamps = map[string]Presence{}
 		}
-		x.lamps[ext] = p.State
+		x.lamps[ext] = p
 	}
 	x.mu.Unlock()
 	if changed {
@@ -99,12 +101,12 @@ func (x *Exchange) presenceSlot(s string) {
 		p.State, p.Dialog, p.Caller, p.Direction = stateBusy, pc.l.info.ID, pc.l.partyName(), "recipient"
 	}
 	key := "slot:" + s
-	changed := x.lamps == nil || x.lamps[key] != p.State
+	changed := x.lamps == nil || x.lamps[key] != p
 	if changed {
 		if x.lamps == nil {
-			x.lamps = map[string]string{}
+			x.lamps = map[string]Presence{}
 		}
-		x.lamps[key] = p.State
+		x.lamps[key] = p
 	}
 	x.mu.Unlock()
 	if changed {

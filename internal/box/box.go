@@ -184,6 +184,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Realm:             realm(&cfg),
 		Credentials:       sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
 		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
+		// Busy lamps (lamps.go): only asked once Run started and ex is set.
+		Lamps: func(number string) (sip.Lamp, bool) { return lampOf(ex, number) },
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
@@ -262,6 +264,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		SecurityAlarms: b.securityAlarms,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
+		// The busy lamps of SIP phones' BLF keys (lamps.go).
+		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}

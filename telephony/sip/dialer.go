@@ -66,7 +66,7 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 		l.localName = "Anonymous"
 	}
 	l.remote = sip.Uri{Scheme: "sip", User: req.Target, Host: s.host}
-	oc := &outCall{leg: l}
+	oc := &outCall{leg: l, autoAnswer: req.AutoAnswer}
 	l.out = oc
 
 	l.mu.Lock()
@@ -124,6 +124,8 @@ type outCall struct {
 	privacy bool
 	// trunkNext are a trunk call's provider targets not tried yet.
 	trunkNext []Binding
+	// autoAnswer asks the phones to answer by themselves (autoanswer.go).
+	autoAnswer bool
 }
 
 // fork is one INVITE client transaction to one contact.
@@ -143,6 +145,9 @@ type fork struct {
 	// byeReceived: the callee sent BYE on this fork's dialog before its
 	// 2xx was handled; the answer then ends the leg at once.
 	byeReceived bool
+	// toTag is the callee's tag from a provisional response: the early
+	// dialog busy lamps name for BLF pickup (replaces.go).
+	toTag string
 }
 
 // startFork sends one INVITE; leg.mu held.
@@ -172,6 +177,9 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if oc.privacy {
 		req.AppendHeader(sip.NewHeader("Privacy", "id"))
+	}
+	if oc.autoAnswer {
+		s.askAutoAnswer(req)
 	}
 	req.SetBody(offer)
 	req.SetTransport(b.Transport)
@@ -268,6 +276,9 @@ func (f *fork) handle(res *sip.Response) bool {
 			f.provisional = true
 		} else {
 			f.provisional = true
+			if tag, _ := res.To().Params.Get("tag"); tag != "" {
+				f.toTag = tag
+			}
 			if l.state == stRinging && !l.progressed {
 				l.progressed = true
 				l.emitLocked(channel.EventProgress, 0)

@@ -108,12 +108,37 @@
 // direction; an offer we cannot accept gets 488 and changes nothing.
 // INVITEs without SDP (delayed offer) get our offer in the 200.
 //
+// # Calls that change hands
+//
+// A REFER in a call's dialog transfers the phone's party (refer.go, RFC
+// 3515 and 5589): its Refer-To must be a sip or sips URI of the box (its
+// addresses, the realm, Config.Domains), else 403 and the call goes on —
+// the toll-fraud guard; 202, an immediate NOTIFY "SIP/2.0 100 Trying"
+// (message/sipfrag), and channel.EventTransfer with the number, or with
+// the channel ID of the dialog a ?Replaces= names (attended transfer:
+// only a dialog of the same extension, else the NOTIFY says 403). The
+// exchange routes the transfer and reports through the leg's
+// NotifyTransfer (channel.TransferNotifier): NOTIFYs in order, the final
+// one ending the implicit subscription; Refer-Sub: false (RFC 4488) gets
+// none. An INVITE whose Replaces header (RFC 3891) names one of the box's
+// dialogs carries its channel ID in Info.Replaces (a pickup, or a call
+// moved to another phone of its user; the exchange decides); a dialog
+// that does not exist gets 481, a malformed header 400, early-only on an
+// answered dialog 486 (replaces.go). Config.Lamps turns on the dialog
+// event package (RFC 4235) for busy lamps: BLF keys SUBSCRIBE to an
+// extension or park slot and get dialog-info NOTIFYs as the exchange
+// calls SetLamp, ringing dialogs named so that the key picks them up with
+// Replaces (dialog_event.go). An outbound leg with Request.AutoAnswer
+// asks the phone to answer by itself (autoanswer.go). Hold by re-INVITE
+// is described under Calls.
+//
 // # Message waiting
 //
 // SetMessageWaiting(ext, new, old) records a mailbox's counts and tells
 // the extension's phones (mwi.go): RFC 3842 message-summary over RFC 6665
-// subscriptions (SUBSCRIBE authenticated like REGISTER, only to one's own
-// mailbox, else 403; other event packages 489; Expires granted 60-3600 s;
+// subscriptions (subscription.go, shared with busy lamps: SUBSCRIBE
+// authenticated like REGISTER, only to one's own mailbox, else 403; other
+// event packages 489; Expires granted 60-3600 s;
 // NOTIFY at once, on each change, and terminated on unsubscribe or
 // expiry; a failed NOTIFY ends the subscription; at most
 // MaxBindingsPerExtension subscriptions per extension, a phone

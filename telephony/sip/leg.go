@@ -81,6 +81,11 @@ type leg struct {
 
 	// trunk is the trunk whose call slot this leg holds (guarded by s.mu).
 	trunk *trunk
+
+	// refer is the implicit subscription of the last REFER accepted
+	// (refer.go); refers counts them.
+	refer  *referSub
+	refers int
 }
 
 func newLeg(s *Server, inbound bool) *leg {
@@ -124,14 +129,18 @@ func (l *leg) emit(t channel.EventType, digit byte) {
 }
 
 func (l *leg) emitLocked(t channel.EventType, digit byte) {
+	l.emitEventLocked(channel.Event{Type: t, Digit: digit, Time: time.Now()})
+}
+
+func (l *leg) emitEventLocked(ev channel.Event) {
 	if l.state == stEnded {
 		return
 	}
 	if len(l.events) >= cap(l.events)-1 {
-		l.s.log.Warn("sip: event dropped, reader too slow", "leg", l.info.ID, "event", t)
+		l.s.log.Warn("sip: event dropped, reader too slow", "leg", l.info.ID, "event", ev.Type)
 		return
 	}
-	l.events <- channel.Event{Type: t, Digit: digit, Time: time.Now()}
+	l.events <- ev
 }
 
 // endLocked ends the leg: EventHangup, close Events, release media and
@@ -207,9 +216,9 @@ func (l *leg) response(code int, reason string, body []byte) *sip.Response {
 func (l *leg) decorate(res *sip.Response, code int) {
 	res.AppendHeader(sip.NewHeader("Server", userAgent))
 	if code > 100 && code < 300 {
-		c := l.s.contactURI(l.local.User, l.transport)
-		res.AppendHeader(&sip.ContactHeader{Address: c})
+		res.AppendHeader(&sip.ContactHeader{Address: l.contact()})
 		res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+		res.AppendHeader(sip.NewHeader("Supported", supportedHeader))
 	}
 	if len(res.Body()) > 0 {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -398,8 +407,9 @@ func (l *leg) awaitAck(tx sip.ServerTransaction, res *sip.Response, ackCh chan *
 	}
 }
 
-// onRequest handles an in-dialog request from the peer: BYE, INFO, and
-// re-INVITE (hold/unhold, address change, session refresh).
+// onRequest handles an in-dialog request from the peer: BYE, INFO,
+// re-INVITE (hold/unhold, address change, session refresh) and REFER
+// (transfer, refer.go).
 func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	if !l.inbound && req.CallID().Value() != l.callID {
@@ -453,6 +463,8 @@ func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		l.onReInvite(req, tx)
+	case sip.REFER:
+		l.onRefer(req, tx, state)
 	default:
 		l.s.respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowHeader))
 	}
@@ -631,7 +643,17 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 400, "Bad Request (missing Contact)")
 		return
 	}
+	// An INVITE that takes an existing dialog's place (replaces.go).
+	replaces, code, reason := s.inviteReplaces(req)
+	if code != 0 {
+		if tr != nil {
+			tr.release()
+		}
+		s.respond(tx, req, code, reason)
+		return
+	}
 	l := newLeg(s, true)
+	l.info.Replaces = replaces
 	l.trunk = tr
 	if !s.addLeg(l) {
 		if tr != nil {

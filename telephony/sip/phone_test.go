@@ -115,6 +115,10 @@ type phone struct {
 	client  map[string]*sipgo.DialogClientSession
 	// reasons are the Reason headers of the CANCELs received.
 	reasons []string
+	// notifies are the NOTIFYs received (transfer progress), answered
+	// with notifyCode (200 when 0).
+	notifies   chan *sip.Request
+	notifyCode int
 }
 
 func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
@@ -168,7 +172,8 @@ func newStreamPhone(t testing.TB, pbx netip.AddrPort, ext, secret, stream string
 	}
 	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(testLogger(t)))
 	p := &phone{t: t, stream: stream, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
-		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
+		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{},
+		notifies: make(chan *sip.Request, 16)}
 	p.dsc = sipgo.NewDialogServerCache(cli, contact)
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -212,6 +217,16 @@ func newStreamPhone(t testing.TB, pbx netip.AddrPort, ext, secret, stream string
 	})
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "No tx", nil))
+	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		code := p.notifyCode
+		p.mu.Unlock()
+		if code == 0 {
+			code = 200
+		}
+		tx.Respond(sip.NewResponseFromRequest(req, code, "Whatever", nil))
+		p.notifies <- req
 	})
 	if conn != nil {
 		go srv.ServeUDP(conn)
@@ -284,6 +299,11 @@ func newMedia(t testing.TB) *media.Session {
 
 // call places an INVITE to number and waits for the final answer.
 func (p *phone) call(ctx context.Context, number string, m *media.Session, onResp func(*sip.Response)) (*sipgo.DialogClientSession, error) {
+	return p.callWith(ctx, number, m, onResp)
+}
+
+// callWith is call with extra headers in the INVITE.
+func (p *phone) callWith(ctx context.Context, number string, m *media.Session, onResp func(*sip.Response), extra ...sip.Header) (*sipgo.DialogClientSession, error) {
 	offer, err := m.Offer(nil, media.SendRecv)
 	if err != nil {
 		return nil, err
@@ -294,6 +314,9 @@ func (p *phone) call(ctx context.Context, number string, m *media.Session, onRes
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: p.pbx.Addr().String()}})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range extra {
+		req.AppendHeader(h)
+	}
 	req.SetBody(offer)
 	d, err := p.dua.WriteInvite(ctx, req)
 	if err != nil {

@@ -60,6 +60,14 @@ type Config struct {
 	// OnCall is called in its own goroutine for each authenticated inbound
 	// INVITE. The channel is ringing; the callee must Answer or Hangup it.
 	OnCall func(channel.Channel)
+	// Lamps, when set, answers what a number's busy lamp shows: the
+	// server then serves the dialog event package (dialog_event.go) and
+	// the exchange tells it each change with SetLamp.
+	Lamps LampSource
+	// Domains are names phones use for the box besides its address and
+	// the realm ("pbx.example.com"): a REFER may transfer to them, to no
+	// other domain (refer.go).
+	Domains []string
 	// OnRegistrationChange, when set, is called after a binding is added,
 	// refreshed (registered true) or removed/expired (false).
 	OnRegistrationChange func(b Binding, registered bool)
@@ -155,11 +163,17 @@ type Server struct {
 	runCtx context.Context   // while Run runs: the trunks' lifetime
 	// bansSaved is when the ban counters were last saved (Run's own).
 	bansSaved time.Time
+
+	// dialogs are the busy lamps and their subscriptions (dialog_event.go).
+	dialogs *dialogEvents
 }
 
 const (
 	userAgent   = "minipbx"
-	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, SUBSCRIBE"
+	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, SUBSCRIBE, REFER"
+	// supportedHeader: INVITE and REFER with Replaces (RFC 3891), REFER
+	// without a subscription (RFC 4488).
+	supportedHeader = "replaces, norefersub"
 )
 
 // New checks the configuration and builds a Server; Run starts it.
@@ -267,6 +281,7 @@ func New(c Config) (*Server, error) {
 	s.conns = newConnTracker(c.Conns, c.MaxExpires+time.Minute, c.Logger, s.now)
 	s.reg = newRegistrar(s)
 	s.mwi = newMWI(s)
+	s.dialogs = newDialogEvents(s)
 
 	sipLog := slog.New(quietHandler{c.Logger.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -295,6 +310,7 @@ func New(c Config) (*Server, error) {
 	s.srv.OnAck(s.onAck)
 	s.srv.OnBye(s.onInDialog)
 	s.srv.OnInfo(s.onInDialog)
+	s.srv.OnRefer(s.onInDialog)
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnSubscribe(s.onSubscribe)
@@ -404,6 +420,7 @@ loop:
 		case <-tick.C:
 			s.reg.expire()
 			s.mwi.expire()
+			s.dialogs.expire()
 			if s.cfg.QualifyInterval > 0 {
 				s.reg.qualify(s.cfg.QualifyInterval)
 			}
@@ -538,9 +555,9 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(tx, req, 200, "OK",
 		sip.NewHeader("Allow", allowHeader),
-		sip.NewHeader("Allow-Events", mwiEvent), // RFC 6665: the event packages we serve
+		sip.NewHeader("Allow-Events", s.allowEvents()), // RFC 6665: the event packages we serve
 		sip.NewHeader("Accept", "application/sdp"),
-		sip.NewHeader("Supported", ""))
+		sip.NewHeader("Supported", supportedHeader))
 }
 
 func (s *Server) onUnknown(req *sip.Request, tx sip.ServerTransaction) {
@@ -569,7 +586,7 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onInDialog handles BYE and INFO (and re-INVITE via onInvite).
+// onInDialog handles BYE, INFO and REFER (and re-INVITE via onInvite).
 func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if s.banned(req, tx) || !s.checkBasics(req, tx) {
 		return

@@ -16,8 +16,9 @@ import (
 // could not learn anyway). The pre-parse layer (preparse.go) has already
 // refused what breaks the grammar in a UDP datagram.
 
-// supportedExtensions are the option tags a request may Require of us.
-var supportedExtensions = map[string]bool{}
+// supportedExtensions are the option tags a request may Require of us:
+// those the Supported header names (server.go's supportedHeader).
+var supportedExtensions = map[string]bool{"replaces": true, "norefersub": true}
 
 // checkRequest returns why req is refused, nil when it may be processed.
 func checkRequest(req *sip.Request) *refusal {
