@@ -194,8 +194,13 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		}
 	}
 	index := func(l *leg) int { return slices.Index(legs, l) }
+	toldRinging := false
 	progress := func() {
 		c.setState("ringing")
+		if r.onRinging != nil && !toldRinging {
+			toldRinging = true
+			r.onRinging()
+		}
 		if r.in.boxAnswered() {
 			return // its ringback is the box's own
 		}

@@ -94,13 +94,21 @@ func TestBlindTransferByREFER(t *testing.T) {
 	if target.info.Caller.Number != "201" {
 		t.Errorf("the target sees %v, want the transferred caller 201", target.info.Caller)
 	}
+	// The transferrer's phone is told the target rings (NOTIFY 180).
+	target.emit(channel.Event{Type: channel.EventProgress})
+	out.waitNotified(t, 180)
 	// The transferred caller hears ringback, not silence.
 	if !soundAfter(in, 2*time.Second) {
 		t.Error("the transferred caller hears silence while the target rings")
 	}
 	target.emit(channel.Event{Type: channel.EventAnswer})
 	out.waitNotified(t, 200)
-	out.end(channel.CauseNormal) // the transferrer's phone hangs up
+	// The box ends the transferrer's leg itself: a phone that waits for
+	// the box's BYE is not left holding a dead call.
+	out.waitHangup(t)
+	if n := out.notifications(); !slices.Equal(n, []int{100, 180, 200}) {
+		t.Errorf("the transferrer was told %v, want [100 180 200]", n)
+	}
 	connected(t, in, target)
 	in.end(channel.CauseNormal)
 	target.waitHangup(t)

@@ -40,16 +40,21 @@ type ParkedCall struct {
 // extension by.
 func (x *Exchange) parkReserve(c *call, l *leg, by string) (string, bool) {
 	p := x.plan(x.config())
+	slot := ""
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	for _, s := range p.slots {
 		if x.parked[s] == nil {
 			x.parked[s] = &parkedCall{c: c, l: l, by: by, since: x.now()}
-			go x.presenceSlot(s)
-			return s, true
+			slot = s
+			break
 		}
 	}
-	return "", false
+	x.mu.Unlock()
+	if slot == "" {
+		return "", false
+	}
+	x.presenceSlot(slot)
+	return slot, true
 }
 
 // parkRelease frees slot if call c holds it.

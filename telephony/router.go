@@ -50,6 +50,9 @@ type router struct {
 	// flashAborts: a hook flash of the party ends the ringing (a phone
 	// that consults and changes its mind); the outcome is causeFlash.
 	flashAborts bool
+	// onRinging is told when a dialled phone first rings (a SIP
+	// transferrer hears "180 Ringing" of its blind transfer); nil: nobody.
+	onRinging func()
 }
 
 // newRouter makes the routing object of call c for its party in.

@@ -86,9 +86,8 @@ func (r router) transferCheck(target, by string) (int, bool) {
 	}
 	switch e.Kind {
 	case dialplan.KindFeature:
-		if sp, ok := r.p.specials[target]; !ok || sp.kind != specialGroupPickup {
-			return 403, false
-		}
+		// A feature code acts for the phone that dials it (pickup, do not
+		// disturb, forwarding): nothing a transferred caller can use.
 		return 403, false
 	case dialplan.KindRoute, dialplan.KindEmergency:
 		if _, err := r.p.router.Select(target, r.p.classOfExt(by), r.p.isEmergency); err != nil {
@@ -174,13 +173,27 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 	cv.unhold(o)
 	sub := r.forParty(o, by)
 	sub.ringCap = r.recallTime()
+	sub.onRinging = func() {
+		if !toldFinal {
+			notify(t, 180)
+		}
+	}
+	// succeeded tells the transferrer and ends its leg: a phone that
+	// waits for the box's BYE instead of sending its own must not keep a
+	// leg that is in no bridge any more.
+	succeeded := func() {
+		final(200)
+		if !t.isEnded() {
+			t.hangup(channel.CauseNormal)
+		}
+	}
 	out, cause := sub.reachNumber(target)
 	switch {
 	case cause == causeGone:
-		final(200)
+		succeeded()
 		return nil, nil, true
 	case out != nil:
-		final(200)
+		succeeded()
 		return o, out, true
 	case sub.final(cause) || cause == channel.CauseNormal:
 		// The transferee hung up, or a destination kept it to its end.

@@ -22,7 +22,8 @@ import (
 // phone 101 and transfers it: to another domain (403, the call kept), to
 // an outside number its class forbids (NOTIFY 100, then 403), then to the
 // analog phone 102 (NOTIFY 100, then 200 once 102 answered). 101 and 102
-// then talk.
+// then talk. The box tells 301 that 102 rings (NOTIFY 180) and ends
+// 301's call itself once the transfer is done.
 func TestSIPpReferTransfer(t *testing.T) {
 	b := startBox(t, "")
 	secret := b.addSIPExtension(t, "301", "SIPp transferrer", false)
