@@ -111,7 +111,7 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.d == nil {
 			continue
 		}
-		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto, Hops: channel.NextHop(r.in.ch)}
+		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto, Hops: channel.NextHop(r.in.ch), Diversions: r.diverted}
 		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {
 			var de *channel.DialError

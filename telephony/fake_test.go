@@ -123,6 +123,8 @@ type fakeChannel struct {
 	info   channel.Info
 	events chan channel.Event
 	ep     fakeEndpoint
+	// req is what an outbound leg was dialled with.
+	req channel.Request
 
 	mu        sync.Mutex
 	ended     bool
@@ -217,6 +219,7 @@ func (d *fakeDialer) Dial(ctx context.Context, req channel.Request) (channel.Cha
 	d.count++
 	ch := newFakeChannel(channel.Info{ID: fmt.Sprintf("%s-out-%d", d.kind, d.count), Kind: d.kind,
 		Endpoint: req.Target, Direction: "out", Caller: req.Caller})
+	ch.req = req
 	d.legs <- ch
 	return ch, nil
 }

@@ -58,6 +58,10 @@ func (a featureApp) run(digits string) {
 		a.refuse(channel.CauseForbidden)
 		return
 	}
+	if fc.Kind == dialplan.Withhold {
+		a.withhold(arg)
+		return
+	}
 	if fc.Kind == dialplan.MailboxOwn || fc.Kind == dialplan.MailboxAny {
 		r.mailboxFeature(ext, fc) // *97, *98: voicemail.go
 		return
@@ -139,6 +143,21 @@ func (a featureApp) run(digits string) {
 	}
 	r.keypad(r.in).sayThrough(append(words, prompts.Goodbye)...)
 	r.hangupIn(channel.CauseNormal)
+}
+
+// withhold calls number with the caller's ID withheld (*67 and the
+// number): outside, the carrier is asked to hide it (SIP Privacy: id, an
+// analog line group's withhold prefix); inside, phones show "private".
+func (a featureApp) withhold(number string) {
+	r := a.r
+	if number == "" {
+		a.refuse(channel.CauseNotFound)
+		return
+	}
+	r.caller.Withheld = "P"
+	r.c.set(func(c *call) { c.callee = number })
+	r.log.Info("caller ID withheld on this call", "number", number)
+	r.finish(r.reachNumber(number))
 }
 
 // connectOrRefuse finishes a code that reaches someone (a pickup, an

@@ -348,7 +348,8 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("outbound route %s: %w", r.Name, err)
 		}
-		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: r.Name, Pattern: pat, Strip: r.Strip, Prepend: r.Prepend, Class: class, Via: r.Via})
+		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: r.Name, Pattern: pat, Strip: r.Strip, Prepend: r.Prepend, Class: class, Via: r.Via,
+			CallerID: dialplan.CallerID{Number: r.CallerID, Name: r.CallerName}, OverrideCallerID: r.OverrideCallerID})
 		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: r.Name})
 	}
 	if pre := cfg.System.OutsidePrefix; pre != "" {
@@ -501,6 +502,13 @@ func (p *plan) classify(digits string) dialState {
 	if digits != "" && !dialplan.IsDialString(digits) {
 		return dialInvalid
 	}
+	if rest, ok := p.withholding(digits); ok {
+		// *67 and a number: the number decides when dialling is done.
+		if rest == "" {
+			return dialIncomplete
+		}
+		return p.classify(rest)
+	}
 	st, _ := p.numbers.Lookup(digits)
 	switch st {
 	case dialplan.Complete:
@@ -514,6 +522,19 @@ func (p *plan) classify(digits string) dialState {
 		return dialInvalid
 	}
 	return dialIncomplete
+}
+
+// withholding splits digits that begin with the withhold code (*67 and
+// the number) into the number; false when they do not.
+func (p *plan) withholding(digits string) (string, bool) {
+	if !p.cfg.Numbering.FeatureCodes {
+		return "", false
+	}
+	fc, rest, ok := dialplan.SplitFeature(digits)
+	if !ok || fc.Kind != dialplan.Withhold {
+		return "", false
+	}
+	return rest, true
 }
 
 // classOf is the permission class of an extension: its rule's, else

@@ -50,6 +50,10 @@ type router struct {
 	// flashAborts: a hook flash of the party ends the ringing (a phone
 	// that consults and changes its mind); the outcome is causeFlash.
 	flashAborts bool
+	// diverted are the redirections the call went through, the most
+	// recent first (extensions by their numbers; presentation maps them
+	// to what the far end knows).
+	diverted []channel.Diversion
 	// onRinging is told when a dialled phone first rings (a SIP
 	// transferrer hears "180 Ringing" of its blind transfer); nil: nobody.
 	onRinging func()
@@ -249,7 +253,7 @@ func (r router) reachExtension(e *store.Extension) (*leg, channel.Cause) {
 	if ru.always.Kind != "" {
 		r.log.Debug("forwarding always", "extension", e.Number, "to", ru.always.String())
 		r.c.step("forwarded", nil, ru.always.String(), e.Number)
-		return sub.reach(ru.always)
+		return sub.diverting(e.Number, channel.DivertUnconditional).reach(ru.always)
 	}
 	var out *leg
 	cause := channel.CauseBusy
@@ -271,8 +275,9 @@ func (r router) reachExtension(e *store.Extension) (*leg, channel.Cause) {
 	cond := condition(cause)
 	if cond == dialplan.CondNoAnswer && len(ru.followMe) > 0 &&
 		(ru.FollowMeSchedule == "" || r.p.open(ru.FollowMeSchedule, r.x.now())) {
+		fm := sub.diverting(e.Number, channel.DivertFollowMe)
 		for _, step := range ru.followMe {
-			out, cause = sub.ringMember(step.d, step.ring)
+			out, cause = fm.ringMember(step.d, step.ring)
 			if out != nil || r.final(cause) {
 				return out, cause
 			}
@@ -280,11 +285,15 @@ func (r router) reachExtension(e *store.Extension) (*leg, channel.Cause) {
 		return nil, channel.CauseNoAnswer
 	}
 	var next dest
+	reason := channel.DivertUnavailable
 	switch cond {
 	case dialplan.CondBusy:
-		next = ru.busy
+		next, reason = ru.busy, channel.DivertBusy
+		if ru.DND {
+			reason = channel.DivertDND
+		}
 	case dialplan.CondNoAnswer:
-		next = ru.noAnswer
+		next, reason = ru.noAnswer, channel.DivertNoAnswer
 	case dialplan.CondUnavailable, dialplan.CondNoRoute:
 		next = ru.unavailable
 	}
@@ -293,7 +302,7 @@ func (r router) reachExtension(e *store.Extension) (*leg, channel.Cause) {
 	}
 	r.c.step("forwarded", nil, next.String(), e.Number)
 	sub.fwdBusy = cond == dialplan.CondBusy
-	return sub.reach(next)
+	return sub.diverting(e.Number, reason).reach(next)
 }
 
 // memberTargets are the legs of a group or follow-me member, labelled
@@ -469,18 +478,11 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 		r.log.Info("outside call refused", "number", number, "class", r.class, "err", err)
 		return nil, causeOf(err)
 	}
-	caller := r.caller
-	cid := dialplan.ApplyCallerID(p.router.CallerID, sel.Digits, dialplan.CallerID{Number: caller.Number, Name: caller.Name})
-	presented := caller
-	presented.Number, presented.Name = cid.Number, cid.Name
-	if cid.Withheld {
-		presented.Withheld = "P"
-	}
 	if sel.Emergency {
-		r.log.Warn("emergency call", "number", sel.Digits, "caller", caller.Number)
+		r.log.Warn("emergency call", "number", sel.Digits, "caller", r.caller.Number)
 	}
 	sub := r
-	sub.caller = presented
+	sub.caller, sub.diverted = r.presentation(sel.Route, sel.Digits)
 	best := channel.CauseCongestion // all lines busy
 	for _, via := range sel.Via {
 		if _, ok := p.trunks[via]; ok {
@@ -510,8 +512,14 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 			r.log.Info("line group at its call limit", "group", g.Name)
 			continue
 		}
+		digits := sel.Digits
+		if sub.caller.Withheld != "" && g.WithholdPrefix != "" && !sel.Emergency {
+			// An analog line withholds by the telco's code before the
+			// number (an emergency call never hides who calls).
+			digits = g.WithholdPrefix + digits
+		}
 		for _, line := range r.x.huntOrder(g) {
-			out, cause, _, dialFailed := sub.ringOut([]target{{d: r.x.analogDialer, target: "fxo@" + strconv.Itoa(line) + ":" + sel.Digits, number: sel.Digits}}, ringFor)
+			out, cause, _, dialFailed := sub.ringOut([]target{{d: r.x.analogDialer, target: "fxo@" + strconv.Itoa(line) + ":" + digits, number: sel.Digits}}, ringFor)
 			if out != nil {
 				r.x.usedLine(g.Name, line)
 				r.c.hold(release)
@@ -526,6 +534,54 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 		release()
 	}
 	return nil, best
+}
+
+// presentation works out what the far end of an outside call to digits
+// through route rt is shown: an office extension by its outbound caller
+// ID, else the route's, else ("") the carrier's own number; any other
+// caller (one whose call is forwarded out) as itself, so the forwarded
+// party sees who really calls; the route may override either, and the
+// caller-ID rules by prefix come last. The redirections the call went
+// through name extensions by their outbound numbers too.
+func (r router) presentation(rt dialplan.Route, digits string) (channel.CallerID, []channel.Diversion) {
+	p := r.p
+	shown := r.caller
+	outward := func(number string) (string, string, bool) {
+		e, ok := p.exts[number]
+		if number == "" || !ok {
+			return "", "", false
+		}
+		if e.OutboundCallerID != "" {
+			return e.OutboundCallerID, e.OutboundCallerName, true
+		}
+		return rt.CallerID.Number, rt.CallerID.Name, true
+	}
+	if n, name, ok := outward(shown.Number); ok {
+		shown.Number, shown.Name = n, name
+	}
+	if rt.OverrideCallerID && rt.CallerID.Number != "" {
+		shown.Number, shown.Name = rt.CallerID.Number, rt.CallerID.Name
+	}
+	cid := dialplan.ApplyCallerID(p.router.CallerID, digits, dialplan.CallerID{Number: shown.Number, Name: shown.Name})
+	shown.Number, shown.Name = cid.Number, cid.Name
+	if cid.Withheld {
+		shown.Withheld = "P"
+	}
+	var divs []channel.Diversion
+	for _, d := range r.diverted {
+		if n, _, ok := outward(d.Number); ok {
+			d.Number = n
+		}
+		divs = append(divs, d)
+	}
+	return shown, divs
+}
+
+// diverting is r for a call that ext sends on for reason (forwarding,
+// follow-me, a transfer), most recent redirection first.
+func (r router) diverting(ext, reason string) router {
+	r.diverted = append([]channel.Diversion{{Number: ext, Reason: reason}}, r.diverted...)
+	return r
 }
 
 // lineFault reports whether a leg that was dialled and then ended with

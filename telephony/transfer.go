@@ -70,6 +70,7 @@ func (r router) forParty(l *leg, by string) router {
 	sub.class = r.p.classOfExt(by)
 	sub.ringCap, sub.fwdBusy, sub.inQueue = 0, false, false
 	sub.hops = 0
+	sub.diverted = nil
 	return sub
 }
 
@@ -172,6 +173,11 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 	}
 	cv.unhold(o)
 	sub := r.forParty(o, by)
+	if by != "" {
+		// Sent on by an office phone: an outside target's provider sees
+		// which of its customer's numbers passed the caller on.
+		sub = sub.diverting(by, channel.DivertDeflection)
+	}
 	sub.ringCap = r.recallTime()
 	sub.onRinging = func() {
 		if !toldFinal {

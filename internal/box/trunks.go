@@ -30,6 +30,9 @@ func sipTrunks(cfg *store.Config) []sip.TrunkConfig {
 			CallerID:   t.OutboundCallerID(),
 			CallerName: t.CallerName,
 			MaxCalls:   t.MaxCalls,
+			// The store's names are the SIP layer's.
+			CallerIDHeader:  t.CallerIDHeader,
+			DiversionHeader: t.DiversionHeader,
 		})
 	}
 	return out

@@ -35,8 +35,35 @@ type CallerID struct {
 	Name   string `json:"name,omitempty"`
 	// Withheld: the caller asked for privacy ("P") or it is unavailable
 	// ("O"), as caller ID absence reasons say; empty when Number is valid.
+	// With "P" Number may still hold the real number, for a network
+	// trusted to hide it (SIP Privacy: id beside P-Asserted-Identity);
+	// whoever shows caller ID to a person shows "private".
 	Withheld string `json:"withheld,omitempty"`
 }
+
+// Diversion is one redirection a call went through before a leg was
+// dialled for it: Number (the redirecting party as the far end knows it;
+// "" the carrier's own number for the box) sent it on for Reason. A
+// provider accepts a forwarded call that shows its original caller when
+// it names a number of the provider's customer this way (SIP Diversion,
+// RFC 5806, or History-Info, RFC 7044).
+type Diversion struct {
+	Number string
+	// Reason is one of RFC 5806's: unconditional, user-busy, no-answer,
+	// unavailable, do-not-disturb, follow-me, deflection.
+	Reason string
+}
+
+// Diversion reasons.
+const (
+	DivertUnconditional = "unconditional"
+	DivertBusy          = "user-busy"
+	DivertNoAnswer      = "no-answer"
+	DivertUnavailable   = "unavailable"
+	DivertDND           = "do-not-disturb"
+	DivertFollowMe      = "follow-me"
+	DivertDeflection    = "deflection"
+)
 
 func (c CallerID) String() string {
 	switch {
@@ -238,6 +265,9 @@ type Request struct {
 	// inbound channel): a SIP leg carries it as Max-Forwards, so a call
 	// looping through a trunk ends (483) instead of spinning.
 	Hops HopLimit
+	// Diversions are the redirections that led here, the most recent
+	// first: forwarding and follow-me of office extensions.
+	Diversions []Diversion
 }
 
 // HopLimit is what is left of a request's hop limit (SIP's

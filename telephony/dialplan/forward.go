@@ -96,6 +96,9 @@ const (
 	// and call waiting on (Activate) or off.
 	DoNotDisturb FeatureKind = "dnd"
 	CallWaiting  FeatureKind = "call_waiting"
+	// Withhold, followed by a number, calls it with the caller ID
+	// withheld (this call only).
+	Withhold FeatureKind = "withhold"
 )
 
 // Forwarding reports whether the feature switches forwarding.
@@ -104,7 +107,8 @@ func (k FeatureKind) Forwarding() bool {
 }
 
 // FeatureCode is a code a user dials from an extension's phone to switch
-// its own forwarding, do-not-disturb or call waiting, or reach voicemail.
+// its own forwarding, do-not-disturb or call waiting, reach voicemail, or
+// withhold its caller ID on one call (*67 and the number).
 // A forwarding activation code is followed by the number to forward to
 // (ended by '#' or the inter-digit pause): *72 201.
 type FeatureCode struct {
@@ -114,7 +118,9 @@ type FeatureCode struct {
 }
 
 // TakesNumber reports whether a number follows the code.
-func (f FeatureCode) TakesNumber() bool { return f.Activate && f.Kind.Forwarding() }
+func (f FeatureCode) TakesNumber() bool {
+	return f.Activate && (f.Kind.Forwarding() || f.Kind == Withhold)
+}
 
 // FeatureCodes are the box's feature codes: the ones FreePBX uses by
 // default, which installers and users already know.
@@ -126,6 +132,7 @@ func FeatureCodes() []FeatureCode {
 		{"*97", MailboxOwn, false}, {"*98", MailboxAny, false},
 		{"*78", DoNotDisturb, true}, {"*79", DoNotDisturb, false},
 		{"*70", CallWaiting, true}, {"*71", CallWaiting, false},
+		{"*67", Withhold, true},
 	}
 }
 

@@ -120,8 +120,9 @@ type outCall struct {
 	timer  *time.Timer
 	// auth answers a 401/407 once (trunk calls: the provider challenges us).
 	auth *sipgo.DigestAuth
-	// privacy asks the provider to withhold our number (RFC 3323).
-	privacy bool
+	// identity adds a trunk call's identity headers to each INVITE
+	// (identity.go); nil: none.
+	identity func(*sip.Request)
 	// trunkNext are a trunk call's provider targets not tried yet.
 	trunkNext []Binding
 	// autoAnswer asks the phones to answer by themselves (autoanswer.go).
@@ -175,8 +176,8 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	if oc.privacy {
-		req.AppendHeader(sip.NewHeader("Privacy", "id"))
+	if oc.identity != nil {
+		oc.identity(req)
 	}
 	if oc.autoAnswer {
 		s.askAutoAnswer(req)

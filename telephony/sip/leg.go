@@ -726,10 +726,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.info.Dialled = req.Recipient.User
 	if tr != nil {
 		l.info.Endpoint = "trunk:" + tr.cfg.Name
-		l.info.Caller = channel.CallerID{Number: from.Address.User, Name: from.DisplayName}
-		if from.Address.User == "" || from.Address.User == "anonymous" {
-			l.info.Caller = channel.CallerID{Withheld: "P"}
-		}
+		l.info.Caller = trunkCaller(req) // identity.go
 		l.info.Dialled = trunkDID(req, tr)
 		user = "trunk:" + tr.cfg.Name
 	}

@@ -40,6 +40,11 @@ type TrunkConfig struct {
 	Peers []netip.Addr
 	// CallerID and CallerName are the From of outbound calls.
 	CallerID, CallerName string
+	// CallerIDHeader is where a call's own caller ID goes (IdentityFrom,
+	// the default; IdentityPAI; IdentityRPID; IdentityTrunk: nowhere);
+	// DiversionHeader how a forwarded call names who forwarded it
+	// (DiversionHeader, the default; HistoryInfoHeader; NoDiversionHeader).
+	CallerIDHeader, DiversionHeader string
 	// MaxCalls bounds concurrent calls both ways (0: no limit).
 	MaxCalls int
 }
@@ -196,7 +201,8 @@ func (s *Server) SetTrunks(cs []TrunkConfig) error {
 func equalTrunk(a, b TrunkConfig) bool {
 	return a.Name == b.Name && a.Register == b.Register && a.Host == b.Host && a.Transport == b.Transport && bytes.Equal(a.TLSCA, b.TLSCA) &&
 		a.Username == b.Username && a.AuthUser == b.AuthUser && a.Password == b.Password && a.Expires == b.Expires &&
-		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls
+		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls &&
+		a.CallerIDHeader == b.CallerIDHeader && a.DiversionHeader == b.DiversionHeader
 }
 
 // dropTrunkConnections closes the TCP or TLS connections to a removed or

@@ -54,6 +54,12 @@ type LineGroup struct {
 	// MaxCalls bounds concurrent outside calls through the group (0: as
 	// many as it has lines).
 	MaxCalls int `json:"max_calls,omitempty"`
+	// WithholdPrefix is the telco's code that withholds the caller ID on
+	// one call (*67 in North America, 141 in the UK, #31# on many
+	// others): dialled before the number when the call is to be
+	// withheld. Empty: an analog line cannot withhold, and the call goes
+	// out showing the line's number.
+	WithholdPrefix string `json:"withhold_prefix,omitempty"`
 }
 
 // OutboundRoute sends dialled numbers matching Pattern out through line
@@ -68,6 +74,14 @@ type OutboundRoute struct {
 	Class string `json:"class"`
 	// Via are line-group or trunk names in fallback order.
 	Via []string `json:"via"`
+	// CallerID (and CallerName) is the number the far end is shown for
+	// callers without an outbound caller ID of their own (an extension's
+	// outbound_caller_id); with OverrideCallerID for every caller. Empty:
+	// the carrier's own number (the trunk's caller_id). Caller-ID rules
+	// by prefix still apply afterwards.
+	CallerID         string `json:"caller_id,omitempty"`
+	CallerName       string `json:"caller_name,omitempty"`
+	OverrideCallerID bool   `json:"override_caller_id,omitempty"`
 }
 
 // CallerIDRule sets the caller ID of outside calls by destination prefix.

@@ -256,6 +256,15 @@ func TestDialPlanValidation(t *testing.T) {
 		{"forward caller id", func(c *Config) { c.ExtensionRules[0].ForwardCallerID = "mine" }, []string{"extension_rules[0].forward_caller_id"}, "caller or box"},
 		{"duration", func(c *Config) { c.CallLimits.MaxCallDurationS = 10 }, []string{"limits.max_call_duration_s"}, "60 to 86400"},
 		{"max calls", func(c *Config) { c.InboundRoutes[0].MaxCalls = -1 }, []string{"inbound_routes[0].max_calls"}, "0 (no limit) to 100"},
+		{"trunk identity headers", func(c *Config) { c.Trunks[0].CallerIDHeader = "p-asserted"; c.Trunks[0].DiversionHeader = "hi" },
+			[]string{"trunks[0].caller_id_header", "trunks[0].diversion_header"}, "must be from, pai, rpid or trunk"},
+		{"route caller id", func(c *Config) {
+			c.OutboundRoutes[0].CallerID = "+7-495"
+			c.OutboundRoutes[1].OverrideCallerID = true
+		}, []string{"outbound_routes[0].caller_id", "outbound_routes[1].override_caller_id"}, "digits"},
+		{"withhold prefix", func(c *Config) { c.LineGroups[0].WithholdPrefix = "67a" }, []string{"line_groups[0].withhold_prefix"}, "telco's code"},
+		{"extension outbound caller id", func(c *Config) { c.Extensions[0].OutboundCallerID = "495 111" },
+			[]string{"extensions[0].outbound_caller_id"}, "digits"},
 		{"caller id rule", func(c *Config) { c.CallerIDRules[0].Prefix = "8a"; c.CallerIDRules[0].Number = "+7-495" },
 			[]string{"caller_id_rules[0].prefix", "caller_id_rules[0].number"}, "digits"},
 		{"outside prefix vs short number", func(c *Config) { c.System.OutsidePrefix = "3" },

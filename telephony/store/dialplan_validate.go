@@ -252,6 +252,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			add(p+"hunt", "must be %s, %s or %s", HuntAscending, HuntDescending, HuntRoundRobin)
 		}
 		maxCalls(p+"max_calls", g.MaxCalls)
+		if g.WithholdPrefix != "" && (!dialplan.IsDialString(g.WithholdPrefix) || len(g.WithholdPrefix) > 6) {
+			add(p+"withhold_prefix", "must be 1 to 6 digits, * or # (the telco's code, such as *67 or 141)")
+		}
 	}
 
 	for i, r := range c.OutboundRoutes {
@@ -280,6 +283,15 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if !groups[g] && !trunks[g] {
 				add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
 			}
+		}
+		if r.CallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(r.CallerID, "+")) {
+			add(p+"caller_id", "must be digits (an optional leading +)")
+		}
+		if m := nameProblem(r.CallerName, false); m != "" {
+			add(p+"caller_name", "%s", m)
+		}
+		if r.OverrideCallerID && r.CallerID == "" {
+			add(p+"override_caller_id", "needs a caller_id to show instead")
 		}
 	}
 

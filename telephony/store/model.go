@@ -96,6 +96,12 @@ type Extension struct {
 	// RequireEncryption: this extension's SIP phones must use SIP over
 	// TLS and SRTP; its registrations and calls without them are refused.
 	RequireEncryption bool `json:"require_encryption,omitempty"`
+	// OutboundCallerID (and OutboundCallerName) is the number outside
+	// parties see on this extension's outside calls, typically its
+	// direct-dial number; empty: the outbound route's, else the
+	// carrier's own.
+	OutboundCallerID   string `json:"outbound_caller_id,omitempty"`
+	OutboundCallerName string `json:"outbound_caller_name,omitempty"`
 }
 
 // FXOLine configures one FXO port (a telco line).

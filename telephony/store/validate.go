@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"minipbx/telephony/dialplan"
+
 	// The box's root file system may carry no zoneinfo: embed the IANA
 	// database (~450 kB) so that time zones validate, and work, everywhere.
 	_ "time/tzdata"
@@ -162,6 +164,12 @@ func (v *validator) check(c *Config) []issue {
 			} else {
 				ports[e.FXSPort] = e.Number
 			}
+		}
+		if e.OutboundCallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(e.OutboundCallerID, "+")) {
+			add(ent, p, "outbound_caller_id", "must be digits (an optional leading +), the number outside parties see")
+		}
+		if m := nameProblem(e.OutboundCallerName, false); m != "" {
+			add(ent, p, "outbound_caller_name", "%s", m)
 		}
 	}
 	if len(wrongLength) > 0 {
