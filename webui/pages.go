@@ -583,6 +583,9 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 type callRow struct {
 	Rec                  store.CallRecord
 	Start, Duration, Who string
+	// Path is the call's parties and steps (callpath.go); nil for a
+	// record without them.
+	Path *callPath
 }
 
 type callsBody struct {
@@ -590,6 +593,7 @@ type callsBody struct {
 	NextBefore uint64
 	Paged      bool // not the newest page
 	TimeZone   string
+	Loc        *time.Location
 }
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
@@ -603,9 +607,9 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.location(r.Context())
-	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String()}
+	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String(), Loc: loc}
 	for _, rec := range p.Records {
-		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller}
+		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller, Path: recordPath(rec)}
 		if rec.CallerName != "" {
 			row.Who = fmt.Sprintf("%s (%s)", rec.Caller, rec.CallerName)
 		}
