@@ -231,3 +231,18 @@ func cleanText(s string) string {
 	}
 	return s
 }
+
+// CallRecord returns the record with ID id, or ErrNotFound.
+func (db *DB) CallRecord(id uint64) (CallRecord, error) {
+	var r CallRecord
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket([]byte(bucketCDR)).Get(cdrKey(id))
+		if raw == nil {
+			return fmt.Errorf("store: call record %d: %w", id, ErrNotFound)
+		}
+		var err error
+		r, err = db.decodeRecord(id, raw)
+		return err
+	})
+	return r, err
+}

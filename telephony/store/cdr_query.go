@@ -39,9 +39,10 @@ type CallQuery struct {
 	// the newest-first pages.
 	Before uint64
 
-	// Sort is start (default), duration, caller, callee or cost; within
-	// equal keys, by ID. Ascending reverses the default newest (or
-	// largest) first.
+	// Sort is id (the default: the order the calls ended in, as records
+	// are stored), start, duration, caller, callee or cost; within equal
+	// keys, by ID. Ascending reverses the default newest (or largest)
+	// first.
 	Sort      string
 	Ascending bool
 	// Offset and Limit choose the page (Limit 0: DefaultCallRecordsPage;
@@ -63,7 +64,7 @@ type CallPage struct {
 }
 
 // CallSorts are the valid CallQuery.Sort values.
-func CallSorts() []string { return []string{"start", "duration", "caller", "callee", "cost"} }
+func CallSorts() []string { return []string{"id", "start", "duration", "caller", "callee", "cost"} }
 
 // Bounds of a query's text.
 const maxQueryText = 64
@@ -151,9 +152,12 @@ func ParseCallQuery(v url.Values, loc *time.Location, extra ...string) (CallQuer
 			e.add("limit", "must be a whole number from 1 to %d", MaxCallRecordsPage)
 		}
 	}
-	if len(e.Fields) == 0 {
-		if err := q.Validate(); err != nil {
-			return q, err
+	// The rules on the values, for the parameters that parsed.
+	if v, ok := AsValidationError(q.Validate()); ok {
+		for _, f := range v.Fields {
+			if !slices.ContainsFunc(e.Fields, func(x FieldError) bool { return x.Field == f.Field }) {
+				e.Fields = append(e.Fields, f)
+			}
 		}
 	}
 	return q, e.err()
@@ -492,9 +496,11 @@ func (db *DB) SearchCallRecords(q CallQuery) (CallPage, error) {
 		hits := make([]hit, 0, min(MaxCallRecordRetention, tx.Bucket([]byte(bucketCDR)).Sequence()))
 		var arena []byte
 		err := db.scan(tx, m, func(s *summary) error {
-			h := hit{key: s.start, tie: s.id, id: s.id}
+			h := hit{key: int64(s.id), tie: s.id, id: s.id}
 			var text []byte // the tail is decoded for these sorts (needTail)
 			switch q.Sort {
+			case "start":
+				h.key = s.start
 			case "duration":
 				h.key = s.dur
 			case "cost":
