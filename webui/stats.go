@@ -366,7 +366,7 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 	}
 
 	q := statChart{ID: "queues", Title: fmt.Sprintf("Queue service level (answered within %d s)", cur.ServiceLevelS),
-		Head: []string{"queue", "offered", "answered", "answered_within", "abandoned", "timed_out", "service_level_pct", "avg_wait_answered_s", "avg_wait_all_s", "max_wait_s"},
+		Head:   []string{"queue", "offered", "answered", "answered_within", "abandoned", "timed_out", "service_level_pct", "avg_wait_answered_s", "avg_wait_all_s", "max_wait_s"},
 		Legend: []string{"service level %"}}
 	sl := series{Name: "service level %"}
 	var ql []string
@@ -428,8 +428,12 @@ func (s *Server) statsChartCSV(w http.ResponseWriter, r *http.Request, api bool)
 	fail(s.serviceError("statistics", err))
 }
 
-func (s *Server) statsChartCSVPage(w http.ResponseWriter, r *http.Request) { s.statsChartCSV(w, r, false) }
-func (s *Server) apiStatsChartCSV(w http.ResponseWriter, r *http.Request)  { s.statsChartCSV(w, r, true) }
+func (s *Server) statsChartCSVPage(w http.ResponseWriter, r *http.Request) {
+	s.statsChartCSV(w, r, false)
+}
+func (s *Server) apiStatsChartCSV(w http.ResponseWriter, r *http.Request) {
+	s.statsChartCSV(w, r, true)
+}
 
 // apiStatistics is GET /api/v1/statistics: the period's CallStats, and
 // with compare=previous the period before as "previous".
