@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"minipbx/telephony/store"
 	"minipbx/upgrade/backup"
 	"minipbx/upgrade/datadir"
 )
@@ -231,7 +230,7 @@ func runFactoryReset(e *env, args []string) error {
 			return err
 		}
 		// pbxd must not be running on it: the database lock tells.
-		if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
+		if _, err := os.Stat(datadir.Of(dir).Database()); err == nil {
 			o, err := openOffline(dir, true, e.stderr)
 			if err != nil {
 				return err

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,7 +184,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	// heard, deleted) goes to the exchange's MailboxChanged, which lights
 	// the lamps and tells the Voicemail page; changes come from calls and
 	// the web UI, so only once Run started and ex is set.
-	vm, err := voicemail.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "voicemail"), voicemail.Options{
+	layout := datadir.Of(c.DataDir)
+	vm, err := voicemail.Open(layout.Voicemail(), voicemail.Options{
 		Logger: log.With("part", "voicemail"),
 		OnChange: func(box string, newCount, heardCount int) {
 			if ex != nil {
@@ -209,6 +209,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Trunks:        b.trunkStatus,
 		OnConfig:      b.applyConfig,
 		Voicemail:     vm,
+		PromptDir:     layout.Prompts(),
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
 	}
@@ -221,7 +222,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts")})
+		Voicemail: vm, PromptDir: layout.Prompts()})
 	if err != nil {
 		return nil, err
 	}
