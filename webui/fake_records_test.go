@@ -219,3 +219,24 @@ func (f *fakeService) UpdateMail(ctx context.Context, m store.Mail) (store.Mail,
 	f.writes++
 	return m, nil
 }
+
+// fakeOutputs is the box's e-mail and SMDR output as the settings pages
+// see it.
+type fakeOutputs struct {
+	sent    []string // test messages' recipients
+	failing error
+}
+
+func (o *fakeOutputs) MailStatus() MailStatus {
+	return MailStatus{Queued: 2, LastError: "login: the server answered 535 5.7.8 Authentication credentials invalid", LastErrorTime: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+}
+func (o *fakeOutputs) SendTestMail(_ context.Context, m store.Mail, to string) error {
+	if o.failing != nil {
+		return o.failing
+	}
+	o.sent = append(o.sent, to)
+	return nil
+}
+func (o *fakeOutputs) SMDRStatus() []SMDRStatus {
+	return []SMDRStatus{{Output: "serial", Target: "/dev/ttyS1", Connected: false, LastError: "open /dev/ttyS1: no such file", Since: time.Now()}}
+}

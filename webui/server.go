@@ -47,12 +47,16 @@ type Options struct {
 	// Maintenance, when set, serves the Maintenance page and its API
 	// (upgrade, backup, restore, factory reset; see maintenance.go).
 	Maintenance Maintenance
+	// Outputs, when set, shows the e-mail and SMDR outputs' state and
+	// sends test messages (outputs.go).
+	Outputs Outputs
 }
 
 // Server is the web UI and REST API.
 type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
+	outputs   Outputs
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -112,6 +116,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		svc:        o.Service,
 		maint:      o.Maintenance,
+		outputs:    o.Outputs,
 		dataDir:    o.DataDir,
 		log:        o.Logger,
 		now:        o.Now,

@@ -21,11 +21,13 @@ import (
 	"minipbx/board/hw"
 	"minipbx/board/panel"
 	"minipbx/board/sim"
+	"minipbx/internal/mail"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
+	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 	"minipbx/upgrade"
@@ -81,6 +83,11 @@ type Box struct {
 	web     *webui.Server
 	diag    *diag.Runner
 	vm      *voicemail.Store // re-read after a restore (upgrade.go)
+	// The billing output and the e-mail (outputs.go); alarmedRun is the
+	// diagnostic run last mailed as an alarm.
+	smdr       *smdr.Manager
+	mail       *mail.Mailer
+	alarmedRun atomic.Uint64
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -190,6 +197,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		OnChange: func(box string, newCount, heardCount int) {
 			if ex != nil {
 				ex.MailboxChanged(box, newCount, heardCount)
+				b.voicemailChanged(box) // voicemail by e-mail
 			}
 		},
 	})
@@ -197,8 +205,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	if err := b.openOutputs(&cfg, layout); err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
-		Store:         b.db,
+		Store:         recordingStore{b.db, b},
 		BoardName:     b.board.Name(),
 		Ports:         b.portStatus,
 		Logger:        log.With("part", "exchange"),
@@ -228,7 +239,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
+		Maintenance: maintenance{b}, Outputs: outputs{b},
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -301,7 +312,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 10) // one per part: none may block on exit
+	results := make(chan result, 12) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -317,6 +328,8 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("smdr", b.smdr.Run)
+	start("mail", b.mail.Run)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -510,6 +523,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
+	b.outputsConfigured(cfg)
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {
