@@ -433,3 +433,15 @@ func (s *Server) apiUpdateBilling(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, billingJSON{Billing: out})
 }
+
+// mailboxEmailFields are a mailbox's e-mail fields on the voicemail
+// form (voicemail_form.go): prefix is the row's ("boxes[0]."), n its
+// number.
+func mailboxEmailFields(prefix string, n int, b store.Mailbox) []*field {
+	return []*field{
+		{ID: prefix + "email", Name: prefix + "email", Label: fmt.Sprintf("Mailbox %d: e-mail new messages to", n), Type: "email", Value: b.Email, MaxLength: 254,
+			Autocomplete: "off", Help: "Each new message is sent here with the recording attached (Settings → E-mail sets the server). Empty: none."},
+		{ID: prefix + "delete_after_email", Name: prefix + "delete_after_email", Label: fmt.Sprintf("Mailbox %d: delete messages once e-mailed", n), Type: "checkbox",
+			Checked: b.DeleteAfterEmail, Help: "The message leaves the mailbox (and the lamp goes off) once the mail server took it."},
+	}
+}
