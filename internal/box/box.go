@@ -7,6 +7,7 @@ package box
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,9 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// MailRoots check the mail server's certificate (nil: the system's
+	// roots; tests give their server's).
+	MailRoots *x509.CertPool
 }
 
 // Box is a running exchange with all its parts.

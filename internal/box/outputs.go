@@ -21,7 +21,8 @@ import (
 // openOutputs makes the SMDR manager and the mailer.
 func (b *Box) openOutputs(cfg *store.Config, layout datadir.Layout) error {
 	b.smdr = smdr.New(smdr.Options{Spool: b.db, Logger: b.log.With("part", "smdr"), Location: b.location})
-	m, err := mail.New(mail.Options{Queue: b.db, Spool: layout.MailSpool(), Voicemail: b.vm, Logger: b.log.With("part", "mail")})
+	m, err := mail.New(mail.Options{Queue: b.db, Spool: layout.MailSpool(), Voicemail: b.vm, Logger: b.log.With("part", "mail"),
+		RootCAs: b.cfg.MailRoots})
 	if err != nil {
 		return err
 	}

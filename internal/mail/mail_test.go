@@ -3,17 +3,11 @@ package mail
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
 	"io"
 	"math"
-	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -21,135 +15,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/mail/mailtest"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
-
-const (
-	user     = "pbx@example.com"
-	password = "s3cret-Mail-pass"
-)
-
-// server is a real SMTP server (go-smtp) that offers AUTH PLAIN only
-// after STARTTLS and keeps what it receives.
-type server struct {
-	t     *testing.T
-	srv   *smtp.Server
-	addr  string
-	roots *x509.CertPool
-
-	mu       sync.Mutex
-	received []received
-	logins   []string // "user tls" for each successful login
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-}
-
-func newServer(t *testing.T, addr string) *server {
-	t.Helper()
-	cert, roots := selfSigned(t)
-	s := &server{t: t, roots: roots}
-	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, c: c}, nil })
-	s.srv = smtp.NewServer(be)
-	s.srv.Domain = "localhost"
-	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	s.srv.AllowInsecureAuth = false
-	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
-	s.listen(addr)
-	return s
-}
-
-func (s *server) listen(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	srv := s.srv
-	go srv.Serve(ln)
-	s.t.Cleanup(func() { srv.Close() })
-}
-
-func (s *server) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.received...)
-}
-
-type session struct {
-	s      *server
-	c      *smtp.Conn
-	authed bool
-	from   string
-	to     []string
-}
-
-func (se *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (se *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, u, p string) error {
-		if u != user || p != password {
-			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
-		}
-		_, tlsOn := se.c.TLSConnectionState()
-		se.s.mu.Lock()
-		se.s.logins = append(se.s.logins, u+" tls="+strconv.FormatBool(tlsOn))
-		se.s.mu.Unlock()
-		se.authed = true
-		return nil
-	}), nil
-}
-func (se *session) Mail(from string, _ *smtp.MailOptions) error {
-	if !se.authed {
-		return smtp.ErrAuthRequired
-	}
-	se.from = from
-	return nil
-}
-func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	se.to = append(se.to, to)
-	return nil
-}
-func (se *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	se.s.mu.Lock()
-	se.s.received = append(se.s.received, received{se.from, se.to, b})
-	se.s.mu.Unlock()
-	return nil
-}
-func (se *session) Reset()        { se.from, se.to = "", nil }
-func (se *session) Logout() error { return nil }
-
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mail.test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(c)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
 
 // fixture is a mailer over a real database and voicemail store.
 type fixture struct {
@@ -159,7 +35,7 @@ type fixture struct {
 	cfg *store.Config
 }
 
-func newFixture(t *testing.T, srv *server, roots *x509.CertPool) *fixture {
+func newFixture(t *testing.T, srvAddr string, roots *x509.CertPool) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
@@ -171,11 +47,11 @@ func newFixture(t *testing.T, srv *server, roots *x509.CertPool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port, _ := net.SplitHostPort(srv.addr)
+	host, port, _ := net.SplitHostPort(srvAddr)
 	p, _ := strconv.Atoi(port)
 	c, _ := db.Config()
 	c.System.Name = "Office PBX"
-	c.Mail = store.Mail{Server: host, Port: p, Security: store.MailStartTLS, Username: user, Password: password, From: "Office PBX <" + user + ">",
+	c.Mail = store.Mail{Server: host, Port: p, Security: store.MailStartTLS, Username: mailtest.User, Password: mailtest.Password, From: "Office PBX <" + mailtest.User + ">",
 		AlarmsTo: []string{"admin@example.com"}, MissedCalls: []store.MissedCallNotice{{Extension: "101", To: "ann@example.com"}}}
 	c.Voicemail.Boxes = []store.Mailbox{{Extension: "101", PIN: "4826", Email: "ann@example.com", DeleteAfterEmail: true}}
 	if err := db.ImportConfig(c); err != nil {
@@ -223,8 +99,8 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // that plays the recorded tone, and the message is deleted from the
 // mailbox once the server took it.
 func TestVoicemailArrivesWithItsRecording(t *testing.T) {
-	srv := newServer(t, "127.0.0.1:0")
-	f := newFixture(t, srv, srv.roots)
+	srv := mailtest.Start(t, "127.0.0.1:0")
+	f := newFixture(t, srv.Addr, srv.Roots)
 	rec, err := f.vm.Create("101", channel.CallerID{Number: "5550100", Name: "Ivan Petrov"}, 60)
 	if err != nil {
 		t.Fatal(err)
@@ -240,18 +116,15 @@ func TestVoicemailArrivesWithItsRecording(t *testing.T) {
 	}
 	f.m.VoicemailChanged(f.cfg, "101") // the store's change callback
 	f.m.VoicemailChanged(f.cfg, "101") // told twice: mailed once
-	waitFor(t, "the message at the server", func() bool { return len(srv.messages()) == 1 })
-	got := srv.messages()[0]
-	if got.from != user || len(got.to) != 1 || got.to[0] != "ann@example.com" {
-		t.Errorf("envelope %s → %v", got.from, got.to)
+	waitFor(t, "the message at the server", func() bool { return len(srv.Messages()) == 1 })
+	got := srv.Messages()[0]
+	if got.From != mailtest.User || len(got.To) != 1 || got.To[0] != "ann@example.com" {
+		t.Errorf("envelope %s → %v", got.From, got.To)
 	}
-	srv.mu.Lock()
-	logins := srv.logins
-	srv.mu.Unlock()
-	if len(logins) != 1 || logins[0] != user+" tls=true" {
+	if logins := srv.Logins(); len(logins) != 1 || logins[0] != mailtest.User+" tls=true" {
 		t.Errorf("logins %v: want one, over TLS", logins)
 	}
-	m, err := mail.ReadMessage(bytes.NewReader(got.data))
+	m, err := mail.ReadMessage(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +191,7 @@ func TestUnreachableServerLosesNothing(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	f := newFixture(t, &server{addr: addr}, nil)
+	f := newFixture(t, addr, nil)
 	st := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	for i := range 3 {
 		r, err := f.db.AppendCallRecord(store.CallRecord{Start: st.Add(time.Duration(i) * time.Minute), End: st.Add(time.Duration(i)*time.Minute + 20*time.Second),
@@ -338,12 +211,12 @@ func TestUnreachableServerLosesNothing(t *testing.T) {
 		q, _ := f.db.MailQueue()
 		return len(q) == 4 && q[0].Attempts >= 2 && strings.Contains(f.m.Status().LastError, "connect")
 	})
-	srv := newServer(t, addr)
-	f.m.o.RootCAs = srv.roots
-	waitFor(t, "all four at the server", func() bool { return len(srv.messages()) == 4 })
+	srv := mailtest.Start(t, addr)
+	f.m.o.RootCAs = srv.Roots
+	waitFor(t, "all four at the server", func() bool { return len(srv.Messages()) == 4 })
 	subjects := map[string]int{}
-	for _, r := range srv.messages() {
-		m, _ := mail.ReadMessage(bytes.NewReader(r.data))
+	for _, r := range srv.Messages() {
+		m, _ := mail.ReadMessage(bytes.NewReader(r.Data))
 		s, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 		subjects[s]++
 	}
@@ -366,7 +239,7 @@ func TestUnreachableServerLosesNothing(t *testing.T) {
 		t.Errorf("test message: %v", err)
 	}
 	// Without STARTTLS on offer, nothing is sent in the clear.
-	plain := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: srv, c: c}, nil }))
+	plain := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return plainSession{}, nil }))
 	plain.AllowInsecureAuth = true
 	pln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go plain.Serve(pln)
@@ -400,3 +273,13 @@ func TestCompose(t *testing.T) {
 		t.Error("a bad sender accepted")
 	}
 }
+
+// plainSession is a server's session that takes anything, for a server
+// without STARTTLS.
+type plainSession struct{}
+
+func (plainSession) Reset()                               {}
+func (plainSession) Logout() error                        { return nil }
+func (plainSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (plainSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (plainSession) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
