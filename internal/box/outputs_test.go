@@ -145,4 +145,3 @@ func TestVoicemailByEmailAndSMDR(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
-
