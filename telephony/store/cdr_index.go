@@ -294,6 +294,9 @@ func (d *summaryReader) byte1() uint8 {
 
 func (d *summaryReader) bytes() []byte {
 	n := d.count(len(d.b))
+	if d.err == nil && n > len(d.b) { // the length's own bytes are gone now
+		d.err = errSummary
+	}
 	if d.err != nil {
 		return nil
 	}
