@@ -131,18 +131,11 @@ func (s *Server) statisticsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	b := statsBody{Form: s.statsForm(ctx, r.URL.Query()), Currency: s.currency(ctx)}
 	sq, err := s.parseStats(r)
-	if err != nil {
-		if fs, ok := fieldErrors(err); ok {
-			b.Form.applyErrors(fs)
-			b.Invalid = true
-			s.render(w, r, http.StatusBadRequest, "statistics", pageData{Title: "Statistics", Active: "statistics", Body: b})
-			return
-		}
-		herr := s.serviceError("statistics", err)
-		s.renderError(w, r, herr.status, herr.msg)
-		return
+	var cur store.CallStats
+	var prev *store.CallStats
+	if err == nil {
+		cur, prev, err = s.loadStats(ctx, sq)
 	}
-	cur, prev, err := s.loadStats(ctx, sq)
 	if err != nil {
 		if fs, ok := fieldErrors(err); ok {
 			b.Form.applyErrors(fs)

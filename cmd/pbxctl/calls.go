@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -108,24 +106,7 @@ func runCalls(e *env, args []string) error {
 	default:
 		return fmt.Errorf("calls: unknown connection")
 	}
-	if *out == "-" {
-		return write(e.stdout)
-	}
-	// Written beside the target and renamed: a failed export never
-	// leaves a truncated file that looks complete.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".pbxctl-calls-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("calls export: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), *out)
+	return writeOut(e, *out, "calls", write)
 }
 
 // flagNames turns the search's parameter names into pbxctl's flags

@@ -73,13 +73,13 @@ func TestCallsExportOnline(t *testing.T) {
 	var asked string
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pw, _ := r.BasicAuth(); pw != "pw" || r.URL.Path != "/api/v1/calls.csv" {
-			http.Error(w, "no", 401)
+			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
 		asked = r.URL.RawQuery
 		if r.URL.Query().Get("result") == "lost" {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(400)
+			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"error":"Bad search parameters.","fields":[{"field":"result","message":"\"lost\" is not one of answered, missed, busy, abandoned, failed"}]}`)
 			return
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/creack/pty"
 
 	"minipbx/dsp/audiofile"
-	"minipbx/internal/audiotest"
 	"minipbx/internal/mail/mailtest"
 	"minipbx/telephony/store"
 )
@@ -70,22 +69,7 @@ func TestVoicemailByEmailAndSMDR(t *testing.T) {
 	})
 	ctx := tctx(t, 90*time.Second)
 	caller := b.phone(t, "201", s201)
-	call, err := caller.Dial(ctx, "101")
-	if err != nil {
-		t.Fatalf("call to 101: %v", err)
-	}
-	ear := sipEar(call)
-	ear.start()
-	waitTone(t, "the beep", ear.got, 3, 30*time.Second)
-	tone := audiotest.Tone{Freq: 1000, Peak: 8000}
-	call.Send(tone.Fill)
-	time.Sleep(2 * time.Second)
-	call.Send(nil)
-	time.Sleep(300 * time.Millisecond)
-	if err := call.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rec := b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "voicemail" })
+	rec := b.leaveToneMessage(t, ctx, caller, "201", "101")
 
 	// The SMDR line of the call.
 	select {
