@@ -569,15 +569,6 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 	feature("999", "*73", channel.CauseForbidden)
 }
 
-// pathStore is a fake store that says where its database is, so that
-// prompt files are looked up beside it.
-type pathStore struct {
-	*fakeStore
-	path string
-}
-
-func (s pathStore) Path() string { return s.path }
-
 func TestVoiceMenus(t *testing.T) {
 	menu := store.Menu{Name: "main", Prompts: []store.Prompt{{Tone: "1000", MS: 200}, {File: "welcome.wav"}, {File: "missing.wav"}},
 		DigitTimeoutS: 1, Retries: 1, Keys: map[string]string{"1": "ext:202", "*": "group:sales"}, DefaultDestination: "ext:203"}
@@ -600,9 +591,9 @@ func TestVoiceMenus(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		st := pathStore{newFakeStore(cfg), filepath.Join(dir, "pbx.db")}
+		st := newFakeStore(cfg)
 		sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
-		x, err := New(Options{Store: st, SIP: sip, Analog: analog})
+		x, err := New(Options{Store: st, SIP: sip, Analog: analog, PromptDir: filepath.Join(dir, "prompts")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -612,7 +603,7 @@ func TestVoiceMenus(t *testing.T) {
 			defer cancel()
 			_ = x.Shutdown(ctx)
 		})
-		return &testBox{x: x, st: st.fakeStore, sip: sip, analog: analog}
+		return &testBox{x: x, st: st, sip: sip, analog: analog}
 	}
 	key := func(in *fakeChannel, d byte) { in.emit(channel.Event{Type: channel.EventDigit, Digit: d}) }
 

@@ -89,13 +89,8 @@ func (x *Exchange) speech(names ...string) (source, error) {
 	}, nil
 }
 
-// promptDir is where prompt files live: "prompts" beside the database.
-func (x *Exchange) promptDir() string {
-	if p, ok := x.store.(interface{ Path() string }); ok {
-		return filepath.Join(filepath.Dir(p.Path()), "prompts")
-	}
-	return ""
-}
+// promptDir is where prompt files live (Options.PromptDir).
+func (x *Exchange) promptDir() string { return x.promptDirPath }
 
 // maxPromptBytes bounds a prompt file read into memory: the longest
 // recording the Recordings page stores (10 minutes of μ-law,

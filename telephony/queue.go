@@ -128,11 +128,16 @@ func (a queueApp) run() (*leg, channel.Cause) {
 	vip := c.vip
 	c.mu.Unlock()
 	x.queueJoin(q.Name, c.id, vip)
+	// The visit the call record keeps: abandoned unless an agent took
+	// the call or the queue sent the caller on.
+	visit := store.QueueVisit{Queue: q.Name, Enter: x.now(), Outcome: store.QueueAbandoned}
 	left := false
 	leave := func() {
 		if !left {
 			left = true
 			x.queueLeave(q.Name, c.id)
+			visit.Leave = x.now()
+			c.set(func(c *call) { c.queues = append(c.queues, visit) })
 		}
 	}
 	defer leave()
@@ -179,6 +184,7 @@ func (a queueApp) run() (*leg, channel.Cause) {
 					dist.Answered(member, x.now())
 					c.set(func(c *call) { c.queue = q.Name })
 					c.hold(x.agentTaken(q.Name, member, time.Duration(q.WrapUpS)*time.Second))
+					visit.Outcome, visit.Agent = store.QueueAnswered, out.extension()
 					leave()
 					stop()
 					return out, 0
@@ -200,6 +206,7 @@ func (a queueApp) run() (*leg, channel.Cause) {
 		}
 	}
 	r.log.Info("queue wait over", "queue", q.Name)
+	visit.Outcome = store.QueueTimeout
 	leave()
 	stop()
 	if q.timeout.Kind != "" {

@@ -267,6 +267,7 @@ func (a *voicemailApp) leave(box string, busy bool) (*leg, channel.Cause) {
 		rec.Abort()
 	default:
 		log.Info("voicemail: message left", "id", msg.ID, "caller", caller.Number, "duration", msg.Duration, "end", end)
+		v.r.c.set(func(c *call) { c.voicemail = msg.Box + "/" + msg.ID })
 		if end != recHangup {
 			v.say(prompts.VMSaved, prompts.Goodbye)
 		}

@@ -214,14 +214,6 @@ func (s *Server) apiDeleteExtension(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// callsPage is the JSON page of call records.
-type callsPage struct {
-	Records []store.CallRecord `json:"records"`
-	// NextBefore is the value of "before" for the next (older) page;
-	// absent on the last page.
-	NextBefore uint64 `json:"next_before,omitempty"`
-}
-
 // parsePaging reads before= and limit= strictly.
 func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 	limit = defaultCallPage
@@ -240,35 +232,6 @@ func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 		limit = l
 	}
 	return before, limit, fields
-}
-
-func (s *Server) loadCalls(ctx context.Context, before uint64, limit int) (callsPage, error) {
-	recs, err := s.svc.CallRecords(ctx, before, limit)
-	if err != nil {
-		return callsPage{}, err
-	}
-	if recs == nil {
-		recs = []store.CallRecord{}
-	}
-	p := callsPage{Records: recs}
-	if len(recs) == limit && len(recs) > 0 && recs[len(recs)-1].ID > 1 {
-		p.NextBefore = recs[len(recs)-1].ID
-	}
-	return p, nil
-}
-
-func (s *Server) apiCalls(w http.ResponseWriter, r *http.Request) {
-	before, limit, fields := parsePaging(r.URL.Query())
-	if fields != nil {
-		writeError(w, &httpError{status: http.StatusBadRequest, msg: "Bad query parameters.", fields: fields})
-		return
-	}
-	p, err := s.loadCalls(r.Context(), before, limit)
-	if err != nil {
-		writeError(w, s.serviceError("call records", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {

@@ -101,13 +101,15 @@ var outboundRouteKind = &objectKind[store.OutboundRoute]{
 			{ID: "class", Name: "class", Label: "Permission needed", Type: "select", Options: classOptions(r.Class, false),
 				Help: "Only extensions with at least this permission class (Extension rules) may use the route. Emergency numbers always go through."},
 		}
-		return append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
+		fs = append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
 			"Line groups or SIP trunks tried in this order: if the first cannot take the call (every line busy, trunk down or full), the next. Set them up on their own pages.")...)
+		return append(fs, tariffFields(r.Tariff)...)
 	},
 	parse: func(v url.Values, p *formParser, r store.OutboundRoute) store.OutboundRoute {
 		r.Name, r.Pattern, r.Prepend, r.Class = p.str("name"), p.str("pattern"), p.str("prepend"), p.str("class")
 		r.Strip = p.num("strip", "strip", "the number of digits")
 		r.Via = parseRows("via", v, p)
+		r.Tariff = parseTariff(p)
 		return r
 	},
 }

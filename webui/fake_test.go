@@ -51,6 +51,7 @@ type fakeService struct {
 	plan      store.DialPlan
 	vm        fakeVoicemail  // fake_voicemail_test.go
 	rec       fakeRecordings // fake_recordings_test.go
+	callsQ    fakeRecords    // fake_records_test.go
 }
 
 func newFakeService() *fakeService {

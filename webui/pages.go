@@ -608,49 +608,6 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/extensions", http.StatusSeeOther)
 }
 
-// --- call history ---------------------------------------------------------------
-
-type callRow struct {
-	Rec                  store.CallRecord
-	Start, Duration, Who string
-	// Path is the call's parties and steps (callpath.go); nil for a
-	// record without them.
-	Path *callPath
-}
-
-type callsBody struct {
-	Rows       []callRow
-	NextBefore uint64
-	Paged      bool // not the newest page
-	TimeZone   string
-	Loc        *time.Location
-}
-
-func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
-	before, _, fields := parsePaging(r.URL.Query())
-	if fields != nil {
-		before = 0
-	}
-	p, err := s.loadCalls(r.Context(), before, defaultCallPage)
-	if err != nil {
-		s.renderServiceError(w, r, "call records", err)
-		return
-	}
-	loc := s.location(r.Context())
-	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String(), Loc: loc}
-	for _, rec := range p.Records {
-		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller, Path: recordPath(rec)}
-		if rec.CallerName != "" {
-			row.Who = fmt.Sprintf("%s (%s)", rec.Caller, rec.CallerName)
-		}
-		if !rec.Answer.IsZero() {
-			row.Duration = fmt.Sprintf("%d:%02d", rec.DurationS/60, rec.DurationS%60)
-		}
-		b.Rows = append(b.Rows, row)
-	}
-	s.render(w, r, http.StatusOK, "calls", pageData{Title: "Call history", Active: "calls", Body: b})
-}
-
 // --- settings ---------------------------------------------------------------------
 
 type settingsBody struct {

@@ -55,6 +55,9 @@ type Options struct {
 	// DefaultMaxCalls is the board's own figure of calls at once, which
 	// the settings page shows as what an empty max_calls means.
 	DefaultMaxCalls int
+	// Outputs, when set, shows the e-mail and SMDR outputs' state and
+	// sends test messages (outputs.go).
+	Outputs Outputs
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -74,6 +77,7 @@ const (
 type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
+	outputs   Outputs
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -137,6 +141,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		svc:       o.Service,
 		maint:     o.Maintenance,
+		outputs:   o.Outputs,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,

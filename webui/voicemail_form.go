@@ -78,6 +78,7 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 			&field{ID: p + "skip_pin", Name: p + "skip_pin", Label: fmt.Sprintf("Mailbox %d: no PIN from the owner's own phone", n), Type: "checkbox",
 				Checked: b.SkipPIN, Help: skipHelp},
 		)
+		fs = append(fs, mailboxEmailFields(p, n, b)...)
 	}
 	return fs
 }
@@ -103,7 +104,9 @@ func parseVoicemailForm(d *store.DialPlan, v url.Values, p *formParser) {
 		if pin != "" {
 			p.keepValue(fmt.Sprintf("boxes[%d].pin", len(d.Voicemail.Boxes)), pin)
 		}
-		d.Voicemail.Boxes = append(d.Voicemail.Boxes, store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != ""})
+		mb := store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != ""}
+		mb.Email, mb.DeleteAfterEmail = p.str(pf+"email"), v.Get(pf+"delete_after_email") != ""
+		d.Voicemail.Boxes = append(d.Voicemail.Boxes, mb)
 	}
 	keepPINs(&d.Voicemail, old)
 }

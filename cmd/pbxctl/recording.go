@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
+	"minipbx/upgrade/datadir"
 )
 
 // The API paths of the recordings (webui/recordings.go).
@@ -217,7 +217,7 @@ func (e *env) recordingBox() (*recordingBox, error) {
 // running box (package recordings); the database is only read, for the
 // dial plan (what plays each recording).
 func offlineRecordings(o *offline, data string) *recordingBox {
-	dir := recordings.New(filepath.Join(data, "prompts"))
+	dir := recordings.New(datadir.Of(data).Prompts())
 	cfg := func() (*store.Config, error) {
 		c, err := o.db.ExportConfig()
 		if err != nil {

@@ -8,13 +8,13 @@ package box
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,12 +23,14 @@ import (
 	"minipbx/board/hw"
 	"minipbx/board/panel"
 	"minipbx/board/sim"
+	"minipbx/internal/mail"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
+	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 	"minipbx/upgrade"
@@ -69,6 +71,9 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// MailRoots check the mail server's certificate (nil: the system's
+	// roots; tests give their server's).
+	MailRoots *x509.CertPool
 }
 
 // Box is a running exchange with all its parts.
@@ -89,6 +94,11 @@ type Box struct {
 	vm      *voicemail.Store // re-read after a restore (upgrade.go)
 	// encryption: the extensions that require TLS and SRTP (siptls.go).
 	encryption encryptionPolicy
+	// The billing output and the e-mail (outputs.go); alarmedRun is the
+	// diagnostic run last mailed as an alarm.
+	smdr       *smdr.Manager
+	mail       *mail.Mailer
+	alarmedRun atomic.Uint64
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -222,11 +232,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	// heard, deleted) goes to the exchange's MailboxChanged, which lights
 	// the lamps and tells the Voicemail page; changes come from calls and
 	// the web UI, so only once Run started and ex is set.
-	vm, err := voicemail.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "voicemail"), voicemail.Options{
+	layout := datadir.Of(c.DataDir)
+	vm, err := voicemail.Open(layout.Voicemail(), voicemail.Options{
 		Logger: log.With("part", "voicemail"),
 		OnChange: func(box string, newCount, heardCount int) {
 			if ex != nil {
 				ex.MailboxChanged(box, newCount, heardCount)
+				b.voicemailChanged(box) // voicemail by e-mail
 			}
 		},
 	})
@@ -234,9 +246,12 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	if err := b.openOutputs(&cfg, layout); err != nil {
+		return nil, err
+	}
 	// The recordings of calls: their alarms (a quota near full, a full
 	// disk) reach the log and the status page.
-	recs, err := callrec.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "calls"), callrec.Options{
+	recs, err := callrec.Open(layout.CallRecordings(), callrec.Options{
 		Logger: log.With("part", "callrec"),
 		OnAlarm: func(msg string) {
 			log.Warn("call recordings: " + msg)
@@ -250,7 +265,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	opts := telephony.Options{
 		Recordings:     recs,
-		Store:          b.db,
+		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
 		Ports:          b.portStatus,
 		Logger:         log.With("part", "exchange"),
@@ -261,6 +276,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Trunks:         b.trunkStatus,
 		OnConfig:       b.applyConfig,
 		Voicemail:      vm,
+		PromptDir:      layout.Prompts(),
 		SecurityAlarms: b.securityAlarms,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
@@ -276,13 +292,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts"), CallRecordings: recs})
+		Voicemail: vm, PromptDir: layout.Prompts(), CallRecordings: recs})
 	if err != nil {
 		return nil, err
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls,
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b},
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -355,7 +371,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 10) // one per part: none may block on exit
+	results := make(chan result, 12) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -372,6 +388,8 @@ func (b *Box) Run(ctx context.Context) error {
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
 	start("memory", b.scavenge)
+	start("smdr", b.smdr.Run)
+	start("mail", b.mail.Run)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -583,6 +601,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
 	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
+	b.outputsConfigured(cfg)
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

@@ -51,7 +51,10 @@ func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, readDialPlan(tx, schema, &c)
+	if err := readDialPlan(tx, schema, &c); err != nil {
+		return c, err
+	}
+	return c, readSettings(tx, schema, &c)
 }
 
 // writeConfig makes the configuration buckets hold exactly c, writing only
@@ -80,6 +83,9 @@ func writeConfig(tx *bbolt.Tx, c Config) error {
 	}
 	if err := writeDialPlan(tx, &c); err != nil {
 		return fmt.Errorf("write %s: %w", bucketDialPlan, err)
+	}
+	if err := writeSections(tx, bucketSettings, settingsSections(&c)); err != nil {
+		return fmt.Errorf("write %s: %w", bucketSettings, err)
 	}
 	return nil
 }
@@ -176,6 +182,7 @@ func cloneConfig(c Config) Config {
 	c.Extensions = slices.Clone(c.Extensions)
 	c.FXOLines = slices.Clone(c.FXOLines)
 	cloneDialPlan(&c)
+	cloneSettings(&c)
 	return c
 }
 

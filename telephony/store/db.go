@@ -108,6 +108,9 @@ type DB struct {
 	// every spoolRetry.
 	spool      cdrSpool
 	spoolRetry time.Duration
+	// indexed: the call records' indexes are whole (always after a
+	// read-write open; a file opened read-only may predate them).
+	indexed bool
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -192,6 +195,16 @@ func Open(path string, o Options) (*DB, error) {
 			return nil, &OpenError{Path: path, Reason: fmt.Sprintf("migrating from schema %d", db.schema), Err: err}
 		}
 	}
+	if !o.ReadOnly {
+		if err := db.ensureIndex(); err != nil {
+			_ = b.Close()
+			return nil, &OpenError{Path: path, Reason: "indexing the call records", Err: err}
+		}
+	}
+	_ = db.bolt.View(func(tx *bbolt.Tx) error {
+		db.indexed = indexWhole(tx)
+		return nil
+	})
 	if err := db.setupLimits(o.Limits); err != nil {
 		_ = b.Close()
 		return nil, &OpenError{Path: path, Reason: "saving the board's port counts", Err: err}

@@ -82,6 +82,9 @@ type OutboundRoute struct {
 	CallerID         string `json:"caller_id,omitempty"`
 	CallerName       string `json:"caller_name,omitempty"`
 	OverrideCallerID bool   `json:"override_caller_id,omitempty"`
+	// Tariff prices the calls that take this route (billing.go); zero:
+	// they cost nothing.
+	Tariff Tariff `json:"tariff,omitzero"`
 }
 
 // CallerIDRule sets the caller ID of outside calls by destination prefix.
@@ -310,14 +313,8 @@ type CallLimits struct {
 const bucketDialPlan = "dialplan"
 
 // dialPlanSections lists each section with its key, for read and write.
-func dialPlanSections(c *Config) []struct {
-	key string
-	ptr any
-} {
-	return []struct {
-		key string
-		ptr any
-	}{
+func dialPlanSections(c *Config) []section {
+	return []section{
 		{"numbering", &c.Numbering},
 		{"line_groups", &c.LineGroups},
 		{"outbound_routes", &c.OutboundRoutes},
@@ -346,18 +343,8 @@ func dialPlanSections(c *Config) []struct {
 
 // readDialPlan reads the dial-plan sections into c.
 func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		return nil
-	}
-	for _, s := range dialPlanSections(c) {
-		raw := b.Get([]byte(s.key))
-		if raw == nil {
-			continue
-		}
-		if err := decodeValue("dialplan."+s.key, raw, schema, s.ptr); err != nil {
-			return &valueError{bucketDialPlan, s.key, err}
-		}
+	if err := readSections(tx, bucketDialPlan, schema, dialPlanSections(c)); err != nil {
+		return err
 	}
 	normalizeDialPlan(c)
 	return nil
@@ -366,28 +353,7 @@ func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
 // writeDialPlan makes the dial-plan bucket hold exactly c's sections,
 // leaving a database without a dial plan untouched when c has none.
 func writeDialPlan(tx *bbolt.Tx, c *Config) error {
-	want := map[string][]byte{}
-	for _, s := range dialPlanSections(c) {
-		if isEmptySection(s.ptr) {
-			continue
-		}
-		b, err := encodeValue(s.ptr)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", s.key, err)
-		}
-		want[s.key] = b
-	}
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		if len(want) == 0 {
-			return nil
-		}
-		var err error
-		if b, err = tx.CreateBucket([]byte(bucketDialPlan)); err != nil {
-			return err
-		}
-	}
-	return syncBucket(b, want)
+	return writeSections(tx, bucketDialPlan, dialPlanSections(c))
 }
 
 // isEmptySection reports whether a section holds nothing (an empty list

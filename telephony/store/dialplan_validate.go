@@ -279,6 +279,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		if len(r.Via) == 0 {
 			add(p+"via", "needs at least one line group or trunk")
 		}
+		checkTariff(p+"tariff.", r.Tariff, add)
 		for j, g := range r.Via {
 			if !groups[g] && !trunks[g] {
 				add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)

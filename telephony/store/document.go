@@ -84,7 +84,7 @@ func DecodeConfig(r io.Reader) (Config, error) {
 		switch k {
 		case "version", "system", "extensions", "fxo_lines":
 		default:
-			if !slices.Contains(DialPlanSections(), k) {
+			if !slices.Contains(DialPlanSections(), k) && !slices.Contains(SettingsSections(), k) {
 				v.add(k, "unknown field")
 			}
 		}
@@ -97,6 +97,7 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	decodeList(top["extensions"], "extensions", &c.Extensions, v)
 	decodeList(top["fxo_lines"], "fxo_lines", &c.FXOLines, v)
 	decodeDialPlan(top, &c, v)
+	decodeSettings(top, &c, v)
 	if len(c.Extensions) > MaxExtensions {
 		v.add("extensions", "at most %d extensions", MaxExtensions)
 	}

@@ -49,6 +49,12 @@ type Config struct {
 	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
 	// Recording says which calls are recorded (features.go).
 	Recording CallRecording `json:"call_recording,omitzero"`
+
+	// What the box tells the outside world about its calls
+	// (settings.go): the currency of call costs and the SMDR billing
+	// output; the SMTP server and the e-mail notices.
+	Billing Billing `json:"billing,omitzero"`
+	Mail    Mail    `json:"mail,omitzero"`
 }
 
 // System holds box-wide settings.
@@ -149,7 +155,52 @@ type CallRecord struct {
 	Path []CallStep `json:"path,omitempty"`
 	// Recording is the ID of the call's recording ("" none).
 	Recording string `json:"recording,omitempty"`
+
+	// What the records' search, statistics and billing need (cdr_query.go).
+
+	// Direction is in (the caller came from a line or trunk), out (an
+	// extension called a line or trunk) or internal. The store derives
+	// it from the legs when the exchange leaves it empty.
+	Direction string `json:"direction,omitempty"`
+	// Result is the disposition as the statistics count it: answered,
+	// missed, busy, abandoned or failed (ResultOf). The store fills it.
+	Result string `json:"result,omitempty"`
+	// Route is the outbound route whose pattern the dialled number
+	// matched (set by the exchange when it took one); its tariff prices
+	// the call.
+	Route string `json:"route,omitempty"`
+	// Cost is the call's price by its route's tariff, computed by the
+	// store when the record is stored (zero: no tariff, or free).
+	Cost Money `json:"cost,omitzero"`
+	// Queues are the queues the caller waited in, in order.
+	Queues []QueueVisit `json:"queues,omitempty"`
+	// Voicemail is the message the caller left, "MAILBOX/ID" (the
+	// voicemail store's names), if any.
+	Voicemail string `json:"voicemail,omitempty"`
 }
+
+// QueueVisit is one wait of a caller in a queue: from when the caller
+// joined it to when an agent answered, the caller hung up, or the queue
+// sent the caller on.
+type QueueVisit struct {
+	// Queue is the queue's name.
+	Queue string    `json:"queue"`
+	Enter time.Time `json:"enter"`
+	Leave time.Time `json:"leave"`
+	// Outcome is answered (an agent took the call), abandoned (the
+	// caller hung up while waiting) or timeout (the queue sent the
+	// caller on: its wait bound, no agent, an exit key).
+	Outcome string `json:"outcome"`
+	// Agent is the extension that answered, if one did.
+	Agent string `json:"agent,omitempty"`
+}
+
+// Queue visit outcomes.
+const (
+	QueueAnswered  = "answered"
+	QueueAbandoned = "abandoned"
+	QueueTimeout   = "timeout"
+)
 
 // CallLeg is one party of a call.
 type CallLeg struct {
@@ -157,8 +208,10 @@ type CallLeg struct {
 	Name string `json:"name"`
 	// Number is the party's number where known (an extension, an
 	// outside caller's number, a dialled number).
-	Number string    `json:"number,omitempty"`
-	Start  time.Time `json:"start"`
+	Number string `json:"number,omitempty"`
+	// Extension is the extension whose phone the leg is, if it is one.
+	Extension string    `json:"extension,omitempty"`
+	Start     time.Time `json:"start"`
 	// Answer is when the party answered or took the call (zero: never).
 	Answer time.Time `json:"answer,omitzero"`
 	End    time.Time `json:"end"`

@@ -182,6 +182,7 @@ func (v *validator) check(c *Config) []issue {
 			s.OutsidePrefix, strings.Join(firstN(prefixClash, 5), ", "))
 	}
 
+	checkSettings(c, numbers, add)
 	v.checkDialPlan(c, func(path, format string, args ...any) {
 		out = append(out, issue{entity: entityDialPlan, path: path, field: path, msg: fmt.Sprintf(format, args...)})
 	})
