@@ -166,6 +166,34 @@ func (v *validator) check(c *Config) []issue {
 			s.OutsidePrefix, strings.Join(firstN(prefixClash, 5), ", "))
 	}
 
+	// FXS ports' settings.
+	fxsSeen := map[int]bool{}
+	for i, fp := range c.FXSPorts {
+		ent := fmt.Sprintf("fxs:%d", fp.Port)
+		p := fmt.Sprintf("fxs_ports[%d].", i)
+		if fp.Port < 1 || fp.Port > v.limits.FXSPorts {
+			add(ent, p, "port", "no FXS port %d on this box (it has %s)", fp.Port, portRange(v.limits.FXSPorts))
+		} else if fxsSeen[fp.Port] {
+			add(ent, p, "port", "FXS port %d is configured twice", fp.Port)
+		}
+		fxsSeen[fp.Port] = true
+		minOK := fp.FlashMinMS == 0 || fp.FlashMinMS >= MinFlashMinMS && fp.FlashMinMS <= MaxFlashMinMS
+		maxOK := fp.FlashMaxMS == 0 || fp.FlashMaxMS >= MinFlashMaxMS && fp.FlashMaxMS <= MaxFlashMaxMS
+		if !minOK {
+			add(ent, p, "flash_min_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMinMS, MinFlashMinMS, MaxFlashMinMS)
+		}
+		if !maxOK {
+			add(ent, p, "flash_max_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMaxMS, MinFlashMaxMS, MaxFlashMaxMS)
+		}
+		if lo, hi := fp.FlashWindow(); minOK && maxOK && hi-lo < MinFlashWindowMS {
+			field := "flash_max_ms"
+			if fp.FlashMaxMS == 0 {
+				field = "flash_min_ms"
+			}
+			add(ent, p, field, "the flash window %d-%d ms is too narrow: the maximum must exceed the minimum by at least %d ms", lo, hi, MinFlashWindowMS)
+		}
+	}
+
 	v.checkDialPlan(c, func(path, format string, args ...any) {
 		out = append(out, issue{entity: entityDialPlan, path: path, field: path, msg: fmt.Sprintf(format, args...)})
 	})
