@@ -151,6 +151,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.doNotDisturb(&cfg)
 	b.sip, err = sip.New(sip.Config{
 		Addr:        anyHost(c.SIPAddr),
 		Realm:       realm(&cfg),
@@ -211,6 +212,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Voicemail:     vm,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
+		// Music-on-hold classes played live from an analog port.
+		LiveAudio: b.analog.LiveAudio,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -505,6 +508,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
+	b.doNotDisturb(cfg)
 	b.diag.Reschedule() // the schedule or the time zone may have changed
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
@@ -531,6 +535,11 @@ func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall fu
 	for _, l := range cfg.FXOLines {
 		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled,
 			AnswerAfterRings: l.AnswerAfterRings, AnswerOnReversal: l.AnswerOnReversal})
+	}
+	for _, p := range cfg.FXSPorts {
+		lo, hi := p.FlashWindow()
+		ac.FXS = append(ac.FXS, analog.FXSConfig{Port: p.Port,
+			FlashMin: time.Duration(lo) * time.Millisecond, FlashMax: time.Duration(hi) * time.Millisecond})
 	}
 	return ac
 }
