@@ -280,11 +280,11 @@ func TestAttendedTransferByFlash(t *testing.T) {
 	if err := line.WaitReleased(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r = b.waitRecord(t, func(r store.CallRecord) bool {
-		return r.Source == "fxo:1" && findStep(r, "consulted", "", "", "") && r.ID != 0
-	})
-	if findStep(r, "transferred", "", "", "") || r.Destination != "fxs:1" && r.Destination != "fxs:2" {
-		t.Errorf("consultation abandoned by a flash: destination %s, path %s", r.Destination, pathString(r))
+	first := r.ID
+	r = b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && r.ID > first })
+	if !findStep(r, "consulted", "fxs:2", "102", "101") || findStep(r, "transferred", "", "", "") ||
+		!legAnswered(r, "fxs:1") || !legAnswered(r, "fxs:2") {
+		t.Errorf("consultation abandoned by a flash: path %s", pathString(r))
 	}
 }
 
