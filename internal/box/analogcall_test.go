@@ -123,6 +123,16 @@ func legAnswered(r store.CallRecord, name string) bool {
 	return false
 }
 
+// lineRecord waits for telco line 1 to be released (its call is over)
+// and for the record of that call that satisfies ok.
+func lineRecord(ctx context.Context, t *testing.T, b *testBox, line *sim.Line, ok func(store.CallRecord) bool) store.CallRecord {
+	t.Helper()
+	if err := line.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && ok(r) })
+}
+
 // pathString is a record's path for failure messages.
 func pathString(r store.CallRecord) string {
 	var b strings.Builder
@@ -147,11 +157,13 @@ func telcoCall(ctx context.Context, t *testing.T, b *testBox) (*sim.Line, *sim.P
 	return line, ph1
 }
 
-// callFeatures sets the in-call features' times short for a test, and
-// gives FXS port 1 a hook-flash window that the default would not have
-// (a 900 ms flash would be a hang-up by default).
-func callFeatures(t *testing.T, b *testBox, edit func(c *store.Config)) {
+// featureBox starts a box whose in-call features' times are short for a
+// test, and whose FXS port 1 has a hook-flash window that the default
+// would not have (a 900 ms flash would be a hang-up by default); edit
+// changes more. It returns the box and a context for the test's d.
+func featureBox(t *testing.T, d time.Duration, edit func(c *store.Config)) (*testBox, context.Context) {
 	t.Helper()
+	b := startBox(t, "")
 	b.importDialPlan(t, func(c *store.Config) {
 		c.Features.TransferRecallS = 6
 		c.Features.ParkTimeoutS = 10
@@ -160,6 +172,7 @@ func callFeatures(t *testing.T, b *testBox, edit func(c *store.Config)) {
 			edit(c)
 		}
 	})
+	return b, tctx(t, d)
 }
 
 // longFlash is inside FXS port 1's configured window (250-1200 ms) and
@@ -174,9 +187,7 @@ const longFlash = 900 * time.Millisecond
 // the 6 s recall time (the caller hears ringback meanwhile), and the call
 // rings 101 back.
 func TestBlindTransferByFlash(t *testing.T) {
-	b := startBox(t, "")
-	callFeatures(t, b, nil)
-	ctx := tctx(t, 90*time.Second)
+	b, ctx := featureBox(t, 90*time.Second, nil)
 	ph2 := b.Sim().Phone(2)
 
 	line, ph1 := telcoCall(ctx, t, b)
@@ -188,10 +199,7 @@ func TestBlindTransferByFlash(t *testing.T) {
 	waitHears(t, "the caller hears 102", lineEar(line), phone2Hz, 5*time.Second)
 	ph2.Talk(nil)
 	ph2.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && legAnswered(r, "fxs:2") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return legAnswered(r, "fxs:2") })
 	if !findStep(r, "answered", "fxs:1", "", "") || !findStep(r, "held", "fxo:1", "", "101") ||
 		!findStep(r, "transferred", "fxo:1", "102", "101") || r.Destination != "fxs:2" || r.Disposition != "answered" {
 		t.Errorf("blind transfer record: destination %s, disposition %s, path %s", r.Destination, r.Disposition, pathString(r))
@@ -223,10 +231,7 @@ func TestBlindTransferByFlash(t *testing.T) {
 	}
 	waitHears(t, "101 talks to the caller again", phoneEar(ph1), callerHz, 5*time.Second)
 	ph1.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r = b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && findStep(r, "recalled", "", "", "") })
+	r = lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return findStep(r, "recalled", "", "", "") })
 	if !findStep(r, "transferred", "fxo:1", "102", "101") || !findStep(r, "recalled", "fxo:1", "101", "") || r.Destination != "fxs:1" {
 		t.Errorf("recall record: destination %s, path %s", r.Destination, pathString(r))
 	}
@@ -237,9 +242,7 @@ func TestBlindTransferByFlash(t *testing.T) {
 // again, but 101 flashes during the consultation instead: 102 is
 // released and 101 is back with the caller.
 func TestAttendedTransferByFlash(t *testing.T) {
-	b := startBox(t, "")
-	callFeatures(t, b, nil)
-	ctx := tctx(t, 90*time.Second)
+	b, ctx := featureBox(t, 90*time.Second, nil)
 	ph2 := b.Sim().Phone(2)
 
 	line, ph1 := telcoCall(ctx, t, b)
@@ -254,10 +257,7 @@ func TestAttendedTransferByFlash(t *testing.T) {
 	ph1.OnHook()
 	waitHears(t, "102 talks to the caller after 101 hung up", phoneEar(ph2), callerHz, 5*time.Second)
 	ph2.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && legAnswered(r, "fxs:2") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return legAnswered(r, "fxs:2") })
 	if !findStep(r, "consulted", "fxs:2", "102", "101") || !findStep(r, "transferred", "fxo:1", "fxs:2", "101") || r.Destination != "fxs:2" {
 		t.Errorf("attended transfer record: destination %s, path %s", r.Destination, pathString(r))
 	}
@@ -277,11 +277,8 @@ func TestAttendedTransferByFlash(t *testing.T) {
 	}
 	ph2.OnHook()
 	ph1.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
 	first := r.ID
-	r = b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && r.ID > first })
+	r = lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return r.ID > first })
 	if !findStep(r, "consulted", "fxs:2", "102", "101") || findStep(r, "transferred", "", "", "") ||
 		!legAnswered(r, "fxs:1") || !legAnswered(r, "fxs:2") {
 		t.Errorf("consultation abandoned by a flash: path %s", pathString(r))
@@ -318,9 +315,7 @@ func lineEarNow(t *testing.T, line *sim.Line, d time.Duration) []int16 {
 // and not itself: the levels of the three frequencies are fitted in what
 // each one hears.
 func TestThreeWayFromAnalogPhone(t *testing.T) {
-	b := startBox(t, "")
-	callFeatures(t, b, nil)
-	ctx := tctx(t, 90*time.Second)
+	b, ctx := featureBox(t, 90*time.Second, nil)
 	ph2 := b.Sim().Phone(2)
 
 	line, ph1 := telcoCall(ctx, t, b)
@@ -367,10 +362,7 @@ func TestThreeWayFromAnalogPhone(t *testing.T) {
 	b.waitPortIdle(t, 0)
 	waitHears(t, "102 with the caller after 101 left", phoneEar(ph2), callerHz, 5*time.Second)
 	ph2.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && legAnswered(r, "fxs:2") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return legAnswered(r, "fxs:2") })
 	if !findStep(r, "three-way", "fxs:2", "102", "101") || !findStep(r, "conference", "fxo:1", "fxs:2", "101") ||
 		!findStep(r, "left", "fxs:1", "", "") {
 		t.Errorf("three-way record: path %s", pathString(r))
@@ -382,9 +374,7 @@ func TestThreeWayFromAnalogPhone(t *testing.T) {
 // heard); 102 dials 701 and talks to the caller. Parked again and left,
 // the call rings 101 back after the 10 s park time.
 func TestParkByFlash(t *testing.T) {
-	b := startBox(t, "")
-	callFeatures(t, b, nil)
-	ctx := tctx(t, 120*time.Second)
+	b, ctx := featureBox(t, 120*time.Second, nil)
 	ph2 := b.Sim().Phone(2)
 
 	line, ph1 := telcoCall(ctx, t, b)
@@ -407,10 +397,7 @@ func TestParkByFlash(t *testing.T) {
 	}
 	waitHears(t, "102 took the parked call", phoneEar(ph2), callerHz, 10*time.Second)
 	ph2.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && findStep(r, "retrieved", "", "", "") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return findStep(r, "retrieved", "", "", "") })
 	if !findStep(r, "parked", "fxo:1", "701", "101") || !findStep(r, "retrieved", "fxs:2", "701", "102") || r.Destination != "fxs:2" {
 		t.Errorf("park and retrieve record: destination %s, path %s", r.Destination, pathString(r))
 	}
@@ -429,11 +416,8 @@ func TestParkByFlash(t *testing.T) {
 	}
 	waitHears(t, "101 with the caller again", phoneEar(ph1), callerHz, 5*time.Second)
 	ph1.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r = b.waitRecord(t, func(r store.CallRecord) bool {
-		return r.Source == "fxo:1" && findStep(r, "parked", "", "", "") && findStep(r, "recalled", "", "", "")
+	r = lineRecord(ctx, t, b, line, func(r store.CallRecord) bool {
+		return findStep(r, "parked", "", "", "") && findStep(r, "recalled", "", "", "")
 	})
 	if !findStep(r, "recalled", "fxo:1", "101", "") || r.Destination != "fxs:1" {
 		t.Errorf("park timeout record: destination %s, path %s", r.Destination, pathString(r))
@@ -584,10 +568,7 @@ func TestCallWaitingOnAnalogPhone(t *testing.T) {
 	answerAnalog(ctx, t, ph1, "5551234", "101 rung again for the held caller")
 	waitHears(t, "101 with the held telco caller", phoneEar(ph1), callerHz, 5*time.Second)
 	ph1.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && findStep(r, "waiting", "", "", "") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return findStep(r, "waiting", "", "", "") })
 	if !findStep(r, "waiting", "", "101", "") || !findStep(r, "answered", "fxs:1", "", "call waiting") ||
 		!findStep(r, "recalled", "fxo:1", "fxs:1", "") || r.Destination != "fxs:1" {
 		t.Errorf("call waiting record: destination %s, path %s", r.Destination, pathString(r))
@@ -606,7 +587,8 @@ func TestCallWaitingOnAnalogPhone(t *testing.T) {
 	tones := ph1.CallWaitingTones()
 	ringFromTelco(t, line, "5551234")
 	if err := line.Hears(ctx, dsp.ToneBusy); err != nil {
-		t.Fatalf("with call waiting off the telco caller hears no busy tone: %v", err)
+		t.Fatalf("with call waiting off the telco caller hears no busy tone: %v (line %s, ports %+v, %d calls)",
+			err, line.State(), b.analog.PortStates(), b.Exchange().ActiveCalls())
 	}
 	if n := ph1.CallWaitingTones(); n != tones {
 		t.Errorf("call waiting off, yet 101 heard %d call-waiting tones", n-tones)
@@ -689,12 +671,10 @@ func TestDoNotDisturbByFeatureCode(t *testing.T) {
 // the box releases line 2, and a call out takes it again.
 func TestLiveMusicOnHold(t *testing.T) {
 	const musicHz = 450
-	b := startBox(t, "")
-	callFeatures(t, b, func(c *store.Config) {
+	b, ctx := featureBox(t, 60*time.Second, func(c *store.Config) {
 		c.MOHClasses = []store.MOHClass{{Name: "radio", Port: "fxo:2"}}
 		c.Features.MusicOnHold = "radio"
 	})
-	ctx := tctx(t, 60*time.Second)
 	music := b.Sim().Line(2)
 	music.Talk(sim.Sine(musicHz, toneDBm0))
 
@@ -717,10 +697,7 @@ func TestLiveMusicOnHold(t *testing.T) {
 		t.Fatalf("the music line stays seized with nobody on hold: %v", err)
 	}
 	ph1.OnHook()
-	if err := line.WaitReleased(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r := b.waitRecord(t, func(r store.CallRecord) bool { return r.Source == "fxo:1" && findStep(r, "held", "", "", "") })
+	r := lineRecord(ctx, t, b, line, func(r store.CallRecord) bool { return findStep(r, "held", "", "", "") })
 	if !findStep(r, "held", "fxo:1", "", "101") || !findStep(r, "resumed", "fxo:1", "", "") {
 		t.Errorf("hold record: path %s", pathString(r))
 	}

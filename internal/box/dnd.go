@@ -1,9 +1,6 @@
 package box
 
-import (
-	"minipbx/board"
-	"minipbx/telephony/store"
-)
+import "minipbx/telephony/store"
 
 // doNotDisturb sets every FXS port's do-not-disturb reminder (stutter dial
 // tone) from the configuration: a port is on when an extension on it has
@@ -24,11 +21,5 @@ func (b *Box) doNotDisturb(cfg *store.Config) {
 			on[e.FXSPort] = true
 		}
 	}
-	n := 0
-	for _, p := range b.board.Ports() {
-		if p.Info().Kind == board.FXS {
-			n++
-			b.analog.SetDoNotDisturb(n, on[n])
-		}
-	}
+	b.eachFXSPort(func(n int) { b.analog.SetDoNotDisturb(n, on[n]) })
 }
