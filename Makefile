@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
 DATA      ?= ./data
 BIN       := bin
 
-.PHONY: run build test test-tools unit selftest-arm firmware bench figures lint clean prompts
+.PHONY: run build test test-tools test-tools-missing unit selftest-arm firmware bench figures lint clean prompts
 
 run: build
 	$(BIN)/pbxd -data $(DATA) -board sim
@@ -26,19 +26,24 @@ test: test-tools lint
 	$(MAKE) qemu-boot
 
 # Installs the external programs the tests drive, when missing (needs root).
+# The one list of them is TOOL_LIST (command and Debian package a line); the
+# tests' testutil.Tool refuses any command not in it, so the two cannot drift.
+TOOL_LIST := internal/testutil/tools.txt
+# A shell pipeline: the Debian package of every listed tool not on PATH, once each.
+MISSING_TOOLS = sed 's/\#.*//' $(TOOL_LIST) | while read -r cmd pkg; do \
+  [ -z "$$cmd" ] || command -v "$$cmd" >/dev/null || echo "$$pkg"; done | sort -u
 test-tools:
-	@missing=""; \
-	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v qemu-arm-static >/dev/null || missing="$$missing qemu-user-static"; \
-	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
-	command -v mksquashfs >/dev/null || missing="$$missing squashfs-tools"; \
+	@missing=$$($(MISSING_TOOLS) | tr '\n' ' '); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing test tools:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "missing test tools:$$missing (run make test as root, or install them)"; exit 1; fi; \
+	    echo "installing test tools: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing test tools: $$missing(run make test as root, or install them)"; exit 1; fi; \
 	fi
+
+# Prints the Debian packages test-tools would install.
+test-tools-missing:
+	@$(MISSING_TOOLS)
 
 # Builds every command for armv7 (so a 32-bit-only compile error fails the
 # suite) and runs pbxd's self-test under qemu.
@@ -72,6 +77,7 @@ prompts:
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod or go.sum:"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
 
@@ -108,6 +114,6 @@ bundle: image
 # kernel fetched and extracted, not installed) until pbxd answers SIP OPTIONS.
 QEMU_KERNEL ?= $(BIN)/qemu-kernel
 .PHONY: qemu-boot
-qemu-boot:
+qemu-boot: test-tools
 	scripts/qemu-kernel.sh $(QEMU_KERNEL)
 	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs

@@ -3,8 +3,11 @@ package telephony
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
@@ -47,6 +50,7 @@ type Admin struct {
 	store     Store
 	x         Reloader
 	vm        *voicemail.Store
+	recs      *callrec.Store
 	promptDir string
 }
 
@@ -62,6 +66,8 @@ type AdminOptions struct {
 	// PromptDir holds the recordings ("" none: the recordings methods
 	// say so).
 	PromptDir string
+	// CallRecordings keeps the recordings of calls (nil: none).
+	CallRecordings *callrec.Store
 }
 
 // NewAdmin makes the administration side.
@@ -72,7 +78,7 @@ func NewAdmin(o AdminOptions) (*Admin, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir}, nil
+	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir, recs: o.CallRecordings}, nil
 }
 
 var (
@@ -276,7 +282,7 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d}
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a}
 }
 
 // noDiagnostics is the diagnostics of a box without them.
@@ -293,4 +299,54 @@ func (noDiagnostics) RunDiagnostics(context.Context, []string, bool) (store.Diag
 }
 func (noDiagnostics) UpdateDiagnostics(context.Context, store.Diagnostics) (store.Diagnostics, error) {
 	return store.Diagnostics{}, ErrNoDiagnostics
+}
+
+// errNoCallRecordings: the box keeps no recordings of calls.
+var errNoCallRecordings = errors.New("telephony: the box keeps no recordings of calls")
+
+// CallRecordings implements CallRecordingsService.
+func (a *Admin) CallRecordings(ctx context.Context, f CallRecordingFilter) ([]CallRecording, error) {
+	if a.recs == nil {
+		return []CallRecording{}, nil
+	}
+	out := a.recs.List(f)
+	if out == nil {
+		out = []CallRecording{}
+	}
+	return out, nil
+}
+
+// CallRecordingAudio implements CallRecordingsService.
+func (a *Admin) CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error) {
+	if a.recs == nil {
+		return nil, 0, errNoCallRecordings
+	}
+	rc, n, err := a.recs.Audio(id)
+	if errors.Is(err, callrec.ErrNotFound) {
+		return nil, 0, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return rc, n, err
+}
+
+// DeleteCallRecording implements CallRecordingsService.
+func (a *Admin) DeleteCallRecording(ctx context.Context, id string) error {
+	if a.recs == nil {
+		return errNoCallRecordings
+	}
+	err := a.recs.Delete(id)
+	if errors.Is(err, callrec.ErrNotFound) {
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	if err == nil {
+		a.log.Info("call recording deleted", "recording", id)
+	}
+	return err
+}
+
+// CallRecordingUsage implements CallRecordingsService.
+func (a *Admin) CallRecordingUsage(ctx context.Context) (CallRecordingUsage, error) {
+	if a.recs == nil {
+		return CallRecordingUsage{ByExtension: map[string]int64{}}, nil
+	}
+	return a.recs.Usage(), nil
 }

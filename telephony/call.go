@@ -52,8 +52,17 @@ type call struct {
 	// the others in queues.
 	vip bool
 	// moh is the music-on-hold class of the inbound route the call came
-	// in by ("" none).
-	moh string
+	// in by ("" none); route is that route's name, queue the queue an
+	// agent answered the call from (the recording policy).
+	moh, route, queue string
+	// rec is the recording in progress (record.go); recordings are the
+	// IDs of those kept.
+	rec        *recorder
+	recordings []string
+	// came are the legs whose coming into the call the path tells
+	// (answered, picked up, taken back); held the legs on hold now.
+	came map[*leg]bool
+	held map[*leg]bool
 }
 
 // msg is what a call's inbox holds: an event of one of its legs, or a
@@ -158,6 +167,22 @@ func (c *call) step(event string, party *leg, to, by string) {
 	}
 	c.mu.Lock()
 	c.path = append(c.path, s)
+	switch event {
+	case "answered", "picked-up", "retrieved":
+		if party != nil {
+			if c.came == nil {
+				c.came = map[*leg]bool{}
+			}
+			c.came[party] = true
+		}
+	case "held", "resumed":
+		if party != nil {
+			if c.held == nil {
+				c.held = map[*leg]bool{}
+			}
+			c.held[party] = event == "held"
+		}
+	}
 	c.mu.Unlock()
 	c.x.publish("call")
 }
@@ -218,9 +243,13 @@ func (c *call) status() CallStatus {
 		s.To = c.out.name
 		s.ToLeg = c.out.info.ID
 	}
-	for _, st := range c.path {
-		s.Path = append(s.Path, st)
+	for l, on := range c.held {
+		if on && !l.isEnded() {
+			s.Held = append(s.Held, l.info.ID)
+		}
 	}
+	slices.Sort(s.Held)
+	s.Path = append(s.Path, c.path...)
 	return s
 }
 
@@ -241,14 +270,7 @@ func (c *call) owned() []*leg {
 // newCall registers a call for an inbound channel.
 func (x *Exchange) newCall(ch channel.Channel) *call {
 	info := ch.Info()
-	x.mu.Lock()
-	x.seq++
-	c := &call{x: x, id: fmt.Sprintf("c%d", x.seq), started: x.now(), caller: info.Caller, callee: info.Dialled, state: "dialling"}
-	c.box.init()
-	c.done = make(chan struct{})
-	x.calls[c.id] = c
-	x.mu.Unlock()
-	c.log = x.log.With("call", c.id, "from", legName(info))
+	c := x.registerCall(info.Caller, info.Dialled, legName(info))
 	l := x.adopt(ch, c)
 	l.setParty(info.Caller.Number, "")
 	c.first, c.in = l, l
@@ -256,9 +278,49 @@ func (x *Exchange) newCall(ch channel.Channel) *call {
 	return c
 }
 
+// registerCall makes a call known to the exchange.
+func (x *Exchange) registerCall(caller channel.CallerID, callee, from string) *call {
+	x.mu.Lock()
+	x.seq++
+	c := &call{x: x, id: fmt.Sprintf("c%d", x.seq), started: x.now(), caller: caller, callee: callee, state: "dialling"}
+	c.box.init()
+	c.done = make(chan struct{})
+	x.calls[c.id] = c
+	x.mu.Unlock()
+	c.log = x.log.With("call", c.id, "from", from)
+	return c
+}
+
+// spawn runs fn as the script of a new call for an existing leg l, which
+// is handed to it: a party that goes on alone, such as one added to a
+// conference. The new call's record starts with l.
+func (x *Exchange) spawn(l *leg, caller channel.CallerID, callee string, fn func(r router)) {
+	x.mu.Lock()
+	if x.callCtx.Err() != nil {
+		x.mu.Unlock()
+		l.hangup(channel.CauseNormal)
+		return
+	}
+	x.callWG.Add(1)
+	x.mu.Unlock()
+	c := x.registerCall(caller, callee, l.name)
+	c.first, c.in = l, l
+	l.leaveBridge()
+	l.give(c)
+	x.publish("call")
+	go func() {
+		defer x.callWG.Done()
+		defer x.endCall(c)
+		r := x.newRouter(x.callCtx, c, l)
+		r.caller = caller
+		fn(r)
+	}()
+}
+
 // endCall hangs up every leg the call still owns, writes its record and
 // forgets it.
 func (x *Exchange) endCall(c *call) {
+	c.stopRecording()
 	for _, l := range c.owned() {
 		l.leaveBridge()
 		l.hangup(channel.CauseNormal)
@@ -277,6 +339,9 @@ func (x *Exchange) endCall(c *call) {
 		Source:      c.first.name,
 		Disposition: c.disposition,
 		Path:        c.path,
+	}
+	if len(c.recordings) > 0 {
+		rec.Recording = c.recordings[0]
 	}
 	// The destination is the last party that answered someone.
 	for _, l := range c.legs {

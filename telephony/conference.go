@@ -41,10 +41,17 @@ type roomMember struct {
 	joined time.Time
 }
 
-// conferenceApp puts the router's party in a conference room.
+// conferenceApp puts the router's party in a conference room. A member
+// whose phone transfers a call (REFER) adds that party to the room: a
+// number is dialled and joins when it answers (blind), another call of the
+// phone hands its party over (attended, with Replaces) — how a SIP phone
+// makes a three-way call through the box, with the ad-hoc conference code
+// (features.conference_code) as its conference URI.
 type conferenceApp struct {
 	r    router
 	room *store.ConferenceRoom
+	// invited: the party was added by a member; no PIN is asked.
+	invited bool
 }
 
 // conference reaches conference room cfg.
@@ -65,7 +72,7 @@ func (a conferenceApp) run() (*leg, channel.Cause) {
 	})
 	r.c.setState("conference")
 	k := r.keypad(r.in)
-	if cfg.PIN != "" {
+	if cfg.PIN != "" && !a.invited {
 		ok := false
 		for try := 0; try < confPINTries && !ok; try++ {
 			pin, alive := k.digits(prompts.ConfPIN)
@@ -73,7 +80,7 @@ func (a conferenceApp) run() (*leg, channel.Cause) {
 				return nil, channel.CauseCancelled
 			}
 			ok = subtle.ConstantTimeCompare([]byte(pin), []byte(cfg.PIN)) == 1
-			if !ok && !k.sayThrough(prompts.VMIncorrect) {
+			if !ok && !k.say(prompts.VMIncorrect) {
 				return nil, channel.CauseCancelled
 			}
 		}
@@ -106,9 +113,19 @@ func (a conferenceApp) run() (*leg, channel.Cause) {
 		}
 	}
 	if alone {
-		k.other = func(m msg) bool { return true }
+		var later []msg // requests for the loop below
+		k.other = func(m msg) bool {
+			if m.ctl != nil {
+				later = append(later, m)
+			}
+			return true
+		}
 		k.sayThrough(prompts.ConfAlone)
 		k.other = nil
+		k.flush()
+		for _, m := range later {
+			r.c.box.post(m)
+		}
 	}
 	muteKey := byte('*')
 	if cfg.MuteKey != "" {
@@ -145,8 +162,64 @@ func (a conferenceApp) run() (*leg, channel.Cause) {
 			return nil, channel.CauseCancelled
 		case m.ev.Type == channel.EventDigit && m.ev.Digit == muteKey:
 			a.setMuted(rm, k, !r.x.roomMuted(rm, r.in))
+		case m.ev.Type == channel.EventTransfer && m.ev.Transfer != nil:
+			a.invite(m.ev.Transfer)
 		}
 	}
+}
+
+// invite adds the party of a member's transfer request to the room.
+func (a conferenceApp) invite(tr *channel.Transfer) {
+	r, c, in := a.r, a.r.c, a.r.in
+	var p *leg
+	if tr.Replaces != "" {
+		rl := r.x.legByID(tr.Replaces)
+		owner := (*call)(nil)
+		if rl != nil {
+			owner = rl.currentOwner()
+		}
+		if owner == nil || owner == c || rl.isEnded() {
+			notify(in, 481)
+			return
+		}
+		h := &ctlHandoff{mine: rl, to: c, toParty: "conference " + a.room.Name, reply: make(chan *leg, 1)}
+		got, ok := ask(owner, h, &h.claim, h.reply)
+		if !ok || got == nil {
+			notify(in, 503)
+			return
+		}
+		p = got
+	} else {
+		by := in.extension()
+		if code, ok := r.transferCheck(tr.Target, by); !ok {
+			notify(in, code)
+			return
+		}
+		notify(in, 100)
+		sub := r.forParty(in, by)
+		sub.inQueue = true // the member keeps hearing the room, not ringback
+		out, cause := sub.reachNumber(tr.Target)
+		if out == nil {
+			notify(in, cause.SIPStatus())
+			return
+		}
+		p = out
+	}
+	notify(in, 200)
+	c.step("conference", p, a.room.Name, in.partyName())
+	r.log.Info("added to the conference", "room", a.room.Name, "party", p.partyName(), "by", in.partyName())
+	room := a.room
+	r.x.spawn(p, r.callerOf(p), room.Name, func(r2 router) {
+		out, cause := conferenceApp{r: r2, room: room, invited: true}.run()
+		r2.finish(out, cause)
+	})
+}
+
+// adhocConference makes a new conference room for the router's party (the
+// ad-hoc conference code), who then adds parties by transferring them.
+func (r router) adhocConference() (*leg, channel.Cause) {
+	room := &store.ConferenceRoom{Name: "adhoc-" + r.c.id, MaxParties: store.MaxConferenceParties}
+	return conferenceApp{r: r, room: room}.run()
 }
 
 // setMuted mutes or unmutes the party in room rm and tells them.
@@ -167,6 +240,7 @@ func (a conferenceApp) setMuted(rm *room, k *keypad, on bool) {
 	}
 	k.sayThrough(word)
 	k.other = nil
+	k.flush()
 }
 
 // roomJoin puts leg l of call c in room cfg (made when it had nobody);

@@ -1,7 +1,7 @@
 package telephony
 
 import (
-	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -53,9 +53,11 @@ type ctlTake struct {
 // consultation leg).
 type ctlHandoff struct {
 	claim
-	mine  *leg
-	to    *call
-	reply chan *leg
+	mine *leg
+	to   *call
+	// toParty is who the partner will talk to there (for the record).
+	toParty string
+	reply   chan *leg
 }
 
 // ctlReplace asks the call owning old to put new in old's place (an
@@ -97,7 +99,18 @@ func refuseCtl(ctl any) {
 	}
 }
 
-var errBusyCall = errors.New("the call cannot do that now")
+// RefusedError is an operator's action the call refused, in words for the
+// operator (the web UI answers 409 Conflict with it).
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+// refused is a RefusedError.
+func refused(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+var errBusyCall = &RefusedError{Reason: "the call cannot do that now: it is ringing, in a menu or queue, or ending"}
 
 // ask posts a request to call c and waits for its reply: the reply, or ok
 // false when c ended or did not take the request within ctlWait.

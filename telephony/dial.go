@@ -31,6 +31,8 @@ type target struct {
 func betterCause(a, b channel.Cause) channel.Cause {
 	rank := func(c channel.Cause) int {
 		switch c {
+		case channel.CauseLoop: // a misrouted call: say so, whatever else failed
+			return 7
 		case channel.CauseBusy:
 			return 6
 		case channel.CauseRejected:
@@ -91,6 +93,13 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.ext != "" && !slices.Contains(exts, t.ext) {
 			exts = append(exts, t.ext)
 		}
+	}
+	// The call can be picked up from the moment a phone may ring, before
+	// the dial returns: a pickup that comes meanwhile waits in the inbox.
+	reg := &ringing{c: c, exts: exts}
+	x.addRinging(reg)
+	defer x.removeRinging(reg)
+	for _, t := range targets {
 		if t.waitOn != nil {
 			if w := r.startWaiting(t.waitOn, t.ext, t.member); w != nil {
 				waits = append(waits, w)
@@ -102,7 +111,8 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 		if t.d == nil {
 			continue
 		}
-		ch, err := t.d.Dial(r.ctx, channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto})
+		req := channel.Request{Target: t.target, Caller: r.caller, Timeout: timeout, AutoAnswer: t.auto, Hops: channel.NextHop(r.in.ch)}
+		ch, err := t.d.Dial(r.ctx, req)
 		if err != nil {
 			var de *channel.DialError
 			if errors.As(err, &de) {
@@ -130,11 +140,11 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	if len(legs) == 0 && len(waits) == 0 {
 		return nil, best, "", true
 	}
-	c.setParties(r.in, nil)
-	reg := &ringing{c: c, exts: exts}
-	x.addRinging(reg)
-	defer x.removeRinging(reg)
-
+	if len(legs) == 1 {
+		c.setParties(r.in, legs[0]) // who rings, for the status page
+	} else {
+		c.setParties(r.in, nil)
+	}
 	// A party a voice menu answered, or one hearing early media, hears
 	// ringback from the box itself — until a leg's own early media (a
 	// provider's ringback or announcement) replaces it.
@@ -189,19 +199,17 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	}
 	index := func(l *leg) int { return slices.Index(legs, l) }
 	progress := func() {
+		c.setState("ringing")
 		if r.in.boxAnswered() {
-			return
+			return // its ringback is the box's own
 		}
 		r.in.mu.Lock()
 		first := !r.in.progressed
 		r.in.progressed = true
 		isEarly := r.in.early
 		r.in.mu.Unlock()
-		if first {
-			c.setState("ringing")
-			if !isEarly { // else the ringback is in its media
-				_ = r.in.ch.Progress()
-			}
+		if first && !isEarly { // else the ringback is in its media
+			_ = r.in.ch.Progress()
 		}
 	}
 	if len(waits) > 0 {

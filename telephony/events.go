@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"sync"
@@ -131,6 +132,15 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 	st.Parked = x.Parked()
 	st.Conferences = x.Conferences()
 	st.Extensions = x.extensionStates(cfg)
+	if x.recs != nil {
+		if u := x.recs.Usage(); u.Warning {
+			st.Alerts = append(st.Alerts, fmt.Sprintf("Call recordings use %d %% of their quota (%d of %d MB): the oldest are removed as new ones are made.",
+				u.Total*100/u.Quota, u.Total>>20, u.Quota>>20))
+		}
+	}
+	if x.security != nil {
+		st.SecurityAlarms = x.security()
+	}
 	return st, nil
 }
 

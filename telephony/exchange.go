@@ -45,6 +45,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
@@ -104,6 +105,7 @@ type Exchange struct {
 	ports         func() []PortStatus
 	registrations func() []Registration
 	trunks        func() []TrunkStatus
+	security      func() []SecurityAlarm
 	sim           SimControl
 	onConfig      func(*store.Config)
 	presence      func(Presence)
@@ -115,6 +117,8 @@ type Exchange struct {
 	vmState vmState
 	// vm is the voicemail message store; nil: the box takes no messages.
 	vm *voicemail.Store
+	// recs keeps the recordings of calls; nil: no call is recorded.
+	recs *callrec.Store
 
 	// prompts is the box's voice (queue announcements, confirmations).
 	prompts *prompts.Set
@@ -141,6 +145,9 @@ type Options struct {
 	Registrations func() []Registration
 	// Trunks lists the SIP trunks' states for status pages.
 	Trunks func() []TrunkStatus
+	// SecurityAlarms lists the SIP accounts locked after password
+	// guessing, for status pages.
+	SecurityAlarms func() []SecurityAlarm
 	// Sim is the simulated board's control panel; nil on hardware.
 	Sim SimControl
 	// OnConfig applies a new configuration to the running SIP stack and
@@ -166,6 +173,9 @@ type Options struct {
 	// Prompts is the box's voice; nil: the built-in prompts, replaceable
 	// from the prompts directory beside the database.
 	Prompts *prompts.Set
+	// Recordings keeps the recordings of calls (its quota and retention
+	// follow the configuration); nil: no call is recorded.
+	Recordings *callrec.Store
 }
 
 // New makes an exchange over an open store.
@@ -196,11 +206,13 @@ func New(o Options) (*Exchange, error) {
 		ports:         o.Ports,
 		registrations: o.Registrations,
 		trunks:        o.Trunks,
+		security:      o.SecurityAlarms,
 		sim:           o.Sim,
 		onConfig:      o.OnConfig,
 		presence:      o.Presence,
 		mwi:           o.MessageWaiting,
 		vm:            o.Voicemail,
+		recs:          o.Recordings,
 	}
 	if o.LiveAudio != nil {
 		x.live = func(port string) (source, error) {
@@ -231,6 +243,11 @@ func (x *Exchange) reload() error {
 		return fmt.Errorf("telephony: load configuration: %w", err)
 	}
 	x.cfg.Store(&c)
+	if x.recs != nil {
+		r := c.Recording
+		x.recs.SetLimits(callrec.Limits{Quota: int64(r.QuotaMB) << 20, ExtensionQuota: int64(r.ExtensionQuotaMB) << 20,
+			Retention: time.Duration(r.RetentionDays) * 24 * time.Hour})
+	}
 	return nil
 }
 

@@ -38,6 +38,18 @@ type keypad struct {
 	// (flashed is then set): a phone's second flash goes back.
 	stopOnFlash bool
 	flashed     bool
+	// kept are the leg's events a keypad does not act on but its owner
+	// may (a transfer, a hold) while a prompt plays; flush gives them
+	// back to the call's inbox.
+	kept []msg
+}
+
+// flush puts the events the keypad kept back into the call's inbox.
+func (k *keypad) flush() {
+	for _, m := range k.kept {
+		k.r.c.box.post(m)
+	}
+	k.kept = nil
 }
 
 // keypad makes a keypad for leg l of the router's call.
@@ -81,8 +93,12 @@ func (k *keypad) event(timer <-chan time.Time, done <-chan struct{}) (ev channel
 			k.gone = true
 			return m.ev, gotMsg, false
 		}
-		if m.ev.Type == channel.EventFlash && k.stopOnFlash {
-			k.flashed = true
+		switch m.ev.Type {
+		case channel.EventFlash:
+			k.flashed = k.stopOnFlash
+		case channel.EventTransfer, channel.EventHold, channel.EventUnhold:
+			k.kept = append(k.kept, m)
+			continue
 		}
 		return m.ev, gotMsg, true
 	}

@@ -3,10 +3,12 @@ package telephony
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"minipbx/telephony/bridge"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/media"
 )
 
 // leg is one channel inside the exchange. A leg belongs to one call at a
@@ -25,6 +27,8 @@ type leg struct {
 
 	// done is closed once the channel hung up (its EventHangup arrived).
 	done chan struct{}
+	// media is the channel's media endpoint with the recording taps.
+	media *legMedia
 
 	mu    sync.Mutex
 	owner *call
@@ -63,7 +67,8 @@ func legName(i channel.Info) string {
 // pump ends when the channel's Events closes (after its hang-up).
 func (x *Exchange) adopt(ch channel.Channel, c *call) *leg {
 	info := ch.Info()
-	l := &leg{x: x, ch: ch, info: info, name: legName(info), done: make(chan struct{}), owner: c, started: x.now()}
+	l := &leg{x: x, ch: ch, info: info, name: legName(info), done: make(chan struct{}), owner: c, started: x.now(),
+		media: &legMedia{Endpoint: ch.Media()}}
 	x.mu.Lock()
 	x.legs[info.ID] = l
 	x.mu.Unlock()
@@ -180,7 +185,7 @@ func (l *leg) join(b *bridge.Bridge) {
 		}
 	}
 	if b != nil {
-		if err := b.Join(l.info.ID, l.ch.Media()); err != nil {
+		if err := b.Join(l.info.ID, l.media); err != nil {
 			l.x.log.Warn("leg cannot join a bridge", "leg", l.name, "bridge", b.Name(), "err", err)
 			l.mu.Lock()
 			if l.br == b {
@@ -247,4 +252,62 @@ func (l *leg) partyName() string {
 		return l.party
 	}
 	return l.name
+}
+
+// legMedia is a leg's media endpoint as bridges see it: the channel's own,
+// with two taps a call recording sets — what the leg's party says (the
+// frames its endpoint pushes to its sink) and what it hears (the frames
+// written to it). A tap is called on the media clock and must not block
+// nor keep the frame.
+type legMedia struct {
+	media.Endpoint
+	says, hears atomic.Pointer[sinkBox]
+}
+
+type sinkBox struct{ s media.Sink }
+
+// WriteFrame implements media.Sink: the frame goes to the hears tap, then
+// to the channel.
+func (m *legMedia) WriteFrame(f *media.Frame) {
+	if t := m.hears.Load(); t != nil {
+		t.s.WriteFrame(f)
+	}
+	m.Endpoint.WriteFrame(f)
+}
+
+// SetSink implements media.Endpoint: what the channel receives goes to the
+// says tap, then to s.
+func (m *legMedia) SetSink(s media.Sink) {
+	if s == nil {
+		m.Endpoint.SetSink(nil)
+		return
+	}
+	m.Endpoint.SetSink(saysTee{m: m, s: s})
+}
+
+// saysTee is the sink a leg's endpoint pushes to.
+type saysTee struct {
+	m *legMedia
+	s media.Sink
+}
+
+func (t saysTee) WriteFrame(f *media.Frame) {
+	if tap := t.m.says.Load(); tap != nil {
+		tap.s.WriteFrame(f)
+	}
+	t.s.WriteFrame(f)
+}
+
+// tap sets (or with nil sinks clears) the leg's recording taps.
+func (m *legMedia) tap(says, hears media.Sink) {
+	if says == nil {
+		m.says.Store(nil)
+	} else {
+		m.says.Store(&sinkBox{says})
+	}
+	if hears == nil {
+		m.hears.Store(nil)
+	} else {
+		m.hears.Store(&sinkBox{hears})
+	}
 }

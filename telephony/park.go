@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"minipbx/telephony/channel"
+	"minipbx/telephony/dialplan"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
@@ -24,7 +25,11 @@ type parkedCall struct {
 
 // ParkedCall is one parked call, as the status page shows it.
 type ParkedCall struct {
-	Slot   string           `json:"slot"`
+	Slot string `json:"slot"`
+	// Call and Leg name the parked call and its party for CallAction
+	// (hangup, transfer).
+	Call   string           `json:"call"`
+	Leg    string           `json:"leg"`
 	Caller channel.CallerID `json:"caller"`
 	Party  string           `json:"party"`
 	By     string           `json:"by,omitempty"`
@@ -83,7 +88,7 @@ func (x *Exchange) Parked() []ParkedCall {
 		pc.c.mu.Lock()
 		caller := pc.c.caller
 		pc.c.mu.Unlock()
-		out = append(out, ParkedCall{Slot: s, Caller: caller, Party: pc.l.partyName(), By: pc.by, Since: pc.since})
+		out = append(out, ParkedCall{Slot: s, Call: pc.c.id, Leg: pc.l.info.ID, Caller: caller, Party: pc.l.name, By: pc.by, Since: pc.since})
 	}
 	return out
 }
@@ -192,6 +197,25 @@ func (r router) parkWait(slot string) (*leg, channel.Cause) {
 			c.step("retrieved", tk.leg, slot, tk.by)
 			r.log.Info("parked call taken", "slot", slot, "by", tk.by)
 			return tk.leg, 0
+		}
+		if op, ok := m.ctl.(*ctlOp); ok && op.op == "transfer" && (op.leg == "" || op.leg == l.info.ID) {
+			if err := r.checkOperatorDest(op.dest); err != nil {
+				if op.claim.claim() {
+					op.reply <- err
+				}
+				continue
+			}
+			if !op.claim.claim() {
+				continue
+			}
+			op.reply <- nil
+			stopMusic()
+			r.x.parkRelease(slot, c)
+			c.step("transferred", l, op.dest, "operator")
+			sub := r.forParty(l, "")
+			sub.class = dialplan.ClassInternational
+			sub.ringCap = r.recallTime()
+			return sub.operatorDest(op.dest)
 		}
 		if m.ctl != nil {
 			refuseCtl(m.ctl)

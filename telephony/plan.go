@@ -110,6 +110,7 @@ const (
 	specialPark specialKind = iota + 1
 	specialSlot
 	specialGroupPickup
+	specialConference
 )
 
 // plan is one configuration snapshot compiled for routing. It is built
@@ -449,6 +450,12 @@ func (p *plan) compileFeatures(cfg *store.Config, entries *[]dialplan.Entry, lit
 			if err := literal(dialplan.KindService, s, s, "park slot "+s); err != nil {
 				return err
 			}
+		}
+	}
+	if code := f.ConferenceCode; code != "" {
+		p.specials[code] = special{kind: specialConference}
+		if err := literal(dialplan.KindService, code, code, "conference code "+code); err != nil {
+			return err
 		}
 	}
 	for _, code := range f.GroupPickupCodes {

@@ -177,6 +177,7 @@ func (a queueApp) run() (*leg, channel.Cause) {
 				out, cause, member := sub.ringWave(wave, byKey, left)
 				if out != nil {
 					dist.Answered(member, x.now())
+					c.set(func(c *call) { c.queue = q.Name })
 					c.hold(x.agentTaken(q.Name, member, time.Duration(q.WrapUpS)*time.Second))
 					leave()
 					stop()

@@ -115,6 +115,8 @@ func (r router) special(sp special) (*leg, channel.Cause) {
 		return r.retrieve(sp.slot)
 	case specialGroupPickup:
 		return r.pickup("")
+	case specialConference:
+		return r.adhocConference()
 	}
 	return nil, channel.CauseNotFound
 }

@@ -133,7 +133,7 @@ func (r router) inbound() {
 	var rt store.InboundRoute
 	if route != nil {
 		rt = route.InboundRoute
-		c.set(func(c *call) { c.moh = rt.MOHClass })
+		c.set(func(c *call) { c.moh, c.route = rt.MOHClass, rt.Name })
 	}
 	var to dest
 	if cl, ok := dialplan.Classify(p.callerLists(rt), number); ok {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
@@ -145,6 +146,27 @@ type RecordingsService interface {
 	BuiltinPromptAudio(ctx context.Context, name string) (io.ReadCloser, int64, error)
 }
 
+// CallRecordingsService is the recordings of calls (telephony/callrec):
+// listed newest first by date, number and extension, played as 16-bit PCM
+// WAV (seekable, for Range requests; the caller closes it), deleted; and
+// how much room they take against their quota. An unknown recording is
+// store.ErrNotFound.
+type CallRecordingsService interface {
+	CallRecordings(ctx context.Context, f CallRecordingFilter) ([]CallRecording, error)
+	CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error)
+	DeleteCallRecording(ctx context.Context, id string) error
+	CallRecordingUsage(ctx context.Context) (CallRecordingUsage, error)
+}
+
+// CallRecording is one recording of a call (callrec.Recording).
+type CallRecording = callrec.Recording
+
+// CallRecordingFilter selects recordings (callrec.Filter).
+type CallRecordingFilter = callrec.Filter
+
+// CallRecordingUsage is the room the recordings take (callrec.Usage).
+type CallRecordingUsage = callrec.Usage
+
 // Service is every role together: what the web UI is given.
 type Service interface {
 	StatusService
@@ -155,6 +177,7 @@ type Service interface {
 	DiagnosticsService
 	VoicemailService
 	RecordingsService
+	CallRecordingsService
 }
 
 // Services bundles one implementation of each role into a Service.
@@ -167,6 +190,7 @@ type Services struct {
 	DiagnosticsService
 	VoicemailService
 	RecordingsService
+	CallRecordingsService
 }
 
 var _ Service = Services{}
@@ -242,6 +266,13 @@ type Status struct {
 	// Extensions are the extensions' states: what busy lamps show, and
 	// do not disturb.
 	Extensions []ExtensionState `json:"extensions"`
+	// Alerts are warnings for the installer: recordings near their
+	// quota, a disk too full to record.
+	Alerts []string `json:"alerts,omitempty"`
+	// SecurityAlarms are the SIP accounts locked now after repeated
+	// authentication failures (someone guessing a password); empty when
+	// all is well.
+	SecurityAlarms []SecurityAlarm `json:"security_alarms"`
 }
 
 // ExtensionState is one extension's state now.
@@ -270,6 +301,18 @@ type Presence struct {
 	// Direction is "initiator" when the extension placed the call,
 	// "recipient" when it was called.
 	Direction string `json:"direction,omitempty"`
+}
+
+// SecurityAlarm is one SIP account locked after repeated authentication
+// failures: its credentials are refused, except from addresses it
+// authenticated from before, until Until.
+type SecurityAlarm struct {
+	Kind      string    `json:"kind"` // account-locked
+	User      string    `json:"user"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	Failures  int       `json:"failures"`
+	Addresses []string  `json:"addresses"` // where the last failures came from
 }
 
 // TrunkStatus is one SIP trunk's state.
@@ -323,6 +366,8 @@ type CallStatus struct {
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`
 	Path     []store.CallStep `json:"path,omitempty"`
+	// Held are the legs on hold (hearing music) now.
+	Held []string `json:"held,omitempty"`
 }
 
 // ConferenceStatus is one conference room with callers in it.
@@ -342,7 +387,8 @@ type ConferenceMember struct {
 }
 
 // StatusEvent tells a subscriber that something changed; Kind is "port",
-// "registration", "call", "diagnostics" (a run started or ended, the
+// "registration", "call", "security" (SecurityAlarms changed),
+// "diagnostics" (a run started or ended, the
 // next run or the alarm changed) or "voicemail" (a mailbox's messages
 // changed: Status does not hold them, a page re-reads Mailboxes or
 // VoicemailMessages), and Status is the full new snapshot so a page

@@ -49,17 +49,12 @@ func (r router) connect(out *leg) {
 	r.talk(r.in, out, br)
 }
 
-// hasStep reports whether the path already tells how l came in (a pickup,
-// a call-waiting answer).
+// hasStep reports whether the path already tells how l came in (answered,
+// a pickup, a call-waiting answer, a retrieval).
 func (c *call) hasStep(l *leg) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, s := range c.path {
-		if s.Party == l.name && (s.Event == "picked-up" || s.Event == "answered" || s.Event == "retrieved") {
-			return true
-		}
-	}
-	return false
+	return c.came[l]
 }
 
 // conv is a call's conversation: the bridge its parties talk in, who is
@@ -69,6 +64,8 @@ type conv struct {
 	br    *bridge.Bridge
 	held  map[*leg]*bridge.Playback
 	limit <-chan time.Time
+	// od is the on-demand recording code's state (record.go).
+	od onDemand
 }
 
 // talk runs the conversation between a and b in br until nobody is left:
@@ -120,6 +117,15 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 	cv.ensure(a, b)
 	c.setParties(a, b)
 	c.setState("answered")
+	// A party new to the call (a transfer's target, a recall) is noted as
+	// answered; a picker or a retriever was noted when it came in.
+	for _, l := range []*leg{a, b} {
+		if l != c.first && !c.hasStep(l) {
+			l.setAnswered(r.x.now())
+			c.step("answered", l, "", "")
+		}
+	}
+	cv.recording(a, b)
 	r.x.presenceChanged(a)
 	r.x.presenceChanged(b)
 	for {
@@ -152,11 +158,10 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 		case channel.EventHangup:
 			return cv.ended(a, b)
 		case channel.EventDigit:
-			// In-band DTMF already crosses in the audio; relay only digits
-			// that came out of band (RFC 4733, SIP INFO).
-			if l.info.Kind == channel.SIP && cv.held[o] == nil {
-				_ = o.ch.SendDigit(m.ev.Digit)
-			}
+			// In-band DTMF already crosses in the audio; digits that came
+			// out of band (RFC 4733, SIP INFO) are relayed, unless they are
+			// the on-demand recording code (record.go).
+			cv.digit(l, o, m.ev.Digit)
 		case channel.EventHold:
 			cv.hold(o, l)
 		case channel.EventUnhold:
@@ -259,7 +264,7 @@ func (cv *conv) control(ctl any, a, b *leg) (*leg, *leg, bool) {
 		partner := other(v.mine, a, b)
 		cv.unhold(partner)
 		partner.leaveBridge()
-		c.step("transferred", partner, v.to.id, v.mine.partyName())
+		c.step("transferred", partner, v.toParty, v.mine.partyName())
 		partner.give(v.to)
 		v.reply <- partner
 		v.mine.leaveBridge()
@@ -285,6 +290,9 @@ func (cv *conv) control(ctl any, a, b *leg) (*leg, *leg, bool) {
 		return keep, v.new, true
 	case *ctlOp:
 		return cv.operate(v, a, b)
+	case *ctlKeysDue:
+		cv.keysDue(v, a, b)
+		return nil, nil, false
 	}
 	refuseCtl(ctl)
 	return nil, nil, false

@@ -101,6 +101,24 @@ func (r router) transferCheck(target, by string) (int, bool) {
 	return 0, true
 }
 
+// takesAtOnce reports whether the box itself takes a call sent to number
+// (the park code, a menu, a queue, voicemail, a conference room, an
+// announcement, a paging group) rather than ringing a phone.
+func (r router) takesAtOnce(number string) bool {
+	if sp, ok := r.p.specials[number]; ok {
+		return sp.kind == specialPark
+	}
+	d, ok := r.p.services[number]
+	if !ok {
+		return false
+	}
+	switch d.Kind {
+	case dialplan.DestMenu, dialplan.DestQueue, dialplan.DestVoicemail, dialplan.DestConf, dialplan.DestAnnounce, dialplan.DestPage:
+		return true
+	}
+	return false
+}
+
 // notify tells a SIP transferrer how its transfer goes.
 func notify(l *leg, code int) {
 	if n, ok := l.ch.(channel.TransferNotifier); ok && !l.isEnded() {
@@ -131,7 +149,20 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 		}
 		return t, o, false
 	}
+	// told sends the transferrer the outcome once.
+	toldFinal := false
+	final := func(code int) {
+		if !toldFinal {
+			toldFinal = true
+			notify(t, code)
+		}
+	}
 	notify(t, 100)
+	if r.takesAtOnce(target) {
+		// The box itself takes the party (a park slot, a menu, a queue,
+		// voicemail, a conference): the transfer is done now.
+		final(200)
+	}
 	r.log.Info("blind transfer", "by", t.partyName(), "party", o.partyName(), "target", target)
 	c.step("transferred", o, target, t.partyName())
 	t.leaveBridge()
@@ -143,22 +174,22 @@ func (cv *conv) blind(t, o *leg, target string) (*leg, *leg, bool) {
 	cv.unhold(o)
 	sub := r.forParty(o, by)
 	sub.ringCap = r.recallTime()
-	sub.inQueue = false
 	out, cause := sub.reachNumber(target)
 	switch {
 	case cause == causeGone:
-		notify(t, 200)
+		final(200)
 		return nil, nil, true
 	case out != nil:
-		notify(t, 200)
+		final(200)
 		return o, out, true
 	case sub.final(cause) || cause == channel.CauseNormal:
 		// The transferee hung up, or a destination kept it to its end.
-		notify(t, 487)
+		final(487)
 		return nil, nil, true
 	}
-	notify(t, cause.SIPStatus())
-	if t.info.Kind == channel.SIP && !t.isEnded() {
+	succeededEarlier := toldFinal
+	final(cause.SIPStatus())
+	if t.info.Kind == channel.SIP && !t.isEnded() && !succeededEarlier {
 		// The transferrer still holds the party: back to them.
 		c.step("transfer-failed", o, target, t.partyName())
 		cv.ensure(o, t)
@@ -222,7 +253,7 @@ func (cv *conv) attendedSIP(t, o *leg, replaces string) (*leg, *leg, bool) {
 		}
 		return o, out, true
 	}
-	h := &ctlHandoff{mine: rl, to: c, reply: make(chan *leg, 1)}
+	h := &ctlHandoff{mine: rl, to: c, toParty: o.name, reply: make(chan *leg, 1)}
 	p, ok := ask(owner, h, &h.claim, h.reply)
 	if !ok || p == nil {
 		r.log.Info("attended transfer refused by the other call", "replaces", replaces)
@@ -612,8 +643,8 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 		cv.unhold(target)
 		return a, b, false
 	case "transfer":
-		if code, ok := r.transferCheck(op.dest, ""); !ok && code != 403 || !dialplan.IsDialString(op.dest) {
-			op.reply <- errors.New("no such number")
+		if err := r.checkOperatorDest(op.dest); err != nil {
+			op.reply <- err
 			return a, b, false
 		}
 		op.reply <- nil
@@ -625,7 +656,7 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 		sub := r.forParty(target, "")
 		sub.class = dialplan.ClassInternational
 		sub.ringCap = r.recallTime()
-		out, cause := sub.reachNumber(op.dest)
+		out, cause := sub.operatorDest(op.dest)
 		if out != nil {
 			return target, out, true
 		}
@@ -636,19 +667,21 @@ func (cv *conv) operate(op *ctlOp, a, b *leg) (*leg, *leg, bool) {
 	case "park":
 		slot, ok := r.x.parkReserve(c, target, "")
 		if !ok {
-			op.reply <- errors.New("every park slot is taken")
+			op.reply <- refused("every park slot is taken")
 			return a, b, false
 		}
 		op.reply <- nil
 		cv.unhold(target)
 		o.leaveBridge()
 		o.hangup(channel.CauseNormal)
-		out, _ := r.forParty(target, "").parkWait(slot)
+		sub := r.forParty(target, "")
+		sub.by = "operator"
+		out, _ := sub.parkWait(slot)
 		if out == nil {
 			return nil, nil, true
 		}
 		return target, out, true
 	}
-	op.reply <- errors.New("unknown action " + op.op)
+	op.reply <- refused("unknown action %s", op.op)
 	return a, b, false
 }

@@ -39,8 +39,24 @@ func (s *Server) serviceError(op string, err error) *httpError {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorf(http.StatusServiceUnavailable, "%s: the exchange did not answer in time; try again.", op)
 	}
+	if store.IsStorageFull(err) {
+		s.log.Error("webui: "+op+": the storage is full", "err", err)
+		return errorf(http.StatusInsufficientStorage, "%s failed: %s", op, storageFullMsg)
+	}
 	s.log.Error("webui: "+op, "err", err)
-	return errorf(http.StatusInternalServerError, "%s failed: %v", op, err)
+	return errorf(http.StatusInternalServerError, "%s failed: an internal error (the box's log has the details).", op)
+}
+
+// storageFullMsg is what the installer is told when the data partition is
+// full: what happened and what to do, not where.
+const storageFullMsg = "the box's storage is full, so nothing was saved. Free some space " +
+	"(delete recordings or voicemail messages you no longer need) and try again."
+
+// renderServiceError shows a page for an error of the exchange, with the
+// status serviceError gives it (507 for a full disk, 500 otherwise).
+func (s *Server) renderServiceError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	herr := s.serviceError(op, err)
+	s.renderError(w, r, herr.status, herr.msg)
 }
 
 // findExtension tells whether an extension exists, from the list (the
@@ -276,7 +292,7 @@ func (s *Server) apiUpdateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cur, err := s.svc.Settings(r.Context()); err == nil {
-		keepDiagnostics(raw, &st, cur.Diagnostics)
+		keepOmitted(raw, &st, cur)
 	}
 	out, err := s.svc.UpdateSettings(r.Context(), st)
 	if err != nil {
@@ -406,6 +422,7 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := authFrom(r.Context())
+	s.basic.clear()
 	s.sessions.deleteAllBut(a.sess.key) // a Basic request keeps no session: all end
 	s.sessions.update(a.sess.key, func(se *session) { se.mustChange = false })
 	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)

@@ -83,8 +83,8 @@ func (s *Server) wrap(rt route) http.Handler {
 
 // pageAuth admits a request with a live session; an unsafe request must
 // also carry the session's CSRF token in the form field "csrf". An
-// upload route reads a multipart form (file parts beyond uploadMemory
-// go to a temporary file the server removes after the request).
+// upload route reads a multipart form with readUploadForm (file parts
+// are spooled to the data partition, see upload.go).
 func (s *Server) pageAuth(h http.HandlerFunc, duringChange, upload bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.sessions.get(cookieValue(r, sessionCookie), true)
@@ -99,22 +99,30 @@ func (s *Server) pageAuth(h http.HandlerFunc, duringChange, upload bool) http.Ha
 		if unsafeMethod(r.Method) {
 			limit := int64(maxBody)
 			if upload {
-				limit = maxUploadBody
+				limit = maxUploadBody + maxBody
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); upload && mt == "multipart/form-data" {
-				err = r.ParseMultipartForm(uploadMemory)
+				var files map[string]*uploadedFile
+				r, files, err = s.readUploadForm(r, sess.csrf)
+				defer closeUploads(files)
 			} else {
 				err = r.ParseForm()
 			}
 			if err != nil {
 				var mbe *http.MaxBytesError
-				if upload && errors.As(err, &mbe) {
+				switch {
+				case upload && errors.As(err, &mbe):
 					s.renderError(w, r, http.StatusRequestEntityTooLarge, uploadTooBigMsg)
-					return
+				case errors.Is(err, errUploadCSRF):
+					s.renderError(w, r, http.StatusForbidden, "This form has expired or did not come from this box's pages. Go back, reload the page and try again.")
+				case store.IsStorageFull(err):
+					s.log.Error("webui: upload", "err", err)
+					s.renderError(w, r, http.StatusInsufficientStorage, "The upload failed: "+storageFullMsg)
+				default:
+					s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				}
-				s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				return
 			}
 			if !tokensEqual(r.PostForm.Get("csrf"), sess.csrf) {
@@ -177,6 +185,13 @@ func (s *Server) basicAuth(r *http.Request) (*authInfo, *httpError) {
 	if !ok {
 		return nil, errorf(http.StatusUnauthorized, "The Authorization header is not valid HTTP Basic; use user admin and the admin password.")
 	}
+	if allowed, retry := s.lock.check(r.RemoteAddr); !allowed {
+		return nil, &httpError{status: http.StatusTooManyRequests, msg: authFailedMsg, retryAfter: retry}
+	}
+	if must, hit := s.basic.lookup(user, pass); hit {
+		s.lock.succeed(r.RemoteAddr)
+		return &authInfo{basic: true, mustChange: must}, nil
+	}
 	ok, must, herr := s.checkPassword(r, pass)
 	if herr != nil {
 		return nil, herr
@@ -192,6 +207,7 @@ func (s *Server) basicAuth(r *http.Request) (*authInfo, *httpError) {
 	if !ok {
 		return nil, errorf(http.StatusUnauthorized, "%s", authFailedMsg)
 	}
+	s.basic.remember(user, pass, must)
 	return &authInfo{basic: true, mustChange: must}, nil
 }
 
@@ -208,7 +224,7 @@ func (s *Server) checkPassword(r *http.Request, pass string) (ok, mustChange boo
 	ok, mustChange, err := s.svc.CheckAdminPassword(r.Context(), pass)
 	if err != nil {
 		s.log.Error("webui: check admin password", "err", err)
-		return false, false, errorf(http.StatusInternalServerError, "The password could not be checked: %v", err)
+		return false, false, errorf(http.StatusInternalServerError, "The password could not be checked: an internal error (the box's log has the details).")
 	}
 	if !ok {
 		s.lock.fail(r.RemoteAddr)

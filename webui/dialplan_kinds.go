@@ -177,6 +177,8 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 			destField("closed_destination", "Destination when closed", r.ClosedDestination, "Where calls go outside the schedule's hours and on its holidays; needs a schedule. Empty: the destination."),
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
+			mohField(r.MOHClass, c, "— the box's (Features page) —", "What this route's callers hear when put on hold or parked, unless the extension holding them has a class of its own."),
+			recordField(r.Record, "— as the box says —", "Whether this route's calls are recorded, unless an extension that takes part says otherwise."),
 		)
 		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
 			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
@@ -186,6 +188,8 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 		r.Lines = slices.DeleteFunc(lineNumbers(p.str("lines"), p, "lines"), func(n int) bool { return n == 0 }) // 0: every line
 		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		r.Classifiers = parseRows("classifiers", v, p)
+		r.MOHClass = p.str("moh_class")
+		r.Record = p.str("record")
 		return r
 	},
 }
@@ -349,6 +353,7 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		if len(r.FollowMe) > 0 {
 			parts = append(parts, fmt.Sprintf("follow-me %d", len(r.FollowMe)))
 		}
+		parts = append(parts, callHandlingDetail(r)...)
 		return strings.Join(parts, "; ")
 	},
 	fields: func(r store.ExtensionRule, c *planContext) []*field {
@@ -379,13 +384,13 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		}
 		fs = append(fs, memberFields("follow_me", "Follow-me number", r.FollowMe,
 			"How long this number rings, in seconds, before the next one. Follow-me accepts ext:, fxs: and number: only.")...)
-		return append(fs,
+		return append(append(fs,
 			&field{ID: "follow_me_schedule", Name: "follow_me_schedule", Label: "Follow-me only during", Type: "select", Options: nameOptions(c.Schedules, r.FollowMeSchedule, "— always —"),
 				Help: "Optional: follow-me only in this schedule's hours."},
 			&field{ID: "forward_caller_id", Name: "forward_caller_id", Label: "Forwarded calls show", Type: "select",
 				Options: selectOptions([]option{{Value: "caller", Label: "The original caller's number"}, {Value: "box", Label: "This extension's number"}}, r.ForwardCallerID, "unknown"),
 				Help:    "The caller ID the forwarding target sees. Some telcos refuse an outside caller's number on a forwarded outside call: then choose this extension's number."},
-		)
+		), callHandlingFields(r, c)...)
 	},
 	parse: func(v url.Values, p *formParser, r store.ExtensionRule) store.ExtensionRule {
 		r.Extension, r.Class = p.str("extension"), p.str("class")
@@ -397,7 +402,7 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		if r.ForwardCallerID == "caller" {
 			r.ForwardCallerID = "" // the default, as the document writes it
 		}
-		return r
+		return parseCallHandling(v, p, r)
 	},
 }
 
@@ -484,6 +489,8 @@ var queueKind = &objectKind[store.Queue]{
 			&field{ID: "announce_every_s", Name: "announce_every_s", Label: "Tell callers their position every (seconds)", Type: "number", Value: itoaBlank(q.AnnounceEveryS), Min: "0", InputMode: "numeric",
 				Help: "10 or more; empty or 0: never. Uses queue-position-N.wav when present, else N beeps."},
 		)
+		fs = append(fs, mohField(q.MOHClass, c, "— the queue's own music below —", "When set, callers waiting in this queue hear this class instead of the music below."),
+			recordField(q.Record, "— as the inbound route or box says —", "Whether calls answered from this queue are recorded (quality control), unless an agent's extension says otherwise."))
 		return append(fs, promptFields("music_on_hold", "Music on hold", q.MusicOnHold)...)
 	},
 	parse: func(v url.Values, p *formParser, q store.Queue) store.Queue {
@@ -495,6 +502,8 @@ var queueKind = &objectKind[store.Queue]{
 		q.MaxCallers = p.num("max_callers", "max_callers", "the number of callers")
 		q.AnnounceEveryS = p.num("announce_every_s", "announce_every_s", "the time in seconds")
 		q.MusicOnHold = parsePrompts("music_on_hold", v, p)
+		q.MOHClass = p.str("moh_class")
+		q.Record = p.str("record")
 		return q
 	},
 }

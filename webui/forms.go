@@ -163,6 +163,8 @@ func extensionForm(e store.Extension, editing bool, sys store.System, st telepho
 			Help: "The FXS port whose analog phone rings for this extension and dials as it. Each port belongs to at most one extension."},
 		{ID: "outside_calls", Name: "outside_calls", Label: "May call outside lines", Type: "checkbox", Checked: e.OutsideCalls,
 			Help: outsideHelp(sys)},
+		{ID: "require_encryption", Name: "require_encryption", Label: "Require encryption", Type: "checkbox", Checked: e.RequireEncryption,
+			Help: "Its SIP phones must register and call over SIP-over-TLS (port 5061, trusting this box's certificate) with SRTP; anything else is refused. Analog phones are not affected."},
 	}}
 	if editing {
 		f.Submit = "Save changes"
@@ -193,15 +195,17 @@ func hasSelected(o []option) bool {
 // posted values in f for re-display.
 func parseExtensionForm(f *form, v url.Values) store.Extension {
 	e := store.Extension{
-		Number:       strings.TrimSpace(v.Get("number")),
-		Name:         strings.TrimSpace(v.Get("name")),
-		Secret:       v.Get("secret"),
-		OutsideCalls: v.Get("outside_calls") != "",
+		Number:            strings.TrimSpace(v.Get("number")),
+		Name:              strings.TrimSpace(v.Get("name")),
+		Secret:            v.Get("secret"),
+		OutsideCalls:      v.Get("outside_calls") != "",
+		RequireEncryption: v.Get("require_encryption") != "",
 	}
 	f.field("number").Value = e.Number
 	f.field("name").Value = e.Name
 	f.field("secret").Value = e.Secret
 	f.field("outside_calls").Checked = e.OutsideCalls
+	f.field("require_encryption").Checked = e.RequireEncryption
 	port := f.field("fxs_port")
 	p, err := strconv.Atoi(v.Get("fxs_port"))
 	if err != nil || p < 0 {
@@ -256,7 +260,13 @@ func selectOptions(opts []option, value, unknown string) []option {
 	return out
 }
 
-func settingsForm(sys store.System, zones []option) *form {
+// settingsForm is the box-wide settings; defaultCalls is the board's own
+// figure of calls at once, in force while max_calls is empty (0).
+func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
+	maxCalls := ""
+	if sys.MaxCalls > 0 {
+		maxCalls = strconv.Itoa(sys.MaxCalls)
+	}
 	return &form{ID: "settings-form", Action: "/settings", Submit: "Save settings", Fields: []*field{
 		{ID: "name", Name: "name", Label: "Box name", Type: "text", Value: sys.Name, MaxLength: 64, Required: true,
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
@@ -279,6 +289,9 @@ func settingsForm(sys store.System, zones []option) *form {
 		{ID: "call_record_retention", Name: "call_record_retention", Label: "Call records kept", Type: "number",
 			Value: strconv.Itoa(sys.CallRecordRetention), Min: "100", Max: "1000000", InputMode: "numeric",
 			Help: "How many call records the box keeps; beyond that the oldest are deleted."},
+		{ID: "max_calls", Name: "max_calls", Label: "Most calls at once", Type: "number", Value: maxCalls,
+			Min: "1", Max: strconv.Itoa(store.MaxSystemCalls), InputMode: "numeric", Placeholder: strconv.Itoa(defaultCalls),
+			Help: fmt.Sprintf("Calls beyond this number are refused (a SIP phone or provider is told to try again later) so that the calls in progress keep their quality. Leave it empty for what this box can carry: %d calls. Applies at once.", defaultCalls)},
 	}}
 }
 
@@ -301,6 +314,9 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	sys.InterDigitTimeoutMS = intField(f, "inter_digit_timeout_ms", v, -anyInt, anyInt, "the time in milliseconds")
 	sys.NoAnswerTimeoutS = intField(f, "no_answer_timeout_s", v, -anyInt, anyInt, "the time in seconds")
 	sys.CallRecordRetention = intField(f, "call_record_retention", v, -anyInt, anyInt, "the number of records")
+	if strings.TrimSpace(v.Get("max_calls")) != "" { // empty: the board's own figure
+		sys.MaxCalls = intField(f, "max_calls", v, -anyInt, anyInt, "the number of calls")
+	}
 	return sys
 }
 

@@ -160,7 +160,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) setFlash(r *http.Request, msg string) {
-	s.sessions.update(authFrom(r.Context()).sess.key, func(se *session) { se.flash = msg })
+	s.sessions.setFlash(authFrom(r.Context()).sess.key, msg)
 }
 
 // --- login, logout, password -------------------------------------------------
@@ -292,6 +292,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A fresh session; every other session (opened with the old password) ends.
+	s.basic.clear()
 	s.sessions.deleteAllBut([32]byte{})
 	id, sess := s.sessions.create(false)
 	sess.flash = "The admin password is changed. Use the new one from now on."
@@ -312,6 +313,17 @@ type statusBody struct {
 	Started string
 	// DiagAlarm: the last diagnostic run failed.
 	DiagAlarm bool
+	// LoginAlarm: failed logins to the admin account add up to a
+	// guessing attempt (see LockoutPolicy).
+	LoginAlarm *loginAlarm
+	// Operator is the live calls, parked calls, conference rooms and
+	// extensions with the operator's buttons (operator.go).
+	Operator operatorData
+}
+
+type loginAlarm struct {
+	Since               string
+	Failures, Addresses int
 }
 
 // location is the box's time zone for showing times; the last one loaded
@@ -335,12 +347,19 @@ func (s *Server) location(ctx context.Context) *time.Location {
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+	s.showStatus(w, r, http.StatusOK, "")
+}
+
+// showStatus renders the status page; msg, when set, is a refusal shown
+// at its top (an operator's action the exchange did not carry out).
+func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	st, err := s.svc.Status(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("status", err).msg)
+		s.renderServiceError(w, r, "status", err)
 		return
 	}
-	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context())}
+	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()),
+		Operator: operatorView(st, authFrom(r.Context()).sess.csrf)}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
@@ -355,7 +374,10 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	if ds, err := s.svc.Diagnostics(r.Context()); err == nil {
 		b.DiagAlarm = ds.Alarm
 	}
-	s.render(w, r, http.StatusOK, "status", pageData{Title: "Status", Active: "status", Body: b})
+	if since, n, addrs := s.lock.alarm(); !since.IsZero() {
+		b.LoginAlarm = &loginAlarm{Since: since.In(b.Loc).Format("2006-01-02 15:04"), Failures: n, Addresses: addrs}
+	}
+	s.render(w, r, status, "status", pageData{Title: "Status", Active: "status", Error: msg, Body: b})
 }
 
 // simSubmit is the simulator controls without JavaScript: a plain form
@@ -416,21 +438,28 @@ func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
 
 type extensionsBody struct {
 	Extensions []store.Extension
+	// Rules are the extension rules by extension, for their call
+	// handling (do not disturb, call waiting).
+	Rules map[string]*store.ExtensionRule
 }
 
 func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 	exts, err := s.svc.Extensions(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list extensions", err).msg)
+		s.renderServiceError(w, r, "list extensions", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions", Body: extensionsBody{exts}})
+	s.render(w, r, http.StatusOK, "extensions", pageData{Title: "Extensions", Active: "extensions",
+		Body: extensionsBody{Extensions: exts, Rules: s.extensionRules(r.Context())}})
 }
 
 type extensionFormBody struct {
 	Form    *form
 	Editing bool
 	Number  string
+	// Handling is the extension's do not disturb and call waiting (its
+	// extension rule), shown beside the form.
+	Handling *callHandling
 }
 
 // formContext loads what the extension form needs for its help texts.
@@ -456,8 +485,9 @@ func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() && e.Number != "" {
 		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
-			f.Errors = append(f.Errors, s.serviceError("create extension", err).msg)
-			status = http.StatusInternalServerError
+			herr := s.serviceError("create extension", err)
+			f.Errors = append(f.Errors, herr.msg)
+			status = herr.status
 		} else if exists {
 			f.applyErrors(duplicateNumber(e.Number))
 			status = http.StatusConflict
@@ -491,12 +521,12 @@ func (s *Server) extensionEditPage(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(e, true, sys, st)
 	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "Extension " + number, Active: "extensions",
-		Body: extensionFormBody{Form: f, Editing: true, Number: number}})
+		Body: extensionFormBody{Form: f, Editing: true, Number: number, Handling: s.callHandlingOf(r.Context(), number)}})
 }
 
 func (s *Server) extensionMissing(w http.ResponseWriter, r *http.Request, number string, err error) {
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("read extension", err).msg)
+		s.renderServiceError(w, r, "read extension", err)
 		return
 	}
 	s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no extension %s (it may have been deleted). Go back to the list of extensions.", number))
@@ -583,6 +613,9 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 type callRow struct {
 	Rec                  store.CallRecord
 	Start, Duration, Who string
+	// Path is the call's parties and steps (callpath.go); nil for a
+	// record without them.
+	Path *callPath
 }
 
 type callsBody struct {
@@ -590,6 +623,7 @@ type callsBody struct {
 	NextBefore uint64
 	Paged      bool // not the newest page
 	TimeZone   string
+	Loc        *time.Location
 }
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
@@ -599,13 +633,13 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.loadCalls(r.Context(), before, defaultCallPage)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("call records", err).msg)
+		s.renderServiceError(w, r, "call records", err)
 		return
 	}
 	loc := s.location(r.Context())
-	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String()}
+	b := callsBody{NextBefore: p.NextBefore, Paged: before != 0, TimeZone: loc.String(), Loc: loc}
 	for _, rec := range p.Records {
-		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller}
+		row := callRow{Rec: rec, Start: rec.Start.In(loc).Format("2006-01-02 15:04:05"), Who: rec.Caller, Path: recordPath(rec)}
 		if rec.CallerName != "" {
 			row.Who = fmt.Sprintf("%s (%s)", rec.Caller, rec.CallerName)
 		}
@@ -627,7 +661,7 @@ type settingsBody struct {
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "settings", pageData{Title: "Settings", Active: "settings", Body: b})
@@ -647,7 +681,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 		return settingsBody{}, err
 	}
 	dest := extensionOptions(exts)
-	b := settingsBody{System: settingsForm(sys, s.zones)}
+	b := settingsBody{System: settingsForm(sys, s.zones, s.defaultCalls)}
 	for _, l := range lines {
 		b.Lines = append(b.Lines, fxoForm(l, dest))
 	}
@@ -657,7 +691,7 @@ func (s *Server) settingsBody(ctx context.Context) (settingsBody, error) {
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	f := b.System
@@ -692,7 +726,7 @@ func (s *Server) fxoSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.settingsBody(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("settings", err).msg)
+		s.renderServiceError(w, r, "settings", err)
 		return
 	}
 	var f *form

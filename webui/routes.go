@@ -15,6 +15,12 @@ func (s *Server) pageRoutes() []route {
 		{"POST", "/password", pageDuringChange, s.passwordSubmit},
 		{"GET", "/status", page, s.statusPage},
 		{"POST", "/sim", page, s.simSubmit},
+		{"GET", "/status/live", page, s.statusLive},
+		{"POST", "/status/calls/{id}/action", page, s.callActionSubmit},
+		{"GET", "/status/calls/{id}/transfer", page, s.transferPage},
+		{"POST", "/status/calls/{id}/transfer", page, s.transferSubmit},
+		{"POST", "/status/conferences/{room}/members/{member}/action", page, s.memberActionSubmit},
+		{"POST", "/status/extensions/{number}/dnd", page, s.dndSubmit},
 		{"GET", "/extensions", page, s.extensionsPage},
 		{"GET", "/extensions/new", page, s.extensionNewPage},
 		{"POST", "/extensions/new", page, s.extensionCreate},
@@ -39,6 +45,10 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDeletePage},
 		{"POST", "/dialplan/{section}/{index}/delete", page, s.dialPlanObjectDelete},
 		{"POST", "/dialplan/{section}/{index}/up", page, s.dialPlanObjectRaise},
+		{"GET", "/call-recordings", page, s.callRecordingsPage},
+		{"GET", "/call-recordings/{id}/audio", page, s.callRecordingAudio},
+		{"GET", "/call-recordings/{id}/delete", page, s.callRecordingDeletePage},
+		{"POST", "/call-recordings/{id}/delete", page, s.callRecordingDelete},
 		{"GET", "/voicemail", page, s.voicemailPage},
 		{"GET", "/voicemail/{box}", page, s.voicemailBoxPage},
 		{"GET", "/voicemail/{box}/{id}/audio", page, s.voicemailAudio},
@@ -70,6 +80,9 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/api/v1/extensions/{number}", api, s.apiUpdateExtension},
 		{"DELETE", "/api/v1/extensions/{number}", api, s.apiDeleteExtension},
 		{"GET", "/api/v1/calls", api, s.apiCalls},
+		{"POST", "/api/v1/calls/{id}/actions", api, s.apiCallAction},
+		{"POST", "/api/v1/conferences/{room}/members/{member}/actions", api, s.apiMemberAction},
+		{"PUT", "/api/v1/extensions/{number}/dnd", api, s.apiSetDND},
 		{"GET", "/api/v1/settings", api, s.apiSettings},
 		{"PUT", "/api/v1/settings", api, s.apiUpdateSettings},
 		{"GET", "/api/v1/fxo-lines", api, s.apiFXOLines},
@@ -83,6 +96,10 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/diagnostics/runs", api, s.apiDiagnosticRuns},
 		{"GET", "/api/v1/dialplan", api, s.apiDialPlan},
 		{"PUT", "/api/v1/dialplan", api, s.apiUpdateDialPlan},
+		{"GET", "/api/v1/call-recordings", api, s.apiCallRecordings},
+		{"GET", "/api/v1/call-recordings/usage", api, s.apiCallRecordingUsage},
+		{"GET", "/api/v1/call-recordings/{id}/audio", api, s.apiCallRecordingAudio},
+		{"DELETE", "/api/v1/call-recordings/{id}", api, s.apiDeleteCallRecording},
 		{"GET", "/api/v1/voicemail", api, s.apiVoicemail},
 		{"GET", "/api/v1/voicemail/{box}/messages", api, s.apiVoicemailMessages},
 		{"GET", "/api/v1/voicemail/{box}/messages/{id}", api, s.apiVoicemailMessage},
@@ -160,7 +177,7 @@ func (s *Server) routes() http.Handler {
 		}
 		s.renderError(w, r, http.StatusForbidden, "This request came from another web site and was refused. Use the box's own pages.")
 	}))
-	return securityHeaders(cop.Handler(routed))
+	return securityHeaders(s.recoverPanics(cop.Handler(routed)))
 }
 
 // statusRecorder captures what the mux's own not-found/405 handlers would

@@ -117,7 +117,7 @@ type voicemailBody struct {
 func (s *Server) voicemailPage(w http.ResponseWriter, r *http.Request) {
 	boxes, err := s.svc.Mailboxes(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list mailboxes", err).msg)
+		s.renderServiceError(w, r, "list mailboxes", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "voicemail", pageData{Title: "Voicemail", Active: "voicemail", Body: voicemailBody{Boxes: boxes}})

@@ -7,6 +7,7 @@ package box
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"minipbx/board/sim"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
 	"minipbx/telephony/sip"
@@ -40,6 +42,9 @@ type Config struct {
 	HTTPAddr     string // HTTPS web UI and API
 	RedirectAddr string // plain HTTP redirecting to HTTPS; "" for none
 	SIPAddr      string // UDP and TCP
+	// SIPTLSAddr is where phones reach the box over SIP-over-TLS with its
+	// certificate ("" for none).
+	SIPTLSAddr string
 	// Board is "sim" or "auto" (probe the reference hardware; fall back to
 	// the simulated board, saying so).
 	Board          string
@@ -82,6 +87,8 @@ type Box struct {
 	web     *webui.Server
 	diag    *diag.Runner
 	vm      *voicemail.Store // re-read after a restore (upgrade.go)
+	// encryption: the extensions that require TLS and SRTP (siptls.go).
+	encryption encryptionPolicy
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -94,6 +101,10 @@ type Box struct {
 	exitOnce       sync.Once
 	exitCode       atomic.Int32
 	healthOverride func(context.Context) error // tests
+
+	// defaultCalls is the board's own figure of calls at once
+	// (capacity.go), in force while the configuration names none.
+	defaultCalls int
 
 	ready    chan struct{}
 	webReady chan struct{}
@@ -144,6 +155,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 
+	files, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("cannot read the descriptor limit; SIP connection limits at their defaults", "err", err)
+	} else {
+		log.Info("descriptor limit", "files", files)
+	}
+
 	// The exchange is created after the parts that call into it; they
 	// reach it through this closure, which only runs once Run started.
 	var ex *telephony.Exchange
@@ -152,17 +170,34 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.doNotDisturb(&cfg)
+	b.applyEncryption(&cfg)
+	var sipTLS *tls.Config
+	if c.SIPTLSAddr != "" {
+		sipTLS = sipTLSConfig(c.DataDir)
+	}
+	b.defaultCalls = boardMaxCalls()
 	b.sip, err = sip.New(sip.Config{
-		Addr:        anyHost(c.SIPAddr),
-		Realm:       realm(&cfg),
-		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
-		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
+		Addr:              anyHost(c.SIPAddr),
+		TLSAddr:           anyHost(c.SIPTLSAddr),
+		TLS:               sipTLS,
+		RequireEncryption: b.encryption.requires,
+		MaxCalls:          sipLegs(b.maxCalls(cfg.System.MaxCalls)),
+		Realm:             realm(&cfg),
+		Credentials:       sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
+		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
 			}
 		},
-		Bindings:   b.db, // registrations survive a restart
+		Bindings: b.db, // registrations survive a restart
+		Bans:     b.db, // and so do the authentication-failure counters
+		Conns:    sipConnLimits(files),
+		OnSecurityAlarms: func([]sip.SecurityAlarm) {
+			if ex != nil {
+				ex.Notify("security")
+			}
+		},
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
 		Trunks:     sipTrunks(&cfg),
@@ -198,18 +233,34 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	// The recordings of calls: their alarms (a quota near full, a full
+	// disk) reach the log and the status page.
+	recs, err := callrec.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "calls"), callrec.Options{
+		Logger: log.With("part", "callrec"),
+		OnAlarm: func(msg string) {
+			log.Warn("call recordings: " + msg)
+			if ex != nil {
+				ex.Notify("alert")
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
-		Store:         b.db,
-		BoardName:     b.board.Name(),
-		Ports:         b.portStatus,
-		Logger:        log.With("part", "exchange"),
-		Version:       c.Version,
-		SIP:           b.sip.Dialer(),
-		Analog:        b.analog.Dialer(),
-		Registrations: b.registrations,
-		Trunks:        b.trunkStatus,
-		OnConfig:      b.applyConfig,
-		Voicemail:     vm,
+		Recordings:     recs,
+		Store:          b.db,
+		BoardName:      b.board.Name(),
+		Ports:          b.portStatus,
+		Logger:         log.With("part", "exchange"),
+		Version:        c.Version,
+		SIP:            b.sip.Dialer(),
+		Analog:         b.analog.Dialer(),
+		Registrations:  b.registrations,
+		Trunks:         b.trunkStatus,
+		OnConfig:       b.applyConfig,
+		Voicemail:      vm,
+		SecurityAlarms: b.securityAlarms,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
 		// Music-on-hold classes played live from an analog port.
@@ -224,13 +275,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts")})
+		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts"), CallRecordings: recs})
 	if err != nil {
 		return nil, err
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls,
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -319,6 +370,7 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("memory", b.scavenge)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -424,6 +476,14 @@ func (b *Box) Ready() <-chan struct{} { return b.ready }
 // SIPAddr is the bound SIP address (UDP and TCP).
 func (b *Box) SIPAddr() string { return b.sip.Addr().String() }
 
+// SIPTLSAddr is the bound SIP-over-TLS address, "" when there is none.
+func (b *Box) SIPTLSAddr() string {
+	if a := b.sip.TLSAddr(); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
 // WebAddr is the bound HTTPS address, once Ready.
 func (b *Box) WebAddr() string {
 	b.webMu.Lock()
@@ -448,6 +508,14 @@ func (b *Box) registrations() []telephony.Registration {
 	for _, r := range b.sip.Registrations() {
 		out = append(out, telephony.Registration{Extension: r.Extension, Contact: r.Contact,
 			Source: r.Transport + " " + r.Source, UserAgent: r.UserAgent, Expires: r.Expires})
+	}
+	return out
+}
+
+func (b *Box) securityAlarms() []telephony.SecurityAlarm {
+	var out []telephony.SecurityAlarm
+	for _, a := range b.sip.SecurityAlarms() {
+		out = append(out, telephony.SecurityAlarm(a))
 	}
 	return out
 }
@@ -505,6 +573,7 @@ func samePorts(a, b []analog.PortState) bool {
 
 // applyConfig hands a changed configuration to the analog ports.
 func (b *Box) applyConfig(cfg *store.Config) {
+	b.applyEncryption(cfg)
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
@@ -513,6 +582,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
+	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

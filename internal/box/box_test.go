@@ -26,14 +26,19 @@ type testBox struct {
 	stop func()
 }
 
-func startBox(t *testing.T, dir string) *testBox {
+// startBox runs a box on the simulated board (in dir, a new one when
+// ""), its configuration changed by each of with.
+func startBox(t *testing.T, dir string, with ...func(*Config)) *testBox {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel()}))
-	b, err := Open(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
-		Board: "sim", Logger: log, Version: "test"})
+	c := Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Board: "sim", Logger: log, Version: "test"}
+	for _, f := range with {
+		f(&c)
+	}
+	b, err := Open(context.Background(), c)
 	if err != nil {
 		t.Fatalf("open box: %v", err)
 	}

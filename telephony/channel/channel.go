@@ -65,10 +65,11 @@ const (
 	CauseCongestion               // 503 Service Unavailable / congestion tone
 	CauseFailure                  // 500 or any other failure
 	CauseForbidden                // 403: not allowed (permission class, toll-fraud guard)
+	CauseLoop                     // 483 Too Many Hops: the request went round a loop (Max-Forwards ran out)
 )
 
 var causeNames = [...]string{"normal", "busy", "no-answer", "not-found", "unavailable",
-	"cancelled", "rejected", "congestion", "failure", "forbidden"}
+	"cancelled", "rejected", "congestion", "failure", "forbidden", "loop"}
 
 func (c Cause) String() string {
 	if int(c) >= 0 && int(c) < len(causeNames) {
@@ -95,6 +96,8 @@ func (c Cause) SIPStatus() int {
 		return 503
 	case CauseForbidden:
 		return 403
+	case CauseLoop:
+		return 483
 	case CauseNormal:
 		return 200
 	}
@@ -183,9 +186,6 @@ type Info struct {
 	// dialog it asks to replace (SIP INVITE with Replaces, RFC 3891): a
 	// pickup of a ringing phone, or a call taken over by its own user.
 	Replaces string
-	// MaxForwards is what is left of an inbound request's Max-Forwards
-	// (0: unknown); a leg the call dials carries one less.
-	MaxForwards int
 }
 
 // Channel is one leg of a call.
@@ -234,6 +234,34 @@ type Request struct {
 	// SIP Call-Info answer-after=0 and Alert-Info auto answer). Phones
 	// that cannot ring normally.
 	AutoAnswer bool
+	// Hops is what is left of the caller's hop limit (NextHop of the
+	// inbound channel): a SIP leg carries it as Max-Forwards, so a call
+	// looping through a trunk ends (483) instead of spinning.
+	Hops HopLimit
+}
+
+// HopLimit is what is left of a request's hop limit (SIP's
+// Max-Forwards) for a leg dialled on its behalf. The zero value sets
+// none (the dialer's default, 70 hops).
+type HopLimit struct {
+	Set  bool
+	Left int // the outbound request's Max-Forwards; below 0 none is left: the dial fails with CauseLoop
+}
+
+// HopLimited is implemented by channels whose request carries a hop
+// limit: an inbound SIP leg's Max-Forwards.
+type HopLimited interface {
+	MaxForwards() int
+}
+
+// NextHop is the hop limit for legs dialled on behalf of in: its
+// Max-Forwards less one, or none when in carries no limit (an analog
+// port, the exchange itself).
+func NextHop(in Channel) HopLimit {
+	if h, ok := in.(HopLimited); ok {
+		return HopLimit{Set: true, Left: h.MaxForwards() - 1}
+	}
+	return HopLimit{}
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon

@@ -92,6 +92,7 @@ const (
 	DNDOff             = "dnd-off"              // Do not disturb is off.
 	CWOn               = "cw-on"                // Call waiting is on.
 	CWOff              = "cw-off"               // Call waiting is off.
+	RecordingOn        = "recording-on"         // This call is being recorded.
 )
 
 // Rate is the sample rate of every prompt.

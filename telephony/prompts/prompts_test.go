@@ -30,6 +30,7 @@ var listed = []string{
 	VMUnknownCaller, VMMessageMenu, VMSaved, VMDeleted, VMNoMore, VMOptions, VMRecordGreeting,
 	VMGreetingReview, VMGreetingSaved, VMGreetingsErased, VMNewPassword, VMRepeatPassword, VMPasswordChanged,
 	VMPasswordMismatch, VMPasswordWeak,
+	ParkedAt, ParkFull, ConfPIN, ConfFull, ConfAlone, ConfMuted, ConfUnmuted, DNDOn, DNDOff, CWOn, CWOff, RecordingOn,
 	VMReceived, Today, Yesterday, On, At, AM, PM, OClock, Oh, Noon, Midnight,
 	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 	"january", "february", "march", "april", "may", "june",

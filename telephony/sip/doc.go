@@ -14,6 +14,9 @@
 //		OnCall:      exchange.Accept,            // one goroutine per authenticated INVITE
 //		OnRegistrationChange: func(b sip.Binding, on bool) { ... },
 //		RTPPortMin: 10000, RTPPortMax: 10999,
+//		TLSAddr: "0.0.0.0:5061", TLS: boxTLSConfig, // SIP over TLS for phones
+//		RequireEncryption: func(ext string) bool { ... },
+//		Bindings: db, Bans: db,                     // kept across a restart
 //	})
 //	srv.Listen()            // optional: bind first (port 0 → srv.Addr())
 //	go srv.Run(ctx)         // ends calls with BYE/CANCEL/503 when ctx ends
@@ -28,16 +31,53 @@
 //
 // Every INVITE (407) and REGISTER (401) must authenticate with the
 // extension's secret: MD5 digest with qop=auth, nonces sealed with an HMAC
+// (over their expiry, serial number and the address they were given to)
 // and valid for NonceTTL (then stale=true), nonce-counts that must grow
-// (replay protection). The caller's identity is the authenticated user,
-// never the From header. An unknown user and a wrong password get the
-// very same fresh challenge. BanPolicy bans an address after repeated
-// failures: silently by default (datagrams dropped before parsing, TCP
-// connections closed), or with 403. Challenges to one address are rate
+// (replay protection, per user in a bounded window: no number of
+// authentications can exhaust it for other phones). The caller's identity
+// is the authenticated user, never the From header. An unknown user and a
+// wrong password get the very same fresh challenge. BanPolicy (ban.go)
+// counts failures per address and user name, so one phone's mistakes
+// never silence another behind the same NAT; bans an address that tries
+// many user names (a scanner), except for the phones that authenticated
+// from it; and locks an account guessed at slowly over hours, raising a
+// SecurityAlarm. Bans are silent by default (datagrams dropped, TCP
+// connections closed), or 403; their counters survive a restart
+// (Config.Bans). Challenges to one address are rate
 // limited (a 407 is retransmitted until ACKed, so a forged source would
 // otherwise make the box an amplifier). OPTIONS is answered without
 // authentication (keep-alive). In-dialog requests must match both tags
 // and come from the peer's address.
+//
+// TCP (and TLS) connections are counted and limited (ConnLimits,
+// conns.go): in all and per address, an unauthenticated connection is
+// closed after IdleTimeout and is the first to go when a limit is
+// reached, and accept errors (out of descriptors) are retried with
+// back-off, never ending the server. Registered phones keep their
+// connections through a flood of idle ones.
+//
+// # Strictness (RFC 4475)
+//
+// Every UDP datagram is checked against RFC 3261's grammar before sipgo
+// parses it (preparse.go): a request that breaks its Request-Line, a
+// header we rely on or its framing (two Content-Lengths, a negative or
+// too large one) is refused at once with the right status and reason
+// (400 saying what is wrong, 505, 416); parameters with white space
+// around ';' and '=' are put in canonical form, which sipgo needs, and
+// an RFC 2543 request without a From tag is given one. Over every
+// transport (validate.go) a request is then checked for what sipgo
+// parses but we must refuse: another SIP version, a scheme other than
+// sip/sips, headers in the Request-URI, duplicate single-valued headers,
+// a branch that is only the magic cookie, a non-GMT Date, an unsupported
+// Require (420 with Unsupported), and for INVITE a body that is not SDP
+// (415) or an Accept without SDP (406). All 49 messages of RFC 4475 are
+// in the tests (rfc4475_test.go).
+//
+// A request addressed to the box is processed whatever its Max-Forwards
+// (RFC 3261 §8.2, an endpoint's duty); a call forwarded as a B2BUA
+// carries the caller's Max-Forwards less one (channel.NextHop), and with
+// none left the dial fails with 483 Too Many Hops, so a loop through a
+// trunk ends instead of spinning.
 //
 // # Where requests go
 //

@@ -57,6 +57,11 @@ type leg struct {
 	remoteSeq    uint32
 	dest         string // where in-dialog requests go (host:port)
 	transport    string
+	// offerCodecs are the codecs of an outbound leg's offer (nil: ours).
+	offerCodecs []media.Codec
+	// maxForwards: inbound, the INVITE's Max-Forwards (70 when it had
+	// none); outbound, the one our INVITE carries. Set at creation.
+	maxForwards uint32
 
 	// Pending ACK of a 2xx we sent (INVITE or re-INVITE), by CSeq.
 	ackSeq uint32
@@ -86,6 +91,9 @@ func newLeg(s *Server, inbound bool) *leg {
 		ended:    make(chan struct{}),
 		localTag: randomHex(8),
 		final:    make(chan struct{}),
+		// RFC 3261 §8.1.1.6: 70 for our own requests, and taken as the
+		// caller's when its INVITE had none (an RFC 2543 one).
+		maxForwards: 70,
 	}
 	dir := "out"
 	if inbound {
@@ -233,6 +241,10 @@ func (l *leg) Answer(ctx context.Context) error {
 	return nil
 }
 
+// MaxForwards is an inbound leg's Max-Forwards (channel.HopLimited): the
+// exchange dials the legs it forwards the call to with one less.
+func (l *leg) MaxForwards() int { return int(l.maxForwards) }
+
 // SendDigit sends an RFC 4733 telephone-event.
 func (l *leg) SendDigit(d byte) error { return l.sess.SendDigit(d) }
 
@@ -274,6 +286,8 @@ func reasonFor(code int) string {
 		return "Request Timeout"
 	case 480:
 		return "Temporarily Unavailable"
+	case 483:
+		return "Too Many Hops"
 	case 486:
 		return "Busy Here"
 	case 487:
@@ -330,7 +344,7 @@ func (l *leg) sendByeLocked() {
 		defer l.s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		res, err := l.s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+		res, err := l.s.do(ctx, req, sipgo.ClientRequestAddVia)
 		if err != nil {
 			l.s.log.Info("sip: BYE", "leg", l.info.ID, "err", err)
 			return
@@ -593,15 +607,22 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// INVITE must never reach an outside line).
 	tr := s.trunkFor(req)
 	var user, name string
+	srtp := media.NoSRTP
 	if tr == nil {
 		var ok bool
 		if user, name, ok = s.authenticate(req, tx, true); !ok {
 			return
 		}
+		if s.refuseUnencrypted(req, tx, user) {
+			return
+		}
+		srtp = s.srtpFor(user, req.Transport())
 	} else if !tr.acquire() {
 		s.log.Info("sip: trunk at its call limit", "trunk", tr.cfg.Name)
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
+	} else {
+		s.proveConn(req) // a trunk's connection (conns.go)
 	}
 	if req.Contact() == nil {
 		if tr != nil {
@@ -619,7 +640,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) })
+	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) }, srtp)
 	if err != nil {
 		s.removeLeg(l)
 		s.log.Warn("sip: no RTP session", "err", err)
@@ -642,8 +663,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.removeLeg(l)
 		sess.Close()
 		reason := "Not Acceptable Here"
-		if errors.Is(err, media.ErrBadSDP) {
+		switch {
+		case errors.Is(err, media.ErrBadSDP):
 			reason = "Not Acceptable Here (malformed SDP)"
+		case errors.Is(err, media.ErrSRTPRequired):
+			reason = "Not Acceptable Here (SRTP required)"
 		}
 		s.respond(tx, req, 488, reason, sip.NewHeader("Warning", `305 minipbx "`+sanitize(err.Error())+`"`))
 		return
@@ -653,6 +677,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	req.To().Params.Add("tag", l.localTag)
 	from := req.From()
 	l.callID = req.CallID().Value()
+	if mf := req.MaxForwards(); mf != nil {
+		l.maxForwards = min(mf.Val(), 255)
+	}
 	l.remoteTag, _ = from.Params.Get("tag")
 	l.remote, l.remoteName = from.Address, from.DisplayName
 	l.local = req.To().Address

@@ -221,7 +221,7 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	expires = min(expires, mwiMaxExpires)
 
 	user, _, ok := s.authenticate(req, tx, false)
-	if !ok {
+	if !ok || s.refuseUnencrypted(req, tx, user) {
 		return
 	}
 	// The mailbox is the Request-URI's user (RFC 3842), or To's when the
@@ -497,14 +497,14 @@ func (m *mwi) unsolicited(b Binding, c mwiCounts) {
 func (m *mwi) send(req *sip.Request, ext string) bool {
 	ctx, cancel := context.WithTimeout(m.s.pingCtx, mwiNotifyTimeout)
 	defer cancel()
-	res, err := m.s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := m.s.do(ctx, req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		m.s.log.Debug("sip: message-summary NOTIFY", "extension", ext, "err", err)
 		return false
 	}
 	if res.StatusCode == 401 || res.StatusCode == 407 {
 		if secret, _, ok := m.s.cfg.Credentials.Lookup(ext); ok && secret != "" {
-			again, err := m.s.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: ext, Password: secret})
+			again, err := m.s.doDigest(ctx, req, res, sipgo.DigestAuth{Username: ext, Password: secret})
 			if err != nil {
 				m.s.log.Debug("sip: message-summary NOTIFY with credentials", "extension", ext, "err", err)
 				return false

@@ -2,6 +2,8 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math"
@@ -99,7 +101,7 @@ type phone struct {
 	secret  string
 	pbx     netip.AddrPort
 	addr    netip.AddrPort
-	tcp     bool
+	stream  string // "tcp" or "tls" for a phone on a connection; "" on UDP
 	contact sip.ContactHeader
 	ua      *sipgo.UserAgent
 	cli     *sipgo.Client
@@ -124,7 +126,18 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 // everything, calls to it included, uses the connection its REGISTER opened.
 func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) *phone {
 	t.Helper()
+	if tcp {
+		return newStreamPhone(t, pbx, ext, secret, "tcp", nil)
+	}
+	return newStreamPhone(t, pbx, ext, secret, "", nil)
+}
+
+// newStreamPhone makes a phone on UDP (stream ""), or on a TCP or TLS
+// connection to pbx (roots: the CAs it trusts over TLS).
+func newStreamPhone(t testing.TB, pbx netip.AddrPort, ext, secret, stream string, roots *x509.CertPool) *phone {
+	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone-"+ext), sipgo.WithUserAgentHostname("127.0.0.1"),
+		sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(testLogger(t))),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(testLogger(t))))
 	if err != nil {
@@ -134,11 +147,11 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 	var addr netip.AddrPort
 	var cli *sipgo.Client
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1"}}
-	if tcp {
+	if stream != "" {
 		addr = netip.MustParseAddrPort("127.0.0.1:5060") // placeholder: the server uses the connection
 		contact.Address.Port = 5060
 		contact.Address.UriParams = sip.NewParams()
-		contact.Address.UriParams.Add("transport", "tcp")
+		contact.Address.UriParams.Add("transport", stream)
 		cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientLogger(testLogger(t)))
 	} else {
 		conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -154,7 +167,7 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 		t.Fatal(err)
 	}
 	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(testLogger(t)))
-	p := &phone{t: t, tcp: tcp, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
+	p := &phone{t: t, stream: stream, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
 		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
 	p.dsc = sipgo.NewDialogServerCache(cli, contact)
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
@@ -251,9 +264,9 @@ func (p *phone) registerErr(secret string, expires int, contact *sip.ContactHead
 // pbxURI addresses the server, over TCP for a TCP phone.
 func (p *phone) pbxURI(user string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: p.pbx.Addr().String(), Port: int(p.pbx.Port())}
-	if p.tcp {
+	if p.stream != "" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", p.stream)
 	}
 	return u
 }

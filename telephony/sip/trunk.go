@@ -504,9 +504,9 @@ func (t *trunk) registerTo(ctx context.Context, target netip.AddrPort, expires t
 
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.TrunkTimeout)
 	defer cancel()
-	res, err := s.cli.Do(rctx, req, sipgo.ClientRequestAddVia)
+	res, err := s.do(rctx, req, sipgo.ClientRequestAddVia)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
-		res, err = s.cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password})
+		res, err = s.doDigest(rctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password})
 		if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
 			return 0, fmt.Errorf("%d %s (credentials refused)", res.StatusCode, res.Reason)
 		}
@@ -709,7 +709,7 @@ func (s *Server) TrunkPing(ctx context.Context, name string) (time.Duration, err
 	req.SetDestination(targets[0].String())
 	s.fromListener(req)
 	start := time.Now()
-	res, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := s.do(ctx, req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		return 0, fmt.Errorf("sip: trunk %s: no answer to OPTIONS from %s: %w", name, targets[0], err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/media"
 )
 
 // TrunkTarget is the Dialer target that calls digits out through a trunk.
@@ -51,7 +52,7 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 	if !t.acquire() {
 		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: fmt.Errorf("trunk %s is at its %d calls", name, t.cfg.MaxCalls)}
 	}
-	l, offer, err := s.outboundLeg(req, t)
+	l, offer, err := s.outboundLeg(req, t, media.NoSRTP)
 	if err != nil {
 		return nil, err
 	}

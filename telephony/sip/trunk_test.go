@@ -81,7 +81,7 @@ func (p *provider) check(req *sip.Request, tx sip.ServerTransaction, hdr, chal s
 	p.mu.Unlock()
 	if h := req.GetHeader(hdr); h != nil {
 		if creds, err := parseDigest(h.Value()); err == nil && creds["username"] == user {
-			if p.auth.verify(string(req.Method), creds, pw, true) == authOK {
+			if p.auth.verify(sourceIP(req), string(req.Method), creds, pw, true) == authOK {
 				return true
 			}
 		}
@@ -90,7 +90,7 @@ func (p *provider) check(req *sip.Request, tx sip.ServerTransaction, hdr, chal s
 	p.unauth++
 	p.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, code, "Unauthorized", nil)
-	res.AppendHeader(sip.NewHeader(chal, p.auth.challenge(false)))
+	res.AppendHeader(sip.NewHeader(chal, p.auth.challenge(sourceIP(req), false)))
 	_ = tx.Respond(res)
 	return false
 }

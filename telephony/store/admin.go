@@ -87,7 +87,9 @@ func (db *DB) readAdmin() (*adminRecord, error) {
 	return rec, nil
 }
 
-func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent bool) (written bool, err error) {
+// writeAdmin stores rec (only if there is none, with onlyIfAbsent); a new
+// password (newPassword) also ends every saved web session.
+func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent, newPassword bool) (written bool, err error) {
 	if db.readOnly {
 		return false, ErrReadOnly
 	}
@@ -97,6 +99,11 @@ func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent bool) (written bool, err 
 			return nil
 		}
 		written = true
+		if newPassword {
+			if err := endWebSessions(tx); err != nil {
+				return err
+			}
+		}
 		return putValue(b, keyAdmin, rec)
 	})
 	if err != nil {
@@ -115,7 +122,7 @@ func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 		return "", false, err
 	}
 	pw := GenerateAdminPassword()
-	written, err := db.writeAdmin(db.newRecord(pw, true), true)
+	written, err := db.writeAdmin(db.newRecord(pw, true), true, true)
 	if err != nil || !written {
 		return "", false, err
 	}
@@ -127,7 +134,7 @@ func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 // marked to be changed at the next login, and returns it (pbxctl passwd).
 func (db *DB) ResetAdminPassword() (string, error) {
 	pw := GenerateAdminPassword()
-	if _, err := db.writeAdmin(db.newRecord(pw, true), false); err != nil {
+	if _, err := db.writeAdmin(db.newRecord(pw, true), false, true); err != nil {
 		return "", err
 	}
 	db.log.Info("reset the admin password (it must be changed at the next login)")
@@ -158,7 +165,7 @@ func (db *DB) CheckAdminPassword(pw string) (ok, mustChange bool, err error) {
 		return false, false, nil
 	}
 	if rec.Iterations < db.kdfIter && !db.readOnly {
-		if _, err := db.writeAdmin(db.newRecord(pw, rec.MustChange), false); err != nil {
+		if _, err := db.writeAdmin(db.newRecord(pw, rec.MustChange), false, false); err != nil {
 			db.log.Warn("could not upgrade the admin password hash", "err", err)
 		}
 	}
@@ -180,7 +187,7 @@ func (db *DB) SetAdminPassword(pw string) error {
 	if rec != nil && subtle.ConstantTimeCompare(hashPassword(pw, rec.Salt, rec.Iterations), rec.Hash) == 1 {
 		return fieldErr("password", "must differ from the current password")
 	}
-	if _, err := db.writeAdmin(db.newRecord(pw, false), false); err != nil {
+	if _, err := db.writeAdmin(db.newRecord(pw, false), false, true); err != nil {
 		return err
 	}
 	db.log.Info("the admin password was changed")

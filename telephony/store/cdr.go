@@ -63,10 +63,38 @@ func cdrKey(id uint64) []byte {
 // characters, at most 128 bytes) rather than refused, so that a hostile
 // caller ID cannot lose a record; a record with impossible times or an
 // unknown disposition is a programming error and is refused.
+//
+// When the disk is full the record is not lost: it waits in the spool
+// (see MaxSpooledRecords) and is written, before any newer record, once
+// there is room; AppendCallRecord then returns it with ID 0 and no error.
 func (db *DB) AppendCallRecord(r CallRecord) (CallRecord, error) {
 	if db.readOnly {
 		return CallRecord{}, ErrReadOnly
 	}
+	r, err := checkRecord(r)
+	if err != nil {
+		return CallRecord{}, err
+	}
+	db.spool.mu.Lock()
+	defer db.spool.mu.Unlock()
+	written, err := db.appendRecords(append(slices.Clone(db.spool.recs), r))
+	switch {
+	case err == nil:
+		if len(db.spool.recs) > 0 {
+			db.log.Info("store: space is back: spooled call records written", "records", len(db.spool.recs), "lost", db.spool.lost)
+			db.spool.recs, db.spool.lost = nil, 0
+			db.clearSpoolFile()
+		}
+		return written[len(written)-1], nil
+	case IsStorageFull(err) && !db.spool.closed:
+		db.spoolLocked(r, err)
+		return r, nil
+	}
+	return CallRecord{}, fmt.Errorf("store: append call record: %w", err)
+}
+
+// checkRecord refuses a record that cannot be true and cleans its text.
+func checkRecord(r CallRecord) (CallRecord, error) {
 	switch {
 	case r.Start.IsZero():
 		return CallRecord{}, fmt.Errorf("store: call record: no start time")
@@ -82,26 +110,36 @@ func (db *DB) AppendCallRecord(r CallRecord) (CallRecord, error) {
 	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination} {
 		*s = cleanText(*s)
 	}
+	return r, nil
+}
+
+// appendRecords stores recs in order with the next IDs and trims to the
+// retention, in one transaction; it returns them with their IDs.
+func (db *DB) appendRecords(recs []CallRecord) ([]CallRecord, error) {
+	out := slices.Clone(recs)
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		var sys System
 		if err := decodeValue("system", tx.Bucket([]byte(bucketSystem)).Get([]byte(keySystem)), db.schema, &sys); err != nil {
 			return err
 		}
 		b := tx.Bucket([]byte(bucketCDR))
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		r.ID = id
-		if err := putValue(b, string(cdrKey(id)), r); err != nil {
-			return err
+		var id uint64
+		for i := range out {
+			var err error
+			if id, err = b.NextSequence(); err != nil {
+				return err
+			}
+			out[i].ID = id
+			if err := putValue(b, string(cdrKey(id)), out[i]); err != nil {
+				return err
+			}
 		}
 		return trimRecords(b, id, sys.CallRecordRetention)
 	})
 	if err != nil {
-		return CallRecord{}, fmt.Errorf("store: append call record: %w", err)
+		return nil, err
 	}
-	return r, nil
+	return out, nil
 }
 
 // trimRecords keeps the newest `keep` records (IDs ≤ last).

@@ -90,6 +90,8 @@ type Options struct {
 	kdfIterations int
 	// noSync skips fsync (tests only: speed, not durability, is tested).
 	noSync bool
+	// spoolRetry overrides SpoolRetry (tests only).
+	spoolRetry time.Duration
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -106,6 +108,10 @@ type DB struct {
 	// schema is the file's schema: SchemaVersion after a read-write
 	// open (which migrates); possibly older when read-only.
 	schema int
+	// spool keeps call records the full disk had no room for, retried
+	// every spoolRetry.
+	spool      cdrSpool
+	spoolRetry time.Duration
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -135,6 +141,9 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if db.spoolRetry = o.spoolRetry; db.spoolRetry <= 0 {
+		db.spoolRetry = SpoolRetry
 	}
 	if db.zones == nil {
 		db.zones = dsp.ZoneCodes()
@@ -192,6 +201,9 @@ func Open(path string, o Options) (*DB, error) {
 		return nil, &OpenError{Path: path, Reason: "saving the board's port counts", Err: err}
 	}
 	db.reportProblems()
+	if !o.ReadOnly {
+		db.openSpool()
+	}
 	return db, nil
 }
 
@@ -202,8 +214,10 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Limits() Limits { return db.limits }
 
 // Close closes the file. Every change was already committed (and synced)
-// by its own transaction, so nothing is lost.
+// by its own transaction, so nothing is lost; call records still waiting
+// for space stay in the spool file for the next Open.
 func (db *DB) Close() error {
+	db.closeSpool()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}

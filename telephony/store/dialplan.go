@@ -108,6 +108,9 @@ type InboundRoute struct {
 	// MOHClass is what this route's callers hear on hold ("" the
 	// box-wide class).
 	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for the route's calls ("" as
+	// the box says).
+	Record string `json:"record,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -160,6 +163,9 @@ type Queue struct {
 	Timeout string `json:"timeout_destination,omitempty"`
 	// MOHClass names a music-on-hold class; it wins over MusicOnHold.
 	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for the queue's calls ("" as
+	// the inbound route or the box says).
+	Record string `json:"record,omitempty"`
 }
 
 // DefaultQueueWaitS is a queue's maximum wait when not given.
@@ -273,6 +279,9 @@ type ExtensionRule struct {
 	// MOHClass is what a party this extension holds hears ("" the
 	// route's or the box-wide class).
 	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for calls the extension takes
+	// part in ("" as the queue, route or box says).
+	Record string `json:"record,omitempty"`
 }
 
 // CallLimits are box-wide call limits.
@@ -317,6 +326,7 @@ func dialPlanSections(c *Config) []struct {
 		{"conference_rooms", &c.ConferenceRooms},
 		{"paging_groups", &c.PagingGroups},
 		{"moh_classes", &c.MOHClasses},
+		{"call_recording", &c.Recording},
 	}
 }
 
@@ -545,6 +555,9 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["conference_rooms"], "conference_rooms", &c.ConferenceRooms, v)
 	decodeList(top["paging_groups"], "paging_groups", &c.PagingGroups, v)
 	decodeList(top["moh_classes"], "moh_classes", &c.MOHClasses, v)
+	if raw, ok := top["call_recording"]; ok && string(raw) != "null" {
+		decodeField(raw, "call_recording", &c.Recording, v)
+	}
 	normalizeDialPlan(c)
 }
 
@@ -574,6 +587,7 @@ type DialPlan struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms"`
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
+	Recording       CallRecording    `json:"call_recording"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -593,7 +607,7 @@ func (c *Config) DialPlan() DialPlan {
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
 		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
-		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses}
+		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -624,6 +638,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	c.Voicemail = d.Voicemail
 	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
+	c.Recording = d.Recording
 	normalizeDialPlan(c)
 }
 

@@ -202,9 +202,13 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			lit(dialplan.KindExtension, e.Number, e.Number, fmt.Sprintf("extensions[%d].number", i))
 		}
 	}
+	// An outside prefix of the wrong form (letters, too long for a
+	// pattern) is reported by the system rules; it takes no place here.
 	if s := c.System.OutsidePrefix; s != "" && isDigits(s) {
-		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: dialplan.MustParsePattern(s + "."),
-			Label: "outside prefix " + s, Target: "system.outside_prefix"})
+		if p, err := dialplan.ParsePattern(s + "."); err == nil {
+			entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: p,
+				Label: "outside prefix " + s, Target: "system.outside_prefix"})
+		}
 	}
 	n := c.Numbering
 	if len(n.ShortNumbers) > MaxDialPlanEntries {

@@ -38,8 +38,89 @@ type CallFeatures struct {
 	// IntercomCode followed by an extension calls its SIP phones to
 	// answer by themselves.
 	IntercomCode string `json:"intercom_code,omitempty"`
+	// ConferenceCode opens a new conference room for the caller alone,
+	// who adds parties to it by transferring them (a SIP phone's
+	// "network conference" URI): a three-way call through the box.
+	ConferenceCode string `json:"conference_code,omitempty"`
 	// MusicOnHold names the box-wide music-on-hold class ("" a soft beep).
 	MusicOnHold string `json:"music_on_hold,omitempty"`
+}
+
+// Recording modes: which calls are recorded.
+const (
+	RecordNever    = "never"
+	RecordAlways   = "always"
+	RecordOnDemand = "on_demand"
+)
+
+// CallRecording says which calls are recorded and how (call_recording).
+// A call is recorded always when an extension that takes part (its rule),
+// else the queue it came through, else its inbound route, else this
+// box-wide mode says so; on demand when that says on_demand, by the
+// on-demand code during the call.
+type CallRecording struct {
+	// Mode is the box-wide mode: never (the default), always or
+	// on_demand.
+	Mode string `json:"mode,omitempty"`
+	// Stereo records two channels: the caller (the call's first party)
+	// left, whoever they talk to right; else both mixed in one.
+	Stereo bool `json:"stereo,omitempty"`
+	// Announce tells the other party "This call is being recorded" when
+	// a recording starts.
+	Announce bool `json:"announce,omitempty"`
+	// OnDemandCode starts and stops a recording during a call, from SIP
+	// (RFC 4733 keys) and analog phones (default "*1").
+	OnDemandCode string `json:"on_demand_code,omitempty"`
+	// QuotaMB bounds all recordings, ExtensionQuotaMB those of one
+	// extension (0: none); the oldest go first. RetentionDays removes
+	// older ones (0: kept until the quota needs the room).
+	QuotaMB          int `json:"quota_mb,omitempty"`
+	ExtensionQuotaMB int `json:"extension_quota_mb,omitempty"`
+	RetentionDays    int `json:"retention_days,omitempty"`
+}
+
+// DefaultOnDemandCode starts and stops a recording during a call.
+const DefaultOnDemandCode = "*1"
+
+// MaxRecordingQuotaMB bounds the quotas (a data partition's size).
+const MaxRecordingQuotaMB = 1 << 20
+
+// checkRecordMode checks a record mode field.
+func checkRecordMode(path, m string, add func(path, format string, args ...any)) {
+	switch m {
+	case "", RecordNever, RecordAlways, RecordOnDemand:
+	default:
+		add(path, "must be never, always or on_demand")
+	}
+}
+
+// checkRecording validates call_recording and the record fields of rules,
+// queues and routes.
+func (c *Config) checkRecording(add func(path, format string, args ...any)) {
+	r := c.Recording
+	checkRecordMode("call_recording.mode", r.Mode, add)
+	if r.OnDemandCode != "" {
+		if m := featureCode(r.OnDemandCode); m != "" {
+			add("call_recording.on_demand_code", "%s", m)
+		}
+	}
+	for path, v := range map[string]int{"call_recording.quota_mb": r.QuotaMB, "call_recording.extension_quota_mb": r.ExtensionQuotaMB} {
+		if v < 0 || v > MaxRecordingQuotaMB {
+			add(path, "must be 0 (no quota) to %d MB", MaxRecordingQuotaMB)
+		}
+	}
+	if r.RetentionDays < 0 || r.RetentionDays > 3650 {
+		add("call_recording.retention_days", "must be 0 (kept) to 3650 days")
+	}
+	for i, ru := range c.ExtensionRules {
+		checkRecordMode(fmt.Sprintf("extension_rules[%d].record", i), ru.Record, add)
+	}
+	for i, q := range c.Queues {
+		checkRecordMode(fmt.Sprintf("queues[%d].record", i), q.Record, add)
+	}
+	for i, ir := range c.InboundRoutes {
+		checkRecordMode(fmt.Sprintf("inbound_routes[%d].record", i), ir.Record, add)
+	}
 }
 
 // PickupGroup is a set of extensions whose phones pick up each other's
@@ -106,13 +187,14 @@ const (
 	DefaultGroupPickupCode    = "*8"
 	DefaultDirectedPickupCode = "**"
 	DefaultIntercomCode       = "*6"
+	DefaultConferenceCode     = "*3"
 )
 
 // DefaultCallFeatures are a new box's features: every one on.
 func DefaultCallFeatures() CallFeatures {
 	return CallFeatures{TransferRecallS: DefaultTransferRecallS, ParkCode: DefaultParkCode, ParkSlots: DefaultParkSlots,
 		ParkTimeoutS: DefaultParkTimeoutS, GroupPickupCodes: []string{DefaultGroupPickupCode},
-		DirectedPickupCode: DefaultDirectedPickupCode, IntercomCode: DefaultIntercomCode}
+		DirectedPickupCode: DefaultDirectedPickupCode, IntercomCode: DefaultIntercomCode, ConferenceCode: DefaultConferenceCode}
 }
 
 // ParseParkSlots reads "701-709" (or one slot, "701") into its first and
@@ -223,6 +305,13 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 			pattern(dialplan.KindFeature, code+strings.Repeat("X", extLen), what, path)
 		}
 	}
+	if f.ConferenceCode != "" {
+		if m := featureCode(f.ConferenceCode); m != "" {
+			add("features.conference_code", "%s", m)
+		} else {
+			lit(dialplan.KindService, f.ConferenceCode, "conference code", "features.conference_code")
+		}
+	}
 	withExt("features.directed_pickup_code", f.DirectedPickupCode, "directed pickup code")
 	withExt("features.intercom_code", f.IntercomCode, "intercom code")
 
@@ -311,6 +400,7 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		}
 	}
 	class("features.music_on_hold", f.MusicOnHold)
+	c.checkRecording(add)
 	for i, q := range c.Queues {
 		class(fmt.Sprintf("queues[%d].moh_class", i), q.MOHClass)
 	}

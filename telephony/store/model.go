@@ -50,6 +50,8 @@ type Config struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms,omitempty"`
 	PagingGroups    []PagingGroup    `json:"paging_groups,omitempty"`
 	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
+	// Recording says which calls are recorded (features.go).
+	Recording CallRecording `json:"call_recording,omitzero"`
 }
 
 // System holds box-wide settings.
@@ -73,6 +75,11 @@ type System struct {
 	NoAnswerTimeoutS int `json:"no_answer_timeout_s"`
 	// CallRecordRetention is how many call records are kept (default 10000).
 	CallRecordRetention int `json:"call_record_retention"`
+	// MaxCalls is the most calls the box carries at once; a call beyond it
+	// is refused (SIP 503 with Retry-After, busy tone on an analog port)
+	// before it can degrade the calls in progress. 0 (the default) means
+	// the board's own figure (see box.DefaultMaxCalls). Applies at once.
+	MaxCalls int `json:"max_calls,omitempty"`
 	// Diagnostics schedules the line and system tests (see diag.go).
 	Diagnostics Diagnostics `json:"diagnostics"`
 }
@@ -89,6 +96,9 @@ type Extension struct {
 	FXSPort int `json:"fxs_port,omitempty"`
 	// OutsideCalls allows this extension to use the outside prefix.
 	OutsideCalls bool `json:"outside_calls"`
+	// RequireEncryption: this extension's SIP phones must use SIP over
+	// TLS and SRTP; its registrations and calls without them are refused.
+	RequireEncryption bool `json:"require_encryption,omitempty"`
 }
 
 // FXOLine configures one FXO port (a telco line).
@@ -171,6 +181,8 @@ type CallRecord struct {
 	// transferred the call where, who picked it up, where it was parked
 	// and who took it back.
 	Path []CallStep `json:"path,omitempty"`
+	// Recording is the ID of the call's recording ("" none).
+	Recording string `json:"recording,omitempty"`
 }
 
 // CallLeg is one party of a call.

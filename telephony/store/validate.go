@@ -32,6 +32,10 @@ const (
 	MaxAnswerAfterRings    = 10
 	// MaxExtensions bounds a configuration document (hostile imports).
 	MaxExtensions = 1000
+	// MaxSystemCalls bounds System.MaxCalls: ten times the x86 goal of 500
+	// relayed calls per core on a 2-core machine; more would only let a
+	// box be configured into degrading every call.
+	MaxSystemCalls = 10000
 )
 
 // issue is one validation problem, kept with the identity of the entity it
@@ -103,7 +107,11 @@ func (v *validator) check(c *Config) []issue {
 	if s.CallRecordRetention < 1 || s.CallRecordRetention > MaxCallRecordRetention {
 		add2("call_record_retention", "must be 1 to %d records", MaxCallRecordRetention)
 	}
+	if s.MaxCalls < 0 || s.MaxCalls > MaxSystemCalls {
+		add2("max_calls", "must be 0 (the board's own figure) or 1 to %d calls", MaxSystemCalls)
+	}
 	checkDiagnostics(s.Diagnostics, add2)
+	checkText(c, add)
 
 	// Extensions.
 	if len(c.Extensions) > MaxExtensions {
@@ -267,9 +275,6 @@ func nameProblem(s string, required bool) string {
 			return "is required"
 		}
 		return ""
-	}
-	if !utf8.ValidString(s) {
-		return "must be valid UTF-8"
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameLen {
 		return fmt.Sprintf("must be at most %d characters (got %d)", MaxNameLen, n)

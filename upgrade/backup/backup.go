@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"minipbx/internal/strictjson"
 	"minipbx/telephony/store"
 	"minipbx/upgrade/datadir"
 )
@@ -75,6 +77,9 @@ type BackupOptions struct {
 	DataDir string
 	// Now stamps the backup; zero means time.Now.
 	Now time.Time
+	// Logger receives Handler's internal errors, which the client is
+	// told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // ErrBackup means a file is not a usable backup; nothing was changed.
@@ -213,6 +218,9 @@ type RestoreOptions struct {
 	// Voicemail says what to do with the backup's voicemail: add what
 	// the box lacks (the default), skip it, or replace the box's.
 	Voicemail VoicemailMode
+	// Logger receives RestoreHandler's internal errors, which the client
+	// is told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // RestoreReport says what Restore did.
@@ -274,8 +282,13 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 			if err != nil {
 				return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
 			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			if err := dec.Decode(&rep.Info); err != nil {
+			// Strict JSON (one object, no key twice, valid UTF-8), but
+			// fields a later firmware adds to the description are
+			// ignored: the format number says what must be understood.
+			if err := strictjson.Check(b); err != nil {
+				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
+			}
+			if err := json.Unmarshal(b, &rep.Info); err != nil {
 				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
 			}
 			if rep.Info.Format != BackupFormat {

@@ -11,6 +11,7 @@
 //	.minipbx-data          the marker (see Init)
 //	pbx.db                 the database (store.FileName)
 //	pbx.db.schema-v*.bak   the store's own copies before a schema migration
+//	pbx.db.cdr-spool       call records kept while the disk was full (a reserved 256 KB)
 //	tls/                   the web UI's certificate and key
 //	prompts/               audio prompts (PromptsDir)
 //	recordings/            recordings and voicemail
