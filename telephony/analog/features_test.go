@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -250,4 +251,30 @@ func TestLiveAudioFXS(t *testing.T) {
 	c = r.call(3 * time.Second)
 	ph.OnHook()
 	expectEnd(t, c, channel.CauseNormal, 3*time.Second)
+}
+
+// FuzzPortNamed: a live source's port name either names a port of the
+// board of the kind it says, or is refused; nothing else happens.
+func FuzzPortNamed(f *testing.F) {
+	for _, s := range []string{"fxo:1", "fxs:2", "fxo:3", "fxs:0", "fxo:-1", "fxo:01", "line:1", ":", "fxs:+2"} {
+		f.Add(s)
+	}
+	b, err := sim.New(sim.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { b.Close() })
+	m, err := New(Config{Board: b})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := m.portNamed(s)
+		if err != nil {
+			return
+		}
+		if p.num < 1 || p.num > 2 || !strings.HasPrefix(s, p.kind.String()+":") {
+			t.Fatalf("%q named %s port %d", s, p.kind, p.num)
+		}
+	})
 }
