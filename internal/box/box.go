@@ -179,6 +179,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.doNotDisturb(&cfg)
 	b.applyEncryption(&cfg)
 	var sipTLS *tls.Config
 	if c.SIPTLSAddr != "" {
@@ -282,6 +283,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		MessageWaiting: b.messageWaiting(),
 		// The busy lamps of SIP phones' BLF keys (lamps.go).
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
+		// Music-on-hold classes played live from an analog port.
+		LiveAudio: b.analog.LiveAudio,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -596,6 +599,7 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
+	b.doNotDisturb(cfg)
 	b.diag.Reschedule() // the schedule or the time zone may have changed
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
@@ -624,6 +628,11 @@ func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall fu
 	for _, l := range cfg.FXOLines {
 		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled,
 			AnswerAfterRings: l.AnswerAfterRings, AnswerOnReversal: l.AnswerOnReversal})
+	}
+	for _, p := range cfg.FXSPorts {
+		lo, hi := p.FlashWindow()
+		ac.FXS = append(ac.FXS, analog.FXSConfig{Port: p.Port,
+			FlashMin: time.Duration(lo) * time.Millisecond, FlashMax: time.Duration(hi) * time.Millisecond})
 	}
 	return ac
 }

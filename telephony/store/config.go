@@ -10,7 +10,8 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// fxoKey is an FXO line's key: zero-padded so keys sort by port.
+// fxoKey is an FXO line's (and an FXS port's) key: zero-padded so keys
+// sort by port.
 func fxoKey(port int) string { return fmt.Sprintf("%02d", port) }
 
 // readConfig reads the whole configuration inside tx.
@@ -36,6 +37,22 @@ func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
 	})
 	if err != nil {
 		return c, err
+	}
+	if b := tx.Bucket([]byte(bucketFXSPorts)); b != nil {
+		err = b.ForEach(func(k, v []byte) error {
+			var p FXSPort
+			if err := decodeValue("fxs_port", v, schema, &p); err != nil {
+				return &valueError{bucketFXSPorts, string(k), err}
+			}
+			if fxoKey(p.Port) != string(k) {
+				return &valueError{bucketFXSPorts, string(k), fmt.Errorf("holds port %d", p.Port)}
+			}
+			c.FXSPorts = append(c.FXSPorts, p)
+			return nil
+		})
+		if err != nil {
+			return c, err
+		}
 	}
 	err = tx.Bucket([]byte(bucketFXOLines)).ForEach(func(k, v []byte) error {
 		var l FXOLine
@@ -79,6 +96,21 @@ func writeConfig(tx *bbolt.Tx, c Config) error {
 	for name, want := range map[string]map[string][]byte{bucketSystem: sys, bucketExtensions: exts, bucketFXOLines: lines} {
 		if err := syncBucket(tx.Bucket([]byte(name)), want); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	ports := map[string][]byte{}
+	for _, p := range c.FXSPorts {
+		ports[fxoKey(p.Port)] = enc(p)
+	}
+	if b := tx.Bucket([]byte(bucketFXSPorts)); b != nil || len(ports) > 0 {
+		var err error
+		if b == nil {
+			if b, err = tx.CreateBucket([]byte(bucketFXSPorts)); err != nil {
+				return fmt.Errorf("write %s: %w", bucketFXSPorts, err)
+			}
+		}
+		if err := syncBucket(b, ports); err != nil {
+			return fmt.Errorf("write %s: %w", bucketFXSPorts, err)
 		}
 	}
 	if err := writeDialPlan(tx, &c); err != nil {
@@ -128,6 +160,7 @@ func sortConfig(c *Config) {
 		return strings.Compare(a.Number, b.Number)
 	})
 	slices.SortStableFunc(c.FXOLines, func(a, b FXOLine) int { return a.Port - b.Port })
+	slices.SortStableFunc(c.FXSPorts, func(a, b FXSPort) int { return a.Port - b.Port })
 }
 
 // validator returns the checker for a change to c (whose stored secrets
@@ -181,6 +214,7 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 func cloneConfig(c Config) Config {
 	c.Extensions = slices.Clone(c.Extensions)
 	c.FXOLines = slices.Clone(c.FXOLines)
+	c.FXSPorts = slices.Clone(c.FXSPorts)
 	cloneDialPlan(&c)
 	cloneSettings(&c)
 	return c
@@ -382,6 +416,32 @@ func (db *DB) DeleteExtension(number string) error {
 func (db *DB) FXOLines() ([]FXOLine, error) {
 	c, err := db.Config()
 	return c.FXOLines, err
+}
+
+// FXSPorts returns the settings of the FXS ports that have any, ordered
+// by port.
+func (db *DB) FXSPorts() ([]FXSPort, error) {
+	c, err := db.Config()
+	return c.FXSPorts, err
+}
+
+// UpdateFXSPort sets the settings of FXS port p.Port (all defaults removes
+// its entry). Errors name the fields of p ("flash_min_ms").
+func (db *DB) UpdateFXSPort(p FXSPort) (FXSPort, error) {
+	_, err := db.change(fmt.Sprintf("fxs:%d", p.Port), func(c *Config) error {
+		if p.Port < 1 || p.Port > db.limits.FXSPorts {
+			return fieldErr("port", "no FXS port %d on this box (it has %s)", p.Port, portRange(db.limits.FXSPorts))
+		}
+		c.FXSPorts = slices.DeleteFunc(c.FXSPorts, func(x FXSPort) bool { return x.Port == p.Port })
+		if p != (FXSPort{Port: p.Port}) {
+			c.FXSPorts = append(c.FXSPorts, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return FXSPort{}, err
+	}
+	return p, nil
 }
 
 // UpdateFXOLine replaces the configuration of FXO port l.Port.

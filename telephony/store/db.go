@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,8 +26,11 @@ const (
 	bucketSystem     = "system"
 	bucketExtensions = "extensions"
 	bucketFXOLines   = "fxo_lines"
-	bucketAdmin      = "admin"
-	bucketCDR        = "cdr"
+	// bucketFXSPorts is made on the first write of a port's settings (a
+	// database from before them has none, which reads as no settings).
+	bucketFXSPorts = "fxs_ports"
+	bucketAdmin    = "admin"
+	bucketCDR      = "cdr"
 
 	metaApp     = "app"     // always "minipbx": tells our file from any other bbolt file
 	metaSchema  = "schema"  // decimal schema version of every value in the file
@@ -454,12 +458,16 @@ func (db *DB) migrateFile() error {
 		{bucketSystem, "system", func() any { return new(System) }},
 		{bucketExtensions, "extension", func() any { return new(Extension) }},
 		{bucketFXOLines, "fxo_line", func() any { return new(FXOLine) }},
+		{bucketFXSPorts, "fxs_port", func() any { return new(FXSPort) }},
 		{bucketAdmin, "admin", func() any { return new(adminRecord) }},
 		{bucketCDR, "cdr", func() any { return new(CallRecord) }},
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, k := range kinds {
 			b := tx.Bucket([]byte(k.bucket))
+			if b == nil {
+				continue // a bucket made on first use, not used yet
+			}
 			type kv struct{ k, v []byte }
 			var out []kv
 			err := b.ForEach(func(key, raw []byte) error {
@@ -555,6 +563,13 @@ func (db *DB) setupLimits(given *Limits) error {
 			}
 		}
 		c.FXOLines = kept
+		c.FXSPorts = slices.DeleteFunc(c.FXSPorts, func(p FXSPort) bool {
+			if p.Port > db.limits.FXSPorts {
+				db.log.Warn("dropping the settings of an FXS port this board does not have", "port", p.Port)
+				return true
+			}
+			return false
+		})
 		sortConfig(&c)
 		if err := writeConfig(tx, c); err != nil {
 			return err

@@ -22,6 +22,7 @@ func FuzzDecodeConfig(f *testing.F) {
 	f.Add(`{"version":1,"system":{"name":"a","name":"b"}}`)
 	f.Add(`{"version":0,"system":{"inter_digit_timeout_s":1e300}}`)
 	f.Add(`[{"version":1}]`)
+	f.Add(`{"version":1,"system":{},"fxs_ports":[{"port":1,"flash_min_ms":90},{"port":-1,"flash_max_ms":1e9}]}`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		c, err := DecodeConfig(strings.NewReader(doc))
 		if err != nil {
@@ -62,6 +63,7 @@ func FuzzDecodeValue(f *testing.F) {
 		{"system", func() any { return new(System) }},
 		{"extension", func() any { return new(Extension) }},
 		{"fxo_line", func() any { return new(FXOLine) }},
+		{"fxs_port", func() any { return new(FXSPort) }},
 		{"cdr", func() any { return new(CallRecord) }},
 		{"admin", func() any { return new(adminRecord) }},
 		{"limits", func() any { return new(Limits) }},

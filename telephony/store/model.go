@@ -15,6 +15,9 @@ type Config struct {
 	System     System      `json:"system"`
 	Extensions []Extension `json:"extensions"`
 	FXOLines   []FXOLine   `json:"fxo_lines"`
+	// FXSPorts holds the FXS ports' own settings, for the ports that do
+	// not keep the defaults.
+	FXSPorts []FXSPort `json:"fxs_ports,omitempty"`
 
 	// The office dial plan (dialplan.go; every section optional, empty
 	// keeps the outside prefix and the lines' destinations working alone).
@@ -127,6 +130,43 @@ type FXOLine struct {
 	// once dialled, and a busy or unobtainable number is told from a
 	// conversation (busy and no-answer conditions work over the line).
 	AnswerOnReversal bool `json:"answer_on_reversal,omitempty"`
+}
+
+// FXSPort configures one FXS port (an analog phone's line).
+type FXSPort struct {
+	// Port is the 1-based FXS port number.
+	Port int `json:"port"`
+	// FlashMinMS and FlashMaxMS are the hook-flash window: the phone on
+	// hook for more than FlashMinMS and at most FlashMaxMS milliseconds
+	// is a flash (the recall button); shorter is a dial pulse, longer a
+	// hang-up. 0 takes the default (DefaultFlashMinMS, DefaultFlashMaxMS).
+	FlashMinMS int `json:"flash_min_ms,omitempty"`
+	FlashMaxMS int `json:"flash_max_ms,omitempty"`
+}
+
+// Defaults and bounds of an FXS port's hook-flash window (config.md).
+const (
+	DefaultFlashMinMS = 120
+	DefaultFlashMaxMS = 800
+	MinFlashMinMS     = 50
+	MaxFlashMinMS     = 1000
+	MinFlashMaxMS     = 100
+	MaxFlashMaxMS     = 3000
+	// MinFlashWindowMS is the narrowest window: a recall button's break
+	// varies by tens of milliseconds from phone to phone.
+	MinFlashWindowMS = 50
+)
+
+// FlashWindow is the port's hook-flash window with the defaults filled in.
+func (p FXSPort) FlashWindow() (minMS, maxMS int) {
+	minMS, maxMS = p.FlashMinMS, p.FlashMaxMS
+	if minMS == 0 {
+		minMS = DefaultFlashMinMS
+	}
+	if maxMS == 0 {
+		maxMS = DefaultFlashMaxMS
+	}
+	return minMS, maxMS
 }
 
 // CallRecord is one call attempt (a CDR). Records are append-only.

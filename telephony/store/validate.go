@@ -183,6 +183,29 @@ func (v *validator) check(c *Config) []issue {
 	}
 
 	checkSettings(c, numbers, add)
+	// FXS ports' settings.
+	fxsSeen := map[int]bool{}
+	for i, fp := range c.FXSPorts {
+		ent := fmt.Sprintf("fxs:%d", fp.Port)
+		p := fmt.Sprintf("fxs_ports[%d].", i)
+		portEntry("FXS", fp.Port, v.limits.FXSPorts, fxsSeen, func(format string, args ...any) { add(ent, p, "port", format, args...) })
+		minOK := fp.FlashMinMS == 0 || fp.FlashMinMS >= MinFlashMinMS && fp.FlashMinMS <= MaxFlashMinMS
+		maxOK := fp.FlashMaxMS == 0 || fp.FlashMaxMS >= MinFlashMaxMS && fp.FlashMaxMS <= MaxFlashMaxMS
+		if !minOK {
+			add(ent, p, "flash_min_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMinMS, MinFlashMinMS, MaxFlashMinMS)
+		}
+		if !maxOK {
+			add(ent, p, "flash_max_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMaxMS, MinFlashMaxMS, MaxFlashMaxMS)
+		}
+		if lo, hi := fp.FlashWindow(); minOK && maxOK && hi-lo < MinFlashWindowMS {
+			field := "flash_max_ms"
+			if fp.FlashMaxMS == 0 {
+				field = "flash_min_ms"
+			}
+			add(ent, p, field, "the flash window %d-%d ms is too narrow: the maximum must exceed the minimum by at least %d ms", lo, hi, MinFlashWindowMS)
+		}
+	}
+
 	v.checkDialPlan(c, func(path, format string, args ...any) {
 		out = append(out, issue{entity: entityDialPlan, path: path, field: path, msg: fmt.Sprintf(format, args...)})
 	})
@@ -192,12 +215,7 @@ func (v *validator) check(c *Config) []issue {
 	for i, l := range c.FXOLines {
 		ent := fmt.Sprintf("fxo:%d", l.Port)
 		p := fmt.Sprintf("fxo_lines[%d].", i)
-		if l.Port < 1 || l.Port > v.limits.FXOPorts {
-			add(ent, p, "port", "no FXO port %d on this box (it has %s)", l.Port, portRange(v.limits.FXOPorts))
-		} else if lines[l.Port] {
-			add(ent, p, "port", "FXO port %d is configured twice", l.Port)
-		}
-		lines[l.Port] = true
+		portEntry("FXO", l.Port, v.limits.FXOPorts, lines, func(format string, args ...any) { add(ent, p, "port", format, args...) })
 		if m := nameProblem(l.Name, false); m != "" {
 			add(ent, p, "name", "%s", m)
 		}
@@ -212,6 +230,17 @@ func (v *validator) check(c *Config) []issue {
 		}
 	}
 	return out
+}
+
+// portEntry checks the port of an entry of a per-port list (fxo_lines,
+// fxs_ports): a port of kind the box has (ports of them), listed once.
+func portEntry(kind string, port, ports int, seen map[int]bool, add func(format string, args ...any)) {
+	if port < 1 || port > ports {
+		add("no %s port %d on this box (it has %s)", kind, port, portRange(ports))
+	} else if seen[port] {
+		add("%s port %d is configured twice", kind, port)
+	}
+	seen[port] = true
 }
 
 // secretProblem says what is wrong with a user-chosen SIP secret, or "".
