@@ -60,6 +60,10 @@ type System struct {
 	ToneZone string `json:"tone_zone"`
 	// TimeZone is an IANA zone name, e.g. "Europe/Moscow". Default "UTC".
 	TimeZone string `json:"time_zone"`
+	// Language is the box's voice: the language of its built-in prompts
+	// wherever a mailbox, queue, menu or extension does not choose its
+	// own (package prompts: en, ru, hy, ky, it). "" is English.
+	Language string `json:"language,omitempty"`
 	// ExtensionLength is the number of digits of an extension, 2..8 (default 3).
 	ExtensionLength int `json:"extension_length"`
 	// OutsidePrefix is dialled before an outside number to seize an FXO
@@ -93,6 +97,10 @@ type Extension struct {
 	FXSPort int `json:"fxs_port,omitempty"`
 	// OutsideCalls allows this extension to use the outside prefix.
 	OutsideCalls bool `json:"outside_calls"`
+	// Language is the language its user hears the box in: feature-code
+	// confirmations, park, conference and transfer prompts ("": the
+	// box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // FXOLine configures one FXO port (a telco line).
