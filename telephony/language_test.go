@@ -131,22 +131,15 @@ func TestMailboxCountsAgreeInRussian(t *testing.T) {
 
 // TestQueueAnnouncesInItsLanguage: a Kyrgyz queue on an Italian box
 // tells its callers their place in Kyrgyz ("Сиз кезекте биринчи
-// орундасыз…").
+// орундасыз…"); with the real recordings, a Russian queue in Russian.
 func TestQueueAnnouncesInItsLanguage(t *testing.T) {
-	b := newPlanBox(t, func(c *store.Config) {
+	heardPlaceInQueue(t, prompts.Kyrgyz, func(c *store.Config) {
 		c.System.Language = "it"
-		c.Queues = []store.Queue{{Name: "support", Strategy: "ringall", MaxWaitS: 30, AnnounceEveryS: 1, Language: "ky",
-			Members:     []store.GroupMember{{Destination: "ext:201", RingS: 5}},
-			MusicOnHold: []store.Prompt{{Tone: "600", MS: 60000}}}}
-		c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "queue:support"}}
-	}, nil)
-	b.x.prompts = testPrompts(t)
-	b.sip.fail["201"] = channel.CauseBusy
-	in := fxoCaller(1, "5550001")
-	b.x.Accept(in)
-	waitHeard(t, &in.ep, b.x.prompts, prompts.Kyrgyz, 3*time.Second, prompts.Kyrgyz.QueuePosition(1)...)
-	in.end(channel.CauseNormal)
-	b.st.waitRecord(t)
+		c.Queues[0].Language = "ky"
+	}, testPrompts(t), 3*time.Second)
+	if !testing.Short() {
+		heardPlaceInQueue(t, prompts.Russian, func(c *store.Config) { c.Queues[0].Language = "ru" }, nil, 10*time.Second)
+	}
 }
 
 // TestMenuPlaysBuiltinsInItsLanguage: a menu naming goodbye.wav plays

@@ -151,15 +151,30 @@ func TestQueueAnnouncementsWithBuiltins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays 7 s of speech")
 	}
+	heardPlaceInQueue(t, prompts.English, nil, nil, 10*time.Second)
+}
+
+// heardPlaceInQueue puts a caller from outside in a queue whose agent is
+// busy, with edit's changes (nil: none) and the voice set (nil: the
+// built-in one), and waits up to limit for them to hear their place said
+// in l.
+func heardPlaceInQueue(t *testing.T, l prompts.Language, edit func(c *store.Config), set *prompts.Set, limit time.Duration) {
+	t.Helper()
 	b := newPlanBox(t, func(c *store.Config) {
 		c.Queues = []store.Queue{{Name: "support", Strategy: "ringall", MaxWaitS: 30, AnnounceEveryS: 1,
 			Members: []store.GroupMember{{Destination: "ext:201", RingS: 5}}}}
 		c.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "queue:support"}}
+		if edit != nil {
+			edit(c)
+		}
 	}, nil)
+	if set != nil {
+		b.x.prompts = set
+	}
 	b.sip.fail["201"] = channel.CauseBusy
 	in := fxoCaller(1, "5550001")
 	b.x.Accept(in)
-	waitHeard(t, &in.ep, b.x.prompts, prompts.English, 10*time.Second, prompts.English.QueuePosition(1)...)
+	waitHeard(t, &in.ep, b.x.prompts, l, limit, l.QueuePosition(1)...)
 	in.end(channel.CauseNormal)
 	b.st.waitRecord(t)
 }

@@ -10,42 +10,22 @@ import (
 // earlier firmware already replace (NAME.wav): they stay.
 type english struct{}
 
-// The English phrases that are parts of sentences (the grammar strings
-// them together). Numbers are "0".."19", the tens "20".."90", "hundred";
-// weekdays and months are their lower-case English names; the days of a
-// month are "d1".."d31" (first … thirty-first).
+// The English parts of sentences beyond the shared ones (language.go).
+// Numbers are "0".."19", the tens "20".."90", "hundred"; weekdays and
+// months are their lower-case English names; the days of a month are
+// "d1".."d31" (first … thirty-first).
 const (
-	enQueueCallerNumber = "queue-caller-number" // You are caller number
-	enQueueInLine       = "queue-in-line"       // in line. Please stay on the line; the next available person will answer.
-	enFwdAlwaysOn       = "fwd-always-on"       // All your calls now go to
-	enFwdBusyOn         = "fwd-busy-on"         // When you are busy, your calls now go to
-	enFwdNoAnswerOn     = "fwd-noanswer-on"     // When you do not answer, your calls now go to
-	enVMExtension       = "vm-extension"        // The person at extension
-	enVMUnavailable     = "vm-unavailable"      // is not available.
-	enVMBusy            = "vm-busy"             // is on another call.
-	enVMYouHave         = "vm-you-have"         // You have
-	enVMNew             = "vm-new"              // new
-	enVMOld             = "vm-old"              // saved
-	enVMMessage         = "vm-message"          // message
-	enVMMessages        = "vm-messages"         // messages
-	enVMAnd             = "vm-and"              // and
-	enVMNoMessages      = "vm-no-messages"      // no messages.
-	enVMMessageN        = "vm-message-n"        // Message
-	enVMReceived        = "vm-received"         // received
-	enVMFrom            = "vm-from"             // from
-	enVMUnknownCaller   = "vm-unknown-caller"   // from an unknown caller.
-	enParkedAt          = "parked-at"           // Your call is parked at
-	enToday             = "today"               // today
-	enYesterday         = "yesterday"           // yesterday
-	enOn                = "on"                  // on
-	enAt                = "at"                  // at
-	enAM                = "am"                  // A.M.
-	enPM                = "pm"                  // P.M.
-	enOClock            = "oclock"              // o'clock
-	enOh                = "oh"                  // oh (the zero of "three oh five")
-	enNoon              = "noon"                // noon
-	enMidnight          = "midnight"            // midnight
-	enHundred           = "hundred"             // hundred
+	enNew      = "vm-new"      // new
+	enOld      = "vm-old"      // saved
+	enMessage  = "vm-message"  // message
+	enMessages = "vm-messages" // messages
+	enOn       = "on"          // on
+	enAt       = "at"          // at
+	enAM       = "am"          // A.M.
+	enPM       = "pm"          // P.M.
+	enOClock   = "oclock"      // o'clock
+	enOh       = "oh"          // oh (the zero of "three oh five")
+	enHundred  = "hundred"     // hundred
 )
 
 func (english) name() string { return "English" }
@@ -53,38 +33,18 @@ func (english) name() string { return "English" }
 // number says n the way an American says it: 21 is "20" "1", 105 is "1"
 // "hundred" "5", 0 is "0".
 func (english) number(n int) []string {
-	if n < 0 || n > 999 {
-		return digits(strconv.Itoa(n))
-	}
-	if n == 0 {
-		return []string{"0"}
-	}
-	var out []string
-	if h := n / 100; h > 0 {
-		out = append(out, strconv.Itoa(h), enHundred)
-	}
-	switch r := n % 100; {
-	case r == 0:
-	case r < 20:
-		out = append(out, strconv.Itoa(r))
-	default:
-		out = append(out, strconv.Itoa(r/10*10))
-		if r%10 != 0 {
-			out = append(out, strconv.Itoa(r%10))
-		}
-	}
-	return out
+	return spell(n, enHundred, false, 20)
 }
 
 // count: "1 new message", "3 saved messages", "0 new messages".
 func (e english) count(n int, noun Noun) []string {
-	adj := enVMNew
+	adj := enNew
 	if noun == SavedMessage {
-		adj = enVMOld
+		adj = enOld
 	}
-	kind := enVMMessages
+	kind := enMessages
 	if n == 1 {
-		kind = enVMMessage
+		kind = enMessage
 	}
 	return append(e.number(n), adj, kind)
 }
@@ -92,32 +52,16 @@ func (e english) count(n int, noun Noun) []string {
 // mailbox: "You have 3 new messages and 1 saved message", "You have no
 // messages."
 func (e english) mailbox(fresh, saved int) []string {
-	out := []string{enVMYouHave}
 	if fresh == 0 && saved == 0 {
-		return append(out, enVMNoMessages)
+		return words(partYouHave, partNoMessages)
 	}
-	if fresh > 0 {
-		out = append(out, e.count(fresh, NewMessage)...)
-	}
-	if fresh > 0 && saved > 0 {
-		out = append(out, enVMAnd)
-	}
-	if saved > 0 {
-		out = append(out, e.count(saved, SavedMessage)...)
-	}
-	return out
+	return cat(words(partYouHave), bothCounts(e, fresh, saved, partAnd))
 }
 
 // messageIntro: "Message 2 received WHEN from 2 0 1" / "… from an
 // unknown caller."
 func (e english) messageIntro(n int, when []string, caller string) []string {
-	out := append([]string{enVMMessageN}, e.number(n)...)
-	out = append(out, enVMReceived)
-	out = append(out, when...)
-	if caller == "" {
-		return append(out, enVMUnknownCaller)
-	}
-	return append(append(out, enVMFrom), digits(caller)...)
+	return cat(words(partMessageN), e.number(n), words(partReceived), when, fromCaller(caller))
 }
 
 // when says the day the way an American voicemail does after
@@ -129,22 +73,11 @@ func (e english) messageIntro(n int, when []string, caller string) []string {
 //	on November 3rd at noon      a week or more before, within a year
 //	on November 3rd 20 25 at …   a year or more before, or after now
 func (e english) when(d day) []string {
-	var out []string
-	switch d.kind {
-	case dayToday:
-		out = append(out, enToday)
-	case dayYesterday:
-		out = append(out, enYesterday)
-	case dayWeekday:
-		out = append(out, enOn, weekdayName(d.t.Weekday()))
-	default:
-		out = append(out, enOn, monthName(d.t.Month()), enOrdinal(d.t.Day()))
-		if d.kind == dayDateYear {
-			out = append(out, e.year(d.t.Year())...)
-		}
+	date := words(enOn, monthName(d.t.Month()), enOrdinal(d.t.Day()))
+	if d.kind == dayDateYear {
+		date = cat(date, e.year(d.t.Year()))
 	}
-	out = append(out, enAt)
-	return append(out, e.clock(d.t)...)
+	return cat(d.names(words(enOn, weekdayName(d.t.Weekday())), date), words(enAt), e.clock(d.t))
 }
 
 // clock says the time of day on the 12-hour clock, to the minute: the
@@ -156,11 +89,8 @@ func (e english) when(d day) []string {
 // midnight) and "12 … P.M." (just after noon).
 func (e english) clock(t time.Time) []string {
 	h, m := t.Hour(), t.Minute()
-	switch {
-	case h == 0 && m == 0:
-		return []string{enMidnight}
-	case h == 12 && m == 0:
-		return []string{enNoon}
+	if w := noonOrMidnight(h, m); w != nil {
+		return w
 	}
 	h12 := h % 12
 	if h12 == 0 {
@@ -203,30 +133,17 @@ func (e english) year(y int) []string {
 }
 
 func (e english) queuePosition(n int) []string {
-	return append(append([]string{enQueueCallerNumber}, e.number(n)...), enQueueInLine)
+	return cat(words(partQueueNumber), e.number(n), words(partQueueInLine))
 }
 
 func (english) forwardedTo(k ForwardKind, number string) []string {
-	head := enFwdAlwaysOn
-	switch k {
-	case ForwardBusy:
-		head = enFwdBusyOn
-	case ForwardNoAnswer:
-		head = enFwdNoAnswerOn
-	}
-	return append([]string{head}, digits(number)...)
+	return numberAfter(forwardHead(k), number)
 }
 
-func (english) parkedAt(slot string) []string {
-	return append([]string{enParkedAt}, digits(slot)...)
-}
+func (english) parkedAt(slot string) []string { return numberAfter(partParkedAt, slot) }
 
 func (english) unavailable(ext string, busy bool) []string {
-	out := append([]string{enVMExtension}, digits(ext)...)
-	if busy {
-		return append(out, enVMBusy)
-	}
-	return append(out, enVMUnavailable)
+	return append(numberAfter(partExtension, ext), unavailablePart(busy))
 }
 
 // enOrdinal is the prompt that says day n of a month (1 ≤ n ≤ 31):

@@ -15,41 +15,24 @@ import (
 // 24-hour clock.
 type armenian struct{}
 
-// The Armenian prompts beyond the ones every language has. Numbers are
+// The Armenian prompts beyond the shared ones (language.go). Numbers are
 // "0".."19", "20".."90", "hundred" (հարյուր), "thousand" (հազար); "d1" ..
 // "d31" are the numbers in the dative (մեկին … երեսունմեկին), for days
 // and hours; "hp0".."hp23" the hours before "past" (զրոն անց … քսաներեքն
 // անց). Weekdays ("monday") say "երկուշաբթի", months ("november")
-// "նոյեմբերի".
+// "նոյեմբերի". The shared "vm-no-messages" is a whole sentence
+// ("Դուք հաղորդագրություններ չունեք։"), "vm-from" follows the number
+// ("համարից։").
 const (
-	hyHundred       = "hundred"
-	hyThousand      = "thousand"
-	hyYouHave       = "vm-you-have"       // Դուք ունեք
-	hyNoMessages    = "vm-no-messages"    // Դուք հաղորդագրություններ չունեք։
-	hyAnd           = "vm-and"            // և
-	hyNew           = "vm-new"            // նոր հաղորդագրություն
-	hySaved         = "vm-old"            // պահպանված հաղորդագրություն
-	hyMessageN      = "vm-message-n"      // Հաղորդագրություն
-	hyReceived      = "vm-received"       // ստացվել է
-	hyFrom          = "vm-from"           // համարից։
-	hyUnknownCaller = "vm-unknown-caller" // անհայտ համարից։
-	hyToday         = "today"             // այսօր
-	hyYesterday     = "yesterday"         // երեկ
-	hyYear          = "year"              // թվականի
-	hyAt            = "at"                // ժամը
-	hyMinutes       = "minutes"           // րոպեին
-	hyMidnight      = "midnight"          // կեսգիշերին
-	hyNoon          = "noon"              // կեսօրին
-	hyQueueNumber   = "queue-caller-number"
-	hyQueueInLine   = "queue-in-line"
-	hyFwdAlwaysOn   = "fwd-always-on"
-	hyFwdBusyOn     = "fwd-busy-on"
-	hyFwdNoAnswerOn = "fwd-noanswer-on"
-	hyFwdTo         = "fwd-to"         // համարին։
-	hyParkedAt      = "parked-at"      // Ձեր զանգը պահվում է
-	hyParkSlot      = "park-slot"      // համարով։
-	hyUnavailable   = "vm-unavailable" // ներքին համարի բաժանորդը հասանելի չէ։
-	hyBusy          = "vm-busy"        // ներքին համարի բաժանորդը զբաղված է։
+	hyHundred  = "hundred"
+	hyThousand = "thousand"
+	hyNew      = "vm-new"    // նոր հաղորդագրություն
+	hySaved    = "vm-old"    // պահպանված հաղորդագրություն
+	hyYear     = "year"      // թվականի
+	hyAt       = "at"        // ժամը
+	hyMinutes  = "minutes"   // րոպեին
+	hyFwdTo    = "fwd-to"    // համարին։
+	hyParkSlot = "park-slot" // համարով։
 )
 
 func (armenian) name() string { return "Հայերեն" }
@@ -57,29 +40,7 @@ func (armenian) name() string { return "Հայերեն" }
 // number: 21 is "20" "1" (քսան մեկ), 100 "hundred" (հարյուր, without
 // մեկ), 205 "2" "hundred" "5".
 func (armenian) number(n int) []string {
-	if n < 0 || n > 999 {
-		return digits(strconv.Itoa(n))
-	}
-	if n == 0 {
-		return []string{"0"}
-	}
-	var out []string
-	switch h := n / 100; h {
-	case 0:
-	case 1:
-		out = append(out, hyHundred)
-	default:
-		out = append(out, strconv.Itoa(h), hyHundred)
-	}
-	r := n % 100
-	if r >= 20 {
-		out = append(out, strconv.Itoa(r/10*10))
-		r %= 10
-	}
-	if r > 0 {
-		out = append(out, strconv.Itoa(r))
-	}
-	return out
+	return spell(n, hyHundred, true, 20)
 }
 
 // count: "մեկ նոր հաղորդագրություն", "երեք պահպանված հաղորդագրություն".
@@ -94,52 +55,26 @@ func (a armenian) count(n int, noun Noun) []string {
 // հաղորդագրություն", "Դուք հաղորդագրություններ չունեք։"
 func (a armenian) mailbox(fresh, saved int) []string {
 	if fresh == 0 && saved == 0 {
-		return []string{hyNoMessages}
+		return words(partNoMessages)
 	}
-	out := []string{hyYouHave}
-	if fresh > 0 {
-		out = append(out, a.count(fresh, NewMessage)...)
-	}
-	if fresh > 0 && saved > 0 {
-		out = append(out, hyAnd)
-	}
-	if saved > 0 {
-		out = append(out, a.count(saved, SavedMessage)...)
-	}
-	return out
+	return cat(words(partYouHave), bothCounts(a, fresh, saved, partAnd))
 }
 
 // messageIntro: "Հաղորդագրություն երկու, ստացվել է երեկ ժամը ինն անց
 // հինգ րոպեին, 2 0 1 համարից։" / "… անհայտ համարից։"
 func (a armenian) messageIntro(n int, when []string, caller string) []string {
-	out := append([]string{hyMessageN}, a.number(n)...)
-	out = append(out, hyReceived)
-	out = append(out, when...)
-	if caller == "" {
-		return append(out, hyUnknownCaller)
-	}
-	return append(append(out, digits(caller)...), hyFrom)
+	return cat(words(partMessageN), a.number(n), words(partReceived), when, callerFrom(caller))
 }
 
 // when: "այսօր ժամը …", "երեկ ժամը …", "երկուշաբթի ժամը …",
 // "նոյեմբերի երեքին ժամը …", "երկու հազար քսան հինգ թվականի նոյեմբերի
 // երեքին ժամը …".
 func (a armenian) when(d day) []string {
-	var out []string
-	switch d.kind {
-	case dayToday:
-		out = append(out, hyToday)
-	case dayYesterday:
-		out = append(out, hyYesterday)
-	case dayWeekday:
-		out = append(out, weekdayName(d.t.Weekday()))
-	default:
-		if d.kind == dayDateYear {
-			out = append(out, a.year(d.t.Year())...)
-		}
-		out = append(out, monthName(d.t.Month()), "d"+strconv.Itoa(d.t.Day()))
+	date := words(monthName(d.t.Month()), "d"+strconv.Itoa(d.t.Day()))
+	if d.kind == dayDateYear {
+		date = cat(a.year(d.t.Year()), date)
 	}
-	return append(out, a.clock(d.t)...)
+	return cat(d.names(words(weekdayName(d.t.Weekday())), date), a.clock(d.t))
 }
 
 // year says y before the month it is of: "երկու հազար քսան հինգ
@@ -149,14 +84,7 @@ func (a armenian) year(y int) []string {
 	if y < 1000 || y > 2999 {
 		return append(digits(strconv.Itoa(y)), hyYear)
 	}
-	out := []string{hyThousand}
-	if y >= 2000 {
-		out = []string{"2", hyThousand}
-	}
-	if r := y % 1000; r > 0 {
-		out = append(out, a.number(r)...)
-	}
-	return append(out, hyYear)
+	return append(thousands(y, hyThousand, a.number), hyYear)
 }
 
 // clock: "ժամը իննին" (9:00), "ժամը ինն անց հինգ րոպեին" (9:05),
@@ -164,45 +92,32 @@ func (a armenian) year(y int) []string {
 // "կեսօրին" (12:00).
 func (a armenian) clock(t time.Time) []string {
 	h, m := t.Hour(), t.Minute()
-	switch {
-	case h == 0 && m == 0:
-		return []string{hyMidnight}
-	case h == 12 && m == 0:
-		return []string{hyNoon}
-	case m == 0:
-		return []string{hyAt, "d" + strconv.Itoa(h)}
+	if w := noonOrMidnight(h, m); w != nil {
+		return w
 	}
-	out := []string{hyAt, "hp" + strconv.Itoa(h)}
-	return append(append(out, a.number(m)...), hyMinutes)
+	if m == 0 {
+		return words(hyAt, "d"+strconv.Itoa(h))
+	}
+	return cat(words(hyAt, "hp"+strconv.Itoa(h)), a.number(m), words(hyMinutes))
 }
 
 // queuePosition: "Ձեր հերթական համարը՝ երեք։ Խնդրում ենք մնալ գծում…"
 func (a armenian) queuePosition(n int) []string {
-	return append(append([]string{hyQueueNumber}, a.number(n)...), hyQueueInLine)
+	return cat(words(partQueueNumber), a.number(n), words(partQueueInLine))
 }
 
 // forwardedTo: "Ձեր բոլոր զանգերն այժմ կվերահասցեավորվեն 2 0 2
 // համարին։"
 func (armenian) forwardedTo(k ForwardKind, number string) []string {
-	head := hyFwdAlwaysOn
-	switch k {
-	case ForwardBusy:
-		head = hyFwdBusyOn
-	case ForwardNoAnswer:
-		head = hyFwdNoAnswerOn
-	}
-	return append(append([]string{head}, digits(number)...), hyFwdTo)
+	return append(numberAfter(forwardHead(k), number), hyFwdTo)
 }
 
 // parkedAt: "Ձեր զանգը պահվում է 7 0 1 համարով։"
 func (armenian) parkedAt(slot string) []string {
-	return append(append([]string{hyParkedAt}, digits(slot)...), hyParkSlot)
+	return append(numberAfter(partParkedAt, slot), hyParkSlot)
 }
 
 // unavailable: "2 0 1 ներքին համարի բաժանորդը հասանելի չէ։"
 func (armenian) unavailable(ext string, busy bool) []string {
-	if busy {
-		return append(digits(ext), hyBusy)
-	}
-	return append(digits(ext), hyUnavailable)
+	return append(digits(ext), unavailablePart(busy))
 }

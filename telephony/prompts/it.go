@@ -16,7 +16,7 @@ import (
 // cinque", "all'una", "a mezzanotte e dieci").
 type italian struct{}
 
-// The Italian prompts beyond the ones every language has. Numbers are
+// The Italian prompts beyond the shared ones (language.go). Numbers are
 // "0".."20", the tens "30".."90", the tens with uno and otto ("21",
 // "28" … "98"), "100".."900" (cento … novecento), "1000" (mille), "2000"
 // (duemila); "d1".."d31" the days of a month with their article (il
@@ -24,33 +24,14 @@ type italian struct{}
 // their preposition (all'una, alle due …). Weekdays ("monday") say
 // "lunedì", months ("november") "novembre".
 const (
-	itThereIs       = "vm-there-is"       // C'è
-	itThereAre      = "vm-there-are"      // Ci sono
-	itNoMessages    = "vm-no-messages"    // Non ci sono messaggi.
-	itAnd           = "vm-and"            // e
-	itNewOne        = "vm-new-one"        // un nuovo messaggio
-	itNew           = "vm-new"            // nuovi messaggi
-	itSavedOne      = "vm-old-one"        // un messaggio salvato
-	itSaved         = "vm-old"            // messaggi salvati
-	itMessageN      = "vm-message-n"      // Messaggio numero
-	itReceived      = "vm-received"       // ricevuto
-	itFrom          = "vm-from"           // dal numero
-	itUnknownCaller = "vm-unknown-caller" // da un numero sconosciuto.
-	itToday         = "today"             // oggi
-	itYesterday     = "yesterday"         // ieri
-	itMidnight      = "midnight"          // a mezzanotte
-	itNoon          = "noon"              // a mezzogiorno
-	itThousand      = "1000"              // mille
-	itTwoThousand   = "2000"              // duemila
-	itQueueNumber   = "queue-caller-number"
-	itQueueInLine   = "queue-in-line"
-	itFwdAlwaysOn   = "fwd-always-on"
-	itFwdBusyOn     = "fwd-busy-on"
-	itFwdNoAnswerOn = "fwd-noanswer-on"
-	itParkedAt      = "parked-at"
-	itExtension     = "vm-extension"   // L'interno
-	itUnavailable   = "vm-unavailable" // non è disponibile.
-	itBusy          = "vm-busy"        // è impegnato in un'altra conversazione.
+	itThereIs     = "vm-there-is"  // C'è
+	itThereAre    = "vm-there-are" // Ci sono
+	itNewOne      = "vm-new-one"   // un nuovo messaggio
+	itNew         = "vm-new"       // nuovi messaggi
+	itSavedOne    = "vm-old-one"   // un messaggio salvato
+	itSaved       = "vm-old"       // messaggi salvati
+	itThousand    = "1000"         // mille
+	itTwoThousand = "2000"         // duemila
 )
 
 func (italian) name() string { return "Italiano" }
@@ -93,58 +74,33 @@ func (i italian) count(n int, noun Noun) []string {
 // nuovi messaggi.", "Non ci sono messaggi."
 func (i italian) mailbox(fresh, saved int) []string {
 	if fresh == 0 && saved == 0 {
-		return []string{itNoMessages}
+		return words(partNoMessages) // Non ci sono messaggi.
 	}
 	first := fresh
 	if fresh == 0 {
 		first = saved
 	}
-	out := []string{itThereAre}
+	verb := itThereAre
 	if first == 1 {
-		out = []string{itThereIs}
+		verb = itThereIs
 	}
-	if fresh > 0 {
-		out = append(out, i.count(fresh, NewMessage)...)
-	}
-	if fresh > 0 && saved > 0 {
-		out = append(out, itAnd)
-	}
-	if saved > 0 {
-		out = append(out, i.count(saved, SavedMessage)...)
-	}
-	return out
+	return cat(words(verb), bothCounts(i, fresh, saved, partAnd))
 }
 
 // messageIntro: "Messaggio numero due, ricevuto ieri alle nove e cinque,
 // dal numero 2 0 1." / "… da un numero sconosciuto."
 func (i italian) messageIntro(n int, when []string, caller string) []string {
-	out := append([]string{itMessageN}, i.number(n)...)
-	out = append(out, itReceived)
-	out = append(out, when...)
-	if caller == "" {
-		return append(out, itUnknownCaller)
-	}
-	return append(append(out, itFrom), digits(caller)...)
+	return cat(words(partMessageN), i.number(n), words(partReceived), when, fromCaller(caller))
 }
 
 // when: "oggi alle …", "ieri alle …", "lunedì alle …", "il tre novembre
 // alle …", "il tre novembre duemila venticinque alle …".
 func (i italian) when(d day) []string {
-	var out []string
-	switch d.kind {
-	case dayToday:
-		out = append(out, itToday)
-	case dayYesterday:
-		out = append(out, itYesterday)
-	case dayWeekday:
-		out = append(out, weekdayName(d.t.Weekday()))
-	default:
-		out = append(out, "d"+strconv.Itoa(d.t.Day()), monthName(d.t.Month()))
-		if d.kind == dayDateYear {
-			out = append(out, i.year(d.t.Year())...)
-		}
+	date := words("d"+strconv.Itoa(d.t.Day()), monthName(d.t.Month()))
+	if d.kind == dayDateYear {
+		date = cat(date, i.year(d.t.Year()))
 	}
-	return append(out, i.clock(d.t)...)
+	return cat(d.names(words(weekdayName(d.t.Weekday())), date), i.clock(d.t))
 }
 
 // year: "duemila venticinque", "mille novecento novantanove"; years
@@ -170,48 +126,35 @@ func (i italian) year(y int) []string {
 // read (not "e un quarto", "e mezza").
 func (i italian) clock(t time.Time) []string {
 	h, m := t.Hour(), t.Minute()
-	switch {
-	case h == 0 && m == 0:
-		return []string{itMidnight}
-	case h == 12 && m == 0:
-		return []string{itNoon}
+	if w := noonOrMidnight(h, m); w != nil {
+		return w // a mezzanotte, a mezzogiorno
 	}
 	hour := "h" + strconv.Itoa(h)
 	if h == 0 {
-		hour = itMidnight
+		hour = partMidnight // a mezzanotte
 	}
 	if m == 0 {
-		return []string{hour}
+		return words(hour)
 	}
-	return append([]string{hour, itAnd}, i.number(m)...)
+	return cat(words(hour, partAnd), i.number(m))
 }
 
 // queuePosition: "La sua posizione in coda è: tre. La preghiamo di
 // restare in linea; …"
 func (i italian) queuePosition(n int) []string {
-	return append(append([]string{itQueueNumber}, i.number(n)...), itQueueInLine)
+	return cat(words(partQueueNumber), i.number(n), words(partQueueInLine))
 }
 
+// forwardedTo: "Tutte le sue chiamate vengono ora inoltrate al numero 2
+// 0 2".
 func (italian) forwardedTo(k ForwardKind, number string) []string {
-	head := itFwdAlwaysOn
-	switch k {
-	case ForwardBusy:
-		head = itFwdBusyOn
-	case ForwardNoAnswer:
-		head = itFwdNoAnswerOn
-	}
-	return append([]string{head}, digits(number)...)
+	return numberAfter(forwardHead(k), number)
 }
 
-func (italian) parkedAt(slot string) []string {
-	return append([]string{itParkedAt}, digits(slot)...)
-}
+// parkedAt: "La chiamata è parcheggiata alla posizione 7 0 1".
+func (italian) parkedAt(slot string) []string { return numberAfter(partParkedAt, slot) }
 
 // unavailable: "L'interno 2 0 1 non è disponibile."
 func (italian) unavailable(ext string, busy bool) []string {
-	out := append([]string{itExtension}, digits(ext)...)
-	if busy {
-		return append(out, itBusy)
-	}
-	return append(out, itUnavailable)
+	return append(numberAfter(partExtension, ext), unavailablePart(busy))
 }

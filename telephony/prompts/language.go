@@ -3,6 +3,7 @@ package prompts
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -209,6 +210,155 @@ func digits(s string) []string {
 		case c == '#':
 			out = append(out, "pound")
 		}
+	}
+	return out
+}
+
+// The names of the sentence parts several languages share: each says
+// them its own way, and strings them with its numbers in its own order.
+const (
+	partYouHave       = "vm-you-have"         // You have
+	partNoMessages    = "vm-no-messages"      // no messages.
+	partAnd           = "vm-and"              // and
+	partMessageN      = "vm-message-n"        // Message
+	partReceived      = "vm-received"         // received
+	partFrom          = "vm-from"             // from
+	partUnknownCaller = "vm-unknown-caller"   // from an unknown caller.
+	partQueueNumber   = "queue-caller-number" // You are caller number
+	partQueueInLine   = "queue-in-line"       // in line. Please stay on the line; …
+	partFwdAlwaysOn   = "fwd-always-on"       // All your calls now go to
+	partFwdBusyOn     = "fwd-busy-on"         // When you are busy, your calls now go to
+	partFwdNoAnswerOn = "fwd-noanswer-on"     // When you do not answer, your calls now go to
+	partParkedAt      = "parked-at"           // Your call is parked at
+	partExtension     = "vm-extension"        // The person at extension
+	partUnavailable   = "vm-unavailable"      // is not available.
+	partBusy          = "vm-busy"             // is on another call.
+	partToday         = "today"               // today
+	partYesterday     = "yesterday"           // yesterday
+	partMidnight      = "midnight"            // midnight
+	partNoon          = "noon"                // noon
+)
+
+// cat is the names of parts one after the other.
+func cat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// words is names as a part (for cat).
+func words(names ...string) []string { return names }
+
+// forwardHead is the part that says forwarding of kind k is on, before
+// the number.
+func forwardHead(k ForwardKind) string {
+	switch k {
+	case ForwardBusy:
+		return partFwdBusyOn
+	case ForwardNoAnswer:
+		return partFwdNoAnswerOn
+	}
+	return partFwdAlwaysOn
+}
+
+// numberAfter is part head, then number key by key: "All your calls now
+// go to" 2 0 2.
+func numberAfter(head, number string) []string { return cat(words(head), digits(number)) }
+
+// fromCaller is "from" and the caller's number, or "from an unknown
+// caller" (English, Russian, Italian).
+func fromCaller(caller string) []string {
+	if caller == "" {
+		return words(partUnknownCaller)
+	}
+	return numberAfter(partFrom, caller)
+}
+
+// callerFrom is the caller's number and then the part that says "from"
+// ("2 0 1 համարից", Armenian; "2 0 1 номеринен келген", Kyrgyz), or the
+// one that says "from an unknown caller".
+func callerFrom(caller string) []string {
+	if caller == "" {
+		return words(partUnknownCaller)
+	}
+	return append(digits(caller), partFrom)
+}
+
+// unavailablePart is the part that ends the built-in greeting.
+func unavailablePart(busy bool) string {
+	if busy {
+		return partBusy
+	}
+	return partUnavailable
+}
+
+// bothCounts counts fresh new and saved saved messages with g, with and
+// between the two when both are there; a count of 0 is left out.
+func bothCounts(g grammar, fresh, saved int, and string) []string {
+	var out []string
+	if fresh > 0 {
+		out = append(out, g.count(fresh, NewMessage)...)
+	}
+	if fresh > 0 && saved > 0 {
+		out = append(out, and)
+	}
+	if saved > 0 {
+		out = append(out, g.count(saved, SavedMessage)...)
+	}
+	return out
+}
+
+// thousands says a year 1000 ≤ y ≤ 2999 as "thousand" or "2" "thousand"
+// (the name of thousand given) and the rest as number says it (Armenian,
+// Kyrgyz).
+func thousands(y int, thousand string, number func(int) []string) []string {
+	out := []string{thousand}
+	if y >= 2000 {
+		out = []string{"2", thousand}
+	}
+	if r := y % 1000; r > 0 {
+		out = append(out, number(r)...)
+	}
+	return out
+}
+
+// noonOrMidnight is the names every language says 0:00 and 12:00 by
+// ("midnight", "noon"); nil at other times.
+func noonOrMidnight(h, m int) []string {
+	switch {
+	case h == 0 && m == 0:
+		return words(partMidnight)
+	case h == 12 && m == 0:
+		return words(partNoon)
+	}
+	return nil
+}
+
+// spell says 1 ≤ n ≤ 999 from the numbers "1".."19" (or fewer), the tens
+// "20".."90" and hundred: the hundreds as their number and hundred
+// (hundred alone for 100 when bareHundred), then the rest as one number
+// below split, else as its tens and units ("20" "1"). 0 and other
+// numbers as digits do.
+func spell(n int, hundred string, bareHundred bool, split int) []string {
+	if n < 1 || n > 999 {
+		return digits(strconv.Itoa(n))
+	}
+	var out []string
+	switch h := n / 100; {
+	case h == 1 && bareHundred:
+		out = append(out, hundred)
+	case h > 0:
+		out = append(out, strconv.Itoa(h), hundred)
+	}
+	r := n % 100
+	if r >= split {
+		out = append(out, strconv.Itoa(r/10*10))
+		r %= 10
+	}
+	if r > 0 {
+		out = append(out, strconv.Itoa(r))
 	}
 	return out
 }

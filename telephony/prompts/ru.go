@@ -24,37 +24,18 @@ const (
 	neuter
 )
 
-// The Russian prompts beyond the ones every language has. Numbers are
+// The Russian prompts beyond the shared ones (language.go). Numbers are
 // "0".."19", "20".."90", "100".."900" in the masculine; "1f" "одна", "2f"
 // "две", "1n" "одно". Ordinals in the genitive (of a day of the month, of
 // a year) are "o1".."o19", "o20".."o90" ("первого" … "девяностого").
 // Weekdays ("monday") say "в понедельник", months ("november") "ноября",
 // the hours "h0".."h23" "в ноль", "в час", "в два" … "в двадцать три".
 const (
-	ruYouHave       = "vm-you-have"       // У вас
-	ruNoMessages    = "vm-no-messages"    // нет сообщений.
-	ruMessageN      = "vm-message-n"      // Сообщение номер
-	ruReceived      = "vm-received"       // получено
-	ruFrom          = "vm-from"           // с номера
-	ruUnknownCaller = "vm-unknown-caller" // от неизвестного абонента.
-	ruToday         = "today"             // сегодня
-	ruYesterday     = "yesterday"         // вчера
-	ruMidnight      = "midnight"          // в полночь
-	ruNoon          = "noon"              // в полдень
-	ruOhOh          = "00"                // ноль-ноль (the minutes of 9:00)
-	ruThousand      = "1000"              // тысяча
-	ruTwoThousand   = "2000"              // две тысячи
-	ruYear2000      = "o2000"             // двухтысячного
-	ruYear          = "year"              // года
-	ruQueueNumber   = "queue-caller-number"
-	ruQueueInLine   = "queue-in-line"
-	ruFwdAlwaysOn   = "fwd-always-on"
-	ruFwdBusyOn     = "fwd-busy-on"
-	ruFwdNoAnswerOn = "fwd-noanswer-on"
-	ruParkedAt      = "parked-at"
-	ruExtension     = "vm-extension"   // Абонент добавочного номера
-	ruUnavailable   = "vm-unavailable" // сейчас недоступен.
-	ruBusy          = "vm-busy"        // сейчас занят другим разговором.
+	ruOhOh        = "00"    // ноль-ноль (the minutes of 9:00)
+	ruThousand    = "1000"  // тысяча
+	ruTwoThousand = "2000"  // две тысячи
+	ruYear2000    = "o2000" // двухтысячного
+	ruYear        = "year"  // года
 )
 
 // ruNoun is the gender of a counted noun and the names of its forms
@@ -130,9 +111,9 @@ func (r russian) count(n int, noun Noun) []string {
 // mailbox: "У вас три новых сообщения и одно сохранённое сообщение.",
 // "У вас нет сообщений."
 func (r russian) mailbox(fresh, saved int) []string {
-	out := []string{ruYouHave}
+	out := []string{partYouHave}
 	if fresh == 0 && saved == 0 {
-		return append(out, ruNoMessages)
+		return append(out, partNoMessages)
 	}
 	if fresh > 0 {
 		out = append(out, r.count(fresh, NewMessage)...)
@@ -149,34 +130,17 @@ func (r russian) mailbox(fresh, saved int) []string {
 // messageIntro: "Сообщение номер два, получено вчера в девять ноль пять,
 // с номера 2 0 1." / "… от неизвестного абонента."
 func (r russian) messageIntro(n int, when []string, caller string) []string {
-	out := append([]string{ruMessageN}, r.number(n)...)
-	out = append(out, ruReceived)
-	out = append(out, when...)
-	if caller == "" {
-		return append(out, ruUnknownCaller)
-	}
-	return append(append(out, ruFrom), digits(caller)...)
+	return cat(words(partMessageN), r.number(n), words(partReceived), when, fromCaller(caller))
 }
 
 // when: "сегодня в …", "вчера в …", "в понедельник в …", "третьего
 // ноября в …", "третьего ноября две тысячи двадцать пятого года в …".
 func (r russian) when(d day) []string {
-	var out []string
-	switch d.kind {
-	case dayToday:
-		out = append(out, ruToday)
-	case dayYesterday:
-		out = append(out, ruYesterday)
-	case dayWeekday:
-		out = append(out, weekdayName(d.t.Weekday()))
-	default:
-		out = append(out, r.ordinal(d.t.Day())...)
-		out = append(out, monthName(d.t.Month()))
-		if d.kind == dayDateYear {
-			out = append(out, r.year(d.t.Year())...)
-		}
+	date := cat(r.ordinal(d.t.Day()), words(monthName(d.t.Month())))
+	if d.kind == dayDateYear {
+		date = cat(date, r.year(d.t.Year()))
 	}
-	return append(out, r.clock(d.t)...)
+	return cat(d.names(words(weekdayName(d.t.Weekday())), date), r.clock(d.t))
 }
 
 // ordinal says n (1–99) as an ordinal in the genitive: only the last
@@ -217,11 +181,8 @@ func (r russian) year(y int) []string {
 // полночь", "в полдень".
 func (r russian) clock(t time.Time) []string {
 	h, m := t.Hour(), t.Minute()
-	switch {
-	case h == 0 && m == 0:
-		return []string{ruMidnight}
-	case h == 12 && m == 0:
-		return []string{ruNoon}
+	if w := noonOrMidnight(h, m); w != nil {
+		return w // в полночь, в полдень
 	}
 	out := []string{"h" + strconv.Itoa(h)}
 	switch {
@@ -236,29 +197,18 @@ func (r russian) clock(t time.Time) []string {
 // queuePosition: "Ваш номер в очереди: три. Пожалуйста, оставайтесь на
 // линии; …"
 func (r russian) queuePosition(n int) []string {
-	return append(append([]string{ruQueueNumber}, r.number(n)...), ruQueueInLine)
+	return cat(words(partQueueNumber), r.number(n), words(partQueueInLine))
 }
 
+// forwardedTo: "Теперь все ваши вызовы переадресуются на номер 2 0 2".
 func (russian) forwardedTo(k ForwardKind, number string) []string {
-	head := ruFwdAlwaysOn
-	switch k {
-	case ForwardBusy:
-		head = ruFwdBusyOn
-	case ForwardNoAnswer:
-		head = ruFwdNoAnswerOn
-	}
-	return append([]string{head}, digits(number)...)
+	return numberAfter(forwardHead(k), number)
 }
 
-func (russian) parkedAt(slot string) []string {
-	return append([]string{ruParkedAt}, digits(slot)...)
-}
+// parkedAt: "Вызов припаркован на месте номер 7 0 1".
+func (russian) parkedAt(slot string) []string { return numberAfter(partParkedAt, slot) }
 
 // unavailable: "Абонент добавочного номера 2 0 1 сейчас недоступен."
 func (russian) unavailable(ext string, busy bool) []string {
-	out := append([]string{ruExtension}, digits(ext)...)
-	if busy {
-		return append(out, ruBusy)
-	}
-	return append(out, ruUnavailable)
+	return append(numberAfter(partExtension, ext), unavailablePart(busy))
 }

@@ -55,6 +55,21 @@ func civilDay(t time.Time) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
+// names names d's day: today, yesterday, weekday (the names of its
+// weekday), or date (the names of its date, with or without the year as
+// its kind says).
+func (d day) names(weekday, date []string) []string {
+	switch d.kind {
+	case dayToday:
+		return []string{partToday}
+	case dayYesterday:
+		return []string{partYesterday}
+	case dayWeekday:
+		return weekday
+	}
+	return date
+}
+
 // weekdayName is the name of the prompt that says weekday d in every
 // language: "monday" says "Monday" in English, "в понедельник" in
 // Russian (each language says it as its sentences need).
