@@ -68,12 +68,13 @@ bench:
 figures:
 	GO=$(GO) scripts/figures.sh
 
-# Regenerates the built-in voice prompts (telephony/prompts/en/*.wav) from
-# their script, en/texts.txt, with espeak-ng and sox. The WAV files are
+# Regenerates the built-in voice prompts (telephony/prompts/LANG/*.wav, for
+# en, ru, hy, ky and it) from their scripts, LANG/texts.txt, with espeak-ng
+# and sox (LANG_PROMPTS=ru,it remakes some only). The WAV files are
 # committed, so building needs neither; the output is deterministic, so an
 # unchanged script changes no file.
 prompts:
-	$(GO) run ./telephony/prompts/internal/gen -dir telephony/prompts/en
+	$(GO) run ./telephony/prompts/internal/gen -root telephony/prompts $(if $(LANG_PROMPTS),-lang $(LANG_PROMPTS))
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }

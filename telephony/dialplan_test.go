@@ -541,7 +541,7 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 		}
 		return store.ExtensionRule{}
 	}
-	feature("201", "*72202", channel.CauseNormal, prompts.FwdAlwaysOn, "2", "0", "2", prompts.Goodbye)
+	feature("201", "*72202", channel.CauseNormal, append(prompts.English.ForwardedTo(prompts.ForwardAlways, "202"), prompts.Goodbye)...)
 	if r := rule("201"); r.ForwardAlways != "ext:202" {
 		t.Fatalf("rule after *72202: %+v", r)
 	}
@@ -552,7 +552,7 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 
 	feature("201", "*9089161234567", channel.CauseForbidden) // 201 is internal only
 	feature("202", "*9089161234567", channel.CauseNormal,    // 202 may call outside
-		prompts.FwdBusyOn, "8", "9", "1", "6", "1", "2", "3", "4", "5", "6", "7", prompts.Goodbye)
+		append(prompts.English.ForwardedTo(prompts.ForwardBusy, "89161234567"), prompts.Goodbye)...)
 	if r := rule("202"); r.ForwardBusy != "number:89161234567" {
 		t.Errorf("202's rule %+v", r)
 	}

@@ -126,6 +126,7 @@ func (a featureApp) run(digits string) {
 	r.c.set(func(c *call) {
 		c.state, c.answered, c.disposition = "answered", r.x.now(), "answered"
 	})
+	k := a.keypad()
 	var words []string
 	switch {
 	case fc.Kind == dialplan.DoNotDisturb && fc.Activate:
@@ -137,11 +138,11 @@ func (a featureApp) run(digits string) {
 	case fc.Kind == dialplan.CallWaiting:
 		words = []string{prompts.CWOff}
 	case fc.Activate:
-		words = append([]string{forwardPrompt(fc.Kind)}, prompts.Digits(arg)...)
+		words = k.lang.ForwardedTo(forwardKind(fc.Kind), arg)
 	default:
 		words = []string{prompts.FwdOff}
 	}
-	r.keypad(r.in).sayThrough(append(words, prompts.Goodbye)...)
+	k.sayThrough(append(words, prompts.Goodbye)...)
 	r.hangupIn(channel.CauseNormal)
 }
 
@@ -172,16 +173,26 @@ func (a featureApp) connectOrRefuse(out *leg, cause channel.Cause) {
 	}
 }
 
-// forwardPrompt is what the box says when a kind of forwarding is
-// switched on, before the number.
-func forwardPrompt(k dialplan.FeatureKind) string {
+// keypad is the calling phone's keypad, speaking its extension's
+// language.
+func (a featureApp) keypad() *keypad {
+	k := a.r.keypad(a.r.in)
+	if a.ext != nil {
+		k.lang = a.r.p.lang(a.ext.Language)
+	}
+	return k
+}
+
+// forwardKind is the kind of forwarding a feature code switches on, as
+// the box says it.
+func forwardKind(k dialplan.FeatureKind) prompts.ForwardKind {
 	switch k {
 	case dialplan.ForwardBusy:
-		return prompts.FwdBusyOn
+		return prompts.ForwardBusy
 	case dialplan.ForwardNoAnswer:
-		return prompts.FwdNoAnswerOn
+		return prompts.ForwardNoAnswer
 	}
-	return prompts.FwdAlwaysOn
+	return prompts.ForwardAlways
 }
 
 // refuse ends a feature-code call that changed nothing with cause. A
@@ -190,7 +201,7 @@ func forwardPrompt(k dialplan.FeatureKind) string {
 func (a featureApp) refuse(cause channel.Cause) {
 	r := a.r
 	if r.in.info.Kind == channel.FXO || r.in.boxAnswered() {
-		r.keypad(r.in).sayThrough(prompts.FeatureRefused)
+		a.keypad().sayThrough(prompts.FeatureRefused)
 	}
 	r.hangupIn(cause)
 }

@@ -236,7 +236,7 @@ func (a queueApp) holdSource() source {
 	return func(out []int16) bool {
 		frames++
 		if every > 0 && frames%every == 0 && announce == nil {
-			announce = x.positionSource(c, x.queuePosition(q.Name, c.id))
+			announce = x.positionSource(c, r.p.lang(q.Language), x.queuePosition(q.Name, c.id))
 		}
 		if announce != nil {
 			if announce(out) {
@@ -248,16 +248,16 @@ func (a queueApp) holdSource() source {
 	}
 }
 
-// positionSource speaks a queue position: "You are caller number" N "in
-// line. Please stay on the line; …" (voice prompts, each replaceable in
-// the prompts directory). Should the prompts fail to load, N short beeps
-// say it instead: the caller is never left without word.
-func (x *Exchange) positionSource(c *call, n int) source {
+// positionSource speaks a queue position in language l: "You are caller
+// number 3 in line. Please stay on the line; …" (voice prompts, each
+// replaceable in the prompts directory). Should the prompts fail to
+// load, N short beeps say it instead: the caller is never left without
+// word.
+func (x *Exchange) positionSource(c *call, l prompts.Language, n int) source {
 	if n < 1 {
 		return nil
 	}
-	names := append([]string{prompts.QueueCallerNumber}, prompts.Number(n)...)
-	src, err := x.speech(append(names, prompts.QueueInLine)...)
+	src, err := x.speech(l, l.QueuePosition(n)...)
 	if err == nil {
 		return src
 	}

@@ -183,6 +183,9 @@ type Queue struct {
 	// Record: never, always or on_demand for the queue's calls ("" as
 	// the inbound route or the box says).
 	Record string `json:"record,omitempty"`
+	// Language is the language of the position announcements ("": the
+	// box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // DefaultQueueWaitS is a queue's maximum wait when not given.
@@ -209,6 +212,10 @@ type Menu struct {
 	// DefaultDestination is where silence leads once the retries are
 	// spent ("" hangs up).
 	DefaultDestination string `json:"default_destination,omitempty"`
+	// Language is the language of the built-in prompts the menu plays (a
+	// prompt whose file is named after one, goodbye.wav; "": the box's,
+	// System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // Announcement answers the call, plays its prompts once, and sends the

@@ -8,6 +8,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 )
 
 // Bounds of the dial-plan sections; see config.md.
@@ -400,6 +401,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		if q.Timeout != "" {
 			dest(p+"timeout_destination", q.Timeout)
 		}
+		if err := prompts.CheckLanguage(q.Language); err != nil {
+			add(p+"language", "%v", err)
+		}
 	}
 
 	for i, m := range c.Menus {
@@ -428,6 +432,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 		if m.DefaultDestination != "" {
 			dest(p+"default_destination", m.DefaultDestination)
+		}
+		if err := prompts.CheckLanguage(m.Language); err != nil {
+			add(p+"language", "%v", err)
 		}
 	}
 

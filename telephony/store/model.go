@@ -69,6 +69,10 @@ type System struct {
 	ToneZone string `json:"tone_zone"`
 	// TimeZone is an IANA zone name, e.g. "Europe/Moscow". Default "UTC".
 	TimeZone string `json:"time_zone"`
+	// Language is the box's voice: the language of its built-in prompts
+	// wherever a mailbox, queue, menu or extension does not choose its
+	// own (package prompts: en, ru, hy, ky, it). "" is English.
+	Language string `json:"language,omitempty"`
 	// ExtensionLength is the number of digits of an extension, 2..8 (default 3).
 	ExtensionLength int `json:"extension_length"`
 	// OutsidePrefix is dialled before an outside number to seize an FXO
@@ -111,6 +115,10 @@ type Extension struct {
 	// carrier's own.
 	OutboundCallerID   string `json:"outbound_caller_id,omitempty"`
 	OutboundCallerName string `json:"outbound_caller_name,omitempty"`
+	// Language is the language its user hears the box in: feature-code
+	// confirmations, park, conference and transfer prompts ("": the
+	// box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // FXOLine configures one FXO port (a telco line).

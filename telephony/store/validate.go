@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 
 	// The box's root file system may carry no zoneinfo: embed the IANA
 	// database (~450 kB) so that time zones validate, and work, everywhere.
@@ -91,6 +92,9 @@ func (v *validator) check(c *Config) []issue {
 	} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
 		add2("time_zone", "unknown time zone %q", s.TimeZone)
 	}
+	if err := prompts.CheckLanguage(s.Language); err != nil {
+		add2("language", "%v", err)
+	}
 	lengthOK := s.ExtensionLength >= MinExtensionLength && s.ExtensionLength <= MaxExtensionLength
 	if !lengthOK {
 		add2("extension_length", "must be %d to %d digits", MinExtensionLength, MaxExtensionLength)
@@ -155,6 +159,9 @@ func (v *validator) check(c *Config) []issue {
 			if m := secretProblem(e.Secret); m != "" {
 				add(ent, p, "secret", "%s", m)
 			}
+		}
+		if err := prompts.CheckLanguage(e.Language); err != nil {
+			add(ent, p, "language", "%v", err)
 		}
 		if e.FXSPort != 0 {
 			if e.FXSPort < 0 || e.FXSPort > v.limits.FXSPorts {

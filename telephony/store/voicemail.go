@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"strings"
+
+	"minipbx/telephony/prompts"
 )
 
 // Voicemail is the voicemail section: the mailboxes and their limits. A
@@ -40,6 +42,9 @@ type Mailbox struct {
 	// DeleteAfterEmail deletes a message once the server accepted the
 	// e-mail carrying it (the lamp goes off); it needs Email.
 	DeleteAfterEmail bool `json:"delete_after_email,omitempty"`
+	// Language is the language of the mailbox: the built-in greeting and
+	// what its owner hears ("": the box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // Voicemail bounds and defaults.
@@ -145,6 +150,9 @@ func checkVoicemail(c *Config, exts map[string]bool, add func(path, format strin
 			}
 		} else if b.DeleteAfterEmail {
 			add(p+"delete_after_email", "needs an e-mail address to send the messages to")
+		}
+		if err := prompts.CheckLanguage(b.Language); err != nil {
+			add(p+"language", "%v", err)
 		}
 	}
 	return boxes
