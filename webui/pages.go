@@ -481,7 +481,7 @@ func (s *Server) extensionNewPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(store.Extension{}, false, sys, st)
-	e := parseExtensionForm(f, r.PostForm)
+	e := parseExtensionForm(f, r.PostForm, store.Extension{})
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() && e.Number != "" {
 		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
@@ -541,7 +541,7 @@ func (s *Server) extensionUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(old, true, sys, st)
-	e := parseExtensionForm(f, r.PostForm)
+	e := parseExtensionForm(f, r.PostForm, old)
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
 		if herr := s.checkExtensionUpdate(r.Context(), number, e.Number); herr != nil {
@@ -652,11 +652,14 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := b.System
-	sys := parseSettingsForm(f, r.PostForm)
-	// The diagnostics settings are part of System but have their own page.
-	if cur, err := s.svc.Settings(r.Context()); err == nil {
-		sys.Diagnostics = cur.Diagnostics
+	// What the form does not show (the diagnostics' schedule, which has its
+	// own page, and whatever else System holds) stays as stored.
+	cur, err := s.svc.Settings(r.Context())
+	if err != nil {
+		s.renderServiceError(w, r, "settings", err)
+		return
 	}
+	sys := parseSettingsForm(f, r.PostForm, cur)
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
 		if _, err := s.svc.UpdateSettings(r.Context(), sys); err == nil {
