@@ -88,6 +88,8 @@ type Options struct {
 	noSync bool
 	// spoolRetry overrides SpoolRetry (tests only).
 	spoolRetry time.Duration
+	// auditMax overrides MaxAuditEntries (tests only).
+	auditMax int
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -105,9 +107,14 @@ type DB struct {
 	// open (which migrates); possibly older when read-only.
 	schema int
 	// spool keeps call records the full disk had no room for, retried
-	// every spoolRetry.
-	spool      cdrSpool
+	// every spoolRetry. A pointer: views made by As share it.
+	spool      *cdrSpool
 	spoolRetry time.Duration
+	// actor is who the changes made through this handle are by (As); the
+	// zero Actor is the box itself.
+	actor Actor
+	// auditMax is how many audit entries are kept (MaxAuditEntries).
+	auditMax uint64
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -128,6 +135,11 @@ func Open(path string, o Options) (*DB, error) {
 		readOnly: o.ReadOnly,
 		kdfIter:  o.kdfIterations,
 		now:      o.Now,
+		spool:    &cdrSpool{},
+		auditMax: MaxAuditEntries,
+	}
+	if o.auditMax > 0 {
+		db.auditMax = uint64(o.auditMax)
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
