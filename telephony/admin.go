@@ -292,7 +292,8 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a}
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a,
+		AccountsService: a, SelfService: a, ParametersService: a}
 }
 
 // noDiagnostics is the diagnostics of a box without them.
