@@ -70,7 +70,7 @@ func BenchmarkStatusEvent(b *testing.B) {
 // BenchmarkSessionLookup measures the per-request session check.
 func BenchmarkSessionLookup(b *testing.B) {
 	s := newSessions(time.Hour, time.Hour, time.Now)
-	id, _ := s.create(false)
+	id, _ := s.create("admin", false)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok := s.get(id, true); !ok {

@@ -51,6 +51,7 @@ type fakeService struct {
 	plan      store.DialPlan
 	vm        fakeVoicemail  // fake_voicemail_test.go
 	rec       fakeRecordings // fake_recordings_test.go
+	accs      *fakeAccounts  // fake_accounts_test.go
 }
 
 func newFakeService() *fakeService {

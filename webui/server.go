@@ -55,6 +55,9 @@ type Options struct {
 	// DefaultMaxCalls is the board's own figure of calls at once, which
 	// the settings page shows as what an empty max_calls means.
 	DefaultMaxCalls int
+	// Board, when set, describes the board's PCM timeslot map for the PBX
+	// parameters page and takes a custom one (parameters.go).
+	Board BoardMap
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -85,6 +88,11 @@ type Server struct {
 	imports  chan struct{} // one audio conversion at a time (upload.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
+	board        BoardMap
+	// perms is who may use each route (permissions.go); mux is the
+	// routes' mux, which the navigation asks what a link leads to.
+	perms        map[string]string
+	mux          *http.ServeMux
 	pages        map[string]*template.Template
 	static       fs.FS
 	openapi      []byte
@@ -147,6 +155,8 @@ func New(o Options) (*Server, error) {
 		imports:   make(chan struct{}, 1),
 
 		defaultCalls: o.DefaultMaxCalls,
+		board:        o.Board,
+		perms:        routePermissions(),
 		shutdownCh:   make(chan struct{}),
 		readyFn:      o.Ready,
 		zones:        zoneOptions(),
