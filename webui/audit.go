@@ -94,12 +94,12 @@ type auditRow struct {
 }
 
 type auditBody struct {
-	Form       *form
-	Rows       []auditRow
-	Older      string // link to the next page, "" none
-	CSV        string // the export of this filter
-	TimeZone   string
-	Filtered   bool
+	Form     *form
+	Rows     []auditRow
+	Older    string // link to the next page, "" none
+	CSV      string // the export of this filter
+	TimeZone string
+	Filtered bool
 }
 
 func auditForm(in auditQuery) *form {

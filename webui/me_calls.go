@@ -68,11 +68,11 @@ func (s *Server) ownCalls(ctx context.Context, ext string, before uint64, limit 
 }
 
 type myCallRow struct {
-	Rec                 store.CallRecord
-	Start, Other, Dir   string
-	Duration, Result    string
-	Answered, Outgoing  bool
-	StartISO            time.Time
+	Rec                store.CallRecord
+	Start, Other, Dir  string
+	Duration, Result   string
+	Answered, Outgoing bool
+	StartISO           time.Time
 }
 
 type myCallsBody struct {

@@ -91,13 +91,13 @@ type Server struct {
 	board        BoardMap
 	// perms is who may use each route (permissions.go); mux is the
 	// routes' mux, which the navigation asks what a link leads to.
-	perms        map[string]string
-	mux          *http.ServeMux
-	pages        map[string]*template.Template
-	static       fs.FS
-	openapi      []byte
-	handler      http.Handler
-	zones        []option // tone zones for the settings form
+	perms   map[string]string
+	mux     *http.ServeMux
+	pages   map[string]*template.Template
+	static  fs.FS
+	openapi []byte
+	handler http.Handler
+	zones   []option // tone zones for the settings form
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
