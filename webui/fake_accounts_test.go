@@ -22,6 +22,7 @@ import (
 // an audit log of refusals so that the pages and the access matrix have
 // something real to show.
 type fakeAccounts struct {
+	admin    store.Account // its name and language; its password is the fake's
 	accounts map[string]*fakeAccount
 	roles    map[string]store.Role
 	tokens   map[string]store.APIToken // by the token itself
@@ -61,7 +62,9 @@ func (f *fakeService) addAccount(a store.Account, password string) {
 
 func (f *fakeService) account(login string) (store.Account, bool) {
 	if login == store.AdminLogin {
-		return store.Account{Login: store.AdminLogin, Role: store.RoleAdministrator, MustChange: f.mustChange}, true
+		a := f.acc().admin
+		a.Login, a.Role, a.MustChange = store.AdminLogin, store.RoleAdministrator, f.mustChange
+		return a, true
 	}
 	a, ok := f.acc().accounts[login]
 	if !ok {
@@ -145,6 +148,11 @@ func (f *fakeService) CreateAccount(ctx context.Context, a store.Account, passwo
 func (f *fakeService) UpdateAccount(ctx context.Context, login string, a store.Account) (store.Account, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if login == store.AdminLogin {
+		f.acc().admin.Name, f.acc().admin.Language = a.Name, a.Language
+		x, _ := f.account(login)
+		return x, nil
+	}
 	x, ok := f.acc().accounts[login]
 	if !ok {
 		return store.Account{}, fmt.Errorf("fake: account %q: %w", login, store.ErrNotFound)
@@ -329,6 +337,12 @@ func (f *fakeService) SaveGreeting(ctx context.Context, box, kind string, r io.R
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.acc().greeting[box+"/"+kind] = b
+	if f.vm.greetings == nil {
+		f.vm.greetings = map[string][]string{}
+	}
+	if !slices.Contains(f.vm.greetings[box], kind) {
+		f.vm.greetings[box] = append(f.vm.greetings[box], kind)
+	}
 	return nil
 }
 
@@ -349,6 +363,7 @@ func (f *fakeService) DeleteGreeting(ctx context.Context, box, kind string) erro
 		return store.ErrNotFound
 	}
 	delete(f.acc().greeting, box+"/"+kind)
+	f.vm.greetings[box] = slices.DeleteFunc(f.vm.greetings[box], func(k string) bool { return k == kind })
 	return nil
 }
 

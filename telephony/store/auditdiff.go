@@ -72,10 +72,15 @@ func flatten(v any, path string, out map[string]any) {
 	case nil:
 	case map[string]any:
 		for k, e := range x {
+			p := k
 			if path != "" {
-				k = path + "." + k
+				p = path + "." + k
 			}
-			flatten(e, k, out)
+			if hidden(k) {
+				out[p] = e // whole: its parts must not show either
+				continue
+			}
+			flatten(e, p, out)
 		}
 	case []any:
 		if len(x) == 0 {
