@@ -104,6 +104,12 @@ func (s *Server) identify(r *http.Request, info *authInfo, login string) (bool, 
 	if err != nil {
 		return false, s.serviceError("read account", err)
 	}
+	return s.withRole(r, info, acc)
+}
+
+// withRole sets info's account and the permissions of its role as they
+// are now.
+func (s *Server) withRole(r *http.Request, info *authInfo, acc store.Account) (bool, *httpError) {
 	roles, err := s.svc.Roles(r.Context())
 	if err != nil {
 		return false, s.serviceError("read roles", err)
@@ -277,10 +283,7 @@ func (s *Server) tokenAuth(r *http.Request, tok string) (*authInfo, *httpError) 
 		return nil, s.serviceError("check API token", err)
 	}
 	info := &authInfo{basic: true, via: "token"}
-	if found, herr := s.identify(r, info, acc.Login); herr != nil || !found {
-		if herr == nil {
-			herr = errorf(http.StatusUnauthorized, "The API token's account no longer exists.")
-		}
+	if _, herr := s.withRole(r, info, acc); herr != nil {
 		return nil, herr
 	}
 	return info, nil

@@ -97,10 +97,13 @@ func wrapStore(what string, err error) error {
 }
 
 // update runs fn in a write transaction (refused on a read-only handle).
+// Every change to accounts, roles and tokens goes through it, and
+// forgets the checked tokens (CheckToken looks them up afresh).
 func (db *DB) update(fn func(tx *bbolt.Tx) error) error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
+	defer db.tokens.clear()
 	return db.bolt.Update(fn)
 }
 

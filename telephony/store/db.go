@@ -115,6 +115,8 @@ type DB struct {
 	actor Actor
 	// auditMax is how many audit entries are kept (MaxAuditEntries).
 	auditMax uint64
+	// tokens remembers checked API tokens (tokens.go); shared by views.
+	tokens *tokenCache
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -137,6 +139,7 @@ func Open(path string, o Options) (*DB, error) {
 		now:      o.Now,
 		spool:    &cdrSpool{},
 		auditMax: MaxAuditEntries,
+		tokens:   &tokenCache{},
 	}
 	if o.auditMax > 0 {
 		db.auditMax = uint64(o.auditMax)

@@ -154,12 +154,12 @@ func DefaultRoles() []Role {
 	}
 }
 
-func defaultRole(name string) (Role, bool) {
-	i := slices.IndexFunc(DefaultRoles(), func(r Role) bool { return r.Name == name })
+func defaultRole(defaults []Role, name string) (Role, bool) {
+	i := slices.IndexFunc(defaults, func(r Role) bool { return r.Name == name })
 	if i < 0 {
 		return Role{}, false
 	}
-	return DefaultRoles()[i], true
+	return defaults[i], true
 }
 
 // normalizeRole sorts the permissions in the Permissions order and drops
@@ -212,6 +212,11 @@ func ValidateRole(r Role) error { return validateRole(r) }
 // readRole reads a role's permission set inside tx: the stored one, or
 // the default.
 func readRole(tx *bbolt.Tx, schema int, name string) (Role, error) {
+	return readRoleOr(tx, schema, name, DefaultRoles())
+}
+
+// readRoleOr is readRole with the default roles at hand.
+func readRoleOr(tx *bbolt.Tx, schema int, name string, defaults []Role) (Role, error) {
 	if b := tx.Bucket([]byte(bucketRoles)); b != nil {
 		if raw := b.Get([]byte(name)); raw != nil {
 			var r Role
@@ -221,7 +226,7 @@ func readRole(tx *bbolt.Tx, schema int, name string) (Role, error) {
 			return normalizeRole(r), nil
 		}
 	}
-	r, ok := defaultRole(name)
+	r, ok := defaultRole(defaults, name)
 	if !ok {
 		return Role{}, fieldErr("role", "unknown role %q", name)
 	}
@@ -231,9 +236,10 @@ func readRole(tx *bbolt.Tx, schema int, name string) (Role, error) {
 // Roles returns every role's permission set, most powerful first.
 func (db *DB) Roles() ([]Role, error) {
 	var out []Role
+	defaults := DefaultRoles()
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		for _, n := range RoleNames() {
-			r, err := readRole(tx, db.schema, n)
+			r, err := readRoleOr(tx, db.schema, n, defaults)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -219,15 +220,70 @@ func deleteTokensOf(tx *bbolt.Tx, schema int, login string) (int, error) {
 	return len(keys), nil
 }
 
+// tokenCache remembers the tokens CheckToken found, with their accounts,
+// so that a script's requests cost a SHA-256 and a map lookup instead of
+// decoding two stored values each. Any write to accounts, roles or
+// tokens empties it (DB.update): a revoked token or a changed role counts
+// from the next request on. Its keys are hashes, like the bucket's.
+type tokenCache struct {
+	mu sync.RWMutex
+	m  map[[32]byte]tokenHit
+	// gen counts the clears: a lookup that began before one must not
+	// put what it read.
+	gen uint64
+}
+
+type tokenHit struct {
+	acc Account
+	tok APIToken
+}
+
+// maxCachedTokens bounds the cache (an account has at most
+// MaxTokensPerAccount; a box has a few scripts).
+const maxCachedTokens = 256
+
+// get returns the cached hit of k, and the generation to put a fresh
+// lookup under.
+func (c *tokenCache) get(k [32]byte) (tokenHit, uint64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.m[k]
+	return h, c.gen, ok
+}
+
+// put caches h unless the cache was cleared since gen.
+func (c *tokenCache) put(k [32]byte, h tokenHit, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = make(map[[32]byte]tokenHit)
+	}
+	c.m[k] = h
+}
+
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+	c.gen++
+}
+
 // CheckToken returns the account a token belongs to, as it is now (its
 // current role), or ErrBadCredentials for a token that is malformed,
 // unknown or revoked, or whose account is gone. It costs one SHA-256 and
-// two lookups.
+// a map lookup (two lookups in the database the first time).
 func (db *DB) CheckToken(secret string) (Account, APIToken, error) {
 	if !ValidTokenSyntax(secret) {
 		return Account{}, APIToken{}, ErrBadCredentials
 	}
 	key := tokenKey(secret)
+	h, gen, ok := db.tokens.get(key)
+	if ok {
+		return h.acc, h.tok, nil
+	}
 	var a Account
 	var t APIToken
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
@@ -255,5 +311,6 @@ func (db *DB) CheckToken(secret string) (Account, APIToken, error) {
 	if err != nil {
 		return Account{}, APIToken{}, wrapStore("check token", err)
 	}
+	db.tokens.put(key, tokenHit{a, t}, gen)
 	return a, t, nil
 }
