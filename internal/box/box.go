@@ -73,14 +73,14 @@ type Config struct {
 
 // Box is a running exchange with all its parts.
 type Box struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *store.DB
-	board  board.Board
-	sim    *sim.Board // nil on hardware
+	cfg   Config
+	log   *slog.Logger
+	db    *store.DB
+	board board.Board
+	sim   *sim.Board // nil on hardware
 	// desc is the board description read at start (boardmap.go): the
 	// one -board auto brings up, shown on the PBX parameters page.
-	desc hw.Description
+	desc   hw.Description
 	analog *analog.Manager
 	sip    *sip.Server
 	ex     *telephony.Exchange

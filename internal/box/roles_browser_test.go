@@ -108,7 +108,9 @@ func TestBrowserUserForwardsTheirCalls(t *testing.T) {
 	if err := line.WaitReleased(ctx); err != nil {
 		t.Fatalf("the line was not released: %v", err)
 	}
-	rec := b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "101" && r.Callee == "102" && r.Destination == "fxo:1" })
+	rec := b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "101" && r.Callee == "102" && r.Destination == "fxo:1"
+	})
 	forwarded := false
 	for _, s := range rec.Path {
 		forwarded = forwarded || (s.Event == "forwarded" && strings.Contains(s.To, "95550123"))
