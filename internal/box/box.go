@@ -73,14 +73,11 @@ type Config struct {
 
 // Box is a running exchange with all its parts.
 type Box struct {
-	cfg   Config
-	log   *slog.Logger
-	db    *store.DB
-	board board.Board
-	sim   *sim.Board // nil on hardware
-	// desc is the board description read at start (boardmap.go): the
-	// one -board auto brings up, shown on the PBX parameters page.
-	desc   hw.Description
+	cfg    Config
+	log    *slog.Logger
+	db     *store.DB
+	board  board.Board
+	sim    *sim.Board // nil on hardware
 	analog *analog.Manager
 	sip    *sip.Server
 	ex     *telephony.Exchange
@@ -92,6 +89,10 @@ type Box struct {
 	vm      *voicemail.Store // re-read after a restore (upgrade.go)
 	// encryption: the extensions that require TLS and SRTP (siptls.go).
 	encryption encryptionPolicy
+
+	// desc is the board description read at start (boardmap.go): the
+	// one -board auto brings up, shown on the PBX parameters page.
+	desc hw.Description
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
