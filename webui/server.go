@@ -89,15 +89,16 @@ type Server struct {
 
 	defaultCalls int // Options.DefaultMaxCalls
 	board        BoardMap
+	pages        map[string]*template.Template
+	static       fs.FS
+	openapi      []byte
+	handler      http.Handler
+	zones        []option // tone zones for the settings form
+
 	// perms is who may use each route (permissions.go); mux is the
 	// routes' mux, which the navigation asks what a link leads to.
-	perms   map[string]string
-	mux     *http.ServeMux
-	pages   map[string]*template.Template
-	static  fs.FS
-	openapi []byte
-	handler http.Handler
-	zones   []option // tone zones for the settings form
+	perms map[string]string
+	mux   *http.ServeMux
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
