@@ -269,18 +269,19 @@ type roleForm struct {
 	Role   store.Role
 	Label  string
 	Action string
-	Perms  []permBox
+	Perms  []permBox // in store.Permissions' order
 	Error  string
-	Fixed  bool // the administrator's floor is shown as fixed
 }
 
 type permBox struct {
-	Name, Description string
-	Checked, Floor    bool
+	Name           string
+	Checked, Floor bool
 }
 
 type rolesBody struct {
 	Roles []roleForm
+	// Perms are the permissions, the rows of the roles' table.
+	Perms []store.PermissionInfo
 }
 
 func roleForms(roles []store.Role) []roleForm {
@@ -289,7 +290,7 @@ func roleForms(roles []store.Role) []roleForm {
 		rf := roleForm{Role: ro, Label: roleLabels[ro.Name], Action: "/roles/" + ro.Name}
 		for _, p := range store.Permissions() {
 			floor := ro.Name == store.RoleAdministrator && slices.Contains(store.AdminFloor(), p.Name)
-			rf.Perms = append(rf.Perms, permBox{Name: p.Name, Description: p.Description, Checked: ro.Has(p.Name), Floor: floor})
+			rf.Perms = append(rf.Perms, permBox{Name: p.Name, Checked: ro.Has(p.Name), Floor: floor})
 		}
 		out = append(out, rf)
 	}
@@ -302,7 +303,7 @@ func (s *Server) rolesPage(w http.ResponseWriter, r *http.Request) {
 		s.renderServiceError(w, r, "roles", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "roles", pageData{Title: "Roles", Active: "users", Body: rolesBody{Roles: roleForms(roles)}})
+	s.render(w, r, http.StatusOK, "roles", pageData{Title: "Roles", Active: "users", Body: rolesBody{Roles: roleForms(roles), Perms: store.Permissions()}})
 }
 
 func (s *Server) roleSubmit(w http.ResponseWriter, r *http.Request) {
@@ -338,7 +339,7 @@ func (s *Server) roleSubmit(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no role %q.", name))
 			return
 		}
-		s.render(w, r, herr.status, "roles", pageData{Title: "Roles", Active: "users", Body: rolesBody{Roles: forms}})
+		s.render(w, r, herr.status, "roles", pageData{Title: "Roles", Active: "users", Body: rolesBody{Roles: forms, Perms: store.Permissions()}})
 		return
 	}
 	s.setFlash(r, fmt.Sprintf("The role %s is saved: its accounts have these rights from their next request on.", roleLabels[name]))
