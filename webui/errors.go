@@ -166,3 +166,13 @@ func writeError(w http.ResponseWriter, e *httpError) {
 	}
 	writeJSON(w, e.status, errorBody{Error: e.msg, Fields: e.fields})
 }
+
+// answer writes v as JSON with status, or err as the service error of
+// op: the end of most API handlers.
+func (s *Server) answer(w http.ResponseWriter, status int, op string, v any, err error) {
+	if err != nil {
+		writeError(w, s.serviceError(op, err))
+		return
+	}
+	writeJSON(w, status, v)
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -147,20 +148,13 @@ func (s *Server) apiSaveGreeting(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "There is no greeting %q: use unavailable or busy.", kind))
 		return
 	}
-	file, err := spoolUpload(s.dataDir, http.MaxBytesReader(w, r.Body, recordings.MaxUploadBytes+1), recordings.MaxUploadBytes)
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		writeError(w, errorf(http.StatusRequestEntityTooLarge, "%s", uploadTooBigMsg))
-		return
-	case err != nil && store.IsStorageFull(err):
-		writeError(w, s.serviceError("save greeting", err))
-		return
-	case err != nil:
-		writeError(w, errorf(http.StatusBadRequest, "could not read the request body: %v", err))
+	file, herr := s.spoolBody(w, r, "save greeting")
+	if herr != nil {
+		writeError(w, herr)
 		return
 	}
 	defer file.Close()
+	var err error
 	if gerr := s.importGate(r.Context(), func() { err = s.svc.SaveGreeting(r.Context(), box, kind, file) }); gerr != nil {
 		err = gerr
 	}
@@ -182,4 +176,21 @@ func (s *Server) apiDeleteGreeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// spoolBody spools an API request's body (an audio file, at most
+// recordings.MaxUploadBytes) to the data partition, as uploads are; the
+// caller closes the file.
+func (s *Server) spoolBody(w http.ResponseWriter, r *http.Request, op string) (*os.File, *httpError) {
+	file, err := spoolUpload(s.dataDir, http.MaxBytesReader(w, r.Body, recordings.MaxUploadBytes+1), recordings.MaxUploadBytes)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, errorf(http.StatusRequestEntityTooLarge, "%s", uploadTooBigMsg)
+	case err != nil && store.IsStorageFull(err):
+		return nil, s.serviceError(op, err)
+	case err != nil:
+		return nil, errorf(http.StatusBadRequest, "could not read the request body: %v", err)
+	}
+	return file, nil
 }

@@ -108,10 +108,7 @@ func (s *Server) meSubmit(w http.ResponseWriter, r *http.Request) {
 	f := meForm(acc)
 	if _, err := s.svc.UpdateAccount(r.Context(), acc.Login, acc); err != nil {
 		herr := s.serviceError("save your account", err)
-		f.applyErrors(herr.fields)
-		if herr.fields == nil {
-			f.Errors = append(f.Errors, herr.msg)
-		}
+		f.serviceError(herr)
 		s.showMe(w, r, herr.status, f)
 		return
 	}
@@ -152,11 +149,7 @@ func (s *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) {
 		acc.Language = *p.Language
 	}
 	out, err := s.svc.UpdateAccount(r.Context(), acc.Login, acc)
-	if err != nil {
-		writeError(w, s.serviceError("update your account", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, meJSON{Account: out, Permissions: a.role.Permissions})
+	s.answer(w, http.StatusOK, "update your account", meJSON{Account: out, Permissions: a.role.Permissions}, err)
 }
 
 // --- forwarding ------------------------------------------------------------------
@@ -478,11 +471,7 @@ func (s *Server) apiForwarding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ru, err := s.svc.ExtensionRule(r.Context(), ext)
-	if err != nil {
-		writeError(w, s.serviceError("read your forwarding", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, forwardingOf(ru))
+	s.answer(w, http.StatusOK, "read your forwarding", forwardingOf(ru), err)
 }
 
 func (s *Server) apiUpdateForwarding(w http.ResponseWriter, r *http.Request) {

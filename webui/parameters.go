@@ -205,11 +205,7 @@ func (s *Server) boardSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiParameters(w http.ResponseWriter, r *http.Request) {
 	p, err := s.svc.PBXParameters(r.Context())
-	if err != nil {
-		writeError(w, s.serviceError("PBX parameters", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	s.answer(w, http.StatusOK, "PBX parameters", p, err)
 }
 
 func (s *Server) apiUpdateParameters(w http.ResponseWriter, r *http.Request) {
@@ -219,11 +215,7 @@ func (s *Server) apiUpdateParameters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.svc.UpdatePBXParameters(r.Context(), p)
-	if err != nil {
-		writeError(w, s.serviceError("save PBX parameters", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.answer(w, http.StatusOK, "save PBX parameters", out, err)
 }
 
 func (s *Server) apiBoard(w http.ResponseWriter, r *http.Request) {
@@ -232,11 +224,7 @@ func (s *Server) apiBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := s.board.BoardDescription(r.Context())
-	if err != nil {
-		writeError(w, s.serviceError("board description", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, b)
+	s.answer(w, http.StatusOK, "board description", b, err)
 }
 
 // timeslotsRequest is PUT /api/v1/board/timeslots's body.
@@ -255,9 +243,5 @@ func (s *Server) apiUpdateTimeslots(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := s.board.SetTimeslots(r.Context(), req.Timeslots)
-	if err != nil {
-		writeError(w, s.serviceError("save timeslot map", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, b)
+	s.answer(w, http.StatusOK, "save timeslot map", b, err)
 }

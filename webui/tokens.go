@@ -50,10 +50,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	secret, t, err := s.svc.CreateToken(r.Context(), authFrom(r.Context()).account.Login, label)
 	if err != nil {
 		herr := s.serviceError("make token", err)
-		f.applyErrors(herr.fields)
-		if herr.fields == nil {
-			f.Errors = append(f.Errors, herr.msg)
-		}
+		f.serviceError(herr)
 		s.showTokens(w, r, herr.status, f, "", "")
 		return
 	}
@@ -107,11 +104,7 @@ func (s *Server) apiUserTokens(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) writeTokens(w http.ResponseWriter, r *http.Request, login string) {
 	list, err := s.svc.Tokens(r.Context(), login)
-	if err != nil {
-		writeError(w, s.serviceError("list tokens", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, list)
+	s.answer(w, http.StatusOK, "list tokens", list, err)
 }
 
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) {
@@ -121,11 +114,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, t, err := s.svc.CreateToken(r.Context(), authFrom(r.Context()).account.Login, req.Label)
-	if err != nil {
-		writeError(w, s.serviceError("make token", err))
-		return
-	}
-	writeJSON(w, http.StatusCreated, newToken{APIToken: t, Token: secret})
+	s.answer(w, http.StatusCreated, "make token", newToken{APIToken: t, Token: secret}, err)
 }
 
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) {

@@ -108,10 +108,7 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) {
 	created, generated, err := s.svc.CreateAccount(r.Context(), a, pw)
 	if err != nil {
 		herr := s.serviceError("create account", err)
-		f.applyErrors(herr.fields)
-		if herr.fields == nil {
-			f.Errors = append(f.Errors, herr.msg)
-		}
+		f.serviceError(herr)
 		s.render(w, r, herr.status, "user", pageData{Title: "New account", Active: "users", Body: userFormBody{Form: f}})
 		return
 	}
@@ -170,10 +167,7 @@ func (s *Server) userUpdate(w http.ResponseWriter, r *http.Request) {
 	f := s.accountForm(r.Context(), next, false)
 	if _, err := s.svc.UpdateAccount(r.Context(), a.Login, next); err != nil {
 		herr := s.serviceError("update account", err)
-		f.applyErrors(herr.fields)
-		if herr.fields == nil {
-			f.Errors = append(f.Errors, herr.msg)
-		}
+		f.serviceError(herr)
 		s.showUser(w, r, herr.status, a, f, "")
 		return
 	}
@@ -211,10 +205,7 @@ func (s *Server) userPassword(w http.ResponseWriter, r *http.Request) {
 		for i := range herr.fields {
 			herr.fields[i].Field = "new_password"
 		}
-		pf.applyErrors(herr.fields)
-		if herr.fields == nil {
-			pf.Errors = append(pf.Errors, herr.msg)
-		}
+		pf.serviceError(herr)
 		s.showUserPassword(w, r, herr.status, a, nil, pf, "")
 		return
 	}
@@ -368,11 +359,7 @@ type accountCreated struct {
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) {
 	accs, err := s.svc.Accounts(r.Context())
-	if err != nil {
-		writeError(w, s.serviceError("list accounts", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, accs)
+	s.answer(w, http.StatusOK, "list accounts", accs, err)
 }
 
 func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) {
@@ -383,20 +370,12 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	a, generated, err := s.svc.CreateAccount(r.Context(), store.Account{Login: req.Login, Role: req.Role, Name: req.Name,
 		Extension: req.Extension, Language: req.Language}, req.Password)
-	if err != nil {
-		writeError(w, s.serviceError("create account", err))
-		return
-	}
-	writeJSON(w, http.StatusCreated, accountCreated{Account: a, Password: generated})
+	s.answer(w, http.StatusCreated, "create account", accountCreated{Account: a, Password: generated}, err)
 }
 
 func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) {
 	a, err := s.svc.Account(r.Context(), r.PathValue("login"))
-	if err != nil {
-		writeError(w, s.serviceError("account", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	s.answer(w, http.StatusOK, "account", a, err)
 }
 
 func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
@@ -412,11 +391,7 @@ func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.UpdateAccount(r.Context(), login, store.Account{Role: req.Role, Name: req.Name, Extension: req.Extension, Language: req.Language})
-	if err != nil {
-		writeError(w, s.serviceError("update account", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	s.answer(w, http.StatusOK, "update account", a, err)
 }
 
 func (s *Server) apiDeleteUser(w http.ResponseWriter, r *http.Request) {
@@ -446,11 +421,7 @@ func (s *Server) apiUserPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	generated, err := s.resetPassword(r.Context(), login, req.Password)
-	if err != nil {
-		writeError(w, s.serviceError("set password", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, passwordSet{Password: generated})
+	s.answer(w, http.StatusOK, "set password", passwordSet{Password: generated}, err)
 }
 
 // rolesJSON is GET /api/v1/roles's answer.
@@ -461,11 +432,7 @@ type rolesJSON struct {
 
 func (s *Server) apiRoles(w http.ResponseWriter, r *http.Request) {
 	roles, err := s.svc.Roles(r.Context())
-	if err != nil {
-		writeError(w, s.serviceError("roles", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, rolesJSON{Roles: roles, Permissions: store.Permissions()})
+	s.answer(w, http.StatusOK, "roles", rolesJSON{Roles: roles, Permissions: store.Permissions()}, err)
 }
 
 // roleRequest is PUT /api/v1/roles/{role}'s body.
@@ -510,9 +477,5 @@ func (s *Server) apiUpdateRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.svc.UpdateRole(r.Context(), ro)
-	if err != nil {
-		writeError(w, s.serviceError("save role", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.answer(w, http.StatusOK, "save role", out, err)
 }

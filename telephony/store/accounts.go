@@ -602,10 +602,8 @@ func (db *DB) SetAccountPassword(login, pw string, mustChange bool) error {
 		if err != nil {
 			return err
 		}
-		if db.actor.Login != login {
-			if err := db.mayManage(tx, r.Role, r.Role); err != nil {
-				return err
-			}
+		if err := db.mayActOn(tx, r); err != nil {
+			return err
 		}
 		cur, err = credential(tx, db.schema, r)
 		return err
@@ -659,4 +657,13 @@ func (db *DB) restoreAdminAccount() error {
 		}
 		return db.appendAudit(tx, AuditEntry{Action: AuditPassword, Section: "accounts", Target: AdminLogin, Changes: lines})
 	})
+}
+
+// mayActOn checks that the actor may act on the account r (its password,
+// its tokens): r is the actor's own, or the actor's role covers r's.
+func (db *DB) mayActOn(tx *bbolt.Tx, r *accountRecord) error {
+	if db.actor.Login == r.Login {
+		return nil
+	}
+	return db.mayManage(tx, r.Role, r.Role)
 }

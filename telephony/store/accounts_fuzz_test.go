@@ -10,14 +10,7 @@ import (
 // FuzzCheckToken: no string but a token made by CreateToken lets anyone
 // in, and none makes the check panic.
 func FuzzCheckToken(f *testing.F) {
-	db, _ := openTemp(f)
-	if _, _, err := db.CreateAccount(Account{Login: "101", Role: RoleUser}, ""); err != nil {
-		f.Fatal(err)
-	}
-	secret, _, err := db.CreateToken("101", "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
+	db, secret := userWithToken(f)
 	for _, s := range []string{secret[:len(secret)-1] + "A", secret + "A", "mpx_" + strings.Repeat("-", 43), "", "mpx_\x00"} {
 		f.Add(s)
 	}

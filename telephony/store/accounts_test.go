@@ -450,14 +450,7 @@ func TestPBXParameters(t *testing.T) {
 // store: a SHA-256 and two lookups (against BenchmarkCheckAdminPassword,
 // the PBKDF2 of HTTP Basic).
 func BenchmarkCheckToken(b *testing.B) {
-	db, _ := openTemp(b)
-	if _, _, err := db.CreateAccount(Account{Login: "101", Role: RoleUser}, ""); err != nil {
-		b.Fatal(err)
-	}
-	secret, _, err := db.CreateToken("101", "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, secret := userWithToken(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := db.CheckToken(secret); err != nil {
@@ -469,14 +462,7 @@ func BenchmarkCheckToken(b *testing.B) {
 // BenchmarkCheckTokenFirst is a token's first check (or the first after
 // a change to accounts or tokens): read from the database, not the cache.
 func BenchmarkCheckTokenFirst(b *testing.B) {
-	db, _ := openTemp(b)
-	if _, _, err := db.CreateAccount(Account{Login: "101", Role: RoleUser}, ""); err != nil {
-		b.Fatal(err)
-	}
-	secret, _, err := db.CreateToken("101", "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, secret := userWithToken(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		db.tokens.clear()
@@ -484,4 +470,18 @@ func BenchmarkCheckTokenFirst(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// userWithToken is a database with user 101 and a token of theirs.
+func userWithToken(t testing.TB) (*DB, string) {
+	t.Helper()
+	db, _ := openTemp(t)
+	if _, _, err := db.CreateAccount(Account{Login: "101", Role: RoleUser}, ""); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := db.CreateToken("101", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, secret
 }

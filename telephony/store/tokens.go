@@ -81,10 +81,8 @@ func (db *DB) CreateToken(login, label string) (secret string, t APIToken, err e
 		if err != nil {
 			return err
 		}
-		if db.actor.Login != login {
-			if err := db.mayManage(tx, r.Role, r.Role); err != nil {
-				return err
-			}
+		if err := db.mayActOn(tx, r); err != nil {
+			return err
 		}
 		mine, err := tokensOf(tx, db.schema, login)
 		if err != nil {
@@ -156,10 +154,8 @@ func (db *DB) RevokeToken(login, id string) error {
 		if err != nil {
 			return err
 		}
-		if db.actor.Login != login {
-			if err := db.mayManage(tx, r.Role, r.Role); err != nil {
-				return err
-			}
+		if err := db.mayActOn(tx, r); err != nil {
+			return err
 		}
 		b := tx.Bucket([]byte(bucketTokens))
 		if b == nil {
