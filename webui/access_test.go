@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -424,4 +425,78 @@ func (c *client) uploadTo(path string, fields map[string]string, fileField, file
 	fw.Write(data)
 	mw.Close()
 	return c.do("POST", path, &b, map[string]string{"Content-Type": mw.FormDataContentType()})
+}
+
+// TestOpenAPIAccountSchemas: what the accounts' routes send is what the
+// OpenAPI document describes, field for field.
+func TestOpenAPIAccountSchemas(t *testing.T) {
+	f := newFixture(t)
+	withRoles(f)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.srv.openapi, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The fields sent, of an object or the objects of a list.
+	keys := func(raw []byte) map[string]bool {
+		out := map[string]bool{}
+		var list []map[string]json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			var one map[string]json.RawMessage
+			json.Unmarshal(raw, &one)
+			list = append(list, one)
+		}
+		for _, m := range list {
+			for k := range m {
+				out[k] = true
+			}
+		}
+		return out
+	}
+	check := func(schema string, raw []byte) {
+		t.Helper()
+		s, ok := doc.Components.Schemas[schema]
+		if !ok {
+			t.Fatalf("no schema %s", schema)
+		}
+		sent := keys(raw)
+		if len(sent) == 0 {
+			t.Fatalf("%s: nothing sent: %s", schema, raw)
+		}
+		for k := range sent {
+			if _, ok := s.Properties[k]; !ok {
+				t.Errorf("%s: field %q sent but not documented", schema, k)
+			}
+		}
+	}
+	as := func(login, method, path, body string) []byte {
+		t.Helper()
+		w := f.apiAs(login, rolePW, method, path, body)
+		if w.Code >= 300 {
+			t.Fatalf("%s %s as %s: %d %s", method, path, login, w.Code, w.Body)
+		}
+		return w.Body.Bytes()
+	}
+	f.svc.mu.Lock()
+	f.svc.acc().rules["101"] = store.ExtensionRule{Extension: "101", FollowMe: []store.GroupMember{{Destination: "ext:102"}}}
+	f.svc.mu.Unlock()
+	check("Me", as("101", "GET", "/api/v1/me", ""))
+	check("Forwarding", as("101", "GET", "/api/v1/me/forwarding", ""))
+	check("NewAPIToken", as("101", "POST", "/api/v1/me/tokens", `{"label":"x"}`))
+	check("APIToken", as("101", "GET", "/api/v1/me/tokens", ""))
+	check("Account", as("admin", "GET", "/api/v1/users", ""))
+	check("NewAccount", as("admin", "POST", "/api/v1/users", `{"login":"anna","role":"installer"}`))
+	check("Roles", as("admin", "GET", "/api/v1/roles", ""))
+	check("Role", as("admin", "PUT", "/api/v1/roles/user", `{"permissions":["own.calls"]}`))
+	check("PBXParameters", as("admin", "GET", "/api/v1/pbx-parameters", ""))
+	f.apiAs("101", rolePW, "GET", "/api/v1/config", "") // a refusal, for the log
+	var page struct{ Entries json.RawMessage }
+	json.Unmarshal(as("admin", "GET", "/api/v1/audit", ""), &page)
+	check("AuditPage", as("admin", "GET", "/api/v1/audit", ""))
+	check("AuditEntry", page.Entries)
 }
