@@ -197,6 +197,9 @@ type Service interface {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
 }
 
 // Services bundles one implementation of each role into a Service.
@@ -210,6 +213,9 @@ type Services struct {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
 }
 
 var _ Service = Services{}

@@ -420,3 +420,12 @@ func passwordForm(forced bool) *form {
 	)
 	return f
 }
+
+// serviceError puts a service's refusal on the form: each field problem
+// beside its field, anything else at the top.
+func (f *form) serviceError(herr *httpError) {
+	f.applyErrors(herr.fields)
+	if herr.fields == nil {
+		f.Errors = append(f.Errors, herr.msg)
+	}
+}

@@ -58,6 +58,9 @@ type Options struct {
 	// Outputs, when set, shows the e-mail and SMDR outputs' state and
 	// sends test messages (outputs.go).
 	Outputs Outputs
+	// Board, when set, describes the board's PCM timeslot map for the PBX
+	// parameters page and takes a custom one (parameters.go).
+	Board BoardMap
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -89,11 +92,17 @@ type Server struct {
 	imports  chan struct{} // one audio conversion at a time (upload.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
+	board        BoardMap
 	pages        map[string]*template.Template
 	static       fs.FS
 	openapi      []byte
 	handler      http.Handler
 	zones        []option // tone zones for the settings form
+
+	// perms is who may use each route (permissions.go); mux is the
+	// routes' mux, which the navigation asks what a link leads to.
+	perms map[string]string
+	mux   *http.ServeMux
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
@@ -152,6 +161,8 @@ func New(o Options) (*Server, error) {
 		imports:   make(chan struct{}, 1),
 
 		defaultCalls: o.DefaultMaxCalls,
+		board:        o.Board,
+		perms:        routePermissions(),
 		shutdownCh:   make(chan struct{}),
 		readyFn:      o.Ready,
 		zones:        zoneOptions(),

@@ -100,6 +100,10 @@ type Box struct {
 	mail       *mail.Mailer
 	alarmedRun atomic.Uint64
 
+	// desc is the board description read at start (boardmap.go): the
+	// one -board auto brings up, shown on the PBX parameters page.
+	desc hw.Description
+
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
 	// returned to its pre-upgrade snapshot at this start.
@@ -144,6 +148,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		}
 	}()
 
+	desc, _, err := loadDescription(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	b.desc = desc
 	if err := b.openBoard(ctx); err != nil {
 		return nil, err
 	}
@@ -301,7 +310,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b},
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b},
 		Ready: func(https, _ net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -346,8 +355,10 @@ func (b *Box) openBoard(ctx context.Context) error {
 	c := b.cfg
 	if c.Board == "auto" {
 		onReboot, onReset := b.resetButton()
-		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw"),
-			OnReboot: onReboot, OnFactoryReset: onReset})
+		vm := peekVoiceModem(c.DataDir)
+		hb, err := hw.Open(ctx, b.desc, hw.Options{Logger: b.log.With("part", "hw"),
+			OnReboot: onReboot, OnFactoryReset: onReset,
+			ModemInit: vm.InitString, ModemTimeout: time.Duration(vm.TimeoutMS) * time.Millisecond})
 		if err == nil {
 			b.board = hb
 			return nil

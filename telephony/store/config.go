@@ -205,6 +205,9 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 		if err := writeConfig(tx, after); err != nil {
 			return fmt.Errorf("store: write configuration: %w", err)
 		}
+		if err := db.auditConfig(tx, entity, &before, &after); err != nil {
+			return fmt.Errorf("store: audit log: %w", err)
+		}
 		out = after
 		return nil
 	})
