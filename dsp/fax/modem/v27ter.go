@@ -94,7 +94,7 @@ func (s *v27Scrambler) descramble(in int) int {
 // segments 3 and 4, as bits: the receiver's reference for its place.
 type v27Pattern [(v27Seg3 + v27Seg4 + 63) / 64]uint64
 
-func newV27Pattern() (p v27Pattern) {
+func newV27Pattern() (p v27Pattern, end v27Scrambler) {
 	set := func(i int) { p[i/64] |= 1 << (i % 64) }
 	for i := range v27Seg3 {
 		set(i)
@@ -107,7 +107,7 @@ func newV27Pattern() (p v27Pattern) {
 		s.scramble(1)
 		s.scramble(1)
 	}
-	return p
+	return p, s
 }
 
 // window returns the 64 pattern bits ending at i (bit 0 the newest).
@@ -237,6 +237,7 @@ type V27terRx struct {
 	seen    uint64  // observed changes, newest in bit 0
 	idx     int     // place in segments 3+4
 	pattern v27Pattern
+	scrEnd  v27Scrambler // the transmitter's scrambler after segment 4
 	prev    int
 	scr     v27Scrambler
 	mse     float64
@@ -247,7 +248,8 @@ func NewV27terRx(rate int) (*V27terRx, error) {
 	if err := checkV27Rate(rate); err != nil {
 		return nil, err
 	}
-	r := &V27terRx{rate: rate, pattern: newV27Pattern()}
+	r := &V27terRx{rate: rate}
+	r.pattern, r.scrEnd = newV27Pattern()
 	r.q.init(v27Baud(rate), v27Carrier)
 	return r, nil
 }
@@ -367,8 +369,14 @@ func (r *V27terRx) training(zr complex128) {
 			return
 		}
 		if r.idx++; r.idx == v27Seg3+v27Seg4-1 {
+			// The data's phase changes count from the last training symbol.
 			r.state, r.k, r.prev = RxData, 0, 0
-			r.scr = v27Scrambler{}
+			if real(d) < 0 {
+				r.prev = 4
+			}
+			// The descrambler takes up where the transmitter's scrambler
+			// stands: its guard counter then runs in step from the start.
+			r.scr = r.scrEnd
 			r.q.tracking()
 			r.mse = 0
 		}

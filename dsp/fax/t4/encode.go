@@ -7,9 +7,11 @@ type bitWriter struct {
 	buf  []byte
 	acc  uint32
 	nacc uint
+	n    int // bits written
 }
 
 func (w *bitWriter) put(bits uint32, n uint8) {
+	w.n += int(n)
 	for n > 0 {
 		k := min(uint(n), 24-w.nacc)
 		n -= uint8(k)
@@ -34,9 +36,15 @@ func (w *bitWriter) eol() { w.put(1, 12) }
 
 // Encoder codes pages in MH, MR or MMR.
 type Encoder struct {
-	coding   Coding
-	k        int // MR: a 1-D row every k rows (T.4: 2 at standard, 4 at fine resolution)
-	cur, ref []int32
+	coding Coding
+	// K is MR's K factor: a 1-D row every K rows (T.4 §4.2.1: 2 at
+	// standard resolution, 4 at fine).
+	K int
+	// MinLineBits, for MH and MR sent without ECM, pads each row with fill
+	// bits before its EOL to at least this many bits: the receiver's
+	// minimum scan line time times the bit rate.
+	MinLineBits int
+	cur, ref    []int32
 }
 
 // NewEncoder returns an encoder; k is MR's K factor (ignored otherwise).
@@ -47,7 +55,7 @@ func NewEncoder(coding Coding, k int) (*Encoder, error) {
 	if k < 1 {
 		k = 2
 	}
-	return &Encoder{coding: coding, k: k}, nil
+	return &Encoder{coding: coding, K: k}, nil
 }
 
 // Encode appends the coded page to dst: for MH and MR starting with EOL
@@ -59,22 +67,26 @@ func (e *Encoder) Encode(dst []byte, img *Image) []byte {
 	if e.coding != MMR {
 		w.eol()
 	}
+	k := max(e.K, 1)
 	for y := range img.Height {
+		start := w.n
 		row := img.Row(y)
 		e.cur = changes(row, width, e.cur)
 		e.cur = append(e.cur, int32(width))
 		switch e.coding {
 		case MH:
 			e.row1D(&w, width)
+			e.fill(&w, start)
 			w.eol()
 		case MR:
-			if y%e.k == 0 {
+			if y%k == 0 {
 				w.put(1, 1)
 				e.row1D(&w, width)
 			} else {
 				w.put(0, 1)
 				e.row2D(&w, width)
 			}
+			e.fill(&w, start)
 			w.eol()
 		case MMR:
 			e.row2D(&w, width)
@@ -98,6 +110,13 @@ func (e *Encoder) Encode(dst []byte, img *Image) []byte {
 		w.eol()
 	}
 	return w.flush()
+}
+
+// fill pads the row begun at bit start to MinLineBits.
+func (e *Encoder) fill(w *bitWriter, start int) {
+	for n := e.MinLineBits - (w.n - start); n > 0; n -= min(n, 24) {
+		w.put(0, uint8(min(n, 24)))
+	}
 }
 
 func putRun(w *bitWriter, run int, color int) {
