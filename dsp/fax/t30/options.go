@@ -26,8 +26,8 @@ type Options struct {
 	// AnswerTone is the receiver's answer tone (CED by default).
 	AnswerTone AnswerTone
 	// Receiver: a non-ECM page is answered RTN (retrain negative) when more
-	// than BadLinePercent of its rows (default 5) or more than BadRunMax
-	// consecutive rows (default 20) did not decode.
+	// than BadLinePercent of its rows (default 5, and more than 16 rows)
+	// or more than BadRunMax consecutive rows (default 20) did not decode.
 	BadLinePercent int
 	BadRunMax      int
 	// OnEvent, when set, is called from Process at each step of the call.

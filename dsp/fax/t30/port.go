@@ -59,6 +59,8 @@ type listener interface {
 	v21Frame(b []byte)
 	// v21Carrier reports the V.21 carrier coming and going.
 	v21Carrier(on bool)
+	// v21Preamble reports a V.21 preamble: a few HDLC flags in a row.
+	v21Preamble()
 	// fastBits are data bits from the high-speed receiver.
 	fastBits(b []byte)
 	// fastState reports the high-speed receiver's state changes.
@@ -261,6 +263,9 @@ func (p *port) receive(in []int16, l listener) {
 	for _, b := range p.bits[:n] {
 		if f := p.v21hdlc.PutBit(b); f != nil {
 			l.v21Frame(f)
+		}
+		if p.v21hdlc.Flags() == 4 && b == 0 {
+			l.v21Preamble()
 		}
 	}
 	if p.fast == nil {

@@ -1,6 +1,8 @@
 package t30
 
 import (
+	"time"
+
 	"minipbx/dsp/fax/modem"
 	"minipbx/dsp/fax/t4"
 )
@@ -104,6 +106,7 @@ func (r *Receiver) Hangup() {
 
 func (r *Receiver) event(e Event) {
 	if r.opt.OnEvent != nil {
+		e.At = time.Duration(r.p.now) * time.Second / sampleRate
 		r.opt.OnEvent(e)
 	}
 }
@@ -237,6 +240,15 @@ func (r *Receiver) tick() {
 // v21Carrier follows the V.21 signal.
 func (r *Receiver) v21Carrier(on bool) { r.v21on = on }
 
+// v21Preamble: HDLC flags on V.21 during image data mean the image
+// carrier has ended (a short gap between the two, or a lost packet at
+// the end, can hide its end from the image modem).
+func (r *Receiver) v21Preamble() {
+	if r.state == rImage && r.inPage {
+		r.endImage()
+	}
+}
+
 // v21Frame collects the frames of a message and acts on the final one.
 func (r *Receiver) v21Frame(b []byte) {
 	f, err := ParseFrame(b)
@@ -293,10 +305,13 @@ func (r *Receiver) command(f Frame) {
 		r.resend()
 		return
 	}
+	if r.state == rImage && r.inPage {
+		r.endImage()
+	}
 	switch r.state {
 	case rPost:
 		r.postMessage(f)
-	case rImage, rDCN:
+	case rImage, rDCN, rCommand:
 		// The sender repeated the command we answered: answer again.
 		if r.lastCmd != 0 && (fcf == r.lastCmd || fcf == fcfPPS || fcf == fcfEOR || fcf == fcfCTC) && !r.inPage {
 			if fcf == fcfPPS || fcf == fcfCTC || fcf == fcfEOR {
@@ -522,7 +537,9 @@ func (r *Receiver) pageGood(st t4.Stats) bool {
 	if run <= 0 {
 		run = 20
 	}
-	return st.BadLines*100 <= pct*st.Lines && st.MaxBadRun <= run
+	// A lost packet spoils a stripe of rows: a few bad rows on a short
+	// page are not worth a retransmission.
+	return (st.BadLines*100 <= pct*st.Lines || st.BadLines <= 16) && st.MaxBadRun <= run
 }
 
 // keepPage stores the decoded page (a copy: the buffer is reused).

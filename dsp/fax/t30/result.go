@@ -2,6 +2,7 @@ package t30
 
 import (
 	"fmt"
+	"time"
 
 	"minipbx/dsp/fax/t4"
 )
@@ -73,10 +74,11 @@ const (
 // Name is a static string, so reporting allocates nothing.
 type Event struct {
 	Kind     EventKind
-	Name     string // frame name: "DIS", "DCS", "MCF", ...
-	Page     int    // 1-based page number
-	Block    int    // ECM block of the page, 0-based
-	Missing  int    // ECM: frames missing from the block
+	At       time.Duration // since the start of the call
+	Name     string        // frame name: "DIS", "DCS", "MCF", ...
+	Page     int           // 1-based page number
+	Block    int           // ECM block of the page, 0-based
+	Missing  int           // ECM: frames missing from the block
 	Rate     Rate
 	OK       bool
 	BadLines int

@@ -1,6 +1,8 @@
 package t30
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 
@@ -114,6 +116,7 @@ func (s *Sender) Hangup() { s.fail("call ended during the fax") }
 
 func (s *Sender) event(e Event) {
 	if s.opt.OnEvent != nil {
+		e.At = time.Duration(s.p.now) * time.Second / sampleRate
 		s.opt.OnEvent(e)
 	}
 }
@@ -189,6 +192,7 @@ func (s *Sender) tick() {
 }
 
 func (s *Sender) v21Carrier(on bool) {}
+func (s *Sender) v21Preamble()       {}
 func (s *Sender) fastBits(b []byte)  {}
 func (s *Sender) fastState(st modem.RxState) {
 }
