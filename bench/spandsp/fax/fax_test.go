@@ -166,7 +166,7 @@ func TestSpandspSendsToUs(t *testing.T) {
 					_ = peer.Stats()
 					t.Logf("%.0f s of audio in %v: %d pages at %v ECM %v %v, %d bad rows, %d frames lost, spandsp result %d, retrains %d, PPRs %d",
 						float64(frames)/50, time.Since(start).Round(time.Millisecond), len(res.Pages), res.Rate, res.ECM, res.Coding, res.BadLines, up.lost+down.lost, code, res.Retrains, res.Retransmissions)
-					if res.Outcome != t30.Success || code != 0 {
+					if res.Outcome != t30.Success || code != 0 || os.Getenv("FAXTRACE") != "" {
 						for _, e := range ev {
 							t.Logf("%+v", e)
 						}

@@ -30,6 +30,9 @@ type ecmRx struct {
 	lastPage int // (page, block) of the last PPS acknowledged, -1 for none
 	lastBlk  int
 	lastPM   byte
+	// count is the block's frame count from its first PPS: after a PPR,
+	// some senders (spandsp) give the number of frames sent again.
+	count int
 }
 
 func (e *ecmRx) init() { e.lastPage, e.lastBlk = -1, -1 }
@@ -38,7 +41,7 @@ func (e *ecmRx) startPage(dec *t4.Decoder, img *t4.Image) {
 	e.dec, e.img = dec, img
 	dec.Start(img)
 	e.pageOpen = true
-	e.block = 0
+	e.block, e.count = 0, 0
 	clear(e.have[:])
 }
 
@@ -86,6 +89,7 @@ func (e *ecmRx) takeBlock(count int) {
 	}
 	clear(e.have[:])
 	e.block++
+	e.count = 0
 }
 
 // postECM answers PPS, EOR and CTC.
@@ -123,12 +127,14 @@ func (r *Receiver) postECM(f Frame) {
 	if page == e.lastPage && block == e.lastBlk {
 		// A repeat of the PPS we acknowledged: our MCF was lost.
 		r.resend()
-		r.next(e.lastPM, true)
+		r.afterPPS(e.lastPM)
 		return
 	}
 	if !e.pageOpen {
 		return
 	}
+	count = max(count, e.count)
+	e.count = count
 	var bm [32]byte
 	miss := e.missing(count, &bm)
 	eor := f.FCF&^1 == fcfEOR
@@ -150,17 +156,25 @@ func (r *Receiver) postECM(f Frame) {
 	}
 	r.lastCmd = fcfPPS
 	e.lastPage, e.lastBlk, e.lastPM = page, block, pm
+	if pm != ppsNull {
+		// The page is complete.
+		e.dec.Finish()
+		e.pageOpen = false
+		st := e.dec.Stats()
+		r.event(Event{Kind: EvPage, Page: r.pageNo, OK: st.BadLines == 0, BadLines: st.BadLines})
+		r.keepPage(st.BadLines)
+	}
+	r.afterPPS(pm)
+}
+
+// afterPPS moves on after MCF to a PPS: the next block, or what the
+// post-message says.
+func (r *Receiver) afterPPS(pm byte) {
 	if pm == ppsNull {
 		rx, _ := r.p.modems(r.rate)
 		r.p.listenFast(rx)
 		r.state, r.timer = rImage, 0
 		return
 	}
-	// The page is complete.
-	e.dec.Finish()
-	e.pageOpen = false
-	st := e.dec.Stats()
-	r.event(Event{Kind: EvPage, Page: r.pageNo, OK: st.BadLines == 0, BadLines: st.BadLines})
-	r.keepPage(st.BadLines)
 	r.next(pm&^fcfPRI, true)
 }

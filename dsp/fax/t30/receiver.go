@@ -492,12 +492,13 @@ func (r *Receiver) postMessage(f Frame) {
 	st := r.cur.Stats()
 	good := r.pageGood(st)
 	r.event(Event{Kind: EvPage, Page: r.pageNo, OK: good, BadLines: st.BadLines})
+	// A page answered RTN is kept all the same: most senders (spandsp
+	// among them) go on to the next page after training again; one that
+	// sends it again leaves a second, better copy.
+	r.keepPage(st.BadLines)
 	if good {
-		r.keepPage(st.BadLines)
 		r.respond(fcfMCF)
 	} else {
-		// The page will be sent again after a new training.
-		r.pageNo--
 		r.reslt.Retrains++
 		r.respond(fcfRTN)
 	}

@@ -404,11 +404,7 @@ func (s *Sender) postResponse(fcf byte, f Frame) {
 		s.reslt.Pages = append(s.reslt.Pages, &Page{Image: s.doc.Pages[s.page], XRes: 204, YRes: yres(s.dcs.Fine), Coding: s.reslt.Coding})
 		s.event(Event{Kind: EvPage, Page: s.page + 1, OK: true})
 		if s.page++; s.page == len(s.doc.Pages) {
-			var b [8]byte
-			s.p.silence(75)
-			s.p.frames(appendFrame(b[:0], fcfDCN|1, true))
-			s.event(Event{Kind: EvFrameTx, Name: "DCN"})
-			s.state = sDCN
+			s.disconnect()
 			return
 		}
 		if fcf == fcfRTP {
@@ -417,9 +413,15 @@ func (s *Sender) postResponse(fcf byte, f Frame) {
 		}
 		s.startPage()
 	case fcfRTN:
-		// Train again, then send the page again.
+		// The page arrived with too many errors. Like most senders, go on
+		// to the next page, after training again at a lower rate.
 		s.reslt.Retrains++
+		s.reslt.Pages = append(s.reslt.Pages, &Page{Image: s.doc.Pages[s.page], XRes: 204, YRes: yres(s.dcs.Fine), Coding: s.reslt.Coding})
 		s.event(Event{Kind: EvPage, Page: s.page + 1, OK: false})
+		if s.page++; s.page == len(s.doc.Pages) {
+			s.disconnect()
+			return
+		}
 		if s.ri < len(s.rates)-1 {
 			s.ri++
 		}
@@ -437,6 +439,15 @@ func (s *Sender) postResponse(fcf byte, f Frame) {
 		s.ecm.resend(f.Info[:32])
 		s.sendImage()
 	}
+}
+
+// disconnect sends DCN: the call is over.
+func (s *Sender) disconnect() {
+	var b [8]byte
+	s.p.silence(75)
+	s.p.frames(appendFrame(b[:0], fcfDCN|1, true))
+	s.event(Event{Kind: EvFrameTx, Name: "DCN"})
+	s.state = sDCN
 }
 
 func yres(fine bool) int {
