@@ -475,6 +475,9 @@ func (r *Receiver) endImage() {
 
 // postMessage answers MPS, EOP, EOM (non-ECM) or PPS, EOR, CTC (ECM).
 func (r *Receiver) postMessage(f Frame) {
+	if r.cur == nil {
+		return // no DCS yet: nothing was received to answer for
+	}
 	fcf := f.FCF &^ 1
 	if r.dcs.ECM {
 		r.postECM(f)
