@@ -314,3 +314,114 @@ func (q *qamRx) tracking() {
 	q.mu, q.pllA, q.pllB = 0.01, 0.05, 0.0005
 	q.tGain, q.tInt, q.tRate = 0.005, 0.005*0.005/8, 0
 }
+
+// pskTx is what the V.27 ter and V.29 transmitters share: the modulator,
+// the bit source, and the count of the training and the tail.
+type pskTx struct {
+	q     qamTx
+	src   BitSource
+	step  int // symbols sent since Start
+	state int // constellation phase state
+	end   int // symbols sent after the source ran dry, -1 while it runs
+	tail  int // symbols of scrambled ones after the data
+}
+
+// Busy reports whether a transmission is under way.
+func (t *pskTx) Busy() bool { return t.src != nil }
+
+func (t *pskTx) start(src BitSource) {
+	t.q.reset()
+	t.src, t.step, t.state, t.end = src, 0, 0, -1
+}
+
+// modulate fills out, asking s for each symbol, and returns how many
+// samples carry signal; after the tail (and the pulse's flush) the rest
+// is zeroed and the transmitter is idle.
+func (t *pskTx) modulate(out []int16, s interface{ symbol() complex128 }) int {
+	for i := range out {
+		if t.src == nil {
+			clear(out[i:])
+			return i
+		}
+		if t.q.due() {
+			if t.end > t.tail+2*txSpan {
+				t.src = nil
+				clear(out[i:])
+				return i
+			}
+			t.q.put(s.symbol())
+		}
+		out[i] = clamp16(t.q.sample())
+	}
+	return len(out)
+}
+
+// tailSymbol counts the symbols after the data and reports whether the
+// tail is over (then the symbol is silence).
+func (t *pskTx) tailSymbol() bool {
+	if t.end >= 0 {
+		t.end++
+		return t.end > t.tail
+	}
+	return false
+}
+
+// RxState is where a high-speed receiver is.
+type RxState int
+
+const (
+	RxIdle     RxState = iota // no carrier
+	RxTraining                // carrier, training in progress
+	RxData                    // trained: data bits flow
+	RxFailed                  // training failed; waits for the carrier to go
+)
+
+func (s RxState) String() string {
+	switch s {
+	case RxIdle:
+		return "idle"
+	case RxTraining:
+		return "training"
+	case RxData:
+		return "data"
+	case RxFailed:
+		return "failed"
+	}
+	return "RxState(?)"
+}
+
+// pskRx is what the V.27 ter and V.29 receivers share.
+type pskRx struct {
+	q     qamRx
+	rate  int
+	state RxState
+	p0    float64 // input power when training began (or failed)
+	// mse is the decisions' smoothed squared error relative to the
+	// constellation's mean power.
+	mse float64
+}
+
+// Rate is the bit rate the receiver was made for.
+func (r *pskRx) Rate() int { return r.rate }
+
+// State reports where the receiver is.
+func (r *pskRx) State() RxState { return r.state }
+
+// Carrier reports whether a signal is present.
+func (r *pskRx) Carrier() bool { return r.q.Carrier }
+
+// MSE is the mean squared error of the decisions relative to the
+// constellation's mean power: a signal quality (about 0.01 is 20 dB).
+func (r *pskRx) MSE() float64 { return r.mse }
+
+// Reset returns to idle, forgetting any training.
+func (r *pskRx) Reset() {
+	r.q.Carrier, r.q.power = false, 0
+	r.q.restart()
+	r.state = RxIdle
+}
+
+func (r *pskRx) fail() {
+	r.state = RxFailed
+	r.p0 = r.q.power
+}

@@ -6,20 +6,6 @@ import (
 	"testing"
 )
 
-// sliceBits is a BitSource over a slice.
-type sliceBits struct {
-	b []byte
-	i int
-}
-
-func (s *sliceBits) NextBit() int {
-	if s.i >= len(s.b) {
-		return -1
-	}
-	s.i++
-	return int(s.b[s.i-1])
-}
-
 // hdlcLoop sends frames through the framer, the V.21 modem, optional
 // impairments, and the deframer, returning the frames received.
 func v21Loop(t *testing.T, frames [][]byte, level float64, noise float64, seed uint64) [][]byte {

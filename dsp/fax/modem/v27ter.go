@@ -124,13 +124,9 @@ func (p *v27Pattern) window(i int) uint64 {
 
 // V27terTx is the V.27 ter modulator.
 type V27terTx struct {
-	q     qamTx
-	rate  int
-	src   BitSource
-	step  int
-	state int
-	scr   v27Scrambler
-	end   int
+	pskTx
+	rate int
+	scr  v27Scrambler
 }
 
 // v27Points are the eight phases at radius √2 by state (45° steps).
@@ -147,19 +143,16 @@ func NewV27terTx(rate int, levelDBm0 float64) (*V27terTx, error) {
 		return nil, err
 	}
 	t := &V27terTx{rate: rate}
+	t.tail = v27Tail
 	t.q.init(v27Baud(rate), v27Carrier, math.Sqrt(2*levelToPower(levelDBm0)/2))
 	return t, nil
 }
 
 // Start begins a transmission.
 func (t *V27terTx) Start(src BitSource) {
-	t.q.reset()
-	t.src, t.step, t.state, t.end = src, 0, 0, -1
+	t.start(src)
 	t.scr = v27Scrambler{reg: v27ScrInit}
 }
-
-// Busy reports whether a transmission is under way.
-func (t *V27terTx) Busy() bool { return t.src != nil }
 
 func (t *V27terTx) bit(data bool) int {
 	b := 1
@@ -188,10 +181,8 @@ func (t *V27terTx) symbol() complex128 {
 		return v27Points[t.state]
 	}
 	data := k >= v27Seg2+v27Seg3+v27Seg4+v27Seg5
-	if t.end >= 0 {
-		if t.end++; t.end > v27Tail {
-			return 0
-		}
+	if t.tailSymbol() {
+		return 0
 	}
 	if t.rate == 4800 {
 		q := t.bit(data)<<2 | t.bit(data)<<1 | t.bit(data)
@@ -204,35 +195,15 @@ func (t *V27terTx) symbol() complex128 {
 }
 
 // Modulate fills out and returns how many samples carry signal.
-func (t *V27terTx) Modulate(out []int16) int {
-	for i := range out {
-		if t.src == nil {
-			clear(out[i:])
-			return i
-		}
-		if t.q.due() {
-			if t.end > v27Tail+2*txSpan {
-				t.src = nil
-				clear(out[i:])
-				return i
-			}
-			t.q.put(t.symbol())
-		}
-		out[i] = clamp16(t.q.sample())
-	}
-	return len(out)
-}
+func (t *V27terTx) Modulate(out []int16) int { return t.modulate(out, t) }
 
 // V27terRx is the V.27 ter demodulator.
 type V27terRx struct {
-	q       qamRx
-	rate    int
-	state   RxState
+	pskRx
 	stage   int // 0 acquire, 1 find the place in segment 4, 2 segment 4
 	k       int
 	sq      complex128 // Σz² (the two-phase signal's doubled angle)
 	acc     float64
-	p0      float64
 	last    float64 // previous real part (reversal detection)
 	seen    uint64  // observed changes, newest in bit 0
 	idx     int     // place in segments 3+4
@@ -240,7 +211,6 @@ type V27terRx struct {
 	scrEnd  v27Scrambler // the transmitter's scrambler after segment 4
 	prev    int
 	scr     v27Scrambler
-	mse     float64
 }
 
 // NewV27terRx returns a demodulator for rate (4800 or 2400 bit/s).
@@ -248,34 +218,11 @@ func NewV27terRx(rate int) (*V27terRx, error) {
 	if err := checkV27Rate(rate); err != nil {
 		return nil, err
 	}
-	r := &V27terRx{rate: rate}
+	r := &V27terRx{}
+	r.rate = rate
 	r.pattern, r.scrEnd = newV27Pattern()
 	r.q.init(v27Baud(rate), v27Carrier)
 	return r, nil
-}
-
-// Rate is the bit rate the receiver was made for.
-func (r *V27terRx) Rate() int { return r.rate }
-
-// State reports where the receiver is.
-func (r *V27terRx) State() RxState { return r.state }
-
-// Carrier reports whether a signal is present.
-func (r *V27terRx) Carrier() bool { return r.q.Carrier }
-
-// MSE is the decisions' mean squared error relative to the signal power.
-func (r *V27terRx) MSE() float64 { return r.mse }
-
-// Reset returns to idle.
-func (r *V27terRx) Reset() {
-	r.q.Carrier, r.q.power = false, 0
-	r.q.restart()
-	r.state = RxIdle
-}
-
-func (r *V27terRx) fail() {
-	r.state = RxFailed
-	r.p0 = r.q.power
 }
 
 func (r *V27terRx) begin() {

@@ -64,9 +64,6 @@ func v29TrainingBits() (out [v29Seg3]byte) {
 	return out
 }
 
-// bitsPerSymbol of a V.29 rate.
-func v29Bits(rate int) int { return rate / v29Baud }
-
 func checkV29Rate(rate int) error {
 	switch rate {
 	case 9600, 7200, 4800:
@@ -92,14 +89,10 @@ func (s *v29Scrambler) descramble(in int) int {
 
 // V29Tx is the V.29 modulator.
 type V29Tx struct {
-	q     qamTx
+	pskTx
 	rate  int
-	src   BitSource
-	step  int // symbols sent since Start
-	state int // constellation phase state
 	scr   v29Scrambler
 	train [v29Seg3]byte
-	end   int // symbols sent after the source ran dry, -1 while it runs
 }
 
 // NewV29Tx returns a modulator at rate (9600, 7200 or 4800 bit/s) and
@@ -109,18 +102,16 @@ func NewV29Tx(rate int, levelDBm0 float64) (*V29Tx, error) {
 		return nil, err
 	}
 	t := &V29Tx{rate: rate, train: v29TrainingBits()}
+	t.tail = v29Tail
 	t.q.init(v29Baud, v29Carrier, math.Sqrt(2*levelToPower(levelDBm0)/v29MeanPower(rate)))
 	return t, nil
 }
 
 // Start begins a transmission (training, then the bits of src).
 func (t *V29Tx) Start(src BitSource) {
-	t.q.reset()
-	t.src, t.step, t.state, t.scr, t.end = src, 0, 0, 0, -1
+	t.start(src)
+	t.scr = 0
 }
-
-// Busy reports whether a transmission is under way.
-func (t *V29Tx) Busy() bool { return t.src != nil }
 
 func (t *V29Tx) bit() int {
 	b := 1
@@ -151,10 +142,8 @@ func (t *V29Tx) symbol() complex128 {
 		return d
 	}
 	data := k >= v29Seg1+v29Seg2+v29Seg3+v29Seg4
-	if t.end >= 0 {
-		if t.end++; t.end > v29Tail {
-			return 0
-		}
+	if t.tailSymbol() {
+		return 0
 	}
 	amp := 0
 	if t.rate == 9600 && t.dataBit(data) == 1 {
@@ -181,58 +170,14 @@ func (t *V29Tx) dataBit(data bool) int {
 
 // Modulate fills out and returns how many samples carry signal; after the
 // transmission ends the rest is zeroed and the modulator is idle.
-func (t *V29Tx) Modulate(out []int16) int {
-	for i := range out {
-		if t.src == nil {
-			clear(out[i:])
-			return i
-		}
-		if t.q.due() {
-			if t.end > v29Tail+2*txSpan {
-				t.src = nil
-				clear(out[i:])
-				return i
-			}
-			t.q.put(t.symbol())
-		}
-		out[i] = clamp16(t.q.sample())
-	}
-	return len(out)
-}
-
-// RxState is where a high-speed receiver is.
-type RxState int
-
-const (
-	RxIdle     RxState = iota // no carrier
-	RxTraining                // carrier, training in progress
-	RxData                    // trained: data bits flow
-	RxFailed                  // training failed; waits for the carrier to go
-)
-
-func (s RxState) String() string {
-	switch s {
-	case RxIdle:
-		return "idle"
-	case RxTraining:
-		return "training"
-	case RxData:
-		return "data"
-	case RxFailed:
-		return "failed"
-	}
-	return "RxState(?)"
-}
+func (t *V29Tx) Modulate(out []int16) int { return t.modulate(out, t) }
 
 // V29Rx is the V.29 demodulator.
 type V29Rx struct {
-	q      qamRx
-	rate   int
-	state  RxState
+	pskRx
 	stage  int // within training: 0 acquire, 1 alternations, 2 segment 3
 	k      int // symbols in this stage
 	acc    float64
-	p0     float64 // input power when training began
 	me, mo complex128
 	parity int // k&1 of the A symbols
 	train  [v29Seg3]byte
@@ -240,8 +185,6 @@ type V29Rx struct {
 	prev   int // phase state of the previous data symbol
 	scr    v29Scrambler
 	pts    []complex128
-	// Quality: smoothed squared distance of decisions, against |point|².
-	mse float64
 }
 
 // NewV29Rx returns a demodulator for rate.
@@ -249,7 +192,8 @@ func NewV29Rx(rate int) (*V29Rx, error) {
 	if err := checkV29Rate(rate); err != nil {
 		return nil, err
 	}
-	r := &V29Rx{rate: rate, train: v29TrainingBits()}
+	r := &V29Rx{train: v29TrainingBits()}
+	r.rate = rate
 	r.q.init(v29Baud, v29Carrier)
 	switch rate {
 	case 9600:
@@ -261,26 +205,6 @@ func NewV29Rx(rate int) (*V29Rx, error) {
 	}
 	return r, nil
 }
-
-// Rate is the bit rate the receiver was made for.
-func (r *V29Rx) Rate() int { return r.rate }
-
-// State reports where the receiver is.
-func (r *V29Rx) State() RxState { return r.state }
-
-// Carrier reports whether a signal is present.
-func (r *V29Rx) Carrier() bool { return r.q.Carrier }
-
-// Reset returns to idle, forgetting any training.
-func (r *V29Rx) Reset() {
-	r.q.Carrier, r.q.power = false, 0
-	r.q.restart()
-	r.state = RxIdle
-}
-
-// MSE is the mean squared error of the decisions relative to the
-// constellation's mean power: a signal quality (about 0.01 is 20 dB).
-func (r *V29Rx) MSE() float64 { return r.mse }
 
 // Demodulate consumes in and writes the data bits recovered to bits (at
 // most 4 per 3⅓ samples: len(in)·4/3+4 is enough), returning how many.
@@ -464,8 +388,3 @@ func v29MeanPower(rate int) float64 {
 }
 
 func cabs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
-
-func (r *V29Rx) fail() {
-	r.state = RxFailed
-	r.p0 = r.q.power
-}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"minipbx/dsp/fax/modem"
 )
 
 // Facsimile control fields (T.30 §5.3.6), as the octet reads when its
@@ -447,4 +449,35 @@ func parseDCS(fif []byte) (Capabilities, error) {
 		return Capabilities{}, fmt.Errorf("%w: DCS asks for a resolution not offered", ErrFrame)
 	}
 	return c, nil
+}
+
+// message collects the frames of one V.21 message (a command or a
+// response: optional frames, then the final one).
+type message struct {
+	buf [8][modem.MaxFrame]byte
+	len [8]int
+	n   int
+}
+
+// add keeps a received frame; at the final frame it returns the whole
+// message's frame count (use frame to read them) and resets for the next.
+func (m *message) add(b []byte) (f Frame, complete int, err error) {
+	if f, err = ParseFrame(b); err != nil {
+		return f, 0, err
+	}
+	if m.n < len(m.buf) {
+		m.len[m.n] = copy(m.buf[m.n][:], b)
+		m.n++
+	}
+	if !f.Final {
+		return f, 0, nil
+	}
+	complete, m.n = m.n, 0
+	return f, complete, nil
+}
+
+// frame returns frame i of the last complete message.
+func (m *message) frame(i int) Frame {
+	f, _ := ParseFrame(m.buf[i][:m.len[i]])
+	return f
 }

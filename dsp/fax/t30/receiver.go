@@ -20,9 +20,7 @@ type Receiver struct {
 	tries int   // DIS sent
 
 	// The message being received (frames until the final one).
-	msg     [8][modem.MaxFrame]byte
-	msgLen  [8]int
-	msgN    int
+	msg     message
 	lastRsp [64]byte // last response sent, for repeated commands
 	lastLen int
 	lastCmd byte // the post-message command it answered
@@ -37,16 +35,15 @@ type Receiver struct {
 	v21on   bool
 
 	// Page reception.
-	dec     [3]*t4.Decoder // by coding, at the negotiated width (made at DCS)
-	decW    int
-	cur     *t4.Decoder
-	page    t4.Image
-	inPage  bool
-	pageNo  int
-	ecm     ecmRx
-	fastHD  modem.HDLCDeframer
-	reslt   Result
-	lastMCF bool
+	dec    [3]*t4.Decoder // by coding, at the negotiated width (made at DCS)
+	decW   int
+	cur    *t4.Decoder
+	page   t4.Image
+	inPage bool
+	pageNo int
+	ecm    ecmRx
+	fastHD modem.HDLCDeframer
+	reslt  Result
 }
 
 // Receiver states.
@@ -251,22 +248,13 @@ func (r *Receiver) v21Preamble() {
 
 // v21Frame collects the frames of a message and acts on the final one.
 func (r *Receiver) v21Frame(b []byte) {
-	f, err := ParseFrame(b)
+	f, n, err := r.msg.add(b)
 	if err != nil {
 		return
 	}
-	if r.msgN < len(r.msg) {
-		r.msgLen[r.msgN] = copy(r.msg[r.msgN][:], b)
-		r.msgN++
-	}
 	r.event(Event{Kind: EvFrameRx, Name: fcfName(f.FCF)})
-	if !f.Final {
-		return
-	}
-	n := r.msgN
-	r.msgN = 0
 	for i := range n {
-		g, _ := ParseFrame(r.msg[i][:r.msgLen[i]])
+		g := r.msg.frame(i)
 		if i < n-1 {
 			r.optional(g)
 			continue

@@ -29,9 +29,7 @@ type Sender struct {
 	timer  int64
 	t1     int64
 	tries  int
-	msg    [8][modem.MaxFrame]byte
-	msgLen [8]int
-	msgN   int
+	msg    message
 	cmd    [64]byte // the last command, to repeat it
 	cmdLen int
 
@@ -191,29 +189,19 @@ func (s *Sender) tick() {
 	s.timer = 0
 }
 
-func (s *Sender) v21Carrier(on bool) {}
-func (s *Sender) v21Preamble()       {}
-func (s *Sender) fastBits(b []byte)  {}
-func (s *Sender) fastState(st modem.RxState) {
-}
+func (s *Sender) v21Carrier(on bool)         {}
+func (s *Sender) v21Preamble()               {}
+func (s *Sender) fastBits(b []byte)          {}
+func (s *Sender) fastState(st modem.RxState) {}
 
 func (s *Sender) v21Frame(b []byte) {
-	f, err := ParseFrame(b)
+	f, n, err := s.msg.add(b)
 	if err != nil {
 		return
 	}
-	if s.msgN < len(s.msg) {
-		s.msgLen[s.msgN] = copy(s.msg[s.msgN][:], b)
-		s.msgN++
-	}
 	s.event(Event{Kind: EvFrameRx, Name: fcfName(f.FCF)})
-	if !f.Final {
-		return
-	}
-	n := s.msgN
-	s.msgN = 0
 	for i := range n {
-		g, _ := ParseFrame(s.msg[i][:s.msgLen[i]])
+		g := s.msg.frame(i)
 		if g.FCF&^1 == fcfCSI {
 			s.reslt.RemoteID = decodeID(g.Info)
 		}
