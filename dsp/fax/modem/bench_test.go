@@ -1,7 +1,9 @@
 package modem
 
 import (
+	"runtime"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the receivers per 20 ms frame (160 samples) of a
@@ -23,8 +25,11 @@ func signalOf(tx interface {
 func benchRx(b *testing.B, pcm []int16, demod func(in []int16, bits []byte) int) {
 	bits := make([]byte, 512)
 	frames := len(pcm) / 160
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := threadCPU()
 	n := 0
 	for b.Loop() {
 		demod(pcm[n*160:(n+1)*160], bits)
@@ -32,7 +37,7 @@ func benchRx(b *testing.B, pcm []int16, demod func(in []int16, bits []byte) int)
 			n = 0
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/frame")
+	reportFrame(b, threadCPU()-c0)
 }
 
 func BenchmarkV21Rx(b *testing.B) {
@@ -66,7 +71,10 @@ func BenchmarkV29Tx9600(b *testing.B) {
 	src := newRandBits(9600*3600, 1)
 	tx.Start(src)
 	out := make([]int16, 160)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
+	c0 := threadCPU()
 	for b.Loop() {
 		if !tx.Busy() {
 			src.i = 0
@@ -74,7 +82,7 @@ func BenchmarkV29Tx9600(b *testing.B) {
 		}
 		tx.Modulate(out)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/frame")
+	reportFrame(b, threadCPU()-c0)
 }
 
 // TestReceiversDoNotAllocate checks what the benchmarks report, in the
@@ -109,4 +117,11 @@ func TestReceiversDoNotAllocate(t *testing.T) {
 			t.Errorf("%s: %v allocations per frame", c.name, allocs)
 		}
 	}
+}
+
+// reportFrame reports wall and thread CPU microseconds per frame.
+func reportFrame(b *testing.B, cpu time.Duration) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/frame")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1000, "cpu-µs/frame")
+	b.ReportMetric(0, "ns/op")
 }

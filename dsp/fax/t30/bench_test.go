@@ -1,7 +1,9 @@
 package t30_test
 
 import (
+	"runtime"
 	"testing"
+	"time"
 
 	"minipbx/dsp/fax/faxtest"
 	"minipbx/dsp/fax/t30"
@@ -38,18 +40,27 @@ func benchReceiver(b *testing.B, sopt t30.Options) {
 	rec := recordCall(b, sopt)
 	out := make([]int16, 160)
 	r := t30.NewReceiver(t30.Options{})
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
+	var cpu time.Duration
+	c0 := threadCPU()
 	n := 0
 	for b.Loop() {
 		r.Process(rec[n], out)
 		if n++; n == len(rec) {
+			cpu += threadCPU() - c0
 			b.StopTimer()
 			r, n = t30.NewReceiver(t30.Options{}), 0
 			b.StartTimer()
+			c0 = threadCPU()
 		}
 	}
+	cpu += threadCPU() - c0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/frame")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1000, "cpu-µs/frame")
+	b.ReportMetric(0, "ns/op")
 }
 
 // BenchmarkReceiver* replay a whole two-page call (answer tone, V.21
