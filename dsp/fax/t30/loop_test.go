@@ -54,7 +54,7 @@ func TestLoopback(t *testing.T) {
 		coding t4.Coding
 	}{
 		{"V29_9600_ECM_MMR", t30.Options{}, t30.Options{}, 9600, true, t4.MMR},
-		{"V29_9600_MR", t30.Options{NoECM: true}, t30.Options{}, 9600, false, t4.MR},
+		{"V29_9600_MR_ANSam", t30.Options{NoECM: true}, t30.Options{AnswerTone: t30.ANSam}, 9600, false, t4.MR},
 		{"V27_4800_MH", t30.Options{NoECM: true, NoMR: true, MaxBps: 4800}, t30.Options{}, 4800, false, t4.MH},
 		{"V29_9600_MH", t30.Options{NoECM: true, NoMR: true}, t30.Options{}, 9600, false, t4.MH},
 		{"V27_4800_MR", t30.Options{NoECM: true, MaxBps: 4800}, t30.Options{}, 4800, false, t4.MR},
