@@ -3,6 +3,8 @@ package webui
 import (
 	"net/http"
 	"strings"
+
+	"minipbx/telephony/provision"
 )
 
 // pageRoutes are the HTML pages and their form actions.
@@ -72,6 +74,11 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/prompts/{name}/audio", page, s.builtinPromptAudio},
 		{"GET", "/maintenance", page, s.maintenancePage},
 		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
+		{"GET", "/phones", page, s.phonesPage},
+		{"POST", "/phones/provision", page, s.phoneProvisionSubmit},
+		{"POST", "/phones/{mac}/reissue", page, s.phoneReissueSubmit},
+		{"POST", "/phones/{mac}/remove", page, s.phoneRemoveSubmit},
+		{"POST", "/phones/settings", page, s.phonesSettingsSubmit},
 	}
 }
 
@@ -140,6 +147,11 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},
 		{"POST", "/api/v1/sim/lines/{port}/ring", api, s.apiSimLine("ring")},
 		{"POST", "/api/v1/sim/lines/{port}/hangup", api, s.apiSimLine("hangup")},
+		{"GET", "/api/v1/phones", api, s.apiPhones},
+		{"PUT", "/api/v1/phones/{mac}", api, s.apiProvisionPhone},
+		{"DELETE", "/api/v1/phones/{mac}", api, s.apiRemovePhone},
+		{"POST", "/api/v1/phones/{mac}/token", api, s.apiReissuePhone},
+		{"PUT", "/api/v1/provisioning/settings", api, s.apiProvisioningSettings},
 	}
 }
 
@@ -149,6 +161,9 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
 	mux.Handle("GET /static/", s.staticHandler())
+	// The phones' files: outside the session, their URL's token is the
+	// credential (phones.go).
+	mux.Handle("GET "+provision.PathPrefix, s.provisionHandler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/status", http.StatusSeeOther)
 	})

@@ -58,6 +58,11 @@ type Options struct {
 	// Outputs, when set, shows the e-mail and SMDR outputs' state and
 	// sends test messages (outputs.go).
 	Outputs Outputs
+	// Provisioning, when set, serves the phones' configuration files
+	// (/provision/, outside the session: the phones' URLs carry their
+	// credential; also on the plain-HTTP port, where it refuses unless
+	// allowed) and the Phones page (phones.go).
+	Provisioning Provisioning
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -78,6 +83,7 @@ type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
 	outputs   Outputs
+	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -142,6 +148,7 @@ func New(o Options) (*Server, error) {
 		svc:       o.Service,
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
+		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,
@@ -247,7 +254,7 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 	if rln != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		rsrv = &http.Server{
-			Handler:           redirectHandler(port),
+			Handler:           s.plainHandler(redirectHandler(port)),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,

@@ -394,6 +394,10 @@ func (s *Server) Addr() netip.AddrPort {
 	return s.udpAddr
 }
 
+// Host is the address the server writes into Contact, Via and SDP: the
+// one phones reach it at.
+func (s *Server) Host() string { return s.host }
+
 // Ready is closed once Run serves both transports.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
