@@ -51,7 +51,13 @@
 //     and left unanswered.
 //   - By hand or DHCP: the Phones page shows each provisioned phone's
 //     URL to type into the phone's auto-provisioning setting (an SPA's
-//     Profile_Rule). The file then sets the phone to check it daily.
+//     Profile_Rule). The file then sets the phone to check it daily, over
+//     the scheme it was fetched with.
+//
+// The URL is HTTPS with the box's certificate (the web UI's, self-signed
+// unless the installer put another in the data directory's tls/); a phone
+// that accepts only certificates its maker trusts must be given one it
+// trusts, have its check turned off, or be allowed plain HTTP.
 //
 // # Security
 //
