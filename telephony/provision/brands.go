@@ -28,8 +28,9 @@ type Brand struct {
 	request *regexp.Regexp
 	// Directory: the phone appends the file name itself to the URL it
 	// is given (plug-and-play, DHCP option 66, its web page); otherwise
-	// it is given the file's whole URL.
-	Directory bool
+	// it is given the file's whole URL. NoSlash: that directory is given
+	// without a trailing slash (Grandstream adds its own "/").
+	Directory, NoSlash bool
 	// languages are the phone's names of the box's languages (store
 	// System.Language codes); a language the phone lacks falls back to
 	// the entry for "".
@@ -55,7 +56,7 @@ var brands = []Brand{
 		Key: "grandstream", Name: "Grandstream",
 		Models: "GXP16xx (GXP1610–1630), GXP21xx (GXP2130, 2135, 2140, 2160, 2170), GRP2612–2616; busy lamps on multi-purpose keys 1–7",
 		File:   "grandstream.xml", ContentType: "application/xml; charset=utf-8", Format: "grandstream",
-		Request: "cfg{mac}.xml", request: regexp.MustCompile(`^cfg([0-9a-fA-F]{12})\.xml$`), Directory: true,
+		Request: "cfg{mac}.xml", request: regexp.MustCompile(`^cfg([0-9a-fA-F]{12})\.xml$`), Directory: true, NoSlash: true,
 		languages: map[string]string{"": "en", "en": "en", "ru": "ru", "hy": "ru", "ky": "ru", "it": "it"},
 		MaxKeys:   7,
 	},
@@ -129,6 +130,18 @@ func (b Brand) language(code string) string {
 		return v
 	}
 	return b.languages[""]
+}
+
+// given is the URL a phone of brand b is given, from its file's URL and
+// its directory's (no trailing slash).
+func (b Brand) given(file, dir string) string {
+	switch {
+	case !b.Directory:
+		return file
+	case b.NoSlash:
+		return dir
+	}
+	return dir + "/"
 }
 
 // fileName is the name phone mac asks for.

@@ -166,14 +166,7 @@ func (s *Service) Discovered(sub Subscribe) (string, bool) {
 	if c.Provisioning.AllowPlainHTTP {
 		scheme = "http"
 	}
-	file, dir := s.urls(p, scheme, "")
-	url := file
-	if b.Directory {
-		url = dir
-		if b.Key != "grandstream" {
-			url += "/"
-		}
-	}
+	url := b.given(s.urls(p, scheme, ""))
 	note("answered with its provisioning URL")
 	s.log.Info("provision: plug-and-play: phone given its URL", "mac", d.MAC, "extension", p.Extension, "from", sub.Source)
 	return url, true
@@ -337,18 +330,10 @@ func (s *Service) Overview() (Overview, error) {
 			v = &PhoneView{MAC: p.MAC}
 		}
 		v.Phone, v.Brand = &p, p.Template
-		file, dir := s.urls(p, "https", "")
 		b, _ := brandByKey(p.Template)
-		v.URL = file
-		if b.Directory {
-			v.URL = dir + "/"
-		}
+		v.URL = b.given(s.urls(p, "https", ""))
 		if c.Provisioning.AllowPlainHTTP && s.cfg.Addresses().HTTPPort != 0 {
-			file, dir = s.urls(p, "http", "")
-			v.PlainURL = file
-			if b.Directory {
-				v.PlainURL = dir + "/"
-			}
+			v.PlainURL = b.given(s.urls(p, "http", ""))
 		}
 		switch {
 		case !p.Fetched.IsZero():
