@@ -3,6 +3,8 @@ package webui
 import (
 	"net/http"
 	"strings"
+
+	"minipbx/telephony/provision"
 )
 
 // pageRoutes are the HTML pages and their form actions.
@@ -112,6 +114,11 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/settings/pbx", page, s.parametersPage},
 		{"POST", "/settings/pbx", page, s.parametersSubmit},
 		{"POST", "/settings/pbx/board", page, s.boardSubmit},
+		{"GET", "/phones", page, s.phonesPage},
+		{"POST", "/phones/provision", page, s.phoneProvisionSubmit},
+		{"POST", "/phones/{mac}/reissue", page, s.phoneReissueSubmit},
+		{"POST", "/phones/{mac}/remove", page, s.phoneRemoveSubmit},
+		{"POST", "/phones/settings", page, s.phonesSettingsSubmit},
 	}
 }
 
@@ -210,6 +217,11 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/api/v1/pbx-parameters", api, s.apiUpdateParameters},
 		{"GET", "/api/v1/board", api, s.apiBoard},
 		{"PUT", "/api/v1/board/timeslots", api, s.apiUpdateTimeslots},
+		{"GET", "/api/v1/phones", api, s.apiPhones},
+		{"PUT", "/api/v1/phones/{mac}", api, s.apiProvisionPhone},
+		{"DELETE", "/api/v1/phones/{mac}", api, s.apiRemovePhone},
+		{"POST", "/api/v1/phones/{mac}/token", api, s.apiReissuePhone},
+		{"PUT", "/api/v1/provisioning/settings", api, s.apiProvisioningSettings},
 	}
 }
 
@@ -223,6 +235,9 @@ func (s *Server) routes() http.Handler {
 	}
 	s.mux = mux
 	mux.Handle("GET /static/", s.staticHandler())
+	// The phones' files: outside the session, their URL's token is the
+	// credential (phones.go).
+	mux.Handle("GET "+provision.PathPrefix, s.provisionHandler())
 	mux.HandleFunc("GET /{$}", s.home)
 
 	// Requests the mux does not route (404, or 405 for a wrong method) get

@@ -61,6 +61,11 @@ type Options struct {
 	// Board, when set, describes the board's PCM timeslot map for the PBX
 	// parameters page and takes a custom one (parameters.go).
 	Board BoardMap
+	// Provisioning, when set, serves the phones' configuration files
+	// (/provision/, outside the session: the phones' URLs carry their
+	// credential; also on the plain-HTTP port, where it refuses unless
+	// allowed) and the Phones page (phones.go).
+	Provisioning Provisioning
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -81,6 +86,7 @@ type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
 	outputs   Outputs
+	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -151,6 +157,7 @@ func New(o Options) (*Server, error) {
 		svc:       o.Service,
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
+		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,
@@ -258,7 +265,7 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 	if rln != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		rsrv = &http.Server{
-			Handler:           redirectHandler(port),
+			Handler:           s.plainHandler(redirectHandler(port)),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,

@@ -29,6 +29,7 @@ import (
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/provision"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
@@ -120,9 +121,13 @@ type Box struct {
 	// (capacity.go), in force while the configuration names none.
 	defaultCalls int
 
+	// prov provisions IP phones (provision.go).
+	prov *provision.Service
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
+	webPlain string // the plain-HTTP port's address, "" for none
 	webMu    sync.Mutex
 	shutdown chan struct{}
 }
@@ -195,6 +200,9 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		sipTLS = sipTLSConfig(c.DataDir)
 	}
 	b.defaultCalls = boardMaxCalls()
+	if b.prov, err = b.openProvisioning(); err != nil {
+		return nil, err
+	}
 	b.sip, err = sip.New(sip.Config{
 		Addr:              anyHost(c.SIPAddr),
 		TLSAddr:           anyHost(c.SIPTLSAddr),
@@ -206,6 +214,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
 		// Busy lamps (lamps.go): only asked once Run started and ex is set.
 		Lamps: func(number string) (sip.Lamp, bool) { return lampOf(ex, number) },
+		// Phones' plug-and-play SUBSCRIBEs (provision.go).
+		Profiles: b.profileSource,
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
@@ -310,10 +320,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b},
-		Ready: func(https, _ net.Addr) {
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b}, Provisioning: b.prov,
+		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
+			if plain != nil {
+				b.webPlain = plain.String()
+			}
 			b.webMu.Unlock()
 			close(b.webReady)
 		}})

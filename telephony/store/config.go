@@ -161,6 +161,7 @@ func sortConfig(c *Config) {
 	})
 	slices.SortStableFunc(c.FXOLines, func(a, b FXOLine) int { return a.Port - b.Port })
 	slices.SortStableFunc(c.FXSPorts, func(a, b FXSPort) int { return a.Port - b.Port })
+	sortPhones(&c.Provisioning)
 }
 
 // validator returns the checker for a change to c (whose stored secrets
@@ -275,6 +276,7 @@ func (db *DB) ImportConfig(c Config) error {
 				}
 			}
 		}
+		fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 		// Ports the box has but the document leaves out get a line
 		// that is disabled: no call is routed anywhere unasked.
 		have := map[int]bool{}
@@ -304,6 +306,7 @@ func (db *DB) ValidateConfig(c Config) error {
 			next.Extensions[i].Secret = GenerateSecret()
 		}
 	}
+	fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 	return allIssues(db.validator(false, cur).check(&next))
 }
 
@@ -366,7 +369,8 @@ func (db *DB) CreateExtension(e Extension) (Extension, error) {
 }
 
 // UpdateExtension replaces extension number with e (which may renumber
-// it: FXO lines routed to the old number follow). An empty secret keeps
+// it: FXO lines routed to the old number, and phones provisioned as it
+// or watching it on a key, follow). An empty secret keeps
 // the stored one.
 func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 	_, err := db.change("ext:"+e.Number, func(c *Config) error {
@@ -386,6 +390,7 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 					c.FXOLines[j].Destination = e.Number
 				}
 			}
+			renumberPhones(&c.Provisioning, number, e.Number)
 		}
 		return nil
 	})

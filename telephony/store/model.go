@@ -58,6 +58,10 @@ type Config struct {
 	// output; the SMTP server and the e-mail notices.
 	Billing Billing `json:"billing,omitzero"`
 	Mail    Mail    `json:"mail,omitzero"`
+
+	// Provisioning is the phones the box configures itself
+	// (provisioning.go).
+	Provisioning Provisioning `json:"provisioning,omitzero"`
 }
 
 // System holds box-wide settings.

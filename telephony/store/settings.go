@@ -161,7 +161,7 @@ const bucketSettings = "settings"
 
 // settingsSections lists each section with its key, for read and write.
 func settingsSections(c *Config) []section {
-	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}}
+	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}, {"provisioning", &c.Provisioning}}
 }
 
 // section is one value of a sectioned bucket: its key and the field of
@@ -242,6 +242,7 @@ func normalizeSettings(c *Config) {
 	nilIfEmpty(&c.Billing.SMDR.TCPAllow)
 	nilIfEmpty(&c.Mail.AlarmsTo)
 	nilIfEmpty(&c.Mail.MissedCalls)
+	normalizeProvisioning(&c.Provisioning)
 }
 
 // cloneSettings deep-copies the settings' lists.
@@ -249,6 +250,7 @@ func cloneSettings(c *Config) {
 	c.Billing.SMDR.TCPAllow = slices.Clone(c.Billing.SMDR.TCPAllow)
 	c.Mail.AlarmsTo = slices.Clone(c.Mail.AlarmsTo)
 	c.Mail.MissedCalls = slices.Clone(c.Mail.MissedCalls)
+	cloneProvisioning(&c.Provisioning)
 }
 
 // decodeSettings strictly decodes the settings sections of a document.

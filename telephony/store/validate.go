@@ -191,6 +191,7 @@ func (v *validator) check(c *Config) []issue {
 	}
 
 	checkSettings(c, numbers, add)
+	checkProvisioning(&c.Provisioning, numbers, add)
 	// FXS ports' settings.
 	fxsSeen := map[int]bool{}
 	for i, fp := range c.FXSPorts {
