@@ -69,6 +69,9 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// Now is the exchange's clock, which decides whether a schedule is
+	// open (nil: time.Now); tests move it across business hours.
+	Now func() time.Time
 }
 
 // Box is a running exchange with all its parts.
@@ -249,6 +252,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	opts := telephony.Options{
+		Now:            c.Now,
 		Recordings:     recs,
 		Store:          b.db,
 		BoardName:      b.board.Name(),
@@ -266,6 +270,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		MessageWaiting: b.messageWaiting(),
 		// The busy lamps of SIP phones' BLF keys (lamps.go).
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
+		// The setup wizard's test registration of a trunk (trunks.go).
+		TestTrunk: b.testTrunk,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}

@@ -145,24 +145,10 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, err := readConfig(tx, db.schema)
+		after, err := db.edit(tx, entity, fn)
 		if err != nil {
-			return fmt.Errorf("store: read configuration: %w", err)
-		}
-		after := cloneConfig(before)
-		if err := fn(&after); err != nil {
 			return err
 		}
-		v := db.validator(entity == "system", before)
-		issues := v.check(&after)
-		if entity == "" {
-			if err := allIssues(issues); err != nil {
-				return err
-			}
-		} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
-			return err
-		}
-		sortConfig(&after)
 		if err := writeConfig(tx, after); err != nil {
 			return fmt.Errorf("store: write configuration: %w", err)
 		}
@@ -170,6 +156,30 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 		return nil
 	})
 	return out, err
+}
+
+// edit is change without the write: it reads the configuration in tx,
+// runs fn on a copy, and returns the validated, sorted result.
+func (db *DB) edit(tx *bbolt.Tx, entity string, fn func(c *Config) error) (Config, error) {
+	before, err := readConfig(tx, db.schema)
+	if err != nil {
+		return Config{}, fmt.Errorf("store: read configuration: %w", err)
+	}
+	after := cloneConfig(before)
+	if err := fn(&after); err != nil {
+		return Config{}, err
+	}
+	v := db.validator(entity == "system", before)
+	issues := v.check(&after)
+	if entity == "" {
+		if err := allIssues(issues); err != nil {
+			return Config{}, err
+		}
+	} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
+		return Config{}, err
+	}
+	sortConfig(&after)
+	return after, nil
 }
 
 func cloneConfig(c Config) Config {
