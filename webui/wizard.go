@@ -328,13 +328,21 @@ func (s *Server) withDraft(w http.ResponseWriter, r *http.Request, h func(d *wiz
 	h(d, d.read(env))
 }
 
-func (s *Server) setupStepPage(w http.ResponseWriter, r *http.Request) {
+// withStep is withDraft for the step the address names, which must be
+// part of the wizard as it stands.
+func (s *Server) withStep(w http.ResponseWriter, r *http.Request, h func(d *wizardDraft, wr *wizardRead, id string)) {
 	s.withDraft(w, r, func(d *wizardDraft, wr *wizardRead) {
 		id := r.PathValue("step")
 		if wr.index(id) < 0 {
 			s.stepGone(w, r, id, wr)
 			return
 		}
+		h(d, wr, id)
+	})
+}
+
+func (s *Server) setupStepPage(w http.ResponseWriter, r *http.Request) {
+	s.withStep(w, r, func(d *wizardDraft, wr *wizardRead, id string) {
 		// A step visited before shows what is wrong with it at once.
 		var errs []FieldError
 		if d.visited[id] {
@@ -395,12 +403,7 @@ func stepValues(form url.Values) url.Values {
 }
 
 func (s *Server) setupStepSubmit(w http.ResponseWriter, r *http.Request) {
-	s.withDraft(w, r, func(d *wizardDraft, wr *wizardRead) {
-		id := r.PathValue("step")
-		if wr.index(id) < 0 {
-			s.stepGone(w, r, id, wr)
-			return
-		}
+	s.withStep(w, r, func(d *wizardDraft, wr *wizardRead, id string) {
 		d.values[id] = stepValues(r.PostForm)
 		d.visited[id] = true
 		wr = d.read(wr.env) // the later steps see the new input
@@ -602,13 +605,18 @@ func wizardOutcome(c *store.Config, wr *wizardRead) *wizardResult {
 		res.Exts = append(res.Exts, re)
 	}
 	// The phone to lift: a new analog phone, else any analog phone.
-	for _, e := range c.Extensions {
-		if e.FXSPort == 0 {
-			continue
+	for _, x := range wr.plan.exts {
+		if x.Port > 0 {
+			res.TryPort, res.TryFrom = x.Port, x.Number
+			break
 		}
-		isNew := slices.ContainsFunc(wr.plan.exts, func(x plannedExt) bool { return x.Number == e.Number })
-		if res.TryPort == 0 || isNew && !slices.ContainsFunc(wr.plan.exts, func(x plannedExt) bool { return x.Number == res.TryFrom }) {
-			res.TryPort, res.TryFrom = e.FXSPort, e.Number
+	}
+	if res.TryPort == 0 {
+		for _, e := range c.Extensions {
+			if e.FXSPort > 0 {
+				res.TryPort, res.TryFrom = e.FXSPort, e.Number
+				break
+			}
 		}
 	}
 	// The number to dial: another new extension, else another one.

@@ -15,7 +15,9 @@ type country struct {
 	CallerID string
 	// Language is the box's voice in the country, among the languages
 	// the box speaks (en, ru, hy, ky, it): the official language where
-	// the box speaks it, else the one the office most likely uses.
+	// the box speaks it, else the one the office most likely uses. The
+	// configuration has no language setting yet (issue 13, item 2 brings
+	// System.Language); until then the setup does not apply it.
 	Language string
 	// TimeZones are the country's IANA time zones, the capital's first.
 	TimeZones []string

@@ -51,7 +51,7 @@ type plannedLine struct {
 // plannedTrunk is the SIP trunk to a provider.
 type plannedTrunk struct {
 	Host, Transport, Username, Password, CallerID string
-	Dest                                         string // where its calls go (a choice)
+	Dest                                          string // where its calls go (a choice)
 }
 
 // plannedVoicemail: mailboxes for the new extensions, and whether busy

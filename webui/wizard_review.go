@@ -45,8 +45,10 @@ type reviewProblemItem struct {
 	Step, StepTitle string
 }
 
-// reviewProblem words a problem the store found, with the step that
-// most likely caused it.
+// reviewProblem words a problem the store found, with the step whose
+// answer it concerns when it is about the box's settings, extensions or
+// lines (a problem in a dial-plan object is named by its path: it may be
+// one the box had, in the way of the change).
 func reviewProblem(f FieldError) reviewProblemItem {
 	p := reviewProblemItem{Where: f.Field, Msg: sentence(f.Message)}
 	for _, m := range []struct{ prefix, step, title string }{
@@ -55,13 +57,6 @@ func reviewProblem(f FieldError) reviewProblemItem {
 		{"system.outside_prefix", stepOutside, "Outside calls"},
 		{"system.extension_length", stepNumbering, "Numbering"},
 		{"system", stepCountry, "Country"},
-		{"voicemail", stepVoicemail, "Voicemail"},
-		{"trunks", stepTrunk, "SIP trunk"},
-		{"outbound_routes", stepOutside, "Outside calls"},
-		{"line_groups", stepOutside, "Outside calls"},
-		{"schedules", stepHours, "Business hours"},
-		{"time_conditions", stepHours, "Business hours"},
-		{"ivr_menus", stepMenu, "Voice menu"},
 	} {
 		if strings.HasPrefix(f.Field, m.prefix) {
 			p.Step, p.StepTitle = "/setup/"+m.step, m.title
@@ -71,7 +66,7 @@ func reviewProblem(f FieldError) reviewProblemItem {
 	return p
 }
 
-// destWords says a destination of the dial plan in words.
+// destPhrase says a destination of the dial plan in words.
 func destPhrase(d string) string {
 	kind, value, _ := strings.Cut(d, ":")
 	switch kind {

@@ -221,7 +221,9 @@ func TestBrowserSetupWizardToACall(t *testing.T) {
 	b.waitCallState(t, "answered")
 	phone1.OnHook()
 	phone2.OnHook()
-	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Callee == "202" && r.Disposition == "answered" })
+	b.waitRecord(t, func(r store.CallRecord) bool {
+		return r.Caller == "201" && r.Callee == "202" && r.Disposition == "answered"
+	})
 	b.waitPortIdle(t, 0)
 	b.waitPortIdle(t, 1)
 
