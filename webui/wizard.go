@@ -241,7 +241,6 @@ func (w *wizardRead) index(id string) int {
 // --- pages -------------------------------------------------------------------
 
 type stepLink struct {
-	N              int
 	Title, URL     string
 	Current, Known bool
 	Problem        bool
@@ -271,10 +270,10 @@ func wizardLinks(w *wizardRead, d *wizardDraft, current string) []stepLink {
 	}
 	var out []stepLink
 	for i, st := range w.steps {
-		out = append(out, stepLink{N: i + 1, Title: st.title, URL: "/setup/" + st.id, Current: st.id == current,
+		out = append(out, stepLink{Title: st.title, URL: "/setup/" + st.id, Current: st.id == current,
 			Known: d.visited[st.id] || i <= cur, Problem: d.visited[st.id] && len(w.errs[st.id]) > 0})
 	}
-	out = append(out, stepLink{N: len(w.steps) + 1, Title: "Review", URL: "/setup/review", Current: current == "review",
+	out = append(out, stepLink{Title: "Review", URL: "/setup/review", Current: current == "review",
 		Known: current == "review" || len(w.steps) > 0 && d.visited[w.steps[len(w.steps)-1].id]})
 	return out
 }
@@ -282,7 +281,7 @@ func wizardLinks(w *wizardRead, d *wizardDraft, current string) []stepLink {
 // setupStartBody is the wizard's first page.
 type setupStartBody struct {
 	Draft   bool // a wizard is in progress in this session
-	Changed bool // the box has extensions or a dial plan already
+	Changed bool // the box has a dial plan already (beyond its factory extensions)
 }
 
 func (s *Server) setupStartPage(w http.ResponseWriter, r *http.Request) {
@@ -406,6 +405,7 @@ func (s *Server) setupStepSubmit(w http.ResponseWriter, r *http.Request) {
 	s.withStep(w, r, func(d *wizardDraft, wr *wizardRead, id string) {
 		d.values[id] = stepValues(r.PostForm)
 		d.visited[id] = true
+		d.reviewed = ""     // Apply needs a review of the new answers
 		wr = d.read(wr.env) // the later steps see the new input
 		i := wr.index(id)
 		nav := r.PostForm.Get("nav")
@@ -562,8 +562,10 @@ func (s *Server) setupApply(w http.ResponseWriter, r *http.Request) {
 			s.renderReview(w, r, herr.status, d, wr, fmt.Sprintf("Nothing was applied: %s", herr.msg))
 			return
 		}
+		// The draft starts over, keeping the outcome for the last page.
 		d.result = wizardOutcome(&after, wr)
-		d.values, d.reviewed = map[string]url.Values{}, ""
+		d.values, d.visited, d.secrets, d.pins = map[string]url.Values{}, map[string]bool{}, map[string]string{}, map[string]string{}
+		d.trunkTest, d.trunkTested, d.reviewed = nil, "", ""
 		s.wiz.finish(savedSetup{Applied: s.now().UTC()})
 		s.log.Info("webui: setup applied", "extensions", len(wr.plan.exts), "remote", r.RemoteAddr)
 		http.Redirect(w, r, "/setup/done", http.StatusSeeOther)

@@ -136,8 +136,10 @@ func reviewChanges(before, after *store.Config, p *wizardPlan) []reviewGroup {
 		func(t store.Trunk) string { return t.Name }, describeTrunk))
 	add(diffNamed("Line groups", "Line group %s", before.LineGroups, after.LineGroups,
 		func(g store.LineGroup) string { return g.Name }, describeLineGroup))
-	add(diffNamed("Outbound routes", "Outbound route %s", before.OutboundRoutes, after.OutboundRoutes,
-		func(r store.OutboundRoute) string { return r.Name }, describeOutbound))
+	outbound := diffNamed("Outbound routes", "Outbound route %s", before.OutboundRoutes, after.OutboundRoutes,
+		func(r store.OutboundRoute) string { return r.Name }, describeOutbound)
+	outbound.Items = append(outbound.Items, shadowedOutbound(before, after)...)
+	add(outbound)
 	add(diffNamed("Voicemail", "Mailbox of %s", before.Voicemail.Boxes, after.Voicemail.Boxes,
 		func(b store.Mailbox) string { return b.Extension }, describeMailbox))
 	add(diffNamed("Call forwarding", "Forwarding of extension %s", before.ExtensionRules, after.ExtensionRules,
@@ -388,6 +390,25 @@ func shadowedRoutes(before, after *store.Config) []reviewItem {
 		if len(lines) > 0 {
 			out = append(out, reviewItem{Change: "note", What: fmt.Sprintf("Inbound route %s", r.Name),
 				Details: []string{fmt.Sprintf("It covers line %s too; the new routes come first, so it no longer takes those calls.", joinInts(lines))}})
+		}
+	}
+	return out
+}
+
+// shadowedOutbound notes the new outbound routes that a route of the box
+// with the same pattern comes before (the first matching route wins).
+func shadowedOutbound(before, after *store.Config) []reviewItem {
+	var out []reviewItem
+	for _, r := range after.OutboundRoutes {
+		if slices.ContainsFunc(before.OutboundRoutes, func(o store.OutboundRoute) bool { return o.Name == r.Name }) {
+			continue
+		}
+		for _, o := range before.OutboundRoutes {
+			if o.Pattern == r.Pattern {
+				out = append(out, reviewItem{Change: "note", What: fmt.Sprintf("Outbound route %s", r.Name),
+					Details: []string{fmt.Sprintf("Route %s has the same pattern %s and comes first, so it takes these calls.", o.Name, o.Pattern)}})
+				break
+			}
 		}
 	}
 	return out

@@ -121,7 +121,6 @@ type lineGroupView struct {
 }
 
 type dayRow struct {
-	Day            string
 	Open, From, To *field
 }
 
@@ -869,7 +868,7 @@ func hoursView(v url.Values, e *wizardEnv, p *wizardPlan) *stepView {
 	sv.Fields = []*field{sv.add(checkbox("hours", "Use business hours", on(v, "hours"), "Off: calls are handled the same way at any time."))}
 	names := [7]string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 	for i, d := range weekDays() {
-		row := dayRow{Day: names[i],
+		row := dayRow{
 			Open: sv.add(checkbox("open-"+d, fmt.Sprintf("Open on %s", names[i]), on(v, "open-"+d), "")),
 			From: sv.add(&field{ID: "from-" + d, Name: "from-" + d, Label: fmt.Sprintf("Opens on %s at", names[i]), Type: "time", Value: v.Get("from-" + d)}),
 			To:   sv.add(&field{ID: "to-" + d, Name: "to-" + d, Label: fmt.Sprintf("Closes on %s at", names[i]), Type: "time", Value: v.Get("to-" + d)}),

@@ -180,11 +180,24 @@ func TestWizardWalkAndApply(t *testing.T) {
 			t.Errorf("the last page does not say %q", want)
 		}
 	}
+	// Without scripts, the last page's phone buttons are forms that come
+	// back to it.
+	for _, v := range []url.Values{{"action": {"offhook"}, "port": {"1"}, "return": {"/setup/done"}},
+		{"action": {"dial"}, "port": {"1"}, "digits": {"202"}, "return": {"/setup/done"}}} {
+		if w := c.post("/sim", v); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/setup/done" {
+			t.Errorf("the phone panel's %s: %d %q", v.Get("action"), w.Code, w.Header().Get("Location"))
+		}
+	}
+	if got := f.svc.sim.got(); !slices.Equal(got, []string{"offhook 1", "dial 1 202 pulse=false"}) {
+		t.Errorf("the simulator did %q", got)
+	}
+	if !strings.Contains(c.get("/setup/done").Body.String(), "Simulator: done.") {
+		t.Error("the last page does not say what the simulator did")
+	}
 	// The status page no longer offers the wizard.
 	if strings.Contains(c.get("/status").Body.String(), `id="setup-offer"`) {
 		t.Error("the status page still offers the setup after it was applied")
 	}
-	_ = f
 }
 
 // TestWizardNewExtensionLength: the factory extensions removed, the
@@ -464,6 +477,33 @@ func TestWizardConfigChangedSinceReview(t *testing.T) {
 	}
 }
 
+// TestWizardApplyNeedsReview: answers changed after the review are not
+// applied before they are reviewed (a stale review's Apply goes back to
+// the review).
+func TestWizardApplyNeedsReview(t *testing.T) {
+	_, db, c := newWizardFixture(t)
+	walk(t, c, answers())
+	before := dbBytes(t, db)
+	c.get("/setup/extensions")
+	c.post("/setup/extensions", url.Values{"numbers": {"201-209"}})
+	if w := c.post("/setup/apply", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/setup/review" {
+		t.Fatalf("apply of unreviewed answers: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if !bytes.Equal(before, dbBytes(t, db)) {
+		t.Fatal("unreviewed answers were applied")
+	}
+	if !strings.Contains(c.get("/setup/review").Body.String(), "Extension 209") {
+		t.Fatal("the review does not show the new answers")
+	}
+	if w := c.post("/setup/apply", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/setup/done" {
+		t.Fatalf("apply after the review: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// The draft starts over: the steps show their defaults again.
+	if got, _ := inputValue(c.get("/setup/extensions").Body.String(), "numbers"); got != "" {
+		t.Errorf("the extensions step after apply shows %q", got)
+	}
+}
+
 // TestWizardOnAConfiguredBox: run again on a box with a dial plan, the
 // wizard names what it creates apart from what exists, lists every
 // change (the lines' new routes before the old one), and leaves the rest
@@ -475,6 +515,8 @@ func TestWizardOnAConfiguredBox(t *testing.T) {
 		cfg.Menus = []store.Menu{{Name: "main", Prompts: []store.Prompt{{Tone: "440", MS: 500}}, Keys: map[string]string{"1": "ext:101"}}}
 		cfg.InboundRoutes = []store.InboundRoute{{Name: "all", Destination: "group:everyone"}}
 		cfg.Voicemail.Boxes = []store.Mailbox{{Extension: "102", PIN: "4826"}}
+		cfg.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{2}, Hunt: store.HuntAscending}}
+		cfg.OutboundRoutes = []store.OutboundRoute{{Name: "city", Pattern: "9.", Strip: 1, Class: "national", Via: []string{"city"}}}
 		return nil
 	})
 	if err != nil {
@@ -493,7 +535,8 @@ func TestWizardOnAConfiguredBox(t *testing.T) {
 	a[stepNumbering] = url.Values{"extension_length": {"3"}, "remove-102": {"on"}}
 	review = html.UnescapeString(walk(t, c, a).Body.String())
 	for _, want := range []string{"Ring group everyone-2", "Voice menu main-2", "Inbound route all",
-		"It covers line 1, 2 too; the new routes come first", "Removed", "Extension 102 — FXS 2", "Mailbox of 102"} {
+		"It covers line 1, 2 too; the new routes come first", "Removed", "Extension 102 — FXS 2", "Mailbox of 102",
+		"Route city has the same pattern 9. and comes first"} {
 		if !strings.Contains(review, want) {
 			t.Errorf("the review does not say %q", want)
 		}
