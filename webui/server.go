@@ -96,6 +96,7 @@ type Server struct {
 	lock     *lockout
 	basic    *basicCache
 	imports  chan struct{} // one audio conversion at a time (upload.go)
+	wiz      *wizards      // the setup wizard's drafts (wizard.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
 	board        BoardMap
@@ -179,6 +180,7 @@ func New(o Options) (*Server, error) {
 		maxStreams:   defaultMaxStreams,
 	}
 	s.lock.log = o.Logger
+	s.wiz = newWizards(o.State, o.Logger)
 	if o.State != nil {
 		s.loadState(o.State)
 	}

@@ -75,6 +75,9 @@ type Config struct {
 	// MailRoots check the mail server's certificate (nil: the system's
 	// roots; tests give their server's).
 	MailRoots *x509.CertPool
+	// Now is the exchange's clock, which decides whether a schedule is
+	// open (nil: time.Now); tests move it across business hours.
+	Now func() time.Time
 }
 
 // Box is a running exchange with all its parts.
@@ -284,6 +287,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	opts := telephony.Options{
+		Now:            c.Now,
 		Recordings:     recs,
 		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
@@ -304,6 +308,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
 		// Music-on-hold classes played live from an analog port.
 		LiveAudio: b.analog.LiveAudio,
+		// The setup wizard's test registration of a trunk (trunks.go).
+		TestTrunk: b.testTrunk,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
