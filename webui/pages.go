@@ -30,6 +30,7 @@ type pageData struct {
 	Flash    string
 	Error    string
 	Body     any
+	Lang     string // the language of the page (i18n.go)
 
 	// NewVoicemail is the new messages across mailboxes, shown beside
 	// the navigation's Voicemail item.
@@ -85,26 +86,55 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// parseTemplates parses each page together with the shared layout.
-func parseTemplates() (map[string]*template.Template, error) {
+// pageSet is every page, parsed and translated once per language.
+type pageSet map[string]map[string]*template.Template
+
+// parseTemplates parses each page together with the shared layout, once
+// for each of langs, its text translated by cat (i18n_html.go) and its
+// template function T bound to the language.
+func parseTemplates(cat catalog, langs []string) (pageSet, error) {
 	names, err := fs.Glob(assets, "assets/templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*template.Template)
-	for _, n := range names {
-		base := path.Base(n)
-		if base == "layout.html" {
-			continue
+	out := make(pageSet, len(langs))
+	for _, lang := range langs {
+		funcs := template.FuncMap{"T": func(s string) string { return cat.T(lang, s) }}
+		tr := func(s string) string { return cat.T(lang, s) }
+		out[lang] = make(map[string]*template.Template)
+		for _, n := range names {
+			base := path.Base(n)
+			if base == "layout.html" {
+				continue
+			}
+			t, err := template.New(base).Funcs(templateFuncs).Funcs(funcs).ParseFS(assets, "assets/templates/layout.html", n)
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", n, err)
+			}
+			if lang != "en" {
+				for _, x := range t.Templates() {
+					if x.Tree != nil {
+						translateTree(x.Tree.Root, &htmlState{}, tr)
+					}
+				}
+			}
+			out[lang][strings.TrimSuffix(base, ".html")] = t
 		}
-		t, err := template.New(base).Funcs(templateFuncs).ParseFS(assets, "assets/templates/layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", n, err)
-		}
-		out[strings.TrimSuffix(base, ".html")] = t
 	}
 	return out, nil
 }
+
+// lang is the language of the pages for r: the account's choice, else the
+// browser's (Accept-Language), else English.
+func (s *Server) lang(r *http.Request) string {
+	if l := authFrom(r.Context()).account.Language; l != "" && s.pages[l] != nil {
+		return l
+	}
+	return negotiateLanguage(r.Header.Get("Accept-Language"), store.WebLanguages())
+}
+
+// T translates s into the language of the pages for r.
+func (s *Server) T(r *http.Request, msg string) string { return s.cat.T(s.lang(r), msg) }
 
 // render executes a page into a buffer first, so that a template error
 // becomes a clean 500 rather than half a page.
@@ -132,7 +162,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			pd.NewVoicemail = s.newVoicemail(r.Context())
 		}
 	}
-	t := s.pages[name]
+	pd.Lang = s.lang(r)
+	t := s.pages[pd.Lang][name]
 	var buf bytes.Buffer
 	if t == nil {
 		s.log.Error("webui: no template", "name", name)
@@ -145,6 +176,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", pd.Lang)
+	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

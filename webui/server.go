@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -100,7 +99,8 @@ type Server struct {
 
 	defaultCalls int // Options.DefaultMaxCalls
 	board        BoardMap
-	pages        map[string]*template.Template
+	pages        pageSet
+	cat          catalog // the web UI's translations (i18n.go)
 	static       fs.FS
 	openapi      []byte
 	handler      http.Handler
@@ -185,7 +185,10 @@ func New(o Options) (*Server, error) {
 		s.loadState(o.State)
 	}
 	var err error
-	if s.pages, err = parseTemplates(); err != nil {
+	if s.cat, err = loadCatalog(assets, store.WebLanguages()); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	if s.pages, err = parseTemplates(s.cat, store.WebLanguages()); err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}
 	if s.static, err = fs.Sub(assets, "assets/static"); err != nil {
