@@ -292,7 +292,7 @@ func (s *Server) routes() http.Handler {
 		}
 		s.renderError(w, r, http.StatusForbidden, "This request came from another web site and was refused. Use the box's own pages.")
 	}))
-	return securityHeaders(s.recoverPanics(cop.Handler(routed)))
+	return securityHeaders(withGzip(s.recoverPanics(cop.Handler(routed))))
 }
 
 // statusRecorder captures what the mux's own not-found/405 handlers would
