@@ -1,0 +1,355 @@
+package webui
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"minipbx/telephony/store"
+)
+
+// message is one English text the pages show, and where it is written.
+type message struct{ text, where string }
+
+// templateMessages is every message of the templates' own text, found
+// the way parseTemplates translates it.
+func templateMessages(t *testing.T) []message {
+	t.Helper()
+	names, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []message
+	for _, n := range names {
+		tm, err := template.New(path.Base(n)).Funcs(templateFuncs).Funcs(template.FuncMap{"T": func(s string) string { return s }}).ParseFS(assets, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range tm.Templates() {
+			if x.Tree == nil {
+				continue
+			}
+			translateTree(x.Tree.Root, &htmlState{}, func(s string) string {
+				out = append(out, message{s, path.Base(n)})
+				return s
+			})
+		}
+	}
+	return out
+}
+
+// shownFields are the fields of the pages' Go types (field, option, form,
+// pageData, ...) whose string values a reader sees; their literals in the
+// handlers are messages.
+var shownFields = map[string]bool{"Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true}
+
+// shownCalls are the functions and methods whose string-literal arguments
+// are shown on a page.
+var shownCalls = map[string]bool{"setFlash": true, "renderError": true}
+
+// goMessages is every string literal of the package's Go files that is
+// given to a shown field or call.
+func goMessages(t *testing.T) []message {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var out []message
+	add := func(e ast.Expr) {
+		lit, ok := e.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return
+		}
+		s, err := strconv.Unquote(lit.Value)
+		if err != nil || messageKey(s) == "" {
+			return
+		}
+		out = append(out, message{s, fset.Position(lit.Pos()).String()})
+	}
+	var parsed []*ast.File
+	fieldsOf := map[string][]string{} // a struct type's field names in order
+	for _, fn := range files {
+		if strings.HasSuffix(fn, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, fn, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+		ast.Inspect(f, func(n ast.Node) bool {
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				if st, ok := ts.Type.(*ast.StructType); ok {
+					for _, fl := range st.Fields.List {
+						for _, nm := range fl.Names {
+							fieldsOf[ts.Name.Name] = append(fieldsOf[ts.Name.Name], nm.Name)
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	// positional adds the literals of an unkeyed composite literal of a
+	// struct type by the names of the fields they fill.
+	positional := func(typ ast.Expr, elts []ast.Expr) {
+		id, ok := typ.(*ast.Ident)
+		if !ok {
+			return
+		}
+		names := fieldsOf[id.Name]
+		for i, e := range elts {
+			if _, keyed := e.(*ast.KeyValueExpr); keyed || i >= len(names) {
+				return
+			}
+			if shownFields[names[i]] {
+				add(e)
+			}
+		}
+	}
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				positional(n.Type, n.Elts)
+				if at, ok := n.Type.(*ast.ArrayType); ok {
+					for _, e := range n.Elts {
+						if cl, ok := e.(*ast.CompositeLit); ok && cl.Type == nil {
+							positional(at.Elt, cl.Elts)
+						}
+					}
+				}
+			case *ast.KeyValueExpr:
+				if id, ok := n.Key.(*ast.Ident); ok && shownFields[id.Name] {
+					add(n.Value)
+				}
+			case *ast.AssignStmt:
+				for i, l := range n.Lhs {
+					if sel, ok := l.(*ast.SelectorExpr); ok && shownFields[sel.Sel.Name] && i < len(n.Rhs) {
+						add(n.Rhs[i])
+					}
+				}
+			case *ast.CallExpr:
+				name := ""
+				switch fun := n.Fun.(type) {
+				case *ast.SelectorExpr:
+					name = fun.Sel.Name
+				case *ast.Ident:
+					name = fun.Name
+				}
+				if shownCalls[name] {
+					for _, a := range n.Args {
+						add(a)
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// TestDumpMessages writes every message to $I18N_DUMP (one a line, with
+// where it is), for the translators' script.
+func TestDumpMessages(t *testing.T) {
+	dst := os.Getenv("I18N_DUMP")
+	if dst == "" {
+		t.Skip("set I18N_DUMP=file to list the messages")
+	}
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, m := range slices.Concat(templateMessages(t), goMessages(t)) {
+		k := messageKey(m.text)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		b.WriteString(m.where + "\t" + strconv.Quote(k) + "\n")
+	}
+	if err := os.WriteFile(dst, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// translatedFiles are the templates and Go files whose every message must
+// have a translation in every language: TestCatalogComplete fails on one
+// without. The others are on their way; the test reports the share of the
+// whole package that is translated.
+var translatedFiles = []string{
+	"layout.html", "login.html", "password.html", "error.html", "me.html", "forwarding.html",
+	"my_calls.html", "tokens.html", "me.go", "tokens.go", "auth.go", "pages.go",
+}
+
+// TestCatalogComplete: every message of translatedFiles has a translation
+// in every language but English, and every catalog entry keeps the
+// markup of its message (the same tags).
+func TestCatalogComplete(t *testing.T) {
+	cat, err := loadCatalog(assets, store.WebLanguages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := slices.Concat(templateMessages(t), goMessages(t))
+	seen := map[string]bool{}
+	total := 0
+	for _, m := range msgs {
+		k := messageKey(m.text)
+		file, _, _ := strings.Cut(m.where, ":")
+		inScope := slices.Contains(translatedFiles, file)
+		if !seen[k] {
+			seen[k] = true
+			total++
+		}
+		for _, lang := range store.WebLanguages() {
+			if _, ok := cat.lookup(lang, m.text); !ok && inScope {
+				t.Errorf("%s: no %s translation of %q", m.where, lang, k)
+			}
+		}
+	}
+	for _, lang := range store.WebLanguages() {
+		if lang == "en" {
+			continue
+		}
+		done := 0
+		for k := range seen {
+			if _, ok := cat[lang][k]; ok {
+				done++
+			}
+		}
+		t.Logf("%s: %d of %d messages translated (%.0f%%)", lang, done, total, 100*float64(done)/float64(total))
+		for k, v := range cat[lang] {
+			if tagsOf(k) != tagsOf(v) {
+				t.Errorf("%s: the translation of %q changes its markup: %q", lang, k, v)
+			}
+		}
+	}
+}
+
+// tagsOf is the sorted list of the HTML tags in s, as one string.
+func tagsOf(s string) string {
+	var tags []string
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		tags = append(tags, s[i:i+j+1])
+		s = s[i+j+1:]
+	}
+	slices.Sort(tags)
+	return strings.Join(tags, "")
+}
+
+func TestNegotiateLanguage(t *testing.T) {
+	langs := store.WebLanguages()
+	for h, want := range map[string]string{
+		"":                              "en",
+		"ru-RU,ru;q=0.9,en-US;q=0.8":    "ru",
+		"de-DE, it;q=0.5, en;q=0.4":     "it",
+		"en;q=0.3, hy":                  "hy",
+		"KY-kg":                         "ky",
+		"fr, de":                        "en",
+		"*":                             "en",
+		"ru;q=0, it":                    "it",
+		"ru;q=abc, hy;q=0.1":            "hy",
+		"it;q=0.8, ru;q=0.8":            "it",
+		" , ;q=1, ru;;q=0.5":            "ru",
+		"hy-Latn-AM;q=0.2, xx-ru;q=0.9": "hy",
+	} {
+		if got := negotiateLanguage(h, langs); got != want {
+			t.Errorf("negotiateLanguage(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func FuzzNegotiateLanguage(f *testing.F) {
+	for _, s := range []string{"ru-RU,ru;q=0.9", "*;q=0", "hy;q=1.0001", ";;,,"} {
+		f.Add(s)
+	}
+	langs := store.WebLanguages()
+	f.Fuzz(func(t *testing.T, h string) {
+		if got := negotiateLanguage(h, langs); !slices.Contains(langs, got) {
+			t.Fatalf("negotiateLanguage(%q) = %q, not one of %v", h, got, langs)
+		}
+	})
+}
+
+// TestPagesInTheBrowsersLanguage: a visitor's Accept-Language picks the
+// language of the page, its text, its <html lang> and Content-Language;
+// an account's own choice wins over it.
+func TestPagesInTheBrowsersLanguage(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for lang, want := range map[string]string{
+		"ru-RU,ru;q=0.9": "Войти", "hy": "Մուտք", "ky,ru;q=0.5": "Кирүү", "it-IT": "Accedi", "de": "Log in",
+	} {
+		w := c.do("GET", "/login", nil, map[string]string{"Accept-Language": lang})
+		body := w.Body.String()
+		if !strings.Contains(body, `id="login">`+want+`</button>`) {
+			t.Errorf("Accept-Language %s: the login button is not %q", lang, want)
+		}
+		code := negotiateLanguage(lang, store.WebLanguages())
+		if !strings.Contains(body, `<html lang="`+code+`">`) || w.Header().Get("Content-Language") != code {
+			t.Errorf("Accept-Language %s: html lang or Content-Language (%q) is not %s", lang, w.Header().Get("Content-Language"), code)
+		}
+	}
+	// An account that chose Italian gets Italian whatever its browser says.
+	c.header.Set("Accept-Language", "ru")
+	c.ready()
+	c.get("/me")
+	if w := c.post("/me", url.Values{"name": {"Anna"}, "language": {"it"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("save the language: %d", w.Code)
+	}
+	body := c.get("/me").Body.String()
+	if !strings.Contains(body, "Il tuo account") || !strings.Contains(body, `<html lang="it">`) || !strings.Contains(body, "Salvato.") {
+		t.Errorf("after choosing Italian, /me is not in Italian:\n%s", body)
+	}
+}
+
+// TestTranslateTemplateText: runs of text with their inline tags are one
+// message (attributes of its inline tags included), block tags and
+// actions end a run, shown attributes are translated, scripts and other
+// attributes are not.
+func TestTranslateTemplateText(t *testing.T) {
+	src := `<p class="help" title="Help me">Dial <code>*72</code> then the number.</p><script>var x = "Hello";</script>` +
+		`<!-- Hello --><a href="/x" aria-label="Go">Hello</a><b>Hello</b>{{if .X}}<span>Hello</span>{{end}}<input value="Hello" placeholder="Hello">`
+	dict := map[string]string{"Help me": `Aide "moi"`, "Dial <code>*72</code> then the number.": "Composez <code>*72</code> puis le numéro.",
+		"Go": "Aller", "Hello": "Bonjour", "<a href=\"/x\" aria-label=\"Go\">Hello</a><b>Hello</b>": "LINKS"}
+	tm, err := template.New("t").Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	translateTree(tm.Tree.Root, &htmlState{}, func(s string) string {
+		asked = append(asked, s)
+		if v, ok := dict[s]; ok {
+			return v
+		}
+		return s
+	})
+	var b strings.Builder
+	if err := tm.Execute(&b, map[string]bool{"X": true}); err != nil {
+		t.Fatal(err)
+	}
+	want := `<p class="help" title="Aide &#34;moi&#34;">Composez <code>*72</code> puis le numéro.</p><script>var x = "Hello";</script>` +
+		`LINKS<span>Hello</span><input value="Hello" placeholder="Bonjour">`
+	if got := b.String(); got != want {
+		t.Errorf("translated\n%s\nwant\n%s\nmessages asked: %q", got, want, asked)
+	}
+}
