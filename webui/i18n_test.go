@@ -191,6 +191,8 @@ func TestDumpMessages(t *testing.T) {
 var translatedFiles = []string{
 	"layout.html", "login.html", "password.html", "error.html", "me.html", "forwarding.html",
 	"my_calls.html", "tokens.html", "me.go", "tokens.go", "auth.go", "pages.go",
+	"status.html", "extensions.html", "extension_form.html", "extension_delete.html", "forms.go",
+	"voicemail_box.html", "users.html", "user.html", "user_delete.html", "users.go",
 }
 
 // TestCatalogComplete: every message of translatedFiles has a translation
