@@ -193,6 +193,8 @@ var translatedFiles = []string{
 	"my_calls.html", "tokens.html", "me.go", "tokens.go", "auth.go", "pages.go",
 	"status.html", "extensions.html", "extension_form.html", "extension_delete.html", "forms.go",
 	"voicemail_box.html", "users.html", "user.html", "user_delete.html", "users.go",
+	"dialplan_kinds.go", "dialplan.html", "dialplan_list.html", "dialplan_object.html", "dialplan_delete.html",
+	"dialplan_forms.go", "dialplan_single.go", "dialplan.go",
 }
 
 // TestCatalogComplete: every message of translatedFiles has a translation
