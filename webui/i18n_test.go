@@ -170,13 +170,8 @@ func TestDumpMessages(t *testing.T) {
 		t.Skip("set I18N_DUMP=file to list the messages")
 	}
 	var b strings.Builder
-	seen := map[string]bool{}
 	for _, m := range slices.Concat(templateMessages(t), goMessages(t)) {
 		k := messageKey(m.text)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
 		b.WriteString(m.where + "\t" + strconv.Quote(k) + "\n")
 	}
 	if err := os.WriteFile(dst, []byte(b.String()), 0o644); err != nil {
