@@ -190,6 +190,7 @@ var translatedFiles = []string{
 	"voicemail_box.html", "users.html", "user.html", "user_delete.html", "users.go",
 	"dialplan_kinds.go", "dialplan.html", "dialplan_list.html", "dialplan_object.html", "dialplan_delete.html",
 	"dialplan_forms.go", "dialplan_single.go", "dialplan.go",
+	"features_forms.go", "outputs.go", "parameters.go", "parameters.html", "settings.html", "mail.html", "billing.html",
 }
 
 // TestCatalogComplete: every message of translatedFiles has a translation
