@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,31 +25,79 @@ import (
 // the binary); the pages need neither plural forms (counts are shown as
 // "Calls: 3", never in a sentence) nor more than a five-language matcher.
 
-// catalog maps a language to its messages.
-type catalog map[string]map[string]string
+// catalog holds each language's messages. A message written with verbs
+// ("Extension %s saved.") is a format: a shown text that it matches
+// ("Extension 201 saved.") is translated by putting what the verbs
+// matched into the translation's verbs, in order or by index (%[2]s).
+type catalog struct {
+	msgs    map[string]map[string]string
+	formats []msgFormat
+}
+
+// msgFormat is a message with verbs, compiled to match a formatted text.
+type msgFormat struct {
+	key    string
+	prefix string // the text before the first verb: a cheap test first
+	re     *regexp.Regexp
+}
+
+// verbRE matches a fmt verb as the messages use them.
+var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[sdqvfx]`)
 
 // loadCatalog reads assets/i18n/<lang>.json for every language but English.
 func loadCatalog(fsys fs.FS, langs []string) (catalog, error) {
-	c := make(catalog, len(langs))
+	c := catalog{msgs: make(map[string]map[string]string, len(langs))}
+	keys := map[string]bool{}
 	for _, l := range langs {
 		if l == "en" {
 			continue
 		}
 		b, err := fs.ReadFile(fsys, path.Join("assets/i18n", l+".json"))
 		if err != nil {
-			return nil, fmt.Errorf("i18n: %w", err)
+			return catalog{}, fmt.Errorf("i18n: %w", err)
 		}
 		m := make(map[string]string)
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+			return catalog{}, fmt.Errorf("i18n: %s.json: %w", l, err)
 		}
 		for k, v := range m {
 			if strings.TrimSpace(v) == "" {
-				return nil, fmt.Errorf("i18n: %s.json: empty translation of %q", l, k)
+				return catalog{}, fmt.Errorf("i18n: %s.json: empty translation of %q", l, k)
+			}
+			if verbRE.MatchString(k) {
+				keys[k] = true
+				m[k] = verbRE.ReplaceAllStringFunc(v, func(verb string) string {
+					if i := strings.IndexByte(verb, ']'); i > 0 {
+						return verb[:i+1] + "s"
+					}
+					return "%s"
+				})
 			}
 		}
-		c[l] = m
+		c.msgs[l] = m
 	}
+	for k := range keys {
+		loc := verbRE.FindAllStringIndex(k, -1)
+		var re strings.Builder
+		re.WriteString("^")
+		last := 0
+		for _, l := range loc {
+			re.WriteString(regexp.QuoteMeta(k[last:l[0]]))
+			switch k[l[1]-1] {
+			case 'd':
+				re.WriteString(`(-?\d+)`)
+			case 'q':
+				re.WriteString(`(".*?")`)
+			default:
+				re.WriteString("(.+?)")
+			}
+			last = l[1]
+		}
+		re.WriteString(regexp.QuoteMeta(k[last:]) + "$")
+		c.formats = append(c.formats, msgFormat{key: k, prefix: k[:loc[0][0]], re: regexp.MustCompile(re.String())})
+	}
+	// Longer formats first: the more literal text, the better the match.
+	slices.SortFunc(c.formats, func(a, b msgFormat) int { return len(b.key) - len(a.key) })
 	return c, nil
 }
 
@@ -64,11 +113,29 @@ func (c catalog) lookup(lang, s string) (string, bool) {
 	if k == "" {
 		return s, true
 	}
-	t, ok := c[lang][k]
-	if !ok {
-		return s, false
+	msgs := c.msgs[lang]
+	if t, ok := msgs[k]; ok {
+		return t, true
 	}
-	return t, true
+	for _, f := range c.formats {
+		if !strings.HasPrefix(k, f.prefix) {
+			continue
+		}
+		m := f.re.FindStringSubmatch(k)
+		if m == nil {
+			continue
+		}
+		t, ok := msgs[f.key]
+		if !ok {
+			return s, false
+		}
+		args := make([]any, len(m)-1)
+		for i, a := range m[1:] {
+			args[i] = a
+		}
+		return fmt.Sprintf(t, args...), true
+	}
+	return s, false
 }
 
 // T translates s into lang, or returns it unchanged.

@@ -53,11 +53,23 @@ func templateMessages(t *testing.T) []message {
 // shownFields are the fields of the pages' Go types (field, option, form,
 // pageData, ...) whose string values a reader sees; their literals in the
 // handlers are messages.
-var shownFields = map[string]bool{"Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true}
+var shownFields = map[string]bool{"Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true, "Message": true, "Error": true}
 
-// shownCalls are the functions and methods whose string-literal arguments
-// are shown on a page.
-var shownCalls = map[string]bool{"setFlash": true, "renderError": true}
+// shownCalls are the functions and methods whose string arguments are
+// shown on a page (errorf's message is also an API error's: the pages show
+// it translated, the API in English).
+var shownCalls = map[string]bool{"setFlash": true, "renderError": true, "errorf": true}
+
+// callName is the name of the function or method a call calls.
+func callName(c *ast.CallExpr) string {
+	switch fun := c.Fun.(type) {
+	case *ast.SelectorExpr:
+		return fun.Sel.Name
+	case *ast.Ident:
+		return fun.Name
+	}
+	return ""
+}
 
 // goMessages is every string literal of the package's Go files that is
 // given to a shown field or call.
@@ -69,17 +81,40 @@ func goMessages(t *testing.T) []message {
 	}
 	fset := token.NewFileSet()
 	var out []message
-	add := func(e ast.Expr) {
-		lit, ok := e.(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			return
+	// add records e when it is a string literal, a fmt.Sprintf of a
+	// literal format (the format is the message: the catalog translates
+	// formatted texts by their format), or either made a sentence().
+	var addAs func(e ast.Expr, conv func(string) string)
+	addAs = func(e ast.Expr, conv func(string) string) {
+		switch e := e.(type) {
+		case *ast.BasicLit:
+			if e.Kind != token.STRING {
+				return
+			}
+			s, err := strconv.Unquote(e.Value)
+			if err != nil || messageKey(verbRE.ReplaceAllString(s, "")) == "" {
+				return
+			}
+			out = append(out, message{conv(s), fset.Position(e.Pos()).String()})
+		case *ast.CallExpr:
+			switch callName(e) {
+			case "Sprintf":
+				if len(e.Args) > 0 {
+					if lit, ok := e.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, err := strconv.Unquote(lit.Value)
+						if err == nil && messageKey(verbRE.ReplaceAllString(s, "")) != "" && !strings.HasPrefix(s, "%") {
+							out = append(out, message{conv(s), fset.Position(lit.Pos()).String()})
+						}
+					}
+				}
+			case "sentence":
+				if len(e.Args) == 1 {
+					addAs(e.Args[0], sentence)
+				}
+			}
 		}
-		s, err := strconv.Unquote(lit.Value)
-		if err != nil || messageKey(s) == "" {
-			return
-		}
-		out = append(out, message{s, fset.Position(lit.Pos()).String()})
 	}
+	add := func(e ast.Expr) { addAs(e, func(s string) string { return s }) }
 	var parsed []*ast.File
 	fieldsOf := map[string][]string{} // a struct type's field names in order
 	for _, fn := range files {
@@ -144,14 +179,7 @@ func goMessages(t *testing.T) []message {
 					}
 				}
 			case *ast.CallExpr:
-				name := ""
-				switch fun := n.Fun.(type) {
-				case *ast.SelectorExpr:
-					name = fun.Sel.Name
-				case *ast.Ident:
-					name = fun.Name
-				}
-				if shownCalls[name] {
+				if shownCalls[callName(n)] {
 					for _, a := range n.Args {
 						add(a)
 					}
@@ -210,14 +238,17 @@ func TestCatalogComplete(t *testing.T) {
 		}
 		done := 0
 		for k := range seen {
-			if _, ok := cat[lang][k]; ok {
+			if _, ok := cat.msgs[lang][k]; ok {
 				done++
 			}
 		}
 		t.Logf("%s: %d of %d messages translated (%.0f%%)", lang, done, total, 100*float64(done)/float64(total))
-		for k, v := range cat[lang] {
+		for k, v := range cat.msgs[lang] {
 			if tagsOf(k) != tagsOf(v) {
 				t.Errorf("%s: the translation of %q changes its markup: %q", lang, k, v)
+			}
+			if nk, nv := len(verbRE.FindAllString(k, -1)), len(verbRE.FindAllString(v, -1)); nk != nv {
+				t.Errorf("%s: the translation of %q has %d verbs, want %d: %q", lang, k, nv, nk, v)
 			}
 		}
 	}
@@ -341,5 +372,38 @@ func TestTranslateTemplateText(t *testing.T) {
 		`LINKS<span>Hello</span><input value="Hello" placeholder="Bonjour">`
 	if got := b.String(); got != want {
 		t.Errorf("translated\n%s\nwant\n%s\nmessages asked: %q", got, want, asked)
+	}
+}
+
+// TestCatalogFormats: a text formatted from a message with verbs is
+// translated with what its verbs matched; a text no message makes stays
+// as it is.
+func TestCatalogFormats(t *testing.T) {
+	cat, err := loadCatalog(assets, store.WebLanguages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, in, want string }{
+		{"ru", "Extension 201 saved.", "Внутренний номер 201 сохранён."},
+		{"it", "There are 3 names for 4 numbers: one name a line, in the order of the numbers.", "Ci sono 3 nomi per 4 numeri: un nome per riga, nell'ordine dei numeri."},
+		{"hy", `The greeting "busy" is saved: callers hear it from the next call on.`, `"busy" ողջույնը պահպանված է. զանգողները կլսեն այն հաջորդ զանգից սկսած։`},
+		{"ky", "Line x saved.", "Line x saved."}, // %d matches digits only
+		{"ru", "Reception", "Reception"},         // data, not a message
+	} {
+		if got := cat.T(tc.lang, tc.in); got != tc.want {
+			t.Errorf("T(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkCatalogMiss is the cost of T for a text that is no message
+// (a name, a number): every format is tried.
+func BenchmarkCatalogMiss(b *testing.B) {
+	cat, err := loadCatalog(assets, store.WebLanguages())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		cat.T("ru", "Reception desk 2")
 	}
 }
