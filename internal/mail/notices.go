@@ -63,29 +63,29 @@ func (m *Mailer) queueVoicemail(c *store.Config, mb store.Mailbox, v voicemail.M
 		return err
 	}
 	defer wav.Close()
-	from := callerText(v.Caller.Number, v.Caller.Name)
+	tx := textsFor(mb.Language, extensionLanguage(c, mb.Extension), c.System.Language)
+	from := tx.caller(v.Caller.Number, v.Caller.Name)
 	secs := int(v.Duration.Round(time.Second) / time.Second)
-	text := fmt.Sprintf("You have a new voicemail message in mailbox %s.\n\nFrom: %s\nReceived: %s\nLength: %d:%02d\n\n"+
-		"The recording is attached (a WAV file).\n", v.Box, from, v.Received.In(loc).Format("Monday 2 January 2006, 15:04"), secs/60, secs%60)
+	text := fmt.Sprintf(tx.voicemail, v.Box, from, tx.at(v.Received, loc), secs/60, secs%60)
 	after := ""
 	if mb.DeleteAfterEmail {
 		after = "delete-voicemail:" + v.Box + "/" + v.ID
-		text += "It has been deleted from the mailbox now that this e-mail is on its way.\n"
+		text += tx.deleted
 	} else {
-		text += "It stays in the mailbox: dial *97 to hear or delete it.\n"
+		text += tx.stays
 	}
 	return m.queue("voicemail", "voicemail:"+v.Box+"/"+v.ID, after, Message{
 		To:          []string{mb.Email},
-		Subject:     fmt.Sprintf("Voicemail from %s (%d:%02d)", from, secs/60, secs%60),
+		Subject:     fmt.Sprintf(tx.voicemailSubject, from, secs/60, secs%60),
 		Text:        text,
 		Attachments: []Attachment{{Name: "voicemail-" + v.Box + "-" + v.ID + ".wav", ContentType: "audio/wav", Body: wav}},
 	})
 }
 
-func callerText(number, name string) string {
+func (t texts) caller(number, name string) string {
 	switch {
 	case number == "" && name == "":
-		return "an unknown caller"
+		return t.unknownCaller
 	case name == "":
 		return number
 	case number == "":
@@ -116,14 +116,14 @@ func (m *Mailer) MissedCall(c *store.Config, r store.CallRecord) {
 		if len(to) == 0 || ext == r.Caller {
 			continue
 		}
-		from := callerText(r.Caller, r.CallerName)
-		text := fmt.Sprintf("Extension %s missed a call.\n\nFrom: %s\nWhen: %s\nResult: %s (%s)\n", ext, from,
-			r.Start.In(loc).Format("Monday 2 January 2006, 15:04"), r.Result, r.Disposition)
+		tx := textsFor(extensionLanguage(c, ext), c.System.Language)
+		from := tx.caller(r.Caller, r.CallerName)
+		text := fmt.Sprintf(tx.missed, ext, from, tx.at(r.Start, loc), r.Result, r.Disposition)
 		if r.Voicemail != "" {
-			text += "The caller left a voicemail message.\n"
+			text += tx.leftVoicemail
 		}
 		err := m.queue("missed-call", fmt.Sprintf("missed:%d:%s", r.ID, ext), "", Message{
-			To: to, Subject: fmt.Sprintf("Missed call from %s", from), Text: text})
+			To: to, Subject: fmt.Sprintf(tx.missedSubject, from), Text: text})
 		if err != nil {
 			m.log.Error("mail: missed-call notice not queued", "record", r.ID, "err", err)
 		}
@@ -140,18 +140,18 @@ func (m *Mailer) Alarm(c *store.Config, subject, text string) error {
 // RecordingQuota warns alarms_to that call recordings fill their quota
 // (the recorder calls it once at 90 %): scope is "box" or an extension.
 func (m *Mailer) RecordingQuota(c *store.Config, scope string, used, quota int64) error {
-	what := "The box's call recordings"
+	tx := textsFor(c.System.Language)
+	what := tx.quotaBox
 	if scope != "" && scope != "box" {
-		what = "Extension " + scope + "'s call recordings"
+		what = fmt.Sprintf(tx.quotaExtension, scope)
 	}
 	pct := 0
 	if quota > 0 {
 		pct = int(used * 100 / quota)
 	}
-	text := fmt.Sprintf("%s use %d %% of their quota (%s of %s). When it is full the oldest recordings are removed to make room.\n",
-		what, pct, megabytes(used), megabytes(quota))
+	text := fmt.Sprintf(tx.quota, what, pct, megabytes(used), megabytes(quota))
 	return m.queue("quota", "", "", Message{To: c.Mail.AlarmsTo,
-		Subject: fmt.Sprintf("[%s] Call recordings at %d %% of their quota", boxName(c.System.Name), pct), Text: text})
+		Subject: fmt.Sprintf(tx.quotaSubject, boxName(c.System.Name), pct), Text: text})
 }
 
 func megabytes(n int64) string {

@@ -1,0 +1,67 @@
+package mail
+
+import (
+	"bytes"
+	"mime"
+	"net/mail"
+	"regexp"
+	"strings"
+	"testing"
+
+	"minipbx/internal/mail/mailtest"
+	"minipbx/telephony/channel"
+)
+
+// TestTextsComplete: every language has every text, with the verbs of the
+// English one (a missing verb would print %!(EXTRA ...) in a mail).
+func TestTextsComplete(t *testing.T) {
+	verbs := regexp.MustCompile(`%%|%0?\d*[sd]`)
+	en := mailTexts["en"]
+	for _, lang := range []string{"ru", "hy", "ky", "it"} {
+		tx, ok := mailTexts[lang]
+		if !ok {
+			t.Errorf("no %s texts", lang)
+			continue
+		}
+		pairs := [][2]string{{en.voicemail, tx.voicemail}, {en.deleted, tx.deleted}, {en.stays, tx.stays},
+			{en.voicemailSubject, tx.voicemailSubject}, {en.unknownCaller, tx.unknownCaller}, {en.missed, tx.missed},
+			{en.leftVoicemail, tx.leftVoicemail}, {en.missedSubject, tx.missedSubject}, {en.quotaBox, tx.quotaBox},
+			{en.quotaExtension, tx.quotaExtension}, {en.quota, tx.quota}, {en.quotaSubject, tx.quotaSubject}, {en.when, tx.when}}
+		for _, p := range pairs {
+			if strings.TrimSpace(p[1]) == "" || (p[1] == p[0] && lang != "it") {
+				t.Errorf("%s: %q is not translated", lang, p[0])
+			}
+			if a, b := strings.Join(verbs.FindAllString(p[0], -1), " "), strings.Join(verbs.FindAllString(p[1], -1), " "); a != b {
+				t.Errorf("%s: %q has verbs %q, want %q", lang, p[1], b, a)
+			}
+		}
+	}
+}
+
+// TestVoicemailMailInTheMailboxLanguage: a mailbox whose owner hears the
+// box in Russian gets its voicemail mail in Russian.
+func TestVoicemailMailInTheMailboxLanguage(t *testing.T) {
+	srv := mailtest.Start(t, "127.0.0.1:0")
+	f := newFixture(t, srv.Addr, srv.Roots)
+	f.cfg.Voicemail.Boxes[0].Language = "ru"
+	rec, err := f.vm.Create("101", channel.CallerID{Number: "5550100"}, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Write(tone()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	f.m.VoicemailChanged(f.cfg, "101")
+	waitFor(t, "the message at the server", func() bool { return len(srv.Messages()) == 1 })
+	m, err := mail.ReadMessage(bytes.NewReader(srv.Messages()[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if subject != "Голосовое сообщение от 5550100 (0:01)" {
+		t.Errorf("subject %q, want it in Russian", subject)
+	}
+}
