@@ -407,3 +407,21 @@ func BenchmarkCatalogMiss(b *testing.B) {
 		cat.T("ru", "Reception desk 2")
 	}
 }
+
+// BenchmarkParseTemplates is the cost of a language's pages: every
+// template parsed (and, but for English, translated) once.
+func BenchmarkParseTemplates(b *testing.B) {
+	cat, err := loadCatalog(assets, store.WebLanguages())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, lang := range []string{"en", "hy"} {
+		b.Run(lang, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := parseLanguage(cat, lang); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

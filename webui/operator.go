@@ -295,7 +295,7 @@ func (s *Server) statusLive(w http.ResponseWriter, r *http.Request) {
 	loc := s.location(r.Context())
 	pd := pageData{Body: statusBody{Operator: operatorView(st, authFrom(r.Context()).sess.csrf), Loc: loc}}
 	var buf bytes.Buffer
-	if err := s.pages[s.lang(r)]["status"].ExecuteTemplate(&buf, "operator", pd); err != nil {
+	if err := s.pages.page(s.lang(r), "status").ExecuteTemplate(&buf, "operator", pd); err != nil {
 		s.log.Error("webui: render the operator view", "err", err)
 		http.Error(w, "internal error: the view could not be drawn", http.StatusInternalServerError)
 		return

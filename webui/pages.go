@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"minipbx/telephony"
@@ -86,40 +88,78 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// pageSet is every page, parsed and translated once per language.
-type pageSet map[string]map[string]*template.Template
+// pageSet is every page, parsed and translated for a language when a page
+// in that language is first asked for: English at start (it checks the
+// templates), each other language on its first visitor, so that the box
+// starts as fast as with one language (about 90 ms of parsing a language
+// here, BenchmarkParseTemplates).
+type pageSet struct {
+	cat catalog
 
-// parseTemplates parses each page together with the shared layout, once
-// for each of langs, its text translated by cat (i18n_html.go) and its
-// template function T bound to the language.
-func parseTemplates(cat catalog, langs []string) (pageSet, error) {
+	mu    sync.Mutex
+	langs map[string]map[string]*template.Template
+}
+
+func newPageSet(cat catalog) (*pageSet, error) {
+	p := &pageSet{cat: cat, langs: make(map[string]map[string]*template.Template)}
+	if _, err := p.parsed("en"); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// page is the template of a page in lang (in English if lang's pages do
+// not parse, which the tests rule out).
+func (p *pageSet) page(lang, name string) *template.Template {
+	pages, err := p.parsed(lang)
+	if err != nil {
+		pages, _ = p.parsed("en")
+	}
+	return pages[name]
+}
+
+func (p *pageSet) parsed(lang string) (map[string]*template.Template, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m, ok := p.langs[lang]; ok {
+		return m, nil
+	}
+	m, err := parseLanguage(p.cat, lang)
+	if err != nil {
+		return nil, err
+	}
+	p.langs[lang] = m
+	return m, nil
+}
+
+// parseLanguage parses each page together with the shared layout, its
+// text translated into lang by cat (i18n_html.go) and its template
+// function T bound to lang.
+func parseLanguage(cat catalog, lang string) (map[string]*template.Template, error) {
 	names, err := fs.Glob(assets, "assets/templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	out := make(pageSet, len(langs))
-	for _, lang := range langs {
-		funcs := template.FuncMap{"T": func(s string) string { return cat.T(lang, s) }}
-		tr := func(s string) string { return cat.T(lang, s) }
-		out[lang] = make(map[string]*template.Template)
-		for _, n := range names {
-			base := path.Base(n)
-			if base == "layout.html" {
-				continue
-			}
-			t, err := template.New(base).Funcs(templateFuncs).Funcs(funcs).ParseFS(assets, "assets/templates/layout.html", n)
-			if err != nil {
-				return nil, fmt.Errorf("parse %s: %w", n, err)
-			}
-			if lang != "en" {
-				for _, x := range t.Templates() {
-					if x.Tree != nil {
-						translateTree(x.Tree.Root, &htmlState{}, tr)
-					}
+	funcs := template.FuncMap{"T": func(s string) string { return cat.T(lang, s) }}
+	tr := func(s string) string { return cat.T(lang, s) }
+	out := make(map[string]*template.Template)
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(templateFuncs).Funcs(funcs).ParseFS(assets, "assets/templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		if lang != "en" {
+			for _, x := range t.Templates() {
+				if x.Tree != nil {
+					translateTree(x.Tree.Root, &htmlState{}, tr)
 				}
 			}
-			out[lang][strings.TrimSuffix(base, ".html")] = t
 		}
+		out[strings.TrimSuffix(base, ".html")] = t
 	}
 	return out, nil
 }
@@ -127,7 +167,7 @@ func parseTemplates(cat catalog, langs []string) (pageSet, error) {
 // lang is the language of the pages for r: the account's choice, else the
 // browser's (Accept-Language), else English.
 func (s *Server) lang(r *http.Request) string {
-	if l := authFrom(r.Context()).account.Language; l != "" && s.pages[l] != nil {
+	if l := authFrom(r.Context()).account.Language; l != "" && slices.Contains(store.WebLanguages(), l) {
 		return l
 	}
 	return negotiateLanguage(r.Header.Get("Accept-Language"), store.WebLanguages())
@@ -163,7 +203,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}
 	pd.Lang = s.lang(r)
-	t := s.pages[pd.Lang][name]
+	t := s.pages.page(pd.Lang, name)
 	var buf bytes.Buffer
 	if t == nil {
 		s.log.Error("webui: no template", "name", name)

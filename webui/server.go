@@ -99,7 +99,7 @@ type Server struct {
 
 	defaultCalls int // Options.DefaultMaxCalls
 	board        BoardMap
-	pages        pageSet
+	pages        *pageSet
 	cat          catalog // the web UI's translations (i18n.go)
 	static       fs.FS
 	openapi      []byte
@@ -188,7 +188,7 @@ func New(o Options) (*Server, error) {
 	if s.cat, err = loadCatalog(assets, store.WebLanguages()); err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}
-	if s.pages, err = parseTemplates(s.cat, store.WebLanguages()); err != nil {
+	if s.pages, err = newPageSet(s.cat); err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}
 	if s.static, err = fs.Sub(assets, "assets/static"); err != nil {
