@@ -190,3 +190,18 @@ func negotiateLanguage(header string, langs []string) string {
 	}
 	return best
 }
+
+// jsMessages are the texts app.js writes itself (as t("...")): each page
+// not in English carries their translations (TestJSMessages keeps this
+// list and the script's in step). The Maintenance page's script is not
+// translated yet.
+var jsMessages = []string{
+	"This box has no analog ports.",
+	"No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.",
+	"Live",
+	"Disconnected — checking…",
+	"Reconnecting…",
+	"%s: the box did not answer (%s).",
+	"Uploading…",
+	"Upload",
+}

@@ -45,6 +45,8 @@ func TestBrowserLanguagePickerArmenian(t *testing.T) {
 	if got := text(t, ctx, "nav-extensions"); got != "Ներքին համարներ" {
 		t.Errorf("navigation %q, want Armenian", got)
 	}
+	// What the script writes is Armenian too (the page's #i18n words).
+	waitJS(t, ctx, "the live status in Armenian", `document.getElementById('live').textContent === 'Ուղիղ եթեր'`)
 	screenshot(t, ctx, "status-hy")
 
 	// The widths of Armenian letters in the page's font, and of U+E000

@@ -199,7 +199,7 @@ func TestDumpMessages(t *testing.T) {
 		t.Skip("set I18N_DUMP=file to list the messages")
 	}
 	var b strings.Builder
-	for _, m := range slices.Concat(templateMessages(t), goMessages(t)) {
+	for _, m := range slices.Concat(templateMessages(t), goMessages(t), jsMessageList()) {
 		k := messageKey(m.text)
 		b.WriteString(m.where + "\t" + strconv.Quote(k) + "\n")
 	}
@@ -217,7 +217,7 @@ func TestCatalogComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := slices.Concat(templateMessages(t), goMessages(t))
+	msgs := slices.Concat(templateMessages(t), goMessages(t), jsMessageList())
 	seen := map[string]bool{}
 	total := 0
 	for _, m := range msgs {
@@ -423,5 +423,46 @@ func BenchmarkParseTemplates(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// jsMessageList is jsMessages as messages.
+func jsMessageList() []message {
+	var out []message
+	for _, m := range jsMessages {
+		out = append(out, message{m, "app.js"})
+	}
+	return out
+}
+
+// TestJSMessages: every t("...") of app.js is in jsMessages and back, and
+// a page in Russian carries their translations for the script.
+func TestJSMessages(t *testing.T) {
+	src, err := assets.ReadFile("assets/static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inScript []string
+	for _, m := range regexp.MustCompile(`\bt\("((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(src), -1) {
+		s, err := strconv.Unquote(`"` + m[1] + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inScript = append(inScript, s)
+	}
+	slices.Sort(inScript)
+	want := slices.Clone(jsMessages)
+	slices.Sort(want)
+	if !slices.Equal(inScript, want) {
+		t.Errorf("app.js writes %q,\njsMessages lists %q", inScript, want)
+	}
+	f := newFixture(t)
+	c := f.client()
+	body := c.do("GET", "/login", nil, map[string]string{"Accept-Language": "ru"}).Body.String()
+	if !strings.Contains(body, `<script type="application/json" id="i18n">`) || !strings.Contains(body, `"Reconnecting…":"Переподключение…"`) {
+		t.Errorf("the Russian page lacks the script's words:\n%s", body)
+	}
+	if body := c.get("/login").Body.String(); strings.Contains(body, `id="i18n"`) {
+		t.Error("an English page carries translations for the script")
 	}
 }

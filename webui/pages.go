@@ -33,6 +33,9 @@ type pageData struct {
 	Error    string
 	Body     any
 	Lang     string // the language of the page (i18n.go)
+	// Words are the translations of what the scripts write (jsMessages),
+	// none in English.
+	Words map[string]string
 
 	// NewVoicemail is the new messages across mailboxes, shown beside
 	// the navigation's Voicemail item.
@@ -203,6 +206,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}
 	pd.Lang = s.lang(r)
+	if pd.Lang != "en" {
+		pd.Words = make(map[string]string, len(jsMessages))
+		for _, m := range jsMessages {
+			pd.Words[m] = s.cat.T(pd.Lang, m)
+		}
+	}
 	t := s.pages.page(pd.Lang, name)
 	var buf bytes.Buffer
 	if t == nil {

@@ -9,6 +9,18 @@
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = csrfMeta ? csrfMeta.content : "";
 
+  // The page's language's words for what this script writes (the layout's
+  // #i18n block, absent in English); t fills each %s with an argument.
+  const words = (() => {
+    const e = document.getElementById("i18n");
+    try { return e ? JSON.parse(e.textContent) : {}; } catch (err) { return {}; }
+  })();
+  function t(msg, ...args) {
+    let out = words[msg] || msg;
+    for (const a of args) out = out.replace("%s", a);
+    return out;
+  }
+
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -58,7 +70,7 @@
         line,
         el("td", { class: "ext" }, p.extension || ""));
     });
-    portsBody.replaceChildren(...(rows.length ? rows : [emptyRow(5, "This box has no analog ports.")]));
+    portsBody.replaceChildren(...(rows.length ? rows : [emptyRow(5, t("This box has no analog ports."))]));
   }
 
   function renderRegistrations(regs) {
@@ -68,7 +80,7 @@
       el("td", {}, r.user_agent || r.contact),
       el("td", {}, r.source),
       el("td", {}, el("time", { datetime: r.expires }, clock(r.expires)))));
-    body.replaceChildren(...(rows.length ? rows : [emptyRow(4, "No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.")]));
+    body.replaceChildren(...(rows.length ? rows : [emptyRow(4, t("No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password."))]));
   }
 
   function renderTrunks(trunks) {
@@ -104,19 +116,19 @@
         // The operator view (operator.js) re-reads its part of the page.
         document.dispatchEvent(new CustomEvent("pbx:status", { detail: msg }));
         document.body.dataset.lastEvent = msg.kind || "";
-        setLive("on", "Live");
+        setLive("on", t("Live"));
       });
       es.addEventListener("logout", () => { es.close(); window.location.assign("/login"); });
       es.addEventListener("error", () => {
         if (es.readyState === EventSource.CLOSED) {
           // The server refused the stream: the session may have ended.
-          setLive("retry", "Disconnected — checking…");
+          setLive("retry", t("Disconnected — checking…"));
           fetch("/api/v1/status", { credentials: "same-origin" }).then((r) => {
             if (r.status === 401 || r.status === 403) window.location.assign("/login");
             else setTimeout(connect, 5000);
           }).catch(() => setTimeout(connect, 5000));
         } else {
-          setLive("retry", "Reconnecting…");
+          setLive("retry", t("Reconnecting…"));
         }
       });
     };
@@ -180,7 +192,7 @@
           showResult(form, "bad", what + ": " + msg);
         }
       } catch (e) {
-        showResult(form, "bad", what + ": the box did not answer (" + e.message + ").");
+        showResult(form, "bad", t("%s: the box did not answer (%s).", what, e.message));
       } finally {
         if (button) button.disabled = false;
         document.dispatchEvent(new CustomEvent("pbx:done", { detail: { form } }));
@@ -267,12 +279,12 @@
         return;
       }
       const button = document.getElementById("upload-submit");
-      if (button) { button.disabled = true; button.textContent = "Uploading…"; }
+      if (button) { button.disabled = true; button.textContent = t("Uploading…"); }
     });
     // Back to this page from the browser's cache: the form is usable again.
     window.addEventListener("pageshow", () => {
       const button = document.getElementById("upload-submit");
-      if (button) { button.disabled = false; button.textContent = "Upload"; }
+      if (button) { button.disabled = false; button.textContent = t("Upload"); }
     });
   }
 
