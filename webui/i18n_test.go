@@ -435,22 +435,26 @@ func jsMessageList() []message {
 	return out
 }
 
-// TestJSMessages: every t("...") of app.js is in jsMessages and back, and
+// TestJSMessages: every t("...") of the scripts is in jsMessages and back,
+// and
 // a page in Russian carries their translations for the script.
 func TestJSMessages(t *testing.T) {
-	src, err := assets.ReadFile("assets/static/app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var inScript []string
-	for _, m := range regexp.MustCompile(`\bt\("((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(src), -1) {
-		s, err := strconv.Unquote(`"` + m[1] + `"`)
+	for _, name := range []string{"app.js", "maintenance.js"} {
+		src, err := assets.ReadFile("assets/static/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inScript = append(inScript, s)
+		for _, m := range regexp.MustCompile(`\bt\("((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(src), -1) {
+			s, err := strconv.Unquote(`"` + m[1] + `"`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inScript = append(inScript, s)
+		}
 	}
 	slices.Sort(inScript)
+	inScript = slices.Compact(inScript)
 	want := slices.Clone(jsMessages)
 	slices.Sort(want)
 	if !slices.Equal(inScript, want) {

@@ -20,6 +20,8 @@
     for (const a of args) out = out.replace("%s", a);
     return out;
   }
+  // maintenance.js writes through the same words.
+  window.minipbx = Object.freeze({ t });
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
