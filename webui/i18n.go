@@ -191,38 +191,44 @@ func negotiateLanguage(header string, langs []string) string {
 	return best
 }
 
-// jsMessages are the texts the scripts (app.js, maintenance.js) write
-// themselves, as t("..."): each page not in English carries their
-// translations (TestJSMessages keeps this list and the scripts' in step).
-var jsMessages = []string{
-	"This box has no analog ports.",
-	"No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.",
-	"Live",
-	"Disconnected — checking…",
-	"Reconnecting…",
-	"%s: the box did not answer (%s).",
-	"Uploading…",
-	"Upload",
-	"The box answered %s %s.",
-	"Writing %s: %s of %s (write and read back)",
-	"Verifying %s: %s of %s (write and read back)",
-	"Choose an update bundle first.",
-	"Install even if this bundle is an OLDER firmware? An older firmware may not read the current configuration; the snapshot taken now is what it will find.",
-	"Uploading and writing: %s of %s",
-	"Firmware %s is installed in slot %s. The box is restarting into it now; it confirms itself once healthy. Reload this page in a minute.",
-	"Not installed: %s Nothing was changed; the box keeps running this firmware.",
-	"The upload was interrupted. The box keeps running this firmware; try again.",
-	"The backup holds no voicemail; the box's is unchanged.",
-	"The voicemail in the backup was left out.",
-	"Voicemail: %s messages and %s greetings restored",
-	"%s messages and %s greetings already on the box kept",
-	"%s messages and %s greetings not in the backup deleted",
-	"Choose a backup file first.",
-	"Replace the whole configuration with this backup?",
-	"Restoring…",
-	"Restored the backup made by firmware %s",
-	"with %s prompts",
-	"The new configuration is in use.",
-	"Not restored, nothing changed: %s",
-	"The upload was interrupted; nothing changed.",
+// scriptMessages are the texts the scripts write themselves, as
+// t("..."), by the page that needs them ("": every page, for app.js):
+// each page not in English carries the translations of its own
+// (TestJSMessages keeps these lists and the scripts in step).
+var scriptMessages = map[string][]string{
+	"": {
+		"This box has no analog ports.",
+		"No SIP phone is registered. Phones register with their extension number as user name and the extension's SIP password.",
+		"Live",
+		"Disconnected — checking…",
+		"Reconnecting…",
+		"%s: the box did not answer (%s).",
+		"Uploading…",
+		"Upload",
+	},
+	"maintenance": { // maintenance.js
+		"Uploading…",
+		"The box answered %s %s.",
+		"Writing %s: %s of %s (write and read back)",
+		"Verifying %s: %s of %s (write and read back)",
+		"Choose an update bundle first.",
+		"Install even if this bundle is an OLDER firmware? An older firmware may not read the current configuration; the snapshot taken now is what it will find.",
+		"Uploading and writing: %s of %s",
+		"Firmware %s is installed in slot %s. The box is restarting into it now; it confirms itself once healthy. Reload this page in a minute.",
+		"Not installed: %s Nothing was changed; the box keeps running this firmware.",
+		"The upload was interrupted. The box keeps running this firmware; try again.",
+		"The backup holds no voicemail; the box's is unchanged.",
+		"The voicemail in the backup was left out.",
+		"Voicemail: %s messages and %s greetings restored",
+		"%s messages and %s greetings already on the box kept",
+		"%s messages and %s greetings not in the backup deleted",
+		"Choose a backup file first.",
+		"Replace the whole configuration with this backup?",
+		"Restoring…",
+		"Restored the backup made by firmware %s",
+		"with %s prompts",
+		"The new configuration is in use.",
+		"Not restored, nothing changed: %s",
+		"The upload was interrupted; nothing changed.",
+	},
 }

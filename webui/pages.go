@@ -33,8 +33,8 @@ type pageData struct {
 	Error    string
 	Body     any
 	Lang     string // the language of the page (i18n.go)
-	// Words are the translations of what the scripts write (jsMessages),
-	// none in English.
+	// Words are the translations of what the page's scripts write
+	// (scriptMessages), none in English.
 	Words map[string]string
 
 	// NewVoicemail is the new messages across mailboxes, shown beside
@@ -207,8 +207,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	pd.Lang = s.lang(r)
 	if pd.Lang != "en" {
-		pd.Words = make(map[string]string, len(jsMessages))
-		for _, m := range jsMessages {
+		pd.Words = make(map[string]string)
+		for _, m := range slices.Concat(scriptMessages[""], scriptMessages[name]) {
 			pd.Words[m] = s.cat.T(pd.Lang, m)
 		}
 	}
