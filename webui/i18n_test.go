@@ -200,7 +200,7 @@ func TestDumpMessages(t *testing.T) {
 		t.Skip("set I18N_DUMP=file to list the messages")
 	}
 	var b strings.Builder
-	for _, m := range slices.Concat(templateMessages(t), goMessages(t), jsMessageList()) {
+	for _, m := range slices.Concat(templateMessages(t), goMessages(t), jsMessageList(), storeMessages(t)) {
 		k := messageKey(m.text)
 		b.WriteString(m.where + "\t" + strconv.Quote(k) + "\n")
 	}
@@ -209,8 +209,9 @@ func TestDumpMessages(t *testing.T) {
 	}
 }
 
-// TestCatalogComplete: every message of the templates and of the
-// handlers' shown fields and calls (goMessages) has a translation in every
+// TestCatalogComplete: every message of the templates, of the handlers'
+// shown fields and calls (goMessages), of the scripts and of the store's
+// validation (storeMessages) has a translation in every
 // language but English, and every catalog entry keeps the markup of its
 // message (the same tags).
 func TestCatalogComplete(t *testing.T) {
@@ -218,7 +219,7 @@ func TestCatalogComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := slices.Concat(templateMessages(t), goMessages(t), jsMessageList())
+	msgs := slices.Concat(templateMessages(t), goMessages(t), jsMessageList(), storeMessages(t))
 	seen := map[string]bool{}
 	total := 0
 	for _, m := range msgs {
@@ -388,8 +389,9 @@ func TestCatalogFormats(t *testing.T) {
 		{"ru", "Extension 201 saved.", "Внутренний номер 201 сохранён."},
 		{"it", "There are 3 names for 4 numbers: one name a line, in the order of the numbers.", "Ci sono 3 nomi per 4 numeri: un nome per riga, nell'ordine dei numeri."},
 		{"hy", `The greeting "busy" is saved: callers hear it from the next call on.`, `"busy" ողջույնը պահպանված է. զանգողները կլսեն այն հաջորդ զանգից սկսած։`},
-		{"ky", "Line x saved.", "Line x saved."}, // %d matches digits only
-		{"ru", "Reception", "Reception"},         // data, not a message
+		{"ky", "Line x saved.", "Line x saved."},                        // %d matches digits only
+		{"ru", "Must be 2 to 8 digits.", "Должно быть от 2 до 8 цифр."}, // the store's, made a sentence
+		{"ru", "Reception", "Reception"},                                // data, not a message
 	} {
 		if got := cat.T(tc.lang, tc.in); got != tc.want {
 			t.Errorf("T(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
