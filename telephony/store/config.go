@@ -351,21 +351,26 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 	return e, nil
 }
 
-// DeleteExtension removes an extension. Deleting one that an FXO line
-// routes to is refused (route the line elsewhere first): a ringing line
-// must always reach someone.
+// DeleteExtension removes an extension with what belongs to it (its
+// extension rule and its mailbox's settings; the mailbox's messages stay
+// on disk). Deleting one that anything else still names — an FXO line
+// routed to it, a ring group, a menu key, a forwarding, its mailbox as a
+// destination — is refused with an *InUseError naming each of them: a
+// call must never be sent to an extension that is gone.
 func (db *DB) DeleteExtension(number string) error {
 	_, err := db.change("ext:"+number, func(c *Config) error {
 		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
 		if i < 0 {
 			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
 		}
-		for _, l := range c.FXOLines {
-			if l.Destination == number {
-				return fieldErr("number", "extension %s receives the calls of FXO line %d; route the line elsewhere first", number, l.Port)
-			}
+		if users := c.ExtensionUsers(number); len(users) > 0 {
+			return inUse(c, "extension", number, users)
 		}
 		c.Extensions = slices.Delete(c.Extensions, i, i+1)
+		// What belongs to the extension goes with it.
+		c.ExtensionRules = slices.DeleteFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number })
+		c.Voicemail.Boxes = slices.DeleteFunc(c.Voicemail.Boxes, func(b Mailbox) bool { return b.Extension == number })
+		normalizeDialPlan(c)
 		return nil
 	})
 	return err
@@ -391,4 +396,30 @@ func (db *DB) UpdateFXOLine(l FXOLine) (FXOLine, error) {
 		return FXOLine{}, err
 	}
 	return l, nil
+}
+
+// ExtensionUsers lists what refers to extension number or its mailbox,
+// leaving out what belongs to the extension itself (its own rule and
+// mailbox, which go with it).
+func (c *Config) ExtensionUsers(number string) []Ref {
+	var out []Ref
+	for _, r := range c.References() {
+		if r.Name != number || (r.Target != SectionExtensions && r.Target != "voicemail") {
+			continue
+		}
+		key, i, _ := ObjectOf(r.Path)
+		switch {
+		case key == "extension_rules" && i >= 0 && i < len(c.ExtensionRules) && c.ExtensionRules[i].Extension == number:
+			continue
+		case key == "voicemail" && r.Path == fmt.Sprintf("voicemail.boxes[%d].extension", boxIndex(c, number)):
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// boxIndex is the index of number's mailbox, or -1.
+func boxIndex(c *Config, number string) int {
+	return slices.IndexFunc(c.Voicemail.Boxes, func(b Mailbox) bool { return b.Extension == number })
 }
