@@ -25,6 +25,21 @@ type field struct {
 	List                                      string // id of a datalist of suggestions
 	MaxLength                                 int
 	Required                                  bool
+	// Groups are a destination picker's choices by kind (Type "dest",
+	// picker.go); Number is its outside number, shown in a box beside
+	// the select when NumberOK.
+	Groups   []pickerGroup
+	Number   string
+	NumberOK bool
+	// Rows are the rows of a compact table (Type "rows": a voice menu's
+	// keys, a schedule's week), RowHead and ColHeads its column
+	// headings; a row's own Rows are its cells.
+	Rows     []*field
+	RowHead  string
+	ColHeads []string
+	// CopyWeekdays offers, under a schedule's week grid, to copy
+	// Monday's hours to Tuesday–Friday.
+	CopyWeekdays bool
 }
 
 type option struct {
@@ -37,6 +52,8 @@ type form struct {
 	ID, Action, Submit string
 	Title              string
 	Fields             []*field
+	// Hidden are hidden inputs: Label is the name, Value the value.
+	Hidden []option
 	Errors             []string
 	// alias maps error paths that are not field names to the field that
 	// shows them (dialplan_forms.go).
@@ -44,12 +61,35 @@ type form struct {
 }
 
 func (f *form) field(name string) *field {
-	for _, x := range f.Fields {
+	return findField(f.Fields, name)
+}
+
+// findField finds the field named name among fs and their rows.
+func findField(fs []*field, name string) *field {
+	for _, x := range fs {
 		if x.Name == name {
 			return x
 		}
+		if y := findField(x.Rows, name); y != nil {
+			return y
+		}
 	}
 	return nil
+}
+
+// allFields are f's fields with the rows and cells of its tables, in
+// order.
+func (f *form) allFields() []*field {
+	var out []*field
+	var walk func(fs []*field)
+	walk = func(fs []*field) {
+		for _, x := range fs {
+			out = append(out, x)
+			walk(x.Rows)
+		}
+	}
+	walk(f.Fields)
+	return out
 }
 
 // applyErrors puts each message beside its field; messages for fields the
@@ -95,7 +135,7 @@ func (f *form) hasErrors() bool {
 	if len(f.Errors) > 0 {
 		return true
 	}
-	for _, x := range f.Fields {
+	for _, x := range f.allFields() {
 		if x.Error != "" {
 			return true
 		}

@@ -39,6 +39,7 @@ type pageData struct {
 var templateFuncs = template.FuncMap{
 	"since":  func(t time.Time, now time.Time) string { return humanDuration(now.Sub(t)) },
 	"caller": callerText,
+	"rem":    func(a, b int) int { return a % b },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")

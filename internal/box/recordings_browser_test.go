@@ -59,7 +59,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	br.follow("dialplan-link-inbound_routes", click("nav-dialplan"))
 	br.follow("new-object", click("dialplan-link-inbound_routes"))
 	br.follow("object-form", click("new-object"))
-	br.do(fillByID("name", "main-line"), fillByID("destination", "menu:main"))
+	br.do(fillByID("name", "main-line"), chromedp.SetValue(byID("destination"), "menu:main"))
 	br.follow("flash", click("object-form-submit"))
 	if c, err := b.Service().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
 		t.Fatalf("inbound routes saved: %+v, %v", c.InboundRoutes, err)

@@ -46,11 +46,15 @@ type Condition struct {
 	NoRoute  string `json:"no_route,omitempty"`
 }
 
-// conditionKinds are the destinations a condition can reach first: those
+// ConditionKinds are the destinations a condition can reach first: those
 // that ring and end in busy, no answer or no route. A menu or an
 // announcement answers the call itself; a time condition or another
 // condition already chooses.
-var conditionKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestGroup, dialplan.DestNumber, dialplan.DestQueue}
+var ConditionKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestGroup, dialplan.DestNumber, dialplan.DestQueue}
+
+// MemberKinds are the destinations a ring group's, queue's or
+// follow-me list's member can be: something that rings by itself.
+var MemberKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber}
 
 // MaxConditionChain bounds time conditions, conditions and announcements
 // passed one after another by a call: each is a hop, and the exchange
@@ -89,7 +93,7 @@ func (pc *planCheck) conditions() {
 		if cd.Destination == "" {
 			pc.add(p+"destination", "required: what the call reaches first")
 		} else {
-			pc.dest(p+"destination", cd.Destination, conditionKinds...)
+			pc.dest(p+"destination", cd.Destination, ConditionKinds...)
 			first, _ = dialplan.ParseDestination(cd.Destination)
 		}
 		if cd.NoAnswerS != 0 {

@@ -274,7 +274,7 @@ func (pc *planCheck) members(p, what, name, number, strategy string, ms []GroupM
 	}
 	for j, m := range ms {
 		mp := fmt.Sprintf("%smembers[%d].", p, j)
-		pc.dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
+		pc.dest(mp+"destination", m.Destination, MemberKinds...)
 		pc.ringTime(mp+"ring_s", m.RingS)
 	}
 }
@@ -576,7 +576,7 @@ func (pc *planCheck) extensionRules() {
 		}
 		for j, m := range r.FollowMe {
 			mp := fmt.Sprintf("%sfollow_me[%d].", p, j)
-			pc.dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
+			pc.dest(mp+"destination", m.Destination, MemberKinds...)
 			pc.ringTime(mp+"ring_s", m.RingS)
 		}
 		if r.FollowMeSchedule != "" {
