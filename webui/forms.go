@@ -54,7 +54,7 @@ type form struct {
 	Fields             []*field
 	// Hidden are hidden inputs: Label is the name, Value the value.
 	Hidden []option
-	Errors             []string
+	Errors []string
 	// alias maps error paths that are not field names to the field that
 	// shows them (dialplan_forms.go).
 	alias map[string]string
