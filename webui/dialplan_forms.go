@@ -593,7 +593,7 @@ func (s *Server) draftForm(r *http.Request, b *dialPlanObjectBody) {
 		return
 	}
 	b.Form.Hidden = append(b.Form.Hidden, option{Value: token, Label: draftParam})
-	b.Cancel = withDraft(d.origin, token)
+	b.Cancel = withParam(d.origin, restoreParam, token)
 	b.Draft = true
 }
 

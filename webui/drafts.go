@@ -99,16 +99,20 @@ func (ds *drafts) take(owner [32]byte, token string) *draft {
 }
 
 // draftParam is the query parameter and form field carrying a draft's
-// token.
-const draftParam = "draft"
+// token to the new object's form; restoreParam carries it back to the
+// draft's own form.
+const (
+	draftParam   = "draft"
+	restoreParam = "restore"
+)
 
-// withDraft adds the draft token to a page's address.
-func withDraft(addr, token string) string {
+// withParam adds a query parameter to a page's address.
+func withParam(addr, name, value string) string {
 	sep := "?"
 	if strings.Contains(addr, "?") {
 		sep = "&"
 	}
-	return addr + sep + draftParam + "=" + url.QueryEscape(token)
+	return addr + sep + name + "=" + url.QueryEscape(value)
 }
 
 // startDraft keeps the posted form r (whose picker chose "create new")
@@ -126,9 +130,10 @@ func (s *Server) startDraft(w http.ResponseWriter, r *http.Request, pc *pickerCr
 	u := *r.URL
 	q := u.Query()
 	q.Del(draftParam)
+	q.Del(restoreParam)
 	u.RawQuery = q.Encode()
 	token := s.drafts.put(&draft{owner: authFrom(r.Context()).sess.key, origin: u.RequestURI(), values: vals, field: pc.Field})
-	http.Redirect(w, r, withDraft(createURL(pc.Section), token), http.StatusSeeOther)
+	http.Redirect(w, r, withParam(createURL(pc.Section), draftParam, token), http.StatusSeeOther)
 }
 
 // finishDraft, after an object was created by a form that carried a
@@ -142,14 +147,14 @@ func (s *Server) finishDraft(w http.ResponseWriter, r *http.Request, dest string
 		return false
 	}
 	d.values.Set(d.field, dest)
-	http.Redirect(w, r, withDraft(d.origin, token), http.StatusSeeOther)
+	http.Redirect(w, r, withParam(d.origin, restoreParam, token), http.StatusSeeOther)
 	return true
 }
 
 // draftValues returns the form a page should show back from its draft
 // (and forgets the draft), or nil.
 func (s *Server) draftValues(r *http.Request) url.Values {
-	d := s.drafts.take(authFrom(r.Context()).sess.key, r.URL.Query().Get(draftParam))
+	d := s.drafts.take(authFrom(r.Context()).sess.key, r.URL.Query().Get(restoreParam))
 	if d == nil {
 		return nil
 	}
