@@ -28,6 +28,7 @@ type adminStore interface {
 	CallRecords(before uint64, limit int) ([]store.CallRecord, error)
 	ImportConfig(c store.Config) error
 	UpdateDialPlan(fn func(c *store.Config) error) (store.Config, error)
+	UpdateExtensionProfile(number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
 	CheckAdminPassword(password string) (ok, mustChange bool, err error)
 	SetAdminPassword(password string) error
 }
@@ -246,6 +247,19 @@ func (a *Admin) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.Dia
 		return store.DialPlan{}, err
 	}
 	return c.DialPlan(), a.changed()
+}
+
+// UpdateExtensionProfile implements ConfigService.
+func (a *Admin) UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error) {
+	s, err := a.cs()
+	if err != nil {
+		return store.ExtensionProfile{}, err
+	}
+	out, err := s.UpdateExtensionProfile(number, p)
+	if err != nil {
+		return out, err
+	}
+	return out, a.changed()
 }
 
 // CallRecords implements RecordsService.

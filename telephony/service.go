@@ -71,6 +71,10 @@ type ConfigService interface {
 	// it is at that moment; it returns the dial plan as stored. Problems
 	// come back by document path ("ring_groups[0].members[1].destination").
 	UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error)
+	// UpdateExtensionProfile saves an extension's settings, its rule and
+	// its mailbox in one validated transaction
+	// (store.DB.UpdateExtensionProfile); it returns the profile as stored.
+	UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
 }
 
 // RecordsService reads the call records.

@@ -456,20 +456,28 @@ type dialPlanObjectBody struct {
 	// returns.
 	Cancel string
 	Draft  bool
+	// InUse names what still uses an object that was not deleted.
+	InUse *inUseView
 }
 
 // loadPlan reads the dial plan and what forms offer to choose from.
 func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error) {
+	_, d, pc, err := s.loadPlanConfig(r)
+	return d, pc, err
+}
+
+// loadPlanConfig is loadPlan with the whole configuration it read.
+func (s *Server) loadPlanConfig(r *http.Request) (store.Config, store.DialPlan, *planContext, error) {
 	c, err := s.svc.ExportConfig(r.Context())
 	if err != nil {
-		return store.DialPlan{}, nil, err
+		return c, store.DialPlan{}, nil, err
 	}
 	d := c.DialPlan()
 	pc := newPlanContext(&d, c.Extensions, c.FXOLines)
 	pc.Recordings = s.recordingOptions(r.Context())
 	s.addPortsAndMusic(r.Context(), pc)
 	pc.Choices = newDestChoices(&d, c.Extensions, pc.FXSPorts)
-	return d, pc, nil
+	return c, d, pc, nil
 }
 
 // dialPlanKindPage is a kind's list of objects.
@@ -684,8 +692,11 @@ func (s *Server) dialPlanObjectDeletePage(w http.ResponseWriter, r *http.Request
 	}
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	items := k.items(&d)
-	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan",
-		Body: dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}})
+	b := dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}
+	if c, users := s.objectUsers(r.Context(), sec.Key, items[i].Name); len(users) > 0 {
+		b.InUse = &inUseView{What: k.singular(), Name: items[i].Name, Users: usersOf(c, users)}
+	}
+	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan", Body: b})
 }
 
 // dialPlanDeleteBody is the content of the delete confirmation.
@@ -694,6 +705,8 @@ type dialPlanDeleteBody struct {
 	Singular string
 	Item     planItem
 	Action   string
+	// InUse names what still uses the object (it cannot be deleted).
+	InUse *inUseView
 }
 
 // dialPlanObjectDelete deletes object {index}; a plan that would no longer
@@ -706,6 +719,13 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	name := k.items(&d)[i].Name
+	if c, users := s.objectUsers(r.Context(), sec.Key, name); len(users) > 0 {
+		s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+			Error: sentence(fmt.Sprintf("%s %s is in use, so it was not deleted; change what uses it first", k.singular(), name)),
+			Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d),
+				InUse: &inUseView{What: k.singular(), Name: name, Users: usersOf(c, users)}}})
+		return
+	}
 	k.remove(&d, i)
 	if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
 		herr := s.serviceError("delete "+k.singular(), err)

@@ -416,8 +416,15 @@ func TestDialPlanObjectInUse(t *testing.T) {
 	}
 	want := `Inbound routes “main”, schedule (inbound_routes[0].schedule): Schedule "office" does not exist.`
 	c.get("/dialplan/schedules")
+	// Deleting names each user with a link to its form; the confirmation
+	// page says so before.
+	if page := c.get("/dialplan/schedules/0/delete?of=office").Body.String(); !strings.Contains(page,
+		`<li><a href="/dialplan/inbound_routes/0/edit?of=main">inbound route main, schedule</a></li>`) {
+		t.Errorf("the delete page does not name the user: %s", page)
+	}
 	w := c.post("/dialplan/schedules/0/delete?of=office", nil)
-	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "Schedule office was not deleted: "+want) || !strings.Contains(page, want) {
+	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusConflict || !strings.Contains(page, "Schedule office is in use, so it was not deleted") ||
+		!strings.Contains(page, `<a href="/dialplan/inbound_routes/0/edit?of=main">inbound route main, schedule</a>`) {
 		t.Errorf("delete in use: %d %s", w.Code, page)
 	}
 	w = c.post("/dialplan/schedules/0/edit?of=office", url.Values{"name": {"shop"}, "day_mon": {"09:00-18:00"}})

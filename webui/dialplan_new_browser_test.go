@@ -278,7 +278,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/time_conditions"), chromedp.WaitVisible(chromedp.ID("delete-0")))
 	follow(t, ctx, "confirm-delete", chromedp.Click(chromedp.ID("delete-0")))
 	follow(t, ctx, "page-error", chromedp.Click(chromedp.ID("confirm-delete")))
-	if msg := text(t, ctx, "page-error"); !strings.Contains(msg, "Conditions “b”, busy") || !strings.Contains(msg, "Announcements “closed”, then") {
+	if msg := text(t, ctx, "in-use-list"); !strings.Contains(msg, "condition b, busy") || !strings.Contains(msg, "announcement closed, then") {
 		t.Errorf("deleting a time condition in use: %q", msg)
 	}
 

@@ -182,3 +182,11 @@ func newDest(section, name string) string {
 	}
 	return ""
 }
+
+// carryDraft makes form f, opened to create an object for another
+// form's picker, carry the draft's token (so saving goes back there).
+func (s *Server) carryDraft(r *http.Request, f *form) {
+	if token, d := s.draftOf(r); d != nil {
+		f.Hidden = append(f.Hidden, option{Value: token, Label: draftParam})
+	}
+}

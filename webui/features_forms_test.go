@@ -225,7 +225,7 @@ func TestMOHClassesAndPickers(t *testing.T) {
 	if cfg.Queues[0].MOHClass != "jazz" || cfg.InboundRoutes[0].MOHClass != "radio" || cfg.ExtensionRules[0].MOHClass != "jazz" || cfg.Features.MusicOnHold != "jazz" {
 		t.Fatalf("classes chosen: queue %q, route %q, rule %q, box %q", cfg.Queues[0].MOHClass, cfg.InboundRoutes[0].MOHClass, cfg.ExtensionRules[0].MOHClass, cfg.Features.MusicOnHold)
 	}
-	if w := c.post("/dialplan/moh_classes/1/delete?of=radio", nil); w.Code == http.StatusSeeOther || !strings.Contains(w.Body.String(), "Inbound routes “main”") {
+	if w := c.post("/dialplan/moh_classes/1/delete?of=radio", nil); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "inbound route main, music on hold") {
 		t.Errorf("a class a route uses was deleted, or the refusal does not say where: %d", w.Code)
 	}
 }

@@ -24,6 +24,8 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/extensions", page, s.extensionsPage},
 		{"GET", "/extensions/new", page, s.extensionNewPage},
 		{"POST", "/extensions/new", page, s.extensionCreate},
+		{"GET", "/extensions/{number}", page, s.extensionPage},
+		{"POST", "/extensions/{number}", page, s.extensionPageSubmit},
 		{"GET", "/extensions/{number}/edit", page, s.extensionEditPage},
 		{"POST", "/extensions/{number}/edit", page, s.extensionUpdate},
 		{"GET", "/extensions/{number}/delete", page, s.extensionDeletePage},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -422,4 +423,96 @@ func (c *Config) ExtensionUsers(number string) []Ref {
 // boxIndex is the index of number's mailbox, or -1.
 func boxIndex(c *Config, number string) int {
 	return slices.IndexFunc(c.Voicemail.Boxes, func(b Mailbox) bool { return b.Extension == number })
+}
+
+// ExtensionProfile is everything the configuration holds about one
+// extension: its settings, its extension rule (forwarding, follow-me,
+// permission class, call handling) and its mailbox. Rule and Mailbox are
+// nil when it has none.
+type ExtensionProfile struct {
+	Extension Extension      `json:"extension"`
+	Rule      *ExtensionRule `json:"rule,omitempty"`
+	Mailbox   *Mailbox       `json:"mailbox,omitempty"`
+}
+
+// Profile returns extension number's profile; false when there is no
+// such extension.
+func (c *Config) Profile(number string) (ExtensionProfile, bool) {
+	i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+	if i < 0 {
+		return ExtensionProfile{}, false
+	}
+	p := ExtensionProfile{Extension: c.Extensions[i]}
+	if j := slices.IndexFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number }); j >= 0 {
+		r := c.ExtensionRules[j]
+		r.FollowMe = slices.Clone(r.FollowMe)
+		p.Rule = &r
+	}
+	if j := boxIndex(c, number); j >= 0 {
+		b := c.Voicemail.Boxes[j]
+		p.Mailbox = &b
+	}
+	return p, true
+}
+
+// UpdateExtensionProfile replaces extension number's settings, rule and
+// mailbox in one validated transaction: either all of it is saved or,
+// with every problem reported, nothing. The number itself is not changed
+// here (UpdateExtension renumbers). A rule that sets nothing is removed,
+// as is the mailbox when p.Mailbox is nil; an empty secret or mailbox
+// PIN keeps the stored one. Problems of the extension come back by field
+// ("fxs_port"), those of the rule and mailbox by their document paths
+// ("extension_rules[2].forward_busy", "voicemail.boxes[0].pin").
+func (db *DB) UpdateExtensionProfile(number string, p ExtensionProfile) (ExtensionProfile, error) {
+	c, err := db.change("ext:"+number, func(c *Config) error {
+		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+		if i < 0 {
+			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
+		}
+		e := p.Extension
+		e.Number = number
+		if e.Secret == "" {
+			e.Secret = c.Extensions[i].Secret
+		}
+		c.Extensions[i] = e
+		j := slices.IndexFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number })
+		switch {
+		case p.Rule == nil || reflect.DeepEqual(*p.Rule, ExtensionRule{Extension: p.Rule.Extension}):
+			if j >= 0 {
+				c.ExtensionRules = slices.Delete(c.ExtensionRules, j, j+1)
+			}
+		case j >= 0:
+			c.ExtensionRules[j] = *p.Rule
+			c.ExtensionRules[j].Extension = number
+		default:
+			r := *p.Rule
+			r.Extension = number
+			c.ExtensionRules = append(c.ExtensionRules, r)
+		}
+		k := boxIndex(c, number)
+		switch {
+		case p.Mailbox == nil:
+			if k >= 0 {
+				c.Voicemail.Boxes = slices.Delete(c.Voicemail.Boxes, k, k+1)
+			}
+		case k >= 0:
+			b := *p.Mailbox
+			b.Extension = number
+			if b.PIN == "" {
+				b.PIN = c.Voicemail.Boxes[k].PIN
+			}
+			c.Voicemail.Boxes[k] = b
+		default:
+			b := *p.Mailbox
+			b.Extension = number
+			c.Voicemail.Boxes = append(c.Voicemail.Boxes, b)
+		}
+		normalizeDialPlan(c)
+		return nil
+	})
+	if err != nil {
+		return ExtensionProfile{}, err
+	}
+	out, _ := c.Profile(number)
+	return out, nil
 }

@@ -212,3 +212,51 @@ func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 		t.Errorf("101 is used by %v, want both FXO lines and the ring group", c.UsersOf("extensions", "101"))
 	}
 }
+
+// TestUpdateExtensionProfile: an extension's settings, rule and mailbox
+// are saved together; an empty PIN keeps the stored one; a rule that
+// sets nothing and a nil mailbox are removed; one bad part refuses the
+// whole, with the rule's problem by its document path, and nothing
+// changes.
+func TestUpdateExtensionProfile(t *testing.T) {
+	db, _ := openTemp(t)
+	p, ok := func() (ExtensionProfile, bool) { c, _ := db.Config(); return c.Profile("101") }()
+	if !ok || p.Rule != nil || p.Mailbox != nil {
+		t.Fatalf("profile of a new box's 101: %+v %v", p, ok)
+	}
+	p.Extension.Name = "Reception"
+	p.Rule = &ExtensionRule{ForwardBusy: "voicemail:101", DND: true}
+	p.Mailbox = &Mailbox{PIN: "4826"}
+	got, err := db.UpdateExtensionProfile("101", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Extension.Name != "Reception" || got.Extension.Secret == "" || got.Rule == nil || got.Rule.Extension != "101" || !got.Rule.DND ||
+		got.Mailbox == nil || got.Mailbox.PIN != "4826" {
+		t.Fatalf("saved %+v %+v %+v", got.Extension, got.Rule, got.Mailbox)
+	}
+	before, _ := db.Config()
+	bad := got
+	bad.Extension.FXSPort = 9
+	bad.Rule = &ExtensionRule{ForwardBusy: "group:nowhere"}
+	bad.Mailbox = &Mailbox{}
+	_, err = db.UpdateExtensionProfile("101", bad)
+	if f := fieldsOf(t, err); !slices.Equal(f, []string{"fxs_port", "extension_rules[0].forward_busy"}) {
+		t.Errorf("fields %v (%v)", f, err)
+	}
+	if after, _ := db.Config(); !reflect.DeepEqual(after, before) {
+		t.Error("a refused profile changed the configuration")
+	}
+	got.Rule = &ExtensionRule{}
+	got.Mailbox = &Mailbox{SkipPIN: true} // empty PIN: the stored one
+	if got, err = db.UpdateExtensionProfile("101", got); err != nil || got.Rule != nil || got.Mailbox.PIN != "4826" || !got.Mailbox.SkipPIN {
+		t.Fatalf("empty rule, PIN kept: %+v %+v %v", got.Rule, got.Mailbox, err)
+	}
+	got.Mailbox = nil
+	if got, err = db.UpdateExtensionProfile("101", got); err != nil || got.Mailbox != nil {
+		t.Fatalf("mailbox removed: %+v %v", got.Mailbox, err)
+	}
+	if _, err := db.UpdateExtensionProfile("555", got); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown extension: %v", err)
+	}
+}
