@@ -296,7 +296,7 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a}
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a, PlanService: x}
 }
 
 // noDiagnostics is the diagnostics of a box without them.

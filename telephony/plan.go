@@ -672,21 +672,81 @@ func (p *plan) withholding(digits string) (string, bool) {
 // classOf is the permission class of an extension: its rule's, else
 // international with outside calls allowed and internal without.
 func (p *plan) classOf(e *store.Extension) dialplan.Class {
+	c, _ := p.classWhy(e)
+	return c
+}
+
+// classWhy is classOf with the reason, in words, for the route tester.
+func (p *plan) classWhy(e *store.Extension) (dialplan.Class, string) {
 	if e == nil {
 		// An outside caller (an FXO line, a SIP peer that is no
 		// extension) never reaches an outside line: the first rule
 		// against toll fraud. Emergency numbers still route.
-		return dialplan.ClassInternal
+		return dialplan.ClassInternal, "an outside caller is internal: it never reaches an outside line (emergency numbers still do)"
 	}
 	if r, ok := p.rules[e.Number]; ok && r.Class != "" {
 		if c, err := dialplan.ParseClass(r.Class); err == nil {
-			return c
+			return c, "extension " + e.Number + "'s rule sets it"
 		}
 	}
 	if e.OutsideCalls {
-		return dialplan.ClassInternational
+		return dialplan.ClassInternational, "extension " + e.Number + " may call outside lines"
 	}
-	return dialplan.ClassInternal
+	return dialplan.ClassInternal, "extension " + e.Number + " may not call outside lines"
+}
+
+// numberTarget is what a whole number leads to under the numbering plan.
+type numberTarget struct {
+	entry dialplan.Entry
+	// dest is an extension's or an internal number's destination;
+	// special a feature's own number (park, a slot, a pickup code).
+	dest    dest
+	special *special
+}
+
+// lookupNumber resolves a number the way a call reaches it
+// (router.reachNumber): false when the plan has no such number. A
+// number of no internal kind (entry.Kind KindRoute or an emergency
+// number) goes out on an outbound route.
+func (p *plan) lookupNumber(number string) (numberTarget, bool) {
+	if !dialplan.IsDialString(number) {
+		return numberTarget{}, false
+	}
+	st, e := p.numbers.Lookup(number)
+	if st != dialplan.Complete && st != dialplan.OpenEnded {
+		return numberTarget{}, false
+	}
+	t := numberTarget{entry: e}
+	switch e.Kind {
+	case dialplan.KindExtension:
+		t.dest = dest{Kind: dialplan.DestExtension, Value: number}
+	case dialplan.KindShort, dialplan.KindService:
+		if sp, ok := p.specials[number]; ok {
+			t.special = &sp
+			return t, true
+		}
+		d, ok := p.services[number]
+		if !ok {
+			return t, false
+		}
+		t.dest = d
+	}
+	return t, true
+}
+
+// selectOutbound picks the outbound route of number for a caller of
+// class (dialplan.Router.Select with the plan's emergency numbers).
+func (p *plan) selectOutbound(number string, class dialplan.Class) (dialplan.Outbound, error) {
+	return p.router.Select(number, class, p.isEmergency)
+}
+
+// timeWay is where time condition t sends a call at now, and which way
+// ("open" or "closed") that is.
+func (p *plan) timeWay(t *timeCond, now time.Time) (dest, string) {
+	if !p.open(t.Schedule, now) {
+		return t.closed, "closed"
+	}
+	return t.open, "open"
 }
 
 // classOfExt is classOf by number ("": an outside caller).

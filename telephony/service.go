@@ -171,6 +171,17 @@ type CallRecordingFilter = callrec.Filter
 // CallRecordingUsage is the room the recordings take (callrec.Usage).
 type CallRecordingUsage = callrec.Usage
 
+// PlanService answers questions about the dial plan in use.
+type PlanService interface {
+	// TraceRoute says how the exchange would route a call now, by the
+	// very code it routes calls with (trace.go): the caller's class, the
+	// number's meaning, the outbound route and its carriers with the
+	// digits sent, the schedule branches taken, each step with its
+	// reason. Bad input (an unknown caller, a number that is no
+	// number) is a *store.ValidationError on "from" or "number".
+	TraceRoute(ctx context.Context, q RouteQuery) (RouteTrace, error)
+}
+
 // Service is every role together: what the web UI is given.
 type Service interface {
 	StatusService
@@ -182,6 +193,7 @@ type Service interface {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	PlanService
 }
 
 // Services bundles one implementation of each role into a Service.
@@ -195,6 +207,7 @@ type Services struct {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	PlanService
 }
 
 var _ Service = Services{}

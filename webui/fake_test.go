@@ -49,8 +49,9 @@ type fakeService struct {
 	panicNext any      // takeFail panics with it (a handler panic)
 	diag      fakeDiag // diag_fake_test.go
 	plan      store.DialPlan
-	vm        fakeVoicemail  // fake_voicemail_test.go
-	rec       fakeRecordings // fake_recordings_test.go
+	vm        fakeVoicemail                   // fake_voicemail_test.go
+	traces    map[string]telephony.RouteTrace // TraceRoute's answers by "from number"
+	rec       fakeRecordings                  // fake_recordings_test.go
 }
 
 func newFakeService() *fakeService {
@@ -504,4 +505,17 @@ func (f *fakeService) UpdateExtensionProfile(ctx context.Context, number string,
 	f.writes++
 	out, _ := c.Profile(number)
 	return out, nil
+}
+
+// TraceRoute answers from f.traces by "from number" (the exchange's
+// real traces are telephony's and the box's tests); an unknown query is
+// the exchange's refusal of an unknown caller.
+func (f *fakeService) TraceRoute(ctx context.Context, q telephony.RouteQuery) (telephony.RouteTrace, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.traces[q.From+" "+q.Number]; ok {
+		t.Query = q
+		return t, nil
+	}
+	return telephony.RouteTrace{}, invalid("from", fmt.Sprintf("there is no extension %q", q.From))
 }
