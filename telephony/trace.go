@@ -33,6 +33,10 @@ type RouteQuery struct {
 	// Caller is an outside caller's number, for the caller lists of
 	// calls arriving on lines and trunks ("" none).
 	Caller string `json:"caller,omitempty"`
+	// Analog: the extension dials on its analog phone, digit by digit,
+	// and the numbering plan decides when the number is complete (a SIP
+	// phone sends the whole number at once).
+	Analog bool `json:"analog,omitempty"`
 	// At is the moment to decide schedules at (zero: now).
 	At time.Time `json:"at,omitzero"`
 }
@@ -177,6 +181,20 @@ func (p *plan) trace(q RouteQuery, now time.Time, hunt func(store.LineGroup) []i
 		if e != nil {
 			caller = channel.CallerID{Number: e.Number, Name: e.Name}
 		}
+		if q.Analog {
+			if e == nil || e.FXSPort == 0 {
+				return RouteTrace{}, invalidQuery("analog", "the caller has no analog phone")
+			}
+			cut, st := p.collected(number)
+			switch {
+			case st == dialInvalid:
+				tr.refuse("not_found", "dialled on an analog phone, %s begins no number of the plan: the box stops listening there", cut)
+				return tr.t, nil
+			case cut != number:
+				tr.step("number", "", "dialled on the analog phone, the number ends at %s: the numbering plan says it is whole there (a SIP phone would send all of %s)", cut, number)
+				number = cut
+			}
+		}
 		if rest, ok := p.withholding(number); ok {
 			tr.step("caller_id", "", "%s withholds the caller's number on this call", number[:len(number)-len(rest)])
 			number, caller.Withheld = rest, "P"
@@ -184,6 +202,20 @@ func (p *plan) trace(q RouteQuery, now time.Time, hunt func(store.LineGroup) []i
 		tr.number(number, class, caller, 0)
 	}
 	return tr.t, nil
+}
+
+// collected is what an analog phone dialling number sends, as the
+// exchange collects it (router.collectDigits with plan.classify): the
+// digits up to the first where the number is complete, or where no
+// number begins like them (with state dialInvalid).
+func (p *plan) collected(number string) (string, dialState) {
+	for i := 1; i <= len(number); i++ {
+		switch st := p.classify(number[:i]); st {
+		case dialComplete, dialInvalid:
+			return number[:i], st
+		}
+	}
+	return number, dialOpenEnded
 }
 
 // hasLine reports whether FXO port n is configured.

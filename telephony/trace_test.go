@@ -207,3 +207,35 @@ func FuzzTraceRoute(f *testing.F) {
 		}
 	})
 }
+
+// TestTraceAnalogDialling: on an analog phone the number ends where the
+// numbering plan says it is whole, as the exchange collects digits:
+// 810441234567 stops at the national route's eleven digits, and the
+// trace says so; a number no route begins is refused at its first
+// digit; a SIP phone sends the whole number.
+func TestTraceAnalogDialling(t *testing.T) {
+	b := newPlanBox(t, func(c *store.Config) {
+		tracePlan(c)
+		c.OutboundRoutes[1].Pattern = "8XXXXXXXXXX"
+		c.System.OutsidePrefix = ""
+	}, nil)
+	ctx := context.Background()
+	tr, err := b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "810441234567", Analog: true})
+	if err != nil || tr.Route != "mobile" || tr.Digits != "81044123456" || !strings.Contains(tr.Steps[1].Says, "the number ends at 81044123456") {
+		t.Fatalf("analog: %v %+v", err, tr)
+	}
+	in := fxsCaller("1")
+	b.x.Accept(in)
+	dial(in, "810441234567")
+	expectTrace(t, b, tr, in)
+	if tr, _ := b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "810441234567"}); tr.Route != "intl" {
+		t.Errorf("a SIP phone's whole number: %+v", tr)
+	}
+	if tr, _ := b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "7123", Analog: true}); tr.Outcome != OutcomeRefused || tr.Cause != "not_found" {
+		t.Errorf("no number begins with 7: %+v", tr)
+	}
+	var ve *store.ValidationError
+	if _, err := b.x.TraceRoute(ctx, RouteQuery{From: "201", Number: "101", Analog: true}); !errors.As(err, &ve) {
+		t.Errorf("201 has no analog phone: %v", err)
+	}
+}

@@ -36,7 +36,7 @@ type traceStep struct {
 // "at" is a time in the box's time zone (empty: now).
 func routeQuery(q url.Values, loc *time.Location) (telephony.RouteQuery, *httpError) {
 	rq := telephony.RouteQuery{From: strings.TrimSpace(q.Get("from")), Number: strings.TrimSpace(q.Get("number")),
-		Caller: strings.TrimSpace(q.Get("caller"))}
+		Caller: strings.TrimSpace(q.Get("caller")), Analog: q.Get("analog") != "" && q.Get("analog") != "false"}
 	if at := strings.TrimSpace(q.Get("at")); at != "" {
 		t, err := time.ParseInLocation(atLayout, at, loc)
 		if err != nil {
@@ -66,6 +66,8 @@ func routeTesterForm(c *store.Config, q telephony.RouteQuery, loc *time.Location
 			Help: "An extension dialling, or a call arriving on a line or trunk (its inbound route decides)."},
 		{ID: "number", Name: "number", Label: "Number dialled", Type: "text", Value: q.Number, MaxLength: telephony.MaxTraceNumber, InputMode: "tel", Autocomplete: "off",
 			Help: "As the caller dials it, outside prefix included; for a trunk, the number called (DID). Empty for a line."},
+		{ID: "analog", Name: "analog", Label: "Dialled on its analog phone", Type: "checkbox", Checked: q.Analog,
+			Help: "The analog phone (FXS port) sends digits one by one and the box decides when the number is whole; a SIP phone sends it at once."},
 		{ID: "at", Name: "at", Label: "When", Type: "datetime-local", Value: atValue(q.At, loc),
 			Help: "Optional: the moment schedules and time conditions decide at, in the box's time zone. Empty: now."},
 		{ID: "caller", Name: "caller", Label: "Caller's number (outside calls)", Type: "text", Value: q.Caller, MaxLength: telephony.MaxTraceNumber, InputMode: "tel", Autocomplete: "off",
