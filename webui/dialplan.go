@@ -133,15 +133,6 @@ func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, er
 	return b, nil
 }
 
-func (s *Server) dialPlanPage(w http.ResponseWriter, r *http.Request) {
-	b, err := s.dialPlanView(r, "")
-	if err != nil {
-		s.renderServiceError(w, r, "dial plan", err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan", Active: "dialplan", Body: b})
-}
-
 func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 	sec, ok := findDialPlanSection(r.PathValue("section"))
 	if !ok {

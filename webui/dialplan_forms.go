@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -458,6 +459,9 @@ type dialPlanObjectBody struct {
 	Draft  bool
 	// InUse names what still uses an object that was not deleted.
 	InUse *inUseView
+	// Warnings say what is amiss without being refused (a recording
+	// never uploaded).
+	Warnings []string
 }
 
 // loadPlan reads the dial plan and what forms offer to choose from.
@@ -589,8 +593,27 @@ func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b := dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: i >= 0}
+	if i >= 0 {
+		b.Warnings = s.objectWarnings(r.Context(), &d, sec.Key, i)
+	}
 	s.draftForm(r, &b)
 	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: title, Active: "dialplan", Body: b})
+}
+
+// objectWarnings are what is wrong with object i of section key of d
+// without making it invalid: recordings it plays that were never
+// uploaded (callers would hear nothing there).
+func (s *Server) objectWarnings(ctx context.Context, d *store.DialPlan, key string, i int) []string {
+	var c store.Config
+	c.SetDialPlan(*d)
+	prefix := fmt.Sprintf("%s[%d].", key, i)
+	var out []string
+	for _, ref := range s.missingPrompts(ctx, &c) {
+		if strings.HasPrefix(ref.Path, prefix) {
+			out = append(out, sentence(missingWords(&c, ref))+" Upload it on the Recordings page, or choose another.")
+		}
+	}
+	return out
 }
 
 // draftForm makes the form of b, opened to create an object for another
@@ -637,7 +660,11 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 				verb = "saved"
 			}
 			name := k.items(&d)[i].Name
-			s.setFlash(r, sentence(fmt.Sprintf("%s %s %s", k.singular(), name, verb)))
+			flash := sentence(fmt.Sprintf("%s %s %s", k.singular(), name, verb))
+			for _, warn := range s.objectWarnings(r.Context(), &d, sec.Key, i) {
+				flash += " Warning: " + warn
+			}
+			s.setFlash(r, flash)
 			if !editing && s.finishDraft(w, r, newDest(sec.Key, name)) {
 				return
 			}
@@ -656,7 +683,8 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	if editing {
 		title = sec.Title + ": " + k.items(&d)[i].Name
 	}
-	b := dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: editing}
+	b := dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: editing,
+		Warnings: s.objectWarnings(r.Context(), &d, sec.Key, i)}
 	s.draftForm(r, &b)
 	pd := pageData{Title: title, Active: "dialplan", Body: b}
 	if status != http.StatusOK {
