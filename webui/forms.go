@@ -40,6 +40,9 @@ type field struct {
 	// CopyWeekdays offers, under a schedule's week grid, to copy
 	// Monday's hours to Tuesday–Friday.
 	CopyWeekdays bool
+	// Bare writes a select's options whose value is their label without
+	// a value attribute (a long list: the time zones).
+	Bare bool
 }
 
 type option struct {
@@ -312,8 +315,8 @@ func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
 		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone, zoneUnknown),
 			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
-		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
-			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
+		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "select", Value: sys.TimeZone, Options: timeZoneOptions(sys.TimeZone), Bare: true,
+			Help: "Where the box is: schedules and time conditions go by its clock, and the call history shows its times."},
 		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
 			Min: "2", Max: "8", InputMode: "numeric",
 			Help: "How many digits every extension number has, 2 to 8. Existing extensions are not renumbered."},
@@ -347,6 +350,7 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	tz.Value = sys.ToneZone
 	tz.Options = selectOptions(tz.Options, sys.ToneZone, zoneUnknown)
 	f.field("time_zone").Value = sys.TimeZone
+	f.field("time_zone").Options = timeZoneOptions(sys.TimeZone)
 	f.field("outside_prefix").Value = sys.OutsidePrefix
 	// Only "is it a number" is checked here; the ranges are the store's
 	// rules, and letting it check them shows every problem at once.

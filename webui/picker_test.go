@@ -210,3 +210,46 @@ func TestDraftsBelongToTheirSession(t *testing.T) {
 		t.Errorf("%d drafts kept, at most %d", len(ds.m), maxDrafts)
 	}
 }
+
+// TestWeekCopyWithoutScripts: without scripts, "copy Monday to
+// Tuesday–Friday" is a button that posts the form; the box shows it back
+// with the copy made and saves nothing.
+func TestWeekCopyWithoutScripts(t *testing.T) {
+	c, db := dialPlanClient(t)
+	c.get("/dialplan/schedules/new")
+	w := c.post("/dialplan/schedules/new", url.Values{"name": {"office"}, "_copy": {"weekdays"},
+		"day_mon.0": {"09:00"}, "day_mon.1": {"18:00"}, "day_sat.0": {"10:00"}, "day_sat.1": {"14:00"}})
+	page := w.Body.String()
+	if w.Code != http.StatusOK || strings.Contains(page, `id="page-error"`) {
+		t.Fatalf("copy: %d", w.Code)
+	}
+	for _, d := range []string{"tue", "wed", "thu", "fri"} {
+		if got := fieldOf(t, page, "day_"+d+".1"); !strings.Contains(got, `value="18:00"`) {
+			t.Errorf("%s not copied: %s", d, got)
+		}
+	}
+	if got := fieldOf(t, page, "day_sat.0"); !strings.Contains(got, `value="10:00"`) {
+		t.Errorf("Saturday lost: %s", got)
+	}
+	if cfg, _ := db.Config(); len(cfg.Schedules) != 0 {
+		t.Error("the copy saved the schedule")
+	}
+}
+
+// FuzzResolvePickers: any posted form is resolved without a panic; a
+// picker's value is then a destination, empty, or what was posted.
+func FuzzResolvePickers(f *testing.F) {
+	f.Add("keys.1", "number:", "8916", "new:ring_groups")
+	f.Add("destination", "new:extensions", "", "group:sales")
+	f.Add("a.number", "number:", "x", "new:")
+	f.Fuzz(func(t *testing.T, name, v1, digits, v2 string) {
+		v := url.Values{name: {v1}, name + numberSuffix: {digits}, "other": {v2}}
+		pc := resolvePickers(v)
+		if pc != nil && (!creatable(pc.Section) || v.Get(pc.Field) != "") {
+			t.Fatalf("create %+v with %v", pc, v)
+		}
+		if v1 == numberChoice && !strings.HasSuffix(name, numberSuffix) && v.Get(name) != numberChoice+strings.TrimSpace(digits) {
+			t.Fatalf("number resolved to %q", v.Get(name))
+		}
+	})
+}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"minipbx/telephony"
 	"minipbx/telephony/store"
@@ -81,4 +83,25 @@ func TestRouteTesterPage(t *testing.T) {
 	if w := f.api("GET", "/api/v1/dialplan/trace?from=999&number=1", ""); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("API, unknown caller: %d", w.Code)
 	}
+}
+
+// FuzzRouteQuery: any query string reads as a route query or a
+// refusal of its time; nothing panics.
+func FuzzRouteQuery(f *testing.F) {
+	f.Add("from=101&number=89161234567&at=2026-03-09T22:00&analog=on")
+	f.Add("from=fxo:1&caller=%2B7495")
+	f.Add("at=tonight&number=%00")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		rq, herr := routeQuery(q, time.UTC)
+		if herr != nil && (herr.status != http.StatusBadRequest || len(herr.fields) != 1 || herr.fields[0].Field != "at") {
+			t.Fatalf("%q: %+v", raw, herr)
+		}
+		if herr == nil && strings.TrimSpace(q.Get("at")) != "" && rq.At.IsZero() {
+			t.Fatalf("%q: the time was dropped", raw)
+		}
+	})
 }
