@@ -76,3 +76,26 @@ func TestCallFlowDiagram(t *testing.T) {
 		t.Errorf("index: %s", page)
 	}
 }
+
+// TestPlanPagesStayLight: the pages this work added or rebuilt stay
+// under 30 KB (uncompressed) with a plan of every kind of object; go
+// test -v prints their sizes.
+func TestPlanPagesStayLight(t *testing.T) {
+	c, db := dialPlanClient(t)
+	everyKindPlan(t, db)
+	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
+		cfg.InboundRoutes = []store.InboundRoute{{Name: "day", Lines: []int{1}, Schedule: "office", Destination: "menu:main", ClosedDestination: "announce:closed"}}
+		cfg.Menus[0].Keys = map[string]string{"1": "group:sales", "2": "queue:support", "3": "time:hours", "0": "ext:101"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dialplan", "/dialplan/ivr_menus/0/edit?of=main", "/dialplan/ring_groups/new", "/dialplan/schedules/new",
+		"/extensions/105", "/dialplan/route-tester?from=101&number=105", "/dialplan/flow?entry=fxo:1", "/settings"} {
+		w := c.get(path)
+		t.Logf("%-45s %5.1f KB", path, float64(w.Body.Len())/1024)
+		if w.Body.Len() > 30<<10 {
+			t.Errorf("%s is %d bytes", path, w.Body.Len())
+		}
+	}
+}

@@ -129,18 +129,7 @@ func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planCo
 	if k.alias != nil {
 		f.alias = k.alias(o)
 	}
-	for name, v := range p.keep {
-		if x := f.field(name); x != nil {
-			x.Value = v
-		}
-	}
-	for name, msg := range p.bad {
-		if x := f.field(name); x != nil {
-			x.Value, x.Error = p.raw[name], msg
-		} else {
-			f.Errors = append(f.Errors, msg)
-		}
-	}
+	p.showIn(f)
 	return f
 }
 
@@ -172,6 +161,24 @@ type formParser struct {
 	// not show (a new PIN, never put in a page from the stored plan), by
 	// the field that shows them when the form comes back refused.
 	keep map[string]string
+}
+
+// showIn puts back into f what was typed that f would not show (p.keep)
+// and what could not be read, beside its field with the problem (p.bad);
+// a problem of no field of f goes to its top.
+func (p *formParser) showIn(f *form) {
+	for name, v := range p.keep {
+		if x := f.field(name); x != nil {
+			x.Value = v
+		}
+	}
+	for name, msg := range p.bad {
+		if x := f.field(name); x != nil {
+			x.Value, x.Error = p.raw[name], msg
+		} else {
+			f.Errors = append(f.Errors, msg)
+		}
+	}
 }
 
 func (p *formParser) keepValue(name, value string) {

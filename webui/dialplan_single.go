@@ -114,16 +114,7 @@ func singleRefill(sec dialPlanSection, k *singleKind, d *store.DialPlan, c *plan
 	p := &formParser{v: v, bad: map[string]string{}, raw: map[string]string{}}
 	k.parse(d, v, p)
 	f := singleForm(sec, k, d, c)
-	for name, val := range p.keep {
-		if x := f.field(name); x != nil {
-			x.Value = val
-		}
-	}
-	for name, msg := range p.bad {
-		if x := f.field(name); x != nil {
-			x.Value, x.Error = p.raw[name], msg
-		}
-	}
+	p.showIn(f)
 	return f
 }
 

@@ -190,18 +190,7 @@ func (s *Server) extensionPage(w http.ResponseWriter, r *http.Request) {
 // parse beside its fields.
 func refillProfile(p store.ExtensionProfile, sys store.System, pc *planContext, ports []option, fp *formParser) *form {
 	f := profileForm(p, sys, pc, ports)
-	for name, v := range fp.keep {
-		if x := f.field(name); x != nil {
-			x.Value = v
-		}
-	}
-	for name, msg := range fp.bad {
-		if x := f.field(name); x != nil {
-			x.Value, x.Error = fp.raw[name], msg
-		} else {
-			f.Errors = append(f.Errors, msg)
-		}
-	}
+	fp.showIn(f)
 	return f
 }
 

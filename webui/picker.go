@@ -2,6 +2,7 @@ package webui
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -49,8 +50,12 @@ type destChoices struct {
 	groups []destGroup
 }
 
-// createPrefix marks a picker's "create new" choice.
-const createPrefix = "new:"
+// createPrefix marks a picker's "create new" choice; createAny is the
+// choice that asks which kind of object to create (createPage).
+const (
+	createPrefix = "new:"
+	createAny    = "*"
+)
 
 // numberChoice is the picker's "outside number" choice; the digits come
 // from the box beside the select (name + numberSuffix).
@@ -108,14 +113,13 @@ func newDestChoices(d *store.DialPlan, exts []store.Extension, fxs []int) *destC
 	}
 	add(dialplan.DestFXS, "Analog ports", "", "", ports, func(n string) string { return "FXS port " + n })
 	ch.groups = append(ch.groups, destGroup{Kind: dialplan.DestNumber, Label: "Other",
-		Options: []option{{Value: numberChoice, Label: "Outside number (type it in the box)"}, {Value: string(dialplan.DestHangup), Label: "Hang up"}}})
+		Options: []option{{Value: numberChoice, Label: "Outside number…"}, {Value: string(dialplan.DestHangup), Label: "Hang up"}}})
 	return ch
 }
 
 // pickerGroup is a destGroup as a picker renders it.
 type pickerGroup struct {
 	Label   string
-	Kind    string
 	Options []option
 }
 
@@ -135,7 +139,7 @@ func destPicker(ch *destChoices, id, label, value, help string, kinds ...dialpla
 	f.Options = []option{{Value: "", Label: "— none —", Selected: value == ""}}
 	var create []option
 	for _, g := range ch.groups {
-		pg := pickerGroup{Label: g.Label, Kind: string(g.Kind)}
+		pg := pickerGroup{Label: g.Label}
 		for _, o := range g.Options {
 			k := g.Kind
 			if o.Value == string(dialplan.DestHangup) {
@@ -158,8 +162,13 @@ func destPicker(ch *destChoices, id, label, value, help string, kinds ...dialpla
 			create = append(create, option{Value: g.Create, Label: g.CreateLabel})
 		}
 	}
-	if len(create) > 0 {
-		f.Groups = append(f.Groups, pickerGroup{Label: "Create new", Kind: "new", Options: create})
+	switch {
+	case len(create) == 1:
+		f.Groups = append(f.Groups, pickerGroup{Label: "Create new", Options: create})
+	case len(create) > 1:
+		// One choice, not one per kind: the page asks which (pages
+		// with many pickers stay light).
+		f.Groups = append(f.Groups, pickerGroup{Label: "Create new", Options: []option{{Value: createPrefix + createAny, Label: "Create new…"}}})
 	}
 	if !found {
 		f.Options = append(f.Options, option{Value: value, Label: value + " (does not exist)", Selected: true})
@@ -204,7 +213,7 @@ func resolvePickers(v url.Values) *pickerCreate {
 
 // creatable reports whether a picker can create an object of section.
 func creatable(section string) bool {
-	if section == store.SectionExtensions {
+	if section == store.SectionExtensions || section == createAny {
 		return true
 	}
 	sec, ok := findDialPlanSection(section)
@@ -213,8 +222,11 @@ func creatable(section string) bool {
 
 // createURL is the form of a new object of section.
 func createURL(section string) string {
-	if section == store.SectionExtensions {
+	switch section {
+	case store.SectionExtensions:
 		return "/extensions/new"
+	case createAny:
+		return "/dialplan/new"
 	}
 	return "/dialplan/" + section + "/new"
 }
@@ -251,4 +263,30 @@ func destText(s string, exts []store.Extension) string {
 		}
 	}
 	return s
+}
+
+// createChoice is one kind of object the "create new" page offers.
+type createChoice struct {
+	Key, Label, URL string
+}
+
+// createPage asks which kind of object a picker's "create new" is for,
+// keeping the draft on its way to the new object's form.
+func (s *Server) createPage(w http.ResponseWriter, r *http.Request) {
+	token, d := s.draftOf(r)
+	if d == nil {
+		s.renderError(w, r, http.StatusNotFound, "This form was left too long ago (or in another session); open it again.")
+		return
+	}
+	choices := []createChoice{{Key: store.SectionExtensions, Label: "Extension", URL: withParam(createURL(store.SectionExtensions), draftParam, token)}}
+	for _, st := range store.Sections() {
+		if sec, ok := findDialPlanSection(st.Key); ok && st.Dest != "" && sec.list != nil {
+			choices = append(choices, createChoice{Key: st.Key, Label: strings.ToUpper(st.What[:1]) + st.What[1:], URL: withParam(createURL(st.Key), draftParam, token)})
+		}
+	}
+	s.render(w, r, http.StatusOK, "create_new", pageData{Title: "Create new", Active: "dialplan",
+		Body: struct {
+			Choices []createChoice
+			Back    string
+		}{choices, withParam(d.origin, restoreParam, token)}})
 }

@@ -84,7 +84,7 @@ func TestPickersRoundTripEveryKind(t *testing.T) {
 
 // TestPickerOffersOnlyWhatFits: a member picker offers extensions, ports
 // and outside numbers only (and "new extension"); a route's offers
-// everything, with "create new" for every kind that has a form; a stored
+// everything, with one "create new…" that asks which kind; a stored
 // destination that names nothing stays chosen, marked.
 func TestPickerOffersOnlyWhatFits(t *testing.T) {
 	d := store.DialPlan{RingGroups: []store.RingGroup{{Name: "sales"}}, Menus: []store.Menu{{Name: "main"}}}
@@ -107,7 +107,7 @@ func TestPickerOffersOnlyWhatFits(t *testing.T) {
 	}
 	route := destPicker(ch, "d", "Destination", "group:gone", "")
 	got := strings.Join(values(route), " ")
-	for _, want := range []string{"group:gone", "ext:101", "group:sales", "menu:main", "fxs:1", "number:", "hangup", "new:ring_groups", "new:ivr_menus", "new:extensions"} {
+	for _, want := range []string{"group:gone", "ext:101", "group:sales", "menu:main", "fxs:1", "number:", "hangup", "new:*"} {
 		if !strings.Contains(" "+got+" ", " "+want+" ") {
 			t.Errorf("route picker lacks %s: %q", want, got)
 		}
@@ -153,6 +153,16 @@ func TestPickerCreateNewComesBack(t *testing.T) {
 		t.Fatal("the menu was saved before it was finished")
 	}
 	token := strings.TrimPrefix(loc, "/dialplan/ring_groups/new?draft=")
+	// "Create new…" of a picker that takes any kind asks which first.
+	c.get("/dialplan/ivr_menus/new")
+	form2 := url.Values{"name": {"other"}, "keys.1": {"new:*"}}
+	w2 := c.post("/dialplan/ivr_menus/new", form2)
+	if l := w2.Header().Get("Location"); w2.Code != http.StatusSeeOther || !strings.HasPrefix(l, "/dialplan/new?draft=") {
+		t.Fatalf("create new…: %d %q", w2.Code, l)
+	} else if page := html.UnescapeString(c.get(l).Body.String()); !strings.Contains(page, `href="/dialplan/ring_groups/new?draft=`+strings.TrimPrefix(l, "/dialplan/new?draft=")+`"`) ||
+		!strings.Contains(page, `id="create-extensions"`) || !strings.Contains(page, `href="/dialplan/ivr_menus/new?restore=`) {
+		t.Errorf("the page asking which kind: %s", page)
+	}
 	page := c.get(loc).Body.String()
 	if !strings.Contains(page, `name="draft" value="`+token+`"`) || !strings.Contains(page, `id="draft-note"`) ||
 		!strings.Contains(html.UnescapeString(page), `href="/dialplan/ivr_menus/new?restore=`+token+`"`) {

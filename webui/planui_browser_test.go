@@ -33,8 +33,8 @@ func visibleOptions(t *testing.T, ctx context.Context, id string) []string {
 
 // TestBrowserMenuKeyTable: a voice menu's keys are a table of twelve
 // rows, each a picker and no help of its own; the picker is a choice of
-// kind, then of object; an outside number gets its box; "new ring
-// group…" opens the ring group's form at once and, once the group is
+// kind, then of object; an outside number gets its box; "create new…"
+// asks which kind at once, opens the ring group's form and, once the group is
 // saved, comes back to the menu as typed with the new group on that key.
 func TestBrowserMenuKeyTable(t *testing.T) {
 	base, db := serveStoreForBrowser(t, func(c *store.Config) error {
@@ -70,8 +70,9 @@ func TestBrowserMenuKeyTable(t *testing.T) {
 	}
 	do(t, ctx, fillID("keys.2-number", "89161234567"), pick("keys.0", "voicemail:102"), fill("name", "main"),
 		fillID("prompts[0].tone", "440"), fillID("prompts[0].ms", "500"))
-	// Create new: the group's form opens at once.
-	follow(t, ctx, "draft-note", pick("keys.3", "new:ring_groups"))
+	// Create new: the box asks which kind, then the group's form opens.
+	follow(t, ctx, "create-choices", pick("keys.3", "new:*"))
+	follow(t, ctx, "draft-note", chromedp.Click(chromedp.ID("create-ring_groups")))
 	do(t, ctx, fill("name", "support"), pick("members[0].destination", "ext:102"))
 	follow(t, ctx, "keys", chromedp.Click(chromedp.ID("object-form-submit")))
 	vals := run(t, ctx, chromedp.Evaluate[[]string](`["name", "keys.1", "keys.2", "keys.2-number", "keys.3", "keys.0", "prompts[0].tone"]

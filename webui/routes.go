@@ -40,6 +40,7 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/dialplan", page, s.dialPlanPage},
 		{"GET", "/dialplan/route-tester", page, s.routeTesterPage},
 		{"GET", "/dialplan/flow", page, s.callFlowPage},
+		{"GET", "/dialplan/new", page, s.createPage},
 		{"GET", "/dialplan/{section}", page, s.dialPlanSectionPage},
 		{"POST", "/dialplan/{section}", page, s.dialPlanSectionSubmit},
 		{"GET", "/dialplan/{section}/new", page, s.dialPlanObjectPage},

@@ -7,10 +7,15 @@
 "use strict";
 
 (function () {
-  // A picker: <select data-picker> with one <optgroup data-kind> per kind
-  // of destination, and perhaps an outside-number box (#ID-number).
+  // A picker: <select data-picker> with one <optgroup> per kind of
+  // destination (its options' values say the kind: "group:sales"), and
+  // perhaps an outside-number box (#ID-number).
   function enhancePicker(sel) {
     const groups = Array.from(sel.querySelectorAll("optgroup"));
+    groups.forEach((g, i) => {
+      const first = g.querySelector("option");
+      g.dataset.kind = first ? first.value.split(":")[0] : "g" + i;
+    });
     const loose = Array.from(sel.children).filter((o) => o.tagName === "OPTION");
     const number = document.getElementById(sel.id + "-number");
     const kind = document.createElement("select");
