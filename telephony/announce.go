@@ -51,7 +51,7 @@ func (app announcementApp) run() (*leg, channel.Cause) {
 func (r router) playPrompts(prompts []store.Prompt, what string) channel.Cause {
 	k := r.keypad(r.in)
 	for _, pr := range prompts {
-		src, err := r.x.promptSource(pr)
+		src, err := r.x.promptSource(pr, k.lang)
 		if err != nil {
 			r.log.Warn("prompt skipped", "in", what, "err", err)
 			continue

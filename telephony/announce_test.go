@@ -34,9 +34,9 @@ func announceBox(t *testing.T, edit func(c *store.Config)) *testBox {
 		t.Fatal(err)
 	}
 	f.Close()
-	st := pathStore{newFakeStore(cfg), filepath.Join(dir, "pbx.db")}
+	st := newFakeStore(cfg)
 	sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
-	x, err := New(Options{Store: st, SIP: sip, Analog: analog})
+	x, err := New(Options{Store: st, SIP: sip, Analog: analog, PromptDir: filepath.Join(dir, "prompts")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func announceBox(t *testing.T, edit func(c *store.Config)) *testBox {
 			t.Error(err)
 		}
 	})
-	return &testBox{x: x, st: st.fakeStore, sip: sip, analog: analog}
+	return &testBox{x: x, st: st, sip: sip, analog: analog}
 }
 
 func TestAnnouncements(t *testing.T) {

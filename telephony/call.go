@@ -55,6 +55,13 @@ type call struct {
 	// in by ("" none); route is that route's name, queue the queue an
 	// agent answered the call from (the recording policy).
 	moh, route, queue string
+	// outRoute is the outbound route the call took (its tariff prices
+	// the call); queues the queues the caller waited in; voicemail the
+	// message it left ("BOX/ID"). The records' search and statistics
+	// read them.
+	outRoute  string
+	queues    []store.QueueVisit
+	voicemail string
 	// rec is the recording in progress (record.go); recordings are the
 	// IDs of those kept.
 	rec        *recorder
@@ -339,6 +346,9 @@ func (x *Exchange) endCall(c *call) {
 		Source:      c.first.name,
 		Disposition: c.disposition,
 		Path:        c.path,
+		Route:       c.outRoute,
+		Queues:      c.queues,
+		Voicemail:   c.voicemail,
 	}
 	if len(c.recordings) > 0 {
 		rec.Recording = c.recordings[0]
@@ -346,7 +356,7 @@ func (x *Exchange) endCall(c *call) {
 	// The destination is the last party that answered someone.
 	for _, l := range c.legs {
 		l.mu.Lock()
-		leg := store.CallLeg{Name: l.name, Number: l.party, Start: l.started, Answer: l.answered, End: l.ended}
+		leg := store.CallLeg{Name: l.name, Number: l.party, Extension: l.ext, Start: l.started, Answer: l.answered, End: l.ended}
 		l.mu.Unlock()
 		if leg.End.IsZero() || leg.End.After(end) {
 			leg.End = end

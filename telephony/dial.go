@@ -158,6 +158,10 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	r.in.mu.Lock()
 	hearsBox := r.in.boxAnswer || r.in.early || !r.in.answered.IsZero()
 	r.in.mu.Unlock()
+	// A telco caller on an FXO line hears the box from the moment the
+	// line is seized (boxAnswered): without ringback it would hear
+	// silence while the extension rings, or waits for a busy phone.
+	hearsBox = hearsBox || r.in.boxAnswered()
 	if hearsBox && !r.inQueue {
 		if zone, err := dsp.LookupZone(r.p.cfg.System.ToneZone); err == nil {
 			tp := dsp.NewTonePlayer(zone.Ringback, promptLevelDBm0)

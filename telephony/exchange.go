@@ -125,6 +125,8 @@ type Exchange struct {
 	// promptFiles shares the recordings menus and queues play among
 	// calls (promptfiles.go).
 	promptFiles promptFiles
+	// promptDirPath is Options.PromptDir.
+	promptDirPath string
 }
 
 // Options configure an Exchange.
@@ -171,11 +173,16 @@ type Options struct {
 	// Voicemail page. Nil: the box keeps no messages.
 	Voicemail *voicemail.Store
 	// Prompts is the box's voice; nil: the built-in prompts, replaceable
-	// from the prompts directory beside the database.
+	// from PromptDir.
 	Prompts *prompts.Set
 	// Recordings keeps the recordings of calls (its quota and retention
 	// follow the configuration); nil: no call is recorded.
 	Recordings *callrec.Store
+	// PromptDir holds the installer's recordings that menus,
+	// announcements and queues play by name, and replacements of the
+	// built-in prompts (the data directory's layout says where: package
+	// upgrade/datadir); "" none.
+	PromptDir string
 }
 
 // New makes an exchange over an open store.
@@ -221,6 +228,7 @@ func New(o Options) (*Exchange, error) {
 		}
 	}
 	x.started = x.now()
+	x.promptDirPath = o.PromptDir
 	x.prompts = o.Prompts
 	if x.prompts == nil {
 		x.prompts = prompts.New(x.promptDir()).WithLogger(x.log)

@@ -17,6 +17,15 @@ type dialPlanStore interface {
 	UpdateDialPlan(fn func(c *store.Config) error) (store.Config, error)
 }
 
+// onPhone is ds acting as a user on the phone of extension ext, for the
+// audit log: the box itself (no account), via "phone".
+func onPhone(ds dialPlanStore, ext string) dialPlanStore {
+	if as, ok := ds.(actorStore); ok {
+		return as.As(store.Actor{Via: "phone", Remote: "extension " + ext})
+	}
+	return ds
+}
+
 // featureApp runs a feature code dialled from an extension's phone: it
 // switches the extension's own forwarding, do-not-disturb or call waiting,
 // then answers and confirms by voice ("All your calls now go to 2 0 2.
@@ -75,13 +84,13 @@ func (a featureApp) run(digits string) {
 	dest := ""
 	if fc.TakesNumber() {
 		var cause channel.Cause
-		if dest, cause = a.forwardTarget(arg); dest == "" {
+		if dest, cause = r.p.forwardTarget(ext, arg); dest == "" {
 			r.log.Info("feature code refused", "code", fc.Code, "number", arg, "cause", cause)
 			a.refuse(cause)
 			return
 		}
 	}
-	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+	_, err := onPhone(ds, ext.Number).UpdateDialPlan(func(cfg *store.Config) error {
 		i := slices.IndexFunc(cfg.ExtensionRules, func(r store.ExtensionRule) bool { return r.Extension == ext.Number })
 		if i < 0 {
 			cfg.ExtensionRules = append(cfg.ExtensionRules, store.ExtensionRule{Extension: ext.Number})
@@ -126,6 +135,7 @@ func (a featureApp) run(digits string) {
 	r.c.set(func(c *call) {
 		c.state, c.answered, c.disposition = "answered", r.x.now(), "answered"
 	})
+	k := a.keypad()
 	var words []string
 	switch {
 	case fc.Kind == dialplan.DoNotDisturb && fc.Activate:
@@ -137,11 +147,11 @@ func (a featureApp) run(digits string) {
 	case fc.Kind == dialplan.CallWaiting:
 		words = []string{prompts.CWOff}
 	case fc.Activate:
-		words = append([]string{forwardPrompt(fc.Kind)}, prompts.Digits(arg)...)
+		words = k.lang.ForwardedTo(forwardKind(fc.Kind), arg)
 	default:
 		words = []string{prompts.FwdOff}
 	}
-	r.keypad(r.in).sayThrough(append(words, prompts.Goodbye)...)
+	k.sayThrough(append(words, prompts.Goodbye)...)
 	r.hangupIn(channel.CauseNormal)
 }
 
@@ -172,16 +182,26 @@ func (a featureApp) connectOrRefuse(out *leg, cause channel.Cause) {
 	}
 }
 
-// forwardPrompt is what the box says when a kind of forwarding is
-// switched on, before the number.
-func forwardPrompt(k dialplan.FeatureKind) string {
+// keypad is the calling phone's keypad, speaking its extension's
+// language.
+func (a featureApp) keypad() *keypad {
+	k := a.r.keypad(a.r.in)
+	if a.ext != nil {
+		k.lang = a.r.p.lang(a.ext.Language)
+	}
+	return k
+}
+
+// forwardKind is the kind of forwarding a feature code switches on, as
+// the box says it.
+func forwardKind(k dialplan.FeatureKind) prompts.ForwardKind {
 	switch k {
 	case dialplan.ForwardBusy:
-		return prompts.FwdBusyOn
+		return prompts.ForwardBusy
 	case dialplan.ForwardNoAnswer:
-		return prompts.FwdNoAnswerOn
+		return prompts.ForwardNoAnswer
 	}
-	return prompts.FwdAlwaysOn
+	return prompts.ForwardAlways
 }
 
 // refuse ends a feature-code call that changed nothing with cause. A
@@ -190,15 +210,15 @@ func forwardPrompt(k dialplan.FeatureKind) string {
 func (a featureApp) refuse(cause channel.Cause) {
 	r := a.r
 	if r.in.info.Kind == channel.FXO || r.in.boxAnswered() {
-		r.keypad(r.in).sayThrough(prompts.FeatureRefused)
+		a.keypad().sayThrough(prompts.FeatureRefused)
 	}
 	r.hangupIn(cause)
 }
 
 // forwardTarget turns the number a user forwards to into a destination:
-// an extension, or any other number the extension itself may dial.
-func (a featureApp) forwardTarget(number string) (string, channel.Cause) {
-	p, ext := a.r.p, a.ext
+// an extension, or any other number the extension itself may dial. The
+// web UI's own pages ask the same (Admin.ForwardTarget).
+func (p *plan) forwardTarget(ext *store.Extension, number string) (string, channel.Cause) {
 	if !dialplan.IsDialString(number) {
 		return "", channel.CauseNotFound
 	}

@@ -9,6 +9,7 @@ import (
 	"minipbx/telephony/bridge"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/media"
+	"minipbx/telephony/prompts"
 )
 
 // keypad is the one prompt-and-keypad helper of every conversation the box
@@ -42,6 +43,9 @@ type keypad struct {
 	// may (a transfer, a hold) while a prompt plays; flush gives them
 	// back to the call's inbox.
 	kept []msg
+	// lang is the language the keypad speaks (language.go): the leg's
+	// extension's, or the box's; a conversation may choose another.
+	lang prompts.Language
 }
 
 // flush puts the events the keypad kept back into the call's inbox.
@@ -58,7 +62,7 @@ func (r *router) keypad(l *leg) *keypad {
 	if interDigit <= 0 {
 		interDigit = 4 * time.Second
 	}
-	return &keypad{r: r, l: l, wait: r.x.vmState.wait(), interDigit: interDigit}
+	return &keypad{r: r, l: l, wait: r.x.vmState.wait(), interDigit: interDigit, lang: r.p.extLang(l.extension())}
 }
 
 // cause is how a flow ends: CauseCancelled when the caller hung up.
@@ -104,13 +108,14 @@ func (k *keypad) event(timer <-chan time.Time, done <-chan struct{}) (ev channel
 	}
 }
 
-// prompt is the named prompts one after the other; a prompt that cannot be
-// loaded is skipped (and logged) rather than ending the call.
+// prompt is the named prompts of the keypad's language one after the
+// other; a prompt that cannot be loaded is skipped (and logged) rather
+// than ending the call.
 func (k *keypad) prompt(names ...string) source {
-	k.r.log.Debug("say", "prompts", strings.Join(names, " "))
+	k.r.log.Debug("say", "lang", k.lang, "prompts", strings.Join(names, " "))
 	var all []int16
 	for _, n := range names {
-		s, err := k.r.x.prompts.Load(n)
+		s, err := k.r.x.prompts.Load(k.lang, n)
 		if err != nil {
 			k.r.log.Warn("prompt skipped", "prompt", n, "err", err)
 			continue

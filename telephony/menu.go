@@ -70,7 +70,7 @@ func (a menuApp) run() (*leg, channel.Cause) {
 func (a menuApp) round(k *keypad, timeout time.Duration) (string, bool) {
 	r, m := a.r, a.m
 	for _, pr := range m.Prompts {
-		src, err := r.x.promptSource(pr)
+		src, err := r.x.promptSource(pr, r.p.lang(m.Language))
 		if err != nil {
 			r.log.Warn("menu prompt skipped", "menu", m.Name, "err", err)
 			continue

@@ -84,7 +84,7 @@ func (r router) loopPrompts(ps []store.Prompt, shuffle bool, what string) source
 					rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 				}
 			}
-			src, err := r.x.promptSource(ps[order[i]])
+			src, err := r.x.promptSource(ps[order[i]], r.p.lang())
 			i++
 			if err != nil {
 				failures++

@@ -124,7 +124,7 @@ func (r router) park(l *leg, by string) (*leg, channel.Cause) {
 			c.disposition = "answered"
 		})
 		k := r.keypad(l)
-		if !k.sayThrough(append([]string{prompts.ParkedAt}, prompts.Digits(slot)...)...) {
+		if !k.sayThrough(k.lang.ParkedAt(slot)...) {
 			r.x.parkRelease(slot, r.c)
 			return nil, channel.CauseCancelled
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minipbx/dsp"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -59,14 +60,14 @@ func toneSource(spec string, d time.Duration) (source, error) {
 	}, nil
 }
 
-// speech strings the named voice prompts (package prompts) together into
-// one source, without a gap between them: "You are caller number" "3"
-// "in line" flows as one sentence. All are loaded first, so an unknown
-// name is an error before anything plays.
-func (x *Exchange) speech(names ...string) (source, error) {
+// speech strings the named voice prompts (package prompts) of language l
+// together into one source, without a gap between them: "You are caller
+// number" "3" "in line" flows as one sentence. All are loaded first, so
+// an unknown name is an error before anything plays.
+func (x *Exchange) speech(l prompts.Language, names ...string) (source, error) {
 	parts := make([][]int16, 0, len(names))
 	for _, n := range names {
-		s, err := x.prompts.Load(n)
+		s, err := x.prompts.Load(l, n)
 		if err != nil {
 			return nil, err
 		}
@@ -89,13 +90,8 @@ func (x *Exchange) speech(names ...string) (source, error) {
 	}, nil
 }
 
-// promptDir is where prompt files live: "prompts" beside the database.
-func (x *Exchange) promptDir() string {
-	if p, ok := x.store.(interface{ Path() string }); ok {
-		return filepath.Join(filepath.Dir(p.Path()), "prompts")
-	}
-	return ""
-}
+// promptDir is where prompt files live (Options.PromptDir).
+func (x *Exchange) promptDir() string { return x.promptDirPath }
 
 // maxPromptBytes bounds a prompt file read into memory: the longest
 // recording the Recordings page stores (10 minutes of μ-law,
@@ -103,15 +99,20 @@ func (x *Exchange) promptDir() string {
 const maxPromptBytes = 5 << 20
 
 // promptSource opens one prompt of a menu. A file named after a voice
-// prompt (goodbye.wav, vm-leave-message.wav: prompts.Names) plays that
-// prompt: the built-in recording, or its replacement in the prompts
-// directory.
-func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
+// prompt (goodbye.wav, vm-leave-message.wav: prompts.Language.Names)
+// plays that prompt in language l, one named after a prompt of a language
+// (goodbye.ru.wav: prompts.Language.File) that language's: the built-in
+// recording, or its replacement in the prompts directory.
+func (x *Exchange) promptSource(pr store.Prompt, l prompts.Language) (source, error) {
 	if pr.File == "" {
 		return toneSource(pr.Tone, time.Duration(pr.MS)*time.Millisecond)
 	}
-	if name, ok := strings.CutSuffix(filepath.Base(pr.File), ".wav"); ok {
-		if s, err := x.prompts.Load(name); err == nil {
+	base := filepath.Base(pr.File)
+	if name, ok := strings.CutSuffix(base, ".wav"); ok {
+		if fl, n, ok := prompts.ParseFile(base); ok && fl != prompts.English {
+			l, name = fl, n
+		}
+		if s, err := x.prompts.Load(l, name); err == nil {
 			return samplesSource(s), nil
 		}
 	}

@@ -128,11 +128,16 @@ func (a queueApp) run() (*leg, channel.Cause) {
 	vip := c.vip
 	c.mu.Unlock()
 	x.queueJoin(q.Name, c.id, vip)
+	// The visit the call record keeps: abandoned unless an agent took
+	// the call or the queue sent the caller on.
+	visit := store.QueueVisit{Queue: q.Name, Enter: x.now(), Outcome: store.QueueAbandoned}
 	left := false
 	leave := func() {
 		if !left {
 			left = true
 			x.queueLeave(q.Name, c.id)
+			visit.Leave = x.now()
+			c.set(func(c *call) { c.queues = append(c.queues, visit) })
 		}
 	}
 	defer leave()
@@ -179,6 +184,7 @@ func (a queueApp) run() (*leg, channel.Cause) {
 					dist.Answered(member, x.now())
 					c.set(func(c *call) { c.queue = q.Name })
 					c.hold(x.agentTaken(q.Name, member, time.Duration(q.WrapUpS)*time.Second))
+					visit.Outcome, visit.Agent = store.QueueAnswered, out.extension()
 					leave()
 					stop()
 					return out, 0
@@ -200,6 +206,7 @@ func (a queueApp) run() (*leg, channel.Cause) {
 		}
 	}
 	r.log.Info("queue wait over", "queue", q.Name)
+	visit.Outcome = store.QueueTimeout
 	leave()
 	stop()
 	if q.timeout.Kind != "" {
@@ -229,7 +236,7 @@ func (a queueApp) holdSource() source {
 	return func(out []int16) bool {
 		frames++
 		if every > 0 && frames%every == 0 && announce == nil {
-			announce = x.positionSource(c, x.queuePosition(q.Name, c.id))
+			announce = x.positionSource(c, r.p.lang(q.Language), x.queuePosition(q.Name, c.id))
 		}
 		if announce != nil {
 			if announce(out) {
@@ -241,16 +248,16 @@ func (a queueApp) holdSource() source {
 	}
 }
 
-// positionSource speaks a queue position: "You are caller number" N "in
-// line. Please stay on the line; …" (voice prompts, each replaceable in
-// the prompts directory). Should the prompts fail to load, N short beeps
-// say it instead: the caller is never left without word.
-func (x *Exchange) positionSource(c *call, n int) source {
+// positionSource speaks a queue position in language l: "You are caller
+// number 3 in line. Please stay on the line; …" (voice prompts, each
+// replaceable in the prompts directory). Should the prompts fail to
+// load, N short beeps say it instead: the caller is never left without
+// word.
+func (x *Exchange) positionSource(c *call, l prompts.Language, n int) source {
 	if n < 1 {
 		return nil
 	}
-	names := append([]string{prompts.QueueCallerNumber}, prompts.Number(n)...)
-	src, err := x.speech(append(names, prompts.QueueInLine)...)
+	src, err := x.speech(l, l.QueuePosition(n)...)
 	if err == nil {
 		return src
 	}

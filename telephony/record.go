@@ -166,11 +166,11 @@ func (cv *conv) startRecording(a, b *leg, by string) bool {
 	return true
 }
 
-// announceRecording tells l "This call is being recorded" (it does not
-// hear the other party meanwhile).
+// announceRecording tells l "This call is being recorded", in its
+// extension's language (it does not hear the other party meanwhile).
 func (cv *conv) announceRecording(l *leg) {
 	r := cv.r
-	s, err := r.x.prompts.Load(prompts.RecordingOn)
+	s, err := r.x.prompts.Load(r.p.extLang(l.extension()), prompts.RecordingOn)
 	if err != nil {
 		r.log.Warn("recording announcement missing", "err", err)
 		return

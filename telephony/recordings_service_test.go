@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"minipbx/internal/audiotest"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -75,10 +76,10 @@ func TestSaveRecordingReplacesBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(bs, func(p BuiltinPrompt) bool { return p.Name == "goodbye" }); i < 0 || !bs[i].Replaced {
+	if i := slices.IndexFunc(bs, func(p BuiltinPrompt) bool { return p.Name == "goodbye" && p.Language == "en" }); i < 0 || !bs[i].Replaced {
 		t.Errorf("goodbye not listed as replaced: %+v", bs)
 	}
-	src, err := b.x.promptSource(store.Prompt{File: "goodbye.wav"})
+	src, err := b.x.promptSource(store.Prompt{File: "goodbye.wav"}, prompts.English)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestPromptFilesShared(t *testing.T) {
 	}
 	first := func() []int16 {
 		t.Helper()
-		src, err := b.x.promptSource(store.Prompt{File: "music.wav"})
+		src, err := b.x.promptSource(store.Prompt{File: "music.wav"}, prompts.English)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func TestPromptFilesShared(t *testing.T) {
 	if err := os.Remove(b.x.promptDir() + "/music.wav"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.x.promptSource(store.Prompt{File: "music.wav"}); err == nil {
+	if _, err := b.x.promptSource(store.Prompt{File: "music.wav"}, prompts.English); err == nil {
 		t.Error("a removed recording still plays from the cache")
 	}
 }

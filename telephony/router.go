@@ -472,6 +472,7 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 	if sel.Emergency {
 		r.log.Warn("emergency call", "number", sel.Digits, "caller", r.caller.Number)
 	}
+	r.c.set(func(c *call) { c.outRoute = sel.Route.Name })
 	sub := r
 	sub.caller, sub.diverted = r.presentation(sel.Route, sel.Digits)
 	best := channel.CauseCongestion // all lines busy

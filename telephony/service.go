@@ -75,6 +75,14 @@ type ConfigService interface {
 	// its mailbox in one validated transaction
 	// (store.DB.UpdateExtensionProfile); it returns the profile as stored.
 	UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
+
+	// Billing and Mail are the settings of the box's billing output and
+	// e-mail (store.Billing, store.Mail); their updates answer problems
+	// relative to the section ("smdr.baud").
+	Billing(ctx context.Context) (store.Billing, error)
+	UpdateBilling(ctx context.Context, b store.Billing) (store.Billing, error)
+	Mail(ctx context.Context) (store.Mail, error)
+	UpdateMail(ctx context.Context, m store.Mail) (store.Mail, error)
 }
 
 // RecordsService reads the call records.
@@ -82,6 +90,17 @@ type RecordsService interface {
 	// CallRecords returns records newest first, at most limit, older than
 	// the record with ID before (0: from the newest).
 	CallRecords(ctx context.Context, before uint64, limit int) ([]store.CallRecord, error)
+	// CallRecord returns one record (store.ErrNotFound when it is not
+	// kept).
+	CallRecord(ctx context.Context, id uint64) (store.CallRecord, error)
+	// SearchCallRecords returns a sorted page of the records q selects,
+	// with the totals of all of them; ExportCallRecords calls fn with
+	// every one of them in start-time order, a chunk at a time (an export
+	// of any size holds one chunk in memory); CallStatistics counts them.
+	// A bad query is a *store.ValidationError naming the parameter.
+	SearchCallRecords(ctx context.Context, q store.CallQuery) (store.CallPage, error)
+	ExportCallRecords(ctx context.Context, q store.CallQuery, fn func(store.CallRecord) error) error
+	CallStatistics(ctx context.Context, q store.StatsQuery) (store.CallStats, error)
 }
 
 // AuthService checks and changes the admin password.
@@ -193,6 +212,9 @@ type Service interface {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
 	PlanService
 }
 
@@ -207,6 +229,9 @@ type Services struct {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
 	PlanService
 }
 

@@ -571,7 +571,7 @@ func (cv *conv) parkFromFlash(ph, o *leg) (*leg, *leg, bool) {
 		cv.hold(o, ph)
 		return ph, o, false
 	}
-	k.sayThrough(append(append([]string{prompts.ParkedAt}, prompts.Digits(slot)...), prompts.Goodbye)...)
+	k.sayThrough(append(k.lang.ParkedAt(slot), prompts.Goodbye)...)
 	ph.leaveBridge()
 	ph.hangup(channel.CauseNormal)
 	out, cause := r.forParty(o, ph.extension()).parkWait(slot)

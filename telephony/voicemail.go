@@ -167,7 +167,11 @@ func (r router) voicemail(box string) (*voicemailApp, bool) {
 	if err != nil { // the store validates the zone; should one still be unknown, UTC
 		loc = time.UTC
 	}
-	return &voicemailApp{r: r, k: r.keypad(r.in), vm: r.x.vm, log: r.log.With("mailbox", box), loc: loc}, true
+	k := r.keypad(r.in)
+	if box != "" { // else the caller's until they name one (login)
+		k.lang = r.p.mailboxLang(box)
+	}
+	return &voicemailApp{r: r, k: k, vm: r.x.vm, log: r.log.With("mailbox", box), loc: loc}, true
 }
 
 // reachVoicemail takes a message for mailbox box: the greeting (the
@@ -205,13 +209,7 @@ func (a *voicemailApp) leave(box string, busy bool) (*leg, channel.Cause) {
 	if ok && err == nil {
 		src = samplesSource(greeting)
 	} else {
-		names := append([]string{prompts.VMExtension}, prompts.Digits(box)...)
-		if busy {
-			names = append(names, prompts.VMBusy)
-		} else {
-			names = append(names, prompts.VMUnavailable)
-		}
-		src = v.prompt(names...)
+		src = v.prompt(v.lang.Unavailable(box, busy)...)
 	}
 	// The greeting and the invitation: '#' skips both, '*' is the owner.
 	skip := false
@@ -267,6 +265,7 @@ func (a *voicemailApp) leave(box string, busy bool) (*leg, channel.Cause) {
 		rec.Abort()
 	default:
 		log.Info("voicemail: message left", "id", msg.ID, "caller", caller.Number, "duration", msg.Duration, "end", end)
+		v.r.c.set(func(c *call) { c.voicemail = msg.Box + "/" + msg.ID })
 		if end != recHangup {
 			v.say(prompts.VMSaved, prompts.Goodbye)
 		}
@@ -346,6 +345,7 @@ func (a *voicemailApp) login(box string, ownPhone bool) {
 		if exists && pin != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(mb.PIN)) == 1 {
 			x.vmState.succeeded(pinKey(b, in))
 			a.log.Info("voicemail: login", "mailbox", b, "channel", from)
+			v.lang = a.r.p.lang(mb.Language)
 			a.session(b)
 			return
 		}
@@ -368,7 +368,7 @@ func (a *voicemailApp) login(box string, ownPhone bool) {
 func (a *voicemailApp) session(box string) {
 	v := a.k
 	n, h := a.vm.Counts(box)
-	if !v.say(countWords(n, h)...) {
+	if !v.say(v.lang.MailboxCounts(n, h)...) {
 		return
 	}
 	for quiet := 0; quiet < vmMenuRetries; {
@@ -400,32 +400,6 @@ func (a *voicemailApp) session(box string) {
 	v.say(prompts.Goodbye)
 }
 
-// countWords says "You have N new messages and M saved messages".
-func countWords(n, h int) []string {
-	words := []string{prompts.VMYouHave}
-	if n == 0 && h == 0 {
-		return append(words, prompts.VMNoMessages)
-	}
-	plural := func(k int) string {
-		if k == 1 {
-			return prompts.VMMessage
-		}
-		return prompts.VMMessages
-	}
-	if n > 0 {
-		words = append(words, prompts.Number(n)...)
-		words = append(words, prompts.VMNew, plural(n))
-	}
-	if n > 0 && h > 0 {
-		words = append(words, prompts.VMAnd)
-	}
-	if h > 0 {
-		words = append(words, prompts.Number(h)...)
-		words = append(words, prompts.VMOld, plural(h))
-	}
-	return words
-}
-
 // listen plays the new (or the saved) messages one by one with the
 // message menu. It reports false when the caller hung up.
 func (a *voicemailApp) listen(box string, saved bool) bool {
@@ -437,7 +411,7 @@ func (a *voicemailApp) listen(box string, saved bool) bool {
 	}
 	msgs := slices.DeleteFunc(all, func(m voicemail.Message) bool { return m.Heard != saved })
 	if len(msgs) == 0 {
-		return v.say(prompts.VMYouHave, prompts.VMNoMessages)
+		return v.say(v.lang.MailboxCounts(0, 0)...)
 	}
 	i, replay, quiet := 0, true, 0
 	for {
@@ -505,21 +479,17 @@ func (a *voicemailApp) listen(box string, saved bool) bool {
 	}
 }
 
-// playMessage says "Message N, received WHEN, from DIGITS" (WHEN as
-// prompts.When says it, in the box's time zone) and plays message m. It
-// reports whether the message played to its end (no key stopped it).
+// playMessage says "Message N, received WHEN, from DIGITS" in the
+// mailbox's language (WHEN by the box's clock and calendar:
+// prompts.Language.MessageIntro) and plays message m. It reports whether
+// the message played to its end (no key stopped it).
 func (a *voicemailApp) playMessage(i int, m voicemail.Message) (heard, ok bool) {
 	v, x := a.k, a.r.x
-	words := append([]string{prompts.VMMessageN}, prompts.Number(i+1)...)
-	words = append(words, prompts.VMReceived)
-	words = append(words, prompts.When(m.Received, x.now().In(a.loc))...)
-	if m.Caller.Number != "" && m.Caller.Withheld == "" {
-		words = append(words, prompts.VMFrom)
-		words = append(words, prompts.Digits(m.Caller.Number)...)
-	} else {
-		words = append(words, prompts.VMUnknownCaller)
+	caller := m.Caller.Number
+	if m.Caller.Withheld != "" {
+		caller = ""
 	}
-	if !v.say(words...) {
+	if !v.say(v.lang.MessageIntro(i+1, m.Received, x.now().In(a.loc), caller)...) {
 		return false, false
 	}
 	if len(v.typed) > 0 {
@@ -688,7 +658,7 @@ func (a *voicemailApp) changePIN(box string) bool {
 		a.log.Error("voicemail: the store cannot change the configuration")
 		return v.say(prompts.Invalid)
 	}
-	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+	_, err := onPhone(ds, box).UpdateDialPlan(func(cfg *store.Config) error {
 		i := slices.IndexFunc(cfg.Voicemail.Boxes, func(b store.Mailbox) bool { return b.Extension == box })
 		if i < 0 {
 			return errors.New("the mailbox was removed")

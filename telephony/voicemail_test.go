@@ -191,15 +191,17 @@ func silentPrompts(t *testing.T) *prompts.Set {
 	t.Helper()
 	dir := t.TempDir()
 	silence := make([]int16, 160)
-	for _, n := range prompts.Names() {
-		f, err := os.Create(filepath.Join(dir, n+".wav"))
-		if err != nil {
-			t.Fatal(err)
+	for _, l := range prompts.Languages() {
+		for _, n := range l.Names() {
+			f, err := os.Create(filepath.Join(dir, l.File(n)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audiofile.WriteWAV(f, silence, audiofile.PCM16); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
 		}
-		if err := audiofile.WriteWAV(f, silence, audiofile.PCM16); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
 	}
 	return prompts.New(dir)
 }

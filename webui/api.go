@@ -219,14 +219,6 @@ func (s *Server) apiDeleteExtension(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// callsPage is the JSON page of call records.
-type callsPage struct {
-	Records []store.CallRecord `json:"records"`
-	// NextBefore is the value of "before" for the next (older) page;
-	// absent on the last page.
-	NextBefore uint64 `json:"next_before,omitempty"`
-}
-
 // parsePaging reads before= and limit= strictly.
 func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 	limit = defaultCallPage
@@ -245,35 +237,6 @@ func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 		limit = l
 	}
 	return before, limit, fields
-}
-
-func (s *Server) loadCalls(ctx context.Context, before uint64, limit int) (callsPage, error) {
-	recs, err := s.svc.CallRecords(ctx, before, limit)
-	if err != nil {
-		return callsPage{}, err
-	}
-	if recs == nil {
-		recs = []store.CallRecord{}
-	}
-	p := callsPage{Records: recs}
-	if len(recs) == limit && len(recs) > 0 && recs[len(recs)-1].ID > 1 {
-		p.NextBefore = recs[len(recs)-1].ID
-	}
-	return p, nil
-}
-
-func (s *Server) apiCalls(w http.ResponseWriter, r *http.Request) {
-	before, limit, fields := parsePaging(r.URL.Query())
-	if fields != nil {
-		writeError(w, &httpError{status: http.StatusBadRequest, msg: "Bad query parameters.", fields: fields})
-		return
-	}
-	p, err := s.loadCalls(r.Context(), before, limit)
-	if err != nil {
-		writeError(w, s.serviceError("call records", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
@@ -418,19 +381,20 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
-	if fs := s.validateNewPassword(r.Context(), "password", req.Password); fs != nil {
+	a := authFrom(r.Context())
+	login := a.account.Login
+	if fs := s.validateNewPassword(r.Context(), login, "password", req.Password); fs != nil {
 		writeError(w, &httpError{status: http.StatusUnprocessableEntity, msg: "The new password is not acceptable; see the fields.", fields: fs})
 		return
 	}
-	if err := s.svc.SetAdminPassword(r.Context(), req.Password); err != nil {
-		writeError(w, s.serviceError("set admin password", err))
+	if err := s.svc.SetAccountPassword(r.Context(), login, req.Password, false); err != nil {
+		writeError(w, s.serviceError("set password", err))
 		return
 	}
-	a := authFrom(r.Context())
 	s.basic.clear()
-	s.sessions.deleteAllBut(a.sess.key) // a Basic request keeps no session: all end
+	s.sessions.deleteLogin(login, a.sess.key) // a Basic request keeps no session: all of the account's end
 	s.sessions.update(a.sess.key, func(se *session) { se.mustChange = false })
-	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)
+	s.log.Info("webui: password changed", "login", login, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -60,7 +60,11 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 		pinHelp, pinHolder = "Leave empty to keep the current PIN. "+pinHelp, "unchanged"
 	}
 	mailbox := p.Mailbox != nil
-	skip := mailbox && p.Mailbox.SkipPIN
+	var box store.Mailbox
+	if mailbox {
+		box = *p.Mailbox
+	}
+	skip := box.SkipPIN
 	fs := []*field{
 		profileSection("phone", "Phone and SIP account"),
 		{ID: "name", Name: "name", Label: "Name", Type: "text", Value: e.Name, MaxLength: 64,
@@ -71,6 +75,8 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 			Help: "Its SIP phones must use SIP over TLS (port 5061) with SRTP; anything else is refused."},
 		{ID: "fxs_port", Name: "fxs_port", Label: "Analog port", Type: "select", Options: ports,
 			Help: "The FXS port whose analog phone rings for this extension and dials as it."},
+		{ID: "language", Name: "language", Label: "Language", Type: "select", Options: languageOptions(e.Language, "The box's language"),
+			Help: "What the box says to this extension's user (feature codes, voicemail), unless its mailbox says otherwise."},
 		profileSection("outside", "Outside calls"),
 		{ID: "outside_calls", Name: "outside_calls", Label: "May call outside lines", Type: "checkbox", Checked: e.OutsideCalls, Help: outsideHelp(sys)},
 	}
@@ -86,6 +92,12 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 			Placeholder: pinHolder, Help: pinHelp},
 		&field{ID: "skip_pin", Name: "skip_pin", Label: "No PIN from the extension's own phone", Type: "checkbox", Checked: skip,
 			Help: "*97 from this phone opens the mailbox without the PIN; only for phones nobody else can reach."},
+		&field{ID: "email", Name: "email", Label: "Send new messages to", Type: "email", Value: box.Email, MaxLength: 254, Autocomplete: "off",
+			Help: "Optional: an e-mail address that gets each new message as a WAV attachment (Settings: e-mail)."},
+		&field{ID: "delete_after_email", Name: "delete_after_email", Label: "Delete a message once e-mailed", Type: "checkbox", Checked: box.DeleteAfterEmail,
+			Help: "The message lamp goes off when the mail server has taken it."},
+		&field{ID: "mailbox_language", Name: "mailbox_language", Label: "Mailbox language", Type: "select", Options: languageOptions(box.Language, "The extension's language"),
+			Help: "The built-in greeting callers hear and what the owner hears."},
 		profileSection("forwarding", "Forwarding"),
 	)
 	fs = append(fs, pick("forward_always", "forward_busy", "forward_no_answer", "no_answer_s", "forward_unavailable", "forward_caller_id")...)
@@ -123,6 +135,7 @@ func parseProfileForm(v url.Values, base store.ExtensionProfile, p *formParser) 
 	e.Name, e.Secret = p.str("name"), v.Get("secret")
 	e.OutsideCalls, e.RequireEncryption = v.Get("outside_calls") != "", v.Get("require_encryption") != ""
 	e.OutboundCallerID, e.OutboundCallerName = p.str("outbound_caller_id"), p.str("outbound_caller_name")
+	e.Language = p.str("language")
 	if n, err := strconv.Atoi(p.str("fxs_port")); err == nil && n >= 0 {
 		e.FXSPort = n
 	} else {
@@ -137,11 +150,16 @@ func parseProfileForm(v url.Values, base store.ExtensionProfile, p *formParser) 
 	out.Rule = &rule
 	out.Mailbox = nil
 	if v.Get("mailbox") != "" {
-		pin := p.str("pin")
-		if pin != "" {
-			p.keepValue("pin", pin)
+		var m store.Mailbox // what the form does not show is kept
+		if base.Mailbox != nil {
+			m = *base.Mailbox
 		}
-		out.Mailbox = &store.Mailbox{Extension: base.Extension.Number, PIN: pin, SkipPIN: v.Get("skip_pin") != ""}
+		m.Extension, m.PIN, m.SkipPIN = base.Extension.Number, p.str("pin"), v.Get("skip_pin") != ""
+		if m.PIN != "" {
+			p.keepValue("pin", m.PIN)
+		}
+		m.Email, m.DeleteAfterEmail, m.Language = p.str("email"), v.Get("delete_after_email") != "", p.str("mailbox_language")
+		out.Mailbox = &m
 	}
 	return out
 }
@@ -244,7 +262,10 @@ func (s *Server) extensionPageSubmit(w http.ResponseWriter, r *http.Request) {
 			if rest, ok := strings.CutPrefix(name, fmt.Sprintf("extension_rules[%d].", ruleAt)); ok {
 				name = rest
 			} else if rest, ok := strings.CutPrefix(name, fmt.Sprintf("voicemail.boxes[%d].", boxAt)); ok {
-				name = strings.NewReplacer("extension", "mailbox").Replace(rest)
+				name = map[string]string{"extension": "mailbox", "language": "mailbox_language"}[rest]
+				if name == "" {
+					name = rest
+				}
 			}
 			if x := f.field(name); x != nil && x.Type != "heading" {
 				if x.Error != "" {

@@ -13,8 +13,8 @@ import (
 
 // profileValues are the extension page's fields as the browser posts
 // them.
-var profileIDs = []string{"name", "secret", "require_encryption", "fxs_port", "outside_calls", "class", "outbound_caller_id", "outbound_caller_name",
-	"mailbox", "pin", "skip_pin", "forward_always", "forward_busy", "forward_no_answer", "no_answer_s", "forward_unavailable", "forward_caller_id",
+var profileIDs = []string{"name", "secret", "require_encryption", "fxs_port", "language", "outside_calls", "class", "outbound_caller_id", "outbound_caller_name",
+	"mailbox", "pin", "skip_pin", "email", "delete_after_email", "mailbox_language", "forward_always", "forward_busy", "forward_no_answer", "no_answer_s", "forward_unavailable", "forward_caller_id",
 	"follow_me[0].destination", "follow_me[0].ring_s", "follow_me[1].destination", "follow_me[1].ring_s", "follow_me_schedule",
 	"dnd", "call_waiting", "moh_class", "record"}
 
@@ -88,16 +88,20 @@ func TestExtensionPage(t *testing.T) {
 	}
 }
 
-// TestDeleteExtensionInUse: deleting an extension a queue and a
-// condition use is refused; the page names each, linked to its form (not
+// TestDeleteExtensionInUse: deleting an extension a queue, a condition
+// and a provisioned phone use is refused; the page names each, linked to its form (not
 // "extension 105 does not exist" four times), and nothing is deleted. Its
 // own rule and mailbox do not count: with no other user it goes, with them.
 func TestDeleteExtensionInUse(t *testing.T) {
 	c, db := dialPlanClient(t)
 	everyKindPlan(t, db)
+	if _, err := db.SetPhone(store.Phone{MAC: "001565a1b2c3", Extension: "105", Template: "yealink"}); err != nil {
+		t.Fatal(err)
+	}
 	page := html.UnescapeString(c.get("/extensions/105/delete").Body.String())
 	for _, want := range []string{`<a href="/dialplan/queues/0/edit?of=support">queue support, member 1</a>`,
-		`<a href="/dialplan/conditions/0/edit?of=boss">condition boss, destination</a>`} {
+		`<a href="/dialplan/conditions/0/edit?of=boss">condition boss, destination</a>`,
+		`<a href="/phones#phone-001565a1b2c3">provisioned phone 001565a1b2c3</a>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the delete page does not say %s", want)
 		}
@@ -111,7 +115,7 @@ func TestDeleteExtensionInUse(t *testing.T) {
 		t.Fatal("an extension in use was deleted")
 	}
 	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
-		cfg.Queues, cfg.Conditions = nil, nil
+		cfg.Queues, cfg.Conditions, cfg.Provisioning.Phones = nil, nil, nil
 		cfg.ExtensionRules = []store.ExtensionRule{{Extension: "105", ForwardBusy: "voicemail:105"}}
 		return nil
 	}); err != nil {

@@ -50,8 +50,10 @@ type fakeService struct {
 	diag      fakeDiag // diag_fake_test.go
 	plan      store.DialPlan
 	vm        fakeVoicemail                   // fake_voicemail_test.go
-	traces    map[string]telephony.RouteTrace // TraceRoute's answers by "from number"
 	rec       fakeRecordings                  // fake_recordings_test.go
+	callsQ    fakeRecords                     // fake_records_test.go
+	accs      *fakeAccounts                   // fake_accounts_test.go
+	traces    map[string]telephony.RouteTrace // TraceRoute's answers by "from number"
 }
 
 func newFakeService() *fakeService {

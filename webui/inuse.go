@@ -48,6 +48,11 @@ func userOf(c *store.Config, path string) userLink {
 		return userLink{Text: "extension " + n + ", " + words, URL: extensionPageURL(n)}
 	case key == "voicemail":
 		return userLink{Text: "voicemail, " + words, URL: "/dialplan/voicemail"}
+	case key == "provisioning":
+		if _, j, _ := store.ObjectOf(field); j >= 0 && j < len(c.Provisioning.Phones) {
+			mac := c.Provisioning.Phones[j].MAC
+			return userLink{Text: "provisioned phone " + mac, URL: "/phones#phone-" + mac}
+		}
 	}
 	sec, ok := findDialPlanSection(key)
 	if !ok {

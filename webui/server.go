@@ -55,6 +55,17 @@ type Options struct {
 	// DefaultMaxCalls is the board's own figure of calls at once, which
 	// the settings page shows as what an empty max_calls means.
 	DefaultMaxCalls int
+	// Outputs, when set, shows the e-mail and SMDR outputs' state and
+	// sends test messages (outputs.go).
+	Outputs Outputs
+	// Board, when set, describes the board's PCM timeslot map for the PBX
+	// parameters page and takes a custom one (parameters.go).
+	Board BoardMap
+	// Provisioning, when set, serves the phones' configuration files
+	// (/provision/, outside the session: the phones' URLs carry their
+	// credential; also on the plain-HTTP port, where it refuses unless
+	// allowed) and the Phones page (phones.go).
+	Provisioning Provisioning
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -74,6 +85,8 @@ const (
 type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
+	outputs   Outputs
+	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -86,11 +99,17 @@ type Server struct {
 	imports  chan struct{} // one audio conversion at a time (upload.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
+	board        BoardMap
 	pages        map[string]*template.Template
 	static       fs.FS
 	openapi      []byte
 	handler      http.Handler
 	zones        []option // tone zones for the settings form
+
+	// perms is who may use each route (permissions.go); mux is the
+	// routes' mux, which the navigation asks what a link leads to.
+	perms map[string]string
+	mux   *http.ServeMux
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
@@ -138,6 +157,8 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		svc:       o.Service,
 		maint:     o.Maintenance,
+		outputs:   o.Outputs,
+		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,
@@ -149,6 +170,8 @@ func New(o Options) (*Server, error) {
 		imports:   make(chan struct{}, 1),
 
 		defaultCalls: o.DefaultMaxCalls,
+		board:        o.Board,
+		perms:        routePermissions(),
 		shutdownCh:   make(chan struct{}),
 		readyFn:      o.Ready,
 		zones:        zoneOptions(),
@@ -244,7 +267,7 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 	if rln != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		rsrv = &http.Server{
-			Handler:           redirectHandler(port),
+			Handler:           s.plainHandler(redirectHandler(port)),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,

@@ -8,13 +8,13 @@ package box
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,12 +23,15 @@ import (
 	"minipbx/board/hw"
 	"minipbx/board/panel"
 	"minipbx/board/sim"
+	"minipbx/internal/mail"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/provision"
 	"minipbx/telephony/sip"
+	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 	"minipbx/upgrade"
@@ -69,6 +72,9 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// MailRoots check the mail server's certificate (nil: the system's
+	// roots; tests give their server's).
+	MailRoots *x509.CertPool
 }
 
 // Box is a running exchange with all its parts.
@@ -89,6 +95,15 @@ type Box struct {
 	vm      *voicemail.Store // re-read after a restore (upgrade.go)
 	// encryption: the extensions that require TLS and SRTP (siptls.go).
 	encryption encryptionPolicy
+	// The billing output and the e-mail (outputs.go); alarmedRun is the
+	// diagnostic run last mailed as an alarm.
+	smdr       *smdr.Manager
+	mail       *mail.Mailer
+	alarmedRun atomic.Uint64
+
+	// desc is the board description read at start (boardmap.go): the
+	// one -board auto brings up, shown on the PBX parameters page.
+	desc hw.Description
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -106,9 +121,13 @@ type Box struct {
 	// (capacity.go), in force while the configuration names none.
 	defaultCalls int
 
+	// prov provisions IP phones (provision.go).
+	prov *provision.Service
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
+	webPlain string // the plain-HTTP port's address, "" for none
 	webMu    sync.Mutex
 	shutdown chan struct{}
 }
@@ -134,6 +153,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		}
 	}()
 
+	desc, _, err := loadDescription(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	b.desc = desc
 	if err := b.openBoard(ctx); err != nil {
 		return nil, err
 	}
@@ -169,12 +193,16 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.doNotDisturb(&cfg)
 	b.applyEncryption(&cfg)
 	var sipTLS *tls.Config
 	if c.SIPTLSAddr != "" {
 		sipTLS = sipTLSConfig(c.DataDir)
 	}
 	b.defaultCalls = boardMaxCalls()
+	if b.prov, err = b.openProvisioning(); err != nil {
+		return nil, err
+	}
 	b.sip, err = sip.New(sip.Config{
 		Addr:              anyHost(c.SIPAddr),
 		TLSAddr:           anyHost(c.SIPTLSAddr),
@@ -186,6 +214,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
 		// Busy lamps (lamps.go): only asked once Run started and ex is set.
 		Lamps: func(number string) (sip.Lamp, bool) { return lampOf(ex, number) },
+		// Phones' plug-and-play SUBSCRIBEs (provision.go).
+		Profiles: b.profileSource,
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
@@ -222,11 +252,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	// heard, deleted) goes to the exchange's MailboxChanged, which lights
 	// the lamps and tells the Voicemail page; changes come from calls and
 	// the web UI, so only once Run started and ex is set.
-	vm, err := voicemail.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "voicemail"), voicemail.Options{
+	layout := datadir.Of(c.DataDir)
+	vm, err := voicemail.Open(layout.Voicemail(), voicemail.Options{
 		Logger: log.With("part", "voicemail"),
 		OnChange: func(box string, newCount, heardCount int) {
 			if ex != nil {
 				ex.MailboxChanged(box, newCount, heardCount)
+				b.voicemailChanged(box) // voicemail by e-mail
 			}
 		},
 	})
@@ -234,9 +266,12 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	if err := b.openOutputs(&cfg, layout); err != nil {
+		return nil, err
+	}
 	// The recordings of calls: their alarms (a quota near full, a full
 	// disk) reach the log and the status page.
-	recs, err := callrec.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "calls"), callrec.Options{
+	recs, err := callrec.Open(layout.CallRecordings(), callrec.Options{
 		Logger: log.With("part", "callrec"),
 		OnAlarm: func(msg string) {
 			log.Warn("call recordings: " + msg)
@@ -250,7 +285,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	opts := telephony.Options{
 		Recordings:     recs,
-		Store:          b.db,
+		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
 		Ports:          b.portStatus,
 		Logger:         log.With("part", "exchange"),
@@ -261,11 +296,14 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Trunks:         b.trunkStatus,
 		OnConfig:       b.applyConfig,
 		Voicemail:      vm,
+		PromptDir:      layout.Prompts(),
 		SecurityAlarms: b.securityAlarms,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
 		// The busy lamps of SIP phones' BLF keys (lamps.go).
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
+		// Music-on-hold classes played live from an analog port.
+		LiveAudio: b.analog.LiveAudio,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -276,16 +314,19 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: filepath.Join(c.DataDir, "prompts"), CallRecordings: recs})
+		Voicemail: vm, PromptDir: layout.Prompts(), CallRecordings: recs})
 	if err != nil {
 		return nil, err
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls,
-		Ready: func(https, _ net.Addr) {
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b}, Provisioning: b.prov,
+		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
+			if plain != nil {
+				b.webPlain = plain.String()
+			}
 			b.webMu.Unlock()
 			close(b.webReady)
 		}})
@@ -327,8 +368,10 @@ func (b *Box) openBoard(ctx context.Context) error {
 	c := b.cfg
 	if c.Board == "auto" {
 		onReboot, onReset := b.resetButton()
-		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw"),
-			OnReboot: onReboot, OnFactoryReset: onReset})
+		vm := peekVoiceModem(c.DataDir)
+		hb, err := hw.Open(ctx, b.desc, hw.Options{Logger: b.log.With("part", "hw"),
+			OnReboot: onReboot, OnFactoryReset: onReset,
+			ModemInit: vm.InitString, ModemTimeout: time.Duration(vm.TimeoutMS) * time.Millisecond})
 		if err == nil {
 			b.board = hb
 			return nil
@@ -355,7 +398,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 10) // one per part: none may block on exit
+	results := make(chan result, 12) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -372,6 +415,8 @@ func (b *Box) Run(ctx context.Context) error {
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
 	start("memory", b.scavenge)
+	start("smdr", b.smdr.Run)
+	start("mail", b.mail.Run)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -578,11 +623,13 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
+	b.doNotDisturb(cfg)
 	b.diag.Reschedule() // the schedule or the time zone may have changed
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
 	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
+	b.outputsConfigured(cfg)
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {
@@ -605,6 +652,11 @@ func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall fu
 	for _, l := range cfg.FXOLines {
 		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled,
 			AnswerAfterRings: l.AnswerAfterRings, AnswerOnReversal: l.AnswerOnReversal})
+	}
+	for _, p := range cfg.FXSPorts {
+		lo, hi := p.FlashWindow()
+		ac.FXS = append(ac.FXS, analog.FXSConfig{Port: p.Port,
+			FlashMin: time.Duration(lo) * time.Millisecond, FlashMax: time.Duration(hi) * time.Millisecond})
 	}
 	return ac
 }

@@ -107,9 +107,10 @@ func checkRecord(r CallRecord) (CallRecord, error) {
 	case r.DurationS < 0:
 		return CallRecord{}, fmt.Errorf("store: call record: negative duration")
 	}
-	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination} {
+	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination, &r.Route, &r.Voicemail} {
 		*s = cleanText(*s)
 	}
+	deriveRecord(&r)
 	return r, nil
 }
 
@@ -130,11 +131,14 @@ func (db *DB) appendRecords(recs []CallRecord) ([]CallRecord, error) {
 				return err
 			}
 			out[i].ID = id
+			if err := db.recordAdded(tx, &out[i]); err != nil {
+				return err
+			}
 			if err := putValue(b, string(cdrKey(id)), out[i]); err != nil {
 				return err
 			}
 		}
-		return trimRecords(b, id, sys.CallRecordRetention)
+		return trimRecords(b, id, sys.CallRecordRetention, func(id uint64) error { return unindexRecord(tx, id) })
 	})
 	if err != nil {
 		return nil, err
@@ -142,8 +146,43 @@ func (db *DB) appendRecords(recs []CallRecord) ([]CallRecord, error) {
 	return out, nil
 }
 
-// trimRecords keeps the newest `keep` records (IDs ≤ last).
-func trimRecords(b *bbolt.Bucket, last uint64, keep int) error {
+// recordAdded does, in the transaction that stores r (its ID given),
+// what every new record needs: its cost by its route's tariff, its
+// search indexes, and its place in the SMDR spool.
+func (db *DB) recordAdded(tx *bbolt.Tx, r *CallRecord) error {
+	r.Cost = 0
+	if r.Route != "" {
+		t, err := routeTariff(tx, db.schema, r.Route)
+		if err != nil {
+			return err
+		}
+		r.Cost = t.Cost(r.DurationS)
+	}
+	if err := indexRecord(tx, r); err != nil {
+		return err
+	}
+	return db.spoolSMDR(tx, r)
+}
+
+// routeTariff is the tariff of the outbound route named name (zero when
+// there is no such route any more).
+func routeTariff(tx *bbolt.Tx, schema int, name string) (Tariff, error) {
+	var c Config
+	secs := []section{{"outbound_routes", &c.OutboundRoutes}}
+	if err := readSections(tx, bucketDialPlan, schema, secs); err != nil {
+		return Tariff{}, err
+	}
+	for _, r := range c.OutboundRoutes {
+		if r.Name == name {
+			return r.Tariff, nil
+		}
+	}
+	return Tariff{}, nil
+}
+
+// trimRecords keeps the newest `keep` records (IDs ≤ last); drop, when
+// not nil, is called first for each record deleted (its index entries).
+func trimRecords(b *bbolt.Bucket, last uint64, keep int, drop func(id uint64) error) error {
 	if keep < 1 {
 		keep = 1
 	}
@@ -156,6 +195,11 @@ func trimRecords(b *bbolt.Bucket, last uint64, keep int) error {
 		stale = append(stale, append([]byte(nil), k...))
 	}
 	for _, k := range stale {
+		if drop != nil {
+			if err := drop(binary.BigEndian.Uint64(k)); err != nil {
+				return err
+			}
+		}
 		if err := b.Delete(k); err != nil {
 			return err
 		}
@@ -224,4 +268,19 @@ func cleanText(s string) string {
 		s = s[:len(s)-n]
 	}
 	return s
+}
+
+// CallRecord returns the record with ID id, or ErrNotFound.
+func (db *DB) CallRecord(id uint64) (CallRecord, error) {
+	var r CallRecord
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket([]byte(bucketCDR)).Get(cdrKey(id))
+		if raw == nil {
+			return fmt.Errorf("store: call record %d: %w", id, ErrNotFound)
+		}
+		var err error
+		r, err = db.decodeRecord(id, raw)
+		return err
+	})
+	return r, err
 }

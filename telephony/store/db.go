@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,8 +26,11 @@ const (
 	bucketSystem     = "system"
 	bucketExtensions = "extensions"
 	bucketFXOLines   = "fxo_lines"
-	bucketAdmin      = "admin"
-	bucketCDR        = "cdr"
+	// bucketFXSPorts is made on the first write of a port's settings (a
+	// database from before them has none, which reads as no settings).
+	bucketFXSPorts = "fxs_ports"
+	bucketAdmin    = "admin"
+	bucketCDR      = "cdr"
 
 	metaApp     = "app"     // always "minipbx": tells our file from any other bbolt file
 	metaSchema  = "schema"  // decimal schema version of every value in the file
@@ -88,6 +92,8 @@ type Options struct {
 	noSync bool
 	// spoolRetry overrides SpoolRetry (tests only).
 	spoolRetry time.Duration
+	// auditMax overrides MaxAuditEntries (tests only).
+	auditMax int
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -105,9 +111,19 @@ type DB struct {
 	// open (which migrates); possibly older when read-only.
 	schema int
 	// spool keeps call records the full disk had no room for, retried
-	// every spoolRetry.
-	spool      cdrSpool
+	// every spoolRetry. A pointer: views made by As share it.
+	spool      *cdrSpool
 	spoolRetry time.Duration
+	// indexed: the call records' indexes are whole (always after a
+	// read-write open; a file opened read-only may predate them).
+	indexed bool
+	// actor is who the changes made through this handle are by (As); the
+	// zero Actor is the box itself.
+	actor Actor
+	// auditMax is how many audit entries are kept (MaxAuditEntries).
+	auditMax uint64
+	// tokens remembers checked API tokens (tokens.go); shared by views.
+	tokens *tokenCache
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -128,6 +144,12 @@ func Open(path string, o Options) (*DB, error) {
 		readOnly: o.ReadOnly,
 		kdfIter:  o.kdfIterations,
 		now:      o.Now,
+		spool:    &cdrSpool{},
+		auditMax: MaxAuditEntries,
+		tokens:   &tokenCache{},
+	}
+	if o.auditMax > 0 {
+		db.auditMax = uint64(o.auditMax)
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
@@ -192,6 +214,16 @@ func Open(path string, o Options) (*DB, error) {
 			return nil, &OpenError{Path: path, Reason: fmt.Sprintf("migrating from schema %d", db.schema), Err: err}
 		}
 	}
+	if !o.ReadOnly {
+		if err := db.ensureIndex(); err != nil {
+			_ = b.Close()
+			return nil, &OpenError{Path: path, Reason: "indexing the call records", Err: err}
+		}
+	}
+	_ = db.bolt.View(func(tx *bbolt.Tx) error {
+		db.indexed = indexWhole(tx)
+		return nil
+	})
 	if err := db.setupLimits(o.Limits); err != nil {
 		_ = b.Close()
 		return nil, &OpenError{Path: path, Reason: "saving the board's port counts", Err: err}
@@ -441,12 +473,16 @@ func (db *DB) migrateFile() error {
 		{bucketSystem, "system", func() any { return new(System) }},
 		{bucketExtensions, "extension", func() any { return new(Extension) }},
 		{bucketFXOLines, "fxo_line", func() any { return new(FXOLine) }},
+		{bucketFXSPorts, "fxs_port", func() any { return new(FXSPort) }},
 		{bucketAdmin, "admin", func() any { return new(adminRecord) }},
 		{bucketCDR, "cdr", func() any { return new(CallRecord) }},
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, k := range kinds {
 			b := tx.Bucket([]byte(k.bucket))
+			if b == nil {
+				continue // a bucket made on first use, not used yet
+			}
 			type kv struct{ k, v []byte }
 			var out []kv
 			err := b.ForEach(func(key, raw []byte) error {
@@ -542,6 +578,13 @@ func (db *DB) setupLimits(given *Limits) error {
 			}
 		}
 		c.FXOLines = kept
+		c.FXSPorts = slices.DeleteFunc(c.FXSPorts, func(p FXSPort) bool {
+			if p.Port > db.limits.FXSPorts {
+				db.log.Warn("dropping the settings of an FXS port this board does not have", "port", p.Port)
+				return true
+			}
+			return false
+		})
 		sortConfig(&c)
 		if err := writeConfig(tx, c); err != nil {
 			return err

@@ -81,6 +81,9 @@ type OutboundRoute struct {
 	CallerID         string `json:"caller_id,omitempty"`
 	CallerName       string `json:"caller_name,omitempty"`
 	OverrideCallerID bool   `json:"override_caller_id,omitempty"`
+	// Tariff prices the calls that take this route (billing.go); zero:
+	// they cost nothing.
+	Tariff Tariff `json:"tariff,omitzero"`
 }
 
 // CallerIDRule sets the caller ID of outside calls by destination prefix.
@@ -147,6 +150,9 @@ type GroupMember struct {
 	Destination string `json:"destination"`
 	// RingS is how long the member rings (default DefaultMemberRingS).
 	RingS int `json:"ring_s,omitempty"`
+	// Off keeps the member in the list but does not ring it (a user
+	// switches a follow-me number off for a while and back on).
+	Off bool `json:"off,omitempty"`
 }
 
 // DefaultMemberRingS is a group member's ring time when not given.
@@ -179,6 +185,9 @@ type Queue struct {
 	// Record: never, always or on_demand for the queue's calls ("" as
 	// the inbound route or the box says).
 	Record string `json:"record,omitempty"`
+	// Language is the language of the position announcements ("": the
+	// box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // DefaultQueueWaitS is a queue's maximum wait when not given.
@@ -205,6 +214,10 @@ type Menu struct {
 	// DefaultDestination is where silence leads once the retries are
 	// spent ("" hangs up).
 	DefaultDestination string `json:"default_destination,omitempty"`
+	// Language is the language of the built-in prompts the menu plays (a
+	// prompt whose file is named after one, goodbye.wav; "": the box's,
+	// System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // Announcement answers the call, plays its prompts once, and sends the
@@ -308,20 +321,20 @@ type CallLimits struct {
 // as empty sections).
 const bucketDialPlan = "dialplan"
 
+// dialPlanValues are c's dial-plan sections as the database keeps
+// them: one value per section.
+func dialPlanValues(c *Config) []section {
+	out := make([]section, len(planTable))
+	for i, s := range planTable {
+		out[i] = section{s.key, s.data.ptr(c)}
+	}
+	return out
+}
+
 // readDialPlan reads the dial-plan sections into c.
 func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		return nil
-	}
-	for _, s := range sections {
-		raw := b.Get([]byte(s.key))
-		if raw == nil {
-			continue
-		}
-		if err := decodeValue("dialplan."+s.key, raw, schema, s.data.ptr(c)); err != nil {
-			return &valueError{bucketDialPlan, s.key, err}
-		}
+	if err := readSections(tx, bucketDialPlan, schema, dialPlanValues(c)); err != nil {
+		return err
 	}
 	normalizeDialPlan(c)
 	return nil
@@ -330,28 +343,7 @@ func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
 // writeDialPlan makes the dial-plan bucket hold exactly c's sections,
 // leaving a database without a dial plan untouched when c has none.
 func writeDialPlan(tx *bbolt.Tx, c *Config) error {
-	want := map[string][]byte{}
-	for _, s := range sections {
-		if isEmptySection(s.data.ptr(c)) {
-			continue
-		}
-		b, err := encodeValue(s.data.ptr(c))
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", s.key, err)
-		}
-		want[s.key] = b
-	}
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		if len(want) == 0 {
-			return nil
-		}
-		var err error
-		if b, err = tx.CreateBucket([]byte(bucketDialPlan)); err != nil {
-			return err
-		}
-	}
-	return syncBucket(b, want)
+	return writeSections(tx, bucketDialPlan, dialPlanValues(c))
 }
 
 // isEmptySection reports whether a section holds nothing (an empty list
@@ -369,7 +361,7 @@ func isEmptySection(p any) bool {
 // section has in memory (so that documents round-trip whether they wrote
 // [] or left a section out).
 func normalizeDialPlan(c *Config) {
-	for _, s := range sections {
+	for _, s := range planTable {
 		s.data.normalize(c)
 	}
 }
@@ -383,7 +375,7 @@ func nilIfEmpty[T any](s *[]T) {
 // cloneDialPlan deep-copies the dial-plan sections of c (the nested
 // slices a change function might edit in place).
 func cloneDialPlan(c *Config) {
-	for _, s := range sections {
+	for _, s := range planTable {
 		s.data.clone(c)
 	}
 }
@@ -402,7 +394,7 @@ const entityDialPlan = "dialplan"
 // decodeDialPlan strictly decodes the dial-plan sections of a document
 // (errors name the element: "ring_groups[1].strategy").
 func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationError) {
-	for _, s := range sections {
+	for _, s := range planTable {
 		s.data.decode(top[s.key], s.key, c, v)
 	}
 	normalizeDialPlan(c)
@@ -440,7 +432,7 @@ type DialPlan struct {
 // DialPlan returns c's dial-plan sections (empty lists as []).
 func (c *Config) DialPlan() DialPlan {
 	var d DialPlan
-	for _, s := range sections {
+	for _, s := range planTable {
 		s.data.toPlan(c, &d)
 	}
 	return d
@@ -448,7 +440,7 @@ func (c *Config) DialPlan() DialPlan {
 
 // SetDialPlan replaces c's dial-plan sections with d's.
 func (c *Config) SetDialPlan(d DialPlan) {
-	for _, s := range sections {
+	for _, s := range planTable {
 		s.data.fromPlan(&d, c)
 	}
 	normalizeDialPlan(c)

@@ -169,6 +169,16 @@ func TestDialPlanValidation(t *testing.T) {
 			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821"}, {Extension: "202", PIN: "5930"}}
 		}, []string{"voicemail.boxes[1].extension"}, "two mailboxes"},
 		{"weak pin", func(c *Config) { c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "1234"}} }, []string{"voicemail.boxes[0].pin"}, "run of digits"},
+		{"languages", func(c *Config) {
+			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: "de"}}
+			c.Queues[0].Language = "Russian"
+			c.Menus[0].Language = "hyw"
+		}, []string{"queues[0].language", "ivr_menus[0].language", "voicemail.boxes[1].language"}, `unknown language "de"; the box speaks en (English), ru (Русский)`},
+		{"languages the box speaks", func(c *Config) {
+			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: ""}}
+			c.Queues[0].Language = "ky"
+			c.Menus[0].Language = "en"
+		}, nil, ""},
 		{"message length", func(c *Config) {
 			c.Voicemail = Voicemail{MaxMessageS: 5, Boxes: []Mailbox{{Extension: "202", PIN: "4821"}}}
 		}, []string{"voicemail.max_message_s"}, "10 to 600"},

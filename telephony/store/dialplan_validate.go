@@ -8,6 +8,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 )
 
 // Bounds of the dial-plan sections; see config.md.
@@ -84,7 +85,7 @@ type planCheck struct {
 	// named: section key (and "extensions") → the names of its objects.
 	named map[string]map[string]bool
 	// byKind: destination kind → the section its values name.
-	byKind  map[dialplan.DestKind]*section
+	byKind  map[dialplan.DestKind]*planSection
 	entries []dialplan.Entry
 }
 
@@ -94,13 +95,13 @@ func (pc *planCheck) has(key, name string) bool { return pc.named[key][name] }
 // checkDialPlan validates the dial-plan sections of c; add reports a
 // problem by its full path.
 func (v *validator) checkDialPlan(c *Config, add func(path, format string, args ...any)) {
-	pc := &planCheck{v: v, c: c, add: add, named: map[string]map[string]bool{}, byKind: map[dialplan.DestKind]*section{}}
+	pc := &planCheck{v: v, c: c, add: add, named: map[string]map[string]bool{}, byKind: map[dialplan.DestKind]*planSection{}}
 	pc.named[SectionExtensions] = map[string]bool{}
 	for _, e := range c.Extensions {
 		pc.named[SectionExtensions][e.Number] = true
 	}
-	for i := range sections {
-		s := &sections[i]
+	for i := range planTable {
+		s := &planTable[i]
 		if s.dest != "" {
 			pc.byKind[s.dest] = s
 		}
@@ -131,13 +132,13 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 	}
 
-	for i := range sections {
-		if sections[i].uniqueNames {
-			pc.uniqueNames(&sections[i])
+	for i := range planTable {
+		if planTable[i].uniqueNames {
+			pc.uniqueNames(&planTable[i])
 		}
 	}
-	for i := range sections {
-		sections[i].check(pc)
+	for i := range planTable {
+		planTable[i].check(pc)
 	}
 	pc.conditionChains()
 	pc.conflicts()
@@ -145,7 +146,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 
 // uniqueNames checks the names of a section's objects: dial-plan names,
 // each used once, and not too many objects.
-func (pc *planCheck) uniqueNames(s *section) {
+func (pc *planCheck) uniqueNames(s *planSection) {
 	names := s.names(pc.c)
 	if len(names) > MaxDialPlanEntries {
 		pc.add(s.key, "at most %d entries", MaxDialPlanEntries)
@@ -353,6 +354,7 @@ func (pc *planCheck) outboundRoutes() {
 		if len(r.Via) == 0 {
 			pc.add(p+"via", "needs at least one line group or trunk")
 		}
+		checkTariff(p+"tariff.", r.Tariff, pc.add)
 		for j, g := range r.Via {
 			if !pc.has("line_groups", g) && !pc.has("trunks", g) {
 				pc.add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
@@ -365,7 +367,7 @@ func (pc *planCheck) outboundRoutes() {
 			pc.add(p+"caller_name", "%s", m)
 		}
 		if r.OverrideCallerID && r.CallerID == "" {
-			pc.add(p+"override_caller_id", "needs a caller_id to show instead")
+			pc.add(p+"override_caller_id", "needs a number to show (caller_id)")
 		}
 	}
 }
@@ -463,6 +465,9 @@ func (pc *planCheck) queues() {
 		}
 		pc.mohClass(p+"moh_class", q.MOHClass)
 		checkRecordMode(p+"record", q.Record, pc.add)
+		if err := prompts.CheckLanguage(q.Language); err != nil {
+			pc.add(p+"language", "%v", err)
+		}
 	}
 }
 
@@ -487,6 +492,9 @@ func (pc *planCheck) menus() {
 		}
 		if m.DefaultDestination != "" {
 			pc.dest(p+"default_destination", m.DefaultDestination)
+		}
+		if err := prompts.CheckLanguage(m.Language); err != nil {
+			pc.add(p+"language", "%v", err)
 		}
 	}
 }

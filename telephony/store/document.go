@@ -82,9 +82,9 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	v := &ValidationError{}
 	for k := range top {
 		switch k {
-		case "version", "system", "extensions", "fxo_lines":
+		case "version", "system", "extensions", "fxo_lines", "fxs_ports":
 		default:
-			if !slices.Contains(DialPlanSections(), k) {
+			if !slices.Contains(DialPlanSections(), k) && !slices.Contains(SettingsSections(), k) {
 				v.add(k, "unknown field")
 			}
 		}
@@ -96,7 +96,9 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	}
 	decodeList(top["extensions"], "extensions", &c.Extensions, v)
 	decodeList(top["fxo_lines"], "fxo_lines", &c.FXOLines, v)
+	decodeList(top["fxs_ports"], "fxs_ports", &c.FXSPorts, v)
 	decodeDialPlan(top, &c, v)
+	decodeSettings(top, &c, v)
 	if len(c.Extensions) > MaxExtensions {
 		v.add("extensions", "at most %d extensions", MaxExtensions)
 	}

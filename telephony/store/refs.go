@@ -10,7 +10,7 @@ import (
 )
 
 // What refers to what: each section says which objects its fields name
-// (sections.refs), so that deleting an object in use can name every
+// (planSection.refs), so that deleting an object in use can name every
 // user of it, and a page can say what an object is used by.
 
 // Ref is one reference the configuration makes: the field at Path names
@@ -228,10 +228,12 @@ func mohClassRefs(c *Config, w *refWalker) {
 }
 
 // References lists every reference c makes, in document order: the FXO
-// lines' extensions, then the dial-plan sections'.
+// lines' extensions, the dial-plan sections', then the extensions the
+// provisioned phones register as (a phone's busy-lamp keys are not
+// references: a number that no longer exists is left off its keys).
 func (c *Config) References() []Ref {
 	w := &refWalker{c: c, byKind: map[dialplan.DestKind]string{dialplan.DestExtension: SectionExtensions}}
-	for _, s := range sections {
+	for _, s := range planTable {
 		if s.dest != "" {
 			w.byKind[s.dest] = s.key
 		}
@@ -239,10 +241,13 @@ func (c *Config) References() []Ref {
 	for i, l := range c.FXOLines {
 		w.to(fmt.Sprintf("fxo_lines[%d].destination", i), SectionExtensions, l.Destination)
 	}
-	for _, s := range sections {
+	for _, s := range planTable {
 		if s.refs != nil {
 			s.refs(c, w)
 		}
+	}
+	for i, ph := range c.Provisioning.Phones {
+		w.to(fmt.Sprintf("provisioning.phones[%d].extension", i), SectionExtensions, ph.Extension)
 	}
 	return w.refs
 }
@@ -321,13 +326,18 @@ func (c *Config) Describe(path string) string {
 		obj = fmt.Sprintf("FXO line %d", c.FXOLines[i].Port)
 	case key == SectionExtensions && i >= 0 && i < len(c.Extensions):
 		obj = "extension " + c.Extensions[i].Number
+	case key == "provisioning" && strings.HasPrefix(field, "phones["):
+		_, j, rest := ObjectOf(field)
+		if j >= 0 && j < len(c.Provisioning.Phones) {
+			obj, field = "phone "+c.Provisioning.Phones[j].MAC, rest
+		}
 	case key == "voicemail" && strings.HasPrefix(field, "boxes["):
 		_, j, rest := ObjectOf(field)
 		if j >= 0 && j < len(c.Voicemail.Boxes) {
 			obj, field = "mailbox "+c.Voicemail.Boxes[j].Extension, rest
 		}
 	default:
-		if s := findSection(key); s != nil {
+		if s := findPlanSection(key); s != nil {
 			obj = strings.ReplaceAll(key, "_", " ")
 			if names := c.Names(key); s.what != "" && i >= 0 && i < len(names) {
 				obj = s.what + " " + names[i]

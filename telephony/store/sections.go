@@ -12,12 +12,12 @@ import (
 // handles the dial plan section by section — reading and writing the
 // database, decoding a document, copying between Config and DialPlan,
 // cloning, validating, and finding what refers to what — iterates
-// sections; adding a section is one entry here (and one in the web UI's
+// planTable; adding a section is one entry here (and one in the web UI's
 // and the plan compiler's tables, whose tests compare them with this one).
 
-// section is one part of the dial plan: a list of objects (ring_groups)
+// planSection is one part of the dial plan: a list of objects (ring_groups)
 // or one object (features).
-type section struct {
+type planSection struct {
 	// key is the section's name in the document and the database.
 	key string
 	// what names one object in messages ("ring group"); empty for a
@@ -135,10 +135,10 @@ func namesOf[T any](list func(*Config) []T, name func(T) string) func(c *Config)
 	}
 }
 
-// sections is the dial plan, in document order. The check and refs
-// functions must not refer to sections itself (Go's initialization order
+// planTable is the dial plan, in document order. The check and refs
+// functions must not refer to planTable itself (Go's initialization order
 // forbids it); they get what they need through planCheck and refWalker.
-var sections = []section{
+var planTable = []planSection{
 	{key: "numbering",
 		data: objectOf(func(c *Config) *Numbering { return &c.Numbering }, func(d *DialPlan) *Numbering { return &d.Numbering },
 			func(n *Numbering) { nilIfEmpty(&n.ShortNumbers); nilIfEmpty(&n.EmergencyNumbers) },
@@ -264,10 +264,10 @@ var sections = []section{
 }
 
 // findSection returns the section with key, or nil.
-func findSection(key string) *section {
-	for i := range sections {
-		if sections[i].key == key {
-			return &sections[i]
+func findPlanSection(key string) *planSection {
+	for i := range planTable {
+		if planTable[i].key == key {
+			return &planTable[i]
 		}
 	}
 	return nil
@@ -292,8 +292,8 @@ type Section struct {
 
 // Sections describes the dial-plan sections, in document order.
 func Sections() []Section {
-	out := make([]Section, len(sections))
-	for i, s := range sections {
+	out := make([]Section, len(planTable))
+	for i, s := range planTable {
 		out[i] = Section{Key: s.key, What: s.what, Dest: s.dest, List: s.data.list, Named: s.names != nil}
 	}
 	return out
@@ -302,8 +302,8 @@ func Sections() []Section {
 // DialPlanSections are the JSON names of the dial-plan sections, in
 // document order.
 func DialPlanSections() []string {
-	out := make([]string, len(sections))
-	for i, s := range sections {
+	out := make([]string, len(planTable))
+	for i, s := range planTable {
 		out[i] = s.key
 	}
 	return out
@@ -317,7 +317,7 @@ func SectionOf(k dialplan.DestKind) string {
 	case dialplan.DestExtension:
 		return SectionExtensions
 	}
-	for _, s := range sections {
+	for _, s := range planTable {
 		if s.dest == k {
 			return s.key
 		}
@@ -340,7 +340,7 @@ func (c *Config) Names(key string) []string {
 		}
 		return out
 	}
-	if s := findSection(key); s != nil && s.names != nil {
+	if s := findPlanSection(key); s != nil && s.names != nil {
 		return s.names(c)
 	}
 	return nil
@@ -352,7 +352,7 @@ func (c *Config) Count(key string) int {
 	if key == SectionExtensions {
 		return len(c.Extensions)
 	}
-	if s := findSection(key); s != nil {
+	if s := findPlanSection(key); s != nil {
 		return s.data.count(c)
 	}
 	return -1
@@ -361,7 +361,7 @@ func (c *Config) Count(key string) int {
 // CopySection sets section key of c to that of src; false for an
 // unknown key.
 func (c *Config) CopySection(src *Config, key string) bool {
-	s := findSection(key)
+	s := findPlanSection(key)
 	if s == nil {
 		return false
 	}

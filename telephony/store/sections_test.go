@@ -20,22 +20,27 @@ func jsonNames(t reflect.Type) []string {
 	return out
 }
 
-// TestSectionTableCoversTheDocument: every section of Config after the
-// box's own parts, and every field of DialPlan, is in the sections
-// table, in the same order; nothing else is.
+// TestSectionTableCoversTheDocument: every section of Config between the
+// box's own parts and its settings, and every field of DialPlan, is in
+// the sections table, in the same order; nothing else is.
 func TestSectionTableCoversTheDocument(t *testing.T) {
 	cfg := jsonNames(reflect.TypeFor[Config]())
-	base := []string{"version", "system", "extensions", "fxo_lines"}
+	base := []string{"version", "system", "extensions", "fxo_lines", "fxs_ports"}
 	if !slices.Equal(cfg[:len(base)], base) {
 		t.Fatalf("Config starts with %v", cfg[:len(base)])
 	}
-	if got := DialPlanSections(); !slices.Equal(cfg[len(base):], got) {
-		t.Errorf("Config's dial-plan fields %v, the section table %v", cfg[len(base):], got)
+	settings := SettingsSections() // the box's settings come after the dial plan
+	plan := cfg[len(base) : len(cfg)-len(settings)]
+	if !slices.Equal(cfg[len(cfg)-len(settings):], settings) {
+		t.Errorf("Config ends with %v, the settings are %v", cfg[len(cfg)-len(settings):], settings)
+	}
+	if got := DialPlanSections(); !slices.Equal(plan, got) {
+		t.Errorf("Config's dial-plan fields %v, the section table %v", plan, got)
 	}
 	if got := jsonNames(reflect.TypeFor[DialPlan]()); !slices.Equal(got, DialPlanSections()) {
 		t.Errorf("DialPlan's fields %v, the section table %v", got, DialPlanSections())
 	}
-	for _, s := range sections {
+	for _, s := range planTable {
 		if s.check == nil || s.data.ptr == nil {
 			t.Errorf("section %s has no check or no data", s.key)
 		}
@@ -54,13 +59,15 @@ func TestSectionTableCoversTheDocument(t *testing.T) {
 func TestSectionDataRoundTrips(t *testing.T) {
 	c := dialPlanExample(t)
 	var back Config
-	back.Version, back.System, back.Extensions, back.FXOLines = c.Version, c.System, c.Extensions, c.FXOLines
+	back.Version, back.System, back.Extensions, back.FXOLines, back.FXSPorts = c.Version, c.System, c.Extensions, c.FXOLines, c.FXSPorts
+	back.Billing, back.Mail, back.Provisioning = c.Billing, c.Mail, c.Provisioning
 	back.SetDialPlan(c.DialPlan())
 	if !reflect.DeepEqual(back, c) {
 		t.Errorf("DialPlan/SetDialPlan:\n got %+v\nwant %+v", back, c)
 	}
 	var one Config
-	one.Version, one.System, one.Extensions, one.FXOLines = c.Version, c.System, c.Extensions, c.FXOLines
+	one.Version, one.System, one.Extensions, one.FXOLines, one.FXSPorts = c.Version, c.System, c.Extensions, c.FXOLines, c.FXSPorts
+	one.Billing, one.Mail, one.Provisioning = c.Billing, c.Mail, c.Provisioning
 	for _, k := range DialPlanSections() {
 		if !one.CopySection(&c, k) {
 			t.Fatalf("CopySection(%s) refused", k)
@@ -169,7 +176,8 @@ func TestReferencesAreWhatValidationNeeds(t *testing.T) {
 }
 
 // TestDeleteExtensionNamesItsUsers: an extension a ring group, an FXO
-// line and a menu (through its mailbox) use is not deleted; the refusal
+// line, a menu (through its mailbox) and a provisioned phone use is not
+// deleted; the refusal
 // names each user in words, and nothing changed.
 func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	db, _ := openTemp(t)
@@ -182,6 +190,9 @@ func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.SetPhone(Phone{MAC: "001565a1b2c3", Extension: "102", Template: "yealink"}); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := db.Config()
 	err := db.DeleteExtension("102")
 	var iu *InUseError
@@ -192,11 +203,11 @@ func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	for _, u := range iu.Users {
 		paths = append(paths, u.Path)
 	}
-	want := []string{"ring_groups[0].members[1].destination", "ivr_menus[0].keys.9"}
+	want := []string{"ring_groups[0].members[1].destination", "ivr_menus[0].keys.9", "provisioning.phones[0].extension"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("users %v, want %v", paths, want)
 	}
-	for _, s := range []string{"ring group sales (members[1].destination)", "voice menu main (keys.9)"} {
+	for _, s := range []string{"ring group sales (members[1].destination)", "voice menu main (keys.9)", "phone 001565a1b2c3 (extension)"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("%q does not say %q", err, s)
 		}

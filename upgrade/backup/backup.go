@@ -117,7 +117,7 @@ func prepare(db *store.DB, o BackupOptions) (*plan, error) {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	if o.Prompts {
-		entries, err := os.ReadDir(filepath.Join(o.DataDir, datadir.PromptsDir))
+		entries, err := os.ReadDir(datadir.Of(o.DataDir).Prompts())
 		if err != nil && !os.IsNotExist(err) {
 			return nil, fmt.Errorf("backup: prompts: %w", err)
 		}
@@ -163,7 +163,7 @@ func (p *plan) write(w io.Writer) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	for _, name := range prompts {
-		f, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir, name))
+		f, err := os.Open(filepath.Join(datadir.Of(o.DataDir).Prompts(), name))
 		if err != nil {
 			return fmt.Errorf("backup: prompt %s: %w", name, err)
 		}
@@ -312,10 +312,10 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				continue
 			}
 			if stageDir == "" {
-				if promptsMade, err = mkdirs(filepath.Join(o.DataDir, datadir.PromptsDir), 0o755); err != nil {
+				if promptsMade, err = mkdirs(datadir.Of(o.DataDir).Prompts(), 0o755); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
-				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, datadir.PromptsDir), ".restore"); err != nil {
+				if stageDir, err = os.MkdirTemp(datadir.Of(o.DataDir).Prompts(), ".restore"); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
 			}
@@ -346,14 +346,14 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	for name, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(o.DataDir, datadir.PromptsDir, name)); err != nil {
+		if err := os.Rename(tmp, filepath.Join(datadir.Of(o.DataDir).Prompts(), name)); err != nil {
 			return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
 		}
 		rep.Prompts = append(rep.Prompts, name)
 	}
 	sort.Strings(rep.Prompts)
 	if len(staged) > 0 {
-		if d, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir)); err == nil {
+		if d, err := os.Open(datadir.Of(o.DataDir).Prompts()); err == nil {
 			d.Sync()
 			d.Close()
 		}
