@@ -307,7 +307,8 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
 		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a,
-		AccountsService: a, SelfService: a, ParametersService: a, PlanService: x}
+		AccountsService: a, SelfService: a, ParametersService: a, PlanService: x,
+		TrunkTestService: x}
 }
 
 // noDiagnostics is the diagnostics of a box without them.

@@ -119,6 +119,8 @@ type Exchange struct {
 	vm *voicemail.Store
 	// recs keeps the recordings of calls; nil: no call is recorded.
 	recs *callrec.Store
+	// testTrunk tries a trunk's registration (setup.go); nil: none.
+	testTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 
 	// prompts is the box's voice (queue announcements, confirmations).
 	prompts *prompts.Set
@@ -183,6 +185,9 @@ type Options struct {
 	// built-in prompts (the data directory's layout says where: package
 	// upgrade/datadir); "" none.
 	PromptDir string
+	// TestTrunk tries a trunk's registration with its provider (the SIP
+	// stack's); nil: TestTrunk answers ErrNoTrunkTest.
+	TestTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 }
 
 // New makes an exchange over an open store.
@@ -220,6 +225,7 @@ func New(o Options) (*Exchange, error) {
 		mwi:           o.MessageWaiting,
 		vm:            o.Voicemail,
 		recs:          o.Recordings,
+		testTrunk:     o.TestTrunk,
 	}
 	if o.LiveAudio != nil {
 		x.live = func(port string) (source, error) {

@@ -108,8 +108,8 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 	return &form{ID: "profile-form", Action: extensionPageURL(e.Number), Submit: "Save extension " + e.Number, Fields: fs}
 }
 
-// portOptions are the FXS ports an extension may take, from the status.
-func portOptions(e store.Extension, ports []portInfo) []option {
+// fxsPortOptions are the FXS ports an extension may take, from the status.
+func fxsPortOptions(e store.Extension, ports []portInfo) []option {
 	opts := []option{{Value: "0", Label: "None (SIP phones only)"}}
 	for _, p := range ports {
 		label := fmt.Sprintf("FXS port %d", p.Number)
@@ -184,7 +184,7 @@ func (s *Server) profileContext(r *http.Request, number string) (store.Extension
 			}
 		}
 	}
-	return p, c, pc, c.System, portOptions(p.Extension, ports), nil
+	return p, c, pc, c.System, fxsPortOptions(p.Extension, ports), nil
 }
 
 // extensionPage shows extension {number}'s page.

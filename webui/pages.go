@@ -371,6 +371,9 @@ type statusBody struct {
 	// Operator is the live calls, parked calls, conference rooms and
 	// extensions with the operator's buttons (operator.go).
 	Operator operatorData
+	// SetupOffer: the setup wizard has been neither applied nor
+	// dismissed (wizard.go).
+	SetupOffer bool
 }
 
 type loginAlarm struct {
@@ -411,7 +414,7 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()),
-		Operator: operatorView(st, authFrom(r.Context()).sess.csrf)}
+		Operator: operatorView(st, authFrom(r.Context()).sess.csrf), SetupOffer: s.wiz.offered()}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
@@ -483,7 +486,11 @@ func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.setFlash(r, msg)
-	http.Redirect(w, r, "/status", http.StatusSeeOther)
+	dest := "/status"
+	if v.Get("return") == "/setup/done" { // the wizard's last page has the phone too
+		dest = "/setup/done"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
 
 // --- extensions ---------------------------------------------------------------

@@ -50,7 +50,18 @@ func routePermissions() map[string]string {
 		"GET /extensions/{number}/delete":  store.PermExtensionsEdit,
 		"POST /extensions/{number}/delete": store.PermExtensionsEdit,
 
-		"GET /calls":                 store.PermCallsAll,
+		"GET /calls": store.PermCallsAll,
+		// The setup wizard changes settings, extensions and the dial plan
+		// at once: the installer's permission to change settings covers it.
+		"GET /setup":                 store.PermSettingsEdit,
+		"POST /setup/start":          store.PermSettingsEdit,
+		"POST /setup/cancel":         store.PermSettingsEdit,
+		"POST /setup/dismiss":        store.PermSettingsEdit,
+		"GET /setup/review":          store.PermSettingsEdit,
+		"POST /setup/apply":          store.PermSettingsEdit,
+		"GET /setup/done":            store.PermSettingsEdit,
+		"GET /setup/{step}":          store.PermSettingsEdit,
+		"POST /setup/{step}":         store.PermSettingsEdit,
 		"GET /phones":                store.PermExtensionsView,
 		"POST /phones/provision":     store.PermExtensionsEdit,
 		"POST /phones/{mac}/reissue": store.PermExtensionsEdit,
@@ -156,6 +167,7 @@ func routePermissions() map[string]string {
 		"PUT /api/v1/extensions/{number}":                          store.PermExtensionsEdit,
 		"DELETE /api/v1/extensions/{number}":                       store.PermExtensionsEdit,
 		"GET /api/v1/calls":                                        store.PermCallsAll,
+		"POST /api/v1/trunks/test":                                 store.PermDialPlanEdit,
 		"GET /api/v1/phones":                                       store.PermExtensionsView,
 		"PUT /api/v1/phones/{mac}":                                 store.PermExtensionsEdit,
 		"DELETE /api/v1/phones/{mac}":                              store.PermExtensionsEdit,

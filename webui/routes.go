@@ -124,6 +124,15 @@ func (s *Server) pageRoutes() []route {
 		{"POST", "/phones/{mac}/reissue", page, s.phoneReissueSubmit},
 		{"POST", "/phones/{mac}/remove", page, s.phoneRemoveSubmit},
 		{"POST", "/phones/settings", page, s.phonesSettingsSubmit},
+		{"GET", "/setup", page, s.setupStartPage},
+		{"POST", "/setup/start", page, s.setupStart},
+		{"POST", "/setup/cancel", page, s.setupCancel},
+		{"POST", "/setup/dismiss", page, s.setupDismiss},
+		{"GET", "/setup/review", page, s.setupReviewPage},
+		{"POST", "/setup/apply", page, s.setupApply},
+		{"GET", "/setup/done", page, s.setupDonePage},
+		{"GET", "/setup/{step}", page, s.setupStepPage},
+		{"POST", "/setup/{step}", page, s.setupStepSubmit},
 	}
 }
 
@@ -182,6 +191,7 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", "/api/v1/recordings/{name}", api, s.apiDeleteRecording},
 		{"GET", "/api/v1/recordings/{name}/audio", api, s.apiRecordingAudio},
 		{"GET", "/api/v1/prompts/{name}/audio", api, s.apiBuiltinPromptAudio},
+		{"POST", "/api/v1/trunks/test", api, s.apiTestTrunk},
 		{"GET", "/api/v1/firmware", api, s.apiFirmware},
 		{"POST", "/api/v1/upgrade", api, s.apiUpgrade()},
 		{"GET", "/api/v1/upgrade/progress", api, s.apiUpgradeProgress()},

@@ -97,6 +97,7 @@ type Server struct {
 	basic    *basicCache
 	drafts   *drafts       // forms kept while a picker creates an object (drafts.go)
 	imports  chan struct{} // one audio conversion at a time (upload.go)
+	wiz      *wizards      // the setup wizard's drafts (wizard.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
 	board        BoardMap
@@ -181,6 +182,7 @@ func New(o Options) (*Server, error) {
 		maxStreams:   defaultMaxStreams,
 	}
 	s.lock.log = o.Logger
+	s.wiz = newWizards(o.State, o.Logger)
 	if o.State != nil {
 		s.loadState(o.State)
 	}

@@ -67,7 +67,7 @@ func (s *storeService) SetAdminPassword(_ context.Context, pw string) error {
 	return s.db.SetAdminPassword(pw)
 }
 
-func newStoreFixture(t *testing.T) (*fixture, *store.DB, string) {
+func newStoreFixture(t testing.TB) (*fixture, *store.DB, string) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "pbx.db"), store.Options{})
 	if err != nil {

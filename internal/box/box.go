@@ -75,6 +75,9 @@ type Config struct {
 	// MailRoots check the mail server's certificate (nil: the system's
 	// roots; tests give their server's).
 	MailRoots *x509.CertPool
+	// Now is the exchange's clock, which decides whether a schedule is
+	// open (nil: time.Now); tests move it across business hours.
+	Now func() time.Time
 }
 
 // Box is a running exchange with all its parts.
@@ -195,6 +198,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.doNotDisturb(&cfg)
 	b.applyEncryption(&cfg)
+	b.simZone(&cfg)
 	var sipTLS *tls.Config
 	if c.SIPTLSAddr != "" {
 		sipTLS = sipTLSConfig(c.DataDir)
@@ -284,6 +288,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	opts := telephony.Options{
+		Now:            c.Now,
 		Recordings:     recs,
 		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
@@ -304,6 +309,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
 		// Music-on-hold classes played live from an analog port.
 		LiveAudio: b.analog.LiveAudio,
+		// The setup wizard's test registration of a trunk (trunks.go).
+		TestTrunk: b.testTrunk,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -620,6 +627,7 @@ func samePorts(a, b []analog.PortState) bool {
 // applyConfig hands a changed configuration to the analog ports.
 func (b *Box) applyConfig(cfg *store.Config) {
 	b.applyEncryption(cfg)
+	b.simZone(cfg)
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
@@ -630,6 +638,17 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	}
 	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
 	b.outputsConfigured(cfg)
+}
+
+// simZone makes the simulated office sound like the country chosen, as a
+// real one would: its telco lines ring and its phones hear by that zone.
+func (b *Box) simZone(cfg *store.Config) {
+	if b.sim == nil {
+		return
+	}
+	if err := b.sim.SetZone(cfg.System.ToneZone); err != nil {
+		b.log.Error("simulated board: tone zone not applied", "err", err)
+	}
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

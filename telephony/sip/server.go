@@ -165,6 +165,9 @@ type Server struct {
 
 	trunks map[string]*trunk // guarded by mu
 	runCtx context.Context   // while Run runs: the trunks' lifetime
+	// probes are the test registrations in flight (trunk_probe.go),
+	// whose TLS certificates are checked like the trunks'; guarded by mu.
+	probes map[*trunk]struct{}
 	// bansSaved is when the ban counters were last saved (Run's own).
 	bansSaved time.Time
 

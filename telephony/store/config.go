@@ -186,24 +186,10 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, err := readConfig(tx, db.schema)
+		before, after, err := db.edit(tx, entity, fn)
 		if err != nil {
-			return fmt.Errorf("store: read configuration: %w", err)
-		}
-		after := cloneConfig(before)
-		if err := fn(&after); err != nil {
 			return err
 		}
-		v := db.validator(entity == "system", before)
-		issues := v.check(&after)
-		if entity == "" {
-			if err := allIssues(issues); err != nil {
-				return err
-			}
-		} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
-			return err
-		}
-		sortConfig(&after)
 		if err := writeConfig(tx, after); err != nil {
 			return fmt.Errorf("store: write configuration: %w", err)
 		}
@@ -214,6 +200,31 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 		return nil
 	})
 	return out, err
+}
+
+// edit is change without the write: it reads the configuration in tx,
+// runs fn on a copy, and returns the configuration as it was and the
+// validated, sorted result.
+func (db *DB) edit(tx *bbolt.Tx, entity string, fn func(c *Config) error) (before, after Config, err error) {
+	before, err = readConfig(tx, db.schema)
+	if err != nil {
+		return Config{}, Config{}, fmt.Errorf("store: read configuration: %w", err)
+	}
+	after = cloneConfig(before)
+	if err := fn(&after); err != nil {
+		return Config{}, Config{}, err
+	}
+	v := db.validator(entity == "system", before)
+	issues := v.check(&after)
+	if entity == "" {
+		if err := allIssues(issues); err != nil {
+			return Config{}, Config{}, err
+		}
+	} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
+		return Config{}, Config{}, err
+	}
+	sortConfig(&after)
+	return before, after, nil
 }
 
 func cloneConfig(c Config) Config {
