@@ -467,7 +467,8 @@ type dialPlanObjectBody struct {
 	// InUse names what still uses an object that was not deleted.
 	InUse *inUseView
 	// Warnings say what is amiss without being refused (a recording
-	// never uploaded).
+	// never uploaded); on a list page, what the section lacks or hides
+	// (sectionNotes: the outside prefix's catch-all route).
 	Warnings []string
 }
 
@@ -493,13 +494,13 @@ func (s *Server) loadPlanConfig(r *http.Request) (store.Config, store.DialPlan, 
 
 // dialPlanKindPage is a kind's list of objects.
 func (s *Server) dialPlanKindPage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind) {
-	d, _, err := s.loadPlan(r)
+	c, d, _, err := s.loadPlanConfig(r)
 	if err != nil {
 		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
-		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d)}})
+		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d), Warnings: sectionNotes(&c, sec.Key)}})
 }
 
 // planKindFor resolves the section of a form route.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -36,23 +37,28 @@ type overviewBody struct {
 	Missing []string
 }
 
-// missingPrompts are the references of c to recordings that are not in
-// the prompts directory (nor built in); none when the recordings cannot
-// be listed.
+// missingPrompts are the references of c to recordings that are neither
+// in the prompts directory nor a built-in prompt's name; none when the
+// recordings cannot be listed. c may be a plan not saved yet (a form
+// that failed validation), so the directory's files decide, not the
+// service's list of what the stored plan misses.
 func (s *Server) missingPrompts(ctx context.Context, c *store.Config) []store.Ref {
 	recs, err := s.svc.Recordings(ctx)
 	if err != nil {
 		return nil
 	}
-	missing := map[string]bool{}
+	have := map[string]bool{}
 	for _, r := range recs {
-		if r.Missing {
-			missing[r.Name] = true
+		if !r.Missing {
+			have[r.Name] = true
 		}
 	}
 	var out []store.Ref
 	for _, r := range c.References() {
-		if r.Target == store.TargetRecordings && missing[r.Name] {
+		if r.Target != store.TargetRecordings || have[r.Name] {
+			continue
+		}
+		if _, _, builtin := prompts.ParseFile(r.Name); !builtin {
 			out = append(out, r)
 		}
 	}
@@ -61,7 +67,7 @@ func (s *Server) missingPrompts(ctx context.Context, c *store.Config) []store.Re
 
 // missingWords says a missing recording and who plays it.
 func missingWords(c *store.Config, r store.Ref) string {
-	return fmt.Sprintf("%s has not been uploaded: %s plays nothing there", r.Name, userOf(c, r.Path).Text)
+	return fmt.Sprintf("the recording %s has not been uploaded: %s plays nothing there", r.Name, userOf(c, r.Path).Text)
 }
 
 // sectionNotes says what a section lacks or hides.
@@ -70,7 +76,7 @@ func sectionNotes(c *store.Config, key string) []string {
 	switch key {
 	case "outbound_routes":
 		if p := c.System.OutsidePrefix; p != "" {
-			notes = append(notes, fmt.Sprintf("Besides these, %s and any number goes out on any free line, for extensions allowed outside calls (Settings: outside prefix).", p))
+			notes = append(notes, fmt.Sprintf("Besides these, %s followed by any number goes out on any free telco line, tried after them (the route “outside prefix”, Settings); only for extensions that may call outside lines, with the international class.", p))
 		} else if len(c.OutboundRoutes) == 0 {
 			notes = append(notes, "No outbound route and no outside prefix: extensions cannot call out (emergency numbers still go).")
 		}
