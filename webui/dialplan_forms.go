@@ -489,6 +489,9 @@ func (s *Server) loadPlanConfig(r *http.Request) (store.Config, store.DialPlan, 
 	pc.Recordings = s.recordingOptions(r.Context())
 	s.addPortsAndMusic(r.Context(), pc)
 	pc.Choices = newDestChoices(&d, c.Extensions, pc.FXSPorts)
+	if !s.mayGet(authFrom(r.Context()), "/dialplan/new") {
+		pc.Choices.noCreate() // its form would be refused
+	}
 	return c, d, pc, nil
 }
 

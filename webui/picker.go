@@ -117,6 +117,14 @@ func newDestChoices(d *store.DialPlan, exts []store.Extension, fxs []int) *destC
 	return ch
 }
 
+// noCreate takes the "create new" choices out of ch, for an account
+// that may not create dial-plan objects.
+func (ch *destChoices) noCreate() {
+	for i := range ch.groups {
+		ch.groups[i].Create, ch.groups[i].CreateLabel = "", ""
+	}
+}
+
 // pickerGroup is a destGroup as a picker renders it.
 type pickerGroup struct {
 	Label   string
