@@ -274,10 +274,12 @@ const memberRows = 2
 
 // memberFields are a member list (a ring group's, a queue's agents, a
 // follow-me list) as a compact table: one row per member with its ring
-// time, then memberRows empty rows for adding.
+// time and whether it is switched off (store.GroupMember.Off, which a
+// user sets on their follow-me numbers: saving the installer's form
+// keeps it), then memberRows empty rows for adding.
 func memberFields(c *planContext, prefix, what string, ms []store.GroupMember, ringHelp string) []*field {
-	t := &field{ID: prefix, Name: prefix, Label: what + "s", Type: "rows", RowHead: "", ColHeads: []string{what, "Ring time (s)"},
-		Help: "“None” removes (or does not add) a row. " + ringHelp}
+	t := &field{ID: prefix, Name: prefix, Label: what + "s", Type: "rows", RowHead: "", ColHeads: []string{what, "Ring time (s)", "Off"},
+		Help: "“None” removes (or does not add) a row; “Off” keeps it in the list without ringing it. " + ringHelp}
 	for j := 0; j < len(ms)+memberRows; j++ {
 		var m store.GroupMember
 		if j < len(ms) {
@@ -287,7 +289,8 @@ func memberFields(c *planContext, prefix, what string, ms []store.GroupMember, r
 		dest := destPicker(c.Choices, p+"destination", fmt.Sprintf("%s %d", what, j+1), m.Destination, "", store.MemberKinds...)
 		ring := &field{ID: p + "ring_s", Name: p + "ring_s", Label: fmt.Sprintf("%s %d ring time (seconds)", what, j+1), Type: "number", Value: itoaBlank(m.RingS),
 			Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric"}
-		t.Rows = append(t.Rows, &field{ID: fmt.Sprintf("%s[%d]", prefix, j), Label: strconv.Itoa(j + 1), Rows: []*field{dest, ring}})
+		off := &field{ID: p + "off", Name: p + "off", Label: fmt.Sprintf("%s %d switched off", what, j+1), Type: "checkbox", Checked: m.Off}
+		t.Rows = append(t.Rows, &field{ID: fmt.Sprintf("%s[%d]", prefix, j), Label: strconv.Itoa(j + 1), Rows: []*field{dest, ring, off}})
 	}
 	return []*field{t}
 }
@@ -308,7 +311,7 @@ func parseMembers(prefix string, v url.Values, p *formParser) []store.GroupMembe
 			continue
 		}
 		into := fmt.Sprintf("%s[%d].ring_s", prefix, len(out))
-		out = append(out, store.GroupMember{Destination: dest, RingS: p.num(pf+"ring_s", into, "the ring time in seconds")})
+		out = append(out, store.GroupMember{Destination: dest, RingS: p.num(pf+"ring_s", into, "the ring time in seconds"), Off: v.Get(pf+"off") != ""})
 	}
 }
 

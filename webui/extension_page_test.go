@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // them.
 var profileIDs = []string{"name", "secret", "require_encryption", "fxs_port", "language", "outside_calls", "class", "outbound_caller_id", "outbound_caller_name",
 	"mailbox", "pin", "skip_pin", "email", "delete_after_email", "mailbox_language", "forward_always", "forward_busy", "forward_no_answer", "no_answer_s", "forward_unavailable", "forward_caller_id",
-	"follow_me[0].destination", "follow_me[0].ring_s", "follow_me[1].destination", "follow_me[1].ring_s", "follow_me_schedule",
+	"follow_me[0].destination", "follow_me[0].ring_s", "follow_me[0].off", "follow_me[1].destination", "follow_me[1].ring_s", "follow_me[1].off", "follow_me_schedule",
 	"dnd", "call_waiting", "moh_class", "record"}
 
 // TestExtensionPage: one page shows and edits everything about an
@@ -61,6 +62,28 @@ func TestExtensionPage(t *testing.T) {
 		p.Rule.ForwardNoAnswer != "number:89161234567" || p.Rule.NoAnswerS != 15 || len(p.Rule.FollowMe) != 1 || !p.Rule.DND ||
 		p.Mailbox == nil || p.Mailbox.PIN != "4826" || !p.Mailbox.SkipPIN {
 		t.Fatalf("saved %+v %+v %+v", p.Extension, p.Rule, p.Mailbox)
+	}
+
+	// A follow-me number switched off (as its user does on their own
+	// page) stays off when the page is saved as shown, and on again when
+	// the box is cleared.
+	cfg.ExtensionRules[slices.IndexFunc(cfg.ExtensionRules, func(r store.ExtensionRule) bool { return r.Extension == "105" })].FollowMe[0].Off = true
+	if _, err := db.UpdateDialPlan(func(c *store.Config) error { c.ExtensionRules = cfg.ExtensionRules; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	shown := formValues(t, c.get("/extensions/105").Body.String(), profileIDs...)
+	if shown.Get("follow_me[0].off") != "on" {
+		t.Error("the page does not show the follow-me number switched off")
+	}
+	for _, off := range []string{"on", ""} {
+		shown.Set("follow_me[0].off", off)
+		if w := c.post("/extensions/105", shown); w.Code != http.StatusSeeOther {
+			t.Fatalf("save with off=%q: %d %s", off, w.Code, w.Body)
+		}
+		cfg, _ = db.Config()
+		if p, _ := cfg.Profile("105"); len(p.Rule.FollowMe) != 1 || p.Rule.FollowMe[0].Off != (off == "on") {
+			t.Errorf("saved with off=%q: %+v", off, p.Rule.FollowMe)
+		}
 	}
 
 	// Port 1 is 101's, and no mailbox means voicemail:105 leads nowhere:
