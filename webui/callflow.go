@@ -122,6 +122,9 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 			g.dest(n, "no answer", r.ForwardNoAnswer)
 			g.dest(n, "unreachable", r.ForwardUnavailable)
 			for i, m := range r.FollowMe {
+				if m.Off { // switched off: not rung
+					continue
+				}
 				g.dest(n, fmt.Sprintf("follow-me %d", i+1), m.Destination)
 			}
 		}
@@ -138,6 +141,9 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		n, added := add("Ring group", d.Value, g.objectLink("ring_groups", d.Value), "ring")
 		if added && i >= 0 {
 			for j, m := range c.RingGroups[i].Members {
+				if m.Off {
+					continue
+				}
 				g.dest(n, fmt.Sprintf("member %d", j+1), m.Destination)
 			}
 			g.dest(n, "no answer", c.RingGroups[i].Timeout)
@@ -147,6 +153,9 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		n, added := add("Queue", d.Value, g.objectLink("queues", d.Value), "answer")
 		if added && i >= 0 {
 			for j, m := range c.Queues[i].Members {
+				if m.Off {
+					continue
+				}
 				g.dest(n, fmt.Sprintf("agent %d", j+1), m.Destination)
 			}
 			g.dest(n, "waited too long", c.Queues[i].Timeout)

@@ -68,6 +68,16 @@ func TestCallFlowDiagram(t *testing.T) {
 	if len(page) > 30<<10 {
 		t.Errorf("the page is %d bytes", len(page))
 	}
+	// A member switched off is not rung, so not drawn.
+	if _, err := db.UpdateDialPlan(func(cfg *store.Config) error {
+		cfg.RingGroups[0].Members = append(cfg.RingGroups[0].Members, store.GroupMember{Destination: "number:89160000000", Off: true})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if page := c.get("/dialplan/flow?entry=fxo:1").Body.String(); !strings.Contains(page, ">member 2</text>") || strings.Contains(page, ">member 3</text>") || strings.Contains(page, "89160000000") {
+		t.Error("the diagram draws a member switched off (or lost the others)")
+	}
 	if w := c.get("/dialplan/flow?entry=fxo:9"); w.Code != http.StatusNotFound {
 		t.Errorf("an unknown line: %d", w.Code)
 	}
