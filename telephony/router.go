@@ -504,12 +504,7 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 			r.log.Info("line group at its call limit", "group", g.Name)
 			continue
 		}
-		digits := sel.Digits
-		if sub.caller.Withheld != "" && g.WithholdPrefix != "" && !sel.Emergency {
-			// An analog line withholds by the telco's code before the
-			// number (an emergency call never hides who calls).
-			digits = g.WithholdPrefix + digits
-		}
+		digits := lineDigits(g, sel, sub.caller)
 		for _, line := range r.x.huntOrder(g) {
 			out, cause, _, dialFailed := sub.ringOut([]target{{d: r.x.analogDialer, target: "fxo@" + strconv.Itoa(line) + ":" + digits, number: sel.Digits}}, ringFor)
 			if out != nil {
@@ -526,6 +521,17 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 		release()
 	}
 	return nil, best
+}
+
+// lineDigits is what a line of group g dials for the outside call sel
+// of a caller shown as shown: an analog line withholds the caller's
+// number by the telco's code before the number (an emergency call never
+// hides who calls).
+func lineDigits(g store.LineGroup, sel dialplan.Outbound, shown channel.CallerID) string {
+	if shown.Withheld != "" && g.WithholdPrefix != "" && !sel.Emergency {
+		return g.WithholdPrefix + sel.Digits
+	}
+	return sel.Digits
 }
 
 // presentation works out what the far end of an outside call to digits

@@ -84,12 +84,16 @@ type RouteTrace struct {
 	// for every enabled FXO line), the first carrier's lines in hunting
 	// order when it is a line group, and the digits sent. CallerID is
 	// the number the far end is shown ("" the carrier's own; "withheld").
-	Route     string   `json:"route,omitempty"`
-	Via       []string `json:"via,omitempty"`
-	Lines     []int    `json:"lines,omitempty"`
-	Digits    string   `json:"digits,omitempty"`
-	CallerID  string   `json:"caller_id,omitempty"`
-	Emergency bool     `json:"emergency,omitempty"`
+	Route  string   `json:"route,omitempty"`
+	Via    []string `json:"via,omitempty"`
+	Lines  []int    `json:"lines,omitempty"`
+	Digits string   `json:"digits,omitempty"`
+	// LineDigits is what the first carrier's lines dial when it is not
+	// Digits: a line group's code that withholds the caller's number
+	// (store.LineGroup.WithholdPrefix) before them.
+	LineDigits string `json:"line_digits,omitempty"`
+	CallerID   string `json:"caller_id,omitempty"`
+	Emergency  bool   `json:"emergency,omitempty"`
 }
 
 // MaxTraceNumber bounds a route tester's number.
@@ -337,6 +341,8 @@ func (tr *tracer) outbound(number string, class dialplan.Class, caller channel.C
 	if sel.Digits != number {
 		tr.step("outbound_route", rp, "digits sent: %s (%d removed, %q added)", sel.Digits, sel.Route.Strip, sel.Route.Prepend)
 	}
+	r := router{p: p, caller: caller}
+	shown, _ := r.presentation(sel.Route, sel.Digits)
 	for i, via := range sel.Via {
 		then := "first"
 		if i > 0 {
@@ -351,12 +357,16 @@ func (tr *tracer) outbound(number string, class dialplan.Class, caller channel.C
 				tr.t.Lines = lines
 			}
 			tr.step("carrier", "line_groups:"+via, "%s line group %s: lines %s in that order (%s)", then, via, joinInts(lines), g.Hunt)
+			if d := lineDigits(g, sel, shown); d != sel.Digits {
+				if i == 0 {
+					tr.t.LineDigits = d
+				}
+				tr.step("carrier", "line_groups:"+via, "its lines dial %s: the telco's code %s withholds the caller's number", d, g.WithholdPrefix)
+			}
 		default:
 			tr.step("carrier", "trunks:"+via, "%s SIP trunk %s", then, via)
 		}
 	}
-	r := router{p: p, caller: caller}
-	shown, _ := r.presentation(sel.Route, sel.Digits)
 	switch {
 	case shown.Withheld != "":
 		tr.t.CallerID = "withheld"

@@ -1,6 +1,7 @@
 package telephony
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -16,7 +17,8 @@ import (
 // trunk, routes of three classes, a forwarding extension of a lower class
 // and an inbound route with a schedule.
 func tracePlan(c *store.Config) {
-	c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntDescending}}
+	c.LineGroups = []store.LineGroup{{Name: "city", Lines: []int{1, 2}, Hunt: store.HuntDescending, WithholdPrefix: "*31#"}}
+	c.Numbering.FeatureCodes = true // *67 withholds the caller's number
 	c.Trunks = []store.Trunk{{Name: "prov", Mode: store.TrunkPeer, Host: "192.0.2.1", CallerID: "74951112233"}}
 	c.OutboundRoutes = []store.OutboundRoute{
 		{Name: "local", Pattern: "9NXXXXXX", Strip: 1, Class: "local", Via: []string{"city"}},
@@ -39,15 +41,18 @@ func expectTrace(t *testing.T, b *testBox, tr RouteTrace, in *fakeChannel) {
 	t.Helper()
 	switch tr.Outcome {
 	case OutcomeOutside:
+		// The far end answers: a line leg ended unanswered would have
+		// the exchange hunt on to the next line.
 		via := tr.Via[0]
 		switch {
 		case via == legacyVia:
-			expect(t, b.analog, "fxo:"+tr.Digits).end(channel.CauseNormal)
+			answerAndEnd(t, b, in, expect(t, b.analog, "fxo:"+tr.Digits))
 		case len(tr.Lines) > 0:
-			expect(t, b.analog, "fxo@"+strconv.Itoa(tr.Lines[0])+":"+tr.Digits).end(channel.CauseNormal)
+			answerAndEnd(t, b, in, expect(t, b.analog, "fxo@"+strconv.Itoa(tr.Lines[0])+":"+cmp.Or(tr.LineDigits, tr.Digits)))
 		default:
-			expect(t, b.sip, "trunk:"+via+":"+tr.Digits).end(channel.CauseNormal)
+			answerAndEnd(t, b, in, expect(t, b.sip, "trunk:"+via+":"+tr.Digits))
 		}
+		return
 	case OutcomeRings:
 		ext := strings.TrimPrefix(tr.Destination, "ext:")
 		if e, ok := b.x.plan(b.x.config()).exts[ext]; ok && e.FXSPort > 0 {
@@ -90,8 +95,9 @@ func TestTraceMatchesTheExchange(t *testing.T) {
 		{"201", "112", OutcomeOutside}, // internal class, but an emergency number
 		{"201", "89161234567", OutcomeRefused},
 		{"101", "202", OutcomeRings},
-		{"101", "203", OutcomeRefused}, // 203 forwards, with its own internal class
-		{"101", "555", OutcomeRefused}, // no such number
+		{"101", "203", OutcomeRefused},         // 203 forwards, with its own internal class
+		{"101", "555", OutcomeRefused},         // no such number
+		{"101", "*6792345678", OutcomeOutside}, // withheld: the line dials the telco's code first
 	} {
 		tr, err := b.x.TraceRoute(ctx, RouteQuery{From: tc.from, Number: tc.number})
 		if err != nil {
@@ -153,6 +159,14 @@ func TestTraceSaysWhy(t *testing.T) {
 	tr, _ = b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "92345678"})
 	if tr.Digits != "2345678" || tr.Lines[0] != 2 || !strings.Contains(says(tr), "digits sent: 2345678 (1 removed") {
 		t.Errorf("local: %+v", tr)
+	}
+	tr, _ = b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "*6792345678"})
+	if tr.Digits != "2345678" || tr.LineDigits != "*31#2345678" || tr.CallerID != "withheld" ||
+		!strings.Contains(says(tr), "its lines dial *31#2345678: the telco's code *31# withholds the caller's number") {
+		t.Errorf("local, withheld: %+v %q", tr, says(tr))
+	}
+	if tr, _ = b.x.TraceRoute(ctx, RouteQuery{From: "101", Number: "*67112"}); !tr.Emergency || tr.LineDigits != "" {
+		t.Errorf("an emergency call hides nobody: %+v", tr)
 	}
 	tr, _ = b.x.TraceRoute(ctx, RouteQuery{From: "fxo:1"})
 	if !strings.Contains(says(tr), "inbound route main takes calls on FXO line 1; schedule office is closed now") || tr.Destination != "ext:101" {

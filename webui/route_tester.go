@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -130,7 +131,7 @@ func traceSummary(tr telephony.RouteTrace) string {
 	switch tr.Outcome {
 	case telephony.OutcomeOutside:
 		via := strings.ReplaceAll(strings.Join(tr.Via, ", then "), "*lines", "every line")
-		s := fmt.Sprintf("Goes out by route %s through %s, dialling %s", tr.Route, via, tr.Digits)
+		s := fmt.Sprintf("Goes out by route %s through %s, dialling %s", tr.Route, via, cmp.Or(tr.LineDigits, tr.Digits))
 		if len(tr.Lines) > 0 {
 			s += fmt.Sprintf(" (first on line %d)", tr.Lines[0])
 		}

@@ -16,7 +16,7 @@ import (
 // fullTrace has every field of a trace set, so that the API's answer
 // shows them all.
 var fullTrace = telephony.RouteTrace{Class: "national", Outcome: telephony.OutcomeOutside, Destination: "number:89161234567",
-	Route: "mobile", Via: []string{"city", "*lines"}, Lines: []int{2, 1}, Digits: "89161234567", CallerID: "74951112233", Emergency: false,
+	Route: "mobile", Via: []string{"city", "*lines"}, Lines: []int{2, 1}, Digits: "89161234567", LineDigits: "*31#89161234567", CallerID: "withheld", Emergency: false,
 	Cause: "", Steps: []telephony.RouteStep{
 		{What: "class", Says: "the caller's permission class is national", Path: "extensions:101"},
 		{What: "outbound_route", Says: "outbound route mobile takes it", Path: "outbound_routes:mobile"},
@@ -44,8 +44,8 @@ func TestRouteTesterPage(t *testing.T) {
 	}
 	w := c.get("/dialplan/route-tester?from=101&number=89161234567")
 	page = html.UnescapeString(w.Body.String())
-	for _, want := range []string{"Goes out by route mobile through city, then every line, dialling 89161234567 (first on line 2).",
-		`<dd id="trace-lines">2, 1</dd>`, `<dd id="trace-digits">89161234567</dd>`,
+	for _, want := range []string{"Goes out by route mobile through city, then every line, dialling *31#89161234567 (first on line 2).",
+		`<dd id="trace-lines">2, 1</dd>`, `<dd id="trace-digits">89161234567</dd>`, `<dd id="trace-line-digits">*31#89161234567</dd>`,
 		`first line group city <a href="/dialplan/line_groups/0/edit?of=city">(open)</a>`,
 		`outbound route mobile takes it <a href="/dialplan/outbound_routes/0/edit?of=mobile">(open)</a>`,
 		`national <a href="/extensions/101">(open)</a>`, `<option value="101" selected>`} {
