@@ -121,17 +121,20 @@ func TestDeleteExtensionInUse(t *testing.T) {
 	if _, err := db.SetPhone(store.Phone{MAC: "001565a1b2c3", Extension: "105", Template: "yealink"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := db.CreateAccount(store.Account{Login: "105", Role: store.RoleUser}, ""); err != nil {
+		t.Fatal(err)
+	}
 	page := html.UnescapeString(c.get("/extensions/105/delete").Body.String())
 	for _, want := range []string{`<a href="/dialplan/queues/0/edit?of=support">queue support, member 1</a>`,
 		`<a href="/dialplan/conditions/0/edit?of=boss">condition boss, destination</a>`,
-		`<a href="/phones#phone-001565a1b2c3">provisioned phone 001565a1b2c3</a>`} {
+		`<a href="/phones#phone-001565a1b2c3">provisioned phone 001565a1b2c3</a>`, `<a href="/users/105">web account 105</a>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the delete page does not say %s", want)
 		}
 	}
 	w := c.post("/extensions/105/delete", nil)
 	body := html.UnescapeString(w.Body.String())
-	if w.Code != http.StatusConflict || strings.Contains(body, "does not exist") || !strings.Contains(body, "queue support, member 1") {
+	if w.Code != http.StatusConflict || strings.Contains(body, "does not exist") || !strings.Contains(body, "queue support, member 1") || !strings.Contains(body, "web account 105") {
 		t.Errorf("delete in use: %d %s", w.Code, body)
 	}
 	if cfg, _ := db.Config(); len(cfg.Extensions) != 3 {
@@ -142,6 +145,9 @@ func TestDeleteExtensionInUse(t *testing.T) {
 		cfg.ExtensionRules = []store.ExtensionRule{{Extension: "105", ForwardBusy: "voicemail:105"}}
 		return nil
 	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAccount("105"); err != nil {
 		t.Fatal(err)
 	}
 	c.get("/extensions")

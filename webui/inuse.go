@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ func userOf(c *store.Config, path string) userLink {
 		return userLink{Text: "extension " + n + ", " + words, URL: extensionPageURL(n)}
 	case key == "voicemail":
 		return userLink{Text: "voicemail, " + words, URL: "/dialplan/voicemail"}
+	case key == "accounts":
+		login := strings.TrimSuffix(field, ".extension")
+		return userLink{Text: "web account " + login, URL: "/users/" + url.PathEscape(login)}
 	case key == "provisioning":
 		if _, j, _ := store.ObjectOf(field); j >= 0 && j < len(c.Provisioning.Phones) {
 			mac := c.Provisioning.Phones[j].MAC
@@ -125,7 +129,11 @@ func (s *Server) objectUsers(ctx context.Context, key, name string) (*store.Conf
 		return nil, nil
 	}
 	if key == store.SectionExtensions {
-		return &c, c.ExtensionUsers(name)
+		users := c.ExtensionUsers(name)
+		if accs, err := s.svc.Accounts(ctx); err == nil { // not shown to a role that may not see them
+			users = append(users, store.AccountUsers(accs, name)...)
+		}
+		return &c, users
 	}
 	return &c, c.UsersOf(key, name)
 }

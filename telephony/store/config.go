@@ -181,12 +181,18 @@ func (db *DB) validator(blameSystem bool, stored Config) *validator {
 // that errors are reported relative to it; "" validates the whole
 // document (import). Nothing is written when fn or validation fails.
 func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
+	return db.changeTx(entity, func(_ *bbolt.Tx, c *Config) error { return fn(c) })
+}
+
+// changeTx is change for a fn that also reads what the configuration
+// does not hold (the accounts) in the same transaction.
+func (db *DB) changeTx(entity string, fn func(tx *bbolt.Tx, c *Config) error) (Config, error) {
 	if db.readOnly {
 		return Config{}, ErrReadOnly
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, after, err := db.edit(tx, entity, fn)
+		before, after, err := db.edit(tx, entity, func(c *Config) error { return fn(tx, c) })
 		if err != nil {
 			return err
 		}
@@ -416,15 +422,21 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 // extension rule and its mailbox's settings; the mailbox's messages stay
 // on disk). Deleting one that anything else still names — an FXO line
 // routed to it, a ring group, a menu key, a forwarding, its mailbox as a
-// destination — is refused with an *InUseError naming each of them: a
-// call must never be sent to an extension that is gone.
+// destination, a phone provisioned as it, a web account whose extension
+// it is — is refused with an *InUseError naming each of them: a call
+// must never be sent to an extension that is gone, nor a user left
+// managing one.
 func (db *DB) DeleteExtension(number string) error {
-	_, err := db.change("ext:"+number, func(c *Config) error {
+	_, err := db.changeTx("ext:"+number, func(tx *bbolt.Tx, c *Config) error {
 		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
 		if i < 0 {
 			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
 		}
-		if users := c.ExtensionUsers(number); len(users) > 0 {
+		accounts, err := allAccounts(tx, db.schema)
+		if err != nil {
+			return err
+		}
+		if users := append(c.ExtensionUsers(number), AccountUsers(accounts, number)...); len(users) > 0 {
 			return inUse(c, "extension", number, users)
 		}
 		c.Extensions = slices.Delete(c.Extensions, i, i+1)

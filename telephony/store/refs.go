@@ -326,6 +326,8 @@ func (c *Config) Describe(path string) string {
 		obj = fmt.Sprintf("FXO line %d", c.FXOLines[i].Port)
 	case key == SectionExtensions && i >= 0 && i < len(c.Extensions):
 		obj = "extension " + c.Extensions[i].Number
+	case key == "accounts" && strings.HasSuffix(field, ".extension"):
+		obj, field = "web account "+strings.TrimSuffix(field, ".extension"), "extension" // a login may hold dots
 	case key == "provisioning" && strings.HasPrefix(field, "phones["):
 		_, j, rest := ObjectOf(field)
 		if j >= 0 && j < len(c.Provisioning.Phones) {

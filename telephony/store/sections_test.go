@@ -176,8 +176,8 @@ func TestReferencesAreWhatValidationNeeds(t *testing.T) {
 }
 
 // TestDeleteExtensionNamesItsUsers: an extension a ring group, an FXO
-// line, a menu (through its mailbox) and a provisioned phone use is not
-// deleted; the refusal
+// line, a menu (through its mailbox), a provisioned phone and a web
+// account use is not deleted; the refusal
 // names each user in words, and nothing changed.
 func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	db, _ := openTemp(t)
@@ -193,6 +193,9 @@ func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	if _, err := db.SetPhone(Phone{MAC: "001565a1b2c3", Extension: "102", Template: "yealink"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := db.CreateAccount(Account{Login: "102", Role: RoleUser}, ""); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := db.Config()
 	err := db.DeleteExtension("102")
 	var iu *InUseError
@@ -203,11 +206,11 @@ func TestDeleteExtensionNamesItsUsers(t *testing.T) {
 	for _, u := range iu.Users {
 		paths = append(paths, u.Path)
 	}
-	want := []string{"ring_groups[0].members[1].destination", "ivr_menus[0].keys.9", "provisioning.phones[0].extension"}
+	want := []string{"ring_groups[0].members[1].destination", "ivr_menus[0].keys.9", "provisioning.phones[0].extension", "accounts.102.extension"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("users %v, want %v", paths, want)
 	}
-	for _, s := range []string{"ring group sales (members[1].destination)", "voice menu main (keys.9)", "phone 001565a1b2c3 (extension)"} {
+	for _, s := range []string{"ring group sales (members[1].destination)", "voice menu main (keys.9)", "phone 001565a1b2c3 (extension)", "web account 102 (extension)"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("%q does not say %q", err, s)
 		}
