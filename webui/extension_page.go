@@ -201,7 +201,7 @@ func (s *Server) extensionPage(w http.ResponseWriter, r *http.Request) {
 		f = refillProfile(parseProfileForm(vals, p, fp), sys, pc, ports, fp)
 	}
 	s.render(w, r, http.StatusOK, "extension_page", pageData{Title: extensionTitle(p.Extension), Active: "extensions",
-		Body: profileBody{Number: number, Form: f, Users: usersOf(c, c.ExtensionUsers(number))}})
+		Body: profileBody{Number: number, Form: f, Users: usersOf(c, s.extensionUsers(r.Context(), c, number))}})
 }
 
 // refillProfile is the form showing a parsed profile, with what did not
@@ -279,7 +279,7 @@ func (s *Server) extensionPageSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, status, "extension_page", pageData{Title: extensionTitle(p.Extension), Active: "extensions",
 		Error: fmt.Sprintf("Extension %s was not saved; see the problems beside the fields. Nothing was changed.", number),
-		Body:  profileBody{Number: number, Form: f, Users: usersOf(c, c.ExtensionUsers(number))}})
+		Body:  profileBody{Number: number, Form: f, Users: usersOf(c, s.extensionUsers(r.Context(), c, number))}})
 }
 
 // ignoreNotFound is err unless it is store.ErrNotFound (which

@@ -124,6 +124,9 @@ func TestDeleteExtensionInUse(t *testing.T) {
 	if _, _, err := db.CreateAccount(store.Account{Login: "105", Role: store.RoleUser}, ""); err != nil {
 		t.Fatal(err)
 	}
+	if page := html.UnescapeString(c.get("/extensions/105").Body.String()); !strings.Contains(page, `<a href="/users/105">web account 105</a>`) {
+		t.Error("the extension's page does not say its web account uses it")
+	}
 	page := html.UnescapeString(c.get("/extensions/105/delete").Body.String())
 	for _, want := range []string{`<a href="/dialplan/queues/0/edit?of=support">queue support, member 1</a>`,
 		`<a href="/dialplan/conditions/0/edit?of=boss">condition boss, destination</a>`,

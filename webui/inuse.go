@@ -129,11 +129,17 @@ func (s *Server) objectUsers(ctx context.Context, key, name string) (*store.Conf
 		return nil, nil
 	}
 	if key == store.SectionExtensions {
-		users := c.ExtensionUsers(name)
-		if accs, err := s.svc.Accounts(ctx); err == nil { // not shown to a role that may not see them
-			users = append(users, store.AccountUsers(accs, name)...)
-		}
-		return &c, users
+		return &c, s.extensionUsers(ctx, &c, name)
 	}
 	return &c, c.UsersOf(key, name)
+}
+
+// extensionUsers are what uses extension number: c's references and the
+// web accounts bound to it (those only when the role may see accounts).
+func (s *Server) extensionUsers(ctx context.Context, c *store.Config, number string) []store.Ref {
+	users := c.ExtensionUsers(number)
+	if accs, err := s.svc.Accounts(ctx); err == nil {
+		users = append(users, store.AccountUsers(accs, number)...)
+	}
+	return users
 }
