@@ -93,6 +93,17 @@ func (g *flowGraph) objectLink(key, name string) string {
 }
 
 // dest adds the box of a destination under from, and what follows it.
+// members draws the arrows to a member list's destinations, labelled
+// by their rows ("member 2"), leaving out those switched off: the
+// exchange does not ring them.
+func (g *flowGraph) members(from *flowNode, label string, ms []store.GroupMember) {
+	for j, m := range ms {
+		if !m.Off {
+			g.dest(from, fmt.Sprintf("%s %d", label, j+1), m.Destination)
+		}
+	}
+}
+
 func (g *flowGraph) dest(from *flowNode, label, s string) {
 	if s == "" || len(g.Nodes) >= flowMaxNodes {
 		return
@@ -121,12 +132,7 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 			g.dest(n, "busy", r.ForwardBusy)
 			g.dest(n, "no answer", r.ForwardNoAnswer)
 			g.dest(n, "unreachable", r.ForwardUnavailable)
-			for i, m := range r.FollowMe {
-				if m.Off { // switched off: not rung
-					continue
-				}
-				g.dest(n, fmt.Sprintf("follow-me %d", i+1), m.Destination)
-			}
+			g.members(n, "follow-me", r.FollowMe)
 		}
 	case dialplan.DestVoicemail:
 		add("Voicemail", d.Value, "/dialplan/voicemail", "answer")
@@ -140,24 +146,14 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		i := slices.IndexFunc(c.RingGroups, func(x store.RingGroup) bool { return x.Name == d.Value })
 		n, added := add("Ring group", d.Value, g.objectLink("ring_groups", d.Value), "ring")
 		if added && i >= 0 {
-			for j, m := range c.RingGroups[i].Members {
-				if m.Off {
-					continue
-				}
-				g.dest(n, fmt.Sprintf("member %d", j+1), m.Destination)
-			}
+			g.members(n, "member", c.RingGroups[i].Members)
 			g.dest(n, "no answer", c.RingGroups[i].Timeout)
 		}
 	case dialplan.DestQueue:
 		i := slices.IndexFunc(c.Queues, func(x store.Queue) bool { return x.Name == d.Value })
 		n, added := add("Queue", d.Value, g.objectLink("queues", d.Value), "answer")
 		if added && i >= 0 {
-			for j, m := range c.Queues[i].Members {
-				if m.Off {
-					continue
-				}
-				g.dest(n, fmt.Sprintf("agent %d", j+1), m.Destination)
-			}
+			g.members(n, "agent", c.Queues[i].Members)
 			g.dest(n, "waited too long", c.Queues[i].Timeout)
 		}
 	case dialplan.DestMenu:
