@@ -111,3 +111,10 @@ QEMU_KERNEL ?= $(BIN)/qemu-kernel
 qemu-boot:
 	scripts/qemu-kernel.sh $(QEMU_KERNEL)
 	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs
+
+# The whole DSP corpora (over 60 min of espeak-ng speech, 24 min of
+# generated music) for the DTMF receiver's talk-off and talk-down tests;
+# `make test` runs a subset of the same generators.
+.PHONY: dsp-full
+dsp-full:
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -tags dspfull -count=1 -timeout 60m -run 'TalkOff|TalkDown' -v ./dsp/

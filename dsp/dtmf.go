@@ -22,50 +22,100 @@ import (
 //     it corrects the level estimates for the window loss at that offset,
 //     so twist and level limits hold at the edges of the tolerance.
 //   - Guards on every window: the strongest row and column bins must stand
-//     7 dB above the others of their group; both offsets within 2.6%; twist
-//     within +10/−6 dB; each tone above −37 dBm0; and the two tones must
-//     carry 60% of the window's energy measured after a first-difference
-//     (high-pass) weighting. The weighting keeps low-frequency energy (dial
-//     tone, voicing) from masking a digit and weighs harmonics above their
-//     fundamentals.
-//   - Talk-off guards on a candidate: its measured frequencies must stay
-//     within 12 Hz over its windows (voices glide, DTMF does not), and once,
-//     on its first full window, its harmonics (row 2nd and 3rd, column 2nd)
-//     must stand 15 dB below the fundamentals (instruments have them, DTMF
-//     has not).
-//   - Timing: a digit is reported when at least two valid windows agree and
-//     the tone's accumulated duration reaches 25 ms. Duration is the share
-//     of each sub-block's energy the two tones hold, which can only
-//     under-estimate a burst, so bursts of 20 ms or less are never reported
-//     while 40 ms tones are. A held digit ends after four invalid windows
-//     (about 25 ms): that rides over a 10 ms interruption and still splits
-//     digits 40 ms apart. The reported Sample is the tone's estimated start.
+//     7 dB above the others of their group; both offsets within Q.24's
+//     must-accept band ±(1.5 % + 2 Hz) plus 4 Hz for the estimator (the
+//     "may accept" zone up to 3.5 % is where musical notes sit: D6 with
+//     vibrato is 2.5 % below 1209 Hz); twist within +10/−6 dB; each tone
+//     above −37 dBm0; and the two tones must carry 85 % of the window's
+//     in-band energy (spandsp's and the ITU receivers' tone-to-total
+//     energy test). In-band means weighted by x[n]−x[n−2], a band-pass of
+//     gain 4sin²ω: dial tone and voicing below 450 Hz count for little, so
+//     they do not mask a digit, while anything in or above the DTMF band
+//     (a third note, a formant, a fricative) counts in full, which is
+//     what tells a chord or a vowel from a digit. (A first difference, as
+//     here before, weighs 3 kHz thirteen times more than 697 Hz: a
+//     fricative under a digit then vetoed it, while low notes of a chord
+//     hardly counted.)
+//   - Talk-off guards on a candidate, the checks no window can make alone:
+//     a. Frequency stability. DTMF frequencies are crystal-made and
+//     steady; voices glide and instruments have vibrato. The measured
+//     frequencies, each the mean over two consecutive windows (so that
+//     interference close to a tone, which makes a single window's
+//     estimate swing, averages out), must stay within 3 Hz plus an
+//     allowance growing with the square root of the energy that is not
+//     the tones (the phase error interference causes), judged from the
+//     candidate's second window on (the first straddles the onset).
+//     b. Partials, on every window of the candidate: a row's 2nd and 3rd
+//     harmonics and a column's 2nd must stand 20 dB below their tone
+//     (ES 201 235-2 has a sender's unwanted components 20 dB down), and a
+//     column's half frequency 8 dB below it (a column tone with a partial
+//     at half its frequency is the 2nd harmonic of a voice or a note; the
+//     rows' half frequencies are not checked: dial tones live there). A
+//     component only counts as a partial where a partial would be, within
+//     15 Hz of the multiple, measured by its phase advance between the
+//     window's halves: speech or music sounding under a real digit puts
+//     energy near those bins, but not exactly at the tones' multiples.
+//     The other tone's leakage into a partial's bin (a row's 2nd harmonic
+//     is 58–93 Hz from a column, a column's half frequency 29–46 Hz from
+//     a row) is computed from its measured amplitude, phase and frequency
+//     and subtracted first.
+//     c. Persistence: three valid windows, two of them judged for
+//     stability, and 25 ms of tone (see Timing). Speech makes DTMF-like
+//     pairs for one or two windows at a time; Bellcore's talk-off practice
+//     (and spandsp's two-block persistence) rely on the same fact.
+//   - Timing: a digit is reported when those windows agree and the tone's
+//     accumulated duration reaches 25 ms. Duration is the share of each
+//     sub-block's energy the two tones hold, which can only under-estimate
+//     a burst, so bursts of 20 ms or less are never reported while 40 ms
+//     tones are. A held digit ends after four invalid windows (about
+//     25 ms): that rides over a 10 ms interruption and still splits digits
+//     40 ms apart. The reported Sample is the tone's estimated start.
+//   - What remains: two nearly pure tones at a digit's frequencies, steady
+//     for 40 ms, are a DTMF signal whatever made them (a sine-wave organ
+//     stop or a flute duet on F5 and F♯6 is digit 3). The guards above
+//     reject such notes when they carry partials, vibrato or other notes in
+//     the band; the corpus tests (talkoff_test.go) measure how often the
+//     rest happens.
 //   - Cost: sub-blocks too quiet for a tone skip the DFT; the row bins are
 //     skipped when no column bin could belong to a digit; a held digit is
 //     followed with its two bins only. The candidate checks run a few times
 //     per digit.
 
 const (
-	dtmfSub     = 51          // samples per sub-block
-	dtmfWin     = 2 * dtmfSub // samples per analysis window
-	dtmfRate    = 8000.0
-	dtmfDigits  = "123A456B789C*0#D"
-	dtmfFreqTol = 0.026 // accepted |offset|/nominal; Q.24: accept ≤1.5%+2 Hz, reject ≥3.5%
+	dtmfSub    = 51          // samples per sub-block
+	dtmfWin    = 2 * dtmfSub // samples per analysis window
+	dtmfRate   = 8000.0
+	dtmfDigits = "123A456B789C*0#D"
+	// Accepted |offset|: Q.24's must-accept band, ±(1.5 % + 2 Hz), widened
+	// by dtmfTolMargin for the estimator's error; Q.24 rejects ≥ 3.5 %.
+	dtmfTolRel    = 0.015
+	dtmfTolAbs    = 2.0
+	dtmfTolMargin = 4.0
 	// dtmfMinLevel is the weakest tone accepted, per tone, in dBm0.
 	dtmfMinLevel = -37.0
 	// Twist limits in dB: low group stronger (normal) and high group stronger (reverse).
 	dtmfNormalTwist  = 10.0
 	dtmfReverseTwist = 6.0
 	dtmfRelPeak      = 7.0  // dB the peak stands above the others of its group
-	dtmfEnergyRatio  = 0.60 // share of the weighted window energy in the two tones
-	dtmfHarmonic     = 15.0 // dB a harmonic must stay below its fundamental
-	dtmfMaxDrift     = 12.0 // Hz the measured frequency may wander over a digit's windows
-	dtmfLeakBias     = 8.0  // Hz of bias the uncorrected offset estimate may carry
-	dtmfHeldRatio    = 0.45 // energy share that keeps a held digit (before window-loss correction)
-	dtmfMinDuration  = 200  // samples (25 ms) of estimated tone before reporting
-	dtmfMinWindows   = 2
-	dtmfReleaseMiss  = 4 // invalid windows that end a held digit
-	dtmfDropMiss     = 3 // invalid windows that abandon an unconfirmed candidate
+	dtmfEnergyRatio  = 0.85 // share of the in-band window energy in the two tones
+	dtmfHarmonic     = 20.0 // dB a harmonic must stay below its fundamental
+	dtmfSubharmonic  = 8.0  // dB a column's half frequency must stay below it
+	dtmfPartialTol   = 15.0 // Hz from where a partial would be that still makes it one
+	// Hz the measured frequencies may wander over a digit's windows: a
+	// floor for the estimator's own error, plus an allowance for the
+	// energy in the band that is not the two tones (interference disturbs
+	// the phase the estimate is made from; the phase error grows with the
+	// square root of the interference-to-tone ratio).
+	dtmfDriftFloor  = 3.0
+	dtmfDriftNoise  = 50.0 // Hz per unit of √(1 − energy share)
+	dtmfFilled      = 0.5  // sub-block share above which a window counts as filled by the tone
+	dtmfLeakBias    = 8.0  // Hz of bias the uncorrected offset estimate may carry
+	dtmfHeldRatio   = 0.45 // energy share that keeps a held digit (before window-loss correction)
+	dtmfMinDuration = 200  // samples (25 ms) of estimated tone before reporting
+	dtmfMinWindows  = 3    // valid windows before a digit is reported
+	dtmfMinJudged   = 2    // of which filled by the tone (frequency drift judged)
+	dtmfReleaseMiss = 4    // invalid windows that end a held digit
+	dtmfDropMiss    = 3    // invalid windows that abandon an unconfirmed candidate
 )
 
 // dtmfFreqs returns the nominal frequencies: rows 0-3, columns 4-7.
@@ -85,7 +135,7 @@ type dtmfSubResult struct {
 	// partial: only the held digit's two bins were computed;
 	// rowsPending: the row bins are not computed yet (see bank).
 	partial, rowsPending bool
-	energy               float32 // Σ (x[n]-x[n-1])²
+	energy               float32 // Σ (x[n]-x[n-2])²
 	start                int64   // index of its first sample
 }
 
@@ -94,7 +144,8 @@ type dtmfSubResult struct {
 type dtmfTables struct {
 	rotRe  [8]float32 // e^{-jwN} for N = dtmfSub
 	rotIm  [8]float32
-	weight [8]float64 // first-difference power gain 4sin²(w/2)
+	weight [8]float64 // power gain 4sin²(w) of the in-band weighting x[n]−x[n−2]
+	tol    [8]float64 // accepted |frequency offset|, Hz
 	minA2  float64    // squared amplitude of the weakest accepted tone
 
 	gate      float32 // sub-block energy below which the bank is skipped
@@ -102,6 +153,7 @@ type dtmfTables struct {
 	normTwist float64 // twist limits as power ratios
 	revTwist  float64
 	harmLimit float64 // harmonic power limit per unit of squared amplitude
+	subLimit  float64 // the same for a column's half frequency
 
 	// dftTab[k][n] packs the DFT coefficients of bin k at sample n in Q10:
 	// round(1024·cos ωn) in the low 32 bits plus round(−1024·sin ωn)
@@ -120,7 +172,7 @@ type dtmfTables struct {
 	heldCos [8]float64
 	// unmix[row][col-4] solves the two tones' mutual leakage (see
 	// unmixedOffsets), precomputed for the nominal frequencies.
-	unmix [4][4][4]complex128
+	unmix [4][4][4][4]float64
 }
 
 // DTMFDetector is a streaming DTMF receiver (see the design notes above).
@@ -132,7 +184,8 @@ type DTMFDetector struct {
 	xb     [2][dtmfSub]int16 // the current and the previous sub-block
 	cur    int               // index in xb of the current one
 	n      int               // samples in it so far
-	prevX  int32             // last sample, for the difference energy
+	prev1  int32             // the last two samples, for the in-band energy
+	prev2  int32
 	energy int64
 	hist   [3]dtmfSubResult // hist[2] is the newest completed sub-block
 	nsub   int              // completed sub-blocks (saturating at 3)
@@ -146,6 +199,10 @@ type DTMFDetector struct {
 	// Frequency offsets seen over the candidate's windows: a DTMF tone's
 	// frequency is steady, a voice's or an instrument's glides.
 	candMinR, candMaxR, candMinC, candMaxC float64
+	candShare                              float64 // lowest energy share of those windows
+	candJudged                             int     // how many there were
+	prevR, prevC                           float64 // the previous filled window's offsets
+	prevOK                                 bool
 	trailDone                              bool // the sub-block after the last valid window was counted
 	held                                   byte // digit reported and still present (0: none)
 	heldFast                               bool // held digit steady: track it with two filters only
@@ -163,15 +220,16 @@ func NewDTMFDetector() *DTMFDetector {
 		w := 2 * math.Pi * f / dtmfRate
 		d.rotRe[k] = float32(math.Cos(w * dtmfSub))
 		d.rotIm[k] = float32(-math.Sin(w * dtmfSub))
-		s := math.Sin(w / 2)
+		s := math.Sin(w)
 		d.weight[k] = 4 * s * s
+		d.tol[k] = dtmfTolRel*f + dtmfTolAbs + dtmfTolMargin
 		for n := range dtmfSub {
 			c := int64(math.Round(1024 * math.Cos(w*float64(n))))
 			s := int64(math.Round(-1024 * math.Sin(w*float64(n))))
 			d.dftTab[k][n] = c + s<<32
 			d.cosTab[k][n], d.sinTab[k][n] = int32(c), int32(s)
 		}
-		d.heldCos[k] = math.Cos(2 * math.Pi * (dtmfFreqTol*f + dtmfLeakBias) * dtmfSub / dtmfRate)
+		d.heldCos[k] = math.Cos(2 * math.Pi * (d.tol[k] + dtmfLeakBias) * dtmfSub / dtmfRate)
 		d.yRotRe[k] = float32(math.Cos(w*(dtmfSub-1)) / 1024)
 		d.yRotIm[k] = float32(math.Sin(w*(dtmfSub-1)) / 1024)
 	}
@@ -188,6 +246,7 @@ func NewDTMFDetector() *DTMFDetector {
 	d.rel = float32(math.Pow(10, dtmfRelPeak/10))
 	d.normTwist = math.Pow(10, dtmfNormalTwist/10)
 	d.harmLimit = math.Pow(10, -dtmfHarmonic/10) * dtmfWin * dtmfWin / 4
+	d.subLimit = math.Pow(10, -dtmfSubharmonic/10) * dtmfWin * dtmfWin / 4
 	d.revTwist = math.Pow(10, dtmfReverseTwist/10)
 	return d
 }
@@ -220,8 +279,11 @@ func (d *DTMFDetector) Process(s []int16) []DTMFEvent {
 	return d.events
 }
 
-// feed copies x into the sub-block buffer and accumulates the
-// first-difference energy. The DFT runs once the sub-block is complete
+// feed copies x into the sub-block buffer and accumulates the in-band
+// energy, Σ(x[n]−x[n−2])²: a band-pass of gain 4sin²ω, zero at DC and at
+// 4 kHz and flat within 3 dB from 1.1 to 2.9 kHz. Low-frequency energy
+// (dial tone, voicing) counts little against a digit, energy in and above
+// the DTMF band counts fully. The DFT runs once the sub-block is complete
 // (endSub), and not at all when its energy is too low to hold a tone at
 // the minimum level: quiet stretches cost almost nothing.
 func (d *DTMFDetector) feed(x []int16) {
@@ -231,24 +293,25 @@ func (d *DTMFDetector) feed(x []int16) {
 	// not serialise the loop the way a float accumulator's latency would.
 	// Two accumulators, two samples per iteration.
 	xb := buf[d.n : d.n+len(x)]
-	prev := d.prevX
-	var e0, e1 int64
+	p1, p2 := d.prev1, d.prev2
+	// |x[n]−x[n−2]| < 2¹⁶, so its square fits an unsigned 32-bit product.
+	var e0, e1 uint64
 	for len(xb) >= 2 {
 		s0, s1 := int32(xb[0]), int32(xb[1])
-		a, b := s0-prev, s1-s0
-		prev = s1
-		e0 += int64(a * a)
-		e1 += int64(b * b)
+		a, b := uint32(s0-p2), uint32(s1-p1)
+		p2, p1 = s0, s1
+		e0 += uint64(a * a)
+		e1 += uint64(b * b)
 		xb = xb[2:]
 	}
 	if len(xb) == 1 {
 		s := int32(xb[0])
-		a := s - prev
-		prev = s
-		e0 += int64(a * a)
+		a := uint32(s - p2)
+		p2, p1 = p1, s
+		e0 += uint64(a * a)
 	}
-	d.prevX = prev
-	d.energy += e0 + e1
+	d.prev1, d.prev2 = p1, p2
+	d.energy += int64(e0 + e1)
 }
 
 // dft4Int computes the DFT of sub-block x at bins k…k+3 into r.
@@ -413,6 +476,8 @@ type dtmfWindow struct {
 	digit      byte
 	row, col   int
 	offR, offC float64 // frequency offsets, Hz
+	share      float64 // share of the window's in-band energy in the two tones
+	resid      float64 // the rest of that energy
 	ar, ac     float64 // squared amplitudes, corrected for the offset
 	// lossR, lossC: a 51-point bin's power loss at the measured offsets.
 	lossR, lossC float64
@@ -484,10 +549,8 @@ func (d *DTMFDetector) winPower(k int) float32 {
 func (d *DTMFDetector) analyseBins(row, col int) (dtmfWindow, bool) {
 	a, b := &d.hist[1], &d.hist[2]
 	const n2 = dtmfWin * dtmfWin
-	freqs := dtmfFreqs()
-	tolR, tolC := dtmfFreqTol*freqs[row], dtmfFreqTol*freqs[col]
 	offR, offC := d.unmixedOffsets(row, col)
-	if math.Abs(offR) > tolR || math.Abs(offC) > tolC {
+	if math.Abs(offR) > d.tol[row] || math.Abs(offC) > d.tol[col] {
 		return dtmfWindow{}, false
 	}
 	ar := 4 * float64(d.winPower(row)) / n2 / dirichlet2(offR, dtmfWin)
@@ -501,11 +564,13 @@ func (d *DTMFDetector) analyseBins(row, col int) (dtmfWindow, bool) {
 	// Share of the weighted energy: a tone of amplitude A contributes
 	// w·A²/2 per sample to Σ(Δx)².
 	tone := (d.weight[row]*ar + d.weight[col]*ac) * dtmfWin / 2
-	if tone < dtmfEnergyRatio*float64(a.energy+b.energy) {
+	total := float64(a.energy + b.energy)
+	if tone < dtmfEnergyRatio*total {
 		return dtmfWindow{}, false
 	}
 	return dtmfWindow{
 		digit: dtmfDigits[row*4+col-4], row: row, col: col, offR: offR, offC: offC, ar: ar, ac: ac,
+		share: min(tone/total, 1), resid: max(total-tone, 0),
 		lossR: dirichlet2(offR, dtmfSub), lossC: dirichlet2(offC, dtmfSub),
 	}, true
 }
@@ -542,21 +607,26 @@ func (d *DTMFDetector) heldStill(row, col int) bool {
 
 // unmixedOffsets measures the row and column tones' frequency offsets with
 // each tone's leakage into the other's bin removed. In each sub-block the
-// two bins see y_r = R·g_rr + C·g_cr and y_c = R·g_rc + C·g_cc, where R and
-// C are the tones' complex amplitudes and g the known responses of a
-// 51-point DFT bin to a tone at the other's frequency; solving that 2×2
-// system (its inverse is precomputed per digit, at the nominal
-// frequencies) for R and C in both sub-blocks gives each tone's own phase
-// advance. The residual error is about 2 Hz at the edge of the frequency
-// tolerance; the negative-frequency images, 35 dB down, are left out.
+// two bins see y_r = R·g_rr + R̄·h_rr + C·g_cr + C̄·h_cr and
+// y_c = R·g_rc + R̄·h_rc + C·g_cc + C̄·h_cc, where R and C are the tones'
+// complex amplitudes, g the known responses of a 51-point DFT bin to a
+// tone at the other's frequency and h those to its negative-frequency
+// image. Solving that system (four real unknowns, four real equations;
+// its inverse is precomputed per digit at the nominal frequencies) for R
+// and C in both sub-blocks gives each tone's own phase advance. Without
+// the images (30–35 dB down, but their phase turns with the tone's) the
+// estimate would wobble by a few hertz from one window to the next, which
+// the drift check could not tell from a gliding voice.
 func (d *DTMFDetector) unmixedOffsets(row, col int) (float64, float64) {
 	m := &d.unmix[row][col-4]
 	var rAmp, cAmp [2]complex128
 	for i, s := range [2]*dtmfSubResult{&d.hist[1], &d.hist[2]} {
-		yr := complex(float64(s.re[row]), float64(s.im[row]))
-		yc := complex(float64(s.re[col]), float64(s.im[col]))
-		rAmp[i] = m[0]*yr + m[1]*yc
-		cAmp[i] = m[2]*yr + m[3]*yc
+		y := [4]float64{float64(s.re[row]), float64(s.im[row]), float64(s.re[col]), float64(s.im[col])}
+		var u [4]float64
+		for j := range 4 {
+			u[j] = m[j][0]*y[0] + m[j][1]*y[1] + m[j][2]*y[2] + m[j][3]*y[3]
+		}
+		rAmp[i], cAmp[i] = complex(u[0], u[1]), complex(u[2], u[3])
 	}
 	adv := func(p [2]complex128, k int) float64 {
 		z := p[1] * complex(real(p[0]), -imag(p[0])) * complex(float64(d.rotRe[k]), float64(d.rotIm[k]))
@@ -565,9 +635,10 @@ func (d *DTMFDetector) unmixedOffsets(row, col int) (float64, float64) {
 	return adv(rAmp, row), adv(cAmp, col)
 }
 
-// unmixMatrix is the inverse of [[g_rr, g_cr], [g_rc, g_cc]] for bins row
-// and col, as [R from y_r, R from y_c, C from y_r, C from y_c].
-func unmixMatrix(row, col int) [4]complex128 {
+// unmixMatrix is the inverse of the real 4×4 system of unmixedOffsets for
+// bins row and col: it maps (Re y_r, Im y_r, Re y_c, Im y_c) to
+// (Re R, Im R, Re C, Im C).
+func unmixMatrix(row, col int) [4][4]float64 {
 	freqs := dtmfFreqs()
 	nr := 2 * math.Pi * freqs[row] / dtmfRate
 	nc := 2 * math.Pi * freqs[col] / dtmfRate
@@ -575,10 +646,52 @@ func unmixMatrix(row, col int) [4]complex128 {
 	resp := func(w, n float64) complex128 {
 		return cmplxExp(n*(dtmfSub-1)) * kernel(w-n, dtmfSub)
 	}
-	grr, gcr := resp(nr, nr), resp(nc, nr)
-	grc, gcc := resp(nr, nc), resp(nc, nc)
-	det := grr*gcc - gcr*grc
-	return [4]complex128{gcc / det, -gcr / det, -grc / det, grr / det}
+	// Column j of the system is the response to a unit change of unknown
+	// j: Re A contributes g + h, Im A contributes j(g − h).
+	var m [4][4]float64
+	for i, bin := range [2]float64{nr, nc} {
+		for t, w := range [2]float64{nr, nc} {
+			g, h := resp(w, bin), resp(-w, bin)
+			re, im := g+h, complex(0, 1)*(g-h)
+			m[2*i][2*t], m[2*i+1][2*t] = real(re), imag(re)
+			m[2*i][2*t+1], m[2*i+1][2*t+1] = real(im), imag(im)
+		}
+	}
+	return invert4(m)
+}
+
+// invert4 inverts a 4×4 matrix by Gauss–Jordan elimination with partial
+// pivoting (run once per digit when a receiver is made).
+func invert4(m [4][4]float64) [4][4]float64 {
+	var inv [4][4]float64
+	for i := range 4 {
+		inv[i][i] = 1
+	}
+	for c := range 4 {
+		p := c
+		for r := c + 1; r < 4; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		m[c], m[p] = m[p], m[c]
+		inv[c], inv[p] = inv[p], inv[c]
+		f := 1 / m[c][c]
+		for k := range 4 {
+			m[c][k] *= f
+			inv[c][k] *= f
+		}
+		for r := range 4 {
+			if r != c {
+				g := m[r][c]
+				for k := range 4 {
+					m[r][k] -= g * m[c][k]
+					inv[r][k] -= g * inv[c][k]
+				}
+			}
+		}
+	}
+	return inv
 }
 
 func cmplxExp(ph float64) complex128 {
@@ -671,13 +784,6 @@ func (d *DTMFDetector) decide() {
 		qa, qb := d.share(&d.hist[1], w), d.share(&d.hist[2], w)
 		if w.digit == d.cand {
 			d.candWins++
-			if d.candWins == 2 && !d.harmonicsOK(w) {
-				// Music, not DTMF: drop the candidate. Checked once per
-				// candidate, on its first window the tone fills.
-				d.cand = 0
-				d.miss()
-				return
-			}
 			if !d.trailDone {
 				d.candDur += qb * dtmfSub
 			}
@@ -687,6 +793,7 @@ func (d *DTMFDetector) decide() {
 			d.candWins = 1
 			d.candMinR, d.candMaxR = math.Inf(1), math.Inf(-1)
 			d.candMinC, d.candMaxC = math.Inf(1), math.Inf(-1)
+			d.candShare, d.candJudged, d.prevOK = 1, 0, false
 			d.trailDone = false
 			d.candDur = (qa + qb) * dtmfSub
 			d.candStart = d.hist[1].start + int64((1-qa)*dtmfSub+0.5)
@@ -699,9 +806,29 @@ func (d *DTMFDetector) decide() {
 		}
 		// Frequency drift is judged on windows the tone fills: a partly
 		// filled window's phase carries the tone's start transient.
-		if min(qa, qb) >= 0.5 {
-			d.candMinR, d.candMaxR = min(d.candMinR, w.offR), max(d.candMaxR, w.offR)
-			d.candMinC, d.candMaxC = min(d.candMinC, w.offC), max(d.candMaxC, w.offC)
+		// Each estimate is the mean of two consecutive windows' (the phase
+		// advance over two sub-blocks): interference near a tone makes
+		// the single-window estimate swing from one window to the next,
+		// a glide does not average out.
+		if d.candWins >= 2 && min(qa, qb) >= dtmfFilled {
+			if d.prevOK {
+				r, c := (w.offR+d.prevR)/2, (w.offC+d.prevC)/2
+				d.candMinR, d.candMaxR = min(d.candMinR, r), max(d.candMaxR, r)
+				d.candMinC, d.candMaxC = min(d.candMinC, c), max(d.candMaxC, c)
+				d.candShare = min(d.candShare, w.share)
+				d.candJudged++
+			}
+			d.prevR, d.prevC, d.prevOK = w.offR, w.offC, true
+		} else {
+			d.prevOK = false
+		}
+		if d.candWins >= dtmfMinWindows && d.candJudged >= dtmfMinJudged && !d.harmonicsOK(w) {
+			// A voice or an instrument, not DTMF: drop the candidate.
+			// Checked on each window from the first that could report
+			// it: one or two per digit.
+			d.cand = 0
+			d.miss()
+			return
 		}
 		d.confirm()
 		if d.held == w.digit {
@@ -735,81 +862,115 @@ func (d *DTMFDetector) miss() {
 	}
 }
 
-// harmonicsOK is the music guard, run only on windows that would start or
-// extend a candidate (not while a digit is held, so it costs nothing in
-// the steady state). DTMF tones are pure; an instrument's note has
-// harmonics. It measures, at the tones' measured frequencies, the second
-// and third harmonics of the row tone and the second of the column tone,
-// and rejects the window if any stands within dtmfHarmonic dB of its
-// fundamental. The row's second harmonic falls 58–93 Hz from a column
-// frequency for rows 697–852 Hz, inside the main lobe of a 102-sample
-// window, so the column tone's leakage into that bin is computed from its
-// measured amplitude, phase and frequency and subtracted first. The other
-// harmonic bins lie 240 Hz or more from every DTMF frequency.
+// harmonicsOK is the guard against voices and instruments, run only on
+// windows that would extend a candidate (not while a digit is held, so it
+// costs nothing in the steady state). DTMF tones are pure and unrelated;
+// a voice's or an instrument's partials are multiples of one fundamental.
+// It measures, at the tones' measured frequencies:
+//
+//   - the second and third harmonics of the row tone and the second of the
+//     column tone, which must stand dtmfHarmonic dB below their
+//     fundamentals (ETSI ES 201 235-2 has a DTMF sender's unwanted
+//     components 20 dB or more below its tones);
+//   - the column tone's half frequency, which must stand dtmfSubharmonic
+//     dB below the column tone: a column tone with a partial at half its
+//     frequency is the second harmonic of a voice or a note. (The rows'
+//     half frequencies, 348–470 Hz, are where dial tones are, which may
+//     legitimately sound under a digit; they are not checked.)
+//
+// Some of these bins lie inside the main lobe of the other tone's 102-
+// sample window (the row's second harmonic 58–93 Hz from a column, a
+// column's half frequency 29–46 Hz from a row): that tone's leakage is
+// computed from its measured amplitude, phase and frequency and
+// subtracted first.
 func (d *DTMFDetector) harmonicsOK(w dtmfWindow) bool {
 	freqs := dtmfFreqs()
-	fr := freqs[w.row] + w.offR
-	fc := freqs[w.col] + w.offC
+	wr := 2 * math.Pi * (freqs[w.row] + w.offR) / dtmfRate
+	wc := 2 * math.Pi * (freqs[w.col] + w.offC) / dtmfRate
 	a, b := &d.xb[d.cur], &d.xb[1-d.cur] // hist[1] and hist[2]'s samples
-	limit := d.harmLimit
-	// Bins: 2·fc, 3·fr, fc, 2·fr. Two sincos calls, the rest by the
-	// double- and triple-angle formulas.
-	sc, cc := math.Sincos(2 * math.Pi * fc / dtmfRate)
-	sr, cr := math.Sincos(2 * math.Pi * fr / dtmfRate)
-	s2r, c2r := 2*sr*cr, 2*cr*cr-1
-	sw := [4]float64{2 * sc * cc, sr * (3 - 4*sr*sr), sc, s2r}
-	cw := [4]float64{2*cc*cc - 1, cr * (4*cr*cr - 3), cc, c2r}
-	x := dft4(a, b, sw, cw)
-	pow := func(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
-	if pow(x[0]) > limit*w.ac || pow(x[1]) > limit*w.ar {
-		return false
+	// Each half of the window on its own: the two tones are measured and
+	// subtracted (each half with its own amplitude and phase, so a tone
+	// that swells or fades is followed), then the partials' bins are
+	// measured on what is left; the two halves together give a partial's
+	// power over the window and the phase advance between them its
+	// frequency. Subtracting in the time domain costs two phasor
+	// recurrences, where removing the tones' leakage bin by bin would
+	// cost two dozen sines.
+	var res [2][dtmfSub]float64
+	for n := range dtmfSub {
+		res[0][n], res[1][n] = float64(a[n]), float64(b[n])
 	}
-	// Row second harmonic, minus the column tone's leakage. A real tone
-	// A·cos(ωn+φ) gives X(ν) = (A/2)e^{jφ}K(ω-ν) + (A/2)e^{-jφ}K(-ω-ν),
-	// K(θ) = Σ e^{jθn}; and X(ω) ≈ (A/2)e^{jφ}·N. Both X are referred to
-	// the window's start: X = e^{-jω(N-1)}·y.
-	wc := 2 * math.Pi * fc / dtmfRate
-	nu := 2 * math.Pi * 2 * fr / dtmfRate
-	xc := x[2] * cmplxExp(-wc*(dtmfWin-1))
-	xh := x[3] * cmplxExp(-nu*(dtmfWin-1))
-	half := xc / dtmfWin
-	leak := half*kernel(wc-nu, dtmfWin) + complex(real(half), -imag(half))*kernel(-wc-nu, dtmfWin)
-	return pow(xh-leak) <= limit*w.ar
+	tones := goertzelPairs(&res, [4]float64{wr, wc, 0, 0})
+	for h := range res {
+		r := &res[h]
+		for k, wt := range [2]float64{wr, wc} {
+			// Subtract c·e^{jωn} + c̄·e^{−jωn} = 2·Re(c·e^{jωn}), c the
+			// tone's complex half-amplitude (its image neglected).
+			c := tones[h][k] / dtmfSub
+			s, co := math.Sincos(wt)
+			rot := complex(co, s)
+			ph := 2 * c
+			for n := range r {
+				r[n] -= real(ph)
+				ph *= rot
+			}
+		}
+	}
+	nus := [4]float64{2 * wc, 3 * wr, 2 * wr, wc / 2}
+	parts := goertzelPairs(&res, nus)
+	for i, lim := range [4]float64{d.harmLimit * w.ac, d.harmLimit * w.ar, d.harmLimit * w.ar, d.subLimit * w.ac} {
+		nu := nus[i]
+		ra, rb := parts[0][i], parts[1][i]
+		full := ra + rb*cmplxExp(-nu*dtmfSub)
+		if pow2(full) <= lim {
+			continue
+		}
+		// Strong enough: a partial if it sits where a partial would,
+		// within dtmfPartialTol Hz (the tones' own measurement error,
+		// multiplied, and a voice's glide within the window).
+		z := rb * complex(real(ra), -imag(ra))
+		off := fastAtan2(imag(z), real(z)) * dtmfRate / (2 * math.Pi * dtmfSub)
+		if math.Abs(off) <= dtmfPartialTol {
+			return false
+		}
+	}
+	return true
 }
 
-// dft4 is the DFT Σ x[n]e^{-jωn} at four frequencies over the 102 samples
-// a then b, by four Goertzel recursions run side by side (float32, loop
-// unrolled by two so the states swap roles instead of being copied). The
-// results are in the Goertzel form y = e^{jω(N-1)}·X; sw and cw hold
-// sin ω and cos ω.
-func dft4(a, b *[dtmfSub]int16, sw, cw [4]float64) [4]complex128 {
-	var buf [dtmfWin]float32
-	for i, v := range a {
-		buf[i] = float32(v)
+// goertzelPairs computes the DFT X(ν) = Σ x[n]e^{−jνn} of both
+// 51-sample halves at four frequencies (zero frequencies are skipped in
+// use but computed): eight Goertzel recursions run side by side, so the
+// loop is bound by the multiplier's throughput rather than one
+// recursion's latency.
+func goertzelPairs(x *[2][dtmfSub]float64, nus [4]float64) (out [2][4]complex128) {
+	var c [4]float64
+	for k, nu := range nus {
+		c[k] = 2 * math.Cos(nu)
 	}
-	for i, v := range b {
-		buf[dtmfSub+i] = float32(v)
+	var p, q [2][4]float64 // s[n−1], s[n−2] per half and bin
+	for n := range dtmfSub {
+		for h := range 2 {
+			v := x[h][n]
+			p0 := c[0]*p[h][0] - q[h][0] + v
+			p1 := c[1]*p[h][1] - q[h][1] + v
+			p2 := c[2]*p[h][2] - q[h][2] + v
+			p3 := c[3]*p[h][3] - q[h][3] + v
+			q[h] = p[h]
+			p[h] = [4]float64{p0, p1, p2, p3}
+		}
 	}
-	c0, c1, c2, c3 := float32(2*cw[0]), float32(2*cw[1]), float32(2*cw[2]), float32(2*cw[3])
-	var p0, p1, p2, p3, q0, q1, q2, q3 float32
-	for i := 0; i < dtmfWin; i += 2 {
-		f, g := buf[i], buf[i+1]
-		p0 = c0*q0 + (f - p0)
-		p1 = c1*q1 + (f - p1)
-		p2 = c2*q2 + (f - p2)
-		p3 = c3*q3 + (f - p3)
-		q0 = c0*p0 + (g - q0)
-		q1 = c1*p1 + (g - q1)
-		q2 = c2*p2 + (g - q2)
-		q3 = c3*p3 + (g - q3)
-	}
-	// After an even count q is the newest state: y = q − e^{-jω}·p.
-	var out [4]complex128
-	for k, s := range [4][2]float32{{q0, p0}, {q1, p1}, {q2, p2}, {q3, p3}} {
-		out[k] = complex(float64(s[0])-cw[k]*float64(s[1]), sw[k]*float64(s[1]))
+	for k, nu := range nus {
+		s, co := math.Sincos(nu)
+		// y = s1 − e^{−jν}·s2 = e^{jν(N−1)}·X.
+		back := cmplxExp(-nu * (dtmfSub - 1))
+		for h := range 2 {
+			out[h][k] = complex(p[h][k]-co*q[h][k], s*q[h][k]) * back
+		}
 	}
 	return out
 }
+
+func pow2(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
 
 // shareOf is share for a digit with nominal frequencies.
 func (d *DTMFDetector) shareOf(r *dtmfSubResult, digit byte) float64 {
@@ -822,10 +983,11 @@ func (d *DTMFDetector) shareOf(r *dtmfSubResult, digit byte) float64 {
 }
 
 func (d *DTMFDetector) confirm() {
-	if d.cand == 0 || d.cand == d.held || d.candWins < dtmfMinWindows || d.candDur < dtmfMinDuration {
+	if d.cand == 0 || d.cand == d.held || d.candWins < dtmfMinWindows || d.candJudged < dtmfMinJudged || d.candDur < dtmfMinDuration {
 		return
 	}
-	if d.candMaxR-d.candMinR > dtmfMaxDrift || d.candMaxC-d.candMinC > dtmfMaxDrift { // (−Inf when unmeasured: passes)
+	drift := dtmfDriftFloor + dtmfDriftNoise*math.Sqrt(1-d.candShare)
+	if d.candMaxR-d.candMinR > drift || d.candMaxC-d.candMinC > drift { // (−Inf when unmeasured: passes)
 		d.cand = 0 // gliding: speech or music
 		return
 	}
