@@ -7,6 +7,73 @@ type EchoConfig struct {
 	// TailMS is the longest echo path delay covered, in milliseconds
 	// (0 means 128, the G.168 figure for analog lines; at most 256).
 	TailMS int
+	// NLPOff turns the non-linear processor and its comfort noise off:
+	// the output is the linear canceller's, as G.168 measures it.
+	NLPOff bool
+}
+
+// EchoState is what the canceller judged a 10 ms block to hold.
+type EchoState uint8
+
+// The states, by who talks: nobody, the far end (what is sent to the
+// line), the near end (the line) or both (double talk).
+const (
+	EchoIdle EchoState = iota
+	EchoFarTalk
+	EchoNearTalk
+	EchoDoubleTalk
+)
+
+func (s EchoState) String() string {
+	switch s {
+	case EchoFarTalk:
+		return "far"
+	case EchoNearTalk:
+		return "near"
+	case EchoDoubleTalk:
+		return "double"
+	}
+	return "idle"
+}
+
+// EchoStats are a canceller's running totals since it was made or Reset;
+// differences between two readings describe the time between them.
+type EchoStats struct {
+	// Over the samples where the far end was talking: Σrx² and the
+	// energy left by the linear canceller, Σ(rx − echo estimate)². Their
+	// ratio is the ERLE (near-end speech, where present, counts in both).
+	FarRx, FarResidual float64
+	// Blocks (10 ms) judged in each state, indexed by EchoState.
+	Blocks [4]int
+}
+
+// ERLE returns 10·log10(FarRx/FarResidual) in dB, and false when the far
+// end did not talk.
+func (s EchoStats) ERLE() (float64, bool) {
+	if s.FarRx <= 0 || s.FarResidual <= 0 {
+		return 0, false
+	}
+	return 10 * math.Log10(s.FarRx / s.FarResidual), true
+}
+
+// Sub returns s − o, the totals of the time between two readings.
+func (s EchoStats) Sub(o EchoStats) EchoStats {
+	r := EchoStats{FarRx: s.FarRx - o.FarRx, FarResidual: s.FarResidual - o.FarResidual}
+	for i := range r.Blocks {
+		r.Blocks[i] = s.Blocks[i] - o.Blocks[i]
+	}
+	return r
+}
+
+// State returns the state held for the most blocks.
+func (s EchoStats) State() EchoState {
+	best := EchoIdle
+	for i, n := range s.Blocks {
+		if n > s.Blocks[best] {
+			best = EchoState(i)
+		}
+	}
+	return best
 }
 
 // Line echo canceller design (ITU-T G.168 structure):
@@ -138,6 +205,8 @@ type EchoCanceller struct {
 
 	nlpOff bool // tests measure the linear canceller alone
 	sinceN int
+
+	stats EchoStats
 }
 
 // NewEchoCanceller returns a canceller for c.
@@ -159,6 +228,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		wf:  make([]float32, n),
 	}
 	e.Reset()
+	e.nlpOff = c.NLPOff
 	return e
 }
 
@@ -170,7 +240,7 @@ func (e *EchoCanceller) Reset() {
 		clear(b)
 	}
 	*e = EchoCanceller{
-		n: e.n, x: x, xw: xw, wb: wb, awb: awb, wc: wc, wf: wf,
+		n: e.n, x: x, xw: xw, wb: wb, awb: awb, wc: wc, wf: wf, nlpOff: e.nlpOff,
 		seed:       0x9E3779B9,
 		nlpGain:    1,
 		mu:         ecMu,
@@ -313,6 +383,10 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		}
 		e.ef0 += float64(ef) * float64(ef)
 		e.ed0 += float64(d) * float64(d)
+		if peak > e.activePeak {
+			e.stats.FarRx += float64(d) * float64(d)
+			e.stats.FarResidual += float64(ef) * float64(ef)
+		}
 		e.edy += float64(d) * float64(yf)
 		e.eyy += float64(yf) * float64(yf)
 		e.blockN++
@@ -332,6 +406,9 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		out[i] = e.nlp(ef, d, dt, peak > e.activePeak)
 	}
 }
+
+// Stats returns the running totals (see EchoStats).
+func (e *EchoCanceller) Stats() EchoStats { return e.stats }
 
 // endBlock runs the two-path comparison and refreshes the whitening filter.
 func (e *EchoCanceller) endBlock(dt bool) {
@@ -395,6 +472,16 @@ func (e *EchoCanceller) endBlock(dt bool) {
 			}
 			e.dtRun, e.dtWins = 0, 0
 		}
+	}
+	switch {
+	case e.farBlock && e.blockDT:
+		e.stats.Blocks[EchoDoubleTalk]++
+	case e.farBlock:
+		e.stats.Blocks[EchoFarTalk]++
+	case e.ed0 > 10*e.noise*ecBlock:
+		e.stats.Blocks[EchoNearTalk]++
+	default:
+		e.stats.Blocks[EchoIdle]++
 	}
 	e.farBlock = false
 	e.edy, e.eyy = 0, 0
