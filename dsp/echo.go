@@ -53,7 +53,7 @@ func (s EchoStats) ERLE() (float64, bool) {
 	if s.FarRx <= 0 || s.FarResidual <= 0 {
 		return 0, false
 	}
-	return 10 * math.Log10(s.FarRx / s.FarResidual), true
+	return 10 * math.Log10(s.FarRx/s.FarResidual), true
 }
 
 // Sub returns s − o, the totals of the time between two readings.
@@ -207,6 +207,12 @@ type EchoCanceller struct {
 	sinceN int
 
 	stats EchoStats
+
+	// Tone disabler (tonedisable.go): one detector per direction.
+	toneTab        *toneTable
+	toneRx, toneTx toneDetector
+	toneMinE       float64
+	disabled       ToneDisable
 }
 
 // NewEchoCanceller returns a canceller for c.
@@ -227,6 +233,7 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 		wc:  make([]float32, n),
 		wf:  make([]float32, n),
 	}
+	e.toneTab = newToneTable()
 	e.Reset()
 	e.nlpOff = c.NLPOff
 	return e
@@ -235,17 +242,18 @@ func NewEchoCanceller(c EchoConfig) *EchoCanceller {
 // Reset forgets the echo path and all state (a new call on the line),
 // keeping the buffers.
 func (e *EchoCanceller) Reset() {
-	x, xw, wb, awb, wc, wf := e.x, e.xw, e.wb, e.awb, e.wc, e.wf
+	x, xw, wb, awb, wc, wf, tab := e.x, e.xw, e.wb, e.awb, e.wc, e.wf, e.toneTab
 	for _, b := range [][]float32{x, xw, wb, awb, wc, wf} {
 		clear(b)
 	}
 	*e = EchoCanceller{
-		n: e.n, x: x, xw: xw, wb: wb, awb: awb, wc: wc, wf: wf, nlpOff: e.nlpOff,
+		n: e.n, x: x, xw: xw, wb: wb, awb: awb, wc: wc, wf: wf, nlpOff: e.nlpOff, toneTab: tab,
 		seed:       0x9E3779B9,
 		nlpGain:    1,
 		mu:         ecMu,
 		activePeak: float32(DBm0ToPeak(ecActiveDBm0)),
 		noise:      math.Pow(DBm0ToPeak(ecNoiseInitDBm0), 2) / 2,
+		toneMinE:   math.Pow(DBm0ToPeak(toneMinDBm0), 2) / 2 * toneBlock,
 	}
 	e.lpc[0] = 1
 }
@@ -259,6 +267,11 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 	for i := 0; i < cnt; i++ {
 		xs := float32(ref[i])
 		d := float32(rx[i])
+		if e.disabled == ToneAllOff {
+			out[i] = rx[i]
+			continue
+		}
+		e.watchTones(xs, d)
 
 		// Far-end rings: newest at pos, window x[pos : pos+n].
 		p := e.pos - 1
@@ -406,6 +419,28 @@ func (e *EchoCanceller) Process(rx, ref, out []int16) {
 		out[i] = e.nlp(ef, d, dt, peak > e.activePeak)
 	}
 }
+
+// watchTones runs the tone disabler on a sample of each direction.
+func (e *EchoCanceller) watchTones(xs, d float32) {
+	e.toneTx.feed(e.toneTab, xs, e.toneMinE)
+	e.toneRx.feed(e.toneTab, d, e.toneMinE)
+	if e.toneRx.n != 0 {
+		return // decisions at block ends only
+	}
+	for _, t := range [2]*toneDetector{&e.toneTx, &e.toneRx} {
+		switch {
+		case t.reversal:
+			e.disabled = ToneAllOff
+		case t.run >= toneMinBlocks && e.disabled == ToneEnabled:
+			e.disabled = ToneNLPOff
+		}
+	}
+}
+
+// ToneDisabled reports what the tone disabler has done in this call (a
+// 2100 Hz answer tone: see ToneDisable). Reset enables the canceller
+// again.
+func (e *EchoCanceller) ToneDisabled() ToneDisable { return e.disabled }
 
 // Stats returns the running totals (see EchoStats).
 func (e *EchoCanceller) Stats() EchoStats { return e.stats }
@@ -661,7 +696,7 @@ func (e *EchoCanceller) nlp(ef, d float32, dt, farActive bool) int16 {
 	}
 	e.noise = max(e.noise, 0.01)
 	v := ef
-	if e.nlpOff {
+	if e.nlpOff || e.disabled != ToneEnabled {
 		return clamp16(v)
 	}
 	on := farActive && !dt && e.pe < ecNLPRatio*e.pd
