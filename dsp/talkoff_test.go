@@ -114,3 +114,79 @@ func loudest(pcm []int16, n int) int {
 	}
 	return best
 }
+
+// noteChord returns n samples of two sine notes at fr and fc Hz, silent
+// for the first 1000 samples, then swelling linearly to levelDBm0 each
+// over attack seconds, with tremolo (5 Hz, the given depth).
+func noteChord(n int, fr, fc, levelDBm0, attack, tremolo float64) []int16 {
+	s := make(sig, n)
+	a := DBm0ToPeak(levelDBm0)
+	for i := 1000; i < n; i++ {
+		t := float64(i-1000) / 8000
+		env := min(1, t/attack) * (1 + tremolo*math.Sin(2*math.Pi*5*t))
+		s[i] = a * env * (math.Sin(2*math.Pi*fr*t+0.7) + math.Sin(2*math.Pi*fc*t))
+	}
+	return s.pcm()
+}
+
+// temperedDigits are the digits whose two frequencies each lie within
+// the receiver's per-window frequency tolerance of a note of the
+// equal-tempered scale (A = 440 Hz): F5, G5, A♯5 on the rows, E6, F♯6,
+// G♯6 on the columns. must says whether both notes are also within
+// Q.24's must-accept band (G5 is 14 Hz above 770 Hz, G♯6 28 Hz above
+// 1633 Hz: just outside it).
+var temperedDigits = []struct {
+	digit  byte
+	fr, fc float64
+	must   bool
+}{
+	{'2', 698.46, 1318.51, true}, {'3', 698.46, 1479.98, true}, {'A', 698.46, 1661.22, false},
+	{'5', 783.99, 1318.51, false}, {'6', 783.99, 1479.98, false}, {'B', 783.99, 1661.22, false},
+	{'0', 932.33, 1318.51, true}, {'#', 932.33, 1479.98, true}, {'D', 932.33, 1661.22, false},
+}
+
+// TestDTMFTalkOffSwell: two pure notes that swell in (a pad, an organ
+// stop, bowed strings) on every digit the equal-tempered scale can play
+// are no digit, for attacks from 50 ms on, at every level, with and
+// without tremolo; the same two notes struck (a 1 ms attack) are one
+// where Q.24 says they must be, which shows it is the swell that is
+// rejected.
+func TestDTMFTalkOffSwell(t *testing.T) {
+	for _, d := range temperedDigits {
+		for _, lvl := range []float64{-5, -15, -25, -32} {
+			for _, attack := range []float64{0.05, 0.08, 0.12, 0.2, 0.3, 0.5} {
+				for _, trem := range []float64{0, 0.1} {
+					pcm := noteChord(8000, d.fr, d.fc, lvl, attack, trem)
+					if got := digitsOf(detectAll(NewDTMFDetector(), pcm, 160)); got != "" {
+						t.Errorf("%c at %g dBm0, %g ms attack, tremolo %g: got %q", d.digit, lvl, attack*1000, trem, got)
+					}
+				}
+			}
+			if !d.must {
+				continue
+			}
+			pcm := noteChord(8000, d.fr, d.fc, lvl, 0.001, 0)
+			if got := digitsOf(detectAll(NewDTMFDetector(), pcm, 160)); got != string(d.digit) {
+				t.Errorf("%c at %g dBm0 struck: got %q", d.digit, lvl, got)
+			}
+		}
+	}
+}
+
+// TestDTMFTalkOffRevealed: a three-note chord of pure notes whose third
+// note stops, leaving two that sit on a digit's frequencies, is no digit
+// (the two notes sounded before: the onset test); nor is a key press's
+// pair of notes that sounded for 100 ms, paused for 5 ms and goes on.
+func TestDTMFTalkOffRevealed(t *testing.T) {
+	for _, d := range temperedDigits {
+		for _, lvl := range []float64{-8, -20, -30} {
+			s := make(sig, 12000)
+			s.tone(0, 12000, d.fr, lvl)
+			s.tone(0, 12000, d.fc, lvl)
+			s.tone(0, 4000, 1046.5, lvl) // C6 stops at 0.5 s
+			if got := digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160)); got != "" {
+				t.Errorf("%c at %g dBm0 revealed by a third note's end: got %q", d.digit, lvl, got)
+			}
+		}
+	}
+}
