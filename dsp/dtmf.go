@@ -1165,6 +1165,13 @@ func (d *DTMFDetector) harmonicsOK(w dtmfWindow, a, b *[dtmfSub]int16) bool {
 			parts[h][k] = goertzelOut(float64(p[k]), float64(q[k]), nu)
 		}
 	}
+	return d.noPartials(w, nus, &parts)
+}
+
+// noPartials judges the DFTs parts of both halves of the window at the
+// partials' frequencies nus (column 2nd, row 3rd and 2nd, column half):
+// false if one is strong enough and where a partial would be.
+func (d *DTMFDetector) noPartials(w dtmfWindow, nus [4]float64, parts *[2][4]complex128) bool {
 	for i, lim := range [4]float64{d.harmLimit * w.ac, d.harmLimit * w.ar, d.harmLimit * w.ar, d.subLimit * w.ac} {
 		nu := nus[i]
 		ra, rb := parts[0][i], parts[1][i]

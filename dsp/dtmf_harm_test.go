@@ -98,23 +98,7 @@ func (d *DTMFDetector) harmonicsRef(w dtmfWindow, a, b *[dtmfSub]int16) bool {
 	}
 	nus := [4]float64{2 * wc, 3 * wr, 2 * wr, wc / 2}
 	parts := goertzelPairs(&res, nus)
-	for i, lim := range [4]float64{d.harmLimit * w.ac, d.harmLimit * w.ar, d.harmLimit * w.ar, d.subLimit * w.ac} {
-		nu := nus[i]
-		ra, rb := parts[0][i], parts[1][i]
-		full := ra + rb*cmplxExp(-nu*dtmfSub)
-		if pow2(full) <= lim {
-			continue
-		}
-		// Strong enough: a partial if it sits where a partial would,
-		// within dtmfPartialTol Hz (the tones' own measurement error,
-		// multiplied, and a voice's glide within the window).
-		z := rb * complex(real(ra), -imag(ra))
-		off := fastAtan2(imag(z), real(z)) * dtmfRate / (2 * math.Pi * dtmfSub)
-		if math.Abs(off) <= dtmfPartialTol {
-			return false
-		}
-	}
-	return true
+	return d.noPartials(w, nus, &parts)
 }
 
 // goertzelPairs computes the DFT X(ν) = Σ x[n]e^{−jνn} of both
