@@ -78,6 +78,41 @@ func newToneTable() *toneTable {
 	return &t
 }
 
+// toneWatch is a canceller's tone disabler: one detector per direction
+// and what they decided.
+type toneWatch struct {
+	tab      *toneTable
+	rx, tx   toneDetector
+	minE     float64 // least bin energy of a tone block
+	disabled ToneDisable
+}
+
+func newToneWatch() toneWatch {
+	return toneWatch{tab: newToneTable(), minE: math.Pow(DBm0ToPeak(toneMinDBm0), 2) / 2 * toneBlock}
+}
+
+// reset forgets the call (the canceller is enabled again).
+func (w *toneWatch) reset() {
+	*w = toneWatch{tab: w.tab, minE: w.minE}
+}
+
+// feed takes a sample of each direction: xs sent to the line, d from it.
+func (w *toneWatch) feed(xs, d float32) {
+	w.tx.feed(w.tab, xs, w.minE)
+	w.rx.feed(w.tab, d, w.minE)
+	if w.rx.n != 0 {
+		return // decisions at block ends only
+	}
+	for _, t := range [2]*toneDetector{&w.tx, &w.rx} {
+		switch {
+		case t.reversal:
+			w.disabled = ToneAllOff
+		case t.run >= toneMinBlocks && w.disabled == ToneEnabled:
+			w.disabled = ToneNLPOff
+		}
+	}
+}
+
 // feed adds a sample; at a block's end it updates the tone state.
 func (d *toneDetector) feed(t *toneTable, x float32, minE float64) {
 	v := float64(x)
