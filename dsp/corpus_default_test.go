@@ -12,3 +12,6 @@ var talkoffSize = corpusSize{
 	musicSeconds:    300,
 	musicLevelsDBm0: []float64{-5, -15, -25},
 }
+
+// g168Grid is the G.168 suite's grid in `go test` (see g168_test.go).
+var g168Grid = g168Default

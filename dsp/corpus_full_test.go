@@ -11,3 +11,12 @@ var talkoffSize = corpusSize{
 	musicSeconds:    1440,
 	musicLevelsDBm0: []float64{-5, -10, -15, -20, -25, -30},
 }
+
+// g168Grid is the whole G.168 grid (make dsp-full), with the time-domain
+// canceller beside on the default grid.
+var g168Grid = g168GridSpec{
+	erls:   []float64{6, 10, 15, 20},
+	levels: []float64{0, -10, -25},
+	delays: []int{10, 110},
+	td:     true,
+}
