@@ -3,8 +3,10 @@
 package spandsp
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minipbx/dsp"
+	"minipbx/dsp/audiofile"
+	"minipbx/internal/testutil"
 )
 
 // signal builds the benchmark input: digits at −10 dBm0 per tone (60 ms on,
@@ -177,6 +181,53 @@ func BenchmarkMinipbxDTMFDetectorNoiseOnly(b *testing.B) {
 	measure(b, len(pcm), func() { ours(d, pcm) })
 }
 
+// speechVoices are the espeak-ng voices of the "speech" signal: a man, a
+// woman and a child-like pitch, in three languages, at a number-reading
+// pace (number words hold the long vowels a receiver has to reject).
+var speechVoices = []struct{ voice, pitch, text string }{
+	{"en-us+m3", "40", "Seven, eight, nine, zero. One two three four five six. Please hold the line, your call is important to us."},
+	{"de+f2", "70", "Sieben, acht, neun, null. Eins zwei drei vier fünf sechs. Bitte bleiben Sie am Apparat."},
+	{"it+f4", "95", "Sette, otto, nove, zero. Uno due tre quattro cinque sei. Restate in linea, per favore."},
+}
+
+// speech renders speechVoices with espeak-ng at −20 dBm0 active level
+// (audiofile.Import's resampler and normaliser): the signal a receiver
+// sees most on a call, and where its talk-off tests run.
+func speech(tb testing.TB) []int16 {
+	tb.Helper()
+	bin := testutil.Tool(tb, "espeak-ng")
+	var pcm []int16
+	for _, v := range speechVoices {
+		out, err := exec.Command(bin, "-v", v.voice, "-p", v.pitch, "-s", "150", "--stdout", v.text).Output()
+		if err != nil {
+			tb.Fatalf("espeak-ng %s: %v", v.voice, err)
+		}
+		s, err := audiofile.Import(bytes.NewReader(out), 0)
+		if err != nil {
+			tb.Fatalf("import espeak-ng %s: %v", v.voice, err)
+		}
+		pcm = append(pcm, s...)
+	}
+	return pcm
+}
+
+// TestSpeechNoDigits checks that neither receiver reports a digit on the
+// "speech" signal, so the timing compares equal work there too.
+func TestSpeechNoDigits(t *testing.T) {
+	pcm := speech(t)
+	r := NewReceiver()
+	defer r.Close()
+	if got := r.Run(pcm); got != "" {
+		t.Errorf("spandsp: talk-off %q", got)
+	}
+	d := dsp.NewDTMFDetector()
+	for i := 0; i < len(pcm); i += 160 {
+		for _, e := range d.Process(pcm[i:min(i+160, len(pcm))]) {
+			t.Errorf("minipbx: talk-off %q at sample %d", e.Digit, e.Sample)
+		}
+	}
+}
+
 // BenchmarkSideBySide alternates the two receivers on the same signal,
 // round after round, timing each by its thread's CPU clock, and reports
 // the median of each and of their ratio: on a shared, busy machine this
@@ -189,6 +240,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		{"mixed", func() []int16 { p, _ := signal(10); return p }()},
 		{"tones", tonesOnly()},
 		{"noise", noiseOnly()},
+		{"speech", speech(b)},
 	}
 	for _, s := range signals {
 		b.Run(s.name, func(b *testing.B) {
