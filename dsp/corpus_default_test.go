@@ -11,6 +11,7 @@ var talkoffSize = corpusSize{
 	singingSeconds:  120,
 	musicSeconds:    300,
 	musicLevelsDBm0: []float64{-5, -15, -25},
+	heldOut:         heldOutSize{voiceStride: 8, musicSeconds: 180, singingSeconds: 60},
 }
 
 // g168Grid is the G.168 suite's grid in `go test` (see g168_test.go).

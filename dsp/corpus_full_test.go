@@ -10,6 +10,7 @@ var talkoffSize = corpusSize{
 	singingSeconds:  600,
 	musicSeconds:    1440,
 	musicLevelsDBm0: []float64{-5, -10, -15, -20, -25, -30},
+	heldOut:         heldOutSize{voiceStride: 1, musicSeconds: 1800, singingSeconds: 600},
 }
 
 // g168Grid is the whole G.168 grid (make dsp-full), with the time-domain

@@ -21,11 +21,31 @@ func gain(pcm []int16, db float64) []int16 {
 // espeak-ng voice and variant, shouted, sung) at −8, −20 and −30 dBm0
 // active level.
 func TestDTMFTalkOffSpeech(t *testing.T) {
-	c := talkoffCorpus(t)
+	talkOffSpeech(t, talkoffCorpus(t).speech)
+}
+
+// TestDTMFTalkOffMusic: no digit from the music corpus.
+func TestDTMFTalkOffMusic(t *testing.T) {
+	talkOffMusic(t, talkoffCorpus(t).music)
+}
+
+// TestDTMFTalkOffHeldOut: no digit from the held-out corpus (see
+// heldOutCorpus), and every digit with any of its clips 20 dB under.
+func TestDTMFTalkOffHeldOut(t *testing.T) {
+	c := heldOutCorpus(t, talkoffSize.heldOut)
+	talkOffSpeech(t, c.speech)
+	talkOffMusic(t, c.music)
+	talkDown(t, c)
+}
+
+// talkOffSpeech fails t for every digit found in speech clips at −8,
+// −20 and −30 dBm0 active level.
+func talkOffSpeech(t *testing.T, speech map[string][]int16) {
+	t.Helper()
 	var samples, falses int
-	for _, name := range sortedClipNames(c.speech) {
+	for _, name := range sortedClipNames(speech) {
 		for _, db := range []float64{+12, 0, -10} { // −8, −20 and −30 dBm0 active level
-			pcm := gain(c.speech[name], db)
+			pcm := gain(speech[name], db)
 			samples += len(pcm)
 			if ev := detectAll(NewDTMFDetector(), pcm, 160); len(ev) > 0 {
 				falses += len(ev)
@@ -34,20 +54,21 @@ func TestDTMFTalkOffSpeech(t *testing.T) {
 		}
 	}
 	t.Logf("speech talk-off corpus: %d clips (%.0f s) × 3 levels = %.0f s of speech, %d false digits",
-		len(c.speech), clipSeconds(c.speech), float64(samples)/8000, falses)
+		len(speech), clipSeconds(speech), float64(samples)/8000, falses)
 }
 
-// TestDTMFTalkOffMusic: no digit from the music corpus.
-func TestDTMFTalkOffMusic(t *testing.T) {
-	c := talkoffCorpus(t)
+// talkOffMusic fails t for every digit found in music clips (at the
+// levels they were made at).
+func talkOffMusic(t *testing.T, music map[string][]int16) {
+	t.Helper()
 	falses := 0
-	for _, name := range sortedClipNames(c.music) {
-		if ev := detectAll(NewDTMFDetector(), c.music[name], 160); len(ev) > 0 {
+	for _, name := range sortedClipNames(music) {
+		if ev := detectAll(NewDTMFDetector(), music[name], 160); len(ev) > 0 {
 			falses += len(ev)
 			t.Errorf("talk-off: %s: false digits %q at %v", name, digitsOf(ev), eventTimes(ev))
 		}
 	}
-	t.Logf("music talk-off corpus: %.0f s, %d false digits", clipSeconds(c.music), falses)
+	t.Logf("music talk-off corpus: %d clips, %.0f s, %d false digits", len(music), clipSeconds(music), falses)
 }
 
 func eventTimes(ev []DTMFEvent) []string {
@@ -65,7 +86,12 @@ func eventTimes(ev []DTMFEvent) []string {
 // −20 dBm0: −17 dBm0), as when a caller keeps talking while keying, or a
 // prompt or music on hold still plays.
 func TestDTMFTalkDown(t *testing.T) {
-	c := talkoffCorpus(t)
+	talkDown(t, talkoffCorpus(t))
+}
+
+// talkDown is TestDTMFTalkDown on corpus c.
+func talkDown(t *testing.T, c *corpus) {
+	t.Helper()
 	const digits = "0123456789*#ABCD"
 	for _, tone := range []float64{-10, -20} {
 		g := NewDTMFGenerator(DTMFGenConfig{LevelDBm0: tone, On: 60 * time.Millisecond, Off: 60 * time.Millisecond})
