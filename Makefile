@@ -128,10 +128,11 @@ qemu-boot: test-tools
 	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs
 
 # The whole DSP corpora (75 min of espeak-ng speech, 24 min of generated
-# music) for the DTMF receiver's talk-off and talk-down tests, and the
+# music, and a held-out corpus of 24 and 30 min) for the DTMF receiver's
+# talk-off and talk-down tests, and the
 # whole G.168 grid for the line echo canceller (384 conditions, the
 # time-domain canceller it replaced beside it); `make test` runs subsets
-# of the same generators. About 15 minutes on 2 cores.
+# of the same generators. 13–16 minutes on 2 busy cores.
 .PHONY: dsp-full
 dsp-full:
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -tags dspfull -count=1 -timeout 60m -run 'TalkOff|TalkDown|G168' -v ./dsp/
