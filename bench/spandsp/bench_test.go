@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"minipbx/bench/internal/sidebyside"
 	"minipbx/dsp"
 	"minipbx/dsp/audiofile"
 	"minipbx/internal/testutil"
@@ -76,29 +75,18 @@ func TestSameDigits(t *testing.T) {
 	}
 }
 
-// threadCPU is the CPU time consumed by the calling thread. The machines
-// these benchmarks run on are often shared, so besides Go's wall-clock
-// ns/op the benchmarks report on-CPU time per sample (cpu-ns/sample),
-// which time spent descheduled does not inflate.
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}
-
 // measure runs fn b.N times on a locked thread and reports wall-clock and
-// on-CPU nanoseconds per sample.
+// on-CPU nanoseconds per sample (the machines these benchmarks run on are
+// often shared: time spent descheduled does not inflate the latter).
 func measure(b *testing.B, samples int, fn func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
-	c0 := threadCPU()
+	c0 := sidebyside.ThreadCPU()
 	for b.Loop() {
 		fn()
 	}
-	cpu := threadCPU() - c0
+	cpu := sidebyside.ThreadCPU() - c0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(samples), "cpu-ns/sample")
 	b.ReportMetric(0, "ns/op") // per-sample figures are the ones that matter
@@ -252,31 +240,18 @@ func BenchmarkSideBySide(b *testing.B) {
 			var theirs, mine, ratio []float64
 			n := float64(len(s.pcm))
 			for b.Loop() {
-				c0 := threadCPU()
+				c0 := sidebyside.ThreadCPU()
 				r.Run(s.pcm)
-				c1 := threadCPU()
+				c1 := sidebyside.ThreadCPU()
 				ours(d, s.pcm)
-				c2 := threadCPU()
+				c2 := sidebyside.ThreadCPU()
 				t, m := float64(c1-c0)/n, float64(c2-c1)/n
 				theirs, mine, ratio = append(theirs, t), append(mine, m), append(ratio, m/t)
 			}
-			b.ReportMetric(median(theirs), "spandsp-ns/sample")
-			b.ReportMetric(median(mine), "minipbx-ns/sample")
-			b.ReportMetric(median(ratio), "minipbx/spandsp")
+			b.ReportMetric(sidebyside.Median(theirs), "spandsp-ns/sample")
+			b.ReportMetric(sidebyside.Median(mine), "minipbx-ns/sample")
+			b.ReportMetric(sidebyside.Median(ratio), "minipbx/spandsp")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
 }
