@@ -15,7 +15,8 @@ build:
 
 # The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
 # tests in headless Chromium, the DTMF receiver and the fax engine against
-# spandsp's (-tags spandsp: cgo, libspandsp), the armv7 self-test under qemu-user, and the
+# spandsp's and the echo canceller beside speexdsp's (-tags spandsp: cgo,
+# libspandsp, libspeexdsp), the armv7 self-test under qemu-user, and the
 # armv7 image booted under qemu-system-arm until pbxd answers SIP. The
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
