@@ -232,26 +232,10 @@ func BenchmarkSideBySide(b *testing.B) {
 	}
 	for _, s := range signals {
 		b.Run(s.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			r := NewReceiver()
 			defer r.Close()
 			d := dsp.NewDTMFDetector()
-			var theirs, mine, ratio []float64
-			n := float64(len(s.pcm))
-			for b.Loop() {
-				c0 := sidebyside.ThreadCPU()
-				r.Run(s.pcm)
-				c1 := sidebyside.ThreadCPU()
-				ours(d, s.pcm)
-				c2 := sidebyside.ThreadCPU()
-				t, m := float64(c1-c0)/n, float64(c2-c1)/n
-				theirs, mine, ratio = append(theirs, t), append(mine, m), append(ratio, m/t)
-			}
-			b.ReportMetric(sidebyside.Median(theirs), "spandsp-ns/sample")
-			b.ReportMetric(sidebyside.Median(mine), "minipbx-ns/sample")
-			b.ReportMetric(sidebyside.Median(ratio), "minipbx/spandsp")
-			b.ReportMetric(0, "ns/op")
+			sidebyside.Bench(b, "spandsp", len(s.pcm), func() { r.Run(s.pcm) }, func() { ours(d, s.pcm) })
 		})
 	}
 }

@@ -5,7 +5,6 @@ package speexdsp
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"minipbx/bench/internal/sidebyside"
@@ -132,24 +131,8 @@ func BenchmarkSideBySide(b *testing.B) {
 	far := farEnd(2, 2)
 	rx, _ := line(far, hybrid(10))
 	out := make([]int16, len(rx))
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	s := NewCanceller(taps)
 	defer s.Close()
 	m := dsp.NewEchoCanceller(dsp.EchoConfig{NLPOff: true})
-	n := float64(len(rx))
-	var theirs, mine, ratio []float64
-	for b.Loop() {
-		c0 := sidebyside.ThreadCPU()
-		s.Process(rx, far, out)
-		c1 := sidebyside.ThreadCPU()
-		ours(m, rx, far, out)
-		c2 := sidebyside.ThreadCPU()
-		t, o := float64(c1-c0)/n, float64(c2-c1)/n
-		theirs, mine, ratio = append(theirs, t), append(mine, o), append(ratio, o/t)
-	}
-	b.ReportMetric(sidebyside.Median(theirs), "speexdsp-ns/sample")
-	b.ReportMetric(sidebyside.Median(mine), "minipbx-ns/sample")
-	b.ReportMetric(sidebyside.Median(ratio), "minipbx/speexdsp")
-	b.ReportMetric(0, "ns/op")
+	sidebyside.Bench(b, "speexdsp", len(rx), func() { s.Process(rx, far, out) }, func() { ours(m, rx, far, out) })
 }
