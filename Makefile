@@ -133,7 +133,7 @@ qemu-boot: test-tools
 # talk-off and talk-down tests, and the
 # whole G.168 grid for the line echo canceller (384 conditions, the
 # time-domain canceller it replaced beside it); `make test` runs subsets
-# of the same generators. 13–16 minutes on 2 busy cores.
+# of the same generators. 7–16 minutes on 2 cores, by their load.
 .PHONY: dsp-full
 dsp-full:
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -tags dspfull -count=1 -timeout 60m -run 'TalkOff|TalkDown|G168' -v ./dsp/
