@@ -206,6 +206,8 @@ var scriptMessages = map[string][]string{
 		"Uploading…",
 		"Upload",
 	},
+	"dialplan_object": {"Current: %s"}, // forms.js
+	"extension_page":  {"Current: %s"},
 	"maintenance": { // maintenance.js
 		"Uploading…",
 		"The box answered %s %s.",

@@ -47,6 +47,18 @@ func templateMessages(t *testing.T) []message {
 				return s
 			})
 		}
+		// Literal messages the actions translate: {{T "..."}}.
+		src, err := fs.ReadFile(assets, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\(T "((?:[^"\\]|\\.)*)"\)|\{\{T "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(src), -1) {
+			s, err := strconv.Unquote(`"` + m[1] + m[2] + `"`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, message{s, path.Base(n)})
+		}
 	}
 	return out
 }
@@ -445,7 +457,7 @@ func jsMessageList() []message {
 // a page in Russian carries their translations for the script.
 func TestJSMessages(t *testing.T) {
 	var inScript []string
-	for _, name := range []string{"app.js", "maintenance.js"} {
+	for _, name := range []string{"app.js", "maintenance.js", "forms.js"} {
 		src, err := assets.ReadFile("assets/static/" + name)
 		if err != nil {
 			t.Fatal(err)
