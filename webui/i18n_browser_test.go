@@ -91,7 +91,7 @@ func TestBrowserNarrowScreen(t *testing.T) {
 		return run(t, ctx, chromedp.Evaluate[bool](`(() => { const e = document.getElementById('`+id+`'); const r = e.getBoundingClientRect(); return e.checkVisibility({visibilityProperty: true}) && r.width > 0 && r.height > 0; })()`))
 	}
 	do(t, ctx, chromedp.EmulateViewport(390, 844))
-	for _, page := range []string{"/status", "/extensions", "/calls", "/users", "/dialplan", "/settings", "/me", "/diagnostics", "/statistics", "/phones", "/audit"} {
+	for _, page := range []string{"/status", "/extensions", "/extensions/101", "/calls", "/users", "/dialplan", "/dialplan/route-tester", "/dialplan/flow", "/settings", "/me", "/diagnostics", "/statistics", "/phones", "/audit"} {
 		do(t, ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.ID("page-title")))
 		screenshot(t, ctx, "narrow"+strings.ReplaceAll(page, "/", "-"))
 		if w := run(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
