@@ -42,7 +42,7 @@ type msgFormat struct {
 }
 
 // verbRE matches a fmt verb as the messages use them.
-var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[sdqvfx]`)
+var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[sdqvfxc]`)
 
 // loadCatalog reads assets/i18n/<lang>.json for every language but English.
 func loadCatalog(fsys fs.FS, langs []string) (catalog, error) {

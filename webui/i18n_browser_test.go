@@ -77,9 +77,9 @@ func TestBrowserLanguagePickerArmenian(t *testing.T) {
 	}
 }
 
-// TestBrowserNarrowScreen: at 390 px the menu is one button that opens
-// it (a details element: no script needed) and no page is wider than the
-// screen, its tables scrolling inside; at 1366 px the menu is shown as a
+// TestBrowserNarrowScreen: at 390 px, in English and in Kyrgyz, the menu
+// is one button that opens it (a details element: no script needed) and
+// no page is wider than the screen, its tables scrolling inside; at 1366 px the menu is shown as a
 // row of links and the button is not there.
 func TestBrowserNarrowScreen(t *testing.T) {
 	svc := newFakeService()
@@ -90,18 +90,23 @@ func TestBrowserNarrowScreen(t *testing.T) {
 	visible := func(id string) bool {
 		return run(t, ctx, chromedp.Evaluate[bool](`(() => { const e = document.getElementById('`+id+`'); const r = e.getBoundingClientRect(); return e.checkVisibility({visibilityProperty: true}) && r.width > 0 && r.height > 0; })()`))
 	}
-	do(t, ctx, chromedp.EmulateViewport(390, 844))
-	for _, page := range []string{"/status", "/extensions", "/extensions/101", "/calls", "/users", "/dialplan", "/dialplan/route-tester", "/dialplan/flow", "/settings", "/me", "/diagnostics", "/statistics", "/phones", "/audit"} {
-		do(t, ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.ID("page-title")))
-		screenshot(t, ctx, "narrow"+strings.ReplaceAll(page, "/", "-"))
-		if w := run(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
-			t.Errorf("%s at 390 px: the page is %.0f px wide", page, w)
-		}
-		if visible("nav-status") {
-			t.Errorf("%s at 390 px: the menu is open before its button is pressed", page)
-		}
-		if !visible("menu-button") {
-			t.Errorf("%s at 390 px: no menu button", page)
+	// English, then Kyrgyz (the longest words of the five).
+	for _, lang := range []string{"en", "ky"} {
+		do(t, ctx, chromedp.EmulateViewport(1366, 900), chromedp.Navigate(base+"/me"), chromedp.WaitVisible(chromedp.ID("me-form")),
+			chromedp.SetValue(chromedp.ID("language"), lang), chromedp.Click(chromedp.ID("me-form-submit")),
+			chromedp.WaitVisible(chromedp.ID("flash")), chromedp.EmulateViewport(390, 844))
+		for _, page := range []string{"/status", "/extensions", "/extensions/101", "/calls", "/users", "/dialplan", "/dialplan/route-tester", "/dialplan/flow", "/settings", "/me", "/diagnostics", "/statistics", "/phones", "/audit"} {
+			do(t, ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.ID("page-title")))
+			screenshot(t, ctx, "narrow-"+lang+strings.ReplaceAll(page, "/", "-"))
+			if w := run(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
+				t.Errorf("%s in %s at 390 px: the page is %.0f px wide", page, lang, w)
+			}
+			if visible("nav-status") {
+				t.Errorf("%s in %s at 390 px: the menu is open before its button is pressed", page, lang)
+			}
+			if !visible("menu-button") {
+				t.Errorf("%s in %s at 390 px: no menu button", page, lang)
+			}
 		}
 	}
 	// The button opens the menu, and its links work.

@@ -73,6 +73,14 @@ var shownFields = map[string]bool{"Label": true, "Help": true, "Title": true, "S
 // it translated, the API in English).
 var shownCalls = map[string]bool{"setFlash": true, "renderError": true, "errorf": true}
 
+// shownParams are the parameter names of the field-making helpers whose
+// arguments are shown texts.
+var shownParams = map[string]bool{"label": true, "help": true, "title": true, "none": true, "inherit": true, "later": true}
+
+// helpersNotShown draw their texts themselves (SVG charts, the call-flow
+// diagram), not through T: their words are not translated yet.
+var helpersNotShown = map[string]bool{"edge": true, "members": true, "svgOpen": true, "barChart": true, "lineChart": true, "heatMap": true}
+
 // callName is the name of the function or method a call calls.
 func callName(c *ast.CallExpr) string {
 	switch fun := c.Fun.(type) {
@@ -168,6 +176,38 @@ func goMessages(t *testing.T) []message {
 				add(e)
 			}
 		}
+	}
+	// The helpers that make fields (destPicker, selectField, ...) take
+	// their shown texts by parameter name.
+	shownAt := map[string][]int{}
+	for _, f := range parsed {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || helpersNotShown[fd.Name.Name] {
+				continue
+			}
+			i := 0
+			for _, p := range fd.Type.Params.List {
+				for _, nm := range p.Names {
+					if shownParams[nm.Name] {
+						shownAt[fd.Name.Name] = append(shownAt[fd.Name.Name], i)
+					}
+					i++
+				}
+			}
+		}
+	}
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				for _, i := range shownAt[callName(c)] {
+					if i < len(c.Args) {
+						add(c.Args[i])
+					}
+				}
+			}
+			return true
+		})
 	}
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
