@@ -105,7 +105,7 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 	fs = append(fs, pick("follow_me", "follow_me_schedule")...)
 	fs = append(fs, profileSection("handling", "Call handling"))
 	fs = append(fs, pick("dnd", "call_waiting", "moh_class", "record")...)
-	return &form{ID: "profile-form", Action: extensionPageURL(e.Number), Submit: "Save extension " + e.Number, Fields: fs}
+	return &form{ID: "profile-form", Action: extensionPageURL(e.Number), Submit: fmt.Sprintf("Save extension %s", e.Number), Fields: fs}
 }
 
 // fxsPortOptions are the FXS ports an extension may take, from the status.

@@ -197,6 +197,22 @@ func goMessages(t *testing.T) []message {
 			}
 		}
 	}
+	// A sentence formatted anywhere ("Line %d saved.", "Calls on line %s
+	// go to %s."): a Sprintf whose format begins with a capital and has
+	// words in it.
+	sentenceRE := regexp.MustCompile(`^[A-Z][^ ]* .*[a-z]{3}`)
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && callName(c) == "Sprintf" && len(c.Args) > 0 {
+				if lit, ok := c.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, err := strconv.Unquote(lit.Value); err == nil && sentenceRE.MatchString(s) {
+						add(lit)
+					}
+				}
+			}
+			return true
+		})
+	}
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if c, ok := n.(*ast.CallExpr); ok {
