@@ -116,7 +116,7 @@ type Session struct {
 	sdpVersion  uint64
 	sdpID       uint64
 	offered     []Codec
-	relay       relayTiming // the timing of the stream being relayed (relay.go)
+	relay       relayTiming      // the timing of the stream being relayed (relay.go)
 	recvEventPT atomic.Int32     // telephone-event PT we accept (ours or peer's)
 	peerIP      netip.Addr       // the peer's signalling IP (SetPeerIP)
 	clock       func() time.Time // the send path's clock (tests replace it)
@@ -124,10 +124,10 @@ type Session struct {
 	// Receive statistics, guarded by statsMu (written by the receiver).
 	streamBase uint32 // random start of this session's Frame.Stream numbers
 	statsMu    sync.Mutex
-	stats   Stats
-	rx      rxState
-	lsr     uint32    // middle NTP bits of the last SR we received
-	lsrAt   time.Time // when it arrived
+	stats      Stats
+	rx         rxState
+	lsr        uint32    // middle NTP bits of the last SR we received
+	lsrAt      time.Time // when it arrived
 }
 
 // rxState is owned by the receive goroutine, except the parts copied into
