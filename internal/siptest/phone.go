@@ -20,6 +20,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/zaf/g711"
+
+	"minipbx/internal/pace"
 )
 
 // Phone is one SIP user agent bound to a UDP port on 127.0.0.1.
@@ -505,34 +507,25 @@ func (c *Call) startMedia() {
 }
 
 // sendLoop sends one 20 ms packet per frame of wall time, like a real
-// phone whose codec runs on its own crystal: when the host stalls the
-// goroutine, the missed packets go out back to back (at most half a second
-// of them) instead of being lost, as a plain ticker's dropped ticks would
-// lose them, so a loaded test machine does not starve the box's jitter
+// phone whose codec runs on its own crystal: each packet is due at its
+// absolute time, so packets go out evenly paced (never none in one tick and
+// two in the next), and when the host stalls the goroutine the missed
+// packets go out back to back (at most half a second of them) instead of
+// being lost, so a loaded test machine does not starve the box's jitter
 // buffer for the rest of the call.
 func (c *Call) sendLoop() {
-	const frame = 20 * time.Millisecond
-	const maxCatchUp = 25
-	t := time.NewTicker(frame)
-	defer t.Stop()
+	clk := pace.New(20*time.Millisecond, 25)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.codec, SSRC: 0x5157}}
 	samples := make([]int16, 160)
 	payload := make([]byte, 160)
-	start := time.Now()
-	var sent int64
 	for {
-		select {
-		case <-c.stop:
+		n := clk.Wait(c.stop)
+		if n == 0 {
 			return
-		case now := <-t.C:
-			due := int64(now.Sub(start) / frame)
-			if due-sent > maxCatchUp {
-				sent = due - maxCatchUp
-			}
-			for ; sent < due; sent++ {
-				if !c.sendFrame(&pkt, samples, payload) {
-					return
-				}
+		}
+		for range n {
+			if !c.sendFrame(&pkt, samples, payload) {
+				return
 			}
 		}
 	}
