@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -210,10 +211,17 @@ type Call struct {
 	send        func(out []int16)
 	digits      []byte
 	ended       chan struct{}
-	endOnce     sync.Once
-	stopOnce    sync.Once
-	mediaOnce   sync.Once
-	stop        chan struct{}
+	// RTP impairment (impair.go): the send goroutine's random source and
+	// the delay line's input, started by the first Impair with jitter.
+	impair    Impairment
+	rng       *rand.Rand
+	delay     chan delayed
+	logging   bool
+	logged    []Packet
+	endOnce   sync.Once
+	stopOnce  sync.Once
+	mediaOnce sync.Once
+	stop      chan struct{}
 }
 
 func (p *Phone) newCall() (*Call, error) {
@@ -553,8 +561,10 @@ func (c *Call) sendFrame(pkt *rtp.Packet, samples []int16, payload []byte) bool 
 	if err != nil {
 		return false
 	}
-	if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
-		return false
+	if !c.impaired(buf) {
+		if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
+			return false
+		}
 	}
 	pkt.SequenceNumber++
 	pkt.Timestamp += 160
@@ -574,6 +584,7 @@ func (c *Call) recvLoop() {
 			continue
 		}
 		c.mu.Lock()
+		c.logPacket(time.Now(), pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, pkt.PayloadType, pkt.Payload)
 		switch pkt.PayloadType {
 		case 0:
 			for _, b := range pkt.Payload {
