@@ -520,8 +520,16 @@ func (c *Call) startMedia() {
 // two in the next), and when the host stalls the goroutine the missed
 // packets go out back to back (at most half a second of them) instead of
 // being lost, so a loaded test machine does not starve the box's jitter
-// buffer for the rest of the call.
+// buffer for the rest of the call. A phone's codec clock does not start
+// with the call's answer (which the box sends just after one of its own
+// clock's ticks): the first packet goes out at a random point of the
+// 20 ms grid, so calls land anywhere in the box's frame.
 func (c *Call) sendLoop() {
+	select {
+	case <-time.After(time.Duration(rand.Int64N(int64(20 * time.Millisecond)))):
+	case <-c.stop:
+		return
+	}
 	clk := pace.New(20*time.Millisecond, 25)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.codec, SSRC: 0x5157}}
 	samples := make([]int16, 160)

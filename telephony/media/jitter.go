@@ -39,12 +39,20 @@ type JitterConfig struct {
 
 // Tuning of the adaptation, in the buffer's own terms (see JitterBuffer).
 const (
-	// calmPops is the window over which the buffer judges its delay: after
-	// this many frames in which every frame waited more than it needed,
-	// the surplus is given back (2 s of 20 ms frames). The window slides
-	// in quarters, so a surplus is seen half a second after it appears.
-	calmPops    = 100
-	calmQuarter = calmPops / 4
+	// calmQuarter is a quarter of the window over which the buffer judges
+	// its delay (13 pops: the window is just over a second): after a
+	// window in which every frame waited more than it needed, the surplus
+	// is given back. The window slides by quarters, so a surplus is seen
+	// a quarter after it appears. When the depth has to grow again soon
+	// after it was given back (within relapsePops), the window doubles,
+	// up to maxQuarter (8 s): a network or host that stalls every few
+	// seconds is then ridden out at the depth it needs instead of being
+	// concealed each time; after calmDecayPops without growing, it halves
+	// again.
+	calmQuarter   = 13
+	maxQuarter    = 100
+	relapsePops   = 500  // 10 s
+	calmDecayPops = 1500 // 30 s
 	// slackMargin is the least time a frame is left to wait once surplus
 	// delay is given back: room for the scheduling jitter of a clean
 	// network, so that giving back does not cause the next underrun.
@@ -89,11 +97,14 @@ type slot struct {
 //     deeper from then on. Either way the depth grows to what the
 //     network's jitter needs, up to MaxDepth.
 //   - The buffer times how long each frame waited before it played. When
-//     every frame of the last 2 s waited more than a frame (plus a 5 ms
+//     every frame of the last second waited more than a frame (plus a 5 ms
 //     margin) longer than it had to, the surplus is given back by dropping
 //     frames, the quieter of two neighbours each time; so the delay comes
-//     back down within seconds once the network calms, and a sender whose
-//     clock runs fast cannot fill the buffer.
+//     back down within about a second once the network calms, and a
+//     sender whose clock runs fast cannot fill the buffer. When the depth
+//     given back is needed again soon after, the buffer judges over a
+//     longer window (up to 8 s), so a network or host that stalls
+//     regularly is ridden out rather than concealed at every stall.
 //
 // Push and Pop may be called from different goroutines. Neither allocates.
 type JitterBuffer struct {
@@ -114,12 +125,17 @@ type JitterBuffer struct {
 
 	grow  bool // insert one concealed frame at the next Pop
 	drops int  // frames to drop to give surplus delay back
-	// The calm window, in quarters: for each, the least wait of a frame
-	// played in it and how many were played; q is the current quarter.
-	pops  int
-	q     int
-	slack [4]time.Duration
-	heard [4]int
+	// The calm window, in quarters of quarter Pops: for each, the least
+	// wait of a frame played in it and how many were played; q is the
+	// current quarter, pops the Pops in it.
+	quarter int
+	pops    int
+	q       int
+	slack   [4]time.Duration
+	heard   [4]int
+	// tick counts Pops; lastDrop and lastGrow are the ticks of the last
+	// frame dropped and of the last growth.
+	tick, lastDrop, lastGrow int64
 
 	lastGood bool
 	scratch  [FrameSamples]int16
@@ -154,7 +170,8 @@ func NewJitterBuffer(c JitterConfig) *JitterBuffer {
 	if c.PLC == nil {
 		c.PLC = dsp.NewPLC()
 	}
-	j := &JitterBuffer{cfg: c, now: c.Now, ring: make([]slot, c.Capacity), newest: -1, played: -1}
+	j := &JitterBuffer{cfg: c, now: c.Now, ring: make([]slot, c.Capacity), newest: -1, played: -1,
+		quarter: calmQuarter, lastDrop: -relapsePops}
 	if j.now == nil {
 		j.now = time.Now
 	}
@@ -252,7 +269,7 @@ func (j *JitterBuffer) rewind(idx int64) bool {
 		return false
 	}
 	j.playIdx = idx
-	j.resetWindow()
+	j.grew()
 	return true
 }
 
@@ -280,8 +297,9 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 	out.HasSamples, out.HasPayload, out.Codec = true, false, Linear
 	out.Stream, out.Seq, out.TS = 0, 0, 0
 	now := j.now()
+	j.tick++
 	j.pops++
-	if j.pops >= calmQuarter {
+	if j.pops >= j.quarter {
 		j.judgeWindow()
 	}
 	s := j.at(j.playIdx)
@@ -289,7 +307,7 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 		// Run a frame deeper from now on: a concealed frame in place of
 		// advancing.
 		j.grow = false
-		j.resetWindow()
+		j.grew()
 		j.conceal(out)
 		return false
 	}
@@ -305,6 +323,7 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 			drop.present = false
 			next++
 			j.drops--
+			j.lastDrop = j.tick
 			j.stats.Dropped++
 		}
 	}
@@ -348,7 +367,7 @@ func (j *JitterBuffer) judgeWindow() {
 	full := true
 	for i := range j.slack {
 		least = min(least, j.slack[i])
-		full = full && j.heard[i] >= calmQuarter/2
+		full = full && j.heard[i] >= j.quarter/2
 	}
 	if full && least > need {
 		j.drops = int((least - need) / FrameDuration)
@@ -356,13 +375,27 @@ func (j *JitterBuffer) judgeWindow() {
 			j.slack[i] -= time.Duration(j.drops) * FrameDuration
 		}
 	}
+	if j.quarter > calmQuarter && j.tick-j.lastGrow > calmDecayPops {
+		j.quarter = max(calmQuarter, j.quarter/2)
+		j.lastGrow = j.tick
+	}
 	j.pops = 0
 	j.q = (j.q + 1) % len(j.slack)
 	j.slack[j.q], j.heard[j.q] = time.Duration(1<<62), 0
 }
 
-// resetWindow starts a new calm window after the depth grew; surplus not
-// yet given back is forgotten.
+// grew notes that the depth grew: a new calm window starts (surplus not
+// yet given back is forgotten), twice as long when depth given back is
+// needed again already.
+func (j *JitterBuffer) grew() {
+	if j.tick-j.lastDrop < relapsePops {
+		j.quarter = min(maxQuarter, 2*j.quarter)
+	}
+	j.lastGrow = j.tick
+	j.resetWindow()
+}
+
+// resetWindow starts a new calm window.
 func (j *JitterBuffer) resetWindow() {
 	j.pops, j.drops = 0, 0
 	for i := range j.slack {
