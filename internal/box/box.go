@@ -64,6 +64,9 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// SIPTune, when set, adjusts the SIP server's configuration before it
+	// is built: the load tests raise its call limit with it.
+	SIPTune func(*sip.Config)
 }
 
 // Box is a running exchange with all its parts.
@@ -148,7 +151,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b.sip, err = sip.New(sip.Config{
+	sc := sip.Config{
 		Addr:        anyHost(c.SIPAddr),
 		Realm:       realm(&cfg),
 		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
@@ -168,7 +171,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 			}
 		},
 		Logger: log.With("part", "sip"),
-	})
+	}
+	if c.SIPTune != nil {
+		c.SIPTune(&sc)
+	}
+	b.sip, err = sip.New(sc)
 	if err != nil {
 		return nil, err
 	}

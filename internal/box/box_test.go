@@ -26,14 +26,18 @@ type testBox struct {
 	stop func()
 }
 
-func startBox(t *testing.T, dir string) *testBox {
+func startBox(t *testing.T, dir string, tune ...func(*Config)) *testBox {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel()}))
-	b, err := Open(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
-		Board: "sim", Logger: log, Version: "test"})
+	cfg := Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
+		Board: "sim", Logger: log, Version: "test"}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	b, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open box: %v", err)
 	}
