@@ -100,7 +100,12 @@ func (p *sippProc) wait(t *testing.T, d time.Duration) {
 }
 
 // cpu is the CPU time SIPp used so far.
-func (p *sippProc) cpu() time.Duration { return procCPU(p.cmd.Process.Pid) }
+func (p *sippProc) cpu() time.Duration {
+	if st := p.cmd.ProcessState; st != nil {
+		return st.UserTime() + st.SystemTime()
+	}
+	return procCPU(p.cmd.Process.Pid)
+}
 
 // procCPU reads a process's user+system CPU time from /proc (0 when gone).
 func procCPU(pid int) time.Duration {
@@ -211,18 +216,25 @@ func (l *legTap) wrap(sc *sip.Config) {
 	}
 }
 
+// perLeg returns each inbound leg's counters, in the order the calls came.
+func (l *legTap) perLeg() []media.Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]media.Stats, len(l.legs))
+	for i, leg := range l.legs {
+		out[i] = leg.Stats()
+	}
+	return out
+}
+
 // rtpTotals sums the counters of the inbound legs: packets received from
 // the callers, lost on the way in, and sent back to them (what came back
 // from the answering side, relayed).
 type rtpTotals struct{ received, lost, sent int64 }
 
 func (l *legTap) totals() rtpTotals {
-	l.mu.Lock()
-	legs := append([]interface{ Stats() media.Stats }(nil), l.legs...)
-	l.mu.Unlock()
 	var t rtpTotals
-	for _, leg := range legs {
-		s := leg.Stats()
+	for _, s := range l.perLeg() {
 		t.received += int64(s.PacketsReceived)
 		t.lost += s.PacketsLost
 		t.sent += int64(s.PacketsSent)
@@ -288,17 +300,18 @@ func toneWAV(t *testing.T, c media.Codec) string {
 }
 
 // loadBox starts a box for a load run: the SIP call limit raised to
-// calls (the shipped default is 100 calls), and the inbound legs tapped.
-func loadBox(t *testing.T, calls int) (*testBox, *legTap) {
+// calls (the shipped default is 100 calls), and the inbound legs tapped
+// when tap is set (it keeps every leg: for runs of bounded length).
+func loadBox(t *testing.T, calls int, tap *legTap) *testBox {
 	t.Helper()
-	tap := &legTap{}
-	b := startBox(t, "", func(c *Config) {
+	return startBox(t, "", func(c *Config) {
 		c.SIPTune = func(sc *sip.Config) {
 			sc.MaxCalls = 2*calls + 20
-			tap.wrap(sc)
+			if tap != nil {
+				tap.wrap(sc)
+			}
 		}
 	})
-	return b, tap
 }
 
 // loadAnswerers registers n extensions from 402 on, each with a SIPp UAS
@@ -421,6 +434,36 @@ func profile(t *testing.T) (stop func()) {
 	}
 }
 
+// settled reports, LOAD_SETTLE seconds (default 40: beyond the 32 s that
+// SIP transactions outlive their calls) after a run, the process's state
+// against before.
+func settled(t *testing.T, before sample) {
+	time.Sleep(time.Duration(envInt(t, "LOAD_SETTLE", 40)) * time.Second)
+	runtime.GC()
+	s := takeSample(nil)
+	t.Logf("%v after the run: %d goroutines (%d before), RSS %.1f MB (%.1f before), heap %.1f MB (%.1f before)",
+		time.Since(before.at).Round(time.Second), s.goroutines, before.goroutines, float64(s.rssKB)/1024, float64(before.rssKB)/1024,
+		float64(s.heapKB)/1024, float64(before.heapKB)/1024)
+	heapProfile(t)
+}
+
+// heapProfile writes a heap profile to LOAD_HEAPPROFILE, when set.
+func heapProfile(t *testing.T) {
+	name := os.Getenv("LOAD_HEAPPROFILE")
+	if name == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitLegs waits until the box carries n SIP legs.
 func waitLegs(t *testing.T, b *testBox, n int, d time.Duration) {
 	t.Helper()
@@ -437,7 +480,8 @@ func waitLegs(t *testing.T, b *testBox, n int, d time.Duration) {
 // (codec in) to a SIPp answerer (codec out) and measures the box while all
 // of them carry RTP both ways for measure.
 func runMediaLoad(t *testing.T, calls int, in, out media.Codec, rate int, measure time.Duration) {
-	b, tap := loadBox(t, calls)
+	tap := &legTap{}
+	b := loadBox(t, calls, tap)
 	uas, callees, echo := loadAnswerers(t, b, max(1, calls/100), out)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
 	ramp := time.Duration(calls/rate)*time.Second + 5*time.Second
@@ -473,4 +517,151 @@ func TestLoadTranscodedCalls(t *testing.T) {
 	loadEnv(t, "LOAD")
 	runMediaLoad(t, envInt(t, "LOAD_CALLS", 500), media.PCMA, media.PCMU, envInt(t, "LOAD_RATE", 50),
 		time.Duration(envInt(t, "LOAD_SECONDS", 20))*time.Second)
+}
+
+// TestLoadCallSetups measures authenticated call setups per second: SIPp
+// callers on LOAD_ADDRS (16) source addresses (127.0.0.2 on) share
+// LOAD_RATE (500) calls per second for LOAD_SECONDS (30); each call is
+// challenged (407), authenticated, answered by a SIPp answerer, held
+// LOAD_HOLD_MS (500) and hung up. Every call must succeed. The per-address
+// challenge limit (50/s) stays as shipped: many addresses, as an office's
+// phones would be; the call limit is raised for the calls held at once.
+func TestLoadCallSetups(t *testing.T) {
+	loadEnv(t, "LOAD")
+	rate, secs := envInt(t, "LOAD_RATE", 500), envInt(t, "LOAD_SECONDS", 30)
+	addrs, hold := envInt(t, "LOAD_ADDRS", 16), time.Duration(envInt(t, "LOAD_HOLD_MS", 500))*time.Millisecond
+	calls := rate * secs
+	b := loadBox(t, rate*2+100, nil) // held at once: rate × (hold + setup), with room
+	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
+	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
+	s0 := takeSample(nil, uas...)
+	var uacs []*sippProc
+	for i := range addrs {
+		r := rate / addrs
+		if i < rate%addrs {
+			r++
+		}
+		uacs = append(uacs, loadCaller(t, b, "401", secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, false, r, r*secs, hold))
+	}
+	for _, u := range uacs {
+		u.wait(t, time.Duration(secs)*time.Second+5*time.Minute)
+	}
+	s1 := takeSample(nil, append(uas, uacs...)...)
+	wall := s1.at.Sub(s0.at)
+	defer settled(t, s0)
+	t.Logf("%d authenticated calls from %d addresses in %v: %.0f calls/s, none failed; box CPU %.1f %% of a core (SIPp %.1f %%); %d goroutines, RSS %.1f MB, heap %.1f MB after",
+		calls, addrs, wall.Round(time.Millisecond), float64(calls)/wall.Seconds(),
+		100*float64(s1.boxCPU-s0.boxCPU)/float64(wall), 100*float64(s1.sippCPU-s0.sippCPU)/float64(wall),
+		s1.goroutines, float64(s1.rssKB)/1024, float64(s1.heapKB)/1024)
+}
+
+// TestSIPpManyCallsWithRTP: more than 100 calls at once (the limit the
+// box shipped with), each with RTP both ways through the box, set up by
+// SIPp at 60 calls per second and held 6 s: every call is answered, the
+// box carries all of them at once, and every one of them carries RTP both
+// ways without the box dropping a packet.
+func TestSIPpManyCallsWithRTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test in -short mode")
+	}
+	const calls, rate = 120, 60
+	tap := &legTap{}
+	b := loadBox(t, calls, tap)
+	uas, callees, echo := loadAnswerers(t, b, 2, media.PCMU)
+	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
+	uac := loadCaller(t, b, "401", secret, callees, "127.0.0.1", media.PCMU, true, rate, calls, 6*time.Second)
+	waitLegs(t, b, 2*calls, 20*time.Second)
+	s0 := takeSample(tap, append(uas, uac)...)
+	per0 := tap.perLeg()
+	time.Sleep(2 * time.Second)
+	s1 := takeSample(tap, append(uas, uac)...)
+	per1 := tap.perLeg()
+	t.Logf("%d calls at once, RTP both ways: %s", calls, between(s0, s1, echo))
+	if len(per1) != calls {
+		t.Fatalf("%d inbound legs, want %d", len(per1), calls)
+	}
+	for i := range per1 {
+		rx, tx := per1[i].PacketsReceived-per0[i].PacketsReceived, per1[i].PacketsSent-per0[i].PacketsSent
+		if rx < 50 || tx < 50 { // 100 of each in 2 s
+			t.Errorf("call %d: %d RTP packets in from the caller and %d back out in 2 s", i, rx, tx)
+		}
+	}
+	if boxDrops, _ := dropsBetween(s0, s1, echo); boxDrops != 0 {
+		t.Errorf("%d datagrams dropped at the box's sockets", boxDrops)
+	}
+	uac.wait(t, time.Minute)
+}
+
+// TestSoak runs SOAK_MINUTES (30) of SOAK_RATE (50) calls per second from
+// five addresses, each call held a second with RTP both ways (so about 50
+// calls with RTP at any time), and checks that none fails and that the
+// box's goroutines and memory stay flat: the figures of make soak. Every
+// 30 s it logs the box's state.
+func TestSoak(t *testing.T) {
+	loadEnv(t, "SOAK")
+	minutes, rate := envInt(t, "SOAK_MINUTES", 30), envInt(t, "SOAK_RATE", 50)
+	const addrs = 5
+	b := loadBox(t, rate*3+50, nil)
+	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
+	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
+	idle := takeSample(nil, uas...)
+	var uacs []*sippProc
+	total := 0
+	for i := range addrs {
+		r := rate / addrs
+		if i < rate%addrs {
+			r++
+		}
+		n := r * minutes * 60
+		total += n
+		uacs = append(uacs, loadCaller(t, b, "401", secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, true, r, n, time.Second))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, u := range uacs {
+			<-u.done
+			u.done <- nil // leave it for wait
+		}
+	}()
+	var samples []sample
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	last := idle
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-tick.C:
+			s := takeSample(nil, append(uas, uacs...)...)
+			samples = append(samples, s)
+			t.Logf("%5.1f min: %d calls up, box CPU %.1f %%, %d goroutines, RSS %.1f MB, heap %.1f MB",
+				s.at.Sub(idle.at).Minutes(), b.sip.ActiveCalls()/2, 100*float64(s.boxCPU-last.boxCPU)/float64(s.at.Sub(last.at)),
+				s.goroutines, float64(s.rssKB)/1024, float64(s.heapKB)/1024)
+			last = s
+		}
+	}
+	for _, u := range uacs {
+		u.wait(t, time.Minute)
+	}
+	end := takeSample(nil, uas...)
+	t.Logf("%d calls in %v, none failed; box CPU %.1f %% of a core on average",
+		total, end.at.Sub(idle.at).Round(time.Second), 100*float64(end.boxCPU-idle.boxCPU)/float64(end.at.Sub(idle.at)))
+	// Flat: the last quarter of the run against the second (after the
+	// warm-up), by their highest samples.
+	if q := len(samples) / 4; q >= 1 {
+		peak := func(s []sample) (g int, rss int64) {
+			for _, x := range s {
+				g, rss = max(g, x.goroutines), max(rss, x.rssKB)
+			}
+			return g, rss
+		}
+		g1, r1 := peak(samples[q : 2*q])
+		g2, r2 := peak(samples[len(samples)-q:])
+		t.Logf("goroutines %d then %d, RSS %.1f then %.1f MB (peaks of the second and the last quarter)", g1, g2, float64(r1)/1024, float64(r2)/1024)
+		if g2 > g1+g1/5 || r2 > r1+r1/5 {
+			t.Errorf("not flat: goroutines %d → %d, RSS %.1f → %.1f MB", g1, g2, float64(r1)/1024, float64(r2)/1024)
+		}
+	}
+	settled(t, idle)
 }
