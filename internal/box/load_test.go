@@ -535,6 +535,7 @@ func TestLoadCallSetups(t *testing.T) {
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
 	s0 := takeSample(nil, uas...)
+	stop := profile(t)
 	var uacs []*sippProc
 	for i := range addrs {
 		r := rate / addrs
@@ -546,6 +547,7 @@ func TestLoadCallSetups(t *testing.T) {
 	for _, u := range uacs {
 		u.wait(t, time.Duration(secs)*time.Second+5*time.Minute)
 	}
+	stop()
 	s1 := takeSample(nil, append(uas, uacs...)...)
 	wall := s1.at.Sub(s0.at)
 	defer settled(t, s0)

@@ -82,19 +82,20 @@ type sinkBox struct{ s Sink }
 // goroutine, with their G.711 payload intact so a same-codec peer can relay
 // them without decoding.
 type Session struct {
-	cfg      SessionConfig
-	log      *slog.Logger
-	rtpConn  *net.UDPConn
-	rtcpConn *net.UDPConn
-	local    netip.AddrPort // advertised
-	start    time.Time
-	ssrc     uint32
-	cname    string
-	sink     atomic.Pointer[sinkBox]
-	digits   chan byte
-	done     chan struct{}
-	wg       sync.WaitGroup
-	closed   sync.Once
+	cfg       SessionConfig
+	log       *slog.Logger
+	rtpConn   *net.UDPConn
+	rtcpConn  *net.UDPConn
+	local     netip.AddrPort // advertised
+	start     time.Time
+	ssrc      uint32
+	cname     string
+	sink      atomic.Pointer[sinkBox]
+	digits    chan byte
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closed    sync.Once
+	digitOnce sync.Once // starts digitLoop
 
 	// Send state, guarded by mu.
 	mu          sync.Mutex
@@ -207,10 +208,9 @@ func NewSession(c SessionConfig) (*Session, error) {
 	}
 	s.recvEventPT.Store(DefaultEventPT)
 	s.stats.Codec = s.codec
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.readRTP()
 	go s.rtcpLoop()
-	go s.digitLoop()
 	return s, nil
 }
 
@@ -415,6 +415,17 @@ func (s *Session) SendDigit(d byte) error {
 	if pt < 0 {
 		return ErrNoTelephoneEvent
 	}
+	select {
+	case <-s.done:
+		return net.ErrClosed
+	default:
+	}
+	// The sender starts with the first digit: most calls send none, and
+	// a goroutine per leg waiting for them is memory for nothing.
+	s.digitOnce.Do(func() {
+		s.wg.Add(1)
+		go s.digitLoop()
+	})
 	select {
 	case s.digits <- d:
 		return nil
