@@ -587,3 +587,62 @@ func BenchmarkSessionReceiveFrame(b *testing.B) {
 		s.handleDatagram(&st, from, buf[:n])
 	}
 }
+
+// FuzzJitterBuffer drives a buffer with any mix of frames (timed or not,
+// any stream, sequence number and timestamp, duplicates, jumps) and pops:
+// it must never panic, never hold more than its capacity, and every frame
+// played must be one that was pushed and not played before.
+func FuzzJitterBuffer(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 3, 0, 0, 9, 200, 1, 1, 1})
+	f.Add([]byte{4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 2, 2})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		now := time.Unix(0, 0)
+		j := NewJitterBuffer(JitterConfig{PLC: &countingPLC{}, Now: func() time.Time { return now }})
+		var out Frame
+		n, stream, ts := 0, uint32(1), uint32(0)
+		pushed := map[int]bool{}
+		played := map[int]bool{}
+		for len(ops) > 0 {
+			op := ops[0]
+			ops = ops[1:]
+			switch op % 5 {
+			case 0: // the clock
+				now = now.Add(FrameDuration)
+				if k := pop(j, &out); k >= 0 {
+					if !pushed[k] || played[k] {
+						t.Fatalf("played frame %d: pushed %v, played before %v", k, pushed[k], played[k])
+					}
+					played[k] = true
+				}
+			case 1: // the next frame, on time
+				n++
+				ts += FrameSamples
+				f := numbered(n)
+				f.Stream, f.Seq, f.TS = stream, uint16(n), ts
+				j.Push(f)
+				pushed[n] = true
+			case 2: // a frame with a timestamp off by the next byte's frames, either way
+				d := 0
+				if len(ops) > 0 {
+					d = int(int8(ops[0]))
+					ops = ops[1:]
+				}
+				n++
+				f := numbered(n)
+				f.Stream, f.Seq, f.TS = stream, uint16(n), ts+uint32(d*FrameSamples)
+				j.Push(f)
+				pushed[n] = true
+			case 3: // generated audio
+				n++
+				j.Push(numbered(n))
+				pushed[n] = true
+			case 4: // another stream, its timestamps anywhere
+				stream++
+				ts = uint32(op) * 1000003
+			}
+			if l := j.Len(); l > len(j.ring) {
+				t.Fatalf("%d frames held, capacity %d", l, len(j.ring))
+			}
+		}
+	})
+}
