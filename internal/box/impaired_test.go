@@ -262,36 +262,34 @@ func matchRelayed(p *probe, pkts []siptest.Packet) mediaResult {
 	return r
 }
 
-// impairedToAnalog runs the probe from a SIP phone through im to the
-// analog phone on FXS 1 for d, after a second of warming up.
-func impairedToAnalog(t *testing.T, b *testBox, call *siptest.Call, ph *sim.Phone, im siptest.Impairment, d time.Duration) mediaResult {
-	t.Helper()
+// impaired sends the probe from a SIP phone's call through im; after a
+// second of warming up, listen starts the far end's ear, and after d
+// heard returns what it got.
+func impaired(call *siptest.Call, im siptest.Impairment, d time.Duration, listen func(), heard func(*probe) mediaResult) mediaResult {
 	p := newProbe()
 	call.Impair(im)
 	call.Send(p.fill)
 	defer call.Send(nil)
 	defer call.Impair(siptest.Impairment{})
 	time.Sleep(time.Second)
-	ph.Record()
+	listen()
 	time.Sleep(d)
-	rec := ph.StopRecording()
-	at := ph.RecordingTimes()
-	return matchAnalog(p, rec, at)
+	return heard(p)
+}
+
+// impairedToAnalog runs the probe from a SIP phone through im to the
+// analog phone on FXS 1 for d.
+func impairedToAnalog(call *siptest.Call, ph *sim.Phone, im siptest.Impairment, d time.Duration) mediaResult {
+	return impaired(call, im, d, ph.Record, func(p *probe) mediaResult {
+		rec := ph.StopRecording()
+		return matchAnalog(p, rec, ph.RecordingTimes())
+	})
 }
 
 // impairedToSIP runs the probe from one SIP phone through im to another
-// through the box for d, after a second of warming up.
-func impairedToSIP(t *testing.T, from, to *siptest.Call, im siptest.Impairment, d time.Duration) mediaResult {
-	t.Helper()
-	p := newProbe()
-	from.Impair(im)
-	from.Send(p.fill)
-	defer from.Send(nil)
-	defer from.Impair(siptest.Impairment{})
-	time.Sleep(time.Second)
-	to.LogPackets()
-	time.Sleep(d)
-	return matchRelayed(p, to.Packets())
+// through the box for d.
+func impairedToSIP(from, to *siptest.Call, im siptest.Impairment, d time.Duration) mediaResult {
+	return impaired(from, im, d, to.LogPackets, func(p *probe) mediaResult { return matchRelayed(p, to.Packets()) })
 }
 
 // callAnalogPhone calls extension 101 (FXS 1) from SIP phone a and
@@ -360,7 +358,7 @@ var jitter40 = siptest.Impairment{Jitter: 40 * time.Millisecond, Seed: 1}
 func TestReorderedRTPToAnalogPhone(t *testing.T) {
 	b := startBox(t, "")
 	call, ph := callAnalogPhone(t, b, b.alice(t))
-	r := impairedToAnalog(t, b, call, ph, jitter40, 8*time.Second)
+	r := impairedToAnalog(call, ph, jitter40, 8*time.Second)
 	t.Logf("SIP→analog, 40 ms jitter with reordering: %v", r)
 	// 1 % loss would be 4 of 400 frames; a host stall on a shared test
 	// machine may conceal a few more.
@@ -379,7 +377,7 @@ func TestReorderedRTPToAnalogPhone(t *testing.T) {
 func TestReorderedRTPBetweenSIPPhones(t *testing.T) {
 	b := startBox(t, "")
 	call, in := callSIPPhone(t, b)
-	r := impairedToSIP(t, call, in, jitter40, 8*time.Second)
+	r := impairedToSIP(call, in, jitter40, 8*time.Second)
 	t.Logf("SIP→SIP, 40 ms jitter with reordering: %v", r)
 	if r.reordered == 0 {
 		t.Error("no packet arrived out of order: the impairment did not reorder")
@@ -420,7 +418,7 @@ func TestMediaFigures(t *testing.T) {
 		var clean mediaResult
 		for i := range envInt(t, "MEDIA_CALLS", 10) {
 			call, ph := callAnalogPhone(t, b, a)
-			r := impairedToAnalog(t, b, call, ph, siptest.Impairment{}, d/5)
+			r := impairedToAnalog(call, ph, siptest.Impairment{}, d/5)
 			t.Logf("SIP→analog, clean, call %d: %v", i+1, r)
 			clean.frames += r.frames
 			clean.missing += r.missing
@@ -436,7 +434,7 @@ func TestMediaFigures(t *testing.T) {
 		t.Logf("SIP→analog, clean, all calls: %v", clean)
 		call, ph := callAnalogPhone(t, b, a)
 		for _, c := range conds {
-			r := impairedToAnalog(t, b, call, ph, c.im, d)
+			r := impairedToAnalog(call, ph, c.im, d)
 			t.Logf("SIP→analog, %s: %v", c.name, r)
 		}
 	})
@@ -444,7 +442,7 @@ func TestMediaFigures(t *testing.T) {
 		b := startBox(t, "")
 		call, in := callSIPPhone(t, b)
 		for _, c := range conds {
-			r := impairedToSIP(t, call, in, c.im, d)
+			r := impairedToSIP(call, in, c.im, d)
 			t.Logf("SIP→SIP, %s: %v", c.name, r)
 		}
 	})

@@ -316,17 +316,23 @@ func TestJitterBufferRandomLoss(t *testing.T) {
 	}
 }
 
+// stallEvery is a stall of the network every period frames: the last k
+// frames of each period are held back until the next period starts, then
+// delivered at once.
+func stallEvery(period, k int) func(n int) time.Duration {
+	return func(n int) time.Duration {
+		if i := n % period; i >= period-k {
+			return time.Duration(period-i) * FrameDuration
+		}
+		return 0
+	}
+}
+
 // TestJitterBufferAdaptsToStalls: the network (or a busy CPU) delivers
 // nothing for 60 ms every second, then the late frames at once. Only the
 // first stall is concealed; the depth it leaves covers the others.
 func TestJitterBufferAdaptsToStalls(t *testing.T) {
-	r := simulate(t, netConditions{frames: 1000, phase: 10 * time.Millisecond, untimed: true,
-		stall: func(n int) time.Duration {
-			if k := n % 50; k >= 47 {
-				return time.Duration(50-k) * FrameDuration
-			}
-			return 0
-		}})
+	r := simulate(t, netConditions{frames: 1000, phase: 10 * time.Millisecond, untimed: true, stall: stallEvery(50, 3)})
 	if !r.inOrder() {
 		t.Fatal("out of order")
 	}
@@ -343,13 +349,7 @@ func TestJitterBufferAdaptsToStalls(t *testing.T) {
 // the second, so the buffer widens its window and keeps the depth, instead
 // of concealing every stall.
 func TestJitterBufferLearnsRecurringStalls(t *testing.T) {
-	r := simulate(t, netConditions{frames: 1500, phase: 10 * time.Millisecond,
-		stall: func(n int) time.Duration {
-			if k := n % 75; k >= 72 {
-				return time.Duration(75-k) * FrameDuration
-			}
-			return 0
-		}})
+	r := simulate(t, netConditions{frames: 1500, phase: 10 * time.Millisecond, stall: stallEvery(75, 3)})
 	if !r.inOrder() {
 		t.Fatal("out of order")
 	}
@@ -528,14 +528,7 @@ func BenchmarkSessionSendFrame(b *testing.B) {
 	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
 		b.Fatal(err)
 	}
-	go func() { // drain so the socket buffer never fills
-		buf := make([]byte, 1500)
-		for {
-			if _, err := p.conn.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	p.drain()
 	var f Frame
 	toneFrame(&f, 0)
 	b.ReportAllocs()
@@ -553,14 +546,7 @@ func BenchmarkSessionRelayFrame(b *testing.B) {
 	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
 		b.Fatal(err)
 	}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, err := p.conn.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	p.drain()
 	var f Frame
 	f.Codec, f.HasPayload = PCMU, true
 	b.ReportAllocs()

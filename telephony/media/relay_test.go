@@ -17,14 +17,7 @@ func relayPair(b testing.TB, outCodec string) (in *Session, st *rxLoop) {
 	if _, _, err := out.AnswerOffer(p.offer(outCodec)); err != nil {
 		b.Fatal(err)
 	}
-	go func() { // drain so the socket buffer never fills
-		buf := make([]byte, 1500)
-		for {
-			if _, err := p.conn.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	p.drain()
 	in.SetSink(out)
 	return in, &rxLoop{}
 }

@@ -34,6 +34,19 @@ func (p *peer) offer(codecs string, extra ...string) []byte {
 	return sdpOf(append(lines, extra...)...)
 }
 
+// drain reads and forgets everything the peer receives, so that a
+// benchmark's stream never fills its socket (until the test ends).
+func (p *peer) drain() {
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, err := p.conn.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 // read returns the next RTP packet the peer receives.
 func (p *peer) read(t testing.TB, wait time.Duration) (*rtp.Packet, bool) {
 	t.Helper()
