@@ -92,7 +92,8 @@ func (p *sippProc) wait(t *testing.T, d time.Duration) {
 		p.done <- err
 		if err != nil {
 			errs, _ := os.ReadFile(p.errf)
-			t.Fatalf("sipp %s: %v\n%s\nSIPp errors:\n%s", strings.Join(p.cmd.Args[1:], " "), err, tail(p.out.String(), 3000), tail(string(errs), 3000))
+			t.Fatalf("sipp %s: %v\n%s\nSIPp errors, first:\n%s\nlast:\n%s", strings.Join(p.cmd.Args[1:], " "), err,
+				tail(p.out.String(), 3000), string(errs[:min(len(errs), 3000)]), tail(string(errs), 2000))
 		}
 	case <-time.After(d):
 		t.Fatalf("sipp did not finish within %v:\n%s", d, tail(p.out.String(), 3000))
@@ -444,6 +445,11 @@ func settled(t *testing.T, before sample) {
 	t.Logf("%v after the run: %d goroutines (%d before), RSS %.1f MB (%.1f before), heap %.1f MB (%.1f before)",
 		time.Since(before.at).Round(time.Second), s.goroutines, before.goroutines, float64(s.rssKB)/1024, float64(before.rssKB)/1024,
 		float64(s.heapKB)/1024, float64(before.heapKB)/1024)
+	if s.goroutines > before.goroutines+20 {
+		var dump strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+		t.Errorf("goroutines left after the run:\n%s", tail(dump.String(), 20000))
+	}
 	heapProfile(t)
 }
 
@@ -607,6 +613,7 @@ func TestSoak(t *testing.T) {
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
 	idle := takeSample(nil, uas...)
+	defer settled(t, idle)
 	var uacs []*sippProc
 	total := 0
 	for i := range addrs {
@@ -622,8 +629,8 @@ func TestSoak(t *testing.T) {
 	go func() {
 		defer close(done)
 		for _, u := range uacs {
-			<-u.done
-			u.done <- nil // leave it for wait
+			err := <-u.done
+			u.done <- err // leave it for wait
 		}
 	}()
 	var samples []sample
@@ -665,5 +672,4 @@ func TestSoak(t *testing.T) {
 			t.Errorf("not flat: goroutines %d → %d, RSS %.1f → %.1f MB", g1, g2, float64(r1)/1024, float64(r2)/1024)
 		}
 	}
-	settled(t, idle)
 }
