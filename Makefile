@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
 DATA      ?= ./data
 BIN       := bin
 
-.PHONY: run build test test-tools unit selftest-arm firmware bench figures load soak lint clean prompts
+.PHONY: run build test test-tools test-tools-missing unit selftest-arm firmware bench figures load soak lint clean prompts
 
 run: build
 	$(BIN)/pbxd -data $(DATA) -board sim
@@ -14,31 +14,44 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
-# tests in headless Chromium, the armv7 self-test under qemu-user, and the
+# tests in headless Chromium, the DTMF receiver and the fax engine against
+# spandsp's (-tags spandsp: cgo, libspandsp), the armv7 self-test under qemu-user, and the
 # armv7 image booted under qemu-system-arm until pbxd answers SIP. The
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
 REALTIME_PKGS := ./internal/box/
 test: test-tools lint
-	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/box$$')
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m -tags spandsp $$($(GO) list ./... | grep -v '/internal/box$$')
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 15m $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
 	$(MAKE) qemu-boot
 
 # Installs the external programs the tests drive, when missing (needs root).
+# The one list of them is TOOL_LIST (command and Debian package a line); the
+# tests' testutil.Tool refuses any command not in it, so the two cannot drift.
+TOOL_LIST := internal/testutil/tools.txt
+# A shell pipeline: the Debian package of every listed tool not on PATH, once each.
+# A "lib:NAME" entry is a C library the cgo reference tests link (its
+# header NAME.h under INCLUDEDIR or its multiarch directory); any other
+# entry is a command on PATH.
+INCLUDEDIR ?= /usr/include
+MISSING_TOOLS = sed 's/\#.*//' $(TOOL_LIST) | while read -r cmd pkg; do \
+  case "$$cmd" in "") ;; lib:*) n=$${cmd\#lib:}; found=; \
+    for h in $(INCLUDEDIR)/$$n.h $(INCLUDEDIR)/*/$$n.h; do [ -e "$$h" ] && found=1; done; \
+    [ -n "$$found" ] || echo "$$pkg";; \
+  *) command -v "$$cmd" >/dev/null || echo "$$pkg";; esac; done | sort -u
 test-tools:
-	@missing=""; \
-	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v qemu-arm-static >/dev/null || missing="$$missing qemu-user-static"; \
-	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
-	command -v mksquashfs >/dev/null || missing="$$missing squashfs-tools"; \
+	@missing=$$($(MISSING_TOOLS) | tr '\n' ' '); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing test tools:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "missing test tools:$$missing (run make test as root, or install them)"; exit 1; fi; \
+	    echo "installing test tools: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing test tools: $$missing(run make test as root, or install them)"; exit 1; fi; \
 	fi
+
+# Prints the Debian packages test-tools would install.
+test-tools-missing:
+	@$(MISSING_TOOLS)
 
 # Builds every command for armv7 (so a 32-bit-only compile error fails the
 # suite) and runs pbxd's self-test under qemu.
@@ -76,15 +89,17 @@ load:
 soak:
 	GO=$(GO) scripts/load.sh soak
 
-# Regenerates the built-in voice prompts (telephony/prompts/en/*.wav) from
-# their script, en/texts.txt, with espeak-ng and sox. The WAV files are
+# Regenerates the built-in voice prompts (telephony/prompts/LANG/*.wav, for
+# en, ru, hy, ky and it) from their scripts, LANG/texts.txt, with espeak-ng
+# and sox (LANG_PROMPTS=ru,it remakes some only). The WAV files are
 # committed, so building needs neither; the output is deterministic, so an
 # unchanged script changes no file.
 prompts:
-	$(GO) run ./telephony/prompts/internal/gen -dir telephony/prompts/en
+	$(GO) run ./telephony/prompts/internal/gen -root telephony/prompts $(if $(LANG_PROMPTS),-lang $(LANG_PROMPTS))
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod or go.sum:"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
 
@@ -121,6 +136,6 @@ bundle: image
 # kernel fetched and extracted, not installed) until pbxd answers SIP OPTIONS.
 QEMU_KERNEL ?= $(BIN)/qemu-kernel
 .PHONY: qemu-boot
-qemu-boot:
+qemu-boot: test-tools
 	scripts/qemu-kernel.sh $(QEMU_KERNEL)
 	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs

@@ -2,15 +2,13 @@
 # Fetches Debian's armmp kernel (armhf) for the qemu boot test and
 # extracts it without installing it: DIR/boot/vmlinuz-* and
 # DIR/lib/modules/*. Needs root (dpkg --add-architecture armhf, apt-get).
+# qemu-system-arm and mkfs.ext4 themselves are test tools, installed by
+# `make test-tools` from internal/testutil/tools.txt.
 #
 #   scripts/qemu-kernel.sh DIR
 set -eu
 dir=${1:?usage: $0 DIR}
 if ls "$dir"/boot/vmlinuz-*-armmp >/dev/null 2>&1; then exit 0; fi
-command -v qemu-system-arm >/dev/null || {
-	apt-get update -qq || true
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-arm e2fsprogs >/dev/null
-}
 if ! dpkg --print-foreign-architectures | grep -qx armhf; then
 	dpkg --add-architecture armhf
 fi

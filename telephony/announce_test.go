@@ -11,7 +11,6 @@ import (
 
 	"minipbx/dsp/audiofile"
 	"minipbx/telephony/channel"
-	"minipbx/telephony/media"
 	"minipbx/telephony/store"
 )
 
@@ -35,9 +34,9 @@ func announceBox(t *testing.T, edit func(c *store.Config)) *testBox {
 		t.Fatal(err)
 	}
 	f.Close()
-	st := pathStore{newFakeStore(cfg), filepath.Join(dir, "pbx.db")}
+	st := newFakeStore(cfg)
 	sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
-	x, err := New(Options{Store: st, SIP: sip, Analog: analog})
+	x, err := New(Options{Store: st, SIP: sip, Analog: analog, PromptDir: filepath.Join(dir, "prompts")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func announceBox(t *testing.T, edit func(c *store.Config)) *testBox {
 			t.Error(err)
 		}
 	})
-	return &testBox{x: x, st: st.fakeStore, sip: sip, analog: analog}
+	return &testBox{x: x, st: st, sip: sip, analog: analog}
 }
 
 func TestAnnouncements(t *testing.T) {
@@ -289,17 +288,14 @@ func TestCalledPartysEarlyMediaThroughTheExchange(t *testing.T) {
 	leg := expect(t, b.sip, "202")
 	leg.emit(channel.Event{Type: channel.EventProgress})
 	leg.emit(channel.Event{Type: channel.EventEarlyMedia})
-	sinkOf := func() media.Sink {
-		leg.ep.mu.Lock()
-		defer leg.ep.mu.Unlock()
-		return leg.ep.sink
-	}
+	// The far end's early audio reaches the caller.
 	deadline := time.Now().Add(2 * time.Second)
-	for sinkOf() == nil && time.Now().Before(deadline) {
+	for in.ep.heard() == 0 && time.Now().Before(deadline) {
+		leg.ep.speak()
 		time.Sleep(5 * time.Millisecond)
 	}
-	if s := sinkOf(); s != media.Sink(&in.ep) {
-		t.Fatalf("the far end's early audio goes to %v, want the caller", s)
+	if in.ep.heard() == 0 {
+		t.Fatal("the far end's early audio does not reach the caller")
 	}
 	if e, _, a := in.counts(); e != 1 || a != 0 {
 		t.Errorf("caller: early media opened %d times, answered %d; want 1, 0", e, a)
@@ -308,7 +304,9 @@ func TestCalledPartysEarlyMediaThroughTheExchange(t *testing.T) {
 	if c := in.waitHangup(t); c != channel.CauseBusy {
 		t.Errorf("caller refused with %v, want busy", c)
 	}
-	if s := sinkOf(); s != nil {
+	n := in.ep.heard()
+	leg.ep.speak()
+	if in.ep.heard() != n {
 		t.Error("the ended leg's audio still goes to the caller")
 	}
 	if r := b.st.waitRecord(t); r.Disposition != "busy" || !r.Answer.IsZero() {

@@ -36,7 +36,7 @@ func TestServiceUpdateDialPlan(t *testing.T) {
 		_ = x.Shutdown(ctx)
 	})
 	ctx := context.Background()
-	out, err := x.UpdateDialPlan(ctx, store.DialPlan{RingGroups: []store.RingGroup{{Name: "sales", Number: "300", Strategy: "ringall",
+	out, err := adminFor(t, x).UpdateDialPlan(ctx, store.DialPlan{RingGroups: []store.RingGroup{{Name: "sales", Number: "300", Strategy: "ringall",
 		Members: []store.GroupMember{{Destination: "ext:201"}, {Destination: "ext:202", RingS: 15}}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestServiceUpdateDialPlan(t *testing.T) {
 	if g := x.config().RingGroups; len(g) != 1 || g[0].Number != "300" {
 		t.Errorf("running configuration not reloaded: %+v", g)
 	}
-	_, err = x.UpdateDialPlan(ctx, store.DialPlan{RingGroups: []store.RingGroup{{Name: "sales", Strategy: "ringall",
+	_, err = adminFor(t, x).UpdateDialPlan(ctx, store.DialPlan{RingGroups: []store.RingGroup{{Name: "sales", Strategy: "ringall",
 		Members: []store.GroupMember{{Destination: "ext:999"}}}}})
 	var v *store.ValidationError
 	if !errors.As(err, &v) || len(v.Fields) == 0 || v.Fields[0].Field != "ring_groups[0].members[0].destination" {

@@ -210,6 +210,12 @@ func TestForwarding(t *testing.T) {
 		{"follow-me in order", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:102",
 			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}, {Destination: "ext:203", RingS: 1}}},
 			[]step{{"201", channel.CauseNoAnswer, false}, {"202", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"follow-me number switched off", store.ExtensionRule{Extension: "201", NoAnswerS: 1,
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1, Off: true}, {Destination: "ext:203", RingS: 1}}},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"every follow-me number off: forward on no answer", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1, Off: true}}},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
 		{"forward chain", store.ExtensionRule{Extension: "201", ForwardAlways: "number:202"}, []step{{"202", channel.CauseBusy, false}}, ""},
 		{"follow-me outside its schedule", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
 			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}}, FollowMeSchedule: "never"},
@@ -481,7 +487,7 @@ func (x *Exchange) callStateOf(id string) string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, c := range x.calls {
-		if c.inInfo.ID == id {
+		if c.first.info.ID == id {
 			c.mu.Lock()
 			s := c.state
 			c.mu.Unlock()
@@ -541,7 +547,7 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 		}
 		return store.ExtensionRule{}
 	}
-	feature("201", "*72202", channel.CauseNormal, prompts.FwdAlwaysOn, "2", "0", "2", prompts.Goodbye)
+	feature("201", "*72202", channel.CauseNormal, append(prompts.English.ForwardedTo(prompts.ForwardAlways, "202"), prompts.Goodbye)...)
 	if r := rule("201"); r.ForwardAlways != "ext:202" {
 		t.Fatalf("rule after *72202: %+v", r)
 	}
@@ -552,7 +558,7 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 
 	feature("201", "*9089161234567", channel.CauseForbidden) // 201 is internal only
 	feature("202", "*9089161234567", channel.CauseNormal,    // 202 may call outside
-		prompts.FwdBusyOn, "8", "9", "1", "6", "1", "2", "3", "4", "5", "6", "7", prompts.Goodbye)
+		append(prompts.English.ForwardedTo(prompts.ForwardBusy, "89161234567"), prompts.Goodbye)...)
 	if r := rule("202"); r.ForwardBusy != "number:89161234567" {
 		t.Errorf("202's rule %+v", r)
 	}
@@ -567,16 +573,28 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
 	// An unknown SIP caller may not switch anything.
 	feature("999", "*73", channel.CauseForbidden)
-}
 
-// pathStore is a fake store that says where its database is, so that
-// prompt files are looked up beside it.
-type pathStore struct {
-	*fakeStore
-	path string
+	// The web UI's own pages check a number as the codes do.
+	a := adminFor(t, b.x)
+	ctx := context.Background()
+	for _, c := range []struct{ ext, number, dest, problem string }{
+		{"201", "202", "ext:202", ""},
+		{"202", "89161234567", "number:89161234567", ""},
+		{"201", "89161234567", "", "may not call"},
+		{"201", "201", "", "your own"},
+		{"201", "7777", "", "not a number"},
+		{"201", "12a", "", "not a number"},
+	} {
+		dest, err := a.ForwardTarget(ctx, c.ext, c.number)
+		v, _ := store.AsValidationError(err)
+		switch {
+		case c.problem == "" && (err != nil || dest != c.dest):
+			t.Errorf("ForwardTarget(%s, %s) = %q, %v; want %q", c.ext, c.number, dest, err, c.dest)
+		case c.problem != "" && (v == nil || v.Fields[0].Field != "number" || !strings.Contains(v.Fields[0].Message, c.problem)):
+			t.Errorf("ForwardTarget(%s, %s) = %q, %v; want a problem saying %q", c.ext, c.number, dest, err, c.problem)
+		}
+	}
 }
-
-func (s pathStore) Path() string { return s.path }
 
 func TestVoiceMenus(t *testing.T) {
 	menu := store.Menu{Name: "main", Prompts: []store.Prompt{{Tone: "1000", MS: 200}, {File: "welcome.wav"}, {File: "missing.wav"}},
@@ -600,9 +618,9 @@ func TestVoiceMenus(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		st := pathStore{newFakeStore(cfg), filepath.Join(dir, "pbx.db")}
+		st := newFakeStore(cfg)
 		sip, analog := newFakeDialer(channel.SIP), newFakeDialer(channel.FXS)
-		x, err := New(Options{Store: st, SIP: sip, Analog: analog})
+		x, err := New(Options{Store: st, SIP: sip, Analog: analog, PromptDir: filepath.Join(dir, "prompts")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -612,7 +630,7 @@ func TestVoiceMenus(t *testing.T) {
 			defer cancel()
 			_ = x.Shutdown(ctx)
 		})
-		return &testBox{x: x, st: st.fakeStore, sip: sip, analog: analog}
+		return &testBox{x: x, st: st, sip: sip, analog: analog}
 	}
 	key := func(in *fakeChannel, d byte) { in.emit(channel.Event{Type: channel.EventDigit, Digit: d}) }
 

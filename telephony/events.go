@@ -2,9 +2,12 @@ package telephony
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"sync"
+
+	"minipbx/telephony/store"
 )
 
 // hub fans status events out to subscribers. Publishing never blocks: a
@@ -84,9 +87,9 @@ func (x *Exchange) Subscribe(ctx context.Context) <-chan StatusEvent {
 	return x.hub.subscribe(ctx)
 }
 
-// Status implements Service.
+// Status implements StatusService.
 func (x *Exchange) Status(ctx context.Context) (Status, error) {
-	st := Status{Version: x.version, Started: x.started}
+	st := Status{Version: x.version, Started: x.started, Board: x.boardName}
 	cfg := x.config()
 	x.mu.Lock()
 	calls := make([]*call, 0, len(x.calls))
@@ -103,26 +106,20 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 			busy[cs.To] = true
 		}
 	}
+	x.mu.Lock()
+	for _, l := range x.legs {
+		busy[l.name] = true
+	}
+	x.mu.Unlock()
 	sort.Slice(st.Calls, func(i, j int) bool { return st.Calls[i].Started.Before(st.Calls[j].Started) })
-	if x.board != nil {
-		st.Board = x.board.Name()
-		counts := map[string]int{}
-		for _, p := range x.board.Ports() {
-			info, ps := p.Info(), p.Status()
-			kind := info.Kind.String()
-			counts[kind]++
-			n := counts[kind]
-			s := PortStatus{Index: info.Index, Number: n, Kind: kind, Name: info.Name,
-				Hook: ps.Hook.String(), Line: ps.Line.String(), Fault: ps.Fault}
-			if kind == "fxs" {
-				if e, ok := extensionForFXS(cfg, n); ok {
+	if x.ports != nil {
+		for _, s := range x.ports() {
+			if s.Kind == "fxs" {
+				if e, ok := extensionForFXS(cfg, s.Number); ok {
 					s.Extension = e.Number
 				}
 			}
-			s.InCall = busy[kind+":"+strconv.Itoa(n)]
-			if x.portInCall != nil && x.portInCall(info.Index) {
-				s.InCall = true
-			}
+			s.InCall = s.InCall || busy[s.Kind+":"+strconv.Itoa(s.Number)]
 			st.Ports = append(st.Ports, s)
 		}
 	}
@@ -132,5 +129,27 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 	if x.trunks != nil {
 		st.Trunks = x.trunks()
 	}
+	st.Parked = x.Parked()
+	st.Conferences = x.Conferences()
+	st.Extensions = x.extensionStates(cfg)
+	if x.recs != nil {
+		if u := x.recs.Usage(); u.Warning {
+			st.Alerts = append(st.Alerts, fmt.Sprintf("Call recordings use %d %% of their quota (%d of %d MB): the oldest are removed as new ones are made.",
+				u.Total*100/u.Quota, u.Total>>20, u.Quota>>20))
+		}
+	}
+	if x.security != nil {
+		st.SecurityAlarms = x.security()
+	}
 	return st, nil
+}
+
+// extensionForFXS returns the extension an FXS port (1-based) belongs to.
+func extensionForFXS(cfg *store.Config, port int) (store.Extension, bool) {
+	for _, e := range cfg.Extensions {
+		if e.FXSPort == port {
+			return e, true
+		}
+	}
+	return store.Extension{}, false
 }

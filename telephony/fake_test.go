@@ -70,6 +70,7 @@ func testConfig() store.Config {
 type fakeEndpoint struct {
 	mu      sync.Mutex
 	sink    media.Sink
+	voice   int16 // what speak says
 	written int
 	samples []int16 // what the far end heard, frame after frame
 }
@@ -94,15 +95,22 @@ func (e *fakeEndpoint) heardSamples() []int16 {
 func (e *fakeEndpoint) SetSink(s media.Sink) { e.mu.Lock(); e.sink = s; e.mu.Unlock() }
 func (e *fakeEndpoint) Codec() media.Codec   { return media.PCMU }
 
-// speak pushes one frame from the far end into the bridge.
+// speak pushes one frame from the far end into the bridge: the
+// endpoint's voice, a constant value of its own (1000 when none was set).
 func (e *fakeEndpoint) speak() bool {
 	e.mu.Lock()
-	s := e.sink
+	s, v := e.sink, e.voice
 	e.mu.Unlock()
 	if s == nil {
 		return false
 	}
+	if v == 0 {
+		v = 1000
+	}
 	var f media.Frame
+	for i := range f.Samples {
+		f.Samples[i] = v
+	}
 	f.HasSamples = true
 	s.WriteFrame(&f)
 	return true
@@ -115,6 +123,8 @@ type fakeChannel struct {
 	info   channel.Info
 	events chan channel.Event
 	ep     fakeEndpoint
+	// req is what an outbound leg was dialled with.
+	req channel.Request
 
 	mu        sync.Mutex
 	ended     bool
@@ -123,6 +133,8 @@ type fakeChannel struct {
 	answered  int
 	digitsOut []byte
 	hungUp    chan channel.Cause
+	notified  []int
+	cwAlerts  []channel.CallerID
 }
 
 func newFakeChannel(info channel.Info) *fakeChannel {
@@ -207,6 +219,7 @@ func (d *fakeDialer) Dial(ctx context.Context, req channel.Request) (channel.Cha
 	d.count++
 	ch := newFakeChannel(channel.Info{ID: fmt.Sprintf("%s-out-%d", d.kind, d.count), Kind: d.kind,
 		Endpoint: req.Target, Direction: "out", Caller: req.Caller})
+	ch.req = req
 	d.legs <- ch
 	return ch, nil
 }
@@ -229,4 +242,117 @@ func (d *fakeDialer) none(t *testing.T) {
 		t.Fatalf("unexpected leg dialled: %s", ch.info.Endpoint)
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// adminFor is the administration side over x's store, as the box wires it.
+func adminFor(t testing.TB, x *Exchange) *Admin {
+	t.Helper()
+	a, err := NewAdmin(AdminOptions{Store: x.store, Reload: x, Voicemail: x.vm, PromptDir: x.promptDir(), Logger: x.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// NotifyTransfer records the transfer progress told to the phone
+// (channel.TransferNotifier).
+func (c *fakeChannel) NotifyTransfer(code int) error {
+	c.mu.Lock()
+	c.notified = append(c.notified, code)
+	c.mu.Unlock()
+	return nil
+}
+
+// notifications are the transfer progress codes told so far.
+func (c *fakeChannel) notifications() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.notified)
+}
+
+// waitNotified waits until the phone was told code.
+func (c *fakeChannel) waitNotified(t *testing.T, code int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(c.notifications(), code) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was told %v, never %d", c.info.ID, c.notifications(), code)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// isEnded reports whether the channel hung up.
+func (c *fakeChannel) isEnded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
+}
+
+// answeredCount is how often the exchange answered the channel.
+func (c *fakeChannel) answeredCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.answered
+}
+
+// connected waits until frames a speaks reach b (and b's reach a).
+func connected(t *testing.T, a, b *fakeChannel) {
+	t.Helper()
+	if !hears(a, b) || !hears(b, a) {
+		t.Fatalf("%s and %s are not connected", a.info.ID, b.info.ID)
+	}
+}
+
+// hears reports whether what from says reaches to within 2 s: a frame of
+// from's own voice (a value no other endpoint speaks) arrives whole.
+func hears(to, from *fakeChannel) bool {
+	from.ep.mu.Lock()
+	if from.ep.voice == 0 {
+		from.ep.voice = int16(3000 + len(from.info.ID)*37 + int(from.info.ID[len(from.info.ID)-1])*11)
+	}
+	v := from.ep.voice
+	from.ep.mu.Unlock()
+	n := len(to.ep.heardSamples())
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		from.ep.speak()
+		s := to.ep.heardSamples()
+		for i := n; i+160 <= len(s); i += 160 {
+			if s[i] == v && s[i+159] == v {
+				return true
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// AlertCallWaiting records a call-waiting alert (channel.CallWaiting).
+func (c *fakeChannel) AlertCallWaiting(caller channel.CallerID) error {
+	c.mu.Lock()
+	c.cwAlerts = append(c.cwAlerts, caller)
+	c.mu.Unlock()
+	return nil
+}
+
+// waitAlerted waits for a call-waiting alert and returns its caller.
+func (c *fakeChannel) waitAlerted(t *testing.T) channel.CallerID {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		n := len(c.cwAlerts)
+		var last channel.CallerID
+		if n > 0 {
+			last = c.cwAlerts[n-1]
+		}
+		c.mu.Unlock()
+		if n > 0 {
+			return last
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s was never alerted of a waiting call", c.info.ID)
+	return channel.CallerID{}
 }

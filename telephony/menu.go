@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -10,137 +9,97 @@ import (
 	"minipbx/telephony/store"
 )
 
-// reachMenu runs a voice menu: it answers the caller, plays the prompts,
-// and routes by the key pressed (or the extension dialled, with direct
+// menuApp is a voice menu: it answers the caller, plays the prompts, and
+// routes by the key pressed (or the extension dialled, with direct
 // dialling); silence and unknown keys start it over, then lead to the
 // default destination.
-func (x *Exchange) reachMenu(ctx context.Context, c *call, p *plan, m store.Menu, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
-	if !c.inAnswered {
-		if err := c.in.Answer(ctx); err != nil {
-			return nil, channel.CauseFailure
-		}
-		c.inAnswered = true
-		c.set(func(c *call) { c.state = "menu" })
-		x.publish("call")
+type menuApp struct {
+	r router
+	m *menu
+}
+
+// reachMenu runs voice menu m for the router's party.
+func (r router) reachMenu(m *menu) (*leg, channel.Cause) { return menuApp{r: r, m: m}.run() }
+
+func (a menuApp) run() (*leg, channel.Cause) {
+	r, m := a.r, a.m
+	if !r.answerIn() {
+		return nil, channel.CauseFailure
 	}
+	r.c.setState("menu")
 	timeout := time.Duration(m.DigitTimeoutS) * time.Second
 	if timeout <= 0 {
 		timeout = store.DefaultMenuDigitTimeoutS * time.Second
 	}
-	interDigit := time.Duration(p.cfg.System.InterDigitTimeoutMS) * time.Millisecond
-	go2 := func(dest string) (channel.Channel, channel.Cause) {
-		if dest == "" {
+	k := r.keypad(r.in)
+	go2 := func(d dest) (*leg, channel.Cause) {
+		if d.Kind == "" {
 			return nil, channel.CauseNormal
 		}
-		d, err := dialplan.ParseDestination(dest)
-		if err != nil {
-			return nil, channel.CauseNotFound
-		}
-		return x.reach(ctx, c, p, d, dialplan.ClassInternational, caller, hops+1)
+		sub := r.next()
+		sub.class = dialplan.ClassInternational
+		return sub.reach(d)
 	}
 	for round := 0; round <= m.Retries; round++ {
-		digits, ok := x.menuRound(ctx, c, p, m, timeout, interDigit)
+		digits, ok := a.round(k, timeout)
 		if !ok {
+			r.c.dispose("abandoned")
 			return nil, channel.CauseCancelled
 		}
 		if digits == "" {
 			continue
 		}
 		if len(digits) == 1 {
-			if dest, ok := m.Keys[digits]; ok {
-				return go2(dest)
+			if d, ok := m.keys[digits[0]]; ok {
+				return go2(d)
 			}
 		}
 		if m.DirectDial {
-			if _, ok := findExtension(p.cfg, digits); ok {
-				return go2("ext:" + digits)
+			if _, ok := r.p.exts[digits]; ok {
+				return go2(dest{Kind: dialplan.DestExtension, Value: digits})
 			}
 		}
-		x.log.Info("menu: no such choice", "call", c.id, "menu", m.Name, "digits", digits)
+		r.log.Info("menu: no such choice", "menu", m.Name, "digits", digits)
 	}
-	return go2(m.DefaultDestination)
+	return go2(m.def)
 }
 
-// menuRound plays the menu's prompts and collects a choice: one key, or
-// with direct dialling the digits until a pause or '#'. A key during the
+// round plays the menu's prompts and collects a choice: one key, or with
+// direct dialling the digits until a pause or '#'. A key during the
 // prompts stops them. It reports false when the caller hung up.
-func (x *Exchange) menuRound(ctx context.Context, c *call, p *plan, m store.Menu, timeout, interDigit time.Duration) (string, bool) {
-	// begins tells whether an extension number begins with s (then a
-	// key that is also its first digit waits for the inter-digit pause).
+func (a menuApp) round(k *keypad, timeout time.Duration) (string, bool) {
+	r, m := a.r, a.m
+	for _, pr := range m.Prompts {
+		src, err := r.x.promptSource(pr, r.p.lang(m.Language))
+		if err != nil {
+			r.log.Warn("menu prompt skipped", "menu", m.Name, "err", err)
+			continue
+		}
+		if !k.play(src) {
+			return "", false
+		}
+		if len(k.typed) > 0 {
+			break
+		}
+	}
+	// begins tells whether an extension number begins with s (then a key
+	// that is also its first digit waits for the inter-digit pause).
 	begins := func(s string) bool {
-		for _, e := range p.cfg.Extensions {
-			if strings.HasPrefix(e.Number, s) {
+		for n := range r.p.exts {
+			if strings.HasPrefix(n, s) {
 				return true
 			}
 		}
 		return false
 	}
-	playCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for _, pr := range m.Prompts {
-			src, err := x.promptSource(pr)
-			if err != nil {
-				x.log.Warn("menu prompt skipped", "call", c.id, "menu", m.Name, "err", err)
-				continue
+	return k.collect(collectOpts{first: timeout, interDigit: k.interDigit, hashEnds: true, max: dialplan.MaxPatternLen,
+		complete: func(d string) dialState {
+			if !m.DirectDial || !begins(d) {
+				return dialComplete
 			}
-			play(playCtx, c.in.Media(), src)
-			if playCtx.Err() != nil {
-				return
+			if _, ok := r.p.exts[d]; ok {
+				return dialComplete
 			}
-		}
-	}()
-	defer func() { stop(); <-done }()
-
-	var digits strings.Builder
-	// The wait starts once the prompts have played (or at the first key).
-	var wait <-chan time.Time
-	promptsDone := done
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	arm := func(d time.Duration) {
-		if timer != nil {
-			timer.Stop()
-		}
-		timer = time.NewTimer(d)
-		wait = timer.C
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return "", false
-		case <-promptsDone:
-			promptsDone = nil
-			if digits.Len() == 0 {
-				arm(timeout)
-			}
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				c.set(func(c *call) { c.disposition = "abandoned" })
-				return "", false
-			}
-			if ev.Type != channel.EventDigit {
-				continue
-			}
-			stop()
-			if ev.Digit == '#' && digits.Len() > 0 {
-				return digits.String(), true
-			}
-			digits.WriteByte(ev.Digit)
-			if !m.DirectDial || !begins(digits.String()) {
-				return digits.String(), true
-			}
-			if _, ok := findExtension(p.cfg, digits.String()); ok {
-				return digits.String(), true
-			}
-			arm(interDigit)
-		case <-wait:
-			return digits.String(), true
-		}
-	}
+			return dialIncomplete
+		}})
 }

@@ -1,15 +1,13 @@
 package telephony
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"minipbx/dsp"
-	"minipbx/telephony/channel"
-	"minipbx/telephony/media"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -23,26 +21,6 @@ const promptLevelDBm0 = -13
 // source fills one frame of samples; it reports false when it has no
 // more (the frame is then not sent).
 type source func(out []int16) bool
-
-// play paces src onto ep, one frame every 20 ms, until src ends or ctx is
-// done. It runs in the caller's goroutine.
-func play(ctx context.Context, ep media.Endpoint, src source) {
-	t := time.NewTicker(frameTime)
-	defer t.Stop()
-	var f media.Frame
-	for {
-		f = media.Frame{HasSamples: true}
-		if !src(f.Samples[:]) {
-			return
-		}
-		ep.WriteFrame(&f)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // samplesSource plays samples once.
 func samplesSource(s []int16) source {
@@ -82,14 +60,14 @@ func toneSource(spec string, d time.Duration) (source, error) {
 	}, nil
 }
 
-// speech strings the named voice prompts (package prompts) together into
-// one source, without a gap between them: "You are caller number" "3"
-// "in line" flows as one sentence. All are loaded first, so an unknown
-// name is an error before anything plays.
-func (x *Exchange) speech(names ...string) (source, error) {
+// speech strings the named voice prompts (package prompts) of language l
+// together into one source, without a gap between them: "You are caller
+// number" "3" "in line" flows as one sentence. All are loaded first, so
+// an unknown name is an error before anything plays.
+func (x *Exchange) speech(l prompts.Language, names ...string) (source, error) {
 	parts := make([][]int16, 0, len(names))
 	for _, n := range names {
-		s, err := x.prompts.Load(n)
+		s, err := x.prompts.Load(l, n)
 		if err != nil {
 			return nil, err
 		}
@@ -112,51 +90,8 @@ func (x *Exchange) speech(names ...string) (source, error) {
 	}, nil
 }
 
-// say speaks the named voice prompts to ep in order, paced like every
-// prompt, in the caller's goroutine. It returns ctx's error when stopped
-// before the end, or the error of a name that does not load (then
-// nothing plays).
-func (x *Exchange) say(ctx context.Context, ep media.Endpoint, names ...string) error {
-	src, err := x.speech(names...)
-	if err != nil {
-		return fmt.Errorf("say: %w", err)
-	}
-	play(ctx, ep, src)
-	return ctx.Err()
-}
-
-// sayTo speaks the named voice prompts to the caller of c while watching
-// their leg, and reports whether they heard them to the end: false when
-// the caller hung up, the call was stopped, or a prompt is missing
-// (logged). Keys pressed meanwhile are ignored.
-func (x *Exchange) sayTo(ctx context.Context, c *call, names ...string) bool {
-	sayCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- x.say(sayCtx, c.in.Media(), names...) }()
-	defer func() { stop(); <-done }()
-	for {
-		select {
-		case err := <-done:
-			done <- err // for the deferred wait
-			if err != nil && ctx.Err() == nil {
-				x.log.Warn("prompt not spoken", "call", c.id, "err", err)
-			}
-			return err == nil
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				return false
-			}
-		}
-	}
-}
-
-// promptDir is where prompt files live: "prompts" beside the database.
-func (x *Exchange) promptDir() string {
-	if p, ok := x.store.(interface{ Path() string }); ok {
-		return filepath.Join(filepath.Dir(p.Path()), "prompts")
-	}
-	return ""
-}
+// promptDir is where prompt files live (Options.PromptDir).
+func (x *Exchange) promptDir() string { return x.promptDirPath }
 
 // maxPromptBytes bounds a prompt file read into memory: the longest
 // recording the Recordings page stores (10 minutes of μ-law,
@@ -164,15 +99,20 @@ func (x *Exchange) promptDir() string {
 const maxPromptBytes = 5 << 20
 
 // promptSource opens one prompt of a menu. A file named after a voice
-// prompt (goodbye.wav, vm-leave-message.wav: prompts.Names) plays that
-// prompt: the built-in recording, or its replacement in the prompts
-// directory.
-func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
+// prompt (goodbye.wav, vm-leave-message.wav: prompts.Language.Names)
+// plays that prompt in language l, one named after a prompt of a language
+// (goodbye.ru.wav: prompts.Language.File) that language's: the built-in
+// recording, or its replacement in the prompts directory.
+func (x *Exchange) promptSource(pr store.Prompt, l prompts.Language) (source, error) {
 	if pr.File == "" {
 		return toneSource(pr.Tone, time.Duration(pr.MS)*time.Millisecond)
 	}
-	if name, ok := strings.CutSuffix(filepath.Base(pr.File), ".wav"); ok {
-		if s, err := x.prompts.Load(name); err == nil {
+	base := filepath.Base(pr.File)
+	if name, ok := strings.CutSuffix(base, ".wav"); ok {
+		if fl, n, ok := prompts.ParseFile(base); ok && fl != prompts.English {
+			l, name = fl, n
+		}
+		if s, err := x.prompts.Load(l, name); err == nil {
 			return samplesSource(s), nil
 		}
 	}
@@ -185,55 +125,4 @@ func (x *Exchange) promptSource(pr store.Prompt) (source, error) {
 		return nil, err
 	}
 	return samplesSource(s), nil
-}
-
-// defaultRefuseTone is how long a caller whose line is already answered
-// hears busy or congestion tone before the box hangs up.
-const defaultRefuseTone = 4 * time.Second
-
-// refuse ends the inbound leg before it reached anyone. A caller whose
-// line is already answered — a telco line (the box answers FXO calls
-// before routing them) or a call a menu or queue answered — cannot be told
-// by signalling, so they hear busy tone (busy) or congestion tone (any
-// other failure) for a few seconds first: a refusal is never silent.
-func (x *Exchange) refuse(ctx context.Context, c *call, cause channel.Cause) {
-	answered := c.inInfo.Kind == channel.FXO || c.inAnswered
-	if !answered || cause == channel.CauseCancelled || cause == channel.CauseNormal || ctx.Err() != nil {
-		c.hangupIn(cause)
-		return
-	}
-	zone, err := dsp.LookupZone(x.config().System.ToneZone)
-	if err != nil {
-		c.hangupIn(cause)
-		return
-	}
-	spec := zone.Congestion
-	if cause == channel.CauseBusy {
-		spec = zone.Busy
-	}
-	d := x.dp.refuseTone
-	if d <= 0 {
-		d = defaultRefuseTone
-	}
-	playCtx, stop := context.WithTimeout(ctx, d)
-	defer stop()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tp := dsp.NewTonePlayer(spec, promptLevelDBm0)
-		play(playCtx, c.in.Media(), func(out []int16) bool { tp.Read(out); return true })
-	}()
-	for waiting := true; waiting; {
-		select {
-		case <-done:
-			waiting = false
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				stop()
-				<-done
-				waiting = false
-			}
-		}
-	}
-	c.hangupIn(cause)
 }

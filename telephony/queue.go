@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"context"
 	"slices"
 	"time"
 
@@ -102,45 +101,59 @@ const (
 	queueRetry = time.Second
 )
 
-// reachQueue answers the caller, keeps them in the queue with music on
-// hold and position announcements, and rings free agents when they are at
-// its head, until an agent answers or the maximum wait.
-func (x *Exchange) reachQueue(ctx context.Context, c *call, p *plan, q store.Queue, caller channel.CallerID, hops int) (channel.Channel, channel.Cause) {
+// queueApp keeps a caller in a queue: answered, with music on hold and
+// position announcements, ringing free agents when the caller is at the
+// head, until an agent answers or the maximum wait.
+type queueApp struct {
+	r router
+	q *queueDef
+}
+
+// reachQueue puts the router's party in queue q.
+func (r router) reachQueue(q *queueDef) (*leg, channel.Cause) { return queueApp{r: r, q: q}.run() }
+
+func (a queueApp) run() (*leg, channel.Cause) {
+	r, q, c, x := a.r, a.q, a.r.c, a.r.x
 	release, ok := x.acquire("queue:"+q.Name, q.MaxCallers)
 	if !ok {
-		x.log.Info("queue full", "call", c.id, "queue", q.Name, "max_callers", q.MaxCallers)
+		r.log.Info("queue full", "queue", q.Name, "max_callers", q.MaxCallers)
 		return nil, channel.CauseBusy
 	}
 	c.hold(release)
-	if !c.inAnswered {
-		if err := c.in.Answer(ctx); err != nil {
-			return nil, channel.CauseFailure
-		}
-		c.inAnswered = true
+	if !r.answerIn() {
+		return nil, channel.CauseFailure
 	}
-	c.set(func(c *call) { c.state = "queued" })
-	x.publish("call")
-	x.queueJoin(q.Name, c.id, c.vip)
+	c.setState("queued")
+	c.mu.Lock()
+	vip := c.vip
+	c.mu.Unlock()
+	x.queueJoin(q.Name, c.id, vip)
+	// The visit the call record keeps: abandoned unless an agent took
+	// the call or the queue sent the caller on.
+	visit := store.QueueVisit{Queue: q.Name, Enter: x.now(), Outcome: store.QueueAbandoned}
 	left := false
 	leave := func() {
 		if !left {
 			left = true
 			x.queueLeave(q.Name, c.id)
+			visit.Leave = x.now()
+			c.set(func(c *call) { c.queues = append(c.queues, visit) })
 		}
 	}
 	defer leave()
 
-	// Music on hold and announcements, owned by this function.
-	mohCtx, stopMOH := context.WithCancel(ctx)
-	mohDone := make(chan struct{})
-	go func() {
-		defer close(mohDone)
-		play(mohCtx, c.in.Media(), x.holdSource(c, q))
-	}()
-	stop := func() { stopMOH(); <-mohDone }
+	// Music on hold and announcements, while the caller waits and while
+	// agents ring.
+	pb := r.playTo(r.in, a.holdSource())
+	stop := func() {
+		if pb != nil {
+			pb.Stop()
+			pb = nil
+		}
+	}
 	defer stop()
-	c.inQueue = true
-	defer func() { c.inQueue = false }()
+	sub := r
+	sub.inQueue = true
 
 	wait := time.Duration(q.MaxWaitS) * time.Second
 	if wait <= 0 {
@@ -152,12 +165,7 @@ func (x *Exchange) reachQueue(ctx context.Context, c *call, p *plan, q store.Que
 		strategy = dialplan.RingAll
 	}
 	dist := x.distributor("queue:"+q.Name, strategy)
-	keys := make([]string, len(q.Members))
-	ringFor := map[string]time.Duration{}
-	for i, m := range q.Members {
-		keys[i] = m.Destination
-		ringFor[m.Destination] = ringTime(m.RingS)
-	}
+	keys, byKey := memberKeys(q.members)
 	tick := time.NewTicker(queuePoll)
 	defer tick.Stop()
 	// nextTry spaces the rounds of ringing: agents who all refuse at once
@@ -171,98 +179,64 @@ func (x *Exchange) reachQueue(ctx context.Context, c *call, p *plan, q store.Que
 				if left <= 0 {
 					break
 				}
-				out, cause, member := x.ringWave(ctx, c, p, wave, ringFor, left, caller)
+				out, cause, member := sub.ringWave(wave, byKey, left)
 				if out != nil {
 					dist.Answered(member, x.now())
+					c.set(func(c *call) { c.queue = q.Name })
 					c.hold(x.agentTaken(q.Name, member, time.Duration(q.WrapUpS)*time.Second))
+					visit.Outcome, visit.Agent = store.QueueAnswered, out.extension()
 					leave()
 					stop()
 					return out, 0
 				}
-				if final(ctx, cause) {
+				if r.final(cause) {
 					return nil, cause
 				}
 			}
 		}
-		select {
-		case <-ctx.Done():
+		m, why := c.recv(r.ctx, tick.C, r.in.done)
+		switch why {
+		case cancelled:
 			return nil, channel.CauseNormal
-		case ev, ok := <-c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				c.set(func(c *call) { c.disposition = "abandoned" })
-				return nil, channel.CauseCancelled
-			}
-		case <-tick.C:
+		case doneFired:
+			c.dispose("abandoned")
+			return nil, channel.CauseCancelled
+		case gotMsg:
+			r.other(m)
 		}
 	}
-	x.log.Info("queue wait over", "call", c.id, "queue", q.Name)
+	r.log.Info("queue wait over", "queue", q.Name)
+	visit.Outcome = store.QueueTimeout
 	leave()
 	stop()
-	c.inQueue = false
-	if q.Timeout != "" {
-		if d, err := dialplan.ParseDestination(q.Timeout); err == nil {
-			return x.reach(ctx, c, p, d, dialplan.ClassInternational, caller, hops+1)
-		}
+	if q.timeout.Kind != "" {
+		sub := r.next()
+		sub.class = dialplan.ClassInternational
+		return sub.reach(q.timeout)
 	}
 	return nil, channel.CauseNoAnswer
 }
 
-// ringWave rings one wave of group or queue members for at most limit.
-func (x *Exchange) ringWave(ctx context.Context, c *call, p *plan, wave []string, ringFor map[string]time.Duration, limit time.Duration, caller channel.CallerID) (channel.Channel, channel.Cause, string) {
-	var ts []target
-	var wait time.Duration
-	var outside []dialplan.Destination
-	for _, m := range wave {
-		d, err := dialplan.ParseDestination(m)
-		if err != nil {
-			continue
-		}
-		mts, internal := x.memberTargets(c, p, d)
-		if !internal {
-			outside = append(outside, d)
-			continue
-		}
-		ts = append(ts, mts...)
-		wait = max(wait, ringFor[m])
-	}
-	wait = min(wait, limit)
-	var out channel.Channel
-	cause := channel.CauseNoAnswer
-	var member string
-	if len(ts) > 0 {
-		out, cause, member = x.ring(ctx, c, ts, wait, caller)
-	}
-	for _, d := range outside {
-		if out != nil || final(ctx, cause) {
-			break
-		}
-		out, cause = x.outbound(ctx, c, p, d.Value, dialplan.ClassInternational, caller, min(ringFor[d.String()], limit))
-		member = d.String()
-	}
-	return out, cause, member
-}
-
-// defaultHold is music on hold when a queue names none: a soft beep every
-// five seconds, so callers know they are still connected.
-var defaultHold = []store.Prompt{{Tone: "440/200,0/4800", MS: 5000}}
-
-// holdSource loops the queue's music on hold, and every AnnounceEveryS
-// breaks in with the caller's position ("You are caller number 3 in line
-// …"); the music then goes on where it stopped. An announcement still
-// playing when the next falls due is not cut short: that one is skipped.
-func (x *Exchange) holdSource(c *call, q store.Queue) source {
-	moh := q.MusicOnHold
-	if len(moh) == 0 {
-		moh = defaultHold
+// holdSource is the queue's music on hold (its class, else its own
+// recordings, else a soft beep), and every AnnounceEveryS it breaks in with
+// the caller's position ("You are caller number 3 in line …"); the music
+// then goes on where it stopped. An announcement still playing when the
+// next falls due is not cut short: that one is skipped.
+func (a queueApp) holdSource() source {
+	x, c, q, r := a.r.x, a.r.c, a.q, a.r
+	var music source
+	if cl, ok := r.p.moh[q.MOHClass]; ok && q.MOHClass != "" {
+		music = r.mohClass(cl)
+	} else {
+		music = r.loopPrompts(q.MusicOnHold, false, "queue "+q.Name)
 	}
 	every := int(time.Duration(q.AnnounceEveryS) * time.Second / frameTime)
-	i, frames := 0, 0
-	var music, announce source
-	failures := 0
+	frames := 0
+	var announce source
 	return func(out []int16) bool {
 		frames++
 		if every > 0 && frames%every == 0 && announce == nil {
-			announce = x.positionSource(c, x.queuePosition(q.Name, c.id))
+			announce = x.positionSource(c, r.p.lang(q.Language), x.queuePosition(q.Name, c.id))
 		}
 		if announce != nil {
 			if announce(out) {
@@ -270,38 +244,20 @@ func (x *Exchange) holdSource(c *call, q store.Queue) source {
 			}
 			announce = nil
 		}
-		for {
-			if music != nil && music(out) {
-				return true
-			}
-			if failures > len(moh) {
-				// No prompt plays at all: fall back to the default.
-				moh, failures = defaultHold, 0
-			}
-			src, err := x.promptSource(moh[i%len(moh)])
-			i++
-			if err != nil {
-				failures++
-				x.log.Warn("music on hold prompt skipped", "call", c.id, "queue", q.Name, "err", err)
-				music = nil
-				continue
-			}
-			failures = 0
-			music = src
-		}
+		return music(out)
 	}
 }
 
-// positionSource speaks a queue position: "You are caller number" N "in
-// line. Please stay on the line; …" (voice prompts, each replaceable in
-// the prompts directory). Should the prompts fail to load, N short beeps
-// say it instead: the caller is never left without word.
-func (x *Exchange) positionSource(c *call, n int) source {
+// positionSource speaks a queue position in language l: "You are caller
+// number 3 in line. Please stay on the line; …" (voice prompts, each
+// replaceable in the prompts directory). Should the prompts fail to
+// load, N short beeps say it instead: the caller is never left without
+// word.
+func (x *Exchange) positionSource(c *call, l prompts.Language, n int) source {
 	if n < 1 {
 		return nil
 	}
-	names := append([]string{prompts.QueueCallerNumber}, prompts.Number(n)...)
-	src, err := x.speech(append(names, prompts.QueueInLine)...)
+	src, err := x.speech(l, l.QueuePosition(n)...)
 	if err == nil {
 		return src
 	}

@@ -15,74 +15,74 @@ var errNoPromptDir = errors.New("recordings: the box has no prompts directory")
 // recordingsDir is the prompts directory as the recordings package sees
 // it: the same directory promptSource plays menu prompts from and the
 // default prompts.Set takes overrides from.
-func (x *Exchange) recordingsDir() (*recordings.Dir, error) {
-	dir := x.promptDir()
+func (a *Admin) recordingsDir() (*recordings.Dir, error) {
+	dir := a.promptDir
 	if dir == "" {
 		return nil, errNoPromptDir
 	}
 	return recordings.New(dir), nil
 }
 
-// Recordings implements Service.
-func (x *Exchange) Recordings(ctx context.Context) ([]Recording, error) {
-	d, err := x.recordingsDir()
+// Recordings implements RecordingsService.
+func (a *Admin) Recordings(ctx context.Context) ([]Recording, error) {
+	d, err := a.recordingsDir()
 	if err != nil {
 		return nil, err
 	}
-	return d.List(x.config())
+	return d.List(a.config())
 }
 
-// SaveRecording implements Service. Nothing needs reloading: menus open
+// SaveRecording implements RecordingsService. Nothing needs reloading: menus open
 // their files when they play, and package prompts looks at its overrides
 // again within seconds.
-func (x *Exchange) SaveRecording(ctx context.Context, name string, r io.Reader) (Recording, error) {
-	d, err := x.recordingsDir()
+func (a *Admin) SaveRecording(ctx context.Context, name string, r io.Reader) (Recording, error) {
+	d, err := a.recordingsDir()
 	if err != nil {
 		return Recording{}, err
 	}
-	rec, err := d.Save(x.config(), name, r)
+	rec, err := d.Save(a.config(), name, r)
 	if err != nil {
 		return Recording{}, err
 	}
-	x.log.Info("recording saved", "name", rec.Name, "duration_ms", rec.DurationMS, "replaces", rec.Replaces)
+	a.log.Info("recording saved", "name", rec.Name, "duration_ms", rec.DurationMS, "replaces", rec.Replaces)
 	return rec, nil
 }
 
-// DeleteRecording implements Service. The check that nothing plays the
+// DeleteRecording implements RecordingsService. The check that nothing plays the
 // recording is against the configuration at this moment; a dial-plan
 // change naming it a moment later finds it missing (the Recordings page
 // lists it as such).
-func (x *Exchange) DeleteRecording(ctx context.Context, name string) error {
-	d, err := x.recordingsDir()
+func (a *Admin) DeleteRecording(ctx context.Context, name string) error {
+	d, err := a.recordingsDir()
 	if err != nil {
 		return err
 	}
-	if err := d.Delete(x.config(), name); err != nil {
+	if err := d.Delete(a.config(), name); err != nil {
 		return err
 	}
-	x.log.Info("recording deleted", "name", name)
+	a.log.Info("recording deleted", "name", name)
 	return nil
 }
 
-// RecordingAudio implements Service.
-func (x *Exchange) RecordingAudio(ctx context.Context, name string) (io.ReadCloser, int64, error) {
-	d, err := x.recordingsDir()
+// RecordingAudio implements RecordingsService.
+func (a *Admin) RecordingAudio(ctx context.Context, name string) (io.ReadCloser, int64, error) {
+	d, err := a.recordingsDir()
 	if err != nil {
 		return nil, 0, err
 	}
 	return d.Audio(name)
 }
 
-// BuiltinPrompts implements Service.
-func (x *Exchange) BuiltinPrompts(ctx context.Context) ([]BuiltinPrompt, error) {
-	d, err := x.recordingsDir()
+// BuiltinPrompts implements RecordingsService.
+func (a *Admin) BuiltinPrompts(ctx context.Context) ([]BuiltinPrompt, error) {
+	d, err := a.recordingsDir()
 	if err != nil {
 		return nil, err
 	}
 	return d.Builtins()
 }
 
-// BuiltinPromptAudio implements Service.
-func (x *Exchange) BuiltinPromptAudio(ctx context.Context, name string) (io.ReadCloser, int64, error) {
+// BuiltinPromptAudio implements RecordingsService.
+func (a *Admin) BuiltinPromptAudio(ctx context.Context, name string) (io.ReadCloser, int64, error) {
 	return recordings.BuiltinAudio(name)
 }

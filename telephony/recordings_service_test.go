@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"minipbx/internal/audiotest"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -22,7 +23,7 @@ func TestSaveRecordingPlaysInAnnouncement(t *testing.T) {
 		c.InboundRoutes = []store.InboundRoute{{Name: "main", Destination: "announce:welcome"}}
 	})
 	ctx := context.Background()
-	rec, err := b.x.SaveRecording(ctx, "welcome", bytes.NewReader(audiotest.StudioWAV(1000, 0.6)))
+	rec, err := adminFor(t, b.x).SaveRecording(ctx, "welcome", bytes.NewReader(audiotest.StudioWAV(1000, 0.6)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestSaveRecordingPlaysInAnnouncement(t *testing.T) {
 		t.Errorf("caller did not hear the uploaded 1 kHz recording: SNR %.1f dB", m.SNR)
 	}
 
-	list, err := b.x.Recordings(ctx)
+	list, err := adminFor(t, b.x).Recordings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +49,11 @@ func TestSaveRecordingPlaysInAnnouncement(t *testing.T) {
 	if len(list) != 2 || list[1].Name != "welcome.wav" || list[1].DurationMS < 550 {
 		t.Errorf("Recordings = %+v", list)
 	}
-	err = b.x.DeleteRecording(ctx, "welcome")
+	err = adminFor(t, b.x).DeleteRecording(ctx, "welcome")
 	if v, ok := store.AsValidationError(err); !ok || !strings.Contains(v.Error(), "announcement welcome") {
 		t.Errorf("delete of a recording in use: %v, want refused naming the announcement", err)
 	}
-	rc, size, err := b.x.RecordingAudio(ctx, "welcome.wav")
+	rc, size, err := adminFor(t, b.x).RecordingAudio(ctx, "welcome.wav")
 	if err != nil || size < 9000 {
 		t.Fatalf("RecordingAudio: %d bytes, %v", size, err)
 	}
@@ -67,18 +68,18 @@ func TestSaveRecordingReplacesBuiltin(t *testing.T) {
 	// (The exchange's prompts look at a replacement again within seconds
 	// of loading a phrase; nothing said goodbye yet, so the first load
 	// sees it at once.)
-	rec, err := b.x.SaveRecording(ctx, "goodbye.wav", bytes.NewReader(audiotest.StudioWAV(600, 1)))
+	rec, err := adminFor(t, b.x).SaveRecording(ctx, "goodbye.wav", bytes.NewReader(audiotest.StudioWAV(600, 1)))
 	if err != nil || rec.Replaces != "goodbye" {
 		t.Fatalf("SaveRecording(goodbye) = %+v, %v", rec, err)
 	}
-	bs, err := b.x.BuiltinPrompts(ctx)
+	bs, err := adminFor(t, b.x).BuiltinPrompts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(bs, func(p BuiltinPrompt) bool { return p.Name == "goodbye" }); i < 0 || !bs[i].Replaced {
+	if i := slices.IndexFunc(bs, func(p BuiltinPrompt) bool { return p.Name == "goodbye" && p.Language == "en" }); i < 0 || !bs[i].Replaced {
 		t.Errorf("goodbye not listed as replaced: %+v", bs)
 	}
-	src, err := b.x.promptSource(store.Prompt{File: "goodbye.wav"})
+	src, err := b.x.promptSource(store.Prompt{File: "goodbye.wav"}, prompts.English)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +90,12 @@ func TestSaveRecordingReplacesBuiltin(t *testing.T) {
 	if m := audiotest.Analyze(out[1000:], 600); m.SNR < 25 {
 		t.Errorf("a menu prompt goodbye.wav does not play the replacement: SNR %.1f dB", m.SNR)
 	}
-	rc, _, err := b.x.BuiltinPromptAudio(ctx, "goodbye")
+	rc, _, err := adminFor(t, b.x).BuiltinPromptAudio(ctx, "goodbye")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rc.Close()
-	if err := b.x.DeleteRecording(ctx, "goodbye"); err != nil {
+	if err := adminFor(t, b.x).DeleteRecording(ctx, "goodbye"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(b.x.promptDir() + "/goodbye.wav"); !errors.Is(err, os.ErrNotExist) {
@@ -107,10 +108,10 @@ func TestRecordingsWithoutPromptDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := x.Recordings(context.Background()); !errors.Is(err, errNoPromptDir) {
+	if _, err := adminFor(t, x).Recordings(context.Background()); !errors.Is(err, errNoPromptDir) {
 		t.Errorf("Recordings without a data directory: %v", err)
 	}
-	if _, err := x.SaveRecording(context.Background(), "x", bytes.NewReader(audiotest.StudioWAV(440, 0.2))); !errors.Is(err, errNoPromptDir) {
+	if _, err := adminFor(t, x).SaveRecording(context.Background(), "x", bytes.NewReader(audiotest.StudioWAV(440, 0.2))); !errors.Is(err, errNoPromptDir) {
 		t.Errorf("SaveRecording without a data directory: %v", err)
 	}
 }
@@ -121,12 +122,12 @@ func TestRecordingsWithoutPromptDir(t *testing.T) {
 func TestPromptFilesShared(t *testing.T) {
 	b := announceBox(t, func(c *store.Config) {})
 	ctx := context.Background()
-	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(500, 1))); err != nil {
+	if _, err := adminFor(t, b.x).SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(500, 1))); err != nil {
 		t.Fatal(err)
 	}
 	first := func() []int16 {
 		t.Helper()
-		src, err := b.x.promptSource(store.Prompt{File: "music.wav"})
+		src, err := b.x.promptSource(store.Prompt{File: "music.wav"}, prompts.English)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +152,7 @@ func TestPromptFilesShared(t *testing.T) {
 	if m := audiotest.Analyze(a[1000:], 500); m.SNR < 25 {
 		t.Errorf("first play: SNR %.1f", m.SNR)
 	}
-	if _, err := b.x.SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(900, 2))); err != nil {
+	if _, err := adminFor(t, b.x).SaveRecording(ctx, "music", bytes.NewReader(audiotest.StudioWAV(900, 2))); err != nil {
 		t.Fatal(err)
 	}
 	if m := audiotest.Analyze(first()[1000:], 900); m.SNR < 25 {
@@ -160,7 +161,7 @@ func TestPromptFilesShared(t *testing.T) {
 	if err := os.Remove(b.x.promptDir() + "/music.wav"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.x.promptSource(store.Prompt{File: "music.wav"}); err == nil {
+	if _, err := b.x.promptSource(store.Prompt{File: "music.wav"}, prompts.English); err == nil {
 		t.Error("a removed recording still plays from the cache")
 	}
 }

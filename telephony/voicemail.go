@@ -1,19 +1,15 @@
 package telephony
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"minipbx/dsp"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
-	"minipbx/telephony/media"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
@@ -81,9 +77,9 @@ type vmState struct {
 
 // pinKey is what wrong PINs are counted by: the mailbox and where the
 // guesses come from (see vmLockAfter).
-func pinKey(box string, c *call) string {
-	from := legName(c.inInfo)
-	if c.inInfo.Kind == channel.FXO || trunkOf(c.inInfo) != "" {
+func pinKey(box string, l *leg) string {
+	from := l.name
+	if l.info.Kind == channel.FXO || trunkOf(l.info) != "" {
 		from = "outside"
 	}
 	return box + "|" + from
@@ -140,24 +136,42 @@ func (s *vmState) wait() time.Duration {
 	return vmKeyWait
 }
 
-// answerVoicemail answers the caller for a voicemail flow (unless a menu
-// or the telco line did already) and marks the call as voicemail's.
-func (x *Exchange) answerVoicemail(ctx context.Context, c *call) bool {
-	if !c.inAnswered {
-		if err := c.in.Answer(ctx); err != nil {
-			x.log.Warn("voicemail: answer failed", "call", c.id, "err", err)
-			return false
-		}
-		c.inAnswered = true
+// voicemailApp is a voicemail conversation: a caller leaving a message,
+// or an owner in their mailbox.
+type voicemailApp struct {
+	r   router
+	k   *keypad
+	vm  *voicemail.Store
+	log *slog.Logger
+	// loc is the box's time zone (System.TimeZone): when a message came
+	// is said as the owner's clock and calendar have it.
+	loc *time.Location
+}
+
+// voicemail starts a voicemail conversation with the router's party,
+// answering it (unless a menu or the telco line did already); false when
+// it cannot be answered.
+func (r router) voicemail(box string) (*voicemailApp, bool) {
+	if !r.answerIn() {
+		r.log.Warn("voicemail: answer failed")
+		return nil, false
 	}
-	c.set(func(c *call) {
-		c.state, c.disposition = "voicemail", "voicemail"
+	r.c.set(func(c *call) {
+		c.disposition = "voicemail"
 		if c.answered.IsZero() {
-			c.answered = x.now()
+			c.answered = r.x.now()
 		}
 	})
-	x.publish("call")
-	return true
+	r.c.setState("voicemail")
+	loc, err := time.LoadLocation(r.p.cfg.System.TimeZone)
+	if err != nil { // the store validates the zone; should one still be unknown, UTC
+		loc = time.UTC
+	}
+	k := r.keypad(r.in)
+	if box != "" { // else the caller's until they name one (login)
+		k.lang = r.p.mailboxLang(box)
+	}
+	return &voicemailApp{r: r, k: k, vm: r.x.vm, log: r.log.With("mailbox", box), loc: loc}, true
 }
 
 // reachVoicemail takes a message for mailbox box: the greeting (the
@@ -166,23 +180,28 @@ func (x *Exchange) answerVoicemail(ctx context.Context, c *call) bool {
 // box's message limit or stay silent. During the greeting '#' skips to the
 // beep and '*' lets the owner log in. It always ends the call (nil and
 // CauseNormal, or CauseCancelled when the caller hung up first).
-func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box string, busy bool) (channel.Channel, channel.Cause) {
-	log := x.log.With("call", c.id, "mailbox", box)
-	if _, ok := p.cfg.Voicemail.Box(box); !ok || x.vm == nil {
-		log.Warn("voicemail: no such mailbox")
+func (r router) reachVoicemail(box string, busy bool) (*leg, channel.Cause) {
+	if _, ok := r.p.cfg.Voicemail.Box(box); !ok || r.x.vm == nil {
+		r.log.Warn("voicemail: no such mailbox", "mailbox", box)
 		return nil, channel.CauseNotFound
 	}
-	if !x.answerVoicemail(ctx, c) {
+	a, ok := r.voicemail(box)
+	if !ok {
 		return nil, channel.CauseFailure
 	}
-	v := x.newVoice(ctx, c, p, log)
-	caller := x.presented(c)
+	return a.leave(box, busy)
+}
+
+// leave takes a message for box (see reachVoicemail).
+func (a *voicemailApp) leave(box string, busy bool) (*leg, channel.Cause) {
+	v, p, log := a.k, a.r.p, a.log
+	caller := a.r.caller
 
 	kind := voicemail.GreetingUnavailable
 	if busy {
 		kind = voicemail.GreetingBusy
 	}
-	greeting, ok, err := x.vm.Greeting(box, kind)
+	greeting, ok, err := a.vm.Greeting(box, kind)
 	if err != nil {
 		log.Warn("voicemail: greeting unreadable; the built-in one plays", "kind", kind, "err", err)
 	}
@@ -190,13 +209,7 @@ func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box str
 	if ok && err == nil {
 		src = samplesSource(greeting)
 	} else {
-		names := append([]string{prompts.VMExtension}, prompts.Digits(box)...)
-		if busy {
-			names = append(names, prompts.VMBusy)
-		} else {
-			names = append(names, prompts.VMUnavailable)
-		}
-		src = v.prompt(names...)
+		src = v.prompt(v.lang.Unavailable(box, busy)...)
 	}
 	// The greeting and the invitation: '#' skips both, '*' is the owner.
 	skip := false
@@ -208,7 +221,7 @@ func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box str
 			switch k {
 			case '*':
 				log.Info("voicemail: owner login from the greeting")
-				x.mailboxLogin(v, box, false)
+				a.login(box, false)
 				return nil, v.cause()
 			case '#':
 				skip = true
@@ -220,7 +233,7 @@ func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box str
 		}
 	}
 
-	rec, err := x.vm.Create(box, caller, p.cfg.Voicemail.MessageCount())
+	rec, err := a.vm.Create(box, caller, p.cfg.Voicemail.MessageCount())
 	if errors.Is(err, voicemail.ErrFull) {
 		log.Info("voicemail: mailbox full")
 		v.say(prompts.VMFull)
@@ -252,6 +265,7 @@ func (x *Exchange) reachVoicemail(ctx context.Context, c *call, p *plan, box str
 		rec.Abort()
 	default:
 		log.Info("voicemail: message left", "id", msg.ID, "caller", caller.Number, "duration", msg.Duration, "end", end)
+		v.r.c.set(func(c *call) { c.voicemail = msg.Box + "/" + msg.ID })
 		if end != recHangup {
 			v.say(prompts.VMSaved, prompts.Goodbye)
 		}
@@ -271,40 +285,41 @@ func beep() source {
 
 // mailboxFeature runs *97 (the caller's own mailbox) and *98 (any mailbox,
 // asked for first): login, then the mailbox menus; it ends the call.
-func (x *Exchange) mailboxFeature(ctx context.Context, c *call, p *plan, ext *store.Extension, f dialplan.FeatureCode, log *slog.Logger) {
-	if x.vm == nil {
-		log.Warn("mailbox feature code: no voicemail store")
-		c.hangupIn(channel.CauseUnavailable)
+func (r router) mailboxFeature(ext *store.Extension, f dialplan.FeatureCode) {
+	if r.x.vm == nil {
+		r.log.Warn("mailbox feature code: no voicemail store")
+		r.hangupIn(channel.CauseUnavailable)
 		return
 	}
-	if !x.answerVoicemail(ctx, c) {
-		c.hangupIn(channel.CauseFailure)
-		return
-	}
-	v := x.newVoice(ctx, c, p, log)
 	box := ""
 	if f.Kind == dialplan.MailboxOwn && ext != nil {
-		if _, ok := p.cfg.Voicemail.Box(ext.Number); ok {
+		if _, ok := r.p.cfg.Voicemail.Box(ext.Number); ok {
 			box = ext.Number
 		}
 	}
+	a, ok := r.voicemail(box)
+	if !ok {
+		r.hangupIn(channel.CauseFailure)
+		return
+	}
 	// The owner's own phone, dialling *97, may skip the PIN.
 	own := box != "" && ext != nil && ext.Number == box
-	x.mailboxLogin(v, box, own)
-	c.hangupIn(v.cause())
+	a.login(box, own)
+	r.hangupIn(a.k.cause())
 }
 
 // mailboxLogin asks for the mailbox number (when box is "") and the PIN,
 // vmLoginTries times, then runs the mailbox session. ownPhone lets a
 // mailbox with skip_pin in without its PIN.
-func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
+func (a *voicemailApp) login(box string, ownPhone bool) {
+	v, x, in := a.k, a.r.x, a.r.in
 	if ownPhone {
 		if mb, ok := x.config().Voicemail.Box(box); ok && mb.SkipPIN {
-			x.mailboxSession(v, box)
+			a.session(box)
 			return
 		}
 	}
-	from := legName(v.c.inInfo)
+	from := in.name
 	for try := 0; try < vmLoginTries; try++ {
 		b := box
 		if b == "" {
@@ -317,8 +332,8 @@ func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
 				continue
 			}
 		}
-		if b != "" && x.vmState.locked(pinKey(b, v.c), x.now()) {
-			v.log.Warn("voicemail: login to a locked mailbox refused", "mailbox", b, "channel", from)
+		if b != "" && x.vmState.locked(pinKey(b, in), x.now()) {
+			a.log.Warn("voicemail: login to a locked mailbox refused", "mailbox", b, "channel", from)
 			v.say(prompts.VMLocked)
 			return
 		}
@@ -328,15 +343,16 @@ func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
 		}
 		mb, exists := x.config().Voicemail.Box(b)
 		if exists && pin != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(mb.PIN)) == 1 {
-			x.vmState.succeeded(pinKey(b, v.c))
-			v.log.Info("voicemail: login", "mailbox", b, "channel", from)
-			x.mailboxSession(v, b)
+			x.vmState.succeeded(pinKey(b, in))
+			a.log.Info("voicemail: login", "mailbox", b, "channel", from)
+			v.lang = a.r.p.lang(mb.Language)
+			a.session(b)
 			return
 		}
-		v.log.Info("voicemail: wrong PIN", "mailbox", b, "channel", from, "try", try+1)
-		if exists && x.vmState.failed(pinKey(b, v.c), x.now()) {
-			v.log.Warn("voicemail: mailbox locked after wrong PINs in a row", "mailbox", b,
-				"channel", from, "caller", v.c.inInfo.Caller.Number, "for", vmLockFor)
+		a.log.Info("voicemail: wrong PIN", "mailbox", b, "channel", from, "try", try+1)
+		if exists && x.vmState.failed(pinKey(b, in), x.now()) {
+			a.log.Warn("voicemail: mailbox locked after wrong PINs in a row", "mailbox", b,
+				"channel", from, "caller", in.info.Caller.Number, "for", vmLockFor)
 			v.say(prompts.VMLocked)
 			return
 		}
@@ -349,9 +365,10 @@ func (x *Exchange) mailboxLogin(v *voice, box string, ownPhone bool) {
 
 // mailboxSession is a logged-in owner's visit: the counts, then the main
 // menu until they leave.
-func (x *Exchange) mailboxSession(v *voice, box string) {
-	n, h := x.vm.Counts(box)
-	if !v.say(countWords(n, h)...) {
+func (a *voicemailApp) session(box string) {
+	v := a.k
+	n, h := a.vm.Counts(box)
+	if !v.say(v.lang.MailboxCounts(n, h)...) {
 		return
 	}
 	for quiet := 0; quiet < vmMenuRetries; {
@@ -364,11 +381,11 @@ func (x *Exchange) mailboxSession(v *voice, box string) {
 			quiet++
 			continue
 		case '1':
-			ok = x.listen(v, box, false)
+			ok = a.listen(box, false)
 		case '2':
-			ok = x.listen(v, box, true)
+			ok = a.listen(box, true)
 		case '0':
-			ok = x.mailboxOptions(v, box)
+			ok = a.options(box)
 		case '*', '#':
 			v.say(prompts.Goodbye)
 			return
@@ -383,43 +400,18 @@ func (x *Exchange) mailboxSession(v *voice, box string) {
 	v.say(prompts.Goodbye)
 }
 
-// countWords says "You have N new messages and M saved messages".
-func countWords(n, h int) []string {
-	words := []string{prompts.VMYouHave}
-	if n == 0 && h == 0 {
-		return append(words, prompts.VMNoMessages)
-	}
-	plural := func(k int) string {
-		if k == 1 {
-			return prompts.VMMessage
-		}
-		return prompts.VMMessages
-	}
-	if n > 0 {
-		words = append(words, prompts.Number(n)...)
-		words = append(words, prompts.VMNew, plural(n))
-	}
-	if n > 0 && h > 0 {
-		words = append(words, prompts.VMAnd)
-	}
-	if h > 0 {
-		words = append(words, prompts.Number(h)...)
-		words = append(words, prompts.VMOld, plural(h))
-	}
-	return words
-}
-
 // listen plays the new (or the saved) messages one by one with the
 // message menu. It reports false when the caller hung up.
-func (x *Exchange) listen(v *voice, box string, saved bool) bool {
-	all, err := x.vm.Messages(box)
+func (a *voicemailApp) listen(box string, saved bool) bool {
+	v := a.k
+	all, err := a.vm.Messages(box)
 	if err != nil {
-		v.log.Error("voicemail: messages unreadable", "mailbox", box, "err", err)
+		a.log.Error("voicemail: messages unreadable", "mailbox", box, "err", err)
 		return v.say(prompts.Invalid)
 	}
 	msgs := slices.DeleteFunc(all, func(m voicemail.Message) bool { return m.Heard != saved })
 	if len(msgs) == 0 {
-		return v.say(prompts.VMYouHave, prompts.VMNoMessages)
+		return v.say(v.lang.MailboxCounts(0, 0)...)
 	}
 	i, replay, quiet := 0, true, 0
 	for {
@@ -427,13 +419,13 @@ func (x *Exchange) listen(v *voice, box string, saved bool) bool {
 			return v.say(prompts.VMNoMore)
 		}
 		if replay {
-			heard, ok := x.playMessage(v, i, msgs[i])
+			heard, ok := a.playMessage(i, msgs[i])
 			if !ok {
 				return false
 			}
 			if heard && !msgs[i].Heard {
-				if err := x.vm.SetHeard(box, msgs[i].ID, true); err != nil {
-					v.log.Warn("voicemail: not marked heard", "mailbox", box, "id", msgs[i].ID, "err", err)
+				if err := a.vm.SetHeard(box, msgs[i].ID, true); err != nil {
+					a.log.Warn("voicemail: not marked heard", "mailbox", box, "id", msgs[i].ID, "err", err)
 				}
 				msgs[i].Heard = true
 			}
@@ -446,18 +438,18 @@ func (x *Exchange) listen(v *voice, box string, saved bool) bool {
 		switch k {
 		case '5':
 		case '7':
-			if err := x.vm.Delete(box, msgs[i].ID); err != nil {
-				v.log.Error("voicemail: delete failed", "mailbox", box, "id", msgs[i].ID, "err", err)
+			if err := a.vm.Delete(box, msgs[i].ID); err != nil {
+				a.log.Error("voicemail: delete failed", "mailbox", box, "id", msgs[i].ID, "err", err)
 				ok = v.say(prompts.Invalid)
 				replay = false
 				break
 			}
-			v.log.Info("voicemail: message deleted by phone", "mailbox", box, "id", msgs[i].ID)
+			a.log.Info("voicemail: message deleted by phone", "mailbox", box, "id", msgs[i].ID)
 			msgs = slices.Delete(msgs, i, i+1)
 			ok = v.say(prompts.VMDeleted)
 		case '9':
-			if err := x.vm.SetHeard(box, msgs[i].ID, true); err != nil {
-				v.log.Error("voicemail: save failed", "mailbox", box, "id", msgs[i].ID, "err", err)
+			if err := a.vm.SetHeard(box, msgs[i].ID, true); err != nil {
+				a.log.Error("voicemail: save failed", "mailbox", box, "id", msgs[i].ID, "err", err)
 			}
 			msgs[i].Heard = true
 			ok = v.say(prompts.VMSaved)
@@ -487,28 +479,25 @@ func (x *Exchange) listen(v *voice, box string, saved bool) bool {
 	}
 }
 
-// playMessage says "Message N, received WHEN, from DIGITS" (WHEN as
-// prompts.When says it, in the box's time zone) and plays message m. It
-// reports whether the message played to its end (no key stopped it).
-func (x *Exchange) playMessage(v *voice, i int, m voicemail.Message) (heard, ok bool) {
-	words := append([]string{prompts.VMMessageN}, prompts.Number(i+1)...)
-	words = append(words, prompts.VMReceived)
-	words = append(words, prompts.When(m.Received, x.now().In(v.loc))...)
-	if m.Caller.Number != "" && m.Caller.Withheld == "" {
-		words = append(words, prompts.VMFrom)
-		words = append(words, prompts.Digits(m.Caller.Number)...)
-	} else {
-		words = append(words, prompts.VMUnknownCaller)
+// playMessage says "Message N, received WHEN, from DIGITS" in the
+// mailbox's language (WHEN by the box's clock and calendar:
+// prompts.Language.MessageIntro) and plays message m. It reports whether
+// the message played to its end (no key stopped it).
+func (a *voicemailApp) playMessage(i int, m voicemail.Message) (heard, ok bool) {
+	v, x := a.k, a.r.x
+	caller := m.Caller.Number
+	if m.Caller.Withheld != "" {
+		caller = ""
 	}
-	if !v.say(words...) {
+	if !v.say(v.lang.MessageIntro(i+1, m.Received, x.now().In(a.loc), caller)...) {
 		return false, false
 	}
 	if len(v.typed) > 0 {
 		return false, true
 	}
-	samples, err := x.vm.Samples(m.Box, m.ID)
+	samples, err := a.vm.Samples(m.Box, m.ID)
 	if err != nil {
-		v.log.Error("voicemail: message unreadable", "mailbox", m.Box, "id", m.ID, "err", err)
+		a.log.Error("voicemail: message unreadable", "mailbox", m.Box, "id", m.ID, "err", err)
 		return false, v.say(prompts.Invalid)
 	}
 	if !v.play(samplesSource(samples)) {
@@ -518,7 +507,8 @@ func (x *Exchange) playMessage(v *voice, i int, m voicemail.Message) (heard, ok 
 }
 
 // mailboxOptions is the options menu: greetings and the PIN.
-func (x *Exchange) mailboxOptions(v *voice, box string) bool {
+func (a *voicemailApp) options(box string) bool {
+	v := a.k
 	for quiet := 0; quiet < vmMenuRetries; {
 		k, ok := v.key(prompts.VMOptions)
 		if !ok {
@@ -529,19 +519,19 @@ func (x *Exchange) mailboxOptions(v *voice, box string) bool {
 			quiet++
 			continue
 		case '1':
-			ok = x.recordGreeting(v, box, voicemail.GreetingUnavailable)
+			ok = a.recordGreeting(box, voicemail.GreetingUnavailable)
 		case '2':
-			ok = x.recordGreeting(v, box, voicemail.GreetingBusy)
+			ok = a.recordGreeting(box, voicemail.GreetingBusy)
 		case '3':
-			if err := x.vm.DeleteGreetings(box); err != nil {
-				v.log.Error("voicemail: greetings not erased", "mailbox", box, "err", err)
+			if err := a.vm.DeleteGreetings(box); err != nil {
+				a.log.Error("voicemail: greetings not erased", "mailbox", box, "err", err)
 				ok = v.say(prompts.Invalid)
 				break
 			}
-			v.log.Info("voicemail: greetings erased by phone", "mailbox", box)
+			a.log.Info("voicemail: greetings erased by phone", "mailbox", box)
 			ok = v.say(prompts.VMGreetingsErased)
 		case '4':
-			ok = x.changePIN(v, box)
+			ok = a.changePIN(box)
 		case '*', '#':
 			return true
 		default:
@@ -560,9 +550,10 @@ func (x *Exchange) mailboxOptions(v *voice, box string) bool {
 // keeps it, '2' plays it again, '3' records it again. The old greeting
 // stays unless they keep the new one: '*', silence after vmMenuRetries
 // asks, or hanging up at any point discards what was recorded.
-func (x *Exchange) recordGreeting(v *voice, box, kind string) bool {
+func (a *voicemailApp) recordGreeting(box, kind string) bool {
+	v := a.k
 	for {
-		samples, ok := v.takeGreeting()
+		samples, ok := a.takeGreeting()
 		if !ok || samples == nil {
 			return ok
 		}
@@ -570,21 +561,21 @@ func (x *Exchange) recordGreeting(v *voice, box, kind string) bool {
 		if !v.play(samplesSource(samples)) {
 			return false
 		}
-		switch k, ok := v.reviewGreeting(samples); {
+		switch k, ok := a.reviewGreeting(samples); {
 		case !ok:
 			return false
 		case k == '3':
 			continue
 		case k == '1':
-			if err := x.vm.SaveGreeting(box, kind, samples); err != nil {
-				v.log.Error("voicemail: greeting not saved", "mailbox", box, "kind", kind, "err", err)
+			if err := a.vm.SaveGreeting(box, kind, samples); err != nil {
+				a.log.Error("voicemail: greeting not saved", "mailbox", box, "kind", kind, "err", err)
 				return v.say(prompts.Invalid)
 			}
-			v.log.Info("voicemail: greeting recorded by phone", "mailbox", box, "kind", kind,
+			a.log.Info("voicemail: greeting recorded by phone", "mailbox", box, "kind", kind,
 				"duration", time.Duration(len(samples))*time.Second/8000)
 			return v.say(prompts.VMGreetingSaved)
 		default:
-			v.log.Info("voicemail: new greeting discarded; the old one stays", "mailbox", box, "kind", kind)
+			a.log.Info("voicemail: new greeting discarded; the old one stays", "mailbox", box, "kind", kind)
 			return true
 		}
 	}
@@ -593,7 +584,8 @@ func (x *Exchange) recordGreeting(v *voice, box, kind string) bool {
 // takeGreeting records one take after the prompt and the beep. It returns
 // nil samples (having said so) for a take under a second, and false when
 // the caller hung up.
-func (v *voice) takeGreeting() ([]int16, bool) {
+func (a *voicemailApp) takeGreeting() ([]int16, bool) {
+	v := a.k
 	if !v.say(prompts.VMRecordGreeting) {
 		return nil, false
 	}
@@ -616,7 +608,8 @@ func (v *voice) takeGreeting() ([]int16, bool) {
 // reviewGreeting asks what to do with the take just heard until the owner
 // answers '1' (keep), '3' (record again) or '*' (discard), playing it
 // again at '2'. Silence after vmMenuRetries asks answers '*'.
-func (v *voice) reviewGreeting(samples []int16) (byte, bool) {
+func (a *voicemailApp) reviewGreeting(samples []int16) (byte, bool) {
+	v := a.k
 	for quiet := 0; quiet < vmMenuRetries; {
 		k, ok := v.key(prompts.VMGreetingReview)
 		if !ok {
@@ -643,13 +636,14 @@ func (v *voice) reviewGreeting(samples []int16) (byte, bool) {
 
 // changePIN asks for the new PIN twice and saves it in the configuration
 // (as the web UI would), refusing PINs store.CheckPIN refuses.
-func (x *Exchange) changePIN(v *voice, box string) bool {
+func (a *voicemailApp) changePIN(box string) bool {
+	v, x := a.k, a.r.x
 	pin, ok := v.digits(prompts.VMNewPassword)
 	if !ok {
 		return false
 	}
 	if msg := store.CheckPIN(box, pin); msg != "" {
-		v.log.Info("voicemail: new PIN refused", "mailbox", box, "reason", msg)
+		a.log.Info("voicemail: new PIN refused", "mailbox", box, "reason", msg)
 		return v.say(prompts.VMPasswordWeak)
 	}
 	again, ok := v.digits(prompts.VMRepeatPassword)
@@ -661,10 +655,10 @@ func (x *Exchange) changePIN(v *voice, box string) bool {
 	}
 	ds, ok := x.store.(dialPlanStore)
 	if !ok {
-		v.log.Error("voicemail: the store cannot change the configuration")
+		a.log.Error("voicemail: the store cannot change the configuration")
 		return v.say(prompts.Invalid)
 	}
-	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+	_, err := onPhone(ds, box).UpdateDialPlan(func(cfg *store.Config) error {
 		i := slices.IndexFunc(cfg.Voicemail.Boxes, func(b store.Mailbox) bool { return b.Extension == box })
 		if i < 0 {
 			return errors.New("the mailbox was removed")
@@ -675,13 +669,13 @@ func (x *Exchange) changePIN(v *voice, box string) bool {
 		return nil
 	})
 	if err != nil {
-		v.log.Warn("voicemail: PIN not changed", "mailbox", box, "err", err)
+		a.log.Warn("voicemail: PIN not changed", "mailbox", box, "err", err)
 		return v.say(prompts.Invalid)
 	}
-	if err := x.changed(); err != nil {
-		v.log.Error("reload after a PIN change", "err", err)
+	if err := x.reloadAndApply(); err != nil {
+		a.log.Error("reload after a PIN change", "err", err)
 	}
-	v.log.Info("voicemail: PIN changed by phone", "mailbox", box, "channel", legName(v.c.inInfo))
+	a.log.Info("voicemail: PIN changed by phone", "mailbox", box, "channel", a.r.in.name)
 	return v.say(prompts.VMPasswordChanged)
 }
 
@@ -713,320 +707,4 @@ func (x *Exchange) announceMWI() {
 		n, h := x.vm.Counts(b.Extension)
 		x.mwi(b.Extension, n, h)
 	}
-}
-
-// voice is a voicemail flow's conversation with the caller: prompts that
-// a key interrupts, keys typed ahead, digit entry and recording. Every
-// method reports false once the caller hung up (or the call is stopped).
-type voice struct {
-	x   *Exchange
-	ctx context.Context
-	c   *call
-	log *slog.Logger
-	// typed are keys pressed (during prompts) and not yet used.
-	typed []byte
-	gone  bool
-	// wait is the wait for a key after a prompt; interDigit the pause
-	// that ends a number.
-	wait, interDigit time.Duration
-	// loc is the box's time zone (System.TimeZone): when a message came
-	// is said as the owner's clock and calendar have it.
-	loc *time.Location
-}
-
-func (x *Exchange) newVoice(ctx context.Context, c *call, p *plan, log *slog.Logger) *voice {
-	interDigit := time.Duration(p.cfg.System.InterDigitTimeoutMS) * time.Millisecond
-	if interDigit <= 0 {
-		interDigit = 4 * time.Second
-	}
-	loc, err := time.LoadLocation(p.cfg.System.TimeZone)
-	if err != nil { // the store validates the zone; should one still be unknown, UTC
-		loc = time.UTC
-	}
-	return &voice{x: x, ctx: ctx, c: c, log: log, wait: x.vmState.wait(), interDigit: interDigit, loc: loc}
-}
-
-// cause is how the flow ends: CauseCancelled when the caller hung up.
-func (v *voice) cause() channel.Cause {
-	if v.gone {
-		return channel.CauseCancelled
-	}
-	return channel.CauseNormal
-}
-
-// prompt is the named prompts one after the other; a prompt that cannot
-// be loaded is skipped (and logged) rather than ending the call.
-func (v *voice) prompt(names ...string) source {
-	v.log.Debug("voicemail: say", "prompts", strings.Join(names, " "))
-	var all []int16
-	for _, n := range names {
-		var s []int16
-		var err error
-		if v.x.prompts == nil {
-			err = errors.New("no prompt set")
-		} else {
-			s, err = v.x.prompts.Load(n)
-		}
-		if err != nil {
-			v.log.Warn("voicemail: prompt skipped", "prompt", n, "err", err)
-			continue
-		}
-		all = append(all, s...)
-	}
-	return samplesSource(all)
-}
-
-// say plays the named prompts (see play).
-func (v *voice) say(names ...string) bool { return v.play(v.prompt(names...)) }
-
-// event waits for the caller's next event; false when they hung up.
-func (v *voice) event(timeout <-chan time.Time) (channel.Event, bool, bool) {
-	select {
-	case <-v.ctx.Done():
-		v.gone = true
-		return channel.Event{}, false, false
-	case ev, ok := <-v.c.in.Events():
-		if !ok || ev.Type == channel.EventHangup {
-			v.gone = true
-			return channel.Event{}, false, false
-		}
-		return ev, false, true
-	case <-timeout:
-		return channel.Event{}, true, true
-	}
-}
-
-// play plays src to the caller until it ends or a key is pressed (the
-// key is kept for the next question). With keys already typed ahead it
-// plays nothing: the caller knows the menus.
-func (v *voice) play(src source) bool {
-	if v.gone {
-		return false
-	}
-	if len(v.typed) > 0 {
-		return true
-	}
-	ctx, stop := context.WithCancel(v.ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		play(ctx, v.c.in.Media(), src)
-	}()
-	defer func() { stop(); <-done }()
-	for {
-		select {
-		case <-done:
-			return true
-		case <-v.ctx.Done():
-			v.gone = true
-			return false
-		case ev, ok := <-v.c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				v.gone = true
-				return false
-			}
-			if ev.Type == channel.EventDigit {
-				v.typed = append(v.typed, ev.Digit)
-				return true
-			}
-		}
-	}
-}
-
-// takeKey takes the first key typed ahead.
-func (v *voice) takeKey() (byte, bool) {
-	if len(v.typed) == 0 {
-		return 0, false
-	}
-	k := v.typed[0]
-	v.typed = v.typed[1:]
-	return k, true
-}
-
-// key says the prompts and returns the key pressed (0 when none came in
-// time).
-func (v *voice) key(names ...string) (byte, bool) {
-	if !v.say(names...) {
-		return 0, false
-	}
-	if k, ok := v.takeKey(); ok {
-		return k, true
-	}
-	t := time.NewTimer(v.wait)
-	defer t.Stop()
-	for {
-		ev, timedOut, ok := v.event(t.C)
-		if !ok {
-			return 0, false
-		}
-		if timedOut {
-			return 0, true
-		}
-		if ev.Type == channel.EventDigit {
-			return ev.Digit, true
-		}
-	}
-}
-
-// digits says the prompts and collects digits until '#' or a pause.
-func (v *voice) digits(names ...string) (string, bool) {
-	if !v.say(names...) {
-		return "", false
-	}
-	var b []byte
-	add := func(d byte) bool {
-		if d == '#' {
-			return true
-		}
-		b = append(b, d)
-		return len(b) >= vmMaxDigits
-	}
-	for len(v.typed) > 0 {
-		k, _ := v.takeKey()
-		if add(k) {
-			return string(b), true
-		}
-	}
-	t := time.NewTimer(v.wait)
-	defer t.Stop()
-	if len(b) > 0 {
-		t.Reset(v.interDigit)
-	}
-	for {
-		ev, timedOut, ok := v.event(t.C)
-		if !ok {
-			return "", false
-		}
-		if timedOut {
-			return string(b), true
-		}
-		if ev.Type != channel.EventDigit {
-			continue
-		}
-		if add(ev.Digit) {
-			return string(b), true
-		}
-		t.Reset(v.interDigit)
-	}
-}
-
-// recEnd says what ended a recording.
-type recEnd string
-
-const (
-	recHangup  recEnd = "hangup"
-	recKey     recEnd = "key"
-	recMax     recEnd = "limit"
-	recSilence recEnd = "silence"
-)
-
-// record writes the caller's audio to w until they hang up, press '#',
-// longest passes or they stay silent for the silence end. Trailing silence is
-// not kept, nor (when '#' ended it) the key's own tone.
-func (v *voice) record(longest time.Duration, w func([]int16) error) (recEnd, error) {
-	if v.gone {
-		return recHangup, nil
-	}
-	frames := make(chan [media.FrameSamples]int16, 64)
-	var dropped int
-	var dropMu sync.Mutex
-	ep := v.c.in.Media()
-	ep.SetSink(media.SinkFunc(func(f *media.Frame) {
-		select {
-		case frames <- *f.Linear():
-		default: // never block the media clock; counted below
-			dropMu.Lock()
-			dropped++
-			dropMu.Unlock()
-		}
-	}))
-	defer func() {
-		ep.SetSink(nil)
-		dropMu.Lock()
-		if dropped > 0 {
-			v.log.Warn("voicemail: recording lost frames", "frames", dropped)
-		}
-		dropMu.Unlock()
-	}()
-	// The limit counts the audio received; the timer (a little later)
-	// ends a recording whose audio stopped coming (a SIP phone that
-	// sends nothing in silence).
-	limit := time.NewTimer(longest + time.Second)
-	defer limit.Stop()
-	maxFrames := int(longest / frameTime)
-	received := 0
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	silence := v.x.vmState.silenceEnd()
-	lastLoud := time.Now()
-	talker := dsp.NewActivityDetector(vmSilenceDBm0)
-
-	// pending frames are not written yet: the held-back tail and the
-	// silence after the last loud frame (loud frames pending[:loud]).
-	var pending [][media.FrameSamples]int16
-	loud := 0
-	var werr error
-	flush := func(n int) {
-		for _, f := range pending[:n] {
-			if werr == nil {
-				werr = w(f[:])
-			}
-		}
-		pending = append(pending[:0], pending[n:]...)
-		loud -= n
-	}
-	add := func(f [media.FrameSamples]int16) {
-		pending = append(pending, f)
-		if talker.Active(f[:]) {
-			loud = len(pending)
-			lastLoud = time.Now()
-		}
-		if n := min(loud, len(pending)-vmHoldback); n > 0 {
-			flush(n)
-		}
-	}
-	var end recEnd
-	for end == "" {
-		select {
-		case f := <-frames:
-			add(f)
-			if received++; received >= maxFrames {
-				end = recMax
-			}
-		case <-v.ctx.Done():
-			v.gone, end = true, recHangup
-		case ev, ok := <-v.c.in.Events():
-			if !ok || ev.Type == channel.EventHangup {
-				v.gone, end = true, recHangup
-			} else if ev.Type == channel.EventDigit && ev.Digit == '#' {
-				end = recKey
-			}
-		case <-limit.C:
-			end = recMax
-		case <-tick.C:
-			if time.Since(lastLoud) >= silence {
-				end = recSilence
-			}
-		}
-		if werr != nil {
-			return end, werr
-		}
-	}
-	// What the media clock delivered before the sink was cleared is the
-	// caller's last words (after a '#' it is the key's own tone).
-	ep.SetSink(nil)
-	for drained := end == recKey || end == recMax; !drained; {
-		select {
-		case f := <-frames:
-			add(f)
-		default:
-			drained = true
-		}
-	}
-	keep := loud
-	if end == recKey {
-		keep = max(0, min(loud, len(pending)-vmHoldback))
-	}
-	flush(keep)
-	return end, werr
 }

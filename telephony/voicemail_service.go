@@ -15,11 +15,11 @@ import (
 // created without a message store (Options.Voicemail).
 var errNoVoicemail = errors.New("voicemail: no message store")
 
-func (x *Exchange) vmStore() (*voicemail.Store, error) {
-	if x.vm == nil {
+func (a *Admin) vmStore() (*voicemail.Store, error) {
+	if a.vm == nil {
 		return nil, errNoVoicemail
 	}
-	return x.vm, nil
+	return a.vm, nil
 }
 
 // MailboxChanged is the message store's OnChange (voicemail.Options): the
@@ -40,14 +40,14 @@ func (x *Exchange) MailboxChanged(box string, newCount, heardCount int) {
 	x.publish("voicemail")
 }
 
-// Mailboxes implements Service: the configured mailboxes in the
+// Mailboxes implements VoicemailService: the configured mailboxes in the
 // configuration's order, then the mailboxes left on disk by removed ones.
-func (x *Exchange) Mailboxes(ctx context.Context) ([]MailboxStatus, error) {
-	vm, err := x.vmStore()
+func (a *Admin) Mailboxes(ctx context.Context) ([]MailboxStatus, error) {
+	vm, err := a.vmStore()
 	if err != nil {
 		return nil, err
 	}
-	cfg := x.config()
+	cfg := a.config()
 	out := []MailboxStatus{}
 	configured := map[string]bool{}
 	status := func(ext string, ok bool) MailboxStatus {
@@ -76,8 +76,8 @@ func (x *Exchange) Mailboxes(ctx context.Context) ([]MailboxStatus, error) {
 
 // mailboxKnown reports whether box is configured or still on disk; the
 // others are store.ErrNotFound.
-func (x *Exchange) mailboxKnown(vm *voicemail.Store, box string) error {
-	if _, ok := x.config().Voicemail.Box(box); ok {
+func (a *Admin) mailboxKnown(vm *voicemail.Store, box string) error {
+	if _, ok := a.config().Voicemail.Box(box); ok {
 		return nil
 	}
 	onDisk, err := vm.Boxes()
@@ -90,13 +90,13 @@ func (x *Exchange) mailboxKnown(vm *voicemail.Store, box string) error {
 	return nil
 }
 
-// VoicemailMessages implements Service.
-func (x *Exchange) VoicemailMessages(ctx context.Context, box string) ([]VoicemailMessage, error) {
-	vm, err := x.vmStore()
+// VoicemailMessages implements VoicemailService.
+func (a *Admin) VoicemailMessages(ctx context.Context, box string) ([]VoicemailMessage, error) {
+	vm, err := a.vmStore()
 	if err != nil {
 		return nil, err
 	}
-	if err := x.mailboxKnown(vm, box); err != nil {
+	if err := a.mailboxKnown(vm, box); err != nil {
 		return nil, err
 	}
 	msgs, err := vm.Messages(box)
@@ -111,29 +111,29 @@ func (x *Exchange) VoicemailMessages(ctx context.Context, box string) ([]Voicema
 	return out, nil
 }
 
-// VoicemailAudio implements Service.
-func (x *Exchange) VoicemailAudio(ctx context.Context, box, id string) (io.ReadCloser, int64, error) {
-	vm, err := x.vmStore()
+// VoicemailAudio implements VoicemailService.
+func (a *Admin) VoicemailAudio(ctx context.Context, box, id string) (io.ReadCloser, int64, error) {
+	vm, err := a.vmStore()
 	if err != nil {
 		return nil, 0, err
 	}
 	return vm.WAV(box, id)
 }
 
-// MarkVoicemail implements Service. The store's OnChange (MailboxChanged)
+// MarkVoicemail implements VoicemailService. The store's OnChange (MailboxChanged)
 // publishes the "voicemail" event and updates the lamps.
-func (x *Exchange) MarkVoicemail(ctx context.Context, box, id string, heard bool) error {
-	vm, err := x.vmStore()
+func (a *Admin) MarkVoicemail(ctx context.Context, box, id string, heard bool) error {
+	vm, err := a.vmStore()
 	if err != nil {
 		return err
 	}
 	return vm.SetHeard(box, id, heard)
 }
 
-// DeleteVoicemail implements Service; like MarkVoicemail, the change
+// DeleteVoicemail implements VoicemailService; like MarkVoicemail, the change
 // reaches subscribers and lamps through MailboxChanged.
-func (x *Exchange) DeleteVoicemail(ctx context.Context, box, id string) error {
-	vm, err := x.vmStore()
+func (a *Admin) DeleteVoicemail(ctx context.Context, box, id string) error {
+	vm, err := a.vmStore()
 	if err != nil {
 		return err
 	}

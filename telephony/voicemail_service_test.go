@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/audiotest"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
@@ -104,11 +105,11 @@ func TestServiceVoicemailWithoutStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	_, e1 := x.Mailboxes(ctx)
-	_, e2 := x.VoicemailMessages(ctx, "101")
-	_, _, e3 := x.VoicemailAudio(ctx, "101", "x")
-	e4 := x.MarkVoicemail(ctx, "101", "x", true)
-	e5 := x.DeleteVoicemail(ctx, "101", "x")
+	_, e1 := adminFor(t, x).Mailboxes(ctx)
+	_, e2 := adminFor(t, x).VoicemailMessages(ctx, "101")
+	_, _, e3 := adminFor(t, x).VoicemailAudio(ctx, "101", "x")
+	e4 := adminFor(t, x).MarkVoicemail(ctx, "101", "x", true)
+	e5 := adminFor(t, x).DeleteVoicemail(ctx, "101", "x")
 	for i, err := range []error{e1, e2, e3, e4, e5} {
 		if !errors.Is(err, errNoVoicemail) || err.Error() != "voicemail: no message store" {
 			t.Errorf("method %d: %v", i+1, err)
@@ -132,7 +133,7 @@ func TestServiceMailboxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	leave(t, fx.vm, "309", channel.CallerID{}, 2*time.Second) // mailbox since removed
-	got, err := fx.x.Mailboxes(ctx)
+	got, err := adminFor(t, fx.x).Mailboxes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestServiceVoicemailMessages(t *testing.T) {
 		t.Errorf("lamps %v", l)
 	}
 
-	msgs, err := fx.x.VoicemailMessages(ctx, "101")
+	msgs, err := adminFor(t, fx.x).VoicemailMessages(ctx, "101")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,11 +189,11 @@ func TestServiceVoicemailMessages(t *testing.T) {
 	if !reflect.DeepEqual(msgs, want) {
 		t.Errorf("messages\n %+v\nwant\n %+v", msgs, want)
 	}
-	if msgs, err := fx.x.VoicemailMessages(ctx, "202"); err != nil || msgs == nil || len(msgs) != 0 {
+	if msgs, err := adminFor(t, fx.x).VoicemailMessages(ctx, "202"); err != nil || msgs == nil || len(msgs) != 0 {
 		t.Errorf("empty configured mailbox: %v, %v", msgs, err)
 	}
 
-	rc, size, err := fx.x.VoicemailAudio(ctx, "101", a.ID)
+	rc, size, err := adminFor(t, fx.x).VoicemailAudio(ctx, "101", a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,11 +206,11 @@ func TestServiceVoicemailMessages(t *testing.T) {
 		t.Errorf("audio: %d samples, %v", len(s), err)
 	}
 
-	if err := fx.x.MarkVoicemail(ctx, "101", a.ID, true); err != nil {
+	if err := adminFor(t, fx.x).MarkVoicemail(ctx, "101", a.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent("mark")
-	if err := fx.x.DeleteVoicemail(ctx, "101", b.ID); err != nil {
+	if err := adminFor(t, fx.x).DeleteVoicemail(ctx, "101", b.ID); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent("delete")
@@ -220,14 +221,14 @@ func TestServiceVoicemailMessages(t *testing.T) {
 	// lights no lamp.
 	old := leave(t, fx.vm, "309", channel.CallerID{}, time.Second)
 	expectEvent("message in a removed mailbox")
-	if err := fx.x.DeleteVoicemail(ctx, "309", old.ID); err != nil {
+	if err := adminFor(t, fx.x).DeleteVoicemail(ctx, "309", old.ID); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent("delete in a removed mailbox")
 	if l := fx.lamps(); len(l) != 0 {
 		t.Errorf("lamps of a removed mailbox %v", l)
 	}
-	if msgs, _ := fx.x.VoicemailMessages(ctx, "101"); len(msgs) != 1 || msgs[0].ID != a.ID || !msgs[0].Heard {
+	if msgs, _ := adminFor(t, fx.x).VoicemailMessages(ctx, "101"); len(msgs) != 1 || msgs[0].ID != a.ID || !msgs[0].Heard {
 		t.Errorf("after mark and delete %+v", msgs)
 	}
 
@@ -235,13 +236,13 @@ func TestServiceVoicemailMessages(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"messages of a mailbox that never was", func() error { _, err := fx.x.VoicemailMessages(ctx, "102"); return err }()},
-		{"messages of a crafted name", func() error { _, err := fx.x.VoicemailMessages(ctx, "../101"); return err }()},
-		{"audio of a deleted message", func() error { _, _, err := fx.x.VoicemailAudio(ctx, "101", b.ID); return err }()},
-		{"audio of a crafted ID", func() error { _, _, err := fx.x.VoicemailAudio(ctx, "101", "../101/"+a.ID); return err }()},
-		{"mark a deleted message", fx.x.MarkVoicemail(ctx, "101", b.ID, false)},
-		{"delete a deleted message", fx.x.DeleteVoicemail(ctx, "101", b.ID)},
-		{"delete in another mailbox", fx.x.DeleteVoicemail(ctx, "202", a.ID)},
+		{"messages of a mailbox that never was", func() error { _, err := adminFor(t, fx.x).VoicemailMessages(ctx, "102"); return err }()},
+		{"messages of a crafted name", func() error { _, err := adminFor(t, fx.x).VoicemailMessages(ctx, "../101"); return err }()},
+		{"audio of a deleted message", func() error { _, _, err := adminFor(t, fx.x).VoicemailAudio(ctx, "101", b.ID); return err }()},
+		{"audio of a crafted ID", func() error { _, _, err := adminFor(t, fx.x).VoicemailAudio(ctx, "101", "../101/"+a.ID); return err }()},
+		{"mark a deleted message", adminFor(t, fx.x).MarkVoicemail(ctx, "101", b.ID, false)},
+		{"delete a deleted message", adminFor(t, fx.x).DeleteVoicemail(ctx, "101", b.ID)},
+		{"delete in another mailbox", adminFor(t, fx.x).DeleteVoicemail(ctx, "202", a.ID)},
 	}
 	for _, tc := range notFound {
 		if !errors.Is(tc.err, store.ErrNotFound) {
@@ -252,5 +253,50 @@ func TestServiceVoicemailMessages(t *testing.T) {
 	case ev := <-events:
 		t.Errorf("a refused change published %q", ev.Kind)
 	default:
+	}
+}
+
+// TestServiceGreetings: a greeting uploaded as a WAV of another rate is
+// converted and played back; a file that is not audio is refused on
+// "file"; a deleted greeting leaves the built-in one; an unknown mailbox
+// or greeting is store.ErrNotFound.
+func TestServiceGreetings(t *testing.T) {
+	fx := newVMFixture(t, vmConfig())
+	a := adminFor(t, fx.x)
+	ctx := context.Background()
+	wav := bytes.NewBuffer(audiotest.StudioWAV(1000, 1)) // 1 s at 44.1 kHz, stereo
+	if err := a.SaveGreeting(ctx, "101", "nonsense", bytes.NewReader(wav.Bytes())); err == nil {
+		t.Fatal("a greeting of an unknown kind was saved")
+	}
+	err := a.SaveGreeting(ctx, "101", voicemail.GreetingBusy, bytes.NewReader([]byte("not audio at all")))
+	if v, ok := store.AsValidationError(err); !ok || v.Fields[0].Field != "file" {
+		t.Fatalf("not audio: %v", err)
+	}
+	if err := a.SaveGreeting(ctx, "999", voicemail.GreetingBusy, bytes.NewReader(wav.Bytes())); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown mailbox: %v", err)
+	}
+	if err := a.SaveGreeting(ctx, "101", voicemail.GreetingBusy, bytes.NewReader(wav.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := fx.vm.Greetings("101"); !slices.Equal(got, []string{voicemail.GreetingBusy}) {
+		t.Fatalf("greetings %v", got)
+	}
+	rc, size, err := a.GreetingAudio(ctx, "101", voicemail.GreetingBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, rate, err := audiofile.ReadWAV(rc)
+	rc.Close()
+	if err != nil || rate != 8000 || len(samples) < 7900 || len(samples) > 8100 || size < 15000 {
+		t.Fatalf("played back %d samples at %d Hz (%d bytes): %v", len(samples), rate, size, err)
+	}
+	if err := a.DeleteGreeting(ctx, "101", voicemail.GreetingBusy); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteGreeting(ctx, "101", voicemail.GreetingBusy); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
+	if _, _, err := a.GreetingAudio(ctx, "101", voicemail.GreetingBusy); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted greeting plays: %v", err)
 	}
 }

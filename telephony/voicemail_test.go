@@ -47,15 +47,17 @@ func (e *audioEndpoint) heardAudio() []int16 {
 	return append([]int16(nil), e.heard...)
 }
 
-// waitSink waits until the exchange listens (a recording started).
-func (e *audioEndpoint) waitSink(t *testing.T) {
+// waitRecording waits until the exchange starts one more recording (it
+// listens to the caller) than the test waited for so far.
+func (b *vmBox) waitRecording(t *testing.T) {
 	t.Helper()
+	b.mu.Lock()
+	b.recordings++
+	want := b.recordings
+	b.mu.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		e.mu.Lock()
-		s := e.sink
-		e.mu.Unlock()
-		if s != nil {
+		if strings.Count(b.log.String(), "msg=\"recording started\"") >= want {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -143,6 +145,8 @@ type vmBox struct {
 
 	mu  sync.Mutex
 	mwi []string
+	// recordings counts the recordings waitRecording waited for.
+	recordings int
 }
 
 func (b *vmBox) mwiCalls() []string {
@@ -161,7 +165,7 @@ func (b *vmBox) saidCount(s string) int {
 	n := 0
 	for _, l := range strings.Split(b.log.String(), "\n") {
 		_, p, ok := strings.Cut(l, "prompts=")
-		if !strings.Contains(l, "voicemail: say") || !ok {
+		if !strings.Contains(l, "msg=say ") || !ok {
 			continue
 		}
 		if " "+strings.Trim(p, `"`)+" " != strings.ReplaceAll(" "+strings.Trim(p, `"`)+" ", " "+s+" ", "") {
@@ -187,15 +191,17 @@ func silentPrompts(t *testing.T) *prompts.Set {
 	t.Helper()
 	dir := t.TempDir()
 	silence := make([]int16, 160)
-	for _, n := range prompts.Names() {
-		f, err := os.Create(filepath.Join(dir, n+".wav"))
-		if err != nil {
-			t.Fatal(err)
+	for _, l := range prompts.Languages() {
+		for _, n := range l.Names() {
+			f, err := os.Create(filepath.Join(dir, l.File(n)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audiofile.WriteWAV(f, silence, audiofile.PCM16); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
 		}
-		if err := audiofile.WriteWAV(f, silence, audiofile.PCM16); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
 	}
 	return prompts.New(dir)
 }
@@ -294,7 +300,7 @@ func TestVoicemailNoAnswerTakesMessage(t *testing.T) {
 	in, leg := ringUnanswered(t, b)
 	leg.waitHangup(t) // no answer: the leg is given up
 	in.waitAnswered(t)
-	in.audio.waitSink(t) // the greeting, the invitation and the beep played
+	b.waitRecording(t) // the greeting, the invitation and the beep played
 	if !b.said("vm-extension 2 0 1 vm-unavailable") || !b.said("vm-leave-message") {
 		t.Error("the built-in unavailable greeting was not said")
 	}
@@ -344,7 +350,7 @@ func TestVoicemailBusyGreetingAndPoundEnds(t *testing.T) {
 	}
 	in := newVMCaller("101", "201")
 	b.x.Accept(in)
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	heard := loudPart(in.audio.heardAudio())
 	if len(heard) < 8000 {
 		t.Fatalf("heard %v of greeting and beep", seconds(len(heard)))
@@ -375,7 +381,7 @@ func TestVoicemailBusyGreetingAndPoundEnds(t *testing.T) {
 	b.st.waitRecord(t)
 	in = newVMCaller("102", "201")
 	b.x.Accept(in)
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	if !b.said("vm-extension 2 0 1 vm-busy") {
 		t.Error("the built-in busy greeting was not said")
 	}
@@ -399,7 +405,7 @@ func TestVoicemailEndsOnAHummingLine(t *testing.T) {
 	in, leg := ringUnanswered(t, b)
 	leg.waitHangup(t)
 	in.waitAnswered(t)
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	words, err := prompts.Builtin("vm-leave-message")
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +478,7 @@ func TestVoicemailSkipGreetingSilenceEndsAndTooShort(t *testing.T) {
 	waitLoud(t, in, 800)
 	in.emit(channel.Event{Type: channel.EventDigit, Digit: '#'}) // skip to the beep
 	start := time.Now()
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	if time.Since(start) > 2*time.Second {
 		t.Error("'#' did not skip the greeting")
 	}
@@ -494,7 +500,7 @@ func TestVoicemailSkipGreetingSilenceEndsAndTooShort(t *testing.T) {
 	in.emit(channel.Event{Type: channel.EventDigit, Digit: '1'})
 	waitLoud(t, in, 800)
 	in.emit(channel.Event{Type: channel.EventDigit, Digit: '#'})
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	in.audio.speak(tone(1000, 8000, 500*time.Millisecond))
 	in.end(channel.CauseNormal)
 	if r := b.st.waitRecord(t); r.Disposition != "voicemail" {
@@ -653,11 +659,11 @@ func TestMailboxOptionsGreetingAndPIN(t *testing.T) {
 	in := newVMCaller("201", "*97") // the owner's phone: no PIN
 	b.x.Accept(in)
 	keys(in, "0"+"4"+"1234#"+"4"+"5829#5820#"+"4"+"5829#5829#"+"1")
-	in.audio.waitSink(t) // recording the unavailable greeting
+	b.waitRecording(t) // recording the unavailable greeting
 	in.audio.speak(tone(600, 7000, 1200*time.Millisecond))
 	keys(in, "#3") // '3' stops the playback: record it again
 	b.waitSaid(t, "vm-record-greeting", 2)
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	in.audio.speak(tone(800, 7000, 1500*time.Millisecond))
 	keys(in, "#")
 	// The second take plays back whole before the question.
@@ -725,7 +731,7 @@ func TestMailboxGreetingReviewDiscards(t *testing.T) {
 	take := func(n int) {
 		t.Helper()
 		b.waitSaid(t, "vm-record-greeting", n)
-		in.audio.waitSink(t)
+		b.waitRecording(t)
 		in.audio.speak(tone(700, 7000, 1200*time.Millisecond))
 	}
 	keys(in, "02")
@@ -786,7 +792,7 @@ func TestMessageWaitingAtStartAndOnConfigChange(t *testing.T) {
 	b.mu.Lock()
 	b.mwi = nil
 	b.mu.Unlock()
-	if err := b.x.changed(); err != nil {
+	if err := b.x.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(b.mwiCalls(), " "); got != "202:0/0 201:0/0" {
@@ -874,7 +880,7 @@ func TestVoicemailMessageLimit(t *testing.T) {
 	}, nil)
 	in := newVMCaller("101", "201")
 	b.x.Accept(in)
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	in.audio.speak(tone(1000, 8000, 3*time.Second))
 	if c := in.waitHangup(t); c != channel.CauseNormal {
 		t.Errorf("hung up with %v", c)
@@ -901,7 +907,7 @@ func TestVoicemailBusyGreetingOnlyStraightFromBusy(t *testing.T) {
 	b.x.Accept(in)
 	in.waitAnswered(t)
 	keys(in, "1")
-	in.audio.waitSink(t)
+	b.waitRecording(t)
 	in.end(channel.CauseNormal)
 	b.st.waitRecord(t)
 	if !b.said("vm-extension 2 0 2 vm-unavailable") || b.said("vm-busy") {

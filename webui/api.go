@@ -39,8 +39,24 @@ func (s *Server) serviceError(op string, err error) *httpError {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorf(http.StatusServiceUnavailable, "%s: the exchange did not answer in time; try again.", op)
 	}
+	if store.IsStorageFull(err) {
+		s.log.Error("webui: "+op+": the storage is full", "err", err)
+		return errorf(http.StatusInsufficientStorage, "%s failed: %s", op, storageFullMsg)
+	}
 	s.log.Error("webui: "+op, "err", err)
-	return errorf(http.StatusInternalServerError, "%s failed: %v", op, err)
+	return errorf(http.StatusInternalServerError, "%s failed: an internal error (the box's log has the details).", op)
+}
+
+// storageFullMsg is what the installer is told when the data partition is
+// full: what happened and what to do, not where.
+const storageFullMsg = "the box's storage is full, so nothing was saved. Free some space " +
+	"(delete recordings or voicemail messages you no longer need) and try again."
+
+// renderServiceError shows a page for an error of the exchange, with the
+// status serviceError gives it (507 for a full disk, 500 otherwise).
+func (s *Server) renderServiceError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	herr := s.serviceError(op, err)
+	s.renderError(w, r, herr.status, herr.msg)
 }
 
 // findExtension tells whether an extension exists, from the list (the
@@ -198,14 +214,6 @@ func (s *Server) apiDeleteExtension(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// callsPage is the JSON page of call records.
-type callsPage struct {
-	Records []store.CallRecord `json:"records"`
-	// NextBefore is the value of "before" for the next (older) page;
-	// absent on the last page.
-	NextBefore uint64 `json:"next_before,omitempty"`
-}
-
 // parsePaging reads before= and limit= strictly.
 func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 	limit = defaultCallPage
@@ -224,35 +232,6 @@ func parsePaging(q url.Values) (before uint64, limit int, fields []FieldError) {
 		limit = l
 	}
 	return before, limit, fields
-}
-
-func (s *Server) loadCalls(ctx context.Context, before uint64, limit int) (callsPage, error) {
-	recs, err := s.svc.CallRecords(ctx, before, limit)
-	if err != nil {
-		return callsPage{}, err
-	}
-	if recs == nil {
-		recs = []store.CallRecord{}
-	}
-	p := callsPage{Records: recs}
-	if len(recs) == limit && len(recs) > 0 && recs[len(recs)-1].ID > 1 {
-		p.NextBefore = recs[len(recs)-1].ID
-	}
-	return p, nil
-}
-
-func (s *Server) apiCalls(w http.ResponseWriter, r *http.Request) {
-	before, limit, fields := parsePaging(r.URL.Query())
-	if fields != nil {
-		writeError(w, &httpError{status: http.StatusBadRequest, msg: "Bad query parameters.", fields: fields})
-		return
-	}
-	p, err := s.loadCalls(r.Context(), before, limit)
-	if err != nil {
-		writeError(w, s.serviceError("call records", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +255,7 @@ func (s *Server) apiUpdateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cur, err := s.svc.Settings(r.Context()); err == nil {
-		keepDiagnostics(raw, &st, cur.Diagnostics)
+		keepOmitted(raw, &st, cur)
 	}
 	out, err := s.svc.UpdateSettings(r.Context(), st)
 	if err != nil {
@@ -397,18 +376,20 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
-	if fs := s.validateNewPassword(r.Context(), "password", req.Password); fs != nil {
+	a := authFrom(r.Context())
+	login := a.account.Login
+	if fs := s.validateNewPassword(r.Context(), login, "password", req.Password); fs != nil {
 		writeError(w, &httpError{status: http.StatusUnprocessableEntity, msg: "The new password is not acceptable; see the fields.", fields: fs})
 		return
 	}
-	if err := s.svc.SetAdminPassword(r.Context(), req.Password); err != nil {
-		writeError(w, s.serviceError("set admin password", err))
+	if err := s.svc.SetAccountPassword(r.Context(), login, req.Password, false); err != nil {
+		writeError(w, s.serviceError("set password", err))
 		return
 	}
-	a := authFrom(r.Context())
-	s.sessions.deleteAllBut(a.sess.key) // a Basic request keeps no session: all end
+	s.basic.clear()
+	s.sessions.deleteLogin(login, a.sess.key) // a Basic request keeps no session: all of the account's end
 	s.sessions.update(a.sess.key, func(se *session) { se.mustChange = false })
-	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)
+	s.log.Info("webui: password changed", "login", login, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -113,7 +113,7 @@ func TestAPIEndpoints(t *testing.T) {
 		{"create bad json line 2", "POST", "/api/v1/extensions", "{\n \"number\" 5}", 400, wantJSON("line 2")},
 		{"create wrong type", "POST", "/api/v1/extensions", `{"number":103}`, 400, wantJSON(`field \"number\"`)},
 		{"create unknown field", "POST", "/api/v1/extensions", `{"number":"103","colour":"red"}`, 400, wantJSON(`unknown field \"colour\"`)},
-		{"create two values", "POST", "/api/v1/extensions", `{"number":"103"}{}`, 400, wantJSON("after the JSON value")},
+		{"create two values", "POST", "/api/v1/extensions", `{"number":"103"}{}`, 400, wantJSON("after the JSON object")},
 		{"create empty", "POST", "/api/v1/extensions", ``, 400, wantJSON("empty")},
 		{"create truncated", "POST", "/api/v1/extensions", `{"number":"10`, 400, wantJSON("ends early")},
 		{"create oversize", "POST", "/api/v1/extensions", big, 413, nil},
@@ -525,9 +525,18 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 	// Full objects so that omitempty fields appear.
 	f.svc.emit("call", func(s *telephony.Status) {
 		s.Registrations = []telephony.Registration{{Extension: "101", Contact: "c", Source: "s", UserAgent: "ua", Expires: time.Now()}}
-		s.Calls = []telephony.CallStatus{{ID: "1", Caller: channel.CallerID{Number: "1", Name: "n", Withheld: "P"}, Callee: "2", From: "a", To: "b", State: "answered", Started: time.Now(), Answered: time.Now()}}
+		s.Calls = []telephony.CallStatus{{ID: "1", Caller: channel.CallerID{Number: "1", Name: "n", Withheld: "P"}, Callee: "2", From: "a", To: "b", State: "answered", Started: time.Now(), Answered: time.Now(),
+			FromLeg: "la", ToLeg: "lb", Path: []store.CallStep{{Time: time.Now(), Event: "held", Party: "a", To: "t", By: "b", Detail: "d"}}}}
 		s.Ports[0].Fault = "x"
+		s.Parked = []telephony.ParkedCall{{Slot: "701", Caller: channel.CallerID{Number: "1"}, Party: "a", By: "b", Since: time.Now()}}
+		s.Conferences = []telephony.ConferenceStatus{{Name: "r", Number: "800", Members: []telephony.ConferenceMember{{ID: "m", Party: "p", Name: "n", Muted: true, Joined: time.Now()}}}}
+		s.Extensions = []telephony.ExtensionState{{Number: "101", Name: "n", State: "busy", DND: true, Forwarded: "102"}}
 	})
+	f.svc.mu.Lock()
+	last := &f.svc.records[len(f.svc.records)-1]
+	last.Legs = []store.CallLeg{{Name: "sip:101", Number: "101", Start: time.Now(), Answer: time.Now(), End: time.Now()}}
+	last.Path = []store.CallStep{{Time: time.Now(), Event: "parked", Party: "sip:101", To: "701", By: "102", Detail: "d"}}
+	f.svc.mu.Unlock()
 	var st map[string]json.RawMessage
 	json.Unmarshal(f.api("GET", "/api/v1/status", "").Body.Bytes(), &st)
 	check("Status", mustMarshal(st))
@@ -535,6 +544,11 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 	check("Registration", st["registrations"])
 	check("CallStatus", st["calls"])
 	check("CallerID", keysOf(st["calls"])["caller"])
+	check("CallStep", keysOf(st["calls"])["path"])
+	check("ParkedCall", st["parked"])
+	check("ConferenceStatus", st["conferences"])
+	check("ConferenceMember", keysOf(st["conferences"])["members"])
+	check("ExtensionState", st["extensions"])
 	check("Extension", f.api("GET", "/api/v1/extensions", "").Body.Bytes())
 	check("System", f.api("GET", "/api/v1/settings", "").Body.Bytes())
 	check("FXOLine", f.api("GET", "/api/v1/fxo-lines", "").Body.Bytes())
@@ -542,13 +556,17 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 	json.Unmarshal(f.api("GET", "/api/v1/calls?limit=1", "").Body.Bytes(), &page)
 	check("CallPage", mustMarshal(page))
 	check("CallRecord", page["records"])
+	check("CallLeg", keysOf(page["records"])["legs"])
+	check("CallStep", keysOf(page["records"])["path"])
 	check("Config", f.api("GET", "/api/v1/config", "").Body.Bytes())
 
 	// Request objects: every documented property is a field the decoder
 	// accepts (an undocumented one would be refused as unknown anyway).
-	for schema, path := range map[string]string{"Extension": "/api/v1/extensions/101", "System": "/api/v1/settings", "FXOLine": "/api/v1/fxo-lines/1"} {
+	for schema, op := range map[string]string{"Extension": "PUT /api/v1/extensions/101", "System": "PUT /api/v1/settings", "FXOLine": "PUT /api/v1/fxo-lines/1",
+		"CallActionRequest": "POST /api/v1/calls/1/actions", "MemberActionRequest": "POST /api/v1/conferences/r/members/m/actions", "DND": "PUT /api/v1/extensions/101/dnd"} {
+		method, path, _ := strings.Cut(op, " ")
 		for k := range props(schema) {
-			w := f.api("PUT", path, `{"`+k+`": null}`)
+			w := f.api(method, path, `{"`+k+`": null}`)
 			if w.Code == 400 && strings.Contains(w.Body.String(), "unknown field") {
 				t.Errorf("%s documents %q, which the API refuses", schema, k)
 			}

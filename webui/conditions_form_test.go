@@ -10,14 +10,20 @@ import (
 )
 
 // formValues reads back the values a rendered form shows for ids (text
-// fields' value attributes, selects' selected options), as a browser
-// would post them unchanged.
+// fields' value attributes, selects' selected options, ticked
+// checkboxes), as a browser would post them unchanged.
 func formValues(t *testing.T, page string, ids ...string) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, id := range ids {
 		row := fieldOf(t, page, id)
 		val := ""
+		if strings.Contains(row, `type="checkbox"`) {
+			if strings.Contains(row, " checked") {
+				v.Set(id, "on")
+			}
+			continue
+		}
 		if i := strings.Index(row, "<select"); i >= 0 {
 			if j := strings.Index(row, " selected>"); j >= 0 {
 				k := strings.LastIndex(row[:j], `value="`)

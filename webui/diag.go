@@ -323,7 +323,7 @@ func sparkline(test, target string, vs []store.DiagValue) trend {
 func (s *Server) diagnosticsPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.diagBody(r.Context(), nil)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "diagnostics", pageData{Title: "Diagnostics", Active: "diagnostics", Body: b})
@@ -332,7 +332,7 @@ func (s *Server) diagnosticsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) diagnosticsSubmit(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.Diagnostics(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	f := diagForm(st.Settings)
@@ -354,7 +354,7 @@ func (s *Server) diagnosticsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.diagBody(r.Context(), f)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("diagnostics", err).msg)
+		s.renderServiceError(w, r, "diagnostics", err)
 		return
 	}
 	s.render(w, r, status, "diagnostics", pageData{Title: "Diagnostics", Active: "diagnostics",
@@ -454,16 +454,20 @@ func (s *Server) apiDiagnosticRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, runs)
 }
 
-// keepDiagnostics gives a settings update without a "diagnostics" member
-// the stored diagnostics settings, so that a client that predates them
-// (or a settings form) does not switch the tests off.
-func keepDiagnostics(body []byte, st *store.System, cur store.Diagnostics) {
+// keepOmitted gives a settings update without a "diagnostics" or a
+// "max_calls" member the stored values, so that a client that predates
+// them (or a settings form) does not switch the tests off or reset the
+// limit of calls.
+func keepOmitted(body []byte, st *store.System, cur store.System) {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
 		return
 	}
 	if _, ok := top["diagnostics"]; !ok {
-		st.Diagnostics = cur
+		st.Diagnostics = cur.Diagnostics
+	}
+	if _, ok := top["max_calls"]; !ok {
+		st.MaxCalls = cur.MaxCalls
 	}
 }
 

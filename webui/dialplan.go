@@ -39,8 +39,14 @@ var dialPlanPages = []dialPlanSection{
 	{"conditions", "Conditions", `A condition rings a destination — a mobile number, an analog port, a ring group — for as long as you say, and sends the call on when nobody answers, when the line is busy or when it cannot ring at all: ring the boss's mobile for 20 seconds, then take a message. Reached as cond:NAME.`},
 	{"schedules", "Schedules", `A schedule is working hours for each day of the week and a list of holidays, in the box's time zone. Inbound routes, time conditions and follow-me use schedules.`},
 	{"classifiers", "Caller lists", `A caller list acts on calls from outside lines and trunks by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues. A list no inbound route chooses applies to every outside call; a list one or more inbound routes choose (on the route's page) applies only to those routes' calls, after the lists that apply to every call.`},
-	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, and the caller ID forwarded calls show.`},
+	{"extension_rules", "Extension rules", `An extension rule sets one extension's permission class (which outside numbers it may dial), its call forwarding (always, busy, no answer, unreachable), a follow-me list of up to 10 numbers rung in turn, the caller ID forwarded calls show, do not disturb, call waiting, and the music a caller it holds hears.`},
 	{"trunks", "SIP trunks", `A SIP trunk is an account at a telephone provider over the Internet: outbound routes can send calls through it like through line groups, and the provider’s numbers that arrive on it (DIDs) each go to a destination.`},
+	{"features", "Features", `What users can do with a call once it is answered, and the codes they dial for it: hold, transfer (the caller rings back if nobody answers), park on numbered slots, pick up a ringing phone, intercom, and the box's music on hold. An empty code turns its feature off. The guide below says what each code does for users, with the codes as set now.`},
+	{"pickup_groups", "Pickup groups", `A pickup group is a set of extensions whose users answer each other's ringing phones by dialling a group pickup code (Features page): the sales desk picks up the call ringing at the empty desk beside it. Extensions in no group pick up each other's calls.`},
+	{"conference_rooms", "Conference rooms", `A conference room is a meet-me call: everyone who dials its number (or reaches conf:NAME from a menu key or route) talks together, after keying the room's PIN if it has one. Callers mute themselves with a key; the Status page lists who is in each room, with mute and remove buttons.`},
+	{"paging_groups", "Paging groups", `A paging group calls its members' SIP phones at once; they answer by themselves on their speakers and the caller is heard everywhere, like a public-address system (or as an intercom for all, two-way). Users dial its number; menus and routes reach it as page:NAME.`},
+	{"moh_classes", "Music on hold", `A music-on-hold class is what a caller hears while held, parked or waiting in a queue: recordings from the Recordings page in order or shuffled, or the live sound of an analog port. The Features page sets the box's class; queues, inbound routes and extension rules can choose their own.`},
+	{"call_recording", "Call recording", `Which calls the box records: always, never or on demand (the on-demand code, *1, dialled during a call starts and stops it), box-wide here and per extension (extension rules), queue and inbound route on their pages. One file per call follows it through transfers, pickup and park; the Call recordings page lists, plays and deletes them. A quota removes the oldest ones first.`},
 	{"voicemail", "Voicemail", `A mailbox takes messages for an extension when a caller is sent to voicemail:NUMBER (from the extension's busy or no-answer forwarding, a menu key or a route). Its owner listens from a phone with *97 (own mailbox) or *98 (any mailbox), with the mailbox's PIN, or on the Voicemail page.`},
 	{"limits", "Limits", `Box-wide call limits: max_call_duration_s clears an answered call after that long (0: no limit).`},
 }
@@ -170,7 +176,7 @@ func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, er
 func (s *Server) dialPlanPage(w http.ResponseWriter, r *http.Request) {
 	b, err := s.dialPlanView(r, "")
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan", Active: "dialplan", Body: b})
@@ -194,7 +200,7 @@ func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.dialPlanView(r, sec.Key)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Body: b})
@@ -215,7 +221,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	text := strings.TrimSpace(r.PostForm.Get("json"))
 	if text == "" {
 		text = "[]"
-		if sec.Key == "numbering" || sec.Key == "limits" || sec.Key == "voicemail" {
+		if singleKinds[sec.Key] != nil { // one object, not a list
 			text = "{}"
 		}
 	}
@@ -241,7 +247,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.dialPlanView(r, sec.Key)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	b.Current.JSON = text
@@ -290,5 +296,17 @@ func setSection(dst, src *store.Config, key string) {
 		dst.Trunks = src.Trunks
 	case "voicemail":
 		dst.Voicemail = src.Voicemail
+	case "features":
+		dst.Features = src.Features
+	case "pickup_groups":
+		dst.PickupGroups = src.PickupGroups
+	case "conference_rooms":
+		dst.ConferenceRooms = src.ConferenceRooms
+	case "paging_groups":
+		dst.PagingGroups = src.PagingGroups
+	case "moh_classes":
+		dst.MOHClasses = src.MOHClasses
+	case "call_recording":
+		dst.Recording = src.Recording
 	}
 }

@@ -217,6 +217,11 @@ type planContext struct {
 	// Mailboxes are the extensions with a stored mailbox (whose PIN an
 	// empty PIN field keeps; voicemail_form.go).
 	Mailboxes map[string]bool
+	// MOHClasses, FXSPorts and Music (uploaded recordings) are what the
+	// music-on-hold pickers and classes offer (features_forms.go).
+	MOHClasses []string
+	FXSPorts   []int
+	Music      []option
 }
 
 func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLine) *planContext {
@@ -252,6 +257,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	for _, cd := range d.Conditions {
 		c.Destinations = append(c.Destinations, option{Value: "cond:" + cd.Name, Label: "Condition " + cd.Name})
 	}
+	addCallFeatureChoices(c, d)
 	c.Destinations = append(c.Destinations, option{Value: "hangup", Label: "Hang up"})
 	for _, s := range d.Schedules {
 		c.Schedules = append(c.Schedules, s.Name)
@@ -269,7 +275,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 }
 
 // destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), number:DIGITS (an outside number) or hangup."
+const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), conf:NAME (a conference room), page:NAME (a paging group), number:DIGITS (an outside number) or hangup."
 
 func destField(id, label, value, help string) *field {
 	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
@@ -396,20 +402,24 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 
 // planKinds are the kinds with form pages, by section key.
 var planKinds = map[string]planKind{
-	"ring_groups":     ringGroupKind,
-	"outbound_routes": outboundRouteKind,
-	"inbound_routes":  inboundRouteKind,
-	"schedules":       scheduleKind,
-	"classifiers":     classifierKind,
-	"extension_rules": extensionRuleKind,
-	"queues":          queueKind,
-	"ivr_menus":       menuKind,
-	"announcements":   announcementKind,
-	"time_conditions": timeConditionKind,
-	"conditions":      conditionKind,
-	"line_groups":     lineGroupKind,
-	"caller_id_rules": callerIDRuleKind,
-	"trunks":          trunkKind,
+	"ring_groups":      ringGroupKind,
+	"outbound_routes":  outboundRouteKind,
+	"inbound_routes":   inboundRouteKind,
+	"schedules":        scheduleKind,
+	"classifiers":      classifierKind,
+	"extension_rules":  extensionRuleKind,
+	"queues":           queueKind,
+	"ivr_menus":        menuKind,
+	"announcements":    announcementKind,
+	"time_conditions":  timeConditionKind,
+	"conditions":       conditionKind,
+	"line_groups":      lineGroupKind,
+	"caller_id_rules":  callerIDRuleKind,
+	"trunks":           trunkKind,
+	"pickup_groups":    pickupGroupKind,
+	"conference_rooms": conferenceRoomKind,
+	"paging_groups":    pagingGroupKind,
+	"moh_classes":      mohClassKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object
@@ -498,6 +508,8 @@ type dialPlanObjectBody struct {
 	Form     *form
 	Context  *planContext
 	Editing  bool
+	// Guide says what users dial (the Features page).
+	Guide []usage
 }
 
 // loadPlan reads the dial plan and what forms offer to choose from.
@@ -509,6 +521,7 @@ func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error)
 	d := c.DialPlan()
 	pc := newPlanContext(&d, c.Extensions, c.FXOLines)
 	pc.Recordings = s.recordingOptions(r.Context())
+	s.addPortsAndMusic(r.Context(), pc)
 	return d, pc, nil
 }
 
@@ -516,7 +529,7 @@ func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error)
 func (s *Server) dialPlanKindPage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind) {
 	d, _, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
@@ -580,7 +593,7 @@ func (s *Server) planObject(w http.ResponseWriter, r *http.Request, allowNew boo
 	}
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return nil, false
 	}
 	i, ok := planIndex(r)

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -101,13 +102,24 @@ var outboundRouteKind = &objectKind[store.OutboundRoute]{
 			{ID: "class", Name: "class", Label: "Permission needed", Type: "select", Options: classOptions(r.Class, false),
 				Help: "Only extensions with at least this permission class (Extension rules) may use the route. Emergency numbers always go through."},
 		}
-		return append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
+		fs = append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
 			"Line groups or SIP trunks tried in this order: if the first cannot take the call (every line busy, trunk down or full), the next. Set them up on their own pages.")...)
+		fs = append(fs,
+			&field{ID: "caller_id", Name: "caller_id", Label: "Caller number shown", Type: "text", Value: r.CallerID, MaxLength: 32, Autocomplete: "off",
+				Help: "The number a SIP trunk shows for callers without an outbound number of their own (set on the extension). Digits, optionally a leading +. Empty: the trunk's. An analog line always shows its own number."},
+			&field{ID: "caller_name", Name: "caller_name", Label: "Caller name shown", Type: "text", Value: r.CallerName, MaxLength: 64,
+				Help: "Optional: the name sent with that number."},
+			&field{ID: "override_caller_id", Name: "override_caller_id", Label: "Show this number for every caller", Type: "checkbox", Checked: r.OverrideCallerID,
+				Help: "Even an extension with its own number, or an outside caller forwarded out: everyone shows the number above."})
+		return append(fs, tariffFields(r.Tariff)...)
 	},
 	parse: func(v url.Values, p *formParser, r store.OutboundRoute) store.OutboundRoute {
 		r.Name, r.Pattern, r.Prepend, r.Class = p.str("name"), p.str("pattern"), p.str("prepend"), p.str("class")
 		r.Strip = p.num("strip", "strip", "the number of digits")
 		r.Via = parseRows("via", v, p)
+		r.CallerID, r.CallerName = p.str("caller_id"), p.str("caller_name")
+		r.OverrideCallerID = v.Get("override_caller_id") != ""
+		r.Tariff = parseTariff(p)
 		return r
 	},
 }
@@ -177,6 +189,8 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 			destField("closed_destination", "Destination when closed", r.ClosedDestination, "Where calls go outside the schedule's hours and on its holidays; needs a schedule. Empty: the destination."),
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
+			mohField(r.MOHClass, c, "— the box's (Features page) —", "What this route's callers hear when put on hold or parked, unless the extension holding them has a class of its own."),
+			recordField(r.Record, "— as the box says —", "Whether this route's calls are recorded, unless an extension that takes part says otherwise."),
 		)
 		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
 			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
@@ -186,6 +200,8 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 		r.Lines = slices.DeleteFunc(lineNumbers(p.str("lines"), p, "lines"), func(n int) bool { return n == 0 }) // 0: every line
 		r.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		r.Classifiers = parseRows("classifiers", v, p)
+		r.MOHClass = p.str("moh_class")
+		r.Record = p.str("record")
 		return r
 	},
 }
@@ -349,6 +365,7 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		if len(r.FollowMe) > 0 {
 			parts = append(parts, fmt.Sprintf("follow-me %d", len(r.FollowMe)))
 		}
+		parts = append(parts, callHandlingDetail(r)...)
 		return strings.Join(parts, "; ")
 	},
 	fields: func(r store.ExtensionRule, c *planContext) []*field {
@@ -379,13 +396,13 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		}
 		fs = append(fs, memberFields("follow_me", "Follow-me number", r.FollowMe,
 			"How long this number rings, in seconds, before the next one. Follow-me accepts ext:, fxs: and number: only.")...)
-		return append(fs,
+		return append(append(fs,
 			&field{ID: "follow_me_schedule", Name: "follow_me_schedule", Label: "Follow-me only during", Type: "select", Options: nameOptions(c.Schedules, r.FollowMeSchedule, "— always —"),
 				Help: "Optional: follow-me only in this schedule's hours."},
 			&field{ID: "forward_caller_id", Name: "forward_caller_id", Label: "Forwarded calls show", Type: "select",
 				Options: selectOptions([]option{{Value: "caller", Label: "The original caller's number"}, {Value: "box", Label: "This extension's number"}}, r.ForwardCallerID, "unknown"),
 				Help:    "The caller ID the forwarding target sees. Some telcos refuse an outside caller's number on a forwarded outside call: then choose this extension's number."},
-		)
+		), callHandlingFields(r, c)...)
 	},
 	parse: func(v url.Values, p *formParser, r store.ExtensionRule) store.ExtensionRule {
 		r.Extension, r.Class = p.str("extension"), p.str("class")
@@ -397,7 +414,7 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 		if r.ForwardCallerID == "caller" {
 			r.ForwardCallerID = "" // the default, as the document writes it
 		}
-		return r
+		return parseCallHandling(v, p, r)
 	},
 }
 
@@ -470,6 +487,8 @@ var queueKind = &objectKind[store.Queue]{
 				Help: "Optional: a number extensions dial to join the queue. It must not clash with an extension or another number."},
 			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: strategyOptions(q.Strategy),
 				Help: "How free agents ring for the caller at the head of the queue."},
+			{ID: "language", Name: "language", Label: "Language of announcements", Type: "select", Options: languageOptions(q.Language, "The box's language"),
+				Help: "The language callers are told their position in."},
 		}
 		fs = append(fs, memberFields("members", "Agent", q.Members,
 			fmt.Sprintf("How long this agent rings before the next is tried, in seconds. Empty: %d. Agents are ext:, fxs: or number: only.", store.DefaultMemberRingS))...)
@@ -484,10 +503,12 @@ var queueKind = &objectKind[store.Queue]{
 			&field{ID: "announce_every_s", Name: "announce_every_s", Label: "Tell callers their position every (seconds)", Type: "number", Value: itoaBlank(q.AnnounceEveryS), Min: "0", InputMode: "numeric",
 				Help: "10 or more; empty or 0: never. Uses queue-position-N.wav when present, else N beeps."},
 		)
+		fs = append(fs, mohField(q.MOHClass, c, "— the queue's own music below —", "When set, callers waiting in this queue hear this class instead of the music below."),
+			recordField(q.Record, "— as the inbound route or box says —", "Whether calls answered from this queue are recorded (quality control), unless an agent's extension says otherwise."))
 		return append(fs, promptFields("music_on_hold", "Music on hold", q.MusicOnHold)...)
 	},
 	parse: func(v url.Values, p *formParser, q store.Queue) store.Queue {
-		q.Name, q.Number, q.Strategy = p.str("name"), p.str("number"), p.str("strategy")
+		q.Name, q.Number, q.Strategy, q.Language = p.str("name"), p.str("number"), p.str("strategy"), p.str("language")
 		q.Members = parseMembers("members", v, p)
 		q.MaxWaitS = p.num("max_wait_s", "max_wait_s", "the maximum wait in seconds")
 		q.Timeout = p.str("timeout_destination")
@@ -495,6 +516,8 @@ var queueKind = &objectKind[store.Queue]{
 		q.MaxCallers = p.num("max_callers", "max_callers", "the number of callers")
 		q.AnnounceEveryS = p.num("announce_every_s", "announce_every_s", "the time in seconds")
 		q.MusicOnHold = parsePrompts("music_on_hold", v, p)
+		q.MOHClass = p.str("moh_class")
+		q.Record = p.str("record")
 		return q
 	},
 }
@@ -525,6 +548,8 @@ var menuKind = &objectKind[store.Menu]{
 				Help: "A short name, e.g. main: inbound routes and other menus reach it as menu:NAME."},
 			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: m.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
 				Help: "Optional: a number extensions dial to hear the menu (handy for trying it)."},
+			{ID: "language", Name: "language", Label: "Language", Type: "select", Options: languageOptions(m.Language, "The box's language"),
+				Help: "The language of the built-in prompts the menu plays (the installer's own recordings play as they are)."},
 		}
 		fs = append(fs, promptFields("prompts", "Announcement part", m.Prompts)...)
 		for _, k := range menuKeys {
@@ -541,7 +566,7 @@ var menuKind = &objectKind[store.Menu]{
 		)
 	},
 	parse: func(v url.Values, p *formParser, m store.Menu) store.Menu {
-		m.Name, m.Number = p.str("name"), p.str("number")
+		m.Name, m.Number, m.Language = p.str("name"), p.str("number"), p.str("language")
 		m.Prompts = parsePrompts("prompts", v, p)
 		keys := map[string]string{}
 		for k, d := range m.Keys { // keys the form does not show are kept
@@ -613,12 +638,15 @@ var lineGroupKind = &objectKind[store.LineGroup]{
 			}, g.Hunt, "unknown"), Help: "How a free line is chosen for an outside call."},
 			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(g.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "Keep some lines free for incoming calls. Empty or 0: as many as the group has lines."},
+			{ID: "withhold_prefix", Name: "withhold_prefix", Label: "Telco's code to withhold the caller ID", Type: "text", Value: g.WithholdPrefix, MaxLength: 6, Autocomplete: "off",
+				Help: "Dialled before the number when a caller withholds their number (*67 and the number): *67 in North America, 141 in the UK, #31# on many networks. Empty: these lines cannot withhold."},
 		}
 	},
 	parse: func(v url.Values, p *formParser, g store.LineGroup) store.LineGroup {
 		g.Name, g.Hunt = p.str("name"), p.str("hunt")
 		g.Lines = lineNumbers(p.str("lines"), p, "lines")
 		g.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		g.WithholdPrefix = p.str("withhold_prefix")
 		return g
 	},
 }
@@ -705,6 +733,19 @@ var trunkKind = &objectKind[store.Trunk]{
 				Help: "The number outside calls show, digits with an optional leading +. Empty: the username."},
 			{ID: "caller_name", Name: "caller_name", Label: "Caller name sent", Type: "text", Value: t.CallerName, MaxLength: 64,
 				Help: "Optional display name for outside calls."},
+			{ID: "caller_id_header", Name: "caller_id_header", Label: "Where the provider reads the caller's number", Type: "select", Options: selectOptions([]option{
+				{Value: store.CallerIDInFrom, Label: "From header (most providers)"},
+				{Value: store.CallerIDInPAI, Label: "P-Asserted-Identity, with From the number above"},
+				{Value: store.CallerIDInRPID, Label: "Remote-Party-ID, with From the number above"},
+				{Value: store.CallerIDTrunkOnly, Label: "Nowhere: every call shows the number above"},
+			}, cmp.Or(t.CallerIDHeader, store.CallerIDInFrom), "unknown"),
+				Help: "Calls show the extension's outbound number, the route's, or a forwarded caller's own; the provider's instructions say which header it trusts. If calls are refused or show the wrong number, try P-Asserted-Identity."},
+			{ID: "diversion_header", Name: "diversion_header", Label: "How a forwarded call names your extension", Type: "select", Options: selectOptions([]option{
+				{Value: store.DiversionRFC5806, Label: "Diversion header (most providers)"},
+				{Value: store.DiversionHistoryInfo, Label: "History-Info header"},
+				{Value: store.DiversionNone, Label: "Not at all"},
+			}, cmp.Or(t.DiversionHeader, store.DiversionRFC5806), "unknown"),
+				Help: "A call forwarded out shows the original caller; the provider accepts it when it is told which of your numbers forwarded it."},
 			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(t.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "Both directions together, as the account allows. Empty or 0: no limit but the box's."},
 		}
@@ -743,6 +784,13 @@ var trunkKind = &objectKind[store.Trunk]{
 		t.ExpiresS = p.num("expires_s", "expires_s", "the lifetime in seconds")
 		t.AllowedIPs = lines(v.Get("allowed_ips"))
 		t.CallerID, t.CallerName = p.str("caller_id"), p.str("caller_name")
+		t.CallerIDHeader, t.DiversionHeader = p.str("caller_id_header"), p.str("diversion_header")
+		if t.CallerIDHeader == store.CallerIDInFrom {
+			t.CallerIDHeader = "" // the default, as the document writes it
+		}
+		if t.DiversionHeader == store.DiversionRFC5806 {
+			t.DiversionHeader = ""
+		}
 		t.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		t.DIDs = nil
 		for j := 0; ; j++ {

@@ -19,6 +19,8 @@ type singleKind struct {
 	fields func(d *store.DialPlan, c *planContext) []*field
 	// parse applies the posted form to d.
 	parse func(d *store.DialPlan, v url.Values, p *formParser)
+	// guide, when set, says on the page what users dial (features.go).
+	guide func(d *store.DialPlan, c *planContext) []usage
 }
 
 var singleKinds = map[string]*singleKind{
@@ -29,7 +31,7 @@ var singleKinds = map[string]*singleKind{
 				{ID: "emergency_numbers", Name: "emergency_numbers", Label: "Emergency numbers", Type: "textarea", Value: strings.Join(n.EmergencyNumbers, "\n"),
 					Help: "One a line, e.g. 112 and 911: these always go out on a line, from any extension, without the outside prefix and whatever its permission class."},
 				{ID: "feature_codes", Name: "feature_codes", Label: "Phones may switch their own forwarding", Type: "checkbox", Checked: n.FeatureCodes,
-					Help: "Lets users dial *72 NUMBER / *73 (forward every call on/off), *90 / *91 (when busy) and *52 / *53 (when not answered) from their phones."},
+					Help: "Lets users dial *72 NUMBER / *73 (forward every call on/off), *90 / *91 (when busy), *52 / *53 (when not answered), *78 / *79 (do not disturb on/off) and *70 / *71 (call waiting on/off) from their phones."},
 			}
 			for j := 0; j < len(n.ShortNumbers)+memberRows; j++ {
 				var sn store.ShortNumber
@@ -65,7 +67,9 @@ var singleKinds = map[string]*singleKind{
 			}
 		},
 	},
-	"voicemail": voicemailKind,
+	"voicemail":      voicemailKind,
+	"features":       featuresKind,
+	"call_recording": callRecordingKind,
 	"limits": {
 		fields: func(d *store.DialPlan, c *planContext) []*field {
 			return []*field{{ID: "max_call_duration_s", Name: "max_call_duration_s", Label: "Longest call (seconds)", Type: "number",
@@ -82,14 +86,23 @@ func singleForm(sec dialPlanSection, k *singleKind, d *store.DialPlan, c *planCo
 	return &form{ID: "object-form", Action: "/dialplan/" + sec.Key, Submit: "Save " + strings.ToLower(sec.Title), Fields: k.fields(d, c)}
 }
 
+// singleBody is the content of a one-form part's page.
+func singleBody(sec dialPlanSection, k *singleKind, f *form, d *store.DialPlan, c *planContext) dialPlanObjectBody {
+	b := dialPlanObjectBody{Section: sec, Form: f, Context: c}
+	if k.guide != nil {
+		b.Guide = k.guide(d, c)
+	}
+	return b
+}
+
 func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
-		Body: dialPlanObjectBody{Section: sec, Form: singleForm(sec, k, &d, c), Context: c}})
+		Body: singleBody(sec, k, singleForm(sec, k, &d, c), &d, c)})
 }
 
 // dialPlanSingleSubmit saves a one-form part; problems come back beside
@@ -98,7 +111,7 @@ func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec 
 func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k *singleKind) {
 	d, c, err := s.loadPlan(r)
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("dial plan", err).msg)
+		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	p := &formParser{v: r.PostForm, bad: map[string]string{}, raw: map[string]string{}}
@@ -132,5 +145,5 @@ func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, se
 	}
 	s.render(w, r, status, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
 		Error: sec.Title + " not saved; see the problems beside the fields.",
-		Body:  dialPlanObjectBody{Section: sec, Form: f, Context: c}})
+		Body:  singleBody(sec, k, f, &d, c)})
 }

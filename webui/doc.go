@@ -23,11 +23,15 @@
 // address and globally (lockout.go).
 //
 // Pages (routes.go): /login, /logout, /password, /status (live; simulator
-// controls when Service.Sim() is not nil), /extensions (list, /new,
+// controls when Service.Sim() is not nil; the operator's view of live
+// calls, parked calls, conference rooms and extensions with its buttons,
+// /status/calls/{id}/action|transfer, /status/conferences/{room}/members/
+// {member}/action, /status/extensions/{number}/dnd, and /status/live, that
+// part alone for operator.js; operator.go), /extensions (list, /new,
 // /{number}/edit, /{number}/delete), /calls, /settings (system and FXO
 // lines), /dialplan (a page per part: a list with a create/edit form per
 // object, /{section}/new, /{section}/{i}/edit|delete|up?of=NAME, or one
-// form for numbering, voicemail and limits; ?json=1 is the text editor;
+// form for numbering, features, voicemail and limits; ?json=1 is the text editor;
 // fields are named by their path in the object, "members[1].destination",
 // so the store's problems land beside them; voicemail PINs are never put
 // in a page), /voicemail (the mailboxes; /{box} its messages with a
@@ -35,7 +39,11 @@
 // asking first; live on the "voicemail" event). Every element a test or script needs has a stable id: login
 // form #password and #login, forms #<form>-submit, fields by their JSON
 // name (#number, #fxs_port...), errors #<field>-error, rows #ext-101,
-// #port-fxs-1, #cdr-42, simulator buttons #sim-fxs-1-offhook and so on.
+// #port-fxs-1, #cdr-42 (its path #cdr-42-path), simulator buttons
+// #sim-fxs-1-offhook, live calls #call-c7 with #call-c7-from-hold,
+// #call-c7-to-park, #call-c7-from-transfer, #call-c7-hangup, parked calls
+// #parked-701, conference members #conf-ROOM-MEMBER-mute, extensions
+// #extstate-101 and #extstate-101-dnd, and so on.
 //
 // API: /api/v1/..., described by the embedded OpenAPI document served at
 // /api/v1/openapi.json; authentication by the session cookie plus

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"minipbx/internal/strictjson"
 	"minipbx/telephony/store"
 )
 
@@ -86,93 +86,50 @@ const (
 	maxConfigBody = 4 << 20
 )
 
-// decodeStrict parses exactly one JSON value into v: unknown fields,
-// trailing data and type mismatches are errors that say where.
+// decodeStrict parses one JSON object into v with strictjson, the reader
+// every input of the box goes through: null, duplicate keys, invalid
+// UTF-8, unknown fields, trailing data and type mismatches are errors that
+// say where and name the field.
 func decodeStrict(data []byte, v any) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return errors.New("the request body is empty; send a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(data, dec, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		off := dec.InputOffset()
-		return fmt.Errorf("unexpected data after the JSON value at %s", position(data, off))
-	}
-	return nil
+	return strictjson.Decode(data, v)
 }
 
-func describeJSONError(data []byte, dec *json.Decoder, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Errorf("malformed JSON at %s: %v", position(data, syn.Offset-1), syn)
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return fmt.Errorf("the JSON at %s is a %s but must be a %s", position(data, typ.Offset), typ.Value, jsonKind(typ.Type))
-		}
-		return fmt.Errorf("field %q at %s must be %s, not %s", field, position(data, typ.Offset), jsonKind(typ.Type), typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("malformed JSON: it ends early at %s (unclosed object, array or string)", position(data, int64(len(data))))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("unknown field %s at %s; check the spelling against the API document", name, position(data, dec.InputOffset()))
+// jsonError is the response to a body decodeStrict refused: 400 with the
+// position, and the field at fault listed as the pages and API list
+// validation errors.
+func jsonError(err error) *httpError {
+	var je *strictjson.Error
+	if !errors.As(err, &je) {
+		return &httpError{status: http.StatusBadRequest, msg: err.Error()}
 	}
-	return fmt.Errorf("malformed JSON: %v", err)
+	e := &httpError{status: http.StatusBadRequest, msg: "Bad JSON at " + je.Error()}
+	if je.Field != "" {
+		e.fields = []FieldError{{Field: je.Field, Message: je.Reason}}
+	}
+	return e
 }
 
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		if t == reflect.TypeFor[time.Time]() {
-			return "an RFC 3339 time string"
-		}
-		return "an object"
-	}
-	return t.String()
-}
-
-// position turns the 0-based index of a byte into "line L, column C
-// (byte offset N)", lines and columns counted from 1.
-func position(data []byte, off int64) string {
-	if off < 0 {
-		off = 0
-	}
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	line := 1 + bytes.Count(data[:off], []byte{'\n'})
-	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
-	return "line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + " (byte offset " + strconv.FormatInt(off, 10) + ")"
-}
-
-// readJSON reads a size-limited body and decodes it strictly.
-func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *httpError {
+// readBody reads a body of at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpError) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
+			return nil, errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
 		}
-		return errorf(http.StatusBadRequest, "could not read the request body: %v", err)
+		return nil, errorf(http.StatusBadRequest, "could not read the request body: %v", err)
+	}
+	return data, nil
+}
+
+// readJSON reads a size-limited body and decodes it strictly.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *httpError {
+	data, herr := readBody(w, r, limit)
+	if herr != nil {
+		return herr
 	}
 	if err := decodeStrict(data, v); err != nil {
-		return &httpError{status: http.StatusBadRequest, msg: err.Error()}
+		return jsonError(err)
 	}
 	return nil
 }
@@ -188,7 +145,7 @@ func readOptionalJSON(w http.ResponseWriter, r *http.Request, v any) *httpError 
 		return nil
 	}
 	if err := decodeStrict(data, v); err != nil {
-		return &httpError{status: http.StatusBadRequest, msg: err.Error()}
+		return jsonError(err)
 	}
 	return nil
 }
@@ -208,4 +165,14 @@ func writeError(w http.ResponseWriter, e *httpError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, e.status, errorBody{Error: e.msg, Fields: e.fields})
+}
+
+// answer writes v as JSON with status, or err as the service error of
+// op: the end of most API handlers.
+func (s *Server) answer(w http.ResponseWriter, status int, op string, v any, err error) {
+	if err != nil {
+		writeError(w, s.serviceError(op, err))
+		return
+	}
+	writeJSON(w, status, v)
 }

@@ -1,8 +1,10 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -29,19 +31,28 @@ type fakeService struct {
 	password   string
 	mustChange bool
 	checks     int // CheckAdminPassword calls
-	sys        store.System
-	exts       []store.Extension
-	lines      []store.FXOLine
-	records    []store.CallRecord // oldest first
-	status     telephony.Status
-	subs       map[chan telephony.StatusEvent]struct{}
-	sim        *fakeSim
-	writes     int // successful configuration changes
-	failNext   error
-	diag       fakeDiag // diag_fake_test.go
-	plan       store.DialPlan
-	vm         fakeVoicemail  // fake_voicemail_test.go
-	rec        fakeRecordings // fake_recordings_test.go
+	// callActions are the operator's actions asked of the fake;
+	// controlErr, when set, is the exchange refusing them.
+	callActions []string
+	controlErr  error
+	// callRecs are the recordings of calls the fake keeps.
+	callRecs  []telephony.CallRecording
+	sys       store.System
+	exts      []store.Extension
+	lines     []store.FXOLine
+	records   []store.CallRecord // oldest first
+	status    telephony.Status
+	subs      map[chan telephony.StatusEvent]struct{}
+	sim       *fakeSim
+	writes    int // successful configuration changes
+	failNext  error
+	panicNext any      // takeFail panics with it (a handler panic)
+	diag      fakeDiag // diag_fake_test.go
+	plan      store.DialPlan
+	vm        fakeVoicemail  // fake_voicemail_test.go
+	rec       fakeRecordings // fake_recordings_test.go
+	callsQ    fakeRecords    // fake_records_test.go
+	accs      *fakeAccounts  // fake_accounts_test.go
 }
 
 func newFakeService() *fakeService {
@@ -348,6 +359,10 @@ func (f *fakeService) Sim() telephony.SimControl {
 func (f *fakeService) Version() string { return "v-test" }
 
 func (f *fakeService) takeFail() error {
+	if v := f.panicNext; v != nil {
+		f.panicNext = nil
+		panic(v)
+	}
 	err := f.failNext
 	f.failNext = nil
 	return err
@@ -398,3 +413,62 @@ func (s *fakeSim) LineRing(n int, c channel.CallerID) error {
 func (s *fakeSim) LineHangup(n int) error { return s.record(fmt.Sprintf("hangup %d", n)) }
 
 var _ telephony.Service = (*fakeService)(nil)
+
+// CallAction records the operator's action on a call.
+func (s *fakeService) CallAction(ctx context.Context, id, action, leg, dest string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callActions = append(s.callActions, strings.Join([]string{id, action, leg, dest}, " "))
+	return s.controlErr
+}
+
+// ConferenceAction records the operator's action on a conference member.
+func (s *fakeService) ConferenceAction(ctx context.Context, room, member, action string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callActions = append(s.callActions, strings.Join([]string{room, member, action}, " "))
+	return s.controlErr
+}
+
+// The recordings of calls: callRecs and their audio.
+func (s *fakeService) CallRecordings(ctx context.Context, f telephony.CallRecordingFilter) ([]telephony.CallRecording, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []telephony.CallRecording{}
+	for _, r := range s.callRecs {
+		if f.Number != "" && !strings.Contains(r.Caller, f.Number) && !strings.Contains(r.Callee, f.Number) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+func (s *fakeService) CallRecordingAudio(ctx context.Context, id string) (io.ReadSeekCloser, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.callRecs {
+		if r.ID == id {
+			b := []byte("RIFF-fake-wav-audio")
+			return nopSeekCloser{bytes.NewReader(b)}, int64(len(b)), nil
+		}
+	}
+	return nil, 0, store.ErrNotFound
+}
+func (s *fakeService) DeleteCallRecording(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.callRecs {
+		if r.ID == id {
+			s.callRecs = slices.Delete(s.callRecs, i, i+1)
+			return nil
+		}
+	}
+	return store.ErrNotFound
+}
+func (s *fakeService) CallRecordingUsage(ctx context.Context) (telephony.CallRecordingUsage, error) {
+	return telephony.CallRecordingUsage{ByExtension: map[string]int64{}, Total: 3 << 20, Quota: 10 << 20}, nil
+}
+
+type nopSeekCloser struct{ *bytes.Reader }
+
+func (nopSeekCloser) Close() error { return nil }

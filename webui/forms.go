@@ -10,6 +10,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/telephony"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -163,6 +164,14 @@ func extensionForm(e store.Extension, editing bool, sys store.System, st telepho
 			Help: "The FXS port whose analog phone rings for this extension and dials as it. Each port belongs to at most one extension."},
 		{ID: "outside_calls", Name: "outside_calls", Label: "May call outside lines", Type: "checkbox", Checked: e.OutsideCalls,
 			Help: outsideHelp(sys)},
+		{ID: "require_encryption", Name: "require_encryption", Label: "Require encryption", Type: "checkbox", Checked: e.RequireEncryption,
+			Help: "Its SIP phones must register and call over SIP-over-TLS (port 5061, trusting this box's certificate) with SRTP; anything else is refused. Analog phones are not affected."},
+		{ID: "outbound_caller_id", Name: "outbound_caller_id", Label: "Number shown on outside calls", Type: "text", Value: e.OutboundCallerID, MaxLength: 32, Autocomplete: "off",
+			Help: "This phone's own direct number, if it has one: what people called over a SIP trunk see. Digits, optionally a leading +. Empty: the outbound route's or the trunk's number."},
+		{ID: "outbound_caller_name", Name: "outbound_caller_name", Label: "Name shown on outside calls", Type: "text", Value: e.OutboundCallerName, MaxLength: 64,
+			Help: "Optional: the name sent with that number."},
+		{ID: "language", Name: "language", Label: "Language of the box's voice", Type: "select", Options: languageOptions(e.Language, "The box's language"),
+			Help: "What this extension's user hears from the box: confirmations of feature codes, parking, transfer and conference prompts."},
 	}}
 	if editing {
 		f.Submit = "Save changes"
@@ -180,6 +189,19 @@ func outsideHelp(sys store.System) string {
 	return fmt.Sprintf("Lets this extension dial %s and a number to call out through an FXO line. Leave it off for phones anyone can reach: toll fraud starts there.", sys.OutsidePrefix)
 }
 
+// languageOptions lists the languages of the box's voice, inherit ("" —
+// the box's or the default) first.
+func languageOptions(selected, inherit string) []option {
+	out := []option{{Value: "", Label: inherit, Selected: selected == ""}}
+	for _, l := range prompts.Languages() {
+		out = append(out, option{Value: string(l), Label: l.Name(), Selected: selected == string(l)})
+	}
+	if selected != "" && !hasSelected(out) {
+		out = append(out, option{Value: selected, Label: selected + " (not known to this firmware)", Selected: true})
+	}
+	return out
+}
+
 func hasSelected(o []option) bool {
 	for _, x := range o {
 		if x.Selected {
@@ -189,19 +211,27 @@ func hasSelected(o []option) bool {
 	return false
 }
 
-// parseExtensionForm reads the posted form into an Extension, keeping the
-// posted values in f for re-display.
-func parseExtensionForm(f *form, v url.Values) store.Extension {
-	e := store.Extension{
-		Number:       strings.TrimSpace(v.Get("number")),
-		Name:         strings.TrimSpace(v.Get("name")),
-		Secret:       v.Get("secret"),
-		OutsideCalls: v.Get("outside_calls") != "",
-	}
+// parseExtensionForm reads the posted form over base (the extension as
+// stored, or a new one), keeping the posted values in f for re-display:
+// what the form does not show stays as it was.
+func parseExtensionForm(f *form, v url.Values, base store.Extension) store.Extension {
+	e := base
+	e.Number = strings.TrimSpace(v.Get("number"))
+	e.Name = strings.TrimSpace(v.Get("name"))
+	e.Secret = v.Get("secret")
+	e.OutsideCalls = v.Get("outside_calls") != ""
+	e.RequireEncryption = v.Get("require_encryption") != ""
+	e.OutboundCallerID = strings.TrimSpace(v.Get("outbound_caller_id"))
+	e.OutboundCallerName = strings.TrimSpace(v.Get("outbound_caller_name"))
+	e.Language = v.Get("language")
 	f.field("number").Value = e.Number
 	f.field("name").Value = e.Name
 	f.field("secret").Value = e.Secret
 	f.field("outside_calls").Checked = e.OutsideCalls
+	f.field("require_encryption").Checked = e.RequireEncryption
+	f.field("outbound_caller_id").Value = e.OutboundCallerID
+	f.field("outbound_caller_name").Value = e.OutboundCallerName
+	f.field("language").Options = languageOptions(e.Language, "The box's language")
 	port := f.field("fxs_port")
 	p, err := strconv.Atoi(v.Get("fxs_port"))
 	if err != nil || p < 0 {
@@ -256,12 +286,20 @@ func selectOptions(opts []option, value, unknown string) []option {
 	return out
 }
 
-func settingsForm(sys store.System, zones []option) *form {
+// settingsForm is the box-wide settings; defaultCalls is the board's own
+// figure of calls at once, in force while max_calls is empty (0).
+func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
+	maxCalls := ""
+	if sys.MaxCalls > 0 {
+		maxCalls = strconv.Itoa(sys.MaxCalls)
+	}
 	return &form{ID: "settings-form", Action: "/settings", Submit: "Save settings", Fields: []*field{
 		{ID: "name", Name: "name", Label: "Box name", Type: "text", Value: sys.Name, MaxLength: 64, Required: true,
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
 		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone, zoneUnknown),
 			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
+		{ID: "language", Name: "language", Label: "Language of the box's voice", Type: "select", Options: languageOptions(sys.Language, "English (the default)"),
+			Help: "What callers and users hear from the box (voicemail, queues, feature codes), unless a mailbox, queue, menu or extension says otherwise."},
 		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
 			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
 		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
@@ -279,16 +317,23 @@ func settingsForm(sys store.System, zones []option) *form {
 		{ID: "call_record_retention", Name: "call_record_retention", Label: "Call records kept", Type: "number",
 			Value: strconv.Itoa(sys.CallRecordRetention), Min: "100", Max: "1000000", InputMode: "numeric",
 			Help: "How many call records the box keeps; beyond that the oldest are deleted."},
+		{ID: "max_calls", Name: "max_calls", Label: "Most calls at once", Type: "number", Value: maxCalls,
+			Min: "1", Max: strconv.Itoa(store.MaxSystemCalls), InputMode: "numeric", Placeholder: strconv.Itoa(defaultCalls),
+			Help: fmt.Sprintf("Calls beyond this number are refused (a SIP phone or provider is told to try again later) so that the calls in progress keep their quality. Leave it empty for what this box can carry: %d calls. Applies at once.", defaultCalls)},
 	}}
 }
 
-func parseSettingsForm(f *form, v url.Values) store.System {
-	sys := store.System{
-		Name:          strings.TrimSpace(v.Get("name")),
-		ToneZone:      strings.ToLower(strings.TrimSpace(v.Get("tone_zone"))),
-		TimeZone:      strings.TrimSpace(v.Get("time_zone")),
-		OutsidePrefix: strings.TrimSpace(v.Get("outside_prefix")),
-	}
+// parseSettingsForm reads the posted form over base, the settings as
+// stored: what the form does not show stays.
+func parseSettingsForm(f *form, v url.Values, base store.System) store.System {
+	sys := base
+	sys.Name = strings.TrimSpace(v.Get("name"))
+	sys.ToneZone = strings.ToLower(strings.TrimSpace(v.Get("tone_zone")))
+	sys.TimeZone = strings.TrimSpace(v.Get("time_zone"))
+	sys.OutsidePrefix = strings.TrimSpace(v.Get("outside_prefix"))
+	sys.Language = v.Get("language")
+	sys.MaxCalls = 0
+	f.field("language").Options = languageOptions(sys.Language, "English (the default)")
 	f.field("name").Value = sys.Name
 	tz := f.field("tone_zone")
 	tz.Value = sys.ToneZone
@@ -301,6 +346,9 @@ func parseSettingsForm(f *form, v url.Values) store.System {
 	sys.InterDigitTimeoutMS = intField(f, "inter_digit_timeout_ms", v, -anyInt, anyInt, "the time in milliseconds")
 	sys.NoAnswerTimeoutS = intField(f, "no_answer_timeout_s", v, -anyInt, anyInt, "the time in seconds")
 	sys.CallRecordRetention = intField(f, "call_record_retention", v, -anyInt, anyInt, "the number of records")
+	if strings.TrimSpace(v.Get("max_calls")) != "" { // empty: the board's own figure
+		sys.MaxCalls = intField(f, "max_calls", v, -anyInt, anyInt, "the number of calls")
+	}
 	return sys
 }
 
@@ -371,4 +419,13 @@ func passwordForm(forced bool) *form {
 			Help: "Type the new password once more, to catch typing mistakes."},
 	)
 	return f
+}
+
+// serviceError puts a service's refusal on the form: each field problem
+// beside its field, anything else at the top.
+func (f *form) serviceError(herr *httpError) {
+	f.applyErrors(herr.fields)
+	if herr.fields == nil {
+		f.Errors = append(f.Errors, herr.msg)
+	}
 }

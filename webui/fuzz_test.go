@@ -30,17 +30,6 @@ func FuzzDecodeStrict(f *testing.F) {
 	})
 }
 
-// FuzzPosition: any offset, in or out of range, gives a position.
-func FuzzPosition(f *testing.F) {
-	f.Add([]byte("a\nb"), int64(2))
-	f.Add([]byte(""), int64(-5))
-	f.Fuzz(func(t *testing.T, data []byte, off int64) {
-		if p := position(data, off); !strings.HasPrefix(p, "line ") {
-			t.Fatalf("position %q", p)
-		}
-	})
-}
-
 // FuzzSafeNext: the page returned to after login is always local.
 func FuzzSafeNext(f *testing.F) {
 	for _, s := range []string{"/calls", "//evil", "/\\evil", "https://x", "/ok?a=b", "/%2F%2Fevil", "\t/x"} {

@@ -195,28 +195,6 @@ func TestSettingsPages(t *testing.T) {
 	}
 }
 
-func TestCallsPage(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.ready()
-	w := c.get("/calls")
-	body := w.Body.String()
-	if w.Code != 200 || !strings.Contains(body, `id="cdr-120"`) || strings.Contains(body, `id="cdr-70"`) || !strings.Contains(body, `href="/calls?before=71"`) {
-		t.Fatalf("first page: %d", w.Code)
-	}
-	if !strings.Contains(body, "1:00") {
-		t.Error("talk time not shown as m:ss")
-	}
-	w = c.get("/calls?before=21")
-	body = w.Body.String()
-	if !strings.Contains(body, `id="cdr-20"`) || !strings.Contains(body, `id="cdr-1"`) || strings.Contains(body, `id="older"`) || !strings.Contains(body, `id="newest"`) {
-		t.Fatal("last page: wrong rows or links")
-	}
-	if w := c.get("/calls?before=abc"); w.Code != 200 {
-		t.Errorf("bad before= on the page: %d, want the newest page", w.Code)
-	}
-}
-
 func TestStatusPage(t *testing.T) {
 	f := newFixture(t)
 	c := f.client()

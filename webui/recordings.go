@@ -29,12 +29,17 @@ import (
 // takes plus room for the multipart framing and the other fields.
 const maxUploadBody = recordings.MaxUploadBytes + 64<<10
 
-// uploadMemory is how much of a multipart upload is held in memory; the
-// rest goes to a temporary file the server removes after the request.
-const uploadMemory = 1 << 20
-
 // uploadTooBigMsg is the answer to an upload over maxUploadBody.
 var uploadTooBigMsg = fmt.Sprintf("The file is larger than %d MB, which is the most the box takes. Upload a shorter recording, or an MP3 instead of a WAV file.", recordings.MaxUploadBytes>>20)
+
+// saveRecording converts and saves a spooled upload, one conversion at a
+// time (see upload.go).
+func (s *Server) saveRecording(ctx context.Context, name string, file io.Reader) (rec telephony.Recording, err error) {
+	if gerr := s.importGate(ctx, func() { rec, err = s.svc.SaveRecording(ctx, name, file) }); gerr != nil {
+		return telephony.Recording{}, gerr
+	}
+	return rec, err
+}
 
 // nameFromFile suggests a recording name from an uploaded file's name
 // when the installer gave none: "Welcome Message (final).MP3" becomes
@@ -173,7 +178,7 @@ func (s *Server) renderRecordings(w http.ResponseWriter, r *http.Request, status
 	}
 	bs, err := s.svc.BuiltinPrompts(r.Context())
 	if err != nil {
-		s.renderError(w, r, http.StatusInternalServerError, s.serviceError("list built-in prompts", err).msg)
+		s.renderServiceError(w, r, "list built-in prompts", err)
 		return
 	}
 	for _, p := range bs {
@@ -189,17 +194,16 @@ func (s *Server) renderRecordings(w http.ResponseWriter, r *http.Request, status
 func (s *Server) recordingUpload(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	f := uploadForm(name)
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
+	file := formFile(r, "file")
+	if file == nil {
 		f.field("file").Error = "Choose a WAV or MP3 file to upload."
 		s.renderRecordings(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	defer file.Close()
 	if name == "" {
-		name = nameFromFile(hdr.Filename)
+		name = nameFromFile(file.Filename)
 	}
-	rec, err := s.svc.SaveRecording(r.Context(), name, file)
+	rec, err := s.saveRecording(r.Context(), name, file)
 	if err != nil {
 		herr := s.serviceError("save recording", err)
 		if herr.fields == nil {
@@ -390,14 +394,14 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 
 // apiSaveRecording takes the request body as the audio file.
 func (s *Server) apiSaveRecording(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, recordings.MaxUploadBytes+1)
-	rec, err := s.svc.SaveRecording(r.Context(), r.PathValue("name"), r.Body)
+	file, herr := s.spoolBody(w, r, "save recording")
+	if herr != nil {
+		writeError(w, herr)
+		return
+	}
+	defer file.Close()
+	rec, err := s.saveRecording(r.Context(), r.PathValue("name"), file)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, errorf(http.StatusRequestEntityTooLarge, "%s", uploadTooBigMsg))
-			return
-		}
 		writeError(w, s.serviceError("save recording", err))
 		return
 	}

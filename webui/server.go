@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"minipbx/telephony"
+	"minipbx/telephony/store"
 )
 
 //go:embed assets
@@ -47,12 +48,45 @@ type Options struct {
 	// Maintenance, when set, serves the Maintenance page and its API
 	// (upgrade, backup, restore, factory reset; see maintenance.go).
 	Maintenance Maintenance
+	// State, when set, keeps the login lock-out's counters and the
+	// sessions across a restart (the box passes its database); nil keeps
+	// them in memory only.
+	State StateStore
+	// DefaultMaxCalls is the board's own figure of calls at once, which
+	// the settings page shows as what an empty max_calls means.
+	DefaultMaxCalls int
+	// Outputs, when set, shows the e-mail and SMDR outputs' state and
+	// sends test messages (outputs.go).
+	Outputs Outputs
+	// Board, when set, describes the board's PCM timeslot map for the PBX
+	// parameters page and takes a custom one (parameters.go).
+	Board BoardMap
+	// Provisioning, when set, serves the phones' configuration files
+	// (/provision/, outside the session: the phones' URLs carry their
+	// credential; also on the plain-HTTP port, where it refuses unless
+	// allowed) and the Phones page (phones.go).
+	Provisioning Provisioning
 }
+
+// StateStore keeps what the web UI must remember across a restart, as
+// JSON values by name (store.DB implements it).
+type StateStore interface {
+	LoadSecurityState(name string) ([]byte, error)
+	SaveSecurityState(name string, data []byte) error
+}
+
+// Names of the web UI's saved state.
+const (
+	lockoutState  = "web-lockout"
+	sessionsState = store.WebSessionsState
+)
 
 // Server is the web UI and REST API.
 type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
+	outputs   Outputs
+	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -60,11 +94,22 @@ type Server struct {
 
 	sessions *sessions
 	lock     *lockout
-	pages    map[string]*template.Template
-	static   fs.FS
-	openapi  []byte
-	handler  http.Handler
-	zones    []option // tone zones for the settings form
+	basic    *basicCache
+	imports  chan struct{} // one audio conversion at a time (upload.go)
+	wiz      *wizards      // the setup wizard's drafts (wizard.go)
+
+	defaultCalls int // Options.DefaultMaxCalls
+	board        BoardMap
+	pages        map[string]*template.Template
+	static       fs.FS
+	openapi      []byte
+	handler      http.Handler
+	zones        []option // tone zones for the settings form
+
+	// perms is who may use each route (permissions.go); mux is the
+	// routes' mux, which the navigation asks what a link leads to.
+	perms map[string]string
+	mux   *http.ServeMux
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
@@ -85,8 +130,8 @@ type Server struct {
 // goroutine and a subscription in the exchange.
 const defaultMaxStreams = 32
 
-// New makes a Server. It does not touch the network or the disk; the
-// certificate is made by ListenAndServe.
+// New makes a Server. It does not touch the network or the disk (but for
+// reading Options.State); the certificate is made by ListenAndServe.
 func New(o Options) (*Server, error) {
 	if o.Service == nil {
 		return nil, errors.New("webui: Options.Service is required")
@@ -110,21 +155,34 @@ func New(o Options) (*Server, error) {
 		o.DataDir = "."
 	}
 	s := &Server{
-		svc:        o.Service,
-		maint:      o.Maintenance,
-		dataDir:    o.DataDir,
-		log:        o.Logger,
-		now:        o.Now,
-		heartbeat:  o.Heartbeat,
-		sessions:   newSessions(o.SessionIdle, o.SessionMax, o.Now),
-		lock:       newLockout(o.Lockout, o.Now),
-		shutdownCh: make(chan struct{}),
-		readyFn:    o.Ready,
-		zones:      zoneOptions(),
+		svc:       o.Service,
+		maint:     o.Maintenance,
+		outputs:   o.Outputs,
+		prov:      o.Provisioning,
+		dataDir:   o.DataDir,
+		log:       o.Logger,
+		now:       o.Now,
+		heartbeat: o.Heartbeat,
+		sessions:  newSessions(o.SessionIdle, o.SessionMax, o.Now),
+		lock:      newLockout(o.Lockout, o.Now),
+		basic:     newBasicCache(o.Now),
+		imports:   make(chan struct{}, 1),
+
+		defaultCalls: o.DefaultMaxCalls,
+		board:        o.Board,
+		perms:        routePermissions(),
+		shutdownCh:   make(chan struct{}),
+		readyFn:      o.Ready,
+		zones:        zoneOptions(),
 
 		readTimeout:  30 * time.Second,
 		writeTimeout: 60 * time.Second,
 		maxStreams:   defaultMaxStreams,
+	}
+	s.lock.log = o.Logger
+	s.wiz = newWizards(o.State, o.Logger)
+	if o.State != nil {
+		s.loadState(o.State)
 	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
@@ -138,6 +196,33 @@ func New(o Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// loadState takes in the saved lock-out table and sessions, and makes both
+// save themselves from now on. What cannot be read is logged and left:
+// the table starts empty, the installer logs in again.
+func (s *Server) loadState(st StateStore) {
+	for _, x := range []struct {
+		name string
+		load func([]byte) error
+		save *func([]byte)
+	}{
+		{lockoutState, s.lock.load, &s.lock.save},
+		{sessionsState, s.sessions.load, &s.sessions.save},
+	} {
+		if b, err := st.LoadSecurityState(x.name); err != nil {
+			s.log.Warn("webui: saved state not read", "name", x.name, "err", err)
+		} else if b != nil {
+			if err := x.load(b); err != nil {
+				s.log.Warn("webui: saved state unreadable; starting anew", "name", x.name, "err", err)
+			}
+		}
+		*x.save = func(b []byte) {
+			if err := st.SaveSecurityState(x.name, b); err != nil {
+				s.log.Warn("webui: state not saved", "name", x.name, "err", err)
+			}
+		}
+	}
 }
 
 // Handler serves the pages and the API without TLS (ListenAndServe adds
@@ -182,7 +267,7 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 	if rln != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		rsrv = &http.Server{
-			Handler:           redirectHandler(port),
+			Handler:           s.plainHandler(redirectHandler(port)),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
+
+	"minipbx/telephony/store"
 )
 
 // sessionCookie is the session cookie's name. The __Host- prefix makes
@@ -24,6 +27,7 @@ const maxSessions = 64
 
 type session struct {
 	key        [32]byte // SHA-256 of the cookie value; the table never holds the ID itself
+	login      string   // the account logged in
 	csrf       string
 	created    time.Time
 	lastSeen   time.Time
@@ -31,15 +35,24 @@ type session struct {
 	flash      string
 }
 
-// sessions is the in-memory session table. Sessions do not survive a
-// restart of the daemon, which only means logging in again.
+// sessions is the session table. With save set, it is saved on every
+// login, logout and password change, and as activity moves the sessions'
+// idle deadlines (at most every touchSaveEvery), so that a restart of the
+// daemon does not log the installer out. Only the SHA-256 of a cookie is
+// ever kept, in memory or saved: the saved table lets nobody in.
 type sessions struct {
 	idle, max time.Duration
 	now       func() time.Time
+	save      func([]byte) // nil: memory only
 
-	mu sync.Mutex
-	m  map[[32]byte]*session
+	mu      sync.Mutex
+	m       map[[32]byte]*session
+	savedAt time.Time // when the table was last saved
 }
+
+// touchSaveEvery is how stale a saved session's last activity may be; it
+// shortens a session's idle time after a restart by at most that.
+const touchSaveEvery = time.Minute
 
 func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
 	return &sessions{idle: idle, max: max, now: now, m: make(map[[32]byte]*session)}
@@ -54,11 +67,12 @@ func randomToken() string {
 
 func hashID(id string) [32]byte { return sha256.Sum256([]byte(id)) }
 
-// create starts a session and returns its cookie value.
-func (s *sessions) create(mustChange bool) (id string, sess *session) {
+// create starts a session of the account login and returns its cookie
+// value.
+func (s *sessions) create(login string, mustChange bool) (id string, sess *session) {
 	now := s.now()
 	id = randomToken()
-	sess = &session{key: hashID(id), csrf: randomToken(), created: now, lastSeen: now, mustChange: mustChange}
+	sess = &session{key: hashID(id), login: login, csrf: randomToken(), created: now, lastSeen: now, mustChange: mustChange}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(now)
@@ -72,6 +86,7 @@ func (s *sessions) create(mustChange bool) (id string, sess *session) {
 		delete(s.m, oldest.key)
 	}
 	s.m[sess.key] = sess
+	s.saveLocked(now)
 	return id, sess
 }
 
@@ -107,16 +122,30 @@ func (s *sessions) get(id string, touch bool) (session, bool) {
 	}
 	if touch {
 		sess.lastSeen = now
+		if now.Sub(s.savedAt) >= touchSaveEvery {
+			s.saveLocked(now)
+		}
 	}
 	return *sess, true
 }
 
-// update changes a live session under the lock.
+// update changes a live session under the lock, and saves the table.
 func (s *sessions) update(key [32]byte, f func(*session)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sess := s.m[key]; sess != nil {
 		f(sess)
+		s.saveLocked(s.now())
+	}
+}
+
+// setFlash sets the session's one-time message (not saved: it is shown
+// on the next page).
+func (s *sessions) setFlash(key [32]byte, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess := s.m[key]; sess != nil {
+		sess.flash = msg
 	}
 }
 
@@ -136,18 +165,78 @@ func (s *sessions) delete(key [32]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, key)
+	s.saveLocked(s.now())
 }
 
-// deleteAllBut ends every session except keep (after a password change,
-// so that a session opened with the old password dies with it).
-func (s *sessions) deleteAllBut(keep [32]byte) {
+// deleteLogin ends every session of the account login except keep
+// (after a password change, so that a session opened with the old
+// password dies with it; after the account is deleted, with keep zero).
+func (s *sessions) deleteLogin(login string, keep [32]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := range s.m {
-		if k != keep {
+	for k, o := range s.m {
+		if k != keep && o.login == login {
 			delete(s.m, k)
 		}
 	}
+	s.saveLocked(s.now())
+}
+
+// savedSession is a session as it is saved: the hash of its cookie, never
+// the cookie; no flash message.
+type savedSession struct {
+	Key []byte `json:"key"`
+	// Login is the account; sessions saved before accounts have none and
+	// were the admin's.
+	Login      string    `json:"login,omitempty"`
+	CSRF       string    `json:"csrf"`
+	Created    time.Time `json:"created"`
+	LastSeen   time.Time `json:"last_seen"`
+	MustChange bool      `json:"must_change,omitempty"`
+}
+
+func (s *sessions) saveLocked(now time.Time) {
+	if s.save == nil {
+		return
+	}
+	s.expireLocked(now)
+	out := make([]savedSession, 0, len(s.m))
+	for _, o := range s.m {
+		out = append(out, savedSession{Key: o.key[:], Login: o.login, CSRF: o.csrf, Created: o.created, LastSeen: o.lastSeen, MustChange: o.mustChange})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return
+	}
+	s.savedAt = now
+	s.save(b)
+}
+
+// load takes in sessions saved by saveLocked; expired or malformed ones
+// are dropped.
+func (s *sessions) load(b []byte) error {
+	var in []savedSession
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range in {
+		if len(o.Key) != 32 || o.CSRF == "" || len(s.m) >= maxSessions {
+			continue
+		}
+		if o.Login == "" {
+			o.Login = store.AdminLogin
+		}
+		sess := &session{login: o.Login, csrf: o.CSRF, created: o.Created, lastSeen: o.LastSeen, mustChange: o.MustChange}
+		copy(sess.key[:], o.Key)
+		if !s.expiredLocked(sess, now) && !o.LastSeen.After(now) {
+			s.m[sess.key] = sess
+		}
+	}
+	s.savedAt = now
+	return nil
 }
 
 func tokensEqual(a, b string) bool {

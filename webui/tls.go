@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"minipbx/internal/atomicfile"
+	"minipbx/upgrade/datadir"
 )
 
 // Certificate lifetime and renewal margin. A box may boot with its clock
@@ -30,7 +31,7 @@ const (
 
 // certFiles returns the paths of the certificate and key in DataDir/tls.
 func (s *Server) certFiles() (certPath, keyPath string) {
-	dir := filepath.Join(s.dataDir, "tls")
+	dir := datadir.Of(s.dataDir).TLS()
 	return filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 }
 

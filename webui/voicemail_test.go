@@ -138,7 +138,7 @@ func TestVoicemailServiceError(t *testing.T) {
 	f.svc.failNext = io.ErrUnexpectedEOF
 	f.svc.mu.Unlock()
 	w := c.get("/voicemail")
-	if w.Code != 500 || !strings.Contains(w.Body.String(), "list mailboxes failed: unexpected EOF") {
+	if w.Code != 500 || !strings.Contains(w.Body.String(), "list mailboxes failed: an internal error") || strings.Contains(w.Body.String(), "EOF") {
 		t.Errorf("%d %s", w.Code, w.Body)
 	}
 }

@@ -46,17 +46,21 @@ func (l Law) roundTrip(f *board.Frame) {
 }
 
 // mouth is what a virtual device says: a generator, queued samples and DTMF,
-// mixed. Guarded by the board's mutex.
+// mixed. A phone's handset may be muted (off-hook caller ID): then only
+// its acknowledgement tone goes out. Guarded by the board's mutex.
 type mouth struct {
 	talk  func(out []int16)
 	queue []int16
 	dtmf  *dsp.DTMFGenerator
+	ack   *dsp.DTMFGenerator // a type II phone's acknowledgement (callwait.go)
+	muted bool
 	tmp   board.Frame
 	lost  board.Frame // what nobody heard
 }
 
 func newMouth() *mouth {
-	return &mouth{dtmf: dsp.NewDTMFGenerator(dsp.DTMFGenConfig{})}
+	return &mouth{dtmf: dsp.NewDTMFGenerator(dsp.DTMFGenConfig{}),
+		ack: dsp.NewDTMFGenerator(dsp.DTMFGenConfig{On: cwAckLength, Off: cwAckLength})}
 }
 
 // read fills out with the next frame of the device's voice.
@@ -76,6 +80,14 @@ func (m *mouth) read(out *board.Frame) {
 	if m.dtmf.Busy() {
 		m.tmp = board.Frame{}
 		m.dtmf.Read(m.tmp[:])
+		mix(out[:], m.tmp[:])
+	}
+	if m.muted {
+		*out = board.Frame{}
+	}
+	if m.ack.Busy() {
+		m.tmp = board.Frame{}
+		m.ack.Read(m.tmp[:])
 		mix(out[:], m.tmp[:])
 	}
 }

@@ -19,7 +19,8 @@
 //
 // The FXS ports decode the phone's switch hook with dsp.HookDecoder, exactly
 // as the ProSLIC driver does, so pulse dialling and flash reach the Events
-// channel as EventPulseDigit and EventFlash. The FXO ports validate the
+// channel as EventPulseDigit and EventFlash; SetHookTiming changes a
+// port's flash window live. The FXO ports validate the
 // line's ring (100 ms of ring voltage) before EventRingStart, and report
 // line-voltage loss and polarity reversal. Events never block the clock:
 // when nobody reads them they are dropped, counted and logged.
@@ -30,7 +31,12 @@
 // Hears (call-progress tones), HearsStutterDial, Ringing, WaitRing,
 // RingCadence, the decoded CallerID, and the message-waiting lamp
 // (MessageWaiting, WaitMessageWaiting) that on-hook VMWI messages set; a
-// V.23 phone takes those only after the ETSI alerting signal (mwi.go). Line: Ring (with caller ID), StopRinging, Digits,
+// V.23 phone takes those only after the ETSI alerting signal (mwi.go).
+// Off hook it is a type II phone (callwait.go): it counts the zone's
+// call-waiting tone (CallWaitingTones, WaitCallWaitingTone), acknowledges
+// the CPE alerting signal with DTMF 'D' and decodes the caller ID that
+// follows (CallWaitingCallerID, WaitCallWaitingCallerID), unless told not
+// to (SetCallWaitingCallerID). Line: Ring (with caller ID), StopRinging, Digits,
 // WaitDigits, Answer, Talk, Play, Record, Hears, Hangup (busy tone, loop
 // drop or reversal), and the faults SetBattery, SetNoise, SetEcho and
 // SetFarEndBusy. MeasureTone and Sine make audio-path tests one-liners.

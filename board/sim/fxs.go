@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -21,6 +22,12 @@ type fxsPort struct {
 	hook    *dsp.HookDecoder
 	lastRaw bool // switch-hook state fed to the decoder last frame
 	offHook bool // debounced state, as reported by events
+	// hookCfg is the decoder's window; hookNext a new one waiting for the
+	// hook to be steady (SetHookTiming); hookEdge the board time of the
+	// last switch-hook change.
+	hookCfg  dsp.HookConfig
+	hookNext *dsp.HookConfig
+	hookEdge time.Duration
 
 	ringing   bool
 	ringFreq  float64
@@ -179,9 +186,13 @@ func (p *fxsPort) produce(now time.Duration) {
 	}
 	if ph.raw != p.lastRaw {
 		p.lastRaw = ph.raw
+		p.hookEdge = now
 		p.hookEvents(p.hook.Hook(ph.raw, now))
 	}
 	p.hookEvents(p.hook.Poll(now))
+	if p.hookNext != nil {
+		p.nextHookTiming(now)
+	}
 
 	if ph.raw && p.fault == "" {
 		ph.mouth.read(&p.rx)
@@ -210,6 +221,44 @@ func (p *fxsPort) hookEvents(evs []dsp.HookEvent) {
 	}
 }
 
+// SetHookTiming changes the windows of the port's switch-hook decoder
+// (telephony/analog's HookTiming): on hook for longer than c.BreakMax and
+// at most c.FlashMax is a flash, and so on (dsp.HookConfig; zero fields
+// take the defaults). The new windows apply as soon as the hook is
+// steady — on hook after a hang-up, or off hook with no digit being
+// dialled — so a flash or digit under way is decoded as it began.
+func (p *fxsPort) SetHookTiming(c dsp.HookConfig) error {
+	if c.BreakMin < 0 || c.BreakMax < 0 || c.MakeMax < 0 || c.FlashMax < 0 {
+		return fmt.Errorf("sim: %s hook timing %+v: negative", p.info.Name, c)
+	}
+	p.b.mu.Lock()
+	defer p.b.mu.Unlock()
+	if c == p.hookCfg {
+		p.hookNext = nil
+		return nil
+	}
+	p.hookNext = &c
+	return nil
+}
+
+// nextHookTiming puts a waiting hook window in place once the hook is
+// steady (board locked).
+func (p *fxsPort) nextHookTiming(now time.Duration) {
+	c := *p.hookNext
+	switch makeMax := cmp.Or(p.hookCfg.MakeMax, dsp.DefaultMakeMax); {
+	case !p.lastRaw && !p.offHook:
+		p.hook = dsp.NewHookDecoder(c) // idle on hook
+	case p.lastRaw && p.offHook && now-p.hookEdge > makeMax:
+		// Off hook, any digit finished: the new decoder starts off hook
+		// (the off-hook event it reports is old news).
+		p.hook = dsp.NewHookDecoder(c)
+		p.hook.Hook(true, p.hookEdge)
+	default:
+		return
+	}
+	p.hookCfg, p.hookNext = c, nil
+}
+
 // consume runs after the AudioFunc: what the port sent reaches the phone's
 // earpiece when it is off hook, or its caller ID receiver when it is on hook
 // and on-hook transmission is on.
@@ -221,6 +270,7 @@ func (p *fxsPort) consume(now time.Duration) {
 	case p.fault != "":
 	case ph.raw:
 		ph.ear.hear(p.tx[:])
+		ph.offHookAudio(p.tx[:])
 	case p.oht:
 		ph.onHookAudio(p.tx[:])
 	}

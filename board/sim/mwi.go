@@ -42,10 +42,12 @@ const (
 	alertFrames   = 3
 )
 
-// feed reports true once per alerting signal, at its third frame.
+// feed reports true once per alerting signal, at its third frame. It
+// allocates nothing (the phone runs it on every frame off hook).
 func (d *alertDetector) feed(s []int16) bool {
-	shares, rms := toneShares(s, 2130, 2750)
-	if rms >= alertMinRMS && shares[0] >= alertMinShare && shares[1] >= alertMinShare && shares[0]+shares[1] >= alertSetShare {
+	e, rms := energy(s)
+	a, b := toneShare(s, 2130, e), toneShare(s, 2750, e)
+	if rms >= alertMinRMS && a >= alertMinShare && b >= alertMinShare && a+b >= alertSetShare {
 		d.run++
 		return d.run == alertFrames
 	}
@@ -56,26 +58,38 @@ func (d *alertDetector) feed(s []int16) bool {
 // toneShares returns, for each frequency, the share of the block's energy
 // at it (1 for a pure tone there), and the block's RMS level.
 func toneShares(s []int16, freqs ...float64) ([]float64, float64) {
-	var e float64
+	e, rms := energy(s)
+	out := make([]float64, len(freqs))
+	for i, f := range freqs {
+		out[i] = toneShare(s, f, e)
+	}
+	return out, rms
+}
+
+// energy is the block's energy (sum of squares) and RMS level.
+func energy(s []int16) (e, rms float64) {
 	for _, x := range s {
 		e += float64(x) * float64(x)
 	}
-	out := make([]float64, len(freqs))
-	n := float64(len(s))
-	if e == 0 || n == 0 {
-		return out, 0
+	if len(s) == 0 {
+		return 0, 0
 	}
-	for i, f := range freqs {
-		k := 2 * math.Cos(2*math.Pi*f/8000)
-		var s1, s2 float64
-		for _, x := range s {
-			s0 := float64(x) + k*s1 - s2
-			s2, s1 = s1, s0
-		}
-		p := s1*s1 + s2*s2 - k*s1*s2
-		out[i] = 2 * p / (n * e)
+	return e, math.Sqrt(e / float64(len(s)))
+}
+
+// toneShare is the share of energy e of block s at freq (Goertzel).
+func toneShare(s []int16, freq, e float64) float64 {
+	if e == 0 || len(s) == 0 {
+		return 0
 	}
-	return out, math.Sqrt(e / n)
+	k := 2 * math.Cos(2*math.Pi*freq/8000)
+	var s1, s2 float64
+	for _, x := range s {
+		s0 := float64(x) + k*s1 - s2
+		s2, s1 = s1, s0
+	}
+	p := s1*s1 + s2*s2 - k*s1*s2
+	return 2 * p / (float64(len(s)) * e)
 }
 
 // vmwi takes a decoded on-hook message; it reports whether it was a

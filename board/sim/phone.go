@@ -62,6 +62,9 @@ type Phone struct {
 	alerted       bool
 	alertAt       time.Duration
 
+	// call waiting, off hook (callwait.go)
+	cw cwReceiver
+
 	rings      int
 	ringEdgeAt time.Duration
 	ringSeen   bool
@@ -70,7 +73,8 @@ type Phone struct {
 
 func newPhone(b *Board, p *fxsPort, n int) *Phone {
 	std := CallerIDStandard(b.cfg.Zone)
-	return &Phone{b: b, port: p, n: n, mouth: newMouth(), cid: dsp.NewCallerIDDecoder(std), cidStd: std}
+	return &Phone{b: b, port: p, n: n, mouth: newMouth(), cid: dsp.NewCallerIDDecoder(std), cidStd: std,
+		cw: cwReceiver{sas: newSASDetector(b.zone.CallWaiting), dec: dsp.NewCallerIDDecoder(std)}}
 }
 
 // Number is the phone's FXS port number (1-based).
@@ -93,6 +97,8 @@ func (ph *Phone) OnHook() {
 		// The call is over: the next caller ID belongs to the next call.
 		ph.cidOK = false
 		ph.cid.Reset()
+		ph.cw.until, ph.cw.casOn = 0, false
+		ph.mouth.muted = false
 	}
 	ph.raw = false
 }

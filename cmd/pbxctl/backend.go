@@ -15,10 +15,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"time"
 
 	"minipbx/telephony/store"
+	"minipbx/upgrade/datadir"
 )
 
 // connFlags say where the box is: a data directory or an API URL.
@@ -78,7 +78,7 @@ type offline struct {
 }
 
 func openOffline(dir string, readOnly bool, stderr io.Writer) (*offline, error) {
-	path := filepath.Join(dir, store.FileName)
+	path := datadir.Of(dir).Database()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no database in %s (expected %s; is this the data directory pbxd runs with?)", dir, store.FileName)
 	}

@@ -87,6 +87,8 @@ Commands:
   restore FILE              restore a backup (validated first)
   recording list|import NAME FILE|delete NAME
                             the recordings menus and queues play (WAV/MP3)
+  calls export [-o FILE] [-from DAY ...]
+                            the call records as CSV (searched like the page)
   factory-reset [-yes]      erase all user data; the box comes back as new
   help [COMMAND]            explain a command
 
@@ -105,6 +107,7 @@ func commands() []command {
 		{"backup", backupUsage, runBackup},
 		{"restore", restoreUsage, runRestore},
 		{"recording", recordingUsage, runRecording},
+		{"calls", callsUsage, runCalls},
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"minipbx/telephony/store"
 	"minipbx/upgrade/backup"
 	"minipbx/upgrade/datadir"
 )
@@ -231,7 +230,7 @@ func runFactoryReset(e *env, args []string) error {
 			return err
 		}
 		// pbxd must not be running on it: the database lock tells.
-		if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
+		if _, err := os.Stat(datadir.Of(dir).Database()); err == nil {
 			o, err := openOffline(dir, true, e.stderr)
 			if err != nil {
 				return err
@@ -325,12 +324,24 @@ func runBackup(e *env, args []string) error {
 			return err
 		}
 	}
-	if *out == "-" {
+	if err := writeOut(e, *out, "backup", write); err != nil {
+		return err
+	}
+	if *out != "-" {
+		fmt.Fprintf(e.stderr, "backup written to %s\n", *out)
+	}
+	return nil
+}
+
+// writeOut runs write into the file out (private, mode 0600), or to
+// standard output for "-". A file is written beside its place and renamed
+// once complete and synced, so a failure never leaves a truncated file
+// that looks like a good one.
+func writeOut(e *env, out, what string, write func(io.Writer) error) error {
+	if out == "-" {
 		return write(e.stdout)
 	}
-	// Written beside the target and renamed, so a failed backup never
-	// leaves a truncated file that looks like a good one.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".pbxctl-backup-*")
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".pbxctl-"+what+"-*")
 	if err != nil {
 		return err
 	}
@@ -341,7 +352,7 @@ func runBackup(e *env, args []string) error {
 	}
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("backup: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
@@ -350,11 +361,7 @@ func runBackup(e *env, args []string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "backup written to %s\n", *out)
-	return nil
+	return os.Rename(tmp.Name(), out)
 }
 
 func runRestore(e *env, args []string) error {

@@ -46,7 +46,7 @@ func liveBox(t *testing.T, dir, bootConf string) (*box.Box, chan error) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("box not ready")
 	}
-	if err := b.Exchange().SetAdminPassword(context.Background(), liveBoxPassword); err != nil {
+	if err := b.Service().SetAdminPassword(context.Background(), liveBoxPassword); err != nil {
 		t.Fatal(err)
 	}
 	return b, done
@@ -69,7 +69,7 @@ func names(t *testing.T, exts []store.Extension, err error) map[string]string {
 func TestBackupRestoreOnline(t *testing.T) {
 	b, _ := liveBox(t, t.TempDir(), filepath.Join(t.TempDir(), "absent.conf"))
 	ctx := context.Background()
-	if _, err := b.Exchange().CreateExtension(ctx, store.Extension{Number: "201", Name: "Alice"}); err != nil {
+	if _, err := b.Service().CreateExtension(ctx, store.Extension{Number: "201", Name: "Alice"}); err != nil {
 		t.Fatal(err)
 	}
 	conn := []string{"-url", "https://" + b.WebAddr(), "-insecure", "-password", liveBoxPassword}
@@ -80,7 +80,7 @@ func TestBackupRestoreOnline(t *testing.T) {
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup file: %v %v", fi, err)
 	}
-	if err := b.Exchange().DeleteExtension(ctx, "201"); err != nil {
+	if err := b.Service().DeleteExtension(ctx, "201"); err != nil {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.tar.gz")
@@ -91,7 +91,7 @@ func TestBackupRestoreOnline(t *testing.T) {
 	if r := pbxctl(t, "", append(conn, "restore", file)...); r.code != 0 || !strings.Contains(r.stdout, "restored") {
 		t.Fatalf("restore: %+v", r)
 	}
-	exts, err := b.Exchange().Extensions(ctx)
+	exts, err := b.Service().Extensions(ctx)
 	if names(t, exts, err)["201"] != "Alice" {
 		t.Fatalf("after restore: %+v", exts)
 	}

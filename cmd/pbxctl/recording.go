@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
+	"minipbx/upgrade/datadir"
 )
 
 // The API paths of the recordings (webui/recordings.go).
@@ -108,7 +108,7 @@ func runRecording(e *env, args []string) error {
 			used = "played by " + strings.Join(rec.UsedBy, ", ")
 		}
 		if rec.Replaces != "" {
-			used = fmt.Sprintf("callers hear it instead of the built-in prompt %q", rec.Replaces)
+			used = fmt.Sprintf("callers hear it instead of the built-in prompt %q (%s)", rec.Replaces, rec.Language)
 		}
 		fmt.Fprintf(e.stdout, "%s saved: %s, 8 kHz μ-law; %s\n", rec.Name, length(rec.DurationMS), used)
 		return nil
@@ -175,15 +175,17 @@ func printRecordings(w io.Writer, recs []recordings.Recording) {
 	tw.Flush()
 }
 
+// printBuiltins lists the built-in prompts of every language by the name
+// a replacement is imported under ("goodbye", "goodbye.ru").
 func printBuiltins(w io.Writer, bs []recordings.BuiltinPrompt) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLENGTH\tSTATE\tSAYS")
+	fmt.Fprintln(tw, "NAME\tLANGUAGE\tLENGTH\tSTATE\tSAYS")
 	for _, b := range bs {
 		state := "built-in"
 		if b.Replaced {
 			state = "replaced by " + b.File
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Name, length(b.DurationMS), state, b.Text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.TrimSuffix(b.File, ".wav"), b.Language, length(b.DurationMS), state, b.Text)
 	}
 	tw.Flush()
 }
@@ -217,7 +219,7 @@ func (e *env) recordingBox() (*recordingBox, error) {
 // running box (package recordings); the database is only read, for the
 // dial plan (what plays each recording).
 func offlineRecordings(o *offline, data string) *recordingBox {
-	dir := recordings.New(filepath.Join(data, "prompts"))
+	dir := recordings.New(datadir.Of(data).Prompts())
 	cfg := func() (*store.Config, error) {
 		c, err := o.db.ExportConfig()
 		if err != nil {

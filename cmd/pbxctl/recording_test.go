@@ -92,6 +92,16 @@ func TestRecordingOffline(t *testing.T) {
 	if r := pbxctl(t, "", "-data", dir, "recording", "delete", "goodbye"); r.code != 0 {
 		t.Errorf("restore built-in: %+v", r)
 	}
+	// The Russian goodbye is replaced under its own name.
+	r = pbxctl(t, "", "-data", dir, "recording", "import", "goodbye.ru", toneWAV44k(t, 700, 0.5))
+	if r.code != 0 || !strings.Contains(r.stdout, `instead of the built-in prompt "goodbye" (ru)`) {
+		t.Errorf("replace a Russian built-in: %+v", r)
+	}
+	r = pbxctl(t, "", "-data", dir, "recording", "list", "-builtin")
+	if r.code != 0 || !strings.Contains(r.stdout, "replaced by goodbye.ru.wav") || !strings.Contains(r.stdout, "До свидания.") ||
+		strings.Contains(r.stdout, "replaced by goodbye.wav") {
+		t.Errorf("list -builtin after a Russian replacement: %+v", r)
+	}
 	if r := pbxctl(t, "", "-data", dir, "recording", "delete", "goodbye"); r.code != 1 || !strings.Contains(r.stderr, "no recording goodbye") {
 		t.Errorf("delete missing: %+v", r)
 	}
@@ -124,7 +134,11 @@ func TestRecordingOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := webui.New(webui.Options{Service: x, DataDir: dir})
+	a, err := telephony.NewAdmin(telephony.AdminOptions{Store: db, Reload: x, PromptDir: filepath.Join(dir, "prompts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := webui.New(webui.Options{Service: telephony.Compose(x, a, nil), DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

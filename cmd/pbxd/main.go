@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		httpAddr = fs.String("http", ":8443", "web UI and REST API (HTTPS) listen `address`")
 		redirect = fs.String("http-redirect", ":8080", "plain HTTP `address` that redirects to HTTPS (empty: off)")
 		sipAddr  = fs.String("sip", ":5060", "SIP listen `address` (UDP and TCP)")
+		sipTLS   = fs.String("sip-tls", ":5061", "SIP-over-TLS listen `address` for phones, with the box's certificate (empty: off)")
 		boardSel = fs.String("board", "auto", "board: sim (simulated) or auto (probe the hardware, else simulate)")
 		fxs      = fs.Int("fxs", 2, "FXS ports of the simulated board (1-8)")
 		fxo      = fs.Int("fxo", 2, "FXO ports of the simulated board (0-8)")
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	box.SetMemoryLimit(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	b, err := box.Open(ctx, box.Config{
@@ -85,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		HTTPAddr:     *httpAddr,
 		RedirectAddr: *redirect,
 		SIPAddr:      *sipAddr,
+		SIPTLSAddr:   *sipTLS,
 		Board:        *boardSel,
 		SimFXS:       *fxs,
 		SimFXO:       *fxo,
@@ -101,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		select {
 		case <-b.Ready():
 			log.Info("pbxd running", "version", version.Version, "board", b.BoardName(),
-				"sip", b.SIPAddr(), "web", "https://"+b.WebAddr()+"/")
+				"sip", b.SIPAddr(), "sip_tls", b.SIPTLSAddr(), "web", "https://"+b.WebAddr()+"/")
 		case <-ctx.Done():
 		}
 	}()

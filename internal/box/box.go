@@ -7,13 +7,14 @@ package box
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +23,15 @@ import (
 	"minipbx/board/hw"
 	"minipbx/board/panel"
 	"minipbx/board/sim"
+	"minipbx/internal/mail"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
+	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/provision"
 	"minipbx/telephony/sip"
+	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 	"minipbx/upgrade"
@@ -40,6 +45,9 @@ type Config struct {
 	HTTPAddr     string // HTTPS web UI and API
 	RedirectAddr string // plain HTTP redirecting to HTTPS; "" for none
 	SIPAddr      string // UDP and TCP
+	// SIPTLSAddr is where phones reach the box over SIP-over-TLS with its
+	// certificate ("" for none).
+	SIPTLSAddr string
 	// Board is "sim" or "auto" (probe the reference hardware; fall back to
 	// the simulated board, saying so).
 	Board          string
@@ -64,6 +72,12 @@ type Config struct {
 	// RunDir holds pbxinit's pbxd.log and pbxd.json; "" means
 	// DefaultRunDir.
 	RunDir string
+	// MailRoots check the mail server's certificate (nil: the system's
+	// roots; tests give their server's).
+	MailRoots *x509.CertPool
+	// Now is the exchange's clock, which decides whether a schedule is
+	// open (nil: time.Now); tests move it across business hours.
+	Now func() time.Time
 	// SIPTune, when set, adjusts the SIP server's configuration before it
 	// is built: the load tests raise its call limit with it.
 	SIPTune func(*sip.Config)
@@ -79,9 +93,23 @@ type Box struct {
 	analog *analog.Manager
 	sip    *sip.Server
 	ex     *telephony.Exchange
-	web    *webui.Server
-	diag   *diag.Runner
-	vm     *voicemail.Store // re-read after a restore (upgrade.go)
+	admin  *telephony.Admin
+	// service is every role the web UI uses (Exchange, Admin, diag.Admin).
+	service telephony.Service
+	web     *webui.Server
+	diag    *diag.Runner
+	vm      *voicemail.Store // re-read after a restore (upgrade.go)
+	// encryption: the extensions that require TLS and SRTP (siptls.go).
+	encryption encryptionPolicy
+	// The billing output and the e-mail (outputs.go); alarmedRun is the
+	// diagnostic run last mailed as an alarm.
+	smdr       *smdr.Manager
+	mail       *mail.Mailer
+	alarmedRun atomic.Uint64
+
+	// desc is the board description read at start (boardmap.go): the
+	// one -board auto brings up, shown on the PBX parameters page.
+	desc hw.Description
 
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
@@ -95,9 +123,17 @@ type Box struct {
 	exitCode       atomic.Int32
 	healthOverride func(context.Context) error // tests
 
+	// defaultCalls is the board's own figure of calls at once
+	// (capacity.go), in force while the configuration names none.
+	defaultCalls int
+
+	// prov provisions IP phones (provision.go).
+	prov *provision.Service
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
+	webPlain string // the plain-HTTP port's address, "" for none
 	webMu    sync.Mutex
 	shutdown chan struct{}
 }
@@ -123,6 +159,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		}
 	}()
 
+	desc, _, err := loadDescription(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	b.desc = desc
 	if err := b.openBoard(ctx); err != nil {
 		return nil, err
 	}
@@ -144,6 +185,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 
+	files, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("cannot read the descriptor limit; SIP connection limits at their defaults", "err", err)
+	} else {
+		log.Info("descriptor limit", "files", files)
+	}
+
 	// The exchange is created after the parts that call into it; they
 	// reach it through this closure, which only runs once Run started.
 	var ex *telephony.Exchange
@@ -151,17 +199,42 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	b.doNotDisturb(&cfg)
+	b.applyEncryption(&cfg)
+	var sipTLS *tls.Config
+	if c.SIPTLSAddr != "" {
+		sipTLS = sipTLSConfig(c.DataDir)
+	}
+	b.defaultCalls = boardMaxCalls()
+	if b.prov, err = b.openProvisioning(); err != nil {
+		return nil, err
+	}
 	sc := sip.Config{
-		Addr:        anyHost(c.SIPAddr),
-		Realm:       realm(&cfg),
-		Credentials: sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
-		OnCall:      func(ch channel.Channel) { ex.Accept(ch) },
+		Addr:              anyHost(c.SIPAddr),
+		TLSAddr:           anyHost(c.SIPTLSAddr),
+		TLS:               sipTLS,
+		RequireEncryption: b.encryption.requires,
+		MaxCalls:          sipLegs(b.maxCalls(cfg.System.MaxCalls)),
+		Realm:             realm(&cfg),
+		Credentials:       sip.CredentialsFunc(func(user string) (string, string, bool) { return ex.LookupSIP(user) }),
+		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
+		// Busy lamps (lamps.go): only asked once Run started and ex is set.
+		Lamps: func(number string) (sip.Lamp, bool) { return lampOf(ex, number) },
+		// Phones' plug-and-play SUBSCRIBEs (provision.go).
+		Profiles: b.profileSource,
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
 			}
 		},
-		Bindings:   b.db, // registrations survive a restart
+		Bindings: b.db, // registrations survive a restart
+		Bans:     b.db, // and so do the authentication-failure counters
+		Conns:    sipConnLimits(files),
+		OnSecurityAlarms: func([]sip.SecurityAlarm) {
+			if ex != nil {
+				ex.Notify("security")
+			}
+		},
 		RTPPortMin: c.RTPPortMin,
 		RTPPortMax: c.RTPPortMax,
 		Trunks:     sipTrunks(&cfg),
@@ -189,11 +262,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	// heard, deleted) goes to the exchange's MailboxChanged, which lights
 	// the lamps and tells the Voicemail page; changes come from calls and
 	// the web UI, so only once Run started and ex is set.
-	vm, err := voicemail.Open(filepath.Join(c.DataDir, datadir.RecordingsDir, "voicemail"), voicemail.Options{
+	layout := datadir.Of(c.DataDir)
+	vm, err := voicemail.Open(layout.Voicemail(), voicemail.Options{
 		Logger: log.With("part", "voicemail"),
 		OnChange: func(box string, newCount, heardCount int) {
 			if ex != nil {
 				ex.MailboxChanged(box, newCount, heardCount)
+				b.voicemailChanged(box) // voicemail by e-mail
 			}
 		},
 	})
@@ -201,21 +276,47 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.vm = vm
+	if err := b.openOutputs(&cfg, layout); err != nil {
+		return nil, err
+	}
+	// The recordings of calls: their alarms (a quota near full, a full
+	// disk) reach the log and the status page.
+	recs, err := callrec.Open(layout.CallRecordings(), callrec.Options{
+		Logger: log.With("part", "callrec"),
+		OnAlarm: func(msg string) {
+			log.Warn("call recordings: " + msg)
+			if ex != nil {
+				ex.Notify("alert")
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
-		Store:         b.db,
-		Board:         b.board,
-		Logger:        log.With("part", "exchange"),
-		Version:       c.Version,
-		SIP:           b.sip.Dialer(),
-		Analog:        b.analog.Dialer(),
-		Registrations: b.registrations,
-		Trunks:        b.trunkStatus,
-		PortInCall:    b.portInCall,
-		OnConfig:      b.applyConfig,
-		Diagnostics:   b.diag,
-		Voicemail:     vm,
+		Now:            c.Now,
+		Recordings:     recs,
+		Store:          recordingStore{b.db, b},
+		BoardName:      b.board.Name(),
+		Ports:          b.portStatus,
+		Logger:         log.With("part", "exchange"),
+		Version:        c.Version,
+		SIP:            b.sip.Dialer(),
+		Analog:         b.analog.Dialer(),
+		Registrations:  b.registrations,
+		Trunks:         b.trunkStatus,
+		OnConfig:       b.applyConfig,
+		Voicemail:      vm,
+		PromptDir:      layout.Prompts(),
+		SecurityAlarms: b.securityAlarms,
 		// The lamps (analog VMWI, stutter dial tone) and SIP NOTIFYs.
 		MessageWaiting: b.messageWaiting(),
+		// The busy lamps of SIP phones' BLF keys (lamps.go).
+		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
+		// Music-on-hold classes played live from an analog port.
+		LiveAudio: b.analog.LiveAudio,
+		// The setup wizard's test registration of a trunk (trunks.go).
+		TestTrunk: b.testTrunk,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -225,11 +326,20 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	b.ex = ex
-	b.web, err = webui.New(webui.Options{Service: ex, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b},
-		Ready: func(https, _ net.Addr) {
+	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
+		Voicemail: vm, PromptDir: layout.Prompts(), CallRecordings: recs})
+	if err != nil {
+		return nil, err
+	}
+	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
+	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b}, Provisioning: b.prov,
+		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
+			if plain != nil {
+				b.webPlain = plain.String()
+			}
 			b.webMu.Unlock()
 			close(b.webReady)
 		}})
@@ -271,8 +381,10 @@ func (b *Box) openBoard(ctx context.Context) error {
 	c := b.cfg
 	if c.Board == "auto" {
 		onReboot, onReset := b.resetButton()
-		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw"),
-			OnReboot: onReboot, OnFactoryReset: onReset})
+		vm := peekVoiceModem(c.DataDir)
+		hb, err := hw.Open(ctx, b.desc, hw.Options{Logger: b.log.With("part", "hw"),
+			OnReboot: onReboot, OnFactoryReset: onReset,
+			ModemInit: vm.InitString, ModemTimeout: time.Duration(vm.TimeoutMS) * time.Millisecond})
 		if err == nil {
 			b.board = hb
 			return nil
@@ -299,7 +411,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 10) // one per part: none may block on exit
+	results := make(chan result, 12) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -315,6 +427,9 @@ func (b *Box) Run(ctx context.Context) error {
 	})
 	start("status", b.watchPorts)
 	start("diagnostics", b.diag.Loop)
+	start("memory", b.scavenge)
+	start("smdr", b.smdr.Run)
+	start("mail", b.mail.Run)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}
@@ -420,6 +535,14 @@ func (b *Box) Ready() <-chan struct{} { return b.ready }
 // SIPAddr is the bound SIP address (UDP and TCP).
 func (b *Box) SIPAddr() string { return b.sip.Addr().String() }
 
+// SIPTLSAddr is the bound SIP-over-TLS address, "" when there is none.
+func (b *Box) SIPTLSAddr() string {
+	if a := b.sip.TLSAddr(); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
 // WebAddr is the bound HTTPS address, once Ready.
 func (b *Box) WebAddr() string {
 	b.webMu.Lock()
@@ -433,8 +556,11 @@ func (b *Box) BoardName() string { return b.board.Name() }
 // Sim is the simulated board, or nil on hardware.
 func (b *Box) Sim() *sim.Board { return b.sim }
 
-// Exchange is the running exchange (the web UI's Service).
+// Exchange is the running exchange.
 func (b *Box) Exchange() *telephony.Exchange { return b.ex }
+
+// Service is every role of the box the web UI uses, as it is given them.
+func (b *Box) Service() telephony.Service { return b.service }
 
 func (b *Box) registrations() []telephony.Registration {
 	var out []telephony.Registration
@@ -445,13 +571,30 @@ func (b *Box) registrations() []telephony.Registration {
 	return out
 }
 
-func (b *Box) portInCall(index int) bool {
-	for _, s := range b.analog.PortStates() {
-		if s.Index == index {
-			return s.InCall
-		}
+func (b *Box) securityAlarms() []telephony.SecurityAlarm {
+	var out []telephony.SecurityAlarm
+	for _, a := range b.sip.SecurityAlarms() {
+		out = append(out, telephony.SecurityAlarm(a))
 	}
-	return false
+	return out
+}
+
+// portStatus lists the board's ports for the status page.
+func (b *Box) portStatus() []telephony.PortStatus {
+	inCall := map[int]bool{}
+	for _, s := range b.analog.PortStates() {
+		inCall[s.Index] = s.InCall
+	}
+	counts := map[string]int{}
+	var out []telephony.PortStatus
+	for _, p := range b.board.Ports() {
+		info, ps := p.Info(), p.Status()
+		kind := info.Kind.String()
+		counts[kind]++
+		out = append(out, telephony.PortStatus{Index: info.Index, Number: counts[kind], Kind: kind, Name: info.Name,
+			Hook: ps.Hook.String(), Line: ps.Line.String(), Fault: ps.Fault, InCall: inCall[info.Index]})
+	}
+	return out
 }
 
 // watchPorts tells the web UI's live status when a port's state changes.
@@ -489,13 +632,17 @@ func samePorts(a, b []analog.PortState) bool {
 
 // applyConfig hands a changed configuration to the analog ports.
 func (b *Box) applyConfig(cfg *store.Config) {
+	b.applyEncryption(cfg)
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
+	b.doNotDisturb(cfg)
 	b.diag.Reschedule() // the schedule or the time zone may have changed
 	if err := b.sip.SetTrunks(sipTrunks(cfg)); err != nil {
 		b.log.Error("SIP trunks: new configuration not applied", "err", err)
 	}
+	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
+	b.outputsConfigured(cfg)
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {
@@ -518,6 +665,11 @@ func analogConfig(bd board.Board, cfg *store.Config, log *slog.Logger, onCall fu
 	for _, l := range cfg.FXOLines {
 		ac.Lines = append(ac.Lines, analog.LineConfig{Port: l.Port, Enabled: l.Enabled,
 			AnswerAfterRings: l.AnswerAfterRings, AnswerOnReversal: l.AnswerOnReversal})
+	}
+	for _, p := range cfg.FXSPorts {
+		lo, hi := p.FlashWindow()
+		ac.FXS = append(ac.FXS, analog.FXSConfig{Port: p.Port,
+			FlashMin: time.Duration(lo) * time.Millisecond, FlashMax: time.Duration(hi) * time.Millisecond})
 	}
 	return ac
 }

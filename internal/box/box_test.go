@@ -26,18 +26,19 @@ type testBox struct {
 	stop func()
 }
 
-func startBox(t *testing.T, dir string, tune ...func(*Config)) *testBox {
+// startBox runs a box on the simulated board (in dir, a new one when
+// ""), its configuration changed by each of with.
+func startBox(t *testing.T, dir string, with ...func(*Config)) *testBox {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel()}))
-	cfg := Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
-		Board: "sim", Logger: log, Version: "test"}
-	for _, f := range tune {
-		f(&cfg)
+	c := Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Board: "sim", Logger: log, Version: "test"}
+	for _, f := range with {
+		f(&c)
 	}
-	b, err := Open(context.Background(), cfg)
+	b, err := Open(context.Background(), c)
 	if err != nil {
 		t.Fatalf("open box: %v", err)
 	}
@@ -88,7 +89,7 @@ func tctx(t *testing.T, d time.Duration) context.Context {
 // addSIPExtension creates a SIP extension and returns its generated secret.
 func (b *testBox) addSIPExtension(t *testing.T, number, name string, outside bool) string {
 	t.Helper()
-	e, err := b.Exchange().CreateExtension(context.Background(), store.Extension{Number: number, Name: name, OutsideCalls: outside})
+	e, err := b.Service().CreateExtension(context.Background(), store.Extension{Number: number, Name: name, OutsideCalls: outside})
 	if err != nil {
 		t.Fatalf("create extension %s: %v", number, err)
 	}
@@ -114,7 +115,7 @@ func (b *testBox) waitRecord(t *testing.T, ok func(store.CallRecord) bool) store
 	deadline := time.Now().Add(5 * time.Second)
 	var last []store.CallRecord
 	for time.Now().Before(deadline) {
-		recs, err := b.Exchange().CallRecords(context.Background(), 0, 5)
+		recs, err := b.Service().CallRecords(context.Background(), 0, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +448,7 @@ func TestAnalogPhoneCallsOutThroughFXO(t *testing.T) {
 func TestIncomingLineReachesExtensionWithCallerID(t *testing.T) {
 	b := startBox(t, "")
 	sa := b.addSIPExtension(t, "201", "Alice", false)
-	if _, err := b.Exchange().UpdateFXOLine(context.Background(), store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
+	if _, err := b.Service().UpdateFXOLine(context.Background(), store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
 		AnswerAfterRings: 2, Destination: "201"}); err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +496,7 @@ func TestRestartKeepsExtensionsAndRecords(t *testing.T) {
 	b.stop()
 
 	b2 := startBox(t, dir)
-	e, err := b2.Exchange().Extension(context.Background(), "201")
+	e, err := b2.Service().Extension(context.Background(), "201")
 	if err != nil || e.Secret != sa {
 		t.Fatalf("after restart extension 201 = %+v, %v", e, err)
 	}

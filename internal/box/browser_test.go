@@ -61,7 +61,7 @@ func TestBrowserFirstLoginAndExtensionRegisters(t *testing.T) {
 	do(chromedp.Navigate(base+"/extensions"), chromedp.WaitVisible(chromedp.ID("forced-change")))
 	do(fill("new_password", "installer's own password"), fill("confirm_password", "installer's own password"))
 	followPage(t, bctx, "ports", chromedp.Click(chromedp.ID("password-form-submit")))
-	if ok, _, _ := b.Exchange().CheckAdminPassword(context.Background(), "installer's own password"); !ok {
+	if ok, _, _ := b.Service().CheckAdminPassword(context.Background(), "installer's own password"); !ok {
 		t.Fatal("the new password was not stored")
 	}
 
@@ -97,7 +97,7 @@ func TestBrowserFirstLoginAndExtensionRegisters(t *testing.T) {
 	do(chromedp.Navigate(base+"/extensions/new"), chromedp.WaitVisible(chromedp.ID("extension-form")),
 		fill("number", "205"), fill("name", "Duplicate"),
 		chromedp.Click(chromedp.ID("extension-form-submit")), chromedp.WaitVisible(chromedp.ID("number-error")))
-	if e, _ := b.Exchange().Extension(context.Background(), "205"); e.Name != "Reception softphone" {
+	if e, _ := b.Service().Extension(context.Background(), "205"); e.Name != "Reception softphone" {
 		t.Errorf("the duplicate changed extension 205: %+v", e)
 	}
 }

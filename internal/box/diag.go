@@ -20,6 +20,7 @@ func (b *Box) openDiag() error {
 			if b.ex != nil {
 				b.ex.Notify("diagnostics")
 			}
+			b.diagChanged() // the alarm by e-mail
 		},
 	})
 	if err != nil {

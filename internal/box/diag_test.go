@@ -75,7 +75,7 @@ func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
 	if e := text("diag-interval-error"); !strings.Contains(e, "00:00") {
 		t.Errorf("error beside the interval: %q", e)
 	}
-	if st, _ := b.Exchange().Diagnostics(context.Background()); st.Settings.Mode == store.DiagInterval {
+	if st, _ := b.Service().Diagnostics(context.Background()); st.Settings.Mode == store.DiagInterval {
 		t.Fatal("an invalid schedule was saved")
 	}
 
@@ -87,7 +87,7 @@ func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
 	if n := text("diag-next"); !strings.Contains(n, "2026-06-01 11:00") {
 		t.Fatalf("next run shown: %q", n)
 	}
-	st, _ := b.Exchange().Diagnostics(context.Background())
+	st, _ := b.Service().Diagnostics(context.Background())
 	if st.Settings != (store.Diagnostics{Mode: store.DiagInterval, Interval: "00:01", Tests: "fxs,trunks,storage,clock", Retention: store.DefaultDiagRetention}) {
 		t.Fatalf("saved %+v", st.Settings)
 	}
@@ -112,7 +112,7 @@ func TestBrowserDiagnosticsScheduleRunsAtItsTime(t *testing.T) {
 			t.Fatal("no run at its time")
 		}
 		time.Sleep(20 * time.Millisecond)
-		runs, _ = b.Exchange().DiagnosticRuns(context.Background(), 0, 10)
+		runs, _ = b.Service().DiagnosticRuns(context.Background(), 0, 10)
 	}
 	run := runs[0]
 	if run.Trigger != diag.TriggerSchedule || len(run.Results) != 4 {

@@ -13,12 +13,12 @@ import (
 // importDialPlan adds dial-plan sections to the box's configuration.
 func (b *testBox) importDialPlan(t *testing.T, edit func(c *store.Config)) {
 	t.Helper()
-	c, err := b.Exchange().ExportConfig(context.Background())
+	c, err := b.Service().ExportConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(&c)
-	if err := b.Exchange().ImportConfig(context.Background(), c); err != nil {
+	if err := b.Service().ImportConfig(context.Background(), c); err != nil {
 		t.Fatalf("import dial plan: %v", err)
 	}
 }

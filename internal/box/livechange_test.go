@@ -20,7 +20,7 @@ func TestConfigChangesKeepCallsUp(t *testing.T) {
 	a := b.phone(t, "201", sa)
 	ph := b.Sim().Phone(1) // extension 101
 	ctx := tctx(t, 90*time.Second)
-	x := b.Exchange()
+	x := b.Service()
 
 	answered := make(chan error, 1)
 	go func() {

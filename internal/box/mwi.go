@@ -35,12 +35,18 @@ func (b *Box) messageWaiting() func(ext string, newCount, heardCount int) {
 				lit[e.FXSPort] = true
 			}
 		}
-		n := 0
-		for _, p := range b.board.Ports() {
-			if p.Info().Kind == board.FXS {
-				n++
-				b.analog.SetMessageWaiting(n, lit[n])
-			}
+		b.eachFXSPort(func(n int) { b.analog.SetMessageWaiting(n, lit[n]) })
+	}
+}
+
+// eachFXSPort calls f for every FXS port of the board, by its 1-based
+// number.
+func (b *Box) eachFXSPort(f func(n int)) {
+	n := 0
+	for _, p := range b.board.Ports() {
+		if p.Info().Kind == board.FXS {
+			n++
+			f(n)
 		}
 	}
 }

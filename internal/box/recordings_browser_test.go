@@ -26,7 +26,7 @@ import (
 func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	b := startBox(t, "")
 	ctx := tctx(t, 60*time.Second)
-	if err := b.Exchange().SetAdminPassword(ctx, testPassword); err != nil {
+	if err := b.Service().SetAdminPassword(ctx, testPassword); err != nil {
 		t.Fatal(err)
 	}
 	wav := filepath.Join(t.TempDir(), "Welcome (studio).wav")
@@ -51,7 +51,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	}
 	br.do(fillByID("name", "main"), fillByID("prompts[0].file", "welcome.wav"))
 	br.follow("flash", click("object-form-submit"))
-	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.Menus) != 1 || len(c.Menus[0].Prompts) != 1 || c.Menus[0].Prompts[0].File != "welcome.wav" {
+	if c, err := b.Service().ExportConfig(ctx); err != nil || len(c.Menus) != 1 || len(c.Menus[0].Prompts) != 1 || c.Menus[0].Prompts[0].File != "welcome.wav" {
 		t.Fatalf("menus saved: %+v, %v", c.Menus, err)
 	}
 
@@ -61,7 +61,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	br.follow("object-form", click("new-object"))
 	br.do(fillByID("name", "main-line"), fillByID("destination", "menu:main"))
 	br.follow("flash", click("object-form-submit"))
-	if c, err := b.Exchange().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
+	if c, err := b.Service().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
 		t.Fatalf("inbound routes saved: %+v, %v", c.InboundRoutes, err)
 	}
 

@@ -19,7 +19,7 @@ import (
 func TestUploadedRecordingOnATelcoLine(t *testing.T) {
 	b := startBox(t, "")
 	ctx := tctx(t, 60*time.Second)
-	if err := b.Exchange().SetAdminPassword(ctx, "installer-pass-1"); err != nil {
+	if err := b.Service().SetAdminPassword(ctx, "installer-pass-1"); err != nil {
 		t.Fatal(err)
 	}
 	wav := audiotest.StudioWAV(1000, 2)

@@ -86,7 +86,7 @@ func selfCall(ctx context.Context, b *Box, step func(string, ...any)) error {
 	a.OnHook()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		recs, err := b.Exchange().CallRecords(ctx, 0, 1)
+		recs, err := b.Service().CallRecords(ctx, 0, 1)
 		if err != nil {
 			return err
 		}

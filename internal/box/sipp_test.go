@@ -167,7 +167,7 @@ func TestSIPpLoad(t *testing.T) {
 	answered := 0
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		recs, err := b.Exchange().CallRecords(context.Background(), 0, rate*seconds+10)
+		recs, err := b.Service().CallRecords(context.Background(), 0, rate*seconds+10)
 		if err != nil {
 			t.Fatal(err)
 		}

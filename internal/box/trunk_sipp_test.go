@@ -56,8 +56,16 @@ type sippResult struct {
 // closed when SIPp has ended.
 func startSIPp(t *testing.T, ctx context.Context, args ...string) (wait func() string, exited <-chan struct{}) {
 	t.Helper()
+	wait, exited, _ = startSIPpIn(t, ctx, args...)
+	return wait, exited
+}
+
+// startSIPpIn is startSIPp that also returns SIPp's working directory
+// (files a scenario writes land there).
+func startSIPpIn(t *testing.T, ctx context.Context, args ...string) (wait func() string, exited <-chan struct{}, dir string) {
+	t.Helper()
 	bin := testutil.Tool(t, "sipp")
-	dir := t.TempDir()
+	dir = t.TempDir()
 	errFile := filepath.Join(dir, "errors.log")
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-trace_err", "-error_file", errFile}, args...)...)
 	var out bytes.Buffer
@@ -92,7 +100,7 @@ func startSIPp(t *testing.T, ctx context.Context, args ...string) (wait func() s
 			<-done
 		}
 	})
-	return wait, ended
+	return wait, ended, dir
 }
 
 // waitUDPBound waits until something listens on ip:port (SIPp has

@@ -273,7 +273,7 @@ func (m maintenance) ProgressHandler() http.Handler {
 }
 
 func (m maintenance) BackupHandler() http.Handler {
-	return backup.Handler(m.b.db, backup.BackupOptions{Firmware: m.b.cfg.Version, DataDir: m.b.cfg.DataDir})
+	return backup.Handler(m.b.db, backup.BackupOptions{Firmware: m.b.cfg.Version, DataDir: m.b.cfg.DataDir, Logger: m.b.log})
 }
 
 // RestoreHandler restores through the database directly (validated as a
@@ -285,7 +285,7 @@ func (m maintenance) BackupHandler() http.Handler {
 // back), so lamps and the Voicemail page show what is on disk.
 func (m maintenance) RestoreHandler() http.Handler {
 	b := m.b
-	h := backup.RestoreHandler(b.db, backup.RestoreOptions{DataDir: b.cfg.DataDir})
+	h := backup.RestoreHandler(b.db, backup.RestoreOptions{DataDir: b.cfg.DataDir, Logger: b.log})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
@@ -299,7 +299,7 @@ func (m maintenance) RestoreHandler() http.Handler {
 		}
 		cfg, err := b.db.ExportConfig()
 		if err == nil {
-			err = b.ex.ImportConfig(r.Context(), cfg)
+			err = b.service.ImportConfig(r.Context(), cfg)
 		}
 		if err != nil {
 			b.log.Error("restored configuration not applied to the running exchange; it applies at the next start", "err", err)

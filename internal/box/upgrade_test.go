@@ -116,7 +116,7 @@ func runBox(t *testing.T, c Config, prep ...func(*Box)) *runningBox {
 		t.Fatal("box not ready")
 	}
 	if strings.Contains(console.String(), "first start") { // a new box: replace its one-time password
-		if err := b.Exchange().SetAdminPassword(context.Background(), testPassword); err != nil {
+		if err := b.Service().SetAdminPassword(context.Background(), testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,7 +198,7 @@ func TestUpgradeThroughTheAPI(t *testing.T) {
 	rig := newUpgradeRig(t)
 	dir := t.TempDir()
 	rb := runBox(t, Config{DataDir: dir, Version: "1.0.0", BootConfig: rig.conf})
-	if _, err := rb.Exchange().CreateExtension(context.Background(), store.Extension{Number: "201", Name: "Kept"}); err != nil {
+	if _, err := rb.Service().CreateExtension(context.Background(), store.Extension{Number: "201", Name: "Kept"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -281,7 +281,7 @@ func TestUpgradeThroughTheAPI(t *testing.T) {
 	if st := rig.bootState(t); st.Booted != boot.SlotB || st.Next != boot.SlotB {
 		t.Fatalf("after confirmation: %+v", st)
 	}
-	if exts, err := rb2.Exchange().Extensions(context.Background()); err != nil || named(exts)["201"] != "Kept" {
+	if exts, err := rb2.Service().Extensions(context.Background()); err != nil || named(exts)["201"] != "Kept" {
 		t.Fatalf("the data did not survive the upgrade: %+v %v", exts, err)
 	}
 	select {
@@ -340,31 +340,31 @@ func TestUpgradesDisabledWithoutBootConfig(t *testing.T) {
 func TestBackupRestoreThroughTheAPI(t *testing.T) {
 	rb := runBox(t, Config{DataDir: t.TempDir(), Version: "1.0.0"})
 	ctx := context.Background()
-	if _, err := rb.Exchange().CreateExtension(ctx, store.Extension{Number: "201", Name: "Alice"}); err != nil {
+	if _, err := rb.Service().CreateExtension(ctx, store.Extension{Number: "201", Name: "Alice"}); err != nil {
 		t.Fatal(err)
 	}
 	status, backupFile := rb.api(t, "GET", "/api/v1/backup", "", nil)
 	if status != 200 || len(backupFile) < 20 || backupFile[0] != 0x1f || backupFile[1] != 0x8b {
 		t.Fatalf("backup: %d %q", status, backupFile[:min(len(backupFile), 80)])
 	}
-	if err := rb.Exchange().DeleteExtension(ctx, "201"); err != nil {
+	if err := rb.Service().DeleteExtension(ctx, "201"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rb.Exchange().CreateExtension(ctx, store.Extension{Number: "202", Name: "Bob"}); err != nil {
+	if _, err := rb.Service().CreateExtension(ctx, store.Extension{Number: "202", Name: "Bob"}); err != nil {
 		t.Fatal(err)
 	}
 	status, body := rb.api(t, "POST", "/api/v1/restore", "application/gzip", []byte("not a backup"))
 	if status != http.StatusUnprocessableEntity || !strings.Contains(string(body), "error") {
 		t.Fatalf("bad restore: %d %s", status, body)
 	}
-	if exts, _ := rb.Exchange().Extensions(ctx); named(exts)["202"] != "Bob" || named(exts)["201"] != "" {
+	if exts, _ := rb.Service().Extensions(ctx); named(exts)["202"] != "Bob" || named(exts)["201"] != "" {
 		t.Fatalf("a refused restore changed the configuration: %+v", exts)
 	}
 	status, body = rb.api(t, "POST", "/api/v1/restore", "application/gzip", backupFile)
 	if status != 200 {
 		t.Fatalf("restore: %d %s", status, body)
 	}
-	if exts, _ := rb.Exchange().Extensions(ctx); named(exts)["201"] != "Alice" || named(exts)["202"] != "" {
+	if exts, _ := rb.Service().Extensions(ctx); named(exts)["201"] != "Alice" || named(exts)["202"] != "" {
 		t.Fatalf("after restore: %+v", exts)
 	}
 }
@@ -377,7 +377,7 @@ func TestFactoryResetThroughTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	rb := runBox(t, Config{DataDir: dir, Version: "1.0.0"})
 	firstPW := adminPassword(t, rb.console.String())
-	if _, err := rb.Exchange().CreateExtension(context.Background(), store.Extension{Number: "201", Name: "Secret Alice"}); err != nil {
+	if _, err := rb.Service().CreateExtension(context.Background(), store.Extension{Number: "201", Name: "Secret Alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, datadir.RecordingsDir), 0o700); err != nil {
@@ -413,7 +413,7 @@ func TestFactoryResetThroughTheAPI(t *testing.T) {
 	if secondPW == firstPW {
 		t.Error("the box came back with the same admin password")
 	}
-	if exts, _ := rb2.Exchange().Extensions(context.Background()); named(exts)["201"] != "" {
+	if exts, _ := rb2.Service().Extensions(context.Background()); named(exts)["201"] != "" {
 		t.Errorf("extensions after a factory reset: %+v", exts)
 	}
 }

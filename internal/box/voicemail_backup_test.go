@@ -29,7 +29,7 @@ func TestVoicemailBackupRestoreThroughTheAPI(t *testing.T) {
 	rb := runBox(t, Config{DataDir: dir, Version: "1.0.0"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	ex := rb.Exchange()
+	ex := rb.Service()
 	status, file := rb.api(t, "GET", "/api/v1/backup?voicemail=1", "", nil)
 	if status != 200 {
 		t.Fatalf("backup: %d %s", status, file)

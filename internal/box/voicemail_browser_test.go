@@ -129,12 +129,12 @@ func (br *boxBrowser) waitJS(what, expr string, within time.Duration) {
 func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	b := startBox(t, "")
 	ctx := tctx(t, 90*time.Second)
-	if err := b.Exchange().SetAdminPassword(ctx, testPassword); err != nil {
+	if err := b.Service().SetAdminPassword(ctx, testPassword); err != nil {
 		t.Fatal(err)
 	}
 	// The telco line is the box's own configuration, not what this test
 	// is about: every call on line 1 goes to extension 101.
-	if _, err := b.Exchange().UpdateFXOLine(ctx, store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
+	if _, err := b.Service().UpdateFXOLine(ctx, store.FXOLine{Port: 1, Name: "Line 1", Enabled: true,
 		AnswerAfterRings: 2, Destination: "101"}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,12 +150,12 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	if e := text("boxes[0].pin-error"); !strings.Contains(e, "run of digits") {
 		t.Errorf("the error beside the PIN: %q", e)
 	}
-	if c, _ := b.Exchange().ExportConfig(ctx); len(c.Voicemail.Boxes) != 0 {
+	if c, _ := b.Service().ExportConfig(ctx); len(c.Voicemail.Boxes) != 0 {
 		t.Fatalf("a refused form saved mailboxes %+v", c.Voicemail.Boxes)
 	}
 	do(fillID("boxes[0].pin", "4826"))
 	follow("flash", click("object-form-submit"))
-	if c, _ := b.Exchange().ExportConfig(ctx); len(c.Voicemail.Boxes) != 1 || c.Voicemail.Boxes[0] != (store.Mailbox{Extension: "101", PIN: "4826"}) {
+	if c, _ := b.Service().ExportConfig(ctx); len(c.Voicemail.Boxes) != 1 || c.Voicemail.Boxes[0] != (store.Mailbox{Extension: "101", PIN: "4826"}) {
 		t.Fatalf("mailboxes saved: %+v", c.Voicemail.Boxes)
 	}
 
@@ -175,7 +175,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	if row := text("objects"); !strings.Contains(row, "forward no answer → voicemail:101") {
 		t.Errorf("extension rules listed: %q", row)
 	}
-	c, err := b.Exchange().ExportConfig(ctx)
+	c, err := b.Service().ExportConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 		t.Fatalf("101's lamp: %v", err)
 	}
 
-	msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+	msgs, err := b.Service().VoicemailMessages(ctx, "101")
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("messages in 101: %+v, %v", msgs, err)
 	}
@@ -245,7 +245,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 		t.Errorf("message %+v, want 3 s from 0301234567, new", msg)
 	}
 	// What was recorded is the caller's tone, not the greeting or noise.
-	rc, _, err := b.Exchange().VoicemailAudio(ctx, "101", msg.ID)
+	rc, _, err := b.Service().VoicemailAudio(ctx, "101", msg.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	if f := text("flash"); !strings.Contains(f, "is deleted") {
 		t.Errorf("flash after deleting: %q", f)
 	}
-	if msgs, err := b.Exchange().VoicemailMessages(ctx, "101"); err != nil || len(msgs) != 0 {
+	if msgs, err := b.Service().VoicemailMessages(ctx, "101"); err != nil || len(msgs) != 0 {
 		t.Errorf("messages left in 101: %+v, %v", msgs, err)
 	}
 	if ph.MessageWaiting() {

@@ -22,7 +22,7 @@ func TestVoicemailMessagesSurviveARestart(t *testing.T) {
 
 	b := startBox(t, dir)
 	ctx := tctx(t, 20*time.Second)
-	ex := b.Exchange()
+	ex := b.Service()
 	boxes, err := ex.Mailboxes(ctx)
 	if err != nil {
 		t.Fatal(err)

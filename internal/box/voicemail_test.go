@@ -1,11 +1,13 @@
 package box
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"minipbx/internal/audiotest"
+	"minipbx/internal/siptest"
 	"minipbx/telephony/store"
 )
 
@@ -37,6 +39,30 @@ func waitTone(t *testing.T, what string, got func() []int16, blocks int, within 
 	}
 }
 
+// leaveToneMessage calls ext from the SIP phone of extension from, which
+// voicemail answers (nobody else does): after the greeting and the beep
+// (a clean 1 kHz for 400 ms) it speaks 2 s of a 1 kHz tone and hangs up.
+// It returns the call's record.
+func (b *testBox) leaveToneMessage(t *testing.T, ctx context.Context, caller *siptest.Phone, from, ext string) store.CallRecord {
+	t.Helper()
+	call, err := caller.Dial(ctx, ext)
+	if err != nil {
+		t.Fatalf("call to %s: %v", ext, err)
+	}
+	ear := sipEar(call)
+	ear.start()
+	waitTone(t, "the beep", ear.got, 3, 30*time.Second)
+	tone := audiotest.Tone{Freq: 1000, Peak: 8000}
+	call.Send(tone.Fill)
+	time.Sleep(2 * time.Second)
+	call.Send(nil)
+	time.Sleep(300 * time.Millisecond)
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == from && r.Disposition == "voicemail" })
+}
+
 // TestVoicemailOnTheSimulatedBox: a SIP phone calls the analog phone of
 // extension 101, which does not answer; the call goes to 101's mailbox,
 // the caller hears the greeting and the beep and leaves a 1 kHz tone. The
@@ -58,24 +84,8 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	caller := b.phone(t, "201", s201)
 
 	// Nobody answers 101: voicemail does, after 5 s of ringing.
-	call, err := caller.Dial(ctx, "101")
-	if err != nil {
-		t.Fatalf("call to 101: %v", err)
-	}
-	ear := sipEar(call)
-	ear.start()
-	// The built-in greeting, then the beep (a clean 1 kHz for 400 ms).
-	waitTone(t, "the beep", ear.got, 3, 30*time.Second)
-	tone := audiotest.Tone{Freq: 1000, Peak: 8000}
-	call.Send(tone.Fill)
-	time.Sleep(2 * time.Second)
-	call.Send(nil)
-	time.Sleep(300 * time.Millisecond)
-	if err := call.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	b.waitRecord(t, func(r store.CallRecord) bool { return r.Caller == "201" && r.Disposition == "voicemail" })
-	msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+	b.leaveToneMessage(t, ctx, caller, "201", "101")
+	msgs, err := b.Service().VoicemailMessages(ctx, "101")
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("messages %+v, %v", msgs, err)
 	}
@@ -111,7 +121,7 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		msgs, err := b.Exchange().VoicemailMessages(ctx, "101")
+		msgs, err := b.Service().VoicemailMessages(ctx, "101")
 		if err == nil && len(msgs) == 0 {
 			break
 		}
@@ -144,6 +154,7 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTone(t, "the beep after '#'", ph.Recording, 3, 5*time.Second)
+	tone := audiotest.Tone{Freq: 1000, Peak: 8000}
 	ph.Talk(tone.Fill)
 	time.Sleep(1500 * time.Millisecond)
 	ph.Talk(nil)
@@ -163,11 +174,11 @@ func TestVoicemailOnTheSimulatedBox(t *testing.T) {
 		}
 	}
 	waitNotify("Messages-Waiting: yes", "Voice-Message: 1/0")
-	msgs, err = b.Exchange().VoicemailMessages(ctx, "201")
+	msgs, err = b.Service().VoicemailMessages(ctx, "201")
 	if err != nil || len(msgs) != 1 || msgs[0].Caller.Number != "101" || msgs[0].DurationMS < 1300 || msgs[0].DurationMS > 1700 {
 		t.Fatalf("201's messages %+v, %v", msgs, err)
 	}
-	if err := b.Exchange().DeleteVoicemail(ctx, "201", msgs[0].ID); err != nil {
+	if err := b.Service().DeleteVoicemail(ctx, "201", msgs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	waitNotify("Messages-Waiting: no")

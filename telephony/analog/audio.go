@@ -17,6 +17,8 @@ const (
 	noteTone                         // the call-progress detector's verdict changed
 	noteCallerID                     // an FSK caller ID message was decoded
 	noteDialled                      // the DTMF generator finished its digits
+	noteToneDone                     // a once-only tone the port waits for has played (toneLeft)
+	noteFSKDone                      // the FSK modulator sent its last bit
 )
 
 // note is what the clock side tells a port's signalling goroutine.
@@ -56,8 +58,23 @@ type portAudio struct {
 	genReplace            bool // the generator's digits replace the call's audio (dialling out)
 	genBusy               bool
 	ec                    *dsp.EchoCanceller
+	// waiting: the phone is being alerted to a waiting call (callwait.go);
+	// while a tone plays, the far party's audio is dropped, not delayed.
+	// muteUp: the far party hears silence instead of the phone (the
+	// phone's acknowledgement of off-hook caller ID is not theirs).
+	waiting, muteUp bool
+	// toneLeft counts down the samples of a once-only tone whose end the
+	// signalling goroutine waits for (noteToneDone); 0: none.
+	toneLeft int
+	fskOn    bool // the modulator was busy last frame (noteFSKDone)
+	// offHookSkip receives the on-hook preamble of an off-hook caller
+	// ID transmission, read and dropped (callwait.go).
+	offHookSkip [offHookSkipSamples]int16
+	// live: the port is a live music source (live.go): what it receives
+	// goes to the feed, and it sends silence.
+	live *liveFeed
 
-	lastTx, clean, tmp board.Frame
+	lastTx, clean, tmp, drop, quiet board.Frame
 }
 
 func newPortAudio(z dsp.Zone, std dsp.FSKStandard) *portAudio {
@@ -98,6 +115,11 @@ func (a *portAudio) note(n note) {
 func (a *portAudio) frame(rx, tx *board.Frame) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.live != nil {
+		a.live.write(rx)
+		*tx = board.Frame{}
+		return
+	}
 
 	// Receive: cancel the line echo (FXO), then detect, then forward.
 	in := rx
@@ -121,7 +143,11 @@ func (a *portAudio) frame(rx, tx *board.Frame) {
 		}
 	}
 	if a.ep != nil {
-		a.ep.push(in)
+		if a.muteUp {
+			a.ep.push(&a.quiet)
+		} else {
+			a.ep.push(in)
+		}
 	}
 
 	// Send: a tone, or the call's audio; FSK caller ID and DTMF on top.
@@ -135,11 +161,24 @@ func (a *portAudio) frame(rx, tx *board.Frame) {
 			}
 			p.Read(tx[:])
 		}
+		if a.toneLeft > 0 {
+			a.toneLeft -= len(tx)
+			if a.toneLeft <= 0 {
+				a.note(note{kind: noteToneDone})
+			}
+		}
 	case a.ep != nil:
 		a.ep.pop(tx)
 	}
+	if a.waiting && a.ep != nil && a.tone != toneNone {
+		a.ep.pop(&a.drop)
+	}
 	if a.fsk.Busy() {
 		a.fsk.Read(tx[:])
+		a.fskOn = true
+	} else if a.fskOn {
+		a.fskOn = false
+		a.note(note{kind: noteFSKDone})
 	}
 	if a.gen.Busy() {
 		a.tmp = board.Frame{}

@@ -47,6 +47,29 @@ func TestAudioFrameAllocs(t *testing.T) {
 			t.Errorf("tone %d: %v allocations per frame", mode, n)
 		}
 	}
+	// A call-waiting alert: the tone with the far party dropped, the
+	// uplink muted, the countdown to its end.
+	a.waiting, a.muteUp = true, true
+	for _, mode := range []toneMode{toneCAS, toneSilence} {
+		a.setTone(mode)
+		a.toneLeft = 1 << 30
+		if n := testing.AllocsPerRun(100, func() {
+			a.ep.WriteFrame(in)
+			a.frame(rx, &tx)
+		}); n != 0 {
+			t.Errorf("call-waiting tone %d: %v allocations per frame", mode, n)
+		}
+	}
+	// A live music source and its listener.
+	a.live = newLiveFeed()
+	read := a.live.reader()
+	out := make([]int16, board.FrameSamples)
+	if n := testing.AllocsPerRun(100, func() {
+		a.frame(rx, &tx)
+		read(out)
+	}); n != 0 {
+		t.Errorf("live source: %v allocations per frame", n)
+	}
 }
 
 // BenchmarkFXOCallFrame is one 20 ms frame of an FXO call's audio path

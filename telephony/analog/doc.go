@@ -53,6 +53,21 @@
 // per change when the port is idle on hook, and again after a restart or a
 // port recovery.
 //
+// A phone in a call keeps delivering EventFlash (the exchange holds,
+// transfers and swaps calls with it) and keeps its media endpoint while
+// the exchange moves the leg from bridge to bridge. The window that tells
+// a flash from a dial pulse and from a hang-up is per port
+// (Config.FXS, FXSConfig), applied live where the board's driver can
+// (HookTiming). AlertCallWaiting (callwait.go, channel.CallWaiting) plays
+// the zone's call-waiting tone over the call and, where the zone has it,
+// sends the waiting caller's ID off hook (the CPE alerting signal, the
+// phone's DTMF acknowledgement, then FSK without channel seizure).
+// SetDoNotDisturb (dnd.go) gives the stutter dial tone while do-not-disturb
+// is on.
+//
+// LiveAudio (live.go) opens an idle FXS or FXO port as a live music
+// source for music on hold, out of call service while anyone listens.
+//
 // # FXO ports
 //
 // An idle line listens for caller ID: DTMF before the first ring, FSK in the

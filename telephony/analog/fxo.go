@@ -58,7 +58,7 @@ func (p *port) fxoStart() {
 func (p *port) fxoEvent(ev board.Event) {
 	switch ev.Type {
 	case board.EventRingStart:
-		if p.fo != fxoIdle && p.fo != fxoRinging {
+		if p.live != nil || p.fo != fxoIdle && p.fo != fxoRinging {
 			return // ringing a seized line: the central office's glitch
 		}
 		p.step.stop()
@@ -265,7 +265,7 @@ func (p *port) connectAudio(c *analogChannel, dtmf bool) {
 
 // dialFXO seizes the line for an outbound call to digits.
 func (p *port) dialFXO(req channel.Request, digits string) (*analogChannel, error) {
-	if p.fo != fxoIdle || time.Now().Before(p.guardUntil) || p.fault != "" || p.resv != nil {
+	if p.fo != fxoIdle || time.Now().Before(p.guardUntil) || p.fault != "" || p.resv != nil || p.live != nil {
 		return nil, errLineBusy
 	}
 	if err := p.fxo.Seize(); err != nil {

@@ -39,6 +39,9 @@ func (p *port) fxsEvent(ev board.Event) {
 	switch ev.Type {
 	case board.EventOffHook:
 		p.offHook = true
+		if p.live != nil {
+			return // a music source closing the loop: no call
+		}
 		p.mwiAbort()
 		p.fxsOffHook()
 	case board.EventOnHook:
@@ -46,6 +49,9 @@ func (p *port) fxsEvent(ev board.Event) {
 		p.fxsOnHook()
 	case board.EventFlash:
 		if p.fs == fxsActive {
+			// A flash answers a call-waiting alert, or puts the party on
+			// hold: either way the alert is over.
+			p.cwEnd()
 			p.ch.emit(channel.EventFlash, 0, 0)
 		}
 	case board.EventPulseDigit:
@@ -72,8 +78,17 @@ func (p *port) fxsEvent(ev board.Event) {
 }
 
 func (p *port) fxsNote(n note) {
-	if n.kind == noteDigit {
-		p.fxsDigit(n.digit)
+	switch n.kind {
+	case noteDigit:
+		if !p.cwAckDigit(n.digit) {
+			p.fxsDigit(n.digit)
+		}
+	case noteToneDone:
+		p.cwToneDone()
+		p.mwiNote(n)
+	case noteFSKDone:
+		p.cwDataDone()
+		p.mwiNote(n)
 	}
 }
 
@@ -86,7 +101,7 @@ func (p *port) fxsOffHook() {
 		p.ch, p.fs = c, fxsActive
 		p.inCall.Store(true)
 		p.setState("dialling")
-		dial := p.mwiDialTone()
+		dial := p.dialTone()
 		p.audio.set(func(a *portAudio) {
 			a.setTone(dial)
 			a.ep = c.ep
@@ -139,6 +154,7 @@ func (p *port) fxsDigit(d byte) {
 // fxsHangup: the exchange ends the port's call.
 func (p *port) fxsHangup(cause channel.Cause) {
 	c := p.ch
+	p.cwEnd()
 	switch p.fs {
 	case fxsRinging:
 		p.stopRinging()
@@ -163,6 +179,7 @@ func (p *port) fxsHangup(cause channel.Cause) {
 
 // fxsReset returns the port to rest.
 func (p *port) fxsReset() {
+	p.cwEnd()
 	p.ch, p.fs = nil, fxsIdle
 	p.step.stop()
 	p.aux.stop()
@@ -184,7 +201,7 @@ func (p *port) dialFXS(req channel.Request) (*analogChannel, error) {
 	case p.fault != "" || st.Line == board.LineFault:
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable,
 			Err: fmt.Errorf("analog: fxs:%d out of service: %s", p.num, st.Fault)}
-	case p.fs != fxsIdle || p.offHook || st.Hook == board.OffHook || p.resv != nil:
+	case p.fs != fxsIdle || p.offHook || st.Hook == board.OffHook || p.resv != nil || p.live != nil:
 		return nil, &channel.DialError{Cause: channel.CauseBusy, Err: fmt.Errorf("analog: fxs:%d is busy", p.num)}
 	}
 	p.mwiAbort() // ringing first; the indication follows the call
@@ -299,6 +316,7 @@ func (p *port) stopRinging() {
 	p.audio.set(func(a *portAudio) {
 		if a.fsk.Busy() {
 			a.fsk = dsp.NewFSKModulator(std, callerIDLevel)
+			a.fskOn = false
 		}
 	})
 }

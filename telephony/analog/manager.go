@@ -1,6 +1,7 @@
 package analog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type Config struct {
 	// Lines configures FXO lines by 1-based port number. A line that is
 	// not listed is enabled and answers after DefaultAnswerAfterRings.
 	Lines []LineConfig
+	// FXS configures FXS ports by 1-based port number; a port that is not
+	// listed has the default hook-flash window.
+	FXS []FXSConfig
 	// NoCallerID stops FXS ports from sending caller ID.
 	NoCallerID bool
 	// DialToneTimeout is how long an outbound FXO call waits for dial tone
@@ -76,6 +80,39 @@ type LineConfig struct {
 	AnswerOnReversal bool
 }
 
+// FXSConfig configures one FXS port.
+type FXSConfig struct {
+	Port int // 1-based FXS port number
+	// FlashMin and FlashMax are the port's hook-flash window: the phone
+	// on hook for longer than FlashMin and at most FlashMax is a flash;
+	// shorter is a dial pulse (or contact bounce), longer a hang-up.
+	// Zero takes the default (dsp.DefaultBreakMax, 120 ms;
+	// dsp.DefaultFlashMax, 800 ms). The window applies where the board's
+	// driver decodes the hook and can change it live (HookTiming).
+	FlashMin, FlashMax time.Duration
+}
+
+// hookConfig is the port's switch-hook decoder setting.
+func (f FXSConfig) hookConfig() dsp.HookConfig {
+	return dsp.HookConfig{BreakMax: f.FlashMin, FlashMax: f.FlashMax}
+}
+
+// HookTiming is implemented by FXS board ports whose driver classifies
+// the switch hook with dsp.HookDecoder and takes new windows while it
+// runs (board/sim). The manager sets every such port's window at start
+// and whenever Update changes it; other drivers keep the window they
+// were built with.
+type HookTiming interface {
+	SetHookTiming(dsp.HookConfig) error
+}
+
+// Bounds of an FXS port's hook-flash window that the manager accepts
+// (the configuration's own bounds are narrower).
+const (
+	minFlash = 20 * time.Millisecond // the hook decoder's bounce limit
+	maxFlash = 5 * time.Second
+)
+
 // PortState is one analog port's state for status pages.
 type PortState struct {
 	Index  int        // board port index
@@ -103,6 +140,10 @@ type Manager struct {
 	cfg   Config
 	lines map[int]LineConfig
 
+	// feeds are the live music sources open (live.go).
+	liveMu sync.Mutex
+	feeds  map[*port]*liveFeed
+
 	runMu   sync.Mutex // Run's start against Update's changes before it
 	running atomic.Bool
 	started chan struct{}
@@ -125,6 +166,7 @@ func New(c Config) (*Manager, error) {
 		b:       c.Board,
 		log:     c.Logger.With("component", "analog"),
 		byIndex: map[int]*port{},
+		feeds:   map[*port]*liveFeed{},
 		cfg:     c,
 		lines:   lines,
 		started: make(chan struct{}),
@@ -157,12 +199,19 @@ func New(c Config) (*Manager, error) {
 			return nil, fmt.Errorf("analog: line %d: the board has %d FXO ports", n, len(m.fxo))
 		}
 	}
+	if err := m.checkFXSPorts(c.FXS); err != nil {
+		return nil, err
+	}
+	m.applyHookTiming(c)
 	return m, nil
 }
 
 // checkConfig validates c (against the current board when old is set) and
 // fills defaults.
 func checkConfig(c Config, old *Config) (Config, map[int]LineConfig, dsp.Zone, error) {
+	if err := checkFXS(c.FXS); err != nil {
+		return c, nil, dsp.Zone{}, err
+	}
 	if old != nil && c.Board != nil && c.Board != old.Board {
 		return c, nil, dsp.Zone{}, errors.New("analog: update: the board cannot change")
 	}
@@ -214,6 +263,46 @@ func checkConfig(c Config, old *Config) (Config, map[int]LineConfig, dsp.Zone, e
 		lines[l.Port] = l
 	}
 	return c, lines, zone, nil
+}
+
+// checkFXS validates the FXS ports' settings.
+func checkFXS(fs []FXSConfig) error {
+	seen := map[int]bool{}
+	for _, f := range fs {
+		if f.Port < 1 || f.Port > 64 {
+			return fmt.Errorf("analog: FXS port %d: want a 1-based FXS port number", f.Port)
+		}
+		if seen[f.Port] {
+			return fmt.Errorf("analog: FXS port %d configured twice", f.Port)
+		}
+		seen[f.Port] = true
+		lo, hi := cmp.Or(f.FlashMin, dsp.DefaultBreakMax), cmp.Or(f.FlashMax, dsp.DefaultFlashMax)
+		if f.FlashMin < 0 || f.FlashMax < 0 || lo <= minFlash || hi > maxFlash || lo >= hi {
+			return fmt.Errorf("analog: FXS port %d: flash window %v-%v: want %v < min < max <= %v", f.Port, lo, hi, minFlash, maxFlash)
+		}
+	}
+	return nil
+}
+
+// applyHookTiming sets every FXS port's hook-flash window from c.
+func (m *Manager) applyHookTiming(c Config) {
+	byPort := map[int]FXSConfig{}
+	for _, f := range c.FXS {
+		byPort[f.Port] = f
+	}
+	for n, p := range m.fxs {
+		f := byPort[n+1]
+		ht, ok := p.bp.(HookTiming)
+		if !ok {
+			if f.FlashMin != 0 || f.FlashMax != 0 {
+				m.log.Warn("this FXS port's driver keeps its own hook-flash window", "port", n+1)
+			}
+			continue
+		}
+		if err := ht.SetHookTiming(f.hookConfig()); err != nil {
+			m.log.Warn("hook-flash window not applied", "port", n+1, "err", err)
+		}
+	}
 }
 
 // Run installs the ports' audio paths and runs their signalling until ctx
@@ -287,9 +376,13 @@ func (m *Manager) Update(c Config) error {
 			return fmt.Errorf("analog: line %d: the board has %d FXO ports", n, len(m.fxo))
 		}
 	}
+	if err := m.checkFXSPorts(c.FXS); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	m.cfg, m.lines = c, lines
 	m.mu.Unlock()
+	m.applyHookTiming(c)
 	if c.Zone != old.Zone {
 		std := CallerIDStandard(zone.Code)
 		m.runMu.Lock()
@@ -306,6 +399,16 @@ func (m *Manager) Update(c Config) error {
 			if err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkFXSPorts refuses settings for FXS ports the board does not have.
+func (m *Manager) checkFXSPorts(fs []FXSConfig) error {
+	for _, f := range fs {
+		if f.Port > len(m.fxs) {
+			return fmt.Errorf("analog: FXS port %d: the board has %d FXS ports", f.Port, len(m.fxs))
 		}
 	}
 	return nil

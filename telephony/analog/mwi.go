@@ -53,6 +53,17 @@ const (
 	mwiOn
 )
 
+// mwiStep is where a transmission is, for the audio path's notes.
+type mwiStep int
+
+const (
+	mwiNone     mwiStep = iota
+	mwiAlerting         // the DT-AS sounds
+	mwiWaitData         // between the DT-AS and the data
+	mwiData             // the FSK goes out
+	mwiTailing          // the last bit left; the line settles
+)
+
 // Timing of the V.23 (ETSI) sequence; the Bell 202 one uses only
 // mwiSettle and mwiTail.
 const (
@@ -61,13 +72,14 @@ const (
 	mwiAlertToData     = 150 * time.Millisecond // 45-500 ms
 	mwiSettle          = 100 * time.Millisecond // on-hook transmission on → FSK (Bell 202)
 	mwiTail            = 200 * time.Millisecond // after the last bit: filters flush, then polarity back
+	mwiGuard           = time.Second            // a step whose audio note never came ends this much later
 	mwiAlertLevel      = -13                    // dBm0 per frequency, inside EN 300 659-1's range
 )
 
-// mwiAlertTone is the DT-AS (EN 300 659-1: 2130 Hz and 2750 Hz together),
-// played for mwiAlertLength.
+// mwiAlertTone is the DT-AS (EN 300 659-1: 2130 Hz and 2750 Hz together)
+// for mwiAlertLength, once: its length is the player's, to the sample.
 func mwiAlertTone() dsp.ToneSpec {
-	return dsp.ToneSpec{Parts: []dsp.TonePart{{Freq1: 2130, Freq2: 2750}}}
+	return dsp.ToneSpec{Parts: []dsp.TonePart{{Freq1: 2130, Freq2: 2750, Duration: mwiAlertLength, Once: true}}}
 }
 
 // SetMessageWaiting turns message-waiting indication of FXS port fxsPort
@@ -109,14 +121,6 @@ func (m *Manager) MessageWaiting(fxsPort int) bool {
 	return mwiState(m.fxs[fxsPort-1].mwiWant.Load()) == mwiOn
 }
 
-// mwiDialTone is the dial tone a lifted handset hears.
-func (p *port) mwiDialTone() toneMode {
-	if mwiState(p.mwiWant.Load()) == mwiOn {
-		return toneStutter
-	}
-	return toneDial
-}
-
 // mwiCheck starts a VMWI transmission when the phone's lamp may differ
 // from the wanted state and the port is idle on hook (port goroutine).
 func (p *port) mwiCheck() {
@@ -124,7 +128,7 @@ func (p *port) mwiCheck() {
 	if want == mwiUnknown || want == p.mwiSent || p.mwiBusy {
 		return
 	}
-	if p.fs != fxsIdle || p.offHook || p.resv != nil || p.fault != "" {
+	if p.fs != fxsIdle || p.offHook || p.resv != nil || p.live != nil || p.fault != "" {
 		return // mwiCheck runs again when the port is idle
 	}
 	on := want == mwiOn
@@ -142,11 +146,14 @@ func (p *port) mwiCheck() {
 		return
 	}
 	// The FSK burst: seizure, marks, message and a few trailing marks at
-	// 1200 baud.
-	burst := time.Duration(300+180+10*len(msg)+4)*time.Second/1200 + mwiTail
+	// 1200 baud. Its end and the alerting signal's follow the audio clock
+	// (noteFSKDone, noteToneDone: mwiNote), so a busy host cannot cut the
+	// line's transmission short; the timers are guards.
+	burst := time.Duration(300+180+10*len(msg)+4) * time.Second / 1200
 	sendData := func() {
+		p.mwiStep = mwiData
 		p.audio.set(func(a *portAudio) { a.fsk.Queue(msg) })
-		p.mwiT.after(burst, p.mwiDone)
+		p.mwiT.after(burst+mwiGuard, p.mwiDone)
 	}
 	if !etsi {
 		p.mwiT.after(mwiSettle, sendData)
@@ -156,13 +163,36 @@ func (p *port) mwiCheck() {
 		p.mwiFail(err)
 		return
 	}
+	p.mwiSendData = sendData
 	p.mwiT.after(mwiReversalToAlert, func() {
-		p.audio.set(func(a *portAudio) { a.setTone(toneAlert) })
-		p.mwiT.after(mwiAlertLength, func() {
-			p.audio.set(func(a *portAudio) { a.setTone(toneNone) })
-			p.mwiT.after(mwiAlertToData, sendData)
+		p.mwiStep = mwiAlerting
+		p.audio.set(func(a *portAudio) {
+			a.setTone(toneAlert)
+			a.toneLeft = int(mwiAlertLength * 8000 / time.Second)
 		})
+		p.mwiT.after(mwiAlertLength+mwiGuard, p.mwiAlertDone)
 	})
+}
+
+// mwiAlertDone: the alerting signal has played; the data follows.
+func (p *port) mwiAlertDone() {
+	p.audio.set(func(a *portAudio) {
+		a.setTone(toneNone)
+		a.toneLeft = 0
+	})
+	p.mwiStep = mwiWaitData
+	p.mwiT.after(mwiAlertToData, p.mwiSendData)
+}
+
+// mwiNote takes the audio path's notes of a transmission's progress.
+func (p *port) mwiNote(n note) {
+	switch {
+	case n.kind == noteToneDone && p.mwiStep == mwiAlerting:
+		p.mwiAlertDone()
+	case n.kind == noteFSKDone && p.mwiStep == mwiData:
+		p.mwiStep = mwiTailing
+		p.mwiT.after(mwiTail, p.mwiDone)
+	}
 }
 
 // mwiDone ends a complete transmission: the phone has its lamp state,
@@ -204,13 +234,16 @@ func (p *port) mwiAbort() {
 func (p *port) mwiRestore() {
 	p.mwiT.stop()
 	p.mwiBusy = false
+	p.mwiStep, p.mwiSendData = mwiNone, nil
 	std := CallerIDStandard(p.zone.Code)
 	p.audio.set(func(a *portAudio) {
 		if a.fsk.Busy() {
 			a.fsk = dsp.NewFSKModulator(std, callerIDLevel)
+			a.fskOn = false
 		}
 		if a.tone == toneAlert {
 			a.setTone(toneNone)
+			a.toneLeft = 0
 		}
 	})
 	// A port out of service refuses these; recovery puts things right.

@@ -66,6 +66,7 @@ type port struct {
 	inCall  atomic.Bool
 	state   atomic.Value // string, for PortStates
 	mwiWant atomic.Int32 // mwiState SetMessageWaiting asked for (FXS)
+	dnd     atomic.Bool  // SetDoNotDisturb (FXS)
 
 	// ---- port goroutine only ----
 	step, aux, limit *ptimer
@@ -73,6 +74,8 @@ type port struct {
 	zone             dsp.Zone
 	fault            string
 	resv             *Reservation // a diagnostic test holds the idle port (reserve.go)
+	live             *liveFeed    // the port is a live music source (live.go)
+	liveT            *ptimer
 
 	// FXS
 	fs        fxsState
@@ -89,6 +92,14 @@ type port struct {
 	mwiBusy     bool     // a VMWI transmission is in progress
 	mwiETSI     bool     // it reversed the line's polarity
 	mwiPolDirty bool     // restoring the polarity failed: retry on recovery
+	mwiStep     mwiStep  // the transmission's progress (mwiNote)
+	mwiSendData func()   // the data step of an ETSI transmission
+	// call-waiting alert (callwait.go)
+	cwT        *ptimer
+	cw         cwStep
+	cwAcked    bool
+	cwMsg      []byte   // the caller ID to send; nil: the tone only
+	cwPrevTone toneMode // what the port played before the alert
 
 	// FXO
 	fo         fxoState
@@ -109,7 +120,8 @@ func newPort(m *Manager, bp board.Port, num int, z dsp.Zone, std dsp.FSKStandard
 		audio:  newPortAudio(z, std),
 		events: make(chan board.Event, 32),
 		cmds:   make(chan func()),
-		step:   newPTimer(), aux: newPTimer(), limit: newPTimer(), mwiT: newPTimer(),
+		step:   newPTimer(), aux: newPTimer(), limit: newPTimer(),
+		mwiT: newPTimer(), cwT: newPTimer(), liveT: newPTimer(),
 		zone: z,
 	}
 	p.fxs, _ = bp.(board.FXSPort)
@@ -183,6 +195,10 @@ func (p *port) run(ctx context.Context) {
 			p.limit.fire()
 		case <-p.mwiT.t.C:
 			p.mwiT.fire()
+		case <-p.cwT.t.C:
+			p.cwT.fire()
+		case <-p.liveT.t.C:
+			p.liveT.fire()
 		}
 	}
 }
@@ -197,6 +213,7 @@ func (p *port) start() {
 
 // shutdown ends the call in progress when the manager stops.
 func (p *port) shutdown() {
+	p.liveClose()
 	p.step.stop()
 	p.aux.stop()
 	p.limit.stop()
@@ -204,6 +221,7 @@ func (p *port) shutdown() {
 		if p.fs == fxsRinging {
 			p.stopRinging()
 		}
+		p.cwEnd()
 		p.mwiAbort()
 	} else if p.ch != nil {
 		if err := p.fxo.Release(); err != nil {

@@ -77,7 +77,7 @@ func (m *Manager) Reserve(ctx context.Context, kind board.Kind, n int) (*Reserva
 // idleForTest reports whether the port has no call and nothing going on
 // (port goroutine).
 func (p *port) idleForTest() bool {
-	if p.ch != nil || p.inCall.Load() {
+	if p.ch != nil || p.inCall.Load() || p.live != nil {
 		return false
 	}
 	if p.kind == board.FXS {

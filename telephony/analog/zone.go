@@ -116,6 +116,8 @@ const (
 	toneSilence // the exchange is done with the port: mute it
 	toneStutter // dial tone announcing waiting messages (mwi.go)
 	toneAlert   // the ETSI dual-tone alerting signal before on-hook data (mwi.go)
+	toneWaiting // the call-waiting tone's bursts, once (callwait.go)
+	toneCAS     // the same, then the CPE alerting signal for off-hook data (callwait.go)
 )
 
 // causeTone is the tone a phone hears after the exchange ends its call
@@ -135,6 +137,7 @@ type tones struct {
 	zone                             dsp.Zone
 	dial, ringback, busy, congestion *dsp.TonePlayer
 	stutter, alert                   *dsp.TonePlayer
+	waiting, cas                     *dsp.TonePlayer
 }
 
 func newTones(z dsp.Zone) *tones {
@@ -146,6 +149,8 @@ func newTones(z dsp.Zone) *tones {
 		congestion: dsp.NewTonePlayer(z.Congestion, progressToneLevel),
 		stutter:    dsp.NewTonePlayer(z.StutterDial, dialToneLevel),
 		alert:      dsp.NewTonePlayer(mwiAlertTone(), mwiAlertLevel),
+		waiting:    dsp.NewTonePlayer(waitingBursts(z.CallWaiting), waitingToneLevel),
+		cas:        dsp.NewTonePlayer(waitingThenCAS(z.CallWaiting), waitingToneLevel),
 	}
 }
 
@@ -163,6 +168,10 @@ func (t *tones) player(m toneMode) *dsp.TonePlayer {
 		return t.stutter
 	case toneAlert:
 		return t.alert
+	case toneWaiting:
+		return t.waiting
+	case toneCAS:
+		return t.cas
 	}
 	return nil
 }

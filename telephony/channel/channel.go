@@ -35,8 +35,35 @@ type CallerID struct {
 	Name   string `json:"name,omitempty"`
 	// Withheld: the caller asked for privacy ("P") or it is unavailable
 	// ("O"), as caller ID absence reasons say; empty when Number is valid.
+	// With "P" Number may still hold the real number, for a network
+	// trusted to hide it (SIP Privacy: id beside P-Asserted-Identity);
+	// whoever shows caller ID to a person shows "private".
 	Withheld string `json:"withheld,omitempty"`
 }
+
+// Diversion is one redirection a call went through before a leg was
+// dialled for it: Number (the redirecting party as the far end knows it;
+// "" the carrier's own number for the box) sent it on for Reason. A
+// provider accepts a forwarded call that shows its original caller when
+// it names a number of the provider's customer this way (SIP Diversion,
+// RFC 5806, or History-Info, RFC 7044).
+type Diversion struct {
+	Number string
+	// Reason is one of RFC 5806's: unconditional, user-busy, no-answer,
+	// unavailable, do-not-disturb, follow-me, deflection.
+	Reason string
+}
+
+// Diversion reasons.
+const (
+	DivertUnconditional = "unconditional"
+	DivertBusy          = "user-busy"
+	DivertNoAnswer      = "no-answer"
+	DivertUnavailable   = "unavailable"
+	DivertDND           = "do-not-disturb"
+	DivertFollowMe      = "follow-me"
+	DivertDeflection    = "deflection"
+)
 
 func (c CallerID) String() string {
 	switch {
@@ -65,10 +92,11 @@ const (
 	CauseCongestion               // 503 Service Unavailable / congestion tone
 	CauseFailure                  // 500 or any other failure
 	CauseForbidden                // 403: not allowed (permission class, toll-fraud guard)
+	CauseLoop                     // 483 Too Many Hops: the request went round a loop (Max-Forwards ran out)
 )
 
 var causeNames = [...]string{"normal", "busy", "no-answer", "not-found", "unavailable",
-	"cancelled", "rejected", "congestion", "failure", "forbidden"}
+	"cancelled", "rejected", "congestion", "failure", "forbidden", "loop"}
 
 func (c Cause) String() string {
 	if int(c) >= 0 && int(c) < len(causeNames) {
@@ -95,6 +123,8 @@ func (c Cause) SIPStatus() int {
 		return 503
 	case CauseForbidden:
 		return 403
+	case CauseLoop:
+		return 483
 	case CauseNormal:
 		return 200
 	}
@@ -116,9 +146,14 @@ const (
 	// answers (SIP 18x with SDP: a provider's ringback or "the number you
 	// have dialled is not in service"); the leg's media is live from now.
 	EventEarlyMedia
+	// EventTransfer: the leg's phone asks to transfer its far party
+	// (SIP REFER, RFC 3515); Event.Transfer says to where. The channel
+	// has accepted the request (202); the exchange reports how it went
+	// through TransferNotifier.
+	EventTransfer
 )
 
-var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media"}
+var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media", "transfer"}
 
 func (t EventType) String() string {
 	if int(t) > 0 && int(t) < len(eventNames) {
@@ -133,6 +168,37 @@ type Event struct {
 	Digit byte  // for EventDigit: 0-9 * # A-D
 	Cause Cause // for EventHangup
 	Time  time.Time
+	// Transfer is set for EventTransfer.
+	Transfer *Transfer
+}
+
+// Transfer is a phone's request to transfer the party it talks to.
+type Transfer struct {
+	// Target is the number to transfer to (Refer-To's user part): a blind
+	// transfer.
+	Target string
+	// Replaces, for an attended transfer, is the ID (Info.ID) of the
+	// channel whose dialog the party is to replace: the transferrer's
+	// call with the target. The channel's technology checked that the
+	// dialog belongs to the same phone user.
+	Replaces string
+}
+
+// TransferNotifier is implemented by channels that can tell their phone
+// how a transfer it asked for goes (SIP: NOTIFY with a message/sipfrag
+// body, RFC 3515): code is a SIP status (100 trying, 180 ringing, 200
+// done, 4xx-6xx failed).
+type TransferNotifier interface {
+	NotifyTransfer(code int) error
+}
+
+// CallWaiting is implemented by channels of analog phones: while the
+// phone talks, AlertCallWaiting plays the zone's call-waiting tone and,
+// where the zone has it, sends the caller's ID (CAS alerting tone, the
+// phone's acknowledgement, then FSK) without interrupting the call for
+// longer than the alert.
+type CallWaiting interface {
+	AlertCallWaiting(caller CallerID) error
 }
 
 // Info describes a channel for status pages and call records.
@@ -143,6 +209,10 @@ type Info struct {
 	Direction string   // "in" or "out"
 	Caller    CallerID // for inbound channels, who is calling
 	Dialled   string   // for inbound SIP channels, the number in the request URI
+	// Replaces, for an inbound channel, is the ID of the channel whose
+	// dialog it asks to replace (SIP INVITE with Replaces, RFC 3891): a
+	// pickup of a ringing phone, or a call taken over by its own user.
+	Replaces string
 }
 
 // Channel is one leg of a call.
@@ -187,6 +257,41 @@ type Request struct {
 	Codecs   []media.Codec
 	Timeout  time.Duration // how long to ring before giving up (0: no limit)
 	Metadata map[string]string
+	// AutoAnswer asks the phone to answer by itself (intercom, paging:
+	// SIP Call-Info answer-after=0 and Alert-Info auto answer). Phones
+	// that cannot ring normally.
+	AutoAnswer bool
+	// Hops is what is left of the caller's hop limit (NextHop of the
+	// inbound channel): a SIP leg carries it as Max-Forwards, so a call
+	// looping through a trunk ends (483) instead of spinning.
+	Hops HopLimit
+	// Diversions are the redirections that led here, the most recent
+	// first: forwarding and follow-me of office extensions.
+	Diversions []Diversion
+}
+
+// HopLimit is what is left of a request's hop limit (SIP's
+// Max-Forwards) for a leg dialled on its behalf. The zero value sets
+// none (the dialer's default, 70 hops).
+type HopLimit struct {
+	Set  bool
+	Left int // the outbound request's Max-Forwards; below 0 none is left: the dial fails with CauseLoop
+}
+
+// HopLimited is implemented by channels whose request carries a hop
+// limit: an inbound SIP leg's Max-Forwards.
+type HopLimited interface {
+	MaxForwards() int
+}
+
+// NextHop is the hop limit for legs dialled on behalf of in: its
+// Max-Forwards less one, or none when in carries no limit (an analog
+// port, the exchange itself).
+func NextHop(in Channel) HopLimit {
+	if h, ok := in.(HopLimited); ok {
+		return HopLimit{Set: true, Left: h.MaxForwards() - 1}
+	}
+	return HopLimit{}
 }
 
 // Dialer creates outbound channels of one technology. Dial returns as soon

@@ -62,9 +62,6 @@ type Options struct {
 	OnChange func()
 }
 
-// ErrRunning: a run is in progress; one runs at a time.
-var ErrRunning = errors.New("diag: a diagnostic run is in progress")
-
 // Runner runs the diagnostics. Create it with New; Loop runs the schedule.
 type Runner struct {
 	o     Options

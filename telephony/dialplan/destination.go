@@ -35,6 +35,9 @@ const (
 	DestCond DestKind = "cond"
 	// DestHangup ends the call (busy tone / 486).
 	DestHangup DestKind = "hangup"
+	// DestConf joins a conference room; DestPage pages a paging group.
+	DestConf DestKind = "conf"
+	DestPage DestKind = "page"
 )
 
 // Destination is where a route, a condition or a menu key sends a call,
@@ -75,12 +78,12 @@ func ParseDestination(s string) (Destination, error) {
 		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
 			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
 		}
-	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond:
+	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond, DestConf, DestPage:
 		if err := CheckName(v); err != nil {
 			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
 		}
 	default:
-		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, hangup)", s, k)
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, conf, page, hangup)", s, k)
 	}
 	return d, nil
 }

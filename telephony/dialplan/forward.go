@@ -92,6 +92,13 @@ const (
 	// mailbox number first.
 	MailboxOwn FeatureKind = "mailbox"
 	MailboxAny FeatureKind = "mailbox_any"
+	// DoNotDisturb and CallWaiting switch the caller's own do-not-disturb
+	// and call waiting on (Activate) or off.
+	DoNotDisturb FeatureKind = "dnd"
+	CallWaiting  FeatureKind = "call_waiting"
+	// Withhold, followed by a number, calls it with the caller ID
+	// withheld (this call only).
+	Withhold FeatureKind = "withhold"
 )
 
 // Forwarding reports whether the feature switches forwarding.
@@ -100,12 +107,19 @@ func (k FeatureKind) Forwarding() bool {
 }
 
 // FeatureCode is a code a user dials from an extension's phone to switch
-// its own forwarding or reach voicemail. An activation code is followed by
-// the number to forward to (ended by '#' or the inter-digit pause): *72 201.
+// its own forwarding, do-not-disturb or call waiting, reach voicemail, or
+// withhold its caller ID on one call (*67 and the number).
+// A forwarding activation code is followed by the number to forward to
+// (ended by '#' or the inter-digit pause): *72 201.
 type FeatureCode struct {
 	Code     string
 	Kind     FeatureKind
 	Activate bool
+}
+
+// TakesNumber reports whether a number follows the code.
+func (f FeatureCode) TakesNumber() bool {
+	return f.Activate && (f.Kind.Forwarding() || f.Kind == Withhold)
 }
 
 // FeatureCodes are the box's feature codes: the ones FreePBX uses by
@@ -116,13 +130,16 @@ func FeatureCodes() []FeatureCode {
 		{"*90", ForwardBusy, true}, {"*91", ForwardBusy, false},
 		{"*52", ForwardNoAnswer, true}, {"*53", ForwardNoAnswer, false},
 		{"*97", MailboxOwn, false}, {"*98", MailboxAny, false},
+		{"*78", DoNotDisturb, true}, {"*79", DoNotDisturb, false},
+		{"*70", CallWaiting, true}, {"*71", CallWaiting, false},
+		{"*67", Withhold, true},
 	}
 }
 
 // Pattern is the numbering-plan pattern of the code: the code alone to
 // cancel, the code and a number to activate.
 func (f FeatureCode) Pattern() Pattern {
-	if f.Activate {
+	if f.TakesNumber() {
 		return MustParsePattern(f.Code + "X.")
 	}
 	return MustParsePattern(f.Code)

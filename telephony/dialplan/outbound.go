@@ -21,6 +21,11 @@ type Route struct {
 	Class Class
 	// Via are the carriers in fallback order.
 	Via []string
+	// CallerID is the number (and name) the far end is shown for callers
+	// without an outbound caller ID of their own; with OverrideCallerID,
+	// for every caller.
+	CallerID         CallerID
+	OverrideCallerID bool
 }
 
 // Digits returns the number to send on the carrier for a dialled number.

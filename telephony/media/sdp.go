@@ -77,6 +77,11 @@ type Description struct {
 	// SessionID and Version are the o= line's identity, so a re-offer that
 	// changes nothing can be recognised.
 	SessionID, Version uint64
+	// SAVP: the stream's transport is RTP/SAVP (or SAVPF): SRTP or nothing.
+	SAVP bool
+	// Crypto are the stream's usable a=crypto lines (RFC 4568), in the
+	// peer's order of preference; lines we cannot use are left out.
+	Crypto []CryptoAttr
 }
 
 // OnHold reports whether the peer put the call on hold: it will not
@@ -111,8 +116,11 @@ func ParseSDP(b []byte) (Description, error) {
 	if audio == nil {
 		return d, fmt.Errorf("%w: no active audio stream", ErrBadSDP)
 	}
-	proto := strings.Join(audio.MediaName.Protos, "/")
-	if proto != "RTP/AVP" && proto != "RTP/AVPF" {
+	switch proto := strings.Join(audio.MediaName.Protos, "/"); proto {
+	case "RTP/AVP", "RTP/AVPF":
+	case "RTP/SAVP", "RTP/SAVPF":
+		d.SAVP = true
+	default:
 		return d, fmt.Errorf("%w: unsupported transport %q", ErrBadSDP, proto)
 	}
 	conn := audio.ConnectionInformation
@@ -157,6 +165,10 @@ func ParseSDP(b []byte) (Description, error) {
 		case "ptime":
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 1000 {
 				d.PtimeMS = n
+			}
+		case "crypto":
+			if c, ok := parseCrypto(a.Value); ok && len(d.Crypto) < 16 {
+				d.Crypto = append(d.Crypto, c)
 			}
 		}
 	}
@@ -234,6 +246,10 @@ type SDPParams struct {
 	Direction Direction
 	SessionID uint64
 	Version   uint64
+	// SAVP makes the transport RTP/SAVP; Crypto are our a=crypto lines
+	// (RFC 4568), in an offer or an answer, with either transport.
+	SAVP   bool
+	Crypto []CryptoAttr
 }
 
 // BuildSDP writes a session description with one audio stream.
@@ -256,6 +272,9 @@ func BuildSDP(p SDPParams) ([]byte, error) {
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
+	if p.SAVP {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
+	}
 	for _, c := range p.Codecs {
 		pt := c.PayloadType()
 		if pt < 0 {
@@ -269,6 +288,9 @@ func BuildSDP(p SDPParams) ([]byte, error) {
 		md.Attributes = append(md.Attributes,
 			sdp.NewAttribute("rtpmap", fmt.Sprintf("%d telephone-event/8000", p.EventPT)),
 			sdp.NewAttribute("fmtp", fmt.Sprintf("%d 0-16", p.EventPT)))
+	}
+	for _, c := range p.Crypto {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", c.String()))
 	}
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", "20"),

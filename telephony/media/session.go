@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // Frame timing of every RTP stream we send: 20 ms, 160 samples at 8 kHz.
@@ -42,7 +43,10 @@ type SessionConfig struct {
 	// OnDigit is called from the receive goroutine for each RFC 4733 digit.
 	OnDigit func(d byte)
 	// CNAME for RTCP SDES; a default is derived from the SSRC.
-	CNAME  string
+	CNAME string
+	// SRTP is how the session offers SRTP (srtp.go); SRTPRequired also
+	// refuses plain offers and answers.
+	SRTP   SRTPMode
 	Logger *slog.Logger
 }
 
@@ -72,6 +76,9 @@ type Stats struct {
 	RemotePacketsLost  int64
 	RemoteJitter       time.Duration
 	RTT                time.Duration
+	// SRTP is the crypto suite protecting the stream both ways, "" for
+	// plain RTP. Packets that fail SRTP authentication count as Ignored.
+	SRTP string
 }
 
 type sinkBox struct{ s Sink }
@@ -121,6 +128,17 @@ type Session struct {
 	recvEventPT atomic.Int32     // telephone-event PT we accept (ours or peer's)
 	peerIP      netip.Addr       // the peer's signalling IP (SetPeerIP)
 	clock       func() time.Time // the send path's clock (tests replace it)
+
+	// SRTP (srtp.go), guarded by mu but for srtpRx: our keys per suite,
+	// the lines of our last offer, the context encrypting what we send,
+	// and how the last negotiation went (for the next offer).
+	localKeys     map[string]CryptoAttr
+	offeredCrypto []CryptoAttr
+	srtpTx        *srtp.Context
+	srtpNeg       SRTPMode
+	encBuf        [1500 + 16]byte
+	encHdr        rtp.Header
+	srtpRx        atomic.Pointer[srtpPair] // decrypts what the peer sends
 
 	// Receive statistics, guarded by statsMu (written by the receiver).
 	streamBase uint32 // random start of this session's Frame.Stream numbers
@@ -234,8 +252,18 @@ func (s *Session) SetSink(k Sink) {
 }
 
 // Offer builds an SDP offer with our codecs (or the given subset, in that
-// order) and telephone-event.
+// order) and telephone-event, with SRTP as the session is configured (or
+// as it was last negotiated, so a re-offer keeps a secure call secure).
 func (s *Session) Offer(codecs []Codec, dir Direction) ([]byte, error) {
+	s.mu.Lock()
+	mode := max(s.cfg.SRTP, s.srtpNeg)
+	s.mu.Unlock()
+	return s.OfferWith(codecs, dir, mode)
+}
+
+// OfferWith is Offer with SRTP offered as mode says: a call forked to
+// several phones offers each what its signalling can keep secret.
+func (s *Session) OfferWith(codecs []Codec, dir Direction, mode SRTPMode) ([]byte, error) {
 	if len(codecs) == 0 {
 		codecs = s.cfg.Codecs
 	}
@@ -256,7 +284,11 @@ func (s *Session) Offer(codecs []Codec, dir Direction) ([]byte, error) {
 	v := s.sdpVersion
 	s.mu.Unlock()
 	s.recvEventPT.Store(DefaultEventPT)
-	return BuildSDP(SDPParams{Addr: s.local, Codecs: list, EventPT: DefaultEventPT, Direction: dir, SessionID: s.sdpID, Version: v})
+	p := SDPParams{Addr: s.local, Codecs: list, EventPT: DefaultEventPT, Direction: dir, SessionID: s.sdpID, Version: v}
+	if mode != NoSRTP {
+		p.Crypto, p.SAVP = s.offerCrypto(), mode == SRTPRequired
+	}
+	return BuildSDP(p)
 }
 
 // AcceptAnswer applies the peer's answer to our offer. The codec we send is
@@ -276,8 +308,13 @@ func (s *Session) AcceptAnswer(b []byte) (Description, error) {
 	if err != nil {
 		return d, err
 	}
+	pair, err := s.answeredSRTP(d)
+	if err != nil {
+		return d, err
+	}
 	// We offered DefaultEventPT; the answer echoes it (RFC 3264 §6.1).
 	s.apply(d, c, DefaultEventPT)
+	s.setSRTP(pair, d.SAVP)
 	return d, nil
 }
 
@@ -293,8 +330,18 @@ func (s *Session) AnswerOffer(offer []byte) ([]byte, Description, error) {
 	if err != nil {
 		return nil, d, err
 	}
+	local, remote, secure := s.chooseCrypto(d.Crypto)
+	var pair *srtpPair
+	if secure {
+		if pair, err = newSRTPPair(local, remote); err != nil {
+			return nil, d, err
+		}
+	} else if d.SAVP || s.cfg.SRTP == SRTPRequired {
+		return nil, d, ErrSRTPRequired
+	}
 	evpt := d.EventPT
 	s.apply(d, c, evpt)
+	s.setSRTP(pair, d.SAVP)
 	s.mu.Lock()
 	s.sdpVersion++
 	v := s.sdpVersion
@@ -304,7 +351,11 @@ func (s *Session) AnswerOffer(offer []byte) ([]byte, Description, error) {
 		// RFC 2543 hold: the peer gave no address to send to.
 		dir = RecvOnly
 	}
-	out, err := BuildSDP(SDPParams{Addr: s.local, Codecs: []Codec{c}, EventPT: evpt, Direction: dir, SessionID: s.sdpID, Version: v})
+	p := SDPParams{Addr: s.local, Codecs: []Codec{c}, EventPT: evpt, Direction: dir, SessionID: s.sdpID, Version: v, SAVP: d.SAVP}
+	if secure {
+		p.Crypto = []CryptoAttr{local}
+	}
+	out, err := BuildSDP(p)
 	return out, d, err
 }
 
@@ -392,7 +443,11 @@ func (s *Session) sendPacketLocked(pt uint8, marker bool, seq uint16, ts uint32,
 		return
 	}
 	n += copy(s.sendBuf[n:], payload)
-	if _, err := s.rtpConn.WriteToUDPAddrPort(s.sendBuf[:n], s.remote); err != nil {
+	pkt, ok := s.protectRTP(s.sendBuf[:n])
+	if !ok {
+		return
+	}
+	if _, err := s.rtpConn.WriteToUDPAddrPort(pkt, s.remote); err != nil {
 		return
 	}
 	s.pktSent++
@@ -519,6 +574,7 @@ type rxLoop struct {
 func (s *Session) readRTP() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	dec := make([]byte, 1500)
 	var st rxLoop
 	for {
 		n, from, err := s.rtpConn.ReadFromUDPAddrPort(buf)
@@ -528,7 +584,12 @@ func (s *Session) readRTP() {
 			}
 			continue
 		}
-		s.handleDatagram(&st, from, buf[:n])
+		pkt, ok := s.unprotectRTP(dec, buf[:n])
+		if !ok {
+			s.countIgnored() // not the peer's: fails SRTP authentication
+			continue
+		}
+		s.handleDatagram(&st, from, pkt)
 	}
 }
 
@@ -795,7 +856,11 @@ func (s *Session) rtcpLoop() {
 			}
 			continue
 		}
-		if r, err := parseRTCP(buf[:n], s.ssrc); err == nil {
+		pkt, ok := s.unprotectRTCP(buf[:n])
+		if !ok {
+			continue
+		}
+		if r, err := parseRTCP(pkt, s.ssrc); err == nil {
 			// Reports go back where the peer's come from (symmetric, as
 			// for RTP), if they come from the peer's RTP address.
 			s.mu.Lock()
@@ -869,7 +934,17 @@ func (s *Session) sendReport(out []byte) {
 	}
 	s.statsMu.Unlock()
 	n := buildRTCP(out, s.ssrc, &si, rb, s.cname)
-	_, _ = s.rtcpConn.WriteToUDPAddrPort(out[:n], dst)
+	s.sendRTCP(out[:n], dst)
+}
+
+// sendRTCP sends a compound RTCP packet, as SRTCP when SRTP is on.
+func (s *Session) sendRTCP(pkt []byte, dst netip.AddrPort) {
+	s.mu.Lock()
+	pkt, ok := s.protectRTCP(pkt)
+	s.mu.Unlock()
+	if ok {
+		_, _ = s.rtcpConn.WriteToUDPAddrPort(pkt, dst)
+	}
 }
 
 // sendBye tells the peer the stream ends (RFC 3550 §6.6): a last report
@@ -889,7 +964,7 @@ func (s *Session) sendBye() {
 	binary.BigEndian.PutUint16(out[n+2:], 1)
 	binary.BigEndian.PutUint32(out[n+4:], s.ssrc)
 	n += 8
-	_, _ = s.rtcpConn.WriteToUDPAddrPort(out[:n], dst)
+	s.sendRTCP(out[:n], dst)
 }
 
 // Close stops the session's goroutines and releases its ports. It is

@@ -1,18 +1,25 @@
 // Package prompts is the box's voice: the recorded phrases the exchange
 // speaks to callers (queue announcements, feature-code confirmations,
-// the voicemail menus). The built-in English recordings are compiled
-// into the firmware, so a box speaks from its first boot and a build needs
-// no speech tools; an installer replaces any of them by putting NAME.wav
-// in the override directory (prompts/ in the data directory), e.g. to use
-// a professional voice or another language.
+// the voicemail menus), in English, Russian, Armenian, Kyrgyz and
+// Italian. The built-in recordings are compiled into the firmware, so a
+// box speaks from its first boot and a build needs no speech tools; an
+// installer replaces any of them by putting a recording in the override
+// directory (prompts/ in the data directory): NAME.wav for English,
+// NAME.LANG.wav for the others (goodbye.ru.wav), e.g. to use a
+// professional voice.
 //
-// Phrases are short and are strung together by the caller: "You are
-// caller number" + Number(3) + "in line". en/texts.txt is the script:
-// every name with the words it speaks, which a replacement must say too.
-// `make prompts` regenerates the built-ins from it (internal/gen).
+// Phrases are short. The exchange says whole sentences by name
+// (Goodbye, VMMainMenu), and asks a Language for the sentences that hold
+// numbers, dates and times (Language.MailboxCounts, MessageIntro,
+// QueuePosition …): each language strings its phrases together in its
+// own order and forms. LANG/texts.txt is each language's script: every
+// name with the words it speaks, which a replacement must say too.
+// `make prompts` regenerates the built-ins from the scripts
+// (internal/gen).
 package prompts
 
 import (
+	"bufio"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,7 +29,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,43 +36,26 @@ import (
 	"minipbx/dsp/audiofile"
 )
 
-// builtin holds the recordings and their script.
+// builtin holds the recordings and their scripts, a directory per
+// language.
 //
-//go:embed en/*.wav en/texts.txt
+//go:embed en/*.wav en/texts.txt ru/*.wav ru/texts.txt hy/*.wav hy/texts.txt ky/*.wav ky/texts.txt it/*.wav it/texts.txt
 var builtin embed.FS
 
-// The names of the phrases that are not numbers (Number and Digits give
-// those). The comment of each is what it says.
+// The names of the phrases the exchange says whole, in every language.
+// The comment of each is what it says in English.
 const (
 	Goodbye            = "goodbye"              // Goodbye.
 	Invalid            = "invalid"              // That is not a valid choice.
-	QueueCallerNumber  = "queue-caller-number"  // You are caller number
-	QueueInLine        = "queue-in-line"        // in line. Please stay on the line; the next available person will answer.
-	FwdAlwaysOn        = "fwd-always-on"        // All your calls now go to
-	FwdBusyOn          = "fwd-busy-on"          // When you are busy, your calls now go to
-	FwdNoAnswerOn      = "fwd-noanswer-on"      // When you do not answer, your calls now go to
 	FwdOff             = "fwd-off"              // Call forwarding is off.
 	FeatureRefused     = "feature-refused"      // That code could not be carried out.
-	VMExtension        = "vm-extension"         // The person at extension
-	VMUnavailable      = "vm-unavailable"       // is not available.
-	VMBusy             = "vm-busy"              // is on another call.
 	VMLeaveMessage     = "vm-leave-message"     // Please leave your message after the tone. When you are done, hang up or press the pound key.
 	VMFull             = "vm-full"              // This mailbox is full and cannot take a message. Goodbye.
 	VMMailbox          = "vm-mailbox"           // Please enter your mailbox number, then press pound.
 	VMPassword         = "vm-password"          // Please enter your password, then press pound.
 	VMIncorrect        = "vm-incorrect"         // Login incorrect.
 	VMLocked           = "vm-locked"            // Too many wrong passwords. This mailbox is locked for a while. Goodbye.
-	VMYouHave          = "vm-you-have"          // You have
-	VMNew              = "vm-new"               // new
-	VMOld              = "vm-old"               // saved
-	VMMessage          = "vm-message"           // message
-	VMMessages         = "vm-messages"          // messages
-	VMAnd              = "vm-and"               // and
-	VMNoMessages       = "vm-no-messages"       // no messages.
 	VMMainMenu         = "vm-main-menu"         // Press 1 to listen to new messages, or 2 to listen to saved messages. Press 0 for mailbox options, or star to leave.
-	VMMessageN         = "vm-message-n"         // Message
-	VMFrom             = "vm-from"              // from
-	VMUnknownCaller    = "vm-unknown-caller"    // from an unknown caller.
 	VMMessageMenu      = "vm-message-menu"      // Press 5 to hear it again, 9 to save it, or 7 to delete it. Press 6 for the next message, 4 for the previous one, or star for the main menu.
 	VMSaved            = "vm-saved"             // Message saved.
 	VMDeleted          = "vm-deleted"           // Message deleted.
@@ -81,7 +70,28 @@ const (
 	VMPasswordChanged  = "vm-password-changed"  // Your password is changed.
 	VMPasswordMismatch = "vm-password-mismatch" // The two did not match.
 	VMPasswordWeak     = "vm-password-weak"     // That password is too easy to guess. Please choose another.
+	ParkFull           = "park-full"            // Every parking space is taken.
+	ConfPIN            = "conf-pin"             // Please enter the conference PIN, then press pound.
+	ConfFull           = "conf-full"            // This conference is full.
+	ConfAlone          = "conf-alone"           // You are the only person in this conference.
+	ConfMuted          = "conf-muted"           // You are muted.
+	ConfUnmuted        = "conf-unmuted"         // You are no longer muted.
+	DNDOn              = "dnd-on"               // Do not disturb is on.
+	DNDOff             = "dnd-off"              // Do not disturb is off.
+	CWOn               = "cw-on"                // Call waiting is on.
+	CWOff              = "cw-off"               // Call waiting is off.
+	RecordingOn        = "recording-on"         // This call is being recorded.
 )
+
+// Sentences returns the names of the phrases every language says whole
+// (the constants above).
+func Sentences() []string {
+	return []string{Goodbye, Invalid, FwdOff, FeatureRefused, VMLeaveMessage, VMFull, VMMailbox, VMPassword,
+		VMIncorrect, VMLocked, VMMainMenu, VMMessageMenu, VMSaved, VMDeleted, VMNoMore, VMOptions,
+		VMRecordGreeting, VMGreetingReview, VMGreetingSaved, VMGreetingsErased, VMNewPassword,
+		VMRepeatPassword, VMPasswordChanged, VMPasswordMismatch, VMPasswordWeak, ParkFull, ConfPIN,
+		ConfFull, ConfAlone, ConfMuted, ConfUnmuted, DNDOn, DNDOff, CWOn, CWOff, RecordingOn}
+}
 
 // Rate is the sample rate of every prompt.
 const Rate = 8000
@@ -96,10 +106,12 @@ const maxOverrideBytes = 2 << 20
 // on every phrase.
 const defaultRecheck = 2 * time.Second
 
-// Set is the box's voice prompts: the built-in English recordings compiled
-// into the firmware (go:embed), each replaceable by a file NAME.wav (8 kHz
-// mono WAV, any format dsp/audiofile.ReadWAV reads) in an override
-// directory (prompts/ in the data directory).
+// Set is the box's voice prompts: the built-in recordings compiled into
+// the firmware (go:embed), each replaceable by a file in an override
+// directory (prompts/ in the data directory): NAME.wav for English,
+// NAME.LANG.wav for another language (Language.File), an 8 kHz mono WAV
+// file in any format dsp/audiofile.ReadWAV reads. A replacement replaces
+// the built-in of its own language only.
 //
 // An override that cannot be used (not a WAV file, not 8 kHz, empty, too
 // big) does not silence the box: Load logs a warning naming the file and
@@ -115,7 +127,13 @@ type Set struct {
 	now     func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]*entry
+	cache map[key]*entry
+}
+
+// key names one prompt of one language.
+type key struct {
+	lang Language
+	name string
 }
 
 // entry is one loaded prompt.
@@ -136,7 +154,7 @@ type fileID struct {
 // New returns the prompts with overrides from overrideDir ("" = the
 // built-ins only). Nothing is read until Load.
 func New(overrideDir string) *Set {
-	return &Set{dir: overrideDir, log: slog.Default(), recheck: defaultRecheck, now: time.Now, cache: map[string]*entry{}}
+	return &Set{dir: overrideDir, log: slog.Default(), recheck: defaultRecheck, now: time.Now, cache: map[key]*entry{}}
 }
 
 // WithLogger makes s report unusable override files to log instead of the
@@ -148,40 +166,42 @@ func (s *Set) WithLogger(log *slog.Logger) *Set {
 	return s
 }
 
-// Load returns the samples (8 kHz, linear) of the prompt called name. They
-// are cached and shared: callers must not modify them. Once a prompt is
-// loaded, Load allocates nothing. An unknown name is an error naming it.
-func (s *Set) Load(name string) ([]int16, error) {
+// Load returns the samples (8 kHz, linear) of the prompt called name in
+// language l. They are cached and shared: callers must not modify them.
+// Once a prompt is loaded, Load allocates nothing. A name l has no
+// prompt of is an error naming it.
+func (s *Set) Load(l Language, name string) ([]int16, error) {
+	k := key{l.def(), name}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.cache[name]
+	e := s.cache[k]
 	now := s.now()
 	if e != nil && (s.dir == "" || now.Sub(e.checked) < s.recheck) {
 		return e.samples, nil
 	}
 	if e == nil {
-		b, err := loadBuiltin(name)
+		b, err := k.lang.Builtin(name)
 		if err != nil {
 			return nil, err
 		}
 		e = &entry{samples: b, builtin: b}
-		s.cache[name] = e
+		s.cache[k] = e
 	}
 	e.checked = now
 	if s.dir != "" {
-		s.refresh(name, e)
+		s.refresh(k, e)
 	}
 	return e.samples, nil
 }
 
-// refresh looks at name's override file and updates e to use it, or the
+// refresh looks at k's override file and updates e to use it, or the
 // built-in when there is none or it is unusable.
-func (s *Set) refresh(name string, e *entry) {
-	path := filepath.Join(s.dir, name+".wav")
+func (s *Set) refresh(k key, e *entry) {
+	path := filepath.Join(s.dir, k.lang.File(k.name))
 	fi, err := os.Stat(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("prompt override unreadable; using the built-in", "prompt", name, "err", err)
+			s.log.Warn("prompt override unreadable; using the built-in", "prompt", k.name, "language", k.lang, "err", err)
 		}
 		e.samples, e.override = e.builtin, fileID{}
 		return
@@ -192,7 +212,7 @@ func (s *Set) refresh(name string, e *entry) {
 	}
 	samples, err := readOverride(path, fi)
 	if err != nil {
-		s.log.Warn("prompt override unusable; using the built-in", "prompt", name, "file", path, "err", err)
+		s.log.Warn("prompt override unusable; using the built-in", "prompt", k.name, "language", k.lang, "file", path, "err", err)
 		e.samples, e.override, e.bad = e.builtin, fileID{}, id
 		return
 	}
@@ -219,23 +239,6 @@ func readOverride(path string, fi fs.FileInfo) ([]int16, error) {
 	return samples, nil
 }
 
-// loadBuiltin decodes the built-in recording of name.
-func loadBuiltin(name string) ([]int16, error) {
-	if !validName(name) {
-		return nil, fmt.Errorf("prompts: no prompt named %q", name)
-	}
-	f, err := builtin.Open("en/" + name + ".wav")
-	if err != nil {
-		return nil, fmt.Errorf("prompts: no prompt named %q", name)
-	}
-	defer f.Close()
-	samples, err := decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("prompts: built-in %q: %w", name, err)
-	}
-	return samples, nil
-}
-
 // validName tells whether name could name a prompt: no path, no dots.
 func validName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, "/\\.")
@@ -256,9 +259,43 @@ func decode(r io.Reader) ([]int16, error) {
 	return samples, nil
 }
 
-// Names returns the name of every built-in prompt, sorted.
-func Names() []string {
-	ents, err := builtin.ReadDir("en")
+// File is the name of the file in the override directory that replaces
+// l's prompt name: "goodbye.wav" for English, "goodbye.ru.wav" for
+// Russian. A flat directory keeps every replacement where the
+// Recordings page, pbxctl and backups already look, under a name the
+// dial plan's file names allow.
+func (l Language) File(name string) string {
+	if l.def() == English {
+		return name + ".wav"
+	}
+	return name + "." + string(l) + ".wav"
+}
+
+// ParseFile tells which built-in prompt a file in the override directory
+// replaces (File's inverse): "goodbye.ru.wav" is Russian "goodbye",
+// "goodbye.wav" English "goodbye". ok is false for a file that replaces
+// no built-in (an installer's own recording for a menu).
+func ParseFile(file string) (l Language, name string, ok bool) {
+	base, isWAV := strings.CutSuffix(file, ".wav")
+	if !isWAV {
+		return "", "", false
+	}
+	l, name = English, base
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		l, name = Language(base[i+1:]), base[:i]
+		if !Known(string(l)) || l == English {
+			return "", "", false
+		}
+	}
+	if !slices.Contains(l.Names(), name) {
+		return "", "", false
+	}
+	return l, name, true
+}
+
+// Names returns the name of every built-in prompt of l, sorted.
+func (l Language) Names() []string {
+	ents, err := builtin.ReadDir(l.Code())
 	if err != nil {
 		panic("prompts: the built-in prompts are missing: " + err.Error()) // a broken build
 	}
@@ -272,47 +309,56 @@ func Names() []string {
 	return out
 }
 
-// Number returns the names that speak n, for 0 ≤ n ≤ 999, the way an
-// American says it: 21 is "20" "1", 105 is "1" "hundred" "5", 0 is "0".
-// Other numbers are spoken digit by digit (Digits).
-func Number(n int) []string {
-	if n < 0 || n > 999 {
-		return Digits(strconv.Itoa(n))
+// Builtin returns the samples (8 kHz, linear) of l's built-in recording
+// of name, whatever override the prompts directory holds: the
+// Recordings page plays it so an installer hears what a replacement must
+// say, and "restore built-in" shows what comes back. A fresh slice on
+// every call; a name l has no prompt of is an error naming it.
+func (l Language) Builtin(name string) ([]int16, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("prompts: no prompt named %q", name)
 	}
-	if n == 0 {
-		return []string{"0"}
+	f, err := builtin.Open(l.Code() + "/" + name + ".wav")
+	if err != nil {
+		return nil, fmt.Errorf("prompts: no prompt named %q in %s", name, l.Code())
 	}
-	var out []string
-	if h := n / 100; h > 0 {
-		out = append(out, strconv.Itoa(h), "hundred")
+	defer f.Close()
+	samples, err := decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("prompts: built-in %s %q: %w", l.Code(), name, err)
 	}
-	switch r := n % 100; {
-	case r == 0:
-	case r < 20:
-		out = append(out, strconv.Itoa(r))
-	default:
-		out = append(out, strconv.Itoa(r/10*10))
-		if r%10 != 0 {
-			out = append(out, strconv.Itoa(r%10))
-		}
-	}
-	return out
+	return samples, nil
 }
 
-// Digits returns the names that speak s key by key, as a number to dial
-// is read out: "0".."9", '*' as "star", '#' as "pound". Other characters
-// (a '+', spaces) are skipped.
-func Digits(s string) []string {
-	out := make([]string, 0, len(s))
-	for _, c := range []byte(s) {
-		switch {
-		case c >= '0' && c <= '9':
-			d := c - '0'
-			out = append(out, "0123456789"[d:d+1])
-		case c == '*':
-			out = append(out, "star")
-		case c == '#':
-			out = append(out, "pound")
+// Builtin is English.Builtin.
+func Builtin(name string) ([]int16, error) { return English.Builtin(name) }
+
+// Text returns the words l's built-in prompt name speaks (its
+// texts.txt), which a replacement recording must say too; "" for a name
+// l has no prompt of.
+func (l Language) Text(name string) string {
+	if !slices.Contains(l.Names(), name) {
+		return ""
+	}
+	return l.texts()[name]
+}
+
+// texts reads l's script: NAME<TAB>TEXT lines, # comments.
+func (l Language) texts() map[string]string {
+	f, err := builtin.Open(l.Code() + "/texts.txt")
+	if err != nil {
+		panic("prompts: the built-in script is missing: " + err.Error()) // a broken build
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if name, text, ok := strings.Cut(line, "\t"); ok {
+			out[name] = strings.TrimSpace(text)
 		}
 	}
 	return out

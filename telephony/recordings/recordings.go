@@ -2,7 +2,8 @@
 // in the prompts directory (prompts/ in the data directory) that voice
 // menus, queues' music on hold and announcements play by name
 // (store.Prompt.File), and that replace a built-in voice prompt when
-// named after it (goodbye.wav replaces "goodbye", package prompts).
+// named after it (goodbye.wav replaces the English "goodbye",
+// goodbye.ru.wav the Russian one: prompts.Language.File).
 //
 // An installer brings whatever the studio or a phone app produced — WAV
 // at any rate and format dsp/audiofile.Import reads, or MP3 — and Save
@@ -65,8 +66,10 @@ type Recording struct {
 	// hold)", "announcement closed".
 	UsedBy []string `json:"used_by"`
 	// Replaces is the built-in voice prompt this file replaces ("" for
-	// none): goodbye.wav replaces "goodbye".
+	// none) and Language the language of that prompt: goodbye.wav
+	// replaces "goodbye" in "en", goodbye.ru.wav "goodbye" in "ru".
 	Replaces string `json:"replaces,omitempty"`
+	Language string `json:"language,omitempty"`
 	// Missing: the dial plan names this file but it is not there (the
 	// caller hears nothing where it should play). Upload it.
 	Missing bool `json:"missing,omitempty"`
@@ -76,10 +79,15 @@ type Recording struct {
 }
 
 // BuiltinPrompt is one of the box's built-in voice prompts (package
-// prompts), which a recording named File replaces.
+// prompts) in one language, which a recording named File replaces.
 type BuiltinPrompt struct {
 	Name string `json:"name"` // "goodbye"
-	File string `json:"file"` // "goodbye.wav": the recording that replaces it
+	// Language is the prompt's language: "en", "ru", "hy", "ky", "it".
+	Language string `json:"language"`
+	// File is the recording that replaces it: "goodbye.wav" (English),
+	// "goodbye.ru.wav". Without ".wav" it names the built-in for
+	// BuiltinAudio.
+	File string `json:"file"`
 	// Text is the words it speaks; a replacement must say them too.
 	Text       string `json:"text"`
 	DurationMS int    `json:"duration_ms"`
@@ -124,13 +132,20 @@ func FileName(name string) (string, error) {
 	return n, nil
 }
 
-// builtinName is the built-in prompt file replaces, or "".
-func builtinName(file string) string {
-	n, ok := strings.CutSuffix(file, ".wav")
-	if !ok || !slices.Contains(prompts.Names(), n) {
-		return ""
+// builtinName is the built-in prompt file replaces and its language, or
+// "".
+func builtinName(file string) (name, lang string) {
+	l, n, ok := prompts.ParseFile(file)
+	if !ok {
+		return "", ""
 	}
-	return n
+	return n, l.Code()
+}
+
+// replacesBuiltin tells whether file replaces a built-in prompt.
+func replacesBuiltin(file string) bool {
+	n, _ := builtinName(file)
+	return n != ""
 }
 
 // UsedBy names what in cfg plays file, in the configuration's order.
@@ -204,7 +219,7 @@ func (d *Dir) List(cfg *store.Config) ([]Recording, error) {
 		out = append(out, d.describe(cfg, name))
 	}
 	for _, f := range referenced(cfg) {
-		if !have[f] && builtinName(f) == "" {
+		if !have[f] && !replacesBuiltin(f) {
 			out = append(out, Recording{Name: f, UsedBy: UsedBy(cfg, f), Missing: true})
 		}
 	}
@@ -213,7 +228,8 @@ func (d *Dir) List(cfg *store.Config) ([]Recording, error) {
 
 // describe reads one file of the directory for List.
 func (d *Dir) describe(cfg *store.Config, name string) Recording {
-	rec := Recording{Name: name, UsedBy: UsedBy(cfg, name), Replaces: builtinName(name)}
+	rec := Recording{Name: name, UsedBy: UsedBy(cfg, name)}
+	rec.Replaces, rec.Language = builtinName(name)
 	if err := store.CheckPromptFile(name); err != nil {
 		rec.Problem = "the dial plan cannot name this file: the name " + err.Error()
 	}
@@ -292,7 +308,7 @@ func (d *Dir) Save(cfg *store.Config, name string, r io.Reader) (Recording, erro
 		return Recording{}, importProblem(err)
 	}
 	limit, what := MaxSeconds, "a recording"
-	if b := builtinName(file); b != "" {
+	if replacesBuiltin(file) {
 		limit, what = MaxBuiltinSeconds, "a replacement of a built-in prompt"
 	}
 	if len(samples) > limit*rate {
@@ -394,7 +410,7 @@ func (d *Dir) Delete(cfg *store.Config, name string) error {
 		}
 		return fmt.Errorf("recordings: delete %s: %w", file, err)
 	}
-	if used := UsedBy(cfg, file); len(used) > 0 && builtinName(file) == "" {
+	if used := UsedBy(cfg, file); len(used) > 0 && !replacesBuiltin(file) {
 		return invalid("name", "The recording %s is still played by %s. Choose another recording there first (Dial plan), then delete it.", file, strings.Join(used, ", "))
 	}
 	if err := os.Remove(filepath.Join(d.path, file)); err != nil {
@@ -424,31 +440,36 @@ func (d *Dir) Audio(name string) (io.ReadCloser, int64, error) {
 	return pcmWAV(samples)
 }
 
-// Builtins lists the built-in voice prompts with their words, and
-// whether the directory holds a replacement.
+// Builtins lists the built-in voice prompts of every language (English
+// first, then by language and name) with their words, and whether the
+// directory holds a replacement.
 func (d *Dir) Builtins() ([]BuiltinPrompt, error) {
-	names := prompts.Names()
-	out := make([]BuiltinPrompt, 0, len(names))
-	for _, n := range names {
-		s, err := prompts.Builtin(n)
-		if err != nil {
-			return nil, fmt.Errorf("recordings: %w", err)
+	var out []BuiltinPrompt
+	for _, l := range prompts.Languages() {
+		for _, n := range l.Names() {
+			s, err := l.Builtin(n)
+			if err != nil {
+				return nil, fmt.Errorf("recordings: %w", err)
+			}
+			file := l.File(n)
+			_, statErr := os.Stat(filepath.Join(d.path, file))
+			out = append(out, BuiltinPrompt{Name: n, Language: l.Code(), File: file, Text: l.Text(n),
+				DurationMS: len(s) * 1000 / rate, Replaced: statErr == nil})
 		}
-		_, statErr := os.Stat(filepath.Join(d.path, n+".wav"))
-		out = append(out, BuiltinPrompt{Name: n, File: n + ".wav", Text: prompts.Text(n),
-			DurationMS: len(s) * 1000 / rate, Replaced: statErr == nil})
 	}
 	return out, nil
 }
 
-// BuiltinAudio returns the built-in recording of prompt name (not its
-// replacement) as a 16-bit PCM WAV file. An unknown name is
-// store.ErrNotFound.
+// BuiltinAudio returns a built-in recording (not its replacement) as a
+// 16-bit PCM WAV file. name is its File without ".wav": "goodbye" for
+// the English goodbye, "goodbye.ru" for the Russian one. An unknown name
+// is store.ErrNotFound.
 func BuiltinAudio(name string) (io.ReadCloser, int64, error) {
-	if !slices.Contains(prompts.Names(), name) {
+	l, n, ok := prompts.ParseFile(name + ".wav")
+	if !ok {
 		return nil, 0, fmt.Errorf("built-in prompt %q: %w", name, store.ErrNotFound)
 	}
-	s, err := prompts.Builtin(name)
+	s, err := l.Builtin(n)
 	if err != nil {
 		return nil, 0, fmt.Errorf("recordings: %w", err)
 	}

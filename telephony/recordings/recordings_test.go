@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -205,7 +206,7 @@ func TestOverrideHeardByPrompts(t *testing.T) {
 	dir := t.TempDir()
 	d := New(dir)
 	set := prompts.New(dir)
-	before, err := set.Load(prompts.Goodbye)
+	before, err := set.Load(prompts.English, prompts.Goodbye)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,10 +218,10 @@ func TestOverrideHeardByPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Replaces != "goodbye" {
-		t.Errorf("Replaces = %q", rec.Replaces)
+	if rec.Replaces != "goodbye" || rec.Language != "en" {
+		t.Errorf("Replaces = %q in %q", rec.Replaces, rec.Language)
 	}
-	heard, err := prompts.New(dir).Load(prompts.Goodbye) // a fresh set: no recheck delay
+	heard, err := prompts.New(dir).Load(prompts.English, prompts.Goodbye) // a fresh set: no recheck delay
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,18 +232,22 @@ func TestOverrideHeardByPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(bs, func(b BuiltinPrompt) bool { return b.Name == "goodbye" })
+	i := slices.IndexFunc(bs, func(b BuiltinPrompt) bool { return b.Name == "goodbye" && b.Language == "en" })
 	if i < 0 || !bs[i].Replaced || bs[i].Text != "Goodbye." || bs[i].File != "goodbye.wav" || bs[i].DurationMS == 0 {
 		t.Errorf("built-in goodbye listed as %+v", bs)
 	}
-	if len(bs) != len(prompts.Names()) {
-		t.Errorf("%d built-ins listed, want %d", len(bs), len(prompts.Names()))
+	want := 0
+	for _, l := range prompts.Languages() {
+		want += len(l.Names())
+	}
+	if len(bs) != want {
+		t.Errorf("%d built-ins listed, want %d (every language's)", len(bs), want)
 	}
 	// Restoring the built-in is deleting the override.
 	if err := d.Delete(nil, "goodbye.wav"); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := prompts.New(dir).Load(prompts.Goodbye)
+	again, _ := prompts.New(dir).Load(prompts.English, prompts.Goodbye)
 	if !slices.Equal(again, builtin) {
 		t.Error("after delete the built-in does not play again")
 	}
@@ -313,4 +318,85 @@ func TestListAndAudio(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.Close()
+}
+
+// TestLanguageOverrides: a replacement of a Russian prompt is
+// goodbye.ru.wav: saved, listed, heard by the Russian voice only, and
+// deleted like the English ones; the Russian built-ins are listed and
+// played by their file's name.
+func TestLanguageOverrides(t *testing.T) {
+	dir := t.TempDir()
+	d := New(dir)
+	cfg := &store.Config{Menus: []store.Menu{{Name: "main", Prompts: []store.Prompt{{File: "goodbye.ru.wav"}}}}}
+	rec, err := d.Save(cfg, "goodbye.ru", bytes.NewReader(audiotest.StudioWAV(700, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Name != "goodbye.ru.wav" || rec.Replaces != "goodbye" || rec.Language != "ru" {
+		t.Errorf("saved %+v, want goodbye.ru.wav replacing the Russian goodbye", rec)
+	}
+	set := prompts.New(dir)
+	heard, err := set.Load(prompts.Russian, prompts.Goodbye)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := audiotest.Analyze(heard[2000:6000], 700); m.SNR < 30 {
+		t.Errorf("the Russian voice does not say the new recording: 700 Hz SNR %.1f dB", m.SNR)
+	}
+	if en, _ := set.Load(prompts.English, prompts.Goodbye); !slices.Equal(en, must(prompts.English.Builtin(prompts.Goodbye))) {
+		t.Error("a Russian replacement changed the English goodbye")
+	}
+	// Its own Russian prompt ("новых сообщения"), too; not a name that
+	// is no Russian prompt.
+	if rec, err := d.Save(cfg, "vm-new-few.ru.wav", bytes.NewReader(audiotest.StudioWAV(700, 1))); err != nil || rec.Replaces != "vm-new-few" {
+		t.Errorf("vm-new-few.ru.wav: %+v, %v", rec, err)
+	}
+	if rec, err := d.Save(cfg, "vm-new-few", bytes.NewReader(audiotest.StudioWAV(700, 1))); err != nil || rec.Replaces != "" {
+		t.Errorf("vm-new-few.wav (no English prompt): %+v, %v", rec, err)
+	}
+	list, err := d.List(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(list, func(r Recording) bool { return r.Name == "goodbye.ru.wav" })
+	if i < 0 || list[i].Replaces != "goodbye" || list[i].Language != "ru" || !slices.Equal(list[i].UsedBy, []string{"menu main"}) {
+		t.Errorf("listed %+v", list)
+	}
+	bs, err := d.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i = slices.IndexFunc(bs, func(b BuiltinPrompt) bool { return b.Name == "goodbye" && b.Language == "ru" })
+	if i < 0 || !bs[i].Replaced || bs[i].File != "goodbye.ru.wav" || bs[i].Text != "До свидания." {
+		t.Errorf("the Russian goodbye listed as %+v", bs[i])
+	}
+	rc, _, err := BuiltinAudio("goodbye.ru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(rc)
+	rc.Close()
+	s, _, err := audiofile.ReadWAV(bytes.NewReader(data))
+	if err != nil || !slices.Equal(s, must(prompts.Russian.Builtin(prompts.Goodbye))) {
+		t.Errorf("BuiltinAudio(goodbye.ru) is not the Russian built-in (%v)", err)
+	}
+	for _, n := range []string{"goodbye.xx", "goodbye.en", "vm-new-few", "vm-new-few.it"} {
+		if _, _, err := BuiltinAudio(n); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("BuiltinAudio(%q): %v, want ErrNotFound", n, err)
+		}
+	}
+	// A replacement may go although a menu names it: the built-in plays.
+	if err := d.Delete(cfg, "goodbye.ru.wav"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := prompts.New(dir).Load(prompts.Russian, prompts.Goodbye); !slices.Equal(again, must(prompts.Russian.Builtin(prompts.Goodbye))) {
+		t.Error("after delete the Russian built-in does not play again")
+	}
+}
+
+func must(s []int16, err error) []int16 {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

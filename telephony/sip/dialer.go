@@ -27,6 +27,11 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	if err := ctx.Err(); err != nil {
 		return nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
 	}
+	if req.Hops.Set && req.Hops.Left < 0 {
+		// RFC 3261 §16.3 step 3: the caller's request has no hop left to
+		// be forwarded (a loop through a trunk ends here, with 483).
+		return nil, &channel.DialError{Cause: channel.CauseLoop, Err: errors.New("Max-Forwards exhausted")}
+	}
 	if strings.HasPrefix(req.Target, "trunk:") {
 		return s.dialTrunk(ctx, req)
 	}
@@ -37,7 +42,16 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 	if len(bindings) == 0 {
 		return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s is not registered", req.Target)}
 	}
-	l, offer, err := s.outboundLeg(req, nil)
+	// An extension that requires encryption is rung only at its TLS
+	// registrations, with RTP/SAVP (encryption.go).
+	mode := media.NoSRTP
+	if s.requiresEncryption(req.Target) {
+		mode = media.SRTPRequired
+		if bindings = s.encryptedBindings(req.Target, bindings); len(bindings) == 0 {
+			return nil, &channel.DialError{Cause: channel.CauseUnavailable, Err: fmt.Errorf("extension %s requires encryption and is not registered over TLS", req.Target)}
+		}
+	}
+	l, offer, err := s.outboundLeg(req, nil, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +66,19 @@ func (d dialer) Dial(ctx context.Context, req channel.Request) (channel.Channel,
 		l.localName = "Anonymous"
 	}
 	l.remote = sip.Uri{Scheme: "sip", User: req.Target, Host: s.host}
-	oc := &outCall{leg: l}
+	oc := &outCall{leg: l, autoAnswer: req.AutoAnswer}
 	l.out = oc
 
 	l.mu.Lock()
 	for _, b := range bindings {
-		f, err := oc.startFork(b, offer)
+		o := offer
+		if mode == media.NoSRTP && isTLS(b.Transport) {
+			// A phone over TLS is offered SRTP, best effort.
+			if secure, err := l.sess.OfferWith(l.offerCodecs, media.SendRecv, media.SRTPOptional); err == nil {
+				o = secure
+			}
+		}
+		f, err := oc.startFork(b, o)
 		if err != nil {
 			s.log.Info("sip: fork failed", "extension", req.Target, "contact", b.Contact, "err", err)
 			continue
@@ -99,10 +120,13 @@ type outCall struct {
 	timer  *time.Timer
 	// auth answers a 401/407 once (trunk calls: the provider challenges us).
 	auth *sipgo.DigestAuth
-	// privacy asks the provider to withhold our number (RFC 3323).
-	privacy bool
+	// identity adds a trunk call's identity headers to each INVITE
+	// (identity.go); nil: none.
+	identity func(*sip.Request)
 	// trunkNext are a trunk call's provider targets not tried yet.
 	trunkNext []Binding
+	// autoAnswer asks the phones to answer by themselves (autoanswer.go).
+	autoAnswer bool
 }
 
 // fork is one INVITE client transaction to one contact.
@@ -122,6 +146,9 @@ type fork struct {
 	// byeReceived: the callee sent BYE on this fork's dialog before its
 	// 2xx was handled; the answer then ends the leg at once.
 	byeReceived bool
+	// toTag is the callee's tag from a provisional response: the early
+	// dialog busy lamps name for BLF pickup (replaces.go).
+	toTag string
 }
 
 // startFork sends one INVITE; leg.mu held.
@@ -143,14 +170,17 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	cid := sip.CallIDHeader(randomHex(12) + "@" + s.host)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
-	maxf := sip.MaxForwardsHeader(70)
+	maxf := sip.MaxForwardsHeader(l.maxForwards)
 	req.AppendHeader(&maxf)
 	req.AppendHeader(&sip.ContactHeader{Address: s.contactURI("minipbx", b.Transport)})
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	req.AppendHeader(sip.NewHeader("User-Agent", userAgent))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	if oc.privacy {
-		req.AppendHeader(sip.NewHeader("Privacy", "id"))
+	if oc.identity != nil {
+		oc.identity(req)
+	}
+	if oc.autoAnswer {
+		s.askAutoAnswer(req)
 	}
 	req.SetBody(offer)
 	req.SetTransport(b.Transport)
@@ -247,6 +277,9 @@ func (f *fork) handle(res *sip.Response) bool {
 			f.provisional = true
 		} else {
 			f.provisional = true
+			if tag, _ := res.To().Params.Get("tag"); tag != "" {
+				f.toTag = tag
+			}
 			if l.state == stRinging && !l.progressed {
 				l.progressed = true
 				l.emitLocked(channel.EventProgress, 0)
@@ -389,6 +422,8 @@ func causeForStatus(code int) channel.Cause {
 		return channel.CauseCongestion
 	case 487:
 		return channel.CauseCancelled
+	case 483:
+		return channel.CauseLoop
 	}
 	return channel.CauseFailure
 }
@@ -397,6 +432,8 @@ func causeForStatus(code int) channel.Cause {
 // caller the most, a generic failure the least.
 func causeRank(c channel.Cause) int {
 	switch c {
+	case channel.CauseLoop:
+		return 9
 	case channel.CauseBusy:
 		return 8
 	case channel.CauseRejected:
@@ -471,7 +508,7 @@ func (f *fork) sendCancelLocked() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		// Headers are complete: no client options, so sipgo adds nothing.
-		if _, err := s.cli.Do(ctx, c, func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
+		if _, err := s.do(ctx, c, func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
 			s.log.Debug("sip: CANCEL", "err", err)
 		}
 	}()
@@ -555,7 +592,7 @@ func (f *fork) byeLocked(res *sip.Response) {
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := s.cli.Do(ctx, bye, sipgo.ClientRequestAddVia); err != nil {
+		if _, err := s.do(ctx, bye, sipgo.ClientRequestAddVia); err != nil {
 			s.log.Debug("sip: BYE to losing fork", "err", err)
 		}
 	}()
@@ -602,16 +639,21 @@ func (l *leg) onForkRequest(f *fork, req *sip.Request, tx sip.ServerTransaction)
 // through trunk t when t is not nil) with its media session and SDP offer:
 // the codecs the request asks for, or our own when it asks for none we
 // speak. On failure nothing is left behind (the trunk's place released).
-func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error) {
+func (s *Server) outboundLeg(req channel.Request, t *trunk, srtp media.SRTPMode) (*leg, []byte, error) {
 	l := newLeg(s, false)
 	l.trunk = t
+	// RFC 3261 §16.6 step 3: the caller's Max-Forwards less one (Dial
+	// refused a request with none left); our own calls start at 70.
+	if req.Hops.Set {
+		l.maxForwards = uint32(min(req.Hops.Left, 255))
+	}
 	if !s.addLeg(l) {
 		if t != nil {
 			t.release()
 		}
 		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: errors.New("too many SIP calls")}
 	}
-	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) })
+	sess, err := s.newSession(func(dg byte) { l.emit(channel.EventDigit, dg) }, srtp)
 	if err != nil {
 		s.removeLeg(l)
 		return nil, nil, &channel.DialError{Cause: channel.CauseCongestion, Err: err}
@@ -626,11 +668,13 @@ func (s *Server) outboundLeg(req channel.Request, t *trunk) (*leg, []byte, error
 	offer, err := sess.Offer(codecs, media.SendRecv)
 	if err != nil {
 		// The requested codecs are not ours: offer our own instead.
+		codecs = nil
 		if offer, err = sess.Offer(nil, media.SendRecv); err != nil {
 			s.removeLeg(l)
 			sess.Close()
 			return nil, nil, &channel.DialError{Cause: channel.CauseFailure, Err: err}
 		}
 	}
+	l.offerCodecs = codecs
 	return l, offer, nil
 }

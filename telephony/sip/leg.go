@@ -57,6 +57,11 @@ type leg struct {
 	remoteSeq    uint32
 	dest         string // where in-dialog requests go (host:port)
 	transport    string
+	// offerCodecs are the codecs of an outbound leg's offer (nil: ours).
+	offerCodecs []media.Codec
+	// maxForwards: inbound, the INVITE's Max-Forwards (70 when it had
+	// none); outbound, the one our INVITE carries. Set at creation.
+	maxForwards uint32
 
 	// Pending ACK of a 2xx we sent (INVITE or re-INVITE), by CSeq.
 	ackSeq uint32
@@ -76,6 +81,11 @@ type leg struct {
 
 	// trunk is the trunk whose call slot this leg holds (guarded by s.mu).
 	trunk *trunk
+
+	// refer is the implicit subscription of the last REFER accepted
+	// (refer.go); refers counts them.
+	refer  *referSub
+	refers int
 }
 
 func newLeg(s *Server, inbound bool) *leg {
@@ -86,6 +96,9 @@ func newLeg(s *Server, inbound bool) *leg {
 		ended:    make(chan struct{}),
 		localTag: randomHex(8),
 		final:    make(chan struct{}),
+		// RFC 3261 §8.1.1.6: 70 for our own requests, and taken as the
+		// caller's when its INVITE had none (an RFC 2543 one).
+		maxForwards: 70,
 	}
 	dir := "out"
 	if inbound {
@@ -116,14 +129,18 @@ func (l *leg) emit(t channel.EventType, digit byte) {
 }
 
 func (l *leg) emitLocked(t channel.EventType, digit byte) {
+	l.emitEventLocked(channel.Event{Type: t, Digit: digit, Time: time.Now()})
+}
+
+func (l *leg) emitEventLocked(ev channel.Event) {
 	if l.state == stEnded {
 		return
 	}
 	if len(l.events) >= cap(l.events)-1 {
-		l.s.log.Warn("sip: event dropped, reader too slow", "leg", l.info.ID, "event", t)
+		l.s.log.Warn("sip: event dropped, reader too slow", "leg", l.info.ID, "event", ev.Type)
 		return
 	}
-	l.events <- channel.Event{Type: t, Digit: digit, Time: time.Now()}
+	l.events <- ev
 }
 
 // endLocked ends the leg: EventHangup, close Events, release media and
@@ -199,9 +216,9 @@ func (l *leg) response(code int, reason string, body []byte) *sip.Response {
 func (l *leg) decorate(res *sip.Response, code int) {
 	res.AppendHeader(sip.NewHeader("Server", userAgent))
 	if code > 100 && code < 300 {
-		c := l.s.contactURI(l.local.User, l.transport)
-		res.AppendHeader(&sip.ContactHeader{Address: c})
+		res.AppendHeader(&sip.ContactHeader{Address: l.contact()})
 		res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+		res.AppendHeader(sip.NewHeader("Supported", supportedHeader))
 	}
 	if len(res.Body()) > 0 {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -233,12 +250,17 @@ func (l *leg) Answer(ctx context.Context) error {
 	return nil
 }
 
+// MaxForwards is an inbound leg's Max-Forwards (channel.HopLimited): the
+// exchange dials the legs it forwards the call to with one less.
+func (l *leg) MaxForwards() int { return int(l.maxForwards) }
+
 // SendDigit sends an RFC 4733 telephone-event.
 func (l *leg) SendDigit(d byte) error { return l.sess.SendDigit(d) }
 
 // Hangup ends the leg: a final response before answer (inbound), CANCEL
 // (outbound ringing), or BYE after answer. Idempotent.
 func (l *leg) Hangup(c channel.Cause) error {
+	l.waitTransferNotifies() // refer.go
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch l.state {
@@ -274,6 +296,8 @@ func reasonFor(code int) string {
 		return "Request Timeout"
 	case 480:
 		return "Temporarily Unavailable"
+	case 483:
+		return "Too Many Hops"
 	case 486:
 		return "Busy Here"
 	case 487:
@@ -330,7 +354,7 @@ func (l *leg) sendByeLocked() {
 		defer l.s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		res, err := l.s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+		res, err := l.s.do(ctx, req, sipgo.ClientRequestAddVia)
 		if err != nil {
 			l.s.log.Info("sip: BYE", "leg", l.info.ID, "err", err)
 			return
@@ -384,8 +408,9 @@ func (l *leg) awaitAck(tx sip.ServerTransaction, res *sip.Response, ackCh chan *
 	}
 }
 
-// onRequest handles an in-dialog request from the peer: BYE, INFO, and
-// re-INVITE (hold/unhold, address change, session refresh).
+// onRequest handles an in-dialog request from the peer: BYE, INFO,
+// re-INVITE (hold/unhold, address change, session refresh) and REFER
+// (transfer, refer.go).
 func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	if !l.inbound && req.CallID().Value() != l.callID {
@@ -439,6 +464,8 @@ func (l *leg) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		l.onReInvite(req, tx)
+	case sip.REFER:
+		l.onRefer(req, tx, state)
 	default:
 		l.s.respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowHeader))
 	}
@@ -593,15 +620,22 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// INVITE must never reach an outside line).
 	tr := s.trunkFor(req)
 	var user, name string
+	srtp := media.NoSRTP
 	if tr == nil {
 		var ok bool
 		if user, name, ok = s.authenticate(req, tx, true); !ok {
 			return
 		}
+		if s.refuseUnencrypted(req, tx, user) {
+			return
+		}
+		srtp = s.srtpFor(user, req.Transport())
 	} else if !tr.acquire() {
 		s.log.Info("sip: trunk at its call limit", "trunk", tr.cfg.Name)
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
+	} else {
+		s.proveConn(req) // a trunk's connection (conns.go)
 	}
 	if req.Contact() == nil {
 		if tr != nil {
@@ -610,7 +644,17 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 400, "Bad Request (missing Contact)")
 		return
 	}
+	// An INVITE that takes an existing dialog's place (replaces.go).
+	replaces, code, reason := s.inviteReplaces(req)
+	if code != 0 {
+		if tr != nil {
+			tr.release()
+		}
+		s.respond(tx, req, code, reason)
+		return
+	}
 	l := newLeg(s, true)
+	l.info.Replaces = replaces
 	l.trunk = tr
 	if !s.addLeg(l) {
 		if tr != nil {
@@ -619,7 +663,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) })
+	sess, err := s.newSession(func(d byte) { l.emit(channel.EventDigit, d) }, srtp)
 	if err != nil {
 		s.removeLeg(l)
 		s.log.Warn("sip: no RTP session", "err", err)
@@ -642,8 +686,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.removeLeg(l)
 		sess.Close()
 		reason := "Not Acceptable Here"
-		if errors.Is(err, media.ErrBadSDP) {
+		switch {
+		case errors.Is(err, media.ErrBadSDP):
 			reason = "Not Acceptable Here (malformed SDP)"
+		case errors.Is(err, media.ErrSRTPRequired):
+			reason = "Not Acceptable Here (SRTP required)"
 		}
 		s.respond(tx, req, 488, reason, sip.NewHeader("Warning", `305 minipbx "`+sanitize(err.Error())+`"`))
 		return
@@ -653,6 +700,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	req.To().Params.Add("tag", l.localTag)
 	from := req.From()
 	l.callID = req.CallID().Value()
+	if mf := req.MaxForwards(); mf != nil {
+		l.maxForwards = min(mf.Val(), 255)
+	}
 	l.remoteTag, _ = from.Params.Get("tag")
 	l.remote, l.remoteName = from.Address, from.DisplayName
 	l.local = req.To().Address
@@ -677,10 +727,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.info.Dialled = req.Recipient.User
 	if tr != nil {
 		l.info.Endpoint = "trunk:" + tr.cfg.Name
-		l.info.Caller = channel.CallerID{Number: from.Address.User, Name: from.DisplayName}
-		if from.Address.User == "" || from.Address.User == "anonymous" {
-			l.info.Caller = channel.CallerID{Withheld: "P"}
-		}
+		l.info.Caller = trunkCaller(req) // identity.go
 		l.info.Dialled = trunkDID(req, tr)
 		user = "trunk:" + tr.cfg.Name
 	}

@@ -147,15 +147,21 @@ func (u *mwiUA) send(msg string) *sip.Response {
 	}
 }
 
-// authSubscribe subscribes with the challenge/response dance.
+// authSubscribe subscribes to a mailbox with the challenge/response dance.
 func (u *mwiUA) authSubscribe(user, pass, mailbox, expires string) *sip.Response {
 	u.t.Helper()
-	res := u.send(u.subscribe(user, mailbox, "message-summary", expires))
+	return u.authSubscribeTo("message-summary", mwiContentType, user, pass, mailbox, expires)
+}
+
+// authSubscribeTo subscribes to resource for event, accepting ctype.
+func (u *mwiUA) authSubscribeTo(event, ctype, user, pass, resource, expires string) *sip.Response {
+	u.t.Helper()
+	res := u.send(u.subscribe(user, resource, event, expires, "Accept: "+ctype))
 	if res == nil || res.StatusCode != 401 {
 		u.t.Fatalf("first SUBSCRIBE: want 401, got %v", res)
 	}
-	auth := digestFor(header(res, "WWW-Authenticate"), "SUBSCRIBE", "sip:"+mailbox+"@"+u.pbx, user, pass, 1)
-	res = u.send(u.subscribe(user, mailbox, "message-summary", expires, "Authorization: "+auth))
+	auth := digestFor(header(res, "WWW-Authenticate"), "SUBSCRIBE", "sip:"+resource+"@"+u.pbx, user, pass, 1)
+	res = u.send(u.subscribe(user, resource, event, expires, "Accept: "+ctype, "Authorization: "+auth))
 	if res == nil {
 		u.t.Fatal("no answer to the authenticated SUBSCRIBE")
 	}

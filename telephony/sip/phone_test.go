@@ -2,6 +2,8 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math"
@@ -99,7 +101,7 @@ type phone struct {
 	secret  string
 	pbx     netip.AddrPort
 	addr    netip.AddrPort
-	tcp     bool
+	stream  string // "tcp" or "tls" for a phone on a connection; "" on UDP
 	contact sip.ContactHeader
 	ua      *sipgo.UserAgent
 	cli     *sipgo.Client
@@ -113,6 +115,10 @@ type phone struct {
 	client  map[string]*sipgo.DialogClientSession
 	// reasons are the Reason headers of the CANCELs received.
 	reasons []string
+	// notifies are the NOTIFYs received (transfer progress), answered
+	// with notifyCode (200 when 0).
+	notifies   chan *sip.Request
+	notifyCode int
 }
 
 func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
@@ -124,7 +130,18 @@ func newPhone(t testing.TB, pbx netip.AddrPort, ext, secret string) *phone {
 // everything, calls to it included, uses the connection its REGISTER opened.
 func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) *phone {
 	t.Helper()
+	if tcp {
+		return newStreamPhone(t, pbx, ext, secret, "tcp", nil)
+	}
+	return newStreamPhone(t, pbx, ext, secret, "", nil)
+}
+
+// newStreamPhone makes a phone on UDP (stream ""), or on a TCP or TLS
+// connection to pbx (roots: the CAs it trusts over TLS).
+func newStreamPhone(t testing.TB, pbx netip.AddrPort, ext, secret, stream string, roots *x509.CertPool) *phone {
+	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone-"+ext), sipgo.WithUserAgentHostname("127.0.0.1"),
+		sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(testLogger(t))),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(testLogger(t))))
 	if err != nil {
@@ -134,11 +151,11 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 	var addr netip.AddrPort
 	var cli *sipgo.Client
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1"}}
-	if tcp {
+	if stream != "" {
 		addr = netip.MustParseAddrPort("127.0.0.1:5060") // placeholder: the server uses the connection
 		contact.Address.Port = 5060
 		contact.Address.UriParams = sip.NewParams()
-		contact.Address.UriParams.Add("transport", "tcp")
+		contact.Address.UriParams.Add("transport", stream)
 		cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientLogger(testLogger(t)))
 	} else {
 		conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -154,8 +171,9 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 		t.Fatal(err)
 	}
 	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(testLogger(t)))
-	p := &phone{t: t, tcp: tcp, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
-		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{}}
+	p := &phone{t: t, stream: stream, contact: contact, ext: ext, secret: secret, pbx: pbx, addr: addr, ua: ua, cli: cli, srv: srv,
+		calls: make(chan *inCall, 8), byes: make(chan string, 8), cancels: make(chan string, 8), client: map[string]*sipgo.DialogClientSession{},
+		notifies: make(chan *sip.Request, 16)}
 	p.dsc = sipgo.NewDialogServerCache(cli, contact)
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -199,6 +217,16 @@ func newPhoneOn(t testing.TB, pbx netip.AddrPort, ext, secret string, tcp bool) 
 	})
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "No tx", nil))
+	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		code := p.notifyCode
+		p.mu.Unlock()
+		if code == 0 {
+			code = 200
+		}
+		tx.Respond(sip.NewResponseFromRequest(req, code, "Whatever", nil))
+		p.notifies <- req
 	})
 	if conn != nil {
 		go srv.ServeUDP(conn)
@@ -251,9 +279,9 @@ func (p *phone) registerErr(secret string, expires int, contact *sip.ContactHead
 // pbxURI addresses the server, over TCP for a TCP phone.
 func (p *phone) pbxURI(user string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: p.pbx.Addr().String(), Port: int(p.pbx.Port())}
-	if p.tcp {
+	if p.stream != "" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", p.stream)
 	}
 	return u
 }
@@ -271,6 +299,11 @@ func newMedia(t testing.TB) *media.Session {
 
 // call places an INVITE to number and waits for the final answer.
 func (p *phone) call(ctx context.Context, number string, m *media.Session, onResp func(*sip.Response)) (*sipgo.DialogClientSession, error) {
+	return p.callWith(ctx, number, m, onResp)
+}
+
+// callWith is call with extra headers in the INVITE.
+func (p *phone) callWith(ctx context.Context, number string, m *media.Session, onResp func(*sip.Response), extra ...sip.Header) (*sipgo.DialogClientSession, error) {
 	offer, err := m.Offer(nil, media.SendRecv)
 	if err != nil {
 		return nil, err
@@ -281,6 +314,9 @@ func (p *phone) call(ctx context.Context, number string, m *media.Session, onRes
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: p.pbx.Addr().String()}})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range extra {
+		req.AppendHeader(h)
+	}
 	req.SetBody(offer)
 	d, err := p.dua.WriteInvite(ctx, req)
 	if err != nil {

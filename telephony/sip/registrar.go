@@ -114,8 +114,14 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if s.banned(req, tx) || !s.checkBasics(req, tx) {
 		return
 	}
+	// RFC 3261 §10.3 step 3 (and RFC 4475 §3.3.4): the address of record
+	// is a SIP or SIPS URI.
+	if sc := strings.ToLower(req.To().Address.Scheme); sc != "sip" && sc != "sips" {
+		s.respond(tx, req, 400, "Bad Request (To must be a SIP URI)")
+		return
+	}
 	user, _, ok := s.authenticate(req, tx, false)
-	if !ok {
+	if !ok || s.refuseUnencrypted(req, tx, user) {
 		return
 	}
 	// One may only register one's own extension.

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,6 +42,14 @@ type Config struct {
 	// Addr is the UDP and TCP listen address, e.g. "0.0.0.0:5060". Port 0
 	// picks a free port (see Server.Addr).
 	Addr string
+	// TLSAddr, when set, is where phones reach the box over SIP-over-TLS,
+	// e.g. "0.0.0.0:5061" (encryption.go); TLS is its server
+	// configuration (the box's certificate). Required with TLSAddr.
+	TLSAddr string
+	TLS     *tls.Config
+	// RequireEncryption, when set, tells which extensions must use TLS
+	// and SRTP (store.Extension.RequireEncryption).
+	RequireEncryption func(ext string) bool
 	// Host is the address written into Contact, Via and SDP; default: the
 	// IP of Addr, or the machine's primary address when Addr is unspecified.
 	Host string
@@ -51,6 +60,18 @@ type Config struct {
 	// OnCall is called in its own goroutine for each authenticated inbound
 	// INVITE. The channel is ringing; the callee must Answer or Hangup it.
 	OnCall func(channel.Channel)
+	// Lamps, when set, answers what a number's busy lamp shows: the
+	// server then serves the dialog event package (dialog_event.go) and
+	// the exchange tells it each change with SetLamp.
+	Lamps LampSource
+	// Profiles, when set, answers phones' plug-and-play SUBSCRIBEs
+	// (Event: ua-profile, by multicast to 224.0.1.75:5060 or unicast)
+	// with the URL of their configuration (profile.go).
+	Profiles ProfileSource
+	// Domains are names phones use for the box besides its address and
+	// the realm ("pbx.example.com"): a REFER may transfer to them, to no
+	// other domain (refer.go).
+	Domains []string
 	// OnRegistrationChange, when set, is called after a binding is added,
 	// refreshed (registered true) or removed/expired (false).
 	OnRegistrationChange func(b Binding, registered bool)
@@ -82,6 +103,13 @@ type Config struct {
 	QualifyInterval time.Duration
 	// Ban is the policy for repeated authentication failures.
 	Ban BanPolicy
+	// Bans, when set, keeps the ban policy's counters across a restart.
+	Bans BanStore
+	// OnSecurityAlarms, when set, is called with the current alarms
+	// (accounts locked after password guessing) whenever they change.
+	OnSecurityAlarms func([]SecurityAlarm)
+	// Conns limits the TCP and TLS connections phones open (conns.go).
+	Conns ConnLimits
 
 	// Trunks are the SIP trunks to providers (SetTrunks changes them).
 	Trunks []TrunkConfig
@@ -109,17 +137,22 @@ type Server struct {
 	cli   *sipgo.Client
 	auth  *authenticator
 	bans  *banList
+	conns *connTracker // accepted TCP/TLS connections (conns.go)
 	reg   *registrar
 	mwi   *mwi // message-waiting state and subscriptions (mwi.go)
 	ports *media.PortRange
 	rtpIP netip.Addr
 	now   func() time.Time
 
-	ready   chan struct{}
-	udpAddr netip.AddrPort
-	tcpAddr netip.AddrPort
-	udpConn *net.UDPConn
-	tcpLn   *net.TCPListener
+	ready    chan struct{}
+	udpAddr  netip.AddrPort
+	tcpAddr  netip.AddrPort
+	udpConn  *net.UDPConn
+	tcpLn    *net.TCPListener
+	tcpServe *limitListener // tcpLn as sipgo accepts from it
+	tlsLn    *net.TCPListener
+	tlsAddr  netip.AddrPort
+	tlsServe *limitListener
 
 	mu      sync.Mutex
 	legs    map[string]*leg // dialog key → leg
@@ -132,11 +165,24 @@ type Server struct {
 
 	trunks map[string]*trunk // guarded by mu
 	runCtx context.Context   // while Run runs: the trunks' lifetime
+	// probes are the test registrations in flight (trunk_probe.go),
+	// whose TLS certificates are checked like the trunks'; guarded by mu.
+	probes map[*trunk]struct{}
+	// bansSaved is when the ban counters were last saved (Run's own).
+	bansSaved time.Time
+
+	// dialogs are the busy lamps and their subscriptions (dialog_event.go).
+	dialogs *dialogEvents
+	// pnp is the plug-and-play multicast membership (profile.go).
+	pnp profiles
 }
 
 const (
 	userAgent   = "minipbx"
-	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, SUBSCRIBE"
+	allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, SUBSCRIBE, REFER"
+	// supportedHeader: INVITE and REFER with Replaces (RFC 3891), REFER
+	// without a subscription (RFC 4488).
+	supportedHeader = "replaces, norefersub"
 )
 
 // New checks the configuration and builds a Server; Run starts it.
@@ -155,6 +201,9 @@ func New(c Config) (*Server, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.TLSAddr != "" && (c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil)) {
+		return nil, errors.New("sip: Config.TLSAddr needs Config.TLS with a certificate")
 	}
 	if c.MaxCalls <= 0 {
 		c.MaxCalls = 200
@@ -238,8 +287,10 @@ func New(c Config) (*Server, error) {
 	s.pingCtx, s.stopPings = context.WithCancel(context.Background())
 	s.auth = newAuthenticator(c.Realm, c.NonceTTL, s.now)
 	s.bans = newBanList(c.Ban, s.now)
+	s.conns = newConnTracker(c.Conns, c.MaxExpires+time.Minute, c.Logger, s.now)
 	s.reg = newRegistrar(s)
 	s.mwi = newMWI(s)
+	s.dialogs = newDialogEvents(s)
 
 	sipLog := slog.New(quietHandler{c.Logger.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -268,6 +319,7 @@ func New(c Config) (*Server, error) {
 	s.srv.OnAck(s.onAck)
 	s.srv.OnBye(s.onInDialog)
 	s.srv.OnInfo(s.onInDialog)
+	s.srv.OnRefer(s.onInDialog)
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnSubscribe(s.onSubscribe)
@@ -324,9 +376,15 @@ func (s *Server) Listen() error {
 			}
 			continue // port 0: the TCP twin was taken, try another port
 		}
+		if err := s.listenTLS(ap.Addr()); err != nil {
+			uc.Close()
+			tl.Close()
+			return err
+		}
 		s.udpConn, s.tcpLn = uc, tl
 		s.udpAddr = netip.AddrPortFrom(ua.Addr().Unmap(), ua.Port())
 		s.tcpAddr = tl.Addr().(*net.TCPAddr).AddrPort()
+		s.joinProfileGroup()
 		return nil
 	}
 	return fmt.Errorf("sip: listen tcp %s: %w", ap, lastErr)
@@ -339,6 +397,10 @@ func (s *Server) Addr() netip.AddrPort {
 	return s.udpAddr
 }
 
+// Host is the address the server writes into Contact, Via and SDP: the
+// one phones reach it at.
+func (s *Server) Host() string { return s.host }
+
 // Ready is closed once Run serves both transports.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
@@ -349,32 +411,44 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	s.tcpServe = s.conns.listener(s.tcpLn, "TCP")
 	go func() { errc <- s.srv.ServeUDP(s.udpConn) }()
-	go func() { errc <- s.srv.ServeTCP(s.tcpLn) }()
+	go func() { errc <- s.srv.ServeTCP(s.tcpServe) }()
+	s.serveTLS(errc)
 	s.log.Info("sip: listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "host", s.host)
 	s.awaitListeners()
 	s.reg.restore()
+	s.restoreBans()
 	close(s.ready)
 	s.startTrunks(ctx)
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var err error
+	var ticks int
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
 		case <-tick.C:
+			if ticks++; ticks%60 == 0 {
+				s.joinProfileGroup() // interfaces that came up since
+			}
 			s.reg.expire()
 			s.mwi.expire()
+			s.dialogs.expire()
 			if s.cfg.QualifyInterval > 0 {
 				s.reg.qualify(s.cfg.QualifyInterval)
 			}
 			s.auth.sweep()
-			s.bans.sweep()
+			if s.bans.sweep() {
+				s.alarmsChanged()
+			}
+			s.conns.sweep()
 			s.reg.save()
+			s.saveBans(false)
 		case e := <-errc:
 			if e != nil {
 				err = fmt.Errorf("sip: serve: %w", e)
@@ -384,9 +458,14 @@ loop:
 	}
 	s.shutdown()
 	s.reg.save()
+	s.saveBans(true)
 	s.stopTrunks()
 	s.udpConn.Close()
-	s.tcpLn.Close()
+	s.tcpServe.Close()
+	if s.tlsServe != nil {
+		s.tlsServe.Close()
+	}
+	s.conns.closeAll(time.Second)
 	s.ua.Close()
 	return err
 }
@@ -398,7 +477,7 @@ loop:
 func (s *Server) awaitListeners() {
 	tl := s.ua.TransportLayer()
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if len(tl.ListenPorts("udp")) > 0 && len(tl.ListenPorts("tcp")) > 0 {
+		if len(tl.ListenPorts("udp")) > 0 && len(tl.ListenPorts("tcp")) > 0 && (s.tlsLn == nil || len(tl.ListenPorts("tls")) > 0) {
 			return
 		}
 	}
@@ -434,19 +513,13 @@ func (s *Server) Registrations() []Binding { return s.reg.list() }
 // Dialer returns the SIP dialer; Target is an extension number.
 func (s *Server) Dialer() channel.Dialer { return dialer{s} }
 
-// readFilter drops traffic from banned addresses before parsing when the
-// policy is silent.
-func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
-	if s.bans.p.Reply403 || s.bans.p.Disabled {
-		return data, nil
+// proveConn marks the TCP or TLS connection req came on as one that sent
+// a valid request (conns.go): it is no longer closed when idle or evicted
+// when the connection limits are reached.
+func (s *Server) proveConn(req *sip.Request) {
+	if t := req.Transport(); strings.EqualFold(t, "TCP") || strings.EqualFold(t, "TLS") {
+		s.conns.prove(req.Source())
 	}
-	if ip := addrIP(p.RemoteAddr); s.bans.banned(ip) {
-		if p.Transport == "TCP" {
-			return nil, errors.New("banned source")
-		}
-		return nil, nil
-	}
-	return data, nil
 }
 
 func addrIP(a net.Addr) netip.Addr {
@@ -457,14 +530,6 @@ func addrIP(a net.Addr) netip.Addr {
 		return v.AddrPort().Addr().Unmap()
 	}
 	return netip.Addr{}
-}
-
-func sourceIP(req *sip.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(req.Source())
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 // respond sends a response to req, logging failures.
@@ -493,74 +558,13 @@ func (s *Server) checkBasics(req *sip.Request, tx sip.ServerTransaction) bool {
 		}
 		return false
 	}
-	return true
-}
-
-// banned answers a request from a banned address (Reply403 policy).
-func (s *Server) banned(req *sip.Request, tx sip.ServerTransaction) bool {
-	if !s.bans.banned(sourceIP(req)) {
+	if r := checkRequest(req); r != nil { // validate.go
+		if !req.IsAck() {
+			s.refuse(tx, req, r)
+		}
 		return false
 	}
-	if !req.IsAck() {
-		s.respond(tx, req, 403, "Forbidden")
-	}
 	return true
-}
-
-// authenticate checks the digest credentials of req (proxy: INVITE's
-// Proxy-Authorization, else Authorization). On success it returns the
-// extension; otherwise it has answered with a challenge.
-func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy bool) (user, name string, ok bool) {
-	reqHdr, chalHdr, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
-	if proxy {
-		reqHdr, chalHdr, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
-	}
-	ip := sourceIP(req)
-	var creds digestParams
-	for _, h := range req.GetHeaders(reqHdr) {
-		p, err := parseDigest(h.Value())
-		if err == nil && p["realm"] == s.cfg.Realm {
-			creds = p
-			break
-		}
-		if err != nil && creds == nil {
-			creds = digestParams{} // present but unreadable: a failure
-		}
-	}
-	if creds == nil {
-		if !s.bans.allowChallenge(ip) {
-			s.log.Debug("sip: challenge rate exceeded, dropped", "ip", ip, "method", req.Method)
-			return "", "", false
-		}
-		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
-		return "", "", false
-	}
-	user = creds["username"]
-	var secret string
-	var known bool
-	if len(user) <= 64 { // no extension number is longer; spare the store odd keys
-		secret, name, known = s.cfg.Credentials.Lookup(user)
-	}
-	res := authBad
-	if len(creds) > 0 {
-		res = s.auth.verify(string(req.Method), creds, secret, known)
-	}
-	switch res {
-	case authOK:
-		s.bans.succeed(ip)
-		return user, name, true
-	case authStale:
-		s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(true)))
-		return "", "", false
-	}
-	if s.bans.fail(ip) {
-		s.log.Warn("sip: address banned after repeated authentication failures", "ip", ip, "for", s.bans.p.Duration)
-	} else {
-		s.log.Info("sip: authentication failed", "ip", ip, "method", req.Method)
-	}
-	// Unknown user and wrong password: the very same fresh challenge.
-	s.respond(tx, req, code, reason, sip.NewHeader(chalHdr, s.auth.challenge(false)))
-	return "", "", false
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
@@ -569,9 +573,9 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(tx, req, 200, "OK",
 		sip.NewHeader("Allow", allowHeader),
-		sip.NewHeader("Allow-Events", mwiEvent), // RFC 6665: the event packages we serve
+		sip.NewHeader("Allow-Events", s.allowEvents()), // RFC 6665: the event packages we serve
 		sip.NewHeader("Accept", "application/sdp"),
-		sip.NewHeader("Supported", ""))
+		sip.NewHeader("Supported", supportedHeader))
 }
 
 func (s *Server) onUnknown(req *sip.Request, tx sip.ServerTransaction) {
@@ -600,7 +604,7 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onInDialog handles BYE and INFO (and re-INVITE via onInvite).
+// onInDialog handles BYE, INFO and REFER (and re-INVITE via onInvite).
 func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if s.banned(req, tx) || !s.checkBasics(req, tx) {
 		return
@@ -662,7 +666,7 @@ func (s *Server) ActiveCalls() int {
 }
 
 // newSession opens an RTP session for a leg.
-func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
+func (s *Server) newSession(onDigit func(byte), srtp media.SRTPMode) (*media.Session, error) {
 	host, _ := netip.ParseAddr(s.host)
 	return media.NewSession(media.SessionConfig{
 		BindIP:      s.rtpIP,
@@ -670,6 +674,7 @@ func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
 		Ports:       s.ports,
 		Codecs:      s.cfg.Codecs,
 		OnDigit:     onDigit,
+		SRTP:        srtp,
 		Logger:      s.log,
 	})
 }
@@ -677,10 +682,13 @@ func (s *Server) newSession(onDigit func(byte)) (*media.Session, error) {
 // contactURI is our Contact for the transport of a dialog.
 func (s *Server) contactURI(user, transport string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: s.host, Port: int(s.udpAddr.Port())}
-	if strings.EqualFold(transport, "TCP") || strings.EqualFold(transport, "TLS") {
-		// A TLS trunk's provider reaches us over the connection we
-		// opened (we do not listen for TLS): the Contact says tls all
-		// the same, so it keeps to it.
+	if isTLS(transport) && s.tlsAddr.IsValid() {
+		u.Port = int(s.tlsAddr.Port())
+	}
+	if strings.EqualFold(transport, "TCP") || isTLS(transport) {
+		// Without a TLS listener, a TLS trunk's provider reaches us over
+		// the connection we opened: the Contact says tls all the same,
+		// so it keeps to it.
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", strings.ToLower(transport))
 	}
@@ -720,6 +728,29 @@ func (s *Server) fromListener(req *sip.Request) {
 		a := s.udpAddr
 		req.Laddr = sip.Addr{IP: net.IP(a.Addr().AsSlice()), Port: int(a.Port())}
 	}
+}
+
+// errNoResponse: sipgo ended a client transaction with neither a final
+// response nor an error (the connection it used went away).
+var errNoResponse = errors.New("sip: transaction ended without a response")
+
+// do sends req and waits for its final response, like sipgo's Client.Do,
+// whose (nil, nil) it reports as errNoResponse.
+func (s *Server) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
+	res, err := s.cli.Do(ctx, req, opts...)
+	if err == nil && res == nil {
+		err = errNoResponse
+	}
+	return res, err
+}
+
+// doDigest is Client.DoDigestAuth, with (nil, nil) reported likewise.
+func (s *Server) doDigest(ctx context.Context, req *sip.Request, res *sip.Response, auth sipgo.DigestAuth) (*sip.Response, error) {
+	again, err := s.cli.DoDigestAuth(ctx, req, res, auth)
+	if err == nil && again == nil {
+		err = errNoResponse
+	}
+	return again, err
 }
 
 // quietHandler hands sipgo's records on at Debug level. sipgo logs every
@@ -768,7 +799,7 @@ func (s *Server) ping(b Binding) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.pingCtx, 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	if _, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia); err != nil {
+	if _, err := s.do(ctx, req, sipgo.ClientRequestAddVia); err != nil {
 		return 0, false
 	}
 	return time.Since(start), true

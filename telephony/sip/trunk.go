@@ -40,6 +40,11 @@ type TrunkConfig struct {
 	Peers []netip.Addr
 	// CallerID and CallerName are the From of outbound calls.
 	CallerID, CallerName string
+	// CallerIDHeader is where a call's own caller ID goes (IdentityFrom,
+	// the default; IdentityPAI; IdentityRPID; IdentityTrunk: nowhere);
+	// DiversionHeader how a forwarded call names who forwarded it
+	// (DiversionHeader, the default; HistoryInfoHeader; NoDiversionHeader).
+	CallerIDHeader, DiversionHeader string
 	// MaxCalls bounds concurrent calls both ways (0: no limit).
 	MaxCalls int
 }
@@ -88,6 +93,7 @@ type trunk struct {
 	active  netip.AddrPort   // the target that last answered a REGISTER
 	callID  string
 	cseq    uint32
+	answer  string // the last successful REGISTER's status line
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -196,7 +202,8 @@ func (s *Server) SetTrunks(cs []TrunkConfig) error {
 func equalTrunk(a, b TrunkConfig) bool {
 	return a.Name == b.Name && a.Register == b.Register && a.Host == b.Host && a.Transport == b.Transport && bytes.Equal(a.TLSCA, b.TLSCA) &&
 		a.Username == b.Username && a.AuthUser == b.AuthUser && a.Password == b.Password && a.Expires == b.Expires &&
-		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls
+		slices.Equal(a.Peers, b.Peers) && a.CallerID == b.CallerID && a.CallerName == b.CallerName && a.MaxCalls == b.MaxCalls &&
+		a.CallerIDHeader == b.CallerIDHeader && a.DiversionHeader == b.DiversionHeader
 }
 
 // dropTrunkConnections closes the TCP or TLS connections to a removed or
@@ -504,9 +511,9 @@ func (t *trunk) registerTo(ctx context.Context, target netip.AddrPort, expires t
 
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.TrunkTimeout)
 	defer cancel()
-	res, err := s.cli.Do(rctx, req, sipgo.ClientRequestAddVia)
+	res, err := s.do(rctx, req, sipgo.ClientRequestAddVia)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
-		res, err = s.cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password})
+		res, err = s.doDigest(rctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password})
 		if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
 			return 0, fmt.Errorf("%d %s (credentials refused)", res.StatusCode, res.Reason)
 		}
@@ -533,6 +540,9 @@ func (t *trunk) registerTo(ctx context.Context, target netip.AddrPort, expires t
 	if !res.IsSuccess() {
 		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
+	t.mu.Lock()
+	t.answer = fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+	t.mu.Unlock()
 	return grantedExpiry(res, s.contactURI(t.cfg.Username, t.cfg.Transport), expires), nil
 }
 
@@ -709,7 +719,7 @@ func (s *Server) TrunkPing(ctx context.Context, name string) (time.Duration, err
 	req.SetDestination(targets[0].String())
 	s.fromListener(req)
 	start := time.Now()
-	res, err := s.cli.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := s.do(ctx, req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		return 0, fmt.Errorf("sip: trunk %s: no answer to OPTIONS from %s: %w", name, targets[0], err)
 	}

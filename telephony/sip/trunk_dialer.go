@@ -12,6 +12,7 @@ import (
 
 	"minipbx/telephony/channel"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/media"
 )
 
 // TrunkTarget is the Dialer target that calls digits out through a trunk.
@@ -51,7 +52,7 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 	if !t.acquire() {
 		return nil, &channel.DialError{Cause: channel.CauseCongestion, Err: fmt.Errorf("trunk %s is at its %d calls", name, t.cfg.MaxCalls)}
 	}
-	l, offer, err := s.outboundLeg(req, t)
+	l, offer, err := s.outboundLeg(req, t, media.NoSRTP)
 	if err != nil {
 		return nil, err
 	}
@@ -59,18 +60,13 @@ func (s *Server) dialTrunk(ctx context.Context, req channel.Request) (channel.Ch
 	l.info.Endpoint = "trunk:" + name
 	l.info.Caller = req.Caller
 	l.info.Dialled = digits
-	// The provider knows the box by the trunk's number: From carries it
-	// whatever the extension's own number is.
-	l.local = sip.Uri{Scheme: "sip", User: t.cfg.CallerID, Host: host}
-	l.localName = t.cfg.CallerName
-	if l.local.User == "" {
-		l.local.User = "anonymous"
-	}
+	// What the provider is shown (identity.go): From, and the identity
+	// and diversion headers the trunk's provider reads.
+	pr := trunkPresentation(t.cfg, host, req.Caller, req.Diversions)
+	l.local, l.localName = pr.from, pr.fromName
 	l.remote = sip.Uri{Scheme: "sip", User: digits, Host: host}
 	oc := &outCall{leg: l, auth: &sipgo.DigestAuth{Username: t.cfg.AuthUser, Password: t.cfg.Password}}
-	if req.Caller.Withheld != "" {
-		oc.privacy = true
-	}
+	oc.identity = func(inv *sip.Request) { pr.addTo(inv, req.Diversions) }
 	l.out = oc
 	targets, err := t.resolve(ctx)
 	if err != nil {

@@ -34,6 +34,7 @@ type provider struct {
 	minExp   int // Min-Expires: shorter requests get 423
 	inviteSt int // final status for INVITE (0: 200)
 	regs     []time.Time
+	expiries []string       // the Expires of each accepted REGISTER
 	invites  []*sip.Request // authenticated INVITEs
 	unauth   int            // challenges sent
 	refused  int            // REGISTERs answered with refuse
@@ -81,7 +82,7 @@ func (p *provider) check(req *sip.Request, tx sip.ServerTransaction, hdr, chal s
 	p.mu.Unlock()
 	if h := req.GetHeader(hdr); h != nil {
 		if creds, err := parseDigest(h.Value()); err == nil && creds["username"] == user {
-			if p.auth.verify(string(req.Method), creds, pw, true) == authOK {
+			if p.auth.verify(sourceIP(req), string(req.Method), creds, pw, true) == authOK {
 				return true
 			}
 		}
@@ -90,7 +91,7 @@ func (p *provider) check(req *sip.Request, tx sip.ServerTransaction, hdr, chal s
 	p.unauth++
 	p.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, code, "Unauthorized", nil)
-	res.AppendHeader(sip.NewHeader(chal, p.auth.challenge(false)))
+	res.AppendHeader(sip.NewHeader(chal, p.auth.challenge(sourceIP(req), false)))
 	_ = tx.Respond(res)
 	return false
 }
@@ -129,6 +130,9 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.mu.Lock()
 	p.regs = append(p.regs, time.Now())
+	if h := req.GetHeader("Expires"); h != nil {
+		p.expiries = append(p.expiries, h.Value())
+	}
 	p.mu.Unlock()
 	_ = tx.Respond(res)
 }
@@ -252,8 +256,10 @@ func TestTrunkOutboundCall(t *testing.T) {
 	p := newProvider(t)
 	s := trunkServer(t, p.trunk(), nil)
 	waitTrunk(t, s, "prov", TrunkRegistered)
+	// No number of its own (the exchange found none for the caller): the
+	// trunk's caller ID (identity_test.go covers the rest).
 	ch, err := s.Dialer().Dial(context.Background(), channel.Request{Target: TrunkTarget("prov", "84951234567"),
-		Caller: channel.CallerID{Number: "201", Name: "Reception"}, Codecs: []media.Codec{media.PCMU}})
+		Codecs: []media.Codec{media.PCMU}})
 	if err != nil {
 		t.Fatal(err)
 	}

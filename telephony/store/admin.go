@@ -87,7 +87,9 @@ func (db *DB) readAdmin() (*adminRecord, error) {
 	return rec, nil
 }
 
-func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent bool) (written bool, err error) {
+// writeAdmin stores rec (only if there is none, with onlyIfAbsent); a new
+// password (newPassword) also ends every saved web session.
+func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent, newPassword bool) (written bool, err error) {
 	if db.readOnly {
 		return false, ErrReadOnly
 	}
@@ -97,6 +99,11 @@ func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent bool) (written bool, err 
 			return nil
 		}
 		written = true
+		if newPassword {
+			if err := endWebSessions(tx); err != nil {
+				return err
+			}
+		}
 		return putValue(b, keyAdmin, rec)
 	})
 	if err != nil {
@@ -110,12 +117,20 @@ func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent bool) (written bool, err 
 // only as a salted PBKDF2-SHA256 hash and marked to be changed at the
 // first login. It returns the password (for pbxd to print once) and
 // created=true only when it made one; otherwise "", false.
+//
+// An admin account deleted on purpose (DeleteAccount, when another
+// administrator exists) is not made again: pbxctl passwd does that.
 func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 	if rec, err := db.readAdmin(); err != nil || rec != nil {
 		return "", false, err
 	}
+	if _, err := db.Account(AdminLogin); errors.Is(err, ErrNotFound) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
 	pw := GenerateAdminPassword()
-	written, err := db.writeAdmin(db.newRecord(pw, true), true)
+	written, err := db.writeAdmin(db.newRecord(pw, true), true, true)
 	if err != nil || !written {
 		return "", false, err
 	}
@@ -125,9 +140,14 @@ func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 
 // ResetAdminPassword replaces the admin password with a new random one,
 // marked to be changed at the next login, and returns it (pbxctl passwd).
+// It is the owner's way back into a box: the admin account is made an
+// administrator again, and made anew if it was deleted.
 func (db *DB) ResetAdminPassword() (string, error) {
 	pw := GenerateAdminPassword()
-	if _, err := db.writeAdmin(db.newRecord(pw, true), false); err != nil {
+	if _, err := db.writeAdmin(db.newRecord(pw, true), false, true); err != nil {
+		return "", err
+	}
+	if err := db.restoreAdminAccount(); err != nil {
 		return "", err
 	}
 	db.log.Info("reset the admin password (it must be changed at the next login)")
@@ -158,7 +178,7 @@ func (db *DB) CheckAdminPassword(pw string) (ok, mustChange bool, err error) {
 		return false, false, nil
 	}
 	if rec.Iterations < db.kdfIter && !db.readOnly {
-		if _, err := db.writeAdmin(db.newRecord(pw, rec.MustChange), false); err != nil {
+		if _, err := db.writeAdmin(db.newRecord(pw, rec.MustChange), false, false); err != nil {
 			db.log.Warn("could not upgrade the admin password hash", "err", err)
 		}
 	}
@@ -180,7 +200,7 @@ func (db *DB) SetAdminPassword(pw string) error {
 	if rec != nil && subtle.ConstantTimeCompare(hashPassword(pw, rec.Salt, rec.Iterations), rec.Hash) == 1 {
 		return fieldErr("password", "must differ from the current password")
 	}
-	if _, err := db.writeAdmin(db.newRecord(pw, false), false); err != nil {
+	if _, err := db.writeAdmin(db.newRecord(pw, false), false, true); err != nil {
 		return err
 	}
 	db.log.Info("the admin password was changed")

@@ -63,10 +63,38 @@ func cdrKey(id uint64) []byte {
 // characters, at most 128 bytes) rather than refused, so that a hostile
 // caller ID cannot lose a record; a record with impossible times or an
 // unknown disposition is a programming error and is refused.
+//
+// When the disk is full the record is not lost: it waits in the spool
+// (see MaxSpooledRecords) and is written, before any newer record, once
+// there is room; AppendCallRecord then returns it with ID 0 and no error.
 func (db *DB) AppendCallRecord(r CallRecord) (CallRecord, error) {
 	if db.readOnly {
 		return CallRecord{}, ErrReadOnly
 	}
+	r, err := checkRecord(r)
+	if err != nil {
+		return CallRecord{}, err
+	}
+	db.spool.mu.Lock()
+	defer db.spool.mu.Unlock()
+	written, err := db.appendRecords(append(slices.Clone(db.spool.recs), r))
+	switch {
+	case err == nil:
+		if len(db.spool.recs) > 0 {
+			db.log.Info("store: space is back: spooled call records written", "records", len(db.spool.recs), "lost", db.spool.lost)
+			db.spool.recs, db.spool.lost = nil, 0
+			db.clearSpoolFile()
+		}
+		return written[len(written)-1], nil
+	case IsStorageFull(err) && !db.spool.closed:
+		db.spoolLocked(r, err)
+		return r, nil
+	}
+	return CallRecord{}, fmt.Errorf("store: append call record: %w", err)
+}
+
+// checkRecord refuses a record that cannot be true and cleans its text.
+func checkRecord(r CallRecord) (CallRecord, error) {
 	switch {
 	case r.Start.IsZero():
 		return CallRecord{}, fmt.Errorf("store: call record: no start time")
@@ -79,33 +107,82 @@ func (db *DB) AppendCallRecord(r CallRecord) (CallRecord, error) {
 	case r.DurationS < 0:
 		return CallRecord{}, fmt.Errorf("store: call record: negative duration")
 	}
-	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination} {
+	for _, s := range []*string{&r.Caller, &r.CallerName, &r.Callee, &r.Source, &r.Destination, &r.Route, &r.Voicemail} {
 		*s = cleanText(*s)
 	}
+	deriveRecord(&r)
+	return r, nil
+}
+
+// appendRecords stores recs in order with the next IDs and trims to the
+// retention, in one transaction; it returns them with their IDs.
+func (db *DB) appendRecords(recs []CallRecord) ([]CallRecord, error) {
+	out := slices.Clone(recs)
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		var sys System
 		if err := decodeValue("system", tx.Bucket([]byte(bucketSystem)).Get([]byte(keySystem)), db.schema, &sys); err != nil {
 			return err
 		}
 		b := tx.Bucket([]byte(bucketCDR))
-		id, err := b.NextSequence()
+		var id uint64
+		for i := range out {
+			var err error
+			if id, err = b.NextSequence(); err != nil {
+				return err
+			}
+			out[i].ID = id
+			if err := db.recordAdded(tx, &out[i]); err != nil {
+				return err
+			}
+			if err := putValue(b, string(cdrKey(id)), out[i]); err != nil {
+				return err
+			}
+		}
+		return trimRecords(b, id, sys.CallRecordRetention, func(id uint64) error { return unindexRecord(tx, id) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// recordAdded does, in the transaction that stores r (its ID given),
+// what every new record needs: its cost by its route's tariff, its
+// search indexes, and its place in the SMDR spool.
+func (db *DB) recordAdded(tx *bbolt.Tx, r *CallRecord) error {
+	r.Cost = 0
+	if r.Route != "" {
+		t, err := routeTariff(tx, db.schema, r.Route)
 		if err != nil {
 			return err
 		}
-		r.ID = id
-		if err := putValue(b, string(cdrKey(id)), r); err != nil {
-			return err
-		}
-		return trimRecords(b, id, sys.CallRecordRetention)
-	})
-	if err != nil {
-		return CallRecord{}, fmt.Errorf("store: append call record: %w", err)
+		r.Cost = t.Cost(r.DurationS)
 	}
-	return r, nil
+	if err := indexRecord(tx, r); err != nil {
+		return err
+	}
+	return db.spoolSMDR(tx, r)
 }
 
-// trimRecords keeps the newest `keep` records (IDs ≤ last).
-func trimRecords(b *bbolt.Bucket, last uint64, keep int) error {
+// routeTariff is the tariff of the outbound route named name (zero when
+// there is no such route any more).
+func routeTariff(tx *bbolt.Tx, schema int, name string) (Tariff, error) {
+	var c Config
+	secs := []section{{"outbound_routes", &c.OutboundRoutes}}
+	if err := readSections(tx, bucketDialPlan, schema, secs); err != nil {
+		return Tariff{}, err
+	}
+	for _, r := range c.OutboundRoutes {
+		if r.Name == name {
+			return r.Tariff, nil
+		}
+	}
+	return Tariff{}, nil
+}
+
+// trimRecords keeps the newest `keep` records (IDs ≤ last); drop, when
+// not nil, is called first for each record deleted (its index entries).
+func trimRecords(b *bbolt.Bucket, last uint64, keep int, drop func(id uint64) error) error {
 	if keep < 1 {
 		keep = 1
 	}
@@ -118,6 +195,11 @@ func trimRecords(b *bbolt.Bucket, last uint64, keep int) error {
 		stale = append(stale, append([]byte(nil), k...))
 	}
 	for _, k := range stale {
+		if drop != nil {
+			if err := drop(binary.BigEndian.Uint64(k)); err != nil {
+				return err
+			}
+		}
 		if err := b.Delete(k); err != nil {
 			return err
 		}
@@ -186,4 +268,19 @@ func cleanText(s string) string {
 		s = s[:len(s)-n]
 	}
 	return s
+}
+
+// CallRecord returns the record with ID id, or ErrNotFound.
+func (db *DB) CallRecord(id uint64) (CallRecord, error) {
+	var r CallRecord
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket([]byte(bucketCDR)).Get(cdrKey(id))
+		if raw == nil {
+			return fmt.Errorf("store: call record %d: %w", id, ErrNotFound)
+		}
+		var err error
+		r, err = db.decodeRecord(id, raw)
+		return err
+	})
+	return r, err
 }

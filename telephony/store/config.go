@@ -10,7 +10,8 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// fxoKey is an FXO line's key: zero-padded so keys sort by port.
+// fxoKey is an FXO line's (and an FXS port's) key: zero-padded so keys
+// sort by port.
 func fxoKey(port int) string { return fmt.Sprintf("%02d", port) }
 
 // readConfig reads the whole configuration inside tx.
@@ -37,6 +38,22 @@ func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
 	if err != nil {
 		return c, err
 	}
+	if b := tx.Bucket([]byte(bucketFXSPorts)); b != nil {
+		err = b.ForEach(func(k, v []byte) error {
+			var p FXSPort
+			if err := decodeValue("fxs_port", v, schema, &p); err != nil {
+				return &valueError{bucketFXSPorts, string(k), err}
+			}
+			if fxoKey(p.Port) != string(k) {
+				return &valueError{bucketFXSPorts, string(k), fmt.Errorf("holds port %d", p.Port)}
+			}
+			c.FXSPorts = append(c.FXSPorts, p)
+			return nil
+		})
+		if err != nil {
+			return c, err
+		}
+	}
 	err = tx.Bucket([]byte(bucketFXOLines)).ForEach(func(k, v []byte) error {
 		var l FXOLine
 		if err := decodeValue("fxo_line", v, schema, &l); err != nil {
@@ -51,7 +68,10 @@ func readConfig(tx *bbolt.Tx, schema int) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, readDialPlan(tx, schema, &c)
+	if err := readDialPlan(tx, schema, &c); err != nil {
+		return c, err
+	}
+	return c, readSettings(tx, schema, &c)
 }
 
 // writeConfig makes the configuration buckets hold exactly c, writing only
@@ -78,8 +98,26 @@ func writeConfig(tx *bbolt.Tx, c Config) error {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
+	ports := map[string][]byte{}
+	for _, p := range c.FXSPorts {
+		ports[fxoKey(p.Port)] = enc(p)
+	}
+	if b := tx.Bucket([]byte(bucketFXSPorts)); b != nil || len(ports) > 0 {
+		var err error
+		if b == nil {
+			if b, err = tx.CreateBucket([]byte(bucketFXSPorts)); err != nil {
+				return fmt.Errorf("write %s: %w", bucketFXSPorts, err)
+			}
+		}
+		if err := syncBucket(b, ports); err != nil {
+			return fmt.Errorf("write %s: %w", bucketFXSPorts, err)
+		}
+	}
 	if err := writeDialPlan(tx, &c); err != nil {
 		return fmt.Errorf("write %s: %w", bucketDialPlan, err)
+	}
+	if err := writeSections(tx, bucketSettings, settingsSections(&c)); err != nil {
+		return fmt.Errorf("write %s: %w", bucketSettings, err)
 	}
 	return nil
 }
@@ -122,6 +160,8 @@ func sortConfig(c *Config) {
 		return strings.Compare(a.Number, b.Number)
 	})
 	slices.SortStableFunc(c.FXOLines, func(a, b FXOLine) int { return a.Port - b.Port })
+	slices.SortStableFunc(c.FXSPorts, func(a, b FXSPort) int { return a.Port - b.Port })
+	sortPhones(&c.Provisioning)
 }
 
 // validator returns the checker for a change to c (whose stored secrets
@@ -145,26 +185,15 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, err := readConfig(tx, db.schema)
+		before, after, err := db.edit(tx, entity, fn)
 		if err != nil {
-			return fmt.Errorf("store: read configuration: %w", err)
-		}
-		after := cloneConfig(before)
-		if err := fn(&after); err != nil {
 			return err
 		}
-		v := db.validator(entity == "system", before)
-		issues := v.check(&after)
-		if entity == "" {
-			if err := allIssues(issues); err != nil {
-				return err
-			}
-		} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
-			return err
-		}
-		sortConfig(&after)
 		if err := writeConfig(tx, after); err != nil {
 			return fmt.Errorf("store: write configuration: %w", err)
+		}
+		if err := db.auditConfig(tx, entity, &before, &after); err != nil {
+			return fmt.Errorf("store: audit log: %w", err)
 		}
 		out = after
 		return nil
@@ -172,10 +201,37 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 	return out, err
 }
 
+// edit is change without the write: it reads the configuration in tx,
+// runs fn on a copy, and returns the configuration as it was and the
+// validated, sorted result.
+func (db *DB) edit(tx *bbolt.Tx, entity string, fn func(c *Config) error) (before, after Config, err error) {
+	before, err = readConfig(tx, db.schema)
+	if err != nil {
+		return Config{}, Config{}, fmt.Errorf("store: read configuration: %w", err)
+	}
+	after = cloneConfig(before)
+	if err := fn(&after); err != nil {
+		return Config{}, Config{}, err
+	}
+	v := db.validator(entity == "system", before)
+	issues := v.check(&after)
+	if entity == "" {
+		if err := allIssues(issues); err != nil {
+			return Config{}, Config{}, err
+		}
+	} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
+		return Config{}, Config{}, err
+	}
+	sortConfig(&after)
+	return before, after, nil
+}
+
 func cloneConfig(c Config) Config {
 	c.Extensions = slices.Clone(c.Extensions)
 	c.FXOLines = slices.Clone(c.FXOLines)
+	c.FXSPorts = slices.Clone(c.FXSPorts)
 	cloneDialPlan(&c)
+	cloneSettings(&c)
 	return c
 }
 
@@ -231,6 +287,7 @@ func (db *DB) ImportConfig(c Config) error {
 				}
 			}
 		}
+		fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 		// Ports the box has but the document leaves out get a line
 		// that is disabled: no call is routed anywhere unasked.
 		have := map[int]bool{}
@@ -260,6 +317,7 @@ func (db *DB) ValidateConfig(c Config) error {
 			next.Extensions[i].Secret = GenerateSecret()
 		}
 	}
+	fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 	return allIssues(db.validator(false, cur).check(&next))
 }
 
@@ -322,7 +380,8 @@ func (db *DB) CreateExtension(e Extension) (Extension, error) {
 }
 
 // UpdateExtension replaces extension number with e (which may renumber
-// it: FXO lines routed to the old number follow). An empty secret keeps
+// it: FXO lines routed to the old number, and phones provisioned as it
+// or watching it on a key, follow). An empty secret keeps
 // the stored one.
 func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 	_, err := db.change("ext:"+e.Number, func(c *Config) error {
@@ -342,6 +401,7 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 					c.FXOLines[j].Destination = e.Number
 				}
 			}
+			renumberPhones(&c.Provisioning, number, e.Number)
 		}
 		return nil
 	})
@@ -375,6 +435,32 @@ func (db *DB) DeleteExtension(number string) error {
 func (db *DB) FXOLines() ([]FXOLine, error) {
 	c, err := db.Config()
 	return c.FXOLines, err
+}
+
+// FXSPorts returns the settings of the FXS ports that have any, ordered
+// by port.
+func (db *DB) FXSPorts() ([]FXSPort, error) {
+	c, err := db.Config()
+	return c.FXSPorts, err
+}
+
+// UpdateFXSPort sets the settings of FXS port p.Port (all defaults removes
+// its entry). Errors name the fields of p ("flash_min_ms").
+func (db *DB) UpdateFXSPort(p FXSPort) (FXSPort, error) {
+	_, err := db.change(fmt.Sprintf("fxs:%d", p.Port), func(c *Config) error {
+		if p.Port < 1 || p.Port > db.limits.FXSPorts {
+			return fieldErr("port", "no FXS port %d on this box (it has %s)", p.Port, portRange(db.limits.FXSPorts))
+		}
+		c.FXSPorts = slices.DeleteFunc(c.FXSPorts, func(x FXSPort) bool { return x.Port == p.Port })
+		if p != (FXSPort{Port: p.Port}) {
+			c.FXSPorts = append(c.FXSPorts, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return FXSPort{}, err
+	}
+	return p, nil
 }
 
 // UpdateFXOLine replaces the configuration of FXO port l.Port.

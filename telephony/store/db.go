@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,8 +26,11 @@ const (
 	bucketSystem     = "system"
 	bucketExtensions = "extensions"
 	bucketFXOLines   = "fxo_lines"
-	bucketAdmin      = "admin"
-	bucketCDR        = "cdr"
+	// bucketFXSPorts is made on the first write of a port's settings (a
+	// database from before them has none, which reads as no settings).
+	bucketFXSPorts = "fxs_ports"
+	bucketAdmin    = "admin"
+	bucketCDR      = "cdr"
 
 	metaApp     = "app"     // always "minipbx": tells our file from any other bbolt file
 	metaSchema  = "schema"  // decimal schema version of every value in the file
@@ -86,6 +90,10 @@ type Options struct {
 	kdfIterations int
 	// noSync skips fsync (tests only: speed, not durability, is tested).
 	noSync bool
+	// spoolRetry overrides SpoolRetry (tests only).
+	spoolRetry time.Duration
+	// auditMax overrides MaxAuditEntries (tests only).
+	auditMax int
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -102,6 +110,20 @@ type DB struct {
 	// schema is the file's schema: SchemaVersion after a read-write
 	// open (which migrates); possibly older when read-only.
 	schema int
+	// spool keeps call records the full disk had no room for, retried
+	// every spoolRetry. A pointer: views made by As share it.
+	spool      *cdrSpool
+	spoolRetry time.Duration
+	// indexed: the call records' indexes are whole (always after a
+	// read-write open; a file opened read-only may predate them).
+	indexed bool
+	// actor is who the changes made through this handle are by (As); the
+	// zero Actor is the box itself.
+	actor Actor
+	// auditMax is how many audit entries are kept (MaxAuditEntries).
+	auditMax uint64
+	// tokens remembers checked API tokens (tokens.go); shared by views.
+	tokens *tokenCache
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -122,6 +144,12 @@ func Open(path string, o Options) (*DB, error) {
 		readOnly: o.ReadOnly,
 		kdfIter:  o.kdfIterations,
 		now:      o.Now,
+		spool:    &cdrSpool{},
+		auditMax: MaxAuditEntries,
+		tokens:   &tokenCache{},
+	}
+	if o.auditMax > 0 {
+		db.auditMax = uint64(o.auditMax)
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
@@ -131,6 +159,9 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if db.spoolRetry = o.spoolRetry; db.spoolRetry <= 0 {
+		db.spoolRetry = SpoolRetry
 	}
 	if db.zones == nil {
 		db.zones = dsp.ZoneCodes()
@@ -183,11 +214,24 @@ func Open(path string, o Options) (*DB, error) {
 			return nil, &OpenError{Path: path, Reason: fmt.Sprintf("migrating from schema %d", db.schema), Err: err}
 		}
 	}
+	if !o.ReadOnly {
+		if err := db.ensureIndex(); err != nil {
+			_ = b.Close()
+			return nil, &OpenError{Path: path, Reason: "indexing the call records", Err: err}
+		}
+	}
+	_ = db.bolt.View(func(tx *bbolt.Tx) error {
+		db.indexed = indexWhole(tx)
+		return nil
+	})
 	if err := db.setupLimits(o.Limits); err != nil {
 		_ = b.Close()
 		return nil, &OpenError{Path: path, Reason: "saving the board's port counts", Err: err}
 	}
 	db.reportProblems()
+	if !o.ReadOnly {
+		db.openSpool()
+	}
 	return db, nil
 }
 
@@ -198,8 +242,10 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Limits() Limits { return db.limits }
 
 // Close closes the file. Every change was already committed (and synced)
-// by its own transaction, so nothing is lost.
+// by its own transaction, so nothing is lost; call records still waiting
+// for space stay in the spool file for the next Open.
 func (db *DB) Close() error {
+	db.closeSpool()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}
@@ -427,12 +473,16 @@ func (db *DB) migrateFile() error {
 		{bucketSystem, "system", func() any { return new(System) }},
 		{bucketExtensions, "extension", func() any { return new(Extension) }},
 		{bucketFXOLines, "fxo_line", func() any { return new(FXOLine) }},
+		{bucketFXSPorts, "fxs_port", func() any { return new(FXSPort) }},
 		{bucketAdmin, "admin", func() any { return new(adminRecord) }},
 		{bucketCDR, "cdr", func() any { return new(CallRecord) }},
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, k := range kinds {
 			b := tx.Bucket([]byte(k.bucket))
+			if b == nil {
+				continue // a bucket made on first use, not used yet
+			}
 			type kv struct{ k, v []byte }
 			var out []kv
 			err := b.ForEach(func(key, raw []byte) error {
@@ -528,6 +578,13 @@ func (db *DB) setupLimits(given *Limits) error {
 			}
 		}
 		c.FXOLines = kept
+		c.FXSPorts = slices.DeleteFunc(c.FXSPorts, func(p FXSPort) bool {
+			if p.Port > db.limits.FXSPorts {
+				db.log.Warn("dropping the settings of an FXS port this board does not have", "port", p.Port)
+				return true
+			}
+			return false
+		})
 		sortConfig(&c)
 		if err := writeConfig(tx, c); err != nil {
 			return err

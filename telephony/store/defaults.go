@@ -74,6 +74,7 @@ func DefaultConfig(l Limits) Config {
 	}
 	c.Numbering.EmergencyNumbers = DefaultEmergencyNumbers()
 	c.Numbering.FeatureCodes = true
+	c.Features = DefaultCallFeatures()
 	return c
 }
 

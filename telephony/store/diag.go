@@ -293,7 +293,7 @@ func (db *DB) AppendDiagRun(r DiagRun) (DiagRun, error) {
 		if err := putValue(b, string(cdrKey(id)), r); err != nil {
 			return err
 		}
-		return trimRecords(b, id, keep)
+		return trimRecords(b, id, keep, nil)
 	})
 	if err != nil {
 		return DiagRun{}, fmt.Errorf("store: append diagnostic run: %w", err)

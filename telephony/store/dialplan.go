@@ -54,6 +54,12 @@ type LineGroup struct {
 	// MaxCalls bounds concurrent outside calls through the group (0: as
 	// many as it has lines).
 	MaxCalls int `json:"max_calls,omitempty"`
+	// WithholdPrefix is the telco's code that withholds the caller ID on
+	// one call (*67 in North America, 141 in the UK, #31# on many
+	// others): dialled before the number when the call is to be
+	// withheld. Empty: an analog line cannot withhold, and the call goes
+	// out showing the line's number.
+	WithholdPrefix string `json:"withhold_prefix,omitempty"`
 }
 
 // OutboundRoute sends dialled numbers matching Pattern out through line
@@ -68,6 +74,17 @@ type OutboundRoute struct {
 	Class string `json:"class"`
 	// Via are line-group or trunk names in fallback order.
 	Via []string `json:"via"`
+	// CallerID (and CallerName) is the number the far end is shown for
+	// callers without an outbound caller ID of their own (an extension's
+	// outbound_caller_id); with OverrideCallerID for every caller. Empty:
+	// the carrier's own number (the trunk's caller_id). Caller-ID rules
+	// by prefix still apply afterwards.
+	CallerID         string `json:"caller_id,omitempty"`
+	CallerName       string `json:"caller_name,omitempty"`
+	OverrideCallerID bool   `json:"override_caller_id,omitempty"`
+	// Tariff prices the calls that take this route (billing.go); zero:
+	// they cost nothing.
+	Tariff Tariff `json:"tariff,omitzero"`
 }
 
 // CallerIDRule sets the caller ID of outside calls by destination prefix.
@@ -105,6 +122,12 @@ type InboundRoute struct {
 	// only, in this order, after the box-wide lists (those no route
 	// names). A list named by any route is no longer box-wide.
 	Classifiers []string `json:"classifiers,omitempty"`
+	// MOHClass is what this route's callers hear on hold ("" the
+	// box-wide class).
+	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for the route's calls ("" as
+	// the box says).
+	Record string `json:"record,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -128,6 +151,9 @@ type GroupMember struct {
 	Destination string `json:"destination"`
 	// RingS is how long the member rings (default DefaultMemberRingS).
 	RingS int `json:"ring_s,omitempty"`
+	// Off keeps the member in the list but does not ring it (a user
+	// switches a follow-me number off for a while and back on).
+	Off bool `json:"off,omitempty"`
 }
 
 // DefaultMemberRingS is a group member's ring time when not given.
@@ -155,6 +181,14 @@ type Queue struct {
 	AnnounceEveryS int `json:"announce_every_s,omitempty"`
 	// Timeout is where a caller goes after MaxWaitS ("" hangs up).
 	Timeout string `json:"timeout_destination,omitempty"`
+	// MOHClass names a music-on-hold class; it wins over MusicOnHold.
+	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for the queue's calls ("" as
+	// the inbound route or the box says).
+	Record string `json:"record,omitempty"`
+	// Language is the language of the position announcements ("": the
+	// box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // DefaultQueueWaitS is a queue's maximum wait when not given.
@@ -181,6 +215,10 @@ type Menu struct {
 	// DefaultDestination is where silence leads once the retries are
 	// spent ("" hangs up).
 	DefaultDestination string `json:"default_destination,omitempty"`
+	// Language is the language of the built-in prompts the menu plays (a
+	// prompt whose file is named after one, goodbye.wav; "": the box's,
+	// System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // Announcement answers the call, plays its prompts once, and sends the
@@ -260,6 +298,17 @@ type ExtensionRule struct {
 	// ForwardCallerID is "caller" (show the original caller, default) or
 	// "box" (show the forwarding extension's number).
 	ForwardCallerID string `json:"forward_caller_id,omitempty"`
+	// DND: do not disturb; callers get the extension's busy handling.
+	DND bool `json:"dnd,omitempty"`
+	// NoCallWaiting: a second call to the extension while it talks gets
+	// busy handling instead of a call-waiting tone.
+	NoCallWaiting bool `json:"call_waiting_off,omitempty"`
+	// MOHClass is what a party this extension holds hears ("" the
+	// route's or the box-wide class).
+	MOHClass string `json:"moh_class,omitempty"`
+	// Record: never, always or on_demand for calls the extension takes
+	// part in ("" as the queue, route or box says).
+	Record string `json:"record,omitempty"`
 }
 
 // CallLimits are box-wide call limits.
@@ -274,14 +323,8 @@ type CallLimits struct {
 const bucketDialPlan = "dialplan"
 
 // dialPlanSections lists each section with its key, for read and write.
-func dialPlanSections(c *Config) []struct {
-	key string
-	ptr any
-} {
-	return []struct {
-		key string
-		ptr any
-	}{
+func dialPlanSections(c *Config) []section {
+	return []section{
 		{"numbering", &c.Numbering},
 		{"line_groups", &c.LineGroups},
 		{"outbound_routes", &c.OutboundRoutes},
@@ -299,23 +342,19 @@ func dialPlanSections(c *Config) []struct {
 		{"limits", &c.CallLimits},
 		{"trunks", &c.Trunks},
 		{"voicemail", &c.Voicemail},
+		{"features", &c.Features},
+		{"pickup_groups", &c.PickupGroups},
+		{"conference_rooms", &c.ConferenceRooms},
+		{"paging_groups", &c.PagingGroups},
+		{"moh_classes", &c.MOHClasses},
+		{"call_recording", &c.Recording},
 	}
 }
 
 // readDialPlan reads the dial-plan sections into c.
 func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		return nil
-	}
-	for _, s := range dialPlanSections(c) {
-		raw := b.Get([]byte(s.key))
-		if raw == nil {
-			continue
-		}
-		if err := decodeValue("dialplan."+s.key, raw, schema, s.ptr); err != nil {
-			return &valueError{bucketDialPlan, s.key, err}
-		}
+	if err := readSections(tx, bucketDialPlan, schema, dialPlanSections(c)); err != nil {
+		return err
 	}
 	normalizeDialPlan(c)
 	return nil
@@ -324,28 +363,7 @@ func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
 // writeDialPlan makes the dial-plan bucket hold exactly c's sections,
 // leaving a database without a dial plan untouched when c has none.
 func writeDialPlan(tx *bbolt.Tx, c *Config) error {
-	want := map[string][]byte{}
-	for _, s := range dialPlanSections(c) {
-		if isEmptySection(s.ptr) {
-			continue
-		}
-		b, err := encodeValue(s.ptr)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", s.key, err)
-		}
-		want[s.key] = b
-	}
-	b := tx.Bucket([]byte(bucketDialPlan))
-	if b == nil {
-		if len(want) == 0 {
-			return nil
-		}
-		var err error
-		if b, err = tx.CreateBucket([]byte(bucketDialPlan)); err != nil {
-			return err
-		}
-	}
-	return syncBucket(b, want)
+	return writeSections(tx, bucketDialPlan, dialPlanSections(c))
 }
 
 // isEmptySection reports whether a section holds nothing (an empty list
@@ -395,6 +413,14 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.ExtensionRules)
 	nilIfEmpty(&c.Voicemail.Boxes)
 	normalizeTrunks(c)
+	nilIfEmpty(&c.Features.GroupPickupCodes)
+	nilIfEmpty(&c.PickupGroups)
+	nilIfEmpty(&c.ConferenceRooms)
+	nilIfEmpty(&c.PagingGroups)
+	nilIfEmpty(&c.MOHClasses)
+	for i := range c.MOHClasses {
+		nilIfEmpty(&c.MOHClasses[i].Prompts)
+	}
 }
 
 func nilIfEmpty[T any](s *[]T) {
@@ -459,6 +485,20 @@ func cloneDialPlan(c *Config) {
 	}
 	c.Voicemail.Boxes = slices.Clone(c.Voicemail.Boxes)
 	cloneTrunks(c)
+	c.Features.GroupPickupCodes = slices.Clone(c.Features.GroupPickupCodes)
+	c.PickupGroups = slices.Clone(c.PickupGroups)
+	for i := range c.PickupGroups {
+		c.PickupGroups[i].Members = slices.Clone(c.PickupGroups[i].Members)
+	}
+	c.ConferenceRooms = slices.Clone(c.ConferenceRooms)
+	c.PagingGroups = slices.Clone(c.PagingGroups)
+	for i := range c.PagingGroups {
+		c.PagingGroups[i].Members = slices.Clone(c.PagingGroups[i].Members)
+	}
+	c.MOHClasses = slices.Clone(c.MOHClasses)
+	for i := range c.MOHClasses {
+		c.MOHClasses[i].Prompts = slices.Clone(c.MOHClasses[i].Prompts)
+	}
 }
 
 // UpdateDialPlan changes the dial-plan sections in one validated
@@ -498,6 +538,16 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	if raw, ok := top["voicemail"]; ok && string(raw) != "null" {
 		decodeField(raw, "voicemail", &c.Voicemail, v)
 	}
+	if raw, ok := top["features"]; ok && string(raw) != "null" {
+		decodeField(raw, "features", &c.Features, v)
+	}
+	decodeList(top["pickup_groups"], "pickup_groups", &c.PickupGroups, v)
+	decodeList(top["conference_rooms"], "conference_rooms", &c.ConferenceRooms, v)
+	decodeList(top["paging_groups"], "paging_groups", &c.PagingGroups, v)
+	decodeList(top["moh_classes"], "moh_classes", &c.MOHClasses, v)
+	if raw, ok := top["call_recording"]; ok && string(raw) != "null" {
+		decodeField(raw, "call_recording", &c.Recording, v)
+	}
 	normalizeDialPlan(c)
 }
 
@@ -521,6 +571,13 @@ type DialPlan struct {
 	Limits         CallLimits      `json:"limits"`
 	Trunks         []Trunk         `json:"trunks"`
 	Voicemail      Voicemail       `json:"voicemail"`
+
+	Features        CallFeatures     `json:"features"`
+	PickupGroups    []PickupGroup    `json:"pickup_groups"`
+	ConferenceRooms []ConferenceRoom `json:"conference_rooms"`
+	PagingGroups    []PagingGroup    `json:"paging_groups"`
+	MOHClasses      []MOHClass       `json:"moh_classes"`
+	Recording       CallRecording    `json:"call_recording"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -539,7 +596,8 @@ func (c *Config) DialPlan() DialPlan {
 	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
-		Voicemail: c.Voicemail}
+		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
+		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -554,6 +612,10 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.Classifiers)
 	emptyIfNil(&d.ExtensionRules)
 	emptyIfNil(&d.Trunks)
+	emptyIfNil(&d.PickupGroups)
+	emptyIfNil(&d.ConferenceRooms)
+	emptyIfNil(&d.PagingGroups)
+	emptyIfNil(&d.MOHClasses)
 	return d
 }
 
@@ -565,6 +627,8 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.TimeConditions, c.Conditions = d.TimeConditions, d.Conditions
 	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
 	c.Voicemail = d.Voicemail
+	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
+	c.Recording = d.Recording
 	normalizeDialPlan(c)
 }
 

@@ -92,7 +92,8 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
-		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{}} {
+		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{},
+		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -168,6 +169,16 @@ func TestDialPlanValidation(t *testing.T) {
 			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821"}, {Extension: "202", PIN: "5930"}}
 		}, []string{"voicemail.boxes[1].extension"}, "two mailboxes"},
 		{"weak pin", func(c *Config) { c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "1234"}} }, []string{"voicemail.boxes[0].pin"}, "run of digits"},
+		{"languages", func(c *Config) {
+			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: "de"}}
+			c.Queues[0].Language = "Russian"
+			c.Menus[0].Language = "hyw"
+		}, []string{"voicemail.boxes[1].language", "queues[0].language", "ivr_menus[0].language"}, `unknown language "de"; the box speaks en (English), ru (Русский)`},
+		{"languages the box speaks", func(c *Config) {
+			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: ""}}
+			c.Queues[0].Language = "ky"
+			c.Menus[0].Language = "en"
+		}, nil, ""},
 		{"message length", func(c *Config) {
 			c.Voicemail = Voicemail{MaxMessageS: 5, Boxes: []Mailbox{{Extension: "202", PIN: "4821"}}}
 		}, []string{"voicemail.max_message_s"}, "10 to 600"},
@@ -255,6 +266,15 @@ func TestDialPlanValidation(t *testing.T) {
 		{"forward caller id", func(c *Config) { c.ExtensionRules[0].ForwardCallerID = "mine" }, []string{"extension_rules[0].forward_caller_id"}, "caller or box"},
 		{"duration", func(c *Config) { c.CallLimits.MaxCallDurationS = 10 }, []string{"limits.max_call_duration_s"}, "60 to 86400"},
 		{"max calls", func(c *Config) { c.InboundRoutes[0].MaxCalls = -1 }, []string{"inbound_routes[0].max_calls"}, "0 (no limit) to 100"},
+		{"trunk identity headers", func(c *Config) { c.Trunks[0].CallerIDHeader = "p-asserted"; c.Trunks[0].DiversionHeader = "hi" },
+			[]string{"trunks[0].caller_id_header", "trunks[0].diversion_header"}, "must be from, pai, rpid or trunk"},
+		{"route caller id", func(c *Config) {
+			c.OutboundRoutes[0].CallerID = "+7-495"
+			c.OutboundRoutes[1].OverrideCallerID = true
+		}, []string{"outbound_routes[0].caller_id", "outbound_routes[1].override_caller_id"}, "digits"},
+		{"withhold prefix", func(c *Config) { c.LineGroups[0].WithholdPrefix = "67a" }, []string{"line_groups[0].withhold_prefix"}, "telco's code"},
+		{"extension outbound caller id", func(c *Config) { c.Extensions[0].OutboundCallerID = "495 111" },
+			[]string{"extensions[0].outbound_caller_id"}, "digits"},
 		{"caller id rule", func(c *Config) { c.CallerIDRules[0].Prefix = "8a"; c.CallerIDRules[0].Number = "+7-495" },
 			[]string{"caller_id_rules[0].prefix", "caller_id_rules[0].number"}, "digits"},
 		{"outside prefix vs short number", func(c *Config) { c.System.OutsidePrefix = "3" },
@@ -370,8 +390,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 17 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
-		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" {
+	if got := DialPlanSections(); len(got) != 23 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" {
 		t.Errorf("sections %v", got)
 	}
 }

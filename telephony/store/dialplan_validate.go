@@ -8,6 +8,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
 )
 
 // Bounds of the dial-plan sections; see config.md.
@@ -109,6 +110,10 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
 	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
 	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
+	names("pickup_groups", len(c.PickupGroups), func(i int) string { return c.PickupGroups[i].Name })
+	rooms := names("conference_rooms", len(c.ConferenceRooms), func(i int) string { return c.ConferenceRooms[i].Name })
+	pages := names("paging_groups", len(c.PagingGroups), func(i int) string { return c.PagingGroups[i].Name })
+	moh := names("moh_classes", len(c.MOHClasses), func(i int) string { return c.MOHClasses[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
 	// byKind: the objects a destination of each named kind may name.
@@ -122,6 +127,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		dialplan.DestTime:     {timeConds, "time condition"},
 		dialplan.DestCond:     {conds, "condition"},
 		dialplan.DestQueue:    {queues, "queue"},
+		dialplan.DestConf:     {rooms, "conference room"},
+		dialplan.DestPage:     {pages, "paging group"},
 	}
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
@@ -145,7 +152,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if n := atoi(d.Value); n > v.limits.FXSPorts {
 				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
 			}
-		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue:
+		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue,
+			dialplan.DestConf, dialplan.DestPage:
 			if o := byKind[d.Kind]; !o.exists[d.Value] {
 				add(path, "%s %q does not exist", o.what, d.Value)
 			}
@@ -195,9 +203,13 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			lit(dialplan.KindExtension, e.Number, e.Number, fmt.Sprintf("extensions[%d].number", i))
 		}
 	}
+	// An outside prefix of the wrong form (letters, too long for a
+	// pattern) is reported by the system rules; it takes no place here.
 	if s := c.System.OutsidePrefix; s != "" && isDigits(s) {
-		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: dialplan.MustParsePattern(s + "."),
-			Label: "outside prefix " + s, Target: "system.outside_prefix"})
+		if p, err := dialplan.ParsePattern(s + "."); err == nil {
+			entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: p,
+				Label: "outside prefix " + s, Target: "system.outside_prefix"})
+		}
 	}
 	n := c.Numbering
 	if len(n.ShortNumbers) > MaxDialPlanEntries {
@@ -241,6 +253,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			add(p+"hunt", "must be %s, %s or %s", HuntAscending, HuntDescending, HuntRoundRobin)
 		}
 		maxCalls(p+"max_calls", g.MaxCalls)
+		if g.WithholdPrefix != "" && (!dialplan.IsDialString(g.WithholdPrefix) || len(g.WithholdPrefix) > 6) {
+			add(p+"withhold_prefix", "must be 1 to 6 digits, * or # (the telco's code, such as *67 or 141)")
+		}
 	}
 
 	for i, r := range c.OutboundRoutes {
@@ -265,10 +280,20 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		if len(r.Via) == 0 {
 			add(p+"via", "needs at least one line group or trunk")
 		}
+		checkTariff(p+"tariff.", r.Tariff, add)
 		for j, g := range r.Via {
 			if !groups[g] && !trunks[g] {
 				add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
 			}
+		}
+		if r.CallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(r.CallerID, "+")) {
+			add(p+"caller_id", "must be digits (an optional leading +)")
+		}
+		if m := nameProblem(r.CallerName, false); m != "" {
+			add(p+"caller_name", "%s", m)
+		}
+		if r.OverrideCallerID && r.CallerID == "" {
+			add(p+"override_caller_id", "needs a number to show (caller_id)")
 		}
 	}
 
@@ -376,6 +401,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		if q.Timeout != "" {
 			dest(p+"timeout_destination", q.Timeout)
 		}
+		if err := prompts.CheckLanguage(q.Language); err != nil {
+			add(p+"language", "%v", err)
+		}
 	}
 
 	for i, m := range c.Menus {
@@ -405,9 +433,17 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		if m.DefaultDestination != "" {
 			dest(p+"default_destination", m.DefaultDestination)
 		}
+		if err := prompts.CheckLanguage(m.Language); err != nil {
+			add(p+"language", "%v", err)
+		}
 	}
 
 	checkAnnouncements(c.Announcements, add, func(path, s string) { dest(path, s) })
+	v.checkFeatures(c, exts, moh, add, lit, func(kind dialplan.Kind, pat, owner, path string) {
+		if p, err := dialplan.ParsePattern(pat); err == nil {
+			entries = append(entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
+		}
+	}, dest)
 	checkConditions(c, scheds, add, dest)
 
 	for i, s := range c.Schedules {

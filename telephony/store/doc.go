@@ -7,10 +7,11 @@
 // One bucket per kind of entity: meta (marker, schema version, creation
 // time, the board's port counts), system, extensions (key: number),
 // fxo_lines (key: zero-padded port), admin, cdr (key: big-endian record
-// ID), and two created on first use: diag (diagnostic runs) and dialplan
-// (one value per dial-plan section, key: the section's JSON name; a
-// database without it has no dial plan, which routes as before the dial
-// plan existed). When a later schema migrates values, migrateFile must
+// ID), and three created on first use: diag (diagnostic runs), fxs_ports
+// (key: zero-padded port; the settings of FXS ports that differ from the
+// defaults) and dialplan (one value per dial-plan section, key: the
+// section's JSON name; a database without it has no dial plan, which
+// routes as before the dial plan existed). When a later schema migrates values, migrateFile must
 // cover the dialplan bucket's sections too. Every value is JSON in an envelope {"schema": N, "data": {...}}
 // (envelope.go), so that each value can be read and migrated on its own
 // and a value from a newer firmware is recognised rather than misread.

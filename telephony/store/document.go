@@ -10,23 +10,20 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"minipbx/internal/strictjson"
 )
 
 // MaxDocumentSize bounds a configuration document (a full box's
 // configuration is a few hundred kilobytes at most).
 const MaxDocumentSize = 4 << 20
 
-// SyntaxError is a configuration document that is not well-formed JSON,
-// with the position of the problem.
-type SyntaxError struct {
-	Line, Column int   // 1-based
-	Offset       int64 // byte offset
-	Msg          string
-}
-
-func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("config: line %d, column %d: %s", e.Line, e.Column, e.Msg)
-}
+// SyntaxError is a configuration document that is not acceptable JSON
+// (malformed, not an object, a key twice, invalid UTF-8), with the
+// position of the problem and the field at fault where there is one. It
+// is strictjson's error: documents are read by the same strict reader as
+// every API body.
+type SyntaxError = strictjson.Error
 
 // DecodeConfig reads a configuration document strictly: well-formed JSON
 // (errors give line and column), one object, no duplicate keys, nothing
@@ -85,9 +82,9 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	v := &ValidationError{}
 	for k := range top {
 		switch k {
-		case "version", "system", "extensions", "fxo_lines":
+		case "version", "system", "extensions", "fxo_lines", "fxs_ports":
 		default:
-			if !slices.Contains(DialPlanSections(), k) {
+			if !slices.Contains(DialPlanSections(), k) && !slices.Contains(SettingsSections(), k) {
 				v.add(k, "unknown field")
 			}
 		}
@@ -99,7 +96,9 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	}
 	decodeList(top["extensions"], "extensions", &c.Extensions, v)
 	decodeList(top["fxo_lines"], "fxo_lines", &c.FXOLines, v)
+	decodeList(top["fxs_ports"], "fxs_ports", &c.FXSPorts, v)
 	decodeDialPlan(top, &c, v)
+	decodeSettings(top, &c, v)
 	if len(c.Extensions) > MaxExtensions {
 		v.add("extensions", "at most %d extensions", MaxExtensions)
 	}
@@ -172,122 +171,9 @@ func typeWords(t reflect.Type) string {
 	return t.String()
 }
 
-// checkSyntax walks the tokens of data: well-formed JSON, a single
-// top-level object, no duplicate keys, nothing after it. Errors carry the
-// line and column.
-func checkSyntax(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := token(dec, data)
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return syntaxAt(data, 0, "the document must be a JSON object")
-	}
-	if err := walkObject(dec, data, 1); err != nil {
-		return err
-	}
-	off := dec.InputOffset()
-	if _, err := dec.Token(); err != io.EOF {
-		return syntaxAt(data, off, "unexpected data after the document")
-	}
-	return nil
-}
-
-// token reads the next token, turning errors into positioned ones.
-func token(dec *json.Decoder, data []byte) (json.Token, error) {
-	off := dec.InputOffset()
-	tok, err := dec.Token()
-	if err == nil {
-		return tok, nil
-	}
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		// Token reports the offset of the offending byte.
-		bad := min(se.Offset, int64(len(data)))
-		line, col := position(data, bad)
-		return nil, &SyntaxError{Line: line, Column: col, Offset: bad, Msg: strings.TrimPrefix(se.Error(), "json: ")}
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, syntaxAt(data, int64(len(data)), "unexpected end of the document")
-	}
-	return nil, syntaxAt(data, off, "%v", err)
-}
-
-// maxDepth bounds nesting (the document needs 3 levels); it keeps a
-// hostile document from recursing deep.
-const maxDepth = 32
-
-func walkValue(dec *json.Decoder, data []byte, tok json.Token, depth int) error {
-	if depth > maxDepth && (tok == json.Delim('{') || tok == json.Delim('[')) {
-		return syntaxAt(data, dec.InputOffset()-1, "nested more than %d levels deep", maxDepth)
-	}
-	switch tok {
-	case json.Delim('{'):
-		return walkObject(dec, data, depth+1)
-	case json.Delim('['):
-		for {
-			tok, err := token(dec, data)
-			if err != nil {
-				return err
-			}
-			if tok == json.Delim(']') {
-				return nil
-			}
-			if err := walkValue(dec, data, tok, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func walkObject(dec *json.Decoder, data []byte, depth int) error {
-	keys := map[string]bool{}
-	for {
-		off := dec.InputOffset()
-		tok, err := token(dec, data)
-		if err != nil {
-			return err
-		}
-		if tok == json.Delim('}') {
-			return nil
-		}
-		k, _ := tok.(string) // the decoder only yields strings as keys
-		if keys[k] {
-			return syntaxAt(data, off, "duplicate key %q", k)
-		}
-		keys[k] = true
-		if tok, err = token(dec, data); err != nil {
-			return err
-		}
-		if err := walkValue(dec, data, tok, depth); err != nil {
-			return err
-		}
-	}
-}
-
-// syntaxAt builds a SyntaxError at off, skipping the separators the
-// decoder's offset may still point at.
-func syntaxAt(data []byte, off int64, format string, args ...any) error {
-	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
-		off++
-	}
-	line, col := position(data, off)
-	return &SyntaxError{Line: line, Column: col, Offset: off, Msg: fmt.Sprintf(format, args...)}
-}
-
-// position turns a byte offset into a 1-based line and column.
-func position(data []byte, off int64) (line, col int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
-}
+// checkSyntax is strictjson.Check: one JSON object, no duplicate keys, no
+// invalid UTF-8, nothing after it; errors carry the line and column.
+func checkSyntax(data []byte) error { return strictjson.Check(data) }
 
 // EncodeConfig writes c as an indented JSON document (with its version).
 func EncodeConfig(w io.Writer, c Config) error {

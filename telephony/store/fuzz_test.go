@@ -3,10 +3,12 @@ package store
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeConfig: any input is either refused with an error or gives a
@@ -20,6 +22,7 @@ func FuzzDecodeConfig(f *testing.F) {
 	f.Add(`{"version":1,"system":{"name":"a","name":"b"}}`)
 	f.Add(`{"version":0,"system":{"inter_digit_timeout_s":1e300}}`)
 	f.Add(`[{"version":1}]`)
+	f.Add(`{"version":1,"system":{},"fxs_ports":[{"port":1,"flash_min_ms":90},{"port":-1,"flash_max_ms":1e9}]}`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		c, err := DecodeConfig(strings.NewReader(doc))
 		if err != nil {
@@ -60,6 +63,7 @@ func FuzzDecodeValue(f *testing.F) {
 		{"system", func() any { return new(System) }},
 		{"extension", func() any { return new(Extension) }},
 		{"fxo_line", func() any { return new(FXOLine) }},
+		{"fxs_port", func() any { return new(FXSPort) }},
 		{"cdr", func() any { return new(CallRecord) }},
 		{"admin", func() any { return new(adminRecord) }},
 		{"limits", func() any { return new(Limits) }},
@@ -121,5 +125,64 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("opened but unreadable: %v", err)
 		}
 		db.CallRecords(0, MaxCallRecordsPage)
+	})
+}
+
+// FuzzParseCallQuery: any parameters are either refused with the
+// parameter named or give a query the store accepts. Never a panic.
+func FuzzParseCallQuery(f *testing.F) {
+	f.Add("from=2026-11-20&to=2026-11-21&number=555&result=missed,busy&sort=duration&order=asc&limit=20&offset=40")
+	f.Add("from=2026-11-20T09:30&min_duration=10&max_duration=5")
+	f.Add("before=0&limit=5000&direction=up&colour=red")
+	f.Add("to=2026-13-45&result=&extension=%00")
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := ParseCallQuery(v, time.UTC)
+		if err != nil {
+			ve, ok := AsValidationError(err)
+			if !ok || len(ve.Fields) == 0 {
+				t.Fatalf("not a field error: %v", err)
+			}
+			return
+		}
+		if err := q.Validate(); err != nil {
+			t.Fatalf("parsed %+v but it does not validate: %v", q, err)
+		}
+	})
+}
+
+// FuzzDecodeSummary: a damaged summary is refused, never a panic or a
+// read past its end.
+func FuzzDecodeSummary(f *testing.F) {
+	r := rec(1)
+	deriveRecord(&r)
+	r.Queues = []QueueVisit{{Queue: "sales", Enter: r.Start, Leave: r.End, Outcome: QueueAnswered}}
+	f.Add(encodeSummary(&r, []string{"101"}, []string{"fxo:1"}))
+	f.Add([]byte{summaryFormat})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var s summary
+		if decodeSummary(1, raw, &s) == nil {
+			_ = s.decodeTail()
+		}
+	})
+}
+
+// FuzzParseMoney: an amount parses to what it says or is refused.
+func FuzzParseMoney(f *testing.F) {
+	for _, s := range []string{"0", "0.035", "-1.5", "999999999.9999", "1e3", "", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMoney(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseMoney(m.String())
+		if err != nil || back != m {
+			t.Fatalf("%q → %v → %q → %v (%v)", s, int64(m), m.String(), int64(back), err)
+		}
 	})
 }

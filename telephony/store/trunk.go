@@ -72,6 +72,18 @@ type Trunk struct {
 	// Username); CallerName its display name.
 	CallerID   string `json:"caller_id,omitempty"`
 	CallerName string `json:"caller_name,omitempty"`
+	// CallerIDHeader is where the caller ID an outside call presents
+	// (the extension's, the route's, a forwarded caller's) goes, as
+	// providers differ: "from" (default) in From; "pai" in
+	// P-Asserted-Identity with From the trunk's caller_id (RFC 3325);
+	// "rpid" in Remote-Party-ID with From the trunk's caller_id;
+	// "trunk" nowhere: every call shows the trunk's caller_id. A
+	// withheld call adds Privacy: id (RFC 3323) and an anonymous From.
+	CallerIDHeader string `json:"caller_id_header,omitempty"`
+	// DiversionHeader is how a forwarded call names the extension that
+	// forwarded it: "diversion" (default, RFC 5806), "history-info"
+	// (RFC 7044) or "none".
+	DiversionHeader string `json:"diversion_header,omitempty"`
 	// MaxCalls bounds concurrent calls through the trunk, both ways (0:
 	// no limit but the box's); beyond it an outbound attempt counts as
 	// congested (the next carrier is tried) and an inbound one gets 503.
@@ -80,6 +92,21 @@ type Trunk struct {
 	// with its destination.
 	DIDs []TrunkDID `json:"dids,omitempty"`
 }
+
+// Where a trunk puts the caller ID (Trunk.CallerIDHeader).
+const (
+	CallerIDInFrom    = "from"
+	CallerIDInPAI     = "pai"
+	CallerIDInRPID    = "rpid"
+	CallerIDTrunkOnly = "trunk"
+)
+
+// How a trunk names who forwarded a call (Trunk.DiversionHeader).
+const (
+	DiversionRFC5806     = "diversion"
+	DiversionHistoryInfo = "history-info"
+	DiversionNone        = "none"
+)
 
 // TrunkDID maps a dialled number arriving on a trunk to a destination.
 type TrunkDID struct {
@@ -220,6 +247,16 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 		}
 		if m := nameProblem(t.CallerName, false); m != "" {
 			add(p+"caller_name", "%s", m)
+		}
+		switch t.CallerIDHeader {
+		case "", CallerIDInFrom, CallerIDInPAI, CallerIDInRPID, CallerIDTrunkOnly:
+		default:
+			add(p+"caller_id_header", "must be %s, %s, %s or %s", CallerIDInFrom, CallerIDInPAI, CallerIDInRPID, CallerIDTrunkOnly)
+		}
+		switch t.DiversionHeader {
+		case "", DiversionRFC5806, DiversionHistoryInfo, DiversionNone:
+		default:
+			add(p+"diversion_header", "must be %s, %s or %s", DiversionRFC5806, DiversionHistoryInfo, DiversionNone)
 		}
 		maxCalls(p+"max_calls", t.MaxCalls)
 		if len(t.DIDs) > MaxTrunkDIDs {

@@ -8,6 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"minipbx/telephony/dialplan"
+	"minipbx/telephony/prompts"
+
 	// The box's root file system may carry no zoneinfo: embed the IANA
 	// database (~450 kB) so that time zones validate, and work, everywhere.
 	_ "time/tzdata"
@@ -32,6 +35,10 @@ const (
 	MaxAnswerAfterRings    = 10
 	// MaxExtensions bounds a configuration document (hostile imports).
 	MaxExtensions = 1000
+	// MaxSystemCalls bounds System.MaxCalls: ten times the x86 goal of 500
+	// relayed calls per core on a 2-core machine; more would only let a
+	// box be configured into degrading every call.
+	MaxSystemCalls = 10000
 )
 
 // issue is one validation problem, kept with the identity of the entity it
@@ -85,6 +92,9 @@ func (v *validator) check(c *Config) []issue {
 	} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
 		add2("time_zone", "unknown time zone %q", s.TimeZone)
 	}
+	if err := prompts.CheckLanguage(s.Language); err != nil {
+		add2("language", "%v", err)
+	}
 	lengthOK := s.ExtensionLength >= MinExtensionLength && s.ExtensionLength <= MaxExtensionLength
 	if !lengthOK {
 		add2("extension_length", "must be %d to %d digits", MinExtensionLength, MaxExtensionLength)
@@ -103,7 +113,12 @@ func (v *validator) check(c *Config) []issue {
 	if s.CallRecordRetention < 1 || s.CallRecordRetention > MaxCallRecordRetention {
 		add2("call_record_retention", "must be 1 to %d records", MaxCallRecordRetention)
 	}
+	if s.MaxCalls < 0 || s.MaxCalls > MaxSystemCalls {
+		add2("max_calls", "must be 0 (the board's own figure) or 1 to %d calls", MaxSystemCalls)
+	}
 	checkDiagnostics(s.Diagnostics, add2)
+	checkParameters(s, add2)
+	checkText(c, add)
 
 	// Extensions.
 	if len(c.Extensions) > MaxExtensions {
@@ -146,6 +161,9 @@ func (v *validator) check(c *Config) []issue {
 				add(ent, p, "secret", "%s", m)
 			}
 		}
+		if err := prompts.CheckLanguage(e.Language); err != nil {
+			add(ent, p, "language", "%v", err)
+		}
 		if e.FXSPort != 0 {
 			if e.FXSPort < 0 || e.FXSPort > v.limits.FXSPorts {
 				add(ent, p, "fxs_port", "no FXS port %d on this box (it has %s)", e.FXSPort, portRange(v.limits.FXSPorts))
@@ -154,6 +172,12 @@ func (v *validator) check(c *Config) []issue {
 			} else {
 				ports[e.FXSPort] = e.Number
 			}
+		}
+		if e.OutboundCallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(e.OutboundCallerID, "+")) {
+			add(ent, p, "outbound_caller_id", "must be digits (an optional leading +), the number outside parties see")
+		}
+		if m := nameProblem(e.OutboundCallerName, false); m != "" {
+			add(ent, p, "outbound_caller_name", "%s", m)
 		}
 	}
 	if len(wrongLength) > 0 {
@@ -166,6 +190,31 @@ func (v *validator) check(c *Config) []issue {
 			s.OutsidePrefix, strings.Join(firstN(prefixClash, 5), ", "))
 	}
 
+	checkSettings(c, numbers, add)
+	checkProvisioning(&c.Provisioning, numbers, add)
+	// FXS ports' settings.
+	fxsSeen := map[int]bool{}
+	for i, fp := range c.FXSPorts {
+		ent := fmt.Sprintf("fxs:%d", fp.Port)
+		p := fmt.Sprintf("fxs_ports[%d].", i)
+		portEntry("FXS", fp.Port, v.limits.FXSPorts, fxsSeen, func(format string, args ...any) { add(ent, p, "port", format, args...) })
+		minOK := fp.FlashMinMS == 0 || fp.FlashMinMS >= MinFlashMinMS && fp.FlashMinMS <= MaxFlashMinMS
+		maxOK := fp.FlashMaxMS == 0 || fp.FlashMaxMS >= MinFlashMaxMS && fp.FlashMaxMS <= MaxFlashMaxMS
+		if !minOK {
+			add(ent, p, "flash_min_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMinMS, MinFlashMinMS, MaxFlashMinMS)
+		}
+		if !maxOK {
+			add(ent, p, "flash_max_ms", "must be 0 (default %d) or %d to %d milliseconds", DefaultFlashMaxMS, MinFlashMaxMS, MaxFlashMaxMS)
+		}
+		if lo, hi := fp.FlashWindow(); minOK && maxOK && hi-lo < MinFlashWindowMS {
+			field := "flash_max_ms"
+			if fp.FlashMaxMS == 0 {
+				field = "flash_min_ms"
+			}
+			add(ent, p, field, "the flash window %d-%d ms is too narrow: the maximum must exceed the minimum by at least %d ms", lo, hi, MinFlashWindowMS)
+		}
+	}
+
 	v.checkDialPlan(c, func(path, format string, args ...any) {
 		out = append(out, issue{entity: entityDialPlan, path: path, field: path, msg: fmt.Sprintf(format, args...)})
 	})
@@ -175,12 +224,7 @@ func (v *validator) check(c *Config) []issue {
 	for i, l := range c.FXOLines {
 		ent := fmt.Sprintf("fxo:%d", l.Port)
 		p := fmt.Sprintf("fxo_lines[%d].", i)
-		if l.Port < 1 || l.Port > v.limits.FXOPorts {
-			add(ent, p, "port", "no FXO port %d on this box (it has %s)", l.Port, portRange(v.limits.FXOPorts))
-		} else if lines[l.Port] {
-			add(ent, p, "port", "FXO port %d is configured twice", l.Port)
-		}
-		lines[l.Port] = true
+		portEntry("FXO", l.Port, v.limits.FXOPorts, lines, func(format string, args ...any) { add(ent, p, "port", format, args...) })
 		if m := nameProblem(l.Name, false); m != "" {
 			add(ent, p, "name", "%s", m)
 		}
@@ -195,6 +239,17 @@ func (v *validator) check(c *Config) []issue {
 		}
 	}
 	return out
+}
+
+// portEntry checks the port of an entry of a per-port list (fxo_lines,
+// fxs_ports): a port of kind the box has (ports of them), listed once.
+func portEntry(kind string, port, ports int, seen map[int]bool, add func(format string, args ...any)) {
+	if port < 1 || port > ports {
+		add("no %s port %d on this box (it has %s)", kind, port, portRange(ports))
+	} else if seen[port] {
+		add("%s port %d is configured twice", kind, port)
+	}
+	seen[port] = true
 }
 
 // secretProblem says what is wrong with a user-chosen SIP secret, or "".
@@ -238,9 +293,6 @@ func nameProblem(s string, required bool) string {
 			return "is required"
 		}
 		return ""
-	}
-	if !utf8.ValidString(s) {
-		return "must be valid UTF-8"
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameLen {
 		return fmt.Sprintf("must be at most %d characters (got %d)", MaxNameLen, n)

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"strings"
+
+	"minipbx/telephony/prompts"
 )
 
 // Voicemail is the voicemail section: the mailboxes and their limits. A
@@ -34,6 +36,15 @@ type Mailbox struct {
 	// SkipPIN lets the owner's own phone (*97 from the extension) in
 	// without the PIN; *98 and every other phone still ask.
 	SkipPIN bool `json:"skip_pin,omitempty"`
+	// Email, when set, receives each new message as a WAV attachment
+	// (the mail section's server sends it).
+	Email string `json:"email,omitempty"`
+	// DeleteAfterEmail deletes a message once the server accepted the
+	// e-mail carrying it (the lamp goes off); it needs Email.
+	DeleteAfterEmail bool `json:"delete_after_email,omitempty"`
+	// Language is the language of the mailbox: the built-in greeting and
+	// what its owner hears ("": the box's, System.Language).
+	Language string `json:"language,omitempty"`
 }
 
 // Voicemail bounds and defaults.
@@ -132,6 +143,16 @@ func checkVoicemail(c *Config, exts map[string]bool, add func(path, format strin
 		boxes[b.Extension] = true
 		if msg := CheckPIN(b.Extension, b.PIN); msg != "" {
 			add(p+"pin", "%s", msg)
+		}
+		if b.Email != "" {
+			if msg := AddressProblem(b.Email); msg != "" {
+				add(p+"email", "%s", msg)
+			}
+		} else if b.DeleteAfterEmail {
+			add(p+"delete_after_email", "needs an e-mail address to send the messages to")
+		}
+		if err := prompts.CheckLanguage(b.Language); err != nil {
+			add(p+"language", "%v", err)
 		}
 	}
 	return boxes

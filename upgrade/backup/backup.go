@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"minipbx/internal/strictjson"
 	"minipbx/telephony/store"
 	"minipbx/upgrade/datadir"
 )
@@ -75,6 +77,9 @@ type BackupOptions struct {
 	DataDir string
 	// Now stamps the backup; zero means time.Now.
 	Now time.Time
+	// Logger receives Handler's internal errors, which the client is
+	// told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // ErrBackup means a file is not a usable backup; nothing was changed.
@@ -112,7 +117,7 @@ func prepare(db *store.DB, o BackupOptions) (*plan, error) {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	if o.Prompts {
-		entries, err := os.ReadDir(filepath.Join(o.DataDir, datadir.PromptsDir))
+		entries, err := os.ReadDir(datadir.Of(o.DataDir).Prompts())
 		if err != nil && !os.IsNotExist(err) {
 			return nil, fmt.Errorf("backup: prompts: %w", err)
 		}
@@ -158,7 +163,7 @@ func (p *plan) write(w io.Writer) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	for _, name := range prompts {
-		f, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir, name))
+		f, err := os.Open(filepath.Join(datadir.Of(o.DataDir).Prompts(), name))
 		if err != nil {
 			return fmt.Errorf("backup: prompt %s: %w", name, err)
 		}
@@ -213,6 +218,9 @@ type RestoreOptions struct {
 	// Voicemail says what to do with the backup's voicemail: add what
 	// the box lacks (the default), skip it, or replace the box's.
 	Voicemail VoicemailMode
+	// Logger receives RestoreHandler's internal errors, which the client
+	// is told of without their details (paths). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // RestoreReport says what Restore did.
@@ -274,8 +282,13 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 			if err != nil {
 				return rep, fmt.Errorf("restore: %w: %v", ErrBackup, err)
 			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			if err := dec.Decode(&rep.Info); err != nil {
+			// Strict JSON (one object, no key twice, valid UTF-8), but
+			// fields a later firmware adds to the description are
+			// ignored: the format number says what must be understood.
+			if err := strictjson.Check(b); err != nil {
+				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
+			}
+			if err := json.Unmarshal(b, &rep.Info); err != nil {
 				return rep, fmt.Errorf("restore: %w: %s: %v", ErrBackup, backupInfoName, err)
 			}
 			if rep.Info.Format != BackupFormat {
@@ -299,10 +312,10 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 				continue
 			}
 			if stageDir == "" {
-				if promptsMade, err = mkdirs(filepath.Join(o.DataDir, datadir.PromptsDir), 0o755); err != nil {
+				if promptsMade, err = mkdirs(datadir.Of(o.DataDir).Prompts(), 0o755); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
-				if stageDir, err = os.MkdirTemp(filepath.Join(o.DataDir, datadir.PromptsDir), ".restore"); err != nil {
+				if stageDir, err = os.MkdirTemp(datadir.Of(o.DataDir).Prompts(), ".restore"); err != nil {
 					return rep, fmt.Errorf("restore: %w", err)
 				}
 			}
@@ -333,14 +346,14 @@ func Restore(r io.Reader, db *store.DB, o RestoreOptions) (RestoreReport, error)
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	for name, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(o.DataDir, datadir.PromptsDir, name)); err != nil {
+		if err := os.Rename(tmp, filepath.Join(datadir.Of(o.DataDir).Prompts(), name)); err != nil {
 			return rep, fmt.Errorf("restore: prompt %s: %w", name, err)
 		}
 		rep.Prompts = append(rep.Prompts, name)
 	}
 	sort.Strings(rep.Prompts)
 	if len(staged) > 0 {
-		if d, err := os.Open(filepath.Join(o.DataDir, datadir.PromptsDir)); err == nil {
+		if d, err := os.Open(datadir.Of(o.DataDir).Prompts()); err == nil {
 			d.Sync()
 			d.Close()
 		}

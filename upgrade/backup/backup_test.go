@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func openDB(t testing.TB, dir string) *store.DB {
 // knownEntry: what may be in a data directory after a restore.
 func knownEntry(name string) bool {
 	switch name {
-	case datadir.MarkerName, store.FileName, datadir.PromptsDir, datadir.RecordingsDir:
+	case datadir.MarkerName, store.FileName, store.FileName + store.SpoolSuffix, datadir.PromptsDir, datadir.RecordingsDir:
 		return true
 	}
 	return false
@@ -264,5 +265,46 @@ func FuzzRestore(f *testing.F) {
 			}
 		}
 		assertOnlyStoreFiles(t, dir)
+	})
+}
+
+// FuzzRestoreConfig drives the configuration validator through a restore:
+// the fuzzed document is packed in a well-formed backup, so the mutator
+// works on the configuration, not on gzip and tar framing. Either the
+// restore is refused and the configuration is unchanged, or it is taken
+// and what is stored validates. Never a panic (a 33-digit outside prefix
+// once panicked the numbering check).
+func FuzzRestoreConfig(f *testing.F) {
+	f.Add(v0Document)
+	f.Add(strings.Replace(v0Document, `"outside_prefix": "0"`, `"outside_prefix": "`+strings.Repeat("0", 33)+`"`, 1))
+	f.Add(`{"version":1,"system":{"name":"x","time_zone":"UTC","extension_length":3,"outside_prefix":"` + strings.Repeat("9", 40) + `"}}`)
+	f.Add(`null`)
+	f.Add(`{"version":1,"system":{"name":"a","name":"b"}}`)
+	f.Add("{\"version\":1,\"system\":{\"name\":\"\xff\"}}")
+	dir := filepath.Join(f.TempDir(), "data")
+	if err := datadir.Init(dir); err != nil {
+		f.Fatal(err)
+	}
+	db := openDB(f, dir)
+	f.Cleanup(func() { db.Close() })
+	f.Fuzz(func(t *testing.T, doc string) {
+		before, err := db.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Restore(bytes.NewReader(archive(t, entry{backupInfoName, infoJSON}, entry{backupConfig, doc})), db, RestoreOptions{DataDir: dir})
+		after, err2 := db.Config()
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		if err != nil {
+			if !reflect.DeepEqual(before, after) {
+				t.Fatalf("a refused restore (%v) changed the configuration", err)
+			}
+			return
+		}
+		if err := db.ValidateConfig(after); err != nil {
+			t.Fatalf("restored a configuration that does not validate: %v", err)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"time"
@@ -34,7 +35,8 @@ func Handler(db *store.DB, o BackupOptions) http.Handler {
 		o.Now = time.Now()
 		p, err := prepare(db, o)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			status, msg := internalError(o.Logger, "backup", err)
+			http.Error(w, msg, status)
 			return
 		}
 		name := fmt.Sprintf("minipbx-backup-%s.tar.gz", o.Now.UTC().Format("20060102-150405"))
@@ -49,7 +51,8 @@ func Handler(db *store.DB, o BackupOptions) http.Handler {
 			var buf bytes.Buffer
 			if err := p.write(&buf); err != nil {
 				h.Del("Content-Disposition")
-				http.Error(w, err.Error(), http.StatusInternalServerError)
+				status, msg := internalError(o.Logger, "backup", err)
+				http.Error(w, msg, status)
 				return
 			}
 			w.Write(buf.Bytes())
@@ -106,7 +109,7 @@ func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
 			}
 			status := http.StatusUnprocessableEntity
 			if !errors.Is(err, ErrBackup) && !isValidation(err) && !errors.Is(err, store.ErrTooNew) {
-				status = http.StatusInternalServerError
+				status, resp["error"] = internalError(o.Logger, "restore", err)
 			}
 			writeJSON(w, status, resp)
 			return
@@ -119,6 +122,22 @@ func RestoreHandler(db *store.DB, o RestoreOptions) http.Handler {
 			"voicemail": rep.Voicemail,
 		})
 	})
+}
+
+// internalError logs an error that is the box's, not the client's, and
+// says what the client is told: 507 and what to do when the storage is
+// full, 500 otherwise — in words without the error's details, which may
+// name files of the box.
+func internalError(log *slog.Logger, op string, err error) (int, string) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log.Error(op+" failed", "err", err)
+	if store.IsStorageFull(err) {
+		return http.StatusInsufficientStorage, op + " failed: the box's storage is full, so nothing was changed. " +
+			"Free some space (delete recordings or voicemail messages you no longer need) and try again."
+	}
+	return http.StatusInternalServerError, op + " failed: an internal error (the box's log has the details); nothing was changed."
 }
 
 func isValidation(err error) bool {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 
 	"minipbx/telephony/store"
 	"minipbx/upgrade/datadir"
@@ -19,7 +18,7 @@ import (
 // show it in the web UI: changes made while the newer firmware ran are
 // in upgrade-snapshot/pbx.db.rejected).
 func OpenStore(ctx context.Context, dir string, o store.Options) (db *store.DB, restored *datadir.SnapshotInfo, err error) {
-	path := filepath.Join(dir, store.FileName)
+	path := datadir.Of(dir).Database()
 	db, err = store.Open(path, o)
 	if err == nil || !errors.Is(err, store.ErrTooNew) {
 		return db, nil, err

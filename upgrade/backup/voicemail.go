@@ -88,7 +88,7 @@ type VoicemailReport struct {
 }
 
 func voicemailDir(dataDir string) string {
-	return filepath.Join(dataDir, datadir.RecordingsDir, voicemailSubdir)
+	return datadir.Of(dataDir).Voicemail()
 }
 
 // vmFile is one mailbox file to back up.

@@ -11,11 +11,19 @@
 //	.minipbx-data          the marker (see Init)
 //	pbx.db                 the database (store.FileName)
 //	pbx.db.schema-v*.bak   the store's own copies before a schema migration
+//	pbx.db.cdr-spool       call records kept while the disk was full (a reserved 256 KB)
 //	tls/                   the web UI's certificate and key
 //	prompts/               audio prompts (PromptsDir)
-//	recordings/            recordings and voicemail
+//	recordings/voicemail/  voicemail messages and greetings
+//	recordings/calls/      call recordings
+//	faxes/                 received faxes
+//	provisioning/templates/ the installer's overrides of the phone templates (telephony/provision)
+//	spool/mail/            e-mail messages waiting for the server
 //	upgrade-snapshot/      the configuration before the last upgrade
 //	.factory-reset         a factory reset waits for the next boot
+//
+// Layout is the one place that knows these names: pbxd's wiring, the
+// exchange (through its options), pbxctl, backup and restore ask it.
 package datadir
 
 import (
@@ -34,10 +42,57 @@ const (
 	MarkerName       = ".minipbx-data"
 	PromptsDir       = "prompts"
 	RecordingsDir    = "recordings"
+	FaxesDir         = "faxes"
+	ProvisioningDir  = "provisioning"
+	SpoolDir         = "spool"
+	TLSDir           = "tls"
 	SnapshotDir      = "upgrade-snapshot"
 	ResetRequestName = ".factory-reset"
 	DBName           = "pbx.db" // = store.FileName
 )
+
+// Layout is where each kind of the installer's data lives in the data
+// directory Root. Ask it rather than joining names: a firmware that moves
+// something moves it here, for every part of the box at once.
+type Layout struct {
+	Root string
+}
+
+// Of is the layout of the data directory dir.
+func Of(dir string) Layout { return Layout{Root: dir} }
+
+// Database is the configuration and records database.
+func (l Layout) Database() string { return filepath.Join(l.Root, DBName) }
+
+// TLS holds the web UI's certificate and key.
+func (l Layout) TLS() string { return filepath.Join(l.Root, TLSDir) }
+
+// Prompts holds the installer's recordings that menus, announcements and
+// queues play, and replacements of the built-in voice prompts.
+func (l Layout) Prompts() string { return filepath.Join(l.Root, PromptsDir) }
+
+// Voicemail holds one directory per mailbox (telephony/voicemail).
+func (l Layout) Voicemail() string { return filepath.Join(l.Root, RecordingsDir, "voicemail") }
+
+// CallRecordings holds the recordings of calls.
+func (l Layout) CallRecordings() string { return filepath.Join(l.Root, RecordingsDir, "calls") }
+
+// Faxes holds received faxes.
+func (l Layout) Faxes() string { return filepath.Join(l.Root, FaxesDir) }
+
+// ProvisioningTemplates holds the installer's overrides of the phones'
+// configuration templates, one file per brand named as the built-in
+// (yealink.cfg, grandstream.xml, snom.xml, fanvil.cfg, spa.xml).
+func (l Layout) ProvisioningTemplates() string {
+	return filepath.Join(l.Root, ProvisioningDir, "templates")
+}
+
+// MailSpool holds the e-mail messages waiting for the mail server (their
+// queue entries are in the database).
+func (l Layout) MailSpool() string { return filepath.Join(l.Root, SpoolDir, "mail") }
+
+// Snapshot holds the configuration saved before the last upgrade.
+func (l Layout) Snapshot() string { return filepath.Join(l.Root, SnapshotDir) }
 
 const markerText = "minipbx data partition: everything here is the installer's data; factory reset deletes it\n"
 
@@ -49,7 +104,7 @@ var ErrNotDataDir = errors.New("not a minipbx data directory")
 // marker (a box first started by an older firmware, or a fresh partition).
 func known(name string) bool {
 	switch name {
-	case DBName, "tls", PromptsDir, RecordingsDir, SnapshotDir, ResetRequestName, "lost+found", MarkerName:
+	case DBName, TLSDir, PromptsDir, RecordingsDir, FaxesDir, ProvisioningDir, SpoolDir, SnapshotDir, ResetRequestName, "lost+found", MarkerName:
 		return true
 	}
 	return strings.HasPrefix(name, DBName+".")

@@ -157,3 +157,28 @@ func TestFactoryResetLeavesNoUserData(t *testing.T) {
 		t.Fatalf("new admin password: created=%v same=%v %v", created, pw2 == pw, err)
 	}
 }
+
+func TestLayout(t *testing.T) {
+	l := Of("/data")
+	for got, want := range map[string]string{
+		l.Database(): "/data/pbx.db", l.Prompts(): "/data/prompts", l.Voicemail(): "/data/recordings/voicemail",
+		l.CallRecordings(): "/data/recordings/calls", l.Faxes(): "/data/faxes", l.MailSpool(): "/data/spool/mail",
+		l.TLS(): "/data/tls", l.Snapshot(): "/data/upgrade-snapshot",
+	} {
+		if got != want {
+			t.Errorf("%s, want %s", got, want)
+		}
+	}
+	// Everything the layout places is something Init accepts in an
+	// unmarked directory.
+	dir := t.TempDir()
+	l = Of(dir)
+	for _, p := range []string{l.Prompts(), l.Voicemail(), l.CallRecordings(), l.Faxes(), l.MailSpool(), l.TLS(), l.Snapshot()} {
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Init(dir); err != nil {
+		t.Errorf("Init refuses a directory laid out by Layout: %v", err)
+	}
+}

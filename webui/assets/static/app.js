@@ -1,5 +1,5 @@
-// minipbx web UI: live status updates (Server-Sent Events) and the
-// simulator controls. Plain JavaScript, no build step, no libraries.
+// minipbx web UI: live status updates (Server-Sent Events), the
+// simulator controls and the buttons that call the API. Plain JavaScript, no build step, no libraries.
 // Every page works without this file; it only makes the status,
 // diagnostics and voicemail pages live and the simulator buttons answer
 // without a page reload.
@@ -39,14 +39,6 @@
     } catch (e) {
       return d.toISOString().slice(11, 19);
     }
-  }
-
-  function callerText(c) {
-    c = c || {};
-    if (c.name && c.number) return '"' + c.name + '" <' + c.number + ">";
-    if (c.number) return c.number;
-    if (c.withheld === "P") return "private";
-    return "unknown";
   }
 
   function emptyRow(cols, text) {
@@ -89,18 +81,6 @@
     }));
   }
 
-  function renderCalls(calls) {
-    const body = document.getElementById("active-calls-body");
-    const rows = (calls || []).map((c) => el("tr", { id: "call-" + c.id },
-      el("td", {}, callerText(c.caller)),
-      el("td", {}, c.callee || ""),
-      el("td", {}, c.from || ""),
-      el("td", {}, c.to || ""),
-      el("td", {}, badge(c.state === "answered" ? "good" : "warn", c.state)),
-      el("td", {}, el("time", { datetime: c.started }, clock(c.started)))));
-    body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "No calls right now.")]));
-  }
-
   function setLive(state, text) {
     const live = document.getElementById("live");
     if (!live) return;
@@ -121,7 +101,8 @@
         renderPorts(st.ports);
         renderRegistrations(st.registrations);
         renderTrunks(st.trunks);
-        renderCalls(st.calls);
+        // The operator view (operator.js) re-reads its part of the page.
+        document.dispatchEvent(new CustomEvent("pbx:status", { detail: msg }));
         document.body.dataset.lastEvent = msg.kind || "";
         setLive("on", "Live");
       });
@@ -143,8 +124,14 @@
     window.addEventListener("pagehide", () => es && es.close());
   }
 
-  // --- simulator controls ----------------------------------------------------
+  // --- buttons that call the API --------------------------------------------
 
+  // A form with data-api (the simulator's, the operator view's) is sent
+  // to that API path instead of being posted: the body is data-body when
+  // the form has one, else the simulator's fields. The outcome shows in
+  // the element data-result names (the simulator's by default), and a
+  // "pbx:done" event tells the page's own script. Listened to on the
+  // document, so forms a page redraws keep working.
   function simBody(form) {
     const action = form.elements.action.value;
     if (action === "dial") {
@@ -156,46 +143,49 @@
     return null;
   }
 
-  function simResult(cls, text) {
-    const out = document.getElementById("sim-result");
+  function showResult(form, cls, text) {
+    const out = document.getElementById(form.dataset.result || "sim-result");
     if (!out) return;
     out.className = "sim-result " + cls;
     out.textContent = text;
   }
 
-  function setupSim() {
-    for (const form of document.querySelectorAll("form.sim-form[data-api]")) {
-      form.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        const button = form.querySelector("button");
-        const what = button ? button.textContent.trim() : "Action";
-        const body = simBody(form);
-        const opts = { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
-        if (body) {
-          opts.headers["Content-Type"] = "application/json";
-          opts.body = JSON.stringify(body);
+  function setupAPIForms() {
+    document.addEventListener("submit", async (ev) => {
+      const form = ev.target.closest("form[data-api]");
+      if (!form) return;
+      ev.preventDefault();
+      const button = form.querySelector("button");
+      let what = button ? (button.getAttribute("aria-label") || button.textContent.trim()) : "Action";
+      const unit = form.closest(".sim-unit");
+      if (unit) what += " (" + unit.querySelector("h3").firstChild.textContent.trim() + ")";
+      const opts = { method: form.dataset.method || "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+      const body = form.dataset.body !== undefined ? form.dataset.body : (simBody(form) && JSON.stringify(simBody(form)));
+      if (body) {
+        opts.headers["Content-Type"] = "application/json";
+        opts.body = body;
+      }
+      if (button) button.disabled = true;
+      try {
+        const r = await fetch(form.dataset.api, opts);
+        if (r.ok) {
+          showResult(form, "ok", what + ": done.");
+        } else {
+          let msg = "HTTP " + r.status;
+          try {
+            const j = await r.json();
+            msg = j.fields && j.fields.length ? j.fields.map((f) => f.message).join(" ") : j.error;
+          } catch (e) { /* not JSON */ }
+          if (r.status === 401) window.location.assign("/login");
+          showResult(form, "bad", what + ": " + msg);
         }
-        if (button) button.disabled = true;
-        try {
-          const r = await fetch(form.dataset.api, opts);
-          if (r.ok) {
-            simResult("ok", what + " (" + form.closest(".sim-unit").querySelector("h3").firstChild.textContent.trim() + "): done.");
-          } else {
-            let msg = "HTTP " + r.status;
-            try {
-              const j = await r.json();
-              msg = j.fields && j.fields.length ? j.fields.map((f) => f.message).join(" ") : j.error;
-            } catch (e) { /* not JSON */ }
-            if (r.status === 401) window.location.assign("/login");
-            simResult("bad", what + ": " + msg);
-          }
-        } catch (e) {
-          simResult("bad", what + ": the box did not answer (" + e.message + ").");
-        } finally {
-          if (button) button.disabled = false;
-        }
-      });
-    }
+      } catch (e) {
+        showResult(form, "bad", what + ": the box did not answer (" + e.message + ").");
+      } finally {
+        if (button) button.disabled = false;
+        document.dispatchEvent(new CustomEvent("pbx:done", { detail: { form } }));
+      }
+    });
   }
 
   // --- diagnostics -----------------------------------------------------------
@@ -287,7 +277,7 @@
   }
 
   startLive();
-  setupSim();
+  setupAPIForms();
   diagLive();
   voicemailLive();
   uploadCheck();

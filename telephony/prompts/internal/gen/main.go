@@ -1,10 +1,11 @@
-// Command gen speaks the box's built-in prompts: for every line NAME<TAB>TEXT
-// of texts.txt in the prompt directory it writes NAME.wav there, the text
-// spoken by espeak-ng (American English, at a clear rate), band-limited and
-// resampled to 8 kHz mono by sox, trimmed of leading and trailing silence,
-// normalised to an active speech level of -16 dBFS with a look-ahead
-// limiter keeping the peaks below -1 dBFS, and stored as μ-law. WAV files
-// there that texts.txt no longer names are removed.
+// Command gen speaks the box's built-in prompts, a directory per language
+// (en, ru, hy, ky, it under the prompts package): for every line
+// NAME<TAB>TEXT of a language's texts.txt it writes NAME.wav there, the
+// text spoken by espeak-ng (the language's voice, at a clear rate),
+// band-limited and resampled to 8 kHz mono by sox, trimmed of leading and
+// trailing silence, normalised to an active speech level of -16 dBFS
+// with a look-ahead limiter keeping the peaks below -1 dBFS, and stored
+// as μ-law. WAV files there that texts.txt no longer names are removed.
 //
 // The output is deterministic, so regenerating unchanged texts changes no
 // file. Run it with `make prompts` (needs espeak-ng and sox); the results
@@ -51,15 +52,40 @@ const (
 	maxPause = 300 * rate / 1000
 )
 
+// voice is how one language is spoken.
+type voice struct {
+	espeak string // espeak-ng voice
+	// speed in words per minute: espeak-ng's default, 175, is hurried on
+	// a phone; slower makes every prompt longer (and the firmware bigger).
+	speed int
+}
+
+// voices are the languages the box speaks, by directory.
+func voices() map[string]voice {
+	return map[string]voice{
+		"en": {"en-us", 160},
+		"ru": {"ru", 180},
+		"hy": {"hy", 190},
+		"ky": {"ky", 180},
+		"it": {"it", 180},
+	}
+}
+
 func main() {
-	dir := flag.String("dir", "telephony/prompts/en", "the prompt directory (holds texts.txt)")
-	voice := flag.String("voice", "en-us", "espeak-ng voice")
-	speed := flag.Int("speed", 160, "words per minute (espeak-ng's default, 175, is hurried on a phone)")
+	root := flag.String("root", "telephony/prompts", "the prompts package: a directory per language holding texts.txt")
+	langs := flag.String("lang", "en,ru,hy,ky,it", "the languages to speak, comma-separated")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*dir, *voice, *speed, log); err != nil {
-		log.Error("prompts", "err", err)
-		os.Exit(1)
+	for _, l := range strings.Split(*langs, ",") {
+		v, ok := voices()[l]
+		if !ok {
+			log.Error("prompts: no voice for the language", "lang", l)
+			os.Exit(2)
+		}
+		if err := run(filepath.Join(*root, l), v.espeak, v.speed, log.With("lang", l)); err != nil {
+			log.Error("prompts", "lang", l, "err", err)
+			os.Exit(1)
+		}
 	}
 }
 

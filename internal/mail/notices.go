@@ -1,0 +1,159 @@
+package mail
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"minipbx/telephony/store"
+	"minipbx/telephony/voicemail"
+)
+
+// Voicemail is what voicemail by e-mail needs of the message store
+// (telephony/voicemail.Store).
+type Voicemail interface {
+	Messages(box string) ([]voicemail.Message, error)
+	// WAV opens a message as 16-bit PCM, what every mail program plays.
+	WAV(box, id string) (io.ReadSeekCloser, int64, error)
+	Delete(box, id string) error
+}
+
+// freshMessage: only a message at most this old when the mailer first
+// sees it is mailed, so that giving a mailbox an address does not mail
+// the messages it already held.
+const freshMessage = time.Hour
+
+// location is the box's time zone for the texts.
+func (m *Mailer) location(c *store.Config) *time.Location {
+	if loc, err := time.LoadLocation(c.System.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// VoicemailChanged is the voicemail store's change callback's part: each
+// new message of a mailbox with an address is queued once, with the
+// recording attached (and deleted once sent, if the mailbox says so).
+func (m *Mailer) VoicemailChanged(c *store.Config, box string) {
+	mb, ok := c.Voicemail.Box(box)
+	if !ok || mb.Email == "" || m.o.Voicemail == nil || !c.Mail.Enabled() {
+		return
+	}
+	msgs, err := m.o.Voicemail.Messages(box)
+	if err != nil {
+		m.log.Warn("mail: voicemail messages", "box", box, "err", err)
+		return
+	}
+	loc, now := m.location(c), m.o.Now()
+	for _, v := range msgs {
+		if v.Heard || now.Sub(v.Received) > freshMessage {
+			continue
+		}
+		if err := m.queueVoicemail(c, mb, v, loc); err != nil {
+			m.log.Error("mail: voicemail not queued", "box", box, "id", v.ID, "err", err)
+		}
+	}
+}
+
+func (m *Mailer) queueVoicemail(c *store.Config, mb store.Mailbox, v voicemail.Message, loc *time.Location) error {
+	wav, _, err := m.o.Voicemail.WAV(v.Box, v.ID)
+	if err != nil {
+		return err
+	}
+	defer wav.Close()
+	from := callerText(v.Caller.Number, v.Caller.Name)
+	secs := int(v.Duration.Round(time.Second) / time.Second)
+	text := fmt.Sprintf("You have a new voicemail message in mailbox %s.\n\nFrom: %s\nReceived: %s\nLength: %d:%02d\n\n"+
+		"The recording is attached (a WAV file).\n", v.Box, from, v.Received.In(loc).Format("Monday 2 January 2006, 15:04"), secs/60, secs%60)
+	after := ""
+	if mb.DeleteAfterEmail {
+		after = "delete-voicemail:" + v.Box + "/" + v.ID
+		text += "It has been deleted from the mailbox now that this e-mail is on its way.\n"
+	} else {
+		text += "It stays in the mailbox: dial *97 to hear or delete it.\n"
+	}
+	return m.queue("voicemail", "voicemail:"+v.Box+"/"+v.ID, after, Message{
+		To:          []string{mb.Email},
+		Subject:     fmt.Sprintf("Voicemail from %s (%d:%02d)", from, secs/60, secs%60),
+		Text:        text,
+		Attachments: []Attachment{{Name: "voicemail-" + v.Box + "-" + v.ID + ".wav", ContentType: "audio/wav", Body: wav}},
+	})
+}
+
+func callerText(number, name string) string {
+	switch {
+	case number == "" && name == "":
+		return "an unknown caller"
+	case name == "":
+		return number
+	case number == "":
+		return name
+	}
+	return number + " (" + name + ")"
+}
+
+// missedResults are the results a missed-call notice is sent for.
+var missedResults = []string{store.ResultMissed, store.ResultBusy, store.ResultAbandoned}
+
+// MissedCall is told every stored call record: each extension with a
+// missed-call notice that the call was for (the number dialled, or a
+// phone that rang) and that nobody answered gets one.
+func (m *Mailer) MissedCall(c *store.Config, r store.CallRecord) {
+	if !c.Mail.Enabled() || len(c.Mail.MissedCalls) == 0 || !slices.Contains(missedResults, r.Result) {
+		return
+	}
+	exts := []string{r.Callee}
+	for _, l := range r.Legs {
+		if l.Extension != "" && l.Answer.IsZero() && !slices.Contains(exts, l.Extension) && l.Name != r.Source {
+			exts = append(exts, l.Extension)
+		}
+	}
+	loc := m.location(c)
+	for _, ext := range exts {
+		to := c.Mail.MissedCallsTo(ext)
+		if len(to) == 0 || ext == r.Caller {
+			continue
+		}
+		from := callerText(r.Caller, r.CallerName)
+		text := fmt.Sprintf("Extension %s missed a call.\n\nFrom: %s\nWhen: %s\nResult: %s (%s)\n", ext, from,
+			r.Start.In(loc).Format("Monday 2 January 2006, 15:04"), r.Result, r.Disposition)
+		if r.Voicemail != "" {
+			text += "The caller left a voicemail message.\n"
+		}
+		err := m.queue("missed-call", fmt.Sprintf("missed:%d:%s", r.ID, ext), "", Message{
+			To: to, Subject: fmt.Sprintf("Missed call from %s", from), Text: text})
+		if err != nil {
+			m.log.Error("mail: missed-call notice not queued", "record", r.ID, "err", err)
+		}
+	}
+}
+
+// Alarm sends a diagnostics alarm (or any alarm of the box) to the
+// mail section's alarms_to.
+func (m *Mailer) Alarm(c *store.Config, subject, text string) error {
+	return m.queue("alarm", "", "", Message{To: c.Mail.AlarmsTo,
+		Subject: "[" + boxName(c.System.Name) + "] " + subject, Text: text})
+}
+
+// RecordingQuota warns alarms_to that call recordings fill their quota
+// (the recorder calls it once at 90 %): scope is "box" or an extension.
+func (m *Mailer) RecordingQuota(c *store.Config, scope string, used, quota int64) error {
+	what := "The box's call recordings"
+	if scope != "" && scope != "box" {
+		what = "Extension " + scope + "'s call recordings"
+	}
+	pct := 0
+	if quota > 0 {
+		pct = int(used * 100 / quota)
+	}
+	text := fmt.Sprintf("%s use %d %% of their quota (%s of %s). When it is full the oldest recordings are removed to make room.\n",
+		what, pct, megabytes(used), megabytes(quota))
+	return m.queue("quota", "", "", Message{To: c.Mail.AlarmsTo,
+		Subject: fmt.Sprintf("[%s] Call recordings at %d %% of their quota", boxName(c.System.Name), pct), Text: text})
+}
+
+func megabytes(n int64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), "0"), ".") + " MB"
+}
