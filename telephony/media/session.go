@@ -147,6 +147,10 @@ type Session struct {
 	rx         rxState
 	lsr        uint32    // middle NTP bits of the last SR we received
 	lsrAt      time.Time // when it arrived
+	// Liveness (Heard): when the peer's last RTCP report came, and since
+	// when it has been expected to send (zero while it is not).
+	lastRTCP    time.Time
+	expectSince time.Time
 }
 
 // rxState is owned by the receive goroutine, except the parts copied into
@@ -381,9 +385,40 @@ func (s *Session) apply(d Description, c Codec, evpt int) {
 	if evpt >= 0 {
 		s.recvEventPT.Store(int32(evpt))
 	}
+	// The peer sends when its direction says so and it gave an address
+	// (c=0.0.0.0 is RFC 2543 hold): from now on its silence counts.
+	sends := d.Direction.Sends() && !d.Addr.Addr().IsUnspecified()
 	s.statsMu.Lock()
 	s.stats.Codec = c
+	switch {
+	case !sends:
+		s.expectSince = time.Time{}
+	case s.expectSince.IsZero():
+		s.expectSince = time.Now()
+	}
 	s.statsMu.Unlock()
+}
+
+// Heard reports when the peer was last heard from — its last RTP packet or
+// RTCP report, or the moment it was last expected to start sending,
+// whichever is later — and whether it is expected to send at all: a peer
+// whose SDP says it sends nothing (it holds the call, or we hold it and it
+// only listens) may stay silent for ever. A peer that is expected to send
+// and has been silent for long is gone — a phone that lost power or its
+// network sends no BYE — and the SIP layer ends its call (RTP timeout).
+func (s *Session) Heard() (last time.Time, expected bool) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.expectSince.IsZero() {
+		return time.Time{}, false
+	}
+	last = s.expectSince
+	for _, t := range [...]time.Time{s.stats.LastReceived, s.lastRTCP} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last, true
 }
 
 // WriteFrame sends one frame to the peer now, encoded in the session's
@@ -864,11 +899,15 @@ func (s *Session) rtcpLoop() {
 			// Reports go back where the peer's come from (symmetric, as
 			// for RTP), if they come from the peer's RTP address.
 			s.mu.Lock()
-			if from.Addr().Unmap() == s.remote.Addr() {
+			fromPeer := from.Addr().Unmap() == s.remote.Addr()
+			if fromPeer {
 				s.remoteRTCP = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 			}
 			s.mu.Unlock()
 			s.statsMu.Lock()
+			if fromPeer {
+				s.lastRTCP = time.Now()
+			}
 			if r.HasSR {
 				s.lsr, s.lsrAt = r.SRNTPMid, time.Now()
 			}

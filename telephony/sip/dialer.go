@@ -318,7 +318,7 @@ func (f *fork) handle(res *sip.Response) bool {
 		if ap, err := netip.ParseAddrPort(f.b.Source); err == nil {
 			l.sess.SetPeerIP(ap.Addr())
 		}
-		l.state = stAnswered
+		l.state, l.answered = stAnswered, time.Now()
 		if f.oc.timer != nil {
 			f.oc.timer.Stop()
 		}
