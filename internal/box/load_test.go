@@ -437,20 +437,18 @@ func profile(t *testing.T) (stop func()) {
 
 // settled reports, LOAD_SETTLE seconds (default 40: beyond the 32 s that
 // SIP transactions outlive their calls) after a run, the process's state
-// against before.
-func settled(t *testing.T, before sample) {
+// against before, and fails the test when the box runs more goroutines
+// than idle (boxGoroutines, taken before the run) by then: calls that
+// never ended, or goroutines that outlived them.
+func settled(t *testing.T, b *testBox, before sample, idle census) {
 	time.Sleep(time.Duration(envInt(t, "LOAD_SETTLE", 40)) * time.Second)
 	runtime.GC()
 	s := takeSample(nil)
-	t.Logf("%v after the run: %d goroutines (%d before), RSS %.1f MB (%.1f before), heap %.1f MB (%.1f before)",
+	t.Logf("%v after the run: %d goroutines (%d before), RSS %.1f MB (%.1f before), heap %.1f MB (%.1f before); %d SIP legs, %d calls",
 		time.Since(before.at).Round(time.Second), s.goroutines, before.goroutines, float64(s.rssKB)/1024, float64(before.rssKB)/1024,
-		float64(s.heapKB)/1024, float64(before.heapKB)/1024)
-	if s.goroutines > before.goroutines+20 {
-		var dump strings.Builder
-		_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
-		t.Errorf("goroutines left after the run:\n%s", tail(dump.String(), 20000))
-	}
+		float64(s.heapKB)/1024, float64(before.heapKB)/1024, b.sip.ActiveCalls(), b.Exchange().ActiveCalls())
 	heapProfile(t)
+	noGoroutinesLeft(t, idle, 5*time.Second)
 }
 
 // heapProfile writes a heap profile to LOAD_HEAPPROFILE, when set.
@@ -540,7 +538,7 @@ func TestLoadCallSetups(t *testing.T) {
 	b := loadBox(t, rate*2+100, nil) // held at once: rate × (hold + setup), with room
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
-	s0 := takeSample(nil, uas...)
+	s0, idle := takeSample(nil, uas...), boxGoroutines()
 	stop := profile(t)
 	var uacs []*sippProc
 	for i := range addrs {
@@ -556,7 +554,7 @@ func TestLoadCallSetups(t *testing.T) {
 	stop()
 	s1 := takeSample(nil, append(uas, uacs...)...)
 	wall := s1.at.Sub(s0.at)
-	defer settled(t, s0)
+	defer settled(t, b, s0, idle)
 	t.Logf("%d authenticated calls from %d addresses in %v: %.0f calls/s, none failed; box CPU %.1f %% of a core (SIPp %.1f %%); %d goroutines, RSS %.1f MB, heap %.1f MB after",
 		calls, addrs, wall.Round(time.Millisecond), float64(calls)/wall.Seconds(),
 		100*float64(s1.boxCPU-s0.boxCPU)/float64(wall), 100*float64(s1.sippCPU-s0.sippCPU)/float64(wall),
@@ -565,9 +563,13 @@ func TestLoadCallSetups(t *testing.T) {
 
 // TestSIPpManyCallsWithRTP: more than 100 calls at once (the limit the
 // box shipped with), each with RTP both ways through the box, set up by
-// SIPp at 60 calls per second and held 6 s: every call is answered, the
+// SIPp at 60 calls per second and held 12 s: every call is answered, the
 // box carries all of them at once, and every one of them carries RTP both
-// ways without the box dropping a packet.
+// ways without the box dropping a packet. It runs in make test, on a
+// machine that may be busy with other work: the hold leaves the setup
+// ten seconds where it needs two, and a call passes with a quarter of
+// its packets in the two seconds watched (SIPp's streams run late on a
+// starved CPU); the capacity itself is measured by make load.
 func TestSIPpManyCallsWithRTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test in -short mode")
@@ -577,8 +579,11 @@ func TestSIPpManyCallsWithRTP(t *testing.T) {
 	b := loadBox(t, calls, tap)
 	uas, callees, echo := loadAnswerers(t, b, 2, media.PCMU)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
-	uac := loadCaller(t, b, "401", secret, callees, "127.0.0.1", media.PCMU, true, rate, calls, 6*time.Second)
-	waitLegs(t, b, 2*calls, 20*time.Second)
+	idle := boxGoroutines()
+	const hold = 12 * time.Second
+	uac := loadCaller(t, b, "401", secret, callees, "127.0.0.1", media.PCMU, true, rate, calls, hold)
+	// Up in time for the window below to end before the first call does.
+	waitLegs(t, b, 2*calls, hold-3*time.Second)
 	s0 := takeSample(tap, append(uas, uac)...)
 	per0 := tap.perLeg()
 	time.Sleep(2 * time.Second)
@@ -590,7 +595,7 @@ func TestSIPpManyCallsWithRTP(t *testing.T) {
 	}
 	for i := range per1 {
 		rx, tx := per1[i].PacketsReceived-per0[i].PacketsReceived, per1[i].PacketsSent-per0[i].PacketsSent
-		if rx < 50 || tx < 50 { // 100 of each in 2 s
+		if rx < 25 || tx < 25 { // 100 of each in 2 s
 			t.Errorf("call %d: %d RTP packets in from the caller and %d back out in 2 s", i, rx, tx)
 		}
 	}
@@ -598,6 +603,9 @@ func TestSIPpManyCallsWithRTP(t *testing.T) {
 		t.Errorf("%d datagrams dropped at the box's sockets", boxDrops)
 	}
 	uac.wait(t, time.Minute)
+	// Every call ended: no leg, no call, and none of their goroutines left.
+	waitIdle(t, b, 10*time.Second)
+	noGoroutinesLeft(t, idle, 10*time.Second)
 }
 
 // TestSoak runs SOAK_MINUTES (30) of SOAK_RATE (50) calls per second from
@@ -612,8 +620,8 @@ func TestSoak(t *testing.T) {
 	b := loadBox(t, rate*3+50, nil)
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
 	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
-	idle := takeSample(nil, uas...)
-	defer settled(t, idle)
+	idle, idleGoroutines := takeSample(nil, uas...), boxGoroutines()
+	defer settled(t, b, idle, idleGoroutines)
 	var uacs []*sippProc
 	total := 0
 	for i := range addrs {

@@ -87,14 +87,21 @@ func TestStalledCallerLeavesNothing(t *testing.T) {
 		t.Errorf("the call ended %v after the caller stalled, before the %v RTP timeout", d.Round(time.Millisecond), timeout)
 	}
 	waitIdle(t, b, 5*time.Second)
-	// Every goroutine the call started must go, soon.
-	var extra []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if extra = goroutinesBeyond(idle, boxGoroutines()); len(extra) == 0 {
-			break
+	noGoroutinesLeft(t, idle, 5*time.Second)
+}
+
+// noGoroutinesLeft waits until the box runs no more goroutines than idle
+// (boxGoroutines, kind by kind), and fails the test with the kinds of
+// those left when it still does after d.
+func noGoroutinesLeft(t *testing.T, idle census, d time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		extra := goroutinesBeyond(idle, boxGoroutines())
+		if len(extra) == 0 {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("goroutines left after the stalled call ended:\n%s", strings.Join(extra, "\n\n"))
+			t.Fatalf("goroutines left %v after the calls ended:\n%s", d, strings.Join(extra, "\n\n"))
 		}
 	}
 }
@@ -120,39 +127,53 @@ func waitIdle(t *testing.T, b *testBox, d time.Duration) {
 }
 
 // boxGoroutines counts the process's goroutines that run the exchange's
-// code (a frame in minipbx/telephony), by stack: the test phones' own
-// goroutines, in the same process, are not the box's.
-func boxGoroutines() map[string]int {
+// code (a frame in minipbx/telephony), by kind: the function a goroutine
+// started in and where it was started from, so that a goroutine which
+// lives as long as the box counts the same wherever it waits. The test
+// phones' own goroutines, in the same process, are not the box's. Each
+// kind comes with the stack of one of its goroutines, for the report.
+func boxGoroutines() census {
 	var dump bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&dump, 2)
-	out := map[string]int{}
+	out := census{n: map[string]int{}, stack: map[string]string{}}
 	for _, g := range strings.Split(dump.String(), "\n\n") {
 		if !strings.Contains(g, "minipbx/telephony/") {
 			continue
 		}
-		// Drop the header line (goroutine id, state, wait time) and the
-		// arguments' values, which differ between identical goroutines.
-		lines := strings.Split(g, "\n")[1:]
+		lines := strings.Split(g, "\n")
+		entry, created := "", ""
 		for i, l := range lines {
-			if j := strings.LastIndexByte(l, '('); j > 0 && !strings.HasPrefix(l, "\t") {
-				lines[i] = l[:j]
+			if strings.HasPrefix(l, "created by ") {
+				created, _, _ = strings.Cut(l, " in goroutine ")
+				break
 			}
-			if j := strings.Index(l, " +0x"); j > 0 {
-				lines[i] = l[:j]
+			if i > 0 && !strings.HasPrefix(l, "\t") {
+				entry = l
+				if j := strings.LastIndexByte(l, '('); j > 0 {
+					entry = l[:j]
+				}
 			}
 		}
-		out[strings.Join(lines, "\n")]++
+		kind := entry + ", " + created
+		out.n[kind]++
+		out.stack[kind] = g
 	}
 	return out
 }
 
-// goroutinesBeyond lists the stacks of which now has more goroutines than
-// before, with how many more.
-func goroutinesBeyond(before, now map[string]int) []string {
+// census is the box's goroutines by kind: how many, and one's stack.
+type census struct {
+	n     map[string]int
+	stack map[string]string
+}
+
+// goroutinesBeyond lists the kinds of goroutine (boxGoroutines) of which
+// now has more than before, with how many more and one's stack.
+func goroutinesBeyond(before, now census) []string {
 	var extra []string
-	for stack, n := range now {
-		if n > before[stack] {
-			extra = append(extra, fmt.Sprintf("%d more of:\n%s", n-before[stack], stack))
+	for kind, n := range now.n {
+		if n > before.n[kind] {
+			extra = append(extra, fmt.Sprintf("%d more started in %s, such as:\n%s", n-before.n[kind], kind, now.stack[kind]))
 		}
 	}
 	sort.Strings(extra)
