@@ -79,7 +79,7 @@ type Config struct {
 	// open (nil: time.Now); tests move it across business hours.
 	Now func() time.Time
 	// SIPTune, when set, adjusts the SIP server's configuration before it
-	// is built: the load tests raise its call limit with it.
+	// is built: tests shorten its RTP timeout and tap its legs with it.
 	SIPTune func(*sip.Config)
 }
 

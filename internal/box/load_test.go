@@ -300,19 +300,26 @@ func toneWAV(t *testing.T, c media.Codec) string {
 	return p
 }
 
-// loadBox starts a box for a load run: the SIP call limit raised to
-// calls (the shipped default is 100 calls), and the inbound legs tapped
+// loadBox starts a box for a load run: its call limit (system.max_calls,
+// as an installer sets it) raised to calls, and the inbound legs tapped
 // when tap is set (it keeps every leg: for runs of bounded length).
 func loadBox(t *testing.T, calls int, tap *legTap) *testBox {
 	t.Helper()
-	return startBox(t, "", func(c *Config) {
-		c.SIPTune = func(sc *sip.Config) {
-			sc.MaxCalls = 2*calls + 20
-			if tap != nil {
-				tap.wrap(sc)
-			}
+	b := startBox(t, "", func(c *Config) {
+		if tap != nil {
+			c.SIPTune = tap.wrap
 		}
 	})
+	ctx := tctx(t, 10*time.Second)
+	sys, err := b.Service().Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.MaxCalls = calls
+	if _, err := b.Service().UpdateSettings(ctx, sys); err != nil {
+		t.Fatalf("max_calls %d: %v", calls, err)
+	}
+	return b
 }
 
 // loadAnswerers registers n extensions from 402 on, each with a SIPp UAS
