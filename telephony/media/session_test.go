@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -650,5 +651,50 @@ func TestSessionRelayKeepsSourceTiming(t *testing.T) {
 	in.handleDatagram(&st, from, rtpPacket(500, 77, 10, 1))
 	if p2, ok := far.read(t, time.Second); !ok || p2.SequenceNumber != p.SequenceNumber+1 || !p2.Marker {
 		t.Fatalf("new stream: %+v", p2)
+	}
+}
+
+// TestSessionHeard: a peer whose SDP says it sends is expected to, from
+// the moment that SDP is applied; each packet it sends moves the moment it
+// was last heard; a peer that says it only listens (or that put the call
+// on hold with c=0.0.0.0) is not expected to send at all, and saying it
+// sends again starts its silence afresh.
+func TestSessionHeard(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	if _, expected := s.Heard(); expected {
+		t.Fatal("expected to send before any SDP")
+	}
+	p := newPeer(t)
+	before := time.Now()
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	since, expected := s.Heard()
+	if !expected || since.Before(before) {
+		t.Fatalf("after a sendrecv offer: heard %v (offer at %v), expected %v", since, before, expected)
+	}
+	time.Sleep(20 * time.Millisecond)
+	sent := time.Now()
+	if _, err := p.conn.WriteToUDP(rtpPacket(1, 160, 7, 0xff), net.UDPAddrFromAddrPort(s.LocalAddr())); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { last, _ := s.Heard(); return !last.Before(sent) })
+	for _, hold := range [][]byte{
+		p.offer("0", "a=recvonly"),
+		[]byte(strings.Replace(string(p.offer("0")), "c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0", 1)),
+	} {
+		if _, _, err := s.AnswerOffer(hold); err != nil {
+			t.Fatal(err)
+		}
+		if _, expected := s.Heard(); expected {
+			t.Fatalf("expected to send after:\n%s", hold)
+		}
+	}
+	resumed := time.Now()
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	if last, expected := s.Heard(); !expected || last.Before(resumed) {
+		t.Fatalf("after resuming: heard %v (resumed at %v), expected %v", last, resumed, expected)
 	}
 }
