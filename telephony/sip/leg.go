@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -772,9 +773,18 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	l.ackCh = ackCh
 	l.mu.Unlock()
+	// sipgo keeps the handler as long as the transaction, past the call's
+	// end: it holds the leg weakly, or every leg and its RTP session would
+	// stay in memory that long after its call. A leg still ringing is
+	// held by the server (s.all), so it is there to cancel.
+	wl := weak.Make(l)
 	tx.OnCancel(func(*sip.Request) {
 		// Called inside sipgo's transaction lock, which has already sent
 		// 487: just end the leg, from another goroutine.
+		l := wl.Value()
+		if l == nil {
+			return
+		}
 		go func() {
 			l.mu.Lock()
 			if l.state == stRinging {
