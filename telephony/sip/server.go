@@ -499,13 +499,9 @@ func (s *Server) awaitListeners() {
 func (s *Server) shutdown() {
 	s.stopPings()
 	s.mu.Lock()
-	s.closing = true
-	legs := make([]*leg, 0, len(s.all))
-	for l := range s.all {
-		legs = append(legs, l)
-	}
+	s.closing = true // no new leg from now on
 	s.mu.Unlock()
-	for _, l := range legs {
+	for _, l := range s.allLegs() {
 		_ = l.Hangup(channel.CauseCongestion)
 	}
 	done := make(chan struct{})
@@ -674,16 +670,21 @@ func (s *Server) endSilentLegs() {
 	if s.cfg.RTPTimeout < 0 {
 		return
 	}
+	now := time.Now() // the media session's clock
+	for _, l := range s.allLegs() {
+		l.endIfSilent(now, s.cfg.RTPTimeout)
+	}
+}
+
+// allLegs lists the legs in progress.
+func (s *Server) allLegs() []*leg {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	legs := make([]*leg, 0, len(s.all))
 	for l := range s.all {
 		legs = append(legs, l)
 	}
-	s.mu.Unlock()
-	now := time.Now() // the media session's clock
-	for _, l := range legs {
-		l.endIfSilent(now, s.cfg.RTPTimeout)
-	}
+	return legs
 }
 
 // ActiveCalls is the number of SIP call legs in progress.
