@@ -343,6 +343,21 @@ func loadAnswerers(t *testing.T, b *testBox, n int, c media.Codec) (procs []*sip
 	return procs, numbers, echo
 }
 
+// loadCallers makes n caller extensions, 450 on, one for each SIPp
+// caller's address, as an office's phones each have their own: one
+// extension shared by hundreds of calls a second would outrun its replay
+// window (32 nonces, auth.go), and a caller that took longer than the
+// others to answer its challenge would be refused stale.
+func loadCallers(t *testing.T, b *testBox, n int) []struct{ number, secret string } {
+	t.Helper()
+	out := make([]struct{ number, secret string }, n)
+	for i := range out {
+		out[i].number = strconv.Itoa(450 + i)
+		out[i].secret = b.addSIPExtension(t, out[i].number, "SIPp caller", false)
+	}
+	return out
+}
+
 // calleeRows writes a SIPp injection file whose rows, taken in turn by
 // the calls, have caller ext call each of callees.
 func calleeRows(t *testing.T, ext string, callees []string) string {
@@ -533,8 +548,9 @@ func TestLoadTranscodedCalls(t *testing.T) {
 }
 
 // TestLoadCallSetups measures authenticated call setups per second: SIPp
-// callers on LOAD_ADDRS (16) source addresses (127.0.0.2 on) share
-// LOAD_RATE (500) calls per second for LOAD_SECONDS (30); each call is
+// callers on LOAD_ADDRS (16) source addresses (127.0.0.2 on), each its
+// own extension, share LOAD_RATE (500) calls per second for LOAD_SECONDS
+// (30); each call is
 // challenged (407), authenticated, answered by a SIPp answerer, held
 // LOAD_HOLD_MS (500) and hung up. Every call must succeed. The per-address
 // challenge limit (50/s) stays as shipped: many addresses, as an office's
@@ -546,7 +562,7 @@ func TestLoadCallSetups(t *testing.T) {
 	calls := rate * secs
 	b := loadBox(t, rate*2+100, nil) // held at once: rate × (hold + setup), with room
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
-	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
+	callers := loadCallers(t, b, addrs)
 	s0, idle := takeSample(nil, uas...), boxGoroutines()
 	stop := profile(t)
 	var uacs []*sippProc
@@ -555,7 +571,7 @@ func TestLoadCallSetups(t *testing.T) {
 		if i < rate%addrs {
 			r++
 		}
-		uacs = append(uacs, loadCaller(t, b, "401", secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, false, r, r*secs, hold))
+		uacs = append(uacs, loadCaller(t, b, callers[i].number, callers[i].secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, false, r, r*secs, hold))
 	}
 	for _, u := range uacs {
 		u.wait(t, time.Duration(secs)*time.Second+5*time.Minute)
@@ -628,7 +644,7 @@ func TestSoak(t *testing.T) {
 	const addrs = 5
 	b := loadBox(t, rate*3+50, nil)
 	uas, callees, _ := loadAnswerers(t, b, 2, media.PCMU)
-	secret := b.addSIPExtension(t, "401", "SIPp caller", false)
+	callers := loadCallers(t, b, addrs)
 	idle, idleGoroutines := takeSample(nil, uas...), boxGoroutines()
 	defer settled(t, b, idle, idleGoroutines)
 	var uacs []*sippProc
@@ -640,7 +656,7 @@ func TestSoak(t *testing.T) {
 		}
 		n := r * minutes * 60
 		total += n
-		uacs = append(uacs, loadCaller(t, b, "401", secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, true, r, n, time.Second))
+		uacs = append(uacs, loadCaller(t, b, callers[i].number, callers[i].secret, callees, fmt.Sprintf("127.0.0.%d", 2+i), media.PCMU, true, r, n, time.Second))
 	}
 	done := make(chan struct{})
 	go func() {
