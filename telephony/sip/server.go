@@ -501,7 +501,7 @@ func (s *Server) shutdown() {
 	s.mu.Lock()
 	s.closing = true // no new leg from now on
 	s.mu.Unlock()
-	for _, l := range s.allLegs() {
+	for _, l := range s.legList() {
 		_ = l.Hangup(channel.CauseCongestion)
 	}
 	done := make(chan struct{})
@@ -671,20 +671,9 @@ func (s *Server) endSilentLegs() {
 		return
 	}
 	now := time.Now() // the media session's clock
-	for _, l := range s.allLegs() {
+	for _, l := range s.legList() {
 		l.endIfSilent(now, s.cfg.RTPTimeout)
 	}
-}
-
-// allLegs lists the legs in progress.
-func (s *Server) allLegs() []*leg {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	legs := make([]*leg, 0, len(s.all))
-	for l := range s.all {
-		legs = append(legs, l)
-	}
-	return legs
 }
 
 // ActiveCalls is the number of SIP call legs in progress.
