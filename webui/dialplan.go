@@ -154,7 +154,7 @@ func (s *Server) dialPlanSectionPage(w http.ResponseWriter, r *http.Request) {
 		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Body: b})
+	s.render(w, r, http.StatusOK, "dialplan", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan", Body: b})
 }
 
 // dialPlanSectionSubmit saves one section from its page's JSON editor;
@@ -206,6 +206,6 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 	if herr.fields == nil {
 		b.Current.Errors = []FieldError{{Field: sec.Key, Message: herr.msg}}
 	}
-	s.render(w, r, herr.status, "dialplan", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+	s.render(w, r, herr.status, "dialplan", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 		Error: sec.Title + " were not saved; see the problems beside the editor.", Body: b})
 }

@@ -505,7 +505,7 @@ func (s *Server) dialPlanKindPage(w http.ResponseWriter, r *http.Request, sec di
 		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d), Warnings: sectionNotes(&c, sec.Key)}})
 }
 
@@ -540,7 +540,7 @@ func staleObject(r *http.Request, items []planItem, i int) bool {
 
 // renderStale answers a request for an object that moved or went away.
 func (s *Server) renderStale(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind, d *store.DialPlan) {
-	s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+	s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 		Error: sentence(fmt.Sprintf("The %s list changed meanwhile (someone else edited it), so nothing was changed; check the list and try again", sec.Title)),
 		Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(d)}})
 }
@@ -717,7 +717,7 @@ func (s *Server) dialPlanObjectRaise(w http.ResponseWriter, r *http.Request) {
 	if k.raise(&d, i) {
 		if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
 			herr := s.serviceError("reorder "+sec.Title, err)
-			s.render(w, r, herr.status, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan", Error: herr.msg,
+			s.render(w, r, herr.status, "dialplan_list", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan", Error: herr.msg,
 				Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d)}})
 			return
 		}
@@ -762,7 +762,7 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	name := k.items(&d)[i].Name
 	if c, users := s.objectUsers(r.Context(), sec.Key, name); len(users) > 0 {
-		s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 			Error: sentence(fmt.Sprintf("%s %s is in use, so it was not deleted; change what uses it first", k.singular(), name)),
 			Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d),
 				InUse: &inUseView{What: k.singular(), Name: name, Users: usersOf(c, users)}}})
@@ -780,7 +780,7 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 			msg = strings.Join(ps, " ")
 		}
 		d2, _, _ := s.loadPlan(r)
-		s.render(w, r, herr.status, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+		s.render(w, r, herr.status, "dialplan_list", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 			Error: sentence(fmt.Sprintf("%s %s was not deleted: %s", k.singular(), name, msg)),
 			Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d2)}})
 		return

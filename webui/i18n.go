@@ -129,9 +129,11 @@ func (c catalog) lookup(lang, s string) (string, bool) {
 		if !ok {
 			return s, false
 		}
+		// What the verbs matched may be a message itself (a section's
+		// title in "Dial plan: %s"): it is translated too.
 		args := make([]any, len(m)-1)
 		for i, a := range m[1:] {
-			args[i] = a
+			args[i] = c.T(lang, a)
 		}
 		return fmt.Sprintf(t, args...), true
 	}

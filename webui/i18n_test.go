@@ -459,6 +459,7 @@ func TestCatalogFormats(t *testing.T) {
 		{"hy", `The greeting "busy" is saved: callers hear it from the next call on.`, `"busy" ողջույնը պահպանված է. զանգողները կլսեն այն հաջորդ զանգից սկսած։`},
 		{"ky", "Line x saved.", "Line x saved."},                        // %d matches digits only
 		{"ru", "Must be 2 to 8 digits.", "Должно быть от 2 до 8 цифр."}, // the store's, made a sentence
+		{"it", "Dial plan: Queues", "Piano di numerazione: Code"},       // a message inside a message
 		{"ru", "Reception", "Reception"},                                // data, not a message
 	} {
 		if got := cat.T(tc.lang, tc.in); got != tc.want {
