@@ -2,7 +2,6 @@ package webui
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"path/filepath"
 	"strconv"
@@ -34,16 +33,8 @@ func storeMessages(t *testing.T) []message {
 			}
 		}
 	}
-	var parsed []*ast.File
-	for _, fn := range files {
-		if strings.HasSuffix(fn, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, fn, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, f)
+	parsed := parseGoFiles(t, fset, files)
+	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.FuncDecl:

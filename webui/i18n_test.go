@@ -136,17 +136,9 @@ func goMessages(t *testing.T) []message {
 		}
 	}
 	add := func(e ast.Expr) { addAs(e, func(s string) string { return s }) }
-	var parsed []*ast.File
+	parsed := parseGoFiles(t, fset, files)
 	fieldsOf := map[string][]string{} // a struct type's field names in order
-	for _, fn := range files {
-		if strings.HasSuffix(fn, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, fn, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, f)
+	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if ts, ok := n.(*ast.TypeSpec); ok {
 				if st, ok := ts.Type.(*ast.StructType); ok {
@@ -547,4 +539,21 @@ func TestJSMessages(t *testing.T) {
 	if body := c.get("/login").Body.String(); strings.Contains(body, `id="i18n"`) {
 		t.Error("an English page carries translations for the script")
 	}
+}
+
+// parseGoFiles parses the files but the tests.
+func parseGoFiles(t *testing.T, fset *token.FileSet, files []string) []*ast.File {
+	t.Helper()
+	var parsed []*ast.File
+	for _, fn := range files {
+		if strings.HasSuffix(fn, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, fn, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+	}
+	return parsed
 }
