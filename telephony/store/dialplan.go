@@ -345,6 +345,8 @@ func dialPlanSections(c *Config) []section {
 		{"paging_groups", &c.PagingGroups},
 		{"moh_classes", &c.MOHClasses},
 		{"call_recording", &c.Recording},
+		{"disa", &c.DISA},
+		{"callbacks", &c.Callbacks},
 	}
 }
 
@@ -417,6 +419,14 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.MOHClasses)
 	for i := range c.MOHClasses {
 		nilIfEmpty(&c.MOHClasses[i].Prompts)
+	}
+	nilIfEmpty(&c.DISA)
+	for i := range c.DISA {
+		nilIfEmpty(&c.DISA[i].Numbers)
+	}
+	nilIfEmpty(&c.Callbacks)
+	for i := range c.Callbacks {
+		nilIfEmpty(&c.Callbacks[i].Numbers)
 	}
 }
 
@@ -496,6 +506,14 @@ func cloneDialPlan(c *Config) {
 	for i := range c.MOHClasses {
 		c.MOHClasses[i].Prompts = slices.Clone(c.MOHClasses[i].Prompts)
 	}
+	c.DISA = slices.Clone(c.DISA)
+	for i := range c.DISA {
+		c.DISA[i].Numbers = slices.Clone(c.DISA[i].Numbers)
+	}
+	c.Callbacks = slices.Clone(c.Callbacks)
+	for i := range c.Callbacks {
+		c.Callbacks[i].Numbers = slices.Clone(c.Callbacks[i].Numbers)
+	}
 }
 
 // UpdateDialPlan changes the dial-plan sections in one validated
@@ -545,6 +563,8 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	if raw, ok := top["call_recording"]; ok && string(raw) != "null" {
 		decodeField(raw, "call_recording", &c.Recording, v)
 	}
+	decodeList(top["disa"], "disa", &c.DISA, v)
+	decodeList(top["callbacks"], "callbacks", &c.Callbacks, v)
 	normalizeDialPlan(c)
 }
 
@@ -575,6 +595,9 @@ type DialPlan struct {
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
 	Recording       CallRecording    `json:"call_recording"`
+
+	DISA      []DISA     `json:"disa"`
+	Callbacks []Callback `json:"callbacks"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -594,7 +617,7 @@ func (c *Config) DialPlan() DialPlan {
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
 		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
-		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording}
+		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording, DISA: c.DISA, Callbacks: c.Callbacks}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -613,6 +636,8 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.ConferenceRooms)
 	emptyIfNil(&d.PagingGroups)
 	emptyIfNil(&d.MOHClasses)
+	emptyIfNil(&d.DISA)
+	emptyIfNil(&d.Callbacks)
 	return d
 }
 
@@ -626,6 +651,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.Voicemail = d.Voicemail
 	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
 	c.Recording = d.Recording
+	c.DISA, c.Callbacks = d.DISA, d.Callbacks
 	normalizeDialPlan(c)
 }
 

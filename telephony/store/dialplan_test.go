@@ -93,7 +93,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
 		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{},
-		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}} {
+		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}, DISA{}, Callback{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -390,8 +390,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 23 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
-		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" {
+	if got := DialPlanSections(); len(got) != 25 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[23] != "disa" || got[24] != "callbacks" {
 		t.Errorf("sections %v", got)
 	}
 }

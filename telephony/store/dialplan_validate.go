@@ -114,6 +114,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	rooms := names("conference_rooms", len(c.ConferenceRooms), func(i int) string { return c.ConferenceRooms[i].Name })
 	pages := names("paging_groups", len(c.PagingGroups), func(i int) string { return c.PagingGroups[i].Name })
 	moh := names("moh_classes", len(c.MOHClasses), func(i int) string { return c.MOHClasses[i].Name })
+	disas := names("disa", len(c.DISA), func(i int) string { return c.DISA[i].Name })
+	callbacks := names("callbacks", len(c.Callbacks), func(i int) string { return c.Callbacks[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
 	// byKind: the objects a destination of each named kind may name.
@@ -129,6 +131,8 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		dialplan.DestQueue:    {queues, "queue"},
 		dialplan.DestConf:     {rooms, "conference room"},
 		dialplan.DestPage:     {pages, "paging group"},
+		dialplan.DestDISA:     {disas, "DISA"},
+		dialplan.DestCallback: {callbacks, "callback"},
 	}
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
@@ -153,7 +157,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
 			}
 		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue,
-			dialplan.DestConf, dialplan.DestPage:
+			dialplan.DestConf, dialplan.DestPage, dialplan.DestDISA, dialplan.DestCallback:
 			if o := byKind[d.Kind]; !o.exists[d.Value] {
 				add(path, "%s %q does not exist", o.what, d.Value)
 			}
@@ -445,6 +449,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		}
 	}, dest)
 	checkConditions(c, scheds, add, dest)
+	checkOutcalls(c, add, dest)
 
 	for i, s := range c.Schedules {
 		p := fmt.Sprintf("schedules[%d].", i)
