@@ -140,7 +140,7 @@ func TestDialPlanValidation(t *testing.T) {
 		{"inbound route for lines and trunks", func(c *Config) { c.InboundRoutes[1].Lines = []int{1}; c.InboundRoutes[1].DIDs = []string{"x1"} },
 			[]string{"inbound_routes[1].lines", "inbound_routes[1].dids[0]"}, "FXO lines or trunks, not both"},
 		{"trunk did twice", func(c *Config) { c.Trunks[0].DIDs = append(c.Trunks[0].DIDs, c.Trunks[0].DIDs[0]) },
-			[]string{"trunks[0].dids[1].number"}, "listed twice"},
+			[]string{"trunks[0].dids[2].number"}, "listed twice"},
 		{"bad pattern", func(c *Config) { c.OutboundRoutes[1].Pattern = "8X.X" }, []string{"outbound_routes[1].pattern"}, "may only end a pattern"},
 		{"strip too long", func(c *Config) { c.OutboundRoutes[2].Strip = 8 }, []string{"outbound_routes[2].strip"}, "must be 0 to 7"},
 		{"internal route", func(c *Config) { c.OutboundRoutes[2].Class = "internal" }, []string{"outbound_routes[2].class"}, "needs local"},

@@ -62,6 +62,8 @@ type Config struct {
 	// output; the SMTP server and the e-mail notices.
 	Billing Billing `json:"billing,omitzero"`
 	Mail    Mail    `json:"mail,omitzero"`
+	// Webhooks are the endpoints told of calls (webhooks.go).
+	Webhooks Webhooks `json:"webhooks,omitzero"`
 }
 
 // System holds box-wide settings.
