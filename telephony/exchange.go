@@ -91,6 +91,13 @@ type Exchange struct {
 
 	// dp is the dial plan's memory across calls (runtime.go).
 	dp runtime
+	// access counts wrong DISA and callback PINs by caller (security.go);
+	// callbacks are the callbacks waiting to be made (callback.go).
+	access    pinLocks
+	callbacks map[string]bool
+	// events is told of calls ringing, answered and ended (webhooks);
+	// nil: nobody listens.
+	events func(CallEvent)
 
 	callWG sync.WaitGroup // one per running call
 	hub    hub
@@ -178,6 +185,11 @@ type Options struct {
 	// Recordings keeps the recordings of calls (its quota and retention
 	// follow the configuration); nil: no call is recorded.
 	Recordings *callrec.Store
+	// CallEvents is told when a call starts ringing someone, is first
+	// answered and has ended (with its record): what webhooks send. It
+	// is called from the call's own goroutine and must not block (queue
+	// the event and return). Nil: nobody is told.
+	CallEvents func(CallEvent)
 	// PromptDir holds the installer's recordings that menus,
 	// announcements and queues play by name, and replacements of the
 	// built-in prompts (the data directory's layout says where: package
@@ -220,7 +232,11 @@ func New(o Options) (*Exchange, error) {
 		mwi:           o.MessageWaiting,
 		vm:            o.Voicemail,
 		recs:          o.Recordings,
+		callbacks:     make(map[string]bool),
+		events:        o.CallEvents,
 	}
+	x.access.after, x.access.lockFor = accessLockAfter, accessLockFor
+	x.vmState.pins.after, x.vmState.pins.lockFor = vmLockAfter, vmLockFor
 	if o.LiveAudio != nil {
 		x.live = func(port string) (source, error) {
 			f, err := o.LiveAudio(port)

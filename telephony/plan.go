@@ -165,6 +165,24 @@ type plan struct {
 	// parkTimeout is where a parked call goes after its time (zero: the
 	// parker).
 	parkTimeout dest
+	// disas and callbacks by name (disa:NAME, callback:NAME).
+	disas     map[string]*disaDef
+	callbacks map[string]*callbackDef
+}
+
+// disaDef and callbackDef are the DISA and callback objects with their
+// callers' lists and classes compiled (disa.go, callback.go).
+type disaDef struct {
+	store.DISA
+	list  *dialplan.Classifier
+	class dialplan.Class
+}
+
+type callbackDef struct {
+	store.Callback
+	list  *dialplan.Classifier
+	class dialplan.Class
+	to    dest
 }
 
 // compilePlan turns a validated configuration into routing tables. A
@@ -181,6 +199,7 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 	basic.InboundRoutes, basic.ExtensionRules = nil, nil
 	basic.Menus, basic.Queues, basic.Announcements, basic.TimeConditions, basic.Conditions = nil, nil, nil, nil, nil
 	basic.Features, basic.PickupGroups, basic.ConferenceRooms, basic.PagingGroups, basic.MOHClasses = store.CallFeatures{}, nil, nil, nil, nil
+	basic.DISA, basic.Callbacks = nil, nil
 	p, err2 := compileFull(&basic)
 	if err2 != nil {
 		return nil, fmt.Errorf("dial plan: %w; even without its dial plan: %v", err, err2)
@@ -219,7 +238,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]*announcement{},
 		timeConds: map[string]*timeCond{}, conds: map[string]*condDef{}, rooms: map[string]*store.ConferenceRoom{},
 		pages: map[string]*store.PagingGroup{}, moh: map[string]*store.MOHClass{}, services: map[string]dest{},
-		specials: map[string]special{}, fxoDest: map[int]dest{}}
+		specials: map[string]special{}, fxoDest: map[int]dest{}, disas: map[string]*disaDef{}, callbacks: map[string]*callbackDef{}}
 	p.trunkDIDs = map[string][]struct {
 		number string
 		d      dest
@@ -428,10 +447,51 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		p.rules[r.Extension] = &rule{ExtensionRule: r, always: cc.dest(w, r.ForwardAlways), busy: cc.dest(w, r.ForwardBusy),
 			noAnswer: cc.dest(w, r.ForwardNoAnswer), unavailable: cc.dest(w, r.ForwardUnavailable), followMe: cc.members(w+" follow-me", r.FollowMe)}
 	}
+	if err := p.compileOutcalls(cfg, &cc); err != nil {
+		return nil, err
+	}
 	if cc.err != nil {
 		return nil, cc.err
 	}
 	return p, nil
+}
+
+// compileOutcalls compiles the DISA and callback objects.
+func (p *plan) compileOutcalls(cfg *store.Config, cc *compiler) error {
+	list := func(what, name string, numbers []string) (*dialplan.Classifier, error) {
+		cl := &dialplan.Classifier{Name: name}
+		for _, n := range numbers {
+			pat, err := dialplan.ParsePattern(n)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", what, name, err)
+			}
+			cl.Numbers = append(cl.Numbers, pat)
+		}
+		return cl, nil
+	}
+	for _, d := range cfg.DISA {
+		cl, err := list("DISA", d.Name, d.Numbers)
+		if err != nil {
+			return err
+		}
+		class, err := dialplan.ParseClass(d.Class)
+		if err != nil {
+			return fmt.Errorf("DISA %s: %w", d.Name, err)
+		}
+		p.disas[d.Name] = &disaDef{DISA: d, list: cl, class: class}
+	}
+	for _, cb := range cfg.Callbacks {
+		cl, err := list("callback", cb.Name, cb.Numbers)
+		if err != nil {
+			return err
+		}
+		class, err := dialplan.ParseClass(cb.Class)
+		if err != nil {
+			return fmt.Errorf("callback %s: %w", cb.Name, err)
+		}
+		p.callbacks[cb.Name] = &callbackDef{Callback: cb, list: cl, class: class, to: cc.dest("callback "+cb.Name, cb.Destination)}
+	}
+	return nil
 }
 
 // compileFeatures puts the features' codes into the numbering plan.

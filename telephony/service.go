@@ -48,6 +48,12 @@ type CallControl interface {
 	// ConferenceAction acts on a member (a leg ID) of a conference room:
 	// "kick", "mute", "unmute".
 	ConferenceAction(ctx context.Context, room, member, action string) error
+	// PlaceCall is click-to-call: it rings extension ext (showing
+	// number) and, once answered, calls number for it. A bad request is a
+	// *store.ValidationError, an unknown extension store.ErrNotFound, a
+	// number outside the extension's class ErrForbidden; nothing rings
+	// then.
+	PlaceCall(ctx context.Context, ext, number string) (PlacedCall, error)
 }
 
 // ConfigService reads and changes the configuration.
@@ -288,9 +294,9 @@ type Status struct {
 	// Alerts are warnings for the installer: recordings near their
 	// quota, a disk too full to record.
 	Alerts []string `json:"alerts,omitempty"`
-	// SecurityAlarms are the SIP accounts locked now after repeated
-	// authentication failures (someone guessing a password); empty when
-	// all is well.
+	// SecurityAlarms are the SIP accounts and the callers locked out now
+	// after repeated authentication failures (someone guessing a
+	// password or a DISA PIN); empty when all is well.
 	SecurityAlarms []SecurityAlarm `json:"security_alarms"`
 }
 
@@ -322,11 +328,15 @@ type Presence struct {
 	Direction string `json:"direction,omitempty"`
 }
 
-// SecurityAlarm is one SIP account locked after repeated authentication
-// failures: its credentials are refused, except from addresses it
-// authenticated from before, until Until.
+// SecurityAlarm is one lock-out after repeated authentication failures:
+// a SIP account (kind account-locked: its credentials are refused,
+// except from addresses it authenticated from before, until Until), or
+// a caller who keyed wrong DISA or callback PINs (kind pin-locked: User
+// is what the PIN was for, "disa:NAME" or "callback:NAME", and Addresses
+// the caller's number, or the line or trunk when it was withheld; they
+// are refused until Until).
 type SecurityAlarm struct {
-	Kind      string    `json:"kind"` // account-locked
+	Kind      string    `json:"kind"` // account-locked, pin-locked
 	User      string    `json:"user"`
 	Since     time.Time `json:"since"`
 	Until     time.Time `json:"until"`

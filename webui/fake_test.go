@@ -35,6 +35,8 @@ type fakeService struct {
 	// controlErr, when set, is the exchange refusing them.
 	callActions []string
 	controlErr  error
+	// placed are the click-to-call requests placed ("EXT NUMBER").
+	placed []string
 	// callRecs are the recordings of calls the fake keeps.
 	callRecs  []telephony.CallRecording
 	sys       store.System
