@@ -388,7 +388,7 @@ func TestClickToCall(t *testing.T) {
 		ext, number string
 		want        func(error) bool
 	}{
-		{"102", "5551234", func(err error) bool { return errors.Is(err, ErrForbidden) }}, // 102: internal only
+		{"102", "5551234", func(err error) bool { return errors.Is(err, ErrForbidden) }},    // 102: internal only
 		{"202", "8101234567", func(err error) bool { return errors.Is(err, ErrForbidden) }}, // 202: local only
 		{"999", "5551234", func(err error) bool { return errors.Is(err, store.ErrNotFound) }},
 		{"101", "77", func(err error) bool { _, ok := store.AsValidationError(err); return ok }},
