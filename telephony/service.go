@@ -85,6 +85,11 @@ type ConfigService interface {
 	UpdateBilling(ctx context.Context, b store.Billing) (store.Billing, error)
 	Mail(ctx context.Context) (store.Mail, error)
 	UpdateMail(ctx context.Context, m store.Mail) (store.Mail, error)
+	// Webhooks are the endpoints told of calls (store.Webhooks); the
+	// update answers problems relative to the section
+	// ("endpoints[0].url").
+	Webhooks(ctx context.Context) (store.Webhooks, error)
+	UpdateWebhooks(ctx context.Context, w store.Webhooks) (store.Webhooks, error)
 }
 
 // RecordsService reads the call records.

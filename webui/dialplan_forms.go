@@ -128,6 +128,11 @@ func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planCo
 	if k.alias != nil {
 		f.alias = k.alias(o)
 	}
+	for name, v := range p.keep {
+		if x := f.field(name); x != nil {
+			x.Value = v
+		}
+	}
 	for name, msg := range p.bad {
 		if x := f.field(name); x != nil {
 			x.Value, x.Error = p.raw[name], msg
@@ -257,6 +262,12 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	for _, cd := range d.Conditions {
 		c.Destinations = append(c.Destinations, option{Value: "cond:" + cd.Name, Label: "Condition " + cd.Name})
 	}
+	for _, x := range d.DISA {
+		c.Destinations = append(c.Destinations, option{Value: "disa:" + x.Name, Label: "DISA " + x.Name + " (dial tone to call out)"})
+	}
+	for _, x := range d.Callbacks {
+		c.Destinations = append(c.Destinations, option{Value: "callback:" + x.Name, Label: "Callback " + x.Name})
+	}
 	addCallFeatureChoices(c, d)
 	c.Destinations = append(c.Destinations, option{Value: "hangup", Label: "Hang up"})
 	for _, s := range d.Schedules {
@@ -275,7 +286,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 }
 
 // destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), conf:NAME (a conference room), page:NAME (a paging group), number:DIGITS (an outside number) or hangup."
+const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), conf:NAME (a conference room), page:NAME (a paging group), disa:NAME (dial tone to call out, for callers a DISA lets in), callback:NAME (hang up and call the caller back), number:DIGITS (an outside number) or hangup."
 
 func destField(id, label, value, help string) *field {
 	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
@@ -420,6 +431,8 @@ var planKinds = map[string]planKind{
 	"conference_rooms": conferenceRoomKind,
 	"paging_groups":    pagingGroupKind,
 	"moh_classes":      mohClassKind,
+	"disa":             disaKind,
+	"callbacks":        callbackKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object

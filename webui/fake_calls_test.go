@@ -30,3 +30,20 @@ func (f *fakeService) PlaceCall(ctx context.Context, ext, number string) (teleph
 	}
 	return telephony.PlacedCall{}, fmt.Errorf("fake: extension %s: %w", ext, store.ErrNotFound)
 }
+
+func (f *fakeService) Webhooks(ctx context.Context) (store.Webhooks, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hooks, nil
+}
+
+func (f *fakeService) UpdateWebhooks(ctx context.Context, w store.Webhooks) (store.Webhooks, error) {
+	if err := w.Validate(); err != nil {
+		return w, fmt.Errorf("fake: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hooks = w
+	f.writes++
+	return w, nil
+}

@@ -58,6 +58,9 @@ type Options struct {
 	// Outputs, when set, shows the e-mail and SMDR outputs' state and
 	// sends test messages (outputs.go).
 	Outputs Outputs
+	// Webhooks, when set, shows the webhook deliveries' state and sends
+	// test events (webhooks.go).
+	Webhooks Webhooks
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -78,6 +81,7 @@ type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
 	outputs   Outputs
+	hooks     Webhooks
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -142,6 +146,7 @@ func New(o Options) (*Server, error) {
 		svc:       o.Service,
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
+		hooks:     o.Webhooks,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,

@@ -127,6 +127,14 @@ func checkWebhooks(w Webhooks, add func(entity, prefix, field, format string, ar
 	}
 }
 
+// Validate checks the section on its own (what UpdateWebhooks checks), a
+// *ValidationError naming each problem relative to it.
+func (w Webhooks) Validate() error {
+	v := &ValidationError{}
+	checkWebhooks(w, func(_, _, field, format string, args ...any) { v.add(field, format, args...) })
+	return v.err()
+}
+
 // Webhooks returns the webhooks section.
 func (db *DB) Webhooks() (Webhooks, error) {
 	c, err := db.Config()
