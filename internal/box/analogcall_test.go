@@ -383,7 +383,7 @@ func TestParkByFlash(t *testing.T) {
 	if err := ph1.Hears(ctx, dsp.ToneBusy); err != nil {
 		t.Fatalf("the parker hears no end-of-call tone after the slot: %v", err)
 	}
-	checkSaid(t, "the parker", ph1.StopRecording(), prompts.ParkedAt, "7", "0", "1")
+	checkSaid(t, "the parker", ph1.StopRecording(), prompts.English.ParkedAt("701")...)
 	ph1.OnHook()
 	if !line.Seized() {
 		t.Fatal("the parked caller's line was released")
@@ -445,7 +445,7 @@ func said(heard []int16, names ...string) error {
 	set := prompts.New("")
 	from := 0
 	for _, name := range names {
-		p, err := set.Load(name)
+		p, err := set.Load(prompts.English, name)
 		if err != nil {
 			return err
 		}
@@ -484,7 +484,7 @@ func TestSaidFindsPrompts(t *testing.T) {
 	set := prompts.New("")
 	var heard []int16
 	for _, name := range []string{"parked-at", "7", "0", "1"} {
-		p, err := set.Load(name)
+		p, err := set.Load(prompts.English, name)
 		if err != nil {
 			t.Fatal(err)
 		}
