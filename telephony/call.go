@@ -367,6 +367,11 @@ func (x *Exchange) endCall(c *call) {
 	if len(c.recordings) > 0 {
 		rec.Recording = c.recordings[0]
 	}
+	if c.origin != "" && c.outRoute != "" {
+		// The box called out (a caller called back on a line is not an
+		// incoming call).
+		rec.Direction = store.DirectionOut
+	}
 	// The destination is the last party that answered someone.
 	for _, l := range c.legs {
 		l.mu.Lock()
