@@ -50,13 +50,14 @@ func (r router) reachDISA(d *disaDef) (*leg, channel.Cause) { return disaApp{r: 
 func (a disaApp) run() (*leg, channel.Cause) {
 	r, d, x := a.r, a.d, a.r.x
 	what := "disa:" + d.Name
-	var k *keypad
+	// Who the caller is: a caller called back was let in already.
+	askPIN, key := false, ""
 	if !r.trusted {
 		number := ""
 		if !withheld(r.in.info.Caller) {
 			number = r.in.info.Caller.Number
 		}
-		key := accessKey(r.in, number)
+		key = accessKey(r.in, number)
 		if x.access.locked(key, x.now()) {
 			r.log.Warn("DISA refused: the caller is locked out after wrong PINs", "disa", d.Name, "caller", key)
 			r.c.step("refused", r.in, what, "locked out")
@@ -69,26 +70,18 @@ func (a disaApp) run() (*leg, channel.Cause) {
 			r.c.step("refused", r.in, what, "not allowed")
 			return nil, channel.CauseBusy
 		}
-		if !a.limit() {
-			return nil, channel.CauseBusy
-		}
-		if !r.answerIn() {
-			return nil, channel.CauseFailure
-		}
-		r.c.setState("disa")
-		k = r.keypad(r.in)
-		if d.PIN != "" && (!listed || d.ListAndPIN) && !r.askAccessPIN(k, what, d.PIN, key) {
-			return nil, r.loginFailed(k)
-		}
-	} else {
-		if !a.limit() {
-			return nil, channel.CauseBusy
-		}
-		if !r.answerIn() {
-			return nil, channel.CauseFailure
-		}
-		r.c.setState("disa")
-		k = r.keypad(r.in)
+		askPIN = d.PIN != "" && (!listed || d.ListAndPIN)
+	}
+	if !a.limit() {
+		return nil, channel.CauseBusy
+	}
+	if !r.answerIn() {
+		return nil, channel.CauseFailure
+	}
+	r.c.setState("disa")
+	k := r.keypad(r.in)
+	if askPIN && !r.askAccessPIN(k, what, d.PIN, key) {
+		return nil, r.loginFailed(k)
 	}
 	class := d.class
 	if r.trusted && r.class < class {

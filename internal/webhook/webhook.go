@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"minipbx/internal/outbox"
 	"minipbx/telephony"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
@@ -236,22 +237,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.queueEvents(ctx)
 	}()
 	defer wg.Wait()
-	for {
-		next := s.sendDue(ctx)
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(0, next.Sub(s.o.Now()))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-s.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	outbox.Run(ctx, s.wake, s.o.Now, s.sendDue)
+	return nil
 }
 
 // queueEvents writes the events handed over into the queue, as many as
@@ -361,7 +348,7 @@ func (s *Sender) sendDue(ctx context.Context) time.Time {
 			s.done(d)
 			continue
 		}
-		pause := min(s.o.Retry<<min(d.Attempts, 12), RetryMax)
+		pause := outbox.Backoff(s.o.Retry, RetryMax, d.Attempts)
 		at := now.Add(pause)
 		s.log.Warn("webhook: not delivered; will try again", "endpoint", e.Name, "event", d.Event, "delivery", d.ID,
 			"attempt", d.Attempts+1, "retry_in", pause, "err", err)
