@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"minipbx/internal/webhook"
 	"minipbx/telephony/store"
 )
 
@@ -28,20 +29,8 @@ type Webhooks interface {
 	SendTestWebhook(ctx context.Context, name string) error
 }
 
-// WebhookStatus is one endpoint's delivery state (internal/webhook's
-// EndpointStatus).
-type WebhookStatus struct {
-	Name          string    `json:"name"`
-	URL           string    `json:"url"`
-	Disabled      bool      `json:"disabled,omitempty"`
-	Queued        int       `json:"queued"`
-	Delivered     uint64    `json:"delivered"`
-	Dropped       uint64    `json:"dropped"`
-	LastSuccess   time.Time `json:"last_success,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	LastErrorTime time.Time `json:"last_error_time,omitzero"`
-	Next          time.Time `json:"next,omitzero"`
-}
+// WebhookStatus is one endpoint's delivery state.
+type WebhookStatus = webhook.EndpointStatus
 
 // webhookJSON is an endpoint as the API shows it: the secret never,
 // only whether one is stored.

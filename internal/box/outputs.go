@@ -147,13 +147,7 @@ func (o outputs) SMDRStatus() []webui.SMDRStatus {
 
 var _ webui.Webhooks = outputs{}
 
-func (o outputs) WebhookStatus() []webui.WebhookStatus {
-	var out []webui.WebhookStatus
-	for _, s := range o.b.hooks.Status() {
-		out = append(out, webui.WebhookStatus(s))
-	}
-	return out
-}
+func (o outputs) WebhookStatus() []webui.WebhookStatus { return o.b.hooks.Status() }
 
 func (o outputs) SendTestWebhook(ctx context.Context, name string) error {
 	return o.b.hooks.SendTest(ctx, name)
