@@ -395,7 +395,8 @@ type CallStatus struct {
 	FromLeg string `json:"from_leg,omitempty"`
 	ToLeg   string `json:"to_leg,omitempty"`
 	// State: dialling, ringing, answered, held, parked, menu, queued,
-	// voicemail, conference, announcement.
+	// voicemail, conference, announcement, disa (a caller keys a PIN or
+	// dials through a DISA), callback (a caller keys a callback's PIN).
 	State    string           `json:"state"`
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`
