@@ -251,3 +251,49 @@ func TestDISAPages(t *testing.T) {
 		t.Errorf("callbacks %+v", cfg.Callbacks)
 	}
 }
+
+// TestOpenAPIOutcalls: the documented schemas of click-to-call and the
+// webhooks name every field the API sends, and every documented request
+// field is one the API accepts.
+func TestOpenAPIOutcalls(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Webhooks = &fakeHooks{} })
+	f.readyAPI()
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.srv.openapi, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documents := func(schema string, raw []byte) {
+		t.Helper()
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %s", schema, raw)
+		}
+		for k := range m {
+			if _, ok := doc.Components.Schemas[schema].Properties[k]; !ok {
+				t.Errorf("%s: field %q sent but not documented", schema, k)
+			}
+		}
+	}
+	documents("PlacedCall", f.api("POST", "/api/v1/calls", `{"extension": "101", "number": "1234"}`).Body.Bytes())
+	f.api("PUT", "/api/v1/settings/webhooks", `{"endpoints": [{"name": "crm", "url": "https://crm.example.com/", "secret": "k3J9vQ2mX8pL5tR7wZ4n", "events": ["ended"], "disabled": true}]}`)
+	raw := f.api("GET", "/api/v1/settings/webhooks", "").Body.Bytes()
+	documents("WebhookSettings", raw)
+	var got struct{ Endpoints, Status []json.RawMessage }
+	json.Unmarshal(raw, &got)
+	documents("WebhookEndpoint", got.Endpoints[0])
+	documents("WebhookStatus", got.Status[0])
+	for schema, op := range map[string]string{"ClickToCallRequest": "POST /api/v1/calls", "WebhookSettings": "PUT /api/v1/settings/webhooks"} {
+		method, path, _ := strings.Cut(op, " ")
+		for k := range doc.Components.Schemas[schema].Properties {
+			if w := f.api(method, path, `{"`+k+`": null}`); w.Code == http.StatusBadRequest && strings.Contains(w.Body.String(), "unknown field") {
+				t.Errorf("%s documents %q, which the API refuses", schema, k)
+			}
+		}
+	}
+}
