@@ -14,13 +14,14 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
-# tests in headless Chromium, the armv7 self-test under qemu-user, and the
+# tests in headless Chromium, the DTMF receiver and the fax engine against
+# spandsp's (-tags spandsp: cgo, libspandsp), the armv7 self-test under qemu-user, and the
 # armv7 image booted under qemu-system-arm until pbxd answers SIP. The
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
 REALTIME_PKGS := ./internal/box/
 test: test-tools lint
-	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/box$$')
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m -tags spandsp $$($(GO) list ./... | grep -v '/internal/box$$')
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 15m $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
 	$(MAKE) qemu-boot
@@ -30,8 +31,15 @@ test: test-tools lint
 # tests' testutil.Tool refuses any command not in it, so the two cannot drift.
 TOOL_LIST := internal/testutil/tools.txt
 # A shell pipeline: the Debian package of every listed tool not on PATH, once each.
+# A "lib:NAME" entry is a C library the cgo reference tests link (its
+# header NAME.h under INCLUDEDIR or its multiarch directory); any other
+# entry is a command on PATH.
+INCLUDEDIR ?= /usr/include
 MISSING_TOOLS = sed 's/\#.*//' $(TOOL_LIST) | while read -r cmd pkg; do \
-  [ -z "$$cmd" ] || command -v "$$cmd" >/dev/null || echo "$$pkg"; done | sort -u
+  case "$$cmd" in "") ;; lib:*) n=$${cmd\#lib:}; found=; \
+    for h in $(INCLUDEDIR)/$$n.h $(INCLUDEDIR)/*/$$n.h; do [ -e "$$h" ] && found=1; done; \
+    [ -n "$$found" ] || echo "$$pkg";; \
+  *) command -v "$$cmd" >/dev/null || echo "$$pkg";; esac; done | sort -u
 test-tools:
 	@missing=$$($(MISSING_TOOLS) | tr '\n' ' '); \
 	if [ -n "$$missing" ]; then \

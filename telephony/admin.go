@@ -93,8 +93,18 @@ var (
 // without them (unit tests with an in-memory store).
 var errNoConfigStore = errors.New("telephony: the store does not support configuration changes")
 
-// cs is the store as the configuration methods need it.
-func (a *Admin) cs() (adminStore, error) {
+// actorStore is a store whose changes can be made as an actor
+// (store.DB.As): the audit log names who made each.
+type actorStore interface {
+	As(store.Actor) *store.DB
+}
+
+// cs is the store as the configuration methods need it, acting as the
+// actor ctx carries (store.WithActor; none: the box itself).
+func (a *Admin) cs(ctx context.Context) (adminStore, error) {
+	if as, ok := a.store.(actorStore); ok {
+		return as.As(store.ActorFrom(ctx)), nil
+	}
 	s, ok := a.store.(adminStore)
 	if !ok {
 		return nil, errNoConfigStore
@@ -110,7 +120,7 @@ func (a *Admin) changed() error { return a.x.Reload() }
 
 // Extensions implements ConfigService.
 func (a *Admin) Extensions(ctx context.Context) ([]store.Extension, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +129,7 @@ func (a *Admin) Extensions(ctx context.Context) ([]store.Extension, error) {
 
 // Extension implements ConfigService.
 func (a *Admin) Extension(ctx context.Context, number string) (store.Extension, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.Extension{}, err
 	}
@@ -128,7 +138,7 @@ func (a *Admin) Extension(ctx context.Context, number string) (store.Extension, 
 
 // CreateExtension implements ConfigService.
 func (a *Admin) CreateExtension(ctx context.Context, e store.Extension) (store.Extension, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.Extension{}, err
 	}
@@ -141,7 +151,7 @@ func (a *Admin) CreateExtension(ctx context.Context, e store.Extension) (store.E
 
 // UpdateExtension implements ConfigService.
 func (a *Admin) UpdateExtension(ctx context.Context, number string, e store.Extension) (store.Extension, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.Extension{}, err
 	}
@@ -154,7 +164,7 @@ func (a *Admin) UpdateExtension(ctx context.Context, number string, e store.Exte
 
 // DeleteExtension implements ConfigService.
 func (a *Admin) DeleteExtension(ctx context.Context, number string) error {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return err
 	}
@@ -166,7 +176,7 @@ func (a *Admin) DeleteExtension(ctx context.Context, number string) error {
 
 // Settings implements ConfigService.
 func (a *Admin) Settings(ctx context.Context) (store.System, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.System{}, err
 	}
@@ -175,7 +185,7 @@ func (a *Admin) Settings(ctx context.Context) (store.System, error) {
 
 // UpdateSettings implements ConfigService.
 func (a *Admin) UpdateSettings(ctx context.Context, sys store.System) (store.System, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.System{}, err
 	}
@@ -188,7 +198,7 @@ func (a *Admin) UpdateSettings(ctx context.Context, sys store.System) (store.Sys
 
 // FXOLines implements ConfigService.
 func (a *Admin) FXOLines(ctx context.Context) ([]store.FXOLine, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +207,7 @@ func (a *Admin) FXOLines(ctx context.Context) ([]store.FXOLine, error) {
 
 // UpdateFXOLine implements ConfigService.
 func (a *Admin) UpdateFXOLine(ctx context.Context, l store.FXOLine) (store.FXOLine, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.FXOLine{}, err
 	}
@@ -210,7 +220,7 @@ func (a *Admin) UpdateFXOLine(ctx context.Context, l store.FXOLine) (store.FXOLi
 
 // ExportConfig implements ConfigService.
 func (a *Admin) ExportConfig(ctx context.Context) (store.Config, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.Config{}, err
 	}
@@ -219,7 +229,7 @@ func (a *Admin) ExportConfig(ctx context.Context) (store.Config, error) {
 
 // ImportConfig implements ConfigService.
 func (a *Admin) ImportConfig(ctx context.Context, c store.Config) error {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return err
 	}
@@ -234,7 +244,7 @@ func (a *Admin) ImportConfig(ctx context.Context, c store.Config) error {
 // settings (another admin, pbxctl) is not overwritten, as an export and
 // re-import of the whole document would.
 func (a *Admin) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return store.DialPlan{}, err
 	}
@@ -250,7 +260,7 @@ func (a *Admin) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.Dia
 
 // CallRecords implements RecordsService.
 func (a *Admin) CallRecords(ctx context.Context, before uint64, limit int) ([]store.CallRecord, error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +269,7 @@ func (a *Admin) CallRecords(ctx context.Context, before uint64, limit int) ([]st
 
 // CheckAdminPassword implements AuthService.
 func (a *Admin) CheckAdminPassword(ctx context.Context, password string) (ok, mustChange bool, err error) {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return false, false, err
 	}
@@ -268,7 +278,7 @@ func (a *Admin) CheckAdminPassword(ctx context.Context, password string) (ok, mu
 
 // SetAdminPassword implements AuthService.
 func (a *Admin) SetAdminPassword(ctx context.Context, password string) error {
-	s, err := a.cs()
+	s, err := a.cs(ctx)
 	if err != nil {
 		return err
 	}
@@ -282,7 +292,8 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a}
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a,
+		AccountsService: a, SelfService: a, ParametersService: a, TrunkTestService: x}
 }
 
 // noDiagnostics is the diagnostics of a box without them.

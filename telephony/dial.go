@@ -403,9 +403,9 @@ func (x *Exchange) addRinging(rg *ringing) {
 	x.mu.Lock()
 	x.ringing = append(x.ringing, rg)
 	x.mu.Unlock()
-	for _, e := range rg.exts {
-		x.presenceExt(e)
-	}
+	// The lamps change as the phones' legs are dialled (presenceChanged),
+	// naming the dialog a BLF key would pick up; told now, they would
+	// flash "ringing" with no dialog first.
 }
 
 func (x *Exchange) removeRinging(rg *ringing) {

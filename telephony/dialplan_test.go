@@ -210,6 +210,12 @@ func TestForwarding(t *testing.T) {
 		{"follow-me in order", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:102",
 			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}, {Destination: "ext:203", RingS: 1}}},
 			[]step{{"201", channel.CauseNoAnswer, false}, {"202", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"follow-me number switched off", store.ExtensionRule{Extension: "201", NoAnswerS: 1,
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1, Off: true}, {Destination: "ext:203", RingS: 1}}},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
+		{"every follow-me number off: forward on no answer", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
+			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1, Off: true}}},
+			[]step{{"201", channel.CauseNoAnswer, false}, {"203", -1, false}}, "101"},
 		{"forward chain", store.ExtensionRule{Extension: "201", ForwardAlways: "number:202"}, []step{{"202", channel.CauseBusy, false}}, ""},
 		{"follow-me outside its schedule", store.ExtensionRule{Extension: "201", NoAnswerS: 1, ForwardNoAnswer: "ext:203",
 			FollowMe: []store.GroupMember{{Destination: "ext:202", RingS: 1}}, FollowMeSchedule: "never"},
@@ -567,6 +573,27 @@ func TestFeatureCodesSwitchForwarding(t *testing.T) {
 	answerAndEnd(t, b, in, expect(t, b.sip, "201"))
 	// An unknown SIP caller may not switch anything.
 	feature("999", "*73", channel.CauseForbidden)
+
+	// The web UI's own pages check a number as the codes do.
+	a := adminFor(t, b.x)
+	ctx := context.Background()
+	for _, c := range []struct{ ext, number, dest, problem string }{
+		{"201", "202", "ext:202", ""},
+		{"202", "89161234567", "number:89161234567", ""},
+		{"201", "89161234567", "", "may not call"},
+		{"201", "201", "", "your own"},
+		{"201", "7777", "", "not a number"},
+		{"201", "12a", "", "not a number"},
+	} {
+		dest, err := a.ForwardTarget(ctx, c.ext, c.number)
+		v, _ := store.AsValidationError(err)
+		switch {
+		case c.problem == "" && (err != nil || dest != c.dest):
+			t.Errorf("ForwardTarget(%s, %s) = %q, %v; want %q", c.ext, c.number, dest, err, c.dest)
+		case c.problem != "" && (v == nil || v.Fields[0].Field != "number" || !strings.Contains(v.Fields[0].Message, c.problem)):
+			t.Errorf("ForwardTarget(%s, %s) = %q, %v; want a problem saying %q", c.ext, c.number, dest, err, c.problem)
+		}
+	}
 }
 
 func TestVoiceMenus(t *testing.T) {

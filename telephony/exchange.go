@@ -126,6 +126,8 @@ type Exchange struct {
 	vm *voicemail.Store
 	// recs keeps the recordings of calls; nil: no call is recorded.
 	recs *callrec.Store
+	// testTrunk tries a trunk's registration (setup.go); nil: none.
+	testTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 
 	// prompts is the box's voice (queue announcements, confirmations).
 	prompts *prompts.Set
@@ -195,6 +197,9 @@ type Options struct {
 	// built-in prompts (the data directory's layout says where: package
 	// upgrade/datadir); "" none.
 	PromptDir string
+	// TestTrunk tries a trunk's registration with its provider (the SIP
+	// stack's); nil: TestTrunk answers ErrNoTrunkTest.
+	TestTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 }
 
 // New makes an exchange over an open store.
@@ -234,6 +239,7 @@ func New(o Options) (*Exchange, error) {
 		recs:          o.Recordings,
 		callbacks:     make(map[string]bool),
 		events:        o.CallEvents,
+		testTrunk:     o.TestTrunk,
 	}
 	x.access.after, x.access.lockFor = accessLockAfter, accessLockFor
 	x.vmState.pins.after, x.vmState.pins.lockFor = vmLockAfter, vmLockFor

@@ -16,6 +16,15 @@ type dialPlanStore interface {
 	UpdateDialPlan(fn func(c *store.Config) error) (store.Config, error)
 }
 
+// onPhone is ds acting as a user on the phone of extension ext, for the
+// audit log: the box itself (no account), via "phone".
+func onPhone(ds dialPlanStore, ext string) dialPlanStore {
+	if as, ok := ds.(actorStore); ok {
+		return as.As(store.Actor{Via: "phone", Remote: "extension " + ext})
+	}
+	return ds
+}
+
 // featureApp runs a feature code dialled from an extension's phone: it
 // switches the extension's own forwarding, do-not-disturb or call waiting,
 // then answers and confirms by voice ("All your calls now go to 2 0 2.
@@ -74,13 +83,13 @@ func (a featureApp) run(digits string) {
 	dest := ""
 	if fc.TakesNumber() {
 		var cause channel.Cause
-		if dest, cause = a.forwardTarget(arg); dest == "" {
+		if dest, cause = r.p.forwardTarget(ext, arg); dest == "" {
 			r.log.Info("feature code refused", "code", fc.Code, "number", arg, "cause", cause)
 			a.refuse(cause)
 			return
 		}
 	}
-	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+	_, err := onPhone(ds, ext.Number).UpdateDialPlan(func(cfg *store.Config) error {
 		i := slices.IndexFunc(cfg.ExtensionRules, func(r store.ExtensionRule) bool { return r.Extension == ext.Number })
 		if i < 0 {
 			cfg.ExtensionRules = append(cfg.ExtensionRules, store.ExtensionRule{Extension: ext.Number})
@@ -206,9 +215,9 @@ func (a featureApp) refuse(cause channel.Cause) {
 }
 
 // forwardTarget turns the number a user forwards to into a destination:
-// an extension, or any other number the extension itself may dial.
-func (a featureApp) forwardTarget(number string) (string, channel.Cause) {
-	p, ext := a.r.p, a.ext
+// an extension, or any other number the extension itself may dial. The
+// web UI's own pages ask the same (Admin.ForwardTarget).
+func (p *plan) forwardTarget(ext *store.Extension, number string) (string, channel.Cause) {
 	if !dialplan.IsDialString(number) {
 		return "", channel.CauseNotFound
 	}

@@ -457,7 +457,7 @@ func TestIntercomAsksToAutoAnswer(t *testing.T) {
 	var got channel.Request
 	d := &recordingDialer{fakeDialer: b.sip, last: &got}
 	b.x.sipDialer = d
-	in := sipCaller("201", "*6202")
+	in := sipCaller("201", "*4202")
 	b.x.Accept(in)
 	out := expect(t, b.sip, "202")
 	if !d.lastReq().AutoAnswer {

@@ -225,6 +225,9 @@ func (cc *compiler) dest(what, s string) dest {
 func (cc *compiler) members(what string, ms []store.GroupMember) []member {
 	out := make([]member, 0, len(ms))
 	for i, m := range ms {
+		if m.Off {
+			continue
+		}
 		out = append(out, member{key: m.Destination, d: cc.dest(fmt.Sprintf("%s member %d", what, i+1), m.Destination), ring: ringTime(m.RingS)})
 	}
 	return out

@@ -51,14 +51,6 @@ func (x *Exchange) presenceOfLocked(ext string) Presence {
 			p.State, p.Dialog, p.Caller, p.Direction = state, id, caller, direction
 		}
 	}
-	if p.State == stateIdle {
-		for _, rg := range x.ringing {
-			if slices.Contains(rg.exts, ext) {
-				p.State, p.Direction = stateRinging, "recipient"
-				break
-			}
-		}
-	}
 	return p
 }
 

@@ -90,6 +90,39 @@ type ConfigService interface {
 	// ("endpoints[0].url").
 	Webhooks(ctx context.Context) (store.Webhooks, error)
 	UpdateWebhooks(ctx context.Context, w store.Webhooks) (store.Webhooks, error)
+	// ChangeConfig changes any part of the configuration in one
+	// validated transaction (store.DB.ChangeConfig): fn edits a copy of
+	// the stored configuration, read inside the transaction; the result
+	// is stored and taken into use only if fn succeeds and the change
+	// brings no problem (by document path), else nothing changes. It
+	// returns the configuration as stored. CheckConfigChange validates
+	// such a change and returns what would be stored, changing nothing.
+	ChangeConfig(ctx context.Context, fn func(c *store.Config) error) (store.Config, error)
+	CheckConfigChange(ctx context.Context, fn func(c *store.Config) error) (store.Config, error)
+}
+
+// TrunkTestService tries a SIP trunk's registration with a provider
+// before the trunk is configured (the setup wizard's "test
+// registration"): TestTrunk registers once with t's host, transport and
+// credentials, exactly as a configured trunk would, and reports the
+// provider's answer; a successful test registration is withdrawn at
+// once. Settings that cannot be tried at all (no host, no credentials)
+// are a *store.ValidationError; a provider refusing or not answering is
+// a result, not an error.
+type TrunkTestService interface {
+	TestTrunk(ctx context.Context, t store.Trunk) (TrunkTest, error)
+}
+
+// TrunkTest is the outcome of a test registration.
+type TrunkTest struct {
+	// Registered: the provider accepted the credentials.
+	Registered bool `json:"registered"`
+	// Answer is the provider's final answer ("200 OK", "403 Forbidden",
+	// "401 Unauthorized (credentials refused)") or why there was none
+	// ("no response from 192.0.2.1:5060").
+	Answer string `json:"answer"`
+	// ExpiresS is the registration lifetime the provider granted.
+	ExpiresS int `json:"expires_s,omitempty"`
 }
 
 // RecordsService reads the call records.
@@ -208,6 +241,10 @@ type Service interface {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
+	TrunkTestService
 }
 
 // Services bundles one implementation of each role into a Service.
@@ -221,6 +258,10 @@ type Services struct {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	AccountsService
+	SelfService
+	ParametersService
+	TrunkTestService
 }
 
 var _ Service = Services{}

@@ -621,7 +621,7 @@ func (a *voicemailApp) changePIN(box string) bool {
 		a.log.Error("voicemail: the store cannot change the configuration")
 		return v.say(prompts.Invalid)
 	}
-	_, err := ds.UpdateDialPlan(func(cfg *store.Config) error {
+	_, err := onPhone(ds, box).UpdateDialPlan(func(cfg *store.Config) error {
 		i := slices.IndexFunc(cfg.Voicemail.Boxes, func(b store.Mailbox) bool { return b.Extension == box })
 		if i < 0 {
 			return errors.New("the mailbox was removed")

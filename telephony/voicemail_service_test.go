@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"minipbx/dsp/audiofile"
+	"minipbx/internal/audiotest"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
@@ -252,5 +253,50 @@ func TestServiceVoicemailMessages(t *testing.T) {
 	case ev := <-events:
 		t.Errorf("a refused change published %q", ev.Kind)
 	default:
+	}
+}
+
+// TestServiceGreetings: a greeting uploaded as a WAV of another rate is
+// converted and played back; a file that is not audio is refused on
+// "file"; a deleted greeting leaves the built-in one; an unknown mailbox
+// or greeting is store.ErrNotFound.
+func TestServiceGreetings(t *testing.T) {
+	fx := newVMFixture(t, vmConfig())
+	a := adminFor(t, fx.x)
+	ctx := context.Background()
+	wav := bytes.NewBuffer(audiotest.StudioWAV(1000, 1)) // 1 s at 44.1 kHz, stereo
+	if err := a.SaveGreeting(ctx, "101", "nonsense", bytes.NewReader(wav.Bytes())); err == nil {
+		t.Fatal("a greeting of an unknown kind was saved")
+	}
+	err := a.SaveGreeting(ctx, "101", voicemail.GreetingBusy, bytes.NewReader([]byte("not audio at all")))
+	if v, ok := store.AsValidationError(err); !ok || v.Fields[0].Field != "file" {
+		t.Fatalf("not audio: %v", err)
+	}
+	if err := a.SaveGreeting(ctx, "999", voicemail.GreetingBusy, bytes.NewReader(wav.Bytes())); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown mailbox: %v", err)
+	}
+	if err := a.SaveGreeting(ctx, "101", voicemail.GreetingBusy, bytes.NewReader(wav.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := fx.vm.Greetings("101"); !slices.Equal(got, []string{voicemail.GreetingBusy}) {
+		t.Fatalf("greetings %v", got)
+	}
+	rc, size, err := a.GreetingAudio(ctx, "101", voicemail.GreetingBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, rate, err := audiofile.ReadWAV(rc)
+	rc.Close()
+	if err != nil || rate != 8000 || len(samples) < 7900 || len(samples) > 8100 || size < 15000 {
+		t.Fatalf("played back %d samples at %d Hz (%d bytes): %v", len(samples), rate, size, err)
+	}
+	if err := a.DeleteGreeting(ctx, "101", voicemail.GreetingBusy); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteGreeting(ctx, "101", voicemail.GreetingBusy); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
+	if _, _, err := a.GreetingAudio(ctx, "101", voicemail.GreetingBusy); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted greeting plays: %v", err)
 	}
 }

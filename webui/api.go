@@ -376,19 +376,20 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
-	if fs := s.validateNewPassword(r.Context(), "password", req.Password); fs != nil {
+	a := authFrom(r.Context())
+	login := a.account.Login
+	if fs := s.validateNewPassword(r.Context(), login, "password", req.Password); fs != nil {
 		writeError(w, &httpError{status: http.StatusUnprocessableEntity, msg: "The new password is not acceptable; see the fields.", fields: fs})
 		return
 	}
-	if err := s.svc.SetAdminPassword(r.Context(), req.Password); err != nil {
-		writeError(w, s.serviceError("set admin password", err))
+	if err := s.svc.SetAccountPassword(r.Context(), login, req.Password, false); err != nil {
+		writeError(w, s.serviceError("set password", err))
 		return
 	}
-	a := authFrom(r.Context())
 	s.basic.clear()
-	s.sessions.deleteAllBut(a.sess.key) // a Basic request keeps no session: all end
+	s.sessions.deleteLogin(login, a.sess.key) // a Basic request keeps no session: all of the account's end
 	s.sessions.update(a.sess.key, func(se *session) { se.mustChange = false })
-	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)
+	s.log.Info("webui: password changed", "login", login, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -302,10 +302,10 @@ func TestSessionExpiryAndLogout(t *testing.T) {
 func TestSessionsBounded(t *testing.T) {
 	clock := &testClock{t: time.Unix(0, 0)}
 	s := newSessions(time.Hour, time.Hour, clock.Now)
-	first, _ := s.create(false)
+	first, _ := s.create("admin", false)
 	for i := 0; i < maxSessions+10; i++ {
 		clock.Advance(time.Second)
-		s.create(false)
+		s.create("admin", false)
 	}
 	if len(s.m) != maxSessions {
 		t.Fatalf("%d sessions, want %d", len(s.m), maxSessions)

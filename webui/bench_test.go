@@ -2,10 +2,13 @@ package webui
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"minipbx/telephony"
+	"minipbx/telephony/store"
 )
 
 // busyStatus is a box with 8+8 ports, 40 registrations and 20 calls: the
@@ -70,11 +73,47 @@ func BenchmarkStatusEvent(b *testing.B) {
 // BenchmarkSessionLookup measures the per-request session check.
 func BenchmarkSessionLookup(b *testing.B) {
 	s := newSessions(time.Hour, time.Hour, time.Now)
-	id, _ := s.create(false)
+	id, _ := s.create("admin", false)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok := s.get(id, true); !ok {
 			b.Fatal("lost")
+		}
+	}
+}
+
+// BenchmarkAPITokenAuth is a whole API request authenticated by a token
+// against the real store (GET /api/v1/me: header, token check, account,
+// role, permission, answer), to set beside the PBKDF2 that HTTP Basic
+// costs without its cache (store's BenchmarkCheckAdminPassword).
+func BenchmarkAPITokenAuth(b *testing.B) {
+	db, err := store.Open(filepath.Join(b.TempDir(), "pbx.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, _, err := db.CreateAccount(store.Account{Login: "101", Role: store.RoleUser}, ""); err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := db.CreateToken("101", "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := newFixture(b)
+	srv, err := New(Options{Service: &storeService{fakeService: f.svc, db: db}, DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest("GET", "https://box.test/api/v1/me", nil)
+		r.RemoteAddr = "198.51.100.1:1"
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
 		}
 	}
 }

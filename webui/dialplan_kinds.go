@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -103,12 +104,21 @@ var outboundRouteKind = &objectKind[store.OutboundRoute]{
 		}
 		fs = append(fs, listRows("via", "Carrier, choice", r.Via, c.LineGroups, "— none —",
 			"Line groups or SIP trunks tried in this order: if the first cannot take the call (every line busy, trunk down or full), the next. Set them up on their own pages.")...)
+		fs = append(fs,
+			&field{ID: "caller_id", Name: "caller_id", Label: "Caller number shown", Type: "text", Value: r.CallerID, MaxLength: 32, Autocomplete: "off",
+				Help: "The number a SIP trunk shows for callers without an outbound number of their own (set on the extension). Digits, optionally a leading +. Empty: the trunk's. An analog line always shows its own number."},
+			&field{ID: "caller_name", Name: "caller_name", Label: "Caller name shown", Type: "text", Value: r.CallerName, MaxLength: 64,
+				Help: "Optional: the name sent with that number."},
+			&field{ID: "override_caller_id", Name: "override_caller_id", Label: "Show this number for every caller", Type: "checkbox", Checked: r.OverrideCallerID,
+				Help: "Even an extension with its own number, or an outside caller forwarded out: everyone shows the number above."})
 		return append(fs, tariffFields(r.Tariff)...)
 	},
 	parse: func(v url.Values, p *formParser, r store.OutboundRoute) store.OutboundRoute {
 		r.Name, r.Pattern, r.Prepend, r.Class = p.str("name"), p.str("pattern"), p.str("prepend"), p.str("class")
 		r.Strip = p.num("strip", "strip", "the number of digits")
 		r.Via = parseRows("via", v, p)
+		r.CallerID, r.CallerName = p.str("caller_id"), p.str("caller_name")
+		r.OverrideCallerID = v.Get("override_caller_id") != ""
 		r.Tariff = parseTariff(p)
 		return r
 	},
@@ -477,6 +487,8 @@ var queueKind = &objectKind[store.Queue]{
 				Help: "Optional: a number extensions dial to join the queue. It must not clash with an extension or another number."},
 			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: strategyOptions(q.Strategy),
 				Help: "How free agents ring for the caller at the head of the queue."},
+			{ID: "language", Name: "language", Label: "Language of announcements", Type: "select", Options: languageOptions(q.Language, "The box's language"),
+				Help: "The language callers are told their position in."},
 		}
 		fs = append(fs, memberFields("members", "Agent", q.Members,
 			fmt.Sprintf("How long this agent rings before the next is tried, in seconds. Empty: %d. Agents are ext:, fxs: or number: only.", store.DefaultMemberRingS))...)
@@ -496,7 +508,7 @@ var queueKind = &objectKind[store.Queue]{
 		return append(fs, promptFields("music_on_hold", "Music on hold", q.MusicOnHold)...)
 	},
 	parse: func(v url.Values, p *formParser, q store.Queue) store.Queue {
-		q.Name, q.Number, q.Strategy = p.str("name"), p.str("number"), p.str("strategy")
+		q.Name, q.Number, q.Strategy, q.Language = p.str("name"), p.str("number"), p.str("strategy"), p.str("language")
 		q.Members = parseMembers("members", v, p)
 		q.MaxWaitS = p.num("max_wait_s", "max_wait_s", "the maximum wait in seconds")
 		q.Timeout = p.str("timeout_destination")
@@ -536,6 +548,8 @@ var menuKind = &objectKind[store.Menu]{
 				Help: "A short name, e.g. main: inbound routes and other menus reach it as menu:NAME."},
 			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: m.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
 				Help: "Optional: a number extensions dial to hear the menu (handy for trying it)."},
+			{ID: "language", Name: "language", Label: "Language", Type: "select", Options: languageOptions(m.Language, "The box's language"),
+				Help: "The language of the built-in prompts the menu plays (the installer's own recordings play as they are)."},
 		}
 		fs = append(fs, promptFields("prompts", "Announcement part", m.Prompts)...)
 		for _, k := range menuKeys {
@@ -552,7 +566,7 @@ var menuKind = &objectKind[store.Menu]{
 		)
 	},
 	parse: func(v url.Values, p *formParser, m store.Menu) store.Menu {
-		m.Name, m.Number = p.str("name"), p.str("number")
+		m.Name, m.Number, m.Language = p.str("name"), p.str("number"), p.str("language")
 		m.Prompts = parsePrompts("prompts", v, p)
 		keys := map[string]string{}
 		for k, d := range m.Keys { // keys the form does not show are kept
@@ -624,12 +638,15 @@ var lineGroupKind = &objectKind[store.LineGroup]{
 			}, g.Hunt, "unknown"), Help: "How a free line is chosen for an outside call."},
 			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(g.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "Keep some lines free for incoming calls. Empty or 0: as many as the group has lines."},
+			{ID: "withhold_prefix", Name: "withhold_prefix", Label: "Telco's code to withhold the caller ID", Type: "text", Value: g.WithholdPrefix, MaxLength: 6, Autocomplete: "off",
+				Help: "Dialled before the number when a caller withholds their number (*67 and the number): *67 in North America, 141 in the UK, #31# on many networks. Empty: these lines cannot withhold."},
 		}
 	},
 	parse: func(v url.Values, p *formParser, g store.LineGroup) store.LineGroup {
 		g.Name, g.Hunt = p.str("name"), p.str("hunt")
 		g.Lines = lineNumbers(p.str("lines"), p, "lines")
 		g.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
+		g.WithholdPrefix = p.str("withhold_prefix")
 		return g
 	},
 }
@@ -716,6 +733,19 @@ var trunkKind = &objectKind[store.Trunk]{
 				Help: "The number outside calls show, digits with an optional leading +. Empty: the username."},
 			{ID: "caller_name", Name: "caller_name", Label: "Caller name sent", Type: "text", Value: t.CallerName, MaxLength: 64,
 				Help: "Optional display name for outside calls."},
+			{ID: "caller_id_header", Name: "caller_id_header", Label: "Where the provider reads the caller's number", Type: "select", Options: selectOptions([]option{
+				{Value: store.CallerIDInFrom, Label: "From header (most providers)"},
+				{Value: store.CallerIDInPAI, Label: "P-Asserted-Identity, with From the number above"},
+				{Value: store.CallerIDInRPID, Label: "Remote-Party-ID, with From the number above"},
+				{Value: store.CallerIDTrunkOnly, Label: "Nowhere: every call shows the number above"},
+			}, cmp.Or(t.CallerIDHeader, store.CallerIDInFrom), "unknown"),
+				Help: "Calls show the extension's outbound number, the route's, or a forwarded caller's own; the provider's instructions say which header it trusts. If calls are refused or show the wrong number, try P-Asserted-Identity."},
+			{ID: "diversion_header", Name: "diversion_header", Label: "How a forwarded call names your extension", Type: "select", Options: selectOptions([]option{
+				{Value: store.DiversionRFC5806, Label: "Diversion header (most providers)"},
+				{Value: store.DiversionHistoryInfo, Label: "History-Info header"},
+				{Value: store.DiversionNone, Label: "Not at all"},
+			}, cmp.Or(t.DiversionHeader, store.DiversionRFC5806), "unknown"),
+				Help: "A call forwarded out shows the original caller; the provider accepts it when it is told which of your numbers forwarded it."},
 			{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(t.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "Both directions together, as the account allows. Empty or 0: no limit but the box's."},
 		}
@@ -754,6 +784,13 @@ var trunkKind = &objectKind[store.Trunk]{
 		t.ExpiresS = p.num("expires_s", "expires_s", "the lifetime in seconds")
 		t.AllowedIPs = lines(v.Get("allowed_ips"))
 		t.CallerID, t.CallerName = p.str("caller_id"), p.str("caller_name")
+		t.CallerIDHeader, t.DiversionHeader = p.str("caller_id_header"), p.str("diversion_header")
+		if t.CallerIDHeader == store.CallerIDInFrom {
+			t.CallerIDHeader = "" // the default, as the document writes it
+		}
+		if t.DiversionHeader == store.DiversionRFC5806 {
+			t.DiversionHeader = ""
+		}
 		t.MaxCalls = p.num("max_calls", "max_calls", "the number of calls")
 		t.DIDs = nil
 		for j := 0; ; j++ {

@@ -109,15 +109,24 @@ func jsonError(err error) *httpError {
 	return e
 }
 
-// readJSON reads a size-limited body and decodes it strictly.
-func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *httpError {
+// readBody reads a body of at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpError) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
+			return nil, errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
 		}
-		return errorf(http.StatusBadRequest, "could not read the request body: %v", err)
+		return nil, errorf(http.StatusBadRequest, "could not read the request body: %v", err)
+	}
+	return data, nil
+}
+
+// readJSON reads a size-limited body and decodes it strictly.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *httpError {
+	data, herr := readBody(w, r, limit)
+	if herr != nil {
+		return herr
 	}
 	if err := decodeStrict(data, v); err != nil {
 		return jsonError(err)
@@ -156,4 +165,14 @@ func writeError(w http.ResponseWriter, e *httpError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, e.status, errorBody{Error: e.msg, Fields: e.fields})
+}
+
+// answer writes v as JSON with status, or err as the service error of
+// op: the end of most API handlers.
+func (s *Server) answer(w http.ResponseWriter, status int, op string, v any, err error) {
+	if err != nil {
+		writeError(w, s.serviceError(op, err))
+		return
+	}
+	writeJSON(w, status, v)
 }

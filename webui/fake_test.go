@@ -56,6 +56,7 @@ type fakeService struct {
 	vm        fakeVoicemail  // fake_voicemail_test.go
 	rec       fakeRecordings // fake_recordings_test.go
 	callsQ    fakeRecords    // fake_records_test.go
+	accs      *fakeAccounts  // fake_accounts_test.go
 }
 
 func newFakeService() *fakeService {

@@ -28,7 +28,7 @@ func TestFeaturesForm(t *testing.T) {
 	ids := []string{"transfer_recall_s", "park_code", "park_slots", "park_timeout_s", "park_timeout_destination",
 		"group_pickup_codes[0]", "group_pickup_codes[1]", "group_pickup_codes[2]", "directed_pickup_code", "intercom_code", "music_on_hold"}
 	v := formValues(t, page, ids...)
-	if v.Get("park_code") != "700" || v.Get("park_slots") != "701-709" || v.Get("group_pickup_codes[0]") != "*8" || v.Get("intercom_code") != "*6" {
+	if v.Get("park_code") != "700" || v.Get("park_slots") != "701-709" || v.Get("group_pickup_codes[0]") != "*8" || v.Get("intercom_code") != "*4" {
 		t.Fatalf("a new box's features are not shown: %v", v)
 	}
 	if !strings.Contains(fieldOf(t, page, "group_pickup_codes[0]"), "40") || !strings.Contains(fieldOf(t, page, "group_pickup_codes[0]"), "888") {

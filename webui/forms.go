@@ -10,6 +10,7 @@ import (
 
 	"minipbx/dsp"
 	"minipbx/telephony"
+	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 )
 
@@ -165,6 +166,12 @@ func extensionForm(e store.Extension, editing bool, sys store.System, st telepho
 			Help: outsideHelp(sys)},
 		{ID: "require_encryption", Name: "require_encryption", Label: "Require encryption", Type: "checkbox", Checked: e.RequireEncryption,
 			Help: "Its SIP phones must register and call over SIP-over-TLS (port 5061, trusting this box's certificate) with SRTP; anything else is refused. Analog phones are not affected."},
+		{ID: "outbound_caller_id", Name: "outbound_caller_id", Label: "Number shown on outside calls", Type: "text", Value: e.OutboundCallerID, MaxLength: 32, Autocomplete: "off",
+			Help: "This phone's own direct number, if it has one: what people called over a SIP trunk see. Digits, optionally a leading +. Empty: the outbound route's or the trunk's number."},
+		{ID: "outbound_caller_name", Name: "outbound_caller_name", Label: "Name shown on outside calls", Type: "text", Value: e.OutboundCallerName, MaxLength: 64,
+			Help: "Optional: the name sent with that number."},
+		{ID: "language", Name: "language", Label: "Language of the box's voice", Type: "select", Options: languageOptions(e.Language, "The box's language"),
+			Help: "What this extension's user hears from the box: confirmations of feature codes, parking, transfer and conference prompts."},
 	}}
 	if editing {
 		f.Submit = "Save changes"
@@ -182,6 +189,19 @@ func outsideHelp(sys store.System) string {
 	return fmt.Sprintf("Lets this extension dial %s and a number to call out through an FXO line. Leave it off for phones anyone can reach: toll fraud starts there.", sys.OutsidePrefix)
 }
 
+// languageOptions lists the languages of the box's voice, inherit ("" —
+// the box's or the default) first.
+func languageOptions(selected, inherit string) []option {
+	out := []option{{Value: "", Label: inherit, Selected: selected == ""}}
+	for _, l := range prompts.Languages() {
+		out = append(out, option{Value: string(l), Label: l.Name(), Selected: selected == string(l)})
+	}
+	if selected != "" && !hasSelected(out) {
+		out = append(out, option{Value: selected, Label: selected + " (not known to this firmware)", Selected: true})
+	}
+	return out
+}
+
 func hasSelected(o []option) bool {
 	for _, x := range o {
 		if x.Selected {
@@ -191,21 +211,27 @@ func hasSelected(o []option) bool {
 	return false
 }
 
-// parseExtensionForm reads the posted form into an Extension, keeping the
-// posted values in f for re-display.
-func parseExtensionForm(f *form, v url.Values) store.Extension {
-	e := store.Extension{
-		Number:            strings.TrimSpace(v.Get("number")),
-		Name:              strings.TrimSpace(v.Get("name")),
-		Secret:            v.Get("secret"),
-		OutsideCalls:      v.Get("outside_calls") != "",
-		RequireEncryption: v.Get("require_encryption") != "",
-	}
+// parseExtensionForm reads the posted form over base (the extension as
+// stored, or a new one), keeping the posted values in f for re-display:
+// what the form does not show stays as it was.
+func parseExtensionForm(f *form, v url.Values, base store.Extension) store.Extension {
+	e := base
+	e.Number = strings.TrimSpace(v.Get("number"))
+	e.Name = strings.TrimSpace(v.Get("name"))
+	e.Secret = v.Get("secret")
+	e.OutsideCalls = v.Get("outside_calls") != ""
+	e.RequireEncryption = v.Get("require_encryption") != ""
+	e.OutboundCallerID = strings.TrimSpace(v.Get("outbound_caller_id"))
+	e.OutboundCallerName = strings.TrimSpace(v.Get("outbound_caller_name"))
+	e.Language = v.Get("language")
 	f.field("number").Value = e.Number
 	f.field("name").Value = e.Name
 	f.field("secret").Value = e.Secret
 	f.field("outside_calls").Checked = e.OutsideCalls
 	f.field("require_encryption").Checked = e.RequireEncryption
+	f.field("outbound_caller_id").Value = e.OutboundCallerID
+	f.field("outbound_caller_name").Value = e.OutboundCallerName
+	f.field("language").Options = languageOptions(e.Language, "The box's language")
 	port := f.field("fxs_port")
 	p, err := strconv.Atoi(v.Get("fxs_port"))
 	if err != nil || p < 0 {
@@ -272,6 +298,8 @@ func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
 			Help: "Shown at the top of every page and used as the SIP realm (the domain phones authenticate in). Letters, digits, dots and dashes."},
 		{ID: "tone_zone", Name: "tone_zone", Label: "Country tones", Type: "select", Value: sys.ToneZone, Options: selectOptions(zones, sys.ToneZone, zoneUnknown),
 			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
+		{ID: "language", Name: "language", Label: "Language of the box's voice", Type: "select", Options: languageOptions(sys.Language, "English (the default)"),
+			Help: "What callers and users hear from the box (voicemail, queues, feature codes), unless a mailbox, queue, menu or extension says otherwise."},
 		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
 			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
 		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
@@ -295,13 +323,17 @@ func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
 	}}
 }
 
-func parseSettingsForm(f *form, v url.Values) store.System {
-	sys := store.System{
-		Name:          strings.TrimSpace(v.Get("name")),
-		ToneZone:      strings.ToLower(strings.TrimSpace(v.Get("tone_zone"))),
-		TimeZone:      strings.TrimSpace(v.Get("time_zone")),
-		OutsidePrefix: strings.TrimSpace(v.Get("outside_prefix")),
-	}
+// parseSettingsForm reads the posted form over base, the settings as
+// stored: what the form does not show stays.
+func parseSettingsForm(f *form, v url.Values, base store.System) store.System {
+	sys := base
+	sys.Name = strings.TrimSpace(v.Get("name"))
+	sys.ToneZone = strings.ToLower(strings.TrimSpace(v.Get("tone_zone")))
+	sys.TimeZone = strings.TrimSpace(v.Get("time_zone"))
+	sys.OutsidePrefix = strings.TrimSpace(v.Get("outside_prefix"))
+	sys.Language = v.Get("language")
+	sys.MaxCalls = 0
+	f.field("language").Options = languageOptions(sys.Language, "English (the default)")
 	f.field("name").Value = sys.Name
 	tz := f.field("tone_zone")
 	tz.Value = sys.ToneZone
@@ -387,4 +419,13 @@ func passwordForm(forced bool) *form {
 			Help: "Type the new password once more, to catch typing mistakes."},
 	)
 	return f
+}
+
+// serviceError puts a service's refusal on the form: each field problem
+// beside its field, anything else at the top.
+func (f *form) serviceError(herr *httpError) {
+	f.applyErrors(herr.fields)
+	if herr.fields == nil {
+		f.Errors = append(f.Errors, herr.msg)
+	}
 }

@@ -34,7 +34,16 @@ type pageData struct {
 	// NewVoicemail is the new messages across mailboxes, shown beside
 	// the navigation's Voicemail item.
 	NewVoicemail int
+
+	// Account is who is logged in; may tells whether it may open a page
+	// (May, for the navigation).
+	Account store.Account
+	may     func(path string) bool
 }
+
+// May reports whether the logged-in account may open the page at path:
+// the navigation links only to those.
+func (pd pageData) May(path string) bool { return pd.may != nil && pd.may(path) }
 
 var templateFuncs = template.FuncMap{
 	"since":  func(t time.Time, now time.Time) string { return humanDuration(now.Sub(t)) },
@@ -110,6 +119,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if pd.Flash == "" {
 			pd.Flash = s.sessions.takeFlash(a.sess.key)
 		}
+		pd.Account = a.account
+		pd.may = func(path string) bool { return s.mayGet(a, path) }
 	}
 	pd.Version = s.svc.Version()
 	pd.BoxName = "minipbx"
@@ -117,7 +128,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if sys, err := s.svc.Settings(r.Context()); err == nil && sys.Name != "" {
 			pd.BoxName = sys.Name
 		}
-		if !pd.Forced {
+		if !pd.Forced && pd.May("/voicemail") {
 			pd.NewVoicemail = s.newVoicemail(r.Context())
 		}
 	}
@@ -169,6 +180,7 @@ type loginBody struct {
 	Next    string
 	Message string
 	Bye     bool
+	User    string // kept when a login fails
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -190,8 +202,12 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, m
 	if r.Method == http.MethodPost {
 		next = r.PostForm.Get("next")
 	}
+	user := ""
+	if r.Method == http.MethodPost {
+		user = r.PostForm.Get("user")
+	}
 	s.render(w, r, status, "login", pageData{Title: "Log in", CSRF: tok, Error: msg,
-		Body: loginBody{Next: safeNext(next), Bye: r.URL.Query().Get("bye") == "1"}})
+		Body: loginBody{Next: safeNext(next), Bye: r.URL.Query().Get("bye") == "1", User: user}})
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -204,7 +220,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusForbidden, "The login form had expired (or came from another site). Please enter the password again.")
 		return
 	}
-	ok, must, herr := s.checkPassword(r, r.PostForm.Get("password"))
+	acc, herr := s.checkLogin(r, strings.TrimSpace(strings.ToLower(r.PostForm.Get("user"))), r.PostForm.Get("password"))
 	if herr != nil {
 		if herr.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(herr.retryAfter/time.Second)+1))
@@ -212,21 +228,34 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, herr.status, herr.msg)
 		return
 	}
-	if !ok {
-		s.showLogin(w, r, http.StatusUnauthorized, authFailedMsg)
-		return
-	}
 	// A new session ID at every login defeats session fixation.
 	if old := cookieValue(r, sessionCookie); old != "" {
 		s.sessions.delete(hashID(old))
 	}
-	id, _ := s.sessions.create(must)
+	id, _ := s.sessions.create(acc.Login, acc.MustChange)
 	setCookie(w, sessionCookie, id, 0)
 	setCookie(w, loginCookie, "", -1)
-	s.log.Info("webui: login", "remote", r.RemoteAddr, "must_change", must)
+	s.log.Info("webui: login", "login", acc.Login, "role", acc.Role, "remote", r.RemoteAddr, "must_change", acc.MustChange)
 	dest := safeNext(r.PostForm.Get("next"))
-	if must {
+	info := &authInfo{account: acc}
+	if found, _ := s.identify(r, info, acc.Login); !found || !s.mayGet(info, dest) {
+		dest = "/me" // a user's start: their own page
+	}
+	if acc.MustChange {
 		dest = "/password"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
+}
+
+// home is the box's address without a page: the status page, or the
+// account's own page for one that may not see the status.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	dest := "/status"
+	if sess, ok := s.sessions.get(cookieValue(r, sessionCookie), false); ok {
+		info := &authInfo{}
+		if found, _ := s.identify(r, info, sess.login); found && !s.mayGet(info, dest) {
+			dest = "/me"
+		}
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
@@ -244,7 +273,7 @@ type passwordBody struct {
 
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
 	a := authFrom(r.Context())
-	s.render(w, r, http.StatusOK, "password", pageData{Title: "Admin password", Active: "password",
+	s.render(w, r, http.StatusOK, "password", pageData{Title: passwordTitle(a), Active: "password",
 		Body: passwordBody{Form: passwordForm(a.mustChange), Forced: a.mustChange}})
 }
 
@@ -253,27 +282,28 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	f := passwordForm(a.mustChange)
 	v := r.PostForm
 	status := http.StatusUnprocessableEntity
+	login := a.account.Login
 	if !a.mustChange {
-		ok, _, herr := s.checkPassword(r, v.Get("current_password"))
+		_, herr := s.checkLogin(r, login, v.Get("current_password"))
 		switch {
+		case herr != nil && herr.status == http.StatusUnauthorized:
+			f.field("current_password").Error = "This is not the current password."
 		case herr != nil:
 			f.field("current_password").Error = herr.msg
 			status = herr.status
-		case !ok:
-			f.field("current_password").Error = "This is not the current password."
 		}
 	}
 	pw := v.Get("new_password")
 	if !f.hasErrors() {
-		if fs := s.validateNewPassword(r.Context(), "new_password", pw); fs != nil {
+		if fs := s.validateNewPassword(r.Context(), login, "new_password", pw); fs != nil {
 			f.applyErrors(fs)
 		} else if v.Get("confirm_password") != pw {
 			f.field("confirm_password").Error = "The two new passwords differ; type the same one twice."
 		}
 	}
 	if !f.hasErrors() {
-		if err := s.svc.SetAdminPassword(r.Context(), pw); err != nil {
-			herr := s.serviceError("set admin password", err)
+		if err := s.svc.SetAccountPassword(r.Context(), login, pw, false); err != nil {
+			herr := s.serviceError("set password", err)
 			for i := range herr.fields {
 				if herr.fields[i].Field == "password" {
 					herr.fields[i].Field = "new_password"
@@ -287,18 +317,38 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.hasErrors() {
-		s.render(w, r, status, "password", pageData{Title: "Admin password", Active: "password",
+		s.render(w, r, status, "password", pageData{Title: passwordTitle(a), Active: "password",
 			Body: passwordBody{Form: f, Forced: a.mustChange}})
 		return
 	}
-	// A fresh session; every other session (opened with the old password) ends.
+	// A fresh session; every other session of the account (opened with
+	// the old password) ends.
 	s.basic.clear()
-	s.sessions.deleteAllBut([32]byte{})
-	id, sess := s.sessions.create(false)
-	sess.flash = "The admin password is changed. Use the new one from now on."
+	s.sessions.deleteLogin(login, [32]byte{})
+	id, sess := s.sessions.create(login, false)
+	sess.flash = "The " + passwordName(login) + " is changed. Use the new one from now on."
 	setCookie(w, sessionCookie, id, 0)
-	s.log.Info("webui: admin password changed", "remote", r.RemoteAddr)
-	http.Redirect(w, r, "/status", http.StatusSeeOther)
+	s.log.Info("webui: password changed", "login", login, "remote", r.RemoteAddr)
+	dest := "/status"
+	if !s.mayGet(a, dest) {
+		dest = "/me"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
+}
+
+// passwordName is what the password page calls the account's password.
+func passwordName(login string) string {
+	if login == store.AdminLogin {
+		return "admin password"
+	}
+	return "password of " + login
+}
+
+func passwordTitle(a *authInfo) string {
+	if a.account.Login == store.AdminLogin {
+		return "Admin password"
+	}
+	return "Your password"
 }
 
 // --- status and simulator ----------------------------------------------------
@@ -319,6 +369,9 @@ type statusBody struct {
 	// Operator is the live calls, parked calls, conference rooms and
 	// extensions with the operator's buttons (operator.go).
 	Operator operatorData
+	// SetupOffer: the setup wizard has been neither applied nor
+	// dismissed (wizard.go).
+	SetupOffer bool
 }
 
 type loginAlarm struct {
@@ -359,7 +412,7 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	b := statusBody{Status: st, Sim: s.svc.Sim() != nil, Now: s.now(), Loc: s.location(r.Context()),
-		Operator: operatorView(st, authFrom(r.Context()).sess.csrf)}
+		Operator: operatorView(st, authFrom(r.Context()).sess.csrf), SetupOffer: s.wiz.offered()}
 	for _, p := range st.Ports {
 		switch p.Kind {
 		case "fxs":
@@ -431,7 +484,11 @@ func (s *Server) simSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.setFlash(r, msg)
-	http.Redirect(w, r, "/status", http.StatusSeeOther)
+	dest := "/status"
+	if v.Get("return") == "/setup/done" { // the wizard's last page has the phone too
+		dest = "/setup/done"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
 
 // --- extensions ---------------------------------------------------------------
@@ -481,7 +538,7 @@ func (s *Server) extensionNewPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(store.Extension{}, false, sys, st)
-	e := parseExtensionForm(f, r.PostForm)
+	e := parseExtensionForm(f, r.PostForm, store.Extension{})
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() && e.Number != "" {
 		if _, exists, err := s.findExtension(r.Context(), e.Number); err != nil {
@@ -541,7 +598,7 @@ func (s *Server) extensionUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(old, true, sys, st)
-	e := parseExtensionForm(f, r.PostForm)
+	e := parseExtensionForm(f, r.PostForm, old)
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
 		if herr := s.checkExtensionUpdate(r.Context(), number, e.Number); herr != nil {
@@ -652,11 +709,14 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := b.System
-	sys := parseSettingsForm(f, r.PostForm)
-	// The diagnostics settings are part of System but have their own page.
-	if cur, err := s.svc.Settings(r.Context()); err == nil {
-		sys.Diagnostics = cur.Diagnostics
+	// What the form does not show (the diagnostics' schedule, which has its
+	// own page, and whatever else System holds) stays as stored.
+	cur, err := s.svc.Settings(r.Context())
+	if err != nil {
+		s.renderServiceError(w, r, "settings", err)
+		return
 	}
+	sys := parseSettingsForm(f, r.PostForm, cur)
 	status := http.StatusUnprocessableEntity
 	if !f.hasErrors() {
 		if _, err := s.svc.UpdateSettings(r.Context(), sys); err == nil {

@@ -394,17 +394,9 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 
 // apiSaveRecording takes the request body as the audio file.
 func (s *Server) apiSaveRecording(w http.ResponseWriter, r *http.Request) {
-	file, err := spoolUpload(s.dataDir, http.MaxBytesReader(w, r.Body, recordings.MaxUploadBytes+1), recordings.MaxUploadBytes)
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		writeError(w, errorf(http.StatusRequestEntityTooLarge, "%s", uploadTooBigMsg))
-		return
-	case err != nil && store.IsStorageFull(err):
-		writeError(w, s.serviceError("save recording", err))
-		return
-	case err != nil:
-		writeError(w, errorf(http.StatusBadRequest, "could not read the request body: %v", err))
+	file, herr := s.spoolBody(w, r, "save recording")
+	if herr != nil {
+		writeError(w, herr)
 		return
 	}
 	defer file.Close()

@@ -3,6 +3,8 @@ package webui
 import (
 	"net/http"
 	"strings"
+
+	"minipbx/telephony/provision"
 )
 
 // pageRoutes are the HTML pages and their form actions.
@@ -75,6 +77,60 @@ func (s *Server) pageRoutes() []route {
 		{"GET", "/prompts/{name}/audio", page, s.builtinPromptAudio},
 		{"GET", "/maintenance", page, s.maintenancePage},
 		{"POST", "/maintenance/factory-reset", page, s.maintenanceReset},
+
+		// Greetings of any mailbox, and the account's own pages (me.go).
+		{"POST", "/voicemail/{box}/greetings", pageUpload, s.greetingUpload},
+		{"GET", "/voicemail/{box}/greetings/{kind}/audio", page, s.greetingAudio},
+		{"POST", "/voicemail/{box}/greetings/{kind}/delete", page, s.greetingDelete},
+		{"GET", "/me", page, s.mePage},
+		{"POST", "/me", page, s.meSubmit},
+		{"GET", "/me/forwarding", page, s.forwardingPage},
+		{"POST", "/me/forwarding", page, s.forwardingSubmit},
+		{"GET", "/me/voicemail", page, s.ownMailbox(s.voicemailBoxPage)},
+		{"GET", "/me/voicemail/{id}/audio", page, s.ownMailbox(s.voicemailAudio)},
+		{"POST", "/me/voicemail/{id}/heard", page, s.ownMailbox(s.voicemailMark)},
+		{"GET", "/me/voicemail/{id}/delete", page, s.ownMailbox(s.voicemailDeletePage)},
+		{"POST", "/me/voicemail/{id}/delete", page, s.ownMailbox(s.voicemailDelete)},
+		{"POST", "/me/voicemail/greetings", pageUpload, s.ownMailbox(s.greetingUpload)},
+		{"GET", "/me/voicemail/greetings/{kind}/audio", page, s.ownMailbox(s.greetingAudio)},
+		{"POST", "/me/voicemail/greetings/{kind}/delete", page, s.ownMailbox(s.greetingDelete)},
+		{"GET", "/me/calls", page, s.myCallsPage},
+		{"GET", "/me/tokens", page, s.tokensPage},
+		{"POST", "/me/tokens", page, s.tokenCreate},
+		{"POST", "/me/tokens/{id}/revoke", page, s.tokenRevoke},
+
+		// Accounts, roles and the audit log (accounts.go, audit.go), the
+		// PBX parameters (parameters.go).
+		{"GET", "/users", page, s.usersPage},
+		{"GET", "/users/new", page, s.userNewPage},
+		{"POST", "/users/new", page, s.userCreate},
+		{"GET", "/users/{login}", page, s.userPage},
+		{"POST", "/users/{login}", page, s.userUpdate},
+		{"POST", "/users/{login}/password", page, s.userPassword},
+		{"GET", "/users/{login}/delete", page, s.userDeletePage},
+		{"POST", "/users/{login}/delete", page, s.userDelete},
+		{"POST", "/users/{login}/tokens/{id}/revoke", page, s.userTokenRevoke},
+		{"GET", "/roles", page, s.rolesPage},
+		{"POST", "/roles/{role}", page, s.roleSubmit},
+		{"GET", "/audit", page, s.auditPage},
+		{"GET", "/audit.csv", page, s.auditCSV},
+		{"GET", "/settings/pbx", page, s.parametersPage},
+		{"POST", "/settings/pbx", page, s.parametersSubmit},
+		{"POST", "/settings/pbx/board", page, s.boardSubmit},
+		{"GET", "/phones", page, s.phonesPage},
+		{"POST", "/phones/provision", page, s.phoneProvisionSubmit},
+		{"POST", "/phones/{mac}/reissue", page, s.phoneReissueSubmit},
+		{"POST", "/phones/{mac}/remove", page, s.phoneRemoveSubmit},
+		{"POST", "/phones/settings", page, s.phonesSettingsSubmit},
+		{"GET", "/setup", page, s.setupStartPage},
+		{"POST", "/setup/start", page, s.setupStart},
+		{"POST", "/setup/cancel", page, s.setupCancel},
+		{"POST", "/setup/dismiss", page, s.setupDismiss},
+		{"GET", "/setup/review", page, s.setupReviewPage},
+		{"POST", "/setup/apply", page, s.setupApply},
+		{"GET", "/setup/done", page, s.setupDonePage},
+		{"GET", "/setup/{step}", page, s.setupStepPage},
+		{"POST", "/setup/{step}", page, s.setupStepSubmit},
 	}
 }
 
@@ -136,6 +192,7 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", "/api/v1/recordings/{name}", api, s.apiDeleteRecording},
 		{"GET", "/api/v1/recordings/{name}/audio", api, s.apiRecordingAudio},
 		{"GET", "/api/v1/prompts/{name}/audio", api, s.apiBuiltinPromptAudio},
+		{"POST", "/api/v1/trunks/test", api, s.apiTestTrunk},
 		{"GET", "/api/v1/firmware", api, s.apiFirmware},
 		{"POST", "/api/v1/upgrade", api, s.apiUpgrade()},
 		{"GET", "/api/v1/upgrade/progress", api, s.apiUpgradeProgress()},
@@ -147,18 +204,58 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/sim/phones/{port}/dial", api, s.apiSimPhone("dial")},
 		{"POST", "/api/v1/sim/lines/{port}/ring", api, s.apiSimLine("ring")},
 		{"POST", "/api/v1/sim/lines/{port}/hangup", api, s.apiSimLine("hangup")},
+
+		{"GET", "/api/v1/me", api, s.apiMe},
+		{"PATCH", "/api/v1/me", api, s.apiUpdateMe},
+		{"GET", "/api/v1/me/forwarding", api, s.apiForwarding},
+		{"PUT", "/api/v1/me/forwarding", api, s.apiUpdateForwarding},
+		{"GET", "/api/v1/me/voicemail", api, s.ownMailbox(s.apiVoicemailMessages)},
+		{"GET", "/api/v1/me/voicemail/{id}/audio", api, s.ownMailbox(s.apiVoicemailAudio)},
+		{"DELETE", "/api/v1/me/voicemail/{id}", api, s.ownMailbox(s.apiDeleteVoicemail)},
+		{"PUT", "/api/v1/me/greetings/{kind}", api, s.ownMailbox(s.apiSaveGreeting)},
+		{"DELETE", "/api/v1/me/greetings/{kind}", api, s.ownMailbox(s.apiDeleteGreeting)},
+		{"GET", "/api/v1/me/calls", api, s.apiMyCalls},
+		{"GET", "/api/v1/me/tokens", api, s.apiTokens},
+		{"POST", "/api/v1/me/tokens", api, s.apiCreateToken},
+		{"DELETE", "/api/v1/me/tokens/{id}", api, s.apiRevokeToken},
+		{"GET", "/api/v1/users", api, s.apiUsers},
+		{"POST", "/api/v1/users", api, s.apiCreateUser},
+		{"GET", "/api/v1/users/{login}", api, s.apiUser},
+		{"PUT", "/api/v1/users/{login}", api, s.apiUpdateUser},
+		{"DELETE", "/api/v1/users/{login}", api, s.apiDeleteUser},
+		{"PUT", "/api/v1/users/{login}/password", api, s.apiUserPassword},
+		{"GET", "/api/v1/users/{login}/tokens", api, s.apiUserTokens},
+		{"DELETE", "/api/v1/users/{login}/tokens/{id}", api, s.apiRevokeUserToken},
+		{"GET", "/api/v1/roles", api, s.apiRoles},
+		{"PUT", "/api/v1/roles/{role}", api, s.apiUpdateRole},
+		{"GET", "/api/v1/audit", api, s.apiAudit},
+		{"GET", "/api/v1/audit.csv", api, s.apiAuditCSV},
+		{"GET", "/api/v1/pbx-parameters", api, s.apiParameters},
+		{"PUT", "/api/v1/pbx-parameters", api, s.apiUpdateParameters},
+		{"GET", "/api/v1/board", api, s.apiBoard},
+		{"PUT", "/api/v1/board/timeslots", api, s.apiUpdateTimeslots},
+		{"GET", "/api/v1/phones", api, s.apiPhones},
+		{"PUT", "/api/v1/phones/{mac}", api, s.apiProvisionPhone},
+		{"DELETE", "/api/v1/phones/{mac}", api, s.apiRemovePhone},
+		{"POST", "/api/v1/phones/{mac}/token", api, s.apiReissuePhone},
+		{"PUT", "/api/v1/provisioning/settings", api, s.apiProvisioningSettings},
 	}
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range append(s.pageRoutes(), s.apiRoutes()...) {
+		if _, ok := s.perms[rt.method+" "+rt.pattern]; !ok {
+			s.log.Error("webui: a route has no permission decision (permissions.go); only administrators may use it", "route", rt.method+" "+rt.pattern)
+		}
 		mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
+	s.mux = mux
 	mux.Handle("GET /static/", s.staticHandler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/status", http.StatusSeeOther)
-	})
+	// The phones' files: outside the session, their URL's token is the
+	// credential (phones.go).
+	mux.Handle("GET "+provision.PathPrefix, s.provisionHandler())
+	mux.HandleFunc("GET /{$}", s.home)
 
 	// Requests the mux does not route (404, or 405 for a wrong method) get
 	// a JSON error under /api/ and a page elsewhere.

@@ -61,6 +61,14 @@ type Options struct {
 	// Webhooks, when set, shows the webhook deliveries' state and sends
 	// test events (webhooks.go).
 	Webhooks Webhooks
+	// Board, when set, describes the board's PCM timeslot map for the PBX
+	// parameters page and takes a custom one (parameters.go).
+	Board BoardMap
+	// Provisioning, when set, serves the phones' configuration files
+	// (/provision/, outside the session: the phones' URLs carry their
+	// credential; also on the plain-HTTP port, where it refuses unless
+	// allowed) and the Phones page (phones.go).
+	Provisioning Provisioning
 }
 
 // StateStore keeps what the web UI must remember across a restart, as
@@ -82,6 +90,7 @@ type Server struct {
 	maint     Maintenance
 	outputs   Outputs
 	hooks     Webhooks
+	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -91,13 +100,20 @@ type Server struct {
 	lock     *lockout
 	basic    *basicCache
 	imports  chan struct{} // one audio conversion at a time (upload.go)
+	wiz      *wizards      // the setup wizard's drafts (wizard.go)
 
 	defaultCalls int // Options.DefaultMaxCalls
+	board        BoardMap
 	pages        map[string]*template.Template
 	static       fs.FS
 	openapi      []byte
 	handler      http.Handler
 	zones        []option // tone zones for the settings form
+
+	// perms is who may use each route (permissions.go); mux is the
+	// routes' mux, which the navigation asks what a link leads to.
+	perms map[string]string
+	mux   *http.ServeMux
 
 	locMu sync.Mutex
 	loc   *time.Location // cached time zone of the box
@@ -147,6 +163,7 @@ func New(o Options) (*Server, error) {
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
 		hooks:     o.Webhooks,
+		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,
 		now:       o.Now,
@@ -157,6 +174,8 @@ func New(o Options) (*Server, error) {
 		imports:   make(chan struct{}, 1),
 
 		defaultCalls: o.DefaultMaxCalls,
+		board:        o.Board,
+		perms:        routePermissions(),
 		shutdownCh:   make(chan struct{}),
 		readyFn:      o.Ready,
 		zones:        zoneOptions(),
@@ -166,6 +185,7 @@ func New(o Options) (*Server, error) {
 		maxStreams:   defaultMaxStreams,
 	}
 	s.lock.log = o.Logger
+	s.wiz = newWizards(o.State, o.Logger)
 	if o.State != nil {
 		s.loadState(o.State)
 	}
@@ -252,7 +272,7 @@ func (s *Server) ListenAndServe(ctx context.Context, httpsAddr, redirectAddr str
 	if rln != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		rsrv = &http.Server{
-			Handler:           redirectHandler(port),
+			Handler:           s.plainHandler(redirectHandler(port)),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,

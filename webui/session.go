@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"minipbx/telephony/store"
 )
 
 // sessionCookie is the session cookie's name. The __Host- prefix makes
@@ -25,6 +27,7 @@ const maxSessions = 64
 
 type session struct {
 	key        [32]byte // SHA-256 of the cookie value; the table never holds the ID itself
+	login      string   // the account logged in
 	csrf       string
 	created    time.Time
 	lastSeen   time.Time
@@ -64,11 +67,12 @@ func randomToken() string {
 
 func hashID(id string) [32]byte { return sha256.Sum256([]byte(id)) }
 
-// create starts a session and returns its cookie value.
-func (s *sessions) create(mustChange bool) (id string, sess *session) {
+// create starts a session of the account login and returns its cookie
+// value.
+func (s *sessions) create(login string, mustChange bool) (id string, sess *session) {
 	now := s.now()
 	id = randomToken()
-	sess = &session{key: hashID(id), csrf: randomToken(), created: now, lastSeen: now, mustChange: mustChange}
+	sess = &session{key: hashID(id), login: login, csrf: randomToken(), created: now, lastSeen: now, mustChange: mustChange}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(now)
@@ -164,13 +168,14 @@ func (s *sessions) delete(key [32]byte) {
 	s.saveLocked(s.now())
 }
 
-// deleteAllBut ends every session except keep (after a password change,
-// so that a session opened with the old password dies with it).
-func (s *sessions) deleteAllBut(keep [32]byte) {
+// deleteLogin ends every session of the account login except keep
+// (after a password change, so that a session opened with the old
+// password dies with it; after the account is deleted, with keep zero).
+func (s *sessions) deleteLogin(login string, keep [32]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := range s.m {
-		if k != keep {
+	for k, o := range s.m {
+		if k != keep && o.login == login {
 			delete(s.m, k)
 		}
 	}
@@ -180,7 +185,10 @@ func (s *sessions) deleteAllBut(keep [32]byte) {
 // savedSession is a session as it is saved: the hash of its cookie, never
 // the cookie; no flash message.
 type savedSession struct {
-	Key        []byte    `json:"key"`
+	Key []byte `json:"key"`
+	// Login is the account; sessions saved before accounts have none and
+	// were the admin's.
+	Login      string    `json:"login,omitempty"`
 	CSRF       string    `json:"csrf"`
 	Created    time.Time `json:"created"`
 	LastSeen   time.Time `json:"last_seen"`
@@ -194,7 +202,7 @@ func (s *sessions) saveLocked(now time.Time) {
 	s.expireLocked(now)
 	out := make([]savedSession, 0, len(s.m))
 	for _, o := range s.m {
-		out = append(out, savedSession{Key: o.key[:], CSRF: o.csrf, Created: o.created, LastSeen: o.lastSeen, MustChange: o.mustChange})
+		out = append(out, savedSession{Key: o.key[:], Login: o.login, CSRF: o.csrf, Created: o.created, LastSeen: o.lastSeen, MustChange: o.mustChange})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -218,7 +226,10 @@ func (s *sessions) load(b []byte) error {
 		if len(o.Key) != 32 || o.CSRF == "" || len(s.m) >= maxSessions {
 			continue
 		}
-		sess := &session{csrf: o.CSRF, created: o.Created, lastSeen: o.LastSeen, mustChange: o.MustChange}
+		if o.Login == "" {
+			o.Login = store.AdminLogin
+		}
+		sess := &session{login: o.Login, csrf: o.CSRF, created: o.Created, lastSeen: o.LastSeen, mustChange: o.MustChange}
 		copy(sess.key[:], o.Key)
 		if !s.expiredLocked(sess, now) && !o.LastSeen.After(now) {
 			s.m[sess.key] = sess

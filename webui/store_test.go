@@ -27,31 +27,31 @@ func (s *storeService) Extensions(context.Context) ([]store.Extension, error) {
 func (s *storeService) Extension(_ context.Context, n string) (store.Extension, error) {
 	return s.db.Extension(n)
 }
-func (s *storeService) CreateExtension(_ context.Context, e store.Extension) (store.Extension, error) {
-	return s.db.CreateExtension(e)
+func (s *storeService) CreateExtension(ctx context.Context, e store.Extension) (store.Extension, error) {
+	return s.as(ctx).CreateExtension(e)
 }
-func (s *storeService) UpdateExtension(_ context.Context, n string, e store.Extension) (store.Extension, error) {
-	return s.db.UpdateExtension(n, e)
+func (s *storeService) UpdateExtension(ctx context.Context, n string, e store.Extension) (store.Extension, error) {
+	return s.as(ctx).UpdateExtension(n, e)
 }
-func (s *storeService) DeleteExtension(_ context.Context, n string) error {
-	return s.db.DeleteExtension(n)
+func (s *storeService) DeleteExtension(ctx context.Context, n string) error {
+	return s.as(ctx).DeleteExtension(n)
 }
 func (s *storeService) Settings(context.Context) (store.System, error) { return s.db.System() }
-func (s *storeService) UpdateSettings(_ context.Context, sys store.System) (store.System, error) {
-	return s.db.UpdateSystem(sys)
+func (s *storeService) UpdateSettings(ctx context.Context, sys store.System) (store.System, error) {
+	return s.as(ctx).UpdateSystem(sys)
 }
 func (s *storeService) FXOLines(context.Context) ([]store.FXOLine, error) { return s.db.FXOLines() }
-func (s *storeService) UpdateFXOLine(_ context.Context, l store.FXOLine) (store.FXOLine, error) {
-	return s.db.UpdateFXOLine(l)
+func (s *storeService) UpdateFXOLine(ctx context.Context, l store.FXOLine) (store.FXOLine, error) {
+	return s.as(ctx).UpdateFXOLine(l)
 }
 func (s *storeService) ExportConfig(context.Context) (store.Config, error) {
 	return s.db.ExportConfig()
 }
-func (s *storeService) ImportConfig(_ context.Context, c store.Config) error {
-	return s.db.ImportConfig(c)
+func (s *storeService) ImportConfig(ctx context.Context, c store.Config) error {
+	return s.as(ctx).ImportConfig(c)
 }
-func (s *storeService) UpdateDialPlan(_ context.Context, d store.DialPlan) (store.DialPlan, error) {
-	c, err := s.db.UpdateDialPlan(func(c *store.Config) error { c.SetDialPlan(d); return nil })
+func (s *storeService) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error) {
+	c, err := s.as(ctx).UpdateDialPlan(func(c *store.Config) error { c.SetDialPlan(d); return nil })
 	if err != nil {
 		return store.DialPlan{}, err
 	}
@@ -64,7 +64,7 @@ func (s *storeService) SetAdminPassword(_ context.Context, pw string) error {
 	return s.db.SetAdminPassword(pw)
 }
 
-func newStoreFixture(t *testing.T) (*fixture, *store.DB, string) {
+func newStoreFixture(t testing.TB) (*fixture, *store.DB, string) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "pbx.db"), store.Options{})
 	if err != nil {

@@ -140,6 +140,15 @@ type voicemailBoxBody struct {
 	Box      telephony.MailboxStatus
 	Messages []vmRow
 	TimeZone string
+	// Base is the mailbox's pages (mailboxBase); Own: the account's own
+	// mailbox (no list of mailboxes to go back to).
+	Base string
+	Own  bool
+	// Greetings are the mailbox's two greetings, with upload and delete;
+	// GreetingIn is the upload form as sent when it failed.
+	Greetings   []greetingRow
+	GreetingIn  greetingInput
+	GreetingMax string
 }
 
 // messageLength is a duration as m:ss, rounded to the second (a message
@@ -168,6 +177,12 @@ func withheldText(w string) string {
 }
 
 func (s *Server) voicemailBoxPage(w http.ResponseWriter, r *http.Request) {
+	s.showMailbox(w, r, http.StatusOK, greetingInput{})
+}
+
+// showMailbox renders a mailbox's page; in is the greeting form as sent,
+// with its error, when an upload failed.
+func (s *Server) showMailbox(w http.ResponseWriter, r *http.Request, status int, in greetingInput) {
 	box := r.PathValue("box")
 	mb, herr := s.loadMailbox(r.Context(), box)
 	var msgs []telephony.VoicemailMessage
@@ -179,9 +194,10 @@ func (s *Server) voicemailBoxPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.location(r.Context())
-	b := voicemailBoxBody{Box: mb, TimeZone: loc.String()}
+	b := voicemailBoxBody{Box: mb, TimeZone: loc.String(), Base: mailboxBase(r, box), Own: strings.HasPrefix(r.URL.Path, "/me/"),
+		Greetings: greetingRows(mailboxBase(r, box), mb.Greetings)}
 	for _, m := range msgs {
-		base := "/voicemail/" + url.PathEscape(box) + "/" + url.PathEscape(m.ID)
+		base := mailboxBase(r, box) + "/" + url.PathEscape(m.ID)
 		row := vmRow{Msg: m, Received: receivedText(m.Received, loc), Length: messageLength(m.DurationMS),
 			Audio: base + "/audio", Download: base + "/audio?download=1", Base: base,
 			CallerName: m.Caller.Name, CallerNumber: m.Caller.Number}
@@ -190,7 +206,8 @@ func (s *Server) voicemailBoxPage(w http.ResponseWriter, r *http.Request) {
 		}
 		b.Messages = append(b.Messages, row)
 	}
-	s.render(w, r, http.StatusOK, "voicemail_box", pageData{Title: "Mailbox " + box + mailboxSuffix(mb), Active: "voicemail", Body: b})
+	b.GreetingMax, b.GreetingIn = greetingMax, in
+	s.render(w, r, status, "voicemail_box", pageData{Title: "Mailbox " + box + mailboxSuffix(mb), Active: mailboxNav(r), Body: b})
 }
 
 func mailboxSuffix(mb telephony.MailboxStatus) string {
@@ -236,7 +253,7 @@ func (s *Server) voicemailMark(w http.ResponseWriter, r *http.Request) {
 		state = "heard"
 	}
 	s.setFlash(r, sentence(fmt.Sprintf("%s marked as %s", messageLabel(m, s.location(r.Context())), state)))
-	http.Redirect(w, r, "/voicemail/"+url.PathEscape(box)+"#msg-"+url.PathEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, mailboxBase(r, box)+"#msg-"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 type voicemailDeleteBody struct {
@@ -244,6 +261,7 @@ type voicemailDeleteBody struct {
 	Row    vmRow
 	Label  string
 	Action string
+	Cancel string
 }
 
 // voicemailDeletePage asks before deleting: a message cannot be brought
@@ -260,9 +278,9 @@ func (s *Server) voicemailDeleteForm(w http.ResponseWriter, r *http.Request, sta
 		return
 	}
 	loc := s.location(r.Context())
-	base := "/voicemail/" + url.PathEscape(box) + "/" + url.PathEscape(id)
-	s.render(w, r, status, "voicemail_delete", pageData{Title: "Delete message", Active: "voicemail", Error: msg,
-		Body: voicemailDeleteBody{Box: box, Label: messageLabel(m, loc), Action: base + "/delete",
+	base := mailboxBase(r, box) + "/" + url.PathEscape(id)
+	s.render(w, r, status, "voicemail_delete", pageData{Title: "Delete message", Active: mailboxNav(r), Error: msg,
+		Body: voicemailDeleteBody{Box: box, Label: messageLabel(m, loc), Action: base + "/delete", Cancel: mailboxBase(r, box),
 			Row: vmRow{Msg: m, Received: receivedText(m.Received, loc), Length: messageLength(m.DurationMS), Audio: base + "/audio"}}})
 }
 
@@ -281,8 +299,8 @@ func (s *Server) voicemailDelete(w http.ResponseWriter, r *http.Request) {
 	s.setFlash(r, sentence(messageLabel(m, s.location(r.Context()))+" is deleted"))
 	// The last message of a mailbox removed from the dial plan takes the
 	// mailbox with it: then the overview is where to go.
-	dest := "/voicemail/" + url.PathEscape(box)
-	if _, herr := s.loadMailbox(r.Context(), box); herr != nil {
+	dest := mailboxBase(r, box)
+	if _, herr := s.loadMailbox(r.Context(), box); herr != nil && !strings.HasPrefix(dest, "/me/") {
 		dest = "/voicemail"
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)

@@ -53,12 +53,13 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 		}
 		p := fmt.Sprintf("boxes[%d].", j)
 		n := j + 1
-		extHelp, pinHelp, skipHelp := "As for mailbox 1.", "As for mailbox 1.", ""
+		extHelp, pinHelp, skipHelp, langHelp := "As for mailbox 1.", "As for mailbox 1.", "", ""
 		if j == 0 {
 			extHelp = "The extension whose messages this mailbox takes; callers reach it as voicemail:NUMBER. Choose “no mailbox” (and leave the PIN empty) to remove it."
 			pinHelp = fmt.Sprintf("%d to %d digits the owner types at *97 or *98. Not the extension's number, not one digit repeated, not a run like 1234. The owner can change it from the phone (*97, 0, 4).",
 				store.MinPINLen, store.MaxPINLen)
 			skipHelp = "*97 from the owner's own phone opens the mailbox without the PIN; *98 and other phones still ask. Only for phones nobody else can reach."
+			langHelp = "The language of the built-in greeting callers hear and of everything the owner hears."
 		}
 		placeholder := "4 to 8 digits"
 		if b.Extension != "" && c.Mailboxes[b.Extension] {
@@ -77,6 +78,8 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 				Autocomplete: "new-password", MaxLength: store.MaxPINLen, Placeholder: placeholder, Help: pinHelp},
 			&field{ID: p + "skip_pin", Name: p + "skip_pin", Label: fmt.Sprintf("Mailbox %d: no PIN from the owner's own phone", n), Type: "checkbox",
 				Checked: b.SkipPIN, Help: skipHelp},
+			&field{ID: p + "language", Name: p + "language", Label: fmt.Sprintf("Mailbox %d: language", n), Type: "select",
+				Options: languageOptions(b.Language, "The box's language"), Help: langHelp},
 		)
 		fs = append(fs, mailboxEmailFields(p, n, b)...)
 	}
@@ -104,7 +107,7 @@ func parseVoicemailForm(d *store.DialPlan, v url.Values, p *formParser) {
 		if pin != "" {
 			p.keepValue(fmt.Sprintf("boxes[%d].pin", len(d.Voicemail.Boxes)), pin)
 		}
-		mb := store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != ""}
+		mb := store.Mailbox{Extension: ext, PIN: pin, SkipPIN: v.Get(pf+"skip_pin") != "", Language: v.Get(pf + "language")}
 		mb.Email, mb.DeleteAfterEmail = p.str(pf+"email"), v.Get(pf+"delete_after_email") != ""
 		d.Voicemail.Boxes = append(d.Voicemail.Boxes, mb)
 	}

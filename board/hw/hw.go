@@ -48,6 +48,11 @@ type Options struct {
 	// ProbeOnly identifies the chips without initialising them (for
 	// diagnostics); the returned board is nil.
 	ProbeOnly bool
+	// ModemInit and ModemTimeout are the installer's voice-modem
+	// settings (modem.Config.InitString and CommandTimeout; zero: the
+	// driver's defaults), for every modem the description names.
+	ModemInit    string
+	ModemTimeout time.Duration
 	// ManualLEDs leaves the LEDs to the caller (Board.Panel). By default
 	// the board drives them itself from the ports' status: each port's LED
 	// shows InCall off hook, Ringing while ringing, Alarm when faulty;
@@ -222,7 +227,8 @@ func Detect(ctx context.Context, d Description, o Options) (*Board, Report, erro
 		pr := PortReport{Index: index, Name: name, Kind: board.FXO, Timeslot: -1}
 		mp, err := o.openModem(m.Device, m.Baud, modem.Config{
 			Index: index, Name: name, Emit: b.emit(ctx), Logger: o.Logger,
-			Prefer: map[string]modem.Encoding{"alaw": modem.EncALaw}[d.Law],
+			Prefer:     map[string]modem.Encoding{"alaw": modem.EncALaw}[d.Law],
+			InitString: o.ModemInit, CommandTimeout: o.ModemTimeout,
 		})
 		if err != nil {
 			pr.Error = err.Error()

@@ -419,3 +419,25 @@ func TestDetectOnThisMachine(t *testing.T) {
 	}
 	t.Logf("%v\n%s", err, rep)
 }
+
+// TestModemSettings: the installer's voice-modem settings reach every
+// modem the description names.
+func TestModemSettings(t *testing.T) {
+	w := newWorld("SPI0.0")
+	var got []modem.Config
+	w.opts.openModem = func(dev string, baud int, c modem.Config) (*modem.Port, error) {
+		got = append(got, c)
+		return nil, errors.New("no modem here")
+	}
+	w.opts.ModemInit, w.opts.ModemTimeout = "AT+GCI=59", 3*time.Second
+	d := Reference()
+	d.Modems = []SerialDev{{Device: "/dev/ttyUSB0"}, {Device: "/dev/ttyUSB1"}}
+	b, _, err := Detect(context.Background(), d, w.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if len(got) != 2 || got[0].InitString != "AT+GCI=59" || got[1].CommandTimeout != 3*time.Second {
+		t.Fatalf("modem configs %+v", got)
+	}
+}

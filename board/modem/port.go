@@ -46,6 +46,11 @@ type Config struct {
 	// InitAttempts is how often each initialisation command is tried.
 	// Zero means 3.
 	InitAttempts int
+	// InitString is one extra AT command line the installer gives (a
+	// country or gain setting), sent after ATZ and ATE0, before voice
+	// mode. A modem that answers ERROR is used anyway (it is logged):
+	// a wrong string must not take the line out of service. "" none.
+	InitString string
 	// BackoffMin and BackoffMax bound the wait between re-initialisations
 	// of a modem that does not answer (doubling from min to max). Zero
 	// means 1 s and 60 s.
@@ -442,8 +447,16 @@ func (p *Port) initModem(ctx context.Context) error {
 	_, _ = p.port.Write(append(kick, '\r'))
 	p.discard(ctx, 200*time.Millisecond)
 	p.streaming, p.un = false, unshield{}
-	for _, cmd := range []string{"ATZ", "ATE0", "AT+FCLASS=8"} {
-		if _, err := p.retry(ctx, cmd); err != nil {
+	for _, cmd := range []string{"ATZ", "ATE0", p.c.InitString, "AT+FCLASS=8"} {
+		if cmd == "" {
+			continue
+		}
+		_, err := p.retry(ctx, cmd)
+		if err != nil && cmd == p.c.InitString && !errors.Is(err, errNoResponse) {
+			p.log.Warn("modem: the initialisation string was refused; going on without it", "init_string", cmd, "err", err)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}

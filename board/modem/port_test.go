@@ -129,6 +129,36 @@ func TestInitSequence(t *testing.T) {
 	}
 }
 
+// TestInitString: the installer's initialisation string goes after the
+// reset and before voice mode; one the modem refuses is skipped, not
+// fatal.
+func TestInitString(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		m := newFakeModem()
+		m.override = func(cmd string) (string, bool) {
+			if cmd != "AT+GCI=59" {
+				return "", false
+			}
+			if refuse {
+				return "\r\nERROR\r\n", true
+			}
+			return "\r\nOK\r\n", true
+		}
+		h := start(t, m, func(c *Config) { c.InitString = "AT+GCI=59" })
+		h.ready()
+		got := m.cmds()
+		want := []string{"ATZ", "ATE0", "AT+GCI=59", "AT+FCLASS=8"}
+		if refuse {
+			// Tried as often as any command, then skipped.
+			want = []string{"ATZ", "ATE0", "AT+GCI=59", "AT+GCI=59", "AT+GCI=59", "AT+FCLASS=8"}
+		}
+		if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+			t.Fatalf("refuse=%v: commands %q, want them to start %q", refuse, got, want)
+		}
+		h.stop()
+	}
+}
+
 func TestInitPreferALawAndRefusedFormat(t *testing.T) {
 	m := newFakeModem()
 	m.override = func(cmd string) (string, bool) {

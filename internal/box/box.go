@@ -30,6 +30,7 @@ import (
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/provision"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
@@ -75,6 +76,9 @@ type Config struct {
 	// MailRoots check the mail server's certificate (nil: the system's
 	// roots; tests give their server's).
 	MailRoots *x509.CertPool
+	// Now is the exchange's clock, which decides whether a schedule is
+	// open (nil: time.Now); tests move it across business hours.
+	Now func() time.Time
 }
 
 // Box is a running exchange with all its parts.
@@ -102,6 +106,10 @@ type Box struct {
 	hooks      *webhook.Sender
 	alarmedRun atomic.Uint64
 
+	// desc is the board description read at start (boardmap.go): the
+	// one -board auto brings up, shown on the PBX parameters page.
+	desc hw.Description
+
 	// Upgrades (upgrade.go): eng is nil when they are disabled, and
 	// upgradeOff says why; restored is set when the database was
 	// returned to its pre-upgrade snapshot at this start.
@@ -118,9 +126,13 @@ type Box struct {
 	// (capacity.go), in force while the configuration names none.
 	defaultCalls int
 
+	// prov provisions IP phones (provision.go).
+	prov *provision.Service
+
 	ready    chan struct{}
 	webReady chan struct{}
 	webAddr  string
+	webPlain string // the plain-HTTP port's address, "" for none
 	webMu    sync.Mutex
 	shutdown chan struct{}
 }
@@ -146,6 +158,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		}
 	}()
 
+	desc, _, err := loadDescription(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	b.desc = desc
 	if err := b.openBoard(ctx); err != nil {
 		return nil, err
 	}
@@ -192,6 +209,9 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		sipTLS = sipTLSConfig(c.DataDir)
 	}
 	b.defaultCalls = boardMaxCalls()
+	if b.prov, err = b.openProvisioning(); err != nil {
+		return nil, err
+	}
 	b.sip, err = sip.New(sip.Config{
 		Addr:              anyHost(c.SIPAddr),
 		TLSAddr:           anyHost(c.SIPTLSAddr),
@@ -203,6 +223,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		OnCall:            func(ch channel.Channel) { ex.Accept(ch) },
 		// Busy lamps (lamps.go): only asked once Run started and ex is set.
 		Lamps: func(number string) (sip.Lamp, bool) { return lampOf(ex, number) },
+		// Phones' plug-and-play SUBSCRIBEs (provision.go).
+		Profiles: b.profileSource,
 		OnRegistrationChange: func(sip.Binding, bool) {
 			if ex != nil {
 				ex.Notify("registration")
@@ -271,6 +293,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		return nil, err
 	}
 	opts := telephony.Options{
+		Now:            c.Now,
 		Recordings:     recs,
 		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
@@ -293,6 +316,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		LiveAudio: b.analog.LiveAudio,
 		// Calls ringing, answered and ended, for the webhooks.
 		CallEvents: b.hooks.Notify,
+		// The setup wizard's test registration of a trunk (trunks.go).
+		TestTrunk: b.testTrunk,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -310,9 +335,13 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
 		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Webhooks: outputs{b},
-		Ready: func(https, _ net.Addr) {
+		Board: boardMap{b}, Provisioning: b.prov,
+		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
+			if plain != nil {
+				b.webPlain = plain.String()
+			}
 			b.webMu.Unlock()
 			close(b.webReady)
 		}})
@@ -354,8 +383,10 @@ func (b *Box) openBoard(ctx context.Context) error {
 	c := b.cfg
 	if c.Board == "auto" {
 		onReboot, onReset := b.resetButton()
-		hb, err := hw.Open(ctx, hw.Reference(), hw.Options{Logger: b.log.With("part", "hw"),
-			OnReboot: onReboot, OnFactoryReset: onReset})
+		vm := peekVoiceModem(c.DataDir)
+		hb, err := hw.Open(ctx, b.desc, hw.Options{Logger: b.log.With("part", "hw"),
+			OnReboot: onReboot, OnFactoryReset: onReset,
+			ModemInit: vm.InitString, ModemTimeout: time.Duration(vm.TimeoutMS) * time.Millisecond})
 		if err == nil {
 			b.board = hb
 			return nil

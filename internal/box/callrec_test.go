@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,14 +75,17 @@ func TestAnalogPhoneRecordsOnDemand(t *testing.T) {
 		t.Errorf("recording %+v, want two channels of about 3 s", rec)
 	}
 	left, right := recordedChannels(ctx, t, svc, rec.ID)
-	// Judge the middle, away from the keys' tones at either end.
+	// Judge the middle, away from the keys' tones at either end, by the
+	// median of its 100 ms blocks: a host stall (the test machine's, not
+	// the recorder's) spoils a block or two; a wrong channel, gain or
+	// mix spoils them all.
 	mid := func(s []int16) []int16 { return s[len(s)/4 : 3*len(s)/4] }
-	l, r := audiotest.Analyze(mid(left), 440), audiotest.Analyze(mid(right), 1300)
-	if l.SNR < 20 || r.SNR < 20 {
-		t.Errorf("left (the phone) 440 Hz SNR %.1f dB, right (the SIP phone) 1300 Hz SNR %.1f dB; want each > 20", l.SNR, r.SNR)
+	l, r := medianSNR(mid(left), 440), medianSNR(mid(right), 1300)
+	if l < 20 || r < 20 {
+		t.Errorf("left (the phone) 440 Hz SNR %.1f dB, right (the SIP phone) 1300 Hz SNR %.1f dB; want each > 20", l, r)
 	}
-	if x := audiotest.Analyze(mid(left), 1300); x.SNR > -10 {
-		t.Errorf("the SIP phone's tone is on the left channel too (%.1f dB)", x.SNR)
+	if x := medianSNR(mid(left), 1300); x > -10 {
+		t.Errorf("the SIP phone's tone is on the left channel too (%.1f dB)", x)
 	}
 	ph.OnHook()
 	<-call.Ended()
@@ -88,6 +93,19 @@ func TestAnalogPhoneRecordsOnDemand(t *testing.T) {
 	if cr.Recording != rec.ID {
 		t.Errorf("the call record names recording %q, want %q", cr.Recording, rec.ID)
 	}
+}
+
+// medianSNR is the median over s's 100 ms blocks of freq's SNR.
+func medianSNR(s []int16, freq float64) float64 {
+	var snrs []float64
+	for i := 0; i+800 <= len(s); i += 800 {
+		snrs = append(snrs, audiotest.Analyze(s[i:i+800], freq).SNR)
+	}
+	if len(snrs) == 0 {
+		return math.Inf(-1)
+	}
+	slices.Sort(snrs)
+	return snrs[len(snrs)/2]
 }
 
 // recordedChannels reads a recording's browser view as two channels.

@@ -16,26 +16,61 @@ import (
 func sipTrunks(cfg *store.Config) []sip.TrunkConfig {
 	out := make([]sip.TrunkConfig, 0, len(cfg.Trunks))
 	for _, t := range cfg.Trunks {
-		out = append(out, sip.TrunkConfig{
-			Name:       t.Name,
-			Register:   t.Mode == store.TrunkRegister,
-			Host:       t.Host,
-			Transport:  t.Transport,
-			TLSCA:      []byte(t.TLSCA),
-			Username:   t.Username,
-			AuthUser:   t.AuthUser,
-			Password:   t.Password,
-			Expires:    time.Duration(t.Expires()) * time.Second,
-			Peers:      t.Peers(),
-			CallerID:   t.OutboundCallerID(),
-			CallerName: t.CallerName,
-			MaxCalls:   t.MaxCalls,
-			// The store's names are the SIP layer's.
-			CallerIDHeader:  t.CallerIDHeader,
-			DiversionHeader: t.DiversionHeader,
-		})
+		out = append(out, sipTrunk(t))
 	}
 	return out
+}
+
+// sipTrunk turns one configured trunk into the SIP layer's.
+func sipTrunk(t store.Trunk) sip.TrunkConfig {
+	return sip.TrunkConfig{
+		Name:       t.Name,
+		Register:   t.Mode == store.TrunkRegister,
+		Host:       t.Host,
+		Transport:  t.Transport,
+		TLSCA:      []byte(t.TLSCA),
+		Username:   t.Username,
+		AuthUser:   t.AuthUser,
+		Password:   t.Password,
+		Expires:    time.Duration(t.Expires()) * time.Second,
+		Peers:      t.Peers(),
+		CallerID:   t.OutboundCallerID(),
+		CallerName: t.CallerName,
+		MaxCalls:   t.MaxCalls,
+		// The store's names are the SIP layer's.
+		CallerIDHeader:  t.CallerIDHeader,
+		DiversionHeader: t.DiversionHeader,
+	}
+}
+
+// trunkTestTimeout bounds a test registration: a challenge round trip
+// with UDP retransmissions, and a second target after a silent first.
+const trunkTestTimeout = 10 * time.Second
+
+// testTrunk is the exchange's TestTrunk: one registration of t with the
+// SIP stack (sip.Server.ProbeTrunk), withdrawn at once.
+func (b *Box) testTrunk(ctx context.Context, t store.Trunk) (telephony.TrunkTest, error) {
+	v := &store.ValidationError{}
+	for _, f := range []struct{ name, value, msg string }{
+		{"host", t.Host, "enter the provider's host name or address"},
+		{"username", t.Username, "enter the account name the provider gave you"},
+		{"password", t.Password, "enter the account's password"},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			v.Fields = append(v.Fields, store.FieldError{Field: f.name, Message: f.msg})
+		}
+	}
+	if len(v.Fields) > 0 {
+		return telephony.TrunkTest{}, v
+	}
+	t.Mode = store.TrunkRegister
+	ctx, cancel := context.WithTimeout(ctx, trunkTestTimeout)
+	defer cancel()
+	p, err := b.sip.ProbeTrunk(ctx, sipTrunk(t))
+	if err != nil {
+		return telephony.TrunkTest{}, &store.ValidationError{Fields: []store.FieldError{{Field: "host", Message: err.Error()}}}
+	}
+	return telephony.TrunkTest{Registered: p.Registered, Answer: p.Answer, ExpiresS: int(p.Granted / time.Second)}, nil
 }
 
 // trunkPingTimeout bounds the OPTIONS of the trunks test: a provider

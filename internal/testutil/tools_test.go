@@ -66,7 +66,7 @@ func TestEveryToolCallIsListed(t *testing.T) {
 }
 
 // TestMakefileInstallsTheList runs the Makefile's own selection of what to
-// install with a PATH that holds none of the tools: it must name exactly
+// install with a PATH that holds none of the tools (and no C headers): it must name exactly
 // the packages of the list, so the Makefile cannot keep a list of its own.
 func TestMakefileInstallsTheList(t *testing.T) {
 	mk := Tool(t, "make")
@@ -85,7 +85,7 @@ func TestMakefileInstallsTheList(t *testing.T) {
 		}
 	}
 	cmd := exec.Command(mk, "-s", "--no-print-directory", "-C", moduleRoot, "test-tools-missing")
-	cmd.Env = append(os.Environ(), "PATH="+bin)
+	cmd.Env = append(os.Environ(), "PATH="+bin, "INCLUDEDIR="+bin) // no library headers either
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make test-tools-missing: %v\n%s", err, out)

@@ -96,7 +96,11 @@ func (a *Admin) UpdateDiagnostics(ctx context.Context, d store.Diagnostics) (sto
 		return store.Diagnostics{}, err
 	}
 	sys.Diagnostics = d
-	sys, err = a.store.UpdateSystem(sys)
+	st := a.store
+	if as, ok := st.(interface{ As(store.Actor) *store.DB }); ok {
+		st = as.As(store.ActorFrom(ctx)) // the audit log names who
+	}
+	sys, err = st.UpdateSystem(sys)
 	if err != nil {
 		return d, err
 	}

@@ -151,6 +151,27 @@ func NewPlan(entries []Entry) (*Plan, []*ConflictError) {
 			}
 		}
 	}
+	// Codes that take digits after them (*72 and a number, an intercom
+	// code and an extension) must not overlap one another: one dialled
+	// string would do two things, or stop one short of the other.
+	// Outbound routes may overlap (the first listed wins).
+	for i, a := range p.routes {
+		if a.Kind == KindRoute {
+			continue
+		}
+		for _, b := range p.routes[i+1:] {
+			if b.Kind == KindRoute {
+				continue
+			}
+			if Overlaps(a.Pattern, b.Pattern) {
+				errs = append(errs, &ConflictError{A: a, B: b, Short: a.Pattern.String(), Long: a.Pattern.String()})
+			} else if s, l, ok := PrefixConflict(a.Pattern, b.Pattern); ok {
+				errs = append(errs, &ConflictError{A: a, B: b, Short: s, Long: l})
+			} else if s, l, ok := PrefixConflict(b.Pattern, a.Pattern); ok {
+				errs = append(errs, &ConflictError{A: b, B: a, Short: s, Long: l})
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -233,3 +233,28 @@ func TestApplyCallerID(t *testing.T) {
 		t.Errorf("no rules: %+v", got)
 	}
 }
+
+// Codes that take digits after them may not overlap, nor be the
+// beginning of one another: *6 and an extension against *67 and a
+// number, *8 against *80 and an extension.
+func TestFeaturePatternsConflict(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{{"*6XXX", "*67X."}, {"*8", "*80XXX"}, {"*72X.", "*72X."}} {
+		_, errs := NewPlan([]Entry{
+			{Kind: KindFeature, Pattern: MustParsePattern(tc.a), Owner: "a"},
+			{Kind: KindFeature, Pattern: MustParsePattern(tc.b), Owner: "b"},
+		})
+		if errs == nil {
+			t.Errorf("%s and %s accepted together", tc.a, tc.b)
+		}
+	}
+	// Routes may overlap one another and feature codes that do not clash
+	// live together.
+	if _, errs := NewPlan([]Entry{
+		{Kind: KindFeature, Pattern: MustParsePattern("*4XXX"), Owner: "intercom"},
+		{Kind: KindFeature, Pattern: MustParsePattern("*67X."), Owner: "withhold"},
+		{Kind: KindRoute, Pattern: MustParsePattern("8X."), Owner: "r1"},
+		{Kind: KindRoute, Pattern: MustParsePattern("81X."), Owner: "r2"},
+	}); errs != nil {
+		t.Errorf("refused: %v", errs)
+	}
+}

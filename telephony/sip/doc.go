@@ -130,7 +130,11 @@
 // calls SetLamp, ringing dialogs named so that the key picks them up with
 // Replaces (dialog_event.go). An outbound leg with Request.AutoAnswer
 // asks the phone to answer by itself (autoanswer.go). Hold by re-INVITE
-// is described under Calls.
+// is described under Calls. Config.Profiles turns on plug-and-play: a
+// phone's unauthenticated SUBSCRIBE for ua-profile (RFC 6080, multicast
+// to 224.0.1.75, which the UDP socket joins when it listens on all
+// addresses) gets a NOTIFY with the URL Profiles names, or no answer
+// (profile.go).
 //
 // # Message waiting
 //

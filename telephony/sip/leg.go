@@ -260,6 +260,7 @@ func (l *leg) SendDigit(d byte) error { return l.sess.SendDigit(d) }
 // Hangup ends the leg: a final response before answer (inbound), CANCEL
 // (outbound ringing), or BYE after answer. Idempotent.
 func (l *leg) Hangup(c channel.Cause) error {
+	l.waitTransferNotifies() // refer.go
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch l.state {

@@ -222,7 +222,36 @@ type referSub struct {
 	// queue holds NOTIFYs built in order, sent one at a time by sending.
 	queue   []*sip.Request
 	sending bool
+	// drained is closed when the queue emptied after sending began.
+	drained chan struct{}
 	expiry  *time.Timer
+}
+
+// notifyDrainWait bounds how long a hang-up waits for the transfer
+// NOTIFYs queued before it (waitTransferNotifies).
+const notifyDrainWait = 2 * time.Second
+
+// waitTransferNotifies lets the transfer NOTIFYs already queued go out
+// before the BYE: they were built first, with lower CSeqs, and a phone
+// that gets the BYE first may never learn that its transfer succeeded.
+// Bounded, so a phone that does not answer NOTIFYs delays its hang-up
+// by notifyDrainWait at most.
+func (l *leg) waitTransferNotifies() {
+	l.mu.Lock()
+	var drained <-chan struct{}
+	if r := l.refer; r != nil && r.sending {
+		drained = r.drained
+	}
+	l.mu.Unlock()
+	if drained == nil {
+		return
+	}
+	t := time.NewTimer(notifyDrainWait)
+	defer t.Stop()
+	select {
+	case <-drained:
+	case <-t.C:
+	}
 }
 
 // onRefer handles a REFER in l's dialog; state is the leg's when it came.
@@ -391,6 +420,7 @@ func (r *referSub) queueLocked(code int) {
 	r.queue = append(r.queue, req)
 	if !r.sending {
 		r.sending = true
+		r.drained = make(chan struct{})
 		l.s.bg.Add(1)
 		go r.send()
 	}
@@ -425,6 +455,7 @@ func (r *referSub) send() {
 		l.mu.Lock()
 		if len(r.queue) == 0 {
 			r.sending = false
+			close(r.drained)
 			l.mu.Unlock()
 			return
 		}

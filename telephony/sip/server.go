@@ -64,6 +64,10 @@ type Config struct {
 	// server then serves the dialog event package (dialog_event.go) and
 	// the exchange tells it each change with SetLamp.
 	Lamps LampSource
+	// Profiles, when set, answers phones' plug-and-play SUBSCRIBEs
+	// (Event: ua-profile, by multicast to 224.0.1.75:5060 or unicast)
+	// with the URL of their configuration (profile.go).
+	Profiles ProfileSource
 	// Domains are names phones use for the box besides its address and
 	// the realm ("pbx.example.com"): a REFER may transfer to them, to no
 	// other domain (refer.go).
@@ -161,11 +165,16 @@ type Server struct {
 
 	trunks map[string]*trunk // guarded by mu
 	runCtx context.Context   // while Run runs: the trunks' lifetime
+	// probes are the test registrations in flight (trunk_probe.go),
+	// whose TLS certificates are checked like the trunks'; guarded by mu.
+	probes map[*trunk]struct{}
 	// bansSaved is when the ban counters were last saved (Run's own).
 	bansSaved time.Time
 
 	// dialogs are the busy lamps and their subscriptions (dialog_event.go).
 	dialogs *dialogEvents
+	// pnp is the plug-and-play multicast membership (profile.go).
+	pnp profiles
 }
 
 const (
@@ -375,6 +384,7 @@ func (s *Server) Listen() error {
 		s.udpConn, s.tcpLn = uc, tl
 		s.udpAddr = netip.AddrPortFrom(ua.Addr().Unmap(), ua.Port())
 		s.tcpAddr = tl.Addr().(*net.TCPAddr).AddrPort()
+		s.joinProfileGroup()
 		return nil
 	}
 	return fmt.Errorf("sip: listen tcp %s: %w", ap, lastErr)
@@ -386,6 +396,10 @@ func (s *Server) Addr() netip.AddrPort {
 	defer s.mu.Unlock()
 	return s.udpAddr
 }
+
+// Host is the address the server writes into Contact, Via and SDP: the
+// one phones reach it at.
+func (s *Server) Host() string { return s.host }
 
 // Ready is closed once Run serves both transports.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -412,12 +426,16 @@ func (s *Server) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var err error
+	var ticks int
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
 		case <-tick.C:
+			if ticks++; ticks%60 == 0 {
+				s.joinProfileGroup() // interfaces that came up since
+			}
 			s.reg.expire()
 			s.mwi.expire()
 			s.dialogs.expire()

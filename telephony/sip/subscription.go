@@ -102,6 +102,9 @@ func (s *Server) allowEvents() string {
 	for _, n := range s.notifiers() {
 		names = append(names, n.event)
 	}
+	if s.cfg.Profiles != nil {
+		names = append(names, profileEvent) // plug-and-play (profile.go)
+	}
 	return strings.Join(names, ", ")
 }
 
@@ -113,7 +116,10 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	// Only the packages we serve; unknown ones are refused before any
 	// authentication work (RFC 6665: 489 with Allow-Events).
 	var n *notifier
-	if ev := req.GetHeader("Event"); ev != nil {
+	if ev := req.GetHeader("Event"); ev != nil && s.cfg.Profiles != nil && strings.EqualFold(eventPackage(ev.Value()), profileEvent) {
+		s.onProfileSubscribe(req, tx) // plug-and-play: no account yet (profile.go)
+		return
+	} else if ev != nil {
 		for _, c := range s.notifiers() {
 			if strings.EqualFold(eventPackage(ev.Value()), c.event) {
 				n = c

@@ -93,6 +93,7 @@ type trunk struct {
 	active  netip.AddrPort   // the target that last answered a REGISTER
 	callID  string
 	cseq    uint32
+	answer  string // the last successful REGISTER's status line
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -539,6 +540,9 @@ func (t *trunk) registerTo(ctx context.Context, target netip.AddrPort, expires t
 	if !res.IsSuccess() {
 		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
+	t.mu.Lock()
+	t.answer = fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+	t.mu.Unlock()
 	return grantedExpiry(res, s.contactURI(t.cfg.Username, t.cfg.Transport), expires), nil
 }
 

@@ -34,6 +34,7 @@ type provider struct {
 	minExp   int // Min-Expires: shorter requests get 423
 	inviteSt int // final status for INVITE (0: 200)
 	regs     []time.Time
+	expiries []string       // the Expires of each accepted REGISTER
 	invites  []*sip.Request // authenticated INVITEs
 	unauth   int            // challenges sent
 	refused  int            // REGISTERs answered with refuse
@@ -129,6 +130,9 @@ func (p *provider) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.mu.Lock()
 	p.regs = append(p.regs, time.Now())
+	if h := req.GetHeader("Expires"); h != nil {
+		p.expiries = append(p.expiries, h.Value())
+	}
 	p.mu.Unlock()
 	_ = tx.Respond(res)
 }

@@ -52,6 +52,11 @@ func (s *Server) verifyTrunkTLS(cs tls.ConnectionState) error {
 			ts = append(ts, t)
 		}
 	}
+	for t := range s.probes {
+		if strings.EqualFold(t.cfg.Transport, "TLS") {
+			ts = append(ts, t)
+		}
+	}
 	s.mu.Unlock()
 	slices.SortFunc(ts, func(a, b *trunk) int { return strings.Compare(a.cfg.Name, b.cfg.Name) })
 	inter := x509.NewCertPool()

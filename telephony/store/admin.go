@@ -117,8 +117,16 @@ func (db *DB) writeAdmin(rec adminRecord, onlyIfAbsent, newPassword bool) (writt
 // only as a salted PBKDF2-SHA256 hash and marked to be changed at the
 // first login. It returns the password (for pbxd to print once) and
 // created=true only when it made one; otherwise "", false.
+//
+// An admin account deleted on purpose (DeleteAccount, when another
+// administrator exists) is not made again: pbxctl passwd does that.
 func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 	if rec, err := db.readAdmin(); err != nil || rec != nil {
+		return "", false, err
+	}
+	if _, err := db.Account(AdminLogin); errors.Is(err, ErrNotFound) {
+		return "", false, nil
+	} else if err != nil {
 		return "", false, err
 	}
 	pw := GenerateAdminPassword()
@@ -132,9 +140,14 @@ func (db *DB) EnsureAdminPassword() (password string, created bool, err error) {
 
 // ResetAdminPassword replaces the admin password with a new random one,
 // marked to be changed at the next login, and returns it (pbxctl passwd).
+// It is the owner's way back into a box: the admin account is made an
+// administrator again, and made anew if it was deleted.
 func (db *DB) ResetAdminPassword() (string, error) {
 	pw := GenerateAdminPassword()
 	if _, err := db.writeAdmin(db.newRecord(pw, true), false, true); err != nil {
+		return "", err
+	}
+	if err := db.restoreAdminAccount(); err != nil {
 		return "", err
 	}
 	db.log.Info("reset the admin password (it must be changed at the next login)")

@@ -129,7 +129,7 @@ func readSpool(f *os.File) ([]CallRecord, error) {
 // spoolLocked keeps r for later, within the bound, and copies the spool
 // into the reserved file.
 func (db *DB) spoolLocked(r CallRecord, cause error) {
-	s := &db.spool
+	s := db.spool
 	if len(s.recs) >= MaxSpooledRecords {
 		s.lost++
 		db.log.Error("store: the disk is full and the call-record spool too: a call record is lost",
@@ -183,7 +183,7 @@ func (db *DB) clearSpoolFile() {
 // flushLocked writes the waiting records to the database in one
 // transaction; on failure they keep waiting and a retry is due.
 func (db *DB) flushLocked() {
-	s := &db.spool
+	s := db.spool
 	if len(s.recs) == 0 {
 		return
 	}
@@ -214,7 +214,7 @@ func (db *DB) retrySpool() {
 // closeSpool stops the retries, makes a last try, and closes the file;
 // records still waiting stay in it for the next Open.
 func (db *DB) closeSpool() {
-	s := &db.spool
+	s := db.spool
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

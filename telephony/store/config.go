@@ -161,6 +161,7 @@ func sortConfig(c *Config) {
 	})
 	slices.SortStableFunc(c.FXOLines, func(a, b FXOLine) int { return a.Port - b.Port })
 	slices.SortStableFunc(c.FXSPorts, func(a, b FXSPort) int { return a.Port - b.Port })
+	sortPhones(&c.Provisioning)
 }
 
 // validator returns the checker for a change to c (whose stored secrets
@@ -184,31 +185,45 @@ func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, err := readConfig(tx, db.schema)
+		before, after, err := db.edit(tx, entity, fn)
 		if err != nil {
-			return fmt.Errorf("store: read configuration: %w", err)
-		}
-		after := cloneConfig(before)
-		if err := fn(&after); err != nil {
 			return err
 		}
-		v := db.validator(entity == "system", before)
-		issues := v.check(&after)
-		if entity == "" {
-			if err := allIssues(issues); err != nil {
-				return err
-			}
-		} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
-			return err
-		}
-		sortConfig(&after)
 		if err := writeConfig(tx, after); err != nil {
 			return fmt.Errorf("store: write configuration: %w", err)
+		}
+		if err := db.auditConfig(tx, entity, &before, &after); err != nil {
+			return fmt.Errorf("store: audit log: %w", err)
 		}
 		out = after
 		return nil
 	})
 	return out, err
+}
+
+// edit is change without the write: it reads the configuration in tx,
+// runs fn on a copy, and returns the configuration as it was and the
+// validated, sorted result.
+func (db *DB) edit(tx *bbolt.Tx, entity string, fn func(c *Config) error) (before, after Config, err error) {
+	before, err = readConfig(tx, db.schema)
+	if err != nil {
+		return Config{}, Config{}, fmt.Errorf("store: read configuration: %w", err)
+	}
+	after = cloneConfig(before)
+	if err := fn(&after); err != nil {
+		return Config{}, Config{}, err
+	}
+	v := db.validator(entity == "system", before)
+	issues := v.check(&after)
+	if entity == "" {
+		if err := allIssues(issues); err != nil {
+			return Config{}, Config{}, err
+		}
+	} else if err := scopedIssues(v.check(&before), issues, entity); err != nil {
+		return Config{}, Config{}, err
+	}
+	sortConfig(&after)
+	return before, after, nil
 }
 
 func cloneConfig(c Config) Config {
@@ -272,6 +287,7 @@ func (db *DB) ImportConfig(c Config) error {
 				}
 			}
 		}
+		fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 		// Ports the box has but the document leaves out get a line
 		// that is disabled: no call is routed anywhere unasked.
 		have := map[int]bool{}
@@ -301,6 +317,7 @@ func (db *DB) ValidateConfig(c Config) error {
 			next.Extensions[i].Secret = GenerateSecret()
 		}
 	}
+	fillPhoneTokens(&next.Provisioning, cur.Provisioning.Phones, db.now().UTC())
 	return allIssues(db.validator(false, cur).check(&next))
 }
 
@@ -363,7 +380,8 @@ func (db *DB) CreateExtension(e Extension) (Extension, error) {
 }
 
 // UpdateExtension replaces extension number with e (which may renumber
-// it: FXO lines routed to the old number follow). An empty secret keeps
+// it: FXO lines routed to the old number, and phones provisioned as it
+// or watching it on a key, follow). An empty secret keeps
 // the stored one.
 func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 	_, err := db.change("ext:"+e.Number, func(c *Config) error {
@@ -383,6 +401,7 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 					c.FXOLines[j].Destination = e.Number
 				}
 			}
+			renumberPhones(&c.Provisioning, number, e.Number)
 		}
 		return nil
 	})

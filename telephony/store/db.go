@@ -92,6 +92,8 @@ type Options struct {
 	noSync bool
 	// spoolRetry overrides SpoolRetry (tests only).
 	spoolRetry time.Duration
+	// auditMax overrides MaxAuditEntries (tests only).
+	auditMax int
 }
 
 // DB is the box's database: configuration, admin password hash and call
@@ -109,12 +111,19 @@ type DB struct {
 	// open (which migrates); possibly older when read-only.
 	schema int
 	// spool keeps call records the full disk had no room for, retried
-	// every spoolRetry.
-	spool      cdrSpool
+	// every spoolRetry. A pointer: views made by As share it.
+	spool      *cdrSpool
 	spoolRetry time.Duration
 	// indexed: the call records' indexes are whole (always after a
 	// read-write open; a file opened read-only may predate them).
 	indexed bool
+	// actor is who the changes made through this handle are by (As); the
+	// zero Actor is the box itself.
+	actor Actor
+	// auditMax is how many audit entries are kept (MaxAuditEntries).
+	auditMax uint64
+	// tokens remembers checked API tokens (tokens.go); shared by views.
+	tokens *tokenCache
 }
 
 // Open opens (creating on first use, with the default configuration for
@@ -135,6 +144,12 @@ func Open(path string, o Options) (*DB, error) {
 		readOnly: o.ReadOnly,
 		kdfIter:  o.kdfIterations,
 		now:      o.Now,
+		spool:    &cdrSpool{},
+		auditMax: MaxAuditEntries,
+		tokens:   &tokenCache{},
+	}
+	if o.auditMax > 0 {
+		db.auditMax = uint64(o.auditMax)
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)

@@ -151,6 +151,9 @@ type GroupMember struct {
 	Destination string `json:"destination"`
 	// RingS is how long the member rings (default DefaultMemberRingS).
 	RingS int `json:"ring_s,omitempty"`
+	// Off keeps the member in the list but does not ring it (a user
+	// switches a follow-me number off for a while and back on).
+	Off bool `json:"off,omitempty"`
 }
 
 // DefaultMemberRingS is a group member's ring time when not given.

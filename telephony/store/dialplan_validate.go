@@ -297,7 +297,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			add(p+"caller_name", "%s", m)
 		}
 		if r.OverrideCallerID && r.CallerID == "" {
-			add(p+"override_caller_id", "needs a caller_id to show instead")
+			add(p+"override_caller_id", "needs a number to show (caller_id)")
 		}
 	}
 

@@ -186,7 +186,7 @@ const (
 	DefaultParkSlots          = "701-709"
 	DefaultGroupPickupCode    = "*8"
 	DefaultDirectedPickupCode = "**"
-	DefaultIntercomCode       = "*6"
+	DefaultIntercomCode       = "*4"
 	DefaultConferenceCode     = "*3"
 )
 

@@ -18,6 +18,10 @@ import (
 //	    extension.outside, fxo_line.rings, cdr.duration; admin records had
 //	    no "algorithm" (always PBKDF2-SHA256).
 //	v1  the first release: envelopes {"schema":1,"data":...}, model.go.
+//	    Later v1 firmware added buckets created on their first write
+//	    (dialplan, accounts, roles, api_tokens, audit): a file without
+//	    them reads as empty ones (accounts.go: the admin account alone).
+//	    A v2 step must re-encode their values too.
 //
 // To add v2: bump SchemaVersion in model.go, write the v1→v2 step below
 // (a function per kind that changes, a document step if the shape of the

@@ -64,6 +64,10 @@ type Config struct {
 	Mail    Mail    `json:"mail,omitzero"`
 	// Webhooks are the endpoints told of calls (webhooks.go).
 	Webhooks Webhooks `json:"webhooks,omitzero"`
+
+	// Provisioning is the phones the box configures itself
+	// (provisioning.go).
+	Provisioning Provisioning `json:"provisioning,omitzero"`
 }
 
 // System holds box-wide settings.
@@ -98,6 +102,12 @@ type System struct {
 	MaxCalls int `json:"max_calls,omitempty"`
 	// Diagnostics schedules the line and system tests (see diag.go).
 	Diagnostics Diagnostics `json:"diagnostics"`
+	// PBXID tells this box from others (the small-office manual's "PBX
+	// ID"): 1 to 16 letters, digits, '-' or '_'; "" none (parameters.go).
+	PBXID string `json:"pbx_id,omitempty"`
+	// VoiceModem configures the board's voice modems, if it has any
+	// (parameters.go); it applies when the box starts.
+	VoiceModem VoiceModem `json:"voice_modem,omitzero"`
 }
 
 // Extension is a number that reaches a phone: SIP devices that register

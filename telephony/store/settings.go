@@ -161,7 +161,7 @@ const bucketSettings = "settings"
 
 // settingsSections lists each section with its key, for read and write.
 func settingsSections(c *Config) []section {
-	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}, {"webhooks", &c.Webhooks}}
+	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}, {"webhooks", &c.Webhooks}, {"provisioning", &c.Provisioning}}
 }
 
 // section is one value of a sectioned bucket: its key and the field of
@@ -246,6 +246,7 @@ func normalizeSettings(c *Config) {
 	for i := range c.Webhooks.Endpoints {
 		nilIfEmpty(&c.Webhooks.Endpoints[i].Events)
 	}
+	normalizeProvisioning(&c.Provisioning)
 }
 
 // cloneSettings deep-copies the settings' lists.
@@ -257,6 +258,7 @@ func cloneSettings(c *Config) {
 	for i := range c.Webhooks.Endpoints {
 		c.Webhooks.Endpoints[i].Events = slices.Clone(c.Webhooks.Endpoints[i].Events)
 	}
+	cloneProvisioning(&c.Provisioning)
 }
 
 // decodeSettings strictly decodes the settings sections of a document.

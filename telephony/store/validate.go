@@ -117,6 +117,7 @@ func (v *validator) check(c *Config) []issue {
 		add2("max_calls", "must be 0 (the board's own figure) or 1 to %d calls", MaxSystemCalls)
 	}
 	checkDiagnostics(s.Diagnostics, add2)
+	checkParameters(s, add2)
 	checkText(c, add)
 
 	// Extensions.
@@ -190,6 +191,7 @@ func (v *validator) check(c *Config) []issue {
 	}
 
 	checkSettings(c, numbers, add)
+	checkProvisioning(&c.Provisioning, numbers, add)
 	// FXS ports' settings.
 	fxsSeen := map[int]bool{}
 	for i, fp := range c.FXSPorts {

@@ -109,3 +109,24 @@ func (s *Store) Greetings(box string) []string {
 	}
 	return out
 }
+
+// ErrNoGreeting: the mailbox has no recorded greeting of that kind.
+var ErrNoGreeting = errors.New("voicemail: no such greeting")
+
+// DeleteGreeting removes one of a mailbox's recorded greetings (the
+// built-in one plays again); ErrNoGreeting when it had none.
+func (s *Store) DeleteGreeting(box, kind string) error {
+	path, err := s.greetingPath(box, kind)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
+		return ErrNoGreeting
+	} else if err != nil {
+		return fmt.Errorf("voicemail: delete greeting %s of mailbox %s: %w", kind, box, err)
+	}
+	s.pruneDir(box)
+	return nil
+}

@@ -17,6 +17,7 @@
 //	recordings/voicemail/  voicemail messages and greetings
 //	recordings/calls/      call recordings
 //	faxes/                 received faxes
+//	provisioning/templates/ the installer's overrides of the phone templates (telephony/provision)
 //	spool/mail/            e-mail messages waiting for the server
 //	upgrade-snapshot/      the configuration before the last upgrade
 //	.factory-reset         a factory reset waits for the next boot
@@ -42,6 +43,7 @@ const (
 	PromptsDir       = "prompts"
 	RecordingsDir    = "recordings"
 	FaxesDir         = "faxes"
+	ProvisioningDir  = "provisioning"
 	SpoolDir         = "spool"
 	TLSDir           = "tls"
 	SnapshotDir      = "upgrade-snapshot"
@@ -78,6 +80,13 @@ func (l Layout) CallRecordings() string { return filepath.Join(l.Root, Recording
 // Faxes holds received faxes.
 func (l Layout) Faxes() string { return filepath.Join(l.Root, FaxesDir) }
 
+// ProvisioningTemplates holds the installer's overrides of the phones'
+// configuration templates, one file per brand named as the built-in
+// (yealink.cfg, grandstream.xml, snom.xml, fanvil.cfg, spa.xml).
+func (l Layout) ProvisioningTemplates() string {
+	return filepath.Join(l.Root, ProvisioningDir, "templates")
+}
+
 // MailSpool holds the e-mail messages waiting for the mail server (their
 // queue entries are in the database).
 func (l Layout) MailSpool() string { return filepath.Join(l.Root, SpoolDir, "mail") }
@@ -95,7 +104,7 @@ var ErrNotDataDir = errors.New("not a minipbx data directory")
 // marker (a box first started by an older firmware, or a fresh partition).
 func known(name string) bool {
 	switch name {
-	case DBName, TLSDir, PromptsDir, RecordingsDir, FaxesDir, SpoolDir, SnapshotDir, ResetRequestName, "lost+found", MarkerName:
+	case DBName, TLSDir, PromptsDir, RecordingsDir, FaxesDir, ProvisioningDir, SpoolDir, SnapshotDir, ResetRequestName, "lost+found", MarkerName:
 		return true
 	}
 	return strings.HasPrefix(name, DBName+".")
