@@ -37,6 +37,7 @@
 package telephony
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,6 +96,9 @@ type Exchange struct {
 	// callbacks are the callbacks waiting to be made (callback.go).
 	access    pinLocks
 	callbacks map[string]bool
+	// dial is the auto-dialer of campaigns (campaign.go); its db is nil
+	// on a box without them.
+	dial dialer
 	// events is told of calls ringing, answered and ended (webhooks);
 	// nil: nobody listens.
 	events func(CallEvent)
@@ -200,6 +204,11 @@ type Options struct {
 	// TestTrunk tries a trunk's registration with its provider (the SIP
 	// stack's); nil: TestTrunk answers ErrNoTrunkTest.
 	TestTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
+	// Campaigns, when set, are the auto-dialer's campaigns and the
+	// do-not-call list (campaign.go); CampaignTick is how often it looks
+	// for contacts to call (0: DefaultCampaignTick).
+	Campaigns    CampaignStore
+	CampaignTick time.Duration
 }
 
 // New makes an exchange over an open store.
@@ -240,6 +249,7 @@ func New(o Options) (*Exchange, error) {
 		callbacks:     make(map[string]bool),
 		events:        o.CallEvents,
 		testTrunk:     o.TestTrunk,
+		dial:          dialer{db: o.Campaigns, tick: cmp.Or(o.CampaignTick, DefaultCampaignTick), up: map[string]int{}, calling: map[string]bool{}},
 	}
 	x.access.after, x.access.lockFor = accessLockAfter, accessLockFor
 	x.vmState.pins.after, x.vmState.pins.lockFor = vmLockAfter, vmLockFor
@@ -262,6 +272,10 @@ func New(o Options) (*Exchange, error) {
 	}
 	x.loadMemory()  // the ring strategies continue where they stood (memory.go)
 	x.announceMWI() // the lamps are right from the start, e.g. after a reboot
+	if x.dial.db != nil {
+		x.callWG.Add(1)
+		go x.runCampaigns()
+	}
 	return x, nil
 }
 

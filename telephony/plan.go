@@ -117,6 +117,8 @@ const (
 // once per snapshot and shared by the calls that started under it; no
 // destination is parsed during a call.
 type plan struct {
+	// loc is the box's time zone (UTC when it names none the box knows).
+	loc        *time.Location
 	cfg        *store.Config
 	numbers    *dialplan.Plan
 	router     dialplan.Router
@@ -397,6 +399,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 	if err != nil {
 		loc = time.UTC
 	}
+	p.loc = loc
 	for _, s := range cfg.Schedules {
 		ds := &dialplan.Schedule{Name: s.Name, Location: loc}
 		for _, h := range s.Hours {
@@ -741,4 +744,12 @@ func findExtension(cfg *store.Config, number string) (store.Extension, bool) {
 		}
 	}
 	return store.Extension{}, false
+}
+
+// location is the box's time zone.
+func (p *plan) location() *time.Location {
+	if p.loc == nil {
+		return time.UTC
+	}
+	return p.loc
 }

@@ -627,6 +627,12 @@ type CSVRowError struct {
 	Message string `json:"message"`
 }
 
+// ContactRow is a contact read from a list, with its line there.
+type ContactRow struct {
+	Line int
+	CampaignContact
+}
+
 // ParseContactsCSV reads a contact list: one contact a row, the number
 // first and an optional name second (more columns are ignored); a first
 // row whose first field is not a number is a header. Rows that are not
@@ -634,7 +640,7 @@ type CSVRowError struct {
 // with their line numbers, and the good rows are kept. It fails only
 // when the input is too large to be a contact list or has too many
 // contacts.
-func ParseContactsCSV(r io.Reader) (contacts []CampaignContact, bad []CSVRowError, err error) {
+func ParseContactsCSV(r io.Reader) (contacts []ContactRow, bad []CSVRowError, err error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxContactsCSV+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("contacts: %w", err)
@@ -695,7 +701,7 @@ func ParseContactsCSV(r io.Reader) (contacts []CampaignContact, bad []CSVRowErro
 		if len(contacts) >= MaxCampaignContacts {
 			return nil, nil, fmt.Errorf("contacts: more than %d contacts", MaxCampaignContacts)
 		}
-		contacts = append(contacts, CampaignContact{Number: number, Name: name})
+		contacts = append(contacts, ContactRow{line, CampaignContact{Number: number, Name: name}})
 	}
 	return contacts, bad, nil
 }

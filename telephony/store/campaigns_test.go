@@ -33,7 +33,7 @@ func TestParseContactsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CampaignContact{{Number: "15550101234", Name: "Ann"}, {Number: "5550102"}, {Number: "5550103", Name: `Carol "C" Smith`}}
+	want := []ContactRow{{2, CampaignContact{Number: "15550101234", Name: "Ann"}}, {4, CampaignContact{Number: "5550102"}}, {7, CampaignContact{Number: "5550103", Name: `Carol "C" Smith`}}}
 	if !slices.Equal(got, want) {
 		t.Errorf("contacts %+v, want %+v", got, want)
 	}
@@ -197,7 +197,7 @@ func FuzzParseContactsCSV(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, c := range got {
-			if ContactNumber(c.Number) != c.Number || seen[c.Number] {
+			if ContactNumber(c.Number) != c.Number || seen[c.Number] || c.Line < 1 {
 				t.Fatalf("contact %+v", c)
 			}
 			seen[c.Number] = true
@@ -208,7 +208,10 @@ func FuzzParseContactsCSV(f *testing.F) {
 			}
 		}
 		c := validCampaign()
-		c.Contacts = got
+		c.Contacts = nil
+		for _, r := range got {
+			c.Contacts = append(c.Contacts, r.CampaignContact)
+		}
 		if err := c.Validate(Config{}); err != nil && len(got) <= MaxCampaignContacts {
 			t.Fatalf("imported contacts do not validate: %v", err)
 		}

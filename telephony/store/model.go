@@ -255,10 +255,11 @@ type CallRecord struct {
 const (
 	OriginAPI      = "api"
 	OriginCallback = "callback"
+	OriginCampaign = "campaign"
 )
 
 // Origins lists every origin of a call the box placed.
-func Origins() []string { return []string{OriginAPI, OriginCallback} }
+func Origins() []string { return []string{OriginAPI, OriginCallback, OriginCampaign} }
 
 // OriginDISA is what the records' search takes as origin for the calls
 // that dialled out through a DISA (CallRecord.DISA set).
