@@ -61,6 +61,9 @@ type Options struct {
 	// Webhooks, when set, shows the webhook deliveries' state and sends
 	// test events (webhooks.go).
 	Webhooks Webhooks
+	// Campaigns, when set, is the auto-dialer: the Campaigns page and
+	// /api/v1/campaigns (campaigns.go).
+	Campaigns telephony.CampaignService
 	// Board, when set, describes the board's PCM timeslot map for the PBX
 	// parameters page and takes a custom one (parameters.go).
 	Board BoardMap
@@ -90,6 +93,7 @@ type Server struct {
 	maint     Maintenance
 	outputs   Outputs
 	hooks     Webhooks
+	campaigns telephony.CampaignService
 	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
@@ -163,6 +167,7 @@ func New(o Options) (*Server, error) {
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
 		hooks:     o.Webhooks,
+		campaigns: o.Campaigns,
 		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,

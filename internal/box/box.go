@@ -318,6 +318,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		CallEvents: b.hooks.Notify,
 		// The setup wizard's test registration of a trunk (trunks.go).
 		TestTrunk: b.testTrunk,
+		// The auto-dialer's campaigns and the do-not-call list.
+		Campaigns: b.db,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -334,7 +336,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Webhooks: outputs{b},
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Webhooks: outputs{b}, Campaigns: ex,
 		Board: boardMap{b}, Provisioning: b.prov,
 		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
