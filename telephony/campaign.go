@@ -21,7 +21,8 @@ import (
 // to the others through the originate primitive, no more at once than
 // the campaign's lines. When a contact answers, the box listens for an
 // answering machine (dsp.AMD), then plays the message with its keypad
-// menu: 1 to the operator queue, 9 onto the do-not-call list. Each
+// menu: 1 to the operator queue, 9 onto the do-not-call list — or, with
+// an answer queue, puts the person through to its agents at once. Each
 // call's result is written back to the contact, which is retried by the
 // campaign's rules or done; a campaign whose contacts are all done is
 // completed.
@@ -34,7 +35,6 @@ type CampaignStore interface {
 	CreateCampaign(c store.Campaign) (store.Campaign, error)
 	ChangeCampaign(name string, fn func(c *store.Campaign) error) (store.Campaign, error)
 	DeleteCampaign(name string) error
-	OnDoNotCall(number string) (bool, error)
 	AddDoNotCall(number, why string, now time.Time) (store.DoNotCall, error)
 	DoNotCallList() ([]store.DoNotCall, error)
 	RemoveDoNotCall(number string) error
@@ -74,10 +74,18 @@ func (x *Exchange) runCampaigns() {
 			continue
 		}
 		p := x.plan(x.config())
+		var dnc map[string]bool // read once a tick, outside the campaigns' transactions
 		for _, c := range cs {
-			if c.State == store.CampaignActive {
-				x.campaignTick(p, c)
+			if c.State != store.CampaignActive {
+				continue
 			}
+			if dnc == nil {
+				if dnc, err = x.doNotCall(); err != nil {
+					x.log.Error("campaigns: cannot read the do-not-call list; no call is placed", "err", err)
+					break
+				}
+			}
+			x.campaignTick(p, c, dnc)
 		}
 	}
 }
@@ -92,14 +100,16 @@ func (x *Exchange) campaignLines(name string) int {
 // campaignTick places the calls campaign c is due, in one change of the
 // campaign (the contacts chosen are marked attempted first, so a crash
 // never calls a contact twice in a row).
-func (x *Exchange) campaignTick(p *plan, c store.Campaign) {
+func (x *Exchange) campaignTick(p *plan, c store.Campaign, dnc map[string]bool) {
 	now := x.now()
 	if !c.Window.InWindow(now.In(p.location())) {
 		return
 	}
-	if c.OperatorQueue != "" && p.queues[c.OperatorQueue] == nil {
-		x.blockCampaign(c.Name, fmt.Sprintf("its operator queue %q no longer exists", c.OperatorQueue))
-		return
+	for _, q := range []string{c.OperatorQueue, c.AnswerQueue} {
+		if q != "" && p.queues[q] == nil {
+			x.blockCampaign(c.Name, fmt.Sprintf("its queue %q no longer exists", q))
+			return
+		}
 	}
 	class, err := dialplan.ParseClass(c.Class)
 	if err != nil {
@@ -124,7 +134,7 @@ func (x *Exchange) campaignTick(p *plan, c store.Campaign) {
 			if free <= 0 || x.isCalling(cc.Name, ct.Number) || now.Before(ct.NextAt) {
 				continue
 			}
-			if why := x.mayNotCall(p, ct.Number, class); why != "" {
+			if why := mayNotCall(p, dnc, ct.Number, class); why != "" {
 				ct.Result, ct.Done, changed = why, true, true
 				continue
 			}
@@ -160,17 +170,29 @@ func (x *Exchange) isCalling(campaign, number string) bool {
 	return x.dial.calling[campaign+"|"+number]
 }
 
+// doNotCall is the do-not-call list as a set.
+func (x *Exchange) doNotCall() (map[string]bool, error) {
+	l, err := x.dial.db.DoNotCallList()
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(l))
+	for _, d := range l {
+		set[d.Number] = true
+	}
+	return set, nil
+}
+
 // mayNotCall says why number must not be called ("": it may be): a
 // blacklist names it, it is on the do-not-call list, or no route takes
 // it within the class.
-func (x *Exchange) mayNotCall(p *plan, number string, class dialplan.Class) string {
+func mayNotCall(p *plan, dnc map[string]bool, number string, class dialplan.Class) string {
 	for _, l := range p.routeLists {
 		if l.Action == dialplan.ActionReject && l.Match(number) {
 			return store.ContactBlacklist
 		}
 	}
-	if on, err := x.dial.db.OnDoNotCall(number); err != nil || on {
-		// A list that cannot be read is respected too: nobody is called.
+	if dnc[number] {
 		return store.ContactDoNotCall
 	}
 	if p.dialable(number, class) != 0 {
@@ -316,6 +338,11 @@ func (r router) campaignAnswered(c store.Campaign, number string, cc *contactCal
 			return nil, cause
 		}
 		return nil, channel.CauseNormal
+	}
+	if c.AnswerQueue != "" {
+		cc.result = store.ContactConnected
+		r.c.step("campaign", r.in, "queue:"+c.AnswerQueue, "answered")
+		return r.next().reach(dest{Kind: dialplan.DestQueue, Value: c.AnswerQueue})
 	}
 	cc.result = store.ContactHungUp
 	menu := c.OperatorQueue != "" || c.OptOutKey

@@ -64,6 +64,7 @@ const (
 // rules until their tries run out.
 const (
 	ContactAnswered  = "answered"    // a person heard the message
+	ContactConnected = "connected"   // a person was put through to the answer queue
 	ContactOperator  = "operator"    // pressed 1: sent to the operator queue
 	ContactOptedOut  = "opted_out"   // pressed 9: now on the do-not-call list
 	ContactMachine   = "machine"     // an answering machine answered
@@ -110,8 +111,12 @@ type Campaign struct {
 	RingS int `json:"ring_s,omitempty"`
 	// Retry says when a contact is called again, by result.
 	Retry CampaignRetry `json:"retry"`
+	// AnswerQueue, when set, connects a person who answers to this
+	// queue's agents at once, without the message (which then serves
+	// only answering machines, by OnMachine).
+	AnswerQueue string `json:"answer_queue,omitempty"`
 	// Prompts are the message an answering contact hears.
-	Prompts []Prompt `json:"prompts"`
+	Prompts []Prompt `json:"prompts,omitempty"`
 	// OperatorQueue, when set, is the queue key 1 sends the contact to
 	// (during or after the message).
 	OperatorQueue string `json:"operator_queue,omitempty"`
@@ -338,12 +343,21 @@ func checkCampaign(c Campaign, cfg Config, add func(path, format string, args ..
 			add("retry."+r.name+".after_s", "must be at least 10 seconds when the call is retried")
 		}
 	}
-	if len(c.Prompts) == 0 {
-		add("prompts", "the message is required: what an answering contact hears")
+	switch {
+	case len(c.Prompts) == 0 && c.AnswerQueue == "":
+		add("prompts", "the message is required (what an answering contact hears), unless answer_queue puts people through to agents")
+	case len(c.Prompts) == 0 && c.OnMachine == MachineMessage:
+		add("prompts", "on_machine message needs a message to leave")
 	}
 	checkPrompts("prompts", c.Prompts, add)
-	if c.OperatorQueue != "" && !slices.ContainsFunc(cfg.Queues, func(q Queue) bool { return q.Name == c.OperatorQueue }) {
+	hasQueue := func(name string) bool {
+		return slices.ContainsFunc(cfg.Queues, func(q Queue) bool { return q.Name == name })
+	}
+	if c.OperatorQueue != "" && !hasQueue(c.OperatorQueue) {
 		add("operator_queue", "there is no queue %q", c.OperatorQueue)
+	}
+	if c.AnswerQueue != "" && !hasQueue(c.AnswerQueue) {
+		add("answer_queue", "there is no queue %q", c.AnswerQueue)
 	}
 	switch c.OnMachine {
 	case "", MachineHangup, MachineMessage, MachineIgnore:

@@ -77,6 +77,8 @@ func TestCampaignValidation(t *testing.T) {
 		{func(c *Campaign) { c.Prompts = nil }, "prompts"},
 		{func(c *Campaign) { c.Prompts = []Prompt{{File: "../x.wav"}} }, "prompts[0].file"},
 		{func(c *Campaign) { c.OperatorQueue = "support" }, "operator_queue"},
+		{func(c *Campaign) { c.AnswerQueue = "support" }, "answer_queue"},
+		{func(c *Campaign) { c.AnswerQueue, c.Prompts, c.OnMachine = "sales", nil, MachineMessage }, "prompts"},
 		{func(c *Campaign) { c.OnMachine = "shout" }, "on_machine"},
 		{func(c *Campaign) { c.Contacts[1].Number = "5550101" }, "contacts[1].number"},
 		{func(c *Campaign) { c.Contacts[0].Number = "call me" }, "contacts[0].number"},
