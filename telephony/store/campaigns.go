@@ -459,13 +459,15 @@ func (db *DB) CreateCampaign(c Campaign) (Campaign, error) {
 		c.Contacts = []CampaignContact{}
 	}
 	err := db.campaignTx(func(tx *bbolt.Tx, b *bbolt.Bucket, cfg Config) error {
-		if b.Get([]byte(c.Name)) != nil {
-			return &ValidationError{Fields: []FieldError{{Field: "name", Message: fmt.Sprintf("there is a campaign %q already", c.Name)}}}
+		v := &ValidationError{}
+		checkCampaign(c, cfg, v.add)
+		switch {
+		case b.Get([]byte(c.Name)) != nil:
+			v.add("name", "there is a campaign %q already", c.Name)
+		case b.Stats().KeyN >= MaxCampaigns:
+			v.add("name", "at most %d campaigns: delete one first", MaxCampaigns)
 		}
-		if b.Stats().KeyN >= MaxCampaigns {
-			return &ValidationError{Fields: []FieldError{{Field: "name", Message: fmt.Sprintf("at most %d campaigns: delete one first", MaxCampaigns)}}}
-		}
-		if err := c.Validate(cfg); err != nil {
+		if err := v.err(); err != nil {
 			return err
 		}
 		return putValue(b, c.Name, c)

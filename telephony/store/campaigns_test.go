@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -216,6 +217,32 @@ func FuzzParseContactsCSV(f *testing.F) {
 		}
 		if err := c.Validate(Config{}); err != nil && len(got) <= MaxCampaignContacts {
 			t.Fatalf("imported contacts do not validate: %v", err)
+		}
+	})
+}
+
+// FuzzCampaignValidate: any campaign document decodes and validates
+// without a panic; one that validates encodes and validates again the
+// same.
+func FuzzCampaignValidate(f *testing.F) {
+	f.Add(`{"name": "spring", "state": "draft", "class": "local", "max_lines": 2, "window": {"start": "09:00", "end": "18:00", "days": ["mon"]}, "prompts": [{"tone": "1000", "ms": 500}], "contacts": [{"number": "5550101"}]}`)
+	f.Add(`{"name": "x", "state": "active", "class": "national", "max_lines": 1, "window": {"start": "24:00", "end": "00:00", "days": []}, "answer_queue": "sales"}`)
+	cfg := Config{Queues: []Queue{{Name: "sales"}}}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var c Campaign
+		if strictUnmarshal([]byte(doc), &c) != nil {
+			return
+		}
+		if c.Validate(cfg) != nil {
+			return
+		}
+		enc, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Campaign
+		if err := strictUnmarshal(enc, &back); err != nil || back.Validate(cfg) != nil {
+			t.Fatalf("a valid campaign does not come back: %s (%v)", enc, err)
 		}
 	})
 }
