@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -245,4 +246,28 @@ func FuzzCampaignValidate(f *testing.F) {
 			t.Fatalf("a valid campaign does not come back: %s (%v)", enc, err)
 		}
 	})
+}
+
+// BenchmarkCampaignResult: writing one call's result to a campaign of
+// the largest size (read, validate, encode, write, sync).
+func BenchmarkCampaignResult(b *testing.B) {
+	db, _ := openTemp(b)
+	c := validCampaign()
+	c.Contacts = nil
+	for i := range MaxCampaignContacts {
+		c.Contacts = append(c.Contacts, CampaignContact{Number: fmt.Sprintf("5%07d", i), Name: "Contact name"})
+	}
+	if _, err := db.CreateCampaign(c); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		n++
+		if _, err := db.ChangeCampaign(c.Name, func(c *Campaign) error {
+			c.Contacts[n%MaxCampaignContacts].Attempts++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
