@@ -27,30 +27,44 @@ type campaignJSON struct {
 	LinesUp  int                    `json:"lines_up"`
 }
 
-// noCampaigns is the answer of a box without an auto-dialer.
-func noCampaigns() *httpError {
-	return errorf(http.StatusServiceUnavailable, "This box has no auto-dialer.")
+// noDialer is the answer of a box without an auto-dialer.
+const noDialer = "This box has no auto-dialer."
+
+// campaignAPI makes h an API route of the auto-dialer: 503 on a box
+// without one.
+func (s *Server) campaignAPI(h func(http.ResponseWriter, *http.Request, telephony.CampaignService)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.campaigns == nil {
+			writeError(w, errorf(http.StatusServiceUnavailable, noDialer))
+			return
+		}
+		h(w, r, s.campaigns)
+	}
 }
 
-func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
+// campaignPageRoute makes h a page of the auto-dialer: 503 on a box
+// without one.
+func (s *Server) campaignPageRoute(h func(http.ResponseWriter, *http.Request, telephony.CampaignService)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.campaigns == nil {
+			s.renderError(w, r, http.StatusServiceUnavailable, noDialer)
+			return
+		}
+		h(w, r, s.campaigns)
 	}
-	cs, err := s.campaigns.Campaigns(r.Context())
+}
+
+func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	list, err := cs.Campaigns(r.Context())
 	if err != nil {
 		writeError(w, s.serviceError("campaigns", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, cs)
+	writeJSON(w, http.StatusOK, list)
 }
 
-func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
-	sum, c, err := s.campaigns.Campaign(r.Context(), r.PathValue("name"))
+func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	sum, c, err := cs.Campaign(r.Context(), r.PathValue("name"))
 	if err != nil {
 		writeError(w, s.serviceError("campaign", err))
 		return
@@ -59,17 +73,13 @@ func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiCreateCampaign is POST /api/v1/campaigns: 201 with the draft.
-func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
+func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	var c store.Campaign
 	if herr := readJSON(w, r, maxConfigBody, &c); herr != nil {
 		writeError(w, herr)
 		return
 	}
-	out, err := s.campaigns.CreateCampaign(r.Context(), c)
+	out, err := cs.CreateCampaign(r.Context(), c)
 	if err != nil {
 		writeError(w, s.serviceError("create the campaign", err))
 		return
@@ -80,17 +90,13 @@ func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request) {
 // apiUpdateCampaign is PUT /api/v1/campaigns/{name}: the settings; the
 // state, contacts and results stay (contacts and state in the body are
 // ignored).
-func (s *Server) apiUpdateCampaign(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
+func (s *Server) apiUpdateCampaign(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	var c store.Campaign
 	if herr := readJSON(w, r, maxConfigBody, &c); herr != nil {
 		writeError(w, herr)
 		return
 	}
-	out, err := s.campaigns.UpdateCampaign(r.Context(), r.PathValue("name"), c)
+	out, err := cs.UpdateCampaign(r.Context(), r.PathValue("name"), c)
 	if err != nil {
 		writeError(w, s.serviceError("change the campaign", err))
 		return
@@ -98,12 +104,8 @@ func (s *Server) apiUpdateCampaign(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) apiDeleteCampaign(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
-	if err := s.campaigns.DeleteCampaign(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) apiDeleteCampaign(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	if err := cs.DeleteCampaign(r.Context(), r.PathValue("name")); err != nil {
 		writeError(w, s.serviceError("delete the campaign", err))
 		return
 	}
@@ -111,11 +113,7 @@ func (s *Server) apiDeleteCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiCampaignState is PUT /api/v1/campaigns/{name}/state {"state": S}.
-func (s *Server) apiCampaignState(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
+func (s *Server) apiCampaignState(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	var body struct {
 		State string `json:"state"`
 	}
@@ -123,7 +121,7 @@ func (s *Server) apiCampaignState(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
-	out, err := s.campaigns.SetCampaignState(r.Context(), r.PathValue("name"), body.State)
+	out, err := cs.SetCampaignState(r.Context(), r.PathValue("name"), body.State)
 	if err != nil {
 		writeError(w, s.serviceError("change the campaign's state", err))
 		return
@@ -134,11 +132,7 @@ func (s *Server) apiCampaignState(w http.ResponseWriter, r *http.Request) {
 // apiImportContacts is POST /api/v1/campaigns/{name}/contacts: a CSV
 // list (text/csv) or {"caller_list": NAME}; 200 with what was imported
 // and the bad rows by line.
-func (s *Server) apiImportContacts(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
+func (s *Server) apiImportContacts(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	name := r.PathValue("name")
 	var rep telephony.ContactImport
 	var err error
@@ -148,7 +142,7 @@ func (s *Server) apiImportContacts(w http.ResponseWriter, r *http.Request) {
 			writeError(w, herr)
 			return
 		}
-		rep, err = s.campaigns.ImportContacts(r.Context(), name, bytes.NewReader(data), "")
+		rep, err = cs.ImportContacts(r.Context(), name, bytes.NewReader(data), "")
 	} else {
 		var body struct {
 			CallerList string `json:"caller_list"`
@@ -157,7 +151,7 @@ func (s *Server) apiImportContacts(w http.ResponseWriter, r *http.Request) {
 			writeError(w, herr)
 			return
 		}
-		rep, err = s.campaigns.ImportContacts(r.Context(), name, nil, body.CallerList)
+		rep, err = cs.ImportContacts(r.Context(), name, nil, body.CallerList)
 	}
 	if err != nil {
 		writeError(w, s.serviceError("import the contacts", err))
@@ -170,12 +164,8 @@ func (s *Server) apiImportContacts(w http.ResponseWriter, r *http.Request) {
 }
 
 // campaignResultsCSV writes a campaign's contacts and their results.
-func (s *Server) campaignResultsCSV(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
-	_, c, err := s.campaigns.Campaign(r.Context(), r.PathValue("name"))
+func (s *Server) campaignResultsCSV(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	_, c, err := cs.Campaign(r.Context(), r.PathValue("name"))
 	if err != nil {
 		writeError(w, s.serviceError("campaign", err))
 		return
@@ -210,12 +200,8 @@ func csvTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04:05")
 }
 
-func (s *Server) apiDoNotCall(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
-	l, err := s.campaigns.DoNotCallList(r.Context())
+func (s *Server) apiDoNotCall(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	l, err := cs.DoNotCallList(r.Context())
 	if err != nil {
 		writeError(w, s.serviceError("do-not-call list", err))
 		return
@@ -225,11 +211,7 @@ func (s *Server) apiDoNotCall(w http.ResponseWriter, r *http.Request) {
 
 // apiAddDoNotCall is PUT /api/v1/do-not-call/{number} with an optional
 // {"why": ...}.
-func (s *Server) apiAddDoNotCall(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
+func (s *Server) apiAddDoNotCall(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	var body struct {
 		Why string `json:"why"`
 	}
@@ -242,7 +224,7 @@ func (s *Server) apiAddDoNotCall(w http.ResponseWriter, r *http.Request) {
 	if body.Why == "" {
 		body.Why = "added by " + authFrom(r.Context()).account.Login
 	}
-	d, err := s.campaigns.AddDoNotCall(r.Context(), r.PathValue("number"), body.Why)
+	d, err := cs.AddDoNotCall(r.Context(), r.PathValue("number"), body.Why)
 	if err != nil {
 		writeError(w, s.serviceError("do-not-call list", err))
 		return
@@ -250,12 +232,8 @@ func (s *Server) apiAddDoNotCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-func (s *Server) apiRemoveDoNotCall(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		writeError(w, noCampaigns())
-		return
-	}
-	if err := s.campaigns.RemoveDoNotCall(r.Context(), r.PathValue("number")); err != nil {
+func (s *Server) apiRemoveDoNotCall(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	if err := cs.RemoveDoNotCall(r.Context(), r.PathValue("number")); err != nil {
 		writeError(w, s.serviceError("do-not-call list", err))
 		return
 	}
@@ -305,18 +283,14 @@ const campaignExample = `{
   "on_machine": "hangup"
 }`
 
-func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderCampaigns(w, r, http.StatusOK, campaignsBody{Example: campaignExample})
+func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	s.renderCampaigns(w, r, cs, http.StatusOK, campaignsBody{Example: campaignExample})
 }
 
-func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, status int, b campaignsBody) {
-	if s.campaigns == nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "This box has no auto-dialer.")
-		return
-	}
+func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService, status int, b campaignsBody) {
 	var err error
-	if b.Campaigns, err = s.campaigns.Campaigns(r.Context()); err == nil {
-		b.DoNotCall, err = s.campaigns.DoNotCallList(r.Context())
+	if b.Campaigns, err = cs.Campaigns(r.Context()); err == nil {
+		b.DoNotCall, err = cs.DoNotCallList(r.Context())
 	}
 	if err != nil {
 		s.renderServiceError(w, r, "campaigns", err)
@@ -327,21 +301,17 @@ func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, status 
 }
 
 // campaignsCreate takes the create form (the campaign as JSON).
-func (s *Server) campaignsCreate(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "This box has no auto-dialer.")
-		return
-	}
+func (s *Server) campaignsCreate(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	text := r.PostForm.Get("json")
 	var c store.Campaign
 	err := decodeStrict([]byte(text), &c)
 	if err == nil {
-		c, err = s.campaigns.CreateCampaign(r.Context(), c)
+		c, err = cs.CreateCampaign(r.Context(), c)
 	}
 	if err != nil {
 		b := campaignsBody{Example: text}
 		s.pageError(err, "create the campaign", &b.Error, &b.Fields)
-		s.renderCampaigns(w, r, http.StatusUnprocessableEntity, b)
+		s.renderCampaigns(w, r, cs, http.StatusUnprocessableEntity, b)
 		return
 	}
 	s.setFlash(r, "Campaign "+c.Name+" created as a draft: import its contacts, then start it.")
@@ -359,16 +329,12 @@ func (s *Server) pageError(err error, op string, msg *string, fields *[]FieldErr
 	*msg, *fields = herr.msg, herr.fields
 }
 
-func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
-	s.renderCampaign(w, r, http.StatusOK, campaignBody{})
+func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
+	s.renderCampaign(w, r, cs, http.StatusOK, campaignBody{})
 }
 
-func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, status int, b campaignBody) {
-	if s.campaigns == nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "This box has no auto-dialer.")
-		return
-	}
-	sum, c, err := s.campaigns.Campaign(r.Context(), r.PathValue("name"))
+func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService, status int, b campaignBody) {
+	sum, c, err := cs.Campaign(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.renderServiceError(w, r, "campaign", err)
 		return
@@ -390,17 +356,13 @@ func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, status i
 // campaignSubmit takes the campaign page's forms: action=state (start,
 // pause, back to draft), settings (the JSON), import (a pasted CSV list
 // or a caller list), delete.
-func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "This box has no auto-dialer.")
-		return
-	}
+func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	ctx, name := r.Context(), r.PathValue("name")
 	var b campaignBody
 	var err error
 	switch r.PostForm.Get("action") {
 	case "state":
-		_, err = s.campaigns.SetCampaignState(ctx, name, r.PostForm.Get("state"))
+		_, err = cs.SetCampaignState(ctx, name, r.PostForm.Get("state"))
 		if err == nil {
 			s.setFlash(r, "Campaign "+name+" is now "+r.PostForm.Get("state")+".")
 		}
@@ -408,7 +370,7 @@ func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request) {
 		text := r.PostForm.Get("json")
 		var c store.Campaign
 		if err = decodeStrict([]byte(text), &c); err == nil {
-			_, err = s.campaigns.UpdateCampaign(ctx, name, c)
+			_, err = cs.UpdateCampaign(ctx, name, c)
 		}
 		b.Settings = text
 		if err == nil {
@@ -417,17 +379,17 @@ func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request) {
 	case "import":
 		var rep telephony.ContactImport
 		if list := r.PostForm.Get("caller_list"); list != "" {
-			rep, err = s.campaigns.ImportContacts(ctx, name, nil, list)
+			rep, err = cs.ImportContacts(ctx, name, nil, list)
 		} else {
-			rep, err = s.campaigns.ImportContacts(ctx, name, strings.NewReader(r.PostForm.Get("csv")), "")
+			rep, err = cs.ImportContacts(ctx, name, strings.NewReader(r.PostForm.Get("csv")), "")
 		}
 		if err == nil {
 			b.Import = &rep
-			s.renderCampaign(w, r, http.StatusOK, b)
+			s.renderCampaign(w, r, cs, http.StatusOK, b)
 			return
 		}
 	case "delete":
-		if err = s.campaigns.DeleteCampaign(ctx, name); err == nil {
+		if err = cs.DeleteCampaign(ctx, name); err == nil {
 			s.setFlash(r, "Campaign "+name+" deleted.")
 			http.Redirect(w, r, "/campaigns", http.StatusSeeOther)
 			return
@@ -441,7 +403,7 @@ func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.pageError(err, "change the campaign", &b.Error, &b.Fields)
-		s.renderCampaign(w, r, http.StatusUnprocessableEntity, b)
+		s.renderCampaign(w, r, cs, http.StatusUnprocessableEntity, b)
 		return
 	}
 	http.Redirect(w, r, "/campaigns/"+name, http.StatusSeeOther)
@@ -449,22 +411,18 @@ func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request) {
 
 // doNotCallSubmit adds a number to the do-not-call list or (remove=1)
 // takes it off.
-func (s *Server) doNotCallSubmit(w http.ResponseWriter, r *http.Request) {
-	if s.campaigns == nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "This box has no auto-dialer.")
-		return
-	}
+func (s *Server) doNotCallSubmit(w http.ResponseWriter, r *http.Request, cs telephony.CampaignService) {
 	number := strings.TrimSpace(r.PostForm.Get("number"))
 	var err error
 	if r.PostForm.Get("remove") != "" {
-		err = s.campaigns.RemoveDoNotCall(r.Context(), number)
+		err = cs.RemoveDoNotCall(r.Context(), number)
 	} else {
-		_, err = s.campaigns.AddDoNotCall(r.Context(), number, "added by "+authFrom(r.Context()).account.Login)
+		_, err = cs.AddDoNotCall(r.Context(), number, "added by "+authFrom(r.Context()).account.Login)
 	}
 	if err != nil {
 		b := campaignsBody{Example: campaignExample}
 		s.pageError(err, "do-not-call list", &b.Error, &b.Fields)
-		s.renderCampaigns(w, r, http.StatusUnprocessableEntity, b)
+		s.renderCampaigns(w, r, cs, http.StatusUnprocessableEntity, b)
 		return
 	}
 	http.Redirect(w, r, "/campaigns#do-not-call", http.StatusSeeOther)
