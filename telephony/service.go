@@ -437,7 +437,9 @@ type CallStatus struct {
 	ToLeg   string `json:"to_leg,omitempty"`
 	// State: dialling, ringing, answered, held, parked, menu, queued,
 	// voicemail, conference, announcement, disa (a caller keys a PIN or
-	// dials through a DISA), callback (a caller keys a callback's PIN).
+	// dials through a DISA), callback (a caller keys a callback's PIN),
+	// campaign (a campaign's contact answered: the box listens for a
+	// machine, plays the message, waits for a key).
 	State    string           `json:"state"`
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`
