@@ -95,7 +95,7 @@ func (x *Exchange) Campaign(_ context.Context, name string) (CampaignSummary, st
 }
 
 // CreateCampaign implements CampaignService.
-func (x *Exchange) CreateCampaign(_ context.Context, c store.Campaign) (store.Campaign, error) {
+func (x *Exchange) CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error) {
 	if x.dial.db == nil {
 		return store.Campaign{}, ErrNoCampaigns
 	}
@@ -106,18 +106,18 @@ func (x *Exchange) CreateCampaign(_ context.Context, c store.Campaign) (store.Ca
 		c.Contacts[i] = store.CampaignContact{Number: c.Contacts[i].Number, Name: c.Contacts[i].Name}
 	}
 	c.State, c.BlockedReason = store.CampaignDraft, ""
-	return x.dial.db.CreateCampaign(c)
+	return x.campaignsAs(ctx).CreateCampaign(c)
 }
 
 // UpdateCampaign implements CampaignService.
-func (x *Exchange) UpdateCampaign(_ context.Context, name string, n store.Campaign) (store.Campaign, error) {
+func (x *Exchange) UpdateCampaign(ctx context.Context, name string, n store.Campaign) (store.Campaign, error) {
 	if x.dial.db == nil {
 		return store.Campaign{}, ErrNoCampaigns
 	}
 	if n.Name == "" {
 		n.Name = name
 	}
-	return x.dial.db.ChangeCampaign(name, func(c *store.Campaign) error {
+	return x.campaignsAs(ctx).ChangeCampaign(name, func(c *store.Campaign) error {
 		n.State, n.BlockedReason, n.Contacts = c.State, c.BlockedReason, c.Contacts
 		*c = n
 		return nil
@@ -125,15 +125,15 @@ func (x *Exchange) UpdateCampaign(_ context.Context, name string, n store.Campai
 }
 
 // DeleteCampaign implements CampaignService. Calls it has up go on.
-func (x *Exchange) DeleteCampaign(_ context.Context, name string) error {
+func (x *Exchange) DeleteCampaign(ctx context.Context, name string) error {
 	if x.dial.db == nil {
 		return ErrNoCampaigns
 	}
-	return x.dial.db.DeleteCampaign(name)
+	return x.campaignsAs(ctx).DeleteCampaign(name)
 }
 
 // SetCampaignState implements CampaignService.
-func (x *Exchange) SetCampaignState(_ context.Context, name, state string) (store.Campaign, error) {
+func (x *Exchange) SetCampaignState(ctx context.Context, name, state string) (store.Campaign, error) {
 	if x.dial.db == nil {
 		return store.Campaign{}, ErrNoCampaigns
 	}
@@ -141,7 +141,7 @@ func (x *Exchange) SetCampaignState(_ context.Context, name, state string) (stor
 		return store.Campaign{}, &store.ValidationError{Fields: []store.FieldError{{Field: "state",
 			Message: "must be active, paused or draft (the box sets blocked and completed)"}}}
 	}
-	c, err := x.dial.db.ChangeCampaign(name, func(c *store.Campaign) error {
+	c, err := x.campaignsAs(ctx).ChangeCampaign(name, func(c *store.Campaign) error {
 		c.State, c.BlockedReason = state, ""
 		return nil
 	})
@@ -152,7 +152,7 @@ func (x *Exchange) SetCampaignState(_ context.Context, name, state string) (stor
 }
 
 // ImportContacts implements CampaignService.
-func (x *Exchange) ImportContacts(_ context.Context, name string, csv io.Reader, callerList string) (ContactImport, error) {
+func (x *Exchange) ImportContacts(ctx context.Context, name string, csv io.Reader, callerList string) (ContactImport, error) {
 	if x.dial.db == nil {
 		return ContactImport{}, ErrNoCampaigns
 	}
@@ -171,7 +171,7 @@ func (x *Exchange) ImportContacts(_ context.Context, name string, csv io.Reader,
 		}
 	}
 	var rep ContactImport
-	c, err := x.dial.db.ChangeCampaign(name, func(c *store.Campaign) error {
+	c, err := x.campaignsAs(ctx).ChangeCampaign(name, func(c *store.Campaign) error {
 		rep = ContactImport{Bad: slices.Clone(bad)}
 		have := map[string]bool{}
 		for _, ct := range c.Contacts {
@@ -238,17 +238,26 @@ func (x *Exchange) DoNotCallList(context.Context) ([]store.DoNotCall, error) {
 }
 
 // AddDoNotCall implements CampaignService.
-func (x *Exchange) AddDoNotCall(_ context.Context, number, why string) (store.DoNotCall, error) {
+func (x *Exchange) AddDoNotCall(ctx context.Context, number, why string) (store.DoNotCall, error) {
 	if x.dial.db == nil {
 		return store.DoNotCall{}, ErrNoCampaigns
 	}
-	return x.dial.db.AddDoNotCall(number, why, x.now())
+	return x.campaignsAs(ctx).AddDoNotCall(number, why, x.now())
 }
 
 // RemoveDoNotCall implements CampaignService.
-func (x *Exchange) RemoveDoNotCall(_ context.Context, number string) error {
+func (x *Exchange) RemoveDoNotCall(ctx context.Context, number string) error {
 	if x.dial.db == nil {
 		return ErrNoCampaigns
 	}
-	return x.dial.db.RemoveDoNotCall(number)
+	return x.campaignsAs(ctx).RemoveDoNotCall(number)
+}
+
+// campaignsAs is the campaign store acting as ctx's actor: the audit log
+// names who changed a campaign or the do-not-call list.
+func (x *Exchange) campaignsAs(ctx context.Context) CampaignStore {
+	if as, ok := x.dial.db.(actorStore); ok {
+		return as.As(store.ActorFrom(ctx))
+	}
+	return x.dial.db
 }

@@ -470,7 +470,10 @@ func (db *DB) CreateCampaign(c Campaign) (Campaign, error) {
 		if err := v.err(); err != nil {
 			return err
 		}
-		return putValue(b, c.Name, c)
+		if err := putValue(b, c.Name, c); err != nil {
+			return err
+		}
+		return db.auditCampaign(tx, c.Name, nil, &c)
 	})
 	if err != nil {
 		return Campaign{}, err
@@ -484,9 +487,13 @@ func (db *DB) CreateCampaign(c Campaign) (Campaign, error) {
 func (db *DB) ChangeCampaign(name string, fn func(c *Campaign) error) (Campaign, error) {
 	var out Campaign
 	err := db.campaignTx(func(tx *bbolt.Tx, b *bbolt.Bucket, cfg Config) error {
-		var c Campaign
+		var c, before Campaign
 		if err := readCampaign(tx, db.schema, name, &c); err != nil {
 			return err
+		}
+		if db.actor.Login != "" {
+			before = c
+			before.Contacts = slices.Clone(c.Contacts)
 		}
 		if err := fn(&c); err != nil {
 			return err
@@ -501,7 +508,10 @@ func (db *DB) ChangeCampaign(name string, fn func(c *Campaign) error) (Campaign,
 			return err
 		}
 		out = c
-		return putValue(b, name, c)
+		if err := putValue(b, name, c); err != nil {
+			return err
+		}
+		return db.auditCampaign(tx, name, &before, &c)
 	})
 	if err != nil {
 		return Campaign{}, err
@@ -512,11 +522,47 @@ func (db *DB) ChangeCampaign(name string, fn func(c *Campaign) error) (Campaign,
 // DeleteCampaign removes campaign name (ErrNotFound when none).
 func (db *DB) DeleteCampaign(name string) error {
 	return db.campaignTx(func(tx *bbolt.Tx, b *bbolt.Bucket, _ Config) error {
-		if b.Get([]byte(name)) == nil {
-			return ErrNotFound
+		var c Campaign
+		if err := readCampaign(tx, db.schema, name, &c); err != nil {
+			return err
 		}
-		return b.Delete([]byte(name))
+		if err := b.Delete([]byte(name)); err != nil {
+			return err
+		}
+		return db.auditCampaign(tx, name, &c, nil)
 	})
+}
+
+// auditCampaign writes the audit entry of a change to campaign name
+// made by an account (nil before: created; nil after: deleted). The
+// auto-dialer's own writes — results, blocked, completed, made by the
+// box itself — are the campaign's progress, not changes, and are not
+// logged (they would push everything else out of the log).
+func (db *DB) auditCampaign(tx *bbolt.Tx, name string, before, after *Campaign) error {
+	if db.actor.Login == "" {
+		return nil
+	}
+	var bm, am map[string]any
+	if before != nil {
+		if err := genericOf(before, &bm); err != nil {
+			return err
+		}
+	}
+	if after != nil {
+		if err := genericOf(after, &am); err != nil {
+			return err
+		}
+	}
+	lines := diffLines(bm, am, "")
+	switch {
+	case before == nil:
+		lines = append([]string{"created"}, lines...)
+	case after == nil:
+		lines = []string{"deleted"}
+	case len(lines) == 0:
+		return nil
+	}
+	return db.appendAudit(tx, AuditEntry{Action: AuditChange, Section: "campaigns", Target: name, Changes: lines})
 }
 
 // campaignTx runs fn in a write transaction with the campaigns' bucket
@@ -610,7 +656,10 @@ func (db *DB) AddDoNotCall(number, why string, now time.Time) (DoNotCall, error)
 		if raw := b.Get([]byte(n)); raw != nil {
 			return decodeValue("do_not_call", raw, db.schema, &d)
 		}
-		return putValue(b, n, d)
+		if err := putValue(b, n, d); err != nil {
+			return err
+		}
+		return db.auditDoNotCall(tx, n, "added: "+why)
 	})
 	if err != nil {
 		return DoNotCall{}, fmt.Errorf("store: do-not-call list: %w", err)
@@ -629,12 +678,21 @@ func (db *DB) RemoveDoNotCall(number string) error {
 		if b == nil || b.Get([]byte(number)) == nil {
 			return ErrNotFound
 		}
-		return b.Delete([]byte(number))
+		if err := b.Delete([]byte(number)); err != nil {
+			return err
+		}
+		return db.auditDoNotCall(tx, number, "removed")
 	})
 	if err != nil {
 		return fmt.Errorf("store: do-not-call list %s: %w", number, err)
 	}
 	return nil
+}
+
+// auditDoNotCall writes the audit entry of a change to the do-not-call
+// list: by an account, or by a contact who opted out (the box itself).
+func (db *DB) auditDoNotCall(tx *bbolt.Tx, number, what string) error {
+	return db.appendAudit(tx, AuditEntry{Action: AuditChange, Section: "do_not_call", Target: number, Changes: []string{what}})
 }
 
 // CSVRowError is a row of a contact list that was not imported.

@@ -271,3 +271,38 @@ func BenchmarkCampaignResult(b *testing.B) {
 		}
 	}
 }
+
+// TestCampaignAudit: an account's changes to a campaign and to the
+// do-not-call list are in the audit log with their diff; the
+// auto-dialer's own result writes are not.
+func TestCampaignAudit(t *testing.T) {
+	db, _ := openTemp(t)
+	anna := db.As(Actor{Login: "anna", Role: RoleInstaller, Via: "web"})
+	if _, err := anna.CreateCampaign(validCampaign()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.ChangeCampaign("spring", func(c *Campaign) error { c.MaxLines = 3; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ChangeCampaign("spring", func(c *Campaign) error { c.Contacts[0].Attempts = 1; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.AddDoNotCall("5550199", "asked", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := anna.DeleteCampaign("spring"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := db.AuditLog(AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log {
+		got = append(got, e.Actor+" "+e.Section+" "+e.Target+": "+strings.Join(e.Changes, "; "))
+	}
+	want := []string{"anna campaigns spring: deleted", "anna do_not_call 5550199: added: asked", "anna campaigns spring: max_lines: 2 → 3"}
+	if len(got) != 4 || !slices.Equal(got[:3], want) || !strings.HasPrefix(got[3], "anna campaigns spring: created") {
+		t.Errorf("audit log:\n%s", strings.Join(got, "\n"))
+	}
+}
