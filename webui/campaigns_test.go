@@ -169,3 +169,62 @@ func TestCampaignPages(t *testing.T) {
 		t.Errorf("delete: %d", w.Code)
 	}
 }
+
+// TestOpenAPICampaigns: the documented schemas of campaigns name every
+// field the API sends, and every documented campaign field is one the
+// API accepts.
+func TestOpenAPICampaigns(t *testing.T) {
+	f := campaignFixture(t)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.srv.openapi, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documents := func(raw []byte, schemas ...string) {
+		t.Helper()
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %s", schemas, raw)
+		}
+		for k := range m {
+			found := false
+			for _, s := range schemas {
+				_, ok := doc.Components.Schemas[s].Properties[k]
+				found = found || ok
+			}
+			if !found {
+				t.Errorf("%s: field %q sent but not documented", schemas, k)
+			}
+		}
+	}
+	full := `{"name": "spring", "class": "local", "max_lines": 2, "caller_id": "5550100", "ring_s": 20, "answer_queue": "",
+		"window": {"start": "09:00", "end": "18:00", "days": ["mon"]}, "retry": {"busy": {"after_s": 60, "times": 1}},
+		"prompts": [{"tone": "1000", "ms": 500}], "opt_out_key": true, "on_machine": "message",
+		"contacts": [{"number": "5550101", "name": "Ann"}]}`
+	if w := f.api("POST", "/api/v1/campaigns", full); w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	f.api("PUT", "/api/v1/campaigns/spring/state", `{"state": "paused"}`)
+	raw := f.api("GET", "/api/v1/campaigns/spring", "").Body.Bytes()
+	documents(raw, "Campaign", "CampaignLive")
+	var got struct{ Contacts []json.RawMessage }
+	json.Unmarshal(raw, &got)
+	documents(got.Contacts[0], "CampaignContact")
+	var list []json.RawMessage
+	json.Unmarshal(f.api("GET", "/api/v1/campaigns", "").Body.Bytes(), &list)
+	documents(list[0], "CampaignSummary")
+	documents(csvRequest(f, "/api/v1/campaigns/spring/contacts", "x\n").Body.Bytes(), "ContactImport")
+	f.api("PUT", "/api/v1/do-not-call/5550199", "")
+	json.Unmarshal(f.api("GET", "/api/v1/do-not-call", "").Body.Bytes(), &list)
+	documents(list[0], "DoNotCall")
+	for k := range doc.Components.Schemas["Campaign"].Properties {
+		if w := f.api("PUT", "/api/v1/campaigns/spring", `{"`+k+`": null}`); w.Code == http.StatusBadRequest && strings.Contains(w.Body.String(), "unknown field") {
+			t.Errorf("Campaign documents %q, which the API refuses", k)
+		}
+	}
+}
