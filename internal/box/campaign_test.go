@@ -21,7 +21,8 @@ import (
 // list and one on a blacklist. Two lines at a time, the busy number
 // retried once: the person hears the message, the machine is recognised
 // and hung up on, and the campaign completes with every contact's
-// expected result, never dialling the two it must not call.
+// expected result, never dialling the two it must not call. A second
+// campaign leaves its message on the machine once its greeting ends.
 func TestCampaignOnTheSimulatedBox(t *testing.T) {
 	rb := runBox(t, Config{DataDir: t.TempDir(), SimFXO: 4})
 	b := &testBox{Box: rb.Box}
@@ -134,5 +135,41 @@ func TestCampaignOnTheSimulatedBox(t *testing.T) {
 	_ = json.Unmarshal(api("GET", "/api/v1/do-not-call", "", "", http.StatusOK), &list)
 	if !slices.ContainsFunc(list, func(d store.DoNotCall) bool { return d.Number == "5554008" }) {
 		t.Errorf("do-not-call list %+v", list)
+	}
+
+	// A campaign that leaves its message on machines: it plays once the
+	// greeting has ended, so the machine records it.
+	if err := machine.WaitReleased(ctx); err != nil {
+		t.Fatal(err)
+	}
+	machine.Play(testutil.Talk([2]int{3000, 8000}))
+	api("POST", "/api/v1/campaigns", "application/json", `{
+		"name": "autumn", "class": "local", "max_lines": 1, "ring_s": 5,
+		"window": {"start": "00:00", "end": "24:00", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+		"prompts": [{"tone": "1000", "ms": 2000}], "on_machine": "message",
+		"contacts": [{"number": "5555002"}]}`, http.StatusCreated)
+	api("PUT", "/api/v1/campaigns/autumn/state", "application/json", `{"state": "active"}`, http.StatusOK)
+	if err := machine.WaitSeized(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	waitHears(t, "the machine records the message", lineEar(machine), 1000, 15*time.Second)
+	if d := time.Since(answered); d < 3*time.Second {
+		t.Errorf("the message began %v after the call, within the machine's greeting", d)
+	}
+	for {
+		if err := json.Unmarshal(api("GET", "/api/v1/campaigns/autumn", "", "", http.StatusOK), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.State == store.CampaignCompleted {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("autumn did not complete: %+v", got)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if ct := got.Contacts[0]; ct.Result != store.ContactMachine {
+		t.Errorf("the machine's contact %+v", ct)
 	}
 }
