@@ -32,6 +32,7 @@ import (
 type CampaignStore interface {
 	Campaigns() ([]store.Campaign, error)
 	Campaign(name string) (store.Campaign, error)
+	CampaignHeads() ([]store.Campaign, error)
 	CreateCampaign(c store.Campaign) (store.Campaign, error)
 	ChangeCampaign(name string, fn func(c *store.Campaign) error) (store.Campaign, error)
 	DeleteCampaign(name string) error
@@ -55,6 +56,16 @@ type dialer struct {
 	// "campaign|number" of each.
 	up      map[string]int
 	calling map[string]bool
+	// idle marks, by campaign, the revision at which it had nothing due
+	// before a time: until it changes or that time comes, the loop does
+	// not read its contacts again (only the loop's goroutine uses it).
+	idle map[string]idleMark
+}
+
+// idleMark: at revision rev, nothing was due before until.
+type idleMark struct {
+	rev   uint64
+	until time.Time
 }
 
 // errNotActive: the campaign changed state meanwhile; errUnchanged: the
@@ -68,16 +79,20 @@ var (
 func (x *Exchange) runCampaigns() {
 	defer x.callWG.Done()
 	for x.sleep(x.dial.tick) {
-		cs, err := x.dial.db.Campaigns()
+		cs, err := x.dial.db.CampaignHeads()
 		if err != nil {
 			x.log.Error("campaigns: cannot read them", "err", err)
 			continue
 		}
 		p := x.plan(x.config())
+		now := x.now()
 		var dnc map[string]bool // read once a tick, outside the campaigns' transactions
 		for _, c := range cs {
-			if c.State != store.CampaignActive {
+			if c.State != store.CampaignActive || x.campaignLines(c.Name) >= c.MaxLines {
 				continue
+			}
+			if m, ok := x.dial.idle[c.Name]; ok && m.rev == c.Revision && now.Before(m.until) {
+				continue // unchanged since it had nothing due before m.until
 			}
 			if dnc == nil {
 				if dnc, err = x.doNotCall(); err != nil {
@@ -118,11 +133,13 @@ func (x *Exchange) campaignTick(p *plan, c store.Campaign, dnc map[string]bool) 
 	}
 	up := x.campaignLines(c.Name)
 	var picks []store.CampaignContact
+	var idle idleMark
 	_, err = x.dial.db.ChangeCampaign(c.Name, func(cc *store.Campaign) error {
 		if cc.State != store.CampaignActive {
 			return errNotActive
 		}
 		picks = picks[:0]
+		idle = idleMark{rev: cc.Revision}
 		free := cc.MaxLines - up
 		pending, changed := false, false
 		for i := range cc.Contacts {
@@ -131,7 +148,17 @@ func (x *Exchange) campaignTick(p *plan, c store.Campaign, dnc map[string]bool) 
 				continue
 			}
 			pending = true
-			if free <= 0 || x.isCalling(cc.Name, ct.Number) || now.Before(ct.NextAt) {
+			if x.isCalling(cc.Name, ct.Number) {
+				continue // its end changes the campaign
+			}
+			if now.Before(ct.NextAt) {
+				if idle.until.IsZero() || ct.NextAt.Before(idle.until) {
+					idle.until = ct.NextAt
+				}
+				continue
+			}
+			if free <= 0 {
+				idle.rev = 0 // due now: look again once a line is free
 				continue
 			}
 			if why := mayNotCall(p, dnc, ct.Number, class); why != "" {
@@ -152,6 +179,11 @@ func (x *Exchange) campaignTick(p *plan, c store.Campaign, dnc map[string]bool) 
 		}
 		return nil
 	})
+	if errors.Is(err, errUnchanged) && idle.rev != 0 && !idle.until.IsZero() {
+		x.dial.idle[c.Name] = idle
+	} else {
+		delete(x.dial.idle, c.Name)
+	}
 	if err != nil {
 		if !errors.Is(err, errNotActive) && !errors.Is(err, errUnchanged) {
 			x.log.Error("campaign: cannot take its contacts", "campaign", c.Name, "err", err)

@@ -36,6 +36,14 @@ func (f *fakeCampaigns) Campaigns() ([]store.Campaign, error) {
 	return out, nil
 }
 
+func (f *fakeCampaigns) CampaignHeads() ([]store.Campaign, error) {
+	cs, err := f.Campaigns()
+	for i := range cs {
+		cs[i].Contacts = nil
+	}
+	return cs, err
+}
+
 func (f *fakeCampaigns) Campaign(name string) (store.Campaign, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -53,6 +61,7 @@ func (f *fakeCampaigns) CreateCampaign(c store.Campaign) (store.Campaign, error)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	c.Revision = 1
 	f.camps[c.Name] = c
 	return c, nil
 }
@@ -71,6 +80,7 @@ func (f *fakeCampaigns) ChangeCampaign(name string, fn func(c *store.Campaign) e
 	if err := c.Validate(f.cfg); err != nil {
 		return store.Campaign{}, err
 	}
+	c.Revision++
 	f.camps[name] = c
 	return c, nil
 }

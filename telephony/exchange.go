@@ -249,7 +249,7 @@ func New(o Options) (*Exchange, error) {
 		callbacks:     make(map[string]bool),
 		events:        o.CallEvents,
 		testTrunk:     o.TestTrunk,
-		dial:          dialer{db: o.Campaigns, tick: cmp.Or(o.CampaignTick, DefaultCampaignTick), up: map[string]int{}, calling: map[string]bool{}},
+		dial:          dialer{db: o.Campaigns, tick: cmp.Or(o.CampaignTick, DefaultCampaignTick), up: map[string]int{}, calling: map[string]bool{}, idle: map[string]idleMark{}},
 	}
 	x.access.after, x.access.lockFor = accessLockAfter, accessLockFor
 	x.vmState.pins.after, x.vmState.pins.lockFor = vmLockAfter, vmLockFor

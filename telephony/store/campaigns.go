@@ -127,6 +127,9 @@ type Campaign struct {
 	OnMachine string `json:"on_machine,omitempty"`
 	// Contacts are the numbers to call, in order, with their results.
 	Contacts []CampaignContact `json:"contacts"`
+	// Revision counts the campaign's writes (the store sets it): a
+	// reader that saw one revision knows nothing changed since.
+	Revision uint64 `json:"revision,omitempty"`
 }
 
 // CampaignWindow is when a campaign calls: from Start to End ("HH:MM",
@@ -399,8 +402,11 @@ func (c Campaign) Validate(cfg Config) error {
 }
 
 const (
-	bucketCampaigns = "campaigns"   // name → Campaign
-	bucketDoNotCall = "do_not_call" // number → DoNotCall
+	bucketCampaigns = "campaigns" // name → Campaign
+	// bucketCampaignHeads holds each campaign without its contacts
+	// (CampaignHeads).
+	bucketCampaignHeads = "campaign_heads"
+	bucketDoNotCall     = "do_not_call" // number → DoNotCall
 )
 
 // Campaigns returns every campaign, by name.
@@ -424,6 +430,47 @@ func (db *DB) Campaigns() ([]Campaign, error) {
 		return nil, fmt.Errorf("store: campaigns: %w", err)
 	}
 	return out, nil
+}
+
+// CampaignHeads returns every campaign without its contacts: what the
+// auto-dialer looks at every second. Each campaign's settings and state
+// are kept a second time, without the contacts, in a bucket of their own
+// written in the same transaction, so this reads a few hundred bytes a
+// campaign, not thousands of contacts (and with Revision the reader
+// knows when nothing changed).
+func (db *DB) CampaignHeads() ([]Campaign, error) {
+	out := []Campaign{}
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(bucketCampaignHeads))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var c Campaign
+			if err := decodeValue("campaign", v, db.schema, &c); err != nil {
+				return &valueError{bucketCampaignHeads, string(k), err}
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: campaigns: %w", err)
+	}
+	return out, nil
+}
+
+// putCampaign stores c and its head.
+func putCampaign(tx *bbolt.Tx, b *bbolt.Bucket, c Campaign) error {
+	if err := putValue(b, c.Name, c); err != nil {
+		return err
+	}
+	heads, err := tx.CreateBucketIfNotExists([]byte(bucketCampaignHeads))
+	if err != nil {
+		return err
+	}
+	c.Contacts = []CampaignContact{}
+	return putValue(heads, c.Name, c)
 }
 
 // Campaign returns campaign name (ErrNotFound when none).
@@ -470,7 +517,8 @@ func (db *DB) CreateCampaign(c Campaign) (Campaign, error) {
 		if err := v.err(); err != nil {
 			return err
 		}
-		if err := putValue(b, c.Name, c); err != nil {
+		c.Revision = 1
+		if err := putCampaign(tx, b, c); err != nil {
 			return err
 		}
 		return db.auditCampaign(tx, c.Name, nil, &c)
@@ -491,6 +539,7 @@ func (db *DB) ChangeCampaign(name string, fn func(c *Campaign) error) (Campaign,
 		if err := readCampaign(tx, db.schema, name, &c); err != nil {
 			return err
 		}
+		before.Revision = c.Revision
 		if db.actor.Login != "" {
 			before = c
 			before.Contacts = slices.Clone(c.Contacts)
@@ -507,8 +556,9 @@ func (db *DB) ChangeCampaign(name string, fn func(c *Campaign) error) (Campaign,
 		if err := c.Validate(cfg); err != nil {
 			return err
 		}
+		c.Revision = before.Revision + 1
 		out = c
-		if err := putValue(b, name, c); err != nil {
+		if err := putCampaign(tx, b, c); err != nil {
 			return err
 		}
 		return db.auditCampaign(tx, name, &before, &c)
@@ -529,6 +579,11 @@ func (db *DB) DeleteCampaign(name string) error {
 		if err := b.Delete([]byte(name)); err != nil {
 			return err
 		}
+		if heads := tx.Bucket([]byte(bucketCampaignHeads)); heads != nil {
+			if err := heads.Delete([]byte(name)); err != nil {
+				return err
+			}
+		}
 		return db.auditCampaign(tx, name, &c, nil)
 	})
 }
@@ -543,13 +598,16 @@ func (db *DB) auditCampaign(tx *bbolt.Tx, name string, before, after *Campaign) 
 		return nil
 	}
 	var bm, am map[string]any
-	if before != nil {
-		if err := genericOf(before, &bm); err != nil {
-			return err
+	for _, x := range []struct {
+		c   *Campaign
+		out *map[string]any
+	}{{before, &bm}, {after, &am}} {
+		if x.c == nil {
+			continue
 		}
-	}
-	if after != nil {
-		if err := genericOf(after, &am); err != nil {
+		c := *x.c
+		c.Revision = 0 // bookkeeping, not a change
+		if err := genericOf(c, x.out); err != nil {
 			return err
 		}
 	}

@@ -306,3 +306,31 @@ func TestCampaignAudit(t *testing.T) {
 		t.Errorf("audit log:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// BenchmarkCampaignsRead: what the auto-dialer reads every tick, with
+// one campaign of the largest size.
+func BenchmarkCampaignsRead(b *testing.B) {
+	db, _ := openTemp(b)
+	c := validCampaign()
+	c.Contacts = nil
+	for i := range MaxCampaignContacts {
+		c.Contacts = append(c.Contacts, CampaignContact{Number: fmt.Sprintf("5%07d", i), Name: "Contact name"})
+	}
+	if _, err := db.CreateCampaign(c); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.Campaigns(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("heads", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.CampaignHeads(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
