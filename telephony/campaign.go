@@ -57,8 +57,8 @@ type dialer struct {
 	up      map[string]int
 	calling map[string]bool
 	// idle marks, by campaign, the revision at which it had nothing due
-	// before a time: until it changes or that time comes, the loop does
-	// not read its contacts again (only the loop's goroutine uses it).
+	// before a time: until it changes, a call of it ends or that time
+	// comes, the loop does not read its contacts again.
 	idle map[string]idleMark
 }
 
@@ -91,8 +91,8 @@ func (x *Exchange) runCampaigns() {
 			if c.State != store.CampaignActive || x.campaignLines(c.Name) >= c.MaxLines {
 				continue
 			}
-			if m, ok := x.dial.idle[c.Name]; ok && m.rev == c.Revision && now.Before(m.until) {
-				continue // unchanged since it had nothing due before m.until
+			if x.idleUntil(c, now) {
+				continue // unchanged since it had nothing due before now
 			}
 			if dnc == nil {
 				if dnc, err = x.doNotCall(); err != nil {
@@ -103,6 +103,15 @@ func (x *Exchange) runCampaigns() {
 			x.campaignTick(p, c, dnc)
 		}
 	}
+}
+
+// idleUntil reports whether campaign c is marked as having nothing due
+// before a time still to come, at its current revision.
+func (x *Exchange) idleUntil(c store.Campaign, now time.Time) bool {
+	x.dial.mu.Lock()
+	defer x.dial.mu.Unlock()
+	m, ok := x.dial.idle[c.Name]
+	return ok && m.rev == c.Revision && now.Before(m.until)
 }
 
 // campaignLines is how many calls campaign name has up.
@@ -179,11 +188,18 @@ func (x *Exchange) campaignTick(p *plan, c store.Campaign, dnc map[string]bool) 
 		}
 		return nil
 	})
-	if errors.Is(err, errUnchanged) && idle.rev != 0 && !idle.until.IsZero() {
+	x.dial.mu.Lock()
+	if errors.Is(err, errUnchanged) && idle.rev != 0 {
+		if idle.until.IsZero() {
+			// Only contacts being called are left: the end of each call
+			// forgets the mark; look again in a while all the same.
+			idle.until = now.Add(time.Minute)
+		}
 		x.dial.idle[c.Name] = idle
 	} else {
 		delete(x.dial.idle, c.Name)
 	}
+	x.dial.mu.Unlock()
 	if err != nil {
 		if !errors.Is(err, errNotActive) && !errors.Is(err, errUnchanged) {
 			x.log.Error("campaign: cannot take its contacts", "campaign", c.Name, "err", err)
@@ -290,6 +306,7 @@ func (x *Exchange) callContact(c store.Campaign, class dialplan.Class, ct store.
 		x.dial.mu.Lock()
 		x.dial.up[c.Name]--
 		delete(x.dial.calling, key)
+		delete(x.dial.idle, c.Name) // a line is free and the contact's result is in
 		x.dial.mu.Unlock()
 	}()
 }
