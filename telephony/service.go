@@ -77,6 +77,10 @@ type ConfigService interface {
 	// it is at that moment; it returns the dial plan as stored. Problems
 	// come back by document path ("ring_groups[0].members[1].destination").
 	UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error)
+	// UpdateExtensionProfile saves an extension's settings, its rule and
+	// its mailbox in one validated transaction
+	// (store.DB.UpdateExtensionProfile); it returns the profile as stored.
+	UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
 
 	// Billing and Mail are the settings of the box's billing output and
 	// e-mail (store.Billing, store.Mail); their updates answer problems
@@ -230,6 +234,17 @@ type CallRecordingFilter = callrec.Filter
 // CallRecordingUsage is the room the recordings take (callrec.Usage).
 type CallRecordingUsage = callrec.Usage
 
+// PlanService answers questions about the dial plan in use.
+type PlanService interface {
+	// TraceRoute says how the exchange would route a call now, by the
+	// very code it routes calls with (trace.go): the caller's class, the
+	// number's meaning, the outbound route and its carriers with the
+	// digits sent, the schedule branches taken, each step with its
+	// reason. Bad input (an unknown caller, a number that is no
+	// number) is a *store.ValidationError on "from" or "number".
+	TraceRoute(ctx context.Context, q RouteQuery) (RouteTrace, error)
+}
+
 // Service is every role together: what the web UI is given.
 type Service interface {
 	StatusService
@@ -244,6 +259,7 @@ type Service interface {
 	AccountsService
 	SelfService
 	ParametersService
+	PlanService
 	TrunkTestService
 }
 
@@ -261,6 +277,7 @@ type Services struct {
 	AccountsService
 	SelfService
 	ParametersService
+	PlanService
 	TrunkTestService
 }
 

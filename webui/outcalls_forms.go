@@ -94,7 +94,7 @@ var callbackKind = &objectKind[store.Callback]{
 		fs = append(fs, accessFields(x.Numbers, x.PIN, x.Class, x.CallerID, x.CallerName,
 			"These callers are not answered (their call costs them nothing) and are called back. Anyone else must key the PIN, which answers their call.")...)
 		return append(fs,
-			destField("destination", "Once called back, go to", x.Destination, "disa:NAME gives them dial tone to call out (without the DISA's own checks); or an extension, a group, a queue, a menu."),
+			destPicker(c.Choices, "destination", "Once called back, go to", x.Destination, "disa:NAME gives them dial tone to call out (without the DISA's own checks); or an extension, a group, a queue, a menu."),
 			&field{ID: "delay_s", Name: "delay_s", Label: "Call back after (seconds)", Type: "number", Value: itoaBlank(x.DelayS),
 				Min: fmt.Sprint(store.MinCallbackDelayS), Max: fmt.Sprint(store.MaxCallbackDelayS), InputMode: "numeric",
 				Help: fmt.Sprintf("%d to %d; empty: %d. A caller on a telephone line must have hung up first.", store.MinCallbackDelayS, store.MaxCallbackDelayS, store.DefaultCallbackDelayS)},

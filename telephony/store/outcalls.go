@@ -157,9 +157,10 @@ func checkAccess(p string, numbers []string, pin, class, callerID, callerName st
 	}
 }
 
-// checkOutcalls validates the disa and callback sections; dest checks a
-// destination with the rest of the dial plan.
-func checkOutcalls(c *Config, add func(path, format string, args ...any), dest func(path, s string, kinds ...dialplan.DestKind)) {
+// disa validates the DISA objects (their names are checked with the
+// table's, planTable).
+func (pc *planCheck) disa() {
+	c, add := pc.c, pc.add
 	for i, d := range c.DISA {
 		p := fmt.Sprintf("disa[%d].", i)
 		checkAccess(p, d.Numbers, d.PIN, d.Class, d.CallerID, d.CallerName, add)
@@ -170,6 +171,12 @@ func checkOutcalls(c *Config, add func(path, format string, args ...any), dest f
 			add(p+"max_calls", "must be 0 (no limit) to %d", MaxObjectCalls)
 		}
 	}
+}
+
+// callbacks validates the callback objects.
+func (pc *planCheck) callbacks() {
+	c, add := pc.c, pc.add
+	dest := func(path, s string) { pc.dest(path, s) }
 	for i, cb := range c.Callbacks {
 		p := fmt.Sprintf("callbacks[%d].", i)
 		checkAccess(p, cb.Numbers, cb.PIN, cb.Class, cb.CallerID, cb.CallerName, add)
@@ -192,5 +199,11 @@ func checkOutcalls(c *Config, add func(path, format string, args ...any), dest f
 		if cb.RingS != 0 && (cb.RingS < MinRingS || cb.RingS > MaxRingS) {
 			add(p+"ring_s", "must be 0 (the box's no-answer time) or %d to %d seconds", MinRingS, MaxRingS)
 		}
+	}
+}
+
+func callbackRefs(c *Config, w *refWalker) {
+	for i, cb := range c.Callbacks {
+		w.dest(fmt.Sprintf("callbacks[%d].destination", i), cb.Destination)
 	}
 }
