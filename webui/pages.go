@@ -37,6 +37,9 @@ type pageData struct {
 	// Words are the translations of what the page's scripts write
 	// (scriptMessages), none in English.
 	Words map[string]string
+	// RefreshS, when set, reloads the page that often (a live view
+	// without script: a campaign's progress).
+	RefreshS int
 
 	// NewVoicemail is the new messages across mailboxes, shown beside
 	// the navigation's Voicemail item.

@@ -427,6 +427,8 @@ type DialPlan struct {
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
 	Recording       CallRecording    `json:"call_recording"`
+	DISA            []DISA           `json:"disa"`
+	Callbacks       []Callback       `json:"callbacks"`
 }
 
 // DialPlan returns c's dial-plan sections (empty lists as []).
