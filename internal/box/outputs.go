@@ -2,8 +2,6 @@ package box
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"minipbx/internal/mail"
@@ -100,15 +98,7 @@ func (b *Box) diagChanged() {
 	if prev := b.alarmedRun.Swap(st.Last.ID); prev == st.Last.ID {
 		return
 	}
-	var lines []string
-	for _, r := range st.Last.Results {
-		if r.Verdict != store.VerdictPass {
-			lines = append(lines, fmt.Sprintf("%s %s: %s — %s", r.Target, r.Test, r.Verdict, r.Detail))
-		}
-	}
-	text := fmt.Sprintf("The diagnostics of %s found a fault (run %d, %s, %s).\n\n%s\n\nSee the Diagnostics page.\n",
-		b.config().System.Name, st.Last.ID, st.Last.Trigger, st.Last.Finished.In(b.location()).Format("2006-01-02 15:04"), strings.Join(lines, "\n"))
-	if err := b.mail.Alarm(b.config(), "Diagnostics: "+st.Last.Verdict, text); err != nil {
+	if err := b.mail.DiagnosticsAlarm(b.config(), *st.Last, b.location()); err != nil {
 		b.log.Error("mail: the diagnostics alarm was not queued", "err", err)
 	}
 }

@@ -137,6 +137,22 @@ func (m *Mailer) Alarm(c *store.Config, subject, text string) error {
 		Subject: "[" + boxName(c.System.Name) + "] " + subject, Text: text})
 }
 
+// DiagnosticsAlarm mails alarms_to the faults a diagnostics run found,
+// in the box's language: faults are its results that did not pass, as
+// "target test: verdict — detail" (the details are the diagnostics' own
+// measurements and stay as they are).
+func (m *Mailer) DiagnosticsAlarm(c *store.Config, run store.DiagRun, loc *time.Location) error {
+	tx := textsFor(c.System.Language)
+	var faults []string
+	for _, r := range run.Results {
+		if r.Verdict != store.VerdictPass {
+			faults = append(faults, fmt.Sprintf("%s %s: %s — %s", r.Target, r.Test, word(tx.verdicts, r.Verdict), r.Detail))
+		}
+	}
+	text := fmt.Sprintf(tx.alarm, c.System.Name, run.ID, word(tx.triggers, run.Trigger), tx.at(run.Finished, loc), strings.Join(faults, "\n"))
+	return m.Alarm(c, fmt.Sprintf(tx.alarmSubject, word(tx.verdicts, run.Verdict)), text)
+}
+
 // RecordingQuota warns alarms_to that call recordings fill their quota
 // (the recorder calls it once at 90 %): scope is "box" or an extension.
 func (m *Mailer) RecordingQuota(c *store.Config, scope string, used, quota int64) error {

@@ -25,6 +25,14 @@ type texts struct {
 	quotaExtension   string // extension
 	quota            string // what, percent, used, quota
 	quotaSubject     string // box name, percent
+	// alarm takes the box, the run, its trigger, when it finished and
+	// the faults found, one a line; alarmSubject the run's verdict.
+	alarm        string
+	alarmSubject string
+	// verdicts and triggers name a diagnostics run's verdict and why it
+	// ran (store.Verdict*, DiagRun.Trigger); an unknown one is shown as
+	// it is.
+	verdicts, triggers map[string]string
 	// when formats a moment: weekday and month names are English in
 	// Go's layouts, so other languages write the date in numbers.
 	when string
@@ -44,6 +52,10 @@ var mailTexts = map[string]texts{
 		quotaExtension:   "Extension %s's call recordings",
 		quota:            "%s use %d %% of their quota (%s of %s). When it is full the oldest recordings are removed to make room.\n",
 		quotaSubject:     "[%s] Call recordings at %d %% of their quota",
+		alarm:            "The diagnostics of %s found a fault (run %d, %s, %s).\n\n%s\n\nSee the Diagnostics page.\n",
+		alarmSubject:     "Diagnostics: %s",
+		verdicts:         map[string]string{"pass": "pass", "warn": "warning", "fail": "fault", "skip": "skipped"},
+		triggers:         map[string]string{"schedule": "scheduled", "missed": "scheduled, run late", "manual": "started by hand", "boot": "at start-up"},
 		when:             "Monday 2 January 2006, 15:04",
 	},
 	"ru": {
@@ -59,6 +71,10 @@ var mailTexts = map[string]texts{
 		quotaExtension:   "Записи разговоров внутреннего номера %s",
 		quota:            "%s занимают %d %% квоты (%s из %s). Когда квота заполнится, самые старые записи будут удаляться, чтобы освободить место.\n",
 		quotaSubject:     "[%s] Записи разговоров заняли %d %% квоты",
+		alarm:            "Диагностика станции %s обнаружила неисправность (запуск %d, %s, %s).\n\n%s\n\nПодробности на странице «Диагностика».\n",
+		alarmSubject:     "Диагностика: %s",
+		verdicts:         map[string]string{"pass": "норма", "warn": "предупреждение", "fail": "неисправность", "skip": "пропущено"},
+		triggers:         map[string]string{"schedule": "по расписанию", "missed": "по расписанию, с опозданием", "manual": "вручную", "boot": "при запуске"},
 		when:             "02.01.2006, 15:04",
 	},
 	"hy": {
@@ -74,6 +90,10 @@ var mailTexts = map[string]texts{
 		quotaExtension:   "%s ներքին համարի զանգերի ձայնագրությունները",
 		quota:            "%s զբաղեցնում են իրենց քվոտայի %d %%-ը (%s՝ %s-ից)։ Երբ այն լցվի, ամենահին ձայնագրությունները կհեռացվեն՝ տեղ ազատելու համար։\n",
 		quotaSubject:     "[%s] Զանգերի ձայնագրությունները զբաղեցնում են քվոտայի %d %%-ը",
+		alarm:            "%s կայանի ախտորոշումը անսարքություն է հայտնաբերել (գործարկում %d, %s, %s)։\n\n%s\n\nՄանրամասները՝ «Ախտորոշում» էջում։\n",
+		alarmSubject:     "Ախտորոշում՝ %s",
+		verdicts:         map[string]string{"pass": "նորմալ", "warn": "զգուշացում", "fail": "անսարքություն", "skip": "բաց թողնված"},
+		triggers:         map[string]string{"schedule": "ըստ ժամանակացույցի", "missed": "ըստ ժամանակացույցի, ուշացումով", "manual": "ձեռքով", "boot": "գործարկման ժամանակ"},
 		when:             "02.01.2006, 15:04",
 	},
 	"ky": {
@@ -89,6 +109,10 @@ var mailTexts = map[string]texts{
 		quotaExtension:   "%s ички номеринин сүйлөшүү жазуулары",
 		quota:            "%s квотасынын %d %% ээлейт (%s / %s). Квота толгондо орун бошотуу үчүн эң эски жазуулар өчүрүлөт.\n",
 		quotaSubject:     "[%s] Сүйлөшүү жазуулары квотанын %d %% ээледи",
+		alarm:            "%s станциясынын диагностикасы бузулууну тапты (ишке киргизүү %d, %s, %s).\n\n%s\n\nКененирээк «Диагностика» бетинде.\n",
+		alarmSubject:     "Диагностика: %s",
+		verdicts:         map[string]string{"pass": "нормалдуу", "warn": "эскертүү", "fail": "бузулуу", "skip": "өткөрүлүп жиберилди"},
+		triggers:         map[string]string{"schedule": "график боюнча", "missed": "график боюнча, кечигүү менен", "manual": "кол менен", "boot": "ишке киргенде"},
 		when:             "02.01.2006, 15:04",
 	},
 	"it": {
@@ -104,6 +128,10 @@ var mailTexts = map[string]texts{
 		quotaExtension:   "Le registrazioni delle chiamate dell'interno %s",
 		quota:            "%s occupano il %d %% della loro quota (%s su %s). Quando è piena, le registrazioni più vecchie vengono rimosse per fare spazio.\n",
 		quotaSubject:     "[%s] Registrazioni delle chiamate al %d %% della quota",
+		alarm:            "La diagnostica di %s ha trovato un guasto (esecuzione %d, %s, %s).\n\n%s\n\nVedi la pagina Diagnostica.\n",
+		alarmSubject:     "Diagnostica: %s",
+		verdicts:         map[string]string{"pass": "ok", "warn": "avviso", "fail": "guasto", "skip": "saltato"},
+		triggers:         map[string]string{"schedule": "programmata", "missed": "programmata, in ritardo", "manual": "avviata a mano", "boot": "all'avvio"},
 		when:             "02/01/2006, 15:04",
 	},
 }
@@ -127,6 +155,14 @@ func extensionLanguage(c *store.Config, number string) string {
 		}
 	}
 	return ""
+}
+
+// word is w as named in the table m, else w itself.
+func word(m map[string]string, w string) string {
+	if t, ok := m[w]; ok {
+		return t
+	}
+	return w
 }
 
 func (t texts) at(tm time.Time, loc *time.Location) string { return tm.In(loc).Format(t.when) }
