@@ -37,7 +37,7 @@ func parseAuditQuery(q url.Values, loc *time.Location) (store.AuditFilter, audit
 	f := store.AuditFilter{Actor: in.Actor, Action: in.Action, Section: in.Section, Text: in.Text, Limit: auditPage}
 	var fs []FieldError
 	if in.Action != "" && !slices.Contains(store.AuditActions(), in.Action) {
-		fs = append(fs, FieldError{"action", "Choose one of " + strings.Join(store.AuditActions(), ", ") + "."})
+		fs = append(fs, FieldError{"action", fmt.Sprintf("Choose one of %s.", strings.Join(store.AuditActions(), ", "))})
 	}
 	day := func(field, v string) time.Time {
 		if v == "" {

@@ -161,7 +161,7 @@ func (s *Server) pageAuth(h http.Handler, duringChange, upload bool) http.Handle
 					s.renderError(w, r, http.StatusForbidden, "This form has expired or did not come from this box's pages. Go back, reload the page and try again.")
 				case store.IsStorageFull(err):
 					s.log.Error("webui: upload", "err", err)
-					s.renderError(w, r, http.StatusInsufficientStorage, "The upload failed: "+storageFullMsg)
+					s.renderError(w, r, http.StatusInsufficientStorage, fmt.Sprintf("The upload failed: %s", storageFullMsg))
 				default:
 					s.renderError(w, r, http.StatusBadRequest, "The form could not be read (too large or malformed). Go back and try again.")
 				}

@@ -67,14 +67,14 @@ func newFlowGraph(c *store.Config) *flowGraph {
 
 // node returns the box of key, adding it at depth when new; added
 // reports whether it is new (and is to be expanded).
-func (g *flowGraph) node(key, kind, name, link, class string, depth int) (n *flowNode, added bool) {
+func (g *flowGraph) node(key, title, name, link, class string, depth int) (n *flowNode, added bool) {
 	if n := g.byKey[key]; n != nil {
 		return n, false
 	}
 	if r := []rune(name); len(r) > flowNameLen {
 		name = string(r[:flowNameLen-1]) + "…"
 	}
-	n = &flowNode{ID: len(g.Nodes), Kind: kind, Name: name, URL: link, Class: class, depth: depth}
+	n = &flowNode{ID: len(g.Nodes), Kind: title, Name: name, URL: link, Class: class, depth: depth}
 	g.Nodes = append(g.Nodes, n)
 	g.byKey[key] = n
 	return n, true
@@ -94,12 +94,13 @@ func (g *flowGraph) objectLink(key, name string) string {
 
 // dest adds the box of a destination under from, and what follows it.
 // members draws the arrows to a member list's destinations, labelled
-// by their rows ("member 2"), leaving out those switched off: the
+// by their rows ("member 2", label a format of the row's number, so that
+// the catalog translates it), leaving out those switched off: the
 // exchange does not ring them.
 func (g *flowGraph) members(from *flowNode, label string, ms []store.GroupMember) {
 	for j, m := range ms {
 		if !m.Off {
-			g.dest(from, fmt.Sprintf("%s %d", label, j+1), m.Destination)
+			g.dest(from, fmt.Sprintf(label, j+1), m.Destination)
 		}
 	}
 }
@@ -113,8 +114,8 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		return
 	}
 	depth := from.depth + 1
-	add := func(kind, name, link, class string) (*flowNode, bool) {
-		n, added := g.node(d.String(), kind, name, link, class, depth)
+	add := func(title, name, link, class string) (*flowNode, bool) {
+		n, added := g.node(d.String(), title, name, link, class, depth)
 		g.edge(from, n, label)
 		return n, added
 	}
@@ -132,7 +133,7 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 			g.dest(n, "busy", r.ForwardBusy)
 			g.dest(n, "no answer", r.ForwardNoAnswer)
 			g.dest(n, "unreachable", r.ForwardUnavailable)
-			g.members(n, "follow-me", r.FollowMe)
+			g.members(n, "follow-me %d", r.FollowMe)
 		}
 	case dialplan.DestVoicemail:
 		add("Voicemail", d.Value, "/dialplan/voicemail", "answer")
@@ -146,14 +147,14 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		i := slices.IndexFunc(c.RingGroups, func(x store.RingGroup) bool { return x.Name == d.Value })
 		n, added := add("Ring group", d.Value, g.objectLink("ring_groups", d.Value), "ring")
 		if added && i >= 0 {
-			g.members(n, "member", c.RingGroups[i].Members)
+			g.members(n, "member %d", c.RingGroups[i].Members)
 			g.dest(n, "no answer", c.RingGroups[i].Timeout)
 		}
 	case dialplan.DestQueue:
 		i := slices.IndexFunc(c.Queues, func(x store.Queue) bool { return x.Name == d.Value })
 		n, added := add("Queue", d.Value, g.objectLink("queues", d.Value), "answer")
 		if added && i >= 0 {
-			g.members(n, "agent", c.Queues[i].Members)
+			g.members(n, "agent %d", c.Queues[i].Members)
 			g.dest(n, "waited too long", c.Queues[i].Timeout)
 		}
 	case dialplan.DestMenu:
@@ -207,7 +208,7 @@ func (g *flowGraph) route(from *flowNode, r store.InboundRoute) {
 	}
 	for _, cl := range r.Classifiers {
 		if i := slices.IndexFunc(g.c.Classifiers, func(x store.Classifier) bool { return x.Name == cl }); i >= 0 && g.c.Classifiers[i].Action == "route" {
-			g.dest(n, "caller list "+cl, g.c.Classifiers[i].Destination)
+			g.dest(n, fmt.Sprintf("caller list %s", cl), g.c.Classifiers[i].Destination)
 		}
 	}
 	if r.Schedule != "" && r.ClosedDestination != "" {
@@ -236,7 +237,7 @@ func flowEntries(c *store.Config) []flowEntry {
 		out = append(out, flowEntry{Key: fmt.Sprintf("fxo:%d", l.Port), Label: label})
 	}
 	for _, t := range c.Trunks {
-		out = append(out, flowEntry{Key: "trunk:" + t.Name, Label: "SIP trunk " + t.Name + ", any number"})
+		out = append(out, flowEntry{Key: "trunk:" + t.Name, Label: fmt.Sprintf("SIP trunk %s, any number", t.Name)})
 		dids := map[string]bool{}
 		for _, d := range t.DIDs {
 			dids[d.Number] = true
@@ -255,7 +256,7 @@ func flowEntries(c *store.Config) []flowEntry {
 				}
 			}
 		}) {
-			out = append(out, flowEntry{Key: "did:" + t.Name + ":" + d, Label: "SIP trunk " + t.Name + ", number " + d})
+			out = append(out, flowEntry{Key: "did:" + t.Name + ":" + d, Label: fmt.Sprintf("SIP trunk %s, number %s", t.Name, d)})
 		}
 	}
 	return out

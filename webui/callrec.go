@@ -215,7 +215,7 @@ func (s *Server) callRecordingDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderServiceError(w, r, "delete a call recording", err)
 		return
 	}
-	s.setFlash(r, "The recording of the call of "+rec.Start.In(s.location(r.Context())).Format("2006-01-02 15:04")+" is deleted.")
+	s.setFlash(r, fmt.Sprintf("The recording of the call of %s is deleted.", rec.Start.In(s.location(r.Context())).Format("2006-01-02 15:04")))
 	http.Redirect(w, r, "/call-recordings", http.StatusSeeOther)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -314,7 +315,7 @@ func (s *Server) campaignsCreate(w http.ResponseWriter, r *http.Request, cs tele
 		s.renderCampaigns(w, r, cs, http.StatusUnprocessableEntity, b)
 		return
 	}
-	s.setFlash(r, "Campaign "+c.Name+" created as a draft: import its contacts, then start it.")
+	s.setFlash(r, fmt.Sprintf("Campaign %s created as a draft: import its contacts, then start it.", c.Name))
 	http.Redirect(w, r, "/campaigns/"+c.Name, http.StatusSeeOther)
 }
 
@@ -364,7 +365,7 @@ func (s *Server) campaignSubmit(w http.ResponseWriter, r *http.Request, cs telep
 	case "state":
 		_, err = cs.SetCampaignState(ctx, name, r.PostForm.Get("state"))
 		if err == nil {
-			s.setFlash(r, "Campaign "+name+" is now "+r.PostForm.Get("state")+".")
+			s.setFlash(r, fmt.Sprintf("Campaign %s is now %s.", name, r.PostForm.Get("state")))
 		}
 	case "settings":
 		text := r.PostForm.Get("json")

@@ -370,7 +370,7 @@ func (s *Server) diagnosticsRun(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, telephony.ErrDiagnosticsRunning):
 		s.setFlash(r, "A diagnostic run is already in progress.")
 	default:
-		s.setFlash(r, "Diagnostics could not start: "+s.serviceError("run diagnostics", err).msg)
+		s.setFlash(r, fmt.Sprintf("Diagnostics could not start: %s", s.serviceError("run diagnostics", err).msg))
 	}
 	http.Redirect(w, r, "/diagnostics", http.StatusSeeOther)
 }

@@ -209,5 +209,5 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 		b.Current.Errors = []FieldError{{Field: sec.Key, Message: herr.msg}}
 	}
 	s.render(w, r, herr.status, "dialplan", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
-		Error: sec.Title + " were not saved; see the problems beside the editor.", Body: b})
+		Error: fmt.Sprintf("%s were not saved; see the problems beside the editor.", sec.Title), Body: b})
 }

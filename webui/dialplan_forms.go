@@ -279,7 +279,7 @@ const memberRows = 2
 // keeps it), then memberRows empty rows for adding.
 func memberFields(c *planContext, prefix, what string, ms []store.GroupMember, ringHelp string) []*field {
 	t := &field{ID: prefix, Name: prefix, Label: what + "s", Type: "rows", RowHead: "", ColHeads: []string{what, "Ring time (s)", "Off"},
-		Help: "“None” removes (or does not add) a row; “Off” keeps it in the list without ringing it. " + ringHelp}
+		Help: fmt.Sprintf("“None” removes (or does not add) a row; “Off” keeps it in the list without ringing it. %s", ringHelp)}
 	for j := 0; j < len(ms)+memberRows; j++ {
 		var m store.GroupMember
 		if j < len(ms) {
@@ -571,7 +571,7 @@ func (s *Server) planObject(w http.ResponseWriter, r *http.Request, allowNew boo
 	}
 	i, ok := planIndex(r)
 	if !ok || i >= len(k.items(&d)) || (i < 0 && !allowNew) {
-		s.renderError(w, r, http.StatusNotFound, "There is no such "+k.singular()+"; it may have been deleted meanwhile.")
+		s.renderError(w, r, http.StatusNotFound, fmt.Sprintf("There is no such %s; it may have been deleted meanwhile.", k.singular()))
 		return nil, false
 	}
 	if staleObject(r, k.items(&d), i) {
@@ -702,7 +702,7 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	s.draftForm(r, &b)
 	pd := pageData{Title: title, Active: "dialplan", Body: b}
 	if status != http.StatusOK {
-		pd.Error = sentence(k.singular() + " not saved; see the problems beside the fields")
+		pd.Error = sentence(fmt.Sprintf("%s not saved; see the problems beside the fields", k.singular()))
 	}
 	s.render(w, r, status, "dialplan_object", pd)
 }

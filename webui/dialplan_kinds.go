@@ -690,7 +690,7 @@ var lineGroupKind = &objectKind[store.LineGroup]{
 			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: g.Name, MaxLength: 32, Required: true, Autocomplete: "off",
 				Help: "A short name, e.g. city; outbound routes choose line groups by it."},
 			{ID: "lines", Name: "lines", Label: "FXO lines", Type: "text", Value: joinInts(g.Lines), MaxLength: 64, Autocomplete: "off", InputMode: "numeric",
-				Help: "The outside lines (FXO port numbers) in the group, separated by commas. This box has ports " + strings.Join(ports, ", ") + "."},
+				Help: fmt.Sprintf("The outside lines (FXO port numbers) in the group, separated by commas. This box has ports %s.", strings.Join(ports, ", "))},
 			{ID: "hunt", Name: "hunt", Label: "Which line first", Type: "select", Options: selectOptions([]option{
 				{Value: store.HuntAscending, Label: "Lowest free line first"},
 				{Value: store.HuntDescending, Label: "Highest free line first"},

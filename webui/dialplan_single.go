@@ -104,7 +104,7 @@ func (s *Server) dialPlanSinglePage(w http.ResponseWriter, r *http.Request, sec 
 		// Back from creating an object one of its pickers chose.
 		f = singleRefill(sec, k, &d, c, vals)
 	}
-	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
 		Body: singleBody(sec, k, f, &d, c)})
 }
 
@@ -148,7 +148,7 @@ func (s *Server) dialPlanSingleSubmit(w http.ResponseWriter, r *http.Request, se
 			f.Errors = append(f.Errors, herr.msg)
 		}
 	}
-	s.render(w, r, status, "dialplan_object", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
-		Error: sec.Title + " not saved; see the problems beside the fields.",
+	s.render(w, r, status, "dialplan_object", pageData{Title: fmt.Sprintf("Dial plan: %s", sec.Title), Active: "dialplan",
+		Error: fmt.Sprintf("%s not saved; see the problems beside the fields.", sec.Title),
 		Body:  singleBody(sec, k, f, &d, c)})
 }

@@ -393,10 +393,10 @@ var mohClassKind = &objectKind[store.MOHClass]{
 	fields: func(m store.MOHClass, c *planContext) []*field {
 		sources := []option{{Value: "", Label: "Recordings, chosen below"}}
 		for _, l := range c.FXOLines {
-			sources = append(sources, option{Value: fmt.Sprintf("fxo:%d", l.Port), Label: "Live: what " + portLabel(fmt.Sprintf("fxo:%d", l.Port)) + " receives"})
+			sources = append(sources, option{Value: fmt.Sprintf("fxo:%d", l.Port), Label: fmt.Sprintf("Live: what %s receives", portLabel(fmt.Sprintf("fxo:%d", l.Port)))})
 		}
 		for _, n := range c.FXSPorts {
-			sources = append(sources, option{Value: fmt.Sprintf("fxs:%d", n), Label: "Live: " + portLabel(fmt.Sprintf("fxs:%d", n)) + " (a music player through an adapter)"})
+			sources = append(sources, option{Value: fmt.Sprintf("fxs:%d", n), Label: fmt.Sprintf("Live: %s (a music player through an adapter)", portLabel(fmt.Sprintf("fxs:%d", n)))})
 		}
 		fs := []*field{
 			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: m.Name, MaxLength: 32, Required: true, Autocomplete: "off",

@@ -240,7 +240,7 @@ func languageOptions(selected, inherit string) []option {
 		out = append(out, option{Value: string(l), Label: l.Name(), Selected: selected == string(l)})
 	}
 	if selected != "" && !hasSelected(out) {
-		out = append(out, option{Value: selected, Label: selected + " (not known to this firmware)", Selected: true})
+		out = append(out, option{Value: selected, Label: fmt.Sprintf("%s (not known to this firmware)", selected), Selected: true})
 	}
 	return out
 }

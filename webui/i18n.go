@@ -113,6 +113,48 @@ func (c catalog) lookup(lang, s string) (string, bool) {
 	if k == "" {
 		return s, true
 	}
+	if t, ok := c.lookupOne(lang, k); ok {
+		return t, true
+	}
+	// Messages put together: problems of one field joined by a space
+	// ("Must be 2 to 8 digits. Extension 201 exists already."), or a
+	// problem at the top of a form after what it is about ("Queues
+	// “main”, members (queues[0].members): Must be ..."): each part is
+	// translated.
+	if t, ok := c.lookupJoined(lang, k); ok {
+		return t, true
+	}
+	return s, false
+}
+
+// lookupJoined translates k made of messages: sentences joined by a
+// space, or a problem after "what: ". The first sentence that is a
+// message is taken, and the rest looked up the same way.
+func (c catalog) lookupJoined(lang, k string) (string, bool) {
+	for i := 0; i < len(k); {
+		j := strings.Index(k[i:], ". ")
+		if j < 0 {
+			break
+		}
+		end := i + j + 1
+		if head, ok := c.lookupOne(lang, k[:end]); ok {
+			if tail, ok := c.lookup(lang, k[end+1:]); ok {
+				return head + " " + tail, true
+			}
+		}
+		i = end
+	}
+	if what, problem, ok := strings.Cut(k, ": "); ok && !strings.Contains(what, ". ") {
+		if t, ok := c.lookupOne(lang, problem); ok {
+			return c.T(lang, what) + ": " + t, true
+		}
+	}
+	return "", false
+}
+
+// lookupOne translates the message k (a key), by the catalog's own entry
+// or by a format that makes it.
+func (c catalog) lookupOne(lang, k string) (string, bool) {
 	msgs := c.msgs[lang]
 	if t, ok := msgs[k]; ok {
 		return t, true
@@ -127,7 +169,7 @@ func (c catalog) lookup(lang, s string) (string, bool) {
 		}
 		t, ok := msgs[f.key]
 		if !ok {
-			return s, false
+			return k, false
 		}
 		// What the verbs matched may be a message itself (a section's
 		// title in "Dial plan: %s"): it is translated too.
@@ -137,7 +179,7 @@ func (c catalog) lookup(lang, s string) (string, bool) {
 		}
 		return fmt.Sprintf(t, args...), true
 	}
-	return s, false
+	return k, false
 }
 
 // T translates s into lang, or returns it unchanged.

@@ -34,7 +34,8 @@ func templateMessages(t *testing.T) []message {
 	}
 	var out []message
 	for _, n := range names {
-		tm, err := template.New(path.Base(n)).Funcs(templateFuncs).Funcs(template.FuncMap{"T": func(s string) string { return s }}).ParseFS(assets, n)
+		tm, err := template.New(path.Base(n)).Funcs(templateFuncs).Funcs(template.FuncMap{"T": func(s string) string { return s },
+			"plural": func(int, string, string) string { return "" }}).ParseFS(assets, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,14 +60,21 @@ func templateMessages(t *testing.T) []message {
 			}
 			out = append(out, message{s, path.Base(n)})
 		}
+		// Counted words: {{plural N "call" "calls"}}.
+		for _, m := range pluralRE.FindAllStringSubmatch(string(src), -1) {
+			out = append(out, message{m[1] + "|" + m[2], path.Base(n)})
+		}
 	}
 	return out
 }
 
+// pluralRE matches a template's counted word.
+var pluralRE = regexp.MustCompile(`plural (?:\S+|\([^)]*\)) "([^"]*)" "([^"]*)"`)
+
 // shownFields are the fields of the pages' Go types (field, option, form,
 // pageData, ...) whose string values a reader sees; their literals in the
 // handlers are messages.
-var shownFields = map[string]bool{"Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true, "Message": true, "Error": true}
+var shownFields = map[string]bool{"title": true, "Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true, "Message": true, "Error": true}
 
 // shownCalls are the functions and methods whose string arguments are
 // shown on a page (errorf's message is also an API error's: the pages show
@@ -77,9 +85,69 @@ var shownCalls = map[string]bool{"setFlash": true, "renderError": true, "errorf"
 // arguments are shown texts.
 var shownParams = map[string]bool{"label": true, "help": true, "title": true, "none": true, "inherit": true, "later": true}
 
-// helpersNotShown draw their texts themselves (SVG charts, the call-flow
-// diagram), not through T: their words are not translated yet.
-var helpersNotShown = map[string]bool{"edge": true, "members": true, "svgOpen": true, "barChart": true, "lineChart": true, "heatMap": true}
+// helpersNotShown take texts already translated (the SVG charts draw
+// what buildCharts translated).
+var helpersNotShown = map[string]bool{"svgOpen": true, "barChart": true, "lineChart": true, "heatMap": true}
+
+// notShownCalls take texts nobody sees on a page: log lines, and errors
+// the API alone returns.
+var notShownCalls = map[string]bool{"Info": true, "Warn": true, "Debug": true, "Error": true, "Errorf": true, "New": true,
+	"writeAPIError": true, "apiError": true, "Set": true, "Add": true, "Del": true, "Get": true, "HandleFunc": true, "Handle": true}
+
+// proseSentenceRE matches a sentence: a capital, at least three words
+// and a full stop (or a colon) at the end.
+var proseSentenceRE = regexp.MustCompile(`^[A-Z\x{201c}"][^ ]* [^ ]+ .*[a-z]{2}.*[.:?!]$`)
+
+// constString is the value of a string constant expression: a literal,
+// or literals joined by +.
+func constString(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.ParenExpr:
+		return constString(e.X)
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		a, ok := constString(e.X)
+		if !ok {
+			return "", false
+		}
+		b, ok := constString(e.Y)
+		return a + b, ok
+	}
+	return "", false
+}
+
+// literalProse is the longest literal with words in a + expression, ""
+// when it has none (a joint of names, numbers and punctuation).
+func literalProse(e ast.Expr) string {
+	var best string
+	ast.Inspect(e, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if s, err := strconv.Unquote(lit.Value); err == nil && len(strings.Fields(s)) >= 2 && messageKey(s) != "" && len(s) > len(best) {
+				best = s
+			}
+		}
+		return true
+	})
+	return best
+}
+
+// isFormatMessage reports whether a format has words of its own: text
+// beyond its verbs and punctuation ("%s: %s" has none).
+func isFormatMessage(s string) bool {
+	rest := verbRE.ReplaceAllString(s, "")
+	if messageKey(rest) == "" {
+		return false
+	}
+	return !strings.HasPrefix(s, "%") || len(strings.Fields(rest)) >= 3
+}
 
 // callName is the name of the function or method a call calls.
 func callName(c *ast.CallExpr) string {
@@ -102,18 +170,23 @@ func goMessages(t *testing.T) []message {
 	}
 	fset := token.NewFileSet()
 	var out []message
-	// add records e when it is a string literal, a fmt.Sprintf of a
-	// literal format (the format is the message: the catalog translates
-	// formatted texts by their format), or either made a sentence().
+	// add records e when it is a string constant (a literal, or literals
+	// joined by +), a fmt.Sprintf of a constant format (the format is the
+	// message: the catalog translates formatted texts by their format),
+	// or either made a sentence(). A shown text joined by + from a
+	// constant and a variable is an error: no catalog can translate it.
 	var addAs func(e ast.Expr, conv func(string) string)
 	addAs = func(e ast.Expr, conv func(string) string) {
 		switch e := e.(type) {
-		case *ast.BasicLit:
-			if e.Kind != token.STRING {
+		case *ast.BasicLit, *ast.BinaryExpr, *ast.ParenExpr:
+			s, ok := constString(e)
+			if !ok {
+				if prose := literalProse(e); prose != "" {
+					t.Errorf("%s: the shown text %q is joined by + with a variable; make it a format (fmt.Sprintf), so that the catalog can translate it", fset.Position(e.Pos()), prose)
+				}
 				return
 			}
-			s, err := strconv.Unquote(e.Value)
-			if err != nil || messageKey(verbRE.ReplaceAllString(s, "")) == "" {
+			if messageKey(verbRE.ReplaceAllString(s, "")) == "" {
 				return
 			}
 			out = append(out, message{conv(s), fset.Position(e.Pos()).String()})
@@ -121,11 +194,8 @@ func goMessages(t *testing.T) []message {
 			switch callName(e) {
 			case "Sprintf":
 				if len(e.Args) > 0 {
-					if lit, ok := e.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						s, err := strconv.Unquote(lit.Value)
-						if err == nil && messageKey(verbRE.ReplaceAllString(s, "")) != "" && !strings.HasPrefix(s, "%") {
-							out = append(out, message{conv(s), fset.Position(lit.Pos()).String()})
-						}
+					if s, ok := constString(e.Args[0]); ok && isFormatMessage(s) {
+						out = append(out, message{conv(s), fset.Position(e.Args[0].Pos()).String()})
 					}
 				}
 			case "sentence":
@@ -189,21 +259,64 @@ func goMessages(t *testing.T) []message {
 			}
 		}
 	}
-	// A sentence formatted anywhere ("Line %d saved.", "Calls on line %s
-	// go to %s."): a Sprintf whose format begins with a capital and has
-	// words in it.
-	sentenceRE := regexp.MustCompile(`^[A-Z][^ ]* .*[a-z]{3}`)
+	// Closures that make shown things take them by parameter name too
+	// (the call-flow's add(kind, ...)).
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
-			if c, ok := n.(*ast.CallExpr); ok && callName(c) == "Sprintf" && len(c.Args) > 0 {
-				if lit, ok := c.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					if s, err := strconv.Unquote(lit.Value); err == nil && sentenceRE.MatchString(s) {
-						add(lit)
+			as, ok := n.(*ast.AssignStmt)
+			if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+				return true
+			}
+			id, ok1 := as.Lhs[0].(*ast.Ident)
+			fl, ok2 := as.Rhs[0].(*ast.FuncLit)
+			if !ok1 || !ok2 {
+				return true
+			}
+			i := 0
+			for _, p := range fl.Type.Params.List {
+				for _, nm := range p.Names {
+					if shownParams[nm.Name] {
+						shownAt[id.Name] = append(shownAt[id.Name], i)
 					}
+					i++
 				}
 			}
 			return true
 		})
+	}
+	// A sentence formatted anywhere ("Line %d saved.", "Calls on line %s
+	// go to %s."): a Sprintf whose format begins with a capital (or a
+	// verb) and has words in it. And a sentence written anywhere as a
+	// constant, whatever it is given to (a helper's return value, a
+	// variable, a map): a capital, words, and a full stop at the end
+	// ("Set classes up on the Music on hold page.").
+	sentenceRE := regexp.MustCompile(`^([A-Z]|%)[^ ]* .*[a-z]{3}`)
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if callName(n) == "Sprintf" && len(n.Args) > 0 {
+					if s, ok := constString(n.Args[0]); ok && sentenceRE.MatchString(s) && isFormatMessage(s) {
+						add(n.Args[0])
+					}
+				}
+				if notShownCalls[callName(n)] {
+					return false // log lines, API-only errors
+				}
+			case *ast.BasicLit, *ast.BinaryExpr:
+				if s, ok := constString(n.(ast.Expr)); ok {
+					if proseSentenceRE.MatchString(s) {
+						add(n.(ast.Expr))
+					}
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// What the charts draw besides their titles.
+	for _, w := range slices.Concat(store.Results(), chartWords) {
+		out = append(out, message{w, "stats.go (chart words)"})
 	}
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -308,6 +421,9 @@ func TestCatalogComplete(t *testing.T) {
 		for k, v := range cat.msgs[lang] {
 			if tagsOf(k) != tagsOf(v) {
 				t.Errorf("%s: the translation of %q changes its markup: %q", lang, k, v)
+			}
+			if strings.Contains(k, "|") && strings.Count(v, "|")+1 != pluralForms(lang) {
+				t.Errorf("%s: the counted word %q has %d forms, want %d: %q", lang, k, strings.Count(v, "|")+1, pluralForms(lang), v)
 			}
 			if nk, nv := len(verbRE.FindAllString(k, -1)), len(verbRE.FindAllString(v, -1)); nk != nv {
 				t.Errorf("%s: the translation of %q has %d verbs, want %d: %q", lang, k, nv, nk, v)
@@ -453,6 +569,10 @@ func TestCatalogFormats(t *testing.T) {
 		{"ru", "Must be 2 to 8 digits.", "Должно быть от 2 до 8 цифр."}, // the store's, made a sentence
 		{"it", "Dial plan: Queues", "Piano di numerazione: Code"},       // a message inside a message
 		{"ru", "Reception", "Reception"},                                // data, not a message
+		// Two problems of one field, and a problem after what it is about.
+		{"ru", "Must be 2 to 8 digits. Extension 201 saved.", "Должно быть от 2 до 8 цифр. Внутренний номер 201 сохранён."},
+		{"ru", "queues[0].number: Must be 2 to 8 digits.", "queues[0].number: Должно быть от 2 до 8 цифр."},
+		{"ru", "Must be 2 to 8 digits. Reception desk.", "Must be 2 to 8 digits. Reception desk."}, // half a message is none
 	} {
 		if got := cat.T(tc.lang, tc.in); got != tc.want {
 			t.Errorf("T(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)

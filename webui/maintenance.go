@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -151,7 +152,7 @@ func (s *Server) maintenanceReset(w http.ResponseWriter, r *http.Request) {
 	if rec.status != 0 && rec.status != http.StatusOK {
 		var e struct{ Error string }
 		_ = json.Unmarshal(rec.body.Bytes(), &e)
-		s.renderError(w, r, http.StatusInternalServerError, "The factory reset could not be requested: "+e.Error)
+		s.renderError(w, r, http.StatusInternalServerError, fmt.Sprintf("The factory reset could not be requested: %s", e.Error))
 		return
 	}
 	s.log.Warn("webui: factory reset requested", "remote", r.RemoteAddr)

@@ -337,7 +337,7 @@ func (s *Server) forwardingForm(ctx context.Context, ext string, fw forwarding) 
 		_, hasBox = c.Voicemail.Box(ext)
 		scheds = append(scheds, option{Value: "", Label: "Always", Selected: fw.FollowMeSchedule == ""})
 		for _, sc := range c.Schedules {
-			scheds = append(scheds, option{Value: sc.Name, Label: "While " + sc.Name + " is open", Selected: sc.Name == fw.FollowMeSchedule})
+			scheds = append(scheds, option{Value: sc.Name, Label: fmt.Sprintf("While %s is open", sc.Name), Selected: sc.Name == fw.FollowMeSchedule})
 		}
 	}
 	if hasBox {
@@ -408,7 +408,7 @@ func (s *Server) forwardingPage(w http.ResponseWriter, r *http.Request) {
 		s.renderServiceError(w, r, "read your forwarding", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "forwarding", pageData{Title: "Forwarding of " + ext, Active: "me", Body: s.forwardingForm(r.Context(), ext, forwardingOf(ru))})
+	s.render(w, r, http.StatusOK, "forwarding", pageData{Title: fmt.Sprintf("Forwarding of %s", ext), Active: "me", Body: s.forwardingForm(r.Context(), ext, forwardingOf(ru))})
 }
 
 // parseForwardingForm reads the form as the user typed it; numbers that
@@ -450,7 +450,7 @@ func (s *Server) forwardingSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(fs) == 0 {
 		var herr *httpError
 		if _, herr = s.saveForwarding(r.Context(), ext, fw); herr == nil {
-			s.setFlash(r, "Your forwarding is saved: calls to "+ext+" follow it from now on.")
+			s.setFlash(r, fmt.Sprintf("Your forwarding is saved: calls to %s follow it from now on.", ext))
 			http.Redirect(w, r, "/me/forwarding", http.StatusSeeOther)
 			return
 		}
@@ -461,7 +461,7 @@ func (s *Server) forwardingSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	b := s.forwardingForm(r.Context(), ext, fw)
 	applyFields(b.Form, b.FollowMe, fs)
-	s.render(w, r, status, "forwarding", pageData{Title: "Forwarding of " + ext, Active: "me", Body: b})
+	s.render(w, r, status, "forwarding", pageData{Title: fmt.Sprintf("Forwarding of %s", ext), Active: "me", Body: b})
 }
 
 func (s *Server) apiForwarding(w http.ResponseWriter, r *http.Request) {

@@ -81,7 +81,7 @@ func (s *Server) myCallsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		b.Rows = append(b.Rows, row)
 	}
-	s.render(w, r, http.StatusOK, "my_calls", pageData{Title: "Calls of " + ext, Active: "me", Body: b})
+	s.render(w, r, http.StatusOK, "my_calls", pageData{Title: fmt.Sprintf("Calls of %s", ext), Active: "me", Body: b})
 }
 
 func (s *Server) apiMyCalls(w http.ResponseWriter, r *http.Request) {

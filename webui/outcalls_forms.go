@@ -31,7 +31,7 @@ func accessFields(numbers []string, pin, class, callerID, callerName, what strin
 	}
 	return []*field{
 		{ID: "numbers", Name: "numbers", Label: "Callers let in by their number", Type: "textarea", Value: strings.Join(numbers, "\n"),
-			Help: "One a line, as the caller ID shows them; patterns allowed (X any digit, a final . any further digits: 8916XXXXXXX). " + what},
+			Help: fmt.Sprintf("One a line, as the caller ID shows them; patterns allowed (X any digit, a final . any further digits: 8916XXXXXXX). %s", what)},
 		{ID: "pin", Name: "pin", Label: "PIN", Type: "password", InputMode: "numeric", Autocomplete: "new-password", MaxLength: store.MaxAccessPINLen,
 			Placeholder: placeholder, Help: pinHelp},
 		{ID: "class", Name: "class", Label: "Permission class", Type: "select", Options: classOptions(class, false),

@@ -148,7 +148,8 @@ func parseLanguage(cat catalog, lang string) (map[string]*template.Template, err
 	if err != nil {
 		return nil, err
 	}
-	funcs := template.FuncMap{"T": func(s string) string { return cat.T(lang, s) }}
+	funcs := template.FuncMap{"T": func(s string) string { return cat.T(lang, s) },
+		"plural": func(n int, one, other string) string { return cat.plural(lang, n, one, other) }}
 	tr := func(s string) string { return cat.T(lang, s) }
 	out := make(map[string]*template.Template)
 	for _, n := range names {
@@ -738,7 +739,7 @@ func (s *Server) extensionDeletePage(w http.ResponseWriter, r *http.Request) {
 	if c, users := s.objectUsers(r.Context(), store.SectionExtensions, number); len(users) > 0 {
 		b.InUse = &inUseView{What: "Extension", Name: number, Users: usersOf(c, users)}
 	}
-	s.render(w, r, http.StatusOK, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Body: b})
+	s.render(w, r, http.StatusOK, "extension_delete", pageData{Title: fmt.Sprintf("Delete extension %s", number), Active: "extensions", Body: b})
 }
 
 func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
@@ -761,7 +762,7 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 				msg += " " + fe.Message
 			}
 		}
-		s.render(w, r, herr.status, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Error: msg, Body: b})
+		s.render(w, r, herr.status, "extension_delete", pageData{Title: fmt.Sprintf("Delete extension %s", number), Active: "extensions", Error: msg, Body: b})
 		return
 	}
 	s.setFlash(r, fmt.Sprintf("Extension %s deleted.", number))

@@ -84,7 +84,7 @@ func (s *Server) parametersForm(ctx context.Context, p store.PBXParameters) *for
 		seen = seen || v == p.MusicPort
 	}
 	if p.MusicPort != "" && !seen {
-		ports = append(ports, option{Value: p.MusicPort, Label: p.MusicPort + " (not on this board)", Selected: true})
+		ports = append(ports, option{Value: p.MusicPort, Label: fmt.Sprintf("%s (not on this board)", p.MusicPort), Selected: true})
 	}
 	timeout := ""
 	if p.VoiceModem.TimeoutMS != 0 {

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -323,8 +324,8 @@ func (s *Server) authorize(rt route, h http.Handler) http.Handler {
 			s.log.Error("webui: refusal not in the audit log", "err", err)
 		}
 		s.log.Info("webui: refused by role", "login", info.account.Login, "role", info.account.Role, "route", rt.method+" "+rt.pattern, "needs", need)
-		msg := "Your account (" + info.account.Login + ", role " + info.account.Role + ") may not do this: it needs the permission \"" + need +
-			"\". Ask an administrator if you should. The attempt is in the audit log."
+		msg := fmt.Sprintf("Your account (%s, role %s) may not do this: it needs the permission \"%s\". Ask an administrator if you should. The attempt is in the audit log.",
+			info.account.Login, info.account.Role, need)
 		if rt.access == api || rt.access == apiDuringChange {
 			writeError(w, errorf(http.StatusForbidden, "%s", msg))
 			return

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (s *Server) phoneProvisionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderPhones(w, r, herr.status, msgs, map[string]string{"mac": a.MAC, "extension": a.Extension, "template": a.Template})
 		return
 	}
-	s.setFlash(r, "Phone "+p.MAC+" is provisioned as extension "+p.Extension+". Restart it (or give it its URL) to have it fetch its file.")
+	s.setFlash(r, fmt.Sprintf("Phone %s is provisioned as extension %s. Restart it (or give it its URL) to have it fetch its file.", p.MAC, p.Extension))
 	http.Redirect(w, r, "/phones#phone-"+p.MAC, http.StatusSeeOther)
 }
 

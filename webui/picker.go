@@ -179,7 +179,7 @@ func destPicker(ch *destChoices, id, label, value, help string, kinds ...dialpla
 		f.Groups = append(f.Groups, pickerGroup{Label: "Create new", Options: []option{{Value: createPrefix + createAny, Label: "Create new…"}}})
 	}
 	if !found {
-		f.Options = append(f.Options, option{Value: value, Label: value + " (does not exist)", Selected: true})
+		f.Options = append(f.Options, option{Value: value, Label: fmt.Sprintf("%s (does not exist)", value), Selected: true})
 	}
 	return f
 }

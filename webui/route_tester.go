@@ -60,7 +60,7 @@ func routeTesterForm(c *store.Config, q telephony.RouteQuery, loc *time.Location
 		from = append(from, option{Value: fmt.Sprintf("fxo:%d", l.Port), Label: strings.TrimSpace(fmt.Sprintf("A call arriving on FXO line %d %s", l.Port, l.Name))})
 	}
 	for _, t := range c.Trunks {
-		from = append(from, option{Value: "trunk:" + t.Name, Label: "A call arriving on SIP trunk " + t.Name + " (number: the DID)"})
+		from = append(from, option{Value: "trunk:" + t.Name, Label: fmt.Sprintf("A call arriving on SIP trunk %s (number: the DID)", t.Name)})
 	}
 	return &form{ID: "route-form", Action: "/dialplan/route-tester", Submit: "Show the route", Fields: []*field{
 		{ID: "from", Name: "from", Label: "Who calls", Type: "select", Options: selectOptions(from, q.From, "unknown"),

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (s *Server) statisticsPage(w http.ResponseWriter, r *http.Request) {
 		b.PrevFrom = day(prev.From)
 	}
 	b.Totals = statTotals(cur, prev, b.Currency)
-	b.Charts = buildCharts(cur, prev, loc)
+	b.Charts = buildCharts(cur, prev, loc, func(m string) string { return s.T(r, m) })
 	for i := range b.Charts {
 		b.Charts[i].CSV = "/statistics/" + b.Charts[i].ID + ".csv"
 		if enc := sq.values.Encode(); enc != "" {
@@ -212,15 +213,37 @@ func statTotals(cur store.CallStats, prev *store.CallStats, currency string) []s
 }
 
 // resultSeries splits intervals by result, in the order of store.Results.
-func resultSeries(ivs []store.Interval) []series {
+func resultSeries(ivs []store.Interval, tr func(string) string) []series {
 	out := make([]series, 5)
 	for i, name := range store.Results() {
-		out[i].Name = name
+		out[i].Name = tr(name)
 	}
 	for _, iv := range ivs {
 		for i, v := range []int{iv.Answered, iv.Missed, iv.Busy, iv.Abandoned, iv.Failed} {
 			out[i].Values = append(out[i].Values, float64(v))
 		}
+	}
+	return out
+}
+
+// chartWords are the words the charts draw besides their titles and the
+// call results: series and weekdays.
+var chartWords = []string{"this period", "the period before", "service level %", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+// trAll is every text of ss translated by tr.
+func trAll(ss []string, tr func(string) string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = tr(s)
+	}
+	return out
+}
+
+// trSeries is ss with their names translated by tr.
+func trSeries(ss []series, tr func(string) string) []series {
+	out := slices.Clone(ss)
+	for i := range out {
+		out[i].Name = tr(out[i].Name)
 	}
 	return out
 }
@@ -237,7 +260,7 @@ func tallyRow(t store.Tally, first ...string) []string {
 }
 
 // intervalChart is a series chart: calls per hour, day or week by result.
-func intervalChart(id, title, layout string, ivs []store.Interval, loc *time.Location) statChart {
+func intervalChart(id, title, layout string, ivs []store.Interval, loc *time.Location, tr func(string) string) statChart {
 	c := statChart{ID: id, Title: title, Head: tallyHead("start"), Legend: store.Results()}
 	var labels []string
 	for _, iv := range ivs {
@@ -245,13 +268,13 @@ func intervalChart(id, title, layout string, ivs []store.Interval, loc *time.Loc
 		labels = append(labels, t.Format(layout))
 		c.Rows = append(c.Rows, tallyRow(iv.Tally, t.Format("2006-01-02 15:04")))
 	}
-	c.SVG = barChart(id, title, labels, resultSeries(ivs), true, "")
+	c.SVG = barChart(id, tr(title), labels, resultSeries(ivs, tr), true, "")
 	return c
 }
 
 // partyChart is calls per extension, line or route: the busiest 20 drawn,
 // every one in the CSV.
-func partyChart(id, title, what string, ps []store.PartyTally) statChart {
+func partyChart(id, title, what string, ps []store.PartyTally, tr func(string) string) statChart {
 	c := statChart{ID: id, Title: title, Head: tallyHead(what), Legend: store.Results()}
 	var labels []string
 	var ivs []store.Interval
@@ -265,18 +288,20 @@ func partyChart(id, title, what string, ps []store.PartyTally) statChart {
 	if len(ps) > 20 {
 		c.Note = fmt.Sprintf("The busiest 20 of %d; the CSV has them all.", len(ps))
 	}
-	c.SVG = barChart(id, title, labels, resultSeries(ivs), true, "")
+	c.SVG = barChart(id, tr(title), labels, resultSeries(ivs, tr), true, "")
 	return c
 }
 
-// buildCharts makes every chart of a period (and the one before).
-func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location) []statChart {
+// buildCharts makes every chart of a period (and the one before). tr
+// translates what the charts draw (titles, series, weekdays) into the
+// reader's language; the CSV columns stay as they are.
+func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location, tr func(string) string) []statChart {
 	var out []statChart
 	if len(cur.Hourly) > 0 && len(cur.Hourly) <= 7*24 {
-		out = append(out, intervalChart("per-hour", "Calls per hour", "15h", cur.Hourly, loc))
+		out = append(out, intervalChart("per-hour", "Calls per hour", "15h", cur.Hourly, loc, tr))
 	}
-	out = append(out, intervalChart("per-day", "Calls per day", "01-02", cur.Daily, loc))
-	out = append(out, intervalChart("per-week", "Calls per week", "01-02", cur.Weekly, loc))
+	out = append(out, intervalChart("per-day", "Calls per day", "01-02", cur.Daily, loc, tr))
+	out = append(out, intervalChart("per-week", "Calls per week", "01-02", cur.Weekly, loc, tr))
 
 	// The results, against the period before.
 	res := statChart{ID: "results", Title: "Answered, missed and abandoned", Head: []string{"result", "calls"}}
@@ -299,7 +324,7 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 	for _, s := range resSeries {
 		res.Legend = append(res.Legend, s.Name)
 	}
-	res.SVG = barChart(res.ID, res.Title, store.Results(), resSeries, false, "")
+	res.SVG = barChart(res.ID, tr(res.Title), trAll(store.Results(), tr), trSeries(resSeries, tr), false, "")
 	out = append(out, res)
 
 	if prev != nil {
@@ -320,7 +345,7 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 			cmp.Rows = append(cmp.Rows, row)
 		}
 		cmp.Note = "Day 1 is the first day of each period."
-		cmp.SVG = lineChart(cmp.ID, cmp.Title, labels, ss, "")
+		cmp.SVG = lineChart(cmp.ID, tr(cmp.Title), labels, trSeries(ss, tr), "")
 		out = append(out, cmp)
 	}
 
@@ -333,10 +358,10 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 		hivs = append(hivs, store.Interval{Tally: t})
 		hours.Rows = append(hours.Rows, tallyRow(t, fmt.Sprintf("%02d:00", h)))
 	}
-	hours.SVG = barChart(hours.ID, hours.Title, hl, resultSeries(hivs), true, "")
+	hours.SVG = barChart(hours.ID, tr(hours.Title), hl, resultSeries(hivs, tr), true, "")
 	out = append(out, hours)
 	week := statChart{ID: "weekday-hours", Title: "Calls by weekday and hour", Head: []string{"weekday"}}
-	days := []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+	days := chartWords[3:]
 	grid := make([][]float64, 7)
 	for h := range 24 {
 		week.Head = append(week.Head, fmt.Sprintf("%02d", h))
@@ -349,13 +374,13 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 		}
 		week.Rows = append(week.Rows, row)
 	}
-	week.SVG = heatMap(week.ID, week.Title, days, hl, grid)
+	week.SVG = heatMap(week.ID, tr(week.Title), trAll(days, tr), hl, grid)
 	out = append(out, week)
 
-	out = append(out, partyChart("extensions", "Calls per extension", "extension", cur.Extensions))
-	out = append(out, partyChart("lines", "Calls per line and trunk", "line", cur.Lines))
+	out = append(out, partyChart("extensions", "Calls per extension", "extension", cur.Extensions, tr))
+	out = append(out, partyChart("lines", "Calls per line and trunk", "line", cur.Lines, tr))
 	if len(cur.Routes) > 0 {
-		out = append(out, partyChart("routes", "Calls and cost per outbound route", "route", cur.Routes))
+		out = append(out, partyChart("routes", "Calls and cost per outbound route", "route", cur.Routes, tr))
 	}
 
 	q := statChart{ID: "queues", Title: fmt.Sprintf("Queue service level (answered within %d s)", cur.ServiceLevelS),
@@ -374,7 +399,7 @@ func buildCharts(cur store.CallStats, prev *store.CallStats, loc *time.Location)
 	if len(cur.Queues) == 0 {
 		q.Note = "No caller waited in a queue in this period."
 	}
-	q.SVG = barChart(q.ID, q.Title, ql, []series{sl}, false, "%")
+	q.SVG = barChart(q.ID, tr(q.Title), ql, trSeries([]series{sl}, tr), false, "%")
 	out = append(out, q)
 	return out
 }
@@ -399,7 +424,7 @@ func (s *Server) statsChartCSV(w http.ResponseWriter, r *http.Request, api bool)
 		var prev *store.CallStats
 		if cur, prev, err = s.loadStats(r.Context(), sq); err == nil {
 			id := strings.TrimSuffix(r.PathValue("chart"), ".csv")
-			for _, c := range buildCharts(cur, prev, sq.q.Location) {
+			for _, c := range buildCharts(cur, prev, sq.q.Location, func(m string) string { return m }) {
 				if c.ID != id {
 					continue
 				}

@@ -230,7 +230,7 @@ type userDeleteBody struct {
 
 func (s *Server) userDeletePage(w http.ResponseWriter, r *http.Request) {
 	if a, ok := s.loadAccount(w, r); ok {
-		s.render(w, r, http.StatusOK, "user_delete", pageData{Title: "Delete account " + a.Login, Active: "users", Body: userDeleteBody{Account: a}})
+		s.render(w, r, http.StatusOK, "user_delete", pageData{Title: fmt.Sprintf("Delete account %s", a.Login), Active: "users", Body: userDeleteBody{Account: a}})
 	}
 }
 
@@ -245,7 +245,7 @@ func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) {
 		for _, f := range herr.fields {
 			msg = sentence(f.Message)
 		}
-		s.render(w, r, herr.status, "user_delete", pageData{Title: "Delete account " + a.Login, Active: "users", Error: msg, Body: userDeleteBody{Account: a, Error: msg}})
+		s.render(w, r, herr.status, "user_delete", pageData{Title: fmt.Sprintf("Delete account %s", a.Login), Active: "users", Error: msg, Body: userDeleteBody{Account: a, Error: msg}})
 		return
 	}
 	s.sessions.deleteLogin(a.Login, [32]byte{})

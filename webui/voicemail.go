@@ -296,7 +296,7 @@ func (s *Server) voicemailDelete(w http.ResponseWriter, r *http.Request) {
 		s.voicemailDeleteForm(w, r, herr.status, herr.msg)
 		return
 	}
-	s.setFlash(r, sentence(messageLabel(m, s.location(r.Context()))+" is deleted"))
+	s.setFlash(r, sentence(fmt.Sprintf("%s is deleted", messageLabel(m, s.location(r.Context())))))
 	// The last message of a mailbox removed from the dial plan takes the
 	// mailbox with it: then the overview is where to go.
 	dest := mailboxBase(r, box)

@@ -159,18 +159,18 @@ func webhooksForm(w store.Webhooks) *form {
 			secret = "unchanged"
 		}
 		f.Fields = append(f.Fields,
-			&field{ID: "wh-" + strconv.Itoa(j) + "-name", Name: p + "name", Label: label + ": name", Type: "text", Value: e.Name, MaxLength: 32, Autocomplete: "off",
+			&field{ID: "wh-" + strconv.Itoa(j) + "-name", Name: p + "name", Label: fmt.Sprintf("%s: name", label), Type: "text", Value: e.Name, MaxLength: 32, Autocomplete: "off",
 				Help: "A short name, e.g. crm (lower-case letters, digits, - and _). Leave name and URL empty to remove it."},
-			&field{ID: "wh-" + strconv.Itoa(j) + "-url", Name: p + "url", Label: label + ": URL", Type: "url", Value: e.URL, MaxLength: 512, Autocomplete: "off",
+			&field{ID: "wh-" + strconv.Itoa(j) + "-url", Name: p + "url", Label: fmt.Sprintf("%s: URL", label), Type: "url", Value: e.URL, MaxLength: 512, Autocomplete: "off",
 				Placeholder: "https://crm.example.com/hooks/pbx", Help: "Where the box POSTs the events: https://, or http:// for a receiver on the office network."},
-			&field{ID: "wh-" + strconv.Itoa(j) + "-secret", Name: p + "secret", Label: label + ": secret", Type: "password", MaxLength: store.MaxWebhookSecretLen,
+			&field{ID: "wh-" + strconv.Itoa(j) + "-secret", Name: p + "secret", Label: fmt.Sprintf("%s: secret", label), Type: "password", MaxLength: store.MaxWebhookSecretLen,
 				Autocomplete: "new-password", Placeholder: secret,
 				Help: fmt.Sprintf("%d to %d characters the receiver also knows: it checks each request's signature with it (see the API document). Leave empty to keep the stored one.", store.MinWebhookSecretLen, store.MaxWebhookSecretLen)})
 		for _, ev := range store.WebhookEvents() {
 			f.Fields = append(f.Fields, &field{ID: "wh-" + strconv.Itoa(j) + "-" + ev, Name: p + "events." + ev, Label: label + ": " + ev, Type: "checkbox",
 				Checked: e.Name == "" || len(e.Events) == 0 || slices.Contains(e.Events, ev), Help: webhookEventHelp[ev]})
 		}
-		f.Fields = append(f.Fields, &field{ID: "wh-" + strconv.Itoa(j) + "-disabled", Name: p + "disabled", Label: label + ": paused", Type: "checkbox",
+		f.Fields = append(f.Fields, &field{ID: "wh-" + strconv.Itoa(j) + "-disabled", Name: p + "disabled", Label: fmt.Sprintf("%s: paused", label), Type: "checkbox",
 			Checked: e.Disabled, Help: "Send nothing for now; what is queued waits."})
 	}
 	return f
