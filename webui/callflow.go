@@ -290,9 +290,9 @@ func buildFlow(c *store.Config, entry string) (*flowGraph, bool) {
 		if ti < 0 || (kind == "did" && did == "") {
 			return nil, false
 		}
-		label := "SIP trunk " + trunk
+		label := fmt.Sprintf("SIP trunk %s", trunk)
 		if did != "" {
-			label += " " + did
+			label = fmt.Sprintf("SIP trunk %s %s", trunk, did)
 		}
 		start, _ := g.node("entry", "Calls on", label, g.objectLink("trunks", trunk), "entry", 0)
 		for _, r := range c.InboundRoutes {

@@ -88,7 +88,7 @@ func (k *objectKind[T]) form(d *store.DialPlan, i int, c *planContext) *form {
 }
 
 func (k *objectKind[T]) newForm(o T, i int, c *planContext) *form {
-	f := &form{ID: "object-form", Fields: k.fields(o, c), Action: "/dialplan/" + k.key + "/new", Submit: "Create " + k.one}
+	f := &form{ID: "object-form", Fields: k.fields(o, c), Action: "/dialplan/" + k.key + "/new", Submit: fmt.Sprintf("Create %s", k.one)}
 	if i >= 0 {
 		f.Action = objectURL(k.key, i, k.name(o), "edit")
 		f.Submit = "Save changes"
@@ -589,7 +589,7 @@ func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 	}
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	c := t.c
-	title := "New " + k.singular()
+	title := fmt.Sprintf("New %s", k.singular())
 	if i >= 0 {
 		title = sec.Title + ": " + k.items(&d)[i].Name
 	}
@@ -624,7 +624,7 @@ func (s *Server) objectWarnings(ctx context.Context, d *store.DialPlan, key stri
 	var out []string
 	for _, ref := range s.missingPrompts(ctx, &c) {
 		if strings.HasPrefix(ref.Path, prefix) {
-			out = append(out, sentence(missingWords(&c, ref))+" Upload it on the Recordings page, or choose another.")
+			out = append(out, fmt.Sprintf("%s Upload it on the Recordings page, or choose another.", sentence(missingWords(&c, ref))))
 		}
 	}
 	return out
@@ -693,7 +693,7 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 			f.Errors = append(f.Errors, herr.msg)
 		}
 	}
-	title := "New " + k.singular()
+	title := fmt.Sprintf("New %s", k.singular())
 	if editing {
 		title = sec.Title + ": " + k.items(&d)[i].Name
 	}

@@ -88,7 +88,7 @@ func sectionNotes(c *store.Config, key string) []string {
 			}
 		}
 		if len(none) > 0 && len(none) <= 8 {
-			notes = append(notes, "No mailbox yet: "+strings.Join(none, ", ")+".")
+			notes = append(notes, fmt.Sprintf("No mailbox yet: %s.", strings.Join(none, ", ")))
 		} else if len(none) > 8 {
 			notes = append(notes, fmt.Sprintf("%d extensions have no mailbox.", len(none)))
 		}

@@ -57,7 +57,7 @@ func profileForm(p store.ExtensionProfile, sys store.System, pc *planContext, po
 	pinHelp := fmt.Sprintf("%d to %d digits the owner types at *97 (or *98). Not the extension's number, one digit repeated or a run like 1234.", store.MinPINLen, store.MaxPINLen)
 	pinHolder := "4 to 8 digits"
 	if p.Mailbox != nil {
-		pinHelp, pinHolder = "Leave empty to keep the current PIN. "+pinHelp, "unchanged"
+		pinHelp, pinHolder = fmt.Sprintf("Leave empty to keep the current PIN. %s", pinHelp), "unchanged"
 	}
 	mailbox := p.Mailbox != nil
 	var box store.Mailbox

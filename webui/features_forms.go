@@ -68,7 +68,7 @@ func extensionRows(prefix, label string, values []string, exts []store.Extension
 func mohField(value string, c *planContext, none, help string) *field {
 	return &field{ID: "moh_class", Name: "moh_class", Label: "Music-on-hold class", Type: "select",
 		Options: nameOptions(c.MOHClasses, value, none),
-		Help:    strings.TrimSpace(help + " Set classes up on the Music on hold page.")}
+		Help:    strings.TrimSpace(fmt.Sprintf("%s Set classes up on the Music on hold page.", help))}
 }
 
 // recordField is the recording mode picker of an extension rule, a queue
@@ -77,7 +77,7 @@ func recordField(value, inherit, help string) *field {
 	return &field{ID: "record", Name: "record", Label: "Record calls", Type: "select",
 		Options: selectOptions([]option{{Value: "", Label: inherit}, {Value: store.RecordAlways, Label: "always"},
 			{Value: store.RecordOnDemand, Label: "on demand (the on-demand code during a call)"}, {Value: store.RecordNever, Label: "never"}}, value, "unknown"),
-		Help: strings.TrimSpace(help + " The Call recording page sets the box's own mode and the code.")}
+		Help: strings.TrimSpace(fmt.Sprintf("%s The Call recording page sets the box's own mode and the code.", help))}
 }
 
 // callHandlingFields are an extension rule's do-not-disturb, call
@@ -226,11 +226,11 @@ func featureGuide(d *store.DialPlan, c *planContext) []usage {
 	out := []usage{
 		{"Hook flash", "Puts the other party on hold (they hear music on hold) and gives a new dial tone; flash again to go back. On SIP phones: the Hold key."},
 		{"Hook flash, #" + ext + "#", fmt.Sprintf("Blind transfer: the other party goes to %s (or any extension, ring group, queue or voice-menu number) and you hang up. Nobody answers within %d s: it rings back at you.", ext, recall)},
-		{"Hook flash, *" + ext + "#", "Attended transfer: you talk to " + ext + " first; hang up to hand the caller over, flash to go back to the caller."},
+		{"Hook flash, *" + ext + "#", fmt.Sprintf("Attended transfer: you talk to %s first; hang up to hand the caller over, flash to go back to the caller.", ext)},
 		{"Hook flash, a number, hook flash", "Three-way call: the number answers, the second flash joins all three."},
 	}
 	if f.ParkCode != "" {
-		out = append(out, usage{"Hook flash, " + f.ParkCode, "Parks the other party; the box says the slot (SIP phones: transfer the call to " + f.ParkCode + ")."})
+		out = append(out, usage{"Hook flash, " + f.ParkCode, fmt.Sprintf("Parks the other party; the box says the slot (SIP phones: transfer the call to %s).", f.ParkCode)})
 		if slots := store.ParkSlotNumbers(f.ParkSlots); len(slots) > 0 {
 			dial := slots[0]
 			if len(slots) > 1 {
@@ -243,10 +243,10 @@ func featureGuide(d *store.DialPlan, c *planContext) []usage {
 		out = append(out, usage{strings.Join(f.GroupPickupCodes, " or "), "Picks up a call ringing a phone of your pickup group."})
 	}
 	if f.DirectedPickupCode != "" {
-		out = append(out, usage{f.DirectedPickupCode + ext, "Picks up the call ringing " + ext + "."})
+		out = append(out, usage{f.DirectedPickupCode + ext, fmt.Sprintf("Picks up the call ringing %s.", ext)})
 	}
 	if f.IntercomCode != "" {
-		out = append(out, usage{f.IntercomCode + ext, "Intercom: " + ext + "'s SIP phone answers by itself on its speaker."})
+		out = append(out, usage{f.IntercomCode + ext, fmt.Sprintf("Intercom: %s's SIP phone answers by itself on its speaker.", ext)})
 	}
 	if f.ConferenceCode != "" {
 		out = append(out, usage{f.ConferenceCode, "A conference of your own: transfer your calls into it (SIP phones: set it as the network-conference URI) to talk with all of them."})

@@ -74,7 +74,7 @@ var pluralRE = regexp.MustCompile(`plural (?:\S+|\([^)]*\)) "([^"]*)" "([^"]*)"`
 // shownFields are the fields of the pages' Go types (field, option, form,
 // pageData, ...) whose string values a reader sees; their literals in the
 // handlers are messages.
-var shownFields = map[string]bool{"title": true, "Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true, "Message": true, "Error": true}
+var shownFields = map[string]bool{"title": true, "Does": true, "Label": true, "Help": true, "Title": true, "Submit": true, "Placeholder": true, "Flash": true, "Message": true, "Error": true}
 
 // shownCalls are the functions and methods whose string arguments are
 // shown on a page (errorf's message is also an API error's: the pages show
@@ -97,6 +97,10 @@ var notShownCalls = map[string]bool{"Info": true, "Warn": true, "Debug": true, "
 // proseSentenceRE matches a sentence: a capital, at least three words
 // and a full stop (or a colon) at the end.
 var proseSentenceRE = regexp.MustCompile(`^[A-Z\x{201c}"][^ ]* [^ ]+ .*[a-z]{2}.*[.:?!]$`)
+
+// wordsRE matches a piece of a sentence: three words in a row, and a
+// full stop after them.
+var wordsRE = regexp.MustCompile(`[a-z]+ [a-z]+ [a-z]+.*\.`)
 
 // constString is the value of a string constant expression: a literal,
 // or literals joined by +.
@@ -225,11 +229,19 @@ func goMessages(t *testing.T) []message {
 	// positional adds the literals of an unkeyed composite literal of a
 	// struct type by the names of the fields they fill.
 	positional := func(typ ast.Expr, elts []ast.Expr) {
-		id, ok := typ.(*ast.Ident)
-		if !ok {
+		var names []string
+		switch typ := typ.(type) {
+		case *ast.Ident:
+			names = fieldsOf[typ.Name]
+		case *ast.StructType: // a table of an anonymous struct type
+			for _, fl := range typ.Fields.List {
+				for _, nm := range fl.Names {
+					names = append(names, nm.Name)
+				}
+			}
+		default:
 			return
 		}
-		names := fieldsOf[id.Name]
 		for i, e := range elts {
 			if _, keyed := e.(*ast.KeyValueExpr); keyed || i >= len(names) {
 				return
@@ -310,6 +322,66 @@ func goMessages(t *testing.T) []message {
 					}
 					return false
 				}
+			}
+			return true
+		})
+	}
+	// Shown texts kept in variables by their names (pinHelp, label,
+	// testLabels): what is assigned to a name ending in help, label or
+	// title, and the values of a table whose name ends in labels.
+	shownName := func(name string) bool {
+		n := strings.ToLower(name)
+		return strings.HasSuffix(n, "help") || strings.HasSuffix(n, "label") || strings.HasSuffix(n, "title")
+	}
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				for i, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok && shownName(id.Name) && i < len(n.Rhs) {
+						add(n.Rhs[i])
+					}
+				}
+			case *ast.ValueSpec:
+				for i, nm := range n.Names {
+					if i >= len(n.Values) {
+						break
+					}
+					if shownName(nm.Name) {
+						add(n.Values[i])
+					}
+					if cl, ok := n.Values[i].(*ast.CompositeLit); ok && strings.HasSuffix(strings.ToLower(nm.Name), "labels") {
+						for _, e := range cl.Elts {
+							if kv, ok := e.(*ast.KeyValueExpr); ok {
+								add(kv.Value)
+							}
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	// A sentence joined by + with a variable anywhere is one no catalog
+	// can translate, whatever it is given to.
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if notShownCalls[callName(n)] {
+					return false
+				}
+			case *ast.BinaryExpr:
+				if n.Op != token.ADD {
+					return true
+				}
+				if _, ok := constString(n); ok {
+					return false
+				}
+				if prose := literalProse(n); prose != "" && (proseSentenceRE.MatchString(strings.TrimSpace(prose)) || wordsRE.MatchString(prose)) {
+					t.Errorf("%s: the sentence %q is joined by + with a variable; make it a format (fmt.Sprintf), so that the catalog can translate it", fset.Position(n.Pos()), prose)
+				}
+				return false
 			}
 			return true
 		})

@@ -24,7 +24,7 @@ func accessFields(numbers []string, pin, class, callerID, callerName, what strin
 	pinHelp := fmt.Sprintf("%d to %d digits, keyed then #; not one digit repeated or a run like 123456. Needed with or instead of the numbers above.", store.MinAccessPINLen, store.MaxAccessPINLen)
 	if pin != "" {
 		placeholder = "unchanged"
-		pinHelp = "Leave empty to keep the current PIN; type a new one to change it. " + pinHelp
+		pinHelp = fmt.Sprintf("Leave empty to keep the current PIN; type a new one to change it. %s", pinHelp)
 	}
 	if class == "" {
 		class = "national"

@@ -414,7 +414,10 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	s.basic.clear()
 	s.sessions.deleteLogin(login, [32]byte{})
 	id, sess := s.sessions.create(login, false)
-	sess.flash = "The " + passwordName(login) + " is changed. Use the new one from now on."
+	sess.flash = "The admin password is changed. Use the new one from now on."
+	if login != store.AdminLogin {
+		sess.flash = fmt.Sprintf("The password of %s is changed. Use the new one from now on.", login)
+	}
 	setCookie(w, sessionCookie, id, 0)
 	s.log.Info("webui: password changed", "login", login, "remote", r.RemoteAddr)
 	dest := "/status"
@@ -422,14 +425,6 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		dest = "/me"
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
-}
-
-// passwordName is what the password page calls the account's password.
-func passwordName(login string) string {
-	if login == store.AdminLogin {
-		return "admin password"
-	}
-	return "password of " + login
 }
 
 func passwordTitle(a *authInfo) string {

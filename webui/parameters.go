@@ -127,7 +127,7 @@ func (s *Server) parametersBody(ctx context.Context, f *form) parametersBody {
 	}
 	info, err := s.board.BoardDescription(ctx)
 	if err != nil {
-		b.BoardError = "The board's description could not be read: " + err.Error()
+		b.BoardError = fmt.Sprintf("The board's description could not be read: %s", err.Error())
 		return b
 	}
 	b.Board, b.Slots = &info, slotsForm(info)

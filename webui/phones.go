@@ -94,13 +94,13 @@ func (s *Server) phoneProvisionSubmit(w http.ResponseWriter, r *http.Request) {
 func (s *Server) phoneReissueSubmit(w http.ResponseWriter, r *http.Request) {
 	s.phoneAction(w, r, func(mac string) (string, error) {
 		p, err := s.prov.Reissue(mac)
-		return "Phone " + p.MAC + " has a new link; the old one no longer works.", err
+		return fmt.Sprintf("Phone %s has a new link; the old one no longer works.", p.MAC), err
 	})
 }
 
 func (s *Server) phoneRemoveSubmit(w http.ResponseWriter, r *http.Request) {
 	s.phoneAction(w, r, func(mac string) (string, error) {
-		return "Phone " + mac + " is no longer provisioned; its link no longer works.", s.prov.Remove(mac)
+		return fmt.Sprintf("Phone %s is no longer provisioned; its link no longer works.", mac), s.prov.Remove(mac)
 	})
 }
 

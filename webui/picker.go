@@ -87,7 +87,7 @@ func newDestChoices(d *store.DialPlan, exts []store.Extension, fxs []int) *destC
 			g.Options = append(g.Options, option{Value: dialplan.Destination{Kind: kind, Value: n}.String(), Label: show(n)})
 		}
 		if create != "" {
-			g.Create, g.CreateLabel = createPrefix+create, "New "+one+"…"
+			g.Create, g.CreateLabel = createPrefix+create, fmt.Sprintf("New %s…", one)
 		}
 		ch.groups = append(ch.groups, g)
 	}

@@ -93,7 +93,7 @@ func (s *Server) recordingOptions(ctx context.Context) []option {
 		for _, b := range bs {
 			label := "Built-in: " + b.Text
 			if b.Replaced {
-				label = "Your recording instead of: " + b.Text
+				label = fmt.Sprintf("Your recording instead of: %s", b.Text)
 			}
 			out = append(out, option{Value: b.File, Label: label})
 		}

@@ -65,7 +65,7 @@ func voicemailFields(d *store.DialPlan, c *planContext) []*field {
 		if b.Extension != "" && c.Mailboxes[b.Extension] {
 			placeholder = "unchanged"
 			if j == 0 {
-				pinHelp = "Leave empty to keep the current PIN; type a new one to change it. " + pinHelp
+				pinHelp = fmt.Sprintf("Leave empty to keep the current PIN; type a new one to change it. %s", pinHelp)
 			}
 		}
 		fs = append(fs,

@@ -276,7 +276,7 @@ func (s *Server) webhookTest(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			b.TestError, status = sentence(err.Error()), http.StatusBadGateway
 		default:
-			b.TestOK = "The endpoint " + name + " took the test event."
+			b.TestOK = fmt.Sprintf("The endpoint %s took the test event.", name)
 		}
 	}
 	s.renderWebhooks(w, r, status, b)
