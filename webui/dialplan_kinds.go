@@ -299,12 +299,12 @@ var scheduleKind = &objectKind[store.Schedule]{
 					from, to, _ = strings.Cut(periods[w.key][k], "-")
 				}
 				for n, v := range []string{from, to} {
-					what := []string{"opens", "closes"}[n]
+					label := []string{"%s opens", "%s closes"}[n]
 					if k > 0 {
-						what += " again"
+						label = []string{"%s opens again", "%s closes again"}[n]
 					}
 					id := fmt.Sprintf("day_%s.%d", w.key, 2*k+n)
-					row.Rows = append(row.Rows, &field{ID: id, Name: id, Label: w.label + " " + what, Type: "time", Value: v})
+					row.Rows = append(row.Rows, &field{ID: id, Name: id, Label: fmt.Sprintf(label, w.label), Type: "time", Value: v})
 				}
 			}
 			week.Rows = append(week.Rows, row)

@@ -81,7 +81,7 @@ var singleLimits = &singleKind{
 }
 
 func singleForm(sec dialPlanSection, k *singleKind, d *store.DialPlan, c *planContext) *form {
-	return &form{ID: "object-form", Action: "/dialplan/" + sec.Key, Submit: "Save " + strings.ToLower(sec.Title), Fields: k.fields(d, c)}
+	return &form{ID: "object-form", Action: "/dialplan/" + sec.Key, Submit: fmt.Sprintf("Save %s", strings.ToLower(sec.Title)), Fields: k.fields(d, c)}
 }
 
 // singleBody is the content of a one-form part's page.

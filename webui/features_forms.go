@@ -38,7 +38,7 @@ func valueRows(prefix, label string, values []string, help, later string, mk fun
 		f := mk(fmt.Sprintf("%s[%d]", prefix, j), v)
 		f.Label, f.Help = fmt.Sprintf("%s %d", label, j+1), help
 		if j > 0 {
-			f.Help = fmt.Sprintf("As for %s 1; %s", strings.ToLower(label), later)
+			f.Help = fmt.Sprintf("As for %s 1; %s", label, later)
 		}
 		out = append(out, f)
 	}
@@ -297,9 +297,9 @@ var conferenceRoomKind = &objectKind[store.ConferenceRoom]{
 	detail: func(r store.ConferenceRoom) string {
 		var parts []string
 		if r.Number != "" {
-			parts = append(parts, "number "+r.Number)
+			parts = append(parts, fmt.Sprintf("number %s", r.Number))
 		} else {
-			parts = append(parts, "reached as conf:"+r.Name)
+			parts = append(parts, fmt.Sprintf("reached as conf:%s", r.Name))
 		}
 		if r.PIN != "" {
 			parts = append(parts, "with a PIN")

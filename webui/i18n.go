@@ -144,6 +144,29 @@ func (c catalog) lookupJoined(lang, k string) (string, bool) {
 		}
 		i = end
 	}
+	// A value and what it is, in brackets ("205 (no such extension)").
+	if strings.HasSuffix(k, ")") {
+		head, note := "", strings.TrimSuffix(k, ")")
+		if i := strings.LastIndex(note, " ("); i >= 0 {
+			head, note = note[:i], note[i+2:]
+		} else if strings.HasPrefix(note, "(") {
+			note = note[1:]
+		} else {
+			note = ""
+		}
+		if t, ok := c.lookupOne(lang, note); ok && note != "" {
+			if head == "" {
+				return "(" + t + ")", true
+			}
+			return c.T(lang, head) + " (" + t + ")", true
+		}
+	}
+	// A row's label: a message and the row's number ("Group pickup code 2").
+	if i := strings.LastIndexByte(k, ' '); i > 0 && strings.Trim(k[i+1:], "0123456789") == "" {
+		if t, ok := c.lookupOne(lang, k[:i]); ok {
+			return t + k[i:], true
+		}
+	}
 	if what, problem, ok := strings.Cut(k, ": "); ok && !strings.Contains(what, ". ") {
 		if t, ok := c.lookupOne(lang, problem); ok {
 			return c.T(lang, what) + ": " + t, true

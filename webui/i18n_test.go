@@ -390,6 +390,10 @@ func goMessages(t *testing.T) []message {
 	for _, w := range slices.Concat(store.Results(), chartWords) {
 		out = append(out, message{w, "stats.go (chart words)"})
 	}
+	// What the Roles page says each permission allows (the store's words).
+	for _, p := range store.Permissions() {
+		out = append(out, message{p.Description, "store.Permissions"})
+	}
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if c, ok := n.(*ast.CallExpr); ok {
@@ -645,6 +649,8 @@ func TestCatalogFormats(t *testing.T) {
 		{"ru", "Must be 2 to 8 digits. Extension 201 saved.", "Должно быть от 2 до 8 цифр. Внутренний номер 201 сохранён."},
 		{"ru", "queues[0].number: Must be 2 to 8 digits.", "queues[0].number: Должно быть от 2 до 8 цифр."},
 		{"ru", "Must be 2 to 8 digits. Reception desk.", "Must be 2 to 8 digits. Reception desk."}, // half a message is none
+		{"ru", "205 (no such extension)", "205 (нет такого внутреннего номера)"},                   // a value and a note
+		{"it", "Group pickup code 2", "Codice di risposta di gruppo 2"},                            // a row's label
 	} {
 		if got := cat.T(tc.lang, tc.in); got != tc.want {
 			t.Errorf("T(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
