@@ -38,12 +38,15 @@ const (
 	// DestConf joins a conference room; DestPage pages a paging group.
 	DestConf DestKind = "conf"
 	DestPage DestKind = "page"
+	// DestFax answers the call as the box's fax receiver of that name and
+	// receives the fax it carries.
+	DestFax DestKind = "fax"
 )
 
 // Destination is where a route, a condition or a menu key sends a call,
 // written "kind:value": "ext:101", "fxs:2", "group:sales",
 // "number:89161234567", "announce:closed", "time:office", "cond:boss",
-// "hangup".
+// "fax:office", "hangup".
 type Destination struct {
 	Kind  DestKind
 	Value string
@@ -78,12 +81,12 @@ func ParseDestination(s string) (Destination, error) {
 		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
 			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
 		}
-	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond, DestConf, DestPage:
+	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond, DestConf, DestPage, DestFax:
 		if err := CheckName(v); err != nil {
 			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
 		}
 	default:
-		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, conf, page, hangup)", s, k)
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, conf, page, fax, hangup)", s, k)
 	}
 	return d, nil
 }

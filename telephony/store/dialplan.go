@@ -128,6 +128,10 @@ type InboundRoute struct {
 	// Record: never, always or on_demand for the route's calls ("" as
 	// the box says).
 	Record string `json:"record,omitempty"`
+	// FaxDetect is where a call of this route goes when a voice menu or
+	// an announcement that answered it hears a fax machine calling (CNG):
+	// a fax: destination ("" none).
+	FaxDetect string `json:"fax_detect,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -347,6 +351,7 @@ func dialPlanSections(c *Config) []section {
 		{"conference_rooms", &c.ConferenceRooms},
 		{"paging_groups", &c.PagingGroups},
 		{"moh_classes", &c.MOHClasses},
+		{"fax_receivers", &c.FaxReceivers},
 		{"call_recording", &c.Recording},
 	}
 }
@@ -418,6 +423,7 @@ func normalizeDialPlan(c *Config) {
 	nilIfEmpty(&c.ConferenceRooms)
 	nilIfEmpty(&c.PagingGroups)
 	nilIfEmpty(&c.MOHClasses)
+	nilIfEmpty(&c.FaxReceivers)
 	for i := range c.MOHClasses {
 		nilIfEmpty(&c.MOHClasses[i].Prompts)
 	}
@@ -496,6 +502,7 @@ func cloneDialPlan(c *Config) {
 		c.PagingGroups[i].Members = slices.Clone(c.PagingGroups[i].Members)
 	}
 	c.MOHClasses = slices.Clone(c.MOHClasses)
+	c.FaxReceivers = slices.Clone(c.FaxReceivers)
 	for i := range c.MOHClasses {
 		c.MOHClasses[i].Prompts = slices.Clone(c.MOHClasses[i].Prompts)
 	}
@@ -545,6 +552,7 @@ func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationErro
 	decodeList(top["conference_rooms"], "conference_rooms", &c.ConferenceRooms, v)
 	decodeList(top["paging_groups"], "paging_groups", &c.PagingGroups, v)
 	decodeList(top["moh_classes"], "moh_classes", &c.MOHClasses, v)
+	decodeList(top["fax_receivers"], "fax_receivers", &c.FaxReceivers, v)
 	if raw, ok := top["call_recording"]; ok && string(raw) != "null" {
 		decodeField(raw, "call_recording", &c.Recording, v)
 	}
@@ -578,6 +586,7 @@ type DialPlan struct {
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
 	Recording       CallRecording    `json:"call_recording"`
+	FaxReceivers    []FaxReceiver    `json:"fax_receivers"`
 }
 
 // DialPlanSections are the JSON names of the dial-plan sections, in
@@ -597,7 +606,7 @@ func (c *Config) DialPlan() DialPlan {
 		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
 		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
 		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
-		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording}
+		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording, FaxReceivers: c.FaxReceivers}
 	emptyIfNil(&d.LineGroups)
 	emptyIfNil(&d.OutboundRoutes)
 	emptyIfNil(&d.CallerIDRules)
@@ -616,6 +625,7 @@ func (c *Config) DialPlan() DialPlan {
 	emptyIfNil(&d.ConferenceRooms)
 	emptyIfNil(&d.PagingGroups)
 	emptyIfNil(&d.MOHClasses)
+	emptyIfNil(&d.FaxReceivers)
 	return d
 }
 
@@ -629,6 +639,7 @@ func (c *Config) SetDialPlan(d DialPlan) {
 	c.Voicemail = d.Voicemail
 	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
 	c.Recording = d.Recording
+	c.FaxReceivers = d.FaxReceivers
 	normalizeDialPlan(c)
 }
 

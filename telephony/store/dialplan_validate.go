@@ -114,6 +114,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 	rooms := names("conference_rooms", len(c.ConferenceRooms), func(i int) string { return c.ConferenceRooms[i].Name })
 	pages := names("paging_groups", len(c.PagingGroups), func(i int) string { return c.PagingGroups[i].Name })
 	moh := names("moh_classes", len(c.MOHClasses), func(i int) string { return c.MOHClasses[i].Name })
+	faxes := names("fax_receivers", len(c.FaxReceivers), func(i int) string { return c.FaxReceivers[i].Name })
 	boxes := checkVoicemail(c, exts, add)
 
 	// byKind: the objects a destination of each named kind may name.
@@ -129,6 +130,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		dialplan.DestQueue:    {queues, "queue"},
 		dialplan.DestConf:     {rooms, "conference room"},
 		dialplan.DestPage:     {pages, "paging group"},
+		dialplan.DestFax:      {faxes, "fax receiver"},
 	}
 
 	// dest checks a destination; kinds limits the kinds allowed (nil: all
@@ -153,7 +155,7 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
 			}
 		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue,
-			dialplan.DestConf, dialplan.DestPage:
+			dialplan.DestConf, dialplan.DestPage, dialplan.DestFax:
 			if o := byKind[d.Kind]; !o.exists[d.Value] {
 				add(path, "%s %q does not exist", o.what, d.Value)
 			}
@@ -330,6 +332,9 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			add(p+"schedule", "schedule %q does not exist", r.Schedule)
 		}
 		dest(p+"destination", r.Destination)
+		if r.FaxDetect != "" {
+			dest(p+"fax_detect", r.FaxDetect, faxDetectKinds...)
+		}
 		switch {
 		case r.ClosedDestination != "" && r.Schedule == "":
 			add(p+"closed_destination", "needs a schedule")

@@ -372,6 +372,8 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		extList(p+"members", g.Members, 1)
 	}
 
+	checkFaxReceivers(c, add, number)
+
 	for i, m := range c.MOHClasses {
 		p := fmt.Sprintf("moh_classes[%d].", i)
 		switch {

@@ -50,6 +50,8 @@ type Config struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms,omitempty"`
 	PagingGroups    []PagingGroup    `json:"paging_groups,omitempty"`
 	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
+	// FaxReceivers are the box's own fax machines (fax.go).
+	FaxReceivers []FaxReceiver `json:"fax_receivers,omitempty"`
 	// Recording says which calls are recorded (features.go).
 	Recording CallRecording `json:"call_recording,omitzero"`
 
@@ -235,6 +237,9 @@ type CallRecord struct {
 	// Voicemail is the message the caller left, "MAILBOX/ID" (the
 	// voicemail store's names), if any.
 	Voicemail string `json:"voicemail,omitempty"`
+	// Fax is the fax the box received on the call, if it ran its fax
+	// receiver (fax.go).
+	Fax *FaxOutcome `json:"fax,omitempty"`
 }
 
 // QueueVisit is one wait of a caller in a queue: from when the caller
