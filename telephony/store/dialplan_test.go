@@ -400,8 +400,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 23 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
-		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" {
+	if got := DialPlanSections(); len(got) != 24 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[22] != "fax_receivers" {
 		t.Errorf("sections %v", got)
 	}
 }
