@@ -62,6 +62,8 @@ type call struct {
 	outRoute  string
 	queues    []store.QueueVisit
 	voicemail string
+	// fax is the fax the box received on the call (fax.go).
+	fax *store.FaxOutcome
 	// rec is the recording in progress (record.go); recordings are the
 	// IDs of those kept.
 	rec        *recorder
@@ -349,6 +351,7 @@ func (x *Exchange) endCall(c *call) {
 		Route:       c.outRoute,
 		Queues:      c.queues,
 		Voicemail:   c.voicemail,
+		Fax:         c.fax,
 	}
 	if len(c.recordings) > 0 {
 		rec.Recording = c.recordings[0]

@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"minipbx/telephony/callrec"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
@@ -119,6 +120,9 @@ type Exchange struct {
 	vm *voicemail.Store
 	// recs keeps the recordings of calls; nil: no call is recorded.
 	recs *callrec.Store
+	// faxes keeps received faxes, onFax hears of each (Options).
+	faxes *faxstore.Store
+	onFax func(store.FaxReceiver, faxstore.Fax)
 	// testTrunk tries a trunk's registration (setup.go); nil: none.
 	testTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 
@@ -180,6 +184,12 @@ type Options struct {
 	// Recordings keeps the recordings of calls (its quota and retention
 	// follow the configuration); nil: no call is recorded.
 	Recordings *callrec.Store
+	// Faxes keeps the faxes the box receives (fax:NAME destinations);
+	// nil: a fax receiver answers and receives, but keeps nothing.
+	Faxes *faxstore.Store
+	// OnFax is told each fax kept (to mail it), from the call's
+	// goroutine; it must not block.
+	OnFax func(f store.FaxReceiver, fax faxstore.Fax)
 	// PromptDir holds the installer's recordings that menus,
 	// announcements and queues play by name, and replacements of the
 	// built-in prompts (the data directory's layout says where: package
@@ -225,6 +235,8 @@ func New(o Options) (*Exchange, error) {
 		mwi:           o.MessageWaiting,
 		vm:            o.Voicemail,
 		recs:          o.Recordings,
+		faxes:         o.Faxes,
+		onFax:         o.OnFax,
 		testTrunk:     o.TestTrunk,
 	}
 	if o.LiveAudio != nil {

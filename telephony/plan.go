@@ -138,6 +138,8 @@ type plan struct {
 	rooms     map[string]*store.ConferenceRoom
 	pages     map[string]*store.PagingGroup
 	moh       map[string]*store.MOHClass
+	// faxes are the fax receivers by name (fax:NAME).
+	faxes map[string]*store.FaxReceiver
 	// services are the destinations of literal internal numbers (short
 	// numbers, ring groups', queues', menus', rooms' and paging groups'
 	// numbers), by number.
@@ -222,7 +224,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]*announcement{},
 		timeConds: map[string]*timeCond{}, conds: map[string]*condDef{}, rooms: map[string]*store.ConferenceRoom{},
 		pages: map[string]*store.PagingGroup{}, moh: map[string]*store.MOHClass{}, services: map[string]dest{},
-		specials: map[string]special{}, fxoDest: map[int]dest{}}
+		faxes: map[string]*store.FaxReceiver{}, specials: map[string]special{}, fxoDest: map[int]dest{}}
 	p.trunkDIDs = map[string][]struct {
 		number string
 		d      dest
@@ -311,6 +313,13 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		r := &cfg.ConferenceRooms[i]
 		p.rooms[r.Name] = r
 		if err := service(r.Number, "conference room "+r.Name, dest{Kind: dialplan.DestConf, Value: r.Name}); err != nil {
+			return nil, err
+		}
+	}
+	for i := range cfg.FaxReceivers {
+		f := &cfg.FaxReceivers[i]
+		p.faxes[f.Name] = f
+		if err := service(f.Number, "fax receiver "+f.Name, dest{Kind: dialplan.DestFax, Value: f.Name}); err != nil {
 			return nil, err
 		}
 	}

@@ -42,7 +42,6 @@ const (
 // Fax describes one received fax.
 type Fax struct {
 	ID       string    `json:"id"`
-	CallID   uint64    `json:"call_id,omitempty"`
 	Received time.Time `json:"received"`
 	// Receiver is the fax receiver (store.FaxReceiver) that took it.
 	Receiver string `json:"receiver"`

@@ -59,6 +59,26 @@ type JitterBuffer struct {
 	stats    JitterStats
 	scratch  [FrameSamples]int16
 	lastGood bool
+	// vbd: voice-band data mode (SetVoiceBandData).
+	vbd bool
+}
+
+// VoiceBandDataDepth is the fixed depth of a jitter buffer in voice-band
+// data mode: 40 ms, room for a LAN's jitter without the adaptation a
+// modem would hear as a jump in time.
+const VoiceBandDataDepth = 2
+
+// SetVoiceBandData switches the buffer to voice-band data mode for a fax
+// or modem call, for the rest of its life: a fixed depth
+// (VoiceBandDataDepth) that underruns do not raise, and a lost frame
+// played as silence rather than concealed (a modem's receiver copes with
+// a gap; a concealed frame is a wrong signal that it cannot tell from a
+// good one).
+func (j *JitterBuffer) SetVoiceBandData() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.vbd = true
+	j.target = max(VoiceBandDataDepth, j.cfg.MinDepth)
 }
 
 // JitterStats counts what the buffer did.
@@ -135,19 +155,19 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 		j.n--
 		out.Samples = src.Samples
 		out.HasSamples, out.HasPayload, out.Codec = true, false, Linear
-		if j.cfg.PLC != nil {
+		if j.cfg.PLC != nil && !j.vbd {
 			j.cfg.PLC.Good(out.Samples[:])
 		}
 		j.stats.Played++
 		j.calm++
-		if j.calm >= calmPops && j.target > j.cfg.MinDepth {
+		if j.calm >= calmPops && j.target > j.cfg.MinDepth && !j.vbd {
 			j.target--
 			j.calm = 0
 		}
 		j.lastGood = true
 		return true
 	}
-	if j.playing {
+	if j.playing && !j.vbd {
 		// Underrun: conceal, and let the queue run deeper from now on. We
 		// keep playing as soon as frames come back: the late frames
 		// themselves make the extra depth, so waiting to refill would only
@@ -157,7 +177,7 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 		}
 		j.calm = 0
 	}
-	if j.lastGood {
+	if j.lastGood && !j.vbd {
 		j.cfg.PLC.Conceal(out.Samples[:])
 	} else {
 		out.Samples = j.scratch // nothing played yet: silence

@@ -236,3 +236,34 @@ func BenchmarkSessionReceiveFrame(b *testing.B) {
 		s.handleDatagram(&st, from, buf[:n])
 	}
 }
+
+// TestJitterBufferVoiceBandData: in voice-band data mode a lost frame is
+// silence, never a concealed one, and underruns do not move the depth.
+func TestJitterBufferVoiceBandData(t *testing.T) {
+	plc := &countingPLC{}
+	j := NewJitterBuffer(JitterConfig{PLC: plc})
+	j.SetVoiceBandData()
+	var out Frame
+	for i := 1; i <= 3; i++ {
+		j.Push(numbered(i))
+	}
+	for i := 1; i <= 3; i++ {
+		if !j.Pop(&out) || out.Samples[0] != int16(i) {
+			t.Fatalf("frame %d: got %d", i, out.Samples[0])
+		}
+	}
+	for range 5 {
+		if j.Pop(&out) {
+			t.Fatal("underrun returned real audio")
+		}
+		if out.Samples[0] != 0 {
+			t.Fatalf("a lost frame played %d, want silence", out.Samples[0])
+		}
+	}
+	if plc.good != 0 || plc.conceal != 0 {
+		t.Errorf("the concealer ran: %+v", plc)
+	}
+	if d := j.Stats().Depth; d != VoiceBandDataDepth {
+		t.Errorf("depth %d after underruns, want the fixed %d", d, VoiceBandDataDepth)
+	}
+}
