@@ -46,8 +46,8 @@ import (
 	"time"
 
 	"minipbx/telephony/callrec"
-	"minipbx/telephony/faxstore"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
