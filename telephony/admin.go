@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"minipbx/telephony/callrec"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
@@ -51,6 +52,7 @@ type Admin struct {
 	x         Reloader
 	vm        *voicemail.Store
 	recs      *callrec.Store
+	faxes     *faxstore.Store
 	promptDir string
 }
 
@@ -68,6 +70,8 @@ type AdminOptions struct {
 	PromptDir string
 	// CallRecordings keeps the recordings of calls (nil: none).
 	CallRecordings *callrec.Store
+	// Faxes keeps the faxes received (nil: none).
+	Faxes *faxstore.Store
 }
 
 // NewAdmin makes the administration side.
@@ -78,7 +82,7 @@ func NewAdmin(o AdminOptions) (*Admin, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir, recs: o.CallRecordings}, nil
+	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir, recs: o.CallRecordings, faxes: o.Faxes}, nil
 }
 
 var (
@@ -292,7 +296,7 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a,
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a, FaxService: a,
 		AccountsService: a, SelfService: a, ParametersService: a, TrunkTestService: x}
 }
 

@@ -53,6 +53,7 @@ type fakeService struct {
 	rec       fakeRecordings // fake_recordings_test.go
 	callsQ    fakeRecords    // fake_records_test.go
 	accs      *fakeAccounts  // fake_accounts_test.go
+	fax       fakeFaxes      // fake_fax_test.go
 }
 
 func newFakeService() *fakeService {
