@@ -25,13 +25,16 @@ import (
 // mode first (channel.VoiceBandData).
 
 // faxBufferFrames is the depth of the fixed buffer between the caller's
-// frames and the receiver's clock: two 20 ms frames absorb the jitter of
-// a LAN; a frame that has not come by then counts as lost.
-const faxBufferFrames = 2
+// frames and the receiver's clock: three 20 ms frames absorb the jitter
+// of a LAN and of two clocks in one busy process (the leg's and the
+// bridge's); a frame that has not come by then counts as lost. T.30's
+// timing has room for far more delay than this.
+const faxBufferFrames = 3
 
-// faxMaxFrames bounds the buffer; a deeper queue (a burst, or clocks
-// drifting apart) loses its oldest frame.
-const faxMaxFrames = 6
+// faxMaxFrames bounds the buffer; a fuller queue (a burst) loses its
+// oldest frame, and one that stays deeper than faxBufferFrames+2 for a
+// second (clocks drifting apart) loses one frame.
+const faxMaxFrames = 16
 
 // faxTerminal joins a t30.Receiver to a leg's media: WriteFrame (the
 // leg's receiving clock) queues frames, source (the bridge's clock)
@@ -41,6 +44,7 @@ type faxTerminal struct {
 	rx      *t30.Receiver
 	q       [faxMaxFrames][media.FrameSamples]int16
 	head, n int
+	deep    int // frames in a row the queue ran deep
 	started bool
 	in      [media.FrameSamples]int16
 	// lost counts frames the receiver heard as silence (underruns);
@@ -71,6 +75,16 @@ func (t *faxTerminal) source(out []int16) bool {
 	}
 	if !t.started && t.n >= faxBufferFrames {
 		t.started = true
+	}
+	if t.n > faxBufferFrames+2 {
+		if t.deep++; t.deep >= 50 {
+			t.head = (t.head + 1) % len(t.q)
+			t.n--
+			t.dropped++
+			t.deep = 0
+		}
+	} else {
+		t.deep = 0
 	}
 	switch {
 	case t.started && t.n > 0:
@@ -119,6 +133,10 @@ func (r router) reachFax(f *store.FaxReceiver) (*leg, channel.Cause) {
 			log.Info("fax: page received", "page", e.Page, "ok", e.OK, "bad_lines", e.BadLines)
 		case t30.EvPageStart:
 			log.Debug("fax: page starts", "page", e.Page, "rate", e.Rate.String())
+		case t30.EvFrameRx, t30.EvFrameTx:
+			log.Debug("fax: "+e.Name, "sent", e.Kind == t30.EvFrameTx, "at", e.At)
+		case t30.EvTraining:
+			log.Debug("fax: training", "ok", e.OK, "at", e.At)
 		}
 	}})}
 	br := r.solo(l)
