@@ -94,10 +94,12 @@ type Session struct {
 	ssrc     uint32
 	cname    string
 	sink     atomic.Pointer[sinkBox]
-	digits   chan byte
-	done     chan struct{}
-	wg       sync.WaitGroup
-	closed   sync.Once
+	// vbd: voice-band data mode (SetVoiceBandData).
+	vbd    atomic.Bool
+	digits chan byte
+	done   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
 
 	// Send state, guarded by mu.
 	mu          sync.Mutex
@@ -528,7 +530,22 @@ type rxLoop struct {
 	accN     int
 	accCodec Codec
 	events   eventReceiver
+	// lastTS is the RTP timestamp of the last audio packet (haveTS).
+	lastTS uint32
+	haveTS bool
 }
+
+// maxLossFill bounds the silence a session in voice-band data mode puts
+// in for lost packets: 10 frames (200 ms); a longer gap is a pause of
+// the sender, not loss.
+const maxLossFill = 10
+
+// SetVoiceBandData switches the session to voice-band data mode for a
+// fax or modem call: a lost audio packet (a gap in the RTP timestamps of
+// up to maxLossFill frames) reaches the sink as frames of silence, so a
+// modem's receiver downstream keeps its timing instead of hearing the
+// signal jump 20 ms.
+func (s *Session) SetVoiceBandData() { s.vbd.Store(true) }
 
 // readRTP is the receive goroutine.
 func (s *Session) readRTP() {
@@ -571,6 +588,7 @@ func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
 		if c != st.accCodec {
 			st.accN, st.accCodec = 0, c
 		}
+		s.fillLoss(st, pkt.Timestamp, c)
 		p := pkt.Payload
 		for len(p) > 0 {
 			k := copy(st.acc[st.accN:], p)
@@ -591,6 +609,35 @@ func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
 		if d := st.events.packet(pkt.Timestamp, pkt.Payload); d != 0 && s.cfg.OnDigit != nil {
 			s.cfg.OnDigit(d)
 		}
+	}
+}
+
+// fillLoss gives the sink a frame of silence for each 20 ms frame lost
+// before the audio packet with timestamp ts, in voice-band data mode.
+func (s *Session) fillLoss(st *rxLoop, ts uint32, c Codec) {
+	last, had := st.lastTS, st.haveTS
+	st.lastTS, st.haveTS = ts, true
+	if !had || !s.vbd.Load() || st.accN != 0 {
+		return
+	}
+	gap := int32(ts-last)/FrameSamples - 1
+	if gap <= 0 || gap > maxLossFill {
+		return
+	}
+	box := s.sink.Load()
+	if box == nil {
+		return
+	}
+	silence := byte(0xFF) // μ-law zero
+	if c == PCMA {
+		silence = 0xD5
+	}
+	for i := range st.fr.Payload {
+		st.fr.Payload[i] = silence
+	}
+	st.fr.Codec, st.fr.HasPayload, st.fr.HasSamples = c, true, false
+	for range gap {
+		box.s.WriteFrame(&st.fr)
 	}
 }
 

@@ -117,6 +117,18 @@ func (l *leg) Events() <-chan channel.Event { return l.events }
 // Media implements channel.Channel.
 func (l *leg) Media() media.Endpoint { return l.sess }
 
+// SetVoiceBandData implements channel.VoiceBandData: a lost packet
+// reaches the exchange as silence (media.Session.SetVoiceBandData). The
+// session has no echo canceller, concealment or comfort noise to turn
+// off, and its digits come only as RFC 4733 events, never from tones.
+func (l *leg) SetVoiceBandData(why string) {
+	if l.sess == nil {
+		return
+	}
+	l.sess.SetVoiceBandData()
+	l.s.log.Info("sip: voice-band data: lost packets played as silence", "leg", l.info.ID, "why", why)
+}
+
 // Stats returns the leg's RTP quality counters.
 func (l *leg) Stats() media.Stats { return l.sess.Stats() }
 
