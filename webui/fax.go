@@ -195,4 +195,3 @@ func (s *Server) apiDeleteFax(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
