@@ -4,14 +4,18 @@ package box
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	spandsp "minipbx/bench/spandsp/fax"
+	"minipbx/dsp"
 	"minipbx/dsp/fax/faxfile"
 	"minipbx/dsp/fax/faxtest"
 	"minipbx/dsp/fax/t4"
@@ -275,4 +279,92 @@ func faxOverSIP(t *testing.T, loss float64) {
 	t.Logf("packets lost: %d to the box, %d from it; the phone's queue ran dry %d times, was trimmed %d times", lostUp, lostDown, underruns, trims)
 	mu.Unlock()
 	checkReceivedFax(t, b, doc, true, 0)
+}
+
+// logBuffer keeps what the box logs, for a test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestFaxPassesFromFXSToTheLine: a fax machine on FXS port 1 (spandsp,
+// calling) dials out through the FXO line to a fax machine at the telco
+// (spandsp, answering); the fax tones switch both ports to voice-band
+// data — the FXO echo canceller off, as the log says — and the pages
+// arrive as sent.
+func TestFaxPassesFromFXSToTheLine(t *testing.T) {
+	var logs logBuffer
+	b := startBox(t, "", func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	doc := faxDocument()
+	rxFile := filepath.Join(t.TempDir(), "rx.tif")
+	sender := &lockedPeer{p: spandsp.NewPeer(true, writeFaxTIFF(t, doc), "", true, spandsp.SupportV29|spandsp.SupportV27ter, "+1 555 0101")}
+	defer sender.Close()
+	receiver := &lockedPeer{p: spandsp.NewPeer(false, "", rxFile, true, spandsp.SupportV29|spandsp.SupportV27ter, "+1 555 1234")}
+	defer receiver.Close()
+	ctx := tctx(t, 3*time.Minute)
+	ph := b.Sim().Phone(1) // extension 101, which may call outside
+	line := b.Sim().Line(1)
+	line.Plug(receiver)
+	defer line.Plug(nil)
+	ph.OffHook()
+	if err := ph.Hears(ctx, dsp.ToneDial); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.DialDTMF("95551234"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.WaitDialled(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ph.Plug(sender) // the fax machine takes the line once dialled
+	defer ph.Plug(nil)
+	for {
+		sd, sc := sender.Done()
+		rd, rc := receiver.Done()
+		if sd && rd {
+			if sc != 0 || rc != 0 {
+				t.Fatalf("spandsp results: sender %d, receiver %d", sc, rc)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the fax did not finish: sender done %v, receiver done %v", sd, rd)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	ph.OnHook()
+	pages, err := spandsp.ReadTIFF(rxFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(doc) {
+		t.Fatalf("the telco's fax machine received %d pages, want %d", len(pages), len(doc))
+	}
+	for i := range doc {
+		if !pages[i].Equal(doc[i]) {
+			t.Errorf("page %d: %d rows differ from what was sent", i+1, pages[i].DiffRows(doc[i]))
+		}
+	}
+	log := logs.String()
+	if !strings.Contains(log, "voice-band data: echo canceller disabled") || !strings.Contains(log, `port="FXO 1"`) {
+		t.Errorf("the log does not say the FXO echo canceller was disabled:\n%s", log)
+	}
+	if !strings.Contains(log, `why="fax-cng from the phone"`) {
+		t.Errorf("the FXS port did not hear the fax machine's CNG")
+	}
 }
