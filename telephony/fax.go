@@ -17,87 +17,113 @@ import (
 // pages are kept as PDF and TIFF (telephony/faxstore), named in the call
 // record, and mailed where the receiver has an address.
 //
-// The receiver runs on the bridge's clock: the playback's source takes
-// the frame the caller's leg delivered last (a fixed buffer of two
-// frames, silence for a frame that never came) and gives what the
-// receiver sends back. A modem must hear a steady 8 kHz stream, whatever
-// the arrival of RTP packets; the caller's leg is put in voice-band data
-// mode first (channel.VoiceBandData).
+// The receiver runs on the clock of the caller's audio: each frame the
+// caller's leg delivers (an FXO port's board clock, a SIP leg's packets,
+// a lost one as silence once the leg is in voice-band data mode:
+// channel.VoiceBandData) goes through it at once, so the modems hear the
+// sender's signal as steady as it came. What it sends back waits in a
+// small queue for the bridge's clock, which plays it to the caller. Were
+// the receiver run on the bridge's clock instead, the drift and jitter
+// between the two clocks of a busy box would cut holes in the pages.
 
-// faxBufferFrames is the depth of the fixed buffer between the caller's
-// frames and the receiver's clock: three 20 ms frames absorb the jitter
-// of a LAN and of two clocks in one busy process (the leg's and the
-// bridge's); a frame that has not come by then counts as lost. T.30's
-// timing has room for far more delay than this.
+// faxBufferFrames is how many frames of the receiver's answer the queue
+// holds before it starts playing: 60 ms against the jitter between the
+// two clocks. T.30's timing has room for far more delay than this.
 const faxBufferFrames = 3
 
-// faxMaxFrames bounds the buffer; a fuller queue (a burst) loses its
-// oldest frame, and one that stays deeper than faxBufferFrames+2 for a
-// second (clocks drifting apart) loses one frame.
+// faxMaxFrames bounds the answer queue; a fuller queue (the bridge's
+// clock fell behind) loses its oldest frame.
 const faxMaxFrames = 16
 
+// faxIdleTicks: when the caller's leg delivers nothing for this many of
+// the bridge's frames (200 ms: a SIP peer that stopped sending), the
+// bridge's clock runs the receiver on silence, so that its timers still
+// end a call that went quiet.
+const faxIdleTicks = 10
+
 // faxTerminal joins a t30.Receiver to a leg's media: WriteFrame (the
-// leg's receiving clock) queues frames, source (the bridge's clock)
-// runs the receiver. Nothing allocates per frame.
+// leg's receiving clock) runs the receiver, source (the bridge's clock)
+// plays its answer. Nothing allocates per frame.
 type faxTerminal struct {
 	mu      sync.Mutex
 	rx      *t30.Receiver
 	q       [faxMaxFrames][media.FrameSamples]int16
 	head, n int
-	deep    int // frames in a row the queue ran deep
 	started bool
-	in      [media.FrameSamples]int16
-	// lost counts frames the receiver heard as silence (underruns);
-	// dropped frames the queue overflowed.
-	lost, dropped int
+	idle    int // bridge frames since the last frame from the caller
+	out     [media.FrameSamples]int16
+	silence [media.FrameSamples]int16
+	// underruns counts answer frames the bridge played as silence;
+	// dropped answer frames the queue overflowed; idleFrames frames of
+	// silence the receiver heard because the caller's leg sent nothing.
+	underruns, dropped, idleFrames int
 }
 
-// WriteFrame implements media.Sink: a frame from the caller.
+// WriteFrame implements media.Sink: a frame from the caller runs the
+// receiver.
 func (t *faxTerminal) WriteFrame(f *media.Frame) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.idle = 0
+	t.process(f.Linear()[:])
+}
+
+// process runs the receiver on one frame and queues its answer (t.mu
+// held).
+func (t *faxTerminal) process(in []int16) {
+	if t.rx.Done() {
+		return
+	}
+	t.rx.Process(in, t.out[:])
 	if t.n == len(t.q) {
 		t.head = (t.head + 1) % len(t.q)
 		t.n--
 		t.dropped++
 	}
-	t.q[(t.head+t.n)%len(t.q)] = *f.Linear()
+	t.q[(t.head+t.n)%len(t.q)] = t.out
 	t.n++
 }
 
-// source is the bridge.Source that runs the receiver one frame; it ends
-// when the receiver is done.
+// source is the bridge.Source that plays the receiver's answer; it ends
+// once the receiver is done and its last answer played.
 func (t *faxTerminal) source(out []int16) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.rx.Done() {
+	if t.idle++; t.idle >= faxIdleTicks {
+		t.idleFrames++
+		t.process(t.silence[:])
+	}
+	if t.rx.Done() && t.n == 0 {
 		return false
 	}
-	if !t.started && t.n >= faxBufferFrames {
+	if !t.started && (t.n >= faxBufferFrames || t.rx.Done()) {
 		t.started = true
 	}
-	if t.n > faxBufferFrames+2 {
-		if t.deep++; t.deep >= 50 {
-			t.head = (t.head + 1) % len(t.q)
-			t.n--
-			t.dropped++
-			t.deep = 0
+	if !t.started || t.n == 0 {
+		if t.started {
+			t.underruns++
 		}
-	} else {
-		t.deep = 0
+		clear(out)
+		return true
 	}
-	switch {
-	case t.started && t.n > 0:
-		t.in = t.q[t.head]
+	// The bridge's clock fell behind: the delay is taken back on
+	// silence (between the receiver's signals), never from a signal.
+	for t.n > faxBufferFrames+1 && silent(&t.q[t.head]) {
 		t.head = (t.head + 1) % len(t.q)
 		t.n--
-	default:
-		if t.started {
-			t.lost++
-		}
-		clear(t.in[:])
 	}
-	t.rx.Process(t.in[:], out)
+	copy(out, t.q[t.head][:])
+	t.head = (t.head + 1) % len(t.q)
+	t.n--
+	return true
+}
+
+func silent(f *[media.FrameSamples]int16) bool {
+	for _, v := range f {
+		if v != 0 {
+			return false
+		}
+	}
 	return true
 }
 
@@ -159,11 +185,11 @@ func (r router) reachFax(f *store.FaxReceiver) (*leg, channel.Cause) {
 	t.hangup() // a no-op once the receiver is done
 	t.mu.Lock()
 	res := *t.rx.Result()
-	lost, dropped := t.lost, t.dropped
+	underruns, dropped, idle := t.underruns, t.dropped, t.idleFrames
 	t.mu.Unlock()
 	out := r.keepFax(f, res, start)
 	log.Info("fax: "+out.Result, "pages", out.Pages, "rate", res.Rate.String(), "ecm", res.ECM, "cause", out.Cause,
-		"remote_id", res.RemoteID, "lost_frames", lost, "dropped_frames", dropped, "id", out.ID)
+		"remote_id", res.RemoteID, "answer_underruns", underruns, "answer_dropped", dropped, "idle_frames", idle, "id", out.ID)
 	r.c.set(func(c *call) { c.fax = &out })
 	return nil, channel.CauseNormal
 }

@@ -29,7 +29,7 @@ func TestFaxPageAndAPI(t *testing.T) {
 		t.Fatalf("page %d:\n%s", page.Code, body)
 	}
 	show := c.get("/fax/" + id)
-	if show.Code != http.StatusOK || !strings.Contains(show.Body.String(), `<iframe src="/fax/`+id+`/pdf"`) || !strings.Contains(show.Body.String(), "3 pages at V.29 9600, ECM, complete") {
+	if show.Code != http.StatusOK || !strings.Contains(show.Body.String(), `href="/fax/`+id+`/pdf" class="button" id="fax-view"`) || !strings.Contains(show.Body.String(), "3 pages at V.29 9600, ECM, complete") {
 		t.Fatalf("show %d:\n%s", show.Code, show.Body)
 	}
 	pdf := c.get("/fax/" + id + "/pdf")

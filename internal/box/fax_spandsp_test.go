@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	spandsp "minipbx/bench/spandsp/fax"
 	"minipbx/dsp"
 	"minipbx/dsp/fax/faxfile"
@@ -141,6 +143,21 @@ func checkReceivedFax(t *testing.T, b *testBox, doc []*t4.Image, ecm bool, bps i
 	pdf.Close()
 }
 
+// faxFromLine has spandsp send doc to the box from the telco line and
+// waits for the box to release the line (once the sender's DCN came).
+func faxFromLine(t *testing.T, b *testBox, doc []*t4.Image, modems int, ecm bool) {
+	t.Helper()
+	peer := &lockedPeer{p: spandsp.NewPeer(true, writeFaxTIFF(t, doc), "", ecm, modems, "+1 555 0100")}
+	defer peer.Close()
+	line := b.Sim().Line(1)
+	line.Plug(peer)
+	defer line.Plug(nil)
+	ringFromTelco(t, line, "5550100")
+	if err := line.WaitState(tctx(t, 3*time.Minute), "idle"); err != nil {
+		t.Fatalf("the fax call did not end: %v", err)
+	}
+}
+
 // TestFaxFromTheLine: spandsp sends over the simulated FXO line, at
 // V.29 9600 with ECM and at V.27 ter 4800 without.
 func TestFaxFromTheLine(t *testing.T) {
@@ -156,16 +173,7 @@ func TestFaxFromTheLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := faxBox(t)
 			doc := faxDocument()
-			peer := &lockedPeer{p: spandsp.NewPeer(true, writeFaxTIFF(t, doc), "", tc.ecm, tc.modems, "+1 555 0100")}
-			defer peer.Close()
-			line := b.Sim().Line(1)
-			line.Plug(peer)
-			defer line.Plug(nil)
-			ringFromTelco(t, line, "5550100")
-			// The box releases the line once the sender's DCN came.
-			if err := line.WaitState(tctx(t, 3*time.Minute), "idle"); err != nil {
-				t.Fatalf("the fax call did not end: %v", err)
-			}
+			faxFromLine(t, b, doc, tc.modems, tc.ecm)
 			checkReceivedFax(t, b, doc, tc.ecm, tc.bps)
 		})
 	}
@@ -366,5 +374,45 @@ func TestFaxPassesFromFXSToTheLine(t *testing.T) {
 	}
 	if !strings.Contains(log, `why="fax-cng from the phone"`) {
 		t.Errorf("the FXS port did not hear the fax machine's CNG")
+	}
+}
+
+// TestBrowserFaxPage: a fax received from the line shows on the Fax page
+// in headless Chromium (from the navigation), its page opens with the
+// PDF inline, and the installer deletes it there.
+func TestBrowserFaxPage(t *testing.T) {
+	b := faxBox(t)
+	doc := faxDocument()
+	faxFromLine(t, b, doc, spandsp.SupportV29|spandsp.SupportV27ter, true)
+	rec := b.waitRecord(t, func(r store.CallRecord) bool { return r.Fax != nil && r.Fax.ID != "" })
+	id := rec.Fax.ID
+	ctx := tctx(t, 60*time.Second)
+	if err := b.Service().SetAdminPassword(ctx, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	br := loggedIn(t, "https://"+b.WebAddr(), 50*time.Second)
+	br.follow("fax-"+id, chromedp.Click(byID("nav-fax")))
+	row := br.text("fax-" + id)
+	if !strings.Contains(row, "5550100") || !strings.Contains(row, "+1 555 0100") || !strings.Contains(row, "V.29 9600, ECM") || !strings.Contains(row, "complete") {
+		t.Errorf("the Fax page's row: %q", row)
+	}
+	br.follow("fax-view", chromedp.Click(byID("show-"+id)))
+	if s := br.text("fax-summary"); !strings.Contains(s, "3 pages at V.29 9600") {
+		t.Errorf("the fax's page says %q", s)
+	}
+	// The page's PDF is the fax's: fetched as the browser opens it
+	// (inline), it is a PDF of the box's making.
+	if _, err := chromedp.Run(br.ctx, chromedp.Evaluate[bool](`(function() {
+		fetch(document.getElementById('fax-view').href)
+			.then(r => r.headers.get('Content-Type') === 'application/pdf' && r.headers.get('Content-Disposition').startsWith('inline') ? r.text() : '')
+			.then(t => { window.faxPDF = t.startsWith('%PDF-') });
+		return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	br.waitJS("the fax's PDF", `window.faxPDF === true`, 10*time.Second)
+	br.follow("delete-form", chromedp.Click(byID("fax-delete")))
+	br.follow("fax-empty", chromedp.Click(byID("confirm-delete")))
+	if faxes, err := b.Service().Faxes(ctx); err != nil || len(faxes) != 0 {
+		t.Errorf("after delete: %+v %v", faxes, err)
 	}
 }
