@@ -36,10 +36,11 @@ const faxBufferFrames = 3
 const faxMaxFrames = 16
 
 // faxIdleTicks: when the caller's leg delivers nothing for this many of
-// the bridge's frames (200 ms: a SIP peer that stopped sending), the
+// the bridge's frames (a second: a SIP peer that stopped sending), the
 // bridge's clock runs the receiver on silence, so that its timers still
-// end a call that went quiet.
-const faxIdleTicks = 10
+// end a call that went quiet. Far longer than any stall of a busy box's
+// clocks, whose late frames would otherwise follow the silence.
+const faxIdleTicks = 50
 
 // faxTerminal joins a t30.Receiver to a leg's media: WriteFrame (the
 // leg's receiving clock) runs the receiver, source (the bridge's clock)

@@ -95,6 +95,9 @@ type rule struct {
 type inboundRoute struct {
 	store.InboundRoute
 	dest, closed dest
+	// faxDetect is where a call that a menu or an announcement answered
+	// goes when it hears a calling fax machine ("" kind: nowhere).
+	faxDetect dest
 }
 
 // special is what a literal number of the features stands for.
@@ -411,7 +414,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 			named[n] = true
 		}
 		p.inbound = append(p.inbound, inboundRoute{InboundRoute: r, dest: cc.dest("inbound route "+r.Name, r.Destination),
-			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination)})
+			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination), faxDetect: cc.dest("inbound route "+r.Name, r.FaxDetect)})
 	}
 	for _, l := range cfg.FXOLines {
 		if l.Destination != "" {

@@ -416,3 +416,32 @@ func TestBrowserFaxPage(t *testing.T) {
 		t.Errorf("after delete: %+v %v", faxes, err)
 	}
 }
+
+// TestFaxDetectedByTheMenu: the line's calls go to a voice menu whose
+// route detects faxes; spandsp calls with CNG, the menu hands the call
+// to the fax receiver, and the pages arrive as sent.
+func TestFaxDetectedByTheMenu(t *testing.T) {
+	b := faxBox(t)
+	ctx := context.Background()
+	d, err := b.Service().ExportConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := d.DialPlan()
+	dp.Menus = []store.Menu{{Name: "main", Prompts: []store.Prompt{{Tone: "440", MS: 20000}}}}
+	dp.InboundRoutes = []store.InboundRoute{{Name: "main-line", Lines: []int{1}, Destination: "menu:main", FaxDetect: "fax:office"}}
+	if _, err := b.Service().UpdateDialPlan(ctx, dp); err != nil {
+		t.Fatal(err)
+	}
+	doc := faxDocument()
+	faxFromLine(t, b, doc, spandsp.SupportV29|spandsp.SupportV27ter, true)
+	rec := b.waitRecord(t, func(r store.CallRecord) bool { return r.Fax != nil })
+	var detected bool
+	for _, s := range rec.Path {
+		detected = detected || s.Event == "fax-detected" && s.To == "fax:office"
+	}
+	if !detected {
+		t.Errorf("the call's path does not say the fax was detected: %+v", rec.Path)
+	}
+	checkReceivedFax(t, b, doc, true, 9600)
+}
