@@ -17,121 +17,79 @@ import (
 // pages are kept as PDF and TIFF (telephony/faxstore), named in the call
 // record, and mailed where the receiver has an address.
 //
-// The receiver runs on the clock of the caller's audio: each frame the
-// caller's leg delivers (an FXO port's board clock, a SIP leg's packets,
-// a lost one as silence once the leg is in voice-band data mode:
-// channel.VoiceBandData) goes through it at once, so the modems hear the
-// sender's signal as steady as it came. What it sends back waits in a
-// small queue for the bridge's clock, which plays it to the caller. Were
-// the receiver run on the bridge's clock instead, the drift and jitter
-// between the two clocks of a busy box would cut holes in the pages.
+// The receiver runs on the clock of the caller's audio and answers on
+// it: the fax terminal takes the caller's media endpoint over (the leg
+// leaves its bridge), each frame the leg delivers (an FXO port's board
+// clock, a SIP leg's packets, a lost one as silence once the leg is in
+// voice-band data mode: channel.VoiceBandData) goes through the receiver
+// at once, and its answer goes straight back to the leg: into the FXO
+// port's jitter buffer, popped by the same board clock, or out as the
+// SIP leg's next packet. No second clock sits in the path: the jitter
+// and drift between a bridge's mixer and a busy box's port clock cut
+// holes in the pages when the receiver ran on the mixer.
 
-// faxBufferFrames is how many frames of the receiver's answer the queue
-// holds before it starts playing: 60 ms against the jitter between the
-// two clocks. T.30's timing has room for far more delay than this.
-const faxBufferFrames = 3
+// faxIdle: when the caller's leg delivers nothing for this long (a SIP
+// peer that stopped sending), the receiver runs on silence, so that its
+// timers still end a call that went quiet.
+const faxIdle = time.Second
 
-// faxMaxFrames bounds the answer queue; a fuller queue (the bridge's
-// clock fell behind) loses its oldest frame.
-const faxMaxFrames = 16
-
-// faxIdleTicks: when the caller's leg delivers nothing for this many of
-// the bridge's frames (a second: a SIP peer that stopped sending), the
-// bridge's clock runs the receiver on silence, so that its timers still
-// end a call that went quiet. Far longer than any stall of a busy box's
-// clocks, whose late frames would otherwise follow the silence.
-const faxIdleTicks = 50
-
-// faxTerminal joins a t30.Receiver to a leg's media: WriteFrame (the
-// leg's receiving clock) runs the receiver, source (the bridge's clock)
-// plays its answer. Nothing allocates per frame.
+// faxTerminal joins a t30.Receiver to a leg's media endpoint. Nothing
+// allocates per frame.
 type faxTerminal struct {
-	mu      sync.Mutex
-	rx      *t30.Receiver
-	q       [faxMaxFrames][media.FrameSamples]int16
-	head, n int
-	started bool
-	idle    int // bridge frames since the last frame from the caller
-	out     [media.FrameSamples]int16
-	silence [media.FrameSamples]int16
-	// underruns counts answer frames the bridge played as silence;
-	// dropped answer frames the queue overflowed; idleFrames frames of
-	// silence the receiver heard because the caller's leg sent nothing.
-	underruns, dropped, idleFrames int
+	mu   sync.Mutex
+	rx   *t30.Receiver
+	ep   media.Endpoint
+	buf  [media.FrameSamples]int16
+	out  media.Frame
+	last time.Time // when the leg last delivered a frame
+	done chan struct{}
+	// idleFrames counts frames of silence the receiver heard because the
+	// caller's leg sent nothing.
+	idleFrames int
 }
 
 // WriteFrame implements media.Sink: a frame from the caller runs the
-// receiver.
+// receiver, and its answer goes back at once.
 func (t *faxTerminal) WriteFrame(f *media.Frame) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.idle = 0
-	t.process(f.Linear()[:])
+	t.last = time.Now()
+	t.process(f.Linear())
 }
 
-// process runs the receiver on one frame and queues its answer (t.mu
+// process runs the receiver on one frame and sends its answer (t.mu
 // held).
-func (t *faxTerminal) process(in []int16) {
+func (t *faxTerminal) process(in *[media.FrameSamples]int16) {
 	if t.rx.Done() {
 		return
 	}
-	t.rx.Process(in, t.out[:])
-	if t.n == len(t.q) {
-		t.head = (t.head + 1) % len(t.q)
-		t.n--
-		t.dropped++
+	t.rx.Process(in[:], t.buf[:])
+	t.out.SetLinear(&t.buf)
+	t.ep.WriteFrame(&t.out)
+	if t.rx.Done() {
+		close(t.done)
 	}
-	t.q[(t.head+t.n)%len(t.q)] = t.out
-	t.n++
 }
 
-// source is the bridge.Source that plays the receiver's answer; it ends
-// once the receiver is done and its last answer played.
-func (t *faxTerminal) source(out []int16) bool {
+// idle runs the receiver on silence for the time the leg has been quiet
+// beyond faxIdle.
+func (t *faxTerminal) idle(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.idle++; t.idle >= faxIdleTicks {
+	var silence [media.FrameSamples]int16
+	for now.Sub(t.last) >= faxIdle && !t.rx.Done() {
+		t.process(&silence)
 		t.idleFrames++
-		t.process(t.silence[:])
+		t.last = t.last.Add(frameTime)
 	}
-	if t.rx.Done() && t.n == 0 {
-		return false
-	}
-	if !t.started && (t.n >= faxBufferFrames || t.rx.Done()) {
-		t.started = true
-	}
-	if !t.started || t.n == 0 {
-		if t.started {
-			t.underruns++
-		}
-		clear(out)
-		return true
-	}
-	// The bridge's clock fell behind: the delay is taken back on
-	// silence (between the receiver's signals), never from a signal.
-	for t.n > faxBufferFrames+1 && silent(&t.q[t.head]) {
-		t.head = (t.head + 1) % len(t.q)
-		t.n--
-	}
-	copy(out, t.q[t.head][:])
-	t.head = (t.head + 1) % len(t.q)
-	t.n--
-	return true
-}
-
-func silent(f *[media.FrameSamples]int16) bool {
-	for _, v := range f {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // hangup tells the receiver the call ended.
 func (t *faxTerminal) hangup() {
 	t.mu.Lock()
-	t.rx.Hangup()
+	if !t.rx.Done() {
+		t.rx.Hangup()
+	}
 	t.mu.Unlock()
 }
 
@@ -166,31 +124,31 @@ func (r router) reachFax(f *store.FaxReceiver) (*leg, channel.Cause) {
 			log.Debug("fax: training", "ok", e.OK, "at", e.At)
 		}
 	}})}
-	br := r.solo(l)
-	if err := br.Listen(l.info.ID, t); err != nil {
-		log.Warn("fax: cannot listen to the caller", "err", err)
-		return nil, channel.CauseFailure
-	}
-	defer func() { _ = br.Listen(l.info.ID, nil) }()
-	pb := r.playTo(l, t.source)
-	if pb != nil {
-		k := r.keypad(l)
-		for {
-			_, why, ok := k.event(nil, pb.Done())
-			if !ok || why == doneFired {
-				break
-			}
+	t.ep, t.last, t.done = l.media, time.Now(), make(chan struct{})
+	// The terminal takes the leg's media over (see above).
+	l.leaveBridge()
+	l.media.SetSink(t)
+	defer l.media.SetSink(nil)
+	k := r.keypad(l)
+	tick := time.NewTicker(faxIdle / 2)
+	defer tick.Stop()
+	for {
+		_, why, ok := k.event(tick.C, t.done)
+		if !ok || why == doneFired {
+			break
 		}
-		pb.Stop()
+		if why == timedOut {
+			t.idle(time.Now())
+		}
 	}
 	t.hangup() // a no-op once the receiver is done
 	t.mu.Lock()
 	res := *t.rx.Result()
-	underruns, dropped, idle := t.underruns, t.dropped, t.idleFrames
+	idle := t.idleFrames
 	t.mu.Unlock()
 	out := r.keepFax(f, res, start)
 	log.Info("fax: "+out.Result, "pages", out.Pages, "rate", res.Rate.String(), "ecm", res.ECM, "cause", out.Cause,
-		"remote_id", res.RemoteID, "answer_underruns", underruns, "answer_dropped", dropped, "idle_frames", idle, "id", out.ID)
+		"remote_id", res.RemoteID, "idle_frames", idle, "id", out.ID)
 	r.c.set(func(c *call) { c.fax = &out })
 	return nil, channel.CauseNormal
 }
