@@ -44,6 +44,7 @@ var dialPlanPages = []dialPlanSection{
 	{"features", "Features", `What users can do with a call once it is answered, and the codes they dial for it: hold, transfer (the caller rings back if nobody answers), park on numbered slots, pick up a ringing phone, intercom, and the box's music on hold. An empty code turns its feature off. The guide below says what each code does for users, with the codes as set now.`},
 	{"pickup_groups", "Pickup groups", `A pickup group is a set of extensions whose users answer each other's ringing phones by dialling a group pickup code (Features page): the sales desk picks up the call ringing at the empty desk beside it. Extensions in no group pick up each other's calls.`},
 	{"conference_rooms", "Conference rooms", `A conference room is a meet-me call: everyone who dials its number (or reaches conf:NAME from a menu key or route) talks together, after keying the room's PIN if it has one. Callers mute themselves with a key; the Status page lists who is in each room, with mute and remove buttons.`},
+	{"fax_receivers", "Fax receivers", `A fax receiver is the box's own fax machine: a call that dials its number (e.g. 50), or that a route, a menu key or a condition sends to fax:NAME, is answered and the fax received; the Fax page lists the faxes (PDF and TIFF), and each is mailed as a PDF to the receiver's address when e-mail is set up. An inbound route's fax detection sends a call that a menu or an announcement answered here when a fax machine is heard calling.`},
 	{"paging_groups", "Paging groups", `A paging group calls its members' SIP phones at once; they answer by themselves on their speakers and the caller is heard everywhere, like a public-address system (or as an intercom for all, two-way). Users dial its number; menus and routes reach it as page:NAME.`},
 	{"moh_classes", "Music on hold", `A music-on-hold class is what a caller hears while held, parked or waiting in a queue: recordings from the Recordings page in order or shuffled, or the live sound of an analog port. The Features page sets the box's class; queues, inbound routes and extension rules can choose their own.`},
 	{"call_recording", "Call recording", `Which calls the box records: always, never or on demand (the on-demand code, *1, dialled during a call starts and stops it), box-wide here and per extension (extension rules), queue and inbound route on their pages. One file per call follows it through transfers, pickup and park; the Call recordings page lists, plays and deletes them. A quota removes the oldest ones first.`},
@@ -304,6 +305,8 @@ func setSection(dst, src *store.Config, key string) {
 		dst.ConferenceRooms = src.ConferenceRooms
 	case "paging_groups":
 		dst.PagingGroups = src.PagingGroups
+	case "fax_receivers":
+		dst.FaxReceivers = src.FaxReceivers
 	case "moh_classes":
 		dst.MOHClasses = src.MOHClasses
 	case "call_recording":

@@ -419,6 +419,7 @@ var planKinds = map[string]planKind{
 	"pickup_groups":    pickupGroupKind,
 	"conference_rooms": conferenceRoomKind,
 	"paging_groups":    pagingGroupKind,
+	"fax_receivers":    faxReceiverKind,
 	"moh_classes":      mohClassKind,
 }
 

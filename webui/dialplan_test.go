@@ -113,7 +113,7 @@ func TestDialPlanPagesCoverEverySection(t *testing.T) {
 			TimeConditions: []store.TimeCondition{{}}, Conditions: []store.Condition{{}},
 			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}},
 			Voicemail: store.Voicemail{Boxes: []store.Mailbox{{}}}, Features: store.CallFeatures{ParkCode: "700"},
-			PickupGroups: []store.PickupGroup{{}}, ConferenceRooms: []store.ConferenceRoom{{}}, PagingGroups: []store.PagingGroup{{}}, MOHClasses: []store.MOHClass{{}}, Recording: store.CallRecording{Mode: store.RecordAlways}})
+			PickupGroups: []store.PickupGroup{{}}, ConferenceRooms: []store.ConferenceRoom{{}}, PagingGroups: []store.PagingGroup{{}}, MOHClasses: []store.MOHClass{{}}, Recording: store.CallRecording{Mode: store.RecordAlways}, FaxReceivers: []store.FaxReceiver{{}}})
 		setSection(&a, &b, k)
 		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {
 			t.Errorf("setSection(%s) copied nothing: %s", k, text)
