@@ -15,7 +15,8 @@ build:
 
 # The whole suite: unit and whole-box tests, SIP tests against SIPp, web UI
 # tests in headless Chromium, the DTMF receiver and the fax engine against
-# spandsp's (-tags spandsp: cgo, libspandsp), the armv7 self-test under qemu-user, and the
+# spandsp's and the echo canceller beside speexdsp's (-tags spandsp: cgo,
+# libspandsp, libspeexdsp), the armv7 self-test under qemu-user, and the
 # armv7 image booted under qemu-system-arm until pbxd answers SIP. The
 # whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
 # they run on their own after the CPU-heavy DSP and driver suites.
@@ -126,3 +127,13 @@ QEMU_KERNEL ?= $(BIN)/qemu-kernel
 qemu-boot: test-tools
 	scripts/qemu-kernel.sh $(QEMU_KERNEL)
 	MINIPBX_QEMU_KERNEL=$(abspath $(QEMU_KERNEL)) MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -run TestQEMUBoot -v ./rootfs
+
+# The whole DSP corpora (75 min of espeak-ng speech, 24 min of generated
+# music, and a held-out corpus of 24 and 30 min) for the DTMF receiver's
+# talk-off and talk-down tests, and the
+# whole G.168 grid for the line echo canceller (384 conditions, the
+# time-domain canceller it replaced beside it); `make test` runs subsets
+# of the same generators. 7–16 minutes on 2 cores, by their load.
+.PHONY: dsp-full
+dsp-full:
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -tags dspfull -count=1 -timeout 60m -run 'TalkOff|TalkDown|G168' -v ./dsp/

@@ -153,7 +153,7 @@ func TestProgressRejects(t *testing.T) {
 // synthSpeechMaybe returns the talk-off corpus when espeak-ng is there.
 func synthSpeechMaybe(t *testing.T) map[string][]int16 {
 	var out map[string][]int16
-	t.Run("speech", func(t *testing.T) { out = synthSpeech(t) })
+	t.Run("speech", func(t *testing.T) { out = talkoffCorpus(t).speech })
 	return out
 }
 

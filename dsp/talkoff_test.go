@@ -1,159 +1,11 @@
 package dsp
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
-
-	"minipbx/dsp/audiofile"
-	"minipbx/internal/testutil"
 )
-
-// The talk-off corpus: speech synthesised by espeak-ng in many languages
-// and voices, and music-like chords generated here. The receiver has never
-// been tuned on particular clips; the corpus only checks that its guards
-// (relative peaks, frequency by phase, twist, weighted energy share,
-// duration) hold on material made of voices and instruments.
-
-// talkoffTexts are spoken by every voice; they mix digits, vowels held in
-// numbers, and running speech.
-var talkoffTexts = map[string]string{
-	"en":  "Hello, you have reached the sales department. Please hold the line, your call is important to us. Seven, eight, nine, zero. Beautiful music, really lovely weather today, isn't it?",
-	"ru":  "Здравствуйте, вы позвонили в отдел продаж. Пожалуйста, оставайтесь на линии. Семь, восемь, девять, ноль. Прекрасная погода сегодня, не правда ли?",
-	"uk":  "Добрий день, ви зателефонували до відділу продажу. Будь ласка, залишайтеся на лінії. Сім, вісім, дев'ять.",
-	"de":  "Guten Tag, Sie sind mit der Vertriebsabteilung verbunden. Bitte bleiben Sie am Apparat. Sieben, acht, neun, null.",
-	"fr":  "Bonjour, vous êtes bien au service commercial. Merci de patienter, votre appel est important. Sept, huit, neuf, zéro.",
-	"it":  "Buongiorno, avete raggiunto l'ufficio vendite. Restate in linea, per favore. Sette, otto, nove, zero.",
-	"es":  "Buenos días, ha llamado al departamento de ventas. Por favor, no cuelgue. Siete, ocho, nueve, cero.",
-	"hy":  "Բարև ձեզ, դուք զանգահարել եք վաճառքի բաժին։ Խնդրում ենք սպասել։",
-	"kk":  "Сәлеметсіз бе, сіз сату бөліміне қоңырау шалдыңыз. Күте тұрыңыз.",
-	"ky":  "Саламатсызбы, сиз сатуу бөлүмүнө чалдыңыз. Күтө туруңуз.",
-	"tr":  "Merhaba, satış departmanına ulaştınız. Lütfen hatta kalın. Yedi, sekiz, dokuz.",
-	"cmn": "你好，这里是销售部。请不要挂机，您的电话对我们很重要。七，八，九，零。",
-	"ja":  "こんにちは、営業部です。少々お待ちください。",
-	"ar":  "مرحبا، لقد اتصلت بقسم المبيعات. يرجى الانتظار على الخط.",
-	"hi":  "नमस्ते, आपने बिक्री विभाग को कॉल किया है। कृपया लाइन पर बने रहें।",
-	"pl":  "Dzień dobry, dodzwoniłeś się do działu sprzedaży. Proszę czekać na linii.",
-	"pt":  "Bom dia, você ligou para o departamento de vendas. Por favor, aguarde na linha.",
-	"sv":  "Hej, du har kommit till försäljningsavdelningen. Var vänlig vänta.",
-	"el":  "Γεια σας, καλέσατε το τμήμα πωλήσεων. Παρακαλώ περιμένετε.",
-	"vi":  "Xin chào, bạn đã gọi đến phòng kinh doanh. Vui lòng giữ máy.",
-	"fi":  "Hei, olet soittanut myyntiosastolle. Odota hetki.",
-	"nl":  "Goedendag, u bent verbonden met de verkoopafdeling. Blijf aan de lijn.",
-	"ko":  "안녕하세요, 영업부입니다. 잠시만 기다려 주세요.",
-	"he":  "שלום, הגעת למחלקת המכירות. נא להמתין על הקו.",
-	"ka":  "გამარჯობა, თქვენ დარეკეთ გაყიდვების განყოფილებაში.",
-	"sw":  "Habari, umepiga simu idara ya mauzo. Tafadhali subiri.",
-	"id":  "Selamat siang, Anda telah menghubungi bagian penjualan. Mohon tunggu.",
-	"cs":  "Dobrý den, dovolali jste se do obchodního oddělení. Vydržte prosím.",
-	"hu":  "Jó napot, az értékesítési osztályt hívta. Kérem, tartsa a vonalat.",
-	"ro":  "Bună ziua, ați sunat la departamentul de vânzări. Vă rugăm să așteptați.",
-}
-
-// talkoffVoice is one synthesis: language, voice variant, pitch, speed.
-type talkoffVoice struct {
-	lang, variant string
-	pitch, speed  int
-}
-
-func talkoffVoices() []talkoffVoice {
-	variants := []string{"", "+f2", "+m3", "+f4", "+m7", "+klatt", "+croak", "+whisper"}
-	var v []talkoffVoice
-	i := 0
-	for _, lang := range sortedKeys(talkoffTexts) {
-		// Two voices per language, cycling through variants, pitches and speeds,
-		// so the corpus spans low male to high female voices.
-		for k := range 2 {
-			v = append(v, talkoffVoice{lang, variants[i%len(variants)], 20 + (i*37)%70, 130 + (i*23)%70})
-			i++
-			_ = k
-		}
-	}
-	return v
-}
-
-func sortedKeys(m map[string]string) []string {
-	var k []string
-	for s := range m {
-		k = append(k, s)
-	}
-	for i := 1; i < len(k); i++ {
-		for j := i; j > 0 && k[j] < k[j-1]; j-- {
-			k[j], k[j-1] = k[j-1], k[j]
-		}
-	}
-	return k
-}
-
-// synthSpeech renders every corpus voice with espeak-ng, converted to
-// 8 kHz by audiofile.Import (windowed-sinc resampler, active level
-// normalised to −20 dBm0).
-func synthSpeech(t *testing.T) map[string][]int16 {
-	t.Helper()
-	espeak := testutil.Tool(t, "espeak-ng")
-	speechCache.mu.Lock()
-	defer speechCache.mu.Unlock()
-	if speechCache.clips != nil {
-		return speechCache.clips
-	}
-	dir := t.TempDir()
-	voices := talkoffVoices()
-	out := make(map[string][]int16)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	errs := make(chan error, len(voices))
-	for i, v := range voices {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			name := fmt.Sprintf("%s%s-p%d-s%d", v.lang, v.variant, v.pitch, v.speed)
-			path := filepath.Join(dir, fmt.Sprintf("%02d.wav", i))
-			cmd := exec.Command(espeak, "-v", v.lang+v.variant, "-p", fmt.Sprint(v.pitch), "-s", fmt.Sprint(v.speed),
-				"-w", path, talkoffTexts[v.lang])
-			if b, err := cmd.CombinedOutput(); err != nil {
-				errs <- fmt.Errorf("espeak-ng %s: %v: %s", name, err, b)
-				return
-			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				errs <- err
-				return
-			}
-			pcm, err := audiofile.Import(bytes.NewReader(raw), 0)
-			if err != nil {
-				errs <- fmt.Errorf("import %s: %w", name, err)
-				return
-			}
-			mu.Lock()
-			out[name] = pcm
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	speechCache.clips = out
-	return out
-}
-
-// speechCache keeps the synthesised corpus for the other tests of this
-// test binary (synthesis is the slow part; clips are only read).
-var speechCache struct {
-	mu    sync.Mutex
-	clips map[string][]int16
-}
 
 // gain scales pcm by db decibels with saturation.
 func gain(pcm []int16, db float64) []int16 {
@@ -165,135 +17,202 @@ func gain(pcm []int16, db float64) []int16 {
 	return out
 }
 
+// TestDTMFTalkOffSpeech: no digit from the speech corpus (every
+// espeak-ng voice and variant, shouted, sung) at −8, −20 and −30 dBm0
+// active level.
 func TestDTMFTalkOffSpeech(t *testing.T) {
-	clips := synthSpeech(t)
+	talkOffSpeech(t, talkoffCorpus(t).speech)
+}
+
+// TestDTMFTalkOffMusic: no digit from the music corpus.
+func TestDTMFTalkOffMusic(t *testing.T) {
+	talkOffMusic(t, talkoffCorpus(t).music)
+}
+
+// TestDTMFTalkOffHeldOut: no digit from the held-out corpus (see
+// heldOutCorpus), and every digit with any of its clips 20 dB under.
+func TestDTMFTalkOffHeldOut(t *testing.T) {
+	c := heldOutCorpus(t, talkoffSize.heldOut)
+	talkOffSpeech(t, c.speech)
+	talkOffMusic(t, c.music)
+	talkDown(t, c)
+}
+
+// talkOffSpeech fails t for every digit found in speech clips at −8,
+// −20 and −30 dBm0 active level.
+func talkOffSpeech(t *testing.T, speech map[string][]int16) {
+	t.Helper()
 	var samples, falses int
-	for _, name := range sortedKeysPCM(clips) {
+	for _, name := range sortedClipNames(speech) {
 		for _, db := range []float64{+12, 0, -10} { // −8, −20 and −30 dBm0 active level
-			pcm := gain(clips[name], db)
+			pcm := gain(speech[name], db)
 			samples += len(pcm)
 			if ev := detectAll(NewDTMFDetector(), pcm, 160); len(ev) > 0 {
 				falses += len(ev)
-				t.Errorf("talk-off: %s at %+g dB: false digits %q", name, db, digitsOf(ev))
+				t.Errorf("talk-off: %s at %+g dB: false digits %q at %v", name, db, digitsOf(ev), eventTimes(ev))
 			}
 		}
 	}
-	t.Logf("speech talk-off corpus: %d clips × 3 levels, %.0f s of speech, %d false digits",
-		len(clips), float64(samples)/8000, falses)
+	t.Logf("speech talk-off corpus: %d clips (%.0f s) × 3 levels = %.0f s of speech, %d false digits",
+		len(speech), clipSeconds(speech), float64(samples)/8000, falses)
 }
 
-func sortedKeysPCM(m map[string][]int16) []string {
-	k := make(map[string]string, len(m))
-	for s := range m {
-		k[s] = ""
-	}
-	return sortedKeys(k)
-}
-
-// music renders seconds of random chords: two to four notes of the equal-
-// tempered scale between 300 and 2000 Hz, each with a harmonic spectrum
-// (string/brass-like 1/k, clarinet-like odd harmonics, or soft 1/k²),
-// vibrato, attack and decay; chords last 80–700 ms and sometimes overlap.
-func music(r *rand.Rand, seconds int, level float64) []int16 {
-	out := make(sig, seconds*8000)
-	for pos := 0; pos < len(out); {
-		dur := 640 + r.IntN(5000)
-		notes := 2 + r.IntN(3)
-		for range notes {
-			midi := 63 + r.IntN(33) // D#4 (311 Hz) … B6 (1976 Hz)
-			f0 := 440 * math.Pow(2, float64(midi-69)/12)
-			timbre := r.IntN(3)
-			vib := r.Float64() * 0.006
-			amp := DBm0ToPeak(level - 6 + r.Float64()*6)
-			for i := 0; i < dur && pos+i < len(out); i++ {
-				t := float64(i) / 8000
-				env := math.Min(1, t/0.02) * math.Exp(-t*1.5)
-				ph := 2 * math.Pi * f0 * (t + vib/(2*math.Pi*5)*math.Sin(2*math.Pi*5*t))
-				var v float64
-				for k := 1; float64(k)*f0 < 3800; k++ {
-					var a float64
-					switch timbre {
-					case 0:
-						a = 1 / float64(k)
-					case 1:
-						if k%2 == 1 {
-							a = 1 / float64(k)
-						}
-					case 2:
-						a = 1 / float64(k*k)
-					}
-					v += a * math.Sin(float64(k)*ph)
-				}
-				out[pos+i] += amp * env * v
-			}
-		}
-		pos += dur - r.IntN(dur/3+1) // some overlap between chords
-	}
-	return out.pcm()
-}
-
-func TestDTMFTalkOffMusic(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	total, falses := 0, 0
-	for _, level := range []float64{-10, -20} {
-		pcm := music(r, 120, level)
-		total += len(pcm)
-		if ev := detectAll(NewDTMFDetector(), pcm, 160); len(ev) > 0 {
+// talkOffMusic fails t for every digit found in music clips (at the
+// levels they were made at).
+func talkOffMusic(t *testing.T, music map[string][]int16) {
+	t.Helper()
+	falses := 0
+	for _, name := range sortedClipNames(music) {
+		if ev := detectAll(NewDTMFDetector(), music[name], 160); len(ev) > 0 {
 			falses += len(ev)
-			t.Errorf("music at %g dBm0: %d false digits %q", level, len(ev), digitsOf(ev))
+			t.Errorf("talk-off: %s: false digits %q at %v", name, digitsOf(ev), eventTimes(ev))
 		}
 	}
-	t.Logf("music talk-off corpus: %.0f s of chords, %d false digits", float64(total)/8000, falses)
+	t.Logf("music talk-off corpus: %d clips, %.0f s, %d false digits", len(music), clipSeconds(music), falses)
 }
 
-// TestDTMFUnderSpeech checks detection with speech underneath the digits:
-// the corpus voices mixed at −25 dBm0 active level under digits of
-// −10 dBm0 per tone (a caller who keeps talking, or a prompt still playing,
-// while keying); −20 dBm0 is logged as a harder case.
-func TestDTMFUnderSpeech(t *testing.T) {
-	clips := synthSpeech(t)
-	const digits = "159#2*0D"
-	g := NewDTMFGenerator(DTMFGenConfig{LevelDBm0: -10, On: 60 * time.Millisecond, Off: 60 * time.Millisecond})
-	_ = g.Queue(digits)
-	tones := make([]int16, len(digits)*960+800)
-	g.Read(tones)
-	names := sortedKeysPCM(clips)
-	for _, c := range []struct {
-		db      float64 // gain applied to the −20 dBm0 clips
-		maxMiss int     // clips allowed to lose a digit
-	}{{-5, len(names) / 20}, {0, len(names)}} {
-		misses, lost := 0, 0
-		for _, name := range names {
-			sp := gain(clips[name], c.db)
-			mix := make(sig, len(tones))
-			for i := range mix {
-				mix[i] = float64(tones[i]) + float64(sp[(i+4000)%len(sp)])
-			}
-			got := digitsOf(detectAll(NewDTMFDetector(), mix.pcm(), 160))
-			if got != digits {
-				misses++
-				lost += len(digits) - len(got)
-				if len(got) > len(digits) || !isSubsequence(got, digits) {
-					t.Errorf("speech %g dBm0, %s: false digit: got %q want %q", -20+c.db, name, got, digits)
+func eventTimes(ev []DTMFEvent) []string {
+	var s []string
+	for _, e := range ev {
+		s = append(s, fmt.Sprintf("%.3fs", float64(e.Sample)/8000))
+	}
+	return s
+}
+
+// TestDTMFTalkDown: every digit is found, and no other, with speech or
+// music 20 dB below the digits underneath: each clip of the corpora mixed
+// under the sixteen digits (60 ms on, 60 ms off) at an active level 20 dB
+// below the digits' power (tones of −10 dBm0 each: −7 dBm0; and of
+// −20 dBm0: −17 dBm0), as when a caller keeps talking while keying, or a
+// prompt or music on hold still plays.
+func TestDTMFTalkDown(t *testing.T) {
+	talkDown(t, talkoffCorpus(t))
+}
+
+// talkDown is TestDTMFTalkDown on corpus c.
+func talkDown(t *testing.T, c *corpus) {
+	t.Helper()
+	const digits = "0123456789*#ABCD"
+	for _, tone := range []float64{-10, -20} {
+		g := NewDTMFGenerator(DTMFGenConfig{LevelDBm0: tone, On: 60 * time.Millisecond, Off: 60 * time.Millisecond})
+		_ = g.Queue(digits)
+		tones := make([]int16, len(digits)*960+800)
+		g.Read(tones)
+		under := tone + 3 - 20 // active level of what is underneath
+		for _, set := range []map[string][]int16{c.speech, c.music} {
+			lost, clips := 0, 0
+			for _, name := range sortedClipNames(set) {
+				clip := set[name]
+				bg := normalisePCM(clip, under)
+				if len(bg) < len(tones) {
+					continue
+				}
+				// Lay the digits over the loudest stretch of the clip.
+				off := loudest(bg, len(tones))
+				mix := make(sig, len(tones))
+				for i := range mix {
+					mix[i] = float64(tones[i]) + float64(bg[off+i])
+				}
+				clips++
+				got := digitsOf(detectAll(NewDTMFDetector(), mix.pcm(), 160))
+				if got != digits {
+					lost++
+					t.Errorf("digits at %g dBm0 over %s at %g dBm0: got %q want %q", tone, name, under, got, digits)
 				}
 			}
-		}
-		t.Logf("speech at %g dBm0 under −10 dBm0 digits: %d of %d clips lost a digit (%d of %d digits)",
-			-20+c.db, misses, len(names), lost, len(names)*len(digits))
-		if misses > c.maxMiss {
-			t.Errorf("speech at %g dBm0: %d of %d clips disturbed detection (limit %d)", -20+c.db, misses, len(names), c.maxMiss)
+			t.Logf("digits at %g dBm0 per tone over %d clips at %g dBm0: %d clips disturbed", tone, clips, under, lost)
 		}
 	}
 }
 
-// isSubsequence reports whether s is a (not necessarily contiguous)
-// subsequence of of: digits lost, none invented.
-func isSubsequence(s, of string) bool {
-	j := 0
-	for i := 0; i < len(of) && j < len(s); i++ {
-		if of[i] == s[j] {
-			j++
+// loudest returns the start of the n-sample stretch of pcm with the most
+// energy (in 20 ms steps).
+func loudest(pcm []int16, n int) int {
+	best, bestE := 0, -1.0
+	for off := 0; off+n <= len(pcm); off += 160 {
+		var e float64
+		for _, v := range pcm[off : off+n] {
+			e += float64(v) * float64(v)
+		}
+		if e > bestE {
+			best, bestE = off, e
 		}
 	}
-	return j == len(s)
+	return best
+}
+
+// noteChord returns n samples of two sine notes at fr and fc Hz, silent
+// for the first 1000 samples, then swelling linearly to levelDBm0 each
+// over attack seconds, with tremolo (5 Hz, the given depth).
+func noteChord(n int, fr, fc, levelDBm0, attack, tremolo float64) []int16 {
+	s := make(sig, n)
+	a := DBm0ToPeak(levelDBm0)
+	for i := 1000; i < n; i++ {
+		t := float64(i-1000) / 8000
+		env := min(1, t/attack) * (1 + tremolo*math.Sin(2*math.Pi*5*t))
+		s[i] = a * env * (math.Sin(2*math.Pi*fr*t+0.7) + math.Sin(2*math.Pi*fc*t))
+	}
+	return s.pcm()
+}
+
+// temperedDigits are the digits whose two frequencies each lie within
+// the receiver's per-window frequency tolerance of a note of the
+// equal-tempered scale (A = 440 Hz): F5, G5, A♯5 on the rows, E6, F♯6,
+// G♯6 on the columns. must says whether both notes are also within
+// Q.24's must-accept band (G5 is 14 Hz above 770 Hz, G♯6 28 Hz above
+// 1633 Hz: just outside it).
+var temperedDigits = []struct {
+	digit  byte
+	fr, fc float64
+	must   bool
+}{
+	{'2', 698.46, 1318.51, true}, {'3', 698.46, 1479.98, true}, {'A', 698.46, 1661.22, false},
+	{'5', 783.99, 1318.51, false}, {'6', 783.99, 1479.98, false}, {'B', 783.99, 1661.22, false},
+	{'0', 932.33, 1318.51, true}, {'#', 932.33, 1479.98, true}, {'D', 932.33, 1661.22, false},
+}
+
+// TestDTMFTalkOffSwell: two pure notes that swell in (a pad, an organ
+// stop, bowed strings) on every digit the equal-tempered scale can play
+// are no digit, for attacks from 50 ms on, at every level, with and
+// without tremolo; the same two notes struck (a 1 ms attack) are one
+// where Q.24 says they must be, which shows it is the swell that is
+// rejected.
+func TestDTMFTalkOffSwell(t *testing.T) {
+	for _, d := range temperedDigits {
+		for _, lvl := range []float64{-5, -15, -25, -32} {
+			for _, attack := range []float64{0.05, 0.08, 0.12, 0.2, 0.3, 0.5} {
+				for _, trem := range []float64{0, 0.1} {
+					pcm := noteChord(8000, d.fr, d.fc, lvl, attack, trem)
+					if got := digitsOf(detectAll(NewDTMFDetector(), pcm, 160)); got != "" {
+						t.Errorf("%c at %g dBm0, %g ms attack, tremolo %g: got %q", d.digit, lvl, attack*1000, trem, got)
+					}
+				}
+			}
+			if !d.must {
+				continue
+			}
+			pcm := noteChord(8000, d.fr, d.fc, lvl, 0.001, 0)
+			if got := digitsOf(detectAll(NewDTMFDetector(), pcm, 160)); got != string(d.digit) {
+				t.Errorf("%c at %g dBm0 struck: got %q", d.digit, lvl, got)
+			}
+		}
+	}
+}
+
+// TestDTMFTalkOffRevealed: a three-note chord of pure notes whose third
+// note stops, leaving two that sit on a digit's frequencies, is no digit
+// (the two notes sounded before: the onset test); nor is a key press's
+// pair of notes that sounded for 100 ms, paused for 5 ms and goes on.
+func TestDTMFTalkOffRevealed(t *testing.T) {
+	for _, d := range temperedDigits {
+		for _, lvl := range []float64{-8, -20, -30} {
+			s := make(sig, 12000)
+			s.tone(0, 12000, d.fr, lvl)
+			s.tone(0, 12000, d.fc, lvl)
+			s.tone(0, 4000, 1046.5, lvl) // C6 stops at 0.5 s
+			if got := digitsOf(detectAll(NewDTMFDetector(), s.pcm(), 160)); got != "" {
+				t.Errorf("%c at %g dBm0 revealed by a third note's end: got %q", d.digit, lvl, got)
+			}
+		}
+	}
 }

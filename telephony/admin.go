@@ -29,6 +29,7 @@ type adminStore interface {
 	CallRecords(before uint64, limit int) ([]store.CallRecord, error)
 	ImportConfig(c store.Config) error
 	UpdateDialPlan(fn func(c *store.Config) error) (store.Config, error)
+	UpdateExtensionProfile(number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
 	CheckAdminPassword(password string) (ok, mustChange bool, err error)
 	SetAdminPassword(password string) error
 }
@@ -262,6 +263,19 @@ func (a *Admin) UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.Dia
 	return c.DialPlan(), a.changed()
 }
 
+// UpdateExtensionProfile implements ConfigService.
+func (a *Admin) UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error) {
+	s, err := a.cs(ctx)
+	if err != nil {
+		return store.ExtensionProfile{}, err
+	}
+	out, err := s.UpdateExtensionProfile(number, p)
+	if err != nil {
+		return out, err
+	}
+	return out, a.changed()
+}
+
 // CallRecords implements RecordsService.
 func (a *Admin) CallRecords(ctx context.Context, before uint64, limit int) ([]store.CallRecord, error) {
 	s, err := a.cs(ctx)
@@ -297,7 +311,8 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
 		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a, FaxService: a,
-		AccountsService: a, SelfService: a, ParametersService: a, TrunkTestService: x}
+		AccountsService: a, SelfService: a, ParametersService: a, PlanService: x,
+		TrunkTestService: x}
 }
 
 // noDiagnostics is the diagnostics of a box without them.

@@ -174,18 +174,21 @@ type plan struct {
 
 // compilePlan turns a validated configuration into routing tables. A
 // configuration the store validated always compiles; if one does not
-// (a database edited by hand), the dial-plan sections are dropped and the
-// box routes as it did before them, and the error says why.
+// (a database edited by hand), the dial-plan sections that are not kept
+// alone (compileSteps) are dropped and the box routes as it did before
+// them, and the error says why.
 func compilePlan(cfg *store.Config) (*plan, error) {
 	p, err := compileFull(cfg)
 	if err == nil {
 		return p, nil
 	}
 	basic := *cfg
-	basic.Numbering, basic.OutboundRoutes, basic.RingGroups, basic.Classifiers = store.Numbering{}, nil, nil, nil
-	basic.InboundRoutes, basic.ExtensionRules = nil, nil
-	basic.Menus, basic.Queues, basic.Announcements, basic.TimeConditions, basic.Conditions = nil, nil, nil, nil, nil
-	basic.Features, basic.PickupGroups, basic.ConferenceRooms, basic.PagingGroups, basic.MOHClasses = store.CallFeatures{}, nil, nil, nil, nil
+	var empty store.Config
+	for _, st := range compileSteps {
+		if !st.keep {
+			basic.CopySection(&empty, st.section)
+		}
+	}
 	p, err2 := compileFull(&basic)
 	if err2 != nil {
 		return nil, fmt.Errorf("dial plan: %w; even without its dial plan: %v", err, err2)
@@ -194,8 +197,12 @@ func compilePlan(cfg *store.Config) (*plan, error) {
 	return p, fmt.Errorf("dial plan ignored: %w", err)
 }
 
-// compiler collects the first error of the destinations it parses.
-type compiler struct{ err error }
+// compiler collects the first error of the destinations it parses, and
+// the numbering plan's entries.
+type compiler struct {
+	err     error
+	entries []dialplan.Entry
+}
 
 func (cc *compiler) dest(what, s string) dest {
 	if s == "" {
@@ -219,6 +226,67 @@ func (cc *compiler) members(what string, ms []store.GroupMember) []member {
 	return out
 }
 
+// literal puts a literal number into the numbering plan.
+func (cc *compiler) literal(kind dialplan.Kind, number, owner, label string) error {
+	pat, err := dialplan.ParsePattern(number)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", label, number, err)
+	}
+	cc.entries = append(cc.entries, dialplan.Entry{Kind: kind, Pattern: pat, Owner: owner, Label: label})
+	return nil
+}
+
+// service makes number (if any) an internal number leading to d.
+func (p *plan) service(cc *compiler, number, label string, d dest) error {
+	if number == "" {
+		return nil
+	}
+	p.services[number] = d
+	return cc.literal(dialplan.KindService, number, number, label+" "+number)
+}
+
+// compileStep compiles one dial-plan section into the plan.
+type compileStep struct {
+	section string
+	// compile puts the section into p; nil for a section the calls read
+	// from p.cfg as they go (limits, voicemail, pickup groups, call
+	// recording).
+	compile func(p *plan, cfg *store.Config, cc *compiler) error
+	// keep: the section stays in the plan compiled without the dial plan
+	// when the whole does not compile (compilePlan).
+	keep bool
+}
+
+// compileSteps are the plan compiler's table of the dial-plan sections
+// (one entry per section of store.Sections, in document order; a test
+// holds the two together). Steps may rely on earlier steps only.
+var compileSteps = []compileStep{
+	{section: "numbering", compile: (*plan).compileNumbering},
+	{section: "line_groups", compile: (*plan).compileLineGroups, keep: true},
+	{section: "outbound_routes", compile: (*plan).compileOutboundRoutes},
+	{section: "caller_id_rules", compile: (*plan).compileCallerIDRules, keep: true},
+	{section: "inbound_routes", compile: (*plan).compileInboundRoutes},
+	{section: "ring_groups", compile: (*plan).compileRingGroups},
+	{section: "queues", compile: (*plan).compileQueues},
+	{section: "ivr_menus", compile: (*plan).compileMenus},
+	{section: "announcements", compile: (*plan).compileAnnouncements},
+	{section: "time_conditions", compile: (*plan).compileTimeConditions},
+	{section: "conditions", compile: (*plan).compileConditions},
+	{section: "schedules", compile: (*plan).compileSchedules, keep: true},
+	{section: "classifiers", compile: (*plan).compileClassifiers},
+	{section: "extension_rules", compile: (*plan).compileExtensionRules},
+	{section: "limits", keep: true},
+	{section: "trunks", compile: (*plan).compileTrunks, keep: true},
+	{section: "voicemail", keep: true},
+	{section: "features", compile: (*plan).compileFeatures},
+	{section: "pickup_groups"},
+	{section: "conference_rooms", compile: (*plan).compileConferenceRooms},
+	{section: "paging_groups", compile: (*plan).compilePagingGroups},
+	{section: "moh_classes", compile: (*plan).compileMOHClasses},
+	{section: "fax_receivers", compile: (*plan).compileFaxReceivers},
+	{section: "call_recording", keep: true},
+}
+
 func compileFull(cfg *store.Config) (*plan, error) {
 	p := &plan{cfg: cfg, emergency: map[string]bool{}, exts: map[string]*store.Extension{}, fxsExt: map[int]*store.Extension{},
 		lineGroups: map[string]store.LineGroup{}, trunks: map[string]store.Trunk{},
@@ -233,139 +301,28 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		d      dest
 	}{}
 	var cc compiler
-	var entries []dialplan.Entry
-	literal := func(kind dialplan.Kind, number, owner, label string) error {
-		pat, err := dialplan.ParsePattern(number)
-		if err != nil {
-			return fmt.Errorf("%s %q: %w", label, number, err)
-		}
-		entries = append(entries, dialplan.Entry{Kind: kind, Pattern: pat, Owner: owner, Label: label})
-		return nil
-	}
-	service := func(number, label string, d dest) error {
-		if number == "" {
-			return nil
-		}
-		p.services[number] = d
-		return literal(dialplan.KindService, number, number, label+" "+number)
-	}
 	for i := range cfg.Extensions {
 		e := &cfg.Extensions[i]
 		p.exts[e.Number] = e
 		if e.FXSPort > 0 {
 			p.fxsExt[e.FXSPort] = e
 		}
-		if err := literal(dialplan.KindExtension, e.Number, e.Number, "extension "+e.Number); err != nil {
+		if err := cc.literal(dialplan.KindExtension, e.Number, e.Number, "extension "+e.Number); err != nil {
 			return nil, err
 		}
 	}
-	for _, s := range cfg.Numbering.ShortNumbers {
-		p.services[s.Number] = cc.dest("short number "+s.Number, s.Destination)
-		if err := literal(dialplan.KindShort, s.Number, s.Number, "short number "+s.Number); err != nil {
+	for _, l := range cfg.FXOLines {
+		if l.Destination != "" {
+			p.fxoDest[l.Port] = dest{Kind: dialplan.DestExtension, Value: l.Destination}
+		}
+	}
+	for _, st := range compileSteps {
+		if st.compile == nil {
+			continue
+		}
+		if err := st.compile(p, cfg, &cc); err != nil {
 			return nil, err
 		}
-	}
-	for _, n := range cfg.Numbering.EmergencyNumbers {
-		p.emergency[n] = true
-		if err := literal(dialplan.KindEmergency, n, n, "emergency number "+n); err != nil {
-			return nil, err
-		}
-	}
-	for _, g := range cfg.RingGroups {
-		rg := &ringGroup{RingGroup: g, members: cc.members("ring group "+g.Name, g.Members), timeout: cc.dest("ring group "+g.Name+" timeout", g.Timeout)}
-		p.ringGroups[g.Name] = rg
-		if err := service(g.Number, "ring group "+g.Name, dest{Kind: dialplan.DestGroup, Value: g.Name}); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.Numbering.FeatureCodes {
-		for _, f := range dialplan.FeatureCodes() {
-			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code})
-		}
-	}
-	for _, q := range cfg.Queues {
-		p.queues[q.Name] = &queueDef{Queue: q, members: cc.members("queue "+q.Name, q.Members), timeout: cc.dest("queue "+q.Name+" timeout", q.Timeout)}
-		if err := service(q.Number, "queue "+q.Name, dest{Kind: dialplan.DestQueue, Value: q.Name}); err != nil {
-			return nil, err
-		}
-	}
-	for _, m := range cfg.Menus {
-		mm := &menu{Menu: m, keys: map[byte]dest{}, def: cc.dest("voice menu "+m.Name+" default", m.DefaultDestination)}
-		for k, d := range m.Keys {
-			if len(k) == 1 {
-				mm.keys[k[0]] = cc.dest("voice menu "+m.Name+" key "+k, d)
-			}
-		}
-		p.menus[m.Name] = mm
-		if err := service(m.Number, "voice menu "+m.Name, dest{Kind: dialplan.DestMenu, Value: m.Name}); err != nil {
-			return nil, err
-		}
-	}
-	for _, a := range cfg.Announcements {
-		p.announcements[a.Name] = &announcement{Announcement: a, then: cc.dest("announcement "+a.Name, a.Then)}
-	}
-	for _, t := range cfg.TimeConditions {
-		p.timeConds[t.Name] = &timeCond{TimeCondition: t, open: cc.dest("time condition "+t.Name, t.Open), closed: cc.dest("time condition "+t.Name, t.Closed)}
-	}
-	for _, cd := range cfg.Conditions {
-		w := "condition " + cd.Name
-		p.conds[cd.Name] = &condDef{Condition: cd, first: cc.dest(w, cd.Destination), noAnswer: cc.dest(w, cd.NoAnswer),
-			busy: cc.dest(w, cd.Busy), noRoute: cc.dest(w, cd.NoRoute)}
-	}
-	for i := range cfg.ConferenceRooms {
-		r := &cfg.ConferenceRooms[i]
-		p.rooms[r.Name] = r
-		if err := service(r.Number, "conference room "+r.Name, dest{Kind: dialplan.DestConf, Value: r.Name}); err != nil {
-			return nil, err
-		}
-	}
-	for i := range cfg.FaxReceivers {
-		f := &cfg.FaxReceivers[i]
-		p.faxes[f.Name] = f
-		if err := service(f.Number, "fax receiver "+f.Name, dest{Kind: dialplan.DestFax, Value: f.Name}); err != nil {
-			return nil, err
-		}
-	}
-	for i := range cfg.PagingGroups {
-		g := &cfg.PagingGroups[i]
-		p.pages[g.Name] = g
-		if err := service(g.Number, "paging group "+g.Name, dest{Kind: dialplan.DestPage, Value: g.Name}); err != nil {
-			return nil, err
-		}
-	}
-	for i := range cfg.MOHClasses {
-		p.moh[cfg.MOHClasses[i].Name] = &cfg.MOHClasses[i]
-	}
-	if err := p.compileFeatures(cfg, &entries, literal); err != nil {
-		return nil, err
-	}
-	p.parkTimeout = cc.dest("park timeout", cfg.Features.ParkTimeoutDestination)
-	for _, g := range cfg.LineGroups {
-		p.lineGroups[g.Name] = g
-		p.router.EmergencyVia = append(p.router.EmergencyVia, g.Name)
-	}
-	for _, t := range cfg.Trunks {
-		p.trunks[t.Name] = t
-		p.router.EmergencyVia = append(p.router.EmergencyVia, t.Name)
-		for _, d := range t.DIDs {
-			p.trunkDIDs[t.Name] = append(p.trunkDIDs[t.Name], struct {
-				number string
-				d      dest
-			}{d.Number, cc.dest("trunk "+t.Name+" DID "+d.Number, d.Destination)})
-		}
-	}
-	for _, r := range cfg.OutboundRoutes {
-		pat, err := dialplan.ParsePattern(r.Pattern)
-		if err != nil {
-			return nil, fmt.Errorf("outbound route %s: %w", r.Name, err)
-		}
-		class, err := dialplan.ParseClass(r.Class)
-		if err != nil {
-			return nil, fmt.Errorf("outbound route %s: %w", r.Name, err)
-		}
-		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: r.Name, Pattern: pat, Strip: r.Strip, Prepend: r.Prepend, Class: class, Via: r.Via,
-			CallerID: dialplan.CallerID{Number: r.CallerID, Name: r.CallerName}, OverrideCallerID: r.OverrideCallerID})
-		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: r.Name})
 	}
 	if pre := cfg.System.OutsidePrefix; pre != "" {
 		pat, err := dialplan.ParsePattern(pre + ".")
@@ -374,18 +331,142 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		}
 		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: "outside prefix", Pattern: pat, Strip: len(pre),
 			Class: dialplan.ClassInternational, Via: []string{legacyVia}})
-		entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Label: "outside prefix " + pre, Target: "outside prefix"})
+		cc.entries = append(cc.entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Label: "outside prefix " + pre, Target: "outside prefix"})
 	}
-	// Emergency calls try every line group, then every line.
+	// Emergency calls try every line group and trunk, then every line.
 	p.router.EmergencyVia = append(p.router.EmergencyVia, legacyVia)
-	for _, r := range cfg.CallerIDRules {
-		p.router.CallerID = append(p.router.CallerID, dialplan.CallerIDRule{Prefix: r.Prefix, Number: r.Number, Name: r.Name, Withhold: r.Withhold})
-	}
-	numbers, conflicts := dialplan.NewPlan(entries)
+	numbers, conflicts := dialplan.NewPlan(cc.entries)
 	if conflicts != nil {
 		return nil, conflicts[0]
 	}
 	p.numbers = numbers
+	if cc.err != nil {
+		return nil, cc.err
+	}
+	return p, nil
+}
+
+func (p *plan) compileNumbering(cfg *store.Config, cc *compiler) error {
+	for _, s := range cfg.Numbering.ShortNumbers {
+		p.services[s.Number] = cc.dest("short number "+s.Number, s.Destination)
+		if err := cc.literal(dialplan.KindShort, s.Number, s.Number, "short number "+s.Number); err != nil {
+			return err
+		}
+	}
+	for _, n := range cfg.Numbering.EmergencyNumbers {
+		p.emergency[n] = true
+		if err := cc.literal(dialplan.KindEmergency, n, n, "emergency number "+n); err != nil {
+			return err
+		}
+	}
+	if cfg.Numbering.FeatureCodes {
+		for _, f := range dialplan.FeatureCodes() {
+			cc.entries = append(cc.entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code})
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileLineGroups(cfg *store.Config, cc *compiler) error {
+	for _, g := range cfg.LineGroups {
+		p.lineGroups[g.Name] = g
+		p.router.EmergencyVia = append(p.router.EmergencyVia, g.Name)
+	}
+	return nil
+}
+
+func (p *plan) compileOutboundRoutes(cfg *store.Config, cc *compiler) error {
+	for _, r := range cfg.OutboundRoutes {
+		pat, err := dialplan.ParsePattern(r.Pattern)
+		if err != nil {
+			return fmt.Errorf("outbound route %s: %w", r.Name, err)
+		}
+		class, err := dialplan.ParseClass(r.Class)
+		if err != nil {
+			return fmt.Errorf("outbound route %s: %w", r.Name, err)
+		}
+		p.router.Routes = append(p.router.Routes, dialplan.Route{Name: r.Name, Pattern: pat, Strip: r.Strip, Prepend: r.Prepend, Class: class, Via: r.Via,
+			CallerID: dialplan.CallerID{Number: r.CallerID, Name: r.CallerName}, OverrideCallerID: r.OverrideCallerID})
+		cc.entries = append(cc.entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: r.Name})
+	}
+	return nil
+}
+
+func (p *plan) compileCallerIDRules(cfg *store.Config, cc *compiler) error {
+	for _, r := range cfg.CallerIDRules {
+		p.router.CallerID = append(p.router.CallerID, dialplan.CallerIDRule{Prefix: r.Prefix, Number: r.Number, Name: r.Name, Withhold: r.Withhold})
+	}
+	return nil
+}
+
+func (p *plan) compileInboundRoutes(cfg *store.Config, cc *compiler) error {
+	for _, r := range cfg.InboundRoutes {
+		p.inbound = append(p.inbound, inboundRoute{InboundRoute: r, dest: cc.dest("inbound route "+r.Name, r.Destination),
+			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination), faxDetect: cc.dest("inbound route "+r.Name, r.FaxDetect)})
+	}
+	return nil
+}
+
+func (p *plan) compileRingGroups(cfg *store.Config, cc *compiler) error {
+	for _, g := range cfg.RingGroups {
+		p.ringGroups[g.Name] = &ringGroup{RingGroup: g, members: cc.members("ring group "+g.Name, g.Members), timeout: cc.dest("ring group "+g.Name+" timeout", g.Timeout)}
+		if err := p.service(cc, g.Number, "ring group "+g.Name, dest{Kind: dialplan.DestGroup, Value: g.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileQueues(cfg *store.Config, cc *compiler) error {
+	for _, q := range cfg.Queues {
+		p.queues[q.Name] = &queueDef{Queue: q, members: cc.members("queue "+q.Name, q.Members), timeout: cc.dest("queue "+q.Name+" timeout", q.Timeout)}
+		if err := p.service(cc, q.Number, "queue "+q.Name, dest{Kind: dialplan.DestQueue, Value: q.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileMenus(cfg *store.Config, cc *compiler) error {
+	for _, m := range cfg.Menus {
+		mm := &menu{Menu: m, keys: map[byte]dest{}, def: cc.dest("voice menu "+m.Name+" default", m.DefaultDestination)}
+		for k, d := range m.Keys {
+			if len(k) == 1 {
+				mm.keys[k[0]] = cc.dest("voice menu "+m.Name+" key "+k, d)
+			}
+		}
+		p.menus[m.Name] = mm
+		if err := p.service(cc, m.Number, "voice menu "+m.Name, dest{Kind: dialplan.DestMenu, Value: m.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileAnnouncements(cfg *store.Config, cc *compiler) error {
+	for _, a := range cfg.Announcements {
+		p.announcements[a.Name] = &announcement{Announcement: a, then: cc.dest("announcement "+a.Name, a.Then)}
+	}
+	return nil
+}
+
+func (p *plan) compileTimeConditions(cfg *store.Config, cc *compiler) error {
+	for _, t := range cfg.TimeConditions {
+		p.timeConds[t.Name] = &timeCond{TimeCondition: t, open: cc.dest("time condition "+t.Name, t.Open), closed: cc.dest("time condition "+t.Name, t.Closed)}
+	}
+	return nil
+}
+
+func (p *plan) compileConditions(cfg *store.Config, cc *compiler) error {
+	for _, cd := range cfg.Conditions {
+		w := "condition " + cd.Name
+		p.conds[cd.Name] = &condDef{Condition: cd, first: cc.dest(w, cd.Destination), noAnswer: cc.dest(w, cd.NoAnswer),
+			busy: cc.dest(w, cd.Busy), noRoute: cc.dest(w, cd.NoRoute)}
+	}
+	return nil
+}
+
+func (p *plan) compileSchedules(cfg *store.Config, cc *compiler) error {
 	loc, err := time.LoadLocation(cfg.System.TimeZone)
 	if err != nil {
 		loc = time.UTC
@@ -395,30 +476,29 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		for _, h := range s.Hours {
 			hh, err := dialplan.ParseHours(h)
 			if err != nil {
-				return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
+				return fmt.Errorf("schedule %s: %w", s.Name, err)
 			}
 			ds.Hours = append(ds.Hours, hh)
 		}
 		for _, h := range s.Holidays {
 			hd, err := dialplan.ParseHoliday(h)
 			if err != nil {
-				return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
+				return fmt.Errorf("schedule %s: %w", s.Name, err)
 			}
 			ds.Holidays = append(ds.Holidays, hd)
 		}
 		p.schedules[s.Name] = ds
 	}
+	return nil
+}
+
+// compileClassifiers compiles the caller lists: those no inbound route
+// names apply box-wide, the others on their routes only.
+func (p *plan) compileClassifiers(cfg *store.Config, cc *compiler) error {
 	named := map[string]bool{}
 	for _, r := range cfg.InboundRoutes {
 		for _, n := range r.Classifiers {
 			named[n] = true
-		}
-		p.inbound = append(p.inbound, inboundRoute{InboundRoute: r, dest: cc.dest("inbound route "+r.Name, r.Destination),
-			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination), faxDetect: cc.dest("inbound route "+r.Name, r.FaxDetect)})
-	}
-	for _, l := range cfg.FXOLines {
-		if l.Destination != "" {
-			p.fxoDest[l.Port] = dest{Kind: dialplan.DestExtension, Value: l.Destination}
 		}
 	}
 	for _, cl := range cfg.Classifiers {
@@ -426,7 +506,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		for _, n := range cl.Numbers {
 			pat, err := dialplan.ParsePattern(n)
 			if err != nil {
-				return nil, fmt.Errorf("classifier %s: %w", cl.Name, err)
+				return fmt.Errorf("classifier %s: %w", cl.Name, err)
 			}
 			dc.Numbers = append(dc.Numbers, pat)
 		}
@@ -438,20 +518,77 @@ func compileFull(cfg *store.Config) (*plan, error) {
 			p.classifier = append(p.classifier, dc)
 		}
 	}
+	return nil
+}
+
+func (p *plan) compileExtensionRules(cfg *store.Config, cc *compiler) error {
 	for _, r := range cfg.ExtensionRules {
 		w := "extension rule " + r.Extension
 		p.rules[r.Extension] = &rule{ExtensionRule: r, always: cc.dest(w, r.ForwardAlways), busy: cc.dest(w, r.ForwardBusy),
 			noAnswer: cc.dest(w, r.ForwardNoAnswer), unavailable: cc.dest(w, r.ForwardUnavailable), followMe: cc.members(w+" follow-me", r.FollowMe)}
 	}
-	if cc.err != nil {
-		return nil, cc.err
+	return nil
+}
+
+func (p *plan) compileTrunks(cfg *store.Config, cc *compiler) error {
+	for _, t := range cfg.Trunks {
+		p.trunks[t.Name] = t
+		p.router.EmergencyVia = append(p.router.EmergencyVia, t.Name)
+		for _, d := range t.DIDs {
+			p.trunkDIDs[t.Name] = append(p.trunkDIDs[t.Name], struct {
+				number string
+				d      dest
+			}{d.Number, cc.dest("trunk "+t.Name+" DID "+d.Number, d.Destination)})
+		}
 	}
-	return p, nil
+	return nil
+}
+
+func (p *plan) compileConferenceRooms(cfg *store.Config, cc *compiler) error {
+	for i := range cfg.ConferenceRooms {
+		r := &cfg.ConferenceRooms[i]
+		p.rooms[r.Name] = r
+		if err := p.service(cc, r.Number, "conference room "+r.Name, dest{Kind: dialplan.DestConf, Value: r.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileFaxReceivers(cfg *store.Config, cc *compiler) error {
+	for i := range cfg.FaxReceivers {
+		f := &cfg.FaxReceivers[i]
+		p.faxes[f.Name] = f
+		if err := p.service(cc, f.Number, "fax receiver "+f.Name, dest{Kind: dialplan.DestFax, Value: f.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compilePagingGroups(cfg *store.Config, cc *compiler) error {
+	for i := range cfg.PagingGroups {
+		g := &cfg.PagingGroups[i]
+		p.pages[g.Name] = g
+		if err := p.service(cc, g.Number, "paging group "+g.Name, dest{Kind: dialplan.DestPage, Value: g.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileMOHClasses(cfg *store.Config, cc *compiler) error {
+	for i := range cfg.MOHClasses {
+		p.moh[cfg.MOHClasses[i].Name] = &cfg.MOHClasses[i]
+	}
+	return nil
 }
 
 // compileFeatures puts the features' codes into the numbering plan.
-func (p *plan) compileFeatures(cfg *store.Config, entries *[]dialplan.Entry, literal func(kind dialplan.Kind, number, owner, label string) error) error {
+func (p *plan) compileFeatures(cfg *store.Config, cc *compiler) error {
 	f := cfg.Features
+	p.parkTimeout = cc.dest("park timeout", f.ParkTimeoutDestination)
+	literal := cc.literal
 	if f.ParkCode != "" && f.ParkSlots != "" {
 		p.slots = store.ParkSlotNumbers(f.ParkSlots)
 		if p.slots == nil {
@@ -489,7 +626,7 @@ func (p *plan) compileFeatures(cfg *store.Config, entries *[]dialplan.Entry, lit
 		if err != nil {
 			return fmt.Errorf("feature code %q: %w", code, err)
 		}
-		*entries = append(*entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: pat, Owner: code})
+		cc.entries = append(cc.entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: pat, Owner: code})
 	}
 	return nil
 }
@@ -555,21 +692,81 @@ func (p *plan) withholding(digits string) (string, bool) {
 // classOf is the permission class of an extension: its rule's, else
 // international with outside calls allowed and internal without.
 func (p *plan) classOf(e *store.Extension) dialplan.Class {
+	c, _ := p.classWhy(e)
+	return c
+}
+
+// classWhy is classOf with the reason, in words, for the route tester.
+func (p *plan) classWhy(e *store.Extension) (dialplan.Class, string) {
 	if e == nil {
 		// An outside caller (an FXO line, a SIP peer that is no
 		// extension) never reaches an outside line: the first rule
 		// against toll fraud. Emergency numbers still route.
-		return dialplan.ClassInternal
+		return dialplan.ClassInternal, "an outside caller is internal: it never reaches an outside line (emergency numbers still do)"
 	}
 	if r, ok := p.rules[e.Number]; ok && r.Class != "" {
 		if c, err := dialplan.ParseClass(r.Class); err == nil {
-			return c
+			return c, "extension " + e.Number + "'s rule sets it"
 		}
 	}
 	if e.OutsideCalls {
-		return dialplan.ClassInternational
+		return dialplan.ClassInternational, "extension " + e.Number + " may call outside lines"
 	}
-	return dialplan.ClassInternal
+	return dialplan.ClassInternal, "extension " + e.Number + " may not call outside lines"
+}
+
+// numberTarget is what a whole number leads to under the numbering plan.
+type numberTarget struct {
+	entry dialplan.Entry
+	// dest is an extension's or an internal number's destination;
+	// special a feature's own number (park, a slot, a pickup code).
+	dest    dest
+	special *special
+}
+
+// lookupNumber resolves a number the way a call reaches it
+// (router.reachNumber): false when the plan has no such number. A
+// number of no internal kind (entry.Kind KindRoute or an emergency
+// number) goes out on an outbound route.
+func (p *plan) lookupNumber(number string) (numberTarget, bool) {
+	if !dialplan.IsDialString(number) {
+		return numberTarget{}, false
+	}
+	st, e := p.numbers.Lookup(number)
+	if st != dialplan.Complete && st != dialplan.OpenEnded {
+		return numberTarget{}, false
+	}
+	t := numberTarget{entry: e}
+	switch e.Kind {
+	case dialplan.KindExtension:
+		t.dest = dest{Kind: dialplan.DestExtension, Value: number}
+	case dialplan.KindShort, dialplan.KindService:
+		if sp, ok := p.specials[number]; ok {
+			t.special = &sp
+			return t, true
+		}
+		d, ok := p.services[number]
+		if !ok {
+			return t, false
+		}
+		t.dest = d
+	}
+	return t, true
+}
+
+// selectOutbound picks the outbound route of number for a caller of
+// class (dialplan.Router.Select with the plan's emergency numbers).
+func (p *plan) selectOutbound(number string, class dialplan.Class) (dialplan.Outbound, error) {
+	return p.router.Select(number, class, p.isEmergency)
+}
+
+// timeWay is where time condition t sends a call at now, and which way
+// ("open" or "closed") that is.
+func (p *plan) timeWay(t *timeCond, now time.Time) (dest, string) {
+	if !p.open(t.Schedule, now) {
+		return t.closed, "closed"
+	}
+	return t.open, "open"
 }
 
 // classOfExt is classOf by number ("": an outside caller).

@@ -84,26 +84,17 @@ func (r router) noAnswer() time.Duration {
 
 // reachNumber routes a number the party dialled (or a transfer names).
 func (r router) reachNumber(number string) (*leg, channel.Cause) {
-	if !dialplan.IsDialString(number) {
+	t, ok := r.p.lookupNumber(number)
+	switch {
+	case !ok:
 		return nil, channel.CauseNotFound
-	}
-	st, e := r.p.numbers.Lookup(number)
-	if st != dialplan.Complete && st != dialplan.OpenEnded {
-		return nil, channel.CauseNotFound
-	}
-	switch e.Kind {
-	case dialplan.KindExtension:
-		return r.reach(dest{Kind: dialplan.DestExtension, Value: number})
-	case dialplan.KindShort, dialplan.KindService:
-		if sp, ok := r.p.specials[number]; ok {
-			return r.special(sp)
-		}
-		d, ok := r.p.services[number]
-		if !ok {
-			return nil, channel.CauseNotFound
-		}
-		return r.next().reach(d)
-	case dialplan.KindFeature:
+	case t.special != nil:
+		return r.special(*t.special)
+	case t.entry.Kind == dialplan.KindExtension:
+		return r.reach(t.dest)
+	case t.entry.Kind == dialplan.KindShort || t.entry.Kind == dialplan.KindService:
+		return r.next().reach(t.dest)
+	case t.entry.Kind == dialplan.KindFeature:
 		// Feature codes act for the phone that dials them, not for a
 		// caller sent to them.
 		return nil, channel.CauseNotFound
@@ -477,7 +468,7 @@ func (r router) other(m msg) {
 // bound: an analog line has no answer supervision).
 func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Cause) {
 	p := r.p
-	sel, err := p.router.Select(number, r.class, p.isEmergency)
+	sel, err := p.selectOutbound(number, r.class)
 	if err != nil {
 		r.log.Info("outside call refused", "number", number, "class", r.class, "err", err)
 		return nil, causeOf(err)
@@ -517,12 +508,7 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 			r.log.Info("line group at its call limit", "group", g.Name)
 			continue
 		}
-		digits := sel.Digits
-		if sub.caller.Withheld != "" && g.WithholdPrefix != "" && !sel.Emergency {
-			// An analog line withholds by the telco's code before the
-			// number (an emergency call never hides who calls).
-			digits = g.WithholdPrefix + digits
-		}
+		digits := lineDigits(g, sel, sub.caller)
 		for _, line := range r.x.huntOrder(g) {
 			out, cause, _, dialFailed := sub.ringOut([]target{{d: r.x.analogDialer, target: "fxo@" + strconv.Itoa(line) + ":" + digits, number: sel.Digits}}, ringFor)
 			if out != nil {
@@ -539,6 +525,17 @@ func (r router) outbound(number string, ringFor time.Duration) (*leg, channel.Ca
 		release()
 	}
 	return nil, best
+}
+
+// lineDigits is what a line of group g dials for the outside call sel
+// of a caller shown as shown: an analog line withholds the caller's
+// number by the telco's code before the number (an emergency call never
+// hides who calls).
+func lineDigits(g store.LineGroup, sel dialplan.Outbound, shown channel.CallerID) string {
+	if shown.Withheld != "" && g.WithholdPrefix != "" && !sel.Emergency {
+		return g.WithholdPrefix + sel.Digits
+	}
+	return sel.Digits
 }
 
 // presentation works out what the far end of an outside call to digits
@@ -607,10 +604,7 @@ func lineFault(cause channel.Cause) bool {
 // decided now, when the call gets here, not when the call arrived: a
 // caller who waited in a menu across closing time goes the closed way.
 func (r router) reachTimeCondition(t *timeCond) (*leg, channel.Cause) {
-	next, way := t.open, "open"
-	if !r.p.open(t.Schedule, r.x.now()) {
-		next, way = t.closed, "closed"
-	}
+	next, way := r.p.timeWay(t, r.x.now())
 	r.log.Debug("time condition", "time_condition", t.Name, "schedule", t.Schedule, "way", way, "to", next.String())
 	if next.Kind == "" {
 		return nil, channel.CauseBusy

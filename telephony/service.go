@@ -72,6 +72,10 @@ type ConfigService interface {
 	// it is at that moment; it returns the dial plan as stored. Problems
 	// come back by document path ("ring_groups[0].members[1].destination").
 	UpdateDialPlan(ctx context.Context, d store.DialPlan) (store.DialPlan, error)
+	// UpdateExtensionProfile saves an extension's settings, its rule and
+	// its mailbox in one validated transaction
+	// (store.DB.UpdateExtensionProfile); it returns the profile as stored.
+	UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error)
 
 	// Billing and Mail are the settings of the box's billing output and
 	// e-mail (store.Billing, store.Mail); their updates answer problems
@@ -235,6 +239,17 @@ type Fax = faxstore.Fax
 // FaxFormat is a file format of a fax (faxstore.PDF, faxstore.TIFF).
 type FaxFormat = faxstore.Format
 
+// PlanService answers questions about the dial plan in use.
+type PlanService interface {
+	// TraceRoute says how the exchange would route a call now, by the
+	// very code it routes calls with (trace.go): the caller's class, the
+	// number's meaning, the outbound route and its carriers with the
+	// digits sent, the schedule branches taken, each step with its
+	// reason. Bad input (an unknown caller, a number that is no
+	// number) is a *store.ValidationError on "from" or "number".
+	TraceRoute(ctx context.Context, q RouteQuery) (RouteTrace, error)
+}
+
 // Service is every role together: what the web UI is given.
 type Service interface {
 	StatusService
@@ -250,6 +265,7 @@ type Service interface {
 	AccountsService
 	SelfService
 	ParametersService
+	PlanService
 	TrunkTestService
 }
 
@@ -268,6 +284,7 @@ type Services struct {
 	AccountsService
 	SelfService
 	ParametersService
+	PlanService
 	TrunkTestService
 }
 

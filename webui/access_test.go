@@ -500,3 +500,37 @@ func TestOpenAPIAccountSchemas(t *testing.T) {
 	check("AuditPage", as("admin", "GET", "/api/v1/audit", ""))
 	check("AuditEntry", page.Entries)
 }
+
+// TestExtensionPageLinksFollowTheRole: a role that may edit extensions
+// but not see the dial plan gets the extension page without the link to
+// the route tester and without the pickers' "create new", whose forms
+// it may not open.
+func TestExtensionPageLinksFollowTheRole(t *testing.T) {
+	f := newFixture(t)
+	withRoles(f)
+	ctx := context.Background()
+	roles, err := f.svc.Roles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(roles, func(r store.Role) bool { return r.Name == store.RoleInstaller })
+	inst := roles[i]
+	if page := f.loginAs("inst").get("/extensions/101").Body.String(); !strings.Contains(page, `id="try-routes"`) || !strings.Contains(page, `label="Create new"`) {
+		t.Fatal("the installer's extension page does not link the route tester or offer to create a destination")
+	}
+	inst.Permissions = slices.DeleteFunc(slices.Clone(inst.Permissions), func(p string) bool {
+		return p == store.PermDialPlanView || p == store.PermDialPlanEdit
+	})
+	if _, err := f.svc.UpdateRole(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	c := f.loginAs("inst")
+	w := c.get("/extensions/101")
+	if page := w.Body.String(); w.Code != http.StatusOK || strings.Contains(page, `id="try-routes"`) || strings.Contains(page, `label="Create new"`) {
+		t.Errorf("without the dial plan: %d, links the route tester: %v, offers to create: %v", w.Code,
+			strings.Contains(page, `id="try-routes"`), strings.Contains(page, `label="Create new"`))
+	}
+	if !refused(c.get("/dialplan/route-tester?from=101")) {
+		t.Error("the route tester opens without the dial plan permission")
+	}
+}

@@ -27,6 +27,11 @@ const (
 // field-level validation → 422 with the fields; anything else → 500 with
 // the message (the caller is the authenticated installer, who needs it).
 func (s *Server) serviceError(op string, err error) *httpError {
+	var iu *store.InUseError
+	if errors.As(err, &iu) {
+		fs, _ := fieldErrors(err)
+		return &httpError{status: http.StatusConflict, msg: sentence(iu.Error()), fields: fs}
+	}
 	if fs, ok := fieldErrors(err); ok {
 		for i := range fs {
 			fs[i].Field = normalizeField(fs[i].Field)

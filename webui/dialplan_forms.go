@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -128,13 +129,7 @@ func (k *objectKind[T]) submit(d *store.DialPlan, i int, v url.Values, c *planCo
 	if k.alias != nil {
 		f.alias = k.alias(o)
 	}
-	for name, msg := range p.bad {
-		if x := f.field(name); x != nil {
-			x.Value, x.Error = p.raw[name], msg
-		} else {
-			f.Errors = append(f.Errors, msg)
-		}
-	}
+	p.showIn(f)
 	return f
 }
 
@@ -166,6 +161,24 @@ type formParser struct {
 	// not show (a new PIN, never put in a page from the stored plan), by
 	// the field that shows them when the form comes back refused.
 	keep map[string]string
+}
+
+// showIn puts back into f what was typed that f would not show (p.keep)
+// and what could not be read, beside its field with the problem (p.bad);
+// a problem of no field of f goes to its top.
+func (p *formParser) showIn(f *form) {
+	for name, v := range p.keep {
+		if x := f.field(name); x != nil {
+			x.Value = v
+		}
+	}
+	for name, msg := range p.bad {
+		if x := f.field(name); x != nil {
+			x.Value, x.Error = p.raw[name], msg
+		} else {
+			f.Errors = append(f.Errors, msg)
+		}
+	}
 }
 
 func (p *formParser) keepValue(name, value string) {
@@ -207,13 +220,14 @@ func lines(s string) []string {
 // planContext is what forms offer to choose from: the existing
 // extensions and dial-plan objects, as destinations and names.
 type planContext struct {
-	Destinations []option // for the destinations datalist
-	Recordings   []option // for the recordings datalist of prompt fields (recordings.go)
-	Schedules    []string
-	LineGroups   []string // and SIP trunks: the carriers of outbound routes
-	Classifiers  []string // caller lists, for inbound routes
-	Extensions   []store.Extension
-	FXOLines     []store.FXOLine
+	// Choices are what destination pickers offer (picker.go).
+	Choices     *destChoices
+	Recordings  []option // for the recordings datalist of prompt fields (recordings.go)
+	Schedules   []string
+	LineGroups  []string // and SIP trunks: the carriers of outbound routes
+	Classifiers []string // caller lists, for inbound routes
+	Extensions  []store.Extension
+	FXOLines    []store.FXOLine
 	// Mailboxes are the extensions with a stored mailbox (whose PIN an
 	// empty PIN field keeps; voicemail_form.go).
 	Mailboxes map[string]bool
@@ -229,36 +243,7 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	for _, b := range d.Voicemail.Boxes {
 		c.Mailboxes[b.Extension] = true
 	}
-	for _, e := range exts {
-		label := "Extension " + e.Number
-		if e.Name != "" {
-			label += " — " + e.Name
-		}
-		c.Destinations = append(c.Destinations, option{Value: "ext:" + e.Number, Label: label})
-	}
-	for _, b := range d.Voicemail.Boxes {
-		c.Destinations = append(c.Destinations, option{Value: "voicemail:" + b.Extension, Label: "Mailbox " + b.Extension})
-	}
-	for _, g := range d.RingGroups {
-		c.Destinations = append(c.Destinations, option{Value: "group:" + g.Name, Label: "Ring group " + g.Name})
-	}
-	for _, q := range d.Queues {
-		c.Destinations = append(c.Destinations, option{Value: "queue:" + q.Name, Label: "Queue " + q.Name})
-	}
-	for _, m := range d.Menus {
-		c.Destinations = append(c.Destinations, option{Value: "menu:" + m.Name, Label: "Voice menu " + m.Name})
-	}
-	for _, a := range d.Announcements {
-		c.Destinations = append(c.Destinations, option{Value: "announce:" + a.Name, Label: "Announcement " + a.Name})
-	}
-	for _, t := range d.TimeConditions {
-		c.Destinations = append(c.Destinations, option{Value: "time:" + t.Name, Label: "Time condition " + t.Name})
-	}
-	for _, cd := range d.Conditions {
-		c.Destinations = append(c.Destinations, option{Value: "cond:" + cd.Name, Label: "Condition " + cd.Name})
-	}
 	addCallFeatureChoices(c, d)
-	c.Destinations = append(c.Destinations, option{Value: "hangup", Label: "Hang up"})
 	for _, s := range d.Schedules {
 		c.Schedules = append(c.Schedules, s.Name)
 	}
@@ -274,14 +259,6 @@ func newPlanContext(d *store.DialPlan, exts []store.Extension, fxo []store.FXOLi
 	return c
 }
 
-// destHelp is the syntax of a destination, said once per field.
-const destHelp = "Type or pick: ext:101 (an extension), fxs:2 (an analog port), group:NAME (a ring group), queue:NAME, voicemail:101 (extension 101's mailbox), menu:NAME (a voice menu), announce:NAME (an announcement, then its next destination), time:NAME (by a schedule), cond:NAME (with its own busy and no-answer destinations), conf:NAME (a conference room), page:NAME (a paging group), number:DIGITS (an outside number) or hangup."
-
-func destField(id, label, value, help string) *field {
-	return &field{ID: id, Name: id, Label: label, Type: "text", Value: value, List: "destinations", Autocomplete: "off",
-		MaxLength: 64, Help: strings.TrimSpace(help + " " + destHelp)}
-}
-
 // nameOptions offers names (schedules, line groups) with a first "none".
 func nameOptions(names []string, value, none string) []option {
 	opts := []option{{Value: "", Label: none}}
@@ -295,30 +272,27 @@ func nameOptions(names []string, value, none string) []option {
 // adding more without scripting.
 const memberRows = 2
 
-// memberFields are the rows of a member list (ring group, follow-me).
-func memberFields(prefix, what string, ms []store.GroupMember, ringHelp string) []*field {
-	var out []*field
+// memberFields are a member list (a ring group's, a queue's agents, a
+// follow-me list) as a compact table: one row per member with its ring
+// time and whether it is switched off (store.GroupMember.Off, which a
+// user sets on their follow-me numbers: saving the installer's form
+// keeps it), then memberRows empty rows for adding.
+func memberFields(c *planContext, prefix, what string, ms []store.GroupMember, ringHelp string) []*field {
+	t := &field{ID: prefix, Name: prefix, Label: what + "s", Type: "rows", RowHead: "", ColHeads: []string{what, "Ring time (s)", "Off"},
+		Help: "“None” removes (or does not add) a row; “Off” keeps it in the list without ringing it. " + ringHelp}
 	for j := 0; j < len(ms)+memberRows; j++ {
 		var m store.GroupMember
 		if j < len(ms) {
 			m = ms[j]
 		}
 		p := fmt.Sprintf("%s[%d].", prefix, j)
-		ring := ""
-		if m.RingS != 0 {
-			ring = strconv.Itoa(m.RingS)
-		}
-		dest := destField(p+"destination", fmt.Sprintf("%s %d", what, j+1), m.Destination, "Leave empty to remove (or not add) this "+strings.ToLower(what)+".")
-		rh := ringHelp
-		if j > 0 { // the syntax once is enough; later rows say where it is
-			dest.Help = fmt.Sprintf("As for %s 1; leave empty to remove (or not add) this one.", strings.ToLower(what))
-			rh = fmt.Sprintf("As for %s 1.", strings.ToLower(what))
-		}
-		out = append(out, dest,
-			&field{ID: p + "ring_s", Name: p + "ring_s", Label: fmt.Sprintf("%s %d ring time (seconds)", what, j+1), Type: "number", Value: ring,
-				Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric", Help: rh})
+		dest := destPicker(c.Choices, p+"destination", fmt.Sprintf("%s %d", what, j+1), m.Destination, "", store.MemberKinds...)
+		ring := &field{ID: p + "ring_s", Name: p + "ring_s", Label: fmt.Sprintf("%s %d ring time (seconds)", what, j+1), Type: "number", Value: itoaBlank(m.RingS),
+			Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric"}
+		off := &field{ID: p + "off", Name: p + "off", Label: fmt.Sprintf("%s %d switched off", what, j+1), Type: "checkbox", Checked: m.Off}
+		t.Rows = append(t.Rows, &field{ID: fmt.Sprintf("%s[%d]", prefix, j), Label: strconv.Itoa(j + 1), Rows: []*field{dest, ring, off}})
 	}
-	return out
+	return []*field{t}
 }
 
 // parseMembers reads member rows, dropping empty ones; rows are
@@ -337,7 +311,7 @@ func parseMembers(prefix string, v url.Values, p *formParser) []store.GroupMembe
 			continue
 		}
 		into := fmt.Sprintf("%s[%d].ring_s", prefix, len(out))
-		out = append(out, store.GroupMember{Destination: dest, RingS: p.num(pf+"ring_s", into, "the ring time in seconds")})
+		out = append(out, store.GroupMember{Destination: dest, RingS: p.num(pf+"ring_s", into, "the ring time in seconds"), Off: v.Get(pf+"off") != ""})
 	}
 }
 
@@ -379,12 +353,12 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 			{ID: "strategy", Name: "strategy", Label: "Ring strategy", Type: "select", Options: strategyOptions(g.Strategy),
 				Help: "In which order the members ring."},
 		}
-		fs = append(fs, memberFields("members", "Member", g.Members,
+		fs = append(fs, memberFields(c, "members", "Member", g.Members,
 			fmt.Sprintf("How long this member rings before the group moves on, in seconds. Empty: %d.", store.DefaultMemberRingS))...)
 		fs = append(fs,
 			&field{ID: "max_wait_s", Name: "max_wait_s", Label: "Maximum wait (seconds)", Type: "number", Value: itoaBlank(g.MaxWaitS), Min: "0", InputMode: "numeric",
 				Help: "How long the caller may wait in all before the timeout destination. Empty or 0: every member rings its time once."},
-			destField("timeout_destination", "When nobody answers, go to", g.Timeout, "Empty: the call ends."),
+			destPicker(c.Choices, "timeout_destination", "When nobody answers, go to", g.Timeout, "Empty: the call ends."),
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum callers at once", Type: "number", Value: itoaBlank(g.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
 		)
@@ -398,29 +372,6 @@ var ringGroupKind = &objectKind[store.RingGroup]{
 		g.MaxCalls = p.num("max_calls", "max_calls", "the number of callers")
 		return g
 	},
-}
-
-// planKinds are the kinds with form pages, by section key.
-var planKinds = map[string]planKind{
-	"ring_groups":      ringGroupKind,
-	"outbound_routes":  outboundRouteKind,
-	"inbound_routes":   inboundRouteKind,
-	"schedules":        scheduleKind,
-	"classifiers":      classifierKind,
-	"extension_rules":  extensionRuleKind,
-	"queues":           queueKind,
-	"ivr_menus":        menuKind,
-	"announcements":    announcementKind,
-	"time_conditions":  timeConditionKind,
-	"conditions":       conditionKind,
-	"line_groups":      lineGroupKind,
-	"caller_id_rules":  callerIDRuleKind,
-	"trunks":           trunkKind,
-	"pickup_groups":    pickupGroupKind,
-	"conference_rooms": conferenceRoomKind,
-	"paging_groups":    pagingGroupKind,
-	"fax_receivers":    faxReceiverKind,
-	"moh_classes":      mohClassKind,
 }
 
 // applyPathErrors puts the store's problems beside the fields of object
@@ -450,7 +401,7 @@ func applyPrefixErrors(f *form, prefix string, fs []FieldError, d *store.DialPla
 				x = f.field(rest[:j]) // numbers[2] of a one-a-line list
 			}
 			if x == nil {
-				for _, y := range f.Fields {
+				for _, y := range f.allFields() {
 					if strings.HasPrefix(y.Name, rest+"[") || strings.HasPrefix(y.Name, rest+".") {
 						x = y
 						break
@@ -486,7 +437,7 @@ func describePath(d *store.DialPlan, path string) string {
 	idx, after, ok := strings.Cut(rest, "]")
 	i, err := strconv.Atoi(idx)
 	sec, found := findDialPlanSection(key)
-	k := planKinds[key]
+	k := sec.list
 	if !ok || err != nil || !found || k == nil {
 		return path
 	}
@@ -511,36 +462,57 @@ type dialPlanObjectBody struct {
 	Editing  bool
 	// Guide says what users dial (the Features page).
 	Guide []usage
+	// Cancel, when set, is where Cancel goes instead of the list; Draft
+	// says the form was opened from another form's picker, where saving
+	// returns.
+	Cancel string
+	Draft  bool
+	// InUse names what still uses an object that was not deleted.
+	InUse *inUseView
+	// Warnings say what is amiss without being refused (a recording
+	// never uploaded); on a list page, what the section lacks or hides
+	// (sectionNotes: the outside prefix's catch-all route).
+	Warnings []string
 }
 
 // loadPlan reads the dial plan and what forms offer to choose from.
 func (s *Server) loadPlan(r *http.Request) (store.DialPlan, *planContext, error) {
+	_, d, pc, err := s.loadPlanConfig(r)
+	return d, pc, err
+}
+
+// loadPlanConfig is loadPlan with the whole configuration it read.
+func (s *Server) loadPlanConfig(r *http.Request) (store.Config, store.DialPlan, *planContext, error) {
 	c, err := s.svc.ExportConfig(r.Context())
 	if err != nil {
-		return store.DialPlan{}, nil, err
+		return c, store.DialPlan{}, nil, err
 	}
 	d := c.DialPlan()
 	pc := newPlanContext(&d, c.Extensions, c.FXOLines)
 	pc.Recordings = s.recordingOptions(r.Context())
 	s.addPortsAndMusic(r.Context(), pc)
-	return d, pc, nil
+	pc.Choices = newDestChoices(&d, c.Extensions, pc.FXSPorts)
+	if !s.mayGet(authFrom(r.Context()), "/dialplan/new") {
+		pc.Choices.noCreate() // its form would be refused
+	}
+	return c, d, pc, nil
 }
 
 // dialPlanKindPage is a kind's list of objects.
 func (s *Server) dialPlanKindPage(w http.ResponseWriter, r *http.Request, sec dialPlanSection, k planKind) {
-	d, _, err := s.loadPlan(r)
+	c, d, _, err := s.loadPlanConfig(r)
 	if err != nil {
 		s.renderServiceError(w, r, "dial plan", err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
-		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d)}})
+		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d), Warnings: sectionNotes(&c, sec.Key)}})
 }
 
 // planKindFor resolves the section of a form route.
 func (s *Server) planKindFor(w http.ResponseWriter, r *http.Request) (dialPlanSection, planKind, bool) {
 	sec, ok := findDialPlanSection(r.PathValue("section"))
-	k := planKinds[sec.Key]
+	k := sec.list
 	if !ok || k == nil {
 		s.renderError(w, r, http.StatusNotFound, "There is no such part of the dial plan.")
 		return sec, nil, false
@@ -621,8 +593,53 @@ func (s *Server) dialPlanObjectPage(w http.ResponseWriter, r *http.Request) {
 	if i >= 0 {
 		title = sec.Title + ": " + k.items(&d)[i].Name
 	}
-	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: title, Active: "dialplan",
-		Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: k.form(&d, i, c), Context: c, Editing: i >= 0}})
+	f := k.form(&d, i, c)
+	if vals := s.draftValues(r); vals != nil {
+		// Back from creating an object one of its pickers chose: the
+		// form as it was typed, with the new object chosen.
+		j := i
+		if j < 0 {
+			j = len(k.items(&d))
+		}
+		f = k.submit(&d, j, vals, c)
+		if i < 0 {
+			f.Action = "/dialplan/" + sec.Key + "/new"
+		}
+	}
+	b := dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: i >= 0}
+	if i >= 0 {
+		b.Warnings = s.objectWarnings(r.Context(), &d, sec.Key, i)
+	}
+	s.draftForm(r, &b)
+	s.render(w, r, http.StatusOK, "dialplan_object", pageData{Title: title, Active: "dialplan", Body: b})
+}
+
+// objectWarnings are what is wrong with object i of section key of d
+// without making it invalid: recordings it plays that were never
+// uploaded (callers would hear nothing there).
+func (s *Server) objectWarnings(ctx context.Context, d *store.DialPlan, key string, i int) []string {
+	var c store.Config
+	c.SetDialPlan(*d)
+	prefix := fmt.Sprintf("%s[%d].", key, i)
+	var out []string
+	for _, ref := range s.missingPrompts(ctx, &c) {
+		if strings.HasPrefix(ref.Path, prefix) {
+			out = append(out, sentence(missingWords(&c, ref))+" Upload it on the Recordings page, or choose another.")
+		}
+	}
+	return out
+}
+
+// draftForm makes the form of b, opened to create an object for another
+// form's picker (a draft), carry the draft and cancel back to that form.
+func (s *Server) draftForm(r *http.Request, b *dialPlanObjectBody) {
+	token, d := s.draftOf(r)
+	if d == nil {
+		return
+	}
+	b.Form.Hidden = append(b.Form.Hidden, option{Value: token, Label: draftParam})
+	b.Cancel = withParam(d.origin, restoreParam, token)
+	b.Draft = true
 }
 
 // dialPlanObjectSubmit creates or saves an object; problems come back
@@ -639,16 +656,32 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	if !editing {
 		i = n
 	}
+	if pc := resolvePickers(r.PostForm); pc != nil {
+		s.startDraft(w, r, pc)
+		return
+	}
 	f := k.submit(&d, i, r.PostForm, c)
 	status := http.StatusUnprocessableEntity
-	if !f.hasErrors() {
+	if r.PostForm.Get("_copy") != "" {
+		// A button that changes the form, not the plan (the week grid's
+		// "copy Monday to the weekdays"): shown again, nothing saved.
+		status = http.StatusOK
+	} else if !f.hasErrors() {
 		_, err := s.svc.UpdateDialPlan(r.Context(), d)
 		if err == nil {
 			verb := "created"
 			if editing {
 				verb = "saved"
 			}
-			s.setFlash(r, sentence(fmt.Sprintf("%s %s %s", k.singular(), k.items(&d)[i].Name, verb)))
+			name := k.items(&d)[i].Name
+			flash := sentence(fmt.Sprintf("%s %s %s", k.singular(), name, verb))
+			for _, warn := range s.objectWarnings(r.Context(), &d, sec.Key, i) {
+				flash += " Warning: " + warn
+			}
+			s.setFlash(r, flash)
+			if !editing && s.finishDraft(w, r, newDest(sec.Key, name)) {
+				return
+			}
 			http.Redirect(w, r, "/dialplan/"+sec.Key, http.StatusSeeOther)
 			return
 		}
@@ -664,9 +697,14 @@ func (s *Server) dialPlanObjectSubmit(w http.ResponseWriter, r *http.Request) {
 	if editing {
 		title = sec.Title + ": " + k.items(&d)[i].Name
 	}
-	s.render(w, r, status, "dialplan_object", pageData{Title: title, Active: "dialplan",
-		Error: sentence(k.singular() + " not saved; see the problems beside the fields"),
-		Body:  dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: editing}})
+	b := dialPlanObjectBody{Section: sec, Singular: k.singular(), Form: f, Context: c, Editing: editing,
+		Warnings: s.objectWarnings(r.Context(), &d, sec.Key, i)}
+	s.draftForm(r, &b)
+	pd := pageData{Title: title, Active: "dialplan", Body: b}
+	if status != http.StatusOK {
+		pd.Error = sentence(k.singular() + " not saved; see the problems beside the fields")
+	}
+	s.render(w, r, status, "dialplan_object", pd)
 }
 
 // dialPlanObjectRaise moves object {index} one place up the list.
@@ -696,8 +734,11 @@ func (s *Server) dialPlanObjectDeletePage(w http.ResponseWriter, r *http.Request
 	}
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	items := k.items(&d)
-	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan",
-		Body: dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}})
+	b := dialPlanDeleteBody{Section: sec, Singular: k.singular(), Item: items[i], Action: objectURL(sec.Key, i, items[i].Name, "delete")}
+	if c, users := s.objectUsers(r.Context(), sec.Key, items[i].Name); len(users) > 0 {
+		b.InUse = &inUseView{What: k.singular(), Name: items[i].Name, Users: usersOf(c, users)}
+	}
+	s.render(w, r, http.StatusOK, "dialplan_delete", pageData{Title: "Delete " + k.singular() + " " + items[i].Name, Active: "dialplan", Body: b})
 }
 
 // dialPlanDeleteBody is the content of the delete confirmation.
@@ -706,6 +747,8 @@ type dialPlanDeleteBody struct {
 	Singular string
 	Item     planItem
 	Action   string
+	// InUse names what still uses the object (it cannot be deleted).
+	InUse *inUseView
 }
 
 // dialPlanObjectDelete deletes object {index}; a plan that would no longer
@@ -718,6 +761,13 @@ func (s *Server) dialPlanObjectDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	sec, k, d, i := t.sec, t.k, t.d, t.i
 	name := k.items(&d)[i].Name
+	if c, users := s.objectUsers(r.Context(), sec.Key, name); len(users) > 0 {
+		s.render(w, r, http.StatusConflict, "dialplan_list", pageData{Title: "Dial plan: " + sec.Title, Active: "dialplan",
+			Error: sentence(fmt.Sprintf("%s %s is in use, so it was not deleted; change what uses it first", k.singular(), name)),
+			Body: dialPlanObjectBody{Section: sec, Singular: k.singular(), Items: k.items(&d),
+				InUse: &inUseView{What: k.singular(), Name: name, Users: usersOf(c, users)}}})
+		return
+	}
 	k.remove(&d, i)
 	if _, err := s.svc.UpdateDialPlan(r.Context(), d); err != nil {
 		herr := s.serviceError("delete "+k.singular(), err)

@@ -35,8 +35,14 @@ func dialPlanClient(t *testing.T) (*client, *store.DB) {
 // its value and the error beside it.
 func fieldOf(t *testing.T, page, id string) string {
 	t.Helper()
-	re := regexp.MustCompile(`(?s)<div class="field[^"]*" id="` + regexp.QuoteMeta(id) + `-field">.*?</div>`)
-	m := re.FindString(page)
+	q := regexp.QuoteMeta(id)
+	m := regexp.MustCompile(`(?s)<div class="field[^"]*" id="` + q + `-field">.*?</div>`).FindString(page)
+	if m == "" { // a cell or a row of a compact table
+		m = regexp.MustCompile(`(?s)<td id="` + q + `-field"[^>]*>.*?</td>`).FindString(page)
+	}
+	if m == "" {
+		m = regexp.MustCompile(`(?s)<tr id="` + q + `-field"[^>]*>.*?</tr>`).FindString(page)
+	}
 	if m == "" {
 		t.Fatalf("no field %s in page:\n%s", id, page)
 	}
@@ -51,8 +57,8 @@ func TestRingGroupPages(t *testing.T) {
 	}
 	w = c.get("/dialplan/ring_groups/new")
 	page := w.Body.String()
-	for _, want := range []string{`name="strategy"`, `name="members[0].destination"`, `name="members[1].ring_s"`, `list="destinations"`,
-		`<option value="ext:105">Extension 105 — Sales desk</option>`, `name="timeout_destination"`, "ext:101 (an extension)"} {
+	for _, want := range []string{`name="strategy"`, `name="members[0].destination"`, `name="members[1].ring_s"`, `data-picker`,
+		`<option value="ext:105">105 Sales desk`, `name="timeout_destination"`, `<option value="new:*">Create new…`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("new form lacks %s", want)
 		}
@@ -190,6 +196,7 @@ func TestDialPlanObjectPages(t *testing.T) {
 		badMsg   string
 		editKey  string // a field changed on the edit page
 		editVal  string
+		editMore map[string]string // more fields changed with it
 		edited   func(d store.DialPlan) bool
 		// notOnEdit must not appear on the edit page (a stored password)
 		notOnEdit string
@@ -218,8 +225,10 @@ func TestDialPlanObjectPages(t *testing.T) {
 			editKey: "lines", editVal: "0",
 			edited: func(d store.DialPlan) bool { return len(d.InboundRoutes[0].Lines) == 0 }},
 		{key: "schedules",
-			good: url.Values{"name": {"shop"}, "day_mon": {"09:00-18:00"}, "day_tue": {"09:00-18:00"}, "day_wed": {"09:00-18:00"},
-				"day_thu": {"09:00-18:00"}, "day_fri": {"09:00-13:00, 14:00-18:00"}, "day_sat": {""}, "day_sun": {""}, "holidays": {"12-25\r\n2026-12-31\r\n"}},
+			good: url.Values{"name": {"shop"}, "day_mon.0": {"09:00"}, "day_mon.1": {"18:00"}, "day_tue.0": {"09:00"}, "day_tue.1": {"18:00"},
+				"day_wed.0": {"09:00"}, "day_wed.1": {"18:00"}, "day_thu.0": {"09:00"}, "day_thu.1": {"18:00"},
+				"day_fri.0": {"09:00"}, "day_fri.1": {"13:00"}, "day_fri.2": {"14:00"}, "day_fri.3": {"18:00"},
+				"day_sat.0": {""}, "day_sat.1": {""}, "day_sun.0": {""}, "day_sun.1": {""}, "holidays": {"12-25\r\n2026-12-31\r\n"}},
 			stored: func(d store.DialPlan) string {
 				s := d.Schedules[1]
 				if strings.Join(s.Hours, ";") != "mon-thu 09:00-18:00;fri 09:00-13:00;fri 14:00-18:00" || strings.Join(s.Holidays, ";") != "12-25;2026-12-31" {
@@ -227,8 +236,8 @@ func TestDialPlanObjectPages(t *testing.T) {
 				}
 				return ""
 			},
-			bad: map[string]string{"day_wed": "9-18"}, badField: "day_wed", badMsg: `value="9-18"`,
-			editKey: "day_sat", editVal: "10:00-14:00",
+			bad: map[string]string{"day_wed.0": "09:30", "day_wed.1": ""}, badField: "day_wed", badMsg: `opening and the closing time`,
+			editKey: "day_sat.0", editVal: "10:00", editMore: map[string]string{"day_sat.1": "14:00"},
 			edited: func(d store.DialPlan) bool { return slices.Contains(d.Schedules[1].Hours, "sat 10:00-14:00") }},
 		{key: "classifiers",
 			good: url.Values{"name": {"blocked"}, "action": {"reject"}, "numbers": {"84951234567\n8800."}, "destination": {""}},
@@ -372,6 +381,9 @@ func TestDialPlanObjectPages(t *testing.T) {
 				t.Fatalf("edit page: %d", w.Code)
 			}
 			tc.good.Set(tc.editKey, tc.editVal)
+			for k, v := range tc.editMore {
+				tc.good.Set(k, v)
+			}
 			if w := c.post(edit, tc.good); w.Code != http.StatusSeeOther {
 				t.Fatalf("edit: %d %s", w.Code, w.Body)
 			}
@@ -388,7 +400,7 @@ func TestDialPlanObjectPages(t *testing.T) {
 	}
 }
 
-func k(key string) planKind { return planKinds[key] }
+func k(key string) planKind { sec, _ := findDialPlanSection(key); return sec.list }
 
 // TestDialPlanObjectInUse: a change refused for its effect on another
 // object (a schedule still named by an inbound route) says which object,
@@ -404,8 +416,15 @@ func TestDialPlanObjectInUse(t *testing.T) {
 	}
 	want := `Inbound routes “main”, schedule (inbound_routes[0].schedule): Schedule "office" does not exist.`
 	c.get("/dialplan/schedules")
+	// Deleting names each user with a link to its form; the confirmation
+	// page says so before.
+	if page := c.get("/dialplan/schedules/0/delete?of=office").Body.String(); !strings.Contains(page,
+		`<li><a href="/dialplan/inbound_routes/0/edit?of=main">inbound route main, schedule</a></li>`) {
+		t.Errorf("the delete page does not name the user: %s", page)
+	}
 	w := c.post("/dialplan/schedules/0/delete?of=office", nil)
-	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusUnprocessableEntity || !strings.Contains(page, "Schedule office was not deleted: "+want) || !strings.Contains(page, want) {
+	if page := html.UnescapeString(w.Body.String()); w.Code != http.StatusConflict || !strings.Contains(page, "Schedule office is in use, so it was not deleted") ||
+		!strings.Contains(page, `<a href="/dialplan/inbound_routes/0/edit?of=main">inbound route main, schedule</a>`) {
 		t.Errorf("delete in use: %d %s", w.Code, page)
 	}
 	w = c.post("/dialplan/schedules/0/edit?of=office", url.Values{"name": {"shop"}, "day_mon": {"09:00-18:00"}})

@@ -185,13 +185,13 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 		fs = append(fs,
 			&field{ID: "schedule", Name: "schedule", Label: "Schedule", Type: "select", Options: nameOptions(c.Schedules, r.Schedule, "— always open —"),
 				Help: "Optional: with a schedule, calls go to the destination during its working hours and to the closed destination otherwise."},
-			destField("destination", "Destination", r.Destination, "Where calls go (while the schedule is open)."),
-			destField("closed_destination", "Destination when closed", r.ClosedDestination, "Where calls go outside the schedule's hours and on its holidays; needs a schedule. Empty: the destination."),
+			destPicker(c.Choices, "destination", "Destination", r.Destination, "Where calls go (while the schedule is open)."),
+			destPicker(c.Choices, "closed_destination", "Destination when closed", r.ClosedDestination, "Where calls go outside the schedule's hours and on its holidays; needs a schedule. Empty: the destination."),
 			&field{ID: "max_calls", Name: "max_calls", Label: "Maximum calls at once", Type: "number", Value: itoaBlank(r.MaxCalls), Min: "0", InputMode: "numeric",
 				Help: "One more caller hears busy. Empty or 0: no limit."},
 			mohField(r.MOHClass, c, "— the box's (Features page) —", "What this route's callers hear when put on hold or parked, unless the extension holding them has a class of its own."),
 			recordField(r.Record, "— as the box says —", "Whether this route's calls are recorded, unless an extension that takes part says otherwise."),
-			destField("fax_detect", "Fax detection", r.FaxDetect, "Optional: a fax receiver (fax:NAME). A call that a voice menu or an announcement answered goes there when the box hears a fax machine calling."),
+			destPicker(c.Choices, "fax_detect", "Fax detection", r.FaxDetect, "Optional: a fax receiver (fax:NAME). A call that a voice menu or an announcement answered goes there when the box hears a fax machine calling."),
 		)
 		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
 			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
@@ -280,19 +280,72 @@ var scheduleKind = &objectKind[store.Schedule]{
 		fs := []*field{{ID: "name", Name: "name", Label: "Name", Type: "text", Value: s.Name, MaxLength: 32, Required: true, Autocomplete: "off",
 			Help: "A short name, e.g. office-hours; inbound routes and follow-me choose schedules by it."}}
 		periods := dayPeriods(s.Hours)
-		for _, w := range weekdays {
-			fs = append(fs, &field{ID: "day_" + w.key, Name: "day_" + w.key, Label: w.label, Type: "text", Value: strings.Join(periods[w.key], ", "),
-				MaxLength: 64, Autocomplete: "off",
-				Help: "Working hours as HH:MM-HH:MM in the box's time zone, e.g. 09:00-18:00; several separated by commas (09:00-13:00, 14:00-18:00). Empty: closed all day."})
+		cols := 2 // periods per day shown: at least two (a lunch break), more when stored
+		for _, ps := range periods {
+			cols = max(cols, len(ps))
 		}
-		return append(fs, &field{ID: "holidays", Name: "holidays", Label: "Holidays", Type: "textarea", Value: strings.Join(s.Holidays, "\n"),
+		week := &field{ID: "week", Name: "week", Label: "Working hours", Type: "rows", RowHead: "Day", CopyWeekdays: true,
+			Help: "Opening and closing times in the box's time zone (Settings); a second pair for a break, e.g. 09:00–13:00 and 14:00–18:00. Leave a day empty: closed all day."}
+		for k := range cols {
+			if k == 0 {
+				week.ColHeads = append(week.ColHeads, "Opens", "Closes")
+			} else {
+				week.ColHeads = append(week.ColHeads, "Opens again", "Closes again")
+			}
+		}
+		for _, w := range weekdays {
+			row := &field{ID: "day_" + w.key, Name: "day_" + w.key, Label: w.label}
+			for k := range cols {
+				var from, to string
+				if k < len(periods[w.key]) {
+					from, to, _ = strings.Cut(periods[w.key][k], "-")
+				}
+				for n, v := range []string{from, to} {
+					what := []string{"opens", "closes"}[n]
+					if k > 0 {
+						what += " again"
+					}
+					id := fmt.Sprintf("day_%s.%d", w.key, 2*k+n)
+					row.Rows = append(row.Rows, &field{ID: id, Name: id, Label: w.label + " " + what, Type: "time", Value: v})
+				}
+			}
+			week.Rows = append(week.Rows, row)
+		}
+		return append(fs, week, &field{ID: "holidays", Name: "holidays", Label: "Holidays", Type: "textarea", Value: strings.Join(s.Holidays, "\n"),
 			Help: "Closed days, one a line: 2026-12-31 (that date) or 01-01 (every year)."})
 	},
 	parse: func(v url.Values, p *formParser, s store.Schedule) store.Schedule {
 		s.Name = p.str("name")
 		rows := map[string][]string{}
 		for _, w := range weekdays {
-			rows[w.key] = lines(p.str("day_" + w.key))
+			var typed []string // the day's cells as typed, kept if one is wrong
+			bad := false
+			for k := 0; ; k += 2 {
+				from, to := fmt.Sprintf("day_%s.%d", w.key, k), fmt.Sprintf("day_%s.%d", w.key, k+1)
+				if !v.Has(from) && !v.Has(to) {
+					break
+				}
+				f, t := p.str(from), p.str(to)
+				typed = append(typed, f, t)
+				switch {
+				case f == "" && t == "":
+				case f == "" || t == "":
+					bad = true
+				default:
+					rows[w.key] = append(rows[w.key], f+"-"+t)
+				}
+			}
+			if bad {
+				p.bad["day_"+w.key] = "Give both the opening and the closing time of a period, or neither."
+				for k, x := range typed {
+					p.keepValue(fmt.Sprintf("day_%s.%d", w.key, k), x)
+				}
+			}
+		}
+		if v.Get("_copy") == "weekdays" {
+			for _, d := range []string{"tue", "wed", "thu", "fri"} {
+				rows[d] = slices.Clone(rows["mon"])
+			}
 		}
 		s.Hours = hoursOf(rows)
 		s.Holidays = lines(p.v.Get("holidays"))
@@ -339,7 +392,7 @@ var classifierKind = &objectKind[store.Classifier]{
 				Help: "One a line, as the caller ID shows them; patterns allowed (X any digit, a final . any further digits: 8495XXXXXXX, 8800.)."},
 			{ID: "anonymous", Name: "anonymous", Label: "Also callers without a number", Type: "checkbox", Checked: cl.Anonymous,
 				Help: "Applies the list to callers who withhold their number or whose number did not arrive."},
-			destField("destination", "Destination (VIP lists only)", cl.Destination, "Where a VIP list sends its callers; leave empty for the other kinds."),
+			destPicker(c.Choices, "destination", "Destination (VIP lists only)", cl.Destination, "Where a VIP list sends its callers; leave empty for the other kinds."),
 		}
 	},
 	parse: func(v url.Values, p *formParser, cl store.Classifier) store.Classifier {
@@ -387,16 +440,16 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 				Help: "The extension these rules apply to (one rule per extension)."},
 			{ID: "class", Name: "class", Label: "Permission class", Type: "select", Options: classOptions(r.Class, true),
 				Help: "Which numbers this extension may dial out to; outbound routes say which class each needs."},
-			destField("forward_always", "Forward every call to", r.ForwardAlways, "Empty: off."),
-			destField("forward_busy", "Forward when busy to", r.ForwardBusy, "Empty: the caller hears busy."),
-			destField("forward_no_answer", "Forward when not answered to", r.ForwardNoAnswer, "Empty: off."),
+			destPicker(c.Choices, "forward_always", "Forward every call to", r.ForwardAlways, "Empty: off."),
+			destPicker(c.Choices, "forward_busy", "Forward when busy to", r.ForwardBusy, "Empty: the caller hears busy."),
+			destPicker(c.Choices, "forward_no_answer", "Forward when not answered to", r.ForwardNoAnswer, "Empty: off."),
 			{ID: "no_answer_s", Name: "no_answer_s", Label: "Not answered after (seconds)", Type: "number", Value: itoaBlank(r.NoAnswerS),
 				Min: fmt.Sprint(store.MinRingS), Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric",
 				Help: fmt.Sprintf("How long the extension rings before forwarding or follow-me: %d to %d seconds. Empty: %d.",
 					store.MinRingS, store.MaxRingS, int(dialplan.DefaultNoAnswer/time.Second))},
-			destField("forward_unavailable", "Forward when unreachable to", r.ForwardUnavailable, "When the phone is not registered or its port is faulty. Empty: off."),
+			destPicker(c.Choices, "forward_unavailable", "Forward when unreachable to", r.ForwardUnavailable, "When the phone is not registered or its port is faulty. Empty: off."),
 		}
-		fs = append(fs, memberFields("follow_me", "Follow-me number", r.FollowMe,
+		fs = append(fs, memberFields(c, "follow_me", "Follow-me number", r.FollowMe,
 			"How long this number rings, in seconds, before the next one. Follow-me accepts ext:, fxs: and number: only.")...)
 		return append(append(fs,
 			&field{ID: "follow_me_schedule", Name: "follow_me_schedule", Label: "Follow-me only during", Type: "select", Options: nameOptions(c.Schedules, r.FollowMeSchedule, "— always —"),
@@ -420,25 +473,29 @@ var extensionRuleKind = &objectKind[store.ExtensionRule]{
 	},
 }
 
-// promptFields are the rows of a list of prompts (a voice menu's
-// announcement, a queue's music on hold).
+// promptFields are a list of prompts (a voice menu's announcement, a
+// queue's music on hold) as a compact table: one row per part, with a
+// recording, or a tone and its length, or a pause; empty rows to add
+// more.
 func promptFields(prefix, what string, ps []store.Prompt) []*field {
-	var out []*field
+	t := &field{ID: prefix, Name: prefix, Label: what, Type: "rows", RowHead: "Part", ColHeads: []string{"Recording", "or tone", "Length (ms)"},
+		Help: "Parts play in order. A recording is a name from the Recordings page (upload it there) or a built-in prompt, e.g. welcome.wav. " +
+			"Instead, a tone — frequency in Hz (1000), two added (350+440) or a cadence (425/200,0/200) — or with no tone a pause, each for 100 to 60000 ms. Empty rows are left out."}
 	for j := 0; j < len(ps)+memberRows; j++ {
 		var pr store.Prompt
 		if j < len(ps) {
 			pr = ps[j]
 		}
 		p := fmt.Sprintf("%s[%d].", prefix, j)
-		out = append(out,
-			&field{ID: p + "file", Name: p + "file", Label: fmt.Sprintf("%s %d: recording", what, j+1), Type: "text", Value: pr.File, MaxLength: 64, Autocomplete: "off", List: "recordings",
-				Help: "A recording's name, e.g. welcome.wav: upload it on the Recordings page, or choose one of the box's built-in prompts. Or leave empty and give a tone or a pause below."},
-			&field{ID: p + "tone", Name: p + "tone", Label: fmt.Sprintf("%s %d: tone", what, j+1), Type: "text", Value: pr.Tone, MaxLength: 64, Autocomplete: "off",
-				Help: "Instead of a recording: a tone as frequency in Hz (1000), two added (350+440), or a cadence (425/200,0/200). Empty with a length: silence."},
-			&field{ID: p + "ms", Name: p + "ms", Label: fmt.Sprintf("%s %d: length of tone or pause (ms)", what, j+1), Type: "number", Value: itoaBlank(pr.MS),
-				Min: "100", Max: strconv.Itoa(store.MaxPromptMS), InputMode: "numeric", Help: "For a tone or a pause only: 100 to 60000 milliseconds. Empty for a recording (it plays whole)."})
+		n := j + 1
+		t.Rows = append(t.Rows, &field{ID: fmt.Sprintf("%s[%d]", prefix, j), Label: strconv.Itoa(n), Rows: []*field{
+			{ID: p + "file", Name: p + "file", Label: fmt.Sprintf("%s %d: recording", what, n), Type: "text", Value: pr.File, MaxLength: 64, List: "recordings"},
+			{ID: p + "tone", Name: p + "tone", Label: fmt.Sprintf("%s %d: tone", what, n), Type: "text", Value: pr.Tone, MaxLength: 64},
+			{ID: p + "ms", Name: p + "ms", Label: fmt.Sprintf("%s %d: length of tone or pause in milliseconds", what, n), Type: "number", Value: itoaBlank(pr.MS),
+				Min: "100", Max: strconv.Itoa(store.MaxPromptMS), InputMode: "numeric"},
+		}})
 	}
-	return out
+	return []*field{t}
 }
 
 // parsePrompts reads prompt rows, dropping empty ones (renumbered as
@@ -492,12 +549,12 @@ var queueKind = &objectKind[store.Queue]{
 			{ID: "language", Name: "language", Label: "Language of announcements", Type: "select", Options: languageOptions(q.Language, "The box's language"),
 				Help: "The language callers are told their position in."},
 		}
-		fs = append(fs, memberFields("members", "Agent", q.Members,
+		fs = append(fs, memberFields(c, "members", "Agent", q.Members,
 			fmt.Sprintf("How long this agent rings before the next is tried, in seconds. Empty: %d. Agents are ext:, fxs: or number: only.", store.DefaultMemberRingS))...)
 		fs = append(fs,
 			&field{ID: "max_wait_s", Name: "max_wait_s", Label: "Maximum wait (seconds)", Type: "number", Value: itoaBlank(q.MaxWaitS), Min: "0", InputMode: "numeric",
 				Help: fmt.Sprintf("How long a caller may wait before the timeout destination. Empty: %d.", store.DefaultQueueWaitS)},
-			destField("timeout_destination", "After the maximum wait, go to", q.Timeout, "Empty: the call ends."),
+			destPicker(c.Choices, "timeout_destination", "After the maximum wait, go to", q.Timeout, "Empty: the call ends."),
 			&field{ID: "wrap_up_s", Name: "wrap_up_s", Label: "Agent rest after a call (seconds)", Type: "number", Value: itoaBlank(q.WrapUpS), Min: "0", InputMode: "numeric",
 				Help: "Time an agent is left alone after a queue call before the next one rings. Empty: none."},
 			&field{ID: "max_callers", Name: "max_callers", Label: "Maximum callers waiting", Type: "number", Value: itoaBlank(q.MaxCallers), Min: "0", InputMode: "numeric",
@@ -525,7 +582,7 @@ var queueKind = &objectKind[store.Queue]{
 }
 
 // menuKeys are the keys a voice menu routes, in keypad order.
-var menuKeys = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#"}
+var menuKeys = store.MenuKeys
 
 var menuKind = &objectKind[store.Menu]{
 	key: "ivr_menus", one: "voice menu",
@@ -553,10 +610,13 @@ var menuKind = &objectKind[store.Menu]{
 			{ID: "language", Name: "language", Label: "Language", Type: "select", Options: languageOptions(m.Language, "The box's language"),
 				Help: "The language of the built-in prompts the menu plays (the installer's own recordings play as they are)."},
 		}
-		fs = append(fs, promptFields("prompts", "Announcement part", m.Prompts)...)
+		fs = append(fs, promptFields("prompts", "Announcement", m.Prompts)...)
+		keys := &field{ID: "keys", Name: "keys", Label: "Keys", Type: "rows", RowHead: "Key", ColHeads: []string{"Goes to"},
+			Help: "Where the caller goes on each key; “none”: the key is not used (the menu starts over). “Create new” opens the new object's form and brings you back here."}
 		for _, k := range menuKeys {
-			fs = append(fs, destField("keys."+k, "Key "+k+" goes to", m.Keys[k], "Empty: the key is not used."))
+			keys.Rows = append(keys.Rows, destPicker(c.Choices, "keys."+k, k, m.Keys[k], ""))
 		}
+		fs = append(fs, keys)
 		return append(fs,
 			&field{ID: "direct_dial", Name: "direct_dial", Label: "Callers may dial an extension number", Type: "checkbox", Checked: m.DirectDial,
 				Help: "A key that begins an extension number waits for the rest instead of taking the key's destination at once."},
@@ -564,7 +624,7 @@ var menuKind = &objectKind[store.Menu]{
 				Help: fmt.Sprintf("How long the menu waits after its announcement, 1 to 60. Empty: %d.", store.DefaultMenuDigitTimeoutS)},
 			&field{ID: "retries", Name: "retries", Label: "Repeats", Type: "number", Value: itoaBlank(m.Retries), Min: "0", Max: "5", InputMode: "numeric",
 				Help: "How many times the menu starts over after silence or a wrong key, 0 to 5."},
-			destField("default_destination", "Then go to", m.DefaultDestination, "Where the caller goes when the repeats are spent. Empty: the call ends."),
+			destPicker(c.Choices, "default_destination", "Then go to", m.DefaultDestination, "Where the caller goes when the repeats are spent. Empty: the call ends."),
 		)
 	},
 	parse: func(v url.Values, p *formParser, m store.Menu) store.Menu {
@@ -764,7 +824,7 @@ var trunkKind = &objectKind[store.Trunk]{
 			fs = append(fs,
 				&field{ID: p + "number", Name: p + "number", Label: fmt.Sprintf("Incoming number %d", j+1), Type: "text", Value: did.Number, MaxLength: 32, Autocomplete: "off",
 					Help: "A number of yours that arrives on this trunk (DID), digits with an optional leading +."},
-				destField(p+"destination", fmt.Sprintf("Incoming number %d goes to", j+1), did.Destination, help))
+				destPicker(c.Choices, p+"destination", fmt.Sprintf("Incoming number %d goes to", j+1), did.Destination, help))
 		}
 		return fs
 	},
@@ -842,7 +902,7 @@ var announcementKind = &objectKind[store.Announcement]{
 		}
 		fs = append(fs, promptFields("prompts", "Announcement part", a.Prompts)...)
 		return append(fs,
-			destField("then", "Then go to", a.Then, "Where the caller goes once the announcement has played, e.g. voicemail:201 after a closed message, or queue:support after a notice. Empty: the call ends."),
+			destPicker(c.Choices, "then", "Then go to", a.Then, "Where the caller goes once the announcement has played, e.g. voicemail:201 after a closed message, or queue:support after a notice. Empty: the call ends."),
 			&field{ID: "early_media", Name: "early_media", Label: "Play before answering (early media)", Type: "checkbox", Checked: a.EarlyMedia,
 				Help: "For callers over SIP (trunks, IP phones): the announcement plays before the call is answered, so a caller from outside is not charged for it; they then hear ringing, and the call is answered when someone takes it. Calls on telephone lines are always answered first."})
 	},
@@ -872,8 +932,8 @@ var timeConditionKind = &objectKind[store.TimeCondition]{
 				Help: "A short name, e.g. office-hours: menu keys, short numbers, routes and forwarding reach it as time:NAME."},
 			{ID: "schedule", Name: "schedule", Label: "Schedule", Type: "select", Options: nameOptions(c.Schedules, t.Schedule, "— choose a schedule —"),
 				Help: "The working hours and holidays (Schedules page) that decide, at the box's time, the moment a call gets here."},
-			destField("open", "While open, go to", t.Open, "Where calls go during the schedule's hours, e.g. group:sales."),
-			destField("closed", "While closed, go to", t.Closed, "Where calls go outside the hours and on holidays, e.g. voicemail:201 or announce:closed. Empty: the caller hears busy."),
+			destPicker(c.Choices, "open", "While open, go to", t.Open, "Where calls go during the schedule's hours, e.g. group:sales."),
+			destPicker(c.Choices, "closed", "While closed, go to", t.Closed, "Where calls go outside the hours and on holidays, e.g. voicemail:201 or announce:closed. Empty: the caller hears busy."),
 		}
 	},
 	parse: func(v url.Values, p *formParser, t store.TimeCondition) store.TimeCondition {
@@ -902,12 +962,12 @@ var conditionKind = &objectKind[store.Condition]{
 		return []*field{
 			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: cd.Name, MaxLength: 32, Required: true, Autocomplete: "off",
 				Help: "A short name, e.g. boss-mobile: routes, menu keys and short numbers reach it as cond:NAME."},
-			destField("destination", "First ring", cd.Destination, "What the call reaches first: ext:, fxs:, group:, number: (e.g. a mobile) or queue:. An extension's own busy and no-answer forwarding give way to this page's; its forward-always still applies."),
+			destPicker(c.Choices, "destination", "First ring", cd.Destination, "What the call reaches first: an extension, an analog port, a ring group, an outside number (e.g. a mobile) or a queue. An extension's own busy and no-answer forwarding give way to this page's; its forward-always still applies.", store.ConditionKinds...),
 			{ID: "no_answer_s", Name: "no_answer_s", Label: "Ring for (seconds)", Type: "number", Value: itoaBlank(cd.NoAnswerS), Min: "0", Max: fmt.Sprint(store.MaxRingS), InputMode: "numeric",
 				Help: "5 to 600 seconds before “No answer” applies. Empty: the destination's own ring time (the box's no-answer time for a phone, one round for a ring group). Not for a queue."},
-			destField("no_answer", "No answer, go to", cd.NoAnswer, "Where the call goes when nobody answers, e.g. voicemail:101. Empty: the call ends."),
-			destField("busy", "Busy, go to", cd.Busy, "Where the call goes when the destination is busy. Empty: the caller hears busy."),
-			destField("no_route", "Unreachable, go to", cd.NoRoute, "Where the call goes when the destination cannot ring at all: a phone not registered, a trunk down, a number no route takes. Empty: the call ends."),
+			destPicker(c.Choices, "no_answer", "No answer, go to", cd.NoAnswer, "Where the call goes when nobody answers, e.g. voicemail:101. Empty: the call ends."),
+			destPicker(c.Choices, "busy", "Busy, go to", cd.Busy, "Where the call goes when the destination is busy. Empty: the caller hears busy."),
+			destPicker(c.Choices, "no_route", "Unreachable, go to", cd.NoRoute, "Where the call goes when the destination cannot ring at all: a phone not registered, a trunk down, a number no route takes. Empty: the call ends."),
 		}
 	},
 	parse: func(v url.Values, p *formParser, cd store.Condition) store.Condition {

@@ -172,7 +172,7 @@ func TestAnnouncementForm(t *testing.T) {
 	}
 	// A route reaches it; the destinations offer it.
 	page = c.get("/dialplan/inbound_routes/new").Body.String()
-	if !strings.Contains(page, `<option value="announce:closed">Announcement closed</option>`) {
+	if !strings.Contains(page, `<optgroup label="Announcements"><option value="announce:closed">closed`) {
 		t.Error("the destinations list does not offer the announcement")
 	}
 	if w := c.post("/dialplan/inbound_routes/new", url.Values{"name": {"night"}, "lines": {"1"}, "destination": {"announce:closed"}}); w.Code != http.StatusSeeOther {

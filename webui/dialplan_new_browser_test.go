@@ -90,15 +90,8 @@ func submit(t *testing.T, ctx context.Context, wantID string) {
 // list would; the test fails when the form does not offer it.
 func choose(t *testing.T, ctx context.Context, id, value string) {
 	t.Helper()
-	ok := run(t, ctx, chromedp.Evaluate[bool](`(() => {
-		const s = document.getElementById(`+jsString(id)+`);
-		if (!s || ![...s.options].some(o => o.value === `+jsString(value)+`)) return false;
-		s.value = `+jsString(value)+`;
-		s.dispatchEvent(new Event("change", {bubbles: true}));
-		return true;
-	})()`))
-	if !ok {
-		t.Fatalf("the select %s offers no %q", id, value)
+	if _, err := chromedp.Run(ctx, pick(id, value)); err != nil {
+		t.Fatalf("the select %s offers no %q: %v", id, value, err)
 	}
 }
 
@@ -161,7 +154,8 @@ func storedPlan(t *testing.T, db *store.DB) store.Config {
 // "closed" (an announcement), "a" (a time condition) and "b" (a condition)
 // through their forms in Chromium, each refused once beside its field with
 // what was typed kept — a prompt too short, a time condition naming no
-// schedule, a condition whose first ring is a voice menu, and the loop
+// schedule, a condition ringing too short (its first ring's picker does
+// not offer the voice menu, which cannot ring), and the loop
 // time:a → cond:b → time:a — then each is listed and edited; the time
 // condition cannot be deleted while others lead to it.
 func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
@@ -177,7 +171,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("new-object")))
 	do(t, ctx, fill("name", "closed"),
 		fillID("prompts[0].tone", "425"), fillID("prompts[0].ms", "50"),
-		fillID("prompts[1].ms", "500"), fill("then", "ext:101"))
+		fillID("prompts[1].ms", "500"), pick("then", "ext:101"))
 	submit(t, ctx, "prompts[0].ms-error")
 	if v, msg := besideField(t, ctx, "prompts[0].ms"); v != "50" || !strings.Contains(msg, "100") {
 		t.Errorf("a 50 ms tone: %q beside it, value %q", msg, v)
@@ -197,7 +191,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	if got := options(t, ctx, "schedule"); !slices.Equal(got, []string{"", "office"}) {
 		t.Errorf("schedules offered: %q", got)
 	}
-	do(t, ctx, fill("name", "a"), fill("open", "ext:101"), fill("closed", "announce:closed"))
+	do(t, ctx, fill("name", "a"), pick("open", "ext:101"), pick("closed", "announce:closed"))
 	submit(t, ctx, "schedule-error")
 	if v, msg := besideField(t, ctx, "schedule"); v != "" || !strings.Contains(msg, "Required: the schedule") {
 		t.Errorf("no schedule: %q beside it, value %q", msg, v)
@@ -211,19 +205,26 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 		t.Errorf("time condition listed as %q", row)
 	}
 
-	// The condition: a voice menu cannot ring, so it is no first ring.
+	// The condition: a voice menu cannot ring, so the first ring's
+	// picker does not offer it; a ring time too short is refused.
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/conditions"), chromedp.WaitVisible(chromedp.ID("new-object")))
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("new-object")))
-	do(t, ctx, fill("name", "b"), fill("destination", "menu:main"), fill("no_answer_s", "20"),
-		fill("no_answer", "announce:closed"), fill("busy", "time:a"))
-	submit(t, ctx, "destination-error")
-	if v, msg := besideField(t, ctx, "destination"); v != "menu:main" || !strings.Contains(msg, "ext:, fxs:, group:, number:, queue:") {
-		t.Errorf("a menu first: %q beside it, value %q", msg, v)
+	if got := options(t, ctx, "destination"); slices.Contains(got, "menu:main") || !slices.Contains(got, "ext:102") || !slices.Contains(got, "number:") {
+		t.Errorf("the first ring offers %q", got)
+	}
+	if got := options(t, ctx, "no_answer"); !slices.Contains(got, "menu:main") {
+		t.Errorf("no answer does not offer the menu: %q", got)
+	}
+	do(t, ctx, fill("name", "b"), pick("destination", "ext:102"), fill("no_answer_s", "2"),
+		pick("no_answer", "announce:closed"), pick("busy", "time:a"))
+	submit(t, ctx, "no_answer_s-error")
+	if v, msg := besideField(t, ctx, "no_answer_s"); v != "2" || !strings.Contains(msg, "5 to 600 seconds") {
+		t.Errorf("2 s ring: %q beside it, value %q", msg, v)
 	}
 	if v := run(t, ctx, chromedp.Value(chromedp.ID("busy"))); v != "time:a" {
 		t.Errorf("busy destination not kept: %q", v)
 	}
-	do(t, ctx, fill("destination", "ext:102"))
+	do(t, ctx, fill("no_answer_s", "20"))
 	submit(t, ctx, "flash")
 	if row := text(t, ctx, "object-0"); !strings.Contains(row, "ext:102 for 20 s; no answer → announce:closed; busy → time:a") {
 		t.Errorf("condition listed as %q", row)
@@ -237,7 +238,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	if v := run(t, ctx, chromedp.Value(chromedp.ID("schedule"))); v != "office" {
 		t.Errorf("edit form's schedule: %q", v)
 	}
-	do(t, ctx, fill("open", "cond:b"))
+	do(t, ctx, pick("open", "cond:b"))
 	submit(t, ctx, "open-error")
 	screenshot(t, ctx, "time-condition-loop")
 	if v, msg := besideField(t, ctx, "open"); v != "cond:b" || !strings.Contains(msg, "loop (time:a → cond:b → time:a)") {
@@ -250,7 +251,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 		t.Fatalf("the refused loop was stored: %+v", tc)
 	}
 	// Edited without the loop, it is saved.
-	do(t, ctx, fill("open", "ext:102"), fill("closed", ""))
+	do(t, ctx, pick("open", "ext:102"), pick("closed", ""))
 	submit(t, ctx, "flash")
 	if row := text(t, ctx, "object-0"); !strings.Contains(row, "while office is open → ext:102, else hang up") {
 		t.Errorf("edited time condition listed as %q", row)
@@ -259,14 +260,14 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	// Edit the condition and the announcement.
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/conditions"), chromedp.WaitVisible(chromedp.ID("edit-0")))
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("edit-0")))
-	do(t, ctx, fill("no_answer_s", "30"), fill("no_route", "ext:101"))
+	do(t, ctx, fill("no_answer_s", "30"), pick("no_route", "ext:101"))
 	submit(t, ctx, "flash")
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/announcements"), chromedp.WaitVisible(chromedp.ID("edit-0")))
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("edit-0")))
 	if v := run(t, ctx, chromedp.Value(byID("prompts[1].ms"))); v != "500" {
 		t.Errorf("edit form's pause: %q", v)
 	}
-	do(t, ctx, fill("then", "time:a"), chromedp.Click(chromedp.ID("early_media")))
+	do(t, ctx, pick("then", "time:a"), chromedp.Click(chromedp.ID("early_media")))
 	submit(t, ctx, "flash")
 	if row := text(t, ctx, "object-0"); !strings.Contains(row, "→ time:a (played before answering)") {
 		t.Errorf("edited announcement listed as %q", row)
@@ -277,7 +278,7 @@ func TestBrowserTimeConditionsConditionsAnnouncements(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/dialplan/time_conditions"), chromedp.WaitVisible(chromedp.ID("delete-0")))
 	follow(t, ctx, "confirm-delete", chromedp.Click(chromedp.ID("delete-0")))
 	follow(t, ctx, "page-error", chromedp.Click(chromedp.ID("confirm-delete")))
-	if msg := text(t, ctx, "page-error"); !strings.Contains(msg, "Conditions “b”, busy") || !strings.Contains(msg, "Announcements “closed”, then") {
+	if msg := text(t, ctx, "in-use-list"); !strings.Contains(msg, "condition b, busy") || !strings.Contains(msg, "announcement closed, then") {
 		t.Errorf("deleting a time condition in use: %q", msg)
 	}
 
@@ -312,7 +313,7 @@ func TestBrowserInboundRouteCallerLists(t *testing.T) {
 	loginTo(t, ctx, base, "/dialplan/classifiers", "new-object")
 	follow(t, ctx, "object-form", chromedp.Click(chromedp.ID("new-object")))
 	choose(t, ctx, "action", "route")
-	do(t, ctx, fill("name", "vip"), fillArea("numbers", "84951234567\n8916XXXXXXX"), fill("destination", "ext:102"))
+	do(t, ctx, fill("name", "vip"), fillArea("numbers", "84951234567\n8916XXXXXXX"), pick("destination", "ext:102"))
 	submit(t, ctx, "flash")
 	if row := text(t, ctx, "object-1"); !strings.Contains(row, "vip") || !strings.Contains(row, "route: 2 numbers → ext:102") {
 		t.Errorf("caller list listed as %q", row)
@@ -335,7 +336,7 @@ func TestBrowserInboundRouteCallerLists(t *testing.T) {
 			t.Errorf("%s offers %q, want the caller lists only", id, got)
 		}
 	}
-	do(t, ctx, fill("name", "main"), fill("destination", "ext:101"))
+	do(t, ctx, fill("name", "main"), pick("destination", "ext:101"))
 	choose(t, ctx, "lines", "1")
 	choose(t, ctx, "classifiers[0]", "vip")
 	choose(t, ctx, "classifiers[1]", "vip")

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,22 +102,33 @@ func TestDialPlanPages(t *testing.T) {
 	}
 }
 
+// TestDialPlanPagesCoverEverySection: the web UI's table of sections
+// has one entry per section of the store's table and nothing else, each
+// with a title, a help text, a group of the dial plan page and exactly
+// one kind of page.
 func TestDialPlanPagesCoverEverySection(t *testing.T) {
-	for _, k := range store.DialPlanSections() {
-		if _, ok := findDialPlanSection(k); !ok {
-			t.Errorf("no page for the %s section", k)
+	var keys []string
+	for _, sec := range planSections {
+		keys = append(keys, sec.Key)
+		if sec.Title == "" || sec.Help == "" || !slices.ContainsFunc(planGroups, func(g struct{ ID, Title string }) bool { return g.ID == sec.Group }) {
+			t.Errorf("section %s: title %q, group %q, help %d bytes", sec.Key, sec.Title, sec.Group, len(sec.Help))
 		}
-		var a, b store.Config
-		b.SetDialPlan(store.DialPlan{Numbering: store.Numbering{FeatureCodes: true}, Limits: store.CallLimits{MaxCallDurationS: 60},
-			LineGroups: []store.LineGroup{{}}, OutboundRoutes: []store.OutboundRoute{{}}, CallerIDRules: []store.CallerIDRule{{}},
-			InboundRoutes: []store.InboundRoute{{}}, RingGroups: []store.RingGroup{{}}, Menus: []store.Menu{{}}, Queues: []store.Queue{{}}, Announcements: []store.Announcement{{}},
-			TimeConditions: []store.TimeCondition{{}}, Conditions: []store.Condition{{}},
-			Schedules: []store.Schedule{{}}, Classifiers: []store.Classifier{{}}, ExtensionRules: []store.ExtensionRule{{}}, Trunks: []store.Trunk{{}},
-			Voicemail: store.Voicemail{Boxes: []store.Mailbox{{}}}, Features: store.CallFeatures{ParkCode: "700"},
-			PickupGroups: []store.PickupGroup{{}}, ConferenceRooms: []store.ConferenceRoom{{}}, PagingGroups: []store.PagingGroup{{}}, MOHClasses: []store.MOHClass{{}}, Recording: store.CallRecording{Mode: store.RecordAlways}, FaxReceivers: []store.FaxReceiver{{}}})
-		setSection(&a, &b, k)
-		if text, _ := sectionJSON(a.DialPlan(), k); text == "[]" || text == "{}" || strings.Contains(text, `"max_call_duration_s": 0`) {
-			t.Errorf("setSection(%s) copied nothing: %s", k, text)
+		if (sec.list == nil) == (sec.single == nil) {
+			t.Errorf("section %s: needs a list or a single form, not both", sec.Key)
+		}
+		if sec.list != nil && sec.list.section() != sec.Key {
+			t.Errorf("section %s serves the forms of %s", sec.Key, sec.list.section())
+		}
+	}
+	want := store.DialPlanSections()
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Errorf("web UI sections %v, store sections %v", keys, want)
+	}
+	for _, st := range store.Sections() {
+		if sec, ok := findDialPlanSection(st.Key); ok && st.List != (sec.list != nil) {
+			t.Errorf("section %s: the store says list=%v", st.Key, st.List)
 		}
 	}
 }

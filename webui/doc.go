@@ -28,13 +28,22 @@
 // /status/calls/{id}/action|transfer, /status/conferences/{room}/members/
 // {member}/action, /status/extensions/{number}/dnd, and /status/live, that
 // part alone for operator.js; operator.go), /extensions (list, /new,
-// /{number}/edit, /{number}/delete), /calls, /settings (system and FXO
-// lines), /dialplan (a page per part: a list with a create/edit form per
-// object, /{section}/new, /{section}/{i}/edit|delete|up?of=NAME, or one
-// form for numbering, features, voicemail and limits; ?json=1 is the text editor;
-// fields are named by their path in the object, "members[1].destination",
-// so the store's problems land beside them; voicemail PINs are never put
-// in a page), /voicemail (the mailboxes; /{box} its messages with a
+// /{number} everything about one extension in one form saved in one
+// transaction (extension_page.go), /{number}/edit the number and SIP
+// account, /{number}/delete naming what still uses it), /calls, /settings
+// (system and FXO lines), /dialplan (the parts grouped by what builds on
+// what, with counts and what is missing, dialplan_overview.go; a page per
+// part from the one table of sections, dialplan_sections.go: a list with a
+// create/edit form per object, /{section}/new,
+// /{section}/{i}/edit|delete|up?of=NAME, or one form for numbering,
+// features, voicemail and limits; ?json=1 is the text editor; fields are
+// named by their path in the object, "members[1].destination", so the
+// store's problems land beside them; destinations are chosen with
+// pickers, picker.go, whose "create new" keeps the form as a draft,
+// drafts.go, /dialplan/new asking which kind; voicemail PINs are never put
+// in a page; /dialplan/route-tester the exchange's own answer to "which
+// way would this call go", route_tester.go; /dialplan/flow the call flow
+// of each line, trunk and DID as SVG, callflow.go), /voicemail (the mailboxes; /{box} its messages with a
 // player, /{box}/{id}/audio the WAV, /{box}/{id}/heard, /{box}/{id}/delete
 // asking first; live on the "voicemail" event). Every element a test or script needs has a stable id: login
 // form #password and #login, forms #<form>-submit, fields by their JSON

@@ -49,11 +49,12 @@ type fakeService struct {
 	panicNext any      // takeFail panics with it (a handler panic)
 	diag      fakeDiag // diag_fake_test.go
 	plan      store.DialPlan
-	vm        fakeVoicemail  // fake_voicemail_test.go
-	rec       fakeRecordings // fake_recordings_test.go
-	callsQ    fakeRecords    // fake_records_test.go
-	accs      *fakeAccounts  // fake_accounts_test.go
-	fax       fakeFaxes      // fake_fax_test.go
+	vm        fakeVoicemail                   // fake_voicemail_test.go
+	rec       fakeRecordings                  // fake_recordings_test.go
+	callsQ    fakeRecords                     // fake_records_test.go
+	accs      *fakeAccounts                   // fake_accounts_test.go
+	traces    map[string]telephony.RouteTrace // TraceRoute's answers by "from number"
+	fax       fakeFaxes                       // fake_fax_test.go
 }
 
 func newFakeService() *fakeService {
@@ -473,3 +474,51 @@ func (s *fakeService) CallRecordingUsage(ctx context.Context) (telephony.CallRec
 type nopSeekCloser struct{ *bytes.Reader }
 
 func (nopSeekCloser) Close() error { return nil }
+
+// UpdateExtensionProfile keeps the extension, rule and mailbox as given
+// (the store's rules are storeService's business).
+func (f *fakeService) UpdateExtensionProfile(ctx context.Context, number string, p store.ExtensionProfile) (store.ExtensionProfile, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.takeFail(); err != nil {
+		return store.ExtensionProfile{}, err
+	}
+	i := slices.IndexFunc(f.exts, func(e store.Extension) bool { return e.Number == number })
+	if i < 0 {
+		return store.ExtensionProfile{}, fmt.Errorf("fake: %w", store.ErrNotFound)
+	}
+	c := store.Config{Extensions: f.exts}
+	c.SetDialPlan(f.plan)
+	p.Extension.Number = number
+	if p.Extension.Secret == "" {
+		p.Extension.Secret = f.exts[i].Secret
+	}
+	f.exts[i] = p.Extension
+	c.ExtensionRules = slices.DeleteFunc(c.ExtensionRules, func(r store.ExtensionRule) bool { return r.Extension == number })
+	if p.Rule != nil {
+		p.Rule.Extension = number
+		c.ExtensionRules = append(c.ExtensionRules, *p.Rule)
+	}
+	c.Voicemail.Boxes = slices.DeleteFunc(c.Voicemail.Boxes, func(b store.Mailbox) bool { return b.Extension == number })
+	if p.Mailbox != nil {
+		p.Mailbox.Extension = number
+		c.Voicemail.Boxes = append(c.Voicemail.Boxes, *p.Mailbox)
+	}
+	f.plan = c.DialPlan()
+	f.writes++
+	out, _ := c.Profile(number)
+	return out, nil
+}
+
+// TraceRoute answers from f.traces by "from number" (the exchange's
+// real traces are telephony's and the box's tests); an unknown query is
+// the exchange's refusal of an unknown caller.
+func (f *fakeService) TraceRoute(ctx context.Context, q telephony.RouteQuery) (telephony.RouteTrace, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.traces[q.From+" "+q.Number]; ok {
+		t.Query = q
+		return t, nil
+	}
+	return telephony.RouteTrace{}, invalid("from", fmt.Sprintf("there is no extension %q", q.From))
+}

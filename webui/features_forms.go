@@ -174,7 +174,7 @@ var featuresKind = &singleKind{
 				Value: itoaBlank(f.ParkTimeoutS), Min: "0", Max: strconv.Itoa(store.MaxParkTimeoutS), InputMode: "numeric",
 				Help: fmt.Sprintf("A parked call nobody took back rings at the person who parked it after this long. %d to %d seconds; empty: %d.",
 					store.MinParkTimeoutS, store.MaxParkTimeoutS, store.DefaultParkTimeoutS)},
-			destField("park_timeout_destination", "Then send it to", f.ParkTimeoutDestination,
+			destPicker(c.Choices, "park_timeout_destination", "Then send it to", f.ParkTimeoutDestination,
 				"Instead of ringing back at the parker, e.g. the reception's ring group. Empty: the parker."),
 		}
 		fs = append(fs, textRows("group_pickup_codes", "Group pickup code", f.GroupPickupCodes, store.MaxFeatureCodeLen,
@@ -475,19 +475,8 @@ func portLabel(port string) string {
 	return port
 }
 
-// addCallFeatureChoices adds what the new sections offer other forms:
-// conference rooms and paging groups as destinations, and the
-// music-on-hold classes.
+// addCallFeatureChoices adds the music-on-hold classes to c.
 func addCallFeatureChoices(c *planContext, d *store.DialPlan) {
-	for _, r := range d.ConferenceRooms {
-		c.Destinations = append(c.Destinations, option{Value: "conf:" + r.Name, Label: "Conference room " + r.Name})
-	}
-	for _, g := range d.PagingGroups {
-		c.Destinations = append(c.Destinations, option{Value: "page:" + g.Name, Label: "Paging group " + g.Name})
-	}
-	for _, f := range d.FaxReceivers {
-		c.Destinations = append(c.Destinations, option{Value: "fax:" + f.Name, Label: "Fax receiver " + f.Name})
-	}
 	for _, m := range d.MOHClasses {
 		c.MOHClasses = append(c.MOHClasses, m.Name)
 	}

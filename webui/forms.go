@@ -26,6 +26,24 @@ type field struct {
 	List                                      string // id of a datalist of suggestions
 	MaxLength                                 int
 	Required                                  bool
+	// Groups are a destination picker's choices by kind (Type "dest",
+	// picker.go); Number is its outside number, shown in a box beside
+	// the select when NumberOK.
+	Groups   []pickerGroup
+	Number   string
+	NumberOK bool
+	// Rows are the rows of a compact table (Type "rows": a voice menu's
+	// keys, a schedule's week), RowHead and ColHeads its column
+	// headings; a row's own Rows are its cells.
+	Rows     []*field
+	RowHead  string
+	ColHeads []string
+	// CopyWeekdays offers, under a schedule's week grid, to copy
+	// Monday's hours to Tuesday–Friday.
+	CopyWeekdays bool
+	// Bare writes a select's options whose value is their label without
+	// a value attribute (a long list: the time zones).
+	Bare bool
 }
 
 type option struct {
@@ -38,19 +56,44 @@ type form struct {
 	ID, Action, Submit string
 	Title              string
 	Fields             []*field
-	Errors             []string
+	// Hidden are hidden inputs: Label is the name, Value the value.
+	Hidden []option
+	Errors []string
 	// alias maps error paths that are not field names to the field that
 	// shows them (dialplan_forms.go).
 	alias map[string]string
 }
 
 func (f *form) field(name string) *field {
-	for _, x := range f.Fields {
+	return findField(f.Fields, name)
+}
+
+// findField finds the field named name among fs and their rows.
+func findField(fs []*field, name string) *field {
+	for _, x := range fs {
 		if x.Name == name {
 			return x
 		}
+		if y := findField(x.Rows, name); y != nil {
+			return y
+		}
 	}
 	return nil
+}
+
+// allFields are f's fields with the rows and cells of its tables, in
+// order.
+func (f *form) allFields() []*field {
+	var out []*field
+	var walk func(fs []*field)
+	walk = func(fs []*field) {
+		for _, x := range fs {
+			out = append(out, x)
+			walk(x.Rows)
+		}
+	}
+	walk(f.Fields)
+	return out
 }
 
 // applyErrors puts each message beside its field; messages for fields the
@@ -96,7 +139,7 @@ func (f *form) hasErrors() bool {
 	if len(f.Errors) > 0 {
 		return true
 	}
-	for _, x := range f.Fields {
+	for _, x := range f.allFields() {
 		if x.Error != "" {
 			return true
 		}
@@ -300,8 +343,8 @@ func settingsForm(sys store.System, zones []option, defaultCalls int) *form {
 			Help: "The country whose dial, ringing and busy tones and ring cadence the box plays to analog phones and listens for on telco lines."},
 		{ID: "language", Name: "language", Label: "Language of the box's voice", Type: "select", Options: languageOptions(sys.Language, "English (the default)"),
 			Help: "What callers and users hear from the box (voicemail, queues, feature codes), unless a mailbox, queue, menu or extension says otherwise."},
-		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "text", Value: sys.TimeZone, MaxLength: 64, Autocomplete: "off",
-			Help: "Name such as Europe/Berlin or America/New_York (IANA time zone); used for the times in the call history. UTC if unsure."},
+		{ID: "time_zone", Name: "time_zone", Label: "Time zone", Type: "select", Value: sys.TimeZone, Options: timeZoneOptions(sys.TimeZone), Bare: true,
+			Help: "Where the box is: schedules and time conditions go by its clock, and the call history shows its times."},
 		{ID: "extension_length", Name: "extension_length", Label: "Extension length (digits)", Type: "number", Value: strconv.Itoa(sys.ExtensionLength),
 			Min: "2", Max: "8", InputMode: "numeric",
 			Help: "How many digits every extension number has, 2 to 8. Existing extensions are not renumbered."},
@@ -339,6 +382,7 @@ func parseSettingsForm(f *form, v url.Values, base store.System) store.System {
 	tz.Value = sys.ToneZone
 	tz.Options = selectOptions(tz.Options, sys.ToneZone, zoneUnknown)
 	f.field("time_zone").Value = sys.TimeZone
+	f.field("time_zone").Options = timeZoneOptions(sys.TimeZone)
 	f.field("outside_prefix").Value = sys.OutsidePrefix
 	// Only "is it a number" is checked here; the ranges are the store's
 	// rules, and letting it check them shows every problem at once.

@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -48,6 +49,7 @@ func (pd pageData) May(path string) bool { return pd.may != nil && pd.may(path) 
 var templateFuncs = template.FuncMap{
 	"since":  func(t time.Time, now time.Time) string { return humanDuration(now.Sub(t)) },
 	"caller": callerText,
+	"rem":    func(a, b int) int { return a % b },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -532,6 +534,7 @@ func (s *Server) formContext(ctx context.Context) (store.System, telephony.Statu
 func (s *Server) extensionNewPage(w http.ResponseWriter, r *http.Request) {
 	sys, st := s.formContext(r.Context())
 	f := extensionForm(store.Extension{}, false, sys, st)
+	s.carryDraft(r, f)
 	s.render(w, r, http.StatusOK, "extension_form", pageData{Title: "New extension", Active: "extensions", Body: extensionFormBody{Form: f}})
 }
 
@@ -554,6 +557,9 @@ func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 		created, err := s.svc.CreateExtension(r.Context(), e)
 		if err == nil {
 			s.setFlash(r, fmt.Sprintf("Extension %s created.", created.Number))
+			if s.finishDraft(w, r, newDest(store.SectionExtensions, created.Number)) {
+				return // back to the form whose picker asked for it
+			}
 			http.Redirect(w, r, "/extensions", http.StatusSeeOther)
 			return
 		}
@@ -565,6 +571,7 @@ func (s *Server) extensionCreate(w http.ResponseWriter, r *http.Request) {
 			f.Errors = append(f.Errors, herr.msg)
 		}
 	}
+	s.carryDraft(r, f)
 	s.render(w, r, status, "extension_form", pageData{Title: "New extension", Active: "extensions", Body: extensionFormBody{Form: f}})
 }
 
@@ -631,6 +638,8 @@ func (s *Server) extensionUpdate(w http.ResponseWriter, r *http.Request) {
 type deleteBody struct {
 	Extension store.Extension
 	Action    string
+	// InUse names what still uses the extension (it cannot be deleted).
+	InUse *inUseView
 }
 
 func (s *Server) extensionDeletePage(w http.ResponseWriter, r *http.Request) {
@@ -640,8 +649,11 @@ func (s *Server) extensionDeletePage(w http.ResponseWriter, r *http.Request) {
 		s.extensionMissing(w, r, number, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions",
-		Body: deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}})
+	b := deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}
+	if c, users := s.objectUsers(r.Context(), store.SectionExtensions, number); len(users) > 0 {
+		b.InUse = &inUseView{What: "Extension", Name: number, Users: usersOf(c, users)}
+	}
+	s.render(w, r, http.StatusOK, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Body: b})
 }
 
 func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
@@ -653,12 +665,18 @@ func (s *Server) extensionDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.svc.DeleteExtension(r.Context(), number); err != nil {
 		herr := s.serviceError("delete extension", err)
+		b := deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}
 		msg := herr.msg
-		for _, fe := range herr.fields {
-			msg += " " + fe.Message
+		var iu *store.InUseError
+		if c, cerr := s.svc.ExportConfig(r.Context()); errors.As(err, &iu) && cerr == nil {
+			msg = fmt.Sprintf("Extension %s is in use, so it was not deleted; change what uses it first.", number)
+			b.InUse = &inUseView{What: "Extension", Name: number, Users: usersOf(&c, iu.Users)}
+		} else {
+			for _, fe := range herr.fields {
+				msg += " " + fe.Message
+			}
 		}
-		s.render(w, r, herr.status, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Error: msg,
-			Body: deleteBody{Extension: e, Action: "/extensions/" + url.PathEscape(number) + "/delete"}})
+		s.render(w, r, herr.status, "extension_delete", pageData{Title: "Delete extension " + number, Active: "extensions", Error: msg, Body: b})
 		return
 	}
 	s.setFlash(r, fmt.Sprintf("Extension %s deleted.", number))

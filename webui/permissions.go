@@ -43,6 +43,8 @@ func routePermissions() map[string]string {
 		"GET /extensions":                  store.PermExtensionsView,
 		"GET /extensions/new":              store.PermExtensionsEdit,
 		"POST /extensions/new":             store.PermExtensionsEdit,
+		"GET /extensions/{number}":         store.PermExtensionsEdit, // shows the SIP password
+		"POST /extensions/{number}":        store.PermExtensionsEdit,
 		"GET /extensions/{number}/edit":    store.PermExtensionsEdit, // shows the SIP password
 		"POST /extensions/{number}/edit":   store.PermExtensionsEdit,
 		"GET /extensions/{number}/delete":  store.PermExtensionsEdit,
@@ -85,6 +87,9 @@ func routePermissions() map[string]string {
 		"POST /diagnostics":                       store.PermDiagnosticsRun,
 		"POST /diagnostics/run":                   store.PermDiagnosticsRun,
 		"GET /dialplan":                           store.PermDialPlanView,
+		"GET /dialplan/route-tester":              store.PermDialPlanView,
+		"GET /dialplan/flow":                      store.PermDialPlanView,
+		"GET /dialplan/new":                       store.PermDialPlanEdit,
 		"GET /dialplan/{section}":                 store.PermDialPlanView,
 		"POST /dialplan/{section}":                store.PermDialPlanEdit,
 		"GET /dialplan/{section}/new":             store.PermDialPlanEdit,
@@ -204,6 +209,7 @@ func routePermissions() map[string]string {
 		"GET /api/v1/diagnostics/runs":                             store.PermDiagnosticsView,
 		"GET /api/v1/dialplan":                                     store.PermDialPlanView,
 		"PUT /api/v1/dialplan":                                     store.PermDialPlanEdit,
+		"GET /api/v1/dialplan/trace":                               store.PermDialPlanView,
 		"GET /api/v1/call-recordings":                              store.PermCallRecView,
 		"GET /api/v1/call-recordings/usage":                        store.PermCallRecView,
 		"GET /api/v1/call-recordings/{id}/audio":                   store.PermCallRecView,

@@ -95,6 +95,7 @@ type Server struct {
 	sessions *sessions
 	lock     *lockout
 	basic    *basicCache
+	drafts   *drafts       // forms kept while a picker creates an object (drafts.go)
 	imports  chan struct{} // one audio conversion at a time (upload.go)
 	wiz      *wizards      // the setup wizard's drafts (wizard.go)
 
@@ -166,6 +167,7 @@ func New(o Options) (*Server, error) {
 		sessions:  newSessions(o.SessionIdle, o.SessionMax, o.Now),
 		lock:      newLockout(o.Lockout, o.Now),
 		basic:     newBasicCache(o.Now),
+		drafts:    newDrafts(o.Now),
 		imports:   make(chan struct{}, 1),
 
 		defaultCalls: o.DefaultMaxCalls,

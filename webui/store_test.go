@@ -57,6 +57,9 @@ func (s *storeService) UpdateDialPlan(ctx context.Context, d store.DialPlan) (st
 	}
 	return c.DialPlan(), nil
 }
+func (s *storeService) UpdateExtensionProfile(_ context.Context, n string, p store.ExtensionProfile) (store.ExtensionProfile, error) {
+	return s.db.UpdateExtensionProfile(n, p)
+}
 func (s *storeService) CheckAdminPassword(_ context.Context, pw string) (bool, bool, error) {
 	return s.db.CheckAdminPassword(pw)
 }

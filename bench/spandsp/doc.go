@@ -20,5 +20,8 @@
 // Signals: "mixed" (digits at −10 dBm0, 60/60 ms, between half-second
 // stretches of −30 dBm0 noise, −55 dBm0 floor), "tones" (digits 60/40 ms
 // back to back) and "noise" (−25 dBm0 speech-band noise, no digit: every
-// sub-block analysed).
+// sub-block analysed) and "speech" (espeak-ng speech at −20 dBm0 in three
+// voices and languages, reading numbers among other words: the talk-off
+// tests' path; TestSpeechNoDigits checks neither receiver reports a digit
+// on it).
 package spandsp

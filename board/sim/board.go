@@ -128,8 +128,52 @@ func build(c Config) (*Board, error) {
 // Name implements board.Board.
 func (b *Board) Name() string { return "sim" }
 
-// Zone is the tone zone of the virtual telco lines.
-func (b *Board) Zone() dsp.Zone { return b.zone }
+// Zone is the tone zone of the virtual telco lines and phones.
+func (b *Board) Zone() dsp.Zone {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.zone
+}
+
+// SetZone makes the virtual telco lines and phones behave as in the tone zone
+// code names: the lines ring with its cadence (a line given its own cadence by
+// SetRingCadence keeps it) and send caller ID in its standard, and the phones
+// and lines judge call-progress tones by it. The box calls it when the
+// installer chooses a country, so the simulated office sounds like the one
+// configured. A ringing line keeps the cadence of the ring in progress.
+func (b *Board) SetZone(code string) error {
+	if code == "" {
+		code = "us"
+	}
+	z, err := dsp.LookupZone(code)
+	if err != nil {
+		return fmt.Errorf("sim: tone zone: %w", err)
+	}
+	if len(z.Ring) < 2 {
+		return fmt.Errorf("sim: zone %q has no ring cadence", z.Code)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.zone.Code == z.Code {
+		return nil
+	}
+	b.zone, b.cfg.Zone = z, z.Code
+	std := CallerIDStandard(z.Code)
+	for _, p := range b.fxo {
+		if l := p.line; !l.ownCadence && l.state != lineRinging {
+			l.cadence = z.Ring
+		}
+	}
+	for _, p := range b.fxs {
+		ph := p.phone
+		if ph.cidStd != std {
+			ph.cidStd, ph.cid = std, dsp.NewCallerIDDecoder(std)
+			ph.cw.dec = dsp.NewCallerIDDecoder(std)
+		}
+		ph.cw.sas = newSASDetector(z.CallWaiting)
+	}
+	return nil
+}
 
 // Ports implements board.Board: the FXS ports first, then the FXO ports, in
 // order of their Index.

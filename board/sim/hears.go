@@ -52,10 +52,10 @@ func hears(ctx context.Context, mu *sync.Mutex, e *ears, z dsp.Zone, tone dsp.Pr
 // congestion... as dsp.ProgressDetector recognises it for the board's zone)
 // from now on.
 func (ph *Phone) Hears(ctx context.Context, tone dsp.ProgressTone) error {
-	return hears(ctx, &ph.b.mu, &ph.ear, ph.b.zone, tone)
+	return hears(ctx, &ph.b.mu, &ph.ear, ph.b.Zone(), tone)
 }
 
 // Hears waits until what the port sends contains tone (for the zone).
 func (l *Line) Hears(ctx context.Context, tone dsp.ProgressTone) error {
-	return hears(ctx, &l.b.mu, &l.ear, l.b.zone, tone)
+	return hears(ctx, &l.b.mu, &l.ear, l.b.Zone(), tone)
 }

@@ -113,21 +113,24 @@ type Line struct {
 	flashes  int
 
 	// ringing
-	cadence   []time.Duration
-	ringSeg   int // index in cadence; -1 before the first burst
-	ringLeft  int // frames left in the segment
-	ringCycle int
-	ringOn    bool // ring voltage applied
-	ringValid bool // the port reported EventRingStart for this burst
-	ringBurst int  // frames into the current burst
-	rings     int  // validated bursts of this call
-	preLeft   int  // frames before the first burst
-	cidSeg    int  // the silence that carries FSK caller ID (-1: none)
-	cidMsg    []byte
-	cidLeft   int // frames until the FSK burst starts
-	fsk       *dsp.FSKModulator
-	cidDTMF   *dsp.DTMFGenerator
-	cidMode   CallerIDMode
+	cadence []time.Duration
+	// ownCadence is set when SetRingCadence chose cadence, which a new
+	// zone then leaves alone.
+	ownCadence bool
+	ringSeg    int // index in cadence; -1 before the first burst
+	ringLeft   int // frames left in the segment
+	ringCycle  int
+	ringOn     bool // ring voltage applied
+	ringValid  bool // the port reported EventRingStart for this burst
+	ringBurst  int  // frames into the current burst
+	rings      int  // validated bursts of this call
+	preLeft    int  // frames before the first burst
+	cidSeg     int  // the silence that carries FSK caller ID (-1: none)
+	cidMsg     []byte
+	cidLeft    int // frames until the FSK burst starts
+	fsk        *dsp.FSKModulator
+	cidDTMF    *dsp.DTMFGenerator
+	cidMode    CallerIDMode
 
 	// seized
 	dialTone, ringback, busy *dsp.TonePlayer
@@ -335,8 +338,9 @@ func (l *Line) SetFarEndBusy(busy bool) {
 // central office's cadence need not be the one the box uses for its own
 // phones, and a short one keeps tests short. nil restores the zone's.
 func (l *Line) SetRingCadence(cadence []time.Duration) error {
+	own := cadence != nil
 	if cadence == nil {
-		cadence = l.b.zone.Ring
+		cadence = l.b.Zone().Ring
 	}
 	if len(cadence) < 2 || len(cadence)%2 != 0 {
 		return fmt.Errorf("sim: line %d ring cadence %v: want on/off pairs", l.n, cadence)
@@ -351,7 +355,7 @@ func (l *Line) SetRingCadence(cadence []time.Duration) error {
 	if l.state == lineRinging {
 		return fmt.Errorf("sim: line %d ring cadence: line is ringing", l.n)
 	}
-	l.cadence = append([]time.Duration(nil), cadence...)
+	l.cadence, l.ownCadence = append([]time.Duration(nil), cadence...), own
 	return nil
 }
 

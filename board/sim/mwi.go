@@ -192,7 +192,7 @@ func (ph *Phone) HearsStutterDial(ctx context.Context, span time.Duration) (bool
 			return false, fmt.Errorf("sim: phone %d listening for dial tone: %w", ph.n, ctx.Err())
 		}
 	}
-	z := ph.b.zone
+	z := ph.b.Zone()
 	stutter := ToneMatch(r.buf, z.StutterDial, z.Dial)
 	plain := ToneMatch(r.buf, z.Dial, z.StutterDial)
 	switch {

@@ -38,6 +38,19 @@ Signal-processing tools on WAV files: 8 kHz mono, 16-bit PCM, μ-law or A-law.
   dsp callerid FILE.wav
         Print the caller ID messages found: FSK Bell 202 and V.23 (SDMF
         and MDMF), and DTMF caller ID ("A…C", "D…C", "B…C").
+  dsp echo [-tail 128ms] [-nlp=false] -far FAR.wav -near NEAR.wav -o OUT.wav
+        Run the FXO line echo canceller offline, exactly as a port runs
+        it (20 ms frames): FAR is what was sent towards the line, NEAR
+        what came back from it (echo plus the near talker), OUT the
+        cancelled signal; all three 8 kHz, 16-bit PCM (FAR and NEAR may
+        also be μ-law or A-law), FAR and NEAR of the same length. -tail is
+        the longest echo delay covered (up to 256ms); -nlp=false turns the
+        non-linear processor and comfort noise off (G.168's tests of the
+        linear canceller). Prints one line per second of audio: the
+        second (from 0), the ERLE in dB over the far end's speech in that
+        second ("-" when the far end was silent), and the state the
+        canceller judged it to be in for most of it: idle, far, near or
+        double (double talk): "3 31.2 far".
   dsp zones
         List the tone zones and where their values come from.
   dsp gen dtmf [flags] -o OUT.wav DIGITS
@@ -78,6 +91,8 @@ func runDSP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		err = dspLearn(args[1:], out, stderr)
 	case "callerid":
 		err = dspCallerID(args[1:], out, stderr)
+	case "echo":
+		err = dspEcho(args[1:], out, stderr)
 	case "zones":
 		for _, c := range dsp.ZoneCodes() {
 			z, _ := dsp.LookupZone(c)
@@ -515,6 +530,62 @@ func dspGen(args []string, stderr io.Writer) error {
 	}
 	if err := os.WriteFile(*outPath, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("dsp gen %s: %w", kind, err)
+	}
+	return nil
+}
+
+func dspEcho(args []string, out io.Writer, stderr io.Writer) error {
+	fs := dspFlags("echo", stderr)
+	tail := fs.Duration("tail", 128*time.Millisecond, "longest echo delay covered (up to 256ms)")
+	nlp := fs.Bool("nlp", true, "non-linear processor and comfort noise")
+	farPath := fs.String("far", "", "what was sent towards the line, `FAR.wav`")
+	nearPath := fs.String("near", "", "what came back from the line, `NEAR.wav`")
+	outPath := fs.String("o", "", "the cancelled signal, `OUT.wav`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() != 0:
+		return fmt.Errorf("dsp echo: unexpected arguments %q (the files are given by -far, -near and -o)", fs.Args())
+	case *farPath == "" || *nearPath == "" || *outPath == "":
+		return errors.New("dsp echo: -far, -near and -o are all required")
+	case *tail < time.Millisecond || *tail > 256*time.Millisecond:
+		return fmt.Errorf("dsp echo: -tail %v: want 1ms to 256ms", *tail)
+	}
+	far, err := readAudio(*farPath)
+	if err != nil {
+		return err
+	}
+	near, err := readAudio(*nearPath)
+	if err != nil {
+		return err
+	}
+	if len(far) != len(near) {
+		return fmt.Errorf("dsp echo: %s has %d samples and %s %d: they must be of the same length", *farPath, len(far), *nearPath, len(near))
+	}
+	ec := dsp.NewEchoCanceller(dsp.EchoConfig{TailMS: int(*tail / time.Millisecond), NLPOff: !*nlp})
+	clean := make([]int16, len(near))
+	var last dsp.EchoStats
+	for i := 0; i < len(near); i += 160 {
+		j := min(i+160, len(near))
+		ec.Process(near[i:j], far[i:j], clean[i:j])
+		if j%8000 == 0 || j == len(near) {
+			st := ec.Stats()
+			sec := st.Sub(last)
+			last = st
+			erle := "-"
+			if v, ok := sec.ERLE(); ok {
+				erle = fmt.Sprintf("%.1f", v)
+			}
+			fmt.Fprintf(out, "%d %s %s\n", (j-1)/8000, erle, sec.State())
+		}
+	}
+	var buf bytes.Buffer
+	if err := audiofile.WriteWAV(&buf, clean, audiofile.PCM16); err != nil {
+		return fmt.Errorf("dsp echo: %w", err)
+	}
+	if err := os.WriteFile(*outPath, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("dsp echo: %w", err)
 	}
 	return nil
 }

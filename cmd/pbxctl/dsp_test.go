@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,5 +173,111 @@ func FuzzDSPFile(f *testing.F) {
 			var out, errb bytes.Buffer
 			_ = runDSP(context.Background(), []string{cmd, p}, &out, &errb)
 		}
+		var out, errb bytes.Buffer
+		_ = runDSP(context.Background(), []string{"echo", "-far", p, "-near", p, "-o", filepath.Join(dir, "o.wav")}, &out, &errb)
 	})
+}
+
+// TestDSPEcho runs `dsp echo` on a simulated line: shaped noise sent to
+// it, an echo 5 ms later and 10 dB down, and a near-end talker from 5 to
+// 7 s. The canceller converges (ERLE over 25 dB from the third second),
+// the double talk is seen as such, and OUT is NEAR with the echo removed.
+func TestDSPEcho(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8 * 8000
+	r := rand.New(rand.NewPCG(1, 2))
+	talk := func(seed uint64, amp float64) []float64 {
+		rr := rand.New(rand.NewPCG(seed, 3))
+		x := make([]float64, n)
+		var lp, env float64
+		for i := range x {
+			if i%1600 == 0 {
+				env = 0.3 + 0.7*rr.Float64()
+			}
+			lp = 0.7*lp + rr.NormFloat64()
+			x[i] = amp * env * lp
+		}
+		return x
+	}
+	farF := talk(1, 1500)
+	nearT := talk(2, 1500)
+	far := make([]int16, n)
+	near := make([]int16, n)
+	for i := range far {
+		far[i] = int16(farF[i])
+	}
+	for i := range near {
+		var echo float64
+		if i >= 41 {
+			echo = 0.3*float64(far[i-40]) - 0.12*float64(far[i-41])
+		}
+		v := echo + r.NormFloat64()*2
+		if i >= 5*8000 && i < 7*8000 {
+			v += nearT[i]
+		}
+		near[i] = int16(v)
+	}
+	write := func(name string, pcm []int16) string {
+		var b bytes.Buffer
+		if err := audiofile.WriteWAV(&b, pcm, audiofile.PCM16); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	farP, nearP, outP := write("far.wav", far), write("near.wav", near), filepath.Join(dir, "out.wav")
+	out, stderr, err := dspRun(t, "echo", "-nlp=false", "-far", farP, "-near", nearP, "-o", outP)
+	if err != nil {
+		t.Fatalf("%v %s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 8 {
+		t.Fatalf("want 8 lines, got %q", out)
+	}
+	for i, l := range lines {
+		var sec int
+		var erle float64
+		var state string
+		if _, err := fmt.Sscanf(l, "%d %f %s", &sec, &erle, &state); err != nil || sec != i {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		switch {
+		case i >= 2 && i < 5 && (erle < 25 || state != "far"):
+			t.Errorf("second %d: %q, want ERLE ≥ 25 dB and far", i, l)
+		case i == 6 && state != "double":
+			t.Errorf("second %d: %q, want double talk", i, l)
+		}
+	}
+	f, err := os.Open(outP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, rate, err := audiofile.ReadWAV(f)
+	if err != nil || rate != 8000 || len(got) != n {
+		t.Fatalf("OUT: %v, %d Hz, %d samples", err, rate, len(got))
+	}
+	// Past convergence and outside double talk, OUT is the line noise.
+	var e float64
+	for _, v := range got[3*8000 : 5*8000] {
+		e += float64(v) * float64(v)
+	}
+	if rms := math.Sqrt(e / 16000); rms > 20 {
+		t.Errorf("residual echo RMS %.1f, want the line noise (2)", rms)
+	}
+	// Errors: mismatched lengths, missing flags, a bad tail.
+	short := write("short.wav", near[:8000])
+	for _, args := range [][]string{
+		{"echo", "-far", farP, "-near", short, "-o", outP},
+		{"echo", "-far", farP, "-near", nearP},
+		{"echo", "-tail", "300ms", "-far", farP, "-near", nearP, "-o", outP},
+		{"echo", "-far", farP, "-near", nearP, "-o", outP, "extra"},
+	} {
+		if _, _, err := dspRun(t, args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
 }

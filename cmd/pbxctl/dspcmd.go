@@ -28,7 +28,8 @@ func dspCommand(e *env, args []string) error {
 func isDSPUsage(err error) bool {
 	msg := err.Error()
 	for _, s := range []string{"missing subcommand", "unknown subcommand", "flag provided but not defined",
-		"flag needs an argument", "invalid value", "invalid boolean", "want one WAV file"} {
+		"flag needs an argument", "invalid value", "invalid boolean", "want one WAV file",
+		"are all required", "unexpected arguments"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

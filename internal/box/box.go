@@ -199,6 +199,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.doNotDisturb(&cfg)
 	b.applyEncryption(&cfg)
+	b.simZone(&cfg)
 	var sipTLS *tls.Config
 	if c.SIPTLSAddr != "" {
 		sipTLS = sipTLSConfig(c.DataDir)
@@ -635,6 +636,7 @@ func samePorts(a, b []analog.PortState) bool {
 // applyConfig hands a changed configuration to the analog ports.
 func (b *Box) applyConfig(cfg *store.Config) {
 	b.applyEncryption(cfg)
+	b.simZone(cfg)
 	if err := b.analog.Update(analogConfig(b.board, cfg, b.log, b.analogOnCall())); err != nil {
 		b.log.Error("analog ports: new configuration not applied", "err", err)
 	}
@@ -645,6 +647,17 @@ func (b *Box) applyConfig(cfg *store.Config) {
 	}
 	b.sip.SetMaxCalls(sipLegs(b.maxCalls(cfg.System.MaxCalls)))
 	b.outputsConfigured(cfg)
+}
+
+// simZone makes the simulated office sound like the country chosen, as a
+// real one would: its telco lines ring and its phones hear by that zone.
+func (b *Box) simZone(cfg *store.Config) {
+	if b.sim == nil {
+		return
+	}
+	if err := b.sim.SetZone(cfg.System.ToneZone); err != nil {
+		b.log.Error("simulated board: tone zone not applied", "err", err)
+	}
 }
 
 func (b *Box) analogOnCall() func(channel.Channel) {

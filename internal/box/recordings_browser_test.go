@@ -22,7 +22,8 @@ import (
 // the telco lines there, and a caller on a telco line
 // hears it: the same tone, at the line's 8 kHz. The Recordings page then
 // shows the recording in use by the menu, so it cannot be deleted from
-// under it.
+// under it. A second menu naming a recording never uploaded is saved with
+// a warning that says so, and the dial plan page lists it as missing.
 func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	b := startBox(t, "")
 	ctx := tctx(t, 60*time.Second)
@@ -59,7 +60,7 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	br.follow("dialplan-link-inbound_routes", click("nav-dialplan"))
 	br.follow("new-object", click("dialplan-link-inbound_routes"))
 	br.follow("object-form", click("new-object"))
-	br.do(fillByID("name", "main-line"), fillByID("destination", "menu:main"))
+	br.do(fillByID("name", "main-line"), chromedp.SetValue(byID("destination"), "menu:main"))
 	br.follow("flash", click("object-form-submit"))
 	if c, err := b.Service().ExportConfig(ctx); err != nil || len(c.InboundRoutes) != 1 || c.InboundRoutes[0].Destination != "menu:main" {
 		t.Fatalf("inbound routes saved: %+v, %v", c.InboundRoutes, err)
@@ -88,5 +89,18 @@ func TestBrowserRecordingOnAVoiceMenu(t *testing.T) {
 	br.follow("rec-welcome.wav", click("nav-recordings"))
 	if row := br.text("rec-welcome.wav"); !strings.Contains(row, "menu main") || !strings.Contains(row, "in use") {
 		t.Errorf("the recording's row: %q", row)
+	}
+
+	br.follow("dialplan-link-ivr_menus", click("nav-dialplan"))
+	br.follow("new-object", click("dialplan-link-ivr_menus"))
+	br.follow("object-form", click("new-object"))
+	br.do(fillByID("name", "closed"), fillByID("prompts[0].file", "closed.wav"))
+	br.follow("flash", click("object-form-submit"))
+	if f := br.text("flash"); !strings.Contains(f, "Voice menu closed created. Warning: The recording closed.wav has not been uploaded") {
+		t.Errorf("flash after saving a menu of a recording never uploaded: %q", f)
+	}
+	br.follow("missing-recordings", click("nav-dialplan"))
+	if m := br.text("missing-recordings"); !strings.Contains(m, "closed.wav") || strings.Contains(m, "welcome.wav") {
+		t.Errorf("the dial plan page's missing recordings: %q", m)
 	}
 }

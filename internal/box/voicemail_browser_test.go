@@ -166,11 +166,11 @@ func TestBrowserVoicemailInstallerAndCaller(t *testing.T) {
 	// The form offers the new mailbox as a destination and says, before
 	// sending, the shortest ring time the box takes.
 	if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`[
-		document.querySelector('#destinations option[value="voicemail:101"]') !== null,
+		document.querySelector('[id="forward_no_answer"] option[value="voicemail:101"]') !== null,
 		document.getElementById("no_answer_s").min].join("|")`)); err != nil || got != "true|5" {
 		t.Errorf("the extension rule form: mailbox offered|ring-time minimum = %q, %v; want true|5", got, err)
 	}
-	do(chromedp.SetValue(chromedp.ID("extension"), "101"), fillID("forward_no_answer", "voicemail:101"), fillID("no_answer_s", "5"))
+	do(chromedp.SetValue(chromedp.ID("extension"), "101"), chromedp.SetValue(byID("forward_no_answer"), "voicemail:101"), fillID("no_answer_s", "5"))
 	follow("flash", click("object-form-submit"))
 	if row := text("objects"); !strings.Contains(row, "forward no answer → voicemail:101") {
 		t.Errorf("extension rules listed: %q", row)

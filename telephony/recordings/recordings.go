@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,28 +149,32 @@ func replacesBuiltin(file string) bool {
 	return n != ""
 }
 
-// UsedBy names what in cfg plays file, in the configuration's order.
+// UsedBy names what in cfg plays file, in the configuration's order
+// (the store's references to recordings).
 func UsedBy(cfg *store.Config, file string) []string {
 	out := []string{}
 	if cfg == nil {
 		return out
 	}
-	uses := func(ps []store.Prompt) bool {
-		return slices.ContainsFunc(ps, func(p store.Prompt) bool { return p.File == file })
-	}
-	for _, m := range cfg.Menus {
-		if uses(m.Prompts) {
-			out = append(out, "menu "+m.Name)
+	for _, r := range cfg.UsersOf(store.TargetRecordings, file) {
+		key, i, _ := store.ObjectOf(r.Path)
+		names := cfg.Names(key)
+		if i < 0 || i >= len(names) {
+			continue
 		}
-	}
-	for _, q := range cfg.Queues {
-		if uses(q.MusicOnHold) {
-			out = append(out, "queue "+q.Name+" (music on hold)")
+		var what string
+		switch key {
+		case "ivr_menus":
+			what = "menu " + names[i]
+		case "queues":
+			what = "queue " + names[i] + " (music on hold)"
+		case "announcements":
+			what = "announcement " + names[i]
+		default:
+			what = cfg.Describe(key + "[" + strconv.Itoa(i) + "]")
 		}
-	}
-	for _, a := range cfg.Announcements {
-		if uses(a.Prompts) {
-			out = append(out, "announcement "+a.Name)
+		if !slices.Contains(out, what) {
+			out = append(out, what)
 		}
 	}
 	return out
@@ -178,22 +183,12 @@ func UsedBy(cfg *store.Config, file string) []string {
 // referenced lists every file cfg's prompts name.
 func referenced(cfg *store.Config) []string {
 	var out []string
-	add := func(ps []store.Prompt) {
-		for _, p := range ps {
-			if p.File != "" && !slices.Contains(out, p.File) {
-				out = append(out, p.File)
-			}
-		}
+	if cfg == nil {
+		return out
 	}
-	if cfg != nil {
-		for _, m := range cfg.Menus {
-			add(m.Prompts)
-		}
-		for _, q := range cfg.Queues {
-			add(q.MusicOnHold)
-		}
-		for _, a := range cfg.Announcements {
-			add(a.Prompts)
+	for _, r := range cfg.References() {
+		if r.Target == store.TargetRecordings && !slices.Contains(out, r.Name) {
+			out = append(out, r.Name)
 		}
 	}
 	return out

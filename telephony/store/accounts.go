@@ -163,6 +163,39 @@ func readAccount(tx *bbolt.Tx, schema int, login string) (Account, error) {
 	return a, nil
 }
 
+// allAccounts reads every account, unsorted.
+func allAccounts(tx *bbolt.Tx, schema int) ([]Account, error) {
+	b := tx.Bucket([]byte(bucketAccounts))
+	if b == nil {
+		a, err := readAccount(tx, schema, AdminLogin)
+		return []Account{a}, err
+	}
+	var out []Account
+	err := b.ForEach(func(k, _ []byte) error {
+		a, err := readAccount(tx, schema, string(k))
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// AccountUsers are the references of accounts to extension number (the
+// account whose mailbox, forwarding and calls they are), as
+// "accounts.LOGIN.extension": deleting the extension would leave them
+// managing nothing, so it is refused naming them.
+func AccountUsers(accounts []Account, number string) []Ref {
+	var out []Ref
+	for _, a := range accounts {
+		if a.Extension == number {
+			out = append(out, Ref{Path: "accounts." + a.Login + ".extension", Target: SectionExtensions, Name: number})
+		}
+	}
+	return out
+}
+
 // Account returns one account; ErrNotFound when there is none.
 func (db *DB) Account(login string) (Account, error) {
 	var a Account
@@ -178,20 +211,9 @@ func (db *DB) Account(login string) (Account, error) {
 func (db *DB) Accounts() ([]Account, error) {
 	var out []Account
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(bucketAccounts))
-		if b == nil {
-			a, err := readAccount(tx, db.schema, AdminLogin)
-			out = append(out, a)
-			return err
-		}
-		return b.ForEach(func(k, _ []byte) error {
-			a, err := readAccount(tx, db.schema, string(k))
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-			return nil
-		})
+		var err error
+		out, err = allAccounts(tx, db.schema)
+		return err
 	})
 	if err != nil {
 		return nil, wrapStore("accounts", err)

@@ -46,11 +46,15 @@ type Condition struct {
 	NoRoute  string `json:"no_route,omitempty"`
 }
 
-// conditionKinds are the destinations a condition can reach first: those
+// ConditionKinds are the destinations a condition can reach first: those
 // that ring and end in busy, no answer or no route. A menu or an
 // announcement answers the call itself; a time condition or another
 // condition already chooses.
-var conditionKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestGroup, dialplan.DestNumber, dialplan.DestQueue}
+var ConditionKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestGroup, dialplan.DestNumber, dialplan.DestQueue}
+
+// MemberKinds are the destinations a ring group's, queue's or
+// follow-me list's member can be: something that rings by itself.
+var MemberKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber}
 
 // MaxConditionChain bounds time conditions, conditions and announcements
 // passed one after another by a call: each is a hop, and the exchange
@@ -58,13 +62,62 @@ var conditionKinds = []dialplan.DestKind{dialplan.DestExtension, dialplan.DestFX
 // an extension's forwarding).
 const MaxConditionChain = 6
 
-// checkConditions validates the time conditions and conditions: their
-// schedules and destinations, and the chains they make with each other
-// and with announcements. A chain that comes back to where it started
-// would pass the caller round until the exchange's hop bound cut the call,
-// so it is refused on each member's field that starts it; so is a chain
-// longer than MaxConditionChain.
-func checkConditions(c *Config, scheds map[string]bool, add func(path, format string, args ...any), dest func(path, s string, kinds ...dialplan.DestKind)) {
+// timeConditions validates the time conditions: their schedules and
+// destinations (the chains they make are conditionChains' business).
+func (pc *planCheck) timeConditions() {
+	for i, t := range pc.c.TimeConditions {
+		p := fmt.Sprintf("time_conditions[%d].", i)
+		switch {
+		case t.Schedule == "":
+			pc.add(p+"schedule", "required: the schedule that says when it is open")
+		case !pc.has("schedules", t.Schedule):
+			pc.add(p+"schedule", "schedule %q does not exist", t.Schedule)
+		}
+		if t.Open == "" {
+			pc.add(p+"open", "required: where calls go while the schedule is open")
+		} else {
+			pc.dest(p+"open", t.Open)
+		}
+		if t.Closed != "" {
+			pc.dest(p+"closed", t.Closed)
+		}
+	}
+}
+
+// conditions validates the conditions: what each reaches first, its
+// ring time and where each outcome goes.
+func (pc *planCheck) conditions() {
+	for i, cd := range pc.c.Conditions {
+		p := fmt.Sprintf("conditions[%d].", i)
+		var first dialplan.Destination
+		if cd.Destination == "" {
+			pc.add(p+"destination", "required: what the call reaches first")
+		} else {
+			pc.dest(p+"destination", cd.Destination, ConditionKinds...)
+			first, _ = dialplan.ParseDestination(cd.Destination)
+		}
+		if cd.NoAnswerS != 0 {
+			if cd.NoAnswerS < MinRingS || cd.NoAnswerS > MaxRingS {
+				pc.add(p+"no_answer_s", "%d to %d seconds, or 0 for the destination's own ring time", MinRingS, MaxRingS)
+			} else if first.Kind == dialplan.DestQueue {
+				pc.add(p+"no_answer_s", "a queue answers its callers: its own wait limit says how long they stay")
+			}
+		}
+		for _, f := range []struct{ field, to string }{{"no_answer", cd.NoAnswer}, {"busy", cd.Busy}, {"no_route", cd.NoRoute}} {
+			if f.to != "" {
+				pc.dest(p+f.field, f.to)
+			}
+		}
+	}
+}
+
+// conditionChains checks the chains time conditions and conditions make
+// with each other and with announcements. A chain that comes back to
+// where it started would pass the caller round until the exchange's hop
+// bound cut the call, so it is refused on each member's field that starts
+// it; so is a chain longer than MaxConditionChain.
+func (pc *planCheck) conditionChains() {
+	c := pc.c
 	// edges of the graph whose nodes are "time:a", "cond:b", "announce:c".
 	type edge struct{ path, to string }
 	graph := map[string][]edge{}
@@ -76,45 +129,19 @@ func checkConditions(c *Config, scheds map[string]bool, add func(path, format st
 	}
 	for i, t := range c.TimeConditions {
 		p := fmt.Sprintf("time_conditions[%d].", i)
-		switch {
-		case t.Schedule == "":
-			add(p+"schedule", "required: the schedule that says when it is open")
-		case !scheds[t.Schedule]:
-			add(p+"schedule", "schedule %q does not exist", t.Schedule)
-		}
-		if t.Open == "" {
-			add(p+"open", "required: where calls go while the schedule is open")
-		} else {
-			dest(p+"open", t.Open)
+		if t.Open != "" {
 			link("time:"+t.Name, p+"open", t.Open)
 		}
 		if t.Closed != "" {
-			dest(p+"closed", t.Closed)
 			link("time:"+t.Name, p+"closed", t.Closed)
 		}
 	}
 	for i, cd := range c.Conditions {
 		p := fmt.Sprintf("conditions[%d].", i)
-		var first dialplan.Destination
-		if cd.Destination == "" {
-			add(p+"destination", "required: what the call reaches first")
-		} else {
-			dest(p+"destination", cd.Destination, conditionKinds...)
-			first, _ = dialplan.ParseDestination(cd.Destination)
-		}
-		if cd.NoAnswerS != 0 {
-			if cd.NoAnswerS < MinRingS || cd.NoAnswerS > MaxRingS {
-				add(p+"no_answer_s", "%d to %d seconds, or 0 for the destination's own ring time", MinRingS, MaxRingS)
-			} else if first.Kind == dialplan.DestQueue {
-				add(p+"no_answer_s", "a queue answers its callers: its own wait limit says how long they stay")
-			}
-		}
 		for _, f := range []struct{ field, to string }{{"no_answer", cd.NoAnswer}, {"busy", cd.Busy}, {"no_route", cd.NoRoute}} {
-			if f.to == "" {
-				continue
+			if f.to != "" {
+				link("cond:"+cd.Name, p+f.field, f.to)
 			}
-			dest(p+f.field, f.to)
-			link("cond:"+cd.Name, p+f.field, f.to)
 		}
 	}
 	for _, a := range c.Announcements {
@@ -154,7 +181,7 @@ func checkConditions(c *Config, scheds map[string]bool, add func(path, format st
 				msg, bad = walk(node, []string{node, e.to})
 			}
 			if bad {
-				add(e.path, "%s", msg)
+				pc.add(e.path, "%s", msg)
 			}
 		}
 	}

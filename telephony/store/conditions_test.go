@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"minipbx/telephony/dialplan"
 )
 
 // FuzzConditionChains: for any graph of time conditions, conditions and
@@ -86,7 +84,7 @@ func FuzzConditionChains(f *testing.F) {
 		add := func(path, format string, args ...any) {
 			problems = append(problems, path+": "+fmt.Sprintf(format, args...))
 		}
-		checkConditions(&c, map[string]bool{"s": true}, add, func(string, string, ...dialplan.DestKind) {})
+		(&planCheck{c: &c, add: add}).conditionChains()
 
 		// The oracle: a cycle through a time condition or condition, or a
 		// path of more than MaxConditionChain nodes from one.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -180,12 +181,18 @@ func (db *DB) validator(blameSystem bool, stored Config) *validator {
 // that errors are reported relative to it; "" validates the whole
 // document (import). Nothing is written when fn or validation fails.
 func (db *DB) change(entity string, fn func(c *Config) error) (Config, error) {
+	return db.changeTx(entity, func(_ *bbolt.Tx, c *Config) error { return fn(c) })
+}
+
+// changeTx is change for a fn that also reads what the configuration
+// does not hold (the accounts) in the same transaction.
+func (db *DB) changeTx(entity string, fn func(tx *bbolt.Tx, c *Config) error) (Config, error) {
 	if db.readOnly {
 		return Config{}, ErrReadOnly
 	}
 	var out Config
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		before, after, err := db.edit(tx, entity, fn)
+		before, after, err := db.edit(tx, entity, func(c *Config) error { return fn(tx, c) })
 		if err != nil {
 			return err
 		}
@@ -411,21 +418,32 @@ func (db *DB) UpdateExtension(number string, e Extension) (Extension, error) {
 	return e, nil
 }
 
-// DeleteExtension removes an extension. Deleting one that an FXO line
-// routes to is refused (route the line elsewhere first): a ringing line
-// must always reach someone.
+// DeleteExtension removes an extension with what belongs to it (its
+// extension rule and its mailbox's settings; the mailbox's messages stay
+// on disk). Deleting one that anything else still names — an FXO line
+// routed to it, a ring group, a menu key, a forwarding, its mailbox as a
+// destination, a phone provisioned as it, a web account whose extension
+// it is — is refused with an *InUseError naming each of them: a call
+// must never be sent to an extension that is gone, nor a user left
+// managing one.
 func (db *DB) DeleteExtension(number string) error {
-	_, err := db.change("ext:"+number, func(c *Config) error {
+	_, err := db.changeTx("ext:"+number, func(tx *bbolt.Tx, c *Config) error {
 		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
 		if i < 0 {
 			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
 		}
-		for _, l := range c.FXOLines {
-			if l.Destination == number {
-				return fieldErr("number", "extension %s receives the calls of FXO line %d; route the line elsewhere first", number, l.Port)
-			}
+		accounts, err := allAccounts(tx, db.schema)
+		if err != nil {
+			return err
+		}
+		if users := append(c.ExtensionUsers(number), AccountUsers(accounts, number)...); len(users) > 0 {
+			return inUse(c, "extension", number, users)
 		}
 		c.Extensions = slices.Delete(c.Extensions, i, i+1)
+		// What belongs to the extension goes with it.
+		c.ExtensionRules = slices.DeleteFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number })
+		c.Voicemail.Boxes = slices.DeleteFunc(c.Voicemail.Boxes, func(b Mailbox) bool { return b.Extension == number })
+		normalizeDialPlan(c)
 		return nil
 	})
 	return err
@@ -477,4 +495,122 @@ func (db *DB) UpdateFXOLine(l FXOLine) (FXOLine, error) {
 		return FXOLine{}, err
 	}
 	return l, nil
+}
+
+// ExtensionUsers lists what refers to extension number or its mailbox,
+// leaving out what belongs to the extension itself (its own rule and
+// mailbox, which go with it).
+func (c *Config) ExtensionUsers(number string) []Ref {
+	var out []Ref
+	for _, r := range c.References() {
+		if r.Name != number || (r.Target != SectionExtensions && r.Target != "voicemail") {
+			continue
+		}
+		key, i, _ := ObjectOf(r.Path)
+		switch {
+		case key == "extension_rules" && i >= 0 && i < len(c.ExtensionRules) && c.ExtensionRules[i].Extension == number:
+			continue
+		case key == "voicemail" && r.Path == fmt.Sprintf("voicemail.boxes[%d].extension", boxIndex(c, number)):
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// boxIndex is the index of number's mailbox, or -1.
+func boxIndex(c *Config, number string) int {
+	return slices.IndexFunc(c.Voicemail.Boxes, func(b Mailbox) bool { return b.Extension == number })
+}
+
+// ExtensionProfile is everything the configuration holds about one
+// extension: its settings, its extension rule (forwarding, follow-me,
+// permission class, call handling) and its mailbox. Rule and Mailbox are
+// nil when it has none.
+type ExtensionProfile struct {
+	Extension Extension      `json:"extension"`
+	Rule      *ExtensionRule `json:"rule,omitempty"`
+	Mailbox   *Mailbox       `json:"mailbox,omitempty"`
+}
+
+// Profile returns extension number's profile; false when there is no
+// such extension.
+func (c *Config) Profile(number string) (ExtensionProfile, bool) {
+	i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+	if i < 0 {
+		return ExtensionProfile{}, false
+	}
+	p := ExtensionProfile{Extension: c.Extensions[i]}
+	if j := slices.IndexFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number }); j >= 0 {
+		r := c.ExtensionRules[j]
+		r.FollowMe = slices.Clone(r.FollowMe)
+		p.Rule = &r
+	}
+	if j := boxIndex(c, number); j >= 0 {
+		b := c.Voicemail.Boxes[j]
+		p.Mailbox = &b
+	}
+	return p, true
+}
+
+// UpdateExtensionProfile replaces extension number's settings, rule and
+// mailbox in one validated transaction: either all of it is saved or,
+// with every problem reported, nothing. The number itself is not changed
+// here (UpdateExtension renumbers). A rule that sets nothing is removed,
+// as is the mailbox when p.Mailbox is nil; an empty secret or mailbox
+// PIN keeps the stored one. Problems of the extension come back by field
+// ("fxs_port"), those of the rule and mailbox by their document paths
+// ("extension_rules[2].forward_busy", "voicemail.boxes[0].pin").
+func (db *DB) UpdateExtensionProfile(number string, p ExtensionProfile) (ExtensionProfile, error) {
+	c, err := db.change("ext:"+number, func(c *Config) error {
+		i := slices.IndexFunc(c.Extensions, func(x Extension) bool { return x.Number == number })
+		if i < 0 {
+			return fmt.Errorf("store: extension %q: %w", number, ErrNotFound)
+		}
+		e := p.Extension
+		e.Number = number
+		if e.Secret == "" {
+			e.Secret = c.Extensions[i].Secret
+		}
+		c.Extensions[i] = e
+		j := slices.IndexFunc(c.ExtensionRules, func(r ExtensionRule) bool { return r.Extension == number })
+		switch {
+		case p.Rule == nil || reflect.DeepEqual(*p.Rule, ExtensionRule{Extension: p.Rule.Extension}):
+			if j >= 0 {
+				c.ExtensionRules = slices.Delete(c.ExtensionRules, j, j+1)
+			}
+		case j >= 0:
+			c.ExtensionRules[j] = *p.Rule
+			c.ExtensionRules[j].Extension = number
+		default:
+			r := *p.Rule
+			r.Extension = number
+			c.ExtensionRules = append(c.ExtensionRules, r)
+		}
+		k := boxIndex(c, number)
+		switch {
+		case p.Mailbox == nil:
+			if k >= 0 {
+				c.Voicemail.Boxes = slices.Delete(c.Voicemail.Boxes, k, k+1)
+			}
+		case k >= 0:
+			b := *p.Mailbox
+			b.Extension = number
+			if b.PIN == "" {
+				b.PIN = c.Voicemail.Boxes[k].PIN
+			}
+			c.Voicemail.Boxes[k] = b
+		default:
+			b := *p.Mailbox
+			b.Extension = number
+			c.Voicemail.Boxes = append(c.Voicemail.Boxes, b)
+		}
+		normalizeDialPlan(c)
+		return nil
+	})
+	if err != nil {
+		return ExtensionProfile{}, err
+	}
+	out, _ := c.Profile(number)
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 
@@ -326,39 +325,19 @@ type CallLimits struct {
 // as empty sections).
 const bucketDialPlan = "dialplan"
 
-// dialPlanSections lists each section with its key, for read and write.
-func dialPlanSections(c *Config) []section {
-	return []section{
-		{"numbering", &c.Numbering},
-		{"line_groups", &c.LineGroups},
-		{"outbound_routes", &c.OutboundRoutes},
-		{"caller_id_rules", &c.CallerIDRules},
-		{"inbound_routes", &c.InboundRoutes},
-		{"ring_groups", &c.RingGroups},
-		{"queues", &c.Queues},
-		{"ivr_menus", &c.Menus},
-		{"announcements", &c.Announcements},
-		{"time_conditions", &c.TimeConditions},
-		{"conditions", &c.Conditions},
-		{"schedules", &c.Schedules},
-		{"classifiers", &c.Classifiers},
-		{"extension_rules", &c.ExtensionRules},
-		{"limits", &c.CallLimits},
-		{"trunks", &c.Trunks},
-		{"voicemail", &c.Voicemail},
-		{"features", &c.Features},
-		{"pickup_groups", &c.PickupGroups},
-		{"conference_rooms", &c.ConferenceRooms},
-		{"paging_groups", &c.PagingGroups},
-		{"moh_classes", &c.MOHClasses},
-		{"fax_receivers", &c.FaxReceivers},
-		{"call_recording", &c.Recording},
+// dialPlanValues are c's dial-plan sections as the database keeps
+// them: one value per section.
+func dialPlanValues(c *Config) []section {
+	out := make([]section, len(planTable))
+	for i, s := range planTable {
+		out[i] = section{s.key, s.data.ptr(c)}
 	}
+	return out
 }
 
 // readDialPlan reads the dial-plan sections into c.
 func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
-	if err := readSections(tx, bucketDialPlan, schema, dialPlanSections(c)); err != nil {
+	if err := readSections(tx, bucketDialPlan, schema, dialPlanValues(c)); err != nil {
 		return err
 	}
 	normalizeDialPlan(c)
@@ -368,7 +347,7 @@ func readDialPlan(tx *bbolt.Tx, schema int, c *Config) error {
 // writeDialPlan makes the dial-plan bucket hold exactly c's sections,
 // leaving a database without a dial plan untouched when c has none.
 func writeDialPlan(tx *bbolt.Tx, c *Config) error {
-	return writeSections(tx, bucketDialPlan, dialPlanSections(c))
+	return writeSections(tx, bucketDialPlan, dialPlanValues(c))
 }
 
 // isEmptySection reports whether a section holds nothing (an empty list
@@ -386,46 +365,8 @@ func isEmptySection(p any) bool {
 // section has in memory (so that documents round-trip whether they wrote
 // [] or left a section out).
 func normalizeDialPlan(c *Config) {
-	nilIfEmpty(&c.Numbering.ShortNumbers)
-	nilIfEmpty(&c.Numbering.EmergencyNumbers)
-	nilIfEmpty(&c.LineGroups)
-	nilIfEmpty(&c.OutboundRoutes)
-	nilIfEmpty(&c.CallerIDRules)
-	nilIfEmpty(&c.InboundRoutes)
-	for i := range c.InboundRoutes {
-		nilIfEmpty(&c.InboundRoutes[i].Classifiers)
-	}
-	nilIfEmpty(&c.RingGroups)
-	nilIfEmpty(&c.Queues)
-	for i := range c.Queues {
-		nilIfEmpty(&c.Queues[i].MusicOnHold)
-	}
-	nilIfEmpty(&c.Menus)
-	for i := range c.Menus {
-		if len(c.Menus[i].Keys) == 0 {
-			c.Menus[i].Keys = nil
-		}
-		nilIfEmpty(&c.Menus[i].Prompts)
-	}
-	nilIfEmpty(&c.Announcements)
-	nilIfEmpty(&c.TimeConditions)
-	nilIfEmpty(&c.Conditions)
-	for i := range c.Announcements {
-		nilIfEmpty(&c.Announcements[i].Prompts)
-	}
-	nilIfEmpty(&c.Schedules)
-	nilIfEmpty(&c.Classifiers)
-	nilIfEmpty(&c.ExtensionRules)
-	nilIfEmpty(&c.Voicemail.Boxes)
-	normalizeTrunks(c)
-	nilIfEmpty(&c.Features.GroupPickupCodes)
-	nilIfEmpty(&c.PickupGroups)
-	nilIfEmpty(&c.ConferenceRooms)
-	nilIfEmpty(&c.PagingGroups)
-	nilIfEmpty(&c.MOHClasses)
-	nilIfEmpty(&c.FaxReceivers)
-	for i := range c.MOHClasses {
-		nilIfEmpty(&c.MOHClasses[i].Prompts)
+	for _, s := range planTable {
+		s.data.normalize(c)
 	}
 }
 
@@ -438,73 +379,8 @@ func nilIfEmpty[T any](s *[]T) {
 // cloneDialPlan deep-copies the dial-plan sections of c (the nested
 // slices a change function might edit in place).
 func cloneDialPlan(c *Config) {
-	c.Numbering.ShortNumbers = slices.Clone(c.Numbering.ShortNumbers)
-	c.Numbering.EmergencyNumbers = slices.Clone(c.Numbering.EmergencyNumbers)
-	c.LineGroups = slices.Clone(c.LineGroups)
-	for i := range c.LineGroups {
-		c.LineGroups[i].Lines = slices.Clone(c.LineGroups[i].Lines)
-	}
-	c.OutboundRoutes = slices.Clone(c.OutboundRoutes)
-	for i := range c.OutboundRoutes {
-		c.OutboundRoutes[i].Via = slices.Clone(c.OutboundRoutes[i].Via)
-	}
-	c.CallerIDRules = slices.Clone(c.CallerIDRules)
-	c.InboundRoutes = slices.Clone(c.InboundRoutes)
-	for i := range c.InboundRoutes {
-		c.InboundRoutes[i].Lines = slices.Clone(c.InboundRoutes[i].Lines)
-		c.InboundRoutes[i].Trunks = slices.Clone(c.InboundRoutes[i].Trunks)
-		c.InboundRoutes[i].DIDs = slices.Clone(c.InboundRoutes[i].DIDs)
-		c.InboundRoutes[i].Classifiers = slices.Clone(c.InboundRoutes[i].Classifiers)
-	}
-	c.RingGroups = slices.Clone(c.RingGroups)
-	for i := range c.RingGroups {
-		c.RingGroups[i].Members = slices.Clone(c.RingGroups[i].Members)
-	}
-	c.Queues = slices.Clone(c.Queues)
-	for i := range c.Queues {
-		c.Queues[i].Members = slices.Clone(c.Queues[i].Members)
-		c.Queues[i].MusicOnHold = slices.Clone(c.Queues[i].MusicOnHold)
-	}
-	c.Menus = slices.Clone(c.Menus)
-	for i := range c.Menus {
-		c.Menus[i].Prompts = slices.Clone(c.Menus[i].Prompts)
-		c.Menus[i].Keys = maps.Clone(c.Menus[i].Keys)
-	}
-	c.Announcements = slices.Clone(c.Announcements)
-	c.TimeConditions = slices.Clone(c.TimeConditions)
-	c.Conditions = slices.Clone(c.Conditions)
-	for i := range c.Announcements {
-		c.Announcements[i].Prompts = slices.Clone(c.Announcements[i].Prompts)
-	}
-	c.Schedules = slices.Clone(c.Schedules)
-	for i := range c.Schedules {
-		c.Schedules[i].Hours = slices.Clone(c.Schedules[i].Hours)
-		c.Schedules[i].Holidays = slices.Clone(c.Schedules[i].Holidays)
-	}
-	c.Classifiers = slices.Clone(c.Classifiers)
-	for i := range c.Classifiers {
-		c.Classifiers[i].Numbers = slices.Clone(c.Classifiers[i].Numbers)
-	}
-	c.ExtensionRules = slices.Clone(c.ExtensionRules)
-	for i := range c.ExtensionRules {
-		c.ExtensionRules[i].FollowMe = slices.Clone(c.ExtensionRules[i].FollowMe)
-	}
-	c.Voicemail.Boxes = slices.Clone(c.Voicemail.Boxes)
-	cloneTrunks(c)
-	c.Features.GroupPickupCodes = slices.Clone(c.Features.GroupPickupCodes)
-	c.PickupGroups = slices.Clone(c.PickupGroups)
-	for i := range c.PickupGroups {
-		c.PickupGroups[i].Members = slices.Clone(c.PickupGroups[i].Members)
-	}
-	c.ConferenceRooms = slices.Clone(c.ConferenceRooms)
-	c.PagingGroups = slices.Clone(c.PagingGroups)
-	for i := range c.PagingGroups {
-		c.PagingGroups[i].Members = slices.Clone(c.PagingGroups[i].Members)
-	}
-	c.MOHClasses = slices.Clone(c.MOHClasses)
-	c.FaxReceivers = slices.Clone(c.FaxReceivers)
-	for i := range c.MOHClasses {
-		c.MOHClasses[i].Prompts = slices.Clone(c.MOHClasses[i].Prompts)
+	for _, s := range planTable {
+		s.data.clone(c)
 	}
 }
 
@@ -522,39 +398,8 @@ const entityDialPlan = "dialplan"
 // decodeDialPlan strictly decodes the dial-plan sections of a document
 // (errors name the element: "ring_groups[1].strategy").
 func decodeDialPlan(top map[string]json.RawMessage, c *Config, v *ValidationError) {
-	if raw, ok := top["numbering"]; ok && string(raw) != "null" {
-		decodeField(raw, "numbering", &c.Numbering, v)
-	}
-	decodeList(top["line_groups"], "line_groups", &c.LineGroups, v)
-	decodeList(top["outbound_routes"], "outbound_routes", &c.OutboundRoutes, v)
-	decodeList(top["caller_id_rules"], "caller_id_rules", &c.CallerIDRules, v)
-	decodeList(top["inbound_routes"], "inbound_routes", &c.InboundRoutes, v)
-	decodeList(top["ring_groups"], "ring_groups", &c.RingGroups, v)
-	decodeList(top["queues"], "queues", &c.Queues, v)
-	decodeList(top["ivr_menus"], "ivr_menus", &c.Menus, v)
-	decodeList(top["announcements"], "announcements", &c.Announcements, v)
-	decodeList(top["time_conditions"], "time_conditions", &c.TimeConditions, v)
-	decodeList(top["conditions"], "conditions", &c.Conditions, v)
-	decodeList(top["schedules"], "schedules", &c.Schedules, v)
-	decodeList(top["classifiers"], "classifiers", &c.Classifiers, v)
-	decodeList(top["extension_rules"], "extension_rules", &c.ExtensionRules, v)
-	decodeList(top["trunks"], "trunks", &c.Trunks, v)
-	if raw, ok := top["limits"]; ok && string(raw) != "null" {
-		decodeField(raw, "limits", &c.CallLimits, v)
-	}
-	if raw, ok := top["voicemail"]; ok && string(raw) != "null" {
-		decodeField(raw, "voicemail", &c.Voicemail, v)
-	}
-	if raw, ok := top["features"]; ok && string(raw) != "null" {
-		decodeField(raw, "features", &c.Features, v)
-	}
-	decodeList(top["pickup_groups"], "pickup_groups", &c.PickupGroups, v)
-	decodeList(top["conference_rooms"], "conference_rooms", &c.ConferenceRooms, v)
-	decodeList(top["paging_groups"], "paging_groups", &c.PagingGroups, v)
-	decodeList(top["moh_classes"], "moh_classes", &c.MOHClasses, v)
-	decodeList(top["fax_receivers"], "fax_receivers", &c.FaxReceivers, v)
-	if raw, ok := top["call_recording"]; ok && string(raw) != "null" {
-		decodeField(raw, "call_recording", &c.Recording, v)
+	for _, s := range planTable {
+		s.data.decode(top[s.key], s.key, c, v)
 	}
 	normalizeDialPlan(c)
 }
@@ -585,61 +430,24 @@ type DialPlan struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms"`
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
-	Recording       CallRecording    `json:"call_recording"`
 	FaxReceivers    []FaxReceiver    `json:"fax_receivers"`
-}
-
-// DialPlanSections are the JSON names of the dial-plan sections, in
-// document order.
-func DialPlanSections() []string {
-	var c Config
-	var out []string
-	for _, s := range dialPlanSections(&c) {
-		out = append(out, s.key)
-	}
-	return out
+	Recording       CallRecording    `json:"call_recording"`
 }
 
 // DialPlan returns c's dial-plan sections (empty lists as []).
 func (c *Config) DialPlan() DialPlan {
-	d := DialPlan{Numbering: c.Numbering, LineGroups: c.LineGroups, OutboundRoutes: c.OutboundRoutes,
-		CallerIDRules: c.CallerIDRules, InboundRoutes: c.InboundRoutes, RingGroups: c.RingGroups, Queues: c.Queues, Menus: c.Menus,
-		Announcements: c.Announcements, TimeConditions: c.TimeConditions, Conditions: c.Conditions, Schedules: c.Schedules, Classifiers: c.Classifiers, ExtensionRules: c.ExtensionRules, Limits: c.CallLimits, Trunks: c.Trunks,
-		Voicemail: c.Voicemail, Features: c.Features, PickupGroups: c.PickupGroups, ConferenceRooms: c.ConferenceRooms,
-		PagingGroups: c.PagingGroups, MOHClasses: c.MOHClasses, Recording: c.Recording, FaxReceivers: c.FaxReceivers}
-	emptyIfNil(&d.LineGroups)
-	emptyIfNil(&d.OutboundRoutes)
-	emptyIfNil(&d.CallerIDRules)
-	emptyIfNil(&d.InboundRoutes)
-	emptyIfNil(&d.RingGroups)
-	emptyIfNil(&d.Queues)
-	emptyIfNil(&d.Menus)
-	emptyIfNil(&d.Announcements)
-	emptyIfNil(&d.TimeConditions)
-	emptyIfNil(&d.Conditions)
-	emptyIfNil(&d.Schedules)
-	emptyIfNil(&d.Classifiers)
-	emptyIfNil(&d.ExtensionRules)
-	emptyIfNil(&d.Trunks)
-	emptyIfNil(&d.PickupGroups)
-	emptyIfNil(&d.ConferenceRooms)
-	emptyIfNil(&d.PagingGroups)
-	emptyIfNil(&d.MOHClasses)
-	emptyIfNil(&d.FaxReceivers)
+	var d DialPlan
+	for _, s := range planTable {
+		s.data.toPlan(c, &d)
+	}
 	return d
 }
 
 // SetDialPlan replaces c's dial-plan sections with d's.
 func (c *Config) SetDialPlan(d DialPlan) {
-	c.Numbering, c.LineGroups, c.OutboundRoutes, c.CallerIDRules = d.Numbering, d.LineGroups, d.OutboundRoutes, d.CallerIDRules
-	c.InboundRoutes, c.RingGroups, c.Schedules, c.Classifiers = d.InboundRoutes, d.RingGroups, d.Schedules, d.Classifiers
-	c.Menus, c.Queues, c.Announcements = d.Menus, d.Queues, d.Announcements
-	c.TimeConditions, c.Conditions = d.TimeConditions, d.Conditions
-	c.ExtensionRules, c.CallLimits, c.Trunks = d.ExtensionRules, d.Limits, d.Trunks
-	c.Voicemail = d.Voicemail
-	c.Features, c.PickupGroups, c.ConferenceRooms, c.PagingGroups, c.MOHClasses = d.Features, d.PickupGroups, d.ConferenceRooms, d.PagingGroups, d.MOHClasses
-	c.Recording = d.Recording
-	c.FaxReceivers = d.FaxReceivers
+	for _, s := range planTable {
+		s.data.fromPlan(&d, c)
+	}
 	normalizeDialPlan(c)
 }
 

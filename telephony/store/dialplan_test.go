@@ -183,7 +183,7 @@ func TestDialPlanValidation(t *testing.T) {
 			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: "de"}}
 			c.Queues[0].Language = "Russian"
 			c.Menus[0].Language = "hyw"
-		}, []string{"voicemail.boxes[1].language", "queues[0].language", "ivr_menus[0].language"}, `unknown language "de"; the box speaks en (English), ru (Русский)`},
+		}, []string{"queues[0].language", "ivr_menus[0].language", "voicemail.boxes[1].language"}, `unknown language "de"; the box speaks en (English), ru (Русский)`},
 		{"languages the box speaks", func(c *Config) {
 			c.Voicemail.Boxes = []Mailbox{{Extension: "202", PIN: "4821", Language: "ru"}, {Extension: "203", PIN: "4821", Language: ""}}
 			c.Queues[0].Language = "ky"
@@ -354,15 +354,27 @@ func TestUpdateDialPlanScoped(t *testing.T) {
 	if now, _ := db.Config(); len(now.LineGroups) != 1 || now.OutboundRoutes[0].Pattern != "89XXXXXXXXX" {
 		t.Errorf("a refused change changed the store: %+v", now.OutboundRoutes)
 	}
-	// An extension that a rule names cannot be deleted before the rule.
+	// An extension another's rule forwards to cannot be deleted; the
+	// refusal names the rule. Its own rule goes with it.
 	if _, err := db.UpdateDialPlan(func(c *Config) error {
-		c.ExtensionRules = []ExtensionRule{{Extension: "102", ForwardBusy: "ext:101"}}
+		c.ExtensionRules = []ExtensionRule{{Extension: "102", ForwardBusy: "ext:101"}, {Extension: "101", ForwardNoAnswer: "ext:102"}}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteExtension("102"); err == nil || !strings.Contains(err.Error(), "extension_rules[0].extension") {
-		t.Errorf("deleting a ruled extension: %v", err)
+	var inUse *InUseError
+	if err := db.DeleteExtension("102"); !errors.As(err, &inUse) || len(inUse.Users) != 1 ||
+		inUse.Users[0].Path != "extension_rules[1].forward_no_answer" || !strings.Contains(err.Error(), "extension rule 101 (forward no answer)") {
+		t.Errorf("deleting an extension another's rule forwards to: %v", err)
+	}
+	if _, err := db.UpdateDialPlan(func(c *Config) error { c.ExtensionRules = c.ExtensionRules[:1]; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteExtension("102"); err != nil {
+		t.Fatalf("deleting an extension with only its own rule: %v", err)
+	}
+	if now, _ := db.Config(); len(now.ExtensionRules) != 0 {
+		t.Errorf("its rule stayed: %+v", now.ExtensionRules)
 	}
 }
 

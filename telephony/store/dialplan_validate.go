@@ -75,160 +75,228 @@ func checkPromptFile(name string) string {
 	return ""
 }
 
+// planCheck is what the sections' checks share: the configuration, the
+// names of every section's objects, and the numbering plan's entries
+// they add (checked as a whole at the end for conflicts).
+type planCheck struct {
+	v   *validator
+	c   *Config
+	add func(path, format string, args ...any)
+	// named: section key (and "extensions") → the names of its objects.
+	named map[string]map[string]bool
+	// byKind: destination kind → the section its values name.
+	byKind  map[dialplan.DestKind]*planSection
+	entries []dialplan.Entry
+}
+
+// has reports whether section key has an object named name.
+func (pc *planCheck) has(key, name string) bool { return pc.named[key][name] }
+
 // checkDialPlan validates the dial-plan sections of c; add reports a
 // problem by its full path.
 func (v *validator) checkDialPlan(c *Config, add func(path, format string, args ...any)) {
-	exts := map[string]bool{}
+	pc := &planCheck{v: v, c: c, add: add, named: map[string]map[string]bool{}, byKind: map[dialplan.DestKind]*planSection{}}
+	pc.named[SectionExtensions] = map[string]bool{}
 	for _, e := range c.Extensions {
-		exts[e.Number] = true
+		pc.named[SectionExtensions][e.Number] = true
 	}
-	names := func(section string, n int, name func(i int) string) map[string]bool {
-		seen := map[string]bool{}
-		if n > MaxDialPlanEntries {
-			add(section, "at most %d entries", MaxDialPlanEntries)
+	for i := range planTable {
+		s := &planTable[i]
+		if s.dest != "" {
+			pc.byKind[s.dest] = s
 		}
-		for i := range n {
-			p := fmt.Sprintf("%s[%d].name", section, i)
-			nm := name(i)
-			if err := dialplan.CheckName(nm); err != nil {
-				add(p, "%v", err)
-			} else if seen[nm] {
-				add(p, "%q is used twice", nm)
-			}
-			seen[nm] = true
+		if s.names == nil {
+			continue
 		}
-		return seen
+		set := map[string]bool{}
+		for _, n := range s.names(c) {
+			set[n] = true
+		}
+		pc.named[s.key] = set
 	}
-	groups := names("line_groups", len(c.LineGroups), func(i int) string { return c.LineGroups[i].Name })
-	names("outbound_routes", len(c.OutboundRoutes), func(i int) string { return c.OutboundRoutes[i].Name })
-	names("inbound_routes", len(c.InboundRoutes), func(i int) string { return c.InboundRoutes[i].Name })
-	rings := names("ring_groups", len(c.RingGroups), func(i int) string { return c.RingGroups[i].Name })
-	menus := names("ivr_menus", len(c.Menus), func(i int) string { return c.Menus[i].Name })
-	announcements := names("announcements", len(c.Announcements), func(i int) string { return c.Announcements[i].Name })
-	timeConds := names("time_conditions", len(c.TimeConditions), func(i int) string { return c.TimeConditions[i].Name })
-	conds := names("conditions", len(c.Conditions), func(i int) string { return c.Conditions[i].Name })
-	queues := names("queues", len(c.Queues), func(i int) string { return c.Queues[i].Name })
-	scheds := names("schedules", len(c.Schedules), func(i int) string { return c.Schedules[i].Name })
-	lists := names("classifiers", len(c.Classifiers), func(i int) string { return c.Classifiers[i].Name })
-	names("pickup_groups", len(c.PickupGroups), func(i int) string { return c.PickupGroups[i].Name })
-	rooms := names("conference_rooms", len(c.ConferenceRooms), func(i int) string { return c.ConferenceRooms[i].Name })
-	pages := names("paging_groups", len(c.PagingGroups), func(i int) string { return c.PagingGroups[i].Name })
-	moh := names("moh_classes", len(c.MOHClasses), func(i int) string { return c.MOHClasses[i].Name })
-	faxes := names("fax_receivers", len(c.FaxReceivers), func(i int) string { return c.FaxReceivers[i].Name })
-	boxes := checkVoicemail(c, exts, add)
-
-	// byKind: the objects a destination of each named kind may name.
-	byKind := map[dialplan.DestKind]struct {
-		exists map[string]bool
-		what   string
-	}{
-		dialplan.DestGroup:    {rings, "ring group"},
-		dialplan.DestMenu:     {menus, "voice menu"},
-		dialplan.DestAnnounce: {announcements, "announcement"},
-		dialplan.DestTime:     {timeConds, "time condition"},
-		dialplan.DestCond:     {conds, "condition"},
-		dialplan.DestQueue:    {queues, "queue"},
-		dialplan.DestConf:     {rooms, "conference room"},
-		dialplan.DestPage:     {pages, "paging group"},
-		dialplan.DestFax:      {faxes, "fax receiver"},
-	}
-
-	// dest checks a destination; kinds limits the kinds allowed (nil: all
-	// the firmware has).
-	dest := func(path, s string, kinds ...dialplan.DestKind) {
-		d, err := dialplan.ParseDestination(s)
-		if err != nil {
-			add(path, "%v", err)
-			return
-		}
-		if kinds != nil && !slices.Contains(kinds, d.Kind) {
-			add(path, "must be one of: %s", kindList(kinds))
-			return
-		}
-		switch d.Kind {
-		case dialplan.DestExtension:
-			if !exts[d.Value] {
-				add(path, "extension %s does not exist", d.Value)
-			}
-		case dialplan.DestFXS:
-			if n := atoi(d.Value); n > v.limits.FXSPorts {
-				add(path, "no FXS port %d on this box (it has %s)", n, portRange(v.limits.FXSPorts))
-			}
-		case dialplan.DestGroup, dialplan.DestMenu, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestQueue,
-			dialplan.DestConf, dialplan.DestPage, dialplan.DestFax:
-			if o := byKind[d.Kind]; !o.exists[d.Value] {
-				add(path, "%s %q does not exist", o.what, d.Value)
-			}
-		case dialplan.DestVoicemail:
-			if !boxes[d.Value] {
-				add(path, "extension %s has no mailbox (add one under voicemail)", d.Value)
-			}
-		}
-	}
-	ringTime := func(path string, s int) {
-		if s != 0 && (s < MinRingS || s > MaxRingS) {
-			add(path, "must be 0 (default) or %d to %d seconds", MinRingS, MaxRingS)
-		}
-	}
-	maxCalls := func(path string, n int) {
-		if n < 0 || n > MaxObjectCalls {
-			add(path, "must be 0 (no limit) to %d", MaxObjectCalls)
-		}
-	}
-	linesIn := func(path string, lines []int) {
-		seen := map[int]bool{}
-		for j, l := range lines {
-			p := fmt.Sprintf("%s[%d]", path, j)
-			switch {
-			case l < 1 || l > v.limits.FXOPorts:
-				add(p, "no FXO port %d on this box (it has %s)", l, portRange(v.limits.FXOPorts))
-			case seen[l]:
-				add(p, "FXO port %d is listed twice", l)
-			}
-			seen[l] = true
-		}
-	}
-
-	trunks := checkTrunks(c, add, func(path, s string) { dest(path, s) }, maxCalls)
 
 	// The numbering plan: every number the box answers to, checked as a
 	// whole for duplicates and numbers that begin others.
-	var entries []dialplan.Entry
-	lit := func(kind dialplan.Kind, number, owner, path string) {
-		if p, err := dialplan.ParsePattern(number); err == nil && p.IsLiteral() && dialplan.IsDialString(number) {
-			entries = append(entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
-		}
-	}
 	for i, e := range c.Extensions {
 		// Extensions of the wrong form are reported by the extension rules.
 		if isDigits(e.Number) && len(e.Number) == c.System.ExtensionLength {
-			lit(dialplan.KindExtension, e.Number, e.Number, fmt.Sprintf("extensions[%d].number", i))
+			pc.lit(dialplan.KindExtension, e.Number, e.Number, fmt.Sprintf("extensions[%d].number", i))
 		}
 	}
 	// An outside prefix of the wrong form (letters, too long for a
 	// pattern) is reported by the system rules; it takes no place here.
 	if s := c.System.OutsidePrefix; s != "" && isDigits(s) {
 		if p, err := dialplan.ParsePattern(s + "."); err == nil {
-			entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: p,
+			pc.entries = append(pc.entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: p,
 				Label: "outside prefix " + s, Target: "system.outside_prefix"})
 		}
 	}
-	n := c.Numbering
+
+	for i := range planTable {
+		if planTable[i].uniqueNames {
+			pc.uniqueNames(&planTable[i])
+		}
+	}
+	for i := range planTable {
+		planTable[i].check(pc)
+	}
+	pc.conditionChains()
+	pc.conflicts()
+}
+
+// uniqueNames checks the names of a section's objects: dial-plan names,
+// each used once, and not too many objects.
+func (pc *planCheck) uniqueNames(s *planSection) {
+	names := s.names(pc.c)
+	if len(names) > MaxDialPlanEntries {
+		pc.add(s.key, "at most %d entries", MaxDialPlanEntries)
+	}
+	seen := map[string]bool{}
+	for i, nm := range names {
+		p := fmt.Sprintf("%s[%d].name", s.key, i)
+		switch err := dialplan.CheckName(nm); {
+		case err != nil:
+			pc.add(p, "%v", err)
+		case seen[nm]:
+			pc.add(p, "%q is used twice", nm)
+		case s.nameClash.key != "" && pc.has(s.nameClash.key, nm):
+			pc.add(p, s.nameClash.msg, nm)
+		}
+		seen[nm] = true
+	}
+}
+
+// dest checks a destination; kinds limits the kinds allowed (none: all
+// the firmware has).
+func (pc *planCheck) dest(path, s string, kinds ...dialplan.DestKind) {
+	d, err := dialplan.ParseDestination(s)
+	if err != nil {
+		pc.add(path, "%v", err)
+		return
+	}
+	if kinds != nil && !slices.Contains(kinds, d.Kind) {
+		pc.add(path, "must be one of: %s", kindList(kinds))
+		return
+	}
+	switch d.Kind {
+	case dialplan.DestExtension:
+		if !pc.has(SectionExtensions, d.Value) {
+			pc.add(path, "extension %s does not exist", d.Value)
+		}
+	case dialplan.DestFXS:
+		if n := atoi(d.Value); n > pc.v.limits.FXSPorts {
+			pc.add(path, "no FXS port %d on this box (it has %s)", n, portRange(pc.v.limits.FXSPorts))
+		}
+	case dialplan.DestVoicemail:
+		if !pc.has("voicemail", d.Value) {
+			pc.add(path, "extension %s has no mailbox (add one under voicemail)", d.Value)
+		}
+	default:
+		if s := pc.byKind[d.Kind]; s != nil && !pc.has(s.key, d.Value) {
+			pc.add(path, "%s %q does not exist", s.what, d.Value)
+		}
+	}
+}
+
+// ringTime checks a member's ring time.
+func (pc *planCheck) ringTime(path string, s int) {
+	if s != 0 && (s < MinRingS || s > MaxRingS) {
+		pc.add(path, "must be 0 (default) or %d to %d seconds", MinRingS, MaxRingS)
+	}
+}
+
+// maxCalls checks a limit of concurrent calls.
+func (pc *planCheck) maxCalls(path string, n int) {
+	if n < 0 || n > MaxObjectCalls {
+		pc.add(path, "must be 0 (no limit) to %d", MaxObjectCalls)
+	}
+}
+
+// linesIn checks a list of FXO ports.
+func (pc *planCheck) linesIn(path string, lines []int) {
+	seen := map[int]bool{}
+	for j, l := range lines {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		switch {
+		case l < 1 || l > pc.v.limits.FXOPorts:
+			pc.add(p, "no FXO port %d on this box (it has %s)", l, portRange(pc.v.limits.FXOPorts))
+		case seen[l]:
+			pc.add(p, "FXO port %d is listed twice", l)
+		}
+		seen[l] = true
+	}
+}
+
+// lit puts a literal number into the numbering plan (numbers of the
+// wrong form are reported by their own checks and take no place).
+func (pc *planCheck) lit(kind dialplan.Kind, number, owner, path string) {
+	if p, err := dialplan.ParsePattern(number); err == nil && p.IsLiteral() && dialplan.IsDialString(number) {
+		pc.entries = append(pc.entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
+	}
+}
+
+// pattern puts a pattern (a code followed by an extension) into the
+// numbering plan.
+func (pc *planCheck) pattern(kind dialplan.Kind, pat, owner, path string) {
+	if p, err := dialplan.ParsePattern(pat); err == nil {
+		pc.entries = append(pc.entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
+	}
+}
+
+// mohClass checks a music-on-hold class's name.
+func (pc *planCheck) mohClass(path, name string) {
+	if name != "" && !pc.has("moh_classes", name) {
+		pc.add(path, "music-on-hold class %q does not exist", name)
+	}
+}
+
+// internalNumber checks the optional internal number of a ring group,
+// queue or menu and puts it into the numbering plan.
+func (pc *planCheck) internalNumber(path, number, owner string) {
+	if number == "" {
+		return
+	}
+	if !isDigits(number) || len(number) < MinExtensionLength || len(number) > MaxExtensionLength {
+		pc.add(path, "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
+		return
+	}
+	pc.lit(dialplan.KindService, number, owner, path)
+}
+
+// members checks what ring groups and queues share: the internal
+// number, the strategy and the members with their ring times.
+func (pc *planCheck) members(p, what, name, number, strategy string, ms []GroupMember) {
+	pc.internalNumber(p+"number", number, what+" "+name)
+	if _, err := dialplan.ParseStrategy(strategy); err != nil {
+		pc.add(p+"strategy", "%v", err)
+	}
+	if len(ms) == 0 || len(ms) > MaxGroupMembers {
+		pc.add(p+"members", "needs 1 to %d members", MaxGroupMembers)
+	}
+	for j, m := range ms {
+		mp := fmt.Sprintf("%smembers[%d].", p, j)
+		pc.dest(mp+"destination", m.Destination, MemberKinds...)
+		pc.ringTime(mp+"ring_s", m.RingS)
+	}
+}
+
+func (pc *planCheck) numbering() {
+	n := pc.c.Numbering
 	if len(n.ShortNumbers) > MaxDialPlanEntries {
-		add("numbering.short_numbers", "at most %d entries", MaxDialPlanEntries)
+		pc.add("numbering.short_numbers", "at most %d entries", MaxDialPlanEntries)
 	}
 	for i, s := range n.ShortNumbers {
 		p := fmt.Sprintf("numbering.short_numbers[%d].", i)
 		if !isDigits(s.Number) || len(s.Number) < MinExtensionLength || len(s.Number) > dialplan.MaxPatternLen {
-			add(p+"number", "must be %d to %d digits", MinExtensionLength, dialplan.MaxPatternLen)
+			pc.add(p+"number", "must be %d to %d digits", MinExtensionLength, dialplan.MaxPatternLen)
 		} else {
-			lit(dialplan.KindShort, s.Number, s.Number, p+"number")
+			pc.lit(dialplan.KindShort, s.Number, s.Number, p+"number")
 		}
-		dest(p+"destination", s.Destination)
+		pc.dest(p+"destination", s.Destination)
 	}
 	if n.FeatureCodes {
 		for _, f := range dialplan.FeatureCodes() {
-			entries = append(entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: "numbering.feature_codes"})
+			pc.entries = append(pc.entries, dialplan.Entry{Kind: dialplan.KindFeature, Pattern: f.Pattern(), Owner: f.Code, Target: "numbering.feature_codes"})
 		}
 	}
 	seenEm := map[string]bool{}
@@ -236,277 +304,269 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 		p := fmt.Sprintf("numbering.emergency_numbers[%d]", i)
 		switch {
 		case !isDigits(e) || len(e) < 2 || len(e) > MaxEmergencyLen:
-			add(p, "must be 2 to %d digits", MaxEmergencyLen)
+			pc.add(p, "must be 2 to %d digits", MaxEmergencyLen)
 		case seenEm[e]:
-			add(p, "%s is listed twice", e)
+			pc.add(p, "%s is listed twice", e)
 		default:
-			lit(dialplan.KindEmergency, e, e, p)
+			pc.lit(dialplan.KindEmergency, e, e, p)
 		}
 		seenEm[e] = true
 	}
+}
 
-	for i, g := range c.LineGroups {
+func (pc *planCheck) lineGroups() {
+	for i, g := range pc.c.LineGroups {
 		p := fmt.Sprintf("line_groups[%d].", i)
 		if len(g.Lines) == 0 {
-			add(p+"lines", "needs at least one FXO line")
+			pc.add(p+"lines", "needs at least one FXO line")
 		}
-		linesIn(p+"lines", g.Lines)
+		pc.linesIn(p+"lines", g.Lines)
 		if !slices.Contains([]string{HuntAscending, HuntDescending, HuntRoundRobin}, g.Hunt) {
-			add(p+"hunt", "must be %s, %s or %s", HuntAscending, HuntDescending, HuntRoundRobin)
+			pc.add(p+"hunt", "must be %s, %s or %s", HuntAscending, HuntDescending, HuntRoundRobin)
 		}
-		maxCalls(p+"max_calls", g.MaxCalls)
+		pc.maxCalls(p+"max_calls", g.MaxCalls)
 		if g.WithholdPrefix != "" && (!dialplan.IsDialString(g.WithholdPrefix) || len(g.WithholdPrefix) > 6) {
-			add(p+"withhold_prefix", "must be 1 to 6 digits, * or # (the telco's code, such as *67 or 141)")
+			pc.add(p+"withhold_prefix", "must be 1 to 6 digits, * or # (the telco's code, such as *67 or 141)")
 		}
 	}
+}
 
-	for i, r := range c.OutboundRoutes {
+func (pc *planCheck) outboundRoutes() {
+	for i, r := range pc.c.OutboundRoutes {
 		p := fmt.Sprintf("outbound_routes[%d].", i)
 		pat, err := dialplan.ParsePattern(r.Pattern)
 		if err != nil {
-			add(p+"pattern", "%v", err)
+			pc.add(p+"pattern", "%v", err)
 		} else {
-			entries = append(entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: p + "pattern"})
+			pc.entries = append(pc.entries, dialplan.Entry{Kind: dialplan.KindRoute, Pattern: pat, Owner: r.Name, Target: p + "pattern"})
 			if r.Strip < 0 || r.Strip >= pat.MinLen() {
-				add(p+"strip", "must be 0 to %d (fewer digits than the shortest number the pattern matches)", pat.MinLen()-1)
+				pc.add(p+"strip", "must be 0 to %d (fewer digits than the shortest number the pattern matches)", pat.MinLen()-1)
 			}
 		}
 		if r.Prepend != "" && !dialplan.IsDialString(r.Prepend) {
-			add(p+"prepend", "must be digits, * or # (at most %d)", dialplan.MaxPatternLen)
+			pc.add(p+"prepend", "must be digits, * or # (at most %d)", dialplan.MaxPatternLen)
 		}
 		if cl, err := dialplan.ParseClass(r.Class); err != nil {
-			add(p+"class", "%v", err)
+			pc.add(p+"class", "%v", err)
 		} else if cl == dialplan.ClassInternal {
-			add(p+"class", "an outside route needs local, national or international")
+			pc.add(p+"class", "an outside route needs local, national or international")
 		}
 		if len(r.Via) == 0 {
-			add(p+"via", "needs at least one line group or trunk")
+			pc.add(p+"via", "needs at least one line group or trunk")
 		}
-		checkTariff(p+"tariff.", r.Tariff, add)
+		checkTariff(p+"tariff.", r.Tariff, pc.add)
 		for j, g := range r.Via {
-			if !groups[g] && !trunks[g] {
-				add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
+			if !pc.has("line_groups", g) && !pc.has("trunks", g) {
+				pc.add(fmt.Sprintf("%svia[%d]", p, j), "no line group or trunk is named %q", g)
 			}
 		}
 		if r.CallerID != "" && !dialplan.IsDialString(strings.TrimPrefix(r.CallerID, "+")) {
-			add(p+"caller_id", "must be digits (an optional leading +)")
+			pc.add(p+"caller_id", "must be digits (an optional leading +)")
 		}
 		if m := nameProblem(r.CallerName, false); m != "" {
-			add(p+"caller_name", "%s", m)
+			pc.add(p+"caller_name", "%s", m)
 		}
 		if r.OverrideCallerID && r.CallerID == "" {
-			add(p+"override_caller_id", "needs a number to show (caller_id)")
+			pc.add(p+"override_caller_id", "needs a number to show (caller_id)")
 		}
 	}
+}
 
-	for i, r := range c.CallerIDRules {
+func (pc *planCheck) callerIDRules() {
+	for i, r := range pc.c.CallerIDRules {
 		p := fmt.Sprintf("caller_id_rules[%d].", i)
 		if r.Prefix != "" && !dialplan.IsDialString(r.Prefix) {
-			add(p+"prefix", "must be empty (every number) or digits")
+			pc.add(p+"prefix", "must be empty (every number) or digits")
 		}
 		if r.Number != "" && !dialplan.IsDialString(strings.TrimPrefix(r.Number, "+")) {
-			add(p+"number", "must be digits (an optional leading +)")
+			pc.add(p+"number", "must be digits (an optional leading +)")
 		}
 		if m := nameProblem(r.Name, false); m != "" {
-			add(p+"name", "%s", m)
+			pc.add(p+"name", "%s", m)
 		}
 	}
+}
 
-	for i, r := range c.InboundRoutes {
+func (pc *planCheck) inboundRoutes() {
+	for i, r := range pc.c.InboundRoutes {
 		p := fmt.Sprintf("inbound_routes[%d].", i)
-		linesIn(p+"lines", r.Lines)
+		pc.linesIn(p+"lines", r.Lines)
 		if len(r.Lines) > 0 && (len(r.Trunks) > 0 || len(r.DIDs) > 0) {
-			add(p+"lines", "a route covers FXO lines or trunks, not both")
+			pc.add(p+"lines", "a route covers FXO lines or trunks, not both")
 		}
 		for j, t := range r.Trunks {
-			if !trunks[t] {
-				add(fmt.Sprintf("%strunks[%d]", p, j), "trunk %q does not exist", t)
+			if !pc.has("trunks", t) {
+				pc.add(fmt.Sprintf("%strunks[%d]", p, j), "trunk %q does not exist", t)
 			}
 		}
 		for j, d := range r.DIDs {
 			if !dialplan.IsDialString(strings.TrimPrefix(d, "+")) {
-				add(fmt.Sprintf("%sdids[%d]", p, j), "must be digits (an optional leading +)")
+				pc.add(fmt.Sprintf("%sdids[%d]", p, j), "must be digits (an optional leading +)")
 			}
 		}
-		if r.Schedule != "" && !scheds[r.Schedule] {
-			add(p+"schedule", "schedule %q does not exist", r.Schedule)
+		if r.Schedule != "" && !pc.has("schedules", r.Schedule) {
+			pc.add(p+"schedule", "schedule %q does not exist", r.Schedule)
 		}
-		dest(p+"destination", r.Destination)
+		pc.dest(p+"destination", r.Destination)
 		if r.FaxDetect != "" {
-			dest(p+"fax_detect", r.FaxDetect, faxDetectKinds...)
+			pc.dest(p+"fax_detect", r.FaxDetect, faxDetectKinds...)
 		}
 		switch {
 		case r.ClosedDestination != "" && r.Schedule == "":
-			add(p+"closed_destination", "needs a schedule")
+			pc.add(p+"closed_destination", "needs a schedule")
 		case r.ClosedDestination != "":
-			dest(p+"closed_destination", r.ClosedDestination)
+			pc.dest(p+"closed_destination", r.ClosedDestination)
 		}
-		maxCalls(p+"max_calls", r.MaxCalls)
+		pc.maxCalls(p+"max_calls", r.MaxCalls)
 		seenList := map[string]bool{}
 		for j, name := range r.Classifiers {
 			lp := fmt.Sprintf("%sclassifiers[%d]", p, j)
 			switch {
-			case !lists[name]:
-				add(lp, "caller list %q does not exist", name)
+			case !pc.has("classifiers", name):
+				pc.add(lp, "caller list %q does not exist", name)
 			case seenList[name]:
-				add(lp, "caller list %q is listed twice", name)
+				pc.add(lp, "caller list %q is listed twice", name)
 			}
 			seenList[name] = true
 		}
+		pc.mohClass(p+"moh_class", r.MOHClass)
+		checkRecordMode(p+"record", r.Record, pc.add)
 	}
+}
 
-	// members checks what ring groups and queues share: the internal
-	// number, the strategy and the members with their ring times.
-	members := func(p, what, name, number, strategy string, ms []GroupMember) {
-		if number != "" {
-			if !isDigits(number) || len(number) < MinExtensionLength || len(number) > MaxExtensionLength {
-				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
-			} else {
-				lit(dialplan.KindService, number, what+" "+name, p+"number")
-			}
-		}
-		if _, err := dialplan.ParseStrategy(strategy); err != nil {
-			add(p+"strategy", "%v", err)
-		}
-		if len(ms) == 0 || len(ms) > MaxGroupMembers {
-			add(p+"members", "needs 1 to %d members", MaxGroupMembers)
-		}
-		for j, m := range ms {
-			mp := fmt.Sprintf("%smembers[%d].", p, j)
-			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
-			ringTime(mp+"ring_s", m.RingS)
-		}
-	}
-	for i, g := range c.RingGroups {
+func (pc *planCheck) ringGroups() {
+	for i, g := range pc.c.RingGroups {
 		p := fmt.Sprintf("ring_groups[%d].", i)
-		members(p, "ring group", g.Name, g.Number, g.Strategy, g.Members)
+		pc.members(p, "ring group", g.Name, g.Number, g.Strategy, g.Members)
 		if g.MaxWaitS != 0 && (g.MaxWaitS < MinRingS || g.MaxWaitS > MaxGroupWaitS) {
-			add(p+"max_wait_s", "must be 0 (each member once) or %d to %d seconds", MinRingS, MaxGroupWaitS)
+			pc.add(p+"max_wait_s", "must be 0 (each member once) or %d to %d seconds", MinRingS, MaxGroupWaitS)
 		}
 		if g.Timeout != "" {
-			dest(p+"timeout_destination", g.Timeout)
+			pc.dest(p+"timeout_destination", g.Timeout)
 		}
-		maxCalls(p+"max_calls", g.MaxCalls)
+		pc.maxCalls(p+"max_calls", g.MaxCalls)
 	}
+}
 
-	for i, q := range c.Queues {
+func (pc *planCheck) queues() {
+	for i, q := range pc.c.Queues {
 		p := fmt.Sprintf("queues[%d].", i)
-		members(p, "queue", q.Name, q.Number, q.Strategy, q.Members)
+		pc.members(p, "queue", q.Name, q.Number, q.Strategy, q.Members)
 		if q.MaxWaitS != 0 && (q.MaxWaitS < MinRingS || q.MaxWaitS > MaxGroupWaitS) {
-			add(p+"max_wait_s", "must be 0 (default %d) or %d to %d seconds", DefaultQueueWaitS, MinRingS, MaxGroupWaitS)
+			pc.add(p+"max_wait_s", "must be 0 (default %d) or %d to %d seconds", DefaultQueueWaitS, MinRingS, MaxGroupWaitS)
 		}
 		if q.WrapUpS < 0 || q.WrapUpS > MaxRingS {
-			add(p+"wrap_up_s", "must be 0 to %d seconds", MaxRingS)
+			pc.add(p+"wrap_up_s", "must be 0 to %d seconds", MaxRingS)
 		}
-		maxCalls(p+"max_callers", q.MaxCallers)
-		checkPrompts(p+"music_on_hold", q.MusicOnHold, add)
+		pc.maxCalls(p+"max_callers", q.MaxCallers)
+		checkPrompts(p+"music_on_hold", q.MusicOnHold, pc.add)
 		if q.AnnounceEveryS != 0 && (q.AnnounceEveryS < 10 || q.AnnounceEveryS > MaxRingS) {
-			add(p+"announce_every_s", "must be 0 (never) or 10 to %d seconds", MaxRingS)
+			pc.add(p+"announce_every_s", "must be 0 (never) or 10 to %d seconds", MaxRingS)
 		}
 		if q.Timeout != "" {
-			dest(p+"timeout_destination", q.Timeout)
+			pc.dest(p+"timeout_destination", q.Timeout)
 		}
+		pc.mohClass(p+"moh_class", q.MOHClass)
+		checkRecordMode(p+"record", q.Record, pc.add)
 		if err := prompts.CheckLanguage(q.Language); err != nil {
-			add(p+"language", "%v", err)
+			pc.add(p+"language", "%v", err)
 		}
 	}
+}
 
-	for i, m := range c.Menus {
+func (pc *planCheck) menus() {
+	for i, m := range pc.c.Menus {
 		p := fmt.Sprintf("ivr_menus[%d].", i)
-		if m.Number != "" {
-			if !isDigits(m.Number) || len(m.Number) < MinExtensionLength || len(m.Number) > MaxExtensionLength {
-				add(p+"number", "must be empty or %d to %d digits", MinExtensionLength, MaxExtensionLength)
-			} else {
-				lit(dialplan.KindService, m.Number, "voice menu "+m.Name, p+"number")
-			}
-		}
-		checkPrompts(p+"prompts", m.Prompts, add)
+		pc.internalNumber(p+"number", m.Number, "voice menu "+m.Name)
+		checkPrompts(p+"prompts", m.Prompts, pc.add)
 		if m.DigitTimeoutS != 0 && (m.DigitTimeoutS < 1 || m.DigitTimeoutS > 60) {
-			add(p+"digit_timeout_s", "must be 0 (default %d) or 1 to 60 seconds", DefaultMenuDigitTimeoutS)
+			pc.add(p+"digit_timeout_s", "must be 0 (default %d) or 1 to 60 seconds", DefaultMenuDigitTimeoutS)
 		}
 		if m.Retries < 0 || m.Retries > 5 {
-			add(p+"retries", "must be 0 to 5")
+			pc.add(p+"retries", "must be 0 to 5")
 		}
 		for _, k := range slices.Sorted(maps.Keys(m.Keys)) {
 			kp := fmt.Sprintf("%skeys.%s", p, k)
 			if len(k) != 1 || !strings.Contains("0123456789*#", k) {
-				add(kp, "keys are 0-9, * and #")
+				pc.add(kp, "keys are 0-9, * and #")
 				continue
 			}
-			dest(kp, m.Keys[k])
+			pc.dest(kp, m.Keys[k])
 		}
 		if m.DefaultDestination != "" {
-			dest(p+"default_destination", m.DefaultDestination)
+			pc.dest(p+"default_destination", m.DefaultDestination)
 		}
 		if err := prompts.CheckLanguage(m.Language); err != nil {
-			add(p+"language", "%v", err)
+			pc.add(p+"language", "%v", err)
 		}
 	}
+}
 
-	checkAnnouncements(c.Announcements, add, func(path, s string) { dest(path, s) })
-	v.checkFeatures(c, exts, moh, add, lit, func(kind dialplan.Kind, pat, owner, path string) {
-		if p, err := dialplan.ParsePattern(pat); err == nil {
-			entries = append(entries, dialplan.Entry{Kind: kind, Pattern: p, Owner: owner, Target: path})
-		}
-	}, dest)
-	checkConditions(c, scheds, add, dest)
+func (pc *planCheck) announcements() {
+	checkAnnouncements(pc.c.Announcements, pc.add, func(path, s string) { pc.dest(path, s) })
+}
 
-	for i, s := range c.Schedules {
+func (pc *planCheck) schedules() {
+	for i, s := range pc.c.Schedules {
 		p := fmt.Sprintf("schedules[%d].", i)
 		for j, h := range s.Hours {
 			if _, err := dialplan.ParseHours(h); err != nil {
-				add(fmt.Sprintf("%shours[%d]", p, j), "%v", err)
+				pc.add(fmt.Sprintf("%shours[%d]", p, j), "%v", err)
 			}
 		}
 		for j, h := range s.Holidays {
 			if _, err := dialplan.ParseHoliday(h); err != nil {
-				add(fmt.Sprintf("%sholidays[%d]", p, j), "%v", err)
+				pc.add(fmt.Sprintf("%sholidays[%d]", p, j), "%v", err)
 			}
 		}
 	}
+}
 
-	for i, cl := range c.Classifiers {
+func (pc *planCheck) classifiers() {
+	for i, cl := range pc.c.Classifiers {
 		p := fmt.Sprintf("classifiers[%d].", i)
 		switch dialplan.Action(cl.Action) {
 		case dialplan.ActionReject, dialplan.ActionFirst:
 			if cl.Destination != "" {
-				add(p+"destination", "must be empty for a %s list", cl.Action)
+				pc.add(p+"destination", "must be empty for a %s list", cl.Action)
 			}
 		case dialplan.ActionRoute:
 			if cl.Destination == "" {
-				add(p+"destination", "is required for a route list")
+				pc.add(p+"destination", "is required for a route list")
 			} else {
-				dest(p+"destination", cl.Destination)
+				pc.dest(p+"destination", cl.Destination)
 			}
 		default:
-			add(p+"action", "must be reject, route or first")
+			pc.add(p+"action", "must be reject, route or first")
 		}
 		if len(cl.Numbers) == 0 && !cl.Anonymous {
-			add(p+"numbers", "needs at least one number (or anonymous)")
+			pc.add(p+"numbers", "needs at least one number (or anonymous)")
 		}
 		if len(cl.Numbers) > MaxExtensions {
-			add(p+"numbers", "at most %d numbers", MaxExtensions)
+			pc.add(p+"numbers", "at most %d numbers", MaxExtensions)
 		}
 		for j, num := range cl.Numbers {
 			if _, err := dialplan.ParsePattern(num); err != nil {
-				add(fmt.Sprintf("%snumbers[%d]", p, j), "%v", err)
+				pc.add(fmt.Sprintf("%snumbers[%d]", p, j), "%v", err)
 			}
 		}
 	}
+}
 
+func (pc *planCheck) extensionRules() {
 	ruled := map[string]bool{}
-	for i, r := range c.ExtensionRules {
+	for i, r := range pc.c.ExtensionRules {
 		p := fmt.Sprintf("extension_rules[%d].", i)
 		switch {
-		case !exts[r.Extension]:
-			add(p+"extension", "extension %q does not exist", r.Extension)
+		case !pc.has(SectionExtensions, r.Extension):
+			pc.add(p+"extension", "extension %q does not exist", r.Extension)
 		case ruled[r.Extension]:
-			add(p+"extension", "extension %s has two rules", r.Extension)
+			pc.add(p+"extension", "extension %s has two rules", r.Extension)
 		}
 		ruled[r.Extension] = true
 		if r.Class != "" {
 			if _, err := dialplan.ParseClass(r.Class); err != nil {
-				add(p+"class", "%v", err)
+				pc.add(p+"class", "%v", err)
 			}
 		}
 		for _, f := range []struct{ field, val string }{
@@ -516,68 +576,74 @@ func (v *validator) checkDialPlan(c *Config, add func(path, format string, args 
 			if f.val == "" {
 				continue
 			}
-			dest(p+f.field, f.val)
+			pc.dest(p+f.field, f.val)
 			if f.val == "ext:"+r.Extension {
-				add(p+f.field, "forwards the extension to itself")
+				pc.add(p+f.field, "forwards the extension to itself")
 			}
 		}
-		ringTime(p+"no_answer_s", r.NoAnswerS)
+		pc.ringTime(p+"no_answer_s", r.NoAnswerS)
 		if len(r.FollowMe) > dialplan.MaxFollowMe {
-			add(p+"follow_me", "at most %d numbers", dialplan.MaxFollowMe)
+			pc.add(p+"follow_me", "at most %d numbers", dialplan.MaxFollowMe)
 		}
 		for j, m := range r.FollowMe {
 			mp := fmt.Sprintf("%sfollow_me[%d].", p, j)
-			dest(mp+"destination", m.Destination, dialplan.DestExtension, dialplan.DestFXS, dialplan.DestNumber)
-			ringTime(mp+"ring_s", m.RingS)
+			pc.dest(mp+"destination", m.Destination, MemberKinds...)
+			pc.ringTime(mp+"ring_s", m.RingS)
 		}
 		if r.FollowMeSchedule != "" {
 			if len(r.FollowMe) == 0 {
-				add(p+"follow_me_schedule", "needs a follow_me list")
-			} else if !scheds[r.FollowMeSchedule] {
-				add(p+"follow_me_schedule", "schedule %q does not exist", r.FollowMeSchedule)
+				pc.add(p+"follow_me_schedule", "needs a follow_me list")
+			} else if !pc.has("schedules", r.FollowMeSchedule) {
+				pc.add(p+"follow_me_schedule", "schedule %q does not exist", r.FollowMeSchedule)
 			}
 		}
 		if !slices.Contains([]string{"", "caller", "box"}, r.ForwardCallerID) {
-			add(p+"forward_caller_id", "must be caller or box")
+			pc.add(p+"forward_caller_id", "must be caller or box")
 		}
+		pc.mohClass(p+"moh_class", r.MOHClass)
+		checkRecordMode(p+"record", r.Record, pc.add)
 	}
+}
 
-	if d := c.CallLimits.MaxCallDurationS; d != 0 && (d < MinCallDurationS || d > MaxCallDurationS) {
-		add("limits.max_call_duration_s", "must be 0 (no limit) or %d to %d seconds", MinCallDurationS, MaxCallDurationS)
+func (pc *planCheck) limits() {
+	if d := pc.c.CallLimits.MaxCallDurationS; d != 0 && (d < MinCallDurationS || d > MaxCallDurationS) {
+		pc.add("limits.max_call_duration_s", "must be 0 (no limit) or %d to %d seconds", MinCallDurationS, MaxCallDurationS)
 	}
+}
 
-	// Conflicts. Extensions against extensions and against the outside
-	// prefix are the extension rules' business (reported on the
-	// extensions, above); everything else is reported on the dial-plan
-	// entry involved.
-	if _, conflicts := dialplan.NewPlan(entries); conflicts != nil {
-		// One message per field: the first conflict, and how many more.
-		var order []string
-		byPath := map[string][]string{}
-		defer func() {
-			for _, p := range order {
-				msgs := byPath[p]
-				if len(msgs) == 1 {
-					add(p, "%s", msgs[0])
-				} else {
-					add(p, "%s (and %d more such conflicts)", msgs[0], len(msgs)-1)
-				}
-			}
-		}()
-		for _, ce := range conflicts {
-			a, b := ce.A, ce.B
-			if a.Kind == dialplan.KindExtension && (b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix") ||
-				b.Kind == dialplan.KindExtension && a.Target == "system.outside_prefix" {
-				continue
-			}
-			blame := b
-			if b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix" {
-				blame = a
-			}
-			if byPath[blame.Target] == nil {
-				order = append(order, blame.Target)
-			}
-			byPath[blame.Target] = append(byPath[blame.Target], ce.Error())
+// conflicts reports the numbering plan's conflicts. Extensions against
+// extensions and against the outside prefix are the extension rules'
+// business (reported on the extensions); everything else is reported on
+// the dial-plan entry involved, one message per field: the first
+// conflict, and how many more.
+func (pc *planCheck) conflicts() {
+	_, conflicts := dialplan.NewPlan(pc.entries)
+	if conflicts == nil {
+		return
+	}
+	var order []string
+	byPath := map[string][]string{}
+	for _, ce := range conflicts {
+		a, b := ce.A, ce.B
+		if a.Kind == dialplan.KindExtension && (b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix") ||
+			b.Kind == dialplan.KindExtension && a.Target == "system.outside_prefix" {
+			continue
+		}
+		blame := b
+		if b.Kind == dialplan.KindExtension || b.Target == "system.outside_prefix" {
+			blame = a
+		}
+		if byPath[blame.Target] == nil {
+			order = append(order, blame.Target)
+		}
+		byPath[blame.Target] = append(byPath[blame.Target], ce.Error())
+	}
+	for _, p := range order {
+		msgs := byPath[p]
+		if len(msgs) == 1 {
+			pc.add(p, "%s", msgs[0])
+		} else {
+			pc.add(p, "%s (and %d more such conflicts)", msgs[0], len(msgs)-1)
 		}
 	}
 }

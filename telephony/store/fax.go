@@ -37,27 +37,27 @@ func (c *Config) FaxReceiver(name string) (FaxReceiver, bool) {
 // maxStationID is the longest T.30 identity (CSI/TSI).
 const maxStationID = 20
 
-// checkFaxReceivers validates the fax receivers (their names are checked
+// faxReceivers validates the fax receivers (their names are checked
 // with the dial plan's other names) and puts their numbers in the
 // numbering plan; fax_detect of inbound routes is checked with the routes.
-func checkFaxReceivers(c *Config, add func(path, format string, args ...any), number func(path, n, owner string, required bool)) {
-	if len(c.FaxReceivers) > MaxFaxReceivers {
-		add("fax_receivers", "at most %d fax receivers", MaxFaxReceivers)
+func (pc *planCheck) faxReceivers() {
+	if len(pc.c.FaxReceivers) > MaxFaxReceivers {
+		pc.add("fax_receivers", "at most %d fax receivers", MaxFaxReceivers)
 	}
-	for i, f := range c.FaxReceivers {
+	for i, f := range pc.c.FaxReceivers {
 		p := fmt.Sprintf("fax_receivers[%d].", i)
-		number(p+"number", f.Number, "fax receiver "+f.Name, false)
+		pc.serviceNumber(p+"number", f.Number, "fax receiver "+f.Name, false)
 		if f.Email != "" {
 			if msg := AddressProblem(f.Email); msg != "" {
-				add(p+"email", "%s", msg)
+				pc.add(p+"email", "%s", msg)
 			}
 		}
 		if len(f.StationID) > maxStationID {
-			add(p+"station_id", "at most %d characters", maxStationID)
+			pc.add(p+"station_id", "at most %d characters", maxStationID)
 		}
 		for _, r := range f.StationID {
 			if !(r >= '0' && r <= '9' || r == ' ' || r == '+') {
-				add(p+"station_id", "use digits, spaces and '+' (T.30 identities are numbers)")
+				pc.add(p+"station_id", "use digits, spaces and '+' (T.30 identities are numbers)")
 				break
 			}
 		}

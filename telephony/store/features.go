@@ -94,32 +94,26 @@ func checkRecordMode(path, m string, add func(path, format string, args ...any))
 	}
 }
 
-// checkRecording validates call_recording and the record fields of rules,
-// queues and routes.
-func (c *Config) checkRecording(add func(path, format string, args ...any)) {
-	r := c.Recording
+// recording validates call_recording (the record fields of rules,
+// queues and routes are checked with them).
+func (pc *planCheck) recording() {
+	r, add := pc.c.Recording, pc.add
 	checkRecordMode("call_recording.mode", r.Mode, add)
 	if r.OnDemandCode != "" {
 		if m := featureCode(r.OnDemandCode); m != "" {
 			add("call_recording.on_demand_code", "%s", m)
 		}
 	}
-	for path, v := range map[string]int{"call_recording.quota_mb": r.QuotaMB, "call_recording.extension_quota_mb": r.ExtensionQuotaMB} {
-		if v < 0 || v > MaxRecordingQuotaMB {
-			add(path, "must be 0 (no quota) to %d MB", MaxRecordingQuotaMB)
+	for _, q := range []struct {
+		path string
+		v    int
+	}{{"call_recording.quota_mb", r.QuotaMB}, {"call_recording.extension_quota_mb", r.ExtensionQuotaMB}} {
+		if q.v < 0 || q.v > MaxRecordingQuotaMB {
+			add(q.path, "must be 0 (no quota) to %d MB", MaxRecordingQuotaMB)
 		}
 	}
 	if r.RetentionDays < 0 || r.RetentionDays > 3650 {
 		add("call_recording.retention_days", "must be 0 (kept) to 3650 days")
-	}
-	for i, ru := range c.ExtensionRules {
-		checkRecordMode(fmt.Sprintf("extension_rules[%d].record", i), ru.Record, add)
-	}
-	for i, q := range c.Queues {
-		checkRecordMode(fmt.Sprintf("queues[%d].record", i), q.Record, add)
-	}
-	for i, ir := range c.InboundRoutes {
-		checkRecordMode(fmt.Sprintf("inbound_routes[%d].record", i), ir.Record, add)
 	}
 }
 
@@ -241,14 +235,10 @@ func featureCode(s string) string {
 	return ""
 }
 
-// checkFeatures validates the features and puts their codes and numbers
-// into the numbering plan (lit for literal numbers, pattern for a code
-// followed by an extension). exts are the extensions; moh the names of the
-// music-on-hold classes (checkDialPlan checks the sections' names).
-func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func(path, format string, args ...any),
-	lit func(kind dialplan.Kind, number, owner, path string), pattern func(kind dialplan.Kind, pat, owner, path string),
-	dest func(path, s string, kinds ...dialplan.DestKind)) {
-	f := c.Features
+// features validates the in-call features and puts their codes and
+// numbers into the numbering plan.
+func (pc *planCheck) features() {
+	f, add := pc.c.Features, pc.add
 	if f.TransferRecallS != 0 && (f.TransferRecallS < MinTransferRecallS || f.TransferRecallS > MaxTransferRecallS) {
 		add("features.transfer_recall_s", "must be 0 (default %d) or %d to %d seconds", DefaultTransferRecallS, MinTransferRecallS, MaxTransferRecallS)
 	}
@@ -256,7 +246,7 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		if m := featureCode(f.ParkCode); m != "" {
 			add("features.park_code", "%s", m)
 		} else {
-			lit(dialplan.KindService, f.ParkCode, "park code", "features.park_code")
+			pc.lit(dialplan.KindService, f.ParkCode, "park code", "features.park_code")
 		}
 		if f.ParkSlots == "" {
 			add("features.park_slots", "a park code needs slots to park on, e.g. %s", DefaultParkSlots)
@@ -269,7 +259,7 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 			add("features.park_code", "park slots need a park code to park with, e.g. %s", DefaultParkCode)
 		} else {
 			for _, s := range ParkSlotNumbers(f.ParkSlots) {
-				lit(dialplan.KindService, s, "park slot", "features.park_slots")
+				pc.lit(dialplan.KindService, s, "park slot", "features.park_slots")
 			}
 		}
 	}
@@ -277,7 +267,7 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		add("features.park_timeout_s", "must be 0 (default %d) or %d to %d seconds", DefaultParkTimeoutS, MinParkTimeoutS, MaxParkTimeoutS)
 	}
 	if f.ParkTimeoutDestination != "" {
-		dest("features.park_timeout_destination", f.ParkTimeoutDestination)
+		pc.dest("features.park_timeout_destination", f.ParkTimeoutDestination)
 	}
 	seen := map[string]bool{}
 	for i, code := range f.GroupPickupCodes {
@@ -288,11 +278,11 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 		case seen[code]:
 			add(p, "%s is listed twice", code)
 		default:
-			lit(dialplan.KindFeature, code, "pickup code", p)
+			pc.lit(dialplan.KindFeature, code, "pickup code", p)
 		}
 		seen[code] = true
 	}
-	extLen := c.System.ExtensionLength
+	extLen := pc.c.System.ExtensionLength
 	withExt := func(path, code, what string) {
 		if code == "" {
 			return
@@ -302,115 +292,111 @@ func (v *validator) checkFeatures(c *Config, exts, moh map[string]bool, add func
 			return
 		}
 		if extLen >= MinExtensionLength && extLen <= MaxExtensionLength {
-			pattern(dialplan.KindFeature, code+strings.Repeat("X", extLen), what, path)
+			pc.pattern(dialplan.KindFeature, code+strings.Repeat("X", extLen), what, path)
 		}
 	}
 	if f.ConferenceCode != "" {
 		if m := featureCode(f.ConferenceCode); m != "" {
 			add("features.conference_code", "%s", m)
 		} else {
-			lit(dialplan.KindService, f.ConferenceCode, "conference code", "features.conference_code")
+			pc.lit(dialplan.KindService, f.ConferenceCode, "conference code", "features.conference_code")
 		}
 	}
 	withExt("features.directed_pickup_code", f.DirectedPickupCode, "directed pickup code")
 	withExt("features.intercom_code", f.IntercomCode, "intercom code")
+	pc.mohClass("features.music_on_hold", f.MusicOnHold)
+}
 
-	extList := func(path string, members []string, min int) {
-		if len(members) < min {
-			add(path, "needs at least %d extension(s)", min)
-		}
-		if len(members) > MaxGroupMembers {
-			add(path, "at most %d members", MaxGroupMembers)
-		}
-		seen := map[string]bool{}
-		for j, m := range members {
-			p := fmt.Sprintf("%s[%d]", path, j)
-			switch {
-			case !exts[m]:
-				add(p, "extension %s does not exist", m)
-			case seen[m]:
-				add(p, "extension %s is listed twice", m)
-			}
-			seen[m] = true
-		}
+// extList checks a list of member extensions (pickup and paging groups).
+func (pc *planCheck) extList(path string, members []string, min int) {
+	if len(members) < min {
+		pc.add(path, "needs at least %d extension(s)", min)
 	}
-	number := func(path, n, owner string, required bool) {
-		if n == "" {
-			if required {
-				add(path, "is required: the number callers dial")
-			}
-			return
-		}
-		if !isDigits(n) || len(n) < MinExtensionLength || len(n) > dialplan.MaxPatternLen {
-			add(path, "must be %d to %d digits", MinExtensionLength, dialplan.MaxPatternLen)
-			return
-		}
-		lit(dialplan.KindService, n, owner, path)
+	if len(members) > MaxGroupMembers {
+		pc.add(path, "at most %d members", MaxGroupMembers)
 	}
+	seen := map[string]bool{}
+	for j, m := range members {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		switch {
+		case !pc.has(SectionExtensions, m):
+			pc.add(p, "extension %s does not exist", m)
+		case seen[m]:
+			pc.add(p, "extension %s is listed twice", m)
+		}
+		seen[m] = true
+	}
+}
 
-	for i, g := range c.PickupGroups {
-		extList(fmt.Sprintf("pickup_groups[%d].members", i), g.Members, 1)
+// serviceNumber checks the number of a conference room or paging group
+// and puts it into the numbering plan.
+func (pc *planCheck) serviceNumber(path, n, owner string, required bool) {
+	if n == "" {
+		if required {
+			pc.add(path, "is required: the number callers dial")
+		}
+		return
 	}
+	if !isDigits(n) || len(n) < MinExtensionLength || len(n) > dialplan.MaxPatternLen {
+		pc.add(path, "must be %d to %d digits", MinExtensionLength, dialplan.MaxPatternLen)
+		return
+	}
+	pc.lit(dialplan.KindService, n, owner, path)
+}
 
-	for i, r := range c.ConferenceRooms {
+func (pc *planCheck) pickupGroups() {
+	for i, g := range pc.c.PickupGroups {
+		pc.extList(fmt.Sprintf("pickup_groups[%d].members", i), g.Members, 1)
+	}
+}
+
+func (pc *planCheck) conferenceRooms() {
+	for i, r := range pc.c.ConferenceRooms {
 		p := fmt.Sprintf("conference_rooms[%d].", i)
-		number(p+"number", r.Number, "conference room "+r.Name, false)
+		pc.serviceNumber(p+"number", r.Number, "conference room "+r.Name, false)
 		if r.PIN != "" && (!isDigits(r.PIN) || len(r.PIN) > MaxPINLen) {
-			add(p+"pin", "must be 1 to %d digits", MaxPINLen)
+			pc.add(p+"pin", "must be 1 to %d digits", MaxPINLen)
 		}
 		if r.MaxParties != 0 && (r.MaxParties < 2 || r.MaxParties > MaxConferenceParties) {
-			add(p+"max_parties", "must be 0 (default %d) or 2 to %d", MaxConferenceParties, MaxConferenceParties)
+			pc.add(p+"max_parties", "must be 0 (default %d) or 2 to %d", MaxConferenceParties, MaxConferenceParties)
 		}
 		if r.MuteKey != "" && (len(r.MuteKey) != 1 || !dialplan.IsDialString(r.MuteKey)) {
-			add(p+"mute_key", "must be one key: 0-9, * or #")
+			pc.add(p+"mute_key", "must be one key: 0-9, * or #")
 		}
 	}
+}
 
-	for i, g := range c.PagingGroups {
+func (pc *planCheck) pagingGroups() {
+	for i, g := range pc.c.PagingGroups {
 		p := fmt.Sprintf("paging_groups[%d].", i)
-		number(p+"number", g.Number, "paging group "+g.Name, true)
-		extList(p+"members", g.Members, 1)
+		pc.serviceNumber(p+"number", g.Number, "paging group "+g.Name, true)
+		pc.extList(p+"members", g.Members, 1)
 	}
+}
 
-	checkFaxReceivers(c, add, number)
-
-	for i, m := range c.MOHClasses {
+func (pc *planCheck) mohClasses() {
+	lim := pc.v.limits
+	for i, m := range pc.c.MOHClasses {
 		p := fmt.Sprintf("moh_classes[%d].", i)
 		switch {
 		case m.Port != "" && len(m.Prompts) > 0:
-			add(p+"port", "a class plays recordings or a port, not both")
+			pc.add(p+"port", "a class plays recordings or a port, not both")
 		case m.Port != "":
 			kind, n, ok := strings.Cut(m.Port, ":")
 			num, err := strconv.Atoi(n)
 			switch {
 			case !ok || err != nil || (kind != "fxo" && kind != "fxs"):
-				add(p+"port", "must be fxo:N or fxs:N")
-			case kind == "fxo" && (num < 1 || num > v.limits.FXOPorts):
-				add(p+"port", "no FXO port %d on this box (it has %s)", num, portRange(v.limits.FXOPorts))
-			case kind == "fxs" && (num < 1 || num > v.limits.FXSPorts):
-				add(p+"port", "no FXS port %d on this box (it has %s)", num, portRange(v.limits.FXSPorts))
+				pc.add(p+"port", "must be fxo:N or fxs:N")
+			case kind == "fxo" && (num < 1 || num > lim.FXOPorts):
+				pc.add(p+"port", "no FXO port %d on this box (it has %s)", num, portRange(lim.FXOPorts))
+			case kind == "fxs" && (num < 1 || num > lim.FXSPorts):
+				pc.add(p+"port", "no FXS port %d on this box (it has %s)", num, portRange(lim.FXSPorts))
 			}
 		case len(m.Prompts) == 0:
-			add(p+"prompts", "needs at least one recording (or a port)")
+			pc.add(p+"prompts", "needs at least one recording (or a port)")
 		default:
-			checkPrompts(p+"prompts", m.Prompts, add)
+			checkPrompts(p+"prompts", m.Prompts, pc.add)
 		}
-	}
-	class := func(path, name string) {
-		if name != "" && !moh[name] {
-			add(path, "music-on-hold class %q does not exist", name)
-		}
-	}
-	class("features.music_on_hold", f.MusicOnHold)
-	c.checkRecording(add)
-	for i, q := range c.Queues {
-		class(fmt.Sprintf("queues[%d].moh_class", i), q.MOHClass)
-	}
-	for i, r := range c.InboundRoutes {
-		class(fmt.Sprintf("inbound_routes[%d].moh_class", i), r.MOHClass)
-	}
-	for i, r := range c.ExtensionRules {
-		class(fmt.Sprintf("extension_rules[%d].moh_class", i), r.MOHClass)
 	}
 }
 

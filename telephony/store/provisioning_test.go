@@ -84,7 +84,7 @@ func TestPhoneFollowsItsExtension(t *testing.T) {
 	}
 	// Deleting the phone's extension is refused, naming the phone.
 	err := db.DeleteExtension("105")
-	if got := fieldErrors(t, err); !strings.Contains(got["provisioning.phones[0].extension"], "does not exist") {
+	if got := fieldErrors(t, err); !strings.Contains(got["number"], "in use by phone 000b82010203") {
 		t.Fatalf("delete of a provisioned extension: %v", got)
 	}
 	// Renumbering moves the phone and its keys along.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -155,44 +154,15 @@ func (t Trunk) Peers() []netip.Addr {
 	return out
 }
 
-func normalizeTrunks(c *Config) {
-	nilIfEmpty(&c.Trunks)
-	for i := range c.Trunks {
-		nilIfEmpty(&c.Trunks[i].AllowedIPs)
-		nilIfEmpty(&c.Trunks[i].DIDs)
-	}
-}
-
-func cloneTrunks(c *Config) {
-	c.Trunks = slices.Clone(c.Trunks)
-	for i := range c.Trunks {
-		c.Trunks[i].AllowedIPs = slices.Clone(c.Trunks[i].AllowedIPs)
-		c.Trunks[i].DIDs = slices.Clone(c.Trunks[i].DIDs)
-	}
-}
-
-// checkTrunks validates the trunks section; dest checks a destination
-// and maxCalls a concurrent-call limit. It returns the trunk names.
-func checkTrunks(c *Config, add func(path, format string, args ...any), dest func(path, s string), maxCalls func(path string, n int)) map[string]bool {
-	names := map[string]bool{}
+// trunks validates the trunks section (their names are checked with the
+// other sections' names).
+func (pc *planCheck) trunks() {
+	c, add := pc.c, pc.add
 	if len(c.Trunks) > MaxTrunks {
 		add("trunks", "at most %d trunks", MaxTrunks)
 	}
-	groups := map[string]bool{}
-	for _, g := range c.LineGroups {
-		groups[g.Name] = true
-	}
 	for i, t := range c.Trunks {
 		p := fmt.Sprintf("trunks[%d].", i)
-		switch err := dialplan.CheckName(t.Name); {
-		case err != nil:
-			add(p+"name", "%v", err)
-		case names[t.Name]:
-			add(p+"name", "%q is used twice", t.Name)
-		case groups[t.Name]:
-			add(p+"name", "%q is also a line group's name (outbound routes name both)", t.Name)
-		}
-		names[t.Name] = true
 		if t.Mode != TrunkRegister && t.Mode != TrunkPeer {
 			add(p+"mode", "must be %s or %s", TrunkRegister, TrunkPeer)
 		}
@@ -258,7 +228,7 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 		default:
 			add(p+"diversion_header", "must be %s, %s or %s", DiversionRFC5806, DiversionHistoryInfo, DiversionNone)
 		}
-		maxCalls(p+"max_calls", t.MaxCalls)
+		pc.maxCalls(p+"max_calls", t.MaxCalls)
 		if len(t.DIDs) > MaxTrunkDIDs {
 			add(p+"dids", "at most %d numbers", MaxTrunkDIDs)
 		}
@@ -272,10 +242,9 @@ func checkTrunks(c *Config, add func(path, format string, args ...any), dest fun
 				add(q+"number", "%s is listed twice", d.Number)
 			}
 			seen[d.Number] = true
-			dest(q+"destination", d.Destination)
+			pc.dest(q+"destination", d.Destination)
 		}
 	}
-	return names
 }
 
 // hostIP is the address of a host given as an IP address, with or

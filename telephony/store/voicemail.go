@@ -117,10 +117,9 @@ func CheckPIN(ext, pin string) string {
 	return ""
 }
 
-// checkVoicemail validates the voicemail section and returns the
-// extensions that have a mailbox (for voicemail: destinations).
-func checkVoicemail(c *Config, exts map[string]bool, add func(path, format string, args ...any)) map[string]bool {
-	v := c.Voicemail
+// voicemail validates the voicemail section.
+func (pc *planCheck) voicemail() {
+	v, add := pc.c.Voicemail, pc.add
 	if s := v.MaxMessageS; s != 0 && (s < MinVoicemailMessageS || s > MaxVoicemailMessageS) {
 		add("voicemail.max_message_s", "must be 0 (default %d) or %d to %d seconds",
 			DefaultVoicemailMessageS, MinVoicemailMessageS, MaxVoicemailMessageS)
@@ -135,7 +134,7 @@ func checkVoicemail(c *Config, exts map[string]bool, add func(path, format strin
 	for i, b := range v.Boxes {
 		p := fmt.Sprintf("voicemail.boxes[%d].", i)
 		switch {
-		case !exts[b.Extension]:
+		case !pc.has(SectionExtensions, b.Extension):
 			add(p+"extension", "extension %q does not exist", b.Extension)
 		case boxes[b.Extension]:
 			add(p+"extension", "extension %s has two mailboxes", b.Extension)
@@ -155,5 +154,4 @@ func checkVoicemail(c *Config, exts map[string]bool, add func(path, format strin
 			add(p+"language", "%v", err)
 		}
 	}
-	return boxes
 }
