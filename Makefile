@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X minipbx/internal/version.Version=$(VERSION)
 DATA      ?= ./data
 BIN       := bin
 
-.PHONY: run build test test-tools test-tools-missing unit selftest-arm firmware bench figures lint clean prompts
+.PHONY: run build test test-tools test-tools-missing unit selftest-arm firmware bench figures load soak lint clean prompts
 
 run: build
 	$(BIN)/pbxd -data $(DATA) -board sim
@@ -76,6 +76,19 @@ bench:
 # Binary sizes and idle memory (the README's box-level figures).
 figures:
 	GO=$(GO) scripts/figures.sh
+
+# Capacity figures (README, "Capacity"), not part of make test: 500
+# concurrent calls relayed and then transcoded with RTP both ways, then
+# 500 authenticated call setups per second from 16 addresses for 10
+# minutes, the box on one CPU and SIPp on the other (scripts/load.sh).
+load:
+	GO=$(GO) scripts/load.sh capacity
+	LOAD_SECONDS=$${LOAD_SECONDS:-600} GO=$(GO) scripts/load.sh setups
+
+# 30 minutes at 50 calls/s, each call with RTP both ways: no call may fail,
+# goroutines and memory must stay flat (README, "Soak"). Not in CI.
+soak:
+	GO=$(GO) scripts/load.sh soak
 
 # Regenerates the built-in voice prompts (telephony/prompts/LANG/*.wav, for
 # en, ru, hy, ky and it) from their scripts, LANG/texts.txt, with espeak-ng

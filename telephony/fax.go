@@ -43,9 +43,11 @@ type faxTerminal struct {
 	out  media.Frame
 	last time.Time // when the leg last delivered a frame
 	done chan struct{}
+	// stream and ts are the RTP stream and timestamp of the last frame.
+	stream, ts uint32
 	// idleFrames counts frames of silence the receiver heard because the
-	// caller's leg sent nothing.
-	idleFrames int
+	// caller's leg sent nothing; lostFrames those put in for lost packets.
+	idleFrames, lostFrames int
 }
 
 // WriteFrame implements media.Sink: a frame from the caller runs the
@@ -54,8 +56,26 @@ func (t *faxTerminal) WriteFrame(f *media.Frame) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.last = time.Now()
+	// Frames of an RTP stream say where they belong: a packet lost
+	// before this one (a gap of up to maxLossFill frames) is heard as
+	// silence, so the modems keep their timing.
+	if f.Stream != 0 && f.Stream == t.stream {
+		gap := int32(f.TS-t.ts)/media.FrameSamples - 1
+		if gap > 0 && gap <= maxLossFill {
+			var silence [media.FrameSamples]int16
+			for range gap {
+				t.process(&silence)
+				t.lostFrames++
+			}
+		}
+	}
+	t.stream, t.ts = f.Stream, f.TS
 	t.process(f.Linear())
 }
+
+// maxLossFill bounds the silence put in for lost packets: 10 frames
+// (200 ms); a longer gap is a pause of the sender, not loss.
+const maxLossFill = 10
 
 // process runs the receiver on one frame and sends its answer (t.mu
 // held).
@@ -144,11 +164,11 @@ func (r router) reachFax(f *store.FaxReceiver) (*leg, channel.Cause) {
 	t.hangup() // a no-op once the receiver is done
 	t.mu.Lock()
 	res := *t.rx.Result()
-	idle := t.idleFrames
+	idle, lost := t.idleFrames, t.lostFrames
 	t.mu.Unlock()
 	out := r.keepFax(f, res, start)
 	log.Info("fax: "+out.Result, "pages", out.Pages, "rate", res.Rate.String(), "ecm", res.ECM, "cause", out.Cause,
-		"remote_id", res.RemoteID, "idle_frames", idle, "id", out.ID)
+		"remote_id", res.RemoteID, "idle_frames", idle, "lost_frames", lost, "id", out.ID)
 	r.c.set(func(c *call) { c.fax = &out })
 	return nil, channel.CauseNormal
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/zaf/g711"
 
@@ -120,15 +121,18 @@ func sat(v int32) int16 {
 // eat the memory of a long-running simulated box.
 const maxRecord = 120 * board.SampleRate
 
-// recorder keeps what a virtual device hears while it records.
+// recorder keeps what a virtual device hears while it records, and when
+// it heard each frame.
 type recorder struct {
 	on  bool
 	buf []int16
+	at  []time.Time // per frame added: the wall time of its clock tick
 }
 
 func (r *recorder) add(s []int16) {
 	if r.on && len(r.buf) < maxRecord {
 		r.buf = append(r.buf, s[:min(len(s), maxRecord-len(r.buf))]...)
+		r.at = append(r.at, time.Now())
 	}
 }
 

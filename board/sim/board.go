@@ -10,6 +10,7 @@ import (
 
 	"minipbx/board"
 	"minipbx/dsp"
+	"minipbx/internal/pace"
 )
 
 // MaxPorts is the largest number of ports of one kind the simulated board
@@ -257,29 +258,22 @@ func (b *Board) now() time.Duration { return time.Duration(b.frame) * board.Fram
 const maxCatchUp = 25
 
 // run is the audio clock: one frame every 20 ms until Close. Like the
-// crystal of a real PCM highway it keeps time with the wall clock: when the
-// host was too busy to tick, the missed frames run back to back (at most
-// maxCatchUp, half a second), so timers kept in wall time by the software
-// above (ring cadences, timeouts) and board time agree.
+// crystal of a real PCM highway it keeps time with the wall clock, each
+// frame due at its absolute time (so frames are evenly paced, never none
+// and then two): when the host was too busy to tick, the missed frames run
+// back to back (at most maxCatchUp, half a second), so timers kept in wall
+// time by the software above (ring cadences, timeouts) and board time
+// agree.
 func (b *Board) run() {
 	defer close(b.done)
-	t := time.NewTicker(board.FrameDuration)
-	defer t.Stop()
-	start := time.Now()
-	var done int64 // frames run; only this goroutine writes b.frame
+	clk := pace.New(board.FrameDuration, maxCatchUp)
 	for {
-		select {
-		case <-b.stop:
+		n := clk.Wait(b.stop)
+		if n == 0 {
 			return
-		case now := <-t.C:
-			due := int64(now.Sub(start) / board.FrameDuration)
-			if due-done > maxCatchUp {
-				start = start.Add(time.Duration(due-done-maxCatchUp) * board.FrameDuration)
-				due = done + maxCatchUp
-			}
-			for ; done < due; done++ {
-				b.step()
-			}
+		}
+		for range n {
+			b.step()
 		}
 	}
 }

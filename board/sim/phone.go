@@ -220,6 +220,16 @@ func (ph *Phone) Recording() []int16 {
 	return append([]int16(nil), ph.ear.rec.buf...)
 }
 
+// RecordingTimes returns when each 20 ms frame of the recording so far
+// was heard (the wall time of the board's clock tick that played it), one
+// per 160 samples: what a test needs to measure the delay of audio through
+// the box.
+func (ph *Phone) RecordingTimes() []time.Time {
+	ph.b.mu.Lock()
+	defer ph.b.mu.Unlock()
+	return append([]time.Time(nil), ph.ear.rec.at...)
+}
+
 // Ringing reports whether the port is applying ring voltage now.
 func (ph *Phone) Ringing() bool {
 	ph.b.mu.Lock()

@@ -79,6 +79,9 @@ type Config struct {
 	// Now is the exchange's clock, which decides whether a schedule is
 	// open (nil: time.Now); tests move it across business hours.
 	Now func() time.Time
+	// SIPTune, when set, adjusts the SIP server's configuration before it
+	// is built: tests shorten its RTP timeout and tap its legs with it.
+	SIPTune func(*sip.Config)
 }
 
 // Box is a running exchange with all its parts.
@@ -208,7 +211,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if b.prov, err = b.openProvisioning(); err != nil {
 		return nil, err
 	}
-	b.sip, err = sip.New(sip.Config{
+	sc := sip.Config{
 		Addr:              anyHost(c.SIPAddr),
 		TLSAddr:           anyHost(c.SIPTLSAddr),
 		TLS:               sipTLS,
@@ -243,7 +246,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 			}
 		},
 		Logger: log.With("part", "sip"),
-	})
+	}
+	if c.SIPTune != nil {
+		c.SIPTune(&sc)
+	}
+	b.sip, err = sip.New(sc)
 	if err != nil {
 		return nil, err
 	}

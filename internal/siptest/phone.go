@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/zaf/g711"
+
+	"minipbx/internal/pace"
 )
 
 // Phone is one SIP user agent bound to a UDP port on 127.0.0.1.
@@ -209,10 +212,17 @@ type Call struct {
 	lose        func() bool
 	digits      []byte
 	ended       chan struct{}
-	endOnce     sync.Once
-	stopOnce    sync.Once
-	mediaOnce   sync.Once
-	stop        chan struct{}
+	// RTP impairment (impair.go): the send goroutine's random source and
+	// the delay line's input, started by the first Impair with jitter.
+	impair    Impairment
+	rng       *rand.Rand
+	delay     chan delayed
+	logging   bool
+	logged    []Packet
+	endOnce   sync.Once
+	stopOnce  sync.Once
+	mediaOnce sync.Once
+	stop      chan struct{}
 }
 
 func (p *Phone) newCall() (*Call, error) {
@@ -515,34 +525,33 @@ func (c *Call) startMedia() {
 }
 
 // sendLoop sends one 20 ms packet per frame of wall time, like a real
-// phone whose codec runs on its own crystal: when the host stalls the
-// goroutine, the missed packets go out back to back (at most half a second
-// of them) instead of being lost, as a plain ticker's dropped ticks would
-// lose them, so a loaded test machine does not starve the box's jitter
-// buffer for the rest of the call.
+// phone whose codec runs on its own crystal: each packet is due at its
+// absolute time, so packets go out evenly paced (never none in one tick and
+// two in the next), and when the host stalls the goroutine the missed
+// packets go out back to back (at most half a second of them) instead of
+// being lost, so a loaded test machine does not starve the box's jitter
+// buffer for the rest of the call. A phone's codec clock does not start
+// with the call's answer (which the box sends just after one of its own
+// clock's ticks): the first packet goes out at a random point of the
+// 20 ms grid, so calls land anywhere in the box's frame.
 func (c *Call) sendLoop() {
-	const frame = 20 * time.Millisecond
-	const maxCatchUp = 25
-	t := time.NewTicker(frame)
-	defer t.Stop()
+	select {
+	case <-time.After(time.Duration(rand.Int64N(int64(20 * time.Millisecond)))):
+	case <-c.stop:
+		return
+	}
+	clk := pace.New(20*time.Millisecond, 25)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.codec, SSRC: 0x5157}}
 	samples := make([]int16, 160)
 	payload := make([]byte, 160)
-	start := time.Now()
-	var sent int64
 	for {
-		select {
-		case <-c.stop:
+		n := clk.Wait(c.stop)
+		if n == 0 {
 			return
-		case now := <-t.C:
-			due := int64(now.Sub(start) / frame)
-			if due-sent > maxCatchUp {
-				sent = due - maxCatchUp
-			}
-			for ; sent < due; sent++ {
-				if !c.sendFrame(&pkt, samples, payload) {
-					return
-				}
+		}
+		for range n {
+			if !c.sendFrame(&pkt, samples, payload) {
+				return
 			}
 		}
 	}
@@ -575,8 +584,10 @@ func (c *Call) sendFrame(pkt *rtp.Packet, samples []int16, payload []byte) bool 
 	if err != nil {
 		return false
 	}
-	if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
-		return false
+	if !c.impaired(buf) {
+		if _, err := c.rtp.WriteTo(buf, c.remote); err != nil {
+			return false
+		}
 	}
 	pkt.SequenceNumber++
 	pkt.Timestamp += 160
@@ -596,6 +607,7 @@ func (c *Call) recvLoop() {
 			continue
 		}
 		c.mu.Lock()
+		c.logPacket(time.Now(), pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, pkt.PayloadType, pkt.Payload)
 		switch pkt.PayloadType {
 		case 0:
 			for _, b := range pkt.Payload {

@@ -62,6 +62,18 @@ type Frame struct {
 	Codec      Codec // codec of Payload; Linear when there is none
 	Payload    [FrameSamples]byte
 	HasPayload bool
+
+	// Stream, Seq and TS time a frame that came from an RTP stream, so that
+	// a jitter buffer can put reordered frames back in their place and a
+	// relay can keep the source's sequence and timing: Stream names the
+	// stream (non-zero; a new value when the source changes or restarts),
+	// Seq numbers its frames (the RTP sequence number of 20 ms packets)
+	// and TS is the RTP timestamp (8 kHz) of the frame's first sample.
+	// Generated audio has Stream 0; code that builds a frame starts from a
+	// zero Frame.
+	Stream uint32
+	Seq    uint16
+	TS     uint32
 }
 
 // Linear returns the frame's linear samples, decoding the payload into

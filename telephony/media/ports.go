@@ -40,16 +40,24 @@ var ErrNoPorts = errors.New("media: no free RTP port")
 // allocate binds an RTP and an RTCP socket on ip.
 func (r *PortRange) allocate(ip netip.Addr) (rtpConn, rtcpConn *net.UDPConn, err error) {
 	if r == nil || r.min == 0 {
-		// Ephemeral: try a few times to find a free odd neighbour.
+		// Ephemeral: the system's port is one of the pair, whichever it
+		// is (even: RTP, with RTCP above; odd: RTCP, with RTP below), so
+		// a pair usually takes two binds; a taken neighbour means another
+		// try.
 		for range 32 {
 			c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 			if err != nil {
 				return nil, nil, fmt.Errorf("media: bind RTP on %s: %w", ip, err)
 			}
 			p := c.LocalAddr().(*net.UDPAddr).Port
-			if p%2 == 0 && p < 65535 {
+			switch {
+			case p%2 == 0 && p < 65535:
 				if c2, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p+1)))); err == nil {
 					return c, c2, nil
+				}
+			case p%2 == 1:
+				if c2, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p-1)))); err == nil {
+					return c2, c, nil
 				}
 			}
 			c.Close()

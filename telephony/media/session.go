@@ -60,8 +60,12 @@ type Stats struct {
 	PacketsLost int64
 	// Jitter is the interarrival jitter of the peer's stream as we measure it.
 	Jitter time.Duration
-	// Ignored counts packets dropped: wrong source, malformed, late or duplicate.
+	// Ignored counts packets dropped: wrong source, malformed, duplicate,
+	// or later than the reorder window.
 	Ignored uint64
+	// Reordered counts packets that arrived after a later one and were
+	// still used (put back in place by the sink).
+	Reordered uint64
 	// LastReceived is when the peer's last accepted RTP packet came (zero
 	// before the first): a call whose media stopped long ago has a dead
 	// peer (RTP timeout), whatever its signalling says.
@@ -85,21 +89,20 @@ type sinkBox struct{ s Sink }
 // goroutine, with their G.711 payload intact so a same-codec peer can relay
 // them without decoding.
 type Session struct {
-	cfg      SessionConfig
-	log      *slog.Logger
-	rtpConn  *net.UDPConn
-	rtcpConn *net.UDPConn
-	local    netip.AddrPort // advertised
-	start    time.Time
-	ssrc     uint32
-	cname    string
-	sink     atomic.Pointer[sinkBox]
-	// vbd: voice-band data mode (SetVoiceBandData).
-	vbd    atomic.Bool
-	digits chan byte
-	done   chan struct{}
-	wg     sync.WaitGroup
-	closed sync.Once
+	cfg       SessionConfig
+	log       *slog.Logger
+	rtpConn   *net.UDPConn
+	rtcpConn  *net.UDPConn
+	local     netip.AddrPort // advertised
+	start     time.Time
+	ssrc      uint32
+	cname     string
+	sink      atomic.Pointer[sinkBox]
+	digits    chan byte
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closed    sync.Once
+	digitOnce sync.Once // starts digitLoop
 
 	// Send state, guarded by mu.
 	mu          sync.Mutex
@@ -121,6 +124,7 @@ type Session struct {
 	sdpVersion  uint64
 	sdpID       uint64
 	offered     []Codec
+	relay       relayTiming      // the timing of the stream being relayed (relay.go)
 	recvEventPT atomic.Int32     // telephone-event PT we accept (ours or peer's)
 	peerIP      netip.Addr       // the peer's signalling IP (SetPeerIP)
 	clock       func() time.Time // the send path's clock (tests replace it)
@@ -137,11 +141,16 @@ type Session struct {
 	srtpRx        atomic.Pointer[srtpPair] // decrypts what the peer sends
 
 	// Receive statistics, guarded by statsMu (written by the receiver).
-	statsMu sync.Mutex
-	stats   Stats
-	rx      rxState
-	lsr     uint32    // middle NTP bits of the last SR we received
-	lsrAt   time.Time // when it arrived
+	streamBase uint32 // random start of this session's Frame.Stream numbers
+	statsMu    sync.Mutex
+	stats      Stats
+	rx         rxState
+	lsr        uint32    // middle NTP bits of the last SR we received
+	lsrAt      time.Time // when it arrived
+	// Liveness (Heard): when the peer's last RTCP report came, and since
+	// when it has been expected to send (zero while it is not).
+	lastRTCP    time.Time
+	expectSince time.Time
 }
 
 // rxState is owned by the receive goroutine, except the parts copied into
@@ -153,6 +162,10 @@ type rxState struct {
 	haveSeq    bool
 	baseSeq    uint32
 	maxSeq     uint32 // extended
+	seen       uint64 // bit i: packet maxSeq-i arrived (the reorder window)
+	badSeq     uint32 // RFC 3550 A.1: a big jump is believed when seq badSeq follows
+	stream     uint32 // Frame.Stream of the frames of this sequence
+	streams    uint32 // streams numbered so far
 	received   uint64
 	expPrior   uint64
 	recvPrior  uint64
@@ -190,7 +203,7 @@ func NewSession(c SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rnd [16]byte
+	var rnd [20]byte
 	_, _ = rand.Read(rnd[:])
 	s := &Session{
 		cfg:         c,
@@ -203,6 +216,7 @@ func NewSession(c SessionConfig) (*Session, error) {
 		seq:         binary.BigEndian.Uint16(rnd[4:]),
 		ts:          binary.BigEndian.Uint32(rnd[6:]),
 		sdpID:       binary.BigEndian.Uint64(rnd[8:]) >> 2,
+		streamBase:  binary.BigEndian.Uint32(rnd[16:]),
 		digits:      make(chan byte, 32),
 		done:        make(chan struct{}),
 		codec:       c.Codecs[0],
@@ -216,10 +230,9 @@ func NewSession(c SessionConfig) (*Session, error) {
 	}
 	s.recvEventPT.Store(DefaultEventPT)
 	s.stats.Codec = s.codec
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.readRTP()
 	go s.rtcpLoop()
-	go s.digitLoop()
 	return s, nil
 }
 
@@ -372,21 +385,58 @@ func (s *Session) apply(d Description, c Codec, evpt int) {
 	if evpt >= 0 {
 		s.recvEventPT.Store(int32(evpt))
 	}
+	// The peer sends when its direction says so and it gave an address
+	// (c=0.0.0.0 is RFC 2543 hold): from now on its silence counts.
+	sends := d.Direction.Sends() && !d.Addr.Addr().IsUnspecified()
 	s.statsMu.Lock()
 	s.stats.Codec = c
+	switch {
+	case !sends:
+		s.expectSince = time.Time{}
+	case s.expectSince.IsZero():
+		s.expectSince = time.Now()
+	}
 	s.statsMu.Unlock()
 }
 
+// Heard reports when the peer was last heard from — its last RTP packet or
+// RTCP report, or the moment it was last expected to start sending,
+// whichever is later — and whether it is expected to send at all: a peer
+// whose SDP says it sends nothing (it holds the call, or we hold it and it
+// only listens) may stay silent for ever. A peer that is expected to send
+// and has been silent for long is gone — a phone that lost power or its
+// network sends no BYE — and the SIP layer ends its call (RTP timeout).
+func (s *Session) Heard() (last time.Time, expected bool) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.expectSince.IsZero() {
+		return time.Time{}, false
+	}
+	last = s.expectSince
+	for _, t := range [...]time.Time{s.stats.LastReceived, s.lastRTCP} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last, true
+}
+
 // WriteFrame sends one frame to the peer now, encoded in the session's
-// codec (a frame already carrying that codec is relayed as it is). It does
-// not allocate.
+// codec (a frame already carrying that codec is relayed as it is). A frame
+// from an RTP stream (Frame.Stream) keeps the spacing of its source's
+// sequence numbers and timestamps, so loss, silence and reordering reach
+// the peer as they happened (see relayLocked). It does not allocate.
 func (s *Session) WriteFrame(f *Frame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.remote.IsValid() || !s.sending {
+		s.relay.stream = 0
 		return
 	}
 	now := s.clock()
+	if s.relayLocked(f, now) {
+		return
+	}
 	marker := false
 	switch {
 	case !s.started:
@@ -398,22 +448,31 @@ func (s *Session) WriteFrame(f *Frame) {
 	default:
 		s.ts += FrameSamples
 	}
-	if s.newSpurt {
+	if s.newSpurt || f.Stream != s.relay.stream {
+		// After an event, and where another source's audio begins.
 		marker, s.newSpurt = true, false
 	}
 	s.lastSend = now
 	if s.inEvent {
 		// RFC 4733 §2.5.1.3: the event replaces the audio while it lasts.
+		s.relay.stream = 0
 		return
 	}
 	payload := f.Encoded(s.codec)
 	s.sendLocked(uint8(s.codec.PayloadType()), marker, s.ts, payload)
+	s.relay.follow(f, s.seq, s.ts)
 }
 
-// sendLocked sends one RTP packet; s.mu must be held.
+// sendLocked sends one RTP packet with the next sequence number; s.mu
+// must be held.
 func (s *Session) sendLocked(pt uint8, marker bool, ts uint32, payload []byte) {
 	s.seq++
-	s.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}
+	s.sendPacketLocked(pt, marker, s.seq, ts, payload)
+}
+
+// sendPacketLocked sends one RTP packet numbered seq; s.mu must be held.
+func (s *Session) sendPacketLocked(pt uint8, marker bool, seq uint16, ts uint32, payload []byte) {
+	s.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: s.ssrc}
 	n, err := s.hdr.MarshalTo(s.sendBuf[:])
 	if err != nil {
 		return
@@ -446,6 +505,17 @@ func (s *Session) SendDigit(d byte) error {
 	if pt < 0 {
 		return ErrNoTelephoneEvent
 	}
+	select {
+	case <-s.done:
+		return net.ErrClosed
+	default:
+	}
+	// The sender starts with the first digit: most calls send none, and
+	// a goroutine per leg waiting for them is memory for nothing.
+	s.digitOnce.Do(func() {
+		s.wg.Add(1)
+		go s.digitLoop()
+	})
 	select {
 	case s.digits <- d:
 		return nil
@@ -529,23 +599,11 @@ type rxLoop struct {
 	acc      [FrameSamples]byte
 	accN     int
 	accCodec Codec
+	accTS    uint32 // RTP timestamp of acc[0]
+	accFrom  uint32 // Frame.Stream of what acc holds
+	frameSeq uint16 // Frame.Seq of the last frame re-framed from other packet sizes
 	events   eventReceiver
-	// lastTS is the RTP timestamp of the last audio packet (haveTS).
-	lastTS uint32
-	haveTS bool
 }
-
-// maxLossFill bounds the silence a session in voice-band data mode puts
-// in for lost packets: 10 frames (200 ms); a longer gap is a pause of
-// the sender, not loss.
-const maxLossFill = 10
-
-// SetVoiceBandData switches the session to voice-band data mode for a
-// fax or modem call: a lost audio packet (a gap in the RTP timestamps of
-// up to maxLossFill frames) reaches the sink as frames of silence, so a
-// modem's receiver downstream keeps its timing instead of hearing the
-// signal jump 20 ms.
-func (s *Session) SetVoiceBandData() { s.vbd.Store(true) }
 
 // readRTP is the receive goroutine.
 func (s *Session) readRTP() {
@@ -572,9 +630,15 @@ func (s *Session) readRTP() {
 
 // handleDatagram processes one received datagram: source checks, audio
 // re-framed into 20 ms frames for the sink (any ptime in, 20 ms out), and
-// RFC 4733 events into digits.
+// RFC 4733 events into digits. Each frame carries its stream's timing
+// (Frame.Stream, Seq, TS); a packet that arrives after a later one (within
+// the reorder window) is passed on at once, in its own place by that
+// timing, for the sink to put back in order: a jitter buffer plays it in
+// its turn, a relay sends it with the sequence number and timestamp it
+// had, for the far phone's jitter buffer to do the same.
 func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
-	if !s.acceptSource(from, b, &st.pkt) {
+	ok, late := s.acceptSource(from, b, &st.pkt)
+	if !ok {
 		return
 	}
 	pkt := &st.pkt
@@ -585,24 +649,41 @@ func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
 		if pt == 8 {
 			c = PCMA
 		}
-		if c != st.accCodec {
-			st.accN, st.accCodec = 0, c
+		stream := s.rx.stream
+		if late {
+			// A late packet is a frame of its own; late packets of other
+			// sizes cannot be put back into frames already passed on.
+			if len(pkt.Payload) != FrameSamples {
+				s.countIgnored()
+				return
+			}
+			s.emit(st, c, stream, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload)
+			return
 		}
-		s.fillLoss(st, pkt.Timestamp, c)
-		p := pkt.Payload
+		if len(pkt.Payload) == FrameSamples && st.accN == 0 {
+			// The common case, one 20 ms packet: one frame, numbered by it.
+			st.frameSeq = pkt.SequenceNumber
+			s.emit(st, c, stream, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload)
+			return
+		}
+		if c != st.accCodec || stream != st.accFrom || pkt.Timestamp != st.accTS+uint32(st.accN) {
+			// Another codec, stream, or a gap: what was collected cannot
+			// continue.
+			st.accN, st.accCodec, st.accFrom = 0, c, stream
+		}
+		p, ts := pkt.Payload, pkt.Timestamp
 		for len(p) > 0 {
+			if st.accN == 0 {
+				st.accTS = ts
+			}
 			k := copy(st.acc[st.accN:], p)
 			st.accN += k
 			p = p[k:]
+			ts += uint32(k)
 			if st.accN == FrameSamples {
 				st.accN = 0
-				box := s.sink.Load()
-				if box == nil {
-					continue
-				}
-				st.fr.Payload = st.acc
-				st.fr.Codec, st.fr.HasPayload, st.fr.HasSamples = c, true, false
-				box.s.WriteFrame(&st.fr)
+				st.frameSeq++
+				s.emit(st, c, stream, st.frameSeq, st.accTS, st.acc[:])
 			}
 		}
 	case int32(pt) == s.recvEventPT.Load():
@@ -612,33 +693,17 @@ func (s *Session) handleDatagram(st *rxLoop, from netip.AddrPort, b []byte) {
 	}
 }
 
-// fillLoss gives the sink a frame of silence for each 20 ms frame lost
-// before the audio packet with timestamp ts, in voice-band data mode.
-func (s *Session) fillLoss(st *rxLoop, ts uint32, c Codec) {
-	last, had := st.lastTS, st.haveTS
-	st.lastTS, st.haveTS = ts, true
-	if !had || !s.vbd.Load() || st.accN != 0 {
-		return
-	}
-	gap := int32(ts-last)/FrameSamples - 1
-	if gap <= 0 || gap > maxLossFill {
-		return
-	}
+// emit passes one 20 ms frame of payload to the sink.
+func (s *Session) emit(st *rxLoop, c Codec, stream uint32, seq uint16, ts uint32, payload []byte) {
 	box := s.sink.Load()
 	if box == nil {
 		return
 	}
-	silence := byte(0xFF) // μ-law zero
-	if c == PCMA {
-		silence = 0xD5
-	}
-	for i := range st.fr.Payload {
-		st.fr.Payload[i] = silence
-	}
-	st.fr.Codec, st.fr.HasPayload, st.fr.HasSamples = c, true, false
-	for range gap {
-		box.s.WriteFrame(&st.fr)
-	}
+	f := &st.fr
+	copy(f.Payload[:], payload)
+	f.Codec, f.HasPayload, f.HasSamples = c, true, false
+	f.Stream, f.Seq, f.TS = stream, seq, ts
+	box.s.WriteFrame(f)
 }
 
 // latchable reports whether the first packet of a stream may come from
@@ -679,15 +744,29 @@ func (s *Session) SetPeerIP(ip netip.Addr) {
 	s.mu.Unlock()
 }
 
+// Sequence tracking (RFC 3550 A.1, with a reorder window).
+const (
+	// reorderWindow is how many packets behind the newest one a late
+	// packet may be and still be used (1.28 s of 20 ms packets); older
+	// ones and duplicates are ignored.
+	reorderWindow = 64
+	// maxDropout is the largest forward jump taken as loss; a larger jump,
+	// or one further back than the reorder window, is believed only when
+	// the next packet follows it (a sender that restarted its sequence).
+	maxDropout = 3000
+)
+
 // acceptSource parses a datagram and checks it comes from the peer: the
 // first valid packet latches its source address and SSRC; later packets
 // from another address are ignored (RTP injection, stray streams). A new
-// SSRC from the latched address restarts sequence tracking.
-func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) bool {
+// SSRC from the latched address restarts sequence tracking. It reports
+// whether the packet is to be used, and whether it is late: older than the
+// newest packet, but inside the reorder window and not seen before.
+func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) (ok, late bool) {
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 {
 		s.countIgnored()
-		return false
+		return false, false
 	}
 	rx := &s.rx
 	if rx.latchReset.Swap(false) {
@@ -696,14 +775,14 @@ func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) b
 	if !rx.latched {
 		if !s.latchable(from) {
 			s.countIgnored()
-			return false
+			return false, false
 		}
 		rx.latched, rx.source = true, from
 		rx.ssrc, rx.haveSeq = pkt.SSRC, false
 		s.symmetric(from)
 	} else if from != rx.source {
 		s.countIgnored()
-		return false
+		return false, false
 	}
 	if pkt.SSRC != rx.ssrc {
 		rx.ssrc, rx.haveSeq = pkt.SSRC, false
@@ -711,19 +790,29 @@ func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) b
 	seq := uint32(pkt.SequenceNumber)
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	if !rx.haveSeq {
-		rx.haveSeq = true
-		rx.baseSeq, rx.maxSeq = seq, seq
-		rx.received, rx.expPrior, rx.recvPrior = 0, 0, 0
-		rx.jitter, rx.transit = 0, 0
-	} else {
-		delta := int16(uint16(seq) - uint16(rx.maxSeq))
-		if delta <= 0 {
-			// Late or duplicate: a push pipeline cannot reorder, so drop it.
-			s.stats.Ignored++
-			return false
-		}
+	delta := int32(int16(uint16(seq) - uint16(rx.maxSeq)))
+	switch {
+	case !rx.haveSeq:
+		s.restartSeq(seq)
+	case delta > 0 && delta < maxDropout:
 		rx.maxSeq += uint32(delta)
+		rx.seen = rx.seen<<uint(delta) | 1 // all clear past 63
+	case delta <= 0 && -delta < reorderWindow:
+		bit := uint64(1) << uint(-delta)
+		if rx.seen&bit != 0 {
+			s.stats.Ignored++ // duplicate
+			return false, false
+		}
+		rx.seen |= bit
+		late = true
+		s.stats.Reordered++
+	case seq == rx.badSeq:
+		// Two packets in a row after a big jump: the sender restarted.
+		s.restartSeq(seq)
+	default:
+		rx.badSeq = (seq + 1) & 0xffff
+		s.stats.Ignored++
+		return false, false
 	}
 	rx.received++
 	// RFC 3550 A.8 interarrival jitter, in timestamp units (not for events,
@@ -745,7 +834,23 @@ func (s *Session) acceptSource(from netip.AddrPort, b []byte, pkt *rtp.Packet) b
 	expected := uint64(rx.maxSeq - rx.baseSeq + 1)
 	s.stats.PacketsLost = int64(expected) - int64(rx.received)
 	s.stats.Jitter = time.Duration(rx.jitter * float64(time.Second) / 8000)
-	return true
+	return true, late
+}
+
+// restartSeq starts sequence tracking afresh at seq, as a new stream of
+// frames; s.statsMu is held.
+func (s *Session) restartSeq(seq uint32) {
+	rx := &s.rx
+	rx.haveSeq = true
+	rx.baseSeq, rx.maxSeq, rx.seen = seq, seq, 1
+	rx.badSeq = 1 << 16 // no sequence number: nothing to believe yet
+	rx.received, rx.expPrior, rx.recvPrior = 0, 0, 0
+	rx.jitter, rx.transit = 0, 0
+	rx.streams++
+	if rx.stream = s.streamBase + rx.streams; rx.stream == 0 {
+		rx.streams++
+		rx.stream = s.streamBase + rx.streams
+	}
 }
 
 func (s *Session) countIgnored() {
@@ -794,11 +899,15 @@ func (s *Session) rtcpLoop() {
 			// Reports go back where the peer's come from (symmetric, as
 			// for RTP), if they come from the peer's RTP address.
 			s.mu.Lock()
-			if from.Addr().Unmap() == s.remote.Addr() {
+			fromPeer := from.Addr().Unmap() == s.remote.Addr()
+			if fromPeer {
 				s.remoteRTCP = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 			}
 			s.mu.Unlock()
 			s.statsMu.Lock()
+			if fromPeer {
+				s.lastRTCP = time.Now()
+			}
 			if r.HasSR {
 				s.lsr, s.lsrAt = r.SRNTPMid, time.Now()
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,19 @@ func (p *peer) offer(codecs string, extra ...string) []byte {
 	lines := []string{"v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
 		fmt.Sprintf("m=audio %d RTP/AVP %s", p.addr.Port(), codecs), "a=rtpmap:101 telephone-event/8000"}
 	return sdpOf(append(lines, extra...)...)
+}
+
+// drain reads and forgets everything the peer receives, so that a
+// benchmark's stream never fills its socket (until the test ends).
+func (p *peer) drain() {
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, err := p.conn.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
 }
 
 // read returns the next RTP packet the peer receives.
@@ -514,5 +528,173 @@ func TestSymmetricRTP(t *testing.T) {
 	}
 	if _, ok := sdpPeer.read(t, 50*time.Millisecond); ok {
 		t.Fatal("RTP still sent to the SDP address")
+	}
+}
+
+// rtpPacket marshals a 20 ms PCMU packet whose payload bytes all equal
+// fill.
+func rtpPacket(seq uint16, ts uint32, ssrc uint32, fill byte) []byte {
+	pl := make([]byte, FrameSamples)
+	for i := range pl {
+		pl[i] = fill
+	}
+	pk := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc}, Payload: pl}
+	b, _ := pk.Marshal()
+	return b
+}
+
+// TestSessionReorderWindow: a packet that arrives after a later one is
+// passed on (with the timing that puts it back in place) instead of being
+// dropped; a duplicate, and one older than the window, are not.
+func TestSessionReorderWindow(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	var got []Frame
+	s.SetSink(SinkFunc(func(f *Frame) { got = append(got, *f) }))
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	var st rxLoop
+	for _, seq := range []uint16{10, 11, 13, 12, 14, 12, 16, 15, 200, 100 - reorderWindow} {
+		s.handleDatagram(&st, from, rtpPacket(seq, 1000+uint32(seq)*FrameSamples, 9, byte(seq)))
+	}
+	var seqs []uint16
+	for _, f := range got {
+		seqs = append(seqs, f.Seq)
+		if f.Stream == 0 || f.Stream != got[0].Stream || f.TS != 1000+uint32(f.Seq)*FrameSamples || f.Payload[0] != byte(f.Seq) {
+			t.Errorf("frame %d: stream %d ts %d payload %d", f.Seq, f.Stream, f.TS, f.Payload[0])
+		}
+	}
+	// 200 is a jump within maxDropout, taken as loss; 100-window is behind
+	// the window and ignored, as is the second 12.
+	want := []uint16{10, 11, 13, 12, 14, 16, 15, 200}
+	if fmt.Sprint(seqs) != fmt.Sprint(want) {
+		t.Fatalf("frames passed on %v, want %v", seqs, want)
+	}
+	st2 := s.Stats()
+	if st2.Reordered != 2 || st2.Ignored != 2 || st2.PacketsReceived != 8 {
+		t.Errorf("stats %+v", st2)
+	}
+	if st2.PacketsLost != int64(200-10+1-8) {
+		t.Errorf("lost %d, want %d (late packets are not lost)", st2.PacketsLost, 200-10+1-8)
+	}
+}
+
+// TestSessionSequenceRestart: a sender that restarts its sequence numbers
+// (same SSRC) is followed once two packets in a row confirm it, as a new
+// stream.
+func TestSessionSequenceRestart(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	var got []Frame
+	s.SetSink(SinkFunc(func(f *Frame) { got = append(got, *f) }))
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	var st rxLoop
+	for _, seq := range []uint16{40000, 40001, 5, 6, 7} {
+		s.handleDatagram(&st, from, rtpPacket(seq, uint32(seq)*FrameSamples, 9, 0))
+	}
+	if len(got) != 4 || got[2].Seq != 6 || got[3].Seq != 7 || got[2].Stream == got[0].Stream || got[3].Stream != got[2].Stream {
+		t.Fatalf("got %d frames: %+v", len(got), got)
+	}
+}
+
+// TestSessionRelayKeepsSourceTiming: frames relayed from one session to
+// another keep their source's spacing: a late packet goes out late with
+// the sequence number and timestamp it would have had, a loss leaves a
+// gap, a silence a timestamp jump with a marker, and the sequence stays
+// our own (offset) after generated audio.
+func TestSessionRelayKeepsSourceTiming(t *testing.T) {
+	in := newTestSession(t, SessionConfig{})
+	out := newTestSession(t, SessionConfig{})
+	far := newPeer(t)
+	if _, _, err := out.AnswerOffer(far.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	in.SetSink(out)
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	var st rxLoop
+	// seq: 1 2 4 3 (late) 6 (5 lost) 7, then 8 after 1 s of silence.
+	arrivals := []struct {
+		seq uint16
+		ts  uint32
+	}{{1, 160}, {2, 320}, {4, 640}, {3, 480}, {6, 960}, {7, 1120}, {8, 1120 + 8000}}
+	for _, a := range arrivals {
+		in.handleDatagram(&st, from, rtpPacket(a.seq, a.ts, 9, byte(a.seq)))
+	}
+	var pk []*rtp.Packet
+	for range arrivals {
+		p, ok := far.read(t, time.Second)
+		if !ok {
+			t.Fatalf("only %d packets relayed", len(pk))
+		}
+		pk = append(pk, p)
+	}
+	seq0, ts0 := pk[0].SequenceNumber, pk[0].Timestamp
+	for i, a := range arrivals {
+		p := pk[i]
+		if p.Payload[0] != byte(a.seq) {
+			t.Fatalf("packet %d carries source packet %d, want %d (relayed in arrival order)", i, p.Payload[0], a.seq)
+		}
+		if p.SequenceNumber-seq0 != a.seq-1 || p.Timestamp-ts0 != a.ts-160 {
+			t.Errorf("source packet %d went out as seq +%d ts +%d, want +%d +%d",
+				a.seq, p.SequenceNumber-seq0, p.Timestamp-ts0, a.seq-1, a.ts-160)
+		}
+		if wantMark := i == 0 || a.seq == 8; p.Marker != wantMark {
+			t.Errorf("source packet %d: marker %v", a.seq, p.Marker)
+		}
+	}
+	// Generated audio after the relay continues our own sequence.
+	var f Frame
+	toneFrame(&f, 0)
+	out.WriteFrame(&f)
+	p, ok := far.read(t, time.Second)
+	if !ok || p.SequenceNumber != pk[len(pk)-1].SequenceNumber+1 {
+		t.Fatalf("generated frame after the relay: %+v", p)
+	}
+	// A new relayed stream starts a new mapping from there.
+	in.handleDatagram(&st, from, rtpPacket(500, 77, 10, 1))
+	if p2, ok := far.read(t, time.Second); !ok || p2.SequenceNumber != p.SequenceNumber+1 || !p2.Marker {
+		t.Fatalf("new stream: %+v", p2)
+	}
+}
+
+// TestSessionHeard: a peer whose SDP says it sends is expected to, from
+// the moment that SDP is applied; each packet it sends moves the moment it
+// was last heard; a peer that says it only listens (or that put the call
+// on hold with c=0.0.0.0) is not expected to send at all, and saying it
+// sends again starts its silence afresh.
+func TestSessionHeard(t *testing.T) {
+	s := newTestSession(t, SessionConfig{})
+	if _, expected := s.Heard(); expected {
+		t.Fatal("expected to send before any SDP")
+	}
+	p := newPeer(t)
+	before := time.Now()
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	since, expected := s.Heard()
+	if !expected || since.Before(before) {
+		t.Fatalf("after a sendrecv offer: heard %v (offer at %v), expected %v", since, before, expected)
+	}
+	time.Sleep(20 * time.Millisecond)
+	sent := time.Now()
+	if _, err := p.conn.WriteToUDP(rtpPacket(1, 160, 7, 0xff), net.UDPAddrFromAddrPort(s.LocalAddr())); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { last, _ := s.Heard(); return !last.Before(sent) })
+	for _, hold := range [][]byte{
+		p.offer("0", "a=recvonly"),
+		[]byte(strings.Replace(string(p.offer("0")), "c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0", 1)),
+	} {
+		if _, _, err := s.AnswerOffer(hold); err != nil {
+			t.Fatal(err)
+		}
+		if _, expected := s.Heard(); expected {
+			t.Fatalf("expected to send after:\n%s", hold)
+		}
+	}
+	resumed := time.Now()
+	if _, _, err := s.AnswerOffer(p.offer("0")); err != nil {
+		t.Fatal(err)
+	}
+	if last, expected := s.Heard(); !expected || last.Before(resumed) {
+		t.Fatalf("after resuming: heard %v (resumed at %v), expected %v", last, resumed, expected)
 	}
 }

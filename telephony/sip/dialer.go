@@ -198,12 +198,7 @@ func (oc *outCall) startFork(b Binding, offer []byte) (*fork, error) {
 	// hangs up at once may send its BYE before we have even read its 2xx
 	// (RFC 3261 forbids it, phones do it), and that BYE must find the leg.
 	s.bindDialog(l, f.callID, l.localTag)
-	tx.OnRetransmission(func(res *sip.Response) {
-		// A retransmitted 2xx means our ACK was lost: ACK again.
-		if res.IsSuccess() {
-			f.sendAck(res)
-		}
-	})
+	tx.OnRetransmission(f.ackRetransmissions())
 	s.bg.Add(1)
 	go f.run()
 	return f, nil
@@ -256,11 +251,7 @@ func (f *fork) challenged(res *sip.Response) bool {
 	}
 	f.tx = tx
 	f.provisional = false
-	tx.OnRetransmission(func(res *sip.Response) {
-		if res.IsSuccess() {
-			f.sendAck(res)
-		}
-	})
+	tx.OnRetransmission(f.ackRetransmissions())
 	return true
 }
 
@@ -318,7 +309,7 @@ func (f *fork) handle(res *sip.Response) bool {
 		if ap, err := netip.ParseAddrPort(f.b.Source); err == nil {
 			l.sess.SetPeerIP(ap.Addr())
 		}
-		l.state = stAnswered
+		l.state, l.answered = stAnswered, time.Now()
 		if f.oc.timer != nil {
 			f.oc.timer.Stop()
 		}
@@ -517,8 +508,27 @@ func (f *fork) sendCancelLocked() {
 // sendAck acknowledges a 2xx (RFC 3261 §13.2.2.4): a new transaction-less
 // request to the remote target, same CSeq number.
 func (f *fork) sendAck(res *sip.Response) {
-	s := f.oc.leg.s
-	target := f.req.Recipient
+	sendAck(f.oc.leg.s, f.req, f.b.target(), res)
+}
+
+// ackRetransmissions is the fork's transaction's handler of retransmitted
+// responses: a retransmitted 2xx means our ACK was lost, so it ACKs again.
+// sipgo keeps the handler as long as the transaction (32 s after the 2xx,
+// RFC 6026), so it holds what an ACK needs and not the fork: the fork
+// would keep its leg and the leg's RTP session, some 20 KB a call, for
+// 32 s after every call.
+func (f *fork) ackRetransmissions() func(*sip.Response) {
+	s, req, dest := f.oc.leg.s, f.req, f.b.target()
+	return func(res *sip.Response) {
+		if res.IsSuccess() {
+			sendAck(s, req, dest, res)
+		}
+	}
+}
+
+// sendAck ACKs res, a 2xx to the INVITE req sent to dest.
+func sendAck(s *Server, req *sip.Request, dest string, res *sip.Response) {
+	target := req.Recipient
 	if c := res.Contact(); c != nil {
 		target = c.Address
 	}
@@ -532,13 +542,13 @@ func (f *fork) sendAck(res *sip.Response) {
 	}
 	maxf := sip.MaxForwardsHeader(70)
 	ack.AppendHeader(&maxf)
-	sip.CopyHeaders("From", f.req, ack)
+	sip.CopyHeaders("From", req, ack)
 	sip.CopyHeaders("To", res, ack)
-	sip.CopyHeaders("Call-ID", f.req, ack)
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: f.req.CSeq().SeqNo, MethodName: sip.ACK})
+	sip.CopyHeaders("Call-ID", req, ack)
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.ACK})
 	ack.SetBody(nil)
-	ack.SetTransport(f.req.Transport())
-	ack.SetDestination(f.b.target())
+	ack.SetTransport(req.Transport())
+	ack.SetDestination(dest)
 	s.fromListener(ack)
 	if err := s.cli.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
 		s.log.Debug("sip: ACK", "err", err)

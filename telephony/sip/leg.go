@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -41,7 +42,10 @@ type leg struct {
 	mu    sync.Mutex
 	state legState
 	held  bool
-	ended chan struct{} // closed when the leg ends
+	// answered is when the leg was answered: the peer's silence counts
+	// from then at the earliest (endIfSilent).
+	answered time.Time
+	ended    chan struct{} // closed when the leg ends
 
 	// Dialog (RFC 3261 §12). local is our party (From in our requests).
 	callID       string
@@ -116,18 +120,6 @@ func (l *leg) Events() <-chan channel.Event { return l.events }
 
 // Media implements channel.Channel.
 func (l *leg) Media() media.Endpoint { return l.sess }
-
-// SetVoiceBandData implements channel.VoiceBandData: a lost packet
-// reaches the exchange as silence (media.Session.SetVoiceBandData). The
-// session has no echo canceller, concealment or comfort noise to turn
-// off, and its digits come only as RFC 4733 events, never from tones.
-func (l *leg) SetVoiceBandData(why string) {
-	if l.sess == nil {
-		return
-	}
-	l.sess.SetVoiceBandData()
-	l.s.log.Info("sip: voice-band data: lost packets played as silence", "leg", l.info.ID, "why", why)
-}
 
 // Stats returns the leg's RTP quality counters.
 func (l *leg) Stats() media.Stats { return l.sess.Stats() }
@@ -256,7 +248,7 @@ func (l *leg) Answer(ctx context.Context) error {
 		return fmt.Errorf("sip: answer %s: %w", l.info.ID, err)
 	}
 	l.okResponse = res
-	l.state = stAnswered
+	l.state, l.answered = stAnswered, time.Now()
 	l.ackSeq = l.inviteReq.CSeq().SeqNo
 	close(l.final)
 	return nil
@@ -373,6 +365,35 @@ func (l *leg) sendByeLocked() {
 		}
 		l.s.log.Debug("sip: BYE answered", "leg", l.info.ID, "code", res.StatusCode)
 	}()
+}
+
+// endIfSilent ends an answered leg whose peer should be sending media but
+// has been silent (no RTP, no RTCP) for timeout by now, with a BYE the
+// peer may never answer: it is how a call ends whose phone lost power or
+// its network. It reports whether it ended the leg.
+func (l *leg) endIfSilent(now time.Time, timeout time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stAnswered || l.held {
+		// A phone holding the call may send nothing, whatever its SDP
+		// says (some send sendonly and then no music).
+		return false
+	}
+	heard, expected := l.sess.Heard()
+	if !expected {
+		return false
+	}
+	if l.answered.After(heard) {
+		heard = l.answered
+	}
+	if now.Sub(heard) < timeout {
+		return false
+	}
+	l.s.log.Warn("sip: RTP timeout: ending call", "leg", l.info.ID, "endpoint", l.info.Endpoint,
+		"silent", now.Sub(heard).Round(time.Second))
+	l.sendByeLocked()
+	l.endLocked(channel.CauseFailure)
+	return true
 }
 
 // onAck receives an ACK for a 2xx of this dialog.
@@ -752,9 +773,18 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	l.ackCh = ackCh
 	l.mu.Unlock()
+	// sipgo keeps the handler as long as the transaction, past the call's
+	// end: it holds the leg weakly, or every leg and its RTP session would
+	// stay in memory that long after its call. A leg still ringing is
+	// held by the server (s.all), so it is there to cancel.
+	wl := weak.Make(l)
 	tx.OnCancel(func(*sip.Request) {
 		// Called inside sipgo's transaction lock, which has already sent
 		// 487: just end the leg, from another goroutine.
+		l := wl.Value()
+		if l == nil {
+			return
+		}
 		go func() {
 			l.mu.Lock()
 			if l.state == stRinging {

@@ -90,6 +90,12 @@ type Config struct {
 	// MaxCalls limits concurrent SIP call legs; an INVITE beyond it gets 503
 	// with Retry-After, a Dial fails with CauseCongestion. 0: 200.
 	MaxCalls int
+	// RTPTimeout ends an answered call whose peer has sent no RTP or RTCP
+	// for this long while its SDP says it sends (a call on hold may be
+	// silent): a phone that lost power or its network never sends BYE,
+	// and without it the call, its legs and its ports would stay for
+	// ever. Default 60 s; negative: never.
+	RTPTimeout time.Duration
 	// Registration expiry bounds (RFC 3261 §10.3): a request for less than
 	// MinExpires gets 423; more than MaxExpires is clamped. Defaults 60 s,
 	// 3600 s, and 600 s when the phone names none.
@@ -223,6 +229,9 @@ func New(c Config) (*Server, error) {
 	c.DefaultExpires = min(max(c.DefaultExpires, c.MinExpires), c.MaxExpires)
 	if c.MaxBindingsPerExtension <= 0 {
 		c.MaxBindingsPerExtension = 10
+	}
+	if c.RTPTimeout == 0 {
+		c.RTPTimeout = 60 * time.Second
 	}
 	if c.NonceTTL <= 0 {
 		c.NonceTTL = 5 * time.Minute
@@ -447,6 +456,7 @@ loop:
 				s.alarmsChanged()
 			}
 			s.conns.sweep()
+			s.endSilentLegs()
 			s.reg.save()
 			s.saveBans(false)
 		case e := <-errc:
@@ -489,13 +499,9 @@ func (s *Server) awaitListeners() {
 func (s *Server) shutdown() {
 	s.stopPings()
 	s.mu.Lock()
-	s.closing = true
-	legs := make([]*leg, 0, len(s.all))
-	for l := range s.all {
-		legs = append(legs, l)
-	}
+	s.closing = true // no new leg from now on
 	s.mu.Unlock()
-	for _, l := range legs {
+	for _, l := range s.legList() {
 		_ = l.Hangup(channel.CauseCongestion)
 	}
 	done := make(chan struct{})
@@ -656,6 +662,18 @@ func (s *Server) removeLeg(l *leg) {
 		}
 	}
 	s.mu.Unlock()
+}
+
+// endSilentLegs ends the answered legs whose peer has been silent for
+// longer than RTPTimeout (Run's tick).
+func (s *Server) endSilentLegs() {
+	if s.cfg.RTPTimeout < 0 {
+		return
+	}
+	now := time.Now() // the media session's clock
+	for _, l := range s.legList() {
+		l.endIfSilent(now, s.cfg.RTPTimeout)
+	}
 }
 
 // ActiveCalls is the number of SIP call legs in progress.
