@@ -72,6 +72,12 @@ type call struct {
 	// (answered, picked up, taken back); held the legs on hold now.
 	came map[*leg]bool
 	held map[*leg]bool
+	// origin says who placed a call the box made on someone's behalf
+	// (store.OriginAPI, store.OriginCallback; "" a caller's call); disa
+	// the DISA a caller dialled out through. toldAnswered: the answered
+	// event went out.
+	origin, disa string
+	toldAnswered bool
 }
 
 // msg is what a call's inbox holds: an event of one of its legs, or a
@@ -176,6 +182,7 @@ func (c *call) step(event string, party *leg, to, by string) {
 	}
 	c.mu.Lock()
 	c.path = append(c.path, s)
+	tell := false
 	switch event {
 	case "answered", "picked-up", "retrieved":
 		if party != nil {
@@ -184,6 +191,8 @@ func (c *call) step(event string, party *leg, to, by string) {
 			}
 			c.came[party] = true
 		}
+		tell = event != "retrieved" && !c.toldAnswered
+		c.toldAnswered = c.toldAnswered || tell
 	case "held", "resumed":
 		if party != nil {
 			if c.held == nil {
@@ -194,6 +203,9 @@ func (c *call) step(event string, party *leg, to, by string) {
 	}
 	c.mu.Unlock()
 	c.x.publish("call")
+	if tell {
+		c.x.callEvent(c, EventAnswered, nil, nil)
+	}
 }
 
 // hold keeps a limit's place until the call ends.
@@ -352,9 +364,16 @@ func (x *Exchange) endCall(c *call) {
 		Queues:      c.queues,
 		Voicemail:   c.voicemail,
 		Fax:         c.fax,
+		Origin:      c.origin,
+		DISA:        c.disa,
 	}
 	if len(c.recordings) > 0 {
 		rec.Recording = c.recordings[0]
+	}
+	if c.origin != "" && c.outRoute != "" {
+		// The box called out (a caller called back on a line is not an
+		// incoming call).
+		rec.Direction = store.DirectionOut
 	}
 	// The destination is the last party that answered someone.
 	for _, l := range c.legs {
@@ -387,9 +406,12 @@ func (x *Exchange) endCall(c *call) {
 		rec.DurationS = int(rec.End.Sub(rec.Answer).Round(time.Second) / time.Second)
 	}
 	if !merged {
-		if _, err := x.store.AppendCallRecord(rec); err != nil {
+		stored, err := x.store.AppendCallRecord(rec)
+		if err != nil {
 			x.log.Error("call record not written", "call", c.id, "err", err)
+			stored = rec
 		}
+		x.callEvent(c, EventEnded, nil, &stored)
 	}
 	x.mu.Lock()
 	delete(x.calls, c.id)

@@ -201,9 +201,12 @@ func (r router) ringOut(targets []target, timeout time.Duration) (*leg, channel.
 	toldRinging := false
 	progress := func() {
 		c.setState("ringing")
-		if r.onRinging != nil && !toldRinging {
+		if !toldRinging {
 			toldRinging = true
-			r.onRinging()
+			x.callEvent(c, EventRinging, ringingParties(targets), nil)
+			if r.onRinging != nil {
+				r.onRinging()
+			}
 		}
 		if r.in.boxAnswered() {
 			return // its ringback is the box's own

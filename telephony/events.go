@@ -141,6 +141,7 @@ func (x *Exchange) Status(ctx context.Context) (Status, error) {
 	if x.security != nil {
 		st.SecurityAlarms = x.security()
 	}
+	st.SecurityAlarms = append(st.SecurityAlarms, x.access.alarms(AlarmPINLocked, x.now())...)
 	return st, nil
 }
 

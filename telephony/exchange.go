@@ -37,6 +37,7 @@
 package telephony
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,16 @@ type Exchange struct {
 
 	// dp is the dial plan's memory across calls (runtime.go).
 	dp runtime
+	// access counts wrong DISA and callback PINs by caller (security.go);
+	// callbacks are the callbacks waiting to be made (callback.go).
+	access    pinLocks
+	callbacks map[string]bool
+	// dial is the auto-dialer of campaigns (campaign.go); its db is nil
+	// on a box without them.
+	dial dialer
+	// events is told of calls ringing, answered and ended (webhooks);
+	// nil: nobody listens.
+	events func(CallEvent)
 
 	callWG sync.WaitGroup // one per running call
 	hub    hub
@@ -190,6 +201,11 @@ type Options struct {
 	// OnFax is told each fax kept (to mail it), from the call's
 	// goroutine; it must not block.
 	OnFax func(f store.FaxReceiver, fax faxstore.Fax)
+	// CallEvents is told when a call starts ringing someone, is first
+	// answered and has ended (with its record): what webhooks send. It
+	// is called from the call's own goroutine and must not block (queue
+	// the event and return). Nil: nobody is told.
+	CallEvents func(CallEvent)
 	// PromptDir holds the installer's recordings that menus,
 	// announcements and queues play by name, and replacements of the
 	// built-in prompts (the data directory's layout says where: package
@@ -198,6 +214,11 @@ type Options struct {
 	// TestTrunk tries a trunk's registration with its provider (the SIP
 	// stack's); nil: TestTrunk answers ErrNoTrunkTest.
 	TestTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
+	// Campaigns, when set, are the auto-dialer's campaigns and the
+	// do-not-call list (campaign.go); CampaignTick is how often it looks
+	// for contacts to call (0: DefaultCampaignTick).
+	Campaigns    CampaignStore
+	CampaignTick time.Duration
 }
 
 // New makes an exchange over an open store.
@@ -237,8 +258,13 @@ func New(o Options) (*Exchange, error) {
 		recs:          o.Recordings,
 		faxes:         o.Faxes,
 		onFax:         o.OnFax,
+		callbacks:     make(map[string]bool),
+		events:        o.CallEvents,
 		testTrunk:     o.TestTrunk,
+		dial:          dialer{db: o.Campaigns, tick: cmp.Or(o.CampaignTick, DefaultCampaignTick), up: map[string]int{}, calling: map[string]bool{}, idle: map[string]idleMark{}},
 	}
+	x.access.after, x.access.lockFor = accessLockAfter, accessLockFor
+	x.vmState.pins.after, x.vmState.pins.lockFor = vmLockAfter, vmLockFor
 	if o.LiveAudio != nil {
 		x.live = func(port string) (source, error) {
 			f, err := o.LiveAudio(port)
@@ -258,6 +284,10 @@ func New(o Options) (*Exchange, error) {
 	}
 	x.loadMemory()  // the ring strategies continue where they stood (memory.go)
 	x.announceMWI() // the lamps are right from the start, e.g. after a reboot
+	if x.dial.db != nil {
+		x.callWG.Add(1)
+		go x.runCampaigns()
+	}
 	return x, nil
 }
 

@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"errors"
 	"reflect"
 	"slices"
 
@@ -225,20 +224,11 @@ func (p *plan) forwardTarget(ext *store.Extension, number string) (string, chann
 	if number == ext.Number {
 		return "", channel.CauseRejected
 	}
+	if cause := p.dialable(number, p.classOf(ext)); cause != 0 {
+		return "", cause
+	}
 	if _, ok := p.exts[number]; ok {
 		return "ext:" + number, 0
-	}
-	st, e := p.numbers.Lookup(number)
-	if st != dialplan.Complete && st != dialplan.OpenEnded || e.Kind == dialplan.KindFeature {
-		return "", channel.CauseNotFound
-	}
-	if e.Kind == dialplan.KindRoute || e.Kind == dialplan.KindEmergency {
-		if _, err := p.router.Select(number, p.classOf(ext), p.isEmergency); err != nil {
-			if errors.Is(err, dialplan.ErrForbidden) {
-				return "", channel.CauseForbidden
-			}
-			return "", channel.CauseNotFound
-		}
 	}
 	return "number:" + number, 0
 }

@@ -120,6 +120,8 @@ const (
 // once per snapshot and shared by the calls that started under it; no
 // destination is parsed during a call.
 type plan struct {
+	// loc is the box's time zone (UTC when it names none the box knows).
+	loc        *time.Location
 	cfg        *store.Config
 	numbers    *dialplan.Plan
 	router     dialplan.Router
@@ -170,6 +172,24 @@ type plan struct {
 	// parkTimeout is where a parked call goes after its time (zero: the
 	// parker).
 	parkTimeout dest
+	// disas and callbacks by name (disa:NAME, callback:NAME).
+	disas     map[string]*disaDef
+	callbacks map[string]*callbackDef
+}
+
+// disaDef and callbackDef are the DISA and callback objects with their
+// callers' lists and classes compiled (disa.go, callback.go).
+type disaDef struct {
+	store.DISA
+	list  *dialplan.Classifier
+	class dialplan.Class
+}
+
+type callbackDef struct {
+	store.Callback
+	list  *dialplan.Classifier
+	class dialplan.Class
+	to    dest
 }
 
 // compilePlan turns a validated configuration into routing tables. A
@@ -285,6 +305,8 @@ var compileSteps = []compileStep{
 	{section: "moh_classes", compile: (*plan).compileMOHClasses},
 	{section: "fax_receivers", compile: (*plan).compileFaxReceivers},
 	{section: "call_recording", keep: true},
+	{section: "disa", compile: (*plan).compileDISA},
+	{section: "callbacks", compile: (*plan).compileCallbacks},
 }
 
 func compileFull(cfg *store.Config) (*plan, error) {
@@ -295,7 +317,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]*announcement{},
 		timeConds: map[string]*timeCond{}, conds: map[string]*condDef{}, rooms: map[string]*store.ConferenceRoom{},
 		pages: map[string]*store.PagingGroup{}, moh: map[string]*store.MOHClass{}, services: map[string]dest{},
-		faxes: map[string]*store.FaxReceiver{}, specials: map[string]special{}, fxoDest: map[int]dest{}}
+		faxes: map[string]*store.FaxReceiver{}, specials: map[string]special{}, fxoDest: map[int]dest{}, disas: map[string]*disaDef{}, callbacks: map[string]*callbackDef{}}
 	p.trunkDIDs = map[string][]struct {
 		number string
 		d      dest
@@ -471,6 +493,7 @@ func (p *plan) compileSchedules(cfg *store.Config, cc *compiler) error {
 	if err != nil {
 		loc = time.UTC
 	}
+	p.loc = loc
 	for _, s := range cfg.Schedules {
 		ds := &dialplan.Schedule{Name: s.Name, Location: loc}
 		for _, h := range s.Hours {
@@ -580,6 +603,51 @@ func (p *plan) compilePagingGroups(cfg *store.Config, cc *compiler) error {
 func (p *plan) compileMOHClasses(cfg *store.Config, cc *compiler) error {
 	for i := range cfg.MOHClasses {
 		p.moh[cfg.MOHClasses[i].Name] = &cfg.MOHClasses[i]
+	}
+	return nil
+}
+
+// accessList compiles the allowed numbers of a DISA or callback.
+func accessList(what, name string, numbers []string) (*dialplan.Classifier, error) {
+	cl := &dialplan.Classifier{Name: name}
+	for _, n := range numbers {
+		pat, err := dialplan.ParsePattern(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", what, name, err)
+		}
+		cl.Numbers = append(cl.Numbers, pat)
+	}
+	return cl, nil
+}
+
+// compileDISA compiles the DISA objects.
+func (p *plan) compileDISA(cfg *store.Config, cc *compiler) error {
+	for _, d := range cfg.DISA {
+		cl, err := accessList("DISA", d.Name, d.Numbers)
+		if err != nil {
+			return err
+		}
+		class, err := dialplan.ParseClass(d.Class)
+		if err != nil {
+			return fmt.Errorf("DISA %s: %w", d.Name, err)
+		}
+		p.disas[d.Name] = &disaDef{DISA: d, list: cl, class: class}
+	}
+	return nil
+}
+
+// compileCallbacks compiles the callback objects.
+func (p *plan) compileCallbacks(cfg *store.Config, cc *compiler) error {
+	for _, cb := range cfg.Callbacks {
+		cl, err := accessList("callback", cb.Name, cb.Numbers)
+		if err != nil {
+			return err
+		}
+		class, err := dialplan.ParseClass(cb.Class)
+		if err != nil {
+			return fmt.Errorf("callback %s: %w", cb.Name, err)
+		}
+		p.callbacks[cb.Name] = &callbackDef{Callback: cb, list: cl, class: class, to: cc.dest("callback "+cb.Name, cb.Destination)}
 	}
 	return nil
 }
@@ -890,4 +958,12 @@ func findExtension(cfg *store.Config, number string) (store.Extension, bool) {
 		}
 	}
 	return store.Extension{}, false
+}
+
+// location is the box's time zone.
+func (p *plan) location() *time.Location {
+	if p.loc == nil {
+		return time.UTC
+	}
+	return p.loc
 }

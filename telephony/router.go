@@ -57,6 +57,14 @@ type router struct {
 	// onRinging is told when a dialled phone first rings (a SIP
 	// transferrer hears "180 Ringing" of its blind transfer); nil: nobody.
 	onRinging func()
+	// own: the box dials on its own behalf (a DISA caller's number, a
+	// callback, a call the box placed): the far end of an outside call
+	// sees caller when it has a number, else the outbound route's, never
+	// the party's own.
+	own bool
+	// trusted: the party was let in already (a caller called back): a
+	// DISA it reaches asks for nothing more, and dials within class.
+	trusted bool
 }
 
 // newRouter makes the routing object of call c for its party in.
@@ -182,6 +190,14 @@ func (r router) reach(d dest) (*leg, channel.Cause) {
 	case dialplan.DestFax:
 		if f, ok := p.faxes[d.Value]; ok {
 			return r.reachFax(f)
+		}
+	case dialplan.DestDISA:
+		if dd, ok := p.disas[d.Value]; ok {
+			return r.reachDISA(dd)
+		}
+	case dialplan.DestCallback:
+		if cb, ok := p.callbacks[d.Value]; ok {
+			return r.reachCallback(cb)
 		}
 	}
 	return nil, channel.CauseNotFound
@@ -542,12 +558,16 @@ func lineDigits(g store.LineGroup, sel dialplan.Outbound, shown channel.CallerID
 // through route rt is shown: an office extension by its outbound caller
 // ID, else the route's, else ("") the carrier's own number; any other
 // caller (one whose call is forwarded out) as itself, so the forwarded
-// party sees who really calls; the route may override either, and the
+// party sees who really calls; a call the box makes on its own behalf
+// (own: DISA, callback) as the number it was given, else the route's; the route may override either, and the
 // caller-ID rules by prefix come last. The redirections the call went
 // through name extensions by their outbound numbers too.
 func (r router) presentation(rt dialplan.Route, digits string) (channel.CallerID, []channel.Diversion) {
 	p := r.p
 	shown := r.caller
+	if r.own && shown.Number == "" {
+		shown = channel.CallerID{Number: rt.CallerID.Number, Name: rt.CallerID.Name}
+	}
 	outward := func(number string) (string, string, bool) {
 		e, ok := p.exts[number]
 		if number == "" || !ok {

@@ -119,44 +119,37 @@ func (r router) inbound() {
 	if r.caller.Withheld != "" {
 		number = ""
 	}
-	// The route first: which caller lists apply depends on it.
-	var d dest
-	var route *inboundRoute
-	var routed bool
 	trunk := trunkOf(in.info)
-	if trunk != "" {
-		d, route, routed = p.trunkDestination(trunk, in.info.Dialled, r.x.now())
-	} else {
-		port, _ := portNumber(in.info.Endpoint)
-		d, route, routed = p.inboundDestination(port, r.x.now())
+	port := 0
+	if trunk == "" {
+		port, _ = portNumber(in.info.Endpoint)
 	}
+	a := p.arrive(trunk, in.info.Dialled, port, number, r.x.now())
 	var rt store.InboundRoute
-	if route != nil {
-		rt = route.InboundRoute
+	if a.route != nil {
+		rt = a.route.InboundRoute
 		c.set(func(c *call) { c.moh, c.route = rt.MOHClass, rt.Name })
 	}
-	var to dest
-	if cl, ok := dialplan.Classify(p.callerLists(rt), number); ok {
+	if cl := a.list; cl != nil {
 		switch cl.Action {
 		case dialplan.ActionReject:
 			r.log.Info("caller rejected by classifier", "classifier", cl.Name, "route", rt.Name, "caller", r.caller.Number)
 			c.set(func(c *call) { c.callee = "classifier:" + cl.Name })
 			r.hangupIn(channel.CauseRejected)
 			return
-		case dialplan.ActionRoute:
-			to = p.classDest[cl.Name]
 		case dialplan.ActionFirst:
 			c.set(func(c *call) { c.vip = true })
 		}
 	}
-	if to.Kind == "" {
+	to := a.to
+	if !a.byList {
 		switch {
-		case !routed && trunk != "":
+		case !a.routed && trunk != "":
 			r.log.Info("trunk call to a number with no destination", "trunk", trunk, "did", in.info.Dialled)
 			c.set(func(c *call) { c.callee = in.info.Dialled })
 			r.hangupIn(channel.CauseNotFound)
 			return
-		case !routed:
+		case !a.routed:
 			r.log.Warn("call on an FXO line with no destination", "line", in.info.Endpoint)
 			r.hangupIn(channel.CauseUnavailable)
 			return
@@ -165,17 +158,16 @@ func (r router) inbound() {
 			release, ok := r.x.acquire("in:"+rt.Name, rt.MaxCalls)
 			if !ok {
 				r.log.Info("inbound route at its call limit", "route", rt.Name, "max_calls", rt.MaxCalls)
-				c.set(func(c *call) { c.callee = d.String() })
+				c.set(func(c *call) { c.callee = a.to.String() })
 				r.refuse(channel.CauseBusy)
 				return
 			}
 			c.hold(release)
 		}
-		to = d
 	}
 	callee := to.Value
 	switch to.Kind {
-	case dialplan.DestHangup, dialplan.DestGroup, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond:
+	case dialplan.DestHangup, dialplan.DestGroup, dialplan.DestAnnounce, dialplan.DestTime, dialplan.DestCond, dialplan.DestDISA, dialplan.DestCallback:
 		callee = to.String()
 	}
 	c.set(func(c *call) { c.callee = callee })
@@ -184,4 +176,45 @@ func (r router) inbound() {
 	// number: destination may use any outbound route.
 	r.class = dialplan.ClassInternational
 	r.finish(r.reach(to))
+}
+
+// arrival is where a call from an outside line or trunk goes, decided
+// before any limit is taken: its inbound route (nil: the line's or DID's
+// own destination), whether the line or DID has a destination at all,
+// the caller list that matched (nil: none), and where the call goes: the
+// matching "route" list's destination (byList), else the route's.
+type arrival struct {
+	route  *inboundRoute
+	routed bool
+	list   *dialplan.Classifier
+	byList bool
+	to     dest
+}
+
+// arrive decides where a call from trunk to did (trunk "": a call on FXO
+// port) from caller number ("": withheld) goes at now. inbound routes
+// the call by it; AnswerLine asks it before a line is answered.
+func (p *plan) arrive(trunk, did string, port int, number string, now time.Time) arrival {
+	var a arrival
+	var d dest
+	if trunk != "" {
+		d, a.route, a.routed = p.trunkDestination(trunk, did, now)
+	} else {
+		d, a.route, a.routed = p.inboundDestination(port, now)
+	}
+	var rt store.InboundRoute
+	if a.route != nil {
+		rt = a.route.InboundRoute
+	}
+	if cl, ok := dialplan.Classify(p.callerLists(rt), number); ok {
+		a.list = cl
+		if ld := p.classDest[cl.Name]; cl.Action == dialplan.ActionRoute && ld.Kind != "" {
+			a.to, a.byList = ld, true
+			return a
+		}
+	}
+	if a.routed {
+		a.to = d
+	}
+	return a
 }

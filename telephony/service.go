@@ -49,6 +49,12 @@ type CallControl interface {
 	// ConferenceAction acts on a member (a leg ID) of a conference room:
 	// "kick", "mute", "unmute".
 	ConferenceAction(ctx context.Context, room, member, action string) error
+	// PlaceCall is click-to-call: it rings extension ext (showing
+	// number) and, once answered, calls number for it. A bad request is a
+	// *store.ValidationError, an unknown extension store.ErrNotFound, a
+	// number outside the extension's class ErrForbidden; nothing rings
+	// then.
+	PlaceCall(ctx context.Context, ext, number string) (PlacedCall, error)
 }
 
 // ConfigService reads and changes the configuration.
@@ -84,6 +90,11 @@ type ConfigService interface {
 	UpdateBilling(ctx context.Context, b store.Billing) (store.Billing, error)
 	Mail(ctx context.Context) (store.Mail, error)
 	UpdateMail(ctx context.Context, m store.Mail) (store.Mail, error)
+	// Webhooks are the endpoints told of calls (store.Webhooks); the
+	// update answers problems relative to the section
+	// ("endpoints[0].url").
+	Webhooks(ctx context.Context) (store.Webhooks, error)
+	UpdateWebhooks(ctx context.Context, w store.Webhooks) (store.Webhooks, error)
 	// ChangeConfig changes any part of the configuration in one
 	// validated transaction (store.DB.ChangeConfig): fn edits a copy of
 	// the stored configuration, read inside the transaction; the result
@@ -364,9 +375,9 @@ type Status struct {
 	// Alerts are warnings for the installer: recordings near their
 	// quota, a disk too full to record.
 	Alerts []string `json:"alerts,omitempty"`
-	// SecurityAlarms are the SIP accounts locked now after repeated
-	// authentication failures (someone guessing a password); empty when
-	// all is well.
+	// SecurityAlarms are the SIP accounts and the callers locked out now
+	// after repeated authentication failures (someone guessing a
+	// password or a DISA PIN); empty when all is well.
 	SecurityAlarms []SecurityAlarm `json:"security_alarms"`
 }
 
@@ -398,11 +409,15 @@ type Presence struct {
 	Direction string `json:"direction,omitempty"`
 }
 
-// SecurityAlarm is one SIP account locked after repeated authentication
-// failures: its credentials are refused, except from addresses it
-// authenticated from before, until Until.
+// SecurityAlarm is one lock-out after repeated authentication failures:
+// a SIP account (kind account-locked: its credentials are refused,
+// except from addresses it authenticated from before, until Until), or
+// a caller who keyed wrong DISA or callback PINs (kind pin-locked: User
+// is what the PIN was for, "disa:NAME" or "callback:NAME", and Addresses
+// the caller's number, or the line or trunk when it was withheld; they
+// are refused until Until).
 type SecurityAlarm struct {
-	Kind      string    `json:"kind"` // account-locked
+	Kind      string    `json:"kind"` // account-locked, pin-locked
 	User      string    `json:"user"`
 	Since     time.Time `json:"since"`
 	Until     time.Time `json:"until"`
@@ -456,7 +471,10 @@ type CallStatus struct {
 	FromLeg string `json:"from_leg,omitempty"`
 	ToLeg   string `json:"to_leg,omitempty"`
 	// State: dialling, ringing, answered, held, parked, menu, queued,
-	// voicemail, conference, announcement.
+	// voicemail, conference, announcement, disa (a caller keys a PIN or
+	// dials through a DISA), callback (a caller keys a callback's PIN),
+	// campaign (a campaign's contact answered: the box listens for a
+	// machine, plays the message, waits for a key).
 	State    string           `json:"state"`
 	Started  time.Time        `json:"started"`
 	Answered time.Time        `json:"answered,omitzero"`

@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"slices"
@@ -64,11 +63,12 @@ const (
 )
 
 // vmState is the exchange's voicemail memory: wrong PINs per mailbox and
-// place (pinKey), and
-// which mailboxes were last announced to the phones' lamps.
+// place (pinKey), and which mailboxes were last announced to the phones'
+// lamps.
 type vmState struct {
+	// pins count wrong PINs (vmLockAfter, vmLockFor; security.go).
+	pins      pinLocks
 	mu        sync.Mutex
-	fails     map[string]pinFailures
 	announced map[string]bool
 	// silence, keyWait override vmSilenceEnd and vmKeyWait (tests).
 	silence time.Duration
@@ -83,43 +83,6 @@ func pinKey(box string, l *leg) string {
 		from = "outside"
 	}
 	return box + "|" + from
-}
-
-// pinFailures counts a mailbox's wrong PINs in a row from one place.
-type pinFailures struct {
-	n           int
-	lockedUntil time.Time
-}
-
-// locked reports whether key (pinKey) is locked out at now.
-func (s *vmState) locked(key string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return now.Before(s.fails[key].lockedUntil)
-}
-
-// failed counts a wrong PIN for key and reports whether that locked it.
-func (s *vmState) failed(key string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fails == nil {
-		s.fails = map[string]pinFailures{}
-	}
-	f := s.fails[key]
-	f.n++
-	locked := f.n >= vmLockAfter
-	if locked {
-		f = pinFailures{lockedUntil: now.Add(vmLockFor)}
-	}
-	s.fails[key] = f
-	return locked
-}
-
-// succeeded forgets key's wrong PINs.
-func (s *vmState) succeeded(key string) {
-	s.mu.Lock()
-	delete(s.fails, key)
-	s.mu.Unlock()
 }
 
 func (s *vmState) silenceEnd() time.Duration {
@@ -332,7 +295,7 @@ func (a *voicemailApp) login(box string, ownPhone bool) {
 				continue
 			}
 		}
-		if b != "" && x.vmState.locked(pinKey(b, in), x.now()) {
+		if b != "" && x.vmState.pins.locked(pinKey(b, in), x.now()) {
 			a.log.Warn("voicemail: login to a locked mailbox refused", "mailbox", b, "channel", from)
 			v.say(prompts.VMLocked)
 			return
@@ -342,15 +305,15 @@ func (a *voicemailApp) login(box string, ownPhone bool) {
 			return
 		}
 		mb, exists := x.config().Voicemail.Box(b)
-		if exists && pin != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(mb.PIN)) == 1 {
-			x.vmState.succeeded(pinKey(b, in))
+		if exists && pin != "" && pinMatches(pin, mb.PIN) {
+			x.vmState.pins.succeeded(pinKey(b, in))
 			a.log.Info("voicemail: login", "mailbox", b, "channel", from)
 			v.lang = a.r.p.lang(mb.Language)
 			a.session(b)
 			return
 		}
 		a.log.Info("voicemail: wrong PIN", "mailbox", b, "channel", from, "try", try+1)
-		if exists && x.vmState.failed(pinKey(b, in), x.now()) {
+		if exists && x.vmState.pins.failed(pinKey(b, in), "voicemail:"+b, x.now()) {
 			a.log.Warn("voicemail: mailbox locked after wrong PINs in a row", "mailbox", b,
 				"channel", from, "caller", in.info.Caller.Number, "for", vmLockFor)
 			v.say(prompts.VMLocked)

@@ -104,6 +104,8 @@ func (s *Server) searchForm(ctx context.Context, v url.Values) *form {
 		{ID: "q-direction", Name: "direction", Label: "Direction", Type: "select", Options: selectOptions(choice(store.Directions()...), get("direction"), "unknown")},
 		{ID: "q-result", Name: "result", Label: "Result", Type: "select", Options: selectOptions(choice(store.Results()...), get("result"), "unknown"),
 			Help: "Missed: not answered, or taken by voicemail. Abandoned: the caller hung up in a menu or queue."},
+		{ID: "q-origin", Name: "origin", Label: "Placed by", Type: "select", Options: selectOptions(append(choice(store.Origins()...), option{Value: store.OriginDISA, Label: "DISA (dialled out from outside)"}), get("origin"), "unknown"),
+			Help: "Calls the box placed: api (click-to-call), callback; or the calls that dialled out through a DISA."},
 		{ID: "q-min", Name: "min_duration", Label: "Talk time at least (s)", Type: "number", Value: get("min_duration"), Min: "0", InputMode: "numeric"},
 		{ID: "q-max", Name: "max_duration", Label: "Talk time at most (s)", Type: "number", Value: get("max_duration"), Min: "0", InputMode: "numeric"},
 		{ID: "q-sort", Name: "sort", Label: "Sort by", Type: "select", Options: selectOptions(sorts, get("sort"), "unknown")},

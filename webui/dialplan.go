@@ -121,6 +121,7 @@ func (s *Server) dialPlanView(r *http.Request, current string) (dialPlanBody, er
 	}
 	d := c.DialPlan()
 	d.Voicemail = hidePINs(d.Voicemail) // voicemail_form.go
+	hideAccessPINs(&d)                  // outcalls_forms.go
 	var b dialPlanBody
 	for _, sec := range planSections {
 		text, n := sectionJSON(d, sec.Key)
@@ -187,6 +188,7 @@ func (s *Server) dialPlanSectionSubmit(w http.ResponseWriter, r *http.Request) {
 			var one store.Config
 			one.SetDialPlan(d)
 			keepPINs(&one.Voicemail, c.Voicemail) // the editor shows none
+			keepAccessPINs(&one, &c)
 			c.CopySection(&one, sec.Key)
 			*cur = c.DialPlan()
 		})

@@ -74,6 +74,10 @@ var planSections = []dialPlanSection{
 		Help: `A voice menu answers, plays its announcement (recordings from the Recordings page or built-in prompts, tones or pauses) and sends the caller where the key they press says; it can let callers dial an extension directly. Silence or a wrong key repeats the menu, then goes to a last destination. Reached as menu:NAME.`},
 	{Key: "classifiers", Title: "Caller lists", Group: "incoming", list: classifierKind,
 		Help: `A caller list acts on calls from outside lines and trunks by the caller's number: a blacklist refuses the callers, a VIP list sends them straight to a destination, a priority list puts them first in queues. A list no inbound route chooses applies to every outside call; a list one or more inbound routes choose (on the route's page) applies only to those routes' calls, after the lists that apply to every call.`},
+	{Key: "disa", Title: "DISA", Group: "incoming", list: disaKind,
+		Help: `DISA (direct inward system access) gives a caller from outside the box's dial tone: a caller it lets in — by their number, a PIN, or both — dials a number as an office phone would, and it goes out through the outbound routes within the DISA's permission class. Inbound routes, DIDs, caller lists, menu keys and callbacks reach it as disa:NAME. Every DISA call is marked in the call records (search origin "DISA").`},
+	{Key: "callbacks", Title: "Callbacks", Group: "incoming", list: callbackKind,
+		Help: `A callback calls its callers back at the box's expense: a known caller who reaches callback:NAME (from an inbound route, a DID or a caller list) is not answered — so the call costs them nothing — and a few seconds later the box calls them back through the outbound routes, then gives them dial tone (disa:NAME) or puts them through to a destination. A caller not on the list can key a PIN instead.`},
 	{Key: "inbound_routes", Title: "Inbound routes", Group: "incoming", list: inboundRouteKind,
 		Help: `An inbound route says where calls arriving on an outside (FXO) line go: always to one destination, or by a schedule to one destination during working hours and another when closed.`},
 	{Key: "numbering", Title: "Numbering", Group: "incoming", single: singleNumbering,
@@ -92,4 +96,14 @@ func findDialPlanSection(key string) (dialPlanSection, bool) {
 		return dialPlanSection{}, false
 	}
 	return planSections[i], true
+}
+
+// Warning is a risk the installer must weigh before using the section
+// ("": none), shown on its pages.
+func (s dialPlanSection) Warning() string {
+	switch s.Key {
+	case "disa", "callbacks":
+		return tollFraudWarning
+	}
+	return ""
 }

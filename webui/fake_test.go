@@ -35,6 +35,10 @@ type fakeService struct {
 	// controlErr, when set, is the exchange refusing them.
 	callActions []string
 	controlErr  error
+	// placed are the click-to-call requests placed ("EXT NUMBER");
+	// hooks the webhooks section.
+	placed []string
+	hooks  store.Webhooks
 	// callRecs are the recordings of calls the fake keeps.
 	callRecs  []telephony.CallRecording
 	sys       store.System

@@ -31,6 +31,9 @@ type pageData struct {
 	Flash    string
 	Error    string
 	Body     any
+	// RefreshS, when set, reloads the page that often (a live view
+	// without script: a campaign's progress).
+	RefreshS int
 
 	// NewVoicemail is the new messages across mailboxes, shown beside
 	// the navigation's Voicemail item.

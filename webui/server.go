@@ -58,6 +58,12 @@ type Options struct {
 	// Outputs, when set, shows the e-mail and SMDR outputs' state and
 	// sends test messages (outputs.go).
 	Outputs Outputs
+	// Webhooks, when set, shows the webhook deliveries' state and sends
+	// test events (webhooks.go).
+	Webhooks Webhooks
+	// Campaigns, when set, is the auto-dialer: the Campaigns page and
+	// /api/v1/campaigns (campaigns.go).
+	Campaigns telephony.CampaignService
 	// Board, when set, describes the board's PCM timeslot map for the PBX
 	// parameters page and takes a custom one (parameters.go).
 	Board BoardMap
@@ -86,6 +92,8 @@ type Server struct {
 	svc       telephony.Service
 	maint     Maintenance
 	outputs   Outputs
+	hooks     Webhooks
+	campaigns telephony.CampaignService
 	prov      Provisioning
 	dataDir   string
 	log       *slog.Logger
@@ -159,6 +167,8 @@ func New(o Options) (*Server, error) {
 		svc:       o.Service,
 		maint:     o.Maintenance,
 		outputs:   o.Outputs,
+		hooks:     o.Webhooks,
+		campaigns: o.Campaigns,
 		prov:      o.Provisioning,
 		dataDir:   o.DataDir,
 		log:       o.Logger,

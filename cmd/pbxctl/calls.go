@@ -30,6 +30,7 @@ Search flags (each optional, as the call history page's search):
   -number PART -caller PART -callee PART
   -extension EXT -line fxo:N|trunk:NAME -queue NAME
   -direction in|out|internal -result answered,missed,busy,abandoned,failed
+  -origin api|callback|disa
   -min-duration S -max-duration S -order desc|asc
 
 A bad value is refused with the flag named (exit status 1).
@@ -46,7 +47,7 @@ func runCalls(e *env, args []string) error {
 	for _, p := range []struct{ flag, param string }{
 		{"from", "from"}, {"to", "to"}, {"number", "number"}, {"caller", "caller"}, {"callee", "callee"},
 		{"extension", "extension"}, {"line", "line"}, {"queue", "queue"}, {"direction", "direction"}, {"result", "result"},
-		{"min-duration", "min_duration"}, {"max-duration", "max_duration"}, {"order", "order"},
+		{"origin", "origin"}, {"min-duration", "min_duration"}, {"max-duration", "max_duration"}, {"order", "order"},
 	} {
 		params[p.param] = fs.String(p.flag, "", "search: "+p.param)
 	}

@@ -24,6 +24,7 @@ import (
 	"minipbx/board/panel"
 	"minipbx/board/sim"
 	"minipbx/internal/mail"
+	"minipbx/internal/webhook"
 	"minipbx/telephony"
 	"minipbx/telephony/analog"
 	"minipbx/telephony/callrec"
@@ -106,6 +107,7 @@ type Box struct {
 	// diagnostic run last mailed as an alarm.
 	smdr       *smdr.Manager
 	mail       *mail.Mailer
+	hooks      *webhook.Sender
 	alarmedRun atomic.Uint64
 
 	// desc is the board description read at start (boardmap.go): the
@@ -196,7 +198,11 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	// The exchange is created after the parts that call into it; they
 	// reach it through this closure, which only runs once Run started.
 	var ex *telephony.Exchange
-	b.analog, err = analog.New(analogConfig(b.board, &cfg, log, func(ch channel.Channel) { ex.Accept(ch) }))
+	ac := analogConfig(b.board, &cfg, log, func(ch channel.Channel) { ex.Accept(ch) })
+	// A ringing line whose caller is to be called back is left ringing
+	// (callback: no charge to the caller); asked only once Run started.
+	ac.ShouldAnswer = func(line int, caller channel.CallerID) bool { return ex == nil || ex.AnswerLine(line, caller) }
+	b.analog, err = analog.New(ac)
 	if err != nil {
 		return nil, err
 	}
@@ -325,8 +331,12 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 		Presence: func(p telephony.Presence) { b.sip.SetLamp(lampFrom(p)) },
 		// Music-on-hold classes played live from an analog port.
 		LiveAudio: b.analog.LiveAudio,
+		// Calls ringing, answered and ended, for the webhooks.
+		CallEvents: b.hooks.Notify,
 		// The setup wizard's test registration of a trunk (trunks.go).
 		TestTrunk: b.testTrunk,
+		// The auto-dialer's campaigns and the do-not-call list.
+		Campaigns: b.db,
 	}
 	if b.sim != nil {
 		opts.Sim = simControl{b.sim}
@@ -343,7 +353,8 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.service = telephony.Compose(ex, b.admin, diag.NewAdmin(b.db, b.diag, ex))
 	b.web, err = webui.New(webui.Options{Service: b.service, DataDir: c.DataDir, Logger: log.With("part", "webui"),
-		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Board: boardMap{b}, Provisioning: b.prov,
+		Maintenance: maintenance{b}, State: b.db, DefaultMaxCalls: b.defaultCalls, Outputs: outputs{b}, Webhooks: outputs{b}, Campaigns: ex,
+		Board: boardMap{b}, Provisioning: b.prov,
 		Ready: func(https, plain net.Addr) {
 			b.webMu.Lock()
 			b.webAddr = https.String()
@@ -421,7 +432,7 @@ func (b *Box) Run(ctx context.Context) error {
 		part string
 		err  error
 	}
-	results := make(chan result, 12) // one per part: none may block on exit
+	results := make(chan result, 16) // one per part: none may block on exit
 	var wg sync.WaitGroup
 	start := func(part string, f func(context.Context) error) {
 		wg.Add(1)
@@ -440,6 +451,7 @@ func (b *Box) Run(ctx context.Context) error {
 	start("memory", b.scavenge)
 	start("smdr", b.smdr.Run)
 	start("mail", b.mail.Run)
+	start("webhooks", b.hooks.Run)
 	if b.eng != nil {
 		start("upgrade", b.confirm)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minipbx/internal/mail"
+	"minipbx/internal/webhook"
 	"minipbx/telephony/faxstore"
 	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
@@ -15,7 +16,7 @@ import (
 )
 
 // What the box tells the outside world about its calls: the SMDR billing
-// output and the e-mail. Both follow the configuration in use (applyConfig)
+// output, the e-mail and the webhooks. Both follow the configuration in use (applyConfig)
 // and are told of every stored call record through the store the
 // exchange is given (recordingStore).
 
@@ -28,6 +29,9 @@ func (b *Box) openOutputs(cfg *store.Config, layout datadir.Layout) error {
 		return err
 	}
 	b.mail = m
+	if b.hooks, err = webhook.New(webhook.Options{Queue: b.db, Logger: b.log.With("part", "webhook")}); err != nil {
+		return err
+	}
 	b.outputsConfigured(cfg)
 	return nil
 }
@@ -36,6 +40,7 @@ func (b *Box) openOutputs(cfg *store.Config, layout datadir.Layout) error {
 func (b *Box) outputsConfigured(cfg *store.Config) {
 	b.smdr.Configure(cfg.Billing)
 	b.mail.Configure(cfg)
+	b.hooks.Configure(cfg.Webhooks)
 }
 
 // config is the configuration in use.
@@ -157,4 +162,12 @@ func (o outputs) SMDRStatus() []webui.SMDRStatus {
 			Sent: s.Sent, LastError: s.LastError, Since: s.Since})
 	}
 	return out
+}
+
+var _ webui.Webhooks = outputs{}
+
+func (o outputs) WebhookStatus() []webui.WebhookStatus { return o.b.hooks.Status() }
+
+func (o outputs) SendTestWebhook(ctx context.Context, name string) error {
+	return o.b.hooks.SendTest(ctx, name)
 }

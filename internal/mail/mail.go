@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"minipbx/internal/atomicfile"
+	"minipbx/internal/outbox"
 	"minipbx/telephony/store"
 )
 
@@ -193,22 +194,8 @@ func hostOf(addr string) string {
 // names (a crash between writing one and queuing it) are removed first.
 func (m *Mailer) Run(ctx context.Context) error {
 	m.cleanSpool()
-	for {
-		next := m.sendDue(ctx)
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(0, next.Sub(m.o.Now()))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-m.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	outbox.Run(ctx, m.wake, m.o.Now, m.sendDue)
+	return nil
 }
 
 func (m *Mailer) cleanSpool() {
@@ -265,8 +252,7 @@ func (m *Mailer) sendDue(ctx context.Context) time.Time {
 			m.done(e)
 			continue
 		}
-		pause := m.o.Retry << min(e.Attempts, 10)
-		pause = min(pause, RetryMax)
+		pause := outbox.Backoff(m.o.Retry, RetryMax, e.Attempts)
 		m.log.Warn("mail: not sent; will try again", "id", e.ID, "subject", e.Subject, "attempt", e.Attempts+1, "retry_in", pause, "err", err)
 		at := now.Add(pause)
 		if err := m.o.Queue.MailAttempted(e.ID, at, err.Error()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -968,4 +969,67 @@ func TestFXSOutboundCallerIDUK(t *testing.T) {
 	}
 	c.Hangup(channel.CauseCancelled)
 	expectEnd(t, c, channel.CauseCancelled, 4*time.Second)
+}
+
+// A line the exchange chooses not to answer (ShouldAnswer false: a
+// callback) is asked once, with the caller ID, when it has rung its
+// rings; it is never seized while the caller lets it ring on, and once
+// the caller gives up it is idle and answers the next call as usual.
+func TestFXOInboundNotAnswered(t *testing.T) {
+	t.Parallel()
+	asked := make(chan channel.CallerID, 4)
+	var answer atomic.Bool
+	r := newRigConfig(t, Config{Zone: "uk", EchoTail: 32 * time.Millisecond,
+		Lines: []LineConfig{{Port: 1, Enabled: true, AnswerAfterRings: 3}}, // after the caller ID (UK: a double ring first)
+		ShouldAnswer: func(line int, caller channel.CallerID) bool {
+			if line == 1 {
+				asked <- caller
+			}
+			return answer.Load()
+		}})
+	line := r.b.Line(1)
+	if err := line.Ring(dsp.CallerIDMessage{Number: "02079460000", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-asked:
+		if c.Number != "02079460000" {
+			t.Errorf("asked with caller %+v", c)
+		}
+	case <-time.After(16 * time.Second):
+		t.Fatal("ShouldAnswer was never asked")
+	}
+	for line.Rings() < 5 {
+		if line.Seized() {
+			t.Fatal("the line was seized")
+		}
+		r.frames(50)
+	}
+	if line.Seized() || len(r.calls) != 0 || len(asked) != 0 {
+		t.Fatalf("seized %v, calls %d, asked again %d", line.Seized(), len(r.calls), len(asked))
+	}
+	line.StopRinging()
+	// The port gives up on the caller after the longest ring silence.
+	deadline := time.Now().Add(12 * time.Second)
+	idle := func() bool {
+		for _, ps := range r.m.PortStates() {
+			if ps.Kind == board.FXO && ps.Number == 1 {
+				return ps.State == "idle"
+			}
+		}
+		return false
+	}
+	for !idle() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the line did not go back to idle: %+v", r.m.PortStates())
+		}
+		r.frames(50)
+	}
+	answer.Store(true)
+	if err := line.Ring(dsp.CallerIDMessage{Number: "02079460001", Time: time.Now(), HasTime: true, MDMF: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.call(16 * time.Second); c.Info().Caller.Number != "02079460001" {
+		t.Errorf("the next call: %+v", c.Info())
+	}
 }

@@ -80,9 +80,13 @@ func (p *port) fxoEvent(ev board.Event) {
 			return
 		}
 		lc := p.m.lineConfig(p.num)
-		if lc.Enabled && p.rings >= lc.AnswerAfterRings {
-			p.fxoAnswer()
-			return
+		if lc.Enabled && p.rings >= lc.AnswerAfterRings && !p.declined {
+			if ask := p.m.shouldAnswer(); ask == nil || ask(p.num, p.ringCaller()) {
+				p.fxoAnswer()
+				return
+			}
+			p.declined = true
+			p.log.Info("ringing call not answered, as the exchange asked", "rings", p.rings)
 		}
 		p.step.after(max(maxSilence(p.zone.Ring), minRingSilence)+ringGiveUp, func() {
 			if p.fo == fxoRinging {
@@ -230,23 +234,28 @@ func (p *port) fxoAnswer() {
 		p.fxoReset(false)
 		return
 	}
-	var caller channel.CallerID
-	if p.lineCIDOK {
-		caller = ChannelCallerID(p.lineCID)
-	} else if lc, ok := p.fxo.(lineCallerID); ok {
-		// A voice modem decodes caller ID itself and never passes the
-		// FSK burst through its audio.
-		if m, ok := lc.LineCallerID(); ok {
-			caller = ChannelCallerID(m)
-		}
-	}
-	c := newChannel(p, "in", caller)
+	c := newChannel(p, "in", p.ringCaller())
 	c.answered = true
 	p.ch, p.fo = c, fxoIn
 	p.inCall.Store(true)
 	p.setState("connected")
 	p.connectAudio(c, true)
 	p.deliver(c)
+}
+
+// ringCaller is the caller ID of the ringing call: from the line's
+// audio, or from a voice modem that decodes it itself (and never passes
+// the FSK burst through its audio).
+func (p *port) ringCaller() channel.CallerID {
+	if p.lineCIDOK {
+		return ChannelCallerID(p.lineCID)
+	}
+	if lc, ok := p.fxo.(lineCallerID); ok {
+		if m, ok := lc.LineCallerID(); ok {
+			return ChannelCallerID(m)
+		}
+	}
+	return channel.CallerID{}
 }
 
 // connectAudio sets the audio path up for a call: fresh echo canceller and
@@ -343,7 +352,7 @@ func (p *port) fxoReset(release bool) {
 		}
 		p.guardUntil = time.Now().Add(releaseGuard)
 	}
-	p.ch, p.fo, p.rings, p.digits = nil, fxoIdle, 0, ""
+	p.ch, p.fo, p.rings, p.digits, p.declined = nil, fxoIdle, 0, "", false
 	p.lineCID, p.lineCIDOK = dsp.CallerIDMessage{}, false
 	p.cidDigits = p.cidDigits[:0]
 	p.step.stop()

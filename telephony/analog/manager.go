@@ -56,6 +56,13 @@ type Config struct {
 	// FXO line) in a goroutine of its own, as soon as it exists. It owns
 	// the channel from then on and may run the whole call.
 	OnCall func(channel.Channel)
+	// ShouldAnswer, when set, is asked whether a ringing FXO line that
+	// has rung its AnswerAfterRings is answered, with the line's number
+	// and the caller ID: false leaves it ringing, unanswered, until the
+	// caller gives up (a callback: the exchange calls the caller back,
+	// at no charge to them). It runs on the port's goroutine and must
+	// not block.
+	ShouldAnswer func(line int, caller channel.CallerID) bool
 	// Logger (slog.Default when nil).
 	Logger *slog.Logger
 }
@@ -222,6 +229,9 @@ func checkConfig(c Config, old *Config) (Config, map[int]LineConfig, dsp.Zone, e
 		}
 		if c.OnCall == nil {
 			c.OnCall = old.OnCall
+		}
+		if c.ShouldAnswer == nil {
+			c.ShouldAnswer = old.ShouldAnswer
 		}
 		if c.Location == nil {
 			c.Location = old.Location
@@ -421,6 +431,12 @@ func (m *Manager) lineConfig(n int) LineConfig {
 		return l
 	}
 	return LineConfig{Port: n, Enabled: true, AnswerAfterRings: DefaultAnswerAfterRings}
+}
+
+func (m *Manager) shouldAnswer() func(int, channel.CallerID) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.cfg.ShouldAnswer
 }
 
 func (m *Manager) onCall() func(channel.Channel) {

@@ -102,8 +102,11 @@ type port struct {
 	cwPrevTone toneMode // what the port played before the alert
 
 	// FXO
-	fo         fxoState
-	rings      int
+	fo    fxoState
+	rings int
+	// declined: the exchange chose not to answer this ringing call
+	// (Config.ShouldAnswer); the line rings on until the caller gives up.
+	declined   bool
 	lineCID    dsp.CallerIDMessage
 	lineCIDOK  bool
 	cidDigits  []byte

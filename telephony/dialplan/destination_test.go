@@ -12,7 +12,7 @@ func TestParseDestination(t *testing.T) {
 	}{
 		{"ext:101", ""}, {"fxs:2", ""}, {"group:sales", ""}, {"number:89161234567", ""}, {"hangup", ""},
 		{"queue:support", ""}, {"menu:main", ""}, {"voicemail:101", ""}, {"announce:closed", ""}, {"announce:Closed", "lower-case"},
-		{"time:office", ""}, {"cond:boss-mobile", ""}, {"time:", "empty"}, {"cond:Boss", "lower-case"},
+		{"time:office", ""}, {"cond:boss-mobile", ""}, {"disa:road", ""}, {"callback:boss", ""}, {"disa:", "empty"}, {"callback:Boss", "lower-case"}, {"time:", "empty"}, {"cond:Boss", "lower-case"},
 		{"101", "want kind:value"}, {"ext:", "not a number"}, {"ext:10a", "not a number"},
 		{"fxs:0", "not a port"}, {"fxs:01", "not a port"}, {"fxs:x", "not a port"},
 		{"group:Sales", "lower-case"}, {"group:", "empty"}, {"group:-a", "lower-case"},
@@ -32,7 +32,7 @@ func TestParseDestination(t *testing.T) {
 }
 
 func FuzzParseDestination(f *testing.F) {
-	for _, s := range []string{"ext:101", "fxs:2", "group:sales", "number:8916", "announce:closed", "time:office", "cond:boss", "hangup", "x:y:z"} {
+	for _, s := range []string{"ext:101", "fxs:2", "group:sales", "number:8916", "announce:closed", "time:office", "cond:boss", "disa:road", "callback:boss", "hangup", "x:y:z"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -37,7 +37,7 @@ const (
 	metaCDRIndex = "cdr_index"
 	// cdrIndexVersion changes whenever the summary's encoding or what it
 	// holds changes: Open then rebuilds the indexes.
-	cdrIndexVersion = "2"
+	cdrIndexVersion = "3"
 )
 
 // Results of a call as the statistics count them (CallRecord.Result).
@@ -172,6 +172,8 @@ type summary struct {
 	dur                int64 // DurationS
 	cost               int64 // Money
 	result, dir        uint8 // indexes into Results() and Directions(), +1
+	origin             uint8 // index into Origins(), +1 (0: a caller's call)
+	disa               bool  // the call dialled out through a DISA
 
 	tail     []byte // not yet decoded when tailDone is false
 	tailDone bool
@@ -192,10 +194,10 @@ type queueSum struct {
 }
 
 const (
-	summaryFormat = 2
+	summaryFormat = 3
 	// summaryHeader: format, start, answer, end, dur, cost (8 bytes
-	// each, big-endian), result, direction.
-	summaryHeader = 1 + 5*8 + 2
+	// each, big-endian), result, direction, origin, DISA (1 or 0).
+	summaryHeader = 1 + 5*8 + 4
 )
 
 // enumIndex is v's 1-based position in list (0: not in it).
@@ -224,7 +226,10 @@ func encodeSummary(r *CallRecord, exts, lines []string) []byte {
 	for _, v := range []int64{unixMS(r.Start), unixMS(r.Answer), unixMS(r.End), int64(r.DurationS), int64(r.Cost)} {
 		b = binary.BigEndian.AppendUint64(b, uint64(v))
 	}
-	b = append(b, enumIndex(Results(), r.Result), enumIndex(Directions(), r.Direction))
+	b = append(b, enumIndex(Results(), r.Result), enumIndex(Directions(), r.Direction), enumIndex(Origins(), r.Origin), 0)
+	if r.DISA != "" {
+		b[len(b)-1] = 1
+	}
 	for _, s := range []string{r.Disposition, r.Caller, r.Callee, r.Route} {
 		b = appendString(b, s)
 	}
@@ -314,7 +319,7 @@ func decodeSummary(id uint64, raw []byte, s *summary) error {
 	s.id = id
 	num := func(i int) int64 { return int64(binary.BigEndian.Uint64(raw[1+8*i:])) }
 	s.start, s.answer, s.end, s.dur, s.cost = num(0), num(1), num(2), num(3), num(4)
-	s.result, s.dir = raw[41], raw[42]
+	s.result, s.dir, s.origin, s.disa = raw[41], raw[42], raw[43], raw[44] == 1
 	s.tail, s.tailDone = raw[summaryHeader:], false
 	return nil
 }

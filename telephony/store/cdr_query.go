@@ -33,6 +33,9 @@ type CallQuery struct {
 	Results []string
 	// Queue is a queue the caller waited in.
 	Queue string
+	// Origin keeps the calls the box placed on someone's behalf (api,
+	// callback) or that dialled out through a DISA (disa); "" any.
+	Origin string
 	// MinDurationS and MaxDurationS bound the talk time (0: unbounded).
 	MinDurationS, MaxDurationS int
 	// Before keeps records older than this ID (0: any): the cursor of
@@ -71,7 +74,7 @@ const maxQueryText = 64
 
 // callQueryParams are the URL parameters ParseCallQuery reads.
 var callQueryParams = []string{"from", "to", "number", "caller", "callee", "extension", "line", "direction", "result",
-	"queue", "min_duration", "max_duration", "before", "sort", "order", "offset", "limit"}
+	"queue", "origin", "min_duration", "max_duration", "before", "sort", "order", "offset", "limit"}
 
 // CallQueryParams are the URL parameters of a search (the API's, the
 // page's and pbxctl's), in the order the documentation lists them.
@@ -124,6 +127,7 @@ func ParseCallQuery(v url.Values, loc *time.Location, extra ...string) (CallQuer
 	}
 	q.Number, q.Caller, q.Callee = one("number"), one("caller"), one("callee")
 	q.Extension, q.Line, q.Direction, q.Queue = one("extension"), one("line"), one("direction"), one("queue")
+	q.Origin = one("origin")
 	for _, r := range v["result"] {
 		for _, part := range strings.Split(r, ",") {
 			if part = strings.TrimSpace(part); part != "" && !slices.Contains(q.Results, part) {
@@ -202,6 +206,9 @@ func (q CallQuery) Validate() error {
 	if q.Direction != "" && !slices.Contains(Directions(), q.Direction) {
 		e.add("direction", "must be one of %s", strings.Join(Directions(), ", "))
 	}
+	if q.Origin != "" && q.Origin != OriginDISA && !slices.Contains(Origins(), q.Origin) {
+		e.add("origin", "must be one of %s, %s", strings.Join(Origins(), ", "), OriginDISA)
+	}
 	for _, r := range q.Results {
 		if !slices.Contains(Results(), r) {
 			e.add("result", "%q is not one of %s", r, strings.Join(Results(), ", "))
@@ -228,11 +235,15 @@ func (q CallQuery) Validate() error {
 
 // matcher is a query compiled for summaries.
 type matcher struct {
-	from, to                 int64 // Unix ms; to 0: open
-	before                   uint64
-	number, caller, callee   []byte // lower case
-	ext, line, queue         []byte
-	dir                      uint8
+	from, to               int64 // Unix ms; to 0: open
+	before                 uint64
+	number, caller, callee []byte // lower case
+	ext, line, queue       []byte
+	dir                    uint8
+	// origin: the Origins() index to keep (0: any); disa: keep only
+	// DISA calls.
+	origin                   uint8
+	disa                     bool
 	results                  [8]bool
 	anyResult                bool
 	minDur, maxDur           int64
@@ -271,6 +282,11 @@ func compile(q CallQuery) *matcher {
 	m.needTail = m.number != nil || m.caller != nil || m.callee != nil || m.ext != nil || m.line != nil || m.queue != nil ||
 		q.Sort == "caller" || q.Sort == "callee"
 	m.dir = enumIndex(Directions(), q.Direction)
+	if q.Origin == OriginDISA {
+		m.disa = true
+	} else {
+		m.origin = enumIndex(Origins(), q.Origin)
+	}
 	for _, r := range q.Results {
 		m.results[enumIndex(Results(), r)] = true
 	}
@@ -293,6 +309,8 @@ func (m *matcher) match(s *summary) (bool, error) {
 		m.fromSet && s.start < m.from,
 		m.toSet && s.start >= m.to,
 		m.dir != 0 && s.dir != m.dir,
+		m.origin != 0 && s.origin != m.origin,
+		m.disa && !s.disa,
 		!m.anyResult && !m.results[s.result],
 		s.dur < m.minDur,
 		m.maxDur > 0 && s.dur > m.maxDur:

@@ -42,6 +42,9 @@ func genRecords(n int, seed uint64, base time.Time) []CallRecord {
 				line = "trunk:backup" // rare: the party index is worth following
 			}
 			r.Caller, r.Callee, r.Source = outside, ext, line
+			if i%9 == 4 {
+				r.DISA = "road" // a caller who dialled out through a DISA
+			}
 			r.Legs = []CallLeg{{Name: line, Number: outside, Start: t}, {Name: "sip:" + ext, Number: ext, Extension: ext, Start: t}}
 			if rng.IntN(4) == 0 {
 				r.Callee = "400"
@@ -52,6 +55,12 @@ func genRecords(n int, seed uint64, base time.Time) []CallRecord {
 			route := []string{"city", "mobile"}[rng.IntN(2)]
 			line := []string{"fxo:1", "trunk:provider"}[rng.IntN(2)]
 			r.Caller, r.Callee, r.Source, r.Route = ext, outside, "sip:"+ext, route
+			switch i % 11 {
+			case 2:
+				r.Origin = OriginAPI // click-to-call
+			case 5:
+				r.Origin = OriginCallback
+			}
 			r.Legs = []CallLeg{{Name: "sip:" + ext, Number: ext, Extension: ext, Start: t}, {Name: line, Number: outside, Start: t}}
 		default: // internal
 			r.Caller, r.Callee, r.Source = ext, other, "fxs:1"
@@ -123,7 +132,9 @@ func model(recs []CallRecord, q CallQuery) []CallRecord {
 			q.Number != "" && !has(r.Caller, q.Number) && !has(r.Callee, q.Number),
 			q.Extension != "" && !slices.Contains(exts, q.Extension),
 			q.Line != "" && !slices.Contains(lines, q.Line),
-			q.Queue != "" && !slices.Contains(queues, q.Queue):
+			q.Queue != "" && !slices.Contains(queues, q.Queue),
+			q.Origin == OriginDISA && r.DISA == "",
+			q.Origin != "" && q.Origin != OriginDISA && r.Origin != q.Origin:
 			continue
 		}
 		out = append(out, r)
@@ -165,6 +176,9 @@ func TestSearchCallRecordsMatchesModel(t *testing.T) {
 		{Line: "trunk:backup"},
 		{From: mid, To: mid.Add(2 * time.Hour)},
 		{From: mid, To: mid.Add(6 * time.Hour), Extension: "102", Ascending: true},
+		{Origin: OriginAPI},
+		{Origin: OriginCallback, Extension: "101"},
+		{Origin: OriginDISA, Direction: DirectionIn},
 		{Number: "no such number"},
 	}
 	for i, q := range queries {
@@ -513,6 +527,7 @@ func TestParseCallQuery(t *testing.T) {
 		{url.Values{"from": {"yesterday"}}, "from"},
 		{url.Values{"from": {"2026-11-21"}, "to": {"2026-11-20"}}, "to"},
 		{url.Values{"direction": {"sideways"}}, "direction"},
+		{url.Values{"origin": {"fax"}}, "origin"},
 		{url.Values{"result": {"answered,lost"}}, "result"},
 		{url.Values{"min_duration": {"-1"}}, "min_duration"},
 		{url.Values{"min_duration": {"60"}, "max_duration": {"30"}}, "max_duration"},
@@ -532,6 +547,9 @@ func TestParseCallQuery(t *testing.T) {
 		if !ok || len(v.Fields) == 0 || v.Fields[0].Field != tc.field {
 			t.Errorf("%v: %v, want an error on %s", tc.v, err, tc.field)
 		}
+	}
+	if q, err := ParseCallQuery(url.Values{"origin": {"disa"}}, loc); err != nil || q.Origin != OriginDISA {
+		t.Errorf("origin=disa: %+v %v", q, err)
 	}
 	if _, err := ParseCallQuery(url.Values{"format": {"csv"}}, loc, "format"); err != nil {
 		t.Errorf("an extra parameter: %v", err)
@@ -560,6 +578,7 @@ func TestSummaryRoundTrip(t *testing.T) {
 		if s.id != 9 || s.start != r.Start.UnixMilli() || s.dur != int64(r.DurationS) || s.cost != int64(r.Cost) ||
 			string(s.caller) != r.Caller || string(s.callee) != r.Callee || string(s.disp) != r.Disposition ||
 			Results()[s.result-1] != r.Result || Directions()[s.dir-1] != r.Direction ||
+			enumIndex(Origins(), r.Origin) != s.origin || s.disa != (r.DISA != "") ||
 			!slices.Equal(gotExts, exts) || !slices.Equal(gotLines, lines) || len(s.queues) != len(r.Queues) {
 			t.Fatalf("%+v\n-> %+v", r, s)
 		}

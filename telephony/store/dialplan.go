@@ -432,6 +432,8 @@ type DialPlan struct {
 	MOHClasses      []MOHClass       `json:"moh_classes"`
 	FaxReceivers    []FaxReceiver    `json:"fax_receivers"`
 	Recording       CallRecording    `json:"call_recording"`
+	DISA            []DISA           `json:"disa"`
+	Callbacks       []Callback       `json:"callbacks"`
 }
 
 // DialPlan returns c's dial-plan sections (empty lists as []).

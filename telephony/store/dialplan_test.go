@@ -93,7 +93,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
 		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{},
-		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}, FaxReceiver{}} {
+		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}, DISA{}, Callback{}, FaxReceiver{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -140,7 +140,7 @@ func TestDialPlanValidation(t *testing.T) {
 		{"inbound route for lines and trunks", func(c *Config) { c.InboundRoutes[1].Lines = []int{1}; c.InboundRoutes[1].DIDs = []string{"x1"} },
 			[]string{"inbound_routes[1].lines", "inbound_routes[1].dids[0]"}, "FXO lines or trunks, not both"},
 		{"trunk did twice", func(c *Config) { c.Trunks[0].DIDs = append(c.Trunks[0].DIDs, c.Trunks[0].DIDs[0]) },
-			[]string{"trunks[0].dids[1].number"}, "listed twice"},
+			[]string{"trunks[0].dids[2].number"}, "listed twice"},
 		{"bad pattern", func(c *Config) { c.OutboundRoutes[1].Pattern = "8X.X" }, []string{"outbound_routes[1].pattern"}, "may only end a pattern"},
 		{"strip too long", func(c *Config) { c.OutboundRoutes[2].Strip = 8 }, []string{"outbound_routes[2].strip"}, "must be 0 to 7"},
 		{"internal route", func(c *Config) { c.OutboundRoutes[2].Class = "internal" }, []string{"outbound_routes[2].class"}, "needs local"},
@@ -412,8 +412,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 24 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
-		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[22] != "fax_receivers" {
+	if got := DialPlanSections(); len(got) != 26 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[22] != "fax_receivers" || got[24] != "disa" || got[25] != "callbacks" {
 		t.Errorf("sections %v", got)
 	}
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strconv"
 	"time"
@@ -23,6 +22,9 @@ const (
 	// mailKeyAge is how long a key is remembered.
 	mailKeyAge = 180 * 24 * time.Hour
 )
+
+// mailQueue is the e-mail queue's bucket and kind.
+func mailQueue() queue { return queue{bucketMailQueue, "mail"} }
 
 // MailEntry is one queued message.
 type MailEntry struct {
@@ -68,30 +70,14 @@ func (db *DB) EnqueueMail(e MailEntry, key string) (out MailEntry, queued bool, 
 				return err
 			}
 		}
-		q, err := tx.CreateBucketIfNotExists([]byte(bucketMailQueue))
-		if err != nil {
-			return err
-		}
-		if e.ID, err = q.NextSequence(); err != nil {
-			return err
-		}
 		if e.Created.IsZero() {
 			e.Created = now
 		}
-		if err := putValue(q, string(cdrKey(e.ID)), e); err != nil {
+		dropped, err = queuePut(tx, db.schema, mailQueue(), MaxMailQueue, &e, func(e *MailEntry, id uint64) { e.ID = id })
+		if err != nil {
 			return err
 		}
 		queued = true
-		c := q.Cursor()
-		for k, v := c.First(); k != nil && e.ID-binary.BigEndian.Uint64(k) >= MaxMailQueue; k, v = c.First() {
-			var old MailEntry
-			if err := decodeValue("mail", v, db.schema, &old); err == nil {
-				dropped = append(dropped, old)
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 	if err != nil {
@@ -118,76 +104,16 @@ func pruneMailKeys(b *bbolt.Bucket, now time.Time) error {
 }
 
 // MailQueue returns the queued messages, oldest first.
-func (db *DB) MailQueue() ([]MailEntry, error) {
-	out := []MailEntry{}
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		q := tx.Bucket([]byte(bucketMailQueue))
-		if q == nil {
-			return nil
-		}
-		return q.ForEach(func(k, v []byte) error {
-			var e MailEntry
-			if err := decodeValue("mail", v, db.schema, &e); err != nil {
-				return &valueError{bucketMailQueue, strconv.FormatUint(binary.BigEndian.Uint64(k), 10), err}
-			}
-			out = append(out, e)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: mail queue: %w", err)
-	}
-	return out, nil
-}
+func (db *DB) MailQueue() ([]MailEntry, error) { return queueList[MailEntry](db, mailQueue()) }
 
 // MailAttempted records a failed attempt: the server's answer and when
 // to try again.
 func (db *DB) MailAttempted(id uint64, next time.Time, lastErr string) error {
-	return db.updateMail(id, func(e *MailEntry) {
+	return queueUpdate(db, mailQueue(), id, func(e *MailEntry) {
 		e.Attempts++
 		e.Next, e.LastError = next, cleanText(lastErr)
 	})
 }
 
 // MailDone removes a message the server accepted (or that is given up).
-func (db *DB) MailDone(id uint64) error {
-	if db.readOnly {
-		return ErrReadOnly
-	}
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		if q := tx.Bucket([]byte(bucketMailQueue)); q != nil {
-			return q.Delete(cdrKey(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: mail queue: %w", err)
-	}
-	return nil
-}
-
-func (db *DB) updateMail(id uint64, fn func(e *MailEntry)) error {
-	if db.readOnly {
-		return ErrReadOnly
-	}
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		q := tx.Bucket([]byte(bucketMailQueue))
-		if q == nil {
-			return ErrNotFound
-		}
-		raw := q.Get(cdrKey(id))
-		if raw == nil {
-			return ErrNotFound
-		}
-		var e MailEntry
-		if err := decodeValue("mail", raw, db.schema, &e); err != nil {
-			return err
-		}
-		fn(&e)
-		return putValue(q, string(cdrKey(id)), e)
-	})
-	if err != nil {
-		return fmt.Errorf("store: mail %d: %w", id, err)
-	}
-	return nil
-}
+func (db *DB) MailDone(id uint64) error { return queueDelete(db, mailQueue(), id) }

@@ -54,12 +54,18 @@ type Config struct {
 	FaxReceivers []FaxReceiver `json:"fax_receivers,omitempty"`
 	// Recording says which calls are recorded (features.go).
 	Recording CallRecording `json:"call_recording,omitzero"`
+	// Calls the box lets through or places for callers from outside
+	// (outcalls.go): DISA and callback objects.
+	DISA      []DISA     `json:"disa,omitempty"`
+	Callbacks []Callback `json:"callbacks,omitempty"`
 
 	// What the box tells the outside world about its calls
 	// (settings.go): the currency of call costs and the SMDR billing
 	// output; the SMTP server and the e-mail notices.
 	Billing Billing `json:"billing,omitzero"`
 	Mail    Mail    `json:"mail,omitzero"`
+	// Webhooks are the endpoints told of calls (webhooks.go).
+	Webhooks Webhooks `json:"webhooks,omitzero"`
 
 	// Provisioning is the phones the box configures itself
 	// (provisioning.go).
@@ -240,7 +246,29 @@ type CallRecord struct {
 	// Fax is the fax the box received on the call, if it ran its fax
 	// receiver (fax.go).
 	Fax *FaxOutcome `json:"fax,omitempty"`
+	// Origin says who placed a call the box made on someone's behalf:
+	// api (click-to-call), callback (the box called a caller back); ""
+	// for a call a caller made.
+	Origin string `json:"origin,omitempty"`
+	// DISA names the DISA object a caller from outside dialled out
+	// through (with dial tone from the box), if one did.
+	DISA string `json:"disa,omitempty"`
 }
+
+// Origins of a call (CallRecord.Origin). New ones are added at the end:
+// the records' index keeps their position.
+const (
+	OriginAPI      = "api"
+	OriginCallback = "callback"
+	OriginCampaign = "campaign"
+)
+
+// Origins lists every origin of a call the box placed.
+func Origins() []string { return []string{OriginAPI, OriginCallback, OriginCampaign} }
+
+// OriginDISA is what the records' search takes as origin for the calls
+// that dialled out through a DISA (CallRecord.DISA set).
+const OriginDISA = "disa"
 
 // QueueVisit is one wait of a caller in a queue: from when the caller
 // joined it to when an agent answered, the caller hung up, or the queue

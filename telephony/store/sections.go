@@ -265,6 +265,16 @@ var planTable = []planSection{
 	{key: "call_recording",
 		data:  objectOf(func(c *Config) *CallRecording { return &c.Recording }, func(d *DialPlan) *CallRecording { return &d.Recording }, nil, nil),
 		check: (*planCheck).recording},
+	{key: "disa", what: "DISA", dest: dialplan.DestDISA,
+		data: listOf(func(c *Config) *[]DISA { return &c.DISA }, func(d *DialPlan) *[]DISA { return &d.DISA },
+			func(x *DISA) { nilIfEmpty(&x.Numbers) }, func(x *DISA) { x.Numbers = slices.Clone(x.Numbers) }),
+		names:       namesOf(func(c *Config) []DISA { return c.DISA }, func(x DISA) string { return x.Name }),
+		uniqueNames: true, check: (*planCheck).disa},
+	{key: "callbacks", what: "callback", dest: dialplan.DestCallback,
+		data: listOf(func(c *Config) *[]Callback { return &c.Callbacks }, func(d *DialPlan) *[]Callback { return &d.Callbacks },
+			func(x *Callback) { nilIfEmpty(&x.Numbers) }, func(x *Callback) { x.Numbers = slices.Clone(x.Numbers) }),
+		names:       namesOf(func(c *Config) []Callback { return c.Callbacks }, func(x Callback) string { return x.Name }),
+		uniqueNames: true, check: (*planCheck).callbacks, refs: callbackRefs},
 }
 
 // findSection returns the section with key, or nil.

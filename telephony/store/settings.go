@@ -14,8 +14,8 @@ import (
 
 // The settings of what the box tells the outside world about its calls
 // (config.md, "Billing output" and "E-mail"): the billing section (the
-// currency of call costs, the SMDR output) and the mail section (the
-// SMTP server and who is told what). They live in their own bucket, one
+// currency of call costs, the SMDR output), the mail section (the
+// SMTP server and who is told what) and the webhooks (webhooks.go). They live in their own bucket, one
 // value per section, beside the dial plan, and travel in the
 // configuration document as its "billing" and "mail" objects.
 
@@ -161,7 +161,7 @@ const bucketSettings = "settings"
 
 // settingsSections lists each section with its key, for read and write.
 func settingsSections(c *Config) []section {
-	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}, {"provisioning", &c.Provisioning}}
+	return []section{{"billing", &c.Billing}, {"mail", &c.Mail}, {"webhooks", &c.Webhooks}, {"provisioning", &c.Provisioning}}
 }
 
 // section is one value of a sectioned bucket: its key and the field of
@@ -242,6 +242,10 @@ func normalizeSettings(c *Config) {
 	nilIfEmpty(&c.Billing.SMDR.TCPAllow)
 	nilIfEmpty(&c.Mail.AlarmsTo)
 	nilIfEmpty(&c.Mail.MissedCalls)
+	nilIfEmpty(&c.Webhooks.Endpoints)
+	for i := range c.Webhooks.Endpoints {
+		nilIfEmpty(&c.Webhooks.Endpoints[i].Events)
+	}
 	normalizeProvisioning(&c.Provisioning)
 }
 
@@ -250,6 +254,10 @@ func cloneSettings(c *Config) {
 	c.Billing.SMDR.TCPAllow = slices.Clone(c.Billing.SMDR.TCPAllow)
 	c.Mail.AlarmsTo = slices.Clone(c.Mail.AlarmsTo)
 	c.Mail.MissedCalls = slices.Clone(c.Mail.MissedCalls)
+	c.Webhooks.Endpoints = slices.Clone(c.Webhooks.Endpoints)
+	for i := range c.Webhooks.Endpoints {
+		c.Webhooks.Endpoints[i].Events = slices.Clone(c.Webhooks.Endpoints[i].Events)
+	}
 	cloneProvisioning(&c.Provisioning)
 }
 
@@ -353,6 +361,7 @@ func checkSettings(c *Config, exts map[string]bool, add func(entity, prefix, fie
 			ml(p+"to", "%s", msg)
 		}
 	}
+	checkWebhooks(c.Webhooks, add)
 }
 
 // AddressProblem says what is wrong with an e-mail address ("" when it is

@@ -101,6 +101,12 @@ func CheckPIN(ext, pin string) string {
 	if pin == ext || strings.HasSuffix(pin, ext) && len(ext) >= MinPINLen {
 		return "must not be the extension's own number (the first thing anyone would try)"
 	}
+	return weakPIN(pin)
+}
+
+// weakPIN says why pin is among the PINs guessed first ("" when it is
+// not): one digit repeated, a run up or down.
+func weakPIN(pin string) string {
 	same, up, down := true, true, true
 	for i := 1; i < len(pin); i++ {
 		d := int(pin[i]) - int(pin[i-1])
