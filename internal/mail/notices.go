@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
@@ -156,4 +157,45 @@ func (m *Mailer) RecordingQuota(c *store.Config, scope string, used, quota int64
 
 func megabytes(n int64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), "0"), ".") + " MB"
+}
+
+// Fax mails a received fax to its receiver's address as a PDF
+// attachment; pdf is the PDF (the fax store's file), read while the
+// message is composed.
+func (m *Mailer) Fax(c *store.Config, r store.FaxReceiver, f faxstore.Fax, pdf io.Reader) error {
+	if r.Email == "" || !c.Mail.Enabled() {
+		return nil
+	}
+	loc := m.location(c)
+	from := callerText(f.Caller, f.CallerName)
+	if from == "an unknown caller" && f.RemoteID != "" {
+		from = f.RemoteID
+	}
+	state := "complete"
+	if !f.Complete {
+		state = "incomplete: " + f.Cause
+	}
+	text := fmt.Sprintf("Fax %s received a fax.\n\nFrom: %s\nSender's ID: %s\nReceived: %s\nPages: %d (%s)\nSpeed: %s\n\n"+
+		"The fax is attached (a PDF file); it stays on the box's Fax page.\n",
+		r.Name, from, orNone(f.RemoteID), f.Received.In(loc).Format("Monday 2 January 2006, 15:04"), f.Pages, state, orNone(f.Modem))
+	return m.queue("fax", "fax:"+f.ID, "", Message{
+		To:          []string{r.Email},
+		Subject:     fmt.Sprintf("Fax from %s (%d page%s)", from, f.Pages, plural(f.Pages)),
+		Text:        text,
+		Attachments: []Attachment{{Name: "fax-" + f.ID + ".pdf", ContentType: "application/pdf", Body: pdf}},
+	})
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
