@@ -48,7 +48,7 @@ func TestFaxArrivesAsPDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if subject != "Fax from 5550100 (3 pages)" {
+	if subject != "Fax from 5550100 (pages: 3)" {
 		t.Errorf("subject %q", subject)
 	}
 	_, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))

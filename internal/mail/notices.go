@@ -167,35 +167,20 @@ func (m *Mailer) Fax(c *store.Config, r store.FaxReceiver, f faxstore.Fax, pdf i
 		return nil
 	}
 	loc := m.location(c)
-	from := callerText(f.Caller, f.CallerName)
-	if from == "an unknown caller" && f.RemoteID != "" {
+	tx := textsFor(c.System.Language)
+	from := tx.caller(f.Caller, f.CallerName)
+	if (f.Caller == "" && f.CallerName == "") && f.RemoteID != "" {
 		from = f.RemoteID
 	}
-	state := "complete"
+	state := tx.faxComplete
 	if !f.Complete {
-		state = "incomplete: " + f.Cause
+		state = fmt.Sprintf(tx.faxIncomplete, f.Cause)
 	}
-	text := fmt.Sprintf("Fax %s received a fax.\n\nFrom: %s\nSender's ID: %s\nReceived: %s\nPages: %d (%s)\nSpeed: %s\n\n"+
-		"The fax is attached (a PDF file); it stays on the box's Fax page.\n",
-		r.Name, from, orNone(f.RemoteID), f.Received.In(loc).Format("Monday 2 January 2006, 15:04"), f.Pages, state, orNone(f.Modem))
+	text := fmt.Sprintf(tx.fax, r.Name, from, tx.orNone(f.RemoteID), tx.at(f.Received, loc), f.Pages, state, tx.orNone(f.Modem))
 	return m.queue("fax", "fax:"+f.ID, "", Message{
 		To:          []string{r.Email},
-		Subject:     fmt.Sprintf("Fax from %s (%d page%s)", from, f.Pages, plural(f.Pages)),
+		Subject:     fmt.Sprintf(tx.faxSubject, from, f.Pages),
 		Text:        text,
 		Attachments: []Attachment{{Name: "fax-" + f.ID + ".pdf", ContentType: "application/pdf", Body: pdf}},
 	})
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -25,6 +25,12 @@ type texts struct {
 	quotaExtension   string // extension
 	quota            string // what, percent, used, quota
 	quotaSubject     string // box name, percent
+	// fax takes receiver, sender, sender's ID, received, pages, state, speed.
+	fax           string
+	faxSubject    string // sender, pages
+	faxComplete   string
+	faxIncomplete string // cause
+	none          string
 	// when formats a moment: weekday and month names are English in
 	// Go's layouts, so other languages write the date in numbers.
 	when string
@@ -45,6 +51,11 @@ var mailTexts = map[string]texts{
 		quota:            "%s use %d %% of their quota (%s of %s). When it is full the oldest recordings are removed to make room.\n",
 		quotaSubject:     "[%s] Call recordings at %d %% of their quota",
 		when:             "Monday 2 January 2006, 15:04",
+		fax:              "Fax %s received a fax.\n\nFrom: %s\nSender's ID: %s\nReceived: %s\nPages: %d (%s)\nSpeed: %s\n\nThe fax is attached (a PDF file); it stays on the box's Fax page.\n",
+		faxSubject:       "Fax from %s (pages: %d)",
+		faxComplete:      "complete",
+		faxIncomplete:    "incomplete: %s",
+		none:             "none",
 	},
 	"ru": {
 		voicemail:        "В почтовом ящике %s новое голосовое сообщение.\n\nОт: %s\nПолучено: %s\nДлительность: %d:%02d\n\nЗапись во вложении (файл WAV).\n",
@@ -60,6 +71,11 @@ var mailTexts = map[string]texts{
 		quota:            "%s занимают %d %% квоты (%s из %s). Когда квота заполнится, самые старые записи будут удаляться, чтобы освободить место.\n",
 		quotaSubject:     "[%s] Записи разговоров заняли %d %% квоты",
 		when:             "02.01.2006, 15:04",
+		fax:              "Факс %s принял факс.\n\nОт: %s\nИдентификатор отправителя: %s\nПолучен: %s\nСтраниц: %d (%s)\nСкорость: %s\n\nФакс во вложении (файл PDF); он остаётся на странице «Факс» станции.\n",
+		faxSubject:       "Факс от %s (страниц: %d)",
+		faxComplete:      "полностью",
+		faxIncomplete:    "не полностью: %s",
+		none:             "нет",
 	},
 	"hy": {
 		voicemail:        "%s փոստարկղում նոր ձայնային հաղորդագրություն կա։\n\nՈւմից՝ %s\nՍտացվել է՝ %s\nՏևողություն՝ %d:%02d\n\nՁայնագրությունը կցված է (WAV ֆայլ)։\n",
@@ -75,6 +91,11 @@ var mailTexts = map[string]texts{
 		quota:            "%s զբաղեցնում են իրենց քվոտայի %d %%-ը (%s՝ %s-ից)։ Երբ այն լցվի, ամենահին ձայնագրությունները կհեռացվեն՝ տեղ ազատելու համար։\n",
 		quotaSubject:     "[%s] Զանգերի ձայնագրությունները զբաղեցնում են քվոտայի %d %%-ը",
 		when:             "02.01.2006, 15:04",
+		fax:              "%s ֆաքսը ստացել է ֆաքս։\n\nՈւմից՝ %s\nՈւղարկողի նույնացուցիչ՝ %s\nՍտացվել է՝ %s\nԷջեր՝ %d (%s)\nԱրագություն՝ %s\n\nՖաքսը կցված է (PDF ֆայլ). այն մնում է կայանի «Ֆաքս» էջում։\n",
+		faxSubject:       "Ֆաքս՝ %s (էջեր՝ %d)",
+		faxComplete:      "ամբողջական",
+		faxIncomplete:    "թերի՝ %s",
+		none:             "չկա",
 	},
 	"ky": {
 		voicemail:        "%s почта кутусунда жаңы үн билдирүүсү бар.\n\nКимден: %s\nАлынды: %s\nУзактыгы: %d:%02d\n\nЖазуу тиркелген (WAV файлы).\n",
@@ -90,6 +111,11 @@ var mailTexts = map[string]texts{
 		quota:            "%s квотасынын %d %% ээлейт (%s / %s). Квота толгондо орун бошотуу үчүн эң эски жазуулар өчүрүлөт.\n",
 		quotaSubject:     "[%s] Сүйлөшүү жазуулары квотанын %d %% ээледи",
 		when:             "02.01.2006, 15:04",
+		fax:              "%s факсы факс кабыл алды.\n\nКимден: %s\nЖөнөтүүчүнүн идентификатору: %s\nАлынды: %s\nБарактар: %d (%s)\nЫлдамдык: %s\n\nФакс тиркелген (PDF файлы); ал станциянын «Факс» барагында калат.\n",
+		faxSubject:       "Факс: %s (барактар: %d)",
+		faxComplete:      "толук",
+		faxIncomplete:    "толук эмес: %s",
+		none:             "жок",
 	},
 	"it": {
 		voicemail:        "Hai un nuovo messaggio vocale nella casella %s.\n\nDa: %s\nRicevuto: %s\nDurata: %d:%02d\n\nLa registrazione è allegata (un file WAV).\n",
@@ -105,6 +131,11 @@ var mailTexts = map[string]texts{
 		quota:            "%s occupano il %d %% della loro quota (%s su %s). Quando è piena, le registrazioni più vecchie vengono rimosse per fare spazio.\n",
 		quotaSubject:     "[%s] Registrazioni delle chiamate al %d %% della quota",
 		when:             "02/01/2006, 15:04",
+		fax:              "Il fax %s ha ricevuto un fax.\n\nDa: %s\nIdentificativo del mittente: %s\nRicevuto: %s\nPagine: %d (%s)\nVelocità: %s\n\nIl fax è allegato (un file PDF); resta nella pagina Fax del centralino.\n",
+		faxSubject:       "Fax da %s (pagine: %d)",
+		faxComplete:      "completo",
+		faxIncomplete:    "incompleto: %s",
+		none:             "nessuno",
 	},
 }
 
@@ -130,3 +161,11 @@ func extensionLanguage(c *store.Config, number string) string {
 }
 
 func (t texts) at(tm time.Time, loc *time.Location) string { return tm.In(loc).Format(t.when) }
+
+// orNone is s, or the language's word for none when s is empty.
+func (t texts) orNone(s string) string {
+	if s == "" {
+		return t.none
+	}
+	return s
+}
