@@ -18,12 +18,13 @@ build:
 # spandsp's and the echo canceller beside speexdsp's (-tags spandsp: cgo,
 # libspandsp, libspeexdsp), the armv7 self-test under qemu-user, and the
 # armv7 image booted under qemu-system-arm until pbxd answers SIP. The
-# whole-box tests run real-time calls (SIPp at 10 calls/s among them), so
-# they run on their own after the CPU-heavy DSP and driver suites.
+# whole-box tests run real-time calls (SIPp at 10 calls/s among them, and
+# spandsp's fax terminal sending to the box), so they run on their own after
+# the CPU-heavy DSP and driver suites.
 REALTIME_PKGS := ./internal/box/
 test: test-tools lint
 	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 20m -tags spandsp $$($(GO) list ./... | grep -v '/internal/box$$')
-	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 15m $(REALTIME_PKGS)
+	MINIPBX_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 25m -tags spandsp $(REALTIME_PKGS)
 	$(MAKE) selftest-arm
 	$(MAKE) qemu-boot
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"minipbx/telephony/callrec"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
@@ -52,6 +53,7 @@ type Admin struct {
 	x         Reloader
 	vm        *voicemail.Store
 	recs      *callrec.Store
+	faxes     *faxstore.Store
 	promptDir string
 }
 
@@ -69,6 +71,8 @@ type AdminOptions struct {
 	PromptDir string
 	// CallRecordings keeps the recordings of calls (nil: none).
 	CallRecordings *callrec.Store
+	// Faxes keeps the faxes received (nil: none).
+	Faxes *faxstore.Store
 }
 
 // NewAdmin makes the administration side.
@@ -79,7 +83,7 @@ func NewAdmin(o AdminOptions) (*Admin, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir, recs: o.CallRecordings}, nil
+	return &Admin{log: o.Logger, store: o.Store, x: o.Reload, vm: o.Voicemail, promptDir: o.PromptDir, recs: o.CallRecordings, faxes: o.Faxes}, nil
 }
 
 var (
@@ -306,7 +310,7 @@ func Compose(x *Exchange, a *Admin, d DiagnosticsService) Services {
 		d = noDiagnostics{}
 	}
 	return Services{StatusService: x, CallControl: x, ConfigService: a, RecordsService: a, AuthService: a,
-		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a,
+		VoicemailService: a, RecordingsService: a, DiagnosticsService: d, CallRecordingsService: a, FaxService: a,
 		AccountsService: a, SelfService: a, ParametersService: a, PlanService: x,
 		TrunkTestService: x}
 }

@@ -30,7 +30,13 @@ func (app announcementApp) run() (*leg, channel.Cause) {
 		}
 	}
 	r.c.setState("announcement")
-	if cause := r.playPrompts(a.Prompts, "announcement "+a.Name); cause != 0 {
+	k := r.keypad(r.in)
+	fax := r.watchFax(k)
+	defer fax.stop()
+	if cause := r.playPrompts(k, a.Prompts, "announcement "+a.Name); cause != 0 {
+		if l, cause, ok := fax.divert(); ok {
+			return l, cause
+		}
 		return nil, cause
 	}
 	if a.then.Kind == "" {
@@ -43,13 +49,12 @@ func (app announcementApp) run() (*leg, channel.Cause) {
 	return r.next().reach(a.then)
 }
 
-// playPrompts plays prompts to the party in order, once. It returns 0
-// once they have played, CauseCancelled when the party hung up,
-// CauseNormal when the call is stopped. Keys are ignored (an announcement
-// is not a menu). A prompt that cannot be opened is skipped with a
-// warning, as in menus.
-func (r router) playPrompts(prompts []store.Prompt, what string) channel.Cause {
-	k := r.keypad(r.in)
+// playPrompts plays prompts to the party through k in order, once. It
+// returns 0 once they have played, CauseCancelled when the party hung
+// up, CauseNormal when the call is stopped or k was (a fax heard:
+// faxWatch). Keys are ignored (an announcement is not a menu). A prompt
+// that cannot be opened is skipped with a warning, as in menus.
+func (r router) playPrompts(k *keypad, prompts []store.Prompt, what string) channel.Cause {
 	for _, pr := range prompts {
 		src, err := r.x.promptSource(pr, k.lang)
 		if err != nil {
@@ -57,7 +62,7 @@ func (r router) playPrompts(prompts []store.Prompt, what string) channel.Cause {
 			continue
 		}
 		if !k.playThrough(src) {
-			if r.ctx.Err() != nil {
+			if r.ctx.Err() != nil || k.aborted {
 				return channel.CauseNormal
 			}
 			r.c.dispose("abandoned")

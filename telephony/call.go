@@ -62,6 +62,8 @@ type call struct {
 	outRoute  string
 	queues    []store.QueueVisit
 	voicemail string
+	// fax is the fax the box received on the call (fax.go).
+	fax *store.FaxOutcome
 	// rec is the recording in progress (record.go); recordings are the
 	// IDs of those kept.
 	rec        *recorder
@@ -361,6 +363,7 @@ func (x *Exchange) endCall(c *call) {
 		Route:       c.outRoute,
 		Queues:      c.queues,
 		Voicemail:   c.voicemail,
+		Fax:         c.fax,
 		Origin:      c.origin,
 		DISA:        c.disa,
 	}

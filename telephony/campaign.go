@@ -383,7 +383,7 @@ func (r router) campaignAnswered(c store.Campaign, number string, cc *contactCal
 		if !r.waitQuiet(k, time.Second, machineGreetingMax) {
 			return nil, k.cause()
 		}
-		if cause := r.playPrompts(c.Prompts, "campaign "+c.Name); cause != 0 {
+		if cause := r.playPrompts(r.keypad(r.in), c.Prompts, "campaign "+c.Name); cause != 0 {
 			return nil, cause
 		}
 		return nil, channel.CauseNormal

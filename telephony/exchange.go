@@ -48,6 +48,7 @@ import (
 
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/prompts"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
@@ -130,6 +131,9 @@ type Exchange struct {
 	vm *voicemail.Store
 	// recs keeps the recordings of calls; nil: no call is recorded.
 	recs *callrec.Store
+	// faxes keeps received faxes, onFax hears of each (Options).
+	faxes *faxstore.Store
+	onFax func(store.FaxReceiver, faxstore.Fax)
 	// testTrunk tries a trunk's registration (setup.go); nil: none.
 	testTrunk func(ctx context.Context, t store.Trunk) (TrunkTest, error)
 
@@ -191,6 +195,12 @@ type Options struct {
 	// Recordings keeps the recordings of calls (its quota and retention
 	// follow the configuration); nil: no call is recorded.
 	Recordings *callrec.Store
+	// Faxes keeps the faxes the box receives (fax:NAME destinations);
+	// nil: a fax receiver answers and receives, but keeps nothing.
+	Faxes *faxstore.Store
+	// OnFax is told each fax kept (to mail it), from the call's
+	// goroutine; it must not block.
+	OnFax func(f store.FaxReceiver, fax faxstore.Fax)
 	// CallEvents is told when a call starts ringing someone, is first
 	// answered and has ended (with its record): what webhooks send. It
 	// is called from the call's own goroutine and must not block (queue
@@ -246,6 +256,8 @@ func New(o Options) (*Exchange, error) {
 		mwi:           o.MessageWaiting,
 		vm:            o.Voicemail,
 		recs:          o.Recordings,
+		faxes:         o.Faxes,
+		onFax:         o.OnFax,
 		callbacks:     make(map[string]bool),
 		events:        o.CallEvents,
 		testTrunk:     o.TestTrunk,

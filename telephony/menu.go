@@ -32,6 +32,8 @@ func (a menuApp) run() (*leg, channel.Cause) {
 		timeout = store.DefaultMenuDigitTimeoutS * time.Second
 	}
 	k := r.keypad(r.in)
+	fax := r.watchFax(k)
+	defer fax.stop()
 	go2 := func(d dest) (*leg, channel.Cause) {
 		if d.Kind == "" {
 			return nil, channel.CauseNormal
@@ -43,6 +45,9 @@ func (a menuApp) run() (*leg, channel.Cause) {
 	for round := 0; round <= m.Retries; round++ {
 		digits, ok := a.round(k, timeout)
 		if !ok {
+			if l, cause, ok := fax.divert(); ok {
+				return l, cause
+			}
 			r.c.dispose("abandoned")
 			return nil, channel.CauseCancelled
 		}

@@ -95,6 +95,9 @@ type rule struct {
 type inboundRoute struct {
 	store.InboundRoute
 	dest, closed dest
+	// faxDetect is where a call that a menu or an announcement answered
+	// goes when it hears a calling fax machine ("" kind: nowhere).
+	faxDetect dest
 }
 
 // special is what a literal number of the features stands for.
@@ -140,6 +143,8 @@ type plan struct {
 	rooms     map[string]*store.ConferenceRoom
 	pages     map[string]*store.PagingGroup
 	moh       map[string]*store.MOHClass
+	// faxes are the fax receivers by name (fax:NAME).
+	faxes map[string]*store.FaxReceiver
 	// services are the destinations of literal internal numbers (short
 	// numbers, ring groups', queues', menus', rooms' and paging groups'
 	// numbers), by number.
@@ -298,6 +303,7 @@ var compileSteps = []compileStep{
 	{section: "conference_rooms", compile: (*plan).compileConferenceRooms},
 	{section: "paging_groups", compile: (*plan).compilePagingGroups},
 	{section: "moh_classes", compile: (*plan).compileMOHClasses},
+	{section: "fax_receivers", compile: (*plan).compileFaxReceivers},
 	{section: "call_recording", keep: true},
 	{section: "disa", compile: (*plan).compileDISA},
 	{section: "callbacks", compile: (*plan).compileCallbacks},
@@ -311,7 +317,7 @@ func compileFull(cfg *store.Config) (*plan, error) {
 		routeLists: map[string]*dialplan.Classifier{}, announcements: map[string]*announcement{},
 		timeConds: map[string]*timeCond{}, conds: map[string]*condDef{}, rooms: map[string]*store.ConferenceRoom{},
 		pages: map[string]*store.PagingGroup{}, moh: map[string]*store.MOHClass{}, services: map[string]dest{},
-		specials: map[string]special{}, fxoDest: map[int]dest{}, disas: map[string]*disaDef{}, callbacks: map[string]*callbackDef{}}
+		faxes: map[string]*store.FaxReceiver{}, specials: map[string]special{}, fxoDest: map[int]dest{}, disas: map[string]*disaDef{}, callbacks: map[string]*callbackDef{}}
 	p.trunkDIDs = map[string][]struct {
 		number string
 		d      dest
@@ -418,7 +424,7 @@ func (p *plan) compileCallerIDRules(cfg *store.Config, cc *compiler) error {
 func (p *plan) compileInboundRoutes(cfg *store.Config, cc *compiler) error {
 	for _, r := range cfg.InboundRoutes {
 		p.inbound = append(p.inbound, inboundRoute{InboundRoute: r, dest: cc.dest("inbound route "+r.Name, r.Destination),
-			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination)})
+			closed: cc.dest("inbound route "+r.Name, r.ClosedDestination), faxDetect: cc.dest("inbound route "+r.Name, r.FaxDetect)})
 	}
 	return nil
 }
@@ -566,6 +572,17 @@ func (p *plan) compileConferenceRooms(cfg *store.Config, cc *compiler) error {
 		r := &cfg.ConferenceRooms[i]
 		p.rooms[r.Name] = r
 		if err := p.service(cc, r.Number, "conference room "+r.Name, dest{Kind: dialplan.DestConf, Value: r.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) compileFaxReceivers(cfg *store.Config, cc *compiler) error {
+	for i := range cfg.FaxReceivers {
+		f := &cfg.FaxReceivers[i]
+		p.faxes[f.Name] = f
+		if err := p.service(cc, f.Number, "fax receiver "+f.Name, dest{Kind: dialplan.DestFax, Value: f.Name}); err != nil {
 			return err
 		}
 	}

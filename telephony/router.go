@@ -187,6 +187,10 @@ func (r router) reach(d dest) (*leg, channel.Cause) {
 		return nil, channel.CauseBusy
 	case dialplan.DestVoicemail:
 		return r.reachVoicemail(d.Value, busy)
+	case dialplan.DestFax:
+		if f, ok := p.faxes[d.Value]; ok {
+			return r.reachFax(f)
+		}
 	case dialplan.DestDISA:
 		if dd, ok := p.disas[d.Value]; ok {
 			return r.reachDISA(dd)

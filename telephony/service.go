@@ -8,6 +8,7 @@ import (
 
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/recordings"
 	"minipbx/telephony/store"
 )
@@ -234,6 +235,21 @@ type CallRecordingFilter = callrec.Filter
 // CallRecordingUsage is the room the recordings take (callrec.Usage).
 type CallRecordingUsage = callrec.Usage
 
+// FaxService is the faxes the box received (telephony/faxstore): listed
+// newest first, opened as PDF or TIFF (the caller closes the file),
+// deleted. An unknown fax is store.ErrNotFound.
+type FaxService interface {
+	Faxes(ctx context.Context) ([]Fax, error)
+	FaxFile(ctx context.Context, id string, format FaxFormat) (io.ReadSeekCloser, Fax, error)
+	DeleteFax(ctx context.Context, id string) error
+}
+
+// Fax is one received fax (faxstore.Fax).
+type Fax = faxstore.Fax
+
+// FaxFormat is a file format of a fax (faxstore.PDF, faxstore.TIFF).
+type FaxFormat = faxstore.Format
+
 // PlanService answers questions about the dial plan in use.
 type PlanService interface {
 	// TraceRoute says how the exchange would route a call now, by the
@@ -256,6 +272,7 @@ type Service interface {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	FaxService
 	AccountsService
 	SelfService
 	ParametersService
@@ -274,6 +291,7 @@ type Services struct {
 	VoicemailService
 	RecordingsService
 	CallRecordingsService
+	FaxService
 	AccountsService
 	SelfService
 	ParametersService

@@ -195,6 +195,8 @@ func (g *flowGraph) dest(from *flowNode, label, s string) {
 		add("Conference room", d.Value, g.objectLink("conference_rooms", d.Value), "answer")
 	case dialplan.DestPage:
 		add("Paging group", d.Value, g.objectLink("paging_groups", d.Value), "ring")
+	case dialplan.DestFax:
+		add("Fax receiver", d.Value, g.objectLink("fax_receivers", d.Value), "answer")
 	}
 }
 
@@ -205,6 +207,9 @@ func (g *flowGraph) route(from *flowNode, r store.InboundRoute) {
 	g.edge(from, n, "")
 	if !added {
 		return
+	}
+	if r.FaxDetect != "" {
+		g.dest(n, "fax heard", r.FaxDetect)
 	}
 	for _, cl := range r.Classifiers {
 		if i := slices.IndexFunc(g.c.Classifiers, func(x store.Classifier) bool { return x.Name == cl }); i >= 0 && g.c.Classifiers[i].Action == "route" {

@@ -191,6 +191,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 				Help: "One more caller hears busy. Empty or 0: no limit."},
 			mohField(r.MOHClass, c, "— the box's (Features page) —", "What this route's callers hear when put on hold or parked, unless the extension holding them has a class of its own."),
 			recordField(r.Record, "— as the box says —", "Whether this route's calls are recorded, unless an extension that takes part says otherwise."),
+			destPicker(c.Choices, "fax_detect", "Fax detection", r.FaxDetect, "Optional: a fax receiver (fax:NAME). A call that a voice menu or an announcement answered goes there when the box hears a fax machine calling."),
 		)
 		return append(fs, listRows("classifiers", "Caller list for this route", r.Classifiers, c.Classifiers, "— none —",
 			"Caller lists checked for this route's calls only, in this order, after the lists no route names (those apply to every outside call). Choosing a list here makes it this route's: it then applies only on the routes that choose it. Set lists up on the Caller lists page.")...)
@@ -202,6 +203,7 @@ var inboundRouteKind = &objectKind[store.InboundRoute]{
 		r.Classifiers = parseRows("classifiers", v, p)
 		r.MOHClass = p.str("moh_class")
 		r.Record = p.str("record")
+		r.FaxDetect = p.str("fax_detect")
 		return r
 	},
 }

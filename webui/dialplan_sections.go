@@ -62,6 +62,8 @@ var planSections = []dialPlanSection{
 		Help: `A queue answers callers and keeps them in order of arrival with music on hold, telling them their place now and then; the caller at the head rings free agents by the strategy. A wait limit and a caller limit bound it. Other parts of the dial plan reach it as queue:NAME.`},
 	{Key: "conference_rooms", Title: "Conference rooms", Group: "answer", list: conferenceRoomKind,
 		Help: `A conference room is a meet-me call: everyone who dials its number (or reaches conf:NAME from a menu key or route) talks together, after keying the room's PIN if it has one. Callers mute themselves with a key; the Status page lists who is in each room, with mute and remove buttons.`},
+	{Key: "fax_receivers", Title: "Fax receivers", Group: "answer", list: faxReceiverKind,
+		Help: `A fax receiver is the box's own fax machine: a call that dials its number (e.g. 50), or that a route, a menu key or a condition sends to fax:NAME, is answered and the fax received; the Fax page lists the faxes (PDF and TIFF), and each is mailed as a PDF to the receiver's address when e-mail is set up. An inbound route's fax detection sends a call that a menu or an announcement answered here when a fax machine is heard calling.`},
 	{Key: "paging_groups", Title: "Paging groups", Group: "answer", list: pagingGroupKind,
 		Help: `A paging group calls its members' SIP phones at once; they answer by themselves on their speakers and the caller is heard everywhere, like a public-address system (or as an intercom for all, two-way). Users dial its number; menus and routes reach it as page:NAME.`},
 	{Key: "time_conditions", Title: "Time conditions", Group: "choices", list: timeConditionKind,

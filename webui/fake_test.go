@@ -58,6 +58,7 @@ type fakeService struct {
 	callsQ    fakeRecords                     // fake_records_test.go
 	accs      *fakeAccounts                   // fake_accounts_test.go
 	traces    map[string]telephony.RouteTrace // TraceRoute's answers by "from number"
+	fax       fakeFaxes                       // fake_fax_test.go
 }
 
 func newFakeService() *fakeService {

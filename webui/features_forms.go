@@ -337,6 +337,38 @@ var conferenceRoomKind = &objectKind[store.ConferenceRoom]{
 	},
 }
 
+var faxReceiverKind = &objectKind[store.FaxReceiver]{
+	key: "fax_receivers", one: "fax receiver",
+	list: func(d *store.DialPlan) *[]store.FaxReceiver { return &d.FaxReceivers },
+	name: func(f store.FaxReceiver) string { return f.Name },
+	detail: func(f store.FaxReceiver) string {
+		parts := []string{"reached as fax:" + f.Name}
+		if f.Number != "" {
+			parts[0] = "number " + f.Number
+		}
+		if f.Email != "" {
+			parts = append(parts, "mailed to "+f.Email)
+		}
+		return strings.Join(parts, ", ")
+	},
+	fields: func(f store.FaxReceiver, c *planContext) []*field {
+		return []*field{
+			{ID: "name", Name: "name", Label: "Name", Type: "text", Value: f.Name, MaxLength: 32, Required: true, Autocomplete: "off",
+				Help: "A short name, e.g. office: routes, menu keys and conditions reach the receiver as fax:NAME."},
+			{ID: "number", Name: "number", Label: "Internal number", Type: "text", Value: f.Number, MaxLength: 8, InputMode: "numeric", Autocomplete: "off",
+				Help: "Optional: the number a fax machine on an extension dials to send the box a fax, e.g. 50. It must not clash with an extension or another number."},
+			{ID: "email", Name: "email", Label: "E-mail address", Type: "email", Value: f.Email, MaxLength: 254, Autocomplete: "off",
+				Help: "Optional: each fax received goes there as a PDF attachment (Settings → E-mail must be set up)."},
+			{ID: "station_id", Name: "station_id", Label: "Station ID", Type: "text", Value: f.StationID, MaxLength: 20, Autocomplete: "off",
+				Help: "Optional: the identity the sending fax machine shows (T.30 CSI): digits, spaces and +, at most 20. Empty: the internal number."},
+		}
+	},
+	parse: func(v url.Values, p *formParser, f store.FaxReceiver) store.FaxReceiver {
+		f.Name, f.Number, f.Email, f.StationID = p.str("name"), p.str("number"), p.str("email"), p.str("station_id")
+		return f
+	},
+}
+
 var pagingGroupKind = &objectKind[store.PagingGroup]{
 	key: "paging_groups", one: "paging group",
 	list: func(d *store.DialPlan) *[]store.PagingGroup { return &d.PagingGroups },

@@ -19,7 +19,7 @@ func TestPagesWithoutEnglish(t *testing.T) {
 	everyKindPlan(t, db)
 	pages := []string{"/status", "/extensions", "/extensions/new", "/extensions/105", "/dialplan", "/dialplan/flow", "/dialplan/route-tester",
 		"/statistics", "/diagnostics", "/calls", "/call-recordings", "/recordings", "/voicemail", "/settings", "/settings/pbx", "/settings/mail",
-		"/settings/webhooks", "/settings/billing", "/phones", "/users", "/users/new", "/roles", "/audit", "/maintenance", "/me", "/campaigns", "/setup"}
+		"/settings/webhooks", "/settings/billing", "/phones", "/fax", "/users", "/users/new", "/roles", "/audit", "/maintenance", "/me", "/campaigns", "/setup"}
 	for _, s := range planSections {
 		pages = append(pages, "/dialplan/"+s.Key, "/dialplan/"+s.Key+"/new")
 	}

@@ -141,6 +141,29 @@ func (r *recorder) add(s []int16) {
 type ears struct {
 	rec       recorder
 	listeners []listener
+	// heard is the last frame heard, kept while a terminal listens
+	// (setTerminal).
+	heard     board.Frame
+	keepHeard bool
+}
+
+// Terminal is a data terminal a virtual device plugs in instead of a
+// voice (a fax machine, a modem): each frame it hears what the device
+// heard in the frame before and fills what the device sends. It runs on
+// the board's clock and must not block.
+type Terminal interface {
+	Process(in, out []int16)
+}
+
+// setTerminal makes t the device's voice (nil: silence again); callers
+// hold the board's mutex.
+func setTerminal(m *mouth, e *ears, t Terminal) {
+	if t == nil {
+		m.talk, e.keepHeard = nil, false
+		return
+	}
+	e.heard, e.keepHeard = board.Frame{}, true
+	m.talk = func(out []int16) { t.Process(e.heard[:], out) }
 }
 
 // listener is fed what the ears hear, one frame at a time on the clock,
@@ -150,6 +173,9 @@ type listener interface {
 }
 
 func (e *ears) hear(s []int16) {
+	if e.keepHeard {
+		copy(e.heard[:], s)
+	}
 	e.rec.add(s)
 	for i := 0; i < len(e.listeners); i++ {
 		if e.listeners[i].feed(s) {

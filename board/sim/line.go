@@ -522,6 +522,14 @@ func (l *Line) Talk(gen func(out []int16)) {
 	l.b.mu.Unlock()
 }
 
+// Plug makes t the far party's terminal (a fax machine) in place of its
+// voice, once the call is connected; nil unplugs it.
+func (l *Line) Plug(t Terminal) {
+	l.b.mu.Lock()
+	setTerminal(l.mouth, &l.ear, t)
+	l.b.mu.Unlock()
+}
+
 // Play queues samples for the far party to say once connected.
 func (l *Line) Play(samples []int16) {
 	l.b.mu.Lock()

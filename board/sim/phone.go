@@ -182,6 +182,14 @@ func (ph *Phone) Talk(gen func(out []int16)) {
 	ph.b.mu.Unlock()
 }
 
+// Plug makes t the phone's terminal (the phone is a fax machine) in
+// place of its handset's voice; nil unplugs it.
+func (ph *Phone) Plug(t Terminal) {
+	ph.b.mu.Lock()
+	setTerminal(ph.mouth, &ph.ear, t)
+	ph.b.mu.Unlock()
+}
+
 // Play queues samples to be said into the handset after what is queued.
 func (ph *Phone) Play(samples []int16) {
 	ph.b.mu.Lock()

@@ -30,6 +30,7 @@ import (
 	"minipbx/telephony/callrec"
 	"minipbx/telephony/channel"
 	"minipbx/telephony/diag"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/provision"
 	"minipbx/telephony/sip"
 	"minipbx/telephony/smdr"
@@ -300,9 +301,17 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The faxes the box receives (fax:NAME), mailed where their
+	// receiver has an address.
+	faxes, err := faxstore.Open(layout.Faxes(), faxstore.Options{Logger: log.With("part", "faxstore")})
+	if err != nil {
+		return nil, err
+	}
 	opts := telephony.Options{
 		Now:            c.Now,
 		Recordings:     recs,
+		Faxes:          faxes,
+		OnFax:          b.faxReceived(faxes),
 		Store:          recordingStore{b.db, b},
 		BoardName:      b.board.Name(),
 		Ports:          b.portStatus,
@@ -338,7 +347,7 @@ func Open(ctx context.Context, c Config) (_ *Box, err error) {
 	}
 	b.ex = ex
 	b.admin, err = telephony.NewAdmin(telephony.AdminOptions{Store: b.db, Reload: ex, Logger: log.With("part", "admin"),
-		Voicemail: vm, PromptDir: layout.Prompts(), CallRecordings: recs})
+		Voicemail: vm, PromptDir: layout.Prompts(), CallRecordings: recs, Faxes: faxes})
 	if err != nil {
 		return nil, err
 	}

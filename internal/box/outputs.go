@@ -6,6 +6,7 @@ import (
 
 	"minipbx/internal/mail"
 	"minipbx/internal/webhook"
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/smdr"
 	"minipbx/telephony/store"
 	"minipbx/upgrade/datadir"
@@ -82,6 +83,24 @@ func (s recordingStore) AppendCallRecord(r store.CallRecord) (store.CallRecord, 
 func (b *Box) voicemailChanged(box string) {
 	if b.mail != nil {
 		b.mail.VoicemailChanged(b.config(), box)
+	}
+}
+
+// faxReceived mails each fax kept to its receiver's address, as a PDF.
+func (b *Box) faxReceived(faxes *faxstore.Store) func(store.FaxReceiver, faxstore.Fax) {
+	return func(r store.FaxReceiver, f faxstore.Fax) {
+		if b.mail == nil || r.Email == "" {
+			return
+		}
+		pdf, _, err := faxes.Open(f.ID, faxstore.PDF)
+		if err != nil {
+			b.log.Error("mail: the fax was not queued", "fax", f.ID, "err", err)
+			return
+		}
+		defer pdf.Close()
+		if err := b.mail.Fax(b.config(), r, f, pdf); err != nil {
+			b.log.Error("mail: the fax was not queued", "fax", f.ID, "err", err)
+		}
 	}
 }
 

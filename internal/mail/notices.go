@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"minipbx/telephony/faxstore"
 	"minipbx/telephony/store"
 	"minipbx/telephony/voicemail"
 )
@@ -172,4 +173,30 @@ func (m *Mailer) RecordingQuota(c *store.Config, scope string, used, quota int64
 
 func megabytes(n int64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), "0"), ".") + " MB"
+}
+
+// Fax mails a received fax to its receiver's address as a PDF
+// attachment; pdf is the PDF (the fax store's file), read while the
+// message is composed.
+func (m *Mailer) Fax(c *store.Config, r store.FaxReceiver, f faxstore.Fax, pdf io.Reader) error {
+	if r.Email == "" || !c.Mail.Enabled() {
+		return nil
+	}
+	loc := m.location(c)
+	tx := textsFor(c.System.Language)
+	from := tx.caller(f.Caller, f.CallerName)
+	if (f.Caller == "" && f.CallerName == "") && f.RemoteID != "" {
+		from = f.RemoteID
+	}
+	state := tx.faxComplete
+	if !f.Complete {
+		state = fmt.Sprintf(tx.faxIncomplete, f.Cause)
+	}
+	text := fmt.Sprintf(tx.fax, r.Name, from, tx.orNone(f.RemoteID), tx.at(f.Received, loc), f.Pages, state, tx.orNone(f.Modem))
+	return m.queue("fax", "fax:"+f.ID, "", Message{
+		To:          []string{r.Email},
+		Subject:     fmt.Sprintf(tx.faxSubject, from, f.Pages),
+		Text:        text,
+		Attachments: []Attachment{{Name: "fax-" + f.ID + ".pdf", ContentType: "application/pdf", Body: pdf}},
+	})
 }

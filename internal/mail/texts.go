@@ -33,6 +33,12 @@ type texts struct {
 	// ran (store.Verdict*, DiagRun.Trigger); an unknown one is shown as
 	// it is.
 	verdicts, triggers map[string]string
+	// fax takes receiver, sender, sender's ID, received, pages, state, speed.
+	fax           string
+	faxSubject    string // sender, pages
+	faxComplete   string
+	faxIncomplete string // cause
+	none          string
 	// when formats a moment: weekday and month names are English in
 	// Go's layouts, so other languages write the date in numbers.
 	when string
@@ -57,6 +63,11 @@ var mailTexts = map[string]texts{
 		verdicts:         map[string]string{"pass": "pass", "warn": "warning", "fail": "fault", "skip": "skipped"},
 		triggers:         map[string]string{"schedule": "scheduled", "missed": "scheduled, run late", "manual": "started by hand", "boot": "at start-up"},
 		when:             "Monday 2 January 2006, 15:04",
+		fax:              "Fax %s received a fax.\n\nFrom: %s\nSender's ID: %s\nReceived: %s\nPages: %d (%s)\nSpeed: %s\n\nThe fax is attached (a PDF file); it stays on the box's Fax page.\n",
+		faxSubject:       "Fax from %s (pages: %d)",
+		faxComplete:      "complete",
+		faxIncomplete:    "incomplete: %s",
+		none:             "none",
 	},
 	"ru": {
 		voicemail:        "В почтовом ящике %s новое голосовое сообщение.\n\nОт: %s\nПолучено: %s\nДлительность: %d:%02d\n\nЗапись во вложении (файл WAV).\n",
@@ -76,6 +87,11 @@ var mailTexts = map[string]texts{
 		verdicts:         map[string]string{"pass": "норма", "warn": "предупреждение", "fail": "неисправность", "skip": "пропущено"},
 		triggers:         map[string]string{"schedule": "по расписанию", "missed": "по расписанию, с опозданием", "manual": "вручную", "boot": "при запуске"},
 		when:             "02.01.2006, 15:04",
+		fax:              "Факс %s принял факс.\n\nОт: %s\nИдентификатор отправителя: %s\nПолучен: %s\nСтраниц: %d (%s)\nСкорость: %s\n\nФакс во вложении (файл PDF); он остаётся на странице «Факс» станции.\n",
+		faxSubject:       "Факс от %s (страниц: %d)",
+		faxComplete:      "полностью",
+		faxIncomplete:    "не полностью: %s",
+		none:             "нет",
 	},
 	"hy": {
 		voicemail:        "%s փոստարկղում նոր ձայնային հաղորդագրություն կա։\n\nՈւմից՝ %s\nՍտացվել է՝ %s\nՏևողություն՝ %d:%02d\n\nՁայնագրությունը կցված է (WAV ֆայլ)։\n",
@@ -95,6 +111,11 @@ var mailTexts = map[string]texts{
 		verdicts:         map[string]string{"pass": "նորմալ", "warn": "զգուշացում", "fail": "անսարքություն", "skip": "բաց թողնված"},
 		triggers:         map[string]string{"schedule": "ըստ ժամանակացույցի", "missed": "ըստ ժամանակացույցի, ուշացումով", "manual": "ձեռքով", "boot": "գործարկման ժամանակ"},
 		when:             "02.01.2006, 15:04",
+		fax:              "%s ֆաքսը ստացել է ֆաքս։\n\nՈւմից՝ %s\nՈւղարկողի նույնացուցիչ՝ %s\nՍտացվել է՝ %s\nԷջեր՝ %d (%s)\nԱրագություն՝ %s\n\nՖաքսը կցված է (PDF ֆայլ). այն մնում է կայանի «Ֆաքս» էջում։\n",
+		faxSubject:       "Ֆաքս՝ %s (էջեր՝ %d)",
+		faxComplete:      "ամբողջական",
+		faxIncomplete:    "թերի՝ %s",
+		none:             "չկա",
 	},
 	"ky": {
 		voicemail:        "%s почта кутусунда жаңы үн билдирүүсү бар.\n\nКимден: %s\nАлынды: %s\nУзактыгы: %d:%02d\n\nЖазуу тиркелген (WAV файлы).\n",
@@ -114,6 +135,11 @@ var mailTexts = map[string]texts{
 		verdicts:         map[string]string{"pass": "нормалдуу", "warn": "эскертүү", "fail": "бузулуу", "skip": "өткөрүлүп жиберилди"},
 		triggers:         map[string]string{"schedule": "график боюнча", "missed": "график боюнча, кечигүү менен", "manual": "кол менен", "boot": "ишке киргенде"},
 		when:             "02.01.2006, 15:04",
+		fax:              "%s факсы факс кабыл алды.\n\nКимден: %s\nЖөнөтүүчүнүн идентификатору: %s\nАлынды: %s\nБарактар: %d (%s)\nЫлдамдык: %s\n\nФакс тиркелген (PDF файлы); ал станциянын «Факс» барагында калат.\n",
+		faxSubject:       "Факс: %s (барактар: %d)",
+		faxComplete:      "толук",
+		faxIncomplete:    "толук эмес: %s",
+		none:             "жок",
 	},
 	"it": {
 		voicemail:        "Hai un nuovo messaggio vocale nella casella %s.\n\nDa: %s\nRicevuto: %s\nDurata: %d:%02d\n\nLa registrazione è allegata (un file WAV).\n",
@@ -133,6 +159,11 @@ var mailTexts = map[string]texts{
 		verdicts:         map[string]string{"pass": "ok", "warn": "avviso", "fail": "guasto", "skip": "saltato"},
 		triggers:         map[string]string{"schedule": "programmata", "missed": "programmata, in ritardo", "manual": "avviata a mano", "boot": "all'avvio"},
 		when:             "02/01/2006, 15:04",
+		fax:              "Il fax %s ha ricevuto un fax.\n\nDa: %s\nIdentificativo del mittente: %s\nRicevuto: %s\nPagine: %d (%s)\nVelocità: %s\n\nIl fax è allegato (un file PDF); resta nella pagina Fax del centralino.\n",
+		faxSubject:       "Fax da %s (pagine: %d)",
+		faxComplete:      "completo",
+		faxIncomplete:    "incompleto: %s",
+		none:             "nessuno",
 	},
 }
 
@@ -166,3 +197,11 @@ func word(m map[string]string, w string) string {
 }
 
 func (t texts) at(tm time.Time, loc *time.Location) string { return tm.In(loc).Format(t.when) }
+
+// orNone is s, or the language's word for none when s is empty.
+func (t texts) orNone(s string) string {
+	if s == "" {
+		return t.none
+	}
+	return s
+}

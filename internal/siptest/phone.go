@@ -209,6 +209,7 @@ type Call struct {
 	early       []int16 // what Dial heard before the answer
 	provisional []int   // the 1xx Dial received, in order
 	send        func(out []int16)
+	lose        func() bool
 	digits      []byte
 	ended       chan struct{}
 	// RTP impairment (impair.go): the send goroutine's random source and
@@ -491,6 +492,15 @@ func (c *Call) Send(fill func(out []int16)) {
 	c.mu.Unlock()
 }
 
+// Lose makes the phone lose the packets it sends for which lose reports
+// true (the network dropping them): their sequence numbers and
+// timestamps are skipped. nil loses none.
+func (c *Call) Lose(lose func() bool) {
+	c.mu.Lock()
+	c.lose = lose
+	c.mu.Unlock()
+}
+
 // Recorded returns a copy of everything received so far and clears it.
 func (c *Call) Recorded() []int16 {
 	c.mu.Lock()
@@ -551,11 +561,16 @@ func (c *Call) sendLoop() {
 // socket is gone.
 func (c *Call) sendFrame(pkt *rtp.Packet, samples []int16, payload []byte) bool {
 	c.mu.Lock()
-	fill := c.send
+	fill, lose := c.send, c.lose
 	c.mu.Unlock()
 	clear(samples)
 	if fill != nil {
 		fill(samples)
+	}
+	if lose != nil && lose() {
+		pkt.SequenceNumber++
+		pkt.Timestamp += 160
+		return true
 	}
 	for i, s := range samples {
 		if c.codec == 8 {

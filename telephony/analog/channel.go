@@ -1,6 +1,8 @@
 package analog
 
 import (
+	"sync/atomic"
+
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +31,9 @@ type analogChannel struct {
 	// owned by the port goroutine
 	ended    bool
 	answered bool
+
+	// vbd is set once the call's audio is in voice-band data mode.
+	vbd atomic.Bool
 }
 
 func newChannel(p *port, dir string, caller channel.CallerID) *analogChannel {

@@ -163,6 +163,8 @@ func (p *port) fxoNote(n note) {
 			switch n.tone {
 			case dsp.ToneBusy, dsp.ToneCongestion, dsp.ToneDial:
 				p.fxoFarEnd(channel.CauseNormal, "far end cleared: "+toneName(n.tone))
+			case dsp.ToneFaxCNG, dsp.ToneFaxCED:
+				p.voiceBandData(p.ch, n.tone.String()+" heard on the line")
 			}
 		}
 	case noteDialled:

@@ -83,6 +83,10 @@ func (p *port) fxsNote(n note) {
 		if !p.cwAckDigit(n.digit) {
 			p.fxsDigit(n.digit)
 		}
+	case noteTone:
+		if p.fs == fxsActive && p.ch != nil && (n.tone == dsp.ToneFaxCNG || n.tone == dsp.ToneFaxCED) {
+			p.voiceBandData(p.ch, n.tone.String()+" from the phone")
+		}
 	case noteToneDone:
 		p.cwToneDone()
 		p.mwiNote(n)
@@ -102,11 +106,13 @@ func (p *port) fxsOffHook() {
 		p.inCall.Store(true)
 		p.setState("dialling")
 		dial := p.dialTone()
+		pd := p.faxToneDetector()
 		p.audio.set(func(a *portAudio) {
 			a.setTone(dial)
 			a.ep = c.ep
 			a.dtmfOn = true
 			a.dtmfDet.Reset()
+			a.progOn, a.progDet = true, pd
 		})
 		p.deliver(c)
 	case fxsRinging:
@@ -115,11 +121,13 @@ func (p *port) fxsOffHook() {
 		c.answered = true
 		p.fs = fxsActive
 		p.setState("connected")
+		pd := p.faxToneDetector()
 		p.audio.set(func(a *portAudio) {
 			a.setTone(toneNone)
 			a.ep = c.ep
 			a.dtmfOn = true
 			a.dtmfDet.Reset()
+			a.progOn, a.progDet = true, pd
 		})
 		c.emit(channel.EventAnswer, 0, 0)
 	}
@@ -167,7 +175,7 @@ func (p *port) fxsHangup(cause channel.Cause) {
 		tone := causeTone(cause)
 		p.audio.set(func(a *portAudio) {
 			a.ep = nil
-			a.dtmfOn = false
+			a.dtmfOn, a.progOn = false, false
 			a.setTone(tone)
 		})
 		p.step.after(lockoutTone, func() {
@@ -188,7 +196,7 @@ func (p *port) fxsReset() {
 	p.setState("idle")
 	p.audio.set(func(a *portAudio) {
 		a.ep = nil
-		a.dtmfOn = false
+		a.dtmfOn, a.progOn = false, false
 		a.setTone(toneNone)
 	})
 	p.mwiCheck() // a message-waiting change that waited for the call's end

@@ -131,6 +131,17 @@ func (c Cause) SIPStatus() int {
 	return 500
 }
 
+// VoiceBandData is a channel whose audio path can switch to voice-band
+// data mode for a fax or modem call (ITU-T V.152's idea): what would
+// help a voice harms a modem signal, so an FXO port's echo canceller and
+// non-linear processor go off, the jitter buffer keeps a fixed depth and
+// fills a lost frame with silence instead of concealing it, and DTMF
+// detection stops acting on the modem's tones. why goes to the log.
+// Channels without such processing do not implement it.
+type VoiceBandData interface {
+	SetVoiceBandData(why string)
+}
+
 // EventType names a signalling event of a channel.
 type EventType int
 

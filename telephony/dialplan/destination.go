@@ -38,6 +38,9 @@ const (
 	// DestConf joins a conference room; DestPage pages a paging group.
 	DestConf DestKind = "conf"
 	DestPage DestKind = "page"
+	// DestFax answers the call as the box's fax receiver of that name and
+	// receives the fax it carries.
+	DestFax DestKind = "fax"
 	// DestDISA gives the caller the box's dial tone to dial out through
 	// the outbound routes, once a DISA object's checks let them in;
 	// DestCallback hangs up on a caller a callback object knows and calls
@@ -49,7 +52,7 @@ const (
 // Destination is where a route, a condition or a menu key sends a call,
 // written "kind:value": "ext:101", "fxs:2", "group:sales",
 // "number:89161234567", "announce:closed", "time:office", "cond:boss",
-// "hangup".
+// "fax:office", "hangup".
 type Destination struct {
 	Kind  DestKind
 	Value string
@@ -84,12 +87,12 @@ func ParseDestination(s string) (Destination, error) {
 		if err != nil || n < 1 || n > 99 || strconv.Itoa(n) != v {
 			return Destination{}, fmt.Errorf("destination %q: %q is not a port number", s, v)
 		}
-	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond, DestConf, DestPage, DestDISA, DestCallback:
+	case DestGroup, DestQueue, DestMenu, DestAnnounce, DestTime, DestCond, DestConf, DestPage, DestFax, DestDISA, DestCallback:
 		if err := CheckName(v); err != nil {
 			return Destination{}, fmt.Errorf("destination %q: %w", s, err)
 		}
 	default:
-		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, conf, page, disa, callback, hangup)", s, k)
+		return Destination{}, fmt.Errorf("destination %q: unknown kind %q (ext, fxs, group, number, queue, menu, announce, time, cond, voicemail, conf, page, fax, disa, callback, hangup)", s, k)
 	}
 	return d, nil
 }

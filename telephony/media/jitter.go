@@ -140,6 +140,20 @@ type JitterBuffer struct {
 	lastGood bool
 	scratch  [FrameSamples]int16
 	stats    JitterStats
+	// vbd: voice-band data mode (SetVoiceBandData).
+	vbd bool
+}
+
+// SetVoiceBandData switches the buffer to voice-band data mode for a fax
+// or modem call, for the rest of its life: a lost or late frame plays as
+// silence rather than concealed (a modem's receiver copes with a gap; a
+// concealed frame is a wrong signal it cannot tell from a good one), and
+// surplus delay is given back only by dropping a silent frame, never one
+// of the modem's signal.
+func (j *JitterBuffer) SetVoiceBandData() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.vbd = true
 }
 
 // JitterStats counts what the buffer did.
@@ -320,11 +334,17 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 			if energy(&s.samples) <= energy(&s2.samples) {
 				drop, s = s, s2
 			}
-			drop.present = false
-			next++
-			j.drops--
-			j.lastDrop = j.tick
-			j.stats.Dropped++
+			if !j.vbd || energy(&drop.samples) == 0 {
+				drop.present = false
+				next++
+				j.drops--
+				j.lastDrop = j.tick
+				j.stats.Dropped++
+			} else if drop == s2 {
+				// Voice-band data: play on; the delay waits for a silence.
+			} else {
+				s = drop
+			}
 		}
 	}
 	if s == nil {
@@ -334,7 +354,9 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 	}
 	s.present = false
 	out.Samples = s.samples
-	j.cfg.PLC.Good(out.Samples[:])
+	if !j.vbd {
+		j.cfg.PLC.Good(out.Samples[:])
+	}
 	j.lastGood = true
 	j.playIdx = next
 	j.played = next - 1
@@ -347,7 +369,7 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 // conceal fills out with the concealer's guess, or silence before anything
 // was played.
 func (j *JitterBuffer) conceal(out *Frame) {
-	if j.lastGood {
+	if j.lastGood && !j.vbd {
 		j.cfg.PLC.Conceal(out.Samples[:])
 	} else {
 		out.Samples = j.scratch

@@ -632,3 +632,28 @@ func FuzzJitterBuffer(f *testing.F) {
 		}
 	})
 }
+
+// TestJitterBufferVoiceBandData: in voice-band data mode a lost frame
+// plays as silence, never concealed, and the concealer never runs.
+func TestJitterBufferVoiceBandData(t *testing.T) {
+	plc := &countingPLC{}
+	j := NewJitterBuffer(JitterConfig{PLC: plc})
+	j.SetVoiceBandData()
+	var out Frame
+	for _, n := range []int{1, 2, 4, 5} { // frame 3 is lost
+		j.Push(timed(n))
+	}
+	var got []int
+	for range 4 {
+		got = append(got, pop(j, &out))
+		if number(&out) == 0 && out.Samples != [FrameSamples]int16{} {
+			t.Fatalf("a lost frame played %v..., want silence", out.Samples[:4])
+		}
+	}
+	if want := []int{1, 2, -1, 4}; !slices.Equal(got, want) {
+		t.Errorf("played %v, want %v", got, want)
+	}
+	if plc.good != 0 || plc.conceal != 0 {
+		t.Errorf("the concealer ran: %+v", plc)
+	}
+}

@@ -127,6 +127,10 @@ type InboundRoute struct {
 	// Record: never, always or on_demand for the route's calls ("" as
 	// the box says).
 	Record string `json:"record,omitempty"`
+	// FaxDetect is where a call of this route goes when a voice menu or
+	// an announcement that answered it hears a fax machine calling (CNG):
+	// a fax: destination ("" none).
+	FaxDetect string `json:"fax_detect,omitempty"`
 }
 
 // RingGroup rings several members by a strategy.
@@ -426,6 +430,7 @@ type DialPlan struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms"`
 	PagingGroups    []PagingGroup    `json:"paging_groups"`
 	MOHClasses      []MOHClass       `json:"moh_classes"`
+	FaxReceivers    []FaxReceiver    `json:"fax_receivers"`
 	Recording       CallRecording    `json:"call_recording"`
 	DISA            []DISA           `json:"disa"`
 	Callbacks       []Callback       `json:"callbacks"`

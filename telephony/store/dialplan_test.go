@@ -93,7 +93,7 @@ func TestDialPlanFieldsDocumented(t *testing.T) {
 	}
 	for _, typ := range []any{Numbering{}, ShortNumber{}, LineGroup{}, OutboundRoute{}, CallerIDRule{}, InboundRoute{},
 		RingGroup{}, GroupMember{}, Menu{}, Prompt{}, Queue{}, Announcement{}, TimeCondition{}, Condition{}, Schedule{}, Classifier{}, ExtensionRule{}, CallLimits{}, Trunk{}, TrunkDID{},
-		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}, DISA{}, Callback{}} {
+		CallFeatures{}, PickupGroup{}, ConferenceRoom{}, PagingGroup{}, MOHClass{}, CallRecording{}, DISA{}, Callback{}, FaxReceiver{}} {
 		rt := reflect.TypeOf(typ)
 		for i := range rt.NumField() {
 			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
@@ -155,6 +155,16 @@ func TestDialPlanValidation(t *testing.T) {
 		{"emergency prefix of extension", func(c *Config) { c.Numbering.EmergencyNumbers = append(c.Numbering.EmergencyNumbers, "20") },
 			[]string{"numbering.emergency_numbers[4]"}, "emergency number 20 (20) is the beginning of extension 201 (201): dialling would stop at 20 (and 2 more"},
 		{"emergency twice", func(c *Config) { c.Numbering.EmergencyNumbers[1] = "112" }, []string{"numbering.emergency_numbers[1]"}, "listed twice"},
+		{"fax receiver", func(c *Config) {
+			c.FaxReceivers = []FaxReceiver{{Name: "office", Number: "50", Email: "fax@example.com", StationID: "+1 555 0100"}}
+			c.InboundRoutes[0].Destination = "fax:office"
+			c.InboundRoutes[1].FaxDetect = "fax:office"
+		}, nil, ""},
+		{"unknown fax receiver", func(c *Config) { c.InboundRoutes[0].Destination = "fax:nope" }, []string{"inbound_routes[0].destination"}, `fax receiver "nope" does not exist`},
+		{"fax receiver fields", func(c *Config) {
+			c.FaxReceivers = []FaxReceiver{{Name: "office", Number: "201", Email: "not an address", StationID: "Office fax"}, {Name: "office"}}
+		}, []string{"fax_receivers[1].name", "fax_receivers[0].email", "fax_receivers[0].station_id", "fax_receivers[0].number"}, "used twice"},
+		{"fax detect names a fax receiver", func(c *Config) { c.InboundRoutes[0].FaxDetect = "ext:201" }, []string{"inbound_routes[0].fax_detect"}, "must be one of: fax"},
 		{"unknown queue", func(c *Config) { c.InboundRoutes[0].Destination = "queue:nope" }, []string{"inbound_routes[0].destination"}, `queue "nope" does not exist`},
 		{"queue fields", func(c *Config) {
 			c.Queues[0].Strategy = "x"
@@ -402,8 +412,8 @@ func TestDecodeDialPlan(t *testing.T) {
 	if _, err := DecodeDialPlan(strings.NewReader("{\n\"line_groups\": [,]}")); !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("syntax error: %v", err)
 	}
-	if got := DialPlanSections(); len(got) != 25 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
-		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[23] != "disa" || got[24] != "callbacks" {
+	if got := DialPlanSections(); len(got) != 26 || got[0] != "numbering" || got[8] != "announcements" || got[9] != "time_conditions" || got[10] != "conditions" ||
+		got[14] != "limits" || got[15] != "trunks" || got[16] != "voicemail" || got[17] != "features" || got[21] != "moh_classes" || got[22] != "fax_receivers" || got[24] != "disa" || got[25] != "callbacks" {
 		t.Errorf("sections %v", got)
 	}
 }

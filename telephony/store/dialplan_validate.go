@@ -408,6 +408,9 @@ func (pc *planCheck) inboundRoutes() {
 			pc.add(p+"schedule", "schedule %q does not exist", r.Schedule)
 		}
 		pc.dest(p+"destination", r.Destination)
+		if r.FaxDetect != "" {
+			pc.dest(p+"fax_detect", r.FaxDetect, faxDetectKinds...)
+		}
 		switch {
 		case r.ClosedDestination != "" && r.Schedule == "":
 			pc.add(p+"closed_destination", "needs a schedule")

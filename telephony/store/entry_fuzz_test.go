@@ -19,6 +19,11 @@ var entrySeeds = []string{
 	`{"version":1,"system":{"name":"x","time_zone":"UTC","extension_length":8,"outside_prefix":"0"},"extensions":[{"number":"` + strings.Repeat("1", 40) + `"}]}`,
 	`{"version":1,"system":{"name":"x","time_zone":"UTC","extension_length":3,"outside_prefix":"9"},"ring_groups":[{"number":"500","members":[{"destination":"ext:` + strings.Repeat("1", 64) + `"}]}]}`,
 	`{"version":0,"system":{"name":"x","outside_prefix":"` + strings.Repeat("9", 40) + `"}}`,
+	// Fax receivers: a number, an address, an identity, and a route that
+	// detects faxes for one (issue 17).
+	`{"version":1,"system":{"name":"x","time_zone":"UTC","extension_length":2,"outside_prefix":"9"},"fxo_lines":[{"port":1,"destination":"fax:office"}],
+	  "fax_receivers":[{"name":"office","number":"50","email":"fax@example.com","station_id":"+1 555 0100"},{"name":"Bad","number":"5","email":"@","station_id":"` + strings.Repeat("x", 30) + `"}],
+	  "inbound_routes":[{"name":"in","destination":"fax:office","fax_detect":"fax:nope"}]}`,
 }
 
 // FuzzValidatorEntryPoints drives the configuration validator through

@@ -50,6 +50,8 @@ type Config struct {
 	ConferenceRooms []ConferenceRoom `json:"conference_rooms,omitempty"`
 	PagingGroups    []PagingGroup    `json:"paging_groups,omitempty"`
 	MOHClasses      []MOHClass       `json:"moh_classes,omitempty"`
+	// FaxReceivers are the box's own fax machines (fax.go).
+	FaxReceivers []FaxReceiver `json:"fax_receivers,omitempty"`
 	// Recording says which calls are recorded (features.go).
 	Recording CallRecording `json:"call_recording,omitzero"`
 	// Calls the box lets through or places for callers from outside
@@ -241,6 +243,9 @@ type CallRecord struct {
 	// Voicemail is the message the caller left, "MAILBOX/ID" (the
 	// voicemail store's names), if any.
 	Voicemail string `json:"voicemail,omitempty"`
+	// Fax is the fax the box received on the call, if it ran its fax
+	// receiver (fax.go).
+	Fax *FaxOutcome `json:"fax,omitempty"`
 	// Origin says who placed a call the box made on someone's behalf:
 	// api (click-to-call), callback (the box called a caller back); ""
 	// for a call a caller made.

@@ -47,6 +47,8 @@ const (
 	PermStatistics      = "statistics"
 	PermCallRecView     = "call_recordings.view"
 	PermCallRecDelete   = "call_recordings.delete"
+	PermFaxView         = "faxes.view"
+	PermFaxDelete       = "faxes.delete"
 	PermConfigExport    = "config.export"
 	PermConfigImport    = "config.import"
 	PermMaintenance     = "maintenance"
@@ -87,6 +89,8 @@ func Permissions() []PermissionInfo {
 		{PermStatistics, "See the call statistics"},
 		{PermCallRecView, "List and play the recordings of calls"},
 		{PermCallRecDelete, "Delete recordings of calls"},
+		{PermFaxView, "List, show and download the faxes the box received"},
+		{PermFaxDelete, "Delete received faxes"},
 		{PermConfigExport, "Export the whole configuration (with SIP passwords)"},
 		{PermConfigImport, "Replace the whole configuration"},
 		{PermMaintenance, "Upgrade the firmware, back up, restore, factory reset"},
@@ -149,7 +153,7 @@ func DefaultRoles() []Role {
 			PermDialPlanView, PermDialPlanEdit, PermSettingsView, PermSettingsEdit, PermDiagnosticsView, PermDiagnosticsRun,
 			PermRecordingsView, PermRecordingsEdit, PermConfigExport, PermConfigImport, PermMaintenance, PermAudit}, own...)},
 		{RoleOfficeManager, append([]string{PermStatus, PermCallsAll, PermStatistics, PermCallRecView, PermCallRecDelete,
-			PermVoicemailAll, PermUsers}, own...)},
+			PermFaxView, PermFaxDelete, PermVoicemailAll, PermUsers}, own...)},
 		{RoleUser, own},
 	}
 }
