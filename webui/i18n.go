@@ -22,8 +22,8 @@ import (
 //
 // golang.org/x/text/message would do the same lookup, but it brings plural
 // and language-matching tables the pages do not need (about a megabyte in
-// the binary); the pages need neither plural forms (counts are shown as
-// "Calls: 3", never in a sentence) nor more than a five-language matcher.
+// the binary); the pages need the plural rules of five languages for
+// integers only (plural.go) and no more than a five-language matcher.
 
 // catalog holds each language's messages. A message written with verbs
 // ("Extension %s saved.") is a format: a shown text that it matches
