@@ -90,6 +90,7 @@ type Mailer struct {
 	mu     sync.Mutex
 	cfg    store.Mail
 	name   string // the box's name, for subjects
+	lang   string // the box's language (System.Language), for the test message
 	status Status
 }
 
@@ -119,6 +120,7 @@ func (m *Mailer) Configure(c *store.Config) {
 	m.mu.Lock()
 	m.cfg = c.Mail
 	m.name = c.System.Name
+	m.lang = c.System.Language
 	m.mu.Unlock()
 	m.poke()
 }
@@ -312,10 +314,12 @@ func (m *Mailer) SendTest(ctx context.Context, cfg store.Mail, to string) error 
 		return fmt.Errorf("the test recipient %s", msg)
 	}
 	_, name := m.settings()
+	m.mu.Lock()
+	tx := textsFor(m.lang)
+	m.mu.Unlock()
 	var buf bytes.Buffer
 	err := Compose(&buf, Message{From: []string{cfg.From}, To: []string{to}, Date: m.o.Now(),
-		Subject: "Test message from " + boxName(name),
-		Text:    "This is a test message from the telephone exchange " + boxName(name) + ".\nIts e-mail settings work: voicemail, missed-call notices and alarms will arrive like this one.\n"},
+		Subject: fmt.Sprintf(tx.testSubject, boxName(name)), Text: fmt.Sprintf(tx.test, boxName(name))},
 		hostOf(cfg.From))
 	if err != nil {
 		return err

@@ -39,6 +39,9 @@ type texts struct {
 	faxComplete   string
 	faxIncomplete string // cause
 	none          string
+	// test and testSubject take the box's name: the settings page's test
+	// message.
+	test, testSubject string
 	// when formats a moment: weekday and month names are English in
 	// Go's layouts, so other languages write the date in numbers.
 	when string
@@ -62,6 +65,8 @@ var mailTexts = map[string]texts{
 		alarmSubject:     "Diagnostics: %s",
 		verdicts:         map[string]string{"pass": "pass", "warn": "warning", "fail": "fault", "skip": "skipped"},
 		triggers:         map[string]string{"schedule": "scheduled", "missed": "scheduled, run late", "manual": "started by hand", "boot": "at start-up"},
+		test:             "This is a test message from the telephone exchange %s.\nIts e-mail settings work: voicemail, missed-call notices and alarms will arrive like this one.\n",
+		testSubject:      "Test message from %s",
 		when:             "Monday 2 January 2006, 15:04",
 		fax:              "Fax %s received a fax.\n\nFrom: %s\nSender's ID: %s\nReceived: %s\nPages: %d (%s)\nSpeed: %s\n\nThe fax is attached (a PDF file); it stays on the box's Fax page.\n",
 		faxSubject:       "Fax from %s (pages: %d)",
@@ -86,6 +91,8 @@ var mailTexts = map[string]texts{
 		alarmSubject:     "Диагностика: %s",
 		verdicts:         map[string]string{"pass": "норма", "warn": "предупреждение", "fail": "неисправность", "skip": "пропущено"},
 		triggers:         map[string]string{"schedule": "по расписанию", "missed": "по расписанию, с опозданием", "manual": "вручную", "boot": "при запуске"},
+		test:             "Это тестовое сообщение от телефонной станции %s.\nЕё настройки почты работают: голосовые сообщения, уведомления о пропущенных вызовах и тревоги будут приходить так же.\n",
+		testSubject:      "Тестовое сообщение от %s",
 		when:             "02.01.2006, 15:04",
 		fax:              "Факс %s принял факс.\n\nОт: %s\nИдентификатор отправителя: %s\nПолучен: %s\nСтраниц: %d (%s)\nСкорость: %s\n\nФакс во вложении (файл PDF); он остаётся на странице «Факс» станции.\n",
 		faxSubject:       "Факс от %s (страниц: %d)",
@@ -110,6 +117,8 @@ var mailTexts = map[string]texts{
 		alarmSubject:     "Ախտորոշում՝ %s",
 		verdicts:         map[string]string{"pass": "նորմալ", "warn": "զգուշացում", "fail": "անսարքություն", "skip": "բաց թողնված"},
 		triggers:         map[string]string{"schedule": "ըստ ժամանակացույցի", "missed": "ըստ ժամանակացույցի, ուշացումով", "manual": "ձեռքով", "boot": "գործարկման ժամանակ"},
+		test:             "Սա փորձնական հաղորդագրություն է %s հեռախոսակայանից։\nՆրա էլ. փոստի կարգավորումները աշխատում են. ձայնային հաղորդագրությունները, բաց թողնված զանգերի ծանուցումները և ահազանգերը կգան այսպես։\n",
+		testSubject:      "Փորձնական հաղորդագրություն՝ %s",
 		when:             "02.01.2006, 15:04",
 		fax:              "%s ֆաքսը ստացել է ֆաքս։\n\nՈւմից՝ %s\nՈւղարկողի նույնացուցիչ՝ %s\nՍտացվել է՝ %s\nԷջեր՝ %d (%s)\nԱրագություն՝ %s\n\nՖաքսը կցված է (PDF ֆայլ). այն մնում է կայանի «Ֆաքս» էջում։\n",
 		faxSubject:       "Ֆաքս՝ %s (էջեր՝ %d)",
@@ -134,6 +143,8 @@ var mailTexts = map[string]texts{
 		alarmSubject:     "Диагностика: %s",
 		verdicts:         map[string]string{"pass": "нормалдуу", "warn": "эскертүү", "fail": "бузулуу", "skip": "өткөрүлүп жиберилди"},
 		triggers:         map[string]string{"schedule": "график боюнча", "missed": "график боюнча, кечигүү менен", "manual": "кол менен", "boot": "ишке киргенде"},
+		test:             "Бул %s телефон станциясынан сыноо билдирүүсү.\nАнын почта жөндөөлөрү иштейт: үн билдирүүлөрү, өткөрүлгөн чалуулар жөнүндө кабарлар жана эскертүүлөр ушундай келет.\n",
+		testSubject:      "%s станциясынан сыноо билдирүүсү",
 		when:             "02.01.2006, 15:04",
 		fax:              "%s факсы факс кабыл алды.\n\nКимден: %s\nЖөнөтүүчүнүн идентификатору: %s\nАлынды: %s\nБарактар: %d (%s)\nЫлдамдык: %s\n\nФакс тиркелген (PDF файлы); ал станциянын «Факс» барагында калат.\n",
 		faxSubject:       "Факс: %s (барактар: %d)",
@@ -158,6 +169,8 @@ var mailTexts = map[string]texts{
 		alarmSubject:     "Diagnostica: %s",
 		verdicts:         map[string]string{"pass": "ok", "warn": "avviso", "fail": "guasto", "skip": "saltato"},
 		triggers:         map[string]string{"schedule": "programmata", "missed": "programmata, in ritardo", "manual": "avviata a mano", "boot": "all'avvio"},
+		test:             "Questo è un messaggio di prova dal centralino %s.\nLe sue impostazioni e-mail funzionano: messaggi vocali, avvisi di chiamata persa e allarmi arriveranno così.\n",
+		testSubject:      "Messaggio di prova da %s",
 		when:             "02/01/2006, 15:04",
 		fax:              "Il fax %s ha ricevuto un fax.\n\nDa: %s\nIdentificativo del mittente: %s\nRicevuto: %s\nPagine: %d (%s)\nVelocità: %s\n\nIl fax è allegato (un file PDF); resta nella pagina Fax del centralino.\n",
 		faxSubject:       "Fax da %s (pagine: %d)",

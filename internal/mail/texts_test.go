@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -31,7 +32,7 @@ func TestTextsComplete(t *testing.T) {
 			{en.voicemailSubject, tx.voicemailSubject}, {en.unknownCaller, tx.unknownCaller}, {en.missed, tx.missed},
 			{en.leftVoicemail, tx.leftVoicemail}, {en.missedSubject, tx.missedSubject}, {en.quotaBox, tx.quotaBox},
 			{en.quotaExtension, tx.quotaExtension}, {en.quota, tx.quota}, {en.quotaSubject, tx.quotaSubject}, {en.when, tx.when},
-			{en.alarm, tx.alarm}, {en.alarmSubject, tx.alarmSubject}}
+			{en.alarm, tx.alarm}, {en.alarmSubject, tx.alarmSubject}, {en.test, tx.test}, {en.testSubject, tx.testSubject}}
 		for _, m := range []struct{ en, tx map[string]string }{{en.verdicts, tx.verdicts}, {en.triggers, tx.triggers}} {
 			for k := range m.en {
 				if m.tx[k] == "" {
@@ -119,4 +120,27 @@ func decodedText(t *testing.T, m *mail.Message) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestTestMessageInTheBoxLanguage: the settings page's test message
+// speaks the box's language.
+func TestTestMessageInTheBoxLanguage(t *testing.T) {
+	srv := mailtest.Start(t, "127.0.0.1:0")
+	f := newFixture(t, srv.Addr, srv.Roots)
+	f.cfg.System.Language = "it"
+	f.m.Configure(f.cfg)
+	if err := f.m.SendTest(context.Background(), f.cfg.Mail, "admin@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(srv.Messages()[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if !strings.HasPrefix(subject, "Messaggio di prova da ") {
+		t.Errorf("subject %q, want it in Italian", subject)
+	}
+	if body := decodedText(t, m); !strings.Contains(body, "Le sue impostazioni e-mail funzionano") {
+		t.Errorf("the text is not in Italian:\n%s", body)
+	}
 }
