@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -309,9 +310,9 @@ func (l *logBuffer) String() string {
 
 // TestFaxPassesFromFXSToTheLine: a fax machine on FXS port 1 (spandsp,
 // calling) dials out through the FXO line to a fax machine at the telco
-// (spandsp, answering); the fax tones switch both ports to voice-band
-// data — the FXO echo canceller off, as the log says — and the pages
-// arrive as sent.
+// (spandsp, answering); the CNG the FXS port hears switches both ports to
+// voice-band data — the FXO echo canceller off, as the log says — and
+// the pages arrive as sent.
 func TestFaxPassesFromFXSToTheLine(t *testing.T) {
 	var logs logBuffer
 	b := startBox(t, "", func(c *Config) {
@@ -374,6 +375,13 @@ func TestFaxPassesFromFXSToTheLine(t *testing.T) {
 	}
 	if !strings.Contains(log, `why="fax-cng from the phone"`) {
 		t.Errorf("the FXS port did not hear the fax machine's CNG")
+	}
+	// The FXO port switched when the FXS port heard CNG, before the far
+	// fax machine's CED came back: both legs of the call carry the fax.
+	if !slices.ContainsFunc(strings.Split(log, "\n"), func(l string) bool {
+		return strings.Contains(l, `port="FXO 1"`) && strings.Contains(l, `why="fax tones heard by`)
+	}) {
+		t.Errorf("the FXO port was not switched by the FXS port's CNG")
 	}
 }
 
