@@ -15,7 +15,9 @@ import (
 // (they would cancel or clip one modem's signal as the echo of the
 // other's), DTMF detection off (a modem's tones would be taken for
 // keys), and the jitter buffer toward the port at a fixed depth that
-// plays a lost frame as silence instead of concealing it.
+// plays a lost frame as silence instead of concealing it. A port that
+// heard the tones itself says so (channel.EventVoiceBandData), and the
+// exchange switches the leg bridged to its call as well.
 
 // SetVoiceBandData implements channel.VoiceBandData.
 func (c *analogChannel) SetVoiceBandData(why string) { c.p.voiceBandData(c, why) }

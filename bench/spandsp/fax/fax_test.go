@@ -171,7 +171,7 @@ func TestSpandspSendsToUs(t *testing.T) {
 						// (spandsp counts all the PPS of an ECM block as
 						// one command's tries, CRP among them): the sender
 						// gave up, and no receiver can answer that (in a
-						// sweep of 20 seeds, 31 of the 40 ECM calls of the
+						// sweep of 20 seeds, 30 of the 40 ECM calls of the
 						// big document met it at 0.5 % loss). Every other
 						// failure is the receiver's and fails the test.
 						t.Skipf("spandsp gave up (result %d) after three tries of one exchange: %d frames lost, %d PPRs", code, up.lost+down.lost, res.Retransmissions)
