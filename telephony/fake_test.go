@@ -135,6 +135,30 @@ type fakeChannel struct {
 	hungUp    chan channel.Cause
 	notified  []int
 	cwAlerts  []channel.CallerID
+	vbd       []string // why SetVoiceBandData was called, each time
+	vbdSelf   bool     // switched by itself (heard fax tones)
+}
+
+// SetVoiceBandData records the switch (channel.VoiceBandData).
+func (c *fakeChannel) SetVoiceBandData(why string) {
+	c.mu.Lock()
+	c.vbd = append(c.vbd, why)
+	c.mu.Unlock()
+}
+
+// InVoiceBandData reports whether SetVoiceBandData was called, or the
+// test said the channel switched by itself (vbdSelf).
+func (c *fakeChannel) InVoiceBandData() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.vbd) > 0 || c.vbdSelf
+}
+
+// voiceBandData is why SetVoiceBandData was called, each time.
+func (c *fakeChannel) voiceBandData() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.vbd)
 }
 
 func newFakeChannel(info channel.Info) *fakeChannel {

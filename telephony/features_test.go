@@ -532,3 +532,43 @@ func TestAdhocConferenceFromASIPPhone(t *testing.T) {
 		c.end(channel.CauseNormal)
 	}
 }
+
+// TestVoiceBandDataOnBothLegs: a leg that heard fax tones and switched to
+// voice-band data (EventVoiceBandData) has the leg bridged to it switched
+// too, and only that one; the call goes on.
+func TestVoiceBandDataOnBothLegs(t *testing.T) {
+	b := featureBox(t, nil)
+	in, out := talking(t, b, "201", "202")
+	in.mu.Lock()
+	in.vbdSelf = true
+	in.mu.Unlock()
+	in.emit(channel.Event{Type: channel.EventVoiceBandData})
+	deadline := time.Now().Add(2 * time.Second)
+	for len(out.voiceBandData()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := out.voiceBandData()
+	if len(got) != 1 || !strings.Contains(got[0], "fax tones heard by") {
+		t.Fatalf("the called leg was switched %q, want once, for the caller's fax tones", got)
+	}
+	if w := in.voiceBandData(); len(w) != 0 {
+		t.Errorf("the leg that switched itself was asked again: %q", w)
+	}
+	connected(t, in, out)
+}
+
+// TestVoiceBandDataBeforeTheBridge: a caller whose port heard fax tones
+// while the call still rang (its event went to the dialling step) has
+// the called leg switched when the two are bridged.
+func TestVoiceBandDataBeforeTheBridge(t *testing.T) {
+	b := featureBox(t, nil)
+	in := sipCaller("201", "202")
+	in.vbdSelf = true // heard CNG before it was accepted
+	b.x.Accept(in)
+	out := expect(t, b.sip, "202")
+	out.emit(channel.Event{Type: channel.EventAnswer})
+	connected(t, in, out)
+	if got := out.voiceBandData(); len(got) != 1 || !strings.Contains(got[0], "fax tones heard by") {
+		t.Fatalf("the called leg was switched %q, want once when bridged", got)
+	}
+}

@@ -103,6 +103,8 @@ func (k *keypad) event(timer <-chan time.Time, done <-chan struct{}) (ev channel
 		case channel.EventTransfer, channel.EventHold, channel.EventUnhold:
 			k.kept = append(k.kept, m)
 			continue
+		case channel.EventVoiceBandData:
+			continue // no leg is bridged to it while it hears prompts
 		}
 		return m.ev, gotMsg, true
 	}

@@ -126,6 +126,13 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 		}
 	}
 	cv.recording(a, b)
+	// A leg that heard fax tones before the two were bridged (a fax
+	// machine's CNG while its call was still ringing) switched alone.
+	for _, l := range []*leg{a, b} {
+		if vbd, ok := l.ch.(channel.VoiceBandData); ok && vbd.InVoiceBandData() {
+			cv.voiceBandData(other(l, a, b), l)
+		}
+	}
 	r.x.presenceChanged(a)
 	r.x.presenceChanged(b)
 	for {
@@ -162,6 +169,8 @@ func (cv *conv) pair(a, b *leg) (*leg, *leg) {
 			// out of band (RFC 4733, SIP INFO) are relayed, unless they are
 			// the on-demand recording code (record.go).
 			cv.digit(l, o, m.ev.Digit)
+		case channel.EventVoiceBandData:
+			cv.voiceBandData(o, l)
 		case channel.EventHold:
 			cv.hold(o, l)
 		case channel.EventUnhold:
@@ -203,6 +212,16 @@ func (cv *conv) hangup(legs ...*leg) {
 			l.leaveBridge()
 			l.hangup(channel.CauseNormal)
 		}
+	}
+}
+
+// voiceBandData switches l to voice-band data mode because the leg it
+// talks to, from, heard fax or modem tones: a fax's signal must be
+// carried as data on both legs (no echo canceller, fixed jitter buffer,
+// no concealment), not only on the one that heard it.
+func (cv *conv) voiceBandData(l, from *leg) {
+	if vbd, ok := l.ch.(channel.VoiceBandData); ok && !l.isEnded() && !vbd.InVoiceBandData() {
+		vbd.SetVoiceBandData("fax tones heard by " + from.partyName())
 	}
 }
 

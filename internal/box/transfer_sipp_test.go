@@ -243,6 +243,10 @@ func TestSIPpIntercom(t *testing.T) {
 	if err := ph.DialDTMF(store.DefaultIntercomCode + "302"); err != nil {
 		t.Fatal(err)
 	}
+	// Talking over one's own digits makes them speech to the receiver.
+	if err := ph.WaitDialled(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// SIPp echoes what it hears: the phone hears its own voice back.
 	if m := measure(t, ph.Talk, phoneEar(ph)); m.SNR < 25 {
 		t.Errorf("101→302→101 1 kHz SNR %.1f dB", m.SNR)

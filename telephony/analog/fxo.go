@@ -164,7 +164,7 @@ func (p *port) fxoNote(n note) {
 			case dsp.ToneBusy, dsp.ToneCongestion, dsp.ToneDial:
 				p.fxoFarEnd(channel.CauseNormal, "far end cleared: "+toneName(n.tone))
 			case dsp.ToneFaxCNG, dsp.ToneFaxCED:
-				p.voiceBandData(p.ch, n.tone.String()+" heard on the line")
+				p.heardFaxTone(p.ch, n.tone.String()+" heard on the line")
 			}
 		}
 	case noteDialled:

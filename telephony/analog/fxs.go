@@ -85,7 +85,7 @@ func (p *port) fxsNote(n note) {
 		}
 	case noteTone:
 		if p.fs == fxsActive && p.ch != nil && (n.tone == dsp.ToneFaxCNG || n.tone == dsp.ToneFaxCED) {
-			p.voiceBandData(p.ch, n.tone.String()+" from the phone")
+			p.heardFaxTone(p.ch, n.tone.String()+" from the phone")
 		}
 	case noteToneDone:
 		p.cwToneDone()

@@ -137,9 +137,12 @@ func (c Cause) SIPStatus() int {
 // non-linear processor go off, the jitter buffer keeps a fixed depth and
 // fills a lost frame with silence instead of concealing it, and DTMF
 // detection stops acting on the modem's tones. why goes to the log.
-// Channels without such processing do not implement it.
+// InVoiceBandData reports whether the switch happened (it lasts for the
+// rest of the call). Channels without such processing do not implement
+// it.
 type VoiceBandData interface {
 	SetVoiceBandData(why string)
+	InVoiceBandData() bool
 }
 
 // EventType names a signalling event of a channel.
@@ -162,9 +165,14 @@ const (
 	// has accepted the request (202); the exchange reports how it went
 	// through TransferNotifier.
 	EventTransfer
+	// EventVoiceBandData: the leg's audio switched to voice-band data
+	// mode by itself (it heard CNG, CED or ANSam: a fax or modem call);
+	// the exchange switches the leg bridged to it too, so the tones are
+	// carried as data all the way (VoiceBandData).
+	EventVoiceBandData
 )
 
-var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media", "transfer"}
+var eventNames = [...]string{"", "progress", "answer", "digit", "flash", "hold", "unhold", "hangup", "early-media", "transfer", "voice-band-data"}
 
 func (t EventType) String() string {
 	if int(t) > 0 && int(t) < len(eventNames) {

@@ -145,15 +145,18 @@ type JitterBuffer struct {
 }
 
 // SetVoiceBandData switches the buffer to voice-band data mode for a fax
-// or modem call, for the rest of its life: a lost or late frame plays as
-// silence rather than concealed (a modem's receiver copes with a gap; a
-// concealed frame is a wrong signal it cannot tell from a good one), and
-// surplus delay is given back only by dropping a silent frame, never one
-// of the modem's signal.
+// or modem call, for the rest of its life (ITU-T V.152's fixed buffer): a
+// lost or late frame plays as silence rather than concealed (a modem's
+// receiver copes with a gap; a concealed frame is a wrong signal it
+// cannot tell from a good one), and the depth it has now is held: it
+// neither grows after an underrun nor gives delay back, since each
+// change of depth slips the modem signal's timing by a whole frame, which
+// a modem's receiver cannot follow.
 func (j *JitterBuffer) SetVoiceBandData() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.vbd = true
+	j.grow, j.drops = false, 0
 }
 
 // JitterStats counts what the buffer did.
@@ -262,7 +265,7 @@ func (j *JitterBuffer) place(f *Frame) (int64, bool) {
 			return idx, true
 		}
 		j.stats.Late++
-		j.grow = j.newest-j.playIdx+2 <= int64(j.cfg.MaxDepth)
+		j.grow = !j.vbd && j.newest-j.playIdx+2 <= int64(j.cfg.MaxDepth)
 		return 0, false
 	}
 	return idx, true
@@ -276,10 +279,11 @@ func (j *JitterBuffer) anchor(f *Frame, idx int64) {
 // rewind steps the buffer back to place idx, behind the one playing next,
 // when no real frame was played since (the places between were concealed
 // for want of frames) and the depth allows; the frames from idx then play
-// in turn, one place later than planned for each step back.
+// in turn, one place later than planned for each step back. Never in
+// voice-band data mode, whose depth is fixed.
 func (j *JitterBuffer) rewind(idx int64) bool {
 	back := j.playIdx - idx
-	if idx <= j.played || back > int64(j.cfg.MaxDepth) || max(j.newest, idx)-idx+1 > int64(j.cfg.MaxDepth) {
+	if j.vbd || idx <= j.played || back > int64(j.cfg.MaxDepth) || max(j.newest, idx)-idx+1 > int64(j.cfg.MaxDepth) {
 		return false
 	}
 	j.playIdx = idx
@@ -334,17 +338,11 @@ func (j *JitterBuffer) Pop(out *Frame) bool {
 			if energy(&s.samples) <= energy(&s2.samples) {
 				drop, s = s, s2
 			}
-			if !j.vbd || energy(&drop.samples) == 0 {
-				drop.present = false
-				next++
-				j.drops--
-				j.lastDrop = j.tick
-				j.stats.Dropped++
-			} else if drop == s2 {
-				// Voice-band data: play on; the delay waits for a silence.
-			} else {
-				s = drop
-			}
+			drop.present = false
+			next++
+			j.drops--
+			j.lastDrop = j.tick
+			j.stats.Dropped++
 		}
 	}
 	if s == nil {
@@ -391,7 +389,7 @@ func (j *JitterBuffer) judgeWindow() {
 		least = min(least, j.slack[i])
 		full = full && j.heard[i] >= j.quarter/2
 	}
-	if full && least > need {
+	if full && least > need && !j.vbd {
 		j.drops = int((least - need) / FrameDuration)
 		for i := range j.slack {
 			j.slack[i] -= time.Duration(j.drops) * FrameDuration

@@ -65,6 +65,7 @@ type netConditions struct {
 	stall      func(n int) time.Duration
 	frames     int
 	untimed    bool // frames carry no RTP timing (generated audio)
+	vbd        bool // the buffer is in voice-band data mode from the start
 	seed       uint64
 }
 
@@ -75,6 +76,7 @@ type simResult struct {
 	held   []time.Duration // per frame played: pop time - arrival time
 	popAt  []time.Duration // per pop, its time
 	stats  JitterStats
+	plc    countingPLC // what the concealer was asked
 }
 
 // simulate runs frames through a network into a buffer popped every
@@ -106,7 +108,11 @@ func simulate(t testing.TB, c netConditions) simResult {
 	sort.SliceStable(arrivals, func(i, k int) bool { return arrivals[i].at < arrivals[k].at })
 	base := time.Unix(1_800_000_000, 0)
 	var now time.Duration
-	jb := NewJitterBuffer(JitterConfig{PLC: &countingPLC{}, Now: func() time.Time { return base.Add(now) }})
+	plc := &countingPLC{}
+	jb := NewJitterBuffer(JitterConfig{PLC: plc, Now: func() time.Time { return base.Add(now) }})
+	if c.vbd {
+		jb.SetVoiceBandData()
+	}
 	arrivedAt := map[int]time.Duration{}
 	var r simResult
 	var out Frame
@@ -139,6 +145,7 @@ func simulate(t testing.TB, c netConditions) simResult {
 		}
 	}
 	r.stats = jb.Stats()
+	r.plc = *plc
 	return r
 }
 
@@ -656,4 +663,51 @@ func TestJitterBufferVoiceBandData(t *testing.T) {
 	if plc.good != 0 || plc.conceal != 0 {
 		t.Errorf("the concealer ran: %+v", plc)
 	}
+}
+
+// TestJitterBufferVoiceBandDataFixedDepth: in voice-band data mode the
+// depth is fixed. Stalls that make frames late (an underrun) neither
+// deepen the buffer (voice mode runs two frames deeper after the first
+// stall, TestJitterBufferGivesDepthBack) nor get concealed: the late
+// frames are dropped and their places play as silence; and early frames
+// (surplus delay) are not dropped to give it back.
+func TestJitterBufferVoiceBandDataFixedDepth(t *testing.T) {
+	t.Run("underruns", func(t *testing.T) {
+		r := simulate(t, netConditions{frames: 1000, phase: 8 * time.Millisecond, vbd: true, stall: stallEvery(100, 2)})
+		if !r.inOrder() {
+			t.Fatal("out of order")
+		}
+		before := r.held[90]
+		for i, h := range r.held {
+			if h > before+time.Millisecond {
+				t.Fatalf("frame %d waited %v, %v before the first stall: the depth grew", i, h, before)
+			}
+		}
+		// Each stall of 2 frames delays both past their places: 10 stalls.
+		if r.stats.Late != 20 || r.stats.Dropped != 0 || r.plc.conceal != 0 || r.plc.good != 0 {
+			t.Errorf("stats %+v, concealer %+v: want the 20 stalled frames late, none dropped, the concealer never asked", r.stats, r.plc)
+		}
+		// The last stall's places come after the last frame played.
+		if c := r.concealedAfter(0); c != 18 {
+			t.Errorf("%d places played as silence, want the 18 of the late frames before the end", c)
+		}
+	})
+	t.Run("surplus kept", func(t *testing.T) {
+		// One stall of 3 frames early on, delivered at once: voice mode
+		// would conceal it, run deeper and give the depth back later.
+		// Here the late frames are lost and the depth stays as it was.
+		r := simulate(t, netConditions{frames: 1000, phase: 8 * time.Millisecond, vbd: true,
+			stall: func(n int) time.Duration {
+				if n >= 20 && n < 23 {
+					return time.Duration(23-n) * FrameDuration
+				}
+				return 0
+			}})
+		if r.stats.Dropped != 0 {
+			t.Errorf("%d frames dropped: the depth was given back", r.stats.Dropped)
+		}
+		if first, last := r.held[10], r.held[len(r.held)-1]; first != last {
+			t.Errorf("frames waited %v at the start, %v at the end: the depth changed", first, last)
+		}
+	})
 }

@@ -110,6 +110,13 @@ const (
 	SupportV17    = C.T30_SUPPORT_V17
 )
 
+// Results of spandsp's T.30 (Done) that mean a sending terminal gave up
+// after the third try of a command that got no answer it could read.
+const (
+	ResultNoResponseToDCS = C.T30_ERR_TX_PHBDEAD
+	ResultNoResponseToPPS = C.T30_ERR_TX_PHDDEAD
+)
+
 // Peer is spandsp's fax terminal (fax_state_t) on audio.
 type Peer struct{ p *C.peer_t }
 

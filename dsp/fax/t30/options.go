@@ -26,7 +26,7 @@ type Options struct {
 	// AnswerTone is the receiver's answer tone (CED by default).
 	AnswerTone AnswerTone
 	// Receiver: a non-ECM page is answered RTN (retrain negative) when more
-	// than BadLinePercent of its rows (default 5, and more than 16 rows)
+	// than BadLinePercent of its rows (default 10, and more than 16 rows)
 	// or more than BadRunMax consecutive rows (default 20) did not decode.
 	BadLinePercent int
 	BadRunMax      int
@@ -56,6 +56,21 @@ const (
 	timerT4 = 3 * sampleRate  // waiting for a response to a command
 	// T3 (10 s, procedure interrupts to an operator) has no use in an
 	// unattended terminal.
+	// tcfLength is the training check's zeros (T.30 §5.3.6.1.2), and
+	// tcfSlack how much sooner a check may seem to end here: its last
+	// frames lost, or judged on a 20 ms frame boundary.
+	tcfLength = 1500 * ms
+	tcfSlack  = 100 * ms
+
+	// crpQuiet is how long the line stays quiet after a broken command
+	// before CRP asks for it again: longer than a lost packet's gap.
+	crpQuiet = 200 * ms
+
+	// lostImage is how long before a post-message command the image
+	// modem must have heard a signal that never trained for it to be
+	// taken for a lost page: longer than the command's own V.21 signal.
+	lostImage = 3 * sampleRate
+
 	maxTries = 3 // a command is sent at most this many times
 	// maxPage bounds the image data of one page (or ECM block).
 	maxPage = 10 * 60 * sampleRate

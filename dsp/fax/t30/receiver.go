@@ -31,8 +31,19 @@ type Receiver struct {
 	tcfOnes int
 	tcfRun  int // longest run of zeros
 	tcfCur  int
-	tcfSeen bool
+	tcfSeen bool  // the image modem trained on the check
+	tcfData int64 // when its data (the zeros) began
+	tcfDue  bool  // its carrier ended before the check could be over
 	v21on   bool
+	// The V.21 message being heard: HDLC flags seen, its final frame
+	// received; and when to ask for it again (CRP) if it stays broken.
+	v21Flags bool
+	v21Final bool
+	crpAt    int64
+
+	// When the image modem first heard a signal since the last
+	// response, while no page came (0: none).
+	imgStart int64
 
 	// Page reception.
 	dec    [3]*t4.Decoder // by coding, at the negotiated width (made at DCS)
@@ -160,6 +171,7 @@ func (r *Receiver) sendDIS() {
 
 // respond sends a one-frame response after the 75 ms turnaround.
 func (r *Receiver) respond(fcf byte, info ...byte) {
+	r.imgStart = 0
 	f := appendFrame(r.lastRsp[:0], fcf, true, info...)
 	r.lastLen = len(f)
 	r.p.silence(75)
@@ -172,6 +184,7 @@ func (r *Receiver) resend() {
 	if r.lastLen == 0 {
 		return
 	}
+	r.imgStart = 0
 	r.p.silence(75)
 	r.p.frames(r.lastRsp[:r.lastLen])
 	r.event(Event{Kind: EvFrameTx, Name: fcfName(r.lastRsp[2])})
@@ -183,6 +196,10 @@ func (r *Receiver) tick() {
 	if r.p.sending() {
 		r.timer = 0
 		return
+	}
+	if r.v21on || r.p.fastSt != modem.RxIdle {
+		// A signal is heard: the wait's timer counts from its end.
+		r.alive()
 	}
 	if r.timer == 0 {
 		// A transmission just ended, or a state began: arm its timer.
@@ -202,11 +219,29 @@ func (r *Receiver) tick() {
 		}
 		return
 	}
+	if r.crpAt != 0 && now >= r.crpAt {
+		r.crpAt = 0
+		if r.waitsCommand() {
+			r.crp()
+			return
+		}
+	}
+	if r.state == rTCF && r.tcfDue && r.tcfOver() && r.p.fastSt == modem.RxIdle {
+		r.judgeTCF()
+		return
+	}
 	if now < r.timer {
 		return
 	}
 	switch r.state {
 	case rCommand:
+		if r.lastCmd == fcfEOP && len(r.reslt.Pages) > 0 {
+			// The last page was answered RTN (and kept) and the sender
+			// neither trained again nor sent a DCN we could read: it
+			// has hung up, and the fax is what came.
+			r.finish()
+			return
+		}
 		if now > r.t1 && r.pageNo == 0 {
 			r.fail("no fax sender found (T1)")
 			return
@@ -235,12 +270,66 @@ func (r *Receiver) tick() {
 }
 
 // v21Carrier follows the V.21 signal.
-func (r *Receiver) v21Carrier(on bool) { r.v21on = on }
+func (r *Receiver) v21Carrier(on bool) {
+	r.v21on = on
+	r.alive()
+	if on {
+		if r.crpAt != 0 {
+			r.crpAt = 0 // a lost packet broke the message: it goes on
+			return
+		}
+		r.v21Flags, r.v21Final = false, false
+		return
+	}
+	// A command in error (its flags came, its final frame did not: a
+	// lost packet took part of it) is asked for again with CRP once the
+	// line is quiet, rather than left to the sender's T4 and its three
+	// tries (T.30 §5.3.6.1.8). Flags first: the V.21 receiver also wakes
+	// on the image modem's signal, and that is no command.
+	if r.v21Flags && !r.v21Final && r.waitsCommand() {
+		r.crpAt = r.p.now + crpQuiet
+	}
+}
+
+// waitsCommand reports whether the receiver is waiting for a command
+// from the sender (not for image data nor the training check).
+func (r *Receiver) waitsCommand() bool {
+	switch r.state {
+	case rCommand, rPost, rDCN:
+		return true
+	case rImage:
+		return !r.inPage && r.lastCmd != 0
+	}
+	return false
+}
+
+// crp asks the sender to repeat its command; the last response stays the
+// one a repeated command gets again.
+func (r *Receiver) crp() {
+	r.imgStart = 0
+	var b [8]byte
+	f := appendFrame(b[:0], fcfCRP, true)
+	r.p.silence(75)
+	r.p.frames(f)
+	r.event(Event{Kind: EvFrameTx, Name: "CRP"})
+}
+
+// alive restarts the timer of a wait when the sender is heard: a
+// carrier, even one that brings nothing (a command with a lost packet,
+// an image whose training was lost), means the sender is still there and
+// will repeat itself; the timers count from its last signal (T.30
+// §5.4.3.1: T2 restarts on flags).
+func (r *Receiver) alive() {
+	if r.state != rDone && !(r.state == rImage && r.inPage) {
+		r.timer = 0
+	}
+}
 
 // v21Preamble: HDLC flags on V.21 during image data mean the image
 // carrier has ended (a short gap between the two, or a lost packet at
 // the end, can hide its end from the image modem).
 func (r *Receiver) v21Preamble() {
+	r.v21Flags = true
 	if r.state == rImage && r.inPage {
 		r.endImage()
 	}
@@ -253,6 +342,9 @@ func (r *Receiver) v21Frame(b []byte) {
 		return
 	}
 	r.event(Event{Kind: EvFrameRx, Name: fcfName(f.FCF)})
+	if n > 0 {
+		r.v21Final, r.crpAt = true, 0
+	}
 	for i := range n {
 		g := r.msg.frame(i)
 		if i < n-1 {
@@ -300,6 +392,19 @@ func (r *Receiver) command(f Frame) {
 	case rPost:
 		r.postMessage(f)
 	case rImage, rDCN, rCommand:
+		if r.pageLost() {
+			switch fcf &^ fcfPRI {
+			case fcfMPS, fcfEOP, fcfEOM:
+				// The page came but was not received: this command is
+				// not a repeat, and the page must not be confirmed.
+				r.reslt.Retrains++
+				r.event(Event{Kind: EvPage, Page: r.pageNo + 1, OK: false})
+				r.respond(fcfRTN)
+				r.lastCmd = fcf
+				r.next(fcf&^fcfPRI, false)
+				return
+			}
+		}
 		// The sender repeated the command we answered: answer again.
 		if r.lastCmd != 0 && (fcf == r.lastCmd || fcf == fcfPPS || fcf == fcfEOR || fcf == fcfCTC) && !r.inPage {
 			if fcf == fcfPPS || fcf == fcfCTC || fcf == fcfEOR {
@@ -338,7 +443,7 @@ func (r *Receiver) onDCS(f Frame) {
 		r.decW = c.Width
 	}
 	r.cur = r.dec[r.reslt.Coding]
-	r.tcfBits, r.tcfOnes, r.tcfRun, r.tcfCur, r.tcfSeen = 0, 0, 0, 0, false
+	r.tcfBits, r.tcfOnes, r.tcfRun, r.tcfCur, r.tcfSeen, r.tcfDue = 0, 0, 0, 0, false, false
 	r.p.listenFast(rx)
 	r.state = rTCF
 	r.timer = 0
@@ -346,19 +451,38 @@ func (r *Receiver) onDCS(f Frame) {
 
 // fastState follows the image modem.
 func (r *Receiver) fastState(s modem.RxState) {
+	r.alive()
 	switch r.state {
 	case rTCF:
-		// The image modem may start (and fail) on the tail of the V.21
-		// signal; what counts is a signal after it.
-		switch {
-		case (s == modem.RxTraining || s == modem.RxFailed || s == modem.RxData) && !r.v21on:
-			r.tcfSeen = true
-		case s == modem.RxIdle && r.tcfSeen:
-			r.judgeTCF()
+		// Only a training the image modem completed is the check: it
+		// also starts (and fails) on the tail of DCS's V.21 signal or on
+		// a click, and a check whose training was lost gets no answer
+		// (the sender repeats DCS and TCF after T4), as in spandsp.
+		switch s {
+		case modem.RxData:
+			if !r.tcfSeen {
+				r.tcfSeen, r.tcfData = true, r.p.now
+			}
+		case modem.RxIdle:
+			if !r.tcfSeen {
+				return
+			}
+			if r.tcfOver() {
+				r.judgeTCF()
+				return
+			}
+			// A lost packet broke the carrier: the sender is still
+			// sending the check, and an answer now would not be heard.
+			r.tcfDue = true
 		}
 	case rImage:
 		switch s {
+		case modem.RxTraining:
+			if !r.inPage && r.imgStart == 0 {
+				r.imgStart = r.p.now
+			}
 		case modem.RxData:
+			r.imgStart = 0
 			r.startImage()
 		case modem.RxIdle:
 			if r.inPage {
@@ -366,6 +490,13 @@ func (r *Receiver) fastState(s modem.RxState) {
 			}
 		}
 	}
+}
+
+// tcfOver reports whether the sender's check (1.5 s of zeros after the
+// training) has had the time to end, give or take a few frames of this
+// receiver's own timing.
+func (r *Receiver) tcfOver() bool {
+	return r.p.now >= r.tcfData+tcfLength-tcfSlack
 }
 
 // judgeTCF answers the training check: CFR when at least a second of it
@@ -429,6 +560,14 @@ func (r *Receiver) fastBits(b []byte) {
 			}
 		}
 	}
+}
+
+// pageLost reports whether a page (not in ECM) was sent since the last
+// response but never trained: the image modem heard a signal for longer
+// than a command lasts and no page began. The post-message command that
+// follows is then no repeat of the one answered.
+func (r *Receiver) pageLost() bool {
+	return r.state == rImage && !r.dcs.ECM && r.lastCmd != 0 && r.imgStart != 0 && r.p.now-r.imgStart >= lostImage
 }
 
 // startImage: the image modem trained; a page (or an ECM block) begins.
@@ -523,7 +662,11 @@ func (r *Receiver) pageGood(st t4.Stats) bool {
 	}
 	pct := r.opt.BadLinePercent
 	if pct <= 0 {
-		pct = 5
+		// As spandsp: up to a tenth of the rows bad is a poor page, not
+		// a bad one. Over a packet network the bad rows are the stripes
+		// of lost packets, and a slower retraining only makes the page
+		// longer and so hit by more of them.
+		pct = 10
 	}
 	run := r.opt.BadRunMax
 	if run <= 0 {
