@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -29,9 +30,24 @@ import (
 // ("Extension %s saved.") is a format: a shown text that it matches
 // ("Extension 201 saved.") is translated by putting what the verbs
 // matched into the translation's verbs, in order or by index (%[2]s).
+//
+// A language's messages are read and its formats compiled on its first
+// use, not at start: the four catalogs hold some 4.6 MB of heap, and a box
+// whose installer and users all read English never pays for them. The
+// files are embedded and held whole by TestCatalogComplete (through
+// loadCatalog), so reading one later cannot meet a file the build did not.
+// A catalog is a small value; copies share the languages.
 type catalog struct {
-	msgs    map[string]map[string]string
+	fsys  fs.FS
+	langs map[string]*langCatalog
+}
+
+// langCatalog is one language's messages, read once.
+type langCatalog struct {
+	once    sync.Once
+	msgs    map[string]string
 	formats []msgFormat
+	err     error
 }
 
 // msgFormat is a message with verbs, compiled to match a formatted text.
@@ -44,39 +60,75 @@ type msgFormat struct {
 // verbRE matches a fmt verb as the messages use them.
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[sdqvfxc]`)
 
-// loadCatalog reads assets/i18n/<lang>.json for every language but English.
-func loadCatalog(fsys fs.FS, langs []string) (catalog, error) {
-	c := catalog{msgs: make(map[string]map[string]string, len(langs))}
-	keys := map[string]bool{}
+// newCatalog is the catalog of langs (English needs none), each read from
+// assets/i18n/<lang>.json on its first use.
+func newCatalog(fsys fs.FS, langs []string) catalog {
+	c := catalog{fsys: fsys, langs: make(map[string]*langCatalog, len(langs))}
 	for _, l := range langs {
-		if l == "en" {
+		if l != "en" {
+			c.langs[l] = &langCatalog{}
+		}
+	}
+	return c
+}
+
+// loadCatalog is newCatalog with every language read at once, and the
+// first file that does not read or holds an empty translation reported:
+// what the tests hold the embedded files to.
+func loadCatalog(fsys fs.FS, langs []string) (catalog, error) {
+	c := newCatalog(fsys, langs)
+	for _, l := range langs {
+		if lc := c.lang(l); lc != nil && lc.err != nil {
+			return catalog{}, lc.err
+		}
+	}
+	return c, nil
+}
+
+// lang is language l's messages, read on first use; nil for English and
+// languages the box does not speak. A language whose file fails to read
+// has no messages (its pages show English) and err set.
+func (c catalog) lang(l string) *langCatalog {
+	lc := c.langs[l]
+	if lc == nil {
+		return nil
+	}
+	lc.once.Do(func() { lc.msgs, lc.formats, lc.err = readLanguage(c.fsys, l) })
+	return lc
+}
+
+// messages is language l's messages (nil when it has none).
+func (c catalog) messages(l string) map[string]string {
+	if lc := c.lang(l); lc != nil {
+		return lc.msgs
+	}
+	return nil
+}
+
+// readLanguage reads assets/i18n/<l>.json and compiles its formats.
+func readLanguage(fsys fs.FS, l string) (map[string]string, []msgFormat, error) {
+	b, err := fs.ReadFile(fsys, path.Join("assets/i18n", l+".json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("i18n: %w", err)
+	}
+	m := make(map[string]string)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+	}
+	var formats []msgFormat
+	for k, v := range m {
+		if strings.TrimSpace(v) == "" {
+			return nil, nil, fmt.Errorf("i18n: %s.json: empty translation of %q", l, k)
+		}
+		if !verbRE.MatchString(k) {
 			continue
 		}
-		b, err := fs.ReadFile(fsys, path.Join("assets/i18n", l+".json"))
-		if err != nil {
-			return catalog{}, fmt.Errorf("i18n: %w", err)
-		}
-		m := make(map[string]string)
-		if err := json.Unmarshal(b, &m); err != nil {
-			return catalog{}, fmt.Errorf("i18n: %s.json: %w", l, err)
-		}
-		for k, v := range m {
-			if strings.TrimSpace(v) == "" {
-				return catalog{}, fmt.Errorf("i18n: %s.json: empty translation of %q", l, k)
+		m[k] = verbRE.ReplaceAllStringFunc(v, func(verb string) string {
+			if i := strings.IndexByte(verb, ']'); i > 0 {
+				return verb[:i+1] + "s"
 			}
-			if verbRE.MatchString(k) {
-				keys[k] = true
-				m[k] = verbRE.ReplaceAllStringFunc(v, func(verb string) string {
-					if i := strings.IndexByte(verb, ']'); i > 0 {
-						return verb[:i+1] + "s"
-					}
-					return "%s"
-				})
-			}
-		}
-		c.msgs[l] = m
-	}
-	for k := range keys {
+			return "%s"
+		})
 		loc := verbRE.FindAllStringIndex(k, -1)
 		var re strings.Builder
 		re.WriteString("^")
@@ -94,11 +146,17 @@ func loadCatalog(fsys fs.FS, langs []string) (catalog, error) {
 			last = l[1]
 		}
 		re.WriteString(regexp.QuoteMeta(k[last:]) + "$")
-		c.formats = append(c.formats, msgFormat{key: k, prefix: k[:loc[0][0]], re: regexp.MustCompile(re.String())})
+		formats = append(formats, msgFormat{key: k, prefix: k[:loc[0][0]], re: regexp.MustCompile(re.String())})
 	}
-	// Longer formats first: the more literal text, the better the match.
-	slices.SortFunc(c.formats, func(a, b msgFormat) int { return len(b.key) - len(a.key) })
-	return c, nil
+	// Longer formats first: the more literal text, the better the match;
+	// then by key, so that the order never depends on the map's.
+	slices.SortFunc(formats, func(a, b msgFormat) int {
+		if d := len(b.key) - len(a.key); d != 0 {
+			return d
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	return m, formats, nil
 }
 
 // lookup translates the message s into lang; ok is false when the catalog
@@ -178,11 +236,15 @@ func (c catalog) lookupJoined(lang, k string) (string, bool) {
 // lookupOne translates the message k (a key), by the catalog's own entry
 // or by a format that makes it.
 func (c catalog) lookupOne(lang, k string) (string, bool) {
-	msgs := c.msgs[lang]
+	lc := c.lang(lang)
+	if lc == nil {
+		return k, false
+	}
+	msgs := lc.msgs
 	if t, ok := msgs[k]; ok {
 		return t, true
 	}
-	for _, f := range c.formats {
+	for _, f := range lc.formats {
 		if !strings.HasPrefix(k, f.prefix) {
 			continue
 		}

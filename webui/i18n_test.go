@@ -489,12 +489,12 @@ func TestCatalogComplete(t *testing.T) {
 		}
 		done := 0
 		for k := range seen {
-			if _, ok := cat.msgs[lang][k]; ok {
+			if _, ok := cat.messages(lang)[k]; ok {
 				done++
 			}
 		}
 		t.Logf("%s: %d of %d messages translated (%.0f%%)", lang, done, total, 100*float64(done)/float64(total))
-		for k, v := range cat.msgs[lang] {
+		for k, v := range cat.messages(lang) {
 			if tagsOf(k) != tagsOf(v) {
 				t.Errorf("%s: the translation of %q changes its markup: %q", lang, k, v)
 			}

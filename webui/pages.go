@@ -144,6 +144,9 @@ func (p *pageSet) parsed(lang string) (map[string]*template.Template, error) {
 // text translated into lang by cat (i18n_html.go) and its template
 // function T bound to lang.
 func parseLanguage(cat catalog, lang string) (map[string]*template.Template, error) {
+	if lc := cat.lang(lang); lc != nil && lc.err != nil {
+		return nil, lc.err
+	}
 	names, err := fs.Glob(assets, "assets/templates/*.html")
 	if err != nil {
 		return nil, err

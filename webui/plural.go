@@ -56,7 +56,7 @@ func (c catalog) plural(lang string, n int, one, other string) string {
 		}
 		return other
 	}
-	t, ok := c.msgs[lang][one+"|"+other]
+	t, ok := c.messages(lang)[one+"|"+other]
 	if !ok {
 		return c.plural("en", n, one, other)
 	}

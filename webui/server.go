@@ -197,9 +197,7 @@ func New(o Options) (*Server, error) {
 		s.loadState(o.State)
 	}
 	var err error
-	if s.cat, err = loadCatalog(assets, store.WebLanguages()); err != nil {
-		return nil, fmt.Errorf("webui: %w", err)
-	}
+	s.cat = newCatalog(assets, store.WebLanguages())
 	if s.pages, err = newPageSet(s.cat); err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}
